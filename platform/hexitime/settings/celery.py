@@ -1,0 +1,23 @@
+"""Celery: Redis broker, tasks run in the tenant schema they were sent from."""
+
+from __future__ import annotations
+
+from hexitime.embedded import celery_broker_url
+
+from .env import env_str
+
+CELERY_BROKER_URL = env_str(
+    "CELERY_BROKER_URL", celery_broker_url(env_str("REDIS_URL", "redis://127.0.0.1:6379/0"))
+)
+CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "Europe/London"
+# Beat sends each entry once per network, inside that network's schema, unless the entry
+# names `tenant_schemas` (see tenant_schemas_celery.scheduler).
+CELERY_BEAT_SCHEDULER = "tenant_schemas_celery.scheduler.TenantAwarePersistentScheduler"
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}

@@ -1,0 +1,10 @@
+"""Stripe billing for hosting organisations (members never pay)."""
+
+from __future__ import annotations
+
+from .env import env_str
+
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
+# Point the stripe library at another server (the local Stripe stand-in in tests).
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")

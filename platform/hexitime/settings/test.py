@@ -1,0 +1,15 @@
+"""The test suite: real PostgreSQL and Redis (see `hexitime test`), fast password hashing."""
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES["staticfiles"] = {  # noqa: F405
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+}
+# Each test run gets its own media folder, so tests never see each other's uploads.
+MEDIA_ROOT = str(HEXITIME_HOME / "test-media")  # noqa: F405
+# Static files are served from the apps' folders, not a collectstatic output.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True

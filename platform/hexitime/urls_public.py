@@ -1,0 +1,9 @@
+"""URLs of the public site, served on the base domain."""
+
+from django.urls import path
+
+from tenants import views as tenant_views
+
+urlpatterns = [
+    path("", tenant_views.home, name="public-home"),
+]

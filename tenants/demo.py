@@ -1,0 +1,57 @@
+"""Demonstration networks for `hexitime up` and `hexitime demo`.
+
+Each app contributes its own demo data through a seeding function called from here, so
+the demonstration grows with the product.
+"""
+
+from __future__ import annotations
+
+import random
+
+from django_tenants.utils import tenant_context
+
+from core.members.demo import members_seed
+from core.members.models import Member
+
+from .models import Network
+from .services import network_create, platform_bootstrap
+
+DEMO_PASSWORD = "hexitime-demo"
+DEMO_NETWORKS = [
+    ("oxford-ics", "Oxfordshire ICS", "ouh.nhs.uk"),
+    ("wbs", "Warwick Business School", "warwick.ac.uk"),
+]
+STAFF_EMAIL = "staff@hexitime.example"
+
+
+def demo_load(*, members_per_network: int = 36) -> list[Network]:
+    """Create the demonstration networks that do not exist yet (idempotent)."""
+    platform_bootstrap()
+    if not Member.objects.filter(email=STAFF_EMAIL).exists():
+        Member.objects.create_superuser(STAFF_EMAIL, DEMO_PASSWORD, full_name="Platform Staff")
+    created = []
+    for index, (slug, name, email_domain) in enumerate(DEMO_NETWORKS):
+        if Network.objects.filter(slug=slug).exists():
+            continue
+        network = network_create(slug=slug, name=name)
+        with tenant_context(network):
+            members_seed(
+                rng=random.Random(index),  # noqa: S311 - demo data, not security
+                count=members_per_network,
+                email_domain=email_domain,
+                organiser_email=f"organiser@{slug}.example",
+                password=DEMO_PASSWORD,
+            )
+        created.append(network)
+    return created
+
+
+def demo_logins() -> list[tuple[str, str]]:
+    """(where, email) for each demo sign-in that exists."""
+    logins = []
+    if Member.objects.filter(email=STAFF_EMAIL).exists():
+        logins.append(("staff", STAFF_EMAIL))
+    for slug, _name, _domain in DEMO_NETWORKS:
+        if Network.objects.filter(slug=slug).exists():
+            logins.append((slug, f"organiser@{slug}.example"))
+    return logins

@@ -1,0 +1,39 @@
+"""Routing by Host: the base domain is the public site, `<slug>.<base>` a network."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django_tenants.middleware.main import TenantMainMiddleware
+
+
+class NetworkMiddleware(TenantMainMiddleware):
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        """Leave the connection on the public schema, so nothing that runs after this
+        request on a persistent connection (another request, a signal handler, a test)
+        inherits this network's search_path."""
+        connection.set_schema_to_public()
+        return response
+
+    def no_tenant_found(self, request: HttpRequest, hostname: str) -> HttpResponse:
+        """An unknown host gets a page saying so (404), not an error."""
+        self.setup_url_routing(request, force_public=True)
+        return render(
+            request,
+            "tenants/no_such_network.html",
+            {
+                "hostname": hostname,
+                "base_domain": settings.HEXITIME_BASE_DOMAIN,
+                "public_url": public_url(request),
+            },
+            status=404,
+        )
+
+
+def public_url(request: HttpRequest) -> str:
+    port = request.get_port()
+    default_port = "443" if request.is_secure() else "80"
+    suffix = "" if port == default_port else f":{port}"
+    return f"{request.scheme}://{settings.HEXITIME_BASE_DOMAIN}{suffix}/"

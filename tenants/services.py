@@ -1,0 +1,259 @@
+"""Creating networks: the schema is built from a template captured once per migration state.
+
+Replaying every migration for each new network costs time that grows with the number of
+migrations. Instead, the first provisioning at a given migration state migrates a scratch
+schema while recording every statement the migration run executes (DDL, RunSQL, RunPython's
+writes, the post_migrate content types and permissions, the django_migrations rows). The
+statements are unqualified, so replaying them with `search_path` pointing at a new schema
+rebuilds the same schema in one round trip. The state key hashes every tenant migration
+file, so a new or edited migration produces a new template automatically.
+
+tests/tenants/test_provisioning.py proves that a schema built this way has the same
+tables, columns, constraints, indexes, triggers and functions as one built by migrating.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.core.management.commands.migrate import Command as MigrateCommand
+from django.db import IntegrityError, connection, transaction
+from django.db.migrations.loader import MigrationLoader
+from django_tenants.migration_executors.base import run_migrations
+from django_tenants.utils import get_public_schema_name
+from psycopg import ClientCursor, sql
+
+from hexitime.errors import ApplicationError
+
+from .models import SLUG_VALIDATOR, Domain, Network, SchemaTemplate, schema_name_for
+
+logger = logging.getLogger(__name__)
+
+RESERVED_SLUGS = frozenset(
+    {
+        "www", "api", "admin", "static", "media", "public", "mail", "smtp", "app",
+        "staff", "status", "help", "support", "docs", "billing", "hexitime", "template",
+    }
+)
+_SKIPPED_STATEMENT = re.compile(
+    r"^\s*(SELECT|SHOW|SAVEPOINT|RELEASE|ROLLBACK|BEGIN|COMMIT|SET\s+search_path)\b", re.I
+)
+_TEMPLATE_BUILD_LOCK = 0x6E6574_74706C  # pg_advisory_lock key: "net tpl"
+
+
+class NetworkNameRefused(ApplicationError):
+    pass
+
+
+@dataclass(frozen=True)
+class ProvisionStep:
+    """Progress reported to a caller (the provisioning task shows these to the organiser)."""
+
+    name: str
+    done: int
+    total: int
+
+
+ProgressCallback = Callable[[ProvisionStep], None]
+
+
+def network_domain(slug: str) -> str:
+    return f"{slug}.{settings.HEXITIME_BASE_DOMAIN}"
+
+
+def slug_validate(slug: str) -> None:
+    """Refuse a subdomain an organiser cannot have, saying why and what to try instead."""
+    if slug in RESERVED_SLUGS:
+        raise NetworkNameRefused(f"“{slug}” is reserved. Please choose another.", field="slug")
+    try:
+        SLUG_VALIDATOR(slug)
+    except Exception:
+        raise NetworkNameRefused(str(SLUG_VALIDATOR.message), field="slug") from None
+    if Network.objects.filter(slug=slug).exists():
+        raise NetworkNameRefused(
+            f"“{slug}” is taken. How about “{slug_suggest(slug)}”?",
+            field="slug",
+            suggestion=slug_suggest(slug),
+        )
+
+
+def slug_suggest(slug: str) -> str:
+    taken = set(
+        Network.objects.filter(slug__startswith=slug).values_list("slug", flat=True)
+    )
+    n = 2
+    while f"{slug}-{n}" in taken:
+        n += 1
+    return f"{slug}-{n}"[:40]
+
+
+def platform_bootstrap() -> Network:
+    """Ensure the public network row and the base-domain route exist (idempotent)."""
+    public, _ = Network.objects.get_or_create(
+        schema_name=get_public_schema_name(),
+        defaults={"slug": "public", "name": "Hexitime"},
+    )
+    Domain.objects.get_or_create(
+        domain=settings.HEXITIME_BASE_DOMAIN, defaults={"tenant": public, "is_primary": True}
+    )
+    return public
+
+
+def network_create(
+    *, slug: str, name: str, on_progress: ProgressCallback | None = None
+) -> Network:
+    """Create a network, its schema and its domain `<slug>.<base domain>`.
+
+    The network row, domain and schema are created in one transaction: a failure leaves
+    none of them behind. Organiser accounts, ledger accounts and theming are added by
+    their own services once the schema exists.
+    """
+    report = on_progress or (lambda step: None)
+    slug_validate(slug)
+    report(ProvisionStep("Preparing the network template", 1, 3))
+    template = schema_template_current()
+    report(ProvisionStep("Building the network's database", 2, 3))
+    try:
+        with transaction.atomic(durable=True):
+            network = Network.objects.create(
+                slug=slug, name=name, schema_name=schema_name_for(slug)
+            )
+            Domain.objects.create(domain=network_domain(slug), tenant=network, is_primary=True)
+            schema_build(network.schema_name, template)
+    except IntegrityError:
+        raise NetworkNameRefused(
+            f"“{slug}” was taken a moment ago. How about “{slug_suggest(slug)}”?", field="slug"
+        ) from None
+    report(ProvisionStep("Ready", 3, 3))
+    return network
+
+
+def schema_build(schema_name: str, template: SchemaTemplate) -> None:
+    """Create `schema_name` from the template's SQL in one round trip (caller's transaction)."""
+    script = sql.SQL("CREATE SCHEMA {schema}; SET LOCAL search_path = {schema}, public;\n").format(
+        schema=sql.Identifier(schema_name)
+    )
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        raw.execute(script.as_string(raw.connection) + template.sql)
+    # The script changed search_path behind django-tenants' back: make it set it again.
+    connection.search_path_set_schemas = None
+
+
+def tenant_migration_state() -> str:
+    """A hash of every migration that builds a network schema (file contents included)."""
+    tenant_labels = {c.label for c in apps.get_app_configs() if c.name in settings.TENANT_APPS}
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    digest = hashlib.sha256()
+    for app_label, name in sorted(loader.graph.nodes):
+        if app_label not in tenant_labels:
+            continue
+        migration = loader.graph.nodes[(app_label, name)]
+        source = inspect.getsource(inspect.getmodule(migration))  # type: ignore[arg-type]
+        digest.update(f"{app_label}.{name}\0".encode())
+        digest.update(hashlib.sha256(source.encode()).digest())
+    return digest.hexdigest()
+
+
+def schema_template_current() -> SchemaTemplate:
+    """The template for the current migration state, captured now if it does not exist.
+
+    Kept in memory once seen: migration files do not change under a running process.
+    """
+    state = _migration_state()
+    template = _templates.get(state)
+    if template is None:
+        template = SchemaTemplate.objects.filter(state=state).first()
+    if template is None:
+        with _advisory_lock(_TEMPLATE_BUILD_LOCK):
+            template = SchemaTemplate.objects.filter(state=state).first()
+            if template is None:
+                template = _schema_template_capture(state)
+    _templates[state] = template
+    return template
+
+
+_templates: dict[str, SchemaTemplate] = {}
+
+
+@functools.cache
+def _migration_state() -> str:
+    return tenant_migration_state()
+
+
+def _schema_template_capture(state: str) -> SchemaTemplate:
+    scratch = f"_template_{state[:12]}"
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(scratch)))
+        cursor.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(scratch)))
+    statements: list[str] = []
+    try:
+        with connection.execute_wrapper(_StatementRecorder(statements)):
+            run_migrations(
+                args=[],
+                options=_migrate_options(),
+                executor_codename="template",
+                schema_name=scratch,
+            )
+    finally:
+        connection.set_schema_to_public()
+        with connection.cursor() as cursor:
+            cursor.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(scratch)))
+    template, _ = SchemaTemplate.objects.get_or_create(
+        state=state,
+        defaults={"sql": ";\n".join(statements) + ";\n", "statement_count": len(statements)},
+    )
+    logger.info(
+        "Captured network schema template %s: %d statements in %.2fs",
+        state[:12], len(statements), time.perf_counter() - started,
+    )
+    return template
+
+
+def _migrate_options() -> dict[str, Any]:
+    """The `migrate` command's defaults, quiet and non-interactive."""
+    options = vars(MigrateCommand().create_parser("hexitime", "migrate").parse_args([]))
+    return {**options, "verbosity": 0, "interactive": False, "database": "default"}
+
+
+class _StatementRecorder:
+    """An execute wrapper that keeps each state-changing statement with its values inlined."""
+
+    def __init__(self, into: list[str]) -> None:
+        self.statements = into
+
+    def __call__(
+        self, execute: Callable[..., Any], sql_text: str, params: Any, many: bool, context: dict
+    ) -> Any:
+        result = execute(sql_text, params, many, context)
+        if not _SKIPPED_STATEMENT.match(sql_text):
+            raw_connection = context["connection"].connection
+            for one in params if many else [params]:
+                self.statements.append(
+                    ClientCursor(raw_connection).mogrify(sql_text, one).rstrip().rstrip(";")
+                )
+        return result
+
+
+@contextmanager
+def _advisory_lock(key: int) -> Iterator[None]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+

@@ -1,0 +1,120 @@
+"""Fixtures every test can use: two networks, members in them, clients for their hosts.
+
+Networks are provisioned per test through the real provisioning service (a template
+replay takes a few milliseconds). In an ordinary `db` test they vanish with the test's
+transaction; in a transactional test the fixture drops their schemas afterwards, so a
+`--reuse-db` run never meets leftovers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import tenant_context
+from psycopg import sql
+
+from core.members.models import Member
+from tenants.models import Network
+from tenants.services import network_create, platform_bootstrap, schema_template_current
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    """After pytest-django migrates the test database, capture the schema template once."""
+    with django_db_blocker.unblock():
+        platform_bootstrap()
+        schema_template_current()
+
+
+def _is_transactional(request: pytest.FixtureRequest) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return "transactional_db" in request.fixturenames or bool(
+        marker and marker.kwargs.get("transaction")
+    )
+
+
+@pytest.fixture
+def make_network(request: pytest.FixtureRequest) -> Iterator[Callable[..., Network]]:
+    """Provision networks on demand: `make_network("slug", "Name")`."""
+    if not _is_transactional(request):
+        request.getfixturevalue("db")
+    made: list[Network] = []
+
+    def make(slug: str, name: str | None = None) -> Network:
+        platform_bootstrap()
+        network = network_create(slug=slug, name=name or slug.replace("-", " ").title())
+        made.append(network)
+        return network
+
+    yield make
+    if _is_transactional(request):
+        connection.set_schema_to_public()
+        with connection.cursor() as cursor:
+            for network in made:
+                cursor.execute(
+                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                        sql.Identifier(network.schema_name)
+                    )
+                )
+        Network.objects.filter(pk__in=[n.pk for n in made]).delete()
+
+
+@pytest.fixture
+def network_a(make_network: Callable[..., Network]) -> Network:
+    return make_network("network-a", "Network A")
+
+
+@pytest.fixture
+def network_b(make_network: Callable[..., Network]) -> Network:
+    return make_network("network-b", "Network B")
+
+
+@pytest.fixture
+def make_member() -> Callable[..., Member]:
+    """Create a member inside a network: `make_member(network_a, email=...)`."""
+    counter = iter(range(1, 10_000))
+
+    def make(network: Network, **fields: Any) -> Member:
+        n = next(counter)
+        fields.setdefault("email", f"member{n}@{network.slug}.example")
+        fields.setdefault("full_name", f"Member {n}")
+        password = fields.pop("password", "correct-horse-battery")
+        with tenant_context(network):
+            return Member.objects.create_user(password=password, **fields)
+
+    return make
+
+
+def host_of(network: Network) -> str:
+    return f"{network.slug}.{settings.HEXITIME_BASE_DOMAIN}"
+
+
+@pytest.fixture
+def client_a(network_a: Network) -> Client:
+    return Client(HTTP_HOST=host_of(network_a))
+
+
+@pytest.fixture
+def client_b(network_b: Network) -> Client:
+    return Client(HTTP_HOST=host_of(network_b))
+
+
+@pytest.fixture
+def public_client(db: None) -> Client:
+    platform_bootstrap()
+    return Client(HTTP_HOST=settings.HEXITIME_BASE_DOMAIN)
+
+
+@pytest.fixture(autouse=True)
+def _back_to_public() -> Iterator[None]:
+    """Every test starts and ends on the public schema, whatever the last request set."""
+    connection.set_schema_to_public()
+    yield
+    connection.set_schema_to_public()
+
+

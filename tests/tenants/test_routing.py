@@ -1,0 +1,37 @@
+"""Routing by Host: the base domain is the public site, <slug>.<base> a network."""
+
+import pytest
+from django.test import Client
+
+from tests.conftest import host_of
+
+
+def test_each_network_host_reaches_its_own_network(client_a, client_b, network_a, network_b):
+    page_a = client_a.get("/")
+    page_b = client_b.get("/")
+    assert page_a.status_code == page_b.status_code == 200
+    assert page_a.context["network"].schema_name == network_a.schema_name
+    assert page_b.context["network"].schema_name == network_b.schema_name
+    assert b"Welcome to Network A" in page_a.content
+    assert b"Network B" not in page_a.content
+
+
+def test_public_host_serves_the_public_site(public_client, network_a):
+    page = public_client.get("/")
+    assert page.status_code == 200
+    assert page.context["network"] is None
+    assert b"Network A" in page.content  # the public site lists networks
+
+
+@pytest.mark.django_db
+def test_unknown_host_gets_a_friendly_404_not_a_500(public_client):
+    page = Client(HTTP_HOST="no-such-place.localhost").get("/")
+    assert page.status_code == 404
+    assert b"There is no network at no-such-place.localhost" in page.content
+    assert b"Go to the Hexitime home page" in page.content
+
+
+def test_a_network_path_is_not_served_on_another_host(public_client, network_a):
+    # The login page exists on network sites only.
+    assert public_client.get("/accounts/login/").status_code == 404
+    assert Client(HTTP_HOST=host_of(network_a)).get("/accounts/login/").status_code == 200
