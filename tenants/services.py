@@ -42,8 +42,23 @@ logger = logging.getLogger(__name__)
 
 RESERVED_SLUGS = frozenset(
     {
-        "www", "api", "admin", "static", "media", "public", "mail", "smtp", "app",
-        "staff", "status", "help", "support", "docs", "billing", "hexitime", "template",
+        "www",
+        "api",
+        "admin",
+        "static",
+        "media",
+        "public",
+        "mail",
+        "smtp",
+        "app",
+        "staff",
+        "status",
+        "help",
+        "support",
+        "docs",
+        "billing",
+        "hexitime",
+        "template",
     }
 )
 _SKIPPED_STATEMENT = re.compile(
@@ -89,9 +104,7 @@ def slug_validate(slug: str) -> None:
 
 
 def slug_suggest(slug: str) -> str:
-    taken = set(
-        Network.objects.filter(slug__startswith=slug).values_list("slug", flat=True)
-    )
+    taken = set(Network.objects.filter(slug__startswith=slug).values_list("slug", flat=True))
     n = 2
     while f"{slug}-{n}" in taken:
         n += 1
@@ -110,9 +123,7 @@ def platform_bootstrap() -> Network:
     return public
 
 
-def network_create(
-    *, slug: str, name: str, on_progress: ProgressCallback | None = None
-) -> Network:
+def network_create(*, slug: str, name: str, on_progress: ProgressCallback | None = None) -> Network:
     """Create a network, its schema and its domain `<slug>.<base domain>`.
 
     The network row, domain and schema are created in one transaction: a failure leaves
@@ -210,14 +221,18 @@ def _schema_template_capture(state: str) -> SchemaTemplate:
     finally:
         connection.set_schema_to_public()
         with connection.cursor() as cursor:
-            cursor.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(scratch)))
+            cursor.execute(
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(scratch))
+            )
     template, _ = SchemaTemplate.objects.get_or_create(
         state=state,
         defaults={"sql": ";\n".join(statements) + ";\n", "statement_count": len(statements)},
     )
     logger.info(
         "Captured network schema template %s: %d statements in %.2fs",
-        state[:12], len(statements), time.perf_counter() - started,
+        state[:12],
+        len(statements),
+        time.perf_counter() - started,
     )
     return template
 
@@ -256,4 +271,3 @@ def _advisory_lock(key: int) -> Iterator[None]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
-

@@ -11,7 +11,10 @@ def home(request: HttpRequest) -> HttpResponse:
     port = request.get_port()
     suffix = "" if port in {"80", "443"} else f":{port}"
     networks = [
-        {"name": network.name, "url": f"{request.scheme}://{network.domains.all()[0].domain}{suffix}/"}
+        {
+            "name": network.name,
+            "url": f"{request.scheme}://{network.domains.all()[0].domain}{suffix}/",
+        }
         for network in network_list()
         if network.domains.all()
     ]

@@ -116,5 +116,3 @@ def _back_to_public() -> Iterator[None]:
     connection.set_schema_to_public()
     yield
     connection.set_schema_to_public()
-
-

@@ -35,9 +35,7 @@ class Member(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(max_length=254, unique=True)
     full_name = models.CharField(max_length=150)
     is_active = models.BooleanField(default=True)
-    is_staff = models.BooleanField(
-        default=False, help_text="Platform staff (public schema only)."
-    )
+    is_staff = models.BooleanField(default=False, help_text="Platform staff (public schema only).")
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects: ClassVar[MemberManager] = MemberManager()

@@ -24,6 +24,7 @@ SHARED_APPS = [
     # The member model is shared so the public schema holds platform staff accounts;
     # each network's schema has its own table of members.
     "core.members",
+    "core.audit",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -42,6 +43,7 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "rest_framework.authtoken",
     "core.members",
+    "core.audit",
 ]
 
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -158,6 +160,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "hexitime.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Hexitime API",
