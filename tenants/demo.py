@@ -16,7 +16,7 @@ from core.members.models import Member
 from .models import Network
 from .services import network_create, platform_bootstrap
 
-DEMO_PASSWORD = "hexitime-demo"
+DEMO_PASSWORD = "hexitime-demo"  # noqa: S105 - printed on screen for the demo
 DEMO_NETWORKS = [
     ("oxford-ics", "Oxfordshire ICS", "ouh.nhs.uk"),
     ("wbs", "Warwick Business School", "warwick.ac.uk"),

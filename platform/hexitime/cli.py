@@ -23,7 +23,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from hexitime.embedded import ensure_services
+from hexitime.embedded import Services, ensure_services
 from hexitime.settings.env import REPO_ROOT, data_dir, env_int, env_str
 
 # Subcommand words that name a group of management commands: `tenants migrate` is the
@@ -69,14 +69,16 @@ def run_tests(args: list[str]) -> int:
     """The README's test command: embedded services where no URL is given, then pytest."""
     os.chdir(REPO_ROOT)
     services = ensure_services(data_dir())
-    print(
-        f"hexitime test: PostgreSQL {'embedded' if services.embedded_database else 'from DATABASE_URL'},"
-        f" Redis {'embedded' if services.embedded_redis else 'from REDIS_URL'}",
-        flush=True,
-    )
+    print(f"hexitime test: {_describe(services)}", flush=True)
     import pytest
 
     return int(pytest.main(args))
+
+
+def _describe(services: Services) -> str:
+    database = "embedded" if services.embedded_database else "from DATABASE_URL"
+    redis = "embedded" if services.embedded_redis else "from REDIS_URL"
+    return f"PostgreSQL {database}, Redis {redis}"
 
 
 def run_bench(args: list[str]) -> int:
@@ -136,12 +138,8 @@ def up(args: list[str]) -> int:
         print(f"\n  Demo sign-ins (password: {DEMO_PASSWORD})")
         for where, email in logins:
             print(f"    {where:<14} {email}")
-    print(
-        f"\n  PostgreSQL: {'embedded, ' + str(home / 'pgdata') if services.embedded_database else 'DATABASE_URL'}"
-        f"\n  Redis:      {'embedded' if services.embedded_redis else 'REDIS_URL'}; Celery worker and beat running"
-        "\n\nPress Ctrl-C to stop.\n",
-        flush=True,
-    )
+    print(f"\n  {_describe(services)}; Celery worker and beat running.")
+    print("\nPress Ctrl-C to stop.\n", flush=True)
     return _supervise(children)
 
 
