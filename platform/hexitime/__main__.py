@@ -1,0 +1,5 @@
+import sys
+
+from hexitime.cli import main
+
+sys.exit(main())
