@@ -1,0 +1,119 @@
+"""A network schema built from the captured template is the schema migrations build."""
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django_tenants.utils import tenant_context
+from psycopg import sql
+
+from core.members.models import Member
+from tenants.models import Domain, Network, SchemaTemplate
+from tenants.services import (
+    NetworkNameRefused,
+    network_create,
+    schema_template_current,
+)
+
+CATALOG = {
+    "columns": """
+        SELECT table_name, column_name, data_type, is_nullable, column_default
+        FROM information_schema.columns WHERE table_schema = %(s)s""",
+    "constraints": """
+        SELECT rel.relname, con.conname, pg_get_constraintdef(con.oid)
+        FROM pg_constraint con JOIN pg_class rel ON rel.oid = con.conrelid
+        WHERE con.connamespace = %(s)s::regnamespace""",
+    "indexes": "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = %(s)s",
+    "triggers": """
+        SELECT tgrelid::regclass::text, tgname, tgenabled FROM pg_trigger
+        WHERE NOT tgisinternal AND tgrelid::regclass::text NOT LIKE 'pg_%%'
+          AND tgrelid IN (SELECT oid FROM pg_class WHERE relnamespace = %(s)s::regnamespace)""",
+    "functions": """
+        SELECT proname, pg_get_function_identity_arguments(oid), prosrc FROM pg_proc
+        WHERE pronamespace = %(s)s::regnamespace""",
+    "migrations": "SELECT app, name FROM {schema}.django_migrations",
+    "content_types": "SELECT app_label, model FROM {schema}.django_content_type",
+    "permissions": "SELECT codename FROM {schema}.auth_permission",
+}
+
+
+def _catalog(schema: str) -> dict[str, list[tuple]]:
+    found = {}
+    with connection.cursor() as cursor:
+        for name, query in CATALOG.items():
+            text = query.replace("{schema}", sql.Identifier(schema).as_string(cursor.connection))
+            cursor.execute(text, {"s": schema})
+            rows = [tuple(str(v).replace(schema, "<schema>") for v in row) for row in cursor]
+            found[name] = sorted(rows)
+    return found
+
+
+@pytest.mark.django_db(transaction=True)
+def test_template_schema_matches_a_migrated_schema(make_network):
+    replayed = make_network("replayed")
+    migrated_schema = "net_migrated"
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(migrated_schema)))
+    try:
+        call_command("migrate_schemas", schema_name=migrated_schema, interactive=False, verbosity=0)
+        connection.set_schema_to_public()
+        ours, theirs = _catalog(replayed.schema_name), _catalog(migrated_schema)
+        assert ours["columns"], "the catalog query found nothing to compare"
+        for part in CATALOG:
+            assert ours[part] == theirs[part], part
+    finally:
+        connection.set_schema_to_public()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(migrated_schema))
+            )
+
+
+def test_a_provisioned_network_works_and_has_its_domain(network_a):
+    assert Domain.objects.get(tenant=network_a).domain == "network-a.localhost"
+    with tenant_context(network_a):
+        Member.objects.create_user("first@nhs.net", "pw", full_name="First Member")
+        assert Member.objects.count() == 1
+
+
+def test_the_template_is_captured_once_per_migration_state(db):
+    first = schema_template_current()
+    assert schema_template_current() is first
+    assert SchemaTemplate.objects.filter(state=first.state).count() <= 1
+    assert "CREATE TABLE" in first.sql
+
+
+@pytest.mark.parametrize(
+    ("slug", "message"),
+    [
+        ("www", "reserved"),
+        ("admin", "reserved"),
+        ("Upper", "lowercase letters"),
+        ("-edge", "lowercase letters"),
+        ("has space", "lowercase letters"),
+        ("x" * 41, "lowercase letters"),
+    ],
+)
+def test_unusable_subdomains_are_refused_with_a_reason(db, slug, message):
+    with pytest.raises(NetworkNameRefused, match=message):
+        network_create(slug=slug, name="Refused")
+    assert not Network.objects.filter(slug=slug).exists()
+
+
+def test_a_taken_subdomain_is_refused_with_a_suggestion(network_a):
+    with pytest.raises(NetworkNameRefused) as refused:
+        network_create(slug="network-a", name="Again")
+    assert refused.value.extra["suggestion"] == "network-a-2"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_build_leaves_no_network_domain_or_schema(monkeypatch):
+    template = schema_template_current()
+    broken = SchemaTemplate(state=template.state, sql=template.sql + "SELECT 1/0;\n")
+    monkeypatch.setattr("tenants.services.schema_template_current", lambda: broken)
+    with pytest.raises(Exception, match="division by zero"):
+        network_create(slug="half-built", name="Half Built")
+    assert not Network.objects.filter(slug="half-built").exists()
+    assert not Domain.objects.filter(domain__startswith="half-built.").exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = 'net_half_built'")
+        assert cursor.fetchone() is None
