@@ -28,12 +28,13 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.core.management.commands.migrate import Command as MigrateCommand
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.migrations.loader import MigrationLoader
 from django_tenants.migration_executors.base import run_migrations
 from django_tenants.utils import get_public_schema_name
 from psycopg import ClientCursor, sql
 
+from hexitime.db import connection
 from hexitime.errors import ApplicationError
 
 from .models import SLUG_VALIDATOR, Domain, Network, SchemaTemplate, schema_name_for

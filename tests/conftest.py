@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.test import Client
 from django_tenants.utils import tenant_context
 from psycopg import sql
 
 from core.members.models import Member
+from hexitime.db import connection
 from tenants.models import Network
 from tenants.services import network_create, platform_bootstrap, schema_template_current
 

@@ -174,7 +174,7 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> int:
     while not stopping:
         for child in children:
             if child.poll() is not None:
-                print(f"hexitime up: {child.args[2]} exited ({child.returncode}); stopping.")
+                print(f"hexitime up: {child.args!r} exited ({child.returncode}); stopping.")
                 exit_code = child.returncode or 1
                 stopping = True
         time.sleep(0.2)

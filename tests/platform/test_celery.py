@@ -10,12 +10,12 @@ import pytest
 from celery import chord
 from celery.contrib.testing.worker import start_worker
 from django.core.cache import cache
-from django.db import connection
 from django_tenants.utils import tenant_context
 from tenant_schemas_celery.scheduler import TenantAwareScheduler
 
 from core.members.models import Member
 from hexitime.celery import app
+from hexitime.db import connection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,11 +8,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client
 from django_tenants.utils import tenant_context
 
 from core.members.models import Member
+from hexitime.db import connection
 from tests.conftest import host_of
 
 

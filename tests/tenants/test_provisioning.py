@@ -2,11 +2,11 @@
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django_tenants.utils import tenant_context
 from psycopg import sql
 
 from core.members.models import Member
+from hexitime.db import connection
 from tenants.models import Domain, Network, SchemaTemplate
 from tenants.services import (
     NetworkNameRefused,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .env import REPO_ROOT, data_dir, database_from_url, env_bool, env_int, env_str
 
 BASE_DIR = REPO_ROOT
@@ -122,7 +124,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT: Path | None = BASE_DIR / "staticfiles"
 STORAGES = {
     # Uploaded media lands in MEDIA_ROOT/<schema name>/..., one folder per network.
     "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},

@@ -3,8 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand
-from django.db import connection
 
+from hexitime.db import connection
 from tenants.demo import DEMO_PASSWORD, demo_load, demo_logins
 
 
