@@ -1,0 +1,44 @@
+"""Production settings pass Django's deployment checks and refuse a missing secret."""
+
+import os
+import secrets
+import subprocess
+import sys
+
+from hexitime.settings.env import REPO_ROOT, database_from_url
+
+
+def _check_deploy(secret: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "hexitime.settings.production",
+        "DJANGO_SECRET_KEY": secret,
+        "PYTHONPATH": f"{REPO_ROOT}:{REPO_ROOT / 'platform'}",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "django", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+def test_production_settings_pass_check_deploy() -> None:
+    result = _check_deploy(secrets.token_urlsafe(60))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_settings_refuse_a_short_secret() -> None:
+    result = _check_deploy("short")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_database_url_with_a_unix_socket() -> None:
+    parsed = database_from_url("postgresql://postgres@/hexitime?host=/tmp/pg%20data")
+    assert (parsed["NAME"], parsed["HOST"], parsed["USER"]) == (
+        "hexitime",
+        "/tmp/pg data",
+        "postgres",
+    )
+    tcp = database_from_url("postgres://u:p%40ss@db.internal:6432/hx?sslmode=require")
+    assert (tcp["HOST"], tcp["PORT"], tcp["PASSWORD"]) == ("db.internal", "6432", "p@ss")
+    assert tcp["OPTIONS"] == {"sslmode": "require"}
