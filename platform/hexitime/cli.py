@@ -69,6 +69,8 @@ def manage(args: list[str], settings: str = "hexitime.settings.dev") -> int:
 def run_tests(args: list[str]) -> int:
     """The README's test command: embedded services where no URL is given, then pytest."""
     os.chdir(REPO_ROOT)
+    # Importing hexitime defaults the settings to `dev` for Celery; tests need `test`.
+    os.environ["DJANGO_SETTINGS_MODULE"] = "hexitime.settings.test"
     services = ensure_services(data_dir())
     print(f"hexitime test: {_describe(services)}", flush=True)
     import pytest

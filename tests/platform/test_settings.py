@@ -33,10 +33,10 @@ def test_production_settings_refuse_a_short_secret() -> None:
 
 
 def test_database_url_with_a_unix_socket() -> None:
-    parsed = database_from_url("postgresql://postgres@/hexitime?host=/tmp/pg%20data")
+    parsed = database_from_url("postgresql://postgres@/hexitime?host=/run/pg%20data")
     assert (parsed["NAME"], parsed["HOST"], parsed["USER"]) == (
         "hexitime",
-        "/tmp/pg data",
+        "/run/pg data",
         "postgres",
     )
     tcp = database_from_url("postgres://u:p%40ss@db.internal:6432/hx?sslmode=require")
