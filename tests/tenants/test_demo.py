@@ -1,0 +1,32 @@
+"""The demonstration networks `hexitime up` loads on first start."""
+
+from django_tenants.utils import tenant_context
+
+from core.members.models import Member
+from tenants.demo import DEMO_NETWORKS, STAFF_EMAIL, demo_load, demo_logins
+from tenants.models import Network
+
+
+def test_demo_networks_live_in_their_own_schemas_with_their_own_members(db):
+    demo_load(members_per_network=12)
+    networks = {n.slug: n for n in Network.objects.filter(slug__in=["oxford-ics", "wbs"])}
+    assert networks["oxford-ics"].schema_name == "net_oxford_ics"
+    assert networks["wbs"].schema_name == "net_wbs"
+    emails = {}
+    for slug, network in networks.items():
+        with tenant_context(network):
+            emails[slug] = set(Member.objects.values_list("email", flat=True))
+            assert Member.objects.get(email=f"organiser@{slug}.example").check_password(
+                "hexitime-demo"
+            )
+    assert len(emails["oxford-ics"]) == len(emails["wbs"]) == 13
+    assert all(e.endswith(("@ouh.nhs.uk", "@oxford-ics.example")) for e in emails["oxford-ics"])
+    assert emails["oxford-ics"].isdisjoint(emails["wbs"])
+    assert Member.objects.filter(email=STAFF_EMAIL, is_staff=True).exists()  # public schema
+
+
+def test_loading_the_demo_twice_changes_nothing(db):
+    demo_load(members_per_network=3)
+    assert demo_load(members_per_network=3) == []
+    assert Network.objects.filter(slug__in=[slug for slug, *_ in DEMO_NETWORKS]).count() == 2
+    assert [where for where, _ in demo_logins()] == ["staff", "oxford-ics", "wbs"]
