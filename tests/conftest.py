@@ -94,20 +94,53 @@ def host_of(network: Network) -> str:
     return f"{network.slug}.{settings.HEXITIME_BASE_DOMAIN}"
 
 
-@pytest.fixture
-def client_a(network_a: Network) -> Client:
-    return Client(HTTP_HOST=host_of(network_a))
+class NetworkClient(Client):
+    """A test client for one network's host. Sessions live in the network's schema, so
+    `login()` and `force_login()` run inside it."""
+
+    def __init__(self, network: Network, **defaults: Any) -> None:
+        super().__init__(HTTP_HOST=host_of(network), **defaults)
+        self.network = network
+
+    def force_login(self, user: Any, backend: str | None = None) -> None:
+        with tenant_context(self.network):
+            super().force_login(user, backend)
+
+    def login(self, **credentials: Any) -> bool:
+        with tenant_context(self.network):
+            return super().login(**credentials)
+
+    def logout(self) -> None:
+        with tenant_context(self.network):
+            super().logout()
 
 
 @pytest.fixture
-def client_b(network_b: Network) -> Client:
-    return Client(HTTP_HOST=host_of(network_b))
+def client_a(network_a: Network) -> NetworkClient:
+    return NetworkClient(network_a)
+
+
+@pytest.fixture
+def client_b(network_b: Network) -> NetworkClient:
+    return NetworkClient(network_b)
 
 
 @pytest.fixture
 def public_client(db: None) -> Client:
     platform_bootstrap()
     return Client(HTTP_HOST=settings.HEXITIME_BASE_DOMAIN)
+
+
+@pytest.fixture
+def worker() -> Iterator[None]:
+    """A real Celery worker (in a thread of this process) consuming from the real Redis.
+    Use it in transactional tests: the worker sees only committed data."""
+    from celery.contrib.testing.worker import start_worker
+
+    from hexitime.celery import app
+
+    with start_worker(app, perform_ping_check=False, shutdown_timeout=10):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -4,11 +4,9 @@ from beat. A real worker consumes from the real Redis broker."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 from celery import chord
-from celery.contrib.testing.worker import start_worker
 from django.core.cache import cache
 from django_tenants.utils import tenant_context
 from tenant_schemas_celery.scheduler import TenantAwareScheduler
@@ -39,12 +37,6 @@ def gather(results: list[dict[str, object]]) -> dict[str, object]:
 @app.task
 def mark_beat_visit() -> None:
     cache.set("beat-visited", connection.schema_name, timeout=60)
-
-
-@pytest.fixture
-def worker() -> Iterator[None]:
-    with start_worker(app, perform_ping_check=False, shutdown_timeout=10):
-        yield
 
 
 def test_a_task_runs_in_the_schema_it_was_queued_from(worker, network_a, network_b, make_member):

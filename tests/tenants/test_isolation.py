@@ -14,7 +14,7 @@ from django_tenants.utils import tenant_context
 
 from core.members.models import Member
 from hexitime.db import connection
-from tests.conftest import host_of
+from tests.conftest import NetworkClient, host_of
 
 
 def _schemas() -> set[str]:
@@ -87,8 +87,7 @@ def test_a_reused_connection_never_leaks_one_networks_search_path_into_another(
 ):
     make_member(network_a, email="only-in-a@nhs.net", password="pw-for-a-member")
     assert settings.DATABASES["default"]["CONN_MAX_AGE"] > 0
-    client_a = Client(HTTP_HOST=host_of(network_a))
-    client_b = Client(HTTP_HOST=host_of(network_b))
+    client_a, client_b = NetworkClient(network_a), NetworkClient(network_b)
     for _ in range(3):
         login = {"username": "only-in-a@nhs.net", "password": "pw-for-a-member"}
         assert client_b.post("/accounts/login/", login).status_code == 200

@@ -46,6 +46,7 @@ TENANT_APPS = [
     "rest_framework.authtoken",
     "core.members",
     "core.audit",
+    "core.notifications",
 ]
 
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -86,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.network",
+                "core.notifications.context_processors.notifications",
             ],
         },
     },

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from django.utils.encoding import force_str
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from hexitime.auth import acting_member
+
+from .models import Kind
+from .selectors import email_preferences, notification_list, notification_unread_count
+from .services import email_preferences_set, notification_mark_all_read, notification_mark_read
+
+
+class NotificationListApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        kind = serializers.CharField()
+        title = serializers.CharField()
+        body = serializers.CharField()
+        url = serializers.CharField()
+        created_at = serializers.DateTimeField()
+        read_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema(responses=OutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(
+            notification_list(member=acting_member(request)), request, self
+        )
+        response = paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+        response.data["unread_count"] = notification_unread_count(member=acting_member(request))
+        return response
+
+
+class NotificationReadApi(APIView):
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request, notification_id: int) -> Response:
+        marked = notification_mark_read(
+            actor=acting_member(request), notification_id=notification_id
+        )
+        # Not marked: missing, someone else's, or already read. Only the first two are errors.
+        mine = notification_list(member=acting_member(request)).filter(pk=notification_id)
+        if not marked and not mine.exists():
+            return Response({"detail": "No such notification."}, status=404)
+        return Response(status=204)
+
+
+class NotificationReadAllApi(APIView):
+    @extend_schema(
+        request=None,
+        responses=inline_serializer("ReadAll", {"marked_read": serializers.IntegerField()}),
+    )
+    def post(self, request: Request) -> Response:
+        return Response({"marked_read": notification_mark_all_read(actor=acting_member(request))})
+
+
+class EmailPreferencesApi(APIView):
+    class PreferencesSerializer(serializers.Serializer):
+        def get_fields(self) -> dict[str, serializers.Field]:
+            return {
+                kind: serializers.BooleanField(required=False, help_text=force_str(label))
+                for kind, label in Kind.choices
+            }
+
+    @extend_schema(responses=PreferencesSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(email_preferences(member=acting_member(request)))
+
+    @extend_schema(request=PreferencesSerializer, responses=PreferencesSerializer)
+    def put(self, request: Request) -> Response:
+        serializer = self.PreferencesSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        email_preferences_set(actor=acting_member(request), choices=serializer.validated_data)
+        return Response(email_preferences(member=acting_member(request)))

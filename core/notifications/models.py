@@ -1,0 +1,65 @@
+"""In-app notifications, each optionally emailed once, and members' email preferences."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Kind(models.TextChoices):
+    RESPONSE_RECEIVED = "response_received", "Someone responded to your listing"
+    RESPONSE_ACCEPTED = "response_accepted", "Your response was accepted"
+    RESPONSE_DECLINED = "response_declined", "Your response was declined"
+    MEETING_REMINDER = "meeting_reminder", "Meeting reminder (24 hours before)"
+    CONFIRM_HOURS = "confirm_hours", "Please confirm hours"
+    HOURS_CONFIRMED = "hours_confirmed", "Hours confirmed and credits received"
+    WEEKLY_DIGEST = "weekly_digest", "Weekly digest of listings matching your skills"
+    ACCOUNT = "account", "Your account"
+
+
+class Notification(models.Model):
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    # The caller's idempotency key, e.g. "exchange:42:accepted:to:7": repeating the event
+    # never notifies twice.
+    key = models.CharField(max_length=200, unique=True)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["recipient"],
+                condition=models.Q(read_at__isnull=True),
+                name="notification_unread_idx",
+            ),
+            models.Index(fields=["recipient", "-created_at"], name="notification_recent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class EmailPreference(models.Model):
+    """A member's choice for one kind of notification; no row means "email me"."""
+
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_preferences"
+    )
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    email = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "kind"], name="email_preference_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id}:{self.kind}={'on' if self.email else 'off'}"

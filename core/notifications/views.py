@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from hexitime.auth import acting_member
+
+from .models import Kind
+from .selectors import email_preferences, notification_list, notification_unread_count
+from .services import email_preferences_set, notification_mark_all_read, notification_mark_read
+
+
+@login_required
+def notification_list_page(request: HttpRequest) -> HttpResponse:
+    page = Paginator(notification_list(member=acting_member(request)), 20).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "notifications/list.html",
+        {"page": page, "unread": notification_unread_count(member=acting_member(request))},
+    )
+
+
+@login_required
+@require_POST
+def notification_read(request: HttpRequest, notification_id: int) -> HttpResponse:
+    notification_mark_read(actor=acting_member(request), notification_id=notification_id)
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "notifications"
+    return redirect(target)
+
+
+@login_required
+@require_POST
+def notification_read_all(request: HttpRequest) -> HttpResponse:
+    count = notification_mark_all_read(actor=acting_member(request))
+    messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
+    return redirect("notifications")
+
+
+@login_required
+def email_settings_page(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        email_preferences_set(
+            actor=acting_member(request),
+            choices={kind: f"email_{kind}" in request.POST for kind in Kind.values},
+        )
+        messages.success(request, "Your email choices are saved.")
+        return redirect("notification-settings")
+    chosen = email_preferences(member=acting_member(request))
+    kinds = [(kind, label, chosen[kind]) for kind, label in Kind.choices]
+    return render(request, "notifications/settings.html", {"kinds": kinds})
