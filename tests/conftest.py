@@ -26,6 +26,8 @@ from tenants.services import network_create, platform_bootstrap, schema_template
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
     """After pytest-django migrates the test database, capture the schema template once."""
+    # Never let a fixture write to a real database.
+    assert connection.settings_dict["NAME"].startswith("test_"), connection.settings_dict["NAME"]
     with django_db_blocker.unblock():
         platform_bootstrap()
         schema_template_current()
@@ -39,10 +41,11 @@ def _is_transactional(request: pytest.FixtureRequest) -> bool:
 
 
 @pytest.fixture
-def make_network(request: pytest.FixtureRequest) -> Iterator[Callable[..., Network]]:
-    """Provision networks on demand: `make_network("slug", "Name")`."""
-    if not _is_transactional(request):
-        request.getfixturevalue("db")
+def make_network(request: pytest.FixtureRequest, db: None) -> Iterator[Callable[..., Network]]:
+    """Provision networks on demand: `make_network("slug", "Name")`.
+
+    `db` is transactional for tests marked `django_db(transaction=True)` or using
+    `transactional_db` (pytest-django decides per test)."""
     made: list[Network] = []
 
     def make(slug: str, name: str | None = None) -> Network:

