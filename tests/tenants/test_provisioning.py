@@ -28,7 +28,7 @@ CATALOG = {
         WHERE NOT tgisinternal AND tgrelid::regclass::text NOT LIKE 'pg_%%'
           AND tgrelid IN (SELECT oid FROM pg_class WHERE relnamespace = %(s)s::regnamespace)""",
     "functions": """
-        SELECT proname, pg_get_function_identity_arguments(oid), prosrc FROM pg_proc
+        SELECT proname, pg_get_function_identity_arguments(oid), prosrc, proconfig FROM pg_proc
         WHERE pronamespace = %(s)s::regnamespace""",
     "migrations": "SELECT app, name FROM {schema}.django_migrations",
     "content_types": "SELECT app_label, model FROM {schema}.django_content_type",

@@ -27,6 +27,7 @@ SHARED_APPS = [
     # each network's schema has its own table of members.
     "core.members",
     "core.audit",
+    "ledger.federation",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -47,6 +48,7 @@ TENANT_APPS = [
     "core.members",
     "core.audit",
     "core.notifications",
+    "ledger",
 ]
 
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]

@@ -1,0 +1,43 @@
+"""The time-credit ledger: double entry, integer minutes, guarded by the database.
+
+Accounts
+    Every network schema has one account per member, one per QI project, one issuance
+    account (the source of registration gifts and project budgets; its balance is minus
+    everything ever issued) and one federation clearing account. The issuance and
+    clearing accounts are created by migration, so every network is born with them.
+
+Transfers and entries
+    A `Transfer` moves minutes between two or more accounts through `Entry` rows whose
+    amounts sum to zero (1 credit = 60 minutes). Entries and transfers are append-only:
+    triggers refuse UPDATE and DELETE, and a correction is a new reversing transfer.
+    Each entry also records the account's balance after it, so statements page without
+    summing history.
+
+Invariants, and who keeps them
+    - entries of a transfer sum to zero: a deferred constraint trigger, checked at commit;
+    - amount <> 0, balance >= floor (where the account has one): CHECK constraints;
+    - cached balance = sum of entries: balances change only inside `ledger_post()`, which
+      writes the entries in the same statement; a trigger refuses any other balance edit;
+    - the sum of all balances in a network is 0: follows from the first three;
+    - across the federation: each network's clearing balance equals its federation
+      position and positions sum to zero (ledger.federation).
+    `hexitime ledger audit` re-checks all of them from the rows themselves.
+
+Posting, locking and speed
+    `ledger_post()` (PL/pgSQL, one round trip) locks the transfer's accounts in id order
+    — the same order everywhere, so concurrent transfers never deadlock each other —
+    checks floors, inserts the transfer, updates balances and inserts the entries.
+    Deadlocks with other work and serialization failures are retried by the service.
+
+Idempotency
+    Every transfer carries a client-chosen idempotency key (`gift:<member id>`,
+    `exchange:<id>:complete`...). Posting a key again with the same legs returns the first
+    transfer and moves nothing; with different legs it is refused. This also makes a retry
+    after a lost connection safe: the retry finds the transfer if the commit happened.
+
+Federation
+    Networks that opt in exchange across their boundaries through the public schema's
+    federation ledger (ledger.federation): member(A) -> clearing(A), A -> B in the
+    federation ledger, clearing(B) -> member(B), all in one database transaction, with a
+    debit limit per network like a mutual-credit clearing house.
+"""

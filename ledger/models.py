@@ -1,0 +1,101 @@
+"""Accounts, transfers and entries of one network's ledger (see the package docstring)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+MINUTES_PER_CREDIT = 60
+GIFT_MINUTES = 2 * MINUTES_PER_CREDIT
+
+
+class Account(models.Model):
+    class Kind(models.TextChoices):
+        MEMBER = "member", "Member"
+        ISSUANCE = "issuance", "Issuance"
+        PROJECT = "project", "Project"
+        CLEARING = "clearing", "Federation clearing"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # The member's or project's id; none for the network's issuance and clearing accounts.
+    owner_id = models.BigIntegerField(null=True, blank=True)
+    balance = models.BigIntegerField(default=0, help_text="Minutes; changed only by ledger_post().")
+    floor = models.BigIntegerField(
+        null=True, blank=True, default=0, help_text="Lowest allowed balance; none = no limit."
+    )
+
+    class Meta:
+        permissions = [("view_network_totals", "Can see the network's ledger totals")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["member", "issuance", "project", "clearing"]),
+                name="ledger_account_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(floor__isnull=True) | models.Q(balance__gte=models.F("floor")),
+                name="ledger_account_balance_above_floor",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "owner_id"],
+                condition=models.Q(owner_id__isnull=False),
+                name="ledger_account_one_per_owner",
+            ),
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=models.Q(kind__in=["issuance", "clearing"]),
+                name="ledger_account_one_issuance_and_clearing",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} account {self.owner_id or ''}".strip()
+
+
+class Transfer(models.Model):
+    class Kind(models.TextChoices):
+        GIFT = "gift", "Welcome gift"
+        EXCHANGE = "exchange", "Exchange"
+        PROJECT_FUND = "project_fund", "Project funding"
+        PROJECT_CREDIT = "project_credit", "Project volunteering"
+        FEDERATION = "federation", "Exchange with another network"
+        REVERSAL = "reversal", "Correction"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    memo = models.CharField(max_length=500, blank=True)
+    # Kept by id and label: the actor may be platform staff (public schema) or the system.
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor_label = models.CharField(max_length=254, blank=True)
+    created_at = models.DateTimeField(db_default=models.functions.Now())
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.idempotency_key}"
+
+
+class Entry(models.Model):
+    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="entries")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    amount = models.BigIntegerField(help_text="Minutes; positive credits the account.")
+    balance_after = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "-id"], name="ledger_entry_statement_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(amount=0), name="ledger_entry_amount_nonzero"
+            ),
+            models.UniqueConstraint(
+                fields=["transfer", "account"], name="ledger_entry_one_leg_per_account"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount:+d} min on {self.account_id}"

@@ -1,0 +1,203 @@
+"""Writing to the ledger. Every movement of credit in Hexitime goes through here."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from django.db import DatabaseError, IntegrityError, OperationalError, transaction
+
+from core.members.models import Member
+from hexitime.db import connection
+from hexitime.errors import ApplicationError
+
+from .models import GIFT_MINUTES, Account, Transfer
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# SQLSTATEs: PostgreSQL's for contention, ledger_post()'s own for refusals.
+_RETRYABLE = {"40P01", "40001"}  # deadlock detected, serialization failure
+_MAX_ATTEMPTS = 6
+_TRANSFER_FIELDS = [f.attname for f in Transfer._meta.concrete_fields]
+# The column names come from the model; the values are parameters.
+_POST_SQL = (
+    "SELECT "  # noqa: S608
+    + ", ".join(f.column for f in Transfer._meta.concrete_fields)
+    + " FROM ledger_post(%s, %s, %s, %s, %s, %s, %s, %s)"
+)
+
+
+class LedgerError(ApplicationError):
+    pass
+
+
+class InsufficientCredit(LedgerError):
+    """The payer's balance would fall below its floor. Nothing was written."""
+
+
+class IdempotencyConflict(LedgerError):
+    """The key was used before for a transfer with different legs."""
+
+
+@dataclass(frozen=True)
+class Leg:
+    account: Account
+    minutes: int
+
+
+def transfer_create(
+    *,
+    idempotency_key: str,
+    legs: Sequence[Leg],
+    kind: Transfer.Kind,
+    memo: str = "",
+    actor: Member | None = None,
+    reverses: Transfer | None = None,
+) -> Transfer:
+    """Post a transfer in one round trip; return it.
+
+    Locks the accounts in id order, refuses to take any account below its floor
+    (`InsufficientCredit`, nothing written), and is idempotent: the same key with the same
+    legs returns the existing transfer, with different legs raises `IdempotencyConflict`.
+    Inside a caller's transaction it joins it (the caller decides about retries); on its
+    own it retries deadlocks, serialization failures and lost connections, which the
+    idempotency key makes safe.
+    """
+    accounts = [leg.account.pk for leg in legs]
+    amounts = [leg.minutes for leg in legs]
+    actor_id, actor_label = (actor.pk, str(actor)) if actor is not None else (None, "system")
+
+    def post() -> Transfer:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                _POST_SQL,
+                [idempotency_key, kind, memo, actor_id, actor_label,
+                 reverses.pk if reverses else None, accounts, amounts],
+            )  # fmt: skip
+            row = cursor.fetchone()
+        return Transfer.from_db("default", _TRANSFER_FIELDS, row)
+
+    try:
+        return _with_retries(post)
+    except DatabaseError as error:
+        raise _ledger_error(error, legs) from error
+
+
+def _with_retries(operation: Callable[[], T]) -> T:
+    if connection.in_atomic_block:
+        return operation()  # the caller's transaction; the caller retries the whole of it
+    for attempt in range(1, _MAX_ATTEMPTS + 1):
+        try:
+            return operation()
+        except (OperationalError, IntegrityError) as error:
+            lost = connection.connection is None or connection.connection.closed
+            if attempt == _MAX_ATTEMPTS or not (_sqlstate(error) in _RETRYABLE or lost):
+                raise
+            logger.info(
+                "ledger: retrying after %s (attempt %d)", _sqlstate(error) or error, attempt
+            )
+            if lost:
+                connection.close()
+            time.sleep(0.002 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    cause = error.__cause__
+    return getattr(cause, "sqlstate", None)
+
+
+def _ledger_error(error: DatabaseError, legs: Sequence[Leg]) -> Exception:
+    code = _sqlstate(error)
+    if code == "HX003":
+        detail = getattr(getattr(error.__cause__, "diag", None), "message_detail", "") or ""
+        account_id, balance, floor, change = (int(v) for v in detail.split(","))
+        return InsufficientCredit(
+            _insufficient_message(balance=balance, floor=floor, needed=-change),
+            account_id=account_id, balance=balance, floor=floor, needed=-change,
+        )  # fmt: skip
+    if code == "HX002":
+        return IdempotencyConflict(str(error.__cause__).splitlines()[0])
+    if code in {"HX001", "HX004"}:
+        return LedgerError(str(error.__cause__).splitlines()[0])
+    return error
+
+
+def _insufficient_message(*, balance: int, floor: int, needed: int) -> str:
+    available = max(balance - floor, 0)
+    return (
+        f"You have {minutes_as_text(available)} of credit, and this needs "
+        f"{minutes_as_text(needed)}. Offer some help to earn more: every hour you give "
+        "earns an hour of credit."
+    )
+
+
+def minutes_as_text(minutes: int) -> str:
+    """`150` -> `2 hours 30 minutes`; plain English for members."""
+    hours, rest = divmod(abs(minutes), 60)
+    parts = []
+    if hours:
+        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+    if rest or not hours:
+        parts.append(f"{rest} minute{'s' if rest != 1 else ''}")
+    return ("minus " if minutes < 0 else "") + " ".join(parts)
+
+
+def transfer_reverse(*, transfer: Transfer, actor: Member | None, memo: str = "") -> Transfer:
+    """Undo a transfer with a new, opposite one (entries are never edited). Idempotent:
+    a transfer is reversed at most once. Refused like any transfer if an account no longer
+    has the credit to give back."""
+    legs = [
+        Leg(entry.account, -entry.amount) for entry in transfer.entries.select_related("account")
+    ]
+    return transfer_create(
+        idempotency_key=f"reversal:{transfer.pk}",
+        legs=legs,
+        kind=Transfer.Kind.REVERSAL,
+        memo=memo or f"Correction of {transfer.get_kind_display().lower()}",
+        actor=actor,
+        reverses=transfer,
+    )
+
+
+def member_account(member: Member) -> Account:
+    """The member's account, opened on first use (safe under concurrency)."""
+    return _owned_account(Account.Kind.MEMBER, member.pk)
+
+
+def project_account(project_id: int) -> Account:
+    return _owned_account(Account.Kind.PROJECT, project_id, floor=0)
+
+
+def _owned_account(kind: Account.Kind, owner_id: int, floor: int = 0) -> Account:
+    account = Account.objects.filter(kind=kind, owner_id=owner_id).first()
+    if account is not None:
+        return account
+    try:
+        with transaction.atomic():
+            return Account.objects.create(kind=kind, owner_id=owner_id, floor=floor)
+    except IntegrityError:
+        return Account.objects.get(kind=kind, owner_id=owner_id)
+
+
+def issuance_account() -> Account:
+    return Account.objects.get(kind=Account.Kind.ISSUANCE)
+
+
+def clearing_account() -> Account:
+    return Account.objects.get(kind=Account.Kind.CLEARING)
+
+
+def gift_grant(*, member: Member) -> Transfer:
+    """Give a new member their two welcome credits from the network's issuance account.
+    Once per member, however often it is called."""
+    return transfer_create(
+        idempotency_key=f"gift:{member.pk}",
+        legs=[Leg(issuance_account(), -GIFT_MINUTES), Leg(member_account(member), GIFT_MINUTES)],
+        kind=Transfer.Kind.GIFT,
+        memo="Welcome gift: two hours of credit",
+    )

@@ -1,0 +1,171 @@
+import pytest
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django_tenants.utils import tenant_context
+
+from ledger.models import Account, Entry, Transfer
+from ledger.services import (
+    IdempotencyConflict,
+    InsufficientCredit,
+    LedgerError,
+    Leg,
+    clearing_account,
+    gift_grant,
+    issuance_account,
+    member_account,
+    minutes_as_text,
+    transfer_create,
+    transfer_reverse,
+)
+
+
+@pytest.fixture
+def members(network_a, make_member):
+    alice = make_member(network_a, full_name="Alice")
+    ben = make_member(network_a, full_name="Ben")
+    with tenant_context(network_a):
+        yield alice, ben
+
+
+def _balance(member) -> int:
+    return Account.objects.get(kind="member", owner_id=member.pk).balance
+
+
+def test_every_network_is_born_with_an_issuance_and_a_clearing_account(network_a, network_b):
+    for network in (network_a, network_b):
+        with tenant_context(network):
+            kinds = sorted(Account.objects.values_list("kind", flat=True))
+            assert kinds == ["clearing", "issuance"]
+
+
+def test_the_gift_is_two_hours_from_issuance_and_granted_once(members):
+    alice, _ = members
+    first = gift_grant(member=alice)
+    again = gift_grant(member=alice)
+    assert again.pk == first.pk
+    assert first.kind == Transfer.Kind.GIFT
+    assert _balance(alice) == 120
+    assert issuance_account().balance == -120
+    assert Entry.objects.filter(transfer=first).count() == 2
+
+
+def test_a_transfer_moves_minutes_and_records_running_balances(members):
+    alice, ben = members
+    gift_grant(member=alice)
+    transfer = transfer_create(
+        idempotency_key="exchange:1:complete",
+        legs=[Leg(member_account(alice), -90), Leg(member_account(ben), 90)],
+        kind=Transfer.Kind.EXCHANGE, memo="Coaching", actor=alice,
+    )  # fmt: skip
+    assert (_balance(alice), _balance(ben)) == (30, 90)
+    assert transfer.actor_label == "Alice"
+    assert transfer.created_at is not None
+    after = dict(Entry.objects.filter(transfer=transfer).values_list("amount", "balance_after"))
+    assert after == {-90: 30, 90: 90}
+
+
+def test_not_enough_credit_is_refused_in_plain_words_and_writes_nothing(members):
+    alice, ben = members
+    gift_grant(member=alice)
+    before = Entry.objects.count()
+    with pytest.raises(InsufficientCredit) as refused:
+        transfer_create(
+            idempotency_key="exchange:2:complete",
+            legs=[Leg(member_account(alice), -180), Leg(member_account(ben), 180)],
+            kind=Transfer.Kind.EXCHANGE,
+        )
+    assert refused.value.message.startswith(
+        "You have 2 hours of credit, and this needs 3 hours. Offer some help"
+    )
+    assert refused.value.extra["needed"] == 180
+    assert Entry.objects.count() == before
+    assert not Transfer.objects.filter(idempotency_key="exchange:2:complete").exists()
+    assert (_balance(alice), _balance(ben)) == (120, 0)
+
+
+def test_a_key_reused_for_different_legs_is_refused(members):
+    alice, ben = members
+    gift_grant(member=alice)
+    legs = [Leg(member_account(alice), -60), Leg(member_account(ben), 60)]
+    transfer_create(idempotency_key="k", legs=legs, kind=Transfer.Kind.EXCHANGE)
+    with pytest.raises(IdempotencyConflict):
+        transfer_create(
+            idempotency_key="k",
+            legs=[Leg(member_account(alice), -30), Leg(member_account(ben), 30)],
+            kind=Transfer.Kind.EXCHANGE,
+        )
+    assert _balance(ben) == 60
+
+
+@pytest.mark.parametrize(
+    "amounts",
+    [[-60, 30], [0, 0], [60], [-60, 60, 0]],
+    ids=["unbalanced", "zero", "one-leg", "zero-leg"],
+)
+def test_malformed_transfers_are_refused(members, amounts):
+    alice, ben = members
+    accounts = [member_account(alice), member_account(ben), issuance_account()]
+    with pytest.raises(LedgerError, match="two or more distinct accounts"):
+        transfer_create(
+            idempotency_key="bad",
+            legs=[Leg(a, m) for a, m in zip(accounts, amounts, strict=False)],
+            kind=Transfer.Kind.EXCHANGE,
+        )
+    assert not Transfer.objects.exists()
+
+
+def test_reversal_undoes_a_transfer_once(members):
+    alice, ben = members
+    gift = gift_grant(member=alice)
+    reversal = transfer_reverse(transfer=gift, actor=ben, memo="Duplicate account")
+    assert transfer_reverse(transfer=gift, actor=ben).pk == reversal.pk
+    assert reversal.reverses_id == gift.pk
+    assert _balance(alice) == 0
+    assert issuance_account().balance == 0
+
+
+def test_the_database_refuses_edits_deletes_and_direct_balance_changes(members):
+    alice, _ = members
+    gift = gift_grant(member=alice)
+    entry = Entry.objects.filter(transfer=gift).first()
+    attempts = [
+        lambda: Entry.objects.filter(pk=entry.pk).update(amount=999),
+        lambda: Entry.objects.filter(pk=entry.pk).delete(),
+        lambda: Transfer.objects.filter(pk=gift.pk).update(memo="forged"),
+        lambda: Account.objects.filter(owner_id=alice.pk).update(balance=10_000),
+    ]
+    for attempt in attempts:
+        with pytest.raises(DatabaseError), transaction.atomic():
+            attempt()
+    assert _balance(alice) == 120
+
+
+def test_an_unbalanced_entry_is_refused_at_commit(members):
+    alice, _ = members
+    gift = gift_grant(member=alice)
+    with (
+        pytest.raises(IntegrityError, match="unbalanced"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "INSERT INTO ledger_entry (transfer_id, account_id, amount, balance_after)"
+            " VALUES (%s, %s, 5, 0)",
+            [gift.pk, clearing_account().pk],
+        )
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def test_minutes_read_as_plain_english():
+    assert minutes_as_text(150) == "2 hours 30 minutes"
+    assert minutes_as_text(60) == "1 hour"
+    assert minutes_as_text(0) == "0 minutes"
+    assert minutes_as_text(15) == "15 minutes"
+
+
+def test_one_networks_ledger_is_invisible_in_another(network_a, network_b, make_member):
+    alice = make_member(network_a)
+    with tenant_context(network_a):
+        gift_grant(member=alice)
+    with tenant_context(network_b):
+        assert not Transfer.objects.exists()
+        assert issuance_account().balance == 0
