@@ -26,7 +26,7 @@ _TRANSFER_FIELDS = [f.attname for f in Transfer._meta.concrete_fields]
 # The column names come from the model; the values are parameters.
 _POST_SQL = (
     "SELECT "  # noqa: S608
-    + ", ".join(f.column for f in Transfer._meta.concrete_fields)
+    + ", ".join(str(f.column) for f in Transfer._meta.concrete_fields)
     + " FROM ledger_post(%s, %s, %s, %s, %s, %s, %s, %s)"
 )
 
@@ -82,12 +82,14 @@ def transfer_create(
         return Transfer.from_db("default", _TRANSFER_FIELDS, row)
 
     try:
-        return _with_retries(post)
+        return with_retries(post)
     except DatabaseError as error:
-        raise _ledger_error(error, legs) from error
+        raise _ledger_error(error) from error
 
 
-def _with_retries(operation: Callable[[], T]) -> T:
+def with_retries(operation: Callable[[], T]) -> T:
+    """Run a ledger operation, retrying deadlocks, serialization failures and lost
+    connections when it owns its transaction. Operations must be idempotent."""
     if connection.in_atomic_block:
         return operation()  # the caller's transaction; the caller retries the whole of it
     for attempt in range(1, _MAX_ATTEMPTS + 1):
@@ -111,7 +113,7 @@ def _sqlstate(error: BaseException) -> str | None:
     return getattr(cause, "sqlstate", None)
 
 
-def _ledger_error(error: DatabaseError, legs: Sequence[Leg]) -> Exception:
+def _ledger_error(error: DatabaseError) -> Exception:
     code = _sqlstate(error)
     if code == "HX003":
         detail = getattr(getattr(error.__cause__, "diag", None), "message_detail", "") or ""
@@ -166,14 +168,14 @@ def transfer_reverse(*, transfer: Transfer, actor: Member | None, memo: str = ""
 
 def member_account(member: Member) -> Account:
     """The member's account, opened on first use (safe under concurrency)."""
-    return _owned_account(Account.Kind.MEMBER, member.pk)
+    return account_for_owner(Account.Kind.MEMBER, member.pk)
 
 
 def project_account(project_id: int) -> Account:
-    return _owned_account(Account.Kind.PROJECT, project_id, floor=0)
+    return account_for_owner(Account.Kind.PROJECT, project_id, floor=0)
 
 
-def _owned_account(kind: Account.Kind, owner_id: int, floor: int = 0) -> Account:
+def account_for_owner(kind: Account.Kind, owner_id: int, floor: int = 0) -> Account:
     account = Account.objects.filter(kind=kind, owner_id=owner_id).first()
     if account is not None:
         return account

@@ -126,7 +126,7 @@ def test_reversal_undoes_a_transfer_once(members):
 def test_the_database_refuses_edits_deletes_and_direct_balance_changes(members):
     alice, _ = members
     gift = gift_grant(member=alice)
-    entry = Entry.objects.filter(transfer=gift).first()
+    entry = Entry.objects.filter(transfer=gift).earliest("id")
     attempts = [
         lambda: Entry.objects.filter(pk=entry.pk).update(amount=999),
         lambda: Entry.objects.filter(pk=entry.pk).delete(),

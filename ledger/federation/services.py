@@ -1,0 +1,179 @@
+"""Exchanges between networks, settled through the federation ledger (public schema)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import F
+
+from core.audit.services import audit_record
+from core.members.models import Member
+from hexitime.db import connection
+from hexitime.errors import ApplicationError
+from ledger.models import Account, Transfer
+from ledger.services import (
+    IdempotencyConflict,
+    Leg,
+    account_for_owner,
+    clearing_account,
+    minutes_as_text,
+    transfer_create,
+    with_retries,
+)
+from tenants.models import Network
+
+from .models import FederationTransfer, Membership
+
+
+class FederationRefused(ApplicationError):
+    pass
+
+
+def federation_membership_set(
+    *,
+    network: Network,
+    actor: Member | None,
+    opted_in: bool,
+    open_to_all: bool = False,
+    debit_limit: int | None = None,
+) -> Membership:
+    """Opt a network in or out of the federation (an organiser's or staff decision)."""
+    with transaction.atomic():
+        membership, _ = Membership.objects.select_for_update().get_or_create(network=network)
+        before = {"opted_in": membership.opted_in, "open_to_all": membership.open_to_all,
+                  "debit_limit": membership.debit_limit}  # fmt: skip
+        membership.opted_in = opted_in
+        membership.open_to_all = open_to_all
+        if debit_limit is not None:
+            if debit_limit < max(membership.position, 0):
+                raise FederationRefused(
+                    f"The debit limit cannot be below what the network already owes "
+                    f"({minutes_as_text(membership.position)})."
+                )
+            membership.debit_limit = debit_limit
+        membership.save()
+        audit_record(
+            actor=actor, verb="federation.membership", target=membership, before=before,
+            after={"opted_in": opted_in, "open_to_all": open_to_all,
+                   "debit_limit": membership.debit_limit},
+        )  # fmt: skip
+    return membership
+
+
+def federation_partner_add(*, network: Network, partner: Network, actor: Member | None) -> None:
+    """`network` accepts exchanges from `partner` (one direction; call twice for both)."""
+    with transaction.atomic():
+        membership, _ = Membership.objects.get_or_create(network=network)
+        partner_membership, _ = Membership.objects.get_or_create(network=partner)
+        membership.partners.add(partner_membership)
+        audit_record(
+            actor=actor, verb="federation.partner_add", target=membership,
+            after={"partner": partner.slug},
+        )  # fmt: skip
+
+
+def federated_transfer_create(
+    *,
+    idempotency_key: str,
+    payer_network: Network,
+    payer_member_id: int,
+    payee_network: Network,
+    payee_member_id: int,
+    minutes: int,
+    memo: str = "",
+    actor: Member | None = None,
+) -> FederationTransfer:
+    """Pay `minutes` from a member of one network to a member of another, in one database
+    transaction: member(payer) -> clearing(payer), payer -> payee in the federation ledger,
+    clearing(payee) -> member(payee).
+
+    Refused (nothing written) when either network is not in the federation, when the
+    payee network does not accept the payer network, when the payer network would pass
+    its debit limit, or when the paying member lacks the credit. Idempotent by key. The
+    two memberships are locked first, in id order, so federated transfers between the
+    same networks queue instead of deadlocking.
+    """
+    if minutes <= 0:
+        raise FederationRefused("An exchange moves a positive number of minutes.")
+    if payer_network.pk == payee_network.pk:
+        raise FederationRefused("Both members are in the same network: no federation needed.")
+    previous_tenant = connection.tenant
+
+    def settle() -> FederationTransfer:
+        with transaction.atomic():
+            connection.set_schema_to_public()
+            locked = list(
+                Membership.objects.select_for_update()
+                .filter(network__in=[payer_network, payee_network])
+                .order_by("id")
+            )
+            existing = FederationTransfer.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return _same_or_conflict(existing, payer_member_id, payee_member_id, minutes)
+            payer, payee = _check_admission(locked, payer_network, payee_network, minutes)
+            for network, member_id in (
+                (payer_network, payer_member_id),
+                (payee_network, payee_member_id),
+            ):
+                connection.set_tenant(network)
+                if not Member.objects.filter(pk=member_id, is_active=True).exists():
+                    raise FederationRefused(f"No such member in {network.name}.")
+            connection.set_tenant(payer_network)
+            transfer_create(
+                idempotency_key=f"federation:{idempotency_key}:out",
+                legs=[Leg(account_for_owner(Account.Kind.MEMBER, payer_member_id), -minutes),
+                      Leg(clearing_account(), minutes)],
+                kind=Transfer.Kind.FEDERATION, memo=memo, actor=actor,
+            )  # fmt: skip
+            connection.set_tenant(payee_network)
+            transfer_create(
+                idempotency_key=f"federation:{idempotency_key}:in",
+                legs=[Leg(clearing_account(), -minutes),
+                      Leg(account_for_owner(Account.Kind.MEMBER, payee_member_id), minutes)],
+                kind=Transfer.Kind.FEDERATION, memo=memo, actor=actor,
+            )  # fmt: skip
+            connection.set_schema_to_public()
+            Membership.objects.filter(pk=payer.pk).update(position=F("position") + minutes)
+            Membership.objects.filter(pk=payee.pk).update(position=F("position") - minutes)
+            return FederationTransfer.objects.create(
+                idempotency_key=idempotency_key, payer=payer, payee=payee, amount=minutes,
+                payer_member_id=payer_member_id, payee_member_id=payee_member_id, memo=memo,
+            )  # fmt: skip
+
+    try:
+        return with_retries(settle)
+    finally:
+        connection.set_tenant(previous_tenant)
+
+
+def _check_admission(
+    locked: list[Membership], payer_network: Network, payee_network: Network, minutes: int
+) -> tuple[Membership, Membership]:
+    by_network = {m.network_id: m for m in locked}
+    payer, payee = by_network.get(payer_network.pk), by_network.get(payee_network.pk)
+    if payer is None or not payer.opted_in:
+        raise FederationRefused(f"{payer_network.name} does not exchange with other networks.")
+    if payee is None or not payee.opted_in:
+        raise FederationRefused(f"{payee_network.name} does not exchange with other networks.")
+    if not payee.open_to_all and not payee.partners.filter(pk=payer.pk).exists():
+        raise FederationRefused(
+            f"{payee_network.name} does not accept exchanges from {payer_network.name}."
+        )
+    if payer.position + minutes > payer.debit_limit:
+        raise FederationRefused(
+            f"{payer_network.name} has reached its limit for help received from other networks "
+            f"({minutes_as_text(payer.debit_limit)}). Its members can give help to other "
+            "networks to make room."
+        )
+    return payer, payee
+
+
+def _same_or_conflict(
+    existing: FederationTransfer, payer_member_id: int, payee_member_id: int, minutes: int
+) -> FederationTransfer:
+    if (existing.payer_member_id, existing.payee_member_id, existing.amount) != (
+        payer_member_id, payee_member_id, minutes,
+    ):  # fmt: skip
+        raise IdempotencyConflict(
+            f"idempotency key {existing.idempotency_key} was used for a different transfer"
+        )
+    return existing

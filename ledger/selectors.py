@@ -1,0 +1,145 @@
+"""Reading the ledger: balances, statements, network totals and the audit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Count, Q, Sum
+
+from core.members.models import Member
+from hexitime.db import connection
+
+from .models import Account, Entry, Transfer
+
+
+def member_balance(*, member: Member) -> int:
+    """The member's balance in minutes (0 before their account is opened)."""
+    account = Account.objects.filter(kind=Account.Kind.MEMBER, owner_id=member.pk).first()
+    return account.balance if account is not None else 0
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    entry_id: int
+    created_at: datetime
+    kind: str
+    kind_label: str
+    memo: str
+    minutes: int
+    balance_after: int
+
+
+def member_statement(
+    *, member: Member, limit: int = 50, before: int | None = None
+) -> list[StatementLine]:
+    """The member's own entries, newest first, with the balance after each.
+
+    Keyset-paged: pass the last line's `entry_id` as `before` for the next page.
+    """
+    entries = (
+        Entry.objects.filter(account__kind=Account.Kind.MEMBER, account__owner_id=member.pk)
+        .select_related("transfer")
+        .order_by("-id")
+    )
+    if before is not None:
+        entries = entries.filter(id__lt=before)
+    labels = dict(Transfer.Kind.choices)
+    return [
+        StatementLine(
+            entry_id=e.id,
+            created_at=e.transfer.created_at,
+            kind=e.transfer.kind,
+            kind_label=str(labels.get(e.transfer.kind, e.transfer.kind)),
+            memo=e.transfer.memo,
+            minutes=e.amount,
+            balance_after=e.balance_after,
+        )
+        for e in entries[:limit]
+    ]
+
+
+@dataclass(frozen=True)
+class NetworkTotals:
+    issued: int  # minutes ever issued (gifts, project budgets), net of reversals
+    held_by_members: int
+    members_with_credit: int
+    exchanged: int  # minutes moved from member to member (local exchanges)
+    exchanges: int
+    transfers: int
+
+
+def network_totals() -> NetworkTotals:
+    accounts = Account.objects.aggregate(
+        issued=Sum("balance", filter=Q(kind=Account.Kind.ISSUANCE), default=0),
+        held=Sum("balance", filter=Q(kind=Account.Kind.MEMBER), default=0),
+        with_credit=Count("id", filter=Q(kind=Account.Kind.MEMBER, balance__gt=0)),
+    )
+    exchanged = Entry.objects.filter(transfer__kind=Transfer.Kind.EXCHANGE, amount__gt=0).aggregate(
+        minutes=Sum("amount", default=0), exchanges=Count("transfer", distinct=True)
+    )
+    return NetworkTotals(
+        issued=-accounts["issued"],
+        held_by_members=accounts["held"],
+        members_with_credit=accounts["with_credit"],
+        exchanged=exchanged["minutes"],
+        exchanges=exchanged["exchanges"],
+        transfers=Transfer.objects.count(),
+    )
+
+
+@dataclass
+class AuditReport:
+    """What `hexitime ledger audit` found in one network."""
+
+    network: str
+    accounts: int = 0
+    transfers: int = 0
+    total_balance: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not self.problems
+
+
+_AUDIT_QUERIES = {
+    "cached balance differs from its entries": """
+        SELECT a.id, a.balance, coalesce(sum(e.amount), 0)
+          FROM ledger_account a LEFT JOIN ledger_entry e ON e.account_id = a.id
+         GROUP BY a.id HAVING a.balance <> coalesce(sum(e.amount), 0)""",
+    "cached balance differs from its last entry's running balance": """
+        SELECT a.id, a.balance, last.balance_after FROM ledger_account a
+          JOIN (SELECT DISTINCT ON (account_id) account_id, balance_after FROM ledger_entry
+                 ORDER BY account_id, id DESC) last ON last.account_id = a.id
+         WHERE last.balance_after <> a.balance""",
+    "transfer does not balance": """
+        SELECT t.id, count(e.id), coalesce(sum(e.amount), 0)
+          FROM ledger_transfer t LEFT JOIN ledger_entry e ON e.transfer_id = t.id
+         GROUP BY t.id HAVING count(e.id) < 2 OR coalesce(sum(e.amount), 0) <> 0""",
+    "balance below its floor": """
+        SELECT id, balance, floor FROM ledger_account
+         WHERE floor IS NOT NULL AND balance < floor""",
+}
+
+
+def ledger_audit(*, network_name: str, federation_position: int | None) -> AuditReport:
+    """Check the current network's ledger against every invariant (see the package
+    docstring), from the rows themselves rather than from cached figures."""
+    report = AuditReport(network=network_name)
+    with connection.cursor() as cursor:
+        for problem, query in _AUDIT_QUERIES.items():
+            cursor.execute(query)
+            report.problems += [f"{problem}: {row}" for row in cursor.fetchall()]
+        cursor.execute("SELECT count(*), coalesce(sum(balance), 0) FROM ledger_account")
+        report.accounts, report.total_balance = cursor.fetchone()
+        cursor.execute("SELECT count(*) FROM ledger_transfer")
+        (report.transfers,) = cursor.fetchone()
+        cursor.execute("SELECT balance FROM ledger_account WHERE kind = 'clearing'")
+        (clearing,) = cursor.fetchone()
+    if report.total_balance != 0:
+        report.problems.append(f"balances sum to {report.total_balance}, not 0")
+    if clearing != (federation_position or 0):
+        position = federation_position or 0
+        report.problems.append(f"clearing balance {clearing} differs from position {position}")
+    return report

@@ -1,0 +1,126 @@
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django_tenants.utils import tenant_context
+
+from ledger.federation.models import FederationTransfer, Membership
+from ledger.federation.services import (
+    FederationRefused,
+    federated_transfer_create,
+    federation_membership_set,
+    federation_partner_add,
+)
+from ledger.models import Account, Transfer
+from ledger.services import (
+    InsufficientCredit,
+    Leg,
+    gift_grant,
+    issuance_account,
+    member_account,
+    transfer_create,
+)
+
+
+@pytest.fixture
+def federated(network_a, network_b, make_member):
+    """Alice in A received help from Ben in B; A and B accept each other."""
+    alice = make_member(network_a, full_name="Alice")
+    ben = make_member(network_b, full_name="Ben")
+    with tenant_context(network_a):
+        gift_grant(member=alice)
+    for network in (network_a, network_b):
+        federation_membership_set(network=network, actor=None, opted_in=True, debit_limit=180)
+    federation_partner_add(network=network_b, partner=network_a, actor=None)
+    federation_partner_add(network=network_a, partner=network_b, actor=None)
+    return alice, ben
+
+
+def _pay(network_a, network_b, alice, ben, minutes=60, key="exchange:9:complete"):
+    return federated_transfer_create(
+        idempotency_key=key, payer_network=network_a, payer_member_id=alice.pk,
+        payee_network=network_b, payee_member_id=ben.pk, minutes=minutes, memo="QI coaching",
+    )  # fmt: skip
+
+
+def _balances(network) -> dict[str, int]:
+    with tenant_context(network):
+        return {f"{a.kind}:{a.owner_id or ''}": a.balance for a in Account.objects.order_by("id")}
+
+
+def test_a_cross_network_exchange_moves_credit_through_both_clearing_accounts(
+    network_a, network_b, federated
+):
+    alice, ben = federated
+    transfer = _pay(network_a, network_b, alice, ben)
+    assert transfer.amount == 60
+    assert _balances(network_a) == {"issuance:": -120, "clearing:": 60, f"member:{alice.pk}": 60}
+    assert _balances(network_b) == {"issuance:": 0, "clearing:": -60, f"member:{ben.pk}": 60}
+    positions = dict(Membership.objects.values_list("network__slug", "position"))
+    assert positions == {"network-a": 60, "network-b": -60}
+    call_command("ledger_audit")  # raises CommandError on any mismatch
+
+
+def test_repeating_a_federated_transfer_moves_nothing_more(network_a, network_b, federated):
+    alice, ben = federated
+    first = _pay(network_a, network_b, alice, ben)
+    assert _pay(network_a, network_b, alice, ben).pk == first.pk
+    assert FederationTransfer.objects.count() == 1
+    assert _balances(network_b)[f"member:{ben.pk}"] == 60
+
+
+def test_refused_past_the_debit_limit_and_nothing_is_written(network_a, network_b, federated):
+    alice, ben = federated
+    with tenant_context(network_a):  # more credit, so Alice's balance is not what stops her
+        transfer_create(
+            idempotency_key="project:1:volunteer:alice", kind=Transfer.Kind.PROJECT_CREDIT,
+            legs=[Leg(issuance_account(), -120), Leg(member_account(alice), 120)],
+        )  # fmt: skip
+    _pay(network_a, network_b, alice, ben, minutes=120, key="first")
+    before_a, before_b = _balances(network_a), _balances(network_b)
+    with pytest.raises(FederationRefused, match="reached its limit"):
+        _pay(network_a, network_b, alice, ben, minutes=90, key="second")
+    assert (_balances(network_a), _balances(network_b)) == (before_a, before_b)
+    assert FederationTransfer.objects.count() == 1
+
+
+def test_refused_when_the_other_network_does_not_accept_us(network_a, network_b, make_member):
+    alice = make_member(network_a)
+    ben = make_member(network_b)
+    with tenant_context(network_a):
+        gift_grant(member=alice)
+    for network in (network_a, network_b):
+        federation_membership_set(network=network, actor=None, opted_in=True)
+    with pytest.raises(FederationRefused, match="does not accept exchanges from Network A"):
+        _pay(network_a, network_b, alice, ben)
+    assert not FederationTransfer.objects.exists()
+    assert _balances(network_a)[f"member:{alice.pk}"] == 120
+
+
+def test_a_member_without_credit_cannot_pay_another_network(network_a, network_b, federated):
+    alice, ben = federated
+    with pytest.raises(InsufficientCredit):
+        _pay(network_a, network_b, alice, ben, minutes=150)
+    assert Membership.objects.get(network=network_a).position == 0
+    assert _balances(network_a)["clearing:"] == 0
+
+
+def test_the_audit_fails_when_a_balance_is_corrupted(network_a, network_b, federated):
+    alice, ben = federated
+    _pay(network_a, network_b, alice, ben)
+    call_command("ledger_audit", "--network", "network-a")
+    with tenant_context(network_a), connection.cursor() as cursor:
+        # What a careless hand with psql could do: bypass the triggers and edit a balance.
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute("UPDATE ledger_account SET balance = balance + 15 WHERE kind = 'member'")
+        cursor.execute("SET LOCAL session_replication_role = origin")
+    with pytest.raises(CommandError, match="1 network"):
+        call_command("ledger_audit")
+    call_command("ledger_audit", "--network", "network-b")  # the other network is fine
+
+
+def test_the_audit_fails_when_the_federation_does_not_add_up(network_a, network_b, federated):
+    alice, ben = federated
+    _pay(network_a, network_b, alice, ben)
+    Membership.objects.filter(network=network_b).update(position=-50)
+    with pytest.raises(CommandError, match="federation"):
+        call_command("ledger_audit")
