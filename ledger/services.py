@@ -96,7 +96,7 @@ def with_retries(operation: Callable[[], T]) -> T:
         try:
             return operation()
         except (OperationalError, IntegrityError) as error:
-            lost = connection.connection is None or connection.connection.closed
+            lost = _connection_lost(error)
             if attempt == _MAX_ATTEMPTS or not (_sqlstate(error) in _RETRYABLE or lost):
                 raise
             logger.info(
@@ -106,6 +106,22 @@ def with_retries(operation: Callable[[], T]) -> T:
                 connection.close()
             time.sleep(0.002 * 2**attempt)
     raise AssertionError("unreachable")
+
+
+def _connection_lost(error: BaseException) -> bool:
+    """The server went away (killed backend, restart, network): whether the transaction
+    committed is unknown, and retrying with the same idempotency key finds out."""
+    code = _sqlstate(error)
+    raw = connection.connection
+    return (
+        # psycopg reports a connection that died under it without any SQLSTATE.
+        (code is None and isinstance(error, OperationalError))
+        or (code or "").startswith("08")
+        or code in {"57P01", "57P02", "57P03"}
+        or raw is None
+        or raw.closed
+        or raw.broken
+    )
 
 
 def _sqlstate(error: BaseException) -> str | None:
