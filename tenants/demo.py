@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import random
 
+from django.contrib.auth.models import Permission
 from django_tenants.utils import tenant_context
 
 from core.members.demo import members_seed
 from core.members.models import Member
+from ledger.services import gift_grant
 
 from .models import Network
 from .services import network_create, platform_bootstrap
@@ -35,12 +37,17 @@ def demo_load(*, members_per_network: int = 36) -> list[Network]:
             continue
         network = network_create(slug=slug, name=name)
         with tenant_context(network):
-            members_seed(
+            members = members_seed(
                 rng=random.Random(index),  # noqa: S311 - demo data, not security
                 count=members_per_network,
                 email_domain=email_domain,
                 organiser_email=f"organiser@{slug}.example",
                 password=DEMO_PASSWORD,
+            )
+            for member in members:
+                gift_grant(member=member)
+            members[0].user_permissions.add(  # the organiser
+                Permission.objects.get(codename="view_network_totals")
             )
         created.append(network)
     return created

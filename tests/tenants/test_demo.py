@@ -3,6 +3,7 @@
 from django_tenants.utils import tenant_context
 
 from core.members.models import Member
+from ledger.selectors import network_totals
 from tenants.demo import DEMO_NETWORKS, STAFF_EMAIL, demo_load, demo_logins
 from tenants.models import Network
 
@@ -20,6 +21,9 @@ def test_demo_networks_live_in_their_own_schemas_with_their_own_members(db):
                 "hexitime-demo"
             )
     assert len(emails["oxford-ics"]) == len(emails["wbs"]) == 13
+    with tenant_context(networks["wbs"]):
+        totals = network_totals()
+        assert (totals.issued, totals.members_with_credit) == (13 * 120, 13)
     assert all(e.endswith(("@ouh.nhs.uk", "@oxford-ics.example")) for e in emails["oxford-ics"])
     assert emails["oxford-ics"].isdisjoint(emails["wbs"])
     assert Member.objects.filter(email=STAFF_EMAIL, is_staff=True).exists()  # public schema

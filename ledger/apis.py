@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from hexitime.auth import acting_member
+
+from .selectors import member_balance, member_statement, network_totals
+from .services import minutes_as_text
+
+
+class BalanceApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        minutes = serializers.IntegerField()
+        text = serializers.CharField()
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request: Request) -> Response:
+        minutes = member_balance(member=acting_member(request))
+        return Response({"minutes": minutes, "text": minutes_as_text(minutes)})
+
+
+class StatementApi(APIView):
+    class LineSerializer(serializers.Serializer):
+        entry_id = serializers.IntegerField()
+        created_at = serializers.DateTimeField()
+        kind = serializers.CharField()
+        kind_label = serializers.CharField()
+        memo = serializers.CharField()
+        minutes = serializers.IntegerField()
+        balance_after = serializers.IntegerField()
+
+    class OutputSerializer(serializers.Serializer):
+        results = serializers.ListField(child=serializers.DictField())
+        next_before = serializers.IntegerField(allow_null=True)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("before", int, description="entry_id to page back from"),
+            OpenApiParameter("limit", int, description="1-200, default 50"),
+        ],
+        responses=OutputSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        params = _StatementParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        limit = params.validated_data["limit"]
+        lines = member_statement(
+            member=acting_member(request),
+            limit=limit + 1,
+            before=params.validated_data.get("before"),
+        )
+        page = lines[:limit]
+        return Response(
+            {
+                "results": self.LineSerializer([asdict(line) for line in page], many=True).data,
+                "next_before": page[-1].entry_id if len(lines) > limit else None,
+            }
+        )
+
+
+class _StatementParams(serializers.Serializer):
+    before = serializers.IntegerField(required=False, min_value=1)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
+
+
+class CanViewNetworkTotals(BasePermission):
+    message = "Only the network's organisers can see its totals."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return bool(request.user and request.user.has_perm("ledger.view_network_totals"))
+
+
+class NetworkTotalsApi(APIView):
+    permission_classes = [CanViewNetworkTotals]
+
+    def get(self, request: Request) -> Response:
+        return Response(asdict(network_totals()))

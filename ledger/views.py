@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django_tenants.utils import tenant_context
+
+from core.members.models import Member
+from hexitime.auth import acting_member
+from tenants.models import Network
+
+from .selectors import StatementLine, member_balance, member_statement, network_totals
+
+PAGE_SIZE = 25
+
+
+def _before(request: HttpRequest) -> int | None:
+    value = request.GET.get("before", "")
+    return int(value) if value.isdigit() else None
+
+
+@login_required
+def statement_page(request: HttpRequest) -> HttpResponse:
+    member = acting_member(request)
+    lines = member_statement(member=member, limit=PAGE_SIZE + 1, before=_before(request))
+    return render(
+        request,
+        "ledger/statement.html",
+        {
+            "balance": member_balance(member=member),
+            "lines": lines[:PAGE_SIZE],
+            "next_before": lines[PAGE_SIZE - 1].entry_id if len(lines) > PAGE_SIZE else None,
+        },
+    )
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@login_required
+def statement_csv(request: HttpRequest) -> StreamingHttpResponse:
+    """The member's whole statement as CSV, streamed a page at a time."""
+    member = acting_member(request)
+    network = request.tenant  # type: ignore[attr-defined]
+
+    def rows() -> Iterator[str]:
+        writer = csv.writer(_Echo())
+        yield writer.writerow(["date", "type", "memo", "minutes", "balance after (minutes)"])
+        before = None
+        # The body streams after the middleware has handed the connection back to the
+        # public schema, so each page is read inside the network explicitly.
+        while lines := _page(network, member, before):
+            for line in lines:
+                yield writer.writerow(
+                    [line.created_at.isoformat(), line.kind_label, _safe(line.memo),
+                     line.minutes, line.balance_after]
+                )  # fmt: skip
+            before = lines[-1].entry_id
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="hexitime-statement.csv"'
+    return response
+
+
+def _page(network: Network, member: Member, before: int | None) -> list[StatementLine]:
+    with tenant_context(network):
+        return member_statement(member=member, limit=500, before=before)
+
+
+def _safe(text: str) -> str:
+    """Stop a spreadsheet from running a memo as a formula (CSV injection)."""
+    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
+
+
+@login_required
+@permission_required("ledger.view_network_totals", raise_exception=True)
+def network_totals_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "ledger/totals.html", {"totals": network_totals()})
