@@ -16,18 +16,18 @@ from .services import minutes_as_text
 
 
 class BalanceApi(APIView):
-    class OutputSerializer(serializers.Serializer):
+    class BalanceSerializer(serializers.Serializer):
         minutes = serializers.IntegerField()
         text = serializers.CharField()
 
-    @extend_schema(responses=OutputSerializer)
+    @extend_schema(responses=BalanceSerializer)
     def get(self, request: Request) -> Response:
         minutes = member_balance(member=acting_member(request))
         return Response({"minutes": minutes, "text": minutes_as_text(minutes)})
 
 
 class StatementApi(APIView):
-    class LineSerializer(serializers.Serializer):
+    class StatementLineSerializer(serializers.Serializer):
         entry_id = serializers.IntegerField()
         created_at = serializers.DateTimeField()
         kind = serializers.CharField()
@@ -36,8 +36,8 @@ class StatementApi(APIView):
         minutes = serializers.IntegerField()
         balance_after = serializers.IntegerField()
 
-    class OutputSerializer(serializers.Serializer):
-        results = serializers.ListField(child=serializers.DictField())
+    class StatementPageSerializer(serializers.Serializer):
+        results = StatementLineSerializer(many=True)
         next_before = serializers.IntegerField(allow_null=True)
 
     @extend_schema(
@@ -45,7 +45,7 @@ class StatementApi(APIView):
             OpenApiParameter("before", int, description="entry_id to page back from"),
             OpenApiParameter("limit", int, description="1-200, default 50"),
         ],
-        responses=OutputSerializer,
+        responses=StatementPageSerializer,
     )
     def get(self, request: Request) -> Response:
         params = _StatementParams(data=request.query_params)
@@ -59,7 +59,9 @@ class StatementApi(APIView):
         page = lines[:limit]
         return Response(
             {
-                "results": self.LineSerializer([asdict(line) for line in page], many=True).data,
+                "results": self.StatementLineSerializer(
+                    [asdict(line) for line in page], many=True
+                ).data,
                 "next_before": page[-1].entry_id if len(lines) > limit else None,
             }
         )
@@ -80,5 +82,14 @@ class CanViewNetworkTotals(BasePermission):
 class NetworkTotalsApi(APIView):
     permission_classes = [CanViewNetworkTotals]
 
+    class NetworkTotalsSerializer(serializers.Serializer):
+        issued = serializers.IntegerField(help_text="Minutes ever issued, net of reversals.")
+        held_by_members = serializers.IntegerField()
+        members_with_credit = serializers.IntegerField()
+        exchanged = serializers.IntegerField(help_text="Minutes moved between members.")
+        exchanges = serializers.IntegerField()
+        transfers = serializers.IntegerField()
+
+    @extend_schema(responses=NetworkTotalsSerializer)
     def get(self, request: Request) -> Response:
         return Response(asdict(network_totals()))

@@ -16,7 +16,7 @@ from .services import email_preferences_set, notification_mark_all_read, notific
 
 
 class NotificationListApi(APIView):
-    class OutputSerializer(serializers.Serializer):
+    class NotificationSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         kind = serializers.CharField()
         title = serializers.CharField()
@@ -25,13 +25,15 @@ class NotificationListApi(APIView):
         created_at = serializers.DateTimeField()
         read_at = serializers.DateTimeField(allow_null=True)
 
-    @extend_schema(responses=OutputSerializer(many=True))
+    @extend_schema(responses=NotificationSerializer(many=True))
     def get(self, request: Request) -> Response:
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(
             notification_list(member=acting_member(request)), request, self
         )
-        response = paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+        response = paginator.get_paginated_response(
+            self.NotificationSerializer(page, many=True).data
+        )
         response.data["unread_count"] = notification_unread_count(member=acting_member(request))
         return response
 
@@ -59,20 +61,20 @@ class NotificationReadAllApi(APIView):
 
 
 class EmailPreferencesApi(APIView):
-    class PreferencesSerializer(serializers.Serializer):
+    class EmailPreferencesSerializer(serializers.Serializer):
         def get_fields(self) -> dict[str, serializers.Field]:
             return {
                 kind: serializers.BooleanField(required=False, help_text=force_str(label))
                 for kind, label in Kind.choices
             }
 
-    @extend_schema(responses=PreferencesSerializer)
+    @extend_schema(responses=EmailPreferencesSerializer)
     def get(self, request: Request) -> Response:
         return Response(email_preferences(member=acting_member(request)))
 
-    @extend_schema(request=PreferencesSerializer, responses=PreferencesSerializer)
+    @extend_schema(request=EmailPreferencesSerializer, responses=EmailPreferencesSerializer)
     def put(self, request: Request) -> Response:
-        serializer = self.PreferencesSerializer(data=request.data)
+        serializer = self.EmailPreferencesSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         email_preferences_set(actor=acting_member(request), choices=serializer.validated_data)
         return Response(email_preferences(member=acting_member(request)))

@@ -42,3 +42,10 @@ def test_database_url_with_a_unix_socket() -> None:
     tcp = database_from_url("postgres://u:p%40ss@db.internal:6432/hx?sslmode=require")
     assert (tcp["HOST"], tcp["PORT"], tcp["PASSWORD"]) == ("db.internal", "6432", "p@ss")
     assert tcp["OPTIONS"] == {"sslmode": "require"}
+
+
+def test_the_api_schema_and_its_interactive_docs_are_served(client_a):
+    schema = client_a.get("/api/v1/schema/")
+    assert schema.status_code == 200
+    assert b"/api/v1/ledger/balance/" in schema.content
+    assert client_a.get("/api/docs/").status_code == 200
