@@ -26,20 +26,22 @@ class BalanceApi(APIView):
         return Response({"minutes": minutes, "text": minutes_as_text(minutes)})
 
 
+class StatementLineSerializer(serializers.Serializer):
+    entry_id = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    kind = serializers.CharField()
+    kind_label = serializers.CharField()
+    memo = serializers.CharField()
+    minutes = serializers.IntegerField()
+    balance_after = serializers.IntegerField()
+
+
+class StatementPageSerializer(serializers.Serializer):
+    results = StatementLineSerializer(many=True)
+    next_before = serializers.IntegerField(allow_null=True)
+
+
 class StatementApi(APIView):
-    class StatementLineSerializer(serializers.Serializer):
-        entry_id = serializers.IntegerField()
-        created_at = serializers.DateTimeField()
-        kind = serializers.CharField()
-        kind_label = serializers.CharField()
-        memo = serializers.CharField()
-        minutes = serializers.IntegerField()
-        balance_after = serializers.IntegerField()
-
-    class StatementPageSerializer(serializers.Serializer):
-        results = StatementLineSerializer(many=True)
-        next_before = serializers.IntegerField(allow_null=True)
-
     @extend_schema(
         parameters=[
             OpenApiParameter("before", int, description="entry_id to page back from"),
@@ -59,9 +61,7 @@ class StatementApi(APIView):
         page = lines[:limit]
         return Response(
             {
-                "results": self.StatementLineSerializer(
-                    [asdict(line) for line in page], many=True
-                ).data,
+                "results": StatementLineSerializer([asdict(line) for line in page], many=True).data,
                 "next_before": page[-1].entry_id if len(lines) > limit else None,
             }
         )
