@@ -43,7 +43,7 @@ def main() -> None:
     admin = urlunsplit(urlsplit(base_url)._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        version = conn.execute("SHOW server_version_num").fetchone()[0]
+        (version,) = conn.execute("SHOW server_version_num").fetchall()[0]
     try:
         tps = pgbench(url, version, options)
         transfers, schema = ledger(url, options)
