@@ -4,9 +4,9 @@ from django_tenants.utils import tenant_context
 
 from core.members.models import Member
 from ledger.selectors import network_totals
-from theming.selectors import theme_for
 from tenants.demo import DEMO_NETWORKS, STAFF_EMAIL, demo_load, demo_logins
 from tenants.models import Network
+from theming.selectors import theme_for
 
 
 def test_demo_networks_live_in_their_own_schemas_with_their_own_members(db):
