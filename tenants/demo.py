@@ -7,6 +7,7 @@ the demonstration grows with the product.
 from __future__ import annotations
 
 import random
+from typing import TypedDict
 
 from django.contrib.auth.models import Permission
 from django_tenants.utils import tenant_context
@@ -24,7 +25,16 @@ DEMO_NETWORKS = [
     ("oxford-ics", "Oxfordshire ICS", "ouh.nhs.uk"),
     ("wbs", "Warwick Business School", "warwick.ac.uk"),
 ]
-DEMO_THEMES = {
+
+
+class DemoTheme(TypedDict):
+    primary_colour: str
+    accent_colour: str
+    welcome_headline: str
+    welcome_text: str
+
+
+DEMO_THEMES: dict[str, DemoTheme] = {
     "oxford-ics": {
         "primary_colour": "#005eb8", "accent_colour": "#007f3b",
         "welcome_headline": "Share what you know across Oxfordshire's health and care",

@@ -5,6 +5,8 @@
   const preview = document.getElementById("preview");
   const note = document.getElementById("preview-contrast");
   const fields = { "--colour-primary": "id_primary_colour", "--colour-accent": "id_accent_colour" };
+  // What each colour sits on, as the server checks it: links on the page, white on buttons.
+  const against = { "--colour-primary": ["#ffffff", "#f0f4f5"], "--colour-accent": ["#ffffff"] };
   const hex = /^#[0-9a-fA-F]{6}$/;
 
   function luminance(colour) {
@@ -22,7 +24,7 @@
       const value = document.getElementById(id).value.trim();
       if (!hex.test(value)) continue;
       preview.style.setProperty(property, value);
-      const r = ratio(value, "#ffffff");
+      const r = Math.min(...against[property].map((other) => ratio(value, other)));
       parts.push(`${property === "--colour-primary" ? "Main" : "Button"} colour: ${r.toFixed(1)}:1 ${r >= 4.5 ? "passes" : "is below 4.5:1"}`);
     }
     note.textContent = parts.join(". ");
