@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.core.validators import RegexValidator
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
@@ -18,6 +20,19 @@ def schema_name_for(slug: str) -> str:
     return "net_" + slug.replace("-", "_")
 
 
+class OrganisationType(models.TextChoices):
+    ICS = "ics", "Integrated care system"
+    TRUST = "trust", "NHS trust"
+    UNIVERSITY = "university", "University"
+    OTHER = "other", "Other organisation"
+
+
+class JoinPolicy(models.TextChoices):
+    OPEN = "open", "Anyone with the link can join"
+    APPROVAL = "approval", "People ask to join and an organiser approves"
+    INVITE = "invite", "By invitation only"
+
+
 class Network(TenantMixin):
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
@@ -26,6 +41,12 @@ class Network(TenantMixin):
     slug = models.CharField(max_length=40, unique=True, validators=[SLUG_VALIDATOR])
     name = models.CharField(max_length=120)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    organisation_type = models.CharField(
+        max_length=16, choices=OrganisationType.choices, default=OrganisationType.OTHER
+    )
+    join_policy = models.CharField(
+        max_length=16, choices=JoinPolicy.choices, default=JoinPolicy.APPROVAL
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     # Schemas are built by tenants.services.network_create from a captured template,
@@ -64,3 +85,57 @@ class SchemaTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"schema template {self.state[:12]}"
+
+
+class ProvisioningJob(models.Model):
+    """One organiser's request to start a network, and how far building it has got.
+
+    The start page creates it, a Celery task does the work and records each step here,
+    and the progress page polls it. The organiser's password is kept only as a hash, and
+    only until their account exists in the new network.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    slug = models.CharField(max_length=40, validators=[SLUG_VALIDATOR])
+    name = models.CharField(max_length=120)
+    organisation_type = models.CharField(max_length=16, choices=OrganisationType.choices)
+    join_policy = models.CharField(max_length=16, choices=JoinPolicy.choices)
+    organiser_email = models.EmailField(max_length=254)
+    organiser_full_name = models.CharField(max_length=150)
+    organiser_password_hash = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    step = models.CharField(max_length=120, default="Waiting to start")
+    steps_done = models.PositiveSmallIntegerField(default=0)
+    steps_total = models.PositiveSmallIntegerField(default=1)
+    error = models.TextField(blank=True)
+    network = models.ForeignKey(Network, null=True, blank=True, on_delete=models.CASCADE)
+    organiser_id = models.BigIntegerField(null=True, blank=True)
+    login_used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["queued", "running", "done", "failed"]),
+                name="provisioning_job_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="done")
+                | (models.Q(network__isnull=False) & models.Q(organiser_id__isnull=False)),
+                name="provisioning_job_done_has_network",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"provisioning {self.slug} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.steps_done / max(self.steps_total, 1))

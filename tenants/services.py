@@ -27,17 +27,36 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core import signing
+from django.core.exceptions import ValidationError
 from django.core.management.commands.migrate import Command as MigrateCommand
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.migrations.loader import MigrationLoader
+from django.utils import timezone
 from django_tenants.migration_executors.base import run_migrations
-from django_tenants.utils import get_public_schema_name
+from django_tenants.utils import get_public_schema_name, tenant_context
 from psycopg import ClientCursor, sql
 
+from core.audit.services import audit_record
+from core.members.models import Member
 from hexitime.db import connection
 from hexitime.errors import ApplicationError
+from ledger.services import gift_grant
 
-from .models import SLUG_VALIDATOR, Domain, Network, SchemaTemplate, schema_name_for
+from .models import (
+    SLUG_VALIDATOR,
+    Domain,
+    JoinPolicy,
+    Network,
+    OrganisationType,
+    ProvisioningJob,
+    SchemaTemplate,
+    schema_name_for,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +143,14 @@ def platform_bootstrap() -> Network:
     return public
 
 
-def network_create(*, slug: str, name: str, on_progress: ProgressCallback | None = None) -> Network:
+def network_create(
+    *,
+    slug: str,
+    name: str,
+    organisation_type: str = OrganisationType.OTHER,
+    join_policy: str = JoinPolicy.APPROVAL,
+    on_progress: ProgressCallback | None = None,
+) -> Network:
     """Create a network, its schema and its domain `<slug>.<base domain>`.
 
     The network row, domain and schema are created in one transaction: a failure leaves
@@ -139,7 +165,11 @@ def network_create(*, slug: str, name: str, on_progress: ProgressCallback | None
     try:
         with transaction.atomic(durable=True):
             network = Network.objects.create(
-                slug=slug, name=name, schema_name=schema_name_for(slug)
+                slug=slug,
+                name=name,
+                schema_name=schema_name_for(slug),
+                organisation_type=organisation_type,
+                join_policy=join_policy,
             )
             Domain.objects.create(domain=network_domain(slug), tenant=network, is_primary=True)
             schema_build(network.schema_name, template)
@@ -272,3 +302,179 @@ def _advisory_lock(key: int) -> Iterator[None]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+# --- Starting a network: an organiser's request, built by a Celery task -----------------
+
+ORGANISER_GROUP = "Organisers"
+"""The auth group (in each network's schema) that marks a network's organisers until member
+roles land in core.members; the first organiser is put in it when the network is built."""
+
+_LOGIN_HANDOFF_SALT = "tenants.login-handoff"
+LOGIN_HANDOFF_MAX_AGE = 300  # seconds: the organiser is redirected straight away
+
+
+class StartRefused(ApplicationError):
+    pass
+
+
+def network_start(
+    *,
+    name: str,
+    slug: str,
+    organisation_type: str,
+    join_policy: str,
+    organiser_email: str,
+    organiser_full_name: str,
+    organiser_password: str,
+) -> ProvisioningJob:
+    """Accept an organiser's request to start a network and queue building it.
+
+    Refuses a subdomain that is reserved, malformed or taken (with a suggestion) and a
+    weak password, before anything is written. The password is stored only as a hash.
+    The provisioning task is queued after the job row commits.
+    """
+    from .tasks import network_provision_task
+
+    slug_validate(slug)
+    if organisation_type not in OrganisationType.values:
+        raise StartRefused("Choose the kind of organisation.", field="organisation_type")
+    if join_policy not in JoinPolicy.values:
+        raise StartRefused("Choose who can join.", field="join_policy")
+    email = organiser_email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise StartRefused("Enter a valid email address.", field="organiser_email") from None
+    try:
+        validate_password(
+            organiser_password, user=Member(email=email, full_name=organiser_full_name)
+        )
+    except ValidationError as error:
+        raise StartRefused(" ".join(error.messages), field="organiser_password") from None
+    with transaction.atomic(durable=True):
+        job = ProvisioningJob.objects.create(
+            slug=slug,
+            name=name.strip(),
+            organisation_type=organisation_type,
+            join_policy=join_policy,
+            organiser_email=email,
+            organiser_full_name=organiser_full_name.strip(),
+            organiser_password_hash=make_password(organiser_password),
+        )
+        job_id = str(job.pk)
+        transaction.on_commit(lambda: network_provision_task.delay(job_id))
+    return job
+
+
+def network_provision(*, job_id: str) -> ProvisioningJob:
+    """Build the network a job asks for and its first organiser, recording progress.
+
+    Idempotent: a job that is done or failed is returned as it is, so a redelivered task
+    does nothing. A refusal (the subdomain was taken meanwhile) marks the job failed with
+    the reason; nothing of the network is left behind (network_create is all or nothing).
+    """
+    job = ProvisioningJob.objects.get(pk=job_id)
+    if job.status in {ProvisioningJob.Status.DONE, ProvisioningJob.Status.FAILED}:
+        return job
+    total = 5
+
+    def progress(name: str, done: int) -> None:
+        ProvisioningJob.objects.filter(pk=job.pk).update(
+            status=ProvisioningJob.Status.RUNNING,
+            step=name,
+            steps_done=done,
+            steps_total=total,
+            updated_at=timezone.now(),
+        )
+
+    progress("Checking the subdomain", 0)
+    try:
+        network = network_create(
+            slug=job.slug,
+            name=job.name,
+            organisation_type=job.organisation_type,
+            join_policy=job.join_policy,
+            on_progress=lambda step: progress(step.name, step.done),
+        )
+    except NetworkNameRefused as refusal:
+        ProvisioningJob.objects.filter(pk=job.pk).update(
+            status=ProvisioningJob.Status.FAILED,
+            error=refusal.message,
+            organiser_password_hash="",
+            updated_at=timezone.now(),
+        )
+        job.refresh_from_db()
+        return job
+    progress("Creating your organiser account", 4)
+    with tenant_context(network), transaction.atomic(durable=True):
+        organiser = Member.objects.create(
+            email=job.organiser_email,
+            full_name=job.organiser_full_name,
+            password=job.organiser_password_hash,
+        )
+        group, _ = Group.objects.get_or_create(name=ORGANISER_GROUP)
+        organiser.groups.add(group)
+        audit_record(
+            actor=None,
+            verb="network.create",
+            target=organiser,
+            after={"network": network.slug, "first_organiser": organiser.email},
+        )
+    with tenant_context(network):
+        gift_grant(member=organiser)
+    with transaction.atomic(durable=True):
+        ProvisioningJob.objects.filter(pk=job.pk).update(
+            status=ProvisioningJob.Status.DONE,
+            step="Ready",
+            steps_done=total,
+            steps_total=total,
+            network=network,
+            organiser_id=organiser.pk,
+            organiser_password_hash="",
+            updated_at=timezone.now(),
+        )
+    job.refresh_from_db()
+    return job
+
+
+def login_handoff_token(*, job: ProvisioningJob) -> str:
+    """A signed, short-lived token that signs the job's organiser into their new network.
+
+    Sessions live in each network's schema, so the public site cannot sign anyone in
+    there; it hands this token to the network's host, which redeems it once."""
+    if job.status != ProvisioningJob.Status.DONE or job.network is None:
+        raise StartRefused("The network is not ready yet.")
+    return signing.dumps(
+        {"job": str(job.pk), "schema": job.network.schema_name}, salt=_LOGIN_HANDOFF_SALT
+    )
+
+
+def login_handoff_redeem(*, token: str, schema_name: str) -> Member:
+    """The organiser a handoff token names, if it is fresh, for this network, and unused.
+
+    Marks the token used in the same statement that checks it, so it works once."""
+    try:
+        payload = signing.loads(token, salt=_LOGIN_HANDOFF_SALT, max_age=LOGIN_HANDOFF_MAX_AGE)
+    except signing.BadSignature:
+        raise StartRefused("This sign-in link has expired. Please sign in.") from None
+    if payload.get("schema") != schema_name:
+        raise StartRefused("This sign-in link is for another network.")
+    with transaction.atomic(durable=True):
+        claimed = ProvisioningJob.objects.filter(
+            pk=payload["job"],
+            status=ProvisioningJob.Status.DONE,
+            network__schema_name=schema_name,
+            login_used_at__isnull=True,
+        ).update(login_used_at=timezone.now())
+        if not claimed:
+            raise StartRefused("This sign-in link has already been used. Please sign in.")
+        organiser_id = ProvisioningJob.objects.values_list("organiser_id", flat=True).get(
+            pk=payload["job"]
+        )
+        return Member.objects.get(pk=organiser_id)
+
+
+def member_is_organiser(member: Member) -> bool:
+    """Whether `member` organises the current network (see ORGANISER_GROUP)."""
+    return member.groups.filter(name=ORGANISER_GROUP).exists()

@@ -8,6 +8,7 @@ from core.listings import urls as listing_urls
 from core.members import views as member_views
 from core.notifications import urls as notification_urls
 from ledger import urls as ledger_urls
+from tenants import views as tenant_views
 from theming import urls as theming_urls
 
 api_v1: list[URLPattern | URLResolver] = [
@@ -21,6 +22,8 @@ urlpatterns = [
     path("", member_views.network_home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("welcome/", tenant_views.welcome, name="network-welcome"),
+    path("setup/", tenant_views.network_setup, name="network-setup"),
     path("notifications/", include(notification_urls)),
     path("ledger/", include(ledger_urls)),
     path("listings/", include(listing_urls)),
