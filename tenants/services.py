@@ -469,10 +469,9 @@ def login_handoff_redeem(*, token: str, schema_name: str) -> Member:
         ).update(login_used_at=timezone.now())
         if not claimed:
             raise StartRefused("This sign-in link has already been used. Please sign in.")
-        organiser_id = ProvisioningJob.objects.values_list("organiser_id", flat=True).get(
-            pk=payload["job"]
-        )
-        return Member.objects.get(pk=organiser_id)
+        job = ProvisioningJob.objects.only("organiser_id").get(pk=payload["job"])
+        assert job.organiser_id is not None  # a done job has one (database constraint)
+        return Member.objects.get(pk=job.organiser_id)
 
 
 def member_is_organiser(member: Member) -> bool:

@@ -25,6 +25,10 @@ from .services import (
 _SESSION_JOBS = "provisioning_jobs"
 
 
+def _is_htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
 def _port_suffix(request: HttpRequest) -> str:
     port = request.get_port()
     return "" if port in {"80", "443"} else f":{port}"
@@ -73,12 +77,12 @@ def start_progress(request: HttpRequest, job_id: str) -> HttpResponse:
         target = f"{network_url}/accounts/login/"
         if mine and job.login_used_at is None:
             target = f"{network_url}/welcome/?token={login_handoff_token(job=job)}"
-        if request.htmx:
+        if _is_htmx(request):
             response = HttpResponse(status=204)
             response["HX-Redirect"] = target
             return response
         return redirect(target)
-    template = "tenants/_start_status.html" if request.htmx else "tenants/start_progress.html"
+    template = "tenants/_start_status.html" if _is_htmx(request) else "tenants/start_progress.html"
     return render(request, template, {"job": job})
 
 
