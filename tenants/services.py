@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.apps import apps
 from django.conf import settings
@@ -469,9 +469,11 @@ def login_handoff_redeem(*, token: str, schema_name: str) -> Member:
         ).update(login_used_at=timezone.now())
         if not claimed:
             raise StartRefused("This sign-in link has already been used. Please sign in.")
-        job = ProvisioningJob.objects.only("organiser_id").get(pk=payload["job"])
-        assert job.organiser_id is not None  # a done job has one (database constraint)
-        return Member.objects.get(pk=job.organiser_id)
+        # A done job always has an organiser (provisioning_job_done_has_network).
+        organiser_id = ProvisioningJob.objects.values_list("organiser_id", flat=True).get(
+            pk=payload["job"]
+        )
+        return Member.objects.get(pk=cast(int, organiser_id))
 
 
 def member_is_organiser(member: Member) -> bool:
