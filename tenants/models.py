@@ -139,3 +139,15 @@ class ProvisioningJob(models.Model):
     @property
     def percent(self) -> int:
         return round(100 * self.steps_done / max(self.steps_total, 1))
+
+
+class SpareSchema(models.Model):
+    """A network schema built ahead of time from the template for `state`, waiting to be
+    renamed into a new network (see services.schema_spares_fill)."""
+
+    name = models.CharField(max_length=63, unique=True)
+    state = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name

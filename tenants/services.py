@@ -1,5 +1,12 @@
 """Creating networks: the schema is built from a template captured once per migration state.
 
+The fastest route needs no building at all while a new network waits: a few spare schemas
+are built from the current template ahead of time (`schema_spares_fill`, run by a Celery
+task after each network is created) and `network_create` renames one into place. Functions
+whose `search_path` was pinned with `SET search_path FROM CURRENT` are re-pinned to the new
+name in the same statement batch. Without a spare (a burst of sign-ups, or the first
+network after a migration) it falls back to replaying the template.
+
 Replaying every migration for each new network costs time that grows with the number of
 migrations. Instead, the first provisioning at a given migration state migrates a scratch
 schema while recording every statement the migration run executes (DDL, RunSQL, RunPython's
@@ -20,6 +27,7 @@ import inspect
 import logging
 import re
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -55,6 +63,7 @@ from .models import (
     OrganisationType,
     ProvisioningJob,
     SchemaTemplate,
+    SpareSchema,
     schema_name_for,
 )
 
@@ -85,6 +94,7 @@ _SKIPPED_STATEMENT = re.compile(
     r"^\s*(SELECT|SHOW|SAVEPOINT|RELEASE|ROLLBACK|BEGIN|COMMIT|SET\s+search_path)\b", re.I
 )
 _TEMPLATE_BUILD_LOCK = 0x6E6574_74706C  # pg_advisory_lock key: "net tpl"
+_SPARE_FILL_LOCK = 0x6E6574_737072  # "net spr"
 
 
 class NetworkNameRefused(ApplicationError):
@@ -172,7 +182,10 @@ def network_create(
                 join_policy=join_policy,
             )
             Domain.objects.create(domain=network_domain(slug), tenant=network, is_primary=True)
-            schema_build(network.schema_name, template)
+            if not _schema_spare_claim(network.schema_name, template.state):
+                schema_build(network.schema_name, template)
+            if settings.HEXITIME_SPARE_SCHEMAS:
+                transaction.on_commit(_schema_spares_refill)
     except IntegrityError:
         raise NetworkNameRefused(
             f"“{slug}” was taken a moment ago. How about “{slug_suggest(slug)}”?", field="slug"
@@ -191,6 +204,73 @@ def schema_build(schema_name: str, template: SchemaTemplate) -> None:
         raw.execute(script.as_string(raw.connection) + template.sql)
     # The script changed search_path behind django-tenants' back: make it set it again.
     connection.search_path_set_schemas = None
+
+
+def _schema_spare_claim(schema_name: str, state: str) -> bool:
+    """Rename a spare schema built at `state` to `schema_name` (caller's transaction).
+
+    SKIP LOCKED lets concurrent provisioning take different spares; a rollback returns the
+    spare to the pool untouched."""
+    spare = (
+        SpareSchema.objects.select_for_update(skip_locked=True)
+        .filter(state=state)
+        .order_by("pk")
+        .first()
+    )
+    if spare is None:
+        return False
+    script = sql.SQL(
+        """ALTER SCHEMA {spare} RENAME TO {schema};
+        DO $$ DECLARE f record; BEGIN
+          FOR f IN SELECT p.oid::regprocedure AS sig, substr(c, 13) AS path
+                   FROM pg_proc p, unnest(p.proconfig) AS c
+                   WHERE p.pronamespace = {schema_literal}::regnamespace
+                     AND c LIKE 'search_path=%' LOOP
+            EXECUTE format('ALTER FUNCTION %s SET search_path = %s', f.sig,
+                           replace(f.path, {spare_literal}, {schema_literal}));
+          END LOOP;
+        END $$;"""
+    ).format(
+        spare=sql.Identifier(spare.name),
+        schema=sql.Identifier(schema_name),
+        spare_literal=sql.Literal(spare.name),
+        schema_literal=sql.Literal(schema_name),
+    )
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        raw.execute(script.as_string(raw.connection))
+    spare.delete()
+    return True
+
+
+def schema_spares_fill(*, count: int | None = None) -> int:
+    """Build spare schemas from the current template until `count` are waiting; drop spares
+    built for an older migration state. Returns how many were built. Safe to run
+    concurrently (an advisory lock serialises fillers)."""
+    count = settings.HEXITIME_SPARE_SCHEMAS if count is None else count
+    template = schema_template_current()
+    built = 0
+    with _advisory_lock(_SPARE_FILL_LOCK):
+        for stale in SpareSchema.objects.exclude(state=template.state):
+            with transaction.atomic(durable=True), connection.cursor() as cursor:
+                cursor.execute(
+                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(stale.name))
+                )
+                stale.delete()
+        while SpareSchema.objects.filter(state=template.state).count() < count:
+            name = f"_spare_{template.state[:12]}_{uuid.uuid4().hex[:12]}"
+            with transaction.atomic(durable=True):
+                schema_build(name, template)
+                SpareSchema.objects.create(name=name, state=template.state)
+            connection.set_schema_to_public()
+            built += 1
+    return built
+
+
+def _schema_spares_refill() -> None:
+    from .tasks import schema_spares_fill_task
+
+    schema_spares_fill_task.delay()
 
 
 def tenant_migration_state() -> str:

@@ -11,3 +11,11 @@ def network_provision_task(job_id: str) -> str:
     from .services import network_provision
 
     return network_provision(job_id=job_id).status
+
+
+@app.task(ignore_result=True)
+def schema_spares_fill_task() -> int:
+    """Keep spare network schemas built ahead of the next sign-up."""
+    from .services import schema_spares_fill
+
+    return schema_spares_fill()

@@ -65,6 +65,8 @@ ROOT_URLCONF = "hexitime.urls_tenant"
 # (django-tenants#1249, #1262), and set_tenant() forgets it on every request.
 TENANT_LIMIT_SET_CALLS = True
 TENANT_CREATION_FAKES_MIGRATIONS = False
+# Network schemas built ahead of sign-ups (tenants.services.schema_spares_fill); 0 = none.
+HEXITIME_SPARE_SCHEMAS = env_int("HEXITIME_SPARE_SCHEMAS", 2)
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 MIDDLEWARE = [
