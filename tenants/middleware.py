@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django_tenants.middleware.main import TenantMainMiddleware
 
@@ -11,6 +11,27 @@ from hexitime.db import connection
 
 
 class NetworkMiddleware(TenantMainMiddleware):
+    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        """Route by host; a suspended network answers every request with a plain notice
+        (its API with a 403 in the API's error shape) and runs none of its views."""
+        response = super().process_request(request)
+        if response is not None:
+            return response
+        network = request.tenant  # type: ignore[attr-defined]
+        if network.status != network.Status.SUSPENDED:
+            return None
+        if request.path.startswith("/api/"):
+            return JsonResponse(
+                {"detail": "This network is suspended.", "code": "network_suspended"},
+                status=403,
+            )
+        return render(
+            request,
+            "tenants/suspended.html",
+            {"suspended_network": network, "public_url": public_url(request)},
+            status=503,
+        )
+
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         """Leave the connection on the public schema, so nothing that runs after this
         request on a persistent connection (another request, a signal handler, a test)

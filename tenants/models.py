@@ -151,3 +151,17 @@ class SpareSchema(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class NetworkExport(models.Model):
+    """A record that staff exported a network's data (the zip itself is downloaded, not
+    kept). Deleting a network requires a recent one."""
+
+    network = models.ForeignKey(Network, on_delete=models.CASCADE, related_name="exports")
+    actor_id = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"export of {self.network_id} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -21,16 +21,21 @@ tables, columns, constraints, indexes, triggers and functions as one built by mi
 
 from __future__ import annotations
 
+import csv
 import functools
 import hashlib
 import inspect
+import io
+import json
 import logging
 import re
 import time
 import uuid
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, cast
 
 from django.apps import apps
@@ -38,11 +43,11 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
-from django.core import signing
+from django.core import serializers, signing
 from django.core.exceptions import ValidationError
 from django.core.management.commands.migrate import Command as MigrateCommand
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 from django_tenants.migration_executors.base import run_migrations
@@ -52,7 +57,7 @@ from psycopg import ClientCursor, sql
 from core.audit.services import audit_record
 from core.members.models import Member
 from hexitime.db import connection
-from hexitime.errors import ApplicationError
+from hexitime.errors import ApplicationError, PermissionDenied
 from ledger.services import gift_grant
 
 from .models import (
@@ -60,6 +65,7 @@ from .models import (
     Domain,
     JoinPolicy,
     Network,
+    NetworkExport,
     OrganisationType,
     ProvisioningJob,
     SchemaTemplate,
@@ -559,3 +565,161 @@ def login_handoff_redeem(*, token: str, schema_name: str) -> Member:
 def member_is_organiser(member: Member) -> bool:
     """Whether `member` organises the current network (see ORGANISER_GROUP)."""
     return member.groups.filter(name=ORGANISER_GROUP).exists()
+
+
+# --- Platform staff: suspend, resume, export, delete ------------------------------------
+
+EXPORT_VALID_FOR = timedelta(hours=24)
+_EXPORT_SKIPPED_MODELS = {"contenttypes.contenttype", "sessions.session", "auth.permission"}
+_EXPORT_SKIPPED_FIELDS = {"password", "key"}  # password hashes, API tokens
+
+
+class StaffActionRefused(ApplicationError):
+    pass
+
+
+def _require_staff(actor: Member) -> None:
+    if not (actor.is_authenticated and actor.is_active and actor.is_staff):
+        raise PermissionDenied("Only platform staff may do this.")
+
+
+def network_suspend(*, actor: Member, network: Network, reason: str) -> Network:
+    """Suspend a network: its pages show a plain notice and its API refuses; its data is
+    untouched. Audited in the public schema."""
+    return _network_status_set(
+        actor=actor,
+        network=network,
+        status=Network.Status.SUSPENDED,
+        verb="network.suspend",
+        reason=reason,
+    )
+
+
+def network_resume(*, actor: Member, network: Network, reason: str = "") -> Network:
+    """Lift a suspension. Audited in the public schema."""
+    return _network_status_set(
+        actor=actor,
+        network=network,
+        status=Network.Status.ACTIVE,
+        verb="network.resume",
+        reason=reason,
+    )
+
+
+def _network_status_set(
+    *, actor: Member, network: Network, status: str, verb: str, reason: str
+) -> Network:
+    _require_staff(actor)
+    if status == Network.Status.SUSPENDED and not reason.strip():
+        raise StaffActionRefused("Say why the network is suspended.", field="reason")
+    with transaction.atomic(durable=True):
+        locked = Network.objects.select_for_update().get(pk=network.pk)
+        if locked.status == status:
+            raise StaffActionRefused(
+                f"{locked.name} is already {locked.get_status_display().lower()}."
+            )
+        before = locked.status
+        locked.status = status
+        locked.save(update_fields=["status"])
+        audit_record(
+            actor=actor,
+            verb=verb,
+            target=locked,
+            before={"status": before},
+            after={"status": status},
+            reason=reason.strip(),
+        )
+    return locked
+
+
+def network_export(*, actor: Member, network: Network) -> bytes:
+    """A zip of the network's data: for every table of its schema, `<model>.json` (Django's
+    serialisation) and `<model>.csv`. Password hashes and API tokens are left out. Records
+    the export (with its checksum) and an audit event in the public schema."""
+    _require_staff(actor)
+    buffer = io.BytesIO()
+    with tenant_context(network), zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        manifest: dict[str, int] = {}
+        for model in _tenant_models():
+            label = model._meta.label_lower
+            fields = [
+                f.name for f in model._meta.concrete_fields if f.name not in _EXPORT_SKIPPED_FIELDS
+            ]
+            rows = model._default_manager.order_by("pk")
+            archive.writestr(
+                f"json/{label}.json",
+                serializers.serialize("json", rows, fields=fields, indent=1),
+            )
+            text = io.StringIO()
+            writer = csv.writer(text)
+            writer.writerow(["pk", *fields])
+            count = 0
+            for row in rows.values_list("pk", *fields):
+                writer.writerow(row)
+                count += 1
+            archive.writestr(f"csv/{label}.csv", text.getvalue())
+            manifest[label] = count
+        archive.writestr(
+            "manifest.json",
+            json.dumps(
+                {
+                    "network": network.slug,
+                    "name": network.name,
+                    "rows": manifest,
+                    "exported_at": timezone.now().isoformat(),
+                },
+                indent=1,
+            ),
+        )
+    data = buffer.getvalue()
+    with transaction.atomic(durable=True):
+        export = NetworkExport.objects.create(
+            network=network,
+            actor_id=actor.pk,
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+        )
+        audit_record(
+            actor=actor,
+            verb="network.export",
+            target=network,
+            after={"export": export.pk, "sha256": export.sha256, "size": export.size},
+        )
+    return data
+
+
+def _tenant_models() -> list[type[models.Model]]:
+    found: list[type[models.Model]] = []
+    for config in apps.get_app_configs():
+        if config.name not in settings.TENANT_APPS:
+            continue
+        found.extend(
+            model
+            for model in config.get_models()
+            if model._meta.label_lower not in _EXPORT_SKIPPED_MODELS
+        )
+    return found
+
+
+def network_delete(*, actor: Member, network: Network, confirmation: str) -> None:
+    """Delete a network and drop its schema, for good.
+
+    Refused unless staff exported it within the last 24 hours and typed its subdomain to
+    confirm. The audit event (in the public schema) outlives the network."""
+    _require_staff(actor)
+    if confirmation.strip() != network.slug:
+        raise StaffActionRefused(
+            f"Type the network's subdomain, “{network.slug}”, to confirm.", field="confirmation"
+        )
+    recent = network.exports.filter(created_at__gte=timezone.now() - EXPORT_VALID_FOR)
+    if not recent.exists():
+        raise StaffActionRefused("Export the network's data first (within the last 24 hours).")
+    with transaction.atomic(durable=True):
+        audit_record(
+            actor=actor,
+            verb="network.delete",
+            target=network,
+            before={"slug": network.slug, "name": network.name, "schema": network.schema_name},
+            reason=confirmation,
+        )
+        Network.objects.select_for_update().get(pk=network.pk).delete(force_drop=True)

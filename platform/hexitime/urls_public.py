@@ -1,11 +1,22 @@
 """URLs of the public site, served on the base domain."""
 
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from tenants import console
 from tenants import views as tenant_views
 
 urlpatterns = [
     path("", tenant_views.home, name="public-home"),
     path("start/", tenant_views.start_page, name="start"),
     path("start/<uuid:job_id>/", tenant_views.start_progress, name="start-progress"),
+    path("console/", console.console_home, name="console"),
+    path("console/login/", console.StaffLoginView.as_view(), name="console-login"),
+    path("console/logout/", auth_views.LogoutView.as_view(next_page="/"), name="logout"),
+    path("console/networks/<slug:slug>/", console.console_network, name="console-network"),
+    path(
+        "console/networks/<slug:slug>/<str:action>/",
+        console.console_network_action,
+        name="console-network-action",
+    ),
 ]
