@@ -331,7 +331,7 @@ def _schema_template_capture(state: str) -> SchemaTemplate:
         with connection.execute_wrapper(_StatementRecorder(statements)):
             run_migrations(
                 args=[],
-                options=_migrate_options(),
+                options=migrate_options(),
                 executor_codename="template",
                 schema_name=scratch,
             )
@@ -354,7 +354,7 @@ def _schema_template_capture(state: str) -> SchemaTemplate:
     return template
 
 
-def _migrate_options() -> dict[str, Any]:
+def migrate_options() -> dict[str, Any]:
     """The `migrate` command's defaults, quiet and non-interactive."""
     options = vars(MigrateCommand().create_parser("hexitime", "migrate").parse_args([]))
     return {**options, "verbosity": 0, "interactive": False, "database": "default"}
