@@ -201,7 +201,7 @@ def test_delete_needs_an_export_and_the_typed_subdomain(staff_client, make_netwo
         cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = 'net_doomed'")
         assert cursor.fetchone() is None
     event = AuditEvent.objects.get(verb="network.delete")
-    assert event.before["schema"] == "net_doomed"
+    assert event.before == {"slug": "doomed", "name": "Doomed", "schema": "net_doomed"}
 
 
 def connection_cursor():
