@@ -33,6 +33,18 @@ class JoinPolicy(models.TextChoices):
     INVITE = "invite", "By invitation only"
 
 
+class Plan(models.TextChoices):
+    COMMUNITY = "community", "Community (free)"
+    ORGANISATION = "organisation", "Organisation"
+
+
+class BillingStatus(models.TextChoices):
+    NONE = "none", "No subscription"
+    ACTIVE = "active", "Paid up"
+    PAST_DUE = "past_due", "Payment failed"
+    CANCELED = "canceled", "Cancelled"
+
+
 class Network(TenantMixin):
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
@@ -47,6 +59,13 @@ class Network(TenantMixin):
     join_policy = models.CharField(
         max_length=16, choices=JoinPolicy.choices, default=JoinPolicy.APPROVAL
     )
+    # Billing (tenants.billing): changed only by processing Stripe webhooks.
+    plan = models.CharField(max_length=16, choices=Plan.choices, default=Plan.COMMUNITY)
+    billing_status = models.CharField(
+        max_length=16, choices=BillingStatus.choices, default=BillingStatus.NONE
+    )
+    stripe_customer_id = models.CharField(max_length=64, blank=True, db_index=True)
+    stripe_subscription_id = models.CharField(max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     # Schemas are built by tenants.services.network_create from a captured template,
@@ -165,3 +184,17 @@ class NetworkExport(models.Model):
 
     def __str__(self) -> str:
         return f"export of {self.network_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class StripeEvent(models.Model):
+    """A Stripe webhook event, stored once by its id: a replay finds the row and changes
+    nothing."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=64)
+    payload = models.JSONField()
+    network = models.ForeignKey(Network, null=True, blank=True, on_delete=models.SET_NULL)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"

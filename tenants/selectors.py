@@ -54,5 +54,10 @@ def network_overview(network: Network) -> NetworkOverview:
         members=members["count"],
         minutes_exchanged=minutes,
         last_activity=max(moments) if moments else None,
-        plan="Community (free)",
+        plan=network.get_plan_display()
+        + (
+            f", {network.get_billing_status_display().lower()}"
+            if network.billing_status != "none"
+            else ""
+        ),
     )

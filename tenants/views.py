@@ -5,12 +5,14 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
 
 from hexitime.auth import acting_member
 from hexitime.db import connection
 from hexitime.errors import ApplicationError
 
+from .billing import stripe_webhook_receive
 from .forms import StartNetworkForm
 from .models import ProvisioningJob
 from .selectors import network_list
@@ -106,3 +108,16 @@ def network_setup(request: HttpRequest) -> HttpResponse:
     if not member_is_organiser(member):
         raise Http404
     return render(request, "tenants/setup.html", {"join_url": request.build_absolute_uri("/")})
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request: HttpRequest) -> HttpResponse:
+    """Stripe's webhook endpoint: 200 once stored (or already stored), 400 if refused."""
+    try:
+        stripe_webhook_receive(
+            payload=request.body, signature=request.headers.get("Stripe-Signature", "")
+        )
+    except ApplicationError as refusal:
+        return HttpResponse(refusal.message, status=400, content_type="text/plain")
+    return HttpResponse(status=200)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", tenant_views.home, name="public-home"),
     path("start/", tenant_views.start_page, name="start"),
     path("start/<uuid:job_id>/", tenant_views.start_progress, name="start-progress"),
+    path("billing/stripe/webhook/", tenant_views.stripe_webhook, name="stripe-webhook"),
     path("console/", console.console_home, name="console"),
     path("console/login/", console.StaffLoginView.as_view(), name="console-login"),
     path("console/logout/", auth_views.LogoutView.as_view(next_page="/"), name="logout"),
