@@ -9,6 +9,7 @@ in the transaction that applies it, so a replayed or duplicated delivery changes
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import stripe
@@ -16,9 +17,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from core.audit.services import audit_record
-from hexitime.errors import ApplicationError
+from core.members.models import Member
+from hexitime.errors import ApplicationError, PermissionDenied
 
 from .models import BillingStatus, Network, Plan, StripeEvent
+
+logger = logging.getLogger(__name__)
 
 WEBHOOK_TOLERANCE_SECONDS = 300
 
@@ -105,3 +109,63 @@ def _change(network: Network, event_type: str, **fields: str) -> Network:
     audit_record(actor=None, verb="network.billing", target=network, before=before,
                  after=fields, reason=f"Stripe {event_type}")  # fmt: skip
     return network
+
+
+class BillingRefused(ApplicationError):
+    pass
+
+
+def _stripe() -> stripe.StripeClient:
+    if not settings.STRIPE_SECRET_KEY or not settings.STRIPE_ORGANISATION_PRICE:
+        raise BillingRefused("Paid plans are not available yet. Please contact Hexitime.")
+    return stripe.StripeClient(
+        settings.STRIPE_SECRET_KEY, base_addresses={"api": settings.STRIPE_API_BASE}
+    )
+
+
+def _require_organiser(actor: Member) -> None:
+    from .services import member_is_organiser
+
+    if not member_is_organiser(actor):
+        raise PermissionDenied("Only the network's organisers manage its plan.")
+
+
+def billing_checkout_start(*, actor: Member, network: Network, return_url: str) -> str:
+    """A Stripe Checkout page where an organiser subscribes `network` to the organisation
+    plan; returns its URL. The plan changes only when Stripe's webhook confirms payment.
+    Call inside the network's schema (the organiser is a member there)."""
+    _require_organiser(actor)
+    if network.plan == Plan.ORGANISATION:
+        raise BillingRefused("This network is already on the organisation plan.")
+    params: dict[str, Any] = {
+        "mode": "subscription",
+        "line_items": [{"price": settings.STRIPE_ORGANISATION_PRICE, "quantity": 1}],
+        "client_reference_id": str(network.pk),
+        "success_url": f"{return_url}?checkout=done",
+        "cancel_url": return_url,
+    }
+    if network.stripe_customer_id:
+        params["customer"] = network.stripe_customer_id
+    else:
+        params["customer_email"] = actor.email
+    try:
+        session = _stripe().v1.checkout.sessions.create(params=params)  # type: ignore[arg-type]
+    except stripe.StripeError:
+        logger.exception("Stripe refused a checkout session for %s", network.slug)
+        raise BillingRefused("Stripe is not reachable just now. Please try again.") from None
+    return str(session.url)
+
+
+def billing_portal_open(*, actor: Member, network: Network, return_url: str) -> str:
+    """The Stripe customer portal for `network`'s subscription (change card, cancel)."""
+    _require_organiser(actor)
+    if not network.stripe_customer_id:
+        raise BillingRefused("This network has no paid subscription to manage.")
+    try:
+        session = _stripe().v1.billing_portal.sessions.create(
+            params={"customer": network.stripe_customer_id, "return_url": return_url}
+        )
+    except stripe.StripeError:
+        logger.exception("Stripe refused a portal session for %s", network.slug)
+        raise BillingRefused("Stripe is not reachable just now. Please try again.") from None
+    return str(session.url)

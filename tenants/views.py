@@ -5,6 +5,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -12,9 +13,9 @@ from hexitime.auth import acting_member
 from hexitime.db import connection
 from hexitime.errors import ApplicationError
 
-from .billing import stripe_webhook_receive
+from .billing import billing_checkout_start, billing_portal_open, stripe_webhook_receive
 from .forms import StartNetworkForm
-from .models import ProvisioningJob
+from .models import Network, ProvisioningJob
 from .selectors import network_list
 from .services import (
     login_handoff_redeem,
@@ -121,3 +122,25 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
     except ApplicationError as refusal:
         return HttpResponse(refusal.message, status=400, content_type="text/plain")
     return HttpResponse(status=200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def billing_page(request: HttpRequest) -> HttpResponse:
+    """An organiser's plan: upgrade through Stripe Checkout, manage in the portal."""
+    member = acting_member(request)
+    if not member_is_organiser(member):
+        raise Http404
+    network = Network.objects.get(pk=request.tenant.pk)  # type: ignore[attr-defined]
+    if request.method == "POST":
+        return_url = request.build_absolute_uri(reverse("network-billing"))
+        try:
+            if request.POST.get("action") == "manage":
+                url = billing_portal_open(actor=member, network=network, return_url=return_url)
+            else:
+                url = billing_checkout_start(actor=member, network=network, return_url=return_url)
+        except ApplicationError as refusal:
+            messages.error(request, refusal.message)
+            return redirect("network-billing")
+        return redirect(url)
+    return render(request, "tenants/billing.html", {"billed": network})

@@ -24,6 +24,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("welcome/", tenant_views.welcome, name="network-welcome"),
     path("setup/", tenant_views.network_setup, name="network-setup"),
+    path("settings/billing/", tenant_views.billing_page, name="network-billing"),
     path("notifications/", include(notification_urls)),
     path("ledger/", include(ledger_urls)),
     path("listings/", include(listing_urls)),

@@ -5,13 +5,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
 
 import pytest
+import stripe
+from django.contrib.auth.models import Group
 from django.test import override_settings
+from django_tenants.utils import tenant_context
 
 from core.audit.models import AuditEvent
 from tenants.models import Network, StripeEvent
+from tenants.services import ORGANISER_GROUP
 
 SECRET = "whsec_test_4eC39HqLyjWDarjtT1zdp7dc"  # a test-mode signing secret
 
@@ -145,3 +153,120 @@ def test_an_event_for_no_known_network_is_stored_and_changes_nothing(public_clie
     assert StripeEvent.objects.get(event_id="evt_stray").network is None
     network_a.refresh_from_db()
     assert network_a.billing_status == "none"
+
+
+# --- Checkout and the customer portal, through the real stripe library and localstripe --
+
+
+@pytest.fixture(scope="module")
+def localstripe() -> Iterator[str]:
+    """localstripe (with our two added endpoints) on a free port of 127.0.0.1."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.stripe_local.server", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("localstripe did not start") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def stripe_settings(localstripe):
+    client = stripe.StripeClient("sk_test_hexitime", base_addresses={"api": localstripe})
+    product = client.v1.products.create(params={"name": "Organisation plan", "type": "service"})
+    plan = client.v1.plans.create(
+        params={
+            "id": f"organisation-{time.monotonic_ns()}",
+            "product": product.id,
+            "amount": 2500,
+            "currency": "gbp",
+            "interval": "month",
+        }
+    )
+    with override_settings(
+        STRIPE_SECRET_KEY="sk_test_hexitime",
+        STRIPE_API_BASE=localstripe,
+        STRIPE_ORGANISATION_PRICE=plan.id,
+    ):
+        yield client
+
+
+@pytest.fixture
+def organiser_a(network_a, make_member):
+    organiser = make_member(network_a, email="org@network-a.example")
+    with tenant_context(network_a):
+        organiser.groups.add(Group.objects.get_or_create(name=ORGANISER_GROUP)[0])
+    return organiser
+
+
+def test_organiser_upgrades_through_checkout_and_manages_in_the_portal(
+    stripe_settings, client_a, organiser_a, network_a, public_client
+):
+    client_a.force_login(organiser_a)
+    page = client_a.get("/settings/billing/").content.decode()
+    assert "Community (free)" in page and "Upgrade with Stripe" in page
+    response = client_a.post("/settings/billing/", {"action": "upgrade"})
+    assert response.status_code == 302
+    assert "/checkout/cs_test_" in response["Location"]
+    network_a.refresh_from_db()
+    assert network_a.plan == "community"  # nothing changes until Stripe confirms payment
+
+    customer = stripe_settings.v1.customers.list(params={"email": organiser_a.email}).data
+    assert [c.email for c in customer] == [organiser_a.email]
+    # Stripe confirms: the webhook carries the session's customer.
+    event = _checkout_completed(network_a)
+    event["data"]["object"]["customer"] = customer[0].id
+    assert _post(public_client, event).status_code == 200
+    network_a.refresh_from_db()
+    assert network_a.plan == "organisation"
+
+    page = client_a.get("/settings/billing/").content.decode()
+    assert "Organisation" in page and "Upgrade with Stripe" not in page
+    portal = client_a.post("/settings/billing/", {"action": "manage"})
+    assert "/portal/bps_" in portal["Location"]
+
+
+def test_members_and_other_networks_cannot_change_the_plan(
+    stripe_settings, client_a, client_b, network_a, network_b, make_member, organiser_a
+):
+    member = make_member(network_a)
+    client_a.force_login(member)
+    assert client_a.get("/settings/billing/").status_code == 404
+    assert client_a.post("/settings/billing/", {"action": "upgrade"}).status_code == 404
+    # An organiser of B is unknown in A: their session does not exist there.
+    organiser_b = make_member(network_b)
+    with tenant_context(network_b):
+        organiser_b.groups.add(Group.objects.get_or_create(name=ORGANISER_GROUP)[0])
+    client_b.force_login(organiser_b)
+    assert client_a.get("/settings/billing/").status_code == 404
+    upgrade_b = client_b.post("/settings/billing/", {"action": "upgrade"})
+    assert upgrade_b.status_code == 302
+    network_a.refresh_from_db()
+    assert network_a.plan == "community"
+
+
+def test_stripe_down_is_a_clear_message_not_a_500(client_a, organiser_a, network_a):
+    with override_settings(
+        STRIPE_SECRET_KEY="sk_test_x",
+        STRIPE_API_BASE="http://127.0.0.1:9",
+        STRIPE_ORGANISATION_PRICE="price_x",
+    ):
+        client_a.force_login(organiser_a)
+        page = client_a.post("/settings/billing/", {"action": "upgrade"}, follow=True)
+    assert "Stripe is not reachable just now" in page.content.decode()
