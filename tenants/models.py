@@ -198,3 +198,20 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class DomainClaim(models.Model):
+    """An organiser's own domain for their network. It routes (becomes a Domain) only once
+    a DNS TXT record proves they control it (see tenants.domains)."""
+
+    network = models.ForeignKey(Network, on_delete=models.CASCADE, related_name="domain_claims")
+    domain = models.CharField(max_length=253, unique=True)
+    token = models.CharField(max_length=64)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain

@@ -14,6 +14,13 @@ from hexitime.db import connection
 from hexitime.errors import ApplicationError
 
 from .billing import billing_checkout_start, billing_portal_open, stripe_webhook_receive
+from .domains import (
+    access_domain_claim,
+    custom_domain_add,
+    custom_domain_verify,
+    txt_record_name,
+    txt_record_value,
+)
 from .forms import StartNetworkForm
 from .models import Network, ProvisioningJob
 from .selectors import network_list
@@ -144,3 +151,32 @@ def billing_page(request: HttpRequest) -> HttpResponse:
             return redirect("network-billing")
         return redirect(url)
     return render(request, "tenants/billing.html", {"billed": network})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def domains_page(request: HttpRequest) -> HttpResponse:
+    """An organiser's custom domains: claim one, see the TXT record to add, verify."""
+    member = acting_member(request)
+    if not member_is_organiser(member):
+        raise Http404
+    network = Network.objects.get(pk=request.tenant.pk)  # type: ignore[attr-defined]
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "verify":
+                claim = access_domain_claim(int(request.POST.get("claim", 0)), network=network)
+                custom_domain_verify(actor=member, claim=claim)
+                messages.success(request, f"{claim.domain} now leads to your network.")
+            else:
+                claim = custom_domain_add(
+                    actor=member, network=network, domain=request.POST.get("domain", "")
+                )
+                messages.success(request, f"Now add the TXT record below for {claim.domain}.")
+        except (ApplicationError, ValueError) as refusal:
+            messages.error(request, getattr(refusal, "message", "No such domain."))
+        return redirect("network-domains")
+    claims = [
+        {"claim": c, "name": txt_record_name(c), "value": txt_record_value(c)}
+        for c in network.domain_claims.all()
+    ]
+    return render(request, "tenants/domains.html", {"claims": claims, "billed": network})

@@ -25,6 +25,7 @@ urlpatterns = [
     path("welcome/", tenant_views.welcome, name="network-welcome"),
     path("setup/", tenant_views.network_setup, name="network-setup"),
     path("settings/billing/", tenant_views.billing_page, name="network-billing"),
+    path("settings/domains/", tenant_views.domains_page, name="network-domains"),
     path("notifications/", include(notification_urls)),
     path("ledger/", include(ledger_urls)),
     path("listings/", include(listing_urls)),

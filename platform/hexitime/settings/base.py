@@ -67,6 +67,8 @@ TENANT_LIMIT_SET_CALLS = True
 TENANT_CREATION_FAKES_MIGRATIONS = False
 # Network schemas built ahead of sign-ups (tenants.services.schema_spares_fill); 0 = none.
 HEXITIME_SPARE_SCHEMAS = env_int("HEXITIME_SPARE_SCHEMAS", 2)
+# How custom domains' TXT records are looked up (tenants.domains.TxtResolver).
+HEXITIME_TXT_RESOLVER = env_str("HEXITIME_TXT_RESOLVER", "tenants.domains.DnsTxtResolver")
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 MIDDLEWARE = [
