@@ -66,6 +66,7 @@ _SKIPPED_STATEMENT = re.compile(
     r"^\s*(SELECT|SHOW|SAVEPOINT|RELEASE|ROLLBACK|BEGIN|COMMIT|SET\s+search_path)\b", re.I
 )
 _TEMPLATE_BUILD_LOCK = 0x6E6574_74706C  # pg_advisory_lock key: "net tpl"
+_SCHEMA_LOCK_SPACE = 0x6D6967  # first key of the two-key per-schema migration lock: "mig"
 
 
 class NetworkNameRefused(ApplicationError):
@@ -161,6 +162,31 @@ def schema_build(schema_name: str, template: SchemaTemplate) -> None:
         raw.execute(script.as_string(raw.connection) + template.sql)
     # The script changed search_path behind django-tenants' back: make it set it again.
     connection.search_path_set_schemas = None
+
+
+def schema_migrate(*, schema_name: str) -> None:
+    """Apply a network schema's pending migrations, all or none of them.
+
+    Every migration, its django_migrations row and the post-migrate content types and
+    permissions commit in one transaction, so a failure or a killed process leaves the
+    schema as it was. A per-schema advisory lock makes a second concurrent run wait
+    rather than migrate the same schema twice. Migrations marked `atomic = False` run
+    inside the transaction too: they must not use statements such as
+    CREATE INDEX CONCURRENTLY that PostgreSQL refuses inside one.
+    """
+    with transaction.atomic(durable=True):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_SCHEMA_LOCK_SPACE, schema_name]
+            )
+        run_migrations(
+            args=[],
+            options={**_migrate_options(), "skip_checks": True},
+            executor_codename="tenants_migrate",
+            schema_name=schema_name,
+            allow_atomic=True,
+        )
+    connection.set_schema_to_public()
 
 
 def tenant_migration_state() -> str:
