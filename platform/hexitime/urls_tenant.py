@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from core.members import views as member_views
 from core.notifications import urls as notification_urls
 from ledger import urls as ledger_urls
+from tenants import views as tenant_views
 
 api_v1: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -21,5 +22,7 @@ urlpatterns = [
     path("notifications/", include(notification_urls)),
     path("ledger/", include(ledger_urls)),
     path("api/v1/", include(api_v1)),
+    path("welcome/", tenant_views.network_welcome, name="network-welcome"),
+    path("welcome/<str:token>/", tenant_views.network_handover, name="network-handover"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
