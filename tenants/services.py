@@ -36,9 +36,10 @@ from django.db import IntegrityError, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 from django_tenants.migration_executors.base import run_migrations
-from django_tenants.utils import get_public_schema_name, tenant_context
+from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 from psycopg import ClientCursor, sql
 
+from core.audit.services import audit_record
 from core.members.models import Member
 from hexitime.db import connection
 from hexitime.errors import ApplicationError, PermissionDenied
@@ -178,6 +179,43 @@ def network_create(
         ) from None
     report(ProvisionStep("Ready", 3, 3))
     return network
+
+
+def network_suspend(*, network: Network, actor: Member | None, reason: str) -> Network:
+    """Suspend a network: its pages answer with a "suspended" page and its API refuses,
+    while every row of its data stays as it is. Platform staff only (or an operator's
+    command, `actor` None). Recorded in the public schema's audit log."""
+    return _network_status_set(network, Network.Status.SUSPENDED, actor=actor, reason=reason)
+
+
+def network_resume(*, network: Network, actor: Member | None, reason: str = "") -> Network:
+    """Lift a suspension: the network serves pages and API again, exactly as before."""
+    return _network_status_set(network, Network.Status.ACTIVE, actor=actor, reason=reason)
+
+
+def _network_status_set(
+    network: Network, status: str, *, actor: Member | None, reason: str
+) -> Network:
+    if network.schema_name == get_public_schema_name():
+        raise ApplicationError("The public site cannot be suspended.")
+    if actor is not None and not actor.is_staff:
+        raise PermissionDenied("Only platform staff can suspend or resume a network.")
+    with schema_context(get_public_schema_name()), transaction.atomic(durable=True):
+        locked = Network.objects.select_for_update().get(pk=network.pk)
+        if locked.status == status:
+            return locked
+        before = locked.status
+        locked.status = status
+        locked.save(update_fields=["status"])
+        audit_record(
+            actor=actor,
+            verb="network.suspend" if status == Network.Status.SUSPENDED else "network.resume",
+            target=locked,
+            before={"status": before},
+            after={"status": status},
+            reason=reason,
+        )
+    return locked
 
 
 def network_start(
