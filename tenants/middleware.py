@@ -18,7 +18,11 @@ class NetworkMiddleware(TenantMainMiddleware):
         runs none of its views, so nothing in it can be read or changed."""
         response = super().process_request(request)
         tenant = getattr(request, "tenant", None)
-        if response is None and getattr(tenant, "status", None) == Network.Status.SUSPENDED:
+        if (
+            response is None
+            and isinstance(tenant, Network)
+            and tenant.status == Network.Status.SUSPENDED
+        ):
             return network_suspended(request, tenant)
         return response
 
