@@ -416,7 +416,9 @@ def schema_migrate(*, schema_name: str) -> None:
 
 
 def tenant_migration_state() -> str:
-    """A hash of every migration that builds a network schema (file contents included)."""
+    """A hash of what builds a network schema: every tenant migration (file contents
+    included), and every installed model with its permissions, because the post-migrate
+    step writes a content type and permissions for each model, shared apps' included."""
     tenant_labels = {c.label for c in apps.get_app_configs() if c.name in settings.TENANT_APPS}
     loader = MigrationLoader(None, ignore_no_migrations=True)
     digest = hashlib.sha256()
@@ -427,6 +429,10 @@ def tenant_migration_state() -> str:
         source = inspect.getsource(inspect.getmodule(migration))  # type: ignore[arg-type]
         digest.update(f"{app_label}.{name}\0".encode())
         digest.update(hashlib.sha256(source.encode()).digest())
+    for model in sorted(apps.get_models(), key=lambda m: m._meta.label):
+        opts = model._meta
+        permissions = sorted([*opts.default_permissions, *(c for c, _ in opts.permissions)])
+        digest.update(f"{opts.label}:{','.join(permissions)}\0".encode())
     return digest.hexdigest()
 
 
