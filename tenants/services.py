@@ -296,7 +296,12 @@ def provisioning_job_run(*, job_id: Any) -> ProvisioningJob:
         _job_update(job, step="Creating your organiser account", steps_done=3)
         organiser = _organiser_create(network, job)
     except NetworkNameRefused as refused:
-        _job_update(job, status=ProvisioningJob.Status.FAILED, error=refused.message)
+        _job_update(
+            job,
+            status=ProvisioningJob.Status.FAILED,
+            error=refused.message,
+            organiser_password="",
+        )
         return job
     except Exception:
         logger.exception("Provisioning %s failed", job.slug)
@@ -307,6 +312,7 @@ def provisioning_job_run(*, job_id: Any) -> ProvisioningJob:
             job,
             status=ProvisioningJob.Status.FAILED,
             error="Something went wrong while building your network. Please try again.",
+            organiser_password="",
         )
         raise
     _job_update(

@@ -8,6 +8,7 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from core.members.models import Member
+from hexitime.db import connection
 from ledger.selectors import member_balance
 from tenants.models import Network, ProvisioningJob
 from tenants.services import handover_token, provisioning_job_run
@@ -191,3 +192,28 @@ def test_a_subdomain_taken_before_the_task_runs_fails_the_job_with_a_suggestion(
     assert b"We could not set up your network" in page.content
     assert b'http-equiv="refresh"' not in page.content
     assert Network.objects.get(slug="started").name == "Got There First"
+
+
+@pytest.mark.django_db(transaction=True)  # the schema is dropped after its build committed
+def test_a_failure_after_the_schema_is_built_leaves_no_network_behind(public_client, monkeypatch):
+    public_client.post("/start/", GOOD)
+    job = ProvisioningJob.objects.get()
+
+    def broken(network, job):
+        raise RuntimeError("organiser account could not be created")
+
+    monkeypatch.setattr("tenants.services._organiser_create", broken)
+    with pytest.raises(RuntimeError):
+        provisioning_job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert job.network is None
+    assert job.organiser_password == ""
+    assert "Something went wrong" in job.error
+    assert not Network.objects.filter(slug="started").exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = 'net_started'")
+        assert cursor.fetchone() is None
+    # A second delivery of the task changes nothing.
+    assert provisioning_job_run(job_id=job.pk).status == "failed"
