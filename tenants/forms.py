@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.conf import settings
 
 from .models import Network
 
@@ -10,12 +13,7 @@ class NetworkStartForm(forms.Form):
     (subdomain, password); this form checks shapes and lengths."""
 
     name = forms.CharField(label="Network name", max_length=120)
-    slug = forms.CharField(
-        label="Web address",
-        max_length=40,
-        help_text="Lowercase letters, digits and hyphens: your network lives at "
-        "<address>.hexitime.",
-    )
+    slug = forms.CharField(label="Web address", max_length=40)
     organisation_type = forms.ChoiceField(
         label="Type of organisation", choices=Network.OrganisationType.choices
     )
@@ -24,3 +22,10 @@ class NetworkStartForm(forms.Form):
     organiser_password = forms.CharField(
         label="Choose a password", strip=False, widget=forms.PasswordInput(render_value=False)
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].help_text = (
+            "Lowercase letters, digits and hyphens. Your network will live at "
+            f"<address>.{settings.HEXITIME_BASE_DOMAIN}."
+        )

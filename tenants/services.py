@@ -406,19 +406,22 @@ def schema_migrate(*, schema_name: str) -> None:
     inside the transaction too: they must not use statements such as
     CREATE INDEX CONCURRENTLY that PostgreSQL refuses inside one.
     """
-    with transaction.atomic(durable=True):
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_SCHEMA_LOCK_SPACE, schema_name]
+    try:
+        with transaction.atomic(durable=True):
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                    [_SCHEMA_LOCK_SPACE, schema_name],
+                )
+            run_migrations(
+                args=[],
+                options={**_migrate_options(), "skip_checks": True},
+                executor_codename="tenants_migrate",
+                schema_name=schema_name,
+                allow_atomic=True,
             )
-        run_migrations(
-            args=[],
-            options={**_migrate_options(), "skip_checks": True},
-            executor_codename="tenants_migrate",
-            schema_name=schema_name,
-            allow_atomic=True,
-        )
-    connection.set_schema_to_public()
+    finally:
+        connection.set_schema_to_public()
 
 
 def tenant_migration_state() -> str:
