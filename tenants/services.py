@@ -151,12 +151,14 @@ def network_create(
     name: str,
     organisation_type: str = Network.OrganisationType.OTHER,
     on_progress: ProgressCallback | None = None,
+    on_created: Callable[[Network], None] | None = None,
 ) -> Network:
     """Create a network, its schema and its domain `<slug>.<base domain>`.
 
     The network row, domain and schema are created in one transaction: a failure leaves
-    none of them behind. Organiser accounts, ledger accounts and theming are added by
-    their own services once the schema exists.
+    none of them behind. `on_created` runs inside that transaction, so what it records
+    about the new network commits with it or not at all. Organiser accounts, ledger
+    accounts and theming are added by their own services once the schema exists.
     """
     report = on_progress or (lambda step: None)
     slug_validate(slug)
@@ -173,6 +175,8 @@ def network_create(
             )
             Domain.objects.create(domain=network_domain(slug), tenant=network, is_primary=True)
             schema_build(network.schema_name, template)
+            if on_created is not None:
+                on_created(network)
     except IntegrityError:
         raise NetworkNameRefused(
             f"“{slug}” was taken a moment ago. How about “{slug_suggest(slug)}”?", field="slug"
@@ -291,8 +295,10 @@ def provisioning_job_run(*, job_id: Any) -> ProvisioningJob:
                 on_progress=lambda step: _job_update(
                     job, step=step.name, steps_done=min(step.done, 2)
                 ),
+                # Linked in the creating transaction: a redelivered task finds the network
+                # and carries on, rather than refusing a subdomain its own run took.
+                on_created=lambda new: _job_update(job, network=new),
             )
-            _job_update(job, network=network)
         _job_update(job, step="Creating your organiser account", steps_done=3)
         organiser = _organiser_create(network, job)
     except NetworkNameRefused as refused:

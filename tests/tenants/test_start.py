@@ -217,3 +217,19 @@ def test_a_failure_after_the_schema_is_built_leaves_no_network_behind(public_cli
         assert cursor.fetchone() is None
     # A second delivery of the task changes nothing.
     assert provisioning_job_run(job_id=job.pk).status == "failed"
+
+
+def test_a_redelivered_task_finishes_the_job_without_a_second_organiser(public_client):
+    public_client.post("/start/", GOOD)
+    job = provisioning_job_run(job_id=ProvisioningJob.objects.get().pk)
+    assert job.status == "done"
+    # As if the worker died after building the network, before recording the outcome.
+    ProvisioningJob.objects.filter(pk=job.pk).update(status="running", organiser_id=None)
+
+    again = provisioning_job_run(job_id=job.pk)
+
+    assert again.status == "done"
+    assert again.network == job.network
+    with tenant_context(job.network):
+        organiser = Member.objects.get()
+        assert member_balance(member=organiser) == 120  # gifted once
