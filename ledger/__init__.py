@@ -17,7 +17,8 @@ Invariants, and who keeps them
     - entries of a transfer sum to zero: a deferred constraint trigger, checked at commit;
     - amount <> 0, balance >= floor (where the account has one): CHECK constraints;
     - cached balance = sum of entries: balances change only inside `ledger_post()`, which
-      writes the entries in the same statement; a trigger refuses any other balance edit;
+      writes the entries in the same statement; triggers refuse any other balance edit
+      and any entry written outside it;
     - the sum of all balances in a network is 0: follows from the first three;
     - across the federation: each network's clearing balance equals its federation
       position and positions sum to zero (ledger.federation).

@@ -81,8 +81,14 @@ class Transfer(models.Model):
 
 
 class Entry(models.Model):
-    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="entries")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    # No single-column indexes: (transfer, account) and (account, -id) below cover both keys,
+    # and every index costs each posting.
+    transfer = models.ForeignKey(
+        Transfer, on_delete=models.PROTECT, related_name="entries", db_index=False
+    )
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="entries", db_index=False
+    )
     amount = models.BigIntegerField(help_text="Minutes; positive credits the account.")
     balance_after = models.BigIntegerField()
 

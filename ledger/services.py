@@ -71,14 +71,21 @@ def transfer_create(
     amounts = [leg.minutes for leg in legs]
     actor_id, actor_label = (actor.pk, str(actor)) if actor is not None else (None, "system")
 
+    params = [idempotency_key, kind, memo, actor_id, actor_label,
+              reverses.pk if reverses else None, accounts, amounts]  # fmt: skip
+
     def post() -> Transfer:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                _POST_SQL,
-                [idempotency_key, kind, memo, actor_id, actor_label,
-                 reverses.pk if reverses else None, accounts, amounts],
-            )  # fmt: skip
-            row = cursor.fetchone()
+        if connection.in_atomic_block:
+            # Inside the caller's transaction: a savepoint, so a refusal leaves it usable.
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(_POST_SQL, params)
+                row = cursor.fetchone()
+        else:
+            # On its own the statement is its own transaction: one round trip, commit and
+            # deferred checks included.
+            with connection.cursor() as cursor:
+                cursor.execute(_POST_SQL, params)
+                row = cursor.fetchone()
         return Transfer.from_db("default", _TRANSFER_FIELDS, row)
 
     try:

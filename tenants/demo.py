@@ -7,6 +7,7 @@ the demonstration grows with the product.
 from __future__ import annotations
 
 import random
+from typing import TypedDict
 
 from django.contrib.auth.models import Permission
 from django_tenants.utils import tenant_context
@@ -14,15 +15,40 @@ from django_tenants.utils import tenant_context
 from core.members.demo import members_seed
 from core.members.models import Member
 from ledger.services import gift_grant
+from theming.services import theme_update
 
 from .models import Network
-from .services import network_create, platform_bootstrap
+from .services import ORGANISER_PERMISSIONS, network_create, platform_bootstrap
 
 DEMO_PASSWORD = "hexitime-demo"  # noqa: S105 - printed on screen for the demo
 DEMO_NETWORKS = [
     ("oxford-ics", "Oxfordshire ICS", "ouh.nhs.uk"),
     ("wbs", "Warwick Business School", "warwick.ac.uk"),
 ]
+
+
+class DemoTheme(TypedDict):
+    primary_colour: str
+    accent_colour: str
+    welcome_headline: str
+    welcome_text: str
+
+
+DEMO_THEMES: dict[str, DemoTheme] = {
+    "oxford-ics": {
+        "primary_colour": "#005eb8", "accent_colour": "#007f3b",
+        "welcome_headline": "Share what you know across Oxfordshire's health and care",
+        "welcome_text": "Nurses, doctors, therapists, pharmacists, social care staff and managers "
+        "from every organisation in the ICS, helping each other improve care. Give an hour, "
+        "earn an hour.",
+    },
+    "wbs": {
+        "primary_colour": "#552d62", "accent_colour": "#2f6b3a",
+        "welcome_headline": "Leadership and improvement, learned from each other",
+        "welcome_text": "Warwick Business School's health and care alumni and students swapping "
+        "time: coaching, QI methods, data and leadership.",
+    },
+}  # fmt: skip
 STAFF_EMAIL = "staff@hexitime.example"
 
 
@@ -47,8 +73,9 @@ def demo_load(*, members_per_network: int = 36) -> list[Network]:
             for member in members:
                 gift_grant(member=member)
             members[0].user_permissions.add(  # the organiser
-                Permission.objects.get(codename="view_network_totals")
+                *Permission.objects.filter(codename__in=ORGANISER_PERMISSIONS)
             )
+        theme_update(network=network, actor=members[0], **DEMO_THEMES[slug])
         created.append(network)
     return created
 

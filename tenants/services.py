@@ -103,6 +103,8 @@ ProgressCallback = Callable[[ProvisionStep], None]
 HANDOVER_SALT = "tenants.handover"
 HANDOVER_MAX_AGE = 15 * 60  # seconds the progress page's sign-in link stays valid
 _PROVISION_STEPS = 4
+# What makes a member an organiser until roles exist (core/members has none yet).
+ORGANISER_PERMISSIONS = ("view_network_totals", "change_theme")
 
 
 def network_domain(slug: str) -> str:
@@ -351,7 +353,9 @@ def _organiser_create(network: Network, job: ProvisioningJob) -> Member:
                 full_name=job.organiser_name,
                 password=job.organiser_password,  # already hashed by network_start
             )
-        organiser.user_permissions.add(Permission.objects.get(codename="view_network_totals"))
+        organiser.user_permissions.add(
+            *Permission.objects.filter(codename__in=ORGANISER_PERMISSIONS)
+        )
         gift_grant(member=organiser)
     return organiser
 

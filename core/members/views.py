@@ -3,7 +3,18 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from hexitime.auth import acting_member
+from ledger.selectors import member_balance, member_statement
+
 
 def network_home(request: HttpRequest) -> HttpResponse:
-    """A network's front page: its own welcome, and for members their home."""
-    return render(request, "members/network_home.html")
+    """A network's front page: its own welcome for visitors, and for a signed-in member
+    their home (credit, recent activity, what to do next)."""
+    context: dict[str, object] = {}
+    if request.user.is_authenticated:
+        member = acting_member(request)
+        context = {
+            "balance": member_balance(member=member),
+            "recent": member_statement(member=member, limit=3),
+        }
+    return render(request, "members/network_home.html", context)

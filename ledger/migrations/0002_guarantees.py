@@ -1,16 +1,17 @@
 """What the database guarantees, whatever code talks to it (see the package docstring).
 
-Every function is pinned to the schema it is created in (`SET search_path FROM CURRENT`):
-deferred triggers fire at commit under whatever search_path is current then, and a
-federated transfer calls one network's `ledger_post()` while another network is current.
+Functions that read tables are pinned to the schema they are created in
+(`SET search_path FROM CURRENT`): the deferred check fires at commit under whatever
+search_path is current then, and a federated transfer calls one network's `ledger_post()`
+while another network is current. Guard functions that read no table are not pinned:
+pinning costs a configuration switch on every call.
 """
 
 from django.db import migrations
 
 GUARANTEES = r"""
 -- Transfers and entries are append-only: corrections are new reversing transfers.
-CREATE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql
-    SET search_path FROM CURRENT AS $$
+CREATE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'ledger % rows are append-only (% refused)', TG_TABLE_NAME, TG_OP
         USING ERRCODE = 'insufficient_privilege';
@@ -19,6 +20,31 @@ CREATE TRIGGER ledger_transfer_append_only BEFORE UPDATE OR DELETE ON ledger_tra
     FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
 CREATE TRIGGER ledger_entry_append_only BEFORE UPDATE OR DELETE ON ledger_entry
     FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
+
+-- Balances change, and entries are written, only inside ledger_post(), which raises a
+-- transaction-local flag while it works. (A deliberate hand can raise it too; the audit
+-- then still catches any mismatch.)
+CREATE FUNCTION ledger_guard_balance() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.balance IS DISTINCT FROM OLD.balance
+       AND current_setting('hexitime.ledger_posting', true) IS DISTINCT FROM 'on' THEN
+        RAISE EXCEPTION 'ledger balances change only through ledger_post()'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER ledger_account_balance_guard BEFORE UPDATE ON ledger_account
+    FOR EACH ROW EXECUTE FUNCTION ledger_guard_balance();
+CREATE FUNCTION ledger_guard_entry() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('hexitime.ledger_posting', true) IS DISTINCT FROM 'on' THEN
+        RAISE EXCEPTION 'ledger entries change only through ledger_post()'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER ledger_entry_insert_guard BEFORE INSERT ON ledger_entry
+    FOR EACH ROW EXECUTE FUNCTION ledger_guard_entry();
 
 -- A transfer's entries sum to zero and there are at least two: checked at commit, once
 -- every leg has been written.
@@ -39,36 +65,6 @@ END $$;
 CREATE CONSTRAINT TRIGGER ledger_transfer_balanced
     AFTER INSERT ON ledger_transfer DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION ledger_check_transfer_balanced();
--- ...and an entry added to an existing transfer must not unbalance it.
-CREATE FUNCTION ledger_check_entry_transfer_balanced() RETURNS trigger LANGUAGE plpgsql
-    SET search_path FROM CURRENT AS $$
-DECLARE
-    total bigint;
-BEGIN
-    SELECT coalesce(sum(amount), 0) INTO total FROM ledger_entry WHERE transfer_id = NEW.transfer_id;
-    IF total <> 0 THEN
-        RAISE EXCEPTION 'ledger transfer % is unbalanced by % minutes', NEW.transfer_id, total
-            USING ERRCODE = 'check_violation';
-    END IF;
-    RETURN NULL;
-END $$;
-CREATE CONSTRAINT TRIGGER ledger_entry_transfer_balanced
-    AFTER INSERT ON ledger_entry DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW EXECUTE FUNCTION ledger_check_entry_transfer_balanced();
-
--- Cached balances change only while ledger_post() writes the matching entries.
-CREATE FUNCTION ledger_guard_balance() RETURNS trigger LANGUAGE plpgsql
-    SET search_path FROM CURRENT AS $$
-BEGIN
-    IF NEW.balance IS DISTINCT FROM OLD.balance
-       AND current_setting('hexitime.ledger_posting', true) IS DISTINCT FROM 'on' THEN
-        RAISE EXCEPTION 'ledger balances change only through ledger_post()'
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
-    RETURN NEW;
-END $$;
-CREATE TRIGGER ledger_account_balance_guard BEFORE UPDATE ON ledger_account
-    FOR EACH ROW EXECUTE FUNCTION ledger_guard_balance();
 
 -- Post a transfer in one round trip. Returns the transfer row: the new one, or the one
 -- posted before with the same key and the same legs.
@@ -81,24 +77,43 @@ CREATE FUNCTION ledger_post(
     SET search_path FROM CURRENT AS $$
 DECLARE
     v_id uuid;
-    v_locked integer;
-    v_short record;
+    v_legs integer := coalesce(array_length(p_accounts, 1), 0);
+    v_total bigint := 0;
+    v_account record;
+    v_change bigint;
+    v_locked integer := 0;
 BEGIN
-    IF coalesce(array_length(p_accounts, 1), 0) < 2
-       OR array_length(p_accounts, 1) <> array_length(p_amounts, 1)
-       OR 0 = ANY (p_amounts)
-       OR (SELECT sum(a) FROM unnest(p_amounts) a) <> 0
-       OR (SELECT count(DISTINCT a) FROM unnest(p_accounts) a) <> array_length(p_accounts, 1)
-    THEN
+    FOR i IN 1 .. v_legs LOOP
+        v_total := v_total + coalesce(p_amounts[i], 0);
+        IF coalesce(p_amounts[i], 0) = 0 OR p_accounts[i] = ANY (p_accounts[1 : i - 1]) THEN
+            v_total := NULL;
+        END IF;
+    END LOOP;
+    IF v_legs < 2 OR v_legs <> coalesce(array_length(p_amounts, 1), 0)
+       OR v_total IS DISTINCT FROM 0 THEN
         RAISE EXCEPTION 'a transfer needs two or more distinct accounts and non-zero amounts summing to zero'
             USING ERRCODE = 'HX001';
     END IF;
 
-    -- Lock every account of the transfer in id order: the one order used everywhere.
-    SELECT count(*) INTO v_locked FROM (
-        SELECT id FROM ledger_account WHERE id = ANY (p_accounts) ORDER BY id FOR UPDATE
-    ) locked;
-    IF v_locked <> array_length(p_accounts, 1) THEN
+    -- Lock every account of the transfer in id order (the one order used everywhere) and
+    -- check floors on the locked balances.
+    FOR v_account IN
+        SELECT id, balance, floor FROM ledger_account
+         WHERE id = ANY (p_accounts) ORDER BY id FOR UPDATE
+    LOOP
+        v_locked := v_locked + 1;
+        v_change := p_amounts[array_position(p_accounts, v_account.id)];
+        IF v_account.floor IS NOT NULL AND v_account.balance + v_change < v_account.floor THEN
+            -- Unless this key was posted already, this is a refusal.
+            IF NOT EXISTS (SELECT 1 FROM ledger_transfer t WHERE t.idempotency_key = p_key) THEN
+                RAISE EXCEPTION 'ledger account % would fall below its floor', v_account.id
+                    USING ERRCODE = 'HX003',
+                          DETAIL = format('%s,%s,%s,%s', v_account.id, v_account.balance,
+                                          v_account.floor, v_change);
+            END IF;
+        END IF;
+    END LOOP;
+    IF v_locked <> v_legs THEN
         RAISE EXCEPTION 'unknown ledger account in %', p_accounts USING ERRCODE = 'HX004';
     END IF;
 
@@ -125,16 +140,6 @@ BEGIN
         RETURN;
     END IF;
 
-    SELECT a.id, a.balance, a.floor, l.m INTO v_short
-        FROM ledger_account a JOIN unnest(p_accounts, p_amounts) AS l(a, m) ON a.id = l.a
-        WHERE a.floor IS NOT NULL AND a.balance + l.m < a.floor
-        ORDER BY a.id LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'ledger account % would fall below its floor', v_short.id
-            USING ERRCODE = 'HX003',
-                  DETAIL = format('%s,%s,%s,%s', v_short.id, v_short.balance, v_short.floor, v_short.m);
-    END IF;
-
     PERFORM set_config('hexitime.ledger_posting', 'on', true);
     WITH moved AS (
         UPDATE ledger_account a SET balance = a.balance + l.m
@@ -159,12 +164,12 @@ INSERT INTO ledger_account (kind, owner_id, balance, floor) VALUES
 UNDO = r"""
 DELETE FROM ledger_account WHERE kind IN ('issuance', 'clearing') AND balance = 0;
 DROP FUNCTION ledger_post(text, text, text, bigint, text, uuid, bigint[], bigint[]);
-DROP TRIGGER ledger_account_balance_guard ON ledger_account;
-DROP FUNCTION ledger_guard_balance();
-DROP TRIGGER ledger_entry_transfer_balanced ON ledger_entry;
-DROP FUNCTION ledger_check_entry_transfer_balanced();
 DROP TRIGGER ledger_transfer_balanced ON ledger_transfer;
 DROP FUNCTION ledger_check_transfer_balanced();
+DROP TRIGGER ledger_entry_insert_guard ON ledger_entry;
+DROP FUNCTION ledger_guard_entry();
+DROP TRIGGER ledger_account_balance_guard ON ledger_account;
+DROP FUNCTION ledger_guard_balance();
 DROP TRIGGER ledger_entry_append_only ON ledger_entry;
 DROP TRIGGER ledger_transfer_append_only ON ledger_transfer;
 DROP FUNCTION ledger_refuse_change();

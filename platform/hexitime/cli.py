@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import runpy
+import shutil
 import signal
 import socket
 import subprocess
@@ -73,9 +74,23 @@ def run_tests(args: list[str]) -> int:
     os.environ["DJANGO_SETTINGS_MODULE"] = "hexitime.settings.test"
     services = ensure_services(data_dir())
     print(f"hexitime test: {_describe(services)}", flush=True)
+    _ensure_chromium()
     import pytest
 
     return int(pytest.main(args))
+
+
+def _ensure_chromium() -> None:
+    """The browser tests drive Debian's Chromium; install it if we can (never download a
+    browser build). Without it those tests are skipped, saying why."""
+    if shutil.which("chromium") or not shutil.which("apt-get") or os.geteuid() != 0:
+        return
+    print("hexitime test: installing Chromium from Debian for the browser tests...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
+        if subprocess.run(command, env=env, check=False, capture_output=True).returncode:  # noqa: S603
+            print("hexitime test: could not install Chromium; browser tests will be skipped.")
+            return
 
 
 def _describe(services: Services) -> str:

@@ -8,6 +8,7 @@ from core.members import views as member_views
 from core.notifications import urls as notification_urls
 from ledger import urls as ledger_urls
 from tenants import views as tenant_views
+from theming import urls as theming_urls
 
 api_v1: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -21,6 +22,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("notifications/", include(notification_urls)),
     path("ledger/", include(ledger_urls)),
+    path("", include(theming_urls)),
     path("api/v1/", include(api_v1)),
     path("welcome/", tenant_views.network_welcome, name="network-welcome"),
     path("welcome/<str:token>/", tenant_views.network_handover, name="network-handover"),

