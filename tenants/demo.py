@@ -12,6 +12,7 @@ from typing import TypedDict
 from django.contrib.auth.models import Permission
 from django_tenants.utils import tenant_context
 
+from core.listings.demo import listings_seed
 from core.members.demo import members_seed
 from core.members.models import Member
 from ledger.services import gift_grant
@@ -72,6 +73,7 @@ def demo_load(*, members_per_network: int = 36) -> list[Network]:
             )
             for member in members:
                 gift_grant(member=member)
+            listings_seed(rng=random.Random(index), members=members)  # noqa: S311 - demo data
             members[0].user_permissions.add(  # the organiser
                 *Permission.objects.filter(codename__in=ORGANISER_PERMISSIONS)
             )

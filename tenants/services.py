@@ -104,7 +104,7 @@ HANDOVER_SALT = "tenants.handover"
 HANDOVER_MAX_AGE = 15 * 60  # seconds the progress page's sign-in link stays valid
 _PROVISION_STEPS = 4
 # What makes a member an organiser until roles exist (core/members has none yet).
-ORGANISER_PERMISSIONS = ("view_network_totals", "change_theme")
+ORGANISER_PERMISSIONS = ("view_network_totals", "change_theme", "moderate_listing")
 
 
 def network_domain(slug: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -31,12 +32,29 @@ class MemberManager(BaseUserManager["Member"]):
         return self.create_user(email, password, **fields)
 
 
+class Profession(models.TextChoices):
+    NURSE = "nurse", "Nurse"
+    MIDWIFE = "midwife", "Midwife"
+    DOCTOR = "doctor", "Doctor"
+    AHP = "ahp", "Allied health professional"
+    PHARMACIST = "pharmacist", "Pharmacist"
+    SCIENTIST = "scientist", "Healthcare scientist"
+    MANAGER = "manager", "Manager"
+    SOCIAL_CARE = "social_care", "Social care"
+    STUDENT = "student", "Student"
+    OTHER = "other", "Other"
+
+
 class Member(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(max_length=254, unique=True)
     full_name = models.CharField(max_length=150)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="Platform staff (public schema only).")
     date_joined = models.DateTimeField(default=timezone.now)
+    profession = models.CharField(max_length=16, choices=Profession.choices, blank=True)
+    organisation = models.CharField(max_length=150, blank=True)
+    # Lower-case skill tags ("qi methods", "teaching"): matched against listings.
+    skills = ArrayField(models.CharField(max_length=50), default=list, blank=True)
 
     objects: ClassVar[MemberManager] = MemberManager()
 

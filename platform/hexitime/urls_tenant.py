@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from core.listings import urls as listing_urls
 from core.members import views as member_views
 from core.notifications import urls as notification_urls
 from ledger import urls as ledger_urls
@@ -14,6 +15,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("notifications/", include(notification_urls.api_urlpatterns)),
     path("ledger/", include(ledger_urls.api_urlpatterns)),
+    path("listings/", include(listing_urls.api_urlpatterns)),
 ]
 
 urlpatterns = [
@@ -22,6 +24,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("notifications/", include(notification_urls)),
     path("ledger/", include(ledger_urls)),
+    path("listings/", include(listing_urls)),
     path("", include(theming_urls)),
     path("api/v1/", include(api_v1)),
     path("welcome/", tenant_views.network_welcome, name="network-welcome"),

@@ -34,6 +34,7 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -48,6 +49,7 @@ TENANT_APPS = [
     "core.members",
     "core.audit",
     "core.notifications",
+    "core.listings",
     "ledger",
 ]
 

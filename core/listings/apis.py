@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from hexitime.auth import acting_member
+
+from .models import Listing
+from .selectors import listing_search
+from .services import (
+    access_listing,
+    listing_create,
+    listing_hide,
+    listing_set_status,
+    listing_update,
+)
+
+
+class ListingSerializer(serializers.ModelSerializer[Listing]):
+    owner_name = serializers.CharField(source="owner.full_name", read_only=True)
+
+    class Meta:
+        model = Listing
+        fields = ["id", "kind", "title", "description", "category", "format", "location",
+                  "duration_minutes", "available_from", "available_until", "visibility",
+                  "status", "owner_name", "created_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class ListingInputSerializer(serializers.Serializer):
+    """Shapes only; the rules (choices, lengths, steps) live in the service."""
+
+    kind = serializers.CharField(required=False)
+    title = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+    category = serializers.CharField(required=False)
+    format = serializers.CharField(required=False)
+    location = serializers.CharField(required=False, allow_blank=True)
+    duration_minutes = serializers.IntegerField(required=False)
+    available_from = serializers.DateField(required=False, allow_null=True)
+    available_until = serializers.DateField(required=False, allow_null=True)
+    visibility = serializers.CharField(required=False)
+
+
+def _input(request: Request) -> dict[str, Any]:
+    serializer = ListingInputSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class ListingListApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(name, str)
+            for name in ("q", "kind", "category", "format", "profession")
+        ],
+        responses=ListingSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        params = request.query_params
+        listings = listing_search(
+            query=params.get("q", ""), kind=params.get("kind", ""),
+            category=params.get("category", ""), format=params.get("format", ""),
+            profession=params.get("profession", ""),
+        )  # fmt: skip
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(listings, request, self)
+        return paginator.get_paginated_response(ListingSerializer(page, many=True).data)
+
+    @extend_schema(request=ListingInputSerializer, responses={201: ListingSerializer})
+    def post(self, request: Request) -> Response:
+        listing = listing_create(actor=acting_member(request), **_input(request))
+        return Response(ListingSerializer(listing).data, status=201)
+
+
+class ListingDetailApi(APIView):
+    @extend_schema(responses=ListingSerializer)
+    def get(self, request: Request, listing_id: int) -> Response:
+        return Response(
+            ListingSerializer(access_listing(listing_id, member=acting_member(request))).data
+        )
+
+    @extend_schema(request=ListingInputSerializer, responses=ListingSerializer)
+    def patch(self, request: Request, listing_id: int) -> Response:
+        member = acting_member(request)
+        listing = access_listing(listing_id, member=member)
+        listing = listing_update(actor=member, listing=listing, **_input(request))
+        return Response(ListingSerializer(listing).data)
+
+
+class ListingStatusApi(APIView):
+    class StatusSerializer(serializers.Serializer):
+        status = serializers.CharField()
+
+    @extend_schema(request=StatusSerializer, responses=ListingSerializer)
+    def post(self, request: Request, listing_id: int) -> Response:
+        member = acting_member(request)
+        listing = access_listing(listing_id, member=member)
+        data = self.StatusSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        listing = listing_set_status(
+            actor=member, listing=listing, status=data.validated_data["status"]
+        )
+        return Response(ListingSerializer(listing).data)
+
+
+class ListingHideApi(APIView):
+    class HideSerializer(serializers.Serializer):
+        reason = serializers.CharField()
+
+    @extend_schema(request=HideSerializer, responses=ListingSerializer)
+    def post(self, request: Request, listing_id: int) -> Response:
+        member = acting_member(request)
+        listing = access_listing(listing_id, member=member)
+        data = self.HideSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        listing = listing_hide(actor=member, listing=listing, reason=data.validated_data["reason"])
+        return Response(ListingSerializer(listing).data)

@@ -1,0 +1,93 @@
+"""Offers of help and requests for it, searchable with PostgreSQL full-text search."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.db import models
+
+
+class Listing(models.Model):
+    class Kind(models.TextChoices):
+        OFFER = "offer", "Offer of help"
+        REQUEST = "request", "Request for help"
+
+    class Category(models.TextChoices):
+        SHADOWING = "shadowing", "Shadowing"
+        COACHING = "coaching", "Coaching"
+        MENTORING = "mentoring", "Mentoring"
+        TEACHING = "teaching", "Teaching"
+        QI_METHODS = "qi_methods", "QI methods"
+        DATA = "data", "Data and measurement"
+        RESEARCH = "research", "Research"
+        LEADERSHIP = "leadership", "Leadership"
+        CLINICAL_SKILLS = "clinical_skills", "Clinical skills"
+        DIGITAL = "digital", "Digital"
+        WELLBEING = "wellbeing", "Wellbeing"
+        OTHER = "other", "Other"
+
+    class Format(models.TextChoices):
+        IN_PERSON = "in_person", "In person"
+        VIDEO = "video", "Video call"
+        PHONE = "phone", "Phone"
+        ANY = "any", "Any"
+
+    class Visibility(models.TextChoices):
+        NETWORK = "network", "This network"
+        PARTNERS = "partners", "This network and partner networks"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        PAUSED = "paused", "Paused"
+        CLOSED = "closed", "Closed"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="listings"
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    title = models.CharField(max_length=120)
+    description = models.TextField(max_length=5000)
+    category = models.CharField(max_length=16, choices=Category.choices)
+    format = models.CharField(max_length=10, choices=Format.choices, default=Format.ANY)
+    location = models.CharField(max_length=120, blank=True)
+    duration_minutes = models.PositiveIntegerField(default=60)
+    available_from = models.DateField(null=True, blank=True)
+    available_until = models.DateField(null=True, blank=True)
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.NETWORK
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    hidden_reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Kept by PostgreSQL itself from the title (weight A) and description (weight B).
+    search_vector = models.GeneratedField(
+        expression=SearchVector("title", weight="A", config="english")
+        + SearchVector("description", weight="B", config="english"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [("moderate_listing", "Can hide listings, saying why")]
+        indexes = [
+            GinIndex(fields=["search_vector"], name="listing_search_idx"),
+            models.Index(fields=["status", "-created_at"], name="listing_open_recent_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(duration_minutes__gte=15, duration_minutes__lte=8 * 60),
+                name="listing_duration_15_minutes_to_8_hours",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(available_until__isnull=True)
+                | models.Q(available_from__isnull=True)
+                | models.Q(available_until__gte=models.F("available_from")),
+                name="listing_date_window_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

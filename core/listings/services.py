@@ -1,0 +1,120 @@
+"""Creating, editing, closing and moderating listings."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils.html import strip_tags
+
+from core.audit.services import audit_record
+from core.members.models import Member
+from hexitime.errors import ApplicationError, NotFound, PermissionDenied
+
+from .models import Listing
+
+EDITABLE = ("kind", "title", "description", "category", "format", "location",
+            "duration_minutes", "available_from", "available_until", "visibility")  # fmt: skip
+
+
+class ListingRefused(ApplicationError):
+    pass
+
+
+def _clean(fields: dict[str, Any]) -> dict[str, Any]:
+    """Check a listing's fields, naming the first problem in words a member understands."""
+    unknown = set(fields) - set(EDITABLE)
+    if unknown:
+        raise ListingRefused(f"Unknown field: {', '.join(sorted(unknown))}.")
+    choices = {"kind": Listing.Kind, "category": Listing.Category, "format": Listing.Format,
+               "visibility": Listing.Visibility}  # fmt: skip
+    for name, choice in choices.items():
+        if name in fields and fields[name] not in choice.values:
+            allowed = ", ".join(str(label).lower() for label in choice.labels)
+            raise ListingRefused(f"Choose a {name} from: {allowed}.", field=name)
+    for name, limit in (("title", 120), ("description", 5000), ("location", 120)):
+        if name in fields:
+            value = strip_tags(str(fields[name])).strip()
+            if name != "location" and not value:
+                raise ListingRefused(f"Please give your listing a {name}.", field=name)
+            if len(value) > limit:
+                raise ListingRefused(
+                    f"The {name} is {len(value):,} characters long; the limit is {limit:,}.",
+                    field=name,
+                )
+            fields[name] = value
+    minutes = fields.get("duration_minutes")
+    if minutes is not None and (
+        not isinstance(minutes, int) or not 15 <= minutes <= 480 or minutes % 15
+    ):
+        raise ListingRefused(
+            "Expected duration must be between 15 minutes and 8 hours, in steps of 15 minutes.",
+            field="duration_minutes",
+        )
+    start, end = fields.get("available_from"), fields.get("available_until")
+    if isinstance(start, datetime.date) and isinstance(end, datetime.date) and end < start:
+        raise ListingRefused(
+            "The end of the date window is before its start.", field="available_until"
+        )
+    return fields
+
+
+def listing_create(*, actor: Member, **fields: Any) -> Listing:
+    """Post an offer or a request. Script or markup in the text is stripped, not stored."""
+    missing = [
+        name for name in ("kind", "title", "description", "category") if not fields.get(name)
+    ]
+    if missing:
+        raise ListingRefused(f"Please give your listing a {missing[0]}.", field=missing[0])
+    with transaction.atomic():
+        return Listing.objects.create(owner=actor, **_clean(fields))
+
+
+def access_listing(listing_id: int, *, member: Member) -> Listing:
+    """A listing the member may see: open ones, and any of their own. Anything else, like a
+    listing that does not exist, is simply not found."""
+    listing = Listing.objects.select_related("owner").filter(pk=listing_id).first()
+    if listing is None or (listing.owner_id != member.pk and (
+        listing.status != Listing.Status.OPEN or listing.hidden_reason
+    )):  # fmt: skip
+        raise NotFound("No such listing.")
+    return listing
+
+
+def listing_update(*, actor: Member, listing: Listing, **fields: Any) -> Listing:
+    if listing.owner_id != actor.pk:
+        raise PermissionDenied("Only the person who posted a listing can change it.")
+    with transaction.atomic():
+        for name, value in _clean(fields).items():
+            setattr(listing, name, value)
+        listing.save()
+    return listing
+
+
+def listing_set_status(*, actor: Member, listing: Listing, status: str) -> Listing:
+    if listing.owner_id != actor.pk:
+        raise PermissionDenied("Only the person who posted a listing can open, pause or close it.")
+    if status not in Listing.Status.values:
+        raise ListingRefused("Status must be open, paused or closed.", field="status")
+    listing.status = status
+    listing.save(update_fields=["status", "updated_at"])
+    return listing
+
+
+def listing_hide(*, actor: Member, listing: Listing, reason: str) -> Listing:
+    """An organiser hides a listing from everyone but its owner, saying why (audited)."""
+    if not actor.has_perm("listings.moderate_listing"):
+        raise PermissionDenied("Only organisers can hide listings.")
+    reason = strip_tags(reason).strip()
+    if not reason:
+        raise ListingRefused("Please say why the listing is hidden.", field="reason")
+    with transaction.atomic():
+        before = {"hidden_reason": listing.hidden_reason}
+        listing.hidden_reason = reason[:500]
+        listing.save(update_fields=["hidden_reason", "updated_at"])
+        audit_record(
+            actor=actor, verb="listing.hide", target=listing, before=before,
+            after={"hidden_reason": listing.hidden_reason}, reason=listing.hidden_reason,
+        )  # fmt: skip
+    return listing

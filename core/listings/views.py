@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from core.members.models import Profession
+from hexitime.auth import acting_member
+from hexitime.errors import ApplicationError, NotFound
+from ledger.services import minutes_as_text
+
+from .models import Listing
+from .selectors import listing_search, listing_suggestions, member_listings
+from .services import access_listing, listing_create, listing_set_status
+
+
+class ListingForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="Are you offering help or asking for it?",
+        choices=Listing.Kind.choices,
+        widget=forms.RadioSelect,
+    )
+    title = forms.CharField(label="Title", max_length=120)
+    description = forms.CharField(
+        label="Describe what you offer or need",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=5000,
+    )
+    category = forms.ChoiceField(label="Category", choices=Listing.Category.choices)
+    format = forms.ChoiceField(label="How can you meet?", choices=Listing.Format.choices)
+    location = forms.CharField(label="Location (if in person)", max_length=120, required=False)
+    duration_minutes = forms.TypedChoiceField(
+        label="Expected time",
+        coerce=int,
+        initial=60,
+        choices=[(m, minutes_as_text(m)) for m in range(15, 481, 15)],
+    )
+    visibility = forms.ChoiceField(label="Who can see it?", choices=Listing.Visibility.choices)
+
+
+def listing_browse(request: HttpRequest) -> HttpResponse:
+    params = request.GET
+    listings = listing_search(
+        query=params.get("q", ""), kind=params.get("kind", ""), category=params.get("category", ""),
+        format=params.get("format", ""), profession=params.get("profession", ""),
+    )  # fmt: skip
+    page = Paginator(listings, 20).get_page(params.get("page"))
+    suggestions = (
+        listing_suggestions(member=acting_member(request)) if request.user.is_authenticated else []
+    )
+    query_string = params.copy()
+    query_string.pop("page", None)
+    return render(request, "listings/browse.html", {
+        "page": page, "params": params, "query_string": query_string.urlencode(),
+        "suggestions": suggestions, "kinds": Listing.Kind.choices,
+        "categories": Listing.Category.choices, "formats": Listing.Format.choices,
+        "professions": Profession.choices,
+    })  # fmt: skip
+
+
+def listing_detail(request: HttpRequest, listing_id: int) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect(f"/accounts/login/?next={request.path}")
+    try:
+        listing = access_listing(listing_id, member=acting_member(request))
+    except NotFound:
+        raise Http404("No such listing") from None
+    return render(request, "listings/detail.html", {"listing": listing})
+
+
+@login_required
+def listing_new(request: HttpRequest) -> HttpResponse:
+    form = ListingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            listing = listing_create(actor=acting_member(request), **form.cleaned_data)
+        except ApplicationError as refused:
+            form.add_error(refused.field if refused.field in form.fields else None, refused.message)
+        else:
+            messages.success(request, "Your listing is posted.")
+            return redirect("listing-detail", listing_id=listing.pk)
+    return render(request, "listings/form.html", {"form": form})
+
+
+@login_required
+@require_POST
+def listing_status(request: HttpRequest, listing_id: int) -> HttpResponse:
+    member = acting_member(request)
+    try:
+        listing_set_status(actor=member, listing=access_listing(listing_id, member=member),
+                           status=request.POST.get("status", ""))  # fmt: skip
+    except NotFound:
+        raise Http404("No such listing") from None
+    except ApplicationError as refused:
+        messages.error(request, refused.message)
+    return redirect("listing-detail", listing_id=listing_id)
+
+
+@login_required
+def my_listings(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "listings/mine.html", {"listings": member_listings(member=acting_member(request))}
+    )

@@ -1,0 +1,161 @@
+import pytest
+from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django_tenants.utils import tenant_context
+
+from core.audit.models import AuditEvent
+from core.listings.models import Listing
+from core.listings.selectors import listing_search, listing_suggestions
+from core.listings.services import ListingRefused, listing_create
+
+SEPSIS = {
+    "kind": "offer", "title": "Sepsis recognition teaching for ward teams",
+    "description": "I run a 45-minute session on NEWS2 and the sepsis six for nursing teams.",
+    "category": "teaching", "format": "in_person", "duration_minutes": 45,
+}  # fmt: skip
+RUN_CHARTS = {
+    "kind": "request", "title": "Help building run charts for a falls project",
+    "description": "Our QI project needs someone to show us run charts and SPC in Excel.",
+    "category": "data", "format": "video", "duration_minutes": 60,
+}  # fmt: skip
+
+
+@pytest.fixture
+def alice(network_a, make_member):
+    return make_member(network_a, full_name="Alice Adeyemi", profession="nurse")
+
+
+def test_search_ranks_by_relevance_and_filters(network_a, alice, make_member):
+    ben = make_member(network_a, full_name="Ben Begum", profession="doctor", skills=["run charts"])
+    with tenant_context(network_a):
+        listing_create(actor=alice, **SEPSIS)
+        wanted = listing_create(actor=alice, **RUN_CHARTS)
+        listing_create(actor=alice, **{**SEPSIS, "title": "Coffee and chat", "description":
+                       "Informal chat about sepsis audits.", "category": "wellbeing"})  # fmt: skip
+        titles = [listing.title for listing in listing_search(query="sepsis")]
+        assert titles[0] == "Sepsis recognition teaching for ward teams"  # title outranks body
+        assert len(titles) == 2
+        assert [x.title for x in listing_search(query="run charts")] == [RUN_CHARTS["title"]]
+        assert [x.title for x in listing_search(kind="request")] == [RUN_CHARTS["title"]]
+        assert [x.kind for x in listing_search(category="teaching")] == ["offer"]
+        assert list(listing_search(profession="doctor")) == []
+        assert len(listing_search(profession="nurse")) == 3
+        assert list(listing_suggestions(member=ben)) == [wanted]
+
+
+def test_pages_and_api_create_and_find_listings(network_a, alice, client_a):
+    client_a.force_login(alice)
+    created = client_a.post("/api/v1/listings/", SEPSIS, content_type="application/json")
+    assert created.status_code == 201, created.content
+    listing_id = created.json()["id"]
+    found = client_a.get("/api/v1/listings/?q=sepsis").json()
+    assert [r["id"] for r in found["results"]] == [listing_id]
+    page = client_a.get("/listings/?q=sepsis&kind=offer")
+    assert b"Sepsis recognition teaching" in page.content
+    form = client_a.post("/listings/new/", {**RUN_CHARTS, "visibility": "network"})
+    assert form.status_code == 302
+    assert b"Help building run charts" in client_a.get(form["Location"]).content
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"category": "astrology"}, "Choose a category"),
+        ({"title": "x" * 10_000}, "10,000 characters long; the limit is 120"),
+        ({"duration_minutes": 50}, "steps of 15 minutes"),
+        ({"kind": "barter"}, "Choose a kind"),
+        ({"title": ""}, "give your listing a title"),
+    ],
+)
+def test_bad_input_is_refused_clearly_and_changes_nothing(
+    network_a, alice, client_a, change, message
+):
+    client_a.force_login(alice)
+    response = client_a.post(
+        "/api/v1/listings/", {**SEPSIS, **change}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert message in response.json()["detail"]
+    with tenant_context(network_a):
+        assert not Listing.objects.exists()
+
+
+def test_script_in_the_text_is_not_stored(network_a, alice):
+    with tenant_context(network_a):
+        listing = listing_create(
+            actor=alice, **{**SEPSIS, "description": "<script>alert(1)</script>Hi"}
+        )
+    assert listing.description == "alert(1)Hi"
+    with pytest.raises(ListingRefused), tenant_context(network_a):
+        listing_create(actor=alice, **{**SEPSIS, "title": "<b></b>"})
+
+
+def test_only_the_owner_edits_or_closes(network_a, alice, make_member, client_a):
+    with tenant_context(network_a):
+        listing = listing_create(actor=alice, **SEPSIS)
+    client_a.force_login(make_member(network_a))
+    assert client_a.patch(f"/api/v1/listings/{listing.pk}/", {"title": "Mine now"},
+                          content_type="application/json").status_code == 403  # fmt: skip
+    assert (
+        client_a.post(f"/api/v1/listings/{listing.pk}/status/", {"status": "closed"}).status_code
+        == 403
+    )
+    client_a.force_login(alice)
+    assert (
+        client_a.post(f"/api/v1/listings/{listing.pk}/status/", {"status": "closed"}).status_code
+        == 200
+    )
+    with tenant_context(network_a):
+        assert list(listing_search()) == []  # closed listings leave the search
+
+
+def test_organisers_hide_with_a_reason_and_it_is_audited(network_a, alice, make_member, client_a):
+    organiser = make_member(network_a)
+    with tenant_context(network_a):
+        organiser.user_permissions.add(Permission.objects.get(codename="moderate_listing"))
+        listing = listing_create(actor=alice, **SEPSIS)
+    client_a.force_login(make_member(network_a))
+    assert client_a.post(f"/api/v1/listings/{listing.pk}/hide/", {"reason": "x"}).status_code == 403
+    client_a.force_login(organiser)
+    assert client_a.post(f"/api/v1/listings/{listing.pk}/hide/", {"reason": ""}).status_code == 400
+    response = client_a.post(
+        f"/api/v1/listings/{listing.pk}/hide/", {"reason": "Advertises a paid course"}
+    )
+    assert response.status_code == 200
+    with tenant_context(network_a):
+        assert AuditEvent.objects.get(verb="listing.hide").reason == "Advertises a paid course"
+        assert list(listing_search(query="sepsis")) == []
+    client_a.force_login(alice)  # the owner still sees it, and why
+    assert b"Advertises a paid course" in client_a.get(f"/listings/{listing.pk}/").content
+
+
+def test_another_network_cannot_see_search_edit_or_guess_listings(
+    network_a, network_b, alice, make_member, client_b
+):
+    with tenant_context(network_a):
+        listing = listing_create(actor=alice, **SEPSIS)
+    client_b.force_login(make_member(network_b))
+    assert client_b.get("/api/v1/listings/?q=sepsis").json()["results"] == []
+    assert client_b.get(f"/api/v1/listings/{listing.pk}/").status_code == 404
+    assert client_b.patch(f"/api/v1/listings/{listing.pk}/", {"title": "Taken"},
+                          content_type="application/json").status_code == 404  # fmt: skip
+    assert client_b.get(f"/listings/{listing.pk}/").status_code == 404
+    assert b"Sepsis" not in client_b.get("/listings/?q=sepsis").content
+    with tenant_context(network_a):
+        assert Listing.objects.get(pk=listing.pk).title == SEPSIS["title"]
+
+
+def test_search_query_count_does_not_grow_with_results(network_a, alice, make_member, client_a):
+    client_a.force_login(alice)
+    counts = []
+    for batch in (2, 20):
+        with tenant_context(network_a):
+            for n in range(batch):
+                owner = make_member(network_a)
+                listing_create(actor=owner, **{**SEPSIS, "title": f"Sepsis teaching {batch}-{n}"})
+        with CaptureQueriesContext(connection) as queries:
+            response = client_a.get("/api/v1/listings/?q=sepsis")
+        assert response.status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
