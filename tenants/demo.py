@@ -9,17 +9,17 @@ from __future__ import annotations
 import random
 from typing import TypedDict
 
+from django.contrib.auth.models import Permission
 from django_tenants.utils import tenant_context
 
 from core.listings.demo import listings_seed
 from core.members.demo import members_seed
 from core.members.models import Member
-from core.members.services import member_make_first_organiser
 from ledger.services import gift_grant
 from theming.services import theme_update
 
 from .models import Network
-from .services import network_create, platform_bootstrap
+from .services import ORGANISER_PERMISSIONS, network_create, platform_bootstrap
 
 DEMO_PASSWORD = "hexitime-demo"  # noqa: S105 - printed on screen for the demo
 DEMO_NETWORKS = [
@@ -71,10 +71,12 @@ def demo_load(*, members_per_network: int = 36) -> list[Network]:
                 organiser_email=f"organiser@{slug}.example",
                 password=DEMO_PASSWORD,
             )
-            member_make_first_organiser(member=members[0])
-            for member in members[1:]:
+            for member in members:
                 gift_grant(member=member)
             listings_seed(rng=random.Random(index), members=members)  # noqa: S311 - demo data
+            members[0].user_permissions.add(  # the organiser
+                *Permission.objects.filter(codename__in=ORGANISER_PERMISSIONS)
+            )
         theme_update(network=network, actor=members[0], **DEMO_THEMES[slug])
         created.append(network)
     return created

@@ -43,6 +43,7 @@ from core.audit.services import audit_record
 from core.members.models import Member
 from hexitime.db import connection
 from hexitime.errors import ApplicationError, PermissionDenied
+from ledger.services import gift_grant
 
 from .models import (
     SLUG_VALIDATOR,
@@ -102,6 +103,8 @@ ProgressCallback = Callable[[ProvisionStep], None]
 HANDOVER_SALT = "tenants.handover"
 HANDOVER_MAX_AGE = 15 * 60  # seconds the progress page's sign-in link stays valid
 _PROVISION_STEPS = 4
+# What makes a member an organiser until roles exist (core/members has none yet).
+ORGANISER_PERMISSIONS = ("view_network_totals", "change_theme", "moderate_listing")
 
 
 def network_domain(slug: str) -> str:
@@ -339,9 +342,8 @@ def _job_update(job: ProvisioningJob, **fields: Any) -> None:
 
 
 def _organiser_create(network: Network, job: ProvisioningJob) -> Member:
-    """The network's first member: its organiser (address verified: they just proved it to
-    start the network), with the welcome gift."""
-    from core.members.services import member_make_first_organiser
+    """The network's first member: its organiser, with the welcome gift."""
+    from django.contrib.auth.models import Permission
 
     with tenant_context(network), transaction.atomic(durable=True):
         organiser = Member.objects.filter(email=job.organiser_email).first()
@@ -351,7 +353,10 @@ def _organiser_create(network: Network, job: ProvisioningJob) -> Member:
                 full_name=job.organiser_name,
                 password=job.organiser_password,  # already hashed by network_start
             )
-        member_make_first_organiser(member=organiser)
+        organiser.user_permissions.add(
+            *Permission.objects.filter(codename__in=ORGANISER_PERMISSIONS)
+        )
+        gift_grant(member=organiser)
     return organiser
 
 

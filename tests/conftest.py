@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.test import Client
-from django.utils import timezone
 from django_tenants.utils import tenant_context
 from psycopg import sql
 
@@ -87,7 +86,6 @@ def make_member() -> Callable[..., Member]:
         n = next(counter)
         fields.setdefault("email", f"member{n}@{network.slug}.example")
         fields.setdefault("full_name", f"Member {n}")
-        fields.setdefault("email_verified_at", timezone.now())  # joined and verified
         password = fields.pop("password", "correct-horse-battery")
         with tenant_context(network):
             return Member.objects.create_user(password=password, **fields)

@@ -51,22 +51,6 @@ class Member(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="Platform staff (public schema only).")
     date_joined = models.DateTimeField(default=timezone.now)
-
-    class Role(models.TextChoices):
-        MEMBER = "member", "Member"
-        QI_LEAD = "qi_lead", "QI lead"
-        ORGANISER = "organiser", "Organiser"
-
-    class Approval(models.TextChoices):
-        APPROVED = "approved", "Approved"
-        PENDING = "pending", "Waiting for an organiser"
-        DECLINED = "declined", "Declined"
-
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
-    approval = models.CharField(max_length=16, choices=Approval.choices, default=Approval.APPROVED)
-    decline_reason = models.CharField(max_length=500, blank=True)
-    # Until the address is verified a member can browse but not transact.
-    email_verified_at = models.DateTimeField(null=True, blank=True)
     profession = models.CharField(max_length=16, choices=Profession.choices, blank=True)
     organisation = models.CharField(max_length=150, blank=True)
     # Lower-case skill tags ("qi methods", "teaching"): matched against listings.
@@ -90,28 +74,8 @@ class Member(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.full_name or self.email
 
-    @property
-    def can_transact(self) -> bool:
-        return self.email_verified_at is not None and self.approval == self.Approval.APPROVED
-
     def get_full_name(self) -> str:
         return self.full_name
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email
-
-
-class JoinPolicy(models.Model):
-    """How people join this network (one row per network schema)."""
-
-    class Policy(models.TextChoices):
-        OPEN = "open", "Anyone may join"
-        DOMAIN = "domain", "Only email addresses at listed domains"
-        APPROVAL = "approval", "An organiser approves each request"
-
-    policy = models.CharField(max_length=16, choices=Policy.choices, default=Policy.OPEN)
-    # Lower-case domains such as "nhs.net"; an address matches a domain or its subdomains.
-    allowed_domains = ArrayField(models.CharField(max_length=100), default=list, blank=True)
-
-    def __str__(self) -> str:
-        return self.policy

@@ -20,27 +20,7 @@ api_v1: list[URLPattern | URLResolver] = [
 
 urlpatterns = [
     path("", member_views.network_home, name="home"),
-    path("accounts/login/", member_views.ThrottledLoginView.as_view(), name="login"),
-    path("accounts/password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
-    path(
-        "accounts/password-reset/sent/",
-        auth_views.PasswordResetDoneView.as_view(),
-        name="password_reset_done",
-    ),
-    path(
-        "accounts/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
-        name="password_reset_confirm",
-    ),
-    path(
-        "accounts/reset/done/",
-        auth_views.PasswordResetCompleteView.as_view(),
-        name="password_reset_complete",
-    ),
-    path("join/", member_views.join_page, name="join"),
-    path("join/verify/<str:token>/", member_views.verify_email, name="verify-email"),
-    path("organiser/approvals/", member_views.approvals_page, name="approvals"),
-    path("organiser/roles/", member_views.roles_page, name="roles"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("notifications/", include(notification_urls)),
     path("ledger/", include(ledger_urls)),
