@@ -1,10 +1,30 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from hexitime.auth import acting_member
+from hexitime.errors import ApplicationError, NotFound
 from ledger.selectors import member_balance, member_statement
+
+from .models import JoinPolicy, Member, MemberState, Role
+from .selectors import approval_queue, member_list
+from .services import (
+    access_member,
+    join_settings_get,
+    join_settings_set,
+    member_approve,
+    member_decline,
+    member_join,
+    member_set_role,
+    member_verify_email,
+    verification_resend,
+)
 
 
 def network_home(request: HttpRequest) -> HttpResponse:
@@ -18,3 +38,162 @@ def network_home(request: HttpRequest) -> HttpResponse:
             "recent": member_statement(member=member, limit=3),
         }
     return render(request, "members/network_home.html", context)
+
+
+class JoinForm(forms.Form):
+    full_name = forms.CharField(label="Your name", max_length=150)
+    email = forms.EmailField(
+        label="Work email address", max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )  # fmt: skip
+    password = forms.CharField(
+        label="Choose a password", help_text="At least 8 characters; not a common password.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )  # fmt: skip
+
+
+def _refusal_to_form(form: forms.Form, refused: ApplicationError) -> None:
+    form.add_error(refused.field if refused.field in form.fields else None, refused.message)
+
+
+def join(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = JoinForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = member_join(**form.cleaned_data)
+        except ApplicationError as refused:
+            _refusal_to_form(form, refused)
+        else:
+            login(request, member, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("join-check-email")
+    return render(request, "members/join.html", {"form": form, "settings": join_settings_get()})
+
+
+@login_required
+def join_check_email(request: HttpRequest) -> HttpResponse:
+    member = acting_member(request)
+    if request.method == "POST":
+        verification_resend(actor=member)
+        messages.success(request, f"We have sent a new link to {member.email}.")
+        return redirect("join-check-email")
+    return render(request, "members/check_email.html", {"member": member})
+
+
+def join_verify(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        member = member_verify_email(token=token)
+    except ApplicationError as refused:
+        return render(
+            request, "members/verify_failed.html", {"message": refused.message}, status=400
+        )
+    if member.state == MemberState.AWAITING_APPROVAL:
+        messages.info(
+            request,
+            "Thank you: your email is confirmed. An organiser will review your request to join.",
+        )
+    else:
+        messages.success(
+            request, "Your email is confirmed. Welcome! Two hours of credit are in your account."
+        )
+    return redirect("home")
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(label="Reason (the person will see it)", max_length=500,
+                             widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+
+
+@permission_required("members.approve_member", raise_exception=True)
+def approvals(request: HttpRequest) -> HttpResponse:
+    return render(request, "members/approvals.html", {"queue": approval_queue()})
+
+
+def _target(request: HttpRequest, member_id: int) -> Member:
+    try:
+        return access_member(member_id, member=acting_member(request))
+    except NotFound:
+        raise Http404("No such member") from None
+
+
+@require_POST
+@permission_required("members.approve_member", raise_exception=True)
+def approve(request: HttpRequest, member_id: int) -> HttpResponse:
+    try:
+        member = member_approve(actor=acting_member(request), member=_target(request, member_id))
+    except ApplicationError as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, f"{member} is now a member.")
+    return redirect("member-approvals")
+
+
+@require_POST
+@permission_required("members.approve_member", raise_exception=True)
+def decline(request: HttpRequest, member_id: int) -> HttpResponse:
+    member = _target(request, member_id)
+    form = DeclineForm(request.POST)
+    if form.is_valid():
+        try:
+            member_decline(actor=acting_member(request), member=member, **form.cleaned_data)
+        except ApplicationError as refused:
+            form.add_error("reason", refused.message)
+        else:
+            messages.success(request, f"You declined {member}'s request to join.")
+            return redirect("member-approvals")
+    return render(request, "members/decline.html", {"form": form, "member": member}, status=400)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=Role.choices)
+
+
+@permission_required("members.change_role", raise_exception=True)
+def roles(request: HttpRequest) -> HttpResponse:
+    return render(request, "members/roles.html", {"members": member_list(), "roles": Role.choices})
+
+
+@require_POST
+@permission_required("members.change_role", raise_exception=True)
+def role_change(request: HttpRequest, member_id: int) -> HttpResponse:
+    member = _target(request, member_id)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose member, QI lead or organiser.")
+        return redirect("member-roles")
+    try:
+        member = member_set_role(actor=acting_member(request), member=member, **form.cleaned_data)
+    except ApplicationError as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, f"{member} is now {member.get_role_display()}.")
+    return redirect("member-roles")
+
+
+class JoinSettingsForm(forms.Form):
+    policy = forms.ChoiceField(label="Who can join?", choices=JoinPolicy.choices,
+                               widget=forms.RadioSelect)  # fmt: skip
+    allowed_domains = forms.CharField(
+        label="Allowed email domains", required=False, max_length=2000,
+        help_text="One per line or separated by commas, e.g. nhs.net. "
+        "Used by the email domain policy.",
+    )  # fmt: skip
+
+
+@permission_required("members.approve_member", raise_exception=True)
+def join_settings(request: HttpRequest) -> HttpResponse:
+    current = join_settings_get()
+    initial = {"policy": current.policy, "allowed_domains": "\n".join(current.allowed_domains)}
+    form = JoinSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        domains = form.cleaned_data["allowed_domains"].replace(",", "\n").split()
+        try:
+            join_settings_set(actor=acting_member(request), policy=form.cleaned_data["policy"],
+                              allowed_domains=domains)  # fmt: skip
+        except ApplicationError as refused:
+            _refusal_to_form(form, refused)
+        else:
+            messages.success(request, "Joining settings saved.")
+            return redirect("join-settings")
+    return render(request, "members/join_settings.html", {"form": form})
