@@ -19,7 +19,7 @@ from ledger.services import gift_grant
 from theming.services import theme_update
 
 from .models import Network
-from .services import network_create, platform_bootstrap
+from .services import ORGANISER_PERMISSIONS, network_create, platform_bootstrap
 
 DEMO_PASSWORD = "hexitime-demo"  # noqa: S105 - printed on screen for the demo
 DEMO_NETWORKS = [
@@ -75,9 +75,7 @@ def demo_load(*, members_per_network: int = 36) -> list[Network]:
                 gift_grant(member=member)
             listings_seed(rng=random.Random(index), members=members)  # noqa: S311 - demo data
             members[0].user_permissions.add(  # the organiser
-                *Permission.objects.filter(
-                    codename__in=["view_network_totals", "change_theme", "moderate_listing"]
-                )
+                *Permission.objects.filter(codename__in=ORGANISER_PERMISSIONS)
             )
         theme_update(network=network, actor=members[0], **DEMO_THEMES[slug])
         created.append(network)

@@ -9,6 +9,7 @@ from core.members import urls as member_urls
 from core.members import views as member_views
 from core.notifications import urls as notification_urls
 from ledger import urls as ledger_urls
+from tenants import views as tenant_views
 from theming import urls as theming_urls
 
 api_v1: list[URLPattern | URLResolver] = [
@@ -30,5 +31,7 @@ urlpatterns = [
     path("listings/", include(listing_urls)),
     path("", include(theming_urls)),
     path("api/v1/", include(api_v1)),
+    path("welcome/", tenant_views.network_welcome, name="network-welcome"),
+    path("welcome/<str:token>/", tenant_views.network_handover, name="network-handover"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
