@@ -66,7 +66,7 @@ def join(request: HttpRequest) -> HttpResponse:
         except ApplicationError as refused:
             _refusal_to_form(form, refused)
         else:
-            login(request, member, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, member)
             return redirect("join-check-email")
     return render(request, "members/join.html", {"form": form, "settings": join_settings_get()})
 
