@@ -8,7 +8,8 @@ from typing import Any, ClassVar
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Length, Lower
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 
@@ -60,6 +61,20 @@ class MemberState(models.TextChoices):
     DECLINED = "declined", "Declined"
 
 
+class ContactFormat(models.TextChoices):
+    IN_PERSON = "in_person", "In person"
+    VIDEO = "video", "Video call"
+    PHONE = "phone", "Phone"
+
+
+class ProfileVisibility(models.TextChoices):
+    NETWORK = "network", "Everyone in this network sees my whole profile"
+    NAME_ONLY = "name_only", "Others see only my name, profession and organisation"
+
+
+BIO_MAX = 2000
+
+
 class Member(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(max_length=254, unique=True)
     full_name = models.CharField(max_length=150)
@@ -70,6 +85,16 @@ class Member(AbstractBaseUser, PermissionsMixin):
     organisation = models.CharField(max_length=150, blank=True)
     # Lower-case skill tags ("qi methods", "teaching"): matched against listings.
     skills = ArrayField(models.CharField(max_length=50), default=list, blank=True)
+    job_title = models.CharField("role and grade", max_length=120, blank=True)
+    bio = models.TextField(blank=True)  # plain text, escaped when shown
+    availability = models.CharField(max_length=200, blank=True)
+    preferred_formats = ArrayField(
+        models.CharField(max_length=16, choices=ContactFormat.choices), default=list, blank=True
+    )
+    location = models.CharField(max_length=120, blank=True)
+    profile_visibility = models.CharField(
+        max_length=16, choices=ProfileVisibility.choices, default=ProfileVisibility.NETWORK
+    )
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
     # Accounts made by operators and the demo start active; `member_join` starts unverified.
     state = models.CharField(max_length=24, choices=MemberState.choices, default=MemberState.ACTIVE)
@@ -95,6 +120,13 @@ class Member(AbstractBaseUser, PermissionsMixin):
             models.CheckConstraint(
                 condition=models.Q(state__in=MemberState.values), name="member_state_known"
             ),
+            models.CheckConstraint(
+                condition=models.Q(profile_visibility__in=ProfileVisibility.values),
+                name="member_profile_visibility_known",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("bio"), BIO_MAX), name="member_bio_length"
+            ),
         ]
         indexes = [
             models.Index(
@@ -106,6 +138,10 @@ class Member(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.full_name or self.email
+
+    @property
+    def preferred_format_labels(self) -> list[str]:
+        return [ContactFormat(value).label for value in self.preferred_formats]
 
     @property
     def can_transact(self) -> bool:

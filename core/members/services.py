@@ -8,6 +8,8 @@ queue. Becoming active grants the welcome gift through the ledger, exactly once.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -21,7 +23,17 @@ from hexitime.db import connection
 from hexitime.errors import ApplicationError, NotFound, PermissionDenied
 from ledger.services import gift_grant
 
-from .models import JoinPolicy, JoinSettings, Member, MemberState, Role
+from .models import (
+    BIO_MAX,
+    ContactFormat,
+    JoinPolicy,
+    JoinSettings,
+    Member,
+    MemberState,
+    Profession,
+    ProfileVisibility,
+    Role,
+)
 
 VERIFY_MAX_AGE = 7 * 24 * 3600  # seconds a verification link stays valid
 
@@ -231,3 +243,69 @@ def member_set_role(*, actor: Member, member: Member, role: str) -> Member:
         audit_record(actor=actor, verb="member.role_change", target=member,
                      before={"role": before}, after={"role": role})  # fmt: skip
     return member
+
+
+PROFILE_FIELDS = ("full_name", "profession", "job_title", "organisation", "skills", "bio",
+                  "availability", "preferred_formats", "location",
+                  "profile_visibility")  # fmt: skip
+_TEXT_LIMITS = {"full_name": 150, "job_title": 120, "organisation": 150, "availability": 200,
+                "location": 120, "bio": BIO_MAX}  # fmt: skip
+MAX_SKILLS = 20
+
+
+def member_profile_update(*, actor: Member, **fields: Any) -> Member:
+    """A member edits their own profile. Every field is checked before anything is saved:
+    one refusal (`JoinRefused` naming the field) changes nothing. Text is plain text;
+    markup is refused, not silently stripped, so the member knows what will show."""
+    unknown = set(fields) - set(PROFILE_FIELDS)
+    if unknown:
+        raise JoinRefused(f"Profiles have no field {sorted(unknown)[0]}.")
+    changes: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name in _TEXT_LIMITS:
+            text = str(value).strip()
+            if strip_tags(text) != text:
+                raise JoinRefused("Write plain text: HTML and scripts are not allowed.", field=name)
+            if len(text) > _TEXT_LIMITS[name]:
+                raise JoinRefused(f"Keep this under {_TEXT_LIMITS[name]} characters.", field=name)
+            if name == "full_name" and not text:
+                raise JoinRefused("Enter your name.", field=name)
+            changes[name] = text
+        elif name == "profession":
+            if value and value not in Profession.values:
+                raise JoinRefused("Choose a profession from the list.", field=name)
+            changes[name] = value or ""
+        elif name == "profile_visibility":
+            if value not in ProfileVisibility.values:
+                raise JoinRefused("Choose who can see your profile.", field=name)
+            changes[name] = value
+        elif name == "preferred_formats":
+            formats = list(dict.fromkeys(value or []))
+            if any(f not in ContactFormat.values for f in formats):
+                raise JoinRefused("Choose in person, video call or phone.", field=name)
+            changes[name] = formats
+        elif name == "skills":
+            changes[name] = skills_clean(value or [])
+    with transaction.atomic(durable=True):
+        member = Member.objects.select_for_update().get(pk=actor.pk)
+        for name, value in changes.items():
+            setattr(member, name, value)
+        member.save(update_fields=list(changes))
+    return member
+
+
+def skills_clean(tags: list[str]) -> list[str]:
+    """Lower-case, de-duplicated skill tags, each plain text of 1-50 characters."""
+    cleaned: list[str] = []
+    for tag in tags:
+        tag = " ".join(str(tag).lower().split())
+        if not tag:
+            continue
+        if strip_tags(tag) != tag or len(tag) > 50:
+            raise JoinRefused(f"“{tag[:50]}” is not a skill tag: plain words, up to 50 "
+                              "characters.", field="skills")  # fmt: skip
+        if tag not in cleaned:
+            cleaned.append(tag)
+    if len(cleaned) > MAX_SKILLS:
+        raise JoinRefused(f"Choose up to {MAX_SKILLS} skills.", field="skills")
+    return cleaned

@@ -16,6 +16,8 @@ urlpatterns: list[URLPattern] = [
     path("roles/", views.roles, name="member-roles"),
     path("<int:member_id>/role/", views.role_change, name="member-role"),
     path("join-settings/", views.join_settings, name="join-settings"),
+    path("<int:member_id>/", views.profile, name="member-profile"),
+    path("profile/edit/", views.profile_edit, name="profile-edit"),
 ]
 
 # Django's own password reset flow; the templates live in members/templates/registration.

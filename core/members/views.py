@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
@@ -12,19 +14,31 @@ from hexitime.auth import acting_member
 from hexitime.errors import ApplicationError, NotFound
 from ledger.selectors import member_balance, member_statement
 
-from .models import JoinPolicy, Member, MemberState, Role
-from .selectors import approval_queue, member_list
+from .models import (
+    BIO_MAX,
+    ContactFormat,
+    JoinPolicy,
+    Member,
+    MemberState,
+    Profession,
+    ProfileVisibility,
+    Role,
+)
+from .selectors import approval_queue, member_list, profile_shown_in_full
 from .services import (
+    PROFILE_FIELDS,
     access_member,
     join_settings_get,
     join_settings_set,
     member_approve,
     member_decline,
     member_join,
+    member_profile_update,
     member_set_role,
     member_verify_email,
     verification_resend,
 )
+from .skills import CURATED_SKILLS
 
 
 def network_home(request: HttpRequest) -> HttpResponse:
@@ -197,3 +211,83 @@ def join_settings(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Joining settings saved.")
             return redirect("join-settings")
     return render(request, "members/join_settings.html", {"form": form})
+
+
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(label="Name", max_length=150)
+    profession = forms.ChoiceField(
+        label="Profession", required=False, choices=[("", "Choose…"), *Profession.choices]
+    )
+    job_title = forms.CharField(
+        label="Role and grade",
+        max_length=120,
+        required=False,
+        help_text="For example: Band 6 staff nurse, ST4 registrar.",
+    )
+    organisation = forms.CharField(label="Organisation", max_length=150, required=False)
+    curated_skills = forms.MultipleChoiceField(
+        label="Skills",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[(skill, skill.capitalize()) for skill in CURATED_SKILLS],
+    )
+    other_skills = forms.CharField(
+        label="Other skills", max_length=600, required=False, help_text="Separate them with commas."
+    )
+    bio = forms.CharField(
+        label="About you",
+        max_length=BIO_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Plain text: what you can help with, and what you want to learn.",
+    )
+    availability = forms.CharField(label="When you are available", max_length=200, required=False)
+    preferred_formats = forms.MultipleChoiceField(
+        label="How you like to meet",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=ContactFormat.choices,
+    )
+    location = forms.CharField(label="Location", max_length=120, required=False)
+    profile_visibility = forms.ChoiceField(
+        label="Who sees your profile?", choices=ProfileVisibility.choices, widget=forms.RadioSelect
+    )
+
+    @classmethod
+    def for_member(cls, member: Member, data: Any = None) -> ProfileForm:
+        curated = [s for s in member.skills if s in CURATED_SKILLS]
+        other = [s for s in member.skills if s not in CURATED_SKILLS]
+        initial = {name: getattr(member, name) for name in PROFILE_FIELDS if name != "skills"}
+        return cls(
+            data, initial={**initial, "curated_skills": curated, "other_skills": ", ".join(other)}
+        )
+
+    def profile_fields(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        other = [tag for tag in data.pop("other_skills").split(",") if tag.strip()]
+        data["skills"] = [*data.pop("curated_skills"), *other]
+        return data
+
+
+@login_required
+def profile(request: HttpRequest, member_id: int) -> HttpResponse:
+    viewer = acting_member(request)
+    member = _target(request, member_id)
+    full = profile_shown_in_full(viewer=viewer, member=member)
+    return render(request, "members/profile.html", {"member": member, "full": full})
+
+
+@login_required
+def profile_edit(request: HttpRequest) -> HttpResponse:
+    member = acting_member(request)
+    form = ProfileForm.for_member(member, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member_profile_update(actor=member, **form.profile_fields())
+        except ApplicationError as refused:
+            field = {"skills": "other_skills"}.get(refused.field or "", refused.field)
+            form.add_error(field if field in form.fields else None, refused.message)
+        else:
+            messages.success(request, "Your profile is saved.")
+            return redirect("member-profile", member_id=member.pk)
+    return render(request, "members/profile_edit.html", {"form": form})
