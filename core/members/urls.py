@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, path
 
-from . import views
+from . import apis, views
 
 join_urlpatterns: list[URLPattern] = [
     path("", views.join, name="join"),
@@ -30,3 +30,14 @@ password_urlpatterns: list[URLPattern] = [
     path("reset/done/", auth_views.PasswordResetCompleteView.as_view(),
          name="password_reset_complete"),
 ]  # fmt: skip
+
+api_urlpatterns: list[URLPattern] = [
+    path("join/", apis.JoinApi.as_view(), name="api-join"),
+    path("verify/", apis.VerifyApi.as_view(), name="api-verify"),
+    path("me/", apis.MyProfileApi.as_view(), name="api-my-profile"),
+    path("approvals/", apis.ApprovalQueueApi.as_view(), name="api-approvals"),
+    path("<int:member_id>/", apis.ProfileApi.as_view(), name="api-member"),
+    path("<int:member_id>/approve/", apis.ApproveApi.as_view()),
+    path("<int:member_id>/decline/", apis.DeclineApi.as_view()),
+    path("<int:member_id>/role/", apis.RoleApi.as_view()),
+]
