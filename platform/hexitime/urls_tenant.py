@@ -22,7 +22,7 @@ api_v1: list[URLPattern | URLResolver] = [
 
 urlpatterns = [
     path("", member_views.network_home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", member_views.ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include(member_urls.password_urlpatterns)),
     path("join/", include(member_urls.join_urlpatterns)),

@@ -246,3 +246,20 @@ def test_end_to_end_a_real_worker_emails_the_link_and_following_it_gifts(
     with tenant_context(network_a):
         nia = Member.objects.get()
         assert nia.state == MemberState.ACTIVE and member_balance(member=nia) == 120
+
+
+def test_login_is_throttled_per_network(network_a, network_b, make_member, client_a, client_b):
+    make_member(network_a, email="sam@nhs.net", password=PASSWORD)
+    make_member(network_b, email="sam@nhs.net", password=PASSWORD)
+    for _ in range(5):
+        client_a.post("/accounts/login/", {"username": "sam@nhs.net", "password": "wrong"})
+    blocked = client_a.post("/accounts/login/", {"username": "sam@nhs.net", "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert b"Too many attempts" in blocked.content
+    # The same address in another network is not locked out.
+    assert (
+        client_b.post(
+            "/accounts/login/", {"username": "sam@nhs.net", "password": PASSWORD}
+        ).status_code
+        == 302
+    )
