@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from core.audit.services import audit_record
-from core.members.models import Member
+from core.members.models import Member, Role
 from hexitime.errors import ApplicationError, PermissionDenied
 
 from .models import BillingStatus, Network, Plan, StripeEvent
@@ -124,9 +124,7 @@ def _stripe() -> stripe.StripeClient:
 
 
 def _require_organiser(actor: Member) -> None:
-    from .services import member_is_organiser
-
-    if not member_is_organiser(actor):
+    if actor.role != Role.ORGANISER:
         raise PermissionDenied("Only the network's organisers manage its plan.")
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from core.audit.services import audit_record
-from core.members.models import Member
+from core.members.models import Member, Role
 from hexitime.errors import ApplicationError, NotFound, PermissionDenied
 
 from .models import Domain, DomainClaim, Network, Plan
@@ -61,9 +61,7 @@ def txt_record_value(claim: DomainClaim) -> str:
 
 
 def _require_organiser(actor: Member) -> None:
-    from .services import member_is_organiser
-
-    if not member_is_organiser(actor):
+    if actor.role != Role.ORGANISER:
         raise PermissionDenied("Only the network's organisers manage its domains.")
 
 

@@ -1,28 +1,31 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.conf import settings
 
-from .models import JoinPolicy, OrganisationType
+from .models import Network
 
 
-class StartNetworkForm(forms.Form):
+class NetworkStartForm(forms.Form):
+    """What an organiser gives to start a network. The service does the real checks
+    (subdomain, password); this form checks shapes and lengths."""
+
     name = forms.CharField(label="Network name", max_length=120)
-    slug = forms.CharField(
-        label="Subdomain",
-        max_length=40,
-        help_text="Lowercase letters, digits and hyphens, e.g. oxford-ics.",
-    )
+    slug = forms.CharField(label="Web address", max_length=40)
     organisation_type = forms.ChoiceField(
-        label="Kind of organisation", choices=OrganisationType.choices
+        label="Type of organisation", choices=Network.OrganisationType.choices
     )
-    join_policy = forms.ChoiceField(
-        label="Who can join", choices=JoinPolicy.choices, initial=JoinPolicy.APPROVAL
-    )
-    organiser_full_name = forms.CharField(label="Your full name", max_length=150)
+    organiser_name = forms.CharField(label="Your full name", max_length=150)
     organiser_email = forms.EmailField(label="Your email address", max_length=254)
     organiser_password = forms.CharField(
-        label="Choose a password", widget=forms.PasswordInput, strip=False
+        label="Choose a password", strip=False, widget=forms.PasswordInput(render_value=False)
     )
 
-    def clean_slug(self) -> str:
-        return self.cleaned_data["slug"].strip().lower()
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].help_text = (
+            "Lowercase letters, digits and hyphens. Your network will live at "
+            f"<address>.{settings.HEXITIME_BASE_DOMAIN}."
+        )

@@ -20,19 +20,6 @@ def schema_name_for(slug: str) -> str:
     return "net_" + slug.replace("-", "_")
 
 
-class OrganisationType(models.TextChoices):
-    ICS = "ics", "Integrated care system"
-    TRUST = "trust", "NHS trust"
-    UNIVERSITY = "university", "University"
-    OTHER = "other", "Other organisation"
-
-
-class JoinPolicy(models.TextChoices):
-    OPEN = "open", "Anyone with the link can join"
-    APPROVAL = "approval", "People ask to join and an organiser approves"
-    INVITE = "invite", "By invitation only"
-
-
 class Plan(models.TextChoices):
     COMMUNITY = "community", "Community (free)"
     ORGANISATION = "organisation", "Organisation"
@@ -50,15 +37,19 @@ class Network(TenantMixin):
         ACTIVE = "active", "Active"
         SUSPENDED = "suspended", "Suspended"
 
+    class OrganisationType(models.TextChoices):
+        ICS = "ics", "Integrated care system"
+        TRUST = "trust", "NHS trust"
+        UNIVERSITY = "university", "University"
+        OTHER = "other", "Other"
+
     slug = models.CharField(max_length=40, unique=True, validators=[SLUG_VALIDATOR])
     name = models.CharField(max_length=120)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     organisation_type = models.CharField(
         max_length=16, choices=OrganisationType.choices, default=OrganisationType.OTHER
     )
-    join_policy = models.CharField(
-        max_length=16, choices=JoinPolicy.choices, default=JoinPolicy.APPROVAL
-    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
     # Billing (tenants.billing): changed only by processing Stripe webhooks.
     plan = models.CharField(max_length=16, choices=Plan.choices, default=Plan.COMMUNITY)
     billing_status = models.CharField(
@@ -66,7 +57,6 @@ class Network(TenantMixin):
     )
     stripe_customer_id = models.CharField(max_length=64, blank=True, db_index=True)
     stripe_subscription_id = models.CharField(max_length=64, blank=True, db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     # Schemas are built by tenants.services.network_create from a captured template,
     # never by TenantMixin.save() replaying migrations.
@@ -78,7 +68,11 @@ class Network(TenantMixin):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(status__in=["active", "suspended"]), name="network_status_valid"
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(organisation_type__in=["ics", "trust", "university", "other"]),
+                name="network_organisation_type_valid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -107,11 +101,12 @@ class SchemaTemplate(models.Model):
 
 
 class ProvisioningJob(models.Model):
-    """One organiser's request to start a network, and how far building it has got.
+    """One organiser's request to start a network, and how far provisioning has got.
 
-    The start page creates it, a Celery task does the work and records each step here,
-    and the progress page polls it. The organiser's password is kept only as a hash, and
-    only until their account exists in the new network.
+    Lives in the public schema. The organiser's password is kept only as a hash, until
+    the organiser account exists in the new network's schema; then it is cleared.
+    `handed_over_at` records the single use of the sign-in token that takes the organiser
+    from the progress page into their network.
     """
 
     class Status(models.TextChoices):
@@ -123,41 +118,44 @@ class ProvisioningJob(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     slug = models.CharField(max_length=40, validators=[SLUG_VALIDATOR])
     name = models.CharField(max_length=120)
-    organisation_type = models.CharField(max_length=16, choices=OrganisationType.choices)
-    join_policy = models.CharField(max_length=16, choices=JoinPolicy.choices)
+    organisation_type = models.CharField(max_length=16, choices=Network.OrganisationType.choices)
+    organiser_name = models.CharField(max_length=150)
     organiser_email = models.EmailField(max_length=254)
-    organiser_full_name = models.CharField(max_length=150)
-    organiser_password_hash = models.CharField(max_length=255, blank=True)
+    organiser_password = models.CharField(max_length=128, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    step = models.CharField(max_length=120, default="Waiting to start")
+    step = models.CharField(max_length=120, default="Waiting for a worker")
     steps_done = models.PositiveSmallIntegerField(default=0)
-    steps_total = models.PositiveSmallIntegerField(default=1)
-    error = models.TextField(blank=True)
-    network = models.ForeignKey(Network, null=True, blank=True, on_delete=models.CASCADE)
+    steps_total = models.PositiveSmallIntegerField(default=4)
+    error = models.CharField(max_length=300, blank=True)
+    network = models.OneToOneField(
+        Network, null=True, blank=True, on_delete=models.SET_NULL, related_name="provisioning"
+    )
     organiser_id = models.BigIntegerField(null=True, blank=True)
-    login_used_at = models.DateTimeField(null=True, blank=True)
+    handed_over_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(status__in=["queued", "running", "done", "failed"]),
-                name="provisioning_job_status_valid",
+            # Two organisers racing for one subdomain: only one job may be under way.
+            models.UniqueConstraint(
+                fields=["slug"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="provisioning_one_active_job_per_slug",
             ),
             models.CheckConstraint(
-                condition=~models.Q(status="done")
-                | (models.Q(network__isnull=False) & models.Q(organiser_id__isnull=False)),
-                name="provisioning_job_done_has_network",
+                condition=models.Q(status__in=["queued", "running", "done", "failed"]),
+                name="provisioning_status_valid",
+            ),
+            # `network` may be emptied later, when staff delete the network.
+            models.CheckConstraint(
+                condition=~models.Q(status="done") | models.Q(organiser_id__isnull=False),
+                name="provisioning_done_has_organiser",
             ),
         ]
 
     def __str__(self) -> str:
         return f"provisioning {self.slug} ({self.status})"
-
-    @property
-    def percent(self) -> int:
-        return round(100 * self.steps_done / max(self.steps_total, 1))
 
 
 class SpareSchema(models.Model):

@@ -1,5 +1,13 @@
 """Creating networks: the schema is built from a template captured once per migration state.
 
+Replaying every migration for each new network costs time that grows with the number of
+migrations. Instead, the first provisioning at a given migration state migrates a scratch
+schema while recording every statement the migration run executes (DDL, RunSQL, RunPython's
+writes, the post_migrate content types and permissions, the django_migrations rows). The
+statements are unqualified, so replaying them with `search_path` pointing at a new schema
+rebuilds the same schema in one round trip. The state key hashes every tenant migration
+file, so a new or edited migration produces a new template automatically.
+
 The fastest route needs no building at all while a new network waits: a few spare schemas
 are built from the current template ahead of time (`schema_spares_fill`, run by a Celery
 task after each network is created) and `network_create` renames one into place. Functions
@@ -36,26 +44,24 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group
-from django.contrib.auth.password_validation import validate_password
 from django.core import serializers, signing
 from django.core.exceptions import ValidationError
 from django.core.management.commands.migrate import Command as MigrateCommand
-from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 from django_tenants.migration_executors.base import run_migrations
-from django_tenants.utils import get_public_schema_name, tenant_context
+from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 from psycopg import ClientCursor, sql
 
 from core.audit.services import audit_record
-from core.members.models import Member
+from core.members.models import Member, Role
 from hexitime.db import connection
 from hexitime.errors import ApplicationError, PermissionDenied
 from ledger.services import gift_grant
@@ -63,10 +69,8 @@ from ledger.services import gift_grant
 from .models import (
     SLUG_VALIDATOR,
     Domain,
-    JoinPolicy,
     Network,
     NetworkExport,
-    OrganisationType,
     ProvisioningJob,
     SchemaTemplate,
     SpareSchema,
@@ -101,6 +105,7 @@ _SKIPPED_STATEMENT = re.compile(
 )
 _TEMPLATE_BUILD_LOCK = 0x6E6574_74706C  # pg_advisory_lock key: "net tpl"
 _SPARE_FILL_LOCK = 0x6E6574_737072  # "net spr"
+_SCHEMA_LOCK_SPACE = 0x6D6967  # first key of the two-key per-schema migration lock: "mig"
 
 
 class NetworkNameRefused(ApplicationError):
@@ -117,6 +122,11 @@ class ProvisionStep:
 
 
 ProgressCallback = Callable[[ProvisionStep], None]
+
+
+HANDOVER_SALT = "tenants.handover"
+HANDOVER_MAX_AGE = 15 * 60  # seconds the progress page's sign-in link stays valid
+_PROVISION_STEPS = 4
 
 
 def network_domain(slug: str) -> str:
@@ -163,15 +173,16 @@ def network_create(
     *,
     slug: str,
     name: str,
-    organisation_type: str = OrganisationType.OTHER,
-    join_policy: str = JoinPolicy.APPROVAL,
+    organisation_type: str = Network.OrganisationType.OTHER,
     on_progress: ProgressCallback | None = None,
+    on_created: Callable[[Network], None] | None = None,
 ) -> Network:
     """Create a network, its schema and its domain `<slug>.<base domain>`.
 
     The network row, domain and schema are created in one transaction: a failure leaves
-    none of them behind. Organiser accounts, ledger accounts and theming are added by
-    their own services once the schema exists.
+    none of them behind. `on_created` runs inside that transaction, so what it records
+    about the new network commits with it or not at all. Organiser accounts, ledger
+    accounts and theming are added by their own services once the schema exists.
     """
     report = on_progress or (lambda step: None)
     slug_validate(slug)
@@ -183,21 +194,225 @@ def network_create(
             network = Network.objects.create(
                 slug=slug,
                 name=name,
-                schema_name=schema_name_for(slug),
                 organisation_type=organisation_type,
-                join_policy=join_policy,
+                schema_name=schema_name_for(slug),
             )
             Domain.objects.create(domain=network_domain(slug), tenant=network, is_primary=True)
             if not _schema_spare_claim(network.schema_name, template.state):
                 schema_build(network.schema_name, template)
             if settings.HEXITIME_SPARE_SCHEMAS:
                 transaction.on_commit(_schema_spares_refill)
+            if on_created is not None:
+                on_created(network)
     except IntegrityError:
         raise NetworkNameRefused(
             f"“{slug}” was taken a moment ago. How about “{slug_suggest(slug)}”?", field="slug"
         ) from None
     report(ProvisionStep("Ready", 3, 3))
     return network
+
+
+def network_suspend(*, network: Network, actor: Member | None, reason: str) -> Network:
+    """Suspend a network: its pages answer with a "suspended" page and its API refuses,
+    while every row of its data stays as it is. Platform staff only (or an operator's
+    command, `actor` None). Recorded in the public schema's audit log."""
+    return _network_status_set(network, Network.Status.SUSPENDED, actor=actor, reason=reason)
+
+
+def network_resume(*, network: Network, actor: Member | None, reason: str = "") -> Network:
+    """Lift a suspension: the network serves pages and API again, exactly as before."""
+    return _network_status_set(network, Network.Status.ACTIVE, actor=actor, reason=reason)
+
+
+def _network_status_set(
+    network: Network, status: str, *, actor: Member | None, reason: str
+) -> Network:
+    if network.schema_name == get_public_schema_name():
+        raise ApplicationError("The public site cannot be suspended.")
+    if actor is not None and not actor.is_staff:
+        raise PermissionDenied("Only platform staff can suspend or resume a network.")
+    with schema_context(get_public_schema_name()), transaction.atomic(durable=True):
+        locked = Network.objects.select_for_update().get(pk=network.pk)
+        if locked.status == status:
+            return locked
+        before = locked.status
+        locked.status = status
+        locked.save(update_fields=["status"])
+        audit_record(
+            actor=actor,
+            verb="network.suspend" if status == Network.Status.SUSPENDED else "network.resume",
+            target=locked,
+            before={"status": before},
+            after={"status": status},
+            reason=reason,
+        )
+    return locked
+
+
+def network_start(
+    *,
+    slug: str,
+    name: str,
+    organisation_type: str,
+    organiser_name: str,
+    organiser_email: str,
+    organiser_password: str,
+) -> ProvisioningJob:
+    """Queue a new network for an organiser (the public site's "start a network").
+
+    Everything that can be checked now is checked now: the subdomain (reserved, malformed,
+    taken, or being provisioned for someone else) and the password (the configured
+    validators). The password is stored only as a hash. The provisioning task is queued
+    after the job row commits.
+    """
+    slug_validate(slug)
+    organiser_email = organiser_email.strip().lower()
+    try:
+        password_validation.validate_password(
+            organiser_password, user=Member(email=organiser_email, full_name=organiser_name)
+        )
+    except ValidationError as invalid:
+        raise ApplicationError(" ".join(invalid.messages), field="organiser_password") from None
+    try:
+        with transaction.atomic(durable=True):
+            job = ProvisioningJob.objects.create(
+                slug=slug,
+                name=name,
+                organisation_type=organisation_type,
+                organiser_name=organiser_name,
+                organiser_email=organiser_email,
+                organiser_password=make_password(organiser_password),
+                steps_total=_PROVISION_STEPS,
+            )
+            transaction.on_commit(lambda: _queue_provisioning(job.pk))
+    except IntegrityError:
+        raise NetworkNameRefused(
+            f"“{slug}” is being set up for someone else. How about “{slug_suggest(slug)}”?",
+            field="slug",
+            suggestion=slug_suggest(slug),
+        ) from None
+    return job
+
+
+def _queue_provisioning(job_id: Any) -> None:
+    from .tasks import network_provision
+
+    network_provision.delay(job_id=str(job_id))
+
+
+def provisioning_job_run(*, job_id: Any) -> ProvisioningJob:
+    """Build the job's network and its first organiser; called by the provisioning task.
+
+    Idempotent: a finished or failed job is returned as it is. A refusal (the subdomain
+    was taken meanwhile) or an error fails the job with a message for the organiser, and
+    a network this run created is dropped again, so no half-built network stays behind.
+    """
+    job = ProvisioningJob.objects.get(pk=job_id)
+    if job.status in {ProvisioningJob.Status.DONE, ProvisioningJob.Status.FAILED}:
+        return job
+    _job_update(job, status=ProvisioningJob.Status.RUNNING)
+    created: Network | None = None
+    try:
+        network = job.network
+        if network is None:
+            network = created = network_create(
+                slug=job.slug,
+                name=job.name,
+                organisation_type=job.organisation_type,
+                on_progress=lambda step: _job_update(
+                    job, step=step.name, steps_done=min(step.done, 2)
+                ),
+                # Linked in the creating transaction: a redelivered task finds the network
+                # and carries on, rather than refusing a subdomain its own run took.
+                on_created=lambda new: _job_update(job, network=new),
+            )
+        _job_update(job, step="Creating your organiser account", steps_done=3)
+        organiser = _organiser_create(network, job)
+    except NetworkNameRefused as refused:
+        _job_update(
+            job,
+            status=ProvisioningJob.Status.FAILED,
+            error=refused.message,
+            organiser_password="",
+        )
+        return job
+    except Exception:
+        logger.exception("Provisioning %s failed", job.slug)
+        if created is not None:
+            _job_update(job, network=None)
+            created.delete(force_drop=True)
+        _job_update(
+            job,
+            status=ProvisioningJob.Status.FAILED,
+            error="Something went wrong while building your network. Please try again.",
+            organiser_password="",
+        )
+        raise
+    _job_update(
+        job,
+        status=ProvisioningJob.Status.DONE,
+        step="Ready",
+        steps_done=_PROVISION_STEPS,
+        organiser_id=organiser.pk,
+        organiser_password="",
+    )
+    return job
+
+
+def _job_update(job: ProvisioningJob, **fields: Any) -> None:
+    """Save progress at once (autocommit), so the progress page sees every step."""
+    for field, value in fields.items():
+        setattr(job, field, value)
+    job.save(update_fields=[*fields, "updated_at"])
+
+
+def _organiser_create(network: Network, job: ProvisioningJob) -> Member:
+    """The network's first member: its organiser, with the welcome gift."""
+    with tenant_context(network), transaction.atomic(durable=True):
+        organiser = Member.objects.filter(email=job.organiser_email).first()
+        if organiser is None:
+            organiser = Member.objects.create(
+                email=job.organiser_email,
+                full_name=job.organiser_name,
+                password=job.organiser_password,  # already hashed by network_start
+                role=Role.ORGANISER,  # its permissions: core.members.backends
+            )
+        gift_grant(member=organiser)
+    return organiser
+
+
+def handover_token(job: ProvisioningJob) -> str:
+    """A signed, short-lived token that signs the organiser into their new network once."""
+    if job.status != ProvisioningJob.Status.DONE or job.network is None:
+        raise ApplicationError("The network is not ready yet.")
+    return signing.dumps(
+        {"job": str(job.pk), "schema": job.network.schema_name, "member": job.organiser_id},
+        salt=HANDOVER_SALT,
+    )
+
+
+def handover_consume(*, token: str, network: Network) -> Member:
+    """The organiser a hand-over token names, if it is genuine, fresh, unused and for
+    `network`; marks it used. Refuses (PermissionDenied) anything else, using nothing up.
+    Call it with `network` as the current tenant."""
+    try:
+        claim = signing.loads(token, salt=HANDOVER_SALT, max_age=HANDOVER_MAX_AGE)
+    except signing.SignatureExpired:
+        raise PermissionDenied("This sign-in link has expired. Please sign in.") from None
+    except signing.BadSignature:
+        raise PermissionDenied("This sign-in link is not valid.") from None
+    if claim.get("schema") != network.schema_name:
+        raise PermissionDenied("This sign-in link is for another network.")
+    with transaction.atomic(durable=True):
+        used = ProvisioningJob.objects.filter(
+            pk=claim["job"], network=network, handed_over_at__isnull=True
+        ).update(handed_over_at=timezone.now())
+        if not used:
+            raise PermissionDenied("This sign-in link has already been used. Please sign in.")
+        organiser = Member.objects.filter(pk=claim["member"], is_active=True).first()
+        if organiser is None:
+            raise PermissionDenied("This sign-in link is not valid.")
+    return organiser
 
 
 def schema_build(schema_name: str, template: SchemaTemplate) -> None:
@@ -210,6 +425,34 @@ def schema_build(schema_name: str, template: SchemaTemplate) -> None:
         raw.execute(script.as_string(raw.connection) + template.sql)
     # The script changed search_path behind django-tenants' back: make it set it again.
     connection.search_path_set_schemas = None
+
+
+def schema_migrate(*, schema_name: str) -> None:
+    """Apply a network schema's pending migrations, all or none of them.
+
+    Every migration, its django_migrations row and the post-migrate content types and
+    permissions commit in one transaction, so a failure or a killed process leaves the
+    schema as it was. A per-schema advisory lock makes a second concurrent run wait
+    rather than migrate the same schema twice. Migrations marked `atomic = False` run
+    inside the transaction too: they must not use statements such as
+    CREATE INDEX CONCURRENTLY that PostgreSQL refuses inside one.
+    """
+    try:
+        with transaction.atomic(durable=True):
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                    [_SCHEMA_LOCK_SPACE, schema_name],
+                )
+            run_migrations(
+                args=[],
+                options={**_migrate_options(), "skip_checks": True},
+                executor_codename="tenants_migrate",
+                schema_name=schema_name,
+                allow_atomic=True,
+            )
+    finally:
+        connection.set_schema_to_public()
 
 
 def _schema_spare_claim(schema_name: str, state: str) -> bool:
@@ -280,7 +523,9 @@ def _schema_spares_refill() -> None:
 
 
 def tenant_migration_state() -> str:
-    """A hash of every migration that builds a network schema (file contents included)."""
+    """A hash of what builds a network schema: every tenant migration (file contents
+    included), and every installed model with its permissions, because the post-migrate
+    step writes a content type and permissions for each model, shared apps' included."""
     tenant_labels = {c.label for c in apps.get_app_configs() if c.name in settings.TENANT_APPS}
     loader = MigrationLoader(None, ignore_no_migrations=True)
     digest = hashlib.sha256()
@@ -291,6 +536,10 @@ def tenant_migration_state() -> str:
         source = inspect.getsource(inspect.getmodule(migration))  # type: ignore[arg-type]
         digest.update(f"{app_label}.{name}\0".encode())
         digest.update(hashlib.sha256(source.encode()).digest())
+    for model in sorted(apps.get_models(), key=lambda m: m._meta.label):
+        opts = model._meta
+        permissions = sorted([*opts.default_permissions, *(c for c, _ in opts.permissions)])
+        digest.update(f"{opts.label}:{','.join(permissions)}\0".encode())
     return digest.hexdigest()
 
 
@@ -331,7 +580,7 @@ def _schema_template_capture(state: str) -> SchemaTemplate:
         with connection.execute_wrapper(_StatementRecorder(statements)):
             run_migrations(
                 args=[],
-                options=migrate_options(),
+                options=_migrate_options(),
                 executor_codename="template",
                 schema_name=scratch,
             )
@@ -354,7 +603,7 @@ def _schema_template_capture(state: str) -> SchemaTemplate:
     return template
 
 
-def migrate_options() -> dict[str, Any]:
+def _migrate_options() -> dict[str, Any]:
     """The `migrate` command's defaults, quiet and non-interactive."""
     options = vars(MigrateCommand().create_parser("hexitime", "migrate").parse_args([]))
     return {**options, "verbosity": 0, "interactive": False, "database": "default"}
@@ -390,184 +639,7 @@ def _advisory_lock(key: int) -> Iterator[None]:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
-# --- Starting a network: an organiser's request, built by a Celery task -----------------
-
-ORGANISER_GROUP = "Organisers"
-"""The auth group (in each network's schema) that marks a network's organisers until member
-roles land in core.members; the first organiser is put in it when the network is built."""
-
-_LOGIN_HANDOFF_SALT = "tenants.login-handoff"
-LOGIN_HANDOFF_MAX_AGE = 300  # seconds: the organiser is redirected straight away
-
-
-class StartRefused(ApplicationError):
-    pass
-
-
-def network_start(
-    *,
-    name: str,
-    slug: str,
-    organisation_type: str,
-    join_policy: str,
-    organiser_email: str,
-    organiser_full_name: str,
-    organiser_password: str,
-) -> ProvisioningJob:
-    """Accept an organiser's request to start a network and queue building it.
-
-    Refuses a subdomain that is reserved, malformed or taken (with a suggestion) and a
-    weak password, before anything is written. The password is stored only as a hash.
-    The provisioning task is queued after the job row commits.
-    """
-    from .tasks import network_provision_task
-
-    slug_validate(slug)
-    if organisation_type not in OrganisationType.values:
-        raise StartRefused("Choose the kind of organisation.", field="organisation_type")
-    if join_policy not in JoinPolicy.values:
-        raise StartRefused("Choose who can join.", field="join_policy")
-    email = organiser_email.strip().lower()
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise StartRefused("Enter a valid email address.", field="organiser_email") from None
-    try:
-        validate_password(
-            organiser_password, user=Member(email=email, full_name=organiser_full_name)
-        )
-    except ValidationError as error:
-        raise StartRefused(" ".join(error.messages), field="organiser_password") from None
-    with transaction.atomic(durable=True):
-        job = ProvisioningJob.objects.create(
-            slug=slug,
-            name=name.strip(),
-            organisation_type=organisation_type,
-            join_policy=join_policy,
-            organiser_email=email,
-            organiser_full_name=organiser_full_name.strip(),
-            organiser_password_hash=make_password(organiser_password),
-        )
-        job_id = str(job.pk)
-        transaction.on_commit(lambda: network_provision_task.delay(job_id))
-    return job
-
-
-def network_provision(*, job_id: str) -> ProvisioningJob:
-    """Build the network a job asks for and its first organiser, recording progress.
-
-    Idempotent: a job that is done or failed is returned as it is, so a redelivered task
-    does nothing. A refusal (the subdomain was taken meanwhile) marks the job failed with
-    the reason; nothing of the network is left behind (network_create is all or nothing).
-    """
-    job = ProvisioningJob.objects.get(pk=job_id)
-    if job.status in {ProvisioningJob.Status.DONE, ProvisioningJob.Status.FAILED}:
-        return job
-    total = 5
-
-    def progress(name: str, done: int) -> None:
-        ProvisioningJob.objects.filter(pk=job.pk).update(
-            status=ProvisioningJob.Status.RUNNING,
-            step=name,
-            steps_done=done,
-            steps_total=total,
-            updated_at=timezone.now(),
-        )
-
-    progress("Checking the subdomain", 0)
-    try:
-        network = network_create(
-            slug=job.slug,
-            name=job.name,
-            organisation_type=job.organisation_type,
-            join_policy=job.join_policy,
-            on_progress=lambda step: progress(step.name, step.done),
-        )
-    except NetworkNameRefused as refusal:
-        ProvisioningJob.objects.filter(pk=job.pk).update(
-            status=ProvisioningJob.Status.FAILED,
-            error=refusal.message,
-            organiser_password_hash="",
-            updated_at=timezone.now(),
-        )
-        job.refresh_from_db()
-        return job
-    progress("Creating your organiser account", 4)
-    with tenant_context(network), transaction.atomic(durable=True):
-        organiser = Member.objects.create(
-            email=job.organiser_email,
-            full_name=job.organiser_full_name,
-            password=job.organiser_password_hash,
-        )
-        group, _ = Group.objects.get_or_create(name=ORGANISER_GROUP)
-        organiser.groups.add(group)
-        audit_record(
-            actor=None,
-            verb="network.create",
-            target=organiser,
-            after={"network": network.slug, "first_organiser": organiser.email},
-        )
-    with tenant_context(network):
-        gift_grant(member=organiser)
-    with transaction.atomic(durable=True):
-        ProvisioningJob.objects.filter(pk=job.pk).update(
-            status=ProvisioningJob.Status.DONE,
-            step="Ready",
-            steps_done=total,
-            steps_total=total,
-            network=network,
-            organiser_id=organiser.pk,
-            organiser_password_hash="",
-            updated_at=timezone.now(),
-        )
-    job.refresh_from_db()
-    return job
-
-
-def login_handoff_token(*, job: ProvisioningJob) -> str:
-    """A signed, short-lived token that signs the job's organiser into their new network.
-
-    Sessions live in each network's schema, so the public site cannot sign anyone in
-    there; it hands this token to the network's host, which redeems it once."""
-    if job.status != ProvisioningJob.Status.DONE or job.network is None:
-        raise StartRefused("The network is not ready yet.")
-    return signing.dumps(
-        {"job": str(job.pk), "schema": job.network.schema_name}, salt=_LOGIN_HANDOFF_SALT
-    )
-
-
-def login_handoff_redeem(*, token: str, schema_name: str) -> Member:
-    """The organiser a handoff token names, if it is fresh, for this network, and unused.
-
-    Marks the token used in the same statement that checks it, so it works once."""
-    try:
-        payload = signing.loads(token, salt=_LOGIN_HANDOFF_SALT, max_age=LOGIN_HANDOFF_MAX_AGE)
-    except signing.BadSignature:
-        raise StartRefused("This sign-in link has expired. Please sign in.") from None
-    if payload.get("schema") != schema_name:
-        raise StartRefused("This sign-in link is for another network.")
-    with transaction.atomic(durable=True):
-        claimed = ProvisioningJob.objects.filter(
-            pk=payload["job"],
-            status=ProvisioningJob.Status.DONE,
-            network__schema_name=schema_name,
-            login_used_at__isnull=True,
-        ).update(login_used_at=timezone.now())
-        if not claimed:
-            raise StartRefused("This sign-in link has already been used. Please sign in.")
-        # A done job always has an organiser (provisioning_job_done_has_network).
-        organiser_id = ProvisioningJob.objects.values_list("organiser_id", flat=True).get(
-            pk=payload["job"]
-        )
-        return Member.objects.get(pk=cast(int, organiser_id))
-
-
-def member_is_organiser(member: Member) -> bool:
-    """Whether `member` organises the current network (see ORGANISER_GROUP)."""
-    return member.groups.filter(name=ORGANISER_GROUP).exists()
-
-
-# --- Platform staff: suspend, resume, export, delete ------------------------------------
+# --- Platform staff: export and delete (suspend/resume above) -----------------------------
 
 EXPORT_VALID_FOR = timedelta(hours=24)
 _EXPORT_SKIPPED_MODELS = {"contenttypes.contenttype", "sessions.session", "auth.permission"}
@@ -581,55 +653,6 @@ class StaffActionRefused(ApplicationError):
 def _require_staff(actor: Member) -> None:
     if not (actor.is_authenticated and actor.is_active and actor.is_staff):
         raise PermissionDenied("Only platform staff may do this.")
-
-
-def network_suspend(*, actor: Member, network: Network, reason: str) -> Network:
-    """Suspend a network: its pages show a plain notice and its API refuses; its data is
-    untouched. Audited in the public schema."""
-    return _network_status_set(
-        actor=actor,
-        network=network,
-        status=Network.Status.SUSPENDED,
-        verb="network.suspend",
-        reason=reason,
-    )
-
-
-def network_resume(*, actor: Member, network: Network, reason: str = "") -> Network:
-    """Lift a suspension. Audited in the public schema."""
-    return _network_status_set(
-        actor=actor,
-        network=network,
-        status=Network.Status.ACTIVE,
-        verb="network.resume",
-        reason=reason,
-    )
-
-
-def _network_status_set(
-    *, actor: Member, network: Network, status: str, verb: str, reason: str
-) -> Network:
-    _require_staff(actor)
-    if status == Network.Status.SUSPENDED and not reason.strip():
-        raise StaffActionRefused("Say why the network is suspended.", field="reason")
-    with transaction.atomic(durable=True):
-        locked = Network.objects.select_for_update().get(pk=network.pk)
-        if locked.status == status:
-            raise StaffActionRefused(
-                f"{locked.name} is already {locked.get_status_display().lower()}."
-            )
-        before = locked.status
-        locked.status = status
-        locked.save(update_fields=["status"])
-        audit_record(
-            actor=actor,
-            verb=verb,
-            target=locked,
-            before={"status": before},
-            after={"status": status},
-            reason=reason.strip(),
-        )
-    return locked
 
 
 def network_export(*, actor: Member, network: Network) -> bytes:

@@ -1,16 +1,18 @@
-"""Celery tasks of the public schema: they take primitive ids and re-fetch."""
-
 from __future__ import annotations
+
+from django_tenants.utils import get_public_schema_name, schema_context
 
 from hexitime.celery import app
 
+from .services import provisioning_job_run
 
-@app.task(acks_late=True)
-def network_provision_task(job_id: str) -> str:
-    """Build the network a ProvisioningJob asks for (idempotent: see network_provision)."""
-    from .services import network_provision
 
-    return network_provision(job_id=job_id).status
+@app.task
+def network_provision(*, job_id: str) -> str:
+    """Provision the network a ProvisioningJob asks for; returns the job's final status.
+    Idempotent: a job already finished or failed is left as it is."""
+    with schema_context(get_public_schema_name()):
+        return provisioning_job_run(job_id=job_id).status
 
 
 @app.task(ignore_result=True)

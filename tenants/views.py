@@ -1,17 +1,20 @@
 from __future__ import annotations
 
+from typing import Any
+from uuid import UUID
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.members.models import Member, Role
 from hexitime.auth import acting_member
-from hexitime.db import connection
-from hexitime.errors import ApplicationError
+from hexitime.errors import ApplicationError, PermissionDenied
 
 from .billing import billing_checkout_start, billing_portal_open, stripe_webhook_receive
 from .domains import (
@@ -21,101 +24,85 @@ from .domains import (
     txt_record_name,
     txt_record_value,
 )
-from .forms import StartNetworkForm
+from .forms import NetworkStartForm
 from .models import Network, ProvisioningJob
 from .selectors import network_list
-from .services import (
-    login_handoff_redeem,
-    login_handoff_token,
-    member_is_organiser,
-    network_domain,
-    network_start,
-)
+from .services import handover_consume, handover_token, network_domain, network_start
 
 _SESSION_JOBS = "provisioning_jobs"
 
 
-def _is_htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
-
-
-def _port_suffix(request: HttpRequest) -> str:
+def _site_url(request: HttpRequest, domain: str) -> str:
     port = request.get_port()
-    return "" if port in {"80", "443"} else f":{port}"
+    suffix = "" if port in {"80", "443"} else f":{port}"
+    return f"{request.scheme}://{domain}{suffix}"
 
 
 def home(request: HttpRequest) -> HttpResponse:
     """The public site's front page: what Hexitime is and the networks on it."""
-    suffix = _port_suffix(request)
     networks = [
-        {
-            "name": network.name,
-            "url": f"{request.scheme}://{network.domains.all()[0].domain}{suffix}/",
-        }
+        {"name": network.name, "url": _site_url(request, network.domains.all()[0].domain) + "/"}
         for network in network_list()
         if network.domains.all()
     ]
     return render(request, "tenants/home.html", {"networks": networks})
 
 
-@require_http_methods(["GET", "POST"])
-def start_page(request: HttpRequest) -> HttpResponse:
-    """Start a network: the organiser's details in, a provisioning job queued."""
-    form = StartNetworkForm(request.POST or None)
+def network_start_view(request: HttpRequest) -> HttpResponse:
+    """Public site: an organiser asks for a new network; provisioning runs in the background."""
+    form = NetworkStartForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             job = network_start(**form.cleaned_data)
-        except ApplicationError as refusal:
-            form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message)
+        except ApplicationError as refused:
+            field = refused.field if refused.field in form.fields else None
+            form.add_error(field, refused.message)
         else:
-            # Only the browser that asked may be signed in when the network is ready.
+            # Only this browser may follow the job (its page carries the sign-in link).
             request.session[_SESSION_JOBS] = [*request.session.get(_SESSION_JOBS, []), str(job.pk)]
-            return redirect("start-progress", job_id=job.pk)
-    return render(request, "tenants/start.html", {"form": form})
+            return redirect("network-start-progress", job_id=job.pk)
+    status = 400 if form.errors else 200
+    return render(request, "tenants/start.html", {"form": form}, status=status)
 
 
-def start_progress(request: HttpRequest, job_id: str) -> HttpResponse:
-    """How far building the network has got. htmx polls the status fragment; without
-    JavaScript the page refreshes itself. When ready, the organiser who asked is sent
-    to their network, signed in."""
-    job = ProvisioningJob.objects.select_related("network").filter(pk=job_id).first()
-    if job is None:
+@require_GET
+def network_start_progress(request: HttpRequest, job_id: UUID) -> HttpResponse:
+    """Public site: how far provisioning has got; once done, on into the new network."""
+    if str(job_id) not in request.session.get(_SESSION_JOBS, []):
         raise Http404
-    mine = str(job.pk) in request.session.get(_SESSION_JOBS, [])
+    job = get_object_or_404(ProvisioningJob.objects.select_related("network"), pk=job_id)
+    context: dict[str, Any] = {"job": job, "refresh": job.status in {"queued", "running"}}
     if job.status == ProvisioningJob.Status.DONE and job.network is not None:
-        network_url = f"{request.scheme}://{network_domain(job.slug)}{_port_suffix(request)}"
-        target = f"{network_url}/accounts/login/"
-        if mine and job.login_used_at is None:
-            target = f"{network_url}/welcome/?token={login_handoff_token(job=job)}"
-        if _is_htmx(request):
-            response = HttpResponse(status=204)
-            response["HX-Redirect"] = target
-            return response
-        return redirect(target)
-    template = "tenants/_start_status.html" if _is_htmx(request) else "tenants/start_progress.html"
-    return render(request, template, {"job": job})
+        network_url = _site_url(request, network_domain(job.network.slug))
+        if job.handed_over_at is None:
+            path = reverse(
+                "network-handover",
+                kwargs={"token": handover_token(job)},
+                urlconf="hexitime.urls_tenant",
+            )
+            return redirect(network_url + path)
+        context["network_url"] = network_url + "/"
+    return render(request, "tenants/start_progress.html", context)
 
 
-def welcome(request: HttpRequest) -> HttpResponse:
-    """A network's side of the handoff: redeem the token, sign the organiser in."""
+@require_GET
+def network_handover(request: HttpRequest, token: str) -> HttpResponse:
+    """Network site: the organiser arrives from the progress page, signed in once by token."""
+    network: Network = request.tenant  # type: ignore[attr-defined]
     try:
-        organiser = login_handoff_redeem(
-            token=request.GET.get("token", ""), schema_name=connection.schema_name
+        organiser = handover_consume(token=token, network=network)
+    except PermissionDenied as refused:
+        return render(
+            request, "tenants/handover_refused.html", {"reason": refused.message}, status=403
         )
-    except ApplicationError as refusal:
-        messages.error(request, refusal.message)
-        return redirect("login")
-    login(request, organiser, backend="django.contrib.auth.backends.ModelBackend")
-    return redirect("network-setup")
+    login(request, organiser)
+    return redirect("network-welcome")
 
 
 @login_required
-def network_setup(request: HttpRequest) -> HttpResponse:
-    """The organiser's "set up your network" checklist."""
-    member = acting_member(request)
-    if not member_is_organiser(member):
-        raise Http404
-    return render(request, "tenants/setup.html", {"join_url": request.build_absolute_uri("/")})
+def network_welcome(request: HttpRequest) -> HttpResponse:
+    """Network site: the organiser's "set up your network" checklist."""
+    return render(request, "tenants/welcome.html")
 
 
 @csrf_exempt
@@ -136,7 +123,7 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
 def billing_page(request: HttpRequest) -> HttpResponse:
     """An organiser's plan: upgrade through Stripe Checkout, manage in the portal."""
     member = acting_member(request)
-    if not member_is_organiser(member):
+    if not _is_organiser(member):
         raise Http404
     network = Network.objects.get(pk=request.tenant.pk)  # type: ignore[attr-defined]
     if request.method == "POST":
@@ -158,7 +145,7 @@ def billing_page(request: HttpRequest) -> HttpResponse:
 def domains_page(request: HttpRequest) -> HttpResponse:
     """An organiser's custom domains: claim one, see the TXT record to add, verify."""
     member = acting_member(request)
-    if not member_is_organiser(member):
+    if not _is_organiser(member):
         raise Http404
     network = Network.objects.get(pk=request.tenant.pk)  # type: ignore[attr-defined]
     if request.method == "POST":
@@ -180,3 +167,7 @@ def domains_page(request: HttpRequest) -> HttpResponse:
         for c in network.domain_claims.all()
     ]
     return render(request, "tenants/domains.html", {"claims": claims, "billed": network})
+
+
+def _is_organiser(member: Member) -> bool:
+    return member.role == Role.ORGANISER

@@ -8,8 +8,12 @@ from tenants import views as tenant_views
 
 urlpatterns = [
     path("", tenant_views.home, name="public-home"),
-    path("start/", tenant_views.start_page, name="start"),
-    path("start/<uuid:job_id>/", tenant_views.start_progress, name="start-progress"),
+    path("start/", tenant_views.network_start_view, name="network-start"),
+    path(
+        "start/<uuid:job_id>/",
+        tenant_views.network_start_progress,
+        name="network-start-progress",
+    ),
     path("billing/stripe/webhook/", tenant_views.stripe_webhook, name="stripe-webhook"),
     path("console/", console.console_home, name="console"),
     path("console/login/", console.StaffLoginView.as_view(), name="console-login"),

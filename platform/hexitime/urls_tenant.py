@@ -5,6 +5,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.listings import urls as listing_urls
+from core.members import urls as member_urls
 from core.members import views as member_views
 from core.notifications import urls as notification_urls
 from ledger import urls as ledger_urls
@@ -16,14 +17,16 @@ api_v1: list[URLPattern | URLResolver] = [
     path("notifications/", include(notification_urls.api_urlpatterns)),
     path("ledger/", include(ledger_urls.api_urlpatterns)),
     path("listings/", include(listing_urls.api_urlpatterns)),
+    path("members/", include(member_urls.api_urlpatterns)),
 ]
 
 urlpatterns = [
     path("", member_views.network_home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", member_views.ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("welcome/", tenant_views.welcome, name="network-welcome"),
-    path("setup/", tenant_views.network_setup, name="network-setup"),
+    path("accounts/", include(member_urls.password_urlpatterns)),
+    path("join/", include(member_urls.join_urlpatterns)),
+    path("members/", include(member_urls)),
     path("settings/billing/", tenant_views.billing_page, name="network-billing"),
     path("settings/domains/", tenant_views.domains_page, name="network-domains"),
     path("notifications/", include(notification_urls)),
@@ -31,5 +34,7 @@ urlpatterns = [
     path("listings/", include(listing_urls)),
     path("", include(theming_urls)),
     path("api/v1/", include(api_v1)),
+    path("welcome/", tenant_views.network_welcome, name="network-welcome"),
+    path("welcome/<str:token>/", tenant_views.network_handover, name="network-handover"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

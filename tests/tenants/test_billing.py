@@ -13,13 +13,11 @@ from collections.abc import Iterator
 
 import pytest
 import stripe
-from django.contrib.auth.models import Group
 from django.test import override_settings
-from django_tenants.utils import tenant_context
 
 from core.audit.models import AuditEvent
+from core.members.models import Role
 from tenants.models import Network, StripeEvent
-from tenants.services import ORGANISER_GROUP
 
 SECRET = "whsec_test_4eC39HqLyjWDarjtT1zdp7dc"  # a test-mode signing secret
 
@@ -209,10 +207,7 @@ def stripe_settings(localstripe):
 
 @pytest.fixture
 def organiser_a(network_a, make_member):
-    organiser = make_member(network_a, email="org@network-a.example")
-    with tenant_context(network_a):
-        organiser.groups.add(Group.objects.get_or_create(name=ORGANISER_GROUP)[0])
-    return organiser
+    return make_member(network_a, email="org@network-a.example", role=Role.ORGANISER)
 
 
 def test_organiser_upgrades_through_checkout_and_manages_in_the_portal(
@@ -250,9 +245,7 @@ def test_members_and_other_networks_cannot_change_the_plan(
     assert client_a.get("/settings/billing/").status_code == 404
     assert client_a.post("/settings/billing/", {"action": "upgrade"}).status_code == 404
     # An organiser of B is unknown in A: their session does not exist there.
-    organiser_b = make_member(network_b)
-    with tenant_context(network_b):
-        organiser_b.groups.add(Group.objects.get_or_create(name=ORGANISER_GROUP)[0])
+    organiser_b = make_member(network_b, role=Role.ORGANISER)
     client_b.force_login(organiser_b)
     assert client_a.get("/settings/billing/").status_code == 404
     upgrade_b = client_b.post("/settings/billing/", {"action": "upgrade"})

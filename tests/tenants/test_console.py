@@ -12,11 +12,10 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from core.audit.models import AuditEvent
-from core.members.models import Member
+from core.members.models import Member, Role
 from ledger.models import Entry
 from ledger.services import gift_grant
 from tenants.models import Network, NetworkExport
-from tenants.services import ORGANISER_GROUP, network_suspend
 from tests.conftest import host_of
 
 STAFF_PASSWORD = "a long and unusual staff passphrase"
@@ -67,9 +66,7 @@ def test_console_refuses_anonymous_non_staff_and_organisers(public_client, netwo
         == 403
     )
     # A network organiser: their account exists only in their network.
-    organiser = make_member(network_a, password=STAFF_PASSWORD)
-    with tenant_context(network_a):
-        organiser.groups.create(name=ORGANISER_GROUP)
+    organiser = make_member(network_a, password=STAFF_PASSWORD, role=Role.ORGANISER)
     stranger = Client(HTTP_HOST=public_client.defaults["HTTP_HOST"])
     login = stranger.post(
         "/console/login/", {"username": organiser.email, "password": STAFF_PASSWORD}
@@ -123,7 +120,7 @@ def test_suspension_blocks_pages_and_api_and_loses_nothing(
     assert "Network A is suspended" in page.content.decode()
     assert client_a.get("/listings/").status_code == 503
     api = client_a.get("/api/v1/ledger/statement/")
-    assert api.status_code == 403 and api.json()["code"] == "network_suspended"
+    assert api.status_code == 503 and api.json()["code"] == "network_suspended"
     assert client_b.get("/").status_code == 200  # other networks carry on
 
     event = AuditEvent.objects.get(verb="network.suspend")
@@ -139,15 +136,6 @@ def test_suspension_blocks_pages_and_api_and_loses_nothing(
         assert Member.objects.filter(pk=member.pk).exists()
         assert list(Entry.objects.values_list("pk", "amount")) == entries_before
     assert AuditEvent.objects.filter(verb="network.resume").count() == 1
-
-
-def test_suspend_needs_a_reason(staff, network_a):
-    from tenants.services import StaffActionRefused
-
-    with pytest.raises(StaffActionRefused):
-        network_suspend(actor=staff, network=network_a, reason=" ")
-    network_a.refresh_from_db()
-    assert network_a.status == "active"
 
 
 def test_export_has_every_member_and_entry_of_the_network_and_nothing_else(

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group
 from django.test import Client, override_settings
-from django_tenants.utils import tenant_context
 
+from core.members.models import Role
 from tenants.models import Domain, DomainClaim
-from tenants.services import ORGANISER_GROUP
 
 TXT_RECORDS: dict[str, list[str]] = {}
 
@@ -29,10 +27,7 @@ def _dns():
 
 
 def _organiser(network, make_member):
-    organiser = make_member(network)
-    with tenant_context(network):
-        organiser.groups.add(Group.objects.get_or_create(name=ORGANISER_GROUP)[0])
-    return organiser
+    return make_member(network, role=Role.ORGANISER)
 
 
 def test_free_plan_is_told_custom_domains_need_the_paid_plan(network_a, make_member, client_a):

@@ -1,98 +1,105 @@
-"""`hexitime tenants migrate`: apply tenant migrations to every network, in parallel.
+"""`hexitime tenants migrate`: migrate the public schema, then every network schema.
 
-Each schema migrates in one transaction of its own (PostgreSQL DDL is transactional), so
-a run that is killed or fails half-way leaves every schema either fully migrated or
-untouched; running the command again finishes the job. Spare schemas built for an older
-migration state are not migrated: they are dropped and rebuilt by `schema_spares_fill`.
+Network schemas migrate in parallel worker processes, each schema in its own transaction
+(tenants.services.schema_migrate): a run killed half-way leaves every schema either fully
+migrated or untouched, and running the command again finishes the job. Afterwards the
+provisioning template for the new migration state is captured, so the next network
+created does not pay for it.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import os
+import sys
 import time
-from typing import Any
+from typing import Any, TextIO
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connections, transaction
-from django_tenants.migration_executors.base import run_migrations
+from django.db import connections
 
-from hexitime.db import connection
 from tenants.selectors import network_list
-from tenants.services import migrate_options
+from tenants.services import schema_migrate, schema_template_current
 
 
-def migrate_schema(schema_name: str) -> tuple[str, str | None]:
-    """Migrate one schema in one transaction; return (schema, error or None)."""
+def _migrate_one(schema_name: str) -> tuple[str, str | None]:
+    """Runs in a worker process: (schema, None) on success, (schema, error) on failure."""
     try:
-        with transaction.atomic():
-            run_migrations(
-                args=[],
-                options=migrate_options(),
-                executor_codename="tenants-migrate",
-                schema_name=schema_name,
-            )
-    except Exception as error:  # reported per schema; the others carry on
+        schema_migrate(schema_name=schema_name)
+    except Exception as error:
         return schema_name, f"{type(error).__name__}: {error}"
-    finally:
-        connection.set_schema_to_public()
     return schema_name, None
 
 
-def _close_inherited_connections() -> None:
-    # A forked worker must not share the parent's socket: open its own.
-    for conn in connections.all(initialized_only=True):
-        conn.inc_thread_sharing()
-        conn.connection = None
-        conn.dec_thread_sharing()
+def _worker_start() -> None:
+    # Forked workers must open their own connections, never share the parent's socket.
+    for connection in connections.all(initialized_only=True):
+        connection.connection = None
+        connection.close()
+
+
+class ProgressBar:
+    """A plain-text progress bar: redrawn in place on a terminal, one line per step otherwise."""
+
+    def __init__(self, total: int, stream: TextIO, width: int = 30) -> None:
+        self.total, self.stream, self.width = total, stream, width
+        self.done = 0
+        self.redraw = stream.isatty()
+
+    def step(self, label: str) -> None:
+        self.done += 1
+        filled = self.width * self.done // max(self.total, 1)
+        line = f"[{'#' * filled}{'.' * (self.width - filled)}] {self.done}/{self.total} {label}"
+        if self.redraw:
+            end = "\n" if self.done == self.total else ""
+            self.stream.write(f"\r\033[K{line}{end}")
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
 
 
 class Command(BaseCommand):
-    help = "Apply tenant migrations to every network in parallel, one transaction per schema."
+    help = "Migrate the public schema, then every network schema in parallel."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--processes", type=int, default=os.cpu_count() or 1, help="parallel workers"
-        )
-        parser.add_argument(
-            "--schema", action="append", dest="schemas", help="only this schema (repeatable)"
+            "--workers", type=int, default=2, help="worker processes for network schemas"
         )
 
-    def handle(self, *args: Any, processes: int, schemas: list[str] | None, **options: Any) -> None:
-        names = schemas or list(network_list().values_list("schema_name", flat=True))
-        if not names:
-            self.stdout.write("No networks to migrate.")
-            return
-        connections.close_all()
+    def handle(self, *args: Any, **options: Any) -> None:
+        workers = options["workers"]
+        if workers < 1:
+            raise CommandError("--workers must be at least 1.")
         started = time.perf_counter()
-        failed: dict[str, str] = {}
-        done = 0
-        context = multiprocessing.get_context("fork")
-        with context.Pool(
-            max(1, min(processes, len(names))), initializer=_close_inherited_connections
-        ) as pool:
-            for schema_name, error in pool.imap_unordered(migrate_schema, names):
-                done += 1
-                if error:
-                    failed[schema_name] = error
-                self._progress(done, len(names), schema_name, error)
-        self.stdout.write("")
-        elapsed = time.perf_counter() - started
-        self.stdout.write(
-            f"Migrated {done - len(failed)} of {len(names)} schemas in {elapsed:.1f}s."
-        )
-        if failed:
-            for schema_name, error in sorted(failed.items()):
-                self.stderr.write(f"  {schema_name}: {error}")
+        self.stderr.write("Migrating the public schema...")
+        call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+        schemas = list(network_list().values_list("schema_name", flat=True))
+        self.stderr.write(f"Migrating {len(schemas)} network schemas with {workers} workers...")
+        failures = self._migrate_networks(schemas, workers)
+        if failures:
+            for schema_name, error in failures:
+                self.stderr.write(f"  {schema_name} left unchanged: {error}")
             raise CommandError(
-                f"{len(failed)} schema(s) failed and were left as they were; fix and run again."
+                f"{len(failures)} of {len(schemas)} network schemas failed to migrate and were "
+                "left as they were; the others are migrated. Fix the cause and run again."
             )
-
-    def _progress(self, done: int, total: int, schema_name: str, error: str | None) -> None:
-        width = 30
-        filled = width * done // total
-        status = "failed" if error else "ok"
+        template = schema_template_current()
         self.stdout.write(
-            f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {schema_name} {status}",
+            f"Migrated the public schema and {len(schemas)} network schemas in "
+            f"{time.perf_counter() - started:.1f}s; network template {template.state[:12]} ready."
         )
-        self.stdout.flush()
+
+    def _migrate_networks(self, schemas: list[str], workers: int) -> list[tuple[str, str]]:
+        if not schemas:
+            return []
+        bar = ProgressBar(len(schemas), sys.stderr)
+        failures = []
+        # Close this process's connections before forking, so no worker inherits them.
+        connections.close_all()
+        context = multiprocessing.get_context("fork")
+        with context.Pool(processes=min(workers, len(schemas)), initializer=_worker_start) as pool:
+            for schema_name, error in pool.imap_unordered(_migrate_one, schemas):
+                bar.step(f"{schema_name} {'FAILED' if error else 'ok'}")
+                if error:
+                    failures.append((schema_name, error))
+        return failures
