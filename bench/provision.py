@@ -1,6 +1,6 @@
 """Provisioning one network, three ways, as the number of networks grows.
 
-    hexitime bench provision [--sizes 1,100,500] [--repeat 3]
+    hexitime bench provision [--levels 1,100,500] [--repeat 3]
 
 Creates a scratch database on the server DATABASE_URL names, migrates the public schema,
 and then, with 1, 100 and 500 networks already present (created by our route, which is
@@ -40,10 +40,10 @@ ROUTES = ("spare", "template", "migrate", "clone")
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1,100,500", help="networks present (ascending)")
+    parser.add_argument("--levels", default="1,100,500", help="networks present (ascending)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per route and size")
     options = parser.parse_args()
-    sizes = sorted(int(s) for s in options.sizes.split(","))
+    sizes = sorted(int(s) for s in options.levels.split(","))
 
     base_url = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/hexitime")
     name = f"hexitime_bench_{os.getpid()}"
