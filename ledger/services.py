@@ -149,6 +149,9 @@ def _ledger_error(error: DatabaseError) -> Exception:
         return IdempotencyConflict(str(error.__cause__).splitlines()[0])
     if code in {"HX001", "HX004"}:
         return LedgerError(str(error.__cause__).splitlines()[0])
+    constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
+    if code == "23505" and constraint == "ledger_transfer_reversed_once":
+        return LedgerError("This transfer has already been corrected.")
     return error
 
 
