@@ -67,6 +67,12 @@ def transfer_create(
     own it retries deadlocks, serialization failures and lost connections, which the
     idempotency key makes safe.
     """
+    if kind != Transfer.Kind.FEDERATION and any(
+        leg.account.kind == Account.Kind.CLEARING for leg in legs
+    ):
+        # The clearing account mirrors the network's federation position; only
+        # federated_transfer_create moves both together.
+        raise LedgerError("Only exchanges with other networks move the clearing account.")
     accounts = [leg.account.pk for leg in legs]
     amounts = [leg.minutes for leg in legs]
     actor_id, actor_label = (actor.pk, str(actor)) if actor is not None else (None, "system")
@@ -178,7 +184,13 @@ def minutes_as_text(minutes: int) -> str:
 def transfer_reverse(*, transfer: Transfer, actor: Member | None, memo: str = "") -> Transfer:
     """Undo a transfer with a new, opposite one (entries are never edited). Idempotent:
     a transfer is reversed at most once. Refused like any transfer if an account no longer
-    has the credit to give back."""
+    has the credit to give back. An exchange with another network is not reversed here:
+    its federation position would no longer match the clearing account."""
+    if transfer.kind == Transfer.Kind.FEDERATION:
+        raise LedgerError(
+            "An exchange with another network is corrected by an exchange back between the "
+            "two networks."
+        )
     legs = [
         Leg(entry.account, -entry.amount) for entry in transfer.entries.select_related("account")
     ]
