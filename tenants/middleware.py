@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from hexitime.db import connection
 
+from .models import Network
+
 
 class NetworkMiddleware(TenantMainMiddleware):
+    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        """Route by host; a suspended network answers every request with 503 and
+        runs none of its views, so nothing in it can be read or changed."""
+        response = super().process_request(request)
+        tenant = getattr(request, "tenant", None)
+        if (
+            response is None
+            and isinstance(tenant, Network)
+            and tenant.status == Network.Status.SUSPENDED
+        ):
+            return network_suspended(request, tenant)
+        return response
+
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         """Leave the connection on the public schema, so nothing that runs after this
         request on a persistent connection (another request, a signal handler, a test)
@@ -38,3 +53,15 @@ def public_url(request: HttpRequest) -> str:
     default_port = "443" if request.is_secure() else "80"
     suffix = "" if port == default_port else f":{port}"
     return f"{request.scheme}://{settings.HEXITIME_BASE_DOMAIN}{suffix}/"
+
+
+def network_suspended(request: HttpRequest, network: Network) -> HttpResponse:
+    message = f"{network.name} is suspended. Its organisers have been told why."
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message, "code": "network_suspended"}, status=503)
+    return render(
+        request,
+        "tenants/suspended.html",
+        {"network": network, "message": message, "public_url": public_url(request)},
+        status=503,
+    )

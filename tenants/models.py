@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.core.validators import RegexValidator
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
@@ -23,8 +25,17 @@ class Network(TenantMixin):
         ACTIVE = "active", "Active"
         SUSPENDED = "suspended", "Suspended"
 
+    class OrganisationType(models.TextChoices):
+        ICS = "ics", "Integrated care system"
+        TRUST = "trust", "NHS trust"
+        UNIVERSITY = "university", "University"
+        OTHER = "other", "Other"
+
     slug = models.CharField(max_length=40, unique=True, validators=[SLUG_VALIDATOR])
     name = models.CharField(max_length=120)
+    organisation_type = models.CharField(
+        max_length=16, choices=OrganisationType.choices, default=OrganisationType.OTHER
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -38,7 +49,11 @@ class Network(TenantMixin):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(status__in=["active", "suspended"]), name="network_status_valid"
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(organisation_type__in=["ics", "trust", "university", "other"]),
+                name="network_organisation_type_valid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -64,3 +79,61 @@ class SchemaTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"schema template {self.state[:12]}"
+
+
+class ProvisioningJob(models.Model):
+    """One organiser's request to start a network, and how far provisioning has got.
+
+    Lives in the public schema. The organiser's password is kept only as a hash, until
+    the organiser account exists in the new network's schema; then it is cleared.
+    `handed_over_at` records the single use of the sign-in token that takes the organiser
+    from the progress page into their network.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    slug = models.CharField(max_length=40, validators=[SLUG_VALIDATOR])
+    name = models.CharField(max_length=120)
+    organisation_type = models.CharField(max_length=16, choices=Network.OrganisationType.choices)
+    organiser_name = models.CharField(max_length=150)
+    organiser_email = models.EmailField(max_length=254)
+    organiser_password = models.CharField(max_length=128, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    step = models.CharField(max_length=120, default="Waiting for a worker")
+    steps_done = models.PositiveSmallIntegerField(default=0)
+    steps_total = models.PositiveSmallIntegerField(default=4)
+    error = models.CharField(max_length=300, blank=True)
+    network = models.OneToOneField(
+        Network, null=True, blank=True, on_delete=models.SET_NULL, related_name="provisioning"
+    )
+    organiser_id = models.BigIntegerField(null=True, blank=True)
+    handed_over_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            # Two organisers racing for one subdomain: only one job may be under way.
+            models.UniqueConstraint(
+                fields=["slug"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="provisioning_one_active_job_per_slug",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["queued", "running", "done", "failed"]),
+                name="provisioning_status_valid",
+            ),
+            # `network` may be emptied later, when staff delete the network.
+            models.CheckConstraint(
+                condition=~models.Q(status="done") | models.Q(organiser_id__isnull=False),
+                name="provisioning_done_has_organiser",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"provisioning {self.slug} ({self.status})"

@@ -27,17 +27,32 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.hashers import make_password
+from django.core import signing
+from django.core.exceptions import ValidationError
 from django.core.management.commands.migrate import Command as MigrateCommand
 from django.db import IntegrityError, transaction
 from django.db.migrations.loader import MigrationLoader
+from django.utils import timezone
 from django_tenants.migration_executors.base import run_migrations
-from django_tenants.utils import get_public_schema_name
+from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 from psycopg import ClientCursor, sql
 
+from core.audit.services import audit_record
+from core.members.models import Member, Role
 from hexitime.db import connection
-from hexitime.errors import ApplicationError
+from hexitime.errors import ApplicationError, PermissionDenied
+from ledger.services import gift_grant
 
-from .models import SLUG_VALIDATOR, Domain, Network, SchemaTemplate, schema_name_for
+from .models import (
+    SLUG_VALIDATOR,
+    Domain,
+    Network,
+    ProvisioningJob,
+    SchemaTemplate,
+    schema_name_for,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +81,7 @@ _SKIPPED_STATEMENT = re.compile(
     r"^\s*(SELECT|SHOW|SAVEPOINT|RELEASE|ROLLBACK|BEGIN|COMMIT|SET\s+search_path)\b", re.I
 )
 _TEMPLATE_BUILD_LOCK = 0x6E6574_74706C  # pg_advisory_lock key: "net tpl"
+_SCHEMA_LOCK_SPACE = 0x6D6967  # first key of the two-key per-schema migration lock: "mig"
 
 
 class NetworkNameRefused(ApplicationError):
@@ -82,6 +98,11 @@ class ProvisionStep:
 
 
 ProgressCallback = Callable[[ProvisionStep], None]
+
+
+HANDOVER_SALT = "tenants.handover"
+HANDOVER_MAX_AGE = 15 * 60  # seconds the progress page's sign-in link stays valid
+_PROVISION_STEPS = 4
 
 
 def network_domain(slug: str) -> str:
@@ -124,12 +145,20 @@ def platform_bootstrap() -> Network:
     return public
 
 
-def network_create(*, slug: str, name: str, on_progress: ProgressCallback | None = None) -> Network:
+def network_create(
+    *,
+    slug: str,
+    name: str,
+    organisation_type: str = Network.OrganisationType.OTHER,
+    on_progress: ProgressCallback | None = None,
+    on_created: Callable[[Network], None] | None = None,
+) -> Network:
     """Create a network, its schema and its domain `<slug>.<base domain>`.
 
     The network row, domain and schema are created in one transaction: a failure leaves
-    none of them behind. Organiser accounts, ledger accounts and theming are added by
-    their own services once the schema exists.
+    none of them behind. `on_created` runs inside that transaction, so what it records
+    about the new network commits with it or not at all. Organiser accounts, ledger
+    accounts and theming are added by their own services once the schema exists.
     """
     report = on_progress or (lambda step: None)
     slug_validate(slug)
@@ -139,16 +168,224 @@ def network_create(*, slug: str, name: str, on_progress: ProgressCallback | None
     try:
         with transaction.atomic(durable=True):
             network = Network.objects.create(
-                slug=slug, name=name, schema_name=schema_name_for(slug)
+                slug=slug,
+                name=name,
+                organisation_type=organisation_type,
+                schema_name=schema_name_for(slug),
             )
             Domain.objects.create(domain=network_domain(slug), tenant=network, is_primary=True)
             schema_build(network.schema_name, template)
+            if on_created is not None:
+                on_created(network)
     except IntegrityError:
         raise NetworkNameRefused(
             f"“{slug}” was taken a moment ago. How about “{slug_suggest(slug)}”?", field="slug"
         ) from None
     report(ProvisionStep("Ready", 3, 3))
     return network
+
+
+def network_suspend(*, network: Network, actor: Member | None, reason: str) -> Network:
+    """Suspend a network: its pages answer with a "suspended" page and its API refuses,
+    while every row of its data stays as it is. Platform staff only (or an operator's
+    command, `actor` None). Recorded in the public schema's audit log."""
+    return _network_status_set(network, Network.Status.SUSPENDED, actor=actor, reason=reason)
+
+
+def network_resume(*, network: Network, actor: Member | None, reason: str = "") -> Network:
+    """Lift a suspension: the network serves pages and API again, exactly as before."""
+    return _network_status_set(network, Network.Status.ACTIVE, actor=actor, reason=reason)
+
+
+def _network_status_set(
+    network: Network, status: str, *, actor: Member | None, reason: str
+) -> Network:
+    if network.schema_name == get_public_schema_name():
+        raise ApplicationError("The public site cannot be suspended.")
+    if actor is not None and not actor.is_staff:
+        raise PermissionDenied("Only platform staff can suspend or resume a network.")
+    with schema_context(get_public_schema_name()), transaction.atomic(durable=True):
+        locked = Network.objects.select_for_update().get(pk=network.pk)
+        if locked.status == status:
+            return locked
+        before = locked.status
+        locked.status = status
+        locked.save(update_fields=["status"])
+        audit_record(
+            actor=actor,
+            verb="network.suspend" if status == Network.Status.SUSPENDED else "network.resume",
+            target=locked,
+            before={"status": before},
+            after={"status": status},
+            reason=reason,
+        )
+    return locked
+
+
+def network_start(
+    *,
+    slug: str,
+    name: str,
+    organisation_type: str,
+    organiser_name: str,
+    organiser_email: str,
+    organiser_password: str,
+) -> ProvisioningJob:
+    """Queue a new network for an organiser (the public site's "start a network").
+
+    Everything that can be checked now is checked now: the subdomain (reserved, malformed,
+    taken, or being provisioned for someone else) and the password (the configured
+    validators). The password is stored only as a hash. The provisioning task is queued
+    after the job row commits.
+    """
+    slug_validate(slug)
+    organiser_email = organiser_email.strip().lower()
+    try:
+        password_validation.validate_password(
+            organiser_password, user=Member(email=organiser_email, full_name=organiser_name)
+        )
+    except ValidationError as invalid:
+        raise ApplicationError(" ".join(invalid.messages), field="organiser_password") from None
+    try:
+        with transaction.atomic(durable=True):
+            job = ProvisioningJob.objects.create(
+                slug=slug,
+                name=name,
+                organisation_type=organisation_type,
+                organiser_name=organiser_name,
+                organiser_email=organiser_email,
+                organiser_password=make_password(organiser_password),
+                steps_total=_PROVISION_STEPS,
+            )
+            transaction.on_commit(lambda: _queue_provisioning(job.pk))
+    except IntegrityError:
+        raise NetworkNameRefused(
+            f"“{slug}” is being set up for someone else. How about “{slug_suggest(slug)}”?",
+            field="slug",
+            suggestion=slug_suggest(slug),
+        ) from None
+    return job
+
+
+def _queue_provisioning(job_id: Any) -> None:
+    from .tasks import network_provision
+
+    network_provision.delay(job_id=str(job_id))
+
+
+def provisioning_job_run(*, job_id: Any) -> ProvisioningJob:
+    """Build the job's network and its first organiser; called by the provisioning task.
+
+    Idempotent: a finished or failed job is returned as it is. A refusal (the subdomain
+    was taken meanwhile) or an error fails the job with a message for the organiser, and
+    a network this run created is dropped again, so no half-built network stays behind.
+    """
+    job = ProvisioningJob.objects.get(pk=job_id)
+    if job.status in {ProvisioningJob.Status.DONE, ProvisioningJob.Status.FAILED}:
+        return job
+    _job_update(job, status=ProvisioningJob.Status.RUNNING)
+    created: Network | None = None
+    try:
+        network = job.network
+        if network is None:
+            network = created = network_create(
+                slug=job.slug,
+                name=job.name,
+                organisation_type=job.organisation_type,
+                on_progress=lambda step: _job_update(
+                    job, step=step.name, steps_done=min(step.done, 2)
+                ),
+                # Linked in the creating transaction: a redelivered task finds the network
+                # and carries on, rather than refusing a subdomain its own run took.
+                on_created=lambda new: _job_update(job, network=new),
+            )
+        _job_update(job, step="Creating your organiser account", steps_done=3)
+        organiser = _organiser_create(network, job)
+    except NetworkNameRefused as refused:
+        _job_update(
+            job,
+            status=ProvisioningJob.Status.FAILED,
+            error=refused.message,
+            organiser_password="",
+        )
+        return job
+    except Exception:
+        logger.exception("Provisioning %s failed", job.slug)
+        if created is not None:
+            _job_update(job, network=None)
+            created.delete(force_drop=True)
+        _job_update(
+            job,
+            status=ProvisioningJob.Status.FAILED,
+            error="Something went wrong while building your network. Please try again.",
+            organiser_password="",
+        )
+        raise
+    _job_update(
+        job,
+        status=ProvisioningJob.Status.DONE,
+        step="Ready",
+        steps_done=_PROVISION_STEPS,
+        organiser_id=organiser.pk,
+        organiser_password="",
+    )
+    return job
+
+
+def _job_update(job: ProvisioningJob, **fields: Any) -> None:
+    """Save progress at once (autocommit), so the progress page sees every step."""
+    for field, value in fields.items():
+        setattr(job, field, value)
+    job.save(update_fields=[*fields, "updated_at"])
+
+
+def _organiser_create(network: Network, job: ProvisioningJob) -> Member:
+    """The network's first member: its organiser, with the welcome gift."""
+    with tenant_context(network), transaction.atomic(durable=True):
+        organiser = Member.objects.filter(email=job.organiser_email).first()
+        if organiser is None:
+            organiser = Member.objects.create(
+                email=job.organiser_email,
+                full_name=job.organiser_name,
+                password=job.organiser_password,  # already hashed by network_start
+                role=Role.ORGANISER,  # its permissions: core.members.backends
+            )
+        gift_grant(member=organiser)
+    return organiser
+
+
+def handover_token(job: ProvisioningJob) -> str:
+    """A signed, short-lived token that signs the organiser into their new network once."""
+    if job.status != ProvisioningJob.Status.DONE or job.network is None:
+        raise ApplicationError("The network is not ready yet.")
+    return signing.dumps(
+        {"job": str(job.pk), "schema": job.network.schema_name, "member": job.organiser_id},
+        salt=HANDOVER_SALT,
+    )
+
+
+def handover_consume(*, token: str, network: Network) -> Member:
+    """The organiser a hand-over token names, if it is genuine, fresh, unused and for
+    `network`; marks it used. Refuses (PermissionDenied) anything else, using nothing up.
+    Call it with `network` as the current tenant."""
+    try:
+        claim = signing.loads(token, salt=HANDOVER_SALT, max_age=HANDOVER_MAX_AGE)
+    except signing.SignatureExpired:
+        raise PermissionDenied("This sign-in link has expired. Please sign in.") from None
+    except signing.BadSignature:
+        raise PermissionDenied("This sign-in link is not valid.") from None
+    if claim.get("schema") != network.schema_name:
+        raise PermissionDenied("This sign-in link is for another network.")
+    with transaction.atomic(durable=True):
+        used = ProvisioningJob.objects.filter(
+            pk=claim["job"], network=network, handed_over_at__isnull=True
+        ).update(handed_over_at=timezone.now())
+        if not used:
+            raise PermissionDenied("This sign-in link has already been used. Please sign in.")
+        organiser = Member.objects.filter(pk=claim["member"], is_active=True).first()
+        if organiser is None:
+            raise PermissionDenied("This sign-in link is not valid.")
+    return organiser
 
 
 def schema_build(schema_name: str, template: SchemaTemplate) -> None:
@@ -163,8 +400,38 @@ def schema_build(schema_name: str, template: SchemaTemplate) -> None:
     connection.search_path_set_schemas = None
 
 
+def schema_migrate(*, schema_name: str) -> None:
+    """Apply a network schema's pending migrations, all or none of them.
+
+    Every migration, its django_migrations row and the post-migrate content types and
+    permissions commit in one transaction, so a failure or a killed process leaves the
+    schema as it was. A per-schema advisory lock makes a second concurrent run wait
+    rather than migrate the same schema twice. Migrations marked `atomic = False` run
+    inside the transaction too: they must not use statements such as
+    CREATE INDEX CONCURRENTLY that PostgreSQL refuses inside one.
+    """
+    try:
+        with transaction.atomic(durable=True):
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                    [_SCHEMA_LOCK_SPACE, schema_name],
+                )
+            run_migrations(
+                args=[],
+                options={**_migrate_options(), "skip_checks": True},
+                executor_codename="tenants_migrate",
+                schema_name=schema_name,
+                allow_atomic=True,
+            )
+    finally:
+        connection.set_schema_to_public()
+
+
 def tenant_migration_state() -> str:
-    """A hash of every migration that builds a network schema (file contents included)."""
+    """A hash of what builds a network schema: every tenant migration (file contents
+    included), and every installed model with its permissions, because the post-migrate
+    step writes a content type and permissions for each model, shared apps' included."""
     tenant_labels = {c.label for c in apps.get_app_configs() if c.name in settings.TENANT_APPS}
     loader = MigrationLoader(None, ignore_no_migrations=True)
     digest = hashlib.sha256()
@@ -175,6 +442,10 @@ def tenant_migration_state() -> str:
         source = inspect.getsource(inspect.getmodule(migration))  # type: ignore[arg-type]
         digest.update(f"{app_label}.{name}\0".encode())
         digest.update(hashlib.sha256(source.encode()).digest())
+    for model in sorted(apps.get_models(), key=lambda m: m._meta.label):
+        opts = model._meta
+        permissions = sorted([*opts.default_permissions, *(c for c, _ in opts.permissions)])
+        digest.update(f"{opts.label}:{','.join(permissions)}\0".encode())
     return digest.hexdigest()
 
 

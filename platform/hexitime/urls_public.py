@@ -6,4 +6,10 @@ from tenants import views as tenant_views
 
 urlpatterns = [
     path("", tenant_views.home, name="public-home"),
+    path("start/", tenant_views.network_start_view, name="network-start"),
+    path(
+        "start/<uuid:job_id>/",
+        tenant_views.network_start_progress,
+        name="network-start-progress",
+    ),
 ]

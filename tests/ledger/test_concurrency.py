@@ -113,15 +113,14 @@ def test_killed_connections_mid_transfer_leave_nothing_half_done(make_network):
     kills: list[int] = []
 
     def killer() -> None:
-        # About 1% of the transfers: terminate a backend while it is inside ledger_post,
-        # chosen at random (the first listed would often be the same client's retry).
+        # About 1% of the transfers: terminate a backend while it is inside ledger_post.
         with default_connection.cursor() as cursor:
             while not stop.is_set() and len(kills) < THREADS * TRANSFERS_PER_THREAD // 100:
                 cursor.execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                     " WHERE datname = current_database() AND pid <> pg_backend_pid()"
                     "   AND query LIKE '%%ledger_post%%' AND state <> 'idle'"
-                    " ORDER BY random() LIMIT 1"
+                    " ORDER BY random() LIMIT 1"  # any client, not the same one every time
                 )
                 kills.extend(row[0] for row in cursor.fetchall() if row[0])
                 time.sleep(0.02)

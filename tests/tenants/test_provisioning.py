@@ -117,3 +117,15 @@ def test_a_failed_build_leaves_no_network_domain_or_schema(monkeypatch):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = 'net_half_built'")
         assert cursor.fetchone() is None
+
+
+def test_the_template_state_changes_with_the_models_post_migrate_writes_rows_for(db, monkeypatch):
+    """A new model or permission anywhere (a shared app's too) adds content types and
+    permissions to every new schema, so it must produce a new template."""
+    from tenants.models import ProvisioningJob
+    from tenants.services import tenant_migration_state
+
+    before = tenant_migration_state()
+    assert tenant_migration_state() == before
+    monkeypatch.setattr(ProvisioningJob._meta, "permissions", [("retry_job", "Retry a job")])
+    assert tenant_migration_state() != before

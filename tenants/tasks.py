@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django_tenants.utils import get_public_schema_name, schema_context
+
+from hexitime.celery import app
+
+from .services import provisioning_job_run
+
+
+@app.task
+def network_provision(*, job_id: str) -> str:
+    """Provision the network a ProvisioningJob asks for; returns the job's final status.
+    Idempotent: a job already finished or failed is left as it is."""
+    with schema_context(get_public_schema_name()):
+        return provisioning_job_run(job_id=job_id).status

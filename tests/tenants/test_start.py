@@ -1,0 +1,251 @@
+"""Start a network: the public form, the provisioning task, the hand-over into the network."""
+
+import time
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django_tenants.utils import tenant_context
+
+from core.members.models import Member
+from hexitime.db import connection
+from ledger.selectors import member_balance
+from tenants.models import Network, ProvisioningJob
+from tenants.services import handover_token, provisioning_job_run
+
+from ..conftest import NetworkClient
+
+GOOD = {
+    "name": "Started Network",
+    "slug": "started",
+    "organisation_type": "trust",
+    "organiser_name": "Olu Organiser",
+    "organiser_email": "Olu@Trust.example",
+    "organiser_password": "a-long-unusual-passphrase",
+}
+
+
+def _follow_progress(client: Client, url: str, *, attempts: int = 300) -> str:
+    """Poll the progress page as the browser's refresh would, until it hands over."""
+    for _ in range(attempts):
+        response = client.get(url)
+        if response.status_code == 302:
+            return response["Location"]
+        assert response.status_code == 200
+        assert b"failed" not in response.content.lower()
+        assert b'http-equiv="refresh"' in response.content
+        time.sleep(0.1)
+    raise AssertionError("provisioning did not finish")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_organiser_starts_a_network_and_lands_in_it_signed_in(public_client, worker):
+    try:
+        assert public_client.get("/start/").status_code == 200
+        response = public_client.post("/start/", GOOD)
+        assert response.status_code == 302, response.content.decode()
+        progress_url = response["Location"]
+
+        handover = _follow_progress(public_client, progress_url)
+        host = f"started.{settings.HEXITIME_BASE_DOMAIN}"
+        assert handover.startswith(f"http://{host}/welcome/")
+
+        browser = Client(HTTP_HOST=host)
+        landed = browser.get(handover.removeprefix(f"http://{host}"), follow=True)
+        assert landed.status_code == 200
+        assert b"Set up your network" in landed.content or b"Welcome to" in landed.content
+        assert b"Signed in as Olu Organiser" in landed.content
+
+        network = Network.objects.get(slug="started")
+        assert network.organisation_type == "trust"
+        job = ProvisioningJob.objects.get(pk=progress_url.rstrip("/").rsplit("/", 1)[1])
+        assert job.status == "done"
+        assert job.organiser_password == ""  # the hash is not kept once used
+        assert job.handed_over_at is not None
+        with tenant_context(network):
+            organiser = Member.objects.get()
+            assert organiser.email == "olu@trust.example"
+            assert organiser.check_password(GOOD["organiser_password"])
+            assert organiser.has_perm("ledger.view_network_totals")
+            assert organiser.has_perm("theming.change_theme")
+            assert member_balance(member=organiser) == 120
+        # The organiser is not a member anywhere else, nor platform staff.
+        assert not Member.objects.filter(email="olu@trust.example").exists()
+
+        # Back on the progress page: the link is used, so it points to the network instead.
+        again = public_client.get(progress_url)
+        assert again.status_code == 200
+        assert f"http://{host}/".encode() in again.content
+    finally:
+        for network in Network.objects.filter(slug="started"):
+            network.delete(force_drop=True)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"slug": "www"}, "reserved"),
+        ({"slug": "Not Valid"}, "lowercase letters"),
+        ({"slug": "network-a"}, "How about “network-a-2”?"),
+        ({"organiser_password": "password"}, "too common"),
+        ({"organiser_password": "olu@trust.example!"}, "too similar"),
+        ({"organiser_email": "not-an-email"}, "valid email"),
+        ({"organisation_type": "club"}, "Select a valid choice"),
+    ],
+)
+def test_refused_requests_say_why_and_queue_nothing(network_a, public_client, changes, message):
+    response = public_client.post("/start/", {**GOOD, **changes})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not ProvisioningJob.objects.exists()
+    assert not Network.objects.filter(slug=GOOD["slug"]).exists()
+
+
+def test_a_subdomain_being_set_up_for_someone_else_is_refused(public_client):
+    assert public_client.post("/start/", GOOD).status_code == 302
+    other = Client(HTTP_HOST=settings.HEXITIME_BASE_DOMAIN)
+    response = other.post("/start/", {**GOOD, "organiser_email": "someone@else.example"})
+    assert response.status_code == 400
+    assert "being set up for someone else" in response.content.decode()
+    assert ProvisioningJob.objects.count() == 1
+
+
+def test_only_the_browser_that_asked_sees_the_progress_page(public_client):
+    public_client.post("/start/", GOOD)
+    job = ProvisioningJob.objects.get()
+    assert public_client.get(f"/start/{job.pk}/").status_code == 200
+    stranger = Client(HTTP_HOST=settings.HEXITIME_BASE_DOMAIN)
+    assert stranger.get(f"/start/{job.pk}/").status_code == 404
+
+
+def _finished_job(network, organiser) -> ProvisioningJob:
+    return ProvisioningJob.objects.create(
+        slug=network.slug,
+        name=network.name,
+        organisation_type="other",
+        organiser_name=organiser.full_name,
+        organiser_email=organiser.email,
+        status="done",
+        network=network,
+        organiser_id=organiser.pk,
+    )
+
+
+def _signed_in_as(client: NetworkClient) -> bytes:
+    return client.get("/welcome/").content
+
+
+def test_the_sign_in_token_works_once(network_a, make_member):
+    organiser = make_member(network_a, full_name="Ada Organiser")
+    token = handover_token(_finished_job(network_a, organiser))
+
+    first = NetworkClient(network_a)
+    assert first.get(f"/welcome/{token}/")["Location"] == "/welcome/"
+    assert b"Signed in as Ada Organiser" in _signed_in_as(first)
+
+    second = NetworkClient(network_a)
+    refused = second.get(f"/welcome/{token}/")
+    assert refused.status_code == 403
+    assert b"already been used" in refused.content
+    assert second.get("/welcome/").status_code == 302  # still anonymous: sent to sign in
+
+
+def test_a_member_of_another_network_cannot_use_the_token(
+    network_a, network_b, make_member, client_b
+):
+    organiser = make_member(network_a, full_name="Ada Organiser")
+    token = handover_token(_finished_job(network_a, organiser))
+    intruder = make_member(network_b, full_name="Bea Intruder")
+    client_b.force_login(intruder)
+
+    refused = client_b.get(f"/welcome/{token}/")
+    assert refused.status_code == 403
+    assert b"for another network" in refused.content
+    assert b"Signed in as Bea Intruder" in _signed_in_as(client_b)  # not switched to Ada
+
+    # Refusing it elsewhere used nothing up: the organiser can still use it at home.
+    client_a = NetworkClient(network_a)
+    assert client_a.get(f"/welcome/{token}/").status_code == 302
+    assert b"Signed in as Ada Organiser" in _signed_in_as(client_a)
+
+
+def test_a_tampered_token_is_refused(network_a, make_member, client_a):
+    organiser = make_member(network_a)
+    token = handover_token(_finished_job(network_a, organiser))
+    forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    assert client_a.get(f"/welcome/{forged}/").status_code == 403
+    assert client_a.get("/welcome/").status_code == 302
+
+
+def test_a_subdomain_taken_before_the_task_runs_fails_the_job_with_a_suggestion(
+    public_client, make_network
+):
+    public_client.post("/start/", GOOD)
+    job = ProvisioningJob.objects.get()
+    make_network("started", "Got There First")
+
+    provisioning_job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert "How about “started-2”?" in job.error
+    page = public_client.get(f"/start/{job.pk}/")
+    assert b"We could not set up your network" in page.content
+    assert b'http-equiv="refresh"' not in page.content
+    assert Network.objects.get(slug="started").name == "Got There First"
+
+
+@pytest.mark.django_db(transaction=True)  # the schema is dropped after its build committed
+def test_a_failure_after_the_schema_is_built_leaves_no_network_behind(public_client, monkeypatch):
+    public_client.post("/start/", GOOD)
+    job = ProvisioningJob.objects.get()
+
+    def broken(network, job):
+        raise RuntimeError("organiser account could not be created")
+
+    monkeypatch.setattr("tenants.services._organiser_create", broken)
+    with pytest.raises(RuntimeError):
+        provisioning_job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert job.network is None
+    assert job.organiser_password == ""
+    assert "Something went wrong" in job.error
+    assert not Network.objects.filter(slug="started").exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = 'net_started'")
+        assert cursor.fetchone() is None
+    # A second delivery of the task changes nothing.
+    assert provisioning_job_run(job_id=job.pk).status == "failed"
+
+
+def test_a_redelivered_task_finishes_the_job_without_a_second_organiser(public_client):
+    public_client.post("/start/", GOOD)
+    job = provisioning_job_run(job_id=ProvisioningJob.objects.get().pk)
+    assert job.status == "done"
+    # As if the worker died after building the network, before recording the outcome.
+    ProvisioningJob.objects.filter(pk=job.pk).update(status="running", organiser_id=None)
+
+    again = provisioning_job_run(job_id=job.pk)
+
+    assert again.status == "done"
+    assert again.network == job.network
+    with tenant_context(job.network):
+        organiser = Member.objects.get()
+        assert member_balance(member=organiser) == 120  # gifted once
+
+
+def test_an_expired_token_is_refused_and_left_unused(network_a, make_member, monkeypatch):
+    organiser = make_member(network_a)
+    job = _finished_job(network_a, organiser)
+    token = handover_token(job)
+    now = time.time()
+    monkeypatch.setattr("django.core.signing.time.time", lambda: now + 16 * 60)
+
+    refused = NetworkClient(network_a).get(f"/welcome/{token}/")
+
+    assert refused.status_code == 403
+    assert b"expired" in refused.content
+    job.refresh_from_db()
+    assert job.handed_over_at is None
