@@ -27,7 +27,7 @@ _TRANSFER_FIELDS = [f.attname for f in Transfer._meta.concrete_fields]
 _POST_SQL = (
     "SELECT "  # noqa: S608
     + ", ".join(str(f.column) for f in Transfer._meta.concrete_fields)
-    + " FROM ledger_post(%s, %s, %s, %s, %s, %s, %s, %s)"
+    + " FROM ledger_post(%s, %s, %s, %s, %s, %s, %s::bigint[], %s::bigint[])"
 )
 
 
@@ -78,7 +78,8 @@ def transfer_create(
     actor_id, actor_label = (actor.pk, str(actor)) if actor is not None else (None, "system")
 
     params = [idempotency_key, kind, memo, actor_id, actor_label,
-              reverses.pk if reverses else None, accounts, amounts]  # fmt: skip
+              reverses.pk if reverses else None,
+              _int_array(accounts), _int_array(amounts)]  # fmt: skip
 
     def post() -> Transfer:
         if connection.in_atomic_block:
@@ -98,6 +99,13 @@ def transfer_create(
         return with_retries(post)
     except DatabaseError as error:
         raise _ledger_error(error) from error
+
+
+def _int_array(values: Sequence[int]) -> str:
+    """A PostgreSQL array literal of whole numbers. psycopg adapts a list element by
+    element in Python: passing two lists cost about 70 of a posting's 390 microseconds of
+    client CPU (measured on the bench machine), a literal a few."""
+    return "{" + ",".join(str(int(value)) for value in values) + "}"
 
 
 def with_retries(operation: Callable[[], T]) -> T:
