@@ -61,7 +61,7 @@ def main() -> None:
             "'', NULL, '', NULL, ARRAY[2 + :a, 2 + ((:a + :b - 1) % "
             f"{ACCOUNTS}) + 1]::bigint[], ARRAY[-15, 15]::bigint[]);\n"
         )
-        print(f"clients {options.clients}, {options.rounds} rounds of {per_round} s per side, "
+        print(f"clients {options.clients}, {options.rounds} round(s) of {per_round} s per side, "
               f"PostgreSQL {version}")  # fmt: skip
         header = ("round", "TPC-B tps", "ledger/s", "ratio", "ledger_post()/s")
         print("  {:>5} {:>10} {:>10} {:>6} {:>16}".format(*header))
