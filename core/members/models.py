@@ -45,6 +45,31 @@ class Profession(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class ContactFormat(models.TextChoices):
+    IN_PERSON = "in_person", "In person"
+    VIDEO = "video", "Video"
+    PHONE = "phone", "Phone"
+
+
+# Curated skill tags offered on the profile form; members may add free tags beside them.
+CURATED_SKILLS = (
+    "audit", "clinical supervision", "coaching", "data analysis", "digital health",
+    "leadership", "mentoring", "patient safety", "pdsa cycles", "presentation skills",
+    "process mapping", "qi methods", "research methods", "run charts", "simulation teaching",
+    "spc charts", "teaching", "wellbeing", "writing for publication",
+)  # fmt: skip
+
+# Profile fields a member may show or hide from other members.
+OPTIONAL_PROFILE_FIELDS = (
+    "role_grade", "organisation", "bio", "photo", "availability", "preferred_formats",
+    "location",
+)  # fmt: skip
+
+
+def default_visible_fields() -> list[str]:
+    return list(OPTIONAL_PROFILE_FIELDS)
+
+
 class Member(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(max_length=254, unique=True)
     full_name = models.CharField(max_length=150)
@@ -71,6 +96,18 @@ class Member(AbstractBaseUser, PermissionsMixin):
     organisation = models.CharField(max_length=150, blank=True)
     # Lower-case skill tags ("qi methods", "teaching"): matched against listings.
     skills = ArrayField(models.CharField(max_length=50), default=list, blank=True)
+    role_grade = models.CharField("role and grade", max_length=120, blank=True)
+    bio = models.TextField(max_length=2000, blank=True)
+    photo = models.ImageField(upload_to="profiles/", blank=True)
+    availability = models.CharField(max_length=200, blank=True)
+    preferred_formats = ArrayField(
+        models.CharField(max_length=10, choices=ContactFormat.choices), default=list, blank=True
+    )
+    location = models.CharField(max_length=120, blank=True)
+    # Profile fields other members may see; name, profession and skills are always shown.
+    visible_fields = ArrayField(
+        models.CharField(max_length=20), default=default_visible_fields, blank=True
+    )
 
     objects: ClassVar[MemberManager] = MemberManager()
 

@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 from django.contrib.auth.models import Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.html import strip_tags
+from PIL import Image, UnidentifiedImageError
 
 from core.audit.services import audit_record
 from hexitime.db import connection
 from hexitime.errors import ApplicationError, PermissionDenied
 from ledger.services import gift_grant
 
-from .models import JoinPolicy, Member
+from .models import (
+    CURATED_SKILLS,
+    OPTIONAL_PROFILE_FIELDS,
+    ContactFormat,
+    JoinPolicy,
+    Member,
+    Profession,
+)
 
 VERIFY_SALT = "hexitime.members.verify-email"
 VERIFY_MAX_AGE = 7 * 24 * 3600
@@ -211,3 +224,122 @@ def member_role_set(*, actor: Member, member: Member, role: str) -> Member:
         audit_record(actor=actor, verb="member.role_change", target=member, before=before,
                      after={"role": role})  # fmt: skip
     return member
+
+
+class ProfileRefused(ApplicationError):
+    pass
+
+
+PHOTO_MAX_BYTES = 2 * 1024 * 1024
+PHOTO_MAX_PIXELS = 4000 * 4000
+PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+MAX_SKILLS = 20
+PROFILE_TEXT_LIMITS = {"full_name": 150, "role_grade": 120, "organisation": 150,
+                       "bio": 2000, "availability": 200, "location": 120}  # fmt: skip
+PROFILE_EDITABLE = (*PROFILE_TEXT_LIMITS, "profession", "skills", "preferred_formats",
+                    "visible_fields", "photo", "remove_photo")  # fmt: skip
+
+
+def _plain_text(name: str, value: Any) -> str:
+    text = str(value).strip()
+    if strip_tags(text) != text or ("<" in text and ">" in text):
+        raise ProfileRefused(
+            "Please use plain text: HTML such as <script> or <b> is not allowed.", field=name
+        )
+    limit = PROFILE_TEXT_LIMITS[name]
+    if len(text) > limit:
+        raise ProfileRefused(
+            f"This is {len(text):,} characters long; the limit is {limit:,}.", field=name
+        )
+    return text
+
+
+def _skills(values: list[Any]) -> list[str]:
+    """Curated tags and free tags alike, lower-cased and de-duplicated in order."""
+    tags: list[str] = []
+    for value in values:
+        tag = " ".join(str(value).split()).lower()
+        if not tag or tag in tags:
+            continue
+        if len(tag) > 50 or strip_tags(tag) != tag:
+            raise ProfileRefused(
+                "Each skill is a short plain-text tag of up to 50 characters.", field="skills"
+            )
+        tags.append(tag)
+    if len(tags) > MAX_SKILLS:
+        raise ProfileRefused(f"Choose up to {MAX_SKILLS} skills.", field="skills")
+    return tags
+
+
+def _photo_checked(photo: UploadedFile) -> str:
+    """Check an upload is a real, modest image; return the file extension to store it as."""
+    if photo.size is None or photo.size > PHOTO_MAX_BYTES:
+        raise ProfileRefused("The photo must be 2 MB or smaller.", field="photo")
+    try:
+        with Image.open(photo) as image:
+            image_format = image.format or ""
+            width, height = image.size
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ProfileRefused(
+            "The photo could not be read. Upload a JPEG, PNG or WebP image.", field="photo"
+        ) from None
+    finally:
+        photo.seek(0)
+    if image_format not in PHOTO_FORMATS:
+        raise ProfileRefused("Upload a JPEG, PNG or WebP image.", field="photo")
+    if width * height > PHOTO_MAX_PIXELS:
+        raise ProfileRefused("The photo is too large: at most 4000 by 4000 pixels.", field="photo")
+    return PHOTO_FORMATS[image_format]
+
+
+def profile_update(*, actor: Member, **fields: Any) -> Member:
+    """A member edits their own profile. Every field is checked before anything is saved, so
+    a refusal changes nothing; a new photo is written to the network's media storage."""
+    unknown = set(fields) - set(PROFILE_EDITABLE)
+    if unknown:
+        raise ProfileRefused(f"Unknown field: {', '.join(sorted(unknown))}.")
+    changes: dict[str, Any] = {}
+    for name in PROFILE_TEXT_LIMITS:
+        if name in fields:
+            changes[name] = _plain_text(name, fields[name])
+    if "full_name" in changes and not changes["full_name"]:
+        raise ProfileRefused("Enter your name.", field="full_name")
+    if "profession" in fields:
+        if fields["profession"] not in ("", *Profession.values):
+            raise ProfileRefused("Choose a profession from the list.", field="profession")
+        changes["profession"] = fields["profession"]
+    if "skills" in fields:
+        changes["skills"] = _skills(list(fields["skills"]))
+    if "preferred_formats" in fields:
+        formats = list(dict.fromkeys(fields["preferred_formats"]))
+        if not set(formats) <= set(ContactFormat.values):
+            raise ProfileRefused(
+                "Choose formats from: in person, video, phone.", field="preferred_formats"
+            )
+        changes["preferred_formats"] = formats
+    if "visible_fields" in fields:
+        visible = list(dict.fromkeys(fields["visible_fields"]))
+        if not set(visible) <= set(OPTIONAL_PROFILE_FIELDS):
+            raise ProfileRefused("Unknown profile field to show.", field="visible_fields")
+        changes["visible_fields"] = visible
+    photo = fields.get("photo")
+    extension = _photo_checked(photo) if photo else None
+    with transaction.atomic(durable=True):
+        member = Member.objects.select_for_update().get(pk=actor.pk)
+        old_photo = member.photo.name if (photo or fields.get("remove_photo")) else ""
+        for name, value in changes.items():
+            setattr(member, name, value)
+        if photo:
+            member.photo.save(f"{uuid.uuid4().hex}.{extension}", photo, save=False)
+        elif fields.get("remove_photo"):
+            member.photo = None  # type: ignore[assignment]
+        member.save()
+        if old_photo:
+            storage = member.photo.storage
+            transaction.on_commit(lambda: storage.delete(old_photo))
+    return member
+
+
+def curated_skills() -> tuple[str, ...]:
+    return CURATED_SKILLS

@@ -7,14 +7,16 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from hexitime.auth import acting_member
-from hexitime.errors import ApplicationError
+from hexitime.errors import ApplicationError, NotFound
 from ledger.selectors import member_balance, member_statement
 
-from .models import Member, Profession
+from .models import CURATED_SKILLS, OPTIONAL_PROFILE_FIELDS, ContactFormat, Member, Profession
+from .selectors import access_member, member_directory, profile_view
 from .services import (
     join_policy,
     member_approve,
@@ -22,6 +24,7 @@ from .services import (
     member_join,
     member_role_set,
     member_verify_email,
+    profile_update,
 )
 
 
@@ -156,3 +159,103 @@ class ThrottledLoginView(LoginView):
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         cache.delete(self._key())
         return super().form_valid(form)
+
+
+FIELD_LABELS = {"role_grade": "Role and grade", "organisation": "Organisation", "bio": "About me",
+                "photo": "Photo", "availability": "Availability",
+                "preferred_formats": "Preferred formats", "location": "Location"}  # fmt: skip
+
+
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(label="Your name", max_length=150)
+    profession = forms.ChoiceField(
+        label="Profession", choices=[("", "Choose…"), *Profession.choices], required=False
+    )
+    role_grade = forms.CharField(
+        label="Role and grade", max_length=120, required=False,
+        help_text="For example: Ward sister, Band 7",
+    )  # fmt: skip
+    organisation = forms.CharField(label="Organisation", max_length=150, required=False)
+    skills = forms.MultipleChoiceField(
+        label="Skills", required=False, widget=forms.CheckboxSelectMultiple,
+        choices=[(s, s.capitalize()) for s in CURATED_SKILLS],
+    )  # fmt: skip
+    other_skills = forms.CharField(
+        label="Other skills", required=False, max_length=500,
+        help_text="Separate skills with commas, for example: sepsis screening, dementia care",
+    )  # fmt: skip
+    bio = forms.CharField(
+        label="About me", required=False, widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Plain text, up to 2,000 characters.",
+    )  # fmt: skip
+    photo = forms.FileField(label="Photo", required=False,
+                            help_text="JPEG, PNG or WebP, up to 2 MB.")  # fmt: skip
+    remove_photo = forms.BooleanField(label="Remove my photo", required=False)
+    availability = forms.CharField(
+        label="Availability", max_length=200, required=False,
+        help_text="For example: Tuesday afternoons, not on nights",
+    )  # fmt: skip
+    preferred_formats = forms.MultipleChoiceField(
+        label="Preferred formats", required=False, choices=ContactFormat.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+    location = forms.CharField(label="Location", max_length=120, required=False)
+    visible_fields = forms.MultipleChoiceField(
+        label="What other members can see", required=False, widget=forms.CheckboxSelectMultiple,
+        choices=[(name, FIELD_LABELS[name]) for name in OPTIONAL_PROFILE_FIELDS],
+        help_text="Your name, profession and skills are always shown.",
+    )  # fmt: skip
+
+
+@login_required
+def profile_edit(request: HttpRequest) -> HttpResponse:
+    member = acting_member(request)
+    curated = set(CURATED_SKILLS)
+    initial = {
+        **{name: getattr(member, name) for name in (
+            "full_name", "profession", "role_grade", "organisation", "bio", "availability",
+            "preferred_formats", "location", "visible_fields")},
+        "skills": [s for s in member.skills if s in curated],
+        "other_skills": ", ".join(s for s in member.skills if s not in curated),
+    }  # fmt: skip
+    form = ProfileForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data["skills"] = [*data["skills"], *data.pop("other_skills").split(",")]
+        if not data["photo"]:
+            data.pop("photo")
+        try:
+            profile_update(actor=member, **data)
+        except ApplicationError as refused:
+            form.add_error(refused.field if refused.field in form.fields else None, refused.message)
+        else:
+            messages.success(request, "Your profile is saved.")
+            return redirect("member-detail", member_id=member.pk)
+    return render(request, "members/profile_form.html", {"form": form, "member": member})
+
+
+@login_required
+def member_list(request: HttpRequest) -> HttpResponse:
+    skill = request.GET.get("skill", "")
+    profession = request.GET.get("profession", "")
+    members = member_directory(skill=skill, profession=profession)
+    page = Paginator(members, 24).get_page(request.GET.get("page"))
+    return render(request, "members/directory.html", {
+        "page": page, "skill": skill, "profession": profession,
+        "professions": Profession.choices, "curated": CURATED_SKILLS,
+    })  # fmt: skip
+
+
+@login_required
+def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
+    viewer = acting_member(request)
+    try:
+        subject = access_member(member_id, member=viewer)
+    except NotFound:
+        raise Http404 from None
+    profile = profile_view(subject=subject, viewer=viewer)
+    return render(request, "members/profile.html", {
+        "profile": profile, "is_me": subject.pk == viewer.pk,
+        "formats": [label for value, label in ContactFormat.choices
+                    if value in (profile.get("preferred_formats") or [])],
+    })  # fmt: skip
