@@ -7,7 +7,7 @@ import random
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
-from .models import Member
+from .models import CURATED_SKILLS, ContactFormat, Member, Profession
 
 FIRST_NAMES = [
     "Amara", "Ben", "Chioma", "Daniel", "Eleanor", "Farah", "George", "Hannah", "Imran",
@@ -20,6 +20,51 @@ LAST_NAMES = [
     "Iqbal", "Jones", "Kaur", "Lewis", "Mensah", "Nowak", "O'Brien", "Patel", "Quinn",
     "Roberts", "Singh", "Thomas", "Usman", "Walker", "Williams", "Yilmaz",
 ]  # fmt: skip
+
+
+# (profession, role and grade) pairs as people write them on NHS staff profiles.
+ROLES = [
+    ("nurse", "Staff nurse, Band 5"), ("nurse", "Ward sister, Band 7"),
+    ("nurse", "Clinical nurse specialist (sepsis), Band 7"),
+    ("midwife", "Community midwife, Band 6"),
+    ("doctor", "Foundation doctor (FY2)"), ("doctor", "Consultant in acute medicine"),
+    ("doctor", "GP partner"), ("ahp", "Physiotherapist, Band 6"),
+    ("ahp", "Occupational therapist, Band 6"), ("ahp", "Paramedic, Band 6"),
+    ("pharmacist", "Ward pharmacist, Band 7"), ("scientist", "Biomedical scientist, Band 6"),
+    ("manager", "Service manager, Band 8a"), ("manager", "QI facilitator, Band 7"),
+    ("social_care", "Senior care worker"), ("student", "Student nurse, second year"),
+]  # fmt: skip
+ORGANISATIONS = [
+    "Oxford University Hospitals", "Oxford Health", "Royal Berkshire Hospital",
+    "Buckinghamshire Healthcare", "Banbury Cross Health Centre", "South Central Ambulance Service",
+    "University Hospitals Coventry and Warwickshire", "South Warwickshire University",
+]  # fmt: skip
+FREE_SKILLS = [
+    "sepsis screening", "falls prevention", "dementia care", "discharge planning", "nhs excel",
+    "osce preparation", "revalidation", "tissue viability", "medicines reconciliation",
+    "frailty", "end of life care", "ecg interpretation", "infection prevention",
+]  # fmt: skip
+AVAILABILITY = [
+    "Tuesday afternoons", "Most lunchtimes, 12:30 to 13:30", "After 5pm on weekdays",
+    "Days only; I rotate to nights every third week", "Fridays, by arrangement",
+]  # fmt: skip
+LOCATIONS = ["John Radcliffe, Oxford", "Churchill Hospital", "Horton General, Banbury",
+             "Warwick Hospital", "Coventry", "Working remotely"]  # fmt: skip
+
+
+def _profile(rng: random.Random) -> dict[str, object]:
+    profession, role_grade = rng.choice(ROLES)
+    skills = rng.sample(CURATED_SKILLS, rng.randint(1, 3)) + rng.sample(FREE_SKILLS, 1)
+    return {
+        "profession": profession,
+        "role_grade": role_grade,
+        "organisation": rng.choice(ORGANISATIONS),
+        "skills": [s.lower() for s in skills],
+        "availability": rng.choice(AVAILABILITY),
+        "location": rng.choice(LOCATIONS),
+        "preferred_formats": rng.sample(ContactFormat.values, rng.randint(1, 2)),
+        "bio": f"{role_grade}. Happy to share what I know about {skills[0].lower()}.",
+    }
 
 
 def members_seed(
@@ -41,6 +86,12 @@ def members_seed(
             people.append((f"{local}@{email_domain}", f"{first} {last}"))
     verified = timezone.now()
     return Member.objects.bulk_create(
-        Member(email=email, full_name=name, password=hashed, email_verified_at=verified)
-        for email, name in people
+        Member(
+            email=email,
+            full_name=name,
+            password=hashed,
+            email_verified_at=verified,
+            **(_profile(rng) if index else {"profession": Profession.MANAGER}),  # type: ignore[arg-type]
+        )
+        for index, (email, name) in enumerate(people)
     )
