@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from hexitime.errors import NotFound
+from hexitime.errors import NotFound, PermissionDenied
 
 from .models import OPTIONAL_PROFILE_FIELDS, Member
 
@@ -48,3 +48,18 @@ def profile_view(*, subject: Member, viewer: Member) -> dict[str, Any]:
             value = getattr(subject, name)
             profile[name] = value.url if name == "photo" and value else value or None
     return profile
+
+
+def access_member_for_organiser(member_id: int, *, actor: Member) -> Member:
+    """Any member of this network (pending and declined included) for an organiser to act on.
+    Others are refused before the id is looked up, so they learn nothing from it."""
+    if actor.role != Member.Role.ORGANISER:
+        raise PermissionDenied("Only the network's organisers can do that.")
+    found = Member.objects.filter(pk=member_id).first()
+    if found is None:
+        raise NotFound("There is no such member here.")
+    return found
+
+
+def pending_members() -> QuerySet[Member]:
+    return Member.objects.filter(approval=Member.Approval.PENDING).order_by("date_joined", "id")
