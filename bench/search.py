@@ -18,10 +18,14 @@ import random
 import statistics
 import sys
 import time
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
+
+if TYPE_CHECKING:
+    from core.listings.models import Listing
 
 QUERIES = ["run charts", "sepsis teaching", "coaching band 7", "pdsa", "shadow pharmacist",
            "research protocol", "power bi dashboards", "mentoring nurses", "discharge",
@@ -84,7 +88,7 @@ def run(options: argparse.Namespace) -> int:
         hashed = make_password("bench-password-123")
         members = Member.objects.bulk_create(
             (Member(email=f"member{n}@nhs.net", full_name=f"Member {n}", password=hashed,
-                    **_profile(rng))  # type: ignore[arg-type]
+                    **_profile(rng))
              for n in range(options.members)),
             batch_size=1000,
         )  # fmt: skip
@@ -142,7 +146,7 @@ def _ok(response: object, path: str) -> None:
         raise SystemExit(f"{path} answered {status}")
 
 
-def _listing(rng: random.Random, members: list, templates: list) -> object:
+def _listing(rng: random.Random, members: list[Any], templates: list[Any]) -> Listing:
     from core.listings.models import Listing
 
     kind, category, fmt, minutes, title, description = rng.choice(templates)

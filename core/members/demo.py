@@ -91,7 +91,7 @@ def members_seed(
             full_name=name,
             password=hashed,
             email_verified_at=verified,
-            **(_profile(rng) if index else {"profession": Profession.MANAGER}),  # type: ignore[arg-type]
+            **(_profile(rng) if index else {"profession": Profession.MANAGER}),
         )
         for index, (email, name) in enumerate(people)
     )

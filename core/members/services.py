@@ -333,7 +333,7 @@ def profile_update(*, actor: Member, **fields: Any) -> Member:
         if photo:
             member.photo.save(f"{uuid.uuid4().hex}.{extension}", photo, save=False)
         elif fields.get("remove_photo"):
-            member.photo = None  # type: ignore[assignment]
+            member.photo = None
         member.save()
         if old_photo:
             storage = member.photo.storage

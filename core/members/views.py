@@ -200,7 +200,7 @@ class ProfileForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )  # fmt: skip
     location = forms.CharField(label="Location", max_length=120, required=False)
-    visible_fields = forms.MultipleChoiceField(
+    shown_fields = forms.MultipleChoiceField(
         label="What other members can see", required=False, widget=forms.CheckboxSelectMultiple,
         choices=[(name, FIELD_LABELS[name]) for name in OPTIONAL_PROFILE_FIELDS],
         help_text="Your name, profession and skills are always shown.",
@@ -214,7 +214,8 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
     initial = {
         **{name: getattr(member, name) for name in (
             "full_name", "profession", "role_grade", "organisation", "bio", "availability",
-            "preferred_formats", "location", "visible_fields")},
+            "preferred_formats", "location")},
+        "shown_fields": member.visible_fields,
         "skills": [s for s in member.skills if s in curated],
         "other_skills": ", ".join(s for s in member.skills if s not in curated),
     }  # fmt: skip
@@ -222,6 +223,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         data["skills"] = [*data["skills"], *data.pop("other_skills").split(",")]
+        data["visible_fields"] = data.pop("shown_fields")
         if not data["photo"]:
             data.pop("photo")
         try:
