@@ -73,7 +73,7 @@ def run(options: argparse.Namespace) -> int:
 
     from core.listings.demo import DEMO_LISTINGS
     from core.listings.models import Listing
-    from core.members.demo import _profile
+    from core.members.demo import demo_profile
     from core.members.models import Member
     from hexitime.db import connection
     from ledger.services import gift_grant
@@ -88,7 +88,7 @@ def run(options: argparse.Namespace) -> int:
         hashed = make_password("bench-password-123")
         members = Member.objects.bulk_create(
             (Member(email=f"member{n}@nhs.net", full_name=f"Member {n}", password=hashed,
-                    **_profile(rng))
+                    **demo_profile(rng))
              for n in range(options.members)),
             batch_size=1000,
         )  # fmt: skip

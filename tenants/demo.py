@@ -14,7 +14,6 @@ from django_tenants.utils import tenant_context
 from core.listings.demo import listings_seed
 from core.members.demo import members_seed
 from core.members.models import Member
-from core.members.services import member_make_first_organiser
 from ledger.services import gift_grant
 from theming.services import theme_update
 
@@ -71,8 +70,7 @@ def demo_load(*, members_per_network: int = 36) -> list[Network]:
                 organiser_email=f"organiser@{slug}.example",
                 password=DEMO_PASSWORD,
             )
-            member_make_first_organiser(member=members[0])
-            for member in members[1:]:
+            for member in members:
                 gift_grant(member=member)
             listings_seed(rng=random.Random(index), members=members)  # noqa: S311 - demo data
         theme_update(network=network, actor=members[0], **DEMO_THEMES[slug])

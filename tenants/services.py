@@ -40,9 +40,10 @@ from django_tenants.utils import get_public_schema_name, schema_context, tenant_
 from psycopg import ClientCursor, sql
 
 from core.audit.services import audit_record
-from core.members.models import Member
+from core.members.models import Member, Role
 from hexitime.db import connection
 from hexitime.errors import ApplicationError, PermissionDenied
+from ledger.services import gift_grant
 
 from .models import (
     SLUG_VALIDATOR,
@@ -339,10 +340,7 @@ def _job_update(job: ProvisioningJob, **fields: Any) -> None:
 
 
 def _organiser_create(network: Network, job: ProvisioningJob) -> Member:
-    """The network's first member: its organiser (address verified: they just proved it to
-    start the network), with the welcome gift."""
-    from core.members.services import member_make_first_organiser
-
+    """The network's first member: its organiser, with the welcome gift."""
     with tenant_context(network), transaction.atomic(durable=True):
         organiser = Member.objects.filter(email=job.organiser_email).first()
         if organiser is None:
@@ -350,8 +348,9 @@ def _organiser_create(network: Network, job: ProvisioningJob) -> Member:
                 email=job.organiser_email,
                 full_name=job.organiser_name,
                 password=job.organiser_password,  # already hashed by network_start
+                role=Role.ORGANISER,  # its permissions: core.members.backends
             )
-        member_make_first_organiser(member=organiser)
+        gift_grant(member=organiser)
     return organiser
 
 

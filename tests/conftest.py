@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.test import Client
-from django.utils import timezone
 from django_tenants.utils import tenant_context
 from psycopg import sql
 
@@ -87,7 +87,6 @@ def make_member() -> Callable[..., Member]:
         n = next(counter)
         fields.setdefault("email", f"member{n}@{network.slug}.example")
         fields.setdefault("full_name", f"Member {n}")
-        fields.setdefault("email_verified_at", timezone.now())  # joined and verified
         password = fields.pop("password", "correct-horse-battery")
         with tenant_context(network):
             return Member.objects.create_user(password=password, **fields)
@@ -150,7 +149,9 @@ def worker() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _back_to_public() -> Iterator[None]:
-    """Every test starts and ends on the public schema, whatever the last request set."""
+    """Every test starts and ends on the public schema, whatever the last request set, and
+    with an empty cache (login throttles and other counters outlive a test otherwise)."""
     connection.set_schema_to_public()
+    cache.clear()
     yield
     connection.set_schema_to_public()

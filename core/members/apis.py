@@ -1,199 +1,178 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hexitime.auth import acting_member
-from hexitime.errors import PermissionDenied
 
-from .models import Member, Profession
-from .selectors import (
-    access_member,
-    access_member_for_organiser,
-    member_directory,
-    pending_members,
-    profile_view,
-)
+from .models import Member
+from .selectors import approval_queue, profile_shown_in_full
 from .services import (
+    access_member,
     member_approve,
     member_decline,
     member_join,
-    member_role_set,
-    profile_update,
+    member_profile_update,
+    member_set_role,
+    member_verify_email,
 )
 
 
-class ProfileOutputSerializer(serializers.Serializer):
-    """A profile as the caller may see it: optional fields are absent when hidden."""
+class MemberStateSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    full_name = serializers.CharField()
+    state = serializers.CharField()
+    role = serializers.CharField()
+
+
+class ProfileSerializer(serializers.Serializer):
+    """A profile as the viewer may see it: the private fields are null when hidden."""
 
     id = serializers.IntegerField()
     full_name = serializers.CharField()
     profession = serializers.CharField()
-    profession_label = serializers.CharField()
+    organisation = serializers.CharField()
     role = serializers.CharField()
-    skills = serializers.ListField(child=serializers.CharField())
-    role_grade = serializers.CharField(required=False, allow_null=True)
-    organisation = serializers.CharField(required=False, allow_null=True)
-    bio = serializers.CharField(required=False, allow_null=True)
-    photo = serializers.CharField(required=False, allow_null=True)
-    availability = serializers.CharField(required=False, allow_null=True)
-    preferred_formats = serializers.ListField(
-        child=serializers.CharField(), required=False, allow_null=True
-    )
-    location = serializers.CharField(required=False, allow_null=True)
+    job_title = serializers.CharField(allow_null=True)
+    skills = serializers.ListField(child=serializers.CharField(), allow_null=True)
+    bio = serializers.CharField(allow_null=True)
+    availability = serializers.CharField(allow_null=True)
+    preferred_formats = serializers.ListField(child=serializers.CharField(), allow_null=True)
+    location = serializers.CharField(allow_null=True)
+    profile_visibility = serializers.CharField(allow_null=True)
 
 
-class ProfileInputSerializer(serializers.Serializer):
-    """Shapes only; the rules (lengths, plain text, choices, image checks) live in the service."""
-
-    full_name = serializers.CharField(required=False, max_length=20_000)
-    profession = serializers.CharField(required=False, allow_blank=True)
-    role_grade = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
-    organisation = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
-    skills = serializers.ListField(child=serializers.CharField(), required=False)
-    bio = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
-    photo = serializers.FileField(required=False)
-    remove_photo = serializers.BooleanField(required=False)
-    availability = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
-    preferred_formats = serializers.ListField(child=serializers.CharField(), required=False)
-    location = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
-    visible_fields = serializers.ListField(child=serializers.CharField(), required=False)
+_PUBLIC = ("id", "full_name", "profession", "organisation", "role")
+_PRIVATE = ("job_title", "skills", "bio", "availability", "preferred_formats", "location",
+            "profile_visibility")  # fmt: skip
 
 
-class MemberListApi(APIView):
-    @extend_schema(
-        parameters=[OpenApiParameter("skill", str), OpenApiParameter("profession", str)],
-        responses=ProfileOutputSerializer(many=True),
-    )
-    def get(self, request: Request) -> Response:
-        viewer = acting_member(request)
-        members = member_directory(
-            skill=request.query_params.get("skill", ""),
-            profession=request.query_params.get("profession", ""),
-        )
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(members, request, self) or []
-        return paginator.get_paginated_response(
-            [profile_view(subject=subject, viewer=viewer) for subject in page]
-        )
-
-
-class MemberDetailApi(APIView):
-    @extend_schema(responses=ProfileOutputSerializer)
-    def get(self, request: Request, member_id: int) -> Response:
-        viewer = acting_member(request)
-        subject = access_member(member_id, member=viewer)
-        return Response(profile_view(subject=subject, viewer=viewer))
-
-
-class MyProfileApi(APIView):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
-
-    @extend_schema(responses=ProfileOutputSerializer)
-    def get(self, request: Request) -> Response:
-        member = acting_member(request)
-        return Response(profile_view(subject=member, viewer=member) | {
-            "visible_fields": member.visible_fields})  # fmt: skip
-
-    @extend_schema(request=ProfileInputSerializer, responses=ProfileOutputSerializer)
-    def patch(self, request: Request) -> Response:
-        data = ProfileInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        member = profile_update(actor=acting_member(request), **data.validated_data)
-        return Response(profile_view(subject=member, viewer=member) | {
-            "visible_fields": member.visible_fields})  # fmt: skip
+def _profile(member: Member, *, full: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {name: getattr(member, name) for name in _PUBLIC}
+    data.update({name: getattr(member, name) if full else None for name in _PRIVATE})
+    return dict(ProfileSerializer(data).data)
 
 
 class JoinApi(APIView):
-    """Sign up to this network under its join policy; a verification link is emailed."""
-
     permission_classes = [AllowAny]
 
-    class InputSerializer(serializers.Serializer):
+    class JoinInputSerializer(serializers.Serializer):
         email = serializers.CharField(max_length=254)
-        full_name = serializers.CharField(max_length=20_000)
-        password = serializers.CharField(max_length=4096)
-        profession = serializers.ChoiceField(choices=Profession.choices, required=False)
-        organisation = serializers.CharField(required=False, allow_blank=True, max_length=150)
+        full_name = serializers.CharField(max_length=1000)
+        password = serializers.CharField(max_length=1000)
 
-    class OutputSerializer(serializers.Serializer):
-        id = serializers.IntegerField()
-        approval = serializers.CharField()
-        email_verified = serializers.BooleanField()
-
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    @extend_schema(request=JoinInputSerializer, responses={201: MemberStateSerializer})
     def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        member = member_join(**data.validated_data)
-        return Response(
-            {"id": member.pk, "approval": member.approval, "email_verified": False}, status=201
-        )
+        """Join this network; a verification link is emailed."""
+        serializer = self.JoinInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        member = member_join(**serializer.validated_data)
+        return Response(MemberStateSerializer(member).data, status=201)
 
 
-class MembershipOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    full_name = serializers.CharField()
-    email = serializers.CharField()
-    role = serializers.CharField()
-    approval = serializers.CharField()
-    decline_reason = serializers.CharField()
+class VerifyApi(APIView):
+    permission_classes = [AllowAny]
+
+    class VerifyInputSerializer(serializers.Serializer):
+        token = serializers.CharField(max_length=1000)
+
+    @extend_schema(request=VerifyInputSerializer, responses=MemberStateSerializer)
+    def post(self, request: Request) -> Response:
+        serializer = self.VerifyInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        member = member_verify_email(**serializer.validated_data)
+        return Response(MemberStateSerializer(member).data)
 
 
-def _membership(member: Member) -> dict[str, object]:
-    return {"id": member.pk, "full_name": member.full_name, "email": member.email,
-            "role": member.role, "approval": member.approval,
-            "decline_reason": member.decline_reason}  # fmt: skip
+class ProfileUpdateSerializer(serializers.Serializer):
+    """Shapes only; the rules live in `member_profile_update`."""
+
+    full_name = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+    profession = serializers.CharField(required=False, allow_blank=True)
+    job_title = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+    organisation = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+    skills = serializers.ListField(child=serializers.CharField(max_length=1000), required=False,
+                                   max_length=200)  # fmt: skip
+    bio = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+    availability = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+    preferred_formats = serializers.ListField(child=serializers.CharField(), required=False,
+                                              max_length=10)  # fmt: skip
+    location = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+    profile_visibility = serializers.CharField(required=False)
 
 
-class PendingMembersApi(APIView):
-    """Organisers: people waiting for approval, oldest first."""
-
-    @extend_schema(responses=MembershipOutputSerializer(many=True))
+class MyProfileApi(APIView):
+    @extend_schema(responses=ProfileSerializer)
     def get(self, request: Request) -> Response:
-        actor = acting_member(request)
-        if actor.role != Member.Role.ORGANISER:
-            raise PermissionDenied("Only the network's organisers can do that.")
-        return Response([_membership(m) for m in pending_members()])
+        return Response(_profile(acting_member(request), full=True))
+
+    @extend_schema(request=ProfileUpdateSerializer, responses=ProfileSerializer)
+    def patch(self, request: Request) -> Response:
+        serializer = ProfileUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        member = member_profile_update(actor=acting_member(request), **serializer.validated_data)
+        return Response(_profile(member, full=True))
 
 
-class MemberApproveApi(APIView):
-    @extend_schema(request=None, responses=MembershipOutputSerializer)
+class ProfileApi(APIView):
+    @extend_schema(responses=ProfileSerializer)
+    def get(self, request: Request, member_id: int) -> Response:
+        viewer = acting_member(request)
+        member = access_member(member_id, member=viewer)
+        return Response(_profile(member, full=profile_shown_in_full(viewer=viewer, member=member)))
+
+
+class CanApprove(BasePermission):
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return bool(request.user and request.user.has_perm("members.approve_member"))
+
+
+class ApprovalQueueApi(APIView):
+    permission_classes = [CanApprove]
+
+    @extend_schema(responses=MemberStateSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(MemberStateSerializer(approval_queue(), many=True).data)
+
+
+class ApproveApi(APIView):
+    @extend_schema(request=None, responses=MemberStateSerializer)
     def post(self, request: Request, member_id: int) -> Response:
         actor = acting_member(request)
-        member = access_member_for_organiser(member_id, actor=actor)
-        return Response(_membership(member_approve(actor=actor, member=member)))
+        member = member_approve(actor=actor, member=access_member(member_id, member=actor))
+        return Response(MemberStateSerializer(member).data)
 
 
-class MemberDeclineApi(APIView):
-    class InputSerializer(serializers.Serializer):
-        reason = serializers.CharField(max_length=500)
+class DeclineApi(APIView):
+    class DeclineInputSerializer(serializers.Serializer):
+        reason = serializers.CharField(allow_blank=True, max_length=20_000)
 
-    @extend_schema(request=InputSerializer, responses=MembershipOutputSerializer)
+    @extend_schema(request=DeclineInputSerializer, responses=MemberStateSerializer)
     def post(self, request: Request, member_id: int) -> Response:
         actor = acting_member(request)
-        member = access_member_for_organiser(member_id, actor=actor)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        member = member_decline(actor=actor, member=member, reason=data.validated_data["reason"])
-        return Response(_membership(member))
+        serializer = self.DeclineInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        member = member_decline(actor=actor, member=access_member(member_id, member=actor),
+                                **serializer.validated_data)  # fmt: skip
+        return Response(MemberStateSerializer(member).data)
 
 
-class MemberRoleApi(APIView):
-    class InputSerializer(serializers.Serializer):
+class RoleApi(APIView):
+    class RoleInputSerializer(serializers.Serializer):
         role = serializers.CharField()
 
-    @extend_schema(request=InputSerializer, responses=MembershipOutputSerializer)
+    @extend_schema(request=RoleInputSerializer, responses=MemberStateSerializer)
     def post(self, request: Request, member_id: int) -> Response:
         actor = acting_member(request)
-        member = access_member_for_organiser(member_id, actor=actor)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        member = member_role_set(actor=actor, member=member, role=data.validated_data["role"])
-        return Response(_membership(member))
+        serializer = self.RoleInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        member = member_set_role(actor=actor, member=access_member(member_id, member=actor),
+                                 **serializer.validated_data)  # fmt: skip
+        return Response(MemberStateSerializer(member).data)

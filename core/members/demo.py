@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 
 from django.contrib.auth.hashers import make_password
-from django.utils import timezone
 
-from .models import CURATED_SKILLS, ContactFormat, Member, Profession
+from .models import ContactFormat, Member, Role
+from .skills import CURATED_SKILLS
 
 FIRST_NAMES = [
     "Amara", "Ben", "Chioma", "Daniel", "Eleanor", "Farah", "George", "Hannah", "Imran",
@@ -26,13 +26,13 @@ LAST_NAMES = [
 ROLES = [
     ("nurse", "Staff nurse, Band 5"), ("nurse", "Ward sister, Band 7"),
     ("nurse", "Clinical nurse specialist (sepsis), Band 7"),
-    ("midwife", "Community midwife, Band 6"),
-    ("doctor", "Foundation doctor (FY2)"), ("doctor", "Consultant in acute medicine"),
-    ("doctor", "GP partner"), ("ahp", "Physiotherapist, Band 6"),
-    ("ahp", "Occupational therapist, Band 6"), ("ahp", "Paramedic, Band 6"),
-    ("pharmacist", "Ward pharmacist, Band 7"), ("scientist", "Biomedical scientist, Band 6"),
-    ("manager", "Service manager, Band 8a"), ("manager", "QI facilitator, Band 7"),
-    ("social_care", "Senior care worker"), ("student", "Student nurse, second year"),
+    ("midwife", "Community midwife, Band 6"), ("doctor", "Foundation doctor (FY2)"),
+    ("doctor", "Consultant in acute medicine"), ("doctor", "GP partner"),
+    ("ahp", "Physiotherapist, Band 6"), ("ahp", "Occupational therapist, Band 6"),
+    ("ahp", "Paramedic, Band 6"), ("pharmacist", "Ward pharmacist, Band 7"),
+    ("scientist", "Biomedical scientist, Band 6"), ("manager", "Service manager, Band 8a"),
+    ("manager", "QI facilitator, Band 7"), ("social_care", "Senior care worker"),
+    ("student", "Student nurse, second year"),
 ]  # fmt: skip
 ORGANISATIONS = [
     "Oxford University Hospitals", "Oxford Health", "Royal Berkshire Hospital",
@@ -40,7 +40,7 @@ ORGANISATIONS = [
     "University Hospitals Coventry and Warwickshire", "South Warwickshire University",
 ]  # fmt: skip
 FREE_SKILLS = [
-    "sepsis screening", "falls prevention", "dementia care", "discharge planning", "nhs excel",
+    "sepsis screening", "falls prevention", "dementia care", "discharge planning",
     "osce preparation", "revalidation", "tissue viability", "medicines reconciliation",
     "frailty", "end of life care", "ecg interpretation", "infection prevention",
 ]  # fmt: skip
@@ -52,18 +52,20 @@ LOCATIONS = ["John Radcliffe, Oxford", "Churchill Hospital", "Horton General, Ba
              "Warwick Hospital", "Coventry", "Working remotely"]  # fmt: skip
 
 
-def _profile(rng: random.Random) -> dict[str, object]:
-    profession, role_grade = rng.choice(ROLES)
+def demo_profile(rng: random.Random) -> dict[str, object]:
+    """Profile fields for one demo member: a profession with a matching role and grade,
+    a few curated skills and one free tag, and where and when they can help."""
+    profession, job_title = rng.choice(ROLES)
     skills = rng.sample(CURATED_SKILLS, rng.randint(1, 3)) + rng.sample(FREE_SKILLS, 1)
     return {
         "profession": profession,
-        "role_grade": role_grade,
+        "job_title": job_title,
         "organisation": rng.choice(ORGANISATIONS),
-        "skills": [s.lower() for s in skills],
+        "skills": skills,
         "availability": rng.choice(AVAILABILITY),
         "location": rng.choice(LOCATIONS),
         "preferred_formats": rng.sample(ContactFormat.values, rng.randint(1, 2)),
-        "bio": f"{role_grade}. Happy to share what I know about {skills[0].lower()}.",
+        "bio": f"{job_title}. Happy to share what I know about {skills[0]}.",
     }
 
 
@@ -84,14 +86,10 @@ def members_seed(
         if local not in used:
             used.add(local)
             people.append((f"{local}@{email_domain}", f"{first} {last}"))
-    verified = timezone.now()
-    return Member.objects.bulk_create(
-        Member(
-            email=email,
-            full_name=name,
-            password=hashed,
-            email_verified_at=verified,
-            **(_profile(rng) if index else {"profession": Profession.MANAGER}),
-        )
-        for index, (email, name) in enumerate(people)
-    )
+    members = [
+        Member(email=email, full_name=name, password=hashed, **demo_profile(rng))
+        for email, name in people
+    ]
+    members[0].role, members[0].profession = Role.ORGANISER, "manager"
+    members[0].job_title = "Network organiser"
+    return Member.objects.bulk_create(members)

@@ -28,7 +28,7 @@ def test_demo_networks_live_in_their_own_schemas_with_their_own_members(db):
         assert (totals.issued, totals.members_with_credit) == (13 * 120, 13)
         assert listing_search(query="sepsis").exists()
         people = Member.objects.exclude(email__startswith="organiser@")
-        assert all(m.profession and m.role_grade and m.skills for m in people)
+        assert all(m.profession and m.job_title and m.skills for m in people)
         assert any(listing_suggestions(member=m).exists() for m in people)
     colours = {slug: theme_for(network).primary_colour for slug, network in networks.items()}
     assert colours["oxford-ics"] != colours["wbs"]  # each demo network looks like its own
