@@ -4,6 +4,7 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import reverse
 from django_tenants.utils import tenant_context
 from PIL import Image
@@ -76,3 +77,20 @@ def test_the_profile_page_uploads_and_reports_a_bad_photo_at_the_top(
 
 def _edit_url() -> str:
     return reverse("profile-edit", urlconf="hexitime.urls_tenant")
+
+
+def test_the_api_takes_a_photo_as_multipart_and_refuses_a_fake(network_a, make_member, client_a):
+    priya = make_member(network_a, full_name="Priya Patel")
+    client_a.force_login(priya)
+
+    def patch(data):
+        body = encode_multipart(BOUNDARY, data)
+        return client_a.generic(
+            "PATCH", "/api/v1/members/me/", body, content_type=MULTIPART_CONTENT
+        )
+
+    refused = patch({"photo": SimpleUploadedFile("x.png", b"GIF89a nonsense")})
+    assert refused.status_code == 400 and "could not be read" in refused.content.decode()
+    saved = patch({"photo": _image(), "bio": "Hello"})
+    assert saved.status_code == 200, saved.content
+    assert saved.json()["photo"].startswith(f"/media/{network_a.schema_name}/profiles/")
