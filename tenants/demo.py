@@ -12,7 +12,7 @@ from typing import TypedDict
 from django_tenants.utils import tenant_context
 
 from core.listings.demo import listings_seed
-from core.members.demo import members_seed, profiles_seed
+from core.members.demo import members_seed
 from core.members.models import Member
 from ledger.services import gift_grant
 from theming.services import theme_update
@@ -73,11 +73,6 @@ def demo_load(*, members_per_network: int = 36) -> list[Network]:
             for member in members:
                 gift_grant(member=member)
             listings_seed(rng=random.Random(index), members=members)  # noqa: S311 - demo data
-            profiles_seed(
-                rng=random.Random(index),  # noqa: S311 - demo data
-                members=members,
-                email_domain=email_domain,
-            )
         theme_update(network=network, actor=members[0], **DEMO_THEMES[slug])
         created.append(network)
     return created

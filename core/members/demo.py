@@ -6,7 +6,8 @@ import random
 
 from django.contrib.auth.hashers import make_password
 
-from .models import Member, Role
+from .models import ContactFormat, Member, Role
+from .skills import CURATED_SKILLS
 
 FIRST_NAMES = [
     "Amara", "Ben", "Chioma", "Daniel", "Eleanor", "Farah", "George", "Hannah", "Imran",
@@ -19,6 +20,53 @@ LAST_NAMES = [
     "Iqbal", "Jones", "Kaur", "Lewis", "Mensah", "Nowak", "O'Brien", "Patel", "Quinn",
     "Roberts", "Singh", "Thomas", "Usman", "Walker", "Williams", "Yilmaz",
 ]  # fmt: skip
+
+
+# (profession, role and grade) pairs as people write them on NHS staff profiles.
+ROLES = [
+    ("nurse", "Staff nurse, Band 5"), ("nurse", "Ward sister, Band 7"),
+    ("nurse", "Clinical nurse specialist (sepsis), Band 7"),
+    ("midwife", "Community midwife, Band 6"), ("doctor", "Foundation doctor (FY2)"),
+    ("doctor", "Consultant in acute medicine"), ("doctor", "GP partner"),
+    ("ahp", "Physiotherapist, Band 6"), ("ahp", "Occupational therapist, Band 6"),
+    ("ahp", "Paramedic, Band 6"), ("pharmacist", "Ward pharmacist, Band 7"),
+    ("scientist", "Biomedical scientist, Band 6"), ("manager", "Service manager, Band 8a"),
+    ("manager", "QI facilitator, Band 7"), ("social_care", "Senior care worker"),
+    ("student", "Student nurse, second year"),
+]  # fmt: skip
+ORGANISATIONS = [
+    "Oxford University Hospitals", "Oxford Health", "Royal Berkshire Hospital",
+    "Buckinghamshire Healthcare", "Banbury Cross Health Centre", "South Central Ambulance Service",
+    "University Hospitals Coventry and Warwickshire", "South Warwickshire University",
+]  # fmt: skip
+FREE_SKILLS = [
+    "sepsis screening", "falls prevention", "dementia care", "discharge planning",
+    "osce preparation", "revalidation", "tissue viability", "medicines reconciliation",
+    "frailty", "end of life care", "ecg interpretation", "infection prevention",
+]  # fmt: skip
+AVAILABILITY = [
+    "Tuesday afternoons", "Most lunchtimes, 12:30 to 13:30", "After 5pm on weekdays",
+    "Days only; I rotate to nights every third week", "Fridays, by arrangement",
+]  # fmt: skip
+LOCATIONS = ["John Radcliffe, Oxford", "Churchill Hospital", "Horton General, Banbury",
+             "Warwick Hospital", "Coventry", "Working remotely"]  # fmt: skip
+
+
+def demo_profile(rng: random.Random) -> dict[str, object]:
+    """Profile fields for one demo member: a profession with a matching role and grade,
+    a few curated skills and one free tag, and where and when they can help."""
+    profession, job_title = rng.choice(ROLES)
+    skills = rng.sample(CURATED_SKILLS, rng.randint(1, 3)) + rng.sample(FREE_SKILLS, 1)
+    return {
+        "profession": profession,
+        "job_title": job_title,
+        "organisation": rng.choice(ORGANISATIONS),
+        "skills": skills,
+        "availability": rng.choice(AVAILABILITY),
+        "location": rng.choice(LOCATIONS),
+        "preferred_formats": rng.sample(ContactFormat.values, rng.randint(1, 2)),
+        "bio": f"{job_title}. Happy to share what I know about {skills[0]}.",
+    }
 
 
 def members_seed(
@@ -38,58 +86,10 @@ def members_seed(
         if local not in used:
             used.add(local)
             people.append((f"{local}@{email_domain}", f"{first} {last}"))
-    members = [Member(email=email, full_name=name, password=hashed) for email, name in people]
-    members[0].role = Role.ORGANISER
+    members = [
+        Member(email=email, full_name=name, password=hashed, **demo_profile(rng))
+        for email, name in people
+    ]
+    members[0].role, members[0].profession = Role.ORGANISER, "manager"
+    members[0].job_title = "Network organiser"
     return Member.objects.bulk_create(members)
-
-
-JOB_TITLES = {
-    "nurse": ["Band 5 staff nurse", "Band 6 ward sister", "Band 7 clinical nurse specialist"],
-    "midwife": ["Band 6 community midwife", "Band 7 labour ward coordinator"],
-    "doctor": ["FY2 doctor", "ST4 registrar in acute medicine", "Consultant anaesthetist"],
-    "ahp": ["Band 6 physiotherapist", "Band 7 occupational therapist", "Dietitian"],
-    "pharmacist": ["Band 7 ward pharmacist", "Antimicrobial pharmacist"],
-    "scientist": ["Clinical scientist, haematology", "Healthcare science practitioner"],
-    "manager": ["Operational service manager", "Quality improvement programme manager"],
-    "social_care": ["Care coordinator", "Registered manager, home care"],
-    "student": ["Third-year nursing student", "Medical student"],
-}
-ORGANISATIONS = {
-    "ouh.nhs.uk": ["Oxford University Hospitals", "Oxford Health",
-                   "South Central Ambulance Service"],
-    "warwick.ac.uk": ["University Hospitals Coventry and Warwickshire", "Warwick Business School",
-                      "South Warwickshire University NHS Foundation Trust"],
-}  # fmt: skip
-LOCATIONS = ["John Radcliffe Hospital", "Churchill Hospital", "Horton General", "Coventry",
-             "Warwick Hospital", "Remote"]  # fmt: skip
-AVAILABILITY = ["Tuesday afternoons", "After 4pm on weekdays", "Lunchtimes, 12-1",
-                "Non-clinical Fridays", "Evenings by video"]  # fmt: skip
-BIOS = [
-    "Happy to share what I have learned running {skill} sessions on the wards. "
-    "Keen to learn more about {other}.",
-    "I have been in the NHS for {years} years. Ask me about {skill}; "
-    "I would love an hour with someone who knows {other}.",
-    "Working on a QI project this year and looking for help with {other}. "
-    "I can offer {skill} in return.",
-]
-
-
-def profiles_seed(*, rng: random.Random, members: list[Member], email_domain: str) -> None:
-    """Fill in realistic profiles for demo members who already have a profession and
-    skills (the listings demo gives those)."""
-    organisations = ORGANISATIONS.get(email_domain, ["NHS trust"])
-    for member in members:
-        skills = member.skills or ["teaching", "coaching"]
-        member.job_title = rng.choice(JOB_TITLES.get(member.profession, ["Staff member"]))
-        member.organisation = rng.choice(organisations)
-        member.location = rng.choice(LOCATIONS)
-        member.availability = rng.choice(AVAILABILITY)
-        member.preferred_formats = rng.sample(["in_person", "video", "phone"], rng.randint(1, 2))
-        member.bio = rng.choice(BIOS).format(
-            skill=skills[0], other=rng.choice(["run charts", "leadership", "research", "coaching"]),
-            years=rng.randint(2, 25),
-        )  # fmt: skip
-    Member.objects.bulk_update(
-        members,
-        ["job_title", "organisation", "location", "availability", "preferred_formats", "bio"],
-    )
