@@ -39,7 +39,7 @@ bench: $(STAMP)
 lock:  ## re-resolve constraints.txt from pyproject.toml in a throwaway venv
 	rm -rf /tmp/hexitime-lock && $(PYTHON) -m venv /tmp/hexitime-lock
 	/tmp/hexitime-lock/bin/pip install --quiet '.[dev]'
-	/tmp/hexitime-lock/bin/pip freeze --exclude hexitime > constraints.txt
+	(echo "# Every install resolves to these versions: pip install -c constraints.txt -e '.[dev]'"; echo "# Regenerate with 'make lock' after changing pyproject.toml."; /tmp/hexitime-lock/bin/pip freeze --exclude hexitime) > constraints.txt
 
 clean:
 	rm -rf $(VENV) .hexitime
