@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Permission
 from django_tenants.utils import tenant_context
 
@@ -81,9 +82,12 @@ def test_main_pages_have_no_serious_accessibility_violations(live_server, page, 
     for name, path in pages.items():
         page.goto(url(live_server, "purple.localhost", path))
         found[name] = axe_scan(page)
-    page.goto(live_server.url + "/")
-    found["public site"] = axe_scan(page)
-    screenshot(page, "public-site")
+    for name, path in {"public site": "/", "start a network": "/start/"}.items():
+        page.goto(url(live_server, settings.HEXITIME_BASE_DOMAIN, path))
+        found[name] = axe_scan(page)
+        screenshot(page, name.replace(" ", "-"))
+    page.goto(live_server.url + "/")  # an address that is no network
+    found["no such network"] = axe_scan(page)
     _sign_in(page, live_server, "purple.localhost")
     for name, path in signed_in.items():
         page.goto(url(live_server, "purple.localhost", path))
