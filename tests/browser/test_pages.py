@@ -172,3 +172,21 @@ def test_pages_fit_a_phone_screen(live_server, browser, two_networks):
             assert overflow == 0, f"{name} scrolls sideways on a phone"
     finally:
         context.close()
+
+
+def test_branding_works_without_javascript(live_server, browser, two_networks):
+    context = browser.new_context(java_script_enabled=False)
+    plain = context.new_page()
+    try:
+        _sign_in(plain, live_server, "purple.localhost")
+        plain.goto(url(live_server, "purple.localhost", "/settings/branding/"))
+        plain.get_by_label("Main colour (header and links)").fill("#eeeeee")
+        plain.get_by_role("button", name="Save branding").click()
+        assert "There is a problem" in plain.locator(".error-summary").inner_text()
+        plain.get_by_label("Main colour (header and links)").fill("#1d4f91")
+        plain.get_by_role("button", name="Save branding").click()
+        assert "branding is saved" in plain.locator(".messages").inner_text()
+        header = plain.eval_on_selector(".site-header", "e => getComputedStyle(e).backgroundColor")
+        assert header == "rgb(29, 79, 145)"  # the new stylesheet version, no cache to clear
+    finally:
+        context.close()
