@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 from typing import TypedDict
 
-from django.contrib.auth.models import Permission
 from django_tenants.utils import tenant_context
 
 from core.listings.demo import listings_seed
@@ -19,7 +18,7 @@ from ledger.services import gift_grant
 from theming.services import theme_update
 
 from .models import Network
-from .services import ORGANISER_PERMISSIONS, network_create, platform_bootstrap
+from .services import network_create, platform_bootstrap
 
 DEMO_PASSWORD = "hexitime-demo"  # noqa: S105 - printed on screen for the demo
 DEMO_NETWORKS = [
@@ -74,9 +73,6 @@ def demo_load(*, members_per_network: int = 36) -> list[Network]:
             for member in members:
                 gift_grant(member=member)
             listings_seed(rng=random.Random(index), members=members)  # noqa: S311 - demo data
-            members[0].user_permissions.add(  # the organiser
-                *Permission.objects.filter(codename__in=ORGANISER_PERMISSIONS)
-            )
         theme_update(network=network, actor=members[0], **DEMO_THEMES[slug])
         created.append(network)
     return created

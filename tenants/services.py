@@ -40,7 +40,7 @@ from django_tenants.utils import get_public_schema_name, schema_context, tenant_
 from psycopg import ClientCursor, sql
 
 from core.audit.services import audit_record
-from core.members.models import Member
+from core.members.models import Member, Role
 from hexitime.db import connection
 from hexitime.errors import ApplicationError, PermissionDenied
 from ledger.services import gift_grant
@@ -103,8 +103,6 @@ ProgressCallback = Callable[[ProvisionStep], None]
 HANDOVER_SALT = "tenants.handover"
 HANDOVER_MAX_AGE = 15 * 60  # seconds the progress page's sign-in link stays valid
 _PROVISION_STEPS = 4
-# What makes a member an organiser until roles exist (core/members has none yet).
-ORGANISER_PERMISSIONS = ("view_network_totals", "change_theme", "moderate_listing")
 
 
 def network_domain(slug: str) -> str:
@@ -343,8 +341,6 @@ def _job_update(job: ProvisioningJob, **fields: Any) -> None:
 
 def _organiser_create(network: Network, job: ProvisioningJob) -> Member:
     """The network's first member: its organiser, with the welcome gift."""
-    from django.contrib.auth.models import Permission
-
     with tenant_context(network), transaction.atomic(durable=True):
         organiser = Member.objects.filter(email=job.organiser_email).first()
         if organiser is None:
@@ -352,10 +348,8 @@ def _organiser_create(network: Network, job: ProvisioningJob) -> Member:
                 email=job.organiser_email,
                 full_name=job.organiser_name,
                 password=job.organiser_password,  # already hashed by network_start
+                role=Role.ORGANISER,  # its permissions: core.members.backends
             )
-        organiser.user_permissions.add(
-            *Permission.objects.filter(codename__in=ORGANISER_PERMISSIONS)
-        )
         gift_grant(member=organiser)
     return organiser
 

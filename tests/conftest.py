@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.test import Client
 from django_tenants.utils import tenant_context
 from psycopg import sql
@@ -148,7 +149,9 @@ def worker() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _back_to_public() -> Iterator[None]:
-    """Every test starts and ends on the public schema, whatever the last request set."""
+    """Every test starts and ends on the public schema, whatever the last request set, and
+    with an empty cache (login throttles and other counters outlive a test otherwise)."""
     connection.set_schema_to_public()
+    cache.clear()
     yield
     connection.set_schema_to_public()

@@ -61,7 +61,12 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def listing_create(*, actor: Member, **fields: Any) -> Listing:
-    """Post an offer or a request. Script or markup in the text is stripped, not stored."""
+    """Post an offer or a request. Script or markup in the text is stripped, not stored.
+    Members who have not finished joining (email unverified, awaiting approval) may
+    browse but not post."""
+    if not actor.can_transact:
+        raise PermissionDenied("Confirm your email address (and wait for approval, if your "
+                               "network asks for it) before posting.")  # fmt: skip
     missing = [
         name for name in ("kind", "title", "description", "category") if not fields.get(name)
     ]

@@ -6,7 +6,7 @@ import random
 
 from django.contrib.auth.hashers import make_password
 
-from .models import Member
+from .models import Member, Role
 
 FIRST_NAMES = [
     "Amara", "Ben", "Chioma", "Daniel", "Eleanor", "Farah", "George", "Hannah", "Imran",
@@ -38,6 +38,6 @@ def members_seed(
         if local not in used:
             used.add(local)
             people.append((f"{local}@{email_domain}", f"{first} {last}"))
-    return Member.objects.bulk_create(
-        Member(email=email, full_name=name, password=hashed) for email, name in people
-    )
+    members = [Member(email=email, full_name=name, password=hashed) for email, name in people]
+    members[0].role = Role.ORGANISER
+    return Member.objects.bulk_create(members)

@@ -8,7 +8,8 @@ from typing import Any, ClassVar
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Length, Lower
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 
@@ -45,6 +46,35 @@ class Profession(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class Role(models.TextChoices):
+    MEMBER = "member", "Member"
+    QI_LEAD = "qi_lead", "QI lead"
+    ORGANISER = "organiser", "Organiser"
+
+
+class MemberState(models.TextChoices):
+    """Where a member is in joining. Only `active` members may transact."""
+
+    UNVERIFIED = "unverified", "Email not yet verified"
+    AWAITING_APPROVAL = "awaiting_approval", "Waiting for an organiser's approval"
+    ACTIVE = "active", "Active"
+    DECLINED = "declined", "Declined"
+
+
+class ContactFormat(models.TextChoices):
+    IN_PERSON = "in_person", "In person"
+    VIDEO = "video", "Video call"
+    PHONE = "phone", "Phone"
+
+
+class ProfileVisibility(models.TextChoices):
+    NETWORK = "network", "Everyone in this network sees my whole profile"
+    NAME_ONLY = "name_only", "Others see only my name, profession and organisation"
+
+
+BIO_MAX = 2000
+
+
 class Member(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(max_length=254, unique=True)
     full_name = models.CharField(max_length=150)
@@ -55,6 +85,21 @@ class Member(AbstractBaseUser, PermissionsMixin):
     organisation = models.CharField(max_length=150, blank=True)
     # Lower-case skill tags ("qi methods", "teaching"): matched against listings.
     skills = ArrayField(models.CharField(max_length=50), default=list, blank=True)
+    job_title = models.CharField("role and grade", max_length=120, blank=True)
+    bio = models.TextField(blank=True)  # plain text, escaped when shown
+    availability = models.CharField(max_length=200, blank=True)
+    preferred_formats = ArrayField(
+        models.CharField(max_length=16, choices=ContactFormat.choices), default=list, blank=True
+    )
+    location = models.CharField(max_length=120, blank=True)
+    profile_visibility = models.CharField(
+        max_length=16, choices=ProfileVisibility.choices, default=ProfileVisibility.NETWORK
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    # Accounts made by operators and the demo start active; `member_join` starts unverified.
+    state = models.CharField(max_length=24, choices=MemberState.choices, default=MemberState.ACTIVE)
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    declined_reason = models.CharField(max_length=500, blank=True)
 
     objects: ClassVar[MemberManager] = MemberManager()
 
@@ -69,13 +114,73 @@ class Member(AbstractBaseUser, PermissionsMixin):
             models.CheckConstraint(
                 condition=models.Q(email=Lower("email")), name="member_email_lowercase"
             ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="member_role_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=MemberState.values), name="member_state_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(profile_visibility__in=ProfileVisibility.values),
+                name="member_profile_visibility_known",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("bio"), BIO_MAX), name="member_bio_length"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["date_joined"],
+                condition=models.Q(state="awaiting_approval"),
+                name="member_approval_queue",
+            )
         ]
 
     def __str__(self) -> str:
         return self.full_name or self.email
+
+    @property
+    def preferred_format_labels(self) -> list[str]:
+        return [ContactFormat(value).label for value in self.preferred_formats]
+
+    @property
+    def can_transact(self) -> bool:
+        return self.state == MemberState.ACTIVE
 
     def get_full_name(self) -> str:
         return self.full_name
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class JoinPolicy(models.TextChoices):
+    OPEN = "open", "Anyone may join"
+    EMAIL_DOMAIN = "email_domain", "Only people with an email address at an allowed domain"
+    APPROVAL = "approval", "An organiser approves each new member"
+
+
+class JoinSettings(models.Model):
+    """How people join this network: one row per network schema (id is always 1)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    policy = models.CharField(max_length=16, choices=JoinPolicy.choices, default=JoinPolicy.OPEN)
+    # Lower-case domains without "@", e.g. "nhs.net". Subdomains match too.
+    allowed_domains = ArrayField(models.CharField(max_length=253), default=list, blank=True)
+
+    class Meta:
+        verbose_name_plural = "join settings"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="join_settings_single_row"),
+            models.CheckConstraint(
+                condition=models.Q(policy__in=JoinPolicy.values), name="join_settings_policy_known"
+            ),
+            # An allow-list policy with an empty list would let nobody in.
+            models.CheckConstraint(
+                condition=~models.Q(policy="email_domain", allowed_domains=[]),
+                name="join_settings_domains_when_allow_list",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_policy_display()

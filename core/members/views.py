@@ -1,11 +1,48 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.views import LoginView
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from core.listings.selectors import listing_suggestions
 from hexitime.auth import acting_member
+from hexitime.errors import ApplicationError, NotFound
 from ledger.selectors import member_balance, member_statement
+
+from .models import (
+    BIO_MAX,
+    ContactFormat,
+    JoinPolicy,
+    Member,
+    MemberState,
+    Profession,
+    ProfileVisibility,
+    Role,
+)
+from .selectors import approval_queue, member_list, profile_shown_in_full
+from .services import (
+    PROFILE_FIELDS,
+    access_member,
+    join_settings_get,
+    join_settings_set,
+    member_approve,
+    member_decline,
+    member_join,
+    member_profile_update,
+    member_set_role,
+    member_verify_email,
+    verification_resend,
+)
+from .skills import CURATED_SKILLS
 
 
 def network_home(request: HttpRequest) -> HttpResponse:
@@ -24,3 +61,275 @@ def network_home(request: HttpRequest) -> HttpResponse:
             "suggestions": list(listing_suggestions(member=member, limit=3)),
         }
     return render(request, "members/network_home.html", context)
+
+
+class JoinForm(forms.Form):
+    full_name = forms.CharField(label="Your name", max_length=150)
+    email = forms.EmailField(
+        label="Work email address", max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )  # fmt: skip
+    password = forms.CharField(
+        label="Choose a password", help_text="At least 8 characters; not a common password.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )  # fmt: skip
+
+
+def _refusal_to_form(form: forms.Form, refused: ApplicationError) -> None:
+    form.add_error(refused.field if refused.field in form.fields else None, refused.message)
+
+
+def join(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = JoinForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = member_join(**form.cleaned_data)
+        except ApplicationError as refused:
+            _refusal_to_form(form, refused)
+        else:
+            login(request, member)
+            return redirect("join-check-email")
+    return render(request, "members/join.html", {"form": form, "settings": join_settings_get()})
+
+
+@login_required
+def join_check_email(request: HttpRequest) -> HttpResponse:
+    member = acting_member(request)
+    if request.method == "POST":
+        verification_resend(actor=member)
+        messages.success(request, f"We have sent a new link to {member.email}.")
+        return redirect("join-check-email")
+    return render(request, "members/check_email.html", {"member": member})
+
+
+def join_verify(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        member = member_verify_email(token=token)
+    except ApplicationError as refused:
+        return render(
+            request, "members/verify_failed.html", {"message": refused.message}, status=400
+        )
+    if member.state == MemberState.AWAITING_APPROVAL:
+        messages.info(
+            request,
+            "Thank you: your email is confirmed. An organiser will review your request to join.",
+        )
+    else:
+        messages.success(
+            request, "Your email is confirmed. Welcome! Two hours of credit are in your account."
+        )
+    return redirect("home")
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(label="Reason (the person will see it)", max_length=500,
+                             widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+
+
+@permission_required("members.approve_member", raise_exception=True)
+def approvals(request: HttpRequest) -> HttpResponse:
+    return render(request, "members/approvals.html", {"queue": approval_queue()})
+
+
+def _target(request: HttpRequest, member_id: int) -> Member:
+    try:
+        return access_member(member_id, member=acting_member(request))
+    except NotFound:
+        raise Http404("No such member") from None
+
+
+@require_POST
+@permission_required("members.approve_member", raise_exception=True)
+def approve(request: HttpRequest, member_id: int) -> HttpResponse:
+    try:
+        member = member_approve(actor=acting_member(request), member=_target(request, member_id))
+    except ApplicationError as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, f"{member} is now a member.")
+    return redirect("member-approvals")
+
+
+@require_POST
+@permission_required("members.approve_member", raise_exception=True)
+def decline(request: HttpRequest, member_id: int) -> HttpResponse:
+    member = _target(request, member_id)
+    form = DeclineForm(request.POST)
+    if form.is_valid():
+        try:
+            member_decline(actor=acting_member(request), member=member, **form.cleaned_data)
+        except ApplicationError as refused:
+            form.add_error("reason", refused.message)
+        else:
+            messages.success(request, f"You declined {member}'s request to join.")
+            return redirect("member-approvals")
+    return render(request, "members/decline.html", {"form": form, "member": member}, status=400)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=Role.choices)
+
+
+@permission_required("members.change_role", raise_exception=True)
+def roles(request: HttpRequest) -> HttpResponse:
+    return render(request, "members/roles.html", {"members": member_list(), "roles": Role.choices})
+
+
+@require_POST
+@permission_required("members.change_role", raise_exception=True)
+def role_change(request: HttpRequest, member_id: int) -> HttpResponse:
+    member = _target(request, member_id)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose member, QI lead or organiser.")
+        return redirect("member-roles")
+    try:
+        member = member_set_role(actor=acting_member(request), member=member, **form.cleaned_data)
+    except ApplicationError as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, f"{member} is now {member.get_role_display()}.")
+    return redirect("member-roles")
+
+
+class JoinSettingsForm(forms.Form):
+    policy = forms.ChoiceField(label="Who can join?", choices=JoinPolicy.choices,
+                               widget=forms.RadioSelect)  # fmt: skip
+    allowed_domains = forms.CharField(
+        label="Allowed email domains", required=False, max_length=2000,
+        help_text="One per line or separated by commas, e.g. nhs.net. "
+        "Used by the email domain policy.",
+    )  # fmt: skip
+
+
+@permission_required("members.approve_member", raise_exception=True)
+def join_settings(request: HttpRequest) -> HttpResponse:
+    current = join_settings_get()
+    initial = {"policy": current.policy, "allowed_domains": "\n".join(current.allowed_domains)}
+    form = JoinSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        domains = form.cleaned_data["allowed_domains"].replace(",", "\n").split()
+        try:
+            join_settings_set(actor=acting_member(request), policy=form.cleaned_data["policy"],
+                              allowed_domains=domains)  # fmt: skip
+        except ApplicationError as refused:
+            _refusal_to_form(form, refused)
+        else:
+            messages.success(request, "Joining settings saved.")
+            return redirect("join-settings")
+    return render(request, "members/join_settings.html", {"form": form})
+
+
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(label="Name", max_length=150)
+    profession = forms.ChoiceField(
+        label="Profession", required=False, choices=[("", "Choose…"), *Profession.choices]
+    )
+    job_title = forms.CharField(
+        label="Role and grade",
+        max_length=120,
+        required=False,
+        help_text="For example: Band 6 staff nurse, ST4 registrar.",
+    )
+    organisation = forms.CharField(label="Organisation", max_length=150, required=False)
+    curated_skills = forms.MultipleChoiceField(
+        label="Skills",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[(skill, skill.capitalize()) for skill in CURATED_SKILLS],
+    )
+    other_skills = forms.CharField(
+        label="Other skills", max_length=600, required=False, help_text="Separate them with commas."
+    )
+    bio = forms.CharField(
+        label="About you",
+        max_length=BIO_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Plain text: what you can help with, and what you want to learn.",
+    )
+    availability = forms.CharField(label="When you are available", max_length=200, required=False)
+    preferred_formats = forms.MultipleChoiceField(
+        label="How you like to meet",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=ContactFormat.choices,
+    )
+    location = forms.CharField(label="Location", max_length=120, required=False)
+    profile_visibility = forms.ChoiceField(
+        label="Who sees your profile?", choices=ProfileVisibility.choices, widget=forms.RadioSelect
+    )
+
+    @classmethod
+    def for_member(cls, member: Member, data: Any = None) -> ProfileForm:
+        curated = [s for s in member.skills if s in CURATED_SKILLS]
+        other = [s for s in member.skills if s not in CURATED_SKILLS]
+        initial = {name: getattr(member, name) for name in PROFILE_FIELDS if name != "skills"}
+        return cls(
+            data, initial={**initial, "curated_skills": curated, "other_skills": ", ".join(other)}
+        )
+
+    def profile_fields(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        other = [tag for tag in data.pop("other_skills").split(",") if tag.strip()]
+        data["skills"] = [*data.pop("curated_skills"), *other]
+        return data
+
+
+@login_required
+def profile(request: HttpRequest, member_id: int) -> HttpResponse:
+    viewer = acting_member(request)
+    member = _target(request, member_id)
+    full = profile_shown_in_full(viewer=viewer, member=member)
+    return render(request, "members/profile.html", {"member": member, "full": full})
+
+
+@login_required
+def profile_edit(request: HttpRequest) -> HttpResponse:
+    member = acting_member(request)
+    form = ProfileForm.for_member(member, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member_profile_update(actor=member, **form.profile_fields())
+        except ApplicationError as refused:
+            field = {"skills": "other_skills"}.get(refused.field or "", refused.field)
+            form.add_error(field if field in form.fields else None, refused.message)
+        else:
+            messages.success(request, "Your profile is saved.")
+            return redirect("member-profile", member_id=member.pk)
+    return render(request, "members/profile_edit.html", {"form": form})
+
+
+class ThrottledLoginView(LoginView):
+    """Django's login, refusing an address (in this network, from this IP) for 15 minutes
+    after 5 failed attempts. Counts live in the cache, whose keys carry the network's
+    schema, so one network's lockout never touches another's."""
+
+    limit, window = 5, 15 * 60
+
+    def _key(self) -> str:
+        email = self.request.POST.get("username", "").strip().lower()
+        return f"login-failures:{email}:{self.request.META.get('REMOTE_ADDR', '')}"
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if cache.get(self._key(), 0) >= self.limit:
+            form = self.get_form()
+            form.errors.clear()
+            form.add_error(
+                None,
+                "Too many attempts to sign in. Please wait 15 minutes, or reset your password.",
+            )
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
+        key = self._key()
+        cache.add(key, 0, self.window)
+        cache.incr(key)
+        return super().form_invalid(form)
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        cache.delete(self._key())
+        return super().form_valid(form)

@@ -5,6 +5,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.listings import urls as listing_urls
+from core.members import urls as member_urls
 from core.members import views as member_views
 from core.notifications import urls as notification_urls
 from ledger import urls as ledger_urls
@@ -16,12 +17,16 @@ api_v1: list[URLPattern | URLResolver] = [
     path("notifications/", include(notification_urls.api_urlpatterns)),
     path("ledger/", include(ledger_urls.api_urlpatterns)),
     path("listings/", include(listing_urls.api_urlpatterns)),
+    path("members/", include(member_urls.api_urlpatterns)),
 ]
 
 urlpatterns = [
     path("", member_views.network_home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", member_views.ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include(member_urls.password_urlpatterns)),
+    path("join/", include(member_urls.join_urlpatterns)),
+    path("members/", include(member_urls)),
     path("notifications/", include(notification_urls)),
     path("ledger/", include(ledger_urls)),
     path("listings/", include(listing_urls)),

@@ -119,7 +119,8 @@ def test_killed_connections_mid_transfer_leave_nothing_half_done(make_network):
                 cursor.execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                     " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                    "   AND query LIKE '%%ledger_post%%' AND state <> 'idle' LIMIT 1"
+                    "   AND query LIKE '%%ledger_post%%' AND state <> 'idle'"
+                    " ORDER BY random() LIMIT 1"  # any client, not the same one every time
                 )
                 kills.extend(row[0] for row in cursor.fetchall() if row[0])
                 time.sleep(0.02)

@@ -1,23 +1,51 @@
 """`hexitime tenants migrate`: every network schema migrates in its own transaction."""
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from urllib.parse import urlsplit, urlunsplit
+
 import pytest
 from django.core.management import CommandError, call_command
 from psycopg import sql
 
 from hexitime.db import connection
+from hexitime.settings.env import REPO_ROOT
 
-# Fails any DDL in one schema once that schema records a ledger migration: the first
-# ledger migration applies, the second one fails half-way through the run.
+# Acts on any DDL in one schema once that schema records a ledger migration: the first
+# ledger migration applies, then the second one fails (or stalls) half-way through.
 SABOTAGE = """
 CREATE FUNCTION public.test_sabotage() RETURNS event_trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_event_trigger_ddl_commands() WHERE schema_name = {schema})
        AND EXISTS (SELECT 1 FROM {schema_ident}.django_migrations WHERE app = 'ledger') THEN
-        RAISE EXCEPTION 'sabotaged migration in %', {schema};
+        {action};
     END IF;
 END $$;
 CREATE EVENT TRIGGER test_sabotage ON ddl_command_end EXECUTE FUNCTION public.test_sabotage();
 """
+FAIL = "RAISE EXCEPTION 'sabotaged migration in %', {schema}"
+STALL = "PERFORM pg_sleep(60)"
+
+
+def _sabotage(schema: str, action: str) -> None:
+    with connection.cursor() as cursor:
+        literal = sql.Literal(schema).as_string(cursor.connection)
+        cursor.execute(
+            SABOTAGE.format(
+                schema=literal,
+                schema_ident=sql.Identifier(schema).as_string(cursor.connection),
+                action=action.format(schema=literal),
+            )
+        )
+
+
+def _sabotage_end() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("DROP EVENT TRIGGER IF EXISTS test_sabotage")
+        cursor.execute("DROP FUNCTION IF EXISTS public.test_sabotage()")
 
 
 def _state(schema: str) -> dict[str, list[tuple]]:
@@ -49,20 +77,12 @@ def test_a_failing_schema_is_left_unchanged_and_the_others_are_migrated(make_net
     before = _state(bad.schema_name)
     assert not any(app == "ledger" for app, _ in before["migrations"])
 
-    with connection.cursor() as cursor:
-        cursor.execute(
-            SABOTAGE.format(
-                schema=sql.Literal(bad.schema_name).as_string(cursor.connection),
-                schema_ident=sql.Identifier(bad.schema_name).as_string(cursor.connection),
-            )
-        )
+    _sabotage(bad.schema_name, FAIL)
     try:
         with pytest.raises(CommandError, match="1 of 2 network schemas failed"):
             call_command("tenants_migrate", workers=2)
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute("DROP EVENT TRIGGER test_sabotage")
-            cursor.execute("DROP FUNCTION public.test_sabotage()")
+        _sabotage_end()
 
     assert _state(bad.schema_name) == before  # not even the first ledger migration
     assert _state(good.schema_name) == migrated
@@ -74,3 +94,60 @@ def test_a_failing_schema_is_left_unchanged_and_the_others_are_migrated(make_net
     # With the cause gone, running again finishes the job.
     call_command("tenants_migrate", workers=1)
     assert _state(bad.schema_name) == migrated
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_run_killed_half_way_leaves_no_half_migrated_schema(make_network, tmp_path):
+    """Kill `hexitime tenants migrate` (and its workers) while one schema is in the middle
+    of its migrations: that schema is left exactly as before, and a new run finishes."""
+    network = make_network("killed")
+    migrated = _state(network.schema_name)
+    _ledger_to_zero(network.schema_name)
+    before = _state(network.schema_name)
+    database = connection.settings_dict["NAME"]
+    url = urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{database}"))
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "hexitime.settings.test",
+        "PYTHONPATH": f"{REPO_ROOT}:{REPO_ROOT / 'platform'}",
+        "HEXITIME_HOME": str(tmp_path),
+    }
+    _sabotage(network.schema_name, STALL)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "hexitime", "tenants", "migrate", "--workers", "2"],
+        cwd=REPO_ROOT, env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        stalled = _wait_for_stalled_backend(database, run)
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait(timeout=10)
+        # The server notices a dead client only when it next talks to it; ending the
+        # backend is what a killed client's connection comes to.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [stalled])
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+        _sabotage_end()
+
+    assert _state(network.schema_name) == before  # not even the first ledger migration
+    call_command("tenants_migrate", workers=2)
+    assert _state(network.schema_name) == migrated
+
+
+def _wait_for_stalled_backend(database: str, run: subprocess.Popen) -> int:
+    for _ in range(600):
+        assert run.poll() is None, "the migrate command ended before it stalled"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND wait_event = 'PgSleep'",
+                [database],
+            )
+            row = cursor.fetchone()
+        if row:
+            return int(row[0])
+        time.sleep(0.1)
+    raise AssertionError("the migrate command never reached the stalled migration")

@@ -234,3 +234,18 @@ def test_a_redelivered_task_finishes_the_job_without_a_second_organiser(public_c
     with tenant_context(job.network):
         organiser = Member.objects.get()
         assert member_balance(member=organiser) == 120  # gifted once
+
+
+def test_an_expired_token_is_refused_and_left_unused(network_a, make_member, monkeypatch):
+    organiser = make_member(network_a)
+    job = _finished_job(network_a, organiser)
+    token = handover_token(job)
+    now = time.time()
+    monkeypatch.setattr("django.core.signing.time.time", lambda: now + 16 * 60)
+
+    refused = NetworkClient(network_a).get(f"/welcome/{token}/")
+
+    assert refused.status_code == 403
+    assert b"expired" in refused.content
+    job.refresh_from_db()
+    assert job.handed_over_at is None

@@ -2,11 +2,11 @@ import struct
 import zlib
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import tenant_context
 
 from core.audit.models import AuditEvent
+from core.members.models import Role
 from theming.contrast import contrast_ratio, passing_shade
 from theming.models import Theme
 from theming.services import ThemeRefused, logo_check, theme_update
@@ -33,10 +33,7 @@ def _upload(name: str, data: bytes) -> SimpleUploadedFile:
 
 @pytest.fixture
 def organiser(network_a, make_member):
-    member = make_member(network_a, full_name="Olivia Organiser")
-    with tenant_context(network_a):
-        member.user_permissions.add(Permission.objects.get(codename="change_theme"))
-    return member
+    return make_member(network_a, full_name="Olivia Organiser", role=Role.ORGANISER)
 
 
 def test_contrast_ratio_matches_wcag_reference_values():
@@ -153,9 +150,7 @@ def test_branding_page_for_organisers_only_and_per_network(
     assert response.status_code == 302
     assert b"https://example.nhs.uk/privacy" in client_a.get("/").content
     # An organiser of B (same permission, other network) changes only B.
-    other = make_member(network_b)
-    with tenant_context(network_b):
-        other.user_permissions.add(Permission.objects.get(codename="change_theme"))
+    other = make_member(network_b, role=Role.ORGANISER)
     client_b.force_login(other)
     client_b.post("/settings/branding/", {"primary_colour": "#000000", "accent_colour": "#000000"})
     assert Theme.objects.get(network=network_a).primary_colour == "#330072"
@@ -220,9 +215,7 @@ def test_another_network_can_neither_read_nor_change_a_theme(
     assert client_b.get(f"/theme/logo/{theme.version}").status_code == 404
     assert "Only in A" not in client_b.get("/").content.decode()
     # B's organiser, signed in on B, is a stranger on A's host: A's page sends them to sign in.
-    other = make_member(network_b)
-    with tenant_context(network_b):
-        other.user_permissions.add(Permission.objects.get(codename="change_theme"))
+    other = make_member(network_b, role=Role.ORGANISER)
     client_b.force_login(other)
     assert client_b.get("/settings/branding/").status_code == 200
     session = client_b.cookies["sessionid"].value

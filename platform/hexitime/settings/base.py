@@ -115,6 +115,7 @@ DATABASES = {
 }
 
 AUTH_USER_MODEL = "members.Member"
+AUTHENTICATION_BACKENDS = ["core.members.backends.MemberBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

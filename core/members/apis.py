@@ -1,0 +1,178 @@
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from hexitime.auth import acting_member
+
+from .models import Member
+from .selectors import approval_queue, profile_shown_in_full
+from .services import (
+    access_member,
+    member_approve,
+    member_decline,
+    member_join,
+    member_profile_update,
+    member_set_role,
+    member_verify_email,
+)
+
+
+class MemberStateSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    full_name = serializers.CharField()
+    state = serializers.CharField()
+    role = serializers.CharField()
+
+
+class ProfileSerializer(serializers.Serializer):
+    """A profile as the viewer may see it: the private fields are null when hidden."""
+
+    id = serializers.IntegerField()
+    full_name = serializers.CharField()
+    profession = serializers.CharField()
+    organisation = serializers.CharField()
+    role = serializers.CharField()
+    job_title = serializers.CharField(allow_null=True)
+    skills = serializers.ListField(child=serializers.CharField(), allow_null=True)
+    bio = serializers.CharField(allow_null=True)
+    availability = serializers.CharField(allow_null=True)
+    preferred_formats = serializers.ListField(child=serializers.CharField(), allow_null=True)
+    location = serializers.CharField(allow_null=True)
+    profile_visibility = serializers.CharField(allow_null=True)
+
+
+_PUBLIC = ("id", "full_name", "profession", "organisation", "role")
+_PRIVATE = ("job_title", "skills", "bio", "availability", "preferred_formats", "location",
+            "profile_visibility")  # fmt: skip
+
+
+def _profile(member: Member, *, full: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {name: getattr(member, name) for name in _PUBLIC}
+    data.update({name: getattr(member, name) if full else None for name in _PRIVATE})
+    return dict(ProfileSerializer(data).data)
+
+
+class JoinApi(APIView):
+    permission_classes = [AllowAny]
+
+    class JoinInputSerializer(serializers.Serializer):
+        email = serializers.CharField(max_length=254)
+        full_name = serializers.CharField(max_length=1000)
+        password = serializers.CharField(max_length=1000)
+
+    @extend_schema(request=JoinInputSerializer, responses={201: MemberStateSerializer})
+    def post(self, request: Request) -> Response:
+        """Join this network; a verification link is emailed."""
+        serializer = self.JoinInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        member = member_join(**serializer.validated_data)
+        return Response(MemberStateSerializer(member).data, status=201)
+
+
+class VerifyApi(APIView):
+    permission_classes = [AllowAny]
+
+    class VerifyInputSerializer(serializers.Serializer):
+        token = serializers.CharField(max_length=1000)
+
+    @extend_schema(request=VerifyInputSerializer, responses=MemberStateSerializer)
+    def post(self, request: Request) -> Response:
+        serializer = self.VerifyInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        member = member_verify_email(**serializer.validated_data)
+        return Response(MemberStateSerializer(member).data)
+
+
+class ProfileUpdateSerializer(serializers.Serializer):
+    """Shapes only; the rules live in `member_profile_update`."""
+
+    full_name = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+    profession = serializers.CharField(required=False, allow_blank=True)
+    job_title = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+    organisation = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+    skills = serializers.ListField(child=serializers.CharField(max_length=1000), required=False,
+                                   max_length=200)  # fmt: skip
+    bio = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+    availability = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+    preferred_formats = serializers.ListField(child=serializers.CharField(), required=False,
+                                              max_length=10)  # fmt: skip
+    location = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+    profile_visibility = serializers.CharField(required=False)
+
+
+class MyProfileApi(APIView):
+    @extend_schema(responses=ProfileSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(_profile(acting_member(request), full=True))
+
+    @extend_schema(request=ProfileUpdateSerializer, responses=ProfileSerializer)
+    def patch(self, request: Request) -> Response:
+        serializer = ProfileUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        member = member_profile_update(actor=acting_member(request), **serializer.validated_data)
+        return Response(_profile(member, full=True))
+
+
+class ProfileApi(APIView):
+    @extend_schema(responses=ProfileSerializer)
+    def get(self, request: Request, member_id: int) -> Response:
+        viewer = acting_member(request)
+        member = access_member(member_id, member=viewer)
+        return Response(_profile(member, full=profile_shown_in_full(viewer=viewer, member=member)))
+
+
+class CanApprove(BasePermission):
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return bool(request.user and request.user.has_perm("members.approve_member"))
+
+
+class ApprovalQueueApi(APIView):
+    permission_classes = [CanApprove]
+
+    @extend_schema(responses=MemberStateSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(MemberStateSerializer(approval_queue(), many=True).data)
+
+
+class ApproveApi(APIView):
+    @extend_schema(request=None, responses=MemberStateSerializer)
+    def post(self, request: Request, member_id: int) -> Response:
+        actor = acting_member(request)
+        member = member_approve(actor=actor, member=access_member(member_id, member=actor))
+        return Response(MemberStateSerializer(member).data)
+
+
+class DeclineApi(APIView):
+    class DeclineInputSerializer(serializers.Serializer):
+        reason = serializers.CharField(allow_blank=True, max_length=20_000)
+
+    @extend_schema(request=DeclineInputSerializer, responses=MemberStateSerializer)
+    def post(self, request: Request, member_id: int) -> Response:
+        actor = acting_member(request)
+        serializer = self.DeclineInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        member = member_decline(actor=actor, member=access_member(member_id, member=actor),
+                                **serializer.validated_data)  # fmt: skip
+        return Response(MemberStateSerializer(member).data)
+
+
+class RoleApi(APIView):
+    class RoleInputSerializer(serializers.Serializer):
+        role = serializers.CharField()
+
+    @extend_schema(request=RoleInputSerializer, responses=MemberStateSerializer)
+    def post(self, request: Request, member_id: int) -> Response:
+        actor = acting_member(request)
+        serializer = self.RoleInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        member = member_set_role(actor=actor, member=access_member(member_id, member=actor),
+                                 **serializer.validated_data)  # fmt: skip
+        return Response(MemberStateSerializer(member).data)

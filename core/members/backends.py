@@ -1,0 +1,43 @@
+"""Permissions that come with a member's role in their network.
+
+Organisers moderate and manage members because of their role, not because someone
+remembered to tick boxes: changing a role (audited) changes what they may do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.backends import ModelBackend
+
+from .models import Member, MemberState, Role
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.MEMBER: frozenset(),
+    Role.QI_LEAD: frozenset(),
+    Role.ORGANISER: frozenset(
+        {
+            "listings.moderate_listing",
+            "ledger.view_network_totals",
+            "theming.change_theme",
+            "members.approve_member",
+            "members.change_role",
+        }
+    ),
+}
+
+
+class MemberBackend(ModelBackend):
+    """Django's model backend (email and password; per-member and group permissions),
+    plus the permissions of an active member's role."""
+
+    def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
+        granted = super().get_all_permissions(user_obj, obj)
+        if (
+            not isinstance(user_obj, Member)
+            or not user_obj.is_active
+            or obj is not None
+            or user_obj.state != MemberState.ACTIVE
+        ):
+            return granted
+        return granted | ROLE_PERMISSIONS.get(user_obj.role, frozenset())

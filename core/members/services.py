@@ -1,0 +1,311 @@
+"""Joining a network, verifying an email address, approvals and roles.
+
+A person joins under the network's join policy and starts `unverified`: they can sign
+in and browse but not transact. The link emailed to them (after commit, by Celery)
+makes them `active` — or, under the approval policy, puts them in the organisers'
+queue. Becoming active grants the welcome gift through the ledger, exactly once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.html import strip_tags
+
+from core.audit.services import audit_record
+from hexitime.db import connection
+from hexitime.errors import ApplicationError, NotFound, PermissionDenied
+from ledger.services import gift_grant
+
+from .models import (
+    BIO_MAX,
+    ContactFormat,
+    JoinPolicy,
+    JoinSettings,
+    Member,
+    MemberState,
+    Profession,
+    ProfileVisibility,
+    Role,
+)
+
+VERIFY_MAX_AGE = 7 * 24 * 3600  # seconds a verification link stays valid
+
+
+class JoinRefused(ApplicationError):
+    pass
+
+
+def join_settings_get() -> JoinSettings:
+    """The current network's join settings (open, until an organiser says otherwise)."""
+    settings, _ = JoinSettings.objects.get_or_create(pk=1)
+    return settings
+
+
+def join_settings_set(
+    *, actor: Member, policy: str, allowed_domains: list[str] | None = None
+) -> JoinSettings:
+    """An organiser sets how people join. Audited."""
+    if not actor.has_perm("members.approve_member"):
+        raise PermissionDenied("Only organisers can change how people join.")
+    if policy not in JoinPolicy.values:
+        raise JoinRefused("Choose open, email domain or organiser approval.", field="policy")
+    domains = sorted({d.strip().lower().lstrip("@") for d in allowed_domains or [] if d.strip()})
+    for domain in domains:
+        if "." not in domain or not all(part.isascii() for part in domain.split(".")):
+            raise JoinRefused(f"“{domain}” is not an email domain.", field="allowed_domains")
+        if any(not part or len(part) > 63 for part in domain.split(".")) or len(domain) > 253:
+            raise JoinRefused(f"“{domain}” is not an email domain.", field="allowed_domains")
+    if policy == JoinPolicy.EMAIL_DOMAIN and not domains:
+        raise JoinRefused("List at least one allowed email domain.", field="allowed_domains")
+    with transaction.atomic(durable=True):
+        settings = JoinSettings.objects.select_for_update().get_or_create(pk=1)[0]
+        before = {"policy": settings.policy, "allowed_domains": settings.allowed_domains}
+        settings.policy, settings.allowed_domains = policy, domains
+        settings.save()
+        audit_record(actor=actor, verb="join_settings.change", target=settings, before=before,
+                     after={"policy": policy, "allowed_domains": domains})  # fmt: skip
+    return settings
+
+
+def email_domain_allowed(email: str, allowed_domains: list[str]) -> bool:
+    domain = email.rsplit("@", 1)[-1].lower()
+    return any(domain == allowed or domain.endswith("." + allowed) for allowed in allowed_domains)
+
+
+def member_join(*, email: str, full_name: str, password: str) -> Member:
+    """Create an unverified member under the network's join policy and email them a
+    verification link after commit. Refuses (`JoinRefused`, nothing written) an invalid
+    or already registered address, a weak password, or a domain the policy excludes."""
+    email = email.strip().lower()
+    full_name = strip_tags(full_name).strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise JoinRefused("Enter an email address like name@nhs.net.", field="email") from None
+    if not full_name or len(full_name) > 150:
+        raise JoinRefused("Enter your name (up to 150 characters).", field="full_name")
+    settings = join_settings_get()
+    if settings.policy == JoinPolicy.EMAIL_DOMAIN and not email_domain_allowed(
+        email, settings.allowed_domains
+    ):
+        allowed = ", ".join(settings.allowed_domains)
+        raise JoinRefused(f"This network is open to email addresses at {allowed}.", field="email")
+    candidate = Member(email=email, full_name=full_name)
+    try:
+        validate_password(password, user=candidate)
+    except ValidationError as error:
+        raise JoinRefused(" ".join(error.messages), field="password") from None
+    candidate.set_password(password)
+    candidate.state = MemberState.UNVERIFIED
+    try:
+        with transaction.atomic(durable=True):
+            candidate.save()
+            schema_name = connection.schema_name
+            transaction.on_commit(lambda: _queue_verification(schema_name, candidate.pk))
+    except IntegrityError:
+        raise JoinRefused(
+            "That email address is already registered here. Sign in, or reset your password.",
+            field="email",
+        ) from None
+    return candidate
+
+
+def _queue_verification(schema_name: str, member_id: int) -> None:
+    from .tasks import member_verification_email
+
+    member_verification_email.delay(schema_name=schema_name, member_id=member_id)
+
+
+def _verify_salt() -> str:
+    # The schema is in the salt: a link made for one network verifies nobody in another.
+    return f"members.verify:{connection.schema_name}"
+
+
+def verification_token(member: Member) -> str:
+    return signing.dumps({"m": member.pk, "e": member.email}, salt=_verify_salt())
+
+
+def member_verify_email(*, token: str) -> Member:
+    """Mark the address behind a verification link verified. Under the approval policy
+    the member joins the organisers' queue; otherwise they become active and receive
+    the welcome gift. Repeating a link is harmless."""
+    try:
+        data = signing.loads(token, salt=_verify_salt(), max_age=VERIFY_MAX_AGE)
+    except signing.SignatureExpired:
+        raise JoinRefused("This link has expired. Sign in to send a new one.") from None
+    except signing.BadSignature:
+        raise JoinRefused("This link is not valid here. Check you copied all of it.") from None
+    with transaction.atomic(durable=True):
+        member = Member.objects.select_for_update().filter(pk=data["m"], email=data["e"]).first()
+        if member is None:
+            raise JoinRefused("This link is not valid here. Check you copied all of it.")
+        if member.state != MemberState.UNVERIFIED:
+            return member
+        member.email_verified_at = timezone.now()
+        if join_settings_get().policy == JoinPolicy.APPROVAL:
+            member.state = MemberState.AWAITING_APPROVAL
+        else:
+            _activate(member)
+        member.save(update_fields=["email_verified_at", "state"])
+    return member
+
+
+def _activate(member: Member) -> None:
+    member.state = MemberState.ACTIVE
+    gift_grant(member=member)
+
+
+def verification_resend(*, actor: Member) -> None:
+    """Email the actor a fresh verification link, if they still need one."""
+    if actor.state == MemberState.UNVERIFIED:
+        _queue_verification(connection.schema_name, actor.pk)
+
+
+def access_member(member_id: int, *, member: Member) -> Member:
+    """A member of the current network, or NotFound: ids from another network's schema
+    do not exist here. (`member` is the viewer; every member may see that another
+    exists.)"""
+    found = Member.objects.filter(pk=member_id, is_staff=False).first()
+    if found is None:
+        raise NotFound("No such member.")
+    return found
+
+
+def member_approve(*, actor: Member, member: Member) -> Member:
+    """An organiser lets a verified member in: active, gifted, audited."""
+    if not actor.has_perm("members.approve_member"):
+        raise PermissionDenied("Only organisers can approve members.")
+    with transaction.atomic(durable=True):
+        member = Member.objects.select_for_update().get(pk=member.pk)
+        if member.state != MemberState.AWAITING_APPROVAL:
+            raise JoinRefused(f"{member} is not waiting for approval.")
+        _activate(member)
+        member.save(update_fields=["state"])
+        audit_record(actor=actor, verb="member.approve", target=member,
+                     before={"state": MemberState.AWAITING_APPROVAL},
+                     after={"state": member.state})  # fmt: skip
+    return member
+
+
+def member_decline(*, actor: Member, member: Member, reason: str) -> Member:
+    """An organiser turns a request to join down, saying why. The account can no longer
+    sign in. Audited."""
+    if not actor.has_perm("members.approve_member"):
+        raise PermissionDenied("Only organisers can decline members.")
+    reason = strip_tags(reason).strip()
+    if not reason:
+        raise JoinRefused("Please give a reason: the person will see it.", field="reason")
+    if len(reason) > 500:
+        raise JoinRefused("Keep the reason under 500 characters.", field="reason")
+    with transaction.atomic(durable=True):
+        member = Member.objects.select_for_update().get(pk=member.pk)
+        if member.state != MemberState.AWAITING_APPROVAL:
+            raise JoinRefused(f"{member} is not waiting for approval.")
+        member.state, member.is_active, member.declined_reason = (
+            MemberState.DECLINED, False, reason)  # fmt: skip
+        member.save(update_fields=["state", "is_active", "declined_reason"])
+        audit_record(actor=actor, verb="member.decline", target=member,
+                     before={"state": MemberState.AWAITING_APPROVAL},
+                     after={"state": member.state}, reason=reason)  # fmt: skip
+    return member
+
+
+def member_set_role(*, actor: Member, member: Member, role: str) -> Member:
+    """An organiser changes a member's role. Audited. A network always keeps at least
+    one organiser."""
+    if not actor.has_perm("members.change_role"):
+        raise PermissionDenied("Only organisers can change roles.")
+    if role not in Role.values:
+        raise JoinRefused("Choose member, QI lead or organiser.", field="role")
+    with transaction.atomic(durable=True):
+        # Lock every organiser (in id order) so two demotions cannot both pass the check.
+        organisers = list(
+            Member.objects.select_for_update()
+            .filter(role=Role.ORGANISER, state=MemberState.ACTIVE)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        member = Member.objects.select_for_update().get(pk=member.pk)
+        before = member.role
+        if before == role:
+            return member
+        if before == Role.ORGANISER and organisers == [member.pk]:
+            raise JoinRefused("Name another organiser first: a network needs at least one.")
+        member.role = role
+        member.save(update_fields=["role"])
+        audit_record(actor=actor, verb="member.role_change", target=member,
+                     before={"role": before}, after={"role": role})  # fmt: skip
+    return member
+
+
+PROFILE_FIELDS = ("full_name", "profession", "job_title", "organisation", "skills", "bio",
+                  "availability", "preferred_formats", "location",
+                  "profile_visibility")  # fmt: skip
+_TEXT_LIMITS = {"full_name": 150, "job_title": 120, "organisation": 150, "availability": 200,
+                "location": 120, "bio": BIO_MAX}  # fmt: skip
+MAX_SKILLS = 20
+
+
+def member_profile_update(*, actor: Member, **fields: Any) -> Member:
+    """A member edits their own profile. Every field is checked before anything is saved:
+    one refusal (`JoinRefused` naming the field) changes nothing. Text is plain text;
+    markup is refused, not silently stripped, so the member knows what will show."""
+    unknown = set(fields) - set(PROFILE_FIELDS)
+    if unknown:
+        raise JoinRefused(f"Profiles have no field {sorted(unknown)[0]}.")
+    changes: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name in _TEXT_LIMITS:
+            text = str(value).strip()
+            if strip_tags(text) != text:
+                raise JoinRefused("Write plain text: HTML and scripts are not allowed.", field=name)
+            if len(text) > _TEXT_LIMITS[name]:
+                raise JoinRefused(f"Keep this under {_TEXT_LIMITS[name]} characters.", field=name)
+            if name == "full_name" and not text:
+                raise JoinRefused("Enter your name.", field=name)
+            changes[name] = text
+        elif name == "profession":
+            if value and value not in Profession.values:
+                raise JoinRefused("Choose a profession from the list.", field=name)
+            changes[name] = value or ""
+        elif name == "profile_visibility":
+            if value not in ProfileVisibility.values:
+                raise JoinRefused("Choose who can see your profile.", field=name)
+            changes[name] = value
+        elif name == "preferred_formats":
+            formats = list(dict.fromkeys(value or []))
+            if any(f not in ContactFormat.values for f in formats):
+                raise JoinRefused("Choose in person, video call or phone.", field=name)
+            changes[name] = formats
+        elif name == "skills":
+            changes[name] = skills_clean(value or [])
+    with transaction.atomic(durable=True):
+        member = Member.objects.select_for_update().get(pk=actor.pk)
+        for name, value in changes.items():
+            setattr(member, name, value)
+        member.save(update_fields=list(changes))
+    return member
+
+
+def skills_clean(tags: list[str]) -> list[str]:
+    """Lower-case, de-duplicated skill tags, each plain text of 1-50 characters."""
+    cleaned: list[str] = []
+    for tag in tags:
+        tag = " ".join(str(tag).lower().split())
+        if not tag:
+            continue
+        if strip_tags(tag) != tag or len(tag) > 50:
+            raise JoinRefused(f"“{tag[:50]}” is not a skill tag: plain words, up to 50 "
+                              "characters.", field="skills")  # fmt: skip
+        if tag not in cleaned:
+            cleaned.append(tag)
+    if len(cleaned) > MAX_SKILLS:
+        raise JoinRefused(f"Choose up to {MAX_SKILLS} skills.", field="skills")
+    return cleaned

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django_tenants.utils import get_tenant_model, schema_context
+
+from hexitime.celery import app
+
+from .models import Member, MemberState
+from .services import verification_token
+
+
+@app.task(max_retries=5, default_retry_delay=30)
+def member_verification_email(*, schema_name: str, member_id: int) -> bool:
+    """Email a verification link to a member who still needs one; returns whether sent.
+
+    Each run signs a fresh link; any unexpired link works, so a repeat is harmless."""
+    with schema_context(schema_name):
+        member = Member.objects.filter(pk=member_id, state=MemberState.UNVERIFIED).first()
+        if member is None:
+            return False
+        network = get_tenant_model().objects.get(schema_name=schema_name)
+        scheme = "http" if settings.DEBUG else "https"
+        domain = network.domains.get(is_primary=True).domain
+        path = reverse("join-verify", kwargs={"token": verification_token(member)},
+                       urlconf="hexitime.urls_tenant")  # fmt: skip
+        context = {"member": member, "network": network, "url": f"{scheme}://{domain}{path}"}
+        send_mail(
+            subject=f"[{network.name}] Confirm your email address",
+            message=render_to_string("members/email/verify.txt", context),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[member.email],
+        )
+        return True

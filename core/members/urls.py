@@ -1,0 +1,43 @@
+from django.contrib.auth import views as auth_views
+from django.urls import URLPattern, path
+
+from . import apis, views
+
+join_urlpatterns: list[URLPattern] = [
+    path("", views.join, name="join"),
+    path("check-email/", views.join_check_email, name="join-check-email"),
+    path("verify/<str:token>/", views.join_verify, name="join-verify"),
+]
+
+urlpatterns: list[URLPattern] = [
+    path("approvals/", views.approvals, name="member-approvals"),
+    path("<int:member_id>/approve/", views.approve, name="member-approve"),
+    path("<int:member_id>/decline/", views.decline, name="member-decline"),
+    path("roles/", views.roles, name="member-roles"),
+    path("<int:member_id>/role/", views.role_change, name="member-role"),
+    path("join-settings/", views.join_settings, name="join-settings"),
+    path("<int:member_id>/", views.profile, name="member-profile"),
+    path("profile/edit/", views.profile_edit, name="profile-edit"),
+]
+
+# Django's own password reset flow; the templates live in members/templates/registration.
+password_urlpatterns: list[URLPattern] = [
+    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(),
+         name="password_reset_done"),
+    path("reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(),
+         name="password_reset_confirm"),
+    path("reset/done/", auth_views.PasswordResetCompleteView.as_view(),
+         name="password_reset_complete"),
+]  # fmt: skip
+
+api_urlpatterns: list[URLPattern] = [
+    path("join/", apis.JoinApi.as_view(), name="api-join"),
+    path("verify/", apis.VerifyApi.as_view(), name="api-verify"),
+    path("me/", apis.MyProfileApi.as_view(), name="api-my-profile"),
+    path("approvals/", apis.ApprovalQueueApi.as_view(), name="api-approvals"),
+    path("<int:member_id>/", apis.ProfileApi.as_view(), name="api-member"),
+    path("<int:member_id>/approve/", apis.ApproveApi.as_view()),
+    path("<int:member_id>/decline/", apis.DeclineApi.as_view()),
+    path("<int:member_id>/role/", apis.RoleApi.as_view()),
+]
