@@ -1,12 +1,15 @@
 """Ledger throughput against pgbench's TPC-B on the same PostgreSQL.
 
-    hexitime bench ledger [--clients 8] [--seconds 10] [--scale 1]
+    hexitime bench ledger [--clients 8] [--seconds 12] [--rounds 3] [--scale 1]
 
 Creates a scratch database on the server DATABASE_URL names (embedded PostgreSQL when
-unset, through `hexitime bench`), runs pgbench's built-in TPC-B transaction (a bank
-transfer, simple query protocol) with N clients, then `ledger.services.transfer_create`
-with N client processes among 1,000 accounts for the same time, and prints both rates and
-their ratio. The scratch database is dropped afterwards.
+unset, through `hexitime bench`), then, round after round, runs pgbench's built-in TPC-B
+transaction (a bank transfer, simple query protocol) with N clients, then
+`ledger.services.transfer_create` with N client processes among 1,000 accounts for the
+same time, then the same `ledger_post()` driven by pgbench's C client (the server's share
+of the cost). Interleaving the rounds keeps a shared machine's changing load from
+favouring either side. Prints each round, the overall rates and their ratio, and drops
+the scratch database.
 """
 
 from __future__ import annotations
@@ -33,9 +36,11 @@ ACCOUNTS = 1000
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--seconds", type=int, default=12, help="per side, over all rounds")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--scale", type=int, default=1, help="pgbench scale (default 1)")
     options = parser.parse_args()
+    per_round = max(1, options.seconds // options.rounds)
 
     base_url = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/hexitime")
     name = f"hexitime_bench_{os.getpid()}"
@@ -44,9 +49,10 @@ def main() -> None:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         (version,) = conn.execute("SHOW server_version_num").fetchall()[0]
+    rounds: list[tuple[float, float, float]] = []
     try:
-        tps = pgbench(url, version, options)
-        transfers, schema = ledger(url, options)
+        pgbench_init(url, version, options)
+        schema = ledger_setup(url)
         # Where the time goes: the same posting driven by pgbench's C client, no Python.
         script = Path(tempfile.mkdtemp()) / "ledger_post.sql"
         script.write_text(
@@ -55,36 +61,59 @@ def main() -> None:
             "'', NULL, '', NULL, ARRAY[2 + :a, 2 + ((:a + :b - 1) % "
             f"{ACCOUNTS}) + 1]::bigint[], ARRAY[-15, 15]::bigint[]);\n"
         )
-        server_only = pgbench(url, version, options, script=script)
+        print(f"clients {options.clients}, {options.rounds} round(s) of {per_round} s per side, "
+              f"PostgreSQL {version}")  # fmt: skip
+        header = ("round", "TPC-B tps", "ledger/s", "ratio", "ledger_post()/s")
+        print("  {:>5} {:>10} {:>10} {:>6} {:>16}".format(*header))
+        for number in range(1, options.rounds + 1):
+            tps = pgbench(url, version, options, per_round)
+            transfers = ledger(schema, options, per_round, number)
+            server_only = pgbench(url, version, options, per_round, script=script)
+            rounds.append((tps, transfers, server_only))
+            print(f"  {number:>5} {tps:>10,.0f} {transfers:>10,.0f} {transfers / tps:>6.2f} "
+                  f"{server_only:>16,.0f}", flush=True)  # fmt: skip
         shutil.rmtree(script.parent)
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-    print(f"\nclients {options.clients}, {options.seconds:g} s each, PostgreSQL {version}")
-    print(f"  pgbench TPC-B (scale {options.scale}, simple protocol): {tps:10,.0f} tps")
+    tps, transfers, server_only = (
+        sum(column) / len(rounds) for column in zip(*rounds, strict=True)
+    )
+    print(f"\n  pgbench TPC-B (scale {options.scale}, simple protocol): {tps:10,.0f} tps")
     print(f"  ledger transfer_create (2 legs, {ACCOUNTS} accounts): {transfers:10,.0f} transfers/s")
     print(f"  ratio ledger / pgbench: {transfers / tps:.2f}  (target >= 1.0)")
     print(f"  ledger_post() driven by pgbench (no Python): {server_only:10,.0f} transfers/s"
           f"  = {server_only / tps:.2f} x TPC-B")  # fmt: skip
 
 
-def pgbench(
-    url: str, server_version: str, options: argparse.Namespace, script: Path | None = None
-) -> float:
+def pgbench_init(url: str, server_version: str, options: argparse.Namespace) -> None:
     binary = _pgbench_binary(int(server_version) // 10000)
+    subprocess.run([binary, "-i", "-q", "-s", str(options.scale)], env=_pg_env(url),
+                   check=True, capture_output=True)  # fmt: skip
+
+
+def _pg_env(url: str) -> dict[str, str]:
     parts = urlsplit(url)
     query = parse_qs(parts.query)
-    env = {**os.environ, "PGHOST": query.get("host", [parts.hostname or ""])[0],
-           "PGPORT": str(parts.port or 5432), "PGUSER": parts.username or "postgres",
-           "PGDATABASE": parts.path.lstrip("/")}  # fmt: skip
-    if script is None:
-        subprocess.run([binary, "-i", "-q", "-s", str(options.scale)], env=env, check=True,
-                       capture_output=True)  # fmt: skip
+    return {**os.environ, "PGHOST": query.get("host", [parts.hostname or ""])[0],
+            "PGPORT": str(parts.port or 5432), "PGUSER": parts.username or "postgres",
+            "PGDATABASE": parts.path.lstrip("/")}  # fmt: skip
+
+
+def pgbench(
+    url: str,
+    server_version: str,
+    options: argparse.Namespace,
+    seconds: int,
+    script: Path | None = None,
+) -> float:
+    binary = _pgbench_binary(int(server_version) // 10000)
+    # TPC-B vacuums its tables before each run (as pgbench does by default); a script does not.
     workload = ["-n", "-f", str(script)] if script else []
     result = subprocess.run(
         [binary, "-c", str(options.clients), "-j", str(min(options.clients, os.cpu_count() or 1)),
-         "-T", str(int(options.seconds)), "-M", "simple", *workload],
-        env=env, check=True, capture_output=True, text=True,
+         "-T", str(seconds), "-M", "simple", *workload],
+        env=_pg_env(url), check=True, capture_output=True, text=True,
     )  # fmt: skip
     match = re.search(r"tps = ([\d.]+) \(without initial connection time\)", result.stdout)
     if match is None:
@@ -111,7 +140,9 @@ def _pgbench_binary(major: int) -> str:
     return found
 
 
-def ledger(url: str, options: argparse.Namespace) -> tuple[float, str]:
+def ledger_setup(url: str) -> str:
+    """Migrate the scratch database, create a network with 1,000 funded member accounts;
+    return the network's schema."""
     os.environ["DATABASE_URL"] = url
     os.environ["DJANGO_SETTINGS_MODULE"] = "hexitime.settings.base"  # DEBUG off, as in production
     import django
@@ -119,6 +150,7 @@ def ledger(url: str, options: argparse.Namespace) -> tuple[float, str]:
     django.setup()
     from django.core.management import call_command
     from django.db import connections
+    from django_tenants.utils import tenant_context
 
     from ledger.models import Account, Transfer
     from ledger.services import Leg, issuance_account, transfer_create
@@ -127,8 +159,6 @@ def ledger(url: str, options: argparse.Namespace) -> tuple[float, str]:
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
     platform_bootstrap()
     network = network_create(slug="bench", name="Bench")
-    from django_tenants.utils import tenant_context
-
     with tenant_context(network):
         accounts = Account.objects.bulk_create(
             Account(kind="member", owner_id=n, floor=0) for n in range(1, ACCOUNTS + 1)
@@ -139,18 +169,23 @@ def ledger(url: str, options: argparse.Namespace) -> tuple[float, str]:
                 legs=[Leg(issuance_account(), -(10**9)), Leg(account, 10**9)],
             )  # fmt: skip
     connections.close_all()
+    return network.schema_name
 
+
+def ledger(schema_name: str, options: argparse.Namespace, seconds: int, round_number: int) -> float:
+    """Transfers per second posted by N client processes through `transfer_create`."""
     context = multiprocessing.get_context("fork")
-    deadline = time.monotonic() + 1 + options.seconds
+    deadline = time.monotonic() + 1 + seconds
     with context.Pool(options.clients) as pool:
         counts = pool.starmap(
             _client,
-            [(network.schema_name, n, deadline, options.seconds) for n in range(options.clients)],
-        )
-    return sum(counts) / options.seconds, network.schema_name
+            [(schema_name, f"r{round_number}c{n}", deadline, seconds)
+             for n in range(options.clients)],
+        )  # fmt: skip
+    return sum(counts) / seconds
 
 
-def _client(schema_name: str, number: int, deadline: float, seconds: float) -> int:
+def _client(schema_name: str, name: str, deadline: float, seconds: float) -> int:
     from django.db import connections
     from django_tenants.utils import schema_context
 
@@ -158,7 +193,7 @@ def _client(schema_name: str, number: int, deadline: float, seconds: float) -> i
     from ledger.services import Leg, transfer_create
 
     connections.close_all()
-    rng = random.Random(number)
+    rng = random.Random(name)
     with schema_context(schema_name):
         accounts = list(Account.objects.filter(kind="member"))
         start = deadline - seconds
@@ -167,7 +202,7 @@ def _client(schema_name: str, number: int, deadline: float, seconds: float) -> i
         done = 0
         while time.monotonic() < deadline:
             payer, payee = rng.sample(accounts, 2)
-            transfer_create(idempotency_key=f"b{number}:{done}", kind=Transfer.Kind.EXCHANGE,
+            transfer_create(idempotency_key=f"b{name}:{done}", kind=Transfer.Kind.EXCHANGE,
                             legs=[Leg(payer, -15), Leg(payee, 15)])  # fmt: skip
             done += 1
     return done

@@ -1,18 +1,25 @@
-"""Time to provision one network by each route, as the number of networks grows.
+"""Provisioning one network, three ways, as the number of networks grows.
 
-    PYTHONPATH=.:platform python bench/provision.py        (DATABASE_URL set)
-    hexitime bench provision
+    hexitime bench provision [--levels 1,100,500] [--repeat 3]
 
-Routes, each run in the same process against the same server:
-  ours     tenants.services.network_create: the migrated template's SQL replayed in one
-           round trip (network row, domain and schema in one transaction)
-  migrate  CREATE SCHEMA + `migrate_schemas --schema` (TenantMixin.create_schema without
-           TENANT_CREATION_FAKES_MIGRATIONS)
-  clone    django-tenants' clone_schema from TENANT_BASE_SCHEMA, then migrations faked
-           (TenantMixin.create_schema with TENANT_CREATION_FAKES_MIGRATIONS)
+Creates a scratch database on the server DATABASE_URL names, migrates the public schema,
+and then, with 1, 100 and 500 networks already present (created by our route, which is
+the fast one), times provisioning one more network by each route:
 
-Everything happens in a scratch database created at the start and dropped at the end.
-The networks that "already exist" are created through our route.
+  spare     tenants.services.network_create with a spare schema waiting (ours, as in
+            production, where a Celery task refills spares after each sign-up): the spare is
+            renamed into place. The refill is done, untimed, before each run
+  template  tenants.services.network_create with no spare waiting (ours, fallback): the
+            schema's SQL captured once per migration state, replayed in one round trip
+  migrate   django-tenants' auto_create_schema path: CREATE SCHEMA, then migrate_schemas
+            for that one schema (TENANT_CREATION_FAKES_MIGRATIONS off)
+  clone     django-tenants' clone_schema path: copy TENANT_BASE_SCHEMA with its
+            clone_schema() PL/pgSQL function, then fake the migrations
+
+Each route includes writing the network and domain rows. Each figure is the median of
+--repeat runs; the network is dropped after each run, so the count stays put. Prints a
+table and the ratios of the other routes to ours. The scratch database is dropped
+afterwards.
 """
 
 from __future__ import annotations
@@ -20,133 +27,151 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
 
-ROUTES = ("ours", "migrate", "clone")
-BASE_SCHEMA = "bench_clone_base"
+BASE_SCHEMA = "_bench_clone_base"
+ROUTES = ("spare", "template", "migrate", "clone")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(prog="bench/provision.py")
-    parser.add_argument("--levels", default="1,100,500", help="networks existing before timing")
-    parser.add_argument("--repeat", type=int, default=5, help="measurements per route and level")
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--levels", default="1,100,500", help="networks present (ascending)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per route and size")
     options = parser.parse_args()
-    levels = [int(n) for n in options.levels.split(",")]
+    sizes = sorted(int(s) for s in options.levels.split(","))
 
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        print("bench/provision.py: set DATABASE_URL to a PostgreSQL server", file=sys.stderr)
-        return 2
-    scratch = f"hx_bench_provision_{os.getpid()}"
-    parts = urlsplit(url)
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(scratch)))
-    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{scratch}"))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "hexitime.settings.test"
+    base_url = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/hexitime")
+    name = f"hexitime_bench_{os.getpid()}"
+    url = urlunsplit(urlsplit(base_url)._replace(path=f"/{name}"))
+    admin = urlunsplit(urlsplit(base_url)._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        (version,) = conn.execute("SHOW server_version").fetchall()[0]
     try:
-        return run(levels, options.repeat)
+        results, statements, migrations = measure(url, sizes, options.repeat)
     finally:
-        from django.db import connections
+        _close_django_connections()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
-        connections.close_all()
-        with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(scratch)))
+    print(
+        f"\nProvisioning one network (ms, median of {options.repeat}); PostgreSQL {version}; "
+        f"{migrations} tenant migrations, template of {statements} statements"
+    )
+    print(f"{'networks present':>17}" + "".join(f"{route:>10}" for route in ROUTES)
+          + f" {'migrate/spare':>14} {'clone/spare':>12} {'migrate/template':>17}")  # fmt: skip
+    for size in sizes:
+        row = results[size]
+        print(
+            f"{size:>17}" + "".join(f"{row[route]:>10.1f}" for route in ROUTES)
+            + f" {row['migrate'] / row['spare']:>13.1f}x {row['clone'] / row['spare']:>11.1f}x"
+            f" {row['migrate'] / row['template']:>16.1f}x"
+        )  # fmt: skip
+    for route in ("spare", "template"):
+        ours = [results[size][route] for size in sizes]
+        speedup = min(results[size]["migrate"] / results[size][route] for size in sizes)
+        print(
+            f"{route:>8}: max {max(ours):6.1f} ms (target < 200), largest/smallest size "
+            f"{ours[-1] / ours[0]:.2f} (flat ~ 1), min speed-up over migrate {speedup:.1f}x "
+            "(target >= 3)"
+        )
 
 
-def run(levels: list[int], repeat: int) -> int:
+def measure(
+    url: str, sizes: list[int], repeat: int
+) -> tuple[dict[int, dict[str, float]], int, int]:
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "hexitime.settings.base"  # DEBUG off, as in production
+    os.environ["HEXITIME_SPARE_SCHEMAS"] = "0"  # refilled here, untimed, not by a worker
     import django
 
     django.setup()
     from django.core.management import call_command
-    from django.test.utils import override_settings
+    from django.db import transaction
+    from django.test import override_settings
 
     from hexitime.db import connection
-    from tenants.models import Domain, Network
+    from tenants.models import Domain, Network, schema_name_for
     from tenants.services import (
         network_create,
         network_domain,
         platform_bootstrap,
+        schema_build,
+        schema_spares_fill,
         schema_template_current,
     )
 
-    started = time.perf_counter()
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
     platform_bootstrap()
     template = schema_template_current()
-    with connection.cursor() as cursor:
-        cursor.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(BASE_SCHEMA)))
-    call_command("migrate_schemas", schema_name=BASE_SCHEMA, interactive=False, verbosity=0)
+    with transaction.atomic():
+        schema_build(BASE_SCHEMA, template)  # the migrated schema clone_schema copies
     connection.set_schema_to_public()
-    print(
-        f"Template: {template.statement_count} statements; "
-        f"setup {time.perf_counter() - started:.1f}s",
-        flush=True,
-    )
+    migrations = _tenant_migration_count()
 
-    counter = iter(range(1_000_000))
-
-    def timed(route: str) -> float:
-        slug = f"{route}-{next(counter)}"
-        begin = time.perf_counter()
-        if route == "ours":
-            network_create(slug=slug, name=slug)
-        else:
-            network = Network(slug=slug, name=slug, schema_name=slug.replace("-", "_"))
-            network.save()
+    def by_django_tenants(slug: str, *, clone: bool) -> None:
+        with override_settings(
+            TENANT_CREATION_FAKES_MIGRATIONS=clone, TENANT_BASE_SCHEMA=BASE_SCHEMA
+        ):
+            network = Network.objects.create(
+                slug=slug, name=slug, schema_name=schema_name_for(slug)
+            )
             Domain.objects.create(domain=network_domain(slug), tenant=network, is_primary=True)
-            with override_settings(
-                TENANT_CREATION_FAKES_MIGRATIONS=route == "clone", TENANT_BASE_SCHEMA=BASE_SCHEMA
-            ):
-                network.create_schema(verbosity=0)
-        elapsed = time.perf_counter() - begin
-        connection.set_schema_to_public()
-        Network.objects.get(slug=slug).delete()  # drops the schema: the count stays put
-        return elapsed * 1000
+            network.create_schema(check_if_exists=False, verbosity=0)
 
+    routes: dict[str, Callable[[str], object]] = {
+        "spare": lambda slug: network_create(slug=slug, name=slug),
+        "template": lambda slug: network_create(slug=slug, name=slug),
+        "migrate": lambda slug: by_django_tenants(slug, clone=False),
+        "clone": lambda slug: by_django_tenants(slug, clone=True),
+    }
     results: dict[int, dict[str, float]] = {}
-    existing = 0
-    for level in levels:
-        while existing < level:
-            network_create(slug=f"existing-{existing}", name=f"Existing {existing}")
-            existing += 1
-        samples: dict[str, list[float]] = {route: [] for route in ROUTES}
-        # Route by route: clone_schema churns the catalog so much that the server is
-        # still busy (autovacuum) when the next measurement starts; interleaving would
-        # charge that to whichever route comes next.
+    present = 0
+    serial = 0
+    for size in sizes:
+        while present < size:
+            network_create(slug=f"existing-{present}", name=f"Existing {present}")
+            present += 1
+        results[size] = {}
         for route in ROUTES:
+            timings = []
             for _ in range(repeat):
-                samples[route].append(timed(route))
-        results[level] = {route: statistics.median(samples[route]) for route in ROUTES}
-        print(
-            f"  {level} networks: "
-            + ", ".join(f"{route} {results[level][route]:.0f} ms" for route in ROUTES),
-            flush=True,
-        )
+                serial += 1
+                slug = f"measured-{route}-{serial}"
+                if route == "spare":
+                    schema_spares_fill(count=1)
+                started = time.perf_counter()
+                routes[route](slug)
+                timings.append((time.perf_counter() - started) * 1000)
+                connection.set_schema_to_public()
+                Network.objects.get(slug=slug).delete(force_drop=True)
+            results[size][route] = statistics.median(timings)
+            shown = ", ".join(f"{t:.0f}" for t in timings)
+            print(f"  {size:>4} networks, {route:<8}: {shown} ms", flush=True)
+    return results, template.statement_count, migrations
 
-    _print_table(results, repeat)
-    print(f"\nTotal {time.perf_counter() - started:.0f}s")
-    return 0
+
+def _tenant_migration_count() -> int:
+    from django.apps import apps
+    from django.conf import settings
+    from django.db.migrations.loader import MigrationLoader
+
+    labels = {c.label for c in apps.get_app_configs() if c.name in settings.TENANT_APPS}
+    return sum(1 for label, _ in MigrationLoader(None).graph.nodes if label in labels)
 
 
-def _print_table(results: dict[int, dict[str, float]], repeat: int) -> None:
-    print(f"\nTime to provision one network (median of {repeat}, ms)\n")
-    header = (
-        f"{'existing':>9} {'ours':>8} {'migrate':>9} {'clone':>8} "
-        f"{'migrate/ours':>13} {'clone/ours':>11}"
-    )
-    print(header)
-    print("-" * len(header))
-    for level, row in results.items():
-        print(
-            f"{level:>9} {row['ours']:>8.0f} {row['migrate']:>9.0f} {row['clone']:>8.0f} "
-            f"{row['migrate'] / row['ours']:>12.1f}x {row['clone'] / row['ours']:>10.1f}x"
-        )
+def _close_django_connections() -> None:
+    try:
+        from django.db import connections
+    except ImportError:
+        return
+    connections.close_all()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -62,19 +62,36 @@ class Transfer(models.Model):
         REVERSAL = "reversal", "Correction"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    idempotency_key = models.CharField(max_length=200, unique=True)
+    # Unique through Meta.constraints, not unique=True: that would add a second,
+    # pattern-matching index which every posting pays for and no query uses.
+    idempotency_key = models.CharField(max_length=200)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     memo = models.CharField(max_length=500, blank=True)
     # Kept by id and label: the actor may be platform staff (public schema) or the system.
     actor_id = models.BigIntegerField(null=True, blank=True)
     actor_label = models.CharField(max_length=254, blank=True)
     created_at = models.DateTimeField(db_default=models.functions.Now())
-    reverses = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    # At most one reversal per transfer: a partial unique index (Meta), so the many
+    # transfers that reverse nothing add nothing to it.
+    reverses = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_by",
+        db_index=False,
     )
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["idempotency_key"], name="ledger_transfer_one_per_key"),
+            models.UniqueConstraint(
+                fields=["reverses"],
+                condition=models.Q(reverses__isnull=False),
+                name="ledger_transfer_reversed_once",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.idempotency_key}"

@@ -105,7 +105,7 @@ class AuditReport:
 
 _AUDIT_QUERIES = {
     "cached balance differs from its entries": """
-        SELECT a.id, a.balance, coalesce(sum(e.amount), 0)
+        SELECT a.id, a.balance, coalesce(sum(e.amount), 0)::bigint
           FROM ledger_account a LEFT JOIN ledger_entry e ON e.account_id = a.id
          GROUP BY a.id HAVING a.balance <> coalesce(sum(e.amount), 0)""",
     "cached balance differs from its last entry's running balance": """
@@ -114,7 +114,7 @@ _AUDIT_QUERIES = {
                  ORDER BY account_id, id DESC) last ON last.account_id = a.id
          WHERE last.balance_after <> a.balance""",
     "transfer does not balance": """
-        SELECT t.id, count(e.id), coalesce(sum(e.amount), 0)
+        SELECT t.id, count(e.id), coalesce(sum(e.amount), 0)::bigint
           FROM ledger_transfer t LEFT JOIN ledger_entry e ON e.transfer_id = t.id
          GROUP BY t.id HAVING count(e.id) < 2 OR coalesce(sum(e.amount), 0) <> 0""",
     "balance below its floor": """
@@ -131,7 +131,7 @@ def ledger_audit(*, network_name: str, federation_position: int | None) -> Audit
         for problem, query in _AUDIT_QUERIES.items():
             cursor.execute(query)
             report.problems += [f"{problem}: {row}" for row in cursor.fetchall()]
-        cursor.execute("SELECT count(*), coalesce(sum(balance), 0) FROM ledger_account")
+        cursor.execute("SELECT count(*), coalesce(sum(balance), 0)::bigint FROM ledger_account")
         report.accounts, report.total_balance = cursor.fetchone()
         cursor.execute("SELECT count(*) FROM ledger_transfer")
         (report.transfers,) = cursor.fetchone()

@@ -27,7 +27,7 @@ _TRANSFER_FIELDS = [f.attname for f in Transfer._meta.concrete_fields]
 _POST_SQL = (
     "SELECT "  # noqa: S608
     + ", ".join(str(f.column) for f in Transfer._meta.concrete_fields)
-    + " FROM ledger_post(%s, %s, %s, %s, %s, %s, %s, %s)"
+    + " FROM ledger_post(%s, %s, %s, %s, %s, %s, %s::bigint[], %s::bigint[])"
 )
 
 
@@ -67,12 +67,19 @@ def transfer_create(
     own it retries deadlocks, serialization failures and lost connections, which the
     idempotency key makes safe.
     """
+    if kind != Transfer.Kind.FEDERATION and any(
+        leg.account.kind == Account.Kind.CLEARING for leg in legs
+    ):
+        # The clearing account mirrors the network's federation position; only
+        # federated_transfer_create moves both together.
+        raise LedgerError("Only exchanges with other networks move the clearing account.")
     accounts = [leg.account.pk for leg in legs]
     amounts = [leg.minutes for leg in legs]
     actor_id, actor_label = (actor.pk, str(actor)) if actor is not None else (None, "system")
 
     params = [idempotency_key, kind, memo, actor_id, actor_label,
-              reverses.pk if reverses else None, accounts, amounts]  # fmt: skip
+              reverses.pk if reverses else None,
+              _int_array(accounts), _int_array(amounts)]  # fmt: skip
 
     def post() -> Transfer:
         if connection.in_atomic_block:
@@ -92,6 +99,13 @@ def transfer_create(
         return with_retries(post)
     except DatabaseError as error:
         raise _ledger_error(error) from error
+
+
+def _int_array(values: Sequence[int]) -> str:
+    """A PostgreSQL array literal of whole numbers. psycopg adapts a list element by
+    element in Python: passing two lists cost about 70 of a posting's 390 microseconds of
+    client CPU (measured on the bench machine), a literal a few."""
+    return "{" + ",".join(str(int(value)) for value in values) + "}"
 
 
 def with_retries(operation: Callable[[], T]) -> T:
@@ -149,6 +163,9 @@ def _ledger_error(error: DatabaseError) -> Exception:
         return IdempotencyConflict(str(error.__cause__).splitlines()[0])
     if code in {"HX001", "HX004"}:
         return LedgerError(str(error.__cause__).splitlines()[0])
+    constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
+    if code == "23505" and constraint == "ledger_transfer_reversed_once":
+        return LedgerError("This transfer has already been corrected.")
     return error
 
 
@@ -175,7 +192,13 @@ def minutes_as_text(minutes: int) -> str:
 def transfer_reverse(*, transfer: Transfer, actor: Member | None, memo: str = "") -> Transfer:
     """Undo a transfer with a new, opposite one (entries are never edited). Idempotent:
     a transfer is reversed at most once. Refused like any transfer if an account no longer
-    has the credit to give back."""
+    has the credit to give back. An exchange with another network is not reversed here:
+    its federation position would no longer match the clearing account."""
+    if transfer.kind == Transfer.Kind.FEDERATION:
+        raise LedgerError(
+            "An exchange with another network is corrected by an exchange back between the "
+            "two networks."
+        )
     legs = [
         Leg(entry.account, -entry.amount) for entry in transfer.entries.select_related("account")
     ]

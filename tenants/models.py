@@ -20,6 +20,18 @@ def schema_name_for(slug: str) -> str:
     return "net_" + slug.replace("-", "_")
 
 
+class Plan(models.TextChoices):
+    COMMUNITY = "community", "Community (free)"
+    ORGANISATION = "organisation", "Organisation"
+
+
+class BillingStatus(models.TextChoices):
+    NONE = "none", "No subscription"
+    ACTIVE = "active", "Paid up"
+    PAST_DUE = "past_due", "Payment failed"
+    CANCELED = "canceled", "Cancelled"
+
+
 class Network(TenantMixin):
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
@@ -38,6 +50,13 @@ class Network(TenantMixin):
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Billing (tenants.billing): changed only by processing Stripe webhooks.
+    plan = models.CharField(max_length=16, choices=Plan.choices, default=Plan.COMMUNITY)
+    billing_status = models.CharField(
+        max_length=16, choices=BillingStatus.choices, default=BillingStatus.NONE
+    )
+    stripe_customer_id = models.CharField(max_length=64, blank=True, db_index=True)
+    stripe_subscription_id = models.CharField(max_length=64, blank=True, db_index=True)
 
     # Schemas are built by tenants.services.network_create from a captured template,
     # never by TenantMixin.save() replaying migrations.
@@ -137,3 +156,60 @@ class ProvisioningJob(models.Model):
 
     def __str__(self) -> str:
         return f"provisioning {self.slug} ({self.status})"
+
+
+class SpareSchema(models.Model):
+    """A network schema built ahead of time from the template for `state`, waiting to be
+    renamed into a new network (see services.schema_spares_fill)."""
+
+    name = models.CharField(max_length=63, unique=True)
+    state = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class NetworkExport(models.Model):
+    """A record that staff exported a network's data (the zip itself is downloaded, not
+    kept). Deleting a network requires a recent one."""
+
+    network = models.ForeignKey(Network, on_delete=models.CASCADE, related_name="exports")
+    actor_id = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"export of {self.network_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class StripeEvent(models.Model):
+    """A Stripe webhook event, stored once by its id: a replay finds the row and changes
+    nothing."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=64)
+    payload = models.JSONField()
+    network = models.ForeignKey(Network, null=True, blank=True, on_delete=models.SET_NULL)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+
+class DomainClaim(models.Model):
+    """An organiser's own domain for their network. It routes (becomes a Domain) only once
+    a DNS TXT record proves they control it (see tenants.domains)."""
+
+    network = models.ForeignKey(Network, on_delete=models.CASCADE, related_name="domain_claims")
+    domain = models.CharField(max_length=253, unique=True)
+    token = models.CharField(max_length=64)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain

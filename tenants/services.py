@@ -8,31 +8,52 @@ statements are unqualified, so replaying them with `search_path` pointing at a n
 rebuilds the same schema in one round trip. The state key hashes every tenant migration
 file, so a new or edited migration produces a new template automatically.
 
+The fastest route needs no building at all while a new network waits: a few spare schemas
+are built from the current template ahead of time (`schema_spares_fill`, run by a Celery
+task after each network is created) and `network_create` renames one into place. Functions
+whose `search_path` was pinned with `SET search_path FROM CURRENT` are re-pinned to the new
+name in the same statement batch. Without a spare (a burst of sign-ups, or the first
+network after a migration) it falls back to replaying the template.
+
+Replaying every migration for each new network costs time that grows with the number of
+migrations. Instead, the first provisioning at a given migration state migrates a scratch
+schema while recording every statement the migration run executes (DDL, RunSQL, RunPython's
+writes, the post_migrate content types and permissions, the django_migrations rows). The
+statements are unqualified, so replaying them with `search_path` pointing at a new schema
+rebuilds the same schema in one round trip. The state key hashes every tenant migration
+file, so a new or edited migration produces a new template automatically.
+
 tests/tenants/test_provisioning.py proves that a schema built this way has the same
 tables, columns, constraints, indexes, triggers and functions as one built by migrating.
 """
 
 from __future__ import annotations
 
+import csv
 import functools
 import hashlib
 import inspect
+import io
+import json
 import logging
 import re
 import time
+import uuid
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
-from django.core import signing
+from django.core import serializers, signing
 from django.core.exceptions import ValidationError
 from django.core.management.commands.migrate import Command as MigrateCommand
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 from django_tenants.migration_executors.base import run_migrations
@@ -49,8 +70,10 @@ from .models import (
     SLUG_VALIDATOR,
     Domain,
     Network,
+    NetworkExport,
     ProvisioningJob,
     SchemaTemplate,
+    SpareSchema,
     schema_name_for,
 )
 
@@ -81,6 +104,7 @@ _SKIPPED_STATEMENT = re.compile(
     r"^\s*(SELECT|SHOW|SAVEPOINT|RELEASE|ROLLBACK|BEGIN|COMMIT|SET\s+search_path)\b", re.I
 )
 _TEMPLATE_BUILD_LOCK = 0x6E6574_74706C  # pg_advisory_lock key: "net tpl"
+_SPARE_FILL_LOCK = 0x6E6574_737072  # "net spr"
 _SCHEMA_LOCK_SPACE = 0x6D6967  # first key of the two-key per-schema migration lock: "mig"
 
 
@@ -174,7 +198,10 @@ def network_create(
                 schema_name=schema_name_for(slug),
             )
             Domain.objects.create(domain=network_domain(slug), tenant=network, is_primary=True)
-            schema_build(network.schema_name, template)
+            if not _schema_spare_claim(network.schema_name, template.state):
+                schema_build(network.schema_name, template)
+            if settings.HEXITIME_SPARE_SCHEMAS:
+                transaction.on_commit(_schema_spares_refill)
             if on_created is not None:
                 on_created(network)
     except IntegrityError:
@@ -428,6 +455,73 @@ def schema_migrate(*, schema_name: str) -> None:
         connection.set_schema_to_public()
 
 
+def _schema_spare_claim(schema_name: str, state: str) -> bool:
+    """Rename a spare schema built at `state` to `schema_name` (caller's transaction).
+
+    SKIP LOCKED lets concurrent provisioning take different spares; a rollback returns the
+    spare to the pool untouched."""
+    spare = (
+        SpareSchema.objects.select_for_update(skip_locked=True)
+        .filter(state=state)
+        .order_by("pk")
+        .first()
+    )
+    if spare is None:
+        return False
+    script = sql.SQL(
+        """ALTER SCHEMA {spare} RENAME TO {schema};
+        DO $$ DECLARE f record; BEGIN
+          FOR f IN SELECT p.oid::regprocedure AS sig, substr(c, 13) AS path
+                   FROM pg_proc p, unnest(p.proconfig) AS c
+                   WHERE p.pronamespace = {schema_literal}::regnamespace
+                     AND c LIKE 'search_path=%' LOOP
+            EXECUTE format('ALTER FUNCTION %s SET search_path = %s', f.sig,
+                           replace(f.path, {spare_literal}, {schema_literal}));
+          END LOOP;
+        END $$;"""
+    ).format(
+        spare=sql.Identifier(spare.name),
+        schema=sql.Identifier(schema_name),
+        spare_literal=sql.Literal(spare.name),
+        schema_literal=sql.Literal(schema_name),
+    )
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        raw.execute(script.as_string(raw.connection))
+    spare.delete()
+    return True
+
+
+def schema_spares_fill(*, count: int | None = None) -> int:
+    """Build spare schemas from the current template until `count` are waiting; drop spares
+    built for an older migration state. Returns how many were built. Safe to run
+    concurrently (an advisory lock serialises fillers)."""
+    count = settings.HEXITIME_SPARE_SCHEMAS if count is None else count
+    template = schema_template_current()
+    built = 0
+    with _advisory_lock(_SPARE_FILL_LOCK):
+        for stale in SpareSchema.objects.exclude(state=template.state):
+            with transaction.atomic(durable=True), connection.cursor() as cursor:
+                cursor.execute(
+                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(stale.name))
+                )
+                stale.delete()
+        while SpareSchema.objects.filter(state=template.state).count() < count:
+            name = f"_spare_{template.state[:12]}_{uuid.uuid4().hex[:12]}"
+            with transaction.atomic(durable=True):
+                schema_build(name, template)
+                SpareSchema.objects.create(name=name, state=template.state)
+            connection.set_schema_to_public()
+            built += 1
+    return built
+
+
+def _schema_spares_refill() -> None:
+    from .tasks import schema_spares_fill_task
+
+    schema_spares_fill_task.delay()
+
+
 def tenant_migration_state() -> str:
     """A hash of what builds a network schema: every tenant migration (file contents
     included), and every installed model with its permissions, because the post-migrate
@@ -543,3 +637,112 @@ def _advisory_lock(key: int) -> Iterator[None]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+# --- Platform staff: export and delete (suspend/resume above) -----------------------------
+
+EXPORT_VALID_FOR = timedelta(hours=24)
+_EXPORT_SKIPPED_MODELS = {"contenttypes.contenttype", "sessions.session", "auth.permission"}
+_EXPORT_SKIPPED_FIELDS = {"password", "key"}  # password hashes, API tokens
+
+
+class StaffActionRefused(ApplicationError):
+    pass
+
+
+def _require_staff(actor: Member) -> None:
+    if not (actor.is_authenticated and actor.is_active and actor.is_staff):
+        raise PermissionDenied("Only platform staff may do this.")
+
+
+def network_export(*, actor: Member, network: Network) -> bytes:
+    """A zip of the network's data: for every table of its schema, `<model>.json` (Django's
+    serialisation) and `<model>.csv`. Password hashes and API tokens are left out. Records
+    the export (with its checksum) and an audit event in the public schema."""
+    _require_staff(actor)
+    buffer = io.BytesIO()
+    with tenant_context(network), zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        manifest: dict[str, int] = {}
+        for model in _tenant_models():
+            label = model._meta.label_lower
+            fields = [
+                f.name for f in model._meta.concrete_fields if f.name not in _EXPORT_SKIPPED_FIELDS
+            ]
+            rows = model._default_manager.order_by("pk")
+            archive.writestr(
+                f"json/{label}.json",
+                serializers.serialize("json", rows, fields=fields, indent=1),
+            )
+            text = io.StringIO()
+            writer = csv.writer(text)
+            writer.writerow(["pk", *fields])
+            count = 0
+            for row in rows.values_list("pk", *fields):
+                writer.writerow(row)
+                count += 1
+            archive.writestr(f"csv/{label}.csv", text.getvalue())
+            manifest[label] = count
+        archive.writestr(
+            "manifest.json",
+            json.dumps(
+                {
+                    "network": network.slug,
+                    "name": network.name,
+                    "rows": manifest,
+                    "exported_at": timezone.now().isoformat(),
+                },
+                indent=1,
+            ),
+        )
+    data = buffer.getvalue()
+    with transaction.atomic(durable=True):
+        export = NetworkExport.objects.create(
+            network=network,
+            actor_id=actor.pk,
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+        )
+        audit_record(
+            actor=actor,
+            verb="network.export",
+            target=network,
+            after={"export": export.pk, "sha256": export.sha256, "size": export.size},
+        )
+    return data
+
+
+def _tenant_models() -> list[type[models.Model]]:
+    found: list[type[models.Model]] = []
+    for config in apps.get_app_configs():
+        if config.name not in settings.TENANT_APPS:
+            continue
+        found.extend(
+            model
+            for model in config.get_models()
+            if model._meta.label_lower not in _EXPORT_SKIPPED_MODELS
+        )
+    return found
+
+
+def network_delete(*, actor: Member, network: Network, confirmation: str) -> None:
+    """Delete a network and drop its schema, for good.
+
+    Refused unless staff exported it within the last 24 hours and typed its subdomain to
+    confirm. The audit event (in the public schema) outlives the network."""
+    _require_staff(actor)
+    if confirmation.strip() != network.slug:
+        raise StaffActionRefused(
+            f"Type the network's subdomain, “{network.slug}”, to confirm.", field="confirmation"
+        )
+    recent = network.exports.filter(created_at__gte=timezone.now() - EXPORT_VALID_FOR)
+    if not recent.exists():
+        raise StaffActionRefused("Export the network's data first (within the last 24 hours).")
+    with transaction.atomic(durable=True):
+        audit_record(
+            actor=actor,
+            verb="network.delete",
+            target=network,
+            before={"slug": network.slug, "name": network.name, "schema": network.schema_name},
+            reason=confirmation,
+        )
+        Network.objects.select_for_update().get(pk=network.pk).delete(force_drop=True)

@@ -13,3 +13,11 @@ def network_provision(*, job_id: str) -> str:
     Idempotent: a job already finished or failed is left as it is."""
     with schema_context(get_public_schema_name()):
         return provisioning_job_run(job_id=job_id).status
+
+
+@app.task(ignore_result=True)
+def schema_spares_fill_task() -> int:
+    """Keep spare network schemas built ahead of the next sign-up."""
+    from .services import schema_spares_fill
+
+    return schema_spares_fill()

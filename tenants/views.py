@@ -3,15 +3,27 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.members.models import Member, Role
+from hexitime.auth import acting_member
 from hexitime.errors import ApplicationError, PermissionDenied
 
+from .billing import billing_checkout_start, billing_portal_open, stripe_webhook_receive
+from .domains import (
+    access_domain_claim,
+    custom_domain_add,
+    custom_domain_verify,
+    txt_record_name,
+    txt_record_value,
+)
 from .forms import NetworkStartForm
 from .models import Network, ProvisioningJob
 from .selectors import network_list
@@ -91,3 +103,71 @@ def network_handover(request: HttpRequest, token: str) -> HttpResponse:
 def network_welcome(request: HttpRequest) -> HttpResponse:
     """Network site: the organiser's "set up your network" checklist."""
     return render(request, "tenants/welcome.html")
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request: HttpRequest) -> HttpResponse:
+    """Stripe's webhook endpoint: 200 once stored (or already stored), 400 if refused."""
+    try:
+        stripe_webhook_receive(
+            payload=request.body, signature=request.headers.get("Stripe-Signature", "")
+        )
+    except ApplicationError as refusal:
+        return HttpResponse(refusal.message, status=400, content_type="text/plain")
+    return HttpResponse(status=200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def billing_page(request: HttpRequest) -> HttpResponse:
+    """An organiser's plan: upgrade through Stripe Checkout, manage in the portal."""
+    member = acting_member(request)
+    if not _is_organiser(member):
+        raise Http404
+    network = Network.objects.get(pk=request.tenant.pk)  # type: ignore[attr-defined]
+    if request.method == "POST":
+        return_url = request.build_absolute_uri(reverse("network-billing"))
+        try:
+            if request.POST.get("action") == "manage":
+                url = billing_portal_open(actor=member, network=network, return_url=return_url)
+            else:
+                url = billing_checkout_start(actor=member, network=network, return_url=return_url)
+        except ApplicationError as refusal:
+            messages.error(request, refusal.message)
+            return redirect("network-billing")
+        return redirect(url)
+    return render(request, "tenants/billing.html", {"billed": network})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def domains_page(request: HttpRequest) -> HttpResponse:
+    """An organiser's custom domains: claim one, see the TXT record to add, verify."""
+    member = acting_member(request)
+    if not _is_organiser(member):
+        raise Http404
+    network = Network.objects.get(pk=request.tenant.pk)  # type: ignore[attr-defined]
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "verify":
+                claim = access_domain_claim(int(request.POST.get("claim", 0)), network=network)
+                custom_domain_verify(actor=member, claim=claim)
+                messages.success(request, f"{claim.domain} now leads to your network.")
+            else:
+                claim = custom_domain_add(
+                    actor=member, network=network, domain=request.POST.get("domain", "")
+                )
+                messages.success(request, f"Now add the TXT record below for {claim.domain}.")
+        except (ApplicationError, ValueError) as refusal:
+            messages.error(request, getattr(refusal, "message", "No such domain."))
+        return redirect("network-domains")
+    claims = [
+        {"claim": c, "name": txt_record_name(c), "value": txt_record_value(c)}
+        for c in network.domain_claims.all()
+    ]
+    return render(request, "tenants/domains.html", {"claims": claims, "billed": network})
+
+
+def _is_organiser(member: Member) -> bool:
+    return member.role == Role.ORGANISER

@@ -39,18 +39,9 @@ DEMO_LISTINGS = [
      "Consultant OT happy to talk through advanced practice and consultant pathways."),
 ]  # fmt: skip
 
-SKILLS = ["teaching", "qi methods", "run charts", "coaching", "mentoring", "leadership",
-          "data", "research", "clinical skills", "digital", "wellbeing", "shadowing"]  # fmt: skip
-
 
 def listings_seed(*, rng: random.Random, members: list[Member]) -> list[Listing]:
-    """Give the members realistic professions and skills, and post the demo listings."""
-    professions = ["nurse", "doctor", "ahp", "pharmacist", "manager", "midwife", "social_care",
-                   "scientist", "student"]  # fmt: skip
-    for member in members:
-        member.profession = rng.choice(professions)
-        member.skills = rng.sample(SKILLS, 3)
-    Member.objects.bulk_update(members, ["profession", "skills"])
+    """Post the demo listings, each by one of the members (never the organiser)."""
     return Listing.objects.bulk_create(
         Listing(owner=rng.choice(members[1:]), kind=kind, category=category, format=fmt,
                 duration_minutes=minutes, title=title, description=description)

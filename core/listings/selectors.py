@@ -20,11 +20,13 @@ def listing_search(
 ) -> QuerySet[Listing]:
     """Open, visible listings matching the filters, best matches first when searching.
 
-    One query whatever the number of results: owners come joined, not fetched one by one.
+    Two queries whatever the number of results: owners are fetched together for the page
+    after ranking and LIMIT, not joined to every match before the sort (a join there costs
+    a hash of the whole member table on broad searches).
     """
-    listings = Listing.objects.filter(status=Listing.Status.OPEN, hidden_reason="").select_related(
-        "owner"
-    )
+    listings = Listing.objects.filter(
+        status=Listing.Status.OPEN, hidden_reason=""
+    ).prefetch_related("owner")
     if kind:
         listings = listings.filter(kind=kind)
     if category:

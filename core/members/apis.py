@@ -4,6 +4,7 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -47,6 +48,7 @@ class ProfileSerializer(serializers.Serializer):
     preferred_formats = serializers.ListField(child=serializers.CharField(), allow_null=True)
     location = serializers.CharField(allow_null=True)
     profile_visibility = serializers.CharField(allow_null=True)
+    photo = serializers.CharField(allow_null=True, help_text="URL of the photo, if any")
 
 
 _PUBLIC = ("id", "full_name", "profession", "organisation", "role")
@@ -57,6 +59,7 @@ _PRIVATE = ("job_title", "skills", "bio", "availability", "preferred_formats", "
 def _profile(member: Member, *, full: bool) -> dict[str, Any]:
     data: dict[str, Any] = {name: getattr(member, name) for name in _PUBLIC}
     data.update({name: getattr(member, name) if full else None for name in _PRIVATE})
+    data["photo"] = member.photo.url if full and member.photo else None
     return dict(ProfileSerializer(data).data)
 
 
@@ -106,9 +109,13 @@ class ProfileUpdateSerializer(serializers.Serializer):
                                               max_length=10)  # fmt: skip
     location = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
     profile_visibility = serializers.CharField(required=False)
+    photo = serializers.FileField(required=False, help_text="multipart/form-data only")
+    remove_photo = serializers.BooleanField(required=False)
 
 
 class MyProfileApi(APIView):
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
     @extend_schema(responses=ProfileSerializer)
     def get(self, request: Request) -> Response:
         return Response(_profile(acting_member(request), full=True))

@@ -92,6 +92,8 @@ class Member(AbstractBaseUser, PermissionsMixin):
         models.CharField(max_length=16, choices=ContactFormat.choices), default=list, blank=True
     )
     location = models.CharField(max_length=120, blank=True)
+    # Stored through the default storage, which puts each network's uploads in its own folder.
+    photo = models.ImageField(upload_to="profiles/", blank=True)
     profile_visibility = models.CharField(
         max_length=16, choices=ProfileVisibility.choices, default=ProfileVisibility.NETWORK
     )

@@ -8,15 +8,18 @@ queue. Becoming active grants the welcome gift through the ledger, exactly once.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.html import strip_tags
+from PIL import Image, UnidentifiedImageError
 
 from core.audit.services import audit_record
 from hexitime.db import connection
@@ -247,7 +250,7 @@ def member_set_role(*, actor: Member, member: Member, role: str) -> Member:
 
 PROFILE_FIELDS = ("full_name", "profession", "job_title", "organisation", "skills", "bio",
                   "availability", "preferred_formats", "location",
-                  "profile_visibility")  # fmt: skip
+                  "profile_visibility", "photo", "remove_photo")  # fmt: skip
 _TEXT_LIMITS = {"full_name": 150, "job_title": 120, "organisation": 150, "availability": 200,
                 "location": 120, "bio": BIO_MAX}  # fmt: skip
 MAX_SKILLS = 20
@@ -286,12 +289,53 @@ def member_profile_update(*, actor: Member, **fields: Any) -> Member:
             changes[name] = formats
         elif name == "skills":
             changes[name] = skills_clean(value or [])
+    photo, remove_photo = fields.get("photo"), bool(fields.get("remove_photo"))
+    extension = photo_check(photo) if photo else ""
     with transaction.atomic(durable=True):
         member = Member.objects.select_for_update().get(pk=actor.pk)
         for name, value in changes.items():
             setattr(member, name, value)
+        old_photo = member.photo.name if (photo or remove_photo) else ""
+        if photo:
+            # A random name: the old URL stops working and nothing guessable is exposed.
+            member.photo.save(f"{uuid.uuid4().hex}.{extension}", photo, save=False)
+            changes["photo"] = member.photo
+        elif remove_photo:
+            member.photo = ""
+            changes["photo"] = ""
         member.save(update_fields=list(changes))
+        if old_photo:
+            storage = member.photo.storage
+            transaction.on_commit(lambda: storage.delete(old_photo))
     return member
+
+
+PHOTO_MAX_BYTES = 2 * 1024 * 1024
+PHOTO_MAX_SIDE = 4000
+PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+
+
+def photo_check(photo: UploadedFile) -> str:
+    """Refuse anything but a real JPEG, PNG or WebP image of at most 2 MB and 4000 pixels a
+    side (the content is read, not the name or the browser's content type); return the
+    extension to store it under."""
+    if photo.size is None or photo.size > PHOTO_MAX_BYTES:
+        raise JoinRefused("The photo must be 2 MB or smaller.", field="photo")
+    try:
+        with Image.open(photo) as image:
+            image_format, (width, height) = image.format or "", image.size
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise JoinRefused(
+            "The photo could not be read. Upload a JPEG, PNG or WebP image.", field="photo"
+        ) from None
+    finally:
+        photo.seek(0)
+    if image_format not in PHOTO_FORMATS:
+        raise JoinRefused("Upload a JPEG, PNG or WebP image.", field="photo")
+    if max(width, height) > PHOTO_MAX_SIDE:
+        raise JoinRefused("The photo is too large: at most 4000 pixels a side.", field="photo")
+    return PHOTO_FORMATS[image_format]
 
 
 def skills_clean(tags: list[str]) -> list[str]:

@@ -261,20 +261,28 @@ class ProfileForm(forms.Form):
     profile_visibility = forms.ChoiceField(
         label="Who sees your profile?", choices=ProfileVisibility.choices, widget=forms.RadioSelect
     )
+    photo = forms.FileField(
+        label="Photo", required=False, help_text="A JPEG, PNG or WebP image, up to 2 MB."
+    )
+    remove_photo = forms.BooleanField(label="Remove my photo", required=False)
 
     @classmethod
-    def for_member(cls, member: Member, data: Any = None) -> ProfileForm:
+    def for_member(cls, member: Member, data: Any = None, files: Any = None) -> ProfileForm:
         curated = [s for s in member.skills if s in CURATED_SKILLS]
         other = [s for s in member.skills if s not in CURATED_SKILLS]
-        initial = {name: getattr(member, name) for name in PROFILE_FIELDS if name != "skills"}
+        initial = {name: getattr(member, name) for name in PROFILE_FIELDS
+                   if name not in ("skills", "photo", "remove_photo")}  # fmt: skip
         return cls(
-            data, initial={**initial, "curated_skills": curated, "other_skills": ", ".join(other)}
-        )
+            data, files,
+            initial={**initial, "curated_skills": curated, "other_skills": ", ".join(other)},
+        )  # fmt: skip
 
     def profile_fields(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
         other = [tag for tag in data.pop("other_skills").split(",") if tag.strip()]
         data["skills"] = [*data.pop("curated_skills"), *other]
+        if not data["photo"]:
+            del data["photo"]
         return data
 
 
@@ -289,7 +297,7 @@ def profile(request: HttpRequest, member_id: int) -> HttpResponse:
 @login_required
 def profile_edit(request: HttpRequest) -> HttpResponse:
     member = acting_member(request)
-    form = ProfileForm.for_member(member, request.POST or None)
+    form = ProfileForm.for_member(member, request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
             member_profile_update(actor=member, **form.profile_fields())

@@ -1,7 +1,9 @@
 """URLs of the public site, served on the base domain."""
 
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from tenants import console
 from tenants import views as tenant_views
 
 urlpatterns = [
@@ -11,5 +13,15 @@ urlpatterns = [
         "start/<uuid:job_id>/",
         tenant_views.network_start_progress,
         name="network-start-progress",
+    ),
+    path("billing/stripe/webhook/", tenant_views.stripe_webhook, name="stripe-webhook"),
+    path("console/", console.console_home, name="console"),
+    path("console/login/", console.StaffLoginView.as_view(), name="console-login"),
+    path("console/logout/", auth_views.LogoutView.as_view(next_page="/"), name="logout"),
+    path("console/networks/<slug:slug>/", console.console_network, name="console-network"),
+    path(
+        "console/networks/<slug:slug>/<str:action>/",
+        console.console_network_action,
+        name="console-network-action",
     ),
 ]

@@ -27,6 +27,8 @@ urlpatterns = [
     path("accounts/", include(member_urls.password_urlpatterns)),
     path("join/", include(member_urls.join_urlpatterns)),
     path("members/", include(member_urls)),
+    path("settings/billing/", tenant_views.billing_page, name="network-billing"),
+    path("settings/domains/", tenant_views.domains_page, name="network-domains"),
     path("notifications/", include(notification_urls)),
     path("ledger/", include(ledger_urls)),
     path("listings/", include(listing_urls)),

@@ -13,11 +13,14 @@ from ledger.federation.services import (
 from ledger.models import Account, Transfer
 from ledger.services import (
     InsufficientCredit,
+    LedgerError,
     Leg,
+    clearing_account,
     gift_grant,
     issuance_account,
     member_account,
     transfer_create,
+    transfer_reverse,
 )
 
 
@@ -58,6 +61,22 @@ def test_a_cross_network_exchange_moves_credit_through_both_clearing_accounts(
     positions = dict(Membership.objects.values_list("network__slug", "position"))
     assert positions == {"network-a": 60, "network-b": -60}
     call_command("ledger_audit")  # raises CommandError on any mismatch
+
+
+def test_federated_legs_are_not_reversed_or_imitated_locally(network_a, network_b, federated):
+    alice, ben = federated
+    _pay(network_a, network_b, alice, ben)
+    with tenant_context(network_a):
+        local = Transfer.objects.get(kind=Transfer.Kind.FEDERATION)
+        with pytest.raises(LedgerError, match="exchange back"):
+            transfer_reverse(transfer=local, actor=None)
+        with pytest.raises(LedgerError, match="clearing account"):
+            transfer_create(
+                idempotency_key="sneaky", kind=Transfer.Kind.EXCHANGE,
+                legs=[Leg(clearing_account(), -60), Leg(member_account(alice), 60)],
+            )  # fmt: skip
+        assert Transfer.objects.count() == 2  # the gift and the federated leg
+    call_command("ledger_audit")
 
 
 def test_repeating_a_federated_transfer_moves_nothing_more(network_a, network_b, federated):

@@ -121,6 +121,14 @@ def test_reversal_undoes_a_transfer_once(members):
     assert reversal.reverses_id == gift.pk
     assert _balance(alice) == 0
     assert issuance_account().balance == 0
+    # A second correction under another key is refused too, and moves nothing.
+    with pytest.raises(LedgerError, match="already been corrected"):
+        transfer_create(
+            idempotency_key="another correction", kind=Transfer.Kind.REVERSAL, reverses=gift,
+            legs=[Leg(member_account(alice), 120), Leg(issuance_account(), -120)],
+        )  # fmt: skip
+    assert _balance(alice) == 0
+    assert Transfer.objects.count() == 2
 
 
 def test_the_database_refuses_edits_deletes_and_direct_balance_changes(members):

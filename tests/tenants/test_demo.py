@@ -2,7 +2,7 @@
 
 from django_tenants.utils import tenant_context
 
-from core.listings.selectors import listing_search
+from core.listings.selectors import listing_search, listing_suggestions
 from core.members.models import Member
 from ledger.selectors import network_totals
 from tenants.demo import DEMO_NETWORKS, STAFF_EMAIL, demo_load, demo_logins
@@ -24,9 +24,14 @@ def test_demo_networks_live_in_their_own_schemas_with_their_own_members(db):
             )
     assert len(emails["oxford-ics"]) == len(emails["wbs"]) == 13
     with tenant_context(networks["wbs"]):
+        ben = Member.objects.exclude(email__startswith="organiser@").first()
+        assert ben is not None and ben.profession and ben.job_title and ben.bio and ben.skills
         totals = network_totals()
         assert (totals.issued, totals.members_with_credit) == (13 * 120, 13)
         assert listing_search(query="sepsis").exists()
+        people = Member.objects.exclude(email__startswith="organiser@")
+        assert all(m.profession and m.job_title and m.skills for m in people)
+        assert any(listing_suggestions(member=m).exists() for m in people)
     colours = {slug: theme_for(network).primary_colour for slug, network in networks.items()}
     assert colours["oxford-ics"] != colours["wbs"]  # each demo network looks like its own
     assert all(e.endswith(("@ouh.nhs.uk", "@oxford-ics.example")) for e in emails["oxford-ics"])

@@ -7,10 +7,13 @@ from psycopg import sql
 
 from core.members.models import Member
 from hexitime.db import connection
-from tenants.models import Domain, Network, SchemaTemplate
+from ledger.selectors import member_balance
+from ledger.services import gift_grant
+from tenants.models import Domain, Network, SchemaTemplate, SpareSchema
 from tenants.services import (
     NetworkNameRefused,
     network_create,
+    schema_spares_fill,
     schema_template_current,
 )
 
@@ -129,3 +132,44 @@ def test_the_template_state_changes_with_the_models_post_migrate_writes_rows_for
     assert tenant_migration_state() == before
     monkeypatch.setattr(ProvisioningJob._meta, "permissions", [("retry_job", "Retry a job")])
     assert tenant_migration_state() != before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_network_built_from_a_spare_is_the_replayed_schema(make_network):
+    replayed = make_network("replayed")
+    assert schema_spares_fill(count=1) == 1
+    spare = SpareSchema.objects.get()
+    from_spare = make_network("from-spare")
+    try:
+        assert not SpareSchema.objects.exists()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [spare.name])
+            assert cursor.fetchone() is None  # renamed, not copied
+        ours, theirs = _catalog(from_spare.schema_name), _catalog(replayed.schema_name)
+        for part in CATALOG:
+            assert ours[part] == theirs[part], part
+        # Functions pinned to their schema's search_path follow the rename: the ledger's
+        # commit-time balance check runs inside the new schema.
+        with tenant_context(from_spare):
+            member = Member.objects.create_user("gift@nhs.net", "pw", full_name="Gift")
+        with tenant_context(from_spare):
+            gift_grant(member=member)
+            assert member_balance(member=member) == 120
+    finally:
+        connection.set_schema_to_public()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_spares_from_an_older_migration_state_are_dropped_not_used(make_network):
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE SCHEMA _spare_old_state")
+    SpareSchema.objects.create(name="_spare_old_state", state="0" * 64)
+    assert schema_spares_fill(count=1) == 1
+    assert list(SpareSchema.objects.values_list("state", flat=True)) == [
+        schema_template_current().state
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = '_spare_old_state'")
+        assert cursor.fetchone() is None
+    make_network("uses-the-fresh-one")
+    assert not SpareSchema.objects.exists()

@@ -65,6 +65,10 @@ ROOT_URLCONF = "hexitime.urls_tenant"
 # (django-tenants#1249, #1262), and set_tenant() forgets it on every request.
 TENANT_LIMIT_SET_CALLS = True
 TENANT_CREATION_FAKES_MIGRATIONS = False
+# Network schemas built ahead of sign-ups (tenants.services.schema_spares_fill); 0 = none.
+HEXITIME_SPARE_SCHEMAS = env_int("HEXITIME_SPARE_SCHEMAS", 2)
+# How custom domains' TXT records are looked up (tenants.domains.TxtResolver).
+HEXITIME_TXT_RESOLVER = env_str("HEXITIME_TXT_RESOLVER", "tenants.domains.DnsTxtResolver")
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 MIDDLEWARE = [
@@ -171,6 +175,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "hexitime.api.exception_handler",
+    # `?format=` is the listings filter (in person / video / phone), not a renderer choice.
+    "URL_FORMAT_OVERRIDE": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Hexitime API",

@@ -8,3 +8,5 @@ STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
 # Point the stripe library at another server (the local Stripe stand-in in tests).
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")
+# The Stripe price of the paid organisation plan (federation, custom domain).
+STRIPE_ORGANISATION_PRICE = env_str("STRIPE_ORGANISATION_PRICE", "")

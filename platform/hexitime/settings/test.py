@@ -13,3 +13,5 @@ MEDIA_ROOT = str(HEXITIME_HOME / "test-media")  # noqa: F405
 # Static files are served from the apps' folders, not a collectstatic output.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+# Tests provision by template replay; tests/tenants/test_provisioning.py fills spares itself.
+HEXITIME_SPARE_SCHEMAS = 0

@@ -51,6 +51,10 @@ def test_pages_and_api_create_and_find_listings(network_a, alice, client_a):
     listing_id = created.json()["id"]
     found = client_a.get("/api/v1/listings/?q=sepsis").json()
     assert [r["id"] for r in found["results"]] == [listing_id]
+    # `format` filters listings; DRF must not read it as a renderer name (that was a 404).
+    assert client_a.get("/api/v1/listings/?format=video").json()["results"] == []
+    in_person = client_a.get("/api/v1/listings/?format=in_person&category=teaching").json()
+    assert [r["id"] for r in in_person["results"]] == [listing_id]
     page = client_a.get("/listings/?q=sepsis&kind=offer")
     assert b"Sepsis recognition teaching" in page.content
     form = client_a.post("/listings/new/", {**RUN_CHARTS, "visibility": "network"})

@@ -1,7 +1,7 @@
 from django_tenants.utils import tenant_context
 
 from core.audit.models import AuditEvent
-from core.members.models import JoinPolicy, Member, Role
+from core.members.models import JoinPolicy, Member, MemberState, Role
 from core.members.services import join_settings_set, verification_token
 from ledger.selectors import member_balance
 
@@ -108,3 +108,17 @@ def test_hidden_profile_fields_are_null_for_other_members(network_a, make_member
     client_a.force_login(ben)
     seen = client_a.get(f"/api/v1/members/{priya.pk}/").json()
     assert seen["profession"] == "pharmacist" and seen["bio"] is None and seen["skills"] is None
+
+
+def test_approval_queue_query_count_does_not_grow_with_the_queue(
+    network_a, make_member, client_a, django_assert_max_num_queries
+):
+    boss = make_member(network_a, role=Role.ORGANISER)
+    for n in range(12):
+        make_member(network_a, state=MemberState.AWAITING_APPROVAL, email=f"p{n}@nhs.net")
+    client_a.force_login(boss)
+    # Tenant, session, member and permission lookups plus one query for the queue, however
+    # long it is (an N+1 would add twelve).
+    with django_assert_max_num_queries(8):
+        queue = client_a.get("/api/v1/members/approvals/")
+    assert len(queue.json()) == 12

@@ -96,3 +96,14 @@ def test_until_verified_a_member_may_browse_but_not_post(network_a, client_a):
                            category="coaching", format="video", duration_minutes=60)  # fmt: skip
     client_a.force_login(nia)
     assert client_a.get("/listings/").status_code == 200
+
+
+def test_error_summary_links_reach_checkbox_and_radio_groups(network_a, make_member, client_a):
+    client_a.force_login(make_member(network_a))
+    page = client_a.post("/members/profile/edit/", {"full_name": "Priya Patel",
+                         "preferred_formats": ["carrier pigeon"]})  # fmt: skip
+    assert b'href="#id_preferred_formats"' in page.content
+    assert b'id="id_preferred_formats"' in page.content  # the fieldset the link lands on
+    assert b'href="#id_profile_visibility"' in page.content  # required radio group, unanswered
+    listing = client_a.post("/listings/new/", {"title": "Coaching"})
+    assert b'href="#id_kind"' in listing.content and b'id="id_kind"' in listing.content

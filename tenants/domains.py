@@ -1,0 +1,124 @@
+"""Custom domains for networks on the organisation plan.
+
+An organiser claims a domain; it routes to their network only after a DNS TXT record at
+`_hexitime-verify.<domain>` carries the claim's token. The lookup goes through a
+`TxtResolver` named by the HEXITIME_TXT_RESOLVER setting, so tests can drive it.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Protocol
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from core.audit.services import audit_record
+from core.members.models import Member, Role
+from hexitime.errors import ApplicationError, NotFound, PermissionDenied
+
+from .models import Domain, DomainClaim, Network, Plan
+
+_HOSTNAME = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+TXT_PREFIX = "_hexitime-verify"
+
+
+class DomainRefused(ApplicationError):
+    pass
+
+
+class TxtResolver(Protocol):
+    def txt_records(self, name: str) -> list[str]:
+        """Every TXT string at `name` (empty if none or the name does not exist)."""
+        ...
+
+
+class DnsTxtResolver:
+    """Looks TXT records up in the public DNS (dnspython, 5-second limit)."""
+
+    def txt_records(self, name: str) -> list[str]:
+        import dns.exception
+        import dns.resolver
+
+        try:
+            answer = dns.resolver.resolve(name, "TXT", lifetime=5)
+        except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer, dns.resolver.NoNameservers):
+            return []
+        except dns.exception.Timeout:
+            raise DomainRefused("The DNS lookup timed out. Please try again.") from None
+        return [b"".join(record.strings).decode(errors="replace") for record in answer]
+
+
+def txt_record_name(claim: DomainClaim) -> str:
+    return f"{TXT_PREFIX}.{claim.domain}"
+
+
+def txt_record_value(claim: DomainClaim) -> str:
+    return f"hexitime-verify={claim.token}"
+
+
+def _require_organiser(actor: Member) -> None:
+    if actor.role != Role.ORGANISER:
+        raise PermissionDenied("Only the network's organisers manage its domains.")
+
+
+def custom_domain_add(*, actor: Member, network: Network, domain: str) -> DomainClaim:
+    """Claim `domain` for `network` (organisers, organisation plan only). It does not route
+    until verified."""
+    _require_organiser(actor)
+    if network.plan != Plan.ORGANISATION:
+        raise DomainRefused(
+            "Custom domains come with the organisation plan. Upgrade under Plan and billing.",
+            field="domain",
+        )
+    name = domain.strip().lower().rstrip(".")
+    base = settings.HEXITIME_BASE_DOMAIN
+    if not _HOSTNAME.match(name):
+        raise DomainRefused(f"“{name}” is not a domain name, e.g. timebank.example.nhs.uk.",
+                            field="domain")  # fmt: skip
+    if name == base or name.endswith(f".{base}"):
+        raise DomainRefused(f"Domains under {base} are Hexitime's own.", field="domain")
+    if Domain.objects.filter(domain=name).exists():
+        raise DomainRefused(f"“{name}” is already in use.", field="domain")
+    try:
+        with transaction.atomic(durable=True):
+            claim = DomainClaim.objects.create(
+                network=network, domain=name, token=secrets.token_urlsafe(24)
+            )
+            audit_record(actor=actor, verb="domain.claim", target=claim, after={"domain": name})
+    except IntegrityError:
+        raise DomainRefused(f"“{name}” is already claimed.", field="domain") from None
+    return claim
+
+
+def access_domain_claim(claim_id: int, *, network: Network) -> DomainClaim:
+    claim = DomainClaim.objects.filter(pk=claim_id, network=network).first()
+    if claim is None:
+        raise NotFound("No such domain.")
+    return claim
+
+
+def custom_domain_verify(*, actor: Member, claim: DomainClaim) -> DomainClaim:
+    """Check the claim's TXT record; when it carries the token, route the domain to the
+    network. Idempotent: a verified claim is returned as it is."""
+    _require_organiser(actor)
+    if claim.verified_at is not None:
+        return claim
+    resolver: TxtResolver = import_string(settings.HEXITIME_TXT_RESOLVER)()
+    if txt_record_value(claim) not in resolver.txt_records(txt_record_name(claim)):
+        raise DomainRefused(
+            f"No TXT record “{txt_record_value(claim)}” at {txt_record_name(claim)} yet. "
+            "DNS changes can take a while to appear; try again later."
+        )
+    with transaction.atomic(durable=True):
+        locked = DomainClaim.objects.select_for_update().get(pk=claim.pk)
+        if locked.verified_at is None:
+            locked.verified_at = timezone.now()
+            locked.save(update_fields=["verified_at"])
+            Domain.objects.create(domain=locked.domain, tenant=locked.network, is_primary=False)
+            audit_record(actor=actor, verb="domain.verify", target=locked,
+                         after={"domain": locked.domain})  # fmt: skip
+    return locked

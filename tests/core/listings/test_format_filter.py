@@ -1,0 +1,17 @@
+from django_tenants.utils import tenant_context
+
+from core.listings.services import listing_create
+
+
+def test_the_api_filters_listings_by_format(network_a, make_member, client_a):
+    """`format` is a listing filter; DRF must not read it as a renderer (that was a 404)."""
+    alice = make_member(network_a)
+    with tenant_context(network_a):
+        for fmt in ("video", "in_person"):
+            listing_create(actor=alice, kind="offer", title=f"Coaching by {fmt}",
+                           description="Coaching for new band 7s.", category="coaching",
+                           format=fmt, duration_minutes=60)  # fmt: skip
+    client_a.force_login(alice)
+    found = client_a.get("/api/v1/listings/?q=coaching&format=video")
+    assert found.status_code == 200, found.content
+    assert [r["format"] for r in found.json()["results"]] == ["video"]

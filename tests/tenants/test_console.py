@@ -1,0 +1,198 @@
+"""The platform-staff console: who may use it, suspension, export, deletion, audit."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django_tenants.utils import tenant_context
+
+from core.audit.models import AuditEvent
+from core.members.models import Member, Role
+from ledger.models import Entry
+from ledger.services import gift_grant
+from tenants.models import Network, NetworkExport
+from tests.conftest import host_of
+
+STAFF_PASSWORD = "a long and unusual staff passphrase"
+
+
+@pytest.fixture
+def staff(db) -> Member:
+    return Member.objects.create_user(
+        "staff@hexitime.example", STAFF_PASSWORD, full_name="Sam Staff", is_staff=True
+    )
+
+
+@pytest.fixture
+def staff_client(public_client, staff) -> Client:
+    public_client.force_login(staff)
+    return public_client
+
+
+@pytest.fixture(autouse=True)
+def _clear_throttle():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_console_lists_every_network_with_members_and_hours(
+    staff_client, network_a, network_b, make_member
+):
+    make_member(network_a)
+    make_member(network_a)
+    make_member(network_b)
+    page = staff_client.get("/console/")
+    assert page.status_code == 200
+    rows = {o.network.slug: o for o in page.context["overviews"]}
+    assert (rows["network-a"].members, rows["network-b"].members) == (2, 1)
+    assert rows["network-a"].minutes_exchanged == 0
+    assert rows["network-a"].plan == "Community (free)"
+
+
+def test_console_refuses_anonymous_non_staff_and_organisers(public_client, network_a, make_member):
+    assert public_client.get("/console/")["Location"] == "/console/login/?next=/console/"
+    # A public-schema account that is not staff.
+    plain = Member.objects.create_user("plain@example.org", STAFF_PASSWORD, full_name="Plain")
+    public_client.force_login(plain)
+    assert public_client.get("/console/").status_code == 403
+    assert (
+        public_client.post("/console/networks/network-a/suspend/", {"reason": "x"}).status_code
+        == 403
+    )
+    # A network organiser: their account exists only in their network.
+    organiser = make_member(network_a, password=STAFF_PASSWORD, role=Role.ORGANISER)
+    stranger = Client(HTTP_HOST=public_client.defaults["HTTP_HOST"])
+    login = stranger.post(
+        "/console/login/", {"username": organiser.email, "password": STAFF_PASSWORD}
+    )
+    assert "Please enter a correct" in login.content.decode()
+    # ...and the console is not served on a network's host at all.
+    assert Client(HTTP_HOST=host_of(network_a)).get("/console/").status_code == 404
+    network_a.refresh_from_db()
+    assert network_a.status == "active"
+    assert not AuditEvent.objects.exists()
+
+
+def test_staff_sign_in_refuses_non_staff_and_is_throttled(public_client, staff):
+    Member.objects.create_user("plain@example.org", STAFF_PASSWORD, full_name="Plain")
+    page = public_client.post(
+        "/console/login/", {"username": "plain@example.org", "password": STAFF_PASSWORD}
+    )
+    assert "This is not a platform staff account." in page.content.decode()
+    for _ in range(5):
+        public_client.post("/console/login/", {"username": staff.email, "password": "wrong"})
+    # Now even the right password is refused for a while.
+    page = public_client.post(
+        "/console/login/", {"username": staff.email, "password": STAFF_PASSWORD}
+    )
+    assert "Too many failed sign-ins" in page.content.decode()
+    assert "_auth_user_id" not in public_client.session
+
+
+def test_staff_sign_in_works(public_client, staff):
+    response = public_client.post(
+        "/console/login/", {"username": staff.email, "password": STAFF_PASSWORD}
+    )
+    assert response.status_code == 302 and response["Location"] == "/console/"
+    assert public_client.get("/console/").status_code == 200
+
+
+def test_suspension_blocks_pages_and_api_and_loses_nothing(
+    staff_client, staff, network_a, make_member, client_a, client_b
+):
+    member = make_member(network_a)
+    with tenant_context(network_a):
+        gift_grant(member=member)
+        entries_before = list(Entry.objects.values_list("pk", "amount"))
+    client_a.force_login(member)
+    response = staff_client.post(
+        "/console/networks/network-a/suspend/", {"reason": "Unpaid hosting"}
+    )
+    assert response.status_code == 302
+    page = client_a.get("/")
+    assert page.status_code == 503
+    assert "Network A is suspended" in page.content.decode()
+    assert client_a.get("/listings/").status_code == 503
+    api = client_a.get("/api/v1/ledger/statement/")
+    assert api.status_code == 503 and api.json()["code"] == "network_suspended"
+    assert client_b.get("/").status_code == 200  # other networks carry on
+
+    event = AuditEvent.objects.get(verb="network.suspend")
+    assert (event.actor_id, event.reason, event.after) == (
+        staff.pk,
+        "Unpaid hosting",
+        {"status": "suspended"},
+    )
+
+    staff_client.post("/console/networks/network-a/resume/")
+    assert client_a.get("/").status_code == 200
+    with tenant_context(network_a):
+        assert Member.objects.filter(pk=member.pk).exists()
+        assert list(Entry.objects.values_list("pk", "amount")) == entries_before
+    assert AuditEvent.objects.filter(verb="network.resume").count() == 1
+
+
+def test_export_has_every_member_and_entry_of_the_network_and_nothing_else(
+    staff_client, network_a, network_b, make_member
+):
+    mine = [make_member(network_a, full_name=f"A person {n}") for n in range(3)]
+    theirs = make_member(network_b, full_name="B person")
+    for network, members in ((network_a, mine), (network_b, [theirs])):
+        with tenant_context(network):
+            for member in members:
+                gift_grant(member=member)
+    response = staff_client.post("/console/networks/network-a/export/")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    members = json.loads(archive.read("json/members.member.json"))
+    assert sorted(m["fields"]["email"] for m in members) == sorted(m.email for m in mine)
+    assert all("password" not in m["fields"] for m in members)
+    csv_text = archive.read("csv/members.member.csv").decode()
+    assert all(m.email in csv_text for m in mine) and theirs.email not in csv_text
+    entries = json.loads(archive.read("json/ledger.entry.json"))
+    with tenant_context(network_a):
+        assert sorted(e["pk"] for e in entries) == sorted(
+            Entry.objects.values_list("pk", flat=True)
+        )
+    assert len(entries) == 6  # a gift is two legs
+    assert "B person" not in json.dumps([archive.read(n).decode() for n in archive.namelist()])
+    assert json.loads(archive.read("manifest.json"))["rows"]["members.member"] == 3
+    assert NetworkExport.objects.get(network=network_a).size == len(response.content)
+    assert AuditEvent.objects.filter(verb="network.export").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_delete_needs_an_export_and_the_typed_subdomain(staff_client, make_network, make_member):
+    network = make_network("doomed")
+    make_member(network)
+    refused = staff_client.post(
+        "/console/networks/doomed/delete/", {"confirmation": "doomed"}, follow=True
+    )
+    assert "Export the network&#x27;s data first" in refused.content.decode()
+    staff_client.post("/console/networks/doomed/export/")
+    wrong = staff_client.post(
+        "/console/networks/doomed/delete/", {"confirmation": "Doomed!"}, follow=True
+    )
+    assert "to confirm" in wrong.content.decode()
+    assert Network.objects.filter(slug="doomed").exists()
+
+    staff_client.post("/console/networks/doomed/delete/", {"confirmation": "doomed"})
+    assert not Network.objects.filter(slug="doomed").exists()
+    with connection_cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = 'net_doomed'")
+        assert cursor.fetchone() is None
+    event = AuditEvent.objects.get(verb="network.delete")
+    assert event.before == {"slug": "doomed", "name": "Doomed", "schema": "net_doomed"}
+
+
+def connection_cursor():
+    from hexitime.db import connection
+
+    return connection.cursor()
