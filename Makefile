@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint demo audit bench lock clean
+.PHONY: run test lint demo audit bench lock clean frontend
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -32,6 +32,9 @@ demo: $(STAMP)
 
 audit: $(STAMP)
 	$(BIN)/hexitime ledger audit
+
+frontend: $(STAMP)  ## npm ci + copy htmx and axe-core into theming/static/theming/vendor/
+	$(BIN)/hexitime frontend
 
 bench: $(STAMP)
 	$(BIN)/hexitime bench $(ARGS)

@@ -19,6 +19,7 @@ class Theme(models.Model):
     # [{"label": "Privacy", "url": "https://..."}], at most five.
     footer_links = models.JSONField(default=list, blank=True)
     logo = models.FileField(upload_to="theme/", blank=True)
+    favicon = models.FileField(upload_to="theme/", blank=True)
     # Bumped on every change: the stylesheet URL carries it, so browsers cache each
     # version for a year and fetch the new one as soon as pages name it.
     version = models.PositiveIntegerField(default=1)

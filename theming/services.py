@@ -22,6 +22,7 @@ from .models import Theme
 WHITE = "#ffffff"
 PAGE_BACKGROUNDS = [WHITE, "#f0f4f5"]  # the surface and page colours of base.css
 MAX_LOGO_BYTES = 200 * 1024
+MAX_FAVICON_BYTES = 50 * 1024
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _SVG_FORBIDDEN_ELEMENTS = {"script", "foreignobject", "iframe", "embed", "object", "use"}
 _SAFE_URL = re.compile(r"^(https://|http://|mailto:)", re.I)
@@ -47,38 +48,45 @@ def colour_check(*, field: str, colour: str, label: str, against: list[str], rol
         )  # fmt: skip
 
 
-def logo_check(upload: UploadedFile) -> str:
-    """Return the logo's file extension (png or svg) if it is a safe PNG or SVG image."""
-    data = upload.read(MAX_LOGO_BYTES + 1)
+def logo_check(
+    upload: UploadedFile,
+    *,
+    field: str = "logo",
+    label: str = "logo",
+    max_bytes: int = MAX_LOGO_BYTES,
+) -> str:
+    """Return the image's file extension (png or svg) if it is a safe PNG or SVG image,
+    judged by its content, never by its name."""  # fmt: skip
+    data = upload.read(max_bytes + 1)
     upload.seek(0)
-    if len(data) > MAX_LOGO_BYTES:
+    if len(data) > max_bytes:
         raise ThemeRefused(
-            f"The logo is larger than {MAX_LOGO_BYTES // 1024} KB. Please upload a smaller file.",
-            field="logo",
+            f"The {label} is larger than {max_bytes // 1024} KB. Please upload a smaller file.",
+            field=field,
         )
     if data.startswith(PNG_SIGNATURE) and data[12:16] == b"IHDR":
         return "png"
     text = data.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
     if text.startswith(("<?xml", "<svg")):
-        _svg_check(text)
+        _svg_check(text, field=field, label=label)
         return "svg"
-    raise ThemeRefused("The logo must be a PNG or SVG image.", field="logo")
+    raise ThemeRefused(f"The {label} must be a PNG or SVG image.", field=field)
 
 
-def _svg_check(text: str) -> None:
+def _svg_check(text: str, *, field: str, label: str) -> None:
     refused = ThemeRefused(
-        "This SVG contains scripts, links or embedded content, which logos may not. "
+        f"This SVG contains scripts, links or embedded content, which a {label} may not. "
         "Please export a plain SVG or a PNG.",
-        field="logo",
+        field=field,
     )
     if re.search(r"<!(DOCTYPE|ENTITY)", text, re.I) or "javascript:" in text.lower():
         raise refused
     try:
         root = ElementTree.fromstring(text)  # noqa: S314 - DOCTYPE/ENTITY refused above
     except ElementTree.ParseError:
-        raise ThemeRefused("The SVG file could not be read.", field="logo") from None
+        raise ThemeRefused("The SVG file could not be read.", field=field) from None
     if root.tag.rsplit("}", 1)[-1] != "svg":
-        raise ThemeRefused("The logo must be a PNG or SVG image.", field="logo")
+        raise ThemeRefused(f"The {label} must be a PNG or SVG image.", field=field)
     for element in root.iter():
         if element.tag.rsplit("}", 1)[-1].lower() in _SVG_FORBIDDEN_ELEMENTS:
             raise refused
@@ -88,6 +96,28 @@ def _svg_check(text: str) -> None:
                 raise refused
             if "url(" in value and "url(#" not in value.replace(" ", ""):
                 raise refused
+
+
+def colour_report(*, primary_colour: str, accent_colour: str) -> list[ThemeRefused]:
+    """What theme_update would say about these colours, without saving anything: the
+    organiser's live preview shows it as they type."""
+    problems = []
+    for check, colour in ((_primary_check, primary_colour), (_accent_check, accent_colour)):
+        try:
+            check(colour)
+        except ThemeRefused as refused:
+            problems.append(refused)
+    return problems
+
+
+def _primary_check(colour: str) -> None:
+    colour_check(field="primary_colour", colour=colour, label="The main colour",
+                 against=PAGE_BACKGROUNDS, role="against the page background")  # fmt: skip
+
+
+def _accent_check(colour: str) -> None:
+    colour_check(field="accent_colour", colour=colour, label="The button colour",
+                 against=[WHITE], role="behind white button text")  # fmt: skip
 
 
 def footer_links_check(links: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -120,20 +150,25 @@ def theme_update(
     footer_links: list[dict[str, str]] | None = None,
     logo: UploadedFile | None = None,
     remove_logo: bool = False,
+    favicon: UploadedFile | None = None,
+    remove_favicon: bool = False,
 ) -> Theme:
     """Change a network's branding. Every check runs before anything is written; the
     change bumps the theme's version (and so its stylesheet URL) and is audit-logged in
     the network."""
-    colour_check(field="primary_colour", colour=primary_colour, label="The main colour",
-                 against=PAGE_BACKGROUNDS, role="against the page background")  # fmt: skip
-    colour_check(field="accent_colour", colour=accent_colour, label="The button colour",
-                 against=[WHITE], role="behind white button text")  # fmt: skip
+    _primary_check(primary_colour)
+    _accent_check(accent_colour)
     if len(welcome_headline) > 120 or len(welcome_text) > 2000:
         raise ThemeRefused("The welcome headline (120) or text (2,000 characters) is too long.")
     links = footer_links_check(footer_links or [])
     logo_kind = logo_check(logo) if logo is not None else None
+    favicon_kind = (
+        logo_check(favicon, field="favicon", label="favicon", max_bytes=MAX_FAVICON_BYTES)
+        if favicon is not None
+        else None
+    )
 
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         theme, _ = Theme.objects.select_for_update().get_or_create(network=network)
         before = _summary(theme)
         theme.primary_colour, theme.accent_colour = primary_colour.lower(), accent_colour.lower()
@@ -147,6 +182,13 @@ def theme_update(
                 theme.logo.save(
                     f"logo-{theme.version}.{logo_kind}", ContentFile(logo.read()), save=False
                 )
+            if remove_favicon and theme.favicon:
+                theme.favicon.delete(save=False)
+            if favicon is not None:
+                theme.favicon.save(
+                    f"favicon-{theme.version}.{favicon_kind}", ContentFile(favicon.read()),
+                    save=False,
+                )  # fmt: skip
             theme.save()
             audit_record(actor=actor, verb="theme.update", target=theme, before=before,
                          after=_summary(theme))  # fmt: skip
@@ -157,5 +199,6 @@ def _summary(theme: Theme) -> dict[str, Any]:
     return {
         "primary_colour": theme.primary_colour, "accent_colour": theme.accent_colour,
         "welcome_headline": theme.welcome_headline, "logo": theme.logo.name or "",
+        "favicon": theme.favicon.name or "",
         "version": theme.version,
     }  # fmt: skip

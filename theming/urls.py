@@ -4,6 +4,13 @@ from . import views
 
 urlpatterns: list[URLPattern] = [
     path("theme/<int:version>.css", views.theme_stylesheet, name="theme-css"),
-    path("theme/logo/<int:version>", views.theme_logo, name="theme-logo"),
+    path("theme/logo/<int:version>", views.theme_image, {"kind": "logo"}, name="theme-logo"),
+    path(
+        "theme/favicon/<int:version>",
+        views.theme_image,
+        {"kind": "favicon"},
+        name="theme-favicon",
+    ),
     path("settings/branding/", views.branding_page, name="branding"),
+    path("settings/branding/preview/", views.branding_preview, name="branding-preview"),
 ]

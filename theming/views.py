@@ -7,12 +7,14 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from hexitime.auth import acting_member
 
+from .contrast import HEX_COLOUR
+from .models import Theme
 from .selectors import theme_for
-from .services import ThemeRefused, theme_update
+from .services import ThemeRefused, colour_report, theme_update
 
 YEAR = 365 * 24 * 3600
 
@@ -31,14 +33,14 @@ def theme_stylesheet(request: HttpRequest, version: int) -> HttpResponse:
 
 
 @require_GET
-def theme_logo(request: HttpRequest, version: int) -> FileResponse:
+def theme_image(request: HttpRequest, kind: str, version: int) -> FileResponse:
+    """The network's logo or favicon, at the theme version that pages name."""
     theme = theme_for(request.tenant)  # type: ignore[attr-defined]
-    if not theme.logo or version != theme.version:
-        raise Http404("No logo")
-    svg = (theme.logo.name or "").endswith(".svg")
-    response = FileResponse(
-        theme.logo.open("rb"), content_type="image/svg+xml" if svg else "image/png"
-    )
+    image = theme.logo if kind == "logo" else theme.favicon
+    if not image or version != theme.version:
+        raise Http404(f"No {kind}")
+    svg = (image.name or "").endswith(".svg")
+    response = FileResponse(image.open("rb"), content_type="image/svg+xml" if svg else "image/png")
     response["Cache-Control"] = f"public, max-age={YEAR}, immutable"
     # Belt and braces for SVG: even if something slipped past validation, nothing runs.
     response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
@@ -62,6 +64,11 @@ class BrandingForm(forms.Form):
     )  # fmt: skip
     logo = forms.FileField(label="Logo (PNG or SVG, up to 200 KB)", required=False)
     remove_logo = forms.BooleanField(label="Remove the current logo", required=False)
+    favicon = forms.FileField(
+        label="Browser tab icon (PNG or SVG, up to 50 KB)", required=False,
+        help_text="A small square image shown in browser tabs and bookmarks.",
+    )  # fmt: skip
+    remove_favicon = forms.BooleanField(label="Remove the current tab icon", required=False)
 
     def clean_footer_links(self) -> list[dict[str, str]]:
         links = []
@@ -94,4 +101,29 @@ def branding_page(request: HttpRequest) -> HttpResponse:
             "welcome_headline": theme.welcome_headline, "welcome_text": theme.welcome_text,
             "footer_links": links,
         })  # fmt: skip
-    return render(request, "theming/branding.html", {"form": form, "current": theme})
+    return render(request, "theming/branding.html", {"form": form, **_preview(form, theme)})
+
+
+def _preview(form: BrandingForm, theme: Theme) -> dict[str, object]:
+    """The colours to preview (what is typed, if it is a colour at all) and what the
+    saving rule says about them."""
+    primary = (form["primary_colour"].value() or "").strip()
+    accent = (form["accent_colour"].value() or "").strip()
+    return {
+        "current": theme,
+        "preview_primary": primary if HEX_COLOUR.match(primary) else theme.primary_colour,
+        "preview_accent": accent if HEX_COLOUR.match(accent) else theme.accent_colour,
+        "colour_problems": colour_report(primary_colour=primary, accent_colour=accent),
+    }
+
+
+# Same gate as the page: the preview shows nothing the page would not.
+@login_required
+@permission_required("theming.change_theme", raise_exception=True)
+@require_POST
+def branding_preview(request: HttpRequest) -> HttpResponse:
+    """The preview panel for the colours being typed, measured by the same rule that
+    saving applies (htmx swaps it in; without JavaScript the saved colours show)."""
+    theme = theme_for(request.tenant)  # type: ignore[attr-defined]
+    form = BrandingForm(request.POST)
+    return render(request, "theming/preview.html", _preview(form, theme))

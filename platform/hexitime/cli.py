@@ -6,6 +6,7 @@
     hexitime ledger audit       check every ledger invariant in every network
     hexitime tenants ...        operator commands for networks
     hexitime bench NAME         run bench/NAME.py
+    hexitime frontend           install the npm packages and copy them into static
     hexitime manage ...         any Django management command
 
 Whichever of DATABASE_URL and REDIS_URL is unset is served by an embedded server whose
@@ -45,6 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_tests(rest)
     if command == "bench":
         return run_bench(rest)
+    if command == "frontend":
+        return build_frontend(always=True)
     if command == "demo":
         return manage(["demo_load", *rest])
     if command == "manage":
@@ -75,9 +78,26 @@ def run_tests(args: list[str]) -> int:
     services = ensure_services(data_dir())
     print(f"hexitime test: {_describe(services)}", flush=True)
     _ensure_chromium()
+    build_frontend(always=False)
     import pytest
 
     return int(pytest.main(args))
+
+
+def build_frontend(*, always: bool) -> int:
+    """htmx for the pages and axe-core for the browser tests, from npm (theming/frontend.py).
+    Pages work without them, so a machine without npm only loses the enhancements."""
+    from theming.frontend import FrontendUnavailable, frontend_build, frontend_built
+
+    if frontend_built() and not always:
+        return 0
+    try:
+        for path in frontend_build():
+            print(f"hexitime: built {path.relative_to(REPO_ROOT)}", flush=True)
+    except FrontendUnavailable as missing:
+        print(f"hexitime: front-end packages not built: {missing}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _ensure_chromium() -> None:
@@ -122,6 +142,7 @@ def up(args: list[str]) -> int:
     options = parser.parse_args(args)
 
     started = time.perf_counter()
+    build_frontend(always=False)
     home = data_dir()
     services = ensure_services(home)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hexitime.settings.dev")

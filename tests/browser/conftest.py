@@ -1,26 +1,74 @@
 """Browser tests: Playwright drives Debian's Chromium against a live server of the app.
 
-`hexitime test` installs Chromium from Debian when it is missing and it can (as root);
-elsewhere these tests are skipped with the reason. No browser is ever downloaded.
+`hexitime test` installs Chromium from Debian when it is missing and it can (as root) and
+builds the npm packages (htmx, axe-core) when they are missing; these fixtures build the
+packages too, so a bare `pytest` works. Without Chromium the tests are skipped, saying
+why. No browser is ever downloaded.
+
+Networks live on subdomains: Chromium resolves `*.localhost` to the loopback address, so
+the live server binds 127.0.0.1 on a free port in 8400-8499 and pages are opened at
+`http://<slug>.localhost:<port>/`.
 """
 
 from __future__ import annotations
 
 import shutil
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pytest_django.live_server_helper import LiveServer
 
 from hexitime.settings.env import REPO_ROOT
+from theming.frontend import VENDOR, FrontendUnavailable, frontend_build, frontend_built
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO_ROOT / "test-artifacts"
+PORTS = range(8400, 8500)
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+
+
+def _free_port() -> int:
+    for port in PORTS:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 8400-8499 for the browser tests' server")
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[LiveServer]:
+    """pytest-django's live server (threaded, transactional), on a port in 8400-8499."""
+    server = LiveServer(f"127.0.0.1:{_free_port()}")
+    yield server
+    server.stop()
+
+
+def url(live_server: LiveServer, host: str, path: str = "/") -> str:
+    port = live_server.url.rsplit(":", 1)[1]
+    return f"http://{host}:{port}{path}"
+
+
+@pytest.fixture(scope="session")
+def frontend() -> Path:
+    if not frontend_built():
+        try:
+            frontend_build()
+        except FrontendUnavailable as missing:
+            pytest.fail(f"the front-end packages could not be built: {missing}")
+    return VENDOR
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def browser(frontend: Path) -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
@@ -31,12 +79,8 @@ def browser() -> Iterator[Any]:
     with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run",
-            ],
-        )  # fmt: skip
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
         yield chromium
         chromium.close()
 
@@ -47,6 +91,12 @@ def page(browser: Any) -> Iterator[Any]:
     page = context.new_page()
     yield page
     context.close()
+
+
+def axe_scan(page: Any) -> dict[str, Any]:
+    """Run axe-core (from npm, see theming/frontend.py) on the page; its full results."""
+    page.add_script_tag(path=str(VENDOR / "axe.min.js"))
+    return page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
 
 
 def screenshot(page: Any, name: str) -> None:

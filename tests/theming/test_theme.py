@@ -2,11 +2,11 @@ import struct
 import zlib
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import tenant_context
 
 from core.audit.models import AuditEvent
+from core.members.models import Role
 from theming.contrast import contrast_ratio, passing_shade
 from theming.models import Theme
 from theming.services import ThemeRefused, logo_check, theme_update
@@ -33,10 +33,7 @@ def _upload(name: str, data: bytes) -> SimpleUploadedFile:
 
 @pytest.fixture
 def organiser(network_a, make_member):
-    member = make_member(network_a, full_name="Olivia Organiser")
-    with tenant_context(network_a):
-        member.user_permissions.add(Permission.objects.get(codename="change_theme"))
-    return member
+    return make_member(network_a, full_name="Olivia Organiser", role=Role.ORGANISER)
 
 
 def test_contrast_ratio_matches_wcag_reference_values():
@@ -153,9 +150,7 @@ def test_branding_page_for_organisers_only_and_per_network(
     assert response.status_code == 302
     assert b"https://example.nhs.uk/privacy" in client_a.get("/").content
     # An organiser of B (same permission, other network) changes only B.
-    other = make_member(network_b)
-    with tenant_context(network_b):
-        other.user_permissions.add(Permission.objects.get(codename="change_theme"))
+    other = make_member(network_b, role=Role.ORGANISER)
     client_b.force_login(other)
     client_b.post("/settings/branding/", {"primary_colour": "#000000", "accent_colour": "#000000"})
     assert Theme.objects.get(network=network_a).primary_colour == "#330072"
@@ -167,3 +162,67 @@ def test_logo_file_is_stored_in_the_networks_own_media_folder(network_a, organis
                          accent_colour="#007f3b", logo=_upload("l.png", _png()))  # fmt: skip
     with tenant_context(network_a):
         assert f"/{network_a.schema_name}/theme/" in theme.logo.path
+
+
+def test_favicon_is_checked_like_a_logo_and_named_by_pages(network_a, organiser, client_a):
+    with pytest.raises(ThemeRefused, match="favicon must be a PNG or SVG") as refused:
+        theme_update(network=network_a, actor=organiser, primary_colour="#005eb8",
+                     accent_colour="#007f3b", logo=_upload("logo.png", _png()),
+                     favicon=_upload("icon.png", b"<!doctype html><p>not a picture"))  # fmt: skip
+    assert refused.value.field == "favicon"
+    assert not Theme.objects.filter(network=network_a).exists()  # the good logo was not kept
+    with pytest.raises(ThemeRefused, match="larger than 50 KB"):
+        logo_check(_upload("i.png", _png() + b"\0" * 51 * 1024), field="favicon",
+                   label="favicon", max_bytes=50 * 1024)  # fmt: skip
+    theme = theme_update(network=network_a, actor=organiser, primary_colour="#005eb8",
+                         accent_colour="#007f3b", favicon=_upload("i.png", _png()))  # fmt: skip
+    assert f'<link rel="icon" href="/theme/favicon/{theme.version}">' in (
+        client_a.get("/").content.decode()
+    )
+    served = client_a.get(f"/theme/favicon/{theme.version}")
+    assert served["Content-Type"] == "image/png"
+    assert "immutable" in served["Cache-Control"]
+
+
+def test_the_live_preview_measures_with_the_saving_rule(
+    network_a, organiser, make_member, client_a
+):
+    client_a.force_login(organiser)
+    preview = client_a.post(
+        "/settings/branding/preview/", {"primary_colour": "#7fbfff", "accent_colour": "#007f3b"}
+    ).content.decode()
+    assert "contrast ratio of 1.8:1" in preview
+    assert "--colour-primary: #7fbfff;" in preview
+    assert "<html" not in preview  # a fragment for htmx to swap in
+    fine = client_a.post(
+        "/settings/branding/preview/", {"primary_colour": "#330072", "accent_colour": "#007f3b"}
+    ).content.decode()
+    assert "Both colours pass" in fine
+    assert not Theme.objects.filter(network=network_a).exists()  # a preview saves nothing
+    client_a.force_login(make_member(network_a))
+    assert client_a.post("/settings/branding/preview/", {}).status_code == 403
+
+
+def test_another_network_can_neither_read_nor_change_a_theme(
+    network_a, network_b, organiser, make_member, client_a, client_b
+):
+    theme = theme_update(network=network_a, actor=organiser, primary_colour="#330072",
+                         accent_colour="#007f3b", logo=_upload("logo.png", _png()),
+                         welcome_headline="Only in A")  # fmt: skip
+    # B's host serves B's own theme, whatever version number is asked for.
+    assert client_b.get(f"/theme/{theme.version}.css")["Location"] == "/theme/1.css"
+    assert "#330072" not in client_b.get("/theme/1.css").content.decode()
+    assert client_b.get(f"/theme/logo/{theme.version}").status_code == 404
+    assert "Only in A" not in client_b.get("/").content.decode()
+    # B's organiser, signed in on B, is a stranger on A's host: A's page sends them to sign in.
+    other = make_member(network_b, role=Role.ORGANISER)
+    client_b.force_login(other)
+    assert client_b.get("/settings/branding/").status_code == 200
+    session = client_b.cookies["sessionid"].value
+    client_a.cookies["sessionid"] = session
+    response = client_a.post(
+        "/settings/branding/", {"primary_colour": "#000000", "accent_colour": "#000000"}
+    )
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert Theme.objects.get(network=network_a).primary_colour == "#330072"
