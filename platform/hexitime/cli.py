@@ -77,7 +77,7 @@ def run_tests(args: list[str]) -> int:
     os.environ["DJANGO_SETTINGS_MODULE"] = "hexitime.settings.test"
     services = ensure_services(data_dir())
     print(f"hexitime test: {_describe(services)}", flush=True)
-    _ensure_chromium()
+    _ensure_browser_tools()
     build_frontend(always=False)
     import pytest
 
@@ -100,16 +100,18 @@ def build_frontend(*, always: bool) -> int:
     return 0
 
 
-def _ensure_chromium() -> None:
-    """The browser tests drive Debian's Chromium; install it if we can (never download a
-    browser build). Without it those tests are skipped, saying why."""
-    if shutil.which("chromium") or not shutil.which("apt-get") or os.geteuid() != 0:
+def _ensure_browser_tools() -> None:
+    """The browser tests drive Debian's Chromium and inject axe-core built with npm; install
+    both from Debian if they are missing and we can (never a downloaded browser build).
+    Without them those tests are skipped, saying why."""
+    missing = [package for package in ("chromium", "npm") if not shutil.which(package)]
+    if not missing or not shutil.which("apt-get") or os.geteuid() != 0:
         return
-    print("hexitime test: installing Chromium from Debian for the browser tests...", flush=True)
+    print(f"hexitime test: installing {' and '.join(missing)} from Debian...", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
+    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", *missing]):
         if subprocess.run(command, env=env, check=False, capture_output=True).returncode:  # noqa: S603
-            print("hexitime test: could not install Chromium; browser tests will be skipped.")
+            print("hexitime test: could not install them; browser tests will be skipped.")
             return
 
 

@@ -63,7 +63,9 @@ def frontend() -> Path:
         try:
             frontend_build()
         except FrontendUnavailable as missing:
-            pytest.fail(f"the front-end packages could not be built: {missing}")
+            # Like Chromium: `make test` installs npm where it can (root with apt); on a
+            # machine where it cannot, these tests are skipped, saying why.
+            pytest.skip(f"the front-end packages could not be built: {missing}")
     return VENDOR
 
 

@@ -189,6 +189,7 @@ def test_branding_works_without_javascript(live_server, browser, two_networks):
         plain.get_by_label("Main colour (header and links)").fill("#1d4f91")
         plain.get_by_role("button", name="Save branding").click()
         assert "branding is saved" in plain.locator(".messages").inner_text()
+        plain.wait_for_load_state("load")  # the new stylesheet, not just the new HTML
         header = plain.eval_on_selector(".site-header", "e => getComputedStyle(e).backgroundColor")
         assert header == "rgb(29, 79, 145)"  # the new stylesheet version, no cache to clear
     finally:
