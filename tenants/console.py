@@ -12,7 +12,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,7 +19,7 @@ from django.views.decorators.http import require_POST
 from django_tenants.utils import get_public_schema_name
 
 from core.audit.models import AuditEvent
-from hexitime.auth import acting_member
+from hexitime.auth import ThrottledAuthenticationForm, acting_member
 from hexitime.db import connection
 from hexitime.errors import ApplicationError
 
@@ -28,11 +27,8 @@ from .models import Network
 from .selectors import network_list, network_overview, network_overview_list
 from .services import network_delete, network_export, network_resume, network_suspend
 
-LOGIN_ATTEMPTS = 5
-LOGIN_LOCKOUT_SECONDS = 15 * 60
 
-
-class StaffLoginForm(AuthenticationForm):
+class StaffLoginForm(ThrottledAuthenticationForm):
     """Sign-in for platform staff, throttled: after five failures for an email address
     (or from one address) sign-in is refused for fifteen minutes."""
 
@@ -42,27 +38,14 @@ class StaffLoginForm(AuthenticationForm):
         "not_staff": "This is not a platform staff account.",
     }
 
-    def clean(self) -> dict[str, Any]:
-        keys = _throttle_keys(self.request, self.data.get("username", ""))
-        if any(cache.get(key, 0) >= LOGIN_ATTEMPTS for key in keys):
-            raise ValidationError(self.error_messages["throttled"], code="throttled")
-        try:
-            return super().clean()
-        except ValidationError:
-            for key in keys:
-                cache.add(key, 0, LOGIN_LOCKOUT_SECONDS)
-                cache.incr(key)
-            raise
+    def throttle_keys(self) -> list[str]:
+        email, address = self._attempt()
+        return [f"staff-login:email:{email}", f"staff-login:ip:{address}"]
 
     def confirm_login_allowed(self, user: Any) -> None:
         super().confirm_login_allowed(user)
         if not user.is_staff:
             raise ValidationError(self.error_messages["not_staff"], code="not_staff")
-
-
-def _throttle_keys(request: HttpRequest | None, email: str) -> list[str]:
-    address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
-    return [f"staff-login:email:{email.strip().lower()}", f"staff-login:ip:{address}"]
 
 
 class StaffLoginView(auth_views.LoginView):

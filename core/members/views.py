@@ -8,13 +8,13 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
-from django.core.cache import cache
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from core.listings.selectors import listing_suggestions
-from hexitime.auth import acting_member
+from hexitime.auth import ThrottledAuthenticationForm, acting_member
 from hexitime.errors import ApplicationError, NotFound
 from ledger.selectors import member_balance, member_statement
 
@@ -310,34 +310,30 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
     return render(request, "members/profile_edit.html", {"form": form})
 
 
+class MemberLoginForm(ThrottledAuthenticationForm):
+    """A network's sign-in: an address is refused from one IP for 15 minutes after 5
+    failures there; signing in successfully clears the count."""
+
+    forget_on_success = True
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "throttled": (
+            "Too many attempts to sign in. Please wait 15 minutes, or reset your password."
+        ),
+    }
+
+    def throttle_keys(self) -> list[str]:
+        email, address = self._attempt()
+        return [f"login-failures:{email}:{address}"]
+
+
 class ThrottledLoginView(LoginView):
-    """Django's login, refusing an address (in this network, from this IP) for 15 minutes
-    after 5 failed attempts. Counts live in the cache, whose keys carry the network's
-    schema, so one network's lockout never touches another's."""
+    """Django's login with MemberLoginForm; a throttled attempt answers 429."""
 
-    limit, window = 5, 15 * 60
-
-    def _key(self) -> str:
-        email = self.request.POST.get("username", "").strip().lower()
-        return f"login-failures:{email}:{self.request.META.get('REMOTE_ADDR', '')}"
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if cache.get(self._key(), 0) >= self.limit:
-            form = self.get_form()
-            form.errors.clear()
-            form.add_error(
-                None,
-                "Too many attempts to sign in. Please wait 15 minutes, or reset your password.",
-            )
-            return self.render_to_response(self.get_context_data(form=form), status=429)
-        return super().post(request, *args, **kwargs)
+    form_class = MemberLoginForm
 
     def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
-        key = self._key()
-        cache.add(key, 0, self.window)
-        cache.incr(key)
-        return super().form_invalid(form)
-
-    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
-        cache.delete(self._key())
-        return super().form_valid(form)
+        response = super().form_invalid(form)
+        if form.has_error(NON_FIELD_ERRORS, "throttled"):
+            response.status_code = 429
+        return response
