@@ -14,7 +14,7 @@ from .models import Member, MemberState, Role
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.MEMBER: frozenset(),
-    Role.QI_LEAD: frozenset(),
+    Role.QI_LEAD: frozenset({"projects.propose_project"}),
     Role.ORGANISER: frozenset(
         {
             "listings.moderate_listing",
@@ -22,6 +22,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "theming.change_theme",
             "members.approve_member",
             "members.change_role",
+            "projects.propose_project",
+            "projects.fund_project",
         }
     ),
 }
