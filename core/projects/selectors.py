@@ -44,7 +44,8 @@ def project_list(*, member: Member, state: str = "") -> QuerySet[Project]:
     projects = _visible(member)
     if state:
         projects = projects.filter(state=state)
-    return _with_progress(projects)
+    # Explicit: Django drops Meta.ordering from queries that aggregate.
+    return _with_progress(projects).order_by("-created_at", "-id")
 
 
 def access_project(project_id: int, *, member: Member) -> Project:
@@ -89,6 +90,14 @@ def project_progress(*, project: Project) -> Progress:
 
 def project_volunteers(*, project: Project) -> QuerySet[Volunteer]:
     return Volunteer.objects.filter(project=project).select_related("member")
+
+
+def access_volunteer(volunteer_id: int, *, project: Project) -> Volunteer:
+    """One of the project's volunteers, or not found."""
+    volunteer = project_volunteers(project=project).filter(pk=volunteer_id).first()
+    if volunteer is None:
+        raise NotFound("No such volunteer on this project.")
+    return volunteer
 
 
 def project_confirmations(*, project: Project) -> QuerySet[HoursConfirmation]:

@@ -8,6 +8,7 @@ from core.listings import urls as listing_urls
 from core.members import urls as member_urls
 from core.members import views as member_views
 from core.notifications import urls as notification_urls
+from core.projects import urls as project_urls
 from ledger import urls as ledger_urls
 from tenants import views as tenant_views
 from theming import urls as theming_urls
@@ -17,6 +18,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("notifications/", include(notification_urls.api_urlpatterns)),
     path("ledger/", include(ledger_urls.api_urlpatterns)),
     path("listings/", include(listing_urls.api_urlpatterns)),
+    path("projects/", include(project_urls.api_urlpatterns)),
     path("members/", include(member_urls.api_urlpatterns)),
 ]
 
@@ -32,6 +34,7 @@ urlpatterns = [
     path("notifications/", include(notification_urls)),
     path("ledger/", include(ledger_urls)),
     path("listings/", include(listing_urls)),
+    path("projects/", include(project_urls)),
     path("", include(theming_urls)),
     path("api/v1/", include(api_v1)),
     path("welcome/", tenant_views.network_welcome, name="network-welcome"),
