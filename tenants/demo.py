@@ -14,6 +14,7 @@ from django_tenants.utils import tenant_context
 from core.listings.demo import listings_seed
 from core.members.demo import members_seed
 from core.members.models import Member
+from core.projects.demo import projects_seed
 from ledger.services import gift_grant
 from theming.services import theme_update
 
@@ -73,6 +74,7 @@ def demo_load(*, members_per_network: int = 36) -> list[Network]:
             for member in members:
                 gift_grant(member=member)
             listings_seed(rng=random.Random(index), members=members)  # noqa: S311 - demo data
+            projects_seed(rng=random.Random(index), members=members)  # noqa: S311 - demo data
         theme_update(network=network, actor=members[0], **DEMO_THEMES[slug])
         created.append(network)
     return created
