@@ -185,6 +185,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Everything a member or organiser can do in their network.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models have a `state`; name each set of choices after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "ExchangeStateEnum": "core.exchanges.models.State",
+        "ProjectStateEnum": "core.projects.models.Project.State",
+    },
 }
 
 LOGGING = {
