@@ -353,3 +353,23 @@ def test_proposals_are_seen_by_their_lead_and_organisers_only(
             with pytest.raises(NotFound):
                 access_project(hidden.pk, member=member)
         assert access_project(proposal.pk, member=organiser).pk == proposal.pk
+
+
+def test_emails_are_queued_only_for_confirmations_that_commit(
+    network_a, lead, funded, make_member, django_capture_on_commit_callbacks
+):
+    amara = make_member(network_a)
+    with tenant_context(network_a):
+        volunteer = volunteer_pledge(actor=amara, project=funded, pledged_minutes=60)
+        with (
+            django_capture_on_commit_callbacks() as refused_callbacks,
+            pytest.raises(ProjectRefused),
+        ):
+            volunteer_confirm_hours(actor=lead, project=funded, volunteer=volunteer,
+                                    minutes=11 * 60, key="too-much")  # fmt: skip
+        assert refused_callbacks == []
+        with django_capture_on_commit_callbacks() as callbacks:
+            volunteer_confirm_hours(actor=lead, project=funded, volunteer=volunteer, minutes=60,
+                                    key="paid")  # fmt: skip
+        assert len(callbacks) == 1  # the volunteer's "hours confirmed" email
+        assert Notification.objects.filter(recipient=amara).count() == 1
