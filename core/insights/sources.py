@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.exchanges.models import Exchange
+from core.exchanges.models import Exchange, State
 from core.members.models import Member
 
 from .graph import Edge, EdgeKind, Party, member, network
@@ -17,7 +17,7 @@ def _party(member_id: int | None, network_id: int | None) -> Party:
 def exchange_edges(*, dates: DateRange) -> list[Edge]:
     """Completed exchanges in the date range (by completion), oldest first: one query."""
     start, end = dates.bounds()
-    exchanges = Exchange.objects.filter(state=Exchange.State.COMPLETED)
+    exchanges = Exchange.objects.filter(state=State.COMPLETED)
     if start:
         exchanges = exchanges.filter(completed_at__gte=start)
     if end:
