@@ -26,7 +26,7 @@ class DateRangeSerializer(serializers.Serializer):
 class MapNodeSerializer(serializers.Serializer):
     id = serializers.CharField(help_text="member-<id>, anonymous-<n> or network-<id>")
     kind = serializers.ChoiceField(choices=["member", "anonymous", "network"])
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     profession = serializers.CharField()
     organisation = serializers.CharField()
     url = serializers.CharField(required=False)
@@ -37,7 +37,7 @@ class MapNodeSerializer(serializers.Serializer):
 
 
 class MapLinkSerializer(serializers.Serializer):
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]
     target = serializers.CharField()
     minutes = serializers.IntegerField()
     count = serializers.IntegerField()
@@ -60,7 +60,9 @@ class NetworkMapApi(APIView):
         serializer.is_valid(raise_exception=True)
         dates = DateRange(serializer.validated_data.get("start"),
                           serializer.validated_data.get("end"))  # fmt: skip
-        return Response(map_payload(viewer=acting_member(request), edges=network_edges(dates=dates)))
+        return Response(
+            map_payload(viewer=acting_member(request), edges=network_edges(dates=dates))
+        )
 
 
 class CanViewNetworkMetrics(BasePermission):

@@ -63,8 +63,9 @@ def map_payload(*, viewer: Member, edges: list[Edge]) -> dict[str, Any]:
     members on the map and the names of the other networks."""
     graph = graph_build(edges)
     member_ids = [party.member_id for party in graph.nodes if party.member_id is not None]
-    members = {m.pk: m for m in Member.objects.filter(pk__in=member_ids, is_staff=False).only(
-        "full_name", "profession", "organisation", "show_on_map", "profile_visibility")}  # fmt: skip
+    fields = ("full_name", "profession", "organisation", "show_on_map", "profile_visibility")
+    shown = Member.objects.filter(pk__in=member_ids, is_staff=False).only(*fields)
+    members = {m.pk: m for m in shown}
     network_ids = [party.network_id for party in graph.nodes if party.network_id is not None]
     networks = (
         dict(Network.objects.filter(pk__in=network_ids).values_list("pk", "name"))
@@ -72,9 +73,7 @@ def map_payload(*, viewer: Member, edges: list[Edge]) -> dict[str, Any]:
         else {}
     )
     professions = dict(Profession.choices)
-    order = sorted(
-        graph.nodes.items(), key=lambda item: -(item[1].given + item[1].received)
-    )
+    order = sorted(graph.nodes.items(), key=lambda item: -(item[1].given + item[1].received))
     node_ids: dict[Party, str] = {}
     nodes = []
     anonymous = 0
@@ -83,7 +82,8 @@ def map_payload(*, viewer: Member, edges: list[Edge]) -> dict[str, Any]:
         if party.network_id is not None:
             name = networks.get(party.network_id, "another network")
             node = {"id": f"network-{party.network_id}", "kind": "network",
-                    "label": f"Members of {name}", "profession": "", "organisation": name}  # fmt: skip
+                    "label": f"Members of {name}", "profession": "",
+                    "organisation": name}  # fmt: skip
         else:
             member = members.get(party.member_id or 0)
             if member is not None and name_shown(viewer=viewer, member=member):

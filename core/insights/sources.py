@@ -30,6 +30,7 @@ def exchange_edges(*, dates: DateRange) -> list[Edge]:
         Edge(giver=_party(giver, remote), receiver=_party(receiver, remote), minutes=minutes,
              when=when, kind=EdgeKind.EXCHANGE, category=category, format=format_)
         for giver, receiver, remote, minutes, when, category, format_ in rows
+        if minutes is not None and when is not None  # always so once completed
     ]  # fmt: skip
 
 

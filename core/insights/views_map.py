@@ -78,7 +78,9 @@ def network_metrics(request: HttpRequest) -> HttpResponse:
     members = Member.objects.filter(pk__in=ids).only("full_name", "show_on_map",
                                                      "profile_visibility")  # fmt: skip
     shown = {m.pk: m for m in members if name_shown(viewer=viewer, member=m)}
-    brokers = [{**broker, "member": shown.get(broker["member_id"])} for broker in metrics["brokers"]]
+    brokers = [
+        {**broker, "member": shown.get(broker["member_id"])} for broker in metrics["brokers"]
+    ]
     return render(request, "insights/metrics.html", {
         "metrics": metrics, "brokers": brokers,
         "computed_at": datetime.fromisoformat(metrics["computed_at"]),
