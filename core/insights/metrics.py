@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from .graph import Edge, EdgeKind, graph_build
 
-PIVOTS = 1000
+PIVOTS = 500
 BROKERS = 10
 
 
@@ -89,8 +89,10 @@ def metrics_compute(
     exchanges = [edge for edge in edges if edge.kind == EdgeKind.EXCHANGE]
     per_month: Counter[str] = Counter()
     minutes_per_month: Counter[str] = Counter()
+    zone = timezone.get_current_timezone()
     for edge in exchanges:
-        month = timezone.localtime(edge.when).strftime("%Y-%m")
+        when = edge.when.astimezone(zone)
+        month = f"{when.year}-{when.month:02d}"
         per_month[month] += 1
         minutes_per_month[month] += edge.minutes
 
