@@ -82,7 +82,7 @@ def run(options: argparse.Namespace) -> int:
     rng = random.Random(7)
     with tenant_context(network):
         members = Member.objects.bulk_create(
-            (Member(email=f"member{n}@nhs.net", full_name=f"Member {n}", password="!",
+            (Member(email=f"member{n}@nhs.net", full_name=f"Member {n}",
                     **demo_profile(rng))
              for n in range(options.members)),
             batch_size=1000,
