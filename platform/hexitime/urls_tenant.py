@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from core.exchanges import urls as exchange_urls
 from core.insights import urls as insight_urls
 from core.listings import urls as listing_urls
 from core.members import urls as member_urls
@@ -18,6 +19,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("notifications/", include(notification_urls.api_urlpatterns)),
     path("ledger/", include(ledger_urls.api_urlpatterns)),
     path("listings/", include(listing_urls.api_urlpatterns)),
+    path("exchanges/", include(exchange_urls.api_urlpatterns)),
     path("insights/", include(insight_urls.api_urlpatterns)),
     path("members/", include(member_urls.api_urlpatterns)),
 ]
@@ -34,6 +36,7 @@ urlpatterns = [
     path("notifications/", include(notification_urls)),
     path("ledger/", include(ledger_urls)),
     path("listings/", include(listing_urls)),
+    path("exchanges/", include(exchange_urls)),
     path("insights/", include(insight_urls)),
     path("", include(theming_urls)),
     path("api/v1/", include(api_v1)),

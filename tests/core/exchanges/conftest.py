@@ -7,7 +7,9 @@ from django_tenants.utils import tenant_context
 from core.exchanges import services as x
 from core.listings.services import listing_create
 from core.members.models import Role
+from ledger.federation.services import federation_membership_set, federation_partner_add
 from ledger.services import gift_grant
+from tenants.models import Network, Plan
 
 
 @pytest.fixture
@@ -45,3 +47,19 @@ def to_recorded(offer, alice, bob, minutes=90):
     proposal = x.exchange_propose(actor=bob, exchange=exchange, starts_at=soon(), place="Room 4")
     x.exchange_agree(actor=alice, exchange=exchange, proposal_id=proposal.pk)
     return x.exchange_record_hours(actor=alice, exchange=exchange, minutes=minutes)
+
+
+@pytest.fixture
+def partners(network_a, network_b, make_member):
+    """Network A and network B (both on the paid plan) exchange time with each other; Ben
+    in B has his welcome credit."""
+    Network.objects.filter(pk__in=[network_a.pk, network_b.pk]).update(plan=Plan.ORGANISATION)
+    for network in (network_a, network_b):
+        network.refresh_from_db()
+        federation_membership_set(network=network, actor=None, opted_in=True, debit_limit=600)
+    federation_partner_add(network=network_a, partner=network_b, actor=None)
+    federation_partner_add(network=network_b, partner=network_a, actor=None)
+    ben = make_member(network_b, full_name="Ben Partner")
+    with tenant_context(network_b):
+        gift_grant(member=ben)
+    return ben

@@ -12,24 +12,7 @@ from core.listings.services import listing_create
 from core.notifications.models import Kind, Notification
 from hexitime.errors import NotFound, PermissionDenied
 from ledger.federation.models import FederationTransfer, RemoteExchange
-from ledger.federation.services import federation_membership_set, federation_partner_add
-from ledger.services import gift_grant, member_account
-from tenants.models import Network, Plan
-
-
-@pytest.fixture
-def partners(network_a, network_b, make_member):
-    """Network A and network B exchange time with each other; Ben in B has credit."""
-    Network.objects.filter(pk__in=[network_a.pk, network_b.pk]).update(plan=Plan.ORGANISATION)
-    for network in (network_a, network_b):
-        network.refresh_from_db()
-        federation_membership_set(network=network, actor=None, opted_in=True, debit_limit=600)
-    federation_partner_add(network=network_a, partner=network_b, actor=None)
-    federation_partner_add(network=network_b, partner=network_a, actor=None)
-    ben = make_member(network_b, full_name="Ben Partner")
-    with tenant_context(network_b):
-        gift_grant(member=ben)
-    return ben
+from ledger.services import member_account
 
 
 def test_an_exchange_across_networks_settles_through_the_federation(
@@ -80,3 +63,41 @@ def test_networks_that_are_not_partners_cannot_exchange(network_a, network_b, pe
         with pytest.raises(x.ExchangeRefused, match="do not exchange time"):
             x.exchange_respond(actor=ben, actor_network=network_b, listing=listing, message="Hi")
         assert not Exchange.objects.exists()
+
+
+def test_shared_listings_appear_in_partner_search_with_nothing_else(
+    network_a, network_b, people, partners, offer, make_member, client_a, client_b
+):
+    alice = people[0]
+    with tenant_context(network_a):
+        listing_create(actor=alice, kind="offer", title="Sepsis teaching", description="Ward",
+                       category="teaching", visibility=Listing.Visibility.PARTNERS)  # fmt: skip
+    client_b.force_login(partners)
+    page = client_b.get("/listings/?q=sepsis")
+    assert b"From partner networks" in page.content
+    assert b"Sepsis teaching" in page.content and b"Alice Giver (Network A)" in page.content
+    assert b"QI coaching" not in client_b.get("/listings/").content  # network-only listing
+    api = client_b.get("/api/v1/listings/partners/").json()
+    assert [(item["title"], item["owner_name"]) for item in api] == [
+        ("Sepsis teaching", "Alice Giver (Network A)")
+    ]
+    assert set(api[0]) == {"network", "network_name", "id", "kind", "title", "description",
+                           "category", "format", "owner_name"}  # fmt: skip
+    # A's members see it in their ordinary list; B shares nothing, so A has no partner section.
+    client_a.force_login(alice)
+    own = client_a.get("/listings/").content
+    assert b"Sepsis teaching" in own and b"From partner networks" not in own
+
+
+def test_without_a_partnership_nothing_is_shared(network_a, network_b, people, make_member,
+                                                 client_b):  # fmt: skip
+    with tenant_context(network_a):
+        listing = listing_create(actor=people[0], kind="offer", title="Sepsis teaching",
+                                 description="Ward", category="teaching",
+                                 visibility=Listing.Visibility.PARTNERS)  # fmt: skip
+    client_b.force_login(make_member(network_b))
+    assert b"Sepsis teaching" not in client_b.get("/listings/").content
+    assert client_b.get("/api/v1/listings/partners/").json() == []
+    url = f"/exchanges/partner/{network_a.slug}/listings/{listing.pk}/"
+    assert client_b.get(url).status_code == 404
+    assert client_b.post(url + "respond/", {"message": "Hi"}).status_code == 404
