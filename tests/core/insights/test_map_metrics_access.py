@@ -102,3 +102,17 @@ def test_the_worker_computes_and_caches(client_a, network_a, cast, worker):
         time.sleep(0.2)
     assert client_a.get(API).json()["exchanges"] == 3
     assert "Knowledge brokers" in client_a.get(PAGE).content.decode()
+
+
+def test_organiser_can_ask_for_a_recomputation_once_queued_per_request(
+    client_a, network_a, cast, django_capture_on_commit_callbacks
+):
+    client_a.force_login(cast["olive"])
+    with django_capture_on_commit_callbacks() as queued:
+        client_a.get(PAGE)  # nothing cached: queues one
+        client_a.get(PAGE)  # already queued: does not queue another
+    assert len(queued) == 1
+    with django_capture_on_commit_callbacks() as queued:
+        response = client_a.post(PAGE)  # asked for: queued whatever is pending
+    assert response.status_code == 302 and response["Location"] == PAGE
+    assert len(queued) == 1
