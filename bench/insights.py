@@ -9,7 +9,8 @@ within an organisation, some members give far more than others. Then times, in t
 run, what the Celery task `network_metrics_refresh` does (read the exchanges and members,
 compute every metric: target < 1 s) against two baselines: reading the exchanges alone,
 and exact betweenness (igraph's C core, every member a source) on the same graph, which is
-what the metrics would cost without pivot sampling. Prints medians and ratios.
+what the metrics would cost without pivot sampling. Also times the map's JSON payload for
+the whole history. Prints medians and ratios.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def run(options: argparse.Namespace) -> int:
     from core.insights.graph import graph_build
     from core.insights.metrics import betweenness
     from core.insights.metrics_store import network_metrics_compute
-    from core.insights.network_map import DateRange
+    from core.insights.network_map import DateRange, map_payload
     from core.insights.sources import network_edges
     from core.listings.models import Listing
     from core.members.demo import demo_profile
@@ -142,6 +143,9 @@ def run(options: argparse.Namespace) -> int:
             "baseline: read the exchanges": timed(lambda: network_edges(dates=DateRange())),
             "baseline: exact betweenness": timed(lambda: betweenness(graph, pivots=len(index))),
             "network metrics (the task)": timed(network_metrics_compute),
+            "map JSON payload (a member)": timed(
+                lambda: map_payload(viewer=members[0], edges=network_edges(dates=DateRange()))
+            ),
         }
     connection.set_schema_to_public()
     print(f"graph: {len(folded.nodes):,} members, {len(folded.links):,} pairs; "
