@@ -26,6 +26,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "exchanges.view_all_exchanges",
             "projects.propose_project",
             "projects.fund_project",
+            "insights.view_network_metrics",
         }
     ),
 }

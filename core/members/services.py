@@ -250,7 +250,7 @@ def member_set_role(*, actor: Member, member: Member, role: str) -> Member:
 
 PROFILE_FIELDS = ("full_name", "profession", "job_title", "organisation", "skills", "bio",
                   "availability", "preferred_formats", "location",
-                  "profile_visibility", "photo", "remove_photo")  # fmt: skip
+                  "profile_visibility", "show_on_map", "photo", "remove_photo")  # fmt: skip
 _TEXT_LIMITS = {"full_name": 150, "job_title": 120, "organisation": 150, "availability": 200,
                 "location": 120, "bio": BIO_MAX}  # fmt: skip
 MAX_SKILLS = 20
@@ -282,6 +282,8 @@ def member_profile_update(*, actor: Member, **fields: Any) -> Member:
             if value not in ProfileVisibility.values:
                 raise JoinRefused("Choose who can see your profile.", field=name)
             changes[name] = value
+        elif name == "show_on_map":
+            changes[name] = bool(value)
         elif name == "preferred_formats":
             formats = list(dict.fromkeys(value or []))
             if any(f not in ContactFormat.values for f in formats):

@@ -263,6 +263,12 @@ class ProfileForm(forms.Form):
     profile_visibility = forms.ChoiceField(
         label="Who sees your profile?", choices=ProfileVisibility.choices, widget=forms.RadioSelect
     )
+    show_on_map = forms.BooleanField(
+        label="Show my name on the network map",
+        required=False,
+        help_text="If you untick this, the map shows you as “A member”, without your name, "
+        "profession or organisation.",
+    )
     photo = forms.FileField(
         label="Photo", required=False, help_text="A JPEG, PNG or WebP image, up to 2 MB."
     )

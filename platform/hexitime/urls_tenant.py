@@ -5,6 +5,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.exchanges import urls as exchange_urls
+from core.insights import urls as insight_urls
 from core.listings import urls as listing_urls
 from core.members import urls as member_urls
 from core.members import views as member_views
@@ -21,6 +22,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("listings/", include(listing_urls.api_urlpatterns)),
     path("exchanges/", include(exchange_urls.api_urlpatterns)),
     path("projects/", include(project_urls.api_urlpatterns)),
+    path("insights/", include(insight_urls.api_urlpatterns)),
     path("members/", include(member_urls.api_urlpatterns)),
 ]
 
@@ -38,6 +40,7 @@ urlpatterns = [
     path("listings/", include(listing_urls)),
     path("exchanges/", include(exchange_urls)),
     path("projects/", include(project_urls)),
+    path("insights/", include(insight_urls)),
     path("", include(theming_urls)),
     path("api/v1/", include(api_v1)),
     path("welcome/", tenant_views.network_welcome, name="network-welcome"),

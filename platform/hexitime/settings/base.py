@@ -52,6 +52,7 @@ TENANT_APPS = [
     "core.listings",
     "core.exchanges",
     "core.projects",
+    "core.insights",
     "ledger",
 ]
 
