@@ -41,9 +41,10 @@ def network_metrics_store(schema_name: str) -> dict[str, Any]:
     """Compute and cache the metrics of the network whose schema is current."""
     if connection.schema_name != schema_name:
         raise RuntimeError(f"metrics for {schema_name} asked in {connection.schema_name}")
+    # Cleared before reading, so an exchange completing while this runs queues a fresh run.
+    cache.delete(pending_key(schema_name))
     metrics = network_metrics_compute()
     cache.set(metrics_key(schema_name), metrics, timeout=None)
-    cache.delete(pending_key(schema_name))
     return metrics
 
 

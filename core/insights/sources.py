@@ -1,9 +1,10 @@
-"""Edges and people from the database: completed exchanges (and, below, volunteering)."""
+"""Edges and people from the database: completed exchanges and project volunteering."""
 
 from __future__ import annotations
 
 from core.exchanges.models import Exchange, State
 from core.members.models import Member
+from core.projects.models import HoursConfirmation
 
 from .graph import Edge, EdgeKind, Party, member, network
 from .metrics import Person
@@ -34,8 +35,30 @@ def exchange_edges(*, dates: DateRange) -> list[Edge]:
     ]  # fmt: skip
 
 
+def volunteering_edges(*, dates: DateRange) -> list[Edge]:
+    """Each confirmation of a volunteer's project hours, towards the project's lead: one
+    query."""
+    start, end = dates.bounds()
+    confirmations = HoursConfirmation.objects.all()
+    if start:
+        confirmations = confirmations.filter(created_at__gte=start)
+    if end:
+        confirmations = confirmations.filter(created_at__lt=end)
+    rows = confirmations.order_by("created_at", "pk").values_list(
+        "volunteer__member_id", "volunteer__project__lead_id", "minutes", "created_at"
+    )
+    return [
+        Edge(giver=member(volunteer), receiver=member(lead), minutes=minutes, when=when,
+             kind=EdgeKind.PROJECT, category="", format="")
+        for volunteer, lead, minutes, when in rows
+    ]  # fmt: skip
+
+
 def network_edges(*, dates: DateRange) -> list[Edge]:
-    return exchange_edges(dates=dates)
+    """Completed exchanges and project volunteering, oldest first."""
+    return sorted(
+        exchange_edges(dates=dates) + volunteering_edges(dates=dates), key=lambda e: e.when
+    )
 
 
 def people() -> dict[int, Person]:

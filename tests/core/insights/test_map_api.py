@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from core.exchanges import services as x
@@ -152,13 +153,42 @@ def test_map_query_count_does_not_grow_with_the_network(
     client_a, network_a, cast, make_member, django_assert_max_num_queries
 ):
     client_a.force_login(cast["ben"])
-    # The tenant middleware's three, session, member, exchanges, the members on the map.
-    with django_assert_max_num_queries(7):
+    # The tenant middleware's three, session, member, exchanges, volunteering, the members.
+    with django_assert_max_num_queries(8):
         client_a.get(MAP)
     with tenant_context(network_a):
         for n in range(6):
             one, two = make_member(network_a), make_member(network_a)
             gift_grant(member=two)
             complete(one, two, minutes=15 * (n + 1))
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):
         assert len(client_a.get(MAP).json()["nodes"]) == 16
+
+
+def test_project_volunteering_joins_the_map_as_a_line_to_the_lead(client_a, network_a, cast):
+
+    from core.members.models import Role
+    from core.members.services import member_set_role
+    from core.projects.services import (
+        project_fund,
+        project_propose,
+        volunteer_confirm_hours,
+        volunteer_pledge,
+    )
+
+    ben, olive = cast["ben"], cast["olive"]
+    with tenant_context(network_a):
+        member_set_role(actor=olive, member=ben, role=Role.QI_LEAD)
+        ben.refresh_from_db()
+        today = timezone.localdate()
+        project = project_propose(
+            actor=ben, title="Falls", aim="Fewer falls", description="Ward 7",
+            budget_minutes=600, starts_on=today, ends_on=today, skills_wanted=[],
+        )  # fmt: skip
+        project_fund(actor=olive, project=project)
+        volunteer = volunteer_pledge(actor=cast["ada"], project=project, pledged_minutes=120)
+        volunteer_confirm_hours(actor=ben, project=project, volunteer=volunteer, minutes=45,
+                                key="first")  # fmt: skip
+    data = _map(client_a, cast["ben"])
+    links = {(link["source"], link["target"]): link["minutes"] for link in data["links"]}
+    assert links[(f"member-{cast['ada'].pk}", f"member-{ben.pk}")] == 60 + 45

@@ -371,5 +371,5 @@ def test_emails_are_queued_only_for_confirmations_that_commit(
         with django_capture_on_commit_callbacks() as callbacks:
             volunteer_confirm_hours(actor=lead, project=funded, volunteer=volunteer, minutes=60,
                                     key="paid")  # fmt: skip
-        assert len(callbacks) == 1  # the volunteer's "hours confirmed" email
+        assert len(callbacks) == 2  # the volunteer's "hours confirmed" email, the map refresh
         assert Notification.objects.filter(recipient=amara).count() == 1
