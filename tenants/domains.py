@@ -20,7 +20,8 @@ from core.audit.services import audit_record
 from core.members.models import Member, Role
 from hexitime.errors import ApplicationError, NotFound, PermissionDenied
 
-from .models import Domain, DomainClaim, Network, Plan
+from .models import Domain, DomainClaim, Network
+from .plans import plan_feature_require
 
 _HOSTNAME = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 TXT_PREFIX = "_hexitime-verify"
@@ -66,14 +67,10 @@ def _require_organiser(actor: Member) -> None:
 
 
 def custom_domain_add(*, actor: Member, network: Network, domain: str) -> DomainClaim:
-    """Claim `domain` for `network` (organisers, organisation plan only). It does not route
-    until verified."""
+    """Claim `domain` for `network` (organisers, organisation plan only: `PlanLimitReached`
+    otherwise, nothing written). It does not route until verified."""
     _require_organiser(actor)
-    if network.plan != Plan.ORGANISATION:
-        raise DomainRefused(
-            "Custom domains come with the organisation plan. Upgrade under Plan and billing.",
-            field="domain",
-        )
+    plan_feature_require(network=network, feature="custom_domains")
     name = domain.strip().lower().rstrip(".")
     base = settings.HEXITIME_BASE_DOMAIN
     if not _HOSTNAME.match(name):
@@ -103,10 +100,12 @@ def access_domain_claim(claim_id: int, *, network: Network) -> DomainClaim:
 
 def custom_domain_verify(*, actor: Member, claim: DomainClaim) -> DomainClaim:
     """Check the claim's TXT record; when it carries the token, route the domain to the
-    network. Idempotent: a verified claim is returned as it is."""
+    network. Idempotent: a verified claim is returned as it is. A network no longer on the
+    organisation plan cannot verify a claim made while it was (`PlanLimitReached`)."""
     _require_organiser(actor)
     if claim.verified_at is not None:
         return claim
+    plan_feature_require(network=claim.network, feature="custom_domains")
     resolver: TxtResolver = import_string(settings.HEXITIME_TXT_RESOLVER)()
     if txt_record_value(claim) not in resolver.txt_records(txt_record_name(claim)):
         raise DomainRefused(

@@ -26,6 +26,7 @@ from .domains import (
 )
 from .forms import NetworkStartForm
 from .models import Network, ProvisioningJob
+from .plans import plan_usage
 from .selectors import network_list
 from .services import handover_consume, handover_token, network_domain, network_start
 
@@ -102,7 +103,8 @@ def network_handover(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 def network_welcome(request: HttpRequest) -> HttpResponse:
     """Network site: the organiser's "set up your network" checklist."""
-    return render(request, "tenants/welcome.html")
+    usage = plan_usage(network=request.tenant)  # type: ignore[attr-defined]
+    return render(request, "tenants/welcome.html", {"usage": usage})
 
 
 @csrf_exempt
@@ -137,7 +139,8 @@ def billing_page(request: HttpRequest) -> HttpResponse:
             messages.error(request, refusal.message)
             return redirect("network-billing")
         return redirect(url)
-    return render(request, "tenants/billing.html", {"billed": network})
+    usage = plan_usage(network=network)
+    return render(request, "tenants/billing.html", {"billed": network, "usage": usage})
 
 
 @login_required

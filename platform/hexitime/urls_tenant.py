@@ -9,6 +9,7 @@ from core.members import urls as member_urls
 from core.members import views as member_views
 from core.notifications import urls as notification_urls
 from ledger import urls as ledger_urls
+from tenants import apis as tenant_apis
 from tenants import views as tenant_views
 from theming import urls as theming_urls
 
@@ -18,6 +19,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("ledger/", include(ledger_urls.api_urlpatterns)),
     path("listings/", include(listing_urls.api_urlpatterns)),
     path("members/", include(member_urls.api_urlpatterns)),
+    path("plan/", tenant_apis.PlanApi.as_view(), name="api-plan"),
 ]
 
 urlpatterns = [

@@ -69,6 +69,8 @@ TENANT_CREATION_FAKES_MIGRATIONS = False
 HEXITIME_SPARE_SCHEMAS = env_int("HEXITIME_SPARE_SCHEMAS", 2)
 # How custom domains' TXT records are looked up (tenants.domains.TxtResolver).
 HEXITIME_TXT_RESOLVER = env_str("HEXITIME_TXT_RESOLVER", "tenants.domains.DnsTxtResolver")
+# Members a network on the free community plan may have (tenants.plans).
+HEXITIME_COMMUNITY_MEMBER_LIMIT = env_int("HEXITIME_COMMUNITY_MEMBER_LIMIT", 250)
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 MIDDLEWARE = [
