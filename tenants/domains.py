@@ -11,6 +11,9 @@ import re
 import secrets
 from typing import Protocol
 
+import dns.exception
+import dns.nameserver
+import dns.resolver
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -38,19 +41,38 @@ class TxtResolver(Protocol):
 
 
 class DnsTxtResolver:
-    """Looks TXT records up in the public DNS (dnspython, 5-second limit)."""
+    """Looks TXT records up with dnspython: in the servers HEXITIME_DNS_NAMESERVERS lists
+    (IP addresses with optional ports, comma-separated), or the system's when it is empty;
+    waits at most HEXITIME_DNS_TIMEOUT seconds."""
 
     def txt_records(self, name: str) -> list[str]:
-        import dns.exception
-        import dns.resolver
-
+        nameservers = _nameservers(settings.HEXITIME_DNS_NAMESERVERS)
+        resolver = dns.resolver.Resolver(configure=not nameservers)
+        if nameservers:
+            resolver.nameservers = nameservers
         try:
-            answer = dns.resolver.resolve(name, "TXT", lifetime=5)
+            answer = resolver.resolve(name, "TXT", lifetime=settings.HEXITIME_DNS_TIMEOUT)
         except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer, dns.resolver.NoNameservers):
             return []
         except dns.exception.Timeout:
             raise DomainRefused("The DNS lookup timed out. Please try again.") from None
         return [b"".join(record.strings).decode(errors="replace") for record in answer]
+
+
+def _nameservers(configured: str) -> list[dns.nameserver.Nameserver]:
+    """`"192.0.2.53, 127.0.0.1:5353, [::1]:5353"` as dnspython nameservers (port 53 unless
+    given)."""
+    found: list[dns.nameserver.Nameserver] = []
+    for entry in filter(None, (part.strip() for part in configured.split(","))):
+        host, port = entry, 53
+        if entry.startswith("["):  # [IPv6]:port
+            host, _, rest = entry[1:].partition("]")
+            port = int(rest.lstrip(":") or 53)
+        elif entry.count(":") == 1:  # IPv4:port (a bare IPv6 address has several colons)
+            host, _, number = entry.partition(":")
+            port = int(number)
+        found.append(dns.nameserver.Do53Nameserver(host, port))
+    return found
 
 
 def txt_record_name(claim: DomainClaim) -> str:
