@@ -391,10 +391,8 @@ def handover_token(job: ProvisioningJob) -> str:
     )
 
 
-def handover_consume(*, token: str, network: Network) -> Member:
-    """The organiser a hand-over token names, if it is genuine, fresh, unused and for
-    `network`; marks it used. Refuses (PermissionDenied) anything else, using nothing up.
-    Call it with `network` as the current tenant."""
+def _handover_claim(token: str, network: Network) -> dict[str, Any]:
+    """What a genuine, fresh hand-over token for `network` says; PermissionDenied otherwise."""
     try:
         claim = signing.loads(token, salt=HANDOVER_SALT, max_age=HANDOVER_MAX_AGE)
     except signing.SignatureExpired:
@@ -403,15 +401,41 @@ def handover_consume(*, token: str, network: Network) -> Member:
         raise PermissionDenied("This sign-in link is not valid.") from None
     if claim.get("schema") != network.schema_name:
         raise PermissionDenied("This sign-in link is for another network.")
+    return claim
+
+
+def _handover_organiser(claim: dict[str, Any]) -> Member:
+    organiser = Member.objects.filter(pk=claim["member"], is_active=True).first()
+    if organiser is None:
+        raise PermissionDenied("This sign-in link is not valid.")
+    return organiser
+
+
+def handover_check(*, token: str, network: Network) -> Member:
+    """The organiser a hand-over token would sign in, refusing (PermissionDenied) exactly
+    what `handover_consume` refuses, but using nothing up: what a GET of the link (or a
+    link-preview bot fetching it) may do. Call it with `network` as the current tenant."""
+    claim = _handover_claim(token, network)
+    unused = ProvisioningJob.objects.filter(
+        pk=claim["job"], network=network, handed_over_at__isnull=True
+    ).exists()
+    if not unused:
+        raise PermissionDenied("This sign-in link has already been used. Please sign in.")
+    return _handover_organiser(claim)
+
+
+def handover_consume(*, token: str, network: Network) -> Member:
+    """The organiser a hand-over token names, if it is genuine, fresh, unused and for
+    `network`; marks it used. Refuses (PermissionDenied) anything else, using nothing up.
+    Call it with `network` as the current tenant."""
+    claim = _handover_claim(token, network)
     with transaction.atomic(durable=True):
         used = ProvisioningJob.objects.filter(
             pk=claim["job"], network=network, handed_over_at__isnull=True
         ).update(handed_over_at=timezone.now())
         if not used:
             raise PermissionDenied("This sign-in link has already been used. Please sign in.")
-        organiser = Member.objects.filter(pk=claim["member"], is_active=True).first()
-        if organiser is None:
-            raise PermissionDenied("This sign-in link is not valid.")
+        organiser = _handover_organiser(claim)
     return organiser
 
 
