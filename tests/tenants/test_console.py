@@ -234,3 +234,20 @@ def connection_cursor():
     from hexitime.db import connection
 
     return connection.cursor()
+
+
+def test_staff_and_network_sign_in_share_one_page(public_client, network_a, client_a):
+    staff_page = public_client.post("/console/login/", {"username": "", "password": ""})
+    network_page = client_a.post("/accounts/login/", {"username": "", "password": ""})
+    for page, heading in (
+        (staff_page, "<h1>Platform staff sign-in</h1>"),
+        (network_page, "<h1>Sign in to Network A</h1>"),
+    ):
+        html = page.content.decode()
+        assert "theming/sign_in.html" in [t.name for t in page.templates]
+        assert heading in html
+        assert '<a href="#id_username">This field is required.</a>' in html
+        assert 'type="email" name="username" autocomplete="email"' in html
+        assert 'autocomplete="current-password"' in html
+    assert "Forgotten your password?" in network_page.content.decode()
+    assert "Forgotten your password?" not in staff_page.content.decode()
