@@ -22,6 +22,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "theming.change_theme",
             "members.approve_member",
             "members.change_role",
+            "exchanges.settle_dispute",
+            "exchanges.view_all_exchanges",
         }
     ),
 }

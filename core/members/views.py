@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from core.exchanges.selectors import exchanges_waiting, next_meetings, thanks_for
 from core.listings.selectors import listing_suggestions
 from hexitime.auth import ThrottledAuthenticationForm, acting_member
 from hexitime.errors import ApplicationError, NotFound
@@ -51,8 +52,7 @@ def network_home(request: HttpRequest) -> HttpResponse:
     their home (credit, suggested listings, one call to action).
 
     The home is a column of sections, each a template in members/home/ fed by one
-    selector here. Next meetings and exchanges waiting for the member join when
-    exchanges land (issue 5): a selector each, a key here, an include in the page."""
+    selector here."""
     context: dict[str, object] = {}
     if request.user.is_authenticated:
         member = acting_member(request)
@@ -60,6 +60,8 @@ def network_home(request: HttpRequest) -> HttpResponse:
             "balance": member_balance(member=member),
             "recent": member_statement(member=member, limit=3),
             "suggestions": list(listing_suggestions(member=member, limit=3)),
+            "waiting": exchanges_waiting(member=member),
+            "meetings": list(next_meetings(member=member, limit=3)),
         }
         if member.has_perm("members.approve_member"):
             context["plan_usage"] = plan_usage(network=request.tenant)  # type: ignore[attr-defined]
@@ -309,7 +311,10 @@ def profile(request: HttpRequest, member_id: int) -> HttpResponse:
     viewer = acting_member(request)
     member = _target(request, member_id)
     full = profile_shown_in_full(viewer=viewer, member=member)
-    return render(request, "members/profile.html", {"member": member, "full": full})
+    thanks = thanks_for(member=member) if full else []
+    return render(
+        request, "members/profile.html", {"member": member, "full": full, "thanks": thanks}
+    )
 
 
 @login_required

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
+
+from tenants.models import Network
 
 from .models import FederationTransfer, Membership
 
@@ -34,3 +36,24 @@ def federation_audit() -> list[str]:
                 f"add up to {expected}"
             )
     return problems
+
+
+def federation_partners(first: Network, second: Network) -> bool:
+    """Whether members of the two networks may exchange time: both are in the federation
+    and each accepts the other (by name, or by accepting every network)."""
+    return second.pk in partner_network_ids(first)
+
+
+def partner_network_ids(network: Network) -> set[int]:
+    """The networks this network exchanges time with, both ways (two queries)."""
+    mine = Membership.objects.filter(network=network, opted_in=True).first()
+    if mine is None:
+        return set()
+    others = (
+        Membership.objects.filter(opted_in=True, network__status=Network.Status.ACTIVE)
+        .exclude(pk=mine.pk)
+        .filter(Q(open_to_all=True) | Q(partners=mine))
+    )
+    if not mine.open_to_all:
+        others = others.filter(pk__in=mine.partners.values("pk"))
+    return set(others.values_list("network_id", flat=True).distinct())

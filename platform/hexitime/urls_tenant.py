@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from core.exchanges import urls as exchange_urls
 from core.listings import urls as listing_urls
 from core.members import urls as member_urls
 from core.members import views as member_views
@@ -18,6 +19,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("notifications/", include(notification_urls.api_urlpatterns)),
     path("ledger/", include(ledger_urls.api_urlpatterns)),
     path("listings/", include(listing_urls.api_urlpatterns)),
+    path("exchanges/", include(exchange_urls.api_urlpatterns)),
     path("members/", include(member_urls.api_urlpatterns)),
     path("plan/", tenant_apis.PlanApi.as_view(), name="api-plan"),
 ]
@@ -34,6 +36,7 @@ urlpatterns = [
     path("notifications/", include(notification_urls)),
     path("ledger/", include(ledger_urls)),
     path("listings/", include(listing_urls)),
+    path("exchanges/", include(exchange_urls)),
     path("", include(theming_urls)),
     path("api/v1/", include(api_v1)),
     path("welcome/", tenant_views.network_welcome, name="network-welcome"),

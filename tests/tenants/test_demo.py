@@ -1,7 +1,9 @@
 """The demonstration networks `hexitime up` loads on first start."""
 
+from django.core.management import call_command
 from django_tenants.utils import tenant_context
 
+from core.exchanges.models import Exchange, Thanks
 from core.listings.selectors import listing_search, listing_suggestions
 from core.members.models import Member
 from ledger.selectors import network_totals
@@ -32,6 +34,11 @@ def test_demo_networks_live_in_their_own_schemas_with_their_own_members(db):
         people = Member.objects.exclude(email__startswith="organiser@")
         assert all(m.profession and m.job_title and m.skills for m in people)
         assert any(listing_suggestions(member=m).exists() for m in people)
+        states = set(Exchange.objects.values_list("state", flat=True))
+        assert {"completed", "responded", "scheduled", "recorded", "disputed"} <= states
+        assert Exchange.objects.filter(state="completed").count() >= 6
+        assert Thanks.objects.exists()
+    call_command("ledger_audit")  # the demo's credit adds up
     colours = {slug: theme_for(network).primary_colour for slug, network in networks.items()}
     assert colours["oxford-ics"] != colours["wbs"]  # each demo network looks like its own
     assert all(e.endswith(("@ouh.nhs.uk", "@oxford-ics.example")) for e in emails["oxford-ics"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from celery.schedules import crontab
+
 from hexitime.embedded import celery_broker_url
 
 from .env import env_str
@@ -21,4 +23,11 @@ CELERY_TIMEZONE = "Europe/London"
 # entry names `tenant_schemas` (see tenant_schemas_celery.scheduler); suspended networks
 # are skipped (tenants.beat).
 CELERY_BEAT_SCHEDULER = "tenants.beat.NetworkBeatScheduler"
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Auto-confirm unanswered hours and send meeting reminders.
+    "exchanges-due": {"task": "core.exchanges.tasks.exchanges_due", "schedule": 15 * 60},
+    "listings-digest": {
+        "task": "core.listings.tasks.listings_digest",
+        "schedule": crontab(minute=0, hour=8, day_of_week="mon"),
+    },
+}
