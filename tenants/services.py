@@ -15,14 +15,6 @@ whose `search_path` was pinned with `SET search_path FROM CURRENT` are re-pinned
 name in the same statement batch. Without a spare (a burst of sign-ups, or the first
 network after a migration) it falls back to replaying the template.
 
-Replaying every migration for each new network costs time that grows with the number of
-migrations. Instead, the first provisioning at a given migration state migrates a scratch
-schema while recording every statement the migration run executes (DDL, RunSQL, RunPython's
-writes, the post_migrate content types and permissions, the django_migrations rows). The
-statements are unqualified, so replaying them with `search_path` pointing at a new schema
-rebuilds the same schema in one round trip. The state key hashes every tenant migration
-file, so a new or edited migration produces a new template automatically.
-
 tests/tenants/test_provisioning.py proves that a schema built this way has the same
 tables, columns, constraints, indexes, triggers and functions as one built by migrating.
 """

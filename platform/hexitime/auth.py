@@ -43,8 +43,14 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         username = self.fields["username"]
         username.label = "Email address"
         username.widget = forms.EmailInput(
-            attrs={"autocomplete": "email", "autocapitalize": "none", "spellcheck": "false"}
+            attrs={
+                **username.widget.attrs,  # maxlength, from the model field
+                "autocomplete": "email",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+            }
         )
+        username.widget.attrs.pop("autofocus", None)
 
     def throttle_keys(self) -> list[str]:
         raise NotImplementedError

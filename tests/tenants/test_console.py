@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -247,7 +248,10 @@ def test_staff_and_network_sign_in_share_one_page(public_client, network_a, clie
         assert "theming/sign_in.html" in [t.name for t in page.templates]
         assert heading in html
         assert '<a href="#id_username">This field is required.</a>' in html
-        assert 'type="email" name="username" autocomplete="email"' in html
+        username = re.search(r'<input type="email" name="username"[^>]*>', html)
+        assert username is not None
+        assert 'autocomplete="email"' in username[0] and 'maxlength="254"' in username[0]
+        assert "autofocus" not in username[0]
         assert 'autocomplete="current-password"' in html
     assert "Forgotten your password?" in network_page.content.decode()
     assert "Forgotten your password?" not in staff_page.content.decode()
