@@ -20,6 +20,7 @@ from ledger.services import (
     with_retries,
 )
 from tenants.models import Network
+from tenants.plans import plan_feature_require
 
 from .models import FederationTransfer, Membership
 
@@ -36,7 +37,12 @@ def federation_membership_set(
     open_to_all: bool = False,
     debit_limit: int | None = None,
 ) -> Membership:
-    """Opt a network in or out of the federation (an organiser's or staff decision)."""
+    """Opt a network in or out of the federation (an organiser's or staff decision).
+
+    Opting in needs the organisation plan (`PlanLimitReached` otherwise, nothing written);
+    opting out is always allowed."""
+    if opted_in:
+        plan_feature_require(network=network, feature="federation")
     with transaction.atomic():
         membership, _ = Membership.objects.select_for_update().get_or_create(network=network)
         before = {"opted_in": membership.opted_in, "open_to_all": membership.open_to_all,

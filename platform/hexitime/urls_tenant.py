@@ -12,6 +12,7 @@ from core.members import views as member_views
 from core.notifications import urls as notification_urls
 from core.projects import urls as project_urls
 from ledger import urls as ledger_urls
+from tenants import apis as tenant_apis
 from tenants import views as tenant_views
 from theming import urls as theming_urls
 
@@ -24,6 +25,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("projects/", include(project_urls.api_urlpatterns)),
     path("insights/", include(insight_urls.api_urlpatterns)),
     path("members/", include(member_urls.api_urlpatterns)),
+    path("plan/", tenant_apis.PlanApi.as_view(), name="api-plan"),
 ]
 
 urlpatterns = [

@@ -72,6 +72,12 @@ TENANT_CREATION_FAKES_MIGRATIONS = False
 HEXITIME_SPARE_SCHEMAS = env_int("HEXITIME_SPARE_SCHEMAS", 2)
 # How custom domains' TXT records are looked up (tenants.domains.TxtResolver).
 HEXITIME_TXT_RESOLVER = env_str("HEXITIME_TXT_RESOLVER", "tenants.domains.DnsTxtResolver")
+# The DNS servers DnsTxtResolver asks, "host[:port],..." ("" = the system's resolv.conf),
+# and how many seconds it waits for an answer.
+HEXITIME_DNS_NAMESERVERS = env_str("HEXITIME_DNS_NAMESERVERS", "")
+HEXITIME_DNS_TIMEOUT = env_int("HEXITIME_DNS_TIMEOUT", 5)
+# Members a network on the free community plan may have (tenants.plans).
+HEXITIME_COMMUNITY_MEMBER_LIMIT = env_int("HEXITIME_COMMUNITY_MEMBER_LIMIT", 250)
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 MIDDLEWARE = [
