@@ -23,6 +23,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "members.approve_member",
             "members.change_role",
             "exchanges.settle_dispute",
+            "federation.change_membership",
             "exchanges.view_all_exchanges",
             "projects.propose_project",
             "projects.fund_project",

@@ -12,6 +12,7 @@ from core.members import views as member_views
 from core.notifications import urls as notification_urls
 from core.projects import urls as project_urls
 from ledger import urls as ledger_urls
+from ledger.federation import views as federation_views
 from tenants import apis as tenant_apis
 from tenants import views as tenant_views
 from theming import urls as theming_urls
@@ -37,6 +38,7 @@ urlpatterns = [
     path("members/", include(member_urls)),
     path("settings/billing/", tenant_views.billing_page, name="network-billing"),
     path("settings/domains/", tenant_views.domains_page, name="network-domains"),
+    path("settings/federation/", federation_views.federation_settings, name="federation-settings"),
     path("notifications/", include(notification_urls)),
     path("ledger/", include(ledger_urls)),
     path("listings/", include(listing_urls)),
