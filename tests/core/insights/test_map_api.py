@@ -14,7 +14,7 @@ from core.listings.services import listing_create
 from core.members.services import member_profile_update
 from ledger.federation.services import federation_membership_set, federation_partner_add
 from ledger.services import gift_grant
-from tenants.models import Network, Plan
+from tests.conftest import upgrade
 
 from .conftest import complete
 
@@ -79,9 +79,8 @@ def test_name_only_visibility_still_shows_the_name(client_a, network_a, cast):
 def test_another_networks_members_never_appear(client_a, client_b, network_a, network_b,
                                                make_member, cast):  # fmt: skip
     """B's own exchanges stay in B; a federated exchange shows B as one node, no member."""
-    Network.objects.filter(pk__in=[network_a.pk, network_b.pk]).update(plan=Plan.ORGANISATION)
+    upgrade(network_a, network_b)
     for network in (network_a, network_b):
-        network.refresh_from_db()
         federation_membership_set(network=network, actor=None, opted_in=True, debit_limit=600)
     federation_partner_add(network=network_a, partner=network_b, actor=None)
     federation_partner_add(network=network_b, partner=network_a, actor=None)
