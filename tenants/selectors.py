@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django_tenants.utils import get_public_schema_name
 from psycopg import sql
@@ -117,3 +118,13 @@ def _overview(network: Network, stats: _Stats) -> NetworkOverview:
             else ""
         ),
     )
+
+
+def network_url(network: Network, path: str = "/") -> str:
+    """The absolute address of a page of a network, for emails: its primary domain, over
+    https in production; in development plain http on the port `hexitime up` serves."""
+    domain = network.domains.get(is_primary=True).domain
+    if settings.DEBUG:
+        port = "" if settings.HEXITIME_PORT == 80 else f":{settings.HEXITIME_PORT}"
+        return f"http://{domain}{port}{path}"
+    return f"https://{domain}{path}"

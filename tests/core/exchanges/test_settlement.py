@@ -74,7 +74,11 @@ def test_emails_are_sent_by_a_real_worker_only_after_commit(network_a, people, o
     assert notification.emailed_at is not None
     subjects = [message.subject for message in mail.outbox]
     assert any("1 hour confirmed" in subject for subject in subjects), subjects
-    assert [m.to for m in mail.outbox if "1 hour confirmed" in m.subject] == [[alice.email]]
+    (confirmed,) = [m for m in mail.outbox if "1 hour confirmed" in m.subject]
+    assert confirmed.to == [alice.email]
+    # Links in emails are absolute, on the network's own domain.
+    assert f"https://network-a.localhost/exchanges/{exchange.pk}/" in confirmed.body
+    assert "https://network-a.localhost/notifications/" in confirmed.body
 
 
 def test_the_beat_task_auto_confirms_through_a_real_worker(network_a, people, offer, worker):
