@@ -49,12 +49,14 @@ def _walk(
     if stage == "responded":
         return exchange
     x.exchange_accept(actor=owner, exchange=exchange)
-    when = timezone.now() + datetime.timedelta(days=rng.randint(1, 10), hours=rng.randint(0, 6))
-    place = listing.location or "Video call (link to follow)"
-    proposal = x.exchange_propose(actor=responder, exchange=exchange, starts_at=when, place=place)
-    x.exchange_agree(actor=owner, exchange=exchange, proposal_id=proposal.pk)
     if stage == "scheduled":
-        return exchange
+        # Meetings can only be arranged for the future; the finished exchanges below
+        # record their hours straight after agreeing, as members who met informally do.
+        when = timezone.now() + datetime.timedelta(days=rng.randint(1, 10), hours=rng.randint(0, 6))
+        place = listing.location or "Video call (link to follow)"
+        proposal = x.exchange_propose(actor=responder, exchange=exchange, starts_at=when,
+                                      place=place)  # fmt: skip
+        return x.exchange_agree(actor=owner, exchange=exchange, proposal_id=proposal.pk)
     giver = exchange.giver
     receiver = exchange.receiver
     if giver is None or receiver is None:
