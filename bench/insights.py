@@ -1,16 +1,17 @@
 """Network metrics for 4,000 members and 20,000 completed exchanges.
 
-    PYTHONPATH=.:platform python bench/insights.py        (DATABASE_URL set)
     hexitime bench insights [--members 4000] [--exchanges 20000] [--repeat 5]
+    PYTHONPATH=.:platform python bench/insights.py [...]      (DATABASE_URL set)
 
-Builds one network in a scratch database (created at the start, dropped at the end) and
-bulk-creates members and completed exchanges shaped like a time bank: most help stays
-within an organisation, some members give far more than others. Then times, in the same
-run, what the Celery task `network_metrics_refresh` does (read the exchanges and members,
-compute every metric: target < 1 s) against two baselines: reading the exchanges alone,
-and exact betweenness (igraph's C core, every member a source) on the same graph, which is
-what the metrics would cost without pivot sampling. Also times the map's JSON payload for
-the whole history. Prints medians and ratios.
+Builds one network in a scratch database on the server DATABASE_URL names (through
+`hexitime bench`, the embedded PostgreSQL when it is unset), created at the start and
+dropped at the end, and bulk-creates members and completed exchanges shaped like a time
+bank: most help stays within an organisation, some members give far more than others. Then
+times, in the same run, what the Celery task `network_metrics_refresh` does (read the
+exchanges and members, compute every metric: target < 1 s) against two baselines: reading
+the exchanges alone, and exact betweenness (igraph's C core, every member a source) on the
+same graph, which is what the metrics would cost without pivot sampling. Also times the
+map's JSON payload for the whole history. Prints medians and ratios.
 """
 
 from __future__ import annotations
@@ -23,10 +24,8 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
-from psycopg import sql
+from hexitime.scratch import scratch_database
 
 
 def main() -> int:
@@ -35,24 +34,9 @@ def main() -> int:
     parser.add_argument("--exchanges", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=5, help="runs per measurement")
     options = parser.parse_args()
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        print("bench/insights.py: set DATABASE_URL to a PostgreSQL server", file=sys.stderr)
-        return 2
-    scratch = f"hx_bench_insights_{os.getpid()}"
-    parts = urlsplit(url)
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(scratch)))
-    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{scratch}"))
     os.environ["DJANGO_SETTINGS_MODULE"] = "hexitime.settings.test"
-    try:
+    with scratch_database("hx_bench_insights"):
         return run(options)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(scratch)))
 
 
 def run(options: argparse.Namespace) -> int:

@@ -1,15 +1,16 @@
 """Ledger throughput against pgbench's TPC-B on the same PostgreSQL.
 
     hexitime bench ledger [--clients 8] [--seconds 12] [--rounds 3] [--scale 1]
+    PYTHONPATH=.:platform python bench/ledger.py [...]        (DATABASE_URL set)
 
-Creates a scratch database on the server DATABASE_URL names (embedded PostgreSQL when
-unset, through `hexitime bench`), then, round after round, runs pgbench's built-in TPC-B
-transaction (a bank transfer, simple query protocol) with N clients, then
+Creates a scratch database on the server DATABASE_URL names (through `hexitime bench`, the
+embedded PostgreSQL when it is unset), then, round after round, runs pgbench's built-in
+TPC-B transaction (a bank transfer, simple query protocol) with N clients, then
 `ledger.services.transfer_create` with N client processes among 1,000 accounts for the
 same time, then the same `ledger_post()` driven by pgbench's C client (the server's share
 of the cost). Interleaving the rounds keeps a shared machine's changing load from
-favouring either side. Prints each round, the overall rates and their ratio, and drops
-the scratch database.
+favouring either side. Prints each round, the overall rates and their ratio, and drops the
+scratch database.
 """
 
 from __future__ import annotations
@@ -21,14 +22,12 @@ import random
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit
 
-import psycopg
-from psycopg import sql
+from hexitime.scratch import scratch_database
 
 ACCOUNTS = 1000
 
@@ -42,17 +41,12 @@ def main() -> None:
     options = parser.parse_args()
     per_round = max(1, options.seconds // options.rounds)
 
-    base_url = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/hexitime")
-    name = f"hexitime_bench_{os.getpid()}"
-    url = urlunsplit(urlsplit(base_url)._replace(path=f"/{name}"))
-    admin = urlunsplit(urlsplit(base_url)._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        (version,) = conn.execute("SHOW server_version_num").fetchall()[0]
     rounds: list[tuple[float, float, float]] = []
-    try:
-        pgbench_init(url, version, options)
-        schema = ledger_setup(url)
+    with scratch_database("hx_bench_ledger") as scratch:
+        url, version = scratch.url, scratch.server_version_num
+        major = version // 10000
+        pgbench_init(url, major, options)
+        schema = ledger_setup()
         # Where the time goes: the same posting driven by pgbench's C client, no Python.
         script = Path(tempfile.mkdtemp()) / "ledger_post.sql"
         script.write_text(
@@ -66,16 +60,13 @@ def main() -> None:
         header = ("round", "TPC-B tps", "ledger/s", "ratio", "ledger_post()/s")
         print("  {:>5} {:>10} {:>10} {:>6} {:>16}".format(*header))
         for number in range(1, options.rounds + 1):
-            tps = pgbench(url, version, options, per_round)
+            tps = pgbench(url, major, options, per_round)
             transfers = ledger(schema, options, per_round, number)
-            server_only = pgbench(url, version, options, per_round, script=script)
+            server_only = pgbench(url, major, options, per_round, script=script)
             rounds.append((tps, transfers, server_only))
             print(f"  {number:>5} {tps:>10,.0f} {transfers:>10,.0f} {transfers / tps:>6.2f} "
                   f"{server_only:>16,.0f}", flush=True)  # fmt: skip
         shutil.rmtree(script.parent)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
     tps, transfers, server_only = (
         sum(column) / len(rounds) for column in zip(*rounds, strict=True)
     )
@@ -86,8 +77,8 @@ def main() -> None:
           f"  = {server_only / tps:.2f} x TPC-B")  # fmt: skip
 
 
-def pgbench_init(url: str, server_version: str, options: argparse.Namespace) -> None:
-    binary = _pgbench_binary(int(server_version) // 10000)
+def pgbench_init(url: str, major: int, options: argparse.Namespace) -> None:
+    binary = _pgbench_binary(major)
     subprocess.run([binary, "-i", "-q", "-s", str(options.scale)], env=_pg_env(url),
                    check=True, capture_output=True)  # fmt: skip
 
@@ -102,12 +93,12 @@ def _pg_env(url: str) -> dict[str, str]:
 
 def pgbench(
     url: str,
-    server_version: str,
+    major: int,
     options: argparse.Namespace,
     seconds: int,
     script: Path | None = None,
 ) -> float:
-    binary = _pgbench_binary(int(server_version) // 10000)
+    binary = _pgbench_binary(major)
     # TPC-B vacuums its tables before each run (as pgbench does by default); a script does not.
     workload = ["-n", "-f", str(script)] if script else []
     result = subprocess.run(
@@ -140,10 +131,9 @@ def _pgbench_binary(major: int) -> str:
     return found
 
 
-def ledger_setup(url: str) -> str:
+def ledger_setup() -> str:
     """Migrate the scratch database, create a network with 1,000 funded member accounts;
     return the network's schema."""
-    os.environ["DATABASE_URL"] = url
     os.environ["DJANGO_SETTINGS_MODULE"] = "hexitime.settings.base"  # DEBUG off, as in production
     import django
 
@@ -209,8 +199,4 @@ def _client(schema_name: str, name: str, deadline: float, seconds: float) -> int
 
 
 if __name__ == "__main__":
-    sys.path[:0] = [
-        str(Path(__file__).resolve().parents[1]),
-        str(Path(__file__).resolve().parents[1] / "platform"),
-    ]
     main()

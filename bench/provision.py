@@ -1,10 +1,12 @@
 """Provisioning one network, three ways, as the number of networks grows.
 
     hexitime bench provision [--levels 1,100,500] [--repeat 3]
+    PYTHONPATH=.:platform python bench/provision.py [...]     (DATABASE_URL set)
 
-Creates a scratch database on the server DATABASE_URL names, migrates the public schema,
-and then, with 1, 100 and 500 networks already present (created by our route, which is
-the fast one), times provisioning one more network by each route:
+Creates a scratch database on the server DATABASE_URL names (through `hexitime bench`, the
+embedded PostgreSQL when it is unset), migrates the public schema, and then, with 1, 100
+and 500 networks already present (created by our route, which is the fast one), times
+provisioning one more network by each route:
 
   spare     tenants.services.network_create with a spare schema waiting (ours, as in
             production, where a Celery task refills spares after each sign-up): the spare is
@@ -29,10 +31,8 @@ import os
 import statistics
 import time
 from collections.abc import Callable
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
-from psycopg import sql
+from hexitime.scratch import scratch_database
 
 BASE_SCHEMA = "_bench_clone_base"
 ROUTES = ("spare", "template", "migrate", "clone")
@@ -45,19 +45,9 @@ def main() -> None:
     options = parser.parse_args()
     sizes = sorted(int(s) for s in options.levels.split(","))
 
-    base_url = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/hexitime")
-    name = f"hexitime_bench_{os.getpid()}"
-    url = urlunsplit(urlsplit(base_url)._replace(path=f"/{name}"))
-    admin = urlunsplit(urlsplit(base_url)._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        (version,) = conn.execute("SHOW server_version").fetchall()[0]
-    try:
-        results, statements, migrations = measure(url, sizes, options.repeat)
-    finally:
-        _close_django_connections()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    with scratch_database("hx_bench_provision") as scratch:
+        version = scratch.server_version
+        results, statements, migrations = measure(sizes, options.repeat)
 
     print(
         f"\nProvisioning one network (ms, median of {options.repeat}); PostgreSQL {version}; "
@@ -82,10 +72,7 @@ def main() -> None:
         )
 
 
-def measure(
-    url: str, sizes: list[int], repeat: int
-) -> tuple[dict[int, dict[str, float]], int, int]:
-    os.environ["DATABASE_URL"] = url
+def measure(sizes: list[int], repeat: int) -> tuple[dict[int, dict[str, float]], int, int]:
     os.environ["DJANGO_SETTINGS_MODULE"] = "hexitime.settings.base"  # DEBUG off, as in production
     os.environ["HEXITIME_SPARE_SCHEMAS"] = "0"  # refilled here, untimed, not by a worker
     import django
@@ -163,14 +150,6 @@ def _tenant_migration_count() -> int:
 
     labels = {c.label for c in apps.get_app_configs() if c.name in settings.TENANT_APPS}
     return sum(1 for label, _ in MigrationLoader(None).graph.nodes if label in labels)
-
-
-def _close_django_connections() -> None:
-    try:
-        from django.db import connections
-    except ImportError:
-        return
-    connections.close_all()
 
 
 if __name__ == "__main__":

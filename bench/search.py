@@ -1,13 +1,15 @@
 """Listing search and the member's home page, with 4,000 members and 10,000 listings.
 
-    PYTHONPATH=.:platform python bench/search.py        (DATABASE_URL set)
     hexitime bench search [--members 4000] [--listings 10000] [--repeat 200]
+    PYTHONPATH=.:platform python bench/search.py [...]        (DATABASE_URL set)
 
-Builds one network in a scratch database (created at the start, dropped at the end),
-bulk-creates the members and listings, then times requests through Django's test client
-signed in as one member: full-text searches through the API and the browse page, the
-dashboard (the network's home page), and the sign-in page as a trivial baseline, all in
-the same run. Prints p50/p95 in milliseconds and each against the baseline.
+Builds one network in a scratch database on the server DATABASE_URL names (through
+`hexitime bench`, the embedded PostgreSQL when it is unset), created at the start and
+dropped at the end, bulk-creates the members and listings, then times requests through
+Django's test client signed in as one member: full-text searches through the API and the
+browse page, the dashboard (the network's home page), and the sign-in page as a trivial
+baseline, all in the same run. Prints p50/p95 in milliseconds and each against the
+baseline.
 """
 
 from __future__ import annotations
@@ -19,10 +21,9 @@ import statistics
 import sys
 import time
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
-import psycopg
-from psycopg import sql
+from hexitime.scratch import scratch_database
 
 if TYPE_CHECKING:
     from core.listings.models import Listing
@@ -42,24 +43,9 @@ def main() -> int:
     parser.add_argument("--listings", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=200, help="requests per measurement")
     options = parser.parse_args()
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        print("bench/search.py: set DATABASE_URL to a PostgreSQL server", file=sys.stderr)
-        return 2
-    scratch = f"hx_bench_search_{os.getpid()}"
-    parts = urlsplit(url)
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(scratch)))
-    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{scratch}"))
     os.environ["DJANGO_SETTINGS_MODULE"] = "hexitime.settings.test"
-    try:
+    with scratch_database("hx_bench_search"):
         return run(options)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(scratch)))
 
 
 def run(options: argparse.Namespace) -> int:
