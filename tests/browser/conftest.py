@@ -101,6 +101,17 @@ def axe_scan(page: Any) -> dict[str, Any]:
     return page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
 
 
+def unlabelled_controls(page: Any) -> list[str]:
+    """Form controls the browser itself finds no label for. axe matches a label's `for` to
+    any element with that id, so it misses the second of two controls sharing an id, whose
+    label the browser gives to the first."""
+    return page.eval_on_selector_all(
+        "input:not([type=hidden]), textarea, select",
+        "els => els.filter(e => !e.labels.length && !e.getAttribute('aria-label')"
+        " && !e.getAttribute('aria-labelledby')).map(e => e.id || e.name)",
+    )
+
+
 def screenshot(page: Any, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

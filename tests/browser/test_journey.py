@@ -155,7 +155,7 @@ def test_a_new_member_joins_asks_for_help_and_both_balances_change(
 
         # After the meeting Gita records an hour and a half, with the keyboard alone.
         gita.get_by_role("link", name=TITLE).click()
-        tab_to(gita, "#id_minutes")
+        tab_to(gita, "#id_record_minutes")
         assert gita.evaluate("document.activeElement.value") == "60"
         gita.keyboard.press("ArrowDown")
         gita.keyboard.press("ArrowDown")
