@@ -280,18 +280,33 @@ def test_the_branding_preview_measures_colours_as_they_are_typed(live_server, pa
     screenshot(page, "branding-refused")
 
 
-def test_pages_fit_a_phone_screen(live_server, browser, two_networks):
+def test_pages_fit_a_phone_screen(live_server, browser, exchanges):
     context = browser.new_context(viewport={"width": 360, "height": 740})
     phone = context.new_page()
+    pages = {"home": "/", "branding": "/settings/branding/", "new listing": "/listings/new/",
+             "credit statement": "/ledger/statement/", "members and roles": "/members/roles/",
+             **exchanges}  # fmt: skip
+    # Controls are large touch targets: text boxes, lists and buttons 44px high, radios and
+    # checkboxes 24px (in 44px rows), WCAG 2.2's minimum.
+    small = """els => els.filter(e => e.offsetParent !== null).filter(e =>
+        e.getBoundingClientRect().height < (['radio', 'checkbox'].includes(e.type) ? 24 : 44)
+    ).map(e => (e.id || e.name || e.textContent.trim()) + ' ' + e.getBoundingClientRect().height)
+    """
     try:
         _sign_in(phone, live_server, "purple.localhost")
-        for name, path in {"home": "/", "branding": "/settings/branding/"}.items():
+        too_wide, too_small = {}, {}
+        for name, path in pages.items():
             phone.goto(url(live_server, "purple.localhost", path))
-            screenshot(phone, f"phone-{name}")
-            overflow = phone.evaluate(
+            phone.eval_on_selector_all("main details", "els => els.forEach(e => { e.open = true })")
+            screenshot(phone, f"phone-{name.replace(' ', '-')}")
+            too_wide[name] = phone.evaluate(
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
-            assert overflow == 0, f"{name} scrolls sideways on a phone"
+            too_small[name] = phone.eval_on_selector_all(
+                "main input:not([type=hidden]), main select, main textarea, main button", small
+            )
+        assert too_wide == {name: 0 for name in pages}, "these pages scroll sideways on a phone"
+        assert too_small == {name: [] for name in pages}
     finally:
         context.close()
 
@@ -311,5 +326,40 @@ def test_branding_works_without_javascript(live_server, browser, two_networks):
         plain.wait_for_load_state("load")  # the new stylesheet, not just the new HTML
         header = plain.eval_on_selector(".site-header", "e => getComputedStyle(e).backgroundColor")
         assert header == "rgb(29, 79, 145)"  # the new stylesheet version, no cache to clear
+    finally:
+        context.close()
+
+
+def test_an_exchange_moves_on_without_javascript(live_server, browser, exchanges):
+    """Every exchange form is a plain POST: accepting, suggesting a time (refused, then
+    sent) and confirming hours, whose credit shows on the home page."""
+    context = browser.new_context(java_script_enabled=False)
+    plain = context.new_page()
+    try:
+        _sign_in(plain, live_server, "purple.localhost")
+        balance = plain.locator("section[aria-labelledby=credit-heading] .balance")
+        assert balance.inner_text() == "You have 3 hours of credit."
+        plain.goto(url(live_server, "purple.localhost", exchanges["exchange answered"]))
+        plain.get_by_role("button", name="Accept").click()
+        assert "You accepted." in plain.locator(".messages").inner_text()
+        yesterday = timezone.localtime() - datetime.timedelta(days=1)
+        plain.get_by_label("Date and time").fill(yesterday.strftime("%Y-%m-%dT09:00"))
+        plain.get_by_label("Where, or a video-call link").fill("Library, first floor")
+        plain.get_by_role("button", name="Send suggestion").click()
+        summary = plain.locator(".error-summary")
+        assert "Suggest a time in the future." in summary.inner_text()
+        assert summary.get_by_role("link").get_attribute("href") == "#id_propose_starts_at"
+        tomorrow = timezone.localtime() + datetime.timedelta(days=1)
+        plain.get_by_label("Date and time").fill(tomorrow.strftime("%Y-%m-%dT09:00"))
+        plain.get_by_role("button", name="Send suggestion").click()
+        assert "Your suggestion is sent." in plain.locator(".messages").inner_text()
+        assert "Waiting for Bob Brown to answer" in plain.locator("main").inner_text()
+
+        plain.goto(url(live_server, "purple.localhost", exchanges["exchange hours recorded"]))
+        plain.get_by_role("button", name="Confirm the hours").click()
+        assert "the credit has moved" in plain.locator(".messages").inner_text()
+        plain.get_by_role("link", name="Purple Trust").click()
+        assert balance.inner_text() == "You have 2 hours of credit."
+        screenshot(plain, "no-javascript-hours-confirmed")
     finally:
         context.close()
