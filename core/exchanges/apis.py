@@ -119,6 +119,7 @@ class ExchangeDetailApi(APIView):
 
 class ExchangeActionApi(APIView):
     @extend_schema(
+        operation_id="exchanges_act",
         request=None,
         responses=ExchangeDetailSerializer,
         description="Make a move: " + ", ".join(actions.ACTIONS) + ". Input as on the page: "

@@ -22,6 +22,7 @@ from django.utils.html import strip_tags
 from django_tenants.utils import tenant_context
 
 from core.audit.services import audit_record
+from core.insights.tasks import network_metrics_request
 from core.listings.models import Listing
 from core.members.models import Member, MemberState, Role
 from core.notifications.models import Kind
@@ -433,6 +434,7 @@ def _complete(exchange: Exchange, *, actor: Member | None) -> None:
     _notify(exchange, Side.GIVER, kind=Kind.HOURS_CONFIRMED, event="completed",
             title=f"{minutes_as_text(minutes)} confirmed: you earned "
             f"{minutes_as_text(minutes)} of credit", body=exchange.listing.title)  # fmt: skip
+    _refresh_insights_after_commit()
 
 
 def exchange_settle(
@@ -652,3 +654,10 @@ def _notify(
                 recipient=recipient, kind=kind, key=f"{here.schema_name}:{key}",
                 title=title[:200], body=body, url=f"/exchanges/partner/{here.slug}/{exchange.pk}/",
             )  # fmt: skip
+
+
+def _refresh_insights_after_commit() -> None:
+    """The map and metrics change: ask for a refresh once this transaction has committed
+    (asking earlier would mark one pending for a change that may yet roll back)."""
+    schema_name = connection.schema_name
+    transaction.on_commit(lambda: network_metrics_request(schema_name))

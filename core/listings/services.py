@@ -128,7 +128,8 @@ def listing_hide(*, actor: Member, listing: Listing, reason: str) -> Listing:
 
 def listings_weekly_digest(*, now: datetime.datetime | None = None) -> int:
     """Tell each active member about last week's new listings that mention their skills,
-    once per member per ISO week (the notification key). Returns how many were told."""
+    once per member per ISO week (the notification key). Returns how many members had
+    matching listings (repeating a run within the week notifies nobody twice)."""
     from core.members.models import MemberState
     from core.notifications.models import Kind
     from core.notifications.services import notification_send

@@ -18,6 +18,9 @@ class Kind(models.TextChoices):
     HOURS_CONFIRMED = "hours_confirmed", "Hours confirmed and credits received"
     WEEKLY_DIGEST = "weekly_digest", "Weekly digest of listings matching your skills"
     ACCOUNT = "account", "Your account"
+    PROJECT_VOLUNTEER = "project_volunteer", "Someone volunteered for your project"
+    PROJECT_FUNDED = "project_funded", "Your project was funded"
+    PROJECT_DECLINED = "project_declined", "Your project was declined"
 
 
 class Notification(models.Model):

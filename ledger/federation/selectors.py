@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Q, Sum
 
 from tenants.models import Network
@@ -57,3 +59,37 @@ def partner_network_ids(network: Network) -> set[int]:
     if not mine.open_to_all:
         others = others.filter(pk__in=mine.partners.values("pk"))
     return set(others.values_list("network_id", flat=True).distinct())
+
+
+@dataclass(frozen=True)
+class FederationView:
+    membership: Membership | None
+    candidates: list[Network]  # other networks in the federation, by name
+    accepted: set[int]  # network ids this network accepts
+    accepts_us: set[int]  # network ids that accept this network
+    partners: set[int]  # both ways: members can exchange
+
+
+def federation_view(*, network: Network) -> FederationView:
+    """What an organiser needs to choose partners (four queries)."""
+    mine = Membership.objects.filter(network=network).first()
+    others = list(
+        Membership.objects.filter(opted_in=True, network__status=Network.Status.ACTIVE)
+        .exclude(network=network)
+        .select_related("network")
+        .order_by("network__name")
+    )
+    accepted = set(mine.partners.values_list("network_id", flat=True)) if mine else set()
+    accepts_us = (
+        {m.network_id for m in others if m.open_to_all}
+        | set(Membership.objects.filter(partners=mine).values_list("network_id", flat=True))
+        if mine
+        else set()
+    )
+    return FederationView(
+        membership=mine,
+        candidates=[m.network for m in others],
+        accepted=accepted,
+        accepts_us=accepts_us,
+        partners=partner_network_ids(network),
+    )

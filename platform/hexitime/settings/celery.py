@@ -19,9 +19,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "Europe/London"
-# Beat sends each entry once per network, inside that network's schema, unless the entry
-# names `tenant_schemas` (see tenant_schemas_celery.scheduler).
-CELERY_BEAT_SCHEDULER = "tenant_schemas_celery.scheduler.TenantAwarePersistentScheduler"
+# Beat sends each entry once per active network, inside that network's schema, unless the
+# entry names `tenant_schemas` (see tenant_schemas_celery.scheduler); suspended networks
+# are skipped (tenants.beat).
+CELERY_BEAT_SCHEDULER = "tenants.beat.NetworkBeatScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Auto-confirm unanswered hours and send meeting reminders.
     "exchanges-due": {"task": "core.exchanges.tasks.exchanges_due", "schedule": 15 * 60},

@@ -9,7 +9,7 @@ from core.listings.services import listing_create
 from core.members.models import Role
 from ledger.federation.services import federation_membership_set, federation_partner_add
 from ledger.services import gift_grant
-from tenants.models import Network, Plan
+from tests.conftest import upgrade
 
 
 @pytest.fixture
@@ -53,9 +53,8 @@ def to_recorded(offer, alice, bob, minutes=90):
 def partners(network_a, network_b, make_member):
     """Network A and network B (both on the paid plan) exchange time with each other; Ben
     in B has his welcome credit."""
-    Network.objects.filter(pk__in=[network_a.pk, network_b.pk]).update(plan=Plan.ORGANISATION)
+    upgrade(network_a, network_b)
     for network in (network_a, network_b):
-        network.refresh_from_db()
         federation_membership_set(network=network, actor=None, opted_in=True, debit_limit=600)
     federation_partner_add(network=network_a, partner=network_b, actor=None)
     federation_partner_add(network=network_b, partner=network_a, actor=None)
