@@ -15,8 +15,8 @@ from core.listings.services import listing_create
 from core.members.models import Role
 from ledger.federation.services import federation_membership_set, federation_partner_add
 from ledger.services import gift_grant
-from tenants.models import Network, Plan
 from tests.browser.conftest import axe_scan, screenshot, sign_in, unlabelled_controls, url
+from tests.conftest import upgrade
 from theming.services import theme_update
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -62,9 +62,8 @@ def exchanges(two_networks, make_member):
         # Ada helps Bob; he disputes the hours: Olivia, an organiser, settles it.
         disputed = _to_recorded(_listing(ada, "offer", "Shadowing in ED"), ada, bob)
         x.exchange_dispute(actor=bob, exchange=disputed, reason="We met for half an hour")
-    Network.objects.filter(pk__in=[purple.pk, blue.pk]).update(plan=Plan.ORGANISATION)
+    upgrade(purple, blue)
     for network in (purple, blue):
-        network.refresh_from_db()
         federation_membership_set(network=network, actor=None, opted_in=True, debit_limit=600)
     federation_partner_add(network=purple, partner=blue, actor=None)
     federation_partner_add(network=blue, partner=purple, actor=None)
