@@ -178,6 +178,10 @@ def _detail(
     if failed:
         action_forms[failed[0]] = failed[1]
         context["failed"] = failed[1]
+    for name, form in action_forms.items():
+        # One page holds several of these forms (decline and cancel both ask for a reason):
+        # ids carry the action's name so each label belongs to its own field.
+        form.auto_id = f"id_{name}_%s"
     context["forms"] = action_forms
     if side == Side.RECEIVER and exchange.state == State.RECORDED:
         balance = member_account(member).balance  # the member's own network's ledger

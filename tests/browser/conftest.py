@@ -101,6 +101,34 @@ def axe_scan(page: Any) -> dict[str, Any]:
     return page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
 
 
+def unlabelled_controls(page: Any) -> list[str]:
+    """Form controls the browser itself finds no label for. axe matches a label's `for` to
+    any element with that id, so it misses the second of two controls sharing an id, whose
+    label the browser gives to the first."""
+    return page.eval_on_selector_all(
+        "input:not([type=hidden]), textarea, select",
+        "els => els.filter(e => !e.labels.length && !e.getAttribute('aria-label')"
+        " && !e.getAttribute('aria-labelledby')).map(e => e.id || e.name)",
+    )
+
+
 def screenshot(page: Any, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: Any, live_server: LiveServer, host: str, email: str, password: str) -> None:
+    page.goto(url(live_server, host, "/accounts/login/"))
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(url(live_server, host, "/"))
+
+
+def tab_to(page: Any, selector: str, presses: int = 60) -> None:
+    """Press Tab until the focused element matches `selector`, as a keyboard user would."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"{presses} presses of Tab never reached {selector}")

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from core.exchanges import services as x
+from core.listings.services import listing_create
 from core.members.models import Role
+from ledger.federation.services import federation_membership_set, federation_partner_add
 from ledger.services import gift_grant
-from tests.browser.conftest import axe_scan, screenshot, url
+from tests.browser.conftest import axe_scan, screenshot, sign_in, unlabelled_controls, url
+from tests.conftest import upgrade
 from theming.services import theme_update
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -34,12 +40,80 @@ def two_networks(make_network, make_member):
     return purple, blue, organiser
 
 
+@pytest.fixture
+def exchanges(two_networks, make_member):
+    """Olivia's exchanges in purple, one per state a page shows differently, and a listing
+    that blue (a partner network) shares with purple. Returns the pages to open, as Olivia."""
+    purple, blue, olivia = two_networks
+    ada = make_member(purple, email="ada@nhs.net", full_name="Ada Adams")
+    bob = make_member(purple, email="bob@nhs.net", full_name="Bob Brown")
+    with tenant_context(purple):
+        for member in (ada, bob):
+            gift_grant(member=member)
+        # Bob answers Olivia's offer: she may accept or decline.
+        responded = x.exchange_respond(
+            actor=bob, listing=_listing(olivia, "offer", "QI coaching"), message="Can we meet?"
+        )
+        # Ada helps Olivia with her request and records the hours: Olivia may confirm.
+        recorded = _to_recorded(_listing(olivia, "request", "Help with run charts"), ada, olivia)
+        # Olivia helps Bob; he confirms: she may say thank you.
+        completed = _to_recorded(_listing(olivia, "offer", "Teaching sessions"), olivia, bob)
+        x.exchange_confirm(actor=bob, exchange=completed)
+        # Ada helps Bob; he disputes the hours: Olivia, an organiser, settles it.
+        disputed = _to_recorded(_listing(ada, "offer", "Shadowing in ED"), ada, bob)
+        x.exchange_dispute(actor=bob, exchange=disputed, reason="We met for half an hour")
+    upgrade(purple, blue)
+    for network in (purple, blue):
+        federation_membership_set(network=network, actor=None, opted_in=True, debit_limit=600)
+    federation_partner_add(network=purple, partner=blue, actor=None)
+    federation_partner_add(network=blue, partner=purple, actor=None)
+    ben = make_member(blue, email="ben@nhs.net", full_name="Ben Blue")
+    with tenant_context(blue):
+        gift_grant(member=ben)
+        shared = _listing(ben, "offer", "Data dashboards", visibility="partners")
+        partner = x.exchange_respond(actor=olivia, listing=shared, message="Could you show me?",
+                                     actor_network=purple)  # fmt: skip
+    return {
+        "your exchanges": "/exchanges/",
+        "exchange answered": f"/exchanges/{responded.pk}/",
+        "exchange hours recorded": f"/exchanges/{recorded.pk}/",
+        "exchange completed": f"/exchanges/{completed.pk}/",
+        "exchange disputed": f"/exchanges/{disputed.pk}/",
+        "exchanges for organisers": "/exchanges/organiser/",
+        "partner listing": f"/exchanges/partner/blue/listings/{shared.pk}/",
+        "partner exchange": f"/exchanges/partner/blue/{partner.pk}/",
+    }
+
+
+def _listing(owner: Any, kind: str, title: str, **fields: Any) -> Any:
+    return listing_create(actor=owner, kind=kind, title=title, category="coaching",
+                          description=f"{title}, an hour at a time.", **fields)  # fmt: skip
+
+
+def _to_recorded(listing: Any, giver: Any, receiver: Any) -> Any:
+    """An exchange on `listing` walked up to an hour recorded by the giver."""
+    owner, other = (giver, receiver) if listing.kind == "offer" else (receiver, giver)
+    exchange = x.exchange_respond(actor=other, listing=listing, message="Happy to")
+    x.exchange_accept(actor=owner, exchange=exchange)
+    starts_at = timezone.now() + datetime.timedelta(days=2)
+    proposal = x.exchange_propose(actor=other, exchange=exchange, starts_at=starts_at,
+                                  place="Education centre, room 2")  # fmt: skip
+    x.exchange_agree(actor=owner, exchange=exchange, proposal_id=proposal.pk)
+    return x.exchange_record_hours(actor=giver, exchange=exchange, minutes=60)
+
+
 def _sign_in(page: Any, live_server: Any, host: str) -> None:
-    page.goto(url(live_server, host, "/accounts/login/"))
-    page.get_by_label("Email address").fill("olivia@nhs.net")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(url(live_server, host, "/"))
+    sign_in(page, live_server, host, "olivia@nhs.net", PASSWORD)
+
+
+def _serious(found: dict[str, Any]) -> dict[str, list[tuple[str, str, str]]]:
+    """The serious and critical violations axe found on each page (all, for the report)."""
+    assert all(result["testEngine"]["name"] == "axe-core" for result in found.values())
+    return {
+        name: [(v["id"], v["impact"], v["help"]) for v in result["violations"]
+               if v["impact"] in {"serious", "critical"}]
+        for name, result in found.items()
+    }  # fmt: skip
 
 
 def test_each_network_renders_in_its_own_colours(live_server, page, two_networks):
@@ -80,9 +154,11 @@ def test_main_pages_have_no_serious_accessibility_violations(live_server, page, 
         "how people join": "/members/join-settings/",
     }
     found = {}
+    unlabelled = {}
     for name, path in pages.items():
         page.goto(url(live_server, "purple.localhost", path))
         found[name] = axe_scan(page)
+        unlabelled[name] = unlabelled_controls(page)
     for name, path in {"public site": "/", "start a network": "/start/"}.items():
         page.goto(url(live_server, settings.HEXITIME_BASE_DOMAIN, path))
         found[name] = axe_scan(page)
@@ -94,13 +170,34 @@ def test_main_pages_have_no_serious_accessibility_violations(live_server, page, 
         page.goto(url(live_server, "purple.localhost", path))
         screenshot(page, name.replace(" ", "-"))
         found[name] = axe_scan(page)
-    serious = {
-        name: [(v["id"], v["impact"], v["help"]) for v in result["violations"]
-               if v["impact"] in {"serious", "critical"}]
-        for name, result in found.items()
-    }  # fmt: skip
-    assert all(result["testEngine"]["name"] == "axe-core" for result in found.values())
-    assert serious == {name: [] for name in found}
+        unlabelled[name] = unlabelled_controls(page)
+    assert _serious(found) == {name: [] for name in found}
+    assert unlabelled == {name: [] for name in unlabelled}
+
+
+def test_exchange_pages_have_no_serious_accessibility_violations(live_server, page, exchanges):
+    _sign_in(page, live_server, "purple.localhost")
+    found = {}
+    unlabelled = {}
+    for name, path in exchanges.items():
+        page.goto(url(live_server, "purple.localhost", path))
+        assert page.locator("h1").count() == 1, name
+        # Scan what folded sections (<details>) hold too.
+        page.eval_on_selector_all("main details", "els => els.forEach(e => { e.open = true })")
+        screenshot(page, name.replace(" ", "-"))
+        found[name] = axe_scan(page)
+        unlabelled[name] = unlabelled_controls(page)
+    # A form sent back with errors: the summary at the top links to the field.
+    page.goto(url(live_server, "purple.localhost", exchanges["exchange disputed"]))
+    page.get_by_role("button", name="Settle").click()
+    summary = page.locator(".error-summary")
+    assert "There is a problem" in summary.inner_text()
+    for target in summary.get_by_role("link").evaluate_all("els => els.map(e => e.hash)"):
+        assert page.locator(f"main {target}").count() == 1, target
+    screenshot(page, "exchange-settle-refused")
+    found["exchange settle refused"] = axe_scan(page)
+    assert _serious(found) == {name: [] for name in found}
+    assert unlabelled == {name: [] for name in unlabelled}
 
 
 @pytest.mark.parametrize(
@@ -109,6 +206,21 @@ def test_main_pages_have_no_serious_accessibility_violations(live_server, page, 
 def test_keyboard_alone_reaches_every_form_control(live_server, page, two_networks, path):
     _sign_in(page, live_server, "purple.localhost")
     page.goto(url(live_server, "purple.localhost", path))
+    _assert_keyboard_reaches_every_control(page)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["exchange answered", "exchange hours recorded", "exchange completed", "exchange disputed",
+     "exchanges for organisers", "partner listing"],
+)  # fmt: skip
+def test_keyboard_alone_reaches_every_control_on_exchange_pages(live_server, page, exchanges, name):
+    _sign_in(page, live_server, "purple.localhost")
+    page.goto(url(live_server, "purple.localhost", exchanges[name]))
+    _assert_keyboard_reaches_every_control(page)
+
+
+def _assert_keyboard_reaches_every_control(page: Any) -> None:
     # Tab reaches a radio group once (arrow keys move within it), so a radio counts as
     # its group.
     describe = (
@@ -131,6 +243,12 @@ def test_keyboard_alone_reaches_every_form_control(live_server, page, two_networ
             " || getComputedStyle(document.activeElement).outlineStyle !== 'none'"
         )
         assert outline, f"no visible focus on {reached[-1]}"
+        # A folded section (<details>) opens with Enter, showing the controls inside it.
+        if page.evaluate(
+            "document.activeElement.tagName === 'SUMMARY'"
+            " && !document.activeElement.parentElement.open"
+        ):
+            page.keyboard.press("Enter")
     assert controls, "the page has no form controls to reach"
     assert set(controls) <= set(reached)
 
@@ -161,18 +279,33 @@ def test_the_branding_preview_measures_colours_as_they_are_typed(live_server, pa
     screenshot(page, "branding-refused")
 
 
-def test_pages_fit_a_phone_screen(live_server, browser, two_networks):
+def test_pages_fit_a_phone_screen(live_server, browser, exchanges):
     context = browser.new_context(viewport={"width": 360, "height": 740})
     phone = context.new_page()
+    pages = {"home": "/", "branding": "/settings/branding/", "new listing": "/listings/new/",
+             "credit statement": "/ledger/statement/", "members and roles": "/members/roles/",
+             **exchanges}  # fmt: skip
+    # Controls are large touch targets: text boxes, lists and buttons 44px high, radios and
+    # checkboxes 24px (in 44px rows), WCAG 2.2's minimum.
+    small = """els => els.filter(e => e.offsetParent !== null).filter(e =>
+        e.getBoundingClientRect().height < (['radio', 'checkbox'].includes(e.type) ? 24 : 44)
+    ).map(e => (e.id || e.name || e.textContent.trim()) + ' ' + e.getBoundingClientRect().height)
+    """
     try:
         _sign_in(phone, live_server, "purple.localhost")
-        for name, path in {"home": "/", "branding": "/settings/branding/"}.items():
+        too_wide, too_small = {}, {}
+        for name, path in pages.items():
             phone.goto(url(live_server, "purple.localhost", path))
-            screenshot(phone, f"phone-{name}")
-            overflow = phone.evaluate(
+            phone.eval_on_selector_all("main details", "els => els.forEach(e => { e.open = true })")
+            screenshot(phone, f"phone-{name.replace(' ', '-')}")
+            too_wide[name] = phone.evaluate(
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
-            assert overflow == 0, f"{name} scrolls sideways on a phone"
+            too_small[name] = phone.eval_on_selector_all(
+                "main input:not([type=hidden]), main select, main textarea, main button", small
+            )
+        assert too_wide == {name: 0 for name in pages}, "these pages scroll sideways on a phone"
+        assert too_small == {name: [] for name in pages}
     finally:
         context.close()
 
@@ -192,5 +325,40 @@ def test_branding_works_without_javascript(live_server, browser, two_networks):
         plain.wait_for_load_state("load")  # the new stylesheet, not just the new HTML
         header = plain.eval_on_selector(".site-header", "e => getComputedStyle(e).backgroundColor")
         assert header == "rgb(29, 79, 145)"  # the new stylesheet version, no cache to clear
+    finally:
+        context.close()
+
+
+def test_an_exchange_moves_on_without_javascript(live_server, browser, exchanges):
+    """Every exchange form is a plain POST: accepting, suggesting a time (refused, then
+    sent) and confirming hours, whose credit shows on the home page."""
+    context = browser.new_context(java_script_enabled=False)
+    plain = context.new_page()
+    try:
+        _sign_in(plain, live_server, "purple.localhost")
+        balance = plain.locator("section[aria-labelledby=credit-heading] .balance")
+        assert balance.inner_text() == "You have 3 hours of credit."
+        plain.goto(url(live_server, "purple.localhost", exchanges["exchange answered"]))
+        plain.get_by_role("button", name="Accept").click()
+        assert "You accepted." in plain.locator(".messages").inner_text()
+        yesterday = timezone.localtime() - datetime.timedelta(days=1)
+        plain.get_by_label("Date and time").fill(yesterday.strftime("%Y-%m-%dT09:00"))
+        plain.get_by_label("Where, or a video-call link").fill("Library, first floor")
+        plain.get_by_role("button", name="Send suggestion").click()
+        summary = plain.locator(".error-summary")
+        assert "Suggest a time in the future." in summary.inner_text()
+        assert summary.get_by_role("link").get_attribute("href") == "#id_propose_starts_at"
+        tomorrow = timezone.localtime() + datetime.timedelta(days=1)
+        plain.get_by_label("Date and time").fill(tomorrow.strftime("%Y-%m-%dT09:00"))
+        plain.get_by_role("button", name="Send suggestion").click()
+        assert "Your suggestion is sent." in plain.locator(".messages").inner_text()
+        assert "Waiting for Bob Brown to answer" in plain.locator("main").inner_text()
+
+        plain.goto(url(live_server, "purple.localhost", exchanges["exchange hours recorded"]))
+        plain.get_by_role("button", name="Confirm the hours").click()
+        assert "the credit has moved" in plain.locator(".messages").inner_text()
+        plain.get_by_role("link", name="Purple Trust").click()
+        assert balance.inner_text() == "You have 2 hours of credit."
+        screenshot(plain, "no-javascript-hours-confirmed")
     finally:
         context.close()

@@ -3,6 +3,7 @@ network failing to see or change anything."""
 
 import csv
 import io
+import re
 
 import pytest
 from django_tenants.utils import tenant_context
@@ -85,6 +86,23 @@ def test_a_receiver_short_of_credit_is_told_on_the_page(network_a, people, offer
     refused = client_a.post(f"/exchanges/{exchange.pk}/confirm/")
     assert refused.status_code == 409
     assert b"Offer some help to earn more" in refused.content
+
+
+def test_each_form_on_an_exchange_page_labels_its_own_fields(network_a, people, offer,
+                                                             client_a):  # fmt: skip
+    """Declining and cancelling both ask for a reason; a shared id would give the second
+    box no label at all (the browser gives the label to the first)."""
+    alice, bob, _, _ = people
+    with tenant_context(network_a):
+        exchange = x.exchange_respond(actor=bob, listing=offer, message="Hi")
+    client_a.force_login(alice)
+    page = client_a.get(f"/exchanges/{exchange.pk}/").content.decode()
+    ids = re.findall(r' id="([^"]+)"', page)
+    assert len(ids) == len(set(ids))
+    assert {"id_decline_reason", "id_cancel_reason", "id_message_body"} <= set(ids)
+    refused = client_a.post(f"/exchanges/{exchange.pk}/message/", {"body": ""})
+    assert refused.status_code == 400
+    assert 'href="#id_message_body"' in refused.content.decode()
 
 
 def test_third_parties_and_other_networks_see_nothing(network_a, network_b, people, offer,
