@@ -50,6 +50,7 @@ TENANT_APPS = [
     "core.audit",
     "core.notifications",
     "core.listings",
+    "core.insights",
     "ledger",
 ]
 
