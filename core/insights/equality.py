@@ -317,8 +317,8 @@ def _figures(
 _SCHEMA_FIGURES = """
 SELECT {label}, c.question, c.answer,
        count(*), count(*) FILTER (WHERE p.active),
-       count(*) FILTER (WHERE p.given > 0), coalesce(sum(p.given), 0),
-       count(*) FILTER (WHERE p.received > 0), coalesce(sum(p.received), 0)
+       count(*) FILTER (WHERE p.given > 0), coalesce(sum(p.given), 0)::bigint,
+       count(*) FILTER (WHERE p.received > 0), coalesce(sum(p.received), 0)::bigint
   FROM {schema}.members_member m
   LEFT JOIN {schema}.insights_equalityanswers q ON q.member_id = m.id
   LEFT JOIN (
@@ -355,11 +355,15 @@ SELECT {label}, c.question, c.answer,
 """
 
 
-def _schema_figures(
-    schemas: Sequence[str], since: datetime
+def equality_figures(
+    schemas: Sequence[str], *, since: datetime
 ) -> dict[str, dict[tuple[str, str], GroupFigures]]:
-    """Raw figures by schema, reading up to `SCHEMAS_PER_QUERY` schemas per statement
-    (a UNION ALL of one block per schema, tables named with their schema)."""
+    """Raw, unsuppressed figures by network schema and (question, answer), for activity
+    since `since`: input to `equality_tables`, never to be shown as they are.
+
+    Reads up to `SCHEMAS_PER_QUERY` schemas per statement (a UNION ALL of one block per
+    schema, its tables named with their schema), so any number of networks costs a
+    bounded number of round trips."""
     found: dict[str, dict[tuple[str, str], GroupFigures]] = {s: {} for s in schemas}
     for start in range(0, len(schemas), SCHEMAS_PER_QUERY):
         blocks = [
@@ -388,7 +392,7 @@ def equality_report(*, actor: Member, now: datetime | None = None) -> EqualityRe
         raise PermissionDenied("Only the network's organisers can see the equality report.")
     until = now or timezone.now()
     since = until - PERIOD
-    figures = _schema_figures([connection.schema_name], since)[connection.schema_name]
+    figures = equality_figures([connection.schema_name], since=since)[connection.schema_name]
     return EqualityReport(since=since, until=until, tables=equality_tables(figures))
 
 
@@ -405,10 +409,15 @@ def equality_report_csv(tables: Iterable[ReportTable]) -> str:
         for row in table.rows:
             writer.writerow([
                 table.title, row.label, row.section if row.level > 0 else "",
-                *("*" if v is None else v for v in (row.members, row.active,
-                                                    row.hours_given, row.hours_received)),
+                *(_csv_number(v) for v in (row.members, row.active,
+                                           row.hours_given, row.hours_received)),
             ])  # fmt: skip
     return out.getvalue()
+
+
+def _csv_number(value: float | None) -> str:
+    """`*` for a hidden figure; whole numbers without a decimal point, hours to 0.1."""
+    return "*" if value is None else f"{value:.1f}".removesuffix(".0")
 
 
 def equality_report_export(*, actor: Member, network: Network) -> str:
@@ -509,7 +518,7 @@ def platform_insights(*, actor: Member, now: datetime | None = None) -> Platform
         Network.objects.exclude(schema_name=get_public_schema_name()).order_by("name", "pk")
     )
     by_id = {n.pk: n for n in networks}
-    by_schema = _schema_figures([n.schema_name for n in networks], since)
+    by_schema = equality_figures([n.schema_name for n in networks], since=since)
     flows = [
         FederationFlow(
             by_id[row["payee__network"]],

@@ -67,7 +67,10 @@ def suppress(cells: Mapping[K, Cell], sums: Iterable[Sum[K]]) -> frozenset[K]:
 
     Every shown cell about 1-7 people is in the result, and no cell of the result (nor
     any unshown cell about 1-7 people) can be worked out from the other shown cells, the
-    known cells and the sums. Complementary cells are chosen smallest non-zero value
+    known cells and the sums. Nor can a small group be pieced together from hidden
+    cells: where a sum's total is published, its hidden parts together (the total less
+    the parts shown) are about 0 or at least 8 people, unless every part is hidden and
+    the total is known anyway. Complementary cells are chosen smallest non-zero value
     first, in `cells` order on ties, so the same table always gives the same answer.
     """
     sums = list(sums)
@@ -84,9 +87,44 @@ def suppress(cells: Mapping[K, Cell], sums: Iterable[Sum[K]]) -> frozenset[K]:
         fixed = determined(unknowns, sums)
         exposed = sorted(fixed & ((hidden - latent) | protect_latent), key=order.__getitem__)
         exposed = [k for k in exposed if not cells[k].known]
-        if not exposed:
+        if exposed:
+            hidden.add(_complement(exposed[0], cells, sums, hidden, unknowns, order))
+            continue
+        widen = _small_union(cells, sums, hidden, unknowns, order)
+        if widen is None:
             return frozenset(hidden)
-        hidden.add(_complement(exposed[0], cells, sums, hidden, unknowns, order))
+        hidden.add(widen)
+
+
+def _small_union(
+    cells: Mapping[K, Cell],
+    sums: Sequence[Sum[K]],
+    hidden: set[K],
+    unknowns: set[K],
+    order: Mapping[K, int],
+) -> K | None:
+    """A cell to hide because a sum with a published total has hidden parts that
+    together are about 1-7 people ("1 member is Roma or a Gypsy or Irish Traveller"):
+    preferably the smallest that brings them to 8 or more. None if no sum needs one."""
+    for one in sums:
+        if one.total in unknowns:
+            continue  # what the sum reveals is then a difference, not a group's size
+        people = sum(cells[k].people for k in one.parts if k in unknowns)
+        if not is_small(people):
+            continue
+        # Hiding a cell about nobody would not make the hidden parts about more people.
+        candidates = [
+            k
+            for k in (one.total, *one.parts)
+            if cells[k].shown and k not in hidden and not cells[k].known and cells[k].people
+        ]
+        if not candidates:
+            continue  # nothing to add: the total is known, or the rest are about nobody
+        enough = [k for k in candidates if cells[k].people >= SMALLEST_SHOWN - people]
+        if enough:
+            return min(enough, key=lambda k: (cells[k].value, order[k]))
+        return max(candidates, key=lambda k: (cells[k].people, -order[k]))
+    return None
 
 
 def _complement(

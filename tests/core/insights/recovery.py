@@ -9,8 +9,12 @@ reduced row echelon form over the rationals.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from fractions import Fraction
+from typing import Any
+
+from core.insights.suppression import Cell, Sum
 
 
 def recoverable(
@@ -48,3 +52,19 @@ def recoverable(
             if row[f]:
                 moves.add(p)
     return {k for k, n in column.items() if n not in moves}
+
+
+def assert_no_small_union(
+    cells: Mapping[Any, Cell], sums: Iterable[Sum[Any]], hidden: AbstractSet[Any]
+) -> None:
+    """Where a sum's total is published or known, its hidden parts together (the total
+    less the parts shown) are about 0 or 8+ people, unless nothing is left to hide."""
+    unknown = {k for k, c in cells.items() if (k in hidden and not c.known) or not c.shown}
+    for one in sums:
+        if one.total in unknown:
+            continue
+        people = sum(cells[k].people for k in one.parts if k in unknown)
+        if 0 < people < 8:
+            left = [k for k in (one.total, *one.parts)
+                    if k not in unknown and not cells[k].known and cells[k].people]  # fmt: skip
+            assert not left, f"{one}: hidden parts about {people} people; could hide {left}"

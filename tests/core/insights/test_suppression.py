@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.insights.suppression import CannotProtect, Cell, Sum, determined, suppress
-from tests.core.insights.recovery import recoverable
+from tests.core.insights.recovery import assert_no_small_union, recoverable
 
 
 def column(values: dict[str, int], *, known_total: bool = False) -> tuple[dict, list[Sum]]:
@@ -59,6 +59,17 @@ def test_an_implied_small_figure_is_protected():
             Sum("A", ("a1", "a2")), Sum("I", ("i1", "i2"))]  # fmt: skip
     assert suppress(cells, sums) == {"a1", "a2"}
     assert not determined({"a1", "a2", "i1", "i2", "I"}, sums) & {"a1", "a2", "i1", "i2"}
+
+
+def test_hidden_cells_never_add_up_to_a_small_group():
+    # "1 member did not answer" is hidden; hiding "prefer not to say" (0) with it stops
+    # the subtraction, but the two would still say "1 member either did not answer or
+    # preferred not to say". So a group of 8 or more is hidden too, and then its only
+    # sub-group, which would give it away.
+    cells = {"total": Cell(19, 19, known=True), "A": Cell(9, 9), "a1": Cell(9, 9),
+             "B": Cell(9, 9), "b1": Cell(9, 9), "na": Cell(1, 1), "pnts": Cell(0, 0)}  # fmt: skip
+    sums = [Sum("total", ("A", "B", "na", "pnts")), Sum("A", ("a1",)), Sum("B", ("b1",))]
+    assert suppress(cells, sums) == {"na", "pnts", "A", "a1"}
 
 
 def test_a_figure_that_known_figures_fix_cannot_be_protected():
@@ -151,6 +162,7 @@ def _check(cells: dict, sums: list[Sum]) -> None:
     }
     found = recoverable(unknowns, equations)
     assert not found & protected, f"recoverable: {found & protected}"
+    assert_no_small_union(cells, sums, hidden)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
