@@ -311,37 +311,46 @@ def _figures(
     return total
 
 
-# One network schema's figures in one statement: per member, from the ledger, whether
-# they took part and what they gave and received; then counted by every answer at once
-# (each member appears once per question, and once under "all").
+# One network schema's figures in one statement. Per current member, from the ledger:
+# whether they took part, the minutes they were given and received (reversals counting
+# against what they undo); then counted under every answer at once (each member once
+# per question, and once under "all"). Members and ledger rows meet in one GROUP BY over
+# a UNION ALL rather than a join to an aggregate, so the plan stays linear even before
+# the planner has statistics for a young schema.
 _SCHEMA_FIGURES = """
 SELECT {label}, c.question, c.answer,
        count(*), count(*) FILTER (WHERE p.active),
        count(*) FILTER (WHERE p.given > 0), coalesce(sum(p.given), 0)::bigint,
        count(*) FILTER (WHERE p.received > 0), coalesce(sum(p.received), 0)::bigint
-  FROM {schema}.members_member m
-  LEFT JOIN {schema}.insights_equalityanswers q ON q.member_id = m.id
-  LEFT JOIN (
-        SELECT a.owner_id AS member_id,
-               bool_or(t.reverses_id IS NULL AND NOT EXISTS (
-                   SELECT 1 FROM {schema}.ledger_transfer rv WHERE rv.reverses_id = t.id
-               )) AS active,
-               -- a credit, or the reversal of one
-               coalesce(sum(e.amount) FILTER (WHERE (t.reverses_id IS NULL) = (e.amount > 0)),
-                        0) AS given,
-               -- a debit for an exchange, or the reversal of one (projects pay, not members)
-               coalesce(-sum(e.amount) FILTER (
-                   WHERE coalesce(r.kind, t.kind) <> 'project_credit'
-                     AND (t.reverses_id IS NULL) = (e.amount < 0)), 0) AS received
-          FROM {schema}.ledger_entry e
-          JOIN {schema}.ledger_account a ON a.id = e.account_id
-          JOIN {schema}.ledger_transfer t ON t.id = e.transfer_id
-          LEFT JOIN {schema}.ledger_transfer r ON r.id = t.reverses_id
-         WHERE a.kind = 'member'
-           AND coalesce(r.kind, t.kind) IN ('exchange', 'project_credit', 'federation')
-           AND coalesce(r.created_at, t.created_at) >= %(since)s
-         GROUP BY a.owner_id
-       ) p ON p.member_id = m.id
+  FROM (
+        SELECT x.member_id, bool_or(x.active) AS active,
+               sum(x.given) AS given, sum(x.received) AS received
+          FROM (
+                SELECT m.id AS member_id, true AS member, false AS active,
+                       0::bigint AS given, 0::bigint AS received
+                  FROM {schema}.members_member m
+                 WHERE m.is_active AND m.state = 'active' AND NOT m.is_staff
+                 UNION ALL
+                SELECT a.owner_id, false,
+                       t.reverses_id IS NULL AND rv.id IS NULL,
+                       -- a credit, or the reversal of one
+                       CASE WHEN (t.reverses_id IS NULL) = (e.amount > 0) THEN e.amount ELSE 0 END,
+                       -- a debit for an exchange, or its reversal (projects pay, not members)
+                       CASE WHEN coalesce(r.kind, t.kind) <> 'project_credit'
+                             AND (t.reverses_id IS NULL) = (e.amount < 0) THEN -e.amount ELSE 0 END
+                  FROM {schema}.ledger_entry e
+                  JOIN {schema}.ledger_account a ON a.id = e.account_id
+                  JOIN {schema}.ledger_transfer t ON t.id = e.transfer_id
+                  LEFT JOIN {schema}.ledger_transfer r ON r.id = t.reverses_id  -- what t undoes
+                  LEFT JOIN {schema}.ledger_transfer rv ON rv.reverses_id = t.id  -- undoes t
+                 WHERE a.kind = 'member'
+                   AND coalesce(r.kind, t.kind) IN ('exchange', 'project_credit', 'federation')
+                   AND coalesce(r.created_at, t.created_at) >= %(since)s
+               ) x
+         GROUP BY x.member_id
+        HAVING bool_or(x.member)
+       ) p
+  LEFT JOIN {schema}.insights_equalityanswers q ON q.member_id = p.member_id
  CROSS JOIN LATERAL (VALUES
        ('all', ''),
        ('ethnic_group', coalesce(q.ethnic_group, '')),
@@ -350,7 +359,6 @@ SELECT {label}, c.question, c.answer,
        ('disability', coalesce(q.disability, '')),
        ('background', coalesce(q.background, ''))
        ) AS c(question, answer)
- WHERE m.is_active AND m.state = 'active' AND NOT m.is_staff
  GROUP BY c.question, c.answer
 """
 
