@@ -11,9 +11,11 @@ from typing import TypedDict
 
 from django_tenants.utils import tenant_context
 
+from core.exchanges.demo import exchanges_seed
 from core.listings.demo import listings_seed
 from core.members.demo import members_seed
 from core.members.models import Member
+from core.projects.demo import projects_seed
 from ledger.services import gift_grant
 from theming.services import theme_update
 
@@ -72,7 +74,9 @@ def demo_load(*, members_per_network: int = 36) -> list[Network]:
             )
             for member in members:
                 gift_grant(member=member)
-            listings_seed(rng=random.Random(index), members=members)  # noqa: S311 - demo data
+            listings = listings_seed(rng=random.Random(index), members=members)  # noqa: S311
+            exchanges_seed(rng=random.Random(index), members=members, listings=listings)  # noqa: S311
+            projects_seed(rng=random.Random(index), members=members)  # noqa: S311 - demo data
         theme_update(network=network, actor=members[0], **DEMO_THEMES[slug])
         created.append(network)
     return created

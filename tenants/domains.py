@@ -11,6 +11,9 @@ import re
 import secrets
 from typing import Protocol
 
+import dns.exception
+import dns.nameserver
+import dns.resolver
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -20,7 +23,8 @@ from core.audit.services import audit_record
 from core.members.models import Member, Role
 from hexitime.errors import ApplicationError, NotFound, PermissionDenied
 
-from .models import Domain, DomainClaim, Network, Plan
+from .models import Domain, DomainClaim, Network
+from .plans import plan_feature_require
 
 _HOSTNAME = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 TXT_PREFIX = "_hexitime-verify"
@@ -37,19 +41,38 @@ class TxtResolver(Protocol):
 
 
 class DnsTxtResolver:
-    """Looks TXT records up in the public DNS (dnspython, 5-second limit)."""
+    """Looks TXT records up with dnspython: in the servers HEXITIME_DNS_NAMESERVERS lists
+    (IP addresses with optional ports, comma-separated), or the system's when it is empty;
+    waits at most HEXITIME_DNS_TIMEOUT seconds."""
 
     def txt_records(self, name: str) -> list[str]:
-        import dns.exception
-        import dns.resolver
-
+        nameservers = _nameservers(settings.HEXITIME_DNS_NAMESERVERS)
+        resolver = dns.resolver.Resolver(configure=not nameservers)
+        if nameservers:
+            resolver.nameservers = nameservers
         try:
-            answer = dns.resolver.resolve(name, "TXT", lifetime=5)
+            answer = resolver.resolve(name, "TXT", lifetime=settings.HEXITIME_DNS_TIMEOUT)
         except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer, dns.resolver.NoNameservers):
             return []
         except dns.exception.Timeout:
             raise DomainRefused("The DNS lookup timed out. Please try again.") from None
         return [b"".join(record.strings).decode(errors="replace") for record in answer]
+
+
+def _nameservers(configured: str) -> list[dns.nameserver.Nameserver]:
+    """`"192.0.2.53, 127.0.0.1:5353, [::1]:5353"` as dnspython nameservers (port 53 unless
+    given)."""
+    found: list[dns.nameserver.Nameserver] = []
+    for entry in filter(None, (part.strip() for part in configured.split(","))):
+        host, port = entry, 53
+        if entry.startswith("["):  # [IPv6]:port
+            host, _, rest = entry[1:].partition("]")
+            port = int(rest.lstrip(":") or 53)
+        elif entry.count(":") == 1:  # IPv4:port (a bare IPv6 address has several colons)
+            host, _, number = entry.partition(":")
+            port = int(number)
+        found.append(dns.nameserver.Do53Nameserver(host, port))
+    return found
 
 
 def txt_record_name(claim: DomainClaim) -> str:
@@ -66,14 +89,10 @@ def _require_organiser(actor: Member) -> None:
 
 
 def custom_domain_add(*, actor: Member, network: Network, domain: str) -> DomainClaim:
-    """Claim `domain` for `network` (organisers, organisation plan only). It does not route
-    until verified."""
+    """Claim `domain` for `network` (organisers, organisation plan only: `PlanLimitReached`
+    otherwise, nothing written). It does not route until verified."""
     _require_organiser(actor)
-    if network.plan != Plan.ORGANISATION:
-        raise DomainRefused(
-            "Custom domains come with the organisation plan. Upgrade under Plan and billing.",
-            field="domain",
-        )
+    plan_feature_require(network=network, feature="custom_domains")
     name = domain.strip().lower().rstrip(".")
     base = settings.HEXITIME_BASE_DOMAIN
     if not _HOSTNAME.match(name):
@@ -103,10 +122,12 @@ def access_domain_claim(claim_id: int, *, network: Network) -> DomainClaim:
 
 def custom_domain_verify(*, actor: Member, claim: DomainClaim) -> DomainClaim:
     """Check the claim's TXT record; when it carries the token, route the domain to the
-    network. Idempotent: a verified claim is returned as it is."""
+    network. Idempotent: a verified claim is returned as it is. A network no longer on the
+    organisation plan cannot verify a claim made while it was (`PlanLimitReached`)."""
     _require_organiser(actor)
     if claim.verified_at is not None:
         return claim
+    plan_feature_require(network=claim.network, feature="custom_domains")
     resolver: TxtResolver = import_string(settings.HEXITIME_TXT_RESOLVER)()
     if txt_record_value(claim) not in resolver.txt_records(txt_record_name(claim)):
         raise DomainRefused(

@@ -15,14 +15,6 @@ whose `search_path` was pinned with `SET search_path FROM CURRENT` are re-pinned
 name in the same statement batch. Without a spare (a burst of sign-ups, or the first
 network after a migration) it falls back to replaying the template.
 
-Replaying every migration for each new network costs time that grows with the number of
-migrations. Instead, the first provisioning at a given migration state migrates a scratch
-schema while recording every statement the migration run executes (DDL, RunSQL, RunPython's
-writes, the post_migrate content types and permissions, the django_migrations rows). The
-statements are unqualified, so replaying them with `search_path` pointing at a new schema
-rebuilds the same schema in one round trip. The state key hashes every tenant migration
-file, so a new or edited migration produces a new template automatically.
-
 tests/tenants/test_provisioning.py proves that a schema built this way has the same
 tables, columns, constraints, indexes, triggers and functions as one built by migrating.
 """
@@ -391,10 +383,8 @@ def handover_token(job: ProvisioningJob) -> str:
     )
 
 
-def handover_consume(*, token: str, network: Network) -> Member:
-    """The organiser a hand-over token names, if it is genuine, fresh, unused and for
-    `network`; marks it used. Refuses (PermissionDenied) anything else, using nothing up.
-    Call it with `network` as the current tenant."""
+def _handover_claim(token: str, network: Network) -> dict[str, Any]:
+    """What a genuine, fresh hand-over token for `network` says; PermissionDenied otherwise."""
     try:
         claim = signing.loads(token, salt=HANDOVER_SALT, max_age=HANDOVER_MAX_AGE)
     except signing.SignatureExpired:
@@ -403,15 +393,41 @@ def handover_consume(*, token: str, network: Network) -> Member:
         raise PermissionDenied("This sign-in link is not valid.") from None
     if claim.get("schema") != network.schema_name:
         raise PermissionDenied("This sign-in link is for another network.")
+    return claim
+
+
+def _handover_organiser(claim: dict[str, Any]) -> Member:
+    organiser = Member.objects.filter(pk=claim["member"], is_active=True).first()
+    if organiser is None:
+        raise PermissionDenied("This sign-in link is not valid.")
+    return organiser
+
+
+def handover_check(*, token: str, network: Network) -> Member:
+    """The organiser a hand-over token would sign in, refusing (PermissionDenied) exactly
+    what `handover_consume` refuses, but using nothing up: what a GET of the link (or a
+    link-preview bot fetching it) may do. Call it with `network` as the current tenant."""
+    claim = _handover_claim(token, network)
+    unused = ProvisioningJob.objects.filter(
+        pk=claim["job"], network=network, handed_over_at__isnull=True
+    ).exists()
+    if not unused:
+        raise PermissionDenied("This sign-in link has already been used. Please sign in.")
+    return _handover_organiser(claim)
+
+
+def handover_consume(*, token: str, network: Network) -> Member:
+    """The organiser a hand-over token names, if it is genuine, fresh, unused and for
+    `network`; marks it used. Refuses (PermissionDenied) anything else, using nothing up.
+    Call it with `network` as the current tenant."""
+    claim = _handover_claim(token, network)
     with transaction.atomic(durable=True):
         used = ProvisioningJob.objects.filter(
             pk=claim["job"], network=network, handed_over_at__isnull=True
         ).update(handed_over_at=timezone.now())
         if not used:
             raise PermissionDenied("This sign-in link has already been used. Please sign in.")
-        organiser = Member.objects.filter(pk=claim["member"], is_active=True).first()
-        if organiser is None:
-            raise PermissionDenied("This sign-in link is not valid.")
+        organiser = _handover_organiser(claim)
     return organiser
 
 

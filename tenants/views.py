@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -26,8 +27,15 @@ from .domains import (
 )
 from .forms import NetworkStartForm
 from .models import Network, ProvisioningJob
+from .plans import plan_usage
 from .selectors import network_list
-from .services import handover_consume, handover_token, network_domain, network_start
+from .services import (
+    handover_check,
+    handover_consume,
+    handover_token,
+    network_domain,
+    network_start,
+)
 
 _SESSION_JOBS = "provisioning_jobs"
 
@@ -85,16 +93,24 @@ def network_start_progress(request: HttpRequest, job_id: UUID) -> HttpResponse:
     return render(request, "tenants/start_progress.html", context)
 
 
-@require_GET
+@never_cache
+@require_http_methods(["GET", "POST"])
 def network_handover(request: HttpRequest, token: str) -> HttpResponse:
-    """Network site: the organiser arrives from the progress page, signed in once by token."""
+    """Network site: the organiser arrives from the progress page. GET shows a button and
+    uses nothing up (link previews and prefetchers only ever GET); its POST, CSRF-protected,
+    spends the single-use token and signs the organiser in."""
     network: Network = request.tenant  # type: ignore[attr-defined]
     try:
-        organiser = handover_consume(token=token, network=network)
+        if request.method == "POST":
+            organiser = handover_consume(token=token, network=network)
+        else:
+            organiser = handover_check(token=token, network=network)
     except PermissionDenied as refused:
         return render(
             request, "tenants/handover_refused.html", {"reason": refused.message}, status=403
         )
+    if request.method == "GET":
+        return render(request, "tenants/handover.html", {"organiser": organiser})
     login(request, organiser)
     return redirect("network-welcome")
 
@@ -102,7 +118,8 @@ def network_handover(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 def network_welcome(request: HttpRequest) -> HttpResponse:
     """Network site: the organiser's "set up your network" checklist."""
-    return render(request, "tenants/welcome.html")
+    usage = plan_usage(network=request.tenant)  # type: ignore[attr-defined]
+    return render(request, "tenants/welcome.html", {"usage": usage})
 
 
 @csrf_exempt
@@ -137,7 +154,8 @@ def billing_page(request: HttpRequest) -> HttpResponse:
             messages.error(request, refusal.message)
             return redirect("network-billing")
         return redirect(url)
-    return render(request, "tenants/billing.html", {"billed": network})
+    usage = plan_usage(network=network)
+    return render(request, "tenants/billing.html", {"billed": network, "usage": usage})
 
 
 @login_required

@@ -20,7 +20,7 @@ from psycopg import sql
 
 from core.members.models import Member
 from hexitime.db import connection
-from tenants.models import Network
+from tenants.models import Network, Plan
 from tenants.services import network_create, platform_bootstrap, schema_template_current
 
 
@@ -92,6 +92,14 @@ def make_member() -> Callable[..., Member]:
             return Member.objects.create_user(password=password, **fields)
 
     return make
+
+
+def upgrade(*networks: Network) -> None:
+    """Put networks on the paid organisation plan, as a confirmed Stripe checkout would
+    (tests/tenants/test_billing.py covers the webhook itself)."""
+    for network in networks:
+        network.plan = Plan.ORGANISATION
+        network.save(update_fields=["plan"])
 
 
 def host_of(network: Network) -> str:

@@ -20,6 +20,8 @@ VENDOR = REPO_ROOT / "theming" / "static" / "theming" / "vendor"
 FILES = {
     "htmx.org/dist/htmx.min.js": "htmx.min.js",
     "axe-core/axe.min.js": "axe.min.js",  # browser tests inject it; no page links it
+    "cytoscape/dist/cytoscape.min.js": "cytoscape.min.js",  # the network map (insights)
+    "chart.js/dist/chart.umd.min.js": "chart.umd.min.js",  # the impact dashboard (insights)
 }
 
 

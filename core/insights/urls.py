@@ -1,8 +1,12 @@
 from django.urls import URLPattern, path
 
-from . import equality_apis, equality_views
+from . import apis_map, equality_apis, equality_views, views_impact, views_map
 
 urlpatterns: list[URLPattern] = [
+    path("map/", views_map.network_map, name="insights-map"),
+    path("metrics/", views_map.network_metrics, name="insights-metrics"),
+    path("impact/", views_impact.impact, name="insights-impact"),
+    path("impact/<str:name>.csv", views_impact.impact_csv, name="insights-impact-csv"),
     path("equality/", equality_views.equality_report_page, name="equality-report"),
     path(
         "equality/download/",
@@ -18,6 +22,8 @@ profile_urlpatterns: list[URLPattern] = [
 ]
 
 api_urlpatterns: list[URLPattern] = [
+    path("map/", apis_map.NetworkMapApi.as_view(), name="api-insights-map"),
+    path("metrics/", apis_map.NetworkMetricsApi.as_view(), name="api-insights-metrics"),
     path("equality/me/", equality_apis.MyEqualityApi.as_view(), name="api-equality-mine"),
     path(
         "equality/report/",

@@ -10,9 +10,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hexitime.auth import acting_member
+from hexitime.db import connection
 
 from .models import Listing
-from .selectors import listing_search
+from .selectors import listing_search, partner_listing_search
 from .services import (
     access_listing,
     listing_create,
@@ -122,3 +123,32 @@ class ListingHideApi(APIView):
         data.is_valid(raise_exception=True)
         listing = listing_hide(actor=member, listing=listing, reason=data.validated_data["reason"])
         return Response(ListingSerializer(listing).data)
+
+
+class PartnerListingSerializer(serializers.Serializer):
+    network = serializers.CharField(source="network.slug")
+    network_name = serializers.CharField(source="network.name")
+    id = serializers.IntegerField(source="listing.pk")
+    kind = serializers.CharField(source="listing.kind")
+    title = serializers.CharField(source="listing.title")
+    description = serializers.CharField(source="listing.description")
+    category = serializers.CharField(source="listing.category")
+    format = serializers.CharField(source="listing.format")
+    owner_name = serializers.CharField()
+
+
+class PartnerListingListApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter(name, str) for name in ("q", "kind", "category", "format")],
+        responses=PartnerListingSerializer(many=True),
+        description="Listings that partner networks share with this one. Respond through "
+        "/exchanges/partner/<network>/listings/<id>/respond/.",
+    )
+    def get(self, request: Request) -> Response:
+        acting_member(request)
+        params = request.query_params
+        found = partner_listing_search(
+            network=connection.tenant, query=params.get("q", ""), kind=params.get("kind", ""),
+            category=params.get("category", ""), format=params.get("format", ""),
+        )  # fmt: skip
+        return Response(PartnerListingSerializer(found, many=True).data)

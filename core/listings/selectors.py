@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db.models import F, Q, QuerySet
+from django_tenants.utils import tenant_context
 
 from core.members.models import Member
+from ledger.federation.selectors import partner_network_ids
+from tenants.models import Network
 
 from .models import Listing
 
@@ -55,3 +60,29 @@ def listing_suggestions(*, member: Member, limit: int = 5) -> QuerySet[Listing]:
 
 def member_listings(*, member: Member) -> QuerySet[Listing]:
     return Listing.objects.filter(owner=member)
+
+
+@dataclass(frozen=True)
+class PartnerListing:
+    network: Network
+    listing: Listing
+    owner_name: str  # "name (network)": all a partner network learns of the owner
+
+
+def partner_listing_search(
+    *, network: Network, query: str = "", kind: str = "", category: str = "", format: str = "",
+    limit: int = 10,
+) -> list[PartnerListing]:  # fmt: skip
+    """Open listings that partner networks share with partners, matching the filters: up
+    to `limit` from each partner, read inside each partner's schema."""
+    found: list[PartnerListing] = []
+    partners = Network.objects.filter(pk__in=partner_network_ids(network)).order_by("name")
+    for partner in partners:
+        with tenant_context(partner):
+            matches = listing_search(query=query, kind=kind, category=category, format=format)
+            shared = matches.filter(visibility=Listing.Visibility.PARTNERS)[:limit]
+            found.extend(
+                PartnerListing(partner, listing, f"{listing.owner.full_name} ({partner.name})")
+                for listing in shared
+            )
+    return found

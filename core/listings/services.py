@@ -6,6 +6,7 @@ import datetime
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.html import strip_tags
 
 from core.audit.services import audit_record
@@ -123,3 +124,36 @@ def listing_hide(*, actor: Member, listing: Listing, reason: str) -> Listing:
             after={"hidden_reason": listing.hidden_reason}, reason=listing.hidden_reason,
         )  # fmt: skip
     return listing
+
+
+def listings_weekly_digest(*, now: datetime.datetime | None = None) -> int:
+    """Tell each active member about last week's new listings that mention their skills,
+    once per member per ISO week (the notification key). Returns how many members had
+    matching listings (repeating a run within the week notifies nobody twice)."""
+    from core.members.models import MemberState
+    from core.notifications.models import Kind
+    from core.notifications.services import notification_send
+
+    from .selectors import listing_search
+
+    now = now or timezone.now()
+    year, week, _ = now.isocalendar()
+    since = now - datetime.timedelta(days=7)
+    told = 0
+    members = Member.objects.filter(state=MemberState.ACTIVE, is_active=True).exclude(skills=[])
+    for member in members.iterator():
+        terms = " OR ".join(f'"{skill}"' for skill in member.skills)
+        new = list(
+            listing_search(query=terms).filter(created_at__gte=since).exclude(owner=member)[:10]
+        )
+        if not new:
+            continue
+        lines = [f"- {listing.title} (/listings/{listing.pk}/)" for listing in new]
+        with transaction.atomic():
+            notification_send(
+                recipient=member, kind=Kind.WEEKLY_DIGEST, key=f"digest:{member.pk}:{year}-W{week}",
+                title=f"{len(new)} new listing{'s' if len(new) != 1 else ''} matching your skills",
+                body="\n".join(lines), url="/listings/",
+            )  # fmt: skip
+        told += 1
+    return told

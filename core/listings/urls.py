@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern] = [
 
 api_urlpatterns: list[URLPattern] = [
     path("", apis.ListingListApi.as_view(), name="api-listings"),
+    path("partners/", apis.PartnerListingListApi.as_view(), name="api-partner-listings"),
     path("<int:listing_id>/", apis.ListingDetailApi.as_view(), name="api-listing"),
     path("<int:listing_id>/status/", apis.ListingStatusApi.as_view()),
     path("<int:listing_id>/hide/", apis.ListingHideApi.as_view()),

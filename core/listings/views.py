@@ -10,11 +10,17 @@ from django.views.decorators.http import require_POST
 
 from core.members.models import Profession
 from hexitime.auth import acting_member
+from hexitime.db import connection
 from hexitime.errors import ApplicationError, NotFound
 from ledger.services import minutes_as_text
 
 from .models import Listing
-from .selectors import listing_search, listing_suggestions, member_listings
+from .selectors import (
+    listing_search,
+    listing_suggestions,
+    member_listings,
+    partner_listing_search,
+)
 from .services import access_listing, listing_create, listing_set_status
 
 
@@ -52,11 +58,17 @@ def listing_browse(request: HttpRequest) -> HttpResponse:
     suggestions = (
         listing_suggestions(member=acting_member(request)) if request.user.is_authenticated else []
     )
+    partner = []
+    if request.user.is_authenticated and page.number == 1:
+        partner = partner_listing_search(
+            network=connection.tenant, query=params.get("q", ""), kind=params.get("kind", ""),
+            category=params.get("category", ""), format=params.get("format", ""),
+        )  # fmt: skip
     query_string = params.copy()
     query_string.pop("page", None)
     return render(request, "listings/browse.html", {
         "page": page, "params": params, "query_string": query_string.urlencode(),
-        "suggestions": suggestions, "kinds": Listing.Kind.choices,
+        "suggestions": suggestions, "partner_listings": partner, "kinds": Listing.Kind.choices,
         "categories": Listing.Category.choices, "formats": Listing.Format.choices,
         "professions": Profession.choices,
     })  # fmt: skip

@@ -48,12 +48,13 @@ class ProfileSerializer(serializers.Serializer):
     preferred_formats = serializers.ListField(child=serializers.CharField(), allow_null=True)
     location = serializers.CharField(allow_null=True)
     profile_visibility = serializers.CharField(allow_null=True)
+    show_on_map = serializers.BooleanField(allow_null=True)
     photo = serializers.CharField(allow_null=True, help_text="URL of the photo, if any")
 
 
 _PUBLIC = ("id", "full_name", "profession", "organisation", "role")
 _PRIVATE = ("job_title", "skills", "bio", "availability", "preferred_formats", "location",
-            "profile_visibility")  # fmt: skip
+            "profile_visibility", "show_on_map")  # fmt: skip
 
 
 def _profile(member: Member, *, full: bool) -> dict[str, Any]:
@@ -109,6 +110,7 @@ class ProfileUpdateSerializer(serializers.Serializer):
                                               max_length=10)  # fmt: skip
     location = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
     profile_visibility = serializers.CharField(required=False)
+    show_on_map = serializers.BooleanField(required=False)
     photo = serializers.FileField(required=False, help_text="multipart/form-data only")
     remove_photo = serializers.BooleanField(required=False)
 

@@ -14,7 +14,7 @@ from .models import Member, MemberState, Role
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.MEMBER: frozenset(),
-    Role.QI_LEAD: frozenset(),
+    Role.QI_LEAD: frozenset({"projects.propose_project"}),
     Role.ORGANISER: frozenset(
         {
             "listings.moderate_listing",
@@ -23,6 +23,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "members.approve_member",
             "members.change_role",
             "insights.view_equality_report",
+            "exchanges.settle_dispute",
+            "federation.change_membership",
+            "exchanges.view_all_exchanges",
+            "projects.propose_project",
+            "projects.fund_project",
+            "insights.view_network_metrics",
         }
     ),
 }

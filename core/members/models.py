@@ -97,6 +97,8 @@ class Member(AbstractBaseUser, PermissionsMixin):
     profile_visibility = models.CharField(
         max_length=16, choices=ProfileVisibility.choices, default=ProfileVisibility.NETWORK
     )
+    # Off: the network map shows this member as an anonymous node ("A member").
+    show_on_map = models.BooleanField(default=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
     # Accounts made by operators and the demo start active; `member_join` starts unverified.
     state = models.CharField(max_length=24, choices=MemberState.choices, default=MemberState.ACTIVE)

@@ -25,6 +25,7 @@ from core.audit.services import audit_record
 from hexitime.db import connection
 from hexitime.errors import ApplicationError, NotFound, PermissionDenied
 from ledger.services import gift_grant
+from tenants.plans import plan_member_place_take
 
 from .models import (
     BIO_MAX,
@@ -85,7 +86,8 @@ def email_domain_allowed(email: str, allowed_domains: list[str]) -> bool:
 def member_join(*, email: str, full_name: str, password: str) -> Member:
     """Create an unverified member under the network's join policy and email them a
     verification link after commit. Refuses (`JoinRefused`, nothing written) an invalid
-    or already registered address, a weak password, or a domain the policy excludes."""
+    or already registered address, a weak password, or a domain the policy excludes; and
+    (`PlanLimitReached`, nothing written) a network whose plan has no place left."""
     email = email.strip().lower()
     full_name = strip_tags(full_name).strip()
     try:
@@ -109,6 +111,7 @@ def member_join(*, email: str, full_name: str, password: str) -> Member:
     candidate.state = MemberState.UNVERIFIED
     try:
         with transaction.atomic(durable=True):
+            plan_member_place_take()
             candidate.save()
             schema_name = connection.schema_name
             transaction.on_commit(lambda: _queue_verification(schema_name, candidate.pk))
@@ -250,7 +253,7 @@ def member_set_role(*, actor: Member, member: Member, role: str) -> Member:
 
 PROFILE_FIELDS = ("full_name", "profession", "job_title", "organisation", "skills", "bio",
                   "availability", "preferred_formats", "location",
-                  "profile_visibility", "photo", "remove_photo")  # fmt: skip
+                  "profile_visibility", "show_on_map", "photo", "remove_photo")  # fmt: skip
 _TEXT_LIMITS = {"full_name": 150, "job_title": 120, "organisation": 150, "availability": 200,
                 "location": 120, "bio": BIO_MAX}  # fmt: skip
 MAX_SKILLS = 20
@@ -282,6 +285,8 @@ def member_profile_update(*, actor: Member, **fields: Any) -> Member:
             if value not in ProfileVisibility.values:
                 raise JoinRefused("Choose who can see your profile.", field=name)
             changes[name] = value
+        elif name == "show_on_map":
+            changes[name] = bool(value)
         elif name == "preferred_formats":
             formats = list(dict.fromkeys(value or []))
             if any(f not in ContactFormat.values for f in formats):

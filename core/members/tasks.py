@@ -7,6 +7,7 @@ from django.urls import reverse
 from django_tenants.utils import get_tenant_model, schema_context
 
 from hexitime.celery import app
+from tenants.selectors import network_url
 
 from .models import Member, MemberState
 from .services import verification_token
@@ -22,11 +23,9 @@ def member_verification_email(*, schema_name: str, member_id: int) -> bool:
         if member is None:
             return False
         network = get_tenant_model().objects.get(schema_name=schema_name)
-        scheme = "http" if settings.DEBUG else "https"
-        domain = network.domains.get(is_primary=True).domain
         path = reverse("join-verify", kwargs={"token": verification_token(member)},
                        urlconf="hexitime.urls_tenant")  # fmt: skip
-        context = {"member": member, "network": network, "url": f"{scheme}://{domain}{path}"}
+        context = {"member": member, "network": network, "url": network_url(network, path)}
         send_mail(
             subject=f"[{network.name}] Confirm your email address",
             message=render_to_string("members/email/verify.txt", context),

@@ -13,10 +13,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from core.exchanges.selectors import exchanges_waiting, next_meetings, thanks_for
 from core.listings.selectors import listing_suggestions
 from hexitime.auth import ThrottledAuthenticationForm, acting_member
 from hexitime.errors import ApplicationError, NotFound
 from ledger.selectors import member_balance, member_statement
+from tenants.plans import network_full_message, plan_usage
 
 from .models import (
     BIO_MAX,
@@ -50,8 +52,7 @@ def network_home(request: HttpRequest) -> HttpResponse:
     their home (credit, suggested listings, one call to action).
 
     The home is a column of sections, each a template in members/home/ fed by one
-    selector here. Next meetings and exchanges waiting for the member join when
-    exchanges land (issue 5): a selector each, a key here, an include in the page."""
+    selector here."""
     context: dict[str, object] = {}
     if request.user.is_authenticated:
         member = acting_member(request)
@@ -59,7 +60,11 @@ def network_home(request: HttpRequest) -> HttpResponse:
             "balance": member_balance(member=member),
             "recent": member_statement(member=member, limit=3),
             "suggestions": list(listing_suggestions(member=member, limit=3)),
+            "waiting": exchanges_waiting(member=member),
+            "meetings": list(next_meetings(member=member, limit=3)),
         }
+        if member.has_perm("members.approve_member"):
+            context["plan_usage"] = plan_usage(network=request.tenant)  # type: ignore[attr-defined]
     return render(request, "members/network_home.html", context)
 
 
@@ -91,7 +96,14 @@ def join(request: HttpRequest) -> HttpResponse:
         else:
             login(request, member)
             return redirect("join-check-email")
-    return render(request, "members/join.html", {"form": form, "settings": join_settings_get()})
+    usage = plan_usage(network=request.tenant)  # type: ignore[attr-defined]
+    full = (
+        network_full_message(request.tenant, usage.member_limit)  # type: ignore[attr-defined]
+        if usage.full and usage.member_limit is not None
+        else ""
+    )
+    context = {"form": form, "settings": join_settings_get(), "full": full}
+    return render(request, "members/join.html", context)
 
 
 @login_required
@@ -130,7 +142,10 @@ class DeclineForm(forms.Form):
 
 @permission_required("members.approve_member", raise_exception=True)
 def approvals(request: HttpRequest) -> HttpResponse:
-    return render(request, "members/approvals.html", {"queue": approval_queue()})
+    usage = plan_usage(network=request.tenant)  # type: ignore[attr-defined]
+    return render(
+        request, "members/approvals.html", {"queue": approval_queue(), "plan_usage": usage}
+    )
 
 
 def _target(request: HttpRequest, member_id: int) -> Member:
@@ -174,7 +189,12 @@ class RoleForm(forms.Form):
 
 @permission_required("members.change_role", raise_exception=True)
 def roles(request: HttpRequest) -> HttpResponse:
-    return render(request, "members/roles.html", {"members": member_list(), "roles": Role.choices})
+    context = {
+        "members": member_list(),
+        "roles": Role.choices,
+        "plan_usage": plan_usage(network=request.tenant),  # type: ignore[attr-defined]
+    }
+    return render(request, "members/roles.html", context)
 
 
 @require_POST
@@ -261,6 +281,12 @@ class ProfileForm(forms.Form):
     profile_visibility = forms.ChoiceField(
         label="Who sees your profile?", choices=ProfileVisibility.choices, widget=forms.RadioSelect
     )
+    show_on_map = forms.BooleanField(
+        label="Show my name on the network map",
+        required=False,
+        help_text="If you untick this, the map shows you as “A member”, without your name, "
+        "profession or organisation.",
+    )
     photo = forms.FileField(
         label="Photo", required=False, help_text="A JPEG, PNG or WebP image, up to 2 MB."
     )
@@ -291,7 +317,10 @@ def profile(request: HttpRequest, member_id: int) -> HttpResponse:
     viewer = acting_member(request)
     member = _target(request, member_id)
     full = profile_shown_in_full(viewer=viewer, member=member)
-    return render(request, "members/profile.html", {"member": member, "full": full})
+    thanks = thanks_for(member=member) if full else []
+    return render(
+        request, "members/profile.html", {"member": member, "full": full, "thanks": thanks}
+    )
 
 
 @login_required

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+import functools
+
 from django.http import HttpRequest
-from django.utils.functional import SimpleLazyObject
 from django_tenants.utils import get_public_schema_name
 
 from .selectors import notification_unread_count
@@ -18,6 +19,11 @@ def notifications(request: HttpRequest) -> dict[str, object]:
         or not user.is_authenticated
     ):
         return {}
-    return {
-        "unread_notifications": SimpleLazyObject(lambda: notification_unread_count(member=user))
-    }
+
+    # A callable, which templates call when they use it (cached: one query a page at
+    # most). A lazy object would hide the number from filters such as `pluralize`.
+    @functools.cache
+    def unread_notifications() -> int:
+        return notification_unread_count(member=user)
+
+    return {"unread_notifications": unread_notifications}

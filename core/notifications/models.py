@@ -10,11 +10,17 @@ class Kind(models.TextChoices):
     RESPONSE_RECEIVED = "response_received", "Someone responded to your listing"
     RESPONSE_ACCEPTED = "response_accepted", "Your response was accepted"
     RESPONSE_DECLINED = "response_declined", "Your response was declined"
+    MEETING_PROPOSED = "meeting_proposed", "A time to meet suggested or agreed"
+    EXCHANGE_MESSAGE = "exchange_message", "New message about an exchange"
+    DISPUTE = "dispute", "Disputed hours and their settlement"
     MEETING_REMINDER = "meeting_reminder", "Meeting reminder (24 hours before)"
     CONFIRM_HOURS = "confirm_hours", "Please confirm hours"
     HOURS_CONFIRMED = "hours_confirmed", "Hours confirmed and credits received"
     WEEKLY_DIGEST = "weekly_digest", "Weekly digest of listings matching your skills"
     ACCOUNT = "account", "Your account"
+    PROJECT_VOLUNTEER = "project_volunteer", "Someone volunteered for your project"
+    PROJECT_FUNDED = "project_funded", "Your project was funded"
+    PROJECT_DECLINED = "project_declined", "Your project was declined"
 
 
 class Notification(models.Model):

@@ -5,10 +5,12 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django_tenants.utils import get_tenant_model, schema_context
 
 from hexitime.celery import app
+from tenants.selectors import network_url
 
 from .models import Notification
 
@@ -30,7 +32,14 @@ def notification_email(self: Task, *, schema_name: str, notification_id: int) ->
         if notification is None:
             return False
         network = get_tenant_model().objects.get(schema_name=schema_name)
-        context = {"notification": notification, "network": network}
+        context = {
+            "notification": notification,
+            "network": network,
+            "url": network_url(network, notification.url) if notification.url else "",
+            "settings_url": network_url(
+                network, reverse("notifications", urlconf="hexitime.urls_tenant")
+            ),
+        }
         send_mail(
             subject=f"[{network.name}] {notification.title}",
             message=render_to_string("notifications/email.txt", context),

@@ -63,3 +63,32 @@ class FederationTransfer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} min {self.payer_id} -> {self.payee_id}"
+
+
+class RemoteExchange(models.Model):
+    """Where a member's exchange with another network lives.
+
+    An exchange is stored in the schema of the network whose listing it answers; this
+    public row lets the guest member's own network list it. It holds ids only.
+    """
+
+    host_network = models.ForeignKey("tenants.Network", on_delete=models.CASCADE, related_name="+")
+    exchange_id = models.BigIntegerField()
+    guest_network = models.ForeignKey("tenants.Network", on_delete=models.CASCADE, related_name="+")
+    guest_member_id = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["host_network", "exchange_id"], name="remote_exchange_once"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["guest_network", "guest_member_id"], name="remote_exchange_guest_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"exchange {self.exchange_id} in network {self.host_network_id}"

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
-from django.db.models import Sum
+from dataclasses import dataclass
+
+from django.db.models import Q, Sum
+
+from tenants.models import Network
 
 from .models import FederationTransfer, Membership
 
@@ -34,3 +38,58 @@ def federation_audit() -> list[str]:
                 f"add up to {expected}"
             )
     return problems
+
+
+def federation_partners(first: Network, second: Network) -> bool:
+    """Whether members of the two networks may exchange time: both are in the federation
+    and each accepts the other (by name, or by accepting every network)."""
+    return second.pk in partner_network_ids(first)
+
+
+def partner_network_ids(network: Network) -> set[int]:
+    """The networks this network exchanges time with, both ways (two queries)."""
+    mine = Membership.objects.filter(network=network, opted_in=True).first()
+    if mine is None:
+        return set()
+    others = (
+        Membership.objects.filter(opted_in=True, network__status=Network.Status.ACTIVE)
+        .exclude(pk=mine.pk)
+        .filter(Q(open_to_all=True) | Q(partners=mine))
+    )
+    if not mine.open_to_all:
+        others = others.filter(pk__in=mine.partners.values("pk"))
+    return set(others.values_list("network_id", flat=True).distinct())
+
+
+@dataclass(frozen=True)
+class FederationView:
+    membership: Membership | None
+    candidates: list[Network]  # other networks in the federation, by name
+    accepted: set[int]  # network ids this network accepts
+    accepts_us: set[int]  # network ids that accept this network
+    partners: set[int]  # both ways: members can exchange
+
+
+def federation_view(*, network: Network) -> FederationView:
+    """What an organiser needs to choose partners (four queries)."""
+    mine = Membership.objects.filter(network=network).first()
+    others = list(
+        Membership.objects.filter(opted_in=True, network__status=Network.Status.ACTIVE)
+        .exclude(network=network)
+        .select_related("network")
+        .order_by("network__name")
+    )
+    accepted = set(mine.partners.values_list("network_id", flat=True)) if mine else set()
+    accepts_us = (
+        {m.network_id for m in others if m.open_to_all}
+        | set(Membership.objects.filter(partners=mine).values_list("network_id", flat=True))
+        if mine
+        else set()
+    )
+    return FederationView(
+        membership=mine,
+        candidates=[m.network for m in others],
+        accepted=accepted,
+        accepts_us=accepts_us,
+        partners=partner_network_ids(network),
+    )

@@ -8,7 +8,7 @@ from django.db.models import F
 from core.audit.services import audit_record
 from core.members.models import Member
 from hexitime.db import connection
-from hexitime.errors import ApplicationError
+from hexitime.errors import ApplicationError, PermissionDenied
 from ledger.models import Account, Transfer
 from ledger.services import (
     IdempotencyConflict,
@@ -20,6 +20,7 @@ from ledger.services import (
     with_retries,
 )
 from tenants.models import Network
+from tenants.plans import plan_feature_require
 
 from .models import FederationTransfer, Membership
 
@@ -36,7 +37,12 @@ def federation_membership_set(
     open_to_all: bool = False,
     debit_limit: int | None = None,
 ) -> Membership:
-    """Opt a network in or out of the federation (an organiser's or staff decision)."""
+    """Opt a network in or out of the federation (an organiser's or staff decision).
+
+    Opting in needs the organisation plan (`PlanLimitReached` otherwise, nothing written);
+    opting out is always allowed."""
+    if opted_in:
+        plan_feature_require(network=network, feature="federation")
     with transaction.atomic():
         membership, _ = Membership.objects.select_for_update().get_or_create(network=network)
         before = {"opted_in": membership.opted_in, "open_to_all": membership.open_to_all,
@@ -177,3 +183,33 @@ def _same_or_conflict(
             f"idempotency key {existing.idempotency_key} was used for a different transfer"
         )
     return existing
+
+
+def federation_settings_update(
+    *, network: Network, actor: Member, opted_in: bool, open_to_all: bool, partner_ids: set[int]
+) -> Membership:
+    """An organiser's choices in one step: in or out of the federation, accepting every
+    network or only the named partners. Partners must themselves be in the federation.
+    Joining needs the organisation plan (refused with a plain message); leaving never
+    does. Audited with the partner list before and after."""
+    if not actor.has_perm("federation.change_membership"):
+        raise PermissionDenied("Only organisers can change how the network exchanges time.")
+    known = set(
+        Membership.objects.filter(opted_in=True, network__status=Network.Status.ACTIVE)
+        .exclude(network=network)
+        .filter(network_id__in=partner_ids)
+        .values_list("pk", flat=True)
+    )
+    if len(known) != len(partner_ids):
+        raise FederationRefused("Choose partners from the networks listed.", field="partners")
+    with transaction.atomic(durable=True):
+        membership = federation_membership_set(
+            network=network, actor=actor, opted_in=opted_in, open_to_all=open_to_all
+        )
+        before = sorted(membership.partners.values_list("network__slug", flat=True))
+        membership.partners.set(known)
+        after = sorted(membership.partners.values_list("network__slug", flat=True))
+        if before != after:
+            audit_record(actor=actor, verb="federation.partners", target=membership,
+                         before={"partners": before}, after={"partners": after})  # fmt: skip
+    return membership

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -35,6 +36,21 @@ class ThrottledAuthenticationForm(AuthenticationForm):
 
     limit, window = 5, 15 * 60
     forget_on_success = False  # whether a successful sign-in clears the counts
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Accounts are named by email address (theming/sign_in.html renders these fields).
+        username = self.fields["username"]
+        username.label = "Email address"
+        username.widget = forms.EmailInput(
+            attrs={
+                **username.widget.attrs,  # maxlength, from the model field
+                "autocomplete": "email",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+            }
+        )
+        username.widget.attrs.pop("autofocus", None)
 
     def throttle_keys(self) -> list[str]:
         raise NotImplementedError

@@ -85,7 +85,8 @@ def run_tests(args: list[str]) -> int:
 
 
 def build_frontend(*, always: bool) -> int:
-    """htmx for the pages and axe-core for the browser tests, from npm (theming/frontend.py).
+    """htmx, cytoscape.js and Chart.js for the pages, axe-core for the browser tests, from npm
+    (theming/frontend.py).
     Pages work without them, so a machine without npm only loses the enhancements."""
     from theming.frontend import FrontendUnavailable, frontend_build, frontend_built
 

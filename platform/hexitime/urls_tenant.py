@@ -4,12 +4,16 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from core.exchanges import urls as exchange_urls
 from core.insights import urls as insight_urls
 from core.listings import urls as listing_urls
 from core.members import urls as member_urls
 from core.members import views as member_views
 from core.notifications import urls as notification_urls
+from core.projects import urls as project_urls
 from ledger import urls as ledger_urls
+from ledger.federation import views as federation_views
+from tenants import apis as tenant_apis
 from tenants import views as tenant_views
 from theming import urls as theming_urls
 
@@ -18,8 +22,11 @@ api_v1: list[URLPattern | URLResolver] = [
     path("notifications/", include(notification_urls.api_urlpatterns)),
     path("ledger/", include(ledger_urls.api_urlpatterns)),
     path("listings/", include(listing_urls.api_urlpatterns)),
+    path("exchanges/", include(exchange_urls.api_urlpatterns)),
+    path("projects/", include(project_urls.api_urlpatterns)),
     path("insights/", include(insight_urls.api_urlpatterns)),
     path("members/", include(member_urls.api_urlpatterns)),
+    path("plan/", tenant_apis.PlanApi.as_view(), name="api-plan"),
 ]
 
 urlpatterns = [
@@ -32,9 +39,12 @@ urlpatterns = [
     path("members/", include(member_urls)),
     path("settings/billing/", tenant_views.billing_page, name="network-billing"),
     path("settings/domains/", tenant_views.domains_page, name="network-domains"),
+    path("settings/federation/", federation_views.federation_settings, name="federation-settings"),
     path("notifications/", include(notification_urls)),
     path("ledger/", include(ledger_urls)),
     path("listings/", include(listing_urls)),
+    path("exchanges/", include(exchange_urls)),
+    path("projects/", include(project_urls)),
     path("insights/", include(insight_urls)),
     path("", include(theming_urls)),
     path("api/v1/", include(api_v1)),

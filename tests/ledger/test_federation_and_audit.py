@@ -3,6 +3,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django_tenants.utils import tenant_context
 
+from core.audit.models import AuditEvent
 from ledger.federation.models import FederationTransfer, Membership
 from ledger.federation.services import (
     FederationRefused,
@@ -22,6 +23,8 @@ from ledger.services import (
     transfer_create,
     transfer_reverse,
 )
+from tenants.plans import PlanLimitReached
+from tests.conftest import upgrade
 
 
 @pytest.fixture
@@ -31,6 +34,7 @@ def federated(network_a, network_b, make_member):
     ben = make_member(network_b, full_name="Ben")
     with tenant_context(network_a):
         gift_grant(member=alice)
+    upgrade(network_a, network_b)
     for network in (network_a, network_b):
         federation_membership_set(network=network, actor=None, opted_in=True, debit_limit=180)
     federation_partner_add(network=network_b, partner=network_a, actor=None)
@@ -107,6 +111,7 @@ def test_refused_when_the_other_network_does_not_accept_us(network_a, network_b,
     ben = make_member(network_b)
     with tenant_context(network_a):
         gift_grant(member=alice)
+    upgrade(network_a, network_b)
     for network in (network_a, network_b):
         federation_membership_set(network=network, actor=None, opted_in=True)
     with pytest.raises(FederationRefused, match="does not accept exchanges from Network A"):
@@ -143,3 +148,26 @@ def test_the_audit_fails_when_the_federation_does_not_add_up(network_a, network_
     Membership.objects.filter(network=network_b).update(position=-50)
     with pytest.raises(CommandError, match="federation"):
         call_command("ledger_audit")
+
+
+def test_only_the_organisation_plan_may_join_the_federation(network_a, network_b):
+    with pytest.raises(PlanLimitReached) as refused:
+        federation_membership_set(network=network_a, actor=None, opted_in=True)
+    assert refused.value.message == (
+        "Federation with other networks comes with the organisation plan; Network A is on "
+        "the Community (free) plan. An organiser can upgrade under Plan and billing."
+    )
+    assert refused.value.extra == {"code": "plan_required"}
+    assert not Membership.objects.exists()
+    assert not AuditEvent.objects.filter(verb="federation.membership").exists()
+
+    upgrade(network_b)  # B's plan does not let A in
+    with pytest.raises(PlanLimitReached):
+        federation_membership_set(network=network_a, actor=None, opted_in=True)
+    assert federation_membership_set(network=network_b, actor=None, opted_in=True).opted_in
+    # Leaving (or staying out) needs no plan.
+    assert not federation_membership_set(network=network_a, actor=None, opted_in=False).opted_in
+    assert list(Membership.objects.values_list("network__slug", "opted_in").order_by("id")) == [
+        ("network-b", True),
+        ("network-a", False),
+    ]

@@ -30,6 +30,7 @@ from ledger.services import (
     transfer_create,
     transfer_reverse,
 )
+from tests.conftest import upgrade
 
 LIMIT = 240
 minutes = st.integers(min_value=1, max_value=16).map(lambda quarters: quarters * 15)
@@ -37,6 +38,7 @@ minutes = st.integers(min_value=1, max_value=16).map(lambda quarters: quarters *
 
 def test_ledger_invariants_hold_under_any_sequence_of_operations(make_network):
     networks = [make_network(slug) for slug in ("inv-a", "inv-b", "inv-c")]
+    upgrade(*networks)
     for network in networks:
         federation_membership_set(network=network, actor=None, opted_in=True, debit_limit=LIMIT)
     federation_partner_add(network=networks[1], partner=networks[0], actor=None)

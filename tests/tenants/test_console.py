@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 
 import pytest
 from django.core.cache import cache
+from django.db import connection as db_connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from core.audit.models import AuditEvent
-from core.members.models import Member, Role
-from ledger.models import Entry
-from ledger.services import gift_grant
+from core.members.models import Member, MemberState, Role
+from ledger.models import Entry, Transfer
+from ledger.services import Leg, gift_grant, member_account, transfer_create
 from tenants.models import Network, NetworkExport
 from tests.conftest import host_of
 
@@ -53,6 +57,41 @@ def test_console_lists_every_network_with_members_and_hours(
     assert (rows["network-a"].members, rows["network-b"].members) == (2, 1)
     assert rows["network-a"].minutes_exchanged == 0
     assert rows["network-a"].plan == "Community (free)"
+
+
+def test_console_list_makes_the_same_queries_for_two_networks_as_for_five(
+    staff_client, make_network, make_member
+):
+    def console_queries() -> tuple[int, dict]:
+        with CaptureQueriesContext(db_connection) as queries:
+            page = staff_client.get("/console/")
+        assert page.status_code == 200
+        return len(queries), {o.network.slug: o for o in page.context["overviews"]}
+
+    first = make_network("q-1")
+    giver, receiver = make_member(first), make_member(first, last_login=timezone.now())
+    make_member(first, state=MemberState.DECLINED)  # takes no place, so not counted
+    with tenant_context(first):
+        gift_grant(member=giver)
+        transfer_create(
+            idempotency_key="exchange:1:complete", kind=Transfer.Kind.EXCHANGE,
+            legs=[Leg(member_account(giver), -90), Leg(member_account(receiver), 90)],
+        )  # fmt: skip
+        exchanged_at = Transfer.objects.get(kind=Transfer.Kind.EXCHANGE).created_at
+    make_member(make_network("q-2"))
+    two, rows = console_queries()
+    assert (rows["q-1"].members, rows["q-1"].minutes_exchanged) == (2, 90)
+    assert rows["q-1"].last_activity == max(exchanged_at, receiver.last_login)
+    assert (rows["q-2"].members, rows["q-2"].minutes_exchanged, rows["q-2"].last_activity) == (
+        1, 0, None,
+    )  # fmt: skip
+
+    for slug in ("q-3", "q-4", "q-5"):
+        make_member(make_network(slug))
+    five, rows = console_queries()
+    assert len(rows) == 5
+    assert five == two, f"{two} queries for 2 networks, {five} for 5"
+    assert rows["q-1"].minutes_exchanged == 90
 
 
 def test_console_refuses_anonymous_non_staff_and_organisers(public_client, network_a, make_member):
@@ -196,3 +235,23 @@ def connection_cursor():
     from hexitime.db import connection
 
     return connection.cursor()
+
+
+def test_staff_and_network_sign_in_share_one_page(public_client, network_a, client_a):
+    staff_page = public_client.post("/console/login/", {"username": "", "password": ""})
+    network_page = client_a.post("/accounts/login/", {"username": "", "password": ""})
+    for page, heading in (
+        (staff_page, "<h1>Platform staff sign-in</h1>"),
+        (network_page, "<h1>Sign in to Network A</h1>"),
+    ):
+        html = page.content.decode()
+        assert "theming/sign_in.html" in [t.name for t in page.templates]
+        assert heading in html
+        assert '<a href="#id_username">This field is required.</a>' in html
+        username = re.search(r'<input type="email" name="username"[^>]*>', html)
+        assert username is not None
+        assert 'autocomplete="email"' in username[0] and 'maxlength="254"' in username[0]
+        assert "autofocus" not in username[0]
+        assert 'autocomplete="current-password"' in html
+    assert "Forgotten your password?" in network_page.content.decode()
+    assert "Forgotten your password?" not in staff_page.content.decode()

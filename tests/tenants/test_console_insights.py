@@ -16,7 +16,7 @@ from hexitime.errors import PermissionDenied
 from ledger.federation.services import federated_transfer_create, federation_membership_set
 from ledger.models import Transfer
 from ledger.services import Leg, gift_grant, member_account, transfer_create
-from tests.conftest import NetworkClient
+from tests.conftest import NetworkClient, upgrade
 
 PASSWORD = "a long and unusual staff passphrase"
 ANSWERS = {"ethnic_group": "white_irish", "age_band": "45_54", "disability": "no",
@@ -48,6 +48,7 @@ def two_networks(network_a, network_b, make_member):
         gift_grant(member=a[4])
         legs = [Leg(member_account(a[4]), -90), Leg(member_account(a[1]), 90)]
         transfer_create(idempotency_key="x", kind=Transfer.Kind.EXCHANGE, legs=legs)
+    upgrade(network_a, network_b)  # federation comes with the paid plan
     for network in (network_a, network_b):
         federation_membership_set(network=network, actor=None, opted_in=True, open_to_all=True)
     # A member of B helps a member of A for an hour.

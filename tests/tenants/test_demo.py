@@ -1,10 +1,14 @@
 """The demonstration networks `hexitime up` loads on first start."""
 
+from django.core.management import call_command
 from django_tenants.utils import tenant_context
 
+from core.exchanges.models import Exchange, Thanks
 from core.listings.selectors import listing_search, listing_suggestions
 from core.members.models import Member
+from core.projects.models import Project, Volunteer
 from ledger.selectors import network_totals
+from ledger.services import project_account
 from tenants.demo import DEMO_NETWORKS, STAFF_EMAIL, demo_load, demo_logins
 from tenants.models import Network
 from theming.selectors import theme_for
@@ -19,6 +23,10 @@ def test_demo_networks_live_in_their_own_schemas_with_their_own_members(db):
     for slug, network in networks.items():
         with tenant_context(network):
             emails[slug] = set(Member.objects.values_list("email", flat=True))
+            # Every demo network has a funded project with hours already confirmed.
+            assert Project.objects.filter(
+                state=Project.State.APPROVED, volunteers__confirmed_minutes__gt=0
+            ).exists()
             assert Member.objects.get(email=f"organiser@{slug}.example").check_password(
                 "hexitime-demo"
             )
@@ -27,11 +35,23 @@ def test_demo_networks_live_in_their_own_schemas_with_their_own_members(db):
         ben = Member.objects.exclude(email__startswith="organiser@").first()
         assert ben is not None and ben.profession and ben.job_title and ben.bio and ben.skills
         totals = network_totals()
-        assert (totals.issued, totals.members_with_credit) == (13 * 120, 13)
+        # Welcome gifts and the funded project's 40-hour budget.
+        assert (totals.issued, totals.members_with_credit) == (13 * 120 + 40 * 60, 13)
         assert listing_search(query="sepsis").exists()
         people = Member.objects.exclude(email__startswith="organiser@")
         assert all(m.profession and m.job_title and m.skills for m in people)
         assert any(listing_suggestions(member=m).exists() for m in people)
+        funded = Project.objects.get(state=Project.State.APPROVED)
+        confirmed = sum(Volunteer.objects.filter(project=funded).values_list(
+            "confirmed_minutes", flat=True))  # fmt: skip
+        assert Volunteer.objects.filter(project=funded).count() == 4 and confirmed > 0
+        assert project_account(funded.pk).balance == funded.budget_minutes - confirmed
+        assert Project.objects.filter(state=Project.State.PROPOSED).count() == 1
+        states = set(Exchange.objects.values_list("state", flat=True))
+        assert {"completed", "responded", "scheduled", "recorded", "disputed"} <= states
+        assert Exchange.objects.filter(state="completed").count() >= 6
+        assert Thanks.objects.exists()
+    call_command("ledger_audit")  # the demo's credit adds up
     colours = {slug: theme_for(network).primary_colour for slug, network in networks.items()}
     assert colours["oxford-ics"] != colours["wbs"]  # each demo network looks like its own
     assert all(e.endswith(("@ouh.nhs.uk", "@oxford-ics.example")) for e in emails["oxford-ics"])

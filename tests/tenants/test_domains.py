@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from django.test import Client, override_settings
 
+from core.audit.models import AuditEvent
 from core.members.models import Role
-from tenants.models import Domain, DomainClaim
+from tenants.models import Domain, DomainClaim, Network
+from tests.conftest import upgrade
 
 TXT_RECORDS: dict[str, list[str]] = {}
 
@@ -33,13 +35,35 @@ def _organiser(network, make_member):
 def test_free_plan_is_told_custom_domains_need_the_paid_plan(network_a, make_member, client_a):
     client_a.force_login(_organiser(network_a, make_member))
     page = client_a.post("/settings/domains/", {"domain": "timebank.example.org"}, follow=True)
-    assert "Custom domains come with the organisation plan" in page.content.decode()
+    assert (
+        "Custom domains come with the organisation plan; Network A is on the Community (free) "
+        "plan. An organiser can upgrade under Plan and billing."
+    ) in page.content.decode()
     assert not DomainClaim.objects.exists()
+    assert not AuditEvent.objects.exists()
+
+
+def test_a_claim_cannot_be_verified_once_the_network_left_the_paid_plan(
+    network_a, make_member, client_a
+):
+    upgrade(network_a)
+    client_a.force_login(_organiser(network_a, make_member))
+    client_a.post("/settings/domains/", {"domain": "timebank.example.org"})
+    claim = DomainClaim.objects.get()
+    Network.objects.filter(pk=network_a.pk).update(plan="community")  # subscription cancelled
+    TXT_RECORDS["_hexitime-verify.timebank.example.org"] = [f"hexitime-verify={claim.token}"]
+
+    page = client_a.post("/settings/domains/", {"action": "verify", "claim": claim.pk}, follow=True)
+
+    assert "Custom domains come with the organisation plan" in page.content.decode()
+    claim.refresh_from_db()
+    assert claim.verified_at is None
+    assert not Domain.objects.filter(domain="timebank.example.org").exists()
+    assert not AuditEvent.objects.filter(verb="domain.verify").exists()
 
 
 def test_a_domain_routes_only_once_its_txt_record_is_found(network_a, make_member, client_a):
-    network_a.plan = "organisation"
-    network_a.save(update_fields=["plan"])
+    upgrade(network_a)
     client_a.force_login(_organiser(network_a, make_member))
     client_a.post("/settings/domains/", {"domain": "TimeBank.Example.org."})
     claim = DomainClaim.objects.get()
@@ -69,9 +93,7 @@ def test_a_domain_routes_only_once_its_txt_record_is_found(network_a, make_membe
 def test_another_network_cannot_claim_or_verify_it(
     network_a, network_b, make_member, client_a, client_b
 ):
-    for network in (network_a, network_b):
-        network.plan = "organisation"
-        network.save(update_fields=["plan"])
+    upgrade(network_a, network_b)
     client_a.force_login(_organiser(network_a, make_member))
     client_a.post("/settings/domains/", {"domain": "timebank.example.org"})
     claim = DomainClaim.objects.get()

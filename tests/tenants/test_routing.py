@@ -48,3 +48,12 @@ def test_a_signed_in_members_home_shows_their_credit(network_a, make_member, cli
     assert "<h1>Hello Alice</h1>" in page
     assert "You have <strong>2 hours</strong> of credit." in page
     assert "Welcome gift: +2 hours" in page
+
+
+def test_network_urls_are_absolute_on_the_primary_domain(network_a, settings):
+    from tenants.selectors import network_url
+
+    settings.DEBUG = False
+    assert network_url(network_a, "/exchanges/4/") == "https://network-a.localhost/exchanges/4/"
+    settings.DEBUG, settings.HEXITIME_PORT = True, 8000  # `hexitime up` on a laptop
+    assert network_url(network_a) == "http://network-a.localhost:8000/"

@@ -50,8 +50,13 @@ def test_an_organiser_starts_a_network_and_lands_in_it_signed_in(public_client, 
         host = f"started.{settings.HEXITIME_BASE_DOMAIN}"
         assert handover.startswith(f"http://{host}/welcome/")
 
-        browser = Client(HTTP_HOST=host)
-        landed = browser.get(handover.removeprefix(f"http://{host}"), follow=True)
+        browser = Client(HTTP_HOST=host, enforce_csrf_checks=True)
+        path = handover.removeprefix(f"http://{host}")
+        button = browser.get(path)
+        assert button.status_code == 200
+        assert b"Continue to Started Network" in button.content
+        assert ProvisioningJob.objects.get().handed_over_at is None  # a GET spends nothing
+        landed = browser.post(path, _csrf(browser), follow=True)
         assert landed.status_code == 200
         assert b"Set up your network" in landed.content or b"Welcome to" in landed.content
         assert b"Signed in as Olu Organiser" in landed.content
@@ -135,19 +140,52 @@ def _signed_in_as(client: NetworkClient) -> bytes:
     return client.get("/welcome/").content
 
 
+def _csrf(client: Client) -> dict[str, str]:
+    """The form field a browser sends back from the page that set the CSRF cookie."""
+    return {"csrfmiddlewaretoken": client.cookies["csrftoken"].value}
+
+
 def test_the_sign_in_token_works_once(network_a, make_member):
     organiser = make_member(network_a, full_name="Ada Organiser")
-    token = handover_token(_finished_job(network_a, organiser))
+    job = _finished_job(network_a, organiser)
+    token = handover_token(job)
 
     first = NetworkClient(network_a)
-    assert first.get(f"/welcome/{token}/")["Location"] == "/welcome/"
+    page = first.get(f"/welcome/{token}/")
+    assert page.status_code == 200
+    assert b"Continue as Ada Organiser" in page.content
+    assert b'method="post"' in page.content
+    assert page["Cache-Control"].startswith("max-age=0")
+    assert first.get("/welcome/").status_code == 302  # the GET signed nobody in
+    assert first.post(f"/welcome/{token}/")["Location"] == "/welcome/"
     assert b"Signed in as Ada Organiser" in _signed_in_as(first)
 
     second = NetworkClient(network_a)
-    refused = second.get(f"/welcome/{token}/")
-    assert refused.status_code == 403
-    assert b"already been used" in refused.content
+    for method in (second.get, second.post):
+        refused = method(f"/welcome/{token}/")
+        assert refused.status_code == 403
+        assert b"already been used" in refused.content
     assert second.get("/welcome/").status_code == 302  # still anonymous: sent to sign in
+
+
+def test_fetching_the_link_spends_nothing_and_using_it_needs_the_csrf_token(network_a, make_member):
+    organiser = make_member(network_a, full_name="Ada Organiser")
+    job = _finished_job(network_a, organiser)
+    token = handover_token(job)
+    # A chat app's link preview, a mail scanner, a prefetching browser: GETs, any number.
+    for _ in range(3):
+        assert NetworkClient(network_a).get(f"/welcome/{token}/").status_code == 200
+    forged = NetworkClient(network_a, enforce_csrf_checks=True)
+    assert forged.post(f"/welcome/{token}/").status_code == 403  # no CSRF token: refused
+    job.refresh_from_db()
+    assert job.handed_over_at is None
+
+    browser = NetworkClient(network_a, enforce_csrf_checks=True)
+    browser.get(f"/welcome/{token}/")
+    assert browser.post(f"/welcome/{token}/", _csrf(browser))["Location"] == "/welcome/"
+    assert b"Signed in as Ada Organiser" in _signed_in_as(browser)
+    job.refresh_from_db()
+    assert job.handed_over_at is not None
 
 
 def test_a_member_of_another_network_cannot_use_the_token(
@@ -158,14 +196,15 @@ def test_a_member_of_another_network_cannot_use_the_token(
     intruder = make_member(network_b, full_name="Bea Intruder")
     client_b.force_login(intruder)
 
-    refused = client_b.get(f"/welcome/{token}/")
-    assert refused.status_code == 403
-    assert b"for another network" in refused.content
+    for method in (client_b.get, client_b.post):
+        refused = method(f"/welcome/{token}/")
+        assert refused.status_code == 403
+        assert b"for another network" in refused.content
     assert b"Signed in as Bea Intruder" in _signed_in_as(client_b)  # not switched to Ada
 
     # Refusing it elsewhere used nothing up: the organiser can still use it at home.
     client_a = NetworkClient(network_a)
-    assert client_a.get(f"/welcome/{token}/").status_code == 302
+    assert client_a.post(f"/welcome/{token}/").status_code == 302
     assert b"Signed in as Ada Organiser" in _signed_in_as(client_a)
 
 
@@ -174,6 +213,7 @@ def test_a_tampered_token_is_refused(network_a, make_member, client_a):
     token = handover_token(_finished_job(network_a, organiser))
     forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
     assert client_a.get(f"/welcome/{forged}/").status_code == 403
+    assert client_a.post(f"/welcome/{forged}/").status_code == 403
     assert client_a.get("/welcome/").status_code == 302
 
 
@@ -243,9 +283,9 @@ def test_an_expired_token_is_refused_and_left_unused(network_a, make_member, mon
     now = time.time()
     monkeypatch.setattr("django.core.signing.time.time", lambda: now + 16 * 60)
 
-    refused = NetworkClient(network_a).get(f"/welcome/{token}/")
-
-    assert refused.status_code == 403
-    assert b"expired" in refused.content
+    for method in ("get", "post"):
+        refused = getattr(NetworkClient(network_a), method)(f"/welcome/{token}/")
+        assert refused.status_code == 403
+        assert b"expired" in refused.content
     job.refresh_from_db()
     assert job.handed_over_at is None

@@ -50,6 +50,8 @@ TENANT_APPS = [
     "core.audit",
     "core.notifications",
     "core.listings",
+    "core.exchanges",
+    "core.projects",
     "core.insights",
     "ledger",
 ]
@@ -70,6 +72,12 @@ TENANT_CREATION_FAKES_MIGRATIONS = False
 HEXITIME_SPARE_SCHEMAS = env_int("HEXITIME_SPARE_SCHEMAS", 2)
 # How custom domains' TXT records are looked up (tenants.domains.TxtResolver).
 HEXITIME_TXT_RESOLVER = env_str("HEXITIME_TXT_RESOLVER", "tenants.domains.DnsTxtResolver")
+# The DNS servers DnsTxtResolver asks, "host[:port],..." ("" = the system's resolv.conf),
+# and how many seconds it waits for an answer.
+HEXITIME_DNS_NAMESERVERS = env_str("HEXITIME_DNS_NAMESERVERS", "")
+HEXITIME_DNS_TIMEOUT = env_int("HEXITIME_DNS_TIMEOUT", 5)
+# Members a network on the free community plan may have (tenants.plans).
+HEXITIME_COMMUNITY_MEMBER_LIMIT = env_int("HEXITIME_COMMUNITY_MEMBER_LIMIT", 250)
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 MIDDLEWARE = [
@@ -184,6 +192,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Everything a member or organiser can do in their network.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models have a `state`; name each set of choices after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "ExchangeStateEnum": "core.exchanges.models.State",
+        "ProjectStateEnum": "core.projects.models.Project.State",
+    },
 }
 
 LOGGING = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from celery.schedules import crontab
+
 from hexitime.embedded import celery_broker_url
 
 from .env import env_str
@@ -17,7 +19,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "Europe/London"
-# Beat sends each entry once per network, inside that network's schema, unless the entry
-# names `tenant_schemas` (see tenant_schemas_celery.scheduler).
-CELERY_BEAT_SCHEDULER = "tenant_schemas_celery.scheduler.TenantAwarePersistentScheduler"
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# Beat sends each entry once per active network, inside that network's schema, unless the
+# entry names `tenant_schemas` (see tenant_schemas_celery.scheduler); suspended networks
+# are skipped (tenants.beat).
+CELERY_BEAT_SCHEDULER = "tenants.beat.NetworkBeatScheduler"
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Auto-confirm unanswered hours and send meeting reminders.
+    "exchanges-due": {"task": "core.exchanges.tasks.exchanges_due", "schedule": 15 * 60},
+    "listings-digest": {
+        "task": "core.listings.tasks.listings_digest",
+        "schedule": crontab(minute=0, hour=8, day_of_week="mon"),
+    },
+}

@@ -42,7 +42,7 @@ from ledger.services import (
     transfer_create,
     transfer_reverse,
 )
-from tests.conftest import NetworkClient
+from tests.conftest import NetworkClient, upgrade
 from tests.core.insights.recovery import assert_no_small_union, recoverable
 
 WOMAN = {"ethnic_group": "asian_indian", "gender": "woman", "age_band": "25_34",
@@ -81,6 +81,7 @@ def test_figures_come_from_the_ledger_and_stay_in_their_network(network_a, netwo
                         legs=[Leg(issuance_account(), -300), Leg(project, 300)])  # fmt: skip
         transfer_create(idempotency_key="volunteer", kind=Transfer.Kind.PROJECT_CREDIT,
                         legs=[Leg(project, -120), Leg(member_account(bea), 120)])  # fmt: skip
+    upgrade(network_a, network_b)  # federation comes with the paid plan
     for network in (network_a, network_b):
         federation_membership_set(network=network, actor=None, opted_in=True, open_to_all=True)
     federated_transfer_create(

@@ -139,3 +139,19 @@ def test_anonymous_visitors_are_sent_to_sign_in(client_a):
     response = client_a.get("/notifications/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_the_home_page_counts_unread_notifications_in_plain_english(
+    network_a, make_member, client_a
+):
+    from core.notifications.models import Kind
+    from core.notifications.services import notification_send
+
+    member = make_member(network_a)
+    client_a.force_login(member)
+    with tenant_context(network_a):
+        notification_send(recipient=member, kind=Kind.ACCOUNT, key="one", title="One")
+    assert b"You have 1 unread notification." in client_a.get("/").content
+    with tenant_context(network_a):
+        notification_send(recipient=member, kind=Kind.ACCOUNT, key="two", title="Two")
+    assert b"You have 2 unread notifications." in client_a.get("/").content

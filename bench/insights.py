@@ -1,0 +1,166 @@
+"""Network metrics for 4,000 members and 20,000 completed exchanges.
+
+    PYTHONPATH=.:platform python bench/insights.py        (DATABASE_URL set)
+    hexitime bench insights [--members 4000] [--exchanges 20000] [--repeat 5]
+
+Builds one network in a scratch database (created at the start, dropped at the end) and
+bulk-creates members and completed exchanges shaped like a time bank: most help stays
+within an organisation, some members give far more than others. Then times, in the same
+run, what the Celery task `network_metrics_refresh` does (read the exchanges and members,
+compute every metric: target < 1 s) against two baselines: reading the exchanges alone,
+and exact betweenness (igraph's C core, every member a source) on the same graph, which is
+what the metrics would cost without pivot sampling. Also times the map's JSON payload for
+the whole history. Prints medians and ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="bench/insights.py")
+    parser.add_argument("--members", type=int, default=4000)
+    parser.add_argument("--exchanges", type=int, default=20_000)
+    parser.add_argument("--repeat", type=int, default=5, help="runs per measurement")
+    options = parser.parse_args()
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        print("bench/insights.py: set DATABASE_URL to a PostgreSQL server", file=sys.stderr)
+        return 2
+    scratch = f"hx_bench_insights_{os.getpid()}"
+    parts = urlsplit(url)
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(scratch)))
+    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{scratch}"))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "hexitime.settings.test"
+    try:
+        return run(options)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(scratch)))
+
+
+def run(options: argparse.Namespace) -> int:
+    import django
+
+    django.setup()
+    import igraph
+    from django.core.management import call_command
+    from django.utils import timezone
+    from django_tenants.utils import tenant_context
+
+    from core.exchanges.models import Exchange, State
+    from core.insights.graph import graph_build
+    from core.insights.metrics import betweenness
+    from core.insights.metrics_store import network_metrics_compute
+    from core.insights.network_map import DateRange, map_payload
+    from core.insights.sources import network_edges
+    from core.listings.models import Listing
+    from core.members.demo import demo_profile
+    from core.members.models import Member
+    from hexitime.db import connection
+    from tenants.services import network_create, platform_bootstrap
+
+    started = time.perf_counter()
+    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+    platform_bootstrap()
+    network = network_create(slug="bench", name="Bench network")
+    rng = random.Random(7)
+    with tenant_context(network):
+        members = Member.objects.bulk_create(
+            (Member(email=f"member{n}@nhs.net", full_name=f"Member {n}",
+                    **demo_profile(rng))
+             for n in range(options.members)),
+            batch_size=1000,
+        )  # fmt: skip
+        by_org: dict[str, list[Member]] = {}
+        for member in members:
+            by_org.setdefault(member.organisation, []).append(member)
+        # A few generous givers: weights fall off like 1/rank.
+        weights = [1 / (rank + 1) ** 0.7 for rank in range(len(members))]
+        givers = rng.choices(members, weights=weights, k=options.exchanges)
+        listings = Listing.objects.bulk_create(
+            (Listing(owner=giver, kind="offer", title="Help", description="Help",
+                     category=rng.choice(Listing.Category.values),
+                     format=rng.choice(Listing.Format.values))
+             for giver in {m.pk: m for m in givers}.values()),
+            batch_size=2000,
+        )  # fmt: skip
+        listing_of = {listing.owner_id: listing for listing in listings}
+        now = timezone.now()
+
+        def exchange(giver: Member) -> Exchange:
+            pool = by_org[giver.organisation] if rng.random() < 0.6 else members
+            receiver = rng.choice(pool)
+            while receiver.pk == giver.pk:
+                receiver = rng.choice(members)
+            return Exchange(
+                listing=listing_of[giver.pk], giver=giver, receiver=receiver,
+                state=State.COMPLETED, minutes=15 * rng.randint(1, 16),
+                completed_at=now - datetime.timedelta(minutes=rng.randint(0, 2 * 365 * 24 * 60)),
+            )  # fmt: skip
+
+        Exchange.objects.bulk_create((exchange(g) for g in givers), batch_size=2000)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        print(f"{options.members:,} members, {options.exchanges:,} completed exchanges; "
+              f"setup {time.perf_counter() - started:.1f}s", flush=True)  # fmt: skip
+
+        def timed(work: Callable[[], object]) -> list[float]:
+            work()  # warm caches and connections
+            samples = []
+            for _ in range(options.repeat):
+                begin = time.perf_counter()
+                work()
+                samples.append(time.perf_counter() - begin)
+            return samples
+
+        edges = network_edges(dates=DateRange())
+        folded = graph_build(edges)
+        index = {party: i for i, party in enumerate(folded.nodes)}
+        graph = igraph.Graph(n=len(index), edges=[(index[a], index[b]) for a, b in folded.links])
+        metrics = network_metrics_compute()
+        exact = betweenness(graph, pivots=len(index))
+        members_at = {i: party.member_id for party, i in index.items()}
+        top = {members_at[i] for i in sorted(range(len(exact)), key=lambda i: -exact[i])[:10]}
+        agree = len(top & {broker["member_id"] for broker in metrics["brokers"]})
+        results = {
+            "baseline: read the exchanges": timed(lambda: network_edges(dates=DateRange())),
+            "baseline: exact betweenness": timed(lambda: betweenness(graph, pivots=len(index))),
+            "network metrics (the task)": timed(network_metrics_compute),
+            "map JSON payload (a member)": timed(
+                lambda: map_payload(viewer=members[0], edges=network_edges(dates=DateRange()))
+            ),
+        }
+    connection.set_schema_to_public()
+    print(f"graph: {len(folded.nodes):,} members, {len(folded.links):,} pairs; "
+          f"{metrics['components']['count']} component(s); betweenness "
+          f"{'estimated' if metrics['betweenness_estimated'] else 'exact'}, "
+          f"{agree} of the exact top 10 brokers among the 10 listed")  # fmt: skip
+    task = statistics.median(results["network metrics (the task)"])
+    print(f"\n{'':32} {'median s':>9} {'max s':>7} {'task / this':>12}")
+    for name, samples in results.items():
+        median = statistics.median(samples)
+        print(f"{name:32} {median:9.3f} {max(samples):7.3f} {task / median:12.2f}")
+    print(f"\nnetwork metrics median {task:.3f} s (target < 1 s); {options.repeat} runs each; "
+          f"total {time.perf_counter() - started:.0f}s")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""The moves a member can make on an exchange, by name, each with the form that checks its
+input. Pages and the API both go through `exchange_act`, so they accept the same input and
+give the same refusals; the services decide whether the move is allowed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+
+from core.members.models import Member
+from ledger.services import minutes_as_text
+from tenants.models import Network
+
+from . import services
+from .models import MAX_MINUTES, MINUTES_STEP, Exchange, Proposal, State
+from .services import Side, owner_side
+
+MINUTE_CHOICES = [(m, minutes_as_text(m)) for m in range(MINUTES_STEP, MAX_MINUTES + 1, 15)]
+
+
+class NoInput(forms.Form):
+    pass
+
+
+class OptionalReason(forms.Form):
+    reason = forms.CharField(label="Reason (optional)", required=False, max_length=1000,
+                             widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+
+
+class DisputeForm(forms.Form):
+    reason = forms.CharField(label="What is wrong with the hours?", max_length=1000,
+                             widget=forms.Textarea(attrs={"rows": 3}))  # fmt: skip
+
+
+class ProposeForm(forms.Form):
+    starts_at = forms.DateTimeField(
+        label="Date and time",
+        help_text="For example 2027-03-14 14:30.",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        input_formats=[
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%d %H:%M",
+            "%Y-%m-%dT%H:%M:%S%z",
+            "%Y-%m-%dT%H:%M:%S",
+        ],
+    )
+    place = forms.CharField(label="Where, or a video-call link", max_length=300)
+
+
+class AgreeForm(forms.Form):
+    proposal = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class RecordForm(forms.Form):
+    minutes = forms.TypedChoiceField(label="Time given", coerce=int, choices=MINUTE_CHOICES,
+                                     initial=60)  # fmt: skip
+
+
+class MessageForm(forms.Form):
+    body = forms.CharField(label="Message", max_length=4000,
+                           widget=forms.Textarea(attrs={"rows": 3}))  # fmt: skip
+
+
+class ThanksForm(forms.Form):
+    text = forms.CharField(label="Say thank you (shown on their profile)", max_length=500,
+                           widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+
+
+class SettleForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label="Outcome", widget=forms.RadioSelect,
+        choices=[("confirm", "Confirm the recorded hours"), ("adjust", "Adjust the hours"),
+                 ("cancel", "Cancel: no credit moves")],
+    )  # fmt: skip
+    minutes = forms.TypedChoiceField(label="Adjusted time (if adjusting)", coerce=int,
+                                     choices=MINUTE_CHOICES, required=False,
+                                     empty_value=None)  # fmt: skip
+    note = forms.CharField(label="Note for the record", max_length=1000,
+                           widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Action:
+    form: type[forms.Form]
+    run: Callable[..., Any]
+    done: str  # what the member is told afterwards
+
+
+ACTIONS: dict[str, Action] = {
+    "accept": Action(NoInput, lambda **k: services.exchange_accept(**k),
+                     "You accepted. Suggest a time to meet."),
+    "decline": Action(OptionalReason, lambda data, **k: services.exchange_decline(
+        reason=data["reason"], **k), "You declined this response."),
+    "propose": Action(ProposeForm, lambda data, **k: services.exchange_propose(
+        starts_at=data["starts_at"], place=data["place"], **k), "Your suggestion is sent."),
+    "agree": Action(AgreeForm, lambda data, **k: services.exchange_agree(
+        proposal_id=data["proposal"], **k), "The meeting is arranged."),
+    "record": Action(RecordForm, lambda data, **k: services.exchange_record_hours(
+        minutes=data["minutes"], **k), "Hours recorded. We have asked for confirmation."),
+    "confirm": Action(NoInput, lambda **k: services.exchange_confirm(**k),
+                      "Hours confirmed and the credit has moved. Thank you!"),
+    "dispute": Action(DisputeForm, lambda data, **k: services.exchange_dispute(
+        reason=data["reason"], **k), "An organiser will look at this and settle it."),
+    "cancel": Action(OptionalReason, lambda data, **k: services.exchange_cancel(
+        reason=data["reason"], **k), "The exchange is cancelled. No credit moved."),
+    "message": Action(MessageForm, lambda data, **k: services.message_post(
+        body=data["body"], **k), "Message sent."),
+    "thanks": Action(ThanksForm, lambda data, **k: services.thanks_give(
+        text=data["text"], **k), "Thank you sent."),
+}  # fmt: skip
+
+
+def _settle(data: Mapping[str, Any], *, actor: Member, exchange: Exchange,
+            actor_network: Network | None) -> Exchange:  # fmt: skip
+    if actor_network is not None:
+        raise services.ExchangeRefused("Only this network's organisers settle its disputes.")
+    return services.exchange_settle(actor=actor, exchange=exchange, outcome=data["outcome"],
+                                    minutes=data["minutes"], note=data["note"])  # fmt: skip
+
+
+ACTIONS["settle"] = Action(SettleForm, _settle, "The dispute is settled.")
+
+
+def exchange_act(
+    name: str, *, exchange: Exchange, actor: Member, data: Mapping[str, Any],
+    actor_network: Network | None = None,
+) -> tuple[forms.Form, str]:  # fmt: skip
+    """Check `data` with the action's form and run it. Returns the form (with errors when
+    the input is invalid; nothing ran then) and the message for the member. Refusals from
+    the service propagate as ApplicationError."""
+    action = ACTIONS.get(name)
+    if action is None:
+        raise services.ExchangeRefused(f"Unknown action: {name}.")
+    form = action.form(data)
+    if not form.is_valid():
+        return form, ""
+    kwargs = {"actor": actor, "exchange": exchange, "actor_network": actor_network}
+    if action.form is NoInput:
+        action.run(**kwargs)
+    else:
+        action.run(form.cleaned_data, **kwargs)
+    return form, action.done
+
+
+def allowed_actions(exchange: Exchange, side: Side | None, *, organiser: bool) -> set[str]:
+    """The moves to offer on the page; the services still decide."""
+    state = exchange.state
+    allowed: set[str] = set()
+    if side is not None:
+        allowed.add("message")
+        if state == State.RESPONDED and side == owner_side(exchange):
+            allowed |= {"accept", "decline"}
+        if state in (State.ACCEPTED, State.SCHEDULED):
+            allowed.add("propose")
+            proposal = open_proposal(exchange)
+            if proposal is not None and proposal.proposed_by != side:
+                allowed.add("agree")
+        if side == Side.GIVER and state in (State.ACCEPTED, State.SCHEDULED, State.RECORDED):
+            allowed.add("record")
+        if side == Side.RECEIVER and state == State.RECORDED:
+            allowed |= {"confirm", "dispute"}
+        if state in (State.RESPONDED, State.ACCEPTED, State.SCHEDULED) or (
+            state == State.RECORDED and side == Side.GIVER
+        ):
+            allowed.add("cancel")
+        if state == State.COMPLETED and not any(t.side == side for t in exchange.thanks.all()):
+            allowed.add("thanks")
+    if organiser and state == State.DISPUTED:
+        allowed |= {"settle", "message"}
+    return allowed
+
+
+def open_proposal(exchange: Exchange) -> Proposal | None:
+    return next((p for p in exchange.proposals.all() if p.status == Proposal.Status.OPEN), None)

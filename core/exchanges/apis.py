@@ -1,0 +1,155 @@
+"""The exchange API: the same moves as the pages (core/exchanges/actions.py), as JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.listings.services import access_listing
+from hexitime.auth import acting_member
+from hexitime.errors import NotFound
+
+from . import actions
+from .models import Exchange
+from .selectors import exchanges_overview, member_exchanges, waiting_on
+from .services import access_exchange, exchange_respond, side_of
+
+
+class MessageSerializer(serializers.Serializer):
+    side = serializers.CharField()
+    author_name = serializers.CharField()
+    body = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class ProposalSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    proposed_by = serializers.CharField()
+    starts_at = serializers.DateTimeField()
+    place = serializers.CharField()
+    status = serializers.CharField()
+
+
+class ExchangeSerializer(serializers.ModelSerializer[Exchange]):
+    listing_title = serializers.CharField(source="listing.title")
+    giver_name = serializers.CharField()
+    receiver_name = serializers.CharField()
+    your_side = serializers.SerializerMethodField()
+    next_step = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Exchange
+        fields = ["id", "listing", "listing_title", "state", "giver_name", "receiver_name",
+                  "minutes", "meeting_at", "meeting_place", "dispute_reason", "created_at",
+                  "updated_at", "completed_at", "your_side", "next_step"]  # fmt: skip
+        read_only_fields = fields
+
+    def _side(self, exchange: Exchange) -> Any:
+        member = self.context.get("member")
+        return side_of(exchange, member) if member is not None else None
+
+    def get_your_side(self, exchange: Exchange) -> str | None:
+        side = self._side(exchange)
+        return str(side) if side else None
+
+    def get_next_step(self, exchange: Exchange) -> str:
+        side = self._side(exchange)
+        return waiting_on(exchange, side) if side else ""
+
+
+class ExchangeDetailSerializer(ExchangeSerializer):
+    messages = MessageSerializer(many=True)
+    proposals = ProposalSerializer(many=True)
+
+    class Meta(ExchangeSerializer.Meta):
+        fields = [*ExchangeSerializer.Meta.fields, "messages", "proposals"]
+        read_only_fields = fields
+
+
+class RespondSerializer(serializers.Serializer):
+    listing = serializers.IntegerField()
+    message = serializers.CharField(max_length=4000)
+
+
+class ExchangeListApi(APIView):
+    @extend_schema(responses=ExchangeSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        member = acting_member(request)
+        exchanges = member_exchanges(member=member).prefetch_related("proposals")
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(exchanges, request, self)
+        data = ExchangeSerializer(page, many=True, context={"member": member}).data
+        return paginator.get_paginated_response(data)
+
+    @extend_schema(request=RespondSerializer, responses={201: ExchangeSerializer})
+    def post(self, request: Request) -> Response:
+        """Respond to a listing, opening an exchange with its owner."""
+        member = acting_member(request)
+        data = RespondSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        listing = access_listing(data.validated_data["listing"], member=member)
+        exchange = exchange_respond(
+            actor=member, listing=listing, message=data.validated_data["message"]
+        )
+        return Response(ExchangeSerializer(exchange, context={"member": member}).data, status=201)
+
+
+def _detail(exchange_id: int, member: Any) -> dict[str, Any]:
+    exchange = (
+        Exchange.objects.select_related("listing", "giver", "receiver")
+        .prefetch_related("messages", "proposals")
+        .get(pk=exchange_id)
+    )
+    return dict(ExchangeDetailSerializer(exchange, context={"member": member}).data)
+
+
+class ExchangeDetailApi(APIView):
+    @extend_schema(responses=ExchangeDetailSerializer)
+    def get(self, request: Request, exchange_id: int) -> Response:
+        member = acting_member(request)
+        access_exchange(exchange_id, member=member)
+        return Response(_detail(exchange_id, member))
+
+
+class ExchangeActionApi(APIView):
+    @extend_schema(
+        operation_id="exchanges_act",
+        request=None,
+        responses=ExchangeDetailSerializer,
+        description="Make a move: " + ", ".join(actions.ACTIONS) + ". Input as on the page: "
+        "decline/cancel {reason?}, dispute {reason}, propose {starts_at, place}, agree "
+        "{proposal}, record {minutes}, message {body}, thanks {text}, settle {outcome, "
+        "minutes?, note}.",
+    )
+    def post(self, request: Request, exchange_id: int, action: str) -> Response:
+        member = acting_member(request)
+        exchange = access_exchange(exchange_id, member=member)
+        if action not in actions.ACTIONS:
+            raise NotFound(f"Unknown action: {action}.")
+        data = request.data if isinstance(request.data, dict) else {}
+        form, _ = actions.exchange_act(action, exchange=exchange, actor=member, data=data)
+        if form.errors:
+            return Response({"detail": "Please correct the input.", "errors": form.errors},
+                            status=400)  # fmt: skip
+        return Response(_detail(exchange_id, member))
+
+
+class ExchangeOverviewApi(APIView):
+    @extend_schema(responses=None)
+    def get(self, request: Request) -> Response:
+        member = acting_member(request)
+        if not member.has_perm("exchanges.view_all_exchanges"):
+            raise NotFound("No such page.")
+        overview = exchanges_overview()
+        return Response({
+            "disputes": ExchangeSerializer(overview.disputes, many=True).data,
+            "awaiting_confirmation": ExchangeSerializer(overview.awaiting_confirmation,
+                                                        many=True).data,
+            "recent": ExchangeSerializer(overview.recent, many=True).data,
+        })  # fmt: skip

@@ -1,0 +1,145 @@
+"""Reading exchanges: a member's own, what waits for them, their next meetings, the
+organiser's overview and export, and a member's exchanges hosted by partner networks."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from core.members.models import Member
+from ledger.federation.models import RemoteExchange
+from tenants.models import Network
+
+from .models import FINAL_STATES, Exchange, Proposal, State
+from .services import Side, owner_side, side_of
+
+
+def member_exchanges(*, member: Member) -> QuerySet[Exchange]:
+    """The member's exchanges in this network, most recently active first."""
+    return Exchange.objects.filter(Q(giver=member) | Q(receiver=member)).select_related(
+        "listing", "giver", "receiver"
+    )
+
+
+def waiting_on(exchange: Exchange, side: Side) -> str:
+    """What, if anything, this side must do next (empty when it is the other side's turn)."""
+    state = exchange.state
+    if state == State.RESPONDED and side == owner_side(exchange):
+        return "Reply to this response"
+    if state in (State.ACCEPTED, State.SCHEDULED):
+        open_proposals = [p for p in exchange.proposals.all() if p.status == Proposal.Status.OPEN]
+        if open_proposals and open_proposals[0].proposed_by != side:
+            return "Answer the suggested time"
+        if state == State.ACCEPTED and not open_proposals:
+            return "Suggest a time to meet"
+        if side == Side.GIVER and exchange.meeting_at and exchange.meeting_at <= timezone.now():
+            return "Record the hours"
+    if state == State.RECORDED and side == Side.RECEIVER:
+        return "Confirm the hours"
+    return ""
+
+
+@dataclass(frozen=True)
+class Waiting:
+    exchange: Exchange
+    action: str
+
+
+def exchanges_waiting(*, member: Member) -> list[Waiting]:
+    """Unfinished exchanges where it is the member's turn (two queries)."""
+    unfinished = (
+        member_exchanges(member=member)
+        .exclude(state__in=FINAL_STATES)
+        .exclude(state=State.DISPUTED)
+        .prefetch_related("proposals")
+    )
+    waiting = []
+    for exchange in unfinished:
+        side = side_of(exchange, member)
+        action = waiting_on(exchange, side) if side else ""
+        if action:
+            waiting.append(Waiting(exchange, action))
+    return waiting
+
+
+def next_meetings(*, member: Member, limit: int = 5) -> QuerySet[Exchange]:
+    return (
+        member_exchanges(member=member)
+        .filter(state=State.SCHEDULED, meeting_at__gte=timezone.now())
+        .order_by("meeting_at")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class PartnerExchange:
+    network: Network
+    exchange: Exchange
+
+
+def partner_exchanges(*, member: Member, network: Network) -> list[PartnerExchange]:
+    """The member's exchanges hosted by partner networks: one query for the index, then
+    one per hosting network (each read inside that network's schema)."""
+    links = RemoteExchange.objects.filter(
+        guest_network=network, guest_member_id=member.pk
+    ).select_related("host_network")
+    by_host: dict[int, tuple[Network, list[int]]] = {}
+    for link in links:
+        by_host.setdefault(link.host_network_id, (link.host_network, []))[1].append(
+            link.exchange_id
+        )
+    found = []
+    for host, ids in by_host.values():
+        with tenant_context(host):
+            exchanges = Exchange.objects.filter(
+                pk__in=ids, remote_network_id=network.pk, remote_member_id=member.pk
+            ).select_related("listing", "giver", "receiver")
+            found += [PartnerExchange(host, exchange) for exchange in exchanges]
+    return sorted(found, key=lambda p: p.exchange.updated_at, reverse=True)
+
+
+@dataclass(frozen=True)
+class Overview:
+    disputes: list[Exchange]
+    awaiting_confirmation: list[Exchange]
+    recent: list[Exchange]
+
+
+def exchanges_overview(*, recent: int = 20) -> Overview:
+    """For organisers: open disputes, hours awaiting confirmation, recent activity."""
+    exchanges = Exchange.objects.select_related("listing", "giver", "receiver")
+    return Overview(
+        disputes=list(exchanges.filter(state=State.DISPUTED).order_by("updated_at")),
+        awaiting_confirmation=list(exchanges.filter(state=State.RECORDED).order_by("recorded_at")),
+        recent=list(exchanges.order_by("-updated_at")[:recent]),
+    )
+
+
+EXPORT_COLUMNS = ["id", "listing", "category", "format", "giver", "receiver", "state",
+                  "minutes", "created_at", "meeting_at", "completed_at"]  # fmt: skip
+
+
+def exchanges_export_rows() -> Iterator[list[str]]:
+    """Every exchange in the network, one row each, streamed in id order."""
+    rows = (
+        Exchange.objects.order_by("id")
+        .select_related("listing", "giver", "receiver")
+        .iterator(chunk_size=500)
+    )
+    for e in rows:
+        yield [str(e.pk), e.listing.title, e.listing.category, e.listing.format, e.giver_name,
+               e.receiver_name, e.state, str(e.minutes or ""), _iso(e.created_at),
+               _iso(e.meeting_at), _iso(e.completed_at)]  # fmt: skip
+
+
+def _iso(value: datetime.datetime | None) -> str:
+    return value.isoformat(timespec="minutes") if value else ""
+
+
+def thanks_for(*, member: Member, limit: int = 10) -> list[tuple[str, str]]:
+    """(author, text) of the latest thank-yous the member received."""
+    return list(member.thanks_received.values_list("author_name", "text")[:limit])

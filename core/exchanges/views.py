@@ -1,0 +1,291 @@
+"""Exchange pages. A member of a partner network uses the same pages under
+/exchanges/partner/<network>/..., which read and act inside the hosting network's schema
+and show nothing of it beyond the exchange itself."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+from django_tenants.utils import tenant_context
+
+from core.listings.models import Listing
+from core.listings.services import access_listing
+from hexitime.auth import acting_member
+from hexitime.db import connection
+from hexitime.errors import ApplicationError, NotFound, PermissionDenied
+from ledger.federation.models import RemoteExchange
+from ledger.federation.selectors import federation_partners
+from ledger.services import member_account
+from tenants.models import Network
+
+from . import actions
+from .models import Exchange, State
+from .selectors import (
+    EXPORT_COLUMNS,
+    exchanges_export_rows,
+    exchanges_overview,
+    member_exchanges,
+    partner_exchanges,
+    waiting_on,
+)
+from .services import (
+    Side,
+    access_exchange,
+    exchange_respond,
+    exchange_settings,
+    exchange_settings_update,
+    side_of,
+)
+
+
+@login_required
+def exchange_list(request: HttpRequest) -> HttpResponse:
+    member = acting_member(request)
+    exchanges = list(member_exchanges(member=member).prefetch_related("proposals"))
+    rows = [(e, waiting_on(e, side) if (side := side_of(e, member)) else "") for e in exchanges]
+    return render(request, "exchanges/list.html", {
+        "waiting": [(e, a) for e, a in rows if a],
+        "active": [(e, a) for e, a in rows if not a and not e.is_final],
+        "finished": [e for e, _ in rows if e.is_final],
+        "partner": partner_exchanges(member=member, network=connection.tenant),
+    })  # fmt: skip
+
+
+@login_required
+def exchange_detail(request: HttpRequest, exchange_id: int) -> HttpResponse:
+    member = acting_member(request)
+    try:
+        exchange = access_exchange(exchange_id, member=member)
+    except NotFound:
+        raise Http404("No such exchange") from None
+    return _detail(request, exchange, member, None, f"/exchanges/{exchange.pk}/")
+
+
+@login_required
+@require_POST
+def exchange_action(request: HttpRequest, exchange_id: int, action: str) -> HttpResponse:
+    member = acting_member(request)
+    try:
+        exchange = access_exchange(exchange_id, member=member)
+    except NotFound:
+        raise Http404("No such exchange") from None
+    return _act(request, exchange, member, None, action, f"/exchanges/{exchange.pk}/")
+
+
+def _partner_host(request: HttpRequest, slug: str) -> Network:
+    """A network that exchanges time with this one (or 404: nothing about others leaks)."""
+    here = connection.tenant
+    host = Network.objects.filter(slug=slug, status=Network.Status.ACTIVE).first()
+    if host is None or host.pk == here.pk or not federation_partners(here, host):
+        raise Http404("No such network")
+    return host
+
+
+def _partner_exchange(request: HttpRequest, slug: str, exchange_id: int) -> tuple[Network, Any]:
+    member = acting_member(request)
+    here = connection.tenant
+    host = _partner_host(request, slug)
+    linked = RemoteExchange.objects.filter(
+        host_network=host, exchange_id=exchange_id, guest_network=here, guest_member_id=member.pk
+    ).exists()
+    if not linked:
+        raise Http404("No such exchange")
+    return host, member
+
+
+@login_required
+def partner_exchange_detail(request: HttpRequest, slug: str, exchange_id: int) -> HttpResponse:
+    host, member = _partner_exchange(request, slug, exchange_id)
+    here = connection.tenant
+    with tenant_context(host):
+        exchange = access_exchange(exchange_id, member=member, member_network=here)
+    return _detail(request, exchange, member, host,
+                   f"/exchanges/partner/{host.slug}/{exchange_id}/")  # fmt: skip
+
+
+@login_required
+@require_POST
+def partner_exchange_action(
+    request: HttpRequest, slug: str, exchange_id: int, action: str
+) -> HttpResponse:
+    host, member = _partner_exchange(request, slug, exchange_id)
+    here = connection.tenant
+    with tenant_context(host):
+        exchange = access_exchange(exchange_id, member=member, member_network=here)
+    return _act(request, exchange, member, host, action,
+                f"/exchanges/partner/{host.slug}/{exchange_id}/")  # fmt: skip
+
+
+def _act(
+    request: HttpRequest, exchange: Exchange, member: Any, host: Network | None, action: str,
+    page: str,
+) -> HttpResponse:  # fmt: skip
+    if action not in actions.ACTIONS:
+        raise Http404("No such action")
+    network = None if host is None else connection.tenant
+    try:
+        with tenant_context(host or connection.tenant):
+            form, done = actions.exchange_act(
+                action, exchange=exchange, actor=member, data=request.POST, actor_network=network
+            )
+    except NotFound:
+        raise Http404("No such exchange") from None
+    except ApplicationError as refused:
+        form = actions.ACTIONS[action].form(request.POST)
+        form.is_valid()
+        form.add_error(refused.field if refused.field in form.fields else None, refused.message)
+        status = 403 if isinstance(refused, PermissionDenied) else 409
+        return _detail(request, exchange, member, host, page, (action, form), status)
+    if form.errors:
+        return _detail(request, exchange, member, host, page, (action, form), 400)
+    messages.success(request, done)
+    return redirect(page)
+
+
+def _detail(
+    request: HttpRequest, exchange: Exchange, member: Any, host: Network | None, page: str,
+    failed: tuple[str, forms.Form] | None = None, status: int = 200,
+) -> HttpResponse:  # fmt: skip
+    """Render an exchange. Everything is read inside the hosting schema before rendering."""
+    here = connection.tenant
+    with tenant_context(host or here):
+        exchange = Exchange.objects.select_related("listing", "giver", "receiver").get(
+            pk=exchange.pk
+        )
+        side = side_of(exchange, member, here if host else None)
+        organiser = host is None and member.has_perm("exchanges.settle_dispute")
+        allowed = actions.allowed_actions(exchange, side, organiser=organiser)
+        context: dict[str, Any] = {
+            "exchange": exchange, "side": side, "page": page, "host": host,
+            "other_name": (exchange.receiver_name if side == Side.GIVER
+                           else exchange.giver_name),
+            "thread": list(exchange.messages.all()),
+            "proposals": list(exchange.proposals.all()),
+            "open_proposal": actions.open_proposal(exchange),
+            "thanks": list(exchange.thanks.all()),
+            "waiting_on": waiting_on(exchange, side) if side else "",
+            "auto_confirm_days": exchange_settings().auto_confirm_days,
+        }  # fmt: skip
+    action_forms = {name: actions.ACTIONS[name].form() for name in allowed}
+    if failed:
+        action_forms[failed[0]] = failed[1]
+        context["failed"] = failed[1]
+    context["forms"] = action_forms
+    if side == Side.RECEIVER and exchange.state == State.RECORDED:
+        balance = member_account(member).balance  # the member's own network's ledger
+        context["balance"] = balance
+        context["short_of_credit"] = (exchange.minutes or 0) > balance
+    return render(request, "exchanges/detail.html", context, status=status)
+
+
+@login_required
+@require_POST
+def exchange_respond_view(request: HttpRequest, listing_id: int) -> HttpResponse:
+    member = acting_member(request)
+    try:
+        listing = access_listing(listing_id, member=member)
+        exchange = exchange_respond(actor=member, listing=listing,
+                                    message=request.POST.get("message", ""))  # fmt: skip
+    except NotFound:
+        raise Http404("No such listing") from None
+    except ApplicationError as refused:
+        messages.error(request, refused.message)
+        return redirect("listing-detail", listing_id=listing_id)
+    messages.success(request, "Your response is sent. We will tell you when they reply.")
+    return redirect("exchange-detail", exchange_id=exchange.pk)
+
+
+@login_required
+def partner_listing(request: HttpRequest, slug: str, listing_id: int) -> HttpResponse:
+    """A partner network's listing shared with partners: its text and its owner's name and
+    network, nothing more."""
+    host = _partner_host(request, slug)
+    with tenant_context(host):
+        listing = Listing.objects.select_related("owner").filter(
+            pk=listing_id, visibility=Listing.Visibility.PARTNERS, status=Listing.Status.OPEN,
+            hidden_reason="",
+        ).first()  # fmt: skip
+        if listing is None:
+            raise Http404("No such listing")
+        owner_name = listing.owner.full_name
+    return render(request, "exchanges/partner_listing.html",
+                  {"listing": listing, "host": host, "owner_name": owner_name})  # fmt: skip
+
+
+@login_required
+@require_POST
+def partner_respond(request: HttpRequest, slug: str, listing_id: int) -> HttpResponse:
+    member = acting_member(request)
+    here = connection.tenant
+    host = _partner_host(request, slug)
+    try:
+        with tenant_context(host):
+            listing = get_object_or_404(Listing, pk=listing_id)
+            exchange = exchange_respond(actor=member, listing=listing, actor_network=here,
+                                        message=request.POST.get("message", ""))  # fmt: skip
+    except NotFound:
+        raise Http404("No such listing") from None
+    except ApplicationError as refused:
+        messages.error(request, refused.message)
+        return redirect("partner-listing", slug=slug, listing_id=listing_id)
+    messages.success(request, "Your response is sent. We will tell you when they reply.")
+    return redirect("partner-exchange", slug=slug, exchange_id=exchange.pk)
+
+
+def _organiser(request: HttpRequest) -> Any:
+    member = acting_member(request)
+    if not member.has_perm("exchanges.view_all_exchanges"):
+        raise Http404("No such page")
+    return member
+
+
+@login_required
+def organiser_overview(request: HttpRequest) -> HttpResponse:
+    member = _organiser(request)
+    error = ""
+    if request.method == "POST":
+        try:
+            days = int(request.POST.get("auto_confirm_days", ""))
+        except ValueError:
+            days = 0
+        try:
+            exchange_settings_update(actor=member, auto_confirm_days=days)
+        except ApplicationError as refused:
+            error = refused.message
+        else:
+            messages.success(request, f"Hours now confirm themselves after {days} days.")
+            return redirect("exchanges-organiser")
+    return render(request, "exchanges/organiser.html", {
+        "overview": exchanges_overview(), "settings": exchange_settings(), "error": error,
+    }, status=400 if error else 200)  # fmt: skip
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@login_required
+def organiser_export(request: HttpRequest) -> StreamingHttpResponse:
+    _organiser(request)
+    writer = csv.writer(_Echo())
+    network = connection.tenant
+
+    def rows() -> Iterator[str]:
+        # Streamed after the view returns, when the request's schema is already reset.
+        with tenant_context(network):
+            yield writer.writerow(EXPORT_COLUMNS)
+            for row in exchanges_export_rows():
+                yield writer.writerow(row)
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="exchanges.csv"'
+    return response

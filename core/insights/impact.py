@@ -1,0 +1,140 @@
+"""The impact dashboard's tables: one selector each, one query each, plain rows.
+
+Months are calendar months in the network's time zone. Within a date range the
+cumulative figures start at the range's first month.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+
+from core.exchanges.models import Exchange, State
+from core.listings.models import Listing
+from core.members.models import Member, MemberState
+
+from .network_map import DateRange
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A chart's data as a table: its CSV is exactly these rows."""
+
+    name: str
+    title: str
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+
+
+def _completed(dates: DateRange) -> QuerySet[Exchange]:
+    start, end = dates.bounds()
+    exchanges = Exchange.objects.filter(state=State.COMPLETED)
+    if start:
+        exchanges = exchanges.filter(completed_at__gte=start)
+    if end:
+        exchanges = exchanges.filter(completed_at__lt=end)
+    return exchanges
+
+
+def hours_by_month(*, dates: DateRange) -> Table:
+    rows = (
+        _completed(dates).annotate(month=TruncMonth("completed_at")).values("month")
+        .annotate(exchanges=Count("pk"), minutes=Sum("minutes")).order_by("month")
+    )  # fmt: skip
+    total = 0
+    out = []
+    for row in rows:
+        total += row["minutes"] or 0
+        out.append((row["month"].strftime("%Y-%m"), row["exchanges"],
+                    _hours(row["minutes"] or 0), _hours(total)))  # fmt: skip
+    return Table("hours", "Hours exchanged per month",
+                 ("month", "exchanges", "hours", "cumulative hours"), out)  # fmt: skip
+
+
+def members_joined_by_month(*, dates: DateRange) -> Table:
+    start, end = dates.bounds()
+    members = Member.objects.filter(is_staff=False, state=MemberState.ACTIVE)
+    if start:
+        members = members.filter(date_joined__gte=start)
+    if end:
+        members = members.filter(date_joined__lt=end)
+    rows = (
+        members.annotate(month=TruncMonth("date_joined")).values("month")
+        .annotate(joined=Count("pk")).order_by("month")
+    )  # fmt: skip
+    total = 0
+    out = []
+    for row in rows:
+        total += row["joined"]
+        out.append((row["month"].strftime("%Y-%m"), row["joined"], total))
+    return Table("members", "Members joined per month", ("month", "joined", "cumulative"), out)
+
+
+def exchanges_by(field: str, *, dates: DateRange) -> Table:
+    """Completed exchanges by their listing's category or format, most first."""
+    choices = {"category": Listing.Category, "format": Listing.Format}[field]
+    labels = dict(choices.choices)
+    rows = (
+        _completed(dates).values(f"listing__{field}")
+        .annotate(exchanges=Count("pk"), minutes=Sum("minutes"))
+        .order_by("-exchanges", f"listing__{field}")
+    )  # fmt: skip
+    out = [(labels.get(row[f"listing__{field}"], row[f"listing__{field}"]), row["exchanges"],
+            _hours(row["minutes"] or 0)) for row in rows]  # fmt: skip
+    title = {"category": "Exchanges by category", "format": "Exchanges by format"}[field]
+    name = {"category": "categories", "format": "formats"}[field]
+    return Table(name, title, (field, "exchanges", "hours"), out)
+
+
+def _skill_key(text: str) -> str:
+    return " ".join(text.replace("_", " ").split()).casefold()
+
+
+def skills_gap() -> Table:
+    """Per category: open offers and open requests (visible ones), and members whose
+    profile lists that skill; the gap is requests less offers, largest first. Two queries."""
+    listings = (
+        Listing.objects.filter(status=Listing.Status.OPEN, hidden_reason="")
+        .values("category")
+        .annotate(offers=Count("pk", filter=Q(kind=Listing.Kind.OFFER)),
+                  requests=Count("pk", filter=Q(kind=Listing.Kind.REQUEST)))
+    )  # fmt: skip
+    counts = {row["category"]: (row["offers"], row["requests"]) for row in listings}
+    skilled: Counter[str] = Counter()
+    for skills in Member.objects.filter(is_staff=False, state=MemberState.ACTIVE).values_list(
+        "skills", flat=True
+    ):
+        skilled.update({_skill_key(skill) for skill in skills})
+    rows = []
+    for value, label in Listing.Category.choices:
+        offers, requests = counts.get(value, (0, 0))
+        members = skilled[_skill_key(label)] or skilled[_skill_key(value)]
+        if offers or requests or members:
+            rows.append((label, offers, requests, members, requests - offers))
+    rows.sort(key=lambda row: (-row[4], -row[2], row[0]))
+    columns = ("skill", "offers", "requests", "members with the skill", "gap")
+    return Table("skills", "Skills offered and requested", columns, rows)
+
+
+def _hours(minutes: int) -> float:
+    return round(minutes / 60, 2)
+
+
+TABLES = ("hours", "members", "categories", "formats", "skills")
+
+
+def impact_table(name: str, *, dates: DateRange) -> Table:
+    """One table by name (one of `TABLES`); KeyError for any other name."""
+    if name == "hours":
+        return hours_by_month(dates=dates)
+    if name == "members":
+        return members_joined_by_month(dates=dates)
+    if name in ("categories", "formats"):
+        return exchanges_by("category" if name == "categories" else "format", dates=dates)
+    if name == "skills":
+        return skills_gap()
+    raise KeyError(name)

@@ -1,0 +1,53 @@
+"""Network metrics cached per network (Django's cache, Redis), computed by a Celery task.
+
+The key names the schema as well as going through the tenant key function, so one
+network's metrics can never be read under another's. Entries do not expire: they are
+replaced when an exchange completes (the exchange service enqueues
+`tasks.network_metrics_refresh`) or when an organiser asks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from hexitime.db import connection
+
+from .metrics import metrics_compute
+from .network_map import DateRange
+from .sources import network_edges, people
+
+PENDING_SECONDS = 120  # how long a queued refresh stops another being queued
+
+
+def metrics_key(schema_name: str) -> str:
+    return f"insights:network-metrics:{schema_name}"
+
+
+def pending_key(schema_name: str) -> str:
+    return f"insights:network-metrics-pending:{schema_name}"
+
+
+def network_metrics_compute() -> dict[str, Any]:
+    """Compute the current network's metrics from the database (three queries)."""
+    metrics = metrics_compute(network_edges(dates=DateRange()), people())
+    metrics["computed_at"] = timezone.now().isoformat()
+    return metrics
+
+
+def network_metrics_store(schema_name: str) -> dict[str, Any]:
+    """Compute and cache the metrics of the network whose schema is current."""
+    if connection.schema_name != schema_name:
+        raise RuntimeError(f"metrics for {schema_name} asked in {connection.schema_name}")
+    # Cleared before reading, so an exchange completing while this runs queues a fresh run.
+    cache.delete(pending_key(schema_name))
+    metrics = network_metrics_compute()
+    cache.set(metrics_key(schema_name), metrics, timeout=None)
+    return metrics
+
+
+def network_metrics_cached(schema_name: str) -> dict[str, Any] | None:
+    cached: dict[str, Any] | None = cache.get(metrics_key(schema_name))
+    return cached

@@ -1,0 +1,110 @@
+"""The network map as the viewer may see it: nodes, links and the date range asked for.
+
+Privacy is decided here, once, for the JSON endpoint and the table alike:
+- a member who turned `show_on_map` off is "A member": no name, profession, organisation
+  or id (anonymous nodes are numbered per response), except to themself;
+- names otherwise follow `profile_visibility`: only the visibilities listed in
+  `NAME_SHOWN` show a name on the map, so a visibility added later hides it until
+  someone decides otherwise;
+- another network's members are never nodes: a federated exchange links to one node for
+  that network as a whole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.urls import reverse
+from django.utils import timezone
+
+from core.members.models import Member, Profession, ProfileVisibility
+from hexitime.errors import ApplicationError
+from tenants.models import Network
+
+from .graph import Edge, Party, graph_build
+
+NAME_SHOWN = frozenset({ProfileVisibility.NETWORK, ProfileVisibility.NAME_ONLY})
+ANONYMOUS = "A member"
+
+
+class DateRangeInvalid(ApplicationError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class DateRange:
+    start: date | None = None
+    end: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.start and self.end and self.start > self.end:
+            raise DateRangeInvalid("The start date must be on or before the end date.",
+                                   field="start")  # fmt: skip
+
+    def bounds(self) -> tuple[datetime | None, datetime | None]:
+        """[start of the first day, start of the day after the last), in local time."""
+        zone = timezone.get_current_timezone()
+        start = datetime.combine(self.start, time.min, zone) if self.start else None
+        end = datetime.combine(self.end + timedelta(days=1), time.min, zone) if self.end else None
+        return start, end
+
+
+def name_shown(*, viewer: Member, member: Member) -> bool:
+    """Whether the map shows `member` by name to `viewer`."""
+    if viewer.pk == member.pk:
+        return True
+    return member.show_on_map and member.profile_visibility in NAME_SHOWN
+
+
+def map_payload(*, viewer: Member, edges: list[Edge]) -> dict[str, Any]:
+    """Nodes (largest first) and links for the map and its table. Two queries: the
+    members on the map and the names of the other networks."""
+    graph = graph_build(edges)
+    member_ids = [party.member_id for party in graph.nodes if party.member_id is not None]
+    fields = ("full_name", "profession", "organisation", "show_on_map", "profile_visibility")
+    shown = Member.objects.filter(pk__in=member_ids, is_staff=False).only(*fields)
+    members = {m.pk: m for m in shown}
+    network_ids = [party.network_id for party in graph.nodes if party.network_id is not None]
+    networks = (
+        dict(Network.objects.filter(pk__in=network_ids).values_list("pk", "name"))
+        if network_ids
+        else {}
+    )
+    professions = dict(Profession.choices)
+    order = sorted(graph.nodes.items(), key=lambda item: -(item[1].given + item[1].received))
+    node_ids: dict[Party, str] = {}
+    nodes = []
+    anonymous = 0
+    for party, totals in order:
+        node: dict[str, Any]
+        if party.network_id is not None:
+            name = networks.get(party.network_id, "another network")
+            node = {"id": f"network-{party.network_id}", "kind": "network",
+                    "label": f"Members of {name}", "profession": "",
+                    "organisation": name}  # fmt: skip
+        else:
+            member = members.get(party.member_id or 0)
+            if member is not None and name_shown(viewer=viewer, member=member):
+                node = {
+                    "id": f"member-{member.pk}", "kind": "member", "label": member.full_name,
+                    "profession": professions.get(member.profession, ""),
+                    "organisation": member.organisation,
+                    "url": reverse("member-profile", args=[member.pk]),
+                    "you": member.pk == viewer.pk,
+                }  # fmt: skip
+            else:
+                anonymous += 1
+                node = {"id": f"anonymous-{anonymous}", "kind": "anonymous", "label": ANONYMOUS,
+                        "profession": "", "organisation": ""}  # fmt: skip
+        node.update(given_minutes=totals.given, received_minutes=totals.received,
+                    exchanges=totals.exchanges)  # fmt: skip
+        node_ids[party] = node["id"]
+        nodes.append(node)
+    links = [
+        {"source": node_ids[a], "target": node_ids[b], "minutes": link.minutes,
+         "count": link.count}
+        for (a, b), link in sorted(graph.links.items(), key=lambda item: -item[1].minutes)
+    ]  # fmt: skip
+    return {"nodes": nodes, "links": links}

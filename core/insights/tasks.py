@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.db import transaction
+from django_tenants.utils import schema_context
+
+from hexitime.celery import app
+
+from .metrics_store import PENDING_SECONDS, network_metrics_store, pending_key
+
+
+@app.task(max_retries=3, default_retry_delay=10)
+def network_metrics_refresh(schema_name: str) -> int:
+    """Recompute and cache a network's metrics (idempotent: the latest run wins). The
+    exchange service queues it on commit when an exchange completes. Returns the number
+    of active members counted."""
+    with schema_context(schema_name):
+        return int(network_metrics_store(schema_name)["members_active"])
+
+
+def network_metrics_request(schema_name: str, *, force: bool = False) -> bool:
+    """Queue a refresh after the current transaction commits, unless one is already queued
+    (`force` queues one anyway). Returns whether one was queued."""
+    if not cache.add(pending_key(schema_name), 1, PENDING_SECONDS) and not force:
+        return False
+    transaction.on_commit(lambda: network_metrics_refresh.delay(schema_name))
+    return True

@@ -1,0 +1,87 @@
+"""Pages: the network map (every member) and the network metrics (organisers)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from core.members.models import Member
+from hexitime.auth import acting_member
+from hexitime.db import connection
+
+from .metrics_store import network_metrics_cached
+from .network_map import DateRange, DateRangeInvalid, map_payload, name_shown
+from .sources import network_edges
+from .tasks import network_metrics_request
+
+LINKS_IN_TABLE = 500
+
+
+class DateRangeForm(forms.Form):
+    start = forms.DateField(label="From", required=False, widget=forms.DateInput(
+        attrs={"type": "date"}), help_text="Exchanges completed on or after this day.")  # fmt: skip
+    end = forms.DateField(label="To", required=False, widget=forms.DateInput(
+        attrs={"type": "date"}), help_text="Up to and including this day.")  # fmt: skip
+
+    def date_range(self) -> DateRange | None:
+        """The range asked for, or None with the form's errors set."""
+        if not self.is_valid():
+            return None
+        try:
+            return DateRange(self.cleaned_data["start"], self.cleaned_data["end"])
+        except DateRangeInvalid as refused:
+            self.add_error(refused.field, refused.message)
+            return None
+
+
+@login_required
+def network_map(request: HttpRequest) -> HttpResponse:
+    """The map (drawn by cytoscape.js from the JSON API) and the same data as tables, which
+    is all there is without JavaScript."""
+    form = DateRangeForm(request.GET or None)
+    dates = form.date_range() if request.GET else DateRange()
+    context: dict[str, Any] = {"form": form, "query": request.GET.urlencode()}
+    if dates is not None:
+        payload = map_payload(viewer=acting_member(request), edges=network_edges(dates=dates))
+        labels = {node["id"]: node["label"] for node in payload["nodes"]}
+        context.update(
+            nodes=payload["nodes"],
+            links=[{**link, "source_label": labels[link["source"]],
+                    "target_label": labels[link["target"]]}
+                   for link in payload["links"][:LINKS_IN_TABLE]],
+            links_total=len(payload["links"]),
+        )  # fmt: skip
+    return render(request, "insights/map.html", context)
+
+
+@permission_required("insights.view_network_metrics", raise_exception=True)
+def network_metrics(request: HttpRequest) -> HttpResponse:
+    """The cached metrics, or "computing" while the worker computes them. POST asks for a
+    fresh computation."""
+    schema = connection.schema_name
+    if request.method == "POST":
+        network_metrics_request(schema, force=True)
+        messages.success(request, "The metrics are being recomputed. Refresh in a moment.")
+        return redirect("insights-metrics")
+    metrics = network_metrics_cached(schema)
+    if metrics is None:
+        network_metrics_request(schema)
+        return render(request, "insights/metrics.html", {"metrics": None})
+    viewer = acting_member(request)
+    ids = [broker["member_id"] for broker in metrics["brokers"]]
+    members = Member.objects.filter(pk__in=ids).only("full_name", "show_on_map",
+                                                     "profile_visibility")  # fmt: skip
+    shown = {m.pk: m for m in members if name_shown(viewer=viewer, member=m)}
+    brokers = [
+        {**broker, "member": shown.get(broker["member_id"])} for broker in metrics["brokers"]
+    ]
+    return render(request, "insights/metrics.html", {
+        "metrics": metrics, "brokers": brokers,
+        "computed_at": datetime.fromisoformat(metrics["computed_at"]),
+    })  # fmt: skip

@@ -1,0 +1,308 @@
+"""Proposing, funding, declining and closing QI projects; volunteering and paying for hours.
+
+Every movement of credit goes through the ledger with a key naming the project:
+`project:<id>:fund` (issuance -> project), `project:<id>:confirmation:<confirmation id>`
+(project -> volunteer) and `project:<id>:close` (unspent budget back to issuance). Each
+service locks the project row first, so a confirmation and a close never overlap.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.html import strip_tags
+
+from core.audit.services import audit_record
+from core.insights.tasks import network_metrics_request
+from core.members.models import Member
+from core.members.services import JoinRefused, skills_clean
+from core.notifications.models import Kind
+from core.notifications.services import notification_send
+from hexitime.db import connection
+from hexitime.errors import ApplicationError, NotFound, PermissionDenied
+from ledger.models import Transfer
+from ledger.services import (
+    InsufficientCredit,
+    Leg,
+    issuance_account,
+    member_account,
+    minutes_as_text,
+    project_account,
+    transfer_create,
+)
+
+from .models import BUDGET_MAX_MINUTES, STEP_MINUTES, HoursConfirmation, Project, Volunteer
+
+TEXT_LIMITS = {"title": 120, "aim": 300, "description": 5000}
+
+
+class ProjectRefused(ApplicationError):
+    pass
+
+
+def _text(name: str, value: Any) -> str:
+    text = strip_tags(str(value or "")).strip()
+    if not text:
+        raise ProjectRefused(f"Please give the project {'an' if name == 'aim' else 'a'} {name}.",
+                             field=name)  # fmt: skip
+    limit = TEXT_LIMITS[name]
+    if len(text) > limit:
+        raise ProjectRefused(
+            f"The {name} is {len(text):,} characters long; the limit is {limit:,}.", field=name
+        )
+    return text
+
+
+def _minutes(value: Any, *, field: str, what: str, most: int) -> int:
+    """Whole minutes in 15-minute steps from 15 up to `most`, or a refusal saying so."""
+    if isinstance(value, bool) or not isinstance(value, int) or value % STEP_MINUTES:
+        raise ProjectRefused(f"{what} must be in whole or quarter hours.", field=field)
+    if not STEP_MINUTES <= value <= most:
+        raise ProjectRefused(
+            f"{what} must be between 15 minutes and {minutes_as_text(most)}.", field=field
+        )
+    return value
+
+
+def project_propose(
+    *,
+    actor: Member,
+    title: str,
+    aim: str,
+    description: str,
+    budget_minutes: int,
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+    skills_wanted: list[str] | None = None,
+) -> Project:
+    """A QI lead (or organiser) proposes a project. Nothing moves until an organiser
+    funds it. Markup in the text is stripped, not stored."""
+    if not actor.has_perm("projects.propose_project"):
+        raise PermissionDenied("Only QI leads and organisers can propose projects.")
+    texts = {"title": title, "aim": aim, "description": description}
+    fields = {name: _text(name, value) for name, value in texts.items()}
+    budget = _minutes(budget_minutes, field="budget_minutes", what="The hours budget",
+                      most=BUDGET_MAX_MINUTES)  # fmt: skip
+    if not isinstance(starts_on, datetime.date) or not isinstance(ends_on, datetime.date):
+        raise ProjectRefused("Give the dates the project starts and ends.", field="starts_on")
+    if ends_on < starts_on:
+        raise ProjectRefused("The project ends before it starts.", field="ends_on")
+    try:
+        skills = skills_clean(skills_wanted or [])
+    except JoinRefused as refused:
+        raise ProjectRefused(refused.message, field="skills_wanted") from None
+    with transaction.atomic(durable=True):
+        return Project.objects.create(
+            lead=actor, budget_minutes=budget, skills_wanted=skills, starts_on=starts_on,
+            ends_on=ends_on, **fields,
+        )  # fmt: skip
+
+
+def _locked(project: Project) -> Project:
+    return Project.objects.select_for_update().select_related("lead").get(pk=project.pk)
+
+
+def _refuse_unless(project: Project, state: Project.State, doing: str) -> None:
+    if project.state != state:
+        label = Project.State(project.state).label.lower()
+        raise ProjectRefused(f"This project is {label}, so it cannot be {doing}.", field="state")
+
+
+def project_fund(*, actor: Member, project: Project) -> Project:
+    """An organiser approves a proposed project and moves its whole budget from the
+    network's issuance account to the project's account, in one transaction with the
+    state change, an audit event and the lead's notification. Funding twice is refused,
+    and the ledger key `project:<id>:fund` could not post twice anyway."""
+    if not actor.has_perm("projects.fund_project"):
+        raise PermissionDenied("Only organisers can approve and fund projects.")
+    with transaction.atomic(durable=True):
+        project = _locked(project)
+        _refuse_unless(project, Project.State.PROPOSED, "funded")
+        transfer_create(
+            idempotency_key=f"project:{project.pk}:fund",
+            legs=[Leg(issuance_account(), -project.budget_minutes),
+                  Leg(project_account(project.pk), project.budget_minutes)],
+            kind=Transfer.Kind.PROJECT_FUND,
+            memo=f"Budget for the project “{project.title}”",
+            actor=actor,
+        )  # fmt: skip
+        project.state, project.funded_at = Project.State.APPROVED, timezone.now()
+        project.save(update_fields=["state", "funded_at"])
+        audit_record(
+            actor=actor, verb="project.fund", target=project,
+            before={"state": Project.State.PROPOSED},
+            after={"state": project.state, "budget_minutes": project.budget_minutes},
+        )  # fmt: skip
+        notification_send(
+            recipient=project.lead, kind=Kind.PROJECT_FUNDED, key=f"project:{project.pk}:funded",
+            title=f"Your project “{project.title}” is funded",
+            body=f"{actor} approved it with a budget of {minutes_as_text(project.budget_minutes)}. "
+            "Members can now volunteer.",
+            url=f"/projects/{project.pk}/",
+        )  # fmt: skip
+    return project
+
+
+def project_decline(*, actor: Member, project: Project, reason: str) -> Project:
+    """An organiser declines a proposed project, saying why (audited; the lead is told)."""
+    if not actor.has_perm("projects.fund_project"):
+        raise PermissionDenied("Only organisers can decline projects.")
+    reason = strip_tags(reason or "").strip()
+    if not reason:
+        raise ProjectRefused("Please say why the project is declined.", field="reason")
+    if len(reason) > 500:
+        raise ProjectRefused(
+            f"The reason is {len(reason):,} characters long; the limit is 500.", field="reason"
+        )
+    with transaction.atomic(durable=True):
+        project = _locked(project)
+        _refuse_unless(project, Project.State.PROPOSED, "declined")
+        project.state, project.declined_reason = Project.State.DECLINED, reason
+        project.save(update_fields=["state", "declined_reason"])
+        audit_record(actor=actor, verb="project.decline", target=project,
+                     before={"state": Project.State.PROPOSED}, after={"state": project.state},
+                     reason=reason)  # fmt: skip
+        notification_send(
+            recipient=project.lead, kind=Kind.PROJECT_DECLINED,
+            key=f"project:{project.pk}:declined",
+            title=f"Your project “{project.title}” was declined", body=reason,
+            url=f"/projects/{project.pk}/",
+        )  # fmt: skip
+    return project
+
+
+def volunteer_pledge(*, actor: Member, project: Project, pledged_minutes: int) -> Volunteer:
+    """A member volunteers for a funded project, pledging some hours; pledging again
+    changes the pledge. The lead is notified the first time only."""
+    if not actor.can_transact:
+        raise PermissionDenied("Confirm your email address (and wait for approval, if your "
+                               "network asks for it) before volunteering.")  # fmt: skip
+    with transaction.atomic(durable=True):
+        project = _locked(project)
+        _refuse_unless(project, Project.State.APPROVED, "volunteered for")
+        if project.lead_id == actor.pk:
+            raise ProjectRefused("You lead this project, so you cannot volunteer for it.")
+        if project.ends_on < timezone.localdate():
+            raise ProjectRefused(f"This project ended on {project.ends_on:%-d %B %Y}.")
+        minutes = _minutes(pledged_minutes, field="pledged_minutes", what="The hours you pledge",
+                           most=project.budget_minutes)  # fmt: skip
+        volunteer = Volunteer.objects.filter(project=project, member=actor).first()
+        if volunteer is not None:
+            volunteer.pledged_minutes = minutes
+            volunteer.save(update_fields=["pledged_minutes"])
+            return volunteer
+        volunteer = Volunteer.objects.create(project=project, member=actor,
+                                             pledged_minutes=minutes)  # fmt: skip
+        notification_send(
+            recipient=project.lead, kind=Kind.PROJECT_VOLUNTEER,
+            key=f"project:{project.pk}:volunteer:{actor.pk}",
+            title=f"{actor} volunteered for “{project.title}”",
+            body=f"{actor} pledged {minutes_as_text(minutes)}.", url=f"/projects/{project.pk}/",
+        )  # fmt: skip
+    return volunteer
+
+
+def volunteer_confirm_hours(
+    *, actor: Member, project: Project, volunteer: Volunteer, minutes: int, key: str
+) -> HoursConfirmation:
+    """The lead confirms hours a volunteer gave; the ledger pays them from the project's
+    account at once. `key` is the client's name for this confirmation: the same key again
+    (a double click, a retried request, two at the same moment) returns the first
+    confirmation and pays nothing more. More than the remaining budget is refused and
+    nothing is written."""
+    if project.lead_id != actor.pk:
+        raise PermissionDenied("Only the project's lead can confirm volunteers' hours.")
+    key = str(key or "").strip()
+    if not key or len(key) > 64:
+        raise ProjectRefused("This confirmation needs a key of 1 to 64 characters.", field="key")
+    minutes = _minutes(minutes, field="minutes", what="The hours confirmed",
+                       most=BUDGET_MAX_MINUTES)  # fmt: skip
+    with transaction.atomic(durable=True):
+        project = _locked(project)
+        # After the lock, so a confirmation committed while we waited is seen here.
+        earlier = HoursConfirmation.objects.filter(key=key).first()
+        if earlier is not None:
+            if earlier.volunteer_id != volunteer.pk or earlier.minutes != minutes:
+                raise ProjectRefused("This confirmation was already used for other hours.",
+                                     field="key")  # fmt: skip
+            return earlier
+        _refuse_unless(project, Project.State.APPROVED, "paid from")
+        paid = (
+            Volunteer.objects.select_related("member")
+            .filter(pk=volunteer.pk, project=project)
+            .first()
+        )
+        if paid is None:
+            raise NotFound("No such volunteer on this project.")
+        confirmation = HoursConfirmation.objects.create(
+            volunteer=paid, key=key, minutes=minutes, confirmed_by=actor
+        )
+        try:
+            transfer_create(
+                idempotency_key=f"project:{project.pk}:confirmation:{confirmation.pk}",
+                legs=[Leg(project_account(project.pk), -minutes),
+                      Leg(member_account(paid.member), minutes)],
+                kind=Transfer.Kind.PROJECT_CREDIT,
+                memo=f"Volunteering for the project “{project.title}”",
+                actor=actor,
+            )  # fmt: skip
+        except InsufficientCredit as refused:
+            left = max(refused.extra["balance"] - refused.extra["floor"], 0)
+            raise ProjectRefused(
+                f"The project has {minutes_as_text(left)} of its budget left, so it cannot pay "
+                f"{minutes_as_text(minutes)}. Confirm fewer hours.",
+                field="minutes", remaining_minutes=left,
+            ) from None  # fmt: skip
+        Volunteer.objects.filter(pk=paid.pk).update(
+            confirmed_minutes=F("confirmed_minutes") + minutes
+        )
+        notification_send(
+            recipient=paid.member, kind=Kind.HOURS_CONFIRMED,
+            key=f"project:{project.pk}:confirmation:{confirmation.pk}",
+            title=f"{minutes_as_text(minutes)} confirmed for “{project.title}”",
+            body=f"{actor} confirmed your hours; {minutes_as_text(minutes)} of credit is in "
+            "your account.",
+            url=f"/projects/{project.pk}/",
+        )  # fmt: skip
+        _refresh_insights_after_commit()
+    return confirmation
+
+
+def project_close(*, actor: Member, project: Project) -> Project:
+    """The lead or an organiser closes a funded project: its unspent budget goes back to
+    the issuance account in one transfer (`project:<id>:close`), and no more hours can be
+    confirmed. Audited."""
+    if project.lead_id != actor.pk and not actor.has_perm("projects.fund_project"):
+        raise PermissionDenied("Only the project's lead or an organiser can close it.")
+    with transaction.atomic(durable=True):
+        project = _locked(project)
+        _refuse_unless(project, Project.State.APPROVED, "closed")
+        account = project_account(project.pk)
+        # Confirmations lock the project row first, so the balance cannot change under us.
+        account.refresh_from_db(fields=["balance"])
+        unspent = account.balance
+        if unspent:
+            transfer_create(
+                idempotency_key=f"project:{project.pk}:close",
+                legs=[Leg(account, -unspent), Leg(issuance_account(), unspent)],
+                kind=Transfer.Kind.PROJECT_FUND,
+                memo=f"Unspent budget of the project “{project.title}” returned",
+                actor=actor,
+            )  # fmt: skip
+        project.state, project.closed_at = Project.State.CLOSED, timezone.now()
+        project.save(update_fields=["state", "closed_at"])
+        audit_record(actor=actor, verb="project.close", target=project,
+                     before={"state": Project.State.APPROVED},
+                     after={"state": project.state, "returned_minutes": unspent})  # fmt: skip
+    return project
+
+
+def _refresh_insights_after_commit() -> None:
+    """The map and metrics change: ask for a refresh once this transaction has committed
+    (asking earlier would mark one pending for a change that may yet roll back)."""
+    schema_name = connection.schema_name
+    transaction.on_commit(lambda: network_metrics_request(schema_name))

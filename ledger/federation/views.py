@@ -1,0 +1,48 @@
+"""An organiser's federation settings: whether the network exchanges time with others,
+and with which."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from hexitime.auth import acting_member
+from hexitime.db import connection
+from hexitime.errors import ApplicationError
+from ledger.services import minutes_as_text
+from tenants.models import Network
+
+from .selectors import federation_view
+from .services import federation_settings_update
+
+
+@login_required
+def federation_settings(request: HttpRequest) -> HttpResponse:
+    member = acting_member(request)
+    if not member.has_perm("federation.change_membership"):
+        raise Http404("No such page")
+    network = Network.objects.get(pk=connection.tenant.pk)
+    error = ""
+    if request.method == "POST":
+        try:
+            partner_ids = {int(value) for value in request.POST.getlist("partners")}
+            federation_settings_update(
+                network=network, actor=member, opted_in=request.POST.get("opted_in") == "on",
+                open_to_all=request.POST.get("open_to_all") == "on", partner_ids=partner_ids,
+            )  # fmt: skip
+        except ValueError:
+            error = "Choose partners from the networks listed."
+        except ApplicationError as refused:
+            error = refused.message
+        else:
+            messages.success(request, "Saved.")
+            return redirect("federation-settings")
+    view = federation_view(network=network)
+    position = view.membership.position if view.membership else 0
+    return render(request, "federation/settings.html", {
+        "view": view, "network": network, "error": error,
+        "position": minutes_as_text(abs(position)), "owes": position > 0,
+        "limit": minutes_as_text(view.membership.debit_limit) if view.membership else "",
+    }, status=400 if error else 200)  # fmt: skip

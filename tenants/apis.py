@@ -1,0 +1,46 @@
+"""The network's own API about itself (served on each network's host)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.members.models import Role
+from hexitime.auth import acting_member
+
+from .plans import plan_usage
+
+
+class IsOrganiser(BasePermission):
+    message = "Only the network's organisers can see its plan."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        return bool(
+            user and user.is_authenticated and acting_member(request).role == Role.ORGANISER
+        )
+
+
+class PlanApi(APIView):
+    """The network's plan, how many members it has and may have, and what the plan
+    includes."""
+
+    permission_classes = [IsOrganiser]
+
+    class PlanSerializer(serializers.Serializer):
+        plan = serializers.CharField()
+        plan_label = serializers.CharField()
+        members = serializers.IntegerField()
+        member_limit = serializers.IntegerField(allow_null=True, help_text="null: no limit")
+        places_left = serializers.IntegerField(allow_null=True, help_text="null: no limit")
+        federation = serializers.BooleanField(help_text="Whether the plan allows federation.")
+        custom_domains = serializers.BooleanField()
+
+    @extend_schema(responses=PlanSerializer)
+    def get(self, request: Request) -> Response:
+        usage = plan_usage(network=request.tenant)  # type: ignore[attr-defined]
+        return Response(self.PlanSerializer(usage).data)

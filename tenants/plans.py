@@ -1,0 +1,125 @@
+"""What each plan allows, and the checks that hold networks to it.
+
+The free community plan has room for HEXITIME_COMMUNITY_MEMBER_LIMIT members; the paid
+organisation plan has no member cap and adds federation and custom domains. A refusal is
+a `PlanLimitReached` that names the plan and what to do, never a silent failure.
+
+A member counts from the moment they join (verified or not, approved or not) until an
+organiser declines them: every such account can sign in, so every one takes a place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from django.conf import settings
+
+from core.members.models import Member, MemberState
+from hexitime.db import connection
+from hexitime.errors import ApplicationError
+
+from .models import Network, Plan
+
+
+class PlanLimitReached(ApplicationError):
+    """What the network's plan does not allow. 403: asking again will not help, upgrading
+    will."""
+
+    status_code = 403
+
+
+def plan_member_limit(plan: str) -> int | None:
+    """How many members a network on `plan` may have (None: no limit)."""
+    return settings.HEXITIME_COMMUNITY_MEMBER_LIMIT if plan == Plan.COMMUNITY else None
+
+
+def counted_members() -> int:
+    """Members of the current network's schema who take a place under the plan."""
+    return Member.objects.filter(is_staff=False).exclude(state=MemberState.DECLINED).count()
+
+
+@dataclass(frozen=True)
+class PlanUsage:
+    """A network's plan and how much of it is used, for the organiser's pages and API."""
+
+    plan: str
+    plan_label: str
+    members: int
+    member_limit: int | None
+
+    @property
+    def places_left(self) -> int | None:
+        return None if self.member_limit is None else max(self.member_limit - self.members, 0)
+
+    @property
+    def full(self) -> bool:
+        return self.places_left == 0
+
+    @property
+    def near_limit(self) -> bool:
+        """A tenth of the places (at least one) or fewer are left."""
+        left = self.places_left
+        return left is not None and left <= max(1, int(self.member_limit or 0) // 10)
+
+    @property
+    def federation(self) -> bool:
+        return self.plan == Plan.ORGANISATION
+
+    @property
+    def custom_domains(self) -> bool:
+        return self.plan == Plan.ORGANISATION
+
+
+def plan_usage(*, network: Network) -> PlanUsage:
+    """`network`'s plan and member count. Call with `network` as the current tenant."""
+    return PlanUsage(
+        plan=network.plan,
+        plan_label=str(Plan(network.plan).label),
+        members=counted_members(),
+        member_limit=plan_member_limit(network.plan),
+    )
+
+
+def network_full_message(network: Network, limit: int) -> str:
+    return (
+        f"{network.name} is full: the free community plan has room for {limit} members. "
+        "Please ask one of its organisers to upgrade to the organisation plan."
+    )
+
+
+def plan_member_place_take() -> Network:
+    """Refuse (`PlanLimitReached`, code `network_full`) a new member when the current
+    network's plan has no place left; return the network.
+
+    Call inside the transaction that creates the member, in the network's schema. The
+    network's row is locked (FOR NO KEY UPDATE) until that transaction ends, so
+    concurrent joins are counted one after another and a plan change waits for them.
+    """
+    network = Network.objects.select_for_update(no_key=True).get(schema_name=connection.schema_name)
+    limit = plan_member_limit(network.plan)
+    if limit is not None and counted_members() >= limit:
+        raise PlanLimitReached(network_full_message(network, limit), code="network_full")
+    return network
+
+
+_PAID_FEATURES = {
+    "federation": "Federation with other networks comes",
+    "custom_domains": "Custom domains come",
+}
+
+
+def plan_feature_require(
+    *, network: Network, feature: Literal["federation", "custom_domains"]
+) -> None:
+    """Refuse (`PlanLimitReached`, code `plan_required`) a feature of the organisation plan
+    for a network on another plan, naming both plans. Reads the plan from the database,
+    not from `network`, which may be older than the last billing webhook."""
+    plan = Network.objects.filter(pk=network.pk).values_list("plan", flat=True).first()
+    if plan != Plan.ORGANISATION:
+        current = Plan(plan or Plan.COMMUNITY).label
+        raise PlanLimitReached(
+            f"{_PAID_FEATURES[feature]} with the organisation plan; {network.name} is on the "
+            f"{current} plan. An organiser can upgrade under Plan and billing.",
+            code="plan_required",
+        )

@@ -1,0 +1,106 @@
+"""The network map, metrics and impact pages in Chromium: drawn, hoverable, accessible."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django_tenants.utils import tenant_context
+
+from core.insights.metrics_store import network_metrics_store
+from core.members.models import Role
+from ledger.services import gift_grant
+from tests.browser.conftest import axe_scan, screenshot, url
+from tests.core.insights.conftest import complete
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+PASSWORD = "a-long-test-passphrase"
+HOST = "maple.localhost"
+
+
+@pytest.fixture
+def maple(make_network, make_member):
+    """Maple: Olive (organiser, Oxford) helped Ada and Ben; Ben helped Cy, who is off the
+    map."""
+    network = make_network("maple", "Maple Network")
+    olive = make_member(network, email="olive@nhs.net", full_name="Olive Organiser",
+                        password=PASSWORD, role=Role.ORGANISER, profession="nurse",
+                        organisation="Oxford")  # fmt: skip
+    ada = make_member(network, full_name="Ada Doctor", profession="doctor", organisation="Oxford")
+    ben = make_member(network, full_name="Ben Pharmacist", profession="pharmacist",
+                      organisation="Reading")  # fmt: skip
+    cy = make_member(network, full_name="Cy Hidden", show_on_map=False)
+    with tenant_context(network):
+        for member in (olive, ada, ben, cy):
+            gift_grant(member=member)
+        complete(olive, ada, minutes=60)
+        complete(olive, ben, minutes=90, category="teaching", format="in_person")
+        complete(ben, cy, minutes=30)
+        network_metrics_store(network.schema_name)
+    return network
+
+
+def _sign_in(page: Any, live_server: Any) -> None:
+    page.goto(url(live_server, HOST, "/accounts/login/"))
+    page.get_by_label("Email address").fill("olive@nhs.net")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(url(live_server, HOST, "/"))
+
+
+def test_the_map_draws_the_members_and_names_them_on_hover(live_server, page, maple):
+    _sign_in(page, live_server)
+    page.get_by_role("link", name="Network map").first.click()
+    page.wait_for_selector("#network-map[data-nodes]")
+    assert page.get_attribute("#network-map", "data-nodes") == "4"
+    assert page.locator("#network-map canvas").count() >= 1
+    labels = page.evaluate("hexitimeMap.nodes().map(n => n.data('label')).sort()")
+    assert labels == ["A member", "Ada Doctor", "Ben Pharmacist", "Olive Organiser"]
+    assert page.evaluate("hexitimeMap.edges().length") == 3
+    # Hover over Ada: the tooltip names her and her hours.
+    page.locator("#network-map").scroll_into_view_if_needed()
+    box = page.locator("#network-map").bounding_box()
+    at = page.evaluate(
+        "(() => { const p = hexitimeMap.nodes().filter(n => n.data('label') === 'Ada Doctor')"
+        "[0].renderedPosition(); return [p.x, p.y]; })()"
+    )
+    page.mouse.move(box["x"] + at[0], box["y"] + at[1])
+    tooltip = page.locator(".map-tooltip")
+    tooltip.wait_for(state="visible")
+    assert "Ada Doctor" in tooltip.inner_text() and "received 1 h" in tooltip.inner_text()
+    legend = page.locator(".map-legend").inner_text()
+    assert "Doctor" in legend and "Oxford" not in legend
+    page.get_by_label("Organisation").check()
+    assert "Oxford" in page.locator(".map-legend").inner_text()
+    screenshot(page, "insights-map")
+    # Zoom and pan are cytoscape's own: the wheel changes the zoom.
+    before = page.evaluate("hexitimeMap.zoom()")
+    page.locator("#network-map").scroll_into_view_if_needed()
+    box = page.locator("#network-map").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -400)
+    page.wait_for_function(f"hexitimeMap.zoom() !== {before}")
+
+
+def test_insights_pages_draw_their_charts_without_serious_accessibility_violations(
+    live_server, page, maple
+):
+    _sign_in(page, live_server)
+    found = {}
+    for name, path in {"map": "/insights/map/", "impact": "/insights/impact/",
+                       "metrics": "/insights/metrics/"}.items():  # fmt: skip
+        page.goto(url(live_server, HOST, path))
+        if name == "map":
+            page.wait_for_selector("#network-map[data-nodes]")
+        if name == "impact":
+            page.wait_for_selector("canvas[data-drawn]")
+            assert page.locator("canvas[data-drawn]").count() == 5
+        screenshot(page, f"insights-{name}")
+        found[name] = axe_scan(page)
+    assert "Olive Organiser" in page.locator(".brokers").inner_text()
+    serious = {
+        name: [(v["id"], v["help"]) for v in result["violations"]
+               if v["impact"] in {"serious", "critical"}]
+        for name, result in found.items()
+    }  # fmt: skip
+    assert serious == {name: [] for name in found}

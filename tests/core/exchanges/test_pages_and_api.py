@@ -1,0 +1,216 @@
+"""The exchange pages and API, driven as a member would, including members of another
+network failing to see or change anything."""
+
+import csv
+import io
+
+import pytest
+from django_tenants.utils import tenant_context
+
+from core.exchanges import services as x
+from core.exchanges.models import Exchange, State
+from ledger.services import member_account
+
+from .conftest import soon, to_recorded
+
+
+def test_a_member_walks_an_exchange_through_the_pages(network_a, people, offer, make_member,
+                                                      client_a):  # fmt: skip
+    alice, bob, _, _ = people
+    client_a.force_login(bob)
+    page = client_a.get(f"/listings/{offer.pk}/")
+    assert b"Ask for this help" in page.content
+    response = client_a.post(f"/exchanges/respond/{offer.pk}/", {"message": "Can we meet?"})
+    with tenant_context(network_a):
+        exchange = Exchange.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/exchanges/{exchange.pk}/"
+
+    client_a.force_login(alice)
+    home = client_a.get("/")
+    assert b"Reply to this response" in home.content
+    assert client_a.post(f"/exchanges/{exchange.pk}/accept/").status_code == 302
+    when = soon().strftime("%Y-%m-%dT%H:%M")
+    client_a.post(f"/exchanges/{exchange.pk}/propose/", {"starts_at": when, "place": "Room 4"})
+
+    client_a.force_login(bob)
+    detail = client_a.get(f"/exchanges/{exchange.pk}/")
+    assert b"Agree to this time" in detail.content
+    with tenant_context(network_a):
+        proposal = exchange.proposals.get()
+    client_a.post(f"/exchanges/{exchange.pk}/agree/", {"proposal": proposal.pk})
+    assert b"Your next meetings" in client_a.get("/").content
+
+    client_a.force_login(alice)
+    assert client_a.post(f"/exchanges/{exchange.pk}/record/", {"minutes": "75"}).status_code == 302
+    client_a.force_login(bob)
+    detail = client_a.get(f"/exchanges/{exchange.pk}/")
+    assert b"Confirm the hours" in detail.content and b"1 hour 15 minutes" in detail.content
+    client_a.post(f"/exchanges/{exchange.pk}/confirm/")
+    client_a.post(f"/exchanges/{exchange.pk}/thanks/", {"text": "Really useful"})
+    with tenant_context(network_a):
+        exchange.refresh_from_db()
+        assert exchange.state == State.COMPLETED
+        assert member_account(bob).balance == 45
+    assert b"Really useful" in client_a.get(f"/members/{alice.pk}/").content
+
+
+def test_bad_input_and_illegal_moves_get_a_clear_page_not_a_500(network_a, people, offer,
+                                                                 client_a):  # fmt: skip
+    alice, bob, _, _ = people
+    with tenant_context(network_a):
+        exchange = x.exchange_respond(actor=bob, listing=offer, message="Hi")
+    client_a.force_login(bob)
+    refused = client_a.post(f"/exchanges/{exchange.pk}/accept/")
+    assert refused.status_code == 403
+    assert b"There is a problem" in refused.content
+    assert b"Only the person giving help can accept" in refused.content
+    client_a.force_login(alice)
+    client_a.post(f"/exchanges/{exchange.pk}/accept/")
+    bad = client_a.post(f"/exchanges/{exchange.pk}/propose/", {"starts_at": "soonish"})
+    assert bad.status_code == 400
+    assert b"Enter a valid date/time" in bad.content
+    assert client_a.post(f"/exchanges/{exchange.pk}/fly/").status_code == 404
+    too_long = client_a.post(f"/exchanges/{exchange.pk}/record/", {"minutes": "7000"})
+    assert too_long.status_code == 400
+
+
+def test_a_receiver_short_of_credit_is_told_on_the_page(network_a, people, offer, client_a):
+    alice, bob, _, _ = people
+    with tenant_context(network_a):
+        exchange = to_recorded(offer, alice, bob, minutes=180)
+    client_a.force_login(bob)
+    page = client_a.get(f"/exchanges/{exchange.pk}/")
+    assert b"You have 2 hours of credit, which is less than 3 hours" in page.content
+    assert b"offer some help" in page.content
+    refused = client_a.post(f"/exchanges/{exchange.pk}/confirm/")
+    assert refused.status_code == 409
+    assert b"Offer some help to earn more" in refused.content
+
+
+def test_third_parties_and_other_networks_see_nothing(network_a, network_b, people, offer,
+                                                      make_member, client_a, client_b):  # fmt: skip
+    alice, bob, olive, eve = people
+    with tenant_context(network_a):
+        exchange = to_recorded(offer, alice, bob)
+    for outsider in (eve, olive):  # an organiser too: the thread is private until disputed
+        client_a.force_login(outsider)
+        assert client_a.get(f"/exchanges/{exchange.pk}/").status_code == 404
+        assert client_a.post(f"/exchanges/{exchange.pk}/message/", {"body": "x"}).status_code == 404
+        assert client_a.get(f"/api/v1/exchanges/{exchange.pk}/").status_code == 404
+    stranger = make_member(network_b)
+    client_b.force_login(stranger)
+    assert client_b.get(f"/exchanges/{exchange.pk}/").status_code == 404
+    assert client_b.post(f"/exchanges/{exchange.pk}/confirm/").status_code == 404
+    assert client_b.get(f"/api/v1/exchanges/{exchange.pk}/").status_code == 404
+    assert client_b.get(f"/exchanges/partner/{network_a.slug}/{exchange.pk}/").status_code == 404
+    with tenant_context(network_a):
+        assert Exchange.objects.get().state == State.RECORDED
+
+
+def test_the_api_runs_the_same_moves(
+    network_a, people, offer, client_a, django_assert_max_num_queries
+):
+    alice, bob, _, _ = people
+    client_a.force_login(bob)
+    created = client_a.post("/api/v1/exchanges/", {"listing": offer.pk, "message": "Hi"},
+                            content_type="application/json")  # fmt: skip
+    assert created.status_code == 201, created.content
+    exchange_id = created.json()["id"]
+    assert created.json()["your_side"] == "receiver"
+    client_a.force_login(alice)
+    assert client_a.post(f"/api/v1/exchanges/{exchange_id}/accept/").json()["state"] == "accepted"
+    bad = client_a.post(f"/api/v1/exchanges/{exchange_id}/record/", {"minutes": 10},
+                        content_type="application/json")  # fmt: skip
+    assert bad.status_code == 400 and "minutes" in bad.json()["errors"]
+    recorded = client_a.post(f"/api/v1/exchanges/{exchange_id}/record/", {"minutes": 60},
+                             content_type="application/json")  # fmt: skip
+    assert recorded.json()["state"] == "recorded"
+    wrong = client_a.post(f"/api/v1/exchanges/{exchange_id}/confirm/")
+    assert wrong.status_code == 403 and "receiving help" in wrong.json()["detail"]
+    client_a.force_login(bob)
+    done = client_a.post(f"/api/v1/exchanges/{exchange_id}/confirm/").json()
+    assert done["state"] == "completed" and done["minutes"] == 60
+    with tenant_context(network_a):
+        for n in range(5):
+            x.exchange_respond(actor=bob, listing=_another_offer(alice, n), message="Hi")
+    with django_assert_max_num_queries(8):
+        listed = client_a.get("/api/v1/exchanges/")
+    assert listed.json()["count"] == 6
+
+
+def _another_offer(alice, n):
+    from core.listings.services import listing_create
+
+    return listing_create(actor=alice, kind="offer", title=f"Offer {n}", description="Help",
+                          category="coaching")  # fmt: skip
+
+
+def test_organisers_see_disputes_and_export_every_exchange(network_a, people, offer, client_a,
+                                                           client_b, make_member,
+                                                           network_b):  # fmt: skip
+    alice, bob, olive, eve = people
+    with tenant_context(network_a):
+        exchange = to_recorded(offer, alice, bob)
+        x.exchange_dispute(actor=bob, exchange=exchange, reason="It was shorter")
+    client_a.force_login(eve)
+    assert client_a.get("/exchanges/organiser/").status_code == 404
+    assert client_a.get("/exchanges/organiser/exchanges.csv").status_code == 404
+    client_a.force_login(olive)
+    overview = client_a.get("/exchanges/organiser/")
+    assert b"Open disputes (1)" in overview.content and b"It was shorter" in overview.content
+    assert client_a.get(f"/exchanges/{exchange.pk}/").status_code == 200  # disputed: visible
+    settle = {"outcome": "adjust", "minutes": "60", "note": "Agreed an hour"}
+    settled = client_a.post(f"/exchanges/{exchange.pk}/settle/", settle)
+    assert settled.status_code == 302
+    export = client_a.get("/exchanges/organiser/exchanges.csv")
+    rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
+    assert rows[0][:3] == ["id", "listing", "category"]
+    assert [(r[1], r[4], r[5], r[6], r[7]) for r in rows[1:]] == [
+        ("QI coaching", "Alice Giver", "Bob Receiver", "completed", "60")
+    ]
+    assert client_a.post("/exchanges/organiser/", {"auto_confirm_days": "0"}).status_code == 400
+    client_b.force_login(make_member(network_b, role="organiser"))
+    other = client_b.get("/exchanges/organiser/exchanges.csv")
+    assert b"QI coaching" not in b"".join(other.streaming_content)
+
+
+@pytest.fixture
+def shared_offer(network_a, network_b, people, partners):
+    from core.listings.services import listing_create
+
+    with tenant_context(network_a):
+        return listing_create(actor=people[0], kind="offer", title="Theatre shadowing",
+                              description="A morning", category="shadowing",
+                              visibility="partners")  # fmt: skip
+
+
+def test_a_partner_member_uses_their_own_network_pages(
+    network_a, network_b, people, partners, shared_offer, client_a, client_b, make_member
+):
+    alice, ben = people[0], partners
+    client_b.force_login(ben)
+    listing_page = client_b.get(f"/exchanges/partner/{network_a.slug}/listings/{shared_offer.pk}/")
+    assert b"Alice Giver (Network A)" in listing_page.content
+    response = client_b.post(
+        f"/exchanges/partner/{network_a.slug}/listings/{shared_offer.pk}/respond/",
+        {"message": "May I shadow you?"},
+    )
+    with tenant_context(network_a):
+        exchange = Exchange.objects.get()
+    assert response["Location"] == f"/exchanges/partner/{network_a.slug}/{exchange.pk}/"
+    assert b"Theatre shadowing" in client_b.get("/exchanges/").content
+    client_a.force_login(alice)
+    assert b"Ben Partner (Network B)" in client_a.get(f"/exchanges/{exchange.pk}/").content
+    client_a.post(f"/exchanges/{exchange.pk}/accept/")
+    client_a.post(f"/exchanges/{exchange.pk}/record/", {"minutes": "60"})
+    page = f"/exchanges/partner/{network_a.slug}/{exchange.pk}/"
+    assert b"Confirm the hours" in client_b.get(page).content
+    assert client_b.post(page + "confirm/").status_code == 302
+    with tenant_context(network_b):
+        assert member_account(ben).balance == 60
+    with tenant_context(network_a):
+        assert member_account(alice).balance == 180
+    # Another member of B cannot open Ben's exchange through the partner pages.
+    client_b.force_login(make_member(network_b))
+    assert client_b.get(page).status_code == 404
+    assert client_b.post(page + "message/", {"body": "Hi"}).status_code == 404

@@ -1,0 +1,103 @@
+"""Exchanges between members of two partner networks, settled through the federation
+ledger; nothing else of either network is exposed to the other."""
+
+import pytest
+from django.core.management import call_command
+from django_tenants.utils import tenant_context
+
+from core.exchanges import services as x
+from core.exchanges.models import Exchange, State
+from core.listings.models import Listing
+from core.listings.services import listing_create
+from core.notifications.models import Kind, Notification
+from hexitime.errors import NotFound, PermissionDenied
+from ledger.federation.models import FederationTransfer, RemoteExchange
+from ledger.services import member_account
+
+
+def test_an_exchange_across_networks_settles_through_the_federation(
+    network_a, network_b, people, partners
+):
+    alice, _, _, _ = people
+    ben = partners
+    with tenant_context(network_a):
+        listing = listing_create(actor=alice, kind="offer", title="Theatre shadowing",
+                                 description="A morning in theatres", category="shadowing",
+                                 visibility=Listing.Visibility.PARTNERS)  # fmt: skip
+        exchange = x.exchange_respond(actor=ben, actor_network=network_b, listing=listing,
+                                      message="Could I shadow you?")  # fmt: skip
+        assert exchange.remote_name == "Ben Partner (Network B)"
+        assert exchange.receiver is None and exchange.giver == alice
+        x.exchange_accept(actor=alice, exchange=exchange)
+        x.exchange_record_hours(actor=alice, exchange=exchange, minutes=90)
+        with pytest.raises(PermissionDenied):  # Alice gave the help; Ben confirms
+            x.exchange_confirm(actor=alice, exchange=exchange)
+        x.exchange_confirm(actor=ben, exchange=exchange, actor_network=network_b)
+        exchange.refresh_from_db()
+        assert exchange.state == State.COMPLETED
+        assert member_account(alice).balance == 120 + 90
+    with tenant_context(network_b):
+        assert member_account(ben).balance == 120 - 90
+        # Ben was told in his own network, with a link that his network serves.
+        told = Notification.objects.get(recipient=ben, kind=Kind.RESPONSE_ACCEPTED)
+        assert told.url == f"/exchanges/partner/{network_a.slug}/{exchange.pk}/"
+        assert not Exchange.objects.exists()  # the exchange itself lives in A
+    assert FederationTransfer.objects.get().amount == 90
+    assert RemoteExchange.objects.get().guest_member_id == ben.pk
+    call_command("ledger_audit")  # raises CommandError on any mismatch
+
+
+def test_listings_not_shared_with_partners_cannot_be_answered_from_them(
+    network_a, network_b, people, partners, offer
+):
+    with tenant_context(network_a), pytest.raises(NotFound):
+        x.exchange_respond(actor=partners, actor_network=network_b, listing=offer, message="Hi")
+
+
+def test_networks_that_are_not_partners_cannot_exchange(network_a, network_b, people, make_member):
+    alice = people[0]
+    ben = make_member(network_b, full_name="Ben")
+    with tenant_context(network_a):
+        listing = listing_create(actor=alice, kind="offer", title="Shadowing", description="Hi",
+                                 category="shadowing", visibility="partners")  # fmt: skip
+        with pytest.raises(x.ExchangeRefused, match="do not exchange time"):
+            x.exchange_respond(actor=ben, actor_network=network_b, listing=listing, message="Hi")
+        assert not Exchange.objects.exists()
+
+
+def test_shared_listings_appear_in_partner_search_with_nothing_else(
+    network_a, network_b, people, partners, offer, make_member, client_a, client_b
+):
+    alice = people[0]
+    with tenant_context(network_a):
+        listing_create(actor=alice, kind="offer", title="Sepsis teaching", description="Ward",
+                       category="teaching", visibility=Listing.Visibility.PARTNERS)  # fmt: skip
+    client_b.force_login(partners)
+    page = client_b.get("/listings/?q=sepsis")
+    assert b"From partner networks" in page.content
+    assert b"Sepsis teaching" in page.content and b"Alice Giver (Network A)" in page.content
+    assert b"QI coaching" not in client_b.get("/listings/").content  # network-only listing
+    api = client_b.get("/api/v1/listings/partners/").json()
+    assert [(item["title"], item["owner_name"]) for item in api] == [
+        ("Sepsis teaching", "Alice Giver (Network A)")
+    ]
+    assert set(api[0]) == {"network", "network_name", "id", "kind", "title", "description",
+                           "category", "format", "owner_name"}  # fmt: skip
+    # A's members see it in their ordinary list; B shares nothing, so A has no partner section.
+    client_a.force_login(alice)
+    own = client_a.get("/listings/").content
+    assert b"Sepsis teaching" in own and b"From partner networks" not in own
+
+
+def test_without_a_partnership_nothing_is_shared(network_a, network_b, people, make_member,
+                                                 client_b):  # fmt: skip
+    with tenant_context(network_a):
+        listing = listing_create(actor=people[0], kind="offer", title="Sepsis teaching",
+                                 description="Ward", category="teaching",
+                                 visibility=Listing.Visibility.PARTNERS)  # fmt: skip
+    client_b.force_login(make_member(network_b))
+    assert b"Sepsis teaching" not in client_b.get("/listings/").content
+    assert client_b.get("/api/v1/listings/partners/").json() == []
+    url = f"/exchanges/partner/{network_a.slug}/listings/{listing.pk}/"
+    assert client_b.get(url).status_code == 404
+    assert client_b.post(url + "respond/", {"message": "Hi"}).status_code == 404

@@ -1,0 +1,125 @@
+"""The impact dashboard: tables, charts' data, CSV downloads, isolation."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+
+import pytest
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from core.listings.services import listing_create
+from core.members.models import Member
+from core.members.services import member_profile_update
+
+
+def _csv(client, name, query=""):
+    response = client.get(f"/insights/impact/{name}.csv{query}")
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert f'filename="hexitime-{name}.csv"' in response["Content-Disposition"]
+    return list(csv.reader(io.StringIO(response.content.decode())))
+
+
+def test_hours_per_month_and_cumulative(client_a, cast):
+    client_a.force_login(cast["ben"])
+    now = timezone.localtime()
+    assert _csv(client_a, "hours") == [
+        ["month", "exchanges", "hours", "cumulative hours"],
+        ["2025-03", "1", "1.0", "1.0"],
+        ["2025-04", "1", "1.5", "2.5"],
+        [f"{now:%Y-%m}", "1", "0.5", "3.0"],
+    ]
+    # Within a range the cumulative starts at the range.
+    assert _csv(client_a, "hours", "?start=2025-04-01&end=2025-12-31")[1:] == [
+        ["2025-04", "1", "1.5", "1.5"]
+    ]
+
+
+def test_exchanges_by_category_and_format(client_a, cast):
+    client_a.force_login(cast["ben"])
+    assert _csv(client_a, "categories") == [
+        ["category", "exchanges", "hours"],
+        ["Coaching", "2", "1.5"],
+        ["Teaching", "1", "1.5"],
+    ]
+    assert _csv(client_a, "formats") == [
+        ["format", "exchanges", "hours"],
+        ["Video call", "2", "1.5"],
+        ["In person", "1", "1.5"],
+    ]
+
+
+def test_members_joined_per_month(client_a, network_a, cast):
+    with tenant_context(network_a):
+        Member.objects.filter(pk=cast["ada"].pk).update(
+            date_joined=datetime.datetime(2024, 12, 1, 12, tzinfo=datetime.UTC)
+        )
+    client_a.force_login(cast["ben"])
+    now = timezone.localtime()
+    assert _csv(client_a, "members") == [
+        ["month", "joined", "cumulative"],
+        ["2024-12", "1", "1"],
+        [f"{now:%Y-%m}", "4", "5"],
+    ]
+
+
+def test_skills_gap_from_listings_and_profiles(client_a, network_a, cast):
+    with tenant_context(network_a):
+        for kind, category in [("request", "data"), ("request", "data"), ("offer", "data"),
+                               ("request", "mentoring")]:  # fmt: skip
+            listing_create(actor=cast["ben"], kind=kind, title="Help", description="Help",
+                           category=category)  # fmt: skip
+        member_profile_update(actor=cast["cy"], skills=["Data and measurement", "mentoring"])
+        member_profile_update(actor=cast["ben"], skills=["mentoring"])
+    client_a.force_login(cast["ben"])
+    rows = _csv(client_a, "skills")
+    assert rows[0] == ["skill", "offers", "requests", "members with the skill", "gap"]
+    # (The cast's own listings are open offers of coaching and teaching.)
+    by_skill = {row[0]: row[1:] for row in rows[1:]}
+    assert by_skill["Data and measurement"] == ["1", "2", "1", "1"]
+    assert by_skill["Mentoring"] == ["0", "1", "2", "1"]
+    assert rows[1][0] in {"Data and measurement", "Mentoring"}  # largest gap first
+
+
+def test_page_shows_each_chart_with_its_table_and_csv_link(client_a, cast):
+    client_a.force_login(cast["ben"])
+    page = client_a.get("/insights/impact/").content.decode()
+    assert "<h1>Impact</h1>" in page
+    for name in ("hours", "members", "categories", "formats"):
+        assert f'id="{name}-chart"' in page and f'id="{name}-table"' in page
+        assert f'href="/insights/impact/{name}.csv"' in page
+        assert f'<script id="{name}" type="application/json">' in page
+    assert 'href="/insights/impact/skills.csv"' in page
+
+
+def test_bad_dates_and_unknown_tables(client_a, cast):
+    client_a.force_login(cast["ben"])
+    assert client_a.get("/insights/impact/secrets.csv").status_code == 404
+    response = client_a.get("/insights/impact/hours.csv?start=2025-05-01&end=2025-01-01")
+    assert response.status_code == 400
+    assert b"start date must be on or before" in response.content
+    page = client_a.get("/insights/impact/?start=nonsense")
+    assert b"There is a problem" in page.content and b"-chart" not in page.content
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client_a, cast):
+    assert client_a.get("/insights/impact/").status_code == 302
+    assert client_a.get("/insights/impact/hours.csv").status_code == 302
+
+
+def test_another_networks_figures_never_count(client_b, network_b, make_member, cast):
+    bea = make_member(network_b)
+    client_b.force_login(bea)
+    assert _csv(client_b, "hours") == [["month", "exchanges", "hours", "cumulative hours"]]
+    assert _csv(client_b, "members")[1:] == [[f"{timezone.localtime():%Y-%m}", "1", "1"]]
+
+
+@pytest.mark.parametrize("name", ["hours", "members", "categories", "formats", "skills"])
+def test_each_csv_costs_a_fixed_number_of_queries(client_a, cast, name,
+                                                  django_assert_max_num_queries):  # fmt: skip
+    client_a.force_login(cast["ben"])
+    with django_assert_max_num_queries(7):  # middleware 3, session, member, 1-2 for the table
+        client_a.get(f"/insights/impact/{name}.csv")

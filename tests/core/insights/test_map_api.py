@@ -1,0 +1,193 @@
+"""The network map's JSON and page: privacy, isolation, date ranges, query counts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from core.exchanges import services as x
+from core.listings.models import Listing
+from core.listings.services import listing_create
+from core.members.services import member_profile_update
+from ledger.federation.services import federation_membership_set, federation_partner_add
+from ledger.services import gift_grant
+from tests.conftest import upgrade
+
+from .conftest import complete
+
+MAP = "/api/v1/insights/map/"
+
+
+def _map(client, member, path=MAP):
+    client.force_login(member)
+    response = client.get(path)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_map_nodes_links_and_totals(client_a, cast):
+    data = _map(client_a, cast["ben"])
+    by_label = {node["label"]: node for node in data["nodes"]}
+    assert set(by_label) == {"Ada Nurse", "Ben Doctor", "Cy Nurse", "A member"}
+    ada = by_label["Ada Nurse"]
+    assert (ada["given_minutes"], ada["received_minutes"], ada["exchanges"]) == (150, 0, 2)
+    assert ada["profession"] == "Nurse" and ada["organisation"] == "Oxford"
+    assert ada["id"] == f"member-{cast['ada'].pk}"
+    assert data["nodes"][0] is not None and data["nodes"][0]["label"] == "Ada Nurse"  # largest
+    links = {(link["source"], link["target"]): link["minutes"] for link in data["links"]}
+    assert links[(f"member-{cast['ada'].pk}", f"member-{cast['cy'].pk}")] == 90
+    assert len(links) == 3
+    assert "Olive Organiser" not in by_label  # no exchange, no node
+
+
+def test_opted_out_member_is_anonymous_to_everyone_but_themself(client_a, cast):
+    dee = cast["dee"]
+    for viewer in ("ada", "olive"):  # a member and an organiser
+        text = json.dumps(_map(client_a, cast[viewer]))
+        for secret in ("Dee Hidden", "Secret Trust", "Pharmacist", f"member-{dee.pk}"):
+            assert secret not in text
+        anonymous = [n for n in json.loads(text)["nodes"] if n["kind"] == "anonymous"]
+        assert anonymous == [{"id": "anonymous-1", "kind": "anonymous", "label": "A member",
+                              "profession": "", "organisation": "", "given_minutes": 0,
+                              "received_minutes": 30, "exchanges": 1}]  # fmt: skip
+    own = _map(client_a, dee)
+    assert any(n["label"] == "Dee Hidden" and n["you"] for n in own["nodes"])
+
+
+def test_opting_out_through_the_profile_form_takes_effect(client_a, cast):
+    client_a.force_login(cast["ada"])
+    response = client_a.post(
+        "/members/profile/edit/", {"full_name": "Ada Nurse", "profile_visibility": "name_only"}
+    )  # unticked: opted out
+    assert response.status_code == 302, response.content
+    data = _map(client_a, cast["ben"])
+    assert "Ada Nurse" not in json.dumps(data)
+    assert sum(n["kind"] == "anonymous" for n in data["nodes"]) == 2
+    client_a.force_login(cast["ada"])
+    assert b'name="show_on_map"' in client_a.get("/members/profile/edit/").content
+
+
+def test_name_only_visibility_still_shows_the_name(client_a, network_a, cast):
+    with tenant_context(network_a):
+        member_profile_update(actor=cast["ada"], profile_visibility="name_only")
+    assert any(n["label"] == "Ada Nurse" for n in _map(client_a, cast["ben"])["nodes"])
+
+
+def test_another_networks_members_never_appear(client_a, client_b, network_a, network_b,
+                                               make_member, cast):  # fmt: skip
+    """B's own exchanges stay in B; a federated exchange shows B as one node, no member."""
+    upgrade(network_a, network_b)
+    for network in (network_a, network_b):
+        federation_membership_set(network=network, actor=None, opted_in=True, debit_limit=600)
+    federation_partner_add(network=network_a, partner=network_b, actor=None)
+    federation_partner_add(network=network_b, partner=network_a, actor=None)
+    bea = make_member(network_b, full_name="Bea Elsewhere", organisation="B Trust")
+    bob = make_member(network_b, full_name="Bob Elsewhere")
+    with tenant_context(network_b):
+        gift_grant(member=bea)
+        gift_grant(member=bob)
+        complete(bea, bob)
+    with tenant_context(network_a):
+        listing = listing_create(actor=cast["ada"], kind="offer", title="Shadowing",
+                                 description="A day on the ward", category="shadowing",
+                                 visibility=Listing.Visibility.PARTNERS)  # fmt: skip
+        exchange = x.exchange_respond(actor=bea, actor_network=network_b, listing=listing,
+                                      message="May I?")  # fmt: skip
+        x.exchange_accept(actor=cast["ada"], exchange=exchange)
+        x.exchange_record_hours(actor=cast["ada"], exchange=exchange, minutes=60)
+        x.exchange_confirm(actor=bea, exchange=exchange, actor_network=network_b)
+    data = _map(client_a, cast["ben"])
+    text = json.dumps(data)
+    for secret in ("Bea Elsewhere", "Bob Elsewhere", "B Trust"):
+        assert secret not in text
+    network_nodes = [n for n in data["nodes"] if n["kind"] == "network"]
+    assert [(n["id"], n["label"], n["received_minutes"]) for n in network_nodes] == [
+        (f"network-{network_b.pk}", "Members of Network B", 60)
+    ]
+    # And B's map has none of A's members: Ada shows as Network A.
+    b_data = _map(client_b, bob)
+    assert {n["label"] for n in b_data["nodes"]} == {"Bea Elsewhere", "Bob Elsewhere"}
+    client_b.force_login(bob)
+    assert client_b.get(MAP).json()["nodes"] == b_data["nodes"]
+
+
+def test_date_range_filters_by_completion_day(client_a, cast):
+    march = _map(client_a, cast["ben"], f"{MAP}?start=2025-03-01&end=2025-03-15")
+    assert {n["label"] for n in march["nodes"]} == {"Ada Nurse", "Ben Doctor"}
+    april = _map(client_a, cast["ben"], f"{MAP}?start=2025-03-16&end=2025-04-30")
+    assert {n["label"] for n in april["nodes"]} == {"Ada Nurse", "Cy Nurse"}
+
+
+@pytest.mark.parametrize("query", ["start=2025-05-01&end=2025-04-01", "start=yesterday"])
+def test_bad_dates_are_refused_clearly(client_a, cast, query):
+    client_a.force_login(cast["ben"])
+    response = client_a.get(f"{MAP}?{query}")
+    assert response.status_code == 400
+    body = response.json()
+    assert body.get("field") == "start" or "start" in body
+    page = client_a.get(f"/insights/map/?{query}")
+    assert page.status_code == 200
+    assert b"There is a problem" in page.content
+    assert b'id="network-map"' not in page.content
+
+
+def test_map_needs_a_signed_in_member(client_a, cast):
+    assert client_a.get(MAP).status_code == 403
+    assert client_a.get("/insights/map/").status_code == 302
+
+
+def test_map_page_has_the_tables_without_javascript(client_a, cast):
+    client_a.force_login(cast["ben"])
+    page = client_a.get("/insights/map/").content.decode()
+    assert "<h1>Network map</h1>" in page
+    assert "People (4)" in page and "Connections (3)" in page
+    assert "Ada Nurse" in page and "Dee Hidden" not in page
+    assert 'data-src="/api/v1/insights/map/"' in page
+
+
+def test_map_query_count_does_not_grow_with_the_network(
+    client_a, network_a, cast, make_member, django_assert_max_num_queries
+):
+    client_a.force_login(cast["ben"])
+    # The tenant middleware's three, session, member, exchanges, volunteering, the members.
+    with django_assert_max_num_queries(8):
+        client_a.get(MAP)
+    with tenant_context(network_a):
+        for n in range(6):
+            one, two = make_member(network_a), make_member(network_a)
+            gift_grant(member=two)
+            complete(one, two, minutes=15 * (n + 1))
+    with django_assert_max_num_queries(8):
+        assert len(client_a.get(MAP).json()["nodes"]) == 16
+
+
+def test_project_volunteering_joins_the_map_as_a_line_to_the_lead(client_a, network_a, cast):
+
+    from core.members.models import Role
+    from core.members.services import member_set_role
+    from core.projects.services import (
+        project_fund,
+        project_propose,
+        volunteer_confirm_hours,
+        volunteer_pledge,
+    )
+
+    ben, olive = cast["ben"], cast["olive"]
+    with tenant_context(network_a):
+        member_set_role(actor=olive, member=ben, role=Role.QI_LEAD)
+        ben.refresh_from_db()
+        today = timezone.localdate()
+        project = project_propose(
+            actor=ben, title="Falls", aim="Fewer falls", description="Ward 7",
+            budget_minutes=600, starts_on=today, ends_on=today, skills_wanted=[],
+        )  # fmt: skip
+        project_fund(actor=olive, project=project)
+        volunteer = volunteer_pledge(actor=cast["ada"], project=project, pledged_minutes=120)
+        volunteer_confirm_hours(actor=ben, project=project, volunteer=volunteer, minutes=45,
+                                key="first")  # fmt: skip
+    data = _map(client_a, cast["ben"])
+    links = {(link["source"], link["target"]): link["minutes"] for link in data["links"]}
+    assert links[(f"member-{cast['ada'].pk}", f"member-{ben.pk}")] == 60 + 45
