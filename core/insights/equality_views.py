@@ -46,6 +46,13 @@ def _radios(label: str, choices: Any, help_text: str = "") -> forms.ChoiceField:
 _PREFER_NOT = (PREFER_NOT_TO_SAY, "Prefer not to say")
 
 
+def _background_label(value: str, label: str) -> str:
+    """The answer with the Social Mobility Commission's examples of its jobs."""
+    if value not in BACKGROUND_EXAMPLES:
+        return label
+    return f"{'Other' if value == Background.OTHER else label}, {BACKGROUND_EXAMPLES[value]}"
+
+
 class EqualityForm(forms.Form):
     ethnic_group = _radios(
         "What is your ethnic group?",
@@ -69,10 +76,7 @@ class EqualityForm(forms.Form):
     )
     background = _radios(
         "What was the occupation of your main household earner when you were about 14?",
-        [
-            (v, f"{label} ({BACKGROUND_EXAMPLES[v]})" if v in BACKGROUND_EXAMPLES else label)
-            for v, label in Background.choices
-        ],
+        [(v, _background_label(v, label)) for v, label in Background.choices],
         "The main household earner is the person who earned the most. If they were not "
         "working then, choose their last job.",
     )

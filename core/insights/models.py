@@ -106,8 +106,8 @@ BACKGROUND_EXAMPLES: dict[str, str] = {
     Background.ROUTINE: "such as postal worker, machine operative, security guard, caretaker, "
     "farm worker, catering assistant, sales assistant, HGV driver, cleaner, porter, packer, "
     "labourer, waiter or waitress, bar staff",
-    Background.UNEMPLOYED: "claimed Jobseeker's Allowance or earlier unemployment benefit for "
-    "more than a year",
+    Background.UNEMPLOYED: "having claimed Jobseeker's Allowance or earlier unemployment "
+    "benefit for more than a year",
     Background.OTHER: "such as retired, this question does not apply to me, I don't know",
 }
 
