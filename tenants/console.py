@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from django_tenants.utils import get_public_schema_name
 
 from core.audit.models import AuditEvent
+from core.insights.equality import platform_insights
 from hexitime.auth import ThrottledAuthenticationForm, acting_member
 from hexitime.db import connection
 from hexitime.errors import ApplicationError
@@ -84,6 +85,13 @@ def _network(slug: str) -> Network:
 @staff_required
 def console_home(request: HttpRequest) -> HttpResponse:
     return render(request, "tenants/console/home.html", {"overviews": network_overview_list()})
+
+
+@staff_required
+def console_insights(request: HttpRequest) -> HttpResponse:
+    """Figures across every network, for staff: no member-level data."""
+    insights = platform_insights(actor=acting_member(request))
+    return render(request, "tenants/console/insights.html", {"insights": insights})
 
 
 class SuspendForm(forms.Form):

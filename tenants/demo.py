@@ -12,6 +12,7 @@ from typing import TypedDict
 from django_tenants.utils import tenant_context
 
 from core.exchanges.demo import exchanges_seed
+from core.insights.demo import equality_seed
 from core.listings.demo import listings_seed
 from core.members.demo import members_seed
 from core.members.models import Member
@@ -77,6 +78,7 @@ def demo_load(*, members_per_network: int = 36) -> list[Network]:
             listings = listings_seed(rng=random.Random(index), members=members)  # noqa: S311
             exchanges_seed(rng=random.Random(index), members=members, listings=listings)  # noqa: S311
             projects_seed(rng=random.Random(index), members=members)  # noqa: S311 - demo data
+            equality_seed(rng=random.Random(index), members=members)  # noqa: S311 - demo data
         theme_update(network=network, actor=members[0], **DEMO_THEMES[slug])
         created.append(network)
     return created

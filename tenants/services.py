@@ -658,7 +658,13 @@ def _advisory_lock(key: int) -> Iterator[None]:
 # --- Platform staff: export and delete (suspend/resume above) -----------------------------
 
 EXPORT_VALID_FOR = timedelta(hours=24)
-_EXPORT_SKIPPED_MODELS = {"contenttypes.contenttype", "sessions.session", "auth.permission"}
+_EXPORT_SKIPPED_MODELS = {
+    "contenttypes.contenttype",
+    "sessions.session",
+    "auth.permission",
+    # Members consented to aggregate reports, not to their answers leaving the platform.
+    "insights.equalityanswers",
+}
 _EXPORT_SKIPPED_FIELDS = {"password", "key"}  # password hashes, API tokens
 
 
@@ -673,7 +679,8 @@ def _require_staff(actor: Member) -> None:
 
 def network_export(*, actor: Member, network: Network) -> bytes:
     """A zip of the network's data: for every table of its schema, `<model>.json` (Django's
-    serialisation) and `<model>.csv`. Password hashes and API tokens are left out. Records
+    serialisation) and `<model>.csv`. Password hashes, API tokens and equality monitoring
+    answers are left out. Records
     the export (with its checksum) and an audit event in the public schema."""
     _require_staff(actor)
     buffer = io.BytesIO()

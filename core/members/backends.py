@@ -22,6 +22,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "theming.change_theme",
             "members.approve_member",
             "members.change_role",
+            "insights.view_equality_report",
             "exchanges.settle_dispute",
             "federation.change_membership",
             "exchanges.view_all_exchanges",

@@ -17,6 +17,7 @@ urlpatterns = [
     path("billing/stripe/webhook/", tenant_views.stripe_webhook, name="stripe-webhook"),
     path("console/", console.console_home, name="console"),
     path("console/login/", console.StaffLoginView.as_view(), name="console-login"),
+    path("console/insights/", console.console_insights, name="console-insights"),
     path("console/logout/", auth_views.LogoutView.as_view(next_page="/"), name="logout"),
     path("console/networks/<slug:slug>/", console.console_network, name="console-network"),
     path(

@@ -35,6 +35,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include(member_urls.password_urlpatterns)),
     path("join/", include(member_urls.join_urlpatterns)),
+    path("members/profile/equality/", include(insight_urls.profile_urlpatterns)),
     path("members/", include(member_urls)),
     path("settings/billing/", tenant_views.billing_page, name="network-billing"),
     path("settings/domains/", tenant_views.domains_page, name="network-domains"),

@@ -1,0 +1,567 @@
+"""Equality monitoring: a member's own answers (services), and the aggregate reports that
+compare groups (selectors) for a network's organisers and, summed across networks, for
+platform staff.
+
+Who sees what:
+- A member sees and changes only their own answers; withdrawing deletes them.
+- Organisers (`insights.view_equality_report`) see counts by group, never a member.
+- Staff see the same counts summed across networks, suppressed after summing.
+- Every published figure about 1-7 people is `*`, and further cells are hidden so that
+  none can be worked out from the totals (core/insights/suppression.py).
+
+The figures come from the ledger: a member is *active* if they took part in an exchange,
+project or exchange with another network in the period (a transfer of those kinds that
+was not reversed); *hours given* are the credits those transfers paid them, *hours
+received* the credits they spent on exchanges (here or with another network). Reversals
+count against the transfer they undo, dated as it was. Members are those who can take
+part now (active accounts); the answers of anyone else are left out.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+from django_tenants.utils import get_public_schema_name
+from psycopg import sql
+
+from core.audit.services import audit_record
+from core.members.models import Member
+from hexitime.db import connection
+from hexitime.errors import ApplicationError, PermissionDenied
+from ledger.federation.models import FederationTransfer
+from tenants.models import Network
+
+from .models import (
+    BACKGROUND_SECTIONS,
+    ETHNIC_GROUP_SECTIONS,
+    PREFER_NOT_TO_SAY,
+    AgeBand,
+    Background,
+    Disability,
+    EqualityAnswers,
+    EthnicGroup,
+    Gender,
+)
+from .suppression import Cell, is_small, suppress
+from .suppression import Sum as Total
+
+PERIOD = timedelta(days=365)
+REPORT_PERMISSION = "insights.view_equality_report"
+QUESTIONS: dict[str, type[EthnicGroup | Gender | AgeBand | Disability | Background]] = {
+    "ethnic_group": EthnicGroup,
+    "gender": Gender,
+    "age_band": AgeBand,
+    "disability": Disability,
+    "background": Background,
+}
+# Platform figures read this many network schemas per statement.
+SCHEMAS_PER_QUERY = 200
+
+
+class EqualityRefused(ApplicationError):
+    pass
+
+
+# --- The member's own answers ---------------------------------------------------------
+
+
+def equality_answers_get(*, member: Member) -> EqualityAnswers | None:
+    """The member's own answers, or None if they have not given any (or withdrew)."""
+    return EqualityAnswers.objects.filter(member=member).first()
+
+
+def equality_answers_save(*, actor: Member, consent: bool, **answers: str) -> EqualityAnswers:
+    """Save the acting member's answers (theirs only: there is no member argument).
+
+    Refused without consent, with a question unanswered ("Prefer not to say" is an
+    answer) or an answer that is not one of the choices; nothing is written then. Not
+    audited: the network's audit log is read by organisers, and even "answered the
+    equality questions" is not theirs to know.
+    """
+    if consent is not True:
+        raise EqualityRefused(
+            "Tick the box to agree to how your answers are used, or leave this page without "
+            "saving.",
+            field="consent",
+        )
+    unknown = set(answers) - set(QUESTIONS)
+    if unknown:
+        raise EqualityRefused(f"Unknown question: {', '.join(sorted(unknown))}.")
+    for name, choices in QUESTIONS.items():
+        if answers.get(name) not in choices.values:
+            raise EqualityRefused("Choose an answer, or “Prefer not to say”.", field=name)
+    with transaction.atomic(durable=True):
+        saved, _ = EqualityAnswers.objects.update_or_create(
+            member=actor, defaults={**answers, "consented_at": timezone.now()}
+        )
+    return saved
+
+
+def equality_answers_withdraw(*, actor: Member) -> bool:
+    """Delete the acting member's answers; whether there were any. From then on they are
+    counted as "not answered", like anyone who never answered."""
+    with transaction.atomic(durable=True):
+        deleted, _ = EqualityAnswers.objects.filter(member=actor).delete()
+    return bool(deleted)
+
+
+# --- Figures by group -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupFigures:
+    """Raw figures for one group of members (never published as they are)."""
+
+    members: int = 0
+    active: int = 0
+    givers: int = 0  # members who gave any hours
+    given: int = 0  # minutes
+    receivers: int = 0
+    received: int = 0  # minutes
+
+    def __add__(self, other: GroupFigures) -> GroupFigures:
+        return GroupFigures(
+            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+        )
+
+
+NONE = GroupFigures()
+ALL = ("all", "")  # the key of the all-members figures
+NOT_ANSWERED = ""
+
+
+@dataclass(frozen=True)
+class Group:
+    label: str
+    answers: tuple[str, ...]
+    children: tuple[Group, ...] = ()
+
+
+@dataclass(frozen=True)
+class Characteristic:
+    key: str
+    title: str
+    groups: tuple[Group, ...]
+
+
+def _leaves(choices: Iterable[tuple[str, str]]) -> tuple[Group, ...]:
+    return tuple(Group(str(label), (value,)) for value, label in choices)
+
+
+def _sections(
+    sections: Sequence[tuple[str, Sequence[str]]], labels: Mapping[str, str]
+) -> tuple[Group, ...]:
+    return tuple(
+        Group(title, tuple(values), _leaves((v, labels[v]) for v in values))
+        for title, values in sections
+    )
+
+
+_TAIL = (Group("Prefer not to say", (PREFER_NOT_TO_SAY,)), Group("Not answered", (NOT_ANSWERED,)))
+
+
+def _characteristics() -> tuple[Characteristic, ...]:
+    ethnic = _sections(ETHNIC_GROUP_SECTIONS, dict(EthnicGroup.choices))
+    labels = dict(Background.choices)
+    background = (
+        *_sections(BACKGROUND_SECTIONS, labels),
+        Group(labels[Background.OTHER], (Background.OTHER,)),
+    )
+
+    def plain(choices: type[Gender | AgeBand]) -> tuple[Group, ...]:
+        return _leaves((v, str(label)) for v, label in choices.choices if v != PREFER_NOT_TO_SAY)
+
+    disability = (Group("Disabled", (Disability.YES,)), Group("Not disabled", (Disability.NO,)))
+    return (
+        Characteristic("ethnic_group", "Ethnic group", (*ethnic, *_TAIL)),
+        Characteristic("gender", "Gender", (*plain(Gender), *_TAIL)),
+        Characteristic("age_band", "Age", (*plain(AgeBand), *_TAIL)),
+        Characteristic("disability", "Disability (Equality Act 2010)", (*disability, *_TAIL)),
+        Characteristic(
+            "background",
+            "Socio-economic background (parental occupation at 14)",
+            (*background, *_TAIL),
+        ),
+    )
+
+
+CHARACTERISTICS = _characteristics()
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One published row: None marks a suppressed figure (shown as `*`)."""
+
+    label: str
+    level: int  # 0: a group; 1: a group within the row above it; -1: all members
+    section: str  # the level-0 group a level-1 row belongs to
+    members: int | None
+    active: int | None
+    given: int | None  # minutes
+    received: int | None  # minutes
+
+    @property
+    def is_total(self) -> bool:
+        return self.level < 0
+
+    @property
+    def hours_given(self) -> float | None:
+        return None if self.given is None else round(self.given / 60, 1)
+
+    @property
+    def hours_received(self) -> float | None:
+        return None if self.received is None else round(self.received / 60, 1)
+
+    @property
+    def active_share(self) -> int | None:
+        """Active members as a whole percentage of members, when both are published."""
+        if self.members is None or self.active is None or not self.members:
+            return None
+        return round(100 * self.active / self.members)
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    key: str
+    title: str
+    rows: tuple[ReportRow, ...]
+
+
+MEASURES = ("members", "active", "given", "received")
+_PEOPLE = {"members": "members", "active": "active", "given": "givers", "received": "receivers"}
+
+
+def equality_tables(figures: Mapping[tuple[str, str], GroupFigures]) -> list[ReportTable]:
+    """Every characteristic's table, suppressed, from raw figures keyed by (question,
+    answer) with `ALL` for all members and "" as the answer of those who gave none.
+
+    Pure: the whole of what is published is decided here, from the figures alone.
+    """
+    return [_table(c, figures) for c in CHARACTERISTICS]
+
+
+def _table(
+    characteristic: Characteristic, figures: Mapping[tuple[str, str], GroupFigures]
+) -> ReportTable:
+    # Rows: all members, then each group followed by its sub-groups.
+    rows: list[tuple[str, int, str, GroupFigures]] = [
+        ("All members", -1, "", figures.get(ALL, NONE))
+    ]
+    parents: list[tuple[int, list[int]]] = []  # (row, its sub-group rows)
+    top: list[int] = []
+    for group in characteristic.groups:
+        top.append(len(rows))
+        rows.append((group.label, 0, group.label, _figures(characteristic.key, group, figures)))
+        if group.children:
+            parents.append((top[-1], []))
+            for child in group.children:
+                parents[-1][1].append(len(rows))
+                rows.append((child.label, 1, group.label,
+                             _figures(characteristic.key, child, figures)))  # fmt: skip
+    cells: dict[tuple[int, str], Cell] = {}
+    for n, (_, level, _, figs) in enumerate(rows):
+        total = level < 0
+        # A group of 1-7 members is hidden whole: even "0 active" would say something
+        # about each of them.
+        small_group = is_small(figs.members)
+        for measure in MEASURES:
+            people = figs.members if small_group else getattr(figs, _PEOPLE[measure])
+            cells[n, measure] = Cell(getattr(figs, measure), people, known=total)
+        # Inactive members are implied (members - active), so they are protected too.
+        inactive = figs.members - figs.active
+        cells[n, "inactive"] = Cell(inactive, 0 if total else inactive, shown=False)
+    sums: list[Total[tuple[int, str]]] = []
+    for measure in (*MEASURES, "inactive"):
+        sums.append(Total((0, measure), tuple((n, measure) for n in top)))
+        sums.extend(
+            Total((parent, measure), tuple((n, measure) for n in children))
+            for parent, children in parents
+        )
+    sums.extend(Total((n, "members"), ((n, "active"), (n, "inactive"))) for n in range(len(rows)))
+    hidden = suppress(cells, sums)
+    return ReportTable(
+        key=characteristic.key,
+        title=characteristic.title,
+        rows=tuple(
+            ReportRow(
+                label,
+                level,
+                section,
+                *(None if (n, m) in hidden else cells[n, m].value for m in MEASURES),
+            )
+            for n, (label, level, section, _) in enumerate(rows)
+        ),
+    )
+
+
+def _figures(
+    key: str, group: Group, figures: Mapping[tuple[str, str], GroupFigures]
+) -> GroupFigures:
+    total = NONE
+    for answer in group.answers:
+        total += figures.get((key, answer), NONE)
+    return total
+
+
+# One network schema's figures in one statement. Per current member, from the ledger:
+# whether they took part, the minutes they were given and received (reversals counting
+# against what they undo); then counted under every answer at once (each member once
+# per question, and once under "all"). Members and ledger rows meet in one GROUP BY over
+# a UNION ALL rather than a join to an aggregate, so the plan stays linear even before
+# the planner has statistics for a young schema.
+_SCHEMA_FIGURES = """
+SELECT {label}, c.question, c.answer,
+       count(*), count(*) FILTER (WHERE p.active),
+       count(*) FILTER (WHERE p.given > 0), coalesce(sum(p.given), 0)::bigint,
+       count(*) FILTER (WHERE p.received > 0), coalesce(sum(p.received), 0)::bigint
+  FROM (
+        SELECT x.member_id, bool_or(x.active) AS active,
+               sum(x.given) AS given, sum(x.received) AS received
+          FROM (
+                SELECT m.id AS member_id, true AS member, false AS active,
+                       0::bigint AS given, 0::bigint AS received
+                  FROM {schema}.members_member m
+                 WHERE m.is_active AND m.state = 'active' AND NOT m.is_staff
+                 UNION ALL
+                SELECT a.owner_id, false,
+                       t.reverses_id IS NULL AND rv.id IS NULL,
+                       -- a credit, or the reversal of one
+                       CASE WHEN (t.reverses_id IS NULL) = (e.amount > 0) THEN e.amount ELSE 0 END,
+                       -- a debit for an exchange, or its reversal (projects pay, not members)
+                       CASE WHEN coalesce(r.kind, t.kind) <> 'project_credit'
+                             AND (t.reverses_id IS NULL) = (e.amount < 0) THEN -e.amount ELSE 0 END
+                  FROM {schema}.ledger_entry e
+                  JOIN {schema}.ledger_account a ON a.id = e.account_id
+                  JOIN {schema}.ledger_transfer t ON t.id = e.transfer_id
+                  LEFT JOIN {schema}.ledger_transfer r ON r.id = t.reverses_id  -- what t undoes
+                  LEFT JOIN {schema}.ledger_transfer rv ON rv.reverses_id = t.id  -- undoes t
+                 WHERE a.kind = 'member'
+                   AND coalesce(r.kind, t.kind) IN ('exchange', 'project_credit', 'federation')
+                   AND coalesce(r.created_at, t.created_at) >= %(since)s
+               ) x
+         GROUP BY x.member_id
+        HAVING bool_or(x.member)
+       ) p
+  LEFT JOIN {schema}.insights_equalityanswers q ON q.member_id = p.member_id
+ CROSS JOIN LATERAL (VALUES
+       ('all', ''),
+       ('ethnic_group', coalesce(q.ethnic_group, '')),
+       ('gender', coalesce(q.gender, '')),
+       ('age_band', coalesce(q.age_band, '')),
+       ('disability', coalesce(q.disability, '')),
+       ('background', coalesce(q.background, ''))
+       ) AS c(question, answer)
+ GROUP BY c.question, c.answer
+"""
+
+
+def equality_figures(
+    schemas: Sequence[str], *, since: datetime
+) -> dict[str, dict[tuple[str, str], GroupFigures]]:
+    """Raw, unsuppressed figures by network schema and (question, answer), for activity
+    since `since`: input to `equality_tables`, never to be shown as they are.
+
+    Reads up to `SCHEMAS_PER_QUERY` schemas per statement (a UNION ALL of one block per
+    schema, its tables named with their schema), so any number of networks costs a
+    bounded number of round trips."""
+    found: dict[str, dict[tuple[str, str], GroupFigures]] = {s: {} for s in schemas}
+    for start in range(0, len(schemas), SCHEMAS_PER_QUERY):
+        blocks = [
+            sql.SQL(_SCHEMA_FIGURES).format(label=sql.Literal(s), schema=sql.Identifier(s))
+            for s in schemas[start : start + SCHEMAS_PER_QUERY]
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql.SQL(" UNION ALL ").join(blocks), {"since": since})
+            for schema, question, answer, *numbers in cursor.fetchall():
+                found[schema][question, answer] = GroupFigures(*numbers)
+    return found
+
+
+@dataclass(frozen=True)
+class EqualityReport:
+    since: datetime
+    until: datetime
+    tables: list[ReportTable]
+
+
+def equality_report(*, actor: Member, now: datetime | None = None) -> EqualityReport:
+    """The current network's equality report for an organiser: one statement.
+
+    Refused (PermissionDenied) to anyone without `insights.view_equality_report`."""
+    if not actor.has_perm(REPORT_PERMISSION):
+        raise PermissionDenied("Only the network's organisers can see the equality report.")
+    until = now or timezone.now()
+    since = until - PERIOD
+    figures = equality_figures([connection.schema_name], since=since)[connection.schema_name]
+    return EqualityReport(since=since, until=until, tables=equality_tables(figures))
+
+
+CSV_HEADER = ["characteristic", "group", "within", "members", "active members",
+              "hours given", "hours received"]  # fmt: skip
+
+
+def equality_report_csv(tables: Iterable[ReportTable]) -> str:
+    """Equality tables as CSV, suppressed figures as `*`."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
+    for table in tables:
+        for row in table.rows:
+            writer.writerow([
+                table.title, row.label, row.section if row.level > 0 else "",
+                *(_csv_number(v) for v in (row.members, row.active,
+                                           row.hours_given, row.hours_received)),
+            ])  # fmt: skip
+    return out.getvalue()
+
+
+def _csv_number(value: float | None) -> str:
+    """`*` for a hidden figure; whole numbers without a decimal point, hours to 0.1."""
+    return "*" if value is None else f"{value:.1f}".removesuffix(".0")
+
+
+def equality_report_export(*, actor: Member, network: Network) -> str:
+    """The equality report as CSV for an organiser, recorded in the network's audit log
+    (an export, which organisers account for)."""
+    report = equality_report(actor=actor)
+    with transaction.atomic(durable=True):
+        audit_record(
+            actor=actor, verb="insights.equality_export", target=network,
+            after={"since": report.since.isoformat(), "until": report.until.isoformat()},
+        )  # fmt: skip
+    return equality_report_csv(report.tables)
+
+
+# --- Platform staff: every network ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NetworkActivity:
+    network: Network
+    members: int
+    active: int
+    given: int  # minutes credited to its members: exchanges, projects, other networks
+    to_other_networks: int  # minutes its members gave members of other networks
+    from_other_networks: int  # minutes its members received from other networks
+
+    @property
+    def hours_given(self) -> float:
+        return round(self.given / 60, 1)
+
+    @property
+    def to_other_networks_hours(self) -> float:
+        return round(self.to_other_networks / 60, 1)
+
+    @property
+    def from_other_networks_hours(self) -> float:
+        return round(self.from_other_networks / 60, 1)
+
+
+@dataclass(frozen=True)
+class FederationFlow:
+    giver: Network  # the network whose members gave the help
+    receiver: Network
+    minutes: int
+    transfers: int
+
+    @property
+    def hours(self) -> float:
+        return round(self.minutes / 60, 1)
+
+
+@dataclass(frozen=True)
+class PlatformInsights:
+    since: datetime
+    until: datetime
+    networks: list[NetworkActivity]
+    flows: list[FederationFlow]
+    # The networks in any flow, and the minutes given by each (row) to each (column);
+    # None on the diagonal.
+    matrix_networks: list[Network]
+    matrix: list[list[int | None]]
+    equality: list[ReportTable]
+
+    @property
+    def matrix_rows(self) -> list[tuple[Network, list[MatrixCell | None]]]:
+        """The matrix for a page: hours and a shade (0.05-0.35, by the busiest flow)."""
+        busiest = max((m or 0 for row in self.matrix for m in row), default=0) or 1
+        return [
+            (network, [None if m is None else MatrixCell(m, f"{0.05 + 0.3 * m / busiest:.2f}")
+                       for m in row])
+            for network, row in zip(self.matrix_networks, self.matrix, strict=True)
+        ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class MatrixCell:
+    minutes: int
+    shade: str
+
+    @property
+    def hours(self) -> float:
+        return round(self.minutes / 60, 1)
+
+
+def platform_insights(*, actor: Member, now: datetime | None = None) -> PlatformInsights:
+    """For platform staff: each network's members, active members, hours given and hours
+    exchanged with other networks; the flows between networks; and the equality tables
+    summed across networks, then suppressed. Nothing about any one member.
+
+    A bounded number of queries: the networks, one statement per `SCHEMAS_PER_QUERY`
+    networks for everything read from their schemas, and one for the federation ledger.
+    """
+    if not (actor.is_active and actor.is_staff):
+        raise PermissionDenied("Only platform staff can see figures across networks.")
+    until = now or timezone.now()
+    since = until - PERIOD
+    networks = list(
+        Network.objects.exclude(schema_name=get_public_schema_name()).order_by("name", "pk")
+    )
+    by_id = {n.pk: n for n in networks}
+    by_schema = equality_figures([n.schema_name for n in networks], since=since)
+    flows = [
+        FederationFlow(
+            by_id[row["payee__network"]],
+            by_id[row["payer__network"]],
+            row["minutes"],
+            row["transfers"],
+        )
+        for row in FederationTransfer.objects.filter(created_at__gte=since)
+        .values("payee__network", "payer__network")
+        .annotate(minutes=Sum("amount"), transfers=Count("id"))
+        .order_by("-minutes", "payee__network", "payer__network")
+        if row["payee__network"] in by_id and row["payer__network"] in by_id
+    ]
+    gave: dict[int, int] = defaultdict(int)
+    got: dict[int, int] = defaultdict(int)
+    for flow in flows:
+        gave[flow.giver.pk] += flow.minutes
+        got[flow.receiver.pk] += flow.minutes
+    activity = []
+    summed: dict[tuple[str, str], GroupFigures] = defaultdict(GroupFigures)
+    for network in networks:
+        figures = by_schema[network.schema_name]
+        everyone = figures.get(ALL, NONE)
+        activity.append(NetworkActivity(
+            network, everyone.members, everyone.active, everyone.given,
+            gave.get(network.pk, 0), got.get(network.pk, 0),
+        ))  # fmt: skip
+        for key, figs in figures.items():
+            summed[key] += figs
+    involved = [n for n in networks if n.pk in gave or n.pk in got]
+    minutes = {(f.giver.pk, f.receiver.pk): f.minutes for f in flows}
+    matrix = [
+        [None if a.pk == b.pk else minutes.get((a.pk, b.pk), 0) for b in involved] for a in involved
+    ]
+    return PlatformInsights(
+        since=since, until=until, networks=activity, flows=flows,
+        matrix_networks=involved, matrix=matrix, equality=equality_tables(summed),
+    )  # fmt: skip

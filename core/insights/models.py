@@ -1,0 +1,162 @@
+"""Insights' tables. Equality monitoring: a member's optional answers, kept apart from
+their profile (see core/insights/equality.py for who may read them, and how)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+PREFER_NOT_TO_SAY = "prefer_not_to_say"
+
+
+class EthnicGroup(models.TextChoices):
+    """The 19 ethnic groups of the 2021 Census of England and Wales (the sections they
+    sit in are `ETHNIC_GROUP_SECTIONS`)."""
+
+    BANGLADESHI = "asian_bangladeshi", "Bangladeshi"
+    CHINESE = "asian_chinese", "Chinese"
+    INDIAN = "asian_indian", "Indian"
+    PAKISTANI = "asian_pakistani", "Pakistani"
+    OTHER_ASIAN = "asian_other", "Any other Asian background"
+    AFRICAN = "black_african", "African"
+    CARIBBEAN = "black_caribbean", "Caribbean"
+    OTHER_BLACK = "black_other", "Any other Black, Black British or Caribbean background"
+    WHITE_ASIAN = "mixed_white_asian", "White and Asian"
+    WHITE_BLACK_AFRICAN = "mixed_white_black_african", "White and Black African"
+    WHITE_BLACK_CARIBBEAN = "mixed_white_black_caribbean", "White and Black Caribbean"
+    OTHER_MIXED = "mixed_other", "Any other Mixed or multiple ethnic background"
+    BRITISH = "white_british", "English, Welsh, Scottish, Northern Irish or British"
+    IRISH = "white_irish", "Irish"
+    GYPSY_TRAVELLER = "white_gypsy_traveller", "Gypsy or Irish Traveller"
+    ROMA = "white_roma", "Roma"
+    OTHER_WHITE = "white_other", "Any other White background"
+    ARAB = "other_arab", "Arab"
+    ANY_OTHER = "other_any", "Any other ethnic group"
+    PREFER_NOT_TO_SAY = PREFER_NOT_TO_SAY, "Prefer not to say"
+
+
+ETHNIC_GROUP_SECTIONS: tuple[tuple[str, tuple[EthnicGroup, ...]], ...] = (
+    ("Asian, Asian British or Asian Welsh", (EthnicGroup.BANGLADESHI, EthnicGroup.CHINESE,
+     EthnicGroup.INDIAN, EthnicGroup.PAKISTANI, EthnicGroup.OTHER_ASIAN)),
+    ("Black, Black British, Black Welsh, Caribbean or African", (EthnicGroup.AFRICAN,
+     EthnicGroup.CARIBBEAN, EthnicGroup.OTHER_BLACK)),
+    ("Mixed or multiple ethnic groups", (EthnicGroup.WHITE_ASIAN, EthnicGroup.WHITE_BLACK_AFRICAN,
+     EthnicGroup.WHITE_BLACK_CARIBBEAN, EthnicGroup.OTHER_MIXED)),
+    ("White", (EthnicGroup.BRITISH, EthnicGroup.IRISH, EthnicGroup.GYPSY_TRAVELLER,
+     EthnicGroup.ROMA, EthnicGroup.OTHER_WHITE)),
+    ("Other ethnic group", (EthnicGroup.ARAB, EthnicGroup.ANY_OTHER)),
+)  # fmt: skip
+
+
+class Gender(models.TextChoices):
+    WOMAN = "woman", "Woman"
+    MAN = "man", "Man"
+    NON_BINARY = "non_binary", "Non-binary"
+    ANOTHER_WAY = "another_way", "I describe myself in another way"
+    PREFER_NOT_TO_SAY = PREFER_NOT_TO_SAY, "Prefer not to say"
+
+
+class AgeBand(models.TextChoices):
+    UNDER_25 = "16_24", "16 to 24"
+    FROM_25 = "25_34", "25 to 34"
+    FROM_35 = "35_44", "35 to 44"
+    FROM_45 = "45_54", "45 to 54"
+    FROM_55 = "55_64", "55 to 64"
+    FROM_65 = "65_plus", "65 or over"
+    PREFER_NOT_TO_SAY = PREFER_NOT_TO_SAY, "Prefer not to say"
+
+
+class Disability(models.TextChoices):
+    """The Equality Act 2010 definition: a physical or mental impairment with a
+    substantial and long-term adverse effect on normal day-to-day activities."""
+
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    PREFER_NOT_TO_SAY = PREFER_NOT_TO_SAY, "Prefer not to say"
+
+
+class Background(models.TextChoices):
+    """Occupation of the main household earner when the member was about 14: the Social
+    Mobility Commission's recommended question (the groups it reports by are
+    `BACKGROUND_SECTIONS`)."""
+
+    PROFESSIONAL = "professional", "Modern or traditional professional occupations"
+    MANAGER = "manager", "Senior, middle or junior managers or administrators"
+    CLERICAL = "clerical", "Clerical and intermediate occupations"
+    SMALL_BUSINESS = "small_business", "Small business owners (fewer than 25 employees)"
+    TECHNICAL = "technical", "Technical and craft occupations"
+    ROUTINE = "routine", "Routine, semi-routine manual and service occupations"
+    UNEMPLOYED = "unemployed", "Long-term unemployed"
+    OTHER = "other", "Other (retired, not applicable, don't know)"
+    PREFER_NOT_TO_SAY = PREFER_NOT_TO_SAY, "Prefer not to say"
+
+
+BACKGROUND_EXAMPLES: dict[str, str] = {
+    Background.PROFESSIONAL: "such as teacher, nurse, physiotherapist, social worker, musician, "
+    "police officer (sergeant or above), software designer, accountant, solicitor, medical "
+    "practitioner, scientist, civil or mechanical engineer",
+    Background.MANAGER: "such as finance manager, chief executive, large business owner, office "
+    "manager, retail manager, bank manager, restaurant manager, warehouse manager",
+    Background.CLERICAL: "such as secretary, personal assistant, call centre agent, clerical "
+    "worker, nursery nurse",
+    Background.SMALL_BUSINESS: "such as corner shop owner, small plumbing company, retail shop "
+    "owner, single restaurant or cafe owner, taxi owner, garage owner",
+    Background.TECHNICAL: "such as motor mechanic, plumber, printer, electrician, gardener, "
+    "train driver",
+    Background.ROUTINE: "such as postal worker, machine operative, security guard, caretaker, "
+    "farm worker, catering assistant, sales assistant, HGV driver, cleaner, porter, packer, "
+    "labourer, waiter or waitress, bar staff",
+    Background.UNEMPLOYED: "having claimed Jobseeker's Allowance or earlier unemployment "
+    "benefit for more than a year",
+    Background.OTHER: "such as retired, this question does not apply to me, I don't know",
+}
+
+BACKGROUND_SECTIONS: tuple[tuple[str, tuple[Background, ...]], ...] = (
+    ("Professional background", (Background.PROFESSIONAL, Background.MANAGER)),
+    ("Intermediate background", (Background.CLERICAL, Background.SMALL_BUSINESS)),
+    ("Lower socio-economic background",
+     (Background.TECHNICAL, Background.ROUTINE, Background.UNEMPLOYED)),
+)  # fmt: skip
+
+
+class EqualityAnswers(models.Model):
+    """One member's answers to the equality monitoring questions, given with consent.
+
+    A row exists only while the member consents: withdrawing deletes it. The answers are
+    never shown to anyone but the member, never exported, never in the API for anyone
+    else, and reach organisers and staff only as suppressed aggregate counts. There is no
+    reverse accessor on Member, so no profile query or serializer can reach them by accident.
+    """
+
+    member = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    ethnic_group = models.CharField(max_length=32, choices=EthnicGroup.choices)
+    gender = models.CharField(max_length=32, choices=Gender.choices)
+    age_band = models.CharField(max_length=32, choices=AgeBand.choices)
+    disability = models.CharField(max_length=32, choices=Disability.choices)
+    background = models.CharField(max_length=32, choices=Background.choices)
+    # When the member last saved their answers, ticking the consent box to do so.
+    consented_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "equality answers"
+        permissions = [
+            ("view_equality_report", "Can see the network's equality report (aggregates only)")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(**{f"{field}__in": choices.values}),
+                name=f"insights_equality_{field}_known",
+            )
+            for field, choices in (
+                ("ethnic_group", EthnicGroup),
+                ("gender", Gender),
+                ("age_band", AgeBand),
+                ("disability", Disability),
+                ("background", Background),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"equality answers of member {self.member_id}"
