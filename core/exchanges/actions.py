@@ -72,6 +72,7 @@ class ThanksForm(forms.Form):
 class SettleForm(forms.Form):
     outcome = forms.ChoiceField(
         label="Outcome", widget=forms.RadioSelect,
+        error_messages={"required": "Choose an outcome: confirm, adjust or cancel."},
         choices=[("confirm", "Confirm the recorded hours"), ("adjust", "Adjust the hours"),
                  ("cancel", "Cancel: no credit moves")],
     )  # fmt: skip
@@ -79,6 +80,7 @@ class SettleForm(forms.Form):
                                      choices=MINUTE_CHOICES, required=False,
                                      empty_value=None)  # fmt: skip
     note = forms.CharField(label="Note for the record", max_length=1000,
+                           error_messages={"required": "Write a note for the record."},
                            widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
 
 

@@ -177,6 +177,10 @@ def test_organisers_see_disputes_and_export_every_exchange(network_a, people, of
     overview = client_a.get("/exchanges/organiser/")
     assert b"Open disputes (1)" in overview.content and b"It was shorter" in overview.content
     assert client_a.get(f"/exchanges/{exchange.pk}/").status_code == 200  # disputed: visible
+    empty = client_a.post(f"/exchanges/{exchange.pk}/settle/", {})
+    assert empty.status_code == 400
+    assert b"Choose an outcome: confirm, adjust or cancel." in empty.content
+    assert b"Write a note for the record." in empty.content
     settle = {"outcome": "adjust", "minutes": "60", "note": "Agreed an hour"}
     settled = client_a.post(f"/exchanges/{exchange.pk}/settle/", settle)
     assert settled.status_code == 302
