@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django_tenants.utils import tenant_context
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
@@ -11,14 +12,23 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.listings.models import Listing
 from core.listings.services import access_listing
 from hexitime.auth import acting_member
+from hexitime.db import connection
 from hexitime.errors import NotFound
+from tenants.models import Network
 
 from . import actions
 from .models import Exchange
 from .selectors import exchanges_overview, member_exchanges, waiting_on
-from .services import access_exchange, exchange_respond, side_of
+from .services import (
+    access_exchange,
+    access_partner_exchange,
+    access_partner_network,
+    exchange_respond,
+    side_of,
+)
 
 
 class MessageSerializer(serializers.Serializer):
@@ -52,7 +62,8 @@ class ExchangeSerializer(serializers.ModelSerializer[Exchange]):
 
     def _side(self, exchange: Exchange) -> Any:
         member = self.context.get("member")
-        return side_of(exchange, member) if member is not None else None
+        network = self.context.get("network")
+        return side_of(exchange, member, network) if member is not None else None
 
     def get_your_side(self, exchange: Exchange) -> str | None:
         side = self._side(exchange)
@@ -100,13 +111,15 @@ class ExchangeListApi(APIView):
         return Response(ExchangeSerializer(exchange, context={"member": member}).data, status=201)
 
 
-def _detail(exchange_id: int, member: Any) -> dict[str, Any]:
+def _detail(exchange_id: int, member: Any, network: Network | None = None) -> dict[str, Any]:
+    """The exchange with its thread, read in the current schema (the host's)."""
     exchange = (
         Exchange.objects.select_related("listing", "giver", "receiver")
         .prefetch_related("messages", "proposals")
         .get(pk=exchange_id)
     )
-    return dict(ExchangeDetailSerializer(exchange, context={"member": member}).data)
+    context = {"member": member, "network": network}
+    return dict(ExchangeDetailSerializer(exchange, context=context).data)
 
 
 class ExchangeDetailApi(APIView):
@@ -129,15 +142,66 @@ class ExchangeActionApi(APIView):
     )
     def post(self, request: Request, exchange_id: int, action: str) -> Response:
         member = acting_member(request)
-        exchange = access_exchange(exchange_id, member=member)
-        if action not in actions.ACTIONS:
-            raise NotFound(f"Unknown action: {action}.")
-        data = request.data if isinstance(request.data, dict) else {}
-        form, _ = actions.exchange_act(action, exchange=exchange, actor=member, data=data)
-        if form.errors:
-            return Response({"detail": "Please correct the input.", "errors": form.errors},
-                            status=400)  # fmt: skip
-        return Response(_detail(exchange_id, member))
+        return _act(request, access_exchange(exchange_id, member=member), member, action, None)
+
+
+def _act(
+    request: Request, exchange: Exchange, member: Any, action: str, network: Network | None
+) -> Response:
+    if action not in actions.ACTIONS:
+        raise NotFound(f"Unknown action: {action}.")
+    data = request.data if isinstance(request.data, dict) else {}
+    form, _ = actions.exchange_act(
+        action, exchange=exchange, actor=member, data=data, actor_network=network
+    )
+    if form.errors:
+        return Response({"detail": "Please correct the input.", "errors": form.errors},
+                        status=400)  # fmt: skip
+    return Response(_detail(exchange.pk, member, network))
+
+
+class PartnerRespondApi(APIView):
+    @extend_schema(
+        request=RespondSerializer,
+        responses={201: ExchangeSerializer},
+        description="Respond to a listing a partner network shares (see "
+        "/api/v1/listings/partners/). The exchange lives in that network.",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        member = acting_member(request)
+        here = connection.tenant
+        host = access_partner_network(slug, network=here)
+        data = RespondSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with tenant_context(host):
+            listing = Listing.objects.filter(pk=data.validated_data["listing"]).first()
+            if listing is None:
+                raise NotFound("No such listing.")
+            exchange = exchange_respond(actor=member, listing=listing, actor_network=here,
+                                        message=data.validated_data["message"])  # fmt: skip
+            context = {"member": member, "network": here}
+            return Response(ExchangeSerializer(exchange, context=context).data, status=201)
+
+
+class PartnerExchangeDetailApi(APIView):
+    @extend_schema(responses=ExchangeDetailSerializer)
+    def get(self, request: Request, slug: str, exchange_id: int) -> Response:
+        member = acting_member(request)
+        here = connection.tenant
+        host, _ = access_partner_exchange(slug, exchange_id, member=member, network=here)
+        with tenant_context(host):
+            return Response(_detail(exchange_id, member, here))
+
+
+class PartnerExchangeActionApi(APIView):
+    @extend_schema(operation_id="exchanges_partner_act", request=None,
+                   responses=ExchangeDetailSerializer)  # fmt: skip
+    def post(self, request: Request, slug: str, exchange_id: int, action: str) -> Response:
+        member = acting_member(request)
+        here = connection.tenant
+        host, exchange = access_partner_exchange(slug, exchange_id, member=member, network=here)
+        with tenant_context(host):
+            return _act(request, exchange, member, action, here)
 
 
 class ExchangeOverviewApi(APIView):

@@ -661,3 +661,31 @@ def _refresh_insights_after_commit() -> None:
     (asking earlier would mark one pending for a change that may yet roll back)."""
     schema_name = connection.schema_name
     transaction.on_commit(lambda: network_metrics_request(schema_name))
+
+
+# Partner networks --------------------------------------------------------------------------
+
+
+def access_partner_network(slug: str, *, network: Network) -> Network:
+    """A network that exchanges time with `network`, by its slug. Any other, like one
+    that does not exist, is not found: nothing about non-partners leaks."""
+    host = Network.objects.filter(slug=slug, status=Network.Status.ACTIVE).first()
+    if host is None or host.pk == network.pk or not federation_partners(network, host):
+        raise NotFound("No such network.")
+    return host
+
+
+def access_partner_exchange(
+    slug: str, exchange_id: int, *, member: Member, network: Network
+) -> tuple[Network, Exchange]:
+    """An exchange hosted by a partner network in which `member` of `network` takes part,
+    read inside the host's schema. Returns the host and the exchange."""
+    host = access_partner_network(slug, network=network)
+    linked = RemoteExchange.objects.filter(
+        host_network=host, exchange_id=exchange_id, guest_network=network,
+        guest_member_id=member.pk,
+    ).exists()  # fmt: skip
+    if not linked:
+        raise NotFound("No such exchange.")
+    with tenant_context(host):
+        return host, access_exchange(exchange_id, member=member, member_network=network)

@@ -22,6 +22,12 @@ urlpatterns: list[URLPattern] = [
 api_urlpatterns: list[URLPattern] = [
     path("", apis.ExchangeListApi.as_view(), name="api-exchanges"),
     path("organiser/", apis.ExchangeOverviewApi.as_view()),
+    path("partner/<slug:slug>/respond/", apis.PartnerRespondApi.as_view()),
+    path("partner/<slug:slug>/<int:exchange_id>/", apis.PartnerExchangeDetailApi.as_view()),
+    path(
+        "partner/<slug:slug>/<int:exchange_id>/<slug:action>/",
+        apis.PartnerExchangeActionApi.as_view(),
+    ),
     path("<int:exchange_id>/", apis.ExchangeDetailApi.as_view(), name="api-exchange"),
     path("<int:exchange_id>/<slug:action>/", apis.ExchangeActionApi.as_view()),
 ]

@@ -21,8 +21,6 @@ from core.listings.services import access_listing
 from hexitime.auth import acting_member
 from hexitime.db import connection
 from hexitime.errors import ApplicationError, NotFound, PermissionDenied
-from ledger.federation.models import RemoteExchange
-from ledger.federation.selectors import federation_partners
 from ledger.services import member_account
 from tenants.models import Network
 
@@ -39,6 +37,8 @@ from .selectors import (
 from .services import (
     Side,
     access_exchange,
+    access_partner_exchange,
+    access_partner_network,
     exchange_respond,
     exchange_settings,
     exchange_settings_update,
@@ -80,33 +80,28 @@ def exchange_action(request: HttpRequest, exchange_id: int, action: str) -> Http
     return _act(request, exchange, member, None, action, f"/exchanges/{exchange.pk}/")
 
 
-def _partner_host(request: HttpRequest, slug: str) -> Network:
-    """A network that exchanges time with this one (or 404: nothing about others leaks)."""
-    here = connection.tenant
-    host = Network.objects.filter(slug=slug, status=Network.Status.ACTIVE).first()
-    if host is None or host.pk == here.pk or not federation_partners(here, host):
-        raise Http404("No such network")
-    return host
+def _partner_exchange(
+    request: HttpRequest, slug: str, exchange_id: int
+) -> tuple[Network, Exchange]:
+    try:
+        return access_partner_exchange(
+            slug, exchange_id, member=acting_member(request), network=connection.tenant
+        )
+    except NotFound:
+        raise Http404("No such exchange") from None
 
 
-def _partner_exchange(request: HttpRequest, slug: str, exchange_id: int) -> tuple[Network, Any]:
-    member = acting_member(request)
-    here = connection.tenant
-    host = _partner_host(request, slug)
-    linked = RemoteExchange.objects.filter(
-        host_network=host, exchange_id=exchange_id, guest_network=here, guest_member_id=member.pk
-    ).exists()
-    if not linked:
-        raise Http404("No such exchange")
-    return host, member
+def _partner_host(slug: str) -> Network:
+    try:
+        return access_partner_network(slug, network=connection.tenant)
+    except NotFound:
+        raise Http404("No such network") from None
 
 
 @login_required
 def partner_exchange_detail(request: HttpRequest, slug: str, exchange_id: int) -> HttpResponse:
-    host, member = _partner_exchange(request, slug, exchange_id)
-    here = connection.tenant
-    with tenant_context(host):
-        exchange = access_exchange(exchange_id, member=member, member_network=here)
+    member = acting_member(request)
+    host, exchange = _partner_exchange(request, slug, exchange_id)
     return _detail(request, exchange, member, host,
                    f"/exchanges/partner/{host.slug}/{exchange_id}/")  # fmt: skip
 
@@ -116,10 +111,8 @@ def partner_exchange_detail(request: HttpRequest, slug: str, exchange_id: int) -
 def partner_exchange_action(
     request: HttpRequest, slug: str, exchange_id: int, action: str
 ) -> HttpResponse:
-    host, member = _partner_exchange(request, slug, exchange_id)
-    here = connection.tenant
-    with tenant_context(host):
-        exchange = access_exchange(exchange_id, member=member, member_network=here)
+    member = acting_member(request)
+    host, exchange = _partner_exchange(request, slug, exchange_id)
     return _act(request, exchange, member, host, action,
                 f"/exchanges/partner/{host.slug}/{exchange_id}/")  # fmt: skip
 
@@ -211,7 +204,7 @@ def exchange_respond_view(request: HttpRequest, listing_id: int) -> HttpResponse
 def partner_listing(request: HttpRequest, slug: str, listing_id: int) -> HttpResponse:
     """A partner network's listing shared with partners: its text and its owner's name and
     network, nothing more."""
-    host = _partner_host(request, slug)
+    host = _partner_host(slug)
     with tenant_context(host):
         listing = Listing.objects.select_related("owner").filter(
             pk=listing_id, visibility=Listing.Visibility.PARTNERS, status=Listing.Status.OPEN,
@@ -229,7 +222,7 @@ def partner_listing(request: HttpRequest, slug: str, listing_id: int) -> HttpRes
 def partner_respond(request: HttpRequest, slug: str, listing_id: int) -> HttpResponse:
     member = acting_member(request)
     here = connection.tenant
-    host = _partner_host(request, slug)
+    host = _partner_host(slug)
     try:
         with tenant_context(host):
             listing = get_object_or_404(Listing, pk=listing_id)

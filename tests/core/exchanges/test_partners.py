@@ -101,3 +101,37 @@ def test_without_a_partnership_nothing_is_shared(network_a, network_b, people, m
     url = f"/exchanges/partner/{network_a.slug}/listings/{listing.pk}/"
     assert client_b.get(url).status_code == 404
     assert client_b.post(url + "respond/", {"message": "Hi"}).status_code == 404
+
+
+def test_a_partner_member_uses_the_api_from_their_own_network(
+    network_a, network_b, people, partners, make_member, client_a, client_b
+):
+    alice, ben = people[0], partners
+    with tenant_context(network_a):
+        listing = listing_create(actor=alice, kind="offer", title="Theatre shadowing",
+                                 description="A morning", category="shadowing",
+                                 visibility=Listing.Visibility.PARTNERS)  # fmt: skip
+    client_b.force_login(ben)
+    base = f"/api/v1/exchanges/partner/{network_a.slug}/"
+    created = client_b.post(base + "respond/", {"listing": listing.pk, "message": "May I?"},
+                            content_type="application/json")  # fmt: skip
+    assert created.status_code == 201, created.content
+    assert created.json()["your_side"] == "receiver"
+    exchange_id = created.json()["id"]
+    client_a.force_login(alice)
+    client_a.post(f"/api/v1/exchanges/{exchange_id}/accept/")
+    client_a.post(f"/api/v1/exchanges/{exchange_id}/record/", {"minutes": 30},
+                  content_type="application/json")  # fmt: skip
+    detail = client_b.get(f"{base}{exchange_id}/").json()
+    assert (detail["state"], detail["next_step"]) == ("recorded", "Confirm the hours")
+    assert detail["receiver_name"] == "Ben Partner (Network B)"
+    done = client_b.post(f"{base}{exchange_id}/confirm/").json()
+    assert done["state"] == "completed"
+    with tenant_context(network_b):
+        assert member_account(ben).balance == 120 - 30
+    # Another member of B, and anyone asking about a network that is not a partner, get 404.
+    client_b.force_login(make_member(network_b))
+    assert client_b.get(f"{base}{exchange_id}/").status_code == 404
+    assert client_b.post(f"{base}{exchange_id}/message/", {"body": "Hi"}).status_code == 404
+    client_b.force_login(ben)
+    assert client_b.get(f"/api/v1/exchanges/partner/nowhere/{exchange_id}/").status_code == 404
