@@ -100,3 +100,21 @@ def test_every_beat_entry_names_a_registered_task():
     app.loader.import_default_modules()
     for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
         assert entry["task"] in app.tasks, name
+
+
+def test_a_completed_exchange_refreshes_the_network_metrics(network_a, people, offer, worker):
+    from core.insights.metrics_store import network_metrics_cached
+
+    alice, bob, _, _ = people
+    schema = network_a.schema_name
+    with tenant_context(network_a):
+        exchange = to_recorded(offer, alice, bob, minutes=60)
+        assert network_metrics_cached(schema) is None
+        x.exchange_confirm(actor=bob, exchange=exchange)  # commits, then asks for a refresh
+    for _ in range(100):  # the real worker computes them; give it up to 10 s
+        with tenant_context(network_a):  # cache keys are per schema
+            metrics = network_metrics_cached(schema)
+        if metrics is not None:
+            break
+        threading.Event().wait(0.1)
+    assert metrics is not None and metrics["exchanges"] == 1
