@@ -1,0 +1,68 @@
+"""Fetching an exchange for a member, or not finding it: what they may not see is simply
+not found. Partner networks' members reach exchanges hosted here by id and network."""
+
+from __future__ import annotations
+
+from django_tenants.utils import tenant_context
+
+from core.members.models import Member
+from hexitime.errors import NotFound
+from ledger.federation.models import RemoteExchange
+from ledger.federation.selectors import federation_partners
+from tenants.models import Network
+
+from ..models import (
+    Exchange,
+)
+from .common import side_of
+
+
+def access_exchange(
+    exchange_id: int, *, member: Member, member_network: Network | None = None
+) -> Exchange:
+    """An exchange the member may see: one they take part in, or, for an organiser of this
+    network, one that has been disputed (its thread is private to the two sides until
+    then). Anything else is not found."""
+    exchange = (
+        Exchange.objects.select_related("listing", "giver", "receiver")
+        .filter(pk=exchange_id)
+        .first()
+    )
+    if exchange is None:
+        raise NotFound("No such exchange.")
+    if side_of(exchange, member, member_network) is not None:
+        return exchange
+    if (
+        member_network is None
+        and exchange.dispute_reason
+        and member.has_perm("exchanges.settle_dispute")
+    ):
+        return exchange
+    raise NotFound("No such exchange.")
+
+
+def access_partner_network(slug: str, *, network: Network) -> Network:
+    """A network that exchanges time with `network`, by its slug. Any other, like one
+    that does not exist, is not found: nothing about non-partners leaks."""
+    host = Network.objects.filter(slug=slug, status=Network.Status.ACTIVE).first()
+    if host is None or host.pk == network.pk or not federation_partners(network, host):
+        raise NotFound("No such network.")
+    return host
+
+
+def access_partner_exchange(
+    slug: str, exchange_id: int, *, member: Member, network: Network
+) -> tuple[Network, Exchange]:
+    """An exchange hosted by a partner network in which `member` of `network` takes part,
+    read inside the host's schema. Returns the host and the exchange."""
+    host = access_partner_network(slug, network=network)
+    linked = RemoteExchange.objects.filter(
+        host_network=host,
+        exchange_id=exchange_id,
+        guest_network=network,
+        guest_member_id=member.pk,
+    ).exists()
+    if not linked:
+        raise NotFound("No such exchange.")
+    with tenant_context(host):
+        return host, access_exchange(exchange_id, member=member, member_network=network)

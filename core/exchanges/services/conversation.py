@@ -1,0 +1,89 @@
+"""The exchange's thread and the thanks after it."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from core.members.models import Member
+from core.notifications.models import Kind
+from hexitime.errors import NotFound
+from tenants.models import Network
+
+from ..models import (
+    Exchange,
+    Message,
+    State,
+    Thanks,
+)
+from .common import (
+    ExchangeRefused,
+    Side,
+    clean_text,
+    display_name,
+    locked,
+    notify,
+    other_side,
+    post_message,
+    require_move,
+    side_of,
+)
+
+
+def message_post(
+    *, actor: Member, exchange: Exchange, body: str, actor_network: Network | None = None
+) -> Message:
+    """Write in the exchange's thread: its two sides, and organisers once it is disputed."""
+    body = clean_text(body, name="message", limit=4000)
+    with transaction.atomic(durable=True):
+        exchange = locked(exchange)
+        side = side_of(exchange, actor, actor_network)
+        if side is None:
+            if (
+                actor_network is None
+                and actor.has_perm("exchanges.settle_dispute")
+                and (exchange.state == State.DISPUTED)
+            ):
+                return Message.objects.create(
+                    exchange=exchange,
+                    side="organiser",
+                    author_name=f"{actor.full_name} (organiser)",
+                    body=body,
+                )
+            raise NotFound("No such exchange.")
+        message = post_message(exchange, side, actor, actor_network, body)
+        notify(
+            exchange,
+            other_side(side),
+            kind=Kind.EXCHANGE_MESSAGE,
+            event=f"message:{message.pk}",
+            title=f"New message from {message.author_name}",
+            body=body[:500],
+        )
+    return message
+
+
+def thanks_give(
+    *, actor: Member, exchange: Exchange, text: str, actor_network: Network | None = None
+) -> Thanks:
+    """After completion, each side may thank the other once; it shows on their profile."""
+    text = clean_text(text, name="thank-you", limit=500)
+    with transaction.atomic(durable=True):
+        exchange = locked(exchange)
+        side = require_move(
+            exchange,
+            [State.COMPLETED],
+            actor,
+            actor_network,
+            [Side.GIVER, Side.RECEIVER],
+            "say thank you",
+        )
+        if exchange.thanks.filter(side=side).exists():
+            raise ExchangeRefused("You have already said thank you for this exchange.")
+        recipient = exchange.receiver if side == Side.GIVER else exchange.giver
+        return Thanks.objects.create(
+            exchange=exchange,
+            side=side,
+            author_name=display_name(actor, actor_network),
+            recipient=recipient,
+            text=text,
+        )

@@ -1,0 +1,488 @@
+"""The moves of an exchange, from the first response to the credit moving, and an
+organiser settling a dispute."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.audit.services import audit_record
+from core.listings.models import Listing
+from core.members.models import Member, MemberState, Role
+from core.notifications.models import Kind
+from core.notifications.services import notification_send
+from hexitime.db import connection
+from hexitime.errors import NotFound, PermissionDenied
+from ledger.federation.models import RemoteExchange
+from ledger.federation.selectors import federation_partners
+from ledger.federation.services import federated_transfer_create
+from ledger.models import Transfer
+from ledger.services import Leg, member_account, minutes_as_text, transfer_create
+from tenants.models import Network
+
+from ..models import (
+    FINAL_STATES,
+    MAX_MINUTES,
+    MINUTES_STEP,
+    Exchange,
+    Message,
+    Proposal,
+    State,
+)
+from .common import (
+    ExchangeRefused,
+    Side,
+    clean_text,
+    display_name,
+    locked,
+    notify,
+    other_side,
+    owner_side,
+    post_message,
+    refresh_insights_after_commit,
+    require_move,
+)
+from .rules import exchange_settings
+
+
+def exchange_respond(
+    *, actor: Member, listing: Listing, message: str, actor_network: Network | None = None
+) -> Exchange:
+    """Answer a listing with a message, opening an exchange with its owner.
+
+    Refused for one's own listing, for a listing that is not open, for a member who has
+    not finished joining, and while the member already has an unfinished exchange on the
+    same listing. A member of another network may answer only a listing shared with
+    partner networks, and only when the two networks exchange with each other.
+    """
+    body = clean_text(message, name="message", limit=4000)
+    if not actor.can_transact:
+        raise PermissionDenied(
+            "Confirm your email address (and wait for approval, if your "
+            "network asks for it) before responding."
+        )
+    here = connection.tenant
+    guest = actor_network if actor_network is not None and actor_network.pk != here.pk else None
+    with transaction.atomic(durable=True):
+        # Lock the listing: two responses from the same member queue here.
+        listing = Listing.objects.select_for_update().select_related("owner").get(pk=listing.pk)
+        if listing.status != Listing.Status.OPEN or listing.hidden_reason:
+            raise ExchangeRefused("This listing is not open for responses.")
+        owner_gives = listing.kind == Listing.Kind.OFFER
+        owner_side_name = "giver" if owner_gives else "receiver"
+        if guest is None:
+            if listing.owner_id == actor.pk:
+                raise ExchangeRefused("This is your own listing.")
+            sides = {owner_side_name: listing.owner, "receiver" if owner_gives else "giver": actor}
+            existing = Exchange.objects.filter(listing=listing, **sides)
+        else:
+            if listing.visibility != Listing.Visibility.PARTNERS:
+                raise NotFound("No such listing.")
+            if not federation_partners(here, guest):
+                raise ExchangeRefused(
+                    f"{here.name} and {guest.name} do not exchange time with each other."
+                )
+            sides = {owner_side_name: listing.owner}
+            existing = Exchange.objects.filter(
+                listing=listing, remote_network_id=guest.pk, remote_member_id=actor.pk
+            )
+        if existing.exclude(state__in=FINAL_STATES).exists():
+            raise ExchangeRefused("You already have an exchange in progress on this listing.")
+        exchange = Exchange(listing=listing, **sides)
+        if guest is not None:
+            exchange.remote_network_id = guest.pk
+            exchange.remote_member_id = actor.pk
+            exchange.remote_name = display_name(actor, guest)
+        exchange.save()
+        responder = Side.RECEIVER if owner_gives else Side.GIVER
+        Message.objects.create(
+            exchange=exchange, side=responder, author_name=display_name(actor, guest), body=body
+        )
+        if guest is not None:
+            RemoteExchange.objects.create(
+                host_network=here,
+                exchange_id=exchange.pk,
+                guest_network=guest,
+                guest_member_id=actor.pk,
+            )
+        notify(
+            exchange,
+            other_side(responder),
+            kind=Kind.RESPONSE_RECEIVED,
+            event="responded",
+            title=f"{display_name(actor, guest)} responded to “{listing.title}”",
+            body=body,
+        )
+    return exchange
+
+
+def exchange_accept(
+    *, actor: Member, exchange: Exchange, actor_network: Network | None = None
+) -> Exchange:
+    with transaction.atomic(durable=True):
+        exchange = locked(exchange)
+        require_move(
+            exchange,
+            [State.RESPONDED],
+            actor,
+            actor_network,
+            [owner_side(exchange)],
+            "accept this response",
+        )
+        exchange.state = State.ACCEPTED
+        exchange.save(update_fields=["state", "updated_at"])
+        notify(
+            exchange,
+            other_side(owner_side(exchange)),
+            kind=Kind.RESPONSE_ACCEPTED,
+            event="accepted",
+            title=f"Your response to “{exchange.listing.title}” was "
+            "accepted: suggest a time to meet",
+        )
+    return exchange
+
+
+def exchange_decline(
+    *, actor: Member, exchange: Exchange, reason: str = "", actor_network: Network | None = None
+) -> Exchange:
+    reason = clean_text(reason, name="reason", limit=1000, required=False)
+    with transaction.atomic(durable=True):
+        exchange = locked(exchange)
+        side = require_move(
+            exchange,
+            [State.RESPONDED],
+            actor,
+            actor_network,
+            [owner_side(exchange)],
+            "decline this response",
+        )
+        exchange.state = State.DECLINED
+        exchange.save(update_fields=["state", "updated_at"])
+        if reason:
+            post_message(exchange, side, actor, actor_network, reason)
+        notify(
+            exchange,
+            other_side(side),
+            kind=Kind.RESPONSE_DECLINED,
+            event="declined",
+            title=f"Your response to “{exchange.listing.title}” was declined",
+            body=reason,
+        )
+    return exchange
+
+
+def exchange_propose(
+    *,
+    actor: Member,
+    exchange: Exchange,
+    starts_at: datetime.datetime,
+    place: str,
+    actor_network: Network | None = None,
+) -> Proposal:
+    """Suggest a time and place (or video link). A suggestion replaces any unanswered one;
+    the other side accepts it or makes their own (a counter-proposal)."""
+    place = clean_text(place, name="place", limit=300)
+    if timezone.is_naive(starts_at):
+        raise ExchangeRefused("Give the time with its time zone.", field="starts_at")
+    if starts_at <= timezone.now():
+        raise ExchangeRefused("Suggest a time in the future.", field="starts_at")
+    with transaction.atomic(durable=True):
+        exchange = locked(exchange)
+        side = require_move(
+            exchange,
+            [State.ACCEPTED, State.SCHEDULED],
+            actor,
+            actor_network,
+            [Side.GIVER, Side.RECEIVER],
+            "suggest a time",
+        )
+        exchange.proposals.filter(status=Proposal.Status.OPEN).update(
+            status=Proposal.Status.SUPERSEDED
+        )
+        proposal = Proposal.objects.create(
+            exchange=exchange, proposed_by=side, starts_at=starts_at, place=place
+        )
+        exchange.save(update_fields=["updated_at"])
+        when = timezone.localtime(starts_at).strftime("%A %-d %B at %H:%M")
+        notify(
+            exchange,
+            other_side(side),
+            kind=Kind.MEETING_PROPOSED,
+            event=f"proposal:{proposal.pk}",
+            title=f"{display_name(actor, actor_network)} suggested {when}",
+            body=place,
+        )
+    return proposal
+
+
+def exchange_agree(
+    *, actor: Member, exchange: Exchange, proposal_id: int, actor_network: Network | None = None
+) -> Exchange:
+    """Accept the other side's suggestion: the meeting is arranged."""
+    with transaction.atomic(durable=True):
+        exchange = locked(exchange)
+        side = require_move(
+            exchange,
+            [State.ACCEPTED, State.SCHEDULED],
+            actor,
+            actor_network,
+            [Side.GIVER, Side.RECEIVER],
+            "agree a time",
+        )
+        proposal = exchange.proposals.filter(pk=proposal_id, status=Proposal.Status.OPEN).first()
+        if proposal is None:
+            raise ExchangeRefused("That suggestion has been replaced or answered already.")
+        if proposal.proposed_by == side:
+            raise ExchangeRefused("Wait for the other person to answer your suggestion.")
+        proposal.status = Proposal.Status.ACCEPTED
+        proposal.save(update_fields=["status"])
+        exchange.state = State.SCHEDULED
+        exchange.meeting_at = proposal.starts_at
+        exchange.meeting_place = proposal.place
+        exchange.reminded_at = None
+        exchange.save()
+        when = timezone.localtime(proposal.starts_at).strftime("%A %-d %B at %H:%M")
+        notify(
+            exchange,
+            other_side(side),
+            kind=Kind.MEETING_PROPOSED,
+            event=f"agreed:{proposal.pk}",
+            title=f"Meeting arranged for {when}",
+            body=proposal.place,
+        )
+    return exchange
+
+
+def check_minutes(minutes: int) -> int:
+    if not isinstance(minutes, int) or minutes < MINUTES_STEP or minutes > MAX_MINUTES:
+        raise ExchangeRefused(
+            f"Record between {minutes_as_text(MINUTES_STEP)} and {minutes_as_text(MAX_MINUTES)}.",
+            field="minutes",
+        )
+    if minutes % MINUTES_STEP:
+        raise ExchangeRefused("Record the time in steps of 15 minutes.", field="minutes")
+    return minutes
+
+
+def exchange_record_hours(
+    *, actor: Member, exchange: Exchange, minutes: int, actor_network: Network | None = None
+) -> Exchange:
+    """The person who gave help records how long it took (15-minute steps); the person
+    helped is asked to confirm. The giver may correct the figure until it is confirmed."""
+    minutes = check_minutes(minutes)
+    with transaction.atomic(durable=True):
+        exchange = locked(exchange)
+        require_move(
+            exchange,
+            [State.ACCEPTED, State.SCHEDULED, State.RECORDED],
+            actor,
+            actor_network,
+            [Side.GIVER],
+            "record the hours",
+        )
+        exchange.state = State.RECORDED
+        exchange.minutes = minutes
+        exchange.recorded_at = timezone.now()
+        exchange.save()
+        days = exchange_settings().auto_confirm_days
+        notify(
+            exchange,
+            Side.RECEIVER,
+            kind=Kind.CONFIRM_HOURS,
+            event=f"recorded:{exchange.recorded_at.timestamp()}",
+            title=f"Please confirm {minutes_as_text(minutes)} for “{exchange.listing.title}”",
+            body=f"{exchange.giver_name if exchange.giver_id else exchange.remote_name} "
+            f"recorded {minutes_as_text(minutes)}. Confirm it, or say what is wrong. "
+            f"If you do neither, it is confirmed automatically after {days} days.",
+        )
+    return exchange
+
+
+def exchange_confirm(
+    *, actor: Member, exchange: Exchange, actor_network: Network | None = None
+) -> Exchange:
+    """The person helped confirms the hours: the ledger moves the minutes from them to the
+    person who helped, once. Refused, with nothing moved, when they lack the credit."""
+    with transaction.atomic(durable=True):
+        exchange = locked(exchange)
+        require_move(
+            exchange, [State.RECORDED], actor, actor_network, [Side.RECEIVER], "confirm the hours"
+        )
+        complete(exchange, actor=actor)
+    return exchange
+
+
+def exchange_dispute(
+    *, actor: Member, exchange: Exchange, reason: str, actor_network: Network | None = None
+) -> Exchange:
+    """The person helped disagrees with the hours: an organiser settles it."""
+    reason = clean_text(reason, name="reason", limit=1000)
+    with transaction.atomic(durable=True):
+        exchange = locked(exchange)
+        side = require_move(
+            exchange, [State.RECORDED], actor, actor_network, [Side.RECEIVER], "dispute the hours"
+        )
+        to_dispute(exchange, reason)
+        post_message(exchange, side, actor, actor_network, f"Disputed: {reason}")
+        notify(
+            exchange,
+            Side.GIVER,
+            kind=Kind.DISPUTE,
+            event="disputed",
+            title=f"The hours for “{exchange.listing.title}” were disputed",
+            body=reason,
+        )
+    return exchange
+
+
+def to_dispute(exchange: Exchange, reason: str) -> None:
+    exchange.state = State.DISPUTED
+    exchange.dispute_reason = reason
+    exchange.save(update_fields=["state", "dispute_reason", "updated_at"])
+    for organiser in Member.objects.filter(role=Role.ORGANISER, state=MemberState.ACTIVE):
+        notification_send(
+            recipient=organiser,
+            kind=Kind.DISPUTE,
+            key=f"exchange:{exchange.pk}:disputed:organiser:{organiser.pk}",
+            title=f"A dispute needs settling: “{exchange.listing.title}”",
+            body=reason,
+            url=f"/exchanges/{exchange.pk}/",
+        )
+
+
+def complete(exchange: Exchange, *, actor: Member | None) -> None:
+    """Move the credit and mark the exchange complete (inside the caller's transaction)."""
+    minutes = exchange.minutes or 0
+    memo = f"{exchange.listing.title} ({minutes_as_text(minutes)})"[:500]
+    if exchange.giver is not None and exchange.receiver is not None:
+        transfer_create(
+            idempotency_key=exchange.ledger_key,
+            legs=[
+                Leg(member_account(exchange.receiver), -minutes),
+                Leg(member_account(exchange.giver), minutes),
+            ],
+            kind=Transfer.Kind.EXCHANGE,
+            memo=memo,
+            actor=actor,
+        )
+    else:
+        # One side is a member of a partner network: the receiver's network pays the
+        # giver's through the federation ledger.
+        here = connection.tenant
+        remote = Network.objects.get(pk=exchange.remote_network_id)
+        remote_side = (remote, exchange.remote_member_id)
+        local_side = (here, exchange.giver_id or exchange.receiver_id)
+        (payer, payer_id), (payee, payee_id) = (
+            (remote_side, local_side) if exchange.receiver_id is None else (local_side, remote_side)
+        )
+        federated_transfer_create(
+            idempotency_key=f"{here.schema_name}:{exchange.ledger_key}",
+            payer_network=payer,
+            payer_member_id=int(payer_id or 0),
+            payee_network=payee,
+            payee_member_id=int(payee_id or 0),
+            minutes=minutes,
+            memo=memo,
+            actor=actor,
+        )
+    exchange.state = State.COMPLETED
+    exchange.completed_at = timezone.now()
+    exchange.save()
+    notify(
+        exchange,
+        Side.GIVER,
+        kind=Kind.HOURS_CONFIRMED,
+        event="completed",
+        title=f"{minutes_as_text(minutes)} confirmed: you earned "
+        f"{minutes_as_text(minutes)} of credit",
+        body=exchange.listing.title,
+    )
+    refresh_insights_after_commit()
+
+
+def exchange_settle(
+    *, actor: Member, exchange: Exchange, outcome: str, minutes: int | None = None, note: str = ""
+) -> Exchange:
+    """An organiser settles a dispute: confirm the recorded hours, adjust them, or cancel
+    (nothing moves). Audited, with the organiser's note."""
+    if not actor.has_perm("exchanges.settle_dispute"):
+        raise PermissionDenied("Only organisers can settle disputes.")
+    note = clean_text(note, name="note", limit=1000)
+    if outcome not in {"confirm", "adjust", "cancel"}:
+        raise ExchangeRefused("Choose confirm, adjust or cancel.", field="outcome")
+    if outcome == "adjust":
+        minutes = check_minutes(minutes or 0)
+    with transaction.atomic(durable=True):
+        exchange = locked(exchange)
+        if exchange.state != State.DISPUTED:
+            raise ExchangeRefused(
+                f"Only disputed exchanges are settled; this one is "
+                f"{State(exchange.state).label.lower()}.",
+                state=exchange.state,
+            )
+        before = {"state": exchange.state, "minutes": exchange.minutes}
+        Message.objects.create(
+            exchange=exchange,
+            side="organiser",
+            author_name=f"{actor.full_name} (organiser)",
+            body=f"Settled ({outcome}): {note}",
+        )
+        if outcome == "cancel":
+            exchange.state = State.CANCELLED
+            exchange.save(update_fields=["state", "updated_at"])
+        else:
+            if outcome == "adjust":
+                exchange.minutes = minutes
+            complete(exchange, actor=actor)
+        audit_record(
+            actor=actor,
+            verb=f"exchange.settle.{outcome}",
+            target=exchange,
+            before=before,
+            after={"state": exchange.state, "minutes": exchange.minutes},
+            reason=note,
+        )
+        for side in (Side.GIVER, Side.RECEIVER):
+            notify(
+                exchange,
+                side,
+                kind=Kind.DISPUTE,
+                event="settled",
+                title=f"An organiser settled the dispute about “{exchange.listing.title}”",
+                body=note,
+            )
+    return exchange
+
+
+def exchange_cancel(
+    *, actor: Member, exchange: Exchange, reason: str = "", actor_network: Network | None = None
+) -> Exchange:
+    """Either side may cancel before hours are recorded; after that only the giver may
+    (waiving the credit) — the person helped confirms or disputes instead. Nothing moves."""
+    reason = clean_text(reason, name="reason", limit=1000, required=False)
+    with transaction.atomic(durable=True):
+        exchange = locked(exchange)
+        allowed = [Side.GIVER] if exchange.state == State.RECORDED else [Side.GIVER, Side.RECEIVER]
+        open_states = [State.RESPONDED, State.ACCEPTED, State.SCHEDULED, State.RECORDED]
+        side = require_move(
+            exchange, open_states, actor, actor_network, allowed, "cancel this exchange"
+        )
+        exchange.state = State.CANCELLED
+        exchange.save(update_fields=["state", "updated_at"])
+        exchange.proposals.filter(status=Proposal.Status.OPEN).update(
+            status=Proposal.Status.SUPERSEDED
+        )
+        if reason:
+            post_message(exchange, side, actor, actor_network, f"Cancelled: {reason}")
+        notify(
+            exchange,
+            other_side(side),
+            kind=Kind.RESPONSE_DECLINED,
+            event="cancelled",
+            title=f"{display_name(actor, actor_network)} cancelled the exchange about "
+            f"“{exchange.listing.title}”",
+            body=reason,
+        )
+    return exchange

@@ -1,0 +1,85 @@
+"""Work beat does in each network: auto-confirming unanswered hours and reminding
+members of meetings."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.notifications.models import Kind
+from hexitime.errors import ApplicationError
+
+from ..models import (
+    Exchange,
+    State,
+)
+from .common import Side, notify
+from .lifecycle import complete, to_dispute
+from .rules import exchange_settings
+
+
+def exchanges_auto_confirm(*, now: datetime.datetime | None = None) -> int:
+    """Confirm hours left unanswered for the network's set number of days. One transaction
+    per exchange; one that cannot be paid (the receiver lacks the credit) goes to an
+    organiser as a dispute instead. Returns how many completed."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=exchange_settings().auto_confirm_days)
+    due = Exchange.objects.filter(state=State.RECORDED, recorded_at__lte=cutoff).values_list(
+        "pk", flat=True
+    )
+    completed = 0
+    for exchange_id in list(due):
+        with transaction.atomic(durable=True):
+            exchange = (
+                Exchange.objects.select_for_update(of=("self",))
+                .select_related("listing", "giver", "receiver")
+                .filter(pk=exchange_id)
+                .first()
+            )
+            if exchange is None or exchange.state != State.RECORDED:
+                continue  # confirmed or disputed meanwhile
+            try:
+                with transaction.atomic():
+                    complete(exchange, actor=None)
+                completed += 1
+            except ApplicationError as refusal:
+                exchange.refresh_from_db()
+                to_dispute(exchange, f"Automatic confirmation failed: {refusal.message}")
+    return completed
+
+
+def exchanges_remind_meetings(*, now: datetime.datetime | None = None) -> int:
+    """Remind both sides of a meeting in the next 24 hours, once per arranged time."""
+    now = now or timezone.now()
+    due = Exchange.objects.filter(
+        state=State.SCHEDULED,
+        reminded_at__isnull=True,
+        meeting_at__gt=now,
+        meeting_at__lte=now + datetime.timedelta(hours=24),
+    ).values_list("pk", flat=True)
+    sent = 0
+    for exchange_id in list(due):
+        with transaction.atomic(durable=True):
+            exchange = (
+                Exchange.objects.select_for_update(of=("self",))
+                .select_related("listing", "giver", "receiver")
+                .get(pk=exchange_id)
+            )
+            if exchange.reminded_at is not None or exchange.meeting_at is None:
+                continue
+            when = timezone.localtime(exchange.meeting_at).strftime("%A %-d %B at %H:%M")
+            for side in (Side.GIVER, Side.RECEIVER):
+                notify(
+                    exchange,
+                    side,
+                    kind=Kind.MEETING_REMINDER,
+                    event=f"reminder:{exchange.meeting_at.timestamp()}",
+                    title=f"Reminder: “{exchange.listing.title}” on {when}",
+                    body=exchange.meeting_place,
+                )
+            exchange.reminded_at = now
+            exchange.save(update_fields=["reminded_at"])
+            sent += 1
+    return sent
