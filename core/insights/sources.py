@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from django_tenants.utils import tenant_context
+
 from core.exchanges.models import Exchange, State
 from core.members.models import Member
 from core.projects.models import HoursConfirmation
+from hexitime.db import connection
+from ledger.federation.models import RemoteExchange
+from tenants.models import Network
 
 from .graph import Edge, EdgeKind, Party, member, network
 from .metrics import Person
@@ -54,10 +59,54 @@ def volunteering_edges(*, dates: DateRange) -> list[Edge]:
     ]  # fmt: skip
 
 
+def partner_hosted_edges(*, dates: DateRange) -> list[Edge]:
+    """Completed exchanges this network's members had with partner networks' listings. They
+    are stored by the network that listed them; each becomes a line between our member and
+    that network as a whole. One query for the index, then one per hosting network."""
+    # By schema name: a Celery task's connection knows the schema but not the Network.
+    links = RemoteExchange.objects.filter(guest_network__schema_name=connection.schema_name)
+    found = list(links.values_list("host_network_id", "exchange_id", "guest_network_id"))
+    if not found:
+        return []
+    here_id = found[0][2]
+    hosted: dict[int, list[int]] = {}
+    for host_id, exchange_id, _ in found:
+        hosted.setdefault(host_id, []).append(exchange_id)
+    start, end = dates.bounds()
+    edges: list[Edge] = []
+    for host in Network.objects.filter(pk__in=hosted):
+        with tenant_context(host):
+            exchanges = Exchange.objects.filter(
+                pk__in=hosted[host.pk], state=State.COMPLETED, remote_network_id=here_id
+            )
+            if start:
+                exchanges = exchanges.filter(completed_at__gte=start)
+            if end:
+                exchanges = exchanges.filter(completed_at__lt=end)
+            rows = list(exchanges.values_list(
+                "giver_id", "remote_member_id", "minutes", "completed_at",
+                "listing__category", "listing__format",
+            ))  # fmt: skip
+        for giver, ours, minutes, when, category, format_ in rows:
+            if ours is None or minutes is None or when is None:
+                continue  # never so once completed with a member of ours
+            mine, theirs = member(ours), network(host.pk)
+            giving, receiving = (mine, theirs) if giver is None else (theirs, mine)
+            edges.append(
+                Edge(giver=giving, receiver=receiving, minutes=minutes, when=when,
+                     category=category, format=format_)
+            )  # fmt: skip
+    return edges
+
+
 def network_edges(*, dates: DateRange) -> list[Edge]:
-    """Completed exchanges and project volunteering, oldest first."""
+    """Completed exchanges (those hosted here and those our members had on partner
+    networks' listings) and project volunteering, oldest first."""
     return sorted(
-        exchange_edges(dates=dates) + volunteering_edges(dates=dates), key=lambda e: e.when
+        exchange_edges(dates=dates)
+        + partner_hosted_edges(dates=dates)
+        + volunteering_edges(dates=dates),
+        key=lambda e: e.when,
     )
 
 

@@ -155,8 +155,18 @@ def notify(
             )
 
 
-def refresh_insights_after_commit() -> None:
-    """The map and metrics change: ask for a refresh once this transaction has committed
-    (asking earlier would mark one pending for a change that may yet roll back)."""
-    schema_name = connection.schema_name
-    transaction.on_commit(lambda: network_metrics_request(schema_name))
+def refresh_insights_after_commit(exchange: Exchange) -> None:
+    """The map and metrics change, of the partner network too when one side is a member of
+    it: ask for a refresh once this transaction has committed (asking earlier would mark one
+    pending for a change that may yet roll back)."""
+    schemas = [connection.schema_name]
+    if exchange.remote_network_id is not None:
+        schemas += Network.objects.filter(pk=exchange.remote_network_id).values_list(
+            "schema_name", flat=True
+        )
+    transaction.on_commit(lambda: _request_refreshes(schemas))
+
+
+def _request_refreshes(schemas: list[str]) -> None:
+    for schema_name in schemas:
+        network_metrics_request(schema_name)

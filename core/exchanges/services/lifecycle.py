@@ -399,7 +399,7 @@ def complete(exchange: Exchange, *, actor: Member | None) -> None:
         f"{minutes_as_text(minutes)} of credit",
         body=exchange.listing.title,
     )
-    refresh_insights_after_commit()
+    refresh_insights_after_commit(exchange)
 
 
 def exchange_settle(

@@ -107,9 +107,13 @@ def test_another_networks_members_never_appear(client_a, client_b, network_a, ne
     assert [(n["id"], n["label"], n["received_minutes"]) for n in network_nodes] == [
         (f"network-{network_b.pk}", "Members of Network B", 60)
     ]
-    # And B's map has none of A's members: Ada shows as Network A.
+    # And B's map has none of A's members: the exchange A hosted shows Ada as Network A.
     b_data = _map(client_b, bob)
-    assert {n["label"] for n in b_data["nodes"]} == {"Bea Elsewhere", "Bob Elsewhere"}
+    labels = {n["label"] for n in b_data["nodes"]}
+    assert labels == {"Bea Elsewhere", "Bob Elsewhere", "Members of Network A"}
+    assert "Ada" not in json.dumps(b_data)
+    links = {(link["source"], link["target"]): link["minutes"] for link in b_data["links"]}
+    assert links[(f"network-{network_a.pk}", f"member-{bea.pk}")] == 60
     client_b.force_login(bob)
     assert client_b.get(MAP).json()["nodes"] == b_data["nodes"]
 
@@ -152,15 +156,16 @@ def test_map_query_count_does_not_grow_with_the_network(
     client_a, network_a, cast, make_member, django_assert_max_num_queries
 ):
     client_a.force_login(cast["ben"])
-    # The tenant middleware's three, session, member, exchanges, volunteering, the members.
-    with django_assert_max_num_queries(8):
+    # The tenant middleware's three, session, member, exchanges, exchanges hosted by
+    # partners (their index), volunteering, the members.
+    with django_assert_max_num_queries(9):
         client_a.get(MAP)
     with tenant_context(network_a):
         for n in range(6):
             one, two = make_member(network_a), make_member(network_a)
             gift_grant(member=two)
             complete(one, two, minutes=15 * (n + 1))
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         assert len(client_a.get(MAP).json()["nodes"]) == 16
 
 
