@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from typing import TypedDict
 
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from core.exchanges.demo import exchanges_seed
@@ -16,6 +17,7 @@ from core.insights.demo import equality_seed
 from core.listings.demo import listings_seed
 from core.members.demo import members_seed
 from core.members.models import Member
+from core.notifications.models import Notification
 from core.projects.demo import projects_seed
 from ledger.services import gift_grant
 from theming.services import theme_update
@@ -79,6 +81,10 @@ def demo_load(*, members_per_network: int = 36) -> list[Network]:
             exchanges_seed(rng=random.Random(index), members=members, listings=listings)  # noqa: S311
             projects_seed(rng=random.Random(index), members=members)  # noqa: S311 - demo data
             equality_seed(rng=random.Random(index), members=members)  # noqa: S311 - demo data
+            # The demo's people are fictional: their notifications stay in the app. Marked
+            # as sent, the emails queued for them are skipped (notification_email) instead
+            # of printing some 150 messages over `hexitime up`'s banner.
+            Notification.objects.filter(emailed_at__isnull=True).update(emailed_at=timezone.now())
         theme_update(network=network, actor=members[0], **DEMO_THEMES[slug])
         created.append(network)
     return created

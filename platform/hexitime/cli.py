@@ -194,9 +194,10 @@ def _start_children(bind: str, port: int, home: Path) -> list[subprocess.Popen[b
     commands = [
         [python, "-m", "gunicorn", "hexitime.wsgi", "--bind", f"{bind}:{port}",
          "--workers", "2", "--threads", "4", "--graceful-timeout", "5", "--log-level", "warning"],
-        [python, "-m", "celery", "-A", "hexitime", "worker", "--loglevel", "WARNING",
+        # -q: no start-up banners printed under ours; warnings and errors still show.
+        [python, "-m", "celery", "-A", "hexitime", "-q", "worker", "--loglevel", "WARNING",
          "--concurrency", "2", "--without-gossip", "--without-mingle"],
-        [python, "-m", "celery", "-A", "hexitime", "beat", "--loglevel", "WARNING",
+        [python, "-m", "celery", "-A", "hexitime", "-q", "beat", "--loglevel", "WARNING",
          "--schedule", str(home / "celerybeat-schedule")],
     ]  # fmt: skip
     return [subprocess.Popen(command, cwd=REPO_ROOT) for command in commands]  # noqa: S603
@@ -204,10 +205,12 @@ def _start_children(bind: str, port: int, home: Path) -> list[subprocess.Popen[b
 
 def _supervise(children: list[subprocess.Popen[bytes]]) -> int:
     stopping = False
+    interrupted = False
 
     def stop(signum: int, frame: object) -> None:
-        nonlocal stopping
+        nonlocal stopping, interrupted
         stopping = True
+        interrupted = signum == signal.SIGINT
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
@@ -219,8 +222,14 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> int:
                 exit_code = child.returncode or 1
                 stopping = True
         time.sleep(0.2)
-    _stop(children)
+    _stop(children, interrupted=interrupted)
     return exit_code
+
+
+def _wait_for(children: list[subprocess.Popen[bytes]], *, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(child.poll() is None for child in children):
+        time.sleep(0.05)
 
 
 def _wait_until_listening(host: str, port: int, server: subprocess.Popen[bytes]) -> bool:
@@ -234,8 +243,12 @@ def _wait_until_listening(host: str, port: int, server: subprocess.Popen[bytes])
     return False
 
 
-def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+def _stop(children: list[subprocess.Popen[bytes]], *, interrupted: bool = False) -> None:
     print("\nStopping Hexitime...", flush=True)
+    if interrupted:
+        # Ctrl-C reached the children too (one process group): let them finish the
+        # shutdown it began. A second signal on top made gunicorn kill its workers.
+        _wait_for(children, seconds=5)
     for child in children:
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)

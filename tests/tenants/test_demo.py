@@ -6,6 +6,7 @@ from django_tenants.utils import tenant_context
 from core.exchanges.models import Exchange, Thanks
 from core.listings.selectors import listing_search, listing_suggestions
 from core.members.models import Member
+from core.notifications.models import Notification
 from core.projects.models import Project, Volunteer
 from ledger.selectors import network_totals
 from ledger.services import project_account
@@ -51,6 +52,8 @@ def test_demo_networks_live_in_their_own_schemas_with_their_own_members(db):
         assert {"completed", "responded", "scheduled", "recorded", "disputed"} <= states
         assert Exchange.objects.filter(state="completed").count() >= 6
         assert Thanks.objects.exists()
+        assert Notification.objects.exists()
+        assert not Notification.objects.filter(emailed_at__isnull=True).exists()  # no emails
     call_command("ledger_audit")  # the demo's credit adds up
     colours = {slug: theme_for(network).primary_colour for slug, network in networks.items()}
     assert colours["oxford-ics"] != colours["wbs"]  # each demo network looks like its own
