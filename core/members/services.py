@@ -109,17 +109,22 @@ def member_join(*, email: str, full_name: str, password: str) -> Member:
         raise JoinRefused(" ".join(error.messages), field="password") from None
     candidate.set_password(password)
     candidate.state = MemberState.UNVERIFIED
+    already = JoinRefused(
+        "That email address is already registered here. Sign in, or reset your password.",
+        field="email",
+    )
     try:
         with transaction.atomic(durable=True):
+            # Someone already here is told so, even when the network is full (the unique
+            # constraint still decides a race between two sign-ups with one address).
+            if Member.objects.filter(email=email).exists():
+                raise already
             plan_member_place_take()
             candidate.save()
             schema_name = connection.schema_name
             transaction.on_commit(lambda: _queue_verification(schema_name, candidate.pk))
     except IntegrityError:
-        raise JoinRefused(
-            "That email address is already registered here. Sign in, or reset your password.",
-            field="email",
-        ) from None
+        raise already from None
     return candidate
 
 

@@ -184,3 +184,13 @@ def test_a_join_waits_for_one_in_progress_and_is_counted_after_it(network_a, mak
     with tenant_context(network_a):
         assert Member.objects.filter(email="first@nhs.net").exists()
         assert not Member.objects.filter(email="second@nhs.net").exists()
+
+
+def test_someone_already_registered_is_told_so_even_when_the_network_is_full(
+    network_a, organiser, make_member
+):
+    from core.members.services import JoinRefused
+
+    (filler, _) = _fill(network_a, make_member, 2)
+    with tenant_context(network_a), pytest.raises(JoinRefused, match="already registered"):
+        _join(filler.email)
