@@ -38,7 +38,7 @@ class DisputeForm(forms.Form):
 class ProposeForm(forms.Form):
     starts_at = forms.DateTimeField(
         label="Date and time",
-        help_text="For example 2027-03-14 14:30.",
+        help_text="If your browser shows a plain text box, type it like 2027-03-14 14:30.",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         input_formats=[
             "%Y-%m-%dT%H:%M",
