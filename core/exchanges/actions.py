@@ -16,7 +16,7 @@ from tenants.models import Network
 
 from . import services
 from .models import MAX_MINUTES, MINUTES_STEP, Exchange, Proposal, State
-from .services import Side, owner_side
+from .services import MOVES, Side, move_allowed
 
 MINUTE_CHOICES = [(m, minutes_as_text(m)) for m in range(MINUTES_STEP, MAX_MINUTES + 1, 15)]
 
@@ -148,29 +148,17 @@ def exchange_act(
 
 
 def allowed_actions(exchange: Exchange, side: Side | None, *, organiser: bool) -> set[str]:
-    """The moves to offer on the page; the services still decide."""
-    state = exchange.state
+    """The moves to offer on the page, by the services' own rules (`MOVES`); the services
+    still decide."""
     allowed: set[str] = set()
     if side is not None:
-        allowed.add("message")
-        if state == State.RESPONDED and side == owner_side(exchange):
-            allowed |= {"accept", "decline"}
-        if state in (State.ACCEPTED, State.SCHEDULED):
-            allowed.add("propose")
-            proposal = open_proposal(exchange)
-            if proposal is not None and proposal.proposed_by != side:
-                allowed.add("agree")
-        if side == Side.GIVER and state in (State.ACCEPTED, State.SCHEDULED, State.RECORDED):
-            allowed.add("record")
-        if side == Side.RECEIVER and state == State.RECORDED:
-            allowed |= {"confirm", "dispute"}
-        if state in (State.RESPONDED, State.ACCEPTED, State.SCHEDULED) or (
-            state == State.RECORDED and side == Side.GIVER
-        ):
-            allowed.add("cancel")
-        if state == State.COMPLETED and not any(t.side == side for t in exchange.thanks.all()):
-            allowed.add("thanks")
-    if organiser and state == State.DISPUTED:
+        allowed = {"message"} | {move for move in MOVES if move_allowed(exchange, side, move)}
+        proposal = open_proposal(exchange)
+        if proposal is None or proposal.proposed_by == side:
+            allowed.discard("agree")  # nothing of the other side's to agree to
+        if any(t.side == side for t in exchange.thanks.all()):
+            allowed.discard("thanks")
+    if organiser and exchange.state == State.DISPUTED:
         allowed |= {"settle", "message"}
     return allowed
 

@@ -150,8 +150,10 @@ def _detail(
     """Render an exchange. Everything is read inside the hosting schema before rendering."""
     here = connection.tenant
     with tenant_context(host or here):
-        exchange = Exchange.objects.select_related("listing", "giver", "receiver").get(
-            pk=exchange.pk
+        exchange = (
+            Exchange.objects.select_related("listing", "giver", "receiver")
+            .prefetch_related("messages", "proposals", "thanks")
+            .get(pk=exchange.pk)
         )
         side = side_of(exchange, member, here if host else None)
         organiser = host is None and member.has_perm("exchanges.settle_dispute")
@@ -161,7 +163,6 @@ def _detail(
             "other_name": (exchange.receiver_name if side == Side.GIVER
                            else exchange.giver_name),
             "thread": list(exchange.messages.all()),
-            "proposals": list(exchange.proposals.all()),
             "open_proposal": actions.open_proposal(exchange),
             "thanks": list(exchange.thanks.all()),
             "waiting_on": waiting_on(exchange, side) if side else "",

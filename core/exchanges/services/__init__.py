@@ -15,7 +15,7 @@ what a member may see) and `common` (what they share).
 """
 
 from .access import access_exchange, access_partner_exchange, access_partner_network
-from .common import ExchangeRefused, Side, owner_side, side_of
+from .common import MOVES, ExchangeRefused, Side, move_allowed, owner_side, side_of
 from .conversation import message_post, thanks_give
 from .lifecycle import (
     exchange_accept,
@@ -33,6 +33,7 @@ from .rules import exchange_settings, exchange_settings_update
 from .scheduled import exchanges_auto_confirm, exchanges_remind_meetings
 
 __all__ = [
+    "MOVES",
     "ExchangeRefused",
     "Side",
     "access_exchange",
@@ -53,6 +54,7 @@ __all__ = [
     "exchanges_auto_confirm",
     "exchanges_remind_meetings",
     "message_post",
+    "move_allowed",
     "owner_side",
     "side_of",
     "thanks_give",

@@ -11,9 +11,7 @@ from ledger.federation.models import RemoteExchange
 from ledger.federation.selectors import federation_partners
 from tenants.models import Network
 
-from ..models import (
-    Exchange,
-)
+from ..models import Exchange
 from .common import side_of
 
 

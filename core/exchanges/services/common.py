@@ -4,10 +4,13 @@ member of a partner network)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.html import strip_tags
 from django_tenants.utils import tenant_context
 
@@ -20,11 +23,7 @@ from hexitime.db import connection
 from hexitime.errors import ApplicationError, NotFound, PermissionDenied
 from tenants.models import Network
 
-from ..models import (
-    Exchange,
-    Message,
-    State,
-)
+from ..models import Exchange, Message, State
 
 
 class Side(StrEnum):
@@ -42,19 +41,24 @@ def other_side(side: Side) -> Side:
     return Side.RECEIVER if side == Side.GIVER else Side.GIVER
 
 
+def guest_network(network: Network | None) -> Network | None:
+    """`network` when it is another network than the one hosting the exchange, else None."""
+    return network if network is not None and network.pk != connection.tenant.pk else None
+
+
 def side_of(
     exchange: Exchange, member: Member, member_network: Network | None = None
 ) -> Side | None:
     """Which side `member` is on, or None. `member_network` is the member's own network
     when it is not the one hosting the exchange."""
-    here = connection.tenant
-    if member_network is None or member_network.pk == here.pk:
+    guest = guest_network(member_network)
+    if guest is None:
         if exchange.giver_id == member.pk:
             return Side.GIVER
         if exchange.receiver_id == member.pk:
             return Side.RECEIVER
         return None
-    if (exchange.remote_network_id, exchange.remote_member_id) == (member_network.pk, member.pk):
+    if (exchange.remote_network_id, exchange.remote_member_id) == (guest.pk, member.pk):
         return Side.RECEIVER if exchange.receiver_id is None else Side.GIVER
     return None
 
@@ -64,35 +68,75 @@ def owner_side(exchange: Exchange) -> Side:
     return Side.GIVER if exchange.listing.kind == Listing.Kind.OFFER else Side.RECEIVER
 
 
-def locked(exchange: Exchange) -> Exchange:
+def locked(exchange_id: int) -> Exchange:
     return (
         Exchange.objects.select_for_update(of=("self",))
         .select_related("listing", "giver", "receiver")
-        .get(pk=exchange.pk)
+        .get(pk=exchange_id)
     )
 
 
+BOTH = (Side.GIVER, Side.RECEIVER)
+
+
+@dataclass(frozen=True)
+class Move:
+    """A move of the state machine: the states it starts from and who may make it."""
+
+    states: frozenset[State]
+    sides: Callable[[Exchange], tuple[Side, ...]]
+    doing: str  # for refusals: "Only ... can <doing>", "You cannot <doing> now"
+
+
+# The one statement of who may do what when: the services refuse by it and the pages
+# offer by it. Moves with more conditions (an open suggestion to agree to, thanks not
+# yet given) check those themselves.
+MOVES: dict[str, Move] = {
+    "accept": Move(frozenset({State.RESPONDED}), lambda e: (owner_side(e),),
+                   "accept this response"),
+    "decline": Move(frozenset({State.RESPONDED}), lambda e: (owner_side(e),),
+                    "decline this response"),
+    "propose": Move(frozenset({State.ACCEPTED, State.SCHEDULED}), lambda e: BOTH,
+                    "suggest a time"),
+    "agree": Move(frozenset({State.ACCEPTED, State.SCHEDULED}), lambda e: BOTH, "agree a time"),
+    "record": Move(frozenset({State.ACCEPTED, State.SCHEDULED, State.RECORDED}),
+                   lambda e: (Side.GIVER,), "record the hours"),
+    "confirm": Move(frozenset({State.RECORDED}), lambda e: (Side.RECEIVER,),
+                    "confirm the hours"),
+    "dispute": Move(frozenset({State.RECORDED}), lambda e: (Side.RECEIVER,),
+                    "dispute the hours"),
+    # After hours are recorded only the giver may cancel (waiving the credit): the person
+    # helped confirms or disputes instead.
+    "cancel": Move(frozenset({State.RESPONDED, State.ACCEPTED, State.SCHEDULED, State.RECORDED}),
+                   lambda e: (Side.GIVER,) if e.state == State.RECORDED else BOTH,
+                   "cancel this exchange"),
+    "thanks": Move(frozenset({State.COMPLETED}), lambda e: BOTH, "say thank you"),
+}  # fmt: skip
+
+
+def move_allowed(exchange: Exchange, side: Side, move: str) -> bool:
+    rule = MOVES[move]
+    return exchange.state in rule.states and side in rule.sides(exchange)
+
+
 def require_move(
-    exchange: Exchange,
-    states: Iterable[State],
-    actor: Member,
-    actor_network: Network | None,
-    sides: Iterable[Side],
-    doing: str,
+    exchange: Exchange, move: str, actor: Member, actor_network: Network | None
 ) -> Side:
-    """The actor's side, if they may do this now; otherwise a clear refusal."""
+    """The actor's side, if they may make this move now; otherwise a clear refusal."""
+    rule = MOVES[move]
     side = side_of(exchange, actor, actor_network)
     if side is None:
         raise NotFound("No such exchange.")
-    if side not in set(sides):
+    sides = rule.sides(exchange)
+    if side not in sides:
         who = " or ".join(
             "the person giving help" if s == Side.GIVER else "the person receiving help"
             for s in sides
         )
-        raise PermissionDenied(f"Only {who} can {doing}.")
-    if exchange.state not in set(states):
+        raise PermissionDenied(f"Only {who} can {rule.doing}.")
+    if exchange.state not in rule.states:
         raise ExchangeRefused(
-            f"You cannot {doing} now: this exchange is {State(exchange.state).label.lower()}.",
+            f"You cannot {rule.doing} now: this exchange is {State(exchange.state).label.lower()}.",
             state=exchange.state,
         )
     return side
@@ -110,10 +154,13 @@ def clean_text(value: str, *, name: str, limit: int, required: bool = True) -> s
 
 
 def display_name(member: Member, network: Network | None) -> str:
-    here = connection.tenant
-    if network is None or network.pk == here.pk:
-        return member.full_name
-    return f"{member.full_name} ({network.name})"
+    guest = guest_network(network)
+    return member.full_name if guest is None else f"{member.full_name} ({guest.name})"
+
+
+def meeting_time_text(moment: datetime.datetime) -> str:
+    """`Monday 30 November at 14:30`, in the network's time zone."""
+    return timezone.localtime(moment).strftime("%A %-d %B at %H:%M")
 
 
 def post_message(
@@ -122,6 +169,13 @@ def post_message(
     return Message.objects.create(
         exchange=exchange, side=side, author_name=display_name(actor, actor_network), body=body
     )
+
+
+def post_organiser_message(exchange: Exchange, actor: Member, body: str) -> Message:
+    return Message.objects.create(
+        exchange=exchange, side="organiser", author_name=f"{actor.full_name} (organiser)",
+        body=body,
+    )  # fmt: skip
 
 
 def notify(

@@ -9,12 +9,7 @@ from core.notifications.models import Kind
 from hexitime.errors import NotFound
 from tenants.models import Network
 
-from ..models import (
-    Exchange,
-    Message,
-    State,
-    Thanks,
-)
+from ..models import Exchange, Message, State, Thanks
 from .common import (
     ExchangeRefused,
     Side,
@@ -24,6 +19,7 @@ from .common import (
     notify,
     other_side,
     post_message,
+    post_organiser_message,
     require_move,
     side_of,
 )
@@ -35,7 +31,7 @@ def message_post(
     """Write in the exchange's thread: its two sides, and organisers once it is disputed."""
     body = clean_text(body, name="message", limit=4000)
     with transaction.atomic(durable=True):
-        exchange = locked(exchange)
+        exchange = locked(exchange.pk)
         side = side_of(exchange, actor, actor_network)
         if side is None:
             if (
@@ -43,12 +39,7 @@ def message_post(
                 and actor.has_perm("exchanges.settle_dispute")
                 and (exchange.state == State.DISPUTED)
             ):
-                return Message.objects.create(
-                    exchange=exchange,
-                    side="organiser",
-                    author_name=f"{actor.full_name} (organiser)",
-                    body=body,
-                )
+                return post_organiser_message(exchange, actor, body)
             raise NotFound("No such exchange.")
         message = post_message(exchange, side, actor, actor_network, body)
         notify(
@@ -68,15 +59,8 @@ def thanks_give(
     """After completion, each side may thank the other once; it shows on their profile."""
     text = clean_text(text, name="thank-you", limit=500)
     with transaction.atomic(durable=True):
-        exchange = locked(exchange)
-        side = require_move(
-            exchange,
-            [State.COMPLETED],
-            actor,
-            actor_network,
-            [Side.GIVER, Side.RECEIVER],
-            "say thank you",
-        )
+        exchange = locked(exchange.pk)
+        side = require_move(exchange, "thanks", actor, actor_network)
         if exchange.thanks.filter(side=side).exists():
             raise ExchangeRefused("You have already said thank you for this exchange.")
         recipient = exchange.receiver if side == Side.GIVER else exchange.giver

@@ -22,25 +22,20 @@ from ledger.models import Transfer
 from ledger.services import Leg, member_account, minutes_as_text, transfer_create
 from tenants.models import Network
 
-from ..models import (
-    FINAL_STATES,
-    MAX_MINUTES,
-    MINUTES_STEP,
-    Exchange,
-    Message,
-    Proposal,
-    State,
-)
+from ..models import FINAL_STATES, MAX_MINUTES, MINUTES_STEP, Exchange, Proposal, State
 from .common import (
     ExchangeRefused,
     Side,
     clean_text,
     display_name,
+    guest_network,
     locked,
+    meeting_time_text,
     notify,
     other_side,
     owner_side,
     post_message,
+    post_organiser_message,
     refresh_insights_after_commit,
     require_move,
 )
@@ -64,18 +59,18 @@ def exchange_respond(
             "network asks for it) before responding."
         )
     here = connection.tenant
-    guest = actor_network if actor_network is not None and actor_network.pk != here.pk else None
+    guest = guest_network(actor_network)
     with transaction.atomic(durable=True):
         # Lock the listing: two responses from the same member queue here.
         listing = Listing.objects.select_for_update().select_related("owner").get(pk=listing.pk)
         if listing.status != Listing.Status.OPEN or listing.hidden_reason:
             raise ExchangeRefused("This listing is not open for responses.")
-        owner_gives = listing.kind == Listing.Kind.OFFER
-        owner_side_name = "giver" if owner_gives else "receiver"
+        responder = Side.RECEIVER if listing.kind == Listing.Kind.OFFER else Side.GIVER
+        sides: dict[str, Member] = {other_side(responder): listing.owner}
         if guest is None:
             if listing.owner_id == actor.pk:
                 raise ExchangeRefused("This is your own listing.")
-            sides = {owner_side_name: listing.owner, "receiver" if owner_gives else "giver": actor}
+            sides[responder] = actor
             existing = Exchange.objects.filter(listing=listing, **sides)
         else:
             if listing.visibility != Listing.Visibility.PARTNERS:
@@ -84,7 +79,6 @@ def exchange_respond(
                 raise ExchangeRefused(
                     f"{here.name} and {guest.name} do not exchange time with each other."
                 )
-            sides = {owner_side_name: listing.owner}
             existing = Exchange.objects.filter(
                 listing=listing, remote_network_id=guest.pk, remote_member_id=actor.pk
             )
@@ -96,10 +90,7 @@ def exchange_respond(
             exchange.remote_member_id = actor.pk
             exchange.remote_name = display_name(actor, guest)
         exchange.save()
-        responder = Side.RECEIVER if owner_gives else Side.GIVER
-        Message.objects.create(
-            exchange=exchange, side=responder, author_name=display_name(actor, guest), body=body
-        )
+        post_message(exchange, responder, actor, guest, body)
         if guest is not None:
             RemoteExchange.objects.create(
                 host_network=here,
@@ -122,15 +113,8 @@ def exchange_accept(
     *, actor: Member, exchange: Exchange, actor_network: Network | None = None
 ) -> Exchange:
     with transaction.atomic(durable=True):
-        exchange = locked(exchange)
-        require_move(
-            exchange,
-            [State.RESPONDED],
-            actor,
-            actor_network,
-            [owner_side(exchange)],
-            "accept this response",
-        )
+        exchange = locked(exchange.pk)
+        require_move(exchange, "accept", actor, actor_network)
         exchange.state = State.ACCEPTED
         exchange.save(update_fields=["state", "updated_at"])
         notify(
@@ -149,15 +133,8 @@ def exchange_decline(
 ) -> Exchange:
     reason = clean_text(reason, name="reason", limit=1000, required=False)
     with transaction.atomic(durable=True):
-        exchange = locked(exchange)
-        side = require_move(
-            exchange,
-            [State.RESPONDED],
-            actor,
-            actor_network,
-            [owner_side(exchange)],
-            "decline this response",
-        )
+        exchange = locked(exchange.pk)
+        side = require_move(exchange, "decline", actor, actor_network)
         exchange.state = State.DECLINED
         exchange.save(update_fields=["state", "updated_at"])
         if reason:
@@ -189,15 +166,8 @@ def exchange_propose(
     if starts_at <= timezone.now():
         raise ExchangeRefused("Suggest a time in the future.", field="starts_at")
     with transaction.atomic(durable=True):
-        exchange = locked(exchange)
-        side = require_move(
-            exchange,
-            [State.ACCEPTED, State.SCHEDULED],
-            actor,
-            actor_network,
-            [Side.GIVER, Side.RECEIVER],
-            "suggest a time",
-        )
+        exchange = locked(exchange.pk)
+        side = require_move(exchange, "propose", actor, actor_network)
         exchange.proposals.filter(status=Proposal.Status.OPEN).update(
             status=Proposal.Status.SUPERSEDED
         )
@@ -205,7 +175,7 @@ def exchange_propose(
             exchange=exchange, proposed_by=side, starts_at=starts_at, place=place
         )
         exchange.save(update_fields=["updated_at"])
-        when = timezone.localtime(starts_at).strftime("%A %-d %B at %H:%M")
+        when = meeting_time_text(starts_at)
         notify(
             exchange,
             other_side(side),
@@ -222,15 +192,8 @@ def exchange_agree(
 ) -> Exchange:
     """Accept the other side's suggestion: the meeting is arranged."""
     with transaction.atomic(durable=True):
-        exchange = locked(exchange)
-        side = require_move(
-            exchange,
-            [State.ACCEPTED, State.SCHEDULED],
-            actor,
-            actor_network,
-            [Side.GIVER, Side.RECEIVER],
-            "agree a time",
-        )
+        exchange = locked(exchange.pk)
+        side = require_move(exchange, "agree", actor, actor_network)
         proposal = exchange.proposals.filter(pk=proposal_id, status=Proposal.Status.OPEN).first()
         if proposal is None:
             raise ExchangeRefused("That suggestion has been replaced or answered already.")
@@ -243,7 +206,7 @@ def exchange_agree(
         exchange.meeting_place = proposal.place
         exchange.reminded_at = None
         exchange.save()
-        when = timezone.localtime(proposal.starts_at).strftime("%A %-d %B at %H:%M")
+        when = meeting_time_text(proposal.starts_at)
         notify(
             exchange,
             other_side(side),
@@ -273,15 +236,8 @@ def exchange_record_hours(
     helped is asked to confirm. The giver may correct the figure until it is confirmed."""
     minutes = check_minutes(minutes)
     with transaction.atomic(durable=True):
-        exchange = locked(exchange)
-        require_move(
-            exchange,
-            [State.ACCEPTED, State.SCHEDULED, State.RECORDED],
-            actor,
-            actor_network,
-            [Side.GIVER],
-            "record the hours",
-        )
+        exchange = locked(exchange.pk)
+        require_move(exchange, "record", actor, actor_network)
         exchange.state = State.RECORDED
         exchange.minutes = minutes
         exchange.recorded_at = timezone.now()
@@ -293,7 +249,7 @@ def exchange_record_hours(
             kind=Kind.CONFIRM_HOURS,
             event=f"recorded:{exchange.recorded_at.timestamp()}",
             title=f"Please confirm {minutes_as_text(minutes)} for “{exchange.listing.title}”",
-            body=f"{exchange.giver_name if exchange.giver_id else exchange.remote_name} "
+            body=f"{exchange.giver_name} "
             f"recorded {minutes_as_text(minutes)}. Confirm it, or say what is wrong. "
             f"If you do neither, it is confirmed automatically after {days} days.",
         )
@@ -306,10 +262,8 @@ def exchange_confirm(
     """The person helped confirms the hours: the ledger moves the minutes from them to the
     person who helped, once. Refused, with nothing moved, when they lack the credit."""
     with transaction.atomic(durable=True):
-        exchange = locked(exchange)
-        require_move(
-            exchange, [State.RECORDED], actor, actor_network, [Side.RECEIVER], "confirm the hours"
-        )
+        exchange = locked(exchange.pk)
+        require_move(exchange, "confirm", actor, actor_network)
         complete(exchange, actor=actor)
     return exchange
 
@@ -320,10 +274,8 @@ def exchange_dispute(
     """The person helped disagrees with the hours: an organiser settles it."""
     reason = clean_text(reason, name="reason", limit=1000)
     with transaction.atomic(durable=True):
-        exchange = locked(exchange)
-        side = require_move(
-            exchange, [State.RECORDED], actor, actor_network, [Side.RECEIVER], "dispute the hours"
-        )
+        exchange = locked(exchange.pk)
+        side = require_move(exchange, "dispute", actor, actor_network)
         to_dispute(exchange, reason)
         post_message(exchange, side, actor, actor_network, f"Disputed: {reason}")
         notify(
@@ -415,7 +367,7 @@ def exchange_settle(
     if outcome == "adjust":
         minutes = check_minutes(minutes or 0)
     with transaction.atomic(durable=True):
-        exchange = locked(exchange)
+        exchange = locked(exchange.pk)
         if exchange.state != State.DISPUTED:
             raise ExchangeRefused(
                 f"Only disputed exchanges are settled; this one is "
@@ -423,12 +375,7 @@ def exchange_settle(
                 state=exchange.state,
             )
         before = {"state": exchange.state, "minutes": exchange.minutes}
-        Message.objects.create(
-            exchange=exchange,
-            side="organiser",
-            author_name=f"{actor.full_name} (organiser)",
-            body=f"Settled ({outcome}): {note}",
-        )
+        post_organiser_message(exchange, actor, f"Settled ({outcome}): {note}")
         if outcome == "cancel":
             exchange.state = State.CANCELLED
             exchange.save(update_fields=["state", "updated_at"])
@@ -463,12 +410,8 @@ def exchange_cancel(
     (waiving the credit) — the person helped confirms or disputes instead. Nothing moves."""
     reason = clean_text(reason, name="reason", limit=1000, required=False)
     with transaction.atomic(durable=True):
-        exchange = locked(exchange)
-        allowed = [Side.GIVER] if exchange.state == State.RECORDED else [Side.GIVER, Side.RECEIVER]
-        open_states = [State.RESPONDED, State.ACCEPTED, State.SCHEDULED, State.RECORDED]
-        side = require_move(
-            exchange, open_states, actor, actor_network, allowed, "cancel this exchange"
-        )
+        exchange = locked(exchange.pk)
+        side = require_move(exchange, "cancel", actor, actor_network)
         exchange.state = State.CANCELLED
         exchange.save(update_fields=["state", "updated_at"])
         exchange.proposals.filter(status=Proposal.Status.OPEN).update(

@@ -8,9 +8,7 @@ from core.audit.services import audit_record
 from core.members.models import Member
 from hexitime.errors import PermissionDenied
 
-from ..models import (
-    ExchangeSettings,
-)
+from ..models import ExchangeSettings
 from .common import ExchangeRefused
 
 

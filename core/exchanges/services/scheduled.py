@@ -11,11 +11,8 @@ from django.utils import timezone
 from core.notifications.models import Kind
 from hexitime.errors import ApplicationError
 
-from ..models import (
-    Exchange,
-    State,
-)
-from .common import Side, notify
+from ..models import Exchange, State
+from .common import Side, locked, meeting_time_text, notify
 from .lifecycle import complete, to_dispute
 from .rules import exchange_settings
 
@@ -32,13 +29,8 @@ def exchanges_auto_confirm(*, now: datetime.datetime | None = None) -> int:
     completed = 0
     for exchange_id in list(due):
         with transaction.atomic(durable=True):
-            exchange = (
-                Exchange.objects.select_for_update(of=("self",))
-                .select_related("listing", "giver", "receiver")
-                .filter(pk=exchange_id)
-                .first()
-            )
-            if exchange is None or exchange.state != State.RECORDED:
+            exchange = locked(exchange_id)
+            if exchange.state != State.RECORDED:
                 continue  # confirmed or disputed meanwhile
             try:
                 with transaction.atomic():
@@ -62,14 +54,10 @@ def exchanges_remind_meetings(*, now: datetime.datetime | None = None) -> int:
     sent = 0
     for exchange_id in list(due):
         with transaction.atomic(durable=True):
-            exchange = (
-                Exchange.objects.select_for_update(of=("self",))
-                .select_related("listing", "giver", "receiver")
-                .get(pk=exchange_id)
-            )
+            exchange = locked(exchange_id)
             if exchange.reminded_at is not None or exchange.meeting_at is None:
                 continue
-            when = timezone.localtime(exchange.meeting_at).strftime("%A %-d %B at %H:%M")
+            when = meeting_time_text(exchange.meeting_at)
             for side in (Side.GIVER, Side.RECEIVER):
                 notify(
                     exchange,
