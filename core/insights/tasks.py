@@ -25,3 +25,15 @@ def network_metrics_request(schema_name: str, *, force: bool = False) -> bool:
         return False
     transaction.on_commit(lambda: network_metrics_refresh.delay(schema_name))
     return True
+
+
+def network_metrics_request_after_commit(*schema_names: str) -> None:
+    """For a change that alters networks' maps and metrics (an exchange completed, hours
+    confirmed): ask for their refresh once the current transaction has committed. Asking
+    earlier would mark a refresh pending for a change that may yet roll back."""
+
+    def request() -> None:
+        for schema_name in schema_names:
+            network_metrics_request(schema_name)
+
+    transaction.on_commit(request)

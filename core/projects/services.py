@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 
 from core.audit.services import audit_record
-from core.insights.tasks import network_metrics_request
+from core.insights.tasks import network_metrics_request_after_commit
 from core.members.models import Member
 from core.members.services import JoinRefused, skills_clean
 from core.notifications.models import Kind
@@ -268,7 +268,7 @@ def volunteer_confirm_hours(
             "your account.",
             url=f"/projects/{project.pk}/",
         )  # fmt: skip
-        _refresh_insights_after_commit()
+        network_metrics_request_after_commit(connection.schema_name)
     return confirmation
 
 
@@ -299,10 +299,3 @@ def project_close(*, actor: Member, project: Project) -> Project:
                      before={"state": Project.State.APPROVED},
                      after={"state": project.state, "returned_minutes": unspent})  # fmt: skip
     return project
-
-
-def _refresh_insights_after_commit() -> None:
-    """The map and metrics change: ask for a refresh once this transaction has committed
-    (asking earlier would mark one pending for a change that may yet roll back)."""
-    schema_name = connection.schema_name
-    transaction.on_commit(lambda: network_metrics_request(schema_name))

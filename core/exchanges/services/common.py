@@ -9,12 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django_tenants.utils import tenant_context
 
-from core.insights.tasks import network_metrics_request
+from core.insights.tasks import network_metrics_request_after_commit
 from core.listings.models import Listing
 from core.members.models import Member
 from core.notifications.models import Kind
@@ -210,17 +209,11 @@ def notify(
 
 
 def refresh_insights_after_commit(exchange: Exchange) -> None:
-    """The map and metrics change, of the partner network too when one side is a member of
-    it: ask for a refresh once this transaction has committed (asking earlier would mark one
-    pending for a change that may yet roll back)."""
+    """The map and metrics change, of the partner network too when one side is a member
+    of it."""
     schemas = [connection.schema_name]
     if exchange.remote_network_id is not None:
         schemas += Network.objects.filter(pk=exchange.remote_network_id).values_list(
             "schema_name", flat=True
         )
-    transaction.on_commit(lambda: _request_refreshes(schemas))
-
-
-def _request_refreshes(schemas: list[str]) -> None:
-    for schema_name in schemas:
-        network_metrics_request(schema_name)
+    network_metrics_request_after_commit(*schemas)
