@@ -11,7 +11,9 @@ from django.utils.html import strip_tags
 
 from core.audit.services import audit_record
 from core.members.models import Member
+from core.members.services import member_require_joined
 from hexitime.errors import ApplicationError, NotFound, PermissionDenied
+from hexitime.text import plain_text
 
 from .models import Listing
 
@@ -36,15 +38,10 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
             raise ListingRefused(f"Choose a {name} from: {allowed}.", field=name)
     for name, limit in (("title", 120), ("description", 5000), ("location", 120)):
         if name in fields:
-            value = strip_tags(str(fields[name])).strip()
-            if name != "location" and not value:
-                raise ListingRefused(f"Please give your listing a {name}.", field=name)
-            if len(value) > limit:
-                raise ListingRefused(
-                    f"The {name} is {len(value):,} characters long; the limit is {limit:,}.",
-                    field=name,
-                )
-            fields[name] = value
+            missing = None if name == "location" else f"Please give your listing a {name}."
+            fields[name] = plain_text(
+                fields[name], name=name, limit=limit, missing=missing, refusal=ListingRefused
+            )
     minutes = fields.get("duration_minutes")
     if minutes is not None and (
         not isinstance(minutes, int) or not 15 <= minutes <= 480 or minutes % 15
@@ -65,9 +62,7 @@ def listing_create(*, actor: Member, **fields: Any) -> Listing:
     """Post an offer or a request. Script or markup in the text is stripped, not stored.
     Members who have not finished joining (email unverified, awaiting approval) may
     browse but not post."""
-    if not actor.can_transact:
-        raise PermissionDenied("Confirm your email address (and wait for approval, if your "
-                               "network asks for it) before posting.")  # fmt: skip
+    member_require_joined(actor, before="posting")
     missing = [
         name for name in ("kind", "title", "description", "category") if not fields.get(name)
     ]

@@ -363,3 +363,13 @@ def skills_clean(tags: list[str]) -> list[str]:
     if len(cleaned) > MAX_SKILLS:
         raise JoinRefused(f"Choose up to {MAX_SKILLS} skills.", field="skills")
     return cleaned
+
+
+def member_require_joined(member: Member, *, before: str) -> None:
+    """Refuse a member who has not finished joining (email unverified, or awaiting an
+    organiser's approval) the step named by `before`, e.g. "posting"."""
+    if not member.can_transact:
+        raise PermissionDenied(
+            "Confirm your email address (and wait for approval, if your network asks for it) "
+            f"before {before}."
+        )

@@ -19,11 +19,12 @@ from django.utils.html import strip_tags
 from core.audit.services import audit_record
 from core.insights.tasks import network_metrics_request_after_commit
 from core.members.models import Member
-from core.members.services import JoinRefused, skills_clean
+from core.members.services import JoinRefused, member_require_joined, skills_clean
 from core.notifications.models import Kind
 from core.notifications.services import notification_send
 from hexitime.db import connection
 from hexitime.errors import ApplicationError, NotFound, PermissionDenied
+from hexitime.text import plain_text
 from ledger.models import Transfer
 from ledger.services import (
     InsufficientCredit,
@@ -45,16 +46,10 @@ class ProjectRefused(ApplicationError):
 
 
 def _text(name: str, value: Any) -> str:
-    text = strip_tags(str(value or "")).strip()
-    if not text:
-        raise ProjectRefused(f"Please give the project {'an' if name == 'aim' else 'a'} {name}.",
-                             field=name)  # fmt: skip
-    limit = TEXT_LIMITS[name]
-    if len(text) > limit:
-        raise ProjectRefused(
-            f"The {name} is {len(text):,} characters long; the limit is {limit:,}.", field=name
-        )
-    return text
+    article = "an" if name == "aim" else "a"
+    return plain_text(value or "", name=name, limit=TEXT_LIMITS[name],
+                      missing=f"Please give the project {article} {name}.",
+                      refusal=ProjectRefused)  # fmt: skip
 
 
 def _minutes(value: Any, *, field: str, what: str, most: int) -> int:
@@ -178,9 +173,7 @@ def project_decline(*, actor: Member, project: Project, reason: str) -> Project:
 def volunteer_pledge(*, actor: Member, project: Project, pledged_minutes: int) -> Volunteer:
     """A member volunteers for a funded project, pledging some hours; pledging again
     changes the pledge. The lead is notified the first time only."""
-    if not actor.can_transact:
-        raise PermissionDenied("Confirm your email address (and wait for approval, if your "
-                               "network asks for it) before volunteering.")  # fmt: skip
+    member_require_joined(actor, before="volunteering")
     with transaction.atomic(durable=True):
         project = _locked(project)
         _refuse_unless(project, Project.State.APPROVED, "volunteered for")

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.utils import timezone
-from django.utils.html import strip_tags
 from django_tenants.utils import tenant_context
 
 from core.insights.tasks import network_metrics_request_after_commit
@@ -20,6 +19,7 @@ from core.notifications.models import Kind
 from core.notifications.services import notification_send
 from hexitime.db import connection
 from hexitime.errors import ApplicationError, NotFound, PermissionDenied
+from hexitime.text import plain_text
 from tenants.models import Network
 
 from ..models import Exchange, Message, State
@@ -142,14 +142,8 @@ def require_move(
 
 
 def clean_text(value: str, *, name: str, limit: int, required: bool = True) -> str:
-    value = strip_tags(value or "").strip()
-    if required and not value:
-        raise ExchangeRefused(f"Please write a {name}.", field=name)
-    if len(value) > limit:
-        raise ExchangeRefused(
-            f"The {name} is {len(value):,} characters long; the limit is {limit:,}.", field=name
-        )
-    return value
+    missing = f"Please write a {name}." if required else None
+    return plain_text(value, name=name, limit=limit, missing=missing, refusal=ExchangeRefused)
 
 
 def display_name(member: Member, network: Network | None) -> str:

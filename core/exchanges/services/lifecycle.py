@@ -11,6 +11,7 @@ from django.utils import timezone
 from core.audit.services import audit_record
 from core.listings.models import Listing
 from core.members.models import Member, MemberState, Role
+from core.members.services import member_require_joined
 from core.notifications.models import Kind
 from core.notifications.services import notification_send
 from hexitime.db import connection
@@ -53,11 +54,7 @@ def exchange_respond(
     partner networks, and only when the two networks exchange with each other.
     """
     body = clean_text(message, name="message", limit=4000)
-    if not actor.can_transact:
-        raise PermissionDenied(
-            "Confirm your email address (and wait for approval, if your "
-            "network asks for it) before responding."
-        )
+    member_require_joined(actor, before="responding")
     here = connection.tenant
     guest = guest_network(actor_network)
     with transaction.atomic(durable=True):
