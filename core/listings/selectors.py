@@ -50,12 +50,16 @@ def listing_search(
     return listings
 
 
-def listing_suggestions(*, member: Member, limit: int = 5) -> QuerySet[Listing]:
+def listings_matching_skills(*, member: Member) -> QuerySet[Listing]:
     """Open listings by others that mention the member's skills, best matches first."""
     if not member.skills:
         return Listing.objects.none()
     terms = " OR ".join(f'"{skill}"' for skill in member.skills)
-    return listing_search(query=terms).exclude(owner=member)[:limit]
+    return listing_search(query=terms).exclude(owner=member)
+
+
+def listing_suggestions(*, member: Member, limit: int = 5) -> QuerySet[Listing]:
+    return listings_matching_skills(member=member)[:limit]
 
 
 def member_listings(*, member: Member) -> QuerySet[Listing]:

@@ -10,12 +10,15 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 
 from core.audit.services import audit_record
-from core.members.models import Member
+from core.members.models import Member, MemberState
 from core.members.services import member_require_joined
+from core.notifications.models import Kind
+from core.notifications.services import notification_send
 from hexitime.errors import ApplicationError, NotFound, PermissionDenied
 from hexitime.text import plain_text
 
 from .models import Listing
+from .selectors import listings_matching_skills
 
 EDITABLE = ("kind", "title", "description", "category", "format", "location",
             "duration_minutes", "available_from", "available_until", "visibility")  # fmt: skip
@@ -125,22 +128,13 @@ def listings_weekly_digest(*, now: datetime.datetime | None = None) -> int:
     """Tell each active member about last week's new listings that mention their skills,
     once per member per ISO week (the notification key). Returns how many members had
     matching listings (repeating a run within the week notifies nobody twice)."""
-    from core.members.models import MemberState
-    from core.notifications.models import Kind
-    from core.notifications.services import notification_send
-
-    from .selectors import listing_search
-
     now = now or timezone.now()
     year, week, _ = now.isocalendar()
     since = now - datetime.timedelta(days=7)
     told = 0
     members = Member.objects.filter(state=MemberState.ACTIVE, is_active=True).exclude(skills=[])
     for member in members.iterator():
-        terms = " OR ".join(f'"{skill}"' for skill in member.skills)
-        new = list(
-            listing_search(query=terms).filter(created_at__gte=since).exclude(owner=member)[:10]
-        )
+        new = list(listings_matching_skills(member=member).filter(created_at__gte=since)[:10])
         if not new:
             continue
         lines = [f"- {listing.title} (/listings/{listing.pk}/)" for listing in new]
