@@ -48,6 +48,16 @@ def _sign_in(page: Any, live_server: Any) -> None:
     page.wait_for_url(url(live_server, HOST, "/"))
 
 
+def _map_in_view(page: Any) -> None:
+    """Scroll the map into view, then wait two frames: cytoscape measures the pointer
+    against a cached position of the map, which it refreshes on the page's scroll event,
+    and a mouse event sent before that event lands on the wrong spot."""
+    page.locator("#network-map").scroll_into_view_if_needed()
+    page.evaluate(
+        "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )
+
+
 def test_the_map_draws_the_members_and_names_them_on_hover(live_server, page, maple):
     _sign_in(page, live_server)
     page.get_by_role("link", name="Network map").first.click()
@@ -60,7 +70,7 @@ def test_the_map_draws_the_members_and_names_them_on_hover(live_server, page, ma
     # Hover over Ada: the tooltip names her and her hours. The drawn layout is random and
     # may put a node over hers; a grid (cytoscape's own layout) leaves her uncovered.
     page.evaluate("hexitimeMap.layout({name: 'grid', animate: false}).run()")
-    page.locator("#network-map").scroll_into_view_if_needed()
+    _map_in_view(page)
     box = page.locator("#network-map").bounding_box()
     at = page.evaluate(
         "(() => { const p = hexitimeMap.nodes().filter(n => n.data('label') === 'Ada Doctor')"
@@ -77,7 +87,7 @@ def test_the_map_draws_the_members_and_names_them_on_hover(live_server, page, ma
     screenshot(page, "insights-map")
     # Zoom and pan are cytoscape's own: the wheel changes the zoom.
     before = page.evaluate("hexitimeMap.zoom()")
-    page.locator("#network-map").scroll_into_view_if_needed()
+    _map_in_view(page)
     box = page.locator("#network-map").bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.wheel(0, -400)
