@@ -27,7 +27,7 @@ echo "== front-end packages (npm ci)"
 echo "== hexitime into $venv"
 "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --upgrade pip
-"$venv/bin/python" -m pip install --quiet --no-cache-dir -c "$source_dir/constraints.txt" "$source_dir"
+"$venv/bin/python" -m pip install --quiet -c "$source_dir/constraints.txt" "$source_dir"
 
 echo "== static files (collectstatic, production settings)"
 static_root=${HEXITIME_STATIC_ROOT:-$venv/share/hexitime/static}

@@ -158,7 +158,7 @@ def run_tests(args: list[str]) -> int:
     os.environ["DJANGO_SETTINGS_MODULE"] = "hexitime.settings.test"
     services = ensure_services(data_dir())
     print(f"hexitime test: {_describe(services)}", flush=True)
-    _ensure_browser_tools()
+    _ensure_system_tools()
     build_frontend(always=False)
     import pytest
 
@@ -182,18 +182,24 @@ def build_frontend(*, always: bool) -> int:
     return 0
 
 
-def _ensure_browser_tools() -> None:
-    """The browser tests drive Debian's Chromium and inject axe-core built with npm; install
-    both from Debian if they are missing and we can (never a downloaded browser build).
-    Without them those tests are skipped, saying why."""
-    missing = [package for package in ("chromium", "npm") if not shutil.which(package)]
+def _ensure_system_tools() -> None:
+    """Some tests need programs from Debian: Chromium (browser tests), npm (axe-core for
+    them, and the production install) and PgBouncer (the production install behind a
+    pooler). Install whichever is missing when we can (root with apt; never a downloaded
+    browser build); without them those tests are skipped, saying why."""
+    wanted = {"chromium": "chromium", "npm": "npm", "pgbouncer": "pgbouncer"}
+    missing = [
+        package
+        for program, package in wanted.items()
+        if not shutil.which(program, path=f"{os.environ.get('PATH', '')}:/usr/sbin")
+    ]
     if not missing or not shutil.which("apt-get") or os.geteuid() != 0:
         return
-    print(f"hexitime test: installing {' and '.join(missing)} from Debian...", flush=True)
+    print(f"hexitime test: installing {', '.join(missing)} from Debian...", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", *missing]):
         if subprocess.run(command, env=env, check=False, capture_output=True).returncode:  # noqa: S603
-            print("hexitime test: could not install them; browser tests will be skipped.")
+            print("hexitime test: could not install them; the tests needing them will skip.")
             return
 
 
