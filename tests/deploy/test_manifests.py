@@ -46,14 +46,14 @@ Check = Callable[[list[Obj]], list[str]]
 
 
 def k8s_objects(folder: Path = K8S) -> list[Obj]:
-    """Every Kubernetes object in the folder's YAML files (the kustomization is not one)."""
+    """Every Kubernetes object in the folder's YAML files (a kustomization is not one)."""
     objects = []
-    for path in sorted(folder.glob("*.yaml")):
+    for path in sorted(folder.rglob("*.yaml")):
         if path.name == "kustomization.yaml":
             continue
         for obj in yaml.safe_load_all(path.read_text()):
             if obj:
-                obj["__file__"] = path.name
+                obj["__file__"] = str(path.relative_to(folder))
                 objects.append(obj)
     return objects
 
@@ -133,6 +133,8 @@ def schema_problems(objects: list[Obj]) -> list[str]:
             kubernetes_validate.validate(body, KUBERNETES_VERSION, strict=True)
         except kubernetes_validate.ValidationError as error:
             problems.append(f"{obj.get('__file__')} {named(obj)}: {error.message}")
+        except kubernetes_validate.SchemaNotFoundError:
+            problems.append(f"{obj.get('__file__')} {named(obj)}: no schema for this kind")
     return problems
 
 
@@ -557,6 +559,12 @@ def first_container(objects: list[Obj], kind: str, name: str) -> Obj:
 
 
 K8S_BREAKAGES: dict[str, tuple[Check, Callable[[list[Obj]], object]]] = {
+    "no schema": (
+        schema_problems,
+        lambda o: o.append(
+            {"apiVersion": "example.com/v1", "kind": "Nope", "metadata": {"name": "x"}}
+        ),
+    ),
     "unknown field": (
         schema_problems,
         lambda o: first_container(o, "Deployment", "web").update(imagePullPolicyy="Always"),
