@@ -255,8 +255,19 @@ def release_problems(objects: list[Obj], *, tag: str) -> list[str]:
     spec = job["spec"]["template"]["spec"]
     if spec.get("restartPolicy") != "Never":
         problems.append("release Job must not restart its pod in place")
-    if [c.get("command") for c in spec["containers"]] != [["hexitime", "release"]]:
+    if [c.get("args") for c in spec["containers"]] != [["hexitime", "release"]]:
         problems.append("release Job must run `hexitime release`")
+    return problems
+
+
+def command_problems(objects: list[Obj]) -> list[str]:
+    """Each Deployment runs its operator command, and none spells out flags."""
+    problems = []
+    for name in ("web", "worker", "beat"):
+        wanted = ["hexitime", "serve" if name == "web" else name]
+        for where, container, _ in containers(component(objects, "Deployment", name)):
+            if container.get("args") != wanted or "command" in container:
+                problems.append(f"{where} must run `{' '.join(wanted)}` (as args)")
     return problems
 
 
@@ -328,6 +339,7 @@ ALL_CHECKS: dict[str, Check] = {
     "writable": writable_problems,
     "resources": resource_problems,
     "probes": probe_problems,
+    "commands": command_problems,
     "beat": beat_problems,
     "ingress": ingress_problems,
     "availability": availability_problems,
@@ -603,6 +615,12 @@ K8S_BREAKAGES: dict[str, tuple[Check, Callable[[list[Obj]], object]]] = {
         probe_problems,
         lambda o: first_container(o, "Deployment", "web")["readinessProbe"]["httpGet"].update(
             httpHeaders=[{"name": "Host", "value": "hexitime.example"}]
+        ),
+    ),
+    "worker with flags": (
+        command_problems,
+        lambda o: first_container(o, "Deployment", "worker").update(
+            args=["celery", "-A", "hexitime", "worker"]
         ),
     ),
     "two beats": (
