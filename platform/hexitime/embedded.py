@@ -101,7 +101,7 @@ def database_ensure(url: str) -> None:
         # libpq reports a refused connection without a SQLSTATE; the server's words are
         # all there is to tell a missing database from any other failure.
         if f'database "{name}" does not exist' not in str(error):
-            raise
+            raise SystemExit(f"Cannot reach the database: {error}".strip()) from error
     admin_url = urlunsplit(parts._replace(path="/postgres"))
     try:
         with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
