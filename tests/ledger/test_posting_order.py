@@ -85,33 +85,46 @@ def test_the_audit_catches_entries_out_of_sequence(network_a, make_member):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_migration_numbers_existing_entries_in_id_order(network_a, make_member):
+def test_the_migration_numbers_existing_entries_in_id_order(network_a):
     """Entries posted before `sequence` existed (on one PostgreSQL, where id order was
     posting order) are numbered per account in id order; each account's last_sequence
-    follows."""
-    alice, ben = make_member(network_a), make_member(network_a)
+    follows. They are posted with the schema at 0003, through that state's ledger_post()
+    (the models of today know columns it lacks)."""
     schema = network_a.schema_name
     call_command("migrate_schemas", "ledger", "0003", schema_name=schema, interactive=False,
                  verbosity=0)  # fmt: skip
     connection.set_schema_to_public()
     try:
-        with tenant_context(network_a):
-            gift_grant(member=alice)
-            gift_grant(member=ben)
-            _exchange(alice, ben, 30, "e1")
-            _exchange(ben, alice, 10, "e2")
+        with tenant_context(network_a), connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO ledger_account (kind, owner_id, balance, floor)"
+                " VALUES ('member', 1, 0, 0), ('member', 2, 0, 0) RETURNING id"
+            )
+            alice, ben = (row[0] for row in cursor.fetchall())
+            cursor.execute("SELECT id FROM ledger_account WHERE kind = 'issuance'")
+            (issuance,) = cursor.fetchone()
+            for key, (payer, payee, minutes) in enumerate(
+                [(issuance, alice, 120), (issuance, ben, 120), (alice, ben, 30), (ben, alice, 10)]
+            ):
+                cursor.execute(
+                    "SELECT id FROM ledger_post(%s, 'exchange', '', NULL, 'system', NULL,"
+                    " %s::bigint[], %s::bigint[])",
+                    [f"old-{key}", [payer, payee], [-minutes, minutes]],
+                )
     finally:
         call_command("migrate_schemas", "ledger", schema_name=schema, interactive=False,
                      verbosity=0)  # fmt: skip
         connection.set_schema_to_public()
     with tenant_context(network_a):
-        for member in (alice, ben):
-            account = Account.objects.get(kind="member", owner_id=member.pk)
+        for account_id in (alice, ben):
+            account = Account.objects.get(pk=account_id)
             entries = list(Entry.objects.filter(account=account).order_by("id"))
             assert [e.sequence for e in entries] == [1, 2, 3]
             assert account.last_sequence == 3
-        issuance = Account.objects.get(kind="issuance")
-        assert issuance.last_sequence == 2
-        _exchange(alice, ben, 5, "after the migration")
-        assert member_account(alice).last_sequence == 4
+        assert Account.objects.get(pk=issuance).last_sequence == 2
+        transfer_create(
+            idempotency_key="after the migration", kind=Transfer.Kind.EXCHANGE,
+            legs=[Leg(Account.objects.get(pk=alice), -5), Leg(Account.objects.get(pk=ben), 5)],
+        )  # fmt: skip
+        assert Account.objects.get(pk=alice).last_sequence == 4
         assert ledger_audit(network_name="network-a", federation_position=0).problems == []
