@@ -45,7 +45,9 @@ class StatementPageSerializer(serializers.Serializer):
 class StatementApi(APIView):
     @extend_schema(
         parameters=[
-            OpenApiParameter("before", int, description="sequence of the last line seen: the page before it"),
+            OpenApiParameter(
+                "before", int, description="sequence of the last line seen: the page before it"
+            ),
             OpenApiParameter("limit", int, description="1-200, default 50"),
         ],
         responses=StatementPageSerializer,

@@ -70,7 +70,7 @@ def transfer_create(
     actor: Member | None = None,
     reverses: Transfer | None = None,
 ) -> Transfer:
-    """Post a transfer in one round trip; return it.
+    """Post a transfer with one statement (`ledger_post()`); return it.
 
     Locks the accounts in id order, refuses to take any account below its floor
     (`InsufficientCredit`, nothing written), and is idempotent: the same key with the same
@@ -160,6 +160,10 @@ def _sqlstate(error: BaseException) -> str | None:
 
 
 def ledger_error_translate(error: DatabaseError) -> Exception:
+    """The domain error a database error from posting means (`InsufficientCredit`,
+    `IdempotencyConflict`, `TransferRefusedAtCommit`, `LedgerError`), or `error` itself
+    when it means none of them. A refusal at commit reads the same on plain PostgreSQL
+    and in Citus's wrapped form."""
     code = _sqlstate(error)
     if code == "HX003":
         detail = getattr(getattr(error.__cause__, "diag", None), "message_detail", "") or ""

@@ -446,7 +446,10 @@ def schema_build(schema_name: str, template: SchemaTemplate) -> None:
     with connection.cursor() as cursor:
         raw = cursor.cursor
         with raw.connection.pipeline():
-            for statement in [*(s.as_string(raw.connection) for s in opening), *template.statements]:
+            for statement in [
+                *(s.as_string(raw.connection) for s in opening),
+                *template.statements,
+            ]:
                 cursor.execute(statement)
     # The build changed search_path behind django-tenants' back: make it set it again.
     connection.search_path_set_schemas = None

@@ -21,11 +21,15 @@ from ledger.services import (
 _CITUS_SHAPE = "could not commit transaction for shard 102008 on at least one active node"
 
 
-def _raised(statements: list[str], params: list | None = None) -> DatabaseError:
-    with pytest.raises(DatabaseError) as raised, transaction.atomic():
-        with connection.cursor() as cursor:
-            for statement in statements:
-                cursor.execute(statement, params)
+def _raised(*statements: str | tuple[str, list]) -> DatabaseError:
+    with (
+        pytest.raises(DatabaseError) as raised,
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        for statement in statements:
+            text, params = statement if isinstance(statement, tuple) else (statement, None)
+            cursor.execute(text, params)
     return raised.value
 
 
@@ -36,15 +40,15 @@ def test_the_deferred_check_on_postgresql_is_a_refusal_at_commit(network_a, make
         gift_grant(member=alice)
         account = member_account(alice).pk
         error = _raised(
-            [
-                "SET LOCAL hexitime.ledger_posting = on",
-                "INSERT INTO ledger_transfer (id, idempotency_key, kind, memo, actor_label,"
-                " created_at) VALUES ('00000000-0000-0000-0000-000000000002', 'lopsided',"
-                " 'gift', '', '', now())",
+            "SET LOCAL hexitime.ledger_posting = on",
+            "INSERT INTO ledger_transfer (id, idempotency_key, kind, memo, actor_label,"
+            " created_at) VALUES ('00000000-0000-0000-0000-000000000002', 'lopsided',"
+            " 'gift', '', '', now())",
+            (
                 "INSERT INTO ledger_entry (transfer_id, account_id, amount, balance_after,"
-                f" sequence) VALUES ('00000000-0000-0000-0000-000000000002', {account}, 5,"
-                " 125, 2)",
-            ]
+                " sequence) VALUES ('00000000-0000-0000-0000-000000000002', %s, 5, 125, 2)",
+                [account],
+            ),
         )
     assert "unbalanced" in str(error)
     assert isinstance(ledger_error_translate(error), TransferRefusedAtCommit)
@@ -52,9 +56,7 @@ def test_the_deferred_check_on_postgresql_is_a_refusal_at_commit(network_a, make
 
 @pytest.mark.django_db
 def test_the_citus_wrapped_refusal_at_commit_is_the_same_domain_error():
-    error = _raised(
-        [f"DO $$ BEGIN RAISE EXCEPTION '{_CITUS_SHAPE}' USING ERRCODE = 'XX000'; END $$"]
-    )
+    error = _raised(f"DO $$ BEGIN RAISE EXCEPTION '{_CITUS_SHAPE}' USING ERRCODE = 'XX000'; END $$")
     translated = ledger_error_translate(error)
     assert isinstance(translated, TransferRefusedAtCommit)
     assert "did not balance" in str(translated)
@@ -62,5 +64,5 @@ def test_the_citus_wrapped_refusal_at_commit_is_the_same_domain_error():
 
 @pytest.mark.django_db
 def test_other_internal_errors_are_left_as_they_are():
-    error = _raised(["DO $$ BEGIN RAISE EXCEPTION 'something else' USING ERRCODE = 'XX000'; END $$"])
+    error = _raised("DO $$ BEGIN RAISE EXCEPTION 'something else' USING ERRCODE = 'XX000'; END $$")
     assert ledger_error_translate(error) is error

@@ -6,7 +6,7 @@ schemas are built by replaying what the migrations executed (tenants.services)."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import sqlparse
 from django.db import migrations
@@ -14,7 +14,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.operations.base import Operation
 
 
-def _operations(operations: list[Operation]) -> Iterator[Operation]:
+def _operations(operations: Sequence[Operation]) -> Iterator[Operation]:
     for operation in operations:
         yield operation
         if isinstance(operation, migrations.SeparateDatabaseAndState):

@@ -9,6 +9,7 @@ clean and statements are in posting order. Each step prints what it saw.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 import uuid
@@ -106,7 +107,7 @@ def _assert_posting_order(network: Network, member: Member) -> list[int]:
         balance = member_balance(member=member)
     assert [line.sequence for line in lines] == list(range(len(lines), 0, -1))
     assert lines[0].balance_after == balance
-    for newer, older in zip(lines, lines[1:], strict=False):
+    for newer, older in itertools.pairwise(lines):
         assert older.balance_after + newer.minutes == newer.balance_after
     assert lines[-1].balance_after == lines[-1].minutes
     return [line.entry_id for line in lines]
@@ -137,7 +138,9 @@ def test_the_database_is_a_citus_13_coordinator_with_two_workers():
 def test_networks_are_provisioned_as_distributed_schemas_on_different_workers():
     started = time.perf_counter()
     template = schema_template_current()
-    print(f"\ntemplate: {template.statement_count} statements ({time.perf_counter() - started:.1f} s)")
+    print(
+        f"\ntemplate: {template.statement_count} statements ({time.perf_counter() - started:.1f} s)"
+    )
     networks = []
     for name in ("a", "b"):
         started = time.perf_counter()
@@ -182,22 +185,31 @@ def test_a_transfer_posts_and_the_guards_hold_on_the_worker():
     with tenant_context(a):
         assert member_balance(member=alice) == 90
         assert member_balance(member=ann) == 150
-        with pytest.raises(DatabaseError, match="change only through ledger_post"):
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("UPDATE ledger_account SET balance = balance + 60")
-        with pytest.raises(DatabaseError, match="change only through ledger_post"):
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(
-                    "INSERT INTO ledger_entry (transfer_id, account_id, amount, balance_after,"
-                    " sequence) SELECT transfer_id, account_id, amount, balance_after, 99"
-                    " FROM ledger_entry LIMIT 1"
-                )
+        with (
+            pytest.raises(DatabaseError, match="change only through ledger_post"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("UPDATE ledger_account SET balance = balance + 60")
+        with (
+            pytest.raises(DatabaseError, match="change only through ledger_post"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(
+                "INSERT INTO ledger_entry (transfer_id, account_id, amount, balance_after,"
+                " sequence) SELECT transfer_id, account_id, amount, balance_after, 99"
+                " FROM ledger_entry LIMIT 1"
+            )
         # Why the flag is raised with SET LOCAL: Citus forwards that to the worker where the
         # guard fires, and not set_config(), with which the worker refuses the change.
-        with pytest.raises(DatabaseError, match="change only through ledger_post"):
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('hexitime.ledger_posting', 'on', true)")
-                cursor.execute("UPDATE ledger_account SET balance = balance + 60")
+        with (
+            pytest.raises(DatabaseError, match="change only through ledger_post"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("SELECT set_config('hexitime.ledger_posting', 'on', true)")
+            cursor.execute("UPDATE ledger_account SET balance = balance + 60")
 
         class Undone(Exception):
             pass
@@ -208,19 +220,22 @@ def test_a_transfer_posts_and_the_guards_hold_on_the_worker():
             raise Undone
         # A hand that raises the flag cannot commit a lopsided transfer either: the worker's
         # deferred check refuses it, and Citus reports that in its own words.
-        with pytest.raises(DatabaseError) as refused:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("SET LOCAL hexitime.ledger_posting = on")
-                cursor.execute(
-                    "INSERT INTO ledger_transfer (id, idempotency_key, kind, memo, actor_label,"
-                    " created_at) VALUES (%s, 'lopsided', 'gift', '', '', now())",
-                    [uuid.UUID(int=7)],
-                )
-                cursor.execute(
-                    "INSERT INTO ledger_entry (transfer_id, account_id, amount, balance_after,"
-                    " sequence) VALUES (%s, %s, 5, 95, 3)",
-                    [uuid.UUID(int=7), member_account(alice).pk],
-                )
+        with (
+            pytest.raises(DatabaseError) as refused,
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("SET LOCAL hexitime.ledger_posting = on")
+            cursor.execute(
+                "INSERT INTO ledger_transfer (id, idempotency_key, kind, memo, actor_label,"
+                " created_at) VALUES (%s, 'lopsided', 'gift', '', '', now())",
+                [uuid.UUID(int=7)],
+            )
+            cursor.execute(
+                "INSERT INTO ledger_entry (transfer_id, account_id, amount, balance_after,"
+                " sequence) VALUES (%s, %s, 5, 95, 3)",
+                [uuid.UUID(int=7), member_account(alice).pk],
+            )
         print(f"\nrefused at commit: {refused.value}")
         assert isinstance(ledger_error_translate(refused.value), TransferRefusedAtCommit)
         assert member_balance(member=alice) == 90
@@ -282,7 +297,7 @@ def test_a_network_moves_to_the_other_worker_while_it_serves():
                     page = client.get("/ledger/statement/")
                     assert page.status_code == 200, page.status_code
                     served["pages"] += 1
-                except Exception as error:  # noqa: BLE001 - counted and shown below
+                except Exception as error:
                     served["errors"].append(repr(error)[:200])
                     time.sleep(0.05)
         finally:
