@@ -338,8 +338,7 @@ def test_the_audit_is_clean_and_statements_are_in_posting_order(capsys):
               f"ids newest first {ids[:3]}...{ids[-3:]}")  # fmt: skip
     for network in (a, b):
         with tenant_context(network):
-            report = ledger_audit(network_name=network.slug, federation_position=None
-                                  if network is None else _position(network))  # fmt: skip
+            report = ledger_audit(network_name=network.slug, federation_position=_position(network))
         assert report.problems == []
     call_command("ledger_audit")
     output = capsys.readouterr().out
