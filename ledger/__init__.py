@@ -11,11 +11,15 @@ Transfers and entries
     amounts sum to zero (1 credit = 60 minutes). Entries and transfers are append-only:
     triggers refuse UPDATE and DELETE, and a correction is a new reversing transfer.
     Each entry also records the account's balance after it, so statements page without
-    summing history.
+    summing history, and its `sequence`: its place in the account's history (1, 2, 3...),
+    the one posting order. Ids are no order (on Citus each node has its own identity
+    range, and a moved network gets smaller ids).
 
 Invariants, and who keeps them
     - entries of a transfer sum to zero: a deferred constraint trigger, checked at commit;
     - amount <> 0, balance >= floor (where the account has one): CHECK constraints;
+    - entries of an account are numbered 1..n by `sequence` (UNIQUE per account), n being
+      the account's `last_sequence`; running balances follow in that order;
     - cached balance = sum of entries: balances change only inside `ledger_post()`, which
       writes the entries in the same statement; triggers refuse any other balance edit
       and any entry written outside it;
@@ -25,10 +29,13 @@ Invariants, and who keeps them
     `hexitime ledger audit` re-checks all of them from the rows themselves.
 
 Posting, locking and speed
-    `ledger_post()` (PL/pgSQL, one round trip) locks the transfer's accounts in id order
+    `ledger_post()` (PL/pgSQL, one statement) locks the transfer's accounts in id order
     — the same order everywhere, so concurrent transfers never deadlock each other —
-    checks floors, inserts the transfer, updates balances and inserts the entries.
-    Deadlocks with other work and serialization failures are retried by the service.
+    checks floors, inserts the transfer, updates balances and last sequence numbers and
+    inserts the entries. It always runs inside a transaction (the service opens one when
+    the caller has none): its guard flag is a SET LOCAL, which Citus forwards to the
+    worker holding the network's schema only inside one. Deadlocks with other work and
+    serialization failures are retried by the service.
 
 Idempotency
     Every transfer carries a client-chosen idempotency key (`gift:<member id>`,

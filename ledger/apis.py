@@ -28,6 +28,7 @@ class BalanceApi(APIView):
 
 class StatementLineSerializer(serializers.Serializer):
     entry_id = serializers.IntegerField()
+    sequence = serializers.IntegerField(help_text="Posting order in the account; the page key.")
     created_at = serializers.DateTimeField()
     kind = serializers.CharField()
     kind_label = serializers.CharField()
@@ -44,7 +45,9 @@ class StatementPageSerializer(serializers.Serializer):
 class StatementApi(APIView):
     @extend_schema(
         parameters=[
-            OpenApiParameter("before", int, description="entry_id to page back from"),
+            OpenApiParameter(
+                "before", int, description="sequence of the last line seen: the page before it"
+            ),
             OpenApiParameter("limit", int, description="1-200, default 50"),
         ],
         responses=StatementPageSerializer,
@@ -62,7 +65,7 @@ class StatementApi(APIView):
         return Response(
             {
                 "results": StatementLineSerializer([asdict(line) for line in page], many=True).data,
-                "next_before": page[-1].entry_id if len(lines) > limit else None,
+                "next_before": page[-1].sequence if len(lines) > limit else None,
             }
         )
 

@@ -24,6 +24,8 @@ class Account(models.Model):
     floor = models.BigIntegerField(
         null=True, blank=True, default=0, help_text="Lowest allowed balance; none = no limit."
     )
+    # The sequence number of the account's latest entry; changed only by ledger_post().
+    last_sequence = models.BigIntegerField(default=0)
 
     class Meta:
         permissions = [("view_network_totals", "Can see the network's ledger totals")]
@@ -98,8 +100,15 @@ class Transfer(models.Model):
 
 
 class Entry(models.Model):
-    # No single-column indexes: (transfer, account) and (account, -id) below cover both keys,
-    # and every index costs each posting.
+    """One leg of a transfer on one account.
+
+    `sequence` numbers the account's entries 1, 2, 3... in posting order (ledger_post()
+    takes it from the locked account row). Ids say nothing about order: on Citus each node
+    hands out its own identity range, and a schema moved to another node gets smaller ids.
+    """
+
+    # No single-column indexes: (transfer, account) and (account, sequence) below cover both
+    # keys, and every index costs each posting.
     transfer = models.ForeignKey(
         Transfer, on_delete=models.PROTECT, related_name="entries", db_index=False
     )
@@ -108,15 +117,19 @@ class Entry(models.Model):
     )
     amount = models.BigIntegerField(help_text="Minutes; positive credits the account.")
     balance_after = models.BigIntegerField()
+    sequence = models.BigIntegerField(help_text="Posting order within the account, from 1.")
 
     class Meta:
-        indexes = [models.Index(fields=["account", "-id"], name="ledger_entry_statement_idx")]
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(amount=0), name="ledger_entry_amount_nonzero"
             ),
             models.UniqueConstraint(
                 fields=["transfer", "account"], name="ledger_entry_one_leg_per_account"
+            ),
+            # Also the statement's index, read backwards for newest first.
+            models.UniqueConstraint(
+                fields=["account", "sequence"], name="ledger_entry_one_per_sequence"
             ),
         ]
 

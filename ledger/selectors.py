@@ -22,6 +22,7 @@ def member_balance(*, member: Member) -> int:
 @dataclass(frozen=True)
 class StatementLine:
     entry_id: int
+    sequence: int  # the entry's place in the account's history: the page key
     created_at: datetime
     kind: str
     kind_label: str
@@ -33,21 +34,23 @@ class StatementLine:
 def member_statement(
     *, member: Member, limit: int = 50, before: int | None = None
 ) -> list[StatementLine]:
-    """The member's own entries, newest first, with the balance after each.
+    """The member's own entries, newest first (in posting order, by `sequence`, never by
+    id), with the balance after each.
 
-    Keyset-paged: pass the last line's `entry_id` as `before` for the next page.
+    Keyset-paged: pass the last line's `sequence` as `before` for the next page.
     """
     entries = (
         Entry.objects.filter(account__kind=Account.Kind.MEMBER, account__owner_id=member.pk)
         .select_related("transfer")
-        .order_by("-id")
+        .order_by("-sequence")
     )
     if before is not None:
-        entries = entries.filter(id__lt=before)
+        entries = entries.filter(sequence__lt=before)
     labels = dict(Transfer.Kind.choices)
     return [
         StatementLine(
             entry_id=e.id,
+            sequence=e.sequence,
             created_at=e.transfer.created_at,
             kind=e.transfer.kind,
             kind_label=str(labels.get(e.transfer.kind, e.transfer.kind)),
@@ -108,11 +111,24 @@ _AUDIT_QUERIES = {
         SELECT a.id, a.balance, coalesce(sum(e.amount), 0)::bigint
           FROM ledger_account a LEFT JOIN ledger_entry e ON e.account_id = a.id
          GROUP BY a.id HAVING a.balance <> coalesce(sum(e.amount), 0)""",
+    # Posting order is `sequence` (see Entry), never id.
     "cached balance differs from its last entry's running balance": """
         SELECT a.id, a.balance, last.balance_after FROM ledger_account a
           JOIN (SELECT DISTINCT ON (account_id) account_id, balance_after FROM ledger_entry
-                 ORDER BY account_id, id DESC) last ON last.account_id = a.id
+                 ORDER BY account_id, sequence DESC) last ON last.account_id = a.id
          WHERE last.balance_after <> a.balance""",
+    "running balance differs from the sum of the account's entries up to it": """
+        SELECT id, account_id, sequence, balance_after, running FROM (
+            SELECT id, account_id, sequence, balance_after,
+                   sum(amount) OVER (PARTITION BY account_id ORDER BY sequence) AS running
+              FROM ledger_entry) e
+         WHERE balance_after <> running""",
+    "entry sequence numbers are not 1..n ending at the account's last_sequence": """
+        SELECT a.id, a.last_sequence, count(e.id), coalesce(max(e.sequence), 0)
+          FROM ledger_account a LEFT JOIN ledger_entry e ON e.account_id = a.id
+         GROUP BY a.id
+        HAVING count(e.id) <> a.last_sequence OR coalesce(max(e.sequence), 0) <> a.last_sequence
+            OR coalesce(min(e.sequence), 1) <> 1""",
     "transfer does not balance": """
         SELECT t.id, count(e.id), coalesce(sum(e.amount), 0)::bigint
           FROM ledger_transfer t LEFT JOIN ledger_entry e ON e.transfer_id = t.id

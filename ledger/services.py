@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -43,6 +44,17 @@ class IdempotencyConflict(LedgerError):
     """The key was used before for a transfer with different legs."""
 
 
+class TransferRefusedAtCommit(LedgerError):
+    """The database's commit-time check refused the transfer (its legs must sum to zero).
+    Nothing was written."""
+
+
+# The deferred balance check's own refusal on PostgreSQL, and what Citus makes of any
+# refusal at commit on a worker (the worker's message stays in the worker's log).
+_DEFERRED_CHECK_PREFIX = "ledger transfer "
+_CITUS_COMMIT_REFUSED = re.compile(r"could not commit transaction for shard \d+")
+
+
 @dataclass(frozen=True)
 class Leg:
     account: Account
@@ -58,14 +70,15 @@ def transfer_create(
     actor: Member | None = None,
     reverses: Transfer | None = None,
 ) -> Transfer:
-    """Post a transfer in one round trip; return it.
+    """Post a transfer with one statement (`ledger_post()`); return it.
 
     Locks the accounts in id order, refuses to take any account below its floor
     (`InsufficientCredit`, nothing written), and is idempotent: the same key with the same
     legs returns the existing transfer, with different legs raises `IdempotencyConflict`.
-    Inside a caller's transaction it joins it (the caller decides about retries); on its
-    own it retries deadlocks, serialization failures and lost connections, which the
-    idempotency key makes safe.
+    Always posts inside a transaction: inside a caller's it joins it (the caller decides
+    about retries); on its own it opens one and retries deadlocks, serialization failures
+    and lost connections, which the idempotency key makes safe. A failure of the deferred
+    balance check at commit is a `LedgerError`, on plain PostgreSQL and on Citus alike.
     """
     if kind != Transfer.Kind.FEDERATION and any(
         leg.account.kind == Account.Kind.CLEARING for leg in legs
@@ -82,23 +95,19 @@ def transfer_create(
               _int_array(accounts), _int_array(amounts)]  # fmt: skip
 
     def post() -> Transfer:
-        if connection.in_atomic_block:
-            # Inside the caller's transaction: a savepoint, so a refusal leaves it usable.
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(_POST_SQL, params)
-                row = cursor.fetchone()
-        else:
-            # On its own the statement is its own transaction: one round trip, commit and
-            # deferred checks included.
-            with connection.cursor() as cursor:
-                cursor.execute(_POST_SQL, params)
-                row = cursor.fetchone()
+        # Always inside a transaction, never in autocommit: the guard flag ledger_post()
+        # raises with SET LOCAL reaches a Citus worker only inside one. In the caller's
+        # transaction this is a savepoint, so a refusal leaves it usable; on its own it is
+        # a transaction of this one statement, deferred checks run at its commit.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(_POST_SQL, params)
+            row = cursor.fetchone()
         return Transfer.from_db("default", _TRANSFER_FIELDS, row)
 
     try:
         return with_retries(post)
     except DatabaseError as error:
-        raise _ledger_error(error) from error
+        raise ledger_error_translate(error) from error
 
 
 def _int_array(values: Sequence[int]) -> str:
@@ -150,7 +159,11 @@ def _sqlstate(error: BaseException) -> str | None:
     return getattr(cause, "sqlstate", None)
 
 
-def _ledger_error(error: DatabaseError) -> Exception:
+def ledger_error_translate(error: DatabaseError) -> Exception:
+    """The domain error a database error from posting means (`InsufficientCredit`,
+    `IdempotencyConflict`, `TransferRefusedAtCommit`, `LedgerError`), or `error` itself
+    when it means none of them. A refusal at commit reads the same on plain PostgreSQL
+    and in Citus's wrapped form."""
     code = _sqlstate(error)
     if code == "HX003":
         detail = getattr(getattr(error.__cause__, "diag", None), "message_detail", "") or ""
@@ -166,6 +179,14 @@ def _ledger_error(error: DatabaseError) -> Exception:
     constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
     if code == "23505" and constraint == "ledger_transfer_reversed_once":
         return LedgerError("This transfer has already been corrected.")
+    message = str(error.__cause__ or error)
+    if (code == "23514" and message.startswith(_DEFERRED_CHECK_PREFIX)) or (
+        code == "XX000" and _CITUS_COMMIT_REFUSED.search(message)
+    ):
+        return TransferRefusedAtCommit(
+            "The ledger refused this transfer when saving it: its entries did not balance. "
+            "Nothing was written."
+        )
     return error
 
 

@@ -32,7 +32,7 @@ def statement_page(request: HttpRequest) -> HttpResponse:
         {
             "balance": member_balance(member=member),
             "lines": lines[:PAGE_SIZE],
-            "next_before": lines[PAGE_SIZE - 1].entry_id if len(lines) > PAGE_SIZE else None,
+            "next_before": lines[PAGE_SIZE - 1].sequence if len(lines) > PAGE_SIZE else None,
         },
     )
 
@@ -60,7 +60,7 @@ def statement_csv(request: HttpRequest) -> StreamingHttpResponse:
                     [line.created_at.isoformat(), line.kind_label, _safe(line.memo),
                      line.minutes, line.balance_after]
                 )  # fmt: skip
-            before = lines[-1].entry_id
+            before = lines[-1].sequence
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="hexitime-statement.csv"'

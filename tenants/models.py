@@ -88,11 +88,13 @@ class SchemaTemplate(models.Model):
     """The SQL that builds a network schema at one migration state.
 
     Captured once per state by migrating a scratch schema and recording every statement
-    it ran; replayed in one round trip to provision a network (see services.py).
+    it ran, kept one statement per element (Citus refuses a string of several); replayed
+    statement by statement in one pipelined transaction to provision a network (see
+    services.py).
     """
 
     state = models.CharField(max_length=64, unique=True)
-    sql = models.TextField()
+    statements = models.JSONField(default=list, help_text="One SQL statement per element.")
     statement_count = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
 

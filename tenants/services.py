@@ -5,14 +5,16 @@ migrations. Instead, the first provisioning at a given migration state migrates 
 schema while recording every statement the migration run executes (DDL, RunSQL, RunPython's
 writes, the post_migrate content types and permissions, the django_migrations rows). The
 statements are unqualified, so replaying them with `search_path` pointing at a new schema
-rebuilds the same schema in one round trip. The state key hashes every tenant migration
+rebuilds the same schema; they are kept and sent one statement per execute (Citus forwards
+DDL to its workers as the raw string and refuses several at once), pipelined, so the
+replay still costs about one round trip. The state key hashes every tenant migration
 file, so a new or edited migration produces a new template automatically.
 
 The fastest route needs no building at all while a new network waits: a few spare schemas
 are built from the current template ahead of time (`schema_spares_fill`, run by a Celery
 task after each network is created) and `network_create` renames one into place. Functions
 whose `search_path` was pinned with `SET search_path FROM CURRENT` are re-pinned to the new
-name in the same statement batch. Without a spare (a burst of sign-ups, or the first
+name in the same transaction. Without a spare (a burst of sign-ups, or the first
 network after a migration) it falls back to replaying the template.
 
 tests/tenants/test_provisioning.py proves that a schema built this way has the same
@@ -432,14 +434,24 @@ def handover_consume(*, token: str, network: Network) -> Member:
 
 
 def schema_build(schema_name: str, template: SchemaTemplate) -> None:
-    """Create `schema_name` from the template's SQL in one round trip (caller's transaction)."""
-    script = sql.SQL("CREATE SCHEMA {schema}; SET LOCAL search_path = {schema}, public;\n").format(
-        schema=sql.Identifier(schema_name)
-    )
+    """Create `schema_name` from the template's statements (caller's transaction).
+
+    One statement per execute: Citus forwards DDL to its workers as the raw string and
+    refuses a string of several. They are sent in psycopg's pipeline mode, without waiting
+    for each answer, so the build still costs about one round trip."""
+    opening = [
+        sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema_name)),
+        sql.SQL("SET LOCAL search_path = {}, public").format(sql.Identifier(schema_name)),
+    ]
     with connection.cursor() as cursor:
         raw = cursor.cursor
-        raw.execute(script.as_string(raw.connection) + template.sql)
-    # The script changed search_path behind django-tenants' back: make it set it again.
+        with raw.connection.pipeline():
+            for statement in [
+                *(s.as_string(raw.connection) for s in opening),
+                *template.statements,
+            ]:
+                cursor.execute(statement)
+    # The build changed search_path behind django-tenants' back: make it set it again.
     connection.search_path_set_schemas = None
 
 
@@ -484,9 +496,12 @@ def _schema_spare_claim(schema_name: str, state: str) -> bool:
     )
     if spare is None:
         return False
-    script = sql.SQL(
-        """ALTER SCHEMA {spare} RENAME TO {schema};
-        DO $$ DECLARE f record; BEGIN
+    # Two statements, each on its own (Citus forwards DDL to the workers as the raw string).
+    rename = sql.SQL("ALTER SCHEMA {spare} RENAME TO {schema}").format(
+        spare=sql.Identifier(spare.name), schema=sql.Identifier(schema_name)
+    )
+    repin = sql.SQL(
+        """DO $$ DECLARE f record; BEGIN
           FOR f IN SELECT p.oid::regprocedure AS sig, substr(c, 13) AS path
                    FROM pg_proc p, unnest(p.proconfig) AS c
                    WHERE p.pronamespace = {schema_literal}::regnamespace
@@ -494,16 +509,12 @@ def _schema_spare_claim(schema_name: str, state: str) -> bool:
             EXECUTE format('ALTER FUNCTION %s SET search_path = %s', f.sig,
                            replace(f.path, {spare_literal}, {schema_literal}));
           END LOOP;
-        END $$;"""
-    ).format(
-        spare=sql.Identifier(spare.name),
-        schema=sql.Identifier(schema_name),
-        spare_literal=sql.Literal(spare.name),
-        schema_literal=sql.Literal(schema_name),
-    )
+        END $$"""
+    ).format(spare_literal=sql.Literal(spare.name), schema_literal=sql.Literal(schema_name))
     with connection.cursor() as cursor:
         raw = cursor.cursor
-        raw.execute(script.as_string(raw.connection))
+        for statement in (rename, repin):
+            cursor.execute(statement.as_string(raw.connection))
     spare.delete()
     return True
 
@@ -608,7 +619,7 @@ def _schema_template_capture(state: str) -> SchemaTemplate:
             )
     template, _ = SchemaTemplate.objects.get_or_create(
         state=state,
-        defaults={"sql": ";\n".join(statements) + ";\n", "statement_count": len(statements)},
+        defaults={"statements": statements, "statement_count": len(statements)},
     )
     logger.info(
         "Captured network schema template %s: %d statements in %.2fs",
@@ -666,6 +677,9 @@ _EXPORT_SKIPPED_MODELS = {
     "insights.equalityanswers",
 }
 _EXPORT_SKIPPED_FIELDS = {"password", "key"}  # password hashes, API tokens
+# Where rows have a meaningful order other than their id: entries in posting order (ids are
+# no order on Citus; see ledger.models.Entry).
+_EXPORT_ORDER = {"ledger.entry": ["account_id", "sequence"]}
 
 
 class StaffActionRefused(ApplicationError):
@@ -691,7 +705,7 @@ def network_export(*, actor: Member, network: Network) -> bytes:
             fields = [
                 f.name for f in model._meta.concrete_fields if f.name not in _EXPORT_SKIPPED_FIELDS
             ]
-            rows = model._default_manager.order_by("pk")
+            rows = model._default_manager.order_by(*_EXPORT_ORDER.get(label, ["pk"]))
             archive.writestr(
                 f"json/{label}.json",
                 serializers.serialize("json", rows, fields=fields, indent=1),

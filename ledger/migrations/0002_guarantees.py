@@ -5,25 +5,34 @@ Functions that read tables are pinned to the schema they are created in
 search_path is current then, and a federated transfer calls one network's `ledger_post()`
 while another network is current. Guard functions that read no table are not pinned:
 pinning costs a configuration switch on every call.
+
+One statement per element: Citus forwards DDL to the workers as the raw string, and a
+string of several statements is refused there.
 """
 
 from django.db import migrations
 
-GUARANTEES = r"""
--- Transfers and entries are append-only: corrections are new reversing transfers.
+GUARANTEES = [
+    # Transfers and entries are append-only: corrections are new reversing transfers.
+    r"""
 CREATE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'ledger % rows are append-only (% refused)', TG_TABLE_NAME, TG_OP
         USING ERRCODE = 'insufficient_privilege';
-END $$;
+END $$
+""",
+    r"""
 CREATE TRIGGER ledger_transfer_append_only BEFORE UPDATE OR DELETE ON ledger_transfer
-    FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
+    FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()
+""",
+    r"""
 CREATE TRIGGER ledger_entry_append_only BEFORE UPDATE OR DELETE ON ledger_entry
-    FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
-
--- Balances change, and entries are written, only inside ledger_post(), which raises a
--- transaction-local flag while it works. (A deliberate hand can raise it too; the audit
--- then still catches any mismatch.)
+    FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()
+""",
+    # Balances change, and entries are written, only inside ledger_post(), which raises a
+    # transaction-local flag while it works. (A deliberate hand can raise it too; the audit
+    # then still catches any mismatch.)
+    r"""
 CREATE FUNCTION ledger_guard_balance() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.balance IS DISTINCT FROM OLD.balance
@@ -32,9 +41,13 @@ BEGIN
             USING ERRCODE = 'insufficient_privilege';
     END IF;
     RETURN NEW;
-END $$;
+END $$
+""",
+    r"""
 CREATE TRIGGER ledger_account_balance_guard BEFORE UPDATE ON ledger_account
-    FOR EACH ROW EXECUTE FUNCTION ledger_guard_balance();
+    FOR EACH ROW EXECUTE FUNCTION ledger_guard_balance()
+""",
+    r"""
 CREATE FUNCTION ledger_guard_entry() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF current_setting('hexitime.ledger_posting', true) IS DISTINCT FROM 'on' THEN
@@ -42,12 +55,15 @@ BEGIN
             USING ERRCODE = 'insufficient_privilege';
     END IF;
     RETURN NEW;
-END $$;
+END $$
+""",
+    r"""
 CREATE TRIGGER ledger_entry_insert_guard BEFORE INSERT ON ledger_entry
-    FOR EACH ROW EXECUTE FUNCTION ledger_guard_entry();
-
--- A transfer's entries sum to zero and there are at least two: checked at commit, once
--- every leg has been written.
+    FOR EACH ROW EXECUTE FUNCTION ledger_guard_entry()
+""",
+    # A transfer's entries sum to zero and there are at least two: checked at commit, once
+    # every leg has been written.
+    r"""
 CREATE FUNCTION ledger_check_transfer_balanced() RETURNS trigger LANGUAGE plpgsql
     SET search_path FROM CURRENT AS $$
 DECLARE
@@ -61,15 +77,18 @@ BEGIN
             NEW.id, legs, total USING ERRCODE = 'check_violation';
     END IF;
     RETURN NULL;
-END $$;
+END $$
+""",
+    r"""
 CREATE CONSTRAINT TRIGGER ledger_transfer_balanced
     AFTER INSERT ON ledger_transfer DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW EXECUTE FUNCTION ledger_check_transfer_balanced();
-
--- Post a transfer in one round trip. Returns the transfer row: the new one, or the one
--- posted before with the same key and the same legs.
--- Errors: HX001 malformed legs, HX002 key reused with other legs, HX003 an account would
--- go below its floor (DETAIL: account id, balance, floor, change), HX004 unknown account.
+    FOR EACH ROW EXECUTE FUNCTION ledger_check_transfer_balanced()
+""",
+    # Post a transfer in one round trip. Returns the transfer row: the new one, or the one
+    # posted before with the same key and the same legs.
+    # Errors: HX001 malformed legs, HX002 key reused with other legs, HX003 an account would
+    # go below its floor (DETAIL: account id, balance, floor, change), HX004 unknown account.
+    r"""
 CREATE FUNCTION ledger_post(
     p_key text, p_kind text, p_memo text, p_actor_id bigint, p_actor_label text,
     p_reverses uuid, p_accounts bigint[], p_amounts bigint[]
@@ -152,28 +171,30 @@ BEGIN
     PERFORM set_config('hexitime.ledger_posting', 'off', true);
 
     RETURN QUERY SELECT * FROM ledger_transfer t WHERE t.id = v_id;
-END $$;
-
--- Every network is born with its issuance account (no floor: it goes as negative as
--- everything issued) and its federation clearing account.
+END $$
+""",
+    # Every network is born with its issuance account (no floor: it goes as negative as
+    # everything issued) and its federation clearing account.
+    r"""
 INSERT INTO ledger_account (kind, owner_id, balance, floor) VALUES
     ('issuance', NULL, 0, NULL),
-    ('clearing', NULL, 0, NULL);
-"""
+    ('clearing', NULL, 0, NULL)
+""",
+]
 
-UNDO = r"""
-DELETE FROM ledger_account WHERE kind IN ('issuance', 'clearing') AND balance = 0;
-DROP FUNCTION ledger_post(text, text, text, bigint, text, uuid, bigint[], bigint[]);
-DROP TRIGGER ledger_transfer_balanced ON ledger_transfer;
-DROP FUNCTION ledger_check_transfer_balanced();
-DROP TRIGGER ledger_entry_insert_guard ON ledger_entry;
-DROP FUNCTION ledger_guard_entry();
-DROP TRIGGER ledger_account_balance_guard ON ledger_account;
-DROP FUNCTION ledger_guard_balance();
-DROP TRIGGER ledger_entry_append_only ON ledger_entry;
-DROP TRIGGER ledger_transfer_append_only ON ledger_transfer;
-DROP FUNCTION ledger_refuse_change();
-"""
+UNDO = [
+    "DELETE FROM ledger_account WHERE kind IN ('issuance', 'clearing') AND balance = 0",
+    "DROP FUNCTION ledger_post(text, text, text, bigint, text, uuid, bigint[], bigint[])",
+    "DROP TRIGGER ledger_transfer_balanced ON ledger_transfer",
+    "DROP FUNCTION ledger_check_transfer_balanced()",
+    "DROP TRIGGER ledger_entry_insert_guard ON ledger_entry",
+    "DROP FUNCTION ledger_guard_entry()",
+    "DROP TRIGGER ledger_account_balance_guard ON ledger_account",
+    "DROP FUNCTION ledger_guard_balance()",
+    "DROP TRIGGER ledger_entry_append_only ON ledger_entry",
+    "DROP TRIGGER ledger_transfer_append_only ON ledger_transfer",
+    "DROP FUNCTION ledger_refuse_change()",
+]
 
 
 class Migration(migrations.Migration):

@@ -140,6 +140,7 @@ def test_the_database_refuses_edits_deletes_and_direct_balance_changes(members):
         lambda: Entry.objects.filter(pk=entry.pk).delete(),
         lambda: Transfer.objects.filter(pk=gift.pk).update(memo="forged"),
         lambda: Account.objects.filter(owner_id=alice.pk).update(balance=10_000),
+        lambda: Account.objects.filter(owner_id=alice.pk).update(last_sequence=7),
     ]
     for attempt in attempts:
         with pytest.raises(DatabaseError), transaction.atomic():
@@ -156,8 +157,8 @@ def test_entries_are_written_only_by_ledger_post(members):
         connection.cursor() as cursor,
     ):
         cursor.execute(
-            "INSERT INTO ledger_entry (transfer_id, account_id, amount, balance_after)"
-            " VALUES (%s, %s, 5, 0)",
+            "INSERT INTO ledger_entry (transfer_id, account_id, amount, balance_after, sequence)"
+            " VALUES (%s, %s, 5, 0, 1)",
             [gift.pk, clearing_account().pk],
         )
 
@@ -176,8 +177,8 @@ def test_an_unbalanced_transfer_is_refused_at_commit(members):
             " VALUES ('00000000-0000-0000-0000-000000000001', 'forged', 'gift', '', '', now())"
         )
         cursor.execute(
-            "INSERT INTO ledger_entry (transfer_id, account_id, amount, balance_after)"
-            " VALUES ('00000000-0000-0000-0000-000000000001', %s, 5, 5)",
+            "INSERT INTO ledger_entry (transfer_id, account_id, amount, balance_after, sequence)"
+            " VALUES ('00000000-0000-0000-0000-000000000001', %s, 5, 5, 1)",
             [member_account(alice).pk],
         )
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django_tenants.utils import tenant_context
 from psycopg import sql
 
@@ -82,7 +83,7 @@ def test_the_template_is_captured_once_per_migration_state(db):
     first = schema_template_current()
     assert schema_template_current() is first
     assert SchemaTemplate.objects.filter(state=first.state).count() <= 1
-    assert "CREATE TABLE" in first.sql
+    assert any(statement.startswith("CREATE TABLE") for statement in first.statements)
 
 
 @pytest.mark.parametrize(
@@ -111,7 +112,7 @@ def test_a_taken_subdomain_is_refused_with_a_suggestion(network_a):
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_build_leaves_no_network_domain_or_schema(monkeypatch):
     template = schema_template_current()
-    broken = SchemaTemplate(state=template.state, sql=template.sql + "SELECT 1/0;\n")
+    broken = SchemaTemplate(state=template.state, statements=[*template.statements, "SELECT 1/0"])
     monkeypatch.setattr("tenants.services.schema_template_current", lambda: broken)
     with pytest.raises(Exception, match="division by zero"):
         network_create(slug="half-built", name="Half Built")
@@ -173,3 +174,45 @@ def test_spares_from_an_older_migration_state_are_dropped_not_used(make_network)
         assert cursor.fetchone() is None
     make_network("uses-the-fresh-one")
     assert not SpareSchema.objects.exists()
+
+
+class _Executes:
+    """An execute wrapper that keeps every SQL string sent through Django's cursor."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def __call__(self, execute, sql_text, params, many, context):
+        self.sent.append(sql_text)
+        return execute(sql_text, params, many, context)
+
+
+def _multi_statement(sent: list[str]) -> list[str]:
+    from tests.platform.test_one_statement import statements_in
+
+    return [text[:80] for text in sent if len(statements_in(text)) != 1]
+
+
+def test_the_template_is_kept_and_replayed_one_statement_per_execute(db):
+    from tenants.services import schema_build
+
+    template = schema_template_current()
+    assert template.statement_count == len(template.statements) > 50
+    assert _multi_statement(template.statements) == []
+    executes = _Executes()
+    with transaction.atomic(), connection.execute_wrapper(executes):
+        schema_build("net_one_by_one", template)
+    connection.set_schema_to_public()
+    assert len(executes.sent) == len(template.statements) + 2  # CREATE SCHEMA, search_path
+    assert _multi_statement(executes.sent) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_claiming_a_spare_sends_one_statement_per_execute(make_network):
+    assert schema_spares_fill(count=1) == 1
+    executes = _Executes()
+    with connection.execute_wrapper(executes):
+        make_network("claims-a-spare")
+    assert not SpareSchema.objects.exists()
+    assert any(text.startswith("ALTER SCHEMA") for text in executes.sent)
+    assert _multi_statement(executes.sent) == []

@@ -81,6 +81,8 @@ HEXITIME_DNS_TIMEOUT = env_int("HEXITIME_DNS_TIMEOUT", 5)
 # Members a network on the free community plan may have (tenants.plans).
 HEXITIME_COMMUNITY_MEMBER_LIMIT = env_int("HEXITIME_COMMUNITY_MEMBER_LIMIT", 250)
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# The backend django-tenants wraps: Django's, with one SQL statement per execute (Citus).
+ORIGINAL_BACKEND = "hexitime.postgresql"
 
 MIDDLEWARE = [
     # Probes first: any host, no HTTPS redirect, no tenant routing (hexitime.health).

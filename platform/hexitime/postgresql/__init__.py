@@ -1,0 +1,1 @@
+"""Django's PostgreSQL backend, sending one SQL statement per execute (see base.py)."""
