@@ -147,8 +147,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT: Path | None = BASE_DIR / "staticfiles"
 STORAGES = {
-    # Uploaded media lands in MEDIA_ROOT/<schema name>/..., one folder per network.
-    "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
+    # Uploaded media, one folder or key prefix per network: MEDIA_STORAGE (settings/storage.py).
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_ROOT = env_str("HEXITIME_MEDIA_ROOT", str(HEXITIME_HOME / "media"))
@@ -213,4 +212,7 @@ LOGGING = {
 }
 
 from .celery import *  # noqa: E402, F403
+from .storage import MEDIA_STORAGE  # noqa: E402
 from .stripe import *  # noqa: E402, F403
+
+STORAGES["default"] = MEDIA_STORAGE
