@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection as db_connection
 from django_tenants.utils import tenant_context
 from psycopg import sql
 
-from core.members.models import Member
+from core.members.models import Member, Role
 from hexitime.scratch import scratch_database
 from hexitime.settings.env import REPO_ROOT
 from ledger.federation.models import FederationTransfer
@@ -31,7 +33,10 @@ from ledger.federation.services import (
 from ledger.models import Account, Transfer
 from ledger.services import Leg, gift_grant, member_account, transfer_create
 from tenants.models import Network
+from tenants.services import network_delete, network_export
 from tests.conftest import NetworkClient, host_of, upgrade
+from tests.theming.test_theme import _png
+from theming.services import theme_update
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -44,11 +49,12 @@ def _server_major() -> int:
 
 @pytest.fixture
 def pg_bin() -> Callable[[str], str]:
-    """pg_dump and pg_restore of the server's major version (an older pg_dump refuses a
-    newer server, and a newer one writes archives an older pg_restore cannot read)."""
+    """pg_dump, pg_restore and psql of the server's major version (an older pg_dump refuses
+    a newer server, and a newer one writes archives an older pg_restore cannot read)."""
     folder = Path(f"/usr/lib/postgresql/{_server_major()}/bin")
-    if not (folder / "pg_dump").exists() or not (folder / "pg_restore").exists():
-        pytest.skip(f"no pg_dump and pg_restore in {folder} for this PostgreSQL server")
+    missing = [name for name in ("pg_dump", "pg_restore", "psql") if not (folder / name).exists()]
+    if missing:
+        pytest.skip(f"no {', '.join(missing)} in {folder} for this PostgreSQL server")
     return lambda name: str(folder / name)
 
 
@@ -198,3 +204,63 @@ def test_a_network_restored_alone_after_exchanging_with_partners_fails_the_audit
     lines = {line.split()[0]: line for line in report.getvalue().splitlines() if line.strip()}
     assert "MISMATCH" in lines["network-a"]
     assert "ok" in lines["network-b"].split()
+
+
+def _copy_rows(pg_bin, source: str, target: str, table: str, where: str, folder: Path) -> None:
+    """The doc's `\\copy` of a network's public rows from a scratch restore, with psql."""
+    rows = folder / f"{table}.csv"
+    select = f"SELECT * FROM {table} WHERE {where}"  # noqa: S608 - our own table names
+    _run(pg_bin("psql"), "--no-psqlrc", "--set=ON_ERROR_STOP=1", f"--dbname={source}",
+         "-c", f"\\copy ({select}) TO '{rows}' CSV")  # fmt: skip
+    assert rows.read_text(), f"no {table} rows {where}"
+    _run(pg_bin("psql"), "--no-psqlrc", "--set=ON_ERROR_STOP=1", f"--dbname={target}",
+         "-c", f"\\copy {table} FROM '{rows}' CSV")  # fmt: skip
+
+
+def test_a_deleted_network_comes_back_from_the_platform_backup(
+    pg_bin, make_network, make_member, settings, tmp_path
+):
+    """network_delete drops the schema, the network's public rows and its media; the
+    whole-platform dump and media copy bring it back, as docs/operations/backup.md says."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    doomed = make_network("doomed")
+    dana = make_member(doomed, full_name="Dana Doherty", role=Role.ORGANISER)
+    with tenant_context(doomed):
+        gift_grant(member=dana)
+    logo = _png()
+    theme_update(network=doomed, actor=dana, primary_colour="#330072", accent_colour="#007f3b",
+                 logo=SimpleUploadedFile("logo.png", logo))  # fmt: skip
+    dump = tmp_path / "hexitime.dump"
+    _run(pg_bin("pg_dump"), "--format=custom", f"--file={dump}", f"--dbname={_conninfo()}")
+    shutil.copytree(tmp_path / "media", tmp_path / "media-backup")
+
+    staff = Member.objects.create_user(
+        "staff@hexitime.example", "a long staff passphrase", full_name="Sam Staff", is_staff=True
+    )
+    network_export(actor=staff, network=doomed)
+    network_delete(actor=staff, network=doomed, confirmation="doomed")
+    assert not Network.objects.filter(pk=doomed.pk).exists()
+    assert not (tmp_path / "media" / doomed.schema_name).exists()
+
+    with scratch_database("hx_restore") as scratch:
+        _run(pg_bin("pg_restore"), "--exit-on-error", "--no-owner",
+             f"--dbname={_conninfo(scratch.name)}", str(dump))  # fmt: skip
+        schema = tmp_path / "doomed.dump"
+        _run(pg_bin("pg_dump"), "--format=custom", f"--schema={doomed.schema_name}",
+             f"--file={schema}", f"--dbname={_conninfo(scratch.name)}")  # fmt: skip
+        _schema_restore(pg_bin, schema)
+        source, target = _conninfo(scratch.name), _conninfo()
+        _copy_rows(pg_bin, source, target, "tenants_network", f"id = {doomed.pk}", tmp_path)
+        for table, column in (("tenants_domain", "tenant_id"), ("theming_theme", "network_id")):
+            _copy_rows(pg_bin, source, target, table, f"{column} = {doomed.pk}", tmp_path)
+    shutil.copytree(
+        tmp_path / "media-backup" / doomed.schema_name, tmp_path / "media" / doomed.schema_name
+    )
+
+    call_command("ledger_audit", network="doomed")
+    assert _balance(doomed, dana) == 120
+    client = NetworkClient(doomed)
+    assert "Doomed" in client.get("/accounts/login/").content.decode()
+    assert client.get("/theme/logo/2").getvalue() == logo
+    client.force_login(dana)
+    assert client.get("/settings/branding/").status_code == 200
