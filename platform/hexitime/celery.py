@@ -11,7 +11,9 @@ import os
 
 from tenant_schemas_celery.app import CeleryApp
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hexitime.settings.dev")
+from hexitime.settings.env import settings_module_default
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module_default())
 
 app = CeleryApp("hexitime")
 app.config_from_object("django.conf:settings", namespace="CELERY")

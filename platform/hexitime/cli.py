@@ -1,16 +1,24 @@
 """`hexitime`: the one command for running, testing and operating the platform.
 
+On a developer's machine (a checkout):
     hexitime up                 the whole platform on http://localhost:8000
     hexitime test [ARGS]        the test suite (ARGS go to pytest)
+    hexitime bench NAME         run bench/NAME.py
+    hexitime frontend           install the npm packages and copy them into static
+
+Operating a deployment (docs/operations/):
+    hexitime release            migrate everything and prepare this version (before traffic)
+    hexitime serve [--bind ADDR] the web server (gunicorn)
+    hexitime worker             a Celery worker
+    hexitime beat               the Celery beat scheduler (run exactly one)
     hexitime demo               load the demonstration networks
     hexitime ledger audit       check every ledger invariant in every network
     hexitime tenants ...        operator commands for networks
-    hexitime bench NAME         run bench/NAME.py
-    hexitime frontend           install the npm packages and copy them into static
     hexitime manage ...         any Django management command
 
 Whichever of DATABASE_URL and REDIS_URL is unset is served by an embedded server whose
-data lives in $HEXITIME_HOME (default: .hexitime/ in the checkout).
+data lives in $HEXITIME_HOME (default: .hexitime/ in a checkout), except for serve,
+worker and beat, which need both set.
 """
 
 from __future__ import annotations
@@ -27,11 +35,20 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hexitime.embedded import Services, ensure_services
-from hexitime.settings.env import REPO_ROOT, data_dir, env_int, env_str
+from hexitime.settings.env import (
+    IN_CHECKOUT,
+    REPO_ROOT,
+    data_dir,
+    env_int,
+    env_str,
+    settings_module_default,
+)
 
 # Subcommand words that name a group of management commands: `tenants migrate` is the
 # management command `tenants_migrate`.
 _GROUPS = {"ledger", "tenants"}
+_CHECKOUT_COMMANDS = {"up", "test", "bench", "frontend"}
+_PROCESSES = {"serve", "worker", "beat"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -40,6 +57,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(__doc__)
         return 0
     command, rest = args[0], args[1:]
+    if command in _CHECKOUT_COMMANDS and not IN_CHECKOUT:
+        print(
+            f"hexitime {command} runs from a source checkout (make {command}); this is an "
+            "installed copy. Use release, serve, worker and beat to operate it.",
+            file=sys.stderr,
+        )
+        return 2
     if command == "up":
         return up(rest)
     if command == "test":
@@ -48,6 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_bench(rest)
     if command == "frontend":
         return build_frontend(always=True)
+    if command == "release":
+        return manage(["platform_release", *rest])
+    if command in _PROCESSES:
+        return run_process(command, rest)
     if command == "demo":
         return manage(["demo_load", *rest])
     if command == "manage":
@@ -58,9 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2
 
 
-def manage(args: list[str], settings: str = "hexitime.settings.dev") -> int:
+def manage(args: list[str]) -> int:
     ensure_services(data_dir())
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module_default())
     from django.core.management import execute_from_command_line
 
     try:
@@ -70,6 +98,59 @@ def manage(args: list[str], settings: str = "hexitime.settings.dev") -> int:
     return 0
 
 
+def run_process(name: str, args: list[str]) -> int:
+    """`serve`, `worker`, `beat`: the long-running processes of a deployment, with
+    production defaults, so no manifest spells out flags. The process replaces this one
+    (signals from the container runtime reach gunicorn or Celery directly)."""
+    missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(name)]
+    if missing:
+        print(
+            f"hexitime {name} needs {' and '.join(missing)} set "
+            "(hexitime up runs the whole platform on this machine).",
+            file=sys.stderr,
+        )
+        return 2
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module_default())
+    command = _process_command(name, args)
+    os.execv(command[0], command)  # noqa: S606 - our own interpreter, fixed arguments
+    return 1  # not reached
+
+
+def _process_command(name: str, args: list[str]) -> list[str]:
+    python = sys.executable
+    if name == "serve":
+        import argparse
+
+        parser = argparse.ArgumentParser(prog="hexitime serve")
+        parser.add_argument(
+            "--bind",
+            # In a container the port is published from all interfaces.
+            default=f"{env_str('HEXITIME_BIND', '0.0.0.0')}:{env_int('HEXITIME_PORT', 8000)}",  # noqa: S104
+        )
+        options, extra = parser.parse_known_args(args)
+        workers = env_int("HEXITIME_WEB_WORKERS", 2 * (os.cpu_count() or 1) + 1)
+        return [
+            python, "-m", "gunicorn", "hexitime.wsgi", "--bind", options.bind,
+            "--workers", str(workers), "--threads", str(env_int("HEXITIME_WEB_THREADS", 4)),
+            "--timeout", "30", "--graceful-timeout", "20",
+            # Recycle workers now and then, staggered, so no slow leak builds up.
+            "--max-requests", "2000", "--max-requests-jitter", "200",
+            "--access-logfile", "-", "--error-logfile", "-", *extra,
+        ]  # fmt: skip
+    if name == "worker":
+        concurrency = env_int("HEXITIME_WORKER_CONCURRENCY", os.cpu_count() or 1)
+        return [
+            python, "-m", "celery", "-A", "hexitime", "worker", "--loglevel", "INFO",
+            "--concurrency", str(concurrency), "--without-gossip", "--without-mingle", *args,
+        ]  # fmt: skip
+    home = data_dir()
+    home.mkdir(parents=True, exist_ok=True)
+    return [
+        python, "-m", "celery", "-A", "hexitime", "beat", "--loglevel", "INFO",
+        "--schedule", str(home / "celerybeat-schedule"), *args,
+    ]  # fmt: skip
+
+
 def run_tests(args: list[str]) -> int:
     """The README's test command: embedded services where no URL is given, then pytest."""
     os.chdir(REPO_ROOT)
@@ -77,7 +158,7 @@ def run_tests(args: list[str]) -> int:
     os.environ["DJANGO_SETTINGS_MODULE"] = "hexitime.settings.test"
     services = ensure_services(data_dir())
     print(f"hexitime test: {_describe(services)}", flush=True)
-    _ensure_browser_tools()
+    _ensure_system_tools()
     build_frontend(always=False)
     import pytest
 
@@ -101,18 +182,24 @@ def build_frontend(*, always: bool) -> int:
     return 0
 
 
-def _ensure_browser_tools() -> None:
-    """The browser tests drive Debian's Chromium and inject axe-core built with npm; install
-    both from Debian if they are missing and we can (never a downloaded browser build).
-    Without them those tests are skipped, saying why."""
-    missing = [package for package in ("chromium", "npm") if not shutil.which(package)]
+def _ensure_system_tools() -> None:
+    """Some tests need programs from Debian: Chromium (browser tests), npm (axe-core for
+    them, and the production install) and PgBouncer (the production install behind a
+    pooler). Install whichever is missing when we can (root with apt; never a downloaded
+    browser build); without them those tests are skipped, saying why."""
+    wanted = {"chromium": "chromium", "npm": "npm", "pgbouncer": "pgbouncer"}
+    missing = [
+        package
+        for program, package in wanted.items()
+        if not shutil.which(program, path=f"{os.environ.get('PATH', '')}:/usr/sbin")
+    ]
     if not missing or not shutil.which("apt-get") or os.geteuid() != 0:
         return
-    print(f"hexitime test: installing {' and '.join(missing)} from Debian...", flush=True)
+    print(f"hexitime test: installing {', '.join(missing)} from Debian...", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", *missing]):
         if subprocess.run(command, env=env, check=False, capture_output=True).returncode:  # noqa: S603
-            print("hexitime test: could not install them; browser tests will be skipped.")
+            print("hexitime test: could not install them; the tests needing them will skip.")
             return
 
 

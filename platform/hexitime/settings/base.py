@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from .env import REPO_ROOT, data_dir, database_from_url, env_bool, env_int, env_str
 
 BASE_DIR = REPO_ROOT
+# Writable data (local media, beat schedule); never inside the installed package.
 HEXITIME_HOME = data_dir()
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
@@ -81,6 +83,8 @@ HEXITIME_COMMUNITY_MEMBER_LIMIT = env_int("HEXITIME_COMMUNITY_MEMBER_LIMIT", 250
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 MIDDLEWARE = [
+    # Probes first: any host, no HTTPS redirect, no tenant routing (hexitime.health).
+    "hexitime.health.HealthMiddleware",
     "tenants.middleware.NetworkMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -145,7 +149,11 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT: Path | None = BASE_DIR / "staticfiles"
+# collectstatic's output belongs to the installation (deploy/install.sh writes it at build
+# time, into the virtual environment); the running platform only reads it.
+STATIC_ROOT: Path | None = Path(
+    env_str("HEXITIME_STATIC_ROOT", str(Path(sys.prefix) / "share" / "hexitime" / "static"))
+)
 STORAGES = {
     # Uploaded media, one folder or key prefix per network: MEDIA_STORAGE (settings/storage.py).
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

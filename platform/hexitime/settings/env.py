@@ -9,7 +9,16 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
+# The source checkout this module was imported from. An installed package (deploy/install.sh)
+# has no checkout: there this is some folder of the Python installation, never written to.
 REPO_ROOT = Path(__file__).resolve().parents[3]
+IN_CHECKOUT = (REPO_ROOT / "pyproject.toml").is_file()
+
+
+def settings_module_default() -> str:
+    """The settings a process uses when DJANGO_SETTINGS_MODULE is unset: development in a
+    checkout (`make run`), production for an installed package (deploy/install.sh)."""
+    return "hexitime.settings.dev" if IN_CHECKOUT else "hexitime.settings.production"
 
 
 def env_str(name: str, default: str) -> str:
@@ -38,8 +47,18 @@ def env_int(name: str, default: int) -> int:
 
 
 def data_dir() -> Path:
-    """Where the embedded services and uploaded media live (`.hexitime/` by default)."""
-    return Path(os.environ.get("HEXITIME_HOME", REPO_ROOT / ".hexitime"))
+    """Where writable data lives: the embedded servers, local media, the beat schedule.
+
+    `HEXITIME_HOME` when set (production sets it to a volume); otherwise `.hexitime/` in a
+    checkout, and for an installed package the user's data folder
+    (`$XDG_DATA_HOME/hexitime`, by default `~/.local/share/hexitime`), never the
+    installation itself, which an unprivileged user cannot write."""
+    if home := os.environ.get("HEXITIME_HOME"):
+        return Path(home)
+    if IN_CHECKOUT:
+        return REPO_ROOT / ".hexitime"
+    data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data_home) / "hexitime"
 
 
 def database_from_url(url: str) -> dict[str, Any]:
