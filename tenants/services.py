@@ -58,6 +58,7 @@ from core.audit.services import audit_record
 from core.members.models import Member, Role
 from hexitime.db import connection
 from hexitime.errors import ApplicationError, PermissionDenied
+from hexitime.storage import network_media_delete
 from ledger.services import gift_grant
 
 from .models import (
@@ -762,10 +763,13 @@ def _tenant_models() -> list[type[models.Model]]:
 
 
 def network_delete(*, actor: Member, network: Network, confirmation: str) -> None:
-    """Delete a network and drop its schema, for good.
+    """Delete a network, drop its schema and, once that is committed, its uploaded media
+    (logos, photos: its folder or key prefix), for good.
 
     Refused unless staff exported it within the last 24 hours and typed its subdomain to
-    confirm. The audit event (in the public schema) outlives the network."""
+    confirm. The audit event (in the public schema) outlives the network. The media go
+    too because a later network given the same subdomain gets the same schema name, and
+    so the same folder or prefix."""
     _require_staff(actor)
     if confirmation.strip() != network.slug:
         raise StaffActionRefused(
@@ -783,3 +787,5 @@ def network_delete(*, actor: Member, network: Network, confirmation: str) -> Non
             reason=confirmation,
         )
         Network.objects.select_for_update().get(pk=network.pk).delete(force_drop=True)
+        schema_name = network.schema_name
+        transaction.on_commit(lambda: network_media_delete(schema_name))

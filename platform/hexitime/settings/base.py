@@ -157,8 +157,7 @@ STATIC_ROOT: Path | None = Path(
     env_str("HEXITIME_STATIC_ROOT", str(Path(sys.prefix) / "share" / "hexitime" / "static"))
 )
 STORAGES = {
-    # Uploaded media lands in MEDIA_ROOT/<schema name>/..., one folder per network.
-    "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
+    # Uploaded media, one folder or key prefix per network: MEDIA_STORAGE (settings/storage.py).
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_ROOT = env_str("HEXITIME_MEDIA_ROOT", str(HEXITIME_HOME / "media"))
@@ -223,4 +222,7 @@ LOGGING = {
 }
 
 from .celery import *  # noqa: E402, F403
+from .storage import MEDIA_STORAGE  # noqa: E402
 from .stripe import *  # noqa: E402, F403
+
+STORAGES["default"] = MEDIA_STORAGE

@@ -10,6 +10,8 @@ STORAGES["staticfiles"] = {  # noqa: F405
 }
 # Each test run gets its own media folder, so tests never see each other's uploads.
 MEDIA_ROOT = str(HEXITIME_HOME / "test-media")  # noqa: F405
+# ...and never a bucket named in the shell (tests/platform/test_storage.py brings its own).
+STORAGES["default"] = {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"}  # noqa: F405
 # Static files are served from the apps' folders, not a collectstatic output.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
