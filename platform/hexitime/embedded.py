@@ -106,7 +106,7 @@ def database_ensure(url: str) -> None:
     try:
         with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    except errors.DuplicateDatabase:
+    except (errors.DuplicateDatabase, errors.UniqueViolation):
         pass  # created by a concurrent command in the meantime
     except psycopg.Error as error:
         raise SystemExit(
