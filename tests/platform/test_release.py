@@ -133,7 +133,7 @@ def test_a_missing_database_is_created_and_a_role_that_may_not_is_told_why(
     database_ensure(scratch_url)
     with psycopg.connect(scratch_url) as conn:
         assert conn.execute("SELECT current_database()").fetchone() == (
-            scratch_url.rsplit("/", 1)[-1],
+            urlsplit(scratch_url).path.lstrip("/"),
         )
     role, _ = restricted_role
     if not urlsplit(_base_url()).hostname:
