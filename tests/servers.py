@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
+
+from hexitime.settings.env import REPO_ROOT
 
 
 def free_port() -> int:
@@ -54,3 +60,19 @@ def drop_database(url: str) -> None:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
+
+
+def release_run(url: str, home: Path, **extra_env: str) -> subprocess.Popen[str]:
+    """`hexitime release` against the database at `url`, in a process of its own."""
+    env = {
+        **os.environ,
+        **extra_env,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "hexitime.settings.dev",
+        "PYTHONPATH": f"{REPO_ROOT}:{REPO_ROOT / 'platform'}",
+        "HEXITIME_HOME": str(home),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "hexitime", "release"],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
