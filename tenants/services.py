@@ -196,7 +196,7 @@ def network_create(
             if not _schema_spare_claim(network.schema_name, template.state):
                 schema_build(network.schema_name, template)
             if settings.HEXITIME_SPARE_SCHEMAS:
-                transaction.on_commit(_schema_spares_refill)
+                transaction.on_commit(_schema_spares_refill, robust=True)
             if on_created is not None:
                 on_created(network)
     except IntegrityError:
@@ -279,7 +279,7 @@ def network_start(
                 organiser_password=make_password(organiser_password),
                 steps_total=_PROVISION_STEPS,
             )
-            transaction.on_commit(lambda: _queue_provisioning(job.pk))
+            transaction.on_commit(lambda: _queue_provisioning(job.pk), robust=True)
     except IntegrityError:
         raise NetworkNameRefused(
             f"“{slug}” is being set up for someone else. How about “{slug_suggest(slug)}”?",
@@ -293,6 +293,21 @@ def _queue_provisioning(job_id: Any) -> None:
     from .tasks import network_provision
 
     network_provision.delay(job_id=str(job_id))
+
+
+def provisioning_jobs_requeue(*, grace: timedelta) -> int:
+    """Queue again every job still waiting for a worker `grace` after it was last touched:
+    its message was lost (Redis was down when `network_start` committed, or went away
+    before a worker took it), so it would otherwise stay "queued" for ever. Returns how
+    many were queued."""
+    stalled = list(
+        ProvisioningJob.objects.filter(
+            status=ProvisioningJob.Status.QUEUED, updated_at__lt=timezone.now() - grace
+        ).values_list("pk", flat=True)
+    )
+    for job_id in stalled:
+        _queue_provisioning(job_id)
+    return len(stalled)
 
 
 def provisioning_job_run(*, job_id: Any) -> ProvisioningJob:
@@ -788,4 +803,4 @@ def network_delete(*, actor: Member, network: Network, confirmation: str) -> Non
         )
         Network.objects.select_for_update().get(pk=network.pk).delete(force_drop=True)
         schema_name = network.schema_name
-        transaction.on_commit(lambda: network_media_delete(schema_name))
+        transaction.on_commit(lambda: network_media_delete(schema_name), robust=True)

@@ -23,7 +23,7 @@ def network_metrics_request(schema_name: str, *, force: bool = False) -> bool:
     (`force` queues one anyway). Returns whether one was queued."""
     if not cache.add(pending_key(schema_name), 1, PENDING_SECONDS) and not force:
         return False
-    transaction.on_commit(lambda: network_metrics_refresh.delay(schema_name))
+    transaction.on_commit(lambda: network_metrics_refresh.delay(schema_name), robust=True)
     return True
 
 
@@ -36,4 +36,4 @@ def network_metrics_request_after_commit(*schema_names: str) -> None:
         for schema_name in schema_names:
             network_metrics_request(schema_name)
 
-    transaction.on_commit(request)
+    transaction.on_commit(request, robust=True)

@@ -122,7 +122,9 @@ def member_join(*, email: str, full_name: str, password: str) -> Member:
             plan_member_place_take()
             candidate.save()
             schema_name = connection.schema_name
-            transaction.on_commit(lambda: _queue_verification(schema_name, candidate.pk))
+            transaction.on_commit(
+                lambda: _queue_verification(schema_name, candidate.pk), robust=True
+            )
     except IntegrityError:
         raise already from None
     return candidate
@@ -316,7 +318,7 @@ def member_profile_update(*, actor: Member, **fields: Any) -> Member:
         member.save(update_fields=list(changes))
         if old_photo:
             storage = member.photo.storage
-            transaction.on_commit(lambda: storage.delete(old_photo))
+            transaction.on_commit(lambda: storage.delete(old_photo), robust=True)
     return member
 
 

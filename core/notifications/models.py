@@ -37,10 +37,19 @@ class Notification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # The outbox: True from the commit that records a notification to be emailed until the
+    # email has left (core.notifications.tasks). What a lost message or a failed send
+    # leaves pending, the sweep queues again.
+    email_pending = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(email_pending=True),
+                name="notification_email_pending_idx",
+            ),
             models.Index(
                 fields=["recipient"],
                 condition=models.Q(read_at__isnull=True),

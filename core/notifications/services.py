@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -20,24 +22,58 @@ def notification_send(
     commits with the change, and its email is queued only after that commit (never for
     a change that rolled back). Repeating a key returns the first notification and sends
     nothing more.
+
+    The notification row is the email's outbox (`email_pending`): a failure to queue the
+    email after the commit is logged, never raised into the change that committed, and
+    `notifications_email_sweep` queues it again later.
     """
+    wanted = email_wanted(member=recipient, kind=kind)
     try:
         with transaction.atomic():
             notification = Notification.objects.create(
-                recipient=recipient, kind=kind, key=key, title=title, body=body, url=url
-            )
+                recipient=recipient, kind=kind, key=key, title=title, body=body, url=url,
+                email_pending=wanted,
+            )  # fmt: skip
     except IntegrityError:
         return Notification.objects.get(key=key)
-    if email_wanted(member=recipient, kind=kind):
+    if wanted:
         schema_name = connection.schema_name
-        transaction.on_commit(lambda: _queue_email(schema_name, notification.pk))
+        transaction.on_commit(
+            lambda: notification_email_queue(schema_name=schema_name, ids=[notification.pk]),
+            robust=True,
+        )
     return notification
 
 
-def _queue_email(schema_name: str, notification_id: int) -> None:
+def notification_email_queue(*, schema_name: str, ids: list[int]) -> None:
+    """Queue the email of each pending notification; delivering one already sent sends
+    nothing (tasks.notification_email)."""
     from .tasks import notification_email
 
-    notification_email.delay(schema_name=schema_name, notification_id=notification_id)
+    for notification_id in ids:
+        notification_email.delay(schema_name=schema_name, notification_id=notification_id)
+
+
+def notifications_email_sweep(*, grace: timedelta, horizon: timedelta) -> int:
+    """Queue again the email of every notification still pending `grace` after it was
+    recorded (its message was lost, or every retry failed), back to `horizon`: older ones
+    are left alone (an email that failed for days would only fail again). Returns how many
+    were queued. Runs in the current network's schema."""
+    now = timezone.now()
+    ids = list(
+        Notification.objects.filter(
+            email_pending=True, created_at__lt=now - grace, created_at__gte=now - horizon
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:_SWEEP_BATCH]
+    )
+    notification_email_queue(schema_name=connection.schema_name, ids=ids)
+    return len(ids)
+
+
+# At most this many per network and sweep: a backlog drains over a few sweeps instead of
+# flooding the queue at once.
+_SWEEP_BATCH = 500
 
 
 def email_wanted(*, member: Member, kind: str) -> bool:

@@ -6,24 +6,46 @@ from celery.schedules import crontab
 
 from hexitime.embedded import celery_broker_url
 
-from .env import env_str
+from .env import env_int, env_str
 
 CELERY_BROKER_URL = env_str(
     "CELERY_BROKER_URL", celery_broker_url(env_str("REDIS_URL", "redis://127.0.0.1:6379/0"))
 )
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+# Nothing in the platform reads a task's result: none is stored unless a caller asks for it
+# (`apply_async(ignore_result=False)`, as tests do), and what is stored expires in an hour.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task running when the broker goes away cannot be acknowledged: cancel it and let the
+# broker deliver it again (tasks are idempotent), as Celery 6 will by default.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TIMEZONE = "Europe/London"
 # Beat sends each entry once per active network, inside that network's schema, unless the
 # entry names `tenant_schemas` (see tenant_schemas_celery.scheduler); suspended networks
 # are skipped (tenants.beat).
 CELERY_BEAT_SCHEDULER = "tenants.beat.NetworkBeatScheduler"
+# Work queued after a commit whose message was lost (Redis was down, or every retry failed)
+# is queued again by a sweep every OUTBOX_SWEEP seconds, once it is OUTBOX_GRACE seconds
+# old: notification emails (up to NOTIFICATION_EMAIL_HORIZON old) and provisioning jobs.
+OUTBOX_GRACE = env_int("HEXITIME_OUTBOX_GRACE_SECONDS", 5 * 60)
+OUTBOX_SWEEP = env_int("HEXITIME_OUTBOX_SWEEP_SECONDS", 60)
+NOTIFICATION_EMAIL_HORIZON = 3 * 24 * 3600
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "notifications-email-sweep": {
+        "task": "core.notifications.tasks.notifications_email_sweep_task",
+        "schedule": OUTBOX_SWEEP,
+    },
+    "provisioning-requeue": {
+        "task": "tenants.tasks.provisioning_jobs_requeue_task",
+        "schedule": OUTBOX_SWEEP,
+        "tenant_schemas": ["public"],
+    },
     # Auto-confirm unanswered hours and send meeting reminders.
     "exchanges-due": {"task": "core.exchanges.tasks.exchanges_due", "schedule": 15 * 60},
     "listings-digest": {
