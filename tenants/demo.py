@@ -82,9 +82,11 @@ def demo_load(*, members_per_network: int = 36) -> list[Network]:
             projects_seed(rng=random.Random(index), members=members)  # noqa: S311 - demo data
             equality_seed(rng=random.Random(index), members=members)  # noqa: S311 - demo data
             # The demo's people are fictional: their notifications stay in the app. Marked
-            # as sent, the emails queued for them are skipped (notification_email) instead
-            # of printing some 150 messages over `hexitime up`'s banner.
-            Notification.objects.filter(emailed_at__isnull=True).update(emailed_at=timezone.now())
+            # as sent, the emails queued for them are skipped (notification_email) and left
+            # by the sweep, instead of printing some 150 messages over `hexitime up`'s banner.
+            Notification.objects.filter(emailed_at__isnull=True).update(
+                emailed_at=timezone.now(), email_pending=False
+            )
         theme_update(network=network, actor=members[0], **DEMO_THEMES[slug])
         created.append(network)
     return created

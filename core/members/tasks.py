@@ -7,13 +7,14 @@ from django.urls import reverse
 from django_tenants.utils import get_tenant_model, schema_context
 
 from hexitime.celery import app
+from hexitime.errors import TRANSIENT_ERRORS
 from tenants.selectors import network_url
 
 from .models import Member, MemberState
 from .services import verification_token
 
 
-@app.task(max_retries=5, default_retry_delay=30)
+@app.task(autoretry_for=TRANSIENT_ERRORS, max_retries=5, retry_backoff=2, retry_backoff_max=300)
 def member_verification_email(*, schema_name: str, member_id: int) -> bool:
     """Email a verification link to a member who still needs one; returns whether sent.
 

@@ -1,26 +1,22 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from smtplib import SMTPException
 
 from celery import Task
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django_tenants.utils import get_tenant_model, schema_context
 
 from hexitime.celery import app
+from hexitime.errors import TRANSIENT_ERRORS
 from tenants.selectors import network_url
 
 from .models import Notification
 from .services import notifications_email_sweep
-
-# Worth another try: the database or the mail relay was unreachable or went away.
-# (ConnectionError and TimeoutError are what a refused or silent SMTP connection raises.)
-TRANSIENT_ERRORS = (OperationalError, InterfaceError, SMTPException, ConnectionError, TimeoutError)
 
 
 @app.task(
