@@ -22,9 +22,6 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A task running when the broker goes away cannot be acknowledged: cancel it and let the
-# broker deliver it again (tasks are idempotent), as Celery 6 will by default.
-CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TIMEZONE = "Europe/London"
 # Beat sends each entry once per active network, inside that network's schema, unless the
 # entry names `tenant_schemas` (see tenant_schemas_celery.scheduler); suspended networks
