@@ -299,12 +299,16 @@ def provisioning_jobs_requeue(*, grace: timedelta) -> int:
     """Queue again every job still waiting for a worker `grace` after it was last touched:
     its message was lost (Redis was down when `network_start` committed, or went away
     before a worker took it), so it would otherwise stay "queued" for ever. Returns how
-    many were queued."""
-    stalled = list(
-        ProvisioningJob.objects.filter(
-            status=ProvisioningJob.Status.QUEUED, updated_at__lt=timezone.now() - grace
-        ).values_list("pk", flat=True)
-    )
+    many were queued. Each is touched as it is queued, so the next sweeps leave it for
+    another grace period (a backlog is not queued again and again)."""
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        stalled = list(
+            ProvisioningJob.objects.select_for_update(skip_locked=True)
+            .filter(status=ProvisioningJob.Status.QUEUED, updated_at__lt=now - grace)
+            .values_list("pk", flat=True)
+        )
+        ProvisioningJob.objects.filter(pk__in=stalled).update(updated_at=now)
     for job_id in stalled:
         _queue_provisioning(job_id)
     return len(stalled)

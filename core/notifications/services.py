@@ -32,7 +32,7 @@ def notification_send(
         with transaction.atomic():
             notification = Notification.objects.create(
                 recipient=recipient, kind=kind, key=key, title=title, body=body, url=url,
-                email_pending=wanted,
+                email_pending=wanted, email_queued_at=timezone.now() if wanted else None,
             )  # fmt: skip
     except IntegrityError:
         return Notification.objects.get(key=key)
@@ -55,18 +55,23 @@ def notification_email_queue(*, schema_name: str, ids: list[int]) -> None:
 
 
 def notifications_email_sweep(*, grace: timedelta, horizon: timedelta) -> int:
-    """Queue again the email of every notification still pending `grace` after it was
-    recorded (its message was lost, or every retry failed), back to `horizon`: older ones
-    are left alone (an email that failed for days would only fail again). Returns how many
-    were queued. Runs in the current network's schema."""
+    """Queue again the email of every notification still pending `grace` after it was last
+    queued (its message was lost, or every retry failed), for notifications up to `horizon`
+    old: older ones are left alone (an email that failed for days would only fail again).
+    Returns how many were queued. Runs in the current network's schema."""
     now = timezone.now()
-    ids = list(
-        Notification.objects.filter(
-            email_pending=True, created_at__lt=now - grace, created_at__gte=now - horizon
+    with transaction.atomic(durable=True):
+        ids = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(
+                email_pending=True,
+                email_queued_at__lt=now - grace,
+                created_at__gte=now - horizon,
+            )
+            .order_by("email_queued_at")
+            .values_list("pk", flat=True)[:_SWEEP_BATCH]
         )
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:_SWEEP_BATCH]
-    )
+        Notification.objects.filter(pk__in=ids).update(email_queued_at=now)
     notification_email_queue(schema_name=connection.schema_name, ids=ids)
     return len(ids)
 

@@ -1,8 +1,8 @@
 """Faults injected into a running platform (`hexitime up`, real processes) on a PostgreSQL and
 a Redis of the tests' own: a killed worker is started again; beat keeps ticking through a
 PostgreSQL restart; a move made while Redis is down answers 2xx and its email arrives once
-Redis is back, from the sweep; the worker lives through Redis restarts; no task results pile
-up in Redis.
+Redis is back, from the sweep; so does a network started while Redis is down; the worker
+lives through Redis restarts; no task results pile up in Redis.
 
 The tests run in order on one platform and tally operations, faults, lost and duplicated
 emails, printed at the end (tests/faults/conftest.py).
@@ -115,6 +115,9 @@ class Platform:
         # The console email backend prints each email the worker sends into the log.
         return len(re.findall(re.escape(body), self.output()))
 
+    def emailed(self, body: str) -> Callable[[], bool]:
+        return lambda: self.emails_of(body) > 0
+
 
 def _wait(what: str, ready: Callable[[], bool], platform: Platform, seconds: float) -> None:
     deadline = time.monotonic() + seconds
@@ -182,7 +185,7 @@ def test_a_killed_worker_is_started_again_and_delivers(platform: Platform, tally
     _wait("a new worker", lambda: platform.child("worker") not in {None, worker}, platform, 30)
     assert platform.move(tally) == 200
     body = platform.sent[-1]
-    _wait("the new worker emails the move", lambda: platform.emails_of(body) > 0, platform, 60)
+    _wait("the new worker emails the move", platform.emailed(body), platform, 60)
     assert platform.up.poll() is None  # the platform is still up
 
 
@@ -201,7 +204,7 @@ def test_beat_keeps_ticking_through_a_postgresql_restart(platform: Platform, tal
     # The web server and the worker, reconnected, still serve a move and its email.
     assert platform.move(tally) == 200
     body = platform.sent[-1]
-    _wait("the email after the restart", lambda: platform.emails_of(body) > 0, platform, 60)
+    _wait("the email after the restart", platform.emailed(body), platform, 60)
 
 
 def test_a_move_while_redis_is_down_answers_2xx_and_its_email_comes_later(
@@ -219,7 +222,7 @@ def test_a_move_while_redis_is_down_answers_2xx_and_its_email_comes_later(
     assert platform.emails_of(body) == 0  # its message was never queued
 
     # The sweep (beat, every SWEEP_SECONDS) finds it pending and queues it again.
-    _wait("the swept email", lambda: platform.emails_of(body) > 0, platform, 60)
+    _wait("the swept email", platform.emailed(body), platform, 60)
     assert platform.running("worker").pid == worker.pid  # it lived through the restart
 
 
@@ -270,8 +273,7 @@ def test_the_worker_lives_through_redis_restarts(platform: Platform, tally: Tall
         platform.redis.start()
         assert platform.move(tally) == 200
         body = platform.sent[-1]
-        _wait("the email after Redis came back", lambda b=body: platform.emails_of(b) > 0,
-              platform, 60)  # fmt: skip
+        _wait("the email after Redis came back", platform.emailed(body), platform, 60)
     assert platform.running("worker").pid == worker.pid
     assert "Unrecoverable error" not in platform.output()
 

@@ -1,4 +1,5 @@
-"""`hexitime up` boots the platform, serves real HTTP, and stops cleanly on Ctrl-C."""
+"""`hexitime up` boots the platform, serves real HTTP, stops cleanly on Ctrl-C, and stops
+everything, saying why, when a child keeps failing at start."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from hexitime.settings.env import REPO_ROOT
 from hexitime.cli import RESTART_GIVE_UP, RESTART_STABLE_SECONDS, _Child, _supervise
+from hexitime.settings.env import REPO_ROOT
 from tests.servers import drop_database, free_port, http_get, other_redis_db, with_database
 
 pytestmark = pytest.mark.slow
