@@ -50,6 +50,7 @@ TENANT_APPS = [
     "rest_framework.authtoken",
     "core.members",
     "core.audit",
+    "core.idempotency",
     "core.notifications",
     "core.listings",
     "core.exchanges",
@@ -87,6 +88,8 @@ ORIGINAL_BACKEND = "hexitime.postgresql"
 MIDDLEWARE = [
     # Probes first: any host, no HTTPS redirect, no tenant routing (hexitime.health).
     "hexitime.health.HealthMiddleware",
+    # A database or broker fault anywhere below answers 503 with Retry-After (hexitime.faults).
+    "hexitime.faults.UnavailableMiddleware",
     "tenants.middleware.NetworkMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -94,6 +97,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Idempotency-Key on state-changing /api/ calls (core.idempotency).
+    "core.idempotency.middleware.IdempotencyKeyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
