@@ -180,7 +180,9 @@ def network_archive_import(*, data: bytes, on_step: Callable[[str], None] | None
     ).exclude(pk=network_row.pk)
     if taken.exists():
         raise ArchiveRefused(f"“{network_row.slug}” belongs to another network here.")
-    archived = {o.object.idempotency_key for o in objects if isinstance(o.object, FederationTransfer)}
+    archived = {
+        o.object.idempotency_key for o in objects if isinstance(o.object, FederationTransfer)
+    }
     known = set(
         FederationTransfer.objects.filter(idempotency_key__in=archived).values_list(
             "idempotency_key", flat=True
@@ -213,9 +215,7 @@ def network_archive_import(*, data: bytes, on_step: Callable[[str], None] | None
         report(f"Posted this network's side of {replayed} later federated transfer(s)")
         position = Membership.objects.filter(network=network).values_list("position", flat=True)
         with tenant_context(network):
-            audit = ledger_audit(
-                network_name=network.slug, federation_position=position.first()
-            )
+            audit = ledger_audit(network_name=network.slug, federation_position=position.first())
         if not audit.clean:
             raise ArchiveRefused(
                 "The restored ledger would not balance: " + "; ".join(audit.problems)

@@ -11,9 +11,7 @@ from django.db import models
 
 
 class IdempotentResponse(models.Model):
-    member = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
     # sha256 of the method, path, query string and body: a repeat must be the same request.
     fingerprint = models.CharField(max_length=64)

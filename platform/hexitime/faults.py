@@ -72,9 +72,7 @@ def unavailable_response(request: HttpRequest) -> HttpResponse:
     """The 503 itself; touches neither the database nor Redis."""
     response: HttpResponse
     if request.path.startswith("/api/"):
-        response = JsonResponse(
-            {"detail": MESSAGE, "retry_after": RETRY_AFTER_SECONDS}, status=503
-        )
+        response = JsonResponse({"detail": MESSAGE, "retry_after": RETRY_AFTER_SECONDS}, status=503)
     else:
         response = HttpResponse(
             render_to_string("unavailable.html", {"message": MESSAGE}), status=503

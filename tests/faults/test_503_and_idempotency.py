@@ -23,10 +23,12 @@ from psycopg import sql
 
 from core.exchanges.models import Exchange, Proposal
 from core.idempotency.models import IdempotentResponse
+from core.listings.services import listing_create
 from hexitime.db import connection
 from ledger.selectors import member_balance
+from ledger.services import gift_grant
 from tests.conftest import NetworkClient
-from tests.core.exchanges.conftest import offer, people, to_recorded  # noqa: F401 - fixtures
+from tests.core.exchanges.conftest import to_recorded
 from tests.faults.test_provisioning_faults import _test_database_url
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -44,7 +46,7 @@ def blocker() -> Iterator[psycopg.Connection[Any]]:
 
 def _lock(session: psycopg.Connection[Any], network: Any, statement: str) -> None:
     session.execute(sql.SQL("SET search_path = {}").format(sql.Identifier(network.schema_name)))
-    session.execute(statement)  # type: ignore[arg-type]
+    session.execute(statement)
 
 
 def _in_thread(call: Callable[[], Any]) -> tuple[threading.Thread, list[Any]]:
@@ -88,10 +90,25 @@ def _fault(
 
 
 @pytest.fixture
-def recorded(network_a, people, offer):
-    """Alice recorded 90 minutes of help to Bob; Bob is to confirm."""
-    alice, bob, _, _ = people
+def people(network_a, make_member):
+    """Alice and Bob in network A, each with the welcome gift."""
+    alice = make_member(network_a, full_name="Alice Giver")
+    bob = make_member(network_a, full_name="Bob Receiver")
     with tenant_context(network_a):
+        for member in (alice, bob):
+            gift_grant(member=member)
+    return alice, bob
+
+
+@pytest.fixture
+def recorded(network_a, people):
+    """Alice recorded 90 minutes of help to Bob; Bob is to confirm."""
+    alice, bob = people
+    with tenant_context(network_a):
+        offer = listing_create(
+            actor=alice, kind="offer", title="QI coaching", description="PDSA cycles",
+            category="coaching",
+        )  # fmt: skip
         exchange = to_recorded(offer, alice, bob)
     return exchange, alice, bob
 
@@ -119,7 +136,7 @@ def test_a_terminated_backend_before_the_move_answers_503_and_the_retry_makes_th
     confirm = _confirm_api(network_a, bob, exchange, "confirm-1")
     table = Exchange._meta.db_table
     response = _fault(
-        blocker, network_a, f"SELECT 1 FROM {table} WHERE id = {exchange.pk} FOR UPDATE",
+        blocker, network_a, f"SELECT 1 FROM {table} WHERE id = {exchange.pk} FOR UPDATE",  # noqa: S608
         f'%"{table}"%', confirm,
     )  # fmt: skip
 
@@ -178,7 +195,7 @@ def test_a_page_whose_backend_is_terminated_gets_a_plain_503_even_under_debug(
 
     table = Exchange._meta.db_table
     response = _fault(
-        blocker, network_a, f"SELECT 1 FROM {table} WHERE id = {exchange.pk} FOR UPDATE",
+        blocker, network_a, f"SELECT 1 FROM {table} WHERE id = {exchange.pk} FOR UPDATE",  # noqa: S608
         f'%"{table}"%', confirm,
     )  # fmt: skip
 
@@ -209,7 +226,9 @@ def test_the_database_gone_before_routing_answers_503(network_a):
     (response,) = result
     assert response.status_code == 503
     assert response["Retry-After"] == "10"
-    assert Client(HTTP_HOST=f"{network_a.slug}.localhost").get("/accounts/login/").status_code == 200
+    assert (
+        Client(HTTP_HOST=f"{network_a.slug}.localhost").get("/accounts/login/").status_code == 200
+    )
 
 
 def _listing_api(network: Any, member: Any) -> NetworkClient:
@@ -242,9 +261,7 @@ def test_a_repeat_replays_and_a_different_body_with_the_same_key_is_refused(netw
     assert _post_listing(client, "x" * 256, "Shadowing").status_code == 400
 
 
-def test_a_key_is_the_members_own_in_their_own_network(
-    network_a, network_b, people, make_member
-):
+def test_a_key_is_the_members_own_in_their_own_network(network_a, network_b, people, make_member):
     alice, bob = people[0], people[1]
     _post_listing(_listing_api(network_a, alice), "shared-key", "Alice's offer")
     # Another member of the same network, and a member of another network, with the same

@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from typing import TypeVar
 
 import psutil
 import psycopg
@@ -34,6 +35,7 @@ from tests.conftest import NetworkClient
 from tests.servers import with_database
 from tests.tenants.test_start import GOOD
 
+T = TypeVar("T")
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 BUILDING = "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE %s"
@@ -69,7 +71,7 @@ def start_worker(tmp_path) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
             "--pool", "prefork", "--concurrency", "1", "--without-gossip", "--without-mingle",
         ]  # fmt: skip
         log = (tmp_path / f"worker-{len(started)}.log").open("wb")
-        worker = subprocess.Popen(  # noqa: S603
+        worker = subprocess.Popen(
             command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )
         started.append(worker)
@@ -109,7 +111,7 @@ def domain_blocker() -> Iterator[Callable[[], None]]:
     blocker.close()
 
 
-def _wait_for(condition: Callable[[], object], seconds: float = 60) -> object:
+def _wait_for(condition: Callable[[], T | None], seconds: float = 60) -> T:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         found = condition()
