@@ -203,7 +203,15 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Hexitime API",
-    "DESCRIPTION": "Everything a member or organiser can do in their network.",
+    "DESCRIPTION": (
+        "Everything a member or organiser can do in their network. Send an "
+        "`Idempotency-Key` header (your own unique string, up to 255 characters) with any "
+        "POST, PUT, PATCH or DELETE and the same key when you retry: a repeat within 24 "
+        "hours gets the first answer again (`Idempotent-Replayed: true`), a different "
+        "request with the key is refused (422), one sent while the first runs gets 409. "
+        "503 with `Retry-After` means the platform could not reach its database or queue: "
+        "retry with the same key to learn whether it happened."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # Several models have a `state`; name each set of choices after its model.
