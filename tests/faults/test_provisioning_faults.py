@@ -19,9 +19,11 @@ from typing import TypeVar
 import psutil
 import psycopg
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django_tenants.utils import tenant_context
 
 from core.members.models import Member
@@ -262,3 +264,25 @@ def test_another_networks_page_does_not_show_the_job(public_client, network_a):
     public_client.post("/start/", GOOD)
     job = ProvisioningJob.objects.get()
     assert Client(HTTP_HOST="network-a.localhost").get(f"/start/{job.pk}/").status_code == 404
+
+
+def test_beat_repairs_stuck_jobs_from_the_public_schema(public_client, start_worker, tmp_path):
+    """The settings' beat entry, sent by the platform's scheduler to a real worker."""
+    public_client.post("/start/", GOOD)
+    app.control.purge()  # the job's own message is lost
+    job = ProvisioningJob.objects.get()
+    ProvisioningJob.objects.filter(pk=job.pk).update(
+        status="running", attempts=PROVISION_MAX_ATTEMPTS
+    )
+    start_worker()
+    beat = import_string(settings.CELERY_BEAT_SCHEDULER)(
+        app=app, schedule_filename=str(tmp_path / "beat-schedule")
+    )
+    entry = settings.CELERY_BEAT_SCHEDULE["provisioning-repair"]
+    beat.merge_inplace({"provisioning-repair": entry})
+    try:
+        beat.apply_entry(beat.schedule["provisioning-repair@public"])
+        assert _wait_for(lambda: _job_status(job)) == "failed"
+    finally:
+        beat.close()
+    assert "interrupted several times" in job.error
