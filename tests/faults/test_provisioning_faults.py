@@ -6,6 +6,7 @@ Transactional: the worker is another process and sees only committed rows.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import signal
@@ -57,7 +58,8 @@ def _test_database_url() -> str:
 
 @pytest.fixture
 def start_worker(tmp_path) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
-    """Real `celery worker` processes (prefork, one child) on the test database."""
+    """Real `celery worker` processes (prefork, one child) on the test database; their
+    output goes to worker-N.log in the test's tmp_path."""
     app.control.purge()
     env = {
         **os.environ,
@@ -72,21 +74,19 @@ def start_worker(tmp_path) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
             sys.executable, "-m", "celery", "-A", "hexitime", "worker", "--loglevel", "INFO",
             "--pool", "prefork", "--concurrency", "1", "--without-gossip", "--without-mingle",
         ]  # fmt: skip
-        log = (tmp_path / f"worker-{len(started)}.log").open("wb")
-        worker = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
+        with (tmp_path / f"worker-{len(started)}.log").open("wb") as log:
+            worker = subprocess.Popen(
+                command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
         started.append(worker)
         return worker
 
     yield start
     for worker in started:
-        for process in [*_children(worker), worker]:
-            if process.poll() is None if isinstance(process, subprocess.Popen) else True:
-                try:
-                    process.kill()
-                except psutil.NoSuchProcess:
-                    continue
+        for child in _children(worker):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
+        worker.kill()  # does nothing to one already gone
         worker.wait(timeout=30)
     app.control.purge()
 
