@@ -14,6 +14,7 @@ Operating a deployment (docs/operations/):
     hexitime demo               load the demonstration networks
     hexitime ledger audit       check every ledger invariant in every network
     hexitime tenants ...        operator commands for networks
+    hexitime network export SLUG / import FILE   move one network with its public rows
     hexitime manage ...         any Django management command
 
 Whichever of DATABASE_URL and REDIS_URL is unset is served by an embedded server whose
@@ -47,7 +48,7 @@ from hexitime.settings.env import (
 
 # Subcommand words that name a group of management commands: `tenants migrate` is the
 # management command `tenants_migrate`.
-_GROUPS = {"ledger", "tenants"}
+_GROUPS = {"ledger", "network", "tenants"}
 _CHECKOUT_COMMANDS = {"up", "test", "bench", "frontend"}
 _PROCESSES = {"serve", "worker", "beat"}
 

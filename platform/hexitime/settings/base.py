@@ -50,6 +50,7 @@ TENANT_APPS = [
     "rest_framework.authtoken",
     "core.members",
     "core.audit",
+    "core.idempotency",
     "core.notifications",
     "core.listings",
     "core.exchanges",
@@ -87,6 +88,8 @@ ORIGINAL_BACKEND = "hexitime.postgresql"
 MIDDLEWARE = [
     # Probes first: any host, no HTTPS redirect, no tenant routing (hexitime.health).
     "hexitime.health.HealthMiddleware",
+    # A database or broker fault anywhere below answers 503 with Retry-After (hexitime.faults).
+    "hexitime.faults.UnavailableMiddleware",
     "tenants.middleware.NetworkMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -94,6 +97,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Idempotency-Key on state-changing /api/ calls (core.idempotency).
+    "core.idempotency.middleware.IdempotencyKeyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -198,7 +203,15 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Hexitime API",
-    "DESCRIPTION": "Everything a member or organiser can do in their network.",
+    "DESCRIPTION": (
+        "Everything a member or organiser can do in their network. Send an "
+        "`Idempotency-Key` header (your own unique string, up to 255 characters) with any "
+        "POST, PUT, PATCH or DELETE and the same key when you retry: a repeat within 24 "
+        "hours gets the first answer again (`Idempotent-Replayed: true`), a different "
+        "request with the key is refused (422), one sent while the first runs gets 409. "
+        "503 with `Retry-After` means the platform could not reach its database or queue: "
+        "retry with the same key to learn whether it happened."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # Several models have a `state`; name each set of choices after its model.

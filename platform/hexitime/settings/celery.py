@@ -20,6 +20,12 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
+# A task whose worker process died (killed, out of memory) goes back on the queue rather
+# than being acknowledged as failed; tasks are idempotent, so running it again is safe.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A message taken by a worker that vanished altogether comes back after this many seconds
+# (Redis's default is an hour). It must exceed the longest task and countdown we use.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 15 * 60}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "Europe/London"
@@ -45,6 +51,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
     # Auto-confirm unanswered hours and send meeting reminders.
     "exchanges-due": {"task": "core.exchanges.tasks.exchanges_due", "schedule": 15 * 60},
+    # Provisioning jobs whose worker died or whose message was lost: re-queue or fail them.
+    "provisioning-repair": {
+        "task": "tenants.tasks.provisioning_jobs_repair_task",
+        "schedule": 60,
+        "tenant_schemas": ["public"],
+    },
     "listings-digest": {
         "task": "core.listings.tasks.listings_digest",
         "schedule": crontab(minute=0, hour=8, day_of_week="mon"),
