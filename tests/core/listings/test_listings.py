@@ -7,7 +7,13 @@ from django_tenants.utils import tenant_context
 from core.audit.models import AuditEvent
 from core.listings.models import Listing
 from core.listings.selectors import listing_search, listing_suggestions
-from core.listings.services import ListingRefused, listing_create
+from core.listings.services import (
+    ListingRefused,
+    listing_create,
+    listing_hide,
+    listing_set_status,
+    listing_update,
+)
 
 SEPSIS = {
     "kind": "offer", "title": "Sepsis recognition teaching for ward teams",
@@ -132,6 +138,23 @@ def test_organisers_hide_with_a_reason_and_it_is_audited(network_a, alice, make_
         assert list(listing_search(query="sepsis")) == []
     client_a.force_login(alice)  # the owner still sees it, and why
     assert b"Advertises a paid course" in client_a.get(f"/listings/{listing.pk}/").content
+
+
+def test_an_edit_from_a_stale_copy_never_unhides_a_moderated_listing(network_a, alice, make_member):
+    organiser = make_member(network_a)
+    with tenant_context(network_a):
+        organiser.user_permissions.add(Permission.objects.get(codename="moderate_listing"))
+        listing = listing_create(actor=alice, **SEPSIS)
+        owners_copy = Listing.objects.get(pk=listing.pk)  # the owner's edit form, loaded now
+        listing_hide(actor=organiser, listing=listing, reason="Advertises a paid course")
+        # The owner saves their edit, and pauses the listing, from the copy loaded before.
+        edited = listing_update(actor=alice, listing=owners_copy, title="Sepsis teaching")
+        listing_set_status(actor=alice, listing=owners_copy, status="paused")
+        stored = Listing.objects.get(pk=listing.pk)
+        assert stored.hidden_reason == "Advertises a paid course"  # still hidden
+        assert (stored.title, stored.status) == ("Sepsis teaching", "paused")
+        assert edited.hidden_reason == "Advertises a paid course"  # the fresh row comes back
+        assert list(listing_search(query="sepsis")) == []
 
 
 def test_another_network_cannot_see_search_edit_or_guess_listings(
