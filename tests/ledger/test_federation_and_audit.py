@@ -67,13 +67,16 @@ def test_a_cross_network_exchange_moves_credit_through_both_clearing_accounts(
     call_command("ledger_audit")  # raises CommandError on any mismatch
 
 
-def test_federated_legs_are_not_reversed_or_imitated_locally(network_a, network_b, federated):
+def test_federated_legs_are_not_reversed_or_imitated_locally(
+    network_a, network_b, federated, make_member
+):
     alice, ben = federated
+    organiser = make_member(network_a, role="organiser")
     _pay(network_a, network_b, alice, ben)
     with tenant_context(network_a):
         local = Transfer.objects.get(kind=Transfer.Kind.FEDERATION)
         with pytest.raises(LedgerError, match="exchange back"):
-            transfer_reverse(transfer=local, actor=None)
+            transfer_reverse(transfer=local, actor=organiser, reason="Wrong network")
         with pytest.raises(LedgerError, match="clearing account"):
             transfer_create(
                 idempotency_key="sneaky", kind=Transfer.Kind.EXCHANGE,

@@ -1,4 +1,5 @@
-"""The network's rules for exchanges (one row), changed by organisers."""
+"""The network's rules for exchanges (one row), changed by organisers, and the record of
+an organiser exporting every exchange."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from django.db import transaction
 
 from core.audit.services import audit_record
 from core.members.models import Member
+from hexitime.db import connection, durable_service
 from hexitime.errors import PermissionDenied
 
 from ..models import ExchangeSettings
@@ -35,3 +37,14 @@ def exchange_settings_update(*, actor: Member, auto_confirm_days: int) -> Exchan
             after={"auto_confirm_days": auto_confirm_days},
         )
     return settings
+
+
+@durable_service
+def exchanges_export_record(*, actor: Member) -> None:
+    """Record in the network's audit log that `actor` exported every exchange (names of
+    both sides, hours, dates): an export, which organisers account for. Refused to anyone
+    without `exchanges.view_all_exchanges`. Call it before the export is sent."""
+    if not actor.has_perm("exchanges.view_all_exchanges"):
+        raise PermissionDenied("Only organisers can export the network's exchanges.")
+    audit_record(actor=actor, verb="exchanges.export", target=connection.tenant,
+                 after={"format": "csv"})  # fmt: skip

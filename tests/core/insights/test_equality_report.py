@@ -40,7 +40,6 @@ from ledger.services import (
     member_account,
     project_account,
     transfer_create,
-    transfer_reverse,
 )
 from tests.conftest import NetworkClient, upgrade
 from tests.core.insights.recovery import assert_no_small_union, recoverable
@@ -75,7 +74,10 @@ def test_figures_come_from_the_ledger_and_stay_in_their_network(network_a, netwo
         for member in (ann, bea, cal, dan):
             gift_grant(member=member)  # gifts are not activity
         _exchange("x1", ann, cal, 60)
-        transfer_reverse(transfer=_exchange("x2", bea, dan, 90), actor=None)  # undone
+        undone = _exchange("x2", bea, dan, 90)
+        transfer_create(idempotency_key="x2:reversal", kind=Transfer.Kind.REVERSAL,
+                        reverses=undone, legs=[Leg(member_account(bea), 90),
+                                               Leg(member_account(dan), -90)])  # fmt: skip
         project = project_account(7)
         transfer_create(idempotency_key="fund", kind=Transfer.Kind.PROJECT_FUND,
                         legs=[Leg(issuance_account(), -300), Leg(project, 300)])  # fmt: skip
