@@ -676,6 +676,8 @@ _EXPORT_SKIPPED_MODELS = {
     "auth.permission",
     # Members consented to aggregate reports, not to their answers leaving the platform.
     "insights.equalityanswers",
+    # Their raw counts, small ones included: only ever published suppressed and rounded.
+    "insights.equalitysnapshot",
 }
 _EXPORT_SKIPPED_FIELDS = {"password", "key"}  # password hashes, API tokens
 # Where rows have a meaningful order other than their id: entries in posting order (ids are

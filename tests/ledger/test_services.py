@@ -230,7 +230,9 @@ def test_a_correction_is_an_organisers_audited_action_with_a_reason(
         "ledger.correct", organiser.pk, "Duplicate account",
     )  # fmt: skip
     assert (event.target_type, event.target_id) == ("ledger.transfer", str(gift.pk))
-    assert event.after["reversal"] == str(reversal.pk)
+    assert event.after == {"reversal": str(reversal.pk), "legs": {
+        str(member_account(alice).pk): -120, str(issuance_account().pk): 120,
+    }}  # fmt: skip
     assert reversal.memo == "Correction of welcome gift: Duplicate account"
     assert reversal.actor_id == organiser.pk
     assert _balance(alice) == 0

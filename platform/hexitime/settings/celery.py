@@ -26,6 +26,11 @@ CELERY_BEAT_SCHEDULER = "tenants.beat.NetworkBeatScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Auto-confirm unanswered hours and send meeting reminders.
     "exchanges-due": {"task": "core.exchanges.tasks.exchanges_due", "schedule": 15 * 60},
+    # The month's equality figures (core/insights/equality.py: reports in a month are one).
+    "equality-snapshot": {
+        "task": "core.insights.tasks.equality_snapshot",
+        "schedule": crontab(minute=5, hour=0, day_of_month=1),
+    },
     "listings-digest": {
         "task": "core.listings.tasks.listings_digest",
         "schedule": crontab(minute=0, hour=8, day_of_week="mon"),
