@@ -1,6 +1,8 @@
+import threading
+
 import pytest
 from django.contrib.auth.models import Permission
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
@@ -155,6 +157,40 @@ def test_an_edit_from_a_stale_copy_never_unhides_a_moderated_listing(network_a, 
         assert (stored.title, stored.status) == ("Sepsis teaching", "paused")
         assert edited.hidden_reason == "Advertises a paid course"  # the fresh row comes back
         assert list(listing_search(query="sepsis")) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_edit_waits_for_a_locked_listing_only_so_long_then_says_try_again(
+    network_a, alice, client_a, settings
+):
+    settings.HEXITIME_LOCK_TIMEOUT_MS = 200
+    with tenant_context(network_a):
+        listing = listing_create(actor=alice, **SEPSIS)
+    holding, release = threading.Event(), threading.Event()
+
+    def moderator_at_work() -> None:  # holds the row, as a slow listing_hide would
+        try:
+            with tenant_context(network_a), transaction.atomic():
+                Listing.objects.select_for_update().get(pk=listing.pk)
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=moderator_at_work)
+    holder.start()
+    assert holding.wait(timeout=30)
+    client_a.force_login(alice)
+    try:
+        response = client_a.patch(f"/api/v1/listings/{listing.pk}/", {"title": "Renamed"},
+                                  content_type="application/json")  # fmt: skip
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    assert response.status_code == 409
+    assert "try again" in response.json()["detail"]
+    with tenant_context(network_a):
+        assert Listing.objects.get(pk=listing.pk).title == SEPSIS["title"]
 
 
 def test_another_network_cannot_see_search_edit_or_guess_listings(
