@@ -35,7 +35,10 @@ Posting, locking and speed
     inserts the entries. It always runs inside a transaction (the service opens one when
     the caller has none): its guard flag is a SET LOCAL, which Citus forwards to the
     worker holding the network's schema only inside one. Deadlocks with other work and
-    serialization failures are retried by the service.
+    serialization failures are retried by the service: every public service that posts
+    runs under `hexitime.db.durable_service`, which retries the whole of its transaction
+    (the idempotency keys make that safe) and turns a lock timeout into a plain refusal;
+    `transfer_create` called on its own retries its own one-statement transaction.
 
 Idempotency
     Every transfer carries a client-chosen idempotency key (`gift:<member id>`,

@@ -86,6 +86,7 @@ class Transfer(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("correct_transfer", "Can correct a transfer by reversing it")]
         constraints = [
             models.UniqueConstraint(fields=["idempotency_key"], name="ledger_transfer_one_per_key"),
             models.UniqueConstraint(

@@ -295,25 +295,6 @@ def _queue_provisioning(job_id: Any) -> None:
     network_provision.delay(job_id=str(job_id))
 
 
-def provisioning_jobs_requeue(*, grace: timedelta) -> int:
-    """Queue again every job still waiting for a worker `grace` after it was last touched:
-    its message was lost (Redis was down when `network_start` committed, or went away
-    before a worker took it), so it would otherwise stay "queued" for ever. Returns how
-    many were queued. Each is touched as it is queued, so the next sweeps leave it for
-    another grace period (a backlog is not queued again and again)."""
-    now = timezone.now()
-    with transaction.atomic(durable=True):
-        stalled = list(
-            ProvisioningJob.objects.select_for_update(skip_locked=True)
-            .filter(status=ProvisioningJob.Status.QUEUED, updated_at__lt=now - grace)
-            .values_list("pk", flat=True)
-        )
-        ProvisioningJob.objects.filter(pk__in=stalled).update(updated_at=now)
-    for job_id in stalled:
-        _queue_provisioning(job_id)
-    return len(stalled)
-
-
 def provisioning_job_run(*, job_id: Any) -> ProvisioningJob:
     """Build the job's network and its first organiser; called by the provisioning task.
 
@@ -374,9 +355,9 @@ PROVISION_INTERRUPTED = (
     "Setting up your network was interrupted several times, so we stopped trying. "
     "Nothing was created: please start again."
 )
-# A queued job's message may simply be waiting behind others; after this long without news
-# it is presumed lost (re-sending it is harmless: a second delivery finds the job done).
-PROVISION_QUEUED_GRACE = timedelta(minutes=5)
+# A queued job's message may simply be waiting behind others; after settings.OUTBOX_GRACE
+# seconds without news it is presumed lost (re-sending it is harmless: a second delivery
+# finds the job done).
 _PROVISIONING_LOCK_SPACE = 0x707276  # first key of the per-job run lock: "prv"
 
 
@@ -424,10 +405,10 @@ def _job_run_alive(job_id: uuid.UUID) -> bool:
 
 def provisioning_jobs_stuck() -> list[ProvisioningJob]:
     """Jobs under way that nothing is working on: "running" with no live run holding the
-    job's lock (the worker died), or "queued" for longer than PROVISION_QUEUED_GRACE with
+    job's lock (the worker died), or "queued" for longer than settings.OUTBOX_GRACE with
     no run (the message was lost). Oldest first."""
     stuck = []
-    queued_before = timezone.now() - PROVISION_QUEUED_GRACE
+    queued_before = timezone.now() - timedelta(seconds=settings.OUTBOX_GRACE)
     for job in ProvisioningJob.objects.filter(status__in=_JOB_UNDER_WAY).order_by("created_at"):
         if job.status == ProvisioningJob.Status.QUEUED and job.updated_at > queued_before:
             continue
@@ -787,6 +768,8 @@ _EXPORT_SKIPPED_MODELS = {
     "auth.permission",
     # Members consented to aggregate reports, not to their answers leaving the platform.
     "insights.equalityanswers",
+    # Their raw counts, small ones included: only ever published suppressed and rounded.
+    "insights.equalitysnapshot",
 }
 _EXPORT_SKIPPED_FIELDS = {"password", "key"}  # password hashes, API tokens
 # Where rows have a meaningful order other than their id: entries in posting order (ids are

@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-from datetime import timedelta
-
-from django.conf import settings
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from hexitime.celery import app
 
-from .services import provisioning_job_run, provisioning_jobs_requeue
+from .services import provisioning_job_run
 
 
 @app.task
@@ -16,13 +13,6 @@ def network_provision(*, job_id: str) -> str:
     Idempotent: a job already finished or failed is left as it is."""
     with schema_context(get_public_schema_name()):
         return provisioning_job_run(job_id=job_id).status
-
-
-@app.task
-def provisioning_jobs_requeue_task() -> int:
-    """Beat runs this in the public schema: queue again the jobs whose message was lost."""
-    with schema_context(get_public_schema_name()):
-        return provisioning_jobs_requeue(grace=timedelta(seconds=settings.OUTBOX_GRACE))
 
 
 @app.task(ignore_result=True)

@@ -42,6 +42,7 @@ from .services import (
     exchange_respond,
     exchange_settings,
     exchange_settings_update,
+    exchanges_export_record,
     side_of,
 )
 
@@ -273,7 +274,7 @@ class _Echo:
 
 @login_required
 def organiser_export(request: HttpRequest) -> StreamingHttpResponse:
-    _organiser(request)
+    exchanges_export_record(actor=_organiser(request))
     writer = csv.writer(_Echo())
     network = connection.tenant
 

@@ -6,6 +6,7 @@ from django_tenants.utils import schema_context
 
 from hexitime.celery import app
 
+from .equality import equality_snapshot_take
 from .metrics_store import PENDING_SECONDS, network_metrics_store, pending_key
 
 
@@ -16,6 +17,13 @@ def network_metrics_refresh(schema_name: str) -> int:
     of active members counted."""
     with schema_context(schema_name):
         return int(network_metrics_store(schema_name)["members_active"])
+
+
+@app.task
+def equality_snapshot() -> str:
+    """Beat runs this in every network's schema on the 1st of each month: the month's
+    equality figures, from which every report of the month is published. Idempotent."""
+    return str(equality_snapshot_take().month)
 
 
 def network_metrics_request(schema_name: str, *, force: bool = False) -> bool:

@@ -14,6 +14,7 @@ from core.members.models import Member, MemberState
 from core.members.services import member_require_joined
 from core.notifications.models import Kind
 from core.notifications.services import notification_send
+from hexitime.db import durable_service
 from hexitime.errors import ApplicationError, NotFound, PermissionDenied
 from hexitime.text import plain_text
 
@@ -61,6 +62,7 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+@durable_service
 def listing_create(*, actor: Member, **fields: Any) -> Listing:
     """Post an offer or a request. Script or markup in the text is stripped, not stored.
     Members who have not finished joining (email unverified, awaiting approval) may
@@ -71,8 +73,7 @@ def listing_create(*, actor: Member, **fields: Any) -> Listing:
     ]
     if missing:
         raise ListingRefused(f"Please give your listing a {missing[0]}.", field=missing[0])
-    with transaction.atomic():
-        return Listing.objects.create(owner=actor, **_clean(fields))
+    return Listing.objects.create(owner=actor, **_clean(fields))
 
 
 def access_listing(listing_id: int, *, member: Member) -> Listing:
@@ -86,41 +87,63 @@ def access_listing(listing_id: int, *, member: Member) -> Listing:
     return listing
 
 
+def _locked(listing: Listing) -> Listing:
+    """The listing's row as it is now, locked until the service's transaction ends: the
+    object a caller passes in may be stale (a moderator may have hidden it since)."""
+    return Listing.objects.select_for_update().get(pk=listing.pk)
+
+
+def _save_changed(listing: Listing, changes: dict[str, Any]) -> list[str]:
+    """Set and save only the fields whose values change, so a save never writes back a
+    field someone else changed (the moderator's `hidden_reason`, the owner's status)."""
+    changed = [name for name, value in changes.items() if getattr(listing, name) != value]
+    for name in changed:
+        setattr(listing, name, changes[name])
+    if changed:
+        listing.save(update_fields=[*changed, "updated_at"])
+    return changed
+
+
+@durable_service
 def listing_update(*, actor: Member, listing: Listing, **fields: Any) -> Listing:
+    """The owner edits their listing. Locks the row and saves only the fields that change,
+    so an edit made from a stale copy never undoes a moderator's hiding it."""
+    listing = _locked(listing)
     if listing.owner_id != actor.pk:
         raise PermissionDenied("Only the person who posted a listing can change it.")
-    with transaction.atomic():
-        for name, value in _clean(fields).items():
-            setattr(listing, name, value)
-        listing.save()
+    _save_changed(listing, _clean(fields))
     return listing
 
 
+@durable_service
 def listing_set_status(*, actor: Member, listing: Listing, status: str) -> Listing:
+    """The owner opens, pauses or closes their listing (the row locked, only `status`
+    saved)."""
+    listing = _locked(listing)
     if listing.owner_id != actor.pk:
         raise PermissionDenied("Only the person who posted a listing can open, pause or close it.")
     if status not in Listing.Status.values:
         raise ListingRefused("Status must be open, paused or closed.", field="status")
-    listing.status = status
-    listing.save(update_fields=["status", "updated_at"])
+    _save_changed(listing, {"status": status})
     return listing
 
 
+@durable_service
 def listing_hide(*, actor: Member, listing: Listing, reason: str) -> Listing:
-    """An organiser hides a listing from everyone but its owner, saying why (audited)."""
+    """An organiser hides a listing from everyone but its owner, saying why (audited).
+    Locks the row and saves only `hidden_reason`."""
     if not actor.has_perm("listings.moderate_listing"):
         raise PermissionDenied("Only organisers can hide listings.")
     reason = strip_tags(reason).strip()
     if not reason:
         raise ListingRefused("Please say why the listing is hidden.", field="reason")
-    with transaction.atomic():
-        before = {"hidden_reason": listing.hidden_reason}
-        listing.hidden_reason = reason[:500]
-        listing.save(update_fields=["hidden_reason", "updated_at"])
-        audit_record(
-            actor=actor, verb="listing.hide", target=listing, before=before,
-            after={"hidden_reason": listing.hidden_reason}, reason=listing.hidden_reason,
-        )  # fmt: skip
+    listing = _locked(listing)
+    before = {"hidden_reason": listing.hidden_reason}
+    _save_changed(listing, {"hidden_reason": reason[:500]})
+    audit_record(
+        actor=actor, verb="listing.hide", target=listing, before=before,
+        after={"hidden_reason": listing.hidden_reason}, reason=listing.hidden_reason,
+    )  # fmt: skip
     return listing
 
 

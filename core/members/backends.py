@@ -19,6 +19,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         {
             "listings.moderate_listing",
             "ledger.view_network_totals",
+            "ledger.correct_transfer",
             "theming.change_theme",
             "members.approve_member",
             "members.change_role",

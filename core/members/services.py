@@ -22,7 +22,7 @@ from django.utils.html import strip_tags
 from PIL import Image, UnidentifiedImageError
 
 from core.audit.services import audit_record
-from hexitime.db import connection
+from hexitime.db import connection, durable_service
 from hexitime.errors import ApplicationError, NotFound, PermissionDenied
 from ledger.services import gift_grant
 from tenants.plans import plan_member_place_take
@@ -52,6 +52,7 @@ def join_settings_get() -> JoinSettings:
     return settings
 
 
+@durable_service
 def join_settings_set(
     *, actor: Member, policy: str, allowed_domains: list[str] | None = None
 ) -> JoinSettings:
@@ -68,13 +69,12 @@ def join_settings_set(
             raise JoinRefused(f"“{domain}” is not an email domain.", field="allowed_domains")
     if policy == JoinPolicy.EMAIL_DOMAIN and not domains:
         raise JoinRefused("List at least one allowed email domain.", field="allowed_domains")
-    with transaction.atomic(durable=True):
-        settings = JoinSettings.objects.select_for_update().get_or_create(pk=1)[0]
-        before = {"policy": settings.policy, "allowed_domains": settings.allowed_domains}
-        settings.policy, settings.allowed_domains = policy, domains
-        settings.save()
-        audit_record(actor=actor, verb="join_settings.change", target=settings, before=before,
-                     after={"policy": policy, "allowed_domains": domains})  # fmt: skip
+    settings = JoinSettings.objects.select_for_update().get_or_create(pk=1)[0]
+    before = {"policy": settings.policy, "allowed_domains": settings.allowed_domains}
+    settings.policy, settings.allowed_domains = policy, domains
+    settings.save()
+    audit_record(actor=actor, verb="join_settings.change", target=settings, before=before,
+                 after={"policy": policy, "allowed_domains": domains})  # fmt: skip
     return settings
 
 
@@ -114,20 +114,22 @@ def member_join(*, email: str, full_name: str, password: str) -> Member:
         field="email",
     )
     try:
-        with transaction.atomic(durable=True):
-            # Someone already here is told so, even when the network is full (the unique
-            # constraint still decides a race between two sign-ups with one address).
-            if Member.objects.filter(email=email).exists():
-                raise already
-            plan_member_place_take()
-            candidate.save()
-            schema_name = connection.schema_name
-            transaction.on_commit(
-                lambda: _queue_verification(schema_name, candidate.pk), robust=True
-            )
+        _join(candidate, already=already)
     except IntegrityError:
         raise already from None
     return candidate
+
+
+@durable_service
+def _join(candidate: Member, *, already: JoinRefused) -> None:
+    # Someone already here is told so, even when the network is full (the unique
+    # constraint still decides a race between two sign-ups with one address).
+    if Member.objects.filter(email=candidate.email).exists():
+        raise already
+    plan_member_place_take()
+    candidate.save()
+    schema_name = connection.schema_name
+    transaction.on_commit(lambda: _queue_verification(schema_name, candidate.pk), robust=True)
 
 
 def _queue_verification(schema_name: str, member_id: int) -> None:
@@ -145,6 +147,7 @@ def verification_token(member: Member) -> str:
     return signing.dumps({"m": member.pk, "e": member.email}, salt=_verify_salt())
 
 
+@durable_service
 def member_verify_email(*, token: str) -> Member:
     """Mark the address behind a verification link verified. Under the approval policy
     the member joins the organisers' queue; otherwise they become active and receive
@@ -155,18 +158,17 @@ def member_verify_email(*, token: str) -> Member:
         raise JoinRefused("This link has expired. Sign in to send a new one.") from None
     except signing.BadSignature:
         raise JoinRefused("This link is not valid here. Check you copied all of it.") from None
-    with transaction.atomic(durable=True):
-        member = Member.objects.select_for_update().filter(pk=data["m"], email=data["e"]).first()
-        if member is None:
-            raise JoinRefused("This link is not valid here. Check you copied all of it.")
-        if member.state != MemberState.UNVERIFIED:
-            return member
-        member.email_verified_at = timezone.now()
-        if join_settings_get().policy == JoinPolicy.APPROVAL:
-            member.state = MemberState.AWAITING_APPROVAL
-        else:
-            _activate(member)
-        member.save(update_fields=["email_verified_at", "state"])
+    member = Member.objects.select_for_update().filter(pk=data["m"], email=data["e"]).first()
+    if member is None:
+        raise JoinRefused("This link is not valid here. Check you copied all of it.")
+    if member.state != MemberState.UNVERIFIED:
+        return member
+    member.email_verified_at = timezone.now()
+    if join_settings_get().policy == JoinPolicy.APPROVAL:
+        member.state = MemberState.AWAITING_APPROVAL
+    else:
+        _activate(member)
+    member.save(update_fields=["email_verified_at", "state"])
     return member
 
 
@@ -191,22 +193,23 @@ def access_member(member_id: int, *, member: Member) -> Member:
     return found
 
 
+@durable_service
 def member_approve(*, actor: Member, member: Member) -> Member:
     """An organiser lets a verified member in: active, gifted, audited."""
     if not actor.has_perm("members.approve_member"):
         raise PermissionDenied("Only organisers can approve members.")
-    with transaction.atomic(durable=True):
-        member = Member.objects.select_for_update().get(pk=member.pk)
-        if member.state != MemberState.AWAITING_APPROVAL:
-            raise JoinRefused(f"{member} is not waiting for approval.")
-        _activate(member)
-        member.save(update_fields=["state"])
-        audit_record(actor=actor, verb="member.approve", target=member,
-                     before={"state": MemberState.AWAITING_APPROVAL},
-                     after={"state": member.state})  # fmt: skip
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    if member.state != MemberState.AWAITING_APPROVAL:
+        raise JoinRefused(f"{member} is not waiting for approval.")
+    _activate(member)
+    member.save(update_fields=["state"])
+    audit_record(actor=actor, verb="member.approve", target=member,
+                 before={"state": MemberState.AWAITING_APPROVAL},
+                 after={"state": member.state})  # fmt: skip
     return member
 
 
+@durable_service
 def member_decline(*, actor: Member, member: Member, reason: str) -> Member:
     """An organiser turns a request to join down, saying why. The account can no longer
     sign in. Audited."""
@@ -217,19 +220,19 @@ def member_decline(*, actor: Member, member: Member, reason: str) -> Member:
         raise JoinRefused("Please give a reason: the person will see it.", field="reason")
     if len(reason) > 500:
         raise JoinRefused("Keep the reason under 500 characters.", field="reason")
-    with transaction.atomic(durable=True):
-        member = Member.objects.select_for_update().get(pk=member.pk)
-        if member.state != MemberState.AWAITING_APPROVAL:
-            raise JoinRefused(f"{member} is not waiting for approval.")
-        member.state, member.is_active, member.declined_reason = (
-            MemberState.DECLINED, False, reason)  # fmt: skip
-        member.save(update_fields=["state", "is_active", "declined_reason"])
-        audit_record(actor=actor, verb="member.decline", target=member,
-                     before={"state": MemberState.AWAITING_APPROVAL},
-                     after={"state": member.state}, reason=reason)  # fmt: skip
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    if member.state != MemberState.AWAITING_APPROVAL:
+        raise JoinRefused(f"{member} is not waiting for approval.")
+    member.state, member.is_active, member.declined_reason = (
+        MemberState.DECLINED, False, reason)  # fmt: skip
+    member.save(update_fields=["state", "is_active", "declined_reason"])
+    audit_record(actor=actor, verb="member.decline", target=member,
+                 before={"state": MemberState.AWAITING_APPROVAL},
+                 after={"state": member.state}, reason=reason)  # fmt: skip
     return member
 
 
+@durable_service
 def member_set_role(*, actor: Member, member: Member, role: str) -> Member:
     """An organiser changes a member's role. Audited. A network always keeps at least
     one organiser."""
@@ -237,24 +240,23 @@ def member_set_role(*, actor: Member, member: Member, role: str) -> Member:
         raise PermissionDenied("Only organisers can change roles.")
     if role not in Role.values:
         raise JoinRefused("Choose member, QI lead or organiser.", field="role")
-    with transaction.atomic(durable=True):
-        # Lock every organiser (in id order) so two demotions cannot both pass the check.
-        organisers = list(
-            Member.objects.select_for_update()
-            .filter(role=Role.ORGANISER, state=MemberState.ACTIVE)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        member = Member.objects.select_for_update().get(pk=member.pk)
-        before = member.role
-        if before == role:
-            return member
-        if before == Role.ORGANISER and organisers == [member.pk]:
-            raise JoinRefused("Name another organiser first: a network needs at least one.")
-        member.role = role
-        member.save(update_fields=["role"])
-        audit_record(actor=actor, verb="member.role_change", target=member,
-                     before={"role": before}, after={"role": role})  # fmt: skip
+    # Lock every organiser (in id order) so two demotions cannot both pass the check.
+    organisers = list(
+        Member.objects.select_for_update()
+        .filter(role=Role.ORGANISER, state=MemberState.ACTIVE)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    before = member.role
+    if before == role:
+        return member
+    if before == Role.ORGANISER and organisers == [member.pk]:
+        raise JoinRefused("Name another organiser first: a network needs at least one.")
+    member.role = role
+    member.save(update_fields=["role"])
+    audit_record(actor=actor, verb="member.role_change", target=member,
+                 before={"role": before}, after={"role": role})  # fmt: skip
     return member
 
 
@@ -266,6 +268,7 @@ _TEXT_LIMITS = {"full_name": 150, "job_title": 120, "organisation": 150, "availa
 MAX_SKILLS = 20
 
 
+@durable_service
 def member_profile_update(*, actor: Member, **fields: Any) -> Member:
     """A member edits their own profile. Every field is checked before anything is saved:
     one refusal (`JoinRefused` naming the field) changes nothing. Text is plain text;
@@ -303,22 +306,21 @@ def member_profile_update(*, actor: Member, **fields: Any) -> Member:
             changes[name] = skills_clean(value or [])
     photo, remove_photo = fields.get("photo"), bool(fields.get("remove_photo"))
     extension = photo_check(photo) if photo else ""
-    with transaction.atomic(durable=True):
-        member = Member.objects.select_for_update().get(pk=actor.pk)
-        for name, value in changes.items():
-            setattr(member, name, value)
-        old_photo = member.photo.name if (photo or remove_photo) else ""
-        if photo:
-            # A random name: the old URL stops working and nothing guessable is exposed.
-            member.photo.save(f"{uuid.uuid4().hex}.{extension}", photo, save=False)
-            changes["photo"] = member.photo
-        elif remove_photo:
-            member.photo = ""
-            changes["photo"] = ""
-        member.save(update_fields=list(changes))
-        if old_photo:
-            storage = member.photo.storage
-            transaction.on_commit(lambda: storage.delete(old_photo), robust=True)
+    member = Member.objects.select_for_update().get(pk=actor.pk)
+    for name, value in changes.items():
+        setattr(member, name, value)
+    old_photo = member.photo.name if (photo or remove_photo) else ""
+    if photo:
+        # A random name: the old URL stops working and nothing guessable is exposed.
+        member.photo.save(f"{uuid.uuid4().hex}.{extension}", photo, save=False)
+        changes["photo"] = member.photo
+    elif remove_photo:
+        member.photo = ""
+        changes["photo"] = ""
+    member.save(update_fields=list(changes))
+    if old_photo:
+        storage = member.photo.storage
+        transaction.on_commit(lambda: storage.delete(old_photo), robust=True)
     return member
 
 

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.members.models import Member
-from hexitime.db import connection
+from hexitime.db import connection, durable_service
 
 from .models import EmailPreference, Kind, Notification
 
@@ -86,14 +86,14 @@ def email_wanted(*, member: Member, kind: str) -> bool:
     return preference.email if preference is not None else True
 
 
+@durable_service
 def email_preferences_set(*, actor: Member, choices: dict[str, bool]) -> None:
     """Set the actor's own email choices, kind by kind (unknown kinds are ignored)."""
-    with transaction.atomic(durable=True):
-        for kind, email in choices.items():
-            if kind in Kind.values:
-                EmailPreference.objects.update_or_create(
-                    member=actor, kind=kind, defaults={"email": email}
-                )
+    for kind, email in choices.items():
+        if kind in Kind.values:
+            EmailPreference.objects.update_or_create(
+                member=actor, kind=kind, defaults={"email": email}
+            )
 
 
 def notification_mark_read(*, actor: Member, notification_id: int) -> int:

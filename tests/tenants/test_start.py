@@ -14,7 +14,7 @@ from hexitime.celery import app
 from hexitime.db import connection
 from ledger.selectors import member_balance
 from tenants.models import Network, ProvisioningJob
-from tenants.services import handover_token, provisioning_job_run, provisioning_jobs_requeue
+from tenants.services import handover_token, provisioning_job_run
 
 from ..conftest import NetworkClient
 
@@ -293,22 +293,3 @@ def test_an_expired_token_is_refused_and_left_unused(network_a, make_member, mon
     job.refresh_from_db()
     assert job.handed_over_at is None
 
-
-@pytest.mark.django_db(transaction=True)
-def test_a_job_whose_message_was_lost_is_queued_again_and_provisioned(public_client):
-    response = public_client.post("/start/", GOOD)
-    assert response.status_code == 302
-    app.control.purge()  # the provisioning message is lost, as with a Redis that crashed
-    try:
-        assert provisioning_jobs_requeue(grace=timedelta(hours=1)) == 0  # not yet
-        assert provisioning_jobs_requeue(grace=timedelta(0)) == 1
-        # Touched as it was queued: the next sweeps leave it for another grace period.
-        assert provisioning_jobs_requeue(grace=timedelta(minutes=5)) == 0
-        with start_worker(app, perform_ping_check=False, shutdown_timeout=10):
-            handover = _follow_progress(public_client, response["Location"])
-        assert handover.startswith(f"http://started.{settings.HEXITIME_BASE_DOMAIN}/welcome/")
-        assert ProvisioningJob.objects.get().status == "done"
-        assert provisioning_jobs_requeue(grace=timedelta(0)) == 0  # done jobs are left alone
-    finally:
-        for network in Network.objects.filter(slug="started"):
-            network.delete(force_drop=True)

@@ -29,7 +29,7 @@ from .lifecycle import (
     exchange_respond,
     exchange_settle,
 )
-from .rules import exchange_settings, exchange_settings_update
+from .rules import exchange_settings, exchange_settings_update, exchanges_export_record
 from .scheduled import exchanges_auto_confirm, exchanges_remind_meetings
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "exchange_settings_update",
     "exchange_settle",
     "exchanges_auto_confirm",
+    "exchanges_export_record",
     "exchanges_remind_meetings",
     "message_post",
     "move_allowed",

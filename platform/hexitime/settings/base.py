@@ -81,6 +81,8 @@ HEXITIME_DNS_NAMESERVERS = env_str("HEXITIME_DNS_NAMESERVERS", "")
 HEXITIME_DNS_TIMEOUT = env_int("HEXITIME_DNS_TIMEOUT", 5)
 # Members a network on the free community plan may have (tenants.plans).
 HEXITIME_COMMUNITY_MEMBER_LIMIT = env_int("HEXITIME_COMMUNITY_MEMBER_LIMIT", 250)
+# How long a public service waits for a row lock before refusing (hexitime.db.Busy).
+HEXITIME_LOCK_TIMEOUT_MS = env_int("HEXITIME_LOCK_TIMEOUT_MS", 5000)
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 # The backend django-tenants wraps: Django's, with one SQL statement per execute (Citus).
 ORIGINAL_BACKEND = "hexitime.postgresql"

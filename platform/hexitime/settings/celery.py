@@ -44,18 +44,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "core.notifications.tasks.notifications_email_sweep_task",
         "schedule": OUTBOX_SWEEP,
     },
-    "provisioning-requeue": {
-        "task": "tenants.tasks.provisioning_jobs_requeue_task",
-        "schedule": OUTBOX_SWEEP,
-        "tenant_schemas": ["public"],
-    },
     # Auto-confirm unanswered hours and send meeting reminders.
     "exchanges-due": {"task": "core.exchanges.tasks.exchanges_due", "schedule": 15 * 60},
     # Provisioning jobs whose worker died or whose message was lost: re-queue or fail them.
     "provisioning-repair": {
         "task": "tenants.tasks.provisioning_jobs_repair_task",
-        "schedule": 60,
+        "schedule": OUTBOX_SWEEP,
         "tenant_schemas": ["public"],
+    },
+    # The month's equality figures (core/insights/equality.py: reports in a month are one).
+    "equality-snapshot": {
+        "task": "core.insights.tasks.equality_snapshot",
+        "schedule": crontab(minute=5, hour=0, day_of_month=1),
     },
     "listings-digest": {
         "task": "core.listings.tasks.listings_digest",

@@ -8,6 +8,7 @@ import re
 import pytest
 from django_tenants.utils import tenant_context
 
+from core.audit.models import AuditEvent
 from core.exchanges import services as x
 from core.exchanges.models import Exchange, State
 from ledger.services import member_account
@@ -184,16 +185,27 @@ def test_organisers_see_disputes_and_export_every_exchange(network_a, people, of
     settle = {"outcome": "adjust", "minutes": "60", "note": "Agreed an hour"}
     settled = client_a.post(f"/exchanges/{exchange.pk}/settle/", settle)
     assert settled.status_code == 302
+    with tenant_context(network_a):
+        assert not AuditEvent.objects.filter(verb="exchanges.export").exists()  # eve's 404
     export = client_a.get("/exchanges/organiser/exchanges.csv")
     rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
     assert rows[0][:3] == ["id", "listing", "category"]
+    with tenant_context(network_a):
+        event = AuditEvent.objects.get(verb="exchanges.export")
+    assert (event.actor_id, event.target_id) == (olive.pk, str(network_a.pk))
     assert [(r[1], r[4], r[5], r[6], r[7]) for r in rows[1:]] == [
         ("QI coaching", "Alice Giver", "Bob Receiver", "completed", "60")
     ]
     assert client_a.post("/exchanges/organiser/", {"auto_confirm_days": "0"}).status_code == 400
-    client_b.force_login(make_member(network_b, role="organiser"))
+    other_organiser = make_member(network_b, role="organiser")
+    client_b.force_login(other_organiser)
     other = client_b.get("/exchanges/organiser/exchanges.csv")
     assert b"QI coaching" not in b"".join(other.streaming_content)
+    # B's export is in B's audit log, not A's.
+    with tenant_context(network_b):
+        assert AuditEvent.objects.get(verb="exchanges.export").actor_id == other_organiser.pk
+    with tenant_context(network_a):
+        assert AuditEvent.objects.filter(verb="exchanges.export").count() == 1
 
 
 @pytest.fixture

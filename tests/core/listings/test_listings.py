@@ -1,13 +1,21 @@
+import threading
+
 import pytest
 from django.contrib.auth.models import Permission
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
 from core.audit.models import AuditEvent
 from core.listings.models import Listing
 from core.listings.selectors import listing_search, listing_suggestions
-from core.listings.services import ListingRefused, listing_create
+from core.listings.services import (
+    ListingRefused,
+    listing_create,
+    listing_hide,
+    listing_set_status,
+    listing_update,
+)
 
 SEPSIS = {
     "kind": "offer", "title": "Sepsis recognition teaching for ward teams",
@@ -132,6 +140,57 @@ def test_organisers_hide_with_a_reason_and_it_is_audited(network_a, alice, make_
         assert list(listing_search(query="sepsis")) == []
     client_a.force_login(alice)  # the owner still sees it, and why
     assert b"Advertises a paid course" in client_a.get(f"/listings/{listing.pk}/").content
+
+
+def test_an_edit_from_a_stale_copy_never_unhides_a_moderated_listing(network_a, alice, make_member):
+    organiser = make_member(network_a)
+    with tenant_context(network_a):
+        organiser.user_permissions.add(Permission.objects.get(codename="moderate_listing"))
+        listing = listing_create(actor=alice, **SEPSIS)
+        owners_copy = Listing.objects.get(pk=listing.pk)  # the owner's edit form, loaded now
+        listing_hide(actor=organiser, listing=listing, reason="Advertises a paid course")
+        # The owner saves their edit, and pauses the listing, from the copy loaded before.
+        edited = listing_update(actor=alice, listing=owners_copy, title="Sepsis teaching")
+        listing_set_status(actor=alice, listing=owners_copy, status="paused")
+        stored = Listing.objects.get(pk=listing.pk)
+        assert stored.hidden_reason == "Advertises a paid course"  # still hidden
+        assert (stored.title, stored.status) == ("Sepsis teaching", "paused")
+        assert edited.hidden_reason == "Advertises a paid course"  # the fresh row comes back
+        assert list(listing_search(query="sepsis")) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_edit_waits_for_a_locked_listing_only_so_long_then_says_try_again(
+    network_a, alice, client_a, settings
+):
+    settings.HEXITIME_LOCK_TIMEOUT_MS = 200
+    with tenant_context(network_a):
+        listing = listing_create(actor=alice, **SEPSIS)
+    holding, release = threading.Event(), threading.Event()
+
+    def moderator_at_work() -> None:  # holds the row, as a slow listing_hide would
+        try:
+            with tenant_context(network_a), transaction.atomic():
+                Listing.objects.select_for_update().get(pk=listing.pk)
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=moderator_at_work)
+    holder.start()
+    assert holding.wait(timeout=30)
+    client_a.force_login(alice)
+    try:
+        response = client_a.patch(f"/api/v1/listings/{listing.pk}/", {"title": "Renamed"},
+                                  content_type="application/json")  # fmt: skip
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    assert response.status_code == 409
+    assert "try again" in response.json()["detail"]
+    with tenant_context(network_a):
+        assert Listing.objects.get(pk=listing.pk).title == SEPSIS["title"]
 
 
 def test_another_network_cannot_see_search_edit_or_guess_listings(
