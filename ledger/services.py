@@ -270,3 +270,21 @@ def gift_grant(*, member: Member) -> Transfer:
         kind=Transfer.Kind.GIFT,
         memo="Welcome gift: two hours of credit",
     )
+
+
+def closure_credit_return(*, member: Member) -> Transfer | None:
+    """Settle a closing member's account with the network: a positive balance returns to
+    the issuance account, a negative one (a network floor below zero) is written off by
+    it, so the account ends at zero and stays, with its history, for the audit. Once per
+    member (`closure:<member id>`); None when there is nothing to settle. Inside the
+    caller's transaction, which locks the member first."""
+    account = member_account(member)
+    balance = Account.objects.get(pk=account.pk).balance
+    if balance == 0:
+        return None
+    return transfer_create(
+        idempotency_key=f"closure:{member.pk}",
+        legs=[Leg(account, -balance), Leg(issuance_account(), balance)],
+        kind=Transfer.Kind.CLOSURE,
+        memo="Account closed: remaining credit returned to the network",
+    )

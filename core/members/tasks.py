@@ -10,7 +10,7 @@ from hexitime.celery import app
 from tenants.selectors import network_url
 
 from .models import Member, MemberState
-from .services import verification_token
+from .services import members_unverified_purge, verification_token
 
 
 @app.task(max_retries=5, default_retry_delay=30)
@@ -33,3 +33,9 @@ def member_verification_email(*, schema_name: str, member_id: int) -> bool:
             recipient_list=[member.email],
         )
         return True
+
+
+@app.task
+def members_purge_unverified() -> int:
+    """Beat runs this daily in every network's schema (retention)."""
+    return members_unverified_purge()

@@ -66,3 +66,10 @@ def notification_mark_all_read(*, actor: Member) -> int:
     return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+
+
+def notifications_erase_for_member(*, member: Member) -> None:
+    """Delete a leaving member's notifications and email choices (inside the caller's
+    transaction). An email already queued finds no row and sends nothing."""
+    Notification.objects.filter(recipient=member).delete()
+    EmailPreference.objects.filter(member=member).delete()
