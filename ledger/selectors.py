@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -69,7 +70,7 @@ def member_statement(
     ]
 
 
-def _other_members(*, member: Member, transfer_ids: list[object]) -> dict[object, str]:
+def _other_members(*, member: Member, transfer_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
     """The name of the other member account in each transfer (one query)."""
     if not transfer_ids:
         return {}
@@ -79,10 +80,8 @@ def _other_members(*, member: Member, transfer_ids: list[object]) -> dict[object
         .values_list("transfer_id", "account__owner_id")
     )
     owners = dict(legs)
-    names = dict(
-        Member.objects.filter(pk__in=set(owners.values())).values_list("pk", "full_name")
-    )
-    return {transfer: names.get(owner, "") for transfer, owner in owners.items()}
+    names = dict(Member.objects.filter(pk__in=set(owners.values())).values_list("pk", "full_name"))
+    return {transfer: names.get(owner or 0, "") for transfer, owner in owners.items()}
 
 
 @dataclass(frozen=True)

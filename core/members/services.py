@@ -431,7 +431,7 @@ def members_unverified_purge(*, now: datetime.datetime | None = None) -> int:
                          before={"state": member.state}, reason="Email not verified in "
                          f"{UNVERIFIED_GRACE_DAYS} days")  # fmt: skip
         Member.objects.filter(pk__in=[m.pk for m in stale]).delete()
-        photos = [(m.photo.storage, m.photo.name) for m in stale if m.photo]
+        photos = [(m.photo.storage, m.photo.name) for m in stale if m.photo.name]
 
         def delete_photos() -> None:
             for storage, name in photos:

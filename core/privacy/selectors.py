@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -26,7 +26,7 @@ from core.notifications.models import EmailPreference, Notification
 from core.projects.models import Project, Volunteer
 from ledger.selectors import member_statement
 
-Row = dict[str, Any]
+Row = Mapping[str, Any]
 
 SECTIONS = (
     "profile",
@@ -64,10 +64,22 @@ def member_data(*, member: Member) -> dict[str, list[Row]]:
             Listing.objects.filter(owner=member)
             .order_by("created_at", "pk")
             .values(
-                "id", "kind", "title", "description", "category", "format", "location",
-                "duration_minutes", "available_from", "available_until", "visibility",
-                "status", "hidden_reason", "created_at", "updated_at",
-            )  # fmt: skip
+                "id",
+                "kind",
+                "title",
+                "description",
+                "category",
+                "format",
+                "location",
+                "duration_minutes",
+                "available_from",
+                "available_until",
+                "visibility",
+                "status",
+                "hidden_reason",
+                "created_at",
+                "updated_at",
+            )
         ),
         "exchanges": [_exchange(e, member) for e in exchanges],
         "exchange_messages": list(
@@ -81,9 +93,14 @@ def member_data(*, member: Member) -> dict[str, list[Row]]:
             .values("exchange_id", "proposed_by", "starts_at", "place", "status", "created_at")
         ),
         "thanks": [
-            {"exchange_id": t.exchange_id, "side": t.side, "author_name": t.author_name,
-             "to_you": t.recipient_id == member.pk, "text": t.text,
-             "created_at": t.created_at}  # fmt: skip
+            {
+                "exchange_id": t.exchange_id,
+                "side": t.side,
+                "author_name": t.author_name,
+                "to_you": t.recipient_id == member.pk,
+                "text": t.text,
+                "created_at": t.created_at,
+            }
             for t in Thanks.objects.filter(exchange_id__in=exchange_ids).order_by(
                 "created_at", "pk"
             )
@@ -93,14 +110,27 @@ def member_data(*, member: Member) -> dict[str, list[Row]]:
             Project.objects.filter(lead=member)
             .order_by("created_at", "pk")
             .values(
-                "id", "title", "aim", "description", "budget_minutes", "skills_wanted",
-                "starts_on", "ends_on", "state", "declined_reason", "created_at",
-            )  # fmt: skip
+                "id",
+                "title",
+                "aim",
+                "description",
+                "budget_minutes",
+                "skills_wanted",
+                "starts_on",
+                "ends_on",
+                "state",
+                "declined_reason",
+                "created_at",
+            )
         ),
         "volunteering": [
-            {"project_id": v.project_id, "project_title": v.project.title,
-             "pledged_minutes": v.pledged_minutes, "confirmed_minutes": v.confirmed_minutes,
-             "joined_at": v.joined_at}  # fmt: skip
+            {
+                "project_id": v.project_id,
+                "project_title": v.project.title,
+                "pledged_minutes": v.pledged_minutes,
+                "confirmed_minutes": v.confirmed_minutes,
+                "joined_at": v.joined_at,
+            }
             for v in Volunteer.objects.filter(member=member)
             .select_related("project")
             .order_by("joined_at", "pk")
@@ -166,9 +196,14 @@ def _statement(member: Member) -> list[Row]:
     before = None
     while lines := member_statement(member=member, limit=_STATEMENT_PAGE, before=before):
         rows += [
-            {"date": line.created_at, "type": line.kind_label, "with": line.counterparty,
-             "memo": line.memo, "minutes": line.minutes,
-             "balance_after_minutes": line.balance_after}  # fmt: skip
+            {
+                "date": line.created_at,
+                "type": line.kind_label,
+                "with": line.counterparty,
+                "memo": line.memo,
+                "minutes": line.minutes,
+                "balance_after_minutes": line.balance_after,
+            }
             for line in lines
         ]
         before = lines[-1].sequence

@@ -71,9 +71,7 @@ def _cancel_and_rename(exchange_id: int, side: Side, name: str) -> int:
         return 0
     exchange.state = State.CANCELLED
     exchange.save(update_fields=["state", "updated_at"])
-    exchange.proposals.filter(status=Proposal.Status.OPEN).update(
-        status=Proposal.Status.SUPERSEDED
-    )
+    exchange.proposals.filter(status=Proposal.Status.OPEN).update(status=Proposal.Status.SUPERSEDED)
     notify(
         exchange,
         other_side(side),

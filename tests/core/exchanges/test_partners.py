@@ -9,7 +9,9 @@ from core.exchanges import services as x
 from core.exchanges.models import Exchange, State
 from core.listings.models import Listing
 from core.listings.services import listing_create
+from core.members.models import FORMER_MEMBER_NAME
 from core.notifications.models import Kind, Notification
+from core.privacy.services import member_close
 from hexitime.errors import NotFound, PermissionDenied
 from ledger.federation.models import FederationTransfer, RemoteExchange
 from ledger.services import member_account
@@ -135,3 +137,25 @@ def test_a_partner_member_uses_the_api_from_their_own_network(
     assert client_b.post(f"{base}{exchange_id}/message/", {"body": "Hi"}).status_code == 404
     client_b.force_login(ben)
     assert client_b.get(f"/api/v1/exchanges/partner/nowhere/{exchange_id}/").status_code == 404
+
+
+def test_a_partner_member_closing_their_account_cancels_the_exchange_hosted_here(
+    network_a, network_b, people, partners
+):
+    alice = people[0]
+    ben = partners
+    with tenant_context(network_a):
+        listing = listing_create(actor=alice, kind="offer", title="Theatre shadowing",
+                                 description="A morning in theatres", category="shadowing",
+                                 visibility=Listing.Visibility.PARTNERS)  # fmt: skip
+        exchange = x.exchange_respond(actor=ben, actor_network=network_b, listing=listing,
+                                      message="Could I shadow you?")  # fmt: skip
+    with tenant_context(network_b):
+        member_close(actor=ben, password="correct-horse-battery")
+    with tenant_context(network_a):
+        exchange.refresh_from_db()
+        assert exchange.state == State.CANCELLED
+        assert exchange.remote_name == f"{FORMER_MEMBER_NAME} (Network B)"
+        assert exchange.messages.get().author_name == f"{FORMER_MEMBER_NAME} (Network B)"
+        told = Notification.objects.get(recipient=alice, key__endswith=":member_closed:giver")
+        assert "closed their account" in told.title
