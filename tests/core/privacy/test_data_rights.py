@@ -34,7 +34,13 @@ from core.members.services import (
 from core.members.tasks import members_purge_unverified
 from core.notifications.models import Notification
 from core.privacy.services import ClosureRefused, member_close
-from core.projects.services import project_fund, project_propose, volunteer_pledge
+from core.projects.services import (
+    ProjectRefused,
+    project_fund,
+    project_propose,
+    volunteer_confirm_hours,
+    volunteer_pledge,
+)
 from ledger.models import Account
 from ledger.selectors import member_balance, member_statement
 from ledger.services import gift_grant
@@ -285,6 +291,24 @@ def test_hours_the_leaver_still_had_to_confirm_are_paid(network_a, people):
         member_close(actor=priya, password=PASSWORD)
         assert Exchange.objects.get(pk=exchange.pk).state == State.COMPLETED
         assert member_balance(member=alex) == 120 + 45
+
+
+def test_a_closed_volunteers_hours_are_no_longer_paid(network_a, people):
+    priya, alex, olive = people
+    with tenant_context(network_a):
+        member_set_role(actor=olive, member=alex, role=Role.QI_LEAD)
+        lead = Member.objects.get(pk=alex.pk)
+        today = timezone.localdate()
+        project = project_propose(actor=lead, title="Fewer falls", aim="Reduce falls by 30%",
+                                  description="PDSA", budget_minutes=600, starts_on=today,
+                                  ends_on=today + datetime.timedelta(days=30))  # fmt: skip
+        project_fund(actor=olive, project=project)
+        volunteer = volunteer_pledge(actor=priya, project=project, pledged_minutes=60)
+        member_close(actor=priya, password=PASSWORD)
+        with pytest.raises(ProjectRefused, match="closed their account"):
+            volunteer_confirm_hours(actor=lead, project=project, volunteer=volunteer,
+                                    minutes=60, key="k1")  # fmt: skip
+        assert member_balance(member=priya) == 0
 
 
 def test_the_api_downloads_and_closes(network_a, people, client_a):
