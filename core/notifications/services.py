@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.members.models import Member
+from core.members.models import Member, MemberState
 from hexitime.db import connection
 
 from .models import EmailPreference, Kind, Notification
@@ -41,6 +41,8 @@ def _queue_email(schema_name: str, notification_id: int) -> None:
 
 
 def email_wanted(*, member: Member, kind: str) -> bool:
+    if member.state == MemberState.CLOSED:
+        return False  # the address is erased (a placeholder that never delivers)
     preference = EmailPreference.objects.filter(member=member, kind=kind).first()
     return preference.email if preference is not None else True
 

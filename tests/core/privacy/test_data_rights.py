@@ -32,7 +32,8 @@ from core.members.services import (
     member_set_role,
 )
 from core.members.tasks import members_purge_unverified
-from core.notifications.models import Notification
+from core.notifications.models import Kind, Notification
+from core.notifications.services import notification_send
 from core.privacy.services import ClosureRefused, member_close
 from core.projects.services import (
     ProjectRefused,
@@ -243,7 +244,9 @@ def test_closing_ends_exchanges_erases_and_keeps_the_ledger_balanced(
                                               "password": PASSWORD}).status_code == 200  # fmt: skip
 
 
-def test_the_audit_row_for_the_erasure_has_no_personal_data(network_a, people, client_a):
+def test_the_audit_row_for_the_erasure_has_no_personal_data(
+    network_a, people, client_a, django_capture_on_commit_callbacks
+):
     priya = people[0]
     with tenant_context(network_a):
         member_close(actor=priya, password=PASSWORD)
@@ -253,6 +256,11 @@ def test_the_audit_row_for_the_erasure_has_no_personal_data(network_a, people, c
                            "minutes_returned": 120}  # fmt: skip
     row = json.dumps([event.actor_label, event.before, event.after, event.reason]).lower()
     assert "priya" not in row and "patel" not in row and "nhs.uk" not in row
+    # Nothing is emailed to the erased address afterwards.
+    with tenant_context(network_a), django_capture_on_commit_callbacks() as queued:
+        notification_send(recipient=Member.objects.get(pk=priya.pk), kind=Kind.ACCOUNT,
+                          key="after-closure", title="Anything")  # fmt: skip
+    assert queued == []
     # Organisers see it in the audit log; members do not.
     client_a.force_login(people[2])
     log = client_a.get("/audit/").content.decode()
