@@ -12,7 +12,7 @@ from typing import TypeVar
 from django.db import DatabaseError, IntegrityError, OperationalError, transaction
 
 from core.members.models import Member
-from hexitime.db import connection
+from hexitime.db import actor_label_erasure, connection
 from hexitime.errors import ApplicationError
 
 from .models import GIFT_MINUTES, Account, Transfer
@@ -288,3 +288,15 @@ def closure_credit_return(*, member: Member) -> Transfer | None:
         kind=Transfer.Kind.CLOSURE,
         memo="Account closed: remaining credit returned to the network",
     )
+
+
+def transfer_actor_labels_erase(*, actor_id: int, labels: Sequence[str], label: str) -> int:
+    """Rename a closed account in the transfers it acted on: `actor_label` in `labels`
+    (what it was called then) becomes `label`. Only that column can change (the append-only
+    trigger's one exception); the id and the label must both match, since a network's
+    transfers may carry a staff or partner member's id too. Inside the caller's
+    transaction; returns how many were renamed."""
+    with actor_label_erasure():
+        return Transfer.objects.filter(actor_id=actor_id, actor_label__in=labels).update(
+            actor_label=label
+        )

@@ -5,17 +5,17 @@ from __future__ import annotations
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
-from core.audit.services import audit_record
+from core.audit.services import audit_actor_labels_erase, audit_record
 from core.exchanges.services import exchanges_close_for_member
 from core.insights.equality import equality_answers_erase
 from core.listings.services import listings_withdraw_for_member
-from core.members.models import Member, MemberState, Role
+from core.members.models import FORMER_MEMBER_NAME, Member, MemberState, Role
 from core.members.services import member_erase
 from core.notifications.services import notifications_erase_for_member
 from hexitime.db import connection
 from hexitime.errors import ApplicationError
 from ledger.selectors import member_balance
-from ledger.services import closure_credit_return
+from ledger.services import closure_credit_return, transfer_actor_labels_erase
 
 from .selectors import member_data_zip
 
@@ -41,9 +41,10 @@ def member_close(*, actor: Member, password: str) -> Member:
     told (`exchanges_close_for_member`); their listings are withdrawn; their remaining
     credit returns to the network through the ledger (`closure_credit_return`; the account
     and its history stay); their equality answers, notifications, email choices and API
-    tokens are deleted; their row is anonymised (`member_erase`), its photo deleted after
-    commit. The audit record carries ids and states only. Refused, with nothing changed,
-    for a wrong password, the network's only organiser, or a dispute still open."""
+    tokens are deleted; the transfers and audit events they acted in name them "A former
+    member"; their row is anonymised (`member_erase`), its photo deleted after commit.
+    The audit record carries ids and states only. Refused, with nothing changed, for a
+    wrong password, the network's only organiser, or a dispute still open."""
     if not password or not actor.check_password(password):
         raise ClosureRefused("That is not your password. Nothing was changed.", field="password")
     with transaction.atomic(durable=True):
@@ -68,6 +69,9 @@ def member_close(*, actor: Member, password: str) -> Member:
         equality_answers_erase(member=member)
         notifications_erase_for_member(member=member)
         Token.objects.filter(user=member).delete()
+        called = [member.full_name, member.email]
+        transfer_actor_labels_erase(actor_id=member.pk, labels=called, label=FORMER_MEMBER_NAME)
+        audit_actor_labels_erase(actor_id=member.pk, labels=called, label=FORMER_MEMBER_NAME)
         before = member_erase(member)
         audit_record(
             actor=member,

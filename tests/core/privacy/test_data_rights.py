@@ -14,11 +14,13 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 from PIL import Image
 
 from core.audit.models import AuditEvent
+from core.audit.services import audit_record
 from core.exchanges import services as x
 from core.exchanges.models import Exchange, Message, State
 from core.insights.equality import equality_answers_save
@@ -42,7 +44,8 @@ from core.projects.services import (
     volunteer_confirm_hours,
     volunteer_pledge,
 )
-from ledger.models import Account
+from hexitime.db import actor_label_erasure
+from ledger.models import Account, Transfer
 from ledger.selectors import member_balance, member_statement
 from ledger.services import gift_grant
 from tests.conftest import NetworkClient
@@ -204,6 +207,7 @@ def test_closing_ends_exchanges_erases_and_keeps_the_ledger_balanced(
         x.message_post(actor=priya, exchange=open_exchange, body="Tuesday works")
         issuance_before = Account.objects.get(kind="issuance").balance
     client_a.force_login(priya)
+    assert client_a.get("/account/data/").status_code == 200  # audited with her as actor
 
     page = client_a.get("/account/close/").content.decode()
     assert "Your listings are withdrawn" in page and "1 hour 30 minutes" in page
@@ -232,6 +236,11 @@ def test_closing_ends_exchanges_erases_and_keeps_the_ledger_balanced(
         assert member_balance(member=priya) == 0
         assert Account.objects.get(kind="issuance").balance == issuance_before + 90
         assert member_statement(member=alex)[0].counterparty == FORMER_MEMBER_NAME
+        # The transfer she confirmed and the export she made name her no more.
+        assert set(Transfer.objects.filter(actor_id=priya.pk).values_list(
+            "actor_label", flat=True)) == {FORMER_MEMBER_NAME}  # fmt: skip
+        assert set(AuditEvent.objects.filter(actor_id=priya.pk).values_list(
+            "actor_label", flat=True)) == {FORMER_MEMBER_NAME}  # fmt: skip
     call_command("ledger_audit", "--network", "network-a")
     # Alex's statement page names Priya as a former member.
     client_a.force_login(alex)
@@ -267,6 +276,36 @@ def test_the_audit_row_for_the_erasure_has_no_personal_data(
     assert "member.close" in log and "Priya" not in log
     client_a.force_login(people[1])
     assert client_a.get("/audit/").status_code == 403
+
+
+def test_only_an_actor_label_can_change_and_only_while_erasing(network_a, people):
+    priya = people[0]
+    with tenant_context(network_a):
+        event = audit_record(actor=priya, verb="member.data_export", target=priya)
+        transfer = Transfer.objects.get(idempotency_key=f"gift:{priya.pk}")
+        rows = (AuditEvent.objects.filter(pk=event.pk), Transfer.objects.filter(pk=transfer.pk))
+        forgeries = [
+            lambda: rows[0].update(actor_label="x"),  # no flag
+            lambda: rows[1].update(actor_label="x"),
+        ]
+        for forge in forgeries:
+            with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+                forge()
+        forgeries_while_erasing = [
+            lambda: rows[0].update(actor_label="x", verb="forged"),
+            lambda: rows[1].update(actor_label="x", memo="forged"),
+            lambda: rows[0].delete(),
+        ]
+        for forge in forgeries_while_erasing:
+            with (pytest.raises(DatabaseError, match="append-only"), transaction.atomic(),
+                  actor_label_erasure()):  # fmt: skip
+                forge()
+        with transaction.atomic(), actor_label_erasure():
+            assert rows[0].update(actor_label=FORMER_MEMBER_NAME) == 1
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            rows[0].update(actor_label="again")  # the flag ended with the block
+        assert rows[0].get().verb == "member.data_export"
+        assert rows[1].get().memo == transfer.memo
 
 
 def test_closing_is_refused_and_changes_nothing(network_a, people, make_member):
