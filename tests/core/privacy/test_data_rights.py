@@ -9,6 +9,7 @@ import datetime
 import io
 import json
 import zipfile
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -291,15 +292,15 @@ def test_only_an_actor_label_can_change_and_only_while_erasing(network_a, people
         for forge in forgeries:
             with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
                 forge()
-        forgeries_while_erasing = [
+        while_erasing: list[Callable[[], object]] = [
             lambda: rows[0].update(actor_label="x", verb="forged"),
             lambda: rows[1].update(actor_label="x", memo="forged"),
             lambda: rows[0].delete(),
         ]
-        for forge in forgeries_while_erasing:
+        for change in while_erasing:
             with (pytest.raises(DatabaseError, match="append-only"), transaction.atomic(),
                   actor_label_erasure()):  # fmt: skip
-                forge()
+                change()
         with transaction.atomic(), actor_label_erasure():
             assert rows[0].update(actor_label=FORMER_MEMBER_NAME) == 1
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
