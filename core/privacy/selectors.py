@@ -16,15 +16,18 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
+from django_tenants.utils import tenant_context
 
 from core.audit.models import AuditEvent
 from core.exchanges.models import Exchange, Message, Proposal, Thanks
+from core.exchanges.selectors import partner_exchanges
 from core.insights.equality import equality_answers_get
 from core.listings.models import Listing
 from core.members.models import Member
 from core.notifications.models import EmailPreference, Notification
 from core.projects.models import Project, Volunteer
 from ledger.selectors import member_statement
+from tenants.models import Network
 
 Row = Mapping[str, Any]
 
@@ -46,14 +49,16 @@ SECTIONS = (
 _STATEMENT_PAGE = 500
 
 
-def member_data(*, member: Member) -> dict[str, list[Row]]:
-    """Every section of the member's data, keyed by the names in `SECTIONS`."""
+def member_data(*, member: Member, network: Network) -> dict[str, list[Row]]:
+    """Every section of the data of `member` of `network` (the current one), keyed by the
+    names in `SECTIONS`. Exchanges hosted by partner networks are read in their schemas."""
     exchanges = list(
         Exchange.objects.filter(Q(giver=member) | Q(receiver=member))
         .select_related("listing", "giver", "receiver")
         .order_by("created_at", "pk")
     )
     exchange_ids = [e.pk for e in exchanges]
+    partner = partner_exchanges(member=member, network=network)
     return {
         "profile": [_profile(member)],
         "email_preferences": [
@@ -81,12 +86,15 @@ def member_data(*, member: Member) -> dict[str, list[Row]]:
                 "updated_at",
             )
         ),
-        "exchanges": [_exchange(e, member) for e in exchanges],
-        "exchange_messages": list(
-            Message.objects.filter(exchange_id__in=exchange_ids)
-            .order_by("exchange_id", "created_at", "pk")
-            .values("exchange_id", "side", "author_name", "body", "created_at")
-        ),
+        "exchanges": [
+            _exchange(e, giving=e.giver_id == member.pk, hosted_by=network) for e in exchanges
+        ]
+        + [
+            _exchange(p.exchange, giving=p.exchange.giver_id is None, hosted_by=p.network)
+            for p in partner
+        ],
+        "exchange_messages": _messages(exchange_ids, hosted_by=network)
+        + [row for p in partner for row in _messages([p.exchange.pk], hosted_by=p.network)],
         "exchange_proposals": list(
             Proposal.objects.filter(exchange_id__in=exchange_ids)
             .order_by("exchange_id", "created_at", "pk")
@@ -173,10 +181,10 @@ def _profile(member: Member) -> Row:
     }
 
 
-def _exchange(exchange: Exchange, member: Member) -> Row:
-    giving = exchange.giver_id == member.pk
+def _exchange(exchange: Exchange, *, giving: bool, hosted_by: Network) -> Row:
     return {
         "id": exchange.pk,
+        "hosted_by": hosted_by.name,
         "listing_id": exchange.listing_id,
         "listing_title": exchange.listing.title,
         "your_side": "giving help" if giving else "receiving help",
@@ -189,6 +197,16 @@ def _exchange(exchange: Exchange, member: Member) -> Row:
         "created_at": exchange.created_at,
         "completed_at": exchange.completed_at,
     }
+
+
+def _messages(exchange_ids: list[int], *, hosted_by: Network) -> list[Row]:
+    with tenant_context(hosted_by):
+        return [
+            {"hosted_by": hosted_by.name, **row}
+            for row in Message.objects.filter(exchange_id__in=exchange_ids)
+            .order_by("exchange_id", "created_at", "pk")
+            .values("exchange_id", "side", "author_name", "body", "created_at")
+        ]
 
 
 def _statement(member: Member) -> list[Row]:
@@ -226,10 +244,10 @@ def _equality(member: Member) -> list[Row]:
     ]
 
 
-def member_data_zip(*, member: Member) -> bytes:
+def member_data_zip(*, member: Member, network: Network) -> bytes:
     """The member's data as a zip: `data.json` with every section, and `<section>.csv`
     for each (lists joined with "; ", nested values as JSON)."""
-    data = member_data(member=member)
+    data = member_data(member=member, network=network)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("data.json", json.dumps(data, cls=DjangoJSONEncoder, indent=2))

@@ -16,6 +16,7 @@ from hexitime.db import connection
 from hexitime.errors import ApplicationError
 from ledger.selectors import member_balance
 from ledger.services import closure_credit_return, transfer_actor_labels_erase
+from tenants.models import Network
 
 from .selectors import member_data_zip
 
@@ -24,11 +25,15 @@ class ClosureRefused(ApplicationError):
     pass
 
 
+def _network() -> Network:
+    return Network.objects.get(schema_name=connection.schema_name)
+
+
 def member_data_export(*, actor: Member) -> bytes:
     """The acting member's own data as a zip (only theirs: there is no member argument).
     Audited, by id only, so organisers can account for every export."""
     with transaction.atomic(durable=True):
-        archive = member_data_zip(member=actor)
+        archive = member_data_zip(member=actor, network=_network())
         audit_record(actor=actor, verb="member.data_export", target=actor)
     return archive
 
@@ -62,7 +67,7 @@ def member_close(*, actor: Member, password: str) -> Member:
                 "You are this network's only organiser. Name another organiser first, so the "
                 "network is not left without one."
             )
-        cancelled = exchanges_close_for_member(member=member, network=connection.tenant)
+        cancelled = exchanges_close_for_member(member=member, network=_network())
         withdrawn = listings_withdraw_for_member(member=member)
         returned = member_balance(member=member)
         closure_credit_return(member=member)
