@@ -9,7 +9,9 @@ Accounts
 Transfers and entries
     A `Transfer` moves minutes between two or more accounts through `Entry` rows whose
     amounts sum to zero (1 credit = 60 minutes). Entries and transfers are append-only:
-    triggers refuse UPDATE and DELETE, and a correction is a new reversing transfer.
+    triggers refuse UPDATE and DELETE, and a correction is a new reversing transfer. (One
+    exception: a closed account's name leaves a transfer's `actor_label`, that column
+    alone, under a transaction-local flag; migration 0006.)
     Each entry also records the account's balance after it, so statements page without
     summing history, and its `sequence`: its place in the account's history (1, 2, 3...),
     the one posting order. Ids are no order (on Citus each node has its own identity

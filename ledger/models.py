@@ -62,6 +62,7 @@ class Transfer(models.Model):
         PROJECT_CREDIT = "project_credit", "Project volunteering"
         FEDERATION = "federation", "Exchange with another network"
         REVERSAL = "reversal", "Correction"
+        CLOSURE = "closure", "Account closed: credit returned to the network"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Unique through Meta.constraints, not unique=True: that would add a second,

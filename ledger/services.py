@@ -13,7 +13,7 @@ from django.db import DatabaseError, IntegrityError, OperationalError, transacti
 
 from core.audit.services import audit_record
 from core.members.models import Member
-from hexitime.db import RETRYABLE, connection, durable_service, sqlstate
+from hexitime.db import RETRYABLE, actor_label_erasure, connection, durable_service, sqlstate
 from hexitime.errors import ApplicationError, NotFound, PermissionDenied
 from hexitime.text import plain_text
 
@@ -286,3 +286,33 @@ def gift_grant(*, member: Member) -> Transfer:
         kind=Transfer.Kind.GIFT,
         memo="Welcome gift: two hours of credit",
     )
+
+
+def closure_credit_return(*, member: Member) -> Transfer | None:
+    """Settle a closing member's account with the network: a positive balance returns to
+    the issuance account, a negative one (a network floor below zero) is written off by
+    it, so the account ends at zero and stays, with its history, for the audit. Once per
+    member (`closure:<member id>`); None when there is nothing to settle. Inside the
+    caller's transaction, which locks the member first."""
+    account = member_account(member)
+    balance = Account.objects.get(pk=account.pk).balance
+    if balance == 0:
+        return None
+    return transfer_create(
+        idempotency_key=f"closure:{member.pk}",
+        legs=[Leg(account, -balance), Leg(issuance_account(), balance)],
+        kind=Transfer.Kind.CLOSURE,
+        memo="Account closed: remaining credit returned to the network",
+    )
+
+
+def transfer_actor_labels_erase(*, actor_id: int, labels: Sequence[str], label: str) -> int:
+    """Rename a closed account in the transfers it acted on: `actor_label` in `labels`
+    (what it was called then) becomes `label`. Only that column can change (the append-only
+    trigger's one exception); the id and the label must both match, since a network's
+    transfers may carry a staff or partner member's id too. Inside the caller's
+    transaction; returns how many were renamed."""
+    with actor_label_erasure():
+        return Transfer.objects.filter(actor_id=actor_id, actor_label__in=labels).update(
+            actor_label=label
+        )

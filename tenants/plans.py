@@ -15,7 +15,7 @@ from typing import Literal
 
 from django.conf import settings
 
-from core.members.models import Member, MemberState
+from core.members.models import NOT_MEMBERS, Member
 from hexitime.db import connection
 from hexitime.errors import ApplicationError
 
@@ -36,7 +36,7 @@ def plan_member_limit(plan: str) -> int | None:
 
 def counted_members() -> int:
     """Members of the current network's schema who take a place under the plan."""
-    return Member.objects.filter(is_staff=False).exclude(state=MemberState.DECLINED).count()
+    return Member.objects.filter(is_staff=False).exclude(state__in=NOT_MEMBERS).count()
 
 
 @dataclass(frozen=True)

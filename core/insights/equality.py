@@ -118,7 +118,13 @@ def equality_answers_save(*, actor: Member, consent: bool, **answers: str) -> Eq
 def equality_answers_withdraw(*, actor: Member) -> bool:
     """Delete the acting member's answers; whether there were any. From then on they are
     counted as "not answered", like anyone who never answered."""
-    deleted, _ = EqualityAnswers.objects.filter(member=actor).delete()
+    return equality_answers_erase(member=actor)
+
+
+def equality_answers_erase(*, member: Member) -> bool:
+    """Delete the member's answers inside the caller's transaction (withdrawing them, or
+    closing the account); whether there were any."""
+    deleted, _ = EqualityAnswers.objects.filter(member=member).delete()
     return bool(deleted)
 
 

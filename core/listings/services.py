@@ -128,6 +128,16 @@ def listing_set_status(*, actor: Member, listing: Listing, status: str) -> Listi
     return listing
 
 
+def listings_withdraw_for_member(*, member: Member) -> int:
+    """Close every listing of a member who is leaving, so none is offered again (inside
+    the caller's transaction). Returns how many were still open or paused."""
+    return (
+        Listing.objects.filter(owner=member)
+        .exclude(status=Listing.Status.CLOSED)
+        .update(status=Listing.Status.CLOSED, updated_at=timezone.now())
+    )
+
+
 @durable_service
 def listing_hide(*, actor: Member, listing: Listing, reason: str) -> Listing:
     """An organiser hides a listing from everyone but its owner, saying why (audited).

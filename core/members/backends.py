@@ -30,6 +30,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "projects.propose_project",
             "projects.fund_project",
             "insights.view_network_metrics",
+            "audit.view_auditevent",
         }
     ),
 }

@@ -8,6 +8,7 @@ queue. Becoming active grants the welcome gift through the ledger, exactly once.
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from typing import Any
 
@@ -29,6 +30,7 @@ from tenants.plans import plan_member_place_take
 
 from .models import (
     BIO_MAX,
+    FORMER_MEMBER_NAME,
     ContactFormat,
     JoinPolicy,
     JoinSettings,
@@ -40,6 +42,9 @@ from .models import (
 )
 
 VERIFY_MAX_AGE = 7 * 24 * 3600  # seconds a verification link stays valid
+# Days a sign-up may stay unverified before the retention purge deletes it: twice the
+# life of a verification link, so nobody holding a valid link finds their account gone.
+UNVERIFIED_GRACE_DAYS = 14
 
 
 class JoinRefused(ApplicationError):
@@ -185,9 +190,13 @@ def verification_resend(*, actor: Member) -> None:
 
 def access_member(member_id: int, *, member: Member) -> Member:
     """A member of the current network, or NotFound: ids from another network's schema
-    do not exist here. (`member` is the viewer; every member may see that another
-    exists.)"""
-    found = Member.objects.filter(pk=member_id, is_staff=False).first()
+    do not exist here, nor do closed accounts. (`member` is the viewer; every member may
+    see that another exists.)"""
+    found = (
+        Member.objects.filter(pk=member_id, is_staff=False)
+        .exclude(state=MemberState.CLOSED)
+        .first()
+    )
     if found is None:
         raise NotFound("No such member.")
     return found
@@ -377,3 +386,60 @@ def member_require_joined(member: Member, *, before: str) -> None:
             "Confirm your email address (and wait for approval, if your network asks for it) "
             f"before {before}."
         )
+
+
+def member_erase(member: Member) -> dict[str, Any]:
+    """Erase a closing member's personal data from their row (inside the caller's
+    transaction, the row locked): name, address, profile and photo go, the password
+    becomes unusable and the account inactive, so sign-in is refused and every session
+    ends. The row stays so exchanges, projects and the ledger still have their other
+    side, named `FORMER_MEMBER_NAME`. The photo file is deleted after commit.
+
+    Returns the state before, free of personal data, for the audit record."""
+    before = {"state": member.state, "role": member.role}
+    photo = member.photo.name
+    if photo:
+        storage = member.photo.storage
+        transaction.on_commit(lambda: storage.delete(photo))
+    member.email = f"former-member-{member.pk}@closed.invalid"
+    member.full_name = FORMER_MEMBER_NAME
+    member.profession = member.organisation = member.job_title = ""
+    member.bio = member.availability = member.location = member.declined_reason = ""
+    member.skills, member.preferred_formats = [], []
+    member.photo = ""
+    member.profile_visibility, member.show_on_map = ProfileVisibility.NAME_ONLY, False
+    member.role, member.state = Role.MEMBER, MemberState.CLOSED
+    member.is_active, member.is_superuser = False, False
+    member.closed_at = timezone.now()
+    member.set_unusable_password()
+    member.save()
+    member.user_permissions.clear()
+    member.groups.clear()
+    return before
+
+
+def members_unverified_purge(*, now: datetime.datetime | None = None) -> int:
+    """Delete sign-ups whose email was never verified within `UNVERIFIED_GRACE_DAYS`
+    (retention: nothing is kept about people who never joined). Each deletion is
+    audited by id only, and any photo is deleted after commit. Run by beat in every
+    network; returns how many went."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=UNVERIFIED_GRACE_DAYS)
+    with transaction.atomic(durable=True):
+        stale = list(
+            Member.objects.select_for_update(skip_locked=True)
+            .filter(state=MemberState.UNVERIFIED, is_staff=False, date_joined__lt=cutoff)
+            .order_by("pk")
+        )
+        for member in stale:
+            audit_record(actor=None, verb="member.purge_unverified", target=member,
+                         before={"state": member.state}, reason="Email not verified in "
+                         f"{UNVERIFIED_GRACE_DAYS} days")  # fmt: skip
+        Member.objects.filter(pk__in=[m.pk for m in stale]).delete()
+        photos = [(m.photo.storage, m.photo.name) for m in stale if m.photo.name]
+
+        def delete_photos() -> None:
+            for storage, name in photos:
+                storage.delete(name)
+
+        transaction.on_commit(delete_photos)
+    return len(stale)

@@ -11,7 +11,7 @@ from hexitime.errors import TRANSIENT_ERRORS
 from tenants.selectors import network_url
 
 from .models import Member, MemberState
-from .services import verification_token
+from .services import members_unverified_purge, verification_token
 
 
 @app.task(autoretry_for=TRANSIENT_ERRORS, max_retries=5, retry_backoff=2, retry_backoff_max=300)
@@ -34,3 +34,9 @@ def member_verification_email(*, schema_name: str, member_id: int) -> bool:
             recipient_list=[member.email],
         )
         return True
+
+
+@app.task
+def members_purge_unverified() -> int:
+    """Beat runs this daily in every network's schema (retention)."""
+    return members_unverified_purge()

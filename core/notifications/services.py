@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.members.models import Member
+from core.members.models import Member, MemberState
 from hexitime.db import connection, durable_service
 
 from .models import EmailPreference, Kind, Notification
@@ -82,6 +82,8 @@ _SWEEP_BATCH = 500
 
 
 def email_wanted(*, member: Member, kind: str) -> bool:
+    if member.state == MemberState.CLOSED:
+        return False  # the address is erased (a placeholder that never delivers)
     preference = EmailPreference.objects.filter(member=member, kind=kind).first()
     return preference.email if preference is not None else True
 
@@ -107,3 +109,10 @@ def notification_mark_all_read(*, actor: Member) -> int:
     return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+
+
+def notifications_erase_for_member(*, member: Member) -> None:
+    """Delete a leaving member's notifications and email choices (inside the caller's
+    transaction). An email already queued finds no row and sends nothing."""
+    Notification.objects.filter(recipient=member).delete()
+    EmailPreference.objects.filter(member=member).delete()

@@ -17,7 +17,7 @@ from django.utils.html import strip_tags
 
 from core.audit.services import audit_record
 from core.insights.tasks import network_metrics_request_after_commit
-from core.members.models import Member
+from core.members.models import Member, MemberState
 from core.members.services import JoinRefused, member_require_joined, skills_clean
 from core.notifications.models import Kind
 from core.notifications.services import notification_send
@@ -228,6 +228,10 @@ def volunteer_confirm_hours(
     )
     if paid is None:
         raise NotFound("No such volunteer on this project.")
+    if paid.member.state == MemberState.CLOSED:
+        # Credit paid to a closed account could never be spent (docs/privacy.md).
+        raise ProjectRefused("This volunteer has closed their account: their hours can no "
+                             "longer be paid.")  # fmt: skip
     confirmation = HoursConfirmation.objects.create(
         volunteer=paid, key=key, minutes=minutes, confirmed_by=actor
     )

@@ -8,6 +8,8 @@ in its own durable transaction, with a lock timeout, retried whole on a deadlock
 serialization failure (PostgreSQL rolled all of it back, so running it again is safe; the
 idempotency keys of the ledger make its postings safe too). A lock not granted in time is
 a plain refusal, `Busy`, not a hung request.
+
+Also the one escape from the append-only tables' triggers, `actor_label_erasure()`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import ParamSpec, TypeVar, cast
 
 from django.conf import settings
@@ -80,4 +83,20 @@ def durable_service(function: Callable[P, T]) -> Callable[P, T]:
     return run
 
 
-__all__ = ["Busy", "connection", "durable_service", "sqlstate"]
+@contextmanager
+def actor_label_erasure() -> Iterator[None]:
+    """Inside: ledger transfers and audit events, append-only otherwise, accept an UPDATE
+    of `actor_label` alone (their triggers read this transaction-local flag; SET LOCAL, as
+    Citus needs). For erasing a closed account's name; only inside a transaction."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("actor_label_erasure() needs a transaction.")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL hexitime.erasing_actor = on")
+    # No `finally`: after an error the transaction is aborted and rolls back (to a
+    # savepoint taken before the SET at most), which undoes the flag with it.
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL hexitime.erasing_actor = off")
+
+
+__all__ = ["Busy", "actor_label_erasure", "connection", "durable_service", "sqlstate"]

@@ -4,12 +4,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from core.audit import urls as audit_urls
 from core.exchanges import urls as exchange_urls
 from core.insights import urls as insight_urls
 from core.listings import urls as listing_urls
 from core.members import urls as member_urls
 from core.members import views as member_views
 from core.notifications import urls as notification_urls
+from core.privacy import urls as privacy_urls
+from core.privacy import views as privacy_views
 from core.projects import urls as project_urls
 from ledger import urls as ledger_urls
 from ledger.federation import views as federation_views
@@ -26,6 +29,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("projects/", include(project_urls.api_urlpatterns)),
     path("insights/", include(insight_urls.api_urlpatterns)),
     path("members/", include(member_urls.api_urlpatterns)),
+    path("account/", include(privacy_urls.api_urlpatterns)),
     path("plan/", tenant_apis.PlanApi.as_view(), name="api-plan"),
 ]
 
@@ -37,6 +41,9 @@ urlpatterns = [
     path("join/", include(member_urls.join_urlpatterns)),
     path("members/profile/equality/", include(insight_urls.profile_urlpatterns)),
     path("members/", include(member_urls)),
+    path("account/", include(privacy_urls)),
+    path("audit/", include(audit_urls)),
+    path("privacy/", privacy_views.privacy, name="privacy"),
     path("settings/billing/", tenant_views.billing_page, name="network-billing"),
     path("settings/domains/", tenant_views.domains_page, name="network-domains"),
     path("settings/federation/", federation_views.federation_settings, name="federation-settings"),

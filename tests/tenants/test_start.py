@@ -1,16 +1,13 @@
 """Start a network: the public form, the provisioning task, the hand-over into the network."""
 
 import time
-from datetime import timedelta
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.test import Client
 from django_tenants.utils import tenant_context
 
 from core.members.models import Member
-from hexitime.celery import app
 from hexitime.db import connection
 from ledger.selectors import member_balance
 from tenants.models import Network, ProvisioningJob
@@ -292,4 +289,3 @@ def test_an_expired_token_is_refused_and_left_unused(network_a, make_member, mon
         assert b"expired" in refused.content
     job.refresh_from_db()
     assert job.handed_over_at is None
-

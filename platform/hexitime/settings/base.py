@@ -56,6 +56,7 @@ TENANT_APPS = [
     "core.exchanges",
     "core.projects",
     "core.insights",
+    "core.privacy",
     "ledger",
 ]
 

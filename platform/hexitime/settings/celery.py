@@ -61,4 +61,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "core.listings.tasks.listings_digest",
         "schedule": crontab(minute=0, hour=8, day_of_week="mon"),
     },
+    # Retention: delete sign-ups never verified within the grace period (docs/privacy.md).
+    "members-purge-unverified": {
+        "task": "core.members.tasks.members_purge_unverified",
+        "schedule": crontab(minute=30, hour=3),
+    },
 }
