@@ -170,7 +170,10 @@ def _detail(
         }  # fmt: skip
     action_forms = {name: actions.ACTIONS[name].form() for name in allowed}
     if failed:
-        action_forms[failed[0]] = failed[1]
+        # A refused move the exchange does not offer now (confirming hours not yet
+        # recorded) is told in the summary; only an offered move's form is re-shown.
+        if failed[0] in action_forms:
+            action_forms[failed[0]] = failed[1]
         context["failed"] = failed[1]
     for name, form in action_forms.items():
         # One page holds several of these forms (decline and cancel both ask for a reason):
