@@ -9,7 +9,7 @@ from django_tenants.utils import tenant_context
 
 from core.members.models import Member
 from hexitime.auth import acting_member
-from hexitime.csvfile import csv_attachment, csv_lines
+from hexitime.csvfile import csv_stream
 from tenants.models import Network
 
 from .selectors import StatementLine, member_balance, member_statement, network_totals
@@ -38,7 +38,7 @@ def statement_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def statement_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+def statement_csv(request: HttpRequest) -> StreamingHttpResponse:
     """The member's whole statement as CSV, streamed a page at a time."""
     member = acting_member(request)
     network = request.tenant  # type: ignore[attr-defined]
@@ -54,7 +54,7 @@ def statement_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
                        line.minutes, line.balance_after]  # fmt: skip
             before = lines[-1].sequence
 
-    return csv_attachment(csv_lines(rows()), filename="hexitime-statement.csv")
+    return csv_stream(rows(), filename="hexitime-statement.csv")
 
 
 def _page(network: Network, member: Member, before: int | None) -> list[StatementLine]:

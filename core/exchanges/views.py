@@ -18,7 +18,7 @@ from django_tenants.utils import tenant_context
 from core.listings.models import Listing
 from core.listings.services import access_listing
 from hexitime.auth import acting_member
-from hexitime.csvfile import csv_attachment, csv_lines
+from hexitime.csvfile import csv_stream
 from hexitime.db import connection
 from hexitime.errors import ApplicationError, NotFound, PermissionDenied
 from ledger.services import member_account
@@ -270,7 +270,7 @@ def organiser_overview(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def organiser_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+def organiser_export(request: HttpRequest) -> StreamingHttpResponse:
     _organiser(request)
     network = connection.tenant
 
@@ -280,4 +280,4 @@ def organiser_export(request: HttpRequest) -> HttpResponse | StreamingHttpRespon
             yield EXPORT_COLUMNS
             yield from exchanges_export_rows()
 
-    return csv_attachment(csv_lines(rows()), filename="exchanges.csv")
+    return csv_stream(rows(), filename="exchanges.csv")

@@ -409,15 +409,13 @@ CSV_HEADER = ["characteristic", "group", "within", "members", "active members",
 
 def equality_report_csv(tables: Iterable[ReportTable]) -> str:
     """Equality tables as CSV, suppressed figures as `*`."""
-    rows: list[list[object]] = [CSV_HEADER]
-    for table in tables:
-        for row in table.rows:
-            rows.append([
-                table.title, row.label, row.section if row.level > 0 else "",
-                *(_csv_number(v) for v in (row.members, row.active,
-                                           row.hours_given, row.hours_received)),
-            ])  # fmt: skip
-    return csv_text(rows)
+    rows = (
+        [table.title, row.label, row.section if row.level > 0 else "",
+         *(_csv_number(v) for v in (row.members, row.active,
+                                    row.hours_given, row.hours_received))]
+        for table in tables for row in table.rows
+    )  # fmt: skip
+    return csv_text([CSV_HEADER, *rows])
 
 
 def _csv_number(value: float | None) -> str:

@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from hexitime.csvfile import csv_attachment, csv_text
+from hexitime.csvfile import csv_download, csv_text
 
 from .impact import TABLES, Table, impact_table
 from .network_map import DateRange
@@ -65,4 +65,4 @@ def impact_csv(request: HttpRequest, name: str) -> HttpResponse:
         errors = "; ".join(str(error) for errors in form.errors.values() for error in errors)
         return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
     table = impact_table(name, dates=dates)
-    return csv_attachment(csv_text([table.columns, *table.rows]), filename=f"hexitime-{name}.csv")
+    return csv_download(csv_text([table.columns, *table.rows]), filename=f"hexitime-{name}.csv")

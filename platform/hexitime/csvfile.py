@@ -58,21 +58,21 @@ class _Echo:
         return value
 
 
-def csv_lines(rows: Iterable[Iterable[object]]) -> Iterator[str]:
-    """`rows` as CSV, one line at a time, for a streamed response."""
+def _lines(rows: Iterable[Iterable[object]]) -> Iterator[str]:
     writer = CsvWriter(_Echo())
     for row in rows:
         yield writer.writerow(row)
 
 
-def csv_attachment(
-    body: str | Iterator[str], *, filename: str
-) -> HttpResponse | StreamingHttpResponse:
-    """A CSV download: `body` is the whole text, or lines from `csv_lines` to stream."""
-    response: HttpResponse | StreamingHttpResponse
-    if isinstance(body, str):
-        response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-    else:
-        response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
+def csv_download(text: str, *, filename: str) -> HttpResponse:
+    """A CSV download of `text` (from `csv_text`)."""
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def csv_stream(rows: Iterable[Iterable[object]], *, filename: str) -> StreamingHttpResponse:
+    """A CSV download written a row at a time as `rows` yields them (the header first)."""
+    response = StreamingHttpResponse(_lines(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
