@@ -108,3 +108,6 @@ class ListingSettings(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(id=1), name="listing_settings_single_row"),
         ]
+
+    def __str__(self) -> str:
+        return "Listing settings"

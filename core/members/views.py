@@ -8,7 +8,6 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -94,7 +93,7 @@ def join(request: HttpRequest) -> HttpResponse:
         except ApplicationError as refused:
             _refusal_to_form(form, refused)
         else:
-            login(request, member)
+            login(request, member, backend="core.members.backends.MemberBackend")
             return redirect("join-check-email")
     usage = plan_usage(network=request.tenant)  # type: ignore[attr-defined]
     full = (
@@ -340,10 +339,9 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
 
 
 class MemberLoginForm(ThrottledAuthenticationForm):
-    """A network's sign-in: an address is refused from one IP for 15 minutes after 5
-    failures there; signing in successfully clears the count."""
+    """A network's sign-in: an address is refused from one client for 15 minutes after 5
+    failures there; signing in successfully clears the count (settings/security.py)."""
 
-    forget_on_success = True
     error_messages = {
         **AuthenticationForm.error_messages,
         "throttled": (
@@ -351,18 +349,9 @@ class MemberLoginForm(ThrottledAuthenticationForm):
         ),
     }
 
-    def throttle_keys(self) -> list[str]:
-        email, address = self._attempt()
-        return [f"login-failures:{email}:{address}"]
-
 
 class ThrottledLoginView(LoginView):
-    """Django's login with MemberLoginForm; a throttled attempt answers 429."""
+    """Django's login with MemberLoginForm; a locked-out attempt answers 429
+    (hexitime.auth.lockout_response)."""
 
     form_class = MemberLoginForm
-
-    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
-        response = super().form_invalid(form)
-        if form.has_error(NON_FIELD_ERRORS, "throttled"):
-            response.status_code = 429
-        return response

@@ -175,7 +175,8 @@ def test_visitors_who_are_not_signed_in_see_no_listings(network_a, alice, client
     with tenant_context(network_a):
         listing_create(actor=alice, **SEPSIS)
     page = client_a.get("/listings/?q=sepsis")
-    assert page.status_code == 302 and page["Location"] == "/accounts/login/?next=/listings/%3Fq%3Dsepsis"
+    assert page.status_code == 302
+    assert page["Location"] == "/accounts/login/?next=/listings/%3Fq%3Dsepsis"
     assert client_a.get("/api/v1/listings/").status_code in (401, 403)
 
 
