@@ -23,6 +23,7 @@ from .services import (
     member_set_role,
     member_verify_email,
 )
+from .throttles import join_throttle
 
 
 class MemberStateSerializer(serializers.Serializer):
@@ -77,6 +78,7 @@ class JoinApi(APIView):
         """Join this network; a verification link is emailed."""
         serializer = self.JoinInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        join_throttle(request)
         member = member_join(**serializer.validated_data)
         return Response(MemberStateSerializer(member).data, status=201)
 

@@ -44,6 +44,7 @@ from .services import (
     verification_resend,
 )
 from .skills import CURATED_SKILLS
+from .throttles import JoinThrottled, join_throttle
 
 
 def network_home(request: HttpRequest) -> HttpResponse:
@@ -87,11 +88,14 @@ def join(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
     form = JoinForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
+            join_throttle(request)
             member = member_join(**form.cleaned_data)
         except ApplicationError as refused:
             _refusal_to_form(form, refused)
+            status = refused.status_code if isinstance(refused, JoinThrottled) else 200
         else:
             login(request, member, backend="core.members.backends.MemberBackend")
             return redirect("join-check-email")
@@ -102,7 +106,7 @@ def join(request: HttpRequest) -> HttpResponse:
         else ""
     )
     context = {"form": form, "settings": join_settings_get(), "full": full}
-    return render(request, "members/join.html", context)
+    return render(request, "members/join.html", context, status=status)
 
 
 @login_required

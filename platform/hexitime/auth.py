@@ -4,6 +4,7 @@ configured in settings/security.py)."""
 
 from __future__ import annotations
 
+import ipaddress
 import unicodedata
 from typing import TYPE_CHECKING, Any
 
@@ -45,7 +46,12 @@ def client_ip(request: HttpRequest) -> str:
         return remote
     header = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
     hops = [hop.strip() for hop in header.split(",") if hop.strip()]
-    return hops[-proxies] if len(hops) >= proxies else remote
+    if len(hops) < proxies:
+        return remote
+    try:
+        return str(ipaddress.ip_address(hops[-proxies]))
+    except ValueError:  # a proxy that writes something else is not one we trust
+        return remote
 
 
 def sign_in_identity(request: HttpRequest, credentials: dict[str, Any] | None) -> str:

@@ -42,6 +42,7 @@ SHARED_APPS = [
     "drf_spectacular",
     "django_htmx",
     "axes",
+    "csp",
 ]
 
 TENANT_APPS = [
@@ -90,6 +91,7 @@ MIDDLEWARE = [
     "hexitime.health.HealthMiddleware",
     "tenants.middleware.NetworkMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -1,11 +1,28 @@
-"""Who is asking, and how often: sign-in lockout (django-axes), rate limits
-(django-ratelimit), both keyed on the client address that `hexitime.auth.client_ip` reads."""
+"""Who is asking, and how often: sign-in lockout (django-axes) and rate limits
+(django-ratelimit), keyed on the client address that `hexitime.auth.client_ip` reads; and
+what a page may load (django-csp)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
-from .env import env_int
+from csp.constants import NONE, SELF
+
+from .env import env_int, env_str
+
+
+def media_origins() -> list[str]:
+    """Where signed URLs to uploaded media point, when they are in a bucket."""
+    bucket = env_str("HEXITIME_MEDIA_BUCKET", "")
+    if not bucket:
+        return []
+    endpoint = env_str("HEXITIME_S3_ENDPOINT_URL", "")
+    if endpoint:
+        parts = urlsplit(endpoint)
+        return [f"{parts.scheme}://{parts.netloc}"]
+    return ["https://*.amazonaws.com"]
+
 
 # Reverse proxies in front of the web processes that append the address they saw to
 # X-Forwarded-For (the TLS proxy of docs/operations/deployment.md, an ingress). 0: the
@@ -28,3 +45,25 @@ AXES_LOCKOUT_PARAMETERS = "hexitime.auth.lockout_parameters"
 AXES_LOCKOUT_CALLABLE = "hexitime.auth.lockout_response"
 # Axes logs the address and username of every failure at WARNING; those are personal data.
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address"]
+
+# Rate limits (django-ratelimit, counted in the cache like the lockout): joining a network,
+# per client address and per network (core/members/throttles.py).
+RATELIMIT_IP_META_KEY = "hexitime.auth.client_ip"
+HEXITIME_JOIN_RATE_PER_CLIENT = env_str("HEXITIME_JOIN_RATE_PER_CLIENT", "5/h")
+HEXITIME_JOIN_RATE_PER_NETWORK = env_str("HEXITIME_JOIN_RATE_PER_NETWORK", "100/h")
+
+# Content-Security-Policy (django-csp): scripts, styles, fonts and everything else from this
+# origin only; no inline script, no inline style, no eval. Pages set per-element CSS values
+# (a preview's colours, a shaded cell) as data-css-vars, which theming/css-vars.js applies.
+# Images may also come from the media bucket (members' photos behind signed URLs).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", *media_origins()],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+    }
+}
