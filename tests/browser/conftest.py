@@ -96,18 +96,23 @@ def page(browser: Any) -> Iterator[Any]:
     policy refused anything (Chromium logs each refusal to the console)."""
     context = browser.new_context(viewport={"width": 1024, "height": 768})
     page = context.new_page()
-    refused: list[str] = []
-    page.on(
-        "console",
-        lambda message: (
-            refused.append(f"{page.url}: {message.text}")
-            if "Content Security Policy" in message.text
-            else None
-        ),
-    )
+    refused = csp_refusals(page)
     yield page
     context.close()
     assert refused == []
+
+
+def csp_refusals(page: Any) -> list[str]:
+    """What the Content-Security-Policy refuses on `page` from now on (Chromium logs each
+    refusal to the console); a test asserts the list stays empty."""
+    refused: list[str] = []
+
+    def note(message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            refused.append(f"{page.url}: {message.text}")
+
+    page.on("console", note)
+    return refused
 
 
 def axe_scan(page: Any) -> dict[str, Any]:

@@ -56,3 +56,16 @@ def test_no_template_has_inline_script_handlers_or_style(path):
     assert re.findall(r"\son[a-z]+\s*=", text) == []
     assert re.findall(r"\sstyle\s*=", text) == []
     assert "<style" not in text
+
+
+def test_only_the_api_docs_load_swagger_ui_from_its_cdn_and_never_inline_script(
+    network_a, make_member, client_a
+):
+    client_a.force_login(make_member(network_a))
+    docs = client_a.get("/api/docs/")
+    policy = _directives(docs["Content-Security-Policy"])
+    assert policy["script-src"] == ["'self'", "https://cdn.jsdelivr.net"]
+    assert "<script>" not in docs.content.decode()  # the set-up script is a file here
+    assert client_a.get("/api/docs/?script").status_code == 200
+    home = _directives(client_a.get("/")["Content-Security-Policy"])
+    assert home["script-src"] == ["'self'"]
