@@ -10,7 +10,7 @@ from hexitime.celery import app
 from tenants.selectors import network_url
 
 from .models import Member, MemberState
-from .services import verification_token
+from .services import unverified_members_expire, verification_token
 
 
 @app.task(max_retries=5, default_retry_delay=30)
@@ -33,3 +33,29 @@ def member_verification_email(*, schema_name: str, member_id: int) -> bool:
             recipient_list=[member.email],
         )
         return True
+
+
+@app.task(max_retries=5, default_retry_delay=30)
+def member_join_attempt_email(*, schema_name: str, member_id: int) -> bool:
+    """Tell a member that someone asked to join with their address (joining answers alike
+    for known and unknown addresses, so this is how the owner learns of it)."""
+    with schema_context(schema_name):
+        member = Member.objects.filter(pk=member_id).first()
+        if member is None:
+            return False
+        network = get_tenant_model().objects.get(schema_name=schema_name)
+        path = reverse("login", urlconf="hexitime.urls_tenant")
+        context = {"member": member, "network": network, "url": network_url(network, path)}
+        send_mail(
+            subject=f"[{network.name}] Someone asked to join with your email address",
+            message=render_to_string("members/email/join_attempt.txt", context),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[member.email],
+        )
+        return True
+
+
+@app.task
+def members_unverified_expire() -> int:
+    """Beat runs this in every network's schema: delete joins never verified in time."""
+    return unverified_members_expire()

@@ -4,10 +4,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -45,6 +44,8 @@ from .services import (
 )
 from .skills import CURATED_SKILLS
 from .throttles import JoinThrottled, join_throttle
+
+JOIN_EMAIL_SESSION_KEY = "join_email"
 
 
 def network_home(request: HttpRequest) -> HttpResponse:
@@ -92,12 +93,13 @@ def join(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             join_throttle(request)
-            member = member_join(**form.cleaned_data)
+            member_join(**form.cleaned_data)
         except ApplicationError as refused:
             _refusal_to_form(form, refused)
             status = refused.status_code if isinstance(refused, JoinThrottled) else 200
         else:
-            login(request, member, backend="core.members.backends.MemberBackend")
+            # The same answer whether the address was new or already here (member_join).
+            request.session[JOIN_EMAIL_SESSION_KEY] = form.cleaned_data["email"].strip().lower()
             return redirect("join-check-email")
     usage = plan_usage(network=request.tenant)  # type: ignore[attr-defined]
     full = (
@@ -109,14 +111,20 @@ def join(request: HttpRequest) -> HttpResponse:
     return render(request, "members/join.html", context, status=status)
 
 
-@login_required
 def join_check_email(request: HttpRequest) -> HttpResponse:
+    """After asking to join (signed out: the address asked with), or for a signed-in
+    member who has not verified yet (with a button to send the link again)."""
+    if not request.user.is_authenticated:
+        email = request.session.get(JOIN_EMAIL_SESSION_KEY)
+        if not email:
+            return redirect("join")
+        return render(request, "members/check_email.html", {"email": email})
     member = acting_member(request)
     if request.method == "POST":
         verification_resend(actor=member)
         messages.success(request, f"We have sent a new link to {member.email}.")
         return redirect("join-check-email")
-    return render(request, "members/check_email.html", {"member": member})
+    return render(request, "members/check_email.html", {"member": member, "email": member.email})
 
 
 def join_verify(request: HttpRequest, token: str) -> HttpResponse:
@@ -135,6 +143,8 @@ def join_verify(request: HttpRequest, token: str) -> HttpResponse:
         messages.success(
             request, "Your email is confirmed. Welcome! Two hours of credit are in your account."
         )
+    if not request.user.is_authenticated:
+        return redirect_to_login("/")
     return redirect("home")
 
 

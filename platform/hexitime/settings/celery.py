@@ -26,6 +26,11 @@ CELERY_BEAT_SCHEDULER = "tenants.beat.NetworkBeatScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Auto-confirm unanswered hours and send meeting reminders.
     "exchanges-due": {"task": "core.exchanges.tasks.exchanges_due", "schedule": 15 * 60},
+    # Joins never verified within the link's seven days (core.members.services).
+    "members-unverified-expire": {
+        "task": "core.members.tasks.members_unverified_expire",
+        "schedule": crontab(minute=30, hour=3),
+    },
     "listings-digest": {
         "task": "core.listings.tasks.listings_digest",
         "schedule": crontab(minute=0, hour=8, day_of_week="mon"),
