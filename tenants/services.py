@@ -23,7 +23,6 @@ tables, columns, constraints, indexes, triggers and functions as one built by mi
 
 from __future__ import annotations
 
-import csv
 import functools
 import hashlib
 import inspect
@@ -56,6 +55,7 @@ from psycopg import ClientCursor, sql
 
 from core.audit.services import audit_record
 from core.members.models import Member, Role
+from hexitime.csvfile import CsvWriter
 from hexitime.db import connection
 from hexitime.errors import ApplicationError, PermissionDenied
 from hexitime.storage import network_media_delete
@@ -806,7 +806,7 @@ def network_export(*, actor: Member, network: Network) -> bytes:
                 serializers.serialize("json", rows, fields=fields, indent=1),
             )
             text = io.StringIO()
-            writer = csv.writer(text)
+            writer = CsvWriter(text)
             writer.writerow(["pk", *fields])
             count = 0
             for row in rows.values_list("pk", *fields):

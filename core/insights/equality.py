@@ -27,8 +27,6 @@ part now (active accounts); the answers of anyone else are left out.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import astuple, dataclass, fields
@@ -42,6 +40,7 @@ from psycopg import sql
 
 from core.audit.services import audit_record
 from core.members.models import Member
+from hexitime.csvfile import csv_text
 from hexitime.db import connection, durable_service
 from hexitime.errors import ApplicationError, PermissionDenied
 from ledger.federation.models import FederationTransfer
@@ -471,17 +470,13 @@ CSV_HEADER = ["characteristic", "group", "within", "members", "active members",
 
 def equality_report_csv(tables: Iterable[ReportTable]) -> str:
     """Equality tables as CSV, suppressed figures as `*`."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
-    for table in tables:
-        for row in table.rows:
-            writer.writerow([
-                table.title, row.label, row.section if row.level > 0 else "",
-                *(_csv_number(v) for v in (row.members, row.active,
-                                           row.hours_given, row.hours_received)),
-            ])  # fmt: skip
-    return out.getvalue()
+    rows = (
+        [table.title, row.label, row.section if row.level > 0 else "",
+         *(_csv_number(v) for v in (row.members, row.active,
+                                    row.hours_given, row.hours_received))]
+        for table in tables for row in table.rows
+    )  # fmt: skip
+    return csv_text([CSV_HEADER, *rows])
 
 
 def _csv_number(value: float | None) -> str:

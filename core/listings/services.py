@@ -18,7 +18,7 @@ from hexitime.db import durable_service
 from hexitime.errors import ApplicationError, NotFound, PermissionDenied
 from hexitime.text import plain_text
 
-from .models import Listing
+from .models import Listing, ListingSettings
 from .selectors import listings_matching_skills
 
 EDITABLE = ("kind", "title", "description", "category", "format", "location",
@@ -179,3 +179,25 @@ def listings_weekly_digest(*, now: datetime.datetime | None = None) -> int:
             )  # fmt: skip
         told += 1
     return told
+
+
+def listing_settings_get() -> ListingSettings:
+    """The current network's listing settings (members only, until an organiser says
+    otherwise)."""
+    settings, _ = ListingSettings.objects.get_or_create(pk=1)
+    return settings
+
+
+def listing_settings_set(*, actor: Member, public_page: bool) -> ListingSettings:
+    """An organiser chooses whether visitors see the listings page (without names).
+    Audited."""
+    if not actor.has_perm("listings.moderate_listing"):
+        raise PermissionDenied("Only organisers can choose who sees the listings.")
+    with transaction.atomic(durable=True):
+        settings = ListingSettings.objects.select_for_update().get_or_create(pk=1)[0]
+        before = {"public_page": settings.public_page}
+        settings.public_page = public_page
+        settings.save(update_fields=["public_page"])
+        audit_record(actor=actor, verb="listing_settings.change", target=settings,
+                     before=before, after={"public_page": public_page})  # fmt: skip
+    return settings

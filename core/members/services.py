@@ -1,9 +1,14 @@
 """Joining a network, verifying an email address, approvals and roles.
 
 A person joins under the network's join policy and starts `unverified`: they can sign
-in and browse but not transact. The link emailed to them (after commit, by Celery)
-makes them `active` — or, under the approval policy, puts them in the organisers'
-queue. Becoming active grants the welcome gift through the ledger, exactly once.
+in and browse but not transact, and take no place under the network's plan. The link
+emailed to them (after commit, by Celery) makes them `active` — or, under the approval
+policy, puts them in the organisers' queue — taking a place. Becoming active grants the
+welcome gift through the ledger, exactly once. A sign-up never verified within
+UNVERIFIED_GRACE_DAYS is deleted (`members_unverified_purge`), freeing the address.
+
+Asking to join with an address already registered answers exactly as for a new one; the
+address's owner is emailed instead, so joining never tells anyone who is registered.
 """
 
 from __future__ import annotations
@@ -88,10 +93,12 @@ def email_domain_allowed(email: str, allowed_domains: list[str]) -> bool:
     return any(domain == allowed or domain.endswith("." + allowed) for allowed in allowed_domains)
 
 
-def member_join(*, email: str, full_name: str, password: str) -> Member:
+def member_join(*, email: str, full_name: str, password: str) -> Member | None:
     """Create an unverified member under the network's join policy and email them a
-    verification link after commit. Refuses (`JoinRefused`, nothing written) an invalid
-    or already registered address, a weak password, or a domain the policy excludes; and
+    verification link after commit; for an address already registered here create nothing
+    and email its owner instead. Returns the new member, or None for an address already
+    here: callers must answer both alike. Refuses (`JoinRefused`, nothing written) an
+    invalid address, a weak password or a domain the policy excludes; and
     (`PlanLimitReached`, nothing written) a network whose plan has no place left."""
     email = email.strip().lower()
     full_name = strip_tags(full_name).strip()
@@ -112,29 +119,35 @@ def member_join(*, email: str, full_name: str, password: str) -> Member:
         validate_password(password, user=candidate)
     except ValidationError as error:
         raise JoinRefused(" ".join(error.messages), field="password") from None
+    # Hashed for a known address too: both answers take as long.
     candidate.set_password(password)
     candidate.state = MemberState.UNVERIFIED
-    already = JoinRefused(
-        "That email address is already registered here. Sign in, or reset your password.",
-        field="email",
-    )
     try:
-        _join(candidate, already=already)
+        return _join(candidate)
     except IntegrityError:
-        raise already from None
-    return candidate
+        # A sign-up with this address committed first; that one has its link.
+        return None
 
 
 @durable_service
-def _join(candidate: Member, *, already: JoinRefused) -> None:
-    # Someone already here is told so, even when the network is full (the unique
-    # constraint still decides a race between two sign-ups with one address).
-    if Member.objects.filter(email=candidate.email).exists():
-        raise already
+def _join(candidate: Member) -> Member | None:
+    # A full network refuses every address alike, registered or not.
     plan_member_place_take()
-    candidate.save()
     schema_name = connection.schema_name
+    known = Member.objects.filter(email__iexact=candidate.email).values_list("pk", flat=True)
+    if known:
+        owner_id = known[0]
+        transaction.on_commit(lambda: _queue_join_attempt(schema_name, owner_id), robust=True)
+        return None
+    candidate.save()
     transaction.on_commit(lambda: _queue_verification(schema_name, candidate.pk), robust=True)
+    return candidate
+
+
+def _queue_join_attempt(schema_name: str, member_id: int) -> None:
+    from .tasks import member_join_attempt_email
+
+    member_join_attempt_email.delay(schema_name=schema_name, member_id=member_id)
 
 
 def _queue_verification(schema_name: str, member_id: int) -> None:
@@ -168,6 +181,7 @@ def member_verify_email(*, token: str) -> Member:
         raise JoinRefused("This link is not valid here. Check you copied all of it.")
     if member.state != MemberState.UNVERIFIED:
         return member
+    plan_member_place_take()  # the place is taken now, not on joining
     member.email_verified_at = timezone.now()
     if join_settings_get().policy == JoinPolicy.APPROVAL:
         member.state = MemberState.AWAITING_APPROVAL

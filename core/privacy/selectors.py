@@ -7,7 +7,6 @@ query is filtered by the member, in the current network's schema.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import zipfile
@@ -26,6 +25,7 @@ from core.listings.models import Listing
 from core.members.models import Member
 from core.notifications.models import EmailPreference, Notification
 from core.projects.models import Project, Volunteer
+from hexitime.csvfile import csv_text
 from ledger.selectors import member_statement
 from tenants.models import Network
 
@@ -258,12 +258,10 @@ def member_data_zip(*, member: Member, network: Network) -> bytes:
 
 def _csv(rows: Iterable[Row]) -> str:
     rows = list(rows)
-    out = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows({key: _cell(value) for key, value in row.items()} for row in rows)
-    return out.getvalue()
+    if not rows:
+        return ""
+    header = list(rows[0])
+    return csv_text([header, *([_cell(row[key]) for key in header] for row in rows)])
 
 
 def _cell(value: Any) -> Any:

@@ -1,8 +1,10 @@
 """URLs of a network's site, served on <slug>.<base domain>."""
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core.audit import urls as audit_urls
 from core.exchanges import urls as exchange_urls
@@ -19,6 +21,14 @@ from ledger.federation import views as federation_views
 from tenants import apis as tenant_apis
 from tenants import views as tenant_views
 from theming import urls as theming_urls
+
+# Swagger UI comes from drf-spectacular's CDN with a fixed inline <style>; its set-up script
+# is served from here (the split view), so only this page's policy widens, and only so far.
+SWAGGER_CDN = "https://cdn.jsdelivr.net"
+api_docs = csp_update({
+    "script-src": [SWAGGER_CDN], "style-src": [SWAGGER_CDN, UNSAFE_INLINE],
+    "img-src": [SWAGGER_CDN],
+})(SpectacularSwaggerSplitView.as_view(url_name="api-schema"))  # fmt: skip
 
 api_v1: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -57,5 +67,5 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("welcome/", tenant_views.network_welcome, name="network-welcome"),
     path("welcome/<str:token>/", tenant_views.network_handover, name="network-handover"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", api_docs, name="api-docs"),
 ]

@@ -41,6 +41,8 @@ SHARED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "django_htmx",
+    "axes",
+    "csp",
 ]
 
 TENANT_APPS = [
@@ -95,6 +97,7 @@ MIDDLEWARE = [
     "hexitime.faults.UnavailableMiddleware",
     "tenants.middleware.NetworkMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -105,6 +108,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: turns a sign-in that locked an address out into a 429 (hexitime.auth).
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -142,7 +147,11 @@ DATABASES = {
 }
 
 AUTH_USER_MODEL = "members.Member"
-AUTHENTICATION_BACKENDS = ["core.members.backends.MemberBackend"]
+# django-axes first: it refuses a locked-out sign-in before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "core.members.backends.MemberBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -238,6 +247,7 @@ LOGGING = {
 }
 
 from .celery import *  # noqa: E402, F403
+from .security import *  # noqa: E402, F403
 from .storage import MEDIA_STORAGE  # noqa: E402
 from .stripe import *  # noqa: E402, F403
 

@@ -89,6 +89,23 @@ def test_a_receiver_short_of_credit_is_told_on_the_page(network_a, people, offer
     assert b"Offer some help to earn more" in refused.content
 
 
+def test_confirming_hours_not_yet_recorded_is_refused_on_the_page(network_a, people, offer,
+                                                                   client_a):  # fmt: skip
+    """The page answers as the API does (409 and why), not with a 500."""
+    alice, bob, _, _ = people
+    with tenant_context(network_a):
+        exchange = x.exchange_respond(actor=bob, listing=offer, message="Hi")
+        x.exchange_accept(actor=alice, exchange=exchange)
+    client_a.force_login(bob)
+    refused = client_a.post(f"/exchanges/{exchange.pk}/confirm/")
+    assert refused.status_code == 409
+    assert b"There is a problem" in refused.content
+    assert client_a.post(f"/api/v1/exchanges/{exchange.pk}/confirm/").status_code == 409
+    with tenant_context(network_a):
+        exchange.refresh_from_db()
+        assert exchange.state == State.ACCEPTED and exchange.minutes is None
+
+
 def test_each_form_on_an_exchange_page_labels_its_own_fields(network_a, people, offer,
                                                              client_a):  # fmt: skip
     """Declining and cancelling both ask for a reason; a shared id would give the second

@@ -14,8 +14,11 @@ from core.listings.services import (
     listing_create,
     listing_hide,
     listing_set_status,
+    listing_settings_get,
+    listing_settings_set,
     listing_update,
 )
+from hexitime.errors import PermissionDenied
 
 SEPSIS = {
     "kind": "offer", "title": "Sepsis recognition teaching for ward teams",
@@ -222,3 +225,45 @@ def test_search_query_count_does_not_grow_with_results(network_a, alice, make_me
         assert response.status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_visitors_who_are_not_signed_in_see_no_listings(network_a, alice, client_a):
+    with tenant_context(network_a):
+        listing_create(actor=alice, **SEPSIS)
+    page = client_a.get("/listings/?q=sepsis")
+    assert page.status_code == 302
+    assert page["Location"] == "/accounts/login/?next=/listings/%3Fq%3Dsepsis"
+    assert client_a.get("/api/v1/listings/").status_code in (401, 403)
+
+
+def test_a_public_listings_page_is_an_organisers_choice_and_shows_no_names(
+    network_a, network_b, alice, make_member, client_a, client_b
+):
+    olive = make_member(network_a, role="organiser")
+    theirs = make_member(network_b, full_name="Bea Brown")
+    with tenant_context(network_a):
+        listing_create(actor=alice, **SEPSIS)
+        with pytest.raises(PermissionDenied):
+            listing_settings_set(actor=alice, public_page=True)
+    with tenant_context(network_b):
+        listing_create(actor=theirs, **RUN_CHARTS)
+    client_a.force_login(alice)
+    assert client_a.post("/listings/settings/", {"public_page": "on"}).status_code == 403
+    client_a.force_login(olive)
+    assert client_a.post("/listings/settings/", {"public_page": "on"}).status_code == 302
+    with tenant_context(network_a):
+        assert listing_settings_get().public_page is True
+        assert AuditEvent.objects.filter(verb="listing_settings.change").count() == 1
+    client_a.logout()
+    public = client_a.get("/listings/")
+    assert public.status_code == 200
+    assert b"Sepsis recognition teaching" in public.content
+    assert b"Alice Adeyemi" not in public.content
+    assert client_a.get("/listings/?q=sepsis").status_code == 200
+    # Another network's page stays for its members, whatever network A chose.
+    elsewhere = client_b.get("/listings/")
+    assert elsewhere.status_code == 302
+    assert b"Run charts" not in elsewhere.content and b"Bea Brown" not in elsewhere.content
+    # Members still see who posted.
+    client_a.force_login(alice)
+    assert b"Alice Adeyemi" in client_a.get("/listings/").content
