@@ -172,6 +172,8 @@ def _detail(
     if failed:
         action_forms[failed[0]] = failed[1]
         context["failed"] = failed[1]
+    if "record" in action_forms and exchange.meeting_at is not None:
+        action_forms["record"].fields.pop("met_on")  # the agreed meeting's day is kept
     for name, form in action_forms.items():
         # One page holds several of these forms (decline and cancel both ask for a reason):
         # ids carry the action's name so each label belongs to its own field.

@@ -226,15 +226,46 @@ def check_minutes(minutes: int) -> int:
     return minutes
 
 
+def meeting_date(exchange: Exchange, met_on: datetime.date | None) -> datetime.date:
+    """The day the sides met: the agreed meeting's (which must have passed: `MOVES`), or,
+    with no meeting agreed here, the day the giver gives, which is not in the future."""
+    if exchange.meeting_at is not None:
+        agreed = timezone.localdate(exchange.meeting_at)
+        if met_on is not None and met_on != agreed:
+            raise ExchangeRefused(
+                f"You agreed to meet on {meeting_time_text(exchange.meeting_at)}: "
+                "record the hours of that meeting.",
+                field="met_on",
+            )
+        return agreed
+    met_on = met_on or exchange.met_on
+    if met_on is None:
+        raise ExchangeRefused("Say which day you met.", field="met_on")
+    if met_on > timezone.localdate():
+        raise ExchangeRefused(
+            "Record the hours after you meet: the day you met cannot be in the future.",
+            field="met_on",
+        )
+    return met_on
+
+
 def exchange_record_hours(
-    *, actor: Member, exchange: Exchange, minutes: int, actor_network: Network | None = None
+    *,
+    actor: Member,
+    exchange: Exchange,
+    minutes: int,
+    met_on: datetime.date | None = None,
+    actor_network: Network | None = None,
 ) -> Exchange:
-    """The person who gave help records how long it took (15-minute steps); the person
-    helped is asked to confirm. The giver may correct the figure until it is confirmed."""
+    """The person who gave help records how long it took (15-minute steps) once they
+    have met: after the agreed meeting time, or, when they met without agreeing a time
+    here, with the day they met (today or earlier). The person helped is asked to
+    confirm. The giver may correct the figure until it is confirmed."""
     minutes = check_minutes(minutes)
     with transaction.atomic(durable=True):
         exchange = locked(exchange.pk)
         require_move(exchange, "record", actor, actor_network)
+        exchange.met_on = meeting_date(exchange, met_on)
         exchange.state = State.RECORDED
         exchange.minutes = minutes
         exchange.recorded_at = timezone.now()

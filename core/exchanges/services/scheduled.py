@@ -23,8 +23,11 @@ def exchanges_auto_confirm(*, now: datetime.datetime | None = None) -> int:
     organiser as a dispute instead. Returns how many completed."""
     now = now or timezone.now()
     cutoff = now - datetime.timedelta(days=exchange_settings().auto_confirm_days)
-    due = Exchange.objects.filter(state=State.RECORDED, recorded_at__lte=cutoff).values_list(
-        "pk", flat=True
+    # Never before the agreed meeting: hours recorded ahead of it wait for it.
+    due = (
+        Exchange.objects.filter(state=State.RECORDED, recorded_at__lte=cutoff)
+        .exclude(meeting_at__gt=now)
+        .values_list("pk", flat=True)
     )
     completed = 0
     for exchange_id in list(due):

@@ -97,7 +97,8 @@ def test_another_networks_members_never_appear(client_a, client_b, network_a, ne
         exchange = x.exchange_respond(actor=bea, actor_network=network_b, listing=listing,
                                       message="May I?")  # fmt: skip
         x.exchange_accept(actor=cast["ada"], exchange=exchange)
-        x.exchange_record_hours(actor=cast["ada"], exchange=exchange, minutes=60)
+        x.exchange_record_hours(actor=cast["ada"], exchange=exchange, minutes=60,
+                                met_on=timezone.localdate())  # fmt: skip
         x.exchange_confirm(actor=bea, exchange=exchange, actor_network=network_b)
     data = _map(client_a, cast["ben"])
     text = json.dumps(data)
