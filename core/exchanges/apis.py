@@ -56,8 +56,9 @@ class ExchangeSerializer(serializers.ModelSerializer[Exchange]):
     class Meta:
         model = Exchange
         fields = ["id", "listing", "listing_title", "state", "giver_name", "receiver_name",
-                  "minutes", "meeting_at", "meeting_place", "met_on", "dispute_reason", "created_at",
-                  "updated_at", "completed_at", "your_side", "next_step"]  # fmt: skip
+                  "minutes", "meeting_at", "meeting_place", "met_on", "dispute_reason",
+                  "created_at", "updated_at", "completed_at", "your_side",
+                  "next_step"]  # fmt: skip
         read_only_fields = fields
 
     def _side(self, exchange: Exchange) -> Any:
