@@ -62,7 +62,8 @@ class RecordForm(forms.Form):
         label="The day you met", required=False,
         help_text="Today or earlier. If your browser shows a plain text box, type it like "
         "2027-03-14.",
-        widget=forms.DateInput(attrs={"type": "date"}), input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
     )  # fmt: skip
 
 

@@ -200,13 +200,21 @@ def volunteer_pledge(*, actor: Member, project: Project, pledged_minutes: int) -
 
 
 def volunteer_confirm_hours(
-    *, actor: Member, project: Project, volunteer: Volunteer, minutes: int, key: str
+    *,
+    actor: Member,
+    project: Project,
+    volunteer: Volunteer,
+    minutes: int,
+    worked_on: datetime.date,
+    key: str,
 ) -> HoursConfirmation:
-    """The lead confirms hours a volunteer gave; the ledger pays them from the project's
-    account at once. `key` is the client's name for this confirmation: the same key again
-    (a double click, a retried request, two at the same moment) returns the first
-    confirmation and pays nothing more. More than the remaining budget is refused and
-    nothing is written."""
+    """The lead confirms the hours a volunteer gave on one day (from the project's start
+    to today); the ledger pays them from the project's account at once. A volunteer's day
+    is confirmed once: the same day and hours again (a double click, Back and resubmit, a
+    retried request, two at the same moment) return the first confirmation and pay
+    nothing more; other hours for that day are refused. `key` is the client's name for
+    the request and cannot be reused for other hours. More than the remaining budget is
+    refused and nothing is written."""
     if project.lead_id != actor.pk:
         raise PermissionDenied("Only the project's lead can confirm volunteers' hours.")
     key = str(key or "").strip()
@@ -214,16 +222,41 @@ def volunteer_confirm_hours(
         raise ProjectRefused("This confirmation needs a key of 1 to 64 characters.", field="key")
     minutes = _minutes(minutes, field="minutes", what="The hours confirmed",
                        most=BUDGET_MAX_MINUTES)  # fmt: skip
+    if not isinstance(worked_on, datetime.date):
+        raise ProjectRefused("Give the day the hours were given.", field="worked_on")
+    if worked_on > timezone.localdate():
+        raise ProjectRefused("Confirm hours once they are given: the day cannot be in the "
+                             "future.", field="worked_on")  # fmt: skip
     with transaction.atomic(durable=True):
         project = _locked(project)
         # After the lock, so a confirmation committed while we waited is seen here.
         earlier = HoursConfirmation.objects.filter(key=key).first()
         if earlier is not None:
-            if earlier.volunteer_id != volunteer.pk or earlier.minutes != minutes:
+            if (earlier.volunteer_id, earlier.minutes, earlier.worked_on) != (
+                volunteer.pk, minutes, worked_on,
+            ):  # fmt: skip
                 raise ProjectRefused("This confirmation was already used for other hours.",
                                      field="key")  # fmt: skip
             return earlier
+        same_day = HoursConfirmation.objects.filter(
+            volunteer_id=volunteer.pk, volunteer__project=project, worked_on=worked_on
+        ).first()
+        if same_day is not None:
+            if same_day.minutes != minutes:
+                raise ProjectRefused(
+                    f"You already confirmed {minutes_as_text(same_day.minutes)} for "
+                    f"{worked_on:%A} {worked_on.day} {worked_on:%B %Y}; nothing more was paid.",
+                    field="worked_on",
+                )
+            return same_day
         _refuse_unless(project, Project.State.APPROVED, "paid from")
+        if worked_on < project.starts_on:
+            start = project.starts_on
+            raise ProjectRefused(
+                f"The project starts on {start:%A} {start.day} {start:%B %Y}: hours before "
+                "then cannot be paid from it.",
+                field="worked_on",
+            )
         paid = (
             Volunteer.objects.select_related("member")
             .filter(pk=volunteer.pk, project=project)
@@ -232,7 +265,7 @@ def volunteer_confirm_hours(
         if paid is None:
             raise NotFound("No such volunteer on this project.")
         confirmation = HoursConfirmation.objects.create(
-            volunteer=paid, key=key, minutes=minutes, confirmed_by=actor
+            volunteer=paid, key=key, minutes=minutes, worked_on=worked_on, confirmed_by=actor
         )
         try:
             transfer_create(

@@ -42,7 +42,7 @@ def projects(make_network, make_member):
             actor=organiser, title="Fewer falls", budget_minutes=600, **fields))  # fmt: skip
         volunteer = volunteer_pledge(actor=amara, project=funded, pledged_minutes=120)
         volunteer_confirm_hours(actor=organiser, project=funded, volunteer=volunteer,
-                                minutes=60, key="first")  # fmt: skip
+                                minutes=60, worked_on=today, key="first")  # fmt: skip
         proposal = project_propose(actor=organiser, title="Discharge letters",
                                    budget_minutes=240, **fields)  # fmt: skip
     return purple, funded, proposal, amara
