@@ -169,6 +169,8 @@ def _detail(
             "auto_confirm_days": exchange_settings().auto_confirm_days,
         }  # fmt: skip
     action_forms = {name: actions.ACTIONS[name].form() for name in allowed}
+    if "settle" in action_forms:  # adjusting starts from the time recorded
+        action_forms["settle"] = actions.SettleForm(initial={"minutes": exchange.minutes})
     if failed:
         action_forms[failed[0]] = failed[1]
         context["failed"] = failed[1]

@@ -20,7 +20,13 @@ from ledger.federation.models import RemoteExchange
 from ledger.federation.selectors import federation_partners
 from ledger.federation.services import federated_transfer_create
 from ledger.models import Transfer
-from ledger.services import Leg, member_account, minutes_as_text, transfer_create
+from ledger.services import (
+    InsufficientCredit,
+    Leg,
+    member_account,
+    minutes_as_text,
+    transfer_create,
+)
 from tenants.models import Network
 
 from ..models import FINAL_STATES, MAX_MINUTES, MINUTES_STEP, Exchange, Proposal, State
@@ -382,6 +388,21 @@ def complete(exchange: Exchange, *, actor: Member | None) -> None:
     refresh_insights_after_commit(exchange)
 
 
+def complete_for_receiver(exchange: Exchange, *, actor: Member | None) -> None:
+    """`complete`, by someone other than the person helped (an organiser, or beat
+    auto-confirming): a shortfall names whose balance is short, not "you"."""
+    try:
+        complete(exchange, actor=actor)
+    except InsufficientCredit as short:
+        available = max(short.extra["balance"] - short.extra["floor"], 0)
+        raise ExchangeRefused(
+            f"{exchange.receiver_name} has {minutes_as_text(available)} of credit, less than "
+            f"the {minutes_as_text(exchange.minutes or 0)} to pay. Adjust the hours to what "
+            "they can pay, or cancel.",
+            balance=available, needed=exchange.minutes,
+        ) from None  # fmt: skip
+
+
 def exchange_settle(
     *, actor: Member, exchange: Exchange, outcome: str, minutes: int | None = None, note: str = ""
 ) -> Exchange:
@@ -410,7 +431,7 @@ def exchange_settle(
         else:
             if outcome == "adjust":
                 exchange.minutes = minutes
-            complete(exchange, actor=actor)
+            complete_for_receiver(exchange, actor=actor)
         audit_record(
             actor=actor,
             verb=f"exchange.settle.{outcome}",

@@ -13,7 +13,7 @@ from hexitime.errors import ApplicationError
 
 from ..models import Exchange, State
 from .common import Side, locked, meeting_time_text, notify
-from .lifecycle import complete, to_dispute
+from .lifecycle import complete_for_receiver, to_dispute
 from .rules import exchange_settings
 
 
@@ -37,7 +37,7 @@ def exchanges_auto_confirm(*, now: datetime.datetime | None = None) -> int:
                 continue  # confirmed or disputed meanwhile
             try:
                 with transaction.atomic():
-                    complete(exchange, actor=None)
+                    complete_for_receiver(exchange, actor=None)
                 completed += 1
             except ApplicationError as refusal:
                 exchange.refresh_from_db()
