@@ -8,13 +8,14 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from core.exchanges.selectors import exchanges_waiting, next_meetings, thanks_for
 from core.listings.selectors import listing_suggestions
+from core.projects.selectors import projects_awaiting_funding
 from hexitime.auth import ThrottledAuthenticationForm, acting_member
 from hexitime.errors import ApplicationError, NotFound
 from ledger.selectors import member_balance, member_statement
@@ -65,6 +66,9 @@ def network_home(request: HttpRequest) -> HttpResponse:
         }
         if member.has_perm("members.approve_member"):
             context["plan_usage"] = plan_usage(network=request.tenant)  # type: ignore[attr-defined]
+            context["join_requests"] = approval_queue().count()
+        if member.has_perm("projects.fund_project"):
+            context["proposals"] = projects_awaiting_funding().count()
     return render(request, "members/network_home.html", context)
 
 
@@ -354,6 +358,20 @@ class MemberLoginForm(ThrottledAuthenticationForm):
     def throttle_keys(self) -> list[str]:
         email, address = self._attempt()
         return [f"login-failures:{email}:{address}"]
+
+    def get_invalid_login_error(self) -> ValidationError:
+        """Someone whose request to join was declined, with their own password, is told
+        so and why; anyone else gets Django's message, which says nothing of the account."""
+        email, _ = self._attempt()
+        declined = Member.objects.filter(email=email, state=MemberState.DECLINED).first()
+        if declined is not None and declined.check_password(self.data.get("password", "")):
+            network = self.request.tenant.name  # type: ignore[union-attr]
+            return ValidationError(
+                f"Your request to join {network} was declined. The organiser said: "
+                f"“{declined.declined_reason}”",
+                code="declined",
+            )
+        return super().get_invalid_login_error()
 
 
 class ThrottledLoginView(LoginView):

@@ -19,6 +19,7 @@ from django.utils.html import strip_tags
 from core.audit.services import audit_record
 from core.insights.tasks import network_metrics_request_after_commit
 from core.members.models import Member
+from core.members.selectors import members_with_permission
 from core.members.services import JoinRefused, member_require_joined, skills_clean
 from core.notifications.models import Kind
 from core.notifications.services import notification_send
@@ -75,7 +76,8 @@ def project_propose(
     skills_wanted: list[str] | None = None,
 ) -> Project:
     """A QI lead (or organiser) proposes a project. Nothing moves until an organiser
-    funds it. Markup in the text is stripped, not stored."""
+    funds it; the organisers (but the proposer) are told it waits for them. Markup in
+    the text is stripped, not stored."""
     if not actor.has_perm("projects.propose_project"):
         raise PermissionDenied("Only QI leads and organisers can propose projects.")
     texts = {"title": title, "aim": aim, "description": description}
@@ -91,10 +93,19 @@ def project_propose(
     except JoinRefused as refused:
         raise ProjectRefused(refused.message, field="skills_wanted") from None
     with transaction.atomic(durable=True):
-        return Project.objects.create(
+        project = Project.objects.create(
             lead=actor, budget_minutes=budget, skills_wanted=skills, starts_on=starts_on,
             ends_on=ends_on, **fields,
         )  # fmt: skip
+        for organiser in members_with_permission("projects.fund_project").exclude(pk=actor.pk):
+            notification_send(
+                recipient=organiser, kind=Kind.PROJECT_PROPOSED,
+                key=f"project:{project.pk}:proposed:{organiser.pk}",
+                title=f"{actor} proposed “{project.title}” for funding"[:200],
+                body=f"{project.aim} Budget asked for: {minutes_as_text(budget)}.",
+                url=f"/projects/{project.pk}/",
+            )  # fmt: skip
+    return project
 
 
 def _locked(project: Project) -> Project:
