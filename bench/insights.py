@@ -93,10 +93,11 @@ def run(options: argparse.Namespace) -> int:
             receiver = rng.choice(pool)
             while receiver.pk == giver.pk:
                 receiver = rng.choice(members)
+            completed_at = now - datetime.timedelta(minutes=rng.randint(0, 2 * 365 * 24 * 60))
             return Exchange(
                 listing=listing_of[giver.pk], giver=giver, receiver=receiver,
                 state=State.COMPLETED, minutes=15 * rng.randint(1, 16),
-                completed_at=now - datetime.timedelta(minutes=rng.randint(0, 2 * 365 * 24 * 60)),
+                met_on=completed_at.date(), completed_at=completed_at,
             )  # fmt: skip
 
         Exchange.objects.bulk_create((exchange(g) for g in givers), batch_size=2000)

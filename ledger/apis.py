@@ -92,6 +92,13 @@ class NetworkTotalsApi(APIView):
     class NetworkTotalsSerializer(serializers.Serializer):
         issued = serializers.IntegerField(help_text="Minutes ever issued, net of reversals.")
         held_by_members = serializers.IntegerField()
+        held_by_projects = serializers.IntegerField(help_text="Project budgets not yet paid.")
+        federation_position = serializers.IntegerField(
+            help_text="The federation clearing account: negative when members earned more "
+            "from partner networks than they spent there."
+        )
+        held = serializers.IntegerField(help_text="Members + projects + federation position.")
+        balanced = serializers.BooleanField(help_text="Whether issued equals held.")
         members_with_credit = serializers.IntegerField()
         exchanged = serializers.IntegerField(help_text="Minutes moved between members.")
         exchanges = serializers.IntegerField()
@@ -99,4 +106,5 @@ class NetworkTotalsApi(APIView):
 
     @extend_schema(responses=NetworkTotalsSerializer)
     def get(self, request: Request) -> Response:
-        return Response(asdict(network_totals()))
+        totals = network_totals()
+        return Response({**asdict(totals), "held": totals.held, "balanced": totals.balanced})

@@ -86,18 +86,36 @@ def _other_members(*, member: Member, transfer_ids: list[uuid.UUID]) -> dict[uui
 
 @dataclass(frozen=True)
 class NetworkTotals:
+    """Where the credit a network issued is. Every account is one of issuance, member,
+    project or clearing, and all balances sum to zero, so what was issued is exactly what
+    members, project budgets and the federation position hold (`balanced`)."""
+
     issued: int  # minutes ever issued (gifts, project budgets), net of reversals
     held_by_members: int
+    held_by_projects: int  # budgets funded and not yet paid out or returned
+    # The clearing account: negative when members earned more from partner networks
+    # than they spent there, positive when they spent more.
+    federation_position: int
     members_with_credit: int
     exchanged: int  # minutes moved from member to member (local exchanges)
     exchanges: int
     transfers: int
+
+    @property
+    def held(self) -> int:
+        return self.held_by_members + self.held_by_projects + self.federation_position
+
+    @property
+    def balanced(self) -> bool:
+        return self.issued == self.held
 
 
 def network_totals() -> NetworkTotals:
     accounts = Account.objects.aggregate(
         issued=Sum("balance", filter=Q(kind=Account.Kind.ISSUANCE), default=0),
         held=Sum("balance", filter=Q(kind=Account.Kind.MEMBER), default=0),
+        projects=Sum("balance", filter=Q(kind=Account.Kind.PROJECT), default=0),
+        clearing=Sum("balance", filter=Q(kind=Account.Kind.CLEARING), default=0),
         with_credit=Count("id", filter=Q(kind=Account.Kind.MEMBER, balance__gt=0)),
     )
     exchanged = Entry.objects.filter(transfer__kind=Transfer.Kind.EXCHANGE, amount__gt=0).aggregate(
@@ -106,6 +124,8 @@ def network_totals() -> NetworkTotals:
     return NetworkTotals(
         issued=-accounts["issued"],
         held_by_members=accounts["held"],
+        held_by_projects=accounts["projects"],
+        federation_position=accounts["clearing"],
         members_with_credit=accounts["with_credit"],
         exchanged=exchanged["minutes"],
         exchanges=exchanged["exchanges"],

@@ -57,6 +57,14 @@ class AgreeForm(forms.Form):
 class RecordForm(forms.Form):
     minutes = forms.TypedChoiceField(label="Time given", coerce=int, choices=MINUTE_CHOICES,
                                      initial=60)  # fmt: skip
+    # Only asked when no meeting was agreed here (the page leaves it out otherwise).
+    met_on = forms.DateField(
+        label="The day you met", required=False,
+        help_text="Today or earlier. If your browser shows a plain text box, type it like "
+        "2027-03-14.",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
+    )  # fmt: skip
 
 
 class MessageForm(forms.Form):
@@ -101,7 +109,8 @@ ACTIONS: dict[str, Action] = {
     "agree": Action(AgreeForm, lambda data, **k: services.exchange_agree(
         proposal_id=data["proposal"], **k), "The meeting is arranged."),
     "record": Action(RecordForm, lambda data, **k: services.exchange_record_hours(
-        minutes=data["minutes"], **k), "Hours recorded. We have asked for confirmation."),
+        minutes=data["minutes"], met_on=data["met_on"], **k),
+        "Hours recorded. We have asked for confirmation."),
     "confirm": Action(NoInput, lambda **k: services.exchange_confirm(**k),
                       "Hours confirmed and the credit has moved. Thank you!"),
     "dispute": Action(DisputeForm, lambda data, **k: services.exchange_dispute(

@@ -56,8 +56,9 @@ class ExchangeSerializer(serializers.ModelSerializer[Exchange]):
     class Meta:
         model = Exchange
         fields = ["id", "listing", "listing_title", "state", "giver_name", "receiver_name",
-                  "minutes", "meeting_at", "meeting_place", "dispute_reason", "created_at",
-                  "updated_at", "completed_at", "your_side", "next_step"]  # fmt: skip
+                  "minutes", "meeting_at", "meeting_place", "met_on", "dispute_reason",
+                  "created_at", "updated_at", "completed_at", "your_side",
+                  "next_step"]  # fmt: skip
         read_only_fields = fields
 
     def _side(self, exchange: Exchange) -> Any:
@@ -137,7 +138,8 @@ class ExchangeActionApi(APIView):
         responses=ExchangeDetailSerializer,
         description="Make a move: " + ", ".join(actions.ACTIONS) + ". Input as on the page: "
         "decline/cancel {reason?}, dispute {reason}, propose {starts_at, place}, agree "
-        "{proposal}, record {minutes}, message {body}, thanks {text}, settle {outcome, "
+        "{proposal}, record {minutes, met_on? (YYYY-MM-DD, the day you met, required when "
+        "no meeting time was agreed)}, message {body}, thanks {text}, settle {outcome, "
         "minutes?, note}.",
     )
     def post(self, request: Request, exchange_id: int, action: str) -> Response:

@@ -51,7 +51,7 @@ def _walk(
     x.exchange_accept(actor=owner, exchange=exchange)
     if stage == "scheduled":
         # Meetings can only be arranged for the future; the finished exchanges below
-        # record their hours straight after agreeing, as members who met informally do.
+        # met informally on a past day, which the giver records with the hours.
         when = timezone.now() + datetime.timedelta(days=rng.randint(1, 10), hours=rng.randint(0, 6))
         place = listing.location or "Video call (link to follow)"
         proposal = x.exchange_propose(actor=responder, exchange=exchange, starts_at=when,
@@ -61,7 +61,9 @@ def _walk(
     receiver = exchange.receiver
     if giver is None or receiver is None:
         return exchange
-    x.exchange_record_hours(actor=giver, exchange=exchange, minutes=rng.choice([30, 45, 60]))
+    met_on = timezone.localdate() - datetime.timedelta(days=rng.randint(1, 14))
+    x.exchange_record_hours(actor=giver, exchange=exchange, minutes=rng.choice([30, 45, 60]),
+                            met_on=met_on)  # fmt: skip
     if stage == "recorded":
         return exchange
     if stage == "disputed":

@@ -50,6 +50,9 @@ class Exchange(models.Model):
     minutes = models.PositiveIntegerField(null=True, blank=True, help_text="Hours recorded.")
     meeting_at = models.DateTimeField(null=True, blank=True)
     meeting_place = models.CharField(max_length=300, blank=True)
+    # The day the two sides met: the agreed meeting's date, or the date the giver gives
+    # when they met without agreeing a time here. Set when the hours are recorded.
+    met_on = models.DateField(null=True, blank=True)
     dispute_reason = models.CharField(max_length=1000, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -108,6 +111,10 @@ class Exchange(models.Model):
                 condition=~models.Q(state="completed")
                 | models.Q(minutes__isnull=False, completed_at__isnull=False),
                 name="exchange_completed_has_hours",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(minutes__isnull=True) | models.Q(met_on__isnull=False),
+                name="exchange_hours_have_meeting_date",
             ),
         ]
 

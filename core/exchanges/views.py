@@ -170,12 +170,16 @@ def _detail(
             "auto_confirm_days": exchange_settings().auto_confirm_days,
         }  # fmt: skip
     action_forms = {name: actions.ACTIONS[name].form() for name in allowed}
+    if "settle" in action_forms:  # adjusting starts from the time recorded
+        action_forms["settle"] = actions.SettleForm(initial={"minutes": exchange.minutes})
     if failed:
         # A refused move the exchange does not offer now (confirming hours not yet
         # recorded) is told in the summary; only an offered move's form is re-shown.
         if failed[0] in action_forms:
             action_forms[failed[0]] = failed[1]
         context["failed"] = failed[1]
+    if "record" in action_forms and exchange.meeting_at is not None:
+        action_forms["record"].fields.pop("met_on")  # the agreed meeting's day is kept
     for name, form in action_forms.items():
         # One page holds several of these forms (decline and cancel both ask for a reason):
         # ids carry the action's name so each label belongs to its own field.

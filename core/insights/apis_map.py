@@ -24,8 +24,8 @@ class DateRangeSerializer(serializers.Serializer):
 
 
 class MapNodeSerializer(serializers.Serializer):
-    id = serializers.CharField(help_text="member-<id>, anonymous-<n> or network-<id>")
-    kind = serializers.ChoiceField(choices=["member", "anonymous", "network"])
+    id = serializers.CharField(help_text="member-<id>, anonymous-<n>, network-<id> or project-<id>")
+    kind = serializers.ChoiceField(choices=["member", "anonymous", "network", "project"])
     label = serializers.CharField()  # type: ignore[assignment]
     profession = serializers.CharField()
     organisation = serializers.CharField()
@@ -33,7 +33,10 @@ class MapNodeSerializer(serializers.Serializer):
     you = serializers.BooleanField(required=False)
     given_minutes = serializers.IntegerField()
     received_minutes = serializers.IntegerField()
-    exchanges = serializers.IntegerField()
+    exchanges = serializers.IntegerField(help_text="Completed exchanges (never volunteering).")
+    volunteering = serializers.IntegerField(
+        help_text="Confirmations of volunteered project hours (as volunteer or project)."
+    )
 
 
 class MapLinkSerializer(serializers.Serializer):
@@ -41,6 +44,10 @@ class MapLinkSerializer(serializers.Serializer):
     target = serializers.CharField()
     minutes = serializers.IntegerField()
     count = serializers.IntegerField()
+    kind = serializers.ChoiceField(
+        choices=["exchange", "volunteering"],
+        help_text="An exchange between two parties, or a volunteer's hours for a project.",
+    )
 
 
 class MapSerializer(serializers.Serializer):
@@ -55,7 +62,8 @@ class NetworkMapApi(APIView):
         responses=MapSerializer,
     )  # fmt: skip
     def get(self, request: Request) -> Response:
-        """Who helped whom, completed exchanges only, as the signed-in member may see it."""
+        """Who helped whom, as the signed-in member may see it: completed exchanges, and
+        volunteering as lines from volunteers to their projects."""
         serializer = DateRangeSerializer(data=request.query_params)
         serializer.is_valid(raise_exception=True)
         dates = DateRange(serializer.validated_data.get("start"),

@@ -2,8 +2,14 @@
 
 Everything downstream (the map, the metrics) works on plain `Edge` values, so it can be
 tested on hand-built graphs and fed from any source. A party is a member of this network
-(`Member` id) or, for a federated exchange, the other network as a whole: the member on
-that side lives in another schema and is never named here.
+(`Member` id), for a federated exchange the other network as a whole (the member on that
+side lives in another schema and is never named here), or a project.
+
+One definition for the map and the metrics: an *exchange* is a completed exchange between
+two members (one of them perhaps in a partner network); *volunteering* is a lead's
+confirmation of a volunteer's hours, a line from the volunteer to the project, paid from
+the project's budget. Volunteering is never counted as an exchange, nor as help its lead
+received.
 """
 
 from __future__ import annotations
@@ -15,15 +21,17 @@ from datetime import datetime
 
 class EdgeKind:
     EXCHANGE = "exchange"
-    PROJECT = "project"  # a volunteer's confirmed hours on a project, towards its lead
+    PROJECT = "project"  # a volunteer's confirmed hours, towards the project
 
 
 @dataclass(frozen=True, slots=True)
 class Party:
-    """One end of an edge: a member of this network, or another network's members."""
+    """One end of an edge: a member of this network, another network's members, or a
+    project of this network."""
 
     member_id: int | None = None
     network_id: int | None = None
+    project_id: int | None = None
 
     @property
     def is_member(self) -> bool:
@@ -49,17 +57,23 @@ def network(network_id: int) -> Party:
     return Party(network_id=network_id)
 
 
+def project(project_id: int) -> Party:
+    return Party(project_id=project_id)
+
+
 @dataclass(slots=True)
 class NodeTotals:
-    given: int = 0  # minutes
+    given: int = 0  # minutes, in exchanges and volunteering
     received: int = 0
-    exchanges: int = 0  # exchanges and volunteering records the party took part in
+    exchanges: int = 0  # exchanges the party took part in
+    volunteering: int = 0  # confirmations of volunteered hours (as volunteer or project)
 
 
 @dataclass(slots=True)
 class Link:
     minutes: int = 0
     count: int = 0
+    kind: str = EdgeKind.EXCHANGE  # a pair is either two parties or a volunteer and a project
 
 
 @dataclass(slots=True)
@@ -71,7 +85,10 @@ class Graph:
 
 
 def _pair(a: Party, b: Party) -> tuple[Party, Party]:
-    key = (a.member_id or 0, a.network_id or 0), (b.member_id or 0, b.network_id or 0)
+    key = (
+        (a.member_id or 0, a.network_id or 0, a.project_id or 0),
+        (b.member_id or 0, b.network_id or 0, b.project_id or 0),
+    )
     return (a, b) if key[0] <= key[1] else (b, a)
 
 
@@ -86,11 +103,15 @@ def graph_build(edges: Iterable[Edge]) -> Graph:
         giver = nodes.get(edge.giver) or nodes.setdefault(edge.giver, NodeTotals())
         receiver = nodes.get(edge.receiver) or nodes.setdefault(edge.receiver, NodeTotals())
         giver.given += edge.minutes
-        giver.exchanges += 1
         receiver.received += edge.minutes
-        receiver.exchanges += 1
+        if edge.kind == EdgeKind.PROJECT:
+            giver.volunteering += 1
+            receiver.volunteering += 1
+        else:
+            giver.exchanges += 1
+            receiver.exchanges += 1
         pair = _pair(edge.giver, edge.receiver)
-        link = links.get(pair) or links.setdefault(pair, Link())
+        link = links.get(pair) or links.setdefault(pair, Link(kind=edge.kind))
         link.minutes += edge.minutes
         link.count += 1
     return graph

@@ -1,4 +1,9 @@
-"""The impact dashboard's tables: one selector each, one query each, plain rows.
+"""The impact dashboard's tables: one selector each, a few queries each, plain rows.
+
+Exchanges and volunteering are counted as the map and the metrics count them, from the
+same edges (`sources.network_edges`, definitions in `graph`): an exchange is a completed
+exchange, also one our member had on a partner network's listing; confirmed project
+hours are volunteering, shown apart and never as exchanges.
 
 Months are calendar months in the network's time zone. Within a date range the
 cumulative figures start at the range's first month.
@@ -10,14 +15,16 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
-from core.exchanges.models import Exchange, State
 from core.listings.models import Listing
 from core.members.models import Member, MemberState
 
+from .graph import Edge, EdgeKind
 from .network_map import DateRange
+from .sources import network_edges
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,29 +37,30 @@ class Table:
     rows: list[tuple[Any, ...]]
 
 
-def _completed(dates: DateRange) -> QuerySet[Exchange]:
-    start, end = dates.bounds()
-    exchanges = Exchange.objects.filter(state=State.COMPLETED)
-    if start:
-        exchanges = exchanges.filter(completed_at__gte=start)
-    if end:
-        exchanges = exchanges.filter(completed_at__lt=end)
-    return exchanges
+def _exchanges(dates: DateRange) -> list[Edge]:
+    return [edge for edge in network_edges(dates=dates) if edge.kind == EdgeKind.EXCHANGE]
 
 
 def hours_by_month(*, dates: DateRange) -> Table:
-    rows = (
-        _completed(dates).annotate(month=TruncMonth("completed_at")).values("month")
-        .annotate(exchanges=Count("pk"), minutes=Sum("minutes")).order_by("month")
-    )  # fmt: skip
+    zone = timezone.get_current_timezone()
+    months: dict[str, list[int]] = {}  # month -> [exchanges, minutes, minutes volunteered]
+    for edge in network_edges(dates=dates):
+        when = edge.when.astimezone(zone)
+        month = months.setdefault(f"{when.year}-{when.month:02d}", [0, 0, 0])
+        if edge.kind == EdgeKind.PROJECT:
+            month[2] += edge.minutes
+        else:
+            month[0] += 1
+            month[1] += edge.minutes
     total = 0
     out = []
-    for row in rows:
-        total += row["minutes"] or 0
-        out.append((row["month"].strftime("%Y-%m"), row["exchanges"],
-                    _hours(row["minutes"] or 0), _hours(total)))  # fmt: skip
+    for name in sorted(months):
+        exchanges, minutes, volunteered = months[name]
+        total += minutes
+        out.append((name, exchanges, _hours(minutes), _hours(total), _hours(volunteered)))
     return Table("hours", "Hours exchanged per month",
-                 ("month", "exchanges", "hours", "cumulative hours"), out)  # fmt: skip
+                 ("month", "exchanges", "hours", "cumulative hours", "volunteering hours"),
+                 out)  # fmt: skip
 
 
 def members_joined_by_month(*, dates: DateRange) -> Table:
@@ -78,13 +86,15 @@ def exchanges_by(field: str, *, dates: DateRange) -> Table:
     """Completed exchanges by their listing's category or format, most first."""
     choices = {"category": Listing.Category, "format": Listing.Format}[field]
     labels = dict(choices.choices)
-    rows = (
-        _completed(dates).values(f"listing__{field}")
-        .annotate(exchanges=Count("pk"), minutes=Sum("minutes"))
-        .order_by("-exchanges", f"listing__{field}")
-    )  # fmt: skip
-    out = [(labels.get(row[f"listing__{field}"], row[f"listing__{field}"]), row["exchanges"],
-            _hours(row["minutes"] or 0)) for row in rows]  # fmt: skip
+    counts: Counter[str] = Counter()
+    minutes: Counter[str] = Counter()
+    for edge in _exchanges(dates):
+        value = edge.category if field == "category" else edge.format
+        counts[value] += 1
+        minutes[value] += edge.minutes
+    ordered = sorted(counts, key=lambda value: (-counts[value], value))
+    out = [(labels.get(value, value), counts[value], _hours(minutes[value]))
+           for value in ordered]  # fmt: skip
     title = {"category": "Exchanges by category", "format": "Exchanges by format"}[field]
     name = {"category": "categories", "format": "formats"}[field]
     return Table(name, title, (field, "exchanges", "hours"), out)

@@ -105,6 +105,8 @@ def metrics_compute(
         for a, b in folded.links
         if a.member_id is not None and b.member_id is not None
     ]
+    # Members who only volunteered are active but connected to nobody: a project is not a
+    # person, and volunteering makes no broker of its lead.
     topology = igraph.Graph(n=len(members), edges=pairs, directed=False)
     components = topology.connected_components()
     scores = betweenness(topology, pivots=pivots, seed=seed)

@@ -7,7 +7,9 @@ Privacy is decided here, once, for the JSON endpoint and the table alike:
   `NAME_SHOWN` show a name on the map, so a visibility added later hides it until
   someone decides otherwise;
 - another network's members are never nodes: a federated exchange links to one node for
-  that network as a whole.
+  that network as a whole;
+- a project is a node of its own (its title), joined to its volunteers by volunteering
+  lines (see `graph`).
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.members.models import Member, Profession, ProfileVisibility
+from core.projects.models import Project
 from hexitime.errors import ApplicationError
 from tenants.models import Network
 
-from .graph import Edge, Party, graph_build
+from .graph import Edge, EdgeKind, Party, graph_build
 
 NAME_SHOWN = frozenset({ProfileVisibility.NETWORK, ProfileVisibility.NAME_ONLY})
 ANONYMOUS = "A member"
@@ -59,8 +62,8 @@ def name_shown(*, viewer: Member, member: Member) -> bool:
 
 
 def map_payload(*, viewer: Member, edges: list[Edge]) -> dict[str, Any]:
-    """Nodes (largest first) and links for the map and its table. Two queries: the
-    members on the map and the names of the other networks."""
+    """Nodes (largest first) and links for the map and its table. Up to three queries:
+    the members on the map, the names of the other networks and of the projects."""
     graph = graph_build(edges)
     member_ids = [party.member_id for party in graph.nodes if party.member_id is not None]
     fields = ("full_name", "profession", "organisation", "show_on_map", "profile_visibility")
@@ -72,6 +75,12 @@ def map_payload(*, viewer: Member, edges: list[Edge]) -> dict[str, Any]:
         if network_ids
         else {}
     )
+    project_ids = [party.project_id for party in graph.nodes if party.project_id is not None]
+    projects = (
+        dict(Project.objects.filter(pk__in=project_ids).values_list("pk", "title"))
+        if project_ids
+        else {}
+    )
     professions = dict(Profession.choices)
     order = sorted(graph.nodes.items(), key=lambda item: -(item[1].given + item[1].received))
     node_ids: dict[Party, str] = {}
@@ -79,7 +88,12 @@ def map_payload(*, viewer: Member, edges: list[Edge]) -> dict[str, Any]:
     anonymous = 0
     for party, totals in order:
         node: dict[str, Any]
-        if party.network_id is not None:
+        if party.project_id is not None:
+            node = {"id": f"project-{party.project_id}", "kind": "project",
+                    "label": f"Project: {projects.get(party.project_id, '')}",
+                    "profession": "", "organisation": "",
+                    "url": reverse("project-detail", args=[party.project_id])}  # fmt: skip
+        elif party.network_id is not None:
             name = networks.get(party.network_id, "another network")
             node = {"id": f"network-{party.network_id}", "kind": "network",
                     "label": f"Members of {name}", "profession": "",
@@ -99,12 +113,13 @@ def map_payload(*, viewer: Member, edges: list[Edge]) -> dict[str, Any]:
                 node = {"id": f"anonymous-{anonymous}", "kind": "anonymous", "label": ANONYMOUS,
                         "profession": "", "organisation": ""}  # fmt: skip
         node.update(given_minutes=totals.given, received_minutes=totals.received,
-                    exchanges=totals.exchanges)  # fmt: skip
+                    exchanges=totals.exchanges, volunteering=totals.volunteering)  # fmt: skip
         node_ids[party] = node["id"]
         nodes.append(node)
     links = [
         {"source": node_ids[a], "target": node_ids[b], "minutes": link.minutes,
-         "count": link.count}
+         "count": link.count,
+         "kind": "volunteering" if link.kind == EdgeKind.PROJECT else "exchange"}
         for (a, b), link in sorted(graph.links.items(), key=lambda item: -item[1].minutes)
     ]  # fmt: skip
     return {"nodes": nodes, "links": links}

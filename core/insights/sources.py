@@ -11,7 +11,7 @@ from hexitime.db import connection
 from ledger.federation.models import RemoteExchange
 from tenants.models import Network
 
-from .graph import Edge, EdgeKind, Party, member, network
+from .graph import Edge, EdgeKind, Party, member, network, project
 from .metrics import Person
 from .network_map import DateRange
 
@@ -41,7 +41,8 @@ def exchange_edges(*, dates: DateRange) -> list[Edge]:
 
 
 def volunteering_edges(*, dates: DateRange) -> list[Edge]:
-    """Each confirmation of a volunteer's project hours, towards the project's lead: one
+    """Each confirmation of a volunteer's project hours, from the volunteer to the project
+    (not to its lead: the project's budget pays, and the lead received nothing): one
     query."""
     start, end = dates.bounds()
     confirmations = HoursConfirmation.objects.all()
@@ -50,12 +51,12 @@ def volunteering_edges(*, dates: DateRange) -> list[Edge]:
     if end:
         confirmations = confirmations.filter(created_at__lt=end)
     rows = confirmations.order_by("created_at", "pk").values_list(
-        "volunteer__member_id", "volunteer__project__lead_id", "minutes", "created_at"
+        "volunteer__member_id", "volunteer__project_id", "minutes", "created_at"
     )
     return [
-        Edge(giver=member(volunteer), receiver=member(lead), minutes=minutes, when=when,
-             kind=EdgeKind.PROJECT, category="", format="")
-        for volunteer, lead, minutes, when in rows
+        Edge(giver=member(volunteer), receiver=project(project_id), minutes=minutes,
+             when=when, kind=EdgeKind.PROJECT, category="", format="")
+        for volunteer, project_id, minutes, when in rows
     ]  # fmt: skip
 
 

@@ -2,12 +2,22 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from .backends import ROLE_PERMISSIONS
 from .models import Member, MemberState, ProfileVisibility
 
 
 def approval_queue() -> QuerySet[Member]:
     """Verified members waiting for an organiser, oldest first."""
     return Member.objects.filter(state=MemberState.AWAITING_APPROVAL).order_by("date_joined", "pk")
+
+
+def members_with_permission(permission: str) -> QuerySet[Member]:
+    """Active members whose role grants `permission` (by `ROLE_PERMISSIONS`), e.g. the
+    organisers to tell of something waiting for them."""
+    roles = [role for role, granted in ROLE_PERMISSIONS.items() if permission in granted]
+    return Member.objects.filter(
+        role__in=roles, state=MemberState.ACTIVE, is_active=True, is_staff=False
+    ).order_by("pk")
 
 
 def member_list() -> QuerySet[Member]:

@@ -28,6 +28,8 @@ from django.utils.html import strip_tags
 from PIL import Image, UnidentifiedImageError
 
 from core.audit.services import audit_record
+from core.notifications.models import Kind
+from core.notifications.services import notification_send
 from hexitime.db import connection, durable_service
 from hexitime.errors import ApplicationError, NotFound, PermissionDenied
 from ledger.services import gift_grant
@@ -45,6 +47,7 @@ from .models import (
     ProfileVisibility,
     Role,
 )
+from .selectors import members_with_permission
 
 VERIFY_MAX_AGE = 7 * 24 * 3600  # seconds a verification link stays valid
 # Days a sign-up may stay unverified before the retention purge deletes it: twice the
@@ -185,10 +188,24 @@ def member_verify_email(*, token: str) -> Member:
     member.email_verified_at = timezone.now()
     if join_settings_get().policy == JoinPolicy.APPROVAL:
         member.state = MemberState.AWAITING_APPROVAL
+        _tell_organisers_of_request(member)
     else:
         _activate(member)
     member.save(update_fields=["email_verified_at", "state"])
     return member
+
+
+def _tell_organisers_of_request(member: Member) -> None:
+    network = connection.tenant.name
+    for organiser in members_with_permission("members.approve_member"):
+        notification_send(
+            recipient=organiser, kind=Kind.JOIN_REQUEST,
+            key=f"member:{member.pk}:join-request:{organiser.pk}",
+            title=f"{member.full_name} asked to join {network}"[:200],
+            body=f"{member.full_name} ({member.email}) has confirmed their email address and "
+            "is waiting for an organiser to approve or decline their request.",
+            url="/members/approvals/",
+        )  # fmt: skip
 
 
 def _activate(member: Member) -> None:
@@ -218,7 +235,8 @@ def access_member(member_id: int, *, member: Member) -> Member:
 
 @durable_service
 def member_approve(*, actor: Member, member: Member) -> Member:
-    """An organiser lets a verified member in: active, gifted, audited."""
+    """An organiser lets a verified member in: active, gifted, audited, and told (in the
+    app and by email)."""
     if not actor.has_perm("members.approve_member"):
         raise PermissionDenied("Only organisers can approve members.")
     member = Member.objects.select_for_update().get(pk=member.pk)
@@ -229,13 +247,19 @@ def member_approve(*, actor: Member, member: Member) -> Member:
     audit_record(actor=actor, verb="member.approve", target=member,
                  before={"state": MemberState.AWAITING_APPROVAL},
                  after={"state": member.state})  # fmt: skip
+    notification_send(
+        recipient=member, kind=Kind.ACCOUNT, key=f"member:{member.pk}:approved",
+        title=f"Welcome to {connection.tenant.name}: your request to join was approved",
+        body="Two hours of credit are in your account to start exchanging.", url="/",
+    )  # fmt: skip
     return member
 
 
 @durable_service
 def member_decline(*, actor: Member, member: Member, reason: str) -> Member:
     """An organiser turns a request to join down, saying why. The account can no longer
-    sign in. Audited."""
+    sign in (the sign-in page tells them why instead); they are emailed the reason.
+    Audited."""
     if not actor.has_perm("members.approve_member"):
         raise PermissionDenied("Only organisers can decline members.")
     reason = strip_tags(reason).strip()
@@ -252,6 +276,11 @@ def member_decline(*, actor: Member, member: Member, reason: str) -> Member:
     audit_record(actor=actor, verb="member.decline", target=member,
                  before={"state": MemberState.AWAITING_APPROVAL},
                  after={"state": member.state}, reason=reason)  # fmt: skip
+    notification_send(
+        recipient=member, kind=Kind.ACCOUNT, key=f"member:{member.pk}:declined",
+        title=f"Your request to join {connection.tenant.name} was declined"[:200],
+        body=f"The organiser said: “{reason}”",
+    )  # fmt: skip
     return member
 
 

@@ -7,13 +7,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView, redirect_to_login
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from core.exchanges.selectors import exchanges_waiting, next_meetings, thanks_for
 from core.listings.selectors import listing_suggestions
-from hexitime.auth import ThrottledAuthenticationForm, acting_member
+from core.projects.selectors import projects_awaiting_funding
+from hexitime.auth import ThrottledAuthenticationForm, acting_member, sign_in_identity
 from hexitime.errors import ApplicationError, NotFound
 from ledger.selectors import member_balance, member_statement
 from tenants.plans import network_full_message, plan_usage
@@ -66,6 +68,9 @@ def network_home(request: HttpRequest) -> HttpResponse:
         }
         if member.has_perm("members.approve_member"):
             context["plan_usage"] = plan_usage(network=request.tenant)  # type: ignore[attr-defined]
+            context["join_requests"] = approval_queue().count()
+        if member.has_perm("projects.fund_project"):
+            context["proposals"] = projects_awaiting_funding().count()
     return render(request, "members/network_home.html", context)
 
 
@@ -362,6 +367,20 @@ class MemberLoginForm(ThrottledAuthenticationForm):
             "Too many attempts to sign in. Please wait 15 minutes, or reset your password."
         ),
     }
+
+    def get_invalid_login_error(self) -> ValidationError:
+        """Someone whose request to join was declined, with their own password, is told
+        so and why; anyone else gets Django's message, which says nothing of the account."""
+        email = sign_in_identity(self.request, None) if self.request else ""
+        declined = Member.objects.filter(email=email, state=MemberState.DECLINED).first()
+        if declined is not None and declined.check_password(self.data.get("password", "")):
+            network = self.request.tenant.name  # type: ignore[union-attr]
+            return ValidationError(
+                f"Your request to join {network} was declined. The organiser said: "
+                f"“{declined.declined_reason}”",
+                code="declined",
+            )
+        return super().get_invalid_login_error()
 
 
 class ThrottledLoginView(LoginView):

@@ -21,6 +21,8 @@ class Kind(models.TextChoices):
     PROJECT_VOLUNTEER = "project_volunteer", "Someone volunteered for your project"
     PROJECT_FUNDED = "project_funded", "Your project was funded"
     PROJECT_DECLINED = "project_declined", "Your project was declined"
+    JOIN_REQUEST = "join_request", "Organisers: someone asked to join the network"
+    PROJECT_PROPOSED = "project_proposed", "Organisers: a project was proposed for funding"
 
 
 class Notification(models.Model):

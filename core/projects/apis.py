@@ -89,7 +89,7 @@ class ConfirmationSerializer(serializers.ModelSerializer[HoursConfirmation]):
 
     class Meta:
         model = HoursConfirmation
-        fields = ["id", "volunteer_id", "key", "minutes", "created_at"]
+        fields = ["id", "volunteer_id", "key", "minutes", "worked_on", "created_at"]
         read_only_fields = fields
 
 
@@ -191,10 +191,14 @@ class ProjectConfirmationApi(APIView):
     class ConfirmSerializer(serializers.Serializer):
         volunteer_id = serializers.IntegerField()
         minutes = serializers.IntegerField()
+        worked_on = serializers.DateField(
+            help_text="The day the hours were given. A volunteer's day is confirmed once: "
+            "the same day and hours again return the first confirmation.",
+        )
         key = serializers.CharField(
             required=False, max_length=64,
             help_text="Your name for this confirmation. Send the same key again (a retry) "
-            "and it pays once; without one, every request is a new confirmation.",
+            "and it pays once.",
         )  # fmt: skip
 
     @extend_schema(request=ConfirmSerializer, responses={201: ConfirmationSerializer})
@@ -208,6 +212,7 @@ class ProjectConfirmationApi(APIView):
         confirmation = volunteer_confirm_hours(
             actor=member, project=project,
             volunteer=access_volunteer(fields["volunteer_id"], project=project),
-            minutes=fields["minutes"], key=fields.get("key") or uuid.uuid4().hex,
+            minutes=fields["minutes"], worked_on=fields["worked_on"],
+            key=fields.get("key") or uuid.uuid4().hex,
         )  # fmt: skip
         return Response(ConfirmationSerializer(confirmation).data, status=201)

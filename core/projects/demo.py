@@ -61,8 +61,10 @@ def projects_seed(*, rng: random.Random, members: list[Member]) -> list[Project]
             actor=volunteer_member, project=funded, pledged_minutes=rng.choice([4, 6, 8]) * 60
         )
         for session in range(rng.randint(1, 3)):
+            # One session a week, in the weeks since the project started.
+            worked_on = today - datetime.timedelta(days=7 * session + rng.randint(1, 6))
             volunteer_confirm_hours(
-                actor=lead, project=funded, volunteer=volunteer,
+                actor=lead, project=funded, volunteer=volunteer, worked_on=worked_on,
                 minutes=rng.choice([45, 60, 90, 120]), key=f"demo:{volunteer.pk}:{session}",
             )  # fmt: skip
     proposed = project_propose(actor=lead, starts_on=starts_on, ends_on=ends_on, **PROPOSED)

@@ -108,12 +108,15 @@ class Volunteer(models.Model):
 
 
 class HoursConfirmation(models.Model):
-    """One confirmation of a volunteer's hours by the lead, paid by one ledger transfer
-    (`project:<project id>:confirmation:<id>`). `key` is chosen by the client (the form
-    carries a fresh one), so a repeated or doubled request finds this row, not a new one."""
+    """One confirmation of a volunteer's hours for one day, paid by one ledger transfer
+    (`project:<project id>:confirmation:<id>`). A volunteer's day is confirmed once, so
+    the same confirmation sent again (Back and resubmit, a retry) finds this row, whatever
+    `key` (the client's name for the request) it carries."""
 
     volunteer = models.ForeignKey(Volunteer, on_delete=models.PROTECT, related_name="confirmations")
     key = models.CharField(max_length=64)
+    # The day the hours were given; empty only on confirmations made before days were kept.
+    worked_on = models.DateField(null=True, blank=True)
     minutes = models.PositiveIntegerField()
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -124,6 +127,9 @@ class HoursConfirmation(models.Model):
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["key"], name="hours_confirmation_key_unique"),
+            models.UniqueConstraint(
+                fields=["volunteer", "worked_on"], name="hours_confirmation_once_per_day"
+            ),
             models.CheckConstraint(
                 condition=models.Q(minutes__gt=0) & models.Q(_in_steps("minutes")),
                 name="hours_confirmation_quarter_hours",

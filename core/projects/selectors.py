@@ -39,6 +39,11 @@ def _with_progress(projects: QuerySet[Project]) -> QuerySet[Project]:
     )
 
 
+def projects_awaiting_funding() -> QuerySet[Project]:
+    """Proposals waiting for an organiser to fund or decline them (for organisers)."""
+    return Project.objects.filter(state=Project.State.PROPOSED)
+
+
 def project_list(*, member: Member, state: str = "") -> QuerySet[Project]:
     """The projects the member may see, newest first, with their progress (one query)."""
     projects = _visible(member)

@@ -18,6 +18,7 @@ from django.utils.html import strip_tags
 from core.audit.services import audit_record
 from core.insights.tasks import network_metrics_request_after_commit
 from core.members.models import Member, MemberState
+from core.members.selectors import members_with_permission
 from core.members.services import JoinRefused, member_require_joined, skills_clean
 from core.notifications.models import Kind
 from core.notifications.services import notification_send
@@ -75,7 +76,8 @@ def project_propose(
     skills_wanted: list[str] | None = None,
 ) -> Project:
     """A QI lead (or organiser) proposes a project. Nothing moves until an organiser
-    funds it. Markup in the text is stripped, not stored."""
+    funds it; the organisers (but the proposer) are told it waits for them. Markup in
+    the text is stripped, not stored."""
     if not actor.has_perm("projects.propose_project"):
         raise PermissionDenied("Only QI leads and organisers can propose projects.")
     texts = {"title": title, "aim": aim, "description": description}
@@ -90,10 +92,19 @@ def project_propose(
         skills = skills_clean(skills_wanted or [])
     except JoinRefused as refused:
         raise ProjectRefused(refused.message, field="skills_wanted") from None
-    return Project.objects.create(
+    project = Project.objects.create(
         lead=actor, budget_minutes=budget, skills_wanted=skills, starts_on=starts_on,
         ends_on=ends_on, **fields,
     )  # fmt: skip
+    for organiser in members_with_permission("projects.fund_project").exclude(pk=actor.pk):
+        notification_send(
+            recipient=organiser, kind=Kind.PROJECT_PROPOSED,
+            key=f"project:{project.pk}:proposed:{organiser.pk}",
+            title=f"{actor} proposed “{project.title}” for funding"[:200],
+            body=f"{project.aim} Budget asked for: {minutes_as_text(budget)}.",
+            url=f"/projects/{project.pk}/",
+        )  # fmt: skip
+    return project
 
 
 def _locked(project: Project) -> Project:
@@ -200,13 +211,21 @@ def volunteer_pledge(*, actor: Member, project: Project, pledged_minutes: int) -
 
 @durable_service
 def volunteer_confirm_hours(
-    *, actor: Member, project: Project, volunteer: Volunteer, minutes: int, key: str
+    *,
+    actor: Member,
+    project: Project,
+    volunteer: Volunteer,
+    minutes: int,
+    worked_on: datetime.date,
+    key: str,
 ) -> HoursConfirmation:
-    """The lead confirms hours a volunteer gave; the ledger pays them from the project's
-    account at once. `key` is the client's name for this confirmation: the same key again
-    (a double click, a retried request, two at the same moment) returns the first
-    confirmation and pays nothing more. More than the remaining budget is refused and
-    nothing is written."""
+    """The lead confirms the hours a volunteer gave on one day (from the project's start
+    to today); the ledger pays them from the project's account at once. A volunteer's day
+    is confirmed once: the same day and hours again (a double click, Back and resubmit, a
+    retried request, two at the same moment) return the first confirmation and pay
+    nothing more; other hours for that day are refused. `key` is the client's name for
+    the request and cannot be reused for other hours. More than the remaining budget is
+    refused and nothing is written."""
     if project.lead_id != actor.pk:
         raise PermissionDenied("Only the project's lead can confirm volunteers' hours.")
     key = str(key or "").strip()
@@ -214,15 +233,40 @@ def volunteer_confirm_hours(
         raise ProjectRefused("This confirmation needs a key of 1 to 64 characters.", field="key")
     minutes = _minutes(minutes, field="minutes", what="The hours confirmed",
                        most=BUDGET_MAX_MINUTES)  # fmt: skip
+    if not isinstance(worked_on, datetime.date):
+        raise ProjectRefused("Give the day the hours were given.", field="worked_on")
+    if worked_on > timezone.localdate():
+        raise ProjectRefused("Confirm hours once they are given: the day cannot be in the "
+                             "future.", field="worked_on")  # fmt: skip
     project = _locked(project)
     # After the lock, so a confirmation committed while we waited is seen here.
     earlier = HoursConfirmation.objects.filter(key=key).first()
     if earlier is not None:
-        if earlier.volunteer_id != volunteer.pk or earlier.minutes != minutes:
+        if (earlier.volunteer_id, earlier.minutes, earlier.worked_on) != (
+            volunteer.pk, minutes, worked_on,
+        ):  # fmt: skip
             raise ProjectRefused("This confirmation was already used for other hours.",
                                  field="key")  # fmt: skip
         return earlier
+    same_day = HoursConfirmation.objects.filter(
+        volunteer_id=volunteer.pk, volunteer__project=project, worked_on=worked_on
+    ).first()
+    if same_day is not None:
+        if same_day.minutes != minutes:
+            raise ProjectRefused(
+                f"You already confirmed {minutes_as_text(same_day.minutes)} for "
+                f"{worked_on:%A} {worked_on.day} {worked_on:%B %Y}; nothing more was paid.",
+                field="worked_on",
+            )
+        return same_day
     _refuse_unless(project, Project.State.APPROVED, "paid from")
+    if worked_on < project.starts_on:
+        start = project.starts_on
+        raise ProjectRefused(
+            f"The project starts on {start:%A} {start.day} {start:%B %Y}: hours before "
+            "then cannot be paid from it.",
+            field="worked_on",
+        )
     paid = (
         Volunteer.objects.select_related("member").filter(pk=volunteer.pk, project=project).first()
     )
@@ -233,7 +277,7 @@ def volunteer_confirm_hours(
         raise ProjectRefused("This volunteer has closed their account: their hours can no "
                              "longer be paid.")  # fmt: skip
     confirmation = HoursConfirmation.objects.create(
-        volunteer=paid, key=key, minutes=minutes, confirmed_by=actor
+        volunteer=paid, key=key, minutes=minutes, worked_on=worked_on, confirmed_by=actor
     )
     try:
         transfer_create(

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.members.models import Member
@@ -100,7 +101,10 @@ class PledgeForm(forms.Form):
 class ConfirmForm(forms.Form):
     volunteer = forms.TypedChoiceField(label="Volunteer", coerce=int)
     minutes = HoursField(label="Hours given")
-    # A fresh key per form: submitting the same form twice pays once.
+    # One confirmation per volunteer and day: sending it again pays nothing more.
+    worked_on = forms.DateField(label="Day the hours were given",
+                                widget=forms.DateInput(attrs={"type": "date"},
+                                                       format="%Y-%m-%d"))  # fmt: skip
     key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
@@ -226,7 +230,8 @@ def project_confirm_view(request: HttpRequest, project_id: int) -> HttpResponse:
     member, project = _project(request, project_id)
     if project.lead_id != member.pk:
         raise DjangoPermissionDenied
-    initial = {"key": uuid.uuid4().hex, "volunteer": request.GET.get("volunteer")}
+    initial = {"key": uuid.uuid4().hex, "volunteer": request.GET.get("volunteer"),
+               "worked_on": timezone.localdate()}  # fmt: skip
     data = request.POST.copy() if request.method == "POST" else None
     form = ConfirmForm(data, initial=initial, project=project)
     if request.method == "POST" and form.is_valid():
@@ -235,7 +240,7 @@ def project_confirm_view(request: HttpRequest, project_id: int) -> HttpResponse:
             volunteer = access_volunteer(fields["volunteer"], project=project)
             confirmation = volunteer_confirm_hours(
                 actor=member, project=project, volunteer=volunteer, minutes=fields["minutes"],
-                key=fields["key"],
+                worked_on=fields["worked_on"], key=fields["key"],
             )  # fmt: skip
         except ApplicationError as refused:
             _refusal(form, refused)
@@ -244,7 +249,11 @@ def project_confirm_view(request: HttpRequest, project_id: int) -> HttpResponse:
                 data["key"] = uuid.uuid4().hex
         else:
             paid = minutes_as_text(confirmation.minutes)
-            messages.success(request, f"Confirmed: {volunteer.member} has been paid {paid}.")
+            if confirmation.key != fields["key"]:  # this day was confirmed by an earlier form
+                messages.info(request, f"{volunteer.member}'s hours for that day were already "
+                              f"confirmed ({paid}); nothing more was paid.")  # fmt: skip
+            else:
+                messages.success(request, f"Confirmed: {volunteer.member} has been paid {paid}.")
             return redirect("project-detail", project_id=project_id)
     progress = project_progress(project=project)
     return render(request, "projects/confirm.html",

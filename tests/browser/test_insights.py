@@ -116,3 +116,57 @@ def test_insights_pages_draw_their_charts_without_serious_accessibility_violatio
         for name, result in found.items()
     }  # fmt: skip
     assert serious == {name: [] for name in found}
+
+
+def test_volunteering_is_drawn_and_labelled_apart_from_exchanges(live_server, page, maple):
+    """Olive leads a project Ada volunteered for: the map draws the project as a square
+    joined to Ada by a dashed line, and Olive's exchanges do not grow."""
+    import datetime
+
+    from django.utils import timezone
+
+    from core.members.models import Member
+    from core.projects.services import (
+        project_fund,
+        project_propose,
+        volunteer_confirm_hours,
+        volunteer_pledge,
+    )
+
+    today = timezone.localdate()
+    with tenant_context(maple):
+        olive = Member.objects.get(email="olive@nhs.net")
+        ada = Member.objects.get(full_name="Ada Doctor")
+        project = project_fund(actor=olive, project=project_propose(
+            actor=olive, title="Falls", aim="Fewer falls", description="Ward 7",
+            budget_minutes=600, starts_on=today - datetime.timedelta(days=7),
+            ends_on=today, skills_wanted=[],
+        ))  # fmt: skip
+        volunteer = volunteer_pledge(actor=ada, project=project, pledged_minutes=120)
+        volunteer_confirm_hours(actor=olive, project=project, volunteer=volunteer, minutes=45,
+                                worked_on=today, key="ada")  # fmt: skip
+    _sign_in(page, live_server)
+    page.goto(url(live_server, HOST, "/insights/map/"))
+    page.wait_for_selector("#network-map[data-nodes]")
+    assert page.get_attribute("#network-map", "data-nodes") == "5"
+    square = "hexitimeMap.nodes().filter(n => n.data('kind') === 'project')[0]"
+    assert page.evaluate(f"{square}.data('label')") == "Project: Falls"
+    assert page.evaluate(f"{square}.style('shape')") == "round-rectangle"
+    assert page.evaluate(f"{square}.connectedEdges()[0].style('line-style')") == "dashed"
+    page.evaluate(f"{square}.emit('tap')")
+    assert (
+        page.locator(".map-tooltip")
+        .inner_text()
+        .endswith("Volunteers gave 45 min (1 confirmation).")
+    )
+    page.evaluate("hexitimeMap.nodes().filter(n => n.data('label') === 'Olive Organiser')[0]"
+                  ".emit('tap')")  # fmt: skip
+    assert "in 2 exchanges." in page.locator(".map-tooltip").inner_text()
+    people = page.locator("section[aria-labelledby=people-heading] tbody tr")
+    olive_row = people.filter(has_text="Olive Organiser").locator("td").all_inner_texts()
+    assert olive_row[-2:] == ["2", "0"]  # exchanges, volunteering
+    links = page.locator("section[aria-labelledby=links-heading] tbody tr")
+    assert links.filter(has_text="Project: Falls").locator("td").all_inner_texts()[2] == (
+        "Volunteering"
+    )
+    screenshot(page, "insights-map-volunteering")

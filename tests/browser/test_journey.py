@@ -13,10 +13,12 @@ from __future__ import annotations
 import datetime
 import re
 import time
+from contextlib import ExitStack
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import time_machine
 from django.core import mail
 from django.utils import timezone
 from django_tenants.utils import tenant_context
@@ -65,6 +67,7 @@ def test_a_new_member_joins_asks_for_help_and_both_balances_change(
     nia = browser.new_context(viewport={"width": 1024, "height": 768}).new_page()
     gita = browser.new_context(viewport={"width": 1024, "height": 768}).new_page()
     refused = {"nia": csp_refusals(nia), "gita": csp_refusals(gita)}
+    clock = ExitStack()  # the clock moves on past the meeting, and back at the end
     try:
         # Nia joins on the network's own join page, with the keyboard alone.
         nia.goto(url(live_server, host, "/join/"))
@@ -159,8 +162,15 @@ def test_a_new_member_joins_asks_for_help_and_both_balances_change(
         assert TITLE in meetings and "with Nia Nowak" in meetings
         _shot(gita, "10-meeting-arranged")
 
-        # After the meeting Gita records an hour and a half, with the keyboard alone.
+        # Before the meeting there are no hours to record.
         gita.get_by_role("link", name=TITLE).click()
+        assert gita.get_by_role("button", name="Record hours").count() == 0
+        assert f"After the meeting on {when}" in gita.locator("main").inner_text()
+
+        # After the meeting Gita records an hour and a half, with the keyboard alone.
+        after = meeting.replace(hour=16, minute=0, second=0, microsecond=0)
+        clock.enter_context(time_machine.travel(after, tick=True))
+        gita.reload()
         tab_to(gita, "#id_record_minutes")
         assert gita.evaluate("document.activeElement.value") == "60"
         gita.keyboard.press("ArrowDown")
@@ -178,6 +188,8 @@ def test_a_new_member_joins_asks_for_help_and_both_balances_change(
         nia.get_by_role("link", name=f"Confirm the hours: {TITLE}").click()
         confirm = nia.locator("section[aria-labelledby=confirm-heading]").inner_text()
         assert "Gita Giver recorded 1 hour 30 minutes" in confirm
+        met = f"{meeting:%A} {meeting.day} {meeting:%B %Y}"
+        assert f"for when you met on {met}" in confirm
         _shot(nia, "12-confirm-hours")
         nia.get_by_role("button", name="Confirm the hours").click()
         assert "the credit has moved" in nia.locator(".messages").inner_text()
@@ -197,6 +209,7 @@ def test_a_new_member_joins_asks_for_help_and_both_balances_change(
         assert _balance(gita) == "You have 3 hours 30 minutes of credit."
         _shot(gita, "16-giver-home")
     finally:
+        clock.close()
         nia.context.close()
         gita.context.close()
     assert refused == {"nia": [], "gita": []}

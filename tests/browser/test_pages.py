@@ -95,11 +95,8 @@ def _to_recorded(listing: Any, giver: Any, receiver: Any) -> Any:
     owner, other = (giver, receiver) if listing.kind == "offer" else (receiver, giver)
     exchange = x.exchange_respond(actor=other, listing=listing, message="Happy to")
     x.exchange_accept(actor=owner, exchange=exchange)
-    starts_at = timezone.now() + datetime.timedelta(days=2)
-    proposal = x.exchange_propose(actor=other, exchange=exchange, starts_at=starts_at,
-                                  place="Education centre, room 2")  # fmt: skip
-    x.exchange_agree(actor=owner, exchange=exchange, proposal_id=proposal.pk)
-    return x.exchange_record_hours(actor=giver, exchange=exchange, minutes=60)
+    met_on = timezone.localdate() - datetime.timedelta(days=2)
+    return x.exchange_record_hours(actor=giver, exchange=exchange, minutes=60, met_on=met_on)
 
 
 def _sign_in(page: Any, live_server: Any, host: str) -> None:

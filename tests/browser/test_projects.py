@@ -34,7 +34,8 @@ def projects(make_network, make_member):
     today = timezone.localdate()
     fields: dict[str, Any] = {
         "aim": "Fewer falls by March.", "description": "PDSA cycles on ward 7B.",
-        "starts_on": today, "ends_on": today + datetime.timedelta(days=60),
+        "starts_on": today - datetime.timedelta(days=14),
+        "ends_on": today + datetime.timedelta(days=60),
         "skills_wanted": ["run charts"],
     }  # fmt: skip
     with tenant_context(purple):
@@ -42,7 +43,8 @@ def projects(make_network, make_member):
             actor=organiser, title="Fewer falls", budget_minutes=600, **fields))  # fmt: skip
         volunteer = volunteer_pledge(actor=amara, project=funded, pledged_minutes=120)
         volunteer_confirm_hours(actor=organiser, project=funded, volunteer=volunteer,
-                                minutes=60, key="first")  # fmt: skip
+                                minutes=60, worked_on=today - datetime.timedelta(days=7),
+                                key="first")  # fmt: skip
         proposal = project_propose(actor=organiser, title="Discharge letters",
                                    budget_minutes=240, **fields)  # fmt: skip
     return purple, funded, proposal, amara
@@ -105,9 +107,21 @@ def test_hours_are_confirmed_without_javascript(live_server, browser, projects):
         page.goto(url(live_server, HOST, f"/projects/{funded.pk}/"))
         page.get_by_role("link", name="Confirm hours for Amara Adeyemi").click()
         page.get_by_label("Hours given").fill("1.25")
+        today = timezone.localdate().isoformat()
+        assert page.get_by_label("Day the hours were given").input_value() == today
         page.get_by_role("button", name="Confirm and pay").click()
         page.wait_for_url(url(live_server, HOST, f"/projects/{funded.pk}/"))
         assert "Amara Adeyemi has been paid 1 hour 15 minutes." in page.locator("main").inner_text()
+        # Back to the form, loaded afresh, and the same hours sent again: nothing more paid.
+        page.go_back()
+        page.reload()
+        page.get_by_label("Hours given").fill("1.25")
+        page.get_by_role("button", name="Confirm and pay").click()
+        page.wait_for_url(url(live_server, HOST, f"/projects/{funded.pk}/"))
+        assert (
+            "already confirmed (1 hour 15 minutes); nothing more was paid"
+            in page.locator("main").inner_text()
+        )
     finally:
         context.close()
     with tenant_context(purple):

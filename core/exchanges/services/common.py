@@ -78,18 +78,33 @@ def locked(exchange_id: int) -> Exchange:
 BOTH = (Side.GIVER, Side.RECEIVER)
 
 
+def before_meeting(exchange: Exchange) -> str | None:
+    """Why hours cannot be recorded or confirmed yet: the agreed meeting is still ahead."""
+    if exchange.meeting_at is not None and exchange.meeting_at > timezone.now():
+        return f"the meeting is on {meeting_time_text(exchange.meeting_at)}"
+    return None
+
+
+def never(exchange: Exchange) -> str | None:
+    return None
+
+
 @dataclass(frozen=True)
 class Move:
-    """A move of the state machine: the states it starts from and who may make it."""
+    """A move of the state machine: the states it starts from, who may make it, and
+    (`not_yet`) why it must wait though the state allows it."""
 
     states: frozenset[State]
     sides: Callable[[Exchange], tuple[Side, ...]]
     doing: str  # for refusals: "Only ... can <doing>", "You cannot <doing> now"
+    not_yet: Callable[[Exchange], str | None] = never
 
 
 # The one statement of who may do what when: the services refuse by it and the pages
-# offer by it. Moves with more conditions (an open suggestion to agree to, thanks not
-# yet given) check those themselves.
+# offer by it. Hours are recorded and confirmed only once the agreed meeting has passed
+# (an exchange that met without agreeing a time here records the day it met instead).
+# Moves with more conditions (an open suggestion to agree to, thanks not yet given)
+# check those themselves.
 MOVES: dict[str, Move] = {
     "accept": Move(frozenset({State.RESPONDED}), lambda e: (owner_side(e),),
                    "accept this response"),
@@ -99,9 +114,9 @@ MOVES: dict[str, Move] = {
                     "suggest a time"),
     "agree": Move(frozenset({State.ACCEPTED, State.SCHEDULED}), lambda e: BOTH, "agree a time"),
     "record": Move(frozenset({State.ACCEPTED, State.SCHEDULED, State.RECORDED}),
-                   lambda e: (Side.GIVER,), "record the hours"),
+                   lambda e: (Side.GIVER,), "record the hours", before_meeting),
     "confirm": Move(frozenset({State.RECORDED}), lambda e: (Side.RECEIVER,),
-                    "confirm the hours"),
+                    "confirm the hours", before_meeting),
     "dispute": Move(frozenset({State.RECORDED}), lambda e: (Side.RECEIVER,),
                     "dispute the hours"),
     # After hours are recorded only the giver may cancel (waiving the credit): the person
@@ -115,7 +130,11 @@ MOVES: dict[str, Move] = {
 
 def move_allowed(exchange: Exchange, side: Side, move: str) -> bool:
     rule = MOVES[move]
-    return exchange.state in rule.states and side in rule.sides(exchange)
+    return (
+        exchange.state in rule.states
+        and side in rule.sides(exchange)
+        and rule.not_yet(exchange) is None
+    )
 
 
 def require_move(
@@ -138,6 +157,8 @@ def require_move(
             f"You cannot {rule.doing} now: this exchange is {State(exchange.state).label.lower()}.",
             state=exchange.state,
         )
+    if (reason := rule.not_yet(exchange)) is not None:
+        raise ExchangeRefused(f"You cannot {rule.doing} yet: {reason}.", state=exchange.state)
     return side
 
 

@@ -19,7 +19,13 @@ from ledger.federation.models import RemoteExchange
 from ledger.federation.selectors import federation_partners
 from ledger.federation.services import federated_transfer_create
 from ledger.models import Transfer
-from ledger.services import Leg, member_account, minutes_as_text, transfer_create
+from ledger.services import (
+    InsufficientCredit,
+    Leg,
+    member_account,
+    minutes_as_text,
+    transfer_create,
+)
 from tenants.models import Network
 
 from ..models import FINAL_STATES, MAX_MINUTES, MINUTES_STEP, Exchange, Proposal, State
@@ -222,15 +228,46 @@ def check_minutes(minutes: int) -> int:
     return minutes
 
 
+def meeting_date(exchange: Exchange, met_on: datetime.date | None) -> datetime.date:
+    """The day the sides met: the agreed meeting's (which must have passed: `MOVES`), or,
+    with no meeting agreed here, the day the giver gives, which is not in the future."""
+    if exchange.meeting_at is not None:
+        agreed = timezone.localdate(exchange.meeting_at)
+        if met_on is not None and met_on != agreed:
+            raise ExchangeRefused(
+                f"You agreed to meet on {meeting_time_text(exchange.meeting_at)}: "
+                "record the hours of that meeting.",
+                field="met_on",
+            )
+        return agreed
+    met_on = met_on or exchange.met_on
+    if met_on is None:
+        raise ExchangeRefused("Say which day you met.", field="met_on")
+    if met_on > timezone.localdate():
+        raise ExchangeRefused(
+            "Record the hours after you meet: the day you met cannot be in the future.",
+            field="met_on",
+        )
+    return met_on
+
+
 @durable_service
 def exchange_record_hours(
-    *, actor: Member, exchange: Exchange, minutes: int, actor_network: Network | None = None
+    *,
+    actor: Member,
+    exchange: Exchange,
+    minutes: int,
+    met_on: datetime.date | None = None,
+    actor_network: Network | None = None,
 ) -> Exchange:
-    """The person who gave help records how long it took (15-minute steps); the person
-    helped is asked to confirm. The giver may correct the figure until it is confirmed."""
+    """The person who gave help records how long it took (15-minute steps) once they
+    have met: after the agreed meeting time, or, when they met without agreeing a time
+    here, with the day they met (today or earlier). The person helped is asked to
+    confirm. The giver may correct the figure until it is confirmed."""
     minutes = check_minutes(minutes)
     exchange = locked(exchange.pk)
     require_move(exchange, "record", actor, actor_network)
+    exchange.met_on = meeting_date(exchange, met_on)
     exchange.state = State.RECORDED
     exchange.minutes = minutes
     exchange.recorded_at = timezone.now()
@@ -347,6 +384,21 @@ def complete(exchange: Exchange, *, actor: Member | None) -> None:
     refresh_insights_after_commit(exchange)
 
 
+def complete_for_receiver(exchange: Exchange, *, actor: Member | None) -> None:
+    """`complete`, by someone other than the person helped (an organiser, or beat
+    auto-confirming): a shortfall names whose balance is short, not "you"."""
+    try:
+        complete(exchange, actor=actor)
+    except InsufficientCredit as short:
+        available = max(short.extra["balance"] - short.extra["floor"], 0)
+        raise ExchangeRefused(
+            f"{exchange.receiver_name} has {minutes_as_text(available)} of credit, less than "
+            f"the {minutes_as_text(exchange.minutes or 0)} to pay. Adjust the hours to what "
+            "they can pay, or cancel.",
+            balance=available, needed=exchange.minutes,
+        ) from None  # fmt: skip
+
+
 @durable_service
 def exchange_settle(
     *, actor: Member, exchange: Exchange, outcome: str, minutes: int | None = None, note: str = ""
@@ -375,7 +427,7 @@ def exchange_settle(
     else:
         if outcome == "adjust":
             exchange.minutes = minutes
-        complete(exchange, actor=actor)
+        complete_for_receiver(exchange, actor=actor)
     audit_record(
         actor=actor,
         verb=f"exchange.settle.{outcome}",

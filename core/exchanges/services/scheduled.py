@@ -14,7 +14,7 @@ from hexitime.errors import ApplicationError
 
 from ..models import Exchange, State
 from .common import Side, locked, meeting_time_text, notify
-from .lifecycle import complete, to_dispute
+from .lifecycle import complete_for_receiver, to_dispute
 from .rules import exchange_settings
 
 
@@ -24,8 +24,11 @@ def exchanges_auto_confirm(*, now: datetime.datetime | None = None) -> int:
     organiser as a dispute instead. Returns how many completed."""
     now = now or timezone.now()
     cutoff = now - datetime.timedelta(days=exchange_settings().auto_confirm_days)
-    due = Exchange.objects.filter(state=State.RECORDED, recorded_at__lte=cutoff).values_list(
-        "pk", flat=True
+    # Never before the agreed meeting: hours recorded ahead of it wait for it.
+    due = (
+        Exchange.objects.filter(state=State.RECORDED, recorded_at__lte=cutoff)
+        .exclude(meeting_at__gt=now)
+        .values_list("pk", flat=True)
     )
     return sum(_auto_confirm(exchange_id) for exchange_id in list(due))
 
@@ -38,7 +41,7 @@ def _auto_confirm(exchange_id: int) -> bool:
         return False  # confirmed or disputed meanwhile
     try:
         with transaction.atomic():
-            complete(exchange, actor=None)
+            complete_for_receiver(exchange, actor=None)
     except ApplicationError as refusal:
         exchange.refresh_from_db()
         to_dispute(exchange, f"Automatic confirmation failed: {refusal.message}")

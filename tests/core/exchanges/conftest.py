@@ -40,13 +40,17 @@ def soon(hours: int = 48) -> datetime.datetime:
     return timezone.now() + datetime.timedelta(hours=hours)
 
 
+def yesterday() -> datetime.date:
+    return timezone.localdate() - datetime.timedelta(days=1)
+
+
 def to_recorded(offer, alice, bob, minutes=90):
-    """Walk an exchange on Alice's offer up to hours recorded (in the current schema)."""
+    """Walk an exchange on Alice's offer up to hours recorded (in the current schema): they
+    met yesterday without agreeing a time here."""
     exchange = x.exchange_respond(actor=bob, listing=offer, message="Could you help with PDSA?")
     x.exchange_accept(actor=alice, exchange=exchange)
-    proposal = x.exchange_propose(actor=bob, exchange=exchange, starts_at=soon(), place="Room 4")
-    x.exchange_agree(actor=alice, exchange=exchange, proposal_id=proposal.pk)
-    return x.exchange_record_hours(actor=alice, exchange=exchange, minutes=minutes)
+    return x.exchange_record_hours(actor=alice, exchange=exchange, minutes=minutes,
+                                   met_on=yesterday())  # fmt: skip
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+import time_machine
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
@@ -13,7 +14,7 @@ from hexitime.errors import NotFound, PermissionDenied
 from ledger.models import Transfer
 from ledger.services import InsufficientCredit, member_account
 
-from .conftest import soon, to_recorded
+from .conftest import soon, to_recorded, yesterday
 
 
 def balance(member) -> int:
@@ -35,8 +36,9 @@ def test_an_offer_goes_from_response_to_credit_moved(network_a, people, offer):
         exchange = x.exchange_agree(actor=bob, exchange=exchange, proposal_id=counter.pk)
         assert exchange.state == State.SCHEDULED
         assert exchange.meeting_place == "https://meet.example/x"
-        x.exchange_record_hours(actor=alice, exchange=exchange, minutes=90)
-        exchange = x.exchange_confirm(actor=bob, exchange=exchange)
+        with time_machine.travel(soon(73)):  # after the meeting
+            x.exchange_record_hours(actor=alice, exchange=exchange, minutes=90)
+            exchange = x.exchange_confirm(actor=bob, exchange=exchange)
 
         assert exchange.state == State.COMPLETED
         assert (balance(alice), balance(bob)) == (120 + 90, 120 - 90)
@@ -58,7 +60,7 @@ def test_on_a_request_the_owner_receives_and_the_responder_gives(network_a, peop
         with pytest.raises(PermissionDenied):
             x.exchange_accept(actor=alice, exchange=exchange)  # only the owner accepts
         x.exchange_accept(actor=bob, exchange=exchange)
-        x.exchange_record_hours(actor=alice, exchange=exchange, minutes=60)
+        x.exchange_record_hours(actor=alice, exchange=exchange, minutes=60, met_on=yesterday())
         x.exchange_confirm(actor=bob, exchange=exchange)
         assert (balance(alice), balance(bob)) == (180, 60)
 
@@ -114,8 +116,9 @@ def test_every_wrong_person_and_wrong_state_is_refused(network_a, people, offer)
             x.exchange_record_hours(actor=bob, exchange=exchange, minutes=60)
         for minutes in (0, 20, 14, 13 * 60):
             with pytest.raises(x.ExchangeRefused):
-                x.exchange_record_hours(actor=alice, exchange=exchange, minutes=minutes)
-        x.exchange_record_hours(actor=alice, exchange=exchange, minutes=45)
+                x.exchange_record_hours(actor=alice, exchange=exchange, minutes=minutes,
+                                        met_on=yesterday())  # fmt: skip
+        x.exchange_record_hours(actor=alice, exchange=exchange, minutes=45, met_on=yesterday())
         with pytest.raises(PermissionDenied, match="receiving help"):
             x.exchange_confirm(actor=alice, exchange=exchange)
         with pytest.raises(PermissionDenied):
@@ -139,7 +142,7 @@ def test_declining_and_cancelling_move_nothing(network_a, people, offer):
         assert declined.messages.values_list("body", flat=True).last() == "Fully booked this month"
         cancelled = x.exchange_respond(actor=bob, listing=offer, message="Next month?")
         x.exchange_accept(actor=alice, exchange=cancelled)
-        x.exchange_record_hours(actor=alice, exchange=cancelled, minutes=60)
+        x.exchange_record_hours(actor=alice, exchange=cancelled, minutes=60, met_on=yesterday())
         x.exchange_cancel(actor=alice, exchange=cancelled, reason="Call it a favour")
         states = set(Exchange.objects.values_list("state", flat=True))
         assert states == {State.DECLINED, State.CANCELLED}

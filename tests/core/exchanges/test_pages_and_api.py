@@ -6,6 +6,7 @@ import io
 import re
 
 import pytest
+import time_machine
 from django_tenants.utils import tenant_context
 
 from core.audit.models import AuditEvent
@@ -13,7 +14,7 @@ from core.exchanges import services as x
 from core.exchanges.models import Exchange, State
 from ledger.services import member_account
 
-from .conftest import soon, to_recorded
+from .conftest import soon, to_recorded, yesterday
 
 
 def test_a_member_walks_an_exchange_through_the_pages(network_a, people, offer, make_member,
@@ -43,12 +44,14 @@ def test_a_member_walks_an_exchange_through_the_pages(network_a, people, offer, 
     assert b"Your next meetings" in client_a.get("/").content
 
     client_a.force_login(alice)
-    assert client_a.post(f"/exchanges/{exchange.pk}/record/", {"minutes": "75"}).status_code == 302
-    client_a.force_login(bob)
-    detail = client_a.get(f"/exchanges/{exchange.pk}/")
-    assert b"Confirm the hours" in detail.content and b"1 hour 15 minutes" in detail.content
-    client_a.post(f"/exchanges/{exchange.pk}/confirm/")
-    client_a.post(f"/exchanges/{exchange.pk}/thanks/", {"text": "Really useful"})
+    with time_machine.travel(soon(49)):  # after the meeting
+        assert client_a.post(f"/exchanges/{exchange.pk}/record/",
+                             {"minutes": "75"}).status_code == 302  # fmt: skip
+        client_a.force_login(bob)
+        detail = client_a.get(f"/exchanges/{exchange.pk}/")
+        assert b"Confirm the hours" in detail.content and b"1 hour 15 minutes" in detail.content
+        client_a.post(f"/exchanges/{exchange.pk}/confirm/")
+        client_a.post(f"/exchanges/{exchange.pk}/thanks/", {"text": "Really useful"})
     with tenant_context(network_a):
         exchange.refresh_from_db()
         assert exchange.state == State.COMPLETED
@@ -158,7 +161,8 @@ def test_the_api_runs_the_same_moves(
     bad = client_a.post(f"/api/v1/exchanges/{exchange_id}/record/", {"minutes": 10},
                         content_type="application/json")  # fmt: skip
     assert bad.status_code == 400 and "minutes" in bad.json()["errors"]
-    recorded = client_a.post(f"/api/v1/exchanges/{exchange_id}/record/", {"minutes": 60},
+    recorded = client_a.post(f"/api/v1/exchanges/{exchange_id}/record/",
+                             {"minutes": 60, "met_on": yesterday().isoformat()},
                              content_type="application/json")  # fmt: skip
     assert recorded.json()["state"] == "recorded"
     wrong = client_a.post(f"/api/v1/exchanges/{exchange_id}/confirm/")
@@ -253,7 +257,9 @@ def test_a_partner_member_uses_their_own_network_pages(
     client_a.force_login(alice)
     assert b"Ben Partner (Network B)" in client_a.get(f"/exchanges/{exchange.pk}/").content
     client_a.post(f"/exchanges/{exchange.pk}/accept/")
-    client_a.post(f"/exchanges/{exchange.pk}/record/", {"minutes": "60"})
+    client_a.post(
+        f"/exchanges/{exchange.pk}/record/", {"minutes": "60", "met_on": yesterday().isoformat()}
+    )
     page = f"/exchanges/partner/{network_a.slug}/{exchange.pk}/"
     assert b"Confirm the hours" in client_b.get(page).content
     assert client_b.post(page + "confirm/").status_code == 302

@@ -7,6 +7,7 @@ import zipfile
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from core.exchanges import services as x
@@ -35,7 +36,8 @@ def test_an_exchange_across_networks_settles_through_the_federation(
         assert exchange.remote_name == "Ben Partner (Network B)"
         assert exchange.receiver is None and exchange.giver == alice
         x.exchange_accept(actor=alice, exchange=exchange)
-        x.exchange_record_hours(actor=alice, exchange=exchange, minutes=90)
+        x.exchange_record_hours(actor=alice, exchange=exchange, minutes=90,
+                                met_on=timezone.localdate())  # fmt: skip
         with pytest.raises(PermissionDenied):  # Alice gave the help; Ben confirms
             x.exchange_confirm(actor=alice, exchange=exchange)
         x.exchange_confirm(actor=ben, exchange=exchange, actor_network=network_b)
@@ -126,7 +128,8 @@ def test_a_partner_member_uses_the_api_from_their_own_network(
     exchange_id = created.json()["id"]
     client_a.force_login(alice)
     client_a.post(f"/api/v1/exchanges/{exchange_id}/accept/")
-    client_a.post(f"/api/v1/exchanges/{exchange_id}/record/", {"minutes": 30},
+    client_a.post(f"/api/v1/exchanges/{exchange_id}/record/",
+                  {"minutes": 30, "met_on": timezone.localdate().isoformat()},
                   content_type="application/json")  # fmt: skip
     detail = client_b.get(f"{base}{exchange_id}/").json()
     assert (detail["state"], detail["next_step"]) == ("recorded", "Confirm the hours")

@@ -33,7 +33,8 @@ def complete(
                              format=format)  # fmt: skip
     exchange = x.exchange_respond(actor=receiver, listing=listing, message="Please")
     x.exchange_accept(actor=giver, exchange=exchange)
-    x.exchange_record_hours(actor=giver, exchange=exchange, minutes=minutes)
+    x.exchange_record_hours(actor=giver, exchange=exchange, minutes=minutes,
+                            met_on=timezone.localdate())  # fmt: skip
     x.exchange_confirm(actor=receiver, exchange=exchange)
     if on is not None:
         Exchange.objects.filter(pk=exchange.pk).update(completed_at=on)

@@ -27,14 +27,14 @@ def test_hours_per_month_and_cumulative(client_a, cast):
     client_a.force_login(cast["ben"])
     now = timezone.localtime()
     assert _csv(client_a, "hours") == [
-        ["month", "exchanges", "hours", "cumulative hours"],
-        ["2025-03", "1", "1.0", "1.0"],
-        ["2025-04", "1", "1.5", "2.5"],
-        [f"{now:%Y-%m}", "1", "0.5", "3.0"],
+        ["month", "exchanges", "hours", "cumulative hours", "volunteering hours"],
+        ["2025-03", "1", "1.0", "1.0", "0.0"],
+        ["2025-04", "1", "1.5", "2.5", "0.0"],
+        [f"{now:%Y-%m}", "1", "0.5", "3.0", "0.0"],
     ]
     # Within a range the cumulative starts at the range.
     assert _csv(client_a, "hours", "?start=2025-04-01&end=2025-12-31")[1:] == [
-        ["2025-04", "1", "1.5", "1.5"]
+        ["2025-04", "1", "1.5", "1.5", "0.0"]
     ]
 
 
@@ -113,7 +113,9 @@ def test_signed_out_visitors_are_sent_to_sign_in(client_a, cast):
 def test_another_networks_figures_never_count(client_b, network_b, make_member, cast):
     bea = make_member(network_b)
     client_b.force_login(bea)
-    assert _csv(client_b, "hours") == [["month", "exchanges", "hours", "cumulative hours"]]
+    assert _csv(client_b, "hours") == [
+        ["month", "exchanges", "hours", "cumulative hours", "volunteering hours"]
+    ]
     assert _csv(client_b, "members")[1:] == [[f"{timezone.localtime():%Y-%m}", "1", "1"]]
 
 
@@ -121,5 +123,67 @@ def test_another_networks_figures_never_count(client_b, network_b, make_member, 
 def test_each_csv_costs_a_fixed_number_of_queries(client_a, cast, name,
                                                   django_assert_max_num_queries):  # fmt: skip
     client_a.force_login(cast["ben"])
-    with django_assert_max_num_queries(7):  # middleware 3, session, member, 1-2 for the table
+    # Middleware 3, session, member, and 1-3 for the table (exchanges hosted here and
+    # on partners' listings, and volunteering: the same edges as the map's).
+    with django_assert_max_num_queries(8):
         client_a.get(f"/insights/impact/{name}.csv")
+
+
+def test_impact_counts_what_the_map_and_metrics_count(client_a, network_a, network_b,
+                                                     make_member, cast):  # fmt: skip
+    """One definition: exchanges (also those our members had on partners' listings) are
+    exchanges; confirmed project hours are volunteering, in their own column."""
+    from core.exchanges import services as x
+    from core.insights.metrics import metrics_compute
+    from core.insights.network_map import DateRange
+    from core.insights.sources import network_edges, people
+    from core.listings.models import Listing
+    from core.listings.services import listing_create
+    from core.members.models import Role
+    from core.members.services import member_set_role
+    from core.projects.services import (
+        project_fund,
+        project_propose,
+        volunteer_confirm_hours,
+        volunteer_pledge,
+    )
+    from ledger.federation.services import federation_membership_set, federation_partner_add
+    from ledger.services import gift_grant
+    from tests.conftest import upgrade
+
+    upgrade(network_a, network_b)
+    for network in (network_a, network_b):
+        federation_membership_set(network=network, actor=None, opted_in=True, debit_limit=600)
+    federation_partner_add(network=network_a, partner=network_b, actor=None)
+    federation_partner_add(network=network_b, partner=network_a, actor=None)
+    bea = make_member(network_b, full_name="Bea Elsewhere")
+    today = timezone.localdate()
+    with tenant_context(network_b):
+        gift_grant(member=bea)
+        listing = listing_create(actor=bea, kind="offer", title="Theatre shadowing",
+                                 description="A morning", category="shadowing",
+                                 visibility=Listing.Visibility.PARTNERS)  # fmt: skip
+        exchange = x.exchange_respond(actor=cast["cy"], actor_network=network_a,
+                                      listing=listing, message="May I?")  # fmt: skip
+        x.exchange_accept(actor=bea, exchange=exchange)
+        x.exchange_record_hours(actor=bea, exchange=exchange, minutes=60, met_on=today)
+        x.exchange_confirm(actor=cast["cy"], exchange=exchange, actor_network=network_a)
+    ben, olive = cast["ben"], cast["olive"]
+    with tenant_context(network_a):
+        member_set_role(actor=olive, member=ben, role=Role.QI_LEAD)
+        ben.refresh_from_db()
+        project = project_fund(actor=olive, project=project_propose(
+            actor=ben, title="Falls", aim="Fewer falls", description="Ward 7",
+            budget_minutes=600, starts_on=today, ends_on=today, skills_wanted=[],
+        ))  # fmt: skip
+        volunteer = volunteer_pledge(actor=cast["ada"], project=project, pledged_minutes=120)
+        volunteer_confirm_hours(actor=ben, project=project, volunteer=volunteer, minutes=45,
+                                worked_on=today, key="ada")  # fmt: skip
+        metrics = metrics_compute(network_edges(dates=DateRange()), people())
+    client_a.force_login(ben)
+    rows = _csv(client_a, "hours")[1:]
+    assert rows[-1] == [f"{timezone.localtime():%Y-%m}", "2", "1.5", "4.0", "0.75"]
+    assert sum(int(row[1]) for row in rows) == metrics["exchanges"] == 4
+    assert float(rows[-1][3]) * 60 == metrics["minutes_exchanged"]
+    assert float(rows[-1][4]) * 60 == metrics["minutes_volunteered"]
+    assert ["Shadowing", "1", "1.0"] in _csv(client_a, "categories")

@@ -52,7 +52,8 @@ def test_opted_out_member_is_anonymous_to_everyone_but_themself(client_a, cast):
         anonymous = [n for n in json.loads(text)["nodes"] if n["kind"] == "anonymous"]
         assert anonymous == [{"id": "anonymous-1", "kind": "anonymous", "label": "A member",
                               "profession": "", "organisation": "", "given_minutes": 0,
-                              "received_minutes": 30, "exchanges": 1}]  # fmt: skip
+                              "received_minutes": 30, "exchanges": 1,
+                              "volunteering": 0}]  # fmt: skip
     own = _map(client_a, dee)
     assert any(n["label"] == "Dee Hidden" and n["you"] for n in own["nodes"])
 
@@ -97,7 +98,8 @@ def test_another_networks_members_never_appear(client_a, client_b, network_a, ne
         exchange = x.exchange_respond(actor=bea, actor_network=network_b, listing=listing,
                                       message="May I?")  # fmt: skip
         x.exchange_accept(actor=cast["ada"], exchange=exchange)
-        x.exchange_record_hours(actor=cast["ada"], exchange=exchange, minutes=60)
+        x.exchange_record_hours(actor=cast["ada"], exchange=exchange, minutes=60,
+                                met_on=timezone.localdate())  # fmt: skip
         x.exchange_confirm(actor=bea, exchange=exchange, actor_network=network_b)
     data = _map(client_a, cast["ben"])
     text = json.dumps(data)
@@ -169,8 +171,11 @@ def test_map_query_count_does_not_grow_with_the_network(
         assert len(client_a.get(MAP).json()["nodes"]) == 16
 
 
-def test_project_volunteering_joins_the_map_as_a_line_to_the_lead(client_a, network_a, cast):
-
+def test_project_volunteering_is_its_own_line_to_the_project_not_to_its_lead(
+    client_a, client_b, network_a, network_b, make_member, cast
+):
+    """Confirmed project hours are volunteering (volunteer -> project), paid from the
+    project's budget: never exchanges, and never help the lead received."""
     from core.members.models import Role
     from core.members.services import member_set_role
     from core.projects.services import (
@@ -190,9 +195,41 @@ def test_project_volunteering_joins_the_map_as_a_line_to_the_lead(client_a, netw
             budget_minutes=600, starts_on=today, ends_on=today, skills_wanted=[],
         )  # fmt: skip
         project_fund(actor=olive, project=project)
-        volunteer = volunteer_pledge(actor=cast["ada"], project=project, pledged_minutes=120)
-        volunteer_confirm_hours(actor=ben, project=project, volunteer=volunteer, minutes=45,
-                                key="first")  # fmt: skip
+        for name in ("ada", "cy"):
+            volunteer = volunteer_pledge(actor=cast[name], project=project, pledged_minutes=120)
+            volunteer_confirm_hours(actor=ben, project=project, volunteer=volunteer,
+                                    minutes=45, worked_on=today, key=name)  # fmt: skip
     data = _map(client_a, cast["ben"])
-    links = {(link["source"], link["target"]): link["minutes"] for link in data["links"]}
-    assert links[(f"member-{cast['ada'].pk}", f"member-{ben.pk}")] == 60 + 45
+    nodes = {node["id"]: node for node in data["nodes"]}
+    lead = nodes[f"member-{ben.pk}"]
+    # Ben received an hour from Ada in one exchange; the volunteering is not his.
+    assert (lead["received_minutes"], lead["exchanges"], lead["volunteering"]) == (60, 1, 0)
+    falls = nodes[f"project-{project.pk}"]
+    assert (falls["kind"], falls["label"]) == ("project", "Project: Falls")
+    assert (falls["received_minutes"], falls["exchanges"], falls["volunteering"]) == (90, 0, 2)
+    ada = nodes[f"member-{cast['ada'].pk}"]
+    assert (ada["given_minutes"], ada["exchanges"], ada["volunteering"]) == (150 + 45, 2, 1)
+    links = {frozenset((link["source"], link["target"])): link for link in data["links"]}
+    to_lead = links[frozenset((f"member-{cast['ada'].pk}", f"member-{ben.pk}"))]
+    assert (to_lead["minutes"], to_lead["count"], to_lead["kind"]) == (60, 1, "exchange")
+    to_project = links[frozenset((f"member-{cast['ada'].pk}", f"project-{project.pk}"))]
+    assert (to_project["minutes"], to_project["kind"]) == (45, "volunteering")
+
+    page = client_a.get("/insights/map/").content.decode()
+    assert "Project: Falls" in page and '<th scope="col" class="num">Volunteering</th>' in page
+
+    # The metrics count the same: three exchanges, the volunteering apart, and the lead
+    # is no broker for the hours volunteers gave his project.
+    from core.insights.metrics import metrics_compute
+    from core.insights.network_map import DateRange
+    from core.insights.sources import network_edges, people
+
+    with tenant_context(network_a):
+        metrics = metrics_compute(network_edges(dates=DateRange()), people())
+    assert (metrics["exchanges"], metrics["minutes_exchanged"]) == (3, 180)
+    assert metrics["minutes_volunteered"] == 90
+    assert ben.pk not in [broker["member_id"] for broker in metrics["brokers"]]
+
+    # A member of another network sees nothing of it.
+    outsider = make_member(network_b)
+    assert "Falls" not in json.dumps(_map(client_b, outsider))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import igraph
 import pytest
 
-from core.insights.graph import Edge, EdgeKind, graph_build, member, network
+from core.insights.graph import Edge, EdgeKind, graph_build, member, network, project
 from core.insights.metrics import Person, betweenness, crossing_rates, metrics_compute
 
 WHEN = datetime(2025, 3, 10, 12, tzinfo=UTC)
@@ -29,13 +29,14 @@ def test_graph_build_folds_both_directions_into_one_link() -> None:
 
 
 def test_components_and_largest() -> None:
-    # 1-2-3 and 4-5, plus 6-7 by volunteering: three components, the largest of three.
+    # 1-2-3 and 4-5 exchanged; 6 only volunteered for project 7 (no member): three
+    # components, the largest of three.
     edges = [ex(1, 2), ex(2, 3), ex(5, 4),
-             Edge(giver=member(6), receiver=member(7), minutes=120, when=WHEN,
+             Edge(giver=member(6), receiver=project(7), minutes=120, when=WHEN,
                   kind=EdgeKind.PROJECT)]  # fmt: skip
     metrics = metrics_compute(edges, {})
     assert metrics["components"] == {"count": 3, "largest": 3}
-    assert metrics["members_active"] == 7
+    assert metrics["members_active"] == 6
     assert metrics["exchanges"] == 3
     assert metrics["minutes_exchanged"] == 180
     assert metrics["minutes_volunteered"] == 120

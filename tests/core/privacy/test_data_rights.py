@@ -355,7 +355,7 @@ def test_a_closed_volunteers_hours_are_no_longer_paid(network_a, people):
         member_close(actor=priya, password=PASSWORD)
         with pytest.raises(ProjectRefused, match="closed their account"):
             volunteer_confirm_hours(actor=lead, project=project, volunteer=volunteer,
-                                    minutes=60, key="k1")  # fmt: skip
+                                    minutes=60, worked_on=today, key="k1")  # fmt: skip
         assert member_balance(member=priya) == 0
 
 

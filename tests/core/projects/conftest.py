@@ -23,7 +23,14 @@ FALLS = {
 
 def dates() -> dict[str, datetime.date]:
     today = timezone.localdate()
-    return {"starts_on": today, "ends_on": today + datetime.timedelta(days=90)}
+    # Running for a month already: volunteers' hours fall on days since the start.
+    return {"starts_on": today - datetime.timedelta(days=30),
+            "ends_on": today + datetime.timedelta(days=90)}  # fmt: skip
+
+
+def worked(days_ago: int) -> datetime.date:
+    """A day a volunteer gave hours, `days_ago` days before today."""
+    return timezone.localdate() - datetime.timedelta(days=days_ago)
 
 
 @pytest.fixture

@@ -18,6 +18,8 @@ from ledger.models import Transfer
 from ledger.selectors import member_balance
 from ledger.services import project_account
 
+from .conftest import worked
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -59,8 +61,14 @@ def test_confirming_twice_at_the_same_moment_pays_once(
     project, volunteer = _funded_with_volunteer(network_a, lead, organiser, propose, amara, 600)
 
     def confirm() -> HoursConfirmation:
-        return volunteer_confirm_hours(actor=lead, project=project, volunteer=volunteer,
-                                       minutes=60, key="double-click")  # fmt: skip
+        return volunteer_confirm_hours(
+            actor=lead,
+            project=project,
+            volunteer=volunteer,
+            minutes=60,
+            worked_on=worked(1),
+            key="double-click",
+        )
 
     results = _at_once(network_a, [confirm, confirm])
     assert all(isinstance(r, HoursConfirmation) for r in results), results
@@ -82,7 +90,12 @@ def test_two_confirmations_that_together_overspend_pay_only_one(
 
     def confirm(key: str) -> Callable[[], HoursConfirmation]:
         return lambda: volunteer_confirm_hours(
-            actor=lead, project=project, volunteer=volunteer, minutes=45, key=key
+            actor=lead,
+            project=project,
+            volunteer=volunteer,
+            minutes=45,
+            key=key,
+            worked_on=worked(1 if key == "left" else 2),
         )
 
     results = _at_once(network_a, [confirm("left"), confirm("right")])

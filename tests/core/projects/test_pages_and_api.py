@@ -14,7 +14,7 @@ from ledger.models import Transfer
 from ledger.selectors import member_balance
 from ledger.services import project_account
 
-from .conftest import FALLS, dates
+from .conftest import FALLS, dates, worked
 
 
 def _form(**extra):
@@ -54,7 +54,8 @@ def test_the_whole_journey_through_the_pages(network_a, lead, organiser, make_me
     assert key is not None
     with tenant_context(network_a):
         volunteer = Volunteer.objects.get(member=amara)
-    form = {"volunteer": volunteer.pk, "minutes": "1.5", "key": key.group(1).decode()}
+    form = {"volunteer": volunteer.pk, "minutes": "1.5", "key": key.group(1).decode(),
+            "worked_on": worked(1).isoformat()}  # fmt: skip
     for _ in range(2):  # the form sent twice (a double click) pays once
         sent = client_a.post(f"/projects/{project_id}/confirm/", form, follow=True)
         assert b"Amara Adeyemi has been paid 1 hour 30 minutes." in sent.content
@@ -91,7 +92,8 @@ def test_page_forms_show_clear_errors_and_write_nothing(
 
         amara = make_member(network_a)
         volunteer = volunteer_pledge(actor=amara, project=funded, pledged_minutes=60)
-    form = {"volunteer": volunteer.pk, "minutes": "11", "key": "too-much"}
+    form = {"volunteer": volunteer.pk, "minutes": "11", "key": "too-much",
+            "worked_on": worked(1).isoformat()}  # fmt: skip
     response = client_a.post(f"/projects/{funded.pk}/confirm/", form)
     page = response.content.decode()
     assert "The project has 10 hours of its budget left, so it cannot pay 11 hours." in page
@@ -132,16 +134,21 @@ def test_the_api_proposes_funds_pays_and_closes(network_a, lead, organiser, make
     pledge = client_a.post(f"{url}volunteers/", {"pledged_minutes": 60})
     assert pledge.status_code == 200, pledge.content
     volunteer_id = pledge.json()["id"]
-    assert client_a.post(f"{url}confirmations/", {"volunteer_id": volunteer_id, "minutes": 60}
+    assert client_a.post(f"{url}confirmations/", {"volunteer_id": volunteer_id, "minutes": 60,
+                                                  "worked_on": worked(1).isoformat()}
                          ).status_code == 403  # fmt: skip
 
     client_a.force_login(lead)
-    paid = {"volunteer_id": volunteer_id, "minutes": 90, "key": "api-1"}
+    paid = {"volunteer_id": volunteer_id, "minutes": 90, "key": "api-1",
+            "worked_on": worked(2).isoformat()}  # fmt: skip
     first = client_a.post(f"{url}confirmations/", paid)
     again = client_a.post(f"{url}confirmations/", paid)
     assert first.status_code == again.status_code == 201
     assert first.json()["id"] == again.json()["id"]
-    over = client_a.post(f"{url}confirmations/", {**paid, "key": "api-2", "minutes": 45})
+    over = client_a.post(
+        f"{url}confirmations/",
+        {**paid, "key": "api-2", "minutes": 45, "worked_on": worked(1).isoformat()},
+    )
     assert over.status_code == 400
     assert over.json()["remaining_minutes"] == 30
     detail = client_a.get(url).json()
@@ -192,7 +199,8 @@ def test_another_network_cannot_see_or_change_a_project(
     assert client_b.get(f"/projects/{funded.pk}/").status_code == 404
     attempts = {"fund/": {}, "decline/": {"reason": "x"}, "close/": {},
                 "volunteers/": {"pledged_minutes": 60},
-                "confirmations/": {"volunteer_id": volunteer.pk, "minutes": 15}}  # fmt: skip
+                "confirmations/": {"volunteer_id": volunteer.pk, "minutes": 15,
+                                   "worked_on": worked(1).isoformat()}}  # fmt: skip
     for action, data in attempts.items():
         assert client_b.post(f"{api}{action}", data).status_code == 404, action
     for page in ("fund/", "close/", "volunteer/", "confirm/", "decline/"):
@@ -216,8 +224,14 @@ def test_listing_projects_costs_the_same_queries_however_many(
             project = project_fund(actor=organiser, project=propose(title=f"Project {n}"))
             for member in members:
                 volunteer = volunteer_pledge(actor=member, project=project, pledged_minutes=60)
-                volunteer_confirm_hours(actor=lead, project=project, volunteer=volunteer,
-                                        minutes=15, key=f"{n}-{member.pk}")  # fmt: skip
+                volunteer_confirm_hours(
+                    actor=lead,
+                    project=project,
+                    volunteer=volunteer,
+                    minutes=15,
+                    worked_on=worked(1),
+                    key=f"{n}-{member.pk}",
+                )
     client_a.force_login(members[0])
     # Tenant routing (3), session, member, the member's own and group permissions, the count
     # and one page of projects with their leads and progress: the same for 2 or 8 projects.

@@ -28,7 +28,7 @@ from ledger.models import Transfer
 from ledger.selectors import member_balance
 from ledger.services import issuance_account, project_account
 
-from .conftest import FALLS, dates
+from .conftest import FALLS, dates, worked
 
 
 def _balances(project: Project) -> tuple[int, int]:
@@ -60,16 +60,25 @@ def test_fund_volunteer_confirm_close_moves_exactly_the_budget(
         assert again.pk == first.pk and again.pledged_minutes == 240
 
         ben_volunteer = Volunteer.objects.get(member=ben)
-        volunteer_confirm_hours(actor=lead, project=project, volunteer=first, minutes=90, key="a1")
-        volunteer_confirm_hours(actor=lead, project=project, volunteer=first, minutes=45, key="a2")
         volunteer_confirm_hours(
-            actor=lead, project=project, volunteer=ben_volunteer, minutes=120, key="b1"
+            actor=lead, project=project, volunteer=first, minutes=90, worked_on=worked(1), key="a1"
+        )
+        volunteer_confirm_hours(
+            actor=lead, project=project, volunteer=first, minutes=45, worked_on=worked(2), key="a2"
+        )
+        volunteer_confirm_hours(
+            actor=lead,
+            project=project,
+            volunteer=ben_volunteer,
+            minutes=120,
+            worked_on=worked(1),
+            key="b1",
         )
         assert member_balance(member=amara) == 135
         assert member_balance(member=ben) == 120
         assert Volunteer.objects.get(pk=first.pk).confirmed_minutes == 135
         assert _balances(project) == (issued_before - 600, 600 - 255)
-        confirmation = HoursConfirmation.objects.get(key="a1")
+        confirmation = HoursConfirmation.objects.get(worked_on=worked(1), key="a1")
         paid = Transfer.objects.get(idempotency_key=f"project:{project.pk}:confirmation:"
                                     f"{confirmation.pk}")  # fmt: skip
         assert paid.kind == Transfer.Kind.PROJECT_CREDIT
@@ -103,7 +112,7 @@ def test_notifications_go_to_the_lead_and_the_volunteer(network_a, lead, funded,
         volunteer = volunteer_pledge(actor=amara, project=funded, pledged_minutes=60)
         volunteer_pledge(actor=amara, project=funded, pledged_minutes=120)  # no second notice
         volunteer_confirm_hours(actor=lead, project=funded, volunteer=volunteer, minutes=60,
-                                key="k")  # fmt: skip
+                                worked_on=worked(1), key="k")  # fmt: skip
         to_lead = Notification.objects.filter(recipient=lead).order_by("id")
         assert [n.kind for n in to_lead] == [Kind.PROJECT_FUNDED, Kind.PROJECT_VOLUNTEER]
         assert to_lead[1].title == f"{amara} volunteered for “{funded.title}”"
@@ -171,7 +180,7 @@ def test_illegal_transitions_are_refused_and_change_nothing(
         assert "cannot be funded" in _try(project_fund, actor=organiser, project=closed)
         assert "cannot be paid from" in _try(
             volunteer_confirm_hours, actor=lead, project=closed, volunteer=volunteer,
-            minutes=15, key="late",
+            minutes=15, worked_on=worked(1), key="late",
         )  # fmt: skip
         assert "cannot be volunteered for" in _try(
             volunteer_pledge, actor=make_member(network_a), project=closed, pledged_minutes=60
@@ -193,18 +202,18 @@ def test_overspending_the_budget_is_refused_and_nothing_is_written(
         project = project_fund(actor=organiser, project=propose(budget_minutes=60))
         volunteer = volunteer_pledge(actor=amara, project=project, pledged_minutes=60)
         volunteer_confirm_hours(actor=lead, project=project, volunteer=volunteer, minutes=45,
-                                key="first")  # fmt: skip
+                                worked_on=worked(3), key="first")  # fmt: skip
         transfers, notifications = Transfer.objects.count(), Notification.objects.count()
         with pytest.raises(ProjectRefused) as refused:
             volunteer_confirm_hours(actor=lead, project=project, volunteer=volunteer, minutes=30,
-                                    key="second")  # fmt: skip
+                                    worked_on=worked(2), key="second")  # fmt: skip
         assert refused.value.message == (
             "The project has 15 minutes of its budget left, so it cannot pay 30 minutes. "
             "Confirm fewer hours."
         )
         assert refused.value.field == "minutes"
         assert refused.value.extra == {"remaining_minutes": 15}
-        assert not HoursConfirmation.objects.filter(key="second").exists()
+        assert not HoursConfirmation.objects.filter(worked_on=worked(2), key="second").exists()
         assert Volunteer.objects.get(pk=volunteer.pk).confirmed_minutes == 45
         assert (Transfer.objects.count(), Notification.objects.count()) == (
             transfers,
@@ -214,7 +223,7 @@ def test_overspending_the_budget_is_refused_and_nothing_is_written(
         assert project_account(project.pk).balance == 15
         # The last quarter hour can still be paid.
         volunteer_confirm_hours(actor=lead, project=project, volunteer=volunteer, minutes=15,
-                                key="third")  # fmt: skip
+                                worked_on=worked(1), key="third")  # fmt: skip
         assert project_account(project.pk).balance == 0
         project_close(actor=lead, project=project)  # nothing left: no return transfer
         assert not Transfer.objects.filter(idempotency_key=f"project:{project.pk}:close").exists()
@@ -228,13 +237,13 @@ def test_the_same_key_pays_once_and_cannot_be_reused_for_other_hours(
     with tenant_context(network_a):
         volunteer = volunteer_pledge(actor=amara, project=funded, pledged_minutes=60)
         first = volunteer_confirm_hours(actor=lead, project=funded, volunteer=volunteer,
-                                        minutes=60, key="once")  # fmt: skip
+                                        minutes=60, worked_on=worked(1), key="once")  # fmt: skip
         again = volunteer_confirm_hours(actor=lead, project=funded, volunteer=volunteer,
-                                        minutes=60, key="once")  # fmt: skip
+                                        minutes=60, worked_on=worked(1), key="once")  # fmt: skip
         assert again.pk == first.pk
         assert "already used for other hours" in _try(
             volunteer_confirm_hours, actor=lead, project=funded, volunteer=volunteer,
-            minutes=30, key="once",
+            minutes=30, worked_on=worked(1), key="once",
         )  # fmt: skip
         assert member_balance(member=amara) == 60
         assert Transfer.objects.filter(kind=Transfer.Kind.PROJECT_CREDIT).count() == 1
@@ -249,7 +258,7 @@ def test_the_same_key_pays_once_and_cannot_be_reused_for_other_hours(
         ({"title": "<script></script>"}, "title", "give the project a title"),
         ({"aim": ""}, "aim", "give the project an aim"),
         ({"description": "x" * 6000}, "description", "6,000 characters long"),
-        ({"ends_on": timezone.localdate() - datetime.timedelta(days=1)}, "ends_on", "ends before"),
+        ({"ends_on": timezone.localdate() - datetime.timedelta(days=31)}, "ends_on", "ends before"),
         ({"skills_wanted": ["<b>x</b>"]}, "skills_wanted", "is not a skill tag"),
     ],
 )
@@ -275,10 +284,24 @@ def test_bad_pledges_and_confirmations_are_refused(network_a, lead, funded, make
             volunteer_pledge, actor=lead, project=funded, pledged_minutes=60
         )
         volunteer = volunteer_pledge(actor=amara, project=funded, pledged_minutes=60)
-        assert "quarter hours" in _try(volunteer_confirm_hours, actor=lead, project=funded,
-                                       volunteer=volunteer, minutes=10, key="k")  # fmt: skip
-        assert "needs a key" in _try(volunteer_confirm_hours, actor=lead, project=funded,
-                                     volunteer=volunteer, minutes=15, key="")  # fmt: skip
+        assert "quarter hours" in _try(
+            volunteer_confirm_hours,
+            actor=lead,
+            project=funded,
+            volunteer=volunteer,
+            minutes=10,
+            worked_on=worked(1),
+            key="k",
+        )
+        assert "needs a key" in _try(
+            volunteer_confirm_hours,
+            actor=lead,
+            project=funded,
+            volunteer=volunteer,
+            minutes=15,
+            worked_on=worked(1),
+            key="",
+        )
         Project.objects.filter(pk=funded.pk).update(
             starts_on=timezone.localdate() - datetime.timedelta(days=30),
             ends_on=timezone.localdate() - datetime.timedelta(days=1),
@@ -310,8 +333,14 @@ def test_who_may_do_what(network_a, lead, organiser, propose, funded, make_membe
         volunteer = volunteer_pledge(actor=member, project=funded, pledged_minutes=60)
         for actor in (member, other_lead, organiser):  # only the lead confirms hours
             with pytest.raises(PermissionDenied, match="Only the project's lead"):
-                volunteer_confirm_hours(actor=actor, project=funded, volunteer=volunteer,
-                                        minutes=15, key=f"by-{actor.pk}")  # fmt: skip
+                volunteer_confirm_hours(
+                    actor=actor,
+                    project=funded,
+                    volunteer=volunteer,
+                    minutes=15,
+                    worked_on=worked(1),
+                    key=f"by-{actor.pk}",
+                )
         for actor in (member, other_lead):
             with pytest.raises(PermissionDenied, match="lead or an organiser can close"):
                 project_close(actor=actor, project=funded)
@@ -329,7 +358,7 @@ def test_a_volunteer_of_another_project_cannot_be_paid_from_this_one(
         volunteer = volunteer_pledge(actor=amara, project=other, pledged_minutes=60)
         with pytest.raises(NotFound):
             volunteer_confirm_hours(actor=lead, project=funded, volunteer=volunteer, minutes=15,
-                                    key="wrong")  # fmt: skip
+                                    worked_on=worked(1), key="wrong")  # fmt: skip
         assert member_balance(member=amara) == 0
 
 
@@ -365,11 +394,17 @@ def test_emails_are_queued_only_for_confirmations_that_commit(
             django_capture_on_commit_callbacks() as refused_callbacks,
             pytest.raises(ProjectRefused),
         ):
-            volunteer_confirm_hours(actor=lead, project=funded, volunteer=volunteer,
-                                    minutes=11 * 60, key="too-much")  # fmt: skip
+            volunteer_confirm_hours(
+                actor=lead,
+                project=funded,
+                volunteer=volunteer,
+                minutes=11 * 60,
+                worked_on=worked(1),
+                key="too-much",
+            )
         assert refused_callbacks == []
         with django_capture_on_commit_callbacks() as callbacks:
             volunteer_confirm_hours(actor=lead, project=funded, volunteer=volunteer, minutes=60,
-                                    key="paid")  # fmt: skip
+                                    worked_on=worked(1), key="paid")  # fmt: skip
         assert len(callbacks) == 2  # the volunteer's "hours confirmed" email, the map refresh
         assert Notification.objects.filter(recipient=amara).count() == 1

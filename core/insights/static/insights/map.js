@@ -47,7 +47,7 @@
       return {group: "nodes", data: d};
     }).concat(data.links.map(function (l, i) {
       return {group: "edges", data: {id: "link-" + i, source: l.source, target: l.target,
-              minutes: l.minutes, width: 1 + 7 * Math.sqrt(l.minutes / heaviest)}};
+              minutes: l.minutes, kind: l.kind, width: 1 + 7 * Math.sqrt(l.minutes / heaviest)}};
     }));
     var big = data.nodes.length > 800;
     var cy = window.cytoscape({
@@ -58,6 +58,8 @@
         {selector: "node", style: {"width": "data(size)", "height": "data(size)",
           "background-color": "data(colour)", "border-width": 1, "border-color": "#212b32"}},
         {selector: "node[?you]", style: {"border-width": 4, "border-color": "#ffeb3b"}},
+        {selector: "node[kind = 'project']", style: {"shape": "round-rectangle"}},
+        {selector: "edge[kind = 'volunteering']", style: {"line-style": "dashed"}},
         {selector: "edge", style: {"width": "data(width)", "line-color": "#8f9ca3",
           "opacity": 0.6, "curve-style": big ? "haystack" : "bezier"}},
         {selector: "node.hover", style: {"border-width": 4, "border-color": "#212b32"}}
@@ -96,8 +98,14 @@
       tooltip.appendChild(name);
       var detail = [d.profession, d.organisation].filter(Boolean).join(", ");
       if (detail) tooltip.appendChild(document.createTextNode(detail + ". "));
-      tooltip.appendChild(document.createTextNode("Gave " + hours(d.given_minutes) + ", received " +
-        hours(d.received_minutes) + " in " + d.exchanges + " exchange" + (d.exchanges === 1 ? "" : "s") + "."));
+      var counts = [];
+      if (d.exchanges) counts.push(d.exchanges + " exchange" + (d.exchanges === 1 ? "" : "s"));
+      if (d.volunteering) counts.push(d.volunteering + " time" + (d.volunteering === 1 ? "" : "s") + " volunteering");
+      tooltip.appendChild(document.createTextNode(d.kind === "project"
+        ? "Volunteers gave " + hours(d.received_minutes) + " (" + d.volunteering + " confirmation" +
+          (d.volunteering === 1 ? "" : "s") + ")."
+        : "Gave " + hours(d.given_minutes) + ", received " + hours(d.received_minutes) + " in " +
+          counts.join(" and ") + "."));
       tooltip.style.left = Math.min(at.x + 12, box.clientWidth - 200) + "px";
       tooltip.style.top = (at.y + 12) + "px";
       tooltip.hidden = false;

@@ -1,0 +1,80 @@
+"""An organiser settling a dispute is told whose balance is short, and starts from the
+recorded time when adjusting it."""
+
+import datetime
+import re
+
+import pytest
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from core.exchanges import services as x
+from core.exchanges.models import Exchange, State
+from ledger.models import Transfer
+
+from .conftest import to_recorded
+
+
+def _disputed(network, offer, alice, bob, minutes):
+    with tenant_context(network):
+        exchange = to_recorded(offer, alice, bob, minutes=minutes)
+        return x.exchange_dispute(actor=bob, exchange=exchange, reason="Too long")
+
+
+def test_settling_what_the_receiver_cannot_pay_names_the_receiver(network_a, people, offer,
+                                                                  client_a):  # fmt: skip
+    alice, bob, olive, _ = people
+    exchange = _disputed(network_a, offer, alice, bob, minutes=180)  # Bob has 2 hours
+    with tenant_context(network_a):
+        with pytest.raises(x.ExchangeRefused) as refused:
+            x.exchange_settle(actor=olive, exchange=exchange, outcome="confirm", note="Fair")
+        assert refused.value.message.startswith("Bob Receiver has 2 hours of credit")
+        assert "You have" not in refused.value.message
+    client_a.force_login(olive)
+    page = client_a.post(f"/exchanges/{exchange.pk}/settle/",
+                         {"outcome": "confirm", "note": "Fair"})  # fmt: skip
+    assert page.status_code == 409
+    text = page.content.decode()
+    assert "Bob Receiver has 2 hours of credit" in text and "You have" not in text
+    with tenant_context(network_a):
+        assert Exchange.objects.get(pk=exchange.pk).state == State.DISPUTED
+        assert not Transfer.objects.filter(kind=Transfer.Kind.EXCHANGE).exists()
+
+
+def test_the_adjusted_time_starts_at_the_recorded_time(network_a, people, offer, client_a):
+    alice, bob, olive, _ = people
+    exchange = _disputed(network_a, offer, alice, bob, minutes=90)
+    client_a.force_login(olive)
+    page = client_a.get(f"/exchanges/{exchange.pk}/").content.decode()
+    selected = re.findall(r'<option value="(\d+)" selected>', page)
+    assert selected == ["90"]
+    assert client_a.post(f"/exchanges/{exchange.pk}/settle/",
+                         {"outcome": "adjust", "minutes": "60", "note": "An hour"}
+                         ).status_code == 302  # fmt: skip
+    with tenant_context(network_a):
+        assert Exchange.objects.get(pk=exchange.pk).minutes == 60
+
+
+def test_auto_confirm_that_cannot_pay_tells_the_organiser_whose_balance_is_short(
+    network_a, people, offer
+):
+    alice, bob, _, _ = people
+    with tenant_context(network_a):
+        exchange = to_recorded(offer, alice, bob, minutes=240)
+        assert x.exchanges_auto_confirm(now=timezone.now() + datetime.timedelta(days=8)) == 0
+        exchange.refresh_from_db()
+        assert "Bob Receiver has 2 hours of credit" in exchange.dispute_reason
+        assert "You have" not in exchange.dispute_reason
+
+
+def test_another_networks_organiser_cannot_settle(network_a, network_b, people, offer,
+                                                  make_member, client_b):  # fmt: skip
+    alice, bob, _, _ = people
+    exchange = _disputed(network_a, offer, alice, bob, minutes=60)
+    client_b.force_login(make_member(network_b, role="organiser"))
+    assert client_b.get(f"/exchanges/{exchange.pk}/").status_code == 404
+    settle = client_b.post(f"/exchanges/{exchange.pk}/settle/",
+                           {"outcome": "confirm", "note": "Mine now"})  # fmt: skip
+    assert settle.status_code == 404
+    with tenant_context(network_a):
+        assert Exchange.objects.get(pk=exchange.pk).state == State.DISPUTED
