@@ -40,6 +40,7 @@ SHARED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
 ]
 
@@ -201,6 +202,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Everything a member or organiser can do in their network.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from drf-spectacular-sidecar's static files: /api/docs/ works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # Several models have a `state`; name each set of choices after its model.
     "ENUM_NAME_OVERRIDES": {
         "ExchangeStateEnum": "core.exchanges.models.State",
