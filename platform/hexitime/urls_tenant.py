@@ -52,3 +52,8 @@ urlpatterns = [
     path("welcome/<str:token>/", tenant_views.network_handover, name="network-handover"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+handler400 = "hexitime.error_pages.bad_request"
+handler403 = "hexitime.error_pages.permission_denied"
+handler404 = "hexitime.error_pages.page_not_found"
+handler500 = "hexitime.error_pages.server_error"

@@ -66,6 +66,7 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 PUBLIC_SCHEMA_NAME = "public"
 PUBLIC_SCHEMA_URLCONF = "hexitime.urls_public"
 ROOT_URLCONF = "hexitime.urls_tenant"
+CSRF_FAILURE_VIEW = "hexitime.error_pages.csrf_failure"
 # Set search_path once per connection and tenant switch instead of on every cursor.
 # django-tenants >= 4.0 forgets the cached path on rollback and savepoint rollback
 # (django-tenants#1249, #1262), and set_tenant() forgets it on every request.
@@ -88,9 +89,11 @@ ORIGINAL_BACKEND = "hexitime.postgresql"
 MIDDLEWARE = [
     # Probes first: any host, no HTTPS redirect, no tenant routing (hexitime.health).
     "hexitime.health.HealthMiddleware",
-    "tenants.middleware.NetworkMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files before tenant routing: the "no such network" and "suspended" pages
+    # need their stylesheet too.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tenants.middleware.NetworkMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
