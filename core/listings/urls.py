@@ -7,7 +7,9 @@ urlpatterns: list[URLPattern] = [
     path("new/", views.listing_new, name="listing-new"),
     path("mine/", views.my_listings, name="listings-mine"),
     path("<int:listing_id>/", views.listing_detail, name="listing-detail"),
+    path("<int:listing_id>/edit/", views.listing_edit, name="listing-edit"),
     path("<int:listing_id>/status/", views.listing_status, name="listing-status"),
+    path("<int:listing_id>/hide/", views.listing_hide_view, name="listing-hide"),
 ]
 
 api_urlpatterns: list[URLPattern] = [
