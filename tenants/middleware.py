@@ -11,17 +11,22 @@ from hexitime.db import connection
 
 from .models import Network
 
+# theming/urls.py: the network's stylesheet, logo and favicon.
+BRANDING_PREFIX = "/theme/"
+
 
 class NetworkMiddleware(TenantMainMiddleware):
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
         """Route by host; a suspended network answers every request with 503 and
-        runs none of its views, so nothing in it can be read or changed."""
+        runs none of its views, so nothing in it can be read or changed. Only its
+        branding (stylesheet, logo, favicon) is still served, for the page saying so."""
         response = super().process_request(request)
         tenant = getattr(request, "tenant", None)
         if (
             response is None
             and isinstance(tenant, Network)
             and tenant.status == Network.Status.SUSPENDED
+            and not request.path.startswith(BRANDING_PREFIX)
         ):
             return network_suspended(request, tenant)
         return response

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django_tenants.utils import tenant_context
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from core.listings.models import Listing
 from core.listings.services import access_listing
+from hexitime.api import form_serializer
 from hexitime.auth import acting_member
 from hexitime.db import connection
 from hexitime.errors import NotFound
@@ -132,26 +133,16 @@ class ExchangeDetailApi(APIView):
 
 
 class ExchangeActionApi(APIView):
-    @extend_schema(
-        operation_id="exchanges_act",
-        request=None,
-        responses=ExchangeDetailSerializer,
-        description="Make a move: " + ", ".join(actions.ACTIONS) + ". Input as on the page: "
-        "decline/cancel {reason?}, dispute {reason}, propose {starts_at, place}, agree "
-        "{proposal}, record {minutes, met_on? (YYYY-MM-DD, the day you met, required when "
-        "no meeting time was agreed)}, message {body}, thanks {text}, settle {outcome, "
-        "minutes?, note}.",
-    )
-    def post(self, request: Request, exchange_id: int, action: str) -> Response:
+    move: str  # one API view per move: see move_apis()
+
+    def post(self, request: Request, exchange_id: int) -> Response:
         member = acting_member(request)
-        return _act(request, access_exchange(exchange_id, member=member), member, action, None)
+        return _act(request, access_exchange(exchange_id, member=member), member, self.move, None)
 
 
 def _act(
     request: Request, exchange: Exchange, member: Any, action: str, network: Network | None
 ) -> Response:
-    if action not in actions.ACTIONS:
-        raise NotFound(f"Unknown action: {action}.")
     data = request.data if isinstance(request.data, dict) else {}
     form, _ = actions.exchange_act(
         action, exchange=exchange, actor=member, data=data, actor_network=network
@@ -196,14 +187,38 @@ class PartnerExchangeDetailApi(APIView):
 
 
 class PartnerExchangeActionApi(APIView):
-    @extend_schema(operation_id="exchanges_partner_act", request=None,
-                   responses=ExchangeDetailSerializer)  # fmt: skip
-    def post(self, request: Request, slug: str, exchange_id: int, action: str) -> Response:
+    move: str  # one API view per move: see move_apis()
+
+    def post(self, request: Request, slug: str, exchange_id: int) -> Response:
         member = acting_member(request)
         here = connection.tenant
         host, exchange = access_partner_exchange(slug, exchange_id, member=member, network=here)
         with tenant_context(host):
-            return _act(request, exchange, member, action, here)
+            return _act(request, exchange, member, self.move, here)
+
+
+# What each move takes, described from the form that checks it (None: no input).
+MOVE_INPUTS = {
+    name: None
+    if action.form is actions.NoInput
+    else form_serializer(action.form, f"Exchange{name.title()}Input")
+    for name, action in actions.ACTIONS.items()
+}
+
+
+def move_apis(base: type[APIView], operation: str) -> dict[str, type[APIView]]:
+    """One documented API view per move of `actions.ACTIONS`, each with its own input."""
+    return {
+        name: extend_schema_view(
+            post=extend_schema(
+                operation_id=f"{operation}_{name}",
+                request=MOVE_INPUTS[name],
+                responses=ExchangeDetailSerializer,
+                description=f"Make the move '{name}' (as on the exchange page).",
+            )
+        )(type(f"{base.__name__}{name.title()}", (base,), {"move": name}))
+        for name in actions.ACTIONS
+    }
 
 
 class ExchangeOverviewApi(APIView):

@@ -24,10 +24,13 @@ api_urlpatterns: list[URLPattern] = [
     path("organiser/", apis.ExchangeOverviewApi.as_view()),
     path("partner/<slug:slug>/respond/", apis.PartnerRespondApi.as_view()),
     path("partner/<slug:slug>/<int:exchange_id>/", apis.PartnerExchangeDetailApi.as_view()),
-    path(
-        "partner/<slug:slug>/<int:exchange_id>/<slug:action>/",
-        apis.PartnerExchangeActionApi.as_view(),
-    ),
+    *[
+        path(f"partner/<slug:slug>/<int:exchange_id>/{move}/", view.as_view())
+        for move, view in apis.move_apis(apis.PartnerExchangeActionApi, "exchanges_partner").items()
+    ],
     path("<int:exchange_id>/", apis.ExchangeDetailApi.as_view(), name="api-exchange"),
-    path("<int:exchange_id>/<slug:action>/", apis.ExchangeActionApi.as_view()),
+    *[
+        path(f"<int:exchange_id>/{move}/", view.as_view())
+        for move, view in apis.move_apis(apis.ExchangeActionApi, "exchanges").items()
+    ],
 ]

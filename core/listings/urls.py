@@ -8,7 +8,9 @@ urlpatterns: list[URLPattern] = [
     path("mine/", views.my_listings, name="listings-mine"),
     path("settings/", views.listing_settings, name="listing-settings"),
     path("<int:listing_id>/", views.listing_detail, name="listing-detail"),
+    path("<int:listing_id>/edit/", views.listing_edit, name="listing-edit"),
     path("<int:listing_id>/status/", views.listing_status, name="listing-status"),
+    path("<int:listing_id>/hide/", views.listing_hide_view, name="listing-hide"),
 ]
 
 api_urlpatterns: list[URLPattern] = [

@@ -26,9 +26,11 @@ from .selectors import (
 from .services import (
     access_listing,
     listing_create,
+    listing_hide,
     listing_set_status,
     listing_settings_get,
     listing_settings_set,
+    listing_update,
 )
 
 
@@ -54,6 +56,11 @@ class ListingForm(forms.Form):
         choices=[(m, minutes_as_text(m)) for m in range(15, 481, 15)],
     )
     visibility = forms.ChoiceField(label="Who can see it?", choices=Listing.Visibility.choices)
+
+
+class HideForm(forms.Form):
+    reason = forms.CharField(label="Why hide it? (the poster sees this)", max_length=500,
+                             widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
 
 
 def listing_browse(request: HttpRequest) -> HttpResponse:
@@ -94,7 +101,63 @@ def listing_detail(request: HttpRequest, listing_id: int) -> HttpResponse:
         listing = access_listing(listing_id, member=acting_member(request))
     except NotFound:
         raise Http404("No such listing") from None
-    return render(request, "listings/detail.html", {"listing": listing})
+    member = acting_member(request)
+    moderate = listing.owner_id != member.pk and member.has_perm("listings.moderate_listing")
+    return render(request, "listings/detail.html", {
+        "listing": listing, "hide_form": HideForm() if moderate else None,
+    })  # fmt: skip
+
+
+def _owned_listing(request: HttpRequest, listing_id: int) -> Listing:
+    """The signed-in member's own listing; anyone else's is not found, as for the API."""
+    try:
+        listing = access_listing(listing_id, member=acting_member(request))
+    except NotFound:
+        raise Http404("No such listing") from None
+    if listing.owner_id != request.user.pk:
+        raise Http404("No such listing")
+    return listing
+
+
+FORM_FIELDS = list(ListingForm.base_fields)
+
+
+@login_required
+def listing_edit(request: HttpRequest, listing_id: int) -> HttpResponse:
+    listing = _owned_listing(request, listing_id)
+    initial = {name: getattr(listing, name) for name in FORM_FIELDS}
+    form = ListingForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changed = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            listing_update(actor=acting_member(request), listing=listing, **changed)
+        except ApplicationError as refused:
+            form.add_error(refused.field if refused.field in form.fields else None, refused.message)
+        else:
+            messages.success(request, "Your listing is updated.")
+            return redirect("listing-detail", listing_id=listing.pk)
+    return render(request, "listings/form.html", {"form": form, "listing": listing})
+
+
+@login_required
+@require_POST
+def listing_hide_view(request: HttpRequest, listing_id: int) -> HttpResponse:
+    member = acting_member(request)
+    try:
+        listing = access_listing(listing_id, member=member)
+    except NotFound:
+        raise Http404("No such listing") from None
+    form = HideForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Please say why the listing is hidden.")
+        return redirect("listing-detail", listing_id=listing_id)
+    try:
+        listing_hide(actor=member, listing=listing, reason=form.cleaned_data["reason"])
+    except ApplicationError as refused:
+        messages.error(request, refused.message)
+        return redirect("listing-detail", listing_id=listing_id)
+    messages.success(request, "The listing is hidden. Its poster can still see it, and why.")
+    return redirect("listings")
 
 
 @login_required

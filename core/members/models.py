@@ -179,6 +179,21 @@ class Member(AbstractBaseUser, PermissionsMixin):
         return self.full_name.split(" ")[0] if self.full_name else self.email
 
 
+class ApiToken(models.Model):
+    """A member's personal API token. Only its SHA-256 digest is stored: the token itself is
+    shown once, when it is made (core.members.services.api_token_create)."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=80)
+    digest = models.CharField(max_length=64, unique=True)
+    hint = models.CharField(max_length=12)  # the token's first characters, to tell them apart
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.hint}…)"
+
+
 class JoinPolicy(models.TextChoices):
     OPEN = "open", "Anyone may join"
     EMAIL_DOMAIN = "email_domain", "Only people with an email address at an allowed domain"

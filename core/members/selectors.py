@@ -3,12 +3,17 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from .backends import ROLE_PERMISSIONS
-from .models import Member, MemberState, ProfileVisibility
+from .models import ApiToken, Member, MemberState, ProfileVisibility
 
 
 def approval_queue() -> QuerySet[Member]:
     """Verified members waiting for an organiser, oldest first."""
     return Member.objects.filter(state=MemberState.AWAITING_APPROVAL).order_by("date_joined", "pk")
+
+
+def member_api_tokens(*, member: Member) -> QuerySet[ApiToken]:
+    """The member's own API tokens, newest first."""
+    return ApiToken.objects.filter(member=member).order_by("-created_at", "-pk")
 
 
 def members_with_permission(permission: str) -> QuerySet[Member]:

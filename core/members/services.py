@@ -14,6 +14,8 @@ address's owner is emailed instead, so joining never tells anyone who is registe
 from __future__ import annotations
 
 import datetime
+import hashlib
+import secrets
 import uuid
 from typing import Any
 
@@ -32,12 +34,14 @@ from core.notifications.models import Kind
 from core.notifications.services import notification_send
 from hexitime.db import connection, durable_service
 from hexitime.errors import ApplicationError, NotFound, PermissionDenied
+from hexitime.text import plain_text
 from ledger.services import gift_grant
 from tenants.plans import plan_member_place_take
 
 from .models import (
     BIO_MAX,
     FORMER_MEMBER_NAME,
+    ApiToken,
     ContactFormat,
     JoinPolicy,
     JoinSettings,
@@ -419,6 +423,61 @@ def skills_clean(tags: list[str]) -> list[str]:
     if len(cleaned) > MAX_SKILLS:
         raise JoinRefused(f"Choose up to {MAX_SKILLS} skills.", field="skills")
     return cleaned
+
+
+class TokenRefused(ApplicationError):
+    pass
+
+
+API_TOKENS_PER_MEMBER = 10
+API_TOKEN_PREFIX = "hxt_"  # noqa: S105 (a marker that tells a token apart, not a secret)
+
+
+def api_token_digest(secret: str) -> str:
+    """What is stored of a token. A token is 32 random bytes, so a plain SHA-256 is enough:
+    there is nothing to guess that a slow hash would protect."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@durable_service
+def api_token_create(*, actor: Member, name: str) -> tuple[ApiToken, str]:
+    """Make a personal API token; returns it with its secret, which is never stored and
+    cannot be shown again."""
+    member_require_joined(actor, before="making API tokens")
+    name = plain_text(
+        name, name="name", limit=80, refusal=TokenRefused,
+        missing="Give the token a name, e.g. the script that will use it.",
+    )  # fmt: skip
+    Member.objects.select_for_update().filter(pk=actor.pk).first()  # one count at a time
+    if ApiToken.objects.filter(member=actor).count() >= API_TOKENS_PER_MEMBER:
+        raise TokenRefused(
+            f"You have {API_TOKENS_PER_MEMBER} tokens, the most allowed. Revoke one you "
+            "no longer use first."
+        )
+    secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(member=actor, name=name, digest=api_token_digest(secret),
+                                    hint=secret[: len(API_TOKEN_PREFIX) + 4])  # fmt: skip
+    audit_record(actor=actor, verb="api_token.create", target=token, after={"name": name})
+    return token, secret
+
+
+@durable_service
+def api_token_revoke(*, actor: Member, token_id: int) -> None:
+    """Revoke one of the member's own tokens: it stops working at once."""
+    token = ApiToken.objects.select_for_update().filter(pk=token_id, member=actor).first()
+    if token is None:
+        raise NotFound("No such token.")
+    audit_record(actor=actor, verb="api_token.revoke", target=token,
+                 before={"name": token.name})  # fmt: skip
+    token.delete()
+
+
+def api_token_used(token: ApiToken) -> None:
+    """Note that `token` was used, at most once a minute (a write per request would be a
+    write per API call)."""
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > datetime.timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
 
 
 def member_require_joined(member: Member, *, before: str) -> None:

@@ -18,6 +18,8 @@ urlpatterns: list[URLPattern] = [
     path("join-settings/", views.join_settings, name="join-settings"),
     path("<int:member_id>/", views.profile, name="member-profile"),
     path("profile/edit/", views.profile_edit, name="profile-edit"),
+    path("tokens/", views.api_tokens, name="api-tokens"),
+    path("tokens/<int:token_id>/revoke/", views.api_token_revoke_view, name="api-token-revoke"),
 ]
 
 # Django's own password reset flow; the templates live in members/templates/registration.

@@ -30,10 +30,12 @@ from .models import (
     ProfileVisibility,
     Role,
 )
-from .selectors import approval_queue, member_list, profile_shown_in_full
+from .selectors import approval_queue, member_api_tokens, member_list, profile_shown_in_full
 from .services import (
     PROFILE_FIELDS,
     access_member,
+    api_token_create,
+    api_token_revoke,
     join_settings_get,
     join_settings_set,
     member_approve,
@@ -355,6 +357,43 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Your profile is saved.")
             return redirect("member-profile", member_id=member.pk)
     return render(request, "members/profile_edit.html", {"form": form})
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=80,
+                           help_text="What will use it, e.g. “rota sync script”.")  # fmt: skip
+
+
+@login_required
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """The member's API tokens: make one (its secret shown on this response only, never
+    stored or sent again), see when each was last used, revoke them."""
+    member = acting_member(request)
+    form = ApiTokenForm(request.POST or None)
+    secret = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            _, secret = api_token_create(actor=member, name=form.cleaned_data["name"])
+        except ApplicationError as refused:
+            form.add_error("name", refused.message)
+        else:
+            form = ApiTokenForm()
+    response = render(request, "members/api_tokens.html", {
+        "form": form, "secret": secret, "tokens": member_api_tokens(member=member),
+    })  # fmt: skip
+    response["Cache-Control"] = "no-store"  # the page may hold a secret
+    return response
+
+
+@login_required
+@require_POST
+def api_token_revoke_view(request: HttpRequest, token_id: int) -> HttpResponse:
+    try:
+        api_token_revoke(actor=acting_member(request), token_id=token_id)
+    except NotFound:
+        raise Http404("No such token") from None
+    messages.success(request, "The token is revoked. Anything using it can no longer sign in.")
+    return redirect("api-tokens")
 
 
 class MemberLoginForm(ThrottledAuthenticationForm):

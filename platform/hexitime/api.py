@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from django import forms
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -18,3 +21,34 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             body["field"] = exc.field
         return Response(body, status=exc.status_code)
     return drf_exception_handler(exc, context)
+
+
+def form_serializer(form: type[forms.Form], name: str) -> type[serializers.Serializer[Any]]:
+    """A serializer describing what `form` accepts, for the API schema of endpoints that
+    check their input with the same form as the page (the form still does the checking)."""
+    fields = {
+        field_name: _serializer_field(field) for field_name, field in form.base_fields.items()
+    }
+    return type(name, (serializers.Serializer,), {**fields, "__doc__": form.__doc__})
+
+
+def _serializer_field(field: forms.Field) -> serializers.Field[Any, Any, Any, Any]:
+    common: dict[str, Any] = {
+        "required": field.required,
+        "help_text": field.help_text or (str(field.label) if field.label else None),
+    }
+    if isinstance(field, forms.ChoiceField):
+        offered: Iterable[tuple[Any, Any]] = field.choices  # type: ignore[assignment]
+        choices = [(value, label) for value, label in offered if value not in ("", None)]
+        return serializers.ChoiceField(choices=choices, allow_null=not field.required, **common)
+    if isinstance(field, forms.IntegerField):
+        return serializers.IntegerField(**common)
+    if isinstance(field, forms.DateTimeField):
+        return serializers.DateTimeField(**common)
+    if isinstance(field, forms.DateField):
+        return serializers.DateField(**common)
+    if isinstance(field, forms.CharField):
+        return serializers.CharField(
+            max_length=field.max_length, allow_blank=not field.required, **common
+        )
+    raise TypeError(f"No serializer field for {type(field).__name__}")

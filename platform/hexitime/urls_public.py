@@ -26,3 +26,8 @@ urlpatterns = [
         name="console-network-action",
     ),
 ]
+
+handler400 = "hexitime.error_pages.bad_request"
+handler403 = "hexitime.error_pages.permission_denied"
+handler404 = "hexitime.error_pages.page_not_found"
+handler500 = "hexitime.error_pages.server_error"

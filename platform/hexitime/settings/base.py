@@ -38,8 +38,8 @@ SHARED_APPS = [
     "django.contrib.humanize",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
     "csp",
@@ -49,7 +49,6 @@ TENANT_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
-    "rest_framework.authtoken",
     "core.members",
     "core.audit",
     "core.idempotency",
@@ -69,6 +68,7 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 PUBLIC_SCHEMA_NAME = "public"
 PUBLIC_SCHEMA_URLCONF = "hexitime.urls_public"
 ROOT_URLCONF = "hexitime.urls_tenant"
+CSRF_FAILURE_VIEW = "hexitime.error_pages.csrf_failure"
 # Set search_path once per connection and tenant switch instead of on every cursor.
 # django-tenants >= 4.0 forgets the cached path on rollback and savepoint rollback
 # (django-tenants#1249, #1262), and set_tenant() forgets it on every request.
@@ -95,10 +95,12 @@ MIDDLEWARE = [
     "hexitime.health.HealthMiddleware",
     # A database or broker fault anywhere below answers 503 with Retry-After (hexitime.faults).
     "hexitime.faults.UnavailableMiddleware",
-    "tenants.middleware.NetworkMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Static files before tenant routing: the "no such network" and "suspended" pages
+    # need their stylesheet too.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tenants.middleware.NetworkMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -202,8 +204,10 @@ DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "Hexitime <no-reply@he
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Personal tokens first: a call with no credentials then answers 401 with
+        # `WWW-Authenticate: Bearer` (DRF takes the header from the first class).
+        "core.members.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -226,6 +230,9 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from drf-spectacular-sidecar's static files: /api/docs/ works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # Several models have a `state`; name each set of choices after its model.
     "ENUM_NAME_OVERRIDES": {
         "ExchangeStateEnum": "core.exchanges.models.State",

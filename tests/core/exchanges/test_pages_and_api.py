@@ -271,3 +271,36 @@ def test_a_partner_member_uses_their_own_network_pages(
     client_b.force_login(make_member(network_b))
     assert client_b.get(page).status_code == 404
     assert client_b.post(page + "message/", {"body": "Hi"}).status_code == 404
+
+
+def test_the_api_schema_documents_what_each_move_takes(client_a):
+    """Each move is an operation of its own whose request body lists exactly the fields
+    the move's form accepts (a client reading /api/docs/ sees them, not `{}`)."""
+    from core.exchanges.actions import ACTIONS, NoInput
+
+    schema = client_a.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    spec = schema.json()
+    components = spec["components"]["schemas"]
+    for prefix in (
+        "/api/v1/exchanges/{exchange_id}",
+        "/api/v1/exchanges/partner/{slug}/{exchange_id}",
+    ):
+        for name, action in ACTIONS.items():
+            operation = spec["paths"][f"{prefix}/{name}/"]["post"]
+            fields = action.form.base_fields
+            if action.form is NoInput:
+                assert "requestBody" not in operation, name
+                continue
+            body = operation["requestBody"]["content"]["application/json"]["schema"]
+            declared = components[body["$ref"].rsplit("/", 1)[-1]]
+            assert set(declared["properties"]) == set(fields), name
+            required = {field for field, f in fields.items() if f.required}
+            assert set(declared.get("required", [])) == required, name
+
+
+def test_an_unknown_move_is_not_found(network_a, people, offer, client_a):
+    alice, bob, _, _ = people
+    with tenant_context(network_a):
+        exchange = x.exchange_respond(actor=bob, listing=offer, message="Hi")
+    client_a.force_login(alice)
+    assert client_a.post(f"/api/v1/exchanges/{exchange.pk}/explode/").status_code == 404

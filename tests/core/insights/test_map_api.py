@@ -141,7 +141,7 @@ def test_bad_dates_are_refused_clearly(client_a, cast, query):
 
 
 def test_map_needs_a_signed_in_member(client_a, cast):
-    assert client_a.get(MAP).status_code == 403
+    assert client_a.get(MAP).status_code == 401
     assert client_a.get("/insights/map/").status_code == 302
 
 
