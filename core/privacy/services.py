@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import transaction
-
 from core.audit.services import audit_actor_labels_erase, audit_record
 from core.exchanges.services import exchanges_close_for_member
 from core.insights.equality import equality_answers_erase
@@ -11,7 +9,7 @@ from core.listings.services import listings_withdraw_for_member
 from core.members.models import FORMER_MEMBER_NAME, ApiToken, Member, MemberState, Role
 from core.members.services import member_erase
 from core.notifications.services import notifications_erase_for_member
-from hexitime.db import connection
+from hexitime.db import connection, durable_service
 from hexitime.errors import ApplicationError
 from ledger.selectors import member_balance
 from ledger.services import closure_credit_return, transfer_actor_labels_erase
@@ -28,15 +26,16 @@ def _network() -> Network:
     return Network.objects.get(schema_name=connection.schema_name)
 
 
+@durable_service
 def member_data_export(*, actor: Member) -> bytes:
     """The acting member's own data as a zip (only theirs: there is no member argument).
     Audited, by id only, so organisers can account for every export."""
-    with transaction.atomic(durable=True):
-        archive = member_data_zip(member=actor, network=_network())
-        audit_record(actor=actor, verb="member.data_export", target=actor)
+    archive = member_data_zip(member=actor, network=_network())
+    audit_record(actor=actor, verb="member.data_export", target=actor)
     return archive
 
 
+@durable_service
 def member_close(*, actor: Member, password: str) -> Member:
     """Close the acting member's own account, after checking their password.
 
@@ -51,42 +50,41 @@ def member_close(*, actor: Member, password: str) -> Member:
     wrong password, the network's only organiser, or a dispute still open."""
     if not password or not actor.check_password(password):
         raise ClosureRefused("That is not your password. Nothing was changed.", field="password")
-    with transaction.atomic(durable=True):
-        organisers = list(
-            Member.objects.select_for_update()
-            .filter(role=Role.ORGANISER, state=MemberState.ACTIVE)
-            .order_by("pk")
-            .values_list("pk", flat=True)
+    organisers = list(
+        Member.objects.select_for_update()
+        .filter(role=Role.ORGANISER, state=MemberState.ACTIVE)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    member = Member.objects.select_for_update().get(pk=actor.pk)
+    if member.state == MemberState.CLOSED:
+        raise ClosureRefused("This account is already closed.")
+    if organisers == [member.pk]:
+        raise ClosureRefused(
+            "You are this network's only organiser. Name another organiser first, so the "
+            "network is not left without one."
         )
-        member = Member.objects.select_for_update().get(pk=actor.pk)
-        if member.state == MemberState.CLOSED:
-            raise ClosureRefused("This account is already closed.")
-        if organisers == [member.pk]:
-            raise ClosureRefused(
-                "You are this network's only organiser. Name another organiser first, so the "
-                "network is not left without one."
-            )
-        cancelled = exchanges_close_for_member(member=member, network=_network())
-        withdrawn = listings_withdraw_for_member(member=member)
-        returned = member_balance(member=member)
-        closure_credit_return(member=member)
-        equality_answers_erase(member=member)
-        notifications_erase_for_member(member=member)
-        ApiToken.objects.filter(member=member).delete()
-        called = [member.full_name, member.email]
-        transfer_actor_labels_erase(actor_id=member.pk, labels=called, label=FORMER_MEMBER_NAME)
-        audit_actor_labels_erase(actor_id=member.pk, labels=called, label=FORMER_MEMBER_NAME)
-        before = member_erase(member)
-        audit_record(
-            actor=member,
-            verb="member.close",
-            target=member,
-            before=before,
-            after={
-                "state": member.state,
-                "exchanges_cancelled": cancelled,
-                "listings_withdrawn": withdrawn,
-                "minutes_returned": returned,
-            },
-        )
+    cancelled = exchanges_close_for_member(member=member, network=_network())
+    withdrawn = listings_withdraw_for_member(member=member)
+    returned = member_balance(member=member)
+    closure_credit_return(member=member)
+    equality_answers_erase(member=member)
+    notifications_erase_for_member(member=member)
+    ApiToken.objects.filter(member=member).delete()
+    called = [member.full_name, member.email]
+    transfer_actor_labels_erase(actor_id=member.pk, labels=called, label=FORMER_MEMBER_NAME)
+    audit_actor_labels_erase(actor_id=member.pk, labels=called, label=FORMER_MEMBER_NAME)
+    before = member_erase(member)
+    audit_record(
+        actor=member,
+        verb="member.close",
+        target=member,
+        before=before,
+        after={
+            "state": member.state,
+            "exchanges_cancelled": cancelled,
+            "listings_withdrawn": withdrawn,
+            "minutes_returned": returned,
+        },
+    )
     return member

@@ -18,20 +18,27 @@ PAGES: dict[int, tuple[str, str]] = {
     500: ("Something went wrong on our side",
           "Nothing you did caused this, and we have been told. Please try again in a few "
           "minutes."),
+    503: ("Hexitime is briefly unavailable",
+          "Reload the page in a minute to try again."),
 }  # fmt: skip
 
 
 def error_page(
     request: HttpRequest, status: int, detail: str = "", *, with_context: bool = True
 ) -> HttpResponse:
-    title, explanation = PAGES[status]
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": detail or title}, status=status)
-    context = {"title": title, "explanation": explanation, "detail": detail}
-    template = loader.get_template("errors/page.html")
+        return JsonResponse({"detail": detail or PAGES[status][0]}, status=status)
     # A 500 renders without the request's context processors: they may be what failed.
-    body = template.render(context, request if with_context else None)
-    return HttpResponse(body, status=status)
+    return HttpResponse(error_html(status, detail, request if with_context else None),
+                        status=status)  # fmt: skip
+
+
+def error_html(status: int, detail: str = "", request: HttpRequest | None = None) -> str:
+    """The page for `status`; without `request` it reads neither the database nor Redis
+    (the 500 and 503 pages)."""
+    title, explanation = PAGES[status]
+    context = {"title": title, "explanation": explanation, "detail": detail}
+    return loader.get_template("errors/page.html").render(context, request)
 
 
 def _detail(exception: Exception | None) -> str:

@@ -20,7 +20,8 @@ import redis.exceptions
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.template.loader import render_to_string
+
+from hexitime.error_pages import error_html
 
 RETRY_AFTER_SECONDS = 10
 _OUTAGES = (
@@ -74,9 +75,7 @@ def unavailable_response(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
         response = JsonResponse({"detail": MESSAGE, "retry_after": RETRY_AFTER_SECONDS}, status=503)
     else:
-        response = HttpResponse(
-            render_to_string("unavailable.html", {"message": MESSAGE}), status=503
-        )
+        response = HttpResponse(error_html(503, MESSAGE), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response

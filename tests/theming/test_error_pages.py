@@ -106,3 +106,16 @@ def test_a_form_sent_without_its_csrf_token_explains_what_to_do(network_a, make_
     assert response.status_code == 403
     html = _assert_designed(response, "You can&#x27;t open this page")
     assert "reload the page" in html
+
+
+def test_the_unavailable_page_is_styled_and_reads_nothing(django_assert_num_queries):
+    """The 503 a database or broker outage answers with (hexitime.faults) is the base
+    design too, with no inline style a strict CSP would refuse, and runs no query."""
+    from hexitime.faults import unavailable_response
+
+    request = RequestFactory().get("/", HTTP_HOST=f"network-a.{settings.HEXITIME_BASE_DOMAIN}")
+    with django_assert_num_queries(0):
+        response = unavailable_response(request)
+    assert response.status_code == 503 and response["Retry-After"]
+    html = _assert_designed(response, "Hexitime is briefly unavailable")
+    assert "<style" not in html and "style=" not in html
