@@ -29,6 +29,8 @@ api_v1: list[URLPattern | URLResolver] = [
     path("plan/", tenant_apis.PlanApi.as_view(), name="api-plan"),
 ]
 
+handler404 = "hexitime.api.page_not_found"
+
 urlpatterns = [
     path("", member_views.network_home, name="home"),
     path("accounts/login/", member_views.ThrottledLoginView.as_view(), name="login"),

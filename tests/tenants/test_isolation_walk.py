@@ -1,0 +1,332 @@
+"""Nothing of another network's, or of another member's, is read or changed through any URL.
+
+The walk is generic: its requests come from the OpenAPI schema's operations and from the
+tenant URL resolver's patterns, so an endpoint or page added later is walked without an edit
+here. Each path id is filled with ids of the other network's objects and of other members'
+objects (`<name>_id` names the model; an unknown name gets every kind of id), each body with
+plausible values from the schema, and each request is sent as each role of network A and of
+network B, signed in on its own network's host. Two things count as leaks:
+
+- read: a response carries a marker text the actor may not see: the other network's
+  listing title, a member's private bio, the thread of an exchange between two others,
+  another member's notification (organisers may see their own network's members' profiles
+  and disputes, so for them only the other network's markers count);
+- write: a row of the other network's schema, or (for an ordinary member) a row that
+  belongs to other members only, is changed or deleted by the walk.
+
+Server errors are counted too: an error page can hide either."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import yaml
+from django.apps import apps
+from django.conf import settings
+from django.db import models
+from django.urls import URLPattern, URLResolver, get_resolver
+from django_tenants.utils import tenant_context
+
+from core.exchanges import services as x
+from core.exchanges.actions import ACTIONS
+from core.listings.services import listing_create
+from core.members.models import Member, ProfileVisibility, Role
+from core.notifications.models import Kind
+from core.notifications.services import notification_send
+from hexitime.db import connection
+from tenants.models import Network
+from tests.conftest import NetworkClient
+
+pytestmark = pytest.mark.slow
+
+# Pages that end the walker's own session are not walked (they are nobody else's data).
+SESSION_ENDERS = {"logout"}
+FRESH_ID = 987_654
+# What a page's form may ask for; pages take what they know and ignore the rest.
+FORM = {"reason": "walk", "role": Role.ORGANISER, "status": "closed", "title": "walk",
+        "body": "walk", "message": "walk", "text": "walk", "minutes": "60",
+        "pledged_minutes": "60", "outcome": "giver", "note": "walk"}  # fmt: skip
+
+
+@dataclass
+class Side:
+    """One network as the walk sees it: its people and the markers only some may see."""
+
+    network: Network
+    organiser: Member
+    member: Member  # the ordinary member who walks
+    others: list[Member]  # members whose private markers the walker must not see
+    public_marker: str  # seen by everyone in this network, by no one elsewhere
+    private_markers: list[str]  # seen by `others` (and, some, the organiser) only
+
+
+def _mark(network: Network, people: list[Member]) -> Side:
+    """Markers, made through the services as users would make them."""
+    tag = f"{network.slug}-{uuid.uuid4().hex[:8]}"
+    organiser, owner, asker, walker = people[0], people[1], people[2], people[3]
+    with tenant_context(network):
+        public = f"listing of {tag}"
+        listing = listing_create(actor=owner, kind="offer", title=public,
+                                 description="walk", category="coaching")  # fmt: skip
+        thread = f"thread of {tag}"
+        exchange = x.exchange_respond(actor=asker, listing=listing, message=thread)
+        x.exchange_accept(actor=owner, exchange=exchange)
+        bio = f"bio of {tag}"
+        Member.objects.filter(pk=owner.pk).update(
+            bio=bio, profile_visibility=ProfileVisibility.NAME_ONLY
+        )
+        note = f"notification of {tag}"
+        notification_send(recipient=owner, kind=Kind.ACCOUNT, key=tag, title=note)
+        walker.refresh_from_db()
+    return Side(network, organiser, walker, [owner, asker], public, [thread, bio, note])
+
+
+def _id_models() -> dict[str, type[models.Model]]:
+    """`<model name>_id` path parameters, by name, for every model with integer ids in a
+    network's schema."""
+    tenant_apps = {app.rsplit(".", 1)[-1] for app in settings.TENANT_APPS}
+    return {
+        f"{model._meta.model_name}_id": model
+        for model in apps.get_models()
+        if model._meta.app_label in tenant_apps
+        and isinstance(model._meta.pk, models.IntegerField | models.AutoField)
+    }
+
+
+def _ids(model: type[models.Model], network: Network) -> list[int]:
+    with tenant_context(network):
+        return list(model._default_manager.order_by("pk").values_list("pk", flat=True)[:4])
+
+
+def _fill_values(here: Side, there: Side) -> dict[str, list[Any]]:
+    """Values for each path parameter name: ids of the other network's objects, of other
+    members' objects here, and one id that exists nowhere."""
+    values: dict[str, list[Any]] = {"slug": [there.network.slug, here.network.slug],
+                                    "action": sorted(ACTIONS), "name": ["walk"],
+                                    "token": ["walk"], "uidb64": ["MQ"]}  # fmt: skip
+    every_id: set[int] = {FRESH_ID}
+    for name, model in _id_models().items():
+        ids = sorted({*_ids(model, there.network), *_ids(model, here.network), FRESH_ID})
+        values[name] = ids
+        every_id.update(ids)
+    values["*"] = sorted(every_id)[:8]
+    return values
+
+
+def _body(schema: dict[str, Any], spec: dict[str, Any], ids: list[int]) -> Any:
+    """A plausible value for a JSON schema: the walk is after reaching the code behind
+    the validation, not after testing it."""
+    if "$ref" in schema:
+        return _body(spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]], spec, ids)
+    for combined in ("allOf", "oneOf", "anyOf"):
+        if combined in schema:
+            return _body(schema[combined][0], spec, ids)
+    if "enum" in schema:
+        return next(value for value in schema["enum"] if value not in ("", None))
+    kind = schema.get("type", "object")
+    if kind == "object":
+        return {
+            name: _body(field, spec, ids)
+            for name, field in schema.get("properties", {}).items()
+            if not field.get("readOnly")
+        }
+    if kind == "array":
+        return [_body(schema.get("items", {}), spec, ids)]
+    if kind == "integer":
+        return ids[0]
+    if kind == "boolean":
+        return True
+    if schema.get("format") == "date":
+        return datetime.date.today().isoformat()
+    if schema.get("format") == "date-time":
+        return (datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=2)).isoformat()
+    return "walk"
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    body: Any = None
+
+
+def _fill(route: str, values: dict[str, list[Any]]) -> Iterator[str]:
+    """Every way of filling a route's `{name}` placeholders with the values for its names."""
+    match = re.search(r"\{(\w+)\}", route)
+    if match is None:
+        yield route
+        return
+    name = match.group(1)
+    for value in values.get(name, values["*"]):
+        yield from _fill(route[: match.start()] + str(value) + route[match.end() :], values)
+
+
+def _api_requests(spec: dict[str, Any], values: dict[str, list[Any]]) -> Iterator[Request]:
+    for route, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            schema = content.get("application/json", {}).get("schema")
+            for path in _fill(route, values):
+                ids = [int(n) for n in re.findall(r"/(\d+)/", path)] or values["*"]
+                for body in _bodies(schema, spec, ids):
+                    yield Request(method.upper(), path, body)
+
+
+def _bodies(schema: dict[str, Any] | None, spec: dict[str, Any], ids: list[int]) -> list[Any]:
+    """The required fields alone, then with each optional field in turn: one field a
+    service refuses must not hide what another would have let through."""
+    if schema is None:
+        return [None]
+    full = _body(schema, spec, ids)
+    if "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    if not isinstance(full, dict):
+        return [full]
+    required = {name: full[name] for name in schema.get("required", []) if name in full}
+    return [required] + [{**required, name: value} for name, value in full.items()
+                         if name not in required]  # fmt: skip
+
+
+def _page_routes(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(route with `{name}` placeholders, url name) for every page the resolver knows,
+    the API aside (the schema drives that)."""
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            yield from _page_routes(pattern.url_patterns, route)
+        elif isinstance(pattern, URLPattern) and not route.startswith("api/"):
+            yield re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route), pattern.name or ""
+
+
+def _page_requests(values: dict[str, list[Any]]) -> Iterator[Request]:
+    for route, name in _page_routes(get_resolver(settings.ROOT_URLCONF).url_patterns):
+        if name in SESSION_ENDERS or "^" in route:
+            continue
+        for path in _fill("/" + route, values):
+            yield Request("GET", path)
+            yield Request("POST", path, FORM)
+
+
+def _snapshot(network: Network, owners: set[int] | None) -> dict[str, dict[Any, Any]]:
+    """Every row of the network's schema; with `owners`, only rows that name one of those
+    members and no one else (a row naming the walker too may change by the walker's hand)."""
+    tenant_apps = {app.rsplit(".", 1)[-1] for app in settings.TENANT_APPS}
+    rows: dict[str, dict[Any, Any]] = {}
+    with tenant_context(network):
+        for model in apps.get_models():
+            if model._meta.app_label not in tenant_apps or model._meta.proxy:
+                continue
+            queryset = model._default_manager.all()
+            if owners is not None:
+                member_columns = [
+                    column.attname for column in model._meta.concrete_fields
+                    if column.is_relation and column.related_model is Member
+                ] + (["id"] if model is Member else [])  # fmt: skip
+                if not member_columns:
+                    continue
+                found = []
+                for row in queryset.values():
+                    named = {row[column] for column in member_columns} - {None}
+                    if named and named <= owners:
+                        found.append(row)
+            else:
+                found = list(queryset.values())
+            pk = model._meta.pk.attname
+            rows[model._meta.label] = {row[pk]: row for row in found}
+    return rows
+
+
+def _changed(
+    before: dict[str, dict[Any, Any]], after: dict[str, dict[Any, Any]], *, added: bool
+) -> list[str]:
+    """Rows that were there before and are different or gone, and with `added` new rows
+    too (in another network nothing may appear; here, a response notifies its listing's
+    owner, so a new row naming only others is the walker's own doing)."""
+    changed = [
+        f"{table} #{pk}: {row} -> {after.get(table, {}).get(pk)}"
+        for table, table_rows in before.items()
+        for pk, row in table_rows.items()
+        if after.get(table, {}).get(pk) != row
+    ]
+    if added:
+        changed += [
+            f"{table} #{pk}: new {row}"
+            for table, table_rows in after.items()
+            for pk, row in table_rows.items()
+            if pk not in before.get(table, {})
+        ]
+    return changed
+
+
+@dataclass
+class Tally:
+    tried: int = 0
+    leaks: list[str] = field(default_factory=list)
+
+
+def _send(client: NetworkClient, request: Request) -> Any:
+    if request.method == "GET":
+        return client.get(request.path)
+    if request.path.startswith("/api/"):
+        return client.generic(request.method, request.path, json.dumps(request.body or {}),
+                              content_type="application/json")  # fmt: skip
+    return client.post(request.path, request.body or {})
+
+
+def _walk(actor: Member, here: Side, there: Side, spec: dict[str, Any], tally: Tally) -> None:
+    forbidden = [there.public_marker, *there.private_markers]
+    if actor.role != Role.ORGANISER:
+        forbidden += here.private_markers
+    values = _fill_values(here, there)
+    client = NetworkClient(here.network, enforce_csrf_checks=False)
+    client.force_login(actor)
+    for request in [*_api_requests(spec, values), *_page_requests(values)]:
+        tally.tried += 1
+        response = _send(client, request)
+        content = b"".join(response.streaming_content) if response.streaming else response.content
+        text = content.decode("utf-8", "replace")
+        label = f"{actor.role} of {here.network.slug}: {request.method} {request.path}"
+        if response.status_code >= 500:
+            tally.leaks.append(f"{label} -> {response.status_code}")
+        tally.leaks.extend(
+            f"{label} shows {marker!r}" for marker in forbidden if marker in text
+        )
+        if response.status_code in (301, 302) and "/accounts/login/" in response.get(
+            "Location", ""
+        ):
+            client.force_login(actor)  # a page signed the walker out: sign in again
+
+
+@pytest.mark.django_db(transaction=False)
+def test_no_role_of_either_network_reads_or_changes_what_is_not_theirs(demo_like, capsys):
+    sides = [_mark(network, people) for network, people in demo_like.items()]
+    reader = NetworkClient(sides[0].network)
+    reader.force_login(sides[0].member)
+    spec = yaml.safe_load(reader.get("/api/v1/schema/").content)
+    tally = Tally()
+    for here, there in (sides, sides[::-1]):
+        for actor in (here.member, here.organiser):
+            theirs = _snapshot(there.network, None)
+            owners = {member.pk for member in here.others}
+            others = _snapshot(here.network, owners)
+            _walk(actor, here, there, spec, tally)
+            tally.leaks.extend(
+                f"{actor.role} of {here.network.slug} changed {there.network.slug}'s {row}"
+                for row in _changed(theirs, _snapshot(there.network, None), added=True)
+            )
+            if actor.role != Role.ORGANISER:
+                tally.leaks.extend(
+                    f"{actor.role} of {here.network.slug} changed another member's {row}"
+                    for row in _changed(others, _snapshot(here.network, owners), added=False)
+                )
+    with capsys.disabled():
+        print(f"\nisolation walk: {tally.tried} requests tried, {len(tally.leaks)} leaks found")
+    assert tally.tried > 1000
+    assert not tally.leaks, "\n".join(tally.leaks)
