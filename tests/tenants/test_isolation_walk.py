@@ -22,8 +22,9 @@ import datetime
 import json
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import pytest
@@ -31,7 +32,9 @@ import yaml
 from django.apps import apps
 from django.conf import settings
 from django.db import models
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from core.exchanges import services as x
@@ -42,7 +45,7 @@ from core.notifications.models import Kind
 from core.notifications.services import notification_send
 from hexitime.db import connection
 from tenants.models import Network
-from tests.conftest import NetworkClient
+from tests.conftest import NetworkClient, host_of
 
 pytestmark = pytest.mark.slow
 
@@ -88,15 +91,24 @@ def _mark(network: Network, people: list[Member]) -> Side:
     return Side(network, organiser, walker, [owner, asker], public, [thread, bio, note])
 
 
+def _models(app_names: set[str]) -> list[type[models.Model]]:
+    """The concrete models of those apps (as named in SHARED_APPS / TENANT_APPS)."""
+    return [
+        model
+        for config in apps.get_app_configs()
+        if config.name in app_names
+        for model in config.get_models()
+        if not model._meta.proxy
+    ]
+
+
 def _id_models() -> dict[str, type[models.Model]]:
     """`<model name>_id` path parameters, by name, for every model with integer ids in a
     network's schema."""
-    tenant_apps = {app.rsplit(".", 1)[-1] for app in settings.TENANT_APPS}
     return {
         f"{model._meta.model_name}_id": model
-        for model in apps.get_models()
-        if model._meta.app_label in tenant_apps
-        and isinstance(model._meta.pk, models.IntegerField | models.AutoField)
+        for model in _models(set(settings.TENANT_APPS))
+        if isinstance(model._meta.pk, models.IntegerField | models.AutoField)
     }
 
 
@@ -144,7 +156,7 @@ def _body(schema: dict[str, Any], spec: dict[str, Any], ids: list[int]) -> Any:
     if kind == "boolean":
         return True
     if schema.get("format") == "date":
-        return datetime.date.today().isoformat()
+        return timezone.localdate().isoformat()
     if schema.get("format") == "date-time":
         return (datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=2)).isoformat()
     return "walk"
@@ -153,6 +165,7 @@ def _body(schema: dict[str, Any], spec: dict[str, Any], ids: list[int]) -> Any:
 @dataclass
 class Request:
     method: str
+    host: str
     path: str
     body: Any = None
 
@@ -168,7 +181,9 @@ def _fill(route: str, values: dict[str, list[Any]]) -> Iterator[str]:
         yield from _fill(route[: match.start()] + str(value) + route[match.end() :], values)
 
 
-def _api_requests(spec: dict[str, Any], values: dict[str, list[Any]]) -> Iterator[Request]:
+def _api_requests(
+    spec: dict[str, Any], values: dict[str, list[Any]], host: str
+) -> Iterator[Request]:
     for route, operations in spec["paths"].items():
         for method, operation in operations.items():
             content = operation.get("requestBody", {}).get("content", {})
@@ -176,7 +191,7 @@ def _api_requests(spec: dict[str, Any], values: dict[str, list[Any]]) -> Iterato
             for path in _fill(route, values):
                 ids = [int(n) for n in re.findall(r"/(\d+)/", path)] or values["*"]
                 for body in _bodies(schema, spec, ids):
-                    yield Request(method.upper(), path, body)
+                    yield Request(method.upper(), host, path, body)
 
 
 def _bodies(schema: dict[str, Any] | None, spec: dict[str, Any], ids: list[int]) -> list[Any]:
@@ -205,24 +220,21 @@ def _page_routes(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, s
             yield re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route), pattern.name or ""
 
 
-def _page_requests(values: dict[str, list[Any]]) -> Iterator[Request]:
-    for route, name in _page_routes(get_resolver(settings.ROOT_URLCONF).url_patterns):
-        if name in SESSION_ENDERS or "^" in route:
+def _page_requests(urlconf: str, values: dict[str, list[Any]], host: str) -> Iterator[Request]:
+    for route, name in _page_routes(get_resolver(urlconf).url_patterns):
+        if name in SESSION_ENDERS:
             continue
         for path in _fill("/" + route, values):
-            yield Request("GET", path)
-            yield Request("POST", path, FORM)
+            yield Request("GET", host, path)
+            yield Request("POST", host, path, FORM)
 
 
 def _snapshot(network: Network, owners: set[int] | None) -> dict[str, dict[Any, Any]]:
     """Every row of the network's schema; with `owners`, only rows that name one of those
     members and no one else (a row naming the walker too may change by the walker's hand)."""
-    tenant_apps = {app.rsplit(".", 1)[-1] for app in settings.TENANT_APPS}
     rows: dict[str, dict[Any, Any]] = {}
     with tenant_context(network):
-        for model in apps.get_models():
-            if model._meta.app_label not in tenant_apps or model._meta.proxy:
-                continue
+        for model in _models(set(settings.TENANT_APPS)):
             queryset = model._default_manager.all()
             if owners is not None:
                 member_columns = [
@@ -268,65 +280,104 @@ def _changed(
 @dataclass
 class Tally:
     tried: int = 0
+    # 2xx answers by walker: the walk reached the code behind the doors, signed in.
+    answered: dict[str, int] = field(default_factory=dict)
     leaks: list[str] = field(default_factory=list)
 
 
-def _send(client: NetworkClient, request: Request) -> Any:
+def _send(client: Client, request: Request) -> Any:
+    host = request.host
     if request.method == "GET":
-        return client.get(request.path)
+        return client.get(request.path, HTTP_HOST=host)
     if request.path.startswith("/api/"):
         return client.generic(request.method, request.path, json.dumps(request.body or {}),
-                              content_type="application/json")  # fmt: skip
-    return client.post(request.path, request.body or {})
+                              content_type="application/json", HTTP_HOST=host)  # fmt: skip
+    return client.post(request.path, request.body or {}, HTTP_HOST=host)
 
 
-def _walk(actor: Member, here: Side, there: Side, spec: dict[str, Any], tally: Tally) -> None:
-    forbidden = [there.public_marker, *there.private_markers]
-    if actor.role != Role.ORGANISER:
-        forbidden += here.private_markers
-    values = _fill_values(here, there)
-    client = NetworkClient(here.network, enforce_csrf_checks=False)
-    client.force_login(actor)
-    for request in [*_api_requests(spec, values), *_page_requests(values)]:
+def _walk(client: Client, who: str, requests: list[Request], forbidden: list[str],
+          tally: Tally, sign_in: Callable[[], None]) -> None:  # fmt: skip
+    sign_in()
+    for request in requests:
         tally.tried += 1
         response = _send(client, request)
         content = b"".join(response.streaming_content) if response.streaming else response.content
         text = content.decode("utf-8", "replace")
-        label = f"{actor.role} of {here.network.slug}: {request.method} {request.path}"
+        label = f"{who}: {request.method} {request.host}{request.path}"
+        tally.answered[who] = tally.answered.get(who, 0) + (200 <= response.status_code < 300)
         if response.status_code >= 500:
             tally.leaks.append(f"{label} -> {response.status_code}")
-        tally.leaks.extend(
-            f"{label} shows {marker!r}" for marker in forbidden if marker in text
-        )
-        if response.status_code in (301, 302) and "/accounts/login/" in response.get(
-            "Location", ""
-        ):
-            client.force_login(actor)  # a page signed the walker out: sign in again
+        tally.leaks.extend(f"{label} shows {marker!r}" for marker in forbidden if marker in text)
+        if "/login/" in response.get("Location", ""):
+            sign_in()  # a page signed the walker out (a password change, say): sign in again
+
+
+def _public_snapshot() -> dict[str, dict[Any, Any]]:
+    """The public schema's rows: networks, their domains, plans, federation, staff."""
+    connection.set_schema_to_public()
+    return {
+        model._meta.label: {
+            row[model._meta.pk.attname]: row for row in model._default_manager.all().values()
+        }
+        for model in _models(set(settings.SHARED_APPS) - set(settings.TENANT_APPS))
+    }
 
 
 @pytest.mark.django_db(transaction=False)
 def test_no_role_of_either_network_reads_or_changes_what_is_not_theirs(demo_like, capsys):
     sides = [_mark(network, people) for network, people in demo_like.items()]
+    staff = Member.objects.create_superuser("walk-staff@hexitime.example", "pw",
+                                            full_name="Walk Staff")  # fmt: skip
     reader = NetworkClient(sides[0].network)
     reader.force_login(sides[0].member)
     spec = yaml.safe_load(reader.get("/api/v1/schema/").content)
+    public_host = settings.HEXITIME_BASE_DOMAIN
     tally = Tally()
+    public_before = _public_snapshot()
+    every_private = [marker for side in sides for marker in side.private_markers]
+
     for here, there in (sides, sides[::-1]):
+        values = _fill_values(here, there)
+        host = host_of(here.network)
+        network_requests = [*_api_requests(spec, values, host),
+                            *_page_requests(settings.ROOT_URLCONF, values, host)]  # fmt: skip
+        public_requests = list(_page_requests(settings.PUBLIC_SCHEMA_URLCONF, values, public_host))
         for actor in (here.member, here.organiser):
+            forbidden = [there.public_marker, *there.private_markers]
+            if actor.role != Role.ORGANISER:
+                forbidden += here.private_markers
             theirs = _snapshot(there.network, None)
             owners = {member.pk for member in here.others}
             others = _snapshot(here.network, owners)
-            _walk(actor, here, there, spec, tally)
+            client = NetworkClient(here.network)
+            who = f"{actor.role} of {here.network.slug}"
+            _walk(client, who, network_requests + public_requests, forbidden, tally,
+                  sign_in=partial(client.force_login, actor))  # fmt: skip
             tally.leaks.extend(
-                f"{actor.role} of {here.network.slug} changed {there.network.slug}'s {row}"
+                f"{who} changed {there.network.slug}'s {row}"
                 for row in _changed(theirs, _snapshot(there.network, None), added=True)
             )
             if actor.role != Role.ORGANISER:
                 tally.leaks.extend(
-                    f"{actor.role} of {here.network.slug} changed another member's {row}"
+                    f"{who} changed another member's {row}"
                     for row in _changed(others, _snapshot(here.network, owners), added=False)
                 )
+        # Platform staff, signed in on the public site, are nobody inside a network.
+        staff_client = Client(HTTP_HOST=public_host)
+        before = _snapshot(here.network, None)
+        _walk(staff_client, "platform staff", network_requests, every_private, tally,
+              sign_in=partial(staff_client.force_login, staff))  # fmt: skip
+        tally.leaks.extend(
+            f"platform staff changed {here.network.slug}'s {row}"
+            for row in _changed(before, _snapshot(here.network, None), added=True)
+        )
+    tally.leaks.extend(
+        f"a network's member changed the public schema's {row}"
+        for row in _changed(public_before, _public_snapshot(), added=False)
+    )
     with capsys.disabled():
-        print(f"\nisolation walk: {tally.tried} requests tried, {len(tally.leaks)} leaks found")
+        print(f"\nisolation walk: {tally.tried} requests tried, {len(tally.leaks)} leaks found; "
+              f"answered 2xx: {tally.answered}")  # fmt: skip
     assert tally.tried > 1000
+    assert all(count > 50 for who, count in tally.answered.items() if " of " in who)
     assert not tally.leaks, "\n".join(tally.leaks)
