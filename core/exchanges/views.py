@@ -170,7 +170,8 @@ def _detail(
         }  # fmt: skip
     action_forms = {name: actions.ACTIONS[name].form() for name in allowed}
     if failed:
-        action_forms[failed[0]] = failed[1]
+        if failed[0] in action_forms:  # the form again only while its move is still open
+            action_forms[failed[0]] = failed[1]
         context["failed"] = failed[1]
     for name, form in action_forms.items():
         # One page holds several of these forms (decline and cancel both ask for a reason):
