@@ -75,7 +75,7 @@ def member_api(demo_like, network_a, wsgi_app):
 def _failure(label: str, group: FailureGroup, case: Any) -> str:
     """One paragraph per operation: what failed, shortly, and the request that showed it."""
     found = sorted(
-        f"  {failure.title}: {failure.message.strip().splitlines()[0]}"
+        "  " + failure.title + ": " + failure.message.strip().partition("\n")[0]
         for failure in group.exceptions
     )
     request = f"  {case.method} {case.formatted_path} query={case.query} body={case.body!r}"

@@ -1,20 +1,24 @@
 """Nothing of another network's, or of another member's, is read or changed through any URL.
 
 The walk is generic: its requests come from the OpenAPI schema's operations and from the
-tenant URL resolver's patterns, so an endpoint or page added later is walked without an edit
-here. Each path id is filled with ids of the other network's objects and of other members'
-objects (`<name>_id` names the model; an unknown name gets every kind of id), each body with
-plausible values from the schema, and each request is sent as each role of network A and of
-network B, signed in on its own network's host. Two things count as leaks:
+tenant and public URL resolvers' patterns, so an endpoint or page added later is walked
+without an edit here. Each path id is filled with ids of the other network's objects, of
+other members' objects and one id of nothing (`<name>_id` names the model; an unknown name
+gets ids of every kind), each body with plausible values from the schema, and each request
+is sent as the member and the organiser of network A and of network B, signed in on their
+own network's host, and as platform staff signed in on the public site. Leaks:
 
-- read: a response carries a marker text the actor may not see: the other network's
+- read: a response carries a marker text the walker may not see: the other network's
   listing title, a member's private bio, the thread of an exchange between two others,
   another member's notification (organisers may see their own network's members' profiles
   and disputes, so for them only the other network's markers count);
-- write: a row of the other network's schema, or (for an ordinary member) a row that
-  belongs to other members only, is changed or deleted by the walk.
-
-Server errors are counted too: an error page can hide either."""
+- existence: a request for the other network's ids is answered otherwise than the same
+  request for ids of nothing (B's ids start at 100001, so they are no ids at all in A);
+- write: a row of the other network's schema is changed, gone or new; for an ordinary
+  member, a row that belongs to other members only is changed or gone; a row of the
+  public schema is changed or gone;
+- a server error, which could hide any of these.
+"""
 
 from __future__ import annotations
 
