@@ -56,6 +56,8 @@ pytestmark = pytest.mark.slow
 # Pages that end the walker's own session are not walked (they are nobody else's data).
 SESSION_ENDERS = {"logout"}
 FRESH_ID = 987_654
+# The console's moves on a network (tenants/console.py), tried by every network's people.
+STAFF_ACTIONS = ("suspend", "resume", "export", "delete")
 # What a page's form may ask for; pages take what they know and ignore the rest.
 FORM = {"reason": "walk", "role": Role.ORGANISER, "status": "closed", "title": "walk",
         "body": "walk", "message": "walk", "text": "walk", "minutes": "60",
@@ -130,14 +132,15 @@ def _fill_values(here: Side, there: Side) -> dict[str, list[Any]]:
     """Values for each path parameter name: ids of the other network's objects, of other
     members' objects here, and one id that exists nowhere."""
     values: dict[str, list[Any]] = {"slug": [there.network.slug, here.network.slug],
-                                    "action": sorted(ACTIONS), "name": ["walk"],
-                                    "token": ["walk"], "uidb64": ["MQ"]}  # fmt: skip
-    every_id: set[int] = {FRESH_ID}
+                                    "action": sorted({*ACTIONS, *STAFF_ACTIONS}),
+                                    "name": ["walk"], "token": ["walk"],
+                                    "uidb64": ["MQ"]}  # fmt: skip
+    every_id: set[int] = {FRESH_ID}  # for names that name no model: one id of each kind
     for name, model in MODELS.items():
-        ids = sorted({*_ids(model, there.network), *_ids(model, here.network), FRESH_ID})
-        values[name] = ids
-        every_id.update(ids)
-    values["*"] = sorted(every_id)[:8]
+        theirs, ours = _ids(model, there.network), _ids(model, here.network)
+        values[name] = sorted({*theirs, *ours, FRESH_ID})
+        every_id.update(theirs[:1], ours[:1])
+    values["*"] = sorted(every_id)
     return values
 
 
