@@ -9,7 +9,9 @@ Accounts
 Transfers and entries
     A `Transfer` moves minutes between two or more accounts through `Entry` rows whose
     amounts sum to zero (1 credit = 60 minutes). Entries and transfers are append-only:
-    triggers refuse UPDATE and DELETE, and a correction is a new reversing transfer.
+    triggers refuse UPDATE and DELETE, and a correction is a new reversing transfer. (One
+    exception: a closed account's name leaves a transfer's `actor_label`, that column
+    alone, under a transaction-local flag; migration 0006.)
     Each entry also records the account's balance after it, so statements page without
     summing history, and its `sequence`: its place in the account's history (1, 2, 3...),
     the one posting order. Ids are no order (on Citus each node has its own identity
@@ -35,7 +37,10 @@ Posting, locking and speed
     inserts the entries. It always runs inside a transaction (the service opens one when
     the caller has none): its guard flag is a SET LOCAL, which Citus forwards to the
     worker holding the network's schema only inside one. Deadlocks with other work and
-    serialization failures are retried by the service.
+    serialization failures are retried by the service: every public service that posts
+    runs under `hexitime.db.durable_service`, which retries the whole of its transaction
+    (the idempotency keys make that safe) and turns a lock timeout into a plain refusal;
+    `transfer_create` called on its own retries its own one-statement transaction.
 
 Idempotency
     Every transfer carries a client-chosen idempotency key (`gift:<member id>`,

@@ -35,6 +35,10 @@ class StatementLineSerializer(serializers.Serializer):
     memo = serializers.CharField()
     minutes = serializers.IntegerField()
     balance_after = serializers.IntegerField()
+    counterparty = serializers.CharField(
+        help_text="The other member of an exchange here, or empty; “A former member” once "
+        "they have closed their account."
+    )
 
 
 class StatementPageSerializer(serializers.Serializer):

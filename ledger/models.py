@@ -62,6 +62,7 @@ class Transfer(models.Model):
         PROJECT_CREDIT = "project_credit", "Project volunteering"
         FEDERATION = "federation", "Exchange with another network"
         REVERSAL = "reversal", "Correction"
+        CLOSURE = "closure", "Account closed: credit returned to the network"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Unique through Meta.constraints, not unique=True: that would add a second,
@@ -86,6 +87,7 @@ class Transfer(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("correct_transfer", "Can correct a transfer by reversing it")]
         constraints = [
             models.UniqueConstraint(fields=["idempotency_key"], name="ledger_transfer_one_per_key"),
             models.UniqueConstraint(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -29,13 +30,17 @@ class StatementLine:
     memo: str
     minutes: int
     balance_after: int
+    # The other member of an exchange in this network ("A former member" once they have
+    # closed their account); empty for gifts, projects and other networks.
+    counterparty: str = ""
 
 
 def member_statement(
     *, member: Member, limit: int = 50, before: int | None = None
 ) -> list[StatementLine]:
     """The member's own entries, newest first (in posting order, by `sequence`, never by
-    id), with the balance after each.
+    id), with the balance after each and the other member of each exchange (three
+    queries).
 
     Keyset-paged: pass the last line's `sequence` as `before` for the next page.
     """
@@ -46,6 +51,8 @@ def member_statement(
     )
     if before is not None:
         entries = entries.filter(sequence__lt=before)
+    page = list(entries[:limit])
+    others = _other_members(member=member, transfer_ids=[e.transfer_id for e in page])
     labels = dict(Transfer.Kind.choices)
     return [
         StatementLine(
@@ -57,9 +64,24 @@ def member_statement(
             memo=e.transfer.memo,
             minutes=e.amount,
             balance_after=e.balance_after,
+            counterparty=others.get(e.transfer_id, ""),
         )
-        for e in entries[:limit]
+        for e in page
     ]
+
+
+def _other_members(*, member: Member, transfer_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The name of the other member account in each transfer (one query)."""
+    if not transfer_ids:
+        return {}
+    legs = (
+        Entry.objects.filter(transfer_id__in=transfer_ids, account__kind=Account.Kind.MEMBER)
+        .exclude(account__owner_id=member.pk)
+        .values_list("transfer_id", "account__owner_id")
+    )
+    owners = dict(legs)
+    names = dict(Member.objects.filter(pk__in=set(owners.values())).values_list("pk", "full_name"))
+    return {transfer: names.get(owner or 0, "") for transfer, owner in owners.items()}
 
 
 @dataclass(frozen=True)

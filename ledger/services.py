@@ -11,17 +11,17 @@ from typing import TypeVar
 
 from django.db import DatabaseError, IntegrityError, OperationalError, transaction
 
+from core.audit.services import audit_record
 from core.members.models import Member
-from hexitime.db import connection
-from hexitime.errors import ApplicationError
+from hexitime.db import RETRYABLE, actor_label_erasure, connection, durable_service, sqlstate
+from hexitime.errors import ApplicationError, NotFound, PermissionDenied
+from hexitime.text import plain_text
 
 from .models import GIFT_MINUTES, Account, Transfer
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# SQLSTATEs: PostgreSQL's for contention, ledger_post()'s own for refusals.
-_RETRYABLE = {"40P01", "40001"}  # deadlock detected, serialization failure
 _MAX_ATTEMPTS = 6
 _TRANSFER_FIELDS = [f.attname for f in Transfer._meta.concrete_fields]
 # The column names come from the model; the values are parameters.
@@ -127,11 +127,9 @@ def with_retries(operation: Callable[[], T]) -> T:
             return operation()
         except (OperationalError, IntegrityError) as error:
             lost = _connection_lost(error)
-            if attempt == _MAX_ATTEMPTS or not (_sqlstate(error) in _RETRYABLE or lost):
+            if attempt == _MAX_ATTEMPTS or not (sqlstate(error) in RETRYABLE or lost):
                 raise
-            logger.info(
-                "ledger: retrying after %s (attempt %d)", _sqlstate(error) or error, attempt
-            )
+            logger.info("ledger: retrying after %s (attempt %d)", sqlstate(error) or error, attempt)
             if lost:
                 connection.close()
             time.sleep(0.002 * 2**attempt)
@@ -141,7 +139,7 @@ def with_retries(operation: Callable[[], T]) -> T:
 def _connection_lost(error: BaseException) -> bool:
     """The server went away (killed backend, restart, network): whether the transaction
     committed is unknown, and retrying with the same idempotency key finds out."""
-    code = _sqlstate(error)
+    code = sqlstate(error)
     raw = connection.connection
     return (
         # psycopg reports a connection that died under it without any SQLSTATE.
@@ -154,17 +152,12 @@ def _connection_lost(error: BaseException) -> bool:
     )
 
 
-def _sqlstate(error: BaseException) -> str | None:
-    cause = error.__cause__
-    return getattr(cause, "sqlstate", None)
-
-
 def ledger_error_translate(error: DatabaseError) -> Exception:
     """The domain error a database error from posting means (`InsufficientCredit`,
     `IdempotencyConflict`, `TransferRefusedAtCommit`, `LedgerError`), or `error` itself
     when it means none of them. A refusal at commit reads the same on plain PostgreSQL
     and in Citus's wrapped form."""
-    code = _sqlstate(error)
+    code = sqlstate(error)
     if code == "HX003":
         detail = getattr(getattr(error.__cause__, "diag", None), "message_detail", "") or ""
         account_id, balance, floor, change = (int(v) for v in detail.split(","))
@@ -210,27 +203,50 @@ def minutes_as_text(minutes: int) -> str:
     return ("minus " if minutes < 0 else "") + " ".join(parts)
 
 
-def transfer_reverse(*, transfer: Transfer, actor: Member | None, memo: str = "") -> Transfer:
-    """Undo a transfer with a new, opposite one (entries are never edited). Idempotent:
-    a transfer is reversed at most once. Refused like any transfer if an account no longer
-    has the credit to give back. An exchange with another network is not reversed here:
-    its federation position would no longer match the clearing account."""
+@durable_service
+def transfer_reverse(*, transfer: Transfer, actor: Member, reason: str) -> Transfer:
+    """An organiser corrects a transfer with a new, opposite one (entries are never
+    edited), saying why; audited with the reason. Refused to anyone without
+    `ledger.correct_transfer`, and without a reason. Idempotent: a transfer is reversed
+    at most once, and a repeat returns that reversal without a second audit row (the
+    original transfer's row is locked while this is decided). Refused like any transfer
+    if an account no longer has the credit to give back. An exchange with another network
+    is not reversed here: its federation position would no longer match the clearing
+    account."""
+    if not actor.has_perm("ledger.correct_transfer"):
+        raise PermissionDenied("Only the network's organisers can correct a transfer.")
+    reason = plain_text(reason, name="reason", limit=400,
+                        missing="Please say why this transfer is corrected.",
+                        refusal=LedgerError)  # fmt: skip
     if transfer.kind == Transfer.Kind.FEDERATION:
         raise LedgerError(
             "An exchange with another network is corrected by an exchange back between the "
             "two networks."
         )
+    locked = Transfer.objects.select_for_update().filter(pk=transfer.pk).first()
+    if locked is None:  # another network's transfer: this network's ledger has no such row
+        raise NotFound("No such transfer.")
+    transfer = locked
+    existing = Transfer.objects.filter(reverses=transfer).first()
+    if existing is not None:
+        return existing
     legs = [
         Leg(entry.account, -entry.amount) for entry in transfer.entries.select_related("account")
     ]
-    return transfer_create(
+    reversal = transfer_create(
         idempotency_key=f"reversal:{transfer.pk}",
         legs=legs,
         kind=Transfer.Kind.REVERSAL,
-        memo=memo or f"Correction of {transfer.get_kind_display().lower()}",
+        memo=f"Correction of {transfer.get_kind_display().lower()}: {reason}",
         actor=actor,
         reverses=transfer,
     )
+    audit_record(
+        actor=actor, verb="ledger.correct", target=transfer, reason=reason,
+        after={"reversal": str(reversal.pk),
+               "legs": {str(leg.account.pk): leg.minutes for leg in legs}},
+    )  # fmt: skip
+    return reversal
 
 
 def member_account(member: Member) -> Account:
@@ -270,3 +286,33 @@ def gift_grant(*, member: Member) -> Transfer:
         kind=Transfer.Kind.GIFT,
         memo="Welcome gift: two hours of credit",
     )
+
+
+def closure_credit_return(*, member: Member) -> Transfer | None:
+    """Settle a closing member's account with the network: a positive balance returns to
+    the issuance account, a negative one (a network floor below zero) is written off by
+    it, so the account ends at zero and stays, with its history, for the audit. Once per
+    member (`closure:<member id>`); None when there is nothing to settle. Inside the
+    caller's transaction, which locks the member first."""
+    account = member_account(member)
+    balance = Account.objects.get(pk=account.pk).balance
+    if balance == 0:
+        return None
+    return transfer_create(
+        idempotency_key=f"closure:{member.pk}",
+        legs=[Leg(account, -balance), Leg(issuance_account(), balance)],
+        kind=Transfer.Kind.CLOSURE,
+        memo="Account closed: remaining credit returned to the network",
+    )
+
+
+def transfer_actor_labels_erase(*, actor_id: int, labels: Sequence[str], label: str) -> int:
+    """Rename a closed account in the transfers it acted on: `actor_label` in `labels`
+    (what it was called then) becomes `label`. Only that column can change (the append-only
+    trigger's one exception); the id and the label must both match, since a network's
+    transfers may carry a staff or partner member's id too. Inside the caller's
+    transaction; returns how many were renamed."""
+    with actor_label_erasure():
+        return Transfer.objects.filter(actor_id=actor_id, actor_label__in=labels).update(
+            actor_label=label
+        )

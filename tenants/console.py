@@ -30,18 +30,14 @@ from .services import network_delete, network_export, network_resume, network_su
 
 
 class StaffLoginForm(ThrottledAuthenticationForm):
-    """Sign-in for platform staff, throttled: after five failures for an email address
-    (or from one address) sign-in is refused for fifteen minutes."""
+    """Sign-in for platform staff, throttled: after five failures for an email address from
+    one client (or any five from one client) sign-in is refused for fifteen minutes."""
 
     error_messages = {
         **AuthenticationForm.error_messages,
         "throttled": "Too many failed sign-ins. Please wait 15 minutes and try again.",
         "not_staff": "This is not a platform staff account.",
     }
-
-    def throttle_keys(self) -> list[str]:
-        email, address = self._attempt()
-        return [f"staff-login:email:{email}", f"staff-login:ip:{address}"]
 
     def confirm_login_allowed(self, user: Any) -> None:
         super().confirm_login_allowed(user)

@@ -97,9 +97,11 @@ def demo_network_seed(
     projects_seed(rng=random.Random(seed), members=people)  # noqa: S311 - demo data
     equality_seed(rng=random.Random(seed), members=people)  # noqa: S311 - demo data
     # The demo's people are fictional: their notifications stay in the app. Marked
-    # as sent, the emails queued for them are skipped (notification_email) instead
-    # of printing some 150 messages over `hexitime up`'s banner.
-    Notification.objects.filter(emailed_at__isnull=True).update(emailed_at=timezone.now())
+    # as sent, the emails queued for them are skipped (notification_email) and left
+    # by the sweep, instead of printing some 150 messages over `hexitime up`'s banner.
+    Notification.objects.filter(emailed_at__isnull=True).update(
+        emailed_at=timezone.now(), email_pending=False
+    )
     return people
 
 

@@ -128,6 +128,8 @@ class ProvisioningJob(models.Model):
     step = models.CharField(max_length=120, default="Waiting for a worker")
     steps_done = models.PositiveSmallIntegerField(default=0)
     steps_total = models.PositiveSmallIntegerField(default=4)
+    # Runs started: a job whose worker keeps dying is failed after a few (services).
+    attempts = models.PositiveSmallIntegerField(default=0)
     error = models.CharField(max_length=300, blank=True)
     network = models.OneToOneField(
         Network, null=True, blank=True, on_delete=models.SET_NULL, related_name="provisioning"

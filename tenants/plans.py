@@ -4,8 +4,9 @@ The free community plan has room for HEXITIME_COMMUNITY_MEMBER_LIMIT members; th
 organisation plan has no member cap and adds federation and custom domains. A refusal is
 a `PlanLimitReached` that names the plan and what to do, never a silent failure.
 
-A member counts from the moment they join (verified or not, approved or not) until an
-organiser declines them: every such account can sign in, so every one takes a place.
+A member counts from the moment they verify their address (approved or not) until an
+organiser declines them. An unverified join takes no place: anyone can ask to join, so
+unverified requests must not fill a network (they expire after the link's seven days).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Literal
 
 from django.conf import settings
 
-from core.members.models import Member, MemberState
+from core.members.models import NOT_MEMBERS, Member, MemberState
 from hexitime.db import connection
 from hexitime.errors import ApplicationError
 
@@ -36,7 +37,9 @@ def plan_member_limit(plan: str) -> int | None:
 
 def counted_members() -> int:
     """Members of the current network's schema who take a place under the plan."""
-    return Member.objects.filter(is_staff=False).exclude(state=MemberState.DECLINED).count()
+    # Unverified sign-ups take no place: the place is taken on verifying.
+    not_holding = [*NOT_MEMBERS, MemberState.UNVERIFIED]
+    return Member.objects.filter(is_staff=False).exclude(state__in=not_holding).count()
 
 
 @dataclass(frozen=True)

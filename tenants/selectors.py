@@ -68,7 +68,7 @@ def _network_stats(networks: list[Network]) -> dict[str, _Stats]:
     branch = sql.SQL(
         """SELECT {name}::text,
           (SELECT count(*) FROM {schema}.{members}
-            WHERE NOT is_staff AND state <> {declined}),
+            WHERE NOT is_staff AND state NOT IN ({declined}, {closed})),
           (SELECT max(last_login) FROM {schema}.{members}),
           (SELECT max(created_at) FROM {schema}.{transfers}),
           (SELECT coalesce(sum(e.amount), 0) FROM {schema}.{entries} e
@@ -80,6 +80,7 @@ def _network_stats(networks: list[Network]) -> dict[str, _Stats]:
         "transfers": sql.Identifier(Transfer._meta.db_table),
         "entries": sql.Identifier(Entry._meta.db_table),
         "declined": sql.Literal(MemberState.DECLINED.value),
+        "closed": sql.Literal(MemberState.CLOSED.value),
         "exchange": sql.Literal(Transfer.Kind.EXCHANGE.value),
     }
     query = sql.SQL("\nUNION ALL\n").join(

@@ -23,7 +23,6 @@ tables, columns, constraints, indexes, triggers and functions as one built by mi
 
 from __future__ import annotations
 
-import csv
 import functools
 import hashlib
 import inspect
@@ -56,6 +55,7 @@ from psycopg import ClientCursor, sql
 
 from core.audit.services import audit_record
 from core.members.models import Member, Role
+from hexitime.csvfile import CsvWriter
 from hexitime.db import connection
 from hexitime.errors import ApplicationError, PermissionDenied
 from hexitime.storage import network_media_delete
@@ -196,7 +196,7 @@ def network_create(
             if not _schema_spare_claim(network.schema_name, template.state):
                 schema_build(network.schema_name, template)
             if settings.HEXITIME_SPARE_SCHEMAS:
-                transaction.on_commit(_schema_spares_refill)
+                transaction.on_commit(_schema_spares_refill, robust=True)
             if on_created is not None:
                 on_created(network)
     except IntegrityError:
@@ -279,7 +279,7 @@ def network_start(
                 organiser_password=make_password(organiser_password),
                 steps_total=_PROVISION_STEPS,
             )
-            transaction.on_commit(lambda: _queue_provisioning(job.pk))
+            transaction.on_commit(lambda: _queue_provisioning(job.pk), robust=True)
     except IntegrityError:
         raise NetworkNameRefused(
             f"“{slug}” is being set up for someone else. How about “{slug_suggest(slug)}”?",
@@ -298,72 +298,164 @@ def _queue_provisioning(job_id: Any) -> None:
 def provisioning_job_run(*, job_id: Any) -> ProvisioningJob:
     """Build the job's network and its first organiser; called by the provisioning task.
 
-    Idempotent: a finished or failed job is returned as it is. A refusal (the subdomain
-    was taken meanwhile) or an error fails the job with a message for the organiser, and
-    a network this run created is dropped again, so no half-built network stays behind.
+    Resumable from any point: the network, its domain, its schema, the organiser with the
+    welcome gift and the job's "done" commit in one transaction, so a run killed anywhere
+    leaves either all of them or none, and the next delivery starts again cleanly. A
+    session advisory lock per job makes a second delivery wait for a live first run; a
+    dead run's lock goes with its connection (that is how `provisioning_jobs_stuck` tells
+    a dead run from a slow one). A finished or failed job is returned as it is. A refusal
+    (the subdomain was taken meanwhile), an error, or too many interrupted runs fail the job
+    with a message for the organiser.
     """
     job = ProvisioningJob.objects.get(pk=job_id)
-    if job.status in {ProvisioningJob.Status.DONE, ProvisioningJob.Status.FAILED}:
+    if job.status in _JOB_FINISHED:
         return job
-    _job_update(job, status=ProvisioningJob.Status.RUNNING)
-    created: Network | None = None
-    try:
-        network = job.network
-        if network is None:
-            network = created = network_create(
-                slug=job.slug,
-                name=job.name,
-                organisation_type=job.organisation_type,
-                on_progress=lambda step: _job_update(
-                    job, step=step.name, steps_done=min(step.done, 2)
-                ),
-                # Linked in the creating transaction: a redelivered task finds the network
-                # and carries on, rather than refusing a subdomain its own run took.
-                on_created=lambda new: _job_update(job, network=new),
-            )
-        _job_update(job, step="Creating your organiser account", steps_done=3)
-        organiser = _organiser_create(network, job)
-    except NetworkNameRefused as refused:
-        _job_update(
-            job,
-            status=ProvisioningJob.Status.FAILED,
-            error=refused.message,
-            organiser_password="",
-        )
-        return job
-    except Exception:
-        logger.exception("Provisioning %s failed", job.slug)
-        if created is not None:
-            _job_update(job, network=None)
-            created.delete(force_drop=True)
-        _job_update(
-            job,
-            status=ProvisioningJob.Status.FAILED,
-            error="Something went wrong while building your network. Please try again.",
-            organiser_password="",
-        )
-        raise
+    # Capturing a template (the first network at a new migration state) ends with
+    # django-tenants closing the connection, which would let go of the run's session lock.
+    schema_template_current()
+    with _job_lock(job.pk):
+        job.refresh_from_db()
+        if job.status in _JOB_FINISHED:
+            return job
+        if job.attempts >= PROVISION_MAX_ATTEMPTS:
+            _job_fail(job, PROVISION_INTERRUPTED)
+            return job
+        _job_update(job, status=ProvisioningJob.Status.RUNNING, attempts=job.attempts + 1)
+        try:
+            if job.network is not None:
+                # Committed by a version that created the organiser in a later transaction.
+                with transaction.atomic(durable=True):
+                    _provisioning_finish(job.network, job)
+            else:
+                network_create(
+                    slug=job.slug,
+                    name=job.name,
+                    organisation_type=job.organisation_type,
+                    on_progress=lambda step: _job_update(
+                        job, step=step.name, steps_done=min(step.done, 2)
+                    ),
+                    on_created=lambda network: _provisioning_finish(network, job),
+                )
+        except NetworkNameRefused as refused:
+            job.refresh_from_db()
+            _job_fail(job, refused.message)
+            return job
+        except Exception:
+            logger.exception("Provisioning %s failed", job.slug)
+            job.refresh_from_db()
+            _job_fail(job, "Something went wrong while building your network. Please try again.")
+            raise
+    return job
+
+
+_JOB_FINISHED = {ProvisioningJob.Status.DONE, ProvisioningJob.Status.FAILED}
+_JOB_UNDER_WAY = [ProvisioningJob.Status.QUEUED, ProvisioningJob.Status.RUNNING]
+PROVISION_MAX_ATTEMPTS = 3
+PROVISION_INTERRUPTED = (
+    "Setting up your network was interrupted several times, so we stopped trying. "
+    "Nothing was created: please start again."
+)
+# A queued job's message may simply be waiting behind others; after settings.OUTBOX_GRACE
+# seconds without news it is presumed lost (re-sending it is harmless: a second delivery
+# finds the job done).
+_PROVISIONING_LOCK_SPACE = 0x707276  # first key of the per-job run lock: "prv"
+
+
+def _provisioning_finish(network: Network, job: ProvisioningJob) -> None:
+    """The organiser, its gift and the job's outcome, in the caller's transaction (the one
+    that makes the network exist): a network never becomes active without its organiser."""
+    organiser = _organiser_create(network, job)
     _job_update(
         job,
+        network=network,
         status=ProvisioningJob.Status.DONE,
         step="Ready",
         steps_done=_PROVISION_STEPS,
         organiser_id=organiser.pk,
         organiser_password="",
     )
+
+
+def _job_fail(job: ProvisioningJob, message: str) -> None:
+    _job_update(job, status=ProvisioningJob.Status.FAILED, error=message, organiser_password="")
+
+
+@contextmanager
+def _job_lock(job_id: uuid.UUID) -> Iterator[None]:
+    """The per-job session lock a run holds from start to finish (see provisioning_job_run)."""
+    key = [_PROVISIONING_LOCK_SPACE, str(job_id)]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", key)
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", key)
+
+
+def _job_run_alive(job_id: uuid.UUID) -> bool:
+    """Whether some live session holds the job's run lock (caller's transaction)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))",
+            [_PROVISIONING_LOCK_SPACE, str(job_id)],
+        )
+        return not cursor.fetchone()[0]
+
+
+def provisioning_jobs_stuck() -> list[ProvisioningJob]:
+    """Jobs under way that nothing is working on: "running" with no live run holding the
+    job's lock (the worker died), or "queued" for longer than settings.OUTBOX_GRACE with
+    no run (the message was lost). Oldest first."""
+    stuck = []
+    queued_before = timezone.now() - timedelta(seconds=settings.OUTBOX_GRACE)
+    for job in ProvisioningJob.objects.filter(status__in=_JOB_UNDER_WAY).order_by("created_at"):
+        if job.status == ProvisioningJob.Status.QUEUED and job.updated_at > queued_before:
+            continue
+        with transaction.atomic():
+            if not _job_run_alive(job.pk):
+                stuck.append(job)
+    return stuck
+
+
+def provisioning_job_repair(*, job: ProvisioningJob, give_up: bool = False) -> ProvisioningJob:
+    """Put a stuck job back on the queue, or fail it ("please start again") once it has
+    been interrupted PROVISION_MAX_ATTEMPTS times or when `give_up`. Does nothing to a job
+    that a live run holds or that finished meanwhile; safe to run while workers work."""
+    with transaction.atomic(durable=True):
+        if _job_run_alive(job.pk):  # the lock is ours until commit: no run can start
+            return job
+        job = ProvisioningJob.objects.select_for_update().get(pk=job.pk)
+        if job.status in _JOB_FINISHED:
+            return job
+        if give_up or job.attempts >= PROVISION_MAX_ATTEMPTS:
+            _job_fail(job, PROVISION_INTERRUPTED)
+        else:
+            _job_update(job, status=ProvisioningJob.Status.QUEUED, step="Waiting for a worker")
+            transaction.on_commit(lambda: _queue_provisioning(job.pk))
     return job
 
 
+def provisioning_jobs_repair() -> int:
+    """Repair every stuck job (the beat task's work); returns how many were repaired."""
+    stuck = provisioning_jobs_stuck()
+    for job in stuck:
+        provisioning_job_repair(job=job)
+    return len(stuck)
+
+
 def _job_update(job: ProvisioningJob, **fields: Any) -> None:
-    """Save progress at once (autocommit), so the progress page sees every step."""
+    """Save progress at once (autocommit outside a transaction), so the progress page sees
+    every step; `updated_at` is the job's heartbeat."""
     for field, value in fields.items():
         setattr(job, field, value)
     job.save(update_fields=[*fields, "updated_at"])
 
 
 def _organiser_create(network: Network, job: ProvisioningJob) -> Member:
-    """The network's first member: its organiser, with the welcome gift."""
-    with tenant_context(network), transaction.atomic(durable=True):
+    """The network's first member: its organiser, with the welcome gift (caller's
+    transaction)."""
+    with tenant_context(network):
         organiser = Member.objects.filter(email=job.organiser_email).first()
         if organiser is None:
             organiser = Member.objects.create(
@@ -676,6 +768,8 @@ _EXPORT_SKIPPED_MODELS = {
     "auth.permission",
     # Members consented to aggregate reports, not to their answers leaving the platform.
     "insights.equalityanswers",
+    # Their raw counts, small ones included: only ever published suppressed and rounded.
+    "insights.equalitysnapshot",
 }
 _EXPORT_SKIPPED_FIELDS = {"password", "key"}  # password hashes, API tokens
 # Where rows have a meaningful order other than their id: entries in posting order (ids are
@@ -712,7 +806,7 @@ def network_export(*, actor: Member, network: Network) -> bytes:
                 serializers.serialize("json", rows, fields=fields, indent=1),
             )
             text = io.StringIO()
-            writer = csv.writer(text)
+            writer = CsvWriter(text)
             writer.writerow(["pk", *fields])
             count = 0
             for row in rows.values_list("pk", *fields):
@@ -788,4 +882,4 @@ def network_delete(*, actor: Member, network: Network, confirmation: str) -> Non
         )
         Network.objects.select_for_update().get(pk=network.pk).delete(force_drop=True)
         schema_name = network.schema_name
-        transaction.on_commit(lambda: network_media_delete(schema_name))
+        transaction.on_commit(lambda: network_media_delete(schema_name), robust=True)

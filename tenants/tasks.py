@@ -21,3 +21,13 @@ def schema_spares_fill_task() -> int:
     from .services import schema_spares_fill
 
     return schema_spares_fill()
+
+
+@app.task(ignore_result=True)
+def provisioning_jobs_repair_task() -> int:
+    """Re-queue (or fail, after too many interruptions) provisioning jobs nothing is
+    working on: the worker that ran them died, or their message was lost."""
+    from .services import provisioning_jobs_repair
+
+    with schema_context(get_public_schema_name()):
+        return provisioning_jobs_repair()

@@ -111,7 +111,7 @@ def network_handover(request: HttpRequest, token: str) -> HttpResponse:
         )
     if request.method == "GET":
         return render(request, "tenants/handover.html", {"organiser": organiser})
-    login(request, organiser)
+    login(request, organiser, backend="core.members.backends.MemberBackend")
     return redirect("network-welcome")
 
 

@@ -2,7 +2,8 @@
 
 The app is installed in every schema: network actions are recorded in the network's
 schema, platform-staff actions in the public schema. Events are append-only; the database
-refuses updates and deletes (see migration 0002).
+refuses updates and deletes (see migration 0002), except a closed account's name leaving
+`actor_label`, that column alone, under a transaction-local flag (migration 0003).
 """
 
 from __future__ import annotations

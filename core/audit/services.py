@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import models
+
+from hexitime.db import actor_label_erasure
 
 from .models import AuditEvent
 
@@ -31,3 +34,14 @@ def audit_record(
         after=after,
         reason=reason,
     )
+
+
+def audit_actor_labels_erase(*, actor_id: int, labels: Sequence[str], label: str) -> int:
+    """Rename a closed account in the current schema's audit events it acted in: what
+    was done, to what and when stays; only `actor_label` (matched by id and by what it was
+    called, as staff ids share the column) becomes `label`. Inside the caller's
+    transaction; returns how many were renamed."""
+    with actor_label_erasure():
+        return AuditEvent.objects.filter(actor_id=actor_id, actor_label__in=labels).update(
+            actor_label=label
+        )

@@ -4,8 +4,7 @@ and show nothing of it beyond the exchange itself."""
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django import forms
@@ -19,6 +18,7 @@ from django_tenants.utils import tenant_context
 from core.listings.models import Listing
 from core.listings.services import access_listing
 from hexitime.auth import acting_member
+from hexitime.csvfile import csv_stream
 from hexitime.db import connection
 from hexitime.errors import ApplicationError, NotFound, PermissionDenied
 from ledger.services import member_account
@@ -42,6 +42,7 @@ from .services import (
     exchange_respond,
     exchange_settings,
     exchange_settings_update,
+    exchanges_export_record,
     side_of,
 )
 
@@ -170,7 +171,9 @@ def _detail(
         }  # fmt: skip
     action_forms = {name: actions.ACTIONS[name].form() for name in allowed}
     if failed:
-        if failed[0] in action_forms:  # the form again only while its move is still open
+        # A refused move the exchange does not offer now (confirming hours not yet
+        # recorded) is told in the summary; only an offered move's form is re-shown.
+        if failed[0] in action_forms:
             action_forms[failed[0]] = failed[1]
         context["failed"] = failed[1]
     for name, form in action_forms.items():
@@ -267,24 +270,15 @@ def organiser_overview(request: HttpRequest) -> HttpResponse:
     }, status=400 if error else 200)  # fmt: skip
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @login_required
 def organiser_export(request: HttpRequest) -> StreamingHttpResponse:
-    _organiser(request)
-    writer = csv.writer(_Echo())
+    exchanges_export_record(actor=_organiser(request))
     network = connection.tenant
 
-    def rows() -> Iterator[str]:
+    def rows() -> Iterator[Iterable[object]]:
         # Streamed after the view returns, when the request's schema is already reset.
         with tenant_context(network):
-            yield writer.writerow(EXPORT_COLUMNS)
-            for row in exchanges_export_rows():
-                yield writer.writerow(row)
+            yield EXPORT_COLUMNS
+            yield from exchanges_export_rows()
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="exchanges.csv"'
-    return response
+    return csv_stream(rows(), filename="exchanges.csv")

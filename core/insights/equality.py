@@ -6,8 +6,16 @@ Who sees what:
 - A member sees and changes only their own answers; withdrawing deletes them.
 - Organisers (`insights.view_equality_report`) see counts by group, never a member.
 - Staff see the same counts summed across networks, suppressed after summing.
-- Every published figure about 1-7 people is `*`, and further cells are hidden so that
-  none can be worked out from the totals (core/insights/suppression.py).
+- Every published figure about 0-7 people is `*`, and further cells are hidden so that
+  none can be worked out from the totals (core/insights/suppression.py). A 0 is hidden
+  like a small count: otherwise `*` turning into 0 when one member leaves a group would
+  say which group they left.
+- Shown counts are rounded to the nearest 5 and hours to the nearest 5 hours, as NHS
+  statistical disclosure control does, so one member's change rarely moves a figure.
+- An organiser's report is published from a monthly snapshot (`EqualitySnapshot`, taken
+  on the 1st or by the month's first report): every report in a month is the same, so
+  comparing reports before and after one member's change (withdrawing their answers,
+  say) shows nothing. A change shows in the next month's report, among everyone else's.
 
 The figures come from the ledger: a member is *active* if they took part in an exchange,
 project or exchange with another network in the period (a transfer of those kinds that
@@ -19,14 +27,12 @@ part now (active accounts); the answers of anyone else are left out.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import astuple, dataclass, fields
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
@@ -34,7 +40,8 @@ from psycopg import sql
 
 from core.audit.services import audit_record
 from core.members.models import Member
-from hexitime.db import connection
+from hexitime.csvfile import csv_text
+from hexitime.db import connection, durable_service
 from hexitime.errors import ApplicationError, PermissionDenied
 from ledger.federation.models import FederationTransfer
 from tenants.models import Network
@@ -47,6 +54,7 @@ from .models import (
     Background,
     Disability,
     EqualityAnswers,
+    EqualitySnapshot,
     EthnicGroup,
     Gender,
 )
@@ -78,6 +86,7 @@ def equality_answers_get(*, member: Member) -> EqualityAnswers | None:
     return EqualityAnswers.objects.filter(member=member).first()
 
 
+@durable_service
 def equality_answers_save(*, actor: Member, consent: bool, **answers: str) -> EqualityAnswers:
     """Save the acting member's answers (theirs only: there is no member argument).
 
@@ -98,18 +107,23 @@ def equality_answers_save(*, actor: Member, consent: bool, **answers: str) -> Eq
     for name, choices in QUESTIONS.items():
         if answers.get(name) not in choices.values:
             raise EqualityRefused("Choose an answer, or “Prefer not to say”.", field=name)
-    with transaction.atomic(durable=True):
-        saved, _ = EqualityAnswers.objects.update_or_create(
-            member=actor, defaults={**answers, "consented_at": timezone.now()}
-        )
+    saved, _ = EqualityAnswers.objects.update_or_create(
+        member=actor, defaults={**answers, "consented_at": timezone.now()}
+    )
     return saved
 
 
+@durable_service
 def equality_answers_withdraw(*, actor: Member) -> bool:
     """Delete the acting member's answers; whether there were any. From then on they are
     counted as "not answered", like anyone who never answered."""
-    with transaction.atomic(durable=True):
-        deleted, _ = EqualityAnswers.objects.filter(member=actor).delete()
+    return equality_answers_erase(member=actor)
+
+
+def equality_answers_erase(*, member: Member) -> bool:
+    """Delete the member's answers inside the caller's transaction (withdrawing them, or
+    closing the account); whether there were any."""
+    deleted, _ = EqualityAnswers.objects.filter(member=member).delete()
     return bool(deleted)
 
 
@@ -286,7 +300,7 @@ def _table(
             for parent, children in parents
         )
     sums.extend(Total((n, "members"), ((n, "active"), (n, "inactive"))) for n in range(len(rows)))
-    hidden = suppress(cells, sums)
+    hidden = suppress(cells, sums, hide_zeros=True)
     return ReportTable(
         key=characteristic.key,
         title=characteristic.title,
@@ -295,11 +309,23 @@ def _table(
                 label,
                 level,
                 section,
-                *(None if (n, m) in hidden else cells[n, m].value for m in MEASURES),
+                *(
+                    None if (n, m) in hidden else rounded(cells[n, m].value, ROUNDING[m])
+                    for m in MEASURES
+                ),
             )
             for n, (label, level, section, _) in enumerate(rows)
         ),
     )
+
+
+# Published counts to the nearest 5 people; hours to the nearest 5 hours (in minutes).
+ROUNDING = {"members": 5, "active": 5, "given": 5 * 60, "received": 5 * 60}
+
+
+def rounded(value: int, step: int) -> int:
+    """`value` to the nearest multiple of `step`, halves up (figures are never negative)."""
+    return (value + step // 2) // step * step
 
 
 def _figures(
@@ -393,15 +419,49 @@ class EqualityReport:
 
 
 def equality_report(*, actor: Member, now: datetime | None = None) -> EqualityReport:
-    """The current network's equality report for an organiser: one statement.
+    """The current network's equality report for an organiser, from this month's snapshot
+    (taken now, in one statement, if this is the month's first report): figures for the
+    year up to when the snapshot was taken.
 
     Refused (PermissionDenied) to anyone without `insights.view_equality_report`."""
     if not actor.has_perm(REPORT_PERMISSION):
         raise PermissionDenied("Only the network's organisers can see the equality report.")
-    until = now or timezone.now()
-    since = until - PERIOD
-    figures = equality_figures([connection.schema_name], since=since)[connection.schema_name]
-    return EqualityReport(since=since, until=until, tables=equality_tables(figures))
+    snapshot = _snapshot(now or timezone.now())
+    figures = {
+        (question, answer): GroupFigures(*numbers)
+        for question, answer, *numbers in snapshot.figures
+    }
+    return EqualityReport(
+        since=snapshot.taken_at - PERIOD, until=snapshot.taken_at, tables=equality_tables(figures)
+    )
+
+
+@durable_service
+def equality_snapshot_take(*, now: datetime | None = None) -> EqualitySnapshot:
+    """Take the current network's snapshot for this month, unless it exists (beat runs
+    this on the 1st of each month, so the month's report does not wait for an organiser
+    to open it). Idempotent."""
+    return _snapshot(now or timezone.now())
+
+
+def _snapshot(now: datetime) -> EqualitySnapshot:
+    """This month's snapshot, taken from the current figures if there is none yet; the
+    previous months' are deleted with it (only the current one is ever published)."""
+    month = timezone.localdate(now).replace(day=1)
+    existing = EqualitySnapshot.objects.filter(month=month).first()
+    if existing is not None:
+        return existing
+    schema = connection.schema_name
+    figures = equality_figures([schema], since=now - PERIOD)[schema]
+    try:
+        with transaction.atomic():
+            EqualitySnapshot.objects.filter(month__lt=month).delete()
+            return EqualitySnapshot.objects.create(
+                month=month, taken_at=now,
+                figures=[[*key, *astuple(figs)] for key, figs in sorted(figures.items())],
+            )  # fmt: skip
+    except IntegrityError:  # a concurrent first report of the month took it
+        return EqualitySnapshot.objects.get(month=month)
 
 
 CSV_HEADER = ["characteristic", "group", "within", "members", "active members",
@@ -410,17 +470,13 @@ CSV_HEADER = ["characteristic", "group", "within", "members", "active members",
 
 def equality_report_csv(tables: Iterable[ReportTable]) -> str:
     """Equality tables as CSV, suppressed figures as `*`."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
-    for table in tables:
-        for row in table.rows:
-            writer.writerow([
-                table.title, row.label, row.section if row.level > 0 else "",
-                *(_csv_number(v) for v in (row.members, row.active,
-                                           row.hours_given, row.hours_received)),
-            ])  # fmt: skip
-    return out.getvalue()
+    rows = (
+        [table.title, row.label, row.section if row.level > 0 else "",
+         *(_csv_number(v) for v in (row.members, row.active,
+                                    row.hours_given, row.hours_received))]
+        for table in tables for row in table.rows
+    )  # fmt: skip
+    return csv_text([CSV_HEADER, *rows])
 
 
 def _csv_number(value: float | None) -> str:
@@ -428,15 +484,15 @@ def _csv_number(value: float | None) -> str:
     return "*" if value is None else f"{value:.1f}".removesuffix(".0")
 
 
+@durable_service
 def equality_report_export(*, actor: Member, network: Network) -> str:
     """The equality report as CSV for an organiser, recorded in the network's audit log
     (an export, which organisers account for)."""
     report = equality_report(actor=actor)
-    with transaction.atomic(durable=True):
-        audit_record(
-            actor=actor, verb="insights.equality_export", target=network,
-            after={"since": report.since.isoformat(), "until": report.until.isoformat()},
-        )  # fmt: skip
+    audit_record(
+        actor=actor, verb="insights.equality_export", target=network,
+        after={"since": report.since.isoformat(), "until": report.until.isoformat()},
+    )  # fmt: skip
     return equality_report_csv(report.tables)
 
 

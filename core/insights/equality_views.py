@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from hexitime.auth import acting_member
+from hexitime.csvfile import csv_download
 from hexitime.errors import ApplicationError
 
 from .equality import (
@@ -134,6 +135,4 @@ def equality_report_page(request: HttpRequest) -> HttpResponse:
 @permission_required(REPORT_PERMISSION, raise_exception=True)
 def equality_report_download(request: HttpRequest) -> HttpResponse:
     data = equality_report_export(actor=acting_member(request), network=request.tenant)  # type: ignore[attr-defined]
-    response = HttpResponse(data, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="equality-report.csv"'
-    return response
+    return csv_download(data, filename="equality-report.csv")

@@ -160,3 +160,22 @@ class EqualityAnswers(models.Model):
 
     def __str__(self) -> str:
         return f"equality answers of member {self.member_id}"
+
+
+class EqualitySnapshot(models.Model):
+    """The raw figures an organiser's equality report is published from: taken once per
+    calendar month (by beat on the 1st, or by the month's first report), so that two
+    reports in a month are the same report and cannot be differenced around one member's
+    change. Only the current month's is kept.
+
+    Counts by (question, answer) only, never a member; read only by core/insights/equality.py,
+    which suppresses and rounds them before anyone sees them.
+    """
+
+    month = models.DateField(unique=True, help_text="The first day of the month it is for.")
+    taken_at = models.DateTimeField()
+    # [[question, answer, members, active, givers, given, receivers, received], ...]
+    figures = models.JSONField()
+
+    def __str__(self) -> str:
+        return f"equality figures for {self.month:%B %Y}"

@@ -15,6 +15,10 @@ no hidden cell, and no sensitive figure implied by the table without being shown
 
 Cells marked `known` are published elsewhere (a network's member count, say): they are
 shown as `*` when small but never count as protection, since anyone may know them.
+
+With `hide_zeros`, a figure about nobody is treated like a small one: hidden, and
+protected like one. A published 0 turning into `*` (or back) between two tables says
+that someone joined (or left) that group; when 0 and 1-7 both read `*`, it says nothing.
 """
 
 from __future__ import annotations
@@ -62,16 +66,19 @@ class CannotProtect(ValueError):
     """A hidden cell is fixed by known figures alone: the table's design is at fault."""
 
 
-def suppress(cells: Mapping[K, Cell], sums: Iterable[Sum[K]]) -> frozenset[K]:
+def suppress(
+    cells: Mapping[K, Cell], sums: Iterable[Sum[K]], *, hide_zeros: bool = False
+) -> frozenset[K]:
     """The shown cells to publish as `*`.
 
-    Every shown cell about 1-7 people is in the result, and no cell of the result (nor
-    any unshown cell about 1-7 people) can be worked out from the other shown cells, the
-    known cells and the sums. Nor can a small group be pieced together from hidden
-    cells: where a sum's total is published, its hidden parts together (the total less
-    the parts shown) are about 0 or at least 8 people, unless every part is hidden and
-    the total is known anyway. Complementary cells are chosen smallest non-zero value
-    first, in `cells` order on ties, so the same table always gives the same answer.
+    Every shown cell about 1-7 people (0-7 with `hide_zeros`) is in the result, and no
+    cell of the result (nor any unshown cell about 1-7 people) can be worked out from the
+    other shown cells, the known cells and the sums. Nor can a small group be pieced
+    together from hidden cells: where a sum's total is published, its hidden parts
+    together (the total less the parts shown) are about 0 or at least 8 people, unless
+    every part is hidden and the total is known anyway. Complementary cells are chosen
+    smallest non-zero value first, in `cells` order on ties, so the same table always
+    gives the same answer.
     """
     sums = list(sums)
     for one in sums:
@@ -79,7 +86,11 @@ def suppress(cells: Mapping[K, Cell], sums: Iterable[Sum[K]]) -> frozenset[K]:
             if key not in cells:
                 raise KeyError(f"sum names an unknown cell: {key!r}")
     order = {key: n for n, key in enumerate(cells)}
-    hidden = {k for k, c in cells.items() if c.shown and is_small(c.people)}
+    hidden = {
+        k
+        for k, c in cells.items()
+        if c.shown and (is_small(c.people) or (hide_zeros and c.people == 0))
+    }
     latent = {k for k, c in cells.items() if not c.shown}
     protect_latent = {k for k in latent if is_small(cells[k].people)}
     while True:

@@ -6,6 +6,7 @@ from django_tenants.utils import schema_context
 
 from hexitime.celery import app
 
+from .equality import equality_snapshot_take
 from .metrics_store import PENDING_SECONDS, network_metrics_store, pending_key
 
 
@@ -18,12 +19,19 @@ def network_metrics_refresh(schema_name: str) -> int:
         return int(network_metrics_store(schema_name)["members_active"])
 
 
+@app.task
+def equality_snapshot() -> str:
+    """Beat runs this in every network's schema on the 1st of each month: the month's
+    equality figures, from which every report of the month is published. Idempotent."""
+    return str(equality_snapshot_take().month)
+
+
 def network_metrics_request(schema_name: str, *, force: bool = False) -> bool:
     """Queue a refresh after the current transaction commits, unless one is already queued
     (`force` queues one anyway). Returns whether one was queued."""
     if not cache.add(pending_key(schema_name), 1, PENDING_SECONDS) and not force:
         return False
-    transaction.on_commit(lambda: network_metrics_refresh.delay(schema_name))
+    transaction.on_commit(lambda: network_metrics_refresh.delay(schema_name), robust=True)
     return True
 
 
@@ -36,4 +44,4 @@ def network_metrics_request_after_commit(*schema_names: str) -> None:
         for schema_name in schema_names:
             network_metrics_request(schema_name)
 
-    transaction.on_commit(request)
+    transaction.on_commit(request, robust=True)

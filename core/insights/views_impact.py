@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+
+from hexitime.csvfile import csv_download, csv_text
 
 from .impact import TABLES, Table, impact_table
 from .network_map import DateRange
@@ -64,9 +65,4 @@ def impact_csv(request: HttpRequest, name: str) -> HttpResponse:
         errors = "; ".join(str(error) for errors in form.errors.values() for error in errors)
         return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
     table = impact_table(name, dates=dates)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="hexitime-{name}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(table.columns)
-    writer.writerows(table.rows)  # labels come from fixed choices: nothing to escape
-    return response
+    return csv_download(csv_text([table.columns, *table.rows]), filename=f"hexitime-{name}.csv")

@@ -91,3 +91,23 @@ class Listing(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ListingSettings(models.Model):
+    """The network's choices about listings (one row). Listings are for members; a
+    network that wants visitors to see what its members offer says so here, and visitors
+    then see the listings without the names of those who posted them."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    public_page = models.BooleanField(
+        default=False,
+        help_text="Show the listings page, without names, to visitors who are not signed in.",
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="listing_settings_single_row"),
+        ]
+
+    def __str__(self) -> str:
+        return "Listing settings"

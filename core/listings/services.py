@@ -14,10 +14,11 @@ from core.members.models import Member, MemberState
 from core.members.services import member_require_joined
 from core.notifications.models import Kind
 from core.notifications.services import notification_send
+from hexitime.db import durable_service
 from hexitime.errors import ApplicationError, NotFound, PermissionDenied
 from hexitime.text import plain_text
 
-from .models import Listing
+from .models import Listing, ListingSettings
 from .selectors import listings_matching_skills
 
 EDITABLE = ("kind", "title", "description", "category", "format", "location",
@@ -61,6 +62,7 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+@durable_service
 def listing_create(*, actor: Member, **fields: Any) -> Listing:
     """Post an offer or a request. Script or markup in the text is stripped, not stored.
     Members who have not finished joining (email unverified, awaiting approval) may
@@ -71,8 +73,7 @@ def listing_create(*, actor: Member, **fields: Any) -> Listing:
     ]
     if missing:
         raise ListingRefused(f"Please give your listing a {missing[0]}.", field=missing[0])
-    with transaction.atomic():
-        return Listing.objects.create(owner=actor, **_clean(fields))
+    return Listing.objects.create(owner=actor, **_clean(fields))
 
 
 def access_listing(listing_id: int, *, member: Member) -> Listing:
@@ -86,41 +87,73 @@ def access_listing(listing_id: int, *, member: Member) -> Listing:
     return listing
 
 
+def _locked(listing: Listing) -> Listing:
+    """The listing's row as it is now, locked until the service's transaction ends: the
+    object a caller passes in may be stale (a moderator may have hidden it since)."""
+    return Listing.objects.select_for_update().get(pk=listing.pk)
+
+
+def _save_changed(listing: Listing, changes: dict[str, Any]) -> list[str]:
+    """Set and save only the fields whose values change, so a save never writes back a
+    field someone else changed (the moderator's `hidden_reason`, the owner's status)."""
+    changed = [name for name, value in changes.items() if getattr(listing, name) != value]
+    for name in changed:
+        setattr(listing, name, changes[name])
+    if changed:
+        listing.save(update_fields=[*changed, "updated_at"])
+    return changed
+
+
+@durable_service
 def listing_update(*, actor: Member, listing: Listing, **fields: Any) -> Listing:
+    """The owner edits their listing. Locks the row and saves only the fields that change,
+    so an edit made from a stale copy never undoes a moderator's hiding it."""
+    listing = _locked(listing)
     if listing.owner_id != actor.pk:
         raise PermissionDenied("Only the person who posted a listing can change it.")
-    with transaction.atomic():
-        for name, value in _clean(fields).items():
-            setattr(listing, name, value)
-        listing.save()
+    _save_changed(listing, _clean(fields))
     return listing
 
 
+@durable_service
 def listing_set_status(*, actor: Member, listing: Listing, status: str) -> Listing:
+    """The owner opens, pauses or closes their listing (the row locked, only `status`
+    saved)."""
+    listing = _locked(listing)
     if listing.owner_id != actor.pk:
         raise PermissionDenied("Only the person who posted a listing can open, pause or close it.")
     if status not in Listing.Status.values:
         raise ListingRefused("Status must be open, paused or closed.", field="status")
-    listing.status = status
-    listing.save(update_fields=["status", "updated_at"])
+    _save_changed(listing, {"status": status})
     return listing
 
 
+def listings_withdraw_for_member(*, member: Member) -> int:
+    """Close every listing of a member who is leaving, so none is offered again (inside
+    the caller's transaction). Returns how many were still open or paused."""
+    return (
+        Listing.objects.filter(owner=member)
+        .exclude(status=Listing.Status.CLOSED)
+        .update(status=Listing.Status.CLOSED, updated_at=timezone.now())
+    )
+
+
+@durable_service
 def listing_hide(*, actor: Member, listing: Listing, reason: str) -> Listing:
-    """An organiser hides a listing from everyone but its owner, saying why (audited)."""
+    """An organiser hides a listing from everyone but its owner, saying why (audited).
+    Locks the row and saves only `hidden_reason`."""
     if not actor.has_perm("listings.moderate_listing"):
         raise PermissionDenied("Only organisers can hide listings.")
     reason = strip_tags(reason).strip()
     if not reason:
         raise ListingRefused("Please say why the listing is hidden.", field="reason")
-    with transaction.atomic():
-        before = {"hidden_reason": listing.hidden_reason}
-        listing.hidden_reason = reason[:500]
-        listing.save(update_fields=["hidden_reason", "updated_at"])
-        audit_record(
-            actor=actor, verb="listing.hide", target=listing, before=before,
-            after={"hidden_reason": listing.hidden_reason}, reason=listing.hidden_reason,
-        )  # fmt: skip
+    listing = _locked(listing)
+    before = {"hidden_reason": listing.hidden_reason}
+    _save_changed(listing, {"hidden_reason": reason[:500]})
+    audit_record(
+        actor=actor, verb="listing.hide", target=listing, before=before,
+        after={"hidden_reason": listing.hidden_reason}, reason=listing.hidden_reason,
+    )  # fmt: skip
     return listing
 
 
@@ -146,3 +179,25 @@ def listings_weekly_digest(*, now: datetime.datetime | None = None) -> int:
             )  # fmt: skip
         told += 1
     return told
+
+
+def listing_settings_get() -> ListingSettings:
+    """The current network's listing settings (members only, until an organiser says
+    otherwise)."""
+    settings, _ = ListingSettings.objects.get_or_create(pk=1)
+    return settings
+
+
+def listing_settings_set(*, actor: Member, public_page: bool) -> ListingSettings:
+    """An organiser chooses whether visitors see the listings page (without names).
+    Audited."""
+    if not actor.has_perm("listings.moderate_listing"):
+        raise PermissionDenied("Only organisers can choose who sees the listings.")
+    with transaction.atomic(durable=True):
+        settings = ListingSettings.objects.select_for_update().get_or_create(pk=1)[0]
+        before = {"public_page": settings.public_page}
+        settings.public_page = public_page
+        settings.save(update_fields=["public_page"])
+        audit_record(actor=actor, verb="listing_settings.change", target=settings,
+                     before=before, after={"public_page": public_page})  # fmt: skip
+    return settings

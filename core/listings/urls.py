@@ -6,6 +6,7 @@ urlpatterns: list[URLPattern] = [
     path("", views.listing_browse, name="listings"),
     path("new/", views.listing_new, name="listing-new"),
     path("mine/", views.my_listings, name="listings-mine"),
+    path("settings/", views.listing_settings, name="listing-settings"),
     path("<int:listing_id>/", views.listing_detail, name="listing-detail"),
     path("<int:listing_id>/status/", views.listing_status, name="listing-status"),
 ]

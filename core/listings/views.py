@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied as Forbidden
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -11,7 +13,7 @@ from django.views.decorators.http import require_POST
 from core.members.models import Profession
 from hexitime.auth import acting_member
 from hexitime.db import connection
-from hexitime.errors import ApplicationError, NotFound
+from hexitime.errors import ApplicationError, NotFound, PermissionDenied
 from ledger.services import minutes_as_text
 
 from .models import Listing
@@ -21,7 +23,13 @@ from .selectors import (
     member_listings,
     partner_listing_search,
 )
-from .services import access_listing, listing_create, listing_set_status
+from .services import (
+    access_listing,
+    listing_create,
+    listing_set_status,
+    listing_settings_get,
+    listing_settings_set,
+)
 
 
 class ListingForm(forms.Form):
@@ -49,6 +57,11 @@ class ListingForm(forms.Form):
 
 
 def listing_browse(request: HttpRequest) -> HttpResponse:
+    """Search the network's listings: for members, or for anyone when the network has
+    chosen a public page (then without the names of those who posted)."""
+    visitor = not request.user.is_authenticated
+    if visitor and not listing_settings_get().public_page:
+        return redirect_to_login(request.get_full_path())
     params = request.GET
     listings = listing_search(
         query=params.get("q", ""), kind=params.get("kind", ""), category=params.get("category", ""),
@@ -70,7 +83,7 @@ def listing_browse(request: HttpRequest) -> HttpResponse:
         "page": page, "params": params, "query_string": query_string.urlencode(),
         "suggestions": suggestions, "partner_listings": partner, "kinds": Listing.Kind.choices,
         "categories": Listing.Category.choices, "formats": Listing.Format.choices,
-        "professions": Profession.choices,
+        "professions": Profession.choices, "hide_names": visitor,
     })  # fmt: skip
 
 
@@ -117,3 +130,29 @@ def my_listings(request: HttpRequest) -> HttpResponse:
     return render(
         request, "listings/mine.html", {"listings": member_listings(member=acting_member(request))}
     )
+
+
+class ListingSettingsForm(forms.Form):
+    public_page = forms.BooleanField(
+        label="Let visitors who are not signed in see the listings (without names)",
+        required=False,
+    )
+
+
+@login_required
+def listing_settings(request: HttpRequest) -> HttpResponse:
+    """Organisers: whether the listings page is public."""
+    member = acting_member(request)
+    if not member.has_perm("listings.moderate_listing"):
+        raise Forbidden
+    form = ListingSettingsForm(
+        request.POST or None, initial={"public_page": listing_settings_get().public_page}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            listing_settings_set(actor=member, public_page=form.cleaned_data["public_page"])
+        except PermissionDenied as refused:
+            raise Forbidden(refused.message) from None
+        messages.success(request, "Saved: who sees the listings.")
+        return redirect("listing-settings")
+    return render(request, "listings/settings.html", {"form": form})

@@ -23,6 +23,7 @@ from .services import (
     member_set_role,
     member_verify_email,
 )
+from .throttles import join_throttle
 
 
 class MemberStateSerializer(serializers.Serializer):
@@ -64,6 +65,13 @@ def _profile(member: Member, *, full: bool) -> dict[str, Any]:
     return dict(ProfileSerializer(data).data)
 
 
+JOIN_ANSWER = "Check your email: we have sent a message to the address you gave."
+
+
+class JoinAnswerSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
 class JoinApi(APIView):
     permission_classes = [AllowAny]
 
@@ -72,13 +80,16 @@ class JoinApi(APIView):
         full_name = serializers.CharField(max_length=1000)
         password = serializers.CharField(max_length=1000)
 
-    @extend_schema(request=JoinInputSerializer, responses={201: MemberStateSerializer})
+    @extend_schema(request=JoinInputSerializer, responses={202: JoinAnswerSerializer})
     def post(self, request: Request) -> Response:
-        """Join this network; a verification link is emailed."""
+        """Ask to join this network. The answer is the same whether or not the address is
+        registered here: a verification link is emailed to a new address, and the owner of
+        a registered one is told someone asked."""
         serializer = self.JoinInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        member = member_join(**serializer.validated_data)
-        return Response(MemberStateSerializer(member).data, status=201)
+        join_throttle(request)
+        member_join(**serializer.validated_data)
+        return Response({"detail": JOIN_ANSWER}, status=202)
 
 
 class VerifyApi(APIView):

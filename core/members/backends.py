@@ -19,6 +19,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         {
             "listings.moderate_listing",
             "ledger.view_network_totals",
+            "ledger.correct_transfer",
             "theming.change_theme",
             "members.approve_member",
             "members.change_role",
@@ -29,6 +30,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "projects.propose_project",
             "projects.fund_project",
             "insights.view_network_metrics",
+            "audit.view_auditevent",
         }
     ),
 }

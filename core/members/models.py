@@ -59,6 +59,15 @@ class MemberState(models.TextChoices):
     AWAITING_APPROVAL = "awaiting_approval", "Waiting for an organiser's approval"
     ACTIVE = "active", "Active"
     DECLINED = "declined", "Declined"
+    # The member closed their account: personal data erased, the row kept (anonymised) so
+    # exchanges, projects and the ledger still name "A former member".
+    CLOSED = "closed", "Account closed"
+
+
+# The name a closed account shows everywhere it used to show the member's own.
+FORMER_MEMBER_NAME = "A former member"
+# Accounts that take no place under the plan and are not listed among the members.
+NOT_MEMBERS = (MemberState.DECLINED, MemberState.CLOSED)
 
 
 class ContactFormat(models.TextChoices):
@@ -104,6 +113,7 @@ class Member(AbstractBaseUser, PermissionsMixin):
     state = models.CharField(max_length=24, choices=MemberState.choices, default=MemberState.ACTIVE)
     email_verified_at = models.DateTimeField(null=True, blank=True)
     declined_reason = models.CharField(max_length=500, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     objects: ClassVar[MemberManager] = MemberManager()
 
@@ -131,13 +141,24 @@ class Member(AbstractBaseUser, PermissionsMixin):
             models.CheckConstraint(
                 condition=LessThanOrEqual(Length("bio"), BIO_MAX), name="member_bio_length"
             ),
+            models.CheckConstraint(
+                condition=models.Q(state="closed", closed_at__isnull=False)
+                | (~models.Q(state="closed") & models.Q(closed_at__isnull=True)),
+                name="member_closed_at_when_closed",
+            ),
         ]
         indexes = [
             models.Index(
                 fields=["date_joined"],
                 condition=models.Q(state="awaiting_approval"),
                 name="member_approval_queue",
-            )
+            ),
+            # The retention purge's scan of sign-ups never verified.
+            models.Index(
+                fields=["date_joined"],
+                condition=models.Q(state="unverified"),
+                name="member_unverified_since",
+            ),
         ]
 
     def __str__(self) -> str:

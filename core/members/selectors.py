@@ -11,8 +11,12 @@ def approval_queue() -> QuerySet[Member]:
 
 
 def member_list() -> QuerySet[Member]:
-    """The network's members (never platform staff), by name."""
-    return Member.objects.filter(is_staff=False).order_by("full_name", "pk")
+    """The network's members (never platform staff or closed accounts), by name."""
+    return (
+        Member.objects.filter(is_staff=False)
+        .exclude(state=MemberState.CLOSED)
+        .order_by("full_name", "pk")
+    )
 
 
 def profile_shown_in_full(*, viewer: Member, member: Member) -> bool:

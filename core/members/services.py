@@ -1,13 +1,19 @@
 """Joining a network, verifying an email address, approvals and roles.
 
 A person joins under the network's join policy and starts `unverified`: they can sign
-in and browse but not transact. The link emailed to them (after commit, by Celery)
-makes them `active` — or, under the approval policy, puts them in the organisers'
-queue. Becoming active grants the welcome gift through the ledger, exactly once.
+in and browse but not transact, and take no place under the network's plan. The link
+emailed to them (after commit, by Celery) makes them `active` — or, under the approval
+policy, puts them in the organisers' queue — taking a place. Becoming active grants the
+welcome gift through the ledger, exactly once. A sign-up never verified within
+UNVERIFIED_GRACE_DAYS is deleted (`members_unverified_purge`), freeing the address.
+
+Asking to join with an address already registered answers exactly as for a new one; the
+address's owner is emailed instead, so joining never tells anyone who is registered.
 """
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from typing import Any
 
@@ -22,13 +28,14 @@ from django.utils.html import strip_tags
 from PIL import Image, UnidentifiedImageError
 
 from core.audit.services import audit_record
-from hexitime.db import connection
+from hexitime.db import connection, durable_service
 from hexitime.errors import ApplicationError, NotFound, PermissionDenied
 from ledger.services import gift_grant
 from tenants.plans import plan_member_place_take
 
 from .models import (
     BIO_MAX,
+    FORMER_MEMBER_NAME,
     ContactFormat,
     JoinPolicy,
     JoinSettings,
@@ -40,6 +47,9 @@ from .models import (
 )
 
 VERIFY_MAX_AGE = 7 * 24 * 3600  # seconds a verification link stays valid
+# Days a sign-up may stay unverified before the retention purge deletes it: twice the
+# life of a verification link, so nobody holding a valid link finds their account gone.
+UNVERIFIED_GRACE_DAYS = 14
 
 
 class JoinRefused(ApplicationError):
@@ -52,6 +62,7 @@ def join_settings_get() -> JoinSettings:
     return settings
 
 
+@durable_service
 def join_settings_set(
     *, actor: Member, policy: str, allowed_domains: list[str] | None = None
 ) -> JoinSettings:
@@ -68,13 +79,12 @@ def join_settings_set(
             raise JoinRefused(f"“{domain}” is not an email domain.", field="allowed_domains")
     if policy == JoinPolicy.EMAIL_DOMAIN and not domains:
         raise JoinRefused("List at least one allowed email domain.", field="allowed_domains")
-    with transaction.atomic(durable=True):
-        settings = JoinSettings.objects.select_for_update().get_or_create(pk=1)[0]
-        before = {"policy": settings.policy, "allowed_domains": settings.allowed_domains}
-        settings.policy, settings.allowed_domains = policy, domains
-        settings.save()
-        audit_record(actor=actor, verb="join_settings.change", target=settings, before=before,
-                     after={"policy": policy, "allowed_domains": domains})  # fmt: skip
+    settings = JoinSettings.objects.select_for_update().get_or_create(pk=1)[0]
+    before = {"policy": settings.policy, "allowed_domains": settings.allowed_domains}
+    settings.policy, settings.allowed_domains = policy, domains
+    settings.save()
+    audit_record(actor=actor, verb="join_settings.change", target=settings, before=before,
+                 after={"policy": policy, "allowed_domains": domains})  # fmt: skip
     return settings
 
 
@@ -83,10 +93,12 @@ def email_domain_allowed(email: str, allowed_domains: list[str]) -> bool:
     return any(domain == allowed or domain.endswith("." + allowed) for allowed in allowed_domains)
 
 
-def member_join(*, email: str, full_name: str, password: str) -> Member:
+def member_join(*, email: str, full_name: str, password: str) -> Member | None:
     """Create an unverified member under the network's join policy and email them a
-    verification link after commit. Refuses (`JoinRefused`, nothing written) an invalid
-    or already registered address, a weak password, or a domain the policy excludes; and
+    verification link after commit; for an address already registered here create nothing
+    and email its owner instead. Returns the new member, or None for an address already
+    here: callers must answer both alike. Refuses (`JoinRefused`, nothing written) an
+    invalid address, a weak password or a domain the policy excludes; and
     (`PlanLimitReached`, nothing written) a network whose plan has no place left."""
     email = email.strip().lower()
     full_name = strip_tags(full_name).strip()
@@ -107,25 +119,35 @@ def member_join(*, email: str, full_name: str, password: str) -> Member:
         validate_password(password, user=candidate)
     except ValidationError as error:
         raise JoinRefused(" ".join(error.messages), field="password") from None
+    # Hashed for a known address too: both answers take as long.
     candidate.set_password(password)
     candidate.state = MemberState.UNVERIFIED
-    already = JoinRefused(
-        "That email address is already registered here. Sign in, or reset your password.",
-        field="email",
-    )
     try:
-        with transaction.atomic(durable=True):
-            # Someone already here is told so, even when the network is full (the unique
-            # constraint still decides a race between two sign-ups with one address).
-            if Member.objects.filter(email=email).exists():
-                raise already
-            plan_member_place_take()
-            candidate.save()
-            schema_name = connection.schema_name
-            transaction.on_commit(lambda: _queue_verification(schema_name, candidate.pk))
+        return _join(candidate)
     except IntegrityError:
-        raise already from None
+        # A sign-up with this address committed first; that one has its link.
+        return None
+
+
+@durable_service
+def _join(candidate: Member) -> Member | None:
+    # A full network refuses every address alike, registered or not.
+    plan_member_place_take()
+    schema_name = connection.schema_name
+    known = Member.objects.filter(email__iexact=candidate.email).values_list("pk", flat=True)
+    if known:
+        owner_id = known[0]
+        transaction.on_commit(lambda: _queue_join_attempt(schema_name, owner_id), robust=True)
+        return None
+    candidate.save()
+    transaction.on_commit(lambda: _queue_verification(schema_name, candidate.pk), robust=True)
     return candidate
+
+
+def _queue_join_attempt(schema_name: str, member_id: int) -> None:
+    from .tasks import member_join_attempt_email
+
+    member_join_attempt_email.delay(schema_name=schema_name, member_id=member_id)
 
 
 def _queue_verification(schema_name: str, member_id: int) -> None:
@@ -143,6 +165,7 @@ def verification_token(member: Member) -> str:
     return signing.dumps({"m": member.pk, "e": member.email}, salt=_verify_salt())
 
 
+@durable_service
 def member_verify_email(*, token: str) -> Member:
     """Mark the address behind a verification link verified. Under the approval policy
     the member joins the organisers' queue; otherwise they become active and receive
@@ -153,18 +176,18 @@ def member_verify_email(*, token: str) -> Member:
         raise JoinRefused("This link has expired. Sign in to send a new one.") from None
     except signing.BadSignature:
         raise JoinRefused("This link is not valid here. Check you copied all of it.") from None
-    with transaction.atomic(durable=True):
-        member = Member.objects.select_for_update().filter(pk=data["m"], email=data["e"]).first()
-        if member is None:
-            raise JoinRefused("This link is not valid here. Check you copied all of it.")
-        if member.state != MemberState.UNVERIFIED:
-            return member
-        member.email_verified_at = timezone.now()
-        if join_settings_get().policy == JoinPolicy.APPROVAL:
-            member.state = MemberState.AWAITING_APPROVAL
-        else:
-            _activate(member)
-        member.save(update_fields=["email_verified_at", "state"])
+    member = Member.objects.select_for_update().filter(pk=data["m"], email=data["e"]).first()
+    if member is None:
+        raise JoinRefused("This link is not valid here. Check you copied all of it.")
+    if member.state != MemberState.UNVERIFIED:
+        return member
+    plan_member_place_take()  # the place is taken now, not on joining
+    member.email_verified_at = timezone.now()
+    if join_settings_get().policy == JoinPolicy.APPROVAL:
+        member.state = MemberState.AWAITING_APPROVAL
+    else:
+        _activate(member)
+    member.save(update_fields=["email_verified_at", "state"])
     return member
 
 
@@ -181,30 +204,35 @@ def verification_resend(*, actor: Member) -> None:
 
 def access_member(member_id: int, *, member: Member) -> Member:
     """A member of the current network, or NotFound: ids from another network's schema
-    do not exist here. (`member` is the viewer; every member may see that another
-    exists.)"""
-    found = Member.objects.filter(pk=member_id, is_staff=False).first()
+    do not exist here, nor do closed accounts. (`member` is the viewer; every member may
+    see that another exists.)"""
+    found = (
+        Member.objects.filter(pk=member_id, is_staff=False)
+        .exclude(state=MemberState.CLOSED)
+        .first()
+    )
     if found is None:
         raise NotFound("No such member.")
     return found
 
 
+@durable_service
 def member_approve(*, actor: Member, member: Member) -> Member:
     """An organiser lets a verified member in: active, gifted, audited."""
     if not actor.has_perm("members.approve_member"):
         raise PermissionDenied("Only organisers can approve members.")
-    with transaction.atomic(durable=True):
-        member = Member.objects.select_for_update().get(pk=member.pk)
-        if member.state != MemberState.AWAITING_APPROVAL:
-            raise JoinRefused(f"{member} is not waiting for approval.")
-        _activate(member)
-        member.save(update_fields=["state"])
-        audit_record(actor=actor, verb="member.approve", target=member,
-                     before={"state": MemberState.AWAITING_APPROVAL},
-                     after={"state": member.state})  # fmt: skip
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    if member.state != MemberState.AWAITING_APPROVAL:
+        raise JoinRefused(f"{member} is not waiting for approval.")
+    _activate(member)
+    member.save(update_fields=["state"])
+    audit_record(actor=actor, verb="member.approve", target=member,
+                 before={"state": MemberState.AWAITING_APPROVAL},
+                 after={"state": member.state})  # fmt: skip
     return member
 
 
+@durable_service
 def member_decline(*, actor: Member, member: Member, reason: str) -> Member:
     """An organiser turns a request to join down, saying why. The account can no longer
     sign in. Audited."""
@@ -215,19 +243,19 @@ def member_decline(*, actor: Member, member: Member, reason: str) -> Member:
         raise JoinRefused("Please give a reason: the person will see it.", field="reason")
     if len(reason) > 500:
         raise JoinRefused("Keep the reason under 500 characters.", field="reason")
-    with transaction.atomic(durable=True):
-        member = Member.objects.select_for_update().get(pk=member.pk)
-        if member.state != MemberState.AWAITING_APPROVAL:
-            raise JoinRefused(f"{member} is not waiting for approval.")
-        member.state, member.is_active, member.declined_reason = (
-            MemberState.DECLINED, False, reason)  # fmt: skip
-        member.save(update_fields=["state", "is_active", "declined_reason"])
-        audit_record(actor=actor, verb="member.decline", target=member,
-                     before={"state": MemberState.AWAITING_APPROVAL},
-                     after={"state": member.state}, reason=reason)  # fmt: skip
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    if member.state != MemberState.AWAITING_APPROVAL:
+        raise JoinRefused(f"{member} is not waiting for approval.")
+    member.state, member.is_active, member.declined_reason = (
+        MemberState.DECLINED, False, reason)  # fmt: skip
+    member.save(update_fields=["state", "is_active", "declined_reason"])
+    audit_record(actor=actor, verb="member.decline", target=member,
+                 before={"state": MemberState.AWAITING_APPROVAL},
+                 after={"state": member.state}, reason=reason)  # fmt: skip
     return member
 
 
+@durable_service
 def member_set_role(*, actor: Member, member: Member, role: str) -> Member:
     """An organiser changes a member's role. Audited. A network always keeps at least
     one organiser."""
@@ -235,24 +263,23 @@ def member_set_role(*, actor: Member, member: Member, role: str) -> Member:
         raise PermissionDenied("Only organisers can change roles.")
     if role not in Role.values:
         raise JoinRefused("Choose member, QI lead or organiser.", field="role")
-    with transaction.atomic(durable=True):
-        # Lock every organiser (in id order) so two demotions cannot both pass the check.
-        organisers = list(
-            Member.objects.select_for_update()
-            .filter(role=Role.ORGANISER, state=MemberState.ACTIVE)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        member = Member.objects.select_for_update().get(pk=member.pk)
-        before = member.role
-        if before == role:
-            return member
-        if before == Role.ORGANISER and organisers == [member.pk]:
-            raise JoinRefused("Name another organiser first: a network needs at least one.")
-        member.role = role
-        member.save(update_fields=["role"])
-        audit_record(actor=actor, verb="member.role_change", target=member,
-                     before={"role": before}, after={"role": role})  # fmt: skip
+    # Lock every organiser (in id order) so two demotions cannot both pass the check.
+    organisers = list(
+        Member.objects.select_for_update()
+        .filter(role=Role.ORGANISER, state=MemberState.ACTIVE)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    before = member.role
+    if before == role:
+        return member
+    if before == Role.ORGANISER and organisers == [member.pk]:
+        raise JoinRefused("Name another organiser first: a network needs at least one.")
+    member.role = role
+    member.save(update_fields=["role"])
+    audit_record(actor=actor, verb="member.role_change", target=member,
+                 before={"role": before}, after={"role": role})  # fmt: skip
     return member
 
 
@@ -264,6 +291,7 @@ _TEXT_LIMITS = {"full_name": 150, "job_title": 120, "organisation": 150, "availa
 MAX_SKILLS = 20
 
 
+@durable_service
 def member_profile_update(*, actor: Member, **fields: Any) -> Member:
     """A member edits their own profile. Every field is checked before anything is saved:
     one refusal (`JoinRefused` naming the field) changes nothing. Text is plain text;
@@ -301,22 +329,21 @@ def member_profile_update(*, actor: Member, **fields: Any) -> Member:
             changes[name] = skills_clean(value or [])
     photo, remove_photo = fields.get("photo"), bool(fields.get("remove_photo"))
     extension = photo_check(photo) if photo else ""
-    with transaction.atomic(durable=True):
-        member = Member.objects.select_for_update().get(pk=actor.pk)
-        for name, value in changes.items():
-            setattr(member, name, value)
-        old_photo = member.photo.name if (photo or remove_photo) else ""
-        if photo:
-            # A random name: the old URL stops working and nothing guessable is exposed.
-            member.photo.save(f"{uuid.uuid4().hex}.{extension}", photo, save=False)
-            changes["photo"] = member.photo
-        elif remove_photo:
-            member.photo = ""
-            changes["photo"] = ""
-        member.save(update_fields=list(changes))
-        if old_photo:
-            storage = member.photo.storage
-            transaction.on_commit(lambda: storage.delete(old_photo))
+    member = Member.objects.select_for_update().get(pk=actor.pk)
+    for name, value in changes.items():
+        setattr(member, name, value)
+    old_photo = member.photo.name if (photo or remove_photo) else ""
+    if photo:
+        # A random name: the old URL stops working and nothing guessable is exposed.
+        member.photo.save(f"{uuid.uuid4().hex}.{extension}", photo, save=False)
+        changes["photo"] = member.photo
+    elif remove_photo:
+        member.photo = ""
+        changes["photo"] = ""
+    member.save(update_fields=list(changes))
+    if old_photo:
+        storage = member.photo.storage
+        transaction.on_commit(lambda: storage.delete(old_photo), robust=True)
     return member
 
 
@@ -373,3 +400,60 @@ def member_require_joined(member: Member, *, before: str) -> None:
             "Confirm your email address (and wait for approval, if your network asks for it) "
             f"before {before}."
         )
+
+
+def member_erase(member: Member) -> dict[str, Any]:
+    """Erase a closing member's personal data from their row (inside the caller's
+    transaction, the row locked): name, address, profile and photo go, the password
+    becomes unusable and the account inactive, so sign-in is refused and every session
+    ends. The row stays so exchanges, projects and the ledger still have their other
+    side, named `FORMER_MEMBER_NAME`. The photo file is deleted after commit.
+
+    Returns the state before, free of personal data, for the audit record."""
+    before = {"state": member.state, "role": member.role}
+    photo = member.photo.name
+    if photo:
+        storage = member.photo.storage
+        transaction.on_commit(lambda: storage.delete(photo))
+    member.email = f"former-member-{member.pk}@closed.invalid"
+    member.full_name = FORMER_MEMBER_NAME
+    member.profession = member.organisation = member.job_title = ""
+    member.bio = member.availability = member.location = member.declined_reason = ""
+    member.skills, member.preferred_formats = [], []
+    member.photo = ""
+    member.profile_visibility, member.show_on_map = ProfileVisibility.NAME_ONLY, False
+    member.role, member.state = Role.MEMBER, MemberState.CLOSED
+    member.is_active, member.is_superuser = False, False
+    member.closed_at = timezone.now()
+    member.set_unusable_password()
+    member.save()
+    member.user_permissions.clear()
+    member.groups.clear()
+    return before
+
+
+def members_unverified_purge(*, now: datetime.datetime | None = None) -> int:
+    """Delete sign-ups whose email was never verified within `UNVERIFIED_GRACE_DAYS`
+    (retention: nothing is kept about people who never joined). Each deletion is
+    audited by id only, and any photo is deleted after commit. Run by beat in every
+    network; returns how many went."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=UNVERIFIED_GRACE_DAYS)
+    with transaction.atomic(durable=True):
+        stale = list(
+            Member.objects.select_for_update(skip_locked=True)
+            .filter(state=MemberState.UNVERIFIED, is_staff=False, date_joined__lt=cutoff)
+            .order_by("pk")
+        )
+        for member in stale:
+            audit_record(actor=None, verb="member.purge_unverified", target=member,
+                         before={"state": member.state}, reason="Email not verified in "
+                         f"{UNVERIFIED_GRACE_DAYS} days")  # fmt: skip
+        Member.objects.filter(pk__in=[m.pk for m in stale]).delete()
+        photos = [(m.photo.storage, m.photo.name) for m in stale if m.photo.name]
+
+        def delete_photos() -> None:
+            for storage, name in photos:
+                storage.delete(name)
+
+        transaction.on_commit(delete_photos)
+    return len(stale)

@@ -4,11 +4,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.views import LoginView
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.contrib.auth.views import LoginView, redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -45,6 +43,9 @@ from .services import (
     verification_resend,
 )
 from .skills import CURATED_SKILLS
+from .throttles import JoinThrottled, join_throttle
+
+JOIN_EMAIL_SESSION_KEY = "join_email"
 
 
 def network_home(request: HttpRequest) -> HttpResponse:
@@ -88,13 +89,17 @@ def join(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
     form = JoinForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            member = member_join(**form.cleaned_data)
+            join_throttle(request)
+            member_join(**form.cleaned_data)
         except ApplicationError as refused:
             _refusal_to_form(form, refused)
+            status = refused.status_code if isinstance(refused, JoinThrottled) else 200
         else:
-            login(request, member)
+            # The same answer whether the address was new or already here (member_join).
+            request.session[JOIN_EMAIL_SESSION_KEY] = form.cleaned_data["email"].strip().lower()
             return redirect("join-check-email")
     usage = plan_usage(network=request.tenant)  # type: ignore[attr-defined]
     full = (
@@ -103,17 +108,23 @@ def join(request: HttpRequest) -> HttpResponse:
         else ""
     )
     context = {"form": form, "settings": join_settings_get(), "full": full}
-    return render(request, "members/join.html", context)
+    return render(request, "members/join.html", context, status=status)
 
 
-@login_required
 def join_check_email(request: HttpRequest) -> HttpResponse:
+    """After asking to join (signed out: the address asked with), or for a signed-in
+    member who has not verified yet (with a button to send the link again)."""
+    if not request.user.is_authenticated:
+        email = request.session.get(JOIN_EMAIL_SESSION_KEY)
+        if not email:
+            return redirect("join")
+        return render(request, "members/check_email.html", {"email": email})
     member = acting_member(request)
     if request.method == "POST":
         verification_resend(actor=member)
         messages.success(request, f"We have sent a new link to {member.email}.")
         return redirect("join-check-email")
-    return render(request, "members/check_email.html", {"member": member})
+    return render(request, "members/check_email.html", {"member": member, "email": member.email})
 
 
 def join_verify(request: HttpRequest, token: str) -> HttpResponse:
@@ -132,6 +143,8 @@ def join_verify(request: HttpRequest, token: str) -> HttpResponse:
         messages.success(
             request, "Your email is confirmed. Welcome! Two hours of credit are in your account."
         )
+    if not request.user.is_authenticated:
+        return redirect_to_login("/")
     return redirect("home")
 
 
@@ -340,10 +353,9 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
 
 
 class MemberLoginForm(ThrottledAuthenticationForm):
-    """A network's sign-in: an address is refused from one IP for 15 minutes after 5
-    failures there; signing in successfully clears the count."""
+    """A network's sign-in: an address is refused from one client for 15 minutes after 5
+    failures there; signing in successfully clears the count (settings/security.py)."""
 
-    forget_on_success = True
     error_messages = {
         **AuthenticationForm.error_messages,
         "throttled": (
@@ -351,18 +363,9 @@ class MemberLoginForm(ThrottledAuthenticationForm):
         ),
     }
 
-    def throttle_keys(self) -> list[str]:
-        email, address = self._attempt()
-        return [f"login-failures:{email}:{address}"]
-
 
 class ThrottledLoginView(LoginView):
-    """Django's login with MemberLoginForm; a throttled attempt answers 429."""
+    """Django's login with MemberLoginForm; a locked-out attempt answers 429
+    (hexitime.auth.lockout_response)."""
 
     form_class = MemberLoginForm
-
-    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
-        response = super().form_invalid(form)
-        if form.has_error(NON_FIELD_ERRORS, "throttled"):
-            response.status_code = 429
-        return response

@@ -37,10 +37,20 @@ class Notification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # The outbox: True from the commit that records a notification to be emailed until the
+    # email has left (core.notifications.tasks). What a lost message or a failed send
+    # leaves pending, the sweep queues again, a grace period after it was last queued.
+    email_pending = models.BooleanField(default=False)
+    email_queued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
+            models.Index(
+                fields=["email_queued_at"],
+                condition=models.Q(email_pending=True),
+                name="notification_email_pending_idx",
+            ),
             models.Index(
                 fields=["recipient"],
                 condition=models.Q(read_at__isnull=True),

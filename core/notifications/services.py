@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.members.models import Member
-from hexitime.db import connection
+from core.members.models import Member, MemberState
+from hexitime.db import connection, durable_service
 
 from .models import EmailPreference, Kind, Notification
 
@@ -20,39 +22,80 @@ def notification_send(
     commits with the change, and its email is queued only after that commit (never for
     a change that rolled back). Repeating a key returns the first notification and sends
     nothing more.
+
+    The notification row is the email's outbox (`email_pending`): a failure to queue the
+    email after the commit is logged, never raised into the change that committed, and
+    `notifications_email_sweep` queues it again later.
     """
+    wanted = email_wanted(member=recipient, kind=kind)
     try:
         with transaction.atomic():
             notification = Notification.objects.create(
-                recipient=recipient, kind=kind, key=key, title=title, body=body, url=url
-            )
+                recipient=recipient, kind=kind, key=key, title=title, body=body, url=url,
+                email_pending=wanted, email_queued_at=timezone.now() if wanted else None,
+            )  # fmt: skip
     except IntegrityError:
         return Notification.objects.get(key=key)
-    if email_wanted(member=recipient, kind=kind):
+    if wanted:
         schema_name = connection.schema_name
-        transaction.on_commit(lambda: _queue_email(schema_name, notification.pk))
+        transaction.on_commit(
+            lambda: notification_email_queue(schema_name=schema_name, ids=[notification.pk]),
+            robust=True,
+        )
     return notification
 
 
-def _queue_email(schema_name: str, notification_id: int) -> None:
+def notification_email_queue(*, schema_name: str, ids: list[int]) -> None:
+    """Queue the email of each pending notification; delivering one already sent sends
+    nothing (tasks.notification_email)."""
     from .tasks import notification_email
 
-    notification_email.delay(schema_name=schema_name, notification_id=notification_id)
+    for notification_id in ids:
+        notification_email.delay(schema_name=schema_name, notification_id=notification_id)
+
+
+def notifications_email_sweep(*, grace: timedelta, horizon: timedelta) -> int:
+    """Queue again the email of every notification still pending `grace` after it was last
+    queued (its message was lost, or every retry failed), for notifications up to `horizon`
+    old: older ones are left alone (an email that failed for days would only fail again).
+    Returns how many were queued. Runs in the current network's schema."""
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        ids = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(
+                email_pending=True,
+                email_queued_at__lt=now - grace,
+                created_at__gte=now - horizon,
+            )
+            .order_by("email_queued_at")
+            .values_list("pk", flat=True)[:_SWEEP_BATCH]
+        )
+        Notification.objects.filter(pk__in=ids).update(email_queued_at=now)
+    notification_email_queue(schema_name=connection.schema_name, ids=ids)
+    return len(ids)
+
+
+# At most this many per network and sweep: a backlog drains over a few sweeps instead of
+# flooding the queue at once.
+_SWEEP_BATCH = 500
 
 
 def email_wanted(*, member: Member, kind: str) -> bool:
+    if member.state == MemberState.CLOSED:
+        return False  # the address is erased (a placeholder that never delivers)
     preference = EmailPreference.objects.filter(member=member, kind=kind).first()
     return preference.email if preference is not None else True
 
 
+@durable_service
 def email_preferences_set(*, actor: Member, choices: dict[str, bool]) -> None:
     """Set the actor's own email choices, kind by kind (unknown kinds are ignored)."""
-    with transaction.atomic(durable=True):
-        for kind, email in choices.items():
-            if kind in Kind.values:
-                EmailPreference.objects.update_or_create(
-                    member=actor, kind=kind, defaults={"email": email}
-                )
+    for kind, email in choices.items():
+        if kind in Kind.values:
+            EmailPreference.objects.update_or_create(
+                member=actor, kind=kind, defaults={"email": email}
+            )
 
 
 def notification_mark_read(*, actor: Member, notification_id: int) -> int:
@@ -66,3 +109,10 @@ def notification_mark_all_read(*, actor: Member) -> int:
     return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+
+
+def notifications_erase_for_member(*, member: Member) -> None:
+    """Delete a leaving member's notifications and email choices (inside the caller's
+    transaction). An email already queued finds no row and sends nothing."""
+    Notification.objects.filter(recipient=member).delete()
+    EmailPreference.objects.filter(member=member).delete()

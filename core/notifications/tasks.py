@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import Task
 from django.conf import settings
 from django.core.mail import send_mail
@@ -10,23 +12,34 @@ from django.utils import timezone
 from django_tenants.utils import get_tenant_model, schema_context
 
 from hexitime.celery import app
+from hexitime.errors import TRANSIENT_ERRORS
 from tenants.selectors import network_url
 
 from .models import Notification
+from .services import notifications_email_sweep
 
 
-@app.task(bind=True, max_retries=5, default_retry_delay=30)
+@app.task(
+    bind=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    max_retries=5,
+    retry_backoff=2,
+    retry_backoff_max=300,
+)
 def notification_email(self: Task, *, schema_name: str, notification_id: int) -> bool:
-    """Email one notification, once. Returns whether an email was sent by this run.
+    """Email one pending notification, once. Returns whether an email was sent by this run.
 
-    The row is locked while sending, so two deliveries of the same message cannot both
-    send; a crash after sending and before commit sends again on retry (at least once).
+    The row is locked while sending and marked sent in the same transaction; a delivery
+    that finds it locked (a retry and the sweep's copy at once) leaves it to the one that
+    holds it, so two deliveries never both send. A crash after sending and before the
+    commit sends again later (at least once). Database and SMTP errors are retried with
+    backoff (2, 4, 8... seconds); after the last retry the sweep queues it again.
     """
     with schema_context(schema_name), transaction.atomic():
         notification = (
-            Notification.objects.select_for_update()
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("recipient")
-            .filter(pk=notification_id, emailed_at__isnull=True)
+            .filter(pk=notification_id, email_pending=True)
             .first()
         )
         if notification is None:
@@ -47,5 +60,16 @@ def notification_email(self: Task, *, schema_name: str, notification_id: int) ->
             recipient_list=[notification.recipient.email],
         )
         notification.emailed_at = timezone.now()
-        notification.save(update_fields=["emailed_at"])
+        notification.email_pending = False
+        notification.save(update_fields=["emailed_at", "email_pending"])
         return True
+
+
+@app.task
+def notifications_email_sweep_task() -> int:
+    """Beat runs this in every network's schema: queue again the emails still unsent after
+    the grace period (settings.OUTBOX_GRACE seconds)."""
+    return notifications_email_sweep(
+        grace=timedelta(seconds=settings.OUTBOX_GRACE),
+        horizon=timedelta(seconds=settings.NOTIFICATION_EMAIL_HORIZON),
+    )

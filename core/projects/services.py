@@ -11,18 +11,17 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.html import strip_tags
 
 from core.audit.services import audit_record
 from core.insights.tasks import network_metrics_request_after_commit
-from core.members.models import Member
+from core.members.models import Member, MemberState
 from core.members.services import JoinRefused, member_require_joined, skills_clean
 from core.notifications.models import Kind
 from core.notifications.services import notification_send
-from hexitime.db import connection
+from hexitime.db import connection, durable_service
 from hexitime.errors import ApplicationError, NotFound, PermissionDenied
 from hexitime.text import plain_text
 from ledger.models import Transfer
@@ -63,6 +62,7 @@ def _minutes(value: Any, *, field: str, what: str, most: int) -> int:
     return value
 
 
+@durable_service
 def project_propose(
     *,
     actor: Member,
@@ -90,11 +90,10 @@ def project_propose(
         skills = skills_clean(skills_wanted or [])
     except JoinRefused as refused:
         raise ProjectRefused(refused.message, field="skills_wanted") from None
-    with transaction.atomic(durable=True):
-        return Project.objects.create(
-            lead=actor, budget_minutes=budget, skills_wanted=skills, starts_on=starts_on,
-            ends_on=ends_on, **fields,
-        )  # fmt: skip
+    return Project.objects.create(
+        lead=actor, budget_minutes=budget, skills_wanted=skills, starts_on=starts_on,
+        ends_on=ends_on, **fields,
+    )  # fmt: skip
 
 
 def _locked(project: Project) -> Project:
@@ -107,6 +106,7 @@ def _refuse_unless(project: Project, state: Project.State, doing: str) -> None:
         raise ProjectRefused(f"This project is {label}, so it cannot be {doing}.", field="state")
 
 
+@durable_service
 def project_fund(*, actor: Member, project: Project) -> Project:
     """An organiser approves a proposed project and moves its whole budget from the
     network's issuance account to the project's account, in one transaction with the
@@ -114,34 +114,34 @@ def project_fund(*, actor: Member, project: Project) -> Project:
     and the ledger key `project:<id>:fund` could not post twice anyway."""
     if not actor.has_perm("projects.fund_project"):
         raise PermissionDenied("Only organisers can approve and fund projects.")
-    with transaction.atomic(durable=True):
-        project = _locked(project)
-        _refuse_unless(project, Project.State.PROPOSED, "funded")
-        transfer_create(
-            idempotency_key=f"project:{project.pk}:fund",
-            legs=[Leg(issuance_account(), -project.budget_minutes),
-                  Leg(project_account(project.pk), project.budget_minutes)],
-            kind=Transfer.Kind.PROJECT_FUND,
-            memo=f"Budget for the project “{project.title}”",
-            actor=actor,
-        )  # fmt: skip
-        project.state, project.funded_at = Project.State.APPROVED, timezone.now()
-        project.save(update_fields=["state", "funded_at"])
-        audit_record(
-            actor=actor, verb="project.fund", target=project,
-            before={"state": Project.State.PROPOSED},
-            after={"state": project.state, "budget_minutes": project.budget_minutes},
-        )  # fmt: skip
-        notification_send(
-            recipient=project.lead, kind=Kind.PROJECT_FUNDED, key=f"project:{project.pk}:funded",
-            title=f"Your project “{project.title}” is funded",
-            body=f"{actor} approved it with a budget of {minutes_as_text(project.budget_minutes)}. "
-            "Members can now volunteer.",
-            url=f"/projects/{project.pk}/",
-        )  # fmt: skip
+    project = _locked(project)
+    _refuse_unless(project, Project.State.PROPOSED, "funded")
+    transfer_create(
+        idempotency_key=f"project:{project.pk}:fund",
+        legs=[Leg(issuance_account(), -project.budget_minutes),
+              Leg(project_account(project.pk), project.budget_minutes)],
+        kind=Transfer.Kind.PROJECT_FUND,
+        memo=f"Budget for the project “{project.title}”",
+        actor=actor,
+    )  # fmt: skip
+    project.state, project.funded_at = Project.State.APPROVED, timezone.now()
+    project.save(update_fields=["state", "funded_at"])
+    audit_record(
+        actor=actor, verb="project.fund", target=project,
+        before={"state": Project.State.PROPOSED},
+        after={"state": project.state, "budget_minutes": project.budget_minutes},
+    )  # fmt: skip
+    notification_send(
+        recipient=project.lead, kind=Kind.PROJECT_FUNDED, key=f"project:{project.pk}:funded",
+        title=f"Your project “{project.title}” is funded",
+        body=f"{actor} approved it with a budget of {minutes_as_text(project.budget_minutes)}. "
+        "Members can now volunteer.",
+        url=f"/projects/{project.pk}/",
+    )  # fmt: skip
     return project
 
 
+@durable_service
 def project_decline(*, actor: Member, project: Project, reason: str) -> Project:
     """An organiser declines a proposed project, saying why (audited; the lead is told)."""
     if not actor.has_perm("projects.fund_project"):
@@ -153,52 +153,52 @@ def project_decline(*, actor: Member, project: Project, reason: str) -> Project:
         raise ProjectRefused(
             f"The reason is {len(reason):,} characters long; the limit is 500.", field="reason"
         )
-    with transaction.atomic(durable=True):
-        project = _locked(project)
-        _refuse_unless(project, Project.State.PROPOSED, "declined")
-        project.state, project.declined_reason = Project.State.DECLINED, reason
-        project.save(update_fields=["state", "declined_reason"])
-        audit_record(actor=actor, verb="project.decline", target=project,
-                     before={"state": Project.State.PROPOSED}, after={"state": project.state},
-                     reason=reason)  # fmt: skip
-        notification_send(
-            recipient=project.lead, kind=Kind.PROJECT_DECLINED,
-            key=f"project:{project.pk}:declined",
-            title=f"Your project “{project.title}” was declined", body=reason,
-            url=f"/projects/{project.pk}/",
-        )  # fmt: skip
+    project = _locked(project)
+    _refuse_unless(project, Project.State.PROPOSED, "declined")
+    project.state, project.declined_reason = Project.State.DECLINED, reason
+    project.save(update_fields=["state", "declined_reason"])
+    audit_record(actor=actor, verb="project.decline", target=project,
+                 before={"state": Project.State.PROPOSED}, after={"state": project.state},
+                 reason=reason)  # fmt: skip
+    notification_send(
+        recipient=project.lead, kind=Kind.PROJECT_DECLINED,
+        key=f"project:{project.pk}:declined",
+        title=f"Your project “{project.title}” was declined", body=reason,
+        url=f"/projects/{project.pk}/",
+    )  # fmt: skip
     return project
 
 
+@durable_service
 def volunteer_pledge(*, actor: Member, project: Project, pledged_minutes: int) -> Volunteer:
     """A member volunteers for a funded project, pledging some hours; pledging again
     changes the pledge. The lead is notified the first time only."""
     member_require_joined(actor, before="volunteering")
-    with transaction.atomic(durable=True):
-        project = _locked(project)
-        _refuse_unless(project, Project.State.APPROVED, "volunteered for")
-        if project.lead_id == actor.pk:
-            raise ProjectRefused("You lead this project, so you cannot volunteer for it.")
-        if project.ends_on < timezone.localdate():
-            raise ProjectRefused(f"This project ended on {project.ends_on:%-d %B %Y}.")
-        minutes = _minutes(pledged_minutes, field="pledged_minutes", what="The hours you pledge",
-                           most=project.budget_minutes)  # fmt: skip
-        volunteer = Volunteer.objects.filter(project=project, member=actor).first()
-        if volunteer is not None:
-            volunteer.pledged_minutes = minutes
-            volunteer.save(update_fields=["pledged_minutes"])
-            return volunteer
-        volunteer = Volunteer.objects.create(project=project, member=actor,
-                                             pledged_minutes=minutes)  # fmt: skip
-        notification_send(
-            recipient=project.lead, kind=Kind.PROJECT_VOLUNTEER,
-            key=f"project:{project.pk}:volunteer:{actor.pk}",
-            title=f"{actor} volunteered for “{project.title}”",
-            body=f"{actor} pledged {minutes_as_text(minutes)}.", url=f"/projects/{project.pk}/",
-        )  # fmt: skip
+    project = _locked(project)
+    _refuse_unless(project, Project.State.APPROVED, "volunteered for")
+    if project.lead_id == actor.pk:
+        raise ProjectRefused("You lead this project, so you cannot volunteer for it.")
+    if project.ends_on < timezone.localdate():
+        raise ProjectRefused(f"This project ended on {project.ends_on:%-d %B %Y}.")
+    minutes = _minutes(pledged_minutes, field="pledged_minutes", what="The hours you pledge",
+                       most=project.budget_minutes)  # fmt: skip
+    volunteer = Volunteer.objects.filter(project=project, member=actor).first()
+    if volunteer is not None:
+        volunteer.pledged_minutes = minutes
+        volunteer.save(update_fields=["pledged_minutes"])
+        return volunteer
+    volunteer = Volunteer.objects.create(project=project, member=actor,
+                                         pledged_minutes=minutes)  # fmt: skip
+    notification_send(
+        recipient=project.lead, kind=Kind.PROJECT_VOLUNTEER,
+        key=f"project:{project.pk}:volunteer:{actor.pk}",
+        title=f"{actor} volunteered for “{project.title}”",
+        body=f"{actor} pledged {minutes_as_text(minutes)}.", url=f"/projects/{project.pk}/",
+    )  # fmt: skip
     return volunteer
 
 
+@durable_service
 def volunteer_confirm_hours(
     *, actor: Member, project: Project, volunteer: Volunteer, minutes: int, key: str
 ) -> HoursConfirmation:
@@ -214,81 +214,80 @@ def volunteer_confirm_hours(
         raise ProjectRefused("This confirmation needs a key of 1 to 64 characters.", field="key")
     minutes = _minutes(minutes, field="minutes", what="The hours confirmed",
                        most=BUDGET_MAX_MINUTES)  # fmt: skip
-    with transaction.atomic(durable=True):
-        project = _locked(project)
-        # After the lock, so a confirmation committed while we waited is seen here.
-        earlier = HoursConfirmation.objects.filter(key=key).first()
-        if earlier is not None:
-            if earlier.volunteer_id != volunteer.pk or earlier.minutes != minutes:
-                raise ProjectRefused("This confirmation was already used for other hours.",
-                                     field="key")  # fmt: skip
-            return earlier
-        _refuse_unless(project, Project.State.APPROVED, "paid from")
-        paid = (
-            Volunteer.objects.select_related("member")
-            .filter(pk=volunteer.pk, project=project)
-            .first()
-        )
-        if paid is None:
-            raise NotFound("No such volunteer on this project.")
-        confirmation = HoursConfirmation.objects.create(
-            volunteer=paid, key=key, minutes=minutes, confirmed_by=actor
-        )
-        try:
-            transfer_create(
-                idempotency_key=f"project:{project.pk}:confirmation:{confirmation.pk}",
-                legs=[Leg(project_account(project.pk), -minutes),
-                      Leg(member_account(paid.member), minutes)],
-                kind=Transfer.Kind.PROJECT_CREDIT,
-                memo=f"Volunteering for the project “{project.title}”",
-                actor=actor,
-            )  # fmt: skip
-        except InsufficientCredit as refused:
-            left = max(refused.extra["balance"] - refused.extra["floor"], 0)
-            raise ProjectRefused(
-                f"The project has {minutes_as_text(left)} of its budget left, so it cannot pay "
-                f"{minutes_as_text(minutes)}. Confirm fewer hours.",
-                field="minutes", remaining_minutes=left,
-            ) from None  # fmt: skip
-        Volunteer.objects.filter(pk=paid.pk).update(
-            confirmed_minutes=F("confirmed_minutes") + minutes
-        )
-        notification_send(
-            recipient=paid.member, kind=Kind.HOURS_CONFIRMED,
-            key=f"project:{project.pk}:confirmation:{confirmation.pk}",
-            title=f"{minutes_as_text(minutes)} confirmed for “{project.title}”",
-            body=f"{actor} confirmed your hours; {minutes_as_text(minutes)} of credit is in "
-            "your account.",
-            url=f"/projects/{project.pk}/",
+    project = _locked(project)
+    # After the lock, so a confirmation committed while we waited is seen here.
+    earlier = HoursConfirmation.objects.filter(key=key).first()
+    if earlier is not None:
+        if earlier.volunteer_id != volunteer.pk or earlier.minutes != minutes:
+            raise ProjectRefused("This confirmation was already used for other hours.",
+                                 field="key")  # fmt: skip
+        return earlier
+    _refuse_unless(project, Project.State.APPROVED, "paid from")
+    paid = (
+        Volunteer.objects.select_related("member").filter(pk=volunteer.pk, project=project).first()
+    )
+    if paid is None:
+        raise NotFound("No such volunteer on this project.")
+    if paid.member.state == MemberState.CLOSED:
+        # Credit paid to a closed account could never be spent (docs/privacy.md).
+        raise ProjectRefused("This volunteer has closed their account: their hours can no "
+                             "longer be paid.")  # fmt: skip
+    confirmation = HoursConfirmation.objects.create(
+        volunteer=paid, key=key, minutes=minutes, confirmed_by=actor
+    )
+    try:
+        transfer_create(
+            idempotency_key=f"project:{project.pk}:confirmation:{confirmation.pk}",
+            legs=[Leg(project_account(project.pk), -minutes),
+                  Leg(member_account(paid.member), minutes)],
+            kind=Transfer.Kind.PROJECT_CREDIT,
+            memo=f"Volunteering for the project “{project.title}”",
+            actor=actor,
         )  # fmt: skip
-        network_metrics_request_after_commit(connection.schema_name)
+    except InsufficientCredit as refused:
+        left = max(refused.extra["balance"] - refused.extra["floor"], 0)
+        raise ProjectRefused(
+            f"The project has {minutes_as_text(left)} of its budget left, so it cannot pay "
+            f"{minutes_as_text(minutes)}. Confirm fewer hours.",
+            field="minutes", remaining_minutes=left,
+        ) from None  # fmt: skip
+    Volunteer.objects.filter(pk=paid.pk).update(confirmed_minutes=F("confirmed_minutes") + minutes)
+    notification_send(
+        recipient=paid.member, kind=Kind.HOURS_CONFIRMED,
+        key=f"project:{project.pk}:confirmation:{confirmation.pk}",
+        title=f"{minutes_as_text(minutes)} confirmed for “{project.title}”",
+        body=f"{actor} confirmed your hours; {minutes_as_text(minutes)} of credit is in "
+        "your account.",
+        url=f"/projects/{project.pk}/",
+    )  # fmt: skip
+    network_metrics_request_after_commit(connection.schema_name)
     return confirmation
 
 
+@durable_service
 def project_close(*, actor: Member, project: Project) -> Project:
     """The lead or an organiser closes a funded project: its unspent budget goes back to
     the issuance account in one transfer (`project:<id>:close`), and no more hours can be
     confirmed. Audited."""
     if project.lead_id != actor.pk and not actor.has_perm("projects.fund_project"):
         raise PermissionDenied("Only the project's lead or an organiser can close it.")
-    with transaction.atomic(durable=True):
-        project = _locked(project)
-        _refuse_unless(project, Project.State.APPROVED, "closed")
-        account = project_account(project.pk)
-        # Confirmations lock the project row first, so the balance cannot change under us.
-        account.refresh_from_db(fields=["balance"])
-        unspent = account.balance
-        if unspent:
-            transfer_create(
-                idempotency_key=f"project:{project.pk}:close",
-                legs=[Leg(account, -unspent), Leg(issuance_account(), unspent)],
-                kind=Transfer.Kind.PROJECT_FUND,
-                memo=f"Unspent budget of the project “{project.title}” returned",
-                actor=actor,
-            )  # fmt: skip
-        project.state, project.closed_at = Project.State.CLOSED, timezone.now()
-        project.save(update_fields=["state", "closed_at"])
-        audit_record(actor=actor, verb="project.close", target=project,
-                     before={"state": Project.State.APPROVED},
-                     after={"state": project.state, "returned_minutes": unspent})  # fmt: skip
+    project = _locked(project)
+    _refuse_unless(project, Project.State.APPROVED, "closed")
+    account = project_account(project.pk)
+    # Confirmations lock the project row first, so the balance cannot change under us.
+    account.refresh_from_db(fields=["balance"])
+    unspent = account.balance
+    if unspent:
+        transfer_create(
+            idempotency_key=f"project:{project.pk}:close",
+            legs=[Leg(account, -unspent), Leg(issuance_account(), unspent)],
+            kind=Transfer.Kind.PROJECT_FUND,
+            memo=f"Unspent budget of the project “{project.title}” returned",
+            actor=actor,
+        )  # fmt: skip
+    project.state, project.closed_at = Project.State.CLOSED, timezone.now()
+    project.save(update_fields=["state", "closed_at"])
+    audit_record(actor=actor, verb="project.close", target=project,
+                 before={"state": Project.State.APPROVED},
+                 after={"state": project.state, "returned_minutes": unspent})  # fmt: skip
     return project

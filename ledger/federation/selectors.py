@@ -3,7 +3,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Q, Sum
+from django_tenants.utils import get_public_schema_name
 
+from hexitime.db import connection
 from tenants.models import Network
 
 from .models import FederationTransfer, Membership
@@ -14,9 +16,31 @@ def federation_positions() -> dict[int, int]:
     return dict(Membership.objects.values_list("network_id", "position"))
 
 
+# The database's guards over the federation ledger (migrations/0003_guarantees.py).
+GUARD_TRIGGERS = {
+    "federation_transfer_append_only": "federation_federationtransfer",
+    "federation_transfer_insert_guard": "federation_federationtransfer",
+    "federation_membership_position_guard": "federation_membership",
+}
+
+
 def federation_audit() -> list[str]:
-    """Problems in the federation ledger itself (empty when clean)."""
+    """Problems in the federation ledger itself (empty when clean): positions that do not
+    sum to zero or do not match their transfers, and any guard trigger missing or
+    switched off (then positions could have been edited by hand)."""
     problems = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.tgname, c.relname FROM pg_trigger t"
+            " JOIN pg_class c ON c.oid = t.tgrelid"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = %s AND t.tgname = ANY(%s) AND t.tgenabled IN ('O', 'A')",
+            [get_public_schema_name(), list(GUARD_TRIGGERS)],
+        )
+        enabled = dict(cursor.fetchall())
+    for trigger, table in GUARD_TRIGGERS.items():
+        if enabled.get(trigger) != table:
+            problems.append(f"guard trigger {trigger} on {table} is missing or disabled")
     total = Membership.objects.aggregate(total=Sum("position", default=0))["total"]
     if total != 0:
         problems.append(f"federation positions sum to {total}, not 0")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import F
 
 from core.audit.services import audit_record
 from core.members.models import Member
-from hexitime.db import connection
+from hexitime.db import connection, durable_service
 from hexitime.errors import ApplicationError, PermissionDenied
 from ledger.models import Account, Transfer
 from ledger.services import (
@@ -27,6 +26,17 @@ from .models import FederationTransfer, Membership
 
 class FederationRefused(ApplicationError):
     pass
+
+
+_TRANSFER_FIELDS = [f.attname for f in FederationTransfer._meta.concrete_fields]
+# The one way positions move and federation transfers are written (the database refuses
+# any other: ledger/federation/migrations/0003_guarantees.py). Column names from the
+# model; the values are parameters.
+_POST_SQL = (
+    "SELECT "  # noqa: S608
+    + ", ".join(str(f.column) for f in FederationTransfer._meta.concrete_fields)
+    + " FROM federation_post(%s, %s, %s, %s, %s, %s, %s)"
+)
 
 
 def federation_membership_set(
@@ -56,7 +66,8 @@ def federation_membership_set(
                     f"({minutes_as_text(membership.position)})."
                 )
             membership.debit_limit = debit_limit
-        membership.save()
+        # Only the fields chosen here: the position is federation_post()'s alone.
+        membership.save(update_fields=["opted_in", "open_to_all", "debit_limit"])
         audit_record(
             actor=actor, verb="federation.membership", target=membership, before=before,
             after={"opted_in": opted_in, "open_to_all": open_to_all,
@@ -138,12 +149,11 @@ def federated_transfer_create(
                 kind=Transfer.Kind.FEDERATION, memo=memo, actor=actor,
             )  # fmt: skip
             connection.set_schema_to_public()
-            Membership.objects.filter(pk=payer.pk).update(position=F("position") + minutes)
-            Membership.objects.filter(pk=payee.pk).update(position=F("position") - minutes)
-            return FederationTransfer.objects.create(
-                idempotency_key=idempotency_key, payer=payer, payee=payee, amount=minutes,
-                payer_member_id=payer_member_id, payee_member_id=payee_member_id, memo=memo,
-            )  # fmt: skip
+            with connection.cursor() as cursor:
+                cursor.execute(_POST_SQL, [idempotency_key, payer.pk, payee.pk, minutes,
+                                           payer_member_id, payee_member_id, memo])  # fmt: skip
+                row = cursor.fetchone()
+            return FederationTransfer.from_db("default", _TRANSFER_FIELDS, row)
 
     try:
         return with_retries(settle)
@@ -185,6 +195,7 @@ def _same_or_conflict(
     return existing
 
 
+@durable_service
 def federation_settings_update(
     *, network: Network, actor: Member, opted_in: bool, open_to_all: bool, partner_ids: set[int]
 ) -> Membership:
@@ -202,14 +213,13 @@ def federation_settings_update(
     )
     if len(known) != len(partner_ids):
         raise FederationRefused("Choose partners from the networks listed.", field="partners")
-    with transaction.atomic(durable=True):
-        membership = federation_membership_set(
-            network=network, actor=actor, opted_in=opted_in, open_to_all=open_to_all
-        )
-        before = sorted(membership.partners.values_list("network__slug", flat=True))
-        membership.partners.set(known)
-        after = sorted(membership.partners.values_list("network__slug", flat=True))
-        if before != after:
-            audit_record(actor=actor, verb="federation.partners", target=membership,
-                         before={"partners": before}, after={"partners": after})  # fmt: skip
+    membership = federation_membership_set(
+        network=network, actor=actor, opted_in=opted_in, open_to_all=open_to_all
+    )
+    before = sorted(membership.partners.values_list("network__slug", flat=True))
+    membership.partners.set(known)
+    after = sorted(membership.partners.values_list("network__slug", flat=True))
+    if before != after:
+        audit_record(actor=actor, verb="federation.partners", target=membership,
+                     before={"partners": before}, after={"partners": after})  # fmt: skip
     return membership

@@ -1,15 +1,22 @@
-"""Who is acting: the signed-in member, typed as one; and signing in, throttled."""
+"""Who is acting: the signed-in member, typed as one; who is asking (the client address
+behind trusted proxies); and signing in, locked out after repeated failures (django-axes,
+configured in settings/security.py)."""
 
 from __future__ import annotations
 
+import ipaddress
+import unicodedata
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django_tenants.utils import get_public_schema_name
 from rest_framework.request import Request
+
+from hexitime.db import connection
 
 if TYPE_CHECKING:
     from core.members.models import Member
@@ -28,14 +35,60 @@ def acting_member(request: HttpRequest | Request) -> Member:
     return user
 
 
-class ThrottledAuthenticationForm(AuthenticationForm):
-    """Django's sign-in form, refusing further attempts for `window` seconds once any of
-    `throttle_keys()` has counted `limit` failures. Counts live in the cache, whose keys
-    carry the schema, so a lockout in one network never reaches another or the public site.
-    Subclasses name the keys and the `throttled` message."""
+def client_ip(request: HttpRequest) -> str:
+    """The client's address: the connecting one, or behind `HEXITIME_TRUSTED_PROXIES`
+    reverse proxies the one the outermost of them saw. Each trusted proxy appends to
+    X-Forwarded-For, so that address is the proxies' count from the right; entries further
+    left are whatever the client sent and are never trusted."""
+    remote = str(request.META.get("REMOTE_ADDR", ""))
+    proxies = settings.HEXITIME_TRUSTED_PROXIES
+    if proxies <= 0:
+        return remote
+    header = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
+    hops = [hop.strip() for hop in header.split(",") if hop.strip()]
+    if len(hops) < proxies:
+        return remote
+    try:
+        return str(ipaddress.ip_address(hops[-proxies]))
+    except ValueError:  # a proxy that writes something else is not one we trust
+        return remote
 
-    limit, window = 5, 15 * 60
-    forget_on_success = False  # whether a successful sign-in clears the counts
+
+def sign_in_identity(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
+    """The address a sign-in is for, as the lockout counts it: Unicode-normalised (NFKC,
+    as Django's `UsernameField` does before authenticating) and case-folded, so the
+    full-width or upper-case spellings of an address share its count."""
+    if credentials and credentials.get("username") is not None:
+        value = credentials["username"]
+    else:
+        value = request.POST.get("username", "")
+    return unicodedata.normalize("NFKC", str(value)).strip().casefold()
+
+
+def lockout_parameters(request: Any, credentials: dict[str, Any] | None) -> list[Any]:
+    """What a lockout is keyed on. In a network: the address together with the client, so
+    someone guessing from elsewhere never locks a member out of their own sign-in. On the
+    public site (platform staff) also the client alone, so one client cannot try many staff
+    addresses."""
+    if connection.schema_name == get_public_schema_name():
+        return [["username", "ip_address"], "ip_address"]
+    return [["username", "ip_address"]]
+
+
+def lockout_response(
+    request: HttpRequest, original_response: HttpResponse | None, credentials: Any
+) -> HttpResponse:
+    """A locked-out sign-in: the sign-in page the view rendered (its form says why, see
+    `ThrottledAuthenticationForm`), answered 429."""
+    response = original_response if original_response is not None else HttpResponse()
+    response.status_code = 429
+    return response
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    """Django's sign-in form, saying `throttled` once django-axes has locked the attempt
+    out (settings/security.py: five failures, fifteen minutes). Subclasses word the
+    `throttled` message."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -52,25 +105,10 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         )
         username.widget.attrs.pop("autofocus", None)
 
-    def throttle_keys(self) -> list[str]:
-        raise NotImplementedError
-
-    def _attempt(self) -> tuple[str, str]:
-        email = str(self.data.get("username", "")).strip().lower()
-        address = self.request.META.get("REMOTE_ADDR", "") if self.request is not None else ""
-        return email, address
-
     def clean(self) -> dict[str, Any]:
-        keys = self.throttle_keys()
-        if any(cache.get(key, 0) >= self.limit for key in keys):
-            raise ValidationError(self.error_messages["throttled"], code="throttled")
         try:
-            cleaned = super().clean()
+            return super().clean()
         except ValidationError:
-            for key in keys:
-                cache.add(key, 0, self.window)
-                cache.incr(key)
+            if getattr(self.request, "axes_locked_out", False):
+                raise ValidationError(self.error_messages["throttled"], code="throttled") from None
             raise
-        if self.forget_on_success:
-            cache.delete_many(keys)
-        return cleaned

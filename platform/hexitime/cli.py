@@ -14,6 +14,7 @@ Operating a deployment (docs/operations/):
     hexitime demo               load the demonstration networks
     hexitime ledger audit       check every ledger invariant in every network
     hexitime tenants ...        operator commands for networks
+    hexitime network export SLUG / import FILE   move one network with its public rows
     hexitime manage ...         any Django management command
 
 Whichever of DATABASE_URL and REDIS_URL is unset is served by an embedded server whose
@@ -32,6 +33,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hexitime.embedded import Services, ensure_services
@@ -46,7 +48,7 @@ from hexitime.settings.env import (
 
 # Subcommand words that name a group of management commands: `tenants migrate` is the
 # management command `tenants_migrate`.
-_GROUPS = {"ledger", "tenants"}
+_GROUPS = {"ledger", "network", "tenants"}
 _CHECKOUT_COMMANDS = {"up", "test", "bench", "frontend"}
 _PROCESSES = {"serve", "worker", "beat"}
 
@@ -222,7 +224,8 @@ def run_bench(args: list[str]) -> int:
 
 
 def up(args: list[str]) -> int:
-    """Start everything, print where to go, and stop everything on Ctrl-C."""
+    """Start everything, print where to go, start again whatever dies, and stop everything
+    on Ctrl-C."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="hexitime up")
@@ -257,8 +260,8 @@ def up(args: list[str]) -> int:
     logins = demo_logins()
     connections.close_all()
 
-    children = _start_children(options.bind, options.port, home)
-    if not _wait_until_listening(options.bind, options.port, children[0]):
+    children = _children(options.bind, options.port, home)
+    if not _wait_until_listening(options.bind, options.port, children[0].process):
         print(f"hexitime up: the web server did not start on port {options.port}.")
         _stop(children)
         return 1
@@ -276,21 +279,54 @@ def up(args: list[str]) -> int:
     return _supervise(children)
 
 
-def _start_children(bind: str, port: int, home: Path) -> list[subprocess.Popen[bytes]]:
+@dataclass
+class _Child:
+    """One process `hexitime up` runs (from the moment this is made) and restarts when it
+    dies."""
+
+    name: str
+    command: list[str]
+    process: subprocess.Popen[bytes] = field(init=False)
+    started_at: float = field(init=False)
+    # Exits within RESTART_STABLE_SECONDS of starting, in a row.
+    quick_failures: int = 0
+    restart_at: float | None = None
+
+    def __post_init__(self) -> None:
+        self.start()
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(self.command, cwd=REPO_ROOT)  # noqa: S603
+        self.started_at = time.monotonic()
+        self.restart_at = None
+
+
+# A child that ran this long before exiting had started properly: its next start is a
+# fresh one. One that keeps exiting sooner is restarted after 0.5, 1, 2, 4... seconds, and
+# the RESTART_GIVE_UP-th such exit in a row stops everything (it would only fail again).
+RESTART_STABLE_SECONDS = 10.0
+RESTART_FIRST_DELAY = 0.5
+RESTART_MAX_DELAY = 30.0
+RESTART_GIVE_UP = 5
+
+
+def _children(bind: str, port: int, home: Path) -> list[_Child]:
     python = sys.executable
-    commands = [
-        [python, "-m", "gunicorn", "hexitime.wsgi", "--bind", f"{bind}:{port}",
-         "--workers", "2", "--threads", "4", "--graceful-timeout", "5", "--log-level", "warning"],
+    return [
+        _Child("web server", [python, "-m", "gunicorn", "hexitime.wsgi", "--bind", f"{bind}:{port}",
+         "--workers", "2", "--threads", "4", "--graceful-timeout", "5", "--log-level", "warning"]),
         # -q: no start-up banners printed under ours; warnings and errors still show.
-        [python, "-m", "celery", "-A", "hexitime", "-q", "worker", "--loglevel", "WARNING",
-         "--concurrency", "2", "--without-gossip", "--without-mingle"],
-        [python, "-m", "celery", "-A", "hexitime", "-q", "beat", "--loglevel", "WARNING",
-         "--schedule", str(home / "celerybeat-schedule")],
+        _Child("Celery worker", [python, "-m", "celery", "-A", "hexitime", "-q", "worker",
+         "--loglevel", "WARNING", "--concurrency", "2", "--without-gossip", "--without-mingle"]),
+        _Child("Celery beat", [python, "-m", "celery", "-A", "hexitime", "-q", "beat",
+         "--loglevel", "WARNING", "--schedule", str(home / "celerybeat-schedule")]),
     ]  # fmt: skip
-    return [subprocess.Popen(command, cwd=REPO_ROOT) for command in commands]  # noqa: S603
 
 
-def _supervise(children: list[subprocess.Popen[bytes]]) -> int:
+def _supervise(children: list[_Child]) -> int:
+    """Keep the children running until Ctrl-C (or SIGTERM): a child that exits is logged
+    and started again, with backoff while it keeps failing at start; one that fails
+    RESTART_GIVE_UP times in a row stops everything, saying why (exit status 1)."""
     stopping = False
     interrupted = False
 
@@ -299,23 +335,52 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> int:
         stopping = True
         interrupted = signum == signal.SIGINT
 
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     exit_code = 0
-    while not stopping:
-        for child in children:
-            if child.poll() is not None:
-                print(f"hexitime up: {child.args!r} exited ({child.returncode}); stopping.")
-                exit_code = child.returncode or 1
-                stopping = True
-        time.sleep(0.2)
-    _stop(children, interrupted=interrupted)
+    try:
+        while not stopping:
+            now = time.monotonic()
+            for child in children:
+                if child.restart_at is not None:
+                    if now >= child.restart_at:
+                        child.start()
+                    continue
+                code = child.process.poll()
+                if code is None:
+                    continue
+                if now - child.started_at < RESTART_STABLE_SECONDS:
+                    child.quick_failures += 1
+                else:
+                    child.quick_failures = 0
+                if child.quick_failures >= RESTART_GIVE_UP:
+                    print(
+                        f"hexitime up: the {child.name} exited ({code}) {child.quick_failures} "
+                        f"times in a row within {RESTART_STABLE_SECONDS:.0f}s of starting; "
+                        "stopping.",
+                        flush=True,
+                    )
+                    exit_code = 1
+                    stopping = True
+                    break
+                delay = min(
+                    RESTART_MAX_DELAY, RESTART_FIRST_DELAY * 2 ** max(0, child.quick_failures - 1)
+                )
+                print(
+                    f"hexitime up: the {child.name} exited ({code}); restarting it in {delay:g}s.",
+                    flush=True,
+                )
+                child.restart_at = now + delay
+            time.sleep(0.2)
+        _stop(children, interrupted=interrupted)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return exit_code
 
 
-def _wait_for(children: list[subprocess.Popen[bytes]], *, seconds: float) -> None:
+def _wait_for(processes: list[subprocess.Popen[bytes]], *, seconds: float) -> None:
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and any(child.poll() is None for child in children):
+    while time.monotonic() < deadline and any(process.poll() is None for process in processes):
         time.sleep(0.05)
 
 
@@ -330,19 +395,20 @@ def _wait_until_listening(host: str, port: int, server: subprocess.Popen[bytes])
     return False
 
 
-def _stop(children: list[subprocess.Popen[bytes]], *, interrupted: bool = False) -> None:
+def _stop(children: list[_Child], *, interrupted: bool = False) -> None:
     print("\nStopping Hexitime...", flush=True)
+    processes = [child.process for child in children]
     if interrupted:
         # Ctrl-C reached the children too (one process group): let them finish the
         # shutdown it began. A second signal on top made gunicorn kill its workers.
-        _wait_for(children, seconds=5)
-    for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
+        _wait_for(processes, seconds=5)
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + 10
-    for child in children:
+    for process in processes:
         try:
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            child.kill()
+            process.kill()
     print("Stopped.", flush=True)

@@ -1,14 +1,102 @@
-"""The default connection, typed as what it is: django-tenants' schema-aware wrapper.
+"""Database helpers: the typed default connection and the one way a public service runs.
 
 `django.db.connection` is typed as Django's base wrapper, which knows nothing of
 `set_tenant()` or `schema_name`; import `connection` from here to have them checked.
+
+`durable_service` is how every public service (a write a view, API or task calls) runs:
+in its own durable transaction, with a lock timeout, retried whole on a deadlock or a
+serialization failure (PostgreSQL rolled all of it back, so running it again is safe; the
+idempotency keys of the ledger make its postings safe too). A lock not granted in time is
+a plain refusal, `Busy`, not a hung request.
+
+Also the one escape from the append-only tables' triggers, `actor_label_erasure()`.
 """
 
-from typing import cast
+from __future__ import annotations
 
+import functools
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import ParamSpec, TypeVar, cast
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
 from django.db import connection as _connection
 from django_tenants.postgresql_backend.base import DatabaseWrapper
 
-connection = cast(DatabaseWrapper, _connection)
+from .errors import ApplicationError
 
-__all__ = ["connection"]
+connection = cast(DatabaseWrapper, _connection)
+logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+RETRYABLE = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
+LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout reached (or NOWAIT refused)
+MAX_ATTEMPTS = 6
+
+
+class Busy(ApplicationError):
+    """Someone else was changing the same thing and it did not free up in time. Nothing
+    was written; trying again shortly will usually work."""
+
+    status_code = 409
+
+
+def sqlstate(error: BaseException) -> str | None:
+    """The SQLSTATE of a database error raised through Django (None if it has none)."""
+    return getattr(error.__cause__, "sqlstate", None)
+
+
+def durable_service(function: Callable[P, T]) -> Callable[P, T]:
+    """Run `function` as a public service: in `transaction.atomic(durable=True)` (so never
+    inside a caller's transaction), with `SET LOCAL lock_timeout`, retrying the whole of
+    it on a deadlock or serialization failure, and refusing with `Busy` when a lock is
+    not granted within the timeout."""
+
+    @functools.wraps(function)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                with transaction.atomic(durable=True):
+                    with connection.cursor() as cursor:
+                        # SET LOCAL: it ends with the transaction, and Citus forwards it.
+                        timeout = int(settings.HEXITIME_LOCK_TIMEOUT_MS)
+                        cursor.execute(f"SET LOCAL lock_timeout = '{timeout}ms'")
+                    return function(*args, **kwargs)
+            except DatabaseError as error:
+                code = sqlstate(error)
+                if code == LOCK_NOT_AVAILABLE:
+                    raise Busy(
+                        "Someone else is changing this right now. Nothing was saved; please "
+                        "try again in a moment."
+                    ) from error
+                if code not in RETRYABLE or attempt == MAX_ATTEMPTS:
+                    raise
+                logger.info("%s: retrying after %s (attempt %d)", function.__name__, code, attempt)
+                time.sleep(0.005 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    return run
+
+
+@contextmanager
+def actor_label_erasure() -> Iterator[None]:
+    """Inside: ledger transfers and audit events, append-only otherwise, accept an UPDATE
+    of `actor_label` alone (their triggers read this transaction-local flag; SET LOCAL, as
+    Citus needs). For erasing a closed account's name; only inside a transaction."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("actor_label_erasure() needs a transaction.")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL hexitime.erasing_actor = on")
+    # No `finally`: after an error the transaction is aborted and rolls back (to a
+    # savepoint taken before the SET at most), which undoes the flag with it.
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL hexitime.erasing_actor = off")
+
+
+__all__ = ["Busy", "actor_label_erasure", "connection", "durable_service", "sqlstate"]

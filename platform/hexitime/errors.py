@@ -1,8 +1,12 @@
-"""The one exception type that services raise. Views and APIs map it to a message."""
+"""The one exception type that services raise. Views and APIs map it to a message; and the
+errors tasks retry."""
 
 from __future__ import annotations
 
+from smtplib import SMTPException
 from typing import Any
+
+from django.db import InterfaceError, OperationalError
 
 
 class ApplicationError(Exception):
@@ -29,3 +33,15 @@ class NotFound(ApplicationError):
 
 class PermissionDenied(ApplicationError):
     status_code = 403
+
+
+# What a task that emails retries with backoff (`autoretry_for`): the database or the mail
+# relay was unreachable or went away. A refused or silent SMTP connection raises
+# ConnectionError or TimeoutError.
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    SMTPException,
+    ConnectionError,
+    TimeoutError,
+)

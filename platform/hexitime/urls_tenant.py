@@ -1,21 +1,34 @@
 """URLs of a network's site, served on <slug>.<base domain>."""
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from core.audit import urls as audit_urls
 from core.exchanges import urls as exchange_urls
 from core.insights import urls as insight_urls
 from core.listings import urls as listing_urls
 from core.members import urls as member_urls
 from core.members import views as member_views
 from core.notifications import urls as notification_urls
+from core.privacy import urls as privacy_urls
+from core.privacy import views as privacy_views
 from core.projects import urls as project_urls
 from ledger import urls as ledger_urls
 from ledger.federation import views as federation_views
 from tenants import apis as tenant_apis
 from tenants import views as tenant_views
 from theming import urls as theming_urls
+
+# Swagger UI comes from drf-spectacular's CDN with a fixed inline <style>; its set-up script
+# is served from here (the split view), so only this page's policy widens, and only so far.
+SWAGGER_CDN = "https://cdn.jsdelivr.net"
+api_docs = csp_update({
+    "script-src": [SWAGGER_CDN], "style-src": [SWAGGER_CDN, UNSAFE_INLINE],
+    "img-src": [SWAGGER_CDN],
+})(SpectacularSwaggerSplitView.as_view(url_name="api-schema"))  # fmt: skip
 
 api_v1: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -26,6 +39,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("projects/", include(project_urls.api_urlpatterns)),
     path("insights/", include(insight_urls.api_urlpatterns)),
     path("members/", include(member_urls.api_urlpatterns)),
+    path("account/", include(privacy_urls.api_urlpatterns)),
     path("plan/", tenant_apis.PlanApi.as_view(), name="api-plan"),
 ]
 
@@ -39,6 +53,9 @@ urlpatterns = [
     path("join/", include(member_urls.join_urlpatterns)),
     path("members/profile/equality/", include(insight_urls.profile_urlpatterns)),
     path("members/", include(member_urls)),
+    path("account/", include(privacy_urls)),
+    path("audit/", include(audit_urls)),
+    path("privacy/", privacy_views.privacy, name="privacy"),
     path("settings/billing/", tenant_views.billing_page, name="network-billing"),
     path("settings/domains/", tenant_views.domains_page, name="network-domains"),
     path("settings/federation/", federation_views.federation_settings, name="federation-settings"),
@@ -52,5 +69,5 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("welcome/", tenant_views.network_welcome, name="network-welcome"),
     path("welcome/<str:token>/", tenant_views.network_handover, name="network-handover"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", api_docs, name="api-docs"),
 ]

@@ -17,8 +17,10 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import pytest
+from django.templatetags.static import static
 from pytest_django.live_server_helper import LiveServer
 
 from hexitime.settings.env import REPO_ROOT
@@ -89,15 +91,35 @@ def browser(frontend: Path) -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
+    """A page of a fresh browser context. Every page the test visits is served with the
+    Content-Security-Policy enforced, and the test fails if the browser reports that the
+    policy refused anything (Chromium logs each refusal to the console)."""
     context = browser.new_context(viewport={"width": 1024, "height": 768})
     page = context.new_page()
+    refused = csp_refusals(page)
     yield page
     context.close()
+    assert refused == []
+
+
+def csp_refusals(page: Any) -> list[str]:
+    """What the Content-Security-Policy refuses on `page` from now on (Chromium logs each
+    refusal to the console); a test asserts the list stays empty."""
+    refused: list[str] = []
+
+    def note(message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            refused.append(f"{page.url}: {message.text}")
+
+    page.on("console", note)
+    return refused
 
 
 def axe_scan(page: Any) -> dict[str, Any]:
-    """Run axe-core (from npm, see theming/frontend.py) on the page; its full results."""
-    page.add_script_tag(path=str(VENDOR / "axe.min.js"))
+    """Run axe-core (from npm, see theming/frontend.py) on the page; its full results. The
+    script is loaded from the app's own static files: the page's policy refuses inline
+    script."""
+    page.add_script_tag(url=urljoin(page.url, static("theming/vendor/axe.min.js")))
     return page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
 
 

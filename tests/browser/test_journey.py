@@ -22,7 +22,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from ledger.services import gift_grant
-from tests.browser.conftest import screenshot, sign_in, tab_to, url
+from tests.browser.conftest import csp_refusals, screenshot, sign_in, tab_to, url
 from tests.conftest import host_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -64,6 +64,7 @@ def test_a_new_member_joins_asks_for_help_and_both_balances_change(
     host = host_of(riverside)
     nia = browser.new_context(viewport={"width": 1024, "height": 768}).new_page()
     gita = browser.new_context(viewport={"width": 1024, "height": 768}).new_page()
+    refused = {"nia": csp_refusals(nia), "gita": csp_refusals(gita)}
     try:
         # Nia joins on the network's own join page, with the keyboard alone.
         nia.goto(url(live_server, host, "/join/"))
@@ -78,15 +79,20 @@ def test_a_new_member_joins_asks_for_help_and_both_balances_change(
         tab_to(nia, "main button[type=submit]")
         nia.keyboard.press("Enter")
         nia.wait_for_url(url(live_server, host, "/join/check-email/"))
-        assert "We have sent a link to nia@nhs.net" in nia.locator("main").inner_text()
+        assert "We have sent a message to nia@nhs.net" in nia.locator("main").inner_text()
         _shot(nia, "02-check-email")
 
-        # The worker emails the link; she follows it (on the test server's port).
+        # The worker emails the link; she follows it (on the test server's port), then
+        # signs in with the password she chose.
         link = urlsplit(_emailed_link("nia@nhs.net", r"https?://[^/\s]+/join/verify/\S+"))
         assert link.hostname == host
         nia.goto(url(live_server, host, link.path))
-        nia.wait_for_url(url(live_server, host, "/"))
+        nia.wait_for_url(url(live_server, host, "/accounts/login/?next=/"))
         assert "Two hours of credit are in your account" in nia.locator(".messages").inner_text()
+        nia.get_by_label("Email address").fill("nia@nhs.net")
+        nia.get_by_label("Password").fill(PASSWORD)
+        nia.get_by_role("button", name="Sign in").click()
+        nia.wait_for_url(url(live_server, host, "/"))
         assert _balance(nia) == "You have 2 hours of credit."
         _shot(nia, "03-verified-home")
 
@@ -193,3 +199,4 @@ def test_a_new_member_joins_asks_for_help_and_both_balances_change(
     finally:
         nia.context.close()
         gita.context.close()
+    assert refused == {"nia": [], "gita": []}

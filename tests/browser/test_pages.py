@@ -138,7 +138,8 @@ def test_each_network_renders_in_its_own_colours(live_server, page, two_networks
 
 
 def test_main_pages_have_no_serious_accessibility_violations(live_server, page, two_networks):
-    pages = {"landing": "/", "sign in": "/accounts/login/", "join": "/join/"}
+    pages = {"landing": "/", "sign in": "/accounts/login/", "join": "/join/",
+             "privacy": "/privacy/"}  # fmt: skip
     signed_in = {
         "member home": "/",
         "offers and requests": "/listings/",
@@ -152,6 +153,9 @@ def test_main_pages_have_no_serious_accessibility_violations(live_server, page, 
         "members and roles": "/members/roles/",
         "requests to join": "/members/approvals/",
         "how people join": "/members/join-settings/",
+        "account and data": "/account/",
+        "close account": "/account/close/",
+        "audit log": "/audit/",
     }
     found = {}
     unlabelled = {}

@@ -505,6 +505,7 @@ CITUS_SETTINGS = (
     "citus.enable_unsafe_triggers=on",
     "citus.propagate_set_commands=local",
     "max_prepared_transactions=",
+    "wal_level=logical",
 )
 
 

@@ -1,6 +1,9 @@
+import io
+
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F
 from django_tenants.utils import tenant_context
 
 from core.audit.models import AuditEvent
@@ -67,13 +70,16 @@ def test_a_cross_network_exchange_moves_credit_through_both_clearing_accounts(
     call_command("ledger_audit")  # raises CommandError on any mismatch
 
 
-def test_federated_legs_are_not_reversed_or_imitated_locally(network_a, network_b, federated):
+def test_federated_legs_are_not_reversed_or_imitated_locally(
+    network_a, network_b, federated, make_member
+):
     alice, ben = federated
+    organiser = make_member(network_a, role="organiser")
     _pay(network_a, network_b, alice, ben)
     with tenant_context(network_a):
         local = Transfer.objects.get(kind=Transfer.Kind.FEDERATION)
         with pytest.raises(LedgerError, match="exchange back"):
-            transfer_reverse(transfer=local, actor=None)
+            transfer_reverse(transfer=local, actor=organiser, reason="Wrong network")
         with pytest.raises(LedgerError, match="clearing account"):
             transfer_create(
                 idempotency_key="sneaky", kind=Transfer.Kind.EXCHANGE,
@@ -145,9 +151,62 @@ def test_the_audit_fails_when_a_balance_is_corrupted(network_a, network_b, feder
 def test_the_audit_fails_when_the_federation_does_not_add_up(network_a, network_b, federated):
     alice, ben = federated
     _pay(network_a, network_b, alice, ben)
-    Membership.objects.filter(network=network_b).update(position=-50)
+    with connection.cursor() as cursor:
+        # A careless hand with psql, bypassing the triggers that refuse this.
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute("UPDATE federation_membership SET position = -50 WHERE position = -60")
+        cursor.execute("SET LOCAL session_replication_role = origin")
     with pytest.raises(CommandError, match="federation"):
         call_command("ledger_audit")
+
+
+def _refused(write) -> None:
+    """`write` is refused by the database, and the transaction stays usable."""
+    with pytest.raises(DatabaseError, match="federation"), transaction.atomic():
+        write()
+
+
+def test_the_database_refuses_any_write_to_the_federation_ledger_but_the_posting(
+    network_a, network_b, federated, make_network
+):
+    alice, ben = federated
+    third = make_network("network-c")
+    transfer = _pay(network_a, network_b, alice, ben)
+    payer = Membership.objects.get(network=network_a)
+    stale = Membership.objects.get(network=network_b)
+    stale.position = 0  # a copy loaded before the transfer
+    # Positions move only with a transfer, by federation_post().
+    _refused(lambda: Membership.objects.filter(pk=payer.pk).update(position=F("position") - 60))
+    _refused(stale.save)  # a whole-row save from a stale copy would rewrite the position
+    _refused(lambda: Membership.objects.create(network=third, position=30))
+    # Federation transfers are append-only and written only with the positions they move.
+    _refused(lambda: FederationTransfer.objects.filter(pk=transfer.pk).update(amount=1))
+    _refused(lambda: FederationTransfer.objects.filter(pk=transfer.pk).delete())
+    _refused(lambda: FederationTransfer.objects.create(
+        idempotency_key="by hand", payer=payer, payee=stale, amount=30,
+        payer_member_id=alice.pk, payee_member_id=ben.pk,
+    ))  # fmt: skip
+    positions = dict(Membership.objects.values_list("network__slug", "position"))
+    assert positions == {"network-a": 60, "network-b": -60}
+    assert FederationTransfer.objects.get().amount == 60
+    # Settings are still saved (only their own columns), and the audit is clean.
+    federation_membership_set(network=network_b, actor=None, opted_in=True, debit_limit=120)
+    assert Membership.objects.get(network=network_b).position == -60
+    call_command("ledger_audit")
+
+
+def test_the_audit_fails_when_a_federation_guard_is_switched_off(network_a, network_b, federated):
+    alice, ben = federated
+    _pay(network_a, network_b, alice, ben)
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending checks: ALTER may run
+        cursor.execute(
+            "ALTER TABLE federation_membership DISABLE TRIGGER federation_membership_position_guard"
+        )
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="the federation"):
+        call_command("ledger_audit", stdout=out)
+    assert "federation_membership_position_guard" in out.getvalue()
 
 
 def test_only_the_organisation_plan_may_join_the_federation(network_a, network_b):

@@ -2,6 +2,8 @@ import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django_tenants.utils import tenant_context
 
+from core.audit.models import AuditEvent
+from hexitime.errors import NotFound, PermissionDenied
 from ledger.models import Account, Entry, Transfer
 from ledger.services import (
     IdempotencyConflict,
@@ -113,11 +115,13 @@ def test_malformed_transfers_are_refused(members, amounts):
     assert not Transfer.objects.exists()
 
 
-def test_reversal_undoes_a_transfer_once(members):
-    alice, ben = members
+def test_reversal_undoes_a_transfer_once(members, make_member, network_a):
+    alice, _ = members
+    organiser = make_member(network_a, role="organiser")
     gift = gift_grant(member=alice)
-    reversal = transfer_reverse(transfer=gift, actor=ben, memo="Duplicate account")
-    assert transfer_reverse(transfer=gift, actor=ben).pk == reversal.pk
+    reversal = transfer_reverse(transfer=gift, actor=organiser, reason="Duplicate account")
+    again = transfer_reverse(transfer=gift, actor=organiser, reason="Duplicate account")
+    assert again.pk == reversal.pk
     assert reversal.reverses_id == gift.pk
     assert _balance(alice) == 0
     assert issuance_account().balance == 0
@@ -199,3 +203,36 @@ def test_one_networks_ledger_is_invisible_in_another(network_a, network_b, make_
     with tenant_context(network_b):
         assert not Transfer.objects.exists()
         assert issuance_account().balance == 0
+
+
+def test_a_correction_is_an_organisers_audited_action_with_a_reason(
+    network_b, members, make_member, network_a
+):
+    alice, ben = members
+    organiser = make_member(network_a, role="organiser")
+    gift = gift_grant(member=alice)
+    with pytest.raises(PermissionDenied, match="organisers"):
+        transfer_reverse(transfer=gift, actor=ben, reason="I would like it back")
+    with pytest.raises(LedgerError, match="say why") as refused:
+        transfer_reverse(transfer=gift, actor=organiser, reason="  <b></b> ")
+    assert refused.value.field == "reason"
+    assert not Transfer.objects.filter(kind=Transfer.Kind.REVERSAL).exists()
+    assert not AuditEvent.objects.exists()
+    # Another network's organiser cannot reach this network's transfers.
+    with tenant_context(network_b):
+        stranger = make_member(network_b, role="organiser")
+        with pytest.raises(NotFound):
+            transfer_reverse(transfer=gift, actor=stranger, reason="Not mine")
+    reversal = transfer_reverse(transfer=gift, actor=organiser, reason="Duplicate account")
+    transfer_reverse(transfer=gift, actor=organiser, reason="Asked twice")  # no second row
+    event = AuditEvent.objects.get()
+    assert (event.verb, event.actor_id, event.reason) == (
+        "ledger.correct", organiser.pk, "Duplicate account",
+    )  # fmt: skip
+    assert (event.target_type, event.target_id) == ("ledger.transfer", str(gift.pk))
+    assert event.after == {"reversal": str(reversal.pk), "legs": {
+        str(member_account(alice).pk): -120, str(issuance_account().pk): 120,
+    }}  # fmt: skip
+    assert reversal.memo == "Correction of welcome gift: Duplicate account"
+    assert reversal.actor_id == organiser.pk
+    assert _balance(alice) == 0

@@ -275,3 +275,100 @@ def test_a_deleted_network_comes_back_from_the_platform_backup(
     assert client.get("/theme/logo/2").getvalue() == logo
     client.force_login(dana)
     assert client.get("/settings/branding/").status_code == 200
+
+
+def test_a_network_imported_after_exchanging_with_partners_audits_clean(
+    platform, network_a, network_b, tmp_path
+):
+    """The case above, restored with `hexitime network import`: the archive's schema, and
+    A's side of the exchange made after the export posted again from the federation
+    ledger; B is not touched."""
+    alice, ben = platform
+    archive = tmp_path / "network-a.zip"
+    call_command("network_export", "network-a", output=str(archive))
+    _federated(network_a, network_b, alice, ben, minutes=30, key="exchange:3:complete")
+    ben_before = _balance(network_b, ben)
+    _schema_drop(network_a)
+
+    report = io.StringIO()
+    call_command("network_import", str(archive), stdout=report)
+
+    assert "side of 1 later federated transfer(s)" in report.getvalue()
+    call_command("ledger_audit")  # raises CommandError on any mismatch
+    assert _balance(network_a, alice) == 120 + 30 - 60 - 30
+    assert _balance(network_b, ben) == ben_before == 90
+    client = NetworkClient(network_a)
+    client.force_login(alice)
+    assert "Alice Adebayo" in client.get("/").content.decode()
+    # Importing the same archive again changes nothing and still audits clean.
+    call_command("network_import", str(archive), stdout=io.StringIO())
+    call_command("ledger_audit")
+    assert _balance(network_a, alice) == 60
+
+
+def test_an_import_that_would_break_a_partners_ledger_is_refused(
+    pg_bin, platform, network_a, network_b, tmp_path
+):
+    """An archive holding a federated transfer the platform's federation ledger lacks
+    (here: the platform restored to before it) would leave B's clearing account short."""
+    alice, ben = platform
+    dump = tmp_path / "hexitime.dump"
+    _run(pg_bin("pg_dump"), "--format=custom", f"--file={dump}", f"--dbname={_conninfo()}")
+    _federated(network_a, network_b, alice, ben, minutes=30, key="exchange:3:complete")
+    archive = tmp_path / "network-a.zip"
+    call_command("network_export", "network-a", output=str(archive))
+
+    with scratch_database("hx_restore") as scratch:
+        _run(pg_bin("pg_restore"), "--exit-on-error", "--no-owner",
+             f"--dbname={_conninfo(scratch.name)}", str(dump))  # fmt: skip
+        env = {
+            **os.environ,
+            "DATABASE_URL": scratch.url,
+            "PYTHONPATH": f"{REPO_ROOT}:{REPO_ROOT / 'platform'}",
+        }
+
+        def hexitime(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [sys.executable, "-m", "hexitime", *args], env=env, cwd=REPO_ROOT,
+                capture_output=True, text=True, check=False, timeout=300,
+            )  # fmt: skip
+
+        refused = hexitime("network", "import", str(archive))
+        assert refused.returncode != 0
+        assert "Import refused, nothing changed" in refused.stderr
+        assert "exchange:3:complete" in refused.stderr
+        assert "break the partner networks' ledgers" in refused.stderr
+        audit = hexitime("ledger", "audit")
+        assert audit.returncode == 0, audit.stdout + audit.stderr
+
+
+def test_a_deleted_network_comes_back_from_its_export(make_network, make_member, tmp_path):
+    doomed = make_network("doomed")
+    dana = make_member(doomed, full_name="Dana Doherty", role=Role.ORGANISER)
+    with tenant_context(doomed):
+        gift_grant(member=dana)
+    theme_update(network=doomed, actor=dana, primary_colour="#330072", accent_colour="#007f3b")
+    archive = tmp_path / "doomed.zip"
+    call_command("network_export", "doomed", output=str(archive))
+    staff = Member.objects.create_user(
+        "staff@hexitime.example", "a long staff passphrase", full_name="Sam Staff", is_staff=True
+    )
+    network_export(actor=staff, network=doomed)
+    network_delete(actor=staff, network=doomed, confirmation="doomed")
+    assert not Network.objects.filter(pk=doomed.pk).exists()
+
+    call_command("network_import", str(archive), stdout=io.StringIO())
+
+    back = Network.objects.get(pk=doomed.pk)
+    assert back.slug == "doomed"
+    assert back.domains.get().domain == host_of(back)
+    assert back.theme.primary_colour == "#330072"
+    call_command("ledger_audit", network="doomed")
+    assert _balance(back, dana) == 120
+    client = NetworkClient(back)
+    client.force_login(dana)
+    assert client.get("/settings/branding/").status_code == 200
+    # A member of another network gained nothing from it.
+    other = make_network("other")
+    with tenant_context(other):
+        assert not Member.objects.filter(email=dana.email).exists()

@@ -18,7 +18,7 @@ from hexitime.db import connection
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@app.task(bind=True, max_retries=3)
+@app.task(bind=True, max_retries=3, ignore_result=False)
 def where_am_i(self, retries_wanted: int = 0) -> dict[str, object]:
     if self.request.retries < retries_wanted:
         raise self.retry(countdown=0)
@@ -29,7 +29,7 @@ def where_am_i(self, retries_wanted: int = 0) -> dict[str, object]:
     }
 
 
-@app.task
+@app.task(ignore_result=False)
 def gather(results: list[dict[str, object]]) -> dict[str, object]:
     return {"schema": connection.schema_name, "parts": [r["schema"] for r in results]}
 

@@ -4,8 +4,6 @@ clear when it fails; commands need the maintenance database only to create a mis
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -16,8 +14,7 @@ from django.conf import settings
 from psycopg import sql
 
 from hexitime.embedded import database_ensure
-from hexitime.settings.env import REPO_ROOT
-from tests.servers import drop_database, free_port, with_database
+from tests.servers import drop_database, free_port, release_run, with_database
 
 pytestmark = pytest.mark.slow
 
@@ -34,20 +31,6 @@ def scratch_url() -> Iterator[str]:
     drop_database(url)
 
 
-def _release(url: str, home: Path) -> subprocess.Popen[str]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DJANGO_SETTINGS_MODULE": "hexitime.settings.dev",
-        "PYTHONPATH": f"{REPO_ROOT}:{REPO_ROOT / 'platform'}",
-        "HEXITIME_HOME": str(home),
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "hexitime", "release"],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-
-
 def _public_site(url: str) -> list[tuple[str, str]]:
     with psycopg.connect(url) as conn:
         rows = conn.execute(
@@ -60,7 +43,7 @@ def _public_site(url: str) -> list[tuple[str, str]]:
 def test_two_releases_at_once_take_turns_and_a_third_finds_nothing_to_do(
     scratch_url: str, tmp_path: Path
 ) -> None:
-    first, second = _release(scratch_url, tmp_path), _release(scratch_url, tmp_path)
+    first, second = release_run(scratch_url, tmp_path), release_run(scratch_url, tmp_path)
     outputs = [run.communicate(timeout=300) for run in (first, second)]
     for run, (out, err) in zip((first, second), outputs, strict=True):
         assert run.returncode == 0, out + err
@@ -71,7 +54,7 @@ def test_two_releases_at_once_take_turns_and_a_third_finds_nothing_to_do(
     with psycopg.connect(scratch_url) as conn:
         assert conn.execute("SELECT count(*) FROM tenants_schematemplate").fetchone() == (1,)
 
-    third = _release(scratch_url, tmp_path)
+    third = release_run(scratch_url, tmp_path)
     out, err = third.communicate(timeout=300)
     assert third.returncode == 0, out + err
     assert "Migrated the public schema and 0 network schemas" in out
@@ -80,11 +63,34 @@ def test_two_releases_at_once_take_turns_and_a_third_finds_nothing_to_do(
 
 def test_a_release_that_cannot_reach_the_database_says_so_and_fails(tmp_path: Path) -> None:
     unreachable = f"postgresql://postgres@127.0.0.1:{free_port()}/hexitime"
-    run = _release(unreachable, tmp_path)
+    run = release_run(unreachable, tmp_path)
     _, err = run.communicate(timeout=60)
     assert run.returncode != 0
     assert "Cannot reach the database" in err
     assert "Traceback" not in err
+
+
+def test_a_release_for_citus_on_a_database_without_the_extension_stops_before_migrating(
+    scratch_url: str, tmp_path: Path
+) -> None:
+    """A server set for schema-based sharding, and a database made on the coordinator alone
+    (as the release makes a missing one): every network would stay on the coordinator, so
+    the release refuses, says what to do, and migrates nothing. The setting is passed as a
+    connection option here; on Citus it is the server's (tests/scaleout runs it there)."""
+    sharding = {"PGOPTIONS": "-c citus.enable_schema_based_sharding=on"}
+    run = release_run(scratch_url, tmp_path, **sharding)
+    _, err = run.communicate(timeout=300)
+    assert run.returncode != 0
+    name = urlsplit(scratch_url).path.lstrip("/")
+    assert f"database {name!r} has no citus extension" in err
+    assert "CREATE EXTENSION citus" in err and "docs/operations/citus.md" in err
+    assert "Traceback" not in err
+    with psycopg.connect(scratch_url) as conn:
+        assert conn.execute("SELECT to_regclass('tenants_network')").fetchone() == (None,)
+    # Sharding off (plain PostgreSQL), the same database releases.
+    run = release_run(scratch_url, tmp_path, PGOPTIONS="-c citus.enable_schema_based_sharding=off")
+    out, err = run.communicate(timeout=300)
+    assert run.returncode == 0, out + err
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""`hexitime up` boots the platform, serves real HTTP, and stops cleanly on Ctrl-C."""
+"""`hexitime up` boots the platform, serves real HTTP, stops cleanly on Ctrl-C, and stops
+everything, saying why, when a child keeps failing at start."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from hexitime.cli import RESTART_GIVE_UP, RESTART_STABLE_SECONDS, _Child, _supervise
 from hexitime.settings.env import REPO_ROOT
 from tests.servers import drop_database, free_port, http_get, other_redis_db, with_database
 
@@ -70,3 +72,21 @@ def test_up_serves_the_public_site_and_a_network_then_stops(tmp_path: Path) -> N
     assert "Stopped." in log.read_text()
     with socket.socket() as s:  # nothing is left listening on the port
         assert s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_a_child_that_keeps_failing_at_start_stops_everything_saying_why(capsys) -> None:
+    failing = _Child("broken part", [sys.executable, "-c", "import sys; sys.exit(3)"])
+    steady = _Child("steady part", [sys.executable, "-c", "import time; time.sleep(600)"])
+    started = time.monotonic()
+
+    assert _supervise([failing, steady]) == 1
+
+    out = capsys.readouterr().out
+    assert out.count("the broken part exited (3); restarting it") == RESTART_GIVE_UP - 1
+    assert (
+        f"the broken part exited (3) {RESTART_GIVE_UP} times in a row within "
+        f"{RESTART_STABLE_SECONDS:.0f}s of starting; stopping." in out
+    )
+    assert steady.process.poll() is not None  # everything stopped, not only the broken part
+    assert "steady part" not in out  # it never exited on its own
+    assert time.monotonic() - started < 30

@@ -10,10 +10,13 @@ clean and statements are in posting order. Each step prints what it saw.
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import time
 import uuid
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
@@ -40,6 +43,8 @@ from ledger.services import (
 from tenants.models import Network, SpareSchema
 from tenants.services import network_create, schema_spares_fill, schema_template_current
 from tests.conftest import NetworkClient, upgrade
+from tests.scaleout.conftest import CITUS_URL
+from tests.servers import drop_database, release_run, with_database
 
 pytestmark = pytest.mark.usefixtures("citus")
 RUN = uuid.uuid4().hex[:6]
@@ -133,6 +138,23 @@ def test_the_database_is_a_citus_13_coordinator_with_two_workers():
     workers = _workers()
     print(f"workers: {workers}")
     assert len(workers) >= 2
+
+
+def test_a_release_on_a_database_made_on_the_coordinator_alone_is_refused(tmp_path: Path):
+    """What `hexitime release` does with a DATABASE_URL naming a database that does not
+    exist: creates it on the coordinator, without the extension (Citus 13.0 does not
+    propagate CREATE DATABASE). Networks made there would stay local; the release says so."""
+    url = with_database(CITUS_URL, f"hexitime_bare_{os.getpid()}")
+    drop_database(url)
+    try:
+        run = release_run(url, tmp_path)
+        _, err = run.communicate(timeout=300)
+        print(f"\nexit {run.returncode}: {err.strip()}")
+        assert run.returncode != 0
+        assert f"database {urlsplit(url).path.lstrip('/')!r} has no citus extension" in err
+        assert "Traceback" not in err
+    finally:
+        drop_database(url)
 
 
 def test_networks_are_provisioned_as_distributed_schemas_on_different_workers():

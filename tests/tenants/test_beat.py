@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import psycopg
 import pytest
 from celery.signals import before_task_publish
 from django.conf import settings
@@ -92,4 +93,27 @@ def test_an_entry_naming_a_suspended_network_is_not_sent(scheduler, sent_to, net
     for schema in (network_a.schema_name, network_b.schema_name):
         scheduler.apply_entry(scheduler.schedule[f"named@{schema}"])
     assert sent_to == [network_b.schema_name]
+    app.control.purge()  # no worker in this test: leave no message for a later one
+
+
+def test_beat_sends_again_after_the_server_dropped_its_database_connection(
+    scheduler, sent_to, network_a
+):
+    entry = scheduler.schedule["visit@__all_tenants_only__"]
+    scheduler.apply_entry(entry)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        beat_backend = cursor.fetchone()[0]
+    # Another session ends beat's, as a PostgreSQL restart does; beat is not told.
+    settings_dict = connection.settings_dict
+    with psycopg.connect(
+        dbname=settings_dict["NAME"], host=settings_dict["HOST"] or None,
+        port=settings_dict["PORT"] or None, user=settings_dict["USER"],
+        password=settings_dict["PASSWORD"] or None, autocommit=True,
+    ) as other:  # fmt: skip
+        other.execute("SELECT pg_terminate_backend(%s)", [beat_backend])
+
+    scheduler.apply_entry(entry)
+
+    assert sent_to == [network_a.schema_name, network_a.schema_name]
     app.control.purge()  # no worker in this test: leave no message for a later one

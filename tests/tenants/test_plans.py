@@ -4,6 +4,7 @@ written, shown to organisers on their pages and in the API."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import transaction
@@ -186,11 +187,41 @@ def test_a_join_waits_for_one_in_progress_and_is_counted_after_it(network_a, mak
         assert not Member.objects.filter(email="second@nhs.net").exists()
 
 
-def test_someone_already_registered_is_told_so_even_when_the_network_is_full(
+def test_a_full_network_refuses_registered_and_new_addresses_alike(
     network_a, organiser, make_member
 ):
-    from core.members.services import JoinRefused
-
     (filler, _) = _fill(network_a, make_member, 2)
-    with tenant_context(network_a), pytest.raises(JoinRefused, match="already registered"):
-        _join(filler.email)
+    with tenant_context(network_a):
+        refusals = []
+        for email in (filler.email, "new@nhs.net"):
+            with pytest.raises(PlanLimitReached) as refused:
+                _join(email)
+            refusals.append(refused.value.message)
+        assert refusals == [FULL, FULL]
+
+
+def test_unverified_joins_take_no_place_until_verified(network_a, organiser, make_member):
+    from core.members.services import (
+        UNVERIFIED_GRACE_DAYS,
+        member_verify_email,
+        members_unverified_purge,
+        verification_token,
+    )
+
+    _fill(network_a, make_member, 1)  # with the organiser: one place left
+    with tenant_context(network_a):
+        first, second = _join("first@nhs.net"), _join("second@nhs.net")
+        assert Member.objects.count() == 4  # two unverified requests hold no place
+        assert member_verify_email(token=verification_token(first)).state == MemberState.ACTIVE
+        with pytest.raises(PlanLimitReached):
+            member_verify_email(token=verification_token(second))
+        second.refresh_from_db()
+        assert second.state == MemberState.UNVERIFIED
+        # A request never verified is purged after the grace period.
+        assert members_unverified_purge() == 0
+        Member.objects.filter(pk=second.pk).update(
+            date_joined=second.date_joined - timedelta(days=UNVERIFIED_GRACE_DAYS + 1)
+        )
+        assert members_unverified_purge() == 1
+        assert list(Member.objects.filter(state=MemberState.UNVERIFIED)) == []
+        assert Member.objects.filter(pk=first.pk).exists()

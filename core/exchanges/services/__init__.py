@@ -10,11 +10,13 @@ A member of a partner network acts on an exchange hosted here through the same s
 the view enters this network's schema and passes `actor_network`, their own network.
 
 The package splits them by concern: `lifecycle` (the moves), `conversation` (messages and
-thanks), `scheduled` (beat's work), `rules` (the network's settings), `access` (fetching
+thanks), `scheduled` (beat's work), `rules` (the network's settings), `closure` (a member
+leaving), `access` (fetching
 what a member may see) and `common` (what they share).
 """
 
 from .access import access_exchange, access_partner_exchange, access_partner_network
+from .closure import exchanges_close_for_member
 from .common import MOVES, ExchangeRefused, Side, move_allowed, owner_side, side_of
 from .conversation import message_post, thanks_give
 from .lifecycle import (
@@ -29,7 +31,7 @@ from .lifecycle import (
     exchange_respond,
     exchange_settle,
 )
-from .rules import exchange_settings, exchange_settings_update
+from .rules import exchange_settings, exchange_settings_update, exchanges_export_record
 from .scheduled import exchanges_auto_confirm, exchanges_remind_meetings
 
 __all__ = [
@@ -52,6 +54,8 @@ __all__ = [
     "exchange_settings_update",
     "exchange_settle",
     "exchanges_auto_confirm",
+    "exchanges_close_for_member",
+    "exchanges_export_record",
     "exchanges_remind_meetings",
     "message_post",
     "move_allowed",

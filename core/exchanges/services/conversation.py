@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from django.db import transaction
-
 from core.members.models import Member
 from core.notifications.models import Kind
+from hexitime.db import durable_service
 from hexitime.errors import NotFound
 from tenants.models import Network
 
@@ -25,49 +24,49 @@ from .common import (
 )
 
 
+@durable_service
 def message_post(
     *, actor: Member, exchange: Exchange, body: str, actor_network: Network | None = None
 ) -> Message:
     """Write in the exchange's thread: its two sides, and organisers once it is disputed."""
     body = clean_text(body, name="message", limit=4000)
-    with transaction.atomic(durable=True):
-        exchange = locked(exchange.pk)
-        side = side_of(exchange, actor, actor_network)
-        if side is None:
-            if (
-                actor_network is None
-                and actor.has_perm("exchanges.settle_dispute")
-                and (exchange.state == State.DISPUTED)
-            ):
-                return post_organiser_message(exchange, actor, body)
-            raise NotFound("No such exchange.")
-        message = post_message(exchange, side, actor, actor_network, body)
-        notify(
-            exchange,
-            other_side(side),
-            kind=Kind.EXCHANGE_MESSAGE,
-            event=f"message:{message.pk}",
-            title=f"New message from {message.author_name}",
-            body=body[:500],
-        )
+    exchange = locked(exchange.pk)
+    side = side_of(exchange, actor, actor_network)
+    if side is None:
+        if (
+            actor_network is None
+            and actor.has_perm("exchanges.settle_dispute")
+            and (exchange.state == State.DISPUTED)
+        ):
+            return post_organiser_message(exchange, actor, body)
+        raise NotFound("No such exchange.")
+    message = post_message(exchange, side, actor, actor_network, body)
+    notify(
+        exchange,
+        other_side(side),
+        kind=Kind.EXCHANGE_MESSAGE,
+        event=f"message:{message.pk}",
+        title=f"New message from {message.author_name}",
+        body=body[:500],
+    )
     return message
 
 
+@durable_service
 def thanks_give(
     *, actor: Member, exchange: Exchange, text: str, actor_network: Network | None = None
 ) -> Thanks:
     """After completion, each side may thank the other once; it shows on their profile."""
     text = clean_text(text, name="thank-you", limit=500)
-    with transaction.atomic(durable=True):
-        exchange = locked(exchange.pk)
-        side = require_move(exchange, "thanks", actor, actor_network)
-        if exchange.thanks.filter(side=side).exists():
-            raise ExchangeRefused("You have already said thank you for this exchange.")
-        recipient = exchange.receiver if side == Side.GIVER else exchange.giver
-        return Thanks.objects.create(
-            exchange=exchange,
-            side=side,
-            author_name=display_name(actor, actor_network),
-            recipient=recipient,
-            text=text,
-        )
+    exchange = locked(exchange.pk)
+    side = require_move(exchange, "thanks", actor, actor_network)
+    if exchange.thanks.filter(side=side).exists():
+        raise ExchangeRefused("You have already said thank you for this exchange.")
+    recipient = exchange.receiver if side == Side.GIVER else exchange.giver
+    return Thanks.objects.create(
+        exchange=exchange,
+        side=side,
+        author_name=display_name(actor, actor_network),
+        recipient=recipient,
+        text=text,
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 
-from django.db import transaction
 from django.utils import timezone
 
 from core.audit.services import audit_record
@@ -14,7 +13,7 @@ from core.members.models import Member, MemberState, Role
 from core.members.services import member_require_joined
 from core.notifications.models import Kind
 from core.notifications.services import notification_send
-from hexitime.db import connection
+from hexitime.db import connection, durable_service
 from hexitime.errors import NotFound, PermissionDenied
 from ledger.federation.models import RemoteExchange
 from ledger.federation.selectors import federation_partners
@@ -43,6 +42,7 @@ from .common import (
 from .rules import exchange_settings
 
 
+@durable_service
 def exchange_respond(
     *, actor: Member, listing: Listing, message: str, actor_network: Network | None = None
 ) -> Exchange:
@@ -57,96 +57,95 @@ def exchange_respond(
     member_require_joined(actor, before="responding")
     here = connection.tenant
     guest = guest_network(actor_network)
-    with transaction.atomic(durable=True):
-        # Lock the listing: two responses from the same member queue here.
-        listing = Listing.objects.select_for_update().select_related("owner").get(pk=listing.pk)
-        if listing.status != Listing.Status.OPEN or listing.hidden_reason:
-            raise ExchangeRefused("This listing is not open for responses.")
-        responder = Side.RECEIVER if listing.kind == Listing.Kind.OFFER else Side.GIVER
-        sides: dict[str, Member] = {other_side(responder): listing.owner}
-        if guest is None:
-            if listing.owner_id == actor.pk:
-                raise ExchangeRefused("This is your own listing.")
-            sides[responder] = actor
-            existing = Exchange.objects.filter(listing=listing, **sides)
-        else:
-            if listing.visibility != Listing.Visibility.PARTNERS:
-                raise NotFound("No such listing.")
-            if not federation_partners(here, guest):
-                raise ExchangeRefused(
-                    f"{here.name} and {guest.name} do not exchange time with each other."
-                )
-            existing = Exchange.objects.filter(
-                listing=listing, remote_network_id=guest.pk, remote_member_id=actor.pk
+    # Lock the listing: two responses from the same member queue here.
+    listing = Listing.objects.select_for_update().select_related("owner").get(pk=listing.pk)
+    if listing.status != Listing.Status.OPEN or listing.hidden_reason:
+        raise ExchangeRefused("This listing is not open for responses.")
+    responder = Side.RECEIVER if listing.kind == Listing.Kind.OFFER else Side.GIVER
+    sides: dict[str, Member] = {other_side(responder): listing.owner}
+    if guest is None:
+        if listing.owner_id == actor.pk:
+            raise ExchangeRefused("This is your own listing.")
+        sides[responder] = actor
+        existing = Exchange.objects.filter(listing=listing, **sides)
+    else:
+        if listing.visibility != Listing.Visibility.PARTNERS:
+            raise NotFound("No such listing.")
+        if not federation_partners(here, guest):
+            raise ExchangeRefused(
+                f"{here.name} and {guest.name} do not exchange time with each other."
             )
-        if existing.exclude(state__in=FINAL_STATES).exists():
-            raise ExchangeRefused("You already have an exchange in progress on this listing.")
-        exchange = Exchange(listing=listing, **sides)
-        if guest is not None:
-            exchange.remote_network_id = guest.pk
-            exchange.remote_member_id = actor.pk
-            exchange.remote_name = display_name(actor, guest)
-        exchange.save()
-        post_message(exchange, responder, actor, guest, body)
-        if guest is not None:
-            RemoteExchange.objects.create(
-                host_network=here,
-                exchange_id=exchange.pk,
-                guest_network=guest,
-                guest_member_id=actor.pk,
-            )
-        notify(
-            exchange,
-            other_side(responder),
-            kind=Kind.RESPONSE_RECEIVED,
-            event="responded",
-            title=f"{display_name(actor, guest)} responded to “{listing.title}”",
-            body=body,
+        existing = Exchange.objects.filter(
+            listing=listing, remote_network_id=guest.pk, remote_member_id=actor.pk
         )
+    if existing.exclude(state__in=FINAL_STATES).exists():
+        raise ExchangeRefused("You already have an exchange in progress on this listing.")
+    exchange = Exchange(listing=listing, **sides)
+    if guest is not None:
+        exchange.remote_network_id = guest.pk
+        exchange.remote_member_id = actor.pk
+        exchange.remote_name = display_name(actor, guest)
+    exchange.save()
+    post_message(exchange, responder, actor, guest, body)
+    if guest is not None:
+        RemoteExchange.objects.create(
+            host_network=here,
+            exchange_id=exchange.pk,
+            guest_network=guest,
+            guest_member_id=actor.pk,
+        )
+    notify(
+        exchange,
+        other_side(responder),
+        kind=Kind.RESPONSE_RECEIVED,
+        event="responded",
+        title=f"{display_name(actor, guest)} responded to “{listing.title}”",
+        body=body,
+    )
     return exchange
 
 
+@durable_service
 def exchange_accept(
     *, actor: Member, exchange: Exchange, actor_network: Network | None = None
 ) -> Exchange:
-    with transaction.atomic(durable=True):
-        exchange = locked(exchange.pk)
-        require_move(exchange, "accept", actor, actor_network)
-        exchange.state = State.ACCEPTED
-        exchange.save(update_fields=["state", "updated_at"])
-        notify(
-            exchange,
-            other_side(owner_side(exchange)),
-            kind=Kind.RESPONSE_ACCEPTED,
-            event="accepted",
-            title=f"Your response to “{exchange.listing.title}” was "
-            "accepted: suggest a time to meet",
-        )
+    exchange = locked(exchange.pk)
+    require_move(exchange, "accept", actor, actor_network)
+    exchange.state = State.ACCEPTED
+    exchange.save(update_fields=["state", "updated_at"])
+    notify(
+        exchange,
+        other_side(owner_side(exchange)),
+        kind=Kind.RESPONSE_ACCEPTED,
+        event="accepted",
+        title=f"Your response to “{exchange.listing.title}” was accepted: suggest a time to meet",
+    )
     return exchange
 
 
+@durable_service
 def exchange_decline(
     *, actor: Member, exchange: Exchange, reason: str = "", actor_network: Network | None = None
 ) -> Exchange:
     reason = clean_text(reason, name="reason", limit=1000, required=False)
-    with transaction.atomic(durable=True):
-        exchange = locked(exchange.pk)
-        side = require_move(exchange, "decline", actor, actor_network)
-        exchange.state = State.DECLINED
-        exchange.save(update_fields=["state", "updated_at"])
-        if reason:
-            post_message(exchange, side, actor, actor_network, reason)
-        notify(
-            exchange,
-            other_side(side),
-            kind=Kind.RESPONSE_DECLINED,
-            event="declined",
-            title=f"Your response to “{exchange.listing.title}” was declined",
-            body=reason,
-        )
+    exchange = locked(exchange.pk)
+    side = require_move(exchange, "decline", actor, actor_network)
+    exchange.state = State.DECLINED
+    exchange.save(update_fields=["state", "updated_at"])
+    if reason:
+        post_message(exchange, side, actor, actor_network, reason)
+    notify(
+        exchange,
+        other_side(side),
+        kind=Kind.RESPONSE_DECLINED,
+        event="declined",
+        title=f"Your response to “{exchange.listing.title}” was declined",
+        body=reason,
+    )
     return exchange
 
 
+@durable_service
 def exchange_propose(
     *,
     actor: Member,
@@ -162,56 +161,53 @@ def exchange_propose(
         raise ExchangeRefused("Give the time with its time zone.", field="starts_at")
     if starts_at <= timezone.now():
         raise ExchangeRefused("Suggest a time in the future.", field="starts_at")
-    with transaction.atomic(durable=True):
-        exchange = locked(exchange.pk)
-        side = require_move(exchange, "propose", actor, actor_network)
-        exchange.proposals.filter(status=Proposal.Status.OPEN).update(
-            status=Proposal.Status.SUPERSEDED
-        )
-        proposal = Proposal.objects.create(
-            exchange=exchange, proposed_by=side, starts_at=starts_at, place=place
-        )
-        exchange.save(update_fields=["updated_at"])
-        when = meeting_time_text(starts_at)
-        notify(
-            exchange,
-            other_side(side),
-            kind=Kind.MEETING_PROPOSED,
-            event=f"proposal:{proposal.pk}",
-            title=f"{display_name(actor, actor_network)} suggested {when}",
-            body=place,
-        )
+    exchange = locked(exchange.pk)
+    side = require_move(exchange, "propose", actor, actor_network)
+    exchange.proposals.filter(status=Proposal.Status.OPEN).update(status=Proposal.Status.SUPERSEDED)
+    proposal = Proposal.objects.create(
+        exchange=exchange, proposed_by=side, starts_at=starts_at, place=place
+    )
+    exchange.save(update_fields=["updated_at"])
+    when = meeting_time_text(starts_at)
+    notify(
+        exchange,
+        other_side(side),
+        kind=Kind.MEETING_PROPOSED,
+        event=f"proposal:{proposal.pk}",
+        title=f"{display_name(actor, actor_network)} suggested {when}",
+        body=place,
+    )
     return proposal
 
 
+@durable_service
 def exchange_agree(
     *, actor: Member, exchange: Exchange, proposal_id: int, actor_network: Network | None = None
 ) -> Exchange:
     """Accept the other side's suggestion: the meeting is arranged."""
-    with transaction.atomic(durable=True):
-        exchange = locked(exchange.pk)
-        side = require_move(exchange, "agree", actor, actor_network)
-        proposal = exchange.proposals.filter(pk=proposal_id, status=Proposal.Status.OPEN).first()
-        if proposal is None:
-            raise ExchangeRefused("That suggestion has been replaced or answered already.")
-        if proposal.proposed_by == side:
-            raise ExchangeRefused("Wait for the other person to answer your suggestion.")
-        proposal.status = Proposal.Status.ACCEPTED
-        proposal.save(update_fields=["status"])
-        exchange.state = State.SCHEDULED
-        exchange.meeting_at = proposal.starts_at
-        exchange.meeting_place = proposal.place
-        exchange.reminded_at = None
-        exchange.save()
-        when = meeting_time_text(proposal.starts_at)
-        notify(
-            exchange,
-            other_side(side),
-            kind=Kind.MEETING_PROPOSED,
-            event=f"agreed:{proposal.pk}",
-            title=f"Meeting arranged for {when}",
-            body=proposal.place,
-        )
+    exchange = locked(exchange.pk)
+    side = require_move(exchange, "agree", actor, actor_network)
+    proposal = exchange.proposals.filter(pk=proposal_id, status=Proposal.Status.OPEN).first()
+    if proposal is None:
+        raise ExchangeRefused("That suggestion has been replaced or answered already.")
+    if proposal.proposed_by == side:
+        raise ExchangeRefused("Wait for the other person to answer your suggestion.")
+    proposal.status = Proposal.Status.ACCEPTED
+    proposal.save(update_fields=["status"])
+    exchange.state = State.SCHEDULED
+    exchange.meeting_at = proposal.starts_at
+    exchange.meeting_place = proposal.place
+    exchange.reminded_at = None
+    exchange.save()
+    when = meeting_time_text(proposal.starts_at)
+    notify(
+        exchange,
+        other_side(side),
+        kind=Kind.MEETING_PROPOSED,
+        event=f"agreed:{proposal.pk}",
+        title=f"Meeting arranged for {when}",
+        body=proposal.place,
+    )
     return exchange
 
 
@@ -226,63 +222,63 @@ def check_minutes(minutes: int) -> int:
     return minutes
 
 
+@durable_service
 def exchange_record_hours(
     *, actor: Member, exchange: Exchange, minutes: int, actor_network: Network | None = None
 ) -> Exchange:
     """The person who gave help records how long it took (15-minute steps); the person
     helped is asked to confirm. The giver may correct the figure until it is confirmed."""
     minutes = check_minutes(minutes)
-    with transaction.atomic(durable=True):
-        exchange = locked(exchange.pk)
-        require_move(exchange, "record", actor, actor_network)
-        exchange.state = State.RECORDED
-        exchange.minutes = minutes
-        exchange.recorded_at = timezone.now()
-        exchange.save()
-        days = exchange_settings().auto_confirm_days
-        notify(
-            exchange,
-            Side.RECEIVER,
-            kind=Kind.CONFIRM_HOURS,
-            event=f"recorded:{exchange.recorded_at.timestamp()}",
-            title=f"Please confirm {minutes_as_text(minutes)} for “{exchange.listing.title}”",
-            body=f"{exchange.giver_name} "
-            f"recorded {minutes_as_text(minutes)}. Confirm it, or say what is wrong. "
-            f"If you do neither, it is confirmed automatically after {days} days.",
-        )
+    exchange = locked(exchange.pk)
+    require_move(exchange, "record", actor, actor_network)
+    exchange.state = State.RECORDED
+    exchange.minutes = minutes
+    exchange.recorded_at = timezone.now()
+    exchange.save()
+    days = exchange_settings().auto_confirm_days
+    notify(
+        exchange,
+        Side.RECEIVER,
+        kind=Kind.CONFIRM_HOURS,
+        event=f"recorded:{exchange.recorded_at.timestamp()}",
+        title=f"Please confirm {minutes_as_text(minutes)} for “{exchange.listing.title}”",
+        body=f"{exchange.giver_name} "
+        f"recorded {minutes_as_text(minutes)}. Confirm it, or say what is wrong. "
+        f"If you do neither, it is confirmed automatically after {days} days.",
+    )
     return exchange
 
 
+@durable_service
 def exchange_confirm(
     *, actor: Member, exchange: Exchange, actor_network: Network | None = None
 ) -> Exchange:
     """The person helped confirms the hours: the ledger moves the minutes from them to the
     person who helped, once. Refused, with nothing moved, when they lack the credit."""
-    with transaction.atomic(durable=True):
-        exchange = locked(exchange.pk)
-        require_move(exchange, "confirm", actor, actor_network)
-        complete(exchange, actor=actor)
+    exchange = locked(exchange.pk)
+    require_move(exchange, "confirm", actor, actor_network)
+    complete(exchange, actor=actor)
     return exchange
 
 
+@durable_service
 def exchange_dispute(
     *, actor: Member, exchange: Exchange, reason: str, actor_network: Network | None = None
 ) -> Exchange:
     """The person helped disagrees with the hours: an organiser settles it."""
     reason = clean_text(reason, name="reason", limit=1000)
-    with transaction.atomic(durable=True):
-        exchange = locked(exchange.pk)
-        side = require_move(exchange, "dispute", actor, actor_network)
-        to_dispute(exchange, reason)
-        post_message(exchange, side, actor, actor_network, f"Disputed: {reason}")
-        notify(
-            exchange,
-            Side.GIVER,
-            kind=Kind.DISPUTE,
-            event="disputed",
-            title=f"The hours for “{exchange.listing.title}” were disputed",
-            body=reason,
-        )
+    exchange = locked(exchange.pk)
+    side = require_move(exchange, "dispute", actor, actor_network)
+    to_dispute(exchange, reason)
+    post_message(exchange, side, actor, actor_network, f"Disputed: {reason}")
+    notify(
+        exchange,
+        Side.GIVER,
+        kind=Kind.DISPUTE,
+        event="disputed",
+        title=f"The hours for “{exchange.listing.title}” were disputed",
+        body=reason,
+    )
     return exchange
 
 
@@ -351,6 +347,7 @@ def complete(exchange: Exchange, *, actor: Member | None) -> None:
     refresh_insights_after_commit(exchange)
 
 
+@durable_service
 def exchange_settle(
     *, actor: Member, exchange: Exchange, outcome: str, minutes: int | None = None, note: str = ""
 ) -> Exchange:
@@ -363,66 +360,63 @@ def exchange_settle(
         raise ExchangeRefused("Choose confirm, adjust or cancel.", field="outcome")
     if outcome == "adjust":
         minutes = check_minutes(minutes or 0)
-    with transaction.atomic(durable=True):
-        exchange = locked(exchange.pk)
-        if exchange.state != State.DISPUTED:
-            raise ExchangeRefused(
-                f"Only disputed exchanges are settled; this one is "
-                f"{State(exchange.state).label.lower()}.",
-                state=exchange.state,
-            )
-        before = {"state": exchange.state, "minutes": exchange.minutes}
-        post_organiser_message(exchange, actor, f"Settled ({outcome}): {note}")
-        if outcome == "cancel":
-            exchange.state = State.CANCELLED
-            exchange.save(update_fields=["state", "updated_at"])
-        else:
-            if outcome == "adjust":
-                exchange.minutes = minutes
-            complete(exchange, actor=actor)
-        audit_record(
-            actor=actor,
-            verb=f"exchange.settle.{outcome}",
-            target=exchange,
-            before=before,
-            after={"state": exchange.state, "minutes": exchange.minutes},
-            reason=note,
+    exchange = locked(exchange.pk)
+    if exchange.state != State.DISPUTED:
+        raise ExchangeRefused(
+            f"Only disputed exchanges are settled; this one is "
+            f"{State(exchange.state).label.lower()}.",
+            state=exchange.state,
         )
-        for side in (Side.GIVER, Side.RECEIVER):
-            notify(
-                exchange,
-                side,
-                kind=Kind.DISPUTE,
-                event="settled",
-                title=f"An organiser settled the dispute about “{exchange.listing.title}”",
-                body=note,
-            )
+    before = {"state": exchange.state, "minutes": exchange.minutes}
+    post_organiser_message(exchange, actor, f"Settled ({outcome}): {note}")
+    if outcome == "cancel":
+        exchange.state = State.CANCELLED
+        exchange.save(update_fields=["state", "updated_at"])
+    else:
+        if outcome == "adjust":
+            exchange.minutes = minutes
+        complete(exchange, actor=actor)
+    audit_record(
+        actor=actor,
+        verb=f"exchange.settle.{outcome}",
+        target=exchange,
+        before=before,
+        after={"state": exchange.state, "minutes": exchange.minutes},
+        reason=note,
+    )
+    for side in (Side.GIVER, Side.RECEIVER):
+        notify(
+            exchange,
+            side,
+            kind=Kind.DISPUTE,
+            event="settled",
+            title=f"An organiser settled the dispute about “{exchange.listing.title}”",
+            body=note,
+        )
     return exchange
 
 
+@durable_service
 def exchange_cancel(
     *, actor: Member, exchange: Exchange, reason: str = "", actor_network: Network | None = None
 ) -> Exchange:
     """Either side may cancel before hours are recorded; after that only the giver may
     (waiving the credit) — the person helped confirms or disputes instead. Nothing moves."""
     reason = clean_text(reason, name="reason", limit=1000, required=False)
-    with transaction.atomic(durable=True):
-        exchange = locked(exchange.pk)
-        side = require_move(exchange, "cancel", actor, actor_network)
-        exchange.state = State.CANCELLED
-        exchange.save(update_fields=["state", "updated_at"])
-        exchange.proposals.filter(status=Proposal.Status.OPEN).update(
-            status=Proposal.Status.SUPERSEDED
-        )
-        if reason:
-            post_message(exchange, side, actor, actor_network, f"Cancelled: {reason}")
-        notify(
-            exchange,
-            other_side(side),
-            kind=Kind.RESPONSE_DECLINED,
-            event="cancelled",
-            title=f"{display_name(actor, actor_network)} cancelled the exchange about "
-            f"“{exchange.listing.title}”",
-            body=reason,
-        )
+    exchange = locked(exchange.pk)
+    side = require_move(exchange, "cancel", actor, actor_network)
+    exchange.state = State.CANCELLED
+    exchange.save(update_fields=["state", "updated_at"])
+    exchange.proposals.filter(status=Proposal.Status.OPEN).update(status=Proposal.Status.SUPERSEDED)
+    if reason:
+        post_message(exchange, side, actor, actor_network, f"Cancelled: {reason}")
+    notify(
+        exchange,
+        other_side(side),
+        kind=Kind.RESPONSE_DECLINED,
+        event="cancelled",
+        title=f"{display_name(actor, actor_network)} cancelled the exchange about "
+        f"“{exchange.listing.title}”",
+        body=reason,
+    )
     return exchange

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.notifications.models import Kind
+from hexitime.db import durable_service
 from hexitime.errors import ApplicationError
 
 from ..models import Exchange, State
@@ -26,20 +27,23 @@ def exchanges_auto_confirm(*, now: datetime.datetime | None = None) -> int:
     due = Exchange.objects.filter(state=State.RECORDED, recorded_at__lte=cutoff).values_list(
         "pk", flat=True
     )
-    completed = 0
-    for exchange_id in list(due):
-        with transaction.atomic(durable=True):
-            exchange = locked(exchange_id)
-            if exchange.state != State.RECORDED:
-                continue  # confirmed or disputed meanwhile
-            try:
-                with transaction.atomic():
-                    complete(exchange, actor=None)
-                completed += 1
-            except ApplicationError as refusal:
-                exchange.refresh_from_db()
-                to_dispute(exchange, f"Automatic confirmation failed: {refusal.message}")
-    return completed
+    return sum(_auto_confirm(exchange_id) for exchange_id in list(due))
+
+
+@durable_service
+def _auto_confirm(exchange_id: int) -> bool:
+    """Confirm one exchange's hours, or send it to an organiser; whether it completed."""
+    exchange = locked(exchange_id)
+    if exchange.state != State.RECORDED:
+        return False  # confirmed or disputed meanwhile
+    try:
+        with transaction.atomic():
+            complete(exchange, actor=None)
+    except ApplicationError as refusal:
+        exchange.refresh_from_db()
+        to_dispute(exchange, f"Automatic confirmation failed: {refusal.message}")
+        return False
+    return True
 
 
 def exchanges_remind_meetings(*, now: datetime.datetime | None = None) -> int:
@@ -51,23 +55,25 @@ def exchanges_remind_meetings(*, now: datetime.datetime | None = None) -> int:
         meeting_at__gt=now,
         meeting_at__lte=now + datetime.timedelta(hours=24),
     ).values_list("pk", flat=True)
-    sent = 0
-    for exchange_id in list(due):
-        with transaction.atomic(durable=True):
-            exchange = locked(exchange_id)
-            if exchange.reminded_at is not None or exchange.meeting_at is None:
-                continue
-            when = meeting_time_text(exchange.meeting_at)
-            for side in (Side.GIVER, Side.RECEIVER):
-                notify(
-                    exchange,
-                    side,
-                    kind=Kind.MEETING_REMINDER,
-                    event=f"reminder:{exchange.meeting_at.timestamp()}",
-                    title=f"Reminder: “{exchange.listing.title}” on {when}",
-                    body=exchange.meeting_place,
-                )
-            exchange.reminded_at = now
-            exchange.save(update_fields=["reminded_at"])
-            sent += 1
-    return sent
+    return sum(_remind(exchange_id, now=now) for exchange_id in list(due))
+
+
+@durable_service
+def _remind(exchange_id: int, *, now: datetime.datetime) -> bool:
+    """Remind both sides of one meeting, unless done already; whether it reminded."""
+    exchange = locked(exchange_id)
+    if exchange.reminded_at is not None or exchange.meeting_at is None:
+        return False
+    when = meeting_time_text(exchange.meeting_at)
+    for side in (Side.GIVER, Side.RECEIVER):
+        notify(
+            exchange,
+            side,
+            kind=Kind.MEETING_REMINDER,
+            event=f"reminder:{exchange.meeting_at.timestamp()}",
+            title=f"Reminder: “{exchange.listing.title}” on {when}",
+            body=exchange.meeting_place,
+        )
+    exchange.reminded_at = now
+    exchange.save(update_fields=["reminded_at"])
+    return True

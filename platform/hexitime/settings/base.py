@@ -41,6 +41,8 @@ SHARED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "django_htmx",
+    "axes",
+    "csp",
 ]
 
 TENANT_APPS = [
@@ -50,11 +52,13 @@ TENANT_APPS = [
     "rest_framework.authtoken",
     "core.members",
     "core.audit",
+    "core.idempotency",
     "core.notifications",
     "core.listings",
     "core.exchanges",
     "core.projects",
     "core.insights",
+    "core.privacy",
     "ledger",
 ]
 
@@ -80,6 +84,8 @@ HEXITIME_DNS_NAMESERVERS = env_str("HEXITIME_DNS_NAMESERVERS", "")
 HEXITIME_DNS_TIMEOUT = env_int("HEXITIME_DNS_TIMEOUT", 5)
 # Members a network on the free community plan may have (tenants.plans).
 HEXITIME_COMMUNITY_MEMBER_LIMIT = env_int("HEXITIME_COMMUNITY_MEMBER_LIMIT", 250)
+# How long a public service waits for a row lock before refusing (hexitime.db.Busy).
+HEXITIME_LOCK_TIMEOUT_MS = env_int("HEXITIME_LOCK_TIMEOUT_MS", 5000)
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 # The backend django-tenants wraps: Django's, with one SQL statement per execute (Citus).
 ORIGINAL_BACKEND = "hexitime.postgresql"
@@ -87,16 +93,23 @@ ORIGINAL_BACKEND = "hexitime.postgresql"
 MIDDLEWARE = [
     # Probes first: any host, no HTTPS redirect, no tenant routing (hexitime.health).
     "hexitime.health.HealthMiddleware",
+    # A database or broker fault anywhere below answers 503 with Retry-After (hexitime.faults).
+    "hexitime.faults.UnavailableMiddleware",
     "tenants.middleware.NetworkMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Idempotency-Key on state-changing /api/ calls (core.idempotency).
+    "core.idempotency.middleware.IdempotencyKeyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: turns a sign-in that locked an address out into a 429 (hexitime.auth).
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -134,7 +147,11 @@ DATABASES = {
 }
 
 AUTH_USER_MODEL = "members.Member"
-AUTHENTICATION_BACKENDS = ["core.members.backends.MemberBackend"]
+# django-axes first: it refuses a locked-out sign-in before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "core.members.backends.MemberBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -198,7 +215,15 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Hexitime API",
-    "DESCRIPTION": "Everything a member or organiser can do in their network.",
+    "DESCRIPTION": (
+        "Everything a member or organiser can do in their network. Send an "
+        "`Idempotency-Key` header (your own unique string, up to 255 characters) with any "
+        "POST, PUT, PATCH or DELETE and the same key when you retry: a repeat within 24 "
+        "hours gets the first answer again (`Idempotent-Replayed: true`), a different "
+        "request with the key is refused (422), one sent while the first runs gets 409. "
+        "503 with `Retry-After` means the platform could not reach its database or queue: "
+        "retry with the same key to learn whether it happened."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # Several models have a `state`; name each set of choices after its model.
@@ -222,6 +247,7 @@ LOGGING = {
 }
 
 from .celery import *  # noqa: E402, F403
+from .security import *  # noqa: E402, F403
 from .storage import MEDIA_STORAGE  # noqa: E402
 from .stripe import *  # noqa: E402, F403
 

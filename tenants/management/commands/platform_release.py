@@ -6,6 +6,10 @@
     3. capture the network schema template for this migration state, so the first
        network created on the new version does not pay for it.
 
+First it checks the database is ready for the server: on a server with Citus
+schema-based sharding on, the database must have the citus extension, or every network
+would quietly stay on the coordinator (docs/operations/citus.md).
+
 Every step is idempotent, so running it twice does nothing the second time. Runs take
 turns: a PostgreSQL advisory lock, held on a connection of its own for the whole run,
 makes a second concurrent release wait for the first and then find nothing to do. Exits
@@ -50,6 +54,7 @@ class Command(BaseCommand):
         except psycopg.Error as error:
             raise CommandError(f"Release failed: cannot reach the database ({error}).") from None
         with lock:
+            _citus_check(lock, settings.DATABASES["default"]["NAME"])
             self._wait_for_lock(lock, options["lock_timeout"])
             try:
                 call_command("tenants_migrate", workers=options["workers"], stdout=self.stdout)
@@ -73,6 +78,26 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Release failed: another release held the lock for over {timeout}s."
             ) from None
+
+
+def _citus_check(conn: psycopg.Connection[Any], name: str) -> None:
+    """Refuse a database the server would shard by schema but that lacks the extension:
+    made on the coordinator alone (as a missing database is made), it would take every
+    network as a plain local schema, and nothing would say so."""
+    sharding = conn.execute(
+        "SELECT current_setting('citus.enable_schema_based_sharding', true)"
+    ).fetchone()
+    if sharding != ("on",):
+        return
+    if conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'citus'").fetchone():
+        return
+    raise CommandError(
+        "Release failed: this server has Citus schema-based sharding on, but database "
+        f"{name!r} has no citus extension, so every network would stay on the coordinator. "
+        "Create the database on the coordinator and on every worker, run CREATE EXTENSION "
+        "citus in it on each, register the nodes (citus_set_coordinator_host, "
+        "citus_add_node), then run the release again: docs/operations/citus.md."
+    )
 
 
 def _lock_connect(database: dict[str, Any]) -> psycopg.Connection[Any]:

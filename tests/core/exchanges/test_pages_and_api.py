@@ -8,6 +8,7 @@ import re
 import pytest
 from django_tenants.utils import tenant_context
 
+from core.audit.models import AuditEvent
 from core.exchanges import services as x
 from core.exchanges.models import Exchange, State
 from ledger.services import member_account
@@ -86,6 +87,23 @@ def test_a_receiver_short_of_credit_is_told_on_the_page(network_a, people, offer
     refused = client_a.post(f"/exchanges/{exchange.pk}/confirm/")
     assert refused.status_code == 409
     assert b"Offer some help to earn more" in refused.content
+
+
+def test_confirming_hours_not_yet_recorded_is_refused_on_the_page(network_a, people, offer,
+                                                                   client_a):  # fmt: skip
+    """The page answers as the API does (409 and why), not with a 500."""
+    alice, bob, _, _ = people
+    with tenant_context(network_a):
+        exchange = x.exchange_respond(actor=bob, listing=offer, message="Hi")
+        x.exchange_accept(actor=alice, exchange=exchange)
+    client_a.force_login(bob)
+    refused = client_a.post(f"/exchanges/{exchange.pk}/confirm/")
+    assert refused.status_code == 409
+    assert b"There is a problem" in refused.content
+    assert client_a.post(f"/api/v1/exchanges/{exchange.pk}/confirm/").status_code == 409
+    with tenant_context(network_a):
+        exchange.refresh_from_db()
+        assert exchange.state == State.ACCEPTED and exchange.minutes is None
 
 
 def test_each_form_on_an_exchange_page_labels_its_own_fields(network_a, people, offer,
@@ -184,16 +202,27 @@ def test_organisers_see_disputes_and_export_every_exchange(network_a, people, of
     settle = {"outcome": "adjust", "minutes": "60", "note": "Agreed an hour"}
     settled = client_a.post(f"/exchanges/{exchange.pk}/settle/", settle)
     assert settled.status_code == 302
+    with tenant_context(network_a):
+        assert not AuditEvent.objects.filter(verb="exchanges.export").exists()  # eve's 404
     export = client_a.get("/exchanges/organiser/exchanges.csv")
     rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
     assert rows[0][:3] == ["id", "listing", "category"]
+    with tenant_context(network_a):
+        event = AuditEvent.objects.get(verb="exchanges.export")
+    assert (event.actor_id, event.target_id) == (olive.pk, str(network_a.pk))
     assert [(r[1], r[4], r[5], r[6], r[7]) for r in rows[1:]] == [
         ("QI coaching", "Alice Giver", "Bob Receiver", "completed", "60")
     ]
     assert client_a.post("/exchanges/organiser/", {"auto_confirm_days": "0"}).status_code == 400
-    client_b.force_login(make_member(network_b, role="organiser"))
+    other_organiser = make_member(network_b, role="organiser")
+    client_b.force_login(other_organiser)
     other = client_b.get("/exchanges/organiser/exchanges.csv")
     assert b"QI coaching" not in b"".join(other.streaming_content)
+    # B's export is in B's audit log, not A's.
+    with tenant_context(network_b):
+        assert AuditEvent.objects.get(verb="exchanges.export").actor_id == other_organiser.pk
+    with tenant_context(network_a):
+        assert AuditEvent.objects.filter(verb="exchanges.export").count() == 1
 
 
 @pytest.fixture

@@ -1,6 +1,10 @@
 """Exchanges between members of two partner networks, settled through the federation
 ledger; nothing else of either network is exposed to the other."""
 
+import io
+import json
+import zipfile
+
 import pytest
 from django.core.management import call_command
 from django_tenants.utils import tenant_context
@@ -9,7 +13,9 @@ from core.exchanges import services as x
 from core.exchanges.models import Exchange, State
 from core.listings.models import Listing
 from core.listings.services import listing_create
+from core.members.models import FORMER_MEMBER_NAME
 from core.notifications.models import Kind, Notification
+from core.privacy.services import member_close, member_data_export
 from hexitime.errors import NotFound, PermissionDenied
 from ledger.federation.models import FederationTransfer, RemoteExchange
 from ledger.services import member_account
@@ -135,3 +141,46 @@ def test_a_partner_member_uses_the_api_from_their_own_network(
     assert client_b.post(f"{base}{exchange_id}/message/", {"body": "Hi"}).status_code == 404
     client_b.force_login(ben)
     assert client_b.get(f"/api/v1/exchanges/partner/nowhere/{exchange_id}/").status_code == 404
+
+
+def test_a_partner_member_closing_their_account_cancels_the_exchange_hosted_here(
+    network_a, network_b, people, partners
+):
+    alice = people[0]
+    ben = partners
+    with tenant_context(network_a):
+        listing = listing_create(actor=alice, kind="offer", title="Theatre shadowing",
+                                 description="A morning in theatres", category="shadowing",
+                                 visibility=Listing.Visibility.PARTNERS)  # fmt: skip
+        exchange = x.exchange_respond(actor=ben, actor_network=network_b, listing=listing,
+                                      message="Could I shadow you?")  # fmt: skip
+    with tenant_context(network_b):
+        member_close(actor=ben, password="correct-horse-battery")
+    with tenant_context(network_a):
+        exchange.refresh_from_db()
+        assert exchange.state == State.CANCELLED
+        assert exchange.remote_name == f"{FORMER_MEMBER_NAME} (Network B)"
+        assert exchange.messages.get().author_name == f"{FORMER_MEMBER_NAME} (Network B)"
+        told = Notification.objects.get(recipient=alice, key__endswith=":member_closed:giver")
+        assert "closed their account" in told.title
+
+
+def test_a_members_download_holds_their_exchanges_hosted_by_a_partner_and_nothing_else(
+    network_a, network_b, people, partners, offer
+):
+    alice = people[0]
+    ben = partners
+    with tenant_context(network_a):
+        listing = listing_create(actor=alice, kind="offer", title="Theatre shadowing",
+                                 description="A morning in theatres", category="shadowing",
+                                 visibility=Listing.Visibility.PARTNERS)  # fmt: skip
+        x.exchange_respond(actor=ben, actor_network=network_b, listing=listing,
+                           message="Could I shadow you?")  # fmt: skip
+    with tenant_context(network_b):
+        archive = zipfile.ZipFile(io.BytesIO(member_data_export(actor=ben)))
+    data = json.loads(archive.read("data.json"))
+    assert [(e["hosted_by"], e["listing_title"], e["other_member"], e["your_side"])
+            for e in data["exchanges"]] == [
+        ("Network A", "Theatre shadowing", "Alice Giver", "receiving help")]  # fmt: skip
+    assert [m["body"] for m in data["exchange_messages"]] == ["Could I shadow you?"]
+    assert "QI coaching" not in json.dumps(data)  # Alice's other listing, not Ben's business

@@ -88,7 +88,7 @@ def test_the_beat_task_auto_confirms_through_a_real_worker(network_a, people, of
         eight_days_ago = timezone.now() - datetime.timedelta(days=8)
         Exchange.objects.filter(pk=exchange.pk).update(recorded_at=eight_days_ago)
         # Sent from inside the network, the task runs in the network's schema.
-        result = exchanges_due.delay().get(timeout=30)
+        result = exchanges_due.apply_async(ignore_result=False).get(timeout=30)
         exchange.refresh_from_db()
     assert result == {"confirmed": 1, "reminded": 0}
     assert exchange.state == State.COMPLETED

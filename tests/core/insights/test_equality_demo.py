@@ -2,7 +2,7 @@
 
 from django_tenants.utils import tenant_context
 
-from core.insights.equality import equality_report, platform_insights
+from core.insights.equality import equality_report, platform_insights, rounded
 from core.insights.models import EqualityAnswers
 from core.members.models import Member, Role
 from tenants.demo import STAFF_EMAIL, demo_load
@@ -18,9 +18,9 @@ def test_the_demo_networks_have_equality_answers_to_report(db):
             organiser = Member.objects.filter(role=Role.ORGANISER).first()
             assert organiser is not None
             everyone = equality_report(actor=organiser).tables[0].rows[0]
-            assert everyone.members == members
+            assert everyone.members == rounded(members, 5)
             total += members
     staff = Member.objects.get(email=STAFF_EMAIL)
     gender = platform_insights(actor=staff).equality[1]
-    assert gender.rows[0].members == total
+    assert gender.rows[0].members == rounded(total, 5)
     assert any(row.members and row.members >= 8 for row in gender.rows[1:])

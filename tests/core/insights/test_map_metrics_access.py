@@ -90,7 +90,7 @@ def test_storing_refuses_a_schema_that_is_not_current(network_a, network_b):
 @pytest.mark.django_db(transaction=True)
 def test_the_worker_computes_and_caches(client_a, network_a, cast, worker):
     schema = network_a.schema_name
-    assert network_metrics_refresh.delay(schema).get(timeout=30) == 4
+    assert network_metrics_refresh.apply_async([schema], ignore_result=False).get(timeout=30) == 4
     with tenant_context(network_a):
         assert (network_metrics_cached(schema) or {}).get("members_active") == 4
         cache.delete(metrics_key(schema))

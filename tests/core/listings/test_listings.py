@@ -1,13 +1,24 @@
+import threading
+
 import pytest
 from django.contrib.auth.models import Permission
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
 from core.audit.models import AuditEvent
 from core.listings.models import Listing
 from core.listings.selectors import listing_search, listing_suggestions
-from core.listings.services import ListingRefused, listing_create
+from core.listings.services import (
+    ListingRefused,
+    listing_create,
+    listing_hide,
+    listing_set_status,
+    listing_settings_get,
+    listing_settings_set,
+    listing_update,
+)
+from hexitime.errors import PermissionDenied
 
 SEPSIS = {
     "kind": "offer", "title": "Sepsis recognition teaching for ward teams",
@@ -134,6 +145,57 @@ def test_organisers_hide_with_a_reason_and_it_is_audited(network_a, alice, make_
     assert b"Advertises a paid course" in client_a.get(f"/listings/{listing.pk}/").content
 
 
+def test_an_edit_from_a_stale_copy_never_unhides_a_moderated_listing(network_a, alice, make_member):
+    organiser = make_member(network_a)
+    with tenant_context(network_a):
+        organiser.user_permissions.add(Permission.objects.get(codename="moderate_listing"))
+        listing = listing_create(actor=alice, **SEPSIS)
+        owners_copy = Listing.objects.get(pk=listing.pk)  # the owner's edit form, loaded now
+        listing_hide(actor=organiser, listing=listing, reason="Advertises a paid course")
+        # The owner saves their edit, and pauses the listing, from the copy loaded before.
+        edited = listing_update(actor=alice, listing=owners_copy, title="Sepsis teaching")
+        listing_set_status(actor=alice, listing=owners_copy, status="paused")
+        stored = Listing.objects.get(pk=listing.pk)
+        assert stored.hidden_reason == "Advertises a paid course"  # still hidden
+        assert (stored.title, stored.status) == ("Sepsis teaching", "paused")
+        assert edited.hidden_reason == "Advertises a paid course"  # the fresh row comes back
+        assert list(listing_search(query="sepsis")) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_edit_waits_for_a_locked_listing_only_so_long_then_says_try_again(
+    network_a, alice, client_a, settings
+):
+    settings.HEXITIME_LOCK_TIMEOUT_MS = 200
+    with tenant_context(network_a):
+        listing = listing_create(actor=alice, **SEPSIS)
+    holding, release = threading.Event(), threading.Event()
+
+    def moderator_at_work() -> None:  # holds the row, as a slow listing_hide would
+        try:
+            with tenant_context(network_a), transaction.atomic():
+                Listing.objects.select_for_update().get(pk=listing.pk)
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=moderator_at_work)
+    holder.start()
+    assert holding.wait(timeout=30)
+    client_a.force_login(alice)
+    try:
+        response = client_a.patch(f"/api/v1/listings/{listing.pk}/", {"title": "Renamed"},
+                                  content_type="application/json")  # fmt: skip
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    assert response.status_code == 409
+    assert "try again" in response.json()["detail"]
+    with tenant_context(network_a):
+        assert Listing.objects.get(pk=listing.pk).title == SEPSIS["title"]
+
+
 def test_another_network_cannot_see_search_edit_or_guess_listings(
     network_a, network_b, alice, make_member, client_b
 ):
@@ -163,3 +225,45 @@ def test_search_query_count_does_not_grow_with_results(network_a, alice, make_me
         assert response.status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_visitors_who_are_not_signed_in_see_no_listings(network_a, alice, client_a):
+    with tenant_context(network_a):
+        listing_create(actor=alice, **SEPSIS)
+    page = client_a.get("/listings/?q=sepsis")
+    assert page.status_code == 302
+    assert page["Location"] == "/accounts/login/?next=/listings/%3Fq%3Dsepsis"
+    assert client_a.get("/api/v1/listings/").status_code in (401, 403)
+
+
+def test_a_public_listings_page_is_an_organisers_choice_and_shows_no_names(
+    network_a, network_b, alice, make_member, client_a, client_b
+):
+    olive = make_member(network_a, role="organiser")
+    theirs = make_member(network_b, full_name="Bea Brown")
+    with tenant_context(network_a):
+        listing_create(actor=alice, **SEPSIS)
+        with pytest.raises(PermissionDenied):
+            listing_settings_set(actor=alice, public_page=True)
+    with tenant_context(network_b):
+        listing_create(actor=theirs, **RUN_CHARTS)
+    client_a.force_login(alice)
+    assert client_a.post("/listings/settings/", {"public_page": "on"}).status_code == 403
+    client_a.force_login(olive)
+    assert client_a.post("/listings/settings/", {"public_page": "on"}).status_code == 302
+    with tenant_context(network_a):
+        assert listing_settings_get().public_page is True
+        assert AuditEvent.objects.filter(verb="listing_settings.change").count() == 1
+    client_a.logout()
+    public = client_a.get("/listings/")
+    assert public.status_code == 200
+    assert b"Sepsis recognition teaching" in public.content
+    assert b"Alice Adeyemi" not in public.content
+    assert client_a.get("/listings/?q=sepsis").status_code == 200
+    # Another network's page stays for its members, whatever network A chose.
+    elsewhere = client_b.get("/listings/")
+    assert elsewhere.status_code == 302
+    assert b"Run charts" not in elsewhere.content and b"Bea Brown" not in elsewhere.content
+    # Members still see who posted.
+    client_a.force_login(alice)
+    assert b"Alice Adeyemi" in client_a.get("/listings/").content

@@ -125,7 +125,6 @@ def test_bad_input_is_refused_and_writes_nothing(network_a, organiser):
             ({"email": "x@nhs.net", "full_name": ""}, "full_name"),
             ({"email": "x@nhs.net", "full_name": "N" * 151}, "full_name"),
             ({"email": "x@nhs.net", "password": "password"}, "password"),
-            ({"email": organiser.email.upper()}, "email"),  # already registered
         ]
         for fields, field in bad:
             with pytest.raises(JoinRefused) as refused:
@@ -181,11 +180,12 @@ def test_join_and_approval_pages(network_a, organiser, client_a):
     joined = client_a.post("/join/", {"full_name": "Nia Nowak", "email": "nia@nhs.net",
                                       "password": PASSWORD})  # fmt: skip
     assert joined["Location"] == "/join/check-email/"
-    assert b"nia@nhs.net" in client_a.get("/join/check-email/").content  # signed in already
+    assert b"nia@nhs.net" in client_a.get("/join/check-email/").content
     with tenant_context(network_a):
         nia = Member.objects.get(email="nia@nhs.net")
         token = verification_token(nia)
-    assert client_a.get(f"/join/verify/{token}/")["Location"] == "/"
+    assert client_a.get(f"/join/verify/{token}/")["Location"] == "/accounts/login/?next=/"
+    client_a.force_login(nia)
     assert client_a.get("/members/approvals/").status_code == 403  # Nia is not an organiser
 
     client_a.force_login(organiser)
@@ -241,7 +241,10 @@ def test_end_to_end_a_real_worker_emails_the_link_and_following_it_gifts(
     while not mail.outbox and time.monotonic() < deadline:
         time.sleep(0.05)
     assert mail.outbox[0].subject == "[Network A] Confirm your email address"
-    assert client_a.get(_link_from_outbox())["Location"] == "/"
+    assert client_a.get(_link_from_outbox())["Location"] == "/accounts/login/?next=/"
+    signed_in = client_a.post("/accounts/login/?next=/",
+                              {"username": "nia@nhs.net", "password": PASSWORD})  # fmt: skip
+    assert signed_in["Location"] == "/"
     assert b"You have <strong>2 hours</strong> of credit." in client_a.get("/").content
     with tenant_context(network_a):
         nia = Member.objects.get()
@@ -263,3 +266,36 @@ def test_login_is_throttled_per_network(network_a, network_b, make_member, clien
         ).status_code
         == 302
     )
+
+
+def test_joining_answers_alike_for_registered_and_new_addresses(
+    network_a, network_b, organiser, make_member, django_capture_on_commit_callbacks
+):
+    """Password reset already says nothing about who is registered; joining says nothing
+    either. The owner of a registered address is emailed instead."""
+    from core.members.tasks import member_join_attempt_email
+    from tests.conftest import NetworkClient
+
+    answers = {}
+    for email in (organiser.email.upper(), "new@nhs.net"):
+        client = NetworkClient(network_a)
+        page = client.post("/join/", {"full_name": "Nia Nowak", "email": email,
+                                      "password": PASSWORD})  # fmt: skip
+        api = client.post("/api/v1/members/join/", {"full_name": "Nia Nowak", "email": email,
+                          "password": PASSWORD}, content_type="application/json")  # fmt: skip
+        check = client.get("/join/check-email/").content.decode().replace(email.lower(), "X")
+        answers[email] = (page.status_code, page["Location"], api.status_code, api.json(), check)
+    assert answers[organiser.email.upper()] == answers["new@nhs.net"]
+    with tenant_context(network_a):
+        assert Member.objects.filter(email__iexact=organiser.email).count() == 1
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            assert member_join(email=organiser.email, full_name="Someone",
+                               password=PASSWORD) is None  # fmt: skip
+        assert len(callbacks) == 1
+    assert member_join_attempt_email(schema_name=network_a.schema_name, member_id=organiser.pk)
+    sent = mail.outbox[-1]
+    assert sent.to == [organiser.email]
+    assert sent.subject == "[Network A] Someone asked to join with your email address"
+    # The same address is new in another network: it joins there.
+    with tenant_context(network_b):
+        assert member_join(email=organiser.email, full_name="Olivia", password=PASSWORD)

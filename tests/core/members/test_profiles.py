@@ -91,6 +91,7 @@ def test_network_b_cannot_see_network_a_profiles_by_id(network_a, network_b, mak
 def test_until_verified_a_member_may_browse_but_not_post(network_a, client_a):
     with tenant_context(network_a):
         nia = member_join(email="nia@nhs.net", full_name="Nia Nowak", password="kindly-staple-49")
+        assert nia is not None  # a new address
         with pytest.raises(PermissionDenied, match="Confirm your email"):
             listing_create(actor=nia, kind="offer", title="Coaching", description="Coaching",
                            category="coaching", format="video", duration_minutes=60)  # fmt: skip

@@ -1,13 +1,26 @@
 import time
+from datetime import timedelta
 
 import pytest
+from celery.contrib.testing.worker import start_worker
+from celery.signals import task_retry
 from django.core import mail
 from django.db import transaction
+from django.test import override_settings
 from django_tenants.utils import tenant_context
 
 from core.notifications.models import Kind, Notification
 from core.notifications.selectors import email_preferences, notification_unread_count
-from core.notifications.services import email_preferences_set, notification_send
+from core.notifications.services import (
+    email_preferences_set,
+    notification_email_queue,
+    notification_send,
+    notifications_email_sweep,
+)
+from hexitime.celery import app
+from tests.servers import free_port
+
+DAY = timedelta(days=1)
 
 
 def _send(member, key="exchange:1:accepted", **fields):
@@ -53,6 +66,82 @@ def test_nothing_is_emailed_for_a_change_that_rolled_back(worker, network_a, mak
     _wait_for_mail(1)
     time.sleep(0.3)
     assert [m.subject for m in mail.outbox] == ["[Network A] Your response was accepted"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_email_whose_message_was_lost_is_sent_by_the_sweep_once(network_a, make_member):
+    alice = make_member(network_a, email="alice@nhs.net")
+    with tenant_context(network_a):
+        lost = _send(alice)
+        app.control.purge()  # the queued message is lost, as with a Redis that crashed
+        with start_worker(app, perform_ping_check=False, shutdown_timeout=10):
+            assert notifications_email_sweep(grace=timedelta(hours=1), horizon=DAY) == 0
+            assert notifications_email_sweep(grace=timedelta(0), horizon=DAY) == 1
+            _wait_for_mail(1)
+            deadline = time.monotonic() + 10  # the send commits just after the email leaves
+            while Notification.objects.filter(pk=lost.pk, email_pending=True).exists():
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            # Sweeping again, or a retry arriving late, sends nothing more.
+            assert notifications_email_sweep(grace=timedelta(0), horizon=DAY) == 0
+            notification_email_queue(schema_name=network_a.schema_name, ids=[lost.pk])
+            time.sleep(0.5)  # room for a wrong second email to arrive
+        assert [m.to for m in mail.outbox] == [["alice@nhs.net"]]
+        lost.refresh_from_db()
+        assert lost.emailed_at is not None
+        assert lost.email_pending is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_leaves_emails_older_than_its_horizon_and_other_networks_alone(
+    network_a, network_b, make_member
+):
+    alice = make_member(network_a)
+    ben = make_member(network_b)
+    with tenant_context(network_a):
+        _send(alice)
+    with tenant_context(network_b):
+        _send(ben)
+    app.control.purge()
+    with tenant_context(network_a):
+        assert notifications_email_sweep(grace=timedelta(0), horizon=timedelta(0)) == 0
+        assert notifications_email_sweep(grace=timedelta(0), horizon=DAY) == 1  # B's stays
+    app.control.purge()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_smtp_connection_is_retried_and_the_email_sent_once(
+    worker, network_a, make_member
+):
+    retries: list[str] = []
+
+    def record(sender=None, reason=None, **_):
+        retries.append(repr(reason))
+
+    task_retry.connect(record, weak=False)
+    alice = make_member(network_a, email="alice@nhs.net")
+    try:
+        # Nothing listens on the port: the mail relay is down.
+        with override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=free_port(),
+        ):
+            with tenant_context(network_a):
+                note = _send(alice)
+            deadline = time.monotonic() + 20
+            while not retries and time.monotonic() < deadline:
+                time.sleep(0.05)
+        assert retries and "ConnectionRefusedError" in retries[0]
+        _wait_for_mail(1)  # the relay is back (the test's mailbox): the retry delivers
+    finally:
+        task_retry.disconnect(record)
+    assert [m.to for m in mail.outbox] == [["alice@nhs.net"]]
+    with tenant_context(network_a):
+        deadline = time.monotonic() + 10  # the send commits just after the email leaves
+        while Notification.objects.filter(pk=note.pk, email_pending=True).exists():
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
 
 
 def test_a_member_who_turned_email_off_gets_the_notification_but_no_email(

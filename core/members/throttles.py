@@ -1,0 +1,39 @@
+"""How often a client, and a network as a whole, may ask to join (django-ratelimit; the
+rates are settings, the client is `hexitime.auth.client_ip`). Counts live in the cache,
+whose keys carry the schema, so one network's joins never use up another's."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest
+from django_ratelimit.core import is_ratelimited
+
+from hexitime.db import connection
+from hexitime.errors import ApplicationError
+
+
+class JoinThrottled(ApplicationError):
+    status_code = 429
+
+
+def _network(group: str, request: HttpRequest) -> str:
+    return connection.schema_name
+
+
+def join_throttle(request: HttpRequest) -> None:
+    """Count a request to join; refuse it (`JoinThrottled`) once this client or this
+    network has asked too often in the current window."""
+    # Both are counted every time, so a refused client still uses up the network's count.
+    by_client = is_ratelimited(
+        request, group="members.join.client", key="ip",
+        rate=settings.HEXITIME_JOIN_RATE_PER_CLIENT, increment=True,
+    )  # fmt: skip
+    by_network = is_ratelimited(
+        request, group="members.join.network", key=_network,
+        rate=settings.HEXITIME_JOIN_RATE_PER_NETWORK, increment=True,
+    )  # fmt: skip
+    if by_client or by_network:
+        raise JoinThrottled(
+            "Too many requests to join from here. Please try again in an hour.",
+            code="join_throttled",
+        )

@@ -1,0 +1,274 @@
+"""Everything the network holds about one member, read for their download.
+
+Each section is a list of flat rows (dicts of plain values), so the same data becomes
+`data.json` and one CSV file per section. Only the member's own rows are read: every
+query is filtered by the member, in the current network's schema.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Q
+from django_tenants.utils import tenant_context
+
+from core.audit.models import AuditEvent
+from core.exchanges.models import Exchange, Message, Proposal, Thanks
+from core.exchanges.selectors import partner_exchanges
+from core.insights.equality import equality_answers_get
+from core.listings.models import Listing
+from core.members.models import Member
+from core.notifications.models import EmailPreference, Notification
+from core.projects.models import Project, Volunteer
+from hexitime.csvfile import csv_text
+from ledger.selectors import member_statement
+from tenants.models import Network
+
+Row = Mapping[str, Any]
+
+SECTIONS = (
+    "profile",
+    "email_preferences",
+    "listings",
+    "exchanges",
+    "exchange_messages",
+    "exchange_proposals",
+    "thanks",
+    "statement",
+    "projects_led",
+    "volunteering",
+    "notifications",
+    "equality_answers",
+    "audit_events",
+)
+_STATEMENT_PAGE = 500
+
+
+def member_data(*, member: Member, network: Network) -> dict[str, list[Row]]:
+    """Every section of the data of `member` of `network` (the current one), keyed by the
+    names in `SECTIONS`. Exchanges hosted by partner networks are read in their schemas."""
+    exchanges = list(
+        Exchange.objects.filter(Q(giver=member) | Q(receiver=member))
+        .select_related("listing", "giver", "receiver")
+        .order_by("created_at", "pk")
+    )
+    exchange_ids = [e.pk for e in exchanges]
+    partner = partner_exchanges(member=member, network=network)
+    return {
+        "profile": [_profile(member)],
+        "email_preferences": [
+            {"kind": p.kind, "email": p.email}
+            for p in EmailPreference.objects.filter(member=member).order_by("kind")
+        ],
+        "listings": list(
+            Listing.objects.filter(owner=member)
+            .order_by("created_at", "pk")
+            .values(
+                "id",
+                "kind",
+                "title",
+                "description",
+                "category",
+                "format",
+                "location",
+                "duration_minutes",
+                "available_from",
+                "available_until",
+                "visibility",
+                "status",
+                "hidden_reason",
+                "created_at",
+                "updated_at",
+            )
+        ),
+        "exchanges": [
+            _exchange(e, giving=e.giver_id == member.pk, hosted_by=network) for e in exchanges
+        ]
+        + [
+            _exchange(p.exchange, giving=p.exchange.giver_id is None, hosted_by=p.network)
+            for p in partner
+        ],
+        "exchange_messages": _messages(exchange_ids, hosted_by=network)
+        + [row for p in partner for row in _messages([p.exchange.pk], hosted_by=p.network)],
+        "exchange_proposals": list(
+            Proposal.objects.filter(exchange_id__in=exchange_ids)
+            .order_by("exchange_id", "created_at", "pk")
+            .values("exchange_id", "proposed_by", "starts_at", "place", "status", "created_at")
+        ),
+        "thanks": [
+            {
+                "exchange_id": t.exchange_id,
+                "side": t.side,
+                "author_name": t.author_name,
+                "to_you": t.recipient_id == member.pk,
+                "text": t.text,
+                "created_at": t.created_at,
+            }
+            for t in Thanks.objects.filter(exchange_id__in=exchange_ids).order_by(
+                "created_at", "pk"
+            )
+        ],
+        "statement": _statement(member),
+        "projects_led": list(
+            Project.objects.filter(lead=member)
+            .order_by("created_at", "pk")
+            .values(
+                "id",
+                "title",
+                "aim",
+                "description",
+                "budget_minutes",
+                "skills_wanted",
+                "starts_on",
+                "ends_on",
+                "state",
+                "declined_reason",
+                "created_at",
+            )
+        ),
+        "volunteering": [
+            {
+                "project_id": v.project_id,
+                "project_title": v.project.title,
+                "pledged_minutes": v.pledged_minutes,
+                "confirmed_minutes": v.confirmed_minutes,
+                "joined_at": v.joined_at,
+            }
+            for v in Volunteer.objects.filter(member=member)
+            .select_related("project")
+            .order_by("joined_at", "pk")
+        ],
+        "notifications": list(
+            Notification.objects.filter(recipient=member)
+            .order_by("created_at", "pk")
+            .values("kind", "title", "body", "url", "created_at", "read_at", "emailed_at")
+        ),
+        "equality_answers": _equality(member),
+        "audit_events": list(
+            AuditEvent.objects.filter(target_type="members.member", target_id=str(member.pk))
+            .order_by("created_at", "pk")
+            .values("created_at", "actor_label", "verb", "before", "after", "reason")
+        ),
+    }
+
+
+def _profile(member: Member) -> Row:
+    return {
+        "id": member.pk,
+        "email": member.email,
+        "full_name": member.full_name,
+        "profession": member.get_profession_display() if member.profession else "",
+        "job_title": member.job_title,
+        "organisation": member.organisation,
+        "skills": member.skills,
+        "bio": member.bio,
+        "availability": member.availability,
+        "preferred_formats": member.preferred_format_labels,
+        "location": member.location,
+        "photo": member.photo.name or "",
+        "profile_visibility": member.get_profile_visibility_display(),
+        "show_on_map": member.show_on_map,
+        "role": member.get_role_display(),
+        "state": member.get_state_display(),
+        "date_joined": member.date_joined,
+        "email_verified_at": member.email_verified_at,
+        "last_login": member.last_login,
+    }
+
+
+def _exchange(exchange: Exchange, *, giving: bool, hosted_by: Network) -> Row:
+    return {
+        "id": exchange.pk,
+        "hosted_by": hosted_by.name,
+        "listing_id": exchange.listing_id,
+        "listing_title": exchange.listing.title,
+        "your_side": "giving help" if giving else "receiving help",
+        "other_member": exchange.receiver_name if giving else exchange.giver_name,
+        "state": exchange.get_state_display(),
+        "minutes": exchange.minutes,
+        "meeting_at": exchange.meeting_at,
+        "meeting_place": exchange.meeting_place,
+        "dispute_reason": exchange.dispute_reason,
+        "created_at": exchange.created_at,
+        "completed_at": exchange.completed_at,
+    }
+
+
+def _messages(exchange_ids: list[int], *, hosted_by: Network) -> list[Row]:
+    with tenant_context(hosted_by):
+        return [
+            {"hosted_by": hosted_by.name, **row}
+            for row in Message.objects.filter(exchange_id__in=exchange_ids)
+            .order_by("exchange_id", "created_at", "pk")
+            .values("exchange_id", "side", "author_name", "body", "created_at")
+        ]
+
+
+def _statement(member: Member) -> list[Row]:
+    rows: list[Row] = []
+    before = None
+    while lines := member_statement(member=member, limit=_STATEMENT_PAGE, before=before):
+        rows += [
+            {
+                "date": line.created_at,
+                "type": line.kind_label,
+                "with": line.counterparty,
+                "memo": line.memo,
+                "minutes": line.minutes,
+                "balance_after_minutes": line.balance_after,
+            }
+            for line in lines
+        ]
+        before = lines[-1].sequence
+    return rows
+
+
+def _equality(member: Member) -> list[Row]:
+    answers = equality_answers_get(member=member)
+    if answers is None:
+        return []
+    return [
+        {
+            "ethnic_group": answers.get_ethnic_group_display(),
+            "gender": answers.get_gender_display(),
+            "age_band": answers.get_age_band_display(),
+            "disability": answers.get_disability_display(),
+            "background": answers.get_background_display(),
+            "consented_at": answers.consented_at,
+        }
+    ]
+
+
+def member_data_zip(*, member: Member, network: Network) -> bytes:
+    """The member's data as a zip: `data.json` with every section, and `<section>.csv`
+    for each (lists joined with "; ", nested values as JSON)."""
+    data = member_data(member=member, network=network)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("data.json", json.dumps(data, cls=DjangoJSONEncoder, indent=2))
+        for section in SECTIONS:
+            archive.writestr(f"{section}.csv", _csv(data[section]))
+    return buffer.getvalue()
+
+
+def _csv(rows: Iterable[Row]) -> str:
+    rows = list(rows)
+    if not rows:
+        return ""
+    header = list(rows[0])
+    return csv_text([header, *([_cell(row[key]) for key in header] for row in rows)])
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list):
+        return "; ".join(str(item) for item in value)
+    if isinstance(value, dict):
+        return json.dumps(value, cls=DjangoJSONEncoder)
+    if value is None:
+        return ""
+    return DjangoJSONEncoder().default(value) if hasattr(value, "isoformat") else value

@@ -1,0 +1,93 @@
+"""A member's download of their data, and closing their account (docs/privacy.md)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from rest_framework.authtoken.models import Token
+
+from core.audit.services import audit_actor_labels_erase, audit_record
+from core.exchanges.services import exchanges_close_for_member
+from core.insights.equality import equality_answers_erase
+from core.listings.services import listings_withdraw_for_member
+from core.members.models import FORMER_MEMBER_NAME, Member, MemberState, Role
+from core.members.services import member_erase
+from core.notifications.services import notifications_erase_for_member
+from hexitime.db import connection
+from hexitime.errors import ApplicationError
+from ledger.selectors import member_balance
+from ledger.services import closure_credit_return, transfer_actor_labels_erase
+from tenants.models import Network
+
+from .selectors import member_data_zip
+
+
+class ClosureRefused(ApplicationError):
+    pass
+
+
+def _network() -> Network:
+    return Network.objects.get(schema_name=connection.schema_name)
+
+
+def member_data_export(*, actor: Member) -> bytes:
+    """The acting member's own data as a zip (only theirs: there is no member argument).
+    Audited, by id only, so organisers can account for every export."""
+    with transaction.atomic(durable=True):
+        archive = member_data_zip(member=actor, network=_network())
+        audit_record(actor=actor, verb="member.data_export", target=actor)
+    return archive
+
+
+def member_close(*, actor: Member, password: str) -> Member:
+    """Close the acting member's own account, after checking their password.
+
+    In one transaction, with the member's row locked (after every organiser's, in id
+    order, as role changes lock them): their unfinished exchanges end, the other side
+    told (`exchanges_close_for_member`); their listings are withdrawn; their remaining
+    credit returns to the network through the ledger (`closure_credit_return`; the account
+    and its history stay); their equality answers, notifications, email choices and API
+    tokens are deleted; the transfers and audit events they acted in name them "A former
+    member"; their row is anonymised (`member_erase`), its photo deleted after commit.
+    The audit record carries ids and states only. Refused, with nothing changed, for a
+    wrong password, the network's only organiser, or a dispute still open."""
+    if not password or not actor.check_password(password):
+        raise ClosureRefused("That is not your password. Nothing was changed.", field="password")
+    with transaction.atomic(durable=True):
+        organisers = list(
+            Member.objects.select_for_update()
+            .filter(role=Role.ORGANISER, state=MemberState.ACTIVE)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        member = Member.objects.select_for_update().get(pk=actor.pk)
+        if member.state == MemberState.CLOSED:
+            raise ClosureRefused("This account is already closed.")
+        if organisers == [member.pk]:
+            raise ClosureRefused(
+                "You are this network's only organiser. Name another organiser first, so the "
+                "network is not left without one."
+            )
+        cancelled = exchanges_close_for_member(member=member, network=_network())
+        withdrawn = listings_withdraw_for_member(member=member)
+        returned = member_balance(member=member)
+        closure_credit_return(member=member)
+        equality_answers_erase(member=member)
+        notifications_erase_for_member(member=member)
+        Token.objects.filter(user=member).delete()
+        called = [member.full_name, member.email]
+        transfer_actor_labels_erase(actor_id=member.pk, labels=called, label=FORMER_MEMBER_NAME)
+        audit_actor_labels_erase(actor_id=member.pk, labels=called, label=FORMER_MEMBER_NAME)
+        before = member_erase(member)
+        audit_record(
+            actor=member,
+            verb="member.close",
+            target=member,
+            before=before,
+            after={
+                "state": member.state,
+                "exchanges_cancelled": cancelled,
+                "listings_withdrawn": withdrawn,
+                "minutes_returned": returned,
+            },
+        )
+    return member
