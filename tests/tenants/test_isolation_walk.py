@@ -45,6 +45,7 @@ from core.exchanges import services as x
 from core.exchanges.actions import ACTIONS
 from core.listings.services import listing_create
 from core.members.models import Member, ProfileVisibility, Role
+from core.members.services import member_profile_update
 from core.notifications.models import Kind
 from core.notifications.services import notification_send
 from hexitime.db import connection
@@ -88,9 +89,7 @@ def _mark(network: Network, people: list[Member]) -> Side:
         exchange = x.exchange_respond(actor=asker, listing=listing, message=thread)
         x.exchange_accept(actor=owner, exchange=exchange)
         bio = f"bio of {tag}"
-        Member.objects.filter(pk=owner.pk).update(
-            bio=bio, profile_visibility=ProfileVisibility.NAME_ONLY
-        )
+        member_profile_update(actor=owner, bio=bio, profile_visibility=ProfileVisibility.NAME_ONLY)
         note = f"notification of {tag}"
         notification_send(recipient=owner, kind=Kind.ACCOUNT, key=tag, title=note)
         walker.refresh_from_db()
@@ -122,7 +121,7 @@ MODELS = _id_models()
 
 
 def _ids(model: type[models.Model], network: Network) -> list[int]:
-    """The first and the last ids (the last are often ids the other network lacks)."""
+    """The first and the last ids of the model's rows in the network."""
     with tenant_context(network):
         ids = model._default_manager.order_by("pk").values_list("pk", flat=True)
         return [*ids[:3], *ids.reverse()[:3]]
