@@ -15,7 +15,7 @@ import logging
 from typing import Any
 
 from celery.beat import ScheduleEntry
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, connection
 from django.db.models import QuerySet
 from tenant_schemas_celery.scheduler import TenantAwarePersistentScheduler
 
@@ -36,4 +36,12 @@ class NetworkBeatScheduler(TenantAwarePersistentScheduler):
         try:
             super().apply_entry(entry, producer=producer)
         except DatabaseError:
-            logger.exception("Beat could not read the networks; %s waits for its next run", entry)
+            # The health check can miss a connection the server ended while it was idle:
+            # drop it and try once more on a new one.
+            connection.close()
+            try:
+                super().apply_entry(entry, producer=producer)
+            except DatabaseError:
+                logger.exception(
+                    "Beat could not read the networks; %s waits for its next run", entry
+                )

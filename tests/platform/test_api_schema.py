@@ -20,7 +20,6 @@ from django.db import close_old_connections
 from django_tenants.utils import tenant_context
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.generation import GenerationMode
@@ -31,6 +30,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from core.members.services import api_token_create
 from tests.conftest import host_of
 
 pytestmark = pytest.mark.slow
@@ -65,8 +65,8 @@ def member_api(demo_like, network_a, wsgi_app):
     """The loaded schema and how to call it as an ordinary member of demo-like network A."""
     member = demo_like[network_a][1]
     with tenant_context(network_a):
-        token = Token.objects.create(user=member)
-    headers = {"Host": host_of(network_a), "Authorization": f"Token {token.key}"}
+        _, secret = api_token_create(actor=member, name="schemathesis")
+    headers = {"Host": host_of(network_a), "Authorization": f"Bearer {secret}"}
     schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", wsgi_app,
                                             headers=headers)  # fmt: skip
     return schema, {"base_url": f"http://{host_of(network_a)}", "headers": headers}

@@ -108,7 +108,7 @@ def test_a_form_sent_without_its_csrf_token_explains_what_to_do(network_a, make_
     assert "reload the page" in html
 
 
-def test_the_unavailable_page_is_styled_and_reads_nothing(django_assert_num_queries):
+def test_the_unavailable_page_is_styled_and_reads_nothing(db, django_assert_num_queries):
     """The 503 a database or broker outage answers with (hexitime.faults) is the base
     design too, with no inline style a strict CSP would refuse, and runs no query."""
     from hexitime.faults import unavailable_response
