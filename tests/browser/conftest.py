@@ -125,10 +125,13 @@ SEND_LOADED_PAGE = """addEventListener("load", () => window.hexitimePageLoaded(
   location.origin + location.pathname + location.search,
   "<!doctype html>" + document.documentElement.outerHTML));"""
 # Ids that a label's `for` or an ARIA relation names but no element on the page holds.
-MISSING_IDS = """() => [...document.querySelectorAll("[for], [aria-describedby], [aria-labelledby]")]
-  .flatMap(e => ["for", "aria-describedby", "aria-labelledby"].flatMap(attribute =>
-    (e.getAttribute(attribute) || "").split(/\\s+/).filter(id => id && !document.getElementById(id))
-      .map(id => `${e.tagName.toLowerCase()} ${attribute}="${id}"`)))"""
+MISSING_IDS = """() => {
+  const attributes = ["for", "aria-describedby", "aria-labelledby"];
+  return [...document.querySelectorAll(attributes.map(a => `[${a}]`).join(", "))]
+    .flatMap(e => attributes.flatMap(attribute => (e.getAttribute(attribute) || "").split(/\\s+/)
+      .filter(id => id && !document.getElementById(id))
+      .map(id => `${e.tagName.toLowerCase()} ${attribute}="${id}"`)));
+}"""
 # What makes the page wider than the screen: the outermost elements reaching past its right
 # edge, and the boxes that scroll sideways but are not a `.table-scroll` (which says so).
 TOO_WIDE = """() => {
@@ -145,8 +148,8 @@ TOO_WIDE = """() => {
     .map(reaches);
   // Else what overflows is out of flow (positioned against the page, not its box): name it.
   if (!found.length && document.documentElement.scrollWidth > width)
-    found.push(`the page is ${document.documentElement.scrollWidth}px wide`,
-               ...all.filter(e => getComputedStyle(e).position !== "static").slice(0, 3).map(reaches));
+    found.push(`the page is ${document.documentElement.scrollWidth}px wide`, ...all
+      .filter(e => getComputedStyle(e).position !== "static").slice(0, 3).map(reaches));
   const scrolling = [...document.body.querySelectorAll("*")].filter(e =>
     e.scrollWidth > e.clientWidth + 1 && ["auto", "scroll"].includes(getComputedStyle(e).overflowX)
     && !e.matches(".table-scroll[tabindex='0'][role=region]"));
@@ -176,32 +179,28 @@ def page_problems(chromium: Any, loaded: list[tuple[str, str]]) -> dict[str, lis
     folded section open: what makes it wider than the screen, and the ids it names but does
     not hold. Only pages with a problem are in the answer."""
     problems: dict[str, list[str]] = {}
-    pages = list(dict.fromkeys(loaded))
-    for width in WIDTHS:
-        context = chromium.new_context(viewport={"width": width, "height": 800},
-                                       java_script_enabled=False)  # fmt: skip
-        serving: list[str] = []
+    context = chromium.new_context(java_script_enabled=False)
+    serving = [""]
 
-        def serve(route: Any) -> None:
-            if route.request.resource_type == "document":
-                route.fulfill(body=serving[-1], content_type="text/html; charset=utf-8")
-            else:
-                route.continue_()
+    def serve(route: Any) -> None:
+        if route.request.resource_type == "document":
+            route.fulfill(body=serving[0], content_type="text/html; charset=utf-8")
+        else:
+            route.continue_()
 
-        context.route("**/*", serve)
-        replay = context.new_page()
-        for number, (address, html) in enumerate(pages, 1):
-            serving.append(html)
-            replay.goto(address)
-            replay.eval_on_selector_all("details", "els => els.forEach(e => { e.open = true })")
-            found = replay.evaluate(TOO_WIDE)
-            if width == WIDTHS[0]:
-                found += replay.evaluate(MISSING_IDS)
-            if found:
-                problems.setdefault(f"page {number}, {address}", []).extend(
-                    f"at {width}px: {problem}" for problem in found
-                )
-        context.close()
+    context.route("**/*", serve)
+    replay = context.new_page()
+    for number, (address, html) in enumerate(dict.fromkeys(loaded), 1):
+        serving[0] = html
+        replay.goto(address)
+        replay.eval_on_selector_all("details", "els => els.forEach(e => { e.open = true })")
+        found = replay.evaluate(MISSING_IDS)
+        for width in WIDTHS:
+            replay.set_viewport_size({"width": width, "height": 800})
+            found += [f"at {width}px: {problem}" for problem in replay.evaluate(TOO_WIDE)]
+        if found:
+            problems[f"page {number}, {address}"] = found
+    context.close()
     return problems
 
 
@@ -243,7 +242,8 @@ FOCUS_RING = """() => {
   const focused = document.activeElement;
   const hex = c => "#" + c.match(/[\\d.]+/g).slice(0, 3)
     .map(n => Math.round(+n).toString(16).padStart(2, "0")).join("");
-  const clear = e => ["transparent", "rgba(0, 0, 0, 0)"].includes(getComputedStyle(e).backgroundColor);
+  const clear = e =>
+    ["transparent", "rgba(0, 0, 0, 0)"].includes(getComputedStyle(e).backgroundColor);
   let behind = focused.parentElement;
   while (behind && clear(behind)) behind = behind.parentElement;
   const style = getComputedStyle(focused);

@@ -309,8 +309,9 @@ def test_start_page_hints_and_errors_describe_their_fields(live_server, page, tw
     page.get_by_role("button", name="Start my network").click()
     described = page.eval_on_selector_all(
         "main form [aria-invalid=true]",
-        """els => Object.fromEntries(els.map(e => [e.id, (e.getAttribute("aria-describedby") || "")
-          .split(" ").filter(Boolean).map(id => document.getElementById(id)?.textContent.trim())]))""",
+        """els => Object.fromEntries(els.map(e => [e.id,
+          (e.getAttribute("aria-describedby") || "").split(" ").filter(Boolean)
+            .map(id => document.getElementById(id)?.textContent.trim())]))""",
     )
     required = ["Error: This field is required."]
     assert described == {"id_name": required, "id_slug": [SLUG_HINT, *required],
