@@ -4,12 +4,14 @@ spreadsheet from running a member's text as a formula (CSV injection)."""
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import re
 import zipfile
 from pathlib import Path
 
 import pytest
+import time_machine
 from django_tenants.utils import tenant_context
 
 from core.exchanges import services as x
@@ -63,8 +65,9 @@ def hostile_exchange(network_a, make_member):
             actor=bob, exchange=exchange, starts_at=soon(), place="Room 4"
         )
         x.exchange_agree(actor=mallory, exchange=exchange, proposal_id=proposal.pk)
-        x.exchange_record_hours(actor=mallory, exchange=exchange, minutes=60)
-        x.exchange_confirm(actor=bob, exchange=exchange)
+        with time_machine.travel(proposal.starts_at + datetime.timedelta(hours=2)):  # they met
+            x.exchange_record_hours(actor=mallory, exchange=exchange, minutes=60)
+            x.exchange_confirm(actor=bob, exchange=exchange)
     return mallory, bob, olive
 
 
