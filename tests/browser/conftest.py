@@ -24,11 +24,14 @@ from django.templatetags.static import static
 from pytest_django.live_server_helper import LiveServer
 
 from hexitime.settings.env import REPO_ROOT
+from theming.contrast import contrast_ratio
 from theming.frontend import VENDOR, FrontendUnavailable, frontend_build, frontend_built
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 PORTS = range(8400, 8500)
+# A desktop, a phone (iPhone 12 to 15) and the narrowest screen WCAG's reflow asks for.
+WIDTHS = (1024, 390, 320)
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
@@ -72,7 +75,7 @@ def frontend() -> Path:
 
 
 @pytest.fixture(scope="module")
-def browser(frontend: Path) -> Iterator[Any]:
+def chromium(frontend: Path) -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
@@ -82,11 +85,25 @@ def browser(frontend: Path) -> Iterator[Any]:
     # other test (or process it starts) inherits the setting.
     with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        chromium = playwright.chromium.launch(
+        launched = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
-        yield chromium
-        chromium.close()
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def browser(chromium: Any, transactional_db: None) -> Iterator[WatchedBrowser]:
+    """The browser a test opens its contexts in. After the test, every page it loaded (with
+    script on) is laid out again at each of `WIDTHS` and checked: the test fails if one is
+    wider than the screen or names an id it does not hold (see `page_problems`). The
+    database outlives it, so the pages' own stylesheets are still there."""
+    watched = WatchedBrowser(chromium)
+    yield watched
+    problems = page_problems(chromium, watched.loaded)
+    assert not problems, "\n".join(
+        f"{page}: {'; '.join(found)}" for page, found in problems.items()
+    )
 
 
 @pytest.fixture
@@ -94,12 +111,97 @@ def page(browser: Any) -> Iterator[Any]:
     """A page of a fresh browser context. Every page the test visits is served with the
     Content-Security-Policy enforced, and the test fails if the browser reports that the
     policy refused anything (Chromium logs each refusal to the console)."""
-    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    context = browser.new_context(viewport={"width": WIDTHS[0], "height": 768})
     page = context.new_page()
     refused = csp_refusals(page)
     yield page
     context.close()
     assert refused == []
+
+
+# Each page hands its document to the test as it finishes loading: laid out again later, at
+# each width, without script (its scripts have already run), it is checked as it was.
+SEND_LOADED_PAGE = """addEventListener("load", () => window.hexitimePageLoaded(
+  location.origin + location.pathname + location.search,
+  "<!doctype html>" + document.documentElement.outerHTML));"""
+# Ids that a label's `for` or an ARIA relation names but no element on the page holds.
+MISSING_IDS = """() => {
+  const attributes = ["for", "aria-describedby", "aria-labelledby"];
+  return [...document.querySelectorAll(attributes.map(a => `[${a}]`).join(", "))]
+    .flatMap(e => attributes.flatMap(attribute => (e.getAttribute(attribute) || "").split(/\\s+/)
+      .filter(id => id && !document.getElementById(id))
+      .map(id => `${e.tagName.toLowerCase()} ${attribute}="${id}"`)));
+}"""
+# What makes the page wider than the screen: the outermost elements reaching past its right
+# edge, and the boxes that scroll sideways but are not a `.table-scroll` (which says so).
+TOO_WIDE = """() => {
+  const width = document.documentElement.clientWidth;
+  const name = e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "")
+    + [...e.classList].map(c => "." + c).join("");
+  const past = e => e.getBoundingClientRect().right > width + 0.5;
+  const clips = e => getComputedStyle(e).overflowX !== "visible";
+  const reaches = e => `${name(e)} reaches ${Math.round(e.getBoundingClientRect().right)}px`;
+  const all = [...document.body.querySelectorAll("*")].filter(past);
+  const found = all.filter(e => !past(e.parentElement))
+    .filter(e => { for (let a = e.parentElement; a; a = a.parentElement) if (clips(a)) return false;
+                   return true; })
+    .map(reaches);
+  // Else what overflows is out of flow (positioned against the page, not its box): name it.
+  if (!found.length && document.documentElement.scrollWidth > width)
+    found.push(`the page is ${document.documentElement.scrollWidth}px wide`, ...all
+      .filter(e => getComputedStyle(e).position !== "static").slice(0, 3).map(reaches));
+  const scrolling = [...document.body.querySelectorAll("*")].filter(e =>
+    e.scrollWidth > e.clientWidth + 1 && ["auto", "scroll"].includes(getComputedStyle(e).overflowX)
+    && !e.matches(".table-scroll[tabindex='0'][role=region]"));
+  return found.concat(scrolling.map(e => `${name(e)} scrolls sideways with no cue`));
+}"""
+
+
+class WatchedBrowser:
+    """Chromium, keeping the document of every page loaded in a context it opens (with script
+    on: without it, no page sends its document)."""
+
+    def __init__(self, chromium: Any) -> None:
+        self.chromium = chromium
+        self.loaded: list[tuple[str, str]] = []
+
+    def new_context(self, **options: Any) -> Any:
+        context = self.chromium.new_context(**options)
+        context.expose_function(
+            "hexitimePageLoaded", lambda address, html: self.loaded.append((address, html))
+        )
+        context.add_init_script(SEND_LOADED_PAGE)
+        return context
+
+
+def page_problems(chromium: Any, loaded: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """Each loaded page (its address and document) laid out at each of `WIDTHS`, with every
+    folded section open: what makes it wider than the screen, and the ids it names but does
+    not hold. Only pages with a problem are in the answer."""
+    problems: dict[str, list[str]] = {}
+    context = chromium.new_context(java_script_enabled=False)
+    serving = [""]
+
+    def serve(route: Any) -> None:
+        if route.request.resource_type == "document":
+            route.fulfill(body=serving[0], content_type="text/html; charset=utf-8")
+        else:
+            route.continue_()
+
+    context.route("**/*", serve)
+    replay = context.new_page()
+    for number, (address, html) in enumerate(dict.fromkeys(loaded), 1):
+        serving[0] = html
+        replay.goto(address)
+        replay.eval_on_selector_all("details", "els => els.forEach(e => { e.open = true })")
+        found = replay.evaluate(MISSING_IDS)
+        for width in WIDTHS:
+            replay.set_viewport_size({"width": width, "height": 800})
+            found += [f"at {width}px: {problem}" for problem in replay.evaluate(TOO_WIDE)]
+        if found:
+            problems[f"page {number}, {address}"] = found
+    context.close()
+    return problems
 
 
 def csp_refusals(page: Any) -> list[str]:
@@ -132,6 +234,34 @@ def unlabelled_controls(page: Any) -> list[str]:
         "els => els.filter(e => !e.labels.length && !e.getAttribute('aria-label')"
         " && !e.getAttribute('aria-labelledby')).map(e => e.id || e.name)",
     )
+
+
+# The focused element's outline, and the colour of what it is drawn over (the nearest
+# ancestor with a background), as #rrggbb.
+FOCUS_RING = """() => {
+  const focused = document.activeElement;
+  const hex = c => "#" + c.match(/[\\d.]+/g).slice(0, 3)
+    .map(n => Math.round(+n).toString(16).padStart(2, "0")).join("");
+  const clear = e =>
+    ["transparent", "rgba(0, 0, 0, 0)"].includes(getComputedStyle(e).backgroundColor);
+  let behind = focused.parentElement;
+  while (behind && clear(behind)) behind = behind.parentElement;
+  const style = getComputedStyle(focused);
+  return {style: style.outlineStyle, width: parseFloat(style.outlineWidth),
+          colour: hex(style.outlineColor),
+          behind: behind ? hex(getComputedStyle(behind).backgroundColor) : "#ffffff"};
+}"""
+
+
+def focus_problem(page: Any) -> str | None:
+    """Why the focused element's indicator falls short of WCAG 2.2's focus appearance (a
+    solid ring at least 2px thick, contrasting at least 3:1 with what it is drawn over), or
+    None when it is enough."""
+    ring = page.evaluate(FOCUS_RING)
+    ratio = contrast_ratio(ring["colour"], ring["behind"])
+    if ring["style"] != "solid" or ring["width"] < 2 or ratio < 3:
+        return f"a {ring['width']}px {ring['style']} {ring['colour']} ring on {ring['behind']}"
+    return None
 
 
 def screenshot(page: Any, name: str) -> None:

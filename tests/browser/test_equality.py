@@ -77,6 +77,7 @@ def test_a_member_answers_with_the_keyboard_and_sees_errors_first(live_server, p
 
 
 def test_the_report_and_the_staff_view_are_accessible_and_fit_a_phone(live_server, browser, rowan):
+    """On a phone. The `browser` fixture checks that they fit, at every width it tries."""
     Member.objects.create_user("staff@hexitime.example", PASSWORD, full_name="Staff",
                                is_staff=True)  # fmt: skip
     context = browser.new_context(viewport={"width": 360, "height": 740})
@@ -92,10 +93,6 @@ def test_the_report_and_the_staff_view_are_accessible_and_fit_a_phone(live_serve
         assert "*" in hidden and "(hidden)" in hidden
         screenshot(phone, "equality-report-phone")
         assert _serious(axe_scan(phone)) == []
-        overflow = phone.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
-        assert overflow == 0, "the report scrolls sideways on a phone"
 
         public = url(live_server, settings.HEXITIME_BASE_DOMAIN, "/console/login/")
         phone.goto(public)
@@ -106,9 +103,5 @@ def test_the_report_and_the_staff_view_are_accessible_and_fit_a_phone(live_serve
         assert "Rowan Network" in phone.locator("#activity-caption + thead + tbody").inner_text()
         screenshot(phone, "console-insights-phone")
         assert _serious(axe_scan(phone)) == []
-        overflow = phone.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
-        assert overflow == 0, "the staff view scrolls sideways on a phone"
     finally:
         context.close()
