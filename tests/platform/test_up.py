@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from hexitime.cli import RESTART_GIVE_UP, RESTART_STABLE_SECONDS, _Child, _supervise
+from hexitime.cli import RESTART_GIVE_UP, RESTART_STABLE_SECONDS, _banner, _Child, _supervise
 from hexitime.settings.env import REPO_ROOT
 from tests.servers import drop_database, free_port, http_get, other_redis_db, with_database
 
@@ -90,3 +90,14 @@ def test_a_child_that_keeps_failing_at_start_stops_everything_saying_why(capsys)
     assert steady.process.poll() is not None  # everything stopped, not only the broken part
     assert "steady part" not in out  # it never exited on its own
     assert time.monotonic() - started < 30
+
+
+def test_the_banner_names_every_network_in_full_with_its_address_in_one_column() -> None:
+    networks = [("Oxfordshire ICS", "oxford-ics"), ("Warwick Business School", "wbs")]
+    banner = _banner("http://localhost:8000", networks, [("staff", "staff@x.example")], "pw")
+
+    lines = banner.splitlines()
+    assert "  Warwick Business School  http://wbs.localhost:8000/" in lines
+    columns = {line.index("http://") for line in lines if "http://" in line}
+    assert len(columns) == 1  # the public site and both networks line up
+    assert "Demo sign-ins (password: pw)" in banner
