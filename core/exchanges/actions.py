@@ -19,7 +19,6 @@ from .models import MAX_MINUTES, MINUTES_STEP, Exchange, Proposal, State
 from .services import MOVES, Side, move_allowed
 
 
-
 def minutes_field(label: str, **kwargs: Any) -> forms.IntegerField:
     """Time in minutes, typed or stepped with the arrow keys 15 minutes at a time (a list of
     every quarter hour up to 12 hours would be 48 options long)."""

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage as ParsedMessage
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -75,8 +74,10 @@ class Mail:
 
 
 def _read(path: Path) -> Mail:
-    parsed: Any = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-    assert isinstance(parsed, ParsedMessage)
+    # With the default policy the parser builds `email.message.EmailMessage`s.
+    parsed: ParsedMessage = email.message_from_bytes(
+        path.read_bytes(), _class=ParsedMessage, policy=email.policy.default
+    )
     part = parsed.get_body(preferencelist=("plain", "html"))
     body = part.get_content() if part is not None else ""
     return Mail(path.name, str(parsed["To"] or ""), str(parsed["Subject"] or ""),

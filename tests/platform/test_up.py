@@ -54,7 +54,7 @@ def _join(port: int, host: str, email: str) -> int:
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     base = f"http://127.0.0.1:{port}/join/"
-    with opener.open(urllib.request.Request(base, headers={"Host": host})) as page:  # noqa: S310
+    with opener.open(urllib.request.Request(base, headers={"Host": host})) as page:
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.read().decode())
     assert token is not None
     form = {"csrfmiddlewaretoken": token[1], "full_name": "Nell New", "email": email,
@@ -62,7 +62,7 @@ def _join(port: int, host: str, email: str) -> int:
     request = urllib.request.Request(
         base, data=urllib.parse.urlencode(form).encode(), headers={"Host": host}
     )
-    with opener.open(request) as response:  # noqa: S310
+    with opener.open(request) as response:
         return response.status
 
 

@@ -27,7 +27,9 @@ def test_public_host_serves_the_public_site(public_client, network_a):
     assert b"Network A" in page.content  # the public site lists networks
     html = page.content.decode()
     assert '<a href="/console/login/">Staff sign-in</a>' in html
-    assert re.search(r'<a href="http://network-a\.[^"]+/accounts/login/">Sign in to Network A</a>', html)
+    assert re.search(
+        r'<a href="http://network-a\.[^"]+/accounts/login/">Sign in to Network A</a>', html
+    )
 
 
 @pytest.mark.django_db

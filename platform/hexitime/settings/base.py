@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from .env import REPO_ROOT, data_dir, database_from_url, env_bool, env_int, env_str
 
@@ -240,7 +241,7 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"client_errors": {"()": "hexitime.log_filters.ClientErrorsWithoutTraceback"}},

@@ -328,9 +328,13 @@ def test_the_time_given_is_one_number_of_minutes_in_quarter_hour_steps(
     # Another network's member cannot record time on it.
     client_b.force_login(make_member(network_b))
     assert client_b.post(f"/exchanges/{exchange.pk}/record/", {"minutes": "60"}).status_code == 404
-    assert client_a.post(
-        f"/exchanges/{exchange.pk}/record/", {"minutes": "90", "met_on": yesterday().isoformat()}
-    ).status_code == 302
+    assert (
+        client_a.post(
+            f"/exchanges/{exchange.pk}/record/",
+            {"minutes": "90", "met_on": yesterday().isoformat()},
+        ).status_code
+        == 302
+    )
     with tenant_context(network_a):
         exchange.refresh_from_db()
         assert exchange.minutes == 90
