@@ -296,6 +296,11 @@ def test_the_api_schema_documents_what_each_move_takes(client_a):
             assert set(declared["properties"]) == set(fields), name
             required = {field for field, f in fields.items() if f.required}
             assert set(declared.get("required", [])) == required, name
+            if "minutes" in fields:  # a number of minutes, with its bounds
+                minutes = declared["properties"]["minutes"]
+                assert (minutes["type"], minutes["minimum"], minutes["maximum"]) == (
+                    "integer", 15, 720,
+                ), name  # fmt: skip
 
 
 def test_an_unknown_move_is_not_found(network_a, people, offer, client_a):

@@ -21,7 +21,7 @@ def test_a_member_with_skills_and_no_match_is_not_asked_to_add_skills(
     newcomer = make_member(network_a)
     client_a.force_login(newcomer)
     page = client_a.get("/").content.decode()
-    assert "Add your skills to your profile</a> and we will suggest" in page
+    assert "Add your skills</a> to your profile and we will suggest" in page
 
 
 def test_a_member_with_no_credit_is_told_so_in_words(network_a, make_member, client_a):
