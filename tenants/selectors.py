@@ -32,10 +32,6 @@ class NetworkOverview:
     last_activity: datetime | None
     plan: str
 
-    @property
-    def hours_exchanged(self) -> float:
-        return self.minutes_exchanged / 60
-
 
 def network_overview_list() -> list[NetworkOverview]:
     """Every network with its members, hours exchanged (from the ledger), last activity

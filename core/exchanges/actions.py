@@ -18,7 +18,18 @@ from . import services
 from .models import MAX_MINUTES, MINUTES_STEP, Exchange, Proposal, State
 from .services import MOVES, Side, move_allowed
 
-MINUTE_CHOICES = [(m, minutes_as_text(m)) for m in range(MINUTES_STEP, MAX_MINUTES + 1, 15)]
+
+def minutes_field(label: str, **kwargs: Any) -> forms.IntegerField:
+    """Time in minutes, typed or stepped with the arrow keys 15 minutes at a time (a list of
+    every quarter hour up to 12 hours would be 48 options long)."""
+    steps = f"in steps of {MINUTES_STEP}, up to {MAX_MINUTES} ({minutes_as_text(MAX_MINUTES)})"
+    refusal = f"Enter minutes {steps}, for example 90 for an hour and a half."
+    return forms.IntegerField(
+        label=label, min_value=MINUTES_STEP, max_value=MAX_MINUTES, step_size=MINUTES_STEP,
+        help_text=f"In minutes, {steps}: 90 is an hour and a half.",
+        error_messages={key: refusal for key in ("invalid", "min_value", "max_value", "step_size")},
+        **kwargs,
+    )  # fmt: skip
 
 
 class NoInput(forms.Form):
@@ -55,8 +66,7 @@ class AgreeForm(forms.Form):
 
 
 class RecordForm(forms.Form):
-    minutes = forms.TypedChoiceField(label="Time given", coerce=int, choices=MINUTE_CHOICES,
-                                     initial=60)  # fmt: skip
+    minutes = minutes_field("Time given", initial=60)
     # Only asked when no meeting was agreed here (the page leaves it out otherwise).
     met_on = forms.DateField(
         label="The day you met", required=False,
@@ -84,9 +94,7 @@ class SettleForm(forms.Form):
         choices=[("confirm", "Confirm the recorded hours"), ("adjust", "Adjust the hours"),
                  ("cancel", "Cancel: no credit moves")],
     )  # fmt: skip
-    minutes = forms.TypedChoiceField(label="Adjusted time (if adjusting)", coerce=int,
-                                     choices=MINUTE_CHOICES, required=False,
-                                     empty_value=None)  # fmt: skip
+    minutes = minutes_field("Adjusted time (if adjusting)", required=False)
     note = forms.CharField(label="Note for the record", max_length=1000,
                            error_messages={"required": "Write a note for the record."},
                            widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip

@@ -53,6 +53,9 @@ class MapLinkSerializer(serializers.Serializer):
 class MapSerializer(serializers.Serializer):
     nodes = MapNodeSerializer(many=True)
     links = MapLinkSerializer(many=True)
+    active_members = serializers.IntegerField(
+        help_text="Current members who took part in an exchange or a project in the dates."
+    )
 
 
 class NetworkMapApi(APIView):

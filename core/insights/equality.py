@@ -508,18 +508,6 @@ class NetworkActivity:
     to_other_networks: int  # minutes its members gave members of other networks
     from_other_networks: int  # minutes its members received from other networks
 
-    @property
-    def hours_given(self) -> float:
-        return round(self.given / 60, 1)
-
-    @property
-    def to_other_networks_hours(self) -> float:
-        return round(self.to_other_networks / 60, 1)
-
-    @property
-    def from_other_networks_hours(self) -> float:
-        return round(self.from_other_networks / 60, 1)
-
 
 @dataclass(frozen=True)
 class FederationFlow:
@@ -527,10 +515,6 @@ class FederationFlow:
     receiver: Network
     minutes: int
     transfers: int
-
-    @property
-    def hours(self) -> float:
-        return round(self.minutes / 60, 1)
 
 
 @dataclass(frozen=True)
@@ -560,10 +544,6 @@ class PlatformInsights:
 class MatrixCell:
     minutes: int
     shade: str
-
-    @property
-    def hours(self) -> float:
-        return round(self.minutes / 60, 1)
 
 
 def platform_insights(*, actor: Member, now: datetime | None = None) -> PlatformInsights:

@@ -21,7 +21,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils import timezone
 
-from core.members.models import Member, Profession, ProfileVisibility
+from core.members.models import Member, MemberState, Profession, ProfileVisibility
 from core.projects.models import Project
 from hexitime.errors import ApplicationError
 from tenants.models import Network
@@ -66,9 +66,13 @@ def map_payload(*, viewer: Member, edges: list[Edge]) -> dict[str, Any]:
     the members on the map, the names of the other networks and of the projects."""
     graph = graph_build(edges)
     member_ids = [party.member_id for party in graph.nodes if party.member_id is not None]
-    fields = ("full_name", "profession", "organisation", "show_on_map", "profile_visibility")
+    fields = ("full_name", "profession", "organisation", "show_on_map", "profile_visibility",
+              "is_active", "state")  # fmt: skip
     shown = Member.objects.filter(pk__in=member_ids, is_staff=False).only(*fields)
     members = {m.pk: m for m in shown}
+    # Counted as the equality report counts them (core/insights/equality.py): current
+    # members only. A former member may still be on the map, as "A member".
+    active_members = sum(m.is_active and m.state == MemberState.ACTIVE for m in members.values())
     network_ids = [party.network_id for party in graph.nodes if party.network_id is not None]
     networks = (
         dict(Network.objects.filter(pk__in=network_ids).values_list("pk", "name"))
@@ -122,4 +126,4 @@ def map_payload(*, viewer: Member, edges: list[Edge]) -> dict[str, Any]:
          "kind": "volunteering" if link.kind == EdgeKind.PROJECT else "exchange"}
         for (a, b), link in sorted(graph.links.items(), key=lambda item: -item[1].minutes)
     ]  # fmt: skip
-    return {"nodes": nodes, "links": links}
+    return {"nodes": nodes, "links": links, "active_members": active_members}

@@ -23,18 +23,19 @@ def _chart(table: Table) -> dict[str, Any]:
     def column(i: int) -> list[Any]:
         return [row[i] for row in table.rows]
 
+    # `counts`: every axis counts people or things (whole-number ticks); hours need not.
     if table.name in ("hours", "members"):
         count, cumulative = (2, 3) if table.name == "hours" else (1, 2)
-        return {"type": "bar", "labels": labels, "datasets": [
+        return {"type": "bar", "labels": labels, "counts": table.name == "members", "datasets": [
             {"label": table.columns[count].capitalize(), "data": column(count)},
             {"label": table.columns[cumulative].capitalize(), "data": column(cumulative),
              "type": "line", "yAxisID": "cumulative"},
         ]}  # fmt: skip
     if table.name == "skills":
-        return {"type": "bar", "labels": labels, "horizontal": True, "datasets": [
+        return {"type": "bar", "labels": labels, "horizontal": True, "counts": True, "datasets": [
             {"label": "Offers", "data": column(1)}, {"label": "Requests", "data": column(2)},
         ]}  # fmt: skip
-    return {"type": "bar", "labels": labels, "horizontal": True,
+    return {"type": "bar", "labels": labels, "horizontal": True, "counts": True,
             "datasets": [{"label": "Exchanges", "data": column(1)}]}  # fmt: skip
 
 

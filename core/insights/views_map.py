@@ -56,6 +56,9 @@ def network_map(request: HttpRequest) -> HttpResponse:
                     "target_label": labels[link["target"]]}
                    for link in payload["links"][:LINKS_IN_TABLE]],
             links_total=len(payload["links"]),
+            active_members=payload["active_members"],
+            projects=sum(node["kind"] == "project" for node in payload["nodes"]),
+            other_networks=sum(node["kind"] == "network" for node in payload["nodes"]),
         )  # fmt: skip
     return render(request, "insights/map.html", context)
 

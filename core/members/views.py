@@ -46,7 +46,7 @@ from .services import (
     member_verify_email,
     verification_resend,
 )
-from .skills import CURATED_SKILLS
+from .skills import CURATED_SKILLS, SKILL_CHOICES
 from .throttles import JoinThrottled, join_throttle
 
 JOIN_EMAIL_SESSION_KEY = "join_email"
@@ -278,7 +278,7 @@ class ProfileForm(forms.Form):
         label="Skills",
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        choices=[(skill, skill.capitalize()) for skill in CURATED_SKILLS],
+        choices=SKILL_CHOICES,
     )
     other_skills = forms.CharField(
         label="Other skills", max_length=600, required=False, help_text="Separate them with commas."

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.members.models import Member
-from core.members.skills import CURATED_SKILLS
+from core.members.skills import SKILL_CHOICES
 from hexitime.auth import acting_member
 from hexitime.errors import ApplicationError, NotFound
 from ledger.services import minutes_as_text
@@ -71,7 +71,7 @@ class ProposeForm(forms.Form):
     budget_minutes = HoursField(label="Hours budget")
     curated_skills = forms.MultipleChoiceField(
         label="Skills wanted", required=False, widget=forms.CheckboxSelectMultiple,
-        choices=[(skill, skill.capitalize()) for skill in CURATED_SKILLS],
+        choices=SKILL_CHOICES,
     )  # fmt: skip
     other_skills = forms.CharField(
         label="Other skills wanted", max_length=600, required=False,

@@ -14,3 +14,10 @@ def minutes(value: int) -> str:
 @register.filter
 def minutes_abs(value: int) -> str:
     return minutes_as_text(abs(int(value)))
+
+
+@register.filter
+def hours(value: int) -> str:
+    """Minutes as decimal hours for tables, to the minute's hundredth of an hour and no
+    further: `495|hours` -> `8.25`, `510|hours` -> `8.5`, `480|hours` -> `8`."""
+    return f"{int(value) / 60:.2f}".rstrip("0").rstrip(".")

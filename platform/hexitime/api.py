@@ -44,7 +44,13 @@ def _serializer_field(field: forms.Field) -> serializers.Field[Any, Any, Any, An
         choices = [(value, label) for value, label in offered if value not in ("", None)]
         return serializers.ChoiceField(choices=choices, allow_null=not field.required, **common)
     if isinstance(field, forms.IntegerField):
-        return serializers.IntegerField(**common)
+        # Fixed bounds only: a form may compute them per request.
+        bounds: dict[str, Any] = {
+            name: value
+            for name in ("min_value", "max_value")
+            if isinstance(value := getattr(field, name), int)
+        }
+        return serializers.IntegerField(allow_null=not field.required, **bounds, **common)
     if isinstance(field, forms.DateTimeField):
         return serializers.DateTimeField(**common)
     if isinstance(field, forms.DateField):

@@ -240,6 +240,7 @@ def up(args: list[str]) -> int:
     services = ensure_services(home)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hexitime.settings.dev")
     os.environ["HEXITIME_PORT"] = str(options.port)
+    os.environ["HEXITIME_UP"] = "1"  # for the children (hexitime.celery)
 
     import django
 
@@ -267,16 +268,25 @@ def up(args: list[str]) -> int:
         return 1
     base = f"http://{os.environ.get('HEXITIME_BASE_DOMAIN', 'localhost')}:{options.port}"
     print(f"\nHexitime is running ({time.perf_counter() - started:.1f}s to start).\n")
-    print(f"  Public site      {base}/")
-    for name, slug in networks:
-        print(f"  {name:<16.16} {base.replace('://', f'://{slug}.')}/")
-    if logins:
-        print(f"\n  Demo sign-ins (password: {DEMO_PASSWORD})")
-        for where, email in logins:
-            print(f"    {where:<14} {email}")
+    print(_banner(base, networks, logins, DEMO_PASSWORD))
     print(f"\n  {_describe(services)}; Celery worker and beat running.")
     print("\nPress Ctrl-C to stop.\n", flush=True)
     return _supervise(children)
+
+
+def _banner(
+    base: str, networks: list[tuple[str, str]], logins: list[tuple[str, str]], password: str
+) -> str:
+    """Where to go and how to sign in: every name in full, the addresses in one column."""
+    sites = [("Public site", f"{base}/")]
+    sites += [(name, f"{base.replace('://', f'://{slug}.')}/") for name, slug in networks]
+    width = max(len(name) for name, _ in sites)
+    lines = [f"  {name:<{width}}  {address}" for name, address in sites]
+    if logins:
+        lines.append(f"\n  Demo sign-ins (password: {password})")
+        where_width = max(len(where) for where, _ in logins)
+        lines += [f"    {where:<{where_width}}  {email}" for where, email in logins]
+    return "\n".join(lines)
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from hexitime import devmail
 from tenants import console
 from tenants import views as tenant_views
 
@@ -15,6 +16,8 @@ urlpatterns = [
         name="network-start-progress",
     ),
     path("billing/stripe/webhook/", tenant_views.stripe_webhook, name="stripe-webhook"),
+    path("dev/mail/", devmail.mailbox_page, name="dev-mailbox"),
+    path("dev/mail/<str:name>/", devmail.mail_page, name="dev-mail"),
     path("console/", console.console_home, name="console"),
     path("console/login/", console.StaffLoginView.as_view(), name="console-login"),
     path("console/insights/", console.console_insights, name="console-insights"),

@@ -278,7 +278,12 @@ def sign_in(page: Any, live_server: LiveServer, host: str, email: str, password:
 
 
 def tab_to(page: Any, selector: str, presses: int = 60) -> None:
-    """Press Tab until the focused element matches `selector`, as a keyboard user would."""
+    """Press Tab until the focused element matches `selector`, as a keyboard user would.
+
+    A keyboard user starts on a page that has arrived: after a click on a link, Playwright
+    returns once the navigation commits, when the new document may still be empty (no
+    body, so no element can have focus) and Tab presses go nowhere. Wait for it to load."""
+    page.wait_for_load_state("load")
     for _ in range(presses):
         page.keyboard.press("Tab")
         if page.evaluate("s => document.activeElement.matches(s)", selector):

@@ -66,6 +66,9 @@ def test_the_map_draws_the_members_and_names_them_on_hover(live_server, page, ma
     assert page.locator("#network-map canvas").count() >= 1
     labels = page.evaluate("hexitimeMap.nodes().map(n => n.data('label')).sort()")
     assert labels == ["A member", "Ada Doctor", "Ben Pharmacist", "Olive Organiser"]
+    # Each node is labelled on the map itself, not only on hover.
+    drawn = page.evaluate("hexitimeMap.nodes().map(n => n.style('label')).sort()")
+    assert drawn == labels
     assert page.evaluate("hexitimeMap.edges().length") == 3
     # Hover over Ada: the tooltip names her and her hours. The drawn layout is random and
     # may put a node over hers; a grid (cytoscape's own layout) leaves her uncovered.
@@ -107,6 +110,14 @@ def test_insights_pages_draw_their_charts_without_serious_accessibility_violatio
         if name == "impact":
             page.wait_for_selector("canvas[data-drawn]")
             assert page.locator("canvas[data-drawn]").count() == 5
+            # Axes that count members or exchanges tick in whole numbers only.
+            ticks = page.eval_on_selector_all(
+                "canvas[data-drawn]:not(#hours-chart)",
+                "cs => cs.map(c => Object.values(Chart.getChart(c).scales)"
+                ".filter(s => s.axis === (Chart.getChart(c).options.indexAxis === 'y' ? 'x' : 'y'))"
+                ".flatMap(s => s.ticks.map(t => t.value)))",
+            )
+            assert ticks and all(v == int(v) for chart in ticks for v in chart), ticks
         screenshot(page, f"insights-{name}")
         found[name] = axe_scan(page)
     assert "Olive Organiser" in page.locator(".brokers").inner_text()

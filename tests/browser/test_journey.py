@@ -173,8 +173,8 @@ def test_a_new_member_joins_asks_for_help_and_both_balances_change(
         gita.reload()
         tab_to(gita, "#id_record_minutes")
         assert gita.evaluate("document.activeElement.value") == "60"
-        gita.keyboard.press("ArrowDown")
-        gita.keyboard.press("ArrowDown")
+        gita.keyboard.press("ArrowUp")  # 15 minutes a step
+        gita.keyboard.press("ArrowUp")
         assert gita.evaluate("document.activeElement.value") == "90"
         tab_to(gita, "main button[type=submit]")
         assert gita.evaluate("document.activeElement.textContent") == "Record hours"

@@ -329,7 +329,12 @@ def test_the_skip_link_moves_focus_to_the_main_content(live_server, page, two_ne
 def test_the_branding_preview_measures_colours_as_they_are_typed(live_server, page, two_networks):
     _sign_in(page, live_server, "purple.localhost")
     page.goto(url(live_server, "purple.localhost", "/settings/branding/"))
-    page.get_by_label("Main colour (header and links)").fill("#7fbfff")
+    # A colour picker starts at the saved colour; picking one types it into the text box.
+    picker = page.get_by_label("Pick the main colour")
+    assert picker.get_attribute("type") == "color"
+    assert picker.input_value() == "#552d62"
+    picker.fill("#7fbfff")
+    assert page.get_by_label("Main colour (header and links)").input_value() == "#7fbfff"
     # htmx asks the server, which measures with the rule that saving applies.
     contrast = page.locator("#preview-contrast")
     contrast.get_by_text("contrast ratio of 1.8:1").wait_for()
@@ -342,6 +347,10 @@ def test_the_branding_preview_measures_colours_as_they_are_typed(live_server, pa
     assert page.evaluate("document.activeElement.className") == "error-summary"
     summary.get_by_role("link").first.click()
     assert page.evaluate("document.activeElement.id") == "id_primary_colour"
+    # Typing a whole colour into the box moves the picker too.
+    page.get_by_label("Main colour (header and links)").fill("#1d4f91")
+    assert page.get_by_label("Pick the button colour").input_value() == "#2f6b3a"
+    assert picker.input_value() == "#1d4f91"
     screenshot(page, "branding-refused")
 
 
@@ -380,6 +389,7 @@ def test_branding_works_without_javascript(live_server, browser, two_networks):
     try:
         _sign_in(plain, live_server, "purple.localhost")
         plain.goto(url(live_server, "purple.localhost", "/settings/branding/"))
+        assert plain.get_by_label("Pick the main colour").is_hidden()  # it needs script
         plain.get_by_label("Main colour (header and links)").fill("#eeeeee")
         plain.get_by_role("button", name="Save branding").click()
         assert "There is a problem" in plain.locator(".error-summary").inner_text()

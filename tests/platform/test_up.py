@@ -3,22 +3,67 @@ everything, saying why, when a child keeps failing at start."""
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
-from hexitime.cli import RESTART_GIVE_UP, RESTART_STABLE_SECONDS, _Child, _supervise
+from hexitime.cli import RESTART_GIVE_UP, RESTART_STABLE_SECONDS, _banner, _Child, _supervise
 from hexitime.settings.env import REPO_ROOT
 from tests.servers import drop_database, free_port, http_get, other_redis_db, with_database
 
 pytestmark = pytest.mark.slow
+
+
+def _start(env: dict[str, str], port: int, log: Path, *, run: int) -> subprocess.Popen[bytes]:
+    """Start `hexitime up` for the `run`-th time with this log; wait for its banner."""
+    with log.open("a") as out:
+        up = subprocess.Popen(
+            [sys.executable, "-m", "hexitime", "up", "--port", str(port)],
+            cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while log.read_text().count("Hexitime is running") < run:
+        assert up.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.2)
+    return up
+
+
+def _stop(up: subprocess.Popen[bytes], log: Path) -> int:
+    up.send_signal(signal.SIGINT)
+    try:
+        return up.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        up.kill()
+        raise AssertionError(f"hexitime up did not stop:\n{log.read_text()}") from None
+
+
+def _join(port: int, host: str, email: str) -> int:
+    """Join a network through its form, as a browser would (the CSRF cookie and token)."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    base = f"http://127.0.0.1:{port}/join/"
+    with opener.open(urllib.request.Request(base, headers={"Host": host})) as page:
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.read().decode())
+    assert token is not None
+    form = {"csrfmiddlewaretoken": token[1], "full_name": "Nell New", "email": email,
+            "password": "a-long-test-passphrase"}  # fmt: skip
+    request = urllib.request.Request(
+        base, data=urllib.parse.urlencode(form).encode(), headers={"Host": host}
+    )
+    with opener.open(request) as response:
+        return response.status
 
 
 def test_up_serves_the_public_site_and_a_network_then_stops(tmp_path: Path) -> None:
@@ -34,19 +79,11 @@ def test_up_serves_the_public_site_and_a_network_then_stops(tmp_path: Path) -> N
         "PYTHONPATH": f"{REPO_ROOT}:{REPO_ROOT / 'platform'}",
     }
     log = tmp_path / "up.log"
-    with log.open("w") as out:
-        up = subprocess.Popen(
-            [sys.executable, "-m", "hexitime", "up", "--port", str(port)],
-            cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    up = _start(env, port, log, run=1)
     try:
-        deadline = time.monotonic() + 120
-        while "Hexitime is running" not in log.read_text():
-            assert up.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
         banner = log.read_text()
         assert f"http://oxford-ics.localhost:{port}/" in banner
+        assert "Warwick Business School" in banner  # in full
         assert "organiser@wbs.example" in banner
 
         status, body = http_get(f"http://127.0.0.1:{port}/", f"localhost:{port}")
@@ -60,16 +97,39 @@ def test_up_serves_the_public_site_and_a_network_then_stops(tmp_path: Path) -> N
         status, body = http_get(f"http://127.0.0.1:{port}/", f"nowhere.localhost:{port}")
         assert status == 404
         assert "There is no network at nowhere.localhost" in body
+
+        # Refusals are one line each in the console: no second copy, no traceback.
+        assert http_get(f"http://127.0.0.1:{port}/no-such-page/", f"wbs.localhost:{port}")[0] == 404
+        status, _ = http_get(f"http://127.0.0.1:{port}/insights/metrics/", f"wbs.localhost:{port}")
+        assert status == 403
+
+        # The worker's email is one readable line with its link, and a file in the mailbox.
+        assert _join(port, f"oxford-ics.localhost:{port}", "nell@nhs.net") == 200
+        deadline = time.monotonic() + 30
+        while "Email to nell@nhs.net" not in log.read_text():
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
     finally:
-        up.send_signal(signal.SIGINT)
-        try:
-            exit_code = up.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            up.kill()
-            raise
+        first_exit = _stop(up, log)
+    try:
+        assert first_exit == 0, log.read_text()
+        # A second start (no demo to load) and stop.
+        up = _start(env, port, log, run=2)
+        assert _stop(up, log) == 0, log.read_text()
+    finally:
         drop_database(database_url)
-    assert exit_code == 0, log.read_text()
-    assert "Stopped." in log.read_text()
+    text = log.read_text()
+    assert text.count("Stopped.") == 2
+    assert text.count("Not Found: /no-such-page/") == 1, text
+    assert text.count("Forbidden (Permission denied): /insights/metrics/") == 1, text
+    assert "Traceback" not in text, text
+    assert "superuser privileges" not in text, text  # these tests run as root in CI
+    assert "SIGKILL" not in text, text
+    [line] = [line for line in text.splitlines() if line.startswith("Email to nell@nhs.net")]
+    assert "[Oxfordshire ICS] Confirm your email address" in line
+    assert f"http://oxford-ics.localhost:{port}/join/verify/" in line
+    assert "WARNING" not in line and "=?utf-8?" not in line
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == 1
     with socket.socket() as s:  # nothing is left listening on the port
         assert s.connect_ex(("127.0.0.1", port)) != 0
 
@@ -90,3 +150,14 @@ def test_a_child_that_keeps_failing_at_start_stops_everything_saying_why(capsys)
     assert steady.process.poll() is not None  # everything stopped, not only the broken part
     assert "steady part" not in out  # it never exited on its own
     assert time.monotonic() - started < 30
+
+
+def test_the_banner_names_every_network_in_full_with_its_address_in_one_column() -> None:
+    networks = [("Oxfordshire ICS", "oxford-ics"), ("Warwick Business School", "wbs")]
+    banner = _banner("http://localhost:8000", networks, [("staff", "staff@x.example")], "pw")
+
+    lines = banner.splitlines()
+    assert "  Warwick Business School  http://wbs.localhost:8000/" in lines
+    columns = {line.index("http://") for line in lines if "http://" in line}
+    assert len(columns) == 1  # the public site and both networks line up
+    assert "Demo sign-ins (password: pw)" in banner

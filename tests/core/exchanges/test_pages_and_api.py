@@ -296,6 +296,11 @@ def test_the_api_schema_documents_what_each_move_takes(client_a):
             assert set(declared["properties"]) == set(fields), name
             required = {field for field, f in fields.items() if f.required}
             assert set(declared.get("required", [])) == required, name
+            if "minutes" in fields:  # a number of minutes, with its bounds
+                minutes = declared["properties"]["minutes"]
+                assert (minutes["type"], minutes["minimum"], minutes["maximum"]) == (
+                    "integer", 15, 720,
+                ), name  # fmt: skip
 
 
 def test_an_unknown_move_is_not_found(network_a, people, offer, client_a):
@@ -320,3 +325,37 @@ def test_a_move_no_longer_open_is_refused_on_the_page_without_its_form(
     assert refused.status_code == 409
     assert b"You cannot confirm the hours now: this exchange is cancelled." in refused.content
     assert b"Confirm the hours</h2>" not in refused.content
+
+
+def test_the_time_given_is_one_number_of_minutes_in_quarter_hour_steps(
+    network_a, network_b, people, offer, client_a, client_b, make_member
+):
+    alice, bob, _, _ = people
+    with tenant_context(network_a):
+        exchange = x.exchange_respond(actor=bob, listing=offer, message="Could you help?")
+        x.exchange_accept(actor=alice, exchange=exchange)
+    client_a.force_login(alice)
+    page = client_a.get(f"/exchanges/{exchange.pk}/").content.decode()
+    field = re.search(r'<input type="number" name="minutes"[^>]*>', page)
+    assert field is not None, "a number box, not a list of every quarter hour"
+    for attribute in ('value="60"', 'min="15"', 'max="720"', 'step="15"', 'id="id_record_minutes"'):
+        assert attribute in field[0]
+    assert "<option" not in page.split('id="record-heading"')[1].split("</section>")[0]
+    off_step = client_a.post(
+        f"/exchanges/{exchange.pk}/record/", {"minutes": "100", "met_on": yesterday().isoformat()}
+    )
+    assert off_step.status_code == 400
+    assert "Enter minutes in steps of 15, up to 720 (12 hours)" in off_step.content.decode()
+    # Another network's member cannot record time on it.
+    client_b.force_login(make_member(network_b))
+    assert client_b.post(f"/exchanges/{exchange.pk}/record/", {"minutes": "60"}).status_code == 404
+    assert (
+        client_a.post(
+            f"/exchanges/{exchange.pk}/record/",
+            {"minutes": "90", "met_on": yesterday().isoformat()},
+        ).status_code
+        == 302
+    )
+    with tenant_context(network_a):
+        exchange.refresh_from_db()
+        assert exchange.minutes == 90

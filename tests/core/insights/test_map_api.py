@@ -149,7 +149,8 @@ def test_map_page_has_the_tables_without_javascript(client_a, cast):
     client_a.force_login(cast["ben"])
     page = client_a.get("/insights/map/").content.decode()
     assert "<h1>Network map</h1>" in page
-    assert "People (4)" in page and "Connections (3)" in page
+    assert "4 active members." in page and "Connections (3)" in page
+    assert "<strong>Active members</strong> are current members who gave or received" in page
     assert "Ada Nurse" in page and "Dee Hidden" not in page
     assert 'data-src="/api/v1/insights/map/"' in page
 
@@ -217,6 +218,9 @@ def test_project_volunteering_is_its_own_line_to_the_project_not_to_its_lead(
 
     page = client_a.get("/insights/map/").content.decode()
     assert "Project: Falls" in page and '<th scope="col" class="num">Volunteering</th>' in page
+    # The project is no member: the map counts members as the equality report does.
+    assert data["active_members"] == 4 and len(data["nodes"]) == 5
+    assert "4 active members, 1 project." in page
 
     # The metrics count the same: three exchanges, the volunteering apart, and the lead
     # is no broker for the hours volunteers gave his project.
@@ -233,3 +237,23 @@ def test_project_volunteering_is_its_own_line_to_the_project_not_to_its_lead(
     # A member of another network sees nothing of it.
     outsider = make_member(network_b)
     assert "Falls" not in json.dumps(_map(client_b, outsider))
+
+
+def test_the_map_counts_active_members_as_the_equality_report_does(client_a, network_a, cast):
+    """One definition: current members who took part. Dee closed her account: the map
+    still draws her exchange (as "A member"), but neither page counts her."""
+    import datetime
+
+    from core.insights.equality import equality_figures
+    from core.privacy.services import member_close
+
+    with tenant_context(network_a):
+        member_close(actor=cast["dee"], password="correct-horse-battery")
+    data = _map(client_a, cast["ben"])
+    assert [n["label"] for n in data["nodes"] if n["kind"] == "anonymous"] == ["A member"]
+    with tenant_context(network_a):
+        since = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+        figures = equality_figures([network_a.schema_name], since=since)[network_a.schema_name]
+    assert data["active_members"] == figures[("all", "")].active == 3
+    page = client_a.get("/insights/map/").content.decode()
+    assert "3 active members." in page

@@ -9,9 +9,12 @@
     var spec = JSON.parse(source.textContent);
     var scales = {};
     var axis = spec.horizontal ? "x" : "y";
-    scales[axis] = {beginAtZero: true};
+    // A count has whole-number ticks: no "0.5 members".
+    var ticks = spec.counts ? {precision: 0} : {};
+    scales[axis] = {beginAtZero: true, ticks: ticks};
     if (spec.datasets.some(function (d) { return d.yAxisID; })) {
-      scales.cumulative = {beginAtZero: true, position: "right", grid: {drawOnChartArea: false}};
+      scales.cumulative = {beginAtZero: true, position: "right", grid: {drawOnChartArea: false},
+                           ticks: ticks};
     }
     new window.Chart(canvas, {
       type: spec.type,

@@ -55,8 +55,14 @@
       elements: elements,
       wheelSensitivity: 0.3,
       style: [
+        // Every node carries its name (or "A member"), under it; names too small to read
+        // when zoomed out are left off until the map is zoomed in.
         {selector: "node", style: {"width": "data(size)", "height": "data(size)",
-          "background-color": "data(colour)", "border-width": 1, "border-color": "#212b32"}},
+          "background-color": "data(colour)", "border-width": 1, "border-color": "#212b32",
+          "label": "data(label)", "font-size": 11, "color": "#212b32", "text-valign": "bottom",
+          "text-margin-y": 3, "text-wrap": "ellipsis", "text-max-width": 120,
+          "text-background-color": "#ffffff", "text-background-opacity": 0.8,
+          "text-background-padding": 1, "min-zoomed-font-size": 8}},
         {selector: "node[?you]", style: {"border-width": 4, "border-color": "#ffeb3b"}},
         {selector: "node[kind = 'project']", style: {"shape": "round-rectangle"}},
         {selector: "edge[kind = 'volunteering']", style: {"line-style": "dashed"}},
