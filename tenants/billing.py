@@ -3,9 +3,10 @@ plan.
 
 Members never pay. A network is on the free community plan until Stripe reports a paid
 organisation subscription, or until platform staff move it (`network_plan_set`: a
-complimentary plan, or any install with no Stripe keys, where paying by card is off). Webhooks are verified with the endpoint's signing secret and
-refused when older than Stripe's 300-second tolerance; each event is stored once by its id
-in the transaction that applies it, so a replayed or duplicated delivery changes nothing.
+complimentary plan, or any install with no Stripe keys, where paying by card is off).
+Webhooks are verified with the endpoint's signing secret and refused when older than
+Stripe's 300-second tolerance; each event is stored once by its id in the transaction
+that applies it, so a replayed or duplicated delivery changes nothing.
 """
 
 from __future__ import annotations

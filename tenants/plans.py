@@ -99,11 +99,14 @@ class PlanOffer:
 def plan_offers() -> list[PlanOffer]:
     """Every plan, cheapest first, with its price and what it includes."""
     return [
-        PlanOffer(plan=plan, label=str(plan.label),
-                  price="Free" if plan == Plan.COMMUNITY else settings.HEXITIME_ORGANISATION_PRICE,
-                  member_limit=plan_member_limit(plan),
-                  federation=plan == Plan.ORGANISATION,
-                  custom_domains=plan == Plan.ORGANISATION)  # fmt: skip
+        PlanOffer(
+            plan=plan,
+            label=str(plan.label),
+            price="Free" if plan == Plan.COMMUNITY else settings.HEXITIME_ORGANISATION_PRICE,
+            member_limit=plan_member_limit(plan),
+            federation=plan == Plan.ORGANISATION,
+            custom_domains=plan == Plan.ORGANISATION,
+        )
         for plan in (Plan.COMMUNITY, Plan.ORGANISATION)
     ]
 

@@ -79,6 +79,8 @@ class JoinApi(APIView):
         email = serializers.CharField(max_length=254)
         full_name = serializers.CharField(max_length=1000)
         password = serializers.CharField(max_length=1000)
+        profession = serializers.CharField(max_length=16, required=False, allow_blank=True)
+        organisation = serializers.CharField(max_length=1000, required=False, allow_blank=True)
 
     @extend_schema(request=JoinInputSerializer, responses={202: JoinAnswerSerializer})
     def post(self, request: Request) -> Response:

@@ -10,8 +10,13 @@ from hexitime.celery import app
 from hexitime.errors import TRANSIENT_ERRORS
 from tenants.selectors import network_url
 
-from .models import Member, MemberState
-from .services import members_unverified_purge, verification_token
+from .models import Invitation, Member, MemberState
+from .services import (
+    invitation_token,
+    invitations_expired_purge,
+    members_unverified_purge,
+    verification_token,
+)
 
 
 @app.task(autoretry_for=TRANSIENT_ERRORS, max_retries=5, retry_backoff=2, retry_backoff_max=300)
@@ -40,6 +45,35 @@ def member_verification_email(*, schema_name: str, member_id: int) -> bool:
 def members_purge_unverified() -> int:
     """Beat runs this daily in every network's schema (retention)."""
     return members_unverified_purge()
+
+
+@app.task
+def invitations_purge_expired() -> int:
+    """Beat runs this daily in every network's schema, with the unverified purge (retention)."""
+    return invitations_expired_purge()
+
+
+@app.task(autoretry_for=TRANSIENT_ERRORS, max_retries=5, retry_backoff=2, retry_backoff_max=300)
+def member_invitation_email(*, schema_name: str, invitation_id: int) -> bool:
+    """Email an invitation still pending, with its current link; returns whether sent.
+    A repeat sends the same link again, which is harmless."""
+    with schema_context(schema_name):
+        invitation = Invitation.objects.select_related("invited_by").filter(
+            pk=invitation_id).first()  # fmt: skip
+        if invitation is None or invitation.expired:
+            return False
+        network = get_tenant_model().objects.get(schema_name=schema_name)
+        path = reverse("join-invited", kwargs={"token": invitation_token(invitation)},
+                       urlconf="hexitime.urls_tenant")  # fmt: skip
+        context = {"invitation": invitation, "network": network,
+                   "url": network_url(network, path)}  # fmt: skip
+        send_mail(
+            subject=f"[{network.name}] You are invited to join {network.name}",
+            message=render_to_string("members/email/invitation.txt", context),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[invitation.email],
+        )
+        return True
 
 
 @app.task(autoretry_for=TRANSIENT_ERRORS, max_retries=5, retry_backoff=2, retry_backoff_max=300)

@@ -7,6 +7,7 @@ join_urlpatterns: list[URLPattern] = [
     path("", views.join, name="join"),
     path("check-email/", views.join_check_email, name="join-check-email"),
     path("verify/<str:token>/", views.join_verify, name="join-verify"),
+    path("invited/<str:token>/", views.join_invited, name="join-invited"),
 ]
 
 urlpatterns: list[URLPattern] = [
@@ -14,6 +15,14 @@ urlpatterns: list[URLPattern] = [
     path("<int:member_id>/approve/", views.approve, name="member-approve"),
     path("<int:member_id>/decline/", views.decline, name="member-decline"),
     path("roles/", views.roles, name="member-roles"),
+    path("invitations/", views.invitations, name="member-invitations"),
+    path(
+        "invitations/<int:invitation_id>/<str:action>/",
+        views.invitation_action,
+        name="member-invitation-action",
+    ),
+    path("<int:member_id>/deactivate/", views.deactivate, name="member-deactivate"),
+    path("<int:member_id>/reactivate/", views.reactivate, name="member-reactivate"),
     path("<int:member_id>/role/", views.role_change, name="member-role"),
     path("join-settings/", views.join_settings, name="join-settings"),
     path("<int:member_id>/", views.profile, name="member-profile"),

@@ -300,9 +300,12 @@ def test_only_staff_set_a_plan(public_client, network_a, make_member, client_a):
     organiser = make_member(network_a, role=Role.ORGANISER)
     client_a.force_login(organiser)
     # An organiser cannot reach the console from their network, nor on the public site.
-    assert client_a.post(
-        "/console/networks/network-a/plan/", {"plan": "organisation", "reason": "me"}
-    ).status_code == 404
+    assert (
+        client_a.post(
+            "/console/networks/network-a/plan/", {"plan": "organisation", "reason": "me"}
+        ).status_code
+        == 404
+    )
     response = public_client.post(
         "/console/networks/network-a/plan/", {"plan": "organisation", "reason": "me"}
     )

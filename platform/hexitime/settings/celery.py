@@ -66,4 +66,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "core.members.tasks.members_purge_unverified",
         "schedule": crontab(minute=30, hour=3),
     },
+    # ... and invitations long expired (#12 item 12), on the same schedule.
+    "invitations-purge-expired": {
+        "task": "core.members.tasks.invitations_purge_expired",
+        "schedule": crontab(minute=30, hour=3),
+    },
 }
