@@ -45,10 +45,16 @@ password_urlpatterns: list[URLPattern] = [
 api_urlpatterns: list[URLPattern] = [
     path("join/", apis.JoinApi.as_view(), name="api-join"),
     path("verify/", apis.VerifyApi.as_view(), name="api-verify"),
+    path("join/invited/", apis.InvitationAcceptApi.as_view(), name="api-join-invited"),
+    path("invitations/", apis.InvitationsApi.as_view(), name="api-invitations"),
+    path("invitations/<int:invitation_id>/", apis.InvitationApi.as_view()),
+    path("invitations/<int:invitation_id>/resend/", apis.InvitationResendApi.as_view()),
     path("me/", apis.MyProfileApi.as_view(), name="api-my-profile"),
     path("approvals/", apis.ApprovalQueueApi.as_view(), name="api-approvals"),
     path("<int:member_id>/", apis.ProfileApi.as_view(), name="api-member"),
     path("<int:member_id>/approve/", apis.ApproveApi.as_view()),
     path("<int:member_id>/decline/", apis.DeclineApi.as_view()),
     path("<int:member_id>/role/", apis.RoleApi.as_view()),
+    path("<int:member_id>/deactivate/", apis.DeactivateApi.as_view()),
+    path("<int:member_id>/reactivate/", apis.ReactivateApi.as_view()),
 ]
