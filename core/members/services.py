@@ -731,7 +731,12 @@ def _invitations_write(*, actor: Member, people: list[InvitedPerson]) -> Invitat
         invitation.full_name = name or invitation.full_name
         invitation.role, invitation.invited_by = role, actor
         invitation.sent_at, invitation.expires_at = now, expires
-        invitation.save()
+        try:
+            with transaction.atomic():
+                invitation.save()
+        except IntegrityError:  # another organiser invited the address a moment ago
+            raise InvitationRefused(f"{email} was invited by someone else just now. Nothing "
+                                    "was sent; please try again.") from None  # fmt: skip
         audit_record(actor=actor, verb="invitation.resend" if again else "invitation.send",
                      target=invitation, after={"role": role})  # fmt: skip
         (resent if again else invited).append(invitation)
@@ -767,7 +772,11 @@ def invitation_resend(*, actor: Member, invitation_id: int) -> Invitation:
     """Send an invitation again with a fresh link and expiry; the old link stops working."""
     invitation = access_invitation(invitation_id, actor=actor)
     name, email, role = invitation.full_name, invitation.email, invitation.role
-    return _invitations_write(actor=actor, people=[(name, email, role)]).resent[0]
+    sent = _invitations_write(actor=actor, people=[(name, email, role)])
+    if not sent.resent:
+        raise InvitationRefused(f"{email} is a member here already: there is no need to "
+                                "invite them. Withdraw the invitation instead.")  # fmt: skip
+    return sent.resent[0]
 
 
 @durable_service
@@ -832,7 +841,11 @@ def invitation_accept(*, token: str, full_name: str, password: str) -> Member:
     plan_member_place_take()
     member.set_password(password)
     member.email_verified_at = timezone.now()
-    member.save()
+    try:
+        with transaction.atomic():
+            member.save()
+    except IntegrityError:  # the address joined another way a moment ago
+        raise InvitationRefused("You are already a member here: sign in instead.") from None
     _activate(member)
     member.save(update_fields=["state"])
     audit_record(actor=member, verb="invitation.accept", target=member,

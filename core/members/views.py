@@ -366,6 +366,8 @@ def invitation_action(request: HttpRequest, invitation_id: int, action: str) -> 
             raise Http404("No such action")
     except NotFound:
         raise Http404("No such invitation") from None
+    except ApplicationError as refused:
+        messages.error(request, refused.message)
     return redirect("member-invitations")
 
 

@@ -97,6 +97,24 @@ def test_organiser_invites_addresses_and_the_person_joins_in_one_step_under_any_
     assert used.status_code == 400 and "no longer valid" in used.content.decode()
 
 
+def test_resending_to_someone_who_joined_meanwhile_says_so(
+    network_a, organiser, make_member, client_a
+):
+    with tenant_context(network_a):
+        invitations_send(actor=organiser, people=[("", "kim@nhs.net", "")])
+        invitation = Invitation.objects.get()
+    make_member(network_a, email="kim@nhs.net")  # joined by herself in the meantime
+    client_a.force_login(organiser)
+    page = client_a.post(f"/members/invitations/{invitation.pk}/resend/", follow=True)
+    assert page.status_code == 200
+    assert "kim@nhs.net is a member here already" in page.content.decode()
+    with tenant_context(network_a):
+        token = invitation_token(Invitation.objects.get())
+    client_a.logout()
+    refused = client_a.post(f"/join/invited/{token}/", {"full_name": "Kim", "password": PASSWORD})
+    assert "You are already a member here" in refused.content.decode()
+
+
 def test_approval_policy_does_not_hold_back_an_invited_person(network_a, organiser, client_a):
     with tenant_context(network_a):
         join_settings_set(actor=organiser, policy=JoinPolicy.APPROVAL)
