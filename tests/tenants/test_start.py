@@ -61,6 +61,8 @@ def test_an_organiser_starts_a_network_and_lands_in_it_signed_in(public_client, 
         assert landed.status_code == 200
         assert b"Set up your network" in landed.content or b"Welcome to" in landed.content
         assert b"Signed in as Olu Organiser" in landed.content
+        assert b"for now an organiser approves each new member" in landed.content
+        assert b'href="/members/invitations/"' in landed.content
 
         network = Network.objects.get(slug="started")
         assert network.organisation_type == "trust"
