@@ -212,6 +212,11 @@ class Invitation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField()
     expires_at = models.DateTimeField()
+    # The email's outbox, as for notifications: pending from the commit that (re)sends the
+    # invitation until the email has left; the sweep queues again what is still pending
+    # a grace period after it was queued (core.members.tasks).
+    email_pending = models.BooleanField(default=False)
+    email_queued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -222,7 +227,14 @@ class Invitation(models.Model):
                 condition=models.Q(role__in=Role.values), name="invitation_role_known"
             ),
         ]
-        indexes = [models.Index(fields=["expires_at"], name="invitation_expires_idx")]
+        indexes = [
+            models.Index(fields=["expires_at"], name="invitation_expires_idx"),
+            models.Index(
+                fields=["email_queued_at"],
+                condition=models.Q(email_pending=True),
+                name="invitation_email_pending_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.email

@@ -731,6 +731,7 @@ def _invitations_write(*, actor: Member, people: list[InvitedPerson]) -> Invitat
         invitation.full_name = name or invitation.full_name
         invitation.role, invitation.invited_by = role, actor
         invitation.sent_at, invitation.expires_at = now, expires
+        invitation.email_pending, invitation.email_queued_at = True, now
         try:
             with transaction.atomic():
                 invitation.save()
@@ -746,15 +747,35 @@ def _invitations_write(*, actor: Member, people: list[InvitedPerson]) -> Invitat
 
 
 def _queue_invitation_emails(ids: list[int]) -> None:
+    """After commit, queue each invitation's email. A failure to queue is logged, never
+    raised into the committed change; `invitations_email_sweep` queues it again."""
+    schema_name = connection.schema_name
+    transaction.on_commit(lambda: invitation_emails_queue(schema_name=schema_name, ids=ids),
+                          robust=True)  # fmt: skip
+
+
+def invitation_emails_queue(*, schema_name: str, ids: list[int]) -> None:
     from .tasks import member_invitation_email
 
-    schema_name = connection.schema_name
+    for invitation_id in ids:
+        member_invitation_email.delay(schema_name=schema_name, invitation_id=invitation_id)
 
-    def queue() -> None:
-        for invitation_id in ids:
-            member_invitation_email.delay(schema_name=schema_name, invitation_id=invitation_id)
 
-    transaction.on_commit(queue, robust=True)
+def invitations_email_sweep(*, grace: datetime.timedelta) -> int:
+    """Queue again the email of every unexpired invitation still pending `grace` after it
+    was last queued (its message was lost, or every retry failed); returns how many. Runs
+    in the current network's schema."""
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        ids = list(
+            Invitation.objects.select_for_update(skip_locked=True)
+            .filter(email_pending=True, email_queued_at__lt=now - grace, expires_at__gt=now)
+            .order_by("email_queued_at")
+            .values_list("pk", flat=True)[:INVITATIONS_MAX]
+        )
+        Invitation.objects.filter(pk__in=ids).update(email_queued_at=now)
+    invitation_emails_queue(schema_name=connection.schema_name, ids=ids)
+    return len(ids)
 
 
 def access_invitation(invitation_id: int, *, actor: Member) -> Invitation:

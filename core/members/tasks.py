@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django_tenants.utils import get_tenant_model, schema_context
@@ -13,6 +16,7 @@ from tenants.selectors import network_url
 from .models import Invitation, Member, MemberState
 from .services import (
     invitation_token,
+    invitations_email_sweep,
     invitations_expired_purge,
     members_unverified_purge,
     verification_token,
@@ -48,6 +52,13 @@ def members_purge_unverified() -> int:
 
 
 @app.task
+def invitations_email_sweep_task() -> int:
+    """Beat runs this in every network's schema with the notifications' sweep: queue again
+    invitation emails still unsent after the grace period (settings.OUTBOX_GRACE seconds)."""
+    return invitations_email_sweep(grace=timedelta(seconds=settings.OUTBOX_GRACE))
+
+
+@app.task
 def invitations_purge_expired() -> int:
     """Beat runs this daily in every network's schema, with the unverified purge (retention)."""
     return invitations_expired_purge()
@@ -55,11 +66,17 @@ def invitations_purge_expired() -> int:
 
 @app.task(autoretry_for=TRANSIENT_ERRORS, max_retries=5, retry_backoff=2, retry_backoff_max=300)
 def member_invitation_email(*, schema_name: str, invitation_id: int) -> bool:
-    """Email an invitation still pending, with its current link; returns whether sent.
-    A repeat sends the same link again, which is harmless."""
-    with schema_context(schema_name):
-        invitation = Invitation.objects.select_related("invited_by").filter(
-            pk=invitation_id).first()  # fmt: skip
+    """Email an invitation whose email is pending, with its current link, once; returns
+    whether this run sent it. The row is locked while sending and marked sent in the same
+    transaction (a copy that finds it locked leaves it to the holder), as for
+    notifications."""
+    with schema_context(schema_name), transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("invited_by")
+            .filter(pk=invitation_id, email_pending=True)
+            .first()
+        )
         if invitation is None or invitation.expired:
             return False
         network = get_tenant_model().objects.get(schema_name=schema_name)
@@ -73,6 +90,8 @@ def member_invitation_email(*, schema_name: str, invitation_id: int) -> bool:
             from_email=settings.DEFAULT_FROM_EMAIL,
             recipient_list=[invitation.email],
         )
+        invitation.email_pending = False
+        invitation.save(update_fields=["email_pending"])
         return True
 
 

@@ -6,6 +6,7 @@ import datetime
 import time
 
 import pytest
+from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -17,13 +18,16 @@ from core.members.models import Invitation, JoinPolicy, Member, MemberState, Rol
 from core.members.services import (
     INVITATION_DAYS,
     InvitationRefused,
+    invitation_emails_queue,
     invitation_token,
     invitations_csv_read,
+    invitations_email_sweep,
     invitations_expired_purge,
     invitations_send,
     join_settings_set,
 )
 from core.members.tasks import invitations_purge_expired
+from hexitime.celery import app
 from hexitime.errors import PermissionDenied
 from ledger.selectors import member_balance
 
@@ -262,3 +266,30 @@ def test_other_networks_and_members_cannot_see_use_or_change_invitations(
         assert not Member.objects.filter(email="nia@nhs.net").exists()
     with tenant_context(network_a):
         assert Invitation.objects.filter(pk=invitation.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_invitation_whose_message_was_lost_is_sent_by_the_sweep_once(network_a, organiser):
+    with tenant_context(network_a):
+        invitations_send(actor=organiser, people=[("", "lost@nhs.net", "")])
+        app.control.purge()  # the queued message is lost, as with a Redis that crashed
+        lost = Invitation.objects.get()
+        assert lost.email_pending
+        with start_worker(app, perform_ping_check=False, shutdown_timeout=10):
+            assert invitations_email_sweep(grace=datetime.timedelta(hours=1)) == 0
+            assert invitations_email_sweep(grace=datetime.timedelta(0)) == 1
+            assert len(_mail_to("lost@nhs.net")) == 1
+            deadline = time.monotonic() + 10  # the send commits just after the email leaves
+            while Invitation.objects.filter(pk=lost.pk, email_pending=True).exists():
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            # Sweeping again, or a late copy of the message, sends nothing more.
+            assert invitations_email_sweep(grace=datetime.timedelta(0)) == 0
+            invitation_emails_queue(schema_name=network_a.schema_name, ids=[lost.pk])
+            time.sleep(0.5)  # room for a wrong second email to arrive
+        assert [m.to for m in mail.outbox] == [["lost@nhs.net"]]
+    schedule = settings.CELERY_BEAT_SCHEDULE["invitations-email-sweep"]
+    assert (
+        schedule["schedule"]
+        == settings.CELERY_BEAT_SCHEDULE["notifications-email-sweep"]["schedule"]
+    )
