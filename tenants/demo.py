@@ -68,28 +68,41 @@ def demo_load(*, members_per_network: int = 36) -> list[Network]:
             continue
         network = network_create(slug=slug, name=name)
         with tenant_context(network):
-            members = members_seed(
-                rng=random.Random(index),  # noqa: S311 - demo data, not security
-                count=members_per_network,
-                email_domain=email_domain,
+            members = demo_network_seed(
+                seed=index, members=members_per_network, email_domain=email_domain,
                 organiser_email=f"organiser@{slug}.example",
-                password=DEMO_PASSWORD,
-            )
-            for member in members:
-                gift_grant(member=member)
-            listings = listings_seed(rng=random.Random(index), members=members)  # noqa: S311
-            exchanges_seed(rng=random.Random(index), members=members, listings=listings)  # noqa: S311
-            projects_seed(rng=random.Random(index), members=members)  # noqa: S311 - demo data
-            equality_seed(rng=random.Random(index), members=members)  # noqa: S311 - demo data
-            # The demo's people are fictional: their notifications stay in the app. Marked
-            # as sent, the emails queued for them are skipped (notification_email) and left
-            # by the sweep, instead of printing some 150 messages over `hexitime up`'s banner.
-            Notification.objects.filter(emailed_at__isnull=True).update(
-                emailed_at=timezone.now(), email_pending=False
-            )
+            )  # fmt: skip
         theme_update(network=network, actor=members[0], **DEMO_THEMES[slug])
         created.append(network)
     return created
+
+
+def demo_network_seed(
+    *, seed: int, members: int, email_domain: str, organiser_email: str
+) -> list[Member]:
+    """Fill the current network as a demonstration one: an organiser and `members` members
+    with their welcome gift, listings, exchanges at every stage, projects, equality answers
+    and notifications. The tests that walk the whole API use it for realistic networks."""
+    people = members_seed(
+        rng=random.Random(seed),  # noqa: S311 - demo data, not security
+        count=members,
+        email_domain=email_domain,
+        organiser_email=organiser_email,
+        password=DEMO_PASSWORD,
+    )
+    for member in people:
+        gift_grant(member=member)
+    listings = listings_seed(rng=random.Random(seed), members=people)  # noqa: S311
+    exchanges_seed(rng=random.Random(seed), members=people, listings=listings)  # noqa: S311
+    projects_seed(rng=random.Random(seed), members=people)  # noqa: S311 - demo data
+    equality_seed(rng=random.Random(seed), members=people)  # noqa: S311 - demo data
+    # The demo's people are fictional: their notifications stay in the app. Marked
+    # as sent, the emails queued for them are skipped (notification_email) and left
+    # by the sweep, instead of printing some 150 messages over `hexitime up`'s banner.
+    Notification.objects.filter(emailed_at__isnull=True).update(
+        emailed_at=timezone.now(), email_pending=False
+    )
+    return people
 
 
 def demo_logins() -> list[tuple[str, str]]:

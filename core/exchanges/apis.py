@@ -7,14 +7,13 @@ from typing import Any
 from django_tenants.utils import tenant_context
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.listings.models import Listing
 from core.listings.services import access_listing
-from hexitime.api import form_serializer
+from hexitime.api import PageNumberPagination, form_serializer
 from hexitime.auth import acting_member
 from hexitime.db import connection
 from hexitime.errors import NotFound
@@ -91,11 +90,13 @@ class RespondSerializer(serializers.Serializer):
 
 
 class ExchangeListApi(APIView):
+    pagination_class = PageNumberPagination
+
     @extend_schema(responses=ExchangeSerializer(many=True))
     def get(self, request: Request) -> Response:
         member = acting_member(request)
         exchanges = member_exchanges(member=member).prefetch_related("proposals")
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(exchanges, request, self)
         data = ExchangeSerializer(page, many=True, context={"member": member}).data
         return paginator.get_paginated_response(data)

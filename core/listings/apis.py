@@ -4,11 +4,11 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from hexitime.api import PageNumberPagination
 from hexitime.auth import acting_member
 from hexitime.db import connection
 
@@ -56,6 +56,8 @@ def _input(request: Request) -> dict[str, Any]:
 
 
 class ListingListApi(APIView):
+    pagination_class = PageNumberPagination
+
     @extend_schema(
         parameters=[
             OpenApiParameter(name, str)
@@ -70,7 +72,7 @@ class ListingListApi(APIView):
             category=params.get("category", ""), format=params.get("format", ""),
             profession=params.get("profession", ""),
         )  # fmt: skip
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(listings, request, self)
         return paginator.get_paginated_response(ListingSerializer(page, many=True).data)
 

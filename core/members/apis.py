@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from hexitime.api import ErrorSerializer
 from hexitime.auth import acting_member
 
 from .models import Member
@@ -92,7 +93,10 @@ class JoinApi(APIView):
         profession = serializers.CharField(max_length=16, required=False, allow_blank=True)
         organisation = serializers.CharField(max_length=1000, required=False, allow_blank=True)
 
-    @extend_schema(request=JoinInputSerializer, responses={202: JoinAnswerSerializer})
+    @extend_schema(
+        request=JoinInputSerializer,
+        responses={202: JoinAnswerSerializer, 429: ErrorSerializer},  # 429: too many asked
+    )
     def post(self, request: Request) -> Response:
         """Ask to join this network. The answer is the same whether or not the address is
         registered here: a verification link is emailed to a new address, and the owner of

@@ -115,6 +115,10 @@ class Member(AbstractBaseUser, PermissionsMixin):
     # Accounts made by operators and the demo start active; `member_join` starts unverified.
     state = models.CharField(max_length=24, choices=MemberState.choices, default=MemberState.ACTIVE)
     email_verified_at = models.DateTimeField(null=True, blank=True)
+    # The verification email's outbox: pending until sent (core.members.tasks), queued
+    # again by a sweep if its message was lost (core.members.services).
+    verification_pending = models.BooleanField(default=False)
+    verification_queued_at = models.DateTimeField(null=True, blank=True)
     declined_reason = models.CharField(max_length=500, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import functools
 import hashlib
 import io
 import secrets
@@ -159,20 +160,24 @@ def _join(candidate: Member) -> Member | None:
     # A full network refuses every address alike, registered or not.
     plan_member_place_take()
     schema_name = connection.schema_name
-    known = Member.objects.filter(email__iexact=candidate.email).values_list("pk", flat=True)
-    if known:
-        owner_id = known[0]
-        transaction.on_commit(lambda: _queue_join_attempt(schema_name, owner_id), robust=True)
+    owner = Member.objects.filter(email__iexact=candidate.email).first()
+    if owner is not None:
+        # The owner hears of it through a notification, whose row is its email's outbox.
+        notification_send(
+            recipient=owner, kind=Kind.ACCOUNT, key=f"member:{owner.pk}:join-attempt:"
+            f"{uuid.uuid4().hex}", title="Someone asked to join with your email address",
+            body=f"Someone asked to join {connection.tenant.name} with this email address, "
+            "which already has an account here. Nothing has changed. If it was you, sign in, "
+            "or reset your password if you have forgotten it. If it was not you, ignore "
+            "this: nobody can use your account without your password.",
+            url="/accounts/login/",
+        )  # fmt: skip
         return None
+    candidate.verification_pending = True
+    candidate.verification_queued_at = timezone.now()
     candidate.save()
     transaction.on_commit(lambda: _queue_verification(schema_name, candidate.pk), robust=True)
     return candidate
-
-
-def _queue_join_attempt(schema_name: str, member_id: int) -> None:
-    from .tasks import member_join_attempt_email
-
-    member_join_attempt_email.delay(schema_name=schema_name, member_id=member_id)
 
 
 def _queue_verification(schema_name: str, member_id: int) -> None:
@@ -235,10 +240,39 @@ def _activate(member: Member) -> None:
     gift_grant(member=member)
 
 
+@durable_service
 def verification_resend(*, actor: Member) -> None:
-    """Email the actor a fresh verification link, if they still need one."""
-    if actor.state == MemberState.UNVERIFIED:
-        _queue_verification(connection.schema_name, actor.pk)
+    """Email the actor a fresh verification link, if they still need one (after commit:
+    while the queue is down the sweep sends it later)."""
+    updated = Member.objects.filter(pk=actor.pk, state=MemberState.UNVERIFIED).update(
+        verification_pending=True, verification_queued_at=timezone.now()
+    )
+    if updated:
+        schema_name, member_id = connection.schema_name, actor.pk
+        transaction.on_commit(lambda: _queue_verification(schema_name, member_id), robust=True)
+
+
+@durable_service
+def verifications_sweep(*, grace: datetime.timedelta) -> int:
+    """Queue again every verification email still unsent `grace` after it was last queued
+    (its message was lost, or every retry failed), while its link would still be valid;
+    each is touched as it is queued. Returns how many. Runs in the current network."""
+    now = timezone.now()
+    ids = list(
+        Member.objects.select_for_update(skip_locked=True)
+        .filter(
+            state=MemberState.UNVERIFIED, verification_pending=True,
+            verification_queued_at__lt=now - grace,
+            date_joined__gte=now - datetime.timedelta(seconds=VERIFY_MAX_AGE),
+        )
+        .values_list("pk", flat=True)
+    )  # fmt: skip
+    Member.objects.filter(pk__in=ids).update(verification_queued_at=now)
+    schema_name = connection.schema_name
+    for member_id in ids:
+        transaction.on_commit(functools.partial(_queue_verification, schema_name, member_id),
+                              robust=True)  # fmt: skip
+    return len(ids)
 
 
 def access_member(member_id: int, *, member: Member) -> Member:

@@ -20,16 +20,23 @@ from .services import (
     invitations_expired_purge,
     members_unverified_purge,
     verification_token,
+    verifications_sweep,
 )
 
 
 @app.task(autoretry_for=TRANSIENT_ERRORS, max_retries=5, retry_backoff=2, retry_backoff_max=300)
 def member_verification_email(*, schema_name: str, member_id: int) -> bool:
-    """Email a verification link to a member who still needs one; returns whether sent.
-
-    Each run signs a fresh link; any unexpired link works, so a repeat is harmless."""
-    with schema_context(schema_name):
-        member = Member.objects.filter(pk=member_id, state=MemberState.UNVERIFIED).first()
+    """Email a verification link to a member whose email is pending; returns whether this
+    run sent it. The member's row is the outbox: locked while sending and marked sent in
+    the same transaction, so a retry and the sweep's copy never both send (a crash between
+    the send and the commit sends again: at least once). Each email signs a fresh link;
+    any unexpired link works."""
+    with schema_context(schema_name), transaction.atomic():
+        member = (
+            Member.objects.select_for_update(skip_locked=True)
+            .filter(pk=member_id, state=MemberState.UNVERIFIED, verification_pending=True)
+            .first()
+        )
         if member is None:
             return False
         network = get_tenant_model().objects.get(schema_name=schema_name)
@@ -42,7 +49,16 @@ def member_verification_email(*, schema_name: str, member_id: int) -> bool:
             from_email=settings.DEFAULT_FROM_EMAIL,
             recipient_list=[member.email],
         )
+        member.verification_pending = False
+        member.save(update_fields=["verification_pending"])
         return True
+
+
+@app.task
+def members_verification_sweep() -> int:
+    """Beat runs this in every network's schema: queue again the verification emails
+    still unsent after the grace period (settings.OUTBOX_GRACE seconds)."""
+    return verifications_sweep(grace=timedelta(seconds=settings.OUTBOX_GRACE))
 
 
 @app.task
@@ -92,24 +108,4 @@ def member_invitation_email(*, schema_name: str, invitation_id: int) -> bool:
         )
         invitation.email_pending = False
         invitation.save(update_fields=["email_pending"])
-        return True
-
-
-@app.task(autoretry_for=TRANSIENT_ERRORS, max_retries=5, retry_backoff=2, retry_backoff_max=300)
-def member_join_attempt_email(*, schema_name: str, member_id: int) -> bool:
-    """Tell a member that someone asked to join with their address (joining answers alike
-    for known and unknown addresses, so this is how the owner learns of it)."""
-    with schema_context(schema_name):
-        member = Member.objects.filter(pk=member_id).first()
-        if member is None:
-            return False
-        network = get_tenant_model().objects.get(schema_name=schema_name)
-        path = reverse("login", urlconf="hexitime.urls_tenant")
-        context = {"member": member, "network": network, "url": network_url(network, path)}
-        send_mail(
-            subject=f"[{network.name}] Someone asked to join with your email address",
-            message=render_to_string("members/email/join_attempt.txt", context),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[member.email],
-        )
         return True

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.encoding import force_str
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from hexitime.api import PageNumberPagination
 from hexitime.auth import acting_member
 
 from .models import Kind
@@ -15,7 +17,19 @@ from .selectors import email_preferences, notification_list, notification_unread
 from .services import email_preferences_set, notification_mark_all_read, notification_mark_read
 
 
+class NotificationPagination(PageNumberPagination):
+    """A page of notifications, with how many of all of them are unread."""
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["required"] = [*paginated["required"], "unread_count"]
+        paginated["properties"]["unread_count"] = {"type": "integer", "example": 3}
+        return paginated
+
+
 class NotificationListApi(APIView):
+    pagination_class = NotificationPagination
+
     class NotificationSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         kind = serializers.CharField()
@@ -27,7 +41,7 @@ class NotificationListApi(APIView):
 
     @extend_schema(responses=NotificationSerializer(many=True))
     def get(self, request: Request) -> Response:
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             notification_list(member=acting_member(request)), request, self
         )
@@ -62,11 +76,21 @@ class NotificationReadAllApi(APIView):
 
 class EmailPreferencesApi(APIView):
     class EmailPreferencesSerializer(serializers.Serializer):
+        """One true/false per kind of notification; any other name is refused."""
+
         def get_fields(self) -> dict[str, serializers.Field]:
             return {
                 kind: serializers.BooleanField(required=False, help_text=force_str(label))
                 for kind, label in Kind.choices
             }
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            unknown = sorted(set(self.initial_data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: "Not a kind of notification." for name in unknown}
+                )
+            return attrs
 
     @extend_schema(responses=EmailPreferencesSerializer)
     def get(self, request: Request) -> Response:

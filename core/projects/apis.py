@@ -3,13 +3,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from hexitime.api import PageNumberPagination
 from hexitime.auth import acting_member
 
 from .models import HoursConfirmation, Project, Volunteer
@@ -113,16 +113,20 @@ def _detail(project_id: int, request: Request) -> Response:
 
 
 class ProjectListApi(APIView):
-    @extend_schema(
-        parameters=[OpenApiParameter("state", str, enum=Project.State.values)],
-        responses=ProjectSerializer(many=True),
-    )
+    pagination_class = PageNumberPagination
+
+    class FilterSerializer(serializers.Serializer):
+        state = serializers.ChoiceField(choices=Project.State.choices, required=False)
+
+    @extend_schema(parameters=[FilterSerializer], responses=ProjectSerializer(many=True))
     def get(self, request: Request) -> Response:
-        state = request.query_params.get("state", "")
+        # A plain dict: DRF reads an empty value in a QueryDict as no value at all.
+        filters = self.FilterSerializer(data=request.query_params.dict())
+        filters.is_valid(raise_exception=True)
         projects = project_list(
-            member=acting_member(request), state=state if state in Project.State.values else ""
+            member=acting_member(request), state=filters.validated_data.get("state", "")
         )
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(projects, request, self)
         return paginator.get_paginated_response(ProjectSerializer(page, many=True).data)
 

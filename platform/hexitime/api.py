@@ -6,7 +6,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import forms
-from rest_framework import serializers
+from drf_spectacular import openapi
+from rest_framework import exceptions, pagination, serializers
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -52,3 +54,38 @@ def _serializer_field(field: forms.Field) -> serializers.Field[Any, Any, Any, An
             max_length=field.max_length, allow_blank=not field.required, **common
         )
     raise TypeError(f"No serializer field for {type(field).__name__}")
+
+
+class PageNumberPagination(pagination.PageNumberPagination):
+    """DRF's pages, except that `?page=` with no number is refused like any other
+    non-number rather than read as the first page."""
+
+    def get_page_number(self, request: Any, paginator: Any) -> Any:
+        if request.query_params.get(self.page_query_param, None) == "":
+            raise exceptions.NotFound(self.invalid_page_message)
+        return super().get_page_number(request, paginator)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """A refusal: `detail` says why; input errors name the fields, each with its messages."""
+
+    detail = serializers.CharField(required=False)
+    field = serializers.CharField(required=False, help_text="The input field at fault, if one.")
+
+
+class AutoSchema(openapi.AutoSchema):
+    """drf-spectacular's schema, with the refusals every operation can answer: 400 for input
+    it cannot take, 403 for someone who may not (signed out, or without the role), 404 for
+    anything that does not exist or is not theirs to see (services raise `NotFound` for
+    both, so no one learns what exists elsewhere)."""
+
+    def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
+        responses = dict(super()._get_response_bodies(direction))
+        refusals = ["400", "404"]
+        if not all(isinstance(p, AllowAny) for p in self.view.get_permissions()):
+            refusals.append("403")
+        if self.method in ("POST", "PUT", "PATCH"):
+            refusals.append("415")  # a body in a media type the operation does not read
+        for code in refusals:
+            responses.setdefault(code, self._get_response_for_code(ErrorSerializer, code))
+        return responses

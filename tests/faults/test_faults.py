@@ -40,6 +40,11 @@ pytestmark = pytest.mark.slow
 
 SWEEP_SECONDS = 2  # HEXITIME_OUTBOX_SWEEP_SECONDS and _GRACE_SECONDS for this platform
 ORGANISER = "organiser@wbs.example"
+MAKE_TOKEN = (  # a personal API token for the organiser, printed as "TOKEN <secret>"
+    "from core.members.models import Member; from core.members.services import "
+    "api_token_create; print('TOKEN', api_token_create(actor=Member.objects.get("
+    f"email={ORGANISER!r}), name='faults')[1])"
+)
 
 
 @dataclass
@@ -78,7 +83,7 @@ class Platform:
             method=method,
             headers={
                 "Host": f"wbs.localhost:{self.port}",
-                "Authorization": f"Token {self.token}",
+                "Authorization": f"Bearer {self.token}",
                 "Content-Type": "application/json",
             },
         )
@@ -156,12 +161,12 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         _wait("hexitime up started", lambda: "Hexitime is running" in running.output(),
               running, 180)  # fmt: skip
         made = subprocess.run(
-            [sys.executable, "-m", "hexitime", "manage", "tenant_command", "drf_create_token",
-             "--schema", "net_wbs", ORGANISER],
+            [sys.executable, "-m", "hexitime", "manage", "tenant_command", "shell",
+             "--schema", "net_wbs", "-c", MAKE_TOKEN],
             cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
         )  # fmt: skip
         assert made.returncode == 0, made.stdout + made.stderr
-        running.token = made.stdout.split("Generated token ")[1].split()[0]
+        running.token = made.stdout.split("TOKEN ")[1].split()[0]
         running.respond()
         yield running
     finally:

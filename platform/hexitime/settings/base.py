@@ -212,7 +212,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "hexitime.api.AutoSchema",
     "EXCEPTION_HANDLER": "hexitime.api.exception_handler",
     # `?format=` is the listings filter (in person / video / phone), not a renderer choice.
     "URL_FORMAT_OVERRIDE": None,

@@ -44,6 +44,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "core.notifications.tasks.notifications_email_sweep_task",
         "schedule": OUTBOX_SWEEP,
     },
+    "members-verification-sweep": {
+        "task": "core.members.tasks.members_verification_sweep",
+        "schedule": OUTBOX_SWEEP,
+    },
     "invitations-email-sweep": {
         "task": "core.members.tasks.invitations_email_sweep_task",
         "schedule": OUTBOX_SWEEP,

@@ -304,3 +304,19 @@ def test_an_unknown_move_is_not_found(network_a, people, offer, client_a):
         exchange = x.exchange_respond(actor=bob, listing=offer, message="Hi")
     client_a.force_login(alice)
     assert client_a.post(f"/api/v1/exchanges/{exchange.pk}/explode/").status_code == 404
+
+
+def test_a_move_no_longer_open_is_refused_on_the_page_without_its_form(
+    network_a, people, offer, client_a
+):
+    """Found by the isolation walk: confirming a cancelled exchange (no hours recorded)
+    rendered the confirm section for it and failed on its missing minutes."""
+    bob = people[1]
+    with tenant_context(network_a):
+        exchange = x.exchange_respond(actor=bob, listing=offer, message="Could you help?")
+        x.exchange_cancel(actor=bob, exchange=exchange, reason="")
+    client_a.force_login(bob)
+    refused = client_a.post(f"/exchanges/{exchange.pk}/confirm/")
+    assert refused.status_code == 409
+    assert b"You cannot confirm the hours now: this exchange is cancelled." in refused.content
+    assert b"Confirm the hours</h2>" not in refused.content

@@ -53,3 +53,18 @@ def test_a_network_takes_only_so_many_joins_and_another_is_not_affected(
     assert len(_members(network_a)) == 4
     assert _join(client_b, 4, "203.0.113.50").status_code == 202
     assert _members(network_b) == ["person4@nhs.net"]
+
+
+@override_settings(HEXITIME_TRUSTED_PROXIES=0, HEXITIME_JOIN_RATE_PER_CLIENT="2/h")
+def test_a_client_without_an_address_is_counted_too(network_a, client_a):
+    """Found by schemathesis: with no REMOTE_ADDR (a server on a Unix socket with no proxy
+    in front says none) joining failed with a server error. Such clients share one count."""
+    for n in range(2):
+        joined = client_a.post("/api/v1/members/join/", {"email": f"p{n}@nhs.net",
+                               "full_name": "P", "password": PASSWORD},
+                               content_type="application/json", REMOTE_ADDR="")  # fmt: skip
+        assert joined.status_code == 202
+    refused = client_a.post("/api/v1/members/join/", {"email": "p3@nhs.net", "full_name": "P",
+                            "password": PASSWORD}, content_type="application/json",
+                            REMOTE_ADDR="")  # fmt: skip
+    assert refused.status_code == 429

@@ -3,6 +3,7 @@ import time
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from core.audit.models import AuditEvent
@@ -273,7 +274,8 @@ def test_joining_answers_alike_for_registered_and_new_addresses(
 ):
     """Password reset already says nothing about who is registered; joining says nothing
     either. The owner of a registered address is emailed instead."""
-    from core.members.tasks import member_join_attempt_email
+    from core.notifications.models import Kind, Notification
+    from core.notifications.tasks import notification_email
     from tests.conftest import NetworkClient
 
     answers = {}
@@ -292,10 +294,51 @@ def test_joining_answers_alike_for_registered_and_new_addresses(
             assert member_join(email=organiser.email, full_name="Someone",
                                password=PASSWORD) is None  # fmt: skip
         assert len(callbacks) == 1
-    assert member_join_attempt_email(schema_name=network_a.schema_name, member_id=organiser.pk)
+        told = Notification.objects.filter(recipient=organiser, kind=Kind.ACCOUNT).last()
+        assert told is not None and told.email_pending  # the notification is the outbox
+    assert notification_email(schema_name=network_a.schema_name, notification_id=told.pk)
     sent = mail.outbox[-1]
     assert sent.to == [organiser.email]
     assert sent.subject == "[Network A] Someone asked to join with your email address"
     # The same address is new in another network: it joins there.
     with tenant_context(network_b):
         assert member_join(email=organiser.email, full_name="Olivia", password=PASSWORD)
+
+
+def test_a_verification_email_whose_message_was_lost_is_sent_by_the_sweep_once(
+    network_a, network_b, make_member, django_capture_on_commit_callbacks
+):
+    """The member's row is the verification email's outbox: a message lost with the
+    queue (the on-commit callbacks never run here) is queued again by the sweep after
+    the grace period, and sent once however many copies arrive."""
+    import datetime
+
+    from core.members.services import verification_resend, verifications_sweep
+
+    elsewhere = make_member(network_b, email="lost@nhs.net", state=MemberState.UNVERIFIED)
+    with tenant_context(network_b):
+        Member.objects.filter(pk=elsewhere.pk).update(
+            verification_pending=True,
+            verification_queued_at=timezone.now() - datetime.timedelta(hours=1),
+        )
+    with tenant_context(network_a):
+        with django_capture_on_commit_callbacks(execute=False):
+            nia = _join(email="nia@nhs.net")  # its message is lost
+        assert verifications_sweep(grace=datetime.timedelta(hours=1)) == 0  # not yet
+        with django_capture_on_commit_callbacks(execute=False) as queued:
+            assert verifications_sweep(grace=datetime.timedelta(0)) == 1  # A's only
+        assert len(queued) == 1
+        # Touched as it was queued: the next sweeps leave it for another grace period.
+        assert verifications_sweep(grace=datetime.timedelta(minutes=5)) == 0
+        # Two deliveries (the retry and the sweep's copy) send one email.
+        assert member_verification_email(schema_name=network_a.schema_name, member_id=nia.pk)
+        assert not member_verification_email(schema_name=network_a.schema_name, member_id=nia.pk)
+        assert [m.to for m in mail.outbox] == [["nia@nhs.net"]]
+        # Asking for a new link queues one more, after commit, through the same outbox.
+        with django_capture_on_commit_callbacks(execute=False) as queued:
+            verification_resend(actor=Member.objects.get(pk=nia.pk))
+        assert len(queued) == 1
+        assert member_verification_email(schema_name=network_a.schema_name, member_id=nia.pk)
+        assert [m.to for m in mail.outbox] == [["nia@nhs.net"], ["nia@nhs.net"]]
+    with tenant_context(network_b):
+        assert Member.objects.get(pk=elsewhere.pk).verification_pending  # B's own sweep's

@@ -244,3 +244,16 @@ def test_the_home_page_counts_unread_notifications_in_plain_english(
     with tenant_context(network_a):
         notification_send(recipient=member, kind=Kind.ACCOUNT, key="two", title="Two")
     assert b"You have 2 unread notifications." in client_a.get("/").content
+
+
+def test_api_refuses_preferences_for_kinds_that_do_not_exist(network_a, make_member, client_a):
+    alice = make_member(network_a)
+    client_a.force_login(alice)
+    refused = client_a.put(
+        "/api/v1/notifications/preferences/", {"weekly_digest": False, "telepathy": True},
+        content_type="application/json",
+    )  # fmt: skip
+    assert refused.status_code == 400
+    assert refused.json() == {"telepathy": ["Not a kind of notification."]}
+    with tenant_context(network_a):
+        assert email_preferences(member=alice)[Kind.WEEKLY_DIGEST] is True  # nothing half-set

@@ -245,3 +245,20 @@ def test_listing_projects_costs_the_same_queries_however_many(
     with django_assert_max_num_queries(11):
         page = client_a.get("/projects/")
     assert page.content.count(b"<progress ") == count
+
+
+def test_the_api_lists_projects_in_pages_by_state_and_refuses_other_states(
+    network_a, lead, propose, client_a
+):
+    propose()
+    client_a.force_login(lead)
+    page = client_a.get("/api/v1/projects/?state=proposed").json()
+    assert (page["count"], page["next"], [p["state"] for p in page["results"]]) == (
+        1, None, ["proposed"],
+    )  # fmt: skip
+    assert client_a.get("/api/v1/projects/?state=approved").json()["count"] == 0
+    for state in ("nonsense", ""):
+        refused = client_a.get(f"/api/v1/projects/?state={state}")
+        assert refused.status_code == 400, state
+        assert "state" in refused.json()
+    assert client_a.get("/api/v1/projects/?page=").status_code == 404

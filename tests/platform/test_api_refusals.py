@@ -1,0 +1,47 @@
+"""What the OpenAPI schema says of every operation's refusals and of list pages, and the
+JSON answer for an API URL that does not exist."""
+
+from __future__ import annotations
+
+import yaml
+
+from tests.conftest import NetworkClient
+
+
+def _schema(client: NetworkClient) -> dict:
+    return yaml.safe_load(client.get("/api/v1/schema/").content)
+
+
+def test_list_endpoints_are_declared_as_the_pages_they_answer(network_a, make_member, client_a):
+    client_a.force_login(make_member(network_a))
+    paths = _schema(client_a)["paths"]
+    for path in ("/api/v1/listings/", "/api/v1/exchanges/", "/api/v1/projects/",
+                 "/api/v1/notifications/"):  # fmt: skip
+        page = paths[path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert page["$ref"].startswith("#/components/schemas/Paginated"), path
+    notifications = _schema(client_a)["components"]["schemas"]["PaginatedNotificationList"]
+    assert {"count", "next", "previous", "results", "unread_count"} <= set(
+        notifications["properties"]
+    )
+
+
+def test_every_operation_declares_its_refusals(network_a, make_member, client_a):
+    client_a.force_login(make_member(network_a))
+    for path, operations in _schema(client_a)["paths"].items():
+        for method, operation in operations.items():
+            codes = set(operation["responses"])
+            assert {"400", "404"} <= codes, (method, path)
+            if path not in ("/api/v1/members/join/", "/api/v1/members/verify/"):
+                assert "403" in codes, (method, path)
+            if method in ("post", "put", "patch"):
+                assert "415" in codes, (method, path)
+
+
+def test_an_api_url_that_does_not_exist_answers_json(network_a, make_member, client_a):
+    client_a.force_login(make_member(network_a))
+    for url in ("/api/v1/listings/-1/", "/api/v1/nothing-here/"):
+        response = client_a.get(url)
+        assert response.status_code == 404
+        assert response.json() == {"detail": "Not found."}
+    page = client_a.get("/no-such-page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
