@@ -254,17 +254,20 @@ class InvitationsSentSerializer(serializers.Serializer):
     already_members = serializers.ListField(child=serializers.EmailField())
 
 
+class InvitedPersonSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=1000)
+    name = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+    role = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, help_text="member, qi_lead or organiser"
+    )
+
+
 class InvitationsApi(APIView):
     permission_classes = [CanApprove]
     parser_classes = [JSONParser, MultiPartParser]
 
-    class PersonSerializer(serializers.Serializer):
-        email = serializers.CharField(max_length=1000)
-        name = serializers.CharField(required=False, allow_blank=True, max_length=1000)
-        role = serializers.CharField(required=False, allow_blank=True, max_length=100)
-
     class InviteInputSerializer(serializers.Serializer):
-        people = serializers.ListField(required=False, max_length=INVITATIONS_MAX)
+        people = InvitedPersonSerializer(many=True, required=False, max_length=INVITATIONS_MAX)
         file = serializers.FileField(
             required=False, help_text="multipart/form-data: a CSV of name, email, optional role"
         )
@@ -282,11 +285,8 @@ class InvitationsApi(APIView):
         if "file" in serializer.validated_data:
             people = invitations_csv_read(serializer.validated_data["file"])
         else:
-            entries = self.PersonSerializer(data=serializer.validated_data.get("people", []),
-                                            many=True)  # fmt: skip
-            entries.is_valid(raise_exception=True)
             people = [(e.get("name", ""), e["email"], e.get("role", ""))
-                      for e in entries.validated_data]  # fmt: skip
+                      for e in serializer.validated_data.get("people", [])]  # fmt: skip
         sent = invitations_send(actor=acting_member(request), people=people)
         return Response(InvitationsSentSerializer(sent).data, status=201)
 
