@@ -267,7 +267,9 @@ class InvitationsApi(APIView):
     parser_classes = [JSONParser, MultiPartParser]
 
     class InviteInputSerializer(serializers.Serializer):
-        people = InvitedPersonSerializer(many=True, required=False, max_length=INVITATIONS_MAX)
+        people = serializers.ListField(
+            child=InvitedPersonSerializer(), required=False, max_length=INVITATIONS_MAX
+        )
         file = serializers.FileField(
             required=False, help_text="multipart/form-data: a CSV of name, email, optional role"
         )
