@@ -3,15 +3,21 @@ role). An invitation expires, can be resent and revoked, and lets the person joi
 step whatever the join policy. Expired invitations are purged with unverified sign-ups."""
 
 import datetime
+import threading
 import time
+from typing import Any
 
+import psycopg
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection as db_connection
+from django.db import connections
 from django.utils import timezone
 from django_tenants.utils import tenant_context
+from psycopg import sql
 
 from core.audit.models import AuditEvent
 from core.members.models import Invitation, JoinPolicy, Member, MemberState, Role
@@ -30,6 +36,7 @@ from core.members.tasks import invitations_purge_expired
 from hexitime.celery import app
 from hexitime.errors import PermissionDenied
 from ledger.selectors import member_balance
+from tests.faults.test_provisioning_faults import _test_database_url
 
 PASSWORD = "kindly-staple-49"
 
@@ -293,3 +300,55 @@ def test_an_invitation_whose_message_was_lost_is_sent_by_the_sweep_once(network_
         schedule["schedule"]
         == settings.CELERY_BEAT_SCHEDULE["notifications-email-sweep"]["schedule"]
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_organisers_inviting_one_address_at_once_is_a_refusal_not_an_error(
+    network_a, organiser
+):
+    """Another session invites the address and has not committed: this batch's insert
+    waits on the unique address, and when the other commits, is refused with nothing of it
+    written."""
+    other = psycopg.connect(_test_database_url())
+    try:
+        other.execute(sql.SQL("SET search_path = {}").format(sql.Identifier(network_a.schema_name)))
+        other.execute(
+            "INSERT INTO members_invitation (email, full_name, role, created_at, sent_at,"
+            " expires_at, email_pending) VALUES ('race@nhs.net', '', 'member', now(), now(),"
+            " now() + interval '14 days', false)"
+        )
+        result: list[Any] = []
+
+        def invite() -> None:
+            try:
+                with tenant_context(network_a):
+                    result.append(invitations_send(actor=organiser, people=[
+                        ("", "race@nhs.net", ""), ("", "other@nhs.net", "")]))  # fmt: skip
+            except InvitationRefused as refused:
+                result.append(refused)
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=invite)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not _waiting_on('%INSERT INTO "members_invitation"%'):
+            assert time.monotonic() < deadline, "the second invitation never waited"
+            time.sleep(0.05)
+        other.commit()
+        thread.join(timeout=30)
+    finally:
+        other.close()
+    (refused,) = result
+    assert isinstance(refused, InvitationRefused)
+    assert "race@nhs.net was invited by someone else just now" in refused.message
+    with tenant_context(network_a):
+        assert list(Invitation.objects.values_list("email", flat=True)) == ["race@nhs.net"]
+        assert not AuditEvent.objects.filter(verb="invitation.send").exists()
+
+
+def _waiting_on(query_like: str) -> bool:
+    with db_connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND "
+                       "query LIKE %s", [query_like])  # fmt: skip
+        return cursor.fetchone() is not None
