@@ -1,9 +1,12 @@
-"""Billing for hosting organisations: Stripe webhooks set a network's plan.
+"""Billing for hosting organisations: Stripe webhooks, or platform staff, set a network's
+plan.
 
 Members never pay. A network is on the free community plan until Stripe reports a paid
-organisation subscription. Webhooks are verified with the endpoint's signing secret and
-refused when older than Stripe's 300-second tolerance; each event is stored once by its id
-in the transaction that applies it, so a replayed or duplicated delivery changes nothing.
+organisation subscription, or until platform staff move it (`network_plan_set`: a
+complimentary plan, or any install with no Stripe keys, where paying by card is off).
+Webhooks are verified with the endpoint's signing secret and refused when older than
+Stripe's 300-second tolerance; each event is stored once by its id in the transaction
+that applies it, so a replayed or duplicated delivery changes nothing.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ from typing import Any
 import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django_tenants.utils import get_public_schema_name, schema_context
 
 from core.audit.services import audit_record
 from core.members.models import Member, Role
 from hexitime.errors import ApplicationError, PermissionDenied
+from hexitime.text import plain_text
 
 from .models import BillingStatus, Network, Plan, StripeEvent
 
@@ -115,9 +120,20 @@ class BillingRefused(ApplicationError):
     pass
 
 
+NO_CARD_PAYMENTS = (
+    "Paying by card is not set up here. Hexitime staff can move your network to the "
+    "organisation plan: please contact them."
+)
+
+
+def billing_by_card() -> bool:
+    """Whether organisers can subscribe through Stripe (its keys and price are set)."""
+    return bool(settings.STRIPE_SECRET_KEY and settings.STRIPE_ORGANISATION_PRICE)
+
+
 def _stripe() -> stripe.StripeClient:
-    if not settings.STRIPE_SECRET_KEY or not settings.STRIPE_ORGANISATION_PRICE:
-        raise BillingRefused("Paid plans are not available yet. Please contact Hexitime.")
+    if not billing_by_card():
+        raise BillingRefused(NO_CARD_PAYMENTS)
     return stripe.StripeClient(
         settings.STRIPE_SECRET_KEY, base_addresses={"api": settings.STRIPE_API_BASE}
     )
@@ -167,3 +183,26 @@ def billing_portal_open(*, actor: Member, network: Network, return_url: str) -> 
         logger.exception("Stripe refused a portal session for %s", network.slug)
         raise BillingRefused("Stripe is not reachable just now. Please try again.") from None
     return str(session.url)
+
+
+def network_plan_set(*, actor: Member, network: Network, plan: str, reason: str) -> Network:
+    """Platform staff put `network` on `plan` (e.g. a complimentary organisation plan),
+    giving a reason; audited in the public schema. The billing status and any Stripe
+    subscription are left as they are: a later Stripe event still applies. Refuses
+    (`BillingRefused`, nothing written) an unknown plan or a missing reason."""
+    if not actor.is_staff:
+        raise PermissionDenied("Only platform staff can set a network's plan.")
+    if plan not in Plan.values:
+        raise BillingRefused("Choose the community or organisation plan.", field="plan")
+    reason = plain_text(reason, name="reason", limit=500, refusal=BillingRefused,
+                        missing="Give a reason: it is recorded with the change.")  # fmt: skip
+    with schema_context(get_public_schema_name()), transaction.atomic(durable=True):
+        locked = Network.objects.select_for_update().get(pk=network.pk)
+        if locked.plan == plan:
+            return locked
+        before = locked.plan
+        locked.plan = plan
+        locked.save(update_fields=["plan"])
+        audit_record(actor=actor, verb="network.plan_set", target=locked,
+                     before={"plan": before}, after={"plan": plan}, reason=reason)  # fmt: skip
+    return locked

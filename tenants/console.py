@@ -1,5 +1,5 @@
 """The platform-staff console on the public site: every network, and the staff actions
-(suspend, resume, export, delete). Staff accounts are `is_staff` members of the public
+(suspend, resume, set the plan, export, delete). Staff accounts are `is_staff` members of the public
 schema; network organisers and other accounts are refused."""
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from hexitime.auth import ThrottledAuthenticationForm, acting_member
 from hexitime.db import connection
 from hexitime.errors import ApplicationError
 
-from .models import Network
+from .billing import network_plan_set
+from .models import Network, Plan
 from .selectors import network_list, network_overview, network_overview_list
 from .services import network_delete, network_export, network_resume, network_suspend
 
@@ -109,6 +110,7 @@ def console_network(request: HttpRequest, slug: str) -> HttpResponse:
             "overview": network_overview(network),
             "events": events[:50],
             "exports": network.exports.order_by("-created_at")[:5],
+            "plans": Plan.choices,
         },
     )
 
@@ -125,6 +127,12 @@ def console_network_action(request: HttpRequest, slug: str, action: str) -> Http
         elif action == "resume":
             network_resume(actor=actor, network=network, reason=request.POST.get("reason", ""))
             messages.success(request, f"{network.name} is active again.")
+        elif action == "plan":
+            network = network_plan_set(actor=actor, network=network,
+                                       plan=request.POST.get("plan", ""),
+                                       reason=request.POST.get("reason", ""))  # fmt: skip
+            messages.success(request, f"{network.name} is on the {network.get_plan_display()} "
+                             "plan.")  # fmt: skip
         elif action == "export":
             data = network_export(actor=actor, network=network)
             response = HttpResponse(data, content_type="application/zip")

@@ -84,6 +84,33 @@ def plan_usage(*, network: Network) -> PlanUsage:
     )
 
 
+@dataclass(frozen=True)
+class PlanOffer:
+    """One plan as the billing page describes it: its price and what it includes."""
+
+    plan: str
+    label: str
+    price: str
+    member_limit: int | None
+    federation: bool
+    custom_domains: bool
+
+
+def plan_offers() -> list[PlanOffer]:
+    """Every plan, cheapest first, with its price and what it includes."""
+    return [
+        PlanOffer(
+            plan=plan,
+            label=str(plan.label),
+            price="Free" if plan == Plan.COMMUNITY else settings.HEXITIME_ORGANISATION_PRICE,
+            member_limit=plan_member_limit(plan),
+            federation=plan == Plan.ORGANISATION,
+            custom_domains=plan == Plan.ORGANISATION,
+        )
+        for plan in (Plan.COMMUNITY, Plan.ORGANISATION)
+    ]
+
+
 def network_full_message(network: Network, limit: int) -> str:
     return (
         f"{network.name} is full: the free community plan has room for {limit} members. "

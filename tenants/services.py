@@ -55,6 +55,7 @@ from psycopg import ClientCursor, sql
 
 from core.audit.services import audit_record
 from core.members.models import Member, Role
+from core.members.services import join_settings_start
 from hexitime.csvfile import CsvWriter
 from hexitime.db import connection
 from hexitime.errors import ApplicationError, PermissionDenied
@@ -465,6 +466,7 @@ def _organiser_create(network: Network, job: ProvisioningJob) -> Member:
                 role=Role.ORGANISER,  # its permissions: core.members.backends
             )
         gift_grant(member=organiser)
+        join_settings_start()
     return organiser
 
 

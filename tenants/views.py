@@ -17,7 +17,12 @@ from core.members.models import Member, Role
 from hexitime.auth import acting_member
 from hexitime.errors import ApplicationError, PermissionDenied
 
-from .billing import billing_checkout_start, billing_portal_open, stripe_webhook_receive
+from .billing import (
+    billing_by_card,
+    billing_checkout_start,
+    billing_portal_open,
+    stripe_webhook_receive,
+)
 from .domains import (
     access_domain_claim,
     custom_domain_add,
@@ -27,7 +32,7 @@ from .domains import (
 )
 from .forms import NetworkStartForm
 from .models import Network, ProvisioningJob
-from .plans import plan_usage
+from .plans import plan_offers, plan_usage
 from .selectors import network_list
 from .services import (
     handover_check,
@@ -154,8 +159,9 @@ def billing_page(request: HttpRequest) -> HttpResponse:
             messages.error(request, refusal.message)
             return redirect("network-billing")
         return redirect(url)
-    usage = plan_usage(network=network)
-    return render(request, "tenants/billing.html", {"billed": network, "usage": usage})
+    context = {"billed": network, "usage": plan_usage(network=network), "offers": plan_offers(),
+               "by_card": billing_by_card()}  # fmt: skip
+    return render(request, "tenants/billing.html", context)
 
 
 @login_required

@@ -14,13 +14,21 @@ from hexitime.api import ErrorSerializer
 from hexitime.auth import acting_member
 
 from .models import Member
-from .selectors import approval_queue, profile_shown_in_full
+from .selectors import approval_queue, invitation_list, profile_shown_in_full
 from .services import (
+    INVITATIONS_MAX,
     access_member,
+    invitation_accept,
+    invitation_resend,
+    invitation_revoke,
+    invitations_csv_read,
+    invitations_send,
     member_approve,
+    member_deactivate,
     member_decline,
     member_join,
     member_profile_update,
+    member_reactivate,
     member_set_role,
     member_verify_email,
 )
@@ -33,6 +41,8 @@ class MemberStateSerializer(serializers.Serializer):
     full_name = serializers.CharField()
     state = serializers.CharField()
     role = serializers.CharField()
+    profession = serializers.CharField()
+    organisation = serializers.CharField()
 
 
 class ProfileSerializer(serializers.Serializer):
@@ -80,6 +90,8 @@ class JoinApi(APIView):
         email = serializers.CharField(max_length=254)
         full_name = serializers.CharField(max_length=1000)
         password = serializers.CharField(max_length=1000)
+        profession = serializers.CharField(max_length=16, required=False, allow_blank=True)
+        organisation = serializers.CharField(max_length=1000, required=False, allow_blank=True)
 
     @extend_schema(
         request=JoinInputSerializer,
@@ -200,3 +212,115 @@ class RoleApi(APIView):
         member = member_set_role(actor=actor, member=access_member(member_id, member=actor),
                                  **serializer.validated_data)  # fmt: skip
         return Response(MemberStateSerializer(member).data)
+
+
+class DeactivateApi(APIView):
+    class DeactivateInputSerializer(serializers.Serializer):
+        reason = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+
+    @extend_schema(request=DeactivateInputSerializer, responses=MemberStateSerializer)
+    def post(self, request: Request, member_id: int) -> Response:
+        """Deactivate a member (organisers): sign-in refused, everything kept."""
+        actor = acting_member(request)
+        serializer = self.DeactivateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        member = member_deactivate(actor=actor, member=access_member(member_id, member=actor),
+                                   **serializer.validated_data)  # fmt: skip
+        return Response(MemberStateSerializer(member).data)
+
+
+class ReactivateApi(APIView):
+    @extend_schema(request=None, responses=MemberStateSerializer)
+    def post(self, request: Request, member_id: int) -> Response:
+        """Let a deactivated member sign in again (organisers)."""
+        actor = acting_member(request)
+        member = member_reactivate(actor=actor, member=access_member(member_id, member=actor))
+        return Response(MemberStateSerializer(member).data)
+
+
+class InvitationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    full_name = serializers.CharField()
+    role = serializers.CharField()
+    sent_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    expired = serializers.BooleanField()
+
+
+class InvitationsSentSerializer(serializers.Serializer):
+    invited = InvitationSerializer(many=True)
+    resent = InvitationSerializer(many=True)
+    already_members = serializers.ListField(child=serializers.EmailField())
+
+
+class InvitedPersonSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=1000)
+    name = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+    role = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, help_text="member, qi_lead or organiser"
+    )
+
+
+class InvitationsApi(APIView):
+    permission_classes = [CanApprove]
+    parser_classes = [JSONParser, MultiPartParser]
+
+    class InviteInputSerializer(serializers.Serializer):
+        people = serializers.ListField(
+            child=InvitedPersonSerializer(), required=False, max_length=INVITATIONS_MAX
+        )
+        file = serializers.FileField(
+            required=False, help_text="multipart/form-data: a CSV of name, email, optional role"
+        )
+
+    @extend_schema(responses=InvitationSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        """The invitations not yet used or withdrawn (organisers)."""
+        return Response(InvitationSerializer(invitation_list(), many=True).data)
+
+    @extend_schema(request=InviteInputSerializer, responses={201: InvitationsSentSerializer})
+    def post(self, request: Request) -> Response:
+        """Invite people: `people` as JSON, or a CSV `file`. One bad entry refuses all."""
+        serializer = self.InviteInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if "file" in serializer.validated_data:
+            people = invitations_csv_read(serializer.validated_data["file"])
+        else:
+            people = [(e.get("name", ""), e["email"], e.get("role", ""))
+                      for e in serializer.validated_data.get("people", [])]  # fmt: skip
+        sent = invitations_send(actor=acting_member(request), people=people)
+        return Response(InvitationsSentSerializer(sent).data, status=201)
+
+
+class InvitationApi(APIView):
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, invitation_id: int) -> Response:
+        """Withdraw an invitation (organisers): its link stops working."""
+        invitation_revoke(actor=acting_member(request), invitation_id=invitation_id)
+        return Response(status=204)
+
+
+class InvitationResendApi(APIView):
+    @extend_schema(request=None, responses=InvitationSerializer)
+    def post(self, request: Request, invitation_id: int) -> Response:
+        """Send an invitation again with a new link and expiry (organisers)."""
+        invitation = invitation_resend(actor=acting_member(request), invitation_id=invitation_id)
+        return Response(InvitationSerializer(invitation).data)
+
+
+class InvitationAcceptApi(APIView):
+    permission_classes = [AllowAny]
+
+    class AcceptInputSerializer(serializers.Serializer):
+        token = serializers.CharField(max_length=1000)
+        full_name = serializers.CharField(max_length=1000)
+        password = serializers.CharField(max_length=1000)
+
+    @extend_schema(request=AcceptInputSerializer, responses={201: MemberStateSerializer})
+    def post(self, request: Request) -> Response:
+        """Join through an invitation's token in one step, whatever the join policy."""
+        serializer = self.AcceptInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        member = invitation_accept(**serializer.validated_data)
+        return Response(MemberStateSerializer(member).data, status=201)

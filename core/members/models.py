@@ -59,6 +59,9 @@ class MemberState(models.TextChoices):
     AWAITING_APPROVAL = "awaiting_approval", "Waiting for an organiser's approval"
     ACTIVE = "active", "Active"
     DECLINED = "declined", "Declined"
+    # An organiser stopped the account: it cannot sign in, and everything it holds (profile,
+    # listings, credit, history) is kept until an organiser reactivates it.
+    DEACTIVATED = "deactivated", "Deactivated"
     # The member closed their account: personal data erased, the row kept (anonymised) so
     # exchanges, projects and the ledger still name "A former member".
     CLOSED = "closed", "Account closed"
@@ -196,6 +199,53 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.hint}…)"
+
+
+class Invitation(models.Model):
+    """An organiser's invitation to one email address, pending until the person accepts
+    (then it is deleted: the member row takes over), an organiser revokes it (deleted), or
+    the retention purge removes it some time after it expired. Its link is signed with
+    `sent_at`, so sending it again replaces the old link."""
+
+    email = models.EmailField(max_length=254, unique=True)
+    full_name = models.CharField(max_length=150, blank=True)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    invited_by = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    # The email's outbox, as for notifications: pending from the commit that (re)sends the
+    # invitation until the email has left; the sweep queues again what is still pending
+    # a grace period after it was queued (core.members.tasks).
+    email_pending = models.BooleanField(default=False)
+    email_queued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(email=Lower("email")), name="invitation_email_lowercase"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="invitation_role_known"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["expires_at"], name="invitation_expires_idx"),
+            models.Index(
+                fields=["email_queued_at"],
+                condition=models.Q(email_pending=True),
+                name="invitation_email_pending_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at <= timezone.now()
 
 
 class JoinPolicy(models.TextChoices):

@@ -13,11 +13,14 @@ address's owner is emailed instead, so joining never tells anyone who is registe
 
 from __future__ import annotations
 
+import csv
 import datetime
 import functools
 import hashlib
+import io
 import secrets
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
@@ -44,6 +47,7 @@ from .models import (
     FORMER_MEMBER_NAME,
     ApiToken,
     ContactFormat,
+    Invitation,
     JoinPolicy,
     JoinSettings,
     Member,
@@ -68,6 +72,12 @@ def join_settings_get() -> JoinSettings:
     """The current network's join settings (open, until an organiser says otherwise)."""
     settings, _ = JoinSettings.objects.get_or_create(pk=1)
     return settings
+
+
+def join_settings_start() -> JoinSettings:
+    """A new network's join settings: an organiser approves each new member, until the
+    organiser chooses otherwise. In the new network's schema, in the caller's transaction."""
+    return JoinSettings.objects.get_or_create(pk=1, defaults={"policy": JoinPolicy.APPROVAL})[0]
 
 
 @durable_service
@@ -101,7 +111,9 @@ def email_domain_allowed(email: str, allowed_domains: list[str]) -> bool:
     return any(domain == allowed or domain.endswith("." + allowed) for allowed in allowed_domains)
 
 
-def member_join(*, email: str, full_name: str, password: str) -> Member | None:
+def member_join(
+    *, email: str, full_name: str, password: str, profession: str = "", organisation: str = ""
+) -> Member | None:
     """Create an unverified member under the network's join policy and email them a
     verification link after commit; for an address already registered here create nothing
     and email its owner instead. Returns the new member, or None for an address already
@@ -116,13 +128,19 @@ def member_join(*, email: str, full_name: str, password: str) -> Member | None:
         raise JoinRefused("Enter an email address like name@nhs.net.", field="email") from None
     if not full_name or len(full_name) > 150:
         raise JoinRefused("Enter your name (up to 150 characters).", field="full_name")
+    if profession and profession not in Profession.values:
+        raise JoinRefused("Choose a profession from the list.", field="profession")
+    organisation = plain_text(organisation, name="organisation", limit=150, missing=None,
+                              refusal=JoinRefused)  # fmt: skip
     settings = join_settings_get()
     if settings.policy == JoinPolicy.EMAIL_DOMAIN and not email_domain_allowed(
         email, settings.allowed_domains
     ):
         allowed = ", ".join(settings.allowed_domains)
         raise JoinRefused(f"This network is open to email addresses at {allowed}.", field="email")
-    candidate = Member(email=email, full_name=full_name)
+    candidate = Member(
+        email=email, full_name=full_name, profession=profession, organisation=organisation
+    )
     try:
         validate_password(password, user=candidate)
     except ValidationError as error:
@@ -347,6 +365,46 @@ def member_set_role(*, actor: Member, member: Member, role: str) -> Member:
     member.save(update_fields=["role"])
     audit_record(actor=actor, verb="member.role_change", target=member,
                  before={"role": before}, after={"role": role})  # fmt: skip
+    return member
+
+
+@durable_service
+def member_deactivate(*, actor: Member, member: Member, reason: str = "") -> Member:
+    """An organiser stops an active member's account: sign-in is refused (the sign-in page
+    says the account is deactivated) and their sessions and API tokens stop working, while
+    their profile, listings, exchanges and ledger stay as they are. Audited. Organisers
+    cannot deactivate themselves, so a network always keeps an organiser."""
+    if not actor.has_perm("members.approve_member"):
+        raise PermissionDenied("Only organisers can deactivate members.")
+    if member.pk == actor.pk:
+        raise JoinRefused("You cannot deactivate yourself.")
+    reason = plain_text(reason, name="reason", limit=500, missing=None, refusal=JoinRefused)
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    if member.state != MemberState.ACTIVE:
+        raise JoinRefused(f"Only active members can be deactivated; {member} is "
+                          f"{member.get_state_display().lower()}.")  # fmt: skip
+    member.state, member.is_active = MemberState.DEACTIVATED, False
+    member.save(update_fields=["state", "is_active"])
+    audit_record(actor=actor, verb="member.deactivate", target=member,
+                 before={"state": MemberState.ACTIVE}, after={"state": member.state},
+                 reason=reason)  # fmt: skip
+    return member
+
+
+@durable_service
+def member_reactivate(*, actor: Member, member: Member) -> Member:
+    """An organiser lets a deactivated member back in, with everything they had (no second
+    welcome gift). Audited."""
+    if not actor.has_perm("members.approve_member"):
+        raise PermissionDenied("Only organisers can reactivate members.")
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    if member.state != MemberState.DEACTIVATED:
+        raise JoinRefused(f"{member} is not deactivated.")
+    member.state, member.is_active = MemberState.ACTIVE, True
+    member.save(update_fields=["state", "is_active"])
+    audit_record(actor=actor, verb="member.reactivate", target=member,
+                 before={"state": MemberState.DEACTIVATED},
+                 after={"state": member.state})  # fmt: skip
     return member
 
 
@@ -578,4 +636,293 @@ def members_unverified_purge(*, now: datetime.datetime | None = None) -> int:
                 storage.delete(name)
 
         transaction.on_commit(delete_photos)
+    return len(stale)
+
+
+class InvitationRefused(ApplicationError):
+    pass
+
+
+INVITATION_DAYS = 14  # how long an invitation's link works
+# Days an expired invitation stays (so an organiser can still send it again) before the
+# retention purge deletes it.
+INVITATION_KEEP_EXPIRED_DAYS = 14
+INVITATIONS_MAX = 500  # people in one batch of invitations (addresses or a CSV)
+INVITATIONS_CSV_MAX_BYTES = 1024 * 1024
+_ROLE_NAMES = {
+    **{value: value for value in Role.values},
+    **{str(label).lower(): value for value, label in Role.choices},
+    "organizer": Role.ORGANISER,
+}
+
+# (name, email, role) as an organiser gave them; the role may be a value, a label or "".
+InvitedPerson = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class InvitationsSent:
+    """What one batch of invitations did."""
+
+    invited: list[Invitation]
+    resent: list[Invitation]
+    already_members: list[str]
+
+
+def _invited_person_clean(name: str, email: str, role: str) -> InvitedPerson:
+    email = email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InvitationRefused(f"“{email[:254]}” is not an email address.",
+                                field="emails") from None  # fmt: skip
+    name = plain_text(name, name="name", limit=150, missing=None, refusal=InvitationRefused)
+    role_value = _ROLE_NAMES.get(" ".join(role.lower().split()) or Role.MEMBER)
+    if role_value is None:
+        raise InvitationRefused(
+            f"“{role[:50]}” is not a role: use member, QI lead or organiser.", field="role"
+        )
+    return name, email, role_value
+
+
+def invitations_csv_read(file: UploadedFile) -> list[InvitedPerson]:
+    """The people in an uploaded CSV of name, email and an optional role (a header row is
+    optional). Refuses (`InvitationRefused`, with every bad row in `rows`) a file over
+    1 MB or 500 people, one that is not UTF-8 text, or any row without a valid address
+    and role; nothing is read into the network until the whole file is good."""
+    if file.size is None or file.size > INVITATIONS_CSV_MAX_BYTES:
+        raise InvitationRefused("The file must be 1 MB or smaller.", field="file")
+    try:
+        text = file.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvitationRefused("Save the file as CSV (UTF-8) and upload it again.",
+                                field="file") from None  # fmt: skip
+    people: list[InvitedPerson] = []
+    problems: list[str] = []
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as error:
+        raise InvitationRefused(f"The file is not a CSV file we can read ({error}).",
+                                field="file") from None  # fmt: skip
+    for number, row in enumerate(rows, start=1):
+        cells = [cell.strip() for cell in row]
+        if not any(cells):
+            continue
+        if number == 1 and len(cells) > 1 and cells[1].lower() in {"email", "email address"}:
+            continue  # the header row
+        if len(people) + len(problems) >= INVITATIONS_MAX:
+            raise InvitationRefused(f"Invite at most {INVITATIONS_MAX} people at a time.",
+                                    field="file")  # fmt: skip
+        if len(cells) < 2 or len(cells) > 3:
+            problems.append(f"Row {number}: give a name, an email address and, if you like, "
+                            "a role.")  # fmt: skip
+            continue
+        try:
+            people.append(_invited_person_clean(cells[0], cells[1], cells[2] if len(cells) > 2
+                                                else ""))  # fmt: skip
+        except InvitationRefused as refused:
+            problems.append(f"Row {number}: {refused.message}")
+    if problems:
+        raise InvitationRefused(
+            "Nothing was sent: correct these rows and upload the file again.",
+            field="file", rows=problems,
+        )  # fmt: skip
+    if not people:
+        raise InvitationRefused("The file has no one to invite.", field="file")
+    return people
+
+
+@durable_service
+def invitations_send(*, actor: Member, people: list[InvitedPerson]) -> InvitationsSent:
+    """An organiser invites people by email. Every entry is checked before anything is
+    written (one bad address refuses the batch). An address already a member here is
+    skipped and reported; one already invited gets a fresh invitation (new link, new
+    expiry). Each invitation is audited and emailed after commit."""
+    return _invitations_write(actor=actor, people=people)
+
+
+def _invitations_write(*, actor: Member, people: list[InvitedPerson]) -> InvitationsSent:
+    if not actor.has_perm("members.approve_member"):
+        raise PermissionDenied("Only organisers can invite people.")
+    if len(people) > INVITATIONS_MAX:
+        raise InvitationRefused(f"Invite at most {INVITATIONS_MAX} people at a time.",
+                                field="emails")  # fmt: skip
+    cleaned = {email: (name, role) for name, email, role in
+               (_invited_person_clean(*person) for person in people)}  # fmt: skip
+    if not cleaned:
+        raise InvitationRefused("Give at least one email address.", field="emails")
+    members = set(Member.objects.filter(email__in=list(cleaned)).values_list("email", flat=True))
+    pending = {i.email: i for i in Invitation.objects.select_for_update().filter(
+        email__in=list(cleaned))}  # fmt: skip
+    now = timezone.now()
+    expires = now + datetime.timedelta(days=INVITATION_DAYS)
+    invited: list[Invitation] = []
+    resent: list[Invitation] = []
+    for email, (name, role) in cleaned.items():
+        if email in members:
+            continue
+        invitation = pending.get(email) or Invitation(email=email)
+        again = invitation.pk is not None
+        invitation.full_name = name or invitation.full_name
+        invitation.role, invitation.invited_by = role, actor
+        invitation.sent_at, invitation.expires_at = now, expires
+        invitation.email_pending, invitation.email_queued_at = True, now
+        try:
+            with transaction.atomic():
+                invitation.save()
+        except IntegrityError:  # another organiser invited the address a moment ago
+            raise InvitationRefused(f"{email} was invited by someone else just now. Nothing "
+                                    "was sent; please try again.") from None  # fmt: skip
+        audit_record(actor=actor, verb="invitation.resend" if again else "invitation.send",
+                     target=invitation, after={"role": role})  # fmt: skip
+        (resent if again else invited).append(invitation)
+    _queue_invitation_emails([i.pk for i in invited + resent])
+    return InvitationsSent(invited=invited, resent=resent,
+                           already_members=sorted(members))  # fmt: skip
+
+
+def _queue_invitation_emails(ids: list[int]) -> None:
+    """After commit, queue each invitation's email. A failure to queue is logged, never
+    raised into the committed change; `invitations_email_sweep` queues it again."""
+    schema_name = connection.schema_name
+    transaction.on_commit(lambda: invitation_emails_queue(schema_name=schema_name, ids=ids),
+                          robust=True)  # fmt: skip
+
+
+def invitation_emails_queue(*, schema_name: str, ids: list[int]) -> None:
+    from .tasks import member_invitation_email
+
+    for invitation_id in ids:
+        member_invitation_email.delay(schema_name=schema_name, invitation_id=invitation_id)
+
+
+def invitations_email_sweep(*, grace: datetime.timedelta) -> int:
+    """Queue again the email of every unexpired invitation still pending `grace` after it
+    was last queued (its message was lost, or every retry failed); returns how many. Runs
+    in the current network's schema."""
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        ids = list(
+            Invitation.objects.select_for_update(skip_locked=True)
+            .filter(email_pending=True, email_queued_at__lt=now - grace, expires_at__gt=now)
+            .order_by("email_queued_at")
+            .values_list("pk", flat=True)[:INVITATIONS_MAX]
+        )
+        Invitation.objects.filter(pk__in=ids).update(email_queued_at=now)
+    invitation_emails_queue(schema_name=connection.schema_name, ids=ids)
+    return len(ids)
+
+
+def access_invitation(invitation_id: int, *, actor: Member) -> Invitation:
+    """A pending invitation of this network, for its organisers; NotFound otherwise."""
+    if not actor.has_perm("members.approve_member"):
+        raise PermissionDenied("Only organisers manage invitations.")
+    invitation = Invitation.objects.filter(pk=invitation_id).first()
+    if invitation is None:
+        raise NotFound("No such invitation.")
+    return invitation
+
+
+@durable_service
+def invitation_resend(*, actor: Member, invitation_id: int) -> Invitation:
+    """Send an invitation again with a fresh link and expiry; the old link stops working."""
+    invitation = access_invitation(invitation_id, actor=actor)
+    name, email, role = invitation.full_name, invitation.email, invitation.role
+    sent = _invitations_write(actor=actor, people=[(name, email, role)])
+    if not sent.resent:
+        raise InvitationRefused(f"{email} is a member here already: there is no need to "
+                                "invite them. Withdraw the invitation instead.")  # fmt: skip
+    return sent.resent[0]
+
+
+@durable_service
+def invitation_revoke(*, actor: Member, invitation_id: int) -> None:
+    """Withdraw an invitation: its link stops working at once. Audited."""
+    invitation = access_invitation(invitation_id, actor=actor)
+    audit_record(actor=actor, verb="invitation.revoke", target=invitation,
+                 before={"role": invitation.role})  # fmt: skip
+    Invitation.objects.filter(pk=invitation.pk).delete()
+
+
+def _invitation_salt() -> str:
+    # The schema is in the salt: an invitation to one network admits nobody to another.
+    return f"members.invitation:{connection.schema_name}"
+
+
+def invitation_token(invitation: Invitation) -> str:
+    return signing.dumps({"i": invitation.pk, "s": invitation.sent_at.isoformat()},
+                         salt=_invitation_salt())  # fmt: skip
+
+
+_INVITATION_GONE = (
+    "This invitation is no longer valid: it was used, withdrawn or replaced by a newer one. "
+    "Ask an organiser to invite you again."
+)
+
+
+def invitation_from_token(token: str, *, lock: bool = False) -> Invitation:
+    """The pending invitation behind a link; `InvitationRefused` saying why not."""
+    try:
+        data = signing.loads(token, salt=_invitation_salt())
+    except signing.BadSignature:
+        raise InvitationRefused("This invitation link is not valid here. Check you copied all "
+                                "of it.") from None  # fmt: skip
+    invitations = Invitation.objects.select_for_update() if lock else Invitation.objects.all()
+    invitation = invitations.filter(pk=data.get("i")).first()
+    if invitation is None or invitation.sent_at.isoformat() != data.get("s"):
+        raise InvitationRefused(_INVITATION_GONE)
+    if invitation.expired:
+        raise InvitationRefused("This invitation has expired. Ask an organiser to send it "
+                                "again.")  # fmt: skip
+    return invitation
+
+
+@durable_service
+def invitation_accept(*, token: str, full_name: str, password: str) -> Member:
+    """Join through an invitation in one step, whatever the join policy: the address is
+    confirmed by the link, so the member is active at once, in the invited role, with the
+    welcome gift; the invitation is used up. Refuses (`InvitationRefused`, nothing
+    written) a bad or expired link, a missing name or a weak password; and
+    (`PlanLimitReached`) a network with no place left."""
+    invitation = invitation_from_token(token, lock=True)
+    full_name = plain_text(full_name, name="full_name", limit=150, refusal=InvitationRefused,
+                           missing="Enter your name.")  # fmt: skip
+    member = Member(email=invitation.email, full_name=full_name, role=invitation.role)
+    try:
+        validate_password(password, user=member)
+    except ValidationError as invalid:
+        raise InvitationRefused(" ".join(invalid.messages), field="password") from None
+    if Member.objects.filter(email=invitation.email).exists():
+        raise InvitationRefused("You are already a member here: sign in instead.")
+    plan_member_place_take()
+    member.set_password(password)
+    member.email_verified_at = timezone.now()
+    try:
+        with transaction.atomic():
+            member.save()
+    except IntegrityError:  # the address joined another way a moment ago
+        raise InvitationRefused("You are already a member here: sign in instead.") from None
+    _activate(member)
+    member.save(update_fields=["state"])
+    audit_record(actor=member, verb="invitation.accept", target=member,
+                 after={"role": member.role})  # fmt: skip
+    invitation.delete()
+    return member
+
+
+def invitations_expired_purge(*, now: datetime.datetime | None = None) -> int:
+    """Delete invitations expired more than `INVITATION_KEEP_EXPIRED_DAYS` ago (retention:
+    an address nobody used is not kept). Audited by id only. Run by beat in every network,
+    on the schedule of `members_unverified_purge`; returns how many went."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=INVITATION_KEEP_EXPIRED_DAYS)
+    with transaction.atomic(durable=True):
+        stale = list(
+            Invitation.objects.select_for_update(skip_locked=True)
+            .filter(expires_at__lt=cutoff)
+            .order_by("pk")
+        )
+        for invitation in stale:
+            reason = f"Expired over {INVITATION_KEEP_EXPIRED_DAYS} days ago"
+            audit_record(actor=None, verb="invitation.purge_expired", target=invitation,
+                         reason=reason)  # fmt: skip
+        Invitation.objects.filter(pk__in=[i.pk for i in stale]).delete()
     return len(stale)

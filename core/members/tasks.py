@@ -13,8 +13,15 @@ from hexitime.celery import app
 from hexitime.errors import TRANSIENT_ERRORS
 from tenants.selectors import network_url
 
-from .models import Member, MemberState
-from .services import members_unverified_purge, verification_token, verifications_sweep
+from .models import Invitation, Member, MemberState
+from .services import (
+    invitation_token,
+    invitations_email_sweep,
+    invitations_expired_purge,
+    members_unverified_purge,
+    verification_token,
+    verifications_sweep,
+)
 
 
 @app.task(autoretry_for=TRANSIENT_ERRORS, max_retries=5, retry_backoff=2, retry_backoff_max=300)
@@ -58,3 +65,47 @@ def members_verification_sweep() -> int:
 def members_purge_unverified() -> int:
     """Beat runs this daily in every network's schema (retention)."""
     return members_unverified_purge()
+
+
+@app.task
+def invitations_email_sweep_task() -> int:
+    """Beat runs this in every network's schema with the notifications' sweep: queue again
+    invitation emails still unsent after the grace period (settings.OUTBOX_GRACE seconds)."""
+    return invitations_email_sweep(grace=timedelta(seconds=settings.OUTBOX_GRACE))
+
+
+@app.task
+def invitations_purge_expired() -> int:
+    """Beat runs this daily in every network's schema, with the unverified purge (retention)."""
+    return invitations_expired_purge()
+
+
+@app.task(autoretry_for=TRANSIENT_ERRORS, max_retries=5, retry_backoff=2, retry_backoff_max=300)
+def member_invitation_email(*, schema_name: str, invitation_id: int) -> bool:
+    """Email an invitation whose email is pending, with its current link, once; returns
+    whether this run sent it. The row is locked while sending and marked sent in the same
+    transaction (a copy that finds it locked leaves it to the holder), as for
+    notifications."""
+    with schema_context(schema_name), transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("invited_by")
+            .filter(pk=invitation_id, email_pending=True)
+            .first()
+        )
+        if invitation is None or invitation.expired:
+            return False
+        network = get_tenant_model().objects.get(schema_name=schema_name)
+        path = reverse("join-invited", kwargs={"token": invitation_token(invitation)},
+                       urlconf="hexitime.urls_tenant")  # fmt: skip
+        context = {"invitation": invitation, "network": network,
+                   "url": network_url(network, path)}  # fmt: skip
+        send_mail(
+            subject=f"[{network.name}] You are invited to join {network.name}",
+            message=render_to_string("members/email/invitation.txt", context),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[invitation.email],
+        )
+        invitation.email_pending = False
+        invitation.save(update_fields=["email_pending"])
+        return True

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView, redirect_to_login
@@ -30,18 +31,33 @@ from .models import (
     ProfileVisibility,
     Role,
 )
-from .selectors import approval_queue, member_api_tokens, member_list, profile_shown_in_full
+from .selectors import (
+    approval_queue,
+    invitation_list,
+    member_api_tokens,
+    member_list,
+    profile_shown_in_full,
+)
 from .services import (
     PROFILE_FIELDS,
+    InvitationsSent,
     access_member,
     api_token_create,
     api_token_revoke,
+    invitation_accept,
+    invitation_from_token,
+    invitation_resend,
+    invitation_revoke,
+    invitations_csv_read,
+    invitations_send,
     join_settings_get,
     join_settings_set,
     member_approve,
+    member_deactivate,
     member_decline,
     member_join,
     member_profile_update,
+    member_reactivate,
     member_set_role,
     member_verify_email,
     verification_resend,
@@ -85,6 +101,14 @@ class JoinForm(forms.Form):
     password = forms.CharField(
         label="Choose a password", help_text="At least 8 characters; not a common password.",
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )  # fmt: skip
+    profession = forms.ChoiceField(
+        label="Profession (optional)", required=False,
+        choices=[("", "Choose…"), *Profession.choices],
+    )  # fmt: skip
+    organisation = forms.CharField(
+        label="Organisation (optional)", max_length=150, required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
     )  # fmt: skip
 
 
@@ -209,8 +233,11 @@ class RoleForm(forms.Form):
 
 @permission_required("members.change_role", raise_exception=True)
 def roles(request: HttpRequest) -> HttpResponse:
+    """The members page: search, roles, deactivating and reactivating."""
+    search = request.GET.get("q", "")[:150]
     context = {
-        "members": member_list(),
+        "members": member_list(search=search),
+        "search": search,
         "roles": Role.choices,
         "plan_usage": plan_usage(network=request.tenant),  # type: ignore[attr-defined]
     }
@@ -232,6 +259,145 @@ def role_change(request: HttpRequest, member_id: int) -> HttpResponse:
     else:
         messages.success(request, f"{member} is now {member.get_role_display()}.")
     return redirect("member-roles")
+
+
+@require_POST
+@permission_required("members.approve_member", raise_exception=True)
+def deactivate(request: HttpRequest, member_id: int) -> HttpResponse:
+    try:
+        member = member_deactivate(actor=acting_member(request),
+                                   member=_target(request, member_id))  # fmt: skip
+    except ApplicationError as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, f"{member}'s account is deactivated: they cannot sign in "
+                         "until you reactivate it.")  # fmt: skip
+    return redirect("member-roles")
+
+
+@require_POST
+@permission_required("members.approve_member", raise_exception=True)
+def reactivate(request: HttpRequest, member_id: int) -> HttpResponse:
+    try:
+        member = member_reactivate(actor=acting_member(request),
+                                   member=_target(request, member_id))  # fmt: skip
+    except ApplicationError as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, f"{member} can sign in again.")
+    return redirect("member-roles")
+
+
+class InviteAddressesForm(forms.Form):
+    emails = forms.CharField(
+        label="Email addresses", max_length=50_000,
+        help_text="One per line, or separated by commas.",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )  # fmt: skip
+    role = forms.ChoiceField(label="Their role", choices=Role.choices, initial=Role.MEMBER)
+
+
+class InviteCsvForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Columns: name, email and, if you like, role (member, QI lead or "
+        "organiser). A header row is optional. Up to 500 people and 1 MB.",
+    )
+
+
+def _invitations_refused(form: forms.Form, refused: ApplicationError) -> None:
+    field = refused.field if refused.field in form.fields else None
+    for message in [refused.message, *refused.extra.get("rows", [])]:
+        form.add_error(field, message)
+
+
+def _invitations_sent_message(sent: InvitationsSent) -> str:
+    count = len(sent.invited)
+    parts = [f"Invited {count} {'person' if count == 1 else 'people'}."]
+    if sent.resent:
+        parts.append(f"Sent {len(sent.resent)} invitation(s) again with a new link.")
+    if sent.already_members:
+        parts.append(f"Skipped {len(sent.already_members)}: {len(sent.already_members)} "
+                     "already a member.")  # fmt: skip
+    return " ".join(parts)
+
+
+@permission_required("members.approve_member", raise_exception=True)
+def invitations(request: HttpRequest) -> HttpResponse:
+    """Invite people by address or CSV; the invitations waiting, to resend or revoke."""
+    actor = acting_member(request)
+    action = request.POST.get("action") if request.method == "POST" else None
+    addresses = InviteAddressesForm(request.POST if action == "addresses" else None)
+    upload = InviteCsvForm(request.POST if action == "csv" else None,
+                           request.FILES if action == "csv" else None)  # fmt: skip
+    form: forms.Form | None = {"addresses": addresses, "csv": upload}.get(action or "")
+    if form is not None and form.is_valid():
+        try:
+            if form is addresses:
+                role = addresses.cleaned_data["role"]
+                people = [("", email, role) for email in
+                          addresses.cleaned_data["emails"].replace(",", " ").replace(";", " ")
+                          .split()]  # fmt: skip
+            else:
+                people = invitations_csv_read(upload.cleaned_data["file"])
+            sent = invitations_send(actor=actor, people=people)
+        except ApplicationError as refused:
+            _invitations_refused(form, refused)
+        else:
+            messages.success(request, _invitations_sent_message(sent))
+            return redirect("member-invitations")
+    context = {"addresses": addresses, "upload": upload, "pending": invitation_list()}
+    return render(request, "members/invitations.html", context)
+
+
+@require_POST
+@permission_required("members.approve_member", raise_exception=True)
+def invitation_action(request: HttpRequest, invitation_id: int, action: str) -> HttpResponse:
+    actor = acting_member(request)
+    try:
+        if action == "resend":
+            invitation = invitation_resend(actor=actor, invitation_id=invitation_id)
+            messages.success(request, f"The invitation to {invitation.email} was sent again "
+                             "with a new link.")  # fmt: skip
+        elif action == "revoke":
+            invitation_revoke(actor=actor, invitation_id=invitation_id)
+            messages.success(request, "The invitation is withdrawn: its link no longer works.")
+        else:
+            raise Http404("No such action")
+    except NotFound:
+        raise Http404("No such invitation") from None
+    except ApplicationError as refused:
+        messages.error(request, refused.message)
+    return redirect("member-invitations")
+
+
+class InvitedJoinForm(forms.Form):
+    full_name = forms.CharField(label="Your name", max_length=150)
+    password = forms.CharField(
+        label="Choose a password", help_text="At least 8 characters; not a common password.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )  # fmt: skip
+
+
+def join_invited(request: HttpRequest, token: str) -> HttpResponse:
+    """Join in one step through an invitation's link, whatever the join policy."""
+    try:
+        invitation = invitation_from_token(token)
+    except ApplicationError as refused:
+        return render(request, "members/invitation_failed.html", {"message": refused.message},
+                      status=400)  # fmt: skip
+    form = InvitedJoinForm(request.POST or None, initial={"full_name": invitation.full_name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = invitation_accept(token=token, **form.cleaned_data)
+        except ApplicationError as refused:
+            _refusal_to_form(form, refused)
+        else:
+            login(request, member, backend="core.members.backends.MemberBackend")
+            messages.success(request, "Welcome! Two hours of credit are in your account.")
+            return redirect("home")
+    return render(request, "members/join_invited.html",
+                  {"form": form, "invitation": invitation})  # fmt: skip
 
 
 class JoinSettingsForm(forms.Form):
@@ -408,18 +574,28 @@ class MemberLoginForm(ThrottledAuthenticationForm):
     }
 
     def get_invalid_login_error(self) -> ValidationError:
-        """Someone whose request to join was declined, with their own password, is told
-        so and why; anyone else gets Django's message, which says nothing of the account."""
+        """Someone whose request to join was declined, or whose account an organiser
+        deactivated, with their own password, is told so (and a declined person why);
+        anyone else gets Django's message, which says nothing of the account."""
         email = sign_in_identity(self.request, None) if self.request else ""
-        declined = Member.objects.filter(email=email, state=MemberState.DECLINED).first()
-        if declined is not None and declined.check_password(self.data.get("password", "")):
-            network = self.request.tenant.name  # type: ignore[union-attr]
+        stopped = Member.objects.filter(
+            email=email, state__in=[MemberState.DECLINED, MemberState.DEACTIVATED]
+        ).first()
+        if stopped is None or not stopped.check_password(self.data.get("password", "")):
+            return super().get_invalid_login_error()
+        network = self.request.tenant.name  # type: ignore[union-attr]
+        if stopped.state == MemberState.DEACTIVATED:
             return ValidationError(
-                f"Your request to join {network} was declined. The organiser said: "
-                f"“{declined.declined_reason}”",
-                code="declined",
+                f"Your account in {network} has been deactivated by an organiser, so you "
+                "cannot sign in. Your profile and credit are kept: ask one of its organisers "
+                "if you think this is a mistake.",
+                code="deactivated",
             )
-        return super().get_invalid_login_error()
+        return ValidationError(
+            f"Your request to join {network} was declined. The organiser said: "
+            f"“{stopped.declined_reason}”",
+            code="declined",
+        )
 
 
 class ThrottledLoginView(LoginView):

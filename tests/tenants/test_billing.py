@@ -263,3 +263,21 @@ def test_stripe_down_is_a_clear_message_not_a_500(client_a, organiser_a, network
         client_a.force_login(organiser_a)
         page = client_a.post("/settings/billing/", {"action": "upgrade"}, follow=True)
     assert "Stripe is not reachable just now" in page.content.decode()
+
+
+def test_without_stripe_the_billing_page_shows_prices_and_who_changes_the_plan(
+    client_a, organiser_a, network_a
+):
+    with override_settings(STRIPE_SECRET_KEY="", STRIPE_ORGANISATION_PRICE=""):
+        client_a.force_login(organiser_a)
+        page = client_a.get("/settings/billing/").content.decode()
+        assert "Upgrade with Stripe" not in page
+        assert "not available yet" not in page
+        assert "Hexitime staff can move your network to the organisation plan" in page
+        # Both plans, their prices and what each includes.
+        assert "Free" in page and "£1,200 a year" in page
+        assert "Up to 250 members" in page and "No member limit" in page
+        assert "Federation with other networks" in page and "Your own domain" in page
+        refused = client_a.post("/settings/billing/", {"action": "upgrade"}, follow=True)
+        assert "not available yet" not in refused.content.decode()
+        assert "Hexitime staff can move your network" in refused.content.decode()

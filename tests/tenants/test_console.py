@@ -275,3 +275,61 @@ def test_staff_and_network_sign_in_share_one_page(public_client, network_a, clie
         assert 'autocomplete="current-password"' in html
     assert "Forgotten your password?" in network_page.content.decode()
     assert "Forgotten your password?" not in staff_page.content.decode()
+
+
+def test_staff_set_a_plan_with_a_reason_audited_and_only_for_that_network(
+    staff_client, staff, network_a, network_b, make_member, client_a
+):
+    refused = staff_client.post(
+        "/console/networks/network-a/plan/", {"plan": "organisation", "reason": " "}, follow=True
+    )
+    assert "Give a reason" in refused.content.decode()
+    network_a.refresh_from_db()
+    assert network_a.plan == "community"
+
+    page = staff_client.get("/console/networks/network-a/").content.decode()
+    assert 'name="plan"' in page and 'action="/console/networks/network-a/plan/"' in page
+    response = staff_client.post(
+        "/console/networks/network-a/plan/",
+        {"plan": "organisation", "reason": "Complimentary: pilot site"},
+    )
+    assert response.status_code == 302
+    network_a.refresh_from_db()
+    network_b.refresh_from_db()
+    assert (network_a.plan, network_b.plan) == ("organisation", "community")
+    event = AuditEvent.objects.get(verb="network.plan_set")
+    assert (event.actor_id, event.reason, event.before, event.after) == (
+        staff.pk,
+        "Complimentary: pilot site",
+        {"plan": "community"},
+        {"plan": "organisation"},
+    )
+    # What the plan unlocks is reachable now: the organiser's domains page takes a claim.
+    organiser = make_member(network_a, role=Role.ORGANISER)
+    client_a.force_login(organiser)
+    claimed = client_a.post("/settings/domains/", {"domain": "timebank.pilot.example"}, follow=True)
+    assert "Now add the TXT record" in claimed.content.decode()
+
+    bad = staff_client.post(
+        "/console/networks/network-a/plan/", {"plan": "gold", "reason": "x"}, follow=True
+    )
+    assert "Choose the community or organisation plan" in bad.content.decode()
+
+
+def test_only_staff_set_a_plan(public_client, network_a, make_member, client_a):
+    organiser = make_member(network_a, role=Role.ORGANISER)
+    client_a.force_login(organiser)
+    # An organiser cannot reach the console from their network, nor on the public site.
+    assert (
+        client_a.post(
+            "/console/networks/network-a/plan/", {"plan": "organisation", "reason": "me"}
+        ).status_code
+        == 404
+    )
+    response = public_client.post(
+        "/console/networks/network-a/plan/", {"plan": "organisation", "reason": "me"}
+    )
+    assert response.status_code == 302 and "/console/login/" in response["Location"]
+    network_a.refresh_from_db()
+    assert network_a.plan == "community"
+    assert not AuditEvent.objects.filter(verb="network.plan_set").exists()

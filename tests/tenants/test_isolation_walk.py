@@ -58,7 +58,7 @@ pytestmark = pytest.mark.slow
 SESSION_ENDERS = {"logout"}
 FRESH_ID = 987_654
 # The console's moves on a network (tenants/console.py), tried by every network's people.
-STAFF_ACTIONS = ("suspend", "resume", "export", "delete")
+STAFF_ACTIONS = ("suspend", "resume", "plan", "export", "delete")
 # What a page's form may ask for; pages take what they know and ignore the rest.
 FORM = {"reason": "walk", "role": Role.ORGANISER, "status": "closed", "title": "walk",
         "body": "walk", "message": "walk", "text": "walk", "minutes": "60",

@@ -135,7 +135,7 @@ def test_organisers_see_how_close_the_network_is_to_its_limit(
         "custom_domains": False,
     }
     billing = client_a.get("/settings/billing/").content.decode()
-    assert "Up to 3" in billing and "Organisation plan only" in billing
+    assert "Up to 3 members" in billing and "Community (free) (your plan)" in billing
 
     # B's organiser sees B's numbers, never A's.
     boss_b = make_member(network_b, role=Role.ORGANISER)

@@ -7,7 +7,8 @@ from django.conf import settings
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from core.members.models import Member
+from core.members.models import JoinPolicy, Member
+from core.members.services import join_settings_get
 from hexitime.db import connection
 from ledger.selectors import member_balance
 from tenants.models import Network, ProvisioningJob
@@ -60,6 +61,8 @@ def test_an_organiser_starts_a_network_and_lands_in_it_signed_in(public_client, 
         assert landed.status_code == 200
         assert b"Set up your network" in landed.content or b"Welcome to" in landed.content
         assert b"Signed in as Olu Organiser" in landed.content
+        assert b"for now an organiser approves each new member" in landed.content
+        assert b'href="/members/invitations/"' in landed.content
 
         network = Network.objects.get(slug="started")
         assert network.organisation_type == "trust"
@@ -74,6 +77,9 @@ def test_an_organiser_starts_a_network_and_lands_in_it_signed_in(public_client, 
             assert organiser.has_perm("ledger.view_network_totals")
             assert organiser.has_perm("theming.change_theme")
             assert member_balance(member=organiser) == 120
+            # A new network lets people in only with an organiser's approval, until its
+            # organiser chooses otherwise.
+            assert join_settings_get().policy == JoinPolicy.APPROVAL
         # The organiser is not a member anywhere else, nor platform staff.
         assert not Member.objects.filter(email="olu@trust.example").exists()
 

@@ -48,6 +48,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "core.members.tasks.members_verification_sweep",
         "schedule": OUTBOX_SWEEP,
     },
+    "invitations-email-sweep": {
+        "task": "core.members.tasks.invitations_email_sweep_task",
+        "schedule": OUTBOX_SWEEP,
+    },
     # Auto-confirm unanswered hours and send meeting reminders.
     "exchanges-due": {"task": "core.exchanges.tasks.exchanges_due", "schedule": 15 * 60},
     # Provisioning jobs whose worker died or whose message was lost: re-queue or fail them.
@@ -68,6 +72,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Retention: delete sign-ups never verified within the grace period (docs/privacy.md).
     "members-purge-unverified": {
         "task": "core.members.tasks.members_purge_unverified",
+        "schedule": crontab(minute=30, hour=3),
+    },
+    # ... and invitations long expired (#12 item 12), on the same schedule.
+    "invitations-purge-expired": {
+        "task": "core.members.tasks.invitations_purge_expired",
         "schedule": crontab(minute=30, hour=3),
     },
 }
