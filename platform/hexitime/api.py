@@ -81,7 +81,8 @@ class ErrorSerializer(serializers.Serializer):
 
 class AutoSchema(openapi.AutoSchema):
     """drf-spectacular's schema, with the refusals every operation can answer: 400 for input
-    it cannot take, 403 for someone who may not (signed out, or without the role), 404 for
+    it cannot take, 409 for a change refused by the state it finds, 403 for someone who
+    may not (signed out, or without the role), 404 for
     anything that does not exist or is not theirs to see (services raise `NotFound` for
     both, so no one learns what exists elsewhere)."""
 
@@ -92,6 +93,10 @@ class AutoSchema(openapi.AutoSchema):
             refusals.append("403")
         if self.method in ("POST", "PUT", "PATCH"):
             refusals.append("415")  # a body in a media type the operation does not read
+        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
+            # A change refused by the state it finds (a move not open now), or `Busy`: a
+            # lock not granted in time (hexitime.db.durable_service).
+            refusals.append("409")
         for code in refusals:
             responses.setdefault(code, self._get_response_for_code(ErrorSerializer, code))
         return responses

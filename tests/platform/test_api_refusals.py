@@ -37,6 +37,8 @@ def test_every_operation_declares_its_refusals(network_a, make_member, client_a)
                 assert "403" in codes, (method, path)
             if method in ("post", "put", "patch"):
                 assert "415" in codes, (method, path)
+            if method in ("post", "put", "patch", "delete"):
+                assert "409" in codes, (method, path)  # refused by state, or Busy
 
 
 def test_an_api_url_that_does_not_exist_answers_json(network_a, make_member, client_a):
