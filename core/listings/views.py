@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from core.members.models import Profession
+from core.members.models import Member, Profession
 from hexitime.auth import acting_member
 from hexitime.db import connection
 from hexitime.errors import ApplicationError, NotFound, PermissionDenied
@@ -97,24 +97,22 @@ def listing_browse(request: HttpRequest) -> HttpResponse:
 def listing_detail(request: HttpRequest, listing_id: int) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect(f"/accounts/login/?next={request.path}")
-    try:
-        listing = access_listing(listing_id, member=acting_member(request))
-    except NotFound:
-        raise Http404("No such listing") from None
     member = acting_member(request)
+    listing = _listing(member, listing_id)
     moderate = listing.owner_id != member.pk and member.has_perm("listings.moderate_listing")
     return render(request, "listings/detail.html", {
         "listing": listing, "hide_form": HideForm() if moderate else None,
     })  # fmt: skip
 
 
-def _owned_listing(request: HttpRequest, listing_id: int) -> Listing:
-    """The signed-in member's own listing; anyone else's is not found, as for the API."""
+def _listing(member: Member, listing_id: int, *, own: bool = False) -> Listing:
+    """A listing the member may see (`access_listing`), or with `own` only one of their
+    own; anything else is a page not found, as for the API."""
     try:
-        listing = access_listing(listing_id, member=acting_member(request))
+        listing = access_listing(listing_id, member=member)
     except NotFound:
         raise Http404("No such listing") from None
-    if listing.owner_id != request.user.pk:
+    if own and listing.owner_id != member.pk:
         raise Http404("No such listing")
     return listing
 
@@ -124,7 +122,7 @@ FORM_FIELDS = list(ListingForm.base_fields)
 
 @login_required
 def listing_edit(request: HttpRequest, listing_id: int) -> HttpResponse:
-    listing = _owned_listing(request, listing_id)
+    listing = _listing(acting_member(request), listing_id, own=True)
     initial = {name: getattr(listing, name) for name in FORM_FIELDS}
     form = ListingForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -143,10 +141,7 @@ def listing_edit(request: HttpRequest, listing_id: int) -> HttpResponse:
 @require_POST
 def listing_hide_view(request: HttpRequest, listing_id: int) -> HttpResponse:
     member = acting_member(request)
-    try:
-        listing = access_listing(listing_id, member=member)
-    except NotFound:
-        raise Http404("No such listing") from None
+    listing = _listing(member, listing_id)
     form = HideForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Please say why the listing is hidden.")
@@ -178,11 +173,9 @@ def listing_new(request: HttpRequest) -> HttpResponse:
 @require_POST
 def listing_status(request: HttpRequest, listing_id: int) -> HttpResponse:
     member = acting_member(request)
+    listing = _listing(member, listing_id)
     try:
-        listing_set_status(actor=member, listing=access_listing(listing_id, member=member),
-                           status=request.POST.get("status", ""))  # fmt: skip
-    except NotFound:
-        raise Http404("No such listing") from None
+        listing_set_status(actor=member, listing=listing, status=request.POST.get("status", ""))
     except ApplicationError as refused:
         messages.error(request, refused.message)
     return redirect("listing-detail", listing_id=listing_id)
