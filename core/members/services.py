@@ -36,7 +36,7 @@ from PIL import Image, UnidentifiedImageError
 from core.audit.services import audit_record
 from core.notifications.models import Kind
 from core.notifications.services import notification_send
-from hexitime.db import connection, durable_service
+from hexitime.db import connection, durable_service, outbox_claim
 from hexitime.errors import ApplicationError, NotFound, PermissionDenied
 from hexitime.text import plain_text
 from ledger.services import gift_grant
@@ -257,17 +257,11 @@ def verifications_sweep(*, grace: datetime.timedelta) -> int:
     """Queue again every verification email still unsent `grace` after it was last queued
     (its message was lost, or every retry failed), while its link would still be valid;
     each is touched as it is queued. Returns how many. Runs in the current network."""
-    now = timezone.now()
-    ids = list(
-        Member.objects.select_for_update(skip_locked=True)
-        .filter(
-            state=MemberState.UNVERIFIED, verification_pending=True,
-            verification_queued_at__lt=now - grace,
-            date_joined__gte=now - datetime.timedelta(seconds=VERIFY_MAX_AGE),
-        )
-        .values_list("pk", flat=True)
+    pending = Member.objects.filter(
+        state=MemberState.UNVERIFIED, verification_pending=True,
+        date_joined__gte=timezone.now() - datetime.timedelta(seconds=VERIFY_MAX_AGE),
     )  # fmt: skip
-    Member.objects.filter(pk__in=ids).update(verification_queued_at=now)
+    ids = outbox_claim(pending, queued_at="verification_queued_at", grace=grace)
     schema_name = connection.schema_name
     for member_id in ids:
         transaction.on_commit(functools.partial(_queue_verification, schema_name, member_id),
@@ -799,15 +793,9 @@ def invitations_email_sweep(*, grace: datetime.timedelta) -> int:
     """Queue again the email of every unexpired invitation still pending `grace` after it
     was last queued (its message was lost, or every retry failed); returns how many. Runs
     in the current network's schema."""
-    now = timezone.now()
+    pending = Invitation.objects.filter(email_pending=True, expires_at__gt=timezone.now())
     with transaction.atomic(durable=True):
-        ids = list(
-            Invitation.objects.select_for_update(skip_locked=True)
-            .filter(email_pending=True, email_queued_at__lt=now - grace, expires_at__gt=now)
-            .order_by("email_queued_at")
-            .values_list("pk", flat=True)[:INVITATIONS_MAX]
-        )
-        Invitation.objects.filter(pk__in=ids).update(email_queued_at=now)
+        ids = outbox_claim(pending, queued_at="email_queued_at", grace=grace)
     invitation_emails_queue(schema_name=connection.schema_name, ids=ids)
     return len(ids)
 

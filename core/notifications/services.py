@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.members.models import Member, MemberState
-from hexitime.db import connection, durable_service
+from hexitime.db import connection, durable_service, outbox_claim
 
 from .models import EmailPreference, Kind, Notification
 
@@ -59,26 +59,13 @@ def notifications_email_sweep(*, grace: timedelta, horizon: timedelta) -> int:
     queued (its message was lost, or every retry failed), for notifications up to `horizon`
     old: older ones are left alone (an email that failed for days would only fail again).
     Returns how many were queued. Runs in the current network's schema."""
-    now = timezone.now()
+    pending = Notification.objects.filter(
+        email_pending=True, created_at__gte=timezone.now() - horizon
+    )
     with transaction.atomic(durable=True):
-        ids = list(
-            Notification.objects.select_for_update(skip_locked=True)
-            .filter(
-                email_pending=True,
-                email_queued_at__lt=now - grace,
-                created_at__gte=now - horizon,
-            )
-            .order_by("email_queued_at")
-            .values_list("pk", flat=True)[:_SWEEP_BATCH]
-        )
-        Notification.objects.filter(pk__in=ids).update(email_queued_at=now)
+        ids = outbox_claim(pending, queued_at="email_queued_at", grace=grace)
     notification_email_queue(schema_name=connection.schema_name, ids=ids)
     return len(ids)
-
-
-# At most this many per network and sweep: a backlog drains over a few sweeps instead of
-# flooding the queue at once.
-_SWEEP_BATCH = 500
 
 
 def email_wanted(*, member: Member, kind: str) -> bool:

@@ -19,11 +19,14 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import ParamSpec, TypeVar, cast
+from datetime import timedelta
+from typing import Any, ParamSpec, TypeVar, cast
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db import connection as _connection
+from django.db.models import QuerySet
+from django.utils import timezone
 from django_tenants.postgresql_backend.base import DatabaseWrapper
 
 from .errors import ApplicationError
@@ -99,4 +102,33 @@ def actor_label_erasure() -> Iterator[None]:
         cursor.execute("SET LOCAL hexitime.erasing_actor = off")
 
 
-__all__ = ["Busy", "actor_label_erasure", "connection", "durable_service", "sqlstate"]
+# At most this many outbox rows per network and sweep: a backlog drains over a few sweeps
+# instead of flooding the queue at once.
+OUTBOX_BATCH = 500
+
+
+def outbox_claim(pending: QuerySet[Any], *, queued_at: str, grace: timedelta) -> list[int]:
+    """The ids of the outbox rows in `pending` (work queued after a commit whose message may
+    have been lost) last queued more than `grace` ago, oldest first, at most OUTBOX_BATCH;
+    each is touched (`queued_at` set to now) so the next sweeps leave it for another grace
+    period. Rows a delivery holds locked are skipped. Call inside a transaction, and queue
+    the ids once it commits."""
+    now = timezone.now()
+    ids = list(
+        pending.select_for_update(skip_locked=True)
+        .filter(**{f"{queued_at}__lt": now - grace})
+        .order_by(queued_at)
+        .values_list("pk", flat=True)[:OUTBOX_BATCH]
+    )
+    pending.model.objects.filter(pk__in=ids).update(**{queued_at: now})
+    return ids
+
+
+__all__ = [
+    "Busy",
+    "actor_label_erasure",
+    "connection",
+    "durable_service",
+    "outbox_claim",
+    "sqlstate",
+]
