@@ -43,6 +43,7 @@ class ProposalSerializer(serializers.Serializer):
     proposed_by = serializers.CharField()
     starts_at = serializers.DateTimeField()
     place = serializers.CharField()
+    video_link = serializers.CharField()
     status = serializers.CharField()
 
 
@@ -56,8 +57,8 @@ class ExchangeSerializer(serializers.ModelSerializer[Exchange]):
     class Meta:
         model = Exchange
         fields = ["id", "listing", "listing_title", "state", "giver_name", "receiver_name",
-                  "minutes", "meeting_at", "meeting_place", "met_on", "dispute_reason",
-                  "created_at", "updated_at", "completed_at", "your_side",
+                  "minutes", "meeting_at", "meeting_place", "video_link", "met_on",
+                  "dispute_reason", "created_at", "updated_at", "completed_at", "your_side",
                   "next_step"]  # fmt: skip
         read_only_fields = fields
 

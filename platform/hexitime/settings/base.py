@@ -56,6 +56,7 @@ TENANT_APPS = [
     "core.notifications",
     "core.listings",
     "core.exchanges",
+    "core.groupsessions",
     "core.projects",
     "core.insights",
     "core.privacy",
