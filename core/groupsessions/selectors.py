@@ -25,9 +25,13 @@ from .services import secret_hash, session_event
 
 def sessions_with_counts() -> QuerySet[GroupSession]:
     """Sessions with `booked_count` and `waiting_count` (one query however many)."""
-    return GroupSession.objects.select_related("giver").annotate(
-        booked_count=Count("bookings", filter=Q(bookings__state=BookingState.BOOKED)),
-        waiting_count=Count("bookings", filter=Q(bookings__state=BookingState.WAITING)),
+    return (
+        GroupSession.objects.select_related("giver")
+        .annotate(
+            booked_count=Count("bookings", filter=Q(bookings__state=BookingState.BOOKED)),
+            waiting_count=Count("bookings", filter=Q(bookings__state=BookingState.WAITING)),
+        )
+        .order_by("starts_at", "created_at")  # Meta.ordering is dropped by GROUP BY
     )
 
 

@@ -92,7 +92,7 @@ def session_create(
     fields = _check(title=title, description=description, category=category, format=format,
                     starts_at=starts_at, minutes=minutes, capacity=capacity, place=place,
                     video_link=video_link)  # fmt: skip
-    session = GroupSession.objects.create(giver=actor, **fields)  # type: ignore[arg-type]
+    session = GroupSession.objects.create(giver=actor, **fields)
     notify(session, actor, kind=Kind.GROUP_SESSION, event="posted",
            title=f"Your session “{session.title}” is posted for {when_text(session.starts_at)}",
            invite="request")  # fmt: skip
