@@ -39,17 +39,16 @@ def sessions_seed(*, rng: random.Random, members: list[Member]) -> list[GroupSes
         giver, *others = rng.sample(people, len(people))
         past = index >= 3
         starts = now + datetime.timedelta(days=rng.randint(2, 20), hours=rng.randint(0, 5))
-        fields = {
-            "title": title, "category": category, "format": fmt, "minutes": minutes,
-            "description": "Open to every profession. Bring a question from your own work.",
-            "starts_at": starts.replace(minute=0, second=0, microsecond=0),
-            "capacity": capacity if not past else 8,
-            "place": rng.choice(ROOMS) if fmt != "online" else "",
-            "video_link": "https://meet.example.org/" + title.split(":")[0].lower()
-            .replace(" ", "-")[:30] if fmt != "in_person" else "",
-        }  # fmt: skip
+        slug = title.split(":")[0].lower().replace(" ", "-")[:30]
         try:
-            session = s.session_create(actor=giver, **fields)
+            session = s.session_create(
+                actor=giver, title=title, category=category, format=fmt, minutes=minutes,
+                description="Open to every profession. Bring a question from your own work.",
+                starts_at=starts.replace(minute=0, second=0, microsecond=0),
+                capacity=capacity if not past else 8,
+                place=rng.choice(ROOMS) if fmt != "online" else "",
+                video_link=f"https://meet.example.org/{slug}" if fmt != "in_person" else "",
+            )  # fmt: skip
             attendees = others[: min(len(others), capacity + 2 if index == 2 else 5)]
             for member in attendees:
                 s.booking_create(actor=member, session=session)

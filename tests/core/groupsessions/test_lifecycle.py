@@ -1,5 +1,7 @@
 """Every move of a group session, through the services, in one network."""
 
+from typing import Any
+
 import pytest
 import time_machine
 from django_tenants.utils import tenant_context
@@ -53,7 +55,7 @@ def test_booking_fills_places_then_the_waiting_list_promotes_in_turn(network_a, 
 def test_bad_input_is_refused_by_field_and_nothing_is_written(network_a, people):
     gina = people[0]
     with tenant_context(network_a):
-        for fields, field in [
+        cases: list[tuple[dict[str, Any], str]] = [
             ({"video_link": "http://meet.example.org/x"}, "video_link"),
             ({"video_link": "javascript:alert(1)"}, "video_link"),
             ({"minutes": 50}, "minutes"),
@@ -61,7 +63,8 @@ def test_bad_input_is_refused_by_field_and_nothing_is_written(network_a, people)
             ({"starts_at": soon(-1)}, "starts_at"),
             ({"format": "in_person", "place": ""}, "place"),
             ({"category": "nonsense"}, "category"),
-        ]:
+        ]
+        for fields, field in cases:
             with pytest.raises(s.SessionRefused) as refused:
                 post(gina, **fields)
             assert refused.value.field == field
