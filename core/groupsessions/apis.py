@@ -16,7 +16,7 @@ from hexitime.auth import acting_member
 
 from . import actions
 from .models import GroupSession
-from .selectors import access_session, booking_of, sessions_upcoming
+from .selectors import access_session, sessions_upcoming
 from .services import calendar_feed_renew, calendar_feed_revoke, session_create
 
 
@@ -35,12 +35,9 @@ class SessionSerializer(serializers.ModelSerializer[GroupSession]):
 
     def get_your_booking(self, session: GroupSession) -> str | None:
         member = self.context.get("member")
-        if member is None:
-            return None
-        if session.giver_id == member.pk:
+        if member is not None and session.giver_id == member.pk:
             return "giver"
-        booking = booking_of(session, member)
-        return booking.state if booking is not None else None
+        return getattr(session, "member_booking", None)
 
 
 SessionInput = form_serializer(actions.SessionForm, "GroupSessionInput")
@@ -54,7 +51,7 @@ class SessionListApi(APIView):
         """Sessions open for booking, soonest first."""
         member = acting_member(request)
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(sessions_upcoming(), request, self)
+        page = paginator.paginate_queryset(sessions_upcoming(member=member), request, self)
         data = SessionSerializer(page, many=True, context={"member": member}).data
         return paginator.get_paginated_response(data)
 

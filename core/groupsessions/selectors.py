@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 
 from core.exchanges.models import State as ExchangeState
@@ -23,26 +23,33 @@ from .models import Booking, BookingState, CalendarFeed, GroupSession, SessionSt
 from .services import secret_hash, session_event
 
 
-def sessions_with_counts() -> QuerySet[GroupSession]:
-    """Sessions with `booked_count` and `waiting_count` (one query however many)."""
+def sessions_with_counts(*, member: Member | None = None) -> QuerySet[GroupSession]:
+    """Sessions with `booked_count` and `waiting_count`, and with a `member` the state of
+    their own booking as `member_booking` (one query however many)."""
+    own = Booking.objects.filter(session=OuterRef("pk"), member=member).values("state")[:1]
     return (
         GroupSession.objects.select_related("giver")
         .annotate(
             booked_count=Count("bookings", filter=Q(bookings__state=BookingState.BOOKED)),
             waiting_count=Count("bookings", filter=Q(bookings__state=BookingState.WAITING)),
+            member_booking=Subquery(own)
+            if member is not None
+            else Value(None, output_field=CharField()),
         )
         .order_by("starts_at", "created_at")  # Meta.ordering is dropped by GROUP BY
     )
 
 
-def sessions_upcoming() -> QuerySet[GroupSession]:
+def sessions_upcoming(*, member: Member | None = None) -> QuerySet[GroupSession]:
     """Sessions open for booking that have not started, soonest first."""
-    return sessions_with_counts().filter(state=SessionState.OPEN, starts_at__gt=timezone.now())
+    return sessions_with_counts(member=member).filter(
+        state=SessionState.OPEN, starts_at__gt=timezone.now()
+    )
 
 
 def member_sessions(*, member: Member) -> QuerySet[GroupSession]:
     """Sessions the member gives or has a booking on (any state), soonest first."""
-    return sessions_with_counts().filter(
+    return sessions_with_counts(member=member).filter(
         Q(giver=member) | Q(pk__in=Booking.objects.filter(member=member).values("session_id"))
     )
 
@@ -60,7 +67,7 @@ def member_sessions_next(*, member: Member, limit: int = 5) -> QuerySet[GroupSes
 def access_session(session_id: int, *, member: Member) -> GroupSession:
     """A session of this network (every member may see its sessions; the schema is the
     network's, so another network's session is simply not there)."""
-    session = sessions_with_counts().filter(pk=session_id).first()
+    session = sessions_with_counts(member=member).filter(pk=session_id).first()
     if session is None:
         raise NotFound("No such session.")
     return session
