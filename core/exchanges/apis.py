@@ -51,6 +51,7 @@ class ExchangeSerializer(serializers.ModelSerializer[Exchange]):
     listing_title = serializers.CharField(source="listing.title")
     giver_name = serializers.CharField()
     receiver_name = serializers.CharField()
+    video_link = serializers.CharField(help_text="An https link, or empty.")
     your_side = serializers.SerializerMethodField()
     next_step = serializers.SerializerMethodField()
 

@@ -24,6 +24,7 @@ class SessionSerializer(serializers.ModelSerializer[GroupSession]):
     giver_name = serializers.CharField(source="giver.full_name")
     booked = serializers.IntegerField(source="booked_count")
     waiting = serializers.IntegerField(source="waiting_count")
+    video_link = serializers.CharField(help_text="An https link, or empty.")
     your_booking = serializers.SerializerMethodField()
 
     class Meta:
@@ -108,7 +109,7 @@ def move_apis() -> dict[str, type[APIView]]:
             post=extend_schema(
                 operation_id=f"groupsessions_{name}",
                 request=MOVE_INPUTS[name],
-                responses={200: SessionSerializer, 400: None, 403: None, 404: None, 409: None},
+                responses=SessionSerializer,
                 description=f"Make the move '{name}' (as on the session's page).",
             )
         )(type(f"SessionActionApi{name.title()}", (SessionActionApi,), {"move": name}))

@@ -21,8 +21,8 @@ from .models import GroupSession
 SESSIONS = [
     ("Recognising sepsis early: a teaching session", "teaching", "hybrid", 60, 12),
     ("QI masterclass: run charts and SPC", "qi_methods", "online", 90, 40),
-    ("Webinar: writing a good discharge letter", "teaching", "online", 45, 100),
     ("Leading a huddle that works", "leadership", "in_person", 60, 3),
+    ("Webinar: writing a good discharge letter", "teaching", "online", 45, 100),
     ("Measuring what matters: choosing QI measures", "data", "online", 75, 25),
 ]
 ROOMS = ["Seminar room 2, Education Centre", "Lecture theatre B", "Library training room"]

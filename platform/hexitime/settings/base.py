@@ -239,6 +239,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ExchangeStateEnum": "core.exchanges.models.State",
         "ProjectStateEnum": "core.projects.models.Project.State",
+        "GroupSessionFormatEnum": "core.groupsessions.models.Format",
+        "GroupSessionStateEnum": "core.groupsessions.models.SessionState",
     },
 }
 
