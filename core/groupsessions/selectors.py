@@ -48,9 +48,11 @@ def sessions_upcoming(*, member: Member | None = None) -> QuerySet[GroupSession]
 
 
 def member_sessions(*, member: Member) -> QuerySet[GroupSession]:
-    """Sessions the member gives or has a booking on (any state), soonest first."""
+    """Sessions the member gives or has a booking on (not one they cancelled), soonest
+    first."""
+    theirs = Booking.objects.filter(member=member).exclude(state=BookingState.CANCELLED)
     return sessions_with_counts(member=member).filter(
-        Q(giver=member) | Q(pk__in=Booking.objects.filter(member=member).values("session_id"))
+        Q(giver=member) | Q(pk__in=theirs.values("session_id"))
     )
 
 
