@@ -23,6 +23,7 @@ class Kind(models.TextChoices):
     PROJECT_DECLINED = "project_declined", "Your project was declined"
     JOIN_REQUEST = "join_request", "Organisers: someone asked to join the network"
     PROJECT_PROPOSED = "project_proposed", "Organisers: a project was proposed for funding"
+    GIFT_RECEIVED = "gift_received", "Someone gave you (or your project) credit"
 
 
 class Notification(models.Model):

@@ -57,6 +57,7 @@ TENANT_APPS = [
     "core.listings",
     "core.exchanges",
     "core.projects",
+    "core.giving",
     "core.insights",
     "core.privacy",
     "ledger",
