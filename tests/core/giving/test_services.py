@@ -14,8 +14,8 @@ from core.audit.models import AuditEvent
 from core.giving.models import Gift, GiftKind
 from core.giving.selectors import gift_allowance, member_gifts, pot_summary
 from core.giving.services import GiftRefused, gift_give, giving_settings_update, pot_grant
-from core.insights.sources import network_edges
 from core.insights.network_map import DateRange
+from core.insights.sources import network_edges
 from core.members.models import MemberState
 from core.notifications.models import Kind, Notification
 from core.projects.services import project_fund, project_propose
