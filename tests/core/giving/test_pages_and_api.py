@@ -87,8 +87,8 @@ def test_an_organiser_grants_from_the_pot_and_sets_the_limits(network_a, people,
                          follow=True)  # fmt: skip
     assert b"Bob Bell received 30 minutes from the pot." in done.content
     assert b"New starter" in done.content  # organisers see the reason on the pot page
-    limits = {"member_monthly_minutes": "4", "pot_monthly_minutes": "0"}
-    saved = client_a.post("/settings/giving/", limits, follow=True)
+    sent = {"member_monthly_minutes": "4", "pot_monthly_minutes": "0"}
+    saved = client_a.post("/settings/giving/", sent, follow=True)
     assert b"The giving limits are saved." in saved.content
     with tenant_context(network_a):
         limits = GivingSettings.objects.get()
