@@ -14,6 +14,7 @@ one after the other against the pot's monthly limit. The ledger then locks the a
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -51,6 +52,7 @@ from .selectors import giving_settings, month_start
 # The most one gift may be: the largest monthly limit an organiser can set.
 GIFT_MAX_MINUTES = LIMIT_MAX_MINUTES
 MESSAGE_LIMIT = 500
+LEDGER_KEY_LIMIT = Transfer._meta.get_field("idempotency_key").max_length or 200
 
 
 class GiftRefused(ApplicationError):
@@ -107,9 +109,10 @@ def _month_total(gifts: Any) -> int:
 
 
 def _post(*, actor: Member, key: str, legs: list[Leg], kind: Transfer.Kind, memo: str) -> Transfer:
-    return transfer_create(
-        idempotency_key=f"giving:{actor.pk}:{key}", legs=legs, kind=kind, memo=memo, actor=actor
-    )
+    ledger_key = f"giving:{actor.pk}:{key}"
+    if len(ledger_key) > LEDGER_KEY_LIMIT:  # a long client key: its digest, still unique
+        ledger_key = f"giving:{actor.pk}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
+    return transfer_create(idempotency_key=ledger_key, legs=legs, kind=kind, memo=memo, actor=actor)
 
 
 @durable_service
