@@ -37,6 +37,12 @@ class Migration(migrations.Migration):
         migrations.RunSQL(
             "INSERT INTO ledger_account (kind, owner_id, balance, floor, last_sequence) "
             "VALUES ('pot', NULL, 0, 0, 0)",
-            "DELETE FROM ledger_account WHERE kind = 'pot' AND balance = 0 AND last_sequence = 0",
+            # Backwards, the delete queues deferred foreign-key checks; run them now, or
+            # the constraint changes undone after it find "pending trigger events".
+            [
+                "SET CONSTRAINTS ALL IMMEDIATE",
+                "DELETE FROM ledger_account WHERE kind = 'pot' AND balance = 0"
+                " AND last_sequence = 0",
+            ],
         ),
     ]
