@@ -24,6 +24,7 @@ class Kind(models.TextChoices):
     JOIN_REQUEST = "join_request", "Organisers: someone asked to join the network"
     PROJECT_PROPOSED = "project_proposed", "Organisers: a project was proposed for funding"
     GROUP_SESSION = "group_session", "Group sessions: bookings, places and changes"
+    GIFT_RECEIVED = "gift_received", "Someone gave you (or your project) credit"
 
 
 class Notification(models.Model):

@@ -58,6 +58,7 @@ TENANT_APPS = [
     "core.exchanges",
     "core.groupsessions",
     "core.projects",
+    "core.giving",
     "core.insights",
     "core.privacy",
     "ledger",
