@@ -197,7 +197,7 @@ def _row(key: str, part: MapPart, payload: dict[str, Any], hidden: str) -> MapSn
         range_key=key, group=part.group, computed_at=timezone.now(),
         etag=hashlib.sha256(raw).hexdigest()[:32], body=gzip.compress(raw, 6),
         table_html=table_html, summary=summary, hidden=hidden,
-        member_nodes={str(pk): part.owner.get(node, node)
+        member_nodes={f"m{pk}": part.owner.get(node, node)
                       for pk, node in payload["member_nodes"].items()
                       if node in part.owner or node in labels},
     )  # fmt: skip
@@ -252,7 +252,8 @@ def network_map_stored(
     if viewer is not None:
         from django.db.models.fields.json import KeyTextTransform
 
-        found = found.annotate(you=KeyTextTransform(str(viewer.pk), "member_nodes"))
+        # "m<id>": a key of digits alone would be read as an array index.
+        found = found.annotate(you=KeyTextTransform(f"m{viewer.pk}", "member_nodes"))
         values.append("you")
     row = found.values(*values).first()
     if row is not None and row["hidden"] == hidden_fingerprint():

@@ -198,7 +198,7 @@ class MapSnapshot(models.Model):
     body = models.BinaryField(help_text="The API's JSON, gzipped.")
     table_html = models.TextField()
     summary = models.JSONField(default=dict)
-    # {member id: node id} for every member on the map, so a viewer is told which node is
+    # {"m<member id>": node id} for every member on the map, so a viewer is told which node is
     # them (an anonymous one included). Never served.
     member_nodes = models.JSONField(default=dict)
     hidden = models.CharField(max_length=64, help_text="map_store.hidden_fingerprint()")
