@@ -26,7 +26,7 @@ BUDGET = {
     "/insights/map/": 6,  # + the stored map, who may not be named
     "/api/v1/insights/map/": 4,
     "/exchanges/{exchange}/": 10,  # + messages, proposals, thanks, settings (not yet cut)
-    "/": 10,  # + balance, statement (3), waiting, meetings (not yet cut)
+    "/": 11,  # + balance, statement (3), waiting, meetings, group sessions (not yet cut)
 }
 
 
