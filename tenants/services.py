@@ -772,6 +772,8 @@ _EXPORT_SKIPPED_MODELS = {
     "insights.equalityanswers",
     # Their raw counts, small ones included: only ever published suppressed and rounded.
     "insights.equalitysnapshot",
+    # The stored network map: derived, recomputed on request (core/insights/map_store.py).
+    "insights.mapsnapshot",
 }
 _EXPORT_SKIPPED_FIELDS = {"password", "key"}  # password hashes, API tokens
 # Where rows have a meaningful order other than their id: entries in posting order (ids are

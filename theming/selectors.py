@@ -7,4 +7,8 @@ from .models import Theme
 
 def theme_for(network: Network) -> Theme:
     """The network's theme, or the default one (unsaved) if it has never been changed."""
-    return Theme.objects.filter(network=network).first() or Theme(network=network)
+    try:
+        # Loaded with the network by the tenant middleware (tenants.middleware.get_tenant).
+        return network.theme
+    except Theme.DoesNotExist:
+        return Theme(network=network)

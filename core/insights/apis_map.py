@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.http.response import HttpResponseBase
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,25 +14,29 @@ from rest_framework.views import APIView
 from hexitime.auth import acting_member
 from hexitime.db import connection
 
+from .map_store import map_response, network_map_stored
 from .metrics_store import network_metrics_cached
-from .network_map import DateRange, map_payload
-from .sources import network_edges
+from .network_map import DateRange, DateRangeInvalid
 from .tasks import network_metrics_request
 
 
 class DateRangeSerializer(serializers.Serializer):
     start = serializers.DateField(required=False, allow_null=True)
     end = serializers.DateField(required=False, allow_null=True)
+    group = serializers.CharField(required=False, allow_blank=True, max_length=80)
 
 
 class MapNodeSerializer(serializers.Serializer):
-    id = serializers.CharField(help_text="member-<id>, anonymous-<n>, network-<id> or project-<id>")
-    kind = serializers.ChoiceField(choices=["member", "anonymous", "network", "project"])
+    id = serializers.CharField(
+        help_text="member-<id>, anonymous-<n>, network-<id>, project-<id> or group-<key>"
+    )
+    kind = serializers.ChoiceField(choices=["member", "anonymous", "network", "project", "group"])
     label = serializers.CharField()  # type: ignore[assignment]
     profession = serializers.CharField()
     organisation = serializers.CharField()
     url = serializers.CharField(required=False)
-    you = serializers.BooleanField(required=False)
+    group = serializers.CharField(required=False, help_text="A group's key (?group=<key>).")
+    members = serializers.IntegerField(required=False, help_text="Members in the group.")
     given_minutes = serializers.IntegerField()
     received_minutes = serializers.IntegerField()
     exchanges = serializers.IntegerField(help_text="Completed exchanges (never volunteering).")
@@ -56,24 +62,41 @@ class MapSerializer(serializers.Serializer):
     active_members = serializers.IntegerField(
         help_text="Current members who took part in an exchange or a project in the dates."
     )
+    aggregated = serializers.BooleanField(
+        help_text="A large network's map: members in groups by profession (see `group`)."
+    )
+    group = serializers.CharField(help_text='The group shown, "" for the whole map.')
+
+
+class MapPreparingSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["preparing"])
 
 
 class NetworkMapApi(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("start", str, description="YYYY-MM-DD"),
-                    OpenApiParameter("end", str, description="YYYY-MM-DD, inclusive")],
-        responses=MapSerializer,
+                    OpenApiParameter("end", str, description="YYYY-MM-DD, inclusive"),
+                    OpenApiParameter("group", str, description="One group of a large map")],
+        responses={200: MapSerializer, 202: MapPreparingSerializer,
+                   304: OpenApiResponse(description="Not modified (If-None-Match)")},
     )  # fmt: skip
-    def get(self, request: Request) -> Response:
-        """Who helped whom, as the signed-in member may see it: completed exchanges, and
-        volunteering as lines from volunteers to their projects."""
+    def get(self, request: Request) -> HttpResponseBase:
+        """Who helped whom, as every member may see it: completed exchanges, and
+        volunteering as lines from volunteers to their projects. Served as stored by the
+        metrics task (gzip, with an ETag); 202 while it is being prepared."""
         serializer = DateRangeSerializer(data=request.query_params)
         serializer.is_valid(raise_exception=True)
-        dates = DateRange(serializer.validated_data.get("start"),
-                          serializer.validated_data.get("end"))  # fmt: skip
-        return Response(
-            map_payload(viewer=acting_member(request), edges=network_edges(dates=dates))
-        )
+        try:
+            dates = DateRange(serializer.validated_data.get("start"),
+                              serializer.validated_data.get("end"))  # fmt: skip
+        except DateRangeInvalid as refused:
+            raise ValidationError({refused.field or "start": [refused.message]}) from refused
+        acting_member(request)
+        row = network_map_stored(dates=dates, group=serializer.validated_data.get("group", ""),
+                                 fields=("etag", "body"))  # fmt: skip
+        if row is None:
+            return Response({"status": "preparing"}, status=202, headers={"Retry-After": "5"})
+        return map_response(request, etag=row["etag"], body=bytes(row["body"]))
 
 
 class CanViewNetworkMetrics(BasePermission):

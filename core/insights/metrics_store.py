@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from hexitime.db import connection
 
+from .graph import Edge
+from .map_store import network_map_store
 from .metrics import metrics_compute
 from .network_map import DateRange
 from .sources import network_edges, people
@@ -30,21 +32,27 @@ def pending_key(schema_name: str) -> str:
     return f"insights:network-metrics-pending:{schema_name}"
 
 
-def network_metrics_compute() -> dict[str, Any]:
-    """Compute the current network's metrics from the database (three queries)."""
-    metrics = metrics_compute(network_edges(dates=DateRange()), people())
+def network_metrics_compute(edges: list[Edge] | None = None) -> dict[str, Any]:
+    """Compute the current network's metrics from the database (three queries, one if the
+    all-time `edges` are given)."""
+    if edges is None:
+        edges = network_edges(dates=DateRange())
+    metrics = metrics_compute(edges, people())
     metrics["computed_at"] = timezone.now().isoformat()
     return metrics
 
 
 def network_metrics_store(schema_name: str) -> dict[str, Any]:
-    """Compute and cache the metrics of the network whose schema is current."""
+    """Compute and cache the metrics of the network whose schema is current, and store its
+    all-time map from the same edges (map_store)."""
     if connection.schema_name != schema_name:
         raise RuntimeError(f"metrics for {schema_name} asked in {connection.schema_name}")
     # Cleared before reading, so an exchange completing while this runs queues a fresh run.
     cache.delete(pending_key(schema_name))
-    metrics = network_metrics_compute()
+    edges = network_edges(dates=DateRange())
+    metrics = network_metrics_compute(edges)
     cache.set(metrics_key(schema_name), metrics, timeout=None)
+    network_map_store(schema_name, dates=DateRange(), edges=edges)
     return metrics
 
 

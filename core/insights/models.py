@@ -179,3 +179,34 @@ class EqualitySnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"equality figures for {self.month:%B %Y}"
+
+
+class MapSnapshot(models.Model):
+    """The network map for one date range, computed by the metrics task and served as it is
+    stored (core/insights/map_store.py): the API's JSON gzipped with its ETag, and the page's
+    tables rendered. Viewer-independent: names follow each member's choices as they were
+    when it was computed, and `hidden` fingerprints those choices so a change since (an
+    opt-out) is noticed before anything is served.
+
+    A large network's map is stored as an overview of groups (`group` ""), plus one row per
+    group with that group's members (`group` its key)."""
+
+    range_key = models.CharField(max_length=24, help_text='"start..end", either side may be ""')
+    group = models.CharField(max_length=80, blank=True)
+    computed_at = models.DateTimeField()
+    etag = models.CharField(max_length=64)
+    body = models.BinaryField(help_text="The API's JSON, gzipped.")
+    table_html = models.TextField()
+    summary = models.JSONField(default=dict)
+    # {"m<member id>": node id} for every member on the map, so a viewer is told which node is
+    # them (an anonymous one included). Never served.
+    member_nodes = models.JSONField(default=dict)
+    hidden = models.CharField(max_length=64, help_text="map_store.hidden_fingerprint()")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["range_key", "group"], name="insights_map_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"network map {self.range_key or 'all time'} {self.group}".strip()

@@ -54,16 +54,26 @@ class DateRange:
         return start, end
 
 
-def name_shown(*, viewer: Member, member: Member) -> bool:
-    """Whether the map shows `member` by name to `viewer`."""
-    if viewer.pk == member.pk:
+def name_shown(*, viewer: Member | None, member: Member) -> bool:
+    """Whether the map shows `member` by name to `viewer` (None: to anyone, as the stored
+    map does)."""
+    if viewer is not None and viewer.pk == member.pk:
         return True
     return member.show_on_map and member.profile_visibility in NAME_SHOWN
 
 
-def map_payload(*, viewer: Member, edges: list[Edge]) -> dict[str, Any]:
-    """Nodes (largest first) and links for the map and its table. Up to three queries:
-    the members on the map, the names of the other networks and of the projects."""
+def _url_maker(name: str) -> Any:
+    """`reverse(name, args=[pk])` as string formatting: one reverse() per map, not per node."""
+    marker = 987654321
+    pattern = reverse(name, args=[marker])
+    return lambda pk: pattern.replace(str(marker), str(pk))
+
+
+def map_payload(*, viewer: Member | None, edges: list[Edge]) -> dict[str, Any]:
+    """Nodes (largest first) and links for the map and its table, as `viewer` may see them
+    (None: anyone, for the stored map). Up to three queries: the members on the map, the
+    names of the other networks and of the projects. Also `member_nodes`, each member's
+    node id (for the stored map to tell a viewer which node is them)."""
     graph = graph_build(edges)
     member_ids = [party.member_id for party in graph.nodes if party.member_id is not None]
     fields = ("full_name", "profession", "organisation", "show_on_map", "profile_visibility",
@@ -86,6 +96,8 @@ def map_payload(*, viewer: Member, edges: list[Edge]) -> dict[str, Any]:
         else {}
     )
     professions = dict(Profession.choices)
+    project_url, profile_url = _url_maker("project-detail"), _url_maker("member-profile")
+    member_nodes: dict[int, str] = {}
     order = sorted(graph.nodes.items(), key=lambda item: -(item[1].given + item[1].received))
     node_ids: dict[Party, str] = {}
     nodes = []
@@ -96,7 +108,7 @@ def map_payload(*, viewer: Member, edges: list[Edge]) -> dict[str, Any]:
             node = {"id": f"project-{party.project_id}", "kind": "project",
                     "label": f"Project: {projects.get(party.project_id, '')}",
                     "profession": "", "organisation": "",
-                    "url": reverse("project-detail", args=[party.project_id])}  # fmt: skip
+                    "url": project_url(party.project_id)}  # fmt: skip
         elif party.network_id is not None:
             name = networks.get(party.network_id, "another network")
             node = {"id": f"network-{party.network_id}", "kind": "network",
@@ -109,9 +121,10 @@ def map_payload(*, viewer: Member, edges: list[Edge]) -> dict[str, Any]:
                     "id": f"member-{member.pk}", "kind": "member", "label": member.full_name,
                     "profession": professions.get(member.profession, ""),
                     "organisation": member.organisation,
-                    "url": reverse("member-profile", args=[member.pk]),
-                    "you": member.pk == viewer.pk,
+                    "url": profile_url(member.pk),
                 }  # fmt: skip
+                if viewer is not None:
+                    node["you"] = member.pk == viewer.pk
             else:
                 anonymous += 1
                 node = {"id": f"anonymous-{anonymous}", "kind": "anonymous", "label": ANONYMOUS,
@@ -119,6 +132,8 @@ def map_payload(*, viewer: Member, edges: list[Edge]) -> dict[str, Any]:
         node.update(given_minutes=totals.given, received_minutes=totals.received,
                     exchanges=totals.exchanges, volunteering=totals.volunteering)  # fmt: skip
         node_ids[party] = node["id"]
+        if party.member_id is not None:
+            member_nodes[party.member_id] = node["id"]
         nodes.append(node)
     links = [
         {"source": node_ids[a], "target": node_ids[b], "minutes": link.minutes,
@@ -126,4 +141,5 @@ def map_payload(*, viewer: Member, edges: list[Edge]) -> dict[str, Any]:
          "kind": "volunteering" if link.kind == EdgeKind.PROJECT else "exchange"}
         for (a, b), link in sorted(graph.links.items(), key=lambda item: -item[1].minutes)
     ]  # fmt: skip
-    return {"nodes": nodes, "links": links, "active_members": active_members}
+    return {"nodes": nodes, "links": links, "active_members": active_members,
+            "member_nodes": member_nodes}  # fmt: skip

@@ -5,9 +5,13 @@ from django.db import transaction
 from django_tenants.utils import schema_context
 
 from hexitime.celery import app
+from hexitime.db import connection
 
 from .equality import equality_snapshot_take
+from .map_store import network_map_store, range_from_key, range_key
 from .metrics_store import PENDING_SECONDS, network_metrics_store, pending_key
+from .network_map import DateRange
+from .sources import network_edges
 
 
 @app.task(max_retries=3, default_retry_delay=10)
@@ -17,6 +21,27 @@ def network_metrics_refresh(schema_name: str) -> int:
     of active members counted."""
     with schema_context(schema_name):
         return int(network_metrics_store(schema_name)["members_active"])
+
+
+@app.task(max_retries=3, default_retry_delay=10)
+def network_map_refresh(schema_name: str, key: str) -> int:
+    """Compute and store a network's map for one date range (`map_store.range_key`), as
+    the map page and API queue it when nothing is stored for the range. Idempotent. The
+    all-time map goes with the metrics (one reading of the exchanges for both). Returns
+    the number of parts stored."""
+    with schema_context(schema_name):
+        dates = range_from_key(key)
+        if range_key(dates) == range_key(DateRange()):
+            network_metrics_store(schema_name)
+            return 1
+        return network_map_store(schema_name, dates=dates, edges=network_edges(dates=dates))
+
+
+@app.task
+def network_insights_nightly() -> int:
+    """Beat runs this in every network's schema each night: the metrics and the all-time
+    map, whatever happened during the day (renamed members, changed professions)."""
+    return int(network_metrics_store(connection.schema_name)["members_active"])
 
 
 @app.task

@@ -8,19 +8,18 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.safestring import mark_safe
 
 from core.members.models import Member
 from hexitime.auth import acting_member
 from hexitime.db import connection
 
+from .map_store import MapGroupUnknown, network_map_stored
 from .metrics_store import network_metrics_cached
-from .network_map import DateRange, DateRangeInvalid, map_payload, name_shown
-from .sources import network_edges
+from .network_map import DateRange, DateRangeInvalid, name_shown
 from .tasks import network_metrics_request
-
-LINKS_IN_TABLE = 500
 
 
 class DateRangeForm(forms.Form):
@@ -43,23 +42,21 @@ class DateRangeForm(forms.Form):
 @login_required
 def network_map(request: HttpRequest) -> HttpResponse:
     """The map (drawn by cytoscape.js from the JSON API) and the same data as tables, which
-    is all there is without JavaScript."""
+    is all there is without JavaScript. Both as the metrics task stored them (map_store);
+    "being prepared" until it has."""
     form = DateRangeForm(request.GET or None)
     dates = form.date_range() if request.GET else DateRange()
-    context: dict[str, Any] = {"form": form, "query": request.GET.urlencode()}
+    group = request.GET.get("group", "")[:80]
+    context: dict[str, Any] = {"form": form, "query": request.GET.urlencode(), "group": group}
     if dates is not None:
-        payload = map_payload(viewer=acting_member(request), edges=network_edges(dates=dates))
-        labels = {node["id"]: node["label"] for node in payload["nodes"]}
-        context.update(
-            nodes=payload["nodes"],
-            links=[{**link, "source_label": labels[link["source"]],
-                    "target_label": labels[link["target"]]}
-                   for link in payload["links"][:LINKS_IN_TABLE]],
-            links_total=len(payload["links"]),
-            active_members=payload["active_members"],
-            projects=sum(node["kind"] == "project" for node in payload["nodes"]),
-            other_networks=sum(node["kind"] == "network" for node in payload["nodes"]),
-        )  # fmt: skip
+        try:
+            stored = network_map_stored(dates=dates, group=group, viewer=acting_member(request),
+                                        fields=("table_html", "summary"))  # fmt: skip
+        except MapGroupUnknown as refused:
+            raise Http404(refused.message) from refused
+        context.update(preparing=stored is None, stored=stored)
+        if stored is not None:
+            context.update(stored["summary"], tables=mark_safe(stored["table_html"]))  # noqa: S308 - rendered (escaped) by the task
     return render(request, "insights/map.html", context)
 
 

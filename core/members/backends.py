@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Permission
+from django.db.models import Q
 
 from .models import Member, MemberState, Role
 
@@ -42,6 +44,18 @@ class MemberBackend(ModelBackend):
     plus the permissions of an active member's role."""
 
     def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
+        if (
+            obj is None
+            and user_obj.is_active
+            and not user_obj.is_anonymous
+            and not user_obj.is_superuser
+            and not hasattr(user_obj, "_perm_cache")
+        ):
+            # Per-member and group permissions in one query, not Django's two a page.
+            granted_here = Permission.objects.filter(
+                Q(user=user_obj) | Q(group__user=user_obj)
+            ).values_list("content_type__app_label", "codename")
+            user_obj._perm_cache = {f"{app}.{codename}" for app, codename in granted_here}
         granted = super().get_all_permissions(user_obj, obj)
         if (
             not isinstance(user_obj, Member)

@@ -156,6 +156,7 @@ def test_volunteering_is_drawn_and_labelled_apart_from_exchanges(live_server, pa
         volunteer = volunteer_pledge(actor=ada, project=project, pledged_minutes=120)
         volunteer_confirm_hours(actor=olive, project=project, volunteer=volunteer, minutes=45,
                                 worked_on=today, key="ada")  # fmt: skip
+        network_metrics_store(maple.schema_name)  # as the worker does once hours are confirmed
     _sign_in(page, live_server)
     page.goto(url(live_server, HOST, "/insights/map/"))
     page.wait_for_selector("#network-map[data-nodes]")

@@ -74,7 +74,8 @@ ROOT_URLCONF = "hexitime.urls_tenant"
 CSRF_FAILURE_VIEW = "hexitime.error_pages.csrf_failure"
 # Set search_path once per connection and tenant switch instead of on every cursor.
 # django-tenants >= 4.0 forgets the cached path on rollback and savepoint rollback
-# (django-tenants#1249, #1262), and set_tenant() forgets it on every request.
+# (django-tenants#1249, #1262); hexitime.tenantdb keeps it across set_tenant() calls that
+# select the path the session already has.
 TENANT_LIMIT_SET_CALLS = True
 TENANT_CREATION_FAKES_MIGRATIONS = False
 # Network schemas built ahead of sign-ups (tenants.services.schema_spares_fill); 0 = none.
@@ -141,10 +142,10 @@ ASGI_APPLICATION = "hexitime.asgi.application"
 DATABASE_URL = env_str("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/hexitime")
 DATABASES = {
     "default": {
-        "ENGINE": "django_tenants.postgresql_backend",
+        "ENGINE": "hexitime.tenantdb",
         **database_from_url(DATABASE_URL),
-        # Persistent connections are safe with django-tenants: set_tenant() on every
-        # request resets the cached search_path, and close()/rollback() forget it too.
+        # django-tenants' backend, setting search_path only when it changes (hexitime.tenantdb:
+        # it tracks the path the session has; close() and rollback() forget it).
         # tests/platform/test_tenancy.py proves a reused connection never leaks a schema.
         "CONN_MAX_AGE": env_int("DJANGO_CONN_MAX_AGE", 60),
         "CONN_HEALTH_CHECKS": True,
@@ -198,7 +199,9 @@ CACHES = {
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
     }
 }
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions read from Redis (one query fewer on every page), written through to the
+# database; keys carry the network's schema (KEY_FUNCTION above).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 

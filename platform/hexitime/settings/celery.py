@@ -70,6 +70,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "core.insights.tasks.equality_snapshot",
         "schedule": crontab(minute=5, hour=0, day_of_month=1),
     },
+    # The network map and metrics, recomputed nightly as well as when exchanges complete.
+    "insights-nightly": {
+        "task": "core.insights.tasks.network_insights_nightly",
+        "schedule": crontab(minute=15, hour=2),
+    },
     "listings-digest": {
         "task": "core.listings.tasks.listings_digest",
         "schedule": crontab(minute=0, hour=8, day_of_week="mon"),

@@ -65,3 +65,28 @@ def cast(network_a: Network, make_member: Any) -> dict[str, Member]:
                  format="in_person", on=march + datetime.timedelta(days=31))  # fmt: skip
         complete(people["cy"], people["dee"], minutes=30, on=timezone.now())
     return people
+
+
+def map_prepare(network: Network, query: str = "") -> None:
+    """Run the map's computation for the dates in `query` as the worker runs it when the
+    page or API queue it (on commit, which a test's transaction never reaches)."""
+    from urllib.parse import parse_qs
+
+    from core.insights.map_store import range_key
+    from core.insights.network_map import DateRange
+    from core.insights.tasks import network_map_refresh
+
+    asked = {name: values[0] for name, values in parse_qs(query).items()}
+    dates = DateRange(*(datetime.date.fromisoformat(asked[name]) if asked.get(name) else None
+                        for name in ("start", "end")))  # fmt: skip
+    network_map_refresh(network.schema_name, range_key(dates))
+
+
+def map_get(client: Any, path: str) -> Any:
+    """GET a map page or the map API; when it is being prepared, prepare it as the worker
+    would and GET it again."""
+    response = client.get(path)
+    if response.status_code == 202 or b"is being prepared" in response.content:
+        map_prepare(client.network, path.partition("?")[2])
+        response = client.get(path)
+    return response

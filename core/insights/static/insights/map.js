@@ -21,7 +21,7 @@
   function groupsBy(nodes, key) {
     var counts = {};
     nodes.forEach(function (n) {
-      if (n.kind === "member" && n[key]) counts[n[key]] = (counts[n[key]] || 0) + 1;
+      if ((n.kind === "member" || n.kind === "group") && n[key]) counts[n[key]] = (counts[n[key]] || 0) + 1;
     });
     var names = Object.keys(counts).sort(function (a, b) { return counts[b] - counts[a] || a.localeCompare(b); });
     var colours = {};
@@ -32,7 +32,7 @@
 
   function colourOf(node, groups) {
     if (node.kind === "network") return PALETTE[PALETTE.length - 1];
-    if (node.kind !== "member" || !node.colourKey) return GREY;
+    if ((node.kind !== "member" && node.kind !== "group") || !node.colourKey) return GREY;
     return groups.colours[node.colourKey] || "#5c6b73";
   }
 
@@ -41,8 +41,11 @@
     var most = 1, heaviest = 1;
     data.nodes.forEach(function (n) { most = Math.max(most, n.given_minutes + n.received_minutes); });
     data.links.forEach(function (l) { heaviest = Math.max(heaviest, l.minutes); });
+    var you = box.dataset.you;
     var elements = data.nodes.map(function (n) {
       var d = Object.assign({}, n);
+      // The stored map is the same for everyone; the page says which node is the viewer.
+      d.you = n.id === you;
       d.size = 14 + 46 * Math.sqrt((n.given_minutes + n.received_minutes) / most);
       return {group: "nodes", data: d};
     }).concat(data.links.map(function (l, i) {
@@ -65,6 +68,7 @@
           "text-background-padding": 1, "min-zoomed-font-size": 8}},
         {selector: "node[?you]", style: {"border-width": 4, "border-color": "#ffeb3b"}},
         {selector: "node[kind = 'project']", style: {"shape": "round-rectangle"}},
+        {selector: "node[kind = 'group']", style: {"shape": "hexagon"}},
         {selector: "edge[kind = 'volunteering']", style: {"line-style": "dashed"}},
         {selector: "edge", style: {"width": "data(width)", "line-color": "#8f9ca3",
           "opacity": 0.6, "curve-style": big ? "haystack" : "bezier"}},
@@ -107,6 +111,14 @@
       var counts = [];
       if (d.exchanges) counts.push(d.exchanges + " exchange" + (d.exchanges === 1 ? "" : "s"));
       if (d.volunteering) counts.push(d.volunteering + " time" + (d.volunteering === 1 ? "" : "s") + " volunteering");
+      if (d.kind === "group") {
+        tooltip.appendChild(document.createTextNode(" " + d.members + " members, " +
+          d.exchanges + " exchanges. Select to see them."));
+        tooltip.style.left = Math.min(at.x + 12, box.clientWidth - 200) + "px";
+        tooltip.style.top = (at.y + 12) + "px";
+        tooltip.hidden = false;
+        return;
+      }
       tooltip.appendChild(document.createTextNode(d.kind === "project"
         ? "Volunteers gave " + hours(d.received_minutes) + " (" + d.volunteering + " confirmation" +
           (d.volunteering === 1 ? "" : "s") + ")."
@@ -121,6 +133,12 @@
 
     cy.on("mouseover tap", "node", function (event) { show(event.target); });
     cy.on("mouseout", "node", function (event) { hide(event.target); });
+    // A group opens as its own map (the same link as in the groups table).
+    cy.on("dblclick dbltap", "node[kind = 'group']", function (event) {
+      var params = new URLSearchParams(window.location.search);
+      params.set("group", event.target.data("group"));
+      window.location.search = params.toString();
+    });
     cy.on("tap", function (event) { if (event.target === cy) hide(null); });
     cy.on("pan zoom", function () { hide(null); });
     toggle.hidden = false;
@@ -131,7 +149,7 @@
   }
 
   fetch(box.dataset.src, {credentials: "same-origin", headers: {"Accept": "application/json"}})
-    .then(function (response) { if (!response.ok) throw new Error(response.status); return response.json(); })
+    .then(function (response) { if (response.status !== 200) throw new Error(response.status); return response.json(); })
     .then(draw)
     .catch(function () {
       box.textContent = "The map could not be drawn. The tables below show the same information.";

@@ -1,0 +1,83 @@
+"""Queries per page (issue 14): the pages members use most, each in a few round trips.
+
+What every signed-in request costs: the host lookup (the network with its theme, run under
+the search_path the connection already has: no `SET search_path` when it last served the
+same network, hexitime.tenantdb) and the member (the session is read from Redis). The
+budgets below add each page's own reads; a panel added to a page must fit in its budget
+or raise it here, with the reason.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection as django_connection
+from django.test.utils import CaptureQueriesContext
+from django_tenants.utils import tenant_context
+
+from ledger.services import gift_grant
+from tests.core.insights.conftest import complete, map_get
+
+# page -> the most queries it may make (the host and the member included)
+BUDGET = {
+    "/accounts/login/": 1,  # the host only
+    "/api/v1/listings/?q=help": 5,  # + count, page of listings, their owners
+    # + count, federation membership, permissions, unread notifications, page, owners
+    "/listings/?q=help": 8,
+    "/insights/map/": 6,  # + the stored map, who may not be named
+    "/api/v1/insights/map/": 4,
+    "/exchanges/{exchange}/": 10,  # + messages, proposals, thanks, settings (not yet cut)
+    "/": 11,  # + balance, statement (3), waiting, meetings, group sessions (not yet cut)
+}
+
+
+@pytest.fixture
+def signed_in(client_a, network_a, make_member):
+    giver, receiver = make_member(network_a), make_member(network_a)
+    with tenant_context(network_a):
+        gift_grant(member=receiver)
+        exchange = complete(giver, receiver)
+    client_a.force_login(receiver)
+    map_get(client_a, "/insights/map/")
+    return client_a, exchange
+
+
+def _queries(client, path):
+    client.get(path)  # the connection now has this network's search_path
+    with CaptureQueriesContext(django_connection) as captured:
+        response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return [query["sql"] for query in captured.captured_queries]
+
+
+@pytest.mark.parametrize("page", [page for page in BUDGET if page != "/accounts/login/"])
+def test_member_pages_fit_their_query_budget(signed_in, page):
+    client, exchange = signed_in
+    queries = _queries(client, page.format(exchange=exchange.pk))
+    assert len(queries) <= BUDGET[page], "\n".join(queries)
+    assert not [sql for sql in queries if sql.startswith("SET search_path")]
+
+
+def test_sign_in_page_is_one_query(client_a):
+    queries = _queries(client_a, "/accounts/login/")
+    assert len(queries) <= BUDGET["/accounts/login/"], "\n".join(queries)
+
+
+def test_switching_network_sets_the_search_path_once(signed_in, client_b, network_b,
+                                                     make_member):  # fmt: skip
+    client_a, _ = signed_in
+    client_b.force_login(make_member(network_b))
+    _queries(client_a, "/")
+    with CaptureQueriesContext(django_connection) as captured:
+        assert client_b.get("/").status_code == 200
+    sets = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SET search_path")]
+    assert sets == [f'SET search_path = "{network_b.schema_name}","public"']
+
+
+def test_a_member_of_b_is_not_signed_in_on_a_with_bs_session(client_a, client_b, network_b,
+                                                             make_member):  # fmt: skip
+    """Sessions come from Redis now: their keys are per network, so B's session cookie
+    means nothing on A's host."""
+    client_b.force_login(make_member(network_b))
+    assert client_b.get("/").status_code == 200
+    client_a.cookies = client_b.cookies
+    assert client_a.get("/ledger/statement/").status_code == 302  # to sign in
