@@ -23,17 +23,25 @@ Workers are forked processes (`--workers`), each with its own connections.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.apps import apps
+from django.contrib.auth.management import (  # type: ignore[attr-defined]
+    _get_all_permissions,  # the list create_permissions writes, so ours cannot differ
+    create_permissions,
+)
+from django.contrib.contenttypes.management import create_contenttypes
 from django.contrib.contenttypes.models import ContentType
 from django.core.management.sql import emit_post_migrate_signal
 from django.db import connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.operations import RenameModel, SeparateDatabaseAndState
 from django.db.migrations.operations.base import Operation
+from django.db.models.signals import post_migrate
 from django_tenants.utils import get_public_schema_name
 from psycopg import sql
 
@@ -184,10 +192,7 @@ def schema_replay(*, schema_name: str, plan: ReplayPlan, state: str) -> bool:
                             " VALUES (%s, %s, now())",
                             [app, name],
                         )
-            # Content types and permissions for this schema, as `migrate` writes them.
-            ContentType.objects.clear_cache()
-            emit_post_migrate_signal(0, False, connection.alias)
-            ContentType.objects.clear_cache()
+            _post_migrate(schema_name)
             connection.set_schema_to_public()
             Network.objects.filter(schema_name=schema_name).update(migration_state=state)
     except _PlanStale:
@@ -195,6 +200,67 @@ def schema_replay(*, schema_name: str, plan: ReplayPlan, state: str) -> bool:
     finally:
         connection.set_schema_to_public()
     return True
+
+
+def _post_migrate(schema_name: str) -> None:
+    """Content types and permissions for every model, as `migrate`'s post-migrate step
+    writes them (the missing ones added, none removed), in two statements when those two
+    Django handlers are all that listens; otherwise by sending the signal."""
+    statements = _post_migrate_statements()
+    if statements is None:
+        ContentType.objects.clear_cache()
+        emit_post_migrate_signal(0, False, connection.alias)
+        ContentType.objects.clear_cache()
+        return
+    connection.set_schema(schema_name)
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        with raw.connection.pipeline():
+            for statement in statements:
+                cursor.execute(statement)
+
+
+@functools.cache
+def _post_migrate_statements() -> tuple[str, str] | None:
+    listening = {receiver[1]() for receiver in post_migrate.receivers}
+    if listening != {create_contenttypes, create_permissions}:
+        return None
+    models = [model for config in apps.get_app_configs() for model in config.get_models()]
+    types = sql.SQL(", ").join(
+        sql.SQL("({}, {}, {})").format(
+            sql.Literal(n), sql.Literal(m._meta.app_label), sql.Literal(m._meta.model_name)
+        )
+        for n, m in enumerate(models)
+    )
+    permissions = sql.SQL(", ").join(
+        sql.SQL("({}, {}, {}, {})").format(
+            sql.Literal(m._meta.app_label),
+            sql.Literal(m._meta.model_name),
+            sql.Literal(codename),
+            sql.Literal(name),
+        )
+        for m in models
+        for codename, name in _get_all_permissions(m._meta)
+    )
+    return (
+        sql.SQL(
+            "INSERT INTO django_content_type (app_label, model)"
+            " SELECT v.app_label, v.model FROM (VALUES {}) v(n, app_label, model)"
+            " WHERE NOT EXISTS (SELECT 1 FROM django_content_type c"
+            " WHERE c.app_label = v.app_label AND c.model = v.model) ORDER BY v.n"
+        )
+        .format(types)
+        .as_string(None),
+        sql.SQL(
+            "INSERT INTO auth_permission (name, content_type_id, codename)"
+            " SELECT v.name, c.id, v.codename FROM (VALUES {}) v(app_label, model, codename, name)"
+            " JOIN django_content_type c ON c.app_label = v.app_label AND c.model = v.model"
+            " WHERE NOT EXISTS (SELECT 1 FROM auth_permission p"
+            " WHERE p.content_type_id = c.id AND p.codename = v.codename)"
+        )
+        .format(permissions)
+        .as_string(None),
+    )
 
 
 def _migrate_one(job: tuple[str, ReplayPlan | None, str]) -> SchemaOutcome:
