@@ -246,8 +246,8 @@ def _post_migrate_statements() -> tuple[str, str] | None:
         sql.SQL(
             "INSERT INTO django_content_type (app_label, model)"
             " SELECT v.app_label, v.model FROM (VALUES {}) v(n, app_label, model)"
-            " WHERE NOT EXISTS (SELECT 1 FROM django_content_type c"
-            " WHERE c.app_label = v.app_label AND c.model = v.model) ORDER BY v.n"
+            " WHERE (v.app_label, v.model) NOT IN"
+            " (SELECT app_label, model FROM django_content_type) ORDER BY v.n"
         )
         .format(types)
         .as_string(None),
@@ -255,8 +255,8 @@ def _post_migrate_statements() -> tuple[str, str] | None:
             "INSERT INTO auth_permission (name, content_type_id, codename)"
             " SELECT v.name, c.id, v.codename FROM (VALUES {}) v(app_label, model, codename, name)"
             " JOIN django_content_type c ON c.app_label = v.app_label AND c.model = v.model"
-            " WHERE NOT EXISTS (SELECT 1 FROM auth_permission p"
-            " WHERE p.content_type_id = c.id AND p.codename = v.codename)"
+            " WHERE (c.id, v.codename) NOT IN (SELECT content_type_id, codename"
+            " FROM auth_permission)"
         )
         .format(permissions)
         .as_string(None),
