@@ -57,6 +57,10 @@ class Network(TenantMixin):
     )
     stripe_customer_id = models.CharField(max_length=64, blank=True, db_index=True)
     stripe_subscription_id = models.CharField(max_length=64, blank=True, db_index=True)
+    # tenants.services.tenant_migration_state() of the code that last built or migrated
+    # this network's schema, written in the same transaction; "" = not known. `hexitime
+    # tenants migrate` migrates only the networks whose state differs (tenants.fleet).
+    migration_state = models.CharField(max_length=64, blank=True, default="")
 
     # Schemas are built by tenants.services.network_create from a captured template,
     # never by TenantMixin.save() replaying migrations.

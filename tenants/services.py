@@ -192,6 +192,8 @@ def network_create(
                 name=name,
                 organisation_type=organisation_type,
                 schema_name=schema_name_for(slug),
+                # A spare and a replay are both built from this template.
+                migration_state=template.state,
             )
             Domain.objects.create(domain=network_domain(slug), tenant=network, is_primary=True)
             if not _schema_spare_claim(network.schema_name, template.state):
@@ -551,14 +553,15 @@ def schema_build(schema_name: str, template: SchemaTemplate) -> None:
 
 
 def schema_migrate(*, schema_name: str) -> None:
-    """Apply a network schema's pending migrations, all or none of them.
+    """Apply a network schema's pending migrations, all or none of them, and record the
+    migration state on its network (`Network.migration_state`).
 
-    Every migration, its django_migrations row and the post-migrate content types and
-    permissions commit in one transaction, so a failure or a killed process leaves the
-    schema as it was. A per-schema advisory lock makes a second concurrent run wait
-    rather than migrate the same schema twice. Migrations marked `atomic = False` run
-    inside the transaction too: they must not use statements such as
-    CREATE INDEX CONCURRENTLY that PostgreSQL refuses inside one.
+    Every migration, its django_migrations row, the post-migrate content types and
+    permissions and the recorded state commit in one transaction, so a failure or a killed
+    process leaves the schema as it was, and not marked as migrated. A per-schema advisory
+    lock makes a second concurrent run wait rather than migrate the same schema twice.
+    Migrations marked `atomic = False` run inside the transaction too: they must not use
+    statements such as CREATE INDEX CONCURRENTLY that PostgreSQL refuses inside one.
     """
     try:
         with transaction.atomic(durable=True):
@@ -573,6 +576,10 @@ def schema_migrate(*, schema_name: str) -> None:
                 executor_codename="tenants_migrate",
                 schema_name=schema_name,
                 allow_atomic=True,
+            )
+            connection.set_schema_to_public()
+            Network.objects.filter(schema_name=schema_name).update(
+                migration_state=_migration_state()
             )
     finally:
         connection.set_schema_to_public()
@@ -645,15 +652,14 @@ def _schema_spares_refill() -> None:
 
 
 def tenant_migration_state() -> str:
-    """A hash of what builds a network schema: every tenant migration (file contents
-    included), and every installed model with its permissions, because the post-migrate
-    step writes a content type and permissions for each model, shared apps' included."""
-    tenant_labels = {c.label for c in apps.get_app_configs() if c.name in settings.TENANT_APPS}
+    """A hash of what builds a network schema: every migration (file contents included),
+    and every installed model with its permissions, because the post-migrate step writes a
+    content type and permissions for each model, shared apps' included. Shared apps'
+    migrations count too: a network schema records them in its django_migrations (their
+    operations do nothing there), so a schema at this state has nothing left to apply."""
     loader = MigrationLoader(None, ignore_no_migrations=True)
     digest = hashlib.sha256()
     for app_label, name in sorted(loader.graph.nodes):
-        if app_label not in tenant_labels:
-            continue
         migration = loader.graph.nodes[(app_label, name)]
         source = inspect.getsource(inspect.getmodule(migration))  # type: ignore[arg-type]
         digest.update(f"{app_label}.{name}\0".encode())

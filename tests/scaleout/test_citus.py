@@ -188,6 +188,35 @@ def test_networks_are_provisioned_as_distributed_schemas_on_different_workers():
     _state.update(a=a, b=b)
 
 
+def test_a_schema_behind_on_a_worker_is_migrated_by_replayed_sql():
+    """`tenants migrate`'s steps for one schema on a worker: the applied migrations read
+    across schemas on both workers in one query, the plan written out once, replayed one
+    statement per execute; the catalog ends where a fresh network's is. (The command itself
+    is not run here: it would migrate whatever else this shared cluster holds.)"""
+    from tenants.fleet import replay_plan, schema_replay, schemas_applied
+    from tenants.services import tenant_migration_state
+    from tests.tenants.test_provisioning import CATALOG, _catalog
+
+    behind = network_create(slug=f"scaleout-behind-{RUN}", name="Scaleout behind")
+    other = _state["b"]
+    reference = _catalog(behind.schema_name)
+    call_command(
+        "migrate_schemas", "listings", "0001", schema_name=behind.schema_name,
+        interactive=False, verbosity=0,
+    )  # fmt: skip
+    connection.set_schema_to_public()
+    applied = schemas_applied([behind.schema_name, other.schema_name])
+    assert applied[behind.schema_name] != applied[other.schema_name]
+    plan = replay_plan(schema_name=behind.schema_name)
+    assert plan is not None and plan.steps
+    assert schema_replay(schema_name=behind.schema_name, plan=plan, state=tenant_migration_state())
+    migrated = _catalog(behind.schema_name)
+    for part in CATALOG:
+        assert migrated[part] == reference[part], part
+    print(f"\nreplayed {len(plan.steps)} migrations into {behind.schema_name} on "
+          f"{_node_of(behind)}")  # fmt: skip
+
+
 def test_a_network_is_provisioned_from_a_spare_schema():
     assert schema_spares_fill(count=1) == 1
     started = time.perf_counter()

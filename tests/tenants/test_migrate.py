@@ -13,6 +13,9 @@ from psycopg import sql
 
 from hexitime.db import connection
 from hexitime.settings.env import REPO_ROOT
+from tenants.models import Network
+from tenants.services import tenant_migration_state
+from tests.tenants.test_provisioning import CATALOG, _catalog
 
 # Acts on any DDL in one schema once that schema records a ledger migration: the first
 # ledger migration applies, then the second one fails (or stalls) half-way through.
@@ -61,11 +64,57 @@ def _state(schema: str) -> dict[str, list[tuple]]:
     return {"tables": tables, "migrations": migrations}
 
 
-def _ledger_to_zero(schema: str) -> None:
-    call_command(
-        "migrate_schemas", "ledger", "zero", schema_name=schema, interactive=False, verbosity=0
-    )
+def _roll_back(schema: str, app: str, to: str, *, mark_behind: bool = True) -> None:
+    """Unapply migrations of one app in one schema, as an operator would by hand, and
+    (unless told not to) clear the network's recorded state as they then must."""
+    call_command("migrate_schemas", app, to, schema_name=schema, interactive=False, verbosity=0)
     connection.set_schema_to_public()
+    if mark_behind:
+        Network.objects.filter(schema_name=schema).update(migration_state="")
+
+
+def _ledger_to_zero(schema: str) -> None:
+    _roll_back(schema, "ledger", "zero")
+
+
+def _recorded(network: Network) -> str:
+    return Network.objects.get(pk=network.pk).migration_state
+
+
+@pytest.mark.django_db(transaction=True)
+def test_only_schemas_behind_are_migrated_by_replayed_sql_and_the_others_skipped(
+    make_network, capsys
+):
+    """Network A's schema is rolled back but still recorded as current: it is skipped and
+    nothing is done in it, while B, recorded as behind, is brought to exactly the schema
+    a new network gets, content types and permissions of the re-created model included."""
+    a, b = make_network("fleet-a"), make_network("fleet-b")
+    reference = _catalog(b.schema_name)
+    for network in (a, b):
+        _roll_back(network.schema_name, "listings", "0001", mark_behind=network == b)
+    rolled_back = _catalog(a.schema_name)
+    assert rolled_back["migrations"] != reference["migrations"]
+    assert _recorded(a) == tenant_migration_state() != _recorded(b)
+
+    call_command("tenants_migrate", workers=2)
+
+    out, err = capsys.readouterr()
+    assert "1 network schemas already at migration state" in err
+    assert "migrating 1 with 2 workers" in err
+    assert "net_fleet_b replayed" in err and "net_fleet_a" not in err
+    assert "1 of 2 network schemas (1 by replayed SQL, 0 by migrate; 1 already current)" in out
+    migrated = _catalog(b.schema_name)
+    for part in CATALOG:
+        assert migrated[part] == reference[part], part
+    assert _recorded(b) == tenant_migration_state()
+    assert _catalog(a.schema_name) == rolled_back  # B's migration did not reach A
+
+    # Told to look at every schema, the command finds A's missing migration too.
+    call_command("tenants_migrate", workers=1, every_schema=True)
+    assert _catalog(a.schema_name) == reference
+    # With nothing behind, a run touches no network schema.
+    call_command("tenants_migrate", workers=2)
+    assert "0 of 2 network schemas" in capsys.readouterr().out
 
 
 @pytest.mark.django_db(transaction=True)
@@ -86,6 +135,8 @@ def test_a_failing_schema_is_left_unchanged_and_the_others_are_migrated(make_net
 
     assert _state(bad.schema_name) == before  # not even the first ledger migration
     assert _state(good.schema_name) == migrated
+    assert _recorded(bad) == ""  # not marked as migrated
+    assert _recorded(good) == tenant_migration_state()
     err = capsys.readouterr().err
     assert "2/2" in err
     assert "net_bad left unchanged: " in err
@@ -94,6 +145,7 @@ def test_a_failing_schema_is_left_unchanged_and_the_others_are_migrated(make_net
     # With the cause gone, running again finishes the job.
     call_command("tenants_migrate", workers=1)
     assert _state(bad.schema_name) == migrated
+    assert _recorded(bad) == tenant_migration_state()
 
 
 @pytest.mark.slow

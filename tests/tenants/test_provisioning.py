@@ -161,6 +161,24 @@ def test_a_network_built_from_a_spare_is_the_replayed_schema(make_network):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_provisioning_records_the_migration_state_it_built_the_schema_at(make_network):
+    """From a replayed template or from a spare, a new network is recorded at the current
+    state, so `hexitime tenants migrate` leaves it alone."""
+    from tenants.fleet import schemas_behind
+    from tenants.services import tenant_migration_state
+
+    state = tenant_migration_state()
+    replayed = make_network("state-replayed")
+    schema_spares_fill(count=1)
+    assert SpareSchema.objects.get().state == state
+    from_spare = make_network("state-from-spare")
+    assert not SpareSchema.objects.exists()
+    for network in (replayed, from_spare):
+        assert Network.objects.get(pk=network.pk).migration_state == state
+    assert schemas_behind(state=state) == []
+
+
+@pytest.mark.django_db(transaction=True)
 def test_spares_from_an_older_migration_state_are_dropped_not_used(make_network):
     with connection.cursor() as cursor:
         cursor.execute("CREATE SCHEMA _spare_old_state")

@@ -1,7 +1,8 @@
 """`hexitime release`: the one step a new version needs before it takes traffic.
 
-    1. migrate the public schema, then every network schema (in parallel, each in its
-       own transaction: `hexitime tenants migrate`);
+    1. migrate the public schema, then every network schema whose recorded migration
+       state is behind (in parallel, each in its own transaction: `hexitime tenants
+       migrate`; with no new migration that is one query);
     2. bootstrap the public site (the public tenant and its domain);
     3. capture the network schema template for this migration state, so the first
        network created on the new version does not pay for it.
