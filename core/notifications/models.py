@@ -23,6 +23,7 @@ class Kind(models.TextChoices):
     PROJECT_DECLINED = "project_declined", "Your project was declined"
     JOIN_REQUEST = "join_request", "Organisers: someone asked to join the network"
     PROJECT_PROPOSED = "project_proposed", "Organisers: a project was proposed for funding"
+    STORY_PICKED = "story_picked", "Your story was picked for the network's pages"
 
 
 class Notification(models.Model):

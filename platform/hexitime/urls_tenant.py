@@ -7,6 +7,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core.audit import urls as audit_urls
+from core.cpd import urls as cpd_urls
 from core.exchanges import urls as exchange_urls
 from core.insights import urls as insight_urls
 from core.listings import urls as listing_urls
@@ -16,6 +17,7 @@ from core.notifications import urls as notification_urls
 from core.privacy import urls as privacy_urls
 from core.privacy import views as privacy_views
 from core.projects import urls as project_urls
+from core.stories import urls as story_urls
 from ledger import urls as ledger_urls
 from ledger.federation import views as federation_views
 from tenants import apis as tenant_apis
@@ -36,6 +38,8 @@ api_v1: list[URLPattern | URLResolver] = [
     path("exchanges/", include(exchange_urls.api_urlpatterns)),
     path("projects/", include(project_urls.api_urlpatterns)),
     path("insights/", include(insight_urls.api_urlpatterns)),
+    path("cpd/", include(cpd_urls.api_urlpatterns)),
+    path("stories/", include(story_urls.api_urlpatterns)),
     path("members/", include(member_urls.api_urlpatterns)),
     path("account/", include(privacy_urls.api_urlpatterns)),
     path("plan/", tenant_apis.PlanApi.as_view(), name="api-plan"),
@@ -61,6 +65,8 @@ urlpatterns = [
     path("exchanges/", include(exchange_urls)),
     path("projects/", include(project_urls)),
     path("insights/", include(insight_urls)),
+    path("cpd/", include(cpd_urls)),
+    path("stories/", include(story_urls)),
     path("", include(theming_urls)),
     path("api/v1/", include(api_v1)),
     path("welcome/", tenant_views.network_welcome, name="network-welcome"),

@@ -59,6 +59,8 @@ TENANT_APPS = [
     "core.projects",
     "core.insights",
     "core.privacy",
+    "core.cpd",
+    "core.stories",
     "ledger",
 ]
 
