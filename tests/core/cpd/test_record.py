@@ -32,7 +32,7 @@ def _pdf_text(content: bytes) -> str:
 def test_entries_come_from_completed_exchanges_and_confirmed_project_hours(
     network_a, people, completed
 ):
-    alice, bob, olive, eve = people
+    alice, bob, _olive, eve = people
     done, waiting, confirmation = completed
     with tenant_context(network_a):
         mine = cpd_entries(member=alice)
@@ -168,7 +168,7 @@ def test_a_member_of_b_sees_and_changes_nothing_of_a(
 
 
 def test_the_api(network_a, people, offer, completed, client_a):
-    alice, bob, olive, _eve = people
+    alice, _bob, olive, _eve = people
     done, *_ = completed
     client_a.force_login(alice)
     assert client_a.put("/api/v1/cpd/scheme/", {"scheme": "gmc"},

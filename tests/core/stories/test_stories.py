@@ -39,7 +39,7 @@ def test_only_a_side_of_a_completed_exchange_writes_a_story(network_a, people, o
 
 
 def test_consent_pick_and_withdraw_through_the_pages(network_a, people, done, client_a):
-    alice, bob, olive, eve = people
+    _alice, bob, olive, _eve = people
     client_a.force_login(bob)
     detail = client_a.get(f"/exchanges/{done.pk}/")
     assert f"/stories/new/exchange/{done.pk}/".encode() in detail.content
