@@ -112,3 +112,11 @@ def cpd_record_issue(
         code=code, member=actor, member_name=actor.full_name, scheme=scheme, starts_on=start,
         ends_on=end, rows=rows, issued_at=issued_at, digest=digest,
     )  # fmt: skip
+
+
+def cpd_erase_for_member(*, member: Member) -> None:
+    """For a closing account (inside its transaction): the member's reflections, notes and
+    scheme, and the records they issued, which then no longer verify (they name them)."""
+    EntryNote.objects.filter(member=member).delete()
+    CpdSettings.objects.filter(member=member).delete()
+    Record.objects.filter(member=member).delete()

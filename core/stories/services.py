@@ -102,3 +102,8 @@ def story_pick(*, actor: Member, story: Story, on_impact: bool, on_home: bool) -
             url="/stories/",
         )  # fmt: skip
     return story
+
+
+def stories_erase_for_member(*, member: Member) -> None:
+    """For a closing account (inside its transaction): their stories go from everywhere."""
+    Story.objects.filter(author=member).delete()

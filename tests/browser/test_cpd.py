@@ -47,7 +47,6 @@ def record(make_network, make_member):
 
 
 def test_download_the_record_and_its_verification_says_genuine(live_server, browser, record):
-    _teal, done = record
     context = browser.new_context(accept_downloads=True)
     try:
         page = context.new_page()

@@ -202,3 +202,27 @@ def test_the_api(network_a, people, offer, completed, client_a):
     )
     assert checked.json()["verdict"] == "genuine"
     assert checked.json()["record"]["totals"]["minutes"] == 270
+
+
+def test_closing_an_account_erases_reflections_records_and_stories(network_a, people, completed):
+    from core.privacy.selectors import member_data
+    from core.privacy.services import member_close
+    from core.stories.models import Story
+    from core.stories.services import story_write
+    from tenants.models import Network
+
+    alice, *_ = people
+    done, *_ = completed
+    with tenant_context(network_a):
+        cpd_note_save(actor=alice, source="exchange", source_id=done.pk, reflection=REFLECTION)
+        record = cpd_record_issue(actor=alice)
+        story_write(actor=alice, source="exchange", source_id=done.pk, text="It helped.",
+                    consent=True, show_name=True)  # fmt: skip
+        data = member_data(member=alice, network=Network.objects.get(pk=network_a.pk))
+        assert [n["reflection"] for n in data["cpd_notes"]] == [REFLECTION]
+        assert [r["code"] for r in data["cpd_records"]] == [record.code]
+        assert [s["text"] for s in data["stories"]] == ["It helped."]
+        member_close(actor=alice, password="correct-horse-battery")
+        assert not EntryNote.objects.exists() and not Story.objects.exists()
+        with pytest.raises(NotFound):
+            record_verify(code=record.code)
