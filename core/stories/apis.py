@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from hexitime.api import ErrorSerializer
 from hexitime.auth import acting_member
 from hexitime.errors import PermissionDenied
 
@@ -114,7 +115,10 @@ class PublishedApi(APIView):
     class PlaceSerializer(serializers.Serializer):
         place = serializers.ChoiceField(choices=["impact", "home"], default="home")
 
-    @extend_schema(parameters=[PlaceSerializer], responses=PublishedSerializer(many=True))
+    @extend_schema(
+        parameters=[PlaceSerializer],
+        responses={200: PublishedSerializer(many=True), 403: ErrorSerializer},
+    )
     def get(self, request: Request) -> Response:
         """Public: the stories organisers picked for the home page (or, signed in, the
         impact page)."""

@@ -102,6 +102,7 @@ def test_the_pdf_carries_a_code_that_verifies_without_signing_in(
     checked = appraiser.get(f"/cpd/verify/{code.group()}/")
     assert checked.status_code == 200
     assert b"Genuine and unchanged." in checked.content
+    assert b"Network A issued this record of" in checked.content
     assert b"QI coaching" in checked.content and alice.full_name.encode() in checked.content
     assert b"secret-reflection-text" not in checked.content
     assert (
