@@ -18,6 +18,7 @@ from core.cpd.selectors import Verdict, cpd_entries, cpd_totals, record_verify
 from core.cpd.services import cpd_note_save, cpd_record_issue, cpd_scheme_set
 from core.exchanges import services as x
 from core.exchanges.models import Exchange
+from core.notifications.models import Notification
 from hexitime.errors import NotFound
 from tests.conftest import host_of
 
@@ -49,6 +50,9 @@ def test_entries_come_from_completed_exchanges_and_confirmed_project_hours(
     assert exchange_entry.topic == "Coaching: QI coaching"
     assert exchange_entry.participatory is True
     assert [(e.entry.role, e.entry.minutes) for e in theirs] == [("received", 90)]
+    with tenant_context(network_a):  # the giver's notification leads to it
+        told = Notification.objects.get(recipient=alice, kind="hours_confirmed")
+        assert "in your CPD record now" in told.body and told.url == f"/exchanges/{done.pk}/"
 
 
 def test_notes_correct_what_a_source_guesses_but_never_the_hours(network_a, people, completed):
