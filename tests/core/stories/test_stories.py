@@ -4,7 +4,9 @@ and an organiser's pick, withdrawn from everywhere, and invisible to other netwo
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
 from core.audit.models import AuditEvent
@@ -111,8 +113,15 @@ def test_the_api_and_network_b(network_a, network_b, people, done, make_member, 
     story_id = created.json()["id"]
     assert client_a.get("/api/v1/stories/submitted/").status_code == 403
     client_a.force_login(olive)
-    listed = client_a.get("/api/v1/stories/submitted/").json()
+    with CaptureQueriesContext(connection) as one:
+        listed = client_a.get("/api/v1/stories/submitted/").json()
     assert [s["id"] for s in listed] == [story_id]
+    with tenant_context(network_a):  # Alice, the other side, tells hers: no more queries
+        story_write(actor=people[0], source="exchange", source_id=done.pk, text=TEXT,
+                    consent=True, show_name=True)  # fmt: skip
+    with CaptureQueriesContext(connection) as two:
+        assert len(client_a.get("/api/v1/stories/submitted/").json()) == 2
+    assert len(one) == len(two)
     picked = client_a.post(f"/api/v1/stories/{story_id}/pick/", {"on_impact": True,
                            "on_home": True}, content_type="application/json")  # fmt: skip
     assert picked.status_code == 200 and picked.json()["on_home"]
