@@ -12,6 +12,7 @@ from typing import TypedDict
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from core.cpd.demo import cpd_seed
 from core.exchanges.demo import exchanges_seed
 from core.giving.demo import giving_seed
 from core.groupsessions.demo import sessions_seed
@@ -21,6 +22,7 @@ from core.members.demo import members_seed
 from core.members.models import Member
 from core.notifications.models import Notification
 from core.projects.demo import projects_seed
+from core.stories.demo import stories_seed
 from ledger.services import gift_grant
 from theming.services import theme_update
 
@@ -84,8 +86,9 @@ def demo_network_seed(
 ) -> list[Member]:
     """Fill the current network as a demonstration one: an organiser and `members` members
     with their welcome gift, listings, exchanges at every stage, projects, group sessions,
-    gifts and grants from the community pot, equality answers and notifications. The tests
-    that walk the whole API use it for realistic networks."""
+    gifts and grants from the community pot, equality answers, CPD records with reflections,
+    stories (some picked) and notifications. The tests that walk the whole API use it for
+    realistic networks."""
     people = members_seed(
         rng=random.Random(seed),  # noqa: S311 - demo data, not security
         count=members,
@@ -101,6 +104,8 @@ def demo_network_seed(
     sessions_seed(rng=random.Random(seed), members=people)  # noqa: S311 - demo data
     giving_seed(rng=random.Random(seed), members=people, projects=projects)  # noqa: S311
     equality_seed(rng=random.Random(seed), members=people)  # noqa: S311 - demo data
+    cpd_seed(rng=random.Random(seed), members=people)  # noqa: S311 - demo data
+    stories_seed(rng=random.Random(seed), members=people)  # noqa: S311 - demo data
     # The demo's people are fictional: their notifications stay in the app. Marked
     # as sent, the emails queued for them are skipped (notification_email) and left
     # by the sweep, instead of printing some 150 messages over `hexitime up`'s banner.

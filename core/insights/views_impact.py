@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from core.stories.selectors import stories_published
 from hexitime.csvfile import csv_download, csv_text
 
 from .impact import TABLES, Table, impact_table
@@ -54,7 +55,9 @@ def impact(request: HttpRequest) -> HttpResponse:
             table = impact_table(name, dates=dates)
             csv_url = reverse("insights-impact-csv", args=[name]) + (f"?{query}" if query else "")
             sections.append({"table": table, "chart": _chart(table), "csv_url": csv_url})
-    return render(request, "insights/impact.html", {"form": form, "sections": sections})
+    return render(request, "insights/impact.html", {
+        "form": form, "sections": sections, "stories": stories_published(place="impact"),
+    })  # fmt: skip
 
 
 @login_required

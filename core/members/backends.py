@@ -34,6 +34,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "insights.view_network_metrics",
             "audit.view_auditevent",
             "giving.manage_pot",
+            "stories.pick_story",
         }
     ),
 }

@@ -23,7 +23,7 @@ def _network(group: str, request: HttpRequest) -> str:
     return connection.schema_name
 
 
-def _client(group: str, request: HttpRequest) -> str:
+def client_key(group: str, request: HttpRequest) -> str:
     """The client's address as django-ratelimit's "ip" key counts it (an IPv6 client by its
     /64), except that no address is one shared count rather than a server error (a server
     on a Unix socket with no proxy in front names no client)."""
@@ -40,7 +40,7 @@ def join_throttle(request: HttpRequest) -> None:
     network has asked too often in the current window."""
     # Both are counted every time, so a refused client still uses up the network's count.
     by_client = is_ratelimited(
-        request, group="members.join.client", key=_client,
+        request, group="members.join.client", key=client_key,
         rate=settings.HEXITIME_JOIN_RATE_PER_CLIENT, increment=True,
     )  # fmt: skip
     by_network = is_ratelimited(

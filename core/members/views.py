@@ -17,6 +17,7 @@ from core.exchanges.selectors import exchanges_waiting, next_meetings, thanks_fo
 from core.groupsessions.selectors import member_sessions_next
 from core.listings.selectors import listing_suggestions
 from core.projects.selectors import projects_awaiting_funding
+from core.stories.selectors import stories_published
 from hexitime.auth import ThrottledAuthenticationForm, acting_member, sign_in_identity
 from hexitime.errors import ApplicationError, NotFound
 from ledger.selectors import member_balance, member_statement
@@ -91,6 +92,8 @@ def network_home(request: HttpRequest) -> HttpResponse:
             context["join_requests"] = approval_queue().count()
         if member.has_perm("projects.fund_project"):
             context["proposals"] = projects_awaiting_funding().count()
+    else:
+        context["stories"] = stories_published(place="home")
     return render(request, "members/network_home.html", context)
 
 

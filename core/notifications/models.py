@@ -25,6 +25,7 @@ class Kind(models.TextChoices):
     PROJECT_PROPOSED = "project_proposed", "Organisers: a project was proposed for funding"
     GROUP_SESSION = "group_session", "Group sessions: bookings, places and changes"
     GIFT_RECEIVED = "gift_received", "Someone gave you (or your project) credit"
+    STORY_PICKED = "story_picked", "Your story was picked for the network's pages"
 
 
 class Notification(models.Model):

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django_tenants.utils import tenant_context
 
 from core.audit.models import AuditEvent
+from core.cpd.models import EntryNote, Record
 from core.exchanges.models import Exchange, Message, Proposal, Thanks
 from core.exchanges.selectors import partner_exchanges
 from core.giving.selectors import member_gifts
@@ -27,6 +28,7 @@ from core.listings.models import Listing
 from core.members.models import Member
 from core.notifications.models import EmailPreference, Notification
 from core.projects.models import Project, Volunteer
+from core.stories.models import Story
 from hexitime.csvfile import csv_text
 from ledger.selectors import member_statement
 from tenants.models import Network
@@ -46,6 +48,9 @@ SECTIONS = (
     "volunteering",
     "notifications",
     "equality_answers",
+    "cpd_notes",
+    "cpd_records",
+    "stories",
     "audit_events",
 )
 _STATEMENT_PAGE = 500
@@ -152,6 +157,32 @@ def member_data(*, member: Member, network: Network) -> dict[str, list[Row]]:
             .values("kind", "title", "body", "url", "created_at", "read_at", "emailed_at")
         ),
         "equality_answers": _equality(member),
+        "cpd_notes": list(
+            EntryNote.objects.filter(member=member)
+            .order_by("source", "source_id")
+            .values("source", "source_id", "reflection", "participatory", "topic", "format")
+        ),
+        "cpd_records": list(
+            Record.objects.filter(member=member)
+            .order_by("issued_at", "pk")
+            .values("code", "scheme", "starts_on", "ends_on", "issued_at", "rows")
+        ),
+        "stories": list(
+            Story.objects.filter(author=member)
+            .order_by("created_at", "pk")
+            .values(
+                "source",
+                "source_id",
+                "subject",
+                "text",
+                "consent",
+                "show_name",
+                "withdrawn_at",
+                "on_impact",
+                "on_home",
+                "created_at",
+            )
+        ),
         "audit_events": list(
             AuditEvent.objects.filter(target_type="members.member", target_id=str(member.pk))
             .order_by("created_at", "pk")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from core.audit.services import audit_actor_labels_erase, audit_record
+from core.cpd.services import cpd_erase_for_member
 from core.exchanges.services import exchanges_close_for_member
 from core.insights.equality import equality_answers_erase
 from core.listings.services import listings_withdraw_for_member
 from core.members.models import FORMER_MEMBER_NAME, ApiToken, Member, MemberState, Role
 from core.members.services import member_erase
 from core.notifications.services import notifications_erase_for_member
+from core.stories.services import stories_erase_for_member
 from hexitime.db import connection, durable_service
 from hexitime.errors import ApplicationError
 from ledger.selectors import member_balance
@@ -43,11 +45,12 @@ def member_close(*, actor: Member, password: str) -> Member:
     order, as role changes lock them): their unfinished exchanges end, the other side
     told (`exchanges_close_for_member`); their listings are withdrawn; their remaining
     credit returns to the network through the ledger (`closure_credit_return`; the account
-    and its history stay); their equality answers, notifications, email choices and API
-    tokens are deleted; the transfers and audit events they acted in name them "A former
-    member"; their row is anonymised (`member_erase`), its photo deleted after commit.
-    The audit record carries ids and states only. Refused, with nothing changed, for a
-    wrong password, the network's only organiser, or a dispute still open."""
+    and its history stay); their equality answers, notifications, email choices, API
+    tokens, CPD reflections and issued records, and stories are deleted; the transfers and
+    audit events they acted in name them "A former member"; their row is anonymised
+    (`member_erase`), its photo deleted after commit. The audit record carries ids and
+    states only. Refused, with nothing changed, for a wrong password, the network's only
+    organiser, or a dispute still open."""
     if not password or not actor.check_password(password):
         raise ClosureRefused("That is not your password. Nothing was changed.", field="password")
     organisers = list(
@@ -70,6 +73,8 @@ def member_close(*, actor: Member, password: str) -> Member:
     closure_credit_return(member=member)
     equality_answers_erase(member=member)
     notifications_erase_for_member(member=member)
+    cpd_erase_for_member(member=member)
+    stories_erase_for_member(member=member)
     ApiToken.objects.filter(member=member).delete()
     called = [member.full_name, member.email]
     transfer_actor_labels_erase(actor_id=member.pk, labels=called, label=FORMER_MEMBER_NAME)

@@ -7,6 +7,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core.audit import urls as audit_urls
+from core.cpd import urls as cpd_urls
 from core.exchanges import urls as exchange_urls
 from core.giving import urls as giving_urls
 from core.giving import views as giving_views
@@ -19,6 +20,7 @@ from core.notifications import urls as notification_urls
 from core.privacy import urls as privacy_urls
 from core.privacy import views as privacy_views
 from core.projects import urls as project_urls
+from core.stories import urls as story_urls
 from ledger import urls as ledger_urls
 from ledger.federation import views as federation_views
 from tenants import apis as tenant_apis
@@ -42,6 +44,8 @@ api_v1: list[URLPattern | URLResolver] = [
     path("projects/", include(project_urls.api_urlpatterns)),
     path("giving/", include(giving_urls.api_urlpatterns)),
     path("insights/", include(insight_urls.api_urlpatterns)),
+    path("cpd/", include(cpd_urls.api_urlpatterns)),
+    path("stories/", include(story_urls.api_urlpatterns)),
     path("members/", include(member_urls.api_urlpatterns)),
     path("account/", include(privacy_urls.api_urlpatterns)),
     path("plan/", tenant_apis.PlanApi.as_view(), name="api-plan"),
@@ -71,6 +75,8 @@ urlpatterns = [
     path("projects/", include(project_urls)),
     path("giving/", include(giving_urls)),
     path("insights/", include(insight_urls)),
+    path("cpd/", include(cpd_urls)),
+    path("stories/", include(story_urls)),
     path("", include(theming_urls)),
     path("api/v1/", include(api_v1)),
     path("welcome/", tenant_views.network_welcome, name="network-welcome"),

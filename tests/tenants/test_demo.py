@@ -3,12 +3,14 @@
 from django.core.management import call_command
 from django_tenants.utils import tenant_context
 
+from core.cpd.models import EntryNote, Record
 from core.exchanges.models import Exchange, Thanks
 from core.giving.models import Gift
 from core.listings.selectors import listing_search, listing_suggestions
 from core.members.models import Member
 from core.notifications.models import Notification
 from core.projects.models import Project, Volunteer
+from core.stories.models import Story
 from ledger.selectors import network_totals
 from ledger.services import pot_account, project_account
 from tenants.demo import DEMO_NETWORKS, STAFF_EMAIL, demo_load, demo_logins
@@ -59,6 +61,10 @@ def test_demo_networks_live_in_their_own_schemas_with_their_own_members(db):
         assert {"completed", "responded", "scheduled", "recorded", "disputed"} <= states
         assert Exchange.objects.filter(state="completed").count() >= 6
         assert Thanks.objects.exists()
+        # Stories picked for the pages, reflections written, a record issued.
+        assert Story.objects.filter(on_home=True, on_impact=True, consent=True).exists()
+        assert EntryNote.objects.exclude(reflection="").exists()
+        assert Record.objects.exists()
         assert Notification.objects.exists()
         assert not Notification.objects.filter(emailed_at__isnull=True).exists()  # no emails
     call_command("ledger_audit")  # the demo's credit adds up

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.audit.services import audit_record
 from core.listings.models import Listing
@@ -391,7 +392,15 @@ def complete(exchange: Exchange, *, actor: Member | None) -> None:
         event="completed",
         title=f"{minutes_as_text(minutes)} confirmed: you earned "
         f"{minutes_as_text(minutes)} of credit",
-        body=exchange.listing.title,
+        body=exchange.listing.title
+        + (
+            gettext(
+                ". It is in your CPD record now: reflect on it, or share a story of what "
+                "changed, from the exchange's page."
+            )
+            if exchange.giver_id is not None
+            else ""
+        ),
     )
     refresh_insights_after_commit(exchange)
 

@@ -61,6 +61,8 @@ TENANT_APPS = [
     "core.giving",
     "core.insights",
     "core.privacy",
+    "core.cpd",
+    "core.stories",
     "ledger",
 ]
 

@@ -53,6 +53,8 @@ AXES_VERBOSE = False
 RATELIMIT_IP_META_KEY = "hexitime.auth.client_ip"
 HEXITIME_JOIN_RATE_PER_CLIENT = env_str("HEXITIME_JOIN_RATE_PER_CLIENT", "5/h")
 HEXITIME_JOIN_RATE_PER_NETWORK = env_str("HEXITIME_JOIN_RATE_PER_NETWORK", "100/h")
+# How often one client may check CPD record codes (core/cpd/throttles.py).
+HEXITIME_CPD_VERIFY_RATE = env_str("HEXITIME_CPD_VERIFY_RATE", "30/m")
 
 # Content-Security-Policy (django-csp): scripts, styles, fonts and everything else from this
 # origin only; no inline script, no inline style, no eval. Pages set per-element CSS values

@@ -1,0 +1,40 @@
+import datetime
+
+import pytest
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from core.exchanges import services as x
+from core.projects.services import (
+    project_fund,
+    project_propose,
+    volunteer_confirm_hours,
+    volunteer_pledge,
+)
+from tests.core.exchanges.conftest import offer, people, to_recorded
+
+__all__ = ["completed", "offer", "people"]
+
+
+@pytest.fixture
+def completed(network_a, people, offer):
+    """Alice gave Bob 90 minutes of QI coaching (completed: the credit moved); a second
+    exchange is recorded but not yet confirmed. Alice also gave a project 2 hours, which
+    its lead confirmed."""
+    alice, bob, olive, _eve = people
+    today = timezone.localdate()
+    with tenant_context(network_a):
+        done = x.exchange_confirm(actor=bob, exchange=to_recorded(offer, alice, bob))
+        waiting = to_recorded(offer, alice, olive, minutes=60)
+        project = project_fund(actor=olive, project=project_propose(
+            actor=olive, title="Fewer falls", aim="Fewer falls by March.",
+            description="PDSA cycles.", budget_minutes=600,
+            starts_on=today - datetime.timedelta(days=30),
+            ends_on=today + datetime.timedelta(days=30),
+        ))  # fmt: skip
+        volunteer = volunteer_pledge(actor=alice, project=project, pledged_minutes=180)
+        confirmation = volunteer_confirm_hours(
+            actor=olive, project=project, volunteer=volunteer, minutes=120,
+            worked_on=today - datetime.timedelta(days=3), key="falls-1",
+        )  # fmt: skip
+    return done, waiting, confirmation
