@@ -23,6 +23,9 @@ class Kind(models.TextChoices):
     PROJECT_DECLINED = "project_declined", "Your project was declined"
     JOIN_REQUEST = "join_request", "Organisers: someone asked to join the network"
     PROJECT_PROPOSED = "project_proposed", "Organisers: a project was proposed for funding"
+    REPORT = "report", "Your reports: received and looked at"
+    WARNING = "warning", "A warning from the organisers"
+    REPORT_FILED = "report_filed", "Organisers: a member reported something"
 
 
 class Notification(models.Model):

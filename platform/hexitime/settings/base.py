@@ -59,6 +59,7 @@ TENANT_APPS = [
     "core.projects",
     "core.insights",
     "core.privacy",
+    "core.safety",
     "ledger",
 ]
 
