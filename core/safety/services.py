@@ -197,7 +197,7 @@ def report_act(*, actor: Member, report: Report, outcome: str, note: str) -> Rep
     if current is None:
         raise NotFound("No such report.")
     same = list(
-        Report.objects.select_for_update()
+        Report.objects.select_for_update(of=("self",))
         .filter(target_kind=current.target_kind, target_id=current.target_id, status=Status.OPEN)
         .select_related("subject", "reporter")
         .order_by("pk")

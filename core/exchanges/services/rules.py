@@ -10,7 +10,7 @@ from django.core.validators import validate_email
 from core.audit.services import audit_record
 from core.members.models import Member
 from hexitime.db import connection, durable_service
-from hexitime.errors import PermissionDenied
+from hexitime.errors import ApplicationError, PermissionDenied
 from hexitime.text import plain_text
 
 from ..models import ExchangeSettings
@@ -53,6 +53,10 @@ def exchanges_export_record(*, actor: Member) -> None:
                  after={"format": "csv"})  # fmt: skip
 
 
+class SafeguardingRefused(ApplicationError):
+    """The safeguarding contact as given cannot be saved (400: the input, not the state)."""
+
+
 SAFEGUARDING_FIELDS = {"name": 150, "role": 150, "email": 254, "phone": 40, "note": 500}
 
 
@@ -73,7 +77,7 @@ def safeguarding_contact_set(
             name=field,
             limit=SAFEGUARDING_FIELDS[field],
             missing=None,
-            refusal=ExchangeRefused,
+            refusal=SafeguardingRefused,
         )
         for field, value in given.items()
     }
@@ -82,12 +86,12 @@ def safeguarding_contact_set(
         try:
             validate_email(values["email"])
         except ValidationError:
-            raise ExchangeRefused("Enter an email address like safeguarding@nhs.net.",
+            raise SafeguardingRefused("Enter an email address like safeguarding@nhs.net.",
                                   field="email") from None  # fmt: skip
     if not values["name"] and any(values.values()):
-        raise ExchangeRefused("Give the contact's name.", field="name")
+        raise SafeguardingRefused("Give the contact's name.", field="name")
     if values["name"] and not (values["email"] or values["phone"]):
-        raise ExchangeRefused("Give an email address or a phone number to reach them.",
+        raise SafeguardingRefused("Give an email address or a phone number to reach them.",
                               field="email")  # fmt: skip
     settings = ExchangeSettings.objects.select_for_update().get_or_create(pk=1)[0]
     before = {field: getattr(settings, f"safeguarding_{field}") for field in values}
