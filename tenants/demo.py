@@ -19,6 +19,7 @@ from core.members.demo import members_seed
 from core.members.models import Member
 from core.notifications.models import Notification
 from core.projects.demo import projects_seed
+from core.safety.demo import safety_seed
 from ledger.services import gift_grant
 from theming.services import theme_update
 
@@ -81,8 +82,9 @@ def demo_network_seed(
     *, seed: int, members: int, email_domain: str, organiser_email: str
 ) -> list[Member]:
     """Fill the current network as a demonstration one: an organiser and `members` members
-    with their welcome gift, listings, exchanges at every stage, projects, equality answers
-    and notifications. The tests that walk the whole API use it for realistic networks."""
+    with their welcome gift, listings, exchanges at every stage, projects, equality answers,
+    reports, a block, the safeguarding contact and notifications. The tests that walk the
+    whole API use it for realistic networks."""
     people = members_seed(
         rng=random.Random(seed),  # noqa: S311 - demo data, not security
         count=members,
@@ -96,6 +98,8 @@ def demo_network_seed(
     exchanges_seed(rng=random.Random(seed), members=people, listings=listings)  # noqa: S311
     projects_seed(rng=random.Random(seed), members=people)  # noqa: S311 - demo data
     equality_seed(rng=random.Random(seed), members=people)  # noqa: S311 - demo data
+    safety_seed(rng=random.Random(seed), members=people, listings=listings,  # noqa: S311
+                email_domain=email_domain)  # fmt: skip
     # The demo's people are fictional: their notifications stay in the app. Marked
     # as sent, the emails queued for them are skipped (notification_email) and left
     # by the sweep, instead of printing some 150 messages over `hexitime up`'s banner.
