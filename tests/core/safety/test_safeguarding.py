@@ -36,7 +36,8 @@ def test_organisers_name_the_contact_and_every_exchange_page_shows_it(
     assert saved.status_code == 302
     with tenant_context(network_a):
         event = AuditEvent.objects.get(verb="exchange.safeguarding_contact")
-        assert event.before["name"] == "" and event.after["email"] == "safeguarding@trust.nhs.uk"
+        assert (event.before or {})["name"] == ""
+        assert (event.after or {})["email"] == "safeguarding@trust.nhs.uk"
 
     client_a.force_login(bob)
     page = client_a.get(f"/exchanges/{exchange.pk}/")
