@@ -27,10 +27,12 @@ def safety_seed(
         note="Weekdays 9am to 5pm. Out of hours, call the duty safeguarding lead on the same "
         "number.",
     )  # fmt: skip
-    blocker, blocked = rng.sample(people, 2)
-    member_block(actor=blocker, member=blocked)
     reports: list[Report] = []
-    listing = rng.choice([item for item in listings if item.owner_id != organiser.pk])
+    others = [item for item in listings if item.owner_id != organiser.pk
+              and item.status == Listing.Status.OPEN and not item.hidden_reason]  # fmt: skip
+    if len(people) < 4 or not others:
+        return reports  # too small a network for the scenes below
+    listing = rng.choice(others)
     reporter = rng.choice([m for m in people if m.pk != listing.owner_id])
     reports.append(report_create(
         actor=reporter, target_kind="listing", target_id=listing.pk, category="spam",
@@ -64,4 +66,7 @@ def safety_seed(
     note = "Please remove the X-ray from your profile: it shows patient details."
     report_act(actor=organiser, report=handled, outcome="warn", note=note)
     reports.append(handled)
+    # Last, so the block hides nothing the scenes above needed to see.
+    blocker, blocked = rng.sample(people, 2)
+    member_block(actor=blocker, member=blocked)
     return reports

@@ -79,7 +79,11 @@ def report_target(kind: str, target_id: int, *, member: Member) -> Target:
 
 
 def _other_side(exchange: Exchange, member: Member) -> Member | None:
+    """The member on the other side from `member` (None for a partner network's member,
+    or when `member` is an organiser looking at a dispute, on neither side)."""
     side = side_of(exchange, member)
+    if side is None:
+        return None
     return exchange.receiver if side == "giver" else exchange.giver
 
 
