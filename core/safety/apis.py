@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,6 +18,10 @@ from .services import access_report, report_act, report_create, report_outcomes
 
 class ReportSerializer(serializers.ModelSerializer[Report]):
     subject_name = serializers.SerializerMethodField()
+    outcome = serializers.ChoiceField(
+        choices=Outcome.choices, allow_blank=True, read_only=True,
+        help_text="Empty while the report is open.",
+    )  # fmt: skip
     actions = serializers.SerializerMethodField(help_text="What an organiser may do now.")
 
     class Meta:
@@ -43,6 +47,12 @@ class ReportInputSerializer(serializers.Serializer):
     details = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
 
 
+class ReportQuerySerializer(serializers.Serializer):
+    handled = serializers.BooleanField(
+        required=False, default=False, help_text="Reports dealt with, instead of open ones."
+    )
+
+
 class ReportActInputSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices)
     note = serializers.CharField(allow_blank=True, max_length=20_000)
@@ -56,13 +66,15 @@ class ReportListApi(APIView):
     pagination_class = PageNumberPagination
 
     @extend_schema(
-        parameters=[OpenApiParameter("handled", bool, description="Reports dealt with.")],
+        parameters=[ReportQuerySerializer],
         responses=ReportSerializer(many=True),
         description="Organisers: the queue of reports. Anyone else: the reports they made.",
     )
     def get(self, request: Request) -> Response:
         member = acting_member(request)
-        handled = request.query_params.get("handled", "").lower() in {"1", "true", "yes"}
+        query = ReportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        handled = query.validated_data["handled"]
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             reports_visible(member=member, handled=handled), request, self
