@@ -239,6 +239,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ExchangeStateEnum": "core.exchanges.models.State",
         "ProjectStateEnum": "core.projects.models.Project.State",
+        "ReportOutcomeEnum": "core.safety.models.Outcome",
+        "ReportCategoryEnum": "core.safety.models.Category",
     },
 }
 
