@@ -29,6 +29,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import strip_tags
 from PIL import Image, UnidentifiedImageError
@@ -437,6 +438,13 @@ def member_unblock(*, actor: Member, member: Member) -> int:
     """`actor` lifts their block of `member` (a block `member` made stays). Returns how
     many blocks went (0 or 1)."""
     deleted, _ = Block.objects.filter(blocker=actor, blocked=member).delete()
+    return deleted
+
+
+def member_blocks_erase(*, member: Member) -> int:
+    """Delete every block made by or against a leaving member (inside the caller's
+    transaction): nobody can meet a closed account anyway. Returns how many went."""
+    deleted, _ = Block.objects.filter(Q(blocker=member) | Q(blocked=member)).delete()
     return deleted
 
 

@@ -131,3 +131,25 @@ def test_blocks_api_lists_only_ones_own_and_another_network_cannot_block(
     with tenant_context(network_a):
         assert Block.objects.count() == 1
         assert members_blocked_between(alice, bob)
+
+
+def test_a_members_data_has_their_reports_and_blocks_and_closing_lifts_blocks(
+    network_a, people, offer
+):
+    from core.privacy.selectors import member_data
+    from core.privacy.services import member_close
+    from core.safety.services import report_create
+
+    alice, bob, _, eve = people
+    with tenant_context(network_a):
+        report_create(actor=bob, target_kind="listing", target_id=offer.pk, category="spam",
+                      details="Selling")  # fmt: skip
+        member_block(actor=bob, member=eve)
+        member_block(actor=alice, member=bob)
+        data = member_data(member=bob, network=network_a)
+        assert [(r["target_kind"], r["details"]) for r in data["reports_made"]] == [
+            ("listing", "Selling")]  # fmt: skip
+        assert [b["blocked_id"] for b in data["blocks"]] == [eve.pk]  # not Alice's block of Bob
+        assert member_data(member=alice, network=network_a)["reports_made"] == []
+        member_close(actor=bob, password="correct-horse-battery")
+        assert not Block.objects.exists()
