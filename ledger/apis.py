@@ -36,8 +36,11 @@ class StatementLineSerializer(serializers.Serializer):
     minutes = serializers.IntegerField()
     balance_after = serializers.IntegerField()
     counterparty = serializers.CharField(
-        help_text="The other member of an exchange here, or empty; “A former member” once "
-        "they have closed their account."
+        help_text="The other member of an exchange or gift here, or empty; “A former member” "
+        "once they have closed their account."
+    )
+    description = serializers.CharField(
+        help_text="What the line was: “Gift from …”, “Gift to …”, “Exchange with …”."
     )
 
 
@@ -68,7 +71,10 @@ class StatementApi(APIView):
         page = lines[:limit]
         return Response(
             {
-                "results": StatementLineSerializer([asdict(line) for line in page], many=True).data,
+                "results": StatementLineSerializer(
+                    [{**asdict(line), "description": line.description} for line in page],
+                    many=True,
+                ).data,
                 "next_before": page[-1].sequence if len(lines) > limit else None,
             }
         )
@@ -93,11 +99,14 @@ class NetworkTotalsApi(APIView):
         issued = serializers.IntegerField(help_text="Minutes ever issued, net of reversals.")
         held_by_members = serializers.IntegerField()
         held_by_projects = serializers.IntegerField(help_text="Project budgets not yet paid.")
+        held_by_pot = serializers.IntegerField(help_text="Given to the community pot, not granted.")
         federation_position = serializers.IntegerField(
             help_text="The federation clearing account: negative when members earned more "
             "from partner networks than they spent there."
         )
-        held = serializers.IntegerField(help_text="Members + projects + federation position.")
+        held = serializers.IntegerField(
+            help_text="Members + projects + community pot + federation position."
+        )
         balanced = serializers.BooleanField(help_text="Whether issued equals held.")
         members_with_credit = serializers.IntegerField()
         exchanged = serializers.IntegerField(help_text="Minutes moved between members.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 MINUTES_PER_CREDIT = 60
 GIFT_MINUTES = 2 * MINUTES_PER_CREDIT
@@ -16,6 +17,8 @@ class Account(models.Model):
         ISSUANCE = "issuance", "Issuance"
         PROJECT = "project", "Project"
         CLEARING = "clearing", "Federation clearing"
+        # Credit members give to the network for organisers to grant on (core.giving).
+        POT = "pot", _("Community pot")
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     # The member's or project's id; none for the network's issuance and clearing accounts.
@@ -31,7 +34,7 @@ class Account(models.Model):
         permissions = [("view_network_totals", "Can see the network's ledger totals")]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(kind__in=["member", "issuance", "project", "clearing"]),
+                condition=models.Q(kind__in=["member", "issuance", "project", "clearing", "pot"]),
                 name="ledger_account_kind_valid",
             ),
             models.CheckConstraint(
@@ -48,6 +51,9 @@ class Account(models.Model):
                 condition=models.Q(kind__in=["issuance", "clearing"]),
                 name="ledger_account_one_issuance_and_clearing",
             ),
+            models.UniqueConstraint(
+                fields=["kind"], condition=models.Q(kind="pot"), name="ledger_account_one_pot"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -63,6 +69,11 @@ class Transfer(models.Model):
         FEDERATION = "federation", "Exchange with another network"
         REVERSAL = "reversal", "Correction"
         CLOSURE = "closure", "Account closed: credit returned to the network"
+        # Gifts (core.giving): never help given, so no report counts them as such.
+        GIFT_MEMBER = "gift_member", _("Gift")
+        GIFT_PROJECT = "gift_project", _("Gift to a project")
+        GIFT_POT = "gift_pot", _("Gift to the community pot")
+        POT_GRANT = "pot_grant", _("Gift from the community pot")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Unique through Meta.constraints, not unique=True: that would add a second,
@@ -137,3 +148,14 @@ class Entry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount:+d} min on {self.account_id}"
+
+
+# Credit given freely between members, projects and the community pot (core.giving).
+GIFT_KINDS = frozenset(
+    {
+        Transfer.Kind.GIFT_MEMBER,
+        Transfer.Kind.GIFT_PROJECT,
+        Transfer.Kind.GIFT_POT,
+        Transfer.Kind.POT_GRANT,
+    }
+)

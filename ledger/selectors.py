@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext as _
 
 from core.members.models import Member
 from hexitime.db import connection
 
-from .models import Account, Entry, Transfer
+from .models import GIFT_KINDS, Account, Entry, Transfer
 
 
 def member_balance(*, member: Member) -> int:
@@ -30,9 +31,24 @@ class StatementLine:
     memo: str
     minutes: int
     balance_after: int
-    # The other member of an exchange in this network ("A former member" once they have
-    # closed their account); empty for gifts, projects and other networks.
+    # The other member of an exchange or a gift in this network ("A former member" once
+    # they have closed their account); empty for projects, the pot and other networks.
     counterparty: str = ""
+
+    @property
+    def description(self) -> str:
+        """What the line was, for people: "Gift from Alice Smith", "Gift to Bob Jones",
+        "Exchange with Carol Lee", "Gift to the community pot"."""
+        if self.kind == Transfer.Kind.GIFT_MEMBER and self.counterparty:
+            if self.minutes > 0:
+                return _("Gift from %(name)s") % {"name": self.counterparty}
+            return _("Gift to %(name)s") % {"name": self.counterparty}
+        if self.counterparty and self.kind not in GIFT_KINDS:
+            return _("%(kind)s with %(name)s") % {
+                "kind": self.kind_label,
+                "name": self.counterparty,
+            }
+        return self.kind_label
 
 
 def member_statement(
@@ -87,12 +103,14 @@ def _other_members(*, member: Member, transfer_ids: list[uuid.UUID]) -> dict[uui
 @dataclass(frozen=True)
 class NetworkTotals:
     """Where the credit a network issued is. Every account is one of issuance, member,
-    project or clearing, and all balances sum to zero, so what was issued is exactly what
-    members, project budgets and the federation position hold (`balanced`)."""
+    project, community pot or clearing, and all balances sum to zero, so what was issued is
+    exactly what members, project budgets, the pot and the federation position hold
+    (`balanced`)."""
 
     issued: int  # minutes ever issued (gifts, project budgets), net of reversals
     held_by_members: int
     held_by_projects: int  # budgets funded and not yet paid out or returned
+    held_by_pot: int  # given to the community pot and not yet granted (core.giving)
     # The clearing account: negative when members earned more from partner networks
     # than they spent there, positive when they spent more.
     federation_position: int
@@ -103,7 +121,12 @@ class NetworkTotals:
 
     @property
     def held(self) -> int:
-        return self.held_by_members + self.held_by_projects + self.federation_position
+        return (
+            self.held_by_members
+            + self.held_by_projects
+            + self.held_by_pot
+            + self.federation_position
+        )
 
     @property
     def balanced(self) -> bool:
@@ -115,6 +138,7 @@ def network_totals() -> NetworkTotals:
         issued=Sum("balance", filter=Q(kind=Account.Kind.ISSUANCE), default=0),
         held=Sum("balance", filter=Q(kind=Account.Kind.MEMBER), default=0),
         projects=Sum("balance", filter=Q(kind=Account.Kind.PROJECT), default=0),
+        pot=Sum("balance", filter=Q(kind=Account.Kind.POT), default=0),
         clearing=Sum("balance", filter=Q(kind=Account.Kind.CLEARING), default=0),
         with_credit=Count("id", filter=Q(kind=Account.Kind.MEMBER, balance__gt=0)),
     )
@@ -125,6 +149,7 @@ def network_totals() -> NetworkTotals:
         issued=-accounts["issued"],
         held_by_members=accounts["held"],
         held_by_projects=accounts["projects"],
+        held_by_pot=accounts["pot"],
         federation_position=accounts["clearing"],
         members_with_credit=accounts["with_credit"],
         exchanged=exchanged["minutes"],

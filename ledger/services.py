@@ -277,6 +277,11 @@ def clearing_account() -> Account:
     return Account.objects.get(kind=Account.Kind.CLEARING)
 
 
+def pot_account() -> Account:
+    """The network's community pot (core.giving): created by migration, floor 0."""
+    return Account.objects.get(kind=Account.Kind.POT)
+
+
 def gift_grant(*, member: Member) -> Transfer:
     """Give a new member their two welcome credits from the network's issuance account.
     Once per member, however often it is called."""

@@ -50,7 +50,7 @@ def statement_csv(request: HttpRequest) -> StreamingHttpResponse:
         # public schema, so each page is read inside the network explicitly.
         while lines := _page(network, member, before):
             for line in lines:
-                yield [line.created_at.isoformat(), line.kind_label, line.memo,
+                yield [line.created_at.isoformat(), line.description, line.memo,
                        line.minutes, line.balance_after]  # fmt: skip
             before = lines[-1].sequence
 

@@ -32,6 +32,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "insights.view_network_metrics",
             "audit.view_auditevent",
             "safety.moderate_report",
+            "giving.manage_pot",
         }
     ),
 }

@@ -26,6 +26,8 @@ class Kind(models.TextChoices):
     REPORT = "report", "Your reports: received and looked at"
     WARNING = "warning", "A warning from the organisers"
     REPORT_FILED = "report_filed", "Organisers: a member reported something"
+    GROUP_SESSION = "group_session", "Group sessions: bookings, places and changes"
+    GIFT_RECEIVED = "gift_received", "Someone gave you (or your project) credit"
 
 
 class Notification(models.Model):
@@ -47,6 +49,9 @@ class Notification(models.Model):
     # leaves pending, the sweep queues again, a grace period after it was last queued.
     email_pending = models.BooleanField(default=False)
     email_queued_at = models.DateTimeField(null=True, blank=True)
+    # An iCalendar invite (hexitime.ics) the email carries as its attachment, fixed when
+    # the event happened: a later change sends its own invite with a higher SEQUENCE.
+    calendar = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

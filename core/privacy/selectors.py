@@ -11,6 +11,7 @@ import io
 import json
 import zipfile
 from collections.abc import Iterable, Mapping
+from dataclasses import asdict
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -20,6 +21,7 @@ from django_tenants.utils import tenant_context
 from core.audit.models import AuditEvent
 from core.exchanges.models import Exchange, Message, Proposal, Thanks
 from core.exchanges.selectors import partner_exchanges
+from core.giving.selectors import member_gifts
 from core.insights.equality import equality_answers_get
 from core.listings.models import Listing
 from core.members.models import Member
@@ -118,6 +120,7 @@ def member_data(*, member: Member, network: Network) -> dict[str, list[Row]]:
             )
         ],
         "statement": _statement(member),
+        "gifts": [asdict(line) for line in member_gifts(member=member)],
         "projects_led": list(
             Project.objects.filter(lead=member)
             .order_by("created_at", "pk")

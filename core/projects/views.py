@@ -42,9 +42,15 @@ from .services import (
 class HoursField(forms.DecimalField):
     """Hours typed as a number (2, 1.5, 0.25), cleaned to whole minutes."""
 
-    def __init__(self, *, most_hours: int = BUDGET_MAX_MINUTES // 60, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        most_hours: int = BUDGET_MAX_MINUTES // 60,
+        least_hours: Decimal = Decimal("0.25"),
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("help_text", "In whole or quarter hours, for example 2 or 1.75.")
-        super().__init__(min_value=Decimal("0.25"), max_value=most_hours, max_digits=7,
+        super().__init__(min_value=least_hours, max_value=most_hours, max_digits=7,
                          decimal_places=2, **kwargs)  # fmt: skip
         self.widget.attrs.update({"step": "0.25", "inputmode": "decimal"})
 

@@ -8,6 +8,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from core.audit import urls as audit_urls
 from core.exchanges import urls as exchange_urls
+from core.giving import urls as giving_urls
+from core.giving import views as giving_views
+from core.groupsessions import urls as session_urls
 from core.insights import urls as insight_urls
 from core.listings import urls as listing_urls
 from core.members import urls as member_urls
@@ -35,7 +38,10 @@ api_v1: list[URLPattern | URLResolver] = [
     path("ledger/", include(ledger_urls.api_urlpatterns)),
     path("listings/", include(listing_urls.api_urlpatterns)),
     path("exchanges/", include(exchange_urls.api_urlpatterns)),
+    path("sessions/", include(session_urls.api_urlpatterns)),
+    path("calendar/", include(session_urls.calendar_api_urlpatterns)),
     path("projects/", include(project_urls.api_urlpatterns)),
+    path("giving/", include(giving_urls.api_urlpatterns)),
     path("insights/", include(insight_urls.api_urlpatterns)),
     path("members/", include(member_urls.api_urlpatterns)),
     path("account/", include(privacy_urls.api_urlpatterns)),
@@ -57,11 +63,15 @@ urlpatterns = [
     path("settings/billing/", tenant_views.billing_page, name="network-billing"),
     path("settings/domains/", tenant_views.domains_page, name="network-domains"),
     path("settings/federation/", federation_views.federation_settings, name="federation-settings"),
+    path("settings/giving/", giving_views.giving_settings_view, name="giving-settings"),
     path("notifications/", include(notification_urls)),
     path("ledger/", include(ledger_urls)),
     path("listings/", include(listing_urls)),
     path("exchanges/", include(exchange_urls)),
+    path("sessions/", include(session_urls)),
+    path("calendar/", include(session_urls.calendar_urlpatterns)),
     path("projects/", include(project_urls)),
+    path("giving/", include(giving_urls)),
     path("insights/", include(insight_urls)),
     path("safety/", include(safety_urls)),
     path("", include(theming_urls)),

@@ -63,8 +63,12 @@ def test_a_cross_network_exchange_moves_credit_through_both_clearing_accounts(
     alice, ben = federated
     transfer = _pay(network_a, network_b, alice, ben)
     assert transfer.amount == 60
-    assert _balances(network_a) == {"issuance:": -120, "clearing:": 60, f"member:{alice.pk}": 60}
-    assert _balances(network_b) == {"issuance:": 0, "clearing:": -60, f"member:{ben.pk}": 60}
+    assert _balances(network_a) == {
+        "issuance:": -120, "clearing:": 60, "pot:": 0, f"member:{alice.pk}": 60
+    }  # fmt: skip
+    assert _balances(network_b) == {
+        "issuance:": 0, "clearing:": -60, "pot:": 0, f"member:{ben.pk}": 60
+    }  # fmt: skip
     positions = dict(Membership.objects.values_list("network__slug", "position"))
     assert positions == {"network-a": 60, "network-b": -60}
     call_command("ledger_audit")  # raises CommandError on any mismatch

@@ -32,11 +32,11 @@ def _balance(member) -> int:
     return Account.objects.get(kind="member", owner_id=member.pk).balance
 
 
-def test_every_network_is_born_with_an_issuance_and_a_clearing_account(network_a, network_b):
+def test_every_network_is_born_with_its_issuance_clearing_and_pot_accounts(network_a, network_b):
     for network in (network_a, network_b):
         with tenant_context(network):
             kinds = sorted(Account.objects.values_list("kind", flat=True))
-            assert kinds == ["clearing", "issuance"]
+            assert kinds == ["clearing", "issuance", "pot"]
 
 
 def test_the_gift_is_two_hours_from_issuance_and_granted_once(members):

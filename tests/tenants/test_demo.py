@@ -5,13 +5,14 @@ from django_tenants.utils import tenant_context
 
 from core.exchanges.models import Exchange, Thanks
 from core.exchanges.services import exchange_settings
+from core.giving.models import Gift
 from core.listings.selectors import listing_search, listing_suggestions
 from core.members.models import Block, Member
 from core.notifications.models import Notification
 from core.projects.models import Project, Volunteer
 from core.safety.models import Report
 from ledger.selectors import network_totals
-from ledger.services import project_account
+from ledger.services import pot_account, project_account
 from tenants.demo import DEMO_NETWORKS, STAFF_EMAIL, demo_load, demo_logins
 from tenants.models import Network
 from theming.selectors import theme_for
@@ -48,7 +49,13 @@ def test_demo_networks_live_in_their_own_schemas_with_their_own_members(db):
         confirmed = sum(Volunteer.objects.filter(project=funded).values_list(
             "confirmed_minutes", flat=True))  # fmt: skip
         assert Volunteer.objects.filter(project=funded).count() == 4 and confirmed > 0
-        assert project_account(funded.pk).balance == funded.budget_minutes - confirmed
+        given = sum(Gift.objects.filter(project=funded).values_list("minutes", flat=True))
+        assert project_account(funded.pk).balance == funded.budget_minutes - confirmed + given
+        # Gifts between members, to the project and to the pot, and grants from it.
+        assert {"member", "project", "pot", "grant"} <= set(
+            Gift.objects.values_list("kind", flat=True)
+        )
+        assert totals.balanced and pot_account().balance >= 0
         assert Project.objects.filter(state=Project.State.PROPOSED).count() == 1
         states = set(Exchange.objects.values_list("state", flat=True))
         assert {"completed", "responded", "scheduled", "recorded", "disputed"} <= states

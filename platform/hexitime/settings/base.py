@@ -56,7 +56,9 @@ TENANT_APPS = [
     "core.notifications",
     "core.listings",
     "core.exchanges",
+    "core.groupsessions",
     "core.projects",
+    "core.giving",
     "core.insights",
     "core.privacy",
     "core.safety",
@@ -241,6 +243,8 @@ SPECTACULAR_SETTINGS = {
         "ProjectStateEnum": "core.projects.models.Project.State",
         "ReportOutcomeEnum": "core.safety.models.Outcome",
         "ReportCategoryEnum": "core.safety.models.Category",
+        "GroupSessionFormatEnum": "core.groupsessions.models.Format",
+        "GroupSessionStateEnum": "core.groupsessions.models.SessionState",
     },
 }
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('exchanges', '0002_meeting_date'),
+        ('exchanges', '0003_meeting_calendar'),
     ]
 
     operations = [

@@ -1,0 +1,91 @@
+"""Gifts and grants at the same moment, in real threads against the real PostgreSQL: the
+monthly limits hold, and a key sent twice at once gives once."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connections
+from django_tenants.utils import tenant_context
+
+from core.giving.models import Gift
+from core.giving.services import GiftRefused, gift_give, giving_settings_update, pot_grant
+from hexitime.db import connection
+from ledger.selectors import member_balance
+from ledger.services import pot_account
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _at_once(network, calls: list[Callable[[], Any]]) -> list[Any]:
+    start = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        try:
+            connection.set_tenant(network)
+            start.wait(timeout=10)
+            results[index] = calls[index]()
+        except Exception as error:  # reported to the test
+            results[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def test_two_gifts_at_once_cannot_exceed_the_monthly_limit(network_a, people):
+    alice, bob, olu = people["alice"], people["bob"], people["olu"]
+    with tenant_context(network_a):
+        giving_settings_update(actor=olu, member_monthly_minutes=60, pot_monthly_minutes=60)
+
+    def give(key: str, **target: Any) -> Callable[[], Gift]:
+        return lambda: gift_give(actor=alice, minutes=45, message="", key=key, **target)
+
+    results = _at_once(network_a, [give("a", recipient=bob), give("b")])
+    made = [r for r in results if isinstance(r, Gift)]
+    refused = [r for r in results if isinstance(r, GiftRefused)]
+    assert (len(made), len(refused)) == (1, 1), results
+    assert "15 minutes more" in refused[0].message
+    with tenant_context(network_a):
+        assert member_balance(member=alice) == 75
+        assert Gift.objects.count() == 1
+    call_command("ledger_audit", network="network-a")
+
+
+def test_two_grants_at_once_cannot_exceed_the_pots_monthly_limit(network_a, people):
+    alice, bob, olu = people["alice"], people["bob"], people["olu"]
+    with tenant_context(network_a):
+        giving_settings_update(actor=olu, member_monthly_minutes=600, pot_monthly_minutes=30)
+        gift_give(actor=alice, minutes=120, message="", key="pot")
+
+    def grant(key: str) -> Callable[[], Gift]:
+        return lambda: pot_grant(actor=olu, recipient=bob, minutes=30, reason="r", key=key)
+
+    results = _at_once(network_a, [grant("g1"), grant("g2")])
+    assert sorted(type(r).__name__ for r in results) == ["Gift", "GiftRefused"], results
+    with tenant_context(network_a):
+        assert pot_account().balance == 90
+        assert member_balance(member=bob) == 150
+
+
+def test_the_same_gift_sent_twice_at_once_gives_once(network_a, people):
+    alice, bob = people["alice"], people["bob"]
+
+    def give() -> Gift:
+        return gift_give(actor=alice, minutes=30, message="hi", key="double", recipient=bob)
+
+    results = _at_once(network_a, [give, give])
+    assert all(isinstance(r, Gift) for r in results), results
+    assert results[0].pk == results[1].pk
+    with tenant_context(network_a):
+        assert member_balance(member=alice) == 90
