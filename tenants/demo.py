@@ -22,6 +22,7 @@ from core.members.demo import members_seed
 from core.members.models import Member
 from core.notifications.models import Notification
 from core.projects.demo import projects_seed
+from core.safety.demo import safety_seed
 from core.stories.demo import stories_seed
 from ledger.services import gift_grant
 from theming.services import theme_update
@@ -87,8 +88,8 @@ def demo_network_seed(
     """Fill the current network as a demonstration one: an organiser and `members` members
     with their welcome gift, listings, exchanges at every stage, projects, group sessions,
     gifts and grants from the community pot, equality answers, CPD records with reflections,
-    stories (some picked) and notifications. The tests that walk the whole API use it for
-    realistic networks."""
+    stories (some picked), reports, a block, the safeguarding contact and notifications. The
+    tests that walk the whole API use it for realistic networks."""
     people = members_seed(
         rng=random.Random(seed),  # noqa: S311 - demo data, not security
         count=members,
@@ -106,6 +107,8 @@ def demo_network_seed(
     equality_seed(rng=random.Random(seed), members=people)  # noqa: S311 - demo data
     cpd_seed(rng=random.Random(seed), members=people)  # noqa: S311 - demo data
     stories_seed(rng=random.Random(seed), members=people)  # noqa: S311 - demo data
+    safety_seed(rng=random.Random(seed), members=people, listings=listings,  # noqa: S311
+                email_domain=email_domain)  # fmt: skip
     # The demo's people are fictional: their notifications stay in the app. Marked
     # as sent, the emails queued for them are skipped (notification_email) and left
     # by the sweep, instead of printing some 150 messages over `hexitime up`'s banner.

@@ -173,9 +173,16 @@ def exchange_act(
     return form, action.done
 
 
-def allowed_actions(exchange: Exchange, side: Side | None, *, organiser: bool) -> set[str]:
+# What a block between the two sides stops (the services refuse it too); the exchange
+# can still be answered, finished or cancelled.
+BLOCKED_ACTIONS = frozenset({"message", "propose", "thanks"})
+
+
+def allowed_actions(
+    exchange: Exchange, side: Side | None, *, organiser: bool, blocked: bool = False
+) -> set[str]:
     """The moves to offer on the page, by the services' own rules (`MOVES`); the services
-    still decide."""
+    still decide. `blocked`: one side blocked the other."""
     allowed: set[str] = set()
     if side is not None:
         allowed = {"message"} | {move for move in MOVES if move_allowed(exchange, side, move)}
@@ -184,6 +191,8 @@ def allowed_actions(exchange: Exchange, side: Side | None, *, organiser: bool) -
             allowed.discard("agree")  # nothing of the other side's to agree to
         if any(t.side == side for t in exchange.thanks.all()):
             allowed.discard("thanks")
+        if blocked:
+            allowed -= BLOCKED_ACTIONS
     if organiser and exchange.state == State.DISPUTED:
         allowed |= {"settle", "message"}
     return allowed

@@ -20,22 +20,32 @@ from hexitime.errors import NotFound
 from tenants.models import Network
 
 from . import actions
-from .models import Exchange
+from .models import Exchange, Message
 from .selectors import exchanges_overview, member_exchanges, waiting_on
 from .services import (
     access_exchange,
     access_partner_exchange,
     access_partner_network,
     exchange_respond,
+    exchange_settings,
+    safeguarding_contact_set,
     side_of,
 )
 
 
 class MessageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
     side = serializers.CharField()
     author_name = serializers.CharField()
-    body = serializers.CharField()
+    body = serializers.SerializerMethodField(help_text="Empty when an organiser hid it.")
+    hidden = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
+
+    def get_body(self, message: Message) -> str:
+        return "" if message.hidden_reason else message.body
+
+    def get_hidden(self, message: Message) -> bool:
+        return bool(message.hidden_reason)
 
 
 class ProposalSerializer(serializers.Serializer):
@@ -237,3 +247,35 @@ class ExchangeOverviewApi(APIView):
                                                         many=True).data,
             "recent": ExchangeSerializer(overview.recent, many=True).data,
         })  # fmt: skip
+
+
+class SafeguardingContactSerializer(serializers.Serializer):
+    name = serializers.CharField(source="safeguarding_name", allow_blank=True, max_length=20_000)
+    role = serializers.CharField(source="safeguarding_role", required=False, allow_blank=True,
+                                 max_length=20_000)  # fmt: skip
+    email = serializers.CharField(source="safeguarding_email", required=False, allow_blank=True,
+                                  max_length=20_000)  # fmt: skip
+    phone = serializers.CharField(source="safeguarding_phone", required=False, allow_blank=True,
+                                  max_length=20_000)  # fmt: skip
+    note = serializers.CharField(source="safeguarding_note", required=False, allow_blank=True,
+                                 max_length=20_000)  # fmt: skip
+
+
+class SafeguardingContactApi(APIView):
+    """The network's safeguarding contact, shown on every exchange page (empty name: none
+    named yet). Every member may read it; organisers set it."""
+
+    @extend_schema(responses=SafeguardingContactSerializer)
+    def get(self, request: Request) -> Response:
+        acting_member(request)
+        return Response(SafeguardingContactSerializer(exchange_settings()).data)
+
+    @extend_schema(request=SafeguardingContactSerializer, responses=SafeguardingContactSerializer)
+    def put(self, request: Request) -> Response:
+        member = acting_member(request)
+        data = SafeguardingContactSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = {key.removeprefix("safeguarding_"): value
+                  for key, value in data.validated_data.items()}  # fmt: skip
+        rules = safeguarding_contact_set(actor=member, **fields)
+        return Response(SafeguardingContactSerializer(rules).data)

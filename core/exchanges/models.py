@@ -193,6 +193,9 @@ class Message(models.Model):
     author_name = models.CharField(max_length=260)
     body = models.TextField(max_length=4000)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when an organiser hides the message (acting on a report): both sides then see
+    # that it was hidden, not what it said. The text is kept for the record.
+    hidden_reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -242,6 +245,14 @@ class ExchangeSettings(models.Model):
         default=7,
         help_text="Days after hours are recorded before they are confirmed automatically.",
     )
+    # The person members contact when they are worried about someone's safety, shown on
+    # every exchange page (of partner networks' members too). Empty until an organiser
+    # names one.
+    safeguarding_name = models.CharField(max_length=150, blank=True)
+    safeguarding_role = models.CharField(max_length=150, blank=True)
+    safeguarding_email = models.EmailField(max_length=254, blank=True)
+    safeguarding_phone = models.CharField(max_length=40, blank=True)
+    safeguarding_note = models.CharField(max_length=500, blank=True)
 
     class Meta:
         constraints = [
@@ -254,3 +265,7 @@ class ExchangeSettings(models.Model):
 
     def __str__(self) -> str:
         return f"Auto-confirm after {self.auto_confirm_days} days"
+
+    @property
+    def has_safeguarding_contact(self) -> bool:
+        return bool(self.safeguarding_name)

@@ -6,6 +6,7 @@ urlpatterns: list[URLPattern] = [
     path("", views.exchange_list, name="exchanges"),
     path("organiser/", views.organiser_overview, name="exchanges-organiser"),
     path("organiser/exchanges.csv", views.organiser_export, name="exchanges-export"),
+    path("organiser/safeguarding/", views.organiser_safeguarding, name="exchanges-safeguarding"),
     path("respond/<int:listing_id>/", views.exchange_respond_view, name="exchange-respond"),
     path("<int:exchange_id>/", views.exchange_detail, name="exchange-detail"),
     path("<int:exchange_id>/invite.ics", views.exchange_invite, name="exchange-invite"),
@@ -23,6 +24,7 @@ urlpatterns: list[URLPattern] = [
 api_urlpatterns: list[URLPattern] = [
     path("", apis.ExchangeListApi.as_view(), name="api-exchanges"),
     path("organiser/", apis.ExchangeOverviewApi.as_view()),
+    path("safeguarding/", apis.SafeguardingContactApi.as_view(), name="api-safeguarding"),
     path("partner/<slug:slug>/respond/", apis.PartnerRespondApi.as_view()),
     path("partner/<slug:slug>/<int:exchange_id>/", apis.PartnerExchangeDetailApi.as_view()),
     *[

@@ -12,6 +12,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_tenants.utils import tenant_context
 
@@ -44,7 +46,9 @@ from .services import (
     exchange_settings,
     exchange_settings_update,
     exchanges_export_record,
+    safeguarding_contact_set,
     side_of,
+    sides_blocked,
 )
 from .services.calendar import invite_for
 
@@ -177,7 +181,9 @@ def _detail(
         )
         side = side_of(exchange, member, here if host else None)
         organiser = host is None and member.has_perm("exchanges.settle_dispute")
-        allowed = actions.allowed_actions(exchange, side, organiser=organiser)
+        blocked = sides_blocked(exchange)
+        allowed = actions.allowed_actions(exchange, side, organiser=organiser, blocked=blocked)
+        rules = exchange_settings()
         context: dict[str, Any] = {
             "exchange": exchange, "side": side, "page": page, "host": host,
             "other_name": (exchange.receiver_name if side == Side.GIVER
@@ -186,7 +192,10 @@ def _detail(
             "open_proposal": actions.open_proposal(exchange),
             "thanks": list(exchange.thanks.all()),
             "waiting_on": waiting_on(exchange, side) if side else "",
-            "auto_confirm_days": exchange_settings().auto_confirm_days,
+            "auto_confirm_days": rules.auto_confirm_days,
+            # The hosting network's contact: a partner network's member sees the host's.
+            "safeguarding": rules, "blocked": blocked and side is not None,
+            "can_report": host is None and side is not None,
         }  # fmt: skip
     action_forms = {name: actions.ACTIONS[name].form() for name in allowed}
     if "settle" in action_forms:  # adjusting starts from the time recorded
@@ -305,3 +314,43 @@ def organiser_export(request: HttpRequest) -> StreamingHttpResponse:
             yield from exchanges_export_rows()
 
     return csv_stream(rows(), filename="exchanges.csv")
+
+
+class SafeguardingForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=150, required=False)
+    role = forms.CharField(label=gettext_lazy("Role, e.g. Named nurse for safeguarding adults"),
+                           max_length=150, required=False)  # fmt: skip
+    email = forms.EmailField(label=gettext_lazy("Email address"), required=False)
+    phone = forms.CharField(label=gettext_lazy("Phone number"), max_length=40, required=False)
+    note = forms.CharField(
+        label=gettext_lazy("Note for members (optional)"), max_length=500, required=False,
+        help_text=gettext_lazy("For example when they can be reached, or who covers for them."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )  # fmt: skip
+
+
+@login_required
+def organiser_safeguarding(request: HttpRequest) -> HttpResponse:
+    """Organisers name the safeguarding contact shown on every exchange page."""
+    member = acting_member(request)
+    if not member.has_perm("exchanges.settle_dispute"):
+        raise Http404("No such page")
+    rules = exchange_settings()
+    initial = {field: getattr(rules, f"safeguarding_{field}")
+               for field in ("name", "role", "email", "phone", "note")}  # fmt: skip
+    form = SafeguardingForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                safeguarding_contact_set(actor=member, **form.cleaned_data)
+            except ApplicationError as refused:
+                form.add_error(refused.field if refused.field in form.fields else None,
+                               refused.message)  # fmt: skip
+            else:
+                messages.success(request, _("The safeguarding contact is saved: every exchange "
+                                            "page shows it."))  # fmt: skip
+                return redirect("exchanges-safeguarding")
+        status = 400
+    return render(request, "exchanges/safeguarding_settings.html",
+                  {"form": form, "contact": rules}, status=status)  # fmt: skip

@@ -70,7 +70,7 @@ class ListingListApi(APIView):
         listings = listing_search(
             query=params.get("q", ""), kind=params.get("kind", ""),
             category=params.get("category", ""), format=params.get("format", ""),
-            profession=params.get("profession", ""),
+            profession=params.get("profession", ""), viewer=acting_member(request),
         )  # fmt: skip
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(listings, request, self)

@@ -9,6 +9,7 @@ from django.db.models import F, Q, QuerySet
 from django_tenants.utils import tenant_context
 
 from core.members.models import Member
+from core.members.selectors import blocked_member_ids_query
 from ledger.federation.selectors import partner_network_ids
 from tenants.models import Network
 
@@ -22,8 +23,10 @@ def listing_search(
     category: str = "",
     format: str = "",
     profession: str = "",
+    viewer: Member | None = None,
 ) -> QuerySet[Listing]:
-    """Open, visible listings matching the filters, best matches first when searching.
+    """Open, visible listings matching the filters, best matches first when searching;
+    for a `viewer`, none of members either side blocked.
 
     Two queries whatever the number of results: owners are fetched together for the page
     after ranking and LIMIT, not joined to every match before the sort (a join there costs
@@ -32,6 +35,8 @@ def listing_search(
     listings = Listing.objects.filter(
         status=Listing.Status.OPEN, hidden_reason=""
     ).prefetch_related("owner")
+    if viewer is not None:
+        listings = listings.exclude(owner_id__in=blocked_member_ids_query(viewer))
     if kind:
         listings = listings.filter(kind=kind)
     if category:
@@ -55,7 +60,7 @@ def listings_matching_skills(*, member: Member) -> QuerySet[Listing]:
     if not member.skills:
         return Listing.objects.none()
     terms = " OR ".join(f'"{skill}"' for skill in member.skills)
-    return listing_search(query=terms).exclude(owner=member)
+    return listing_search(query=terms, viewer=member).exclude(owner=member)
 
 
 def listing_suggestions(*, member: Member, limit: int = 5) -> QuerySet[Listing]:

@@ -11,6 +11,7 @@ from django.utils.html import strip_tags
 
 from core.audit.services import audit_record
 from core.members.models import Member, MemberState
+from core.members.selectors import members_blocked_between
 from core.members.services import member_require_joined
 from core.notifications.models import Kind
 from core.notifications.services import notification_send
@@ -78,10 +79,12 @@ def listing_create(*, actor: Member, **fields: Any) -> Listing:
 
 def access_listing(listing_id: int, *, member: Member) -> Listing:
     """A listing the member may see: open ones, and any of their own. Anything else, like a
-    listing that does not exist, is simply not found."""
+    listing that does not exist or one of a member either side blocked, is simply not
+    found."""
     listing = Listing.objects.select_related("owner").filter(pk=listing_id).first()
     if listing is None or (listing.owner_id != member.pk and (
         listing.status != Listing.Status.OPEN or listing.hidden_reason
+        or members_blocked_between(listing.owner_id, member)
     )):  # fmt: skip
         raise NotFound("No such listing.")
     return listing
@@ -142,6 +145,12 @@ def listings_withdraw_for_member(*, member: Member) -> int:
 def listing_hide(*, actor: Member, listing: Listing, reason: str) -> Listing:
     """An organiser hides a listing from everyone but its owner, saying why (audited).
     Locks the row and saves only `hidden_reason`."""
+    return listing_hide_step(actor=actor, listing=listing, reason=reason)
+
+
+def listing_hide_step(*, actor: Member, listing: Listing, reason: str) -> Listing:
+    """`listing_hide` inside the caller's transaction (an organiser acting on a report
+    hides the listing and closes the report in one)."""
     if not actor.has_perm("listings.moderate_listing"):
         raise PermissionDenied("Only organisers can hide listings.")
     reason = strip_tags(reason).strip()

@@ -73,6 +73,7 @@ def listing_browse(request: HttpRequest) -> HttpResponse:
     listings = listing_search(
         query=params.get("q", ""), kind=params.get("kind", ""), category=params.get("category", ""),
         format=params.get("format", ""), profession=params.get("profession", ""),
+        viewer=None if visitor else acting_member(request),
     )  # fmt: skip
     page = Paginator(listings, 20).get_page(params.get("page"))
     suggestions = (

@@ -10,11 +10,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hexitime.api import ErrorSerializer
+from hexitime.api import ErrorSerializer, PageNumberPagination
 from hexitime.auth import acting_member
 
 from .models import Member
-from .selectors import approval_queue, invitation_list, profile_shown_in_full
+from .selectors import approval_queue, invitation_list, member_blocks, profile_shown_in_full
 from .services import (
     INVITATIONS_MAX,
     access_member,
@@ -24,12 +24,14 @@ from .services import (
     invitations_csv_read,
     invitations_send,
     member_approve,
+    member_block,
     member_deactivate,
     member_decline,
     member_join,
     member_profile_update,
     member_reactivate,
     member_set_role,
+    member_unblock,
     member_verify_email,
 )
 from .throttles import join_throttle
@@ -163,6 +165,43 @@ class ProfileApi(APIView):
         viewer = acting_member(request)
         member = access_member(member_id, member=viewer)
         return Response(_profile(member, full=profile_shown_in_full(viewer=viewer, member=member)))
+
+
+class BlockSerializer(serializers.Serializer):
+    member_id = serializers.IntegerField(source="blocked_id")
+    member_name = serializers.CharField(source="blocked.full_name")
+    created_at = serializers.DateTimeField()
+
+
+class BlockListApi(APIView):
+    pagination_class = PageNumberPagination
+
+    @extend_schema(responses=BlockSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        """The members you blocked, latest first (never who blocked you)."""
+        member = acting_member(request)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(member_blocks(member=member), request, self)
+        return paginator.get_paginated_response(BlockSerializer(page, many=True).data)
+
+
+class BlockApi(APIView):
+    @extend_schema(request=None, responses={201: BlockSerializer})
+    def post(self, request: Request, member_id: int) -> Response:
+        """Block a member: no responses, messages or bookings between you, and neither
+        sees the other's listings. They are not told. Blocking again changes nothing."""
+        actor = acting_member(request)
+        block = member_block(actor=actor, member=access_member(member_id, member=actor))
+        return Response(BlockSerializer(block).data, status=201)
+
+
+class UnblockApi(APIView):
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request, member_id: int) -> Response:
+        """Lift your block of a member."""
+        actor = acting_member(request)
+        member_unblock(actor=actor, member=access_member(member_id, member=actor))
+        return Response(status=204)
 
 
 class CanApprove(BasePermission):

@@ -33,6 +33,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "projects.fund_project",
             "insights.view_network_metrics",
             "audit.view_auditevent",
+            "safety.moderate_report",
             "giving.manage_pot",
             "stories.pick_story",
         }

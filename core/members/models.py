@@ -278,3 +278,27 @@ class JoinSettings(models.Model):
 
     def __str__(self) -> str:
         return self.get_policy_display()
+
+
+class Block(models.Model):
+    """`blocker` blocked `blocked`: from then on neither responds to the other's listings,
+    messages the other or books the other's sessions, and each side's listings are hidden
+    from the other. Only the blocker knows: the blocked side is refused as for anything
+    else not available. Both are members of this network (see docs/decisions.md for
+    members of partner networks)."""
+
+    blocker = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="blocks_made")
+    blocked = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["blocker", "blocked"], name="block_once"),
+            models.CheckConstraint(
+                condition=~models.Q(blocker=models.F("blocked")), name="block_not_self"
+            ),
+        ]
+        indexes = [models.Index(fields=["blocked"], name="block_blocked_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.blocker_id} blocked {self.blocked_id}"

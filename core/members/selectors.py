@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from .backends import ROLE_PERMISSIONS
-from .models import ApiToken, Invitation, Member, MemberState, ProfileVisibility
+from .models import ApiToken, Block, Invitation, Member, MemberState, ProfileVisibility
 
 
 def approval_queue() -> QuerySet[Member]:
@@ -53,3 +53,45 @@ def profile_shown_in_full(*, viewer: Member, member: Member) -> bool:
         or member.profile_visibility == ProfileVisibility.NETWORK
         or viewer.has_perm("members.approve_member")
     )
+
+
+def blocked_member_ids(member: Member) -> set[int]:
+    """The ids of the members `member` must not meet through the network: those they
+    blocked and those who blocked them (a block works both ways; only the blocker knows
+    of it). One query. Group sessions, responses, messages and search all ask this."""
+    pairs = Block.objects.filter(Q(blocker=member) | Q(blocked=member)).values_list(
+        "blocker_id", "blocked_id"
+    )
+    return {other for pair in pairs for other in pair} - {member.pk}
+
+
+def blocked_member_ids_query(member: Member) -> QuerySet[Member, int]:
+    """`blocked_member_ids` as a subquery, for `exclude(owner_id__in=...)` without a query
+    of its own (search keeps its query count)."""
+    return Member.objects.filter(
+        Q(pk__in=Block.objects.filter(blocker=member).values("blocked_id"))
+        | Q(pk__in=Block.objects.filter(blocked=member).values("blocker_id"))
+    ).values_list("pk", flat=True)
+
+
+def members_blocked_between(first: Member | int, second: Member | int) -> bool:
+    """Whether either of the two members (or ids) blocked the other."""
+    a = first if isinstance(first, int) else first.pk
+    b = second if isinstance(second, int) else second.pk
+    return Block.objects.filter(
+        Q(blocker_id=a, blocked_id=b) | Q(blocker_id=b, blocked_id=a)
+    ).exists()
+
+
+def member_blocks(*, member: Member) -> QuerySet[Block]:
+    """The blocks `member` made (never those made against them), newest first."""
+    return (
+        Block.objects.filter(blocker=member)
+        .select_related("blocked")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def member_has_blocked(*, member: Member, other: Member) -> bool:
+    """Whether `member` blocked `other` (for the blocker's own pages only)."""
+    return Block.objects.filter(blocker=member, blocked=other).exists()

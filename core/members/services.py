@@ -29,6 +29,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import strip_tags
 from PIL import Image, UnidentifiedImageError
@@ -46,6 +47,7 @@ from .models import (
     BIO_MAX,
     FORMER_MEMBER_NAME,
     ApiToken,
+    Block,
     ContactFormat,
     Invitation,
     JoinPolicy,
@@ -368,6 +370,12 @@ def member_deactivate(*, actor: Member, member: Member, reason: str = "") -> Mem
     says the account is deactivated) and their sessions and API tokens stop working, while
     their profile, listings, exchanges and ledger stay as they are. Audited. Organisers
     cannot deactivate themselves, so a network always keeps an organiser."""
+    return member_deactivate_step(actor=actor, member=member, reason=reason)
+
+
+def member_deactivate_step(*, actor: Member, member: Member, reason: str = "") -> Member:
+    """`member_deactivate` inside the caller's transaction (an organiser acting on a
+    report suspends the member and closes the report in one)."""
     if not actor.has_perm("members.approve_member"):
         raise PermissionDenied("Only organisers can deactivate members.")
     if member.pk == actor.pk:
@@ -400,6 +408,44 @@ def member_reactivate(*, actor: Member, member: Member) -> Member:
                  before={"state": MemberState.DEACTIVATED},
                  after={"state": member.state})  # fmt: skip
     return member
+
+
+class BlockRefused(ApplicationError):
+    pass
+
+
+@durable_service
+def member_block(*, actor: Member, member: Member) -> Block:
+    """`actor` blocks `member`: from now on neither responds to the other's listings,
+    messages the other or books the other's sessions, and their listings are hidden
+    from each other. Blocking again changes nothing. The blocked member is not told:
+    nothing is sent to them and what they are refused reads as anything not available.
+    Not audited (a member's private choice), but the blocker sees their blocks."""
+    member_require_joined(actor, before="blocking anyone")
+    if member.pk == actor.pk:
+        raise BlockRefused("You cannot block yourself.")
+    if member.is_staff or member.state == MemberState.CLOSED:
+        raise NotFound("No such member.")
+    try:
+        with transaction.atomic():
+            return Block.objects.get_or_create(blocker=actor, blocked=member)[0]
+    except IntegrityError:  # the same block, made a moment ago by another request
+        return Block.objects.get(blocker=actor, blocked=member)
+
+
+@durable_service
+def member_unblock(*, actor: Member, member: Member) -> int:
+    """`actor` lifts their block of `member` (a block `member` made stays). Returns how
+    many blocks went (0 or 1)."""
+    deleted, _ = Block.objects.filter(blocker=actor, blocked=member).delete()
+    return deleted
+
+
+def member_blocks_erase(*, member: Member) -> int:
+    """Delete every block made by or against a leaving member (inside the caller's
+    transaction): nobody can meet a closed account anyway. Returns how many went."""
+    deleted, _ = Block.objects.filter(Q(blocker=member) | Q(blocked=member)).delete()
+    return deleted
 
 
 PROFILE_FIELDS = ("full_name", "profession", "job_title", "organisation", "skills", "bio",

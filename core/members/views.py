@@ -11,6 +11,7 @@ from django.contrib.auth.views import LoginView, redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.exchanges.selectors import exchanges_waiting, next_meetings, thanks_for
@@ -37,6 +38,7 @@ from .selectors import (
     approval_queue,
     invitation_list,
     member_api_tokens,
+    member_has_blocked,
     member_list,
     profile_shown_in_full,
 )
@@ -55,12 +57,14 @@ from .services import (
     join_settings_get,
     join_settings_set,
     member_approve,
+    member_block,
     member_deactivate,
     member_decline,
     member_join,
     member_profile_update,
     member_reactivate,
     member_set_role,
+    member_unblock,
     member_verify_email,
     verification_resend,
 )
@@ -509,9 +513,39 @@ def profile(request: HttpRequest, member_id: int) -> HttpResponse:
     member = _target(request, member_id)
     full = profile_shown_in_full(viewer=viewer, member=member)
     thanks = thanks_for(member=member) if full else []
-    return render(
-        request, "members/profile.html", {"member": member, "full": full, "thanks": thanks}
-    )
+    blocked = member.pk != viewer.pk and member_has_blocked(member=viewer, other=member)
+    return render(request, "members/profile.html", {
+        "member": member, "full": full, "thanks": thanks, "blocked": blocked,
+    })  # fmt: skip
+
+
+@login_required
+@require_POST
+def block(request: HttpRequest, member_id: int) -> HttpResponse:
+    """Block a member from their profile page (undone by `unblock`)."""
+    member = _target(request, member_id)
+    try:
+        member_block(actor=acting_member(request), member=member)
+    except NotFound:
+        raise Http404("No such member") from None
+    except ApplicationError as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _(
+            "You blocked %(name)s. Neither of you can respond to the other's listings, send "
+            "the other messages or book the other's sessions, and you no longer see each "
+            "other's listings. They are not told."
+        ) % {"name": member.full_name})  # fmt: skip
+    return redirect("member-profile", member_id=member.pk)
+
+
+@login_required
+@require_POST
+def unblock(request: HttpRequest, member_id: int) -> HttpResponse:
+    member = _target(request, member_id)
+    member_unblock(actor=acting_member(request), member=member)
+    messages.success(request, _("You unblocked %(name)s.") % {"name": member.full_name})
+    return redirect("member-profile", member_id=member.pk)
 
 
 @login_required

@@ -26,8 +26,10 @@ from core.giving.selectors import member_gifts
 from core.insights.equality import equality_answers_get
 from core.listings.models import Listing
 from core.members.models import Member
+from core.members.selectors import member_blocks
 from core.notifications.models import EmailPreference, Notification
 from core.projects.models import Project, Volunteer
+from core.safety.models import Report
 from core.stories.models import Story
 from hexitime.csvfile import csv_text
 from ledger.selectors import member_statement
@@ -52,6 +54,8 @@ SECTIONS = (
     "cpd_records",
     "stories",
     "audit_events",
+    "reports_made",
+    "blocks",
 )
 _STATEMENT_PAGE = 500
 
@@ -187,6 +191,24 @@ def member_data(*, member: Member, network: Network) -> dict[str, list[Row]]:
             AuditEvent.objects.filter(target_type="members.member", target_id=str(member.pk))
             .order_by("created_at", "pk")
             .values("created_at", "actor_label", "verb", "before", "after", "reason")
+        ),
+        # What the member reported (never reports about them: that would name reporters).
+        "reports_made": list(
+            Report.objects.filter(reporter=member)
+            .order_by("created_at", "pk")
+            .values(
+                "target_kind",
+                "target_id",
+                "target_summary",
+                "category",
+                "details",
+                "status",
+                "created_at",
+                "handled_at",
+            )
+        ),
+        "blocks": list(
+            member_blocks(member=member).values("blocked_id", "blocked__full_name", "created_at")
         ),
     }
 

@@ -8,7 +8,7 @@ from core.exchanges.services import exchanges_close_for_member
 from core.insights.equality import equality_answers_erase
 from core.listings.services import listings_withdraw_for_member
 from core.members.models import FORMER_MEMBER_NAME, ApiToken, Member, MemberState, Role
-from core.members.services import member_erase
+from core.members.services import member_blocks_erase, member_erase
 from core.notifications.services import notifications_erase_for_member
 from core.stories.services import stories_erase_for_member
 from hexitime.db import connection, durable_service
@@ -75,6 +75,7 @@ def member_close(*, actor: Member, password: str) -> Member:
     notifications_erase_for_member(member=member)
     cpd_erase_for_member(member=member)
     stories_erase_for_member(member=member)
+    member_blocks_erase(member=member)
     ApiToken.objects.filter(member=member).delete()
     called = [member.full_name, member.email]
     transfer_actor_labels_erase(actor_id=member.pk, labels=called, label=FORMER_MEMBER_NAME)

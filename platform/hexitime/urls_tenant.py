@@ -20,6 +20,7 @@ from core.notifications import urls as notification_urls
 from core.privacy import urls as privacy_urls
 from core.privacy import views as privacy_views
 from core.projects import urls as project_urls
+from core.safety import urls as safety_urls
 from core.stories import urls as story_urls
 from ledger import urls as ledger_urls
 from ledger.federation import views as federation_views
@@ -48,6 +49,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("stories/", include(story_urls.api_urlpatterns)),
     path("members/", include(member_urls.api_urlpatterns)),
     path("account/", include(privacy_urls.api_urlpatterns)),
+    path("safety/", include(safety_urls.api_urlpatterns)),
     path("plan/", tenant_apis.PlanApi.as_view(), name="api-plan"),
 ]
 
@@ -77,6 +79,7 @@ urlpatterns = [
     path("insights/", include(insight_urls)),
     path("cpd/", include(cpd_urls)),
     path("stories/", include(story_urls)),
+    path("safety/", include(safety_urls)),
     path("", include(theming_urls)),
     path("api/v1/", include(api_v1)),
     path("welcome/", tenant_views.network_welcome, name="network-welcome"),

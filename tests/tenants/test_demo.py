@@ -5,11 +5,13 @@ from django_tenants.utils import tenant_context
 
 from core.cpd.models import EntryNote, Record
 from core.exchanges.models import Exchange, Thanks
+from core.exchanges.services import exchange_settings
 from core.giving.models import Gift
 from core.listings.selectors import listing_search, listing_suggestions
-from core.members.models import Member
+from core.members.models import Block, Member
 from core.notifications.models import Notification
 from core.projects.models import Project, Volunteer
+from core.safety.models import Report
 from core.stories.models import Story
 from ledger.selectors import network_totals
 from ledger.services import pot_account, project_account
@@ -67,6 +69,13 @@ def test_demo_networks_live_in_their_own_schemas_with_their_own_members(db):
         assert Record.objects.exists()
         assert Notification.objects.exists()
         assert not Notification.objects.filter(emailed_at__isnull=True).exists()  # no emails
+        # Safety: a contact on every exchange page, a block, a queue for the organiser.
+        assert exchange_settings().has_safeguarding_contact
+        assert Block.objects.count() == 1
+        open_kinds = set(Report.objects.filter(status="open").values_list("target_kind",
+                                                                           flat=True))  # fmt: skip
+        assert {"listing", "profile", "message"} <= open_kinds
+        assert Report.objects.filter(outcome="warn").exists()
     call_command("ledger_audit")  # the demo's credit adds up
     colours = {slug: theme_for(network).primary_colour for slug, network in networks.items()}
     assert colours["oxford-ics"] != colours["wbs"]  # each demo network looks like its own

@@ -17,8 +17,16 @@ what a member may see) and `common` (what they share).
 
 from .access import access_exchange, access_partner_exchange, access_partner_network
 from .closure import exchanges_close_for_member
-from .common import MOVES, ExchangeRefused, Side, move_allowed, owner_side, side_of
-from .conversation import message_post, thanks_give
+from .common import (
+    MOVES,
+    ExchangeRefused,
+    Side,
+    move_allowed,
+    owner_side,
+    side_of,
+    sides_blocked,
+)
+from .conversation import message_hide_step, message_post, thanks_give
 from .lifecycle import (
     exchange_accept,
     exchange_agree,
@@ -31,7 +39,12 @@ from .lifecycle import (
     exchange_respond,
     exchange_settle,
 )
-from .rules import exchange_settings, exchange_settings_update, exchanges_export_record
+from .rules import (
+    exchange_settings,
+    exchange_settings_update,
+    exchanges_export_record,
+    safeguarding_contact_set,
+)
 from .scheduled import exchanges_auto_confirm, exchanges_remind_meetings
 
 __all__ = [
@@ -57,9 +70,12 @@ __all__ = [
     "exchanges_close_for_member",
     "exchanges_export_record",
     "exchanges_remind_meetings",
+    "message_hide_step",
     "message_post",
     "move_allowed",
     "owner_side",
+    "safeguarding_contact_set",
     "side_of",
+    "sides_blocked",
     "thanks_give",
 ]

@@ -15,6 +15,7 @@ from django_tenants.utils import tenant_context
 from core.insights.tasks import network_metrics_request_after_commit
 from core.listings.models import Listing
 from core.members.models import Member
+from core.members.selectors import members_blocked_between
 from core.notifications.models import Kind
 from core.notifications.services import notification_send
 from hexitime.db import connection
@@ -160,6 +161,24 @@ def require_move(
     if (reason := rule.not_yet(exchange)) is not None:
         raise ExchangeRefused(f"You cannot {rule.doing} yet: {reason}.", state=exchange.state)
     return side
+
+
+def sides_blocked(exchange: Exchange) -> bool:
+    """Whether one side of the exchange blocked the other (both members here; a member of
+    a partner network cannot be blocked, see docs/decisions.md)."""
+    return (
+        exchange.giver_id is not None
+        and exchange.receiver_id is not None
+        and members_blocked_between(exchange.giver_id, exchange.receiver_id)
+    )
+
+
+def require_not_blocked(exchange: Exchange, doing: str) -> None:
+    """Refuse writing to the other side (messages, suggestions, thanks) once either side
+    blocked the other. The words say nothing of a block: the blocked side is not told
+    why. The exchange can still be finished or cancelled."""
+    if sides_blocked(exchange):
+        raise ExchangeRefused(f"You cannot {doing} in this exchange.", state=exchange.state)
 
 
 def clean_text(value: str, *, name: str, limit: int, required: bool = True) -> str:

@@ -1,11 +1,12 @@
-"""The exchange's thread and the thanks after it."""
+"""The exchange's thread, the thanks after it, and an organiser hiding a message."""
 
 from __future__ import annotations
 
+from core.audit.services import audit_record
 from core.members.models import Member
 from core.notifications.models import Kind
 from hexitime.db import durable_service
-from hexitime.errors import NotFound
+from hexitime.errors import NotFound, PermissionDenied
 from tenants.models import Network
 
 from ..models import Exchange, Message, State, Thanks
@@ -20,6 +21,7 @@ from .common import (
     post_message,
     post_organiser_message,
     require_move,
+    require_not_blocked,
     side_of,
 )
 
@@ -40,6 +42,7 @@ def message_post(
         ):
             return post_organiser_message(exchange, actor, body)
         raise NotFound("No such exchange.")
+    require_not_blocked(exchange, "send messages")
     message = post_message(exchange, side, actor, actor_network, body)
     notify(
         exchange,
@@ -60,6 +63,7 @@ def thanks_give(
     text = clean_text(text, name="thank-you", limit=500)
     exchange = locked(exchange.pk)
     side = require_move(exchange, "thanks", actor, actor_network)
+    require_not_blocked(exchange, "say thank you")
     if exchange.thanks.filter(side=side).exists():
         raise ExchangeRefused("You have already said thank you for this exchange.")
     recipient = exchange.receiver if side == Side.GIVER else exchange.giver
@@ -70,3 +74,19 @@ def thanks_give(
         recipient=recipient,
         text=text,
     )
+
+
+def message_hide_step(*, actor: Member, message: Message, reason: str) -> Message:
+    """An organiser hides a message from the exchange's thread, saying why (audited): both
+    sides see that a message was hidden, not what it said. Inside the caller's
+    transaction (an organiser acting on a report hides it and closes the report in one)."""
+    if not actor.has_perm("safety.moderate_report"):
+        raise PermissionDenied("Only organisers can hide messages.")
+    reason = clean_text(reason, name="reason", limit=500)
+    message = Message.objects.select_for_update().get(pk=message.pk)
+    before = {"hidden_reason": message.hidden_reason}
+    message.hidden_reason = reason
+    message.save(update_fields=["hidden_reason"])
+    audit_record(actor=actor, verb="message.hide", target=message, before=before,
+                 after={"hidden_reason": reason}, reason=reason)  # fmt: skip
+    return message

@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 from core.audit.services import audit_record
 from core.listings.models import Listing
 from core.members.models import Member, MemberState, Role
+from core.members.selectors import members_blocked_between
 from core.members.services import member_require_joined
 from core.notifications.models import Kind
 from core.notifications.services import notification_send
@@ -47,8 +48,11 @@ from .common import (
     post_organiser_message,
     refresh_insights_after_commit,
     require_move,
+    require_not_blocked,
 )
 from .rules import exchange_settings
+
+LISTING_NOT_OPEN = "This listing is not open for responses."
 
 
 @durable_service
@@ -69,12 +73,15 @@ def exchange_respond(
     # Lock the listing: two responses from the same member queue here.
     listing = Listing.objects.select_for_update().select_related("owner").get(pk=listing.pk)
     if listing.status != Listing.Status.OPEN or listing.hidden_reason:
-        raise ExchangeRefused("This listing is not open for responses.")
+        raise ExchangeRefused(LISTING_NOT_OPEN)
     responder = Side.RECEIVER if listing.kind == Listing.Kind.OFFER else Side.GIVER
     sides: dict[str, Member] = {other_side(responder): listing.owner}
     if guest is None:
         if listing.owner_id == actor.pk:
             raise ExchangeRefused("This is your own listing.")
+        if members_blocked_between(listing.owner_id, actor):
+            # The same words as for a closed listing: a block is never revealed.
+            raise ExchangeRefused(LISTING_NOT_OPEN)
         sides[responder] = actor
         existing = Exchange.objects.filter(listing=listing, **sides)
     else:
@@ -175,6 +182,7 @@ def exchange_propose(
         raise ExchangeRefused("Suggest a time in the future.", field="starts_at")
     exchange = locked(exchange.pk)
     side = require_move(exchange, "propose", actor, actor_network)
+    require_not_blocked(exchange, "suggest a time")
     exchange.proposals.filter(status=Proposal.Status.OPEN).update(status=Proposal.Status.SUPERSEDED)
     proposal = Proposal.objects.create(
         exchange=exchange, proposed_by=side, starts_at=starts_at, place=place,

@@ -1,12 +1,17 @@
-"""The network's rules for exchanges (one row), changed by organisers, and the record of
-an organiser exporting every exchange."""
+"""The network's rules for exchanges (one row), changed by organisers: auto-confirmation
+and the safeguarding contact shown on every exchange page; and the record of an organiser
+exporting every exchange."""
 
 from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 
 from core.audit.services import audit_record
 from core.members.models import Member
 from hexitime.db import connection, durable_service
-from hexitime.errors import PermissionDenied
+from hexitime.errors import ApplicationError, PermissionDenied
+from hexitime.text import plain_text
 
 from ..models import ExchangeSettings
 from .common import ExchangeRefused
@@ -46,3 +51,53 @@ def exchanges_export_record(*, actor: Member) -> None:
         raise PermissionDenied("Only organisers can export the network's exchanges.")
     audit_record(actor=actor, verb="exchanges.export", target=connection.tenant,
                  after={"format": "csv"})  # fmt: skip
+
+
+class SafeguardingRefused(ApplicationError):
+    """The safeguarding contact as given cannot be saved (400: the input, not the state)."""
+
+
+SAFEGUARDING_FIELDS = {"name": 150, "role": 150, "email": 254, "phone": 40, "note": 500}
+
+
+@durable_service
+def safeguarding_contact_set(
+    *, actor: Member, name: str, role: str = "", email: str = "", phone: str = "",
+    note: str = "",
+) -> ExchangeSettings:  # fmt: skip
+    """An organiser names the network's safeguarding contact (a name, and an email address
+    or a phone number to reach them), or clears it with an empty name and nothing else.
+    Every field is checked before anything is saved. Audited with before and after."""
+    if not actor.has_perm("exchanges.settle_dispute"):
+        raise PermissionDenied("Only organisers can name the safeguarding contact.")
+    given = {"name": name, "role": role, "email": email, "phone": phone, "note": note}
+    values = {
+        field: plain_text(
+            value,
+            name=field,
+            limit=SAFEGUARDING_FIELDS[field],
+            missing=None,
+            refusal=SafeguardingRefused,
+        )
+        for field, value in given.items()
+    }
+    values["email"] = values["email"].lower()
+    if values["email"]:
+        try:
+            validate_email(values["email"])
+        except ValidationError:
+            raise SafeguardingRefused("Enter an email address like safeguarding@nhs.net.",
+                                  field="email") from None  # fmt: skip
+    if not values["name"] and any(values.values()):
+        raise SafeguardingRefused("Give the contact's name.", field="name")
+    if values["name"] and not (values["email"] or values["phone"]):
+        raise SafeguardingRefused("Give an email address or a phone number to reach them.",
+                              field="email")  # fmt: skip
+    settings = ExchangeSettings.objects.select_for_update().get_or_create(pk=1)[0]
+    before = {field: getattr(settings, f"safeguarding_{field}") for field in values}
+    for field, value in values.items():
+        setattr(settings, f"safeguarding_{field}", value)
+    settings.save()
+    audit_record(actor=actor, verb="exchange.safeguarding_contact", target=settings,
+                 before=before, after=values)  # fmt: skip
+    return settings

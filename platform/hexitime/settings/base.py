@@ -63,6 +63,7 @@ TENANT_APPS = [
     "core.privacy",
     "core.cpd",
     "core.stories",
+    "core.safety",
     "ledger",
 ]
 
@@ -245,6 +246,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ExchangeStateEnum": "core.exchanges.models.State",
         "ProjectStateEnum": "core.projects.models.Project.State",
+        "ReportOutcomeEnum": "core.safety.models.Outcome",
+        "ReportCategoryEnum": "core.safety.models.Category",
         "GroupSessionFormatEnum": "core.groupsessions.models.Format",
         "GroupSessionStateEnum": "core.groupsessions.models.SessionState",
     },

@@ -1,0 +1,3 @@
+from tests.core.exchanges.conftest import offer, partners, people
+
+__all__ = ["offer", "partners", "people"]
