@@ -58,10 +58,12 @@ def sessions_seed(*, rng: random.Random, members: list[Member]) -> list[GroupSes
                 session.refresh_from_db()
                 present = attendees[:4]
                 s.attendance_mark(actor=giver, session=session, present=[m.pk for m in present])
-                for member in present[:3] if index == 4 else present:
+                # The last held session has its fourth attendee disputing (when it has one).
+                disputing = present[3:] if index == 4 else []
+                for member in present[:3] if disputing else present:
                     s.attendance_confirm(actor=member, session=session)
-                if index == 4:
-                    s.attendance_dispute(actor=present[3], session=session,
+                for member in disputing:
+                    s.attendance_dispute(actor=member, session=session,
                                          reason="I had to leave after ten minutes.")  # fmt: skip
         except ApplicationError:
             continue  # e.g. an attendee short of credit: leave this one as it stands
