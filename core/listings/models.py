@@ -111,3 +111,29 @@ class ListingSettings(models.Model):
 
     def __str__(self) -> str:
         return "Listing settings"
+
+
+# A request's poster may invite at most this many matched members to respond.
+INVITATIONS_PER_REQUEST = 5
+
+
+class ResponseInvitation(models.Model):
+    """The poster of a request asked a member it matched to respond to it: once per member,
+    at most INVITATIONS_PER_REQUEST per request (core.listings.services.listing_invite)."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="invitations")
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="response_invitations"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["listing", "member"], name="response_invitation_once_per_member"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} invited to {self.listing_id}"

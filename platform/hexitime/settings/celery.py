@@ -69,6 +69,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "core.listings.tasks.listings_digest",
         "schedule": crontab(minute=0, hour=8, day_of_week="mon"),
     },
+    # One email a day at most of the requests matching each member's skills (for those who
+    # chose it), late afternoon so a day's requests are in it.
+    "notifications-daily-summaries": {
+        "task": "core.notifications.tasks.notifications_daily_summaries_task",
+        "schedule": crontab(minute=30, hour=17),
+    },
     # Retention: delete sign-ups never verified within the grace period (docs/privacy.md).
     "members-purge-unverified": {
         "task": "core.members.tasks.members_purge_unverified",
