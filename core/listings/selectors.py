@@ -69,7 +69,9 @@ class SkillMatch:
 
 # One statement. A member's skills become one websearch query, each skill a quoted phrase
 # joined by OR (`"qi methods" OR "coaching"`), matched against the listing's search vector
-# and ranked by ts_rank, as a search for those words on the listings page would be.
+# as a search for those words on the listings page would be. Pairs rank by how many of the
+# member's skills the listing mentions, then by ts_rank (which, for an OR query, favours a
+# member whose skills are all mentioned over one with more skills besides).
 _SKILL_MATCHES = """
 WITH pairs AS (
     SELECT m.id AS member_id, l.id AS listing_id, l.created_at,
@@ -88,13 +90,14 @@ WITH pairs AS (
       AND m.id IN ({member_ids}) AND l.id IN ({listing_ids})
 ), ranked AS (
     SELECT *, row_number() OVER (
-        PARTITION BY member_id ORDER BY score DESC, created_at DESC, listing_id DESC
+        PARTITION BY member_id
+        ORDER BY cardinality(shared_skills) DESC, score DESC, created_at DESC, listing_id DESC
     ) AS nth
     FROM pairs
 )
 SELECT member_id, listing_id, score, shared_skills FROM ranked
 WHERE nth <= %s
-ORDER BY score DESC, cardinality(shared_skills) DESC, created_at DESC, listing_id DESC,
+ORDER BY cardinality(shared_skills) DESC, score DESC, created_at DESC, listing_id DESC,
          member_id
 LIMIT %s
 """
@@ -118,7 +121,8 @@ def skill_matches(
     per_member: int | None = None, limit: int | None = None,
 ) -> list[SkillMatch]:  # fmt: skip
     """The pairs of a member in `members` and an open, visible listing in `listings` (all
-    by default) by someone else that mentions the member's skills: best first, at most
+    by default) by someone else that mentions the member's skills: best first (the most
+    skills shared, then the highest rank), at most
     `per_member` listings for each member and `limit` pairs in all.
 
     The one skills query: suggestions (one member, many listings), the weekly digest (every
