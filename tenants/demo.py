@@ -14,7 +14,7 @@ from django_tenants.utils import tenant_context
 
 from core.exchanges.demo import exchanges_seed
 from core.insights.demo import equality_seed
-from core.listings.demo import listings_seed
+from core.listings.demo import listings_seed, matches_seed
 from core.members.demo import members_seed
 from core.members.models import Member
 from core.notifications.models import Notification
@@ -93,6 +93,7 @@ def demo_network_seed(
     for member in people:
         gift_grant(member=member)
     listings = listings_seed(rng=random.Random(seed), members=people)  # noqa: S311
+    matches_seed(rng=random.Random(seed), members=people, listings=listings)  # noqa: S311
     exchanges_seed(rng=random.Random(seed), members=people, listings=listings)  # noqa: S311
     projects_seed(rng=random.Random(seed), members=people)  # noqa: S311 - demo data
     equality_seed(rng=random.Random(seed), members=people)  # noqa: S311 - demo data

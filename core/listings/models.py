@@ -61,6 +61,11 @@ class Listing(models.Model):
     hidden_reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The outbox of telling the members a request matches: True from the commit that posts or
+    # reopens it until the task has told them; what a lost message leaves pending, the sweep
+    # queues again a grace period after it was last queued (core.listings.services).
+    match_pending = models.BooleanField(default=False)
+    match_queued_at = models.DateTimeField(null=True, blank=True)
     # Kept by PostgreSQL itself from the title (weight A) and description (weight B).
     search_vector = models.GeneratedField(
         expression=SearchVector("title", weight="A", config="english")
@@ -75,6 +80,11 @@ class Listing(models.Model):
         indexes = [
             GinIndex(fields=["search_vector"], name="listing_search_idx"),
             models.Index(fields=["status", "-created_at"], name="listing_open_recent_idx"),
+            models.Index(
+                fields=["match_queued_at"],
+                condition=models.Q(match_pending=True),
+                name="listing_match_pending_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

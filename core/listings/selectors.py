@@ -127,8 +127,9 @@ def skill_matches(
 
     The one skills query: suggestions (one member, many listings), the weekly digest (every
     member, the week's listings) and a request's matches (one listing, many members) all
-    ask it, so they can never disagree about who matches what. Pairs that must never meet
-    are left out here, for every caller at once.
+    ask it, so they can never disagree about who matches what. It is the one place that
+    leaves out pairs who must never meet (members who blocked each other, core.safety):
+    a condition in `_SKILL_MATCHES`'s WHERE holds for every caller at once.
     """
     member_sql, member_params = _subquery(members)
     listing_sql, listing_params = _subquery(

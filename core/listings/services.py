@@ -15,7 +15,7 @@ from core.members.models import Member
 from core.members.services import member_require_joined
 from core.notifications.models import Kind
 from core.notifications.services import notification_send
-from hexitime.db import connection, durable_service
+from hexitime.db import connection, durable_service, outbox_claim
 from hexitime.errors import ApplicationError, NotFound, PermissionDenied
 from hexitime.text import plain_text
 
@@ -78,21 +78,42 @@ def listing_create(*, actor: Member, **fields: Any) -> Listing:
     ]
     if missing:
         raise ListingRefused(f"Please give your listing a {missing[0]}.", field=missing[0])
-    listing = Listing.objects.create(owner=actor, **_clean(fields))
-    if listing.kind == Listing.Kind.REQUEST:
+    request = fields.get("kind") == Listing.Kind.REQUEST
+    listing = Listing.objects.create(
+        owner=actor, match_pending=request, match_queued_at=timezone.now() if request else None,
+        **_clean(fields),
+    )  # fmt: skip
+    if request:
         _matches_notify_after_commit(listing)
     return listing
 
 
 def _matches_notify_after_commit(listing: Listing) -> None:
-    """Once the request is committed, a task tells the members it matches."""
-    from .tasks import listing_matches_notify_task
-
+    """Once the request is committed, a task tells the members it matches. The listing's
+    `match_pending` is its outbox: a message lost here is queued again by the sweep."""
     schema_name, listing_id = connection.schema_name, listing.pk
     transaction.on_commit(
-        lambda: listing_matches_notify_task.delay(schema_name=schema_name, listing_id=listing_id),
-        robust=True,
+        lambda: listing_matches_queue(schema_name=schema_name, ids=[listing_id]), robust=True
     )
+
+
+def listing_matches_queue(*, schema_name: str, ids: list[int]) -> None:
+    from .tasks import listing_matches_notify_task
+
+    for listing_id in ids:
+        listing_matches_notify_task.delay(schema_name=schema_name, listing_id=listing_id)
+
+
+def listing_matches_sweep(*, grace: datetime.timedelta) -> int:
+    """Queue again the matching of every request still pending `grace` after it was last
+    queued (its message was lost, or every retry failed); returns how many. Runs in the
+    current network's schema."""
+    with transaction.atomic(durable=True):
+        ids = outbox_claim(
+            Listing.objects.filter(match_pending=True), queued_at="match_queued_at", grace=grace
+        )
+    listing_matches_queue(schema_name=connection.schema_name, ids=ids)
+    return len(ids)
 
 
 def access_listing(listing_id: int, *, member: Member) -> Listing:
@@ -145,6 +166,9 @@ def listing_set_status(*, actor: Member, listing: Listing, status: str) -> Listi
         raise ListingRefused("Status must be open, paused or closed.", field="status")
     reopened = _save_changed(listing, {"status": status}) and status == Listing.Status.OPEN
     if reopened and listing.kind == Listing.Kind.REQUEST:
+        Listing.objects.filter(pk=listing.pk).update(
+            match_pending=True, match_queued_at=timezone.now()
+        )
         _matches_notify_after_commit(listing)  # members told before are not told again
     return listing
 
@@ -213,14 +237,20 @@ def listing_matches_notify(*, listing_id: int) -> int:
     """Tell the members an open request matches about it, in the app (the ones who chose it
     get the day's in one email: core.notifications): at most MATCH_NOTIFY_LIMIT, the best
     matched. Each member is told of a request once, however often this runs (the key).
-    Returns how many members it matches."""
+    Returns how many members it matches. Clears the request's `match_pending` (the row
+    locked: a delivery that finds it locked leaves it to the one holding it)."""
     listing = (
-        Listing.objects.select_related("owner")
-        .filter(pk=listing_id, kind=Listing.Kind.REQUEST, status=Listing.Status.OPEN)
-        .filter(hidden_reason="")
+        Listing.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("owner")
+        .filter(pk=listing_id, match_pending=True)
         .first()
     )
     if listing is None:
+        return 0
+    Listing.objects.filter(pk=listing.pk).update(match_pending=False)
+    if (listing.kind, listing.status, listing.hidden_reason) != (
+        Listing.Kind.REQUEST, Listing.Status.OPEN, ""
+    ):  # fmt: skip
         return 0
     matches = skill_matches(
         members=members_open_to_matching(), listings=Listing.objects.filter(pk=listing.pk),

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django_tenants.utils import schema_context
 
 from hexitime.celery import app
 from hexitime.db import Busy
 from hexitime.errors import TRANSIENT_ERRORS
 
-from .services import listing_matches_notify, listings_weekly_digest
+from .services import listing_matches_notify, listing_matches_sweep, listings_weekly_digest
 
 
 @app.task
@@ -23,3 +26,10 @@ def listing_matches_notify_task(*, schema_name: str, listing_id: int) -> int:
     (idempotent: nobody is told of one request twice). Returns how many it matched."""
     with schema_context(schema_name):
         return listing_matches_notify(listing_id=listing_id)
+
+
+@app.task
+def listing_matches_sweep_task() -> int:
+    """Beat runs this in every network's schema with the notifications' sweep: queue again
+    the matching of requests still pending after the grace period (settings.OUTBOX_GRACE)."""
+    return listing_matches_sweep(grace=timedelta(seconds=settings.OUTBOX_GRACE))

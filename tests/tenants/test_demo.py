@@ -4,9 +4,10 @@ from django.core.management import call_command
 from django_tenants.utils import tenant_context
 
 from core.exchanges.models import Exchange, Thanks
+from core.listings.models import ResponseInvitation
 from core.listings.selectors import listing_search, listing_suggestions
 from core.members.models import Member
-from core.notifications.models import Notification
+from core.notifications.models import Kind, Notification
 from core.projects.models import Project, Volunteer
 from ledger.selectors import network_totals
 from ledger.services import project_account
@@ -42,6 +43,9 @@ def test_demo_networks_live_in_their_own_schemas_with_their_own_members(db):
         people = Member.objects.exclude(email__startswith="organiser@")
         assert all(m.profession and m.job_title and m.skills for m in people)
         assert any(listing_suggestions(member=m) for m in people)
+        # Requests reached the people their skills match, and posters invited some.
+        assert Notification.objects.filter(kind=Kind.REQUEST_MATCH).exists()
+        assert ResponseInvitation.objects.filter(listing__kind="request").exists()
         funded = Project.objects.get(state=Project.State.APPROVED)
         confirmed = sum(Volunteer.objects.filter(project=funded).values_list(
             "confirmed_minutes", flat=True))  # fmt: skip

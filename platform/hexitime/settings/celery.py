@@ -52,6 +52,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "core.members.tasks.invitations_email_sweep_task",
         "schedule": OUTBOX_SWEEP,
     },
+    "listings-matches-sweep": {
+        "task": "core.listings.tasks.listing_matches_sweep_task",
+        "schedule": OUTBOX_SWEEP,
+    },
     # Auto-confirm unanswered hours and send meeting reminders.
     "exchanges-due": {"task": "core.exchanges.tasks.exchanges_due", "schedule": 15 * 60},
     # Provisioning jobs whose worker died or whose message was lost: re-queue or fail them.
