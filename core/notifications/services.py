@@ -25,14 +25,16 @@ DAILY_KEY = "daily:"
 
 
 def notification_send(
-    *, recipient: Member, kind: Kind, key: str, title: str, body: str = "", url: str = ""
-) -> Notification:
+    *, recipient: Member, kind: Kind, key: str, title: str, body: str = "", url: str = "",
+    calendar: str = "",
+) -> Notification:  # fmt: skip
     """Notify a member once per `key`.
 
     Call it inside the transaction that makes the change it reports: the notification
     commits with the change, and its email is queued only after that commit (never for
     a change that rolled back). Repeating a key returns the first notification and sends
-    nothing more.
+    nothing more. `calendar`, an iCalendar invite (hexitime.ics), goes with the email as
+    its attachment.
 
     The notification row is the email's outbox (`email_pending`): a failure to queue the
     email after the commit is logged, never raised into the change that committed, and
@@ -43,12 +45,12 @@ def notification_send(
     """
     wanted = kind not in EMAILED_DAILY and email_wanted(member=recipient, kind=kind)
     return _notification_create(recipient=recipient, kind=kind, key=key, title=title,
-                                body=body, url=url, email=wanted)  # fmt: skip
+                                body=body, url=url, calendar=calendar, email=wanted)  # fmt: skip
 
 
 def _notification_create(
     *, recipient: Member, kind: Kind, key: str, title: str, body: str, url: str, email: bool,
-    read: bool = False,
+    calendar: str = "", read: bool = False,
 ) -> Notification:  # fmt: skip
     """`notification_send`'s row, emailed if `email`, recorded read if `read`."""
     now = timezone.now()
@@ -56,7 +58,7 @@ def _notification_create(
         with transaction.atomic():
             notification = Notification.objects.create(
                 recipient=recipient, kind=kind, key=key, title=title, body=body, url=url,
-                email_pending=email, email_queued_at=now if email else None,
+                calendar=calendar, email_pending=email, email_queued_at=now if email else None,
                 read_at=now if read else None,
             )  # fmt: skip
     except IntegrityError:

@@ -44,8 +44,8 @@ def test_the_poster_invites_a_matched_member_by_keyboard(
     unlabelled = {"request with matches": unlabelled_controls(page)}
     screenshot(page, "request-matches")
     tab_to(page, "#matches button")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     assert "Rae Runcharts is invited to respond." in page.inner_text("main")
     found["request after inviting"] = axe_scan(page)
     page.goto(url(live_server, host, "/notifications/settings/"))
