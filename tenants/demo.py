@@ -17,7 +17,7 @@ from core.exchanges.demo import exchanges_seed
 from core.giving.demo import giving_seed
 from core.groupsessions.demo import sessions_seed
 from core.insights.demo import equality_seed
-from core.listings.demo import listings_seed
+from core.listings.demo import listings_seed, matches_seed
 from core.members.demo import members_seed
 from core.members.models import Member
 from core.notifications.models import Notification
@@ -100,6 +100,7 @@ def demo_network_seed(
     for member in people:
         gift_grant(member=member)
     listings = listings_seed(rng=random.Random(seed), members=people)  # noqa: S311
+    matches_seed(rng=random.Random(seed), members=people, listings=listings)  # noqa: S311
     exchanges_seed(rng=random.Random(seed), members=people, listings=listings)  # noqa: S311
     projects = projects_seed(rng=random.Random(seed), members=people)  # noqa: S311 - demo data
     sessions_seed(rng=random.Random(seed), members=people)  # noqa: S311 - demo data

@@ -8,16 +8,24 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.members.models import Member
 from hexitime.api import PageNumberPagination
 from hexitime.auth import acting_member
 from hexitime.db import connection
+from hexitime.errors import PermissionDenied
 
 from .models import Listing
-from .selectors import listing_search, partner_listing_search
+from .selectors import (
+    listing_invitations,
+    listing_matched_members,
+    listing_search,
+    partner_listing_search,
+)
 from .services import (
     access_listing,
     listing_create,
     listing_hide,
+    listing_invite,
     listing_set_status,
     listing_update,
 )
@@ -154,3 +162,74 @@ class PartnerListingListApi(APIView):
             category=params.get("category", ""), format=params.get("format", ""),
         )  # fmt: skip
         return Response(PartnerListingSerializer(found, many=True).data)
+
+
+def _own_request(request: Request, listing_id: int) -> tuple[Member, Listing]:
+    """The acting member and their own listing; someone else's they may see is refused,
+    one they may not see is not found."""
+    member = acting_member(request)
+    listing = access_listing(listing_id, member=member)
+    if listing.owner_id != member.pk:
+        raise PermissionDenied("Only the person who posted a request sees whom it matches.")
+    return member, listing
+
+
+class ListingMatchListApi(APIView):
+    class MatchSerializer(serializers.Serializer):
+        member_id = serializers.IntegerField(source="member.pk")
+        name = serializers.CharField(source="member.full_name")
+        profession = serializers.CharField(source="member.profession")
+        organisation = serializers.CharField(source="member.organisation")
+        score = serializers.FloatField()
+        shared_skills = serializers.ListField(
+            child=serializers.CharField(),
+            help_text="The member's skills the request mentions; empty when their profile "
+            "shows others only their name, profession and organisation.",
+        )
+        invited = serializers.BooleanField()
+
+    @extend_schema(
+        responses=MatchSerializer(many=True),
+        description="The poster only: the members best matched to their request (at most "
+        "10), best first. Invite one through the invitations operation.",
+    )
+    def get(self, request: Request, listing_id: int) -> Response:
+        member, listing = _own_request(request, listing_id)
+        matches = listing_matched_members(listing=listing, viewer=member)
+        invited = set(listing_invitations(listing=listing).values_list("member_id", flat=True))
+        rows = [{"member": m.member, "score": m.score, "shared_skills": m.shared_skills,
+                 "invited": m.member.pk in invited} for m in matches]  # fmt: skip
+        return Response(self.MatchSerializer(rows, many=True).data)
+
+
+class InvitationSerializer(serializers.Serializer):
+    member_id = serializers.IntegerField()
+    name = serializers.CharField(source="member.full_name")
+    created_at = serializers.DateTimeField()
+
+
+class ListingInvitationListApi(APIView):
+    class InviteSerializer(serializers.Serializer):
+        member = serializers.IntegerField(
+            min_value=1, help_text="The id of a member the request matches (see matches)."
+        )
+
+    @extend_schema(responses=InvitationSerializer(many=True))
+    def get(self, request: Request, listing_id: int) -> Response:
+        _, listing = _own_request(request, listing_id)
+        return Response(InvitationSerializer(listing_invitations(listing=listing), many=True).data)
+
+    @extend_schema(
+        request=InviteSerializer,
+        responses={201: InvitationSerializer, 200: InvitationSerializer},
+        description="Invite a matched member to respond (at most 5 per request). Inviting "
+        "someone invited already answers 200 with that invitation.",
+    )
+    def post(self, request: Request, listing_id: int) -> Response:
+        member, listing = _own_request(request, listing_id)
+        data = self.InviteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        invitee = data.validated_data["member"]
+        existed = listing_invitations(listing=listing).filter(member_id=invitee).exists()
+        invitation = listing_invite(actor=member, listing=listing, member_id=invitee)
+        return Response(InvitationSerializer(invitation).data, status=200 if existed else 201)

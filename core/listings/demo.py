@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import random
 
+from django.utils import timezone
+
 from core.members.models import Member
+from core.notifications.models import Kind
+from core.notifications.services import email_preferences_set
 
 from .models import Listing
+from .selectors import listing_matched_members
+from .services import listing_invite, listing_matches_notify
 
 DEMO_LISTINGS = [
     ("offer", "teaching", "in_person", 45, "Sepsis recognition teaching for ward teams",
@@ -41,9 +47,29 @@ DEMO_LISTINGS = [
 
 
 def listings_seed(*, rng: random.Random, members: list[Member]) -> list[Listing]:
-    """Post the demo listings, each by one of the members (never the organiser)."""
+    """Post the demo listings, each by one of the members (never the organiser); the
+    requests wait to be matched to people (`matches_seed`), as posted ones do."""
     return Listing.objects.bulk_create(
         Listing(owner=rng.choice(members[1:]), kind=kind, category=category, format=fmt,
-                duration_minutes=minutes, title=title, description=description)
+                duration_minutes=minutes, title=title, description=description,
+                match_pending=kind == Listing.Kind.REQUEST, match_queued_at=timezone.now())
         for kind, category, fmt, minutes, title, description in DEMO_LISTINGS
     )  # fmt: skip
+
+
+def matches_seed(*, rng: random.Random, members: list[Member], listings: list[Listing]) -> int:
+    """Through the services, as posting would: tell the members each demo request matches,
+    and have each poster invite one or two of the best matched to respond. A few members
+    chose the daily email of matching requests. Returns how many invitations were made."""
+    for member in rng.sample(members[1:], min(3, len(members) - 1)):
+        email_preferences_set(actor=member, choices={Kind.REQUEST_MATCH: True})
+    invited = 0
+    for listing in listings:
+        if listing.kind != Listing.Kind.REQUEST:
+            continue
+        listing_matches_notify(listing_id=listing.pk)
+        matched = listing_matched_members(listing=listing, viewer=listing.owner)
+        for match in matched[: rng.randint(1, 2)]:
+            listing_invite(actor=listing.owner, listing=listing, member_id=match.member.pk)
+            invited += 1
+    return invited

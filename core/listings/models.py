@@ -61,6 +61,11 @@ class Listing(models.Model):
     hidden_reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The outbox of telling the members a request matches: True from the commit that posts or
+    # reopens it until the task has told them; what a lost message leaves pending, the sweep
+    # queues again a grace period after it was last queued (core.listings.services).
+    match_pending = models.BooleanField(default=False)
+    match_queued_at = models.DateTimeField(null=True, blank=True)
     # Kept by PostgreSQL itself from the title (weight A) and description (weight B).
     search_vector = models.GeneratedField(
         expression=SearchVector("title", weight="A", config="english")
@@ -75,6 +80,11 @@ class Listing(models.Model):
         indexes = [
             GinIndex(fields=["search_vector"], name="listing_search_idx"),
             models.Index(fields=["status", "-created_at"], name="listing_open_recent_idx"),
+            models.Index(
+                fields=["match_queued_at"],
+                condition=models.Q(match_pending=True),
+                name="listing_match_pending_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -111,3 +121,29 @@ class ListingSettings(models.Model):
 
     def __str__(self) -> str:
         return "Listing settings"
+
+
+# A request's poster may invite at most this many matched members to respond.
+INVITATIONS_PER_REQUEST = 5
+
+
+class ResponseInvitation(models.Model):
+    """The poster of a request asked a member it matched to respond to it: once per member,
+    at most INVITATIONS_PER_REQUEST per request (core.listings.services.listing_invite)."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="invitations")
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="response_invitations"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["listing", "member"], name="response_invitation_once_per_member"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} invited to {self.listing_id}"

@@ -1,19 +1,24 @@
-"""Finding listings: full-text search ranked by PostgreSQL, filters and suggestions."""
+"""Finding listings: full-text search ranked by PostgreSQL, filters, and the one skills
+match (`skill_matches`) behind suggestions, the weekly digest and a request's matches."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db.models import F, Q, QuerySet
 from django_tenants.utils import tenant_context
 
-from core.members.models import Member
-from core.members.selectors import blocked_member_ids_query
+from core.members.models import Block, Member, MemberState
+from core.members.selectors import blocked_member_ids_query, profile_shown_in_full
+from core.notifications.models import Kind
+from core.notifications.selectors import members_not_told
+from hexitime.db import connection
 from ledger.federation.selectors import partner_network_ids
 from tenants.models import Network
 
-from .models import Listing
+from .models import Listing, ResponseInvitation
 
 
 def listing_search(
@@ -55,16 +60,153 @@ def listing_search(
     return listings
 
 
-def listings_matching_skills(*, member: Member) -> QuerySet[Listing]:
+@dataclass(frozen=True)
+class SkillMatch:
+    """A member whose skills an open listing mentions: `score` is PostgreSQL's rank of the
+    listing for the member's skills; `shared_skills` are the member's skills it mentions."""
+
+    member_id: int
+    listing_id: int
+    score: float
+    shared_skills: list[str]
+
+
+# One statement. A member's skills become one websearch query, each skill a quoted phrase
+# joined by OR (`"qi methods" OR "coaching"`), matched against the listing's search vector
+# as a search for those words on the listings page would be. Pairs rank by how many of the
+# member's skills the listing mentions, then by ts_rank (which, for an OR query, favours a
+# member whose skills are all mentioned over one with more skills besides).
+_SKILL_MATCHES = """
+WITH pairs AS (
+    SELECT m.id AS member_id, l.id AS listing_id, l.created_at,
+           ts_rank(l.search_vector, q.query) AS score,
+           ARRAY(SELECT skill FROM unnest(m.skills) AS skill
+                 WHERE l.search_vector @@ phraseto_tsquery('english', skill)) AS shared_skills
+    FROM {members} AS m
+    CROSS JOIN LATERAL (
+        SELECT websearch_to_tsquery('english', array_to_string(ARRAY(
+            SELECT '"' || replace(skill, '"', ' ') || '"' FROM unnest(m.skills) AS skill
+        ), ' OR ')) AS query
+    ) AS q
+    JOIN {listings} AS l ON l.search_vector @@ q.query
+    WHERE m.skills <> '{{}}' AND l.owner_id <> m.id
+      AND l.status = 'open' AND l.hidden_reason = ''
+      AND m.id IN ({member_ids}) AND l.id IN ({listing_ids})
+      AND NOT EXISTS (SELECT 1 FROM {blocks} AS b
+                      WHERE (b.blocker_id = m.id AND b.blocked_id = l.owner_id)
+                         OR (b.blocker_id = l.owner_id AND b.blocked_id = m.id))
+), ranked AS (
+    SELECT *, row_number() OVER (
+        PARTITION BY member_id
+        ORDER BY cardinality(shared_skills) DESC, score DESC, created_at DESC, listing_id DESC
+    ) AS nth
+    FROM pairs
+)
+SELECT member_id, listing_id, score, shared_skills FROM ranked
+WHERE nth <= %s
+ORDER BY cardinality(shared_skills) DESC, score DESC, created_at DESC, listing_id DESC,
+         member_id
+LIMIT %s
+"""
+
+
+def matchable_members() -> QuerySet[Member]:
+    """Members a listing can be matched to: active ones (not staff, deactivated or closed)."""
+    return Member.objects.filter(state=MemberState.ACTIVE, is_active=True, is_staff=False)
+
+
+def members_open_to_matching() -> QuerySet[Member]:
+    """Members another's request may be matched to: active ones who have not turned off
+    being told of requests matching their skills."""
+    return matchable_members().exclude(
+        pk__in=members_not_told(kind=Kind.REQUEST_MATCH).values("member")
+    )
+
+
+def skill_matches(
+    *, members: QuerySet[Member], listings: QuerySet[Listing] | None = None,
+    per_member: int | None = None, limit: int | None = None,
+) -> list[SkillMatch]:  # fmt: skip
+    """The pairs of a member in `members` and an open, visible listing in `listings` (all
+    by default) by someone else that mentions the member's skills: best first (the most
+    skills shared, then the highest rank), at most
+    `per_member` listings for each member and `limit` pairs in all.
+
+    The one skills query: suggestions (one member, many listings), the weekly digest (every
+    member, the week's listings) and a request's matches (one listing, many members) all
+    ask it, so they can never disagree about who matches what. It is the one place that
+    leaves out pairs who must never meet (members who blocked each other, core.safety):
+    a condition in `_SKILL_MATCHES`'s WHERE holds for every caller at once.
+    """
+    member_sql, member_params = _subquery(members)
+    listing_sql, listing_params = _subquery(
+        listings if listings is not None else Listing.objects.all()
+    )
+    sql = _SKILL_MATCHES.format(
+        members=connection.ops.quote_name(Member._meta.db_table),
+        listings=connection.ops.quote_name(Listing._meta.db_table),
+        blocks=connection.ops.quote_name(Block._meta.db_table),
+        member_ids=member_sql, listing_ids=listing_sql,
+    )  # fmt: skip
+    params = [*member_params, *listing_params, per_member or 2**31 - 1, limit]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [SkillMatch(*row) for row in cursor.fetchall()]
+
+
+def _subquery(queryset: QuerySet[Any]) -> tuple[str, tuple[Any, ...]]:
+    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    return sql, tuple(params)
+
+
+def listing_suggestions(*, member: Member, limit: int = 5) -> list[Listing]:
     """Open listings by others that mention the member's skills, best matches first."""
     if not member.skills:
-        return Listing.objects.none()
-    terms = " OR ".join(f'"{skill}"' for skill in member.skills)
-    return listing_search(query=terms, viewer=member).exclude(owner=member)
+        return []
+    matches = skill_matches(members=Member.objects.filter(pk=member.pk), limit=limit)
+    found = Listing.objects.select_related("owner").in_bulk([m.listing_id for m in matches])
+    return [found[m.listing_id] for m in matches]
 
 
-def listing_suggestions(*, member: Member, limit: int = 5) -> QuerySet[Listing]:
-    return listings_matching_skills(member=member)[:limit]
+@dataclass(frozen=True)
+class MatchedMember:
+    """A member matched to a request, as its poster sees them: `shared_skills` is empty
+    when the member shows others only their name, profession and organisation."""
+
+    member: Member
+    score: float
+    shared_skills: list[str]
+
+
+# How many matched members a request's page offers to invite.
+MATCHES_SHOWN = 10
+
+
+def listing_matched_members(
+    *, listing: Listing, viewer: Member, limit: int = MATCHES_SHOWN
+) -> list[MatchedMember]:
+    """The members best matched to `listing` who let themselves be matched (the in-app
+    choice for requests matching their skills), best first, as `viewer` may see them. Two
+    queries whatever the number."""
+    matches = skill_matches(
+        members=members_open_to_matching(),
+        listings=Listing.objects.filter(pk=listing.pk),
+        limit=limit,
+    )
+    people = Member.objects.in_bulk([m.member_id for m in matches])
+    shown = []
+    for match in matches:
+        member = people[match.member_id]
+        full = profile_shown_in_full(viewer=viewer, member=member)
+        shown.append(MatchedMember(
+            member=member, score=match.score, shared_skills=match.shared_skills if full else [],
+        ))  # fmt: skip
+    return shown
+
+
+def listing_invitations(*, listing: Listing) -> QuerySet[ResponseInvitation]:
+    """Whom the poster has invited to respond to `listing`, first invited first."""
+    return ResponseInvitation.objects.filter(listing=listing).select_related("member")
 
 
 def member_listings(*, member: Member) -> QuerySet[Listing]:

@@ -5,22 +5,27 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.html import strip_tags
+from django.utils.translation import gettext as _
 
 from core.audit.services import audit_record
-from core.members.models import Member, MemberState
+from core.members.models import Member
 from core.members.selectors import members_blocked_between
 from core.members.services import member_require_joined
 from core.notifications.models import Kind
 from core.notifications.services import notification_send
-from hexitime.db import durable_service
+from hexitime.db import connection, durable_service, outbox_claim
 from hexitime.errors import ApplicationError, NotFound, PermissionDenied
 from hexitime.text import plain_text
 
-from .models import Listing, ListingSettings
-from .selectors import listings_matching_skills
+from .models import INVITATIONS_PER_REQUEST, Listing, ListingSettings, ResponseInvitation
+from .selectors import matchable_members, members_open_to_matching, skill_matches
+
+# At most this many members are told of one new request: the best matched (a request that
+# mentions a common skill would otherwise notify half the network).
+MATCH_NOTIFY_LIMIT = 25
 
 EDITABLE = ("kind", "title", "description", "category", "format", "location",
             "duration_minutes", "available_from", "available_until", "visibility")  # fmt: skip
@@ -74,7 +79,42 @@ def listing_create(*, actor: Member, **fields: Any) -> Listing:
     ]
     if missing:
         raise ListingRefused(f"Please give your listing a {missing[0]}.", field=missing[0])
-    return Listing.objects.create(owner=actor, **_clean(fields))
+    request = fields.get("kind") == Listing.Kind.REQUEST
+    listing = Listing.objects.create(
+        owner=actor, match_pending=request, match_queued_at=timezone.now() if request else None,
+        **_clean(fields),
+    )  # fmt: skip
+    if request:
+        _matches_notify_after_commit(listing)
+    return listing
+
+
+def _matches_notify_after_commit(listing: Listing) -> None:
+    """Once the request is committed, a task tells the members it matches. The listing's
+    `match_pending` is its outbox: a message lost here is queued again by the sweep."""
+    schema_name, listing_id = connection.schema_name, listing.pk
+    transaction.on_commit(
+        lambda: listing_matches_queue(schema_name=schema_name, ids=[listing_id]), robust=True
+    )
+
+
+def listing_matches_queue(*, schema_name: str, ids: list[int]) -> None:
+    from .tasks import listing_matches_notify_task
+
+    for listing_id in ids:
+        listing_matches_notify_task.delay(schema_name=schema_name, listing_id=listing_id)
+
+
+def listing_matches_sweep(*, grace: datetime.timedelta) -> int:
+    """Queue again the matching of every request still pending `grace` after it was last
+    queued (its message was lost, or every retry failed); returns how many. Runs in the
+    current network's schema."""
+    with transaction.atomic(durable=True):
+        ids = outbox_claim(
+            Listing.objects.filter(match_pending=True), queued_at="match_queued_at", grace=grace
+        )
+    listing_matches_queue(schema_name=connection.schema_name, ids=ids)
+    return len(ids)
 
 
 def access_listing(listing_id: int, *, member: Member) -> Listing:
@@ -127,7 +167,12 @@ def listing_set_status(*, actor: Member, listing: Listing, status: str) -> Listi
         raise PermissionDenied("Only the person who posted a listing can open, pause or close it.")
     if status not in Listing.Status.values:
         raise ListingRefused("Status must be open, paused or closed.", field="status")
-    _save_changed(listing, {"status": status})
+    reopened = _save_changed(listing, {"status": status}) and status == Listing.Status.OPEN
+    if reopened and listing.kind == Listing.Kind.REQUEST:
+        Listing.objects.filter(pk=listing.pk).update(
+            match_pending=True, match_queued_at=timezone.now()
+        )
+        _matches_notify_after_commit(listing)  # members told before are not told again
     return listing
 
 
@@ -169,25 +214,118 @@ def listing_hide_step(*, actor: Member, listing: Listing, reason: str) -> Listin
 def listings_weekly_digest(*, now: datetime.datetime | None = None) -> int:
     """Tell each active member about last week's new listings that mention their skills,
     once per member per ISO week (the notification key). Returns how many members had
-    matching listings (repeating a run within the week notifies nobody twice)."""
+    matching listings (repeating a run within the week notifies nobody twice). Three
+    queries to find them all (`skill_matches`), then one transaction per member told."""
     now = now or timezone.now()
     year, week, _ = now.isocalendar()
     since = now - datetime.timedelta(days=7)
-    told = 0
-    members = Member.objects.filter(state=MemberState.ACTIVE, is_active=True).exclude(skills=[])
-    for member in members.iterator():
-        new = list(listings_matching_skills(member=member).filter(created_at__gte=since)[:10])
-        if not new:
-            continue
+    matches = skill_matches(
+        members=matchable_members().exclude(skills=[]),
+        listings=Listing.objects.filter(created_at__gte=since), per_member=10,
+    )  # fmt: skip
+    by_member: dict[int, list[int]] = {}
+    for match in matches:
+        by_member.setdefault(match.member_id, []).append(match.listing_id)
+    members = Member.objects.in_bulk(list(by_member))
+    listings = Listing.objects.in_bulk([m.listing_id for m in matches])
+    for member_id, listing_ids in by_member.items():
+        new = [listings[pk] for pk in listing_ids]
         lines = [f"- {listing.title} (/listings/{listing.pk}/)" for listing in new]
         with transaction.atomic():
             notification_send(
-                recipient=member, kind=Kind.WEEKLY_DIGEST, key=f"digest:{member.pk}:{year}-W{week}",
+                recipient=members[member_id], kind=Kind.WEEKLY_DIGEST,
+                key=f"digest:{member_id}:{year}-W{week}",
                 title=f"{len(new)} new listing{'s' if len(new) != 1 else ''} matching your skills",
                 body="\n".join(lines), url="/listings/",
             )  # fmt: skip
-        told += 1
-    return told
+    return len(by_member)
+
+
+@durable_service
+def listing_matches_notify(*, listing_id: int) -> int:
+    """Tell the members an open request matches about it, in the app (the ones who chose it
+    get the day's in one email: core.notifications): at most MATCH_NOTIFY_LIMIT, the best
+    matched. Each member is told of a request once, however often this runs (the key).
+    Returns how many members it matches. Clears the request's `match_pending` (the row
+    locked: a delivery that finds it locked leaves it to the one holding it)."""
+    listing = (
+        Listing.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("owner")
+        .filter(pk=listing_id, match_pending=True)
+        .first()
+    )
+    if listing is None:
+        return 0
+    Listing.objects.filter(pk=listing.pk).update(match_pending=False)
+    if (listing.kind, listing.status, listing.hidden_reason) != (
+        Listing.Kind.REQUEST, Listing.Status.OPEN, ""
+    ):  # fmt: skip
+        return 0
+    matches = skill_matches(
+        members=members_open_to_matching(), listings=Listing.objects.filter(pk=listing.pk),
+        limit=MATCH_NOTIFY_LIMIT,
+    )  # fmt: skip
+    members = Member.objects.in_bulk([m.member_id for m in matches])
+    for match in matches:
+        notification_send(
+            recipient=members[match.member_id], kind=Kind.REQUEST_MATCH,
+            key=f"listing:{listing.pk}:match:{match.member_id}",
+            title=_("A request matching your skills: %(title)s") % {"title": listing.title},
+            body=_("%(name)s asked for help. It mentions your skills: %(skills)s.") % {
+                "name": listing.owner.full_name, "skills": ", ".join(match.shared_skills)},
+            url=f"/listings/{listing.pk}/",
+        )  # fmt: skip
+    return len(matches)
+
+
+class InvitationRefused(ApplicationError):
+    status_code = 409
+
+
+@durable_service
+def listing_invite(*, actor: Member, listing: Listing, member_id: int) -> ResponseInvitation:
+    """The poster of an open request invites a member it matches to respond: the member is
+    told, with a link to the request. At most INVITATIONS_PER_REQUEST per request, counted
+    with the request's row locked, so two invitations at once cannot pass the limit
+    together. Inviting someone invited already returns that invitation and tells nobody
+    again."""
+    listing = _locked(listing)
+    if listing.owner_id != actor.pk:
+        raise PermissionDenied(_("Only the person who posted a request can invite people to it."))
+    member_require_joined(actor, before="inviting people")
+    existing = ResponseInvitation.objects.filter(listing=listing, member_id=member_id).first()
+    if existing is not None:
+        return existing
+    if listing.kind != Listing.Kind.REQUEST:
+        raise InvitationRefused(_("Only requests take invitations to respond."))
+    if listing.status != Listing.Status.OPEN or listing.hidden_reason:
+        raise InvitationRefused(_("Reopen the request to invite people to respond."))
+    if ResponseInvitation.objects.filter(listing=listing).count() >= INVITATIONS_PER_REQUEST:
+        raise InvitationRefused(
+            _("You have invited %(limit)d people to this request, the most it can have.")
+            % {"limit": INVITATIONS_PER_REQUEST}
+        )
+    matched = skill_matches(
+        members=members_open_to_matching().filter(pk=member_id),
+        listings=Listing.objects.filter(pk=listing.pk),
+    )  # fmt: skip
+    if not matched:
+        raise NotFound(_("No such member matches this request."))
+    member = Member.objects.get(pk=member_id)
+    try:
+        with transaction.atomic():
+            invitation = ResponseInvitation.objects.create(listing=listing, member=member)
+    except IntegrityError:  # the same invitation made at the same moment
+        return ResponseInvitation.objects.get(listing=listing, member=member)
+    notification_send(
+        recipient=member, kind=Kind.INVITED_TO_RESPOND,
+        key=f"listing:{listing.pk}:invited:{member.pk}",
+        title=_("%(name)s invited you to respond: %(title)s")
+        % {"name": actor.full_name, "title": listing.title},
+        body=_("Your skills match their request. Open it to respond, or leave it."),
+        url=f"/listings/{listing.pk}/",
+    )  # fmt: skip
+    return invitation
 
 
 def listing_settings_get() -> ListingSettings:

@@ -11,6 +11,7 @@ urlpatterns: list[URLPattern] = [
     path("<int:listing_id>/edit/", views.listing_edit, name="listing-edit"),
     path("<int:listing_id>/status/", views.listing_status, name="listing-status"),
     path("<int:listing_id>/hide/", views.listing_hide_view, name="listing-hide"),
+    path("<int:listing_id>/invite/", views.listing_invite_view, name="listing-invite"),
 ]
 
 api_urlpatterns: list[URLPattern] = [
@@ -19,4 +20,6 @@ api_urlpatterns: list[URLPattern] = [
     path("<int:listing_id>/", apis.ListingDetailApi.as_view(), name="api-listing"),
     path("<int:listing_id>/status/", apis.ListingStatusApi.as_view()),
     path("<int:listing_id>/hide/", apis.ListingHideApi.as_view()),
+    path("<int:listing_id>/matches/", apis.ListingMatchListApi.as_view()),
+    path("<int:listing_id>/invitations/", apis.ListingInvitationListApi.as_view()),
 ]

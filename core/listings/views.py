@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied as Forbidden
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.members.models import Member, Profession
@@ -16,8 +17,10 @@ from hexitime.db import connection
 from hexitime.errors import ApplicationError, NotFound, PermissionDenied
 from ledger.services import minutes_as_text
 
-from .models import Listing
+from .models import INVITATIONS_PER_REQUEST, Listing
 from .selectors import (
+    listing_invitations,
+    listing_matched_members,
     listing_search,
     listing_suggestions,
     member_listings,
@@ -27,6 +30,7 @@ from .services import (
     access_listing,
     listing_create,
     listing_hide,
+    listing_invite,
     listing_set_status,
     listing_settings_get,
     listing_settings_set,
@@ -101,9 +105,39 @@ def listing_detail(request: HttpRequest, listing_id: int) -> HttpResponse:
     member = acting_member(request)
     listing = _listing(member, listing_id)
     moderate = listing.owner_id != member.pk and member.has_perm("listings.moderate_listing")
+    matches, invitations = None, []
+    if listing.owner_id == member.pk and listing.kind == Listing.Kind.REQUEST:
+        matches = listing_matched_members(listing=listing, viewer=member)
+        invitations = list(listing_invitations(listing=listing))
     return render(request, "listings/detail.html", {
         "listing": listing, "hide_form": HideForm() if moderate else None,
+        "matches": matches, "invitations": invitations,
+        "invited_ids": {invitation.member_id for invitation in invitations},
+        "invitations_left": INVITATIONS_PER_REQUEST - len(invitations),
     })  # fmt: skip
+
+
+@login_required
+@require_POST
+def listing_invite_view(request: HttpRequest, listing_id: int) -> HttpResponse:
+    """The poster invites one of the members their request matches to respond."""
+    member = acting_member(request)
+    listing = _listing(member, listing_id, own=True)
+    try:
+        member_id = int(request.POST.get("member", ""))
+    except ValueError:
+        messages.error(request, _("Choose someone to invite."))
+        return redirect("listing-detail", listing_id=listing_id)
+    try:
+        invitation = listing_invite(actor=member, listing=listing, member_id=member_id)
+    except ApplicationError as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(
+            request,
+            _("%(name)s is invited to respond.") % {"name": invitation.member.full_name},
+        )
+    return redirect("listing-detail", listing_id=listing_id)
 
 
 def _listing(member: Member, listing_id: int, *, own: bool = False) -> Listing:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.encoding import force_str
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -12,8 +13,13 @@ from rest_framework.views import APIView
 from hexitime.api import PageNumberPagination
 from hexitime.auth import acting_member
 
-from .models import Kind
-from .selectors import email_preferences, notification_list, notification_unread_count
+from .models import IN_APP_OPTIONAL, Kind
+from .selectors import (
+    email_preferences,
+    in_app_preferences,
+    notification_list,
+    notification_unread_count,
+)
 from .services import email_preferences_set, notification_mark_all_read, notification_mark_read
 
 
@@ -74,15 +80,26 @@ class NotificationReadAllApi(APIView):
         return Response({"marked_read": notification_mark_all_read(actor=acting_member(request))})
 
 
+def _preferences(member: Any) -> dict[str, bool]:
+    shown = in_app_preferences(member=member)
+    return {**email_preferences(member=member), **{f"{k}_in_app": v for k, v in shown.items()}}
+
+
 class EmailPreferencesApi(APIView):
     class EmailPreferencesSerializer(serializers.Serializer):
-        """One true/false per kind of notification; any other name is refused."""
+        """One true/false per kind of notification (email me), and `<kind>_in_app` for the
+        kinds a member may turn off in the app too; any other name is refused."""
 
         def get_fields(self) -> dict[str, serializers.Field]:
-            return {
+            fields: dict[str, serializers.Field] = {
                 kind: serializers.BooleanField(required=False, help_text=force_str(label))
                 for kind, label in Kind.choices
             }
+            for kind, label in IN_APP_OPTIONAL.items():
+                fields[f"{kind}_in_app"] = serializers.BooleanField(
+                    required=False, help_text=force_str(_("Tell me in the app: %s") % label)
+                )
+            return fields
 
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
             unknown = sorted(set(self.initial_data) - set(self.fields))
@@ -94,11 +111,17 @@ class EmailPreferencesApi(APIView):
 
     @extend_schema(responses=EmailPreferencesSerializer)
     def get(self, request: Request) -> Response:
-        return Response(email_preferences(member=acting_member(request)))
+        return Response(_preferences(acting_member(request)))
 
     @extend_schema(request=EmailPreferencesSerializer, responses=EmailPreferencesSerializer)
     def put(self, request: Request) -> Response:
         serializer = self.EmailPreferencesSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        email_preferences_set(actor=acting_member(request), choices=serializer.validated_data)
-        return Response(email_preferences(member=acting_member(request)))
+        chosen = dict(serializer.validated_data)
+        in_app: dict[str, bool] = {
+            kind: chosen.pop(f"{kind}_in_app")
+            for kind in IN_APP_OPTIONAL
+            if f"{kind}_in_app" in chosen
+        }
+        email_preferences_set(actor=acting_member(request), choices=chosen, in_app=in_app)
+        return Response(_preferences(acting_member(request)))

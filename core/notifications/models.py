@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Kind(models.TextChoices):
@@ -29,6 +30,21 @@ class Kind(models.TextChoices):
     GROUP_SESSION = "group_session", "Group sessions: bookings, places and changes"
     GIFT_RECEIVED = "gift_received", "Someone gave you (or your project) credit"
     STORY_PICKED = "story_picked", "Your story was picked for the network's pages"
+    REQUEST_MATCH = (
+        "request_match",
+        _("New requests matching your skills (one email a day at most)"),
+    )
+    INVITED_TO_RESPOND = "invited_to_respond", _("Someone invited you to respond to their request")
+
+
+# Kinds a member may also turn off in the app, not only by email (`EmailPreference.in_app`),
+# with how the choice reads.
+IN_APP_OPTIONAL = {Kind.REQUEST_MATCH: _("New requests that match my skills")}
+# Kinds emailed only when the member asks (no row means "do not email me").
+EMAIL_OFF_BY_DEFAULT = (Kind.REQUEST_MATCH,)
+# Kinds never emailed one by one: a daily summary notification gathers the day's
+# (core.notifications.services.notifications_daily_summaries).
+EMAILED_DAILY = (Kind.REQUEST_MATCH,)
 
 
 class Notification(models.Model):
@@ -75,13 +91,16 @@ class Notification(models.Model):
 
 
 class EmailPreference(models.Model):
-    """A member's choice for one kind of notification; no row means "email me"."""
+    """A member's choice for one kind of notification; no row means "email me" (except the
+    kinds in EMAIL_OFF_BY_DEFAULT) and "show me in the app"."""
 
     member = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_preferences"
     )
     kind = models.CharField(max_length=32, choices=Kind.choices)
     email = models.BooleanField(default=True)
+    # Read for the kinds in IN_APP_OPTIONAL only: off, the member is not told at all.
+    in_app = models.BooleanField(default=True)
 
     class Meta:
         constraints = [

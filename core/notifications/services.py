@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from core.members.models import Member, MemberState
 from hexitime.db import connection, durable_service, outbox_claim
 
-from .models import EmailPreference, Kind, Notification
+from .models import (
+    EMAIL_OFF_BY_DEFAULT,
+    EMAILED_DAILY,
+    IN_APP_OPTIONAL,
+    EmailPreference,
+    Kind,
+    Notification,
+)
+
+# The key of a daily summary starts with this; the summarised notifications' never do.
+DAILY_KEY = "daily:"
 
 
 def notification_send(
@@ -28,18 +39,31 @@ def notification_send(
     The notification row is the email's outbox (`email_pending`): a failure to queue the
     email after the commit is logged, never raised into the change that committed, and
     `notifications_email_sweep` queues it again later.
+
+    Kinds in EMAILED_DAILY are not emailed here: `notifications_daily_summaries` emails
+    them in one summary a day.
     """
-    wanted = email_wanted(member=recipient, kind=kind)
+    wanted = kind not in EMAILED_DAILY and email_wanted(member=recipient, kind=kind)
+    return _notification_create(recipient=recipient, kind=kind, key=key, title=title,
+                                body=body, url=url, calendar=calendar, email=wanted)  # fmt: skip
+
+
+def _notification_create(
+    *, recipient: Member, kind: Kind, key: str, title: str, body: str, url: str, email: bool,
+    calendar: str = "", read: bool = False,
+) -> Notification:  # fmt: skip
+    """`notification_send`'s row, emailed if `email`, recorded read if `read`."""
+    now = timezone.now()
     try:
         with transaction.atomic():
             notification = Notification.objects.create(
                 recipient=recipient, kind=kind, key=key, title=title, body=body, url=url,
-                calendar=calendar, email_pending=wanted,
-                email_queued_at=timezone.now() if wanted else None,
+                calendar=calendar, email_pending=email, email_queued_at=now if email else None,
+                read_at=now if read else None,
             )  # fmt: skip
     except IntegrityError:
         return Notification.objects.get(key=key)
-    if wanted:
+    if email:
         schema_name = connection.schema_name
         transaction.on_commit(
             lambda: notification_email_queue(schema_name=schema_name, ids=[notification.pk]),
@@ -71,21 +95,82 @@ def notifications_email_sweep(*, grace: timedelta, horizon: timedelta) -> int:
     return len(ids)
 
 
+def notifications_daily_summaries(*, now: datetime | None = None) -> int:
+    """Email each member who chose it one summary of the day's notifications of each kind in
+    EMAILED_DAILY: those since their last summary, at most a day back. The summary is a
+    notification itself, recorded read (the app showed each already) and emailed through
+    the outbox; its key names the member, kind and day, so a second run the same day sends
+    nothing. Returns how many summaries this run recorded. Runs in the current network."""
+    now = now or timezone.now()
+    day = timezone.localdate(now).isoformat()
+    recorded = 0
+    wanting = EmailPreference.objects.filter(
+        kind__in=EMAILED_DAILY, email=True, in_app=True,
+        member__state=MemberState.ACTIVE, member__is_active=True,
+    ).select_related("member")  # fmt: skip
+    for preference in wanting.iterator():
+        kind, member = Kind(preference.kind), preference.member
+        key = f"{DAILY_KEY}{kind}:{member.pk}:{day}"
+        of_kind = Notification.objects.filter(recipient=member, kind=kind)
+        last = (
+            of_kind.filter(key__startswith=DAILY_KEY)
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        since = max(last, now - timedelta(days=1)) if last else now - timedelta(days=1)
+        told = list(
+            of_kind.exclude(key__startswith=DAILY_KEY)
+            .filter(created_at__gt=since, created_at__lte=now)
+            .order_by("created_at", "pk")[:50]
+        )
+        if not told or of_kind.filter(key=key).exists():
+            continue
+        with transaction.atomic(durable=True):
+            _notification_create(
+                recipient=member, kind=kind, key=key, email=True, read=True,
+                title=_daily_title(kind, len(told)), url=told[0].url if len(told) == 1 else "",
+                body="\n".join(f"- {n.title} ({n.url})" if n.url else f"- {n.title}"
+                               for n in told),
+            )  # fmt: skip
+        recorded += 1
+    return recorded
+
+
+def _daily_title(kind: Kind, count: int) -> str:
+    if kind == Kind.REQUEST_MATCH:
+        return ngettext(
+            "%(count)d new request matching your skills",
+            "%(count)d new requests matching your skills",
+            count,
+        ) % {"count": count}
+    return f"{kind.label}: {count}"
+
+
 def email_wanted(*, member: Member, kind: str) -> bool:
     if member.state == MemberState.CLOSED:
         return False  # the address is erased (a placeholder that never delivers)
     preference = EmailPreference.objects.filter(member=member, kind=kind).first()
-    return preference.email if preference is not None else True
+    return preference.email if preference is not None else kind not in EMAIL_OFF_BY_DEFAULT
 
 
 @durable_service
-def email_preferences_set(*, actor: Member, choices: dict[str, bool]) -> None:
-    """Set the actor's own email choices, kind by kind (unknown kinds are ignored)."""
+def email_preferences_set(
+    *, actor: Member, choices: dict[str, bool], in_app: dict[str, bool] | None = None
+) -> None:
+    """Set the actor's own email choices, kind by kind, and for the kinds in IN_APP_OPTIONAL
+    whether to be told in the app at all (unknown kinds are ignored)."""
     for kind, email in choices.items():
         if kind in Kind.values:
             EmailPreference.objects.update_or_create(
                 member=actor, kind=kind, defaults={"email": email}
             )
+    for kind, told in (in_app or {}).items():
+        if kind in IN_APP_OPTIONAL:
+            EmailPreference.objects.update_or_create(
+                member=actor, kind=kind, defaults={"in_app": told},
+                create_defaults={"in_app": told, "email": kind not in EMAIL_OFF_BY_DEFAULT},
+            )  # fmt: skip
 
 
 def notification_mark_read(*, actor: Member, notification_id: int) -> int:

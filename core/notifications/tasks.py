@@ -17,7 +17,7 @@ from hexitime.errors import TRANSIENT_ERRORS
 from tenants.selectors import network_url
 
 from .models import Notification
-from .services import notifications_email_sweep
+from .services import notifications_daily_summaries, notifications_email_sweep
 
 
 @app.task(
@@ -81,3 +81,10 @@ def notifications_email_sweep_task() -> int:
         grace=timedelta(seconds=settings.OUTBOX_GRACE),
         horizon=timedelta(seconds=settings.NOTIFICATION_EMAIL_HORIZON),
     )
+
+
+@app.task
+def notifications_daily_summaries_task() -> int:
+    """Beat runs this daily in every network's schema: one email per member who chose it,
+    summarising the day's notifications of the kinds emailed daily (idempotent per day)."""
+    return notifications_daily_summaries()

@@ -10,8 +10,13 @@ from django.views.decorators.http import require_POST
 
 from hexitime.auth import acting_member
 
-from .models import Kind
-from .selectors import email_preferences, notification_list, notification_unread_count
+from .models import IN_APP_OPTIONAL, Kind
+from .selectors import (
+    email_preferences,
+    in_app_preferences,
+    notification_list,
+    notification_unread_count,
+)
 from .services import email_preferences_set, notification_mark_all_read, notification_mark_read
 
 
@@ -51,9 +56,12 @@ def email_settings_page(request: HttpRequest) -> HttpResponse:
         email_preferences_set(
             actor=acting_member(request),
             choices={kind: f"email_{kind}" in request.POST for kind in Kind.values},
+            in_app={kind: f"in_app_{kind}" in request.POST for kind in IN_APP_OPTIONAL},
         )
         messages.success(request, "Your email choices are saved.")
         return redirect("notification-settings")
     chosen = email_preferences(member=acting_member(request))
     kinds = [(kind, label, chosen[kind]) for kind, label in Kind.choices]
-    return render(request, "notifications/settings.html", {"kinds": kinds})
+    shown = in_app_preferences(member=acting_member(request))
+    in_app = [(kind, label, shown[kind]) for kind, label in IN_APP_OPTIONAL.items()]
+    return render(request, "notifications/settings.html", {"kinds": kinds, "in_app": in_app})

@@ -24,7 +24,7 @@ from core.exchanges.models import Exchange, Message, Proposal, Thanks
 from core.exchanges.selectors import partner_exchanges
 from core.giving.selectors import member_gifts
 from core.insights.equality import equality_answers_get
-from core.listings.models import Listing
+from core.listings.models import Listing, ResponseInvitation
 from core.members.models import Member
 from core.members.selectors import member_blocks
 from core.notifications.models import EmailPreference, Notification
@@ -41,6 +41,7 @@ SECTIONS = (
     "profile",
     "email_preferences",
     "listings",
+    "response_invitations",
     "exchanges",
     "exchange_messages",
     "exchange_proposals",
@@ -73,7 +74,7 @@ def member_data(*, member: Member, network: Network) -> dict[str, list[Row]]:
     return {
         "profile": [_profile(member)],
         "email_preferences": [
-            {"kind": p.kind, "email": p.email}
+            {"kind": p.kind, "email": p.email, "in_app": p.in_app}
             for p in EmailPreference.objects.filter(member=member).order_by("kind")
         ],
         "listings": list(
@@ -96,6 +97,13 @@ def member_data(*, member: Member, network: Network) -> dict[str, list[Row]]:
                 "created_at",
                 "updated_at",
             )
+        ),
+        # Invitations to respond to a request: those the member received and those made on
+        # their requests.
+        "response_invitations": list(
+            ResponseInvitation.objects.filter(Q(member=member) | Q(listing__owner=member))
+            .order_by("created_at", "pk")
+            .values("listing_id", "listing__title", "member_id", "created_at")
         ),
         "exchanges": [
             _exchange(e, giving=e.giver_id == member.pk, hosted_by=network) for e in exchanges

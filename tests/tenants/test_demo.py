@@ -7,9 +7,10 @@ from core.cpd.models import EntryNote, Record
 from core.exchanges.models import Exchange, Thanks
 from core.exchanges.services import exchange_settings
 from core.giving.models import Gift
+from core.listings.models import ResponseInvitation
 from core.listings.selectors import listing_search, listing_suggestions
 from core.members.models import Block, Member
-from core.notifications.models import Notification
+from core.notifications.models import Kind, Notification
 from core.projects.models import Project, Volunteer
 from core.safety.models import Report
 from core.stories.models import Story
@@ -51,7 +52,10 @@ def test_demo_networks_live_in_their_own_schemas_with_their_own_members(db):
         assert listing_search(query="sepsis").exists()
         people = Member.objects.exclude(email__startswith="organiser@")
         assert all(m.profession and m.job_title and m.skills for m in people)
-        assert any(listing_suggestions(member=m).exists() for m in people)
+        assert any(listing_suggestions(member=m) for m in people)
+        # Requests reached the people their skills match, and posters invited some.
+        assert Notification.objects.filter(kind=Kind.REQUEST_MATCH).exists()
+        assert ResponseInvitation.objects.filter(listing__kind="request").exists()
         funded = Project.objects.get(state=Project.State.APPROVED)
         confirmed = sum(Volunteer.objects.filter(project=funded).values_list(
             "confirmed_minutes", flat=True))  # fmt: skip

@@ -52,6 +52,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "core.members.tasks.invitations_email_sweep_task",
         "schedule": OUTBOX_SWEEP,
     },
+    "listings-matches-sweep": {
+        "task": "core.listings.tasks.listing_matches_sweep_task",
+        "schedule": OUTBOX_SWEEP,
+    },
     # Auto-confirm unanswered hours and send meeting reminders.
     "exchanges-due": {"task": "core.exchanges.tasks.exchanges_due", "schedule": 15 * 60},
     # The same for group sessions: auto-confirm attendance, settle, remind.
@@ -78,6 +82,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "listings-digest": {
         "task": "core.listings.tasks.listings_digest",
         "schedule": crontab(minute=0, hour=8, day_of_week="mon"),
+    },
+    # One email a day at most of the requests matching each member's skills (for those who
+    # chose it), late afternoon so a day's requests are in it.
+    "notifications-daily-summaries": {
+        "task": "core.notifications.tasks.notifications_daily_summaries_task",
+        "schedule": crontab(minute=30, hour=17),
     },
     # Retention: delete sign-ups never verified within the grace period (docs/privacy.md).
     "members-purge-unverified": {
