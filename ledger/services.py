@@ -399,9 +399,23 @@ def clearing_account() -> Account:
 def gift_grant(*, member: Member) -> Transfer:
     """Give a new member their two welcome credits from the network's issuance account.
     Once per member, however often it is called."""
+    gift = _gift_request(member, issuance_account())
     return transfer_create(
+        idempotency_key=gift.idempotency_key, legs=gift.legs, kind=gift.kind, memo=gift.memo
+    )
+
+
+def gifts_grant(*, members: Sequence[Member]) -> list[TransferOutcome]:
+    """`gift_grant` for many members in one ledger call (`transfers_create`); one outcome
+    per member, in order. Once per member, however often it is called."""
+    issuance = issuance_account()
+    return transfers_create(transfers=[_gift_request(member, issuance) for member in members])
+
+
+def _gift_request(member: Member, issuance: Account) -> TransferRequest:
+    return TransferRequest(
         idempotency_key=f"gift:{member.pk}",
-        legs=[Leg(issuance_account(), -GIFT_MINUTES), Leg(member_account(member), GIFT_MINUTES)],
+        legs=[Leg(issuance, -GIFT_MINUTES), Leg(member_account(member), GIFT_MINUTES)],
         kind=Transfer.Kind.GIFT,
         memo="Welcome gift: two hours of credit",
     )

@@ -19,7 +19,7 @@ from core.members.demo import members_seed
 from core.members.models import Member
 from core.notifications.models import Notification
 from core.projects.demo import projects_seed
-from ledger.services import gift_grant
+from ledger.services import gifts_grant
 from theming.services import theme_update
 
 from .models import Network
@@ -90,8 +90,7 @@ def demo_network_seed(
         organiser_email=organiser_email,
         password=DEMO_PASSWORD,
     )
-    for member in people:
-        gift_grant(member=member)
+    gifts_grant(members=people)  # one ledger call for all the welcome gifts
     listings = listings_seed(rng=random.Random(seed), members=people)  # noqa: S311
     exchanges_seed(rng=random.Random(seed), members=people, listings=listings)  # noqa: S311
     projects_seed(rng=random.Random(seed), members=people)  # noqa: S311 - demo data
