@@ -45,6 +45,8 @@ AXES_LOCKOUT_PARAMETERS = "hexitime.auth.lockout_parameters"
 AXES_LOCKOUT_CALLABLE = "hexitime.auth.lockout_response"
 # Axes logs the address and username of every failure at WARNING; those are personal data.
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address"]
+# Without this every process prints "AXES: BEGIN version ..." banners at start-up.
+AXES_VERBOSE = False
 
 # Rate limits (django-ratelimit, counted in the cache like the lockout): joining a network,
 # per client address and per network (core/members/throttles.py).
