@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from core.exchanges.demo import exchanges_seed
+from core.groupsessions.demo import sessions_seed
 from core.insights.demo import equality_seed
 from core.listings.demo import listings_seed
 from core.members.demo import members_seed
@@ -81,8 +82,9 @@ def demo_network_seed(
     *, seed: int, members: int, email_domain: str, organiser_email: str
 ) -> list[Member]:
     """Fill the current network as a demonstration one: an organiser and `members` members
-    with their welcome gift, listings, exchanges at every stage, projects, equality answers
-    and notifications. The tests that walk the whole API use it for realistic networks."""
+    with their welcome gift, listings, exchanges at every stage, projects, group sessions,
+    equality answers and notifications. The tests that walk the whole API use it for
+    realistic networks."""
     people = members_seed(
         rng=random.Random(seed),  # noqa: S311 - demo data, not security
         count=members,
@@ -94,6 +96,7 @@ def demo_network_seed(
     listings = listings_seed(rng=random.Random(seed), members=people)  # noqa: S311
     exchanges_seed(rng=random.Random(seed), members=people, listings=listings)  # noqa: S311
     projects_seed(rng=random.Random(seed), members=people)  # noqa: S311 - demo data
+    sessions_seed(rng=random.Random(seed), members=people)  # noqa: S311 - demo data
     equality_seed(rng=random.Random(seed), members=people)  # noqa: S311 - demo data
     # The demo's people are fictional: their notifications stay in the app. Marked
     # as sent, the emails queued for them are skipped (notification_email) and left

@@ -58,7 +58,15 @@ class ProposeForm(forms.Form):
             "%Y-%m-%dT%H:%M:%S",
         ],
     )
-    place = forms.CharField(label="Where, or a video-call link", max_length=300)
+    place = forms.CharField(
+        label="Where", max_length=300, help_text="An address or room, or “Video call”."
+    )
+    video_link = forms.CharField(
+        label="Video-call link (optional)", required=False, max_length=500,
+        help_text="A full https:// address, for example https://meet.example.org/abc-defg. "
+        "It goes in the calendar invite.",
+        widget=forms.URLInput(attrs={"inputmode": "url"}),
+    )  # fmt: skip
 
 
 class AgreeForm(forms.Form):
@@ -113,7 +121,8 @@ ACTIONS: dict[str, Action] = {
     "decline": Action(OptionalReason, lambda data, **k: services.exchange_decline(
         reason=data["reason"], **k), "You declined this response."),
     "propose": Action(ProposeForm, lambda data, **k: services.exchange_propose(
-        starts_at=data["starts_at"], place=data["place"], **k), "Your suggestion is sent."),
+        starts_at=data["starts_at"], place=data["place"],
+        video_link=data["video_link"], **k), "Your suggestion is sent."),
     "agree": Action(AgreeForm, lambda data, **k: services.exchange_agree(
         proposal_id=data["proposal"], **k), "The meeting is arranged."),
     "record": Action(RecordForm, lambda data, **k: services.exchange_record_hours(

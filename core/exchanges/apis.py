@@ -43,6 +43,7 @@ class ProposalSerializer(serializers.Serializer):
     proposed_by = serializers.CharField()
     starts_at = serializers.DateTimeField()
     place = serializers.CharField()
+    video_link = serializers.CharField()
     status = serializers.CharField()
 
 
@@ -50,14 +51,15 @@ class ExchangeSerializer(serializers.ModelSerializer[Exchange]):
     listing_title = serializers.CharField(source="listing.title")
     giver_name = serializers.CharField()
     receiver_name = serializers.CharField()
+    video_link = serializers.CharField(help_text="An https link, or empty.")
     your_side = serializers.SerializerMethodField()
     next_step = serializers.SerializerMethodField()
 
     class Meta:
         model = Exchange
         fields = ["id", "listing", "listing_title", "state", "giver_name", "receiver_name",
-                  "minutes", "meeting_at", "meeting_place", "met_on", "dispute_reason",
-                  "created_at", "updated_at", "completed_at", "your_side",
+                  "minutes", "meeting_at", "meeting_place", "video_link", "met_on",
+                  "dispute_reason", "created_at", "updated_at", "completed_at", "your_side",
                   "next_step"]  # fmt: skip
         read_only_fields = fields
 

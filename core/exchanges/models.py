@@ -28,6 +28,8 @@ FINAL_STATES = frozenset({State.COMPLETED, State.DECLINED, State.CANCELLED})
 # Hours are recorded in quarter-hour steps, up to a long day.
 MINUTES_STEP = 15
 MAX_MINUTES = 12 * 60
+# How long an agreed meeting takes in calendars (an exchange agrees a start, not an end).
+DEFAULT_MEETING_MINUTES = 60
 
 
 class Exchange(models.Model):
@@ -50,6 +52,11 @@ class Exchange(models.Model):
     minutes = models.PositiveIntegerField(null=True, blank=True, help_text="Hours recorded.")
     meeting_at = models.DateTimeField(null=True, blank=True)
     meeting_place = models.CharField(max_length=300, blank=True)
+    # The agreed meeting's video-call link (https only: hexitime.ics.video_link_clean).
+    video_link = models.URLField(max_length=500, blank=True)
+    # The SEQUENCE of the meeting's calendar invite: raised by every agreed time and by a
+    # cancellation, so calendars replace their copy (hexitime.ics).
+    meeting_sequence = models.PositiveIntegerField(default=0)
     # The day the two sides met: the agreed meeting's date, or the date the giver gives
     # when they met without agreeing a time here. Set when the hours are recorded.
     met_on = models.DateField(null=True, blank=True)
@@ -154,7 +161,8 @@ class Proposal(models.Model):
     # Which side proposed: "giver" or "receiver" (a remote member has no row here).
     proposed_by = models.CharField(max_length=8)
     starts_at = models.DateTimeField()
-    place = models.CharField(max_length=300, help_text="An address or a video-call link.")
+    place = models.CharField(max_length=300, help_text="An address, or how you will meet.")
+    video_link = models.URLField(max_length=500, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -8,6 +8,7 @@ urlpatterns: list[URLPattern] = [
     path("organiser/exchanges.csv", views.organiser_export, name="exchanges-export"),
     path("respond/<int:listing_id>/", views.exchange_respond_view, name="exchange-respond"),
     path("<int:exchange_id>/", views.exchange_detail, name="exchange-detail"),
+    path("<int:exchange_id>/invite.ics", views.exchange_invite, name="exchange-invite"),
     path("<int:exchange_id>/<slug:action>/", views.exchange_action, name="exchange-action"),
     path("partner/<slug:slug>/listings/<int:listing_id>/", views.partner_listing,
          name="partner-listing"),

@@ -17,6 +17,7 @@ from django_tenants.utils import tenant_context
 
 from core.listings.models import Listing
 from core.listings.services import access_listing
+from hexitime import ics
 from hexitime.auth import acting_member
 from hexitime.csvfile import csv_stream
 from hexitime.db import connection
@@ -45,6 +46,7 @@ from .services import (
     exchanges_export_record,
     side_of,
 )
+from .services.calendar import invite_for
 
 
 @login_required
@@ -68,6 +70,23 @@ def exchange_detail(request: HttpRequest, exchange_id: int) -> HttpResponse:
     except NotFound:
         raise Http404("No such exchange") from None
     return _detail(request, exchange, member, None, f"/exchanges/{exchange.pk}/")
+
+
+@login_required
+def exchange_invite(request: HttpRequest, exchange_id: int) -> HttpResponse:
+    """The agreed meeting as an .ics file to open in a calendar (METHOD:REQUEST)."""
+    member = acting_member(request)
+    try:
+        exchange = access_exchange(exchange_id, member=member)
+    except NotFound:
+        raise Http404("No such exchange") from None
+    if exchange.meeting_at is None or exchange.state != State.SCHEDULED:
+        raise Http404("No meeting is arranged")
+    page = f"/exchanges/{exchange.pk}/"
+    text = invite_for(exchange)(member, page)
+    response = HttpResponse(text, content_type=ics.CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="exchange-{exchange.pk}.ics"'
+    return response
 
 
 @login_required

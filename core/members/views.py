@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from core.exchanges.selectors import exchanges_waiting, next_meetings, thanks_for
+from core.groupsessions.selectors import member_sessions_next
 from core.listings.selectors import listing_suggestions
 from core.projects.selectors import projects_awaiting_funding
 from hexitime.auth import ThrottledAuthenticationForm, acting_member, sign_in_identity
@@ -83,6 +84,7 @@ def network_home(request: HttpRequest) -> HttpResponse:
             "suggestions": list(listing_suggestions(member=member, limit=3)),
             "waiting": exchanges_waiting(member=member),
             "meetings": list(next_meetings(member=member, limit=3)),
+            "sessions": list(member_sessions_next(member=member, limit=3)),
         }
         if member.has_perm("members.approve_member"):
             context["plan_usage"] = plan_usage(network=request.tenant)  # type: ignore[attr-defined]

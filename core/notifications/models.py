@@ -23,6 +23,7 @@ class Kind(models.TextChoices):
     PROJECT_DECLINED = "project_declined", "Your project was declined"
     JOIN_REQUEST = "join_request", "Organisers: someone asked to join the network"
     PROJECT_PROPOSED = "project_proposed", "Organisers: a project was proposed for funding"
+    GROUP_SESSION = "group_session", "Group sessions: bookings, places and changes"
 
 
 class Notification(models.Model):
@@ -44,6 +45,9 @@ class Notification(models.Model):
     # leaves pending, the sweep queues again, a grace period after it was last queued.
     email_pending = models.BooleanField(default=False)
     email_queued_at = models.DateTimeField(null=True, blank=True)
+    # An iCalendar invite (hexitime.ics) the email carries as its attachment, fixed when
+    # the event happened: a later change sends its own invite with a higher SEQUENCE.
+    calendar = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

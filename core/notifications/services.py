@@ -14,14 +14,16 @@ from .models import EmailPreference, Kind, Notification
 
 
 def notification_send(
-    *, recipient: Member, kind: Kind, key: str, title: str, body: str = "", url: str = ""
-) -> Notification:
+    *, recipient: Member, kind: Kind, key: str, title: str, body: str = "", url: str = "",
+    calendar: str = "",
+) -> Notification:  # fmt: skip
     """Notify a member once per `key`.
 
     Call it inside the transaction that makes the change it reports: the notification
     commits with the change, and its email is queued only after that commit (never for
     a change that rolled back). Repeating a key returns the first notification and sends
-    nothing more.
+    nothing more. `calendar`, an iCalendar invite (hexitime.ics), goes with the email as
+    its attachment.
 
     The notification row is the email's outbox (`email_pending`): a failure to queue the
     email after the commit is logged, never raised into the change that committed, and
@@ -32,7 +34,8 @@ def notification_send(
         with transaction.atomic():
             notification = Notification.objects.create(
                 recipient=recipient, kind=kind, key=key, title=title, body=body, url=url,
-                email_pending=wanted, email_queued_at=timezone.now() if wanted else None,
+                calendar=calendar, email_pending=wanted,
+                email_queued_at=timezone.now() if wanted else None,
             )  # fmt: skip
     except IntegrityError:
         return Notification.objects.get(key=key)

@@ -4,13 +4,14 @@ from datetime import timedelta
 
 from celery import Task
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django_tenants.utils import get_tenant_model, schema_context
 
+from hexitime import ics
 from hexitime.celery import app
 from hexitime.errors import TRANSIENT_ERRORS
 from tenants.selectors import network_url
@@ -53,12 +54,19 @@ def notification_email(self: Task, *, schema_name: str, notification_id: int) ->
                 network, reverse("notifications", urlconf="hexitime.urls_tenant")
             ),
         }
-        send_mail(
+        email = EmailMessage(
             subject=f"[{network.name}] {notification.title}",
-            message=render_to_string("notifications/email.txt", context),
+            body=render_to_string("notifications/email.txt", context),
             from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[notification.recipient.email],
+            to=[notification.recipient.email],
         )
+        if notification.calendar:
+            # The method in the content type is what Outlook and Gmail read to offer
+            # "add to calendar" (RFC 6047).
+            method = ics.method_of(notification.calendar)
+            email.attach("invite.ics", notification.calendar,
+                         f"text/calendar; method={method}; charset=utf-8")  # fmt: skip
+        email.send()
         notification.emailed_at = timezone.now()
         notification.email_pending = False
         notification.save(update_fields=["emailed_at", "email_pending"])

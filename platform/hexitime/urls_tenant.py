@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from core.audit import urls as audit_urls
 from core.exchanges import urls as exchange_urls
+from core.groupsessions import urls as session_urls
 from core.insights import urls as insight_urls
 from core.listings import urls as listing_urls
 from core.members import urls as member_urls
@@ -34,6 +35,8 @@ api_v1: list[URLPattern | URLResolver] = [
     path("ledger/", include(ledger_urls.api_urlpatterns)),
     path("listings/", include(listing_urls.api_urlpatterns)),
     path("exchanges/", include(exchange_urls.api_urlpatterns)),
+    path("sessions/", include(session_urls.api_urlpatterns)),
+    path("calendar/", include(session_urls.calendar_api_urlpatterns)),
     path("projects/", include(project_urls.api_urlpatterns)),
     path("insights/", include(insight_urls.api_urlpatterns)),
     path("members/", include(member_urls.api_urlpatterns)),
@@ -59,6 +62,8 @@ urlpatterns = [
     path("ledger/", include(ledger_urls)),
     path("listings/", include(listing_urls)),
     path("exchanges/", include(exchange_urls)),
+    path("sessions/", include(session_urls)),
+    path("calendar/", include(session_urls.calendar_urlpatterns)),
     path("projects/", include(project_urls)),
     path("insights/", include(insight_urls)),
     path("", include(theming_urls)),

@@ -193,19 +193,23 @@ def post_organiser_message(exchange: Exchange, actor: Member, body: str) -> Mess
 
 
 def notify(
-    exchange: Exchange, side: Side, *, kind: Kind, event: str, title: str, body: str = ""
-) -> None:
-    """Notify one side, in their own network when they are a member of another."""
+    exchange: Exchange, side: Side, *, kind: Kind, event: str, title: str, body: str = "",
+    calendar: Callable[[Member, str], str] | None = None,
+) -> None:  # fmt: skip
+    """Notify one side, in their own network when they are a member of another.
+    `calendar` makes the invite the email carries, for the recipient and their page."""
     key = f"exchange:{exchange.pk}:{event}:{side}"
     member = exchange.giver if side == Side.GIVER else exchange.receiver
     if member is not None:
+        page = f"/exchanges/{exchange.pk}/"
         notification_send(
             recipient=member,
             kind=kind,
             key=key,
             title=title[:200],
             body=body,
-            url=f"/exchanges/{exchange.pk}/",
+            url=page,
+            calendar=calendar(member, page) if calendar is not None else "",
         )
         return
     here = connection.tenant
@@ -213,13 +217,15 @@ def notify(
     with tenant_context(remote):
         recipient = Member.objects.filter(pk=exchange.remote_member_id or 0, is_active=True).first()
         if recipient is not None:
+            page = f"/exchanges/partner/{here.slug}/{exchange.pk}/"
             notification_send(
                 recipient=recipient,
                 kind=kind,
                 key=f"{here.schema_name}:{key}",
                 title=title[:200],
                 body=body,
-                url=f"/exchanges/partner/{here.slug}/{exchange.pk}/",
+                url=page,
+                calendar=calendar(recipient, page) if calendar is not None else "",
             )
 
 

@@ -13,6 +13,7 @@ from core.members.models import Member, MemberState, Role
 from core.members.services import member_require_joined
 from core.notifications.models import Kind
 from core.notifications.services import notification_send
+from hexitime import ics
 from hexitime.db import connection, durable_service
 from hexitime.errors import NotFound, PermissionDenied
 from ledger.federation.models import RemoteExchange
@@ -30,6 +31,7 @@ from ledger.services import (
 from tenants.models import Network
 
 from ..models import FINAL_STATES, MAX_MINUTES, MINUTES_STEP, Exchange, Proposal, State
+from .calendar import invite_for
 from .common import (
     ExchangeRefused,
     Side,
@@ -159,11 +161,14 @@ def exchange_propose(
     exchange: Exchange,
     starts_at: datetime.datetime,
     place: str,
+    video_link: str = "",
     actor_network: Network | None = None,
 ) -> Proposal:
-    """Suggest a time and place (or video link). A suggestion replaces any unanswered one;
-    the other side accepts it or makes their own (a counter-proposal)."""
+    """Suggest a time and place, with a video-call link (https only) when meeting online.
+    A suggestion replaces any unanswered one; the other side accepts it or makes their own
+    (a counter-proposal)."""
     place = clean_text(place, name="place", limit=300)
+    video_link = ics.video_link_clean(video_link, refusal=ExchangeRefused)
     if timezone.is_naive(starts_at):
         raise ExchangeRefused("Give the time with its time zone.", field="starts_at")
     if starts_at <= timezone.now():
@@ -172,8 +177,9 @@ def exchange_propose(
     side = require_move(exchange, "propose", actor, actor_network)
     exchange.proposals.filter(status=Proposal.Status.OPEN).update(status=Proposal.Status.SUPERSEDED)
     proposal = Proposal.objects.create(
-        exchange=exchange, proposed_by=side, starts_at=starts_at, place=place
-    )
+        exchange=exchange, proposed_by=side, starts_at=starts_at, place=place,
+        video_link=video_link,
+    )  # fmt: skip
     exchange.save(update_fields=["updated_at"])
     when = meeting_time_text(starts_at)
     notify(
@@ -191,7 +197,8 @@ def exchange_propose(
 def exchange_agree(
     *, actor: Member, exchange: Exchange, proposal_id: int, actor_network: Network | None = None
 ) -> Exchange:
-    """Accept the other side's suggestion: the meeting is arranged."""
+    """Accept the other side's suggestion: the meeting is arranged, and both sides are
+    emailed a calendar invite (its SEQUENCE raised when this replaces an agreed time)."""
     exchange = locked(exchange.pk)
     side = require_move(exchange, "agree", actor, actor_network)
     proposal = exchange.proposals.filter(pk=proposal_id, status=Proposal.Status.OPEN).first()
@@ -204,17 +211,22 @@ def exchange_agree(
     exchange.state = State.SCHEDULED
     exchange.meeting_at = proposal.starts_at
     exchange.meeting_place = proposal.place
+    exchange.video_link = proposal.video_link
     exchange.reminded_at = None
+    if exchange.proposals.filter(status=Proposal.Status.ACCEPTED).exclude(pk=proposal.pk).exists():
+        exchange.meeting_sequence += 1  # a new time for a meeting calendars already hold
     exchange.save()
     when = meeting_time_text(proposal.starts_at)
-    notify(
-        exchange,
-        other_side(side),
-        kind=Kind.MEETING_PROPOSED,
-        event=f"agreed:{proposal.pk}",
-        title=f"Meeting arranged for {when}",
-        body=proposal.place,
-    )
+    for to in (other_side(side), side):
+        notify(
+            exchange,
+            to,
+            kind=Kind.MEETING_PROPOSED,
+            event=f"agreed:{proposal.pk}",
+            title=f"Meeting arranged for {when}",
+            body="\n".join(filter(None, [proposal.place, proposal.video_link])),
+            calendar=invite_for(exchange),
+        )
     return exchange
 
 
@@ -486,18 +498,22 @@ def exchange_cancel(
     reason = clean_text(reason, name="reason", limit=1000, required=False)
     exchange = locked(exchange.pk)
     side = require_move(exchange, "cancel", actor, actor_network)
+    # An arranged meeting leaves the calendars it was sent to: METHOD:CANCEL, one higher.
+    arranged = exchange.state == State.SCHEDULED and exchange.meeting_at is not None
     exchange.state = State.CANCELLED
-    exchange.save(update_fields=["state", "updated_at"])
+    if arranged:
+        exchange.meeting_sequence += 1
+    exchange.save(update_fields=["state", "meeting_sequence", "updated_at"])
     exchange.proposals.filter(status=Proposal.Status.OPEN).update(status=Proposal.Status.SUPERSEDED)
     if reason:
         post_message(exchange, side, actor, actor_network, f"Cancelled: {reason}")
-    notify(
-        exchange,
-        other_side(side),
-        kind=Kind.RESPONSE_DECLINED,
-        event="cancelled",
-        title=f"{display_name(actor, actor_network)} cancelled the exchange about "
-        f"“{exchange.listing.title}”",
-        body=reason,
-    )
+    title = (f"{display_name(actor, actor_network)} cancelled the exchange about "
+             f"“{exchange.listing.title}”")  # fmt: skip
+    notify(exchange, other_side(side), kind=Kind.RESPONSE_DECLINED, event="cancelled",
+           title=title, body=reason,
+           calendar=invite_for(exchange, cancelled=True) if arranged else None)  # fmt: skip
+    if arranged:
+        notify(exchange, side, kind=Kind.MEETING_PROPOSED, event="cancelled",
+               title=f"Cancelled: the meeting about “{exchange.listing.title}”", body=reason,
+               calendar=invite_for(exchange, cancelled=True))  # fmt: skip
     return exchange

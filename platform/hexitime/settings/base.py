@@ -56,6 +56,7 @@ TENANT_APPS = [
     "core.notifications",
     "core.listings",
     "core.exchanges",
+    "core.groupsessions",
     "core.projects",
     "core.insights",
     "core.privacy",
@@ -238,6 +239,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ExchangeStateEnum": "core.exchanges.models.State",
         "ProjectStateEnum": "core.projects.models.Project.State",
+        "GroupSessionFormatEnum": "core.groupsessions.models.Format",
+        "GroupSessionStateEnum": "core.groupsessions.models.SessionState",
     },
 }
 

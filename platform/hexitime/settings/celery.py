@@ -54,6 +54,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
     # Auto-confirm unanswered hours and send meeting reminders.
     "exchanges-due": {"task": "core.exchanges.tasks.exchanges_due", "schedule": 15 * 60},
+    # The same for group sessions: auto-confirm attendance, settle, remind.
+    "groupsessions-due": {
+        "task": "core.groupsessions.tasks.groupsessions_due",
+        "schedule": 15 * 60,
+    },
     # Provisioning jobs whose worker died or whose message was lost: re-queue or fail them.
     "provisioning-repair": {
         "task": "tenants.tasks.provisioning_jobs_repair_task",

@@ -1,0 +1,80 @@
+"""A group session in a real Chromium: a member books it, the giver marks attendance after
+it starts, the attendee confirms, and the credit moves; the pages pass axe."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+import time_machine
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from core.groupsessions.services import session_create
+from ledger.selectors import member_balance
+from ledger.services import gift_grant
+from tests.browser.conftest import axe_scan, screenshot, url
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+PASSWORD = "a-long-test-passphrase"
+HOST = "teal.localhost"
+
+
+def _sign_in(page: Any, live_server: Any, email: str) -> None:
+    page.goto(url(live_server, HOST, "/accounts/login/"))
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(url(live_server, HOST, "/"))
+
+
+def _sign_out(page: Any) -> None:
+    page.context.clear_cookies()
+
+
+def test_book_attend_confirm(live_server, page, make_network, make_member):
+    teal = make_network("teal", "Teal Trust")
+    gina = make_member(teal, email="gina@nhs.net", full_name="Gina Giver", password=PASSWORD)
+    ann = make_member(teal, email="ann@nhs.net", full_name="Ann Attendee", password=PASSWORD)
+    starts = timezone.now() + datetime.timedelta(hours=2)
+    with tenant_context(teal):
+        for member in (gina, ann):
+            gift_grant(member=member)
+        session = session_create(
+            actor=gina, title="Sepsis teaching", description="Recognising sepsis early.",
+            category="teaching", format="hybrid", starts_at=starts, minutes=60, capacity=10,
+            place="Seminar room 2", video_link="https://meet.example.org/sepsis",
+        )  # fmt: skip
+
+    _sign_in(page, live_server, "ann@nhs.net")
+    page.get_by_role("link", name="Group sessions").first.click()
+    page.get_by_role("link", name="Sepsis teaching").first.click()
+    screenshot(page, "group-session")
+    assert [v["id"] for v in axe_scan(page)["violations"]
+            if v["impact"] in {"serious", "critical"}] == []  # fmt: skip
+    page.get_by_role("button", name="Book").click()
+    assert "Check your email for the calendar invite" in page.locator("main").inner_text()
+    assert page.get_by_role("link", name="Add to your calendar (.ics)").is_visible()
+    assert page.get_by_role("link", name="https://meet.example.org/sepsis").is_visible()
+    _sign_out(page)
+
+    with time_machine.travel(starts + datetime.timedelta(hours=1, minutes=5), tick=True):
+        _sign_in(page, live_server, "gina@nhs.net")
+        page.goto(url(live_server, HOST, f"/sessions/{session.pk}/"))
+        page.get_by_label("Ann Attendee").check()
+        page.get_by_role("button", name="Save attendance").click()
+        assert "Attendees are asked to confirm" in page.locator("main").inner_text()
+        _sign_out(page)
+
+        _sign_in(page, live_server, "ann@nhs.net")
+        page.goto(url(live_server, HOST, f"/sessions/{session.pk}/"))
+        screenshot(page, "group-session-confirm")
+        assert [v["id"] for v in axe_scan(page)["violations"]
+                if v["impact"] in {"serious", "critical"}] == []  # fmt: skip
+        page.get_by_role("button", name="Confirm").click()
+        main = page.locator("main").inner_text()
+        assert "your attendance is confirmed" in main and "you paid 1 hour" in main
+    with tenant_context(teal):
+        assert member_balance(member=gina) == 120 + 60
+        assert member_balance(member=ann) == 120 - 60
