@@ -121,12 +121,23 @@ class Entry(models.Model):
     """
 
     # No single-column indexes: (transfer, account) and (account, sequence) below cover both
-    # keys, and every index costs each posting.
+    # keys, and every index costs each posting. No foreign-key constraints either: entries
+    # are written only by ledger_post() and ledger_post_batch(), which insert the transfer
+    # and hold the accounts locked in the same call; transfers cannot be deleted, nor
+    # accounts with entries (migration 0008), and the audit re-checks both links.
     transfer = models.ForeignKey(
-        Transfer, on_delete=models.PROTECT, related_name="entries", db_index=False
+        Transfer,
+        on_delete=models.PROTECT,
+        related_name="entries",
+        db_index=False,
+        db_constraint=False,
     )
     account = models.ForeignKey(
-        Account, on_delete=models.PROTECT, related_name="entries", db_index=False
+        Account,
+        on_delete=models.PROTECT,
+        related_name="entries",
+        db_index=False,
+        db_constraint=False,
     )
     amount = models.BigIntegerField(help_text="Minutes; positive credits the account.")
     balance_after = models.BigIntegerField()

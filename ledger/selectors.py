@@ -200,6 +200,13 @@ _AUDIT_QUERIES = {
         SELECT t.id, count(e.id), coalesce(sum(e.amount), 0)::bigint
           FROM ledger_transfer t LEFT JOIN ledger_entry e ON e.transfer_id = t.id
          GROUP BY t.id HAVING count(e.id) < 2 OR coalesce(sum(e.amount), 0) <> 0""",
+    # Entries carry no foreign keys (migration 0008): their links are checked here.
+    "entry without its account": """
+        SELECT e.id, e.account_id FROM ledger_entry e
+         WHERE NOT EXISTS (SELECT 1 FROM ledger_account a WHERE a.id = e.account_id)""",
+    "entry without its transfer": """
+        SELECT e.id, e.transfer_id FROM ledger_entry e
+         WHERE NOT EXISTS (SELECT 1 FROM ledger_transfer t WHERE t.id = e.transfer_id)""",
     "balance below its floor": """
         SELECT id, balance, floor FROM ledger_account
          WHERE floor IS NOT NULL AND balance < floor""",

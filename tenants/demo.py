@@ -24,7 +24,7 @@ from core.notifications.models import Notification
 from core.projects.demo import projects_seed
 from core.safety.demo import safety_seed
 from core.stories.demo import stories_seed
-from ledger.services import gift_grant
+from ledger.services import gifts_grant
 from theming.services import theme_update
 
 from .models import Network
@@ -97,8 +97,7 @@ def demo_network_seed(
         organiser_email=organiser_email,
         password=DEMO_PASSWORD,
     )
-    for member in people:
-        gift_grant(member=member)
+    gifts_grant(members=people)  # one ledger call for all the welcome gifts
     listings = listings_seed(rng=random.Random(seed), members=people)  # noqa: S311
     matches_seed(rng=random.Random(seed), members=people, listings=listings)  # noqa: S311
     exchanges_seed(rng=random.Random(seed), members=people, listings=listings)  # noqa: S311

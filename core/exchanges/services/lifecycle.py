@@ -25,6 +25,7 @@ from ledger.models import Transfer
 from ledger.services import (
     InsufficientCredit,
     Leg,
+    TransferRequest,
     member_account,
     minutes_as_text,
     transfer_create,
@@ -355,21 +356,37 @@ def to_dispute(exchange: Exchange, reason: str) -> None:
         )
 
 
+def _memo(exchange: Exchange) -> str:
+    return f"{exchange.listing.title} ({minutes_as_text(exchange.minutes or 0)})"[:500]
+
+
+def local_transfer_request(exchange: Exchange, *, actor: Member | None) -> TransferRequest:
+    """The ledger transfer that pays for an exchange between two members of this network."""
+    minutes = exchange.minutes or 0
+    if exchange.giver is None or exchange.receiver is None:
+        raise ValueError("an exchange with a partner network's member pays through federation")
+    return TransferRequest(
+        idempotency_key=exchange.ledger_key,
+        legs=[
+            Leg(member_account(exchange.receiver), -minutes),
+            Leg(member_account(exchange.giver), minutes),
+        ],
+        kind=Transfer.Kind.EXCHANGE,
+        memo=_memo(exchange),
+        actor=actor,
+    )
+
+
 def complete(exchange: Exchange, *, actor: Member | None) -> None:
     """Move the credit and mark the exchange complete (inside the caller's transaction)."""
     minutes = exchange.minutes or 0
-    memo = f"{exchange.listing.title} ({minutes_as_text(minutes)})"[:500]
+    memo = _memo(exchange)
     if exchange.giver is not None and exchange.receiver is not None:
+        request = local_transfer_request(exchange, actor=actor)
         transfer_create(
-            idempotency_key=exchange.ledger_key,
-            legs=[
-                Leg(member_account(exchange.receiver), -minutes),
-                Leg(member_account(exchange.giver), minutes),
-            ],
-            kind=Transfer.Kind.EXCHANGE,
-            memo=memo,
-            actor=actor,
-        )
+            idempotency_key=request.idempotency_key, legs=request.legs, kind=request.kind,
+            memo=request.memo, actor=actor,
+        )  # fmt: skip
     else:
         # One side is a member of a partner network: the receiver's network pays the
         # giver's through the federation ledger.
@@ -390,6 +407,13 @@ def complete(exchange: Exchange, *, actor: Member | None) -> None:
             memo=memo,
             actor=actor,
         )
+    mark_completed(exchange)
+
+
+def mark_completed(exchange: Exchange) -> None:
+    """The exchange's credit has moved: mark it complete and tell the giver (inside the
+    caller's transaction)."""
+    minutes = exchange.minutes or 0
     exchange.state = State.COMPLETED
     exchange.completed_at = timezone.now()
     exchange.save()
@@ -419,13 +443,18 @@ def complete_for_receiver(exchange: Exchange, *, actor: Member | None) -> None:
     try:
         complete(exchange, actor=actor)
     except InsufficientCredit as short:
-        available = max(short.extra["balance"] - short.extra["floor"], 0)
-        raise ExchangeRefused(
-            f"{exchange.receiver_name} has {minutes_as_text(available)} of credit, less than "
-            f"the {minutes_as_text(exchange.minutes or 0)} to pay. Adjust the hours to what "
-            "they can pay, or cancel.",
-            balance=available, needed=exchange.minutes,
-        ) from None  # fmt: skip
+        raise receiver_short(exchange, short) from None
+
+
+def receiver_short(exchange: Exchange, short: InsufficientCredit) -> ExchangeRefused:
+    """The refusal naming whose balance is short, for someone other than the receiver."""
+    available = max(short.extra["balance"] - short.extra["floor"], 0)
+    return ExchangeRefused(
+        f"{exchange.receiver_name} has {minutes_as_text(available)} of credit, less than "
+        f"the {minutes_as_text(exchange.minutes or 0)} to pay. Adjust the hours to what "
+        "they can pay, or cancel.",
+        balance=available, needed=exchange.minutes,
+    )  # fmt: skip
 
 
 @durable_service

@@ -11,26 +11,75 @@ from django.utils import timezone
 from core.notifications.models import Kind
 from hexitime.db import durable_service
 from hexitime.errors import ApplicationError
+from ledger.services import InsufficientCredit, transfers_create
 
 from ..models import Exchange, State
 from .common import Side, locked, meeting_time_text, notify
-from .lifecycle import complete_for_receiver, to_dispute
+from .lifecycle import (
+    complete_for_receiver,
+    local_transfer_request,
+    mark_completed,
+    receiver_short,
+    to_dispute,
+)
 from .rules import exchange_settings
 
 
 def exchanges_auto_confirm(*, now: datetime.datetime | None = None) -> int:
-    """Confirm hours left unanswered for the network's set number of days. One transaction
-    per exchange; one that cannot be paid (the receiver lacks the credit) goes to an
-    organiser as a dispute instead. Returns how many completed."""
+    """Confirm hours left unanswered for the network's set number of days. The exchanges
+    between this network's members are paid together, `AUTO_CONFIRM_BATCH` to a
+    transaction and one ledger call (`transfers_create`); one that cannot be paid (the
+    receiver lacks the credit) goes to an organiser as a dispute instead, and the others
+    are paid all the same. An exchange with a partner network's member is paid on its own
+    (through the federation ledger). Returns how many completed."""
     now = now or timezone.now()
     cutoff = now - datetime.timedelta(days=exchange_settings().auto_confirm_days)
     # Never before the agreed meeting: hours recorded ahead of it wait for it.
-    due = (
+    due = list(
         Exchange.objects.filter(state=State.RECORDED, recorded_at__lte=cutoff)
         .exclude(meeting_at__gt=now)
-        .values_list("pk", flat=True)
+        .order_by("pk")
+        .values_list("pk", "remote_network_id")
     )
-    return sum(_auto_confirm(exchange_id) for exchange_id in list(due))
+    local = [pk for pk, remote in due if remote is None]
+    completed = sum(
+        _auto_confirm_batch(local[start : start + AUTO_CONFIRM_BATCH])
+        for start in range(0, len(local), AUTO_CONFIRM_BATCH)
+    )
+    return completed + sum(_auto_confirm(pk) for pk, remote in due if remote is not None)
+
+
+AUTO_CONFIRM_BATCH = 200
+
+
+@durable_service
+def _auto_confirm_batch(exchange_ids: list[int]) -> int:
+    """Confirm the hours of exchanges between this network's members with one ledger call;
+    send those that cannot be paid to an organiser. How many completed."""
+    exchanges = list(
+        Exchange.objects.select_for_update(of=("self",))
+        .select_related("listing", "giver", "receiver")
+        .filter(pk__in=exchange_ids, state=State.RECORDED)  # not confirmed or disputed meanwhile
+        .order_by("pk")
+    )
+    payable = [e for e in exchanges if e.giver is not None and e.receiver is not None]
+    outcomes = transfers_create(
+        transfers=[local_transfer_request(exchange, actor=None) for exchange in payable]
+    )
+    completed = 0
+    for exchange, outcome in zip(payable, outcomes, strict=True):
+        refusal: ApplicationError | None = outcome.refusal
+        if refusal is None:
+            mark_completed(exchange)
+            completed += 1
+            continue
+        if isinstance(refusal, InsufficientCredit):
+            refusal = receiver_short(exchange, refusal)
+        to_dispute(exchange, f"Automatic confirmation failed: {refusal.message}")
+    for exchange in exchanges:
+        if exchange not in payable:  # a side's membership is gone: the single path says why
+            completed += _confirm_or_dispute(exchange)
+    return completed
 
 
 @durable_service
@@ -39,6 +88,10 @@ def _auto_confirm(exchange_id: int) -> bool:
     exchange = locked(exchange_id)
     if exchange.state != State.RECORDED:
         return False  # confirmed or disputed meanwhile
+    return _confirm_or_dispute(exchange)
+
+
+def _confirm_or_dispute(exchange: Exchange) -> bool:
     try:
         with transaction.atomic():
             complete_for_receiver(exchange, actor=None)

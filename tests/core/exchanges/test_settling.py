@@ -11,6 +11,7 @@ from django_tenants.utils import tenant_context
 from core.exchanges import services as x
 from core.exchanges.models import Exchange, State
 from ledger.models import Transfer
+from ledger.selectors import ledger_audit, member_balance
 
 from .conftest import to_recorded
 
@@ -80,3 +81,37 @@ def test_another_networks_organiser_cannot_settle(network_a, network_b, people, 
     assert settle.status_code == 404
     with tenant_context(network_a):
         assert Exchange.objects.get(pk=exchange.pk).state == State.DISPUTED
+
+
+def test_auto_confirm_pays_the_others_when_one_receiver_cannot_pay(
+    network_a, network_b, people, offer
+):
+    """One ledger call for the network's due exchanges: Eve's shortfall sends hers to an
+    organiser, Bob's and Olive's are paid; network B's run touches none of them."""
+    alice, bob, olive, eve = people
+    later = timezone.now() + datetime.timedelta(days=8)
+    with tenant_context(network_a):
+        paid_bob = to_recorded(offer, alice, bob, minutes=60)
+        short_eve = to_recorded(offer, alice, eve, minutes=240)  # Eve has 2 hours
+        paid_olive = to_recorded(offer, alice, olive, minutes=30)
+    with tenant_context(network_b):
+        assert x.exchanges_auto_confirm(now=later) == 0
+    with tenant_context(network_a):
+        assert Exchange.objects.filter(state=State.RECORDED).count() == 3
+        assert x.exchanges_auto_confirm(now=later) == 2
+        states = dict(Exchange.objects.values_list("pk", "state"))
+        assert states == {paid_bob.pk: State.COMPLETED, short_eve.pk: State.DISPUTED,
+                          paid_olive.pk: State.COMPLETED}  # fmt: skip
+        assert (
+            "Eve Outsider has 2 hours of credit"
+            in Exchange.objects.get(pk=short_eve.pk).dispute_reason
+        )
+        assert sorted(
+            Transfer.objects.filter(kind=Transfer.Kind.EXCHANGE).values_list(
+                "idempotency_key", flat=True
+            )
+        ) == sorted([paid_bob.ledger_key, paid_olive.ledger_key])
+        assert member_balance(member=alice) == 120 + 90
+        assert ledger_audit(network_name="network-a", federation_position=0).problems == []
+        assert x.exchanges_auto_confirm(now=later) == 0  # nothing left due, nothing moves twice
+        assert member_balance(member=alice) == 120 + 90
