@@ -4,13 +4,13 @@
     PYTHONPATH=.:platform python bench/ledger_steps.py [...]        (DATABASE_URL set)
 
 Sets up the scratch network of `bench/ledger.py`, then puts the posting path back as it was
-before migration 0008 and re-applies 0008's changes one at a time, each a variant:
+before migration 0009 and re-applies 0009's changes one at a time, each a variant:
 
     before     0004's ledger_post(), row-level guards, foreign keys on entries
     -fk        without the entries' two foreign keys (four index probes per transfer)
     +stmt      and the guards on entries and balances once per statement, not per row
-    lean       and 0008's ledger_post() (one lock-and-floor statement, no re-read)
-    -deferred  for comparison only: lean without the deferred sum check, which 0008 keeps
+    lean       and 0009's ledger_post() (one lock-and-floor statement, no re-read)
+    -deferred  for comparison only: lean without the deferred sum check, which 0009 keeps
 
 Each round drives `ledger_post()` with pgbench's C client for `--seconds` per variant (the
 order alternates between rounds) and reads the backends' CPU from /proc. Prints server CPU
