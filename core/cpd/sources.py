@@ -4,8 +4,8 @@ contributes them.
 A source is a function `(member, start, end) -> Iterable[Entry]` yielding the member's
 entries dated within [start, end] (either bound may be None), read from rows the ledger
 backs (completed exchanges, confirmed project hours), so the date, minutes and role are
-facts no one edits here. To add one (group sessions, credit gifts), write such a function
-in the contributing app's selectors and add it to `SOURCES` under its name; the name and
+facts no one edits here. To add one, write such a function over the contributing app's
+selectors and add it to `SOURCES` under its name; the name and
 the entry's `source_id` key the member's reflection and corrections (`EntryNote`), so
 both must stay stable. An entry that is not learning (a credit gift) says `counts=False`:
 it is listed with its role ("gift") and never adds to the hours.
@@ -18,9 +18,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exchanges.models import Exchange, State
+from core.giving.selectors import member_gifts
+from core.groupsessions.models import Format as SessionFormat
+from core.groupsessions.selectors import member_session_record
 from core.listings.models import Listing
 from core.members.models import Member
 from core.projects.models import HoursConfirmation
@@ -119,8 +123,47 @@ def project_entries(
         )  # fmt: skip
 
 
+def session_entries(
+    member: Member, start: datetime.date | None, end: datetime.date | None
+) -> Iterator[Entry]:
+    """Group sessions the member gave or attended, settled through the ledger: two queries.
+    Teaching a group and learning in one are participatory; an online session is virtual
+    and a hybrid one says nothing of how this member took part."""
+    formats = {SessionFormat.IN_PERSON: Format.IN_PERSON, SessionFormat.ONLINE: Format.VIRTUAL}
+    records = member_session_record(
+        member=member, start=start or datetime.date.min, end=end or datetime.date.max
+    )
+    for record in records:
+        yield Entry(
+            source="session", source_id=record.session_id, on=record.date,
+            minutes=record.minutes,
+            role=Role.GAVE if record.role == "gave" else Role.RECEIVED,
+            format=formats.get(record.format, ""),
+            topic=_("Group session: %(title)s") % {"title": record.title},
+            participatory=True, url=f"/sessions/{record.session_id}/",
+        )  # fmt: skip
+
+
+def gift_entries(
+    member: Member, start: datetime.date | None, end: datetime.date | None
+) -> Iterator[Entry]:
+    """Credit the member gave or was given: listed as "gift", never CPD hours (giving
+    credit is not learning). One query."""
+    for line in member_gifts(member=member, start=start, end=end):
+        topic = (
+            _("Gift to %(whom)s") if line.direction == "given" else _("Gift from %(whom)s")
+        ) % {"whom": line.counterpart}
+        yield Entry(
+            source="gift", source_id=line.gift_id, on=timezone.localdate(line.created_at),
+            minutes=line.minutes, role=Role.GIFT, format="", topic=topic,
+            participatory=False, counts=False,
+        )  # fmt: skip
+
+
 # The sources, by the name their entries carry. Add one line per contributing app.
 SOURCES: dict[str, Source] = {
     "exchange": exchange_entries,
     "project": project_entries,
+    "session": session_entries,
+    "gift": gift_entries,
 }

@@ -120,6 +120,7 @@ def _name(member: Member | None) -> str:
 class GiftLine:
     """One gift in a member's record, shown as "gift" (never as help given)."""
 
+    gift_id: int
     created_at: datetime.datetime
     direction: str  # "given" or "received"
     minutes: int
@@ -145,6 +146,7 @@ def member_gifts(
         given = gift.actor_id == member.pk and gift.kind != GiftKind.GRANT
         lines.append(
             GiftLine(
+                gift_id=gift.pk,
                 created_at=gift.created_at,
                 direction="given" if given else "received",
                 minutes=gift.minutes,
