@@ -7,13 +7,14 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 
 from core.exchanges.models import State as ExchangeState
 from core.exchanges.selectors import member_exchanges
 from core.exchanges.services.calendar import exchange_event
-from core.members.models import Member
+from core.members.models import Block, Member
+from core.members.selectors import blocked_member_ids_query
 from hexitime import ics
 from hexitime.db import connection
 from hexitime.errors import NotFound
@@ -41,10 +42,14 @@ def sessions_with_counts(*, member: Member | None = None) -> QuerySet[GroupSessi
 
 
 def sessions_upcoming(*, member: Member | None = None) -> QuerySet[GroupSession]:
-    """Sessions open for booking that have not started, soonest first."""
-    return sessions_with_counts(member=member).filter(
+    """Sessions open for booking that have not started, soonest first; with a `member`,
+    none given by someone they blocked or who blocked them."""
+    upcoming = sessions_with_counts(member=member).filter(
         state=SessionState.OPEN, starts_at__gt=timezone.now()
     )
+    if member is not None:
+        upcoming = upcoming.exclude(giver_id__in=blocked_member_ids_query(member))
+    return upcoming
 
 
 def member_sessions(*, member: Member) -> QuerySet[GroupSession]:
@@ -67,10 +72,20 @@ def member_sessions_next(*, member: Member, limit: int = 5) -> QuerySet[GroupSes
 
 
 def access_session(session_id: int, *, member: Member) -> GroupSession:
-    """A session of this network (every member may see its sessions; the schema is the
-    network's, so another network's session is simply not there)."""
-    session = sessions_with_counts(member=member).filter(pk=session_id).first()
-    if session is None:
+    """A session of this network (the schema is the network's, so another network's
+    session is simply not there). Every member may see its sessions, except one given by
+    someone they blocked or who blocked them, unless they booked it before: to them it is
+    not there, as for any session that is not (core.members.models.Block)."""
+    blocked = Block.objects.filter(
+        Q(blocker=member, blocked=OuterRef("giver")) | Q(blocker=OuterRef("giver"), blocked=member)
+    )
+    session = (
+        sessions_with_counts(member=member)
+        .annotate(giver_blocked=Exists(blocked))
+        .filter(pk=session_id)
+        .first()
+    )
+    if session is None or (session.giver_blocked and session.member_booking is None):
         raise NotFound("No such session.")
     return session
 

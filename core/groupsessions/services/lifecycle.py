@@ -17,11 +17,12 @@ from django.utils import timezone
 from core.audit.services import audit_record
 from core.listings.models import Listing
 from core.members.models import Member
+from core.members.selectors import members_blocked_between
 from core.members.services import member_require_joined
 from core.notifications.models import Kind
 from hexitime import ics
 from hexitime.db import durable_service
-from hexitime.errors import PermissionDenied
+from hexitime.errors import NotFound, PermissionDenied
 from ledger.services import minutes_as_text
 
 from ..models import (
@@ -189,10 +190,13 @@ def session_cancel(*, actor: Member, session: GroupSession, reason: str = "") ->
 @durable_service
 def booking_create(*, actor: Member, session: GroupSession) -> Booking:
     """Book a place, or join the waiting list when the session is full. Refused to the
-    giver, after the session has started, twice for the same member, and to a member who
-    has not finished joining. A booked place is emailed as a calendar invite."""
+    giver, after the session has started, twice for the same member, to a member who
+    has not finished joining, and (as not found) between members who blocked each other.
+    A booked place is emailed as a calendar invite."""
     member_require_joined(actor, before="booking a session")
     session = locked(session.pk)
+    if members_blocked_between(session.giver_id, actor):
+        raise NotFound("No such session.")  # as to anyone the session is not there for
     booking = own_booking(session, actor)
     if booking is not None and booking.state in (BookingState.BOOKED, BookingState.WAITING):
         raise SessionRefused(f"You are already {BookingState(booking.state).label.lower()}.")
