@@ -1,15 +1,20 @@
 """A group session in a real Chromium: a member books it, the giver marks attendance after
-it starts, the attendee confirms, and the credit moves; the pages pass axe."""
+it starts, the attendee confirms, and the credit moves; the session is then in the
+attendee's CPD record, whose PDF's verification address says it is genuine to someone not
+signed in. The pages pass axe."""
 
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import time_machine
 from django.utils import timezone
 from django_tenants.utils import tenant_context
+from pypdf import PdfReader
 
 from core.groupsessions.services import session_create
 from ledger.selectors import member_balance
@@ -33,7 +38,9 @@ def _sign_out(page: Any) -> None:
     page.context.clear_cookies()
 
 
-def test_book_attend_confirm(live_server, page, make_network, make_member):
+def test_book_attend_confirm_then_the_cpd_record_verifies(
+    live_server, browser, page, make_network, make_member
+):
     teal = make_network("teal", "Teal Trust")
     gina = make_member(teal, email="gina@nhs.net", full_name="Gina Giver", password=PASSWORD)
     ann = make_member(teal, email="ann@nhs.net", full_name="Ann Attendee", password=PASSWORD)
@@ -75,6 +82,24 @@ def test_book_attend_confirm(live_server, page, make_network, make_member):
         page.get_by_role("button", name="Confirm").click()
         main = page.locator("main").inner_text()
         assert "your attendance is confirmed" in main and "you paid 1 hour" in main
+
+        page.get_by_role("link", name="CPD record").first.click()
+        assert "Group session: Sepsis teaching" in page.locator("main").inner_text()
+        with page.expect_download() as downloaded:
+            page.get_by_role("button", name="Download as PDF").click()
+        pdf = PdfReader(downloaded.value.path())
+        text = "".join(p.extract_text() for p in pdf.pages).replace("\n", "")
+        assert "Sepsis teaching" in text
+        found = re.search(r"https?://teal\.[^\s]+/cpd/verify/[A-Z0-9-]+/", text)
+        assert found is not None, text
+    appraiser = browser.new_context()  # nobody signed in
+    try:
+        check = appraiser.new_page()
+        check.goto(url(live_server, HOST, urlsplit(found.group()).path))
+        main = check.locator("main").inner_text()
+        assert "Genuine and unchanged." in main and "Sepsis teaching" in main
+    finally:
+        appraiser.close()
     with tenant_context(teal):
         assert member_balance(member=gina) == 120 + 60
         assert member_balance(member=ann) == 120 - 60
