@@ -37,8 +37,8 @@ def story_write(
     find = SOURCES.get(source)
     subject = find(actor, source_id) if find is not None else None
     if subject is None:
-        raise NotFound(_("You can only share a story about a completed exchange you took "
-                         "part in."))  # fmt: skip
+        raise NotFound(_("You can only share a story about a completed exchange or a "
+                         "settled group session you took part in."))  # fmt: skip
     body = plain_text(text, name="text", limit=TEXT_LIMIT,
                       missing=_("Please write your story."), refusal=StoryRefused)  # fmt: skip
     story = (

@@ -1,9 +1,9 @@
 """What a story may be about: the one place an app contributes subjects.
 
 A source is a function `(member, source_id) -> Subject | None`: the subject when the member
-took part in it and it is finished (a completed exchange), else None. To add one (group
-sessions), write it in the contributing app's selectors and add it to `SOURCES` under the
-name the stories carry."""
+took part in it and it is finished (a completed exchange, a settled group session), else
+None. To add one, write it over the contributing app's selectors and add it to `SOURCES`
+under the name the stories carry."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import Q
+from django.utils import timezone
 
 from core.exchanges.models import Exchange, State
+from core.groupsessions.models import BookingState, GroupSession, SessionState
 from core.members.models import Member
 
 
@@ -40,6 +42,22 @@ def exchange_subject(member: Member, source_id: int) -> Subject | None:
     return Subject(title=found[0], on=found[1], url=f"/exchanges/{source_id}/")
 
 
+def session_subject(member: Member, source_id: int) -> Subject | None:
+    """A settled group session the member gave or attended."""
+    attended = Q(bookings__member=member,
+                 bookings__state__in=[BookingState.CONFIRMED, BookingState.WAIVED])  # fmt: skip
+    found = (
+        GroupSession.objects.filter(Q(giver=member) | attended, pk=source_id,
+                                    state=SessionState.SETTLED)
+        .values_list("title", "starts_at")
+        .first()
+    )  # fmt: skip
+    if found is None:
+        return None
+    return Subject(title=found[0], on=timezone.localdate(found[1]), url=f"/sessions/{source_id}/")
+
+
 SOURCES: dict[str, Source] = {
     "exchange": exchange_subject,
+    "session": session_subject,
 }

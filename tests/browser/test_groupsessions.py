@@ -82,6 +82,8 @@ def test_book_attend_confirm_then_the_cpd_record_verifies(
         page.get_by_role("button", name="Confirm").click()
         main = page.locator("main").inner_text()
         assert "your attendance is confirmed" in main and "you paid 1 hour" in main
+        story = "Share a story of what changed for your patients or team"
+        assert page.get_by_role("link", name=story).is_visible()
 
         page.get_by_role("link", name="CPD record").first.click()
         assert "Group session: Sepsis teaching" in page.locator("main").inner_text()

@@ -1,8 +1,10 @@
 """Group sessions and credit gifts in the CPD record: a session given or attended is an
-entry with its hours; a gift is listed as "gift" and never adds hours."""
+entry with its hours; a gift is listed as "gift" and never adds hours. A settled session
+is also something its giver and attendees may write a story about."""
 
 from __future__ import annotations
 
+import pytest
 import time_machine
 from django.utils import timezone
 from django_tenants.utils import tenant_context
@@ -10,12 +12,16 @@ from django_tenants.utils import tenant_context
 from core.cpd.selectors import cpd_entries, cpd_totals
 from core.giving.services import gift_give
 from core.groupsessions import services as s
+from core.stories.services import story_write
+from hexitime.errors import NotFound
 from ledger.services import gift_grant
 from tests.core.groupsessions.conftest import post, soon
 
 
 def test_sessions_and_gifts_in_the_record(network_a, network_b, make_member):
-    gina, ann, ben = (make_member(network_a, full_name=n) for n in ("Gina", "Ann", "Ben"))
+    gina, ann, ben, cat = (
+        make_member(network_a, full_name=n) for n in ("Gina", "Ann", "Ben", "Cat")
+    )
     outsider = make_member(network_b, full_name="Bea of B")
     with tenant_context(network_a):
         for member in (gina, ann, ben):
@@ -32,6 +38,13 @@ def test_sessions_and_gifts_in_the_record(network_a, network_b, make_member):
         given = cpd_entries(member=gina)
         attended = cpd_entries(member=ann)
         totals = cpd_totals([e.row() for e in attended], scheme="nmc")
+        story = story_write(actor=ann, source="session", source_id=session.pk,
+                            text="We now teach sepsis screening at handover.", consent=True,
+                            show_name=True)  # fmt: skip
+        assert story.subject == "Sepsis teaching"
+        with pytest.raises(NotFound):  # Cat was not there
+            story_write(actor=cat, source="session", source_id=session.pk, text="I heard.",
+                        consent=True, show_name=True)  # fmt: skip
     assert [(e.entry.source, e.entry.source_id, e.entry.role, e.entry.minutes, e.entry.on)
             for e in given] == [("session", session.pk, "gave", 60, held_on)]  # fmt: skip
     assert given[0].entry.format == "virtual" and given[0].entry.participatory
