@@ -32,6 +32,7 @@ from core.listings.services import (
     listings_weekly_digest,
 )
 from core.members.models import MemberState, ProfileVisibility
+from core.members.services import member_block
 from core.notifications.models import Kind, Notification
 from core.notifications.services import email_preferences_set, notifications_daily_summaries
 from hexitime.db import connection
@@ -399,3 +400,22 @@ def test_members_choose_on_the_notifications_page_and_api(network_a, make_member
     assert changed["request_match_in_app"] is True and changed["request_match"] is True
     with tenant_context(network_a):
         assert members_open_to_matching().filter(pk=member.pk).exists()
+
+
+def test_members_who_blocked_each_other_are_never_matched(
+    network_a, make_member, poster, request_listing
+):
+    blocker = make_member(network_a, skills=["run charts"])
+    blocked = make_member(network_a, skills=["run charts"])
+    free = make_member(network_a, skills=["run charts"])
+    with tenant_context(network_a):
+        member_block(actor=blocker, member=poster)
+        member_block(actor=poster, member=blocked)
+        matched = [m.member_id for m in skill_matches(
+            members=members_open_to_matching(),
+            listings=Listing.objects.filter(pk=request_listing.pk),
+        )]  # fmt: skip
+        assert matched == [free.pk]
+        # The same holds for suggestions, which ask the same query from the other side.
+        assert listing_suggestions(member=blocker) == []
+        assert listing_suggestions(member=free) == [request_listing]
