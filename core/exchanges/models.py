@@ -55,8 +55,9 @@ class Exchange(models.Model):
     # The agreed meeting's video-call link (https only: hexitime.ics.video_link_clean).
     video_link = models.URLField(max_length=500, blank=True)
     # The SEQUENCE of the meeting's calendar invite: raised by every agreed time and by a
-    # cancellation, so calendars replace their copy (hexitime.ics).
-    meeting_sequence = models.PositiveIntegerField(default=0)
+    # cancellation, so calendars replace their copy (hexitime.ics). An IntegerField with a
+    # named check, not a PositiveIntegerField: Citus refuses ADD COLUMN with an unnamed check.
+    meeting_sequence = models.IntegerField(default=0)
     # The day the two sides met: the agreed meeting's date, or the date the giver gives
     # when they met without agreeing a time here. Set when the hours are recorded.
     met_on = models.DateField(null=True, blank=True)
@@ -81,6 +82,9 @@ class Exchange(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(state__in=State.values), name="exchange_state_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(meeting_sequence__gte=0), name="exchange_meeting_sequence_gte_0"
             ),
             models.CheckConstraint(
                 condition=models.Q(minutes__isnull=True)

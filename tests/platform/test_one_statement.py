@@ -54,3 +54,30 @@ def test_the_splitter_sees_several_statements_and_keeps_dollar_bodies_whole():
     body = "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$"
     assert len(statements_in(body)) == 1
     assert len(statements_in(f"-- a comment\n{body};\nSELECT f();\n")) == 2
+
+
+def test_no_column_added_to_a_network_table_carries_an_unnamed_constraint():
+    """Citus refuses `ALTER TABLE ... ADD COLUMN` with a check or unique constraint in the
+    column (`all constraints in Citus must have explicit names`), which is what Django emits
+    for an AddField of a PositiveIntegerField or a unique field. Migrating the networks of a
+    Citus cluster would stop there; add the column plain and the constraint by name
+    (Meta.constraints), as `exchanges.0003` does for `meeting_sequence`."""
+    from django.apps import apps
+    from django.conf import settings
+    from django.db import connection
+
+    in_networks = {c.label for c in apps.get_app_configs() if c.name in settings.TENANT_APPS}
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    added = 0
+    offenders = []
+    for (app, name), migration in loader.disk_migrations.items():
+        if app not in in_networks:
+            continue  # public-schema tables live on the coordinator, undistributed
+        for operation in _operations(migration.operations):
+            if isinstance(operation, migrations.AddField):
+                added += 1
+                field = operation.field
+                if field.db_check(connection) or (field.unique and not field.primary_key):
+                    offenders.append(f"{app}.{name}: {operation.model_name}.{operation.name}")
+    assert added > 10, "found too few AddField operations: is the loader looking?"
+    assert offenders == []

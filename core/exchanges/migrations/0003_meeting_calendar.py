@@ -13,7 +13,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='exchange',
             name='meeting_sequence',
-            field=models.PositiveIntegerField(default=0),
+            field=models.IntegerField(default=0),
+        ),
+        migrations.AddConstraint(
+            model_name='exchange',
+            constraint=models.CheckConstraint(condition=models.Q(('meeting_sequence__gte', 0)), name='exchange_meeting_sequence_gte_0'),
         ),
         migrations.AddField(
             model_name='exchange',
