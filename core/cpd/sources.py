@@ -129,7 +129,10 @@ def session_entries(
     """Group sessions the member gave or attended, settled through the ledger: two queries.
     Teaching a group and learning in one are participatory; an online session is virtual
     and a hybrid one says nothing of how this member took part."""
-    formats = {SessionFormat.IN_PERSON: Format.IN_PERSON, SessionFormat.ONLINE: Format.VIRTUAL}
+    formats: dict[str, str] = {
+        SessionFormat.IN_PERSON: Format.IN_PERSON,
+        SessionFormat.ONLINE: Format.VIRTUAL,
+    }
     records = member_session_record(
         member=member, start=start or datetime.date.min, end=end or datetime.date.max
     )

@@ -85,9 +85,14 @@ def access_session(session_id: int, *, member: Member) -> GroupSession:
         .filter(pk=session_id)
         .first()
     )
-    if session is None or (session.giver_blocked and session.member_booking is None):
+    if session is None or (session.giver_blocked and _booking_state(session) is None):
         raise NotFound("No such session.")
     return session
+
+
+def _booking_state(session: GroupSession) -> str | None:
+    """The viewer's booking state that `sessions_with_counts` annotated (None: none)."""
+    return getattr(session, "member_booking", None)
 
 
 def booking_of(session: GroupSession, member: Member) -> Booking | None:
