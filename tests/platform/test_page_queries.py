@@ -25,7 +25,9 @@ BUDGET = {
     "/listings/?q=help": 8,
     "/insights/map/": 6,  # + the stored map, who may not be named
     "/api/v1/insights/map/": 4,
-    "/exchanges/{exchange}/": 10,  # + messages, proposals, thanks, settings (not yet cut)
+    # + messages, proposals, thanks, settings (not yet cut), and whether either side blocked
+    # the other (core.members.Block: the message form is refused between them)
+    "/exchanges/{exchange}/": 11,
     "/": 11,  # + balance, statement (3), waiting, meetings, group sessions (not yet cut)
 }
 
