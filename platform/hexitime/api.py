@@ -42,6 +42,13 @@ def _serializer_field(field: forms.Field) -> serializers.Field[Any, Any, Any, An
     if isinstance(field, forms.ChoiceField):
         offered: Iterable[tuple[Any, Any]] = field.choices  # type: ignore[assignment]
         choices = [(value, label) for value, label in offered if value not in ("", None)]
+        many = isinstance(field, forms.MultipleChoiceField)
+        if not choices:  # the form sets them per request: the type is all the schema can say
+            int_coerced = getattr(field, "coerce", None) is int
+            kind = serializers.IntegerField if int_coerced else serializers.CharField
+            return serializers.ListField(child=kind(), **common) if many else kind(**common)
+        if many:
+            return serializers.MultipleChoiceField(choices=choices, **common)
         return serializers.ChoiceField(choices=choices, allow_null=not field.required, **common)
     if isinstance(field, forms.IntegerField):
         # Fixed bounds only: a form may compute them per request.
