@@ -146,7 +146,8 @@ def test_a_new_member_joins_asks_for_help_and_both_balances_change(
         # She suggests a time; Gita agrees to it.
         meeting = timezone.localtime() + datetime.timedelta(days=3)
         nia.get_by_label("Date and time").fill(meeting.strftime("%Y-%m-%dT14:30"))
-        nia.get_by_label("Where, or a video-call link").fill("https://meet.example.org/sepsis")
+        nia.get_by_label("Where", exact=True).fill("Video call")
+        nia.get_by_label("Video-call link (optional)").fill("https://meet.example.org/sepsis")
         nia.get_by_role("button", name="Send suggestion").click()
         assert "Your suggestion is sent." in nia.locator(".messages").inner_text()
         _shot(nia, "09-time-suggested")

@@ -417,7 +417,7 @@ def test_an_exchange_moves_on_without_javascript(live_server, browser, exchanges
         assert "You accepted." in plain.locator(".messages").inner_text()
         yesterday = timezone.localtime() - datetime.timedelta(days=1)
         plain.get_by_label("Date and time").fill(yesterday.strftime("%Y-%m-%dT09:00"))
-        plain.get_by_label("Where, or a video-call link").fill("Library, first floor")
+        plain.get_by_label("Where", exact=True).fill("Library, first floor")
         plain.get_by_role("button", name="Send suggestion").click()
         summary = plain.locator(".error-summary")
         assert "Suggest a time in the future." in summary.inner_text()
