@@ -259,6 +259,11 @@ def _page_requests(urlconf: str, values: dict[str, list[Any]], host: str) -> Ite
             yield _request("POST", host, "/" + route, given, FORM, 0)
 
 
+# Rows that name a member one step away: a booking is also its session's giver's, who may
+# cancel the session and with it everyone's booking.
+NAMED_THROUGH = {"groupsessions.Booking": "session__giver_id"}
+
+
 def _snapshot(network: Network, owners: set[int] | None) -> dict[str, dict[Any, Any]]:
     """Every row of the network's schema; with `owners`, only rows that name one of those
     members and no one else (a row naming the walker too may change by the walker's hand)."""
@@ -273,6 +278,9 @@ def _snapshot(network: Network, owners: set[int] | None) -> dict[str, dict[Any, 
                 ] + (["id"] if model is Member else [])  # fmt: skip
                 if not member_columns:
                     continue
+                if (through := NAMED_THROUGH.get(model._meta.label)) is not None:
+                    queryset = queryset.annotate(named_through=models.F(through))
+                    member_columns.append("named_through")
                 found = []
                 for row in queryset.values():
                     named = {row[column] for column in member_columns} - {None}

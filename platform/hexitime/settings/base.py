@@ -204,7 +204,7 @@ CACHES = {
 }
 # Sessions read from Redis (one query fewer on every page), written through to the
 # database; keys carry the network's schema (KEY_FUNCTION above).
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_ENGINE = "hexitime.sessions"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 
