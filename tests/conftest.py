@@ -8,12 +8,14 @@ transaction; in a transactional test the fixture drops their schemas afterwards,
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connections
 from django.http import HttpRequest
 from django.test import Client
 from django_tenants.utils import tenant_context
@@ -101,6 +103,30 @@ def upgrade(*networks: Network) -> None:
     for network in networks:
         network.plan = Plan.ORGANISATION
         network.save(update_fields=["plan"])
+
+
+def at_once(network: Network, calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run each call in its own thread and database connection inside `network`, released
+    together by a barrier: each one's result, or the exception it raised, in call order."""
+    start = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        try:
+            connection.set_tenant(network)
+            start.wait(timeout=10)
+            results[index] = calls[index]()
+        except Exception as error:  # reported to the test
+            results[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
 
 
 def host_of(network: Network) -> str:

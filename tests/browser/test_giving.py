@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -14,7 +13,7 @@ from core.members.models import Role
 from core.projects.services import project_fund, project_propose
 from ledger.selectors import member_balance
 from ledger.services import gift_grant
-from tests.browser.conftest import axe_scan, screenshot, url
+from tests.browser.conftest import axe_scan, screenshot, sign_in, url
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "a-long-test-passphrase"
@@ -41,17 +40,9 @@ def giving(make_network, make_member):
     return teal, organiser, amara, project
 
 
-def _sign_in(page: Any, live_server: Any) -> None:
-    page.goto(url(live_server, HOST, "/accounts/login/"))
-    page.get_by_label("Email address").fill("olivia@nhs.net")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(url(live_server, HOST, "/"))
-
-
 def test_giving_pages_have_no_serious_accessibility_violations(live_server, page, giving):
     _, _, amara, project = giving
-    _sign_in(page, live_server)
+    sign_in(page, live_server, HOST, "olivia@nhs.net", PASSWORD)
     paths = {
         "give to a member": f"/giving/members/{amara.pk}/",
         "give to a project": f"/giving/projects/{project.pk}/",
@@ -75,7 +66,7 @@ def test_a_gift_is_given_from_a_profile_without_javascript(live_server, browser,
     context = browser.new_context(java_script_enabled=False)
     try:
         page = context.new_page()
-        _sign_in(page, live_server)
+        sign_in(page, live_server, HOST, "olivia@nhs.net", PASSWORD)
         page.goto(url(live_server, HOST, f"/members/{amara.pk}/"))
         page.get_by_role("link", name="Give Amara some credit").click()
         page.get_by_label("Hours to give").fill("0.5")

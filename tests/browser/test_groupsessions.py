@@ -19,19 +19,11 @@ from pypdf import PdfReader
 from core.groupsessions.services import session_create
 from ledger.selectors import member_balance
 from ledger.services import gift_grant
-from tests.browser.conftest import axe_scan, screenshot, url
+from tests.browser.conftest import axe_scan, screenshot, sign_in, url
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "a-long-test-passphrase"
 HOST = "teal.localhost"
-
-
-def _sign_in(page: Any, live_server: Any, email: str) -> None:
-    page.goto(url(live_server, HOST, "/accounts/login/"))
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(url(live_server, HOST, "/"))
 
 
 def _sign_out(page: Any) -> None:
@@ -54,7 +46,7 @@ def test_book_attend_confirm_then_the_cpd_record_verifies(
             place="Seminar room 2", video_link="https://meet.example.org/sepsis",
         )  # fmt: skip
 
-    _sign_in(page, live_server, "ann@nhs.net")
+    sign_in(page, live_server, HOST, "ann@nhs.net", PASSWORD)
     page.get_by_role("link", name="Group sessions").first.click()
     page.get_by_role("link", name="Sepsis teaching").first.click()
     screenshot(page, "group-session")
@@ -67,14 +59,14 @@ def test_book_attend_confirm_then_the_cpd_record_verifies(
     _sign_out(page)
 
     with time_machine.travel(starts + datetime.timedelta(hours=1, minutes=5), tick=True):
-        _sign_in(page, live_server, "gina@nhs.net")
+        sign_in(page, live_server, HOST, "gina@nhs.net", PASSWORD)
         page.goto(url(live_server, HOST, f"/sessions/{session.pk}/"))
         page.get_by_label("Ann Attendee").check()
         page.get_by_role("button", name="Save attendance").click()
         assert "Attendees are asked to confirm" in page.locator("main").inner_text()
         _sign_out(page)
 
-        _sign_in(page, live_server, "ann@nhs.net")
+        sign_in(page, live_server, HOST, "ann@nhs.net", PASSWORD)
         page.goto(url(live_server, HOST, f"/sessions/{session.pk}/"))
         screenshot(page, "group-session-confirm")
         assert [v["id"] for v in axe_scan(page)["violations"]

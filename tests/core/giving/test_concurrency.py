@@ -3,44 +3,20 @@ monthly limits hold, and a key sent twice at once gives once."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import connections
 from django_tenants.utils import tenant_context
 
 from core.giving.models import Gift
 from core.giving.services import GiftRefused, gift_give, giving_settings_update, pot_grant
-from hexitime.db import connection
 from ledger.selectors import member_balance
 from ledger.services import pot_account
+from tests.conftest import at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _at_once(network, calls: list[Callable[[], Any]]) -> list[Any]:
-    start = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        try:
-            connection.set_tenant(network)
-            start.wait(timeout=10)
-            results[index] = calls[index]()
-        except Exception as error:  # reported to the test
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def test_two_gifts_at_once_cannot_exceed_the_monthly_limit(network_a, people):
@@ -51,7 +27,7 @@ def test_two_gifts_at_once_cannot_exceed_the_monthly_limit(network_a, people):
     def give(key: str, **target: Any) -> Callable[[], Gift]:
         return lambda: gift_give(actor=alice, minutes=45, message="", key=key, **target)
 
-    results = _at_once(network_a, [give("a", recipient=bob), give("b")])
+    results = at_once(network_a, [give("a", recipient=bob), give("b")])
     made = [r for r in results if isinstance(r, Gift)]
     refused = [r for r in results if isinstance(r, GiftRefused)]
     assert (len(made), len(refused)) == (1, 1), results
@@ -71,7 +47,7 @@ def test_two_grants_at_once_cannot_exceed_the_pots_monthly_limit(network_a, peop
     def grant(key: str) -> Callable[[], Gift]:
         return lambda: pot_grant(actor=olu, recipient=bob, minutes=30, reason="r", key=key)
 
-    results = _at_once(network_a, [grant("g1"), grant("g2")])
+    results = at_once(network_a, [grant("g1"), grant("g2")])
     assert sorted(type(r).__name__ for r in results) == ["Gift", "GiftRefused"], results
     with tenant_context(network_a):
         assert pot_account().balance == 90
@@ -84,7 +60,7 @@ def test_the_same_gift_sent_twice_at_once_gives_once(network_a, people):
     def give() -> Gift:
         return gift_give(actor=alice, minutes=30, message="hi", key="double", recipient=bob)
 
-    results = _at_once(network_a, [give, give])
+    results = at_once(network_a, [give, give])
     assert all(isinstance(r, Gift) for r in results), results
     assert results[0].pk == results[1].pk
     with tenant_context(network_a):

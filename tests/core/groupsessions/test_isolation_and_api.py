@@ -1,17 +1,16 @@
 """The API and pages: the same moves as the services; a member of network B can neither
 see nor book nor change network A's sessions; two bookings for the last place at once."""
 
-import threading
+from functools import partial
 
 import pytest
 import time_machine
-from django.db import connection as db_connection
 from django_tenants.utils import tenant_context
 
 from core.groupsessions import services as s
 from core.groupsessions.models import Booking, GroupSession
 from ledger.services import gift_grant
-from tests.conftest import NetworkClient
+from tests.conftest import NetworkClient, at_once
 
 from .conftest import post, soon
 
@@ -121,25 +120,10 @@ def test_two_bookings_for_the_last_place_at_once(network_a, make_member):
     rivals = [make_member(network_a, full_name=f"Rival {i}") for i in range(2)]
     with tenant_context(network_a):
         session = post(gina, capacity=1)
-    barrier = threading.Barrier(2)
-    results, errors = [], []
-
-    def book(member):
-        try:
-            with tenant_context(network_a):
-                barrier.wait(timeout=10)
-                results.append(s.booking_create(actor=member, session=session).state)
-        except Exception as error:
-            errors.append(error)
-        finally:
-            db_connection.close()
-
-    threads = [threading.Thread(target=book, args=(m,)) for m in rivals]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    results = at_once(network_a, [partial(s.booking_create, actor=m, session=session)
+                                  for m in rivals])  # fmt: skip
+    errors = [result for result in results if isinstance(result, Exception)]
     assert errors == []
-    assert sorted(results) == ["booked", "waiting"]
+    assert sorted(booking.state for booking in results) == ["booked", "waiting"]
     with tenant_context(network_a):
         assert Booking.objects.filter(state="booked").count() == 1

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import datetime
 import threading
-from typing import Any
+from functools import partial
 
 import pytest
 from django.core import mail
-from django.db import connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import tenant_context
@@ -37,6 +36,7 @@ from core.notifications.models import Kind, Notification
 from core.notifications.services import email_preferences_set, notifications_daily_summaries
 from hexitime.db import connection
 from hexitime.errors import NotFound, PermissionDenied
+from tests.conftest import at_once
 
 RUN_CHARTS = {
     "kind": "request", "category": "data", "title": "Help with run charts for our falls project",
@@ -270,27 +270,11 @@ def test_two_invitations_at_once_cannot_pass_the_limit_together(network_a, make_
         listing = listing_create(actor=poster, **RUN_CHARTS)
         for member in matched[:4]:
             listing_invite(actor=poster, listing=listing, member_id=member.pk)
-    start = threading.Barrier(2, timeout=30)
-    results: dict[int, Any] = {}
-
-    def invite(member_id: int) -> None:
-        try:
-            with tenant_context(network_a):
-                start.wait()
-                results[member_id] = listing_invite(
-                    actor=poster, listing=listing, member_id=member_id
-                )
-        except Exception as error:  # reported to the test
-            results[member_id] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=invite, args=(m.pk,)) for m in matched[4:]]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    outcomes = sorted(type(r).__name__ for r in results.values())
+    results = at_once(network_a, [
+        partial(listing_invite, actor=poster, listing=listing, member_id=member.pk)
+        for member in matched[4:]
+    ])  # fmt: skip
+    outcomes = sorted(type(r).__name__ for r in results)
     assert outcomes == ["InvitationRefused", "ResponseInvitation"], results
     with tenant_context(network_a):
         assert ResponseInvitation.objects.filter(listing=listing).count() == 5

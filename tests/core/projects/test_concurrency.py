@@ -2,48 +2,22 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import connections
 from django_tenants.utils import tenant_context
 
 from core.projects.models import HoursConfirmation, Project, Volunteer
 from core.projects.services import project_fund, volunteer_confirm_hours, volunteer_pledge
-from hexitime.db import connection
 from ledger.models import Transfer
 from ledger.selectors import member_balance
 from ledger.services import project_account
+from tests.conftest import at_once
 
 from .conftest import worked
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _at_once(network, calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run each call in its own thread and connection, released together."""
-    start = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        try:
-            connection.set_tenant(network)
-            start.wait(timeout=10)
-            results[index] = calls[index]()
-        except Exception as error:  # reported to the test
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def _funded_with_volunteer(network, lead, organiser, propose, member, budget: int):
@@ -70,7 +44,7 @@ def test_confirming_twice_at_the_same_moment_pays_once(
             key="double-click",
         )
 
-    results = _at_once(network_a, [confirm, confirm])
+    results = at_once(network_a, [confirm, confirm])
     assert all(isinstance(r, HoursConfirmation) for r in results), results
     assert results[0].pk == results[1].pk
     with tenant_context(network_a):
@@ -98,7 +72,7 @@ def test_two_confirmations_that_together_overspend_pay_only_one(
             worked_on=worked(1 if key == "left" else 2),
         )
 
-    results = _at_once(network_a, [confirm("left"), confirm("right")])
+    results = at_once(network_a, [confirm("left"), confirm("right")])
     paid = [r for r in results if isinstance(r, HoursConfirmation)]
     refused = [r for r in results if not isinstance(r, HoursConfirmation)]
     assert len(paid) == 1, results
