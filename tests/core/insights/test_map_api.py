@@ -172,8 +172,9 @@ def test_map_is_served_as_stored_in_few_queries_whatever_the_network_size(
 ):
     client_a.force_login(cast["ben"])
     map_get(client_a, MAP)
-    # The host (with its theme), the member, the stored map, who may not be named.
-    with django_assert_max_num_queries(4):
+    # The host (with its theme), the session, the member, the stored map, who may not be
+    # named.
+    with django_assert_max_num_queries(5):
         first = client_a.get(MAP, HTTP_ACCEPT_ENCODING="gzip")
     assert first["Content-Encoding"] == "gzip" and first["ETag"]
     with tenant_context(network_a):
@@ -182,9 +183,9 @@ def test_map_is_served_as_stored_in_few_queries_whatever_the_network_size(
             gift_grant(member=two)
             complete(one, two, minutes=15 * (n + 1))
     map_prepare(network_a)  # as the exchanges' completion queues it
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         assert len(client_a.get(MAP).json()["nodes"]) == 16
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         assert client_a.get("/insights/map/").status_code == 200
 
 
