@@ -16,7 +16,7 @@ from hexitime.auth import acting_member
 
 from . import actions
 from .models import GroupSession
-from .selectors import access_session, sessions_upcoming
+from .selectors import access_session, booking_state, sessions_upcoming
 from .services import calendar_feed_renew, calendar_feed_revoke, session_create
 
 
@@ -38,7 +38,7 @@ class SessionSerializer(serializers.ModelSerializer[GroupSession]):
         member = self.context.get("member")
         if member is not None and session.giver_id == member.pk:
             return "giver"
-        return getattr(session, "member_booking", None)
+        return booking_state(session)
 
 
 SessionInput = form_serializer(actions.SessionForm, "GroupSessionInput")

@@ -13,7 +13,7 @@ from django.utils import timezone
 from core.exchanges.models import State as ExchangeState
 from core.exchanges.selectors import member_exchanges
 from core.exchanges.services.calendar import exchange_event
-from core.members.models import Block, Member
+from core.members.models import Member
 from core.members.selectors import blocked_member_ids_query
 from hexitime import ics
 from hexitime.db import connection
@@ -76,21 +76,19 @@ def access_session(session_id: int, *, member: Member) -> GroupSession:
     session is simply not there). Every member may see its sessions, except one given by
     someone they blocked or who blocked them, unless they booked it before: to them it is
     not there, as for any session that is not (core.members.models.Block)."""
-    blocked = Block.objects.filter(
-        Q(blocker=member, blocked=OuterRef("giver")) | Q(blocker=OuterRef("giver"), blocked=member)
-    )
+    blocked = blocked_member_ids_query(member).filter(pk=OuterRef("giver"))
     session = (
         sessions_with_counts(member=member)
         .annotate(giver_blocked=Exists(blocked))
         .filter(pk=session_id)
         .first()
     )
-    if session is None or (session.giver_blocked and _booking_state(session) is None):
+    if session is None or (session.giver_blocked and booking_state(session) is None):
         raise NotFound("No such session.")
     return session
 
 
-def _booking_state(session: GroupSession) -> str | None:
+def booking_state(session: GroupSession) -> str | None:
     """The viewer's booking state that `sessions_with_counts` annotated (None: none)."""
     return getattr(session, "member_booking", None)
 
@@ -106,6 +104,22 @@ def session_bookings(session: GroupSession) -> list[Booking]:
 def waiting_position(booking: Booking) -> int:
     return Booking.objects.filter(session_id=booking.session_id, state=BookingState.WAITING,
                                   queued_at__lt=booking.queued_at).count() + 1  # fmt: skip
+
+
+# A booking whose member was there, as its settlement counts it (paying, or let off).
+ATTENDED = (BookingState.CONFIRMED, BookingState.WAIVED)
+
+
+def session_taken_part(*, member: Member, session_id: int) -> GroupSession | None:
+    """The settled session `session_id` if the member gave it or attended it, else None:
+    what the member may reflect on or tell a story about."""
+    attended = Q(bookings__member=member, bookings__state__in=ATTENDED)
+    return (
+        GroupSession.objects.filter(Q(giver=member) | attended, pk=session_id,
+                                    state=SessionState.SETTLED)
+        .distinct()
+        .first()
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -130,9 +144,7 @@ def member_session_record(*, member: Member, start: datetime.date,
         state=SessionState.SETTLED, starts_at__date__gte=start, starts_at__date__lte=end
     )
     given = settled.filter(giver=member, bookings__state=BookingState.CONFIRMED).distinct()
-    attended = settled.filter(
-        bookings__member=member, bookings__state__in=[BookingState.CONFIRMED, BookingState.WAIVED]
-    )
+    attended = settled.filter(bookings__member=member, bookings__state__in=ATTENDED)
     records = [_record(s, "gave") for s in given] + [_record(s, "received") for s in attended]
     return sorted(records, key=lambda r: (r.date, r.session_id, r.role))
 

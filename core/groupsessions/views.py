@@ -22,6 +22,7 @@ from ledger.services import member_account
 from . import actions
 from .models import BookingState, SessionState
 from .selectors import (
+    ATTENDED,
     access_session,
     booking_of,
     calendar_events,
@@ -112,6 +113,8 @@ def _detail(
         "share": estimated_share(session.minutes, len(present) or session.capacity),
         "balance": member_account(member).balance,
         "invite": (booking is not None and booking.state == BookingState.BOOKED) or giving,
+        "took_part": session.state == SessionState.SETTLED
+        and (giving or (booking is not None and booking.state in ATTENDED)),
     }  # fmt: skip
     return render(request, "groupsessions/detail.html", context, status=status)
 

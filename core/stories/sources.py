@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.exchanges.models import Exchange, State
-from core.groupsessions.models import BookingState, GroupSession, SessionState
+from core.groupsessions.selectors import session_taken_part
 from core.members.models import Member
 
 
@@ -44,17 +44,11 @@ def exchange_subject(member: Member, source_id: int) -> Subject | None:
 
 def session_subject(member: Member, source_id: int) -> Subject | None:
     """A settled group session the member gave or attended."""
-    attended = Q(bookings__member=member,
-                 bookings__state__in=[BookingState.CONFIRMED, BookingState.WAIVED])  # fmt: skip
-    found = (
-        GroupSession.objects.filter(Q(giver=member) | attended, pk=source_id,
-                                    state=SessionState.SETTLED)
-        .values_list("title", "starts_at")
-        .first()
-    )  # fmt: skip
-    if found is None:
+    session = session_taken_part(member=member, session_id=source_id)
+    if session is None:
         return None
-    return Subject(title=found[0], on=timezone.localdate(found[1]), url=f"/sessions/{source_id}/")
+    return Subject(title=session.title, on=timezone.localdate(session.starts_at),
+                   url=f"/sessions/{source_id}/")  # fmt: skip
 
 
 SOURCES: dict[str, Source] = {
