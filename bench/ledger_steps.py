@@ -88,7 +88,7 @@ def _variants() -> dict[str, list[str]]:
     }  # fmt: skip
 
 
-# The row-level guards of 0002/0004 (0008 changed or dropped their functions), renamed.
+# The row-level guards of 0002/0004 (0009 changed or dropped their functions), renamed.
 _ROW_GUARDS = [
     importlib.import_module("ledger.migrations.0004_entry_sequence").GUARD_BALANCE.replace(
         "ledger_guard_balance()", "hx_step_guard_balance()"
