@@ -124,7 +124,7 @@ class Entry(models.Model):
     # keys, and every index costs each posting. No foreign-key constraints either: entries
     # are written only by ledger_post() and ledger_post_batch(), which insert the transfer
     # and hold the accounts locked in the same call; transfers cannot be deleted, nor
-    # accounts with entries (migration 0008), and the audit re-checks both links.
+    # accounts with entries (migration 0009), and the audit re-checks both links.
     transfer = models.ForeignKey(
         Transfer,
         on_delete=models.PROTECT,

@@ -200,7 +200,7 @@ _AUDIT_QUERIES = {
         SELECT t.id, count(e.id), coalesce(sum(e.amount), 0)::bigint
           FROM ledger_transfer t LEFT JOIN ledger_entry e ON e.transfer_id = t.id
          GROUP BY t.id HAVING count(e.id) < 2 OR coalesce(sum(e.amount), 0) <> 0""",
-    # Entries carry no foreign keys (migration 0008): their links are checked here.
+    # Entries carry no foreign keys (migration 0009): their links are checked here.
     "entry without its account": """
         SELECT e.id, e.account_id FROM ledger_entry e
          WHERE NOT EXISTS (SELECT 1 FROM ledger_account a WHERE a.id = e.account_id)""",
