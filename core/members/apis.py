@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -10,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.sso.selectors import password_sign_in_allowed
 from hexitime.api import ErrorSerializer, PageNumberPagination
 from hexitime.auth import acting_member
 
@@ -17,6 +19,7 @@ from .models import Member
 from .selectors import approval_queue, invitation_list, member_blocks, profile_shown_in_full
 from .services import (
     INVITATIONS_MAX,
+    JoinRefused,
     access_member,
     invitation_accept,
     invitation_resend,
@@ -105,6 +108,9 @@ class JoinApi(APIView):
         a registered one is told someone asked."""
         serializer = self.JoinInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        if not password_sign_in_allowed():
+            raise JoinRefused(_("This network has no passwords: join by signing in through its "
+                                "identity provider."))  # fmt: skip
         join_throttle(request)
         member_join(**serializer.validated_data)
         return Response({"detail": JOIN_ANSWER}, status=202)

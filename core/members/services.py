@@ -149,7 +149,6 @@ def member_join(
         raise JoinRefused(" ".join(error.messages), field="password") from None
     # Hashed for a known address too: both answers take as long.
     candidate.set_password(password)
-    candidate.state = MemberState.UNVERIFIED
     try:
         return _join(candidate)
     except IntegrityError:
@@ -161,7 +160,6 @@ def member_join(
 def _join(candidate: Member) -> Member | None:
     # A full network refuses every address alike, registered or not.
     plan_member_place_take()
-    schema_name = connection.schema_name
     owner = Member.objects.filter(email__iexact=candidate.email).first()
     if owner is not None:
         # The owner hears of it through a notification, whose row is its email's outbox.
@@ -175,6 +173,15 @@ def _join(candidate: Member) -> Member | None:
             url="/accounts/login/",
         )  # fmt: skip
         return None
+    return member_unverified_add(candidate)
+
+
+def member_unverified_add(candidate: Member) -> Member:
+    """Save a new, unverified member and email them a verification link after commit. In
+    the caller's transaction, after `plan_member_place_take`: joining by password and by
+    single sign-on (core.sso) when the provider has not confirmed the address."""
+    schema_name = connection.schema_name
+    candidate.state = MemberState.UNVERIFIED
     candidate.verification_pending = True
     candidate.verification_queued_at = timezone.now()
     candidate.save()
@@ -213,6 +220,15 @@ def member_verify_email(*, token: str) -> Member:
         raise JoinRefused("This link is not valid here. Check you copied all of it.")
     if member.state != MemberState.UNVERIFIED:
         return member
+    member_email_confirmed(member)
+    return member
+
+
+def member_email_confirmed(member: Member) -> None:
+    """An unverified member's address is confirmed (by their link, or by the network's
+    single sign-on provider): under the approval policy they join the organisers' queue,
+    otherwise they become active with the welcome gift (once: the gift's idempotency key
+    is the member's). In the caller's transaction, the member's row locked."""
     plan_member_place_take()  # the place is taken now, not on joining
     member.email_verified_at = timezone.now()
     if join_settings_get().policy == JoinPolicy.APPROVAL:
@@ -221,7 +237,6 @@ def member_verify_email(*, token: str) -> Member:
     else:
         _activate(member)
     member.save(update_fields=["email_verified_at", "state"])
-    return member
 
 
 def _tell_organisers_of_request(member: Member) -> None:

@@ -18,6 +18,7 @@ from core.exchanges.selectors import exchanges_waiting, next_meetings, thanks_fo
 from core.groupsessions.selectors import member_sessions_next
 from core.listings.selectors import listing_suggestions
 from core.projects.selectors import projects_awaiting_funding
+from core.sso.selectors import sso_settings
 from core.stories.selectors import stories_published
 from hexitime.auth import ThrottledAuthenticationForm, acting_member, sign_in_identity
 from hexitime.errors import ApplicationError, NotFound
@@ -130,6 +131,9 @@ def join(request: HttpRequest) -> HttpResponse:
         return redirect("home")
     form = JoinForm(request.POST or None)
     status = 200
+    sso = sso_settings()
+    if request.method == "POST" and sso is not None and not sso.password_sign_in:
+        return redirect("sso-start")  # this network has no passwords to choose
     if request.method == "POST" and form.is_valid():
         try:
             join_throttle(request)
@@ -147,7 +151,7 @@ def join(request: HttpRequest) -> HttpResponse:
         if usage.full and usage.member_limit is not None
         else ""
     )
-    context = {"form": form, "settings": join_settings_get(), "full": full}
+    context = {"form": form, "settings": join_settings_get(), "full": full, "sso": sso}
     return render(request, "members/join.html", context, status=status)
 
 

@@ -21,6 +21,8 @@ from core.privacy import urls as privacy_urls
 from core.privacy import views as privacy_views
 from core.projects import urls as project_urls
 from core.safety import urls as safety_urls
+from core.sso import urls as sso_urls
+from core.sso import views as sso_views
 from core.stories import urls as story_urls
 from ledger import urls as ledger_urls
 from ledger.federation import views as federation_views
@@ -50,12 +52,14 @@ api_v1: list[URLPattern | URLResolver] = [
     path("members/", include(member_urls.api_urlpatterns)),
     path("account/", include(privacy_urls.api_urlpatterns)),
     path("safety/", include(safety_urls.api_urlpatterns)),
+    path("sso/", include(sso_urls.api_urlpatterns)),
     path("plan/", tenant_apis.PlanApi.as_view(), name="api-plan"),
 ]
 
 urlpatterns = [
     path("", member_views.network_home, name="home"),
-    path("accounts/login/", member_views.ThrottledLoginView.as_view(), name="login"),
+    path("accounts/login/", sso_views.SignInView.as_view(), name="login"),
+    path("sso/", include(sso_urls)),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include(member_urls.password_urlpatterns)),
     path("join/", include(member_urls.join_urlpatterns)),
@@ -67,6 +71,7 @@ urlpatterns = [
     path("settings/billing/", tenant_views.billing_page, name="network-billing"),
     path("settings/domains/", tenant_views.domains_page, name="network-domains"),
     path("settings/federation/", federation_views.federation_settings, name="federation-settings"),
+    path("settings/sso/", include(sso_urls.settings_urlpatterns)),
     path("settings/giving/", giving_views.giving_settings_view, name="giving-settings"),
     path("notifications/", include(notification_urls)),
     path("ledger/", include(ledger_urls)),

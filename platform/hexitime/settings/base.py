@@ -64,6 +64,7 @@ TENANT_APPS = [
     "core.cpd",
     "core.stories",
     "core.safety",
+    "core.sso",
     "ledger",
 ]
 
@@ -93,6 +94,8 @@ HEXITIME_DNS_TIMEOUT = env_int("HEXITIME_DNS_TIMEOUT", 5)
 HEXITIME_COMMUNITY_MEMBER_LIMIT = env_int("HEXITIME_COMMUNITY_MEMBER_LIMIT", 250)
 # How long a public service waits for a row lock before refusing (hexitime.db.Busy).
 HEXITIME_LOCK_TIMEOUT_MS = env_int("HEXITIME_LOCK_TIMEOUT_MS", 5000)
+# Seconds single sign-on (core.sso) waits for the identity provider's answer.
+HEXITIME_SSO_TIMEOUT = env_int("HEXITIME_SSO_TIMEOUT", 10)
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 # The backend django-tenants wraps: Django's, with one SQL statement per execute (Citus).
 ORIGINAL_BACKEND = "hexitime.postgresql"
