@@ -1,11 +1,36 @@
 from __future__ import annotations
 
+import contextlib
+
+from django.core.cache import cache
+from redis.exceptions import RedisError
+
 from .models import SsoSettings
+
+# The settings are read on every sign-in page, so they are kept in the cache (whose keys
+# carry the network's schema) and dropped when they change (sso_settings_forget). With
+# Redis down they are read from the database: signing in must work without it.
+CACHE_KEY = "sso:settings"
+CACHE_SECONDS = 300
 
 
 def sso_settings() -> SsoSettings | None:
     """The current network's single sign-on, or None when it has none."""
-    return SsoSettings.objects.filter(pk=1).first()
+    try:
+        kept = cache.get(CACHE_KEY)
+    except RedisError:
+        return SsoSettings.objects.filter(pk=1).first()
+    if kept is not None:
+        return kept[0]
+    current = SsoSettings.objects.filter(pk=1).first()
+    with contextlib.suppress(RedisError):
+        cache.set(CACHE_KEY, (current,), CACHE_SECONDS)
+    return current
+
+
+def sso_settings_forget() -> None:
+    with contextlib.suppress(RedisError):  # kept at most CACHE_SECONDS
+        cache.delete(CACHE_KEY)
 
 
 def password_sign_in_allowed() -> bool:

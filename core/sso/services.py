@@ -39,6 +39,7 @@ from tenants.plans import plan_member_place_take
 
 from .crypto import secret_decrypt, secret_encrypt
 from .models import ProviderKind, SsoIdentity, SsoSettings
+from .selectors import sso_settings_forget
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 GOOGLE_ISSUER = "https://accounts.google.com"
@@ -92,6 +93,12 @@ def _issuer_clean(kind: str, directory: str, issuer: str) -> str:
     return issuer.rstrip("/")
 
 
+def _forget() -> None:
+    # Now, and again after commit: a page read between the two may have kept the old row.
+    sso_settings_forget()
+    transaction.on_commit(sso_settings_forget)
+
+
 @durable_service
 def sso_settings_set(
     *, actor: Member, kind: str, name: str = "", directory: str = "", issuer: str = "",
@@ -134,6 +141,7 @@ def sso_settings_set(
         row.client_secret_encrypted = secret_encrypt(client_secret)
         row.secret_hint = client_secret[-4:] if len(client_secret) >= 12 else ""
     row.save()
+    _forget()
     after = {**sso_settings_shown(row), "secret_changed": bool(client_secret)}
     audit_record(actor=actor, verb="sso.change", target=row, before=before, after=after)
     return row
@@ -151,6 +159,7 @@ def sso_settings_remove(*, actor: Member) -> None:
     audit_record(actor=actor, verb="sso.remove", target=current,
                  before=sso_settings_shown(current))  # fmt: skip
     current.delete()
+    _forget()
 
 
 @dataclass(frozen=True)
