@@ -12,6 +12,7 @@ is confirmed — by the provider, or by the emailed link when the provider does 
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -71,12 +72,16 @@ def _issuer_clean(kind: str, directory: str, issuer: str) -> str:
     if kind == ProviderKind.GOOGLE:
         return GOOGLE_ISSUER
     if kind == ProviderKind.ENTRA:
-        directory = directory.strip()
-        if not directory or not all(c.isalnum() or c in "-." for c in directory):
+        # The ID, not a domain: Entra's discovery by domain names the ID as its issuer.
+        directory = directory.strip().lower()
+        try:
+            directory = str(uuid.UUID(directory))
+        except ValueError:
             raise SsoRefused(
                 _("Enter your Microsoft Entra directory (tenant) ID, e.g. "
-                  "4f1c…-…, or your domain, e.g. trust.nhs.uk."), field="directory",
-            )  # fmt: skip
+                  "4f1c2b3a-5d6e-4f70-8a9b-0c1d2e3f4a5b (Entra admin centre, Overview)."),
+                field="directory",
+            ) from None  # fmt: skip
         return ENTRA_ISSUER.format(directory=directory)
     issuer = issuer.strip()
     if issuer.endswith(DISCOVERY_PATH):  # the discovery URL pasted: its issuer is before it
