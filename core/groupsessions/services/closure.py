@@ -4,6 +4,8 @@ sessions they give and have booked."""
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.members.models import Member
 
@@ -12,7 +14,7 @@ from .common import SessionRefused, locked
 from .lifecycle import cancel_booked, promote, unbook
 from .settlement import settle_if_ready
 
-GIVER_LEFT = "The member giving this session has left the network."
+GIVER_LEFT = gettext_lazy("The member giving this session has left the network.")
 
 
 def sessions_close_for_member(*, member: Member) -> int:
@@ -30,20 +32,25 @@ def sessions_close_for_member(*, member: Member) -> int:
     waiting_on_others = given.filter(state=SessionState.HELD).first()
     if waiting_on_others is not None:
         raise SessionRefused(
-            f"You gave “{waiting_on_others.title}”, whose attendees are still confirming. "
-            "Close your account once it has settled."
+            _(
+                "You gave “%(title)s”, whose attendees are still confirming. Close your "
+                "account once it has settled."
+            )
+            % {"title": waiting_on_others.title}
         )
     bookings = Booking.objects.filter(member=member)
     if bookings.filter(state=BookingState.DISPUTED).exists():
         raise SessionRefused(
-            "An organiser is settling your attendance at a group session. Close your "
-            "account once it is settled."
+            _(
+                "An organiser is settling your attendance at a group session. Close your "
+                "account once it is settled."
+            )
         )
     cancelled = 0
     for session_id in (
         given.filter(state=SessionState.OPEN).order_by("pk").values_list("pk", flat=True)
     ):
-        cancel_booked(locked(session_id), reason=GIVER_LEFT)
+        cancel_booked(locked(session_id), reason=str(GIVER_LEFT))
         cancelled += 1
     mine = bookings.filter(state__in=[BookingState.BOOKED, BookingState.WAITING,
                                       BookingState.ATTENDED])  # fmt: skip
