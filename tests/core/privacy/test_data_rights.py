@@ -435,3 +435,19 @@ def test_the_download_has_the_group_sessions_given_and_booked(network_a, people,
     ]
     assert tables["group_session_bookings"][0]["session__title"] == "Falls huddle"
     assert "gifts" in tables  # every section has its CSV
+
+
+def test_a_meeting_arranged_with_the_leaver_leaves_the_other_sides_calendar(network_a, people):
+    priya, alex, _ = people
+    with tenant_context(network_a):
+        exchange = x.exchange_respond(actor=alex, listing=_offer(priya, "Priya mentors"),
+                                      message="Could we meet?")  # fmt: skip
+        x.exchange_accept(actor=priya, exchange=exchange)
+        proposal = x.exchange_propose(actor=alex, exchange=exchange, starts_at=_soon(),
+                                      place="Library")  # fmt: skip
+        x.exchange_agree(actor=priya, exchange=exchange, proposal_id=proposal.pk)
+        member_close(actor=priya, password=PASSWORD)
+
+        told = Notification.objects.get(recipient=alex, key__endswith=":member_closed:receiver")
+        assert "METHOD:CANCEL" in told.calendar
+        assert "SEQUENCE:1" in told.calendar.replace("\r\n ", "")
