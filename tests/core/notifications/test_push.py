@@ -258,3 +258,14 @@ def test_the_key_command_prints_a_working_vapid_pair():
     )["Authorization"]
     _claims, key = vapid_verify(header, origin="http://127.0.0.1:1")
     assert key == public
+
+
+def test_a_members_data_download_lists_the_browsers_push_goes_to(network_a, make_member, push):
+    from core.privacy.selectors import member_data
+
+    alice, carol = make_member(network_a), make_member(network_a)
+    with tenant_context(network_a):
+        _subscribe(alice, push, "alice")
+        _subscribe(carol, push, "carol")
+        rows = member_data(member=alice, network=network_a)["push_subscriptions"]
+    assert [row["endpoint"] for row in rows] == [push.endpoint("alice")]
