@@ -9,8 +9,8 @@ import time
 from collections.abc import Iterator
 from contextlib import redirect_stdout
 
+import http_ece
 import pytest
-from cryptography.exceptions import InvalidTag
 from django.core.management import call_command
 from django.db import transaction
 from django_tenants.utils import tenant_context
@@ -78,7 +78,7 @@ def test_a_notification_is_pushed_after_commit_signed_and_encrypted_for_each_bro
             "url": "/exchanges/1/",
         }
     # Each browser's message opens only with its own keys.
-    with pytest.raises(InvalidTag):
+    with pytest.raises(http_ece.ECEException, match="InvalidTag"):
         laptop.decrypt(by_path["/push/phone"].body)
 
 
