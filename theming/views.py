@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from hexitime.auth import acting_member
@@ -69,6 +71,10 @@ class BrandingForm(forms.Form):
         help_text="A small square image shown in browser tabs and bookmarks.",
     )  # fmt: skip
     remove_favicon = forms.BooleanField(label="Remove the current tab icon", required=False)
+    default_language = forms.ChoiceField(
+        label=_("Language for visitors who have not chosen one"), choices=settings.LANGUAGES,
+        help_text=_("Members can still pick their own language at the foot of every page."),
+    )  # fmt: skip
 
     def clean_footer_links(self) -> list[dict[str, str]]:
         links = []
@@ -99,7 +105,7 @@ def branding_page(request: HttpRequest) -> HttpResponse:
         form = BrandingForm(initial={
             "primary_colour": theme.primary_colour, "accent_colour": theme.accent_colour,
             "welcome_headline": theme.welcome_headline, "welcome_text": theme.welcome_text,
-            "footer_links": links,
+            "footer_links": links, "default_language": theme.default_language,
         })  # fmt: skip
     return render(request, "theming/branding.html", {"form": form, **_preview(form, theme)})
 
