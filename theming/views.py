@@ -74,7 +74,11 @@ class BrandingForm(forms.Form):
     default_language = forms.ChoiceField(
         label=_("Language for visitors who have not chosen one"), choices=settings.LANGUAGES,
         help_text=_("Members can still pick their own language at the foot of every page."),
+        required=False,
     )  # fmt: skip
+
+    def clean_default_language(self) -> str | None:
+        return self.cleaned_data["default_language"] or None  # not sent: unchanged
 
     def clean_footer_links(self) -> list[dict[str, str]]:
         links = []

@@ -24,6 +24,8 @@ from django_tenants.utils import get_public_schema_name
 
 from core.members.models import Member
 from core.members.services import LanguageRefused, member_language_set
+from tenants.models import Network
+from tenants.selectors import network_language as tenant_language
 
 
 def _offered(code: str | None) -> str | None:
@@ -33,10 +35,8 @@ def _offered(code: str | None) -> str | None:
 def network_language(request: HttpRequest) -> str:
     """The language of the request's network for someone who has not chosen one."""
     tenant = getattr(request, "tenant", None)
-    if tenant is not None and tenant.schema_name != get_public_schema_name():
-        from theming.selectors import theme_for
-
-        return _offered(theme_for(tenant).default_language) or settings.LANGUAGE_CODE
+    if isinstance(tenant, Network) and tenant.schema_name != get_public_schema_name():
+        return tenant_language(tenant)
     return settings.LANGUAGE_CODE
 
 
@@ -60,7 +60,7 @@ class NetworkLocaleMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         language = request_language(request)
         with translation.override(language):
-            request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+            request.LANGUAGE_CODE = language
             response = self.get_response(request)
         # The same address answers in another language to another cookie.
         patch_vary_headers(response, ("Cookie",))

@@ -27,15 +27,37 @@ TEMPLATES = sorted(
     for path in (REPO / folder).glob(pattern)
 )
 # Names and symbols that are the same in Welsh and English.
-ALLOWED = {"Hexitime", "Cymraeg", "English", "NHS", "CPD", "QI", "API", "OpenAPI", "CSV", "PDF",
-           "ICS", "iCal", "Stripe", "WCAG", "AA", "SVG", "PNG", "KB", "MB", "GB", "https", "e.g"}  # fmt: skip
+ALLOWED = {
+    "Hexitime",
+    "Cymraeg",
+    "English",
+    "NHS",
+    "CPD",
+    "QI",
+    "API",
+    "OpenAPI",
+    "CSV",
+    "PDF",
+    "ICS",
+    "iCal",
+    "Stripe",
+    "WCAG",
+    "AA",
+    "SVG",
+    "PNG",
+    "KB",
+    "MB",
+    "GB",
+    "https",
+    "e.g",
+}
 SPOKEN_ATTRIBUTES = {"alt", "title", "aria-label", "aria-description", "placeholder"}
 RAW_ELEMENTS = {"script", "style"}
 BLOCK_START = re.compile(r"^(blocktranslate|blocktrans|comment|verbatim)\b")
 BLOCK_END = re.compile(r"^(endblocktranslate|endblocktrans|endcomment|endverbatim)\b")
 ENTITY = re.compile(r"&#?\w+;")
 LETTER = re.compile(r"[^\W\d_]")
-WORD = re.compile(r"[^\W\d_][\w.'’-]*")
+WORD = re.compile(r"[^\W\d_][\w.'\u2019-]*")
 
 
 @dataclass
@@ -62,6 +84,7 @@ def text_runs(source: str) -> Iterator[Run]:
             continue
         if token.token_type != TokenType.TEXT or depth:
             continue
+        assert token.position is not None  # DebugLexer records where each token is
         offset = token.position[0]
         text, start = token.contents, None
         for index, char in enumerate(text):
@@ -92,15 +115,13 @@ def text_runs(source: str) -> Iterator[Run]:
                     yield Run(offset + start, offset + index, text[start:index], attribute)
                 start, state, attribute = None, "tag", None
                 tag += char
-        if start is not None and (
-            (state == "text" and raw is None) or (state == "value" and attribute)
-        ):
-            if len(text) > start:
-                yield Run(offset + start, offset + len(text), text[start:], attribute)
+        open_run = (state == "text" and raw is None) or (state == "value" and attribute)
+        if start is not None and open_run and len(text) > start:
+            yield Run(offset + start, offset + len(text), text[start:], attribute)
 
 
 def unmarked(run: Run) -> bool:
-    words = [word.strip(".'’-") for word in WORD.findall(ENTITY.sub(" ", run.text))]
+    words = [word.strip(".'\u2019-") for word in WORD.findall(ENTITY.sub(" ", run.text))]
     return any(LETTER.search(word) and word not in ALLOWED for word in words)
 
 
@@ -110,7 +131,7 @@ def test_the_scanner_finds_text_and_spoken_attributes_only() -> None:
         '{% translate "Marked" %}<img alt="{% translate \'Logo\' %}" src="a.png">'
         "{% blocktranslate %}Inside {{ x }}{% endblocktranslate %}{# note #}"
         "<script>var a = 'code';</script>{% comment %}Not shown{% endcomment %}"
-        "<p>Hexitime – {{ count }} CPD</p><p>Signed in as {{ name }}</p>"
+        "<p>Hexitime \u2013 {{ count }} CPD</p><p>Signed in as {{ name }}</p>"
     )
     found = [run.text.strip() for run in text_runs(source) if unmarked(run)]
     assert found == ["Go home", "Home", "Signed in as"]
@@ -147,7 +168,7 @@ def test_every_string_of_the_member_and_organiser_pages_is_translated(language: 
         and any(
             path.startswith(TRANSLATED_IN_FULL) and "/templates/" in path
             for path, _ in entry.occurrences
-        )  # fmt: skip
+        )
         and (entry.fuzzy or not (entry.msgstr or all(entry.msgstr_plural.values())))
     ]
     assert not missing, f"No {language} translation yet for:\n" + "\n".join(missing)
@@ -159,7 +180,7 @@ def test_translations_keep_their_placeholders(language: str) -> None:
     wrong = [
         entry.msgid
         for entry in catalogue(language)
-        if entry.msgstr and sorted(placeholder.findall(entry.msgid)) != sorted(
-            placeholder.findall(entry.msgstr))
-    ]  # fmt: skip
+        if entry.msgstr
+        and sorted(placeholder.findall(entry.msgid)) != sorted(placeholder.findall(entry.msgstr))
+    ]
     assert not wrong, "The placeholders differ from the English in:\n" + "\n".join(wrong)
