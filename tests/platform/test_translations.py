@@ -149,8 +149,8 @@ def test_every_word_in_a_template_is_marked_for_translation(template: Path) -> N
     assert not found, "Mark these for translation ({% translate %}):\n" + "\n".join(found)
 
 
-def catalogue(language: str) -> polib.POFile:
-    path = Path(settings.LOCALE_PATHS[0]) / language / "LC_MESSAGES" / "django.po"
+def catalogue(language: str, domain: str = "django") -> polib.POFile:
+    path = Path(settings.LOCALE_PATHS[0]) / language / "LC_MESSAGES" / f"{domain}.po"
     return polib.pofile(str(path))
 
 
@@ -179,8 +179,17 @@ def test_translations_keep_their_placeholders(language: str) -> None:
     placeholder = re.compile(r"%\(\w+\)[sd]|\{\w*\}|%[sd]")
     wrong = [
         entry.msgid
-        for entry in catalogue(language)
+        for domain in ("django", "djangojs")
+        for entry in catalogue(language, domain)
         if entry.msgstr
         and sorted(placeholder.findall(entry.msgid)) != sorted(placeholder.findall(entry.msgstr))
     ]
     assert not wrong, "The placeholders differ from the English in:\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize("language", [code for code, _ in settings.LANGUAGES if code != "en-gb"])
+def test_every_javascript_string_is_translated(language: str) -> None:
+    scripts = catalogue(language, "djangojs")
+    missing = [e.msgid for e in scripts if not (e.msgstr or all(e.msgstr_plural.values()))]
+    assert len(scripts) > 0
+    assert not missing, f"No {language} translation yet for:\n" + "\n".join(missing)
