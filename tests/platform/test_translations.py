@@ -137,6 +137,27 @@ def test_the_scanner_finds_text_and_spoken_attributes_only() -> None:
     assert found == ["Go home", "Home", "Signed in as"]
 
 
+# Words handed to an included template as a plain string (`with label="Accept"`), which
+# reach the page as they are: they must be `_("Accept")`.
+INCLUDED_TEXT = re.compile(r'\b(label|caption|period|title|heading|hint|legend)="([^"]*)"')
+
+
+def unmarked_arguments(source: str) -> Iterator[str]:
+    for token in DebugLexer(source).tokenize():
+        if token.token_type == TokenType.BLOCK and token.contents.startswith("include "):
+            for name, value in INCLUDED_TEXT.findall(token.contents):
+                if unmarked(Run(0, 0, value, name)):
+                    yield f"{name}={value!r}"
+
+
+def test_the_argument_check_finds_plain_strings_only() -> None:
+    source = (
+        '{% include "a.html" with name="confirm" label="Accept" %}'
+        '{% include "b.html" with label=_("Decline") caption="Hexitime" %}'
+    )
+    assert list(unmarked_arguments(source)) == ["label='Accept'"]
+
+
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda path: str(path.relative_to(REPO)))
 def test_every_word_in_a_template_is_marked_for_translation(template: Path) -> None:
     source = template.read_text()
@@ -145,7 +166,7 @@ def test_every_word_in_a_template_is_marked_for_translation(template: Path) -> N
         + (f" ({run.attribute})" if run.attribute else "")
         for run in text_runs(source)
         if unmarked(run)
-    ]
+    ] + [f"{{% include %}} argument {argument}" for argument in unmarked_arguments(source)]
     assert not found, "Mark these for translation ({% translate %}):\n" + "\n".join(found)
 
 
