@@ -51,26 +51,26 @@ def theme_image(request: HttpRequest, kind: str, version: int) -> FileResponse:
 
 
 class BrandingForm(forms.Form):
-    primary_colour = forms.CharField(label="Main colour (header and links)", max_length=7)
-    accent_colour = forms.CharField(label="Button colour", max_length=7)
-    welcome_headline = forms.CharField(label="Welcome headline", max_length=120, required=False)
+    primary_colour = forms.CharField(label=_("Main colour (header and links)"), max_length=7)
+    accent_colour = forms.CharField(label=_("Button colour"), max_length=7)
+    welcome_headline = forms.CharField(label=_("Welcome headline"), max_length=120, required=False)
     welcome_text = forms.CharField(
-        label="Welcome text",
+        label=_("Welcome text"),
         max_length=2000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     footer_links = forms.CharField(
-        label="Footer links", required=False, widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One per line: label | https://address (up to five).",
+        label=_("Footer links"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One per line: label | https://address (up to five)."),
     )  # fmt: skip
-    logo = forms.FileField(label="Logo (PNG or SVG, up to 200 KB)", required=False)
-    remove_logo = forms.BooleanField(label="Remove the current logo", required=False)
+    logo = forms.FileField(label=_("Logo (PNG or SVG, up to 200 KB)"), required=False)
+    remove_logo = forms.BooleanField(label=_("Remove the current logo"), required=False)
     favicon = forms.FileField(
-        label="Browser tab icon (PNG or SVG, up to 50 KB)", required=False,
-        help_text="A small square image shown in browser tabs and bookmarks.",
+        label=_("Browser tab icon (PNG or SVG, up to 50 KB)"), required=False,
+        help_text=_("A small square image shown in browser tabs and bookmarks."),
     )  # fmt: skip
-    remove_favicon = forms.BooleanField(label="Remove the current tab icon", required=False)
+    remove_favicon = forms.BooleanField(label=_("Remove the current tab icon"), required=False)
     default_language = forms.ChoiceField(
         label=_("Language for visitors who have not chosen one"), choices=settings.LANGUAGES,
         help_text=_("Members can still pick their own language at the foot of every page."),
