@@ -6,7 +6,8 @@
 #      tree's theming/static/theming/vendor/ so that they ship in the package;
 #   2. the package itself, non-editable, with the pinned versions of constraints.txt and
 #      without the dev or embedded extras;
-#   3. collectstatic under production settings into VENV/share/hexitime/static, where
+#   3. the translations compiled (hexitime/locale_build.py, no system gettext needed);
+#   4. collectstatic under production settings into VENV/share/hexitime/static, where
 #      production settings look for it (HEXITIME_STATIC_ROOT overrides both).
 # The container image (deploy/Containerfile) runs exactly this script. Needs Python 3.11+
 # and npm; writes nothing else. Run it as any user that can write VENV.
@@ -28,6 +29,9 @@ echo "== hexitime into $venv"
 "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --upgrade pip
 "$venv/bin/python" -m pip install --quiet -c "$source_dir/constraints.txt" "$source_dir"
+
+echo "== translations (.po to .mo, in the installed package)"
+"$venv/bin/python" -m hexitime.locale_build
 
 echo "== static files (collectstatic, production settings)"
 static_root=${HEXITIME_STATIC_ROOT:-$venv/share/hexitime/static}

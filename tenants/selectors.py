@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
 from django_tenants.utils import get_public_schema_name
 from psycopg import sql
@@ -114,6 +115,25 @@ def _overview(network: Network, stats: _Stats) -> NetworkOverview:
             if network.billing_status != "none"
             else ""
         ),
+    )
+
+
+def network_language(network: Network) -> str:
+    """The language of a network's pages and emails for someone who has not chosen one:
+    its organiser sets it on the branding page (theming.Theme.default_language)."""
+    try:
+        language: str = network.theme.default_language
+    except ObjectDoesNotExist:  # never branded: the platform's default
+        return settings.LANGUAGE_CODE
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def recipient_language(member: Member, network: Network) -> str:
+    """The language to write to a member in: their own choice, else their network's."""
+    return (
+        member.language
+        if member.language in dict(settings.LANGUAGES)
+        else (network_language(network))
     )
 
 

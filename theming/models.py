@@ -23,6 +23,9 @@ class Theme(models.Model):
     # Bumped on every change: the stylesheet URL carries it, so browsers cache each
     # version for a year and fetch the new one as soon as pages name it.
     version = models.PositiveIntegerField(default=1)
+    # What a visitor who has not chosen a language sees (the organiser picks it): one of
+    # settings.LANGUAGES, checked by theme_update.
+    default_language = models.CharField(max_length=8, default="en-gb")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

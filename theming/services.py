@@ -6,9 +6,11 @@ import re
 from typing import Any
 from xml.etree import ElementTree
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
 from core.audit.services import audit_record
@@ -152,6 +154,7 @@ def theme_update(
     remove_logo: bool = False,
     favicon: UploadedFile | None = None,
     remove_favicon: bool = False,
+    default_language: str | None = None,
 ) -> Theme:
     """Change a network's branding. Every check runs before anything is written; the
     change bumps the theme's version (and so its stylesheet URL) and is audit-logged in
@@ -161,6 +164,8 @@ def theme_update(
     if len(welcome_headline) > 120 or len(welcome_text) > 2000:
         raise ThemeRefused("The welcome headline (120) or text (2,000 characters) is too long.")
     links = footer_links_check(footer_links or [])
+    if default_language is not None and default_language not in dict(settings.LANGUAGES):
+        raise ThemeRefused(_("Choose a language from the list."), field="default_language")
     logo_kind = logo_check(logo) if logo is not None else None
     favicon_kind = (
         logo_check(favicon, field="favicon", label="favicon", max_bytes=MAX_FAVICON_BYTES)
@@ -169,11 +174,13 @@ def theme_update(
     )
 
     with transaction.atomic(durable=True):
-        theme, _ = Theme.objects.select_for_update().get_or_create(network=network)
+        theme, _created = Theme.objects.select_for_update().get_or_create(network=network)
         before = _summary(theme)
         theme.primary_colour, theme.accent_colour = primary_colour.lower(), accent_colour.lower()
         theme.welcome_headline, theme.welcome_text = welcome_headline, welcome_text
         theme.footer_links = links
+        if default_language is not None:
+            theme.default_language = default_language
         theme.version += 1
         with tenant_context(network):  # the file lands in the network's own media folder
             if remove_logo and theme.logo:
@@ -199,6 +206,6 @@ def _summary(theme: Theme) -> dict[str, Any]:
     return {
         "primary_colour": theme.primary_colour, "accent_colour": theme.accent_colour,
         "welcome_headline": theme.welcome_headline, "logo": theme.logo.name or "",
-        "favicon": theme.favicon.name or "",
+        "favicon": theme.favicon.name or "", "default_language": theme.default_language,
         "version": theme.version,
     }  # fmt: skip

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -8,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -128,26 +129,44 @@ def offline_page(request: HttpRequest) -> HttpResponse:
 
 
 class BrandingForm(forms.Form):
-    primary_colour = forms.CharField(label="Main colour (header and links)", max_length=7)
-    accent_colour = forms.CharField(label="Button colour", max_length=7)
-    welcome_headline = forms.CharField(label="Welcome headline", max_length=120, required=False)
+    primary_colour = forms.CharField(
+        label=gettext_lazy("Main colour (header and links)"), max_length=7
+    )
+    accent_colour = forms.CharField(label=gettext_lazy("Button colour"), max_length=7)
+    welcome_headline = forms.CharField(
+        label=gettext_lazy("Welcome headline"), max_length=120, required=False
+    )
     welcome_text = forms.CharField(
-        label="Welcome text",
+        label=gettext_lazy("Welcome text"),
         max_length=2000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     footer_links = forms.CharField(
-        label="Footer links", required=False, widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One per line: label | https://address (up to five).",
+        label=gettext_lazy("Footer links"), required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("One per line: label | https://address (up to five)."),
     )  # fmt: skip
-    logo = forms.FileField(label="Logo (PNG or SVG, up to 200 KB)", required=False)
-    remove_logo = forms.BooleanField(label="Remove the current logo", required=False)
+    logo = forms.FileField(label=gettext_lazy("Logo (PNG or SVG, up to 200 KB)"), required=False)
+    remove_logo = forms.BooleanField(label=gettext_lazy("Remove the current logo"), required=False)
     favicon = forms.FileField(
-        label="Browser tab icon (PNG or SVG, up to 50 KB)", required=False,
-        help_text="A small square image shown in browser tabs and bookmarks.",
+        label=gettext_lazy("Browser tab icon (PNG or SVG, up to 50 KB)"), required=False,
+        help_text=gettext_lazy("A small square image shown in browser tabs and bookmarks."),
     )  # fmt: skip
-    remove_favicon = forms.BooleanField(label="Remove the current tab icon", required=False)
+    remove_favicon = forms.BooleanField(
+        label=gettext_lazy("Remove the current tab icon"), required=False
+    )
+    default_language = forms.ChoiceField(
+        label=gettext_lazy("Language for visitors who have not chosen one"),
+        choices=settings.LANGUAGES,
+        help_text=gettext_lazy(
+            "Members can still pick their own language at the foot of every page."
+        ),
+        required=False,
+    )  # fmt: skip
+
+    def clean_default_language(self) -> str | None:
+        return self.cleaned_data["default_language"] or None  # not sent: unchanged
 
     def clean_footer_links(self) -> list[dict[str, str]]:
         links = []
@@ -178,7 +197,7 @@ def branding_page(request: HttpRequest) -> HttpResponse:
         form = BrandingForm(initial={
             "primary_colour": theme.primary_colour, "accent_colour": theme.accent_colour,
             "welcome_headline": theme.welcome_headline, "welcome_text": theme.welcome_text,
-            "footer_links": links,
+            "footer_links": links, "default_language": theme.default_language,
         })  # fmt: skip
     return render(request, "theming/branding.html", {"form": form, **_preview(form, theme)})
 

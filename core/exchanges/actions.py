@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from core.members.models import Member
 from ledger.services import minutes_as_text
@@ -37,19 +38,19 @@ class NoInput(forms.Form):
 
 
 class OptionalReason(forms.Form):
-    reason = forms.CharField(label="Reason (optional)", required=False, max_length=1000,
+    reason = forms.CharField(label=_("Reason (optional)"), required=False, max_length=1000,
                              widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
 
 
 class DisputeForm(forms.Form):
-    reason = forms.CharField(label="What is wrong with the hours?", max_length=1000,
+    reason = forms.CharField(label=_("What is wrong with the hours?"), max_length=1000,
                              widget=forms.Textarea(attrs={"rows": 3}))  # fmt: skip
 
 
 class ProposeForm(forms.Form):
     starts_at = forms.DateTimeField(
-        label="Date and time",
-        help_text="If your browser shows a plain text box, type it like 2027-03-14 14:30.",
+        label=_("Date and time"),
+        help_text=_("If your browser shows a plain text box, type it like 2027-03-14 14:30."),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         input_formats=[
             "%Y-%m-%dT%H:%M",
@@ -59,12 +60,12 @@ class ProposeForm(forms.Form):
         ],
     )
     place = forms.CharField(
-        label="Where", max_length=300, help_text="An address or room, or “Video call”."
+        label=_("Where"), max_length=300, help_text=_("An address or room, or “Video call”.")
     )
     video_link = forms.CharField(
-        label="Video-call link (optional)", required=False, max_length=500,
-        help_text="A full https:// address, for example https://meet.example.org/abc-defg. "
-        "It goes in the calendar invite.",
+        label=_("Video-call link (optional)"), required=False, max_length=500,
+        help_text=_("A full https:// address, for example https://meet.example.org/abc-defg. "
+        "It goes in the calendar invite."),
         widget=forms.URLInput(attrs={"inputmode": "url"}),
     )  # fmt: skip
 
@@ -77,33 +78,33 @@ class RecordForm(forms.Form):
     minutes = minutes_field("Time given", initial=60)
     # Only asked when no meeting was agreed here (the page leaves it out otherwise).
     met_on = forms.DateField(
-        label="The day you met", required=False,
-        help_text="Today or earlier. If your browser shows a plain text box, type it like "
-        "2027-03-14.",
+        label=_("The day you met"), required=False,
+        help_text=_("Today or earlier. If your browser shows a plain text box, type it like "
+        "2027-03-14."),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         input_formats=["%Y-%m-%d"],
     )  # fmt: skip
 
 
 class MessageForm(forms.Form):
-    body = forms.CharField(label="Message", max_length=4000,
+    body = forms.CharField(label=_("Message"), max_length=4000,
                            widget=forms.Textarea(attrs={"rows": 3}))  # fmt: skip
 
 
 class ThanksForm(forms.Form):
-    text = forms.CharField(label="Say thank you (shown on their profile)", max_length=500,
+    text = forms.CharField(label=_("Say thank you (shown on their profile)"), max_length=500,
                            widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
 
 
 class SettleForm(forms.Form):
     outcome = forms.ChoiceField(
-        label="Outcome", widget=forms.RadioSelect,
+        label=_("Outcome"), widget=forms.RadioSelect,
         error_messages={"required": "Choose an outcome: confirm, adjust or cancel."},
         choices=[("confirm", "Confirm the recorded hours"), ("adjust", "Adjust the hours"),
                  ("cancel", "Cancel: no credit moves")],
     )  # fmt: skip
     minutes = minutes_field("Adjusted time (if adjusting)", required=False)
-    note = forms.CharField(label="Note for the record", max_length=1000,
+    note = forms.CharField(label=_("Note for the record"), max_length=1000,
                            error_messages={"required": "Write a note for the record."},
                            widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
 

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from hexitime.auth import acting_member
@@ -82,8 +83,8 @@ class EqualityForm(forms.Form):
         "working then, choose their last job.",
     )
     consent = forms.BooleanField(
-        label="I agree that my answers are stored for equality monitoring and counted, "
-        "without my name, in reports for this network's organisers and the platform's staff.",
+        label=_("I agree that my answers are stored for equality monitoring and counted, "
+        "without my name, in reports for this network's organisers and the platform's staff."),
         error_messages={"required": "Tick the box to agree to how your answers are used, or "
                         "leave this page without saving."},
     )  # fmt: skip

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 
 from core.members.models import Member
 from hexitime.auth import acting_member
@@ -23,10 +24,11 @@ from .tasks import network_metrics_request
 
 
 class DateRangeForm(forms.Form):
-    start = forms.DateField(label="From", required=False, widget=forms.DateInput(
-        attrs={"type": "date"}), help_text="Exchanges completed on or after this day.")  # fmt: skip
-    end = forms.DateField(label="To", required=False, widget=forms.DateInput(
-        attrs={"type": "date"}), help_text="Up to and including this day.")  # fmt: skip
+    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(
+        attrs={"type": "date"}),
+        help_text=_("Exchanges completed on or after this day."))  # fmt: skip
+    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(
+        attrs={"type": "date"}), help_text=_("Up to and including this day."))  # fmt: skip
 
     def date_range(self) -> DateRange | None:
         """The range asked for, or None with the form's errors set."""

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.members.models import Member, Profession
@@ -40,31 +41,38 @@ from .services import (
 
 class ListingForm(forms.Form):
     kind = forms.ChoiceField(
-        label="Are you offering help or asking for it?",
+        label=gettext_lazy("Are you offering help or asking for it?"),
         choices=Listing.Kind.choices,
         widget=forms.RadioSelect,
     )
-    title = forms.CharField(label="Title", max_length=120)
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=120)
     description = forms.CharField(
-        label="Describe what you offer or need",
+        label=gettext_lazy("Describe what you offer or need"),
         widget=forms.Textarea(attrs={"rows": 6}),
         max_length=5000,
     )
-    category = forms.ChoiceField(label="Category", choices=Listing.Category.choices)
-    format = forms.ChoiceField(label="How can you meet?", choices=Listing.Format.choices)
-    location = forms.CharField(label="Location (if in person)", max_length=120, required=False)
+    category = forms.ChoiceField(label=gettext_lazy("Category"), choices=Listing.Category.choices)
+    format = forms.ChoiceField(
+        label=gettext_lazy("How can you meet?"), choices=Listing.Format.choices
+    )
+    location = forms.CharField(
+        label=gettext_lazy("Location (if in person)"), max_length=120, required=False
+    )
     duration_minutes = forms.TypedChoiceField(
-        label="Expected time",
+        label=gettext_lazy("Expected time"),
         coerce=int,
         initial=60,
         choices=[(m, minutes_as_text(m)) for m in range(15, 481, 15)],
     )
-    visibility = forms.ChoiceField(label="Who can see it?", choices=Listing.Visibility.choices)
+    visibility = forms.ChoiceField(
+        label=gettext_lazy("Who can see it?"), choices=Listing.Visibility.choices
+    )
 
 
 class HideForm(forms.Form):
-    reason = forms.CharField(label="Why hide it? (the poster sees this)", max_length=500,
-                             widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+    reason = forms.CharField(
+        label=gettext_lazy("Why hide it? (the poster sees this)"), max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
 
 
 def listing_browse(request: HttpRequest) -> HttpResponse:
@@ -225,7 +233,7 @@ def my_listings(request: HttpRequest) -> HttpResponse:
 
 class ListingSettingsForm(forms.Form):
     public_page = forms.BooleanField(
-        label="Let visitors who are not signed in see the listings (without names)",
+        label=gettext_lazy("Let visitors who are not signed in see the listings (without names)"),
         required=False,
     )
 

@@ -112,6 +112,10 @@ class Member(AbstractBaseUser, PermissionsMixin):
     # Off: the network map shows this member as an anonymous node ("A member").
     show_on_map = models.BooleanField(default=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    # The language the member chose with the switcher ("" = the network's default), one of
+    # settings.LANGUAGES (checked by member_language_set; no choices here, so adding a
+    # language needs no migration).
+    language = models.CharField(max_length=8, blank=True)
     # Accounts made by operators and the demo start active; `member_join` starts unverified.
     state = models.CharField(max_length=24, choices=MemberState.choices, default=MemberState.ACTIVE)
     email_verified_at = models.DateTimeField(null=True, blank=True)

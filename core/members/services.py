@@ -23,6 +23,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -32,6 +33,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import strip_tags
+from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from core.audit.services import audit_record
@@ -975,3 +977,20 @@ def invitations_expired_purge(*, now: datetime.datetime | None = None) -> int:
                          reason=reason)  # fmt: skip
         Invitation.objects.filter(pk__in=[i.pk for i in stale]).delete()
     return len(stale)
+
+
+class LanguageRefused(ApplicationError):
+    """The language is not one the platform offers."""
+
+
+@durable_service
+def member_language_set(*, actor: Member, language: str) -> Member:
+    """A member saves the language they chose with the switcher; pages and emails to them
+    use it from then on, on any device. "" goes back to the network's default."""
+    if language and language not in dict(settings.LANGUAGES):
+        raise LanguageRefused(_("Choose a language from the list."))
+    member = Member.objects.select_for_update().get(pk=actor.pk)
+    if member.language != language:
+        member.language = language
+        member.save(update_fields=["language"])
+    return member

@@ -7,11 +7,13 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django_tenants.utils import get_tenant_model, schema_context
 
 from hexitime.celery import app
 from hexitime.errors import TRANSIENT_ERRORS
-from tenants.selectors import network_url
+from tenants.selectors import network_language, network_url, recipient_language
 
 from .models import Invitation, Member, MemberState
 from .services import (
@@ -39,13 +41,16 @@ def member_verification_email(*, schema_name: str, member_id: int) -> bool:
         )
         if member is None:
             return False
-        network = get_tenant_model().objects.get(schema_name=schema_name)
+        network = get_tenant_model().objects.select_related("theme").get(schema_name=schema_name)
         path = reverse("join-verify", kwargs={"token": verification_token(member)},
                        urlconf="hexitime.urls_tenant")  # fmt: skip
         context = {"member": member, "network": network, "url": network_url(network, path)}
+        with translation.override(recipient_language(member, network)):
+            subject = _("[%(network)s] Confirm your email address") % {"network": network.name}
+            message = render_to_string("members/email/verify.txt", context)
         send_mail(
-            subject=f"[{network.name}] Confirm your email address",
-            message=render_to_string("members/email/verify.txt", context),
+            subject=subject,
+            message=message,
             from_email=settings.DEFAULT_FROM_EMAIL,
             recipient_list=[member.email],
         )
@@ -95,14 +100,20 @@ def member_invitation_email(*, schema_name: str, invitation_id: int) -> bool:
         )
         if invitation is None or invitation.expired:
             return False
-        network = get_tenant_model().objects.get(schema_name=schema_name)
+        network = get_tenant_model().objects.select_related("theme").get(schema_name=schema_name)
         path = reverse("join-invited", kwargs={"token": invitation_token(invitation)},
                        urlconf="hexitime.urls_tenant")  # fmt: skip
         context = {"invitation": invitation, "network": network,
                    "url": network_url(network, path)}  # fmt: skip
+        # Not a member yet: the network's language.
+        with translation.override(network_language(network)):
+            subject = _("[%(network)s] You are invited to join %(network)s") % {
+                "network": network.name
+            }
+            message = render_to_string("members/email/invitation.txt", context)
         send_mail(
-            subject=f"[{network.name}] You are invited to join {network.name}",
-            message=render_to_string("members/email/invitation.txt", context),
+            subject=subject,
+            message=message,
             from_email=settings.DEFAULT_FROM_EMAIL,
             recipient_list=[invitation.email],
         )

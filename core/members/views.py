@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.exchanges.selectors import exchanges_at_hand, thanks_for
@@ -105,21 +106,22 @@ def network_home(request: HttpRequest) -> HttpResponse:
 
 
 class JoinForm(forms.Form):
-    full_name = forms.CharField(label="Your name", max_length=150)
+    full_name = forms.CharField(label=gettext_lazy("Your name"), max_length=150)
     email = forms.EmailField(
-        label="Work email address", max_length=254,
+        label=gettext_lazy("Work email address"), max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )  # fmt: skip
     password = forms.CharField(
-        label="Choose a password", help_text="At least 8 characters; not a common password.",
+        label=gettext_lazy("Choose a password"),
+        help_text=gettext_lazy("At least 8 characters; not a common password."),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )  # fmt: skip
     profession = forms.ChoiceField(
-        label="Profession (optional)", required=False,
+        label=gettext_lazy("Profession (optional)"), required=False,
         choices=[("", "Choose…"), *Profession.choices],
     )  # fmt: skip
     organisation = forms.CharField(
-        label="Organisation (optional)", max_length=150, required=False,
+        label=gettext_lazy("Organisation (optional)"), max_length=150, required=False,
         widget=forms.TextInput(attrs={"autocomplete": "organization"}),
     )  # fmt: skip
 
@@ -195,7 +197,7 @@ def join_verify(request: HttpRequest, token: str) -> HttpResponse:
 
 
 class DeclineForm(forms.Form):
-    reason = forms.CharField(label="Reason (the person will see it)", max_length=500,
+    reason = forms.CharField(label=gettext_lazy("Reason (the person will see it)"), max_length=500,
                              widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
 
 
@@ -243,7 +245,7 @@ def decline(request: HttpRequest, member_id: int) -> HttpResponse:
 
 
 class RoleForm(forms.Form):
-    role = forms.ChoiceField(label="Role", choices=Role.choices)
+    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=Role.choices)
 
 
 @permission_required("members.change_role", raise_exception=True)
@@ -305,18 +307,22 @@ def reactivate(request: HttpRequest, member_id: int) -> HttpResponse:
 
 class InviteAddressesForm(forms.Form):
     emails = forms.CharField(
-        label="Email addresses", max_length=50_000,
-        help_text="One per line, or separated by commas.",
+        label=gettext_lazy("Email addresses"), max_length=50_000,
+        help_text=gettext_lazy("One per line, or separated by commas."),
         widget=forms.Textarea(attrs={"rows": 4}),
     )  # fmt: skip
-    role = forms.ChoiceField(label="Their role", choices=Role.choices, initial=Role.MEMBER)
+    role = forms.ChoiceField(
+        label=gettext_lazy("Their role"), choices=Role.choices, initial=Role.MEMBER
+    )
 
 
 class InviteCsvForm(forms.Form):
     file = forms.FileField(
-        label="CSV file",
-        help_text="Columns: name, email and, if you like, role (member, QI lead or "
-        "organiser). A header row is optional. Up to 500 people and 1 MB.",
+        label=gettext_lazy("CSV file"),
+        help_text=gettext_lazy(
+            "Columns: name, email and, if you like, role (member, QI lead or "
+            "organiser). A header row is optional. Up to 500 people and 1 MB."
+        ),
     )
 
 
@@ -387,9 +393,10 @@ def invitation_action(request: HttpRequest, invitation_id: int, action: str) -> 
 
 
 class InvitedJoinForm(forms.Form):
-    full_name = forms.CharField(label="Your name", max_length=150)
+    full_name = forms.CharField(label=gettext_lazy("Your name"), max_length=150)
     password = forms.CharField(
-        label="Choose a password", help_text="At least 8 characters; not a common password.",
+        label=gettext_lazy("Choose a password"),
+        help_text=gettext_lazy("At least 8 characters; not a common password."),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )  # fmt: skip
 
@@ -416,12 +423,12 @@ def join_invited(request: HttpRequest, token: str) -> HttpResponse:
 
 
 class JoinSettingsForm(forms.Form):
-    policy = forms.ChoiceField(label="Who can join?", choices=JoinPolicy.choices,
+    policy = forms.ChoiceField(label=gettext_lazy("Who can join?"), choices=JoinPolicy.choices,
                                widget=forms.RadioSelect)  # fmt: skip
     allowed_domains = forms.CharField(
-        label="Allowed email domains", required=False, max_length=2000,
-        help_text="One per line or separated by commas, e.g. nhs.net. "
-        "Used by the email domain policy.",
+        label=gettext_lazy("Allowed email domains"), required=False, max_length=2000,
+        help_text=gettext_lazy("One per line or separated by commas, e.g. nhs.net. "
+        "Used by the email domain policy."),
     )  # fmt: skip
 
 
@@ -444,54 +451,69 @@ def join_settings(request: HttpRequest) -> HttpResponse:
 
 
 class ProfileForm(forms.Form):
-    full_name = forms.CharField(label="Name", max_length=150)
+    full_name = forms.CharField(label=gettext_lazy("Name"), max_length=150)
     profession = forms.ChoiceField(
-        label="Profession", required=False, choices=[("", "Choose…"), *Profession.choices]
+        label=gettext_lazy("Profession"),
+        required=False,
+        choices=[("", "Choose…"), *Profession.choices],
     )
     job_title = forms.CharField(
-        label="Role and grade",
+        label=gettext_lazy("Role and grade"),
         max_length=120,
         required=False,
-        help_text="For example: Band 6 staff nurse, ST4 registrar.",
+        help_text=gettext_lazy("For example: Band 6 staff nurse, ST4 registrar."),
     )
-    organisation = forms.CharField(label="Organisation", max_length=150, required=False)
+    organisation = forms.CharField(
+        label=gettext_lazy("Organisation"), max_length=150, required=False
+    )
     curated_skills = forms.MultipleChoiceField(
-        label="Skills",
+        label=gettext_lazy("Skills"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         choices=SKILL_CHOICES,
     )
     other_skills = forms.CharField(
-        label="Other skills", max_length=600, required=False, help_text="Separate them with commas."
+        label=gettext_lazy("Other skills"),
+        max_length=600,
+        required=False,
+        help_text=gettext_lazy("Separate them with commas."),
     )
     bio = forms.CharField(
-        label="About you",
+        label=gettext_lazy("About you"),
         max_length=BIO_MAX,
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text="Plain text: what you can help with, and what you want to learn.",
+        help_text=gettext_lazy("Plain text: what you can help with, and what you want to learn."),
     )
-    availability = forms.CharField(label="When you are available", max_length=200, required=False)
+    availability = forms.CharField(
+        label=gettext_lazy("When you are available"), max_length=200, required=False
+    )
     preferred_formats = forms.MultipleChoiceField(
-        label="How you like to meet",
+        label=gettext_lazy("How you like to meet"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         choices=ContactFormat.choices,
     )
-    location = forms.CharField(label="Location", max_length=120, required=False)
+    location = forms.CharField(label=gettext_lazy("Location"), max_length=120, required=False)
     profile_visibility = forms.ChoiceField(
-        label="Who sees your profile?", choices=ProfileVisibility.choices, widget=forms.RadioSelect
+        label=gettext_lazy("Who sees your profile?"),
+        choices=ProfileVisibility.choices,
+        widget=forms.RadioSelect,
     )
     show_on_map = forms.BooleanField(
-        label="Show my name on the network map",
+        label=gettext_lazy("Show my name on the network map"),
         required=False,
-        help_text="If you untick this, the map shows you as “A member”, without your name, "
-        "profession or organisation.",
+        help_text=gettext_lazy(
+            "If you untick this, the map shows you as “A member”, without your name, "
+            "profession or organisation."
+        ),
     )
     photo = forms.FileField(
-        label="Photo", required=False, help_text="A JPEG, PNG or WebP image, up to 2 MB."
+        label=gettext_lazy("Photo"),
+        required=False,
+        help_text=gettext_lazy("A JPEG, PNG or WebP image, up to 2 MB."),
     )
-    remove_photo = forms.BooleanField(label="Remove my photo", required=False)
+    remove_photo = forms.BooleanField(label=gettext_lazy("Remove my photo"), required=False)
 
     @classmethod
     def for_member(cls, member: Member, data: Any = None, files: Any = None) -> ProfileForm:
@@ -571,8 +593,9 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
 
 
 class ApiTokenForm(forms.Form):
-    name = forms.CharField(label="Name", max_length=80,
-                           help_text="What will use it, e.g. “rota sync script”.")  # fmt: skip
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=80,
+                           help_text=gettext_lazy(
+                               "What will use it, e.g. “rota sync script”."))  # fmt: skip
 
 
 @login_required

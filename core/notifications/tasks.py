@@ -8,13 +8,13 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tenants.utils import get_tenant_model, schema_context
 
 from hexitime import ics
 from hexitime.celery import app
 from hexitime.errors import TRANSIENT_ERRORS
-from tenants.selectors import network_url
+from tenants.selectors import network_url, recipient_language
 
 from .models import Notification
 from .services import (
@@ -49,7 +49,8 @@ def notification_email(self: Task, *, schema_name: str, notification_id: int) ->
         )
         if notification is None:
             return False
-        network = get_tenant_model().objects.get(schema_name=schema_name)
+        network = get_tenant_model().objects.select_related("theme").get(schema_name=schema_name)
+        language = translation.override(recipient_language(notification.recipient, network))
         context = {
             "notification": notification,
             "network": network,
@@ -58,12 +59,13 @@ def notification_email(self: Task, *, schema_name: str, notification_id: int) ->
                 network, reverse("notifications", urlconf="hexitime.urls_tenant")
             ),
         }
-        email = EmailMessage(
-            subject=f"[{network.name}] {notification.title}",
-            body=render_to_string("notifications/email.txt", context),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[notification.recipient.email],
-        )
+        with language:
+            email = EmailMessage(
+                subject=f"[{network.name}] {notification.title}",
+                body=render_to_string("notifications/email.txt", context),
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=[notification.recipient.email],
+            )
         if notification.calendar:
             # The method in the content type is what Outlook and Gmail read to offer
             # "add to calendar" (RFC 6047).

@@ -6,6 +6,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 
 from core.members.services import UNVERIFIED_GRACE_DAYS
 from hexitime.auth import acting_member
@@ -31,8 +32,8 @@ def data_download(request: HttpRequest) -> HttpResponse:
 
 class CloseForm(forms.Form):
     password = forms.CharField(
-        label="Your password",
-        help_text="To be sure it is you.",
+        label=_("Your password"),
+        help_text=_("To be sure it is you."),
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 

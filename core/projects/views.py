@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from core.members.models import Member
@@ -64,27 +65,29 @@ class HoursField(forms.DecimalField):
 
 
 class ProposeForm(forms.Form):
-    title = forms.CharField(label="Title", max_length=120)
+    title = forms.CharField(label=_("Title"), max_length=120)
     aim = forms.CharField(
-        label="Aim", max_length=300, widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="What will improve, by how much, by when.",
+        label=_("Aim"), max_length=300, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("What will improve, by how much, by when."),
     )  # fmt: skip
     description = forms.CharField(
-        label="Describe the project and what volunteers will do",
+        label=_("Describe the project and what volunteers will do"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 6}),
     )
-    budget_minutes = HoursField(label="Hours budget")
+    budget_minutes = HoursField(label=_("Hours budget"))
     curated_skills = forms.MultipleChoiceField(
-        label="Skills wanted", required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("Skills wanted"), required=False, widget=forms.CheckboxSelectMultiple,
         choices=SKILL_CHOICES,
     )  # fmt: skip
     other_skills = forms.CharField(
-        label="Other skills wanted", max_length=600, required=False,
-        help_text="Separate them with commas.",
+        label=_("Other skills wanted"), max_length=600, required=False,
+        help_text=_("Separate them with commas."),
     )  # fmt: skip
-    starts_on = forms.DateField(label="Starts on", widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(label="Ends on", widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(
+        label=_("Starts on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    ends_on = forms.DateField(label=_("Ends on"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def project_fields(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
@@ -95,20 +98,20 @@ class ProposeForm(forms.Form):
 
 class DeclineForm(forms.Form):
     reason = forms.CharField(
-        label="Why is the project declined?", max_length=500,
-        widget=forms.Textarea(attrs={"rows": 3}), help_text="The lead will see this.",
+        label=_("Why is the project declined?"), max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}), help_text=_("The lead will see this."),
     )  # fmt: skip
 
 
 class PledgeForm(forms.Form):
-    pledged_minutes = HoursField(label="How many hours can you give?")
+    pledged_minutes = HoursField(label=_("How many hours can you give?"))
 
 
 class ConfirmForm(forms.Form):
-    volunteer = forms.TypedChoiceField(label="Volunteer", coerce=int)
-    minutes = HoursField(label="Hours given")
+    volunteer = forms.TypedChoiceField(label=_("Volunteer"), coerce=int)
+    minutes = HoursField(label=_("Hours given"))
     # One confirmation per volunteer and day: sending it again pays nothing more.
-    worked_on = forms.DateField(label="Day the hours were given",
+    worked_on = forms.DateField(label=_("Day the hours were given"),
                                 widget=forms.DateInput(attrs={"type": "date"},
                                                        format="%Y-%m-%d"))  # fmt: skip
     key = forms.CharField(widget=forms.HiddenInput, max_length=64)

@@ -5,6 +5,8 @@ On a developer's machine (a checkout):
     hexitime test [ARGS]        the test suite (ARGS go to pytest)
     hexitime bench NAME         run bench/NAME.py
     hexitime frontend           install the npm packages and copy them into static
+    hexitime messages [-l LANG] gather every marked string into the catalogues (default
+                                -l cy), then compile them (needs GNU gettext's xgettext)
 
 Operating a deployment (docs/operations/):
     hexitime release            migrate everything and prepare this version (before traffic)
@@ -49,7 +51,7 @@ from hexitime.settings.env import (
 # Subcommand words that name a group of management commands: `tenants migrate` is the
 # management command `tenants_migrate`.
 _GROUPS = {"ledger", "network", "tenants"}
-_CHECKOUT_COMMANDS = {"up", "test", "bench", "frontend"}
+_CHECKOUT_COMMANDS = {"up", "test", "bench", "frontend", "messages"}
 _PROCESSES = {"serve", "worker", "beat"}
 
 
@@ -74,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_bench(rest)
     if command == "frontend":
         return build_frontend(always=True)
+    if command == "messages":
+        return make_messages(rest)
     if command == "release":
         return manage(["platform_release", *rest])
     if command in _PROCESSES:
@@ -162,6 +166,7 @@ def run_tests(args: list[str]) -> int:
     print(f"hexitime test: {_describe(services)}", flush=True)
     _ensure_system_tools()
     build_frontend(always=False)
+    _compile_translations()
     import pytest
 
     return int(pytest.main(args))
@@ -181,6 +186,45 @@ def build_frontend(*, always: bool) -> int:
     except FrontendUnavailable as missing:
         print(f"hexitime: front-end packages not built: {missing}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _compile_translations() -> None:
+    from hexitime.locale_build import catalogs_compile
+
+    for path in catalogs_compile():
+        print(f"hexitime: compiled {path.relative_to(REPO_ROOT)}", flush=True)
+
+
+# What `hexitime messages` never reads for strings: installed and built things, and the
+# tests (their strings are not shown to anyone).
+MESSAGES_IGNORE = [".venv", "node_modules", "build", ".hexitime", "tests", "bench", "deploy",
+                   "*/vendor/*", "*.min.js"]  # fmt: skip
+
+
+def make_messages(args: list[str]) -> int:
+    """Gather the marked strings of templates, Python and JavaScript into each language's
+    catalogue (platform/hexitime/locale/), keeping translations already made, and compile
+    them. Pass -l LANG for another language (default cy); more arguments go to
+    makemessages."""
+    os.chdir(REPO_ROOT)
+    languages = args or ["-l", "cy"]
+    ignores = [f"--ignore={pattern}" for pattern in MESSAGES_IGNORE]
+    for domain in ("django", "djangojs"):
+        code = manage(
+            [
+                "makemessages",
+                *languages,
+                "-d",
+                domain,
+                "--no-obsolete",
+                "--add-location=file",
+                *ignores,
+            ]
+        )
+        if code:
+            return code
+    _compile_translations()
     return 0
 
 
@@ -236,6 +280,7 @@ def up(args: list[str]) -> int:
 
     started = time.perf_counter()
     build_frontend(always=False)
+    _compile_translations()
     home = data_dir()
     services = ensure_services(home)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hexitime.settings.dev")

@@ -2,12 +2,17 @@
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
+from django.views.i18n import JavaScriptCatalog
 
-from hexitime import devmail
+from hexitime import devmail, i18n
 from tenants import console
 from tenants import views as tenant_views
 
 urlpatterns = [
+    # The language switcher, and the JavaScript strings' catalogue for the active language
+    # (served from here: the Content-Security-Policy allows scripts from this site only).
+    path("i18n/language/", i18n.language_switch, name="set-language"),
+    path("i18n/catalog.js", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", tenant_views.home, name="public-home"),
     path("start/", tenant_views.network_start_view, name="network-start"),
     path(

@@ -4,6 +4,7 @@ from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core.audit import urls as audit_urls
@@ -24,6 +25,7 @@ from core.safety import urls as safety_urls
 from core.sso import urls as sso_urls
 from core.sso import views as sso_views
 from core.stories import urls as story_urls
+from hexitime import i18n
 from ledger import urls as ledger_urls
 from ledger.federation import views as federation_views
 from tenants import apis as tenant_apis
@@ -57,6 +59,10 @@ api_v1: list[URLPattern | URLResolver] = [
 ]
 
 urlpatterns = [
+    # The language switcher, and the JavaScript strings' catalogue for the active language
+    # (served from here: the Content-Security-Policy allows scripts from this site only).
+    path("i18n/language/", i18n.language_switch, name="set-language"),
+    path("i18n/catalog.js", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", member_views.network_home, name="home"),
     path("accounts/login/", sso_views.SignInView.as_view(), name="login"),
     path("sso/", include(sso_urls)),

@@ -115,6 +115,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After the network (its default language) and the member (their saved choice) are
+    # known; before anything renders (hexitime.i18n).
+    "hexitime.i18n.NetworkLocaleMiddleware",
     # Idempotency-Key on state-changing /api/ calls (core.idempotency).
     "core.idempotency.middleware.IdempotencyKeyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -132,6 +135,8 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                # LANGUAGE_CODE and LANGUAGES for <html lang> and the switcher.
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.network",
@@ -175,6 +180,14 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 
 LANGUAGE_CODE = "en-gb"
+# The languages a member can choose (hexitime.i18n); each network's organiser picks the
+# default (theming.Theme.default_language). Names are in the language itself.
+LANGUAGES = [("en-gb", "English"), ("cy", "Cymraeg")]
+# The project's catalogues: one per language, compiled to .mo by hexitime.locale_build.
+LOCALE_PATHS = [Path(__file__).resolve().parent.parent / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
 TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True

@@ -3,7 +3,7 @@
 (function () {
   "use strict";
   var box = document.getElementById("network-map");
-  if (!box || !window.cytoscape) return;
+  if (!box || !window.cytoscape || !window.gettext) return;
   var wrap = box.parentElement;
   var tooltip = wrap.querySelector(".map-tooltip");
   var legend = document.querySelector(".map-legend");
@@ -12,10 +12,13 @@
   var PALETTE = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00",
                  "#f0e442", "#000000", "#8c564b", "#17becf", "#bcbd22"];
   var GREY = "#aeb7bd";
+  // Words come from Django's JavaScript catalogue (/i18n/catalog.js), in the page's language.
+  var _ = window.gettext, ngettext = window.ngettext, fmt = window.interpolate;
 
   function hours(minutes) {
     var h = Math.floor(minutes / 60), m = minutes % 60;
-    return (h ? h + " h" : "") + (m || !h ? (h ? " " : "") + m + " min" : "");
+    var hText = fmt(_("%s h"), [h]), mText = fmt(_("%s min"), [m]);
+    return (h ? hText : "") + (m || !h ? (h ? " " : "") + mText : "");
   }
 
   function groupsBy(nodes, key) {
@@ -26,7 +29,8 @@
     var names = Object.keys(counts).sort(function (a, b) { return counts[b] - counts[a] || a.localeCompare(b); });
     var colours = {};
     names.slice(0, PALETTE.length - 1).forEach(function (name, i) { colours[name] = PALETTE[i]; });
-    var other = names.length >= PALETTE.length ? "Other " + key + "s" : null;
+    var other = names.length >= PALETTE.length
+      ? (key === "organisation" ? _("Other organisations") : _("Other professions")) : null;
     return {colours: colours, other: other};
   }
 
@@ -88,8 +92,8 @@
       legend.textContent = "";
       var entries = Object.keys(groups.colours).map(function (name) { return [name, groups.colours[name]]; });
       if (groups.other) entries.push([groups.other, "#5c6b73"]);
-      entries.push(["Not given or not shown", GREY]);
-      if (data.nodes.some(function (n) { return n.kind === "network"; })) entries.push(["Another network", PALETTE[PALETTE.length - 1]]);
+      entries.push([_("Not given or not shown"), GREY]);
+      if (data.nodes.some(function (n) { return n.kind === "network"; })) entries.push([_("Another network"), PALETTE[PALETTE.length - 1]]);
       entries.forEach(function (entry) {
         var li = document.createElement("li"), swatch = document.createElement("span");
         swatch.className = "swatch";
@@ -104,26 +108,29 @@
       var d = node.data(), at = node.renderedPosition();
       tooltip.textContent = "";
       var name = document.createElement("strong");
-      name.textContent = d.label + (d.you ? " (you)" : "");
+      name.textContent = d.you ? fmt(_("%s (you)"), [d.label]) : d.label;
       tooltip.appendChild(name);
       var detail = [d.profession, d.organisation].filter(Boolean).join(", ");
       if (detail) tooltip.appendChild(document.createTextNode(detail + ". "));
       var counts = [];
-      if (d.exchanges) counts.push(d.exchanges + " exchange" + (d.exchanges === 1 ? "" : "s"));
-      if (d.volunteering) counts.push(d.volunteering + " time" + (d.volunteering === 1 ? "" : "s") + " volunteering");
+      if (d.exchanges) counts.push(fmt(ngettext("%s exchange", "%s exchanges", d.exchanges), [d.exchanges]));
+      if (d.volunteering) counts.push(fmt(ngettext("%s time volunteering", "%s times volunteering", d.volunteering), [d.volunteering]));
       if (d.kind === "group") {
-        tooltip.appendChild(document.createTextNode(" " + d.members + " members, " +
-          d.exchanges + " exchanges. Select to see them."));
+        tooltip.appendChild(document.createTextNode(" " + fmt(
+          _("%(members)s members, %(exchanges)s exchanges. Select to see them."),
+          {members: d.members, exchanges: d.exchanges}, true)));
         tooltip.style.left = Math.min(at.x + 12, box.clientWidth - 200) + "px";
         tooltip.style.top = (at.y + 12) + "px";
         tooltip.hidden = false;
         return;
       }
       tooltip.appendChild(document.createTextNode(d.kind === "project"
-        ? "Volunteers gave " + hours(d.received_minutes) + " (" + d.volunteering + " confirmation" +
-          (d.volunteering === 1 ? "" : "s") + ")."
-        : "Gave " + hours(d.given_minutes) + ", received " + hours(d.received_minutes) + " in " +
-          counts.join(" and ") + "."));
+        ? fmt(ngettext("Volunteers gave %(hours)s (%(count)s confirmation).",
+                       "Volunteers gave %(hours)s (%(count)s confirmations).", d.volunteering),
+              {hours: hours(d.received_minutes), count: d.volunteering}, true)
+        : fmt(_("Gave %(given)s, received %(received)s in %(what)s."),
+              {given: hours(d.given_minutes), received: hours(d.received_minutes),
+               what: counts.join(_(" and "))}, true)));
       tooltip.style.left = Math.min(at.x + 12, box.clientWidth - 200) + "px";
       tooltip.style.top = (at.y + 12) + "px";
       tooltip.hidden = false;
@@ -152,6 +159,6 @@
     .then(function (response) { if (response.status !== 200) throw new Error(response.status); return response.json(); })
     .then(draw)
     .catch(function () {
-      box.textContent = "The map could not be drawn. The tables below show the same information.";
+      box.textContent = _("The map could not be drawn. The tables below show the same information.");
     });
 })();
