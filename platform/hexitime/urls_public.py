@@ -6,9 +6,11 @@ from django.urls import path
 from hexitime import devmail
 from tenants import console
 from tenants import views as tenant_views
+from theming import views as theming_views
 
 urlpatterns = [
     path("", tenant_views.home, name="public-home"),
+    path("accessibility/", theming_views.accessibility_statement, name="accessibility"),
     path("start/", tenant_views.network_start_view, name="network-start"),
     path(
         "start/<uuid:job_id>/",
