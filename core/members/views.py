@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.campaigns.selectors import campaigns_active
 from core.exchanges.selectors import exchanges_waiting, next_meetings, thanks_for
 from core.groupsessions.selectors import member_sessions_next
 from core.listings.selectors import listing_suggestions
@@ -90,6 +91,7 @@ def network_home(request: HttpRequest) -> HttpResponse:
             "waiting": exchanges_waiting(member=member),
             "meetings": list(next_meetings(member=member, limit=3)),
             "sessions": list(member_sessions_next(member=member, limit=3)),
+            "campaigns": campaigns_active(member=member),
         }
         if member.has_perm("members.approve_member"):
             context["plan_usage"] = plan_usage(network=request.tenant)  # type: ignore[attr-defined]

@@ -62,6 +62,7 @@ TENANT_APPS = [
     "core.exchanges",
     "core.groupsessions",
     "core.projects",
+    "core.campaigns",
     "core.giving",
     "core.insights",
     "core.privacy",
