@@ -50,8 +50,8 @@ def _within(field: str) -> Q:
 
 
 def campaigns_with_hours(campaigns: QuerySet[Campaign]) -> QuerySet[Campaign]:
-    """`campaigns` with `exchange_minutes`, `session_minutes`, `project_minutes` and their
-    sum `counted_minutes` (see the module's docstring), in the same query."""
+    """`campaigns` with `exchange_minutes`, `session_minutes` and `project_minutes` (see
+    the module's docstring; `Campaign.counted_minutes` is their sum), in the same query."""
     exchanges = Exchange.objects.filter(
         _within("completed_at"), state=State.COMPLETED,
         listing__campaign_items__campaign=OuterRef("pk"),
@@ -67,7 +67,7 @@ def campaigns_with_hours(campaigns: QuerySet[Campaign]) -> QuerySet[Campaign]:
         exchange_minutes=_total(exchanges, "minutes"),
         session_minutes=_total(shares, "paid_minutes"),
         project_minutes=_total(confirmations, "minutes"),
-    ).annotate(counted_minutes=F("exchange_minutes") + F("session_minutes") + F("project_minutes"))
+    )
 
 
 def _with_joined(campaigns: QuerySet[Campaign], member: Member) -> QuerySet[Campaign]:

@@ -29,7 +29,9 @@ BUDGET = {
     # + messages, proposals, thanks, settings (not yet cut), and whether either side blocked
     # the other (core.members.Block: the message form is refused between them)
     "/exchanges/{exchange}/": 12,
-    "/": 12,  # + balance, statement (3), waiting, meetings, group sessions (not yet cut)
+    # + balance, statement (3), waiting, meetings, group sessions (not yet cut), and the
+    # running campaigns with their hours and whether the member joined (one query)
+    "/": 13,
 }
 
 
