@@ -48,7 +48,8 @@ class Campaign(models.Model):
     def counted_minutes(self) -> int:
         """The hours counted toward the target, on a campaign read through
         `selectors.campaigns_with_hours` (a sum in SQL would repeat its three subqueries)."""
-        return self.exchange_minutes + self.session_minutes + self.project_minutes  # type: ignore[attr-defined]
+        found = self.exchange_minutes + self.session_minutes + self.project_minutes  # type: ignore[attr-defined]
+        return int(found)
 
 
 class ItemKind(models.TextChoices):

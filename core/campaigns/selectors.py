@@ -93,7 +93,8 @@ def campaigns_active(*, member: Member, limit: int = 3) -> list[Campaign]:
     running = Campaign.objects.filter(
         closed_at__isnull=True, starts_on__lte=today, ends_on__gte=today
     )
-    campaigns = _with_joined(campaigns_with_hours(running), member)
+    joined = CampaignMember.objects.filter(campaign=OuterRef("pk"), member=member)
+    campaigns = campaigns_with_hours(running).annotate(joined=Exists(joined))
     return list(campaigns.order_by("-joined", "ends_on", "title", "id")[:limit])
 
 

@@ -8,6 +8,7 @@ import datetime
 from typing import Any
 
 from django.db import IntegrityError
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -180,8 +181,8 @@ def campaign_item_add(
         raise PermissionDenied(_("Only active members can add to a campaign."))
     locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
     _item_check(actor, locked, listing, session, project)
-    named = {"listing": listing, "session": session, "project": project}
-    named = {kind: item for kind, item in named.items() if item is not None}
+    given = (("listing", listing), ("session", session), ("project", project))
+    named: dict[str, Model] = {kind: thing for kind, thing in given if thing is not None}
     existing = CampaignItem.objects.filter(campaign=locked, **named).first()
     if existing is not None:
         return existing
@@ -190,9 +191,9 @@ def campaign_item_add(
     except IntegrityError:  # the lock on the campaign makes this a bug, not a race
         raise CampaignRefused(_("That is already in the campaign.")) from None
     if actor.has_perm(MANAGE):
-        ((kind, thing),) = named.items()
+        ((kind, tagged),) = named.items()
         audit_record(actor=actor, verb="campaign.item_add", target=locked,
-                     after={"kind": kind, "id": thing.pk})  # fmt: skip
+                     after={"kind": kind, "id": tagged.pk})  # fmt: skip
     return item
 
 

@@ -128,6 +128,7 @@ def test_the_organiser_sets_the_contact_and_status_audited(client_a, network_a, 
     assert "This website is run by Oxford Health NHS FT" in page
     with tenant_context(network_a):
         event = AuditEvent.objects.get(verb="accessibility_statement.update")
+    assert event.before is not None and event.after is not None
     assert event.after["contact_email"] == "access@oxford.example"
     assert event.before["contact_email"] == ""
 

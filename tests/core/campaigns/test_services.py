@@ -39,6 +39,7 @@ def test_only_organisers_run_campaigns_and_each_action_is_audited(network_a, cas
         verbs = list(AuditEvent.objects.order_by("id").values_list("verb", flat=True))
         assert verbs == ["campaign.create", "campaign.update", "campaign.close"]
         update = AuditEvent.objects.get(verb="campaign.update")
+        assert update.before is not None and update.after is not None
         assert update.before["title"] == "Green NHS month"
         assert update.after["target_minutes"] == 1200
         with pytest.raises(CampaignRefused, match="closed"):
