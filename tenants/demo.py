@@ -12,6 +12,7 @@ from typing import TypedDict
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from core.campaigns.demo import campaign_seed
 from core.cpd.demo import cpd_seed
 from core.exchanges.demo import exchanges_seed
 from core.giving.demo import giving_seed
@@ -86,10 +87,10 @@ def demo_network_seed(
     *, seed: int, members: int, email_domain: str, organiser_email: str
 ) -> list[Member]:
     """Fill the current network as a demonstration one: an organiser and `members` members
-    with their welcome gift, listings, exchanges at every stage, projects, group sessions,
-    gifts and grants from the community pot, equality answers, CPD records with reflections,
-    stories (some picked), reports, a block, the safeguarding contact and notifications. The
-    tests that walk the whole API use it for realistic networks."""
+    with their welcome gift, listings, exchanges at every stage, projects, group sessions, a
+    running campaign, gifts and grants from the community pot, equality answers, CPD records
+    with reflections, stories (some picked), reports, a block, the safeguarding contact and
+    notifications. The tests that walk the whole API use it for realistic networks."""
     people = members_seed(
         rng=random.Random(seed),  # noqa: S311 - demo data, not security
         count=members,
@@ -103,6 +104,8 @@ def demo_network_seed(
     exchanges_seed(rng=random.Random(seed), members=people, listings=listings)  # noqa: S311
     projects = projects_seed(rng=random.Random(seed), members=people)  # noqa: S311 - demo data
     sessions_seed(rng=random.Random(seed), members=people)  # noqa: S311 - demo data
+    campaign_seed(rng=random.Random(seed), index=seed, members=people,  # noqa: S311
+                  listings=listings, projects=projects)  # fmt: skip
     giving_seed(rng=random.Random(seed), members=people, projects=projects)  # noqa: S311
     equality_seed(rng=random.Random(seed), members=people)  # noqa: S311 - demo data
     cpd_seed(rng=random.Random(seed), members=people)  # noqa: S311 - demo data

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 from xml.etree import ElementTree
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
@@ -19,7 +23,7 @@ from hexitime.errors import ApplicationError
 from tenants.models import Network
 
 from .contrast import AA_TEXT, HEX_COLOUR, contrast_ratio, passing_shade
-from .models import Theme
+from .models import AccessibilityStatement, Compliance, Enforcer, Theme
 
 WHITE = "#ffffff"
 PAGE_BACKGROUNDS = [WHITE, "#f0f4f5"]  # the surface and page colours of base.css
@@ -209,3 +213,78 @@ def _summary(theme: Theme) -> dict[str, Any]:
         "favicon": theme.favicon.name or "", "default_language": theme.default_language,
         "version": theme.version,
     }  # fmt: skip
+
+
+class StatementRefused(ApplicationError):
+    pass
+
+
+STATEMENT_FIELDS = (
+    "organisation", "contact_email", "contact_phone", "response_days", "compliance",
+    "enforcer", "known_issues", "tested_by", "reviewed_on",
+)  # fmt: skip
+
+
+def accessibility_statement_update(
+    *,
+    network: Network,
+    actor: Member,
+    organisation: str = "",
+    contact_email: str = "",
+    contact_phone: str = "",
+    response_days: int = 5,
+    compliance: str = Compliance.PARTIAL,
+    enforcer: str = Enforcer.EHRC,
+    known_issues: str = "",
+    tested_by: str = "",
+    reviewed_on: date | None = None,
+) -> AccessibilityStatement:
+    """Set what the network's accessibility statement says (organisers only: the view checks
+    the permission). Every check runs before anything is written; audit-logged."""
+    if compliance not in Compliance.values:
+        raise StatementRefused(_("Choose how compliant the site is."), field="compliance")
+    if enforcer not in Enforcer.values:
+        raise StatementRefused(_("Choose where the network is."), field="enforcer")
+    if not 1 <= response_days <= 60:
+        raise StatementRefused(
+            _("Say within how many days (1 to 60) you reply."), field="response_days"
+        )
+    if contact_email:
+        try:
+            validate_email(contact_email)
+        except ValidationError:
+            raise StatementRefused(
+                _("“%(email)s” is not an email address.") % {"email": contact_email},
+                field="contact_email",
+            ) from None
+    if reviewed_on is not None and reviewed_on > timezone.localdate():
+        raise StatementRefused(_("The review date cannot be in the future."), field="reviewed_on")
+    values = {
+        "organisation": organisation.strip(), "contact_email": contact_email.strip(),
+        "contact_phone": contact_phone.strip(), "response_days": response_days,
+        "compliance": compliance, "enforcer": enforcer, "known_issues": known_issues.strip(),
+        "tested_by": tested_by.strip(), "reviewed_on": reviewed_on,
+    }  # fmt: skip
+    with transaction.atomic(durable=True):
+        statement, _created = AccessibilityStatement.objects.select_for_update().get_or_create(
+            network=network
+        )
+        before = _statement_summary(statement)
+        for name, value in values.items():
+            setattr(statement, name, value)
+        try:
+            statement.full_clean(exclude=["network"], validate_unique=False)
+        except ValidationError as invalid:
+            field, errors = next(iter(invalid.message_dict.items()))
+            raise StatementRefused(errors[0], field=field) from None
+        statement.save()
+        with tenant_context(network):
+            audit_record(actor=actor, verb="accessibility_statement.update", target=statement,
+                         before=before, after=_statement_summary(statement))  # fmt: skip
+    return statement
+
+
+def _statement_summary(statement: AccessibilityStatement) -> dict[str, Any]:
+    summary = {name: getattr(statement, name) for name in STATEMENT_FIELDS}
+    summary["reviewed_on"] = statement.reviewed_on.isoformat() if statement.reviewed_on else None
+    return summary

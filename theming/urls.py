@@ -23,4 +23,6 @@ urlpatterns: list[URLPattern] = [
     ),
     path("settings/branding/", views.branding_page, name="branding"),
     path("settings/branding/preview/", views.branding_preview, name="branding-preview"),
+    path("accessibility/", views.accessibility_statement, name="accessibility"),
+    path("settings/accessibility/", views.accessibility_settings, name="accessibility-settings"),
 ]

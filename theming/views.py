@@ -12,14 +12,26 @@ from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django_tenants.utils import get_public_schema_name
 
 from hexitime.auth import acting_member
 
 from .contrast import HEX_COLOUR
 from .icons import BACKGROUND, SIZES, icon_png
-from .models import Theme
-from .selectors import theme_for
-from .services import ThemeRefused, colour_report, theme_update
+from .models import AccessibilityStatement, Compliance, Enforcer, Theme
+from .selectors import (
+    accessibility_contact_emails,
+    accessibility_statement_for,
+    axe_report,
+    theme_for,
+)
+from .services import (
+    StatementRefused,
+    ThemeRefused,
+    accessibility_statement_update,
+    colour_report,
+    theme_update,
+)
 
 YEAR = 365 * 24 * 3600
 
@@ -225,3 +237,86 @@ def branding_preview(request: HttpRequest) -> HttpResponse:
     theme = theme_for(request.tenant)  # type: ignore[attr-defined]
     form = BrandingForm(request.POST)
     return render(request, "theming/preview.html", _preview(form, theme))
+
+
+@require_GET
+def accessibility_statement(request: HttpRequest) -> HttpResponse:
+    """The accessibility statement, in the form of the GOV.UK model statement; anyone may
+    read it, signed in or not. On a network it names that network's organisers' contact; on
+    the public site, the platform's."""
+    network = getattr(request, "tenant", None)
+    if network is None or network.schema_name == get_public_schema_name():
+        statement = AccessibilityStatement()
+        emails = [settings.HEXITIME_ACCESSIBILITY_EMAIL]
+        site_name = "Hexitime"
+    else:
+        statement = accessibility_statement_for(network)
+        emails = accessibility_contact_emails(statement)
+        site_name = network.name
+    return render(request, "theming/accessibility.html", {
+        "statement": statement, "emails": emails, "site_name": site_name,
+        "report": axe_report(), "site_url": request.build_absolute_uri("/"),
+        "known_issues": [line.strip() for line in statement.known_issues.splitlines()
+                         if line.strip()],
+    })  # fmt: skip
+
+
+class StatementForm(forms.Form):
+    organisation = forms.CharField(
+        label=gettext_lazy("Organisation that runs this network"), max_length=200, required=False,
+        help_text=gettext_lazy("Shown as who runs the site; the network's name when empty."),
+    )  # fmt: skip
+    contact_email = forms.EmailField(
+        label=gettext_lazy("Email for accessibility problems"), required=False,
+        help_text=gettext_lazy("When empty, the statement gives the organisers' own addresses."),
+    )  # fmt: skip
+    contact_phone = forms.CharField(label=gettext_lazy("Telephone"), max_length=40, required=False)
+    response_days = forms.IntegerField(
+        label=gettext_lazy("Days within which you reply"), min_value=1, max_value=60, initial=5
+    )
+    compliance = forms.ChoiceField(
+        label=gettext_lazy("Compliance with WCAG 2.2 AA"), choices=Compliance.choices
+    )
+    enforcer = forms.ChoiceField(
+        label=gettext_lazy("Where the network is"), choices=Enforcer.choices
+    )
+    known_issues = forms.CharField(
+        label=gettext_lazy("Content you know is not accessible"), max_length=4000, required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=gettext_lazy("One per line: what it is and how it fails."),
+    )  # fmt: skip
+    tested_by = forms.CharField(
+        label=gettext_lazy("How it was tested beyond automated checks"), max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )  # fmt: skip
+    reviewed_on = forms.DateField(
+        label=gettext_lazy("Last reviewed on"), required=False,
+        help_text=gettext_lazy("For example 2026-12-01."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )  # fmt: skip
+
+
+@login_required
+@permission_required("theming.change_theme", raise_exception=True)
+def accessibility_settings(request: HttpRequest) -> HttpResponse:
+    """Organisers: what the network's accessibility statement says."""
+    network = request.tenant  # type: ignore[attr-defined]
+    statement = accessibility_statement_for(network)
+    if request.method == "POST":
+        form = StatementForm(request.POST)
+        if form.is_valid():
+            try:
+                accessibility_statement_update(
+                    network=network, actor=acting_member(request), **form.cleaned_data
+                )
+            except StatementRefused as refused:
+                form.add_error(refused.field, refused.message)
+            else:
+                messages.success(request, _("The accessibility statement is saved."))
+                return redirect(reverse("accessibility-settings"))
+    else:
+        form = StatementForm(
+            initial={name: getattr(statement, name) for name in StatementForm.base_fields}
+        )
+    return render(request, "theming/accessibility_settings.html", {"form": form})

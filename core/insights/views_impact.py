@@ -32,6 +32,11 @@ def _chart(table: Table) -> dict[str, Any]:
             {"label": table.columns[cumulative].capitalize(), "data": column(cumulative),
              "type": "line", "yAxisID": "cumulative"},
         ]}  # fmt: skip
+    if table.name == "campaigns":
+        return {"type": "bar", "labels": labels, "horizontal": True, "datasets": [
+            {"label": table.columns[5].capitalize(), "data": column(5)},
+            {"label": table.columns[6].capitalize(), "data": column(6)},
+        ]}  # fmt: skip
     if table.name == "skills":
         return {"type": "bar", "labels": labels, "horizontal": True, "counts": True, "datasets": [
             {"label": "Offers", "data": column(1)}, {"label": "Requests", "data": column(2)},

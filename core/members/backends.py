@@ -40,6 +40,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "safety.moderate_report",
             "giving.manage_pot",
             "stories.pick_story",
+            "campaigns.manage_campaign",
         }
     ),
 }

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from core.campaigns.selectors import campaigns_active
 from core.exchanges.selectors import exchanges_at_hand, thanks_for
 from core.groupsessions.selectors import member_sessions_next
 from core.listings.selectors import listing_suggestions
@@ -94,6 +95,7 @@ def network_home(request: HttpRequest) -> HttpResponse:
             "waiting": at_hand.waiting,
             "meetings": at_hand.meetings,
             "sessions": list(member_sessions_next(member=member, limit=3)),
+            "campaigns": campaigns_active(member=member),
         }
         if member.has_perm("members.approve_member"):
             context["plan_usage"] = plan_usage(network=request.tenant)  # type: ignore[attr-defined]

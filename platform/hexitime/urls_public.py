@@ -7,6 +7,7 @@ from django.views.i18n import JavaScriptCatalog
 from hexitime import devmail, i18n
 from tenants import console
 from tenants import views as tenant_views
+from theming import views as theming_views
 
 urlpatterns = [
     # The language switcher, and the JavaScript strings' catalogue for the active language
@@ -14,6 +15,7 @@ urlpatterns = [
     path("i18n/language/", i18n.language_switch, name="set-language"),
     path("i18n/catalog.js", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", tenant_views.home, name="public-home"),
+    path("accessibility/", theming_views.accessibility_statement, name="accessibility"),
     path("start/", tenant_views.network_start_view, name="network-start"),
     path(
         "start/<uuid:job_id>/",

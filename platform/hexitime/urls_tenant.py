@@ -8,6 +8,7 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core.audit import urls as audit_urls
+from core.campaigns import urls as campaign_urls
 from core.cpd import urls as cpd_urls
 from core.exchanges import urls as exchange_urls
 from core.giving import urls as giving_urls
@@ -47,6 +48,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("sessions/", include(session_urls.api_urlpatterns)),
     path("calendar/", include(session_urls.calendar_api_urlpatterns)),
     path("projects/", include(project_urls.api_urlpatterns)),
+    path("campaigns/", include(campaign_urls.api_urlpatterns)),
     path("giving/", include(giving_urls.api_urlpatterns)),
     path("insights/", include(insight_urls.api_urlpatterns)),
     path("cpd/", include(cpd_urls.api_urlpatterns)),
@@ -86,6 +88,7 @@ urlpatterns = [
     path("sessions/", include(session_urls)),
     path("calendar/", include(session_urls.calendar_urlpatterns)),
     path("projects/", include(project_urls)),
+    path("campaigns/", include(campaign_urls)),
     path("giving/", include(giving_urls)),
     path("insights/", include(insight_urls)),
     path("cpd/", include(cpd_urls)),

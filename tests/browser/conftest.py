@@ -12,12 +12,16 @@ the live server binds 127.0.0.1 on a free port in 8400-8499 and pages are opened
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import shutil
 import socket
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 from django.templatetags.static import static
@@ -26,6 +30,7 @@ from pytest_django.live_server_helper import LiveServer
 from hexitime.settings.env import REPO_ROOT
 from theming.contrast import contrast_ratio
 from theming.frontend import VENDOR, FrontendUnavailable, frontend_build, frontend_built
+from theming.selectors import AXE_REPORT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -220,9 +225,43 @@ def csp_refusals(page: Any) -> list[str]:
 def axe_scan(page: Any) -> dict[str, Any]:
     """Run axe-core (from npm, see theming/frontend.py) on the page; its full results. The
     script is loaded from the app's own static files: the page's policy refuses inline
-    script."""
+    script. With HEXITIME_AXE_REPORT set, what it finds goes into the accessibility
+    statement's report (see `pytest_sessionfinish`)."""
     page.add_script_tag(url=urljoin(page.url, static("theming/vendor/axe.min.js")))
-    return page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    if os.environ.get("HEXITIME_AXE_REPORT"):
+        scanned = _report_page(page.url)
+        AXE_FOUND.setdefault(scanned, set()).update(
+            (v["id"], v["impact"] or "", v["help"]) for v in result["violations"]
+        )
+    return result
+
+
+# Pages scanned in this run and what axe found on each: {page: {(rule, impact, help)}}.
+AXE_FOUND: dict[str, set[tuple[str, str, str]]] = {}
+
+
+def _report_page(address: str) -> str:
+    """A page as the report names it: its path, with ids as <id> so runs agree."""
+    return re.sub(r"/\d+(?=/|$)", "/<id>", urlsplit(address).path) or "/"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """With HEXITIME_AXE_REPORT set, write what this run's axe scans found into
+    theming/accessibility/axe-report.json, which the accessibility statement lists: each
+    page scanned now replaces its earlier findings; pages not scanned keep theirs."""
+    if not os.environ.get("HEXITIME_AXE_REPORT") or not AXE_FOUND:
+        return
+    report = json.loads(AXE_REPORT.read_text())
+    kept = [v for v in report.get("violations", []) if v["page"] not in AXE_FOUND]
+    found = [
+        {"rule": rule, "impact": impact, "help": help_text, "page": scanned}
+        for scanned, violations in AXE_FOUND.items()
+        for rule, impact, help_text in violations
+    ]
+    violations = sorted(kept + found, key=lambda v: (v["page"], v["rule"]))
+    report = {"tested_on": date.today().isoformat(), "violations": violations}  # noqa: DTZ011
+    AXE_REPORT.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
 
 
 def unlabelled_controls(page: Any) -> list[str]:

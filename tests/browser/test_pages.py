@@ -148,7 +148,7 @@ def test_each_network_renders_in_its_own_colours(live_server, page, two_networks
 
 def test_main_pages_have_no_serious_accessibility_violations(live_server, page, two_networks):
     pages = {"landing": "/", "sign in": "/accounts/login/", "join": "/join/",
-             "privacy": "/privacy/"}  # fmt: skip
+             "privacy": "/privacy/", "accessibility statement": "/accessibility/"}  # fmt: skip
     signed_in = {
         "member home": "/",
         "offers and requests": "/listings/",
@@ -158,6 +158,7 @@ def test_main_pages_have_no_serious_accessibility_violations(live_server, page, 
         "notifications": "/notifications/",
         "email settings": "/notifications/settings/",
         "branding": "/settings/branding/",
+        "accessibility settings": "/settings/accessibility/",
         "edit profile": "/members/profile/edit/",
         "members and roles": "/members/roles/",
         "requests to join": "/members/approvals/",
@@ -172,7 +173,9 @@ def test_main_pages_have_no_serious_accessibility_violations(live_server, page, 
         page.goto(url(live_server, "purple.localhost", path))
         found[name] = axe_scan(page)
         unlabelled[name] = unlabelled_controls(page)
-    for name, path in {"public site": "/", "start a network": "/start/"}.items():
+    public = {"public site": "/", "start a network": "/start/",
+              "public accessibility statement": "/accessibility/"}  # fmt: skip
+    for name, path in public.items():
         page.goto(url(live_server, settings.HEXITIME_BASE_DOMAIN, path))
         found[name] = axe_scan(page)
         screenshot(page, name.replace(" ", "-"))

@@ -32,8 +32,9 @@ BUDGET = {
     # contact), and whether either side blocked the other (the message form is refused)
     "/exchanges/{exchange}/": 9,
     # + balance with the statement, the unfinished exchanges with their meetings, group
-    # sessions, and the suggestions from the member's skills (two, as on the search page)
-    "/": 8,
+    # sessions, the suggestions from the member's skills (two, as on the search page), and
+    # the running campaigns with their hours and whether the member joined (one query)
+    "/": 9,
 }
 
 

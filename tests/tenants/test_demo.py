@@ -3,6 +3,8 @@
 from django.core.management import call_command
 from django_tenants.utils import tenant_context
 
+from core.campaigns.models import CampaignMember
+from core.campaigns.selectors import campaign_items, campaigns_active
 from core.cpd.models import EntryNote, Record
 from core.exchanges.models import Exchange, Thanks
 from core.exchanges.services import exchange_settings
@@ -85,6 +87,11 @@ def test_demo_networks_live_in_their_own_schemas_with_their_own_members(db):
                                                                            flat=True))  # fmt: skip
         assert {"listing", "profile", "message"} <= open_kinds
         assert Report.objects.filter(outcome="warn").exists()
+        # One campaign running, with listings, a session and the funded project, and hours.
+        (campaign,) = campaigns_active(member=Member.objects.get(email=f"organiser@{slug}.example"))
+        kinds = {item.kind for item in campaign_items(campaign=campaign)}
+        assert kinds == {"listing", "session", "project"} and campaign.counted_minutes > 0
+        assert CampaignMember.objects.filter(campaign=campaign).count() == 5
     call_command("ledger_audit")  # the demo's credit adds up
     colours = {slug: theme_for(network).primary_colour for slug, network in networks.items()}
     assert colours["oxford-ics"] != colours["wbs"]  # each demo network looks like its own

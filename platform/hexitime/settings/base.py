@@ -17,6 +17,10 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 
 # The public site is served on the base domain; each network on <slug>.<base domain>.
 HEXITIME_BASE_DOMAIN = env_str("HEXITIME_BASE_DOMAIN", "localhost")
+# Where the public site's accessibility statement asks people to report a problem.
+HEXITIME_ACCESSIBILITY_EMAIL = env_str(
+    "HEXITIME_ACCESSIBILITY_EMAIL", "accessibility@hexitime.example"
+)
 HEXITIME_PORT = env_int("HEXITIME_PORT", 8000)
 # Custom domains are verified rows in tenants.Domain; the tenant middleware refuses any host
 # without one, so ALLOWED_HOSTS stays open to let verified custom domains through.
@@ -58,6 +62,7 @@ TENANT_APPS = [
     "core.exchanges",
     "core.groupsessions",
     "core.projects",
+    "core.campaigns",
     "core.giving",
     "core.insights",
     "core.privacy",

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from hexitime.api import PageNumberPagination
+from hexitime.auth import acting_member
+
+from .models import Campaign
+from .selectors import access_campaign, campaign_items, campaign_list
+from .services import campaign_create, campaign_update
+
+
+class CampaignSerializer(serializers.ModelSerializer[Campaign]):
+    """A campaign with the hours counted toward it; minutes throughout (60 = one hour)."""
+
+    exchange_minutes = serializers.IntegerField(read_only=True)
+    session_minutes = serializers.IntegerField(read_only=True)
+    project_minutes = serializers.IntegerField(read_only=True)
+    counted_minutes = serializers.IntegerField(read_only=True)
+    joined = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Campaign
+        fields = ["id", "title", "description", "starts_on", "ends_on", "target_minutes",
+                  "counted_minutes", "exchange_minutes", "session_minutes", "project_minutes",
+                  "joined", "created_at", "closed_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class ItemSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
+class CampaignDetailSerializer(CampaignSerializer):
+    items = serializers.SerializerMethodField()
+
+    class Meta(CampaignSerializer.Meta):
+        fields = [*CampaignSerializer.Meta.fields, "items"]
+        read_only_fields = fields
+
+    @extend_schema(responses=ItemSerializer(many=True))
+    def get_items(self, campaign: Campaign) -> list[dict[str, object]]:
+        return [
+            {"kind": item.kind, "id": thing.pk, "title": thing.title}
+            for item in campaign_items(campaign=campaign)
+            for thing in [item.listing or item.session or item.project]
+            if thing is not None
+        ]
+
+
+class CampaignInputSerializer(serializers.Serializer):
+    """Shapes only; the rules (lengths, dates, whole hours) live in the service."""
+
+    title = serializers.CharField(allow_blank=True, max_length=20_000)
+    description = serializers.CharField(allow_blank=True, max_length=20_000, required=False)
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+    target_minutes = serializers.IntegerField()
+
+
+def _detail(campaign_id: int, request: Request, status: int = 200) -> Response:
+    campaign = access_campaign(campaign_id, member=acting_member(request))
+    return Response(CampaignDetailSerializer(campaign).data, status=status)
+
+
+class CampaignListApi(APIView):
+    pagination_class = PageNumberPagination
+
+    @extend_schema(responses=CampaignSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        """The network's campaigns, running and upcoming first, with their hours."""
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(campaign_list(member=acting_member(request)),
+                                           request, self)  # fmt: skip
+        return paginator.get_paginated_response(CampaignSerializer(page, many=True).data)
+
+    @extend_schema(request=CampaignInputSerializer, responses={201: CampaignDetailSerializer})
+    def post(self, request: Request) -> Response:
+        """Organisers: start a campaign."""
+        data = CampaignInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        campaign = campaign_create(actor=acting_member(request), **data.validated_data)
+        return _detail(campaign.pk, request, status=201)
+
+
+class CampaignDetailApi(APIView):
+    @extend_schema(responses=CampaignDetailSerializer)
+    def get(self, request: Request, campaign_id: int) -> Response:
+        return _detail(campaign_id, request)
+
+    @extend_schema(request=CampaignInputSerializer, responses=CampaignDetailSerializer)
+    def put(self, request: Request, campaign_id: int) -> Response:
+        """Organisers: change the campaign's title, description, dates or target."""
+        member = acting_member(request)
+        campaign = access_campaign(campaign_id, member=member)
+        data = CampaignInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        campaign_update(actor=member, campaign=campaign, **data.validated_data)
+        return _detail(campaign_id, request)
