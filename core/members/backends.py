@@ -36,6 +36,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "safety.moderate_report",
             "giving.manage_pot",
             "stories.pick_story",
+            "announcements.send_announcement",
         }
     ),
 }

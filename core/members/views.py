@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.announcements.selectors import announcements_shown
 from core.exchanges.selectors import exchanges_waiting, next_meetings, thanks_for
 from core.groupsessions.selectors import member_sessions_next
 from core.listings.selectors import listing_suggestions
@@ -84,6 +85,7 @@ def network_home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         member = acting_member(request)
         context = {
+            "announcements": announcements_shown(member=member),
             "balance": member_balance(member=member),
             "recent": member_statement(member=member, limit=3),
             "suggestions": list(listing_suggestions(member=member, limit=3)),

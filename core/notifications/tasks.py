@@ -16,8 +16,9 @@ from hexitime.celery import app
 from hexitime.errors import TRANSIENT_ERRORS
 from tenants.selectors import network_url
 
-from .models import Notification
-from .services import notifications_daily_summaries, notifications_email_sweep
+from .models import BULK_KINDS, Notification
+from .services import address_bounced, notifications_daily_summaries, notifications_email_sweep
+from .unsubscribe import list_unsubscribe_headers
 
 
 @app.task(
@@ -45,7 +46,18 @@ def notification_email(self: Task, *, schema_name: str, notification_id: int) ->
         )
         if notification is None:
             return False
+        if address_bounced(address=notification.recipient.email):
+            # Mail to this address bounced: not sent again until the member changes it.
+            notification.email_pending = False
+            notification.save(update_fields=["email_pending"])
+            return False
         network = get_tenant_model().objects.get(schema_name=schema_name)
+        headers = {}
+        if notification.kind in BULK_KINDS:
+            headers = list_unsubscribe_headers(
+                base_url=network_url(network, ""), schema_name=schema_name,
+                member_id=notification.recipient_id, kind=notification.kind,
+            )  # fmt: skip
         context = {
             "notification": notification,
             "network": network,
@@ -59,6 +71,7 @@ def notification_email(self: Task, *, schema_name: str, notification_id: int) ->
             body=render_to_string("notifications/email.txt", context),
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[notification.recipient.email],
+            headers=headers,
         )
         if notification.calendar:
             # The method in the content type is what Outlook and Gmail read to offer

@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from core.announcements import urls as announcement_urls
 from core.audit import urls as audit_urls
 from core.cpd import urls as cpd_urls
 from core.exchanges import urls as exchange_urls
@@ -50,6 +51,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("members/", include(member_urls.api_urlpatterns)),
     path("account/", include(privacy_urls.api_urlpatterns)),
     path("safety/", include(safety_urls.api_urlpatterns)),
+    path("announcements/", include(announcement_urls.api_urlpatterns)),
     path("plan/", tenant_apis.PlanApi.as_view(), name="api-plan"),
 ]
 
@@ -80,6 +82,7 @@ urlpatterns = [
     path("cpd/", include(cpd_urls)),
     path("stories/", include(story_urls)),
     path("safety/", include(safety_urls)),
+    path("announcements/", include(announcement_urls)),
     path("", include(theming_urls)),
     path("api/v1/", include(api_v1)),
     path("welcome/", tenant_views.network_welcome, name="network-welcome"),

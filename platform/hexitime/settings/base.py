@@ -64,6 +64,7 @@ TENANT_APPS = [
     "core.cpd",
     "core.stories",
     "core.safety",
+    "core.announcements",
     "ledger",
 ]
 
