@@ -69,3 +69,10 @@ def access_announcement(announcement_id: int, *, member: Member) -> Announcement
     if found is None:
         raise NotFound("No such announcement.")
     return found
+
+
+def delivery_counts(announcement: Announcement) -> dict[str, int]:
+    """How many of an announcement's recipients are in each delivery state (and `reached`
+    in all), from the counts `announcement_list` and `access_announcement` annotate."""
+    states = [*Delivery.values, "reached"]
+    return {state: int(getattr(announcement, f"{state}_count", 0)) for state in states}

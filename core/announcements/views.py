@@ -19,7 +19,13 @@ from hexitime.auth import acting_member
 from hexitime.errors import ApplicationError, NotFound
 
 from .models import BODY_MAX, TITLE_MAX, Announcement, Audience, Delivery, State
-from .selectors import PERMISSION, access_announcement, announcement_list, audience_members
+from .selectors import (
+    PERMISSION,
+    access_announcement,
+    announcement_list,
+    audience_members,
+    delivery_counts,
+)
 from .services import (
     announcement_cancel,
     announcement_create,
@@ -143,9 +149,11 @@ def organiser_detail(request: HttpRequest, announcement_id: int) -> HttpResponse
         reach = audience_members(
             audience=announcement.audience, value=announcement.audience_value
         ).count()
-    counts = [(label, getattr(announcement, f"{state}_count")) for state, label in Delivery.choices]
+    delivered = delivery_counts(announcement)
+    counts = [(label, delivered[state]) for state, label in Delivery.choices]
     return render(request, "announcements/detail.html", {
         "announcement": announcement, "form": form, "reach": reach, "counts": counts,
+        "reached": delivered["reached"],
     }, status=status)  # fmt: skip
 
 
