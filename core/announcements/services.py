@@ -94,13 +94,12 @@ def _locked(announcement: Announcement) -> Announcement:
 
 @durable_service
 def announcement_send(
-    *, actor: Member, announcement: Announcement, send_at: datetime | None = None,
-    now: datetime | None = None,
-) -> Announcement:  # fmt: skip
+    *, actor: Member, announcement: Announcement, send_at: datetime | None = None
+) -> Announcement:
     """Send a draft now, or schedule it for `send_at` (a time in the future: beat sends it
     then). The row is locked: two organisers pressing at once send it once. Audited."""
     _check_organiser(actor)
-    now = now or timezone.now()
+    now = timezone.now()
     announcement = _locked(announcement)
     if announcement.state != State.DRAFT:
         raise AnnouncementRefused(
@@ -248,3 +247,13 @@ def recipients_bounced(*, address: str, reason: str) -> int:
     return Recipient.objects.filter(address=address, email=Delivery.SENT).update(
         email=Delivery.BOUNCED, reason=reason[:500]
     )
+
+
+def announcements_erase_for_member(*, member: Member) -> None:
+    """Forget the address a leaving member's announcements were emailed to and the relay's
+    answers (inside the caller's transaction); the rows stay, so organisers' counts do.
+    An email still pending is not sent (the address is erased)."""
+    Recipient.objects.filter(member=member, email=Delivery.PENDING).update(
+        email=Delivery.NOT_EMAILED
+    )
+    Recipient.objects.filter(member=member).update(address="", reason="")

@@ -396,3 +396,20 @@ def test_a_real_worker_emails_each_recipient_once_after_the_commit(worker, netwo
         assert announcements_email_sweep(grace=timedelta(0)) == 0  # nothing left pending
     time.sleep(0.3)  # room for a wrongly queued second copy
     assert sorted(m.to[0] for m in mail.outbox) == sorted(m.email for m in people)
+
+
+def test_a_members_data_has_their_announcements_and_closing_forgets_the_address(network_a, people):
+    from core.privacy.selectors import member_data
+    from core.privacy.services import member_close
+
+    organiser, nurse, _ = people
+    with tenant_context(network_a):
+        sent = announcement_send(actor=organiser, announcement=_write(organiser))
+        rows = member_data(member=nurse, network=network_a)["announcements"]
+        assert [(r["announcement__title"], r["email"]) for r in rows] == [
+            ("Winter wellbeing week", Delivery.PENDING)
+        ]
+        member_close(actor=nurse, password="correct-horse-battery")
+        kept = Recipient.objects.get(announcement=sent, member=nurse)
+        assert (kept.address, kept.reason, kept.email) == ("", "", Delivery.NOT_EMAILED)
+        assert delivery_counts(access_announcement(sent.pk, member=organiser))["reached"] == 3
