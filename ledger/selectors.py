@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.utils.translation import gettext as _
 
 from core.members.models import Member
@@ -55,20 +54,23 @@ def member_statement(
     *, member: Member, limit: int = 50, before: int | None = None
 ) -> list[StatementLine]:
     """The member's own entries, newest first (in posting order, by `sequence`, never by
-    id), with the balance after each and the other member of each exchange (three
-    queries).
+    id), with the balance after each and the other member of each exchange or gift, in one
+    query.
 
     Keyset-paged: pass the last line's `sequence` as `before` for the next page.
     """
+    other_leg = Account.objects.filter(
+        kind=Account.Kind.MEMBER, entries__transfer_id=OuterRef(OuterRef("transfer_id"))
+    ).exclude(owner_id=member.pk)
+    counterparty = Member.objects.filter(pk__in=other_leg.values("owner_id")).values("full_name")
     entries = (
         Entry.objects.filter(account__kind=Account.Kind.MEMBER, account__owner_id=member.pk)
         .select_related("transfer")
+        .annotate(counterparty=Subquery(counterparty[:1]))
         .order_by("-sequence")
     )
     if before is not None:
         entries = entries.filter(sequence__lt=before)
-    page = list(entries[:limit])
-    others = _other_members(member=member, transfer_ids=[e.transfer_id for e in page])
     labels = dict(Transfer.Kind.choices)
     return [
         StatementLine(
@@ -80,24 +82,19 @@ def member_statement(
             memo=e.transfer.memo,
             minutes=e.amount,
             balance_after=e.balance_after,
-            counterparty=others.get(e.transfer_id, ""),
+            counterparty=e.counterparty or "",
         )
-        for e in page
+        for e in entries[:limit]
     ]
 
 
-def _other_members(*, member: Member, transfer_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """The name of the other member account in each transfer (one query)."""
-    if not transfer_ids:
-        return {}
-    legs = (
-        Entry.objects.filter(transfer_id__in=transfer_ids, account__kind=Account.Kind.MEMBER)
-        .exclude(account__owner_id=member.pk)
-        .values_list("transfer_id", "account__owner_id")
-    )
-    owners = dict(legs)
-    names = dict(Member.objects.filter(pk__in=set(owners.values())).values_list("pk", "full_name"))
-    return {transfer: names.get(owner or 0, "") for transfer, owner in owners.items()}
+def member_balance_and_statement(*, member: Member, limit: int) -> tuple[int, list[StatementLine]]:
+    """The balance and the newest `limit` lines of the statement, in one query: the newest
+    entry's `balance_after` is the balance (ledger_post() writes both under the account's
+    lock, and the audit checks they agree). Only a member without entries costs a second
+    query, for an account opened with nothing on it."""
+    lines = member_statement(member=member, limit=limit)
+    return (lines[0].balance_after if lines else member_balance(member=member)), lines
 
 
 @dataclass(frozen=True)

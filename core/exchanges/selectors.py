@@ -50,9 +50,17 @@ class Waiting:
     action: str
 
 
-def exchanges_waiting(*, member: Member) -> list[Waiting]:
-    """Unfinished exchanges where it is the member's turn (two queries)."""
-    unfinished = (
+@dataclass(frozen=True)
+class AtHand:
+    waiting: list[Waiting]  # where it is the member's turn
+    meetings: list[Exchange]  # the next agreed meetings, soonest first
+
+
+def exchanges_at_hand(*, member: Member, meetings: int = 3) -> AtHand:
+    """The home page's exchanges: the unfinished ones where it is the member's turn, and
+    the next `meetings` agreed meetings, from one read of the member's unfinished
+    exchanges (a second for their proposals, when there are any)."""
+    unfinished = list(
         member_exchanges(member=member)
         .exclude(state__in=FINAL_STATES)
         .exclude(state=State.DISPUTED)
@@ -64,15 +72,12 @@ def exchanges_waiting(*, member: Member) -> list[Waiting]:
         action = waiting_on(exchange, side) if side else ""
         if action:
             waiting.append(Waiting(exchange, action))
-    return waiting
-
-
-def next_meetings(*, member: Member, limit: int = 5) -> QuerySet[Exchange]:
-    return (
-        member_exchanges(member=member)
-        .filter(state=State.SCHEDULED, meeting_at__gte=timezone.now())
-        .order_by("meeting_at")[:limit]
-    )
+    now = timezone.now()
+    upcoming = [
+        e for e in unfinished if e.state == State.SCHEDULED and e.meeting_at and e.meeting_at >= now
+    ]
+    upcoming.sort(key=lambda e: e.meeting_at or now)
+    return AtHand(waiting=waiting, meetings=upcoming[:meetings])
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -174,11 +175,11 @@ def _detail(
     """Render an exchange. Everything is read inside the hosting schema before rendering."""
     here = connection.tenant
     with tenant_context(host or here):
-        exchange = (
-            Exchange.objects.select_related("listing", "giver", "receiver")
-            .prefetch_related("messages", "proposals", "thanks")
-            .get(pk=exchange.pk)
-        )
+        if failed:  # a refused move may have changed the object in memory: read it again
+            exchange = Exchange.objects.select_related("listing", "giver", "receiver").get(
+                pk=exchange.pk
+            )
+        prefetch_related_objects([exchange], "messages", "proposals", "thanks")
         side = side_of(exchange, member, here if host else None)
         organiser = host is None and member.has_perm("exchanges.settle_dispute")
         blocked = sides_blocked(exchange)

@@ -15,14 +15,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.announcements.selectors import announcements_shown
-from core.exchanges.selectors import exchanges_waiting, next_meetings, thanks_for
+from core.exchanges.selectors import exchanges_at_hand, thanks_for
 from core.groupsessions.selectors import member_sessions_next
 from core.listings.selectors import listing_suggestions
 from core.projects.selectors import projects_awaiting_funding
 from core.stories.selectors import stories_published
 from hexitime.auth import ThrottledAuthenticationForm, acting_member, sign_in_identity
 from hexitime.errors import ApplicationError, NotFound
-from ledger.selectors import member_balance, member_statement
+from ledger.selectors import member_balance_and_statement
 from tenants.plans import network_full_message, plan_usage
 
 from .models import (
@@ -84,13 +84,15 @@ def network_home(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {}
     if request.user.is_authenticated:
         member = acting_member(request)
+        balance, recent = member_balance_and_statement(member=member, limit=3)
+        at_hand = exchanges_at_hand(member=member, meetings=3)
         context = {
             "announcements": announcements_shown(member=member),
-            "balance": member_balance(member=member),
-            "recent": member_statement(member=member, limit=3),
+            "balance": balance,
+            "recent": recent,
             "suggestions": list(listing_suggestions(member=member, limit=3)),
-            "waiting": exchanges_waiting(member=member),
-            "meetings": list(next_meetings(member=member, limit=3)),
+            "waiting": at_hand.waiting,
+            "meetings": at_hand.meetings,
             "sessions": list(member_sessions_next(member=member, limit=3)),
         }
         if member.has_perm("members.approve_member"):

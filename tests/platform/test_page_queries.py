@@ -2,10 +2,11 @@
 
 What every signed-in request costs: the host lookup (the network with its theme, run under
 the search_path the connection already has: no `SET search_path` when it last served the
-same network, hexitime.tenantdb), the session and the member (sessions stay in the
-database so that signing in works while Redis is down, tests/faults). The
-budgets below add each page's own reads; a panel added to a page must fit in its budget
-or raise it here, with the reason.
+same network, hexitime.tenantdb), the session and the member, read with their unread
+notifications and whether any permission was granted to them beyond their role
+(core.members.backends; sessions stay in the database so that signing in works while
+Redis is down, tests/faults). The budgets below add each page's own reads; a panel added
+to a page must fit in its budget or raise it here, with the reason.
 """
 
 from __future__ import annotations
@@ -22,22 +23,24 @@ from tests.core.insights.conftest import complete, map_get
 BUDGET = {
     "/accounts/login/": 1,  # the host only
     "/api/v1/listings/?q=help": 6,  # + count, page of listings, their owners
-    # + count, federation membership, permissions, unread notifications, page, owners
+    # + count, federation membership, page, owners, and the suggestions from the member's
+    # skills (core.listings.skill_matches, then those listings)
     "/listings/?q=help": 9,
-    "/insights/map/": 7,  # + the stored map, who may not be named
+    "/insights/map/": 5,  # + the stored map, who may not be named
     "/api/v1/insights/map/": 5,
-    # + messages, proposals, thanks, settings (not yet cut), and whether either side blocked
-    # the other (core.members.Block: the message form is refused between them)
-    "/exchanges/{exchange}/": 12,
-    # + announcements not dismissed (one query with their announcement, #16), balance,
-    # statement (3), waiting, meetings, group sessions (not yet cut)
-    "/": 13,
+    # + the exchange, messages, proposals, thanks, the network's rules (safeguarding
+    # contact), and whether either side blocked the other (the message form is refused)
+    "/exchanges/{exchange}/": 9,
+    # + the announcements not dismissed (one query with their announcement, #16), balance
+    # with the statement, the unfinished exchanges with their meetings, group sessions, and
+    # the suggestions from the member's skills (two, as on the search page)
+    "/": 9,
 }
 
 
 @pytest.fixture
 def signed_in(client_a, network_a, make_member):
-    giver, receiver = make_member(network_a), make_member(network_a)
+    giver, receiver = make_member(network_a), make_member(network_a, skills=["coaching"])
     with tenant_context(network_a):
         gift_grant(member=receiver)
         exchange = complete(giver, receiver)

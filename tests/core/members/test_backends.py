@@ -1,0 +1,50 @@
+"""The member of a signed-in request is read in one query with their unread notifications
+and whether anything was granted to them beyond their role (core.members.backends)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+from django.test.utils import CaptureQueriesContext
+from django_tenants.utils import tenant_context
+
+from core.members.backends import MemberBackend
+from core.notifications.models import Kind
+from core.notifications.selectors import notification_unread_count
+from core.notifications.services import notification_send
+from hexitime.db import connection
+
+
+def test_a_permission_granted_through_a_group_still_counts(network_a, make_member, client_a):
+    member = make_member(network_a)
+    with tenant_context(network_a):
+        analysts = Group.objects.create(name="Analysts")
+        analysts.permissions.add(Permission.objects.get(codename="view_equality_report"))
+        member.groups.add(analysts)
+    client_a.force_login(member)
+    assert client_a.get("/insights/equality/").status_code == 200
+
+    client_a.force_login(make_member(network_a))  # nothing granted: the role's only
+    assert client_a.get("/insights/equality/").status_code in {403, 404}
+
+
+def test_the_member_comes_with_their_own_unread_count_in_one_query(
+    network_a, network_b, make_member
+):
+    alice, bob = make_member(network_a), make_member(network_b)
+    with tenant_context(network_a):
+        for key in ("one", "two"):
+            notification_send(recipient=alice, kind=Kind.RESPONSE_ACCEPTED, key=key, title=key)
+    with tenant_context(network_b):
+        notification_send(recipient=bob, kind=Kind.RESPONSE_ACCEPTED, key="b", title="b")
+
+    with tenant_context(network_a), CaptureQueriesContext(connection) as captured:
+        loaded = MemberBackend().get_user(alice.pk)
+        assert loaded is not None
+        assert notification_unread_count(member=loaded) == 2
+        assert not loaded.has_perm("insights.view_equality_report")
+    reads = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith("SET ")]
+    assert len(reads) == 1, reads
+    with tenant_context(network_b):
+        loaded_b = MemberBackend().get_user(bob.pk)
+        assert loaded_b is not None
+        assert notification_unread_count(member=loaded_b) == 1
