@@ -59,7 +59,11 @@ def announcement_list(*, actor: Member) -> QuerySet[Announcement]:
     """Every announcement of the network with its delivery counts, for an organiser."""
     if not actor.has_perm(PERMISSION):
         raise NotFound("No such page.")
-    return Announcement.objects.select_related("author").annotate(**_counts())
+    return (
+        Announcement.objects.select_related("author")
+        .annotate(**_counts())
+        .order_by("-created_at", "-id")
+    )
 
 
 def access_announcement(announcement_id: int, *, member: Member) -> Announcement:
