@@ -60,6 +60,7 @@ from hexitime.csvfile import CsvWriter
 from hexitime.db import connection
 from hexitime.errors import ApplicationError, PermissionDenied
 from hexitime.storage import network_media_delete
+from ledger.federation.selectors import federation_transfers_of
 from ledger.services import gift_grant
 
 from .models import (
@@ -871,9 +872,10 @@ def network_delete(*, actor: Member, network: Network, confirmation: str) -> Non
     (logos, photos: its folder or key prefix), for good.
 
     Refused unless staff exported it within the last 24 hours and typed its subdomain to
-    confirm. The audit event (in the public schema) outlives the network. The media go
-    too because a later network given the same subdomain gets the same schema name, and
-    so the same folder or prefix."""
+    confirm, and for a network with federation transfers (they are kept for good: the
+    other networks' positions rest on them). The audit event (in the public schema)
+    outlives the network. The media go too because a later network given the same
+    subdomain gets the same schema name, and so the same folder or prefix."""
     _require_staff(actor)
     if confirmation.strip() != network.slug:
         raise StaffActionRefused(
@@ -882,6 +884,12 @@ def network_delete(*, actor: Member, network: Network, confirmation: str) -> Non
     recent = network.exports.filter(created_at__gte=timezone.now() - EXPORT_VALID_FOR)
     if not recent.exists():
         raise StaffActionRefused("Export the network's data first (within the last 24 hours).")
+    if federation_transfers_of(network).exists():
+        raise StaffActionRefused(
+            f"{network.name} has exchanged time with other networks, and the federation "
+            "ledger keeps those transfers for good, so the network cannot be deleted. "
+            "Suspend it instead."
+        )
     with transaction.atomic(durable=True):
         audit_record(
             actor=actor,

@@ -11,7 +11,7 @@ from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Su
 from django.utils import timezone
 
 from core.exchanges.models import State as ExchangeState
-from core.exchanges.selectors import member_exchanges
+from core.exchanges.selectors import member_exchanges, partner_exchanges
 from core.exchanges.services.calendar import exchange_event
 from core.members.models import Member
 from core.members.selectors import blocked_member_ids_query
@@ -174,8 +174,9 @@ FEED_PAST = datetime.timedelta(days=31)
 
 
 def calendar_events(*, member: Member) -> list[ics.Event]:
-    """The member's agreed meetings and the sessions they give or are booked on, from a
-    month ago on, as calendar events (the same UIDs and SEQUENCEs as their invites)."""
+    """The member's agreed meetings (those hosted by partner networks too) and the sessions
+    they give or are booked on, from a month ago on, as calendar events (the same UIDs and
+    SEQUENCEs as their invites)."""
     since = timezone.now() - FEED_PAST
     here = connection.tenant
     site = network_url(here, "")  # one query for the network's address, not one per event
@@ -187,6 +188,13 @@ def calendar_events(*, member: Member) -> list[ics.Event]:
         )
         for e in exchanges
     ]
+    events += [
+        exchange_event(p.exchange, member=member, schema_name=p.network.schema_name,
+                       url=f"{site}/exchanges/partner/{p.network.slug}/{p.exchange.pk}/")
+        for p in partner_exchanges(member=member, network=here)
+        if p.exchange.state == ExchangeState.SCHEDULED and p.exchange.meeting_at is not None
+        and p.exchange.meeting_at >= since
+    ]  # fmt: skip
     sessions = (GroupSession.objects.select_related("giver")
                 .filter(starts_at__gte=since)
                 .exclude(state=SessionState.CANCELLED)

@@ -24,6 +24,7 @@ from core.cpd.models import EntryNote, Record
 from core.exchanges.models import Exchange, Message, Proposal, Thanks
 from core.exchanges.selectors import partner_exchanges
 from core.giving.selectors import member_gifts
+from core.groupsessions.models import Booking, GroupSession
 from core.insights.equality import equality_answers_get
 from core.listings.models import Listing, ResponseInvitation
 from core.members.models import Member
@@ -48,6 +49,9 @@ SECTIONS = (
     "exchange_proposals",
     "thanks",
     "statement",
+    "gifts",
+    "group_sessions_given",
+    "group_session_bookings",
     "projects_led",
     "volunteering",
     "notifications",
@@ -136,6 +140,38 @@ def member_data(*, member: Member, network: Network) -> dict[str, list[Row]]:
         ],
         "statement": _statement(member),
         "gifts": [asdict(line) for line in member_gifts(member=member)],
+        "group_sessions_given": list(
+            GroupSession.objects.filter(giver=member)
+            .order_by("starts_at", "pk")
+            .values(
+                "id",
+                "title",
+                "description",
+                "category",
+                "format",
+                "starts_at",
+                "minutes",
+                "capacity",
+                "place",
+                "video_link",
+                "state",
+                "created_at",
+            )
+        ),
+        "group_session_bookings": list(
+            Booking.objects.filter(member=member)
+            .order_by("session__starts_at", "pk")
+            .values(
+                "session_id",
+                "session__title",
+                "session__starts_at",
+                "state",
+                "dispute_reason",
+                "paid_minutes",
+                "confirmed_at",
+                "created_at",
+            )
+        ),
         "projects_led": list(
             Project.objects.filter(lead=member)
             .order_by("created_at", "pk")

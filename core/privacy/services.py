@@ -6,6 +6,7 @@ from core.announcements.services import announcements_erase_for_member
 from core.audit.services import audit_actor_labels_erase, audit_record
 from core.cpd.services import cpd_erase_for_member
 from core.exchanges.services import exchanges_close_for_member
+from core.groupsessions.services import sessions_close_for_member
 from core.insights.equality import equality_answers_erase
 from core.listings.services import listings_withdraw_for_member
 from core.members.models import FORMER_MEMBER_NAME, ApiToken, Member, MemberState, Role
@@ -44,7 +45,8 @@ def member_close(*, actor: Member, password: str) -> Member:
 
     In one transaction, with the member's row locked (after every organiser's, in id
     order, as role changes lock them): their unfinished exchanges end, the other side
-    told (`exchanges_close_for_member`); their listings are withdrawn; their remaining
+    told (`exchanges_close_for_member`); they leave the group sessions they give and have
+    booked (`sessions_close_for_member`); their listings are withdrawn; their remaining
     credit returns to the network through the ledger (`closure_credit_return`; the account
     and its history stay); their equality answers, notifications, email choices, the addresses
     announcements were emailed to, API
@@ -52,7 +54,7 @@ def member_close(*, actor: Member, password: str) -> Member:
     audit events they acted in name them "A former member"; their row is anonymised
     (`member_erase`), its photo deleted after commit. The audit record carries ids and
     states only. Refused, with nothing changed, for a wrong password, the network's only
-    organiser, or a dispute still open."""
+    organiser, a dispute still open, or a session they gave still settling."""
     if not password or not actor.check_password(password):
         raise ClosureRefused("That is not your password. Nothing was changed.", field="password")
     organisers = list(
@@ -70,6 +72,7 @@ def member_close(*, actor: Member, password: str) -> Member:
             "network is not left without one."
         )
     cancelled = exchanges_close_for_member(member=member, network=_network())
+    sessions_cancelled = sessions_close_for_member(member=member)
     withdrawn = listings_withdraw_for_member(member=member)
     returned = member_balance(member=member)
     closure_credit_return(member=member)
@@ -92,6 +95,7 @@ def member_close(*, actor: Member, password: str) -> Member:
         after={
             "state": member.state,
             "exchanges_cancelled": cancelled,
+            "sessions_cancelled": sessions_cancelled,
             "listings_withdrawn": withdrawn,
             "minutes_returned": returned,
         },

@@ -2,13 +2,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 from django_tenants.utils import get_public_schema_name
 
 from hexitime.db import connection
 from tenants.models import Network
 
 from .models import FederationTransfer, Membership
+
+
+def federation_transfers_of(network: Network) -> QuerySet[FederationTransfer]:
+    """The federation transfers `network` paid or was paid by."""
+    return FederationTransfer.objects.filter(Q(payer__network=network) | Q(payee__network=network))
 
 
 def federation_positions() -> dict[int, int]:

@@ -7,7 +7,9 @@ from django.db.models import F
 from django_tenants.utils import tenant_context
 
 from core.audit.models import AuditEvent
+from core.members.models import Member
 from ledger.federation.models import FederationTransfer, Membership
+from ledger.federation.selectors import federation_audit
 from ledger.federation.services import (
     FederationRefused,
     federated_transfer_create,
@@ -26,7 +28,9 @@ from ledger.services import (
     transfer_create,
     transfer_reverse,
 )
+from tenants.models import Network
 from tenants.plans import PlanLimitReached
+from tenants.services import StaffActionRefused, network_delete, network_export
 from tests.conftest import upgrade
 
 
@@ -234,3 +238,18 @@ def test_only_the_organisation_plan_may_join_the_federation(network_a, network_b
         ("network-b", True),
         ("network-a", False),
     ]
+
+
+def test_staff_cannot_delete_a_network_that_exchanged_time_with_others(
+    network_a, network_b, federated
+):
+    alice, ben = federated
+    _pay(network_a, network_b, alice, ben)
+    staff = Member.objects.create_user(
+        "staff@hexitime.example", "a long staff passphrase", full_name="Sam Staff", is_staff=True
+    )
+    network_export(actor=staff, network=network_a)
+    with pytest.raises(StaffActionRefused, match="Suspend it instead"):
+        network_delete(actor=staff, network=network_a, confirmation=network_a.slug)
+    assert Network.objects.filter(pk=network_a.pk).exists()
+    assert federation_audit() == []

@@ -19,10 +19,15 @@ def exchange_event(
     exchange: Exchange, *, member: Member | None, schema_name: str, url: str = "",
     cancelled: bool = False,
 ) -> ics.Event:  # fmt: skip
-    """The agreed meeting of `exchange` (hosted in `schema_name`) as `member` sees it."""
+    """The agreed meeting of `exchange` (hosted in `schema_name`) as `member` sees it:
+    a member of the hosting network, or, read in their own network's schema, the member of
+    a partner network taking part (ids are per network, so theirs says nothing here)."""
     if exchange.meeting_at is None:
         raise ValueError(f"exchange {exchange.pk} has no agreed meeting")
-    gives = member is not None and member.pk == exchange.giver_id
+    if connection.schema_name == schema_name:
+        gives = member is not None and member.pk == exchange.giver_id
+    else:
+        gives = exchange.giver_id is None  # the partner's member is the side with no id here
     other = exchange.receiver_name if gives else exchange.giver_name
     return ics.Event(
         uid=ics.uid_for("exchange", exchange.pk, schema_name),

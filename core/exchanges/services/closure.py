@@ -18,6 +18,7 @@ from ledger.federation.models import RemoteExchange
 from tenants.models import Network
 
 from ..models import FINAL_STATES, Exchange, Message, Proposal, State, Thanks
+from .calendar import invite_for
 from .common import ExchangeRefused, Side, locked, notify, other_side
 from .lifecycle import complete
 
@@ -69,8 +70,12 @@ def _cancel_and_rename(exchange_id: int, side: Side, name: str) -> int:
             exchange.refresh_from_db()  # not enough credit: cancelled below
     if exchange.state in FINAL_STATES:
         return 0
+    # An arranged meeting leaves the other side's calendar: METHOD:CANCEL, one higher.
+    arranged = exchange.state == State.SCHEDULED and exchange.meeting_at is not None
     exchange.state = State.CANCELLED
-    exchange.save(update_fields=["state", "updated_at"])
+    if arranged:
+        exchange.meeting_sequence += 1
+    exchange.save(update_fields=["state", "meeting_sequence", "updated_at"])
     exchange.proposals.filter(status=Proposal.Status.OPEN).update(status=Proposal.Status.SUPERSEDED)
     notify(
         exchange,
@@ -80,5 +85,6 @@ def _cancel_and_rename(exchange_id: int, side: Side, name: str) -> int:
         title=f"The exchange about “{exchange.listing.title}” was cancelled: the other "
         "member closed their account",
         body="Nothing was charged or paid for it.",
+        calendar=invite_for(exchange, cancelled=True) if arranged else None,
     )
     return 1

@@ -3,10 +3,11 @@
 `lifecycle` has the moves (post, change, cancel, book, leave, mark attendance, confirm,
 dispute, an organiser settling), `settlement` the credit rule and the one transfer per
 session, `scheduled` beat's work (auto-confirm, reminders), `calendar` the private feed's
-secret, `common` what they share (`MOVES`: who may do what when).
+secret, `closure` a member leaving, `common` what they share (`MOVES`: who may do what when).
 """
 
 from .calendar import calendar_feed_renew, calendar_feed_revoke, secret_hash
+from .closure import sessions_close_for_member
 from .common import MOVES, Role, SessionRefused, move_allowed, role_of, session_event
 from .lifecycle import (
     SETTLE_OUTCOMES,
@@ -46,6 +47,7 @@ __all__ = [
     "session_event",
     "session_update",
     "sessions_auto_confirm",
+    "sessions_close_for_member",
     "sessions_remind",
     "split",
 ]

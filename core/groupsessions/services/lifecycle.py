@@ -134,11 +134,11 @@ def session_update(
         notify(session, member, kind=Kind.GROUP_SESSION, event=f"changed:{session.sequence}",
                title=title_text, body=session.place or session.video_link,
                invite="request")  # fmt: skip
-    _promote(session, places=capacity - len(booked))
+    promote(session, places=capacity - len(booked))
     return session
 
 
-def _promote(session: GroupSession, *, places: int) -> None:
+def promote(session: GroupSession, *, places: int) -> None:
     """Give up to `places` free places to the waiting list, first come first served."""
     if places <= 0:
         return
@@ -167,6 +167,15 @@ def session_cancel(*, actor: Member, session: GroupSession, reason: str = "") ->
     reason = clean_text(reason, name="reason", limit=1000, required=False)
     session = locked(session.pk)
     require_move(session, actor, None, "cancel")
+    title = cancel_booked(session, reason=reason)
+    notify(session, session.giver, kind=Kind.GROUP_SESSION, event="cancelled", title=title,
+           body=reason, invite="cancel")  # fmt: skip
+    return session
+
+
+def cancel_booked(session: GroupSession, *, reason: str) -> str:
+    """Cancel `session` (locked by the caller) and every booking on it, telling those
+    booked (with METHOD:CANCEL) and those waiting. Returns the notice's title."""
     active = list(
         session.bookings.select_for_update()
         .filter(state__in=[BookingState.BOOKED, BookingState.WAITING])
@@ -182,9 +191,7 @@ def session_cancel(*, actor: Member, session: GroupSession, reason: str = "") ->
         booking.save(update_fields=["state", "updated_at"])
         notify(session, booking.member, kind=Kind.GROUP_SESSION, event="cancelled", title=title,
                body=reason, invite="cancel" if was_booked else None)  # fmt: skip
-    notify(session, session.giver, kind=Kind.GROUP_SESSION, event="cancelled", title=title,
-           body=reason, invite="cancel")  # fmt: skip
-    return session
+    return title
 
 
 @durable_service
@@ -235,12 +242,7 @@ def booking_cancel(*, actor: Member, session: GroupSession) -> Booking:
     gets METHOD:CANCEL."""
     session = locked(session.pk)
     booking = require_booking(session, actor, "unbook")
-    was_booked = booking.state == BookingState.BOOKED
-    booking.state = BookingState.CANCELLED
-    booking.save(update_fields=["state", "updated_at"])
-    if was_booked:
-        session.sequence += 1
-        session.save(update_fields=["sequence", "updated_at"])
+    if unbook(session, booking):
         notify(
             session,
             actor,
@@ -249,8 +251,20 @@ def booking_cancel(*, actor: Member, session: GroupSession) -> Booking:
             title=f"Your booking on “{session.title}” is cancelled",
             invite="cancel",
         )
-        _promote(session, places=1)
+        promote(session, places=1)
     return booking
+
+
+def unbook(session: GroupSession, booking: Booking) -> bool:
+    """End `booking` (a place, or one on the waiting list) of `session`, locked by the
+    caller. Whether it held a place, which the caller gives to the waiting list."""
+    was_booked = booking.state == BookingState.BOOKED
+    booking.state = BookingState.CANCELLED
+    booking.save(update_fields=["state", "updated_at"])
+    if was_booked:
+        session.sequence += 1
+        session.save(update_fields=["sequence", "updated_at"])
+    return was_booked
 
 
 @durable_service

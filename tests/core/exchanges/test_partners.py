@@ -12,14 +12,18 @@ from django_tenants.utils import tenant_context
 
 from core.exchanges import services as x
 from core.exchanges.models import Exchange, State
+from core.groupsessions.selectors import calendar_events
 from core.listings.models import Listing
 from core.listings.services import listing_create
 from core.members.models import FORMER_MEMBER_NAME
 from core.notifications.models import Kind, Notification
 from core.privacy.services import member_close, member_data_export
+from hexitime import ics
 from hexitime.errors import NotFound, PermissionDenied
 from ledger.federation.models import FederationTransfer, RemoteExchange
 from ledger.services import member_account
+
+from .conftest import soon
 
 
 def test_an_exchange_across_networks_settles_through_the_federation(
@@ -187,3 +191,34 @@ def test_a_members_download_holds_their_exchanges_hosted_by_a_partner_and_nothin
         ("Network A", "Theatre shadowing", "Alice Giver", "receiving help")]  # fmt: skip
     assert [m["body"] for m in data["exchange_messages"]] == ["Could I shadow you?"]
     assert "QI coaching" not in json.dumps(data)  # Alice's other listing, not Ben's business
+
+
+def test_a_partner_member_is_invited_by_the_right_name_and_finds_the_meeting_in_their_feed(
+    network_a, network_b, people, partners
+):
+    alice, *_ = people
+    ben = partners  # Ben's id in B is Alice's in A: ids are per network
+    with tenant_context(network_a):
+        listing = listing_create(actor=alice, kind="offer", title="Theatre shadowing",
+                                 description="A morning in theatres", category="shadowing",
+                                 visibility=Listing.Visibility.PARTNERS)  # fmt: skip
+        exchange = x.exchange_respond(actor=ben, actor_network=network_b, listing=listing,
+                                      message="Could I shadow you?")  # fmt: skip
+        x.exchange_accept(actor=alice, exchange=exchange)
+        proposal = x.exchange_propose(actor=ben, actor_network=network_b, exchange=exchange,
+                                      starts_at=soon(),
+                                      place="Theatre 3")  # fmt: skip
+        x.exchange_agree(actor=alice, exchange=exchange, proposal_id=proposal.pk)
+        to_alice = Notification.objects.exclude(calendar="").get(recipient=alice)
+        assert "with Ben Partner" in to_alice.calendar.replace("\r\n ", "")
+    with tenant_context(network_b):
+        invite = Notification.objects.exclude(calendar="").get(recipient=ben)
+        assert "Theatre shadowing (with Alice Giver)" in invite.calendar.replace("\r\n ", "")
+        events = calendar_events(member=ben)
+    assert [(e.title, e.uid) for e in events] == [
+        ("Theatre shadowing (with Alice Giver)",
+         ics.uid_for("exchange", exchange.pk, network_a.schema_name))
+    ]  # fmt: skip
+    assert events[0].url.endswith(f"/exchanges/partner/{network_a.slug}/{exchange.pk}/")
+    with tenant_context(network_a):  # nobody else in A has it in their feed
+        assert calendar_events(member=people[1]) == []

@@ -25,6 +25,7 @@ from core.audit.models import AuditEvent
 from core.audit.services import audit_record
 from core.exchanges import services as x
 from core.exchanges.models import Exchange, Message, State
+from core.groupsessions.services import booking_create, session_create
 from core.insights.equality import equality_answers_save
 from core.insights.models import EqualityAnswers
 from core.listings.models import Listing
@@ -268,8 +269,8 @@ def test_the_audit_row_for_the_erasure_has_no_personal_data(
         member_close(actor=priya, password=PASSWORD)
         event = AuditEvent.objects.get(verb="member.close")
     assert event.target_id == str(priya.pk) and event.actor_label == FORMER_MEMBER_NAME
-    assert event.after == {"state": "closed", "exchanges_cancelled": 0, "listings_withdrawn": 0,
-                           "minutes_returned": 120}  # fmt: skip
+    assert event.after == {"state": "closed", "exchanges_cancelled": 0, "sessions_cancelled": 0,
+                           "listings_withdrawn": 0, "minutes_returned": 120}  # fmt: skip
     row = json.dumps([event.actor_label, event.before, event.after, event.reason]).lower()
     assert "priya" not in row and "patel" not in row and "nhs.uk" not in row
     # Nothing is emailed to the erased address afterwards.
@@ -411,3 +412,42 @@ def test_the_purge_deletes_only_unverified_sign_ups_older_than_the_grace_period(
     assert purge.target_id == str(made["stale"].pk) and purge.actor_label == "system"
     with tenant_context(network_b):
         assert Member.objects.filter(pk=elsewhere.pk).exists()
+
+
+def test_the_download_has_the_group_sessions_given_and_booked(network_a, people, client_a):
+    priya, alex, _ = people
+    with tenant_context(network_a):
+        given = session_create(actor=priya, title="Sepsis teaching", category="teaching",
+                               format="online", starts_at=_soon(), minutes=60, capacity=5,
+                               video_link="https://meet.example.org/sepsis")  # fmt: skip
+        booking_create(actor=alex, session=given)
+        theirs = session_create(actor=alex, title="Falls huddle", category="teaching",
+                                format="in_person", starts_at=_soon(), minutes=30,
+                                capacity=5, place="Ward 7")  # fmt: skip
+        booking_create(actor=priya, session=theirs)
+    client_a.force_login(priya)
+
+    data, tables = _zip(client_a.get("/account/data/").content)
+
+    assert [s["title"] for s in data["group_sessions_given"]] == ["Sepsis teaching"]
+    assert [(b["session__title"], b["state"]) for b in data["group_session_bookings"]] == [
+        ("Falls huddle", "booked")
+    ]
+    assert tables["group_session_bookings"][0]["session__title"] == "Falls huddle"
+    assert "gifts" in tables  # every section has its CSV
+
+
+def test_a_meeting_arranged_with_the_leaver_leaves_the_other_sides_calendar(network_a, people):
+    priya, alex, _ = people
+    with tenant_context(network_a):
+        exchange = x.exchange_respond(actor=alex, listing=_offer(priya, "Priya mentors"),
+                                      message="Could we meet?")  # fmt: skip
+        x.exchange_accept(actor=priya, exchange=exchange)
+        proposal = x.exchange_propose(actor=alex, exchange=exchange, starts_at=_soon(),
+                                      place="Library")  # fmt: skip
+        x.exchange_agree(actor=priya, exchange=exchange, proposal_id=proposal.pk)
+        member_close(actor=priya, password=PASSWORD)
+
+        told = Notification.objects.get(recipient=alex, key__endswith=":member_closed:receiver")
+        assert "METHOD:CANCEL" in told.calendar
+        assert "SEQUENCE:1" in told.calendar.replace("\r\n ", "")
