@@ -13,8 +13,10 @@ from hexitime.db import connection
 
 from .models import Network
 
-# theming/urls.py: the network's stylesheet, logo and favicon.
+# theming/urls.py: the network's stylesheet, logo, favicon and app icons, and the web app
+# manifest every page links (what it names is branding too).
 BRANDING_PREFIX = "/theme/"
+MANIFEST_PATH = "/manifest.webmanifest"
 
 
 class NetworkMiddleware(TenantMainMiddleware):
@@ -32,7 +34,8 @@ class NetworkMiddleware(TenantMainMiddleware):
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
         """Route by host; a suspended network answers every request with 503 and
         runs none of its views, so nothing in it can be read or changed. Only its
-        branding (stylesheet, logo, favicon) is still served, for the page saying so."""
+        branding (stylesheet, logo, favicon, app icons and manifest) is still served, for
+        the page saying so."""
         response = super().process_request(request)
         tenant = getattr(request, "tenant", None)
         if (
@@ -40,6 +43,7 @@ class NetworkMiddleware(TenantMainMiddleware):
             and isinstance(tenant, Network)
             and tenant.status == Network.Status.SUSPENDED
             and not request.path.startswith(BRANDING_PREFIX)
+            and request.path != MANIFEST_PATH
         ):
             return network_suspended(request, tenant)
         return response

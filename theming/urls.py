@@ -11,6 +11,16 @@ urlpatterns: list[URLPattern] = [
         {"kind": "favicon"},
         name="theme-favicon",
     ),
+    path("manifest.webmanifest", views.web_manifest, name="web-manifest"),
+    path("sw.js", views.service_worker, name="service-worker"),
+    path("offline/", views.offline_page, name="offline"),
+    path("theme/icon/<int:version>/<int:size>.png", views.theme_icon, name="theme-icon"),
+    path(
+        "theme/icon/<int:version>/maskable-<int:size>.png",
+        views.theme_icon,
+        {"maskable": True},
+        name="theme-icon-maskable",
+    ),
     path("settings/branding/", views.branding_page, name="branding"),
     path("settings/branding/preview/", views.branding_preview, name="branding-preview"),
 ]

@@ -3,15 +3,19 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from hexitime.auth import acting_member
 
 from .contrast import HEX_COLOUR
+from .icons import BACKGROUND, SIZES, icon_png
 from .models import Theme
 from .selectors import theme_for
 from .services import ThemeRefused, colour_report, theme_update
@@ -46,6 +50,81 @@ def theme_image(request: HttpRequest, kind: str, version: int) -> FileResponse:
     response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# The longest name a home screen shows under an icon without cutting it.
+SHORT_NAME = 12
+
+
+@require_GET
+def web_manifest(request: HttpRequest) -> JsonResponse:
+    """The network's web app manifest: what an installed app is called, its icons and
+    colours, all from the network's branding, so each network installs as its own app."""
+    network = request.tenant  # type: ignore[attr-defined]
+    theme = theme_for(network)
+    name = network.name
+    icons = [
+        {"src": reverse("theme-icon", args=[theme.version, size]), "sizes": f"{size}x{size}",
+         "type": "image/png", "purpose": "any"}
+        for size in SIZES if size != 180
+    ] + [
+        {"src": reverse("theme-icon-maskable", args=[theme.version, 512]), "sizes": "512x512",
+         "type": "image/png", "purpose": "maskable"}
+    ]  # fmt: skip
+    manifest = {
+        "id": "/",
+        "name": name,
+        "short_name": name if len(name) <= SHORT_NAME else name[:SHORT_NAME].rstrip(),
+        "description": _("%(network)s on Hexitime: give an hour, get an hour.") % {"network": name},
+        "lang": get_language(),
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": BACKGROUND,
+        "theme_color": theme.primary_colour,
+        "icons": icons,
+    }
+    response = JsonResponse(manifest, content_type="application/manifest+json")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@require_GET
+def theme_icon(
+    request: HttpRequest, version: int, size: int, maskable: bool = False
+) -> HttpResponse:
+    """One of the network's app icons (theming.icons), at the theme version pages name."""
+    theme = theme_for(request.tenant)  # type: ignore[attr-defined]
+    if size not in SIZES or version != theme.version:
+        raise Http404(_("No such icon"))
+    response = HttpResponse(icon_png(theme, size=size, maskable=maskable), content_type="image/png")
+    response["Cache-Control"] = f"public, max-age={YEAR}, immutable"
+    return response
+
+
+@require_GET
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """The service worker: it keeps the offline page (and its styles) to show when there is
+    no connection, and shows push notifications. Served from the root so its scope is the
+    whole site; never cached by HTTP, so a new version (a theme change) is found at once."""
+    theme = theme_for(request.tenant)  # type: ignore[attr-defined]
+    assets = [reverse("offline"), static("theming/base.css"),
+              reverse("theme-css", args=[theme.version])]  # fmt: skip
+    script = render_to_string("theming/sw.js", {
+        "cache": f"hexitime-offline-{theme.version}", "assets": assets, "offline": assets[0],
+        "icon": reverse("theme-icon", args=[theme.version, 192]),
+    })  # fmt: skip
+    response = HttpResponse(script, content_type="text/javascript; charset=utf-8")
+    response["Service-Worker-Allowed"] = "/"
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@require_GET
+def offline_page(request: HttpRequest) -> HttpResponse:
+    """What the service worker shows when a page cannot be loaded. It is fetched once and
+    kept, so it names no member and takes no one's pending messages."""
+    return render(request, "theming/offline.html", {"messages": (), "offline": True})
 
 
 class BrandingForm(forms.Form):

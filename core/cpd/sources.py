@@ -22,12 +22,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exchanges.models import Exchange, State
+from core.exchanges.selectors import partner_exchanges
 from core.giving.selectors import member_gifts
 from core.groupsessions.models import Format as SessionFormat
 from core.groupsessions.selectors import member_session_record
 from core.listings.models import Listing
 from core.members.models import Member
 from core.projects.models import HoursConfirmation
+from hexitime.db import connection
 
 from .models import Format
 
@@ -92,6 +94,32 @@ def exchange_entries(
             format=_exchange_format(listing_format, place),
             topic=f"{categories.get(category, category)}: {title}",
             participatory=True, url=f"/exchanges/{pk}/",
+        )  # fmt: skip
+
+
+def partner_exchange_entries(
+    member: Member, start: datetime.date | None, end: datetime.date | None
+) -> Iterator[Entry]:
+    """Completed exchanges with members of partner networks that those networks hosted
+    (an exchange on a partner's listing): one query here and one per hosting network.
+    Keyed by the link between the networks, whose id is unique across all of them."""
+    categories = dict(Listing.Category.choices)
+    for partner in partner_exchanges(member=member, network=connection.tenant):
+        exchange, host = partner.exchange, partner.network
+        met_on, minutes = exchange.met_on, exchange.minutes
+        if exchange.state != State.COMPLETED or met_on is None or minutes is None:
+            continue
+        if (start and met_on < start) or (end and met_on > end):
+            continue
+        category = categories.get(exchange.listing.category, exchange.listing.category)
+        yield Entry(
+            source="partner_exchange", source_id=partner.link_id, on=met_on, minutes=minutes,
+            # The partner's member is the side with no id in the host's schema.
+            role=Role.GAVE if exchange.giver_id is None else Role.RECEIVED,
+            format=_exchange_format(exchange.listing.format, exchange.meeting_place),
+            topic=_("%(topic)s (with %(network)s)")
+            % {"topic": f"{category}: {exchange.listing.title}", "network": host.name},
+            participatory=True, url=f"/exchanges/partner/{host.slug}/{exchange.pk}/",
         )  # fmt: skip
 
 
@@ -166,6 +194,7 @@ def gift_entries(
 # The sources, by the name their entries carry. Add one line per contributing app.
 SOURCES: dict[str, Source] = {
     "exchange": exchange_entries,
+    "partner_exchange": partner_exchange_entries,
     "project": project_entries,
     "session": session_entries,
     "gift": gift_entries,

@@ -82,8 +82,9 @@ def exchanges_at_hand(*, member: Member, meetings: int = 3) -> AtHand:
 
 @dataclass(frozen=True)
 class PartnerExchange:
-    network: Network
+    network: Network  # the host
     exchange: Exchange
+    link_id: int  # the RemoteExchange row: unique across every network, unlike the exchange's id
 
 
 def partner_exchanges(*, member: Member, network: Network) -> list[PartnerExchange]:
@@ -92,18 +93,18 @@ def partner_exchanges(*, member: Member, network: Network) -> list[PartnerExchan
     links = RemoteExchange.objects.filter(
         guest_network=network, guest_member_id=member.pk
     ).select_related("host_network")
-    by_host: dict[int, tuple[Network, list[int]]] = {}
+    by_host: dict[int, tuple[Network, dict[int, int]]] = {}
     for link in links:
-        by_host.setdefault(link.host_network_id, (link.host_network, []))[1].append(
-            link.exchange_id
+        by_host.setdefault(link.host_network_id, (link.host_network, {}))[1][link.exchange_id] = (
+            link.pk
         )
     found = []
-    for host, ids in by_host.values():
+    for host, link_ids in by_host.values():
         with tenant_context(host):
             exchanges = Exchange.objects.filter(
-                pk__in=ids, remote_network_id=network.pk, remote_member_id=member.pk
+                pk__in=link_ids, remote_network_id=network.pk, remote_member_id=member.pk
             ).select_related("listing", "giver", "receiver")
-            found += [PartnerExchange(host, exchange) for exchange in exchanges]
+            found += [PartnerExchange(host, e, link_ids[e.pk]) for e in exchanges]
     return sorted(found, key=lambda p: p.exchange.updated_at, reverse=True)
 
 

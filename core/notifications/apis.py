@@ -20,7 +20,13 @@ from .selectors import (
     notification_list,
     notification_unread_count,
 )
-from .services import email_preferences_set, notification_mark_all_read, notification_mark_read
+from .services import (
+    email_preferences_set,
+    notification_mark_all_read,
+    notification_mark_read,
+    push_subscription_remove,
+    push_subscription_save,
+)
 
 
 class NotificationPagination(PageNumberPagination):
@@ -125,3 +131,45 @@ class EmailPreferencesApi(APIView):
         }
         email_preferences_set(actor=acting_member(request), choices=chosen, in_app=in_app)
         return Response(_preferences(acting_member(request)))
+
+
+class PushSubscriptionApi(APIView):
+    """Turn Web Push on (POST the browser's `PushSubscription.toJSON()`) or off (DELETE
+    with its endpoint) for the signed-in member in one browser."""
+
+    class KeysSerializer(serializers.Serializer):
+        p256dh = serializers.CharField(max_length=100)
+        auth = serializers.CharField(max_length=40)
+
+    class SubscriptionSerializer(serializers.Serializer):
+        endpoint = serializers.URLField(max_length=1000)
+        keys = serializers.DictField(child=serializers.CharField(), required=False)
+
+    class EndpointSerializer(serializers.Serializer):
+        endpoint = serializers.URLField(max_length=1000)
+
+    @extend_schema(request=SubscriptionSerializer, responses={201: None})
+    def post(self, request: Request) -> Response:
+        serializer = self.SubscriptionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        keys = self.KeysSerializer(data=serializer.validated_data.get("keys", {}))
+        if not keys.is_valid():
+            return Response({"keys": keys.errors}, status=400)
+        push_subscription_save(
+            actor=acting_member(request),
+            endpoint=serializer.validated_data["endpoint"],
+            **keys.validated_data,
+        )
+        return Response(status=201)
+
+    @extend_schema(
+        request=EndpointSerializer,
+        responses=inline_serializer("PushRemoved", {"removed": serializers.IntegerField()}),
+    )
+    def delete(self, request: Request) -> Response:
+        serializer = self.EndpointSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        removed = push_subscription_remove(
+            actor=acting_member(request), endpoint=serializer.validated_data["endpoint"]
+        )
+        return Response({"removed": removed})

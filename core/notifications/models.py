@@ -116,6 +116,30 @@ class EmailPreference(models.Model):
         return f"{self.member_id}:{self.kind}={'on' if self.email else 'off'}"
 
 
+class PushSubscription(models.Model):
+    """One browser a member turned Web Push on in (the Push API's subscription): where the
+    push service takes messages for it and the keys that encrypt them for it alone. Removed
+    when the member turns push off there, or when the push service answers that it is gone
+    (404 or 410)."""
+
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions"
+    )
+    endpoint = models.URLField(max_length=1000)
+    # The browser's P-256 public key (65 bytes) and auth secret (16 bytes), base64url.
+    p256dh = models.CharField(max_length=100)
+    auth = models.CharField(max_length=40)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "endpoint"], name="push_subscription_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"push for member {self.member_id}"
+
+
 class BouncedAddress(models.Model):
     """An address the mail relay reported as bouncing: the platform mails it no more (a
     member who changes their address is mailed at the new one)."""

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
+import requests
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from pywebpush import WebPushException, webpush
 
 from core.members.models import Member, MemberState
 from hexitime.db import connection, durable_service, outbox_claim
@@ -19,7 +24,11 @@ from .models import (
     EmailPreference,
     Kind,
     Notification,
+    PushSubscription,
 )
+from .push import PushRefused, endpoint_check, keys_check, push_enabled, push_payload
+
+logger = logging.getLogger(__name__)
 
 # The key of a daily summary starts with this; the summarised notifications' never do.
 DAILY_KEY = "daily:"
@@ -70,7 +79,23 @@ def _notification_create(
             lambda: notification_email_queue(schema_name=schema_name, ids=[notification.pk]),
             robust=True,
         )
+    if not read and push_enabled():
+        # Queued for every notification (the worker looks for the member's browsers), so
+        # the change that notifies pays no query for it; only after the commit, like email.
+        schema_name = connection.schema_name
+        transaction.on_commit(
+            lambda: notification_push_queue(
+                schema_name=schema_name, notification_id=notification.pk
+            ),
+            robust=True,
+        )
     return notification
+
+
+def notification_push_queue(*, schema_name: str, notification_id: int) -> None:
+    from .tasks import notification_push
+
+    notification_push.delay(schema_name=schema_name, notification_id=notification_id)
 
 
 def notification_email_queue(*, schema_name: str, ids: list[int]) -> None:
@@ -226,3 +251,62 @@ def notifications_erase_for_member(*, member: Member) -> None:
     Notification.objects.filter(recipient=member).delete()
     EmailPreference.objects.filter(member=member).delete()
     BouncedAddress.objects.filter(address=member.email).delete()
+    PushSubscription.objects.filter(member=member).delete()
+
+
+@durable_service
+def push_subscription_save(
+    *, actor: Member, endpoint: str, p256dh: str, auth: str
+) -> PushSubscription:
+    """Turn push on for the actor in one browser (its Push API subscription). Saving the same
+    browser again updates its keys. Refused when push is off on this deployment, for an
+    endpoint that is not a known push service's, or for keys that cannot encrypt."""
+    if not push_enabled():
+        raise PushRefused(_("Push notifications are not available on this server."))
+    endpoint_check(endpoint)
+    keys_check(p256dh=p256dh, auth=auth)
+    subscription, _created = PushSubscription.objects.update_or_create(
+        member=actor, endpoint=endpoint, defaults={"p256dh": p256dh, "auth": auth}
+    )
+    return subscription
+
+
+@durable_service
+def push_subscription_remove(*, actor: Member, endpoint: str) -> int:
+    """Turn push off for the actor in one browser; returns how many were removed (0 or 1).
+    Only the actor's own: another member's subscription to the same endpoint stays."""
+    deleted, _by_model = PushSubscription.objects.filter(member=actor, endpoint=endpoint).delete()
+    return deleted
+
+
+def notification_push_deliver(*, notification: Notification, url: str) -> int:
+    """Send `notification` to each browser its recipient turned push on in, encrypted for
+    that browser; a subscription the push service says is gone (404 or 410) is removed.
+    Returns how many push services accepted it. Other failures are logged and left: push
+    is a nudge, the notification itself is in the app (and emailed if the member chose)."""
+    data = push_payload(title=notification.title, body=notification.body, url=url)
+    sent = 0
+    for subscription in PushSubscription.objects.filter(member=notification.recipient_id):
+        try:
+            webpush(
+                subscription_info={"endpoint": subscription.endpoint,
+                                   "keys": {"p256dh": subscription.p256dh,
+                                            "auth": subscription.auth}},
+                data=data,
+                vapid_private_key=settings.WEBPUSH_VAPID_PRIVATE_KEY,
+                vapid_claims={"sub": settings.WEBPUSH_VAPID_SUBJECT},
+                ttl=settings.WEBPUSH_TTL,
+                timeout=10,
+            )  # fmt: skip
+        except WebPushException as refused:
+            status = refused.response.status_code if refused.response is not None else None
+            if status in (404, 410):
+                subscription.delete()
+            else:
+                logger.warning("push to member %s refused: %s", subscription.member_id, status)
+            continue
+        except requests.RequestException as failed:
+            logger.warning("push to member %s failed: %s", subscription.member_id, failed)
+            continue
+        sent += 1
+    return sent

@@ -17,7 +17,12 @@ from hexitime.errors import TRANSIENT_ERRORS
 from tenants.selectors import network_url
 
 from .models import BULK_KINDS, Notification
-from .services import address_bounced, notifications_daily_summaries, notifications_email_sweep
+from .services import (
+    address_bounced,
+    notification_push_deliver,
+    notifications_daily_summaries,
+    notifications_email_sweep,
+)
 from .unsubscribe import list_unsubscribe_headers
 
 
@@ -84,6 +89,20 @@ def notification_email(self: Task, *, schema_name: str, notification_id: int) ->
         notification.email_pending = False
         notification.save(update_fields=["emailed_at", "email_pending"])
         return True
+
+
+@app.task(autoretry_for=TRANSIENT_ERRORS, max_retries=3, retry_backoff=2)
+def notification_push(*, schema_name: str, notification_id: int) -> int:
+    """Push one notification to its recipient's browsers, in its network only. Returns how
+    many push services accepted it. At most once per browser: push services are not
+    retried (the notification waits in the app, and in the email the member chose)."""
+    with schema_context(schema_name):
+        notification = Notification.objects.filter(pk=notification_id).first()
+        if notification is None:
+            return 0
+        # A path: the service worker opens it on the origin the member turned push on at.
+        url = notification.url or reverse("notifications", urlconf="hexitime.urls_tenant")
+        return notification_push_deliver(notification=notification, url=url)
 
 
 @app.task

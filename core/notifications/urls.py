@@ -15,4 +15,5 @@ api_urlpatterns: list[URLPattern] = [
     path("<int:notification_id>/read/", apis.NotificationReadApi.as_view()),
     path("read-all/", apis.NotificationReadAllApi.as_view()),
     path("preferences/", apis.EmailPreferencesApi.as_view()),
+    path("push-subscriptions/", apis.PushSubscriptionApi.as_view(), name="api-push-subscriptions"),
 ]

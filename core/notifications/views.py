@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -13,6 +14,7 @@ from hexitime.auth import acting_member
 from hexitime.db import connection
 
 from .models import IN_APP_OPTIONAL, Kind
+from .push import push_enabled
 from .selectors import (
     email_preferences,
     in_app_preferences,
@@ -72,7 +74,10 @@ def email_settings_page(request: HttpRequest) -> HttpResponse:
     kinds = [(kind, label, chosen[kind]) for kind, label in Kind.choices]
     shown = in_app_preferences(member=acting_member(request))
     in_app = [(kind, label, shown[kind]) for kind, label in IN_APP_OPTIONAL.items()]
-    return render(request, "notifications/settings.html", {"kinds": kinds, "in_app": in_app})
+    return render(request, "notifications/settings.html", {
+        "kinds": kinds, "in_app": in_app,
+        "push_key": settings.WEBPUSH_VAPID_PUBLIC_KEY if push_enabled() else "",
+    })  # fmt: skip
 
 
 # RFC 8058: the mail program POSTs "List-Unsubscribe=One-Click" to the link with no cookies

@@ -29,7 +29,7 @@ from core.insights.equality import equality_answers_get
 from core.listings.models import Listing, ResponseInvitation
 from core.members.models import Member
 from core.members.selectors import member_blocks
-from core.notifications.models import EmailPreference, Notification
+from core.notifications.models import EmailPreference, Notification, PushSubscription
 from core.projects.models import Project, Volunteer
 from core.safety.models import Report
 from core.stories.models import Story
@@ -42,6 +42,7 @@ Row = Mapping[str, Any]
 SECTIONS = (
     "profile",
     "email_preferences",
+    "push_subscriptions",
     "listings",
     "response_invitations",
     "exchanges",
@@ -83,6 +84,12 @@ def member_data(*, member: Member, network: Network) -> dict[str, list[Row]]:
             {"kind": p.kind, "email": p.email, "in_app": p.in_app}
             for p in EmailPreference.objects.filter(member=member).order_by("kind")
         ],
+        # The browsers push goes to (their keys are the browser's, not the member's data).
+        "push_subscriptions": list(
+            PushSubscription.objects.filter(member=member)
+            .order_by("created_at", "pk")
+            .values("endpoint", "created_at")
+        ),
         "listings": list(
             Listing.objects.filter(owner=member)
             .order_by("created_at", "pk")

@@ -277,5 +277,6 @@ from .celery import *  # noqa: E402, F403
 from .security import *  # noqa: E402, F403
 from .storage import MEDIA_STORAGE  # noqa: E402
 from .stripe import *  # noqa: E402, F403
+from .webpush import *  # noqa: E402, F403
 
 STORAGES["default"] = MEDIA_STORAGE

@@ -191,7 +191,8 @@ def test_the_api(network_a, people, offer, completed, client_a):
         x.exchange_confirm(actor=olive, exchange=Exchange.objects.get(state="recorded"))
     with CaptureQueriesContext(connection) as second:
         assert len(client_a.get("/api/v1/cpd/").json()["entries"]) == 3
-    assert len(first) == len(second) <= 10  # the session is read from the database
+    # The session is read from the database; exchanges hosted by partners: one more.
+    assert len(first) == len(second) <= 11
     assert record["scheme"] == "gmc" and record["target"]["minutes"] == 3000
     assert record["totals"] == {"entries": 2, "minutes": 210, "participatory_minutes": 210}
     assert record["reflections"] == 1

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from core.cpd.selectors import cpd_entries
 from core.exchanges import services as x
 from core.exchanges.models import Exchange, State
 from core.groupsessions.selectors import calendar_events
@@ -222,3 +223,30 @@ def test_a_partner_member_is_invited_by_the_right_name_and_finds_the_meeting_in_
     assert events[0].url.endswith(f"/exchanges/partner/{network_a.slug}/{exchange.pk}/")
     with tenant_context(network_a):  # nobody else in A has it in their feed
         assert calendar_events(member=people[1]) == []
+
+
+def test_an_exchange_hosted_by_a_partner_is_in_the_cpd_record_of_its_member(
+    network_a, network_b, people, partners, make_member
+):
+    alice, *_ = people
+    ben = partners
+    with tenant_context(network_a):
+        listing = listing_create(actor=alice, kind="offer", title="Theatre shadowing",
+                                 description="A morning in theatres", category="shadowing",
+                                 visibility=Listing.Visibility.PARTNERS)  # fmt: skip
+        exchange = x.exchange_respond(actor=ben, actor_network=network_b, listing=listing,
+                                      message="Could I shadow you?")  # fmt: skip
+        x.exchange_accept(actor=alice, exchange=exchange)
+        x.exchange_record_hours(actor=alice, exchange=exchange, minutes=90,
+                                met_on=timezone.localdate())  # fmt: skip
+        x.exchange_confirm(actor=ben, exchange=exchange, actor_network=network_b)
+        [given] = cpd_entries(member=alice)
+        assert (given.entry.source, given.entry.role) == ("exchange", "gave")
+    link = RemoteExchange.objects.get()
+    with tenant_context(network_b):
+        [received] = cpd_entries(member=ben)
+        assert (received.entry.source, received.entry.source_id) == ("partner_exchange", link.pk)
+        assert (received.entry.role, received.entry.minutes) == ("received", 90)
+        assert received.topic == "Shadowing: Theatre shadowing (with Network A)"
+        assert received.entry.url == f"/exchanges/partner/{network_a.slug}/{exchange.pk}/"
+        assert cpd_entries(member=make_member(network_b)) == []  # only Ben's

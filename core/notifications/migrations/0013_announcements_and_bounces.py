@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0011_matching_kinds'),
+        ('notifications', '0012_push_subscriptions'),
     ]
 
     operations = [
