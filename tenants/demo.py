@@ -12,6 +12,7 @@ from typing import TypedDict
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from core.announcements.demo import announcements_seed
 from core.campaigns.demo import campaign_seed
 from core.cpd.demo import cpd_seed
 from core.exchanges.demo import exchanges_seed
@@ -89,8 +90,9 @@ def demo_network_seed(
     """Fill the current network as a demonstration one: an organiser and `members` members
     with their welcome gift, listings, exchanges at every stage, projects, group sessions, a
     running campaign, gifts and grants from the community pot, equality answers, CPD records
-    with reflections, stories (some picked), reports, a block, the safeguarding contact and
-    notifications. The tests that walk the whole API use it for realistic networks."""
+    with reflections, stories (some picked), reports, a block, the safeguarding contact, an
+    announcement and notifications. The tests that walk the whole API use it for realistic
+    networks."""
     people = members_seed(
         rng=random.Random(seed),  # noqa: S311 - demo data, not security
         count=members,
@@ -112,6 +114,7 @@ def demo_network_seed(
     stories_seed(rng=random.Random(seed), members=people)  # noqa: S311 - demo data
     safety_seed(rng=random.Random(seed), members=people, listings=listings,  # noqa: S311
                 email_domain=email_domain)  # fmt: skip
+    announcements_seed(members=people)
     # The demo's people are fictional: their notifications stay in the app. Marked
     # as sent, the emails queued for them are skipped (notification_email) and left
     # by the sweep, instead of printing some 150 messages over `hexitime up`'s banner.

@@ -41,6 +41,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "giving.manage_pot",
             "stories.pick_story",
             "campaigns.manage_campaign",
+            "announcements.send_announcement",
         }
     ),
 }

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from core.announcements.selectors import announcements_shown
 from core.campaigns.selectors import campaigns_active
 from core.exchanges.selectors import exchanges_at_hand, thanks_for
 from core.groupsessions.selectors import member_sessions_next
@@ -89,6 +90,7 @@ def network_home(request: HttpRequest) -> HttpResponse:
         balance, recent = member_balance_and_statement(member=member, limit=3)
         at_hand = exchanges_at_hand(member=member, meetings=3)
         context = {
+            "announcements": announcements_shown(member=member),
             "balance": balance,
             "recent": recent,
             "suggestions": list(listing_suggestions(member=member, limit=3)),

@@ -35,6 +35,7 @@ class Kind(models.TextChoices):
         _("New requests matching your skills (one email a day at most)"),
     )
     INVITED_TO_RESPOND = "invited_to_respond", _("Someone invited you to respond to their request")
+    ANNOUNCEMENT = "announcement", _("Announcements from the organisers")
 
 
 # Kinds a member may also turn off in the app, not only by email (`EmailPreference.in_app`),
@@ -45,6 +46,10 @@ EMAIL_OFF_BY_DEFAULT = (Kind.REQUEST_MATCH,)
 # Kinds never emailed one by one: a daily summary notification gathers the day's
 # (core.notifications.services.notifications_daily_summaries).
 EMAILED_DAILY = (Kind.REQUEST_MATCH,)
+# Kinds sent to many members at once (the weekly digest, the daily summary of matching
+# requests, announcements): each such email carries RFC 8058 one-click List-Unsubscribe
+# headers for its kind (core.notifications.unsubscribe).
+BULK_KINDS = (Kind.WEEKLY_DIGEST, Kind.REQUEST_MATCH, Kind.ANNOUNCEMENT)
 
 
 class Notification(models.Model):
@@ -133,3 +138,15 @@ class PushSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"push for member {self.member_id}"
+
+
+class BouncedAddress(models.Model):
+    """An address the mail relay reported as bouncing: the platform mails it no more (a
+    member who changes their address is mailed at the new one)."""
+
+    address = models.EmailField(max_length=254, unique=True)
+    reason = models.CharField(max_length=500, blank=True)
+    bounced_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.address

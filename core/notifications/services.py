@@ -20,6 +20,7 @@ from .models import (
     EMAIL_OFF_BY_DEFAULT,
     EMAILED_DAILY,
     IN_APP_OPTIONAL,
+    BouncedAddress,
     EmailPreference,
     Kind,
     Notification,
@@ -198,6 +199,39 @@ def email_preferences_set(
             )  # fmt: skip
 
 
+@durable_service
+def email_unsubscribe(*, schema_name: str, token: str) -> Kind | None:
+    """Turn off the emails of one kind for the member a one-click unsubscribe token names
+    (RFC 8058: no sign-in, no CSRF token; the signature is the authority). Returns the kind
+    turned off, or None for a token that is not valid in this network (`schema_name`) or
+    names nobody here; repeating it changes nothing more."""
+    from .unsubscribe import unsubscribe_read
+
+    asked = unsubscribe_read(token, schema_name=schema_name)
+    if asked is None or asked.kind not in Kind.values:
+        return None
+    member = Member.objects.filter(pk=asked.member_id).first()
+    if member is None:
+        return None
+    EmailPreference.objects.update_or_create(
+        member=member, kind=asked.kind, defaults={"email": False}
+    )
+    return Kind(asked.kind)
+
+
+def address_bounced(*, address: str) -> bool:
+    return BouncedAddress.objects.filter(address=address.strip().lower()).exists()
+
+
+def bounce_record_step(*, address: str, reason: str) -> BouncedAddress:
+    """Record that mail to `address` bounced (inside the caller's transaction): nothing is
+    mailed to it again until the member's address changes."""
+    bounce, _ = BouncedAddress.objects.update_or_create(
+        address=address.strip().lower(), defaults={"reason": reason[:500]}
+    )
+    return bounce
+
+
 def notification_mark_read(*, actor: Member, notification_id: int) -> int:
     """Mark one of the actor's notifications read; returns how many changed (0 or 1)."""
     return Notification.objects.filter(
@@ -216,6 +250,7 @@ def notifications_erase_for_member(*, member: Member) -> None:
     transaction). An email already queued finds no row and sends nothing."""
     Notification.objects.filter(recipient=member).delete()
     EmailPreference.objects.filter(member=member).delete()
+    BouncedAddress.objects.filter(address=member.email).delete()
     PushSubscription.objects.filter(member=member).delete()
 
 

@@ -16,12 +16,14 @@ from hexitime.celery import app
 from hexitime.errors import TRANSIENT_ERRORS
 from tenants.selectors import network_url, recipient_language
 
-from .models import Notification
+from .models import BULK_KINDS, Notification
 from .services import (
+    address_bounced,
     notification_push_deliver,
     notifications_daily_summaries,
     notifications_email_sweep,
 )
+from .unsubscribe import list_unsubscribe_headers
 
 
 @app.task(
@@ -49,8 +51,19 @@ def notification_email(self: Task, *, schema_name: str, notification_id: int) ->
         )
         if notification is None:
             return False
+        if address_bounced(address=notification.recipient.email):
+            # Mail to this address bounced: not sent again until the member changes it.
+            notification.email_pending = False
+            notification.save(update_fields=["email_pending"])
+            return False
         network = get_tenant_model().objects.select_related("theme").get(schema_name=schema_name)
         language = translation.override(recipient_language(notification.recipient, network))
+        headers = {}
+        if notification.kind in BULK_KINDS:
+            headers = list_unsubscribe_headers(
+                base_url=network_url(network, ""), schema_name=schema_name,
+                member_id=notification.recipient_id, kind=notification.kind,
+            )  # fmt: skip
         context = {
             "notification": notification,
             "network": network,
@@ -65,6 +78,7 @@ def notification_email(self: Task, *, schema_name: str, notification_id: int) ->
                 body=render_to_string("notifications/email.txt", context),
                 from_email=settings.DEFAULT_FROM_EMAIL,
                 to=[notification.recipient.email],
+                headers=headers,
             )
         if notification.calendar:
             # The method in the content type is what Outlook and Gmail read to offer

@@ -7,6 +7,7 @@ urlpatterns: list[URLPattern] = [
     path("<int:notification_id>/read/", views.notification_read, name="notification-read"),
     path("read-all/", views.notification_read_all, name="notification-read-all"),
     path("settings/", views.email_settings_page, name="notification-settings"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]
 
 api_urlpatterns: list[URLPattern] = [

@@ -7,9 +7,11 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
 
 from hexitime.auth import acting_member
+from hexitime.db import connection
 
 from .models import IN_APP_OPTIONAL, Kind
 from .push import push_enabled
@@ -19,7 +21,13 @@ from .selectors import (
     notification_list,
     notification_unread_count,
 )
-from .services import email_preferences_set, notification_mark_all_read, notification_mark_read
+from .services import (
+    email_preferences_set,
+    email_unsubscribe,
+    notification_mark_all_read,
+    notification_mark_read,
+)
+from .unsubscribe import unsubscribe_read
 
 
 @login_required
@@ -70,3 +78,22 @@ def email_settings_page(request: HttpRequest) -> HttpResponse:
         "kinds": kinds, "in_app": in_app,
         "push_key": settings.WEBPUSH_VAPID_PUBLIC_KEY if push_enabled() else "",
     })  # fmt: skip
+
+
+# RFC 8058: the mail program POSTs "List-Unsubscribe=One-Click" to the link with no cookies
+# and no CSRF token; the signed token is what authorises it. A GET (someone following the
+# link) only asks to confirm, so a link scanner that fetches it unsubscribes nobody.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    schema_name = connection.schema_name
+    asked = unsubscribe_read(token, schema_name=schema_name)
+    kind = Kind(asked.kind) if asked is not None and asked.kind in Kind.values else None
+    if kind is None:
+        return render(request, "notifications/unsubscribe.html", {"invalid": True}, status=404)
+    if request.method == "POST":
+        if email_unsubscribe(schema_name=schema_name, token=token) is None:
+            return render(request, "notifications/unsubscribe.html", {"invalid": True},
+                          status=404)  # fmt: skip
+        return render(request, "notifications/unsubscribe.html", {"done": True, "kind": kind})
+    return render(request, "notifications/unsubscribe.html", {"kind": kind})

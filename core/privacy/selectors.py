@@ -18,6 +18,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
 from django_tenants.utils import tenant_context
 
+from core.announcements.models import Recipient
 from core.audit.models import AuditEvent
 from core.cpd.models import EntryNote, Record
 from core.exchanges.models import Exchange, Message, Proposal, Thanks
@@ -62,6 +63,7 @@ SECTIONS = (
     "audit_events",
     "reports_made",
     "blocks",
+    "announcements",
 )
 _STATEMENT_PAGE = 500
 
@@ -260,6 +262,17 @@ def member_data(*, member: Member, network: Network) -> dict[str, list[Row]]:
         ),
         "blocks": list(
             member_blocks(member=member).values("blocked_id", "blocked__full_name", "created_at")
+        ),
+        "announcements": list(
+            Recipient.objects.filter(member=member)
+            .order_by("announcement__sent_at", "pk")
+            .values(
+                "announcement__title",
+                "announcement__sent_at",
+                "email",
+                "emailed_at",
+                "dismissed_at",
+            )
         ),
     }
 

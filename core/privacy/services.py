@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.announcements.services import announcements_erase_for_member
 from core.audit.services import audit_actor_labels_erase, audit_record
 from core.cpd.services import cpd_erase_for_member
 from core.exchanges.services import exchanges_close_for_member
@@ -47,7 +48,8 @@ def member_close(*, actor: Member, password: str) -> Member:
     told (`exchanges_close_for_member`); they leave the group sessions they give and have
     booked (`sessions_close_for_member`); their listings are withdrawn; their remaining
     credit returns to the network through the ledger (`closure_credit_return`; the account
-    and its history stay); their equality answers, notifications, email choices, API
+    and its history stay); their equality answers, notifications, email choices, the addresses
+    announcements were emailed to, API
     tokens, CPD reflections and issued records, and stories are deleted; the transfers and
     audit events they acted in name them "A former member"; their row is anonymised
     (`member_erase`), its photo deleted after commit. The audit record carries ids and
@@ -76,6 +78,7 @@ def member_close(*, actor: Member, password: str) -> Member:
     closure_credit_return(member=member)
     equality_answers_erase(member=member)
     notifications_erase_for_member(member=member)
+    announcements_erase_for_member(member=member)
     cpd_erase_for_member(member=member)
     stories_erase_for_member(member=member)
     member_blocks_erase(member=member)

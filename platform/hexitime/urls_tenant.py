@@ -7,6 +7,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from core.announcements import urls as announcement_urls
 from core.audit import urls as audit_urls
 from core.campaigns import urls as campaign_urls
 from core.cpd import urls as cpd_urls
@@ -57,6 +58,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("account/", include(privacy_urls.api_urlpatterns)),
     path("safety/", include(safety_urls.api_urlpatterns)),
     path("sso/", include(sso_urls.api_urlpatterns)),
+    path("announcements/", include(announcement_urls.api_urlpatterns)),
     path("plan/", tenant_apis.PlanApi.as_view(), name="api-plan"),
 ]
 
@@ -94,6 +96,7 @@ urlpatterns = [
     path("cpd/", include(cpd_urls)),
     path("stories/", include(story_urls)),
     path("safety/", include(safety_urls)),
+    path("announcements/", include(announcement_urls)),
     path("", include(theming_urls)),
     path("api/v1/", include(api_v1)),
     path("welcome/", tenant_views.network_welcome, name="network-welcome"),

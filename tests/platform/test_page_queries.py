@@ -31,10 +31,11 @@ BUDGET = {
     # + the exchange, messages, proposals, thanks, the network's rules (safeguarding
     # contact), and whether either side blocked the other (the message form is refused)
     "/exchanges/{exchange}/": 9,
-    # + balance with the statement, the unfinished exchanges with their meetings, group
-    # sessions, the suggestions from the member's skills (two, as on the search page), and
-    # the running campaigns with their hours and whether the member joined (one query)
-    "/": 9,
+    # + the announcements not dismissed (one query with their announcement, #16), balance
+    # with the statement, the unfinished exchanges with their meetings, group sessions, the
+    # suggestions from the member's skills (two, as on the search page), and the running
+    # campaigns with their hours and whether the member joined (one query)
+    "/": 10,
 }
 
 

@@ -3,6 +3,8 @@
 from django.core.management import call_command
 from django_tenants.utils import tenant_context
 
+from core.announcements.models import Delivery, Recipient
+from core.announcements.selectors import announcements_shown
 from core.campaigns.models import CampaignMember
 from core.campaigns.selectors import campaign_items, campaigns_active
 from core.cpd.models import EntryNote, Record
@@ -58,6 +60,9 @@ def test_demo_networks_live_in_their_own_schemas_with_their_own_members(db):
         # Requests reached the people their skills match, and posters invited some.
         assert Notification.objects.filter(kind=Kind.REQUEST_MATCH).exists()
         assert ResponseInvitation.objects.filter(listing__kind="request").exists()
+        # The organiser's announcement is on every member's home page; nobody is emailed.
+        assert all(announcements_shown(member=m) for m in people)
+        assert not Recipient.objects.filter(email=Delivery.PENDING).exists()
         funded = Project.objects.get(state=Project.State.APPROVED)
         confirmed = sum(Volunteer.objects.filter(project=funded).values_list(
             "confirmed_minutes", flat=True))  # fmt: skip

@@ -70,6 +70,7 @@ TENANT_APPS = [
     "core.stories",
     "core.safety",
     "core.sso",
+    "core.announcements",
     "ledger",
 ]
 

@@ -56,6 +56,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "core.listings.tasks.listing_matches_sweep_task",
         "schedule": OUTBOX_SWEEP,
     },
+    "announcements-email-sweep": {
+        "task": "core.announcements.tasks.announcements_email_sweep_task",
+        "schedule": OUTBOX_SWEEP,
+    },
+    # Scheduled announcements whose time has come.
+    "announcements-due": {
+        "task": "core.announcements.tasks.announcements_due_task",
+        "schedule": 60,
+    },
     # Auto-confirm unanswered hours and send meeting reminders.
     "exchanges-due": {"task": "core.exchanges.tasks.exchanges_due", "schedule": 15 * 60},
     # The same for group sessions: auto-confirm attendance, settle, remind.
