@@ -13,10 +13,10 @@ GIFT_MINUTES = 2 * MINUTES_PER_CREDIT
 
 class Account(models.Model):
     class Kind(models.TextChoices):
-        MEMBER = "member", "Member"
-        ISSUANCE = "issuance", "Issuance"
-        PROJECT = "project", "Project"
-        CLEARING = "clearing", "Federation clearing"
+        MEMBER = "member", _("Member")
+        ISSUANCE = "issuance", _("Issuance")
+        PROJECT = "project", _("Project")
+        CLEARING = "clearing", _("Federation clearing")
         # Credit members give to the network for organisers to grant on (core.giving).
         POT = "pot", _("Community pot")
 
@@ -62,13 +62,13 @@ class Account(models.Model):
 
 class Transfer(models.Model):
     class Kind(models.TextChoices):
-        GIFT = "gift", "Welcome gift"
-        EXCHANGE = "exchange", "Exchange"
-        PROJECT_FUND = "project_fund", "Project funding"
-        PROJECT_CREDIT = "project_credit", "Project volunteering"
-        FEDERATION = "federation", "Exchange with another network"
-        REVERSAL = "reversal", "Correction"
-        CLOSURE = "closure", "Account closed: credit returned to the network"
+        GIFT = "gift", _("Welcome gift")
+        EXCHANGE = "exchange", _("Exchange")
+        PROJECT_FUND = "project_fund", _("Project funding")
+        PROJECT_CREDIT = "project_credit", _("Project volunteering")
+        FEDERATION = "federation", _("Exchange with another network")
+        REVERSAL = "reversal", _("Correction")
+        CLOSURE = "closure", _("Account closed: credit returned to the network")
         # Gifts (core.giving): never help given, so no report counts them as such.
         GIFT_MEMBER = "gift_member", _("Gift")
         GIFT_PROJECT = "gift_project", _("Gift to a project")

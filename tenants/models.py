@@ -6,6 +6,7 @@ import uuid
 
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 
 SLUG_VALIDATOR = RegexValidator(
@@ -21,27 +22,27 @@ def schema_name_for(slug: str) -> str:
 
 
 class Plan(models.TextChoices):
-    COMMUNITY = "community", "Community (free)"
-    ORGANISATION = "organisation", "Organisation"
+    COMMUNITY = "community", _("Community (free)")
+    ORGANISATION = "organisation", _("Organisation")
 
 
 class BillingStatus(models.TextChoices):
-    NONE = "none", "No subscription"
-    ACTIVE = "active", "Paid up"
-    PAST_DUE = "past_due", "Payment failed"
-    CANCELED = "canceled", "Cancelled"
+    NONE = "none", _("No subscription")
+    ACTIVE = "active", _("Paid up")
+    PAST_DUE = "past_due", _("Payment failed")
+    CANCELED = "canceled", _("Cancelled")
 
 
 class Network(TenantMixin):
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        SUSPENDED = "suspended", "Suspended"
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
 
     class OrganisationType(models.TextChoices):
-        ICS = "ics", "Integrated care system"
-        TRUST = "trust", "NHS trust"
-        UNIVERSITY = "university", "University"
-        OTHER = "other", "Other"
+        ICS = "ics", _("Integrated care system")
+        TRUST = "trust", _("NHS trust")
+        UNIVERSITY = "university", _("University")
+        OTHER = "other", _("Other")
 
     slug = models.CharField(max_length=40, unique=True, validators=[SLUG_VALIDATOR])
     name = models.CharField(max_length=120)
@@ -116,10 +117,10 @@ class ProvisioningJob(models.Model):
     """
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     slug = models.CharField(max_length=40, validators=[SLUG_VALIDATOR])

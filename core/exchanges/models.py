@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class State(models.TextChoices):
-    RESPONDED = "responded", "Waiting for a reply"
-    ACCEPTED = "accepted", "Agreeing a time"
-    SCHEDULED = "scheduled", "Meeting arranged"
-    RECORDED = "recorded", "Hours waiting for confirmation"
-    DISPUTED = "disputed", "Disputed: with an organiser"
-    COMPLETED = "completed", "Completed"
-    DECLINED = "declined", "Declined"
-    CANCELLED = "cancelled", "Cancelled"
+    RESPONDED = "responded", _("Waiting for a reply")
+    ACCEPTED = "accepted", _("Agreeing a time")
+    SCHEDULED = "scheduled", _("Meeting arranged")
+    RECORDED = "recorded", _("Hours waiting for confirmation")
+    DISPUTED = "disputed", _("Disputed: with an organiser")
+    COMPLETED = "completed", _("Completed")
+    DECLINED = "declined", _("Declined")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 # States in which nothing more can happen.
@@ -157,9 +158,9 @@ class Proposal(models.Model):
     """A suggested time and place (or video link); the other side accepts it or counters."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Waiting for an answer"
-        ACCEPTED = "accepted", "Accepted"
-        SUPERSEDED = "superseded", "Replaced by a later suggestion"
+        OPEN = "open", _("Waiting for an answer")
+        ACCEPTED = "accepted", _("Accepted")
+        SUPERSEDED = "superseded", _("Replaced by a later suggestion")
 
     exchange = models.ForeignKey(Exchange, on_delete=models.CASCADE, related_name="proposals")
     # Which side proposed: "giver" or "receiver" (a remote member has no row here).

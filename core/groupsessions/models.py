@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from core.listings.models import Listing
 
@@ -21,16 +22,16 @@ MAX_CAPACITY = 500
 
 
 class SessionState(models.TextChoices):
-    OPEN = "open", "Open for booking"
-    HELD = "held", "Attendance marked: waiting for confirmations"
-    SETTLED = "settled", "Settled: the credit has moved"
-    CANCELLED = "cancelled", "Cancelled"
+    OPEN = "open", _("Open for booking")
+    HELD = "held", _("Attendance marked: waiting for confirmations")
+    SETTLED = "settled", _("Settled: the credit has moved")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class Format(models.TextChoices):
-    IN_PERSON = "in_person", "In person"
-    ONLINE = "online", "Online (webinar or video call)"
-    HYBRID = "hybrid", "In person and online"
+    IN_PERSON = "in_person", _("In person")
+    ONLINE = "online", _("Online (webinar or video call)")
+    HYBRID = "hybrid", _("In person and online")
 
 
 class GroupSession(models.Model):
@@ -90,14 +91,14 @@ class GroupSession(models.Model):
 
 
 class BookingState(models.TextChoices):
-    BOOKED = "booked", "Booked"
-    WAITING = "waiting", "On the waiting list"
-    CANCELLED = "cancelled", "Cancelled"
-    ABSENT = "absent", "Did not attend"
-    ATTENDED = "attended", "Attended: please confirm"
-    CONFIRMED = "confirmed", "Attendance confirmed"
-    DISPUTED = "disputed", "Disputed: with an organiser"
-    WAIVED = "waived", "Attended: no charge (settled by an organiser)"
+    BOOKED = "booked", _("Booked")
+    WAITING = "waiting", _("On the waiting list")
+    CANCELLED = "cancelled", _("Cancelled")
+    ABSENT = "absent", _("Did not attend")
+    ATTENDED = "attended", _("Attended: please confirm")
+    CONFIRMED = "confirmed", _("Attendance confirmed")
+    DISPUTED = "disputed", _("Disputed: with an organiser")
+    WAIVED = "waived", _("Attended: no charge (settled by an organiser)")
 
 
 # Bookings holding a place before the session.

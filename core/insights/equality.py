@@ -183,8 +183,8 @@ _TAIL = (Group("Prefer not to say", (PREFER_NOT_TO_SAY,)), Group("Not answered",
 
 
 def _characteristics() -> tuple[Characteristic, ...]:
-    ethnic = _sections(ETHNIC_GROUP_SECTIONS, dict(EthnicGroup.choices))
-    labels = dict(Background.choices)
+    ethnic = _sections(ETHNIC_GROUP_SECTIONS, {v: str(label) for v, label in EthnicGroup.choices})
+    labels = {v: str(label) for v, label in Background.choices}
     background = (
         *_sections(BACKGROUND_SECTIONS, labels),
         Group(labels[Background.OTHER], (Background.OTHER,)),

@@ -78,7 +78,7 @@ class EqualityForm(forms.Form):
     )
     background = _radios(
         "What was the occupation of your main household earner when you were about 14?",
-        [(v, _background_label(v, label)) for v, label in Background.choices],
+        [(v, _background_label(v, str(label))) for v, label in Background.choices],
         "The main household earner is the person who earned the most. If they were not "
         "working then, choose their last job.",
     )

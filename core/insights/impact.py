@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.campaigns.models import Campaign
@@ -122,10 +122,12 @@ def skills_gap() -> Table:
         "skills", flat=True
     ):
         skilled.update({_skill_key(skill) for skill in skills})
+    with translation.override(None):  # skills are written in English, as the categories are
+        english = {value: str(label) for value, label in Listing.Category.choices}
     rows = []
     for value, label in Listing.Category.choices:
         offers, requests = counts.get(value, (0, 0))
-        members = skilled[_skill_key(label)] or skilled[_skill_key(value)]
+        members = skilled[_skill_key(english[value])] or skilled[_skill_key(value)]
         if offers or requests or members:
             rows.append((label, offers, requests, members, requests - offers))
     rows.sort(key=lambda row: (-row[4], -row[2], row[0]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 PREFER_NOT_TO_SAY = "prefer_not_to_say"
 
@@ -13,25 +14,25 @@ class EthnicGroup(models.TextChoices):
     """The 19 ethnic groups of the 2021 Census of England and Wales (the sections they
     sit in are `ETHNIC_GROUP_SECTIONS`)."""
 
-    BANGLADESHI = "asian_bangladeshi", "Bangladeshi"
-    CHINESE = "asian_chinese", "Chinese"
-    INDIAN = "asian_indian", "Indian"
-    PAKISTANI = "asian_pakistani", "Pakistani"
-    OTHER_ASIAN = "asian_other", "Any other Asian background"
-    AFRICAN = "black_african", "African"
-    CARIBBEAN = "black_caribbean", "Caribbean"
-    OTHER_BLACK = "black_other", "Any other Black, Black British or Caribbean background"
-    WHITE_ASIAN = "mixed_white_asian", "White and Asian"
-    WHITE_BLACK_AFRICAN = "mixed_white_black_african", "White and Black African"
-    WHITE_BLACK_CARIBBEAN = "mixed_white_black_caribbean", "White and Black Caribbean"
-    OTHER_MIXED = "mixed_other", "Any other Mixed or multiple ethnic background"
-    BRITISH = "white_british", "English, Welsh, Scottish, Northern Irish or British"
-    IRISH = "white_irish", "Irish"
-    GYPSY_TRAVELLER = "white_gypsy_traveller", "Gypsy or Irish Traveller"
-    ROMA = "white_roma", "Roma"
-    OTHER_WHITE = "white_other", "Any other White background"
-    ARAB = "other_arab", "Arab"
-    ANY_OTHER = "other_any", "Any other ethnic group"
+    BANGLADESHI = "asian_bangladeshi", _("Bangladeshi")
+    CHINESE = "asian_chinese", _("Chinese")
+    INDIAN = "asian_indian", _("Indian")
+    PAKISTANI = "asian_pakistani", _("Pakistani")
+    OTHER_ASIAN = "asian_other", _("Any other Asian background")
+    AFRICAN = "black_african", _("African")
+    CARIBBEAN = "black_caribbean", _("Caribbean")
+    OTHER_BLACK = "black_other", _("Any other Black, Black British or Caribbean background")
+    WHITE_ASIAN = "mixed_white_asian", _("White and Asian")
+    WHITE_BLACK_AFRICAN = "mixed_white_black_african", _("White and Black African")
+    WHITE_BLACK_CARIBBEAN = "mixed_white_black_caribbean", _("White and Black Caribbean")
+    OTHER_MIXED = "mixed_other", _("Any other Mixed or multiple ethnic background")
+    BRITISH = "white_british", _("English, Welsh, Scottish, Northern Irish or British")
+    IRISH = "white_irish", _("Irish")
+    GYPSY_TRAVELLER = "white_gypsy_traveller", _("Gypsy or Irish Traveller")
+    ROMA = "white_roma", _("Roma")
+    OTHER_WHITE = "white_other", _("Any other White background")
+    ARAB = "other_arab", _("Arab")
+    ANY_OTHER = "other_any", _("Any other ethnic group")
     PREFER_NOT_TO_SAY = PREFER_NOT_TO_SAY, "Prefer not to say"
 
 
@@ -49,20 +50,20 @@ ETHNIC_GROUP_SECTIONS: tuple[tuple[str, tuple[EthnicGroup, ...]], ...] = (
 
 
 class Gender(models.TextChoices):
-    WOMAN = "woman", "Woman"
-    MAN = "man", "Man"
-    NON_BINARY = "non_binary", "Non-binary"
-    ANOTHER_WAY = "another_way", "I describe myself in another way"
+    WOMAN = "woman", _("Woman")
+    MAN = "man", _("Man")
+    NON_BINARY = "non_binary", _("Non-binary")
+    ANOTHER_WAY = "another_way", _("I describe myself in another way")
     PREFER_NOT_TO_SAY = PREFER_NOT_TO_SAY, "Prefer not to say"
 
 
 class AgeBand(models.TextChoices):
-    UNDER_25 = "16_24", "16 to 24"
-    FROM_25 = "25_34", "25 to 34"
-    FROM_35 = "35_44", "35 to 44"
-    FROM_45 = "45_54", "45 to 54"
-    FROM_55 = "55_64", "55 to 64"
-    FROM_65 = "65_plus", "65 or over"
+    UNDER_25 = "16_24", _("16 to 24")
+    FROM_25 = "25_34", _("25 to 34")
+    FROM_35 = "35_44", _("35 to 44")
+    FROM_45 = "45_54", _("45 to 54")
+    FROM_55 = "55_64", _("55 to 64")
+    FROM_65 = "65_plus", _("65 or over")
     PREFER_NOT_TO_SAY = PREFER_NOT_TO_SAY, "Prefer not to say"
 
 
@@ -70,8 +71,8 @@ class Disability(models.TextChoices):
     """The Equality Act 2010 definition: a physical or mental impairment with a
     substantial and long-term adverse effect on normal day-to-day activities."""
 
-    YES = "yes", "Yes"
-    NO = "no", "No"
+    YES = "yes", _("Yes")
+    NO = "no", _("No")
     PREFER_NOT_TO_SAY = PREFER_NOT_TO_SAY, "Prefer not to say"
 
 
@@ -80,14 +81,14 @@ class Background(models.TextChoices):
     Mobility Commission's recommended question (the groups it reports by are
     `BACKGROUND_SECTIONS`)."""
 
-    PROFESSIONAL = "professional", "Modern or traditional professional occupations"
-    MANAGER = "manager", "Senior, middle or junior managers or administrators"
-    CLERICAL = "clerical", "Clerical and intermediate occupations"
-    SMALL_BUSINESS = "small_business", "Small business owners (fewer than 25 employees)"
-    TECHNICAL = "technical", "Technical and craft occupations"
-    ROUTINE = "routine", "Routine, semi-routine manual and service occupations"
-    UNEMPLOYED = "unemployed", "Long-term unemployed"
-    OTHER = "other", "Other (retired, not applicable, don't know)"
+    PROFESSIONAL = "professional", _("Modern or traditional professional occupations")
+    MANAGER = "manager", _("Senior, middle or junior managers or administrators")
+    CLERICAL = "clerical", _("Clerical and intermediate occupations")
+    SMALL_BUSINESS = "small_business", _("Small business owners (fewer than 25 employees)")
+    TECHNICAL = "technical", _("Technical and craft occupations")
+    ROUTINE = "routine", _("Routine, semi-routine manual and service occupations")
+    UNEMPLOYED = "unemployed", _("Long-term unemployed")
+    OTHER = "other", _("Other (retired, not applicable, don't know)")
     PREFER_NOT_TO_SAY = PREFER_NOT_TO_SAY, "Prefer not to say"
 
 

@@ -95,7 +95,7 @@ def map_payload(*, viewer: Member | None, edges: list[Edge]) -> dict[str, Any]:
         if project_ids
         else {}
     )
-    professions = dict(Profession.choices)
+    professions = {value: str(label) for value, label in Profession.choices}
     project_url, profile_url = _url_maker("project-detail"), _url_maker("member-profile")
     member_nodes: dict[int, str] = {}
     order = sorted(graph.nodes.items(), key=lambda item: -(item[1].given + item[1].received))

@@ -6,41 +6,42 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Listing(models.Model):
     class Kind(models.TextChoices):
-        OFFER = "offer", "Offer of help"
-        REQUEST = "request", "Request for help"
+        OFFER = "offer", _("Offer of help")
+        REQUEST = "request", _("Request for help")
 
     class Category(models.TextChoices):
-        SHADOWING = "shadowing", "Shadowing"
-        COACHING = "coaching", "Coaching"
-        MENTORING = "mentoring", "Mentoring"
-        TEACHING = "teaching", "Teaching"
-        QI_METHODS = "qi_methods", "QI methods"
-        DATA = "data", "Data and measurement"
-        RESEARCH = "research", "Research"
-        LEADERSHIP = "leadership", "Leadership"
-        CLINICAL_SKILLS = "clinical_skills", "Clinical skills"
-        DIGITAL = "digital", "Digital"
-        WELLBEING = "wellbeing", "Wellbeing"
-        OTHER = "other", "Other"
+        SHADOWING = "shadowing", _("Shadowing")
+        COACHING = "coaching", _("Coaching")
+        MENTORING = "mentoring", _("Mentoring")
+        TEACHING = "teaching", _("Teaching")
+        QI_METHODS = "qi_methods", _("QI methods")
+        DATA = "data", _("Data and measurement")
+        RESEARCH = "research", _("Research")
+        LEADERSHIP = "leadership", _("Leadership")
+        CLINICAL_SKILLS = "clinical_skills", _("Clinical skills")
+        DIGITAL = "digital", _("Digital")
+        WELLBEING = "wellbeing", _("Wellbeing")
+        OTHER = "other", _("Other")
 
     class Format(models.TextChoices):
-        IN_PERSON = "in_person", "In person"
-        VIDEO = "video", "Video call"
-        PHONE = "phone", "Phone"
-        ANY = "any", "Any"
+        IN_PERSON = "in_person", _("In person")
+        VIDEO = "video", _("Video call")
+        PHONE = "phone", _("Phone")
+        ANY = "any", _("Any")
 
     class Visibility(models.TextChoices):
-        NETWORK = "network", "This network"
-        PARTNERS = "partners", "This network and partner networks"
+        NETWORK = "network", _("This network")
+        PARTNERS = "partners", _("This network and partner networks")
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        PAUSED = "paused", "Paused"
-        CLOSED = "closed", "Closed"
+        OPEN = "open", _("Open")
+        PAUSED = "paused", _("Paused")
+        CLOSED = "closed", _("Closed")
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="listings"

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models.functions import Length, Lower
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class MemberManager(BaseUserManager["Member"]):
@@ -34,37 +35,37 @@ class MemberManager(BaseUserManager["Member"]):
 
 
 class Profession(models.TextChoices):
-    NURSE = "nurse", "Nurse"
-    MIDWIFE = "midwife", "Midwife"
-    DOCTOR = "doctor", "Doctor"
-    AHP = "ahp", "Allied health professional"
-    PHARMACIST = "pharmacist", "Pharmacist"
-    SCIENTIST = "scientist", "Healthcare scientist"
-    MANAGER = "manager", "Manager"
-    SOCIAL_CARE = "social_care", "Social care"
-    STUDENT = "student", "Student"
-    OTHER = "other", "Other"
+    NURSE = "nurse", _("Nurse")
+    MIDWIFE = "midwife", _("Midwife")
+    DOCTOR = "doctor", _("Doctor")
+    AHP = "ahp", _("Allied health professional")
+    PHARMACIST = "pharmacist", _("Pharmacist")
+    SCIENTIST = "scientist", _("Healthcare scientist")
+    MANAGER = "manager", _("Manager")
+    SOCIAL_CARE = "social_care", _("Social care")
+    STUDENT = "student", _("Student")
+    OTHER = "other", _("Other")
 
 
 class Role(models.TextChoices):
-    MEMBER = "member", "Member"
-    QI_LEAD = "qi_lead", "QI lead"
-    ORGANISER = "organiser", "Organiser"
+    MEMBER = "member", _("Member")
+    QI_LEAD = "qi_lead", _("QI lead")
+    ORGANISER = "organiser", _("Organiser")
 
 
 class MemberState(models.TextChoices):
     """Where a member is in joining. Only `active` members may transact."""
 
-    UNVERIFIED = "unverified", "Email not yet verified"
-    AWAITING_APPROVAL = "awaiting_approval", "Waiting for an organiser's approval"
-    ACTIVE = "active", "Active"
-    DECLINED = "declined", "Declined"
+    UNVERIFIED = "unverified", _("Email not yet verified")
+    AWAITING_APPROVAL = "awaiting_approval", _("Waiting for an organiser's approval")
+    ACTIVE = "active", _("Active")
+    DECLINED = "declined", _("Declined")
     # An organiser stopped the account: it cannot sign in, and everything it holds (profile,
     # listings, credit, history) is kept until an organiser reactivates it.
-    DEACTIVATED = "deactivated", "Deactivated"
+    DEACTIVATED = "deactivated", _("Deactivated")
     # The member closed their account: personal data erased, the row kept (anonymised) so
     # exchanges, projects and the ledger still name "A former member".
-    CLOSED = "closed", "Account closed"
+    CLOSED = "closed", _("Account closed")
 
 
 # The name a closed account shows everywhere it used to show the member's own.
@@ -74,14 +75,14 @@ NOT_MEMBERS = (MemberState.DECLINED, MemberState.CLOSED)
 
 
 class ContactFormat(models.TextChoices):
-    IN_PERSON = "in_person", "In person"
-    VIDEO = "video", "Video call"
-    PHONE = "phone", "Phone"
+    IN_PERSON = "in_person", _("In person")
+    VIDEO = "video", _("Video call")
+    PHONE = "phone", _("Phone")
 
 
 class ProfileVisibility(models.TextChoices):
-    NETWORK = "network", "Everyone in this network sees my whole profile"
-    NAME_ONLY = "name_only", "Others see only my name, profession and organisation"
+    NETWORK = "network", _("Everyone in this network sees my whole profile")
+    NAME_ONLY = "name_only", _("Others see only my name, profession and organisation")
 
 
 BIO_MAX = 2000
@@ -177,7 +178,7 @@ class Member(AbstractBaseUser, PermissionsMixin):
 
     @property
     def preferred_format_labels(self) -> list[str]:
-        return [ContactFormat(value).label for value in self.preferred_formats]
+        return [str(ContactFormat(value).label) for value in self.preferred_formats]
 
     @property
     def can_transact(self) -> bool:
@@ -253,9 +254,9 @@ class Invitation(models.Model):
 
 
 class JoinPolicy(models.TextChoices):
-    OPEN = "open", "Anyone may join"
-    EMAIL_DOMAIN = "email_domain", "Only people with an email address at an allowed domain"
-    APPROVAL = "approval", "An organiser approves each new member"
+    OPEN = "open", _("Anyone may join")
+    EMAIL_DOMAIN = "email_domain", _("Only people with an email address at an allowed domain")
+    APPROVAL = "approval", _("An organiser approves each new member")
 
 
 class JoinSettings(models.Model):

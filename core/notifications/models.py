@@ -8,28 +8,28 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Kind(models.TextChoices):
-    RESPONSE_RECEIVED = "response_received", "Someone responded to your listing"
-    RESPONSE_ACCEPTED = "response_accepted", "Your response was accepted"
-    RESPONSE_DECLINED = "response_declined", "Your response was declined"
-    MEETING_PROPOSED = "meeting_proposed", "A time to meet suggested or agreed"
-    EXCHANGE_MESSAGE = "exchange_message", "New message about an exchange"
-    DISPUTE = "dispute", "Disputed hours and their settlement"
-    MEETING_REMINDER = "meeting_reminder", "Meeting reminder (24 hours before)"
-    CONFIRM_HOURS = "confirm_hours", "Please confirm hours"
-    HOURS_CONFIRMED = "hours_confirmed", "Hours confirmed and credits received"
-    WEEKLY_DIGEST = "weekly_digest", "Weekly digest of listings matching your skills"
-    ACCOUNT = "account", "Your account"
-    PROJECT_VOLUNTEER = "project_volunteer", "Someone volunteered for your project"
-    PROJECT_FUNDED = "project_funded", "Your project was funded"
-    PROJECT_DECLINED = "project_declined", "Your project was declined"
-    JOIN_REQUEST = "join_request", "Organisers: someone asked to join the network"
-    PROJECT_PROPOSED = "project_proposed", "Organisers: a project was proposed for funding"
-    REPORT = "report", "Your reports: received and looked at"
-    WARNING = "warning", "A warning from the organisers"
-    REPORT_FILED = "report_filed", "Organisers: a member reported something"
-    GROUP_SESSION = "group_session", "Group sessions: bookings, places and changes"
-    GIFT_RECEIVED = "gift_received", "Someone gave you (or your project) credit"
-    STORY_PICKED = "story_picked", "Your story was picked for the network's pages"
+    RESPONSE_RECEIVED = "response_received", _("Someone responded to your listing")
+    RESPONSE_ACCEPTED = "response_accepted", _("Your response was accepted")
+    RESPONSE_DECLINED = "response_declined", _("Your response was declined")
+    MEETING_PROPOSED = "meeting_proposed", _("A time to meet suggested or agreed")
+    EXCHANGE_MESSAGE = "exchange_message", _("New message about an exchange")
+    DISPUTE = "dispute", _("Disputed hours and their settlement")
+    MEETING_REMINDER = "meeting_reminder", _("Meeting reminder (24 hours before)")
+    CONFIRM_HOURS = "confirm_hours", _("Please confirm hours")
+    HOURS_CONFIRMED = "hours_confirmed", _("Hours confirmed and credits received")
+    WEEKLY_DIGEST = "weekly_digest", _("Weekly digest of listings matching your skills")
+    ACCOUNT = "account", _("Your account")
+    PROJECT_VOLUNTEER = "project_volunteer", _("Someone volunteered for your project")
+    PROJECT_FUNDED = "project_funded", _("Your project was funded")
+    PROJECT_DECLINED = "project_declined", _("Your project was declined")
+    JOIN_REQUEST = "join_request", _("Organisers: someone asked to join the network")
+    PROJECT_PROPOSED = "project_proposed", _("Organisers: a project was proposed for funding")
+    REPORT = "report", _("Your reports: received and looked at")
+    WARNING = "warning", _("A warning from the organisers")
+    REPORT_FILED = "report_filed", _("Organisers: a member reported something")
+    GROUP_SESSION = "group_session", _("Group sessions: bookings, places and changes")
+    GIFT_RECEIVED = "gift_received", _("Someone gave you (or your project) credit")
+    STORY_PICKED = "story_picked", _("Your story was picked for the network's pages")
     REQUEST_MATCH = (
         "request_match",
         _("New requests matching your skills (one email a day at most)"),

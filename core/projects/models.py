@@ -9,6 +9,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models.functions import Mod
 from django.db.models.lookups import Exact
+from django.utils.translation import gettext_lazy as _
 
 # The largest budget a lead may ask for: 1,000 hours.
 BUDGET_MAX_MINUTES = 1000 * 60
@@ -21,10 +22,10 @@ def _in_steps(field: str) -> Exact:
 
 class Project(models.Model):
     class State(models.TextChoices):
-        PROPOSED = "proposed", "Proposed"
-        APPROVED = "approved", "Approved and funded"
-        DECLINED = "declined", "Declined"
-        CLOSED = "closed", "Closed"
+        PROPOSED = "proposed", _("Proposed")
+        APPROVED = "approved", _("Approved and funded")
+        DECLINED = "declined", _("Declined")
+        CLOSED = "closed", _("Closed")
 
     lead = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="led_projects"
