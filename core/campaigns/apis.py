@@ -10,8 +10,22 @@ from hexitime.api import PageNumberPagination
 from hexitime.auth import acting_member
 
 from .models import Campaign
-from .selectors import access_campaign, campaign_items, campaign_list
-from .services import campaign_create, campaign_update
+from .selectors import (
+    TAGGABLE_KINDS,
+    access_campaign,
+    campaign_item_of,
+    campaign_items,
+    campaign_list,
+    campaign_thing,
+)
+from .services import (
+    campaign_create,
+    campaign_item_add,
+    campaign_item_remove,
+    campaign_join,
+    campaign_leave,
+    campaign_update,
+)
 
 
 class CampaignSerializer(serializers.ModelSerializer[Campaign]):
@@ -103,3 +117,53 @@ class CampaignDetailApi(APIView):
         data.is_valid(raise_exception=True)
         campaign_update(actor=member, campaign=campaign, **data.validated_data)
         return _detail(campaign_id, request)
+
+
+class CampaignJoinApi(APIView):
+    @extend_schema(request=None, responses=CampaignDetailSerializer)
+    def post(self, request: Request, campaign_id: int) -> Response:
+        """Join a running or upcoming campaign (joining twice keeps the first)."""
+        member = acting_member(request)
+        campaign_join(actor=member, campaign=access_campaign(campaign_id, member=member))
+        return _detail(campaign_id, request)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, campaign_id: int) -> Response:
+        """Leave the campaign (leaving one not joined changes nothing)."""
+        member = acting_member(request)
+        campaign_leave(actor=member, campaign=access_campaign(campaign_id, member=member))
+        return Response(status=204)
+
+
+class ItemInputSerializer(serializers.Serializer):
+    """What to tag: members their own open listing or session while the campaign runs;
+    organisers any open listing, open session or live project until it ends."""
+
+    kind = serializers.ChoiceField(choices=sorted(TAGGABLE_KINDS))
+    id = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+
+
+class CampaignItemsApi(APIView):
+    @extend_schema(request=ItemInputSerializer, responses=CampaignDetailSerializer)
+    def post(self, request: Request, campaign_id: int) -> Response:
+        """Tag a listing, group session or project to the campaign; tagging what is
+        already tagged changes nothing. Answers the campaign with its items."""
+        member = acting_member(request)
+        campaign = access_campaign(campaign_id, member=member)
+        data = ItemInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        thing = campaign_thing(kind=data.validated_data["kind"],
+                               thing_id=data.validated_data["id"])  # fmt: skip
+        campaign_item_add(actor=member, campaign=campaign, **thing)
+        return _detail(campaign_id, request)
+
+
+class CampaignItemApi(APIView):
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, campaign_id: int, kind: str, thing_id: int) -> Response:
+        """Untag an item: organisers any, members what they tagged themselves."""
+        member = acting_member(request)
+        campaign = access_campaign(campaign_id, member=member)
+        item = campaign_item_of(campaign=campaign, kind=kind, thing_id=thing_id)
+        campaign_item_remove(actor=member, item=item)
+        return Response(status=204)

@@ -27,6 +27,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.exchanges.models import Exchange, State
 from core.groupsessions.models import Booking, GroupSession, SessionState
@@ -152,3 +153,32 @@ def campaign_taggable(*, campaign: Campaign, member: Member) -> dict[str, list[A
 
 def campaign_members_count(*, campaign: Campaign) -> int:
     return CampaignMember.objects.filter(campaign=campaign).count()
+
+
+TAGGABLE_KINDS: dict[str, Any] = {"listing": Listing, "session": GroupSession, "project": Project}
+
+
+def campaign_thing(*, kind: str, thing_id: int) -> dict[str, Any]:
+    """The one listing, group session or project `kind` and `thing_id` name, as the keyword
+    the campaign services take (`{"listing": listing}`). Another network's ids are simply
+    not there."""
+    if kind not in TAGGABLE_KINDS:
+        raise NotFound(_("Choose something to add."))
+    found = TAGGABLE_KINDS[kind].objects.filter(pk=thing_id).first()
+    if found is None:
+        raise NotFound(_("That is not in this network."))
+    return {kind: found}
+
+
+def campaign_item_of(*, campaign: Campaign, kind: str, thing_id: int) -> CampaignItem:
+    """The campaign's item naming that listing, session or project."""
+    if kind not in TAGGABLE_KINDS:
+        raise NotFound(_("That is not in the campaign."))
+    item = (
+        CampaignItem.objects.filter(campaign=campaign, **{f"{kind}_id": thing_id})
+        .select_related("campaign")
+        .first()
+    )
+    if item is None:
+        raise NotFound(_("That is not in the campaign."))
+    return item

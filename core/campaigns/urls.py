@@ -21,4 +21,11 @@ urlpatterns: list[URLPattern] = [
 api_urlpatterns: list[URLPattern] = [
     path("", apis.CampaignListApi.as_view(), name="api-campaigns"),
     path("<int:campaign_id>/", apis.CampaignDetailApi.as_view(), name="api-campaign"),
+    path("<int:campaign_id>/join/", apis.CampaignJoinApi.as_view(), name="api-campaign-join"),
+    path("<int:campaign_id>/items/", apis.CampaignItemsApi.as_view(), name="api-campaign-items"),
+    path(
+        "<int:campaign_id>/items/<str:kind>/<int:thing_id>/",
+        apis.CampaignItemApi.as_view(),
+        name="api-campaign-item",
+    ),
 ]

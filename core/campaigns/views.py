@@ -12,10 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from core.groupsessions.models import GroupSession
-from core.listings.models import Listing
 from core.members.models import Member
-from core.projects.models import Project
 from hexitime.auth import acting_member
 from hexitime.errors import ApplicationError, NotFound
 
@@ -27,6 +24,7 @@ from .selectors import (
     campaign_list,
     campaign_members_count,
     campaign_taggable,
+    campaign_thing,
 )
 from .services import (
     MANAGE,
@@ -177,16 +175,11 @@ def campaign_leave_view(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 
 def _chosen(request: HttpRequest) -> dict[str, Any]:
-    """The one item the form names, fetched in this network (another network's ids are
-    simply not there)."""
-    models: dict[str, Any] = {"listing": Listing, "session": GroupSession, "project": Project}
+    """The one item the form names (`listing:12`), fetched in this network."""
     kind, _sep, raw = request.POST.get("item", "").partition(":")
-    if kind not in models or not raw.isdigit():
+    if not raw.isdigit():
         raise NotFound(str(_("Choose something to add.")))
-    found = models[kind].objects.filter(pk=int(raw)).first()
-    if found is None:
-        raise NotFound(str(_("That is not in this network.")))
-    return {kind: found}
+    return campaign_thing(kind=kind, thing_id=int(raw))
 
 
 @login_required
