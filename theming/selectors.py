@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 from django.conf import settings
+from django_tenants.utils import get_public_schema_name
 
 from core.members.models import Role
 from core.members.selectors import members_with_permission
@@ -70,3 +71,31 @@ def axe_report() -> AxeReport:
         key=lambda v: (v.page, v.rule),
     )
     return AxeReport(tested_on=tested_on, violations=violations)
+
+
+@dataclass(frozen=True)
+class StatementShown:
+    """What the accessibility statement shows, page and API alike."""
+
+    statement: AccessibilityStatement
+    site_name: str
+    emails: list[str]
+    known_issues: list[str]
+    report: AxeReport
+
+
+def accessibility_statement_shown(network: Network | None) -> StatementShown:
+    """The statement of `network` (run inside it), or the platform's on the public site
+    (`None` or the public schema): its contact addresses, the organisers' known issues one
+    per line, and the automated checks' report."""
+    if network is None or network.schema_name == get_public_schema_name():
+        statement = AccessibilityStatement()
+        emails = [settings.HEXITIME_ACCESSIBILITY_EMAIL]
+        site_name = "Hexitime"
+    else:
+        statement = accessibility_statement_for(network)
+        emails = accessibility_contact_emails(statement)
+        site_name = network.name
+    issues = [line.strip() for line in statement.known_issues.splitlines() if line.strip()]
+    return StatementShown(statement=statement, site_name=site_name, emails=emails,
+                          known_issues=issues, report=axe_report())  # fmt: skip

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, path
 
-from . import views
+from . import apis, views
 
 urlpatterns: list[URLPattern] = [
     path("theme/<int:version>.css", views.theme_stylesheet, name="theme-css"),
@@ -25,4 +25,8 @@ urlpatterns: list[URLPattern] = [
     path("settings/branding/preview/", views.branding_preview, name="branding-preview"),
     path("accessibility/", views.accessibility_statement, name="accessibility"),
     path("settings/accessibility/", views.accessibility_settings, name="accessibility-settings"),
+]
+
+api_urlpatterns: list[URLPattern] = [
+    path("", apis.AccessibilityStatementApi.as_view(), name="api-accessibility"),
 ]

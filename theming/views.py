@@ -12,17 +12,15 @@ from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
-from django_tenants.utils import get_public_schema_name
 
 from hexitime.auth import acting_member
 
 from .contrast import HEX_COLOUR
 from .icons import BACKGROUND, SIZES, icon_png
-from .models import AccessibilityStatement, Compliance, Enforcer, Theme
+from .models import Compliance, Enforcer, Theme
 from .selectors import (
-    accessibility_contact_emails,
     accessibility_statement_for,
-    axe_report,
+    accessibility_statement_shown,
     theme_for,
 )
 from .services import (
@@ -244,20 +242,11 @@ def accessibility_statement(request: HttpRequest) -> HttpResponse:
     """The accessibility statement, in the form of the GOV.UK model statement; anyone may
     read it, signed in or not. On a network it names that network's organisers' contact; on
     the public site, the platform's."""
-    network = getattr(request, "tenant", None)
-    if network is None or network.schema_name == get_public_schema_name():
-        statement = AccessibilityStatement()
-        emails = [settings.HEXITIME_ACCESSIBILITY_EMAIL]
-        site_name = "Hexitime"
-    else:
-        statement = accessibility_statement_for(network)
-        emails = accessibility_contact_emails(statement)
-        site_name = network.name
+    shown = accessibility_statement_shown(getattr(request, "tenant", None))
     return render(request, "theming/accessibility.html", {
-        "statement": statement, "emails": emails, "site_name": site_name,
-        "report": axe_report(), "site_url": request.build_absolute_uri("/"),
-        "known_issues": [line.strip() for line in statement.known_issues.splitlines()
-                         if line.strip()],
+        "statement": shown.statement, "emails": shown.emails, "site_name": shown.site_name,
+        "report": shown.report, "site_url": request.build_absolute_uri("/"),
+        "known_issues": shown.known_issues,
     })  # fmt: skip
 
 

@@ -58,6 +58,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("account/", include(privacy_urls.api_urlpatterns)),
     path("safety/", include(safety_urls.api_urlpatterns)),
     path("sso/", include(sso_urls.api_urlpatterns)),
+    path("accessibility/", include(theming_urls.api_urlpatterns)),
     path("announcements/", include(announcement_urls.api_urlpatterns)),
     path("plan/", tenant_apis.PlanApi.as_view(), name="api-plan"),
 ]

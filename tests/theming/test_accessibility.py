@@ -170,3 +170,85 @@ def test_network_b_contact_never_on_network_a_page(
     # B's organiser cannot change A's statement: their sign-in is B's alone.
     client_a.force_login(organiser_b)
     assert client_a.get("/settings/accessibility/").status_code != 200
+
+
+API = "/api/v1/accessibility/"
+FULL = {
+    "organisation": "Oxford Health NHS FT", "contact_email": "access@oxford.example",
+    "contact_phone": "01865 000000", "response_days": 10, "compliance": "full",
+    "enforcer": "ecni", "known_issues": "Old PDF minutes are not tagged\n\nMaps lack text\n",
+    "tested_by": "", "reviewed_on": "2026-11-01",
+}  # fmt: skip
+
+
+def test_the_api_answers_anyone_what_the_page_shows(client_a, organiser_a, settings, tmp_path):
+    report = tmp_path / "axe.json"
+    violation = {"rule": "region", "impact": "moderate", "page": "/listings/<id>/",
+                 "help": "All content should be in landmarks"}  # fmt: skip
+    report.write_text(json.dumps({"tested_on": "2026-11-30", "violations": [violation]}))
+    settings.HEXITIME_AXE_REPORT_PATH = str(report)
+    shown = client_a.get(API)  # signed out
+    assert shown.status_code == 200, shown.content
+    body = shown.json()
+    assert body["emails"] == ["olive@a.example"]  # no address set: the organisers'
+    assert body["compliance"] == "partial" and body["response_days"] == 5
+    assert body["known_issues"] == [] and body["reviewed_on"] is None
+    assert body["automated_checks"] == {"tested_on": "2026-11-30", "violations": [violation]}
+    page = client_a.get("/accessibility/").content.decode()
+    assert _rows(page) == body["automated_checks"]["violations"]
+
+
+def test_organisers_put_it_audited_and_members_cannot(client_a, network_a, organiser_a,
+                                                      make_member):  # fmt: skip
+    client_a.force_login(make_member(network_a))
+    assert client_a.put(API, FULL, content_type="application/json").status_code == 403
+    client_a.logout()
+    assert client_a.put(API, FULL, content_type="application/json").status_code in (401, 403)
+    assert not AccessibilityStatement.objects.filter(network=network_a).exists()
+    client_a.force_login(organiser_a)
+    saved = client_a.put(API, FULL, content_type="application/json")
+    assert saved.status_code == 200, saved.content
+    body = saved.json()
+    assert body["emails"] == ["access@oxford.example"] and body["enforcer"] == "ecni"
+    assert body["known_issues"] == ["Old PDF minutes are not tagged", "Maps lack text"]
+    assert body["reviewed_on"] == "2026-11-01" and body["organisation"] == FULL["organisation"]
+    client_a.logout()
+    assert client_a.get(API).json() == body
+    page = client_a.get("/accessibility/").content.decode()
+    assert "<li>Maps lack text</li>" in page and "within 10 days" in page
+    with tenant_context(network_a):
+        assert AuditEvent.objects.filter(verb="accessibility_statement.update").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [({"contact_email": "not-an-address"}, "contact_email"),
+     ({"response_days": 0}, "response_days"), ({"compliance": "maybe"}, "compliance"),
+     ({"reviewed_on": "2999-01-01"}, None)],
+)  # fmt: skip
+def test_bad_input_to_the_api_is_refused_and_nothing_written(
+    client_a, network_a, organiser_a, change, field
+):
+    client_a.force_login(organiser_a)
+    refused = client_a.put(API, {**FULL, **change}, content_type="application/json")
+    assert refused.status_code == 400, refused.content
+    if field:
+        assert field in refused.json()["errors"]
+    else:
+        assert refused.json() == {"detail": "The review date cannot be in the future.",
+                                  "field": "reviewed_on"}  # fmt: skip
+    assert not AccessibilityStatement.objects.filter(network=network_a).exists()
+
+
+def test_network_b_organiser_cannot_put_network_a_statement(
+    client_a, client_b, network_a, network_b, organiser_a, organiser_b
+):
+    client_b.force_login(organiser_b)
+    assert client_b.put(API, FULL, content_type="application/json").status_code == 200
+    assert client_a.get(API).json()["emails"] == ["olive@a.example"]
+    client_a.force_login(organiser_b)  # B's sign-in does not carry to A
+    assert client_a.put(API, FULL, content_type="application/json").status_code in (401, 403)
+    assert not AccessibilityStatement.objects.filter(network=network_a).exists()
+    assert (
+        AccessibilityStatement.objects.get(network=network_b).contact_email == FULL["contact_email"]
+    )
