@@ -15,4 +15,5 @@ settings_urlpatterns: list[URLPattern] = [
 
 api_urlpatterns: list[URLPattern] = [
     path("", apis.SsoSettingsApi.as_view(), name="api-sso"),
+    path("test/", apis.SsoConnectionTestApi.as_view(), name="api-sso-test"),
 ]

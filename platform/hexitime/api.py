@@ -58,6 +58,8 @@ def _serializer_field(field: forms.Field) -> serializers.Field[Any, Any, Any, An
             if isinstance(value := getattr(field, name), int)
         }
         return serializers.IntegerField(allow_null=not field.required, **bounds, **common)
+    if isinstance(field, forms.BooleanField):
+        return serializers.BooleanField(**common)
     if isinstance(field, forms.DateTimeField):
         return serializers.DateTimeField(**common)
     if isinstance(field, forms.DateField):
