@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -159,7 +159,19 @@ class CampaignItemsApi(APIView):
 
 
 class CampaignItemApi(APIView):
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        parameters=[
+            OpenApiParameter(
+                "kind",
+                str,
+                OpenApiParameter.PATH,
+                enum=sorted(TAGGABLE_KINDS),
+                description="What the item tags.",
+            )
+        ],
+    )
     def delete(self, request: Request, campaign_id: int, kind: str, thing_id: int) -> Response:
         """Untag an item: organisers any, members what they tagged themselves."""
         member = acting_member(request)
