@@ -174,7 +174,9 @@ def join_check_email(request: HttpRequest) -> HttpResponse:
     member = acting_member(request)
     if request.method == "POST":
         verification_resend(actor=member)
-        messages.success(request, f"We have sent a new link to {member.email}.")
+        messages.success(
+            request, _("We have sent a new link to %(email)s.") % {"email": member.email}
+        )
         return redirect("join-check-email")
     return render(request, "members/check_email.html", {"member": member, "email": member.email})
 
@@ -228,7 +230,7 @@ def approve(request: HttpRequest, member_id: int) -> HttpResponse:
     except ApplicationError as refused:
         messages.error(request, refused.message)
     else:
-        messages.success(request, f"{member} is now a member.")
+        messages.success(request, _("%(name)s is now a member.") % {"name": member})
     return redirect("member-approvals")
 
 
@@ -243,7 +245,9 @@ def decline(request: HttpRequest, member_id: int) -> HttpResponse:
         except ApplicationError as refused:
             form.add_error("reason", refused.message)
         else:
-            messages.success(request, f"You declined {member}'s request to join.")
+            messages.success(
+                request, _("You declined %(name)s's request to join.") % {"name": member}
+            )
             return redirect("member-approvals")
     return render(request, "members/decline.html", {"form": form, "member": member}, status=400)
 
@@ -278,7 +282,10 @@ def role_change(request: HttpRequest, member_id: int) -> HttpResponse:
     except ApplicationError as refused:
         messages.error(request, refused.message)
     else:
-        messages.success(request, f"{member} is now {member.get_role_display()}.")
+        messages.success(
+            request,
+            _("%(name)s is now %(role)s.") % {"name": member, "role": member.get_role_display()},
+        )
     return redirect("member-roles")
 
 
@@ -291,8 +298,8 @@ def deactivate(request: HttpRequest, member_id: int) -> HttpResponse:
     except ApplicationError as refused:
         messages.error(request, refused.message)
     else:
-        messages.success(request, f"{member}'s account is deactivated: they cannot sign in "
-                         "until you reactivate it.")  # fmt: skip
+        messages.success(request, _("%(name)s's account is deactivated: they cannot sign in "
+                                   "until you reactivate it.") % {"name": member})  # fmt: skip
     return redirect("member-roles")
 
 
@@ -305,7 +312,7 @@ def reactivate(request: HttpRequest, member_id: int) -> HttpResponse:
     except ApplicationError as refused:
         messages.error(request, refused.message)
     else:
-        messages.success(request, f"{member} can sign in again.")
+        messages.success(request, _("%(name)s can sign in again.") % {"name": member})
     return redirect("member-roles")
 
 
@@ -382,8 +389,8 @@ def invitation_action(request: HttpRequest, invitation_id: int, action: str) -> 
     try:
         if action == "resend":
             invitation = invitation_resend(actor=actor, invitation_id=invitation_id)
-            messages.success(request, f"The invitation to {invitation.email} was sent again "
-                             "with a new link.")  # fmt: skip
+            messages.success(request, _("The invitation to %(email)s was sent again with a new "
+                                       "link.") % {"email": invitation.email})  # fmt: skip
         elif action == "revoke":
             invitation_revoke(actor=actor, invitation_id=invitation_id)
             messages.success(request, _("The invitation is withdrawn: its link no longer works."))
