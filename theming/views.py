@@ -182,7 +182,7 @@ class BrandingForm(forms.Form):
         links = []
         for line in self.cleaned_data["footer_links"].splitlines():
             if line.strip():
-                label, _, url = line.partition("|")
+                label, _bar, url = line.partition("|")
                 links.append({"label": label.strip(), "url": url.strip()})
         return links
 
@@ -200,7 +200,7 @@ def branding_page(request: HttpRequest) -> HttpResponse:
             except ThemeRefused as refused:
                 form.add_error(refused.field, refused.message)
             else:
-                messages.success(request, "Your network's branding is saved.")
+                messages.success(request, _("Your network's branding is saved."))
                 return redirect(reverse("branding"))
     else:
         links = "\n".join(f"{link['label']} | {link['url']}" for link in theme.footer_links)

@@ -234,7 +234,7 @@ def exchange_respond_view(request: HttpRequest, listing_id: int) -> HttpResponse
     except ApplicationError as refused:
         messages.error(request, refused.message)
         return redirect("listing-detail", listing_id=listing_id)
-    messages.success(request, "Your response is sent. We will tell you when they reply.")
+    messages.success(request, _("Your response is sent. We will tell you when they reply."))
     return redirect("exchange-detail", exchange_id=exchange.pk)
 
 
@@ -271,7 +271,7 @@ def partner_respond(request: HttpRequest, slug: str, listing_id: int) -> HttpRes
     except ApplicationError as refused:
         messages.error(request, refused.message)
         return redirect("partner-listing", slug=slug, listing_id=listing_id)
-    messages.success(request, "Your response is sent. We will tell you when they reply.")
+    messages.success(request, _("Your response is sent. We will tell you when they reply."))
     return redirect("partner-exchange", slug=slug, exchange_id=exchange.pk)
 
 

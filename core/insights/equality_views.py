@@ -114,7 +114,7 @@ def equality_mine(request: HttpRequest) -> HttpResponse:
         except ApplicationError as refused:
             form.add_error(refused.field if refused.field in form.fields else None, refused.message)
         else:
-            messages.success(request, "Your equality answers are saved. Thank you.")
+            messages.success(request, _("Your equality answers are saved. Thank you."))
             return redirect("equality-mine")
     return render(request, "insights/equality_mine.html", {"form": form, "answers": answers})
 
@@ -123,7 +123,7 @@ def equality_mine(request: HttpRequest) -> HttpResponse:
 @login_required
 def equality_withdraw(request: HttpRequest) -> HttpResponse:
     if equality_answers_withdraw(actor=acting_member(request)):
-        messages.success(request, "Your equality answers are deleted.")
+        messages.success(request, _("Your equality answers are deleted."))
     return redirect("equality-mine")
 
 

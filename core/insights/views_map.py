@@ -69,7 +69,7 @@ def network_metrics(request: HttpRequest) -> HttpResponse:
     schema = connection.schema_name
     if request.method == "POST":
         network_metrics_request(schema, force=True)
-        messages.success(request, "The metrics are being recomputed. Refresh in a moment.")
+        messages.success(request, _("The metrics are being recomputed. Refresh in a moment."))
         return redirect("insights-metrics")
     metrics = network_metrics_cached(schema)
     if metrics is None:

@@ -175,7 +175,7 @@ def listing_edit(request: HttpRequest, listing_id: int) -> HttpResponse:
         except ApplicationError as refused:
             form.add_error(refused.field if refused.field in form.fields else None, refused.message)
         else:
-            messages.success(request, "Your listing is updated.")
+            messages.success(request, _("Your listing is updated."))
             return redirect("listing-detail", listing_id=listing.pk)
     return render(request, "listings/form.html", {"form": form, "listing": listing})
 
@@ -187,14 +187,14 @@ def listing_hide_view(request: HttpRequest, listing_id: int) -> HttpResponse:
     listing = _listing(member, listing_id)
     form = HideForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Please say why the listing is hidden.")
+        messages.error(request, _("Please say why the listing is hidden."))
         return redirect("listing-detail", listing_id=listing_id)
     try:
         listing_hide(actor=member, listing=listing, reason=form.cleaned_data["reason"])
     except ApplicationError as refused:
         messages.error(request, refused.message)
         return redirect("listing-detail", listing_id=listing_id)
-    messages.success(request, "The listing is hidden. Its poster can still see it, and why.")
+    messages.success(request, _("The listing is hidden. Its poster can still see it, and why."))
     return redirect("listings")
 
 
@@ -207,7 +207,7 @@ def listing_new(request: HttpRequest) -> HttpResponse:
         except ApplicationError as refused:
             form.add_error(refused.field if refused.field in form.fields else None, refused.message)
         else:
-            messages.success(request, "Your listing is posted.")
+            messages.success(request, _("Your listing is posted."))
             return redirect("listing-detail", listing_id=listing.pk)
     return render(request, "listings/form.html", {"form": form})
 
@@ -252,6 +252,6 @@ def listing_settings(request: HttpRequest) -> HttpResponse:
             listing_settings_set(actor=member, public_page=form.cleaned_data["public_page"])
         except PermissionDenied as refused:
             raise Forbidden(refused.message) from None
-        messages.success(request, "Saved: who sees the listings.")
+        messages.success(request, _("Saved: who sees the listings."))
         return redirect("listing-settings")
     return render(request, "listings/settings.html", {"form": form})

@@ -174,7 +174,9 @@ def join_check_email(request: HttpRequest) -> HttpResponse:
     member = acting_member(request)
     if request.method == "POST":
         verification_resend(actor=member)
-        messages.success(request, f"We have sent a new link to {member.email}.")
+        messages.success(
+            request, _("We have sent a new link to %(email)s.") % {"email": member.email}
+        )
         return redirect("join-check-email")
     return render(request, "members/check_email.html", {"member": member, "email": member.email})
 
@@ -189,11 +191,11 @@ def join_verify(request: HttpRequest, token: str) -> HttpResponse:
     if member.state == MemberState.AWAITING_APPROVAL:
         messages.info(
             request,
-            "Thank you: your email is confirmed. An organiser will review your request to join.",
+            _("Thank you: your email is confirmed. An organiser will review your request to join."),
         )
     else:
         messages.success(
-            request, "Your email is confirmed. Welcome! Two hours of credit are in your account."
+            request, _("Your email is confirmed. Welcome! Two hours of credit are in your account.")
         )
     if not request.user.is_authenticated:
         return redirect_to_login("/")
@@ -228,7 +230,7 @@ def approve(request: HttpRequest, member_id: int) -> HttpResponse:
     except ApplicationError as refused:
         messages.error(request, refused.message)
     else:
-        messages.success(request, f"{member} is now a member.")
+        messages.success(request, _("%(name)s is now a member.") % {"name": member})
     return redirect("member-approvals")
 
 
@@ -243,7 +245,9 @@ def decline(request: HttpRequest, member_id: int) -> HttpResponse:
         except ApplicationError as refused:
             form.add_error("reason", refused.message)
         else:
-            messages.success(request, f"You declined {member}'s request to join.")
+            messages.success(
+                request, _("You declined %(name)s's request to join.") % {"name": member}
+            )
             return redirect("member-approvals")
     return render(request, "members/decline.html", {"form": form, "member": member}, status=400)
 
@@ -271,14 +275,17 @@ def role_change(request: HttpRequest, member_id: int) -> HttpResponse:
     member = _target(request, member_id)
     form = RoleForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose member, QI lead or organiser.")
+        messages.error(request, _("Choose member, QI lead or organiser."))
         return redirect("member-roles")
     try:
         member = member_set_role(actor=acting_member(request), member=member, **form.cleaned_data)
     except ApplicationError as refused:
         messages.error(request, refused.message)
     else:
-        messages.success(request, f"{member} is now {member.get_role_display()}.")
+        messages.success(
+            request,
+            _("%(name)s is now %(role)s.") % {"name": member, "role": member.get_role_display()},
+        )
     return redirect("member-roles")
 
 
@@ -291,8 +298,8 @@ def deactivate(request: HttpRequest, member_id: int) -> HttpResponse:
     except ApplicationError as refused:
         messages.error(request, refused.message)
     else:
-        messages.success(request, f"{member}'s account is deactivated: they cannot sign in "
-                         "until you reactivate it.")  # fmt: skip
+        messages.success(request, _("%(name)s's account is deactivated: they cannot sign in "
+                                   "until you reactivate it.") % {"name": member})  # fmt: skip
     return redirect("member-roles")
 
 
@@ -305,7 +312,7 @@ def reactivate(request: HttpRequest, member_id: int) -> HttpResponse:
     except ApplicationError as refused:
         messages.error(request, refused.message)
     else:
-        messages.success(request, f"{member} can sign in again.")
+        messages.success(request, _("%(name)s can sign in again.") % {"name": member})
     return redirect("member-roles")
 
 
@@ -382,11 +389,11 @@ def invitation_action(request: HttpRequest, invitation_id: int, action: str) -> 
     try:
         if action == "resend":
             invitation = invitation_resend(actor=actor, invitation_id=invitation_id)
-            messages.success(request, f"The invitation to {invitation.email} was sent again "
-                             "with a new link.")  # fmt: skip
+            messages.success(request, _("The invitation to %(email)s was sent again with a new "
+                                       "link.") % {"email": invitation.email})  # fmt: skip
         elif action == "revoke":
             invitation_revoke(actor=actor, invitation_id=invitation_id)
-            messages.success(request, "The invitation is withdrawn: its link no longer works.")
+            messages.success(request, _("The invitation is withdrawn: its link no longer works."))
         else:
             raise Http404("No such action")
     except NotFound:
@@ -420,7 +427,7 @@ def join_invited(request: HttpRequest, token: str) -> HttpResponse:
             _refusal_to_form(form, refused)
         else:
             login(request, member, backend="core.members.backends.MemberBackend")
-            messages.success(request, "Welcome! Two hours of credit are in your account.")
+            messages.success(request, _("Welcome! Two hours of credit are in your account."))
             return redirect("home")
     return render(request, "members/join_invited.html",
                   {"form": form, "invitation": invitation})  # fmt: skip
@@ -449,7 +456,7 @@ def join_settings(request: HttpRequest) -> HttpResponse:
         except ApplicationError as refused:
             _refusal_to_form(form, refused)
         else:
-            messages.success(request, "Joining settings saved.")
+            messages.success(request, _("Joining settings saved."))
             return redirect("join-settings")
     return render(request, "members/join_settings.html", {"form": form})
 
@@ -591,7 +598,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
             field = {"skills": "other_skills"}.get(refused.field or "", refused.field)
             form.add_error(field if field in form.fields else None, refused.message)
         else:
-            messages.success(request, "Your profile is saved.")
+            messages.success(request, _("Your profile is saved."))
             return redirect("member-profile", member_id=member.pk)
     return render(request, "members/profile_edit.html", {"form": form})
 
@@ -611,7 +618,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
     secret = ""
     if request.method == "POST" and form.is_valid():
         try:
-            _, secret = api_token_create(actor=member, name=form.cleaned_data["name"])
+            _token, secret = api_token_create(actor=member, name=form.cleaned_data["name"])
         except ApplicationError as refused:
             form.add_error("name", refused.message)
         else:
@@ -630,7 +637,7 @@ def api_token_revoke_view(request: HttpRequest, token_id: int) -> HttpResponse:
         api_token_revoke(actor=acting_member(request), token_id=token_id)
     except NotFound:
         raise Http404("No such token") from None
-    messages.success(request, "The token is revoked. Anything using it can no longer sign in.")
+    messages.success(request, _("The token is revoked. Anything using it can no longer sign in."))
     return redirect("api-tokens")
 
 

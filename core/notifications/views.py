@@ -7,6 +7,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -56,7 +58,15 @@ def notification_read(request: HttpRequest, notification_id: int) -> HttpRespons
 @require_POST
 def notification_read_all(request: HttpRequest) -> HttpResponse:
     count = notification_mark_all_read(actor=acting_member(request))
-    messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
+    messages.success(
+        request,
+        ngettext(
+            "Marked %(count)d notification as read.",
+            "Marked %(count)d notifications as read.",
+            count,
+        )
+        % {"count": count},
+    )
     return redirect("notifications")
 
 
@@ -68,7 +78,7 @@ def email_settings_page(request: HttpRequest) -> HttpResponse:
             choices={kind: f"email_{kind}" in request.POST for kind in Kind.values},
             in_app={kind: f"in_app_{kind}" in request.POST for kind in IN_APP_OPTIONAL},
         )
-        messages.success(request, "Your email choices are saved.")
+        messages.success(request, _("Your email choices are saved."))
         return redirect("notification-settings")
     chosen = email_preferences(member=acting_member(request))
     kinds = [(kind, label, chosen[kind]) for kind, label in Kind.choices]

@@ -50,7 +50,7 @@ def close(request: HttpRequest) -> HttpResponse:
             form.add_error("password" if refused.field == "password" else None, refused.message)
         else:
             logout(request)
-            messages.success(request, "Your account is closed. Thank you for the time you gave.")
+            messages.success(request, _("Your account is closed. Thank you for the time you gave."))
             return redirect("home")
     context = {"form": form, "balance": member_balance(member=member)}
     return render(request, "privacy/close.html", context)

@@ -160,7 +160,7 @@ def project_new(request: HttpRequest) -> HttpResponse:
         except ApplicationError as refused:
             _refusal(form, refused)
         else:
-            messages.success(request, "Your project is proposed. An organiser will review it.")
+            messages.success(request, _("Your project is proposed. An organiser will review it."))
             return redirect("project-detail", project_id=project.pk)
     return render(request, "projects/form.html", {"form": form})
 
@@ -214,7 +214,7 @@ def project_decline_view(request: HttpRequest, project_id: int) -> HttpResponse:
         except ApplicationError as refused:
             _refusal(form, refused)
         else:
-            messages.success(request, "The project is declined; its lead has been told why.")
+            messages.success(request, _("The project is declined; its lead has been told why."))
             return redirect("project-detail", project_id=project_id)
     return render(request, "projects/decline.html", {"form": form, "project": project})
 
@@ -229,7 +229,7 @@ def project_volunteer_view(request: HttpRequest, project_id: int) -> HttpRespons
         except ApplicationError as refused:
             _refusal(form, refused)
         else:
-            messages.success(request, "Thank you for volunteering. The project's lead is told.")
+            messages.success(request, _("Thank you for volunteering. The project's lead is told."))
             return redirect("project-detail", project_id=project_id)
     return render(request, "projects/volunteer.html", {"form": form, "project": project})
 

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from hexitime.auth import acting_member
 from hexitime.db import connection
@@ -37,7 +38,7 @@ def federation_settings(request: HttpRequest) -> HttpResponse:
         except ApplicationError as refused:
             error = refused.message
         else:
-            messages.success(request, "Saved.")
+            messages.success(request, _("Saved."))
             return redirect("federation-settings")
     view = federation_view(network=network)
     position = view.membership.position if view.membership else 0
