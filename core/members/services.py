@@ -805,8 +805,8 @@ def invitations_csv_read(file: UploadedFile) -> list[InvitedPerson]:
             people.append(_invited_person_clean(cells[0], cells[1], cells[2] if len(cells) > 2
                                                 else ""))  # fmt: skip
         except InvitationRefused as refused:
-            problems.append(_("Row %(number)s: %(problem)s") % {"number": number,
-                                                              "problem": refused.message})  # fmt: skip
+            problem = {"number": number, "problem": refused.message}
+            problems.append(_("Row %(number)s: %(problem)s") % problem)
     if problems:
         raise InvitationRefused(
             _("Nothing was sent: correct these rows and upload the file again."),
