@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from django.db import DatabaseError, IntegrityError, OperationalError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.audit.services import audit_record
 from core.members.models import Member
@@ -314,14 +315,15 @@ def _insufficient_message(*, balance: int, floor: int, needed: int) -> str:
 
 
 def minutes_as_text(minutes: int) -> str:
-    """`150` -> `2 hours 30 minutes`; plain English for members."""
+    """`150` -> `2 hours 30 minutes`; plain words for members, in their language."""
     hours, rest = divmod(abs(minutes), 60)
     parts = []
     if hours:
-        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+        parts.append(ngettext("%(count)s hour", "%(count)s hours", hours) % {"count": hours})
     if rest or not hours:
-        parts.append(f"{rest} minute{'s' if rest != 1 else ''}")
-    return ("minus " if minutes < 0 else "") + " ".join(parts)
+        parts.append(ngettext("%(count)s minute", "%(count)s minutes", rest) % {"count": rest})
+    amount = " ".join(parts)
+    return _("minus %(amount)s") % {"amount": amount} if minutes < 0 else amount
 
 
 @durable_service
