@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from django.db import DatabaseError, IntegrityError, OperationalError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.audit.services import audit_record
 from core.members.models import Member
@@ -166,8 +168,8 @@ def transfers_create(*, transfers: Sequence[TransferRequest]) -> list[TransferOu
             _text_array(request.idempotency_key for request in requests),
             _text_array(request.kind for request in requests),
             _text_array(request.memo for request in requests),
-            "{" + ",".join("NULL" if i is None else str(int(i)) for i, _ in actors) + "}",
-            _text_array(label for _, label in actors),
+            "{" + ",".join("NULL" if i is None else str(int(i)) for i, _label in actors) + "}",
+            _text_array(label for _actor_id, label in actors),
             "{" + ",".join(str(r.reverses.pk) if r.reverses else "NULL" for r in requests) + "}",
             _int_array(len(request.legs) for request in requests),
             _int_array(leg.account.pk for request in requests for leg in request.legs),
@@ -203,7 +205,7 @@ def _clearing_refusal(request: TransferRequest) -> LedgerError | None:
     ):
         # The clearing account mirrors the network's federation position; only
         # federated_transfer_create moves both together.
-        return LedgerError("Only exchanges with other networks move the clearing account.")
+        return LedgerError(_("Only exchanges with other networks move the clearing account."))
     return None
 
 
@@ -276,14 +278,16 @@ def ledger_error_translate(error: DatabaseError) -> Exception:
         return ledger_refusal(code, str(error.__cause__).splitlines()[0], detail)
     constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
     if code == "23505" and constraint == "ledger_transfer_reversed_once":
-        return LedgerError("This transfer has already been corrected.")
+        return LedgerError(_("This transfer has already been corrected."))
     message = str(error.__cause__ or error)
     if (code == "23514" and message.startswith(_DEFERRED_CHECK_PREFIX)) or (
         code == "XX000" and _CITUS_COMMIT_REFUSED.search(message)
     ):
         return TransferRefusedAtCommit(
-            "The ledger refused this transfer when saving it: its entries did not balance. "
-            "Nothing was written."
+            _(
+                "The ledger refused this transfer when saving it: its entries did not balance. "
+                "Nothing was written."
+            )
         )
     return error
 
@@ -304,22 +308,22 @@ def ledger_refusal(code: str, message: str, detail: str | None) -> LedgerError:
 
 def _insufficient_message(*, balance: int, floor: int, needed: int) -> str:
     available = max(balance - floor, 0)
-    return (
-        f"You have {minutes_as_text(available)} of credit, and this needs "
-        f"{minutes_as_text(needed)}. Offer some help to earn more: every hour you give "
-        "earns an hour of credit."
-    )
+    return _(
+        "You have %(left)s of credit, and this needs %(needed)s. Offer some help to earn "
+        "more: every hour you give earns an hour of credit."
+    ) % {"left": minutes_as_text(available), "needed": minutes_as_text(needed)}
 
 
 def minutes_as_text(minutes: int) -> str:
-    """`150` -> `2 hours 30 minutes`; plain English for members."""
+    """`150` -> `2 hours 30 minutes`; plain words for members, in their language."""
     hours, rest = divmod(abs(minutes), 60)
     parts = []
     if hours:
-        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+        parts.append(ngettext("%(count)s hour", "%(count)s hours", hours) % {"count": hours})
     if rest or not hours:
-        parts.append(f"{rest} minute{'s' if rest != 1 else ''}")
-    return ("minus " if minutes < 0 else "") + " ".join(parts)
+        parts.append(ngettext("%(count)s minute", "%(count)s minutes", rest) % {"count": rest})
+    amount = " ".join(parts)
+    return _("minus %(amount)s") % {"amount": amount} if minutes < 0 else amount
 
 
 @durable_service
@@ -333,18 +337,20 @@ def transfer_reverse(*, transfer: Transfer, actor: Member, reason: str) -> Trans
     is not reversed here: its federation position would no longer match the clearing
     account."""
     if not actor.has_perm("ledger.correct_transfer"):
-        raise PermissionDenied("Only the network's organisers can correct a transfer.")
+        raise PermissionDenied(_("Only the network's organisers can correct a transfer."))
     reason = plain_text(reason, name="reason", limit=400,
-                        missing="Please say why this transfer is corrected.",
+                        missing=_("Please say why this transfer is corrected."),
                         refusal=LedgerError)  # fmt: skip
     if transfer.kind == Transfer.Kind.FEDERATION:
         raise LedgerError(
-            "An exchange with another network is corrected by an exchange back between the "
-            "two networks."
+            _(
+                "An exchange with another network is corrected by an exchange back between the "
+                "two networks."
+            )
         )
     locked = Transfer.objects.select_for_update().filter(pk=transfer.pk).first()
     if locked is None:  # another network's transfer: this network's ledger has no such row
-        raise NotFound("No such transfer.")
+        raise NotFound(_("No such transfer."))
     transfer = locked
     existing = Transfer.objects.filter(reverses=transfer).first()
     if existing is not None:

@@ -18,6 +18,8 @@ from typing import Any
 import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from core.audit.services import audit_record
@@ -42,7 +44,7 @@ def stripe_webhook_receive(*, payload: bytes, signature: str) -> StripeEvent:
     Raises WebhookRefused (nothing stored or changed) for a bad or stale signature or a
     payload that is not an event."""
     if not settings.STRIPE_WEBHOOK_SECRET:
-        raise WebhookRefused("Stripe webhooks are not configured.")
+        raise WebhookRefused(_("Stripe webhooks are not configured."))
     try:
         stripe.Webhook.construct_event(
             payload, signature, settings.STRIPE_WEBHOOK_SECRET, WEBHOOK_TOLERANCE_SECONDS
@@ -50,7 +52,7 @@ def stripe_webhook_receive(*, payload: bytes, signature: str) -> StripeEvent:
         event = json.loads(payload)
         event_id, event_type, obj = event["id"], event["type"], event["data"]["object"]
     except (stripe.SignatureVerificationError, ValueError, KeyError, TypeError):
-        raise WebhookRefused("Invalid Stripe webhook.") from None
+        raise WebhookRefused(_("Invalid Stripe webhook.")) from None
     existing = StripeEvent.objects.filter(event_id=event_id).first()
     if existing is not None:
         return existing
@@ -120,7 +122,7 @@ class BillingRefused(ApplicationError):
     pass
 
 
-NO_CARD_PAYMENTS = (
+NO_CARD_PAYMENTS = gettext_lazy(
     "Paying by card is not set up here. Hexitime staff can move your network to the "
     "organisation plan: please contact them."
 )
@@ -133,7 +135,7 @@ def billing_by_card() -> bool:
 
 def _stripe() -> stripe.StripeClient:
     if not billing_by_card():
-        raise BillingRefused(NO_CARD_PAYMENTS)
+        raise BillingRefused(str(NO_CARD_PAYMENTS))
     return stripe.StripeClient(
         settings.STRIPE_SECRET_KEY, base_addresses={"api": settings.STRIPE_API_BASE}
     )
@@ -141,7 +143,7 @@ def _stripe() -> stripe.StripeClient:
 
 def _require_organiser(actor: Member) -> None:
     if actor.role != Role.ORGANISER:
-        raise PermissionDenied("Only the network's organisers manage its plan.")
+        raise PermissionDenied(_("Only the network's organisers manage its plan."))
 
 
 def billing_checkout_start(*, actor: Member, network: Network, return_url: str) -> str:
@@ -150,7 +152,7 @@ def billing_checkout_start(*, actor: Member, network: Network, return_url: str) 
     Call inside the network's schema (the organiser is a member there)."""
     _require_organiser(actor)
     if network.plan == Plan.ORGANISATION:
-        raise BillingRefused("This network is already on the organisation plan.")
+        raise BillingRefused(_("This network is already on the organisation plan."))
     params: dict[str, Any] = {
         "mode": "subscription",
         "line_items": [{"price": settings.STRIPE_ORGANISATION_PRICE, "quantity": 1}],
@@ -166,7 +168,7 @@ def billing_checkout_start(*, actor: Member, network: Network, return_url: str) 
         session = _stripe().v1.checkout.sessions.create(params=params)  # type: ignore[arg-type]
     except stripe.StripeError:
         logger.exception("Stripe refused a checkout session for %s", network.slug)
-        raise BillingRefused("Stripe is not reachable just now. Please try again.") from None
+        raise BillingRefused(_("Stripe is not reachable just now. Please try again.")) from None
     return str(session.url)
 
 
@@ -174,14 +176,14 @@ def billing_portal_open(*, actor: Member, network: Network, return_url: str) -> 
     """The Stripe customer portal for `network`'s subscription (change card, cancel)."""
     _require_organiser(actor)
     if not network.stripe_customer_id:
-        raise BillingRefused("This network has no paid subscription to manage.")
+        raise BillingRefused(_("This network has no paid subscription to manage."))
     try:
         session = _stripe().v1.billing_portal.sessions.create(
             params={"customer": network.stripe_customer_id, "return_url": return_url}
         )
     except stripe.StripeError:
         logger.exception("Stripe refused a portal session for %s", network.slug)
-        raise BillingRefused("Stripe is not reachable just now. Please try again.") from None
+        raise BillingRefused(_("Stripe is not reachable just now. Please try again.")) from None
     return str(session.url)
 
 
@@ -191,11 +193,11 @@ def network_plan_set(*, actor: Member, network: Network, plan: str, reason: str)
     subscription are left as they are: a later Stripe event still applies. Refuses
     (`BillingRefused`, nothing written) an unknown plan or a missing reason."""
     if not actor.is_staff:
-        raise PermissionDenied("Only platform staff can set a network's plan.")
+        raise PermissionDenied(_("Only platform staff can set a network's plan."))
     if plan not in Plan.values:
-        raise BillingRefused("Choose the community or organisation plan.", field="plan")
+        raise BillingRefused(_("Choose the community or organisation plan."), field="plan")
     reason = plain_text(reason, name="reason", limit=500, refusal=BillingRefused,
-                        missing="Give a reason: it is recorded with the change.")  # fmt: skip
+                        missing=_("Give a reason: it is recorded with the change."))  # fmt: skip
     with schema_context(get_public_schema_name()), transaction.atomic(durable=True):
         locked = Network.objects.select_for_update().get(pk=network.pk)
         if locked.plan == plan:

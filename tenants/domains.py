@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from core.audit.services import audit_record
 from core.members.models import Member, Role
@@ -55,7 +56,7 @@ class DnsTxtResolver:
         except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer, dns.resolver.NoNameservers):
             return []
         except dns.exception.Timeout:
-            raise DomainRefused("The DNS lookup timed out. Please try again.") from None
+            raise DomainRefused(_("The DNS lookup timed out. Please try again.")) from None
         return [b"".join(record.strings).decode(errors="replace") for record in answer]
 
 
@@ -66,10 +67,10 @@ def _nameservers(configured: str) -> list[dns.nameserver.Nameserver]:
     for entry in filter(None, (part.strip() for part in configured.split(","))):
         host, port = entry, 53
         if entry.startswith("["):  # [IPv6]:port
-            host, _, rest = entry[1:].partition("]")
+            host, _bracket, rest = entry[1:].partition("]")
             port = int(rest.lstrip(":") or 53)
         elif entry.count(":") == 1:  # IPv4:port (a bare IPv6 address has several colons)
-            host, _, number = entry.partition(":")
+            host, _colon, number = entry.partition(":")
             port = int(number)
         found.append(dns.nameserver.Do53Nameserver(host, port))
     return found
@@ -85,7 +86,7 @@ def txt_record_value(claim: DomainClaim) -> str:
 
 def _require_organiser(actor: Member) -> None:
     if actor.role != Role.ORGANISER:
-        raise PermissionDenied("Only the network's organisers manage its domains.")
+        raise PermissionDenied(_("Only the network's organisers manage its domains."))
 
 
 def custom_domain_add(*, actor: Member, network: Network, domain: str) -> DomainClaim:
@@ -96,12 +97,16 @@ def custom_domain_add(*, actor: Member, network: Network, domain: str) -> Domain
     name = domain.strip().lower().rstrip(".")
     base = settings.HEXITIME_BASE_DOMAIN
     if not _HOSTNAME.match(name):
-        raise DomainRefused(f"“{name}” is not a domain name, e.g. timebank.example.nhs.uk.",
-                            field="domain")  # fmt: skip
+        raise DomainRefused(
+            _("“%(name)s” is not a domain name, e.g. timebank.example.nhs.uk.") % {"name": name},
+            field="domain",
+        )
     if name == base or name.endswith(f".{base}"):
-        raise DomainRefused(f"Domains under {base} are Hexitime's own.", field="domain")
+        raise DomainRefused(
+            _("Domains under %(base)s are Hexitime's own.") % {"base": base}, field="domain"
+        )
     if Domain.objects.filter(domain=name).exists():
-        raise DomainRefused(f"“{name}” is already in use.", field="domain")
+        raise DomainRefused(_("“%(name)s” is already in use.") % {"name": name}, field="domain")
     try:
         with transaction.atomic(durable=True):
             claim = DomainClaim.objects.create(
@@ -109,14 +114,16 @@ def custom_domain_add(*, actor: Member, network: Network, domain: str) -> Domain
             )
             audit_record(actor=actor, verb="domain.claim", target=claim, after={"domain": name})
     except IntegrityError:
-        raise DomainRefused(f"“{name}” is already claimed.", field="domain") from None
+        raise DomainRefused(
+            _("“%(name)s” is already claimed.") % {"name": name}, field="domain"
+        ) from None
     return claim
 
 
 def access_domain_claim(claim_id: int, *, network: Network) -> DomainClaim:
     claim = DomainClaim.objects.filter(pk=claim_id, network=network).first()
     if claim is None:
-        raise NotFound("No such domain.")
+        raise NotFound(_("No such domain."))
     return claim
 
 
@@ -131,8 +138,11 @@ def custom_domain_verify(*, actor: Member, claim: DomainClaim) -> DomainClaim:
     resolver: TxtResolver = import_string(settings.HEXITIME_TXT_RESOLVER)()
     if txt_record_value(claim) not in resolver.txt_records(txt_record_name(claim)):
         raise DomainRefused(
-            f"No TXT record “{txt_record_value(claim)}” at {txt_record_name(claim)} yet. "
-            "DNS changes can take a while to appear; try again later."
+            _(
+                "No TXT record “%(value)s” at %(name)s yet. DNS changes "
+                "can take a while to appear; try again later."
+            )
+            % {"value": txt_record_value(claim), "name": txt_record_name(claim)}
         )
     with transaction.atomic(durable=True):
         locked = DomainClaim.objects.select_for_update().get(pk=claim.pk)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.listings.models import Listing
@@ -114,7 +115,7 @@ class Action:
 def _settle(data: Mapping[str, Any], *, actor: Member, session: GroupSession) -> Booking:
     booking = Booking.objects.filter(pk=data["booking"], session=session).first()
     if booking is None:
-        raise SessionRefused("No such booking on this session.", field="booking")
+        raise SessionRefused(gettext("No such booking on this session."), field="booking")
     return services.attendance_settle(actor=actor, booking=booking, outcome=data["outcome"],
                                       note=data["note"])  # fmt: skip
 
@@ -153,7 +154,7 @@ def session_act(name: str, *, session: GroupSession, actor: Member,
     the service propagate as ApplicationError."""
     action = ACTIONS.get(name)
     if action is None:
-        raise SessionRefused(f"Unknown action: {name}.")
+        raise SessionRefused(gettext("Unknown action: %(name)s.") % {"name": name})
     form = action_form(name, session, data)
     if not form.is_valid():
         return form, ""

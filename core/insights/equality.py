@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name
 from psycopg import sql
 
@@ -97,17 +98,21 @@ def equality_answers_save(*, actor: Member, consent: bool, **answers: str) -> Eq
     """
     if consent is not True:
         raise EqualityRefused(
-            "Tick the box to agree to how your answers are used, or leave this page without "
-            "saving.",
+            _(
+                "Tick the box to agree to how your answers are used, or leave this page without "
+                "saving."
+            ),
             field="consent",
         )
     unknown = set(answers) - set(QUESTIONS)
     if unknown:
-        raise EqualityRefused(f"Unknown question: {', '.join(sorted(unknown))}.")
+        raise EqualityRefused(
+            _("Unknown question: %(questions)s.") % {"questions": ", ".join(sorted(unknown))}
+        )
     for name, choices in QUESTIONS.items():
         if answers.get(name) not in choices.values:
-            raise EqualityRefused("Choose an answer, or “Prefer not to say”.", field=name)
-    saved, _ = EqualityAnswers.objects.update_or_create(
+            raise EqualityRefused(_("Choose an answer, or “Prefer not to say”."), field=name)
+    saved, _created = EqualityAnswers.objects.update_or_create(
         member=actor, defaults={**answers, "consented_at": timezone.now()}
     )
     return saved
@@ -123,7 +128,7 @@ def equality_answers_withdraw(*, actor: Member) -> bool:
 def equality_answers_erase(*, member: Member) -> bool:
     """Delete the member's answers inside the caller's transaction (withdrawing them, or
     closing the account); whether there were any."""
-    deleted, _ = EqualityAnswers.objects.filter(member=member).delete()
+    deleted, _by_model = EqualityAnswers.objects.filter(member=member).delete()
     return bool(deleted)
 
 
@@ -281,7 +286,7 @@ def _table(
                 rows.append((child.label, 1, group.label,
                              _figures(characteristic.key, child, figures)))  # fmt: skip
     cells: dict[tuple[int, str], Cell] = {}
-    for n, (_, level, _, figs) in enumerate(rows):
+    for n, (_label, level, _section, figs) in enumerate(rows):
         total = level < 0
         # A group of 1-7 members is hidden whole: even "0 active" would say something
         # about each of them.
@@ -425,7 +430,7 @@ def equality_report(*, actor: Member, now: datetime | None = None) -> EqualityRe
 
     Refused (PermissionDenied) to anyone without `insights.view_equality_report`."""
     if not actor.has_perm(REPORT_PERMISSION):
-        raise PermissionDenied("Only the network's organisers can see the equality report.")
+        raise PermissionDenied(_("Only the network's organisers can see the equality report."))
     snapshot = _snapshot(now or timezone.now())
     figures = {
         (question, answer): GroupFigures(*numbers)
@@ -555,7 +560,7 @@ def platform_insights(*, actor: Member, now: datetime | None = None) -> Platform
     networks for everything read from their schemas, and one for the federation ledger.
     """
     if not (actor.is_active and actor.is_staff):
-        raise PermissionDenied("Only platform staff can see figures across networks.")
+        raise PermissionDenied(_("Only platform staff can see figures across networks."))
     until = now or timezone.now()
     since = until - PERIOD
     networks = list(

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.audit.services import audit_record
 from core.members.models import Member
@@ -35,20 +36,41 @@ class ListingRefused(ApplicationError):
     pass
 
 
+# What a listing's choice asks for when it is not one of the choices, by its field name.
+_CHOOSE = {
+    "kind": gettext_lazy("Choose a kind from: %(allowed)s."),
+    "category": gettext_lazy("Choose a category from: %(allowed)s."),
+    "format": gettext_lazy("Choose a format from: %(allowed)s."),
+    "visibility": gettext_lazy("Choose a visibility from: %(allowed)s."),
+}
+# What a listing's text asks for when it is left empty, by its field name.
+_MISSING = {
+    "title": gettext_lazy("Please give your listing a title."),
+    "description": gettext_lazy("Please give your listing a description."),
+    "kind": gettext_lazy("Please give your listing a kind."),
+    "category": gettext_lazy("Please give your listing a category."),
+}
+
+
 def _clean(fields: dict[str, Any]) -> dict[str, Any]:
     """Check a listing's fields, naming the first problem in words a member understands."""
     unknown = set(fields) - set(EDITABLE)
     if unknown:
-        raise ListingRefused(f"Unknown field: {', '.join(sorted(unknown))}.")
+        raise ListingRefused(
+            _("Unknown field: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
     choices = {"kind": Listing.Kind, "category": Listing.Category, "format": Listing.Format,
                "visibility": Listing.Visibility}  # fmt: skip
     for name, choice in choices.items():
         if name in fields and fields[name] not in choice.values:
             allowed = ", ".join(str(label).lower() for label in choice.labels)
-            raise ListingRefused(f"Choose a {name} from: {allowed}.", field=name)
+            raise ListingRefused(
+                str(_CHOOSE[name]) % {"allowed": allowed},
+                field=name,
+            )
     for name, limit in (("title", 120), ("description", 5000), ("location", 120)):
         if name in fields:
-            missing = None if name == "location" else f"Please give your listing a {name}."
+            missing = None if name == "location" else str(_MISSING[name])
             fields[name] = plain_text(
                 fields[name], name=name, limit=limit, missing=missing, refusal=ListingRefused
             )
@@ -57,13 +79,13 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
         not isinstance(minutes, int) or not 15 <= minutes <= 480 or minutes % 15
     ):
         raise ListingRefused(
-            "Expected duration must be between 15 minutes and 8 hours, in steps of 15 minutes.",
+            _("Expected duration must be between 15 minutes and 8 hours, in steps of 15 minutes."),
             field="duration_minutes",
         )
     start, end = fields.get("available_from"), fields.get("available_until")
     if isinstance(start, datetime.date) and isinstance(end, datetime.date) and end < start:
         raise ListingRefused(
-            "The end of the date window is before its start.", field="available_until"
+            _("The end of the date window is before its start."), field="available_until"
         )
     return fields
 
@@ -73,12 +95,12 @@ def listing_create(*, actor: Member, **fields: Any) -> Listing:
     """Post an offer or a request. Script or markup in the text is stripped, not stored.
     Members who have not finished joining (email unverified, awaiting approval) may
     browse but not post."""
-    member_require_joined(actor, before="posting")
+    member_require_joined(actor, before=_("posting"))
     missing = [
         name for name in ("kind", "title", "description", "category") if not fields.get(name)
     ]
     if missing:
-        raise ListingRefused(f"Please give your listing a {missing[0]}.", field=missing[0])
+        raise ListingRefused(str(_MISSING[missing[0]]), field=missing[0])
     request = fields.get("kind") == Listing.Kind.REQUEST
     listing = Listing.objects.create(
         owner=actor, match_pending=request, match_queued_at=timezone.now() if request else None,
@@ -126,7 +148,7 @@ def access_listing(listing_id: int, *, member: Member) -> Listing:
         listing.status != Listing.Status.OPEN or listing.hidden_reason
         or members_blocked_between(listing.owner_id, member)
     )):  # fmt: skip
-        raise NotFound("No such listing.")
+        raise NotFound(_("No such listing."))
     return listing
 
 
@@ -153,7 +175,7 @@ def listing_update(*, actor: Member, listing: Listing, **fields: Any) -> Listing
     so an edit made from a stale copy never undoes a moderator's hiding it."""
     listing = _locked(listing)
     if listing.owner_id != actor.pk:
-        raise PermissionDenied("Only the person who posted a listing can change it.")
+        raise PermissionDenied(_("Only the person who posted a listing can change it."))
     _save_changed(listing, _clean(fields))
     return listing
 
@@ -164,9 +186,11 @@ def listing_set_status(*, actor: Member, listing: Listing, status: str) -> Listi
     saved)."""
     listing = _locked(listing)
     if listing.owner_id != actor.pk:
-        raise PermissionDenied("Only the person who posted a listing can open, pause or close it.")
+        raise PermissionDenied(
+            _("Only the person who posted a listing can open, pause or close it.")
+        )
     if status not in Listing.Status.values:
-        raise ListingRefused("Status must be open, paused or closed.", field="status")
+        raise ListingRefused(_("Status must be open, paused or closed."), field="status")
     reopened = _save_changed(listing, {"status": status}) and status == Listing.Status.OPEN
     if reopened and listing.kind == Listing.Kind.REQUEST:
         Listing.objects.filter(pk=listing.pk).update(
@@ -197,10 +221,10 @@ def listing_hide_step(*, actor: Member, listing: Listing, reason: str) -> Listin
     """`listing_hide` inside the caller's transaction (an organiser acting on a report
     hides the listing and closes the report in one)."""
     if not actor.has_perm("listings.moderate_listing"):
-        raise PermissionDenied("Only organisers can hide listings.")
+        raise PermissionDenied(_("Only organisers can hide listings."))
     reason = strip_tags(reason).strip()
     if not reason:
-        raise ListingRefused("Please say why the listing is hidden.", field="reason")
+        raise ListingRefused(_("Please say why the listing is hidden."), field="reason")
     listing = _locked(listing)
     before = {"hidden_reason": listing.hidden_reason}
     _save_changed(listing, {"hidden_reason": reason[:500]})
@@ -217,7 +241,7 @@ def listings_weekly_digest(*, now: datetime.datetime | None = None) -> int:
     matching listings (repeating a run within the week notifies nobody twice). Three
     queries to find them all (`skill_matches`), then one transaction per member told."""
     now = now or timezone.now()
-    year, week, _ = now.isocalendar()
+    year, week, _weekday = now.isocalendar()
     since = now - datetime.timedelta(days=7)
     matches = skill_matches(
         members=matchable_members().exclude(skills=[]),
@@ -292,7 +316,7 @@ def listing_invite(*, actor: Member, listing: Listing, member_id: int) -> Respon
     listing = _locked(listing)
     if listing.owner_id != actor.pk:
         raise PermissionDenied(_("Only the person who posted a request can invite people to it."))
-    member_require_joined(actor, before="inviting people")
+    member_require_joined(actor, before=_("inviting people"))
     existing = ResponseInvitation.objects.filter(listing=listing, member_id=member_id).first()
     if existing is not None:
         return existing
@@ -331,7 +355,7 @@ def listing_invite(*, actor: Member, listing: Listing, member_id: int) -> Respon
 def listing_settings_get() -> ListingSettings:
     """The current network's listing settings (members only, until an organiser says
     otherwise)."""
-    settings, _ = ListingSettings.objects.get_or_create(pk=1)
+    settings, _created = ListingSettings.objects.get_or_create(pk=1)
     return settings
 
 
@@ -339,7 +363,7 @@ def listing_settings_set(*, actor: Member, public_page: bool) -> ListingSettings
     """An organiser chooses whether visitors see the listings page (without names).
     Audited."""
     if not actor.has_perm("listings.moderate_listing"):
-        raise PermissionDenied("Only organisers can choose who sees the listings.")
+        raise PermissionDenied(_("Only organisers can choose who sees the listings."))
     with transaction.atomic(durable=True):
         settings = ListingSettings.objects.select_for_update().get_or_create(pk=1)[0]
         before = {"public_page": settings.public_page}

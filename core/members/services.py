@@ -34,6 +34,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from PIL import Image, UnidentifiedImageError
 
 from core.audit.services import audit_record
@@ -74,7 +75,7 @@ class JoinRefused(ApplicationError):
 
 def join_settings_get() -> JoinSettings:
     """The current network's join settings (open, until an organiser says otherwise)."""
-    settings, _ = JoinSettings.objects.get_or_create(pk=1)
+    settings, _created = JoinSettings.objects.get_or_create(pk=1)
     return settings
 
 
@@ -90,17 +91,23 @@ def join_settings_set(
 ) -> JoinSettings:
     """An organiser sets how people join. Audited."""
     if not actor.has_perm("members.approve_member"):
-        raise PermissionDenied("Only organisers can change how people join.")
+        raise PermissionDenied(_("Only organisers can change how people join."))
     if policy not in JoinPolicy.values:
-        raise JoinRefused("Choose open, email domain or organiser approval.", field="policy")
+        raise JoinRefused(_("Choose open, email domain or organiser approval."), field="policy")
     domains = sorted({d.strip().lower().lstrip("@") for d in allowed_domains or [] if d.strip()})
     for domain in domains:
         if "." not in domain or not all(part.isascii() for part in domain.split(".")):
-            raise JoinRefused(f"“{domain}” is not an email domain.", field="allowed_domains")
+            raise JoinRefused(
+                _("“%(domain)s” is not an email domain.") % {"domain": domain},
+                field="allowed_domains",
+            )
         if any(not part or len(part) > 63 for part in domain.split(".")) or len(domain) > 253:
-            raise JoinRefused(f"“{domain}” is not an email domain.", field="allowed_domains")
+            raise JoinRefused(
+                _("“%(domain)s” is not an email domain.") % {"domain": domain},
+                field="allowed_domains",
+            )
     if policy == JoinPolicy.EMAIL_DOMAIN and not domains:
-        raise JoinRefused("List at least one allowed email domain.", field="allowed_domains")
+        raise JoinRefused(_("List at least one allowed email domain."), field="allowed_domains")
     settings = JoinSettings.objects.select_for_update().get_or_create(pk=1)[0]
     before = {"policy": settings.policy, "allowed_domains": settings.allowed_domains}
     settings.policy, settings.allowed_domains = policy, domains
@@ -129,11 +136,11 @@ def member_join(
     try:
         validate_email(email)
     except ValidationError:
-        raise JoinRefused("Enter an email address like name@nhs.net.", field="email") from None
+        raise JoinRefused(_("Enter an email address like name@nhs.net."), field="email") from None
     if not full_name or len(full_name) > 150:
-        raise JoinRefused("Enter your name (up to 150 characters).", field="full_name")
+        raise JoinRefused(_("Enter your name (up to 150 characters)."), field="full_name")
     if profession and profession not in Profession.values:
-        raise JoinRefused("Choose a profession from the list.", field="profession")
+        raise JoinRefused(_("Choose a profession from the list."), field="profession")
     organisation = plain_text(organisation, name="organisation", limit=150, missing=None,
                               refusal=JoinRefused)  # fmt: skip
     settings = join_settings_get()
@@ -141,7 +148,10 @@ def member_join(
         email, settings.allowed_domains
     ):
         allowed = ", ".join(settings.allowed_domains)
-        raise JoinRefused(f"This network is open to email addresses at {allowed}.", field="email")
+        raise JoinRefused(
+            _("This network is open to email addresses at %(allowed)s.") % {"allowed": allowed},
+            field="email",
+        )
     candidate = Member(
         email=email, full_name=full_name, profession=profession, organisation=organisation
     )
@@ -214,12 +224,12 @@ def member_verify_email(*, token: str) -> Member:
     try:
         data = signing.loads(token, salt=_verify_salt(), max_age=VERIFY_MAX_AGE)
     except signing.SignatureExpired:
-        raise JoinRefused("This link has expired. Sign in to send a new one.") from None
+        raise JoinRefused(_("This link has expired. Sign in to send a new one.")) from None
     except signing.BadSignature:
-        raise JoinRefused("This link is not valid here. Check you copied all of it.") from None
+        raise JoinRefused(_("This link is not valid here. Check you copied all of it.")) from None
     member = Member.objects.select_for_update().filter(pk=data["m"], email=data["e"]).first()
     if member is None:
-        raise JoinRefused("This link is not valid here. Check you copied all of it.")
+        raise JoinRefused(_("This link is not valid here. Check you copied all of it."))
     if member.state != MemberState.UNVERIFIED:
         return member
     member_email_confirmed(member)
@@ -298,7 +308,7 @@ def access_member(member_id: int, *, member: Member) -> Member:
         .first()
     )
     if found is None:
-        raise NotFound("No such member.")
+        raise NotFound(_("No such member."))
     return found
 
 
@@ -307,10 +317,10 @@ def member_approve(*, actor: Member, member: Member) -> Member:
     """An organiser lets a verified member in: active, gifted, audited, and told (in the
     app and by email)."""
     if not actor.has_perm("members.approve_member"):
-        raise PermissionDenied("Only organisers can approve members.")
+        raise PermissionDenied(_("Only organisers can approve members."))
     member = Member.objects.select_for_update().get(pk=member.pk)
     if member.state != MemberState.AWAITING_APPROVAL:
-        raise JoinRefused(f"{member} is not waiting for approval.")
+        raise JoinRefused(_("%(member)s is not waiting for approval.") % {"member": member})
     _activate(member)
     member.save(update_fields=["state"])
     audit_record(actor=actor, verb="member.approve", target=member,
@@ -330,15 +340,15 @@ def member_decline(*, actor: Member, member: Member, reason: str) -> Member:
     sign in (the sign-in page tells them why instead); they are emailed the reason.
     Audited."""
     if not actor.has_perm("members.approve_member"):
-        raise PermissionDenied("Only organisers can decline members.")
+        raise PermissionDenied(_("Only organisers can decline members."))
     reason = strip_tags(reason).strip()
     if not reason:
-        raise JoinRefused("Please give a reason: the person will see it.", field="reason")
+        raise JoinRefused(_("Please give a reason: the person will see it."), field="reason")
     if len(reason) > 500:
-        raise JoinRefused("Keep the reason under 500 characters.", field="reason")
+        raise JoinRefused(_("Keep the reason under 500 characters."), field="reason")
     member = Member.objects.select_for_update().get(pk=member.pk)
     if member.state != MemberState.AWAITING_APPROVAL:
-        raise JoinRefused(f"{member} is not waiting for approval.")
+        raise JoinRefused(_("%(member)s is not waiting for approval.") % {"member": member})
     member.state, member.is_active, member.declined_reason = (
         MemberState.DECLINED, False, reason)  # fmt: skip
     member.save(update_fields=["state", "is_active", "declined_reason"])
@@ -358,9 +368,9 @@ def member_set_role(*, actor: Member, member: Member, role: str) -> Member:
     """An organiser changes a member's role. Audited. A network always keeps at least
     one organiser."""
     if not actor.has_perm("members.change_role"):
-        raise PermissionDenied("Only organisers can change roles.")
+        raise PermissionDenied(_("Only organisers can change roles."))
     if role not in Role.values:
-        raise JoinRefused("Choose member, QI lead or organiser.", field="role")
+        raise JoinRefused(_("Choose member, QI lead or organiser."), field="role")
     # Lock every organiser (in id order) so two demotions cannot both pass the check.
     organisers = list(
         Member.objects.select_for_update()
@@ -373,7 +383,7 @@ def member_set_role(*, actor: Member, member: Member, role: str) -> Member:
     if before == role:
         return member
     if before == Role.ORGANISER and organisers == [member.pk]:
-        raise JoinRefused("Name another organiser first: a network needs at least one.")
+        raise JoinRefused(_("Name another organiser first: a network needs at least one."))
     member.role = role
     member.save(update_fields=["role"])
     audit_record(actor=actor, verb="member.role_change", target=member,
@@ -394,14 +404,16 @@ def member_deactivate_step(*, actor: Member, member: Member, reason: str = "") -
     """`member_deactivate` inside the caller's transaction (an organiser acting on a
     report suspends the member and closes the report in one)."""
     if not actor.has_perm("members.approve_member"):
-        raise PermissionDenied("Only organisers can deactivate members.")
+        raise PermissionDenied(_("Only organisers can deactivate members."))
     if member.pk == actor.pk:
-        raise JoinRefused("You cannot deactivate yourself.")
+        raise JoinRefused(_("You cannot deactivate yourself."))
     reason = plain_text(reason, name="reason", limit=500, missing=None, refusal=JoinRefused)
     member = Member.objects.select_for_update().get(pk=member.pk)
     if member.state != MemberState.ACTIVE:
-        raise JoinRefused(f"Only active members can be deactivated; {member} is "
-                          f"{member.get_state_display().lower()}.")  # fmt: skip
+        raise JoinRefused(
+            _("Only active members can be deactivated; %(member)s is %(state)s.")
+            % {"member": member, "state": member.get_state_display().lower()}
+        )
     member.state, member.is_active = MemberState.DEACTIVATED, False
     member.save(update_fields=["state", "is_active"])
     audit_record(actor=actor, verb="member.deactivate", target=member,
@@ -415,10 +427,10 @@ def member_reactivate(*, actor: Member, member: Member) -> Member:
     """An organiser lets a deactivated member back in, with everything they had (no second
     welcome gift). Audited."""
     if not actor.has_perm("members.approve_member"):
-        raise PermissionDenied("Only organisers can reactivate members.")
+        raise PermissionDenied(_("Only organisers can reactivate members."))
     member = Member.objects.select_for_update().get(pk=member.pk)
     if member.state != MemberState.DEACTIVATED:
-        raise JoinRefused(f"{member} is not deactivated.")
+        raise JoinRefused(_("%(member)s is not deactivated.") % {"member": member})
     member.state, member.is_active = MemberState.ACTIVE, True
     member.save(update_fields=["state", "is_active"])
     audit_record(actor=actor, verb="member.reactivate", target=member,
@@ -438,11 +450,11 @@ def member_block(*, actor: Member, member: Member) -> Block:
     from each other. Blocking again changes nothing. The blocked member is not told:
     nothing is sent to them and what they are refused reads as anything not available.
     Not audited (a member's private choice), but the blocker sees their blocks."""
-    member_require_joined(actor, before="blocking anyone")
+    member_require_joined(actor, before=_("blocking anyone"))
     if member.pk == actor.pk:
-        raise BlockRefused("You cannot block yourself.")
+        raise BlockRefused(_("You cannot block yourself."))
     if member.is_staff or member.state == MemberState.CLOSED:
-        raise NotFound("No such member.")
+        raise NotFound(_("No such member."))
     try:
         with transaction.atomic():
             return Block.objects.get_or_create(blocker=actor, blocked=member)[0]
@@ -454,14 +466,14 @@ def member_block(*, actor: Member, member: Member) -> Block:
 def member_unblock(*, actor: Member, member: Member) -> int:
     """`actor` lifts their block of `member` (a block `member` made stays). Returns how
     many blocks went (0 or 1)."""
-    deleted, _ = Block.objects.filter(blocker=actor, blocked=member).delete()
+    deleted, _by_model = Block.objects.filter(blocker=actor, blocked=member).delete()
     return deleted
 
 
 def member_blocks_erase(*, member: Member) -> int:
     """Delete every block made by or against a leaving member (inside the caller's
     transaction): nobody can meet a closed account anyway. Returns how many went."""
-    deleted, _ = Block.objects.filter(Q(blocker=member) | Q(blocked=member)).delete()
+    deleted, _by_model = Block.objects.filter(Q(blocker=member) | Q(blocked=member)).delete()
     return deleted
 
 
@@ -480,32 +492,37 @@ def member_profile_update(*, actor: Member, **fields: Any) -> Member:
     markup is refused, not silently stripped, so the member knows what will show."""
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
-        raise JoinRefused(f"Profiles have no field {sorted(unknown)[0]}.")
+        raise JoinRefused(_("Profiles have no field %(field)s.") % {"field": sorted(unknown)[0]})
     changes: dict[str, Any] = {}
     for name, value in fields.items():
         if name in _TEXT_LIMITS:
             text = str(value).strip()
             if strip_tags(text) != text:
-                raise JoinRefused("Write plain text: HTML and scripts are not allowed.", field=name)
+                raise JoinRefused(
+                    _("Write plain text: HTML and scripts are not allowed."), field=name
+                )
             if len(text) > _TEXT_LIMITS[name]:
-                raise JoinRefused(f"Keep this under {_TEXT_LIMITS[name]} characters.", field=name)
+                raise JoinRefused(
+                    _("Keep this under %(limit)s characters.") % {"limit": _TEXT_LIMITS[name]},
+                    field=name,
+                )
             if name == "full_name" and not text:
-                raise JoinRefused("Enter your name.", field=name)
+                raise JoinRefused(_("Enter your name."), field=name)
             changes[name] = text
         elif name == "profession":
             if value and value not in Profession.values:
-                raise JoinRefused("Choose a profession from the list.", field=name)
+                raise JoinRefused(_("Choose a profession from the list."), field=name)
             changes[name] = value or ""
         elif name == "profile_visibility":
             if value not in ProfileVisibility.values:
-                raise JoinRefused("Choose who can see your profile.", field=name)
+                raise JoinRefused(_("Choose who can see your profile."), field=name)
             changes[name] = value
         elif name == "show_on_map":
             changes[name] = bool(value)
         elif name == "preferred_formats":
             formats = list(dict.fromkeys(value or []))
             if any(f not in ContactFormat.values for f in formats):
-                raise JoinRefused("Choose in person, video call or phone.", field=name)
+                raise JoinRefused(_("Choose in person, video call or phone."), field=name)
             changes[name] = formats
         elif name == "skills":
             changes[name] = skills_clean(value or [])
@@ -539,21 +556,21 @@ def photo_check(photo: UploadedFile) -> str:
     side (the content is read, not the name or the browser's content type); return the
     extension to store it under."""
     if photo.size is None or photo.size > PHOTO_MAX_BYTES:
-        raise JoinRefused("The photo must be 2 MB or smaller.", field="photo")
+        raise JoinRefused(_("The photo must be 2 MB or smaller."), field="photo")
     try:
         with Image.open(photo) as image:
             image_format, (width, height) = image.format or "", image.size
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise JoinRefused(
-            "The photo could not be read. Upload a JPEG, PNG or WebP image.", field="photo"
+            _("The photo could not be read. Upload a JPEG, PNG or WebP image."), field="photo"
         ) from None
     finally:
         photo.seek(0)
     if image_format not in PHOTO_FORMATS:
-        raise JoinRefused("Upload a JPEG, PNG or WebP image.", field="photo")
+        raise JoinRefused(_("Upload a JPEG, PNG or WebP image."), field="photo")
     if max(width, height) > PHOTO_MAX_SIDE:
-        raise JoinRefused("The photo is too large: at most 4000 pixels a side.", field="photo")
+        raise JoinRefused(_("The photo is too large: at most 4000 pixels a side."), field="photo")
     return PHOTO_FORMATS[image_format]
 
 
@@ -565,12 +582,15 @@ def skills_clean(tags: list[str]) -> list[str]:
         if not tag:
             continue
         if strip_tags(tag) != tag or len(tag) > 50:
-            raise JoinRefused(f"“{tag[:50]}” is not a skill tag: plain words, up to 50 "
-                              "characters.", field="skills")  # fmt: skip
+            raise JoinRefused(
+                _("“%(tag)s” is not a skill tag: plain words, up to 50 characters.")
+                % {"tag": tag[:50]},
+                field="skills",
+            )
         if tag not in cleaned:
             cleaned.append(tag)
     if len(cleaned) > MAX_SKILLS:
-        raise JoinRefused(f"Choose up to {MAX_SKILLS} skills.", field="skills")
+        raise JoinRefused(_("Choose up to %(most)s skills.") % {"most": MAX_SKILLS}, field="skills")
     return cleaned
 
 
@@ -592,16 +612,16 @@ def api_token_digest(secret: str) -> str:
 def api_token_create(*, actor: Member, name: str) -> tuple[ApiToken, str]:
     """Make a personal API token; returns it with its secret, which is never stored and
     cannot be shown again."""
-    member_require_joined(actor, before="making API tokens")
+    member_require_joined(actor, before=_("making API tokens"))
     name = plain_text(
         name, name="name", limit=80, refusal=TokenRefused,
-        missing="Give the token a name, e.g. the script that will use it.",
+        missing=_("Give the token a name, e.g. the script that will use it."),
     )  # fmt: skip
     Member.objects.select_for_update().filter(pk=actor.pk).first()  # one count at a time
     if ApiToken.objects.filter(member=actor).count() >= API_TOKENS_PER_MEMBER:
         raise TokenRefused(
-            f"You have {API_TOKENS_PER_MEMBER} tokens, the most allowed. Revoke one you "
-            "no longer use first."
+            _("You have %(most)s tokens, the most allowed. Revoke one you no longer use first.")
+            % {"most": API_TOKENS_PER_MEMBER}
         )
     secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(member=actor, name=name, digest=api_token_digest(secret),
@@ -615,7 +635,7 @@ def api_token_revoke(*, actor: Member, token_id: int) -> None:
     """Revoke one of the member's own tokens: it stops working at once."""
     token = ApiToken.objects.select_for_update().filter(pk=token_id, member=actor).first()
     if token is None:
-        raise NotFound("No such token.")
+        raise NotFound(_("No such token."))
     audit_record(actor=actor, verb="api_token.revoke", target=token,
                  before={"name": token.name})  # fmt: skip
     token.delete()
@@ -634,8 +654,11 @@ def member_require_joined(member: Member, *, before: str) -> None:
     organiser's approval) the step named by `before`, e.g. "posting"."""
     if not member.can_transact:
         raise PermissionDenied(
-            "Confirm your email address (and wait for approval, if your network asks for it) "
-            f"before {before}."
+            _(
+                "Confirm your email address (and wait for approval, if your network asks for it) "
+                "before %(before)s."
+            )
+            % {"before": before}
         )
 
 
@@ -730,13 +753,14 @@ def _invited_person_clean(name: str, email: str, role: str) -> InvitedPerson:
     try:
         validate_email(email)
     except ValidationError:
-        raise InvitationRefused(f"“{email[:254]}” is not an email address.",
+        raise InvitationRefused(_("“%(email)s” is not an email address.") % {"email": email[:254]},
                                 field="emails") from None  # fmt: skip
     name = plain_text(name, name="name", limit=150, missing=None, refusal=InvitationRefused)
     role_value = _ROLE_NAMES.get(" ".join(role.lower().split()) or Role.MEMBER)
     if role_value is None:
         raise InvitationRefused(
-            f"“{role[:50]}” is not a role: use member, QI lead or organiser.", field="role"
+            _("“%(role)s” is not a role: use member, QI lead or organiser.") % {"role": role[:50]},
+            field="role",
         )
     return name, email, role_value
 
@@ -747,19 +771,21 @@ def invitations_csv_read(file: UploadedFile) -> list[InvitedPerson]:
     1 MB or 500 people, one that is not UTF-8 text, or any row without a valid address
     and role; nothing is read into the network until the whole file is good."""
     if file.size is None or file.size > INVITATIONS_CSV_MAX_BYTES:
-        raise InvitationRefused("The file must be 1 MB or smaller.", field="file")
+        raise InvitationRefused(_("The file must be 1 MB or smaller."), field="file")
     try:
         text = file.read().decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InvitationRefused("Save the file as CSV (UTF-8) and upload it again.",
+        raise InvitationRefused(_("Save the file as CSV (UTF-8) and upload it again."),
                                 field="file") from None  # fmt: skip
     people: list[InvitedPerson] = []
     problems: list[str] = []
     try:
         rows = list(csv.reader(io.StringIO(text)))
     except csv.Error as error:
-        raise InvitationRefused(f"The file is not a CSV file we can read ({error}).",
-                                field="file") from None  # fmt: skip
+        raise InvitationRefused(
+            _("The file is not a CSV file we can read (%(error)s).") % {"error": error},
+            field="file",
+        ) from None
     for number, row in enumerate(rows, start=1):
         cells = [cell.strip() for cell in row]
         if not any(cells):
@@ -767,24 +793,27 @@ def invitations_csv_read(file: UploadedFile) -> list[InvitedPerson]:
         if number == 1 and len(cells) > 1 and cells[1].lower() in {"email", "email address"}:
             continue  # the header row
         if len(people) + len(problems) >= INVITATIONS_MAX:
-            raise InvitationRefused(f"Invite at most {INVITATIONS_MAX} people at a time.",
-                                    field="file")  # fmt: skip
+            raise InvitationRefused(
+                _("Invite at most %(most)s people at a time.") % {"most": INVITATIONS_MAX},
+                field="file",
+            )
         if len(cells) < 2 or len(cells) > 3:
-            problems.append(f"Row {number}: give a name, an email address and, if you like, "
-                            "a role.")  # fmt: skip
+            problems.append(_("Row %(number)s: give a name, an email address and, if you like, "
+                              "a role.") % {"number": number})  # fmt: skip
             continue
         try:
             people.append(_invited_person_clean(cells[0], cells[1], cells[2] if len(cells) > 2
                                                 else ""))  # fmt: skip
         except InvitationRefused as refused:
-            problems.append(f"Row {number}: {refused.message}")
+            problem = {"number": number, "problem": refused.message}
+            problems.append(_("Row %(number)s: %(problem)s") % problem)
     if problems:
         raise InvitationRefused(
-            "Nothing was sent: correct these rows and upload the file again.",
+            _("Nothing was sent: correct these rows and upload the file again."),
             field="file", rows=problems,
         )  # fmt: skip
     if not people:
-        raise InvitationRefused("The file has no one to invite.", field="file")
+        raise InvitationRefused(_("The file has no one to invite."), field="file")
     return people
 
 
@@ -799,14 +828,16 @@ def invitations_send(*, actor: Member, people: list[InvitedPerson]) -> Invitatio
 
 def _invitations_write(*, actor: Member, people: list[InvitedPerson]) -> InvitationsSent:
     if not actor.has_perm("members.approve_member"):
-        raise PermissionDenied("Only organisers can invite people.")
+        raise PermissionDenied(_("Only organisers can invite people."))
     if len(people) > INVITATIONS_MAX:
-        raise InvitationRefused(f"Invite at most {INVITATIONS_MAX} people at a time.",
-                                field="emails")  # fmt: skip
+        raise InvitationRefused(
+            _("Invite at most %(most)s people at a time.") % {"most": INVITATIONS_MAX},
+            field="emails",
+        )
     cleaned = {email: (name, role) for name, email, role in
                (_invited_person_clean(*person) for person in people)}  # fmt: skip
     if not cleaned:
-        raise InvitationRefused("Give at least one email address.", field="emails")
+        raise InvitationRefused(_("Give at least one email address."), field="emails")
     members = set(Member.objects.filter(email__in=list(cleaned)).values_list("email", flat=True))
     pending = {i.email: i for i in Invitation.objects.select_for_update().filter(
         email__in=list(cleaned))}  # fmt: skip
@@ -827,8 +858,10 @@ def _invitations_write(*, actor: Member, people: list[InvitedPerson]) -> Invitat
             with transaction.atomic():
                 invitation.save()
         except IntegrityError:  # another organiser invited the address a moment ago
-            raise InvitationRefused(f"{email} was invited by someone else just now. Nothing "
-                                    "was sent; please try again.") from None  # fmt: skip
+            raise InvitationRefused(_(
+                    "%(email)s was invited by someone else just now. Nothing was sent; please try "
+                    "again."
+                ) % {"email": email}) from None  # fmt: skip
         audit_record(actor=actor, verb="invitation.resend" if again else "invitation.send",
                      target=invitation, after={"role": role})  # fmt: skip
         (resent if again else invited).append(invitation)
@@ -866,10 +899,10 @@ def invitations_email_sweep(*, grace: datetime.timedelta) -> int:
 def access_invitation(invitation_id: int, *, actor: Member) -> Invitation:
     """A pending invitation of this network, for its organisers; NotFound otherwise."""
     if not actor.has_perm("members.approve_member"):
-        raise PermissionDenied("Only organisers manage invitations.")
+        raise PermissionDenied(_("Only organisers manage invitations."))
     invitation = Invitation.objects.filter(pk=invitation_id).first()
     if invitation is None:
-        raise NotFound("No such invitation.")
+        raise NotFound(_("No such invitation."))
     return invitation
 
 
@@ -880,8 +913,10 @@ def invitation_resend(*, actor: Member, invitation_id: int) -> Invitation:
     name, email, role = invitation.full_name, invitation.email, invitation.role
     sent = _invitations_write(actor=actor, people=[(name, email, role)])
     if not sent.resent:
-        raise InvitationRefused(f"{email} is a member here already: there is no need to "
-                                "invite them. Withdraw the invitation instead.")  # fmt: skip
+        raise InvitationRefused(_(
+                "%(email)s is a member here already: there is no need to invite them. Withdraw "
+                "the invitation instead."
+            ) % {"email": email})  # fmt: skip
     return sent.resent[0]
 
 
@@ -904,7 +939,7 @@ def invitation_token(invitation: Invitation) -> str:
                          salt=_invitation_salt())  # fmt: skip
 
 
-_INVITATION_GONE = (
+_INVITATION_GONE = gettext_lazy(
     "This invitation is no longer valid: it was used, withdrawn or replaced by a newer one. "
     "Ask an organiser to invite you again."
 )
@@ -915,15 +950,15 @@ def invitation_from_token(token: str, *, lock: bool = False) -> Invitation:
     try:
         data = signing.loads(token, salt=_invitation_salt())
     except signing.BadSignature:
-        raise InvitationRefused("This invitation link is not valid here. Check you copied all "
-                                "of it.") from None  # fmt: skip
+        raise InvitationRefused(_("This invitation link is not valid here. Check you copied all "
+                                "of it.")) from None  # fmt: skip
     invitations = Invitation.objects.select_for_update() if lock else Invitation.objects.all()
     invitation = invitations.filter(pk=data.get("i")).first()
     if invitation is None or invitation.sent_at.isoformat() != data.get("s"):
-        raise InvitationRefused(_INVITATION_GONE)
+        raise InvitationRefused(str(_INVITATION_GONE))
     if invitation.expired:
-        raise InvitationRefused("This invitation has expired. Ask an organiser to send it "
-                                "again.")  # fmt: skip
+        raise InvitationRefused(_("This invitation has expired. Ask an organiser to send it "
+                                "again."))  # fmt: skip
     return invitation
 
 
@@ -936,14 +971,14 @@ def invitation_accept(*, token: str, full_name: str, password: str) -> Member:
     (`PlanLimitReached`) a network with no place left."""
     invitation = invitation_from_token(token, lock=True)
     full_name = plain_text(full_name, name="full_name", limit=150, refusal=InvitationRefused,
-                           missing="Enter your name.")  # fmt: skip
+                           missing=_("Enter your name."))  # fmt: skip
     member = Member(email=invitation.email, full_name=full_name, role=invitation.role)
     try:
         validate_password(password, user=member)
     except ValidationError as invalid:
         raise InvitationRefused(" ".join(invalid.messages), field="password") from None
     if Member.objects.filter(email=invitation.email).exists():
-        raise InvitationRefused("You are already a member here: sign in instead.")
+        raise InvitationRefused(_("You are already a member here: sign in instead."))
     plan_member_place_take()
     member.set_password(password)
     member.email_verified_at = timezone.now()
@@ -951,7 +986,7 @@ def invitation_accept(*, token: str, full_name: str, password: str) -> Member:
         with transaction.atomic():
             member.save()
     except IntegrityError:  # the address joined another way a moment ago
-        raise InvitationRefused("You are already a member here: sign in instead.") from None
+        raise InvitationRefused(_("You are already a member here: sign in instead.")) from None
     _activate(member)
     member.save(update_fields=["state"])
     audit_record(actor=member, verb="invitation.accept", target=member,

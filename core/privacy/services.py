@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from core.announcements.services import announcements_erase_for_member
 from core.audit.services import audit_actor_labels_erase, audit_record
 from core.cpd.services import cpd_erase_for_member
@@ -56,7 +58,7 @@ def member_close(*, actor: Member, password: str) -> Member:
     states only. Refused, with nothing changed, for a wrong password, the network's only
     organiser, a dispute still open, or a session they gave still settling."""
     if not password or not actor.check_password(password):
-        raise ClosureRefused("That is not your password. Nothing was changed.", field="password")
+        raise ClosureRefused(_("That is not your password. Nothing was changed."), field="password")
     organisers = list(
         Member.objects.select_for_update()
         .filter(role=Role.ORGANISER, state=MemberState.ACTIVE)
@@ -65,11 +67,13 @@ def member_close(*, actor: Member, password: str) -> Member:
     )
     member = Member.objects.select_for_update().get(pk=actor.pk)
     if member.state == MemberState.CLOSED:
-        raise ClosureRefused("This account is already closed.")
+        raise ClosureRefused(_("This account is already closed."))
     if organisers == [member.pk]:
         raise ClosureRefused(
-            "You are this network's only organiser. Name another organiser first, so the "
-            "network is not left without one."
+            _(
+                "You are this network's only organiser. Name another organiser first, so the "
+                "network is not left without one."
+            )
         )
     cancelled = exchanges_close_for_member(member=member, network=_network())
     sessions_cancelled = sessions_close_for_member(member=member)

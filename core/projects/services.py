@@ -13,7 +13,10 @@ from typing import Any
 
 from django.db.models import F
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import strip_tags
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.audit.services import audit_record
 from core.insights.tasks import network_metrics_request_after_commit
@@ -45,20 +48,31 @@ class ProjectRefused(ApplicationError):
     pass
 
 
+# What a project's text asks for when it is left empty, by its field name.
+_MISSING = {
+    "title": gettext_lazy("Please give the project a title."),
+    "aim": gettext_lazy("Please give the project an aim."),
+    "description": gettext_lazy("Please give the project a description."),
+}
+
+
 def _text(name: str, value: Any) -> str:
-    article = "an" if name == "aim" else "a"
     return plain_text(value or "", name=name, limit=TEXT_LIMITS[name],
-                      missing=f"Please give the project {article} {name}.",
+                      missing=str(_MISSING[name]),
                       refusal=ProjectRefused)  # fmt: skip
 
 
 def _minutes(value: Any, *, field: str, what: str, most: int) -> int:
     """Whole minutes in 15-minute steps from 15 up to `most`, or a refusal saying so."""
     if isinstance(value, bool) or not isinstance(value, int) or value % STEP_MINUTES:
-        raise ProjectRefused(f"{what} must be in whole or quarter hours.", field=field)
+        raise ProjectRefused(
+            _("%(what)s must be in whole or quarter hours.") % {"what": what}, field=field
+        )
     if not STEP_MINUTES <= value <= most:
         raise ProjectRefused(
-            f"{what} must be between 15 minutes and {minutes_as_text(most)}.", field=field
+            _("%(what)s must be between 15 minutes and %(most)s.")
+            % {"what": what, "most": minutes_as_text(most)},
+            field=field,
         )
     return value
 
@@ -79,15 +93,15 @@ def project_propose(
     funds it; the organisers (but the proposer) are told it waits for them. Markup in
     the text is stripped, not stored."""
     if not actor.has_perm("projects.propose_project"):
-        raise PermissionDenied("Only QI leads and organisers can propose projects.")
+        raise PermissionDenied(_("Only QI leads and organisers can propose projects."))
     texts = {"title": title, "aim": aim, "description": description}
     fields = {name: _text(name, value) for name, value in texts.items()}
-    budget = _minutes(budget_minutes, field="budget_minutes", what="The hours budget",
+    budget = _minutes(budget_minutes, field="budget_minutes", what=_("The hours budget"),
                       most=BUDGET_MAX_MINUTES)  # fmt: skip
     if not isinstance(starts_on, datetime.date) or not isinstance(ends_on, datetime.date):
-        raise ProjectRefused("Give the dates the project starts and ends.", field="starts_on")
+        raise ProjectRefused(_("Give the dates the project starts and ends."), field="starts_on")
     if ends_on < starts_on:
-        raise ProjectRefused("The project ends before it starts.", field="ends_on")
+        raise ProjectRefused(_("The project ends before it starts."), field="ends_on")
     try:
         skills = skills_clean(skills_wanted or [])
     except JoinRefused as refused:
@@ -114,7 +128,11 @@ def _locked(project: Project) -> Project:
 def _refuse_unless(project: Project, state: Project.State, doing: str) -> None:
     if project.state != state:
         label = Project.State(project.state).label.lower()
-        raise ProjectRefused(f"This project is {label}, so it cannot be {doing}.", field="state")
+        raise ProjectRefused(
+            _("This project is %(label)s, so it cannot be %(doing)s.")
+            % {"label": label, "doing": doing},
+            field="state",
+        )
 
 
 @durable_service
@@ -124,9 +142,9 @@ def project_fund(*, actor: Member, project: Project) -> Project:
     state change, an audit event and the lead's notification. Funding twice is refused,
     and the ledger key `project:<id>:fund` could not post twice anyway."""
     if not actor.has_perm("projects.fund_project"):
-        raise PermissionDenied("Only organisers can approve and fund projects.")
+        raise PermissionDenied(_("Only organisers can approve and fund projects."))
     project = _locked(project)
-    _refuse_unless(project, Project.State.PROPOSED, "funded")
+    _refuse_unless(project, Project.State.PROPOSED, _("funded"))
     transfer_create(
         idempotency_key=f"project:{project.pk}:fund",
         legs=[Leg(issuance_account(), -project.budget_minutes),
@@ -156,16 +174,18 @@ def project_fund(*, actor: Member, project: Project) -> Project:
 def project_decline(*, actor: Member, project: Project, reason: str) -> Project:
     """An organiser declines a proposed project, saying why (audited; the lead is told)."""
     if not actor.has_perm("projects.fund_project"):
-        raise PermissionDenied("Only organisers can decline projects.")
+        raise PermissionDenied(_("Only organisers can decline projects."))
     reason = strip_tags(reason or "").strip()
     if not reason:
-        raise ProjectRefused("Please say why the project is declined.", field="reason")
+        raise ProjectRefused(_("Please say why the project is declined."), field="reason")
     if len(reason) > 500:
         raise ProjectRefused(
-            f"The reason is {len(reason):,} characters long; the limit is 500.", field="reason"
+            _("The reason is %(length)s characters long; the limit is 500.")
+            % {"length": format(len(reason), ",")},
+            field="reason",
         )
     project = _locked(project)
-    _refuse_unless(project, Project.State.PROPOSED, "declined")
+    _refuse_unless(project, Project.State.PROPOSED, _("declined"))
     project.state, project.declined_reason = Project.State.DECLINED, reason
     project.save(update_fields=["state", "declined_reason"])
     audit_record(actor=actor, verb="project.decline", target=project,
@@ -184,14 +204,16 @@ def project_decline(*, actor: Member, project: Project, reason: str) -> Project:
 def volunteer_pledge(*, actor: Member, project: Project, pledged_minutes: int) -> Volunteer:
     """A member volunteers for a funded project, pledging some hours; pledging again
     changes the pledge. The lead is notified the first time only."""
-    member_require_joined(actor, before="volunteering")
+    member_require_joined(actor, before=_("volunteering"))
     project = _locked(project)
-    _refuse_unless(project, Project.State.APPROVED, "volunteered for")
+    _refuse_unless(project, Project.State.APPROVED, _("volunteered for"))
     if project.lead_id == actor.pk:
-        raise ProjectRefused("You lead this project, so you cannot volunteer for it.")
+        raise ProjectRefused(_("You lead this project, so you cannot volunteer for it."))
     if project.ends_on < timezone.localdate():
-        raise ProjectRefused(f"This project ended on {project.ends_on:%-d %B %Y}.")
-    minutes = _minutes(pledged_minutes, field="pledged_minutes", what="The hours you pledge",
+        raise ProjectRefused(
+            _("This project ended on %(day)s.") % {"day": date_format(project.ends_on, "j F Y")}
+        )
+    minutes = _minutes(pledged_minutes, field="pledged_minutes", what=_("The hours you pledge"),
                        most=project.budget_minutes)  # fmt: skip
     volunteer = Volunteer.objects.filter(project=project, member=actor).first()
     if volunteer is not None:
@@ -227,17 +249,17 @@ def volunteer_confirm_hours(
     the request and cannot be reused for other hours. More than the remaining budget is
     refused and nothing is written."""
     if project.lead_id != actor.pk:
-        raise PermissionDenied("Only the project's lead can confirm volunteers' hours.")
+        raise PermissionDenied(_("Only the project's lead can confirm volunteers' hours."))
     key = str(key or "").strip()
     if not key or len(key) > 64:
-        raise ProjectRefused("This confirmation needs a key of 1 to 64 characters.", field="key")
-    minutes = _minutes(minutes, field="minutes", what="The hours confirmed",
+        raise ProjectRefused(_("This confirmation needs a key of 1 to 64 characters."), field="key")
+    minutes = _minutes(minutes, field="minutes", what=_("The hours confirmed"),
                        most=BUDGET_MAX_MINUTES)  # fmt: skip
     if not isinstance(worked_on, datetime.date):
-        raise ProjectRefused("Give the day the hours were given.", field="worked_on")
+        raise ProjectRefused(_("Give the day the hours were given."), field="worked_on")
     if worked_on > timezone.localdate():
-        raise ProjectRefused("Confirm hours once they are given: the day cannot be in the "
-                             "future.", field="worked_on")  # fmt: skip
+        raise ProjectRefused(_("Confirm hours once they are given: the day cannot be in the "
+                             "future."), field="worked_on")  # fmt: skip
     project = _locked(project)
     # After the lock, so a confirmation committed while we waited is seen here.
     earlier = HoursConfirmation.objects.filter(key=key).first()
@@ -245,7 +267,7 @@ def volunteer_confirm_hours(
         if (earlier.volunteer_id, earlier.minutes, earlier.worked_on) != (
             volunteer.pk, minutes, worked_on,
         ):  # fmt: skip
-            raise ProjectRefused("This confirmation was already used for other hours.",
+            raise ProjectRefused(_("This confirmation was already used for other hours."),
                                  field="key")  # fmt: skip
         return earlier
     same_day = HoursConfirmation.objects.filter(
@@ -254,28 +276,31 @@ def volunteer_confirm_hours(
     if same_day is not None:
         if same_day.minutes != minutes:
             raise ProjectRefused(
-                f"You already confirmed {minutes_as_text(same_day.minutes)} for "
-                f"{worked_on:%A} {worked_on.day} {worked_on:%B %Y}; nothing more was paid.",
+                _("You already confirmed %(minutes)s for %(day)s; nothing more was paid.")
+                % {
+                    "minutes": minutes_as_text(same_day.minutes),
+                    "day": date_format(worked_on, "l j F Y"),
+                },
                 field="worked_on",
             )
         return same_day
-    _refuse_unless(project, Project.State.APPROVED, "paid from")
+    _refuse_unless(project, Project.State.APPROVED, _("paid from"))
     if worked_on < project.starts_on:
         start = project.starts_on
         raise ProjectRefused(
-            f"The project starts on {start:%A} {start.day} {start:%B %Y}: hours before "
-            "then cannot be paid from it.",
+            _("The project starts on %(day)s: hours before then cannot be paid from it.")
+            % {"day": date_format(start, "l j F Y")},
             field="worked_on",
         )
     paid = (
         Volunteer.objects.select_related("member").filter(pk=volunteer.pk, project=project).first()
     )
     if paid is None:
-        raise NotFound("No such volunteer on this project.")
+        raise NotFound(_("No such volunteer on this project."))
     if paid.member.state == MemberState.CLOSED:
         # Credit paid to a closed account could never be spent (docs/privacy.md).
-        raise ProjectRefused("This volunteer has closed their account: their hours can no "
-                             "longer be paid.")  # fmt: skip
+        raise ProjectRefused(_("This volunteer has closed their account: their hours can no "
+                             "longer be paid."))  # fmt: skip
     confirmation = HoursConfirmation.objects.create(
         volunteer=paid, key=key, minutes=minutes, worked_on=worked_on, confirmed_by=actor
     )
@@ -291,8 +316,10 @@ def volunteer_confirm_hours(
     except InsufficientCredit as refused:
         left = max(refused.extra["balance"] - refused.extra["floor"], 0)
         raise ProjectRefused(
-            f"The project has {minutes_as_text(left)} of its budget left, so it cannot pay "
-            f"{minutes_as_text(minutes)}. Confirm fewer hours.",
+            _(
+                "The project has %(left)s of its budget left, so it cannot pay "
+                "%(minutes)s. Confirm fewer hours."
+            ) % {"left": minutes_as_text(left), "minutes": minutes_as_text(minutes)},
             field="minutes", remaining_minutes=left,
         ) from None  # fmt: skip
     Volunteer.objects.filter(pk=paid.pk).update(confirmed_minutes=F("confirmed_minutes") + minutes)
@@ -314,9 +341,9 @@ def project_close(*, actor: Member, project: Project) -> Project:
     the issuance account in one transfer (`project:<id>:close`), and no more hours can be
     confirmed. Audited."""
     if project.lead_id != actor.pk and not actor.has_perm("projects.fund_project"):
-        raise PermissionDenied("Only the project's lead or an organiser can close it.")
+        raise PermissionDenied(_("Only the project's lead or an organiser can close it."))
     project = _locked(project)
-    _refuse_unless(project, Project.State.APPROVED, "closed")
+    _refuse_unless(project, Project.State.APPROVED, _("closed"))
     account = project_account(project.pk)
     # Confirmations lock the project row first, so the balance cannot change under us.
     account.refresh_from_db(fields=["balance"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.audit.services import audit_record
 from core.members.models import Member
@@ -54,7 +55,7 @@ def federation_membership_set(
     if opted_in:
         plan_feature_require(network=network, feature="federation")
     with transaction.atomic():
-        membership, _ = Membership.objects.select_for_update().get_or_create(network=network)
+        membership, _created = Membership.objects.select_for_update().get_or_create(network=network)
         before = {"opted_in": membership.opted_in, "open_to_all": membership.open_to_all,
                   "debit_limit": membership.debit_limit}  # fmt: skip
         membership.opted_in = opted_in
@@ -62,8 +63,8 @@ def federation_membership_set(
         if debit_limit is not None:
             if debit_limit < max(membership.position, 0):
                 raise FederationRefused(
-                    f"The debit limit cannot be below what the network already owes "
-                    f"({minutes_as_text(membership.position)})."
+                    _("The debit limit cannot be below what the network already owes (%(owed)s).")
+                    % {"owed": minutes_as_text(membership.position)}
                 )
             membership.debit_limit = debit_limit
         # Only the fields chosen here: the position is federation_post()'s alone.
@@ -79,8 +80,8 @@ def federation_membership_set(
 def federation_partner_add(*, network: Network, partner: Network, actor: Member | None) -> None:
     """`network` accepts exchanges from `partner` (one direction; call twice for both)."""
     with transaction.atomic():
-        membership, _ = Membership.objects.get_or_create(network=network)
-        partner_membership, _ = Membership.objects.get_or_create(network=partner)
+        membership, _created = Membership.objects.get_or_create(network=network)
+        partner_membership, _partner_created = Membership.objects.get_or_create(network=partner)
         membership.partners.add(partner_membership)
         audit_record(
             actor=actor, verb="federation.partner_add", target=membership,
@@ -110,9 +111,9 @@ def federated_transfer_create(
     same networks queue instead of deadlocking.
     """
     if minutes <= 0:
-        raise FederationRefused("An exchange moves a positive number of minutes.")
+        raise FederationRefused(_("An exchange moves a positive number of minutes."))
     if payer_network.pk == payee_network.pk:
-        raise FederationRefused("Both members are in the same network: no federation needed.")
+        raise FederationRefused(_("Both members are in the same network: no federation needed."))
     previous_tenant = connection.tenant
 
     def settle() -> FederationTransfer:
@@ -133,7 +134,9 @@ def federated_transfer_create(
             ):
                 connection.set_tenant(network)
                 if not Member.objects.filter(pk=member_id, is_active=True).exists():
-                    raise FederationRefused(f"No such member in {network.name}.")
+                    raise FederationRefused(
+                        _("No such member in %(name)s.") % {"name": network.name}
+                    )
             connection.set_tenant(payer_network)
             transfer_create(
                 idempotency_key=f"federation:{idempotency_key}:out",
@@ -167,18 +170,25 @@ def _check_admission(
     by_network = {m.network_id: m for m in locked}
     payer, payee = by_network.get(payer_network.pk), by_network.get(payee_network.pk)
     if payer is None or not payer.opted_in:
-        raise FederationRefused(f"{payer_network.name} does not exchange with other networks.")
+        raise FederationRefused(
+            _("%(name)s does not exchange with other networks.") % {"name": payer_network.name}
+        )
     if payee is None or not payee.opted_in:
-        raise FederationRefused(f"{payee_network.name} does not exchange with other networks.")
+        raise FederationRefused(
+            _("%(name)s does not exchange with other networks.") % {"name": payee_network.name}
+        )
     if not payee.open_to_all and not payee.partners.filter(pk=payer.pk).exists():
         raise FederationRefused(
-            f"{payee_network.name} does not accept exchanges from {payer_network.name}."
+            _("%(network)s does not accept exchanges from %(other_network)s.")
+            % {"network": payee_network.name, "other_network": payer_network.name}
         )
     if payer.position + minutes > payer.debit_limit:
         raise FederationRefused(
-            f"{payer_network.name} has reached its limit for help received from other networks "
-            f"({minutes_as_text(payer.debit_limit)}). Its members can give help to other "
-            "networks to make room."
+            _(
+                "%(name)s has reached its limit for help received from other networks "
+                "(%(limit)s). Its members can give help to other networks to make room."
+            )
+            % {"name": payer_network.name, "limit": minutes_as_text(payer.debit_limit)}
         )
     return payer, payee
 
@@ -190,7 +200,8 @@ def _same_or_conflict(
         payer_member_id, payee_member_id, minutes,
     ):  # fmt: skip
         raise IdempotencyConflict(
-            f"idempotency key {existing.idempotency_key} was used for a different transfer"
+            _("idempotency key %(idempotency_key)s was used for a different transfer")
+            % {"idempotency_key": existing.idempotency_key}
         )
     return existing
 
@@ -204,7 +215,7 @@ def federation_settings_update(
     Joining needs the organisation plan (refused with a plain message); leaving never
     does. Audited with the partner list before and after."""
     if not actor.has_perm("federation.change_membership"):
-        raise PermissionDenied("Only organisers can change how the network exchanges time.")
+        raise PermissionDenied(_("Only organisers can change how the network exchanges time."))
     known = set(
         Membership.objects.filter(opted_in=True, network__status=Network.Status.ACTIVE)
         .exclude(network=network)
@@ -212,7 +223,7 @@ def federation_settings_update(
         .values_list("pk", flat=True)
     )
     if len(known) != len(partner_ids):
-        raise FederationRefused("Choose partners from the networks listed.", field="partners")
+        raise FederationRefused(_("Choose partners from the networks listed."), field="partners")
     membership = federation_membership_set(
         network=network, actor=actor, opted_in=opted_in, open_to_all=open_to_all
     )

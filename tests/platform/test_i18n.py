@@ -11,6 +11,8 @@ from django.template import Context, Template
 from django.utils import translation
 from django_tenants.utils import tenant_context
 
+from core.exchanges.models import Exchange
+from core.listings.services import listing_create
 from core.members.models import Member, Role
 from core.members.services import LanguageRefused, member_language_set
 from core.notifications.models import Kind
@@ -168,3 +170,43 @@ def test_the_javascript_catalogue_is_served_from_the_site(client_a):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/javascript")
     assert b"django.gettext" in response.content
+
+
+def test_a_refusal_is_in_the_language_the_member_chose(
+    network_a, network_b, make_member, client_a, client_b
+):
+    welsh = make_member(network_a, full_name="Gwen Welsh")
+    english = make_member(network_b, full_name="Edward English")
+    with tenant_context(network_a):
+        member_language_set(actor=welsh, language="cy")
+        mine_a = listing_create(actor=welsh, kind="offer", title="Coetsio QI",
+                                description="Cylchoedd PDSA", category="coaching")  # fmt: skip
+    with tenant_context(network_b):
+        member_language_set(actor=english, language="en-gb")
+        mine_b = listing_create(actor=english, kind="offer", title="QI coaching",
+                                description="PDSA cycles", category="coaching")  # fmt: skip
+    welsh_refusal, english_refusal = "Eich hysbyseb chi yw hon.", "This is your own listing."
+    # Responding to one's own listing, on the page and through the API.
+    client_a.force_login(welsh)
+    page = client_a.post(f"/exchanges/respond/{mine_a.pk}/", {"message": "Fi?"}, follow=True)
+    assert page.status_code == 200
+    assert welsh_refusal in page.content.decode()
+    assert english_refusal not in page.content.decode()
+    api = client_a.post("/api/v1/exchanges/", {"listing": mine_a.pk, "message": "Fi?"},
+                        content_type="application/json")  # fmt: skip
+    assert api.status_code == 409
+    assert api.json()["detail"] == welsh_refusal
+    # Network B's member chose English: the same refusal reads in English there.
+    client_b.force_login(english)
+    page = client_b.post(f"/exchanges/respond/{mine_b.pk}/", {"message": "Me?"}, follow=True)
+    assert english_refusal in page.content.decode()
+    assert welsh_refusal not in page.content.decode()
+    api = client_b.post("/api/v1/exchanges/", {"listing": mine_b.pk, "message": "Me?"},
+                        content_type="application/json")  # fmt: skip
+    assert api.json()["detail"] == english_refusal
+    # Network A's listing stays out of network B's view.
+    assert "Coetsio QI" not in client_b.get("/api/v1/listings/").content.decode()
+    # Nothing was opened in either network.
+    for network in (network_a, network_b):
+        with tenant_context(network):
+            assert not Exchange.objects.exists()

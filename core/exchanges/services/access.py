@@ -3,6 +3,7 @@ not found. Partner networks' members reach exchanges hosted here by id and netwo
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
 from core.members.models import Member
@@ -27,7 +28,7 @@ def access_exchange(
         .first()
     )
     if exchange is None:
-        raise NotFound("No such exchange.")
+        raise NotFound(_("No such exchange."))
     if side_of(exchange, member, member_network) is not None:
         return exchange
     if (
@@ -36,7 +37,7 @@ def access_exchange(
         and member.has_perm("exchanges.settle_dispute")
     ):
         return exchange
-    raise NotFound("No such exchange.")
+    raise NotFound(_("No such exchange."))
 
 
 def access_partner_network(slug: str, *, network: Network) -> Network:
@@ -44,7 +45,7 @@ def access_partner_network(slug: str, *, network: Network) -> Network:
     that does not exist, is not found: nothing about non-partners leaks."""
     host = Network.objects.filter(slug=slug, status=Network.Status.ACTIVE).first()
     if host is None or host.pk == network.pk or not federation_partners(network, host):
-        raise NotFound("No such network.")
+        raise NotFound(_("No such network."))
     return host
 
 
@@ -61,6 +62,6 @@ def access_partner_exchange(
         guest_member_id=member.pk,
     ).exists()
     if not linked:
-        raise NotFound("No such exchange.")
+        raise NotFound(_("No such exchange."))
     with tenant_context(host):
         return host, access_exchange(exchange_id, member=member, member_network=network)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
 from core.members.models import FORMER_MEMBER_NAME, Member
@@ -58,8 +59,11 @@ def _cancel_and_rename(exchange_id: int, side: Side, name: str) -> int:
     Thanks.objects.filter(exchange=exchange, side=side).update(author_name=name)
     if exchange.state == State.DISPUTED:
         raise ExchangeRefused(
-            f"An organiser is settling a dispute about “{exchange.listing.title}”. You can "
-            "close your account once it is settled."
+            _(
+                "An organiser is settling a dispute about “%(title)s”. You can close your "
+                "account once it is settled."
+            )
+            % {"title": exchange.listing.title}
         )
     if exchange.state == State.RECORDED and side == Side.RECEIVER:
         try:

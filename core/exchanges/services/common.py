@@ -8,8 +8,11 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_tenants.utils import tenant_context
 
 from core.insights.tasks import network_metrics_request_after_commit
@@ -24,6 +27,9 @@ from hexitime.text import plain_text
 from tenants.models import Network
 
 from ..models import Exchange, Message, State
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Side(StrEnum):
@@ -82,7 +88,9 @@ BOTH = (Side.GIVER, Side.RECEIVER)
 def before_meeting(exchange: Exchange) -> str | None:
     """Why hours cannot be recorded or confirmed yet: the agreed meeting is still ahead."""
     if exchange.meeting_at is not None and exchange.meeting_at > timezone.now():
-        return f"the meeting is on {meeting_time_text(exchange.meeting_at)}"
+        return _("the meeting is on %(meeting)s") % {
+            "meeting": meeting_time_text(exchange.meeting_at)
+        }
     return None
 
 
@@ -97,7 +105,7 @@ class Move:
 
     states: frozenset[State]
     sides: Callable[[Exchange], tuple[Side, ...]]
-    doing: str  # for refusals: "Only ... can <doing>", "You cannot <doing> now"
+    doing: StrOrPromise  # for refusals: "Only ... can <doing>", "You cannot <doing> now"
     not_yet: Callable[[Exchange], str | None] = never
 
 
@@ -108,24 +116,25 @@ class Move:
 # check those themselves.
 MOVES: dict[str, Move] = {
     "accept": Move(frozenset({State.RESPONDED}), lambda e: (owner_side(e),),
-                   "accept this response"),
+                   gettext_lazy("accept this response")),
     "decline": Move(frozenset({State.RESPONDED}), lambda e: (owner_side(e),),
-                    "decline this response"),
+                    gettext_lazy("decline this response")),
     "propose": Move(frozenset({State.ACCEPTED, State.SCHEDULED}), lambda e: BOTH,
-                    "suggest a time"),
-    "agree": Move(frozenset({State.ACCEPTED, State.SCHEDULED}), lambda e: BOTH, "agree a time"),
+                    gettext_lazy("suggest a time")),
+    "agree": Move(frozenset({State.ACCEPTED, State.SCHEDULED}), lambda e: BOTH,
+                  gettext_lazy("agree a time")),
     "record": Move(frozenset({State.ACCEPTED, State.SCHEDULED, State.RECORDED}),
-                   lambda e: (Side.GIVER,), "record the hours", before_meeting),
+                   lambda e: (Side.GIVER,), gettext_lazy("record the hours"), before_meeting),
     "confirm": Move(frozenset({State.RECORDED}), lambda e: (Side.RECEIVER,),
-                    "confirm the hours", before_meeting),
+                    gettext_lazy("confirm the hours"), before_meeting),
     "dispute": Move(frozenset({State.RECORDED}), lambda e: (Side.RECEIVER,),
-                    "dispute the hours"),
+                    gettext_lazy("dispute the hours")),
     # After hours are recorded only the giver may cancel (waiving the credit): the person
     # helped confirms or disputes instead.
     "cancel": Move(frozenset({State.RESPONDED, State.ACCEPTED, State.SCHEDULED, State.RECORDED}),
                    lambda e: (Side.GIVER,) if e.state == State.RECORDED else BOTH,
-                   "cancel this exchange"),
-    "thanks": Move(frozenset({State.COMPLETED}), lambda e: BOTH, "say thank you"),
+                   gettext_lazy("cancel this exchange")),
+    "thanks": Move(frozenset({State.COMPLETED}), lambda e: BOTH, gettext_lazy("say thank you")),
 }  # fmt: skip
 
 
@@ -145,21 +154,25 @@ def require_move(
     rule = MOVES[move]
     side = side_of(exchange, actor, actor_network)
     if side is None:
-        raise NotFound("No such exchange.")
+        raise NotFound(_("No such exchange."))
     sides = rule.sides(exchange)
     if side not in sides:
         who = " or ".join(
-            "the person giving help" if s == Side.GIVER else "the person receiving help"
+            _("the person giving help") if s == Side.GIVER else _("the person receiving help")
             for s in sides
         )
-        raise PermissionDenied(f"Only {who} can {rule.doing}.")
+        raise PermissionDenied(_("Only %(who)s can %(doing)s.") % {"who": who, "doing": rule.doing})
     if exchange.state not in rule.states:
         raise ExchangeRefused(
-            f"You cannot {rule.doing} now: this exchange is {State(exchange.state).label.lower()}.",
+            _("You cannot %(doing)s now: this exchange is %(state)s.")
+            % {"doing": rule.doing, "state": State(exchange.state).label.lower()},
             state=exchange.state,
         )
     if (reason := rule.not_yet(exchange)) is not None:
-        raise ExchangeRefused(f"You cannot {rule.doing} yet: {reason}.", state=exchange.state)
+        raise ExchangeRefused(
+            _("You cannot %(doing)s yet: %(reason)s.") % {"doing": rule.doing, "reason": reason},
+            state=exchange.state,
+        )
     return side
 
 
@@ -178,11 +191,23 @@ def require_not_blocked(exchange: Exchange, doing: str) -> None:
     blocked the other. The words say nothing of a block: the blocked side is not told
     why. The exchange can still be finished or cancelled."""
     if sides_blocked(exchange):
-        raise ExchangeRefused(f"You cannot {doing} in this exchange.", state=exchange.state)
+        raise ExchangeRefused(
+            _("You cannot %(doing)s in this exchange.") % {"doing": doing}, state=exchange.state
+        )
+
+
+# What a required text asks for when it is left empty, by its field name.
+_MISSING = {
+    "message": gettext_lazy("Please write a message."),
+    "place": gettext_lazy("Please write a place."),
+    "reason": gettext_lazy("Please write a reason."),
+    "note": gettext_lazy("Please write a note."),
+    "thank-you": gettext_lazy("Please write a thank-you."),
+}
 
 
 def clean_text(value: str, *, name: str, limit: int, required: bool = True) -> str:
-    missing = f"Please write a {name}." if required else None
+    missing = str(_MISSING[name]) if required else None
     return plain_text(value, name=name, limit=limit, missing=missing, refusal=ExchangeRefused)
 
 

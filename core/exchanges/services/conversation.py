@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from core.audit.services import audit_record
 from core.members.models import Member
 from core.notifications.models import Kind
@@ -41,8 +43,8 @@ def message_post(
             and (exchange.state == State.DISPUTED)
         ):
             return post_organiser_message(exchange, actor, body)
-        raise NotFound("No such exchange.")
-    require_not_blocked(exchange, "send messages")
+        raise NotFound(_("No such exchange."))
+    require_not_blocked(exchange, _("send messages"))
     message = post_message(exchange, side, actor, actor_network, body)
     notify(
         exchange,
@@ -63,9 +65,9 @@ def thanks_give(
     text = clean_text(text, name="thank-you", limit=500)
     exchange = locked(exchange.pk)
     side = require_move(exchange, "thanks", actor, actor_network)
-    require_not_blocked(exchange, "say thank you")
+    require_not_blocked(exchange, _("say thank you"))
     if exchange.thanks.filter(side=side).exists():
-        raise ExchangeRefused("You have already said thank you for this exchange.")
+        raise ExchangeRefused(_("You have already said thank you for this exchange."))
     recipient = exchange.receiver if side == Side.GIVER else exchange.giver
     return Thanks.objects.create(
         exchange=exchange,
@@ -81,7 +83,7 @@ def message_hide_step(*, actor: Member, message: Message, reason: str) -> Messag
     sides see that a message was hidden, not what it said. Inside the caller's
     transaction (an organiser acting on a report hides it and closes the report in one)."""
     if not actor.has_perm("safety.moderate_report"):
-        raise PermissionDenied("Only organisers can hide messages.")
+        raise PermissionDenied(_("Only organisers can hide messages."))
     reason = clean_text(reason, name="reason", limit=500)
     message = Message.objects.select_for_update().get(pk=message.pk)
     before = {"hidden_reason": message.hidden_reason}

@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime
 
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext as _
 
 from core.audit.services import audit_record
 from core.listings.models import Listing
@@ -53,7 +54,7 @@ from .common import (
 )
 from .rules import exchange_settings
 
-LISTING_NOT_OPEN = "This listing is not open for responses."
+LISTING_NOT_OPEN = gettext_lazy("This listing is not open for responses.")
 
 
 @durable_service
@@ -68,35 +69,36 @@ def exchange_respond(
     partner networks, and only when the two networks exchange with each other.
     """
     body = clean_text(message, name="message", limit=4000)
-    member_require_joined(actor, before="responding")
+    member_require_joined(actor, before=_("responding"))
     here = connection.tenant
     guest = guest_network(actor_network)
     # Lock the listing: two responses from the same member queue here.
     listing = Listing.objects.select_for_update().select_related("owner").get(pk=listing.pk)
     if listing.status != Listing.Status.OPEN or listing.hidden_reason:
-        raise ExchangeRefused(LISTING_NOT_OPEN)
+        raise ExchangeRefused(str(LISTING_NOT_OPEN))
     responder = Side.RECEIVER if listing.kind == Listing.Kind.OFFER else Side.GIVER
     sides: dict[str, Member] = {other_side(responder): listing.owner}
     if guest is None:
         if listing.owner_id == actor.pk:
-            raise ExchangeRefused("This is your own listing.")
+            raise ExchangeRefused(_("This is your own listing."))
         if members_blocked_between(listing.owner_id, actor):
             # The same words as for a closed listing: a block is never revealed.
-            raise ExchangeRefused(LISTING_NOT_OPEN)
+            raise ExchangeRefused(str(LISTING_NOT_OPEN))
         sides[responder] = actor
         existing = Exchange.objects.filter(listing=listing, **sides)
     else:
         if listing.visibility != Listing.Visibility.PARTNERS:
-            raise NotFound("No such listing.")
+            raise NotFound(_("No such listing."))
         if not federation_partners(here, guest):
             raise ExchangeRefused(
-                f"{here.name} and {guest.name} do not exchange time with each other."
+                _("%(network)s and %(other_network)s do not exchange time with each other.")
+                % {"network": here.name, "other_network": guest.name}
             )
         existing = Exchange.objects.filter(
             listing=listing, remote_network_id=guest.pk, remote_member_id=actor.pk
         )
     if existing.exclude(state__in=FINAL_STATES).exists():
-        raise ExchangeRefused("You already have an exchange in progress on this listing.")
+        raise ExchangeRefused(_("You already have an exchange in progress on this listing."))
     exchange = Exchange(listing=listing, **sides)
     if guest is not None:
         exchange.remote_network_id = guest.pk
@@ -178,12 +180,12 @@ def exchange_propose(
     place = clean_text(place, name="place", limit=300)
     video_link = ics.video_link_clean(video_link, refusal=ExchangeRefused)
     if timezone.is_naive(starts_at):
-        raise ExchangeRefused("Give the time with its time zone.", field="starts_at")
+        raise ExchangeRefused(_("Give the time with its time zone."), field="starts_at")
     if starts_at <= timezone.now():
-        raise ExchangeRefused("Suggest a time in the future.", field="starts_at")
+        raise ExchangeRefused(_("Suggest a time in the future."), field="starts_at")
     exchange = locked(exchange.pk)
     side = require_move(exchange, "propose", actor, actor_network)
-    require_not_blocked(exchange, "suggest a time")
+    require_not_blocked(exchange, _("suggest a time"))
     exchange.proposals.filter(status=Proposal.Status.OPEN).update(status=Proposal.Status.SUPERSEDED)
     proposal = Proposal.objects.create(
         exchange=exchange, proposed_by=side, starts_at=starts_at, place=place,
@@ -212,9 +214,9 @@ def exchange_agree(
     side = require_move(exchange, "agree", actor, actor_network)
     proposal = exchange.proposals.filter(pk=proposal_id, status=Proposal.Status.OPEN).first()
     if proposal is None:
-        raise ExchangeRefused("That suggestion has been replaced or answered already.")
+        raise ExchangeRefused(_("That suggestion has been replaced or answered already."))
     if proposal.proposed_by == side:
-        raise ExchangeRefused("Wait for the other person to answer your suggestion.")
+        raise ExchangeRefused(_("Wait for the other person to answer your suggestion."))
     proposal.status = Proposal.Status.ACCEPTED
     proposal.save(update_fields=["status"])
     exchange.state = State.SCHEDULED
@@ -242,11 +244,12 @@ def exchange_agree(
 def check_minutes(minutes: int) -> int:
     if not isinstance(minutes, int) or minutes < MINUTES_STEP or minutes > MAX_MINUTES:
         raise ExchangeRefused(
-            f"Record between {minutes_as_text(MINUTES_STEP)} and {minutes_as_text(MAX_MINUTES)}.",
+            _("Record between %(least)s and %(most)s.")
+            % {"least": minutes_as_text(MINUTES_STEP), "most": minutes_as_text(MAX_MINUTES)},
             field="minutes",
         )
     if minutes % MINUTES_STEP:
-        raise ExchangeRefused("Record the time in steps of 15 minutes.", field="minutes")
+        raise ExchangeRefused(_("Record the time in steps of 15 minutes."), field="minutes")
     return minutes
 
 
@@ -257,17 +260,17 @@ def meeting_date(exchange: Exchange, met_on: datetime.date | None) -> datetime.d
         agreed = timezone.localdate(exchange.meeting_at)
         if met_on is not None and met_on != agreed:
             raise ExchangeRefused(
-                f"You agreed to meet on {meeting_time_text(exchange.meeting_at)}: "
-                "record the hours of that meeting.",
+                _("You agreed to meet on %(meeting)s: record the hours of that meeting.")
+                % {"meeting": meeting_time_text(exchange.meeting_at)},
                 field="met_on",
             )
         return agreed
     met_on = met_on or exchange.met_on
     if met_on is None:
-        raise ExchangeRefused("Say which day you met.", field="met_on")
+        raise ExchangeRefused(_("Say which day you met."), field="met_on")
     if met_on > timezone.localdate():
         raise ExchangeRefused(
-            "Record the hours after you meet: the day you met cannot be in the future.",
+            _("Record the hours after you meet: the day you met cannot be in the future."),
             field="met_on",
         )
     return met_on
@@ -450,11 +453,18 @@ def receiver_short(exchange: Exchange, short: InsufficientCredit) -> ExchangeRef
     """The refusal naming whose balance is short, for someone other than the receiver."""
     available = max(short.extra["balance"] - short.extra["floor"], 0)
     return ExchangeRefused(
-        f"{exchange.receiver_name} has {minutes_as_text(available)} of credit, less than "
-        f"the {minutes_as_text(exchange.minutes or 0)} to pay. Adjust the hours to what "
-        "they can pay, or cancel.",
-        balance=available, needed=exchange.minutes,
-    )  # fmt: skip
+        _(
+            "%(name)s has %(left)s of credit, less than the "
+            "%(minutes)s to pay. Adjust the hours to what they can pay, or cancel."
+        )
+        % {
+            "name": exchange.receiver_name,
+            "left": minutes_as_text(available),
+            "minutes": minutes_as_text(exchange.minutes or 0),
+        },
+        balance=available,
+        needed=exchange.minutes,
+    )
 
 
 @durable_service
@@ -464,17 +474,17 @@ def exchange_settle(
     """An organiser settles a dispute: confirm the recorded hours, adjust them, or cancel
     (nothing moves). Audited, with the organiser's note."""
     if not actor.has_perm("exchanges.settle_dispute"):
-        raise PermissionDenied("Only organisers can settle disputes.")
+        raise PermissionDenied(_("Only organisers can settle disputes."))
     note = clean_text(note, name="note", limit=1000)
     if outcome not in {"confirm", "adjust", "cancel"}:
-        raise ExchangeRefused("Choose confirm, adjust or cancel.", field="outcome")
+        raise ExchangeRefused(_("Choose confirm, adjust or cancel."), field="outcome")
     if outcome == "adjust":
         minutes = check_minutes(minutes or 0)
     exchange = locked(exchange.pk)
     if exchange.state != State.DISPUTED:
         raise ExchangeRefused(
-            f"Only disputed exchanges are settled; this one is "
-            f"{State(exchange.state).label.lower()}.",
+            _("Only disputed exchanges are settled; this one is %(state)s.")
+            % {"state": State(exchange.state).label.lower()},
             state=exchange.state,
         )
     before = {"state": exchange.state, "minutes": exchange.minutes}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext as _
 
 from core.audit.services import audit_record
 from core.members.models import Member
@@ -18,16 +19,16 @@ from .common import ExchangeRefused
 
 
 def exchange_settings() -> ExchangeSettings:
-    settings, _ = ExchangeSettings.objects.get_or_create(pk=1)
+    settings, _created = ExchangeSettings.objects.get_or_create(pk=1)
     return settings
 
 
 @durable_service
 def exchange_settings_update(*, actor: Member, auto_confirm_days: int) -> ExchangeSettings:
     if not actor.has_perm("exchanges.settle_dispute"):
-        raise PermissionDenied("Only organisers can change the exchange rules.")
+        raise PermissionDenied(_("Only organisers can change the exchange rules."))
     if not isinstance(auto_confirm_days, int) or not 1 <= auto_confirm_days <= 60:
-        raise ExchangeRefused("Choose between 1 and 60 days.", field="auto_confirm_days")
+        raise ExchangeRefused(_("Choose between 1 and 60 days."), field="auto_confirm_days")
     settings = ExchangeSettings.objects.select_for_update().get_or_create(pk=1)[0]
     before = {"auto_confirm_days": settings.auto_confirm_days}
     settings.auto_confirm_days = auto_confirm_days
@@ -48,7 +49,7 @@ def exchanges_export_record(*, actor: Member) -> None:
     both sides, hours, dates): an export, which organisers account for. Refused to anyone
     without `exchanges.view_all_exchanges`. Call it before the export is sent."""
     if not actor.has_perm("exchanges.view_all_exchanges"):
-        raise PermissionDenied("Only organisers can export the network's exchanges.")
+        raise PermissionDenied(_("Only organisers can export the network's exchanges."))
     audit_record(actor=actor, verb="exchanges.export", target=connection.tenant,
                  after={"format": "csv"})  # fmt: skip
 
@@ -69,7 +70,7 @@ def safeguarding_contact_set(
     or a phone number to reach them), or clears it with an empty name and nothing else.
     Every field is checked before anything is saved. Audited with before and after."""
     if not actor.has_perm("exchanges.settle_dispute"):
-        raise PermissionDenied("Only organisers can name the safeguarding contact.")
+        raise PermissionDenied(_("Only organisers can name the safeguarding contact."))
     given = {"name": name, "role": role, "email": email, "phone": phone, "note": note}
     values = {
         field: plain_text(
@@ -86,12 +87,12 @@ def safeguarding_contact_set(
         try:
             validate_email(values["email"])
         except ValidationError:
-            raise SafeguardingRefused("Enter an email address like safeguarding@nhs.net.",
+            raise SafeguardingRefused(_("Enter an email address like safeguarding@nhs.net."),
                                   field="email") from None  # fmt: skip
     if not values["name"] and any(values.values()):
-        raise SafeguardingRefused("Give the contact's name.", field="name")
+        raise SafeguardingRefused(_("Give the contact's name."), field="name")
     if values["name"] and not (values["email"] or values["phone"]):
-        raise SafeguardingRefused("Give an email address or a phone number to reach them.",
+        raise SafeguardingRefused(_("Give an email address or a phone number to reach them."),
                               field="email")  # fmt: skip
     settings = ExchangeSettings.objects.select_for_update().get_or_create(pk=1)[0]
     before = {field: getattr(settings, f"safeguarding_{field}") for field in values}

@@ -7,8 +7,11 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.members.models import Member, MemberState
 from core.members.models import Role as MemberRole
@@ -21,6 +24,9 @@ from hexitime.text import plain_text
 from tenants.selectors import network_url
 
 from ..models import Booking, BookingState, GroupSession, SessionState
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class SessionRefused(ApplicationError):
@@ -36,13 +42,13 @@ class Role(StrEnum):
 
 def started(session: GroupSession) -> str | None:
     if session.starts_at <= timezone.now():
-        return "the session has started"
+        return _("the session has started")
     return None
 
 
 def not_started(session: GroupSession) -> str | None:
     if session.starts_at > timezone.now():
-        return f"the session starts on {when_text(session.starts_at)}"
+        return _("the session starts on %(when)s") % {"when": when_text(session.starts_at)}
     return None
 
 
@@ -57,7 +63,7 @@ class Move:
 
     states: frozenset[SessionState]
     role: Role
-    doing: str
+    doing: StrOrPromise
     bookings: frozenset[BookingState] | None = None
     not_yet: Callable[[GroupSession], str | None] = never
 
@@ -67,16 +73,16 @@ HELD = frozenset({SessionState.HELD})
 # The one statement of who may do what when: the services refuse by it, the pages and the
 # API offer by it. An organiser settling a disputed attendance checks its own rule.
 MOVES: dict[str, Move] = {
-    "edit": Move(OPEN, Role.GIVER, "change this session", not_yet=started),
-    "cancel": Move(OPEN, Role.GIVER, "cancel this session"),
-    "mark": Move(OPEN, Role.GIVER, "mark attendance", not_yet=not_started),
-    "book": Move(OPEN, Role.MEMBER, "book this session",
+    "edit": Move(OPEN, Role.GIVER, gettext_lazy("change this session"), not_yet=started),
+    "cancel": Move(OPEN, Role.GIVER, gettext_lazy("cancel this session")),
+    "mark": Move(OPEN, Role.GIVER, gettext_lazy("mark attendance"), not_yet=not_started),
+    "book": Move(OPEN, Role.MEMBER, gettext_lazy("book this session"),
                  frozenset({BookingState.CANCELLED}), started),
-    "unbook": Move(OPEN, Role.MEMBER, "cancel your booking",
+    "unbook": Move(OPEN, Role.MEMBER, gettext_lazy("cancel your booking"),
                    frozenset({BookingState.BOOKED, BookingState.WAITING})),
-    "confirm": Move(HELD, Role.MEMBER, "confirm your attendance",
+    "confirm": Move(HELD, Role.MEMBER, gettext_lazy("confirm your attendance"),
                     frozenset({BookingState.ATTENDED})),
-    "dispute": Move(HELD, Role.MEMBER, "dispute your attendance",
+    "dispute": Move(HELD, Role.MEMBER, gettext_lazy("dispute your attendance"),
                     frozenset({BookingState.ATTENDED})),
 }  # fmt: skip
 
@@ -100,19 +106,28 @@ def require_move(session: GroupSession, member: Member, booking: Booking | None,
     """Refuse, clearly, a move the member may not make now."""
     rule = MOVES[move]
     if role_of(session, member) != rule.role:
-        who = "the person giving it" if rule.role == Role.GIVER else "members attending it"
-        raise PermissionDenied(f"Only {who} can {rule.doing}.")
+        who = _("the person giving it") if rule.role == Role.GIVER else _("members attending it")
+        raise PermissionDenied(_("Only %(who)s can %(doing)s.") % {"who": who, "doing": rule.doing})
     if session.state not in rule.states:
         label = SessionState(session.state).label.lower()
-        raise SessionRefused(f"You cannot {rule.doing} now: this session is {label}.",
-                             state=session.state)  # fmt: skip
+        raise SessionRefused(
+            _("You cannot %(doing)s now: this session is %(label)s.")
+            % {"doing": rule.doing, "label": label},
+            state=session.state,
+        )
     state = booking.state if booking is not None else BookingState.CANCELLED
     if rule.bookings is not None and state not in rule.bookings:
-        label = "not booked" if booking is None else BookingState(state).label.lower()
-        raise SessionRefused(f"You cannot {rule.doing}: your booking is {label}.",
-                             booking=state)  # fmt: skip
+        label = _("not booked") if booking is None else BookingState(state).label.lower()
+        raise SessionRefused(
+            _("You cannot %(doing)s: your booking is %(label)s.")
+            % {"doing": rule.doing, "label": label},
+            booking=state,
+        )
     if (reason := rule.not_yet(session)) is not None:
-        raise SessionRefused(f"You cannot {rule.doing} now: {reason}.", state=session.state)
+        raise SessionRefused(
+            _("You cannot %(doing)s now: %(reason)s.") % {"doing": rule.doing, "reason": reason},
+            state=session.state,
+        )
 
 
 def locked(session_id: int) -> GroupSession:
@@ -123,7 +138,7 @@ def locked(session_id: int) -> GroupSession:
         .first()
     )
     if session is None:
-        raise NotFound("No such session.")
+        raise NotFound(_("No such session."))
     return session
 
 
@@ -142,12 +157,20 @@ def require_booking(session: GroupSession, member: Member, move: str) -> Booking
     booking = own_booking(session, member)
     require_move(session, member, booking, move)
     if booking is None:
-        raise SessionRefused("You have not booked this session.")
+        raise SessionRefused(_("You have not booked this session."))
     return booking
 
 
+# What a required text asks for when it is left empty, by its field name.
+_MISSING = {
+    "title": gettext_lazy("Please write a title."),
+    "reason": gettext_lazy("Please write a reason."),
+    "note": gettext_lazy("Please write a note."),
+}
+
+
 def clean_text(value: object, *, name: str, limit: int, required: bool = True) -> str:
-    missing = f"Please write a {name}." if required else None
+    missing = str(_MISSING[name]) if required else None
     return plain_text(value, name=name, limit=limit, missing=missing, refusal=SessionRefused)
 
 

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.audit.services import audit_record
 from core.listings.models import Listing
@@ -54,25 +56,28 @@ def _check(*, title: object, description: object, category: object, format: obje
            video_link: object) -> dict[str, object]:  # fmt: skip
     """The session's details, checked; refusals name their field."""
     if category not in Listing.Category.values:
-        raise SessionRefused("Choose a category.", field="category")
+        raise SessionRefused(_("Choose a category."), field="category")
     if format not in Format.values:
-        raise SessionRefused("Choose in person, online, or both.", field="format")
+        raise SessionRefused(_("Choose in person, online, or both."), field="format")
     if not isinstance(minutes, int) or not MINUTES_STEP <= minutes <= MAX_MINUTES \
             or minutes % MINUTES_STEP:  # fmt: skip
         raise SessionRefused(
-            f"Give the length in steps of {MINUTES_STEP} minutes, up to "
-            f"{minutes_as_text(MAX_MINUTES)}.", field="minutes",
-        )  # fmt: skip
+            _("Give the length in steps of %(step)s minutes, up to %(most)s.")
+            % {"step": MINUTES_STEP, "most": minutes_as_text(MAX_MINUTES)},
+            field="minutes",
+        )
     if not isinstance(capacity, int) or not 1 <= capacity <= MAX_CAPACITY:
-        raise SessionRefused(f"Give between 1 and {MAX_CAPACITY} places.", field="capacity")
+        raise SessionRefused(
+            _("Give between 1 and %(most)s places.") % {"most": MAX_CAPACITY}, field="capacity"
+        )
     if timezone.is_naive(starts_at):
-        raise SessionRefused("Give the time with its time zone.", field="starts_at")
+        raise SessionRefused(_("Give the time with its time zone."), field="starts_at")
     if starts_at <= timezone.now():
-        raise SessionRefused("Choose a time in the future.", field="starts_at")
+        raise SessionRefused(_("Choose a time in the future."), field="starts_at")
     place_text = clean_text(place, name="place", limit=300, required=False)
     link = ics.video_link_clean(str(video_link or ""), refusal=SessionRefused)
     if format != Format.ONLINE and not place_text:
-        raise SessionRefused("Say where the session is.", field="place")
+        raise SessionRefused(_("Say where the session is."), field="place")
     return {
         "title": clean_text(title, name="title", limit=200),
         "description": clean_text(description, name="description", limit=4000, required=False),
@@ -89,7 +94,7 @@ def session_create(
 ) -> GroupSession:  # fmt: skip
     """Post a group session the actor gives; they are emailed its calendar invite.
     Refused to a member who has not finished joining."""
-    member_require_joined(actor, before="posting a session")
+    member_require_joined(actor, before=_("posting a session"))
     fields = _check(title=title, description=description, category=category, format=format,
                     starts_at=starts_at, minutes=minutes, capacity=capacity, place=place,
                     video_link=video_link)  # fmt: skip
@@ -121,7 +126,12 @@ def session_update(
     booked = _booked(session)
     if capacity < len(booked):
         raise SessionRefused(
-            f"{len(booked)} members have booked: keep at least {len(booked)} places.",
+            ngettext(
+                "%(count)s member has booked: keep at least %(count)s place.",
+                "%(count)s members have booked: keep at least %(count)s places.",
+                len(booked),
+            )
+            % {"count": len(booked)},
             field="capacity",
         )
     for name, value in fields.items():
@@ -200,13 +210,15 @@ def booking_create(*, actor: Member, session: GroupSession) -> Booking:
     giver, after the session has started, twice for the same member, to a member who
     has not finished joining, and (as not found) between members who blocked each other.
     A booked place is emailed as a calendar invite."""
-    member_require_joined(actor, before="booking a session")
+    member_require_joined(actor, before=_("booking a session"))
     session = locked(session.pk)
     if members_blocked_between(session.giver_id, actor):
-        raise NotFound("No such session.")  # as to anyone the session is not there for
+        raise NotFound(_("No such session."))  # as to anyone the session is not there for
     booking = own_booking(session, actor)
     if booking is not None and booking.state in (BookingState.BOOKED, BookingState.WAITING):
-        raise SessionRefused(f"You are already {BookingState(booking.state).label.lower()}.")
+        raise SessionRefused(
+            _("You are already %(state)s.") % {"state": BookingState(booking.state).label.lower()}
+        )
     require_move(session, actor, booking, "book")
     full = session.bookings.filter(state=BookingState.BOOKED).count() >= session.capacity
     state = BookingState.WAITING if full else BookingState.BOOKED
@@ -217,7 +229,7 @@ def booking_create(*, actor: Member, session: GroupSession) -> Booking:
                 booking = Booking.objects.create(session=session, member=actor, state=state,
                                                  queued_at=now)  # fmt: skip
         except IntegrityError:
-            raise SessionRefused("You have booked this session already.") from None
+            raise SessionRefused(_("You have booked this session already.")) from None
     else:
         booking.state, booking.queued_at = state, now
         booking.save(update_fields=["state", "queued_at", "updated_at"])
@@ -282,7 +294,7 @@ def attendance_mark(*, actor: Member, session: GroupSession,
               .select_related("member")}  # fmt: skip
     strangers = present_ids - {m for m, b in booked.items() if b.state == BookingState.BOOKED}
     if strangers:
-        raise SessionRefused("Mark only members who booked a place.", field="present")
+        raise SessionRefused(_("Mark only members who booked a place."), field="present")
     now = timezone.now()
     session.state = SessionState.HELD
     session.held_at = now
@@ -317,8 +329,10 @@ def attendance_confirm(*, actor: Member, session: GroupSession) -> Booking:
     ).count())  # fmt: skip
     if (available := short_of(actor, share)) is not None:
         raise SessionRefused(
-            f"You have {minutes_as_text(available)} of credit and your share is "
-            f"{minutes_as_text(share)}. Offer some help to earn more, then confirm.",
+            _(
+                "You have %(left)s of credit and your share is %(share)s. "
+                "Offer some help to earn more, then confirm."
+            ) % {"left": minutes_as_text(available), "share": minutes_as_text(share)},
             balance=available, needed=share,
         )  # fmt: skip
     booking.state = BookingState.CONFIRMED
@@ -363,14 +377,14 @@ def attendance_settle(*, actor: Member, booking: Booking, outcome: str, note: st
     share), waive the charge, or record them absent. Audited with the note; the session
     settles once nothing else is open."""
     if not actor.has_perm("exchanges.settle_dispute"):
-        raise PermissionDenied("Only organisers can settle disputes.")
+        raise PermissionDenied(_("Only organisers can settle disputes."))
     note = clean_text(note, name="note", limit=1000)
     if outcome not in SETTLE_OUTCOMES:
-        raise SessionRefused("Choose confirm, waive or absent.", field="outcome")
+        raise SessionRefused(_("Choose confirm, waive or absent."), field="outcome")
     session = locked(booking.session_id)
     booking = Booking.objects.select_for_update().select_related("member").get(pk=booking.pk)
     if booking.state != BookingState.DISPUTED:
-        raise SessionRefused("Only disputed attendances are settled.", booking=booking.state)
+        raise SessionRefused(_("Only disputed attendances are settled."), booking=booking.state)
     before = {"state": booking.state, "reason": booking.dispute_reason}
     booking.state = SETTLE_OUTCOMES[outcome]
     booking.save(update_fields=["state", "updated_at"])
