@@ -143,13 +143,12 @@ def replay_plan(*, schema_name: str) -> ReplayPlan | None:
         ):
             return None
         steps = []
-        state = None
+        # The state of every migration applied in the schema, as `migrate` starts from (not
+        # the first pending one's ancestors only: a pending migration may refer to models of
+        # apps that are not its ancestors' but are applied, as campaigns' does to projects).
+        state = executor._create_project_state(with_applied_migrations=True)  # type: ignore[attr-defined]
         for migration in migrations:  # MigrationLoader.collect_sql, one migration at a time
             with connection.schema_editor(collect_sql=True, atomic=migration.atomic) as editor:
-                if state is None:
-                    state = executor.loader.project_state(
-                        (migration.app_label, migration.name), at_end=False
-                    )
                 state = migration.apply(state, editor, collect_sql=True)
             statements = tuple(
                 text.strip().rstrip(";")

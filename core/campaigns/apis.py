@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -58,7 +58,7 @@ class CampaignDetailSerializer(CampaignSerializer):
         fields = [*CampaignSerializer.Meta.fields, "items"]
         read_only_fields = fields
 
-    @extend_schema(responses=ItemSerializer(many=True))
+    @extend_schema_field(ItemSerializer(many=True))
     def get_items(self, campaign: Campaign) -> list[dict[str, object]]:
         return [
             {"kind": item.kind, "id": thing.pk, "title": thing.title}

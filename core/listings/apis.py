@@ -202,7 +202,7 @@ class ListingMatchListApi(APIView):
         return Response(self.MatchSerializer(rows, many=True).data)
 
 
-class InvitationSerializer(serializers.Serializer):
+class ResponseInvitationSerializer(serializers.Serializer):
     member_id = serializers.IntegerField()
     name = serializers.CharField(source="member.full_name")
     created_at = serializers.DateTimeField()
@@ -214,14 +214,16 @@ class ListingInvitationListApi(APIView):
             min_value=1, help_text="The id of a member the request matches (see matches)."
         )
 
-    @extend_schema(responses=InvitationSerializer(many=True))
+    @extend_schema(responses=ResponseInvitationSerializer(many=True))
     def get(self, request: Request, listing_id: int) -> Response:
         _, listing = _own_request(request, listing_id)
-        return Response(InvitationSerializer(listing_invitations(listing=listing), many=True).data)
+        return Response(
+            ResponseInvitationSerializer(listing_invitations(listing=listing), many=True).data
+        )
 
     @extend_schema(
         request=InviteSerializer,
-        responses={201: InvitationSerializer, 200: InvitationSerializer},
+        responses={201: ResponseInvitationSerializer, 200: ResponseInvitationSerializer},
         description="Invite a matched member to respond (at most 5 per request). Inviting "
         "someone invited already answers 200 with that invitation.",
     )
@@ -232,4 +234,6 @@ class ListingInvitationListApi(APIView):
         invitee = data.validated_data["member"]
         existed = listing_invitations(listing=listing).filter(member_id=invitee).exists()
         invitation = listing_invite(actor=member, listing=listing, member_id=invitee)
-        return Response(InvitationSerializer(invitation).data, status=200 if existed else 201)
+        return Response(
+            ResponseInvitationSerializer(invitation).data, status=200 if existed else 201
+        )

@@ -272,6 +272,7 @@ SPECTACULAR_SETTINGS = {
         "ReportCategoryEnum": "core.safety.models.Category",
         "GroupSessionFormatEnum": "core.groupsessions.models.Format",
         "GroupSessionStateEnum": "core.groupsessions.models.SessionState",
+        "ListingCategoryEnum": "core.listings.models.Listing.Category",
     },
 }
 
