@@ -27,20 +27,27 @@ from ledger.services import member_account
 from .conftest import soon
 
 
+def _accepted_partner_exchange(alice, ben, network_b):
+    """In network A (the current schema): Alice's offer shared with partners, answered by
+    Ben of network B, and accepted."""
+    listing = listing_create(actor=alice, kind="offer", title="Theatre shadowing",
+                             description="A morning in theatres", category="shadowing",
+                             visibility=Listing.Visibility.PARTNERS)  # fmt: skip
+    exchange = x.exchange_respond(actor=ben, actor_network=network_b, listing=listing,
+                                  message="Could I shadow you?")  # fmt: skip
+    x.exchange_accept(actor=alice, exchange=exchange)
+    return exchange
+
+
 def test_an_exchange_across_networks_settles_through_the_federation(
     network_a, network_b, people, partners
 ):
     alice, _, _, _ = people
     ben = partners
     with tenant_context(network_a):
-        listing = listing_create(actor=alice, kind="offer", title="Theatre shadowing",
-                                 description="A morning in theatres", category="shadowing",
-                                 visibility=Listing.Visibility.PARTNERS)  # fmt: skip
-        exchange = x.exchange_respond(actor=ben, actor_network=network_b, listing=listing,
-                                      message="Could I shadow you?")  # fmt: skip
+        exchange = _accepted_partner_exchange(alice, ben, network_b)
         assert exchange.remote_name == "Ben Partner (Network B)"
         assert exchange.receiver is None and exchange.giver == alice
-        x.exchange_accept(actor=alice, exchange=exchange)
         x.exchange_record_hours(actor=alice, exchange=exchange, minutes=90,
                                 met_on=timezone.localdate())  # fmt: skip
         with pytest.raises(PermissionDenied):  # Alice gave the help; Ben confirms
@@ -200,12 +207,7 @@ def test_a_partner_member_is_invited_by_the_right_name_and_finds_the_meeting_in_
     alice, *_ = people
     ben = partners  # Ben's id in B is Alice's in A: ids are per network
     with tenant_context(network_a):
-        listing = listing_create(actor=alice, kind="offer", title="Theatre shadowing",
-                                 description="A morning in theatres", category="shadowing",
-                                 visibility=Listing.Visibility.PARTNERS)  # fmt: skip
-        exchange = x.exchange_respond(actor=ben, actor_network=network_b, listing=listing,
-                                      message="Could I shadow you?")  # fmt: skip
-        x.exchange_accept(actor=alice, exchange=exchange)
+        exchange = _accepted_partner_exchange(alice, ben, network_b)
         proposal = x.exchange_propose(actor=ben, actor_network=network_b, exchange=exchange,
                                       starts_at=soon(),
                                       place="Theatre 3")  # fmt: skip
@@ -231,12 +233,7 @@ def test_an_exchange_hosted_by_a_partner_is_in_the_cpd_record_of_its_member(
     alice, *_ = people
     ben = partners
     with tenant_context(network_a):
-        listing = listing_create(actor=alice, kind="offer", title="Theatre shadowing",
-                                 description="A morning in theatres", category="shadowing",
-                                 visibility=Listing.Visibility.PARTNERS)  # fmt: skip
-        exchange = x.exchange_respond(actor=ben, actor_network=network_b, listing=listing,
-                                      message="Could I shadow you?")  # fmt: skip
-        x.exchange_accept(actor=alice, exchange=exchange)
+        exchange = _accepted_partner_exchange(alice, ben, network_b)
         x.exchange_record_hours(actor=alice, exchange=exchange, minutes=90,
                                 met_on=timezone.localdate())  # fmt: skip
         x.exchange_confirm(actor=ben, exchange=exchange, actor_network=network_b)
