@@ -90,7 +90,7 @@ def build(options: argparse.Namespace) -> dict[str, Any]:
     from core.listings.models import Listing
     from core.members.demo import demo_profile
     from core.members.models import Member
-    from hexitime.db import connection
+    from kernel.db import connection
     from tenants.services import network_create, network_domain, platform_bootstrap
 
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)

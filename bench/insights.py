@@ -57,7 +57,7 @@ def run(options: argparse.Namespace) -> int:
     from core.listings.models import Listing
     from core.members.demo import demo_profile
     from core.members.models import Member
-    from hexitime.db import connection
+    from kernel.db import connection
     from tenants.services import network_create, platform_bootstrap
 
     started = time.perf_counter()

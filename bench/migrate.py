@@ -161,7 +161,7 @@ def networks_create(count: int) -> None:
     checks and one transaction per network)."""
     from django.db import transaction
 
-    from hexitime.db import connection
+    from kernel.db import connection
     from tenants.models import Domain, Network, schema_name_for
     from tenants.services import network_domain, schema_build, schema_template_current
 
@@ -196,7 +196,7 @@ def networks_create(count: int) -> None:
 
 
 def _catalog_bytes() -> int:
-    from hexitime.db import connection
+    from kernel.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -222,7 +222,7 @@ SELECT
 
 
 def _catalog_print(per_network_bytes: float) -> None:
-    from hexitime.db import connection
+    from kernel.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(CATALOG_COUNTS, {"s": "net_bench_0"})
@@ -273,7 +273,7 @@ def _migration_add() -> None:
 
 def _check_all_migrated(count: int) -> None:
     """Every network schema has the last column added: the runs really migrated."""
-    from hexitime.db import connection
+    from kernel.db import connection
 
     column = f"bench_{len(_added)}"
     with connection.cursor() as cursor:

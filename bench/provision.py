@@ -118,7 +118,7 @@ def measure(
     from django.db import transaction
     from django.test import override_settings
 
-    from hexitime.db import connection
+    from kernel.db import connection
     from tenants.models import Domain, Network, schema_name_for
     from tenants.services import (
         network_create,
@@ -195,7 +195,7 @@ def _spares_drop() -> None:
     """Leave no spare behind, so the next route measures what it says."""
     from psycopg import sql
 
-    from hexitime.db import connection
+    from kernel.db import connection
     from tenants.models import SpareSchema
 
     for spare in SpareSchema.objects.all():

@@ -42,7 +42,7 @@ Posting, locking and speed
     SET LOCAL, which Citus forwards to the worker holding the network's schema only
     inside one. Deadlocks with other work and
     serialization failures are retried by the service: every public service that posts
-    runs under `hexitime.db.durable_service`, which retries the whole of its transaction
+    runs under `kernel.db.durable_service`, which retries the whole of its transaction
     (the idempotency keys make that safe) and turns a lock timeout into a plain refusal;
     `transfer_create` called on its own retries its own one-statement transaction.
 

@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hexitime.auth import acting_member
+from core.members.auth import acting_member
 
 from .selectors import member_balance, member_statement, network_totals
 from .services import minutes_as_text

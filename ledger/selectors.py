@@ -9,7 +9,7 @@ from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.utils.translation import gettext as _
 
 from core.members.models import Member
-from hexitime.db import connection
+from kernel.db import connection
 
 from .models import GIFT_KINDS, Account, Entry, Transfer
 

@@ -15,9 +15,9 @@ from django.utils.translation import ngettext
 
 from core.audit.services import audit_record
 from core.members.models import Member
-from hexitime.db import RETRYABLE, actor_label_erasure, connection, durable_service, sqlstate
-from hexitime.errors import ApplicationError, NotFound, PermissionDenied
-from hexitime.text import plain_text
+from kernel.db import RETRYABLE, actor_label_erasure, connection, durable_service, sqlstate
+from kernel.errors import ApplicationError, NotFound, PermissionDenied
+from kernel.text import plain_text
 
 from .models import GIFT_MINUTES, Account, Transfer
 

@@ -7,9 +7,9 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django_tenants.utils import tenant_context
 
+from core.members.auth import acting_member
 from core.members.models import Member
-from hexitime.auth import acting_member
-from hexitime.csvfile import csv_stream
+from kernel.csvfile import csv_stream
 from tenants.models import Network
 
 from .selectors import StatementLine, member_balance, member_statement, network_totals

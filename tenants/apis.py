@@ -9,8 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.members.auth import acting_member
 from core.members.models import Role
-from hexitime.auth import acting_member
 
 from .plans import plan_usage
 

@@ -39,8 +39,8 @@ from psycopg import ClientCursor, sql
 
 from core.audit.services import audit_record
 from core.members.models import Member
-from hexitime.db import connection
-from hexitime.errors import ApplicationError
+from kernel.db import connection
+from kernel.errors import ApplicationError
 from ledger.federation.models import FederationTransfer, Membership, RemoteExchange
 from ledger.models import Account, Transfer
 from ledger.selectors import ledger_audit

@@ -24,8 +24,8 @@ from django_tenants.utils import get_public_schema_name, schema_context
 
 from core.audit.services import audit_record
 from core.members.models import Member, Role
-from hexitime.errors import ApplicationError, PermissionDenied
-from hexitime.text import plain_text
+from kernel.errors import ApplicationError, PermissionDenied
+from kernel.text import plain_text
 
 from .models import BillingStatus, Network, Plan, StripeEvent
 

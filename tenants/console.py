@@ -20,9 +20,9 @@ from django_tenants.utils import get_public_schema_name
 
 from core.audit.models import AuditEvent
 from core.insights.equality import platform_insights
-from hexitime.auth import ThrottledAuthenticationForm, acting_member
-from hexitime.db import connection
-from hexitime.errors import ApplicationError
+from core.members.auth import ThrottledAuthenticationForm, acting_member
+from kernel.db import connection
+from kernel.errors import ApplicationError
 
 from .billing import network_plan_set
 from .models import Network, Plan

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_record
 from core.members.models import Member, Role
-from hexitime.errors import ApplicationError, NotFound, PermissionDenied
+from kernel.errors import ApplicationError, NotFound, PermissionDenied
 
 from .models import Domain, DomainClaim, Network
 from .plans import plan_feature_require

@@ -45,7 +45,7 @@ from django.db.models.signals import post_migrate
 from django_tenants.utils import get_public_schema_name
 from psycopg import sql
 
-from hexitime.db import connection
+from kernel.db import connection
 
 from .models import Network
 from .services import _SCHEMA_LOCK_SPACE, schema_migrate, tenant_migration_state

@@ -17,8 +17,8 @@ from typing import Literal
 from django.conf import settings
 
 from core.members.models import NOT_MEMBERS, Member, MemberState
-from hexitime.db import connection
-from hexitime.errors import ApplicationError
+from kernel.db import connection
+from kernel.errors import ApplicationError
 
 from .models import Network, Plan
 

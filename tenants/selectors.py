@@ -10,7 +10,7 @@ from django_tenants.utils import get_public_schema_name
 from psycopg import sql
 
 from core.members.models import Member, MemberState
-from hexitime.db import connection
+from kernel.db import connection
 from ledger.models import Entry, Transfer
 
 from .models import Network

@@ -56,10 +56,10 @@ from psycopg import ClientCursor, sql
 from core.audit.services import audit_record
 from core.members.models import Member, Role
 from core.members.services import join_settings_start
-from hexitime.csvfile import CsvWriter
-from hexitime.db import connection
-from hexitime.errors import ApplicationError, PermissionDenied
-from hexitime.storage import network_media_delete
+from kernel.csvfile import CsvWriter
+from kernel.db import connection
+from kernel.errors import ApplicationError, PermissionDenied
+from kernel.storage import network_media_delete
 from ledger.federation.selectors import federation_transfers_of
 from ledger.services import gift_grant
 

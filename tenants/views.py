@@ -13,9 +13,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.members.auth import acting_member
 from core.members.models import Member, Role
-from hexitime.auth import acting_member
-from hexitime.errors import ApplicationError, PermissionDenied
+from kernel.errors import ApplicationError, PermissionDenied
 
 from .billing import (
     billing_by_card,

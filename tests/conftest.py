@@ -22,7 +22,7 @@ from django_tenants.utils import tenant_context
 from psycopg import sql
 
 from core.members.models import Member
-from hexitime.db import connection
+from kernel.db import connection
 from tenants.models import Network, Plan
 from tenants.services import network_create, platform_bootstrap, schema_template_current
 

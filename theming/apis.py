@@ -12,8 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hexitime.api import form_serializer
-from hexitime.auth import acting_member
+from core.members.auth import acting_member
+from kernel.api import form_serializer
 
 from .models import Compliance, Enforcer
 from .selectors import StatementShown, accessibility_statement_shown

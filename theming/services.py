@@ -19,7 +19,7 @@ from django_tenants.utils import tenant_context
 
 from core.audit.services import audit_record
 from core.members.models import Member
-from hexitime.errors import ApplicationError
+from kernel.errors import ApplicationError
 from tenants.models import Network
 
 from .contrast import AA_TEXT, HEX_COLOUR, contrast_ratio, passing_shade

@@ -13,7 +13,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from hexitime.auth import acting_member
+from core.members.auth import acting_member
 
 from .contrast import HEX_COLOUR
 from .icons import BACKGROUND, SIZES, icon_png

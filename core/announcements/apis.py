@@ -9,9 +9,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hexitime.api import PageNumberPagination
-from hexitime.auth import acting_member
-from hexitime.errors import NotFound
+from core.members.auth import acting_member
+from kernel.api import PageNumberPagination
+from kernel.errors import NotFound
 
 from .models import BODY_MAX, TITLE_MAX, Announcement, Audience, Recipient
 from .selectors import access_announcement, announcement_list, member_announcements

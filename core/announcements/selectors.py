@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 
 from core.members.models import Member, MemberState
-from hexitime.errors import NotFound
+from kernel.errors import NotFound
 
 from .models import Announcement, Audience, Delivery, Recipient, State
 

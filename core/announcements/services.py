@@ -24,8 +24,8 @@ from core.audit.services import audit_record
 from core.members.models import Member, Profession, Role
 from core.notifications.models import BouncedAddress, EmailPreference, Kind
 from core.notifications.services import bounce_record_step
-from hexitime.db import connection, durable_service, outbox_claim
-from hexitime.errors import ApplicationError, PermissionDenied
+from kernel.db import connection, durable_service, outbox_claim
+from kernel.errors import ApplicationError, PermissionDenied
 
 from .models import BODY_MAX, TITLE_MAX, Announcement, Audience, Delivery, Recipient, State
 from .selectors import PERMISSION, audience_members

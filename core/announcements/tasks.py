@@ -15,7 +15,7 @@ from django_tenants.utils import get_tenant_model, schema_context
 from core.notifications.models import Kind
 from core.notifications.unsubscribe import list_unsubscribe_headers
 from hexitime.celery import app
-from hexitime.errors import TRANSIENT_ERRORS
+from kernel.errors import TRANSIENT_ERRORS
 from tenants.selectors import network_url
 
 from .models import Delivery, Recipient

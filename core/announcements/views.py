@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from core.members.auth import acting_member
 from core.members.models import Member, Profession, Role
-from hexitime.auth import acting_member
-from hexitime.errors import ApplicationError, NotFound
+from kernel.errors import ApplicationError, NotFound
 
 from .models import BODY_MAX, TITLE_MAX, Announcement, Audience, Delivery, State
 from .selectors import (

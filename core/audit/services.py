@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db import models
 
-from hexitime.db import actor_label_erasure
+from kernel.db import actor_label_erasure
 
 from .models import AuditEvent
 

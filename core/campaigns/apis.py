@@ -6,8 +6,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hexitime.api import PageNumberPagination
-from hexitime.auth import acting_member
+from core.members.auth import acting_member
+from kernel.api import PageNumberPagination
 
 from .models import Campaign
 from .selectors import (

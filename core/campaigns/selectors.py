@@ -34,7 +34,7 @@ from core.groupsessions.models import Booking, GroupSession, SessionState
 from core.listings.models import Listing
 from core.members.models import Member
 from core.projects.models import HoursConfirmation, Project
-from hexitime.errors import NotFound
+from kernel.errors import NotFound
 
 from .models import Campaign, CampaignItem, CampaignMember
 

@@ -17,9 +17,9 @@ from core.groupsessions.models import GroupSession, SessionState
 from core.listings.models import Listing
 from core.members.models import Member, MemberState
 from core.projects.models import Project
-from hexitime.db import durable_service
-from hexitime.errors import ApplicationError, PermissionDenied
-from hexitime.text import plain_text
+from kernel.db import durable_service
+from kernel.errors import ApplicationError, PermissionDenied
+from kernel.text import plain_text
 
 from .models import DESCRIPTION_LIMIT, TARGET_MAX_HOURS, TITLE_LIMIT, Campaign, CampaignItem
 from .models import CampaignMember as Joined

@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from core.members.auth import acting_member
 from core.members.models import Member
-from hexitime.auth import acting_member
-from hexitime.errors import ApplicationError, NotFound
+from kernel.errors import ApplicationError, NotFound
 
 from .models import DESCRIPTION_LIMIT, TARGET_MAX_HOURS, TITLE_LIMIT, Campaign, CampaignItem
 from .selectors import (

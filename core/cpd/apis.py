@@ -12,8 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hexitime.auth import acting_member
-from hexitime.errors import ApplicationError, NotFound
+from core.members.auth import acting_member
+from kernel.errors import ApplicationError, NotFound
 from tenants.selectors import network_url
 
 from .models import REFLECTION_LIMIT, TOPIC_LIMIT, Format, Scheme

@@ -10,8 +10,8 @@ from enum import StrEnum
 from typing import Any
 
 from core.members.models import Member
-from hexitime.db import connection
-from hexitime.errors import NotFound
+from kernel.db import connection
+from kernel.errors import NotFound
 
 from .models import CpdSettings, EntryNote, Record, Scheme
 from .schemes import TARGETS, Target

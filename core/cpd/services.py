@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.members.models import Member
-from hexitime.db import connection, durable_service
-from hexitime.errors import ApplicationError
-from hexitime.text import plain_text
+from kernel.db import connection, durable_service
+from kernel.errors import ApplicationError
+from kernel.text import plain_text
 
 from .models import REFLECTION_LIMIT, TOPIC_LIMIT, CpdSettings, EntryNote, Format, Record, Scheme
 from .selectors import cpd_entries, cpd_entry, cpd_scheme

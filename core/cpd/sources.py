@@ -29,7 +29,7 @@ from core.groupsessions.selectors import member_session_record
 from core.listings.models import Listing
 from core.members.models import Member
 from core.projects.models import HoursConfirmation
-from hexitime.db import connection
+from kernel.db import connection
 
 from .models import Format
 

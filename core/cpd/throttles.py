@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django_ratelimit.core import is_ratelimited
 
 from core.members.throttles import client_key
-from hexitime.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 
 class VerifyThrottled(ApplicationError):

@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from hexitime.auth import acting_member
-from hexitime.csvfile import csv_download, csv_text
-from hexitime.errors import NotFound
+from core.members.auth import acting_member
+from kernel.csvfile import csv_download, csv_text
+from kernel.errors import NotFound
 from tenants.selectors import network_url
 
 from .models import Format, Scheme

@@ -13,10 +13,10 @@ from rest_framework.views import APIView
 
 from core.listings.models import Listing
 from core.listings.services import access_listing
-from hexitime.api import PageNumberPagination, form_serializer
-from hexitime.auth import acting_member
-from hexitime.db import connection
-from hexitime.errors import NotFound
+from core.members.auth import acting_member
+from kernel.api import PageNumberPagination, form_serializer
+from kernel.db import connection
+from kernel.errors import NotFound
 from tenants.models import Network
 
 from . import actions

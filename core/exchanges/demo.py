@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from core.listings.models import Listing
 from core.members.models import Member
-from hexitime.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 from . import services as x
 from .models import Exchange

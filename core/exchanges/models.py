@@ -53,10 +53,10 @@ class Exchange(models.Model):
     minutes = models.PositiveIntegerField(null=True, blank=True, help_text="Hours recorded.")
     meeting_at = models.DateTimeField(null=True, blank=True)
     meeting_place = models.CharField(max_length=300, blank=True)
-    # The agreed meeting's video-call link (https only: hexitime.ics.video_link_clean).
+    # The agreed meeting's video-call link (https only: kernel.ics.video_link_clean).
     video_link = models.URLField(max_length=500, blank=True)
     # The SEQUENCE of the meeting's calendar invite: raised by every agreed time and by a
-    # cancellation, so calendars replace their copy (hexitime.ics). An IntegerField with a
+    # cancellation, so calendars replace their copy (kernel.ics). An IntegerField with a
     # named check, not a PositiveIntegerField: Citus refuses ADD COLUMN with an unnamed check.
     meeting_sequence = models.IntegerField(default=0)
     # The day the two sides met: the agreed meeting's date, or the date the giver gives

@@ -20,11 +20,11 @@ from django_tenants.utils import tenant_context
 
 from core.listings.models import Listing
 from core.listings.services import access_listing
-from hexitime import ics
-from hexitime.auth import acting_member
-from hexitime.csvfile import csv_stream
-from hexitime.db import connection
-from hexitime.errors import ApplicationError, NotFound, PermissionDenied
+from core.members.auth import acting_member
+from kernel import ics
+from kernel.csvfile import csv_stream
+from kernel.db import connection
+from kernel.errors import ApplicationError, NotFound, PermissionDenied
 from ledger.services import member_account
 from tenants.models import Network
 

@@ -15,8 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.members.auth import acting_member
 from core.projects.selectors import access_project
-from hexitime.auth import acting_member
 
 from .models import Gift
 from .selectors import (

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.members.models import Member, MemberState
-from hexitime.errors import NotFound
+from kernel.errors import NotFound
 from ledger.models import Account
 
 from .models import GIVEN_BY_MEMBERS, Gift, GiftKind, GivingSettings

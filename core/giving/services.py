@@ -25,9 +25,9 @@ from core.members.services import member_require_joined
 from core.notifications.models import Kind
 from core.notifications.services import notification_send
 from core.projects.models import Project
-from hexitime.db import durable_service
-from hexitime.errors import ApplicationError, NotFound, PermissionDenied
-from hexitime.text import plain_text
+from kernel.db import durable_service
+from kernel.errors import ApplicationError, NotFound, PermissionDenied
+from kernel.text import plain_text
 from ledger.models import Transfer
 from ledger.services import (
     InsufficientCredit,

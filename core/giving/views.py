@@ -16,11 +16,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.members.auth import acting_member
 from core.members.models import Member, MemberState
 from core.projects.selectors import access_project
 from core.projects.views import HoursField
-from hexitime.auth import acting_member
-from hexitime.errors import ApplicationError, NotFound
+from kernel.errors import ApplicationError, NotFound
 from ledger.selectors import member_balance
 from ledger.services import minutes_as_text
 

@@ -11,8 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hexitime.api import PageNumberPagination, form_serializer
-from hexitime.auth import acting_member
+from core.members.auth import acting_member
+from kernel.api import PageNumberPagination, form_serializer
 
 from . import actions
 from .models import GroupSession

@@ -13,7 +13,7 @@ import random
 from django.utils import timezone
 
 from core.members.models import Member
-from hexitime.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 from . import services as s
 from .models import GroupSession

@@ -49,7 +49,7 @@ class GroupSession(models.Model):
     state = models.CharField(max_length=12, choices=SessionState.choices,
                              default=SessionState.OPEN)  # fmt: skip
     # The SEQUENCE of the session's calendar invites: raised by every change an invite
-    # reports (hexitime.ics), so each attendee's calendar replaces its copy.
+    # reports (kernel.ics), so each attendee's calendar replaces its copy.
     sequence = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

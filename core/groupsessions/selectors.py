@@ -15,9 +15,9 @@ from core.exchanges.selectors import member_exchanges, partner_exchanges
 from core.exchanges.services.calendar import exchange_event
 from core.members.models import Member
 from core.members.selectors import blocked_member_ids_query
-from hexitime import ics
-from hexitime.db import connection
-from hexitime.errors import NotFound
+from kernel import ics
+from kernel.db import connection
+from kernel.errors import NotFound
 from tenants.selectors import network_url
 
 from .models import Booking, BookingState, CalendarFeed, GroupSession, SessionState

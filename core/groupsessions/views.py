@@ -13,10 +13,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from hexitime import ics
-from hexitime.auth import acting_member
-from hexitime.db import connection
-from hexitime.errors import ApplicationError, NotFound, PermissionDenied
+from core.members.auth import acting_member
+from kernel import ics
+from kernel.db import connection
+from kernel.errors import ApplicationError, NotFound, PermissionDenied
 from ledger.services import member_account
 
 from . import actions
@@ -186,6 +186,6 @@ def calendar_feed(request: HttpRequest, secret: str) -> HttpResponse:
                     name=f"{connection.tenant.name}: {member.full_name}",
                     network_name=connection.tenant.name)  # fmt: skip
     response = HttpResponse(body, content_type=ics.CONTENT_TYPE)
-    response["Content-Disposition"] = 'inline; filename="hexitime.ics"'
+    response["Content-Disposition"] = 'inline; filename="kernel.ics"'
     response["X-Robots-Tag"] = "noindex"
     return response

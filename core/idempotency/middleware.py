@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
 from core.members.models import Member
-from hexitime.db import connection
+from kernel.db import connection
 
 from .selectors import idempotent_response_get
 from .services import idempotency_key_hold, idempotent_response_keep

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.members.models import Member
-from hexitime.db import connection
+from kernel.db import connection
 
 from .models import IdempotentResponse
 

@@ -11,8 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hexitime.auth import acting_member
-from hexitime.db import connection
+from core.members.auth import acting_member
+from kernel.db import connection
 
 from .map_store import map_response, network_map_stored
 from .metrics_store import network_metrics_cached

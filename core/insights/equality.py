@@ -41,9 +41,9 @@ from psycopg import sql
 
 from core.audit.services import audit_record
 from core.members.models import Member
-from hexitime.csvfile import csv_text
-from hexitime.db import connection, durable_service
-from hexitime.errors import ApplicationError, PermissionDenied
+from kernel.csvfile import csv_text
+from kernel.db import connection, durable_service
+from kernel.errors import ApplicationError, PermissionDenied
 from ledger.federation.models import FederationTransfer
 from tenants.models import Network
 

@@ -11,8 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hexitime.auth import acting_member
-from hexitime.errors import NotFound
+from core.members.auth import acting_member
+from kernel.errors import NotFound
 
 from .equality import (
     QUESTIONS,

@@ -13,9 +13,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from hexitime.auth import acting_member
-from hexitime.csvfile import csv_download
-from hexitime.errors import ApplicationError
+from core.members.auth import acting_member
+from kernel.csvfile import csv_download
+from kernel.errors import ApplicationError
 
 from .equality import (
     REPORT_PERMISSION,

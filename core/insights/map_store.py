@@ -37,8 +37,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from core.members.models import Member
-from hexitime.db import connection
-from hexitime.errors import NotFound
+from kernel.db import connection
+from kernel.errors import NotFound
 
 from .graph import Edge
 from .models import MapSnapshot

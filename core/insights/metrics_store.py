@@ -13,7 +13,7 @@ from typing import Any
 from django.core.cache import cache
 from django.utils import timezone
 
-from hexitime.db import connection
+from kernel.db import connection
 
 from .graph import Edge
 from .map_store import network_map_store

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from core.members.models import Member, MemberState, Profession, ProfileVisibility
 from core.projects.models import Project
-from hexitime.errors import ApplicationError
+from kernel.errors import ApplicationError
 from tenants.models import Network
 
 from .graph import Edge, EdgeKind, Party, graph_build

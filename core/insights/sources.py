@@ -7,7 +7,7 @@ from django_tenants.utils import tenant_context
 from core.exchanges.models import Exchange, State
 from core.members.models import Member
 from core.projects.models import HoursConfirmation
-from hexitime.db import connection
+from kernel.db import connection
 from ledger.federation.models import RemoteExchange
 from tenants.models import Network
 

@@ -5,7 +5,7 @@ from django.db import transaction
 from django_tenants.utils import schema_context
 
 from hexitime.celery import app
-from hexitime.db import connection
+from kernel.db import connection
 
 from .equality import equality_snapshot_take
 from .map_store import network_map_store, range_from_key, range_key

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from core.stories.selectors import stories_published
-from hexitime.csvfile import csv_download, csv_text
+from kernel.csvfile import csv_download, csv_text
 
 from .impact import TABLES, Table, impact_table
 from .network_map import DateRange

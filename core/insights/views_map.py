@@ -13,9 +13,9 @@ from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from core.members.auth import acting_member
 from core.members.models import Member
-from hexitime.auth import acting_member
-from hexitime.db import connection
+from kernel.db import connection
 
 from .map_store import MapGroupUnknown, network_map_stored
 from .metrics_store import network_metrics_cached

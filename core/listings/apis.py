@@ -8,11 +8,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.members.auth import acting_member
 from core.members.models import Member
-from hexitime.api import PageNumberPagination
-from hexitime.auth import acting_member
-from hexitime.db import connection
-from hexitime.errors import PermissionDenied
+from kernel.api import PageNumberPagination
+from kernel.db import connection
+from kernel.errors import PermissionDenied
 
 from .models import Listing
 from .selectors import (

@@ -14,7 +14,7 @@ from core.members.models import Block, Member, MemberState
 from core.members.selectors import blocked_member_ids_query, profile_shown_in_full
 from core.notifications.models import Kind
 from core.notifications.selectors import members_not_told
-from hexitime.db import connection
+from kernel.db import connection
 from ledger.federation.selectors import partner_network_ids
 from tenants.models import Network
 

@@ -17,9 +17,9 @@ from core.members.selectors import members_blocked_between
 from core.members.services import member_require_joined
 from core.notifications.models import Kind
 from core.notifications.services import notification_send
-from hexitime.db import connection, durable_service, outbox_claim
-from hexitime.errors import ApplicationError, NotFound, PermissionDenied
-from hexitime.text import plain_text
+from kernel.db import connection, durable_service, outbox_claim
+from kernel.errors import ApplicationError, NotFound, PermissionDenied
+from kernel.text import plain_text
 
 from .models import INVITATIONS_PER_REQUEST, Listing, ListingSettings, ResponseInvitation
 from .selectors import matchable_members, members_open_to_matching, skill_matches

@@ -6,8 +6,8 @@ from django.conf import settings
 from django_tenants.utils import schema_context
 
 from hexitime.celery import app
-from hexitime.db import Busy
-from hexitime.errors import TRANSIENT_ERRORS
+from kernel.db import Busy
+from kernel.errors import TRANSIENT_ERRORS
 
 from .services import listing_matches_notify, listing_matches_sweep, listings_weekly_digest
 

@@ -12,10 +12,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from core.members.auth import acting_member
 from core.members.models import Member, Profession
-from hexitime.auth import acting_member
-from hexitime.db import connection
-from hexitime.errors import ApplicationError, NotFound, PermissionDenied
+from kernel.db import connection
+from kernel.errors import ApplicationError, NotFound, PermissionDenied
 from ledger.services import minutes_as_text
 
 from .models import INVITATIONS_PER_REQUEST, Listing

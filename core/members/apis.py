@@ -11,9 +11,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.members.auth import acting_member
 from core.sso.selectors import password_sign_in_allowed
-from hexitime.api import ErrorSerializer, PageNumberPagination
-from hexitime.auth import acting_member
+from kernel.api import ErrorSerializer, PageNumberPagination
 
 from .models import Member
 from .selectors import approval_queue, invitation_list, member_blocks, profile_shown_in_full

@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef, Q
 from django_tenants.utils import get_public_schema_name
 
 from core.notifications.selectors import unread_count_of_member
-from hexitime.db import connection
+from kernel.db import connection
 
 from .models import Member, MemberState, Role
 

@@ -40,9 +40,9 @@ from PIL import Image, UnidentifiedImageError
 from core.audit.services import audit_record
 from core.notifications.models import Kind
 from core.notifications.services import notification_send
-from hexitime.db import connection, durable_service, outbox_claim
-from hexitime.errors import ApplicationError, NotFound, PermissionDenied
-from hexitime.text import plain_text
+from kernel.db import connection, durable_service, outbox_claim
+from kernel.errors import ApplicationError, NotFound, PermissionDenied
+from kernel.text import plain_text
 from ledger.services import gift_grant
 from tenants.plans import plan_member_place_take
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django_tenants.utils import get_tenant_model, schema_context
 
 from hexitime.celery import app
-from hexitime.errors import TRANSIENT_ERRORS
+from kernel.errors import TRANSIENT_ERRORS
 from tenants.selectors import network_language, network_url, recipient_language
 
 from .models import Invitation, Member, MemberState

@@ -1,5 +1,5 @@
 """How often a client, and a network as a whole, may ask to join (django-ratelimit; the
-rates are settings, the client is `hexitime.auth.client_ip`). Counts live in the cache,
+rates are settings, the client is `core.members.auth.client_ip`). Counts live in the cache,
 whose keys carry the schema, so one network's joins never use up another's."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from django.conf import settings
 from django.http import HttpRequest
 from django_ratelimit.core import is_ratelimited
 
-from hexitime.auth import client_ip
-from hexitime.db import connection
-from hexitime.errors import ApplicationError
+from core.members.auth import client_ip
+from kernel.db import connection
+from kernel.errors import ApplicationError
 
 
 class JoinThrottled(ApplicationError):

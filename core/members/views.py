@@ -20,11 +20,11 @@ from core.campaigns.selectors import campaigns_active
 from core.exchanges.selectors import exchanges_at_hand, thanks_for
 from core.groupsessions.selectors import member_sessions_next
 from core.listings.selectors import listing_suggestions
+from core.members.auth import ThrottledAuthenticationForm, acting_member, sign_in_identity
 from core.projects.selectors import projects_awaiting_funding
 from core.sso.selectors import sso_settings
 from core.stories.selectors import stories_published
-from hexitime.auth import ThrottledAuthenticationForm, acting_member, sign_in_identity
-from hexitime.errors import ApplicationError, NotFound
+from kernel.errors import ApplicationError, NotFound
 from ledger.selectors import member_balance_and_statement
 from tenants.plans import network_full_message, plan_usage
 
@@ -679,6 +679,6 @@ class MemberLoginForm(ThrottledAuthenticationForm):
 
 class ThrottledLoginView(LoginView):
     """Django's login with MemberLoginForm; a locked-out attempt answers 429
-    (hexitime.auth.lockout_response)."""
+    (core.members.auth.lockout_response)."""
 
     form_class = MemberLoginForm

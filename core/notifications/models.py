@@ -71,7 +71,7 @@ class Notification(models.Model):
     # leaves pending, the sweep queues again, a grace period after it was last queued.
     email_pending = models.BooleanField(default=False)
     email_queued_at = models.DateTimeField(null=True, blank=True)
-    # An iCalendar invite (hexitime.ics) the email carries as its attachment, fixed when
+    # An iCalendar invite (kernel.ics) the email carries as its attachment, fixed when
     # the event happened: a later change sends its own invite with a higher SEQUENCE.
     calendar = models.TextField(blank=True)
 

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from hexitime.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 
 class PushRefused(ApplicationError):

@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 from pywebpush import WebPushException, webpush
 
 from core.members.models import Member, MemberState
-from hexitime.db import connection, durable_service, outbox_claim
+from kernel.db import connection, durable_service, outbox_claim
 
 from .models import (
     EMAIL_OFF_BY_DEFAULT,
@@ -43,7 +43,7 @@ def notification_send(
     Call it inside the transaction that makes the change it reports: the notification
     commits with the change, and its email is queued only after that commit (never for
     a change that rolled back). Repeating a key returns the first notification and sends
-    nothing more. `calendar`, an iCalendar invite (hexitime.ics), goes with the email as
+    nothing more. `calendar`, an iCalendar invite (kernel.ics), goes with the email as
     its attachment.
 
     The notification row is the email's outbox (`email_pending`): a failure to queue the

@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django_tenants.utils import get_tenant_model, schema_context
 
-from hexitime import ics
 from hexitime.celery import app
-from hexitime.errors import TRANSIENT_ERRORS
+from kernel import ics
+from kernel.errors import TRANSIENT_ERRORS
 from tenants.selectors import network_url, recipient_language
 
 from .models import BULK_KINDS, Notification

@@ -12,8 +12,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from hexitime.auth import acting_member
-from hexitime.db import connection
+from core.members.auth import acting_member
+from kernel.db import connection
 
 from .models import IN_APP_OPTIONAL, Kind
 from .push import push_enabled

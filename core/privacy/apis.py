@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hexitime.auth import acting_member
+from core.members.auth import acting_member
 
 from .services import member_close, member_data_export
 

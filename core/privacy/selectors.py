@@ -33,7 +33,7 @@ from core.notifications.models import EmailPreference, Notification, PushSubscri
 from core.projects.models import Project, Volunteer
 from core.safety.models import Report
 from core.stories.models import Story
-from hexitime.csvfile import csv_text
+from kernel.csvfile import csv_text
 from ledger.selectors import member_statement
 from tenants.models import Network
 

@@ -15,8 +15,8 @@ from core.members.models import FORMER_MEMBER_NAME, ApiToken, Member, MemberStat
 from core.members.services import member_blocks_erase, member_erase
 from core.notifications.services import notifications_erase_for_member
 from core.stories.services import stories_erase_for_member
-from hexitime.db import connection, durable_service
-from hexitime.errors import ApplicationError
+from kernel.db import connection, durable_service
+from kernel.errors import ApplicationError
 from ledger.selectors import member_balance
 from ledger.services import closure_credit_return, transfer_actor_labels_erase
 from tenants.models import Network

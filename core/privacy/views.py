@@ -8,9 +8,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
+from core.members.auth import acting_member
 from core.members.services import UNVERIFIED_GRACE_DAYS
-from hexitime.auth import acting_member
-from hexitime.errors import ApplicationError
+from kernel.errors import ApplicationError
 from ledger.selectors import member_balance
 
 from .services import member_close, member_data_export

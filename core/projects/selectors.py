@@ -8,7 +8,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 
 from core.members.models import Member
-from hexitime.errors import NotFound
+from kernel.errors import NotFound
 from ledger.models import Account
 
 from .models import HoursConfirmation, Project, Volunteer

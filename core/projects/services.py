@@ -25,9 +25,9 @@ from core.members.selectors import members_with_permission
 from core.members.services import JoinRefused, member_require_joined, skills_clean
 from core.notifications.models import Kind
 from core.notifications.services import notification_send
-from hexitime.db import connection, durable_service
-from hexitime.errors import ApplicationError, NotFound, PermissionDenied
-from hexitime.text import plain_text
+from kernel.db import connection, durable_service
+from kernel.errors import ApplicationError, NotFound, PermissionDenied
+from kernel.text import plain_text
 from ledger.models import Transfer
 from ledger.services import (
     InsufficientCredit,

@@ -15,10 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from core.members.auth import acting_member
 from core.members.models import Member
 from core.members.skills import SKILL_CHOICES
-from hexitime.auth import acting_member
-from hexitime.errors import ApplicationError, NotFound
+from kernel.errors import ApplicationError, NotFound
 from ledger.services import minutes_as_text
 
 from .models import BUDGET_MAX_MINUTES, Project

@@ -14,8 +14,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from hexitime.auth import acting_member
-from hexitime.errors import ApplicationError, NotFound
+from core.members.auth import acting_member
+from kernel.errors import ApplicationError, NotFound
 
 from .models import DETAILS_MAX, Category, TargetKind
 from .selectors import PERMISSION, report_queue, reports_on_target

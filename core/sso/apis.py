@@ -12,9 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hexitime.api import form_serializer
-from hexitime.auth import acting_member
-from hexitime.errors import NotFound
+from core.members.auth import acting_member
+from kernel.api import form_serializer
+from kernel.errors import NotFound
 
 from .selectors import sso_settings
 from .services import (

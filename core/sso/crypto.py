@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
-from hexitime.db import connection
+from kernel.db import connection
 
 
 def _fernet() -> Fernet:

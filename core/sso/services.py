@@ -33,9 +33,9 @@ from core.members.services import (
     member_email_confirmed,
     member_unverified_add,
 )
-from hexitime.db import durable_service
-from hexitime.errors import ApplicationError, PermissionDenied
-from hexitime.text import plain_text
+from kernel.db import durable_service
+from kernel.errors import ApplicationError, PermissionDenied
+from kernel.text import plain_text
 from tenants.plans import plan_member_place_take
 
 from .crypto import secret_decrypt, secret_encrypt

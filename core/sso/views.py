@@ -23,10 +23,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from joserfc.errors import BadSignatureError, ClaimError, JoseError
 
+from core.members.auth import acting_member
 from core.members.models import MemberState
 from core.members.views import MemberLoginForm, ThrottledLoginView
-from hexitime.auth import acting_member
-from hexitime.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 from .client import sso_client
 from .models import ProviderKind

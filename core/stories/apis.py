@@ -12,9 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hexitime.api import ErrorSerializer
-from hexitime.auth import acting_member
-from hexitime.errors import PermissionDenied
+from core.members.auth import acting_member
+from kernel.api import ErrorSerializer
+from kernel.errors import PermissionDenied
 
 from .models import TEXT_LIMIT, Story
 from .selectors import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from core.members.models import Member
-from hexitime.errors import NotFound
+from kernel.errors import NotFound
 
 from .models import Story
 

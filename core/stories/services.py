@@ -15,9 +15,9 @@ from core.audit.services import audit_record
 from core.members.models import Member
 from core.notifications.models import Kind
 from core.notifications.services import notification_send
-from hexitime.db import durable_service
-from hexitime.errors import ApplicationError, NotFound, PermissionDenied
-from hexitime.text import plain_text
+from kernel.db import durable_service
+from kernel.errors import ApplicationError, NotFound, PermissionDenied
+from kernel.text import plain_text
 
 from .models import TEXT_LIMIT, Story
 from .sources import SOURCES

@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from hexitime.auth import acting_member
-from hexitime.errors import NotFound
+from core.members.auth import acting_member
+from kernel.errors import NotFound
 
 from .models import TEXT_LIMIT
 from .selectors import access_story, stories_mine, stories_submitted, story_for

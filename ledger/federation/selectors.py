@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet, Sum
 from django_tenants.utils import get_public_schema_name
 
-from hexitime.db import connection
+from kernel.db import connection
 from tenants.models import Network
 
 from .models import FederationTransfer, Membership

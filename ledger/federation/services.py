@@ -7,8 +7,8 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_record
 from core.members.models import Member
-from hexitime.db import connection, durable_service
-from hexitime.errors import ApplicationError, PermissionDenied
+from kernel.db import connection, durable_service
+from kernel.errors import ApplicationError, PermissionDenied
 from ledger.models import Account, Transfer
 from ledger.services import (
     IdempotencyConflict,

@@ -9,9 +9,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from hexitime.auth import acting_member
-from hexitime.db import connection
-from hexitime.errors import ApplicationError
+from core.members.auth import acting_member
+from kernel.db import connection
+from kernel.errors import ApplicationError
 from ledger.services import minutes_as_text
 from tenants.models import Network
 

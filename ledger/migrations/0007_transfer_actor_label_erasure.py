@@ -2,7 +2,7 @@
 
 Transfers stay append-only, with one narrow exception: an UPDATE that changes nothing but
 `actor_label`, while the transaction-local flag `hexitime.erasing_actor` is on (raised by
-`hexitime.db.actor_label_erasure()`, with SET LOCAL as Citus needs). Entries, amounts,
+`kernel.db.actor_label_erasure()`, with SET LOCAL as Citus needs). Entries, amounts,
 kinds, keys and memos can still never change, and nothing can be deleted.
 
 One statement per element: Citus forwards DDL to the workers as the raw string.

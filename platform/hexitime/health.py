@@ -22,7 +22,7 @@ from django.db import DatabaseError
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from hexitime.db import connection
+from kernel.db import connection
 from tenants.models import SchemaTemplate
 from tenants.services import tenant_migration_state
 

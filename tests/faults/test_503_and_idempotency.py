@@ -24,7 +24,7 @@ from psycopg import sql
 from core.exchanges.models import Exchange, Proposal
 from core.idempotency.models import IdempotentResponse
 from core.listings.services import listing_create
-from hexitime.db import connection
+from kernel.db import connection
 from ledger.selectors import member_balance
 from ledger.services import gift_grant
 from tests.conftest import NetworkClient

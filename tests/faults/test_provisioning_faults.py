@@ -29,8 +29,8 @@ from django_tenants.utils import tenant_context
 
 from core.members.models import Member
 from hexitime.celery import app
-from hexitime.db import connection
 from hexitime.settings.env import REPO_ROOT
+from kernel.db import connection
 from ledger.selectors import member_balance
 from tenants.models import Domain, Network, ProvisioningJob
 from tenants.services import PROVISION_MAX_ATTEMPTS, provisioning_jobs_repair

@@ -10,7 +10,7 @@ import pytest
 from django.db import DatabaseError, transaction
 from django_tenants.utils import tenant_context
 
-from hexitime.db import connection
+from kernel.db import connection
 from ledger.services import (
     TransferRefusedAtCommit,
     gift_grant,

@@ -15,7 +15,7 @@ from django.db.models import Sum
 from django_tenants.utils import tenant_context
 
 from core.members.models import Member
-from hexitime.db import connection
+from kernel.db import connection
 from ledger.models import Account, Entry, Transfer
 from ledger.selectors import ledger_audit
 from ledger.services import InsufficientCredit, Leg, issuance_account, transfer_create

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django_tenants.utils import tenant_context
 
-from hexitime.db import connection
+from kernel.db import connection
 from ledger.models import Account, Entry, Transfer
 from ledger.selectors import ledger_audit, member_statement
 from ledger.services import Leg, gift_grant, member_account, transfer_create

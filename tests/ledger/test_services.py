@@ -3,7 +3,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django_tenants.utils import tenant_context
 
 from core.audit.models import AuditEvent
-from hexitime.errors import NotFound, PermissionDenied
+from kernel.errors import NotFound, PermissionDenied
 from ledger.models import Account, Entry, Transfer
 from ledger.services import (
     IdempotencyConflict,

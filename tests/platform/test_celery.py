@@ -13,7 +13,7 @@ from tenant_schemas_celery.scheduler import TenantAwareScheduler
 
 from core.members.models import Member
 from hexitime.celery import app
-from hexitime.db import connection
+from kernel.db import connection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,4 +1,4 @@
-"""Every CSV the project serves goes through one writer (hexitime.csvfile) that stops a
+"""Every CSV the project serves goes through one writer (kernel.csvfile) that stops a
 spreadsheet from running a member's text as a formula (CSV injection)."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django_tenants.utils import tenant_context
 from core.exchanges import services as x
 from core.listings.services import listing_create
 from core.members.models import Member, Role
-from hexitime.csvfile import FORMULA_STARTS, csv_text
+from kernel.csvfile import FORMULA_STARTS, csv_text
 from ledger.services import gift_grant
 from tests.core.exchanges.conftest import soon
 
@@ -109,7 +109,7 @@ def test_the_network_export_neutralises_formulas(network_a, hostile_exchange, pu
 
 
 def test_csv_is_written_only_by_the_one_writer():
-    """A new export that wrote CSV itself would skip the neutralising: only hexitime.csvfile
+    """A new export that wrote CSV itself would skip the neutralising: only kernel.csvfile
     may use the standard library's writer."""
     sources = [
         path
@@ -121,7 +121,7 @@ def test_csv_is_written_only_by_the_one_writer():
         for path in sources
         if re.search(r"\bcsv\.(writer|DictWriter)\b", path.read_text())
     ]
-    assert writers == ["platform/hexitime/csvfile.py"]
+    assert writers == ["platform/kernel/csvfile.py"]
 
 
 def test_a_member_of_another_network_gets_no_export(network_b, hostile_exchange, make_member,

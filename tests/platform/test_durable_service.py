@@ -1,4 +1,4 @@
-"""The one way a public service runs (hexitime.db.durable_service), against the real
+"""The one way a public service runs (kernel.db.durable_service), against the real
 PostgreSQL with two real connections: a deadlock is retried whole and both callers
 succeed, a lock not granted in time is a plain refusal, and a service never joins a
 caller's transaction."""
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from django.db import connections, transaction
 
-from hexitime.db import Busy, durable_service
+from kernel.db import Busy, durable_service
 from tenants.models import Network
 
 pytestmark = pytest.mark.django_db(transaction=True)

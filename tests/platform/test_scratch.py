@@ -8,8 +8,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from hexitime.db import connection
 from hexitime.scratch import scratch_database
+from kernel.db import connection
 
 PREFIX = "hx_test_scratch"
 

@@ -32,7 +32,7 @@ from core.members.models import Member, Role
 from core.members.services import member_profile_update
 from hexitime.settings.env import REPO_ROOT
 from hexitime.settings.storage import media_storage
-from hexitime.storage import TenantS3Storage, network_media_delete
+from kernel.storage import TenantS3Storage, network_media_delete
 from tenants.models import Network
 from tenants.services import network_delete, network_export
 from tests.theming.test_theme import _png

@@ -21,8 +21,8 @@ import pytest
 from django.core.management import call_command
 from django.db import connections, transaction
 
-from hexitime.db import connection
 from hexitime.settings.env import database_from_url
+from kernel.db import connection
 
 CITUS_URL = os.environ.get("HEXITIME_CITUS_URL", "")
 _HERE = os.path.dirname(__file__)

@@ -24,7 +24,7 @@ from django.db import DatabaseError, transaction
 from django_tenants.utils import tenant_context
 
 from core.members.models import Member
-from hexitime.db import connection
+from kernel.db import connection
 from ledger.federation.services import (
     federated_transfer_create,
     federation_membership_set,

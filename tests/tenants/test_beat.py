@@ -16,7 +16,7 @@ from django.utils.module_loading import import_string
 from django_tenants.utils import tenant_context
 
 from hexitime.celery import app
-from hexitime.db import connection
+from kernel.db import connection
 from tenants.services import network_resume, network_suspend
 
 pytestmark = pytest.mark.django_db(transaction=True)

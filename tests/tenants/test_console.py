@@ -252,7 +252,7 @@ def test_delete_needs_an_export_and_the_typed_subdomain(staff_client, make_netwo
 
 
 def connection_cursor():
-    from hexitime.db import connection
+    from kernel.db import connection
 
     return connection.cursor()
 

@@ -12,7 +12,7 @@ from django_tenants.utils import tenant_context
 from core.insights import equality
 from core.insights.equality import FederationFlow, equality_answers_save, platform_insights
 from core.members.models import Member, Role
-from hexitime.errors import PermissionDenied
+from kernel.errors import PermissionDenied
 from ledger.federation.services import federated_transfer_create, federation_membership_set
 from ledger.models import Transfer
 from ledger.services import Leg, gift_grant, member_account, transfer_create

@@ -13,7 +13,7 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from core.members.models import Member
-from hexitime.db import connection
+from kernel.db import connection
 from tests.conftest import NetworkClient, host_of
 
 

@@ -48,7 +48,7 @@ from core.members.models import Member, ProfileVisibility, Role
 from core.members.services import member_profile_update
 from core.notifications.models import Kind
 from core.notifications.services import notification_send
-from hexitime.db import connection
+from kernel.db import connection
 from tenants.models import Network
 from tests.conftest import NetworkClient, host_of
 

@@ -11,8 +11,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from psycopg import sql
 
-from hexitime.db import connection
 from hexitime.settings.env import REPO_ROOT
+from kernel.db import connection
 from tenants.models import Network
 from tenants.services import tenant_migration_state
 from tests.tenants.test_provisioning import CATALOG, _catalog

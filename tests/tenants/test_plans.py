@@ -14,7 +14,7 @@ from django_tenants.utils import tenant_context
 from core.members.models import Member, MemberState, Role
 from core.members.services import member_decline, member_join
 from hexitime.celery import app
-from hexitime.db import connection
+from kernel.db import connection
 from tenants.plans import PlanLimitReached, plan_member_place_take
 from tests.conftest import upgrade
 

@@ -7,7 +7,7 @@ from django_tenants.utils import tenant_context
 from psycopg import sql
 
 from core.members.models import Member
-from hexitime.db import connection
+from kernel.db import connection
 from ledger.selectors import member_balance
 from ledger.services import gift_grant
 from tenants.models import Domain, Network, SchemaTemplate, SpareSchema

@@ -9,7 +9,7 @@ from django_tenants.utils import tenant_context
 
 from core.members.models import JoinPolicy, Member
 from core.members.services import join_settings_get
-from hexitime.db import connection
+from kernel.db import connection
 from ledger.selectors import member_balance
 from tenants.models import Network, ProvisioningJob
 from tenants.services import handover_token, provisioning_job_run

@@ -7,7 +7,7 @@ from django_tenants.utils import schema_context, tenant_context
 
 from core.audit.models import AuditEvent
 from core.members.models import Member
-from hexitime.errors import PermissionDenied
+from kernel.errors import PermissionDenied
 from ledger.selectors import member_balance
 from ledger.services import gift_grant
 from tenants.models import Network

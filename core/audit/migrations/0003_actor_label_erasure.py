@@ -2,7 +2,7 @@
 
 Events stay append-only, with one narrow exception: an UPDATE that changes nothing but
 `actor_label`, while the transaction-local flag `hexitime.erasing_actor` is on (raised by
-`hexitime.db.actor_label_erasure()`). What was done, to what, when and why can still never
+`kernel.db.actor_label_erasure()`). What was done, to what, when and why can still never
 change, and nothing can be deleted.
 
 One statement per element: Citus forwards DDL to the workers as the raw string.

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
 from core.members.models import Member
-from hexitime.errors import NotFound
+from kernel.errors import NotFound
 from ledger.federation.models import RemoteExchange
 from ledger.federation.selectors import federation_partners
 from tenants.models import Network

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from core.members.models import Member
-from hexitime import ics
-from hexitime.db import connection
+from kernel import ics
+from kernel.db import connection
 from tenants.selectors import network_url
 
 from ..models import DEFAULT_MEETING_MINUTES, Exchange

@@ -14,7 +14,7 @@ from django_tenants.utils import tenant_context
 
 from core.members.models import FORMER_MEMBER_NAME, Member
 from core.notifications.models import Kind
-from hexitime.errors import ApplicationError
+from kernel.errors import ApplicationError
 from ledger.federation.models import RemoteExchange
 from tenants.models import Network
 

@@ -21,9 +21,9 @@ from core.members.models import Member
 from core.members.selectors import members_blocked_between
 from core.notifications.models import Kind
 from core.notifications.services import notification_send
-from hexitime.db import connection
-from hexitime.errors import ApplicationError, NotFound, PermissionDenied
-from hexitime.text import plain_text
+from kernel.db import connection
+from kernel.errors import ApplicationError, NotFound, PermissionDenied
+from kernel.text import plain_text
 from tenants.models import Network
 
 from ..models import Exchange, Message, State

@@ -7,8 +7,8 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_record
 from core.members.models import Member
 from core.notifications.models import Kind
-from hexitime.db import durable_service
-from hexitime.errors import NotFound, PermissionDenied
+from kernel.db import durable_service
+from kernel.errors import NotFound, PermissionDenied
 from tenants.models import Network
 
 from ..models import Exchange, Message, State, Thanks

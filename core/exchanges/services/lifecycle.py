@@ -16,9 +16,9 @@ from core.members.selectors import members_blocked_between
 from core.members.services import member_require_joined
 from core.notifications.models import Kind
 from core.notifications.services import notification_send
-from hexitime import ics
-from hexitime.db import connection, durable_service
-from hexitime.errors import NotFound, PermissionDenied
+from kernel import ics
+from kernel.db import connection, durable_service
+from kernel.errors import NotFound, PermissionDenied
 from ledger.federation.models import RemoteExchange
 from ledger.federation.selectors import federation_partners
 from ledger.federation.services import federated_transfer_create

@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_record
 from core.members.models import Member
-from hexitime.db import connection, durable_service
-from hexitime.errors import ApplicationError, PermissionDenied
-from hexitime.text import plain_text
+from kernel.db import connection, durable_service
+from kernel.errors import ApplicationError, PermissionDenied
+from kernel.text import plain_text
 
 from ..models import ExchangeSettings
 from .common import ExchangeRefused

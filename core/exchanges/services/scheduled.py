@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.notifications.models import Kind
-from hexitime.db import durable_service
-from hexitime.errors import ApplicationError
+from kernel.db import durable_service
+from kernel.errors import ApplicationError
 from ledger.services import InsufficientCredit, transfers_create
 
 from ..models import Exchange, State

@@ -8,7 +8,7 @@ import hashlib
 import secrets
 
 from core.members.models import Member
-from hexitime.db import durable_service
+from kernel.db import durable_service
 
 from ..models import CalendarFeed
 

@@ -17,10 +17,10 @@ from core.members.models import Member, MemberState
 from core.members.models import Role as MemberRole
 from core.notifications.models import Kind
 from core.notifications.services import notification_send
-from hexitime import ics
-from hexitime.db import connection
-from hexitime.errors import ApplicationError, NotFound, PermissionDenied
-from hexitime.text import plain_text
+from kernel import ics
+from kernel.db import connection
+from kernel.errors import ApplicationError, NotFound, PermissionDenied
+from kernel.text import plain_text
 from tenants.selectors import network_url
 
 from ..models import Booking, BookingState, GroupSession, SessionState

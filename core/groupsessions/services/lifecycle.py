@@ -22,9 +22,9 @@ from core.members.models import Member
 from core.members.selectors import members_blocked_between
 from core.members.services import member_require_joined
 from core.notifications.models import Kind
-from hexitime import ics
-from hexitime.db import durable_service
-from hexitime.errors import NotFound, PermissionDenied
+from kernel import ics
+from kernel.db import durable_service
+from kernel.errors import NotFound, PermissionDenied
 from ledger.services import minutes_as_text
 
 from ..models import (

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from core.exchanges.services import exchange_settings
 from core.notifications.models import Kind
-from hexitime.db import durable_service
+from kernel.db import durable_service
 
 from ..models import BookingState, GroupSession, SessionState
 from .common import locked, notify, when_text

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_tenants.utils import tenant_context
 
-from hexitime.db import connection
+from kernel.db import connection
 from ledger.federation.selectors import federation_audit, federation_positions
 from ledger.selectors import ledger_audit
 from tenants.selectors import network_list

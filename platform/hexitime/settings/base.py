@@ -98,7 +98,7 @@ HEXITIME_DNS_NAMESERVERS = env_str("HEXITIME_DNS_NAMESERVERS", "")
 HEXITIME_DNS_TIMEOUT = env_int("HEXITIME_DNS_TIMEOUT", 5)
 # Members a network on the free community plan may have (tenants.plans).
 HEXITIME_COMMUNITY_MEMBER_LIMIT = env_int("HEXITIME_COMMUNITY_MEMBER_LIMIT", 250)
-# How long a public service waits for a row lock before refusing (hexitime.db.Busy).
+# How long a public service waits for a row lock before refusing (kernel.db.Busy).
 HEXITIME_LOCK_TIMEOUT_MS = env_int("HEXITIME_LOCK_TIMEOUT_MS", 5000)
 # Seconds single sign-on (core.sso) waits for the identity provider's answer.
 HEXITIME_SSO_TIMEOUT = env_int("HEXITIME_SSO_TIMEOUT", 10)
@@ -129,7 +129,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    # Last: turns a sign-in that locked an address out into a 429 (hexitime.auth).
+    # Last: turns a sign-in that locked an address out into a 429 (core.members.auth).
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -243,8 +243,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "hexitime.api.AutoSchema",
-    "EXCEPTION_HANDLER": "hexitime.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "kernel.api.AutoSchema",
+    "EXCEPTION_HANDLER": "kernel.api.exception_handler",
     # `?format=` is the listings filter (in person / video / phone), not a renderer choice.
     "URL_FORMAT_OVERRIDE": None,
 }

@@ -1,5 +1,5 @@
 """Who is asking, and how often: sign-in lockout (django-axes) and rate limits
-(django-ratelimit), keyed on the client address that `hexitime.auth.client_ip` reads; and
+(django-ratelimit), keyed on the client address that `core.members.auth.client_ip` reads; and
 what a page may load (django-csp)."""
 
 from __future__ import annotations
@@ -39,10 +39,10 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_USERNAME_CALLABLE = "hexitime.auth.sign_in_identity"
-AXES_CLIENT_IP_CALLABLE = "hexitime.auth.client_ip"
-AXES_LOCKOUT_PARAMETERS = "hexitime.auth.lockout_parameters"
-AXES_LOCKOUT_CALLABLE = "hexitime.auth.lockout_response"
+AXES_USERNAME_CALLABLE = "core.members.auth.sign_in_identity"
+AXES_CLIENT_IP_CALLABLE = "core.members.auth.client_ip"
+AXES_LOCKOUT_PARAMETERS = "core.members.auth.lockout_parameters"
+AXES_LOCKOUT_CALLABLE = "core.members.auth.lockout_response"
 # Axes logs the address and username of every failure at WARNING; those are personal data.
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address"]
 # Without this every process prints "AXES: BEGIN version ..." banners at start-up.
@@ -50,7 +50,7 @@ AXES_VERBOSE = False
 
 # Rate limits (django-ratelimit, counted in the cache like the lockout): joining a network,
 # per client address and per network (core/members/throttles.py).
-RATELIMIT_IP_META_KEY = "hexitime.auth.client_ip"
+RATELIMIT_IP_META_KEY = "core.members.auth.client_ip"
 HEXITIME_JOIN_RATE_PER_CLIENT = env_str("HEXITIME_JOIN_RATE_PER_CLIENT", "5/h")
 HEXITIME_JOIN_RATE_PER_NETWORK = env_str("HEXITIME_JOIN_RATE_PER_NETWORK", "100/h")
 # How often one client may check CPD record codes (core/cpd/throttles.py).

@@ -27,7 +27,7 @@ def media_storage() -> dict[str, Any]:
     if not bucket:
         return {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"}
     return {
-        "BACKEND": "hexitime.storage.TenantS3Storage",
+        "BACKEND": "kernel.storage.TenantS3Storage",
         "OPTIONS": {
             "bucket_name": bucket,
             "endpoint_url": env_str("HEXITIME_S3_ENDPOINT_URL", "") or None,

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from hexitime.db import connection
+from kernel.db import connection
 from tenants.demo import DEMO_PASSWORD, demo_load, demo_logins
 
 

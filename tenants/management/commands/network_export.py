@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from hexitime.errors import ApplicationError
+from kernel.errors import ApplicationError
 from tenants.archives import network_archive_export
 from tenants.models import Network
 

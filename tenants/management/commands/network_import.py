@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from hexitime.errors import ApplicationError
+from kernel.errors import ApplicationError
 from tenants.archives import network_archive_import
 
 

@@ -39,7 +39,7 @@ from core.notifications.selectors import email_preferences
 from core.notifications.services import email_preferences_set, notification_send
 from core.notifications.tasks import notification_email
 from hexitime.celery import app
-from hexitime.errors import NotFound, PermissionDenied
+from kernel.errors import NotFound, PermissionDenied
 from tests.conftest import host_of
 from tests.servers import free_port
 

@@ -15,7 +15,7 @@ from core.campaigns.services import (
     campaign_join,
     campaign_update,
 )
-from hexitime.errors import PermissionDenied
+from kernel.errors import PermissionDenied
 from tests.core.groupsessions.conftest import post
 
 from .conftest import days, offer, running

@@ -19,7 +19,7 @@ from core.cpd.services import cpd_note_save, cpd_record_issue, cpd_scheme_set
 from core.exchanges import services as x
 from core.exchanges.models import Exchange
 from core.notifications.models import Notification
-from hexitime.errors import NotFound
+from kernel.errors import NotFound
 from tests.conftest import host_of
 
 REFLECTION = "I learned to plan a PDSA cycle with a run chart; secret-reflection-text"

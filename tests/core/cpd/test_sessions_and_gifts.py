@@ -13,7 +13,7 @@ from core.cpd.selectors import cpd_entries, cpd_totals
 from core.giving.services import gift_give
 from core.groupsessions import services as s
 from core.stories.services import story_write
-from hexitime.errors import NotFound
+from kernel.errors import NotFound
 from ledger.services import gift_grant
 from tests.core.groupsessions.conftest import post, soon
 

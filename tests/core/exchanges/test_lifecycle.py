@@ -10,7 +10,7 @@ from core.exchanges import services as x
 from core.exchanges.models import Exchange, Proposal, State
 from core.listings.services import listing_create
 from core.notifications.models import Kind, Notification
-from hexitime.errors import NotFound, PermissionDenied
+from kernel.errors import NotFound, PermissionDenied
 from ledger.models import Transfer
 from ledger.services import InsufficientCredit, member_account
 

@@ -19,8 +19,8 @@ from core.listings.services import listing_create
 from core.members.models import FORMER_MEMBER_NAME
 from core.notifications.models import Kind, Notification
 from core.privacy.services import member_close, member_data_export
-from hexitime import ics
-from hexitime.errors import NotFound, PermissionDenied
+from kernel import ics
+from kernel.errors import NotFound, PermissionDenied
 from ledger.federation.models import FederationTransfer, RemoteExchange
 from ledger.services import member_account
 

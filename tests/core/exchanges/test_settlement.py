@@ -15,8 +15,8 @@ from core.exchanges import services as x
 from core.exchanges.models import Exchange, State
 from core.exchanges.tasks import exchanges_due
 from core.notifications.models import Kind, Notification
-from hexitime.db import connection
-from hexitime.errors import ApplicationError
+from kernel.db import connection
+from kernel.errors import ApplicationError
 from ledger.models import Transfer
 from ledger.services import member_account
 

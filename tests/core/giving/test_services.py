@@ -21,7 +21,7 @@ from core.insights.sources import network_edges
 from core.members.models import MemberState
 from core.notifications.models import Kind, Notification
 from core.projects.services import project_fund, project_propose
-from hexitime.errors import PermissionDenied
+from kernel.errors import PermissionDenied
 from ledger.models import Account, Transfer
 from ledger.selectors import member_balance, member_statement, network_totals
 from ledger.services import pot_account

@@ -10,7 +10,7 @@ from django_tenants.utils import tenant_context
 from core.groupsessions import services as s
 from core.groupsessions.selectors import access_session, sessions_upcoming
 from core.members.services import member_block
-from hexitime.errors import NotFound
+from kernel.errors import NotFound
 from tests.conftest import NetworkClient
 
 from .conftest import post

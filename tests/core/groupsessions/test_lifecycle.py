@@ -11,7 +11,7 @@ from core.groupsessions import services as s
 from core.groupsessions.models import Booking, BookingState, SessionState
 from core.groupsessions.selectors import member_session_record
 from core.notifications.models import Notification
-from hexitime.errors import PermissionDenied
+from kernel.errors import PermissionDenied
 from ledger.models import Transfer
 from ledger.services import issuance_account, member_account
 

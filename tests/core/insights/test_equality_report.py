@@ -32,7 +32,7 @@ from core.insights.equality import (
 from core.insights.models import EqualityAnswers, EqualitySnapshot
 from core.insights.suppression import Cell, Sum
 from core.members.models import MemberState, Role
-from hexitime.errors import PermissionDenied
+from kernel.errors import PermissionDenied
 from ledger.federation.services import federated_transfer_create, federation_membership_set
 from ledger.models import Transfer
 from ledger.services import (

@@ -18,7 +18,7 @@ from core.listings.services import (
     listing_settings_set,
     listing_update,
 )
-from hexitime.errors import PermissionDenied
+from kernel.errors import PermissionDenied
 
 SEPSIS = {
     "kind": "offer", "title": "Sepsis recognition teaching for ward teams",

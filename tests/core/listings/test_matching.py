@@ -34,8 +34,8 @@ from core.members.models import MemberState, ProfileVisibility
 from core.members.services import member_block
 from core.notifications.models import Kind, Notification
 from core.notifications.services import email_preferences_set, notifications_daily_summaries
-from hexitime.db import connection
-from hexitime.errors import NotFound, PermissionDenied
+from kernel.db import connection
+from kernel.errors import NotFound, PermissionDenied
 from tests.conftest import at_once
 
 RUN_CHARTS = {

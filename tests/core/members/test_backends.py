@@ -11,7 +11,7 @@ from core.members.backends import MemberBackend
 from core.notifications.models import Kind
 from core.notifications.selectors import notification_unread_count
 from core.notifications.services import notification_send
-from hexitime.db import connection
+from kernel.db import connection
 
 
 def test_a_permission_granted_through_a_group_still_counts(network_a, make_member, client_a):

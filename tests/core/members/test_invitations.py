@@ -34,7 +34,7 @@ from core.members.services import (
 )
 from core.members.tasks import invitations_purge_expired
 from hexitime.celery import app
-from hexitime.errors import PermissionDenied
+from kernel.errors import PermissionDenied
 from ledger.selectors import member_balance
 from tests.faults.test_provisioning_faults import _test_database_url
 

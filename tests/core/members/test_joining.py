@@ -19,7 +19,7 @@ from core.members.services import (
     verification_token,
 )
 from core.members.tasks import member_verification_email
-from hexitime.errors import PermissionDenied
+from kernel.errors import PermissionDenied
 from ledger.models import Transfer
 from ledger.selectors import member_balance
 

@@ -16,7 +16,7 @@ from core.members.services import (
     member_verify_email,
     verification_token,
 )
-from hexitime.errors import PermissionDenied
+from kernel.errors import PermissionDenied
 from ledger.selectors import member_balance
 from ledger.services import gift_grant
 

@@ -5,7 +5,7 @@ from core.listings.services import listing_create
 from core.members.models import Member, Role
 from core.members.selectors import profile_shown_in_full
 from core.members.services import JoinRefused, member_join, member_profile_update
-from hexitime.errors import PermissionDenied
+from kernel.errors import PermissionDenied
 
 PROFILE = {
     "full_name": "Priya Patel", "profession": "pharmacist", "job_title": "Band 7 pharmacist",

@@ -47,7 +47,7 @@ from core.projects.services import (
     volunteer_confirm_hours,
     volunteer_pledge,
 )
-from hexitime.db import actor_label_erasure
+from kernel.db import actor_label_erasure
 from ledger.models import Account, Transfer
 from ledger.selectors import member_balance, member_statement
 from ledger.services import gift_grant

@@ -23,7 +23,7 @@ from core.projects.services import (
     volunteer_confirm_hours,
     volunteer_pledge,
 )
-from hexitime.errors import NotFound, PermissionDenied
+from kernel.errors import NotFound, PermissionDenied
 from ledger.models import Transfer
 from ledger.selectors import member_balance
 from ledger.services import issuance_account, project_account

@@ -13,8 +13,8 @@ from core.members.models import MemberState
 from core.notifications.models import Kind, Notification
 from core.safety import services as safety
 from core.safety.models import Report, Status
-from hexitime.db import connection
-from hexitime.errors import NotFound, PermissionDenied
+from kernel.db import connection
+from kernel.errors import NotFound, PermissionDenied
 
 JSON = "application/json"
 

@@ -12,7 +12,7 @@ from core.members.models import Role
 from core.sso.crypto import secret_decrypt
 from core.sso.models import ProviderKind, SsoSettings
 from core.sso.services import SsoRefused, sso_connection_check, sso_settings_set
-from hexitime.errors import PermissionDenied
+from kernel.errors import PermissionDenied
 from tests.servers import free_port
 
 from .conftest import connect

@@ -13,7 +13,7 @@ from core.audit.models import AuditEvent
 from core.notifications.models import Notification
 from core.stories.models import Story
 from core.stories.services import StoryRefused, story_pick, story_write
-from hexitime.errors import NotFound
+from kernel.errors import NotFound
 from tests.conftest import host_of
 
 TEXT = "Our ward now runs a weekly huddle on falls; two fewer falls this month."

@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django_tenants.utils import get_public_schema_name
 from rest_framework.request import Request
 
-from hexitime.db import connection
+from kernel.db import connection
 
 if TYPE_CHECKING:
     from core.members.models import Member

@@ -12,7 +12,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from hexitime.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -104,7 +104,7 @@ class AutoSchema(openapi.AutoSchema):
             refusals.append("415")  # a body in a media type the operation does not read
         if self.method in ("POST", "PUT", "PATCH", "DELETE"):
             # A change refused by the state it finds (a move not open now), or `Busy`: a
-            # lock not granted in time (hexitime.db.durable_service).
+            # lock not granted in time (kernel.db.durable_service).
             refusals.append("409")
         for code in refusals:
             responses.setdefault(code, self._get_response_for_code(ErrorSerializer, code))

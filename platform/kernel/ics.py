@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils import timezone
 
-from .errors import ApplicationError
+from kernel.errors import ApplicationError
 
 PRODID = "-//Hexitime//Time bank calendar//EN"
 CONTENT_TYPE = "text/calendar; charset=utf-8"

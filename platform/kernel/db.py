@@ -29,7 +29,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django_tenants.postgresql_backend.base import DatabaseWrapper
 
-from .errors import ApplicationError
+from kernel.errors import ApplicationError
 
 connection = cast(DatabaseWrapper, _connection)
 logger = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.html import strip_tags
 
-from hexitime.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 
 def plain_text(
