@@ -85,7 +85,7 @@ def build(options: argparse.Namespace) -> dict[str, Any]:
     from django_tenants.utils import tenant_context
 
     from core.exchanges.models import Exchange, State
-    from core.insights.metrics_store import network_metrics_store
+    from core.insights.services.metrics import network_metrics_store
     from core.listings.demo import DEMO_LISTINGS
     from core.listings.models import Listing
     from core.members.demo import demo_profile

@@ -51,9 +51,9 @@ def run(options: argparse.Namespace) -> int:
     from core.exchanges.models import Exchange, State
     from core.insights.graph import graph_build
     from core.insights.metrics import betweenness
-    from core.insights.metrics_store import network_metrics_compute
-    from core.insights.network_map import DateRange, map_payload
-    from core.insights.sources import network_edges
+    from core.insights.selectors.edges import network_edges
+    from core.insights.selectors.map import DateRange, map_payload
+    from core.insights.selectors.metrics import network_metrics_compute
     from core.listings.models import Listing
     from core.members.demo import demo_profile
     from core.members.models import Member

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from django_tenants.utils import get_public_schema_name
 
 from core.audit.models import AuditEvent
-from core.insights.equality import platform_insights
+from core.insights.selectors.platform import platform_insights
 from core.members.auth import ThrottledAuthenticationForm, acting_member
 from kernel.db import connection
 from kernel.errors import ApplicationError

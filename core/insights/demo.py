@@ -9,7 +9,7 @@ import random
 
 from core.members.models import Member
 
-from .equality import equality_answers_save
+from .services.equality import equality_answers_save
 
 _SPREAD: dict[str, dict[str, int]] = {
     "ethnic_group": {

@@ -1,5 +1,5 @@
 """Insights' tables. Equality monitoring: a member's optional answers, kept apart from
-their profile (see core/insights/equality.py for who may read them, and how)."""
+their profile (see core/insights/selectors/equality.py for who may read them, and how)."""
 
 from __future__ import annotations
 
@@ -169,8 +169,9 @@ class EqualitySnapshot(models.Model):
     reports in a month are the same report and cannot be differenced around one member's
     change. Only the current month's is kept.
 
-    Counts by (question, answer) only, never a member; read only by core/insights/equality.py,
-    which suppresses and rounds them before anyone sees them.
+    Counts by (question, answer) only, never a member; read only by
+    core/insights/selectors/equality.py, which suppresses and rounds them before anyone
+    sees them.
     """
 
     month = models.DateField(unique=True, help_text="The first day of the month it is for.")
@@ -184,7 +185,7 @@ class EqualitySnapshot(models.Model):
 
 class MapSnapshot(models.Model):
     """The network map for one date range, computed by the metrics task and served as it is
-    stored (core/insights/map_store.py): the API's JSON gzipped with its ETag, and the page's
+    stored (core/insights/services/map.py): the API's JSON gzipped with its ETag, and the page's
     tables rendered. Viewer-independent: names follow each member's choices as they were
     when it was computed, and `hidden` fingerprints those choices so a change since (an
     opt-out) is noticed before anything is served.

@@ -1,31 +1,36 @@
+"""Celery tasks of the network map, metrics and equality report: each runs in the schema it
+was queued from (beat runs the nightly ones in every network's) and calls a service.
+Services queue them by name, on commit; task names are this module's path, so it stays
+`core.insights.tasks`."""
+
 from __future__ import annotations
 
-from django.core.cache import cache
-from django.db import transaction
+from celery import shared_task
 from django_tenants.utils import schema_context
 
-from hexitime.celery import app
 from kernel.db import connection
 
-from .equality import equality_snapshot_take
-from .map_store import network_map_store, range_from_key, range_key
-from .metrics_store import PENDING_SECONDS, network_metrics_store, pending_key
-from .network_map import DateRange
-from .sources import network_edges
+from .selectors.edges import network_edges
+from .selectors.map import DateRange, range_from_key, range_key
+from .services.equality import equality_snapshot_take
+from .services.map import network_map_store
+from .services.metrics import network_metrics_store
 
 
-@app.task(max_retries=3, default_retry_delay=10)
+@shared_task(max_retries=3, default_retry_delay=10)
 def network_metrics_refresh(schema_name: str) -> int:
-    """Recompute and cache a network's metrics (idempotent: the latest run wins). The
-    exchange service queues it on commit when an exchange completes. Returns the number
-    of active members counted."""
+    """Recompute and cache a network's metrics (idempotent: the latest run wins). Two
+    services queue it on commit: the exchange service when an exchange completes, and the
+    project service when a volunteer's hours are confirmed; so do the metrics page and API
+    when nothing is cached or an organiser asks. Returns the number of active members
+    counted."""
     with schema_context(schema_name):
         return int(network_metrics_store(schema_name)["members_active"])
 
 
-@app.task(max_retries=3, default_retry_delay=10)
+@shared_task(max_retries=3, default_retry_delay=10)
 def network_map_refresh(schema_name: str, key: str) -> int:
-    """Compute and store a network's map for one date range (`map_store.range_key`), as
+    """Compute and store a network's map for one date range (`selectors.map.range_key`), as
     the map page and API queue it when nothing is stored for the range. Idempotent. The
     all-time map goes with the metrics (one reading of the exchanges for both). Returns
     the number of parts stored."""
@@ -37,36 +42,15 @@ def network_map_refresh(schema_name: str, key: str) -> int:
         return network_map_store(schema_name, dates=dates, edges=network_edges(dates=dates))
 
 
-@app.task
+@shared_task
 def network_insights_nightly() -> int:
     """Beat runs this in every network's schema each night: the metrics and the all-time
     map, whatever happened during the day (renamed members, changed professions)."""
     return int(network_metrics_store(connection.schema_name)["members_active"])
 
 
-@app.task
+@shared_task
 def equality_snapshot() -> str:
     """Beat runs this in every network's schema on the 1st of each month: the month's
     equality figures, from which every report of the month is published. Idempotent."""
     return str(equality_snapshot_take().month)
-
-
-def network_metrics_request(schema_name: str, *, force: bool = False) -> bool:
-    """Queue a refresh after the current transaction commits, unless one is already queued
-    (`force` queues one anyway). Returns whether one was queued."""
-    if not cache.add(pending_key(schema_name), 1, PENDING_SECONDS) and not force:
-        return False
-    transaction.on_commit(lambda: network_metrics_refresh.delay(schema_name), robust=True)
-    return True
-
-
-def network_metrics_request_after_commit(*schema_names: str) -> None:
-    """For a change that alters networks' maps and metrics (an exchange completed, hours
-    confirmed): ask for their refresh once the current transaction has committed. Asking
-    earlier would mark a refresh pending for a change that may yet roll back."""
-
-    def request() -> None:
-        for schema_name in schema_names:
-            network_metrics_request(schema_name)
-
-    transaction.on_commit(request, robust=True)

@@ -1,6 +1,10 @@
 from django.urls import URLPattern, path
 
-from . import apis_map, equality_apis, equality_views, views_impact, views_map
+from .apis import equality as equality_apis
+from .apis import map as apis_map
+from .views import equality as equality_views
+from .views import impact as views_impact
+from .views import map as views_map
 
 urlpatterns: list[URLPattern] = [
     path("map/", views_map.network_map, name="insights-map"),

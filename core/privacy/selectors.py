@@ -25,7 +25,7 @@ from core.exchanges.models import Exchange, Message, Proposal, Thanks
 from core.exchanges.selectors import partner_exchanges
 from core.giving.selectors import member_gifts
 from core.groupsessions.models import Booking, GroupSession
-from core.insights.equality import equality_answers_get
+from core.insights.selectors.equality import equality_answers_get
 from core.listings.models import Listing, ResponseInvitation
 from core.members.models import Member
 from core.members.selectors import member_blocks

@@ -9,7 +9,7 @@ from core.audit.services import audit_actor_labels_erase, audit_record
 from core.cpd.services import cpd_erase_for_member
 from core.exchanges.services import exchanges_close_for_member
 from core.groupsessions.services import sessions_close_for_member
-from core.insights.equality import equality_answers_erase
+from core.insights.services.equality import equality_answers_erase
 from core.listings.services import listings_withdraw_for_member
 from core.members.models import FORMER_MEMBER_NAME, ApiToken, Member, MemberState, Role
 from core.members.services import member_blocks_erase, member_erase

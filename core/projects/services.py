@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.audit.services import audit_record
-from core.insights.tasks import network_metrics_request_after_commit
+from core.insights.services.metrics import network_metrics_request_after_commit
 from core.members.models import Member, MemberState
 from core.members.selectors import members_with_permission
 from core.members.services import JoinRefused, member_require_joined, skills_clean

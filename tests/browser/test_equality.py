@@ -9,8 +9,8 @@ import pytest
 from django.conf import settings
 from django_tenants.utils import tenant_context
 
-from core.insights.equality import equality_answers_save
 from core.insights.models import EqualityAnswers
+from core.insights.services.equality import equality_answers_save
 from core.members.models import Member, Role
 from tests.browser.conftest import axe_scan, screenshot, url
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django_tenants.utils import tenant_context
 
-from core.insights.metrics_store import network_metrics_store
+from core.insights.services.metrics import network_metrics_store
 from core.members.models import Role
 from ledger.services import gift_grant
 from tests.browser.conftest import axe_scan, screenshot, url

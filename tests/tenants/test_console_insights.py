@@ -9,8 +9,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
-from core.insights import equality
-from core.insights.equality import FederationFlow, equality_answers_save, platform_insights
+from core.insights.selectors import equality
+from core.insights.selectors.platform import FederationFlow, platform_insights
+from core.insights.services.equality import equality_answers_save
 from core.members.models import Member, Role
 from kernel.errors import PermissionDenied
 from ledger.federation.services import federated_transfer_create, federation_membership_set

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tenants.utils import tenant_context
 
-from core.insights.tasks import network_metrics_request_after_commit
+from core.insights.services.metrics import network_metrics_request_after_commit
 from core.listings.models import Listing
 from core.members.models import Member
 from core.members.selectors import members_blocked_between

@@ -78,7 +78,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": OUTBOX_SWEEP,
         "tenant_schemas": ["public"],
     },
-    # The month's equality figures (core/insights/equality.py: reports in a month are one).
+    # The month's equality figures (core/insights/selectors/equality.py: a month's reports
+    # are one).
     "equality-snapshot": {
         "task": "core.insights.tasks.equality_snapshot",
         "schedule": crontab(minute=5, hour=0, day_of_month=1),

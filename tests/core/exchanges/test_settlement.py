@@ -103,7 +103,7 @@ def test_every_beat_entry_names_a_registered_task():
 
 
 def test_a_completed_exchange_refreshes_the_network_metrics(network_a, people, offer, worker):
-    from core.insights.metrics_store import network_metrics_cached
+    from core.insights.selectors.metrics import network_metrics_cached
 
     alice, bob, _, _ = people
     schema = network_a.schema_name

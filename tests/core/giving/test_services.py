@@ -14,10 +14,10 @@ from core.audit.models import AuditEvent
 from core.giving.models import Gift, GiftKind
 from core.giving.selectors import gift_allowance, member_gifts, pot_summary
 from core.giving.services import GiftRefused, gift_give, giving_settings_update, pot_grant
-from core.insights.equality import equality_figures
-from core.insights.impact import hours_by_month
-from core.insights.network_map import DateRange
-from core.insights.sources import network_edges
+from core.insights.selectors.edges import network_edges
+from core.insights.selectors.equality import equality_figures
+from core.insights.selectors.impact import hours_by_month
+from core.insights.selectors.map import DateRange
 from core.members.models import MemberState
 from core.notifications.models import Kind, Notification
 from core.projects.services import project_fund, project_propose

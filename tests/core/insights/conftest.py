@@ -72,8 +72,7 @@ def map_prepare(network: Network, query: str = "") -> None:
     page or API queue it (on commit, which a test's transaction never reaches)."""
     from urllib.parse import parse_qs
 
-    from core.insights.map_store import range_key
-    from core.insights.network_map import DateRange
+    from core.insights.selectors.map import DateRange, range_key
     from core.insights.tasks import network_map_refresh
 
     asked = {name: values[0] for name, values in parse_qs(query).items()}

@@ -11,8 +11,8 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from core.audit.models import AuditEvent
-from core.insights.equality import EqualityRefused, equality_answers_save
 from core.insights.models import EqualityAnswers
+from core.insights.services.equality import EqualityRefused, equality_answers_save
 from core.members.models import Member, Role
 from tenants.services import network_export
 

@@ -2,8 +2,9 @@
 
 from django_tenants.utils import tenant_context
 
-from core.insights.equality import equality_report, platform_insights, rounded
 from core.insights.models import EqualityAnswers
+from core.insights.selectors.equality import equality_report, rounded
+from core.insights.selectors.platform import platform_insights
 from core.members.models import Member, Role
 from tenants.demo import STAFF_EMAIL, demo_load
 

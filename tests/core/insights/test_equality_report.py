@@ -16,20 +16,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.audit.models import AuditEvent
-from core.insights.equality import (
+from core.insights.models import EqualityAnswers, EqualitySnapshot
+from core.insights.selectors.equality import (
     ALL,
     CHARACTERISTICS,
     QUESTIONS,
     GroupFigures,
     ReportTable,
-    equality_answers_save,
-    equality_answers_withdraw,
     equality_figures,
     equality_report,
-    equality_snapshot_take,
     equality_tables,
 )
-from core.insights.models import EqualityAnswers, EqualitySnapshot
+from core.insights.services.equality import (
+    equality_answers_save,
+    equality_answers_withdraw,
+    equality_snapshot_take,
+)
 from core.insights.suppression import Cell, Sum
 from core.members.models import MemberState, Role
 from kernel.errors import PermissionDenied

@@ -135,8 +135,8 @@ def test_impact_counts_what_the_map_and_metrics_count(client_a, network_a, netwo
     exchanges; confirmed project hours are volunteering, in their own column."""
     from core.exchanges import services as x
     from core.insights.metrics import metrics_compute
-    from core.insights.network_map import DateRange
-    from core.insights.sources import network_edges, people
+    from core.insights.selectors.edges import network_edges, people
+    from core.insights.selectors.map import DateRange
     from core.listings.models import Listing
     from core.listings.services import listing_create
     from core.members.models import Role

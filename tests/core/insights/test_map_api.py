@@ -200,7 +200,7 @@ def test_map_answers_not_modified_to_the_etag_it_gave(client_a, cast):
 def test_a_large_map_is_stored_as_groups_each_expandable(
     client_a, client_b, network_a, cast, make_member, monkeypatch
 ):
-    from core.insights import map_store
+    from core.insights.services import map as map_store
 
     monkeypatch.setattr(map_store, "AGGREGATE_ABOVE", 3)
     data = _map(client_a, cast["ben"])
@@ -277,8 +277,8 @@ def test_project_volunteering_is_its_own_line_to_the_project_not_to_its_lead(
     # The metrics count the same: three exchanges, the volunteering apart, and the lead
     # is no broker for the hours volunteers gave his project.
     from core.insights.metrics import metrics_compute
-    from core.insights.network_map import DateRange
-    from core.insights.sources import network_edges, people
+    from core.insights.selectors.edges import network_edges, people
+    from core.insights.selectors.map import DateRange
 
     with tenant_context(network_a):
         metrics = metrics_compute(network_edges(dates=DateRange()), people())
@@ -296,7 +296,7 @@ def test_the_map_counts_active_members_as_the_equality_report_does(client_a, net
     still draws her exchange (as "A member"), but neither page counts her."""
     import datetime
 
-    from core.insights.equality import equality_figures
+    from core.insights.selectors.equality import equality_figures
     from core.privacy.services import member_close
 
     with tenant_context(network_a):

@@ -8,7 +8,8 @@ import pytest
 from django.core.cache import cache
 from django_tenants.utils import tenant_context
 
-from core.insights.metrics_store import metrics_key, network_metrics_cached, network_metrics_store
+from core.insights.selectors.metrics import metrics_key, network_metrics_cached
+from core.insights.services.metrics import network_metrics_store
 from core.insights.tasks import network_metrics_refresh
 from core.members.models import Role
 

@@ -26,8 +26,8 @@ from core.audit.services import audit_record
 from core.exchanges import services as x
 from core.exchanges.models import Exchange, Message, State
 from core.groupsessions.services import booking_create, session_create
-from core.insights.equality import equality_answers_save
 from core.insights.models import EqualityAnswers
+from core.insights.services.equality import equality_answers_save
 from core.listings.models import Listing
 from core.listings.services import listing_create
 from core.members.models import FORMER_MEMBER_NAME, Member, MemberState, Role

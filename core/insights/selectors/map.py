@@ -1,4 +1,5 @@
-"""The network map as the viewer may see it: nodes, links and the date range asked for.
+"""The network map as the viewer may see it: nodes, links and the date range asked for;
+and the map as stored (`services.map` computes and stores it, off the request).
 
 Privacy is decided here, once, for the JSON endpoint and the table alike:
 - a member who turned `show_on_map` off is "A member": no name, profession, organisation
@@ -14,19 +15,24 @@ Privacy is decided here, once, for the JSON endpoint and the table alike:
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.db.models import Q
+from django.db.models.fields.json import KeyTextTransform
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.members.models import Member, MemberState, Profession, ProfileVisibility
 from core.projects.models import Project
-from kernel.errors import ApplicationError
+from kernel.errors import ApplicationError, NotFound
 from tenants.models import Network
 
-from .graph import Edge, EdgeKind, Party, graph_build
+from ..graph import Edge, EdgeKind, Party, graph_build
+from ..models import MapSnapshot
 
 NAME_SHOWN = frozenset({ProfileVisibility.NETWORK, ProfileVisibility.NAME_ONLY})
 ANONYMOUS = "A member"
@@ -80,7 +86,7 @@ def map_payload(*, viewer: Member | None, edges: list[Edge]) -> dict[str, Any]:
               "is_active", "state")  # fmt: skip
     shown = Member.objects.filter(pk__in=member_ids, is_staff=False).only(*fields)
     members = {m.pk: m for m in shown}
-    # Counted as the equality report counts them (core/insights/equality.py): current
+    # Counted as the equality report counts them (core/insights/selectors/equality.py): current
     # members only. A former member may still be on the map, as "A member".
     active_members = sum(m.is_active and m.state == MemberState.ACTIVE for m in members.values())
     network_ids = [party.network_id for party in graph.nodes if party.network_id is not None]
@@ -143,3 +149,57 @@ def map_payload(*, viewer: Member | None, edges: list[Edge]) -> dict[str, Any]:
     ]  # fmt: skip
     return {"nodes": nodes, "links": links, "active_members": active_members,
             "member_nodes": member_nodes}  # fmt: skip
+
+
+# --- The map as stored -------------------------------------------------------------------
+
+
+class MapGroupUnknown(NotFound):
+    pass
+
+
+def range_key(dates: DateRange) -> str:
+    return f"{dates.start or ''}..{dates.end or ''}"
+
+
+def range_from_key(key: str) -> DateRange:
+    start, _sep, end = key.partition("..")
+    return DateRange(date.fromisoformat(start) if start else None,
+                     date.fromisoformat(end) if end else None)  # fmt: skip
+
+
+def hidden_fingerprint() -> str:
+    """A hash of the members the map may not name (staff, opted out, profile not shown):
+    one query. Stored with the map and compared before serving it."""
+    ids = (
+        Member.objects.filter(
+            Q(is_staff=True) | Q(show_on_map=False) | ~Q(profile_visibility__in=NAME_SHOWN)
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()
+
+
+def network_map_stored(
+    *, dates: DateRange, group: str = "", fields: tuple[str, ...], viewer: Member | None = None
+) -> dict[str, Any] | None:
+    """The stored map part's `fields` (and `you`, the viewer's node id or their group's,
+    when a viewer is given), or None when nothing is stored or what is stored names someone
+    who may no longer be named: then the caller queues its computation
+    (`services.map.network_map_request`). Two queries. Raises `MapGroupUnknown` for a group
+    the stored map does not have."""
+    key = range_key(dates)
+    found = MapSnapshot.objects.filter(range_key=key, group=group)
+    values = ["hidden", *fields]
+    if viewer is not None:
+        # "m<id>": a key of digits alone would be read as an array index.
+        found = found.annotate(you=KeyTextTransform(f"m{viewer.pk}", "member_nodes"))
+        values.append("you")
+    row = found.values(*values).first()
+    if row is not None and row["hidden"] == hidden_fingerprint():
+        return row
+    if row is None and group and MapSnapshot.objects.filter(range_key=key).exists():
+        raise MapGroupUnknown(_("There is no such group on the map for these dates."),
+                              field="group")  # fmt: skip
+    return None

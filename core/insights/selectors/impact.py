@@ -1,7 +1,7 @@
 """The impact dashboard's tables: one selector each, a few queries each, plain rows.
 
 Exchanges and volunteering are counted as the map and the metrics count them, from the
-same edges (`sources.network_edges`, definitions in `graph`): an exchange is a completed
+same edges (`selectors.edges.network_edges`, definitions in `graph`): an exchange is a completed
 exchange, also one our member had on a partner network's listing; confirmed project
 hours are volunteering, shown apart and never as exchanges.
 
@@ -25,9 +25,9 @@ from core.campaigns.selectors import campaigns_with_hours
 from core.listings.models import Listing
 from core.members.models import Member, MemberState
 
-from .graph import Edge, EdgeKind
-from .network_map import DateRange
-from .sources import network_edges
+from ..graph import Edge, EdgeKind
+from .edges import network_edges
+from .map import DateRange
 
 
 @dataclass(frozen=True, slots=True)

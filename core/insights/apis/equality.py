@@ -14,14 +14,9 @@ from rest_framework.views import APIView
 from core.members.auth import acting_member
 from kernel.errors import NotFound
 
-from .equality import (
-    QUESTIONS,
-    equality_answers_get,
-    equality_answers_save,
-    equality_answers_withdraw,
-    equality_report,
-)
-from .models import EqualityAnswers
+from ..models import EqualityAnswers
+from ..selectors.equality import QUESTIONS, equality_answers_get, equality_report
+from ..services.equality import equality_answers_save, equality_answers_withdraw
 
 
 class EqualityAnswersSerializer(serializers.ModelSerializer[EqualityAnswers]):

@@ -11,9 +11,9 @@ from kernel.db import connection
 from ledger.federation.models import RemoteExchange
 from tenants.models import Network
 
-from .graph import Edge, EdgeKind, Party, member, network, project
-from .metrics import Person
-from .network_map import DateRange
+from ..graph import Edge, EdgeKind, Party, member, network, project
+from ..metrics import Person
+from .map import DateRange
 
 
 def _party(member_id: int | None, network_id: int | None) -> Party:

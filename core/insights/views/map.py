@@ -17,10 +17,16 @@ from core.members.auth import acting_member
 from core.members.models import Member
 from kernel.db import connection
 
-from .map_store import MapGroupUnknown, network_map_stored
-from .metrics_store import network_metrics_cached
-from .network_map import DateRange, DateRangeInvalid, name_shown
-from .tasks import network_metrics_request
+from ..selectors.map import (
+    DateRange,
+    DateRangeInvalid,
+    MapGroupUnknown,
+    name_shown,
+    network_map_stored,
+)
+from ..selectors.metrics import network_metrics_cached
+from ..services.map import network_map_request
+from ..services.metrics import network_metrics_request
 
 
 class DateRangeForm(forms.Form):
@@ -44,7 +50,7 @@ class DateRangeForm(forms.Form):
 @login_required
 def network_map(request: HttpRequest) -> HttpResponse:
     """The map (drawn by cytoscape.js from the JSON API) and the same data as tables, which
-    is all there is without JavaScript. Both as the metrics task stored them (map_store);
+    is all there is without JavaScript. Both as the metrics task stored them (services.map);
     "being prepared" until it has."""
     form = DateRangeForm(request.GET or None)
     dates = form.date_range() if request.GET else DateRange()
@@ -57,7 +63,9 @@ def network_map(request: HttpRequest) -> HttpResponse:
         except MapGroupUnknown as refused:
             raise Http404(refused.message) from refused
         context.update(preparing=stored is None, stored=stored)
-        if stored is not None:
+        if stored is None:
+            network_map_request(connection.schema_name, dates=dates)
+        else:
             context.update(stored["summary"], tables=mark_safe(stored["table_html"]))  # noqa: S308 - rendered (escaped) by the task
     return render(request, "insights/map.html", context)
 

@@ -1,4 +1,5 @@
-"""The network map, stored per network and date range and served as stored.
+"""The network map, computed and stored per network and date range (read back as stored
+by `selectors.map.network_map_stored`).
 
 Building the map for 4,000 members and 20,000 exchanges takes most of a second of CPU, so
 no request builds it: the metrics task (tasks.network_metrics_refresh, queued when an
@@ -24,30 +25,21 @@ import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
+from celery import current_app
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from core.members.models import Member
 from kernel.db import connection
-from kernel.errors import NotFound
 
-from .graph import Edge
-from .models import MapSnapshot
-from .network_map import NAME_SHOWN, DateRange, map_payload
-
-
-class MapGroupUnknown(NotFound):
-    pass
-
+from ..graph import Edge
+from ..models import MapSnapshot
+from ..selectors.map import DateRange, hidden_fingerprint, map_payload, range_key
 
 AGGREGATE_ABOVE = 300  # nodes; past this the map is stored as groups
 TABLE_ROWS = 500  # rows per table on the page
@@ -56,31 +48,8 @@ NOT_SHOWN = "not-shown"
 NOT_GIVEN = "not-given"
 
 
-def range_key(dates: DateRange) -> str:
-    return f"{dates.start or ''}..{dates.end or ''}"
-
-
-def range_from_key(key: str) -> DateRange:
-    start, _sep, end = key.partition("..")
-    return DateRange(date.fromisoformat(start) if start else None,
-                     date.fromisoformat(end) if end else None)  # fmt: skip
-
-
 def pending_key(schema_name: str, key: str) -> str:
     return f"insights:network-map-pending:{schema_name}:{key}"
-
-
-def hidden_fingerprint() -> str:
-    """A hash of the members the map may not name (staff, opted out, profile not shown):
-    one query. Stored with the map and compared before serving it."""
-    ids = (
-        Member.objects.filter(
-            Q(is_staff=True) | Q(show_on_map=False) | ~Q(profile_visibility__in=NAME_SHOWN)
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    return hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()
 
 
 def _group_of(node: dict[str, Any]) -> tuple[str, str]:
@@ -230,50 +199,10 @@ def network_map_request(schema_name: str, *, dates: DateRange) -> bool:
     key = range_key(dates)
     if not cache.add(pending_key(schema_name, key), 1, PENDING_SECONDS):
         return False
-    from hexitime.celery import app
-
     transaction.on_commit(
-        lambda: app.send_task("core.insights.tasks.network_map_refresh", args=[schema_name, key]),
+        lambda: current_app.send_task(
+            "core.insights.tasks.network_map_refresh", args=[schema_name, key]
+        ),
         robust=True,
     )
     return True
-
-
-def network_map_stored(
-    *, dates: DateRange, group: str = "", fields: tuple[str, ...], viewer: Member | None = None
-) -> dict[str, Any] | None:
-    """The stored map part's `fields` (and `you`, the viewer's node id or their group's,
-    when a viewer is given), or None when nothing is stored or what is stored names someone
-    who may no longer be named; then its computation is queued. Two queries. Raises
-    `MapGroupUnknown` for a group the stored map does not have."""
-    key = range_key(dates)
-    found = MapSnapshot.objects.filter(range_key=key, group=group)
-    values = ["hidden", *fields]
-    if viewer is not None:
-        from django.db.models.fields.json import KeyTextTransform
-
-        # "m<id>": a key of digits alone would be read as an array index.
-        found = found.annotate(you=KeyTextTransform(f"m{viewer.pk}", "member_nodes"))
-        values.append("you")
-    row = found.values(*values).first()
-    if row is not None and row["hidden"] == hidden_fingerprint():
-        return row
-    if row is None and group and MapSnapshot.objects.filter(range_key=key).exists():
-        raise MapGroupUnknown(_("There is no such group on the map for these dates."),
-                              field="group")  # fmt: skip
-    network_map_request(connection.schema_name, dates=dates)
-    return None
-
-
-def map_response(request: HttpRequest, *, etag: str, body: bytes) -> HttpResponse:
-    """The stored JSON: 304 when the client has it (If-None-Match), else gzipped as stored
-    (decompressed for the rare client that does not accept gzip)."""
-    quoted = f'"{etag}"'
-    headers = {"ETag": quoted, "Vary": "Accept-Encoding", "Cache-Control": "private, no-cache"}
-    if quoted in request.headers.get("If-None-Match", ""):
-        return HttpResponseNotModified(headers=headers)
-    if "gzip" in request.headers.get("Accept-Encoding", ""):
-        headers["Content-Encoding"] = "gzip"
-    else:
-        body = gzip.decompress(body)
-    return HttpResponse(body, content_type="application/json", headers=headers)

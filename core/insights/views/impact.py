@@ -12,9 +12,9 @@ from django.urls import reverse
 from core.stories.selectors import stories_published
 from kernel.csvfile import csv_download, csv_text
 
-from .impact import TABLES, Table, impact_table
-from .network_map import DateRange
-from .views_map import DateRangeForm
+from ..selectors.impact import TABLES, Table, impact_table
+from ..selectors.map import DateRange
+from .map import DateRangeForm
 
 
 def _chart(table: Table) -> dict[str, Any]:

@@ -1,6 +1,7 @@
-"""Equality monitoring: a member's own answers (services), and the aggregate reports that
-compare groups (selectors) for a network's organisers and, summed across networks, for
-platform staff.
+"""Equality monitoring, the reading side: a member's own answers, and the aggregate reports
+that compare groups for a network's organisers (summed across networks for platform staff:
+`selectors.platform`). Saving and withdrawing answers, and the audited export, are in
+`services.equality`.
 
 Who sees what:
 - A member sees and changes only their own answers; withdrawing deletes them.
@@ -17,37 +18,33 @@ Who sees what:
   comparing reports before and after one member's change (withdrawing their answers,
   say) shows nothing. A change shows in the next month's report, among everyone else's.
 
-The figures come from the ledger: a member is *active* if they took part in an exchange,
-project or exchange with another network in the period (a transfer of those kinds that
-was not reversed); *hours given* are the credits those transfers paid them, *hours
-received* the credits they spent on exchanges (here or with another network). Reversals
-count against the transfer they undo, dated as it was. Members are those who can take
-part now (active accounts); the answers of anyone else are left out.
+The figures come from the ledger (`ledger.selectors.member_activity_sql`): a member is
+*active* if they took part in an exchange, project or exchange with another network in the
+period (a transfer of those kinds that was not reversed); *hours given* are the credits
+those transfers paid them, *hours received* the credits they spent on exchanges (here or
+with another network). Reversals count against the transfer they undo, dated as it was.
+Members are those who can take part now (active accounts); the answers of anyone else
+are left out.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import astuple, dataclass, fields
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_tenants.utils import get_public_schema_name
 from psycopg import sql
 
-from core.audit.services import audit_record
 from core.members.models import Member
 from kernel.csvfile import csv_text
-from kernel.db import connection, durable_service
-from kernel.errors import ApplicationError, PermissionDenied
-from ledger.federation.models import FederationTransfer
-from tenants.models import Network
+from kernel.db import connection
+from kernel.errors import PermissionDenied
+from ledger.selectors import member_activity_sql
 
-from .models import (
+from ..models import (
     BACKGROUND_SECTIONS,
     ETHNIC_GROUP_SECTIONS,
     PREFER_NOT_TO_SAY,
@@ -59,8 +56,8 @@ from .models import (
     EthnicGroup,
     Gender,
 )
-from .suppression import Cell, is_small, suppress
-from .suppression import Sum as Total
+from ..suppression import Cell, is_small, suppress
+from ..suppression import Sum as Total
 
 PERIOD = timedelta(days=365)
 REPORT_PERMISSION = "insights.view_equality_report"
@@ -75,61 +72,12 @@ QUESTIONS: dict[str, type[EthnicGroup | Gender | AgeBand | Disability | Backgrou
 SCHEMAS_PER_QUERY = 200
 
 
-class EqualityRefused(ApplicationError):
-    pass
-
-
 # --- The member's own answers ---------------------------------------------------------
 
 
 def equality_answers_get(*, member: Member) -> EqualityAnswers | None:
     """The member's own answers, or None if they have not given any (or withdrew)."""
     return EqualityAnswers.objects.filter(member=member).first()
-
-
-@durable_service
-def equality_answers_save(*, actor: Member, consent: bool, **answers: str) -> EqualityAnswers:
-    """Save the acting member's answers (theirs only: there is no member argument).
-
-    Refused without consent, with a question unanswered ("Prefer not to say" is an
-    answer) or an answer that is not one of the choices; nothing is written then. Not
-    audited: the network's audit log is read by organisers, and even "answered the
-    equality questions" is not theirs to know.
-    """
-    if consent is not True:
-        raise EqualityRefused(
-            _(
-                "Tick the box to agree to how your answers are used, or leave this page without "
-                "saving."
-            ),
-            field="consent",
-        )
-    unknown = set(answers) - set(QUESTIONS)
-    if unknown:
-        raise EqualityRefused(
-            _("Unknown question: %(questions)s.") % {"questions": ", ".join(sorted(unknown))}
-        )
-    for name, choices in QUESTIONS.items():
-        if answers.get(name) not in choices.values:
-            raise EqualityRefused(_("Choose an answer, or “Prefer not to say”."), field=name)
-    saved, _created = EqualityAnswers.objects.update_or_create(
-        member=actor, defaults={**answers, "consented_at": timezone.now()}
-    )
-    return saved
-
-
-@durable_service
-def equality_answers_withdraw(*, actor: Member) -> bool:
-    """Delete the acting member's answers; whether there were any. From then on they are
-    counted as "not answered", like anyone who never answered."""
-    return equality_answers_erase(member=actor)
-
-
-def equality_answers_erase(*, member: Member) -> bool:
-    """Delete the member's answers inside the caller's transaction (withdrawing them, or
-    closing the account); whether there were any."""
-    deleted, _by_model = EqualityAnswers.objects.filter(member=member).delete()
-    return bool(deleted)
 
 
 # --- Figures by group -------------------------------------------------------------------
@@ -342,12 +290,12 @@ def _figures(
     return total
 
 
-# One network schema's figures in one statement. Per current member, from the ledger:
-# whether they took part, the minutes they were given and received (reversals counting
-# against what they undo); then counted under every answer at once (each member once
-# per question, and once under "all"). Members and ledger rows meet in one GROUP BY over
-# a UNION ALL rather than a join to an aggregate, so the plan stays linear even before
-# the planner has statistics for a young schema.
+# One network schema's figures in one statement. Per current member, from the ledger
+# (`member_activity_sql`): whether they took part, the minutes they were given and received;
+# then counted under every answer at once (each member once per question, and once under
+# "all"). Members and ledger rows meet in one GROUP BY over a UNION ALL rather than a join
+# to an aggregate, so the plan stays linear even before the planner has statistics for a
+# young schema.
 _SCHEMA_FIGURES = """
 SELECT {label}, c.question, c.answer,
        count(*), count(*) FILTER (WHERE p.active),
@@ -362,21 +310,7 @@ SELECT {label}, c.question, c.answer,
                   FROM {schema}.members_member m
                  WHERE m.is_active AND m.state = 'active' AND NOT m.is_staff
                  UNION ALL
-                SELECT a.owner_id, false,
-                       t.reverses_id IS NULL AND rv.id IS NULL,
-                       -- a credit, or the reversal of one
-                       CASE WHEN (t.reverses_id IS NULL) = (e.amount > 0) THEN e.amount ELSE 0 END,
-                       -- a debit for an exchange, or its reversal (projects pay, not members)
-                       CASE WHEN coalesce(r.kind, t.kind) <> 'project_credit'
-                             AND (t.reverses_id IS NULL) = (e.amount < 0) THEN -e.amount ELSE 0 END
-                  FROM {schema}.ledger_entry e
-                  JOIN {schema}.ledger_account a ON a.id = e.account_id
-                  JOIN {schema}.ledger_transfer t ON t.id = e.transfer_id
-                  LEFT JOIN {schema}.ledger_transfer r ON r.id = t.reverses_id  -- what t undoes
-                  LEFT JOIN {schema}.ledger_transfer rv ON rv.reverses_id = t.id  -- undoes t
-                 WHERE a.kind = 'member'
-                   AND coalesce(r.kind, t.kind) IN ('exchange', 'project_credit', 'federation')
-                   AND coalesce(r.created_at, t.created_at) >= %(since)s
+                SELECT l.member_id, false, l.active, l.given, l.received FROM ({ledger}) l
                ) x
          GROUP BY x.member_id
         HAVING bool_or(x.member)
@@ -406,7 +340,11 @@ def equality_figures(
     found: dict[str, dict[tuple[str, str], GroupFigures]] = {s: {} for s in schemas}
     for start in range(0, len(schemas), SCHEMAS_PER_QUERY):
         blocks = [
-            sql.SQL(_SCHEMA_FIGURES).format(label=sql.Literal(s), schema=sql.Identifier(s))
+            sql.SQL(_SCHEMA_FIGURES).format(
+                label=sql.Literal(s),
+                schema=sql.Identifier(s),
+                ledger=member_activity_sql(s, since=sql.Placeholder("since")),
+            )
             for s in schemas[start : start + SCHEMAS_PER_QUERY]
         ]
         with connection.cursor() as cursor:
@@ -431,7 +369,7 @@ def equality_report(*, actor: Member, now: datetime | None = None) -> EqualityRe
     Refused (PermissionDenied) to anyone without `insights.view_equality_report`."""
     if not actor.has_perm(REPORT_PERMISSION):
         raise PermissionDenied(_("Only the network's organisers can see the equality report."))
-    snapshot = _snapshot(now or timezone.now())
+    snapshot = equality_snapshot_current(now=now or timezone.now())
     figures = {
         (question, answer): GroupFigures(*numbers)
         for question, answer, *numbers in snapshot.figures
@@ -441,17 +379,11 @@ def equality_report(*, actor: Member, now: datetime | None = None) -> EqualityRe
     )
 
 
-@durable_service
-def equality_snapshot_take(*, now: datetime | None = None) -> EqualitySnapshot:
-    """Take the current network's snapshot for this month, unless it exists (beat runs
-    this on the 1st of each month, so the month's report does not wait for an organiser
-    to open it). Idempotent."""
-    return _snapshot(now or timezone.now())
-
-
-def _snapshot(now: datetime) -> EqualitySnapshot:
+def equality_snapshot_current(*, now: datetime) -> EqualitySnapshot:
     """This month's snapshot, taken from the current figures if there is none yet; the
-    previous months' are deleted with it (only the current one is ever published)."""
+    previous months' are deleted with it (only the current one is ever published). A read
+    that writes once a month, inside the caller's transaction: every report of the month
+    is then the same."""
     month = timezone.localdate(now).replace(day=1)
     existing = EqualitySnapshot.objects.filter(month=month).first()
     if existing is not None:
@@ -487,122 +419,3 @@ def equality_report_csv(tables: Iterable[ReportTable]) -> str:
 def _csv_number(value: float | None) -> str:
     """`*` for a hidden figure; whole numbers without a decimal point, hours to 0.1."""
     return "*" if value is None else f"{value:.1f}".removesuffix(".0")
-
-
-@durable_service
-def equality_report_export(*, actor: Member, network: Network) -> str:
-    """The equality report as CSV for an organiser, recorded in the network's audit log
-    (an export, which organisers account for)."""
-    report = equality_report(actor=actor)
-    audit_record(
-        actor=actor, verb="insights.equality_export", target=network,
-        after={"since": report.since.isoformat(), "until": report.until.isoformat()},
-    )  # fmt: skip
-    return equality_report_csv(report.tables)
-
-
-# --- Platform staff: every network ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NetworkActivity:
-    network: Network
-    members: int
-    active: int
-    given: int  # minutes credited to its members: exchanges, projects, other networks
-    to_other_networks: int  # minutes its members gave members of other networks
-    from_other_networks: int  # minutes its members received from other networks
-
-
-@dataclass(frozen=True)
-class FederationFlow:
-    giver: Network  # the network whose members gave the help
-    receiver: Network
-    minutes: int
-    transfers: int
-
-
-@dataclass(frozen=True)
-class PlatformInsights:
-    since: datetime
-    until: datetime
-    networks: list[NetworkActivity]
-    flows: list[FederationFlow]
-    # The networks in any flow, and the minutes given by each (row) to each (column);
-    # None on the diagonal.
-    matrix_networks: list[Network]
-    matrix: list[list[int | None]]
-    equality: list[ReportTable]
-
-    @property
-    def matrix_rows(self) -> list[tuple[Network, list[MatrixCell | None]]]:
-        """The matrix for a page: hours and a shade (0.05-0.35, by the busiest flow)."""
-        busiest = max((m or 0 for row in self.matrix for m in row), default=0) or 1
-        return [
-            (network, [None if m is None else MatrixCell(m, f"{0.05 + 0.3 * m / busiest:.2f}")
-                       for m in row])
-            for network, row in zip(self.matrix_networks, self.matrix, strict=True)
-        ]  # fmt: skip
-
-
-@dataclass(frozen=True)
-class MatrixCell:
-    minutes: int
-    shade: str
-
-
-def platform_insights(*, actor: Member, now: datetime | None = None) -> PlatformInsights:
-    """For platform staff: each network's members, active members, hours given and hours
-    exchanged with other networks; the flows between networks; and the equality tables
-    summed across networks, then suppressed. Nothing about any one member.
-
-    A bounded number of queries: the networks, one statement per `SCHEMAS_PER_QUERY`
-    networks for everything read from their schemas, and one for the federation ledger.
-    """
-    if not (actor.is_active and actor.is_staff):
-        raise PermissionDenied(_("Only platform staff can see figures across networks."))
-    until = now or timezone.now()
-    since = until - PERIOD
-    networks = list(
-        Network.objects.exclude(schema_name=get_public_schema_name()).order_by("name", "pk")
-    )
-    by_id = {n.pk: n for n in networks}
-    by_schema = equality_figures([n.schema_name for n in networks], since=since)
-    flows = [
-        FederationFlow(
-            by_id[row["payee__network"]],
-            by_id[row["payer__network"]],
-            row["minutes"],
-            row["transfers"],
-        )
-        for row in FederationTransfer.objects.filter(created_at__gte=since)
-        .values("payee__network", "payer__network")
-        .annotate(minutes=Sum("amount"), transfers=Count("id"))
-        .order_by("-minutes", "payee__network", "payer__network")
-        if row["payee__network"] in by_id and row["payer__network"] in by_id
-    ]
-    gave: dict[int, int] = defaultdict(int)
-    got: dict[int, int] = defaultdict(int)
-    for flow in flows:
-        gave[flow.giver.pk] += flow.minutes
-        got[flow.receiver.pk] += flow.minutes
-    activity = []
-    summed: dict[tuple[str, str], GroupFigures] = defaultdict(GroupFigures)
-    for network in networks:
-        figures = by_schema[network.schema_name]
-        everyone = figures.get(ALL, NONE)
-        activity.append(NetworkActivity(
-            network, everyone.members, everyone.active, everyone.given,
-            gave.get(network.pk, 0), got.get(network.pk, 0),
-        ))  # fmt: skip
-        for key, figs in figures.items():
-            summed[key] += figs
-    involved = [n for n in networks if n.pk in gave or n.pk in got]
-    minutes = {(f.giver.pk, f.receiver.pk): f.minutes for f in flows}
-    matrix = [
-        [None if a.pk == b.pk else minutes.get((a.pk, b.pk), 0) for b in involved] for a in involved
-    ]
-    return PlatformInsights(
-        since=since, until=until, networks=activity, flows=flows,
-        matrix_networks=involved, matrix=matrix, equality=equality_tables(summed),
-    )  # fmt: skip

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
+
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.http.response import HttpResponseBase
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -14,10 +17,10 @@ from rest_framework.views import APIView
 from core.members.auth import acting_member
 from kernel.db import connection
 
-from .map_store import map_response, network_map_stored
-from .metrics_store import network_metrics_cached
-from .network_map import DateRange, DateRangeInvalid
-from .tasks import network_metrics_request
+from ..selectors.map import DateRange, DateRangeInvalid, network_map_stored
+from ..selectors.metrics import network_metrics_cached
+from ..services.map import network_map_request
+from ..services.metrics import network_metrics_request
 
 
 class DateRangeSerializer(serializers.Serializer):
@@ -95,8 +98,23 @@ class NetworkMapApi(APIView):
         row = network_map_stored(dates=dates, group=serializer.validated_data.get("group", ""),
                                  fields=("etag", "body"))  # fmt: skip
         if row is None:
+            network_map_request(connection.schema_name, dates=dates)
             return Response({"status": "preparing"}, status=202, headers={"Retry-After": "5"})
         return map_response(request, etag=row["etag"], body=bytes(row["body"]))
+
+
+def map_response(request: HttpRequest, *, etag: str, body: bytes) -> HttpResponse:
+    """The stored JSON: 304 when the client has it (If-None-Match), else gzipped as stored
+    (decompressed for the rare client that does not accept gzip)."""
+    quoted = f'"{etag}"'
+    headers = {"ETag": quoted, "Vary": "Accept-Encoding", "Cache-Control": "private, no-cache"}
+    if quoted in request.headers.get("If-None-Match", ""):
+        return HttpResponseNotModified(headers=headers)
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+    else:
+        body = gzip.decompress(body)
+    return HttpResponse(body, content_type="application/json", headers=headers)
 
 
 class CanViewNetworkMetrics(BasePermission):

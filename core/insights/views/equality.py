@@ -17,15 +17,7 @@ from core.members.auth import acting_member
 from kernel.csvfile import csv_download
 from kernel.errors import ApplicationError
 
-from .equality import (
-    REPORT_PERMISSION,
-    equality_answers_get,
-    equality_answers_save,
-    equality_answers_withdraw,
-    equality_report,
-    equality_report_export,
-)
-from .models import (
+from ..models import (
     BACKGROUND_EXAMPLES,
     ETHNIC_GROUP_SECTIONS,
     PREFER_NOT_TO_SAY,
@@ -33,6 +25,12 @@ from .models import (
     Background,
     Disability,
     Gender,
+)
+from ..selectors.equality import REPORT_PERMISSION, equality_answers_get, equality_report
+from ..services.equality import (
+    equality_answers_save,
+    equality_answers_withdraw,
+    equality_report_export,
 )
 
 ANSWER_REQUIRED = {"required": "Choose an answer, or “Prefer not to say”."}

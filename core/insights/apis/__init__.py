@@ -1,0 +1,2 @@
+"""The insights API: the map and metrics (apis.map) and equality monitoring
+(apis.equality)."""

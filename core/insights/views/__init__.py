@@ -1,0 +1,2 @@
+"""The insights pages: the map and metrics (views.map), the impact dashboard
+(views.impact) and equality monitoring (views.equality)."""
