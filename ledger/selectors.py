@@ -1,4 +1,5 @@
-"""Reading the ledger: balances, statements, network totals and the audit."""
+"""Reading the ledger: balances, statements, network totals, the audit, and members' activity
+for reports over many networks (core.insights)."""
 
 from __future__ import annotations
 
@@ -156,6 +157,59 @@ def network_totals() -> NetworkTotals:
     )
 
 
+# --- Member activity per period, for reports over many networks (core.insights) ----------
+# Reports that read every network's schema in one statement (the equality report, the
+# staff figures across networks) embed this subquery rather than naming the ledger's tables
+# and kinds themselves: the ledger decides what counts as help given and received.
+
+# Transfers that are members helping someone: exchanges here and with another network, and
+# volunteered project hours. Never gifts, funding, closures or corrections on their own.
+ACTIVITY_KINDS = (Transfer.Kind.EXCHANGE, Transfer.Kind.PROJECT_CREDIT, Transfer.Kind.FEDERATION)
+
+
+def member_activity_sql(schema: str, *, since: sql.Composable) -> sql.Composed:
+    """A subquery over network `schema`'s ledger (named with its schema, so many networks'
+    can be read in one statement): one row per leg of a member account in a transfer of
+    `ACTIVITY_KINDS` dated `since` or later, with columns `member_id` (the account's owner),
+    `active` (the transfer was not reversed, nor is itself a reversal), `given` (minutes
+    credited: a credit, or the reversal of one, which counts against it) and `received`
+    (minutes spent on an exchange, here or with another network; projects pay for
+    volunteering, not members). A reversal counts against the transfer it undoes, dated as
+    that transfer was. Sum the columns by member for their activity in the period.
+
+    `since` is a placeholder or literal (`sql.Placeholder("since")`)."""
+    return sql.SQL(_MEMBER_ACTIVITY).format(
+        schema=sql.Identifier(schema),
+        entries=sql.Identifier(Entry._meta.db_table),
+        accounts=sql.Identifier(Account._meta.db_table),
+        transfers=sql.Identifier(Transfer._meta.db_table),
+        since=since,
+        member=sql.Literal(Account.Kind.MEMBER.value),
+        volunteering=sql.Literal(Transfer.Kind.PROJECT_CREDIT.value),
+        kinds=sql.SQL(", ").join(sql.Literal(kind.value) for kind in ACTIVITY_KINDS),
+    )
+
+
+_MEMBER_ACTIVITY = """
+                SELECT a.owner_id AS member_id,
+                       t.reverses_id IS NULL AND rv.id IS NULL AS active,
+                       -- a credit, or the reversal of one
+                       CASE WHEN (t.reverses_id IS NULL) = (e.amount > 0) THEN e.amount ELSE 0 END
+                         AS given,
+                       -- a debit for an exchange, or its reversal (projects pay, not members)
+                       CASE WHEN coalesce(r.kind, t.kind) <> {volunteering}
+                             AND (t.reverses_id IS NULL) = (e.amount < 0) THEN -e.amount ELSE 0 END
+                         AS received
+                  FROM {schema}.{entries} e
+                  JOIN {schema}.{accounts} a ON a.id = e.account_id
+                  JOIN {schema}.{transfers} t ON t.id = e.transfer_id
+                  LEFT JOIN {schema}.{transfers} r ON r.id = t.reverses_id  -- what t undoes
+                  LEFT JOIN {schema}.{transfers} rv ON rv.reverses_id = t.id  -- undoes t
+                 WHERE a.kind = {member}
+                   AND coalesce(r.kind, t.kind) IN ({kinds})
+                   AND coalesce(r.created_at, t.created_at) >= {since}"""
+
+
 @dataclass
 class AuditReport:
     """What `hexitime ledger audit` found in one network."""
@@ -231,53 +285,3 @@ def ledger_audit(*, network_name: str, federation_position: int | None) -> Audit
         position = federation_position or 0
         report.problems.append(f"clearing balance {clearing} differs from position {position}")
     return report
-
-
-# --- Member activity per period, for reports over many networks (core.insights) ----------
-# Reports that read every network's schema in one statement (the equality report, the
-# staff figures across networks) embed this subquery rather than naming the ledger's tables
-# and kinds themselves: the ledger decides what counts as help given and received.
-
-# Transfers that are members helping someone: exchanges here and with another network, and
-# volunteered project hours. Never gifts, funding, closures or corrections on their own.
-ACTIVITY_KINDS = (Transfer.Kind.EXCHANGE, Transfer.Kind.PROJECT_CREDIT, Transfer.Kind.FEDERATION)
-
-
-def member_activity_sql(schema: str, *, since: sql.Composable) -> sql.Composed:
-    """A subquery over network `schema`'s ledger (named with its schema, so many networks'
-    can be read in one statement): one row per leg of a member account in a transfer of
-    `ACTIVITY_KINDS` dated `since` or later, with columns `member_id` (the account's owner),
-    `active` (the transfer was not reversed, nor is itself a reversal), `given` (minutes
-    credited: a credit, or the reversal of one, which counts against it) and `received`
-    (minutes spent on an exchange, here or with another network; projects pay for
-    volunteering, not members). A reversal counts against the transfer it undoes, dated as
-    that transfer was. Sum the columns by member for their activity in the period.
-
-    `since` is a placeholder or literal (`sql.Placeholder("since")`)."""
-    return sql.SQL(_MEMBER_ACTIVITY).format(
-        schema=sql.Identifier(schema),
-        since=since,
-        member=sql.Literal(Account.Kind.MEMBER.value),
-        volunteering=sql.Literal(Transfer.Kind.PROJECT_CREDIT.value),
-        kinds=sql.SQL(", ").join(sql.Literal(kind.value) for kind in ACTIVITY_KINDS),
-    )
-
-
-_MEMBER_ACTIVITY = """
-                SELECT a.owner_id AS member_id,
-                       t.reverses_id IS NULL AND rv.id IS NULL AS active,
-                       -- a credit, or the reversal of one
-                       CASE WHEN (t.reverses_id IS NULL) = (e.amount > 0) THEN e.amount ELSE 0 END
-                         AS given,
-                       -- a debit for an exchange, or its reversal (projects pay, not members)
-                       CASE WHEN coalesce(r.kind, t.kind) <> {volunteering}
-                             AND (t.reverses_id IS NULL) = (e.amount < 0) THEN -e.amount ELSE 0 END
-                         AS received
-                  FROM {schema}.ledger_entry e
-                  JOIN {schema}.ledger_account a ON a.id = e.account_id
-                  JOIN {schema}.ledger_transfer t ON t.id = e.transfer_id
-                  LEFT JOIN {schema}.ledger_transfer r ON r.id = t.reverses_id  -- what t undoes
-                  LEFT JOIN {schema}.ledger_transfer rv ON rv.reverses_id = t.id  -- undoes t
-                 WHERE a.kind = {member}
-                   AND coalesce(r.kind, t.kind) IN ({kinds})
-                   AND coalesce(r.created_at, t.created_at) >= {since}"""
