@@ -180,7 +180,7 @@ def listing_update(*, actor: Member, listing: Listing, **fields: Any) -> Listing
 
 
 @durable_service
-def listing_set_status(*, actor: Member, listing: Listing, status: str) -> Listing:
+def listing_status_set(*, actor: Member, listing: Listing, status: str) -> Listing:
     """The owner opens, pauses or closes their listing (the row locked, only `status`
     saved)."""
     listing = _locked(listing)

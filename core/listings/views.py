@@ -33,9 +33,9 @@ from .services import (
     listing_create,
     listing_hide,
     listing_invite,
-    listing_set_status,
     listing_settings_get,
     listing_settings_set,
+    listing_status_set,
     listing_update,
 )
 
@@ -219,7 +219,7 @@ def listing_status(request: HttpRequest, listing_id: int) -> HttpResponse:
     member = acting_member(request)
     listing = _listing(member, listing_id)
     try:
-        listing_set_status(actor=member, listing=listing, status=request.POST.get("status", ""))
+        listing_status_set(actor=member, listing=listing, status=request.POST.get("status", ""))
     except ApplicationError as refused:
         messages.error(request, refused.message)
     return redirect("listing-detail", listing_id=listing_id)

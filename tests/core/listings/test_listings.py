@@ -13,9 +13,9 @@ from core.listings.services import (
     ListingRefused,
     listing_create,
     listing_hide,
-    listing_set_status,
     listing_settings_get,
     listing_settings_set,
+    listing_status_set,
     listing_update,
 )
 from kernel.errors import PermissionDenied
@@ -157,7 +157,7 @@ def test_an_edit_from_a_stale_copy_never_unhides_a_moderated_listing(network_a, 
         listing_hide(actor=organiser, listing=listing, reason="Advertises a paid course")
         # The owner saves their edit, and pauses the listing, from the copy loaded before.
         edited = listing_update(actor=alice, listing=owners_copy, title="Sepsis teaching")
-        listing_set_status(actor=alice, listing=owners_copy, status="paused")
+        listing_status_set(actor=alice, listing=owners_copy, status="paused")
         stored = Listing.objects.get(pk=listing.pk)
         assert stored.hidden_reason == "Advertises a paid course"  # still hidden
         assert (stored.title, stored.status) == ("Sepsis teaching", "paused")
