@@ -20,7 +20,6 @@ beside its target (>= 0.5x), and the load average at the time.
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
 import random
 import re
@@ -80,53 +79,50 @@ def build(options: argparse.Namespace) -> dict[str, Any]:
 
     django.setup()
     from django.contrib.auth.hashers import PBKDF2PasswordHasher
-    from django.core.management import call_command
     from django.utils import timezone
     from django_tenants.utils import tenant_context
 
-    from core.exchanges.models import Exchange, State
+    from bench.common import (
+        bench_exchange_completed,
+        bench_members_create,
+        bench_network_create,
+        database_analyze,
+        giver_weights,
+    )
+    from core.exchanges.models import Exchange
     from core.insights.services.metrics import network_metrics_store
     from core.listings.demo import DEMO_LISTINGS
     from core.listings.models import Listing
-    from core.members.demo import demo_profile
     from core.members.models import Member
     from kernel.db import connection
-    from tenants.services import network_create, network_domain, platform_bootstrap
+    from tenants.services import network_domain
 
-    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
-    platform_bootstrap()
-    network = network_create(slug="bench", name="Bench network")
+    network = bench_network_create()
     rng = random.Random(14)
     with tenant_context(network):
         # The production hasher (the test settings' fast one is not accepted there).
         hashed = PBKDF2PasswordHasher().encode(PASSWORD, PBKDF2PasswordHasher().salt())
-        members = Member.objects.bulk_create(
-            (Member(email=f"member{n}@nhs.net", full_name=f"Member {n}", password=hashed,
-                    **demo_profile(rng))
-             for n in range(options.members)),
-            batch_size=1000,
-        )  # fmt: skip
+        members = bench_members_create(rng, options.members, password=hashed)
         Member.objects.update(email_verified_at=timezone.now())
         listings = Listing.objects.bulk_create(
             (_listing(rng, members, DEMO_LISTINGS) for _ in range(options.listings)),
             batch_size=2000,
         )
         now = timezone.now()
-        weights = [1 / (rank + 1) ** 0.7 for rank in range(len(listings))]
 
         def exchange(listing: Listing) -> Exchange:
-            receiver = rng.choice(members)
-            while receiver.pk == listing.owner_id:
-                receiver = rng.choice(members)
-            when = now - datetime.timedelta(minutes=rng.randint(0, 2 * 365 * 24 * 60))
-            return Exchange(listing=listing, giver_id=listing.owner_id, receiver=receiver,
-                            state=State.COMPLETED, minutes=15 * rng.randint(1, 16),
-                            met_on=when.date(), completed_at=when)  # fmt: skip
+            return bench_exchange_completed(
+                rng,
+                listing=listing,
+                giver_id=listing.owner_id,
+                pool=members,
+                members=members,
+                now=now,
+            )
 
-        chosen = rng.choices(listings, weights=weights, k=options.exchanges)
+        chosen = rng.choices(listings, weights=giver_weights(len(listings)), k=options.exchanges)
         exchanges = Exchange.objects.bulk_create(map(exchange, chosen), batch_size=2000)
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+        database_analyze()
         begin = time.process_time()
         network_metrics_store(network.schema_name)  # as the Celery task does
         task_cpu = time.process_time() - begin

@@ -17,7 +17,6 @@ map's JSON payload for the whole history. Prints medians and ratios.
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
 import random
 import statistics
@@ -44,40 +43,35 @@ def run(options: argparse.Namespace) -> int:
 
     django.setup()
     import igraph
-    from django.core.management import call_command
     from django.utils import timezone
     from django_tenants.utils import tenant_context
 
-    from core.exchanges.models import Exchange, State
+    from bench.common import (
+        bench_exchange_completed,
+        bench_members_create,
+        bench_network_create,
+        database_analyze,
+        giver_weights,
+    )
+    from core.exchanges.models import Exchange
     from core.insights.graph import graph_build
     from core.insights.metrics import betweenness
     from core.insights.selectors.edges import network_edges
     from core.insights.selectors.map import DateRange, map_payload
     from core.insights.selectors.metrics import network_metrics_compute
     from core.listings.models import Listing
-    from core.members.demo import demo_profile
     from core.members.models import Member
     from kernel.db import connection
-    from tenants.services import network_create, platform_bootstrap
 
     started = time.perf_counter()
-    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
-    platform_bootstrap()
-    network = network_create(slug="bench", name="Bench network")
+    network = bench_network_create()
     rng = random.Random(7)
     with tenant_context(network):
-        members = Member.objects.bulk_create(
-            (Member(email=f"member{n}@nhs.net", full_name=f"Member {n}",
-                    **demo_profile(rng))
-             for n in range(options.members)),
-            batch_size=1000,
-        )  # fmt: skip
+        members = bench_members_create(rng, options.members)
         by_org: dict[str, list[Member]] = {}
         for member in members:
             by_org.setdefault(member.organisation, []).append(member)
-        # A few generous givers: weights fall off like 1/rank.
-        weights = [1 / (rank + 1) ** 0.7 for rank in range(len(members))]
-        givers = rng.choices(members, weights=weights, k=options.exchanges)
+        givers = rng.choices(members, weights=giver_weights(len(members)), k=options.exchanges)
         listings = Listing.objects.bulk_create(
             (Listing(owner=giver, kind="offer", title="Help", description="Help",
                      category=rng.choice(Listing.Category.values),
@@ -89,20 +83,15 @@ def run(options: argparse.Namespace) -> int:
         now = timezone.now()
 
         def exchange(giver: Member) -> Exchange:
+            # Most help stays within an organisation.
             pool = by_org[giver.organisation] if rng.random() < 0.6 else members
-            receiver = rng.choice(pool)
-            while receiver.pk == giver.pk:
-                receiver = rng.choice(members)
-            completed_at = now - datetime.timedelta(minutes=rng.randint(0, 2 * 365 * 24 * 60))
-            return Exchange(
-                listing=listing_of[giver.pk], giver=giver, receiver=receiver,
-                state=State.COMPLETED, minutes=15 * rng.randint(1, 16),
-                met_on=completed_at.date(), completed_at=completed_at,
+            return bench_exchange_completed(
+                rng, listing=listing_of[giver.pk], giver_id=giver.pk, pool=pool, members=members,
+                now=now,
             )  # fmt: skip
 
         Exchange.objects.bulk_create((exchange(g) for g in givers), batch_size=2000)
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+        database_analyze()
         print(f"{options.members:,} members, {options.exchanges:,} completed exchanges; "
               f"setup {time.perf_counter() - started:.1f}s", flush=True)  # fmt: skip
 

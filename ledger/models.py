@@ -7,10 +7,13 @@ import uuid
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kernel.silo import network_model
+
 MINUTES_PER_CREDIT = 60
 GIFT_MINUTES = 2 * MINUTES_PER_CREDIT
 
 
+@network_model
 class Account(models.Model):
     class Kind(models.TextChoices):
         MEMBER = "member", _("Member")
@@ -60,6 +63,7 @@ class Account(models.Model):
         return f"{self.kind} account {self.owner_id or ''}".strip()
 
 
+@network_model
 class Transfer(models.Model):
     class Kind(models.TextChoices):
         GIFT = "gift", _("Welcome gift")
@@ -112,6 +116,7 @@ class Transfer(models.Model):
         return f"{self.kind} {self.idempotency_key}"
 
 
+@network_model
 class Entry(models.Model):
     """One leg of a transfer on one account.
 

@@ -9,6 +9,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 
+from kernel.silo import public_model
+
 SLUG_VALIDATOR = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$",
     "Use 1-40 lowercase letters, digits and hyphens, starting and ending with a letter or digit.",
@@ -33,6 +35,7 @@ class BillingStatus(models.TextChoices):
     CANCELED = "canceled", _("Cancelled")
 
 
+@public_model
 class Network(TenantMixin):
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")
@@ -84,11 +87,13 @@ class Network(TenantMixin):
         return self.name
 
 
+@public_model
 class Domain(DomainMixin):
     def __str__(self) -> str:
         return self.domain
 
 
+@public_model
 class SchemaTemplate(models.Model):
     """The SQL that builds a network schema at one migration state.
 
@@ -107,6 +112,7 @@ class SchemaTemplate(models.Model):
         return f"schema template {self.state[:12]}"
 
 
+@public_model
 class ProvisioningJob(models.Model):
     """One organiser's request to start a network, and how far provisioning has got.
 
@@ -167,6 +173,7 @@ class ProvisioningJob(models.Model):
         return f"provisioning {self.slug} ({self.status})"
 
 
+@public_model
 class SpareSchema(models.Model):
     """A network schema built ahead of time from the template for `state`, waiting to be
     renamed into a new network (see services.schema_spares_fill)."""
@@ -179,6 +186,7 @@ class SpareSchema(models.Model):
         return self.name
 
 
+@public_model
 class NetworkExport(models.Model):
     """A record that staff exported a network's data (the zip itself is downloaded, not
     kept). Deleting a network requires a recent one."""
@@ -193,6 +201,7 @@ class NetworkExport(models.Model):
         return f"export of {self.network_id} at {self.created_at:%Y-%m-%d %H:%M}"
 
 
+@public_model
 class StripeEvent(models.Model):
     """A Stripe webhook event, stored once by its id: a replay finds the row and changes
     nothing."""
@@ -207,6 +216,7 @@ class StripeEvent(models.Model):
         return f"{self.type} {self.event_id}"
 
 
+@public_model
 class DomainClaim(models.Model):
     """An organiser's own domain for their network. It routes (becomes a Domain) only once
     a DNS TXT record proves they control it (see tenants.domains)."""

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.members.auth import acting_member
 from core.members.models import Member, Role
 from kernel.errors import ApplicationError, PermissionDenied
+from kernel.forms import refusal_show
 
 from .billing import (
     billing_by_card,
@@ -68,8 +69,7 @@ def network_start_view(request: HttpRequest) -> HttpResponse:
         try:
             job = network_start(**form.cleaned_data)
         except ApplicationError as refused:
-            field = refused.field if refused.field in form.fields else None
-            form.add_error(field, refused.message)
+            refusal_show(form, refused)
         else:
             # Only this browser may follow the job (its page carries the sign-in link).
             request.session[_SESSION_JOBS] = [*request.session.get(_SESSION_JOBS, []), str(job.pk)]

@@ -5,10 +5,13 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kernel.silo import public_model
+
 DEFAULT_PRIMARY = "#005eb8"  # NHS blue
 DEFAULT_ACCENT = "#007f3b"  # NHS green
 
 
+@public_model
 class Theme(models.Model):
     network = models.OneToOneField(
         "tenants.Network", on_delete=models.CASCADE, related_name="theme"
@@ -53,6 +56,7 @@ class Enforcer(models.TextChoices):
     ECNI = "ecni", _("Northern Ireland (ECNI)")
 
 
+@public_model
 class AccessibilityStatement(models.Model):
     """What a network's organisers say in its accessibility statement (Public Sector Bodies
     Accessibility Regulations 2018, regulation 7). Public schema, one row per network, like

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.members.auth import acting_member
+from kernel.forms import refusal_show
 
 from .contrast import HEX_COLOUR
 from .icons import BACKGROUND, SIZES, icon_png
@@ -198,7 +199,7 @@ def branding_page(request: HttpRequest) -> HttpResponse:
             try:
                 theme_update(network=network, actor=acting_member(request), **form.cleaned_data)
             except ThemeRefused as refused:
-                form.add_error(refused.field, refused.message)
+                refusal_show(form, refused)
             else:
                 messages.success(request, _("Your network's branding is saved."))
                 return redirect(reverse("branding"))
@@ -300,7 +301,7 @@ def accessibility_settings(request: HttpRequest) -> HttpResponse:
                     network=network, actor=acting_member(request), **form.cleaned_data
                 )
             except StatementRefused as refused:
-                form.add_error(refused.field, refused.message)
+                refusal_show(form, refused)
             else:
                 messages.success(request, _("The accessibility statement is saved."))
                 return redirect(reverse("accessibility-settings"))

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kernel.silo import network_model
+
 TITLE_MAX = 200
 BODY_MAX = 5000
 
@@ -26,6 +28,7 @@ class State(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+@network_model
 class Announcement(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="announcements"
@@ -74,6 +77,7 @@ class Delivery(models.TextChoices):
     BOUNCED = "bounced", _("Bounced")
 
 
+@network_model
 class Recipient(models.Model):
     """One member an announcement reached: shown on their home page until `dismissed_at`,
     and emailed once if `email` was pending when it was sent. `queued_at` is the outbox's

@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
-from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_record
@@ -26,6 +25,7 @@ from core.notifications.models import BouncedAddress, EmailPreference, Kind
 from core.notifications.services import bounce_record_step
 from kernel.db import connection, durable_service, outbox_claim
 from kernel.errors import ApplicationError, PermissionDenied
+from kernel.text import markup_refuse
 
 from .models import BODY_MAX, TITLE_MAX, Announcement, Audience, Delivery, Recipient, State
 from .selectors import PERMISSION, audience_members
@@ -46,12 +46,12 @@ def _check_organiser(actor: Member) -> None:
 
 
 def _audience_checked(audience: str, value: str) -> str:
-    value = strip_tags(value).strip()
     if audience == Audience.ALL:
         return ""
     known = {Audience.ROLE: Role.values, Audience.PROFESSION: Profession.values}
     if audience not in Audience.values:
         raise AnnouncementRefused(_("Choose who the announcement is for."), field="audience")
+    value = markup_refuse(value, name="audience_value", refusal=AnnouncementRefused, required=True)
     if not value or (audience in known and value not in known[Audience(audience)]):
         raise AnnouncementRefused(
             _("Choose the role, profession or organisation it is for."), field="audience_value"
@@ -66,7 +66,8 @@ def announcement_create(
     """An organiser writes a draft announcement (audited); nothing is sent until
     `announcement_send`."""
     _check_organiser(actor)
-    title, body = strip_tags(title).strip(), strip_tags(body).strip()
+    title = markup_refuse(title, name="title", refusal=AnnouncementRefused, required=True)
+    body = markup_refuse(body, name="body", refusal=AnnouncementRefused, required=True)
     if not title:
         raise AnnouncementRefused(_("Give the announcement a title."), field="title")
     if not body:

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from core.members.auth import acting_member
 from core.members.models import Member, Profession, Role
 from kernel.errors import ApplicationError, NotFound
+from kernel.forms import refusal_show
 
 from .models import BODY_MAX, TITLE_MAX, Announcement, Audience, Delivery, State
 from .selectors import (
@@ -107,10 +108,9 @@ def organiser_new(request: HttpRequest) -> HttpResponse:
                     audience_value=form.audience_value(),
                 )  # fmt: skip
             except ApplicationError as refused:
-                field = {"audience_value": form.cleaned_data["audience"]}.get(
-                    refused.field or "", refused.field
+                refusal_show(
+                    form, refused, fields={"audience_value": form.cleaned_data["audience"]}
                 )
-                form.add_error(field if field in form.fields else None, refused.message)
             else:
                 messages.success(request, _("Draft saved. Check it below, then send or "
                                             "schedule it."))  # fmt: skip
@@ -134,8 +134,7 @@ def organiser_detail(request: HttpRequest, announcement_id: int) -> HttpResponse
                     send_at=form.cleaned_data["send_at"],
                 )  # fmt: skip
             except ApplicationError as refused:
-                form.add_error(refused.field if refused.field in form.fields else None,
-                               refused.message)  # fmt: skip
+                refusal_show(form, refused)
             else:
                 if announcement.state == State.SCHEDULED:
                     messages.success(request, _("Scheduled."))

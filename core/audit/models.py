@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from django.db import models
 
+from kernel.silo import public_and_network_model
 
+
+@public_and_network_model
 class AuditEvent(models.Model):
     # The actor is kept by id and label, not by foreign key: staff accounts live in the
     # public schema and must not be referenced from a network's schema, and the record

@@ -12,12 +12,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kernel.silo import network_model
+
 TITLE_LIMIT = 120
 DESCRIPTION_LIMIT = 4000
 # A target in whole hours, up to a very large campaign.
 TARGET_MAX_HOURS = 100_000
 
 
+@network_model
 class Campaign(models.Model):
     title = models.CharField(max_length=TITLE_LIMIT)
     description = models.TextField(max_length=DESCRIPTION_LIMIT, blank=True)
@@ -58,6 +61,7 @@ class ItemKind(models.TextChoices):
     PROJECT = "project", _("Project")
 
 
+@network_model
 class CampaignItem(models.Model):
     """A listing, group session or project tagged to a campaign (exactly one of the three)."""
 
@@ -110,6 +114,7 @@ class CampaignItem(models.Model):
         return ItemKind.SESSION if self.session_id else ItemKind.PROJECT
 
 
+@network_model
 class CampaignMember(models.Model):
     """A member who joined a campaign: its items come first for them."""
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from core.members.auth import acting_member
 from core.members.models import Member
 from kernel.errors import ApplicationError, NotFound
+from kernel.forms import refusal_show
 
 from .models import DESCRIPTION_LIMIT, TARGET_MAX_HOURS, TITLE_LIMIT, Campaign, CampaignItem
 from .selectors import (
@@ -59,9 +60,8 @@ class CampaignForm(forms.Form):
         return data
 
 
-def _refusal(form: forms.Form, refused: ApplicationError) -> None:
-    field = "target_hours" if refused.field == "target_minutes" else refused.field
-    form.add_error(field if field in form.fields else None, refused.message)
+# The service's field names that the campaign form calls otherwise.
+_FORM_FIELDS = {"target_minutes": "target_hours"}
 
 
 def _campaign(request: HttpRequest, campaign_id: int) -> tuple[Member, Campaign]:
@@ -94,7 +94,7 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
         try:
             campaign = campaign_create(actor=member, **form.campaign_fields())
         except ApplicationError as refused:
-            _refusal(form, refused)
+            refusal_show(form, refused, fields=_FORM_FIELDS)
         else:
             messages.success(request, _("The campaign is set up. Add what belongs to it."))
             return redirect("campaign-detail", campaign_id=campaign.pk)
@@ -113,7 +113,7 @@ def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
         try:
             campaign_update(actor=member, campaign=campaign, **form.campaign_fields())
         except ApplicationError as refused:
-            _refusal(form, refused)
+            refusal_show(form, refused, fields=_FORM_FIELDS)
         else:
             messages.success(request, _("The campaign is saved."))
             return redirect("campaign-detail", campaign_id=campaign.pk)

@@ -14,6 +14,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kernel.silo import network_model
+
 REFLECTION_LIMIT = 5000
 TOPIC_LIMIT = 200
 
@@ -30,6 +32,7 @@ class Format(models.TextChoices):
     VIRTUAL = "virtual", _("Virtual")
 
 
+@network_model
 class CpdSettings(models.Model):
     """The scheme a member keeps their record for (no row: none chosen yet)."""
 
@@ -51,6 +54,7 @@ class CpdSettings(models.Model):
         return f"{self.member_id}: {self.scheme}"
 
 
+@network_model
 class EntryNote(models.Model):
     """A member's reflection on one entry of their record and their corrections of it.
     Private to the member: never in a download, a verification page or anyone else's view."""
@@ -82,6 +86,7 @@ class EntryNote(models.Model):
         return f"{self.member_id}: {self.source} {self.source_id}"
 
 
+@network_model
 class Record(models.Model):
     """An issued record: the rows of a download as they were (date, minutes, format, role,
     topic, participatory; never reflections), under a code printed on the PDF, with an

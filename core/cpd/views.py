@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from core.members.auth import acting_member
 from kernel.csvfile import csv_download, csv_text
 from kernel.errors import NotFound
+from kernel.forms import refusal_show
 from tenants.selectors import network_url
 
 from .models import Format, Scheme
@@ -145,8 +146,7 @@ def entry_edit(request: HttpRequest, source: str, source_id: int) -> HttpRespons
                 cpd_note_save(actor=member, source=source, source_id=source_id,
                               **form.cleaned_data)  # fmt: skip
             except CpdRefused as refused:
-                form.add_error(refused.field if refused.field in form.fields else None,
-                               refused.message)  # fmt: skip
+                refusal_show(form, refused)
             else:
                 messages.success(request, _("Saved to your record."))
                 return redirect("cpd-record")

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kernel.silo import network_model
+
 
 class State(models.TextChoices):
     RESPONDED = "responded", _("Waiting for a reply")
@@ -33,6 +35,7 @@ MAX_MINUTES = 12 * 60
 DEFAULT_MEETING_MINUTES = 60
 
 
+@network_model
 class Exchange(models.Model):
     listing = models.ForeignKey(
         "listings.Listing", on_delete=models.PROTECT, related_name="exchanges"
@@ -154,6 +157,7 @@ class Exchange(models.Model):
         return f"exchange:{self.pk}:complete"
 
 
+@network_model
 class Proposal(models.Model):
     """A suggested time and place (or video link); the other side accepts it or counters."""
 
@@ -189,6 +193,7 @@ class Proposal(models.Model):
         return f"{self.starts_at:%Y-%m-%d %H:%M} at {self.place}"
 
 
+@network_model
 class Message(models.Model):
     """The exchange's thread: read by its two sides and, once disputed, by organisers."""
 
@@ -215,6 +220,7 @@ class Message(models.Model):
         return f"{self.author_name}: {self.body[:40]}"
 
 
+@network_model
 class Thanks(models.Model):
     """A short thank-you after a completed exchange, shown on the other side's profile."""
 
@@ -242,6 +248,7 @@ class Thanks(models.Model):
         return self.text[:40]
 
 
+@network_model
 class ExchangeSettings(models.Model):
     """The network's rules for exchanges (one row)."""
 

@@ -25,6 +25,7 @@ from kernel import ics
 from kernel.csvfile import csv_stream
 from kernel.db import connection
 from kernel.errors import ApplicationError, NotFound, PermissionDenied
+from kernel.forms import refusal_show
 from ledger.services import member_account
 from tenants.models import Network
 
@@ -159,7 +160,7 @@ def _act(
     except ApplicationError as refused:
         form = actions.ACTIONS[action].form(request.POST)
         form.is_valid()
-        form.add_error(refused.field if refused.field in form.fields else None, refused.message)
+        refusal_show(form, refused)
         status = 403 if isinstance(refused, PermissionDenied) else 409
         return _detail(request, exchange, member, host, page, (action, form), status)
     if form.errors:
@@ -346,8 +347,7 @@ def organiser_safeguarding(request: HttpRequest) -> HttpResponse:
             try:
                 safeguarding_contact_set(actor=member, **form.cleaned_data)
             except ApplicationError as refused:
-                form.add_error(refused.field if refused.field in form.fields else None,
-                               refused.message)  # fmt: skip
+                refusal_show(form, refused)
             else:
                 messages.success(request, _("The safeguarding contact is saved: every exchange "
                                             "page shows it."))  # fmt: skip

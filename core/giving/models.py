@@ -12,6 +12,8 @@ from django.db.models.functions import Mod
 from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 
+from kernel.silo import network_model
+
 STEP_MINUTES = 15
 # Organisers' limits go up to 100 hours a month; the defaults (GivingSettings) are lower.
 LIMIT_MAX_MINUTES = 100 * 60
@@ -32,6 +34,7 @@ class GiftKind(models.TextChoices):
 GIVEN_BY_MEMBERS = (GiftKind.MEMBER, GiftKind.PROJECT, GiftKind.POT)
 
 
+@network_model
 class Gift(models.Model):
     kind = models.CharField(max_length=8, choices=GiftKind.choices)
     # The giver; for a grant, the organiser who made it (the pot pays).
@@ -94,6 +97,7 @@ class Gift(models.Model):
         return f"{self.kind} gift of {self.minutes} min by {self.actor_id}"
 
 
+@network_model
 class GivingSettings(models.Model):
     """The network's limits on giving (one row, made by migration so it can be locked)."""
 

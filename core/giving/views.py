@@ -21,6 +21,7 @@ from core.members.models import Member, MemberState
 from core.projects.selectors import access_project
 from core.projects.views import HoursField
 from kernel.errors import ApplicationError, NotFound
+from kernel.forms import refusal_show
 from ledger.selectors import member_balance
 from ledger.services import minutes_as_text
 
@@ -76,11 +77,6 @@ class LimitsForm(forms.Form):
     )  # fmt: skip
 
 
-def _refusal(form: forms.Form, refused: ApplicationError) -> None:
-    field = refused.field if refused.field in form.fields else None
-    form.add_error(field, refused.message)
-
-
 def _give_page(
     request: HttpRequest, *, target: dict[str, Any], heading: str, back: str, done: str
 ) -> HttpResponse:
@@ -94,7 +90,7 @@ def _give_page(
             gift = gift_give(actor=member, minutes=fields["minutes"], message=fields["message"],
                              key=fields["key"], **target)  # fmt: skip
         except ApplicationError as refused:
-            _refusal(form, refused)
+            refusal_show(form, refused)
             if data is not None:  # nothing was given: the corrected form is a new request
                 data["key"] = uuid.uuid4().hex
         else:
@@ -166,7 +162,7 @@ def pot_grant_view(request: HttpRequest) -> HttpResponse:
             gift = pot_grant(actor=member, recipient=recipient, minutes=fields["minutes"],
                              reason=fields["reason"], key=fields["key"])  # fmt: skip
         except ApplicationError as refused:
-            _refusal(form, refused)
+            refusal_show(form, refused)
             if data is not None:
                 data["key"] = uuid.uuid4().hex
         else:
@@ -190,7 +186,7 @@ def giving_settings_view(request: HttpRequest) -> HttpResponse:
         try:
             giving_settings_update(actor=member, **form.cleaned_data)
         except ApplicationError as refused:
-            _refusal(form, refused)
+            refusal_show(form, refused)
         else:
             messages.success(request, _("The giving limits are saved."))
             return redirect("giving-settings")

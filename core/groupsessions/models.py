@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.listings.models import Listing
+from kernel.silo import network_model
 
 # A session is booked in quarter-hour lengths, up to a long day, like exchange hours.
 MINUTES_STEP = 15
@@ -34,6 +35,7 @@ class Format(models.TextChoices):
     HYBRID = "hybrid", _("In person and online")
 
 
+@network_model
 class GroupSession(models.Model):
     giver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                               related_name="sessions_given")  # fmt: skip
@@ -109,6 +111,7 @@ PAYING = frozenset({BookingState.CONFIRMED})
 UNSETTLED = frozenset({BookingState.ATTENDED, BookingState.DISPUTED})
 
 
+@network_model
 class Booking(models.Model):
     """A member's place (or place in the queue) at a session, then their attendance."""
 
@@ -140,6 +143,7 @@ class Booking(models.Model):
         return f"{self.member_id} at {self.session_id}: {self.state}"
 
 
+@network_model
 class CalendarFeed(models.Model):
     """A member's private calendar feed: `/calendar/<secret>.ics`, read without signing in
     by Outlook or Google Calendar. Only the secret's SHA-256 is stored; a new secret

@@ -17,6 +17,7 @@ from core.members.auth import acting_member
 from kernel import ics
 from kernel.db import connection
 from kernel.errors import ApplicationError, NotFound, PermissionDenied
+from kernel.forms import refusal_show
 from ledger.services import member_account
 
 from . import actions
@@ -61,8 +62,7 @@ def session_new(request: HttpRequest) -> HttpResponse:
             try:
                 session = session_create(actor=member, **form.cleaned_data)
             except ApplicationError as refused:
-                form.add_error(refused.field if refused.field in form.fields else None,
-                               refused.message)  # fmt: skip
+                refusal_show(form, refused)
             else:
                 messages.success(request, _("Your session is posted. Members can book it now."))
                 return redirect("session-detail", session_id=session.pk)
@@ -132,7 +132,7 @@ def session_action(request: HttpRequest, session_id: int, action: str) -> HttpRe
     except ApplicationError as refused:
         form = actions.action_form(action, session, request.POST)
         form.is_valid()
-        form.add_error(refused.field if refused.field in form.fields else None, refused.message)
+        refusal_show(form, refused)
         status = 403 if isinstance(refused, PermissionDenied) else 409
         return _detail(request, member, access_session(session.pk, member=member),
                        (action, form), status)  # fmt: skip

@@ -9,7 +9,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from kernel.silo import network_model
 
+
+@network_model
 class IdempotentResponse(models.Model):
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)

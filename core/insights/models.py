@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kernel.silo import network_model
+
 PREFER_NOT_TO_SAY = "prefer_not_to_say"
 
 
@@ -120,6 +122,7 @@ BACKGROUND_SECTIONS: tuple[tuple[str, tuple[Background, ...]], ...] = (
 )  # fmt: skip
 
 
+@network_model
 class EqualityAnswers(models.Model):
     """One member's answers to the equality monitoring questions, given with consent.
 
@@ -163,6 +166,7 @@ class EqualityAnswers(models.Model):
         return f"equality answers of member {self.member_id}"
 
 
+@network_model
 class EqualitySnapshot(models.Model):
     """The raw figures an organiser's equality report is published from: taken once per
     calendar month (by beat on the 1st, or by the month's first report), so that two
@@ -183,6 +187,7 @@ class EqualitySnapshot(models.Model):
         return f"equality figures for {self.month:%B %Y}"
 
 
+@network_model
 class MapSnapshot(models.Model):
     """The network map for one date range, computed by the metrics task and served as it is
     stored (core/insights/services/map.py): the API's JSON gzipped with its ETag, and the page's

@@ -26,7 +26,7 @@ from .services import (
     listing_create,
     listing_hide,
     listing_invite,
-    listing_set_status,
+    listing_status_set,
     listing_update,
 )
 
@@ -115,7 +115,7 @@ class ListingStatusApi(APIView):
         listing = access_listing(listing_id, member=member)
         data = self.StatusSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        listing = listing_set_status(
+        listing = listing_status_set(
             actor=member, listing=listing, status=data.validated_data["status"]
         )
         return Response(ListingSerializer(listing).data)

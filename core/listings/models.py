@@ -8,7 +8,10 @@ from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kernel.silo import network_model
 
+
+@network_model
 class Listing(models.Model):
     class Kind(models.TextChoices):
         OFFER = "offer", _("Offer of help")
@@ -104,6 +107,7 @@ class Listing(models.Model):
         return self.title
 
 
+@network_model
 class ListingSettings(models.Model):
     """The network's choices about listings (one row). Listings are for members; a
     network that wants visitors to see what its members offer says so here, and visitors
@@ -128,6 +132,7 @@ class ListingSettings(models.Model):
 INVITATIONS_PER_REQUEST = 5
 
 
+@network_model
 class ResponseInvitation(models.Model):
     """The poster of a request asked a member it matched to respond to it: once per member,
     at most INVITATIONS_PER_REQUEST per request (core.listings.services.listing_invite)."""

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -19,7 +18,7 @@ from core.notifications.models import Kind
 from core.notifications.services import notification_send
 from kernel.db import connection, durable_service, outbox_claim
 from kernel.errors import ApplicationError, NotFound, PermissionDenied
-from kernel.text import plain_text
+from kernel.text import markup_refuse, plain_text
 
 from .models import INVITATIONS_PER_REQUEST, Listing, ListingSettings, ResponseInvitation
 from .selectors import matchable_members, members_open_to_matching, skill_matches
@@ -181,7 +180,7 @@ def listing_update(*, actor: Member, listing: Listing, **fields: Any) -> Listing
 
 
 @durable_service
-def listing_set_status(*, actor: Member, listing: Listing, status: str) -> Listing:
+def listing_status_set(*, actor: Member, listing: Listing, status: str) -> Listing:
     """The owner opens, pauses or closes their listing (the row locked, only `status`
     saved)."""
     listing = _locked(listing)
@@ -222,7 +221,7 @@ def listing_hide_step(*, actor: Member, listing: Listing, reason: str) -> Listin
     hides the listing and closes the report in one)."""
     if not actor.has_perm("listings.moderate_listing"):
         raise PermissionDenied(_("Only organisers can hide listings."))
-    reason = strip_tags(reason).strip()
+    reason = markup_refuse(reason, name="reason", refusal=ListingRefused, required=True)
     if not reason:
         raise ListingRefused(_("Please say why the listing is hidden."), field="reason")
     listing = _locked(listing)

@@ -16,6 +16,7 @@ from core.members.auth import acting_member
 from core.members.models import Member, Profession
 from kernel.db import connection
 from kernel.errors import ApplicationError, NotFound, PermissionDenied
+from kernel.forms import refusal_show
 from ledger.services import minutes_as_text
 
 from .models import INVITATIONS_PER_REQUEST, Listing
@@ -32,9 +33,9 @@ from .services import (
     listing_create,
     listing_hide,
     listing_invite,
-    listing_set_status,
     listing_settings_get,
     listing_settings_set,
+    listing_status_set,
     listing_update,
 )
 
@@ -173,7 +174,7 @@ def listing_edit(request: HttpRequest, listing_id: int) -> HttpResponse:
         try:
             listing_update(actor=acting_member(request), listing=listing, **changed)
         except ApplicationError as refused:
-            form.add_error(refused.field if refused.field in form.fields else None, refused.message)
+            refusal_show(form, refused)
         else:
             messages.success(request, _("Your listing is updated."))
             return redirect("listing-detail", listing_id=listing.pk)
@@ -205,7 +206,7 @@ def listing_new(request: HttpRequest) -> HttpResponse:
         try:
             listing = listing_create(actor=acting_member(request), **form.cleaned_data)
         except ApplicationError as refused:
-            form.add_error(refused.field if refused.field in form.fields else None, refused.message)
+            refusal_show(form, refused)
         else:
             messages.success(request, _("Your listing is posted."))
             return redirect("listing-detail", listing_id=listing.pk)
@@ -218,7 +219,7 @@ def listing_status(request: HttpRequest, listing_id: int) -> HttpResponse:
     member = acting_member(request)
     listing = _listing(member, listing_id)
     try:
-        listing_set_status(actor=member, listing=listing, status=request.POST.get("status", ""))
+        listing_status_set(actor=member, listing=listing, status=request.POST.get("status", ""))
     except ApplicationError as refused:
         messages.error(request, refused.message)
     return redirect("listing-detail", listing_id=listing_id)

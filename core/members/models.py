@@ -13,6 +13,8 @@ from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kernel.silo import public_and_network_model
+
 
 class MemberManager(BaseUserManager["Member"]):
     use_in_migrations = True
@@ -88,6 +90,7 @@ class ProfileVisibility(models.TextChoices):
 BIO_MAX = 2000
 
 
+@public_and_network_model
 class Member(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(max_length=254, unique=True)
     full_name = models.CharField(max_length=150)
@@ -191,6 +194,7 @@ class Member(AbstractBaseUser, PermissionsMixin):
         return self.full_name.split(" ")[0] if self.full_name else self.email
 
 
+@public_and_network_model
 class ApiToken(models.Model):
     """A member's personal API token. Only its SHA-256 digest is stored: the token itself is
     shown once, when it is made (core.members.services.api_token_create)."""
@@ -206,6 +210,7 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.hint}…)"
 
 
+@public_and_network_model
 class Invitation(models.Model):
     """An organiser's invitation to one email address, pending until the person accepts
     (then it is deleted: the member row takes over), an organiser revokes it (deleted), or
@@ -259,6 +264,7 @@ class JoinPolicy(models.TextChoices):
     APPROVAL = "approval", _("An organiser approves each new member")
 
 
+@public_and_network_model
 class JoinSettings(models.Model):
     """How people join this network: one row per network schema (id is always 1)."""
 
@@ -285,6 +291,7 @@ class JoinSettings(models.Model):
         return self.get_policy_display()
 
 
+@public_and_network_model
 class Block(models.Model):
     """`blocker` blocked `blocked`: from then on neither responds to the other's listings,
     messages the other or books the other's sessions, and each side's listings are hidden

@@ -32,7 +32,6 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from PIL import Image, UnidentifiedImageError
@@ -42,7 +41,7 @@ from core.notifications.models import Kind
 from core.notifications.services import notification_send
 from kernel.db import connection, durable_service, outbox_claim
 from kernel.errors import ApplicationError, NotFound, PermissionDenied
-from kernel.text import plain_text
+from kernel.text import markup_refuse, markup_strip, plain_text
 from ledger.services import gift_grant
 from tenants.plans import plan_member_place_take
 
@@ -132,11 +131,11 @@ def member_join(
     invalid address, a weak password or a domain the policy excludes; and
     (`PlanLimitReached`, nothing written) a network whose plan has no place left."""
     email = email.strip().lower()
-    full_name = strip_tags(full_name).strip()
     try:
         validate_email(email)
     except ValidationError:
         raise JoinRefused(_("Enter an email address like name@nhs.net."), field="email") from None
+    full_name = markup_refuse(full_name, name="full_name", refusal=JoinRefused, required=True)
     if not full_name or len(full_name) > 150:
         raise JoinRefused(_("Enter your name (up to 150 characters)."), field="full_name")
     if profession and profession not in Profession.values:
@@ -341,7 +340,7 @@ def member_decline(*, actor: Member, member: Member, reason: str) -> Member:
     Audited."""
     if not actor.has_perm("members.approve_member"):
         raise PermissionDenied(_("Only organisers can decline members."))
-    reason = strip_tags(reason).strip()
+    reason = markup_refuse(reason, name="reason", refusal=JoinRefused, required=True)
     if not reason:
         raise JoinRefused(_("Please give a reason: the person will see it."), field="reason")
     if len(reason) > 500:
@@ -496,11 +495,7 @@ def member_profile_update(*, actor: Member, **fields: Any) -> Member:
     changes: dict[str, Any] = {}
     for name, value in fields.items():
         if name in _TEXT_LIMITS:
-            text = str(value).strip()
-            if strip_tags(text) != text:
-                raise JoinRefused(
-                    _("Write plain text: HTML and scripts are not allowed."), field=name
-                )
+            text = markup_refuse(value, name=name, refusal=JoinRefused, required=False)
             if len(text) > _TEXT_LIMITS[name]:
                 raise JoinRefused(
                     _("Keep this under %(limit)s characters.") % {"limit": _TEXT_LIMITS[name]},
@@ -581,7 +576,7 @@ def skills_clean(tags: list[str]) -> list[str]:
         tag = " ".join(str(tag).lower().split())
         if not tag:
             continue
-        if strip_tags(tag) != tag or len(tag) > 50:
+        if markup_strip(tag) != tag or len(tag) > 50:
             raise JoinRefused(
                 _("“%(tag)s” is not a skill tag: plain words, up to 50 characters.")
                 % {"tag": tag[:50]},

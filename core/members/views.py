@@ -25,6 +25,7 @@ from core.projects.selectors import projects_awaiting_funding
 from core.sso.selectors import sso_settings
 from core.stories.selectors import stories_published
 from kernel.errors import ApplicationError, NotFound
+from kernel.forms import refusal_show
 from ledger.selectors import member_balance_and_statement
 from tenants.plans import network_full_message, plan_usage
 
@@ -130,10 +131,6 @@ class JoinForm(forms.Form):
     )  # fmt: skip
 
 
-def _refusal_to_form(form: forms.Form, refused: ApplicationError) -> None:
-    form.add_error(refused.field if refused.field in form.fields else None, refused.message)
-
-
 def join(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
@@ -147,7 +144,7 @@ def join(request: HttpRequest) -> HttpResponse:
             join_throttle(request)
             member_join(**form.cleaned_data)
         except ApplicationError as refused:
-            _refusal_to_form(form, refused)
+            refusal_show(form, refused)
             status = refused.status_code if isinstance(refused, JoinThrottled) else 200
         else:
             # The same answer whether the address was new or already here (member_join).
@@ -337,12 +334,6 @@ class InviteCsvForm(forms.Form):
     )
 
 
-def _invitations_refused(form: forms.Form, refused: ApplicationError) -> None:
-    field = refused.field if refused.field in form.fields else None
-    for message in [refused.message, *refused.extra.get("rows", [])]:
-        form.add_error(field, message)
-
-
 def _invitations_sent_message(sent: InvitationsSent) -> str:
     count = len(sent.invited)
     parts = [f"Invited {count} {'person' if count == 1 else 'people'}."]
@@ -374,7 +365,7 @@ def invitations(request: HttpRequest) -> HttpResponse:
                 people = invitations_csv_read(upload.cleaned_data["file"])
             sent = invitations_send(actor=actor, people=people)
         except ApplicationError as refused:
-            _invitations_refused(form, refused)
+            refusal_show(form, refused)
         else:
             messages.success(request, _invitations_sent_message(sent))
             return redirect("member-invitations")
@@ -424,7 +415,7 @@ def join_invited(request: HttpRequest, token: str) -> HttpResponse:
         try:
             member = invitation_accept(token=token, **form.cleaned_data)
         except ApplicationError as refused:
-            _refusal_to_form(form, refused)
+            refusal_show(form, refused)
         else:
             login(request, member, backend="core.members.backends.MemberBackend")
             messages.success(request, _("Welcome! Two hours of credit are in your account."))
@@ -454,7 +445,7 @@ def join_settings(request: HttpRequest) -> HttpResponse:
             join_settings_set(actor=acting_member(request), policy=form.cleaned_data["policy"],
                               allowed_domains=domains)  # fmt: skip
         except ApplicationError as refused:
-            _refusal_to_form(form, refused)
+            refusal_show(form, refused)
         else:
             messages.success(request, _("Joining settings saved."))
             return redirect("join-settings")
@@ -595,8 +586,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
         try:
             member_profile_update(actor=member, **form.profile_fields())
         except ApplicationError as refused:
-            field = {"skills": "other_skills"}.get(refused.field or "", refused.field)
-            form.add_error(field if field in form.fields else None, refused.message)
+            refusal_show(form, refused, fields={"skills": "other_skills"})
         else:
             messages.success(request, _("Your profile is saved."))
             return redirect("member-profile", member_id=member.pk)

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kernel.silo import network_model
+
 
 class Kind(models.TextChoices):
     RESPONSE_RECEIVED = "response_received", _("Someone responded to your listing")
@@ -52,6 +54,7 @@ EMAILED_DAILY = (Kind.REQUEST_MATCH,)
 BULK_KINDS = (Kind.WEEKLY_DIGEST, Kind.REQUEST_MATCH, Kind.ANNOUNCEMENT)
 
 
+@network_model
 class Notification(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -95,6 +98,7 @@ class Notification(models.Model):
         return self.title
 
 
+@network_model
 class EmailPreference(models.Model):
     """A member's choice for one kind of notification; no row means "email me" (except the
     kinds in EMAIL_OFF_BY_DEFAULT) and "show me in the app"."""
@@ -116,6 +120,7 @@ class EmailPreference(models.Model):
         return f"{self.member_id}:{self.kind}={'on' if self.email else 'off'}"
 
 
+@network_model
 class PushSubscription(models.Model):
     """One browser a member turned Web Push on in (the Push API's subscription): where the
     push service takes messages for it and the keys that encrypt them for it alone. Removed
@@ -140,6 +145,7 @@ class PushSubscription(models.Model):
         return f"push for member {self.member_id}"
 
 
+@network_model
 class BouncedAddress(models.Model):
     """An address the mail relay reported as bouncing: the platform mails it no more (a
     member who changes their address is mailed at the new one)."""

@@ -11,6 +11,8 @@ from django.db.models.functions import Mod
 from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 
+from kernel.silo import network_model
+
 # The largest budget a lead may ask for: 1,000 hours.
 BUDGET_MAX_MINUTES = 1000 * 60
 STEP_MINUTES = 15
@@ -20,6 +22,7 @@ def _in_steps(field: str) -> Exact:
     return Exact(Mod(field, STEP_MINUTES), 0)
 
 
+@network_model
 class Project(models.Model):
     class State(models.TextChoices):
         PROPOSED = "proposed", _("Proposed")
@@ -75,6 +78,7 @@ class Project(models.Model):
         return self.title
 
 
+@network_model
 class Volunteer(models.Model):
     """A member's pledge to a project and the hours its lead has confirmed so far
     (`confirmed_minutes` is the sum of the member's confirmations, kept in the same
@@ -108,6 +112,7 @@ class Volunteer(models.Model):
         return f"{self.member_id} on project {self.project_id}"
 
 
+@network_model
 class HoursConfirmation(models.Model):
     """One confirmation of a volunteer's hours for one day, paid by one ledger transfer
     (`project:<project id>:confirmation:<id>`). A volunteer's day is confirmed once, so

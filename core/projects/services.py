@@ -14,7 +14,6 @@ from typing import Any
 from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -27,7 +26,7 @@ from core.notifications.models import Kind
 from core.notifications.services import notification_send
 from kernel.db import connection, durable_service
 from kernel.errors import ApplicationError, NotFound, PermissionDenied
-from kernel.text import plain_text
+from kernel.text import markup_refuse, plain_text
 from ledger.models import Transfer
 from ledger.services import (
     InsufficientCredit,
@@ -175,7 +174,7 @@ def project_decline(*, actor: Member, project: Project, reason: str) -> Project:
     """An organiser declines a proposed project, saying why (audited; the lead is told)."""
     if not actor.has_perm("projects.fund_project"):
         raise PermissionDenied(_("Only organisers can decline projects."))
-    reason = strip_tags(reason or "").strip()
+    reason = markup_refuse(reason, name="reason", refusal=ProjectRefused, required=True)
     if not reason:
         raise ProjectRefused(_("Please say why the project is declined."), field="reason")
     if len(reason) > 500:

@@ -19,6 +19,7 @@ from core.members.auth import acting_member
 from core.members.models import Member
 from core.members.skills import SKILL_CHOICES
 from kernel.errors import ApplicationError, NotFound
+from kernel.forms import refusal_show
 from ledger.services import minutes_as_text
 
 from .models import BUDGET_MAX_MINUTES, Project
@@ -122,10 +123,8 @@ class ConfirmForm(forms.Form):
         self.fields["volunteer"].choices = [(v.pk, v.member.full_name) for v in volunteers]  # type: ignore[attr-defined]
 
 
-def _refusal(form: forms.Form, refused: ApplicationError) -> None:
-    """Show a service's refusal on the field it names (or above the form)."""
-    field = "other_skills" if refused.field == "skills_wanted" else refused.field
-    form.add_error(field if field in form.fields else None, refused.message)
+# The service's field names that the project form calls otherwise.
+_FORM_FIELDS = {"skills_wanted": "other_skills"}
 
 
 def _project(request: HttpRequest, project_id: int) -> tuple[Member, Project]:
@@ -158,7 +157,7 @@ def project_new(request: HttpRequest) -> HttpResponse:
         try:
             project = project_propose(actor=member, **form.project_fields())
         except ApplicationError as refused:
-            _refusal(form, refused)
+            refusal_show(form, refused, fields=_FORM_FIELDS)
         else:
             messages.success(request, _("Your project is proposed. An organiser will review it."))
             return redirect("project-detail", project_id=project.pk)
@@ -212,7 +211,7 @@ def project_decline_view(request: HttpRequest, project_id: int) -> HttpResponse:
         try:
             project_decline(actor=member, project=project, reason=form.cleaned_data["reason"])
         except ApplicationError as refused:
-            _refusal(form, refused)
+            refusal_show(form, refused, fields=_FORM_FIELDS)
         else:
             messages.success(request, _("The project is declined; its lead has been told why."))
             return redirect("project-detail", project_id=project_id)
@@ -227,7 +226,7 @@ def project_volunteer_view(request: HttpRequest, project_id: int) -> HttpRespons
         try:
             volunteer_pledge(actor=member, project=project, **form.cleaned_data)
         except ApplicationError as refused:
-            _refusal(form, refused)
+            refusal_show(form, refused, fields=_FORM_FIELDS)
         else:
             messages.success(request, _("Thank you for volunteering. The project's lead is told."))
             return redirect("project-detail", project_id=project_id)
@@ -252,7 +251,7 @@ def project_confirm_view(request: HttpRequest, project_id: int) -> HttpResponse:
                 worked_on=fields["worked_on"], key=fields["key"],
             )  # fmt: skip
         except ApplicationError as refused:
-            _refusal(form, refused)
+            refusal_show(form, refused, fields=_FORM_FIELDS)
             # This request paid nothing, so the corrected form goes under a new key.
             if data is not None:
                 data["key"] = uuid.uuid4().hex

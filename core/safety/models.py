@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kernel.silo import network_model
+
 
 class TargetKind(models.TextChoices):
     LISTING = "listing", _("Listing")
@@ -46,6 +48,7 @@ class Outcome(models.TextChoices):
 DETAILS_MAX = 2000
 
 
+@network_model
 class Report(models.Model):
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports_made"

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from core.members.auth import acting_member
 from kernel.errors import ApplicationError, NotFound
+from kernel.forms import refusal_show
 
 from .models import DETAILS_MAX, Category, TargetKind
 from .selectors import PERMISSION, report_queue, reports_on_target
@@ -75,8 +76,7 @@ def report_new(request: HttpRequest, kind: str, target_id: int) -> HttpResponse:
             except NotFound:
                 raise Http404("Nothing to report here") from None
             except ApplicationError as refused:
-                form.add_error(refused.field if refused.field in form.fields else None,
-                               refused.message)  # fmt: skip
+                refusal_show(form, refused)
             else:
                 messages.success(request, _("Thank you: the organisers have your report and "
                                             "will look at it. Nobody else is told who "
@@ -122,8 +122,7 @@ def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
             try:
                 report_act(actor=member, report=report, **form.cleaned_data)
             except ApplicationError as refused:
-                form.add_error(refused.field if refused.field in form.fields else None,
-                               refused.message)  # fmt: skip
+                refusal_show(form, refused)
             else:
                 messages.success(request, _("Done. The report is closed, with any others on "
                                             "the same thing, and the reporters are told it "

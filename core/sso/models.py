@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.members.models import Member
+from kernel.silo import network_model
 
 
 class ProviderKind(models.TextChoices):
@@ -16,6 +17,7 @@ class ProviderKind(models.TextChoices):
     OIDC = "oidc", _("Another OpenID Connect provider")
 
 
+@network_model
 class SsoSettings(models.Model):
     """One row per network schema (id is always 1). No row, or an empty issuer, means the
     network has no single sign-on. The client secret is stored encrypted (core.sso.secrets);
@@ -46,6 +48,7 @@ class SsoSettings(models.Model):
         return self.name
 
 
+@network_model
 class SsoIdentity(models.Model):
     """A member's account at the network's provider: the provider's `sub` is stable, the
     email address may change, so sign-in matches on (issuer, subject)."""

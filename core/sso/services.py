@@ -22,7 +22,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import IntegrityError, transaction
-from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_record
@@ -35,7 +34,7 @@ from core.members.services import (
 )
 from kernel.db import durable_service
 from kernel.errors import ApplicationError, PermissionDenied
-from kernel.text import plain_text
+from kernel.text import markup_strip, plain_text
 from tenants.plans import plan_member_place_take
 
 from .crypto import secret_decrypt, secret_encrypt
@@ -291,7 +290,7 @@ def _member_for_address(
     ):
         raise SsoRefused(_("This network is open to email addresses at %(domains)s.")
                          % {"domains": ", ".join(policy.allowed_domains)})  # fmt: skip
-    full_name = strip_tags(str(claims.get("name") or "")).strip()[:150]
+    full_name = markup_strip(claims.get("name") or "")[:150]
     plan_member_place_take()
     candidate = Member(email=email, full_name=full_name or email.split("@")[0][:150])
     # No password: this person signs in through the provider (or resets one to have one).

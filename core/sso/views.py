@@ -27,6 +27,7 @@ from core.members.auth import acting_member
 from core.members.models import MemberState
 from core.members.views import MemberLoginForm, ThrottledLoginView
 from kernel.errors import ApplicationError
+from kernel.forms import refusal_show
 
 from .client import sso_client
 from .models import ProviderKind
@@ -200,8 +201,7 @@ def sso_settings_view(request: HttpRequest) -> HttpResponse:
         try:
             sso_settings_set(actor=member, **form.cleaned_data)
         except ApplicationError as refused:
-            form.add_error(refused.field if refused.field in form.fields else None,
-                           refused.message)  # fmt: skip
+            refusal_show(form, refused)
         else:
             messages.success(request, _("Single sign-on settings saved. Test the connection "
                                         "below."))  # fmt: skip

@@ -4,9 +4,12 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kernel.silo import network_model
+
 TEXT_LIMIT = 2000
 
 
+@network_model
 class Story(models.Model):
     """What changed for a member's patients or team after one exchange (or session), in
     their words. Published (on the impact page, the public home) only while the author

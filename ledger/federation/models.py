@@ -4,7 +4,10 @@ import uuid
 
 from django.db import models
 
+from kernel.silo import public_model
 
+
+@public_model
 class Membership(models.Model):
     """A network's place in the federation.
 
@@ -39,6 +42,7 @@ class Membership(models.Model):
         return f"federation membership of network {self.network_id}"
 
 
+@public_model
 class FederationTransfer(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     idempotency_key = models.CharField(max_length=200, unique=True)
@@ -65,6 +69,7 @@ class FederationTransfer(models.Model):
         return f"{self.amount} min {self.payer_id} -> {self.payee_id}"
 
 
+@public_model
 class RemoteExchange(models.Model):
     """Where a member's exchange with another network lives.
 

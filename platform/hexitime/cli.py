@@ -257,12 +257,14 @@ def _describe(services: Services) -> str:
 
 def run_bench(args: list[str]) -> int:
     if not args:
-        names = sorted(p.stem for p in (REPO_ROOT / "bench").glob("*.py") if p.stem != "__init__")
+        helpers = {"__init__", "common"}  # bench/common.py is the benchmarks' shared set-up
+        names = sorted(p.stem for p in (REPO_ROOT / "bench").glob("*.py") if p.stem not in helpers)
         print("hexitime bench NAME, where NAME is one of: " + ", ".join(names))
         return 2
     os.chdir(REPO_ROOT)
     ensure_services(data_dir())
     sys.argv = [f"bench/{args[0]}.py", *args[1:]]
+    sys.path.insert(0, str(REPO_ROOT))  # for `bench.common`
     runpy.run_path(str(REPO_ROOT / "bench" / f"{args[0]}.py"), run_name="__main__")
     return 0
 

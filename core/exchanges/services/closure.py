@@ -21,7 +21,7 @@ from tenants.models import Network
 from ..models import FINAL_STATES, Exchange, Message, Proposal, State, Thanks
 from .calendar import invite_for
 from .common import ExchangeRefused, Side, locked, notify, other_side
-from .lifecycle import complete
+from .lifecycle import exchange_credit_move
 
 
 def exchanges_close_for_member(*, member: Member, network: Network) -> int:
@@ -68,7 +68,7 @@ def _cancel_and_rename(exchange_id: int, side: Side, name: str) -> int:
     if exchange.state == State.RECORDED and side == Side.RECEIVER:
         try:
             with transaction.atomic():
-                complete(exchange, actor=None)
+                exchange_credit_move(exchange, actor=None)
             return 0
         except ApplicationError:
             exchange.refresh_from_db()  # not enough credit: cancelled below

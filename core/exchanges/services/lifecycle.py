@@ -319,7 +319,7 @@ def exchange_confirm(
     person who helped, once. Refused, with nothing moved, when they lack the credit."""
     exchange = locked(exchange.pk)
     require_move(exchange, "confirm", actor, actor_network)
-    complete(exchange, actor=actor)
+    exchange_credit_move(exchange, actor=actor)
     return exchange
 
 
@@ -380,7 +380,7 @@ def local_transfer_request(exchange: Exchange, *, actor: Member | None) -> Trans
     )
 
 
-def complete(exchange: Exchange, *, actor: Member | None) -> None:
+def exchange_credit_move(exchange: Exchange, *, actor: Member | None) -> None:
     """Move the credit and mark the exchange complete (inside the caller's transaction)."""
     minutes = exchange.minutes or 0
     memo = _memo(exchange)
@@ -410,10 +410,10 @@ def complete(exchange: Exchange, *, actor: Member | None) -> None:
             memo=memo,
             actor=actor,
         )
-    mark_completed(exchange)
+    exchange_completion_record(exchange)
 
 
-def mark_completed(exchange: Exchange) -> None:
+def exchange_completion_record(exchange: Exchange) -> None:
     """The exchange's credit has moved: mark it complete and tell the giver (inside the
     caller's transaction)."""
     minutes = exchange.minutes or 0
@@ -440,11 +440,11 @@ def mark_completed(exchange: Exchange) -> None:
     refresh_insights_after_commit(exchange)
 
 
-def complete_for_receiver(exchange: Exchange, *, actor: Member | None) -> None:
-    """`complete`, by someone other than the person helped (an organiser, or beat
+def exchange_credit_move_for_receiver(exchange: Exchange, *, actor: Member | None) -> None:
+    """`exchange_credit_move`, by someone other than the person helped (an organiser, or beat
     auto-confirming): a shortfall names whose balance is short, not "you"."""
     try:
-        complete(exchange, actor=actor)
+        exchange_credit_move(exchange, actor=actor)
     except InsufficientCredit as short:
         raise receiver_short(exchange, short) from None
 
@@ -495,7 +495,7 @@ def exchange_settle(
     else:
         if outcome == "adjust":
             exchange.minutes = minutes
-        complete_for_receiver(exchange, actor=actor)
+        exchange_credit_move_for_receiver(exchange, actor=actor)
     audit_record(
         actor=actor,
         verb=f"exchange.settle.{outcome}",

@@ -16,9 +16,9 @@ from ledger.services import InsufficientCredit, transfers_create
 from ..models import Exchange, State
 from .common import Side, locked, meeting_time_text, notify
 from .lifecycle import (
-    complete_for_receiver,
+    exchange_completion_record,
+    exchange_credit_move_for_receiver,
     local_transfer_request,
-    mark_completed,
     receiver_short,
     to_dispute,
 )
@@ -70,7 +70,7 @@ def _auto_confirm_batch(exchange_ids: list[int]) -> int:
     for exchange, outcome in zip(payable, outcomes, strict=True):
         refusal: ApplicationError | None = outcome.refusal
         if refusal is None:
-            mark_completed(exchange)
+            exchange_completion_record(exchange)
             completed += 1
             continue
         if isinstance(refusal, InsufficientCredit):
@@ -94,7 +94,7 @@ def _auto_confirm(exchange_id: int) -> bool:
 def _confirm_or_dispute(exchange: Exchange) -> bool:
     try:
         with transaction.atomic():
-            complete_for_receiver(exchange, actor=None)
+            exchange_credit_move_for_receiver(exchange, actor=None)
     except ApplicationError as refusal:
         exchange.refresh_from_db()
         to_dispute(exchange, f"Automatic confirmation failed: {refusal.message}")

@@ -241,7 +241,9 @@ def test_messages_and_thanks_belong_to_the_two_sides(network_a, network_b, make_
     alice, bob, olive, eve = people
     with tenant_context(network_a):
         exchange = to_recorded(offer, alice, bob, minutes=60)
-        x.message_post(actor=alice, exchange=exchange, body="See you <b>there</b>")
+        with pytest.raises(x.ExchangeRefused, match="Write plain text"):
+            x.message_post(actor=alice, exchange=exchange, body="See you <b>there</b>")
+        x.message_post(actor=alice, exchange=exchange, body="See you there")
         assert exchange.messages.values_list("body", flat=True).last() == "See you there"
         for outsider in (eve, olive):  # an organiser too, while there is no dispute
             with pytest.raises(NotFound):

@@ -27,7 +27,7 @@ from core.listings.services import (
     listing_create,
     listing_invite,
     listing_matches_notify,
-    listing_set_status,
+    listing_status_set,
     listings_weekly_digest,
 )
 from core.members.models import MemberState, ProfileVisibility
@@ -78,7 +78,7 @@ def test_one_query_ranks_members_by_how_much_of_a_request_mentions_their_skills(
         # The suggestions ask the same query from the other side: the same pair.
         assert listing_suggestions(member=one) == [request_listing]
         assert listing_suggestions(member=poster) == []  # never one's own
-        listing_set_status(actor=poster, listing=request_listing, status="closed")
+        listing_status_set(actor=poster, listing=request_listing, status="closed")
         assert listing_suggestions(member=one) == []  # only open listings
         assert listing_matched_members(listing=request_listing, viewer=poster) == []
 
@@ -106,8 +106,8 @@ def test_members_told_of_a_request_are_those_who_let_it_and_are_active(
         email_preferences_set(actor=declined, choices={}, in_app={Kind.REQUEST_MATCH: False})
         assert listing_matches_notify(listing_id=request_listing.pk) == 1
         assert listing_matches_notify(listing_id=request_listing.pk) == 0  # done already
-        listing_set_status(actor=poster, listing=request_listing, status="paused")
-        listing_set_status(actor=poster, listing=request_listing, status="open")
+        listing_status_set(actor=poster, listing=request_listing, status="paused")
+        listing_status_set(actor=poster, listing=request_listing, status="open")
         assert listing_matches_notify(listing_id=request_listing.pk) == 1  # reopened...
     (note,) = _told(network_a, told)  # ...but nobody is told of one request twice
     assert note.url == f"/listings/{request_listing.pk}/"
@@ -126,9 +126,9 @@ def test_posting_a_request_queues_the_matching_after_commit_and_reopening_does_a
             listing = listing_create(actor=poster, **RUN_CHARTS)
         with django_capture_on_commit_callbacks() as offered:
             listing_create(actor=poster, **{**RUN_CHARTS, "kind": "offer"})
-        listing_set_status(actor=poster, listing=listing, status="paused")
+        listing_status_set(actor=poster, listing=listing, status="paused")
         with django_capture_on_commit_callbacks() as reopened:
-            listing_set_status(actor=poster, listing=listing, status="open")
+            listing_status_set(actor=poster, listing=listing, status="open")
     assert len(posted) == 1 and len(reopened) == 1
     assert offered == []  # offers are not matched to people
 
