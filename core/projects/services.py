@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.audit.services import audit_record
-from core.insights.tasks import network_metrics_request_after_commit
 from core.members.models import Member, MemberState
 from core.members.selectors import members_with_permission
 from core.members.services import JoinRefused, member_require_joined, skills_clean
@@ -27,6 +26,7 @@ from core.notifications.models import Kind
 from core.notifications.services import notification_send
 from kernel.db import connection, durable_service
 from kernel.errors import ApplicationError, NotFound, PermissionDenied
+from kernel.tasks import task_send_on_commit
 from kernel.text import plain_text
 from ledger.models import Transfer
 from ledger.services import (
@@ -331,7 +331,9 @@ def volunteer_confirm_hours(
         "your account.",
         url=f"/projects/{project.pk}/",
     )  # fmt: skip
-    network_metrics_request_after_commit(connection.schema_name)
+    task_send_on_commit(  # by name: insights sits above projects
+        "core.insights.tasks.network_metrics_refresh", schema_name=connection.schema_name
+    )
     return confirmation
 
 
