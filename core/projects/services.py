@@ -77,6 +77,28 @@ def _minutes(value: Any, *, field: str, what: str, most: int) -> int:
     return value
 
 
+def project_propose_require(*, actor: Member) -> None:
+    """Refuse (PermissionDenied) unless the actor's role may propose projects: QI leads
+    and organisers (ROLE_PERMISSIONS). `project_propose` checks it; so does the proposal
+    page before showing its form."""
+    if not actor.has_perm("projects.propose_project"):
+        raise PermissionDenied(_("Only QI leads and organisers can propose projects."))
+
+
+def project_decline_require(*, actor: Member) -> None:
+    """Refuse unless the actor's role may decline (fund) projects: organisers. Checked by
+    `project_decline` and by the page before showing its form."""
+    if not actor.has_perm("projects.fund_project"):
+        raise PermissionDenied(_("Only organisers can decline projects."))
+
+
+def volunteer_confirm_require(*, actor: Member, project: Project) -> None:
+    """Refuse unless the actor leads the project: only its lead confirms volunteers'
+    hours. Checked by `volunteer_confirm_hours` and by the page before its form."""
+    if project.lead_id != actor.pk:
+        raise PermissionDenied(_("Only the project's lead can confirm volunteers' hours."))
+
+
 @durable_service
 def project_propose(
     *,
@@ -92,8 +114,7 @@ def project_propose(
     """A QI lead (or organiser) proposes a project. Nothing moves until an organiser
     funds it; the organisers (but the proposer) are told it waits for them. Markup in
     the text is stripped, not stored."""
-    if not actor.has_perm("projects.propose_project"):
-        raise PermissionDenied(_("Only QI leads and organisers can propose projects."))
+    project_propose_require(actor=actor)
     texts = {"title": title, "aim": aim, "description": description}
     fields = {name: _text(name, value) for name, value in texts.items()}
     budget = _minutes(budget_minutes, field="budget_minutes", what=_("The hours budget"),
@@ -173,8 +194,7 @@ def project_fund(*, actor: Member, project: Project) -> Project:
 @durable_service
 def project_decline(*, actor: Member, project: Project, reason: str) -> Project:
     """An organiser declines a proposed project, saying why (audited; the lead is told)."""
-    if not actor.has_perm("projects.fund_project"):
-        raise PermissionDenied(_("Only organisers can decline projects."))
+    project_decline_require(actor=actor)
     reason = strip_tags(reason or "").strip()
     if not reason:
         raise ProjectRefused(_("Please say why the project is declined."), field="reason")
@@ -248,8 +268,7 @@ def volunteer_confirm_hours(
     nothing more; other hours for that day are refused. `key` is the client's name for
     the request and cannot be reused for other hours. More than the remaining budget is
     refused and nothing is written."""
-    if project.lead_id != actor.pk:
-        raise PermissionDenied(_("Only the project's lead can confirm volunteers' hours."))
+    volunteer_confirm_require(actor=actor, project=project)
     key = str(key or "").strip()
     if not key or len(key) > 64:
         raise ProjectRefused(_("This confirmation needs a key of 1 to 64 characters."), field="key")
