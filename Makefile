@@ -22,10 +22,11 @@ run: $(STAMP)  ## start the whole platform on http://localhost:8000
 test: $(STAMP)  ## run the whole test suite (ARGS="-k ledger" to narrow it)
 	$(BIN)/hexitime test $(ARGS)
 
-lint: $(STAMP)
+lint: $(STAMP)  ## format, lint, types, and the layers of docs/architecture.md
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	PYTHONPATH=.:platform $(BIN)/lint-imports
 
 demo: $(STAMP)
 	$(BIN)/hexitime demo

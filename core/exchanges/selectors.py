@@ -9,14 +9,16 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
 from core.members.models import Member
+from kernel.errors import PermissionDenied
 from ledger.federation.models import RemoteExchange
 from tenants.models import Network
 
-from .models import FINAL_STATES, Exchange, Proposal, State
-from .services import Side, owner_side, side_of
+from .models import FINAL_STATES, Exchange, ExchangeSettings, Proposal, State
+from .services import Side, exchange_settings, owner_side, side_of
 
 
 def member_exchanges(*, member: Member) -> QuerySet[Exchange]:
@@ -115,8 +117,11 @@ class Overview:
     recent: list[Exchange]
 
 
-def exchanges_overview(*, recent: int = 20) -> Overview:
-    """For organisers: open disputes, hours awaiting confirmation, recent activity."""
+def exchanges_overview(*, actor: Member, recent: int = 20) -> Overview:
+    """For organisers: open disputes, hours awaiting confirmation, recent activity.
+    Refused (PermissionDenied, 403) to anyone whose role lacks
+    `exchanges.view_all_exchanges`."""
+    _organiser_require(actor)
     exchanges = Exchange.objects.select_related("listing", "giver", "receiver")
     return Overview(
         disputes=list(exchanges.filter(state=State.DISPUTED).order_by("updated_at")),
@@ -125,12 +130,32 @@ def exchanges_overview(*, recent: int = 20) -> Overview:
     )
 
 
+def safeguarding_contact(*, actor: Member) -> ExchangeSettings:
+    """The network's safeguarding contact as saved, for the organisers' form that names it.
+    Refused (PermissionDenied, 403) to anyone whose role lacks `exchanges.settle_dispute`,
+    the permission `safeguarding_contact_set` asks."""
+    if not actor.has_perm("exchanges.settle_dispute"):
+        raise PermissionDenied(_("Only organisers can name the safeguarding contact."))
+    return exchange_settings()
+
+
 EXPORT_COLUMNS = ["id", "listing", "category", "format", "giver", "receiver", "state",
                   "minutes", "created_at", "meeting_at", "completed_at"]  # fmt: skip
 
 
-def exchanges_export_rows() -> Iterator[list[str]]:
-    """Every exchange in the network, one row each, streamed in id order."""
+def exchanges_export_rows(*, actor: Member) -> Iterator[list[str]]:
+    """Every exchange in the network, one row each, streamed in id order. Refused at once
+    (not when the rows are read) to anyone whose role lacks `exchanges.view_all_exchanges`."""
+    _organiser_require(actor)
+    return _export_rows()
+
+
+def _organiser_require(actor: Member) -> None:
+    if not actor.has_perm("exchanges.view_all_exchanges"):
+        raise PermissionDenied(_("Only organisers can see every exchange."))
+
+
+def _export_rows() -> Iterator[list[str]]:
     rows = (
         Exchange.objects.order_by("id")
         .select_related("listing", "giver", "receiver")

@@ -5,11 +5,13 @@ and show nothing of it beyond the exchange itself."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -37,6 +39,7 @@ from .selectors import (
     exchanges_overview,
     member_exchanges,
     partner_exchanges,
+    safeguarding_contact,
     waiting_on,
 )
 from .services import (
@@ -276,16 +279,21 @@ def partner_respond(request: HttpRequest, slug: str, listing_id: int) -> HttpRes
     return redirect("partner-exchange", slug=slug, exchange_id=exchange.pk)
 
 
-def _organiser(request: HttpRequest) -> Any:
-    member = acting_member(request)
-    if not member.has_perm("exchanges.view_all_exchanges"):
-        raise Http404("No such page")
-    return member
+@contextmanager
+def _forbidden_as_403() -> Iterator[None]:
+    """An organiser's page refused by its selector or service: forbidden (403), since
+    anyone may know the page exists (docs/architecture.md, "403 or 404")."""
+    try:
+        yield
+    except PermissionDenied:
+        raise DjangoPermissionDenied from None
 
 
 @login_required
 def organiser_overview(request: HttpRequest) -> HttpResponse:
-    member = _organiser(request)
+    member = acting_member(request)
+    with _forbidden_as_403():
+        overview = exchanges_overview(actor=member)
     error = ""
     if request.method == "POST":
         try:
@@ -300,20 +308,22 @@ def organiser_overview(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Hours now confirm themselves after {days} days.")
             return redirect("exchanges-organiser")
     return render(request, "exchanges/organiser.html", {
-        "overview": exchanges_overview(), "settings": exchange_settings(), "error": error,
+        "overview": overview, "settings": exchange_settings(), "error": error,
     }, status=400 if error else 200)  # fmt: skip
 
 
 @login_required
 def organiser_export(request: HttpRequest) -> StreamingHttpResponse:
-    exchanges_export_record(actor=_organiser(request))
+    member = acting_member(request)
+    with _forbidden_as_403():
+        exchanges_export_record(actor=member)
     network = connection.tenant
 
     def rows() -> Iterator[Iterable[object]]:
         # Streamed after the view returns, when the request's schema is already reset.
         with tenant_context(network):
             yield EXPORT_COLUMNS
-            yield from exchanges_export_rows()
+            yield from exchanges_export_rows(actor=member)
 
     return csv_stream(rows(), filename="exchanges.csv")
 
@@ -335,9 +345,8 @@ class SafeguardingForm(forms.Form):
 def organiser_safeguarding(request: HttpRequest) -> HttpResponse:
     """Organisers name the safeguarding contact shown on every exchange page."""
     member = acting_member(request)
-    if not member.has_perm("exchanges.settle_dispute"):
-        raise Http404("No such page")
-    rules = exchange_settings()
+    with _forbidden_as_403():
+        rules = safeguarding_contact(actor=member)
     initial = {field: getattr(rules, f"safeguarding_{field}")
                for field in ("name", "role", "email", "phone", "note")}  # fmt: skip
     form = SafeguardingForm(request.POST or None, initial=initial)

@@ -18,6 +18,7 @@ from core.notifications.models import Kind
 from core.notifications.services import notification_send
 from kernel.db import connection, durable_service, outbox_claim
 from kernel.errors import ApplicationError, NotFound, PermissionDenied
+from kernel.tasks import task_send_on_commit
 from kernel.text import markup_refuse, plain_text
 
 from .models import INVITATIONS_PER_REQUEST, Listing, ListingSettings, ResponseInvitation
@@ -113,17 +114,18 @@ def listing_create(*, actor: Member, **fields: Any) -> Listing:
 def _matches_notify_after_commit(listing: Listing) -> None:
     """Once the request is committed, a task tells the members it matches. The listing's
     `match_pending` is its outbox: a message lost here is queued again by the sweep."""
-    schema_name, listing_id = connection.schema_name, listing.pk
-    transaction.on_commit(
-        lambda: listing_matches_queue(schema_name=schema_name, ids=[listing_id]), robust=True
-    )
+    listing_matches_queue(schema_name=connection.schema_name, ids=[listing.pk])
 
 
 def listing_matches_queue(*, schema_name: str, ids: list[int]) -> None:
-    from .tasks import listing_matches_notify_task
-
+    """Queue the matching task of each request once the current transaction commits (by
+    name: tasks call services, not the other way)."""
     for listing_id in ids:
-        listing_matches_notify_task.delay(schema_name=schema_name, listing_id=listing_id)
+        task_send_on_commit(
+            "core.listings.tasks.listing_matches_notify_task",
+            schema_name=schema_name,
+            listing_id=listing_id,
+        )
 
 
 def listing_matches_sweep(*, grace: datetime.timedelta) -> int:

@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.audit.services import audit_record
-from core.insights.services.metrics import network_metrics_request_after_commit
 from core.members.models import Member, MemberState
 from core.members.selectors import members_with_permission
 from core.members.services import JoinRefused, member_require_joined, skills_clean
@@ -26,6 +25,7 @@ from core.notifications.models import Kind
 from core.notifications.services import notification_send
 from kernel.db import connection, durable_service
 from kernel.errors import ApplicationError, NotFound, PermissionDenied
+from kernel.tasks import task_send_on_commit
 from kernel.text import markup_refuse, plain_text
 from ledger.models import Transfer
 from ledger.services import (
@@ -76,6 +76,28 @@ def _minutes(value: Any, *, field: str, what: str, most: int) -> int:
     return value
 
 
+def project_propose_require(*, actor: Member) -> None:
+    """Refuse (PermissionDenied) unless the actor's role may propose projects: QI leads
+    and organisers (ROLE_PERMISSIONS). `project_propose` checks it; so does the proposal
+    page before showing its form."""
+    if not actor.has_perm("projects.propose_project"):
+        raise PermissionDenied(_("Only QI leads and organisers can propose projects."))
+
+
+def project_decline_require(*, actor: Member) -> None:
+    """Refuse unless the actor's role may decline (fund) projects: organisers. Checked by
+    `project_decline` and by the page before showing its form."""
+    if not actor.has_perm("projects.fund_project"):
+        raise PermissionDenied(_("Only organisers can decline projects."))
+
+
+def volunteer_confirm_require(*, actor: Member, project: Project) -> None:
+    """Refuse unless the actor leads the project: only its lead confirms volunteers'
+    hours. Checked by `volunteer_confirm_hours` and by the page before its form."""
+    if project.lead_id != actor.pk:
+        raise PermissionDenied(_("Only the project's lead can confirm volunteers' hours."))
+
+
 @durable_service
 def project_propose(
     *,
@@ -91,8 +113,7 @@ def project_propose(
     """A QI lead (or organiser) proposes a project. Nothing moves until an organiser
     funds it; the organisers (but the proposer) are told it waits for them. Markup in
     the text is stripped, not stored."""
-    if not actor.has_perm("projects.propose_project"):
-        raise PermissionDenied(_("Only QI leads and organisers can propose projects."))
+    project_propose_require(actor=actor)
     texts = {"title": title, "aim": aim, "description": description}
     fields = {name: _text(name, value) for name, value in texts.items()}
     budget = _minutes(budget_minutes, field="budget_minutes", what=_("The hours budget"),
@@ -172,8 +193,7 @@ def project_fund(*, actor: Member, project: Project) -> Project:
 @durable_service
 def project_decline(*, actor: Member, project: Project, reason: str) -> Project:
     """An organiser declines a proposed project, saying why (audited; the lead is told)."""
-    if not actor.has_perm("projects.fund_project"):
-        raise PermissionDenied(_("Only organisers can decline projects."))
+    project_decline_require(actor=actor)
     reason = markup_refuse(reason, name="reason", refusal=ProjectRefused, required=True)
     if not reason:
         raise ProjectRefused(_("Please say why the project is declined."), field="reason")
@@ -247,8 +267,7 @@ def volunteer_confirm_hours(
     nothing more; other hours for that day are refused. `key` is the client's name for
     the request and cannot be reused for other hours. More than the remaining budget is
     refused and nothing is written."""
-    if project.lead_id != actor.pk:
-        raise PermissionDenied(_("Only the project's lead can confirm volunteers' hours."))
+    volunteer_confirm_require(actor=actor, project=project)
     key = str(key or "").strip()
     if not key or len(key) > 64:
         raise ProjectRefused(_("This confirmation needs a key of 1 to 64 characters."), field="key")
@@ -330,7 +349,9 @@ def volunteer_confirm_hours(
         "your account.",
         url=f"/projects/{project.pk}/",
     )  # fmt: skip
-    network_metrics_request_after_commit(connection.schema_name)
+    task_send_on_commit(  # by name: insights sits above projects
+        "core.insights.tasks.network_metrics_refresh", schema_name=connection.schema_name
+    )
     return confirmation
 
 

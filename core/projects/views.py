@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from core.members.auth import acting_member
 from core.members.models import Member
 from core.members.skills import SKILL_CHOICES
-from kernel.errors import ApplicationError, NotFound
+from kernel.errors import ApplicationError, NotFound, PermissionDenied
 from kernel.forms import refusal_show
 from ledger.services import minutes_as_text
 
@@ -34,9 +34,12 @@ from .selectors import (
 from .services import (
     project_close,
     project_decline,
+    project_decline_require,
     project_fund,
     project_propose,
+    project_propose_require,
     volunteer_confirm_hours,
+    volunteer_confirm_require,
     volunteer_pledge,
 )
 
@@ -135,6 +138,16 @@ def _project(request: HttpRequest, project_id: int) -> tuple[Member, Project]:
         raise Http404("No such project") from None
 
 
+def _permitted(require: Any, **arguments: Any) -> None:
+    """A page whose form only some may use asks the service's own rule before showing it.
+    Refused is forbidden (403): the member may know the page or the project exists, but
+    not act (docs/architecture.md, "403 or 404")."""
+    try:
+        require(**arguments)
+    except PermissionDenied:
+        raise DjangoPermissionDenied from None
+
+
 @login_required
 def projects(request: HttpRequest) -> HttpResponse:
     member = acting_member(request)
@@ -150,8 +163,7 @@ def projects(request: HttpRequest) -> HttpResponse:
 @login_required
 def project_new(request: HttpRequest) -> HttpResponse:
     member = acting_member(request)
-    if not member.has_perm("projects.propose_project"):
-        raise DjangoPermissionDenied
+    _permitted(project_propose_require, actor=member)
     form = ProposeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -204,8 +216,7 @@ def project_close_view(request: HttpRequest, project_id: int) -> HttpResponse:
 @login_required
 def project_decline_view(request: HttpRequest, project_id: int) -> HttpResponse:
     member, project = _project(request, project_id)
-    if not member.has_perm("projects.fund_project"):
-        raise DjangoPermissionDenied
+    _permitted(project_decline_require, actor=member)
     form = DeclineForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -236,8 +247,7 @@ def project_volunteer_view(request: HttpRequest, project_id: int) -> HttpRespons
 @login_required
 def project_confirm_view(request: HttpRequest, project_id: int) -> HttpResponse:
     member, project = _project(request, project_id)
-    if project.lead_id != member.pk:
-        raise DjangoPermissionDenied
+    _permitted(volunteer_confirm_require, actor=member, project=project)
     initial = {"key": uuid.uuid4().hex, "volunteer": request.GET.get("volunteer"),
                "worked_on": timezone.localdate()}  # fmt: skip
     data = request.POST.copy() if request.method == "POST" else None

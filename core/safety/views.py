@@ -8,6 +8,7 @@ from typing import Any, cast
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,11 +16,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.members.auth import acting_member
-from kernel.errors import ApplicationError, NotFound
+from kernel.errors import ApplicationError, NotFound, PermissionDenied
 from kernel.forms import refusal_show
 
 from .models import DETAILS_MAX, Category, TargetKind
-from .selectors import PERMISSION, report_queue, reports_on_target
+from .selectors import report_queue, reports_on_target
 from .services import access_report, report_act, report_create, report_outcomes, report_target
 
 
@@ -88,32 +89,32 @@ def report_new(request: HttpRequest, kind: str, target_id: int) -> HttpResponse:
     }, status=status)  # fmt: skip
 
 
-def _organiser(request: HttpRequest) -> object:
-    member = acting_member(request)
-    if not member.has_perm(PERMISSION):
-        raise Http404("No such page")
-    return member
-
-
 @login_required
 def report_list(request: HttpRequest) -> HttpResponse:
-    """The organisers' queue: open reports oldest first, or those dealt with."""
-    _organiser(request)
+    """The organisers' queue: open reports oldest first, or those dealt with. Forbidden
+    (403) to other members: anyone may know the queue exists (docs/architecture.md)."""
     handled = request.GET.get("show") == "handled"
-    page = Paginator(report_queue(handled=handled), 25).get_page(request.GET.get("page"))
+    try:
+        queue = report_queue(actor=acting_member(request), handled=handled)
+    except PermissionDenied:
+        raise DjangoPermissionDenied from None
+    page = Paginator(queue, 25).get_page(request.GET.get("page"))
     return render(request, "safety/queue.html", {"page": page, "handled": handled})
 
 
 @login_required
 def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
-    """One report, the others on the same target, and the organiser's action."""
+    """One report, the others on the same target, and the organiser's action. A report
+    the member may not see is not found (404); their own is forbidden (403): they know
+    it exists but this is the organisers' page (docs/architecture.md)."""
     member = acting_member(request)
-    if not member.has_perm(PERMISSION):
-        raise Http404("No such page")
     try:
         report = access_report(report_id, member=member)
+        others = reports_on_target(report, actor=member).exclude(pk=report.pk)
     except NotFound:
         raise Http404("No such report") from None
+    except PermissionDenied:
+        raise DjangoPermissionDenied from None
     outcomes = [(o.value, str(o.label)) for o in report_outcomes(report)]
     form = ActForm(request.POST or None, outcomes=outcomes)
     status = 200
@@ -130,5 +131,5 @@ def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
                 return redirect("reports")
         status = 400
     return render(request, "safety/report.html", {
-        "report": report, "form": form, "others": reports_on_target(report).exclude(pk=report.pk),
+        "report": report, "form": form, "others": others,
     }, status=status)  # fmt: skip

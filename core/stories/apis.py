@@ -87,9 +87,8 @@ class SubmittedApi(APIView):
     @extend_schema(responses=SubmittedSerializer(many=True))
     def get(self, request: Request) -> Response:
         """Organisers: every story that stands."""
-        if not acting_member(request).has_perm("stories.pick_story"):
-            raise PermissionDenied(_("Only organisers can see submitted stories."))
-        return Response(SubmittedSerializer(stories_submitted(), many=True).data)
+        stories = stories_submitted(actor=acting_member(request))
+        return Response(SubmittedSerializer(stories, many=True).data)
 
 
 class PickSerializer(serializers.Serializer):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from core.members.models import Member
-from kernel.errors import NotFound
+from kernel.errors import NotFound, PermissionDenied
 
 from .models import Story
 
@@ -20,8 +21,11 @@ def story_for(*, member: Member, source: str, source_id: int) -> Story | None:
     return Story.objects.filter(author=member, source=source, source_id=source_id).first()
 
 
-def stories_submitted() -> QuerySet[Story]:
-    """Every story that stands (not withdrawn), for organisers: one query with authors."""
+def stories_submitted(*, actor: Member) -> QuerySet[Story]:
+    """Every story that stands (not withdrawn), for organisers: one query with authors.
+    Refused (PermissionDenied, 403) to anyone whose role lacks `stories.pick_story`."""
+    if not actor.has_perm("stories.pick_story"):
+        raise PermissionDenied(_("Only organisers can see submitted stories."))
     return Story.objects.filter(withdrawn_at__isnull=True).select_related("author")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -12,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.members.auth import acting_member
-from kernel.errors import NotFound
+from kernel.errors import NotFound, PermissionDenied
 
 from .models import TEXT_LIMIT
 from .selectors import access_story, stories_mine, stories_submitted, story_for
@@ -84,11 +85,14 @@ def withdraw(request: HttpRequest, story_id: int) -> HttpResponse:
 
 
 @login_required
-@permission_required("stories.pick_story", raise_exception=True)
 def organiser(request: HttpRequest) -> HttpResponse:
+    try:  # an organiser's page: forbidden (403) to others (docs/architecture.md)
+        submitted = stories_submitted(actor=acting_member(request))
+    except PermissionDenied:
+        raise DjangoPermissionDenied from None
     stories = [(story, PickForm(initial={"on_impact": story.on_impact, "on_home": story.on_home},
                                 prefix=f"s{story.pk}"))
-               for story in stories_submitted()]  # fmt: skip
+               for story in submitted]  # fmt: skip
     return render(request, "stories/organiser.html", {"stories": stories})
 
 

@@ -3,9 +3,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet, Sum
+from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name
 
+from core.members.models import Member
 from kernel.db import connection
+from kernel.errors import PermissionDenied
 from tenants.models import Network
 
 from .models import FederationTransfer, Membership
@@ -99,8 +102,11 @@ class FederationView:
     partners: set[int]  # both ways: members can exchange
 
 
-def federation_view(*, network: Network) -> FederationView:
-    """What an organiser needs to choose partners (four queries)."""
+def federation_view(*, actor: Member, network: Network) -> FederationView:
+    """What an organiser needs to choose partners (four queries). Refused
+    (PermissionDenied, 403) to anyone whose role lacks `federation.change_membership`."""
+    if not actor.has_perm("federation.change_membership"):
+        raise PermissionDenied(_("Only organisers can change how the network exchanges time."))
     mine = Membership.objects.filter(network=network).first()
     others = list(
         Membership.objects.filter(opted_in=True, network__status=Network.Status.ACTIVE)

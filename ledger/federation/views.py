@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from core.members.auth import acting_member
 from kernel.db import connection
-from kernel.errors import ApplicationError
+from kernel.errors import ApplicationError, PermissionDenied
 from ledger.services import minutes_as_text
 from tenants.models import Network
 
@@ -22,9 +23,11 @@ from .services import federation_settings_update
 @login_required
 def federation_settings(request: HttpRequest) -> HttpResponse:
     member = acting_member(request)
-    if not member.has_perm("federation.change_membership"):
-        raise Http404("No such page")
     network = Network.objects.get(pk=connection.tenant.pk)
+    try:  # an organiser's page: forbidden (403) to others (docs/architecture.md)
+        view = federation_view(actor=member, network=network)
+    except PermissionDenied:
+        raise DjangoPermissionDenied from None
     error = ""
     if request.method == "POST":
         try:
@@ -40,7 +43,6 @@ def federation_settings(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Saved."))
             return redirect("federation-settings")
-    view = federation_view(network=network)
     position = view.membership.position if view.membership else 0
     return render(request, "federation/settings.html", {
         "view": view, "network": network, "error": error,

@@ -55,8 +55,8 @@ def test_only_organisers_of_the_network_reach_the_page(network_a, network_b, mak
                                                        client_a, client_b):  # fmt: skip
     upgrade(network_a, network_b)
     client_a.force_login(make_member(network_a))
-    assert client_a.get(PAGE).status_code == 404
-    assert client_a.post(PAGE, {"opted_in": "on"}).status_code == 404
+    assert client_a.get(PAGE).status_code == 403
+    assert client_a.post(PAGE, {"opted_in": "on"}).status_code == 403
     client_b.force_login(make_member(network_b, role=Role.ORGANISER))
     client_b.post(PAGE, {"opted_in": "on"})  # B's organiser changes only B
     assert _membership(network_b).opted_in

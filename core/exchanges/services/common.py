@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tenants.utils import tenant_context
 
-from core.insights.services.metrics import network_metrics_request_after_commit
 from core.listings.models import Listing
 from core.members.models import Member
 from core.members.selectors import members_blocked_between
@@ -23,6 +22,7 @@ from core.notifications.models import Kind
 from core.notifications.services import notification_send
 from kernel.db import connection
 from kernel.errors import ApplicationError, NotFound, PermissionDenied
+from kernel.tasks import task_send_on_commit
 from kernel.text import plain_text
 from tenants.models import Network
 
@@ -281,4 +281,5 @@ def refresh_insights_after_commit(exchange: Exchange) -> None:
         schemas += Network.objects.filter(pk=exchange.remote_network_id).values_list(
             "schema_name", flat=True
         )
-    network_metrics_request_after_commit(*schemas)
+    for schema_name in schemas:  # by name: insights sits above exchanges
+        task_send_on_commit("core.insights.tasks.network_metrics_refresh", schema_name=schema_name)

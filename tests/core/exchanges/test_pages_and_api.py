@@ -193,8 +193,8 @@ def test_organisers_see_disputes_and_export_every_exchange(network_a, people, of
         exchange = to_recorded(offer, alice, bob)
         x.exchange_dispute(actor=bob, exchange=exchange, reason="It was shorter")
     client_a.force_login(eve)
-    assert client_a.get("/exchanges/organiser/").status_code == 404
-    assert client_a.get("/exchanges/organiser/exchanges.csv").status_code == 404
+    assert client_a.get("/exchanges/organiser/").status_code == 403
+    assert client_a.get("/exchanges/organiser/exchanges.csv").status_code == 403
     client_a.force_login(olive)
     overview = client_a.get("/exchanges/organiser/")
     assert b"Open disputes (1)" in overview.content and b"It was shorter" in overview.content

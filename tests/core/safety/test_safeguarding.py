@@ -19,7 +19,7 @@ def test_organisers_name_the_contact_and_every_exchange_page_shows_it(
     empty = client_a.get(f"/exchanges/{exchange.pk}/")
     assert b"has not named a safeguarding contact yet" in empty.content
     assert b"Name the network's safeguarding contact" not in empty.content
-    assert client_a.get("/exchanges/organiser/safeguarding/").status_code == 404
+    assert client_a.get("/exchanges/organiser/safeguarding/").status_code == 403
     put = client_a.put("/api/v1/exchanges/safeguarding/", {"name": "Me"}, content_type=JSON)
     assert put.status_code == 403
 
