@@ -91,7 +91,8 @@ def build(options: argparse.Namespace) -> dict[str, Any]:
     from core.members.demo import demo_profile
     from core.members.models import Member
     from kernel.db import connection
-    from tenants.services import network_create, network_domain, platform_bootstrap
+    from tenants.services.networks import network_create, platform_bootstrap
+    from tenants.services.slugs import network_domain
 
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
     platform_bootstrap()

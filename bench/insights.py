@@ -58,7 +58,7 @@ def run(options: argparse.Namespace) -> int:
     from core.members.demo import demo_profile
     from core.members.models import Member
     from kernel.db import connection
-    from tenants.services import network_create, platform_bootstrap
+    from tenants.services.networks import network_create, platform_bootstrap
 
     started = time.perf_counter()
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)

@@ -120,14 +120,9 @@ def measure(
 
     from kernel.db import connection
     from tenants.models import Domain, Network, schema_name_for
-    from tenants.services import (
-        network_create,
-        network_domain,
-        platform_bootstrap,
-        schema_build,
-        schema_spares_fill,
-        schema_template_current,
-    )
+    from tenants.services.networks import network_create, platform_bootstrap
+    from tenants.services.schemas import schema_build, schema_spares_fill, schema_template_current
+    from tenants.services.slugs import network_domain
 
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
     platform_bootstrap()

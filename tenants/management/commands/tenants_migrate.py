@@ -18,8 +18,8 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
-from tenants.fleet import FleetMigration, SchemaOutcome, fleet_migrate
-from tenants.services import schema_template_current
+from tenants.services.fleet import FleetMigration, SchemaOutcome, fleet_migrate
+from tenants.services.schemas import schema_template_current
 
 
 class ProgressBar:

@@ -5,7 +5,7 @@ from django_tenants.utils import tenant_context
 from core.insights.equality import equality_report, platform_insights, rounded
 from core.insights.models import EqualityAnswers
 from core.members.models import Member, Role
-from tenants.demo import STAFF_EMAIL, demo_load
+from hexitime.demo import STAFF_EMAIL, demo_load
 
 
 def test_the_demo_networks_have_equality_answers_to_report(db):
