@@ -16,7 +16,7 @@ embedded PostgreSQL when it is unset), dropped at the end:
   4. adds one throwaway additive migration at run time (a nullable column on
      notifications.Notification, put into Django's migration loader, no file written) and
      times the network schemas' part of `hexitime tenants migrate` (ours:
-     tenants.fleet.fleet_migrate), then adds another and times django-tenants'
+     tenants.services.fleet.fleet_migrate), then adds another and times django-tenants'
      `migrate_schemas --tenant --executor multiprocessing` with the same number of
      processes (theirs); --rounds alternates ours and theirs that many times, a new
      migration each time. Target: theirs / ours >= 5. The rest of our command (public

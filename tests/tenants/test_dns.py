@@ -1,4 +1,4 @@
-"""Custom-domain verification through the real resolver (tenants.domains.DnsTxtResolver,
+"""Custom-domain verification through the real resolver (tenants.services.domains.DnsTxtResolver,
 dnspython) against a tiny DNS server that the test runs on 127.0.0.1."""
 
 from __future__ import annotations
