@@ -25,7 +25,7 @@ def bench_network_create() -> Network:
     """The public schema migrated, the platform bootstrapped and the one network "bench"."""
     from django.core.management import call_command
 
-    from tenants.services import network_create, platform_bootstrap
+    from tenants.services.networks import network_create, platform_bootstrap
 
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
     platform_bootstrap()

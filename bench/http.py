@@ -95,7 +95,7 @@ def build(options: argparse.Namespace) -> dict[str, Any]:
     from core.listings.models import Listing
     from core.members.models import Member
     from kernel.db import connection
-    from tenants.services import network_domain
+    from tenants.services.slugs import network_domain
 
     network = bench_network_create()
     rng = random.Random(14)

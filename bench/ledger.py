@@ -302,7 +302,7 @@ def ledger_setup() -> str:
 
     from ledger.models import Account, Transfer
     from ledger.services import Leg, TransferRequest, issuance_account, transfers_create
-    from tenants.services import network_create, platform_bootstrap
+    from tenants.services.networks import network_create, platform_bootstrap
 
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
     platform_bootstrap()

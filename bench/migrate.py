@@ -16,7 +16,7 @@ embedded PostgreSQL when it is unset), dropped at the end:
   4. adds one throwaway additive migration at run time (a nullable column on
      notifications.Notification, put into Django's migration loader, no file written) and
      times the network schemas' part of `hexitime tenants migrate` (ours:
-     tenants.fleet.fleet_migrate), then adds another and times django-tenants'
+     tenants.services.fleet.fleet_migrate), then adds another and times django-tenants'
      `migrate_schemas --tenant --executor multiprocessing` with the same number of
      processes (theirs); --rounds alternates ours and theirs that many times, a new
      migration each time. Target: theirs / ours >= 5. The rest of our command (public
@@ -71,7 +71,8 @@ def run(options: argparse.Namespace) -> None:
     from django.core.management import call_command
     from django.test import override_settings
 
-    from tenants.services import platform_bootstrap, schema_template_current
+    from tenants.services.networks import platform_bootstrap
+    from tenants.services.schemas import schema_template_current
 
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
     platform_bootstrap()
@@ -138,7 +139,7 @@ def run(options: argparse.Namespace) -> None:
 
 def _fleet_migrate(workers: int, networks: int) -> None:
     """The network schemas' part of `tenants migrate`, what django-tenants' executor does."""
-    from tenants.fleet import fleet_migrate
+    from tenants.services.fleet import fleet_migrate
 
     result = fleet_migrate(workers=workers)
     if result.failures or result.replayed != networks:
@@ -163,7 +164,8 @@ def networks_create(count: int) -> None:
 
     from kernel.db import connection
     from tenants.models import Domain, Network, schema_name_for
-    from tenants.services import network_domain, schema_build, schema_template_current
+    from tenants.services.schemas import schema_build, schema_template_current
+    from tenants.services.slugs import network_domain
 
     template = schema_template_current()
     started = time.perf_counter()
@@ -248,7 +250,7 @@ def _migration_add() -> None:
     from django.db import migrations, models
     from django.db.migrations.loader import MigrationLoader
 
-    import tenants.services
+    import tenants.services.schemas
 
     if not _added:
         original = MigrationLoader.load_disk
@@ -268,7 +270,7 @@ def _migration_add() -> None:
     migration_class = type("Migration", (migrations.Migration,), body)
     migration = migration_class(f"9{number:03d}_bench_additive", "notifications")
     _added.append(migration)
-    tenants.services._migration_state.cache_clear()
+    tenants.services.schemas._migration_state.cache_clear()
 
 
 def _check_all_migrated(count: int) -> None:

@@ -9,13 +9,13 @@ and 500 networks already present (created by our route, which is the fast one, e
 --members members who received their welcome gift through the ledger and a listing
 each), times provisioning one more network by each route:
 
-  spare     tenants.services.network_create with a spare schema waiting (ours, as in
+  spare     tenants.services.networks.network_create with a spare schema waiting (ours, as in
             production, where a Celery task refills spares after each sign-up): the spare is
             renamed into place. What the organiser waits for
   refill    building the spare that run used up again (schema_spares_fill), which the
             Celery task does after each sign-up: timed on its own, and added to `spare`
             in the `spare+refill` column, what a sign-up costs the database in all
-  template  tenants.services.network_create with no spare waiting (ours, fallback): the
+  template  tenants.services.networks.network_create with no spare waiting (ours, fallback): the
             schema's SQL captured once per migration state, replayed in one round trip
   migrate   django-tenants' auto_create_schema path: CREATE SCHEMA, then migrate_schemas
             for that one schema (TENANT_CREATION_FAKES_MIGRATIONS off)
@@ -120,14 +120,9 @@ def measure(
 
     from kernel.db import connection
     from tenants.models import Domain, Network, schema_name_for
-    from tenants.services import (
-        network_create,
-        network_domain,
-        platform_bootstrap,
-        schema_build,
-        schema_spares_fill,
-        schema_template_current,
-    )
+    from tenants.services.networks import network_create, platform_bootstrap
+    from tenants.services.schemas import schema_build, schema_spares_fill, schema_template_current
+    from tenants.services.slugs import network_domain
 
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
     platform_bootstrap()

@@ -285,3 +285,45 @@ def ledger_audit(*, network_name: str, federation_position: int | None) -> Audit
         position = federation_position or 0
         report.problems.append(f"clearing balance {clearing} differs from position {position}")
     return report
+
+
+# --- Ledger figures for the platform-staff console (tenants.services.overview) -------------
+
+
+@dataclass(frozen=True)
+class SchemaActivity:
+    """One network's ledger, as the staff console shows it."""
+
+    last_transfer: datetime | None
+    minutes_exchanged: int  # credited to members by exchanges (each exchange counted once)
+
+
+def ledger_activity_by_schema(schema_names: list[str]) -> dict[str, SchemaActivity]:
+    """The latest transfer and the minutes exchanged between members in each of the named
+    network schemas, in one query however many there are (a UNION ALL over the schemas;
+    the public schema runs it, so no tenant needs to be active)."""
+    if not schema_names:
+        return {}
+    branch = sql.SQL(
+        """SELECT {name}::text,
+          (SELECT max(created_at) FROM {schema}.{transfers}),
+          (SELECT coalesce(sum(e.amount), 0) FROM {schema}.{entries} e
+             JOIN {schema}.{transfers} t ON t.id = e.transfer_id
+            WHERE t.kind = {exchange} AND e.amount > 0)"""
+    )
+    tables = {
+        "transfers": sql.Identifier(Transfer._meta.db_table),
+        "entries": sql.Identifier(Entry._meta.db_table),
+        "exchange": sql.Literal(Transfer.Kind.EXCHANGE.value),
+    }
+    query = sql.SQL("\nUNION ALL\n").join(
+        branch.format(name=sql.Literal(name), schema=sql.Identifier(name), **tables)
+        for name in schema_names
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query.as_string(cursor.cursor.connection))
+        rows = cursor.fetchall()
+    return {
+        schema: SchemaActivity(last_transfer=last_transfer, minutes_exchanged=int(minutes))
+        for schema, last_transfer, minutes in rows
+    }

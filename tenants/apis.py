@@ -10,26 +10,26 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.members.auth import acting_member
-from core.members.models import Role
 
 from .plans import plan_usage
 
+# Who may see the network's plan and its use (organisers: core.members.backends).
+PERMISSION = "tenants.view_plan"
 
-class IsOrganiser(BasePermission):
+
+class CanViewPlan(BasePermission):
     message = "Only the network's organisers can see its plan."
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
-        return bool(
-            user and user.is_authenticated and acting_member(request).role == Role.ORGANISER
-        )
+        return bool(user and user.is_authenticated and acting_member(request).has_perm(PERMISSION))
 
 
 class PlanApi(APIView):
     """The network's plan, how many members it has and may have, and what the plan
     includes."""
 
-    permission_classes = [IsOrganiser]
+    permission_classes = [CanViewPlan]
 
     class PlanSerializer(serializers.Serializer):
         plan = serializers.CharField()

@@ -24,10 +24,12 @@ from core.members.auth import ThrottledAuthenticationForm, acting_member
 from kernel.db import connection
 from kernel.errors import ApplicationError
 
-from .billing import network_plan_set
 from .models import Network, Plan
-from .selectors import network_list, network_overview, network_overview_list
-from .services import network_delete, network_export, network_resume, network_suspend
+from .selectors import network_list
+from .services.billing import network_plan_set
+from .services.networks import network_resume, network_suspend
+from .services.overview import network_overview, network_overview_list
+from .services.staff import network_delete, network_export
 
 
 class StaffLoginForm(ThrottledAuthenticationForm):

@@ -54,19 +54,19 @@ class Network(TenantMixin):
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
-    # Billing (tenants.billing): changed only by processing Stripe webhooks.
+    # Billing (tenants.services.billing): changed only by processing Stripe webhooks.
     plan = models.CharField(max_length=16, choices=Plan.choices, default=Plan.COMMUNITY)
     billing_status = models.CharField(
         max_length=16, choices=BillingStatus.choices, default=BillingStatus.NONE
     )
     stripe_customer_id = models.CharField(max_length=64, blank=True, db_index=True)
     stripe_subscription_id = models.CharField(max_length=64, blank=True, db_index=True)
-    # tenants.services.tenant_migration_state() of the code that last built or migrated
+    # tenants.services.schemas.tenant_migration_state() of the code that last built or migrated
     # this network's schema, written in the same transaction; "" = not known. `hexitime
-    # tenants migrate` migrates only the networks whose state differs (tenants.fleet).
+    # tenants migrate` migrates only the networks whose state differs (tenants.services.fleet).
     migration_state = models.CharField(max_length=64, blank=True, default="")
 
-    # Schemas are built by tenants.services.network_create from a captured template,
+    # Schemas are built by tenants.services.networks.network_create from a captured template,
     # never by TenantMixin.save() replaying migrations.
     auto_create_schema = False
     auto_drop_schema = True
@@ -219,7 +219,7 @@ class StripeEvent(models.Model):
 @public_model
 class DomainClaim(models.Model):
     """An organiser's own domain for their network. It routes (becomes a Domain) only once
-    a DNS TXT record proves they control it (see tenants.domains)."""
+    a DNS TXT record proves they control it (see tenants.services.domains)."""
 
     network = models.ForeignKey(Network, on_delete=models.CASCADE, related_name="domain_claims")
     domain = models.CharField(max_length=253, unique=True)

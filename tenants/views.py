@@ -14,34 +14,31 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.members.auth import acting_member
-from core.members.models import Member, Role
 from kernel.errors import ApplicationError, PermissionDenied
 from kernel.forms import refusal_show
 
-from .billing import (
+from .forms import NetworkStartForm
+from .models import Network, ProvisioningJob
+from .plans import plan_offers, plan_usage
+from .selectors import network_list
+from .services import billing, domains
+from .services.billing import (
     billing_by_card,
     billing_checkout_start,
     billing_portal_open,
     stripe_webhook_receive,
 )
-from .domains import (
+from .services.domains import (
     access_domain_claim,
     custom_domain_add,
     custom_domain_verify,
+    domain_claims_list,
     txt_record_name,
     txt_record_value,
 )
-from .forms import NetworkStartForm
-from .models import Network, ProvisioningJob
-from .plans import plan_offers, plan_usage
-from .selectors import network_list
-from .services import (
-    handover_check,
-    handover_consume,
-    handover_token,
-    network_domain,
-    network_start,
-)
+from .services.handover import handover_check, handover_consume, handover_token
+from .services.provisioning import network_start
+from .services.slugs import network_domain
 
 _SESSION_JOBS = "provisioning_jobs"
 
@@ -145,7 +142,7 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
 def billing_page(request: HttpRequest) -> HttpResponse:
     """An organiser's plan: upgrade through Stripe Checkout, manage in the portal."""
     member = acting_member(request)
-    if not _is_organiser(member):
+    if not member.has_perm(billing.PERMISSION):
         raise Http404
     network = Network.objects.get(pk=request.tenant.pk)  # type: ignore[attr-defined]
     if request.method == "POST":
@@ -169,13 +166,15 @@ def billing_page(request: HttpRequest) -> HttpResponse:
 def domains_page(request: HttpRequest) -> HttpResponse:
     """An organiser's custom domains: claim one, see the TXT record to add, verify."""
     member = acting_member(request)
-    if not _is_organiser(member):
+    if not member.has_perm(domains.PERMISSION):
         raise Http404
     network = Network.objects.get(pk=request.tenant.pk)  # type: ignore[attr-defined]
     if request.method == "POST":
         try:
             if request.POST.get("action") == "verify":
-                claim = access_domain_claim(int(request.POST.get("claim", 0)), network=network)
+                claim = access_domain_claim(
+                    int(request.POST.get("claim", 0)), actor=member, network=network
+                )
                 custom_domain_verify(actor=member, claim=claim)
                 messages.success(request, f"{claim.domain} now leads to your network.")
             else:
@@ -188,10 +187,6 @@ def domains_page(request: HttpRequest) -> HttpResponse:
         return redirect("network-domains")
     claims = [
         {"claim": c, "name": txt_record_name(c), "value": txt_record_value(c)}
-        for c in network.domain_claims.all()
+        for c in domain_claims_list(actor=member, network=network)
     ]
     return render(request, "tenants/domains.html", {"claims": claims, "billed": network})
-
-
-def _is_organiser(member: Member) -> bool:
-    return member.role == Role.ORGANISER

@@ -24,7 +24,8 @@ from psycopg import sql
 from core.members.models import Member
 from kernel.db import connection
 from tenants.models import Network, Plan
-from tenants.services import network_create, platform_bootstrap, schema_template_current
+from tenants.services.networks import network_create, platform_bootstrap
+from tenants.services.schemas import schema_template_current
 
 
 @pytest.fixture(scope="session")
@@ -200,7 +201,7 @@ def demo_like(network_a: Network, network_b: Network) -> dict[Network, list[Memb
     """Networks A and B filled as the demonstration ones are (members, listings, exchanges
     at every stage, projects, equality answers, notifications): their people, organiser
     first. For tests that walk the whole API over realistic data."""
-    from tenants.demo import demo_network_seed
+    from hexitime.demo import demo_network_seed
 
     people = {}
     with tenant_context(network_b), connection.cursor() as cursor:

@@ -42,6 +42,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "stories.pick_story",
             "campaigns.manage_campaign",
             "announcements.send_announcement",
+            "tenants.view_plan",
+            "tenants.manage_billing",
+            "tenants.manage_domains",
         }
     ),
 }

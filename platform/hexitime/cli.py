@@ -83,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command in _PROCESSES:
         return run_process(command, rest)
     if command == "demo":
-        return manage(["demo_load", *rest])
+        return demo(rest)
     if command == "manage":
         return manage(rest)
     if command in _GROUPS and rest:
@@ -101,6 +101,32 @@ def manage(args: list[str]) -> int:
         execute_from_command_line(["hexitime", *args])
     except SystemExit as exit_:
         return int(exit_.code or 0)
+    return 0
+
+
+def demo(args: list[str]) -> int:
+    """`hexitime demo`: load the demonstration networks that do not exist yet. The demo
+    seeds every app, so it lives in the project package (hexitime.demo), where Django looks
+    for no management commands: this runs it directly."""
+    if args:
+        print(f"hexitime demo takes no arguments.\n{__doc__}", file=sys.stderr)
+        return 2
+    ensure_services(data_dir())
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module_default())
+    import django
+
+    django.setup()
+    from django.db import connections
+
+    from hexitime.demo import DEMO_PASSWORD, demo_load, demo_logins
+    from kernel.db import connection
+
+    connection.set_schema_to_public()
+    created = demo_load()
+    print(f"Created {len(created)} demonstration network(s).")
+    for where, email in demo_logins():
+        print(f"  {where}: {email} / {DEMO_PASSWORD}")
+    connections.close_all()
     return 0
 
 
@@ -295,9 +321,9 @@ def up(args: list[str]) -> int:
     from django.core.management import call_command
     from django.db import connections
 
-    from tenants.demo import DEMO_PASSWORD, demo_load, demo_logins
+    from hexitime.demo import DEMO_PASSWORD, demo_load, demo_logins
     from tenants.selectors import network_list
-    from tenants.services import platform_bootstrap
+    from tenants.services.networks import platform_bootstrap
 
     call_command("migrate_schemas", interactive=False, verbosity=0)
     platform_bootstrap()

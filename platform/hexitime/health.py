@@ -24,7 +24,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from kernel.db import connection
 from tenants.models import SchemaTemplate
-from tenants.services import tenant_migration_state
+from tenants.services.schemas import tenant_migration_state
 
 
 class HealthMiddleware:

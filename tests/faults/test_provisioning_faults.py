@@ -33,7 +33,7 @@ from hexitime.settings.env import REPO_ROOT
 from kernel.db import connection
 from ledger.selectors import member_balance
 from tenants.models import Domain, Network, ProvisioningJob
-from tenants.services import PROVISION_MAX_ATTEMPTS, provisioning_jobs_repair
+from tenants.services.provisioning import PROVISION_MAX_ATTEMPTS, provisioning_jobs_repair
 from tests.conftest import NetworkClient
 from tests.servers import with_database
 from tests.tenants.test_start import GOOD

@@ -30,7 +30,7 @@ from ledger.services import (
 )
 from tenants.models import Network
 from tenants.plans import PlanLimitReached
-from tenants.services import StaffActionRefused, network_delete, network_export
+from tenants.services.staff import StaffActionRefused, network_delete, network_export
 from tests.conftest import upgrade
 
 

@@ -35,7 +35,7 @@ from ledger.federation.services import (
 from ledger.models import Account, Transfer
 from ledger.services import Leg, gift_grant, member_account, transfer_create
 from tenants.models import Network
-from tenants.services import network_delete, network_export
+from tenants.services.staff import network_delete, network_export
 from tests.conftest import NetworkClient, host_of, upgrade
 from tests.theming.test_theme import _png
 from theming.services import theme_update

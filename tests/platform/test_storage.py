@@ -34,7 +34,7 @@ from hexitime.settings.env import REPO_ROOT
 from hexitime.settings.storage import media_storage
 from kernel.storage import TenantS3Storage, network_media_delete
 from tenants.models import Network
-from tenants.services import network_delete, network_export
+from tenants.services.staff import network_delete, network_export
 from tests.theming.test_theme import _png
 from theming.services import theme_update
 

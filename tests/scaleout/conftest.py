@@ -57,7 +57,7 @@ def citus(django_db_blocker: Any) -> Iterator[None]:
     )
     with django_db_blocker.unblock():
         call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
-        from tenants.services import platform_bootstrap
+        from tenants.services.networks import platform_bootstrap
 
         platform_bootstrap()
         yield

@@ -41,7 +41,8 @@ from ledger.services import (
     transfer_create,
 )
 from tenants.models import Network, SpareSchema
-from tenants.services import network_create, schema_spares_fill, schema_template_current
+from tenants.services.networks import network_create
+from tenants.services.schemas import schema_spares_fill, schema_template_current
 from tests.conftest import NetworkClient, upgrade
 from tests.scaleout.conftest import CITUS_URL
 from tests.servers import drop_database, release_run, with_database
@@ -193,8 +194,8 @@ def test_a_schema_behind_on_a_worker_is_migrated_by_replayed_sql():
     across schemas on both workers in one query, the plan written out once, replayed one
     statement per execute; the catalog ends where a fresh network's is. (The command itself
     is not run here: it would migrate whatever else this shared cluster holds.)"""
-    from tenants.fleet import replay_plan, schema_replay, schemas_applied
-    from tenants.services import tenant_migration_state
+    from tenants.services.fleet import replay_plan, schema_replay, schemas_applied
+    from tenants.services.schemas import tenant_migration_state
     from tests.tenants.test_provisioning import CATALOG, _catalog
 
     behind = network_create(slug=f"scaleout-behind-{RUN}", name="Scaleout behind")

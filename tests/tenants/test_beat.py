@@ -17,7 +17,7 @@ from django_tenants.utils import tenant_context
 
 from hexitime.celery import app
 from kernel.db import connection
-from tenants.services import network_resume, network_suspend
+from tenants.services.networks import network_resume, network_suspend
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -18,10 +18,10 @@ from core.notifications.models import Kind, Notification
 from core.projects.models import Project, Volunteer
 from core.safety.models import Report
 from core.stories.models import Story
+from hexitime.demo import DEMO_NETWORKS, STAFF_EMAIL, demo_load, demo_logins
 from ledger.models import Entry
 from ledger.selectors import network_totals
 from ledger.services import issuance_account, pot_account, project_account
-from tenants.demo import DEMO_NETWORKS, STAFF_EMAIL, demo_load, demo_logins
 from tenants.models import Network
 from theming.selectors import theme_for
 

@@ -1,4 +1,4 @@
-"""Custom-domain verification through the real resolver (tenants.domains.DnsTxtResolver,
+"""Custom-domain verification through the real resolver (tenants.services.domains.DnsTxtResolver,
 dnspython) against a tiny DNS server that the test runs on 127.0.0.1."""
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import pytest
 from django.test import Client, override_settings
 
 from core.members.models import Role
-from tenants.domains import DnsTxtResolver, DomainRefused
 from tenants.models import Domain, DomainClaim
+from tenants.services.domains import DnsTxtResolver, DomainRefused
 from tests.conftest import upgrade
 
 
@@ -82,7 +82,7 @@ def dns_server() -> Iterator[TinyDnsServer]:
     with (
         TinyDnsServer() as server,
         override_settings(
-            HEXITIME_TXT_RESOLVER="tenants.domains.DnsTxtResolver",
+            HEXITIME_TXT_RESOLVER="tenants.services.domains.DnsTxtResolver",
             HEXITIME_DNS_NAMESERVERS=server.address,
             HEXITIME_DNS_TIMEOUT=1,
         ),

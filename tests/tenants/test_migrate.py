@@ -14,7 +14,7 @@ from psycopg import sql
 from hexitime.settings.env import REPO_ROOT
 from kernel.db import connection
 from tenants.models import Network
-from tenants.services import tenant_migration_state
+from tenants.services.schemas import tenant_migration_state
 from tests.tenants.test_provisioning import CATALOG, _catalog
 
 # Acts on any DDL in one schema once that schema records a ledger migration: the first

@@ -11,12 +11,9 @@ from kernel.db import connection
 from ledger.selectors import member_balance
 from ledger.services import gift_grant
 from tenants.models import Domain, Network, SchemaTemplate, SpareSchema
-from tenants.services import (
-    NetworkNameRefused,
-    network_create,
-    schema_spares_fill,
-    schema_template_current,
-)
+from tenants.services.networks import network_create
+from tenants.services.schemas import schema_spares_fill, schema_template_current
+from tenants.services.slugs import NetworkNameRefused
 
 CATALOG = {
     "columns": """
@@ -113,7 +110,7 @@ def test_a_taken_subdomain_is_refused_with_a_suggestion(network_a):
 def test_a_failed_build_leaves_no_network_domain_or_schema(monkeypatch):
     template = schema_template_current()
     broken = SchemaTemplate(state=template.state, statements=[*template.statements, "SELECT 1/0"])
-    monkeypatch.setattr("tenants.services.schema_template_current", lambda: broken)
+    monkeypatch.setattr("tenants.services.networks.schema_template_current", lambda: broken)
     with pytest.raises(Exception, match="division by zero"):
         network_create(slug="half-built", name="Half Built")
     assert not Network.objects.filter(slug="half-built").exists()
@@ -127,7 +124,7 @@ def test_the_template_state_changes_with_the_models_post_migrate_writes_rows_for
     """A new model or permission anywhere (a shared app's too) adds content types and
     permissions to every new schema, so it must produce a new template."""
     from tenants.models import ProvisioningJob
-    from tenants.services import tenant_migration_state
+    from tenants.services.schemas import tenant_migration_state
 
     before = tenant_migration_state()
     assert tenant_migration_state() == before
@@ -164,8 +161,8 @@ def test_a_network_built_from_a_spare_is_the_replayed_schema(make_network):
 def test_provisioning_records_the_migration_state_it_built_the_schema_at(make_network):
     """From a replayed template or from a spare, a new network is recorded at the current
     state, so `hexitime tenants migrate` leaves it alone."""
-    from tenants.fleet import schemas_behind
-    from tenants.services import tenant_migration_state
+    from tenants.services.fleet import schemas_behind
+    from tenants.services.schemas import tenant_migration_state
 
     state = tenant_migration_state()
     replayed = make_network("state-replayed")
@@ -212,7 +209,7 @@ def _multi_statement(sent: list[str]) -> list[str]:
 
 
 def test_the_template_is_kept_and_replayed_one_statement_per_execute(db):
-    from tenants.services import schema_build
+    from tenants.services.schemas import schema_build
 
     template = schema_template_current()
     assert template.statement_count == len(template.statements) > 50

@@ -12,7 +12,8 @@ from core.members.services import join_settings_get
 from kernel.db import connection
 from ledger.selectors import member_balance
 from tenants.models import Network, ProvisioningJob
-from tenants.services import handover_token, provisioning_job_run
+from tenants.services.handover import handover_token
+from tenants.services.provisioning import provisioning_job_run
 
 from ..conftest import NetworkClient
 
@@ -249,7 +250,7 @@ def test_a_failure_after_the_schema_is_built_leaves_no_network_behind(public_cli
     def broken(network, job):
         raise RuntimeError("organiser account could not be created")
 
-    monkeypatch.setattr("tenants.services._organiser_create", broken)
+    monkeypatch.setattr("tenants.services.provisioning._organiser_create", broken)
     with pytest.raises(RuntimeError):
         provisioning_job_run(job_id=job.pk)
 

@@ -11,7 +11,7 @@ from kernel.errors import PermissionDenied
 from ledger.selectors import member_balance
 from ledger.services import gift_grant
 from tenants.models import Network
-from tenants.services import network_resume, network_suspend
+from tenants.services.networks import network_resume, network_suspend
 
 from ..conftest import host_of
 

@@ -8,7 +8,7 @@ from django.test import Client, RequestFactory
 
 from core.members.models import Role
 from hexitime.error_pages import server_error
-from tenants.services import network_suspend
+from tenants.services.networks import network_suspend
 from theming.services import theme_update
 
 from .test_theme import _png, _upload

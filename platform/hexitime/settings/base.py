@@ -88,10 +88,10 @@ CSRF_FAILURE_VIEW = "hexitime.error_pages.csrf_failure"
 # select the path the session already has.
 TENANT_LIMIT_SET_CALLS = True
 TENANT_CREATION_FAKES_MIGRATIONS = False
-# Network schemas built ahead of sign-ups (tenants.services.schema_spares_fill); 0 = none.
+# Network schemas built ahead of sign-ups (tenants.services.schemas.schema_spares_fill); 0 = none.
 HEXITIME_SPARE_SCHEMAS = env_int("HEXITIME_SPARE_SCHEMAS", 2)
-# How custom domains' TXT records are looked up (tenants.domains.TxtResolver).
-HEXITIME_TXT_RESOLVER = env_str("HEXITIME_TXT_RESOLVER", "tenants.domains.DnsTxtResolver")
+# How custom domains' TXT records are looked up (tenants.services.domains.TxtResolver).
+HEXITIME_TXT_RESOLVER = env_str("HEXITIME_TXT_RESOLVER", "tenants.services.domains.DnsTxtResolver")
 # The DNS servers DnsTxtResolver asks, "host[:port],..." ("" = the system's resolv.conf),
 # and how many seconds it waits for an answer.
 HEXITIME_DNS_NAMESERVERS = env_str("HEXITIME_DNS_NAMESERVERS", "")

@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from kernel.errors import ApplicationError
-from tenants.archives import network_archive_export
 from tenants.models import Network
+from tenants.services.archives import network_archive_export
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kernel.errors import ApplicationError
-from tenants.archives import network_archive_import
+from tenants.services.archives import network_archive_import
 
 
 class Command(BaseCommand):

@@ -29,7 +29,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
-from tenants.services import platform_bootstrap, schema_template_current
+from tenants.services.networks import platform_bootstrap
+from tenants.services.schemas import schema_template_current
 
 _RELEASE_LOCK = 0x6878_72656C  # pg_advisory_lock key: "hx rel"
 

@@ -1,7 +1,7 @@
 """`hexitime tenants migrate`: migrate the public schema, then every network schema behind.
 
 Only the network schemas whose recorded migration state differs from this version's are
-touched (tenants.fleet): with nothing new, that is one query. Those behind migrate in
+touched (tenants.services.fleet): with nothing new, that is one query. Those behind migrate in
 parallel worker processes, each schema in its own transaction, mostly by replaying the
 SQL Django plans once per group of schemas at the same point: a run killed half-way
 leaves every schema either fully migrated (and recorded so) or untouched, and running the
@@ -18,8 +18,8 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
-from tenants.fleet import FleetMigration, SchemaOutcome, fleet_migrate
-from tenants.services import schema_template_current
+from tenants.services.fleet import FleetMigration, SchemaOutcome, fleet_migrate
+from tenants.services.schemas import schema_template_current
 
 
 class ProgressBar:

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tenants.models import Network
-from tenants.services import network_resume
+from tenants.services.networks import network_resume
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from tenants.services import provisioning_job_repair, provisioning_jobs_stuck
+from tenants.services.provisioning import provisioning_job_repair, provisioning_jobs_stuck
 
 
 class Command(BaseCommand):

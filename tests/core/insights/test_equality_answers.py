@@ -14,7 +14,7 @@ from core.audit.models import AuditEvent
 from core.insights.models import EqualityAnswers
 from core.insights.services.equality import EqualityRefused, equality_answers_save
 from core.members.models import Member, Role
-from tenants.services import network_export
+from tenants.services.staff import network_export
 
 ANSWERS = {
     "ethnic_group": "white_roma", "gender": "non_binary", "age_band": "35_44",

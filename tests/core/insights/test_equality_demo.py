@@ -6,7 +6,7 @@ from core.insights.models import EqualityAnswers
 from core.insights.selectors.equality import equality_report, rounded
 from core.insights.selectors.platform import platform_insights
 from core.members.models import Member, Role
-from tenants.demo import STAFF_EMAIL, demo_load
+from hexitime.demo import STAFF_EMAIL, demo_load
 
 
 def test_the_demo_networks_have_equality_answers_to_report(db):

@@ -47,8 +47,8 @@ from ledger.selectors import ledger_audit
 from ledger.services import Leg, account_for_owner, clearing_account, transfer_create
 from theming.models import Theme
 
-from .models import Domain, DomainClaim, Network
-from .services import tenant_migration_state
+from ..models import Domain, DomainClaim, Network
+from .schemas import tenant_migration_state
 
 ARCHIVE_FORMAT = 1
 

@@ -27,10 +27,9 @@ from core.projects.demo import projects_seed
 from core.safety.demo import safety_seed
 from core.stories.demo import stories_seed
 from ledger.services import gifts_grant
+from tenants.models import Network
+from tenants.services.networks import network_create, platform_bootstrap
 from theming.services import theme_update
-
-from .models import Network
-from .services import network_create, platform_bootstrap
 
 DEMO_PASSWORD = "hexitime-demo"  # noqa: S105 - printed on screen for the demo
 DEMO_NETWORKS = [

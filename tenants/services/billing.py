@@ -23,15 +23,17 @@ from django.utils.translation import gettext_lazy
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from core.audit.services import audit_record
-from core.members.models import Member, Role
+from core.members.models import Member
 from kernel.errors import ApplicationError, PermissionDenied
 from kernel.text import plain_text
 
-from .models import BillingStatus, Network, Plan, StripeEvent
+from ..models import BillingStatus, Network, Plan, StripeEvent
 
 logger = logging.getLogger(__name__)
 
 WEBHOOK_TOLERANCE_SECONDS = 300
+# Who may change the network's plan through Stripe (organisers: core.members.backends).
+PERMISSION = "tenants.manage_billing"
 
 
 class WebhookRefused(ApplicationError):
@@ -142,7 +144,7 @@ def _stripe() -> stripe.StripeClient:
 
 
 def _require_organiser(actor: Member) -> None:
-    if actor.role != Role.ORGANISER:
+    if not actor.has_perm(PERMISSION):
         raise PermissionDenied(_("Only the network's organisers manage its plan."))
 
 

@@ -21,14 +21,16 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_record
-from core.members.models import Member, Role
+from core.members.models import Member
 from kernel.errors import ApplicationError, NotFound, PermissionDenied
 
-from .models import Domain, DomainClaim, Network
-from .plans import plan_feature_require
+from ..models import Domain, DomainClaim, Network
+from ..plans import plan_feature_require
 
 _HOSTNAME = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 TXT_PREFIX = "_hexitime-verify"
+# Who may claim and verify the network's domains (organisers: core.members.backends).
+PERMISSION = "tenants.manage_domains"
 
 
 class DomainRefused(ApplicationError):
@@ -85,7 +87,7 @@ def txt_record_value(claim: DomainClaim) -> str:
 
 
 def _require_organiser(actor: Member) -> None:
-    if actor.role != Role.ORGANISER:
+    if not actor.has_perm(PERMISSION):
         raise PermissionDenied(_("Only the network's organisers manage its domains."))
 
 
@@ -120,11 +122,21 @@ def custom_domain_add(*, actor: Member, network: Network, domain: str) -> Domain
     return claim
 
 
-def access_domain_claim(claim_id: int, *, network: Network) -> DomainClaim:
+def access_domain_claim(claim_id: int, *, actor: Member, network: Network) -> DomainClaim:
+    """`network`'s claim `claim_id`, for someone who manages its domains; `NotFound` for
+    anyone else or any other claim."""
     claim = DomainClaim.objects.filter(pk=claim_id, network=network).first()
-    if claim is None:
+    if claim is None or not actor.has_perm(PERMISSION):
         raise NotFound(_("No such domain."))
     return claim
+
+
+def domain_claims_list(*, actor: Member, network: Network) -> list[DomainClaim]:
+    """`network`'s domain claims, for someone who manages its domains (`NotFound` for
+    anyone else, as the domains page answers them)."""
+    if not actor.has_perm(PERMISSION):
+        raise NotFound(_("No such domain."))
+    return list(network.domain_claims.all())
 
 
 def custom_domain_verify(*, actor: Member, claim: DomainClaim) -> DomainClaim:

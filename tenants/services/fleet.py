@@ -47,8 +47,8 @@ from psycopg import sql
 
 from kernel.db import connection
 
-from .models import Network
-from .services import _SCHEMA_LOCK_SPACE, schema_migrate, tenant_migration_state
+from ..models import Network
+from .schemas import _SCHEMA_LOCK_SPACE, schema_migrate, tenant_migration_state
 
 _APPLIED_CHUNK = 500  # schemas read per UNION ALL query
 
