@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 from smtplib import SMTPRecipientsRefused
 
-from celery import Task
+from celery import Task, shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
@@ -14,7 +14,6 @@ from django_tenants.utils import get_tenant_model, schema_context
 
 from core.notifications.models import Kind
 from core.notifications.unsubscribe import list_unsubscribe_headers
-from hexitime.celery import app
 from kernel.errors import TRANSIENT_ERRORS
 from tenants.selectors import network_url
 
@@ -22,7 +21,7 @@ from .models import Delivery, Recipient
 from .services import announcements_due, announcements_email_sweep
 
 
-@app.task(
+@shared_task(
     bind=True,
     autoretry_for=TRANSIENT_ERRORS,
     max_retries=5,
@@ -90,14 +89,14 @@ def announcement_email_batch(self: Task, *, schema_name: str, recipient_ids: lis
     return sent
 
 
-@app.task
+@shared_task
 def announcements_due_task() -> int:
     """Beat runs this every minute in every network's schema: send the scheduled
     announcements whose time has come."""
     return announcements_due()
 
 
-@app.task
+@shared_task
 def announcements_email_sweep_task() -> int:
     """Beat runs this in every network's schema: queue again the announcement emails still
     pending after the grace period (settings.OUTBOX_GRACE seconds)."""

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
@@ -11,7 +12,6 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_tenant_model, schema_context
 
-from hexitime.celery import app
 from kernel.errors import TRANSIENT_ERRORS
 from tenants.selectors import network_language, network_url, recipient_language
 
@@ -26,7 +26,7 @@ from .services import (
 )
 
 
-@app.task(autoretry_for=TRANSIENT_ERRORS, max_retries=5, retry_backoff=2, retry_backoff_max=300)
+@shared_task(autoretry_for=TRANSIENT_ERRORS, max_retries=5, retry_backoff=2, retry_backoff_max=300)
 def member_verification_email(*, schema_name: str, member_id: int) -> bool:
     """Email a verification link to a member whose email is pending; returns whether this
     run sent it. The member's row is the outbox: locked while sending and marked sent in
@@ -59,33 +59,33 @@ def member_verification_email(*, schema_name: str, member_id: int) -> bool:
         return True
 
 
-@app.task
+@shared_task
 def members_verification_sweep() -> int:
     """Beat runs this in every network's schema: queue again the verification emails
     still unsent after the grace period (settings.OUTBOX_GRACE seconds)."""
     return verifications_sweep(grace=timedelta(seconds=settings.OUTBOX_GRACE))
 
 
-@app.task
+@shared_task
 def members_purge_unverified() -> int:
     """Beat runs this daily in every network's schema (retention)."""
     return members_unverified_purge()
 
 
-@app.task
+@shared_task
 def invitations_email_sweep_task() -> int:
     """Beat runs this in every network's schema with the notifications' sweep: queue again
     invitation emails still unsent after the grace period (settings.OUTBOX_GRACE seconds)."""
     return invitations_email_sweep(grace=timedelta(seconds=settings.OUTBOX_GRACE))
 
 
-@app.task
+@shared_task
 def invitations_purge_expired() -> int:
     """Beat runs this daily in every network's schema, with the unverified purge (retention)."""
     return invitations_expired_purge()
 
 
-@app.task(autoretry_for=TRANSIENT_ERRORS, max_retries=5, retry_backoff=2, retry_backoff_max=300)
+@shared_task(autoretry_for=TRANSIENT_ERRORS, max_retries=5, retry_backoff=2, retry_backoff_max=300)
 def member_invitation_email(*, schema_name: str, invitation_id: int) -> bool:
     """Email an invitation whose email is pending, with its current link, once; returns
     whether this run sent it. The row is locked while sending and marked sent in the same

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from celery import Task
+from celery import Task, shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django_tenants.utils import get_tenant_model, schema_context
 
-from hexitime.celery import app
 from kernel import ics
 from kernel.errors import TRANSIENT_ERRORS
 from tenants.selectors import network_url, recipient_language
@@ -26,7 +25,7 @@ from .services import (
 from .unsubscribe import list_unsubscribe_headers
 
 
-@app.task(
+@shared_task(
     bind=True,
     autoretry_for=TRANSIENT_ERRORS,
     max_retries=5,
@@ -93,7 +92,7 @@ def notification_email(self: Task, *, schema_name: str, notification_id: int) ->
         return True
 
 
-@app.task(autoretry_for=TRANSIENT_ERRORS, max_retries=3, retry_backoff=2)
+@shared_task(autoretry_for=TRANSIENT_ERRORS, max_retries=3, retry_backoff=2)
 def notification_push(*, schema_name: str, notification_id: int) -> int:
     """Push one notification to its recipient's browsers, in its network only. Returns how
     many push services accepted it. At most once per browser: push services are not
@@ -107,7 +106,7 @@ def notification_push(*, schema_name: str, notification_id: int) -> int:
         return notification_push_deliver(notification=notification, url=url)
 
 
-@app.task
+@shared_task
 def notifications_email_sweep_task() -> int:
     """Beat runs this in every network's schema: queue again the emails still unsent after
     the grace period (settings.OUTBOX_GRACE seconds)."""
@@ -117,7 +116,7 @@ def notifications_email_sweep_task() -> int:
     )
 
 
-@app.task
+@shared_task
 def notifications_daily_summaries_task() -> int:
     """Beat runs this daily in every network's schema: one email per member who chose it,
     summarising the day's notifications of the kinds emailed daily (idempotent per day)."""
