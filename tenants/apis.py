@@ -10,8 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.members.auth import acting_member
-
-from .plans import plan_usage
+from core.members.places import plan_usage
 
 # Who may see the network's plan and its use (organisers: core.members.backends).
 PERMISSION = "tenants.view_plan"

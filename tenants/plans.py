@@ -4,9 +4,8 @@ The free community plan has room for HEXITIME_COMMUNITY_MEMBER_LIMIT members; th
 organisation plan has no member cap and adds federation and custom domains. A refusal is
 a `PlanLimitReached` that names the plan and what to do, never a silent failure.
 
-A member counts from the moment they verify their address (approved or not) until an
-organiser declines them. An unverified join takes no place: anyone can ask to join, so
-unverified requests must not fill a network (they expire after the link's seven days).
+Counting the members who hold a place, and taking one as a member joins, is the members
+layer's (core.members.places), which knows who counts.
 """
 
 from __future__ import annotations
@@ -16,8 +15,6 @@ from typing import Literal
 
 from django.conf import settings
 
-from core.members.models import NOT_MEMBERS, Member, MemberState
-from kernel.db import connection
 from kernel.errors import ApplicationError
 
 from .models import Network, Plan
@@ -33,13 +30,6 @@ class PlanLimitReached(ApplicationError):
 def plan_member_limit(plan: str) -> int | None:
     """How many members a network on `plan` may have (None: no limit)."""
     return settings.HEXITIME_COMMUNITY_MEMBER_LIMIT if plan == Plan.COMMUNITY else None
-
-
-def counted_members() -> int:
-    """Members of the current network's schema who take a place under the plan."""
-    # Unverified sign-ups take no place: the place is taken on verifying.
-    not_holding = [*NOT_MEMBERS, MemberState.UNVERIFIED]
-    return Member.objects.filter(is_staff=False).exclude(state__in=not_holding).count()
 
 
 @dataclass(frozen=True)
@@ -74,16 +64,6 @@ class PlanUsage:
         return self.plan == Plan.ORGANISATION
 
 
-def plan_usage(*, network: Network) -> PlanUsage:
-    """`network`'s plan and member count. Call with `network` as the current tenant."""
-    return PlanUsage(
-        plan=network.plan,
-        plan_label=str(Plan(network.plan).label),
-        members=counted_members(),
-        member_limit=plan_member_limit(network.plan),
-    )
-
-
 @dataclass(frozen=True)
 class PlanOffer:
     """One plan as the billing page describes it: its price and what it includes."""
@@ -116,21 +96,6 @@ def network_full_message(network: Network, limit: int) -> str:
         f"{network.name} is full: the free community plan has room for {limit} members. "
         "Please ask one of its organisers to upgrade to the organisation plan."
     )
-
-
-def plan_member_place_take() -> Network:
-    """Refuse (`PlanLimitReached`, code `network_full`) a new member when the current
-    network's plan has no place left; return the network.
-
-    Call inside the transaction that creates the member, in the network's schema. The
-    network's row is locked (FOR NO KEY UPDATE) until that transaction ends, so
-    concurrent joins are counted one after another and a plan change waits for them.
-    """
-    network = Network.objects.select_for_update(no_key=True).get(schema_name=connection.schema_name)
-    limit = plan_member_limit(network.plan)
-    if limit is not None and counted_members() >= limit:
-        raise PlanLimitReached(network_full_message(network, limit), code="network_full")
-    return network
 
 
 _PAID_FEATURES = {

@@ -14,12 +14,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.members.auth import acting_member
+from core.members.places import plan_usage
 from kernel.errors import ApplicationError, PermissionDenied
 from kernel.forms import refusal_show
 
 from .forms import NetworkStartForm
 from .models import Network, ProvisioningJob
-from .plans import plan_offers, plan_usage
+from .plans import plan_offers
 from .selectors import network_list
 from .services import billing, domains
 from .services.billing import (

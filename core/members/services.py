@@ -37,13 +37,13 @@ from django.utils.translation import gettext_lazy
 from PIL import Image, UnidentifiedImageError
 
 from core.audit.services import audit_record
+from core.members.places import plan_member_place_take
 from core.notifications.models import Kind
 from core.notifications.services import notification_send
 from kernel.db import connection, durable_service, outbox_claim
 from kernel.errors import ApplicationError, NotFound, PermissionDenied
 from kernel.text import markup_refuse, markup_strip, plain_text
 from ledger.services import gift_grant
-from tenants.plans import plan_member_place_take
 
 from .models import (
     BIO_MAX,

@@ -25,7 +25,6 @@ urlpatterns: list[URLPattern] = [
     path("<int:member_id>/reactivate/", views.reactivate, name="member-reactivate"),
     path("<int:member_id>/role/", views.role_change, name="member-role"),
     path("join-settings/", views.join_settings, name="join-settings"),
-    path("<int:member_id>/", views.profile, name="member-profile"),
     path("<int:member_id>/block/", views.block, name="member-block"),
     path("<int:member_id>/unblock/", views.unblock, name="member-unblock"),
     path("profile/edit/", views.profile_edit, name="profile-edit"),

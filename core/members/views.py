@@ -15,19 +15,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from core.announcements.selectors import announcements_shown
-from core.campaigns.selectors import campaigns_active
-from core.exchanges.selectors import exchanges_at_hand, thanks_for
-from core.groupsessions.selectors import member_sessions_next
-from core.listings.selectors import listing_suggestions
 from core.members.auth import ThrottledAuthenticationForm, acting_member, sign_in_identity
-from core.projects.selectors import projects_awaiting_funding
 from core.sso.selectors import sso_settings
-from core.stories.selectors import stories_published
 from kernel.errors import ApplicationError, NotFound
 from kernel.forms import refusal_show
-from ledger.selectors import member_balance_and_statement
-from tenants.plans import network_full_message, plan_usage
+from tenants.plans import network_full_message
 
 from .models import (
     BIO_MAX,
@@ -39,13 +31,12 @@ from .models import (
     ProfileVisibility,
     Role,
 )
+from .places import plan_usage
 from .selectors import (
     approval_queue,
     invitation_list,
     member_api_tokens,
-    member_has_blocked,
     member_list,
-    profile_shown_in_full,
 )
 from .services import (
     PROFILE_FIELDS,
@@ -77,37 +68,6 @@ from .skills import CURATED_SKILLS, SKILL_CHOICES
 from .throttles import JoinThrottled, join_throttle
 
 JOIN_EMAIL_SESSION_KEY = "join_email"
-
-
-def network_home(request: HttpRequest) -> HttpResponse:
-    """A network's front page: its own welcome for visitors, and for a signed-in member
-    their home (credit, suggested listings, one call to action).
-
-    The home is a column of sections, each a template in members/home/ fed by one
-    selector here."""
-    context: dict[str, object] = {}
-    if request.user.is_authenticated:
-        member = acting_member(request)
-        balance, recent = member_balance_and_statement(member=member, limit=3)
-        at_hand = exchanges_at_hand(member=member, meetings=3)
-        context = {
-            "announcements": announcements_shown(member=member),
-            "balance": balance,
-            "recent": recent,
-            "suggestions": list(listing_suggestions(member=member, limit=3)),
-            "waiting": at_hand.waiting,
-            "meetings": at_hand.meetings,
-            "sessions": list(member_sessions_next(member=member, limit=3)),
-            "campaigns": campaigns_active(member=member),
-        }
-        if member.has_perm("members.approve_member"):
-            context["plan_usage"] = plan_usage(network=request.tenant)  # type: ignore[attr-defined]
-            context["join_requests"] = approval_queue().count()
-        if member.has_perm("projects.fund_project"):
-            context["proposals"] = projects_awaiting_funding().count()
-    else:
-        context["stories"] = stories_published(place="home")
-    return render(request, "members/network_home.html", context)
 
 
 class JoinForm(forms.Form):
@@ -535,18 +495,6 @@ class ProfileForm(forms.Form):
         if not data["photo"]:
             del data["photo"]
         return data
-
-
-@login_required
-def profile(request: HttpRequest, member_id: int) -> HttpResponse:
-    viewer = acting_member(request)
-    member = _target(request, member_id)
-    full = profile_shown_in_full(viewer=viewer, member=member)
-    thanks = thanks_for(member=member) if full else []
-    blocked = member.pk != viewer.pk and member_has_blocked(member=viewer, other=member)
-    return render(request, "members/profile.html", {
-        "member": member, "full": full, "thanks": thanks, "blocked": blocked,
-    })  # fmt: skip
 
 
 @login_required

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_record
 from core.members.models import JoinPolicy, Member, MemberState
+from core.members.places import plan_member_place_take
 from core.members.services import (
     email_domain_allowed,
     join_settings_get,
@@ -35,7 +36,6 @@ from core.members.services import (
 from kernel.db import durable_service
 from kernel.errors import ApplicationError, PermissionDenied
 from kernel.text import markup_strip, plain_text
-from tenants.plans import plan_member_place_take
 
 from .crypto import secret_decrypt, secret_encrypt
 from .models import ProviderKind, SsoIdentity, SsoSettings

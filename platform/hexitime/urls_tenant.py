@@ -18,7 +18,6 @@ from core.groupsessions import urls as session_urls
 from core.insights import urls as insight_urls
 from core.listings import urls as listing_urls
 from core.members import urls as member_urls
-from core.members import views as member_views
 from core.notifications import urls as notification_urls
 from core.privacy import urls as privacy_urls
 from core.privacy import views as privacy_views
@@ -27,7 +26,7 @@ from core.safety import urls as safety_urls
 from core.sso import urls as sso_urls
 from core.sso import views as sso_views
 from core.stories import urls as story_urls
-from hexitime import i18n
+from hexitime import home, i18n
 from ledger import urls as ledger_urls
 from ledger.federation import views as federation_views
 from tenants import apis as tenant_apis
@@ -68,13 +67,14 @@ urlpatterns = [
     # (served from here: the Content-Security-Policy allows scripts from this site only).
     path("i18n/language/", i18n.language_switch, name="set-language"),
     path("i18n/catalog.js", JavaScriptCatalog.as_view(), name="javascript-catalog"),
-    path("", member_views.network_home, name="home"),
+    path("", home.network_home, name="home"),
     path("accounts/login/", sso_views.SignInView.as_view(), name="login"),
     path("sso/", include(sso_urls)),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include(member_urls.password_urlpatterns)),
     path("join/", include(member_urls.join_urlpatterns)),
     path("members/profile/equality/", include(insight_urls.profile_urlpatterns)),
+    path("members/<int:member_id>/", home.member_profile, name="member-profile"),
     path("members/", include(member_urls)),
     path("account/", include(privacy_urls)),
     path("audit/", include(audit_urls)),

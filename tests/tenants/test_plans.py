@@ -12,10 +12,11 @@ from django.test import override_settings
 from django_tenants.utils import tenant_context
 
 from core.members.models import Member, MemberState, Role
+from core.members.places import plan_member_place_take
 from core.members.services import member_decline, member_join
 from hexitime.celery import app
 from kernel.db import connection
-from tenants.plans import PlanLimitReached, plan_member_place_take
+from tenants.plans import PlanLimitReached
 from tests.conftest import upgrade
 
 PASSWORD = "kindly-staple-49"
