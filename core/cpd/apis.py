@@ -7,6 +7,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -170,6 +171,10 @@ def _issued(request: Request, record: Any, totals: dict[str, int]) -> dict[str, 
 
 
 class RecordIssueApi(APIView):
+    # JSON only: every field is optional, so a form body that is not a mapping at all
+    # (a bare number) would read as an empty range and be accepted.
+    parser_classes = [JSONParser]
+
     @extend_schema(request=RangeSerializer, responses={201: IssuedSerializer})
     def post(self, request: Request) -> Response:
         """Issue your record for a date range: its rows under a verification code (the same
