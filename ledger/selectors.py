@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from psycopg import sql
 
 from core.members.models import Member
-from kernel.db import connection
+from kernel.db import connection, schemas_union_fetch
 
 from .models import GIFT_KINDS, Account, Entry, Transfer
 
@@ -316,13 +316,7 @@ def ledger_activity_by_schema(schema_names: list[str]) -> dict[str, SchemaActivi
         "entries": sql.Identifier(Entry._meta.db_table),
         "exchange": sql.Literal(Transfer.Kind.EXCHANGE.value),
     }
-    query = sql.SQL("\nUNION ALL\n").join(
-        branch.format(name=sql.Literal(name), schema=sql.Identifier(name), **tables)
-        for name in schema_names
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(query.as_string(cursor.cursor.connection))
-        rows = cursor.fetchall()
+    rows = schemas_union_fetch(branch, schema_names, **tables)
     return {
         schema: SchemaActivity(last_transfer=last_transfer, minutes_exchanged=int(minutes))
         for schema, last_transfer, minutes in rows

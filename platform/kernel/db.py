@@ -28,6 +28,7 @@ from django.db import connection as _connection
 from django.db.models import QuerySet
 from django.utils import timezone
 from django_tenants.postgresql_backend.base import DatabaseWrapper
+from psycopg import sql
 
 from kernel.errors import ApplicationError
 
@@ -132,3 +133,20 @@ __all__ = [
     "outbox_claim",
     "sqlstate",
 ]
+
+
+def schemas_union_fetch(
+    branch: sql.SQL, schema_names: list[str], **params: sql.Composable
+) -> list[tuple[Any, ...]]:
+    """One row per named schema in one query: `branch` (formatted with `{name}` as the
+    schema's name as a literal, `{schema}` as its identifier, and `params`) for each,
+    joined by UNION ALL. Runs from whatever schema is active (the public one serves)."""
+    if not schema_names:
+        return []
+    query = sql.SQL("\nUNION ALL\n").join(
+        branch.format(name=sql.Literal(name), schema=sql.Identifier(name), **params)
+        for name in schema_names
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query.as_string(cursor.cursor.connection))
+        return cursor.fetchall()

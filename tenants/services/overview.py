@@ -14,7 +14,7 @@ from datetime import datetime
 from psycopg import sql
 
 from core.members.models import Member, MemberState
-from kernel.db import connection
+from kernel.db import schemas_union_fetch
 from ledger.selectors import SchemaActivity, ledger_activity_by_schema
 
 from ..models import Network
@@ -72,13 +72,7 @@ def _member_figures(schema_names: list[str]) -> dict[str, _MemberFigures]:
         "declined": sql.Literal(MemberState.DECLINED.value),
         "closed": sql.Literal(MemberState.CLOSED.value),
     }
-    query = sql.SQL("\nUNION ALL\n").join(
-        branch.format(name=sql.Literal(name), schema=sql.Identifier(name), **tables)
-        for name in schema_names
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(query.as_string(cursor.cursor.connection))
-        rows = cursor.fetchall()
+    rows = schemas_union_fetch(branch, schema_names, **tables)
     return {
         schema: _MemberFigures(members=members, last_login=last_login)
         for schema, members, last_login in rows
