@@ -1,13 +1,16 @@
 """Fixtures every test can use: two networks, members in them, clients for their hosts.
 
-Networks are provisioned per test through the real provisioning service (a template
-replay takes a few milliseconds). In an ordinary `db` test they vanish with the test's
-transaction; in a transactional test the fixture drops their schemas afterwards, so a
-`--reuse-db` run never meets leftovers.
+Networks are provisioned per test through the real provisioning service. In an ordinary
+`db` test a network claims one of the spare schemas built once per session, as production
+provisioning does, and the test's rollback returns the spare to the pool untouched: a new
+network costs a rename, not a replay of some 1,300 statements. A transactional test's network
+would take its spare for good, so those tests empty the pool and replay the template; the
+fixture drops their schemas afterwards, so a `--reuse-db` run never meets leftovers.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -23,19 +26,50 @@ from psycopg import sql
 
 from core.members.models import Member
 from kernel.db import connection
-from tenants.models import Network, Plan
+from tenants.models import Network, Plan, SpareSchema
 from tenants.services.networks import network_create, platform_bootstrap
-from tenants.services.schemas import schema_template_current
+from tenants.services.schemas import schema_spares_fill, schema_template_current
+
+# More networks than an ordinary test makes; one that makes more replays for the rest.
+SPARE_POOL = 6
 
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
-    """After pytest-django migrates the test database, capture the schema template once."""
+    """After pytest-django migrates the test database, capture the schema template and build
+    the spare pool once."""
     # Never let a fixture write to a real database.
     assert connection.settings_dict["NAME"].startswith("test_"), connection.settings_dict["NAME"]
     with django_db_blocker.unblock():
         platform_bootstrap()
         schema_template_current()
+        schema_spares_fill(count=SPARE_POOL)
+        _template_sequences()
+
+
+@functools.cache
+def _template_sequences() -> tuple[list[str], list[int], list[bool]]:
+    """Every sequence of a new network schema, where the template's replay leaves it (its
+    data migrations insert rows): names, values, whether the value was taken."""
+    spare = SpareSchema.objects.order_by("pk").first()
+    assert spare is not None, "the spare pool is built before any network"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT sequencename, COALESCE(last_value, start_value), last_value IS NOT NULL"
+            " FROM pg_sequences WHERE schemaname = %s",
+            [spare.name],
+        )
+        names, values, called = zip(*cursor.fetchall(), strict=True)
+    return list(names), list(values), list(called)
+
+
+def _spare_pool_drop() -> None:
+    """Drop the spares for good (committed): from here on networks are built by replay."""
+    for spare in SpareSchema.objects.all():
+        with connection.cursor() as cursor:
+            drop = sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE")
+            cursor.execute(drop.format(sql.Identifier(spare.name)))
+        spare.delete()
 
 
 def _is_transactional(request: pytest.FixtureRequest) -> bool:
@@ -52,15 +86,28 @@ def make_network(request: pytest.FixtureRequest, db: None) -> Iterator[Callable[
     `db` is transactional for tests marked `django_db(transaction=True)` or using
     `transactional_db` (pytest-django decides per test)."""
     made: list[Network] = []
+    transactional = _is_transactional(request)
+    if transactional:
+        # pytest-django runs these after every `db` test, so the pool has served its turn;
+        # tests/tenants/test_provisioning.py counts the spares it fills itself.
+        _spare_pool_drop()
 
     def make(slug: str, name: str | None = None) -> Network:
         platform_bootstrap()
         network = network_create(slug=slug, name=name or slug.replace("-", " ").title())
+        # A rollback leaves sequences where the last test took them: put them back where
+        # the template leaves them, so ids collide across networks as they would.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT setval(format('%%I.%%I', %s, name), value, called)"
+                " FROM unnest(%s::text[], %s::bigint[], %s::bool[]) AS s(name, value, called)",
+                [network.schema_name, *_template_sequences()],
+            )
         made.append(network)
         return network
 
     yield make
-    if _is_transactional(request):
+    if transactional:
         connection.set_schema_to_public()
         with connection.cursor() as cursor:
             for network in made:

@@ -15,5 +15,6 @@ STORAGES["default"] = {"BACKEND": "django_tenants.files.storage.TenantFileSystem
 # Static files are served from the apps' folders, not a collectstatic output.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
-# Tests provision by template replay; tests/tenants/test_provisioning.py fills spares itself.
+# Nothing refills the spares: tests/conftest.py builds a pool once per session, which each
+# test's rollback returns, and tests/tenants/test_provisioning.py fills spares itself.
 HEXITIME_SPARE_SCHEMAS = 0
