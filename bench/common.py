@@ -38,11 +38,14 @@ def bench_members_create(rng: random.Random, count: int, **fields: Any) -> list[
     from core.members.models import Member
 
     return Member.objects.bulk_create(
-        (Member(email=f"member{n}@nhs.net", full_name=f"Member {n}", **fields,
-                **demo_profile(rng))
-         for n in range(count)),
+        (
+            Member(
+                email=f"member{n}@nhs.net", full_name=f"Member {n}", **fields, **demo_profile(rng)
+            )
+            for n in range(count)
+        ),
         batch_size=1000,
-    )  # fmt: skip
+    )
 
 
 def giver_weights(count: int) -> list[float]:
@@ -68,9 +71,14 @@ def bench_exchange_completed(
         receiver = rng.choice(members)
     when = now - datetime.timedelta(minutes=rng.randint(0, TWO_YEARS_MINUTES))
     return Exchange(
-        listing=listing, giver_id=giver_id, receiver=receiver, state=State.COMPLETED,
-        minutes=15 * rng.randint(1, 16), met_on=when.date(), completed_at=when,
-    )  # fmt: skip
+        listing=listing,
+        giver_id=giver_id,
+        receiver=receiver,
+        state=State.COMPLETED,
+        minutes=15 * rng.randint(1, 16),
+        met_on=when.date(),
+        completed_at=when,
+    )
 
 
 def database_analyze() -> None:

@@ -42,9 +42,28 @@ MAP_P95_MS = 50  # the stored map, served from cache
 SEARCH_P95_MS = 50
 CPU_MS = 100  # no request over 100 ms of CPU on any page
 PASSWORD = "bench-password-123"  # noqa: S105 - the scratch network's members
-TERMS = ["run charts", "sepsis", "coaching", "pdsa", "pharmacist", "research", "power bi",
-         "mentoring", "discharge", "schwartz", "cannulation", "leadership", "frailty",
-         "handover", "audit", "dementia", "stroke", "simulation", "wound care", "rota"]  # fmt: skip
+TERMS = [
+    "run charts",
+    "sepsis",
+    "coaching",
+    "pdsa",
+    "pharmacist",
+    "research",
+    "power bi",
+    "mentoring",
+    "discharge",
+    "schwartz",
+    "cannulation",
+    "leadership",
+    "frailty",
+    "handover",
+    "audit",
+    "dementia",
+    "stroke",
+    "simulation",
+    "wound care",
+    "rota",
+]
 
 
 def main() -> int:
@@ -131,12 +150,17 @@ def build(options: argparse.Namespace) -> dict[str, Any]:
         from core.insights.models import MapSnapshot
 
         sizes = dict(MapSnapshot.objects.values_list("group", Length("body")))
-        print(f"map and metrics stored in {task_cpu:.1f}s CPU (in the task, not a request): "
-              f"{len(sizes)} parts, overview {sizes.get('', 0) / 1000:.1f} kB gzipped, largest "
-              f"group {max(sizes.values()) / 1000:.1f} kB", flush=True)  # fmt: skip
+        print(
+            f"map and metrics stored in {task_cpu:.1f}s CPU (in the task, not a request): "
+            f"{len(sizes)} parts, overview {sizes.get('', 0) / 1000:.1f} kB gzipped, largest "
+            f"group {max(sizes.values()) / 1000:.1f} kB",
+            flush=True,
+        )
         clients = [members[n] for n in range(options.clients)]
-        mine = {m.pk: next(e.pk for e in exchanges if m.pk in (e.giver_id, e.receiver_id))
-                for m in clients}  # fmt: skip
+        mine = {
+            m.pk: next(e.pk for e in exchanges if m.pk in (e.giver_id, e.receiver_id))
+            for m in clients
+        }
     connection.set_schema_to_public()
     connection.close()
     return {
@@ -150,10 +174,14 @@ def _listing(rng: random.Random, members: list[Any], templates: list[Any]) -> An
 
     kind, category, fmt, minutes, title, description = rng.choice(templates)
     return Listing(
-        owner=rng.choice(members), kind=kind, category=category, format=fmt,
-        duration_minutes=minutes, title=f"{title} ({rng.choice(TERMS)})",
+        owner=rng.choice(members),
+        kind=kind,
+        category=category,
+        format=fmt,
+        duration_minutes=minutes,
+        title=f"{title} ({rng.choice(TERMS)})",
         description=f"{description} Also: {', '.join(rng.sample(TERMS, 3))}.",
-    )  # fmt: skip
+    )
 
 
 class Server:
@@ -173,13 +201,24 @@ class Server:
         }
         subprocess.run(
             [sys.executable, "-m", "hexitime", "manage", "collectstatic", "--noinput", "-v0"],
-            env=self.env, check=True,
-        )  # fmt: skip
+            env=self.env,
+            check=True,
+        )
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "hexitime", "serve", "--bind", f"127.0.0.1:{self.port}",
-             "--access-logfile", "/dev/null"],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "hexitime",
+                "serve",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--access-logfile",
+                "/dev/null",
+            ],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -215,8 +254,9 @@ def sign_in(base: str, host: str, email: str) -> Any:
 
     session = requests.Session()
     origin = f"https://{host}"
-    session.headers.update({"Host": host, "X-Forwarded-Proto": "https", "Origin": origin,
-                            "Referer": f"{origin}/"})  # fmt: skip
+    session.headers.update(
+        {"Host": host, "X-Forwarded-Proto": "https", "Origin": origin, "Referer": f"{origin}/"}
+    )
     page = session.get(f"{base}/accounts/login/", allow_redirects=False)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
     csrf = page.cookies.get("csrftoken") or re.search(
@@ -224,10 +264,12 @@ def sign_in(base: str, host: str, email: str) -> Any:
     ).group(1)  # type: ignore[union-attr]
     if token is None:
         raise SystemExit(f"no sign-in form ({page.status_code})")
-    answer = session.post(f"{base}/accounts/login/", allow_redirects=False,
-                          headers={"Cookie": f"csrftoken={csrf}"},
-                          data={"csrfmiddlewaretoken": token.group(1), "username": email,
-                                "password": PASSWORD})  # fmt: skip
+    answer = session.post(
+        f"{base}/accounts/login/",
+        allow_redirects=False,
+        headers={"Cookie": f"csrftoken={csrf}"},
+        data={"csrfmiddlewaretoken": token.group(1), "username": email, "password": PASSWORD},
+    )
     sid = re.search(r"sessionid=([^;]+)", answer.headers.get("Set-Cookie", ""))
     if answer.status_code != 302 or sid is None:
         raise SystemExit(f"sign-in refused for {email}: {answer.status_code}")
@@ -247,8 +289,9 @@ def load(base: str, sessions: list[Any], paths: Any, seconds: float) -> tuple[fl
         while time.monotonic() < stop:
             path = paths(rng, n)
             begin = time.perf_counter()
-            response = session.get(base + path, allow_redirects=False,
-                                   headers={"Accept-Encoding": "gzip"})  # fmt: skip
+            response = session.get(
+                base + path, allow_redirects=False, headers={"Accept-Encoding": "gzip"}
+            )
             samples[n].append((time.perf_counter() - begin) * 1000)
             if response.status_code != 200:
                 failures.append(f"{path} answered {response.status_code}")
@@ -269,9 +312,11 @@ def load(base: str, sessions: list[Any], paths: Any, seconds: float) -> tuple[fl
 def run(options: argparse.Namespace) -> int:
     started = time.perf_counter()
     data = build(options)
-    print(f"{options.members:,} members, {options.listings:,} listings, "
-          f"{options.exchanges:,} completed exchanges; setup {time.perf_counter() - started:.0f}s",
-          flush=True)  # fmt: skip
+    print(
+        f"{options.members:,} members, {options.listings:,} listings, "
+        f"{options.exchanges:,} completed exchanges; setup {time.perf_counter() - started:.0f}s",
+        flush=True,
+    )
     host, people = data["host"], data["clients"]
     with tempfile.TemporaryDirectory(prefix="hx-bench-static-") as static_root:
         server = Server(Path(static_root))
@@ -304,27 +349,35 @@ def run(options: argparse.Namespace) -> int:
             for round_ in range(options.rounds):
                 order = list(pages) if round_ % 2 == 0 else list(reversed(pages))
                 for name in order:
-                    baseline, _ = load(base, anonymous, lambda rng, n: "/accounts/login/",
-                                       options.seconds)  # fmt: skip
+                    baseline, _ = load(
+                        base, anonymous, lambda rng, n: "/accounts/login/", options.seconds
+                    )
                     cpu_before = server.cpu_seconds()
                     rate, samples = load(base, sessions, pages[name], options.seconds)
                     cpu_ms = (server.cpu_seconds() - cpu_before) * 1000 / max(len(samples), 1)
                     load_average = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
                     results[name].append((rate, baseline, samples, load_average, cpu_ms))
-                    print(f"  round {round_ + 1} {name}: {rate:.1f} req/s vs sign-in "
-                          f"{baseline:.1f}, {cpu_ms:.0f} ms CPU a request "
-                          f"(load {load_average})", flush=True)  # fmt: skip
+                    print(
+                        f"  round {round_ + 1} {name}: {rate:.1f} req/s vs sign-in "
+                        f"{baseline:.1f}, {cpu_ms:.0f} ms CPU a request "
+                        f"(load {load_average})",
+                        flush=True,
+                    )
             alone: dict[str, list[float]] = {}
             for name in pages:
                 if name.startswith("map"):  # one client: latency without the queue
                     alone[name] = load(base, sessions[:1], pages[name], options.seconds)[1]
         finally:
             server.stop()
-    print(f"\n{options.clients} concurrent clients, {options.seconds:.0f}s per page per round, "
-          f"{options.rounds} rounds; ratios are page req/s over the sign-in page's req/s "
-          f"measured just before it")  # fmt: skip
-    print(f"{'':34} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'ratio':>6} {'target':>7} "
-          f"{'':6} {'CPU ms':>6} {'target':>6}  load avg")  # fmt: skip
+    print(
+        f"\n{options.clients} concurrent clients, {options.seconds:.0f}s per page per round, "
+        f"{options.rounds} rounds; ratios are page req/s over the sign-in page's req/s "
+        f"measured just before it"
+    )
+    print(
+        f"{'':34} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'ratio':>6} {'target':>7} "
+        f"{'':6} {'CPU ms':>6} {'target':>6}  load avg"
+    )
     for name, runs in results.items():
         samples = [ms for run_ in runs for ms in run_[2]]
         rate = statistics.mean(r[0] for r in runs)
@@ -334,19 +387,23 @@ def run(options: argparse.Namespace) -> int:
         met = "ok" if ratio >= TARGET_RATIO else "MISSED"
         cpu_ms = statistics.mean(r[4] for r in runs)
         cpu_met = "ok" if cpu_ms <= CPU_MS else "MISSED"
-        print(f"{name:34} {rate:7.1f} {p50:7.1f} {p95:7.1f} {ratio:6.2f} {target:>7} {met:6} "
-              f"{cpu_ms:6.1f} {'<=' + str(CPU_MS):>6} {cpu_met:6} {runs[-1][3]}")  # fmt: skip
+        print(
+            f"{name:34} {rate:7.1f} {p50:7.1f} {p95:7.1f} {ratio:6.2f} {target:>7} {met:6} "
+            f"{cpu_ms:6.1f} {'<=' + str(CPU_MS):>6} {cpu_met:6} {runs[-1][3]}"
+        )
     print("CPU ms: the server's worker CPU time over the window / requests served (mean).")
     for name, samples in alone.items():
         p95 = statistics.quantiles(samples, n=20)[18]
-        print(f"{name} alone (1 client): p95 {p95:.1f} ms (target < {MAP_P95_MS} ms "
-              f"from cache)")  # fmt: skip
-    for name, target_ms in (("map API /api/v1/insights/map/", MAP_P95_MS),
-                            ("search API /api/v1/listings/?q=", SEARCH_P95_MS)):  # fmt: skip
+        print(f"{name} alone (1 client): p95 {p95:.1f} ms (target < {MAP_P95_MS} ms from cache)")
+    for name, target_ms in (
+        ("map API /api/v1/insights/map/", MAP_P95_MS),
+        ("search API /api/v1/listings/?q=", SEARCH_P95_MS),
+    ):
         if name in results:
             p95 = statistics.quantiles([ms for r in results[name] for ms in r[2]], n=20)[18]
-            print(f"{name} p95 {p95:.1f} ms under {options.clients} clients "
-                  f"(target < {target_ms} ms)")  # fmt: skip
+            print(
+                f"{name} p95 {p95:.1f} ms under {options.clients} clients (target < {target_ms} ms)"
+            )
     print(
         f"total {time.perf_counter() - started:.0f}s; load average now "
         f"{'{:.2f} {:.2f} {:.2f}'.format(*os.getloadavg())} on {os.cpu_count()} cores"

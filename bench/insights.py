@@ -73,12 +73,19 @@ def run(options: argparse.Namespace) -> int:
             by_org.setdefault(member.organisation, []).append(member)
         givers = rng.choices(members, weights=giver_weights(len(members)), k=options.exchanges)
         listings = Listing.objects.bulk_create(
-            (Listing(owner=giver, kind="offer", title="Help", description="Help",
-                     category=rng.choice(Listing.Category.values),
-                     format=rng.choice(Listing.Format.values))
-             for giver in {m.pk: m for m in givers}.values()),
+            (
+                Listing(
+                    owner=giver,
+                    kind="offer",
+                    title="Help",
+                    description="Help",
+                    category=rng.choice(Listing.Category.values),
+                    format=rng.choice(Listing.Format.values),
+                )
+                for giver in {m.pk: m for m in givers}.values()
+            ),
             batch_size=2000,
-        )  # fmt: skip
+        )
         listing_of = {listing.owner_id: listing for listing in listings}
         now = timezone.now()
 
@@ -86,14 +93,21 @@ def run(options: argparse.Namespace) -> int:
             # Most help stays within an organisation.
             pool = by_org[giver.organisation] if rng.random() < 0.6 else members
             return bench_exchange_completed(
-                rng, listing=listing_of[giver.pk], giver_id=giver.pk, pool=pool, members=members,
+                rng,
+                listing=listing_of[giver.pk],
+                giver_id=giver.pk,
+                pool=pool,
+                members=members,
                 now=now,
-            )  # fmt: skip
+            )
 
         Exchange.objects.bulk_create((exchange(g) for g in givers), batch_size=2000)
         database_analyze()
-        print(f"{options.members:,} members, {options.exchanges:,} completed exchanges; "
-              f"setup {time.perf_counter() - started:.1f}s", flush=True)  # fmt: skip
+        print(
+            f"{options.members:,} members, {options.exchanges:,} completed exchanges; "
+            f"setup {time.perf_counter() - started:.1f}s",
+            flush=True,
+        )
 
         def timed(work: Callable[[], object]) -> list[float]:
             work()  # warm caches and connections
@@ -122,17 +136,21 @@ def run(options: argparse.Namespace) -> int:
             ),
         }
     connection.set_schema_to_public()
-    print(f"graph: {len(folded.nodes):,} members, {len(folded.links):,} pairs; "
-          f"{metrics['components']['count']} component(s); betweenness "
-          f"{'estimated' if metrics['betweenness_estimated'] else 'exact'}, "
-          f"{agree} of the exact top 10 brokers among the 10 listed")  # fmt: skip
+    print(
+        f"graph: {len(folded.nodes):,} members, {len(folded.links):,} pairs; "
+        f"{metrics['components']['count']} component(s); betweenness "
+        f"{'estimated' if metrics['betweenness_estimated'] else 'exact'}, "
+        f"{agree} of the exact top 10 brokers among the 10 listed"
+    )
     task = statistics.median(results["network metrics (the task)"])
     print(f"\n{'':32} {'median s':>9} {'max s':>7} {'task / this':>12}")
     for name, samples in results.items():
         median = statistics.median(samples)
         print(f"{name:32} {median:9.3f} {max(samples):7.3f} {task / median:12.2f}")
-    print(f"\nnetwork metrics median {task:.3f} s (target < 1 s); {options.repeat} runs each; "
-          f"total {time.perf_counter() - started:.0f}s")  # fmt: skip
+    print(
+        f"\nnetwork metrics median {task:.3f} s (target < 1 s); {options.repeat} runs each; "
+        f"total {time.perf_counter() - started:.0f}s"
+    )
     return 0
 
 

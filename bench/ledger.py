@@ -96,8 +96,9 @@ def main() -> None:
         url, version = scratch.url, scratch.server_version_num
         binary = _pgbench_binary(version // 10000)
         env = _pg_env(url)
-        subprocess.run([binary, "-i", "-q", "-s", str(options.scale)], env=env, check=True,
-                       capture_output=True)  # fmt: skip
+        subprocess.run(
+            [binary, "-i", "-q", "-s", str(options.scale)], env=env, check=True, capture_output=True
+        )
         schema = ledger_setup()
         # Where the time goes: the same posting driven by pgbench's C client, no Python.
         script = Path(tempfile.mkdtemp()) / "ledger_post.sql"
@@ -126,13 +127,16 @@ def main() -> None:
                 lambda _round: pgbench(binary, env, options, script=script),
             ),
         ]
-        print(f"clients {options.clients}, TPC-B scale {options.scale}, {options.rounds} "
-              f"round(s) of {options.seconds} s per workload, PostgreSQL {version}, "
-              f"{os.cpu_count()} CPUs, load average at start "
-              f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}")  # fmt: skip
+        print(
+            f"clients {options.clients}, TPC-B scale {options.scale}, {options.rounds} "
+            f"round(s) of {options.seconds} s per workload, PostgreSQL {version}, "
+            f"{os.cpu_count()} CPUs, load average at start "
+            f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}"
+        )
         print("  server/client = CPU milliseconds per transaction; load = 1-minute load average")
-        print(f"  {'round':>5}  {'workload':<26} {'per s':>9} {'server':>7} {'client':>7} "
-              f"{'load':>5}")  # fmt: skip
+        print(
+            f"  {'round':>5}  {'workload':<26} {'per s':>9} {'server':>7} {'client':>7} {'load':>5}"
+        )
         for number in range(1, options.rounds + 1):
             order = workloads if number % 2 else workloads[::-1]
             for workload in order:
@@ -142,18 +146,22 @@ def main() -> None:
                     done, seconds, client = workload.run(number)
                 run = Run(done, seconds, measured.cpu, client, os.getloadavg()[0])
                 workload.runs.append(run)
-                print(f"  {number:>5}  {workload.name:<26} {run.rate:>9,.0f} "
-                      f"{1000 * run.server_cpu / max(done, 1):>7.3f} "
-                      f"{1000 * run.client_cpu / max(done, 1):>7.3f} {run.load:>5.2f}",
-                      flush=True)  # fmt: skip
+                print(
+                    f"  {number:>5}  {workload.name:<26} {run.rate:>9,.0f} "
+                    f"{1000 * run.server_cpu / max(done, 1):>7.3f} "
+                    f"{1000 * run.client_cpu / max(done, 1):>7.3f} {run.load:>5.2f}",
+                    flush=True,
+                )
         shutil.rmtree(script.parent)
     report(workloads)
 
 
 def report(workloads: list[Workload]) -> None:
     simple, prepared = workloads[0], workloads[1]
-    print(f"\n  {'workload':<26} {'per s':>9} {'server':>7} {'client':>7} {'load':>11} "
-          f"{'x simple':>9} {'x prep.':>8}  target")  # fmt: skip
+    print(
+        f"\n  {'workload':<26} {'per s':>9} {'server':>7} {'client':>7} {'load':>11} "
+        f"{'x simple':>9} {'x prep.':>8}  target"
+    )
     for workload in workloads:
         loads = [run.load for run in workload.runs]
         target = f">= {workload.target:.1f} x simple" if workload.target else "(baseline)"
@@ -162,13 +170,17 @@ def report(workloads: list[Workload]) -> None:
         verdict = ""
         if workload.target:
             verdict = "  met" if workload.rate / simple.rate >= workload.target else "  NOT met"
-        print(f"  {workload.name:<26} {workload.rate:>9,.0f} "
-              f"{workload.per_transaction_ms('server_cpu'):>7.3f} "
-              f"{workload.per_transaction_ms('client_cpu'):>7.3f} "
-              f"{min(loads):>5.2f}-{max(loads):<5.2f} {workload.rate / simple.rate:>9.2f} "
-              f"{workload.rate / prepared.rate:>8.2f}  {target}{verdict}")  # fmt: skip
-    print("  (server, client: CPU ms per transaction; a shared machine's load stretches rates, "
-          "less so CPU per transaction)")  # fmt: skip
+        print(
+            f"  {workload.name:<26} {workload.rate:>9,.0f} "
+            f"{workload.per_transaction_ms('server_cpu'):>7.3f} "
+            f"{workload.per_transaction_ms('client_cpu'):>7.3f} "
+            f"{min(loads):>5.2f}-{max(loads):<5.2f} {workload.rate / simple.rate:>9.2f} "
+            f"{workload.rate / prepared.rate:>8.2f}  {target}{verdict}"
+        )
+    print(
+        "  (server, client: CPU ms per transaction; a shared machine's load stretches rates, "
+        "less so CPU per transaction)"
+    )
 
 
 class BackendCpu:
@@ -203,11 +215,14 @@ class _Measurement:
     def _sample(self) -> None:
         with psycopg.connect(self.sampler.url, autocommit=True) as db:
             while True:
-                pids = [pid for (pid,) in db.execute(
-                    "SELECT pid FROM pg_stat_activity WHERE datname = %s"
-                    " AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
-                    [self.sampler.database],
-                )]  # fmt: skip
+                pids = [
+                    pid
+                    for (pid,) in db.execute(
+                        "SELECT pid FROM pg_stat_activity WHERE datname = %s"
+                        " AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
+                        [self.sampler.database],
+                    )
+                ]
                 for pid in pids:
                     cpu = _process_cpu(pid)
                     if cpu is not None:
@@ -237,9 +252,13 @@ def _tpcb_reset(url: str) -> None:
 def _pg_env(url: str) -> dict[str, str]:
     parts = urlsplit(url)
     query = parse_qs(parts.query)
-    return {**os.environ, "PGHOST": query.get("host", [parts.hostname or ""])[0],
-            "PGPORT": str(parts.port or 5432), "PGUSER": parts.username or "postgres",
-            "PGDATABASE": parts.path.lstrip("/")}  # fmt: skip
+    return {
+        **os.environ,
+        "PGHOST": query.get("host", [parts.hostname or ""])[0],
+        "PGPORT": str(parts.port or 5432),
+        "PGUSER": parts.username or "postgres",
+        "PGDATABASE": parts.path.lstrip("/"),
+    }
 
 
 def pgbench(
@@ -253,11 +272,24 @@ def pgbench(
     workload = ["-f", str(script)] if script else []
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = subprocess.run(
-        [binary, "-n", "-c", str(options.clients),
-         "-j", str(min(options.clients, os.cpu_count() or 1)),
-         "-T", str(options.seconds), "-M", protocol, *workload],
-        env=env, check=False, capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            binary,
+            "-n",
+            "-c",
+            str(options.clients),
+            "-j",
+            str(min(options.clients, os.cpu_count() or 1)),
+            "-T",
+            str(options.seconds),
+            "-M",
+            protocol,
+            *workload,
+        ],
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     if result.returncode:
         raise SystemExit(f"pgbench failed:\n{result.stdout}\n{result.stderr}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -338,9 +370,11 @@ def ledger(
     with context.Pool(options.clients) as pool:
         results = pool.starmap(
             _client,
-            [(schema_name, f"r{round_number}b{batch}c{n}", deadline, options.seconds, batch)
-             for n in range(options.clients)],
-        )  # fmt: skip
+            [
+                (schema_name, f"r{round_number}b{batch}c{n}", deadline, options.seconds, batch)
+                for n in range(options.clients)
+            ],
+        )
     return sum(done for done, _ in results), options.seconds, sum(cpu for _, cpu in results)
 
 
@@ -365,17 +399,23 @@ def _client(
         while time.monotonic() < deadline:
             if not batch:
                 payer, payee = rng.sample(accounts, 2)
-                transfer_create(idempotency_key=f"b{name}:{done}", kind=Transfer.Kind.EXCHANGE,
-                                legs=[Leg(payer, -15), Leg(payee, 15)])  # fmt: skip
+                transfer_create(
+                    idempotency_key=f"b{name}:{done}",
+                    kind=Transfer.Kind.EXCHANGE,
+                    legs=[Leg(payer, -15), Leg(payee, 15)],
+                )
                 done += 1
                 continue
             requests = []
             for n in range(batch):
                 payer, payee = rng.sample(accounts, 2)
-                requests.append(TransferRequest(
-                    idempotency_key=f"b{name}:{done + n}", kind=Transfer.Kind.EXCHANGE,
-                    legs=[Leg(payer, -15), Leg(payee, 15)],
-                ))  # fmt: skip
+                requests.append(
+                    TransferRequest(
+                        idempotency_key=f"b{name}:{done + n}",
+                        kind=Transfer.Kind.EXCHANGE,
+                        legs=[Leg(payer, -15), Leg(payee, 15)],
+                    )
+                )
             outcomes = transfers_create(transfers=requests)
             done += sum(1 for outcome in outcomes if outcome.refusal is None)
         cpu = time.process_time() - cpu

@@ -83,9 +83,13 @@ def _variants() -> dict[str, list[str]]:
         "-fk": [*no_fk, *row, m4.POST, *with_deferred],
         "+stmt": [*no_fk, *statement, m4.POST, *with_deferred],
         "lean": [*no_fk, *statement, lean_post, *with_deferred],
-        "-deferred": [*no_fk, *statement, lean_post,
-                      "DROP TRIGGER IF EXISTS ledger_transfer_balanced ON ledger_transfer"],
-    }  # fmt: skip
+        "-deferred": [
+            *no_fk,
+            *statement,
+            lean_post,
+            "DROP TRIGGER IF EXISTS ledger_transfer_balanced ON ledger_transfer",
+        ],
+    }
 
 
 # The row-level guards of 0002/0004 (0009 changed or dropped their functions), renamed.
@@ -125,8 +129,10 @@ def main() -> None:
                 db.execute(guard)
         sampler = bench.BackendCpu(scratch.url, scratch.name)
         results: dict[str, list[tuple[int, float, float]]] = {name: [] for name in variants}
-        print(f"clients {options.clients}, {options.rounds} round(s) of {options.seconds} s "
-              f"per variant, {os.cpu_count()} CPUs")  # fmt: skip
+        print(
+            f"clients {options.clients}, {options.rounds} round(s) of {options.seconds} s "
+            f"per variant, {os.cpu_count()} CPUs"
+        )
         for number in range(1, options.rounds + 1):
             names = list(variants) if number % 2 else list(variants)[::-1]
             for name in names:
@@ -139,16 +145,20 @@ def main() -> None:
                     done, _seconds, _client = bench.pgbench(binary, env, options, script=script)
                 load = os.getloadavg()[0]
                 results[name].append((done, measured.cpu, load))
-                print(f"  {number:>3} {name:<10} {1000 * measured.cpu / done:7.3f} ms/transfer"
-                      f"  ({done} transfers, load {load:.2f})", flush=True)  # fmt: skip
+                print(
+                    f"  {number:>3} {name:<10} {1000 * measured.cpu / done:7.3f} ms/transfer"
+                    f"  ({done} transfers, load {load:.2f})",
+                    flush=True,
+                )
         Path(script).unlink()
     before = _per_transfer(results["before"])
     print("\n  variant    server CPU ms/transfer  x before  load")
     for name, runs in results.items():
         loads = [load for _, _, load in runs]
         cost = _per_transfer(runs)
-        print(f"  {name:<10} {cost:>22.3f} {cost / before:>9.2f}  "
-              f"{min(loads):.2f}-{max(loads):.2f}")  # fmt: skip
+        print(
+            f"  {name:<10} {cost:>22.3f} {cost / before:>9.2f}  {min(loads):.2f}-{max(loads):.2f}"
+        )
 
 
 def _per_transfer(runs: list[tuple[int, float, float]]) -> float:

@@ -75,15 +75,19 @@ def main() -> None:
         f"{migrations} tenant migrations, template of {statements} statements; "
         f"{options.members} members per existing network; {load()}"
     )
-    print(f"{'networks present':>17}" + "".join(f"{c:>13}" for c in COLUMNS)
-          + f" {'migrate/spare':>14} {'clone/spare':>12} {'migrate/template':>17}")  # fmt: skip
+    print(
+        f"{'networks present':>17}"
+        + "".join(f"{c:>13}" for c in COLUMNS)
+        + f" {'migrate/spare':>14} {'clone/spare':>12} {'migrate/template':>17}"
+    )
     for size in sizes:
         row = results[size]
         print(
-            f"{size:>17}" + "".join(f"{row[c]:>13.1f}" for c in COLUMNS)
+            f"{size:>17}"
+            + "".join(f"{row[c]:>13.1f}" for c in COLUMNS)
             + f" {row['migrate'] / row['spare']:>13.1f}x {row['clone'] / row['spare']:>11.1f}x"
             f" {row['migrate'] / row['template']:>16.1f}x"
-        )  # fmt: skip
+        )
     print("Targets (ours):")
     for route in ("spare", "spare+refill", "template", "drop"):
         ours = [results[size][route] for size in sizes]
@@ -215,19 +219,31 @@ def _populate(network: object, members: int, rng: random.Random) -> None:
     unusable = make_password(None)  # the bench never signs them in: no hashing
     with tenant_context(network):
         made = Member.objects.bulk_create(
-            Member(email=f"member{n}@nhs.net", full_name=f"Member {n}", password=unusable,
-                   email_verified_at=timezone.now(), **demo_profile(rng))
+            Member(
+                email=f"member{n}@nhs.net",
+                full_name=f"Member {n}",
+                password=unusable,
+                email_verified_at=timezone.now(),
+                **demo_profile(rng),
+            )
             for n in range(members)
-        )  # fmt: skip
+        )
         for member in made:
             gift_grant(member=member)
         listings = []
         for member in made:
             kind, category, fmt, minutes, title, description = rng.choice(DEMO_LISTINGS)
             listings.append(
-                Listing(owner=member, kind=kind, category=category, format=fmt,
-                        duration_minutes=minutes, title=title, description=description)
-            )  # fmt: skip
+                Listing(
+                    owner=member,
+                    kind=kind,
+                    category=category,
+                    format=fmt,
+                    duration_minutes=minutes,
+                    title=title,
+                    description=description,
+                )
+            )
         Listing.objects.bulk_create(listings)
 
 

@@ -113,16 +113,28 @@ def transfer_create(
     and lost connections, which the idempotency key makes safe. A failure of the deferred
     balance check at commit is a `LedgerError`, on plain PostgreSQL and on Citus alike.
     """
-    request = TransferRequest(idempotency_key=idempotency_key, legs=legs, kind=kind, memo=memo,
-                              actor=actor, reverses=reverses)  # fmt: skip
+    request = TransferRequest(
+        idempotency_key=idempotency_key,
+        legs=legs,
+        kind=kind,
+        memo=memo,
+        actor=actor,
+        reverses=reverses,
+    )
     refusal = _clearing_refusal(request)
     if refusal is not None:
         raise refusal
     actor_id, actor_label = _actor(actor)
-    params = [idempotency_key, kind, memo, actor_id, actor_label,
-              reverses.pk if reverses else None,
-              _int_array(leg.account.pk for leg in legs),
-              _int_array(leg.minutes for leg in legs)]  # fmt: skip
+    params = [
+        idempotency_key,
+        kind,
+        memo,
+        actor_id,
+        actor_label,
+        reverses.pk if reverses else None,
+        _int_array(leg.account.pk for leg in legs),
+        _int_array(leg.minutes for leg in legs),
+    ]
 
     def post() -> Transfer:
         # Always inside a transaction, never in autocommit: the guard flag ledger_post()
@@ -299,8 +311,11 @@ def ledger_refusal(code: str, message: str, detail: str | None) -> LedgerError:
         account_id, balance, floor, change = (int(v) for v in (detail or "").split(","))
         return InsufficientCredit(
             _insufficient_message(balance=balance, floor=floor, needed=-change),
-            account_id=account_id, balance=balance, floor=floor, needed=-change,
-        )  # fmt: skip
+            account_id=account_id,
+            balance=balance,
+            floor=floor,
+            needed=-change,
+        )
     if code == "HX002":
         return IdempotencyConflict(message)
     return LedgerError(message)
@@ -338,9 +353,13 @@ def transfer_reverse(*, transfer: Transfer, actor: Member, reason: str) -> Trans
     account."""
     if not actor.has_perm("ledger.correct_transfer"):
         raise PermissionDenied(_("Only the network's organisers can correct a transfer."))
-    reason = plain_text(reason, name="reason", limit=400,
-                        missing=_("Please say why this transfer is corrected."),
-                        refusal=LedgerError)  # fmt: skip
+    reason = plain_text(
+        reason,
+        name="reason",
+        limit=400,
+        missing=_("Please say why this transfer is corrected."),
+        refusal=LedgerError,
+    )
     if transfer.kind == Transfer.Kind.FEDERATION:
         raise LedgerError(
             _(
@@ -367,10 +386,15 @@ def transfer_reverse(*, transfer: Transfer, actor: Member, reason: str) -> Trans
         reverses=transfer,
     )
     audit_record(
-        actor=actor, verb="ledger.correct", target=transfer, reason=reason,
-        after={"reversal": str(reversal.pk),
-               "legs": {str(leg.account.pk): leg.minutes for leg in legs}},
-    )  # fmt: skip
+        actor=actor,
+        verb="ledger.correct",
+        target=transfer,
+        reason=reason,
+        after={
+            "reversal": str(reversal.pk),
+            "legs": {str(leg.account.pk): leg.minutes for leg in legs},
+        },
+    )
     return reversal
 
 

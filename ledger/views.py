@@ -50,8 +50,13 @@ def statement_csv(request: HttpRequest) -> StreamingHttpResponse:
         # public schema, so each page is read inside the network explicitly.
         while lines := _page(network, member, before):
             for line in lines:
-                yield [line.created_at.isoformat(), line.description, line.memo,
-                       line.minutes, line.balance_after]  # fmt: skip
+                yield [
+                    line.created_at.isoformat(),
+                    line.description,
+                    line.memo,
+                    line.minutes,
+                    line.balance_after,
+                ]
             before = lines[-1].sequence
 
     return csv_stream(rows(), filename="hexitime-statement.csv")

@@ -130,11 +130,15 @@ def console_network_action(request: HttpRequest, slug: str, action: str) -> Http
             network_resume(actor=actor, network=network, reason=request.POST.get("reason", ""))
             messages.success(request, f"{network.name} is active again.")
         elif action == "plan":
-            network = network_plan_set(actor=actor, network=network,
-                                       plan=request.POST.get("plan", ""),
-                                       reason=request.POST.get("reason", ""))  # fmt: skip
-            messages.success(request, f"{network.name} is on the {network.get_plan_display()} "
-                             "plan.")  # fmt: skip
+            network = network_plan_set(
+                actor=actor,
+                network=network,
+                plan=request.POST.get("plan", ""),
+                reason=request.POST.get("reason", ""),
+            )
+            messages.success(
+                request, f"{network.name} is on the {network.get_plan_display()} plan."
+            )
         elif action == "export":
             data = network_export(actor=actor, network=network)
             response = HttpResponse(data, content_type="application/zip")

@@ -157,8 +157,12 @@ def billing_page(request: HttpRequest) -> HttpResponse:
             messages.error(request, refusal.message)
             return redirect("network-billing")
         return redirect(url)
-    context = {"billed": network, "usage": plan_usage(network=network), "offers": plan_offers(),
-               "by_card": billing_by_card()}  # fmt: skip
+    context = {
+        "billed": network,
+        "usage": plan_usage(network=network),
+        "offers": plan_offers(),
+        "by_card": billing_by_card(),
+    }
     return render(request, "tenants/billing.html", context)
 
 

@@ -254,8 +254,9 @@ def demo_like(network_a: Network, network_b: Network) -> dict[Network, list[Memb
     with tenant_context(network_b), connection.cursor() as cursor:
         # B's ids start far above A's, so an id of one network's is no id at all in the
         # other's: a walk can tell an answer about B's object from one about A's.
-        cursor.execute("SELECT sequencename FROM pg_sequences WHERE schemaname = %s",
-                       [network_b.schema_name])  # fmt: skip
+        cursor.execute(
+            "SELECT sequencename FROM pg_sequences WHERE schemaname = %s", [network_b.schema_name]
+        )
         for (name,) in cursor.fetchall():
             cursor.execute(
                 sql.SQL("ALTER SEQUENCE {} RESTART WITH 100001").format(
@@ -265,7 +266,9 @@ def demo_like(network_a: Network, network_b: Network) -> dict[Network, list[Memb
     for seed, network in enumerate((network_a, network_b)):
         with tenant_context(network):
             people[network] = demo_network_seed(
-                seed=seed, members=8, email_domain=f"{network.slug}.example",
+                seed=seed,
+                members=8,
+                email_domain=f"{network.slug}.example",
                 organiser_email=f"organiser@{network.slug}.example",
-            )  # fmt: skip
+            )
     return people

@@ -87,8 +87,9 @@ class AccessibilityStatementApi(APIView):
         left out is cleared)."""
         form = StatementForm(request.data if isinstance(request.data, dict) else {})
         if not form.is_valid():
-            return Response({"detail": "Please correct the input.", "errors": form.errors},
-                            status=400)  # fmt: skip
+            return Response(
+                {"detail": "Please correct the input.", "errors": form.errors}, status=400
+            )
         accessibility_statement_update(
             network=request.tenant,  # type: ignore[attr-defined]
             actor=acting_member(request),

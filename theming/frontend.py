@@ -48,8 +48,11 @@ def frontend_build(*, root: Path = REPO_ROOT) -> list[Path]:
             raise FrontendUnavailable("npm is not installed (apt-get install npm)")
         result = subprocess.run(  # noqa: S603 - fixed arguments
             [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
-            cwd=root, capture_output=True, text=True, check=False,
-        )  # fmt: skip
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if result.returncode:
             raise FrontendUnavailable(f"npm ci failed: {result.stderr.strip()[-500:]}")
     VENDOR.mkdir(parents=True, exist_ok=True)

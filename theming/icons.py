@@ -22,8 +22,12 @@ def icon_png(theme: Theme, *, size: int, maskable: bool = False) -> bytes:
     logo = _logo(theme)
     if logo is None:
         image = Image.new("RGB", (size, size), theme.primary_colour if maskable else BACKGROUND)
-        _hexagon(image, theme.primary_colour, share=MASKABLE_SAFE * 0.9 if maskable else 0.96,
-                 fill_white=maskable)  # fmt: skip
+        _hexagon(
+            image,
+            theme.primary_colour,
+            share=MASKABLE_SAFE * 0.9 if maskable else 0.96,
+            fill_white=maskable,
+        )
     else:
         image = Image.new("RGB", (size, size), BACKGROUND)
         room = int(size * (MASKABLE_SAFE * 0.9 if maskable else 0.9))
@@ -55,7 +59,8 @@ def _hexagon(image: Image.Image, colour: str, *, share: float, fill_white: bool)
 
     draw = ImageDraw.Draw(image)
     shape, letter = ("#ffffff", colour) if fill_white else (colour, "#ffffff")
-    draw.polygon([at(16, 1), at(29, 8.5), at(29, 23.5), at(16, 31), at(3, 23.5), at(3, 8.5)],
-                 fill=shape)  # fmt: skip
+    draw.polygon(
+        [at(16, 1), at(29, 8.5), at(29, 23.5), at(16, 31), at(3, 23.5), at(3, 8.5)], fill=shape
+    )
     for x0, y0, x1, y1 in ((11, 9, 14, 23), (18, 9, 21, 23), (14, 14, 18, 17)):
         draw.rectangle([at(x0, y0), at(x1, y1)], fill=letter)

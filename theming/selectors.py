@@ -97,5 +97,10 @@ def accessibility_statement_shown(network: Network | None) -> StatementShown:
         emails = accessibility_contact_emails(statement)
         site_name = network.name
     issues = [line.strip() for line in statement.known_issues.splitlines() if line.strip()]
-    return StatementShown(statement=statement, site_name=site_name, emails=emails,
-                          known_issues=issues, report=axe_report())  # fmt: skip
+    return StatementShown(
+        statement=statement,
+        site_name=site_name,
+        emails=emails,
+        known_issues=issues,
+        report=axe_report(),
+    )

@@ -50,8 +50,10 @@ def colour_check(*, field: str, colour: str, label: str, against: list[str], rol
             f"{label} {colour} has a contrast ratio of {ratio:.1f}:1 {role}; text needs at "
             f"least {AA_TEXT}:1 to be readable (WCAG AA). {suggestion} is the nearest shade "
             "that passes.",
-            field=field, ratio=round(ratio, 2), suggestion=suggestion,
-        )  # fmt: skip
+            field=field,
+            ratio=round(ratio, 2),
+            suggestion=suggestion,
+        )
 
 
 def logo_check(
@@ -62,7 +64,7 @@ def logo_check(
     max_bytes: int = MAX_LOGO_BYTES,
 ) -> str:
     """Return the image's file extension (png or svg) if it is a safe PNG or SVG image,
-    judged by its content, never by its name."""  # fmt: skip
+    judged by its content, never by its name."""
     data = upload.read(max_bytes + 1)
     upload.seek(0)
     if len(data) > max_bytes:
@@ -117,13 +119,23 @@ def colour_report(*, primary_colour: str, accent_colour: str) -> list[ThemeRefus
 
 
 def _primary_check(colour: str) -> None:
-    colour_check(field="primary_colour", colour=colour, label="The main colour",
-                 against=PAGE_BACKGROUNDS, role="against the page background")  # fmt: skip
+    colour_check(
+        field="primary_colour",
+        colour=colour,
+        label="The main colour",
+        against=PAGE_BACKGROUNDS,
+        role="against the page background",
+    )
 
 
 def _accent_check(colour: str) -> None:
-    colour_check(field="accent_colour", colour=colour, label="The button colour",
-                 against=[WHITE], role="behind white button text")  # fmt: skip
+    colour_check(
+        field="accent_colour",
+        colour=colour,
+        label="The button colour",
+        against=[WHITE],
+        role="behind white button text",
+    )
 
 
 def footer_links_check(links: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -197,22 +209,27 @@ def theme_update(
                 theme.favicon.delete(save=False)
             if favicon is not None:
                 theme.favicon.save(
-                    f"favicon-{theme.version}.{favicon_kind}", ContentFile(favicon.read()),
+                    f"favicon-{theme.version}.{favicon_kind}",
+                    ContentFile(favicon.read()),
                     save=False,
-                )  # fmt: skip
+                )
             theme.save()
-            audit_record(actor=actor, verb="theme.update", target=theme, before=before,
-                         after=_summary(theme))  # fmt: skip
+            audit_record(
+                actor=actor, verb="theme.update", target=theme, before=before, after=_summary(theme)
+            )
     return theme
 
 
 def _summary(theme: Theme) -> dict[str, Any]:
     return {
-        "primary_colour": theme.primary_colour, "accent_colour": theme.accent_colour,
-        "welcome_headline": theme.welcome_headline, "logo": theme.logo.name or "",
-        "favicon": theme.favicon.name or "", "default_language": theme.default_language,
+        "primary_colour": theme.primary_colour,
+        "accent_colour": theme.accent_colour,
+        "welcome_headline": theme.welcome_headline,
+        "logo": theme.logo.name or "",
+        "favicon": theme.favicon.name or "",
+        "default_language": theme.default_language,
         "version": theme.version,
-    }  # fmt: skip
+    }
 
 
 class StatementRefused(ApplicationError):
@@ -220,9 +237,16 @@ class StatementRefused(ApplicationError):
 
 
 STATEMENT_FIELDS = (
-    "organisation", "contact_email", "contact_phone", "response_days", "compliance",
-    "enforcer", "known_issues", "tested_by", "reviewed_on",
-)  # fmt: skip
+    "organisation",
+    "contact_email",
+    "contact_phone",
+    "response_days",
+    "compliance",
+    "enforcer",
+    "known_issues",
+    "tested_by",
+    "reviewed_on",
+)
 
 
 def accessibility_statement_update(
@@ -260,11 +284,16 @@ def accessibility_statement_update(
     if reviewed_on is not None and reviewed_on > timezone.localdate():
         raise StatementRefused(_("The review date cannot be in the future."), field="reviewed_on")
     values = {
-        "organisation": organisation.strip(), "contact_email": contact_email.strip(),
-        "contact_phone": contact_phone.strip(), "response_days": response_days,
-        "compliance": compliance, "enforcer": enforcer, "known_issues": known_issues.strip(),
-        "tested_by": tested_by.strip(), "reviewed_on": reviewed_on,
-    }  # fmt: skip
+        "organisation": organisation.strip(),
+        "contact_email": contact_email.strip(),
+        "contact_phone": contact_phone.strip(),
+        "response_days": response_days,
+        "compliance": compliance,
+        "enforcer": enforcer,
+        "known_issues": known_issues.strip(),
+        "tested_by": tested_by.strip(),
+        "reviewed_on": reviewed_on,
+    }
     with transaction.atomic(durable=True):
         statement, _created = AccessibilityStatement.objects.select_for_update().get_or_create(
             network=network
@@ -279,8 +308,13 @@ def accessibility_statement_update(
             raise StatementRefused(errors[0], field=field) from None
         statement.save()
         with tenant_context(network):
-            audit_record(actor=actor, verb="accessibility_statement.update", target=statement,
-                         before=before, after=_statement_summary(statement))  # fmt: skip
+            audit_record(
+                actor=actor,
+                verb="accessibility_statement.update",
+                target=statement,
+                before=before,
+                after=_statement_summary(statement),
+            )
     return statement
 
 

@@ -76,13 +76,22 @@ def web_manifest(request: HttpRequest) -> JsonResponse:
     theme = theme_for(network)
     name = network.name
     icons = [
-        {"src": reverse("theme-icon", args=[theme.version, size]), "sizes": f"{size}x{size}",
-         "type": "image/png", "purpose": "any"}
-        for size in SIZES if size != 180
+        {
+            "src": reverse("theme-icon", args=[theme.version, size]),
+            "sizes": f"{size}x{size}",
+            "type": "image/png",
+            "purpose": "any",
+        }
+        for size in SIZES
+        if size != 180
     ] + [
-        {"src": reverse("theme-icon-maskable", args=[theme.version, 512]), "sizes": "512x512",
-         "type": "image/png", "purpose": "maskable"}
-    ]  # fmt: skip
+        {
+            "src": reverse("theme-icon-maskable", args=[theme.version, 512]),
+            "sizes": "512x512",
+            "type": "image/png",
+            "purpose": "maskable",
+        }
+    ]
     manifest = {
         "id": "/",
         "name": name,
@@ -120,12 +129,20 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     no connection, and shows push notifications. Served from the root so its scope is the
     whole site; never cached by HTTP, so a new version (a theme change) is found at once."""
     theme = theme_for(request.tenant)  # type: ignore[attr-defined]
-    assets = [reverse("offline"), static("theming/base.css"),
-              reverse("theme-css", args=[theme.version])]  # fmt: skip
-    script = render_to_string("theming/sw.js", {
-        "cache": f"hexitime-offline-{theme.version}", "assets": assets, "offline": assets[0],
-        "icon": reverse("theme-icon", args=[theme.version, 192]),
-    })  # fmt: skip
+    assets = [
+        reverse("offline"),
+        static("theming/base.css"),
+        reverse("theme-css", args=[theme.version]),
+    ]
+    script = render_to_string(
+        "theming/sw.js",
+        {
+            "cache": f"hexitime-offline-{theme.version}",
+            "assets": assets,
+            "offline": assets[0],
+            "icon": reverse("theme-icon", args=[theme.version, 192]),
+        },
+    )
     response = HttpResponse(script, content_type="text/javascript; charset=utf-8")
     response["Service-Worker-Allowed"] = "/"
     response["Cache-Control"] = "no-cache"
@@ -154,16 +171,18 @@ class BrandingForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     footer_links = forms.CharField(
-        label=gettext_lazy("Footer links"), required=False,
+        label=gettext_lazy("Footer links"),
+        required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=gettext_lazy("One per line: label | https://address (up to five)."),
-    )  # fmt: skip
+    )
     logo = forms.FileField(label=gettext_lazy("Logo (PNG or SVG, up to 200 KB)"), required=False)
     remove_logo = forms.BooleanField(label=gettext_lazy("Remove the current logo"), required=False)
     favicon = forms.FileField(
-        label=gettext_lazy("Browser tab icon (PNG or SVG, up to 50 KB)"), required=False,
+        label=gettext_lazy("Browser tab icon (PNG or SVG, up to 50 KB)"),
+        required=False,
         help_text=gettext_lazy("A small square image shown in browser tabs and bookmarks."),
-    )  # fmt: skip
+    )
     remove_favicon = forms.BooleanField(
         label=gettext_lazy("Remove the current tab icon"), required=False
     )
@@ -174,7 +193,7 @@ class BrandingForm(forms.Form):
             "Members can still pick their own language at the foot of every page."
         ),
         required=False,
-    )  # fmt: skip
+    )
 
     def clean_default_language(self) -> str | None:
         return self.cleaned_data["default_language"] or None  # not sent: unchanged
@@ -205,11 +224,16 @@ def branding_page(request: HttpRequest) -> HttpResponse:
                 return redirect(reverse("branding"))
     else:
         links = "\n".join(f"{link['label']} | {link['url']}" for link in theme.footer_links)
-        form = BrandingForm(initial={
-            "primary_colour": theme.primary_colour, "accent_colour": theme.accent_colour,
-            "welcome_headline": theme.welcome_headline, "welcome_text": theme.welcome_text,
-            "footer_links": links, "default_language": theme.default_language,
-        })  # fmt: skip
+        form = BrandingForm(
+            initial={
+                "primary_colour": theme.primary_colour,
+                "accent_colour": theme.accent_colour,
+                "welcome_headline": theme.welcome_headline,
+                "welcome_text": theme.welcome_text,
+                "footer_links": links,
+                "default_language": theme.default_language,
+            }
+        )
     return render(request, "theming/branding.html", {"form": form, **_preview(form, theme)})
 
 
@@ -244,22 +268,32 @@ def accessibility_statement(request: HttpRequest) -> HttpResponse:
     read it, signed in or not. On a network it names that network's organisers' contact; on
     the public site, the platform's."""
     shown = accessibility_statement_shown(getattr(request, "tenant", None))
-    return render(request, "theming/accessibility.html", {
-        "statement": shown.statement, "emails": shown.emails, "site_name": shown.site_name,
-        "report": shown.report, "site_url": request.build_absolute_uri("/"),
-        "known_issues": shown.known_issues,
-    })  # fmt: skip
+    return render(
+        request,
+        "theming/accessibility.html",
+        {
+            "statement": shown.statement,
+            "emails": shown.emails,
+            "site_name": shown.site_name,
+            "report": shown.report,
+            "site_url": request.build_absolute_uri("/"),
+            "known_issues": shown.known_issues,
+        },
+    )
 
 
 class StatementForm(forms.Form):
     organisation = forms.CharField(
-        label=gettext_lazy("Organisation that runs this network"), max_length=200, required=False,
+        label=gettext_lazy("Organisation that runs this network"),
+        max_length=200,
+        required=False,
         help_text=gettext_lazy("Shown as who runs the site; the network's name when empty."),
-    )  # fmt: skip
+    )
     contact_email = forms.EmailField(
-        label=gettext_lazy("Email for accessibility problems"), required=False,
+        label=gettext_lazy("Email for accessibility problems"),
+        required=False,
         help_text=gettext_lazy("When empty, the statement gives the organisers' own addresses."),
-    )  # fmt: skip
+    )
     contact_phone = forms.CharField(label=gettext_lazy("Telephone"), max_length=40, required=False)
     response_days = forms.IntegerField(
         label=gettext_lazy("Days within which you reply"), min_value=1, max_value=60, initial=5
@@ -271,20 +305,24 @@ class StatementForm(forms.Form):
         label=gettext_lazy("Where the network is"), choices=Enforcer.choices
     )
     known_issues = forms.CharField(
-        label=gettext_lazy("Content you know is not accessible"), max_length=4000, required=False,
+        label=gettext_lazy("Content you know is not accessible"),
+        max_length=4000,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=gettext_lazy("One per line: what it is and how it fails."),
-    )  # fmt: skip
+    )
     tested_by = forms.CharField(
-        label=gettext_lazy("How it was tested beyond automated checks"), max_length=2000,
+        label=gettext_lazy("How it was tested beyond automated checks"),
+        max_length=2000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-    )  # fmt: skip
+    )
     reviewed_on = forms.DateField(
-        label=gettext_lazy("Last reviewed on"), required=False,
+        label=gettext_lazy("Last reviewed on"),
+        required=False,
         help_text=gettext_lazy("For example 2026-12-01."),
         widget=forms.DateInput(attrs={"type": "date"}),
-    )  # fmt: skip
+    )
 
 
 @login_required

@@ -53,8 +53,18 @@ class OrganiserAnnouncementSerializer(serializers.ModelSerializer[Announcement])
 
     class Meta:
         model = Announcement
-        fields = ["id", "title", "body", "audience", "audience_value", "state", "send_at",
-                  "sent_at", "created_at", "delivery"]  # fmt: skip
+        fields = [
+            "id",
+            "title",
+            "body",
+            "audience",
+            "audience_value",
+            "state",
+            "send_at",
+            "sent_at",
+            "created_at",
+            "delivery",
+        ]
         read_only_fields = fields
 
 
@@ -65,16 +75,21 @@ class AnnouncementInputSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=BODY_MAX)
     audience = serializers.ChoiceField(choices=Audience.choices, default=Audience.ALL)
     audience_value = serializers.CharField(
-        required=False, allow_blank=True, max_length=150, default="",
+        required=False,
+        allow_blank=True,
+        max_length=150,
+        default="",
         help_text="The role, profession (their codes) or organisation the audience names.",
-    )  # fmt: skip
+    )
 
 
 class SendInputSerializer(serializers.Serializer):
     send_at = serializers.DateTimeField(
-        required=False, allow_null=True, default=None,
+        required=False,
+        allow_null=True,
+        default=None,
         help_text="When to send it; empty or past: now.",
-    )  # fmt: skip
+    )
 
 
 class MemberAnnouncementListApi(APIView):
@@ -116,8 +131,9 @@ class OrganiserAnnouncementListApi(APIView):
             OrganiserAnnouncementSerializer(page, many=True).data
         )
 
-    @extend_schema(request=AnnouncementInputSerializer,
-                   responses={201: OrganiserAnnouncementSerializer})  # fmt: skip
+    @extend_schema(
+        request=AnnouncementInputSerializer, responses={201: OrganiserAnnouncementSerializer}
+    )
     def post(self, request: Request) -> Response:
         """Organisers: write a draft announcement (send it with `.../send/`)."""
         data = AnnouncementInputSerializer(data=request.data)

@@ -83,9 +83,11 @@ def announcement_create(
         author=actor, title=title, body=body, audience=audience, audience_value=value
     )
     audit_record(
-        actor=actor, verb="announcement.create", target=announcement,
+        actor=actor,
+        verb="announcement.create",
+        target=announcement,
         after={"title": title, "audience": audience, "audience_value": value},
-    )  # fmt: skip
+    )
     return announcement
 
 
@@ -112,14 +114,22 @@ def announcement_send(
             raise AnnouncementRefused(_("Schedule it within a year from now."), field="send_at")
         announcement.state, announcement.send_at = State.SCHEDULED, send_at
         announcement.save(update_fields=["state", "send_at"])
-        audit_record(actor=actor, verb="announcement.schedule", target=announcement,
-                     before={"state": State.DRAFT},
-                     after={"state": State.SCHEDULED, "send_at": send_at.isoformat()})  # fmt: skip
+        audit_record(
+            actor=actor,
+            verb="announcement.schedule",
+            target=announcement,
+            before={"state": State.DRAFT},
+            after={"state": State.SCHEDULED, "send_at": send_at.isoformat()},
+        )
         return announcement
     reached = _deliver(announcement, now=now)
-    audit_record(actor=actor, verb="announcement.send", target=announcement,
-                 before={"state": State.DRAFT},
-                 after={"state": State.SENT, "recipients": reached})  # fmt: skip
+    audit_record(
+        actor=actor,
+        verb="announcement.send",
+        target=announcement,
+        before={"state": State.DRAFT},
+        after={"state": State.SENT, "recipients": reached},
+    )
     return announcement
 
 
@@ -134,8 +144,13 @@ def announcement_cancel(*, actor: Member, announcement: Announcement) -> Announc
     before = {"state": announcement.state}
     announcement.state = State.CANCELLED
     announcement.save(update_fields=["state"])
-    audit_record(actor=actor, verb="announcement.cancel", target=announcement, before=before,
-                 after={"state": State.CANCELLED})  # fmt: skip
+    audit_record(
+        actor=actor,
+        verb="announcement.cancel",
+        target=announcement,
+        before=before,
+        after={"state": State.CANCELLED},
+    )
     return announcement
 
 
@@ -152,13 +167,23 @@ def _deliver(announcement: Announcement, *, now: datetime) -> int:
     )
     recipients = []
     for member_id, address, no_email, bounced_before in rows.iterator():
-        state = (Delivery.NOT_EMAILED if no_email
-                 else Delivery.BOUNCED if bounced_before else Delivery.PENDING)  # fmt: skip
-        recipients.append(Recipient(
-            announcement=announcement, member_id=member_id, email=state, address=address,
-            queued_at=now if state == Delivery.PENDING else None,
-            reason=_("An earlier email to this address bounced.") if bounced_before else "",
-        ))  # fmt: skip
+        state = (
+            Delivery.NOT_EMAILED
+            if no_email
+            else Delivery.BOUNCED
+            if bounced_before
+            else Delivery.PENDING
+        )
+        recipients.append(
+            Recipient(
+                announcement=announcement,
+                member_id=member_id,
+                email=state,
+                address=address,
+                queued_at=now if state == Delivery.PENDING else None,
+                reason=_("An earlier email to this address bounced.") if bounced_before else "",
+            )
+        )
     Recipient.objects.bulk_create(recipients, batch_size=1000, ignore_conflicts=True)
     announcement.state, announcement.sent_at = State.SENT, now
     announcement.save(update_fields=["state", "sent_at"])
@@ -220,9 +245,13 @@ def announcements_due(*, now: datetime | None = None) -> int:
             if announcement is None:
                 continue
             reached = _deliver(announcement, now=now)
-            audit_record(actor=None, verb="announcement.send", target=announcement,
-                         before={"state": State.SCHEDULED},
-                         after={"state": State.SENT, "recipients": reached})  # fmt: skip
+            audit_record(
+                actor=None,
+                verb="announcement.send",
+                target=announcement,
+                before={"state": State.SCHEDULED},
+                after={"state": State.SENT, "recipients": reached},
+            )
         sent += 1
     return sent
 

@@ -60,18 +60,26 @@ def announcement_email_batch(self: Task, *, schema_name: str, recipient_ids: lis
                     announcement, member = recipient.announcement, recipient.member
                     email = EmailMessage(
                         subject=f"[{network.name}] {announcement.title}",
-                        body=render_to_string("announcements/email.txt", {
-                            "announcement": announcement, "member": member, "network": network,
-                            "home": home, "settings_url": settings_url,
-                        }),
+                        body=render_to_string(
+                            "announcements/email.txt",
+                            {
+                                "announcement": announcement,
+                                "member": member,
+                                "network": network,
+                                "home": home,
+                                "settings_url": settings_url,
+                            },
+                        ),
                         from_email=settings.DEFAULT_FROM_EMAIL,
                         to=[member.email],
                         headers=list_unsubscribe_headers(
-                            base_url=base_url, schema_name=schema_name, member_id=member.pk,
+                            base_url=base_url,
+                            schema_name=schema_name,
+                            member_id=member.pk,
                             kind=Kind.ANNOUNCEMENT,
                         ),
                         connection=relay,
-                    )  # fmt: skip
+                    )
                     try:
                         email.send()
                     except SMTPRecipientsRefused as refused:

@@ -38,26 +38,32 @@ from .services import (
 class AnnouncementForm(forms.Form):
     title = forms.CharField(label=gettext_lazy("Title"), max_length=TITLE_MAX)
     body = forms.CharField(
-        label=gettext_lazy("What do you want to tell members?"), max_length=BODY_MAX,
+        label=gettext_lazy("What do you want to tell members?"),
+        max_length=BODY_MAX,
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text=gettext_lazy("Plain text. Members see it on their home page until they "
-                               "dismiss it, and by email if they chose it."),
-    )  # fmt: skip
+        help_text=gettext_lazy(
+            "Plain text. Members see it on their home page until they "
+            "dismiss it, and by email if they chose it."
+        ),
+    )
     audience = forms.ChoiceField(
         label=gettext_lazy("Who is it for?"), choices=Audience.choices, initial=Audience.ALL
     )
     role = forms.ChoiceField(
-        label=gettext_lazy("Role (if for members with a role)"), required=False,
+        label=gettext_lazy("Role (if for members with a role)"),
+        required=False,
         choices=[("", "—"), *Role.choices],
-    )  # fmt: skip
+    )
     profession = forms.ChoiceField(
-        label=gettext_lazy("Profession (if for members of a profession)"), required=False,
+        label=gettext_lazy("Profession (if for members of a profession)"),
+        required=False,
         choices=[("", "—"), *Profession.choices],
-    )  # fmt: skip
+    )
     organisation = forms.CharField(
-        label=gettext_lazy("Organisation (if for members of an organisation)"), required=False,
+        label=gettext_lazy("Organisation (if for members of an organisation)"),
+        required=False,
         max_length=150,
-    )  # fmt: skip
+    )
 
     def audience_value(self) -> str:
         audience = self.cleaned_data["audience"]
@@ -66,10 +72,11 @@ class AnnouncementForm(forms.Form):
 
 class SendForm(forms.Form):
     send_at = forms.DateTimeField(
-        label=gettext_lazy("Send at (optional)"), required=False,
+        label=gettext_lazy("Send at (optional)"),
+        required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text=gettext_lazy("Leave empty to send now."),
-    )  # fmt: skip
+    )
 
 
 def _organiser(request: HttpRequest) -> Member:
@@ -103,17 +110,20 @@ def organiser_new(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 announcement = announcement_create(
-                    actor=member, title=form.cleaned_data["title"],
-                    body=form.cleaned_data["body"], audience=form.cleaned_data["audience"],
+                    actor=member,
+                    title=form.cleaned_data["title"],
+                    body=form.cleaned_data["body"],
+                    audience=form.cleaned_data["audience"],
                     audience_value=form.audience_value(),
-                )  # fmt: skip
+                )
             except ApplicationError as refused:
                 refusal_show(
                     form, refused, fields={"audience_value": form.cleaned_data["audience"]}
                 )
             else:
-                messages.success(request, _("Draft saved. Check it below, then send or "
-                                            "schedule it."))  # fmt: skip
+                messages.success(
+                    request, _("Draft saved. Check it below, then send or schedule it.")
+                )
                 return redirect("announcement-organiser-detail", announcement.pk)
         status = 400
     return render(request, "announcements/new.html", {"form": form}, status=status)
@@ -130,17 +140,20 @@ def organiser_detail(request: HttpRequest, announcement_id: int) -> HttpResponse
         if form.is_valid():
             try:
                 announcement = announcement_send(
-                    actor=member, announcement=announcement,
+                    actor=member,
+                    announcement=announcement,
                     send_at=form.cleaned_data["send_at"],
-                )  # fmt: skip
+                )
             except ApplicationError as refused:
                 refusal_show(form, refused)
             else:
                 if announcement.state == State.SCHEDULED:
                     messages.success(request, _("Scheduled."))
                 else:
-                    messages.success(request, _("Sent. Members see it on their home page; "
-                                                "the emails are on their way."))  # fmt: skip
+                    messages.success(
+                        request,
+                        _("Sent. Members see it on their home page; the emails are on their way."),
+                    )
                 return redirect("announcement-organiser-detail", announcement.pk)
         status = 400
     reach = None
@@ -150,10 +163,18 @@ def organiser_detail(request: HttpRequest, announcement_id: int) -> HttpResponse
         ).count()
     delivered = delivery_counts(announcement)
     counts = [(label, delivered[state]) for state, label in Delivery.choices]
-    return render(request, "announcements/detail.html", {
-        "announcement": announcement, "form": form, "reach": reach, "counts": counts,
-        "reached": delivered["reached"],
-    }, status=status)  # fmt: skip
+    return render(
+        request,
+        "announcements/detail.html",
+        {
+            "announcement": announcement,
+            "form": form,
+            "reach": reach,
+            "counts": counts,
+            "reached": delivered["reached"],
+        },
+        status=status,
+    )
 
 
 @login_required

@@ -39,9 +39,21 @@ class CampaignSerializer(serializers.ModelSerializer[Campaign]):
 
     class Meta:
         model = Campaign
-        fields = ["id", "title", "description", "starts_on", "ends_on", "target_minutes",
-                  "counted_minutes", "exchange_minutes", "session_minutes", "project_minutes",
-                  "joined", "created_at", "closed_at"]  # fmt: skip
+        fields = [
+            "id",
+            "title",
+            "description",
+            "starts_on",
+            "ends_on",
+            "target_minutes",
+            "counted_minutes",
+            "exchange_minutes",
+            "session_minutes",
+            "project_minutes",
+            "joined",
+            "created_at",
+            "closed_at",
+        ]
         read_only_fields = fields
 
 
@@ -90,8 +102,9 @@ class CampaignListApi(APIView):
     def get(self, request: Request) -> Response:
         """The network's campaigns, running and upcoming first, with their hours."""
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(campaign_list(member=acting_member(request)),
-                                           request, self)  # fmt: skip
+        page = paginator.paginate_queryset(
+            campaign_list(member=acting_member(request)), request, self
+        )
         return paginator.get_paginated_response(CampaignSerializer(page, many=True).data)
 
     @extend_schema(request=CampaignInputSerializer, responses={201: CampaignDetailSerializer})
@@ -152,8 +165,7 @@ class CampaignItemsApi(APIView):
         campaign = access_campaign(campaign_id, member=member)
         data = ItemInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        thing = campaign_thing(kind=data.validated_data["kind"],
-                               thing_id=data.validated_data["id"])  # fmt: skip
+        thing = campaign_thing(kind=data.validated_data["kind"], thing_id=data.validated_data["id"])
         campaign_item_add(actor=member, campaign=campaign, **thing)
         return _detail(campaign_id, request)
 

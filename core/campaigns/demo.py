@@ -18,26 +18,39 @@ from .models import Campaign
 from .services import campaign_create, campaign_item_add, campaign_join
 
 THEMES = [
-    ("Green NHS month", "A month of lower-carbon care: inhaler switching, fewer wasted "
-     "journeys and greener theatres. Offer what you know, ask for help, and count the hours "
-     "we give together."),
-    ("Reducing length of stay", "Getting people home sooner and safer: discharge planning, "
-     "criteria-led discharge and working with social care. Every hour of help counts."),
-]  # fmt: skip
+    (
+        "Green NHS month",
+        "A month of lower-carbon care: inhaler switching, fewer wasted "
+        "journeys and greener theatres. Offer what you know, ask for help, and count the hours "
+        "we give together.",
+    ),
+    (
+        "Reducing length of stay",
+        "Getting people home sooner and safer: discharge planning, "
+        "criteria-led discharge and working with social care. Every hour of help counts.",
+    ),
+]
 
 
 def campaign_seed(
-    *, rng: random.Random, index: int, members: list[Member], listings: list[Listing],
+    *,
+    rng: random.Random,
+    index: int,
+    members: list[Member],
+    listings: list[Listing],
     projects: list[Project],
-) -> Campaign:  # fmt: skip
+) -> Campaign:
     organiser, *others = members
     title, description = THEMES[index % len(THEMES)]
     today = timezone.localdate()
     campaign = campaign_create(
-        actor=organiser, title=title, description=description,
-        starts_on=today - datetime.timedelta(days=7), ends_on=today + datetime.timedelta(days=21),
+        actor=organiser,
+        title=title,
+        description=description,
+        starts_on=today - datetime.timedelta(days=7),
+        ends_on=today + datetime.timedelta(days=21),
         target_minutes=40 * 60,
-    )  # fmt: skip
+    )
     open_listings = [listing for listing in listings if listing.status == Listing.Status.OPEN]
     for listing in rng.sample(open_listings, min(4, len(open_listings))):
         campaign_item_add(actor=organiser, campaign=campaign, listing=listing)

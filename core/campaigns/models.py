@@ -67,17 +67,26 @@ class CampaignItem(models.Model):
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="items")
     listing = models.ForeignKey(
-        "listings.Listing", null=True, blank=True, on_delete=models.CASCADE,
+        "listings.Listing",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="campaign_items",
-    )  # fmt: skip
+    )
     session = models.ForeignKey(
-        "groupsessions.GroupSession", null=True, blank=True, on_delete=models.CASCADE,
+        "groupsessions.GroupSession",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="campaign_items",
-    )  # fmt: skip
+    )
     project = models.ForeignKey(
-        "projects.Project", null=True, blank=True, on_delete=models.CASCADE,
+        "projects.Project",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="campaign_items",
-    )  # fmt: skip
+    )
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

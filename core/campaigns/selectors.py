@@ -46,21 +46,24 @@ def _total(rows: QuerySet[Any], field: str) -> Coalesce:
 
 
 def _within(field: str) -> Q:
-    return Q(**{f"{field}__date__gte": OuterRef("starts_on"),
-                f"{field}__date__lte": OuterRef("ends_on")})  # fmt: skip
+    return Q(
+        **{f"{field}__date__gte": OuterRef("starts_on"), f"{field}__date__lte": OuterRef("ends_on")}
+    )
 
 
 def campaigns_with_hours(campaigns: QuerySet[Campaign]) -> QuerySet[Campaign]:
     """`campaigns` with `exchange_minutes`, `session_minutes` and `project_minutes` (see
     the module's docstring; `Campaign.counted_minutes` is their sum), in the same query."""
     exchanges = Exchange.objects.filter(
-        _within("completed_at"), state=State.COMPLETED,
+        _within("completed_at"),
+        state=State.COMPLETED,
         listing__campaign_items__campaign=OuterRef("pk"),
-    )  # fmt: skip
+    )
     shares = Booking.objects.filter(
-        _within("session__settled_at"), session__state=SessionState.SETTLED,
+        _within("session__settled_at"),
+        session__state=SessionState.SETTLED,
         session__campaign_items__campaign=OuterRef("pk"),
-    )  # fmt: skip
+    )
     confirmations = HoursConfirmation.objects.filter(
         _within("created_at"), volunteer__project__campaign_items__campaign=OuterRef("pk")
     )

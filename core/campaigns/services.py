@@ -40,10 +40,20 @@ def _organiser_check(actor: Member) -> None:
 def _fields(
     *, title: str, description: str, starts_on: Any, ends_on: Any, target_minutes: Any
 ) -> dict[str, Any]:
-    title = plain_text(title, name="title", limit=TITLE_LIMIT, refusal=CampaignRefused,
-                       missing=_("Give the campaign a title."))  # fmt: skip
-    description = plain_text(description, name="description", limit=DESCRIPTION_LIMIT,
-                             missing=None, refusal=CampaignRefused)  # fmt: skip
+    title = plain_text(
+        title,
+        name="title",
+        limit=TITLE_LIMIT,
+        refusal=CampaignRefused,
+        missing=_("Give the campaign a title."),
+    )
+    description = plain_text(
+        description,
+        name="description",
+        limit=DESCRIPTION_LIMIT,
+        missing=None,
+        refusal=CampaignRefused,
+    )
     if not isinstance(starts_on, datetime.date) or not isinstance(ends_on, datetime.date):
         raise CampaignRefused(_("Give a start and an end date."), field="starts_on")
     if ends_on < starts_on:
@@ -60,16 +70,23 @@ def _fields(
             _("Set a target of 1 to %(most)s whole hours.") % {"most": f"{TARGET_MAX_HOURS:,}"},
             field="target_minutes",
         )
-    return {"title": title, "description": description, "starts_on": starts_on,
-            "ends_on": ends_on, "target_minutes": target_minutes}  # fmt: skip
+    return {
+        "title": title,
+        "description": description,
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+        "target_minutes": target_minutes,
+    }
 
 
 def _summary(campaign: Campaign) -> dict[str, Any]:
     return {
-        "title": campaign.title, "starts_on": campaign.starts_on.isoformat(),
-        "ends_on": campaign.ends_on.isoformat(), "target_minutes": campaign.target_minutes,
+        "title": campaign.title,
+        "starts_on": campaign.starts_on.isoformat(),
+        "ends_on": campaign.ends_on.isoformat(),
+        "target_minutes": campaign.target_minutes,
         "closed": campaign.closed_at is not None,
-    }  # fmt: skip
+    }
 
 
 @durable_service
@@ -84,8 +101,13 @@ def campaign_create(
 ) -> Campaign:
     """Start a campaign (organisers only); audit-logged."""
     _organiser_check(actor)
-    fields = _fields(title=title, description=description, starts_on=starts_on,
-                     ends_on=ends_on, target_minutes=target_minutes)  # fmt: skip
+    fields = _fields(
+        title=title,
+        description=description,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        target_minutes=target_minutes,
+    )
     campaign = Campaign.objects.create(created_by=actor, **fields)
     audit_record(actor=actor, verb="campaign.create", target=campaign, after=_summary(campaign))
     return campaign
@@ -104,8 +126,13 @@ def campaign_update(
 ) -> Campaign:
     """Change a campaign's title, dates or target (organisers only; not once closed)."""
     _organiser_check(actor)
-    fields = _fields(title=title, description=description, starts_on=starts_on,
-                     ends_on=ends_on, target_minutes=target_minutes)  # fmt: skip
+    fields = _fields(
+        title=title,
+        description=description,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        target_minutes=target_minutes,
+    )
     locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if locked.closed_at is not None:
         raise CampaignRefused(_("This campaign is closed; it can no longer be changed."))
@@ -113,8 +140,9 @@ def campaign_update(
     for name, value in fields.items():
         setattr(locked, name, value)
     locked.save(update_fields=list(fields))
-    audit_record(actor=actor, verb="campaign.update", target=locked, before=before,
-                 after=_summary(locked))  # fmt: skip
+    audit_record(
+        actor=actor, verb="campaign.update", target=locked, before=before, after=_summary(locked)
+    )
     return locked
 
 
@@ -128,8 +156,9 @@ def campaign_close(*, actor: Member, campaign: Campaign) -> Campaign:
         before = _summary(locked)
         locked.closed_at = timezone.now()
         locked.save(update_fields=["closed_at"])
-        audit_record(actor=actor, verb="campaign.close", target=locked, before=before,
-                     after=_summary(locked))  # fmt: skip
+        audit_record(
+            actor=actor, verb="campaign.close", target=locked, before=before, after=_summary(locked)
+        )
     return locked
 
 
@@ -192,8 +221,12 @@ def campaign_item_add(
         raise CampaignRefused(_("That is already in the campaign.")) from None
     if actor.has_perm(MANAGE):
         ((kind, tagged),) = named.items()
-        audit_record(actor=actor, verb="campaign.item_add", target=locked,
-                     after={"kind": kind, "id": tagged.pk})  # fmt: skip
+        audit_record(
+            actor=actor,
+            verb="campaign.item_add",
+            target=locked,
+            after={"kind": kind, "id": tagged.pk},
+        )
     return item
 
 
@@ -206,9 +239,12 @@ def campaign_item_remove(*, actor: Member, item: CampaignItem) -> None:
         raise PermissionDenied(_("Only organisers can remove what others added."))
     deleted, _rows = CampaignItem.objects.filter(pk=item.pk).delete()
     if deleted and organiser:
-        audit_record(actor=actor, verb="campaign.item_remove", target=item.campaign,
-                     before={"kind": item.kind, "id": item.listing_id or item.session_id
-                             or item.project_id})  # fmt: skip
+        audit_record(
+            actor=actor,
+            verb="campaign.item_remove",
+            target=item.campaign,
+            before={"kind": item.kind, "id": item.listing_id or item.session_id or item.project_id},
+        )
 
 
 @durable_service

@@ -42,17 +42,21 @@ from .services import (
 class CampaignForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=TITLE_LIMIT)
     description = forms.CharField(
-        label=_("What the campaign is about"), max_length=DESCRIPTION_LIMIT, required=False,
+        label=_("What the campaign is about"),
+        max_length=DESCRIPTION_LIMIT,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-    )  # fmt: skip
+    )
     starts_on = forms.DateField(
         label=_("Starts on"), widget=forms.DateInput(attrs={"type": "date"})
     )
     ends_on = forms.DateField(label=_("Ends on"), widget=forms.DateInput(attrs={"type": "date"}))
     target_hours = forms.IntegerField(
-        label=_("Target (hours)"), min_value=1, max_value=TARGET_MAX_HOURS,
+        label=_("Target (hours)"),
+        min_value=1,
+        max_value=TARGET_MAX_HOURS,
         help_text=_("Hours of exchanges, group sessions and project work to aim for."),
-    )  # fmt: skip
+    )
 
     def campaign_fields(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
@@ -80,9 +84,14 @@ def _organiser(member: Member) -> None:
 @login_required
 def campaigns(request: HttpRequest) -> HttpResponse:
     member = acting_member(request)
-    return render(request, "campaigns/list.html", {
-        "campaigns": list(campaign_list(member=member)), "today": timezone.localdate(),
-    })  # fmt: skip
+    return render(
+        request,
+        "campaigns/list.html",
+        {
+            "campaigns": list(campaign_list(member=member)),
+            "today": timezone.localdate(),
+        },
+    )
 
 
 @login_required
@@ -105,9 +114,13 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
 def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
     member, campaign = _campaign(request, campaign_id)
     _organiser(member)
-    initial = {"title": campaign.title, "description": campaign.description,
-               "starts_on": campaign.starts_on, "ends_on": campaign.ends_on,
-               "target_hours": campaign.target_minutes // 60}  # fmt: skip
+    initial = {
+        "title": campaign.title,
+        "description": campaign.description,
+        "starts_on": campaign.starts_on,
+        "ends_on": campaign.ends_on,
+        "target_hours": campaign.target_minutes // 60,
+    }
     form = CampaignForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -129,12 +142,20 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     running = campaign_is_running(campaign, on=today)
     ended = campaign.closed_at is not None or campaign.ends_on < today
     can_tag = not ended and (running or organiser)
-    return render(request, "campaigns/detail.html", {
-        "campaign": campaign, "items": items, "running": running, "organiser": organiser,
-        "ended": ended, "today": today,
-        "members_count": campaign_members_count(campaign=campaign),
-        "taggable": campaign_taggable(campaign=campaign, member=member) if can_tag else None,
-    })  # fmt: skip
+    return render(
+        request,
+        "campaigns/detail.html",
+        {
+            "campaign": campaign,
+            "items": items,
+            "running": running,
+            "organiser": organiser,
+            "ended": ended,
+            "today": today,
+            "members_count": campaign_members_count(campaign=campaign),
+            "taggable": campaign_taggable(campaign=campaign, member=member) if can_tag else None,
+        },
+    )
 
 
 def _done(request: HttpRequest, campaign_id: int, action: Any, done: str, **kwargs: Any) -> Any:
@@ -153,25 +174,42 @@ def _done(request: HttpRequest, campaign_id: int, action: Any, done: str, **kwar
 @require_POST
 def campaign_close_view(request: HttpRequest, campaign_id: int) -> HttpResponse:
     member, campaign = _campaign(request, campaign_id)
-    return _done(request, campaign_id, campaign_close, str(_("The campaign is closed.")),
-                 actor=member, campaign=campaign)  # fmt: skip
+    return _done(
+        request,
+        campaign_id,
+        campaign_close,
+        str(_("The campaign is closed.")),
+        actor=member,
+        campaign=campaign,
+    )
 
 
 @login_required
 @require_POST
 def campaign_join_view(request: HttpRequest, campaign_id: int) -> HttpResponse:
     member, campaign = _campaign(request, campaign_id)
-    return _done(request, campaign_id, campaign_join,
-                 str(_("You joined “%(title)s”.") % {"title": campaign.title}),
-                 actor=member, campaign=campaign)  # fmt: skip
+    return _done(
+        request,
+        campaign_id,
+        campaign_join,
+        str(_("You joined “%(title)s”.") % {"title": campaign.title}),
+        actor=member,
+        campaign=campaign,
+    )
 
 
 @login_required
 @require_POST
 def campaign_leave_view(request: HttpRequest, campaign_id: int) -> HttpResponse:
     member, campaign = _campaign(request, campaign_id)
-    return _done(request, campaign_id, campaign_leave, str(_("You left the campaign.")),
-                 actor=member, campaign=campaign)  # fmt: skip
+    return _done(
+        request,
+        campaign_id,
+        campaign_leave,
+        str(_("You left the campaign.")),
+        actor=member,
+        campaign=campaign,
+    )
 
 
 def _chosen(request: HttpRequest) -> dict[str, Any]:
@@ -191,8 +229,15 @@ def campaign_item_add_view(request: HttpRequest, campaign_id: int) -> HttpRespon
     except NotFound as missing:
         messages.error(request, missing.message)
         return redirect("campaign-detail", campaign_id=campaign_id)
-    return _done(request, campaign_id, campaign_item_add, str(_("Added to the campaign.")),
-                 actor=member, campaign=campaign, **chosen)  # fmt: skip
+    return _done(
+        request,
+        campaign_id,
+        campaign_item_add,
+        str(_("Added to the campaign.")),
+        actor=member,
+        campaign=campaign,
+        **chosen,
+    )
 
 
 @login_required
@@ -202,5 +247,11 @@ def campaign_item_remove_view(request: HttpRequest, campaign_id: int, item_id: i
     item = CampaignItem.objects.filter(pk=item_id, campaign=campaign).first()
     if item is None:
         raise Http404("No such item")
-    return _done(request, campaign_id, campaign_item_remove, str(_("Removed from the campaign.")),
-                 actor=member, item=item)  # fmt: skip
+    return _done(
+        request,
+        campaign_id,
+        campaign_item_remove,
+        str(_("Removed from the campaign.")),
+        actor=member,
+        item=item,
+    )

@@ -78,8 +78,12 @@ class RecordSerializer(serializers.Serializer):
 
 
 def _entry(shown: RecordEntry) -> dict[str, Any]:
-    return {**shown.row(), "source": shown.entry.source, "source_id": shown.entry.source_id,
-            "reflection": shown.reflection}  # fmt: skip
+    return {
+        **shown.row(),
+        "source": shown.entry.source,
+        "source_id": shown.entry.source_id,
+        "reflection": shown.reflection,
+    }
 
 
 class RecordApi(APIView):
@@ -91,18 +95,30 @@ class RecordApi(APIView):
         dates.is_valid(raise_exception=True)
         member = acting_member(request)
         scheme = cpd_scheme(member=member)
-        shown = cpd_entries(member=member, start=dates.validated_data.get("start"),
-                            end=dates.validated_data.get("end"))  # fmt: skip
+        shown = cpd_entries(
+            member=member,
+            start=dates.validated_data.get("start"),
+            end=dates.validated_data.get("end"),
+        )
         totals = cpd_totals([e.row() for e in shown], scheme=scheme)
         target = totals.target
-        return Response(RecordSerializer({
-            "scheme": scheme, "totals": totals.as_dict(),
-            "target": {"years": target.years, "minutes": target.minutes,
-                       "participatory_minutes": target.participatory_minutes,
-                       "reflections": target.reflections, "summary": str(target.summary)},
-            "reflections": sum(1 for e in shown if e.reflection),
-            "entries": [_entry(e) for e in shown],
-        }).data)  # fmt: skip
+        return Response(
+            RecordSerializer(
+                {
+                    "scheme": scheme,
+                    "totals": totals.as_dict(),
+                    "target": {
+                        "years": target.years,
+                        "minutes": target.minutes,
+                        "participatory_minutes": target.participatory_minutes,
+                        "reflections": target.reflections,
+                        "summary": str(target.summary),
+                    },
+                    "reflections": sum(1 for e in shown if e.reflection),
+                    "entries": [_entry(e) for e in shown],
+                }
+            ).data
+        )
 
 
 class SchemeSerializer(serializers.Serializer):
@@ -124,13 +140,19 @@ class SchemeApi(APIView):
 
 
 class NoteSerializer(serializers.Serializer):
-    reflection = serializers.CharField(allow_blank=True, required=False,
-                                       max_length=REFLECTION_LIMIT)  # fmt: skip
+    reflection = serializers.CharField(
+        allow_blank=True, required=False, max_length=REFLECTION_LIMIT
+    )
     participatory = serializers.BooleanField(allow_null=True, required=False, default=None)
-    topic = serializers.CharField(allow_blank=True, required=False, max_length=TOPIC_LIMIT,
-                                  help_text="Empty: the source's topic.")  # fmt: skip
-    format = serializers.ChoiceField(choices=["", *Format.values], required=False,
-                                     help_text="Empty: as the source says.")  # fmt: skip
+    topic = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        max_length=TOPIC_LIMIT,
+        help_text="Empty: the source's topic.",
+    )
+    format = serializers.ChoiceField(
+        choices=["", *Format.values], required=False, help_text="Empty: as the source says."
+    )
 
 
 class EntryNoteApi(APIView):
@@ -142,10 +164,17 @@ class EntryNoteApi(APIView):
             raise NotFound(_("No such entry in your record."))
         data = NoteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        note = cpd_note_save(actor=acting_member(request), source=source, source_id=source_id,
-                             **data.validated_data)  # fmt: skip
-        return Response({"reflection": note.reflection, "participatory": note.participatory,
-                         "topic": note.topic, "format": note.format})  # fmt: skip
+        note = cpd_note_save(
+            actor=acting_member(request), source=source, source_id=source_id, **data.validated_data
+        )
+        return Response(
+            {
+                "reflection": note.reflection,
+                "participatory": note.participatory,
+                "topic": note.topic,
+                "format": note.format,
+            }
+        )
 
 
 class IssuedSerializer(serializers.Serializer):
@@ -163,11 +192,16 @@ class IssuedSerializer(serializers.Serializer):
 def _issued(request: Request, record: Any, totals: dict[str, int]) -> dict[str, Any]:
     code = code_format(record.code)
     return {
-        "code": code, "member_name": record.member_name, "scheme": record.scheme,
+        "code": code,
+        "member_name": record.member_name,
+        "scheme": record.scheme,
         "verification_url": network_url(request.tenant, f"/cpd/verify/{code}/"),  # type: ignore[attr-defined]
-        "start": record.starts_on, "end": record.ends_on, "issued_at": record.issued_at,
-        "totals": totals, "rows": record.rows,
-    }  # fmt: skip
+        "start": record.starts_on,
+        "end": record.ends_on,
+        "issued_at": record.issued_at,
+        "totals": totals,
+        "rows": record.rows,
+    }
 
 
 class RecordIssueApi(APIView):
@@ -208,6 +242,6 @@ class VerificationApi(APIView):
         if verification.verdict is not Verdict.GENUINE:
             return Response({"verdict": verification.verdict.value, "record": None})
         record = _issued(request, verification.record, verification.totals.as_dict())
-        return Response(VerificationSerializer(
-            {"verdict": verification.verdict.value, "record": record}
-        ).data)  # fmt: skip
+        return Response(
+            VerificationSerializer({"verdict": verification.verdict.value, "record": record}).data
+        )

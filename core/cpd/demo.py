@@ -12,9 +12,12 @@ from .selectors import cpd_entries
 from .services import cpd_note_save, cpd_record_issue, cpd_scheme_set
 
 SCHEMES = {
-    Profession.NURSE: Scheme.NMC, Profession.MIDWIFE: Scheme.NMC, Profession.DOCTOR: Scheme.GMC,
-    Profession.AHP: Scheme.HCPC, Profession.SCIENTIST: Scheme.HCPC,
-}  # fmt: skip
+    Profession.NURSE: Scheme.NMC,
+    Profession.MIDWIFE: Scheme.NMC,
+    Profession.DOCTOR: Scheme.GMC,
+    Profession.AHP: Scheme.HCPC,
+    Profession.SCIENTIST: Scheme.HCPC,
+}
 REFLECTIONS = [
     "Seeing a colleague from another profession work through the same problem changed how I "
     "hand over to the night team. Relates to the Code: work co-operatively.",
@@ -37,9 +40,12 @@ def cpd_seed(*, rng: random.Random, members: list[Member]) -> None:
         entries = cpd_entries(member=member)
         for shown in entries:
             if rng.random() < 0.5:
-                cpd_note_save(actor=member, source=shown.entry.source,
-                              source_id=shown.entry.source_id,
-                              reflection=rng.choice(REFLECTIONS))  # fmt: skip
+                cpd_note_save(
+                    actor=member,
+                    source=shown.entry.source,
+                    source_id=shown.entry.source_id,
+                    reflection=rng.choice(REFLECTIONS),
+                )
         if entries and not issued:
             cpd_record_issue(actor=member)
             issued = True

@@ -37,9 +37,11 @@ class CpdSettings(models.Model):
     """The scheme a member keeps their record for (no row: none chosen yet)."""
 
     member = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
         related_name="cpd_settings",
-    )  # fmt: skip
+    )
     scheme = models.CharField(max_length=4, choices=Scheme.choices, default=Scheme.NONE)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -95,9 +97,11 @@ class Record(models.Model):
 
     code = models.CharField(max_length=14, unique=True)
     member = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
         related_name="cpd_records",
-    )  # fmt: skip
+    )
     member_name = models.CharField(max_length=260)
     scheme = models.CharField(max_length=4, choices=Scheme.choices)
     starts_on = models.DateField(null=True, blank=True)

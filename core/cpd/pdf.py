@@ -24,8 +24,11 @@ from .models import Format, Record, Scheme
 from .selectors import Totals, cpd_totals
 from .services import code_format
 
-ROLE_LABELS = {"gave": gettext_lazy("Gave"), "received": gettext_lazy("Received"),
-               "gift": gettext_lazy("Gift")}  # fmt: skip
+ROLE_LABELS = {
+    "gave": gettext_lazy("Gave"),
+    "received": gettext_lazy("Received"),
+    "gift": gettext_lazy("Gift"),
+}
 
 
 def _range(record: Record) -> str:
@@ -73,57 +76,93 @@ def record_pdf(*, record: Record, network_name: str, verify_url: str) -> bytes:
         canvas.restoreState()
 
     doc = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
-        bottomMargin=22 * mm, title=_("CPD record of %(name)s") % {"name": record.member_name},
-        author=network_name, subject=footer,
-    )  # fmt: skip
+        buffer,
+        pagesize=A4,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=22 * mm,
+        title=_("CPD record of %(name)s") % {"name": record.member_name},
+        author=network_name,
+        subject=footer,
+    )
     rows: list[dict[str, Any]] = record.rows
     totals = cpd_totals(rows, scheme=record.scheme)
     story: list[Any] = [
-        Paragraph(escape(_("CPD record: %(name)s") % {"name": record.member_name}),
-                  styles["Title"]),
-        Paragraph(escape(_("%(network)s, %(range)s. Scheme: %(scheme)s.") % {
-            "network": network_name, "range": _range(record),
-            "scheme": Scheme(record.scheme).label,
-        }), styles["Normal"]),
+        Paragraph(
+            escape(_("CPD record: %(name)s") % {"name": record.member_name}), styles["Title"]
+        ),
+        Paragraph(
+            escape(
+                _("%(network)s, %(range)s. Scheme: %(scheme)s.")
+                % {
+                    "network": network_name,
+                    "range": _range(record),
+                    "scheme": Scheme(record.scheme).label,
+                }
+            ),
+            styles["Normal"],
+        ),
         Spacer(1, 4 * mm),
         *[Paragraph(escape(line), styles["Normal"]) for line in _totals_lines(totals)],
         Spacer(1, 4 * mm),
-    ]  # fmt: skip
+    ]
     cell = styles["BodyText"]
     cell.fontSize, cell.leading = 8, 10
-    header: list[Any] = [_("Date"), _("Hours"), _("Format"), _("Role"), _("Topic"),
-                         _("Participatory")]  # fmt: skip
+    header: list[Any] = [
+        _("Date"),
+        _("Hours"),
+        _("Format"),
+        _("Role"),
+        _("Topic"),
+        _("Participatory"),
+    ]
     formats = dict(Format.choices)
     table = [header] + [
         [
-            row["date"], minutes_as_text(row["minutes"]) if row["counts"] else "-",
-            str(formats.get(row["format"], "")), str(ROLE_LABELS.get(row["role"], row["role"])),
+            row["date"],
+            minutes_as_text(row["minutes"]) if row["counts"] else "-",
+            str(formats.get(row["format"], "")),
+            str(ROLE_LABELS.get(row["role"], row["role"])),
             Paragraph(escape(row["topic"]), cell),
             (_("Yes") if row["participatory"] else _("No")) if row["counts"] else "",
         ]
         for row in rows
-    ]  # fmt: skip
+    ]
     if len(table) == 1:
         story.append(Paragraph(escape(_("No entries in this range.")), styles["Normal"]))
     else:
-        grid = Table(table, repeatRows=1, colWidths=[22 * mm, 20 * mm, 20 * mm, 18 * mm, None,
-                                                     24 * mm])  # fmt: skip
-        grid.setStyle(TableStyle([
-            ("FONT", (0, 0), (-1, -1), "Helvetica", 8),
-            ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
-            ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8edee")),
-        ]))  # fmt: skip
+        grid = Table(
+            table, repeatRows=1, colWidths=[22 * mm, 20 * mm, 20 * mm, 18 * mm, None, 24 * mm]
+        )
+        grid.setStyle(
+            TableStyle(
+                [
+                    ("FONT", (0, 0), (-1, -1), "Helvetica", 8),
+                    ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
+                    ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8edee")),
+                ]
+            )
+        )
         story.append(grid)
     story += [
         Spacer(1, 6 * mm),
-        Paragraph(escape(_("Issued %(when)s. Anyone can check that this record is genuine and "
-                           "unchanged, without signing in, at %(url)s (code %(code)s).") % {
-            "when": record.issued_at.strftime("%d %b %Y %H:%M UTC"), "url": verify_url,
-            "code": code,
-        }), styles["Normal"]),
-    ]  # fmt: skip
+        Paragraph(
+            escape(
+                _(
+                    "Issued %(when)s. Anyone can check that this record is genuine and "
+                    "unchanged, without signing in, at %(url)s (code %(code)s)."
+                )
+                % {
+                    "when": record.issued_at.strftime("%d %b %Y %H:%M UTC"),
+                    "url": verify_url,
+                    "code": code,
+                }
+            ),
+            styles["Normal"],
+        ),
+    ]
     doc.build(story, onFirstPage=stamp, onLaterPages=stamp)
     return buffer.getvalue()

@@ -33,25 +33,43 @@ class Target:
 
 TARGETS: dict[str, Target] = {
     Scheme.NMC: Target(
-        years=3, minutes=35 * 60, participatory_minutes=20 * 60, reflections=5,
-        summary=_("The NMC asks for 35 hours of CPD over the three years before you "
-                  "revalidate, 20 of them participatory, and five written reflections."),
+        years=3,
+        minutes=35 * 60,
+        participatory_minutes=20 * 60,
+        reflections=5,
+        summary=_(
+            "The NMC asks for 35 hours of CPD over the three years before you "
+            "revalidate, 20 of them participatory, and five written reflections."
+        ),
     ),
     Scheme.GMC: Target(
-        years=1, minutes=50 * 60, participatory_minutes=0, reflections=0,
-        summary=_("The GMC sets no hours; the Academy of Medical Royal Colleges advises at "
-                  "least 50 hours of CPD a year, which appraisers commonly look for."),
+        years=1,
+        minutes=50 * 60,
+        participatory_minutes=0,
+        reflections=0,
+        summary=_(
+            "The GMC sets no hours; the Academy of Medical Royal Colleges advises at "
+            "least 50 hours of CPD a year, which appraisers commonly look for."
+        ),
     ),
     Scheme.HCPC: Target(
-        years=2, minutes=0, participatory_minutes=0, reflections=0,
-        summary=_("The HCPC asks for no set hours but a continuous, up-to-date record of a "
-                  "mix of learning; it audits a sample of registrants every two years."),
+        years=2,
+        minutes=0,
+        participatory_minutes=0,
+        reflections=0,
+        summary=_(
+            "The HCPC asks for no set hours but a continuous, up-to-date record of a "
+            "mix of learning; it audits a sample of registrants every two years."
+        ),
     ),
     Scheme.NONE: Target(
-        years=0, minutes=0, participatory_minutes=0, reflections=0,
+        years=0,
+        minutes=0,
+        participatory_minutes=0,
+        reflections=0,
         summary=_("Choose your scheme to see your progress against what it asks for."),
     ),
-}  # fmt: skip
+}
 
 
 def scheme_period(

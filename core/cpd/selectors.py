@@ -37,10 +37,14 @@ class RecordEntry:
     def row(self) -> dict[str, Any]:
         """The entry as an issued record keeps it: never the reflection."""
         return {
-            "date": self.entry.on.isoformat(), "minutes": self.entry.minutes,
-            "format": self.format, "role": self.entry.role, "topic": self.topic,
-            "participatory": self.participatory, "counts": self.entry.counts,
-        }  # fmt: skip
+            "date": self.entry.on.isoformat(),
+            "minutes": self.entry.minutes,
+            "format": self.format,
+            "role": self.entry.role,
+            "topic": self.topic,
+            "participatory": self.participatory,
+            "counts": self.entry.counts,
+        }
 
 
 def cpd_scheme(*, member: Member) -> str:
@@ -60,16 +64,19 @@ def cpd_entries(
     shown = []
     for entry in sorted(entries, key=lambda e: (e.on, e.source, e.source_id)):
         note = notes.get((entry.source, entry.source_id))
-        shown.append(RecordEntry(
-            entry=entry,
-            format=(note.format if note and note.format else entry.format),
-            topic=(note.topic if note and note.topic else entry.topic),
-            participatory=(
-                note.participatory if note and note.participatory is not None
-                else entry.participatory
-            ),
-            reflection=note.reflection if note else "",
-        ))  # fmt: skip
+        shown.append(
+            RecordEntry(
+                entry=entry,
+                format=(note.format if note and note.format else entry.format),
+                topic=(note.topic if note and note.topic else entry.topic),
+                participatory=(
+                    note.participatory
+                    if note and note.participatory is not None
+                    else entry.participatory
+                ),
+                reflection=note.reflection if note else "",
+            )
+        )
     return shown
 
 
@@ -109,8 +116,11 @@ class Totals:
         return self._percent(self.reflections, self.target.reflections)
 
     def as_dict(self) -> dict[str, int]:
-        return {"entries": self.entries, "minutes": self.minutes,
-                "participatory_minutes": self.participatory_minutes}  # fmt: skip
+        return {
+            "entries": self.entries,
+            "minutes": self.minutes,
+            "participatory_minutes": self.participatory_minutes,
+        }
 
 
 def cpd_totals(rows: Iterable[dict[str, Any]], *, scheme: str, reflections: int = 0) -> Totals:
@@ -149,10 +159,15 @@ def record_verify(*, code: str) -> Verification:
     if record is None:
         raise NotFound("No record with this code was issued on this network.")
     digest = record_digest(
-        schema=connection.schema_name, code=record.code, member_name=record.member_name,
-        scheme=record.scheme, starts_on=record.starts_on, ends_on=record.ends_on,
-        rows=record.rows, issued_at=record.issued_at,
-    )  # fmt: skip
+        schema=connection.schema_name,
+        code=record.code,
+        member_name=record.member_name,
+        scheme=record.scheme,
+        starts_on=record.starts_on,
+        ends_on=record.ends_on,
+        rows=record.rows,
+        issued_at=record.issued_at,
+    )
     rows = record.rows if isinstance(record.rows, list) else []
     genuine = digest_matches(record.digest, digest)
     return Verification(

@@ -67,14 +67,21 @@ def cpd_note_save(
         raise CpdRefused(_("Choose in person or virtual."), field="format")
     if participatory is not None and not isinstance(participatory, bool):
         raise CpdRefused(_("Say whether it was participatory."), field="participatory")
-    text = plain_text(reflection, name="reflection", limit=REFLECTION_LIMIT, missing=None,
-                      refusal=CpdRefused)  # fmt: skip
+    text = plain_text(
+        reflection, name="reflection", limit=REFLECTION_LIMIT, missing=None, refusal=CpdRefused
+    )
     subject = plain_text(topic, name="topic", limit=TOPIC_LIMIT, missing=None, refusal=CpdRefused)
     note, _created = EntryNote.objects.update_or_create(
-        member=actor, source=source, source_id=source_id,
-        defaults={"reflection": text, "participatory": participatory, "topic": subject,
-                  "format": format},
-    )  # fmt: skip
+        member=actor,
+        source=source,
+        source_id=source_id,
+        defaults={
+            "reflection": text,
+            "participatory": participatory,
+            "topic": subject,
+            "format": format,
+        },
+    )
     return note
 
 
@@ -97,21 +104,38 @@ def cpd_record_issue(
     scheme = cpd_scheme(member=actor)
     rows = [shown.row() for shown in cpd_entries(member=actor, start=start, end=end)]
     same = Record.objects.filter(
-        member=actor, member_name=actor.full_name, scheme=scheme, starts_on=start, ends_on=end,
+        member=actor,
+        member_name=actor.full_name,
+        scheme=scheme,
+        starts_on=start,
+        ends_on=end,
         rows=rows,
-    ).first()  # fmt: skip
+    ).first()
     if same is not None:
         return same
     code = "".join(secrets.choice(CODE_ALPHABET) for _position in range(CODE_LENGTH))
     issued_at = timezone.now()
     digest = record_digest(
-        schema=connection.schema_name, code=code, member_name=actor.full_name, scheme=scheme,
-        starts_on=start, ends_on=end, rows=rows, issued_at=issued_at,
-    )  # fmt: skip
+        schema=connection.schema_name,
+        code=code,
+        member_name=actor.full_name,
+        scheme=scheme,
+        starts_on=start,
+        ends_on=end,
+        rows=rows,
+        issued_at=issued_at,
+    )
     return Record.objects.create(
-        code=code, member=actor, member_name=actor.full_name, scheme=scheme, starts_on=start,
-        ends_on=end, rows=rows, issued_at=issued_at, digest=digest,
-    )  # fmt: skip
+        code=code,
+        member=actor,
+        member_name=actor.full_name,
+        scheme=scheme,
+        starts_on=start,
+        ends_on=end,
+        rows=rows,
+        issued_at=issued_at,
+        digest=digest,
+    )
 
 
 def cpd_erase_for_member(*, member: Member) -> None:

@@ -27,13 +27,19 @@ def record_digest(
 ) -> str:
     message = json.dumps(
         {
-            "schema": schema, "code": code, "member": member_name, "scheme": scheme,
+            "schema": schema,
+            "code": code,
+            "member": member_name,
+            "scheme": scheme,
             "start": starts_on.isoformat() if starts_on else None,
             "end": ends_on.isoformat() if ends_on else None,
-            "rows": rows, "issued": issued_at.isoformat(),
+            "rows": rows,
+            "issued": issued_at.isoformat(),
         },
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-    )  # fmt: skip
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
     return salted_hmac(SALT, message, algorithm="sha256").hexdigest()
 
 

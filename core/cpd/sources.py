@@ -81,20 +81,30 @@ def exchange_entries(
     if end:
         exchanges = exchanges.filter(met_on__lte=end)
     rows = exchanges.values_list(
-        "pk", "giver_id", "met_on", "minutes", "meeting_place", "listing__format",
-        "listing__category", "listing__title",
-    )  # fmt: skip
+        "pk",
+        "giver_id",
+        "met_on",
+        "minutes",
+        "meeting_place",
+        "listing__format",
+        "listing__category",
+        "listing__title",
+    )
     categories = dict(Listing.Category.choices)
     for pk, giver_id, met_on, minutes, place, listing_format, category, title in rows:
         if met_on is None or minutes is None:
             continue  # never so once completed (database checks)
         yield Entry(
-            source="exchange", source_id=pk, on=met_on, minutes=minutes,
+            source="exchange",
+            source_id=pk,
+            on=met_on,
+            minutes=minutes,
             role=Role.GAVE if giver_id == member.pk else Role.RECEIVED,
             format=_exchange_format(listing_format, place),
             topic=f"{categories.get(category, category)}: {title}",
-            participatory=True, url=f"/exchanges/{pk}/",
-        )  # fmt: skip
+            participatory=True,
+            url=f"/exchanges/{pk}/",
+        )
 
 
 def partner_exchange_entries(
@@ -113,14 +123,18 @@ def partner_exchange_entries(
             continue
         category = categories.get(exchange.listing.category, exchange.listing.category)
         yield Entry(
-            source="partner_exchange", source_id=partner.link_id, on=met_on, minutes=minutes,
+            source="partner_exchange",
+            source_id=partner.link_id,
+            on=met_on,
+            minutes=minutes,
             # The partner's member is the side with no id in the host's schema.
             role=Role.GAVE if exchange.giver_id is None else Role.RECEIVED,
             format=_exchange_format(exchange.listing.format, exchange.meeting_place),
             topic=_("%(topic)s (with %(network)s)")
             % {"topic": f"{category}: {exchange.listing.title}", "network": host.name},
-            participatory=True, url=f"/exchanges/partner/{host.slug}/{exchange.pk}/",
-        )  # fmt: skip
+            participatory=True,
+            url=f"/exchanges/partner/{host.slug}/{exchange.pk}/",
+        )
 
 
 def project_entries(
@@ -140,15 +154,25 @@ def project_entries(
             (day & Q(worked_on__lte=end)) | (~day & Q(created_at__date__lte=end))
         )
     rows = confirmations.values_list(
-        "pk", "worked_on", "created_at", "minutes", "volunteer__project_id",
+        "pk",
+        "worked_on",
+        "created_at",
+        "minutes",
+        "volunteer__project_id",
         "volunteer__project__title",
-    )  # fmt: skip
+    )
     for pk, worked_on, created_at, minutes, project_id, title in rows:
         yield Entry(
-            source="project", source_id=pk, on=worked_on or created_at.date(), minutes=minutes,
-            role=Role.GAVE, format="", topic=_("QI project: %(title)s") % {"title": title},
-            participatory=True, url=f"/projects/{project_id}/",
-        )  # fmt: skip
+            source="project",
+            source_id=pk,
+            on=worked_on or created_at.date(),
+            minutes=minutes,
+            role=Role.GAVE,
+            format="",
+            topic=_("QI project: %(title)s") % {"title": title},
+            participatory=True,
+            url=f"/projects/{project_id}/",
+        )
 
 
 def session_entries(
@@ -166,13 +190,16 @@ def session_entries(
     )
     for record in records:
         yield Entry(
-            source="session", source_id=record.session_id, on=record.date,
+            source="session",
+            source_id=record.session_id,
+            on=record.date,
             minutes=record.minutes,
             role=Role.GAVE if record.role == "gave" else Role.RECEIVED,
             format=formats.get(record.format, ""),
             topic=_("Group session: %(title)s") % {"title": record.title},
-            participatory=True, url=f"/sessions/{record.session_id}/",
-        )  # fmt: skip
+            participatory=True,
+            url=f"/sessions/{record.session_id}/",
+        )
 
 
 def gift_entries(
@@ -185,10 +212,16 @@ def gift_entries(
             _("Gift to %(whom)s") if line.direction == "given" else _("Gift from %(whom)s")
         ) % {"whom": line.counterpart}
         yield Entry(
-            source="gift", source_id=line.gift_id, on=timezone.localdate(line.created_at),
-            minutes=line.minutes, role=Role.GIFT, format="", topic=topic,
-            participatory=False, counts=False,
-        )  # fmt: skip
+            source="gift",
+            source_id=line.gift_id,
+            on=timezone.localdate(line.created_at),
+            minutes=line.minutes,
+            role=Role.GIFT,
+            format="",
+            topic=topic,
+            participatory=False,
+            counts=False,
+        )
 
 
 # The sources, by the name their entries carry. Add one line per contributing app.

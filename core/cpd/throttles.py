@@ -20,7 +20,10 @@ class VerifyThrottled(ApplicationError):
 def verify_throttle(request: HttpRequest) -> None:
     """Count a check of a code; refuse it once this client has checked too many."""
     if is_ratelimited(
-        request, group="cpd.verify", key=client_key, rate=settings.HEXITIME_CPD_VERIFY_RATE,
+        request,
+        group="cpd.verify",
+        key=client_key,
+        rate=settings.HEXITIME_CPD_VERIFY_RATE,
         increment=True,
-    ):  # fmt: skip
+    ):
         raise VerifyThrottled(_("Too many checks from here. Please try again in a minute."))

@@ -53,24 +53,34 @@ class RangeForm(forms.Form):
 
 
 class SchemeForm(forms.Form):
-    scheme = forms.ChoiceField(label=gettext_lazy("The scheme you revalidate under"),
-                               choices=Scheme.choices)  # fmt: skip
+    scheme = forms.ChoiceField(
+        label=gettext_lazy("The scheme you revalidate under"), choices=Scheme.choices
+    )
 
 
 class NoteForm(forms.Form):
     reflection = forms.CharField(
-        label=gettext_lazy("Your reflection (private)"), required=False, max_length=5000,
+        label=gettext_lazy("Your reflection (private)"),
+        required=False,
+        max_length=5000,
         widget=forms.Textarea(attrs={"rows": 8}),
-        help_text=gettext_lazy("What you learned, how it changed your practice, and how it "
-                               "relates to the Code or your standards. Only you see it: it "
-                               "is never in a download or a verification."),
-    )  # fmt: skip
+        help_text=gettext_lazy(
+            "What you learned, how it changed your practice, and how it "
+            "relates to the Code or your standards. Only you see it: it "
+            "is never in a download or a verification."
+        ),
+    )
     participatory = forms.TypedChoiceField(
-        label=gettext_lazy("Participatory (learning with others)?"), required=False,
-        coerce=lambda value: {"yes": True, "no": False}.get(value), empty_value=None,
-        choices=[("", gettext_lazy("As recorded")), ("yes", gettext_lazy("Yes")),
-                 ("no", gettext_lazy("No"))],
-    )  # fmt: skip
+        label=gettext_lazy("Participatory (learning with others)?"),
+        required=False,
+        coerce=lambda value: {"yes": True, "no": False}.get(value),
+        empty_value=None,
+        choices=[
+            ("", gettext_lazy("As recorded")),
+            ("yes", gettext_lazy("Yes")),
+            ("no", gettext_lazy("No")),
+        ],
+    )
     topic = forms.CharField(
         label=gettext_lazy("Topic"),
         required=False,
@@ -101,17 +111,21 @@ def record_page(request: HttpRequest) -> HttpResponse:
     scheme = cpd_scheme(member=member)
     form, dates = _range(request, scheme)
     context: dict[str, Any] = {
-        "form": form, "scheme_form": SchemeForm(initial={"scheme": scheme}),
-        "scheme": Scheme(scheme), "target": TARGETS[scheme],
-    }  # fmt: skip
+        "form": form,
+        "scheme_form": SchemeForm(initial={"scheme": scheme}),
+        "scheme": Scheme(scheme),
+        "target": TARGETS[scheme],
+    }
     if dates is not None:
         shown = cpd_entries(member=member, start=dates[0], end=dates[1])
         reflections = sum(1 for entry in shown if entry.reflection)
         context.update(
-            entries=shown, start=dates[0], end=dates[1],
+            entries=shown,
+            start=dates[0],
+            end=dates[1],
             totals=cpd_totals([e.row() for e in shown], scheme=scheme, reflections=reflections),
             query=_query(dates[0], dates[1]),
-        )  # fmt: skip
+        )
     return render(request, "cpd/record.html", context)
 
 
@@ -125,8 +139,11 @@ def scheme_view(request: HttpRequest) -> HttpResponse:
     form = SchemeForm(request.POST)
     if form.is_valid():
         cpd_scheme_set(actor=acting_member(request), scheme=form.cleaned_data["scheme"])
-        messages.success(request, _("Your record is now measured against %(scheme)s.")
-                         % {"scheme": Scheme(form.cleaned_data["scheme"]).label})  # fmt: skip
+        messages.success(
+            request,
+            _("Your record is now measured against %(scheme)s.")
+            % {"scheme": Scheme(form.cleaned_data["scheme"]).label},
+        )
     else:
         messages.error(request, _("Choose one of the schemes offered."))
     return redirect("cpd-record")
@@ -143,8 +160,7 @@ def entry_edit(request: HttpRequest, source: str, source_id: int) -> HttpRespons
         form = NoteForm(request.POST)
         if form.is_valid():
             try:
-                cpd_note_save(actor=member, source=source, source_id=source_id,
-                              **form.cleaned_data)  # fmt: skip
+                cpd_note_save(actor=member, source=source, source_id=source_id, **form.cleaned_data)
             except CpdRefused as refused:
                 refusal_show(form, refused)
             else:
@@ -152,15 +168,18 @@ def entry_edit(request: HttpRequest, source: str, source_id: int) -> HttpRespons
                 return redirect("cpd-record")
     else:
         default = shown.entry
-        form = NoteForm(initial={
-            "reflection": shown.reflection,
-            "topic": shown.topic if shown.topic != default.topic else "",
-            "format": shown.format if shown.format != default.format else "",
-            "participatory": (
-                "" if shown.participatory == default.participatory
-                else ("yes" if shown.participatory else "no")
-            ),
-        })  # fmt: skip
+        form = NoteForm(
+            initial={
+                "reflection": shown.reflection,
+                "topic": shown.topic if shown.topic != default.topic else "",
+                "format": shown.format if shown.format != default.format else "",
+                "participatory": (
+                    ""
+                    if shown.participatory == default.participatory
+                    else ("yes" if shown.participatory else "no")
+                ),
+            }
+        )
     return render(request, "cpd/entry.html", {"shown": shown, "form": form})
 
 
@@ -168,8 +187,9 @@ def _issue(request: HttpRequest, data: Any) -> Any:
     form = RangeForm(data)
     if not form.is_valid():
         return None
-    return cpd_record_issue(actor=acting_member(request), start=form.cleaned_data["start"],
-                            end=form.cleaned_data["end"])  # fmt: skip
+    return cpd_record_issue(
+        actor=acting_member(request), start=form.cleaned_data["start"], end=form.cleaned_data["end"]
+    )
 
 
 def verify_url(request: HttpRequest, code: str) -> str:
@@ -189,8 +209,11 @@ def record_pdf_view(request: HttpRequest) -> HttpResponse:
     if record is None:
         messages.error(request, _("Check the dates: the start must be on or before the end."))
         return redirect("cpd-record")
-    body = record_pdf(record=record, network_name=request.tenant.name,  # type: ignore[attr-defined]
-                      verify_url=verify_url(request, record.code))  # fmt: skip
+    body = record_pdf(
+        record=record,
+        network_name=request.tenant.name,  # type: ignore[attr-defined]
+        verify_url=verify_url(request, record.code),
+    )
     response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="cpd-record-{record.code}.pdf"'
     return response
@@ -204,12 +227,22 @@ def record_csv(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         errors = "; ".join(str(e) for errors in form.errors.values() for e in errors)
         return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
-    shown = cpd_entries(member=member, start=form.cleaned_data["start"],
-                        end=form.cleaned_data["end"])  # fmt: skip
+    shown = cpd_entries(
+        member=member, start=form.cleaned_data["start"], end=form.cleaned_data["end"]
+    )
     header = ["date", "minutes", "format", "role", "topic", "participatory", "counts as CPD"]
-    rows = [[e.entry.on.isoformat(), e.entry.minutes, e.format, e.entry.role, e.topic,
-             "yes" if e.participatory else "no", "yes" if e.entry.counts else "no"]
-            for e in shown]  # fmt: skip
+    rows = [
+        [
+            e.entry.on.isoformat(),
+            e.entry.minutes,
+            e.format,
+            e.entry.role,
+            e.topic,
+            "yes" if e.participatory else "no",
+            "yes" if e.entry.counts else "no",
+        ]
+        for e in shown
+    ]
     return csv_download(csv_text([header, *rows]), filename="hexitime-cpd-record.csv")
 
 
@@ -223,8 +256,11 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
         return render(request, "cpd/verify.html", {"refused": refused.message}, status=429)
     except NotFound:
         return render(request, "cpd/verify.html", {"unknown": True, "code": code}, status=404)
-    context = {"verification": verification, "genuine": verification.verdict is Verdict.GENUINE,
-               "code": code_format(verification.record.code)}  # fmt: skip
+    context = {
+        "verification": verification,
+        "genuine": verification.verdict is Verdict.GENUINE,
+        "code": code_format(verification.record.code),
+    }
     return render(request, "cpd/verify.html", context)
 
 

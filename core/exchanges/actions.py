@@ -26,11 +26,14 @@ def minutes_field(label: str, **kwargs: Any) -> forms.IntegerField:
     steps = f"in steps of {MINUTES_STEP}, up to {MAX_MINUTES} ({minutes_as_text(MAX_MINUTES)})"
     refusal = f"Enter minutes {steps}, for example 90 for an hour and a half."
     return forms.IntegerField(
-        label=label, min_value=MINUTES_STEP, max_value=MAX_MINUTES, step_size=MINUTES_STEP,
+        label=label,
+        min_value=MINUTES_STEP,
+        max_value=MAX_MINUTES,
+        step_size=MINUTES_STEP,
         help_text=f"In minutes, {steps}: 90 is an hour and a half.",
         error_messages={key: refusal for key in ("invalid", "min_value", "max_value", "step_size")},
         **kwargs,
-    )  # fmt: skip
+    )
 
 
 class NoInput(forms.Form):
@@ -38,13 +41,20 @@ class NoInput(forms.Form):
 
 
 class OptionalReason(forms.Form):
-    reason = forms.CharField(label=_("Reason (optional)"), required=False, max_length=1000,
-                             widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+    reason = forms.CharField(
+        label=_("Reason (optional)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class DisputeForm(forms.Form):
-    reason = forms.CharField(label=_("What is wrong with the hours?"), max_length=1000,
-                             widget=forms.Textarea(attrs={"rows": 3}))  # fmt: skip
+    reason = forms.CharField(
+        label=_("What is wrong with the hours?"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class ProposeForm(forms.Form):
@@ -63,11 +73,15 @@ class ProposeForm(forms.Form):
         label=_("Where"), max_length=300, help_text=_("An address or room, or “Video call”.")
     )
     video_link = forms.CharField(
-        label=_("Video-call link (optional)"), required=False, max_length=500,
-        help_text=_("A full https:// address, for example https://meet.example.org/abc-defg. "
-        "It goes in the calendar invite."),
+        label=_("Video-call link (optional)"),
+        required=False,
+        max_length=500,
+        help_text=_(
+            "A full https:// address, for example https://meet.example.org/abc-defg. "
+            "It goes in the calendar invite."
+        ),
         widget=forms.URLInput(attrs={"inputmode": "url"}),
-    )  # fmt: skip
+    )
 
 
 class AgreeForm(forms.Form):
@@ -78,35 +92,48 @@ class RecordForm(forms.Form):
     minutes = minutes_field("Time given", initial=60)
     # Only asked when no meeting was agreed here (the page leaves it out otherwise).
     met_on = forms.DateField(
-        label=_("The day you met"), required=False,
-        help_text=_("Today or earlier. If your browser shows a plain text box, type it like "
-        "2027-03-14."),
+        label=_("The day you met"),
+        required=False,
+        help_text=_(
+            "Today or earlier. If your browser shows a plain text box, type it like 2027-03-14."
+        ),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         input_formats=["%Y-%m-%d"],
-    )  # fmt: skip
+    )
 
 
 class MessageForm(forms.Form):
-    body = forms.CharField(label=_("Message"), max_length=4000,
-                           widget=forms.Textarea(attrs={"rows": 3}))  # fmt: skip
+    body = forms.CharField(
+        label=_("Message"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class ThanksForm(forms.Form):
-    text = forms.CharField(label=_("Say thank you (shown on their profile)"), max_length=500,
-                           widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+    text = forms.CharField(
+        label=_("Say thank you (shown on their profile)"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class SettleForm(forms.Form):
     outcome = forms.ChoiceField(
-        label=_("Outcome"), widget=forms.RadioSelect,
+        label=_("Outcome"),
+        widget=forms.RadioSelect,
         error_messages={"required": "Choose an outcome: confirm, adjust or cancel."},
-        choices=[("confirm", "Confirm the recorded hours"), ("adjust", "Adjust the hours"),
-                 ("cancel", "Cancel: no credit moves")],
-    )  # fmt: skip
+        choices=[
+            ("confirm", "Confirm the recorded hours"),
+            ("adjust", "Adjust the hours"),
+            ("cancel", "Cancel: no credit moves"),
+        ],
+    )
     minutes = minutes_field("Adjusted time (if adjusting)", required=False)
-    note = forms.CharField(label=_("Note for the record"), max_length=1000,
-                           error_messages={"required": "Write a note for the record."},
-                           widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+    note = forms.CharField(
+        label=_("Note for the record"),
+        max_length=1000,
+        error_messages={"required": "Write a note for the record."},
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 @dataclass(frozen=True)
@@ -117,46 +144,86 @@ class Action:
 
 
 ACTIONS: dict[str, Action] = {
-    "accept": Action(NoInput, lambda **k: services.exchange_accept(**k),
-                     "You accepted. Suggest a time to meet."),
-    "decline": Action(OptionalReason, lambda data, **k: services.exchange_decline(
-        reason=data["reason"], **k), "You declined this response."),
-    "propose": Action(ProposeForm, lambda data, **k: services.exchange_propose(
-        starts_at=data["starts_at"], place=data["place"],
-        video_link=data["video_link"], **k), "Your suggestion is sent."),
-    "agree": Action(AgreeForm, lambda data, **k: services.exchange_agree(
-        proposal_id=data["proposal"], **k), "The meeting is arranged."),
-    "record": Action(RecordForm, lambda data, **k: services.exchange_record_hours(
-        minutes=data["minutes"], met_on=data["met_on"], **k),
-        "Hours recorded. We have asked for confirmation."),
-    "confirm": Action(NoInput, lambda **k: services.exchange_confirm(**k),
-                      "Hours confirmed and the credit has moved. Thank you!"),
-    "dispute": Action(DisputeForm, lambda data, **k: services.exchange_dispute(
-        reason=data["reason"], **k), "An organiser will look at this and settle it."),
-    "cancel": Action(OptionalReason, lambda data, **k: services.exchange_cancel(
-        reason=data["reason"], **k), "The exchange is cancelled. No credit moved."),
-    "message": Action(MessageForm, lambda data, **k: services.message_post(
-        body=data["body"], **k), "Message sent."),
-    "thanks": Action(ThanksForm, lambda data, **k: services.thanks_give(
-        text=data["text"], **k), "Thank you sent."),
-}  # fmt: skip
+    "accept": Action(
+        NoInput, lambda **k: services.exchange_accept(**k), "You accepted. Suggest a time to meet."
+    ),
+    "decline": Action(
+        OptionalReason,
+        lambda data, **k: services.exchange_decline(reason=data["reason"], **k),
+        "You declined this response.",
+    ),
+    "propose": Action(
+        ProposeForm,
+        lambda data, **k: services.exchange_propose(
+            starts_at=data["starts_at"], place=data["place"], video_link=data["video_link"], **k
+        ),
+        "Your suggestion is sent.",
+    ),
+    "agree": Action(
+        AgreeForm,
+        lambda data, **k: services.exchange_agree(proposal_id=data["proposal"], **k),
+        "The meeting is arranged.",
+    ),
+    "record": Action(
+        RecordForm,
+        lambda data, **k: services.exchange_record_hours(
+            minutes=data["minutes"], met_on=data["met_on"], **k
+        ),
+        "Hours recorded. We have asked for confirmation.",
+    ),
+    "confirm": Action(
+        NoInput,
+        lambda **k: services.exchange_confirm(**k),
+        "Hours confirmed and the credit has moved. Thank you!",
+    ),
+    "dispute": Action(
+        DisputeForm,
+        lambda data, **k: services.exchange_dispute(reason=data["reason"], **k),
+        "An organiser will look at this and settle it.",
+    ),
+    "cancel": Action(
+        OptionalReason,
+        lambda data, **k: services.exchange_cancel(reason=data["reason"], **k),
+        "The exchange is cancelled. No credit moved.",
+    ),
+    "message": Action(
+        MessageForm,
+        lambda data, **k: services.message_post(body=data["body"], **k),
+        "Message sent.",
+    ),
+    "thanks": Action(
+        ThanksForm,
+        lambda data, **k: services.thanks_give(text=data["text"], **k),
+        "Thank you sent.",
+    ),
+}
 
 
-def _settle(data: Mapping[str, Any], *, actor: Member, exchange: Exchange,
-            actor_network: Network | None) -> Exchange:  # fmt: skip
+def _settle(
+    data: Mapping[str, Any], *, actor: Member, exchange: Exchange, actor_network: Network | None
+) -> Exchange:
     if actor_network is not None:
         raise services.ExchangeRefused("Only this network's organisers settle its disputes.")
-    return services.exchange_settle(actor=actor, exchange=exchange, outcome=data["outcome"],
-                                    minutes=data["minutes"], note=data["note"])  # fmt: skip
+    return services.exchange_settle(
+        actor=actor,
+        exchange=exchange,
+        outcome=data["outcome"],
+        minutes=data["minutes"],
+        note=data["note"],
+    )
 
 
 ACTIONS["settle"] = Action(SettleForm, _settle, "The dispute is settled.")
 
 
 def exchange_act(
-    name: str, *, exchange: Exchange, actor: Member, data: Mapping[str, Any],
+    name: str,
+    *,
+    exchange: Exchange,
+    actor: Member,
+    data: Mapping[str, Any],
     actor_network: Network | None = None,
-) -> tuple[forms.Form, str]:  # fmt: skip
+) -> tuple[forms.Form, str]:
     """Check `data` with the action's form and run it. Returns the form (with errors when
     the input is invalid; nothing ran then) and the message for the member. Refusals from
     the service propagate as ApplicationError."""

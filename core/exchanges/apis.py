@@ -67,10 +67,25 @@ class ExchangeSerializer(serializers.ModelSerializer[Exchange]):
 
     class Meta:
         model = Exchange
-        fields = ["id", "listing", "listing_title", "state", "giver_name", "receiver_name",
-                  "minutes", "meeting_at", "meeting_place", "video_link", "met_on",
-                  "dispute_reason", "created_at", "updated_at", "completed_at", "your_side",
-                  "next_step"]  # fmt: skip
+        fields = [
+            "id",
+            "listing",
+            "listing_title",
+            "state",
+            "giver_name",
+            "receiver_name",
+            "minutes",
+            "meeting_at",
+            "meeting_place",
+            "video_link",
+            "met_on",
+            "dispute_reason",
+            "created_at",
+            "updated_at",
+            "completed_at",
+            "your_side",
+            "next_step",
+        ]
         read_only_fields = fields
 
     def _side(self, exchange: Exchange) -> Any:
@@ -161,8 +176,7 @@ def _act(
         action, exchange=exchange, actor=member, data=data, actor_network=network
     )
     if form.errors:
-        return Response({"detail": "Please correct the input.", "errors": form.errors},
-                        status=400)  # fmt: skip
+        return Response({"detail": "Please correct the input.", "errors": form.errors}, status=400)
     return Response(_detail(exchange.pk, member, network))
 
 
@@ -183,8 +197,12 @@ class PartnerRespondApi(APIView):
             listing = Listing.objects.filter(pk=data.validated_data["listing"]).first()
             if listing is None:
                 raise NotFound("No such listing.")
-            exchange = exchange_respond(actor=member, listing=listing, actor_network=here,
-                                        message=data.validated_data["message"])  # fmt: skip
+            exchange = exchange_respond(
+                actor=member,
+                listing=listing,
+                actor_network=here,
+                message=data.validated_data["message"],
+            )
             context = {"member": member, "network": here}
             return Response(ExchangeSerializer(exchange, context=context).data, status=201)
 
@@ -238,24 +256,31 @@ class ExchangeOverviewApi(APIView):
     @extend_schema(responses=None)
     def get(self, request: Request) -> Response:
         overview = exchanges_overview(actor=acting_member(request))
-        return Response({
-            "disputes": ExchangeSerializer(overview.disputes, many=True).data,
-            "awaiting_confirmation": ExchangeSerializer(overview.awaiting_confirmation,
-                                                        many=True).data,
-            "recent": ExchangeSerializer(overview.recent, many=True).data,
-        })  # fmt: skip
+        return Response(
+            {
+                "disputes": ExchangeSerializer(overview.disputes, many=True).data,
+                "awaiting_confirmation": ExchangeSerializer(
+                    overview.awaiting_confirmation, many=True
+                ).data,
+                "recent": ExchangeSerializer(overview.recent, many=True).data,
+            }
+        )
 
 
 class SafeguardingContactSerializer(serializers.Serializer):
     name = serializers.CharField(source="safeguarding_name", allow_blank=True, max_length=20_000)
-    role = serializers.CharField(source="safeguarding_role", required=False, allow_blank=True,
-                                 max_length=20_000)  # fmt: skip
-    email = serializers.CharField(source="safeguarding_email", required=False, allow_blank=True,
-                                  max_length=20_000)  # fmt: skip
-    phone = serializers.CharField(source="safeguarding_phone", required=False, allow_blank=True,
-                                  max_length=20_000)  # fmt: skip
-    note = serializers.CharField(source="safeguarding_note", required=False, allow_blank=True,
-                                 max_length=20_000)  # fmt: skip
+    role = serializers.CharField(
+        source="safeguarding_role", required=False, allow_blank=True, max_length=20_000
+    )
+    email = serializers.CharField(
+        source="safeguarding_email", required=False, allow_blank=True, max_length=20_000
+    )
+    phone = serializers.CharField(
+        source="safeguarding_phone", required=False, allow_blank=True, max_length=20_000
+    )
+    note = serializers.CharField(
+        source="safeguarding_note", required=False, allow_blank=True, max_length=20_000
+    )
 
 
 class SafeguardingContactApi(APIView):
@@ -272,7 +297,8 @@ class SafeguardingContactApi(APIView):
         member = acting_member(request)
         data = SafeguardingContactSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        fields = {key.removeprefix("safeguarding_"): value
-                  for key, value in data.validated_data.items()}  # fmt: skip
+        fields = {
+            key.removeprefix("safeguarding_"): value for key, value in data.validated_data.items()
+        }
         rules = safeguarding_contact_set(actor=member, **fields)
         return Response(SafeguardingContactSerializer(rules).data)

@@ -30,8 +30,9 @@ def exchanges_seed(
     members[0]): `completed` exchanges run to the end, then one at each earlier stage."""
     made: list[Exchange] = []
     stages = ["completed"] * completed + ["responded", "scheduled", "recorded", "disputed"]
-    for stage, listing in zip(stages, rng.sample(listings, min(len(stages), len(listings))),
-                              strict=False):  # fmt: skip
+    for stage, listing in zip(
+        stages, rng.sample(listings, min(len(stages), len(listings))), strict=False
+    ):
         responder = rng.choice([m for m in members[1:] if m.pk != listing.owner_id])
         owner = listing.owner
         try:
@@ -54,21 +55,24 @@ def _walk(
         # met informally on a past day, which the giver records with the hours.
         when = timezone.now() + datetime.timedelta(days=rng.randint(1, 10), hours=rng.randint(0, 6))
         place = listing.location or "Video call (link to follow)"
-        proposal = x.exchange_propose(actor=responder, exchange=exchange, starts_at=when,
-                                      place=place)  # fmt: skip
+        proposal = x.exchange_propose(
+            actor=responder, exchange=exchange, starts_at=when, place=place
+        )
         return x.exchange_agree(actor=owner, exchange=exchange, proposal_id=proposal.pk)
     giver = exchange.giver
     receiver = exchange.receiver
     if giver is None or receiver is None:
         return exchange
     met_on = timezone.localdate() - datetime.timedelta(days=rng.randint(1, 14))
-    x.exchange_record_hours(actor=giver, exchange=exchange, minutes=rng.choice([30, 45, 60]),
-                            met_on=met_on)  # fmt: skip
+    x.exchange_record_hours(
+        actor=giver, exchange=exchange, minutes=rng.choice([30, 45, 60]), met_on=met_on
+    )
     if stage == "recorded":
         return exchange
     if stage == "disputed":
-        return x.exchange_dispute(actor=receiver, exchange=exchange,
-                                  reason="We met for less time than recorded.")  # fmt: skip
+        return x.exchange_dispute(
+            actor=receiver, exchange=exchange, reason="We met for less time than recorded."
+        )
     x.exchange_confirm(actor=receiver, exchange=exchange)
     x.thanks_give(actor=receiver, exchange=exchange, text=rng.choice(THANKS))
     return exchange

@@ -41,13 +41,19 @@ class Exchange(models.Model):
         "listings.Listing", on_delete=models.PROTECT, related_name="exchanges"
     )
     giver = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="exchanges_given",
-    )  # fmt: skip
+    )
     receiver = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="exchanges_received",
-    )  # fmt: skip
+    )
     # A member of a partner network (plain ids: their network's schema is not ours).
     remote_network_id = models.BigIntegerField(null=True, blank=True)
     remote_member_id = models.BigIntegerField(null=True, blank=True)
@@ -229,9 +235,12 @@ class Thanks(models.Model):
     author_name = models.CharField(max_length=260)
     # The member thanked, when they are a member of this network.
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="thanks_received",
-    )  # fmt: skip
+    )
     text = models.CharField(max_length=500)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -139,8 +139,19 @@ def safeguarding_contact(*, actor: Member) -> ExchangeSettings:
     return exchange_settings()
 
 
-EXPORT_COLUMNS = ["id", "listing", "category", "format", "giver", "receiver", "state",
-                  "minutes", "created_at", "meeting_at", "completed_at"]  # fmt: skip
+EXPORT_COLUMNS = [
+    "id",
+    "listing",
+    "category",
+    "format",
+    "giver",
+    "receiver",
+    "state",
+    "minutes",
+    "created_at",
+    "meeting_at",
+    "completed_at",
+]
 
 
 def exchanges_export_rows(*, actor: Member) -> Iterator[list[str]]:
@@ -162,9 +173,19 @@ def _export_rows() -> Iterator[list[str]]:
         .iterator(chunk_size=500)
     )
     for e in rows:
-        yield [str(e.pk), e.listing.title, e.listing.category, e.listing.format, e.giver_name,
-               e.receiver_name, e.state, str(e.minutes or ""), _iso(e.created_at),
-               _iso(e.meeting_at), _iso(e.completed_at)]  # fmt: skip
+        yield [
+            str(e.pk),
+            e.listing.title,
+            e.listing.category,
+            e.listing.format,
+            e.giver_name,
+            e.receiver_name,
+            e.state,
+            str(e.minutes or ""),
+            _iso(e.created_at),
+            _iso(e.meeting_at),
+            _iso(e.completed_at),
+        ]
 
 
 def _iso(value: datetime.datetime | None) -> str:

@@ -11,15 +11,27 @@ urlpatterns: list[URLPattern] = [
     path("<int:exchange_id>/", views.exchange_detail, name="exchange-detail"),
     path("<int:exchange_id>/invite.ics", views.exchange_invite, name="exchange-invite"),
     path("<int:exchange_id>/<slug:action>/", views.exchange_action, name="exchange-action"),
-    path("partner/<slug:slug>/listings/<int:listing_id>/", views.partner_listing,
-         name="partner-listing"),
-    path("partner/<slug:slug>/listings/<int:listing_id>/respond/", views.partner_respond,
-         name="partner-respond"),
-    path("partner/<slug:slug>/<int:exchange_id>/", views.partner_exchange_detail,
-         name="partner-exchange"),
-    path("partner/<slug:slug>/<int:exchange_id>/<slug:action>/", views.partner_exchange_action,
-         name="partner-exchange-action"),
-]  # fmt: skip
+    path(
+        "partner/<slug:slug>/listings/<int:listing_id>/",
+        views.partner_listing,
+        name="partner-listing",
+    ),
+    path(
+        "partner/<slug:slug>/listings/<int:listing_id>/respond/",
+        views.partner_respond,
+        name="partner-respond",
+    ),
+    path(
+        "partner/<slug:slug>/<int:exchange_id>/",
+        views.partner_exchange_detail,
+        name="partner-exchange",
+    ),
+    path(
+        "partner/<slug:slug>/<int:exchange_id>/<slug:action>/",
+        views.partner_exchange_action,
+        name="partner-exchange-action",
+    ),
+]
 
 api_urlpatterns: list[URLPattern] = [
     path("", apis.ExchangeListApi.as_view(), name="api-exchanges"),

@@ -63,12 +63,16 @@ def exchange_list(request: HttpRequest) -> HttpResponse:
     member = acting_member(request)
     exchanges = list(member_exchanges(member=member).prefetch_related("proposals"))
     rows = [(e, waiting_on(e, side) if (side := side_of(e, member)) else "") for e in exchanges]
-    return render(request, "exchanges/list.html", {
-        "waiting": [(e, a) for e, a in rows if a],
-        "active": [(e, a) for e, a in rows if not a and not e.is_final],
-        "finished": [e for e, _ in rows if e.is_final],
-        "partner": partner_exchanges(member=member, network=connection.tenant),
-    })  # fmt: skip
+    return render(
+        request,
+        "exchanges/list.html",
+        {
+            "waiting": [(e, a) for e, a in rows if a],
+            "active": [(e, a) for e, a in rows if not a and not e.is_final],
+            "finished": [e for e, _ in rows if e.is_final],
+            "partner": partner_exchanges(member=member, network=connection.tenant),
+        },
+    )
 
 
 @login_required
@@ -131,8 +135,9 @@ def _partner_host(slug: str) -> Network:
 def partner_exchange_detail(request: HttpRequest, slug: str, exchange_id: int) -> HttpResponse:
     member = acting_member(request)
     host, exchange = _partner_exchange(request, slug, exchange_id)
-    return _detail(request, exchange, member, host,
-                   f"/exchanges/partner/{host.slug}/{exchange_id}/")  # fmt: skip
+    return _detail(
+        request, exchange, member, host, f"/exchanges/partner/{host.slug}/{exchange_id}/"
+    )
 
 
 @login_required
@@ -142,14 +147,19 @@ def partner_exchange_action(
 ) -> HttpResponse:
     member = acting_member(request)
     host, exchange = _partner_exchange(request, slug, exchange_id)
-    return _act(request, exchange, member, host, action,
-                f"/exchanges/partner/{host.slug}/{exchange_id}/")  # fmt: skip
+    return _act(
+        request, exchange, member, host, action, f"/exchanges/partner/{host.slug}/{exchange_id}/"
+    )
 
 
 def _act(
-    request: HttpRequest, exchange: Exchange, member: Any, host: Network | None, action: str,
+    request: HttpRequest,
+    exchange: Exchange,
+    member: Any,
+    host: Network | None,
+    action: str,
     page: str,
-) -> HttpResponse:  # fmt: skip
+) -> HttpResponse:
     if action not in actions.ACTIONS:
         raise Http404("No such action")
     network = None if host is None else connection.tenant
@@ -173,9 +183,14 @@ def _act(
 
 
 def _detail(
-    request: HttpRequest, exchange: Exchange, member: Any, host: Network | None, page: str,
-    failed: tuple[str, forms.Form] | None = None, status: int = 200,
-) -> HttpResponse:  # fmt: skip
+    request: HttpRequest,
+    exchange: Exchange,
+    member: Any,
+    host: Network | None,
+    page: str,
+    failed: tuple[str, forms.Form] | None = None,
+    status: int = 200,
+) -> HttpResponse:
     """Render an exchange. Everything is read inside the hosting schema before rendering."""
     here = connection.tenant
     with tenant_context(host or here):
@@ -190,18 +205,21 @@ def _detail(
         allowed = actions.allowed_actions(exchange, side, organiser=organiser, blocked=blocked)
         rules = exchange_settings()
         context: dict[str, Any] = {
-            "exchange": exchange, "side": side, "page": page, "host": host,
-            "other_name": (exchange.receiver_name if side == Side.GIVER
-                           else exchange.giver_name),
+            "exchange": exchange,
+            "side": side,
+            "page": page,
+            "host": host,
+            "other_name": (exchange.receiver_name if side == Side.GIVER else exchange.giver_name),
             "thread": list(exchange.messages.all()),
             "open_proposal": actions.open_proposal(exchange),
             "thanks": list(exchange.thanks.all()),
             "waiting_on": waiting_on(exchange, side) if side else "",
             "auto_confirm_days": rules.auto_confirm_days,
             # The hosting network's contact: a partner network's member sees the host's.
-            "safeguarding": rules, "blocked": blocked and side is not None,
+            "safeguarding": rules,
+            "blocked": blocked and side is not None,
             "can_report": host is None and side is not None,
-        }  # fmt: skip
+        }
     action_forms = {name: actions.ACTIONS[name].form() for name in allowed}
     if "settle" in action_forms:  # adjusting starts from the time recorded
         action_forms["settle"] = actions.SettleForm(initial={"minutes": exchange.minutes})
@@ -231,8 +249,9 @@ def exchange_respond_view(request: HttpRequest, listing_id: int) -> HttpResponse
     member = acting_member(request)
     try:
         listing = access_listing(listing_id, member=member)
-        exchange = exchange_respond(actor=member, listing=listing,
-                                    message=request.POST.get("message", ""))  # fmt: skip
+        exchange = exchange_respond(
+            actor=member, listing=listing, message=request.POST.get("message", "")
+        )
     except NotFound:
         raise Http404("No such listing") from None
     except ApplicationError as refused:
@@ -248,15 +267,24 @@ def partner_listing(request: HttpRequest, slug: str, listing_id: int) -> HttpRes
     network, nothing more."""
     host = _partner_host(slug)
     with tenant_context(host):
-        listing = Listing.objects.select_related("owner").filter(
-            pk=listing_id, visibility=Listing.Visibility.PARTNERS, status=Listing.Status.OPEN,
-            hidden_reason="",
-        ).first()  # fmt: skip
+        listing = (
+            Listing.objects.select_related("owner")
+            .filter(
+                pk=listing_id,
+                visibility=Listing.Visibility.PARTNERS,
+                status=Listing.Status.OPEN,
+                hidden_reason="",
+            )
+            .first()
+        )
         if listing is None:
             raise Http404("No such listing")
         owner_name = listing.owner.full_name
-    return render(request, "exchanges/partner_listing.html",
-                  {"listing": listing, "host": host, "owner_name": owner_name})  # fmt: skip
+    return render(
+        request,
+        "exchanges/partner_listing.html",
+        {"listing": listing, "host": host, "owner_name": owner_name},
+    )
 
 
 @login_required
@@ -268,8 +296,12 @@ def partner_respond(request: HttpRequest, slug: str, listing_id: int) -> HttpRes
     try:
         with tenant_context(host):
             listing = get_object_or_404(Listing, pk=listing_id)
-            exchange = exchange_respond(actor=member, listing=listing, actor_network=here,
-                                        message=request.POST.get("message", ""))  # fmt: skip
+            exchange = exchange_respond(
+                actor=member,
+                listing=listing,
+                actor_network=here,
+                message=request.POST.get("message", ""),
+            )
     except NotFound:
         raise Http404("No such listing") from None
     except ApplicationError as refused:
@@ -307,9 +339,16 @@ def organiser_overview(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Hours now confirm themselves after {days} days.")
             return redirect("exchanges-organiser")
-    return render(request, "exchanges/organiser.html", {
-        "overview": overview, "settings": exchange_settings(), "error": error,
-    }, status=400 if error else 200)  # fmt: skip
+    return render(
+        request,
+        "exchanges/organiser.html",
+        {
+            "overview": overview,
+            "settings": exchange_settings(),
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
 
 
 @login_required
@@ -330,15 +369,20 @@ def organiser_export(request: HttpRequest) -> StreamingHttpResponse:
 
 class SafeguardingForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=150, required=False)
-    role = forms.CharField(label=gettext_lazy("Role, e.g. Named nurse for safeguarding adults"),
-                           max_length=150, required=False)  # fmt: skip
+    role = forms.CharField(
+        label=gettext_lazy("Role, e.g. Named nurse for safeguarding adults"),
+        max_length=150,
+        required=False,
+    )
     email = forms.EmailField(label=gettext_lazy("Email address"), required=False)
     phone = forms.CharField(label=gettext_lazy("Phone number"), max_length=40, required=False)
     note = forms.CharField(
-        label=gettext_lazy("Note for members (optional)"), max_length=500, required=False,
+        label=gettext_lazy("Note for members (optional)"),
+        max_length=500,
+        required=False,
         help_text=gettext_lazy("For example when they can be reached, or who covers for them."),
         widget=forms.Textarea(attrs={"rows": 2}),
-    )  # fmt: skip
+    )
 
 
 @login_required
@@ -347,8 +391,10 @@ def organiser_safeguarding(request: HttpRequest) -> HttpResponse:
     member = acting_member(request)
     with _forbidden_as_403():
         rules = safeguarding_contact(actor=member)
-    initial = {field: getattr(rules, f"safeguarding_{field}")
-               for field in ("name", "role", "email", "phone", "note")}  # fmt: skip
+    initial = {
+        field: getattr(rules, f"safeguarding_{field}")
+        for field in ("name", "role", "email", "phone", "note")
+    }
     form = SafeguardingForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST":
@@ -358,9 +404,14 @@ def organiser_safeguarding(request: HttpRequest) -> HttpResponse:
             except ApplicationError as refused:
                 refusal_show(form, refused)
             else:
-                messages.success(request, _("The safeguarding contact is saved: every exchange "
-                                            "page shows it."))  # fmt: skip
+                messages.success(
+                    request, _("The safeguarding contact is saved: every exchange page shows it.")
+                )
                 return redirect("exchanges-safeguarding")
         status = 400
-    return render(request, "exchanges/safeguarding_settings.html",
-                  {"form": form, "contact": rules}, status=status)  # fmt: skip
+    return render(
+        request,
+        "exchanges/safeguarding_settings.html",
+        {"form": form, "contact": rules},
+        status=status,
+    )

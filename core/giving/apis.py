@@ -37,8 +37,16 @@ class GiftSerializer(serializers.ModelSerializer[Gift]):
 
     class Meta:
         model = Gift
-        fields = ["id", "kind", "minutes", "message", "key", "recipient_id", "project_id",
-                  "created_at"]  # fmt: skip
+        fields = [
+            "id",
+            "kind",
+            "minutes",
+            "message",
+            "key",
+            "recipient_id",
+            "project_id",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
@@ -47,14 +55,17 @@ class GiftInputSerializer(serializers.Serializer):
 
     minutes = serializers.IntegerField(help_text="Whole minutes in 15-minute steps.")
     message = serializers.CharField(
-        required=False, allow_blank=True, max_length=20_000,
+        required=False,
+        allow_blank=True,
+        max_length=20_000,
         help_text="Seen only by the receiver (a project's lead), up to 500 characters.",
-    )  # fmt: skip
+    )
     key = serializers.CharField(
-        required=False, max_length=255,
+        required=False,
+        max_length=255,
         help_text="Your name for this gift (the Idempotency-Key header wins): the same key "
         "again gives once.",
-    )  # fmt: skip
+    )
 
 
 def _key(request: Request, data: dict[str, Any]) -> str:
@@ -66,9 +77,12 @@ def _give(request: Request, **target: Any) -> Response:
     data.is_valid(raise_exception=True)
     fields = data.validated_data
     gift = gift_give(
-        actor=acting_member(request), minutes=fields["minutes"],
-        message=fields.get("message", ""), key=_key(request, fields), **target,
-    )  # fmt: skip
+        actor=acting_member(request),
+        minutes=fields["minutes"],
+        message=fields.get("message", ""),
+        key=_key(request, fields),
+        **target,
+    )
     return Response(GiftSerializer(gift).data, status=201)
 
 
@@ -167,8 +181,9 @@ class PotGrantApi(APIView):
     class GrantSerializer(serializers.Serializer):
         member_id = serializers.IntegerField()
         minutes = serializers.IntegerField(help_text="Whole minutes in 15-minute steps.")
-        reason = serializers.CharField(allow_blank=True, max_length=20_000,
-                                       help_text="Why; the member sees it. Required.")  # fmt: skip
+        reason = serializers.CharField(
+            allow_blank=True, max_length=20_000, help_text="Why; the member sees it. Required."
+        )
         key = serializers.CharField(required=False, max_length=255)
 
     @extend_schema(request=GrantSerializer, responses={201: GiftSerializer})
@@ -179,9 +194,12 @@ class PotGrantApi(APIView):
         data.is_valid(raise_exception=True)
         fields = data.validated_data
         gift = pot_grant(
-            actor=member, recipient=access_gift_recipient(fields["member_id"], member=member),
-            minutes=fields["minutes"], reason=fields["reason"], key=_key(request, fields),
-        )  # fmt: skip
+            actor=member,
+            recipient=access_gift_recipient(fields["member_id"], member=member),
+            minutes=fields["minutes"],
+            reason=fields["reason"],
+            key=_key(request, fields),
+        )
         return Response(GiftSerializer(gift).data, status=201)
 
 

@@ -32,19 +32,33 @@ def giving_seed(*, rng: random.Random, members: list[Member], projects: list[Pro
     rng.shuffle(givers)
     half = len(givers) // 2
     for n, (giver, receiver) in enumerate(zip(givers[:half], givers[half:], strict=False)):
-        gift_give(actor=giver, recipient=receiver, minutes=rng.choice([15, 30]),
-                  message=THANKS[n % len(THANKS)], key=f"demo:thanks:{n}")  # fmt: skip
+        gift_give(
+            actor=giver,
+            recipient=receiver,
+            minutes=rng.choice([15, 30]),
+            message=THANKS[n % len(THANKS)],
+            key=f"demo:thanks:{n}",
+        )
     funded = next((p for p in projects if p.state == Project.State.APPROVED), None)
     if funded is not None and givers:
-        gift_give(actor=givers[-1], project=funded, minutes=15, key="demo:project",
-                  message="Keep the falls work going.")  # fmt: skip
+        gift_give(
+            actor=givers[-1],
+            project=funded,
+            minutes=15,
+            key="demo:project",
+            message="Keep the falls work going.",
+        )
     for n, giver in enumerate(givers[:4]):  # each gives at most 30 + 30 of their 90 or more
-        gift_give(actor=giver, minutes=30, message=TO_THE_POT[n % len(TO_THE_POT)],
-                  key=f"demo:pot:{n}")  # fmt: skip
+        gift_give(
+            actor=giver, minutes=30, message=TO_THE_POT[n % len(TO_THE_POT)], key=f"demo:pot:{n}"
+        )
     newest = sorted(others, key=lambda m: (m.date_joined, m.pk))[-2:]
-    reasons = ["New starter on the acute medical unit: a head start.",
-               "Credit lost when a disputed exchange was cancelled."]  # fmt: skip
+    reasons = [
+        "New starter on the acute medical unit: a head start.",
+        "Credit lost when a disputed exchange was cancelled.",
+    ]
     for n, (member, reason) in enumerate(zip(newest, reasons, strict=False)):
         if pot_account().balance >= 30:
-            pot_grant(actor=organiser, recipient=member, minutes=30, reason=reason,
-                      key=f"demo:grant:{n}")  # fmt: skip
+            pot_grant(
+                actor=organiser, recipient=member, minutes=30, reason=reason, key=f"demo:grant:{n}"
+            )

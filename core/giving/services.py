@@ -138,20 +138,28 @@ def gift_give(
     member_require_joined(actor, before=_("giving credit"))
     minutes = _minutes(minutes)
     key = _key(key)
-    message = plain_text(message, name="message", limit=MESSAGE_LIMIT, missing=None,
-                         refusal=GiftRefused)  # fmt: skip
+    message = plain_text(
+        message, name="message", limit=MESSAGE_LIMIT, missing=None, refusal=GiftRefused
+    )
     kind = GiftKind.MEMBER if recipient else GiftKind.PROJECT if project else GiftKind.POT
     giver = Member.objects.select_for_update().get(pk=actor.pk)
     existing = Gift.objects.filter(actor=giver, key=key).first()
     if existing is not None:
-        return _repeat(existing, kind=kind, minutes=minutes, message=message,
-                       recipient_id=recipient.pk if recipient else None,
-                       project_id=project.pk if project else None)  # fmt: skip
+        return _repeat(
+            existing,
+            kind=kind,
+            minutes=minutes,
+            message=message,
+            recipient_id=recipient.pk if recipient else None,
+            project_id=project.pk if project else None,
+        )
     if recipient is not None:
         recipient = _receiver_check(recipient, actor=giver)
         to_account, transfer_kind, memo = (
-            member_account(recipient), Transfer.Kind.GIFT_MEMBER, message
-        )  # fmt: skip
+            member_account(recipient),
+            Transfer.Kind.GIFT_MEMBER,
+            message,
+        )
     elif project is not None:
         project = Project.objects.select_for_update().select_related("lead").get(pk=project.pk)
         if project.state != Project.State.APPROVED:
@@ -169,29 +177,49 @@ def gift_give(
                 "You can give up to %(limit)s a month and have given %(given)s this month, "
                 "so you can give %(left)s more until the 1st."
             )
-            % {"limit": minutes_as_text(limit), "given": minutes_as_text(given),
-               "left": minutes_as_text(max(limit - given, 0))},
-            field="minutes", remaining_minutes=max(limit - given, 0),
-        )  # fmt: skip
+            % {
+                "limit": minutes_as_text(limit),
+                "given": minutes_as_text(given),
+                "left": minutes_as_text(max(limit - given, 0)),
+            },
+            field="minutes",
+            remaining_minutes=max(limit - given, 0),
+        )
     try:
         legs = [Leg(member_account(giver), -minutes), Leg(to_account, minutes)]
         transfer = _post(actor=giver, key=key, kind=transfer_kind, memo=memo[:500], legs=legs)
     except InsufficientCredit as refused:
         left = max(refused.extra["balance"] - refused.extra["floor"], 0)
         raise GiftRefused(
-            _("You have %(left)s of credit, so you cannot give %(minutes)s. Give less, or "
-              "offer some help to earn more.")
+            _(
+                "You have %(left)s of credit, so you cannot give %(minutes)s. Give less, or "
+                "offer some help to earn more."
+            )
             % {"left": minutes_as_text(left), "minutes": minutes_as_text(minutes)},
-            field="minutes", available_minutes=left,
-        ) from None  # fmt: skip
+            field="minutes",
+            available_minutes=left,
+        ) from None
     gift = Gift.objects.create(
-        kind=kind, actor=giver, recipient=recipient, project=project, minutes=minutes,
-        message=message, key=key, transfer=transfer,
-    )  # fmt: skip
-    audit_record(actor=giver, verb="gift.give", target=gift,
-                 after={"kind": kind, "minutes": minutes,
-                        "recipient": recipient.pk if recipient else None,
-                        "project": project.pk if project else None})  # fmt: skip
+        kind=kind,
+        actor=giver,
+        recipient=recipient,
+        project=project,
+        minutes=minutes,
+        message=message,
+        key=key,
+        transfer=transfer,
+    )
+    audit_record(
+        actor=giver,
+        verb="gift.give",
+        target=gift,
+        after={
+            "kind": kind,
+            "minutes": minutes,
+            "recipient": recipient.pk if recipient else None,
+            "project": project.pk if project else None,
+        },
+    )
     _tell_receiver(gift, giver=giver, project=project)
     return gift
 
@@ -200,18 +228,28 @@ def _tell_receiver(gift: Gift, *, giver: Member, project: Project | None) -> Non
     amount = minutes_as_text(gift.minutes)
     if gift.recipient is not None:
         notification_send(
-            recipient=gift.recipient, kind=Kind.GIFT_RECEIVED, key=f"gift:{gift.pk}",
-            title=(_("%(name)s gave you %(amount)s of credit")
-                   % {"name": giver.full_name, "amount": amount})[:200],
-            body=gift.message, url="/ledger/statement/",
-        )  # fmt: skip
+            recipient=gift.recipient,
+            kind=Kind.GIFT_RECEIVED,
+            key=f"gift:{gift.pk}",
+            title=(
+                _("%(name)s gave you %(amount)s of credit")
+                % {"name": giver.full_name, "amount": amount}
+            )[:200],
+            body=gift.message,
+            url="/ledger/statement/",
+        )
     elif project is not None:
         notification_send(
-            recipient=project.lead, kind=Kind.GIFT_RECEIVED, key=f"gift:{gift.pk}",
-            title=(_("%(name)s gave %(amount)s to “%(project)s”")
-                   % {"name": giver.full_name, "amount": amount, "project": project.title})[:200],
-            body=gift.message, url=f"/projects/{project.pk}/",
-        )  # fmt: skip
+            recipient=project.lead,
+            kind=Kind.GIFT_RECEIVED,
+            key=f"gift:{gift.pk}",
+            title=(
+                _("%(name)s gave %(amount)s to “%(project)s”")
+                % {"name": giver.full_name, "amount": amount, "project": project.title}
+            )[:200],
+            body=gift.message,
+            url=f"/projects/{project.pk}/",
+        )
 
 
 @durable_service
@@ -227,28 +265,44 @@ def pot_grant(*, actor: Member, recipient: Member, minutes: int, reason: str, ke
         raise PermissionDenied(_("Only the network's organisers can grant from the pot."))
     minutes = _minutes(minutes)
     key = _key(key)
-    reason = plain_text(reason, name="reason", limit=MESSAGE_LIMIT,
-                        missing=_("Please say why the member receives this grant."),
-                        refusal=GiftRefused)  # fmt: skip
+    reason = plain_text(
+        reason,
+        name="reason",
+        limit=MESSAGE_LIMIT,
+        missing=_("Please say why the member receives this grant."),
+        refusal=GiftRefused,
+    )
     limits = GivingSettings.objects.select_for_update().get(pk=1)
     existing = Gift.objects.filter(actor=actor, key=key).first()
     if existing is not None:
-        return _repeat(existing, kind=GiftKind.GRANT, minutes=minutes, message=reason,
-                       recipient_id=recipient.pk)  # fmt: skip
+        return _repeat(
+            existing,
+            kind=GiftKind.GRANT,
+            minutes=minutes,
+            message=reason,
+            recipient_id=recipient.pk,
+        )
     if recipient.pk == actor.pk:
-        raise GiftRefused(_("You cannot grant to yourself: ask another organiser."),
-                          field="recipient")  # fmt: skip
+        raise GiftRefused(
+            _("You cannot grant to yourself: ask another organiser."), field="recipient"
+        )
     recipient = _receiver_check(recipient, actor=actor)
     granted = _month_total(Gift.objects.filter(kind=GiftKind.GRANT))
     if granted + minutes > limits.pot_monthly_minutes:
         left = max(limits.pot_monthly_minutes - granted, 0)
         raise GiftRefused(
-            _("The pot may grant %(limit)s a month and has granted %(granted)s this month, "
-              "so %(left)s more until the 1st.")
-            % {"limit": minutes_as_text(limits.pot_monthly_minutes),
-               "granted": minutes_as_text(granted), "left": minutes_as_text(left)},
-            field="minutes", remaining_minutes=left,
-        )  # fmt: skip
+            _(
+                "The pot may grant %(limit)s a month and has granted %(granted)s this month, "
+                "so %(left)s more until the 1st."
+            )
+            % {
+                "limit": minutes_as_text(limits.pot_monthly_minutes),
+                "granted": minutes_as_text(granted),
+                "left": minutes_as_text(left),
+            },
+            field="minutes",
+            remaining_minutes=left,
+        )
     try:
         legs = [Leg(pot_account(), -minutes), Leg(member_account(recipient), minutes)]
         transfer = _post(actor=actor, key=key, kind=Transfer.Kind.POT_GRANT, memo=reason, legs=legs)
@@ -257,20 +311,34 @@ def pot_grant(*, actor: Member, recipient: Member, minutes: int, reason: str, ke
         raise GiftRefused(
             _("The pot holds %(left)s, so it cannot grant %(minutes)s.")
             % {"left": minutes_as_text(left), "minutes": minutes_as_text(minutes)},
-            field="minutes", available_minutes=left,
-        ) from None  # fmt: skip
+            field="minutes",
+            available_minutes=left,
+        ) from None
     gift = Gift.objects.create(
-        kind=GiftKind.GRANT, actor=actor, recipient=recipient, minutes=minutes,
-        message=reason, key=key, transfer=transfer,
-    )  # fmt: skip
-    audit_record(actor=actor, verb="pot.grant", target=gift, reason=reason,
-                 after={"minutes": minutes, "recipient": recipient.pk})  # fmt: skip
+        kind=GiftKind.GRANT,
+        actor=actor,
+        recipient=recipient,
+        minutes=minutes,
+        message=reason,
+        key=key,
+        transfer=transfer,
+    )
+    audit_record(
+        actor=actor,
+        verb="pot.grant",
+        target=gift,
+        reason=reason,
+        after={"minutes": minutes, "recipient": recipient.pk},
+    )
     notification_send(
-        recipient=recipient, kind=Kind.GIFT_RECEIVED, key=f"gift:{gift.pk}",
+        recipient=recipient,
+        kind=Kind.GIFT_RECEIVED,
+        key=f"gift:{gift.pk}",
         title=_("You received %(amount)s of credit from the community pot")
         % {"amount": minutes_as_text(minutes)},
-        body=reason, url="/ledger/statement/",
-    )  # fmt: skip
+        body=reason,
+        url="/ledger/statement/",
+    )
     return gift
 
 
@@ -282,8 +350,10 @@ def giving_settings_update(
     audited with the values before and after. Gifts already made stand."""
     if not actor.has_perm("giving.manage_pot"):
         raise PermissionDenied(_("Only the network's organisers can set the giving limits."))
-    values = {"member_monthly_minutes": member_monthly_minutes,
-              "pot_monthly_minutes": pot_monthly_minutes}  # fmt: skip
+    values = {
+        "member_monthly_minutes": member_monthly_minutes,
+        "pot_monthly_minutes": pot_monthly_minutes,
+    }
     for field, value in values.items():
         if isinstance(value, bool) or not isinstance(value, int) or value % STEP_MINUTES:
             raise GiftRefused(_("Set whole or quarter hours."), field=field)

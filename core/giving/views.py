@@ -33,10 +33,12 @@ from .services import gift_give, giving_settings_update, pot_grant
 class GiftForm(forms.Form):
     minutes = HoursField(label=gettext_lazy("Hours to give"), most_hours=LIMIT_MAX_MINUTES // 60)
     message = forms.CharField(
-        label=gettext_lazy("Message (optional)"), max_length=500, required=False,
+        label=gettext_lazy("Message (optional)"),
+        max_length=500,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=gettext_lazy("Only the receiver sees it (for a project, its lead)."),
-    )  # fmt: skip
+    )
     # The request's name: sending the same form again gives once.
     key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
@@ -45,19 +47,21 @@ class GrantForm(forms.Form):
     recipient = forms.TypedChoiceField(label=gettext_lazy("Member"), coerce=int)
     minutes = HoursField(label=gettext_lazy("Hours to grant"), most_hours=LIMIT_MAX_MINUTES // 60)
     reason = forms.CharField(
-        label=gettext_lazy("Why does this member receive it?"), max_length=500,
+        label=gettext_lazy("Why does this member receive it?"),
+        max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=gettext_lazy(
             "For example: a new starter, or credit lost in a dispute. The member sees this, "
             "and it is kept in the audit log."
         ),
-    )  # fmt: skip
+    )
     key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     def __init__(self, *args: Any, actor: Member, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        members = Member.objects.filter(state=MemberState.ACTIVE, is_active=True,
-                                        is_staff=False).exclude(pk=actor.pk)  # fmt: skip
+        members = Member.objects.filter(
+            state=MemberState.ACTIVE, is_active=True, is_staff=False
+        ).exclude(pk=actor.pk)
         self.fields["recipient"].choices = [  # type: ignore[attr-defined]
             ("", _("Choose a member")),
             *((m.pk, f"{m.full_name} ({m.email})") for m in members.order_by("full_name", "pk")),
@@ -67,14 +71,16 @@ class GrantForm(forms.Form):
 class LimitsForm(forms.Form):
     member_monthly_minutes = HoursField(
         label=gettext_lazy("Most a member may give in a month (hours)"),
-        most_hours=LIMIT_MAX_MINUTES // 60, least_hours=Decimal(0),
+        most_hours=LIMIT_MAX_MINUTES // 60,
+        least_hours=Decimal(0),
         help_text=gettext_lazy("In whole or quarter hours; 0 stops members giving."),
-    )  # fmt: skip
+    )
     pot_monthly_minutes = HoursField(
         label=gettext_lazy("Most organisers may grant from the pot in a month (hours)"),
-        most_hours=LIMIT_MAX_MINUTES // 60, least_hours=Decimal(0),
+        most_hours=LIMIT_MAX_MINUTES // 60,
+        least_hours=Decimal(0),
         help_text=gettext_lazy("In whole or quarter hours; 0 stops grants."),
-    )  # fmt: skip
+    )
 
 
 def _give_page(
@@ -87,8 +93,13 @@ def _give_page(
     if request.method == "POST" and form.is_valid():
         fields = form.cleaned_data
         try:
-            gift = gift_give(actor=member, minutes=fields["minutes"], message=fields["message"],
-                             key=fields["key"], **target)  # fmt: skip
+            gift = gift_give(
+                actor=member,
+                minutes=fields["minutes"],
+                message=fields["message"],
+                key=fields["key"],
+                **target,
+            )
         except ApplicationError as refused:
             refusal_show(form, refused)
             if data is not None:  # nothing was given: the corrected form is a new request
@@ -96,10 +107,17 @@ def _give_page(
         else:
             messages.success(request, done % {"amount": minutes_as_text(gift.minutes)})
             return redirect(back)
-    return render(request, "giving/give.html", {
-        "form": form, "heading": heading, "back": back,
-        "balance": member_balance(member=member), "allowance": gift_allowance(member=member),
-    })  # fmt: skip
+    return render(
+        request,
+        "giving/give.html",
+        {
+            "form": form,
+            "heading": heading,
+            "back": back,
+            "balance": member_balance(member=member),
+            "allowance": gift_allowance(member=member),
+        },
+    )
 
 
 @login_required
@@ -109,11 +127,12 @@ def give_member(request: HttpRequest, member_id: int) -> HttpResponse:
     except NotFound:
         raise Http404("No such member") from None
     return _give_page(
-        request, target={"recipient": recipient},
+        request,
+        target={"recipient": recipient},
         heading=_("Give credit to %(name)s") % {"name": recipient.full_name},
         back=f"/members/{recipient.pk}/",
         done=_("You gave %(name)s %%(amount)s of credit.") % {"name": recipient.full_name},
-    )  # fmt: skip
+    )
 
 
 @login_required
@@ -123,28 +142,37 @@ def give_project(request: HttpRequest, project_id: int) -> HttpResponse:
     except NotFound:
         raise Http404("No such project") from None
     return _give_page(
-        request, target={"project": project},
+        request,
+        target={"project": project},
         heading=_("Give credit to the project “%(title)s”") % {"title": project.title},
         back=f"/projects/{project.pk}/",
         done=_("You gave %%(amount)s to “%(title)s”.") % {"title": project.title},
-    )  # fmt: skip
+    )
 
 
 @login_required
 def give_pot(request: HttpRequest) -> HttpResponse:
     return _give_page(
-        request, target={}, heading=_("Give credit to the community pot"), back="/giving/pot/",
+        request,
+        target={},
+        heading=_("Give credit to the community pot"),
+        back="/giving/pot/",
         done=_("You gave %(amount)s to the community pot. Thank you."),
-    )  # fmt: skip
+    )
 
 
 @login_required
 def pot_page(request: HttpRequest) -> HttpResponse:
     member = acting_member(request)
-    return render(request, "giving/pot.html", {
-        "pot": pot_summary(viewer=member), "allowance": gift_allowance(member=member),
-        "can_manage": member.has_perm("giving.manage_pot"),
-    })  # fmt: skip
+    return render(
+        request,
+        "giving/pot.html",
+        {
+            "pot": pot_summary(viewer=member),
+            "allowance": gift_allowance(member=member),
+            "can_manage": member.has_perm("giving.manage_pot"),
+        },
+    )
 
 
 @login_required
@@ -159,18 +187,27 @@ def pot_grant_view(request: HttpRequest) -> HttpResponse:
         fields = form.cleaned_data
         try:
             recipient = access_gift_recipient(fields["recipient"], member=member)
-            gift = pot_grant(actor=member, recipient=recipient, minutes=fields["minutes"],
-                             reason=fields["reason"], key=fields["key"])  # fmt: skip
+            gift = pot_grant(
+                actor=member,
+                recipient=recipient,
+                minutes=fields["minutes"],
+                reason=fields["reason"],
+                key=fields["key"],
+            )
         except ApplicationError as refused:
             refusal_show(form, refused)
             if data is not None:
                 data["key"] = uuid.uuid4().hex
         else:
-            messages.success(request, _("%(name)s received %(amount)s from the pot.") % {
-                "name": recipient.full_name, "amount": minutes_as_text(gift.minutes)})  # fmt: skip
+            messages.success(
+                request,
+                _("%(name)s received %(amount)s from the pot.")
+                % {"name": recipient.full_name, "amount": minutes_as_text(gift.minutes)},
+            )
             return redirect("giving-pot")
-    return render(request, "giving/grant.html",
-                  {"form": form, "pot": pot_summary(viewer=member, recent=0)})  # fmt: skip
+    return render(
+        request, "giving/grant.html", {"form": form, "pot": pot_summary(viewer=member, recent=0)}
+    )
 
 
 @login_required
@@ -179,8 +216,10 @@ def giving_settings_view(request: HttpRequest) -> HttpResponse:
     if not member.has_perm("giving.manage_pot"):
         raise DjangoPermissionDenied
     limits = giving_settings()
-    initial = {"member_monthly_minutes": limits.member_monthly_minutes / 60,
-               "pot_monthly_minutes": limits.pot_monthly_minutes / 60}  # fmt: skip
+    initial = {
+        "member_monthly_minutes": limits.member_monthly_minutes / 60,
+        "pot_monthly_minutes": limits.pot_monthly_minutes / 60,
+    }
     form = LimitsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

@@ -57,10 +57,12 @@ class SessionForm(forms.Form):
     )
     place = forms.CharField(label=_("Where (in person)"), required=False, max_length=300)
     video_link = forms.CharField(
-        label=_("Video-call link (online)"), required=False, max_length=500,
+        label=_("Video-call link (online)"),
+        required=False,
+        max_length=500,
         help_text=_("A full https:// address. It goes in the calendar invite."),
         widget=forms.URLInput(attrs={"inputmode": "url"}),
-    )  # fmt: skip
+    )
 
 
 class NoInput(forms.Form):
@@ -68,13 +70,18 @@ class NoInput(forms.Form):
 
 
 class OptionalReason(forms.Form):
-    reason = forms.CharField(label=_("Reason (optional)"), required=False, max_length=1000,
-                             widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+    reason = forms.CharField(
+        label=_("Reason (optional)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class DisputeForm(forms.Form):
-    reason = forms.CharField(label=_("What is wrong?"), max_length=1000,
-                             widget=forms.Textarea(attrs={"rows": 3}))  # fmt: skip
+    reason = forms.CharField(
+        label=_("What is wrong?"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class MarkForm(forms.Form):
@@ -88,21 +95,27 @@ class MarkForm(forms.Form):
         super().__init__(*args, **kwargs)
         choices: list[tuple[int, str]] = []
         if session is not None:
-            choices = [(b.member_id, b.member.full_name) for b in session.bookings
-                       .filter(state="booked").select_related("member")]  # fmt: skip
+            choices = [
+                (b.member_id, b.member.full_name)
+                for b in session.bookings.filter(state="booked").select_related("member")
+            ]
         cast(forms.TypedMultipleChoiceField, self.fields["present"]).choices = choices
 
 
 class SettleForm(forms.Form):
     booking = forms.IntegerField(widget=forms.HiddenInput)
     outcome = forms.ChoiceField(
-        label=_("Outcome"), widget=forms.RadioSelect,
-        choices=[("confirm", _("They attended: they pay their share")),
-                 ("waive", _("They attended: no charge")),
-                 ("absent", _("They did not attend"))],
-    )  # fmt: skip
-    note = forms.CharField(label=_("Note for the record"), max_length=1000,
-                           widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+        label=_("Outcome"),
+        widget=forms.RadioSelect,
+        choices=[
+            ("confirm", _("They attended: they pay their share")),
+            ("waive", _("They attended: no charge")),
+            ("absent", _("They did not attend")),
+        ],
+    )
+    note = forms.CharField(
+        label=_("Note for the record"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 @dataclass(frozen=True)
@@ -116,39 +129,61 @@ def _settle(data: Mapping[str, Any], *, actor: Member, session: GroupSession) ->
     booking = Booking.objects.filter(pk=data["booking"], session=session).first()
     if booking is None:
         raise SessionRefused(gettext("No such booking on this session."), field="booking")
-    return services.attendance_settle(actor=actor, booking=booking, outcome=data["outcome"],
-                                      note=data["note"])  # fmt: skip
+    return services.attendance_settle(
+        actor=actor, booking=booking, outcome=data["outcome"], note=data["note"]
+    )
 
 
 ACTIONS: dict[str, Action] = {
-    "book": Action(NoInput, lambda **k: services.booking_create(**k),
-                   _("Done. Check your email for the calendar invite.")),
-    "unbook": Action(NoInput, lambda **k: services.booking_cancel(**k),
-                     _("Your booking is cancelled.")),
-    "edit": Action(SessionForm, lambda data, **k: services.session_update(**data, **k),
-                   _("The session is changed; everyone booked has the new invite.")),
-    "cancel": Action(OptionalReason, lambda data, **k: services.session_cancel(
-        reason=data["reason"], **k), _("The session is cancelled. Nothing moved.")),
-    "mark": Action(MarkForm, lambda data, **k: services.attendance_mark(
-        present=data["present"], **k), _("Attendance marked. Attendees are asked to confirm.")),
-    "confirm": Action(NoInput, lambda **k: services.attendance_confirm(**k),
-                      _("Thank you: your attendance is confirmed.")),
-    "dispute": Action(DisputeForm, lambda data, **k: services.attendance_dispute(
-        reason=data["reason"], **k), _("An organiser will look at this and settle it.")),
+    "book": Action(
+        NoInput,
+        lambda **k: services.booking_create(**k),
+        _("Done. Check your email for the calendar invite."),
+    ),
+    "unbook": Action(
+        NoInput, lambda **k: services.booking_cancel(**k), _("Your booking is cancelled.")
+    ),
+    "edit": Action(
+        SessionForm,
+        lambda data, **k: services.session_update(**data, **k),
+        _("The session is changed; everyone booked has the new invite."),
+    ),
+    "cancel": Action(
+        OptionalReason,
+        lambda data, **k: services.session_cancel(reason=data["reason"], **k),
+        _("The session is cancelled. Nothing moved."),
+    ),
+    "mark": Action(
+        MarkForm,
+        lambda data, **k: services.attendance_mark(present=data["present"], **k),
+        _("Attendance marked. Attendees are asked to confirm."),
+    ),
+    "confirm": Action(
+        NoInput,
+        lambda **k: services.attendance_confirm(**k),
+        _("Thank you: your attendance is confirmed."),
+    ),
+    "dispute": Action(
+        DisputeForm,
+        lambda data, **k: services.attendance_dispute(reason=data["reason"], **k),
+        _("An organiser will look at this and settle it."),
+    ),
     "settle": Action(SettleForm, _settle, _("The attendance is settled.")),
-}  # fmt: skip
+}
 
 
-def action_form(name: str, session: GroupSession, data: Mapping[str, Any] | None = None,
-                **kwargs: Any) -> forms.Form:  # fmt: skip
+def action_form(
+    name: str, session: GroupSession, data: Mapping[str, Any] | None = None, **kwargs: Any
+) -> forms.Form:
     form_class = ACTIONS[name].form
     if form_class is MarkForm:
         return MarkForm(data, session=session, **kwargs)
     return form_class(data, **kwargs)
 
 
-def session_act(name: str, *, session: GroupSession, actor: Member,
-                data: Mapping[str, Any]) -> tuple[forms.Form, str]:  # fmt: skip
+def session_act(
+    name: str, *, session: GroupSession, actor: Member, data: Mapping[str, Any]
+) -> tuple[forms.Form, str]:
     """Check `data` with the action's form and run it. Returns the form (with errors when
     the input is invalid; nothing ran then) and the message for the member. Refusals from
     the service propagate as ApplicationError."""
@@ -165,8 +200,9 @@ def session_act(name: str, *, session: GroupSession, actor: Member,
     return form, str(action.done)
 
 
-def allowed_actions(session: GroupSession, member: Member, booking: Booking | None, *,
-                    organiser: bool) -> set[str]:  # fmt: skip
+def allowed_actions(
+    session: GroupSession, member: Member, booking: Booking | None, *, organiser: bool
+) -> set[str]:
     """The moves to offer, by the services' own rules (`MOVES`); the services decide."""
     allowed = {move for move in MOVES if move_allowed(session, member, booking, move)}
     if organiser and session.bookings.filter(state="disputed").exists():

@@ -29,9 +29,23 @@ class SessionSerializer(serializers.ModelSerializer[GroupSession]):
 
     class Meta:
         model = GroupSession
-        fields = ["id", "title", "description", "category", "format", "starts_at", "minutes",
-                  "capacity", "booked", "waiting", "place", "video_link", "state",
-                  "giver_name", "your_booking"]  # fmt: skip
+        fields = [
+            "id",
+            "title",
+            "description",
+            "category",
+            "format",
+            "starts_at",
+            "minutes",
+            "capacity",
+            "booked",
+            "waiting",
+            "place",
+            "video_link",
+            "state",
+            "giver_name",
+            "your_booking",
+        ]
         read_only_fields = fields
 
     def get_your_booking(self, session: GroupSession) -> str | None:
@@ -62,8 +76,9 @@ class SessionListApi(APIView):
         member = acting_member(request)
         form = actions.SessionForm(request.data if isinstance(request.data, dict) else {})
         if not form.is_valid():
-            return Response({"detail": "Please correct the input.", "errors": form.errors},
-                            status=400)  # fmt: skip
+            return Response(
+                {"detail": "Please correct the input.", "errors": form.errors}, status=400
+            )
         session = session_create(actor=member, **form.cleaned_data)
         return Response(_detail(session.pk, member), status=201)
 
@@ -89,8 +104,9 @@ class SessionActionApi(APIView):
         data = request.data if isinstance(request.data, dict) else {}
         form, _ = actions.session_act(self.move, session=session, actor=member, data=data)
         if form.errors:
-            return Response({"detail": "Please correct the input.", "errors": form.errors},
-                            status=400)  # fmt: skip
+            return Response(
+                {"detail": "Please correct the input.", "errors": form.errors}, status=400
+            )
         return Response(_detail(session.pk, member))
 
 
@@ -126,8 +142,7 @@ class CalendarFeedApi(APIView):
     def post(self, request: Request) -> Response:
         """Make your private calendar feed's address, replacing (and revoking) any old one."""
         secret = calendar_feed_renew(actor=acting_member(request))
-        return Response({"url": request.build_absolute_uri(f"/calendar/{secret}.ics")},
-                        status=201)  # fmt: skip
+        return Response({"url": request.build_absolute_uri(f"/calendar/{secret}.ics")}, status=201)
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request) -> Response:

@@ -42,13 +42,17 @@ def sessions_seed(*, rng: random.Random, members: list[Member]) -> list[GroupSes
         slug = title.split(":")[0].lower().replace(" ", "-")[:30]
         try:
             session = s.session_create(
-                actor=giver, title=title, category=category, format=fmt, minutes=minutes,
+                actor=giver,
+                title=title,
+                category=category,
+                format=fmt,
+                minutes=minutes,
                 description="Open to every profession. Bring a question from your own work.",
                 starts_at=starts.replace(minute=0, second=0, microsecond=0),
                 capacity=capacity if not past else 8,
                 place=rng.choice(ROOMS) if fmt != "online" else "",
                 video_link=f"https://meet.example.org/{slug}" if fmt != "in_person" else "",
-            )  # fmt: skip
+            )
             attendees = others[: min(len(others), capacity + 2 if index == 2 else 5)]
             for member in attendees:
                 s.booking_create(actor=member, session=session)
@@ -63,8 +67,9 @@ def sessions_seed(*, rng: random.Random, members: list[Member]) -> list[GroupSes
                 for member in present[:3] if disputing else present:
                     s.attendance_confirm(actor=member, session=session)
                 for member in disputing:
-                    s.attendance_dispute(actor=member, session=session,
-                                         reason="I had to leave after ten minutes.")  # fmt: skip
+                    s.attendance_dispute(
+                        actor=member, session=session, reason="I had to leave after ten minutes."
+                    )
         except ApplicationError:
             continue  # e.g. an attendee short of credit: leave this one as it stands
         made.append(session)

@@ -37,8 +37,9 @@ class Format(models.TextChoices):
 
 @network_model
 class GroupSession(models.Model):
-    giver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                              related_name="sessions_given")  # fmt: skip
+    giver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sessions_given"
+    )
     title = models.CharField(max_length=200)
     description = models.TextField(max_length=4000, blank=True)
     category = models.CharField(max_length=32, choices=Listing.Category.choices)
@@ -48,8 +49,7 @@ class GroupSession(models.Model):
     capacity = models.PositiveIntegerField()
     place = models.CharField(max_length=300, blank=True)
     video_link = models.URLField(max_length=500, blank=True)
-    state = models.CharField(max_length=12, choices=SessionState.choices,
-                             default=SessionState.OPEN)  # fmt: skip
+    state = models.CharField(max_length=12, choices=SessionState.choices, default=SessionState.OPEN)
     # The SEQUENCE of the session's calendar invites: raised by every change an invite
     # reports (kernel.ics), so each attendee's calendar replaces its copy.
     sequence = models.PositiveIntegerField(default=0)
@@ -66,10 +66,12 @@ class GroupSession(models.Model):
             models.Index(fields=["state", "held_at"], name="groupsession_state_held_idx"),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(state__in=SessionState.values),
-                                   name="groupsession_state_known"),
-            models.CheckConstraint(condition=models.Q(format__in=Format.values),
-                                   name="groupsession_format_known"),
+            models.CheckConstraint(
+                condition=models.Q(state__in=SessionState.values), name="groupsession_state_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(format__in=Format.values), name="groupsession_format_known"
+            ),
             models.CheckConstraint(
                 condition=models.Q(minutes__gte=MINUTES_STEP, minutes__lte=MAX_MINUTES),
                 name="groupsession_minutes_in_range",
@@ -82,7 +84,7 @@ class GroupSession(models.Model):
                 condition=~models.Q(state="settled") | models.Q(settled_at__isnull=False),
                 name="groupsession_settled_has_time",
             ),
-        ]  # fmt: skip
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -116,8 +118,9 @@ class Booking(models.Model):
     """A member's place (or place in the queue) at a session, then their attendance."""
 
     session = models.ForeignKey(GroupSession, on_delete=models.CASCADE, related_name="bookings")
-    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                               related_name="session_bookings")  # fmt: skip
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="session_bookings"
+    )
     state = models.CharField(max_length=12, choices=BookingState.choices)
     # The waiting list's order: when the member joined it (set again on re-joining).
     queued_at = models.DateTimeField()
@@ -133,11 +136,13 @@ class Booking(models.Model):
         ordering = ["queued_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["session", "member"], name="booking_once_per_member"),
-            models.CheckConstraint(condition=models.Q(state__in=BookingState.values),
-                                   name="booking_state_known"),
-        ]  # fmt: skip
-        indexes = [models.Index(fields=["session", "state", "queued_at"],
-                                name="booking_session_state_idx")]  # fmt: skip
+            models.CheckConstraint(
+                condition=models.Q(state__in=BookingState.values), name="booking_state_known"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["session", "state", "queued_at"], name="booking_session_state_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.member_id} at {self.session_id}: {self.state}"
@@ -149,8 +154,9 @@ class CalendarFeed(models.Model):
     by Outlook or Google Calendar. Only the secret's SHA-256 is stored; a new secret
     replaces the old one, which stops working at once."""
 
-    member = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                  related_name="calendar_feed")  # fmt: skip
+    member = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
     secret_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_read_at = models.DateTimeField(null=True, blank=True)

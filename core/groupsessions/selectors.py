@@ -102,8 +102,14 @@ def session_bookings(session: GroupSession) -> list[Booking]:
 
 
 def waiting_position(booking: Booking) -> int:
-    return Booking.objects.filter(session_id=booking.session_id, state=BookingState.WAITING,
-                                  queued_at__lt=booking.queued_at).count() + 1  # fmt: skip
+    return (
+        Booking.objects.filter(
+            session_id=booking.session_id,
+            state=BookingState.WAITING,
+            queued_at__lt=booking.queued_at,
+        ).count()
+        + 1
+    )
 
 
 # A booking whose member was there, as its settlement counts it (paying, or let off).
@@ -115,11 +121,12 @@ def session_taken_part(*, member: Member, session_id: int) -> GroupSession | Non
     what the member may reflect on or tell a story about."""
     attended = Q(bookings__member=member, bookings__state__in=ATTENDED)
     return (
-        GroupSession.objects.filter(Q(giver=member) | attended, pk=session_id,
-                                    state=SessionState.SETTLED)
+        GroupSession.objects.filter(
+            Q(giver=member) | attended, pk=session_id, state=SessionState.SETTLED
+        )
         .distinct()
         .first()
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True)
@@ -135,8 +142,9 @@ class SessionRecord:
     role: str  # "gave" or "received"
 
 
-def member_session_record(*, member: Member, start: datetime.date,
-                          end: datetime.date) -> list[SessionRecord]:  # fmt: skip
+def member_session_record(
+    *, member: Member, start: datetime.date, end: datetime.date
+) -> list[SessionRecord]:
     """The settled sessions the member gave (with at least one attendance confirmed) or
     attended (confirmed, or settled by an organiser as attended), held between `start` and
     `end` inclusive (the network's dates), oldest first. Two queries."""
@@ -150,15 +158,24 @@ def member_session_record(*, member: Member, start: datetime.date,
 
 
 def _record(session: GroupSession, role: str) -> SessionRecord:
-    return SessionRecord(session_id=session.pk, date=timezone.localdate(session.starts_at),
-                         minutes=session.minutes, format=session.format, title=session.title,
-                         category=session.category, role=role)  # fmt: skip
+    return SessionRecord(
+        session_id=session.pk,
+        date=timezone.localdate(session.starts_at),
+        minutes=session.minutes,
+        format=session.format,
+        title=session.title,
+        category=session.category,
+        role=role,
+    )
 
 
 def calendar_feed_member(secret: str) -> Member | None:
     """The active member whose feed `secret` opens in this network, or None."""
-    feed = (CalendarFeed.objects.select_related("member")
-            .filter(secret_hash=secret_hash(secret), member__is_active=True).first())  # fmt: skip
+    feed = (
+        CalendarFeed.objects.select_related("member")
+        .filter(secret_hash=secret_hash(secret), member__is_active=True)
+        .first()
+    )
     if feed is None:
         return None
     CalendarFeed.objects.filter(pk=feed.pk).update(last_read_at=timezone.now())
@@ -180,8 +197,9 @@ def calendar_events(*, member: Member) -> list[ics.Event]:
     since = timezone.now() - FEED_PAST
     here = connection.tenant
     site = network_url(here, "")  # one query for the network's address, not one per event
-    exchanges = member_exchanges(member=member).filter(state=ExchangeState.SCHEDULED,
-                                                       meeting_at__gte=since)  # fmt: skip
+    exchanges = member_exchanges(member=member).filter(
+        state=ExchangeState.SCHEDULED, meeting_at__gte=since
+    )
     events = [
         exchange_event(
             e, member=member, schema_name=here.schema_name, url=f"{site}/exchanges/{e.pk}/"
@@ -189,18 +207,35 @@ def calendar_events(*, member: Member) -> list[ics.Event]:
         for e in exchanges
     ]
     events += [
-        exchange_event(p.exchange, member=member, schema_name=p.network.schema_name,
-                       url=f"{site}/exchanges/partner/{p.network.slug}/{p.exchange.pk}/")
+        exchange_event(
+            p.exchange,
+            member=member,
+            schema_name=p.network.schema_name,
+            url=f"{site}/exchanges/partner/{p.network.slug}/{p.exchange.pk}/",
+        )
         for p in partner_exchanges(member=member, network=here)
-        if p.exchange.state == ExchangeState.SCHEDULED and p.exchange.meeting_at is not None
+        if p.exchange.state == ExchangeState.SCHEDULED
+        and p.exchange.meeting_at is not None
         and p.exchange.meeting_at >= since
-    ]  # fmt: skip
-    sessions = (GroupSession.objects.select_related("giver")
-                .filter(starts_at__gte=since)
-                .exclude(state=SessionState.CANCELLED)
-                .filter(Q(giver=member) | Q(bookings__member=member, bookings__state__in=[
-                    BookingState.BOOKED, BookingState.ATTENDED, BookingState.CONFIRMED,
-                    BookingState.DISPUTED, BookingState.WAIVED]))
-                .distinct())  # fmt: skip
+    ]
+    sessions = (
+        GroupSession.objects.select_related("giver")
+        .filter(starts_at__gte=since)
+        .exclude(state=SessionState.CANCELLED)
+        .filter(
+            Q(giver=member)
+            | Q(
+                bookings__member=member,
+                bookings__state__in=[
+                    BookingState.BOOKED,
+                    BookingState.ATTENDED,
+                    BookingState.CONFIRMED,
+                    BookingState.DISPUTED,
+                    BookingState.WAIVED,
+                ],
+            )
+        )
+        .distinct()
+    )
     events += [session_event(s, member=member, url=f"{site}/sessions/{s.pk}/") for s in sessions]
     return sorted(events, key=lambda e: e.starts_at)

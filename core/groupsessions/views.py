@@ -46,10 +46,14 @@ from .services import (
 @login_required
 def session_list(request: HttpRequest) -> HttpResponse:
     member = acting_member(request)
-    return render(request, "groupsessions/list.html", {
-        "upcoming": list(sessions_upcoming()[:50]),
-        "mine": list(member_sessions(member=member).exclude(state=SessionState.CANCELLED)),
-    })  # fmt: skip
+    return render(
+        request,
+        "groupsessions/list.html",
+        {
+            "upcoming": list(sessions_upcoming()[:50]),
+            "mine": list(member_sessions(member=member).exclude(state=SessionState.CANCELLED)),
+        },
+    )
 
 
 @login_required
@@ -85,9 +89,12 @@ def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
 
 
 def _detail(
-    request: HttpRequest, member: Any, session: Any,
-    failed: tuple[str, forms.Form] | None = None, status: int = 200,
-) -> HttpResponse:  # fmt: skip
+    request: HttpRequest,
+    member: Any,
+    session: Any,
+    failed: tuple[str, forms.Form] | None = None,
+    status: int = 200,
+) -> HttpResponse:
     booking = booking_of(session, member)
     organiser = member.has_perm("exchanges.settle_dispute")
     allowed = actions.allowed_actions(session, member, booking, organiser=organiser)
@@ -103,11 +110,18 @@ def _detail(
         form.auto_id = f"id_{name}_%s"
     giving = session.giver_id == member.pk
     bookings = session_bookings(session) if giving or organiser else []
-    present = [b for b in bookings if b.state in
-               (BookingState.ATTENDED, BookingState.CONFIRMED, BookingState.DISPUTED)]  # fmt: skip
+    present = [
+        b
+        for b in bookings
+        if b.state in (BookingState.ATTENDED, BookingState.CONFIRMED, BookingState.DISPUTED)
+    ]
     context = {
-        "session": session, "booking": booking, "forms": action_forms, "giving": giving,
-        "bookings": bookings, "failed": failed[1] if failed else None,
+        "session": session,
+        "booking": booking,
+        "forms": action_forms,
+        "giving": giving,
+        "bookings": bookings,
+        "failed": failed[1] if failed else None,
         "disputed": [b for b in bookings if b.state == BookingState.DISPUTED] if organiser else [],
         "position": waiting_position(booking) if booking and booking.state == "waiting" else 0,
         "share": estimated_share(session.minutes, len(present) or session.capacity),
@@ -115,7 +129,7 @@ def _detail(
         "invite": (booking is not None and booking.state == BookingState.BOOKED) or giving,
         "took_part": session.state == SessionState.SETTLED
         and (giving or (booking is not None and booking.state in ATTENDED)),
-    }  # fmt: skip
+    }
     return render(request, "groupsessions/detail.html", context, status=status)
 
 
@@ -134,8 +148,9 @@ def session_action(request: HttpRequest, session_id: int, action: str) -> HttpRe
         form.is_valid()
         refusal_show(form, refused)
         status = 403 if isinstance(refused, PermissionDenied) else 409
-        return _detail(request, member, access_session(session.pk, member=member),
-                       (action, form), status)  # fmt: skip
+        return _detail(
+            request, member, access_session(session.pk, member=member), (action, form), status
+        )
     if form.errors:
         return _detail(request, member, session, (action, form), 400)
     messages.success(request, done)
@@ -150,10 +165,12 @@ def session_invite(request: HttpRequest, session_id: int) -> HttpResponse:
     booked = booking is not None and booking.state == BookingState.BOOKED
     if session.state != SessionState.OPEN or not (booked or session.giver_id == member.pk):
         raise Http404("No invite")
-    event = session_event(session, member=member,
-                          url=request.build_absolute_uri(f"/sessions/{session.pk}/"))  # fmt: skip
-    response = HttpResponse(ics.invite(event, network_name=connection.tenant.name),
-                            content_type=ics.CONTENT_TYPE)  # fmt: skip
+    event = session_event(
+        session, member=member, url=request.build_absolute_uri(f"/sessions/{session.pk}/")
+    )
+    response = HttpResponse(
+        ics.invite(event, network_name=connection.tenant.name), content_type=ics.CONTENT_TYPE
+    )
     response["Content-Disposition"] = f'attachment; filename="session-{session.pk}.ics"'
     return response
 
@@ -170,9 +187,14 @@ def calendar_settings(request: HttpRequest) -> HttpResponse:
             return redirect("calendar-settings")
         secret = calendar_feed_renew(actor=member)
     feed_url = request.build_absolute_uri(f"/calendar/{secret}.ics") if secret else ""
-    return render(request, "groupsessions/calendar.html", {
-        "feed": calendar_feed_of(member), "feed_url": feed_url,
-    })  # fmt: skip
+    return render(
+        request,
+        "groupsessions/calendar.html",
+        {
+            "feed": calendar_feed_of(member),
+            "feed_url": feed_url,
+        },
+    )
 
 
 @never_cache
@@ -182,9 +204,11 @@ def calendar_feed(request: HttpRequest, secret: str) -> HttpResponse:
     member = calendar_feed_member(secret)
     if member is None:
         raise Http404("No such calendar")
-    body = ics.feed(calendar_events(member=member),
-                    name=f"{connection.tenant.name}: {member.full_name}",
-                    network_name=connection.tenant.name)  # fmt: skip
+    body = ics.feed(
+        calendar_events(member=member),
+        name=f"{connection.tenant.name}: {member.full_name}",
+        network_name=connection.tenant.name,
+    )
     response = HttpResponse(body, content_type=ics.CONTENT_TYPE)
     response["Content-Disposition"] = 'inline; filename="kernel.ics"'
     response["X-Robots-Tag"] = "noindex"

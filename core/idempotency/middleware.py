@@ -54,20 +54,25 @@ class IdempotencyKeyMiddleware:
         with idempotency_key_hold(member=member, key=key) as held:
             if not held:
                 busy = JsonResponse(
-                    {"detail": "A request with this Idempotency-Key is still being processed. "
-                     "Retry shortly."},
+                    {
+                        "detail": "A request with this Idempotency-Key is still being processed. "
+                        "Retry shortly."
+                    },
                     status=409,
-                )  # fmt: skip
+                )
                 busy["Retry-After"] = "1"
                 return busy
             kept = idempotent_response_get(member=member, key=key)
             if kept is not None:
                 if kept.fingerprint != fingerprint:
                     return JsonResponse(
-                        {"detail": f"This {HEADER} was used for a different request. "
-                         "Use a new key for a new request.", "field": HEADER},
+                        {
+                            "detail": f"This {HEADER} was used for a different request. "
+                            "Use a new key for a new request.",
+                            "field": HEADER,
+                        },
                         status=422,
-                    )  # fmt: skip
+                    )
                 replay = HttpResponse(
                     bytes(kept.body), status=kept.status_code, content_type=kept.content_type
                 )

@@ -39,16 +39,41 @@ class EthnicGroup(models.TextChoices):
 
 
 ETHNIC_GROUP_SECTIONS: tuple[tuple[str, tuple[EthnicGroup, ...]], ...] = (
-    ("Asian, Asian British or Asian Welsh", (EthnicGroup.BANGLADESHI, EthnicGroup.CHINESE,
-     EthnicGroup.INDIAN, EthnicGroup.PAKISTANI, EthnicGroup.OTHER_ASIAN)),
-    ("Black, Black British, Black Welsh, Caribbean or African", (EthnicGroup.AFRICAN,
-     EthnicGroup.CARIBBEAN, EthnicGroup.OTHER_BLACK)),
-    ("Mixed or multiple ethnic groups", (EthnicGroup.WHITE_ASIAN, EthnicGroup.WHITE_BLACK_AFRICAN,
-     EthnicGroup.WHITE_BLACK_CARIBBEAN, EthnicGroup.OTHER_MIXED)),
-    ("White", (EthnicGroup.BRITISH, EthnicGroup.IRISH, EthnicGroup.GYPSY_TRAVELLER,
-     EthnicGroup.ROMA, EthnicGroup.OTHER_WHITE)),
+    (
+        "Asian, Asian British or Asian Welsh",
+        (
+            EthnicGroup.BANGLADESHI,
+            EthnicGroup.CHINESE,
+            EthnicGroup.INDIAN,
+            EthnicGroup.PAKISTANI,
+            EthnicGroup.OTHER_ASIAN,
+        ),
+    ),
+    (
+        "Black, Black British, Black Welsh, Caribbean or African",
+        (EthnicGroup.AFRICAN, EthnicGroup.CARIBBEAN, EthnicGroup.OTHER_BLACK),
+    ),
+    (
+        "Mixed or multiple ethnic groups",
+        (
+            EthnicGroup.WHITE_ASIAN,
+            EthnicGroup.WHITE_BLACK_AFRICAN,
+            EthnicGroup.WHITE_BLACK_CARIBBEAN,
+            EthnicGroup.OTHER_MIXED,
+        ),
+    ),
+    (
+        "White",
+        (
+            EthnicGroup.BRITISH,
+            EthnicGroup.IRISH,
+            EthnicGroup.GYPSY_TRAVELLER,
+            EthnicGroup.ROMA,
+            EthnicGroup.OTHER_WHITE,
+        ),
+    ),
     ("Other ethnic group", (EthnicGroup.ARAB, EthnicGroup.ANY_OTHER)),
-)  # fmt: skip
+)
 
 
 class Gender(models.TextChoices):
@@ -117,9 +142,11 @@ BACKGROUND_EXAMPLES: dict[str, str] = {
 BACKGROUND_SECTIONS: tuple[tuple[str, tuple[Background, ...]], ...] = (
     ("Professional background", (Background.PROFESSIONAL, Background.MANAGER)),
     ("Intermediate background", (Background.CLERICAL, Background.SMALL_BUSINESS)),
-    ("Lower socio-economic background",
-     (Background.TECHNICAL, Background.ROUTINE, Background.UNEMPLOYED)),
-)  # fmt: skip
+    (
+        "Lower socio-economic background",
+        (Background.TECHNICAL, Background.ROUTINE, Background.UNEMPLOYED),
+    ),
+)
 
 
 @network_model

@@ -36,9 +36,22 @@ class ListingSerializer(serializers.ModelSerializer[Listing]):
 
     class Meta:
         model = Listing
-        fields = ["id", "kind", "title", "description", "category", "format", "location",
-                  "duration_minutes", "available_from", "available_until", "visibility",
-                  "status", "owner_name", "created_at"]  # fmt: skip
+        fields = [
+            "id",
+            "kind",
+            "title",
+            "description",
+            "category",
+            "format",
+            "location",
+            "duration_minutes",
+            "available_from",
+            "available_until",
+            "visibility",
+            "status",
+            "owner_name",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
@@ -76,10 +89,13 @@ class ListingListApi(APIView):
     def get(self, request: Request) -> Response:
         params = request.query_params
         listings = listing_search(
-            query=params.get("q", ""), kind=params.get("kind", ""),
-            category=params.get("category", ""), format=params.get("format", ""),
-            profession=params.get("profession", ""), viewer=acting_member(request),
-        )  # fmt: skip
+            query=params.get("q", ""),
+            kind=params.get("kind", ""),
+            category=params.get("category", ""),
+            format=params.get("format", ""),
+            profession=params.get("profession", ""),
+            viewer=acting_member(request),
+        )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(listings, request, self)
         return paginator.get_paginated_response(ListingSerializer(page, many=True).data)
@@ -158,9 +174,12 @@ class PartnerListingListApi(APIView):
         acting_member(request)
         params = request.query_params
         found = partner_listing_search(
-            network=connection.tenant, query=params.get("q", ""), kind=params.get("kind", ""),
-            category=params.get("category", ""), format=params.get("format", ""),
-        )  # fmt: skip
+            network=connection.tenant,
+            query=params.get("q", ""),
+            kind=params.get("kind", ""),
+            category=params.get("category", ""),
+            format=params.get("format", ""),
+        )
         return Response(PartnerListingSerializer(found, many=True).data)
 
 
@@ -197,8 +216,15 @@ class ListingMatchListApi(APIView):
         member, listing = _own_request(request, listing_id)
         matches = listing_matched_members(listing=listing, viewer=member)
         invited = set(listing_invitations(listing=listing).values_list("member_id", flat=True))
-        rows = [{"member": m.member, "score": m.score, "shared_skills": m.shared_skills,
-                 "invited": m.member.pk in invited} for m in matches]  # fmt: skip
+        rows = [
+            {
+                "member": m.member,
+                "score": m.score,
+                "shared_skills": m.shared_skills,
+                "invited": m.member.pk in invited,
+            }
+            for m in matches
+        ]
         return Response(self.MatchSerializer(rows, many=True).data)
 
 

@@ -124,9 +124,12 @@ def members_open_to_matching() -> QuerySet[Member]:
 
 
 def skill_matches(
-    *, members: QuerySet[Member], listings: QuerySet[Listing] | None = None,
-    per_member: int | None = None, limit: int | None = None,
-) -> list[SkillMatch]:  # fmt: skip
+    *,
+    members: QuerySet[Member],
+    listings: QuerySet[Listing] | None = None,
+    per_member: int | None = None,
+    limit: int | None = None,
+) -> list[SkillMatch]:
     """The pairs of a member in `members` and an open, visible listing in `listings` (all
     by default) by someone else that mentions the member's skills: best first (the most
     skills shared, then the highest rank), at most
@@ -146,8 +149,9 @@ def skill_matches(
         members=connection.ops.quote_name(Member._meta.db_table),
         listings=connection.ops.quote_name(Listing._meta.db_table),
         blocks=connection.ops.quote_name(Block._meta.db_table),
-        member_ids=member_sql, listing_ids=listing_sql,
-    )  # fmt: skip
+        member_ids=member_sql,
+        listing_ids=listing_sql,
+    )
     params = [*member_params, *listing_params, per_member or 2**31 - 1, limit]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -198,9 +202,13 @@ def listing_matched_members(
     for match in matches:
         member = people[match.member_id]
         full = profile_shown_in_full(viewer=viewer, member=member)
-        shown.append(MatchedMember(
-            member=member, score=match.score, shared_skills=match.shared_skills if full else [],
-        ))  # fmt: skip
+        shown.append(
+            MatchedMember(
+                member=member,
+                score=match.score,
+                shared_skills=match.shared_skills if full else [],
+            )
+        )
     return shown
 
 
@@ -221,9 +229,14 @@ class PartnerListing:
 
 
 def partner_listing_search(
-    *, network: Network, query: str = "", kind: str = "", category: str = "", format: str = "",
+    *,
+    network: Network,
+    query: str = "",
+    kind: str = "",
+    category: str = "",
+    format: str = "",
     limit: int = 10,
-) -> list[PartnerListing]:  # fmt: skip
+) -> list[PartnerListing]:
     """Open listings that partner networks share with partners, matching the filters: up
     to `limit` from each partner, read inside each partner's schema."""
     found: list[PartnerListing] = []

@@ -28,8 +28,18 @@ from .selectors import matchable_members, members_open_to_matching, skill_matche
 # mentions a common skill would otherwise notify half the network).
 MATCH_NOTIFY_LIMIT = 25
 
-EDITABLE = ("kind", "title", "description", "category", "format", "location",
-            "duration_minutes", "available_from", "available_until", "visibility")  # fmt: skip
+EDITABLE = (
+    "kind",
+    "title",
+    "description",
+    "category",
+    "format",
+    "location",
+    "duration_minutes",
+    "available_from",
+    "available_until",
+    "visibility",
+)
 
 
 class ListingRefused(ApplicationError):
@@ -59,8 +69,12 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
         raise ListingRefused(
             _("Unknown field: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
         )
-    choices = {"kind": Listing.Kind, "category": Listing.Category, "format": Listing.Format,
-               "visibility": Listing.Visibility}  # fmt: skip
+    choices = {
+        "kind": Listing.Kind,
+        "category": Listing.Category,
+        "format": Listing.Format,
+        "visibility": Listing.Visibility,
+    }
     for name, choice in choices.items():
         if name in fields and fields[name] not in choice.values:
             allowed = ", ".join(str(label).lower() for label in choice.labels)
@@ -103,9 +117,11 @@ def listing_create(*, actor: Member, **fields: Any) -> Listing:
         raise ListingRefused(str(_MISSING[missing[0]]), field=missing[0])
     request = fields.get("kind") == Listing.Kind.REQUEST
     listing = Listing.objects.create(
-        owner=actor, match_pending=request, match_queued_at=timezone.now() if request else None,
+        owner=actor,
+        match_pending=request,
+        match_queued_at=timezone.now() if request else None,
         **_clean(fields),
-    )  # fmt: skip
+    )
     if request:
         _matches_notify_after_commit(listing)
     return listing
@@ -145,10 +161,14 @@ def access_listing(listing_id: int, *, member: Member) -> Listing:
     listing that does not exist or one of a member either side blocked, is simply not
     found."""
     listing = Listing.objects.select_related("owner").filter(pk=listing_id).first()
-    if listing is None or (listing.owner_id != member.pk and (
-        listing.status != Listing.Status.OPEN or listing.hidden_reason
-        or members_blocked_between(listing.owner_id, member)
-    )):  # fmt: skip
+    if listing is None or (
+        listing.owner_id != member.pk
+        and (
+            listing.status != Listing.Status.OPEN
+            or listing.hidden_reason
+            or members_blocked_between(listing.owner_id, member)
+        )
+    ):
         raise NotFound(_("No such listing."))
     return listing
 
@@ -230,9 +250,13 @@ def listing_hide_step(*, actor: Member, listing: Listing, reason: str) -> Listin
     before = {"hidden_reason": listing.hidden_reason}
     _save_changed(listing, {"hidden_reason": reason[:500]})
     audit_record(
-        actor=actor, verb="listing.hide", target=listing, before=before,
-        after={"hidden_reason": listing.hidden_reason}, reason=listing.hidden_reason,
-    )  # fmt: skip
+        actor=actor,
+        verb="listing.hide",
+        target=listing,
+        before=before,
+        after={"hidden_reason": listing.hidden_reason},
+        reason=listing.hidden_reason,
+    )
     return listing
 
 
@@ -246,8 +270,9 @@ def listings_weekly_digest(*, now: datetime.datetime | None = None) -> int:
     since = now - datetime.timedelta(days=7)
     matches = skill_matches(
         members=matchable_members().exclude(skills=[]),
-        listings=Listing.objects.filter(created_at__gte=since), per_member=10,
-    )  # fmt: skip
+        listings=Listing.objects.filter(created_at__gte=since),
+        per_member=10,
+    )
     by_member: dict[int, list[int]] = {}
     for match in matches:
         by_member.setdefault(match.member_id, []).append(match.listing_id)
@@ -258,11 +283,13 @@ def listings_weekly_digest(*, now: datetime.datetime | None = None) -> int:
         lines = [f"- {listing.title} (/listings/{listing.pk}/)" for listing in new]
         with transaction.atomic():
             notification_send(
-                recipient=members[member_id], kind=Kind.WEEKLY_DIGEST,
+                recipient=members[member_id],
+                kind=Kind.WEEKLY_DIGEST,
                 key=f"digest:{member_id}:{year}-W{week}",
                 title=f"{len(new)} new listing{'s' if len(new) != 1 else ''} matching your skills",
-                body="\n".join(lines), url="/listings/",
-            )  # fmt: skip
+                body="\n".join(lines),
+                url="/listings/",
+            )
     return len(by_member)
 
 
@@ -283,23 +310,27 @@ def listing_matches_notify(*, listing_id: int) -> int:
         return 0
     Listing.objects.filter(pk=listing.pk).update(match_pending=False)
     if (listing.kind, listing.status, listing.hidden_reason) != (
-        Listing.Kind.REQUEST, Listing.Status.OPEN, ""
-    ):  # fmt: skip
+        Listing.Kind.REQUEST,
+        Listing.Status.OPEN,
+        "",
+    ):
         return 0
     matches = skill_matches(
-        members=members_open_to_matching(), listings=Listing.objects.filter(pk=listing.pk),
+        members=members_open_to_matching(),
+        listings=Listing.objects.filter(pk=listing.pk),
         limit=MATCH_NOTIFY_LIMIT,
-    )  # fmt: skip
+    )
     members = Member.objects.in_bulk([m.member_id for m in matches])
     for match in matches:
         notification_send(
-            recipient=members[match.member_id], kind=Kind.REQUEST_MATCH,
+            recipient=members[match.member_id],
+            kind=Kind.REQUEST_MATCH,
             key=f"listing:{listing.pk}:match:{match.member_id}",
             title=_("A request matching your skills: %(title)s") % {"title": listing.title},
-            body=_("%(name)s asked for help. It mentions your skills: %(skills)s.") % {
-                "name": listing.owner.full_name, "skills": ", ".join(match.shared_skills)},
+            body=_("%(name)s asked for help. It mentions your skills: %(skills)s.")
+            % {"name": listing.owner.full_name, "skills": ", ".join(match.shared_skills)},
             url=f"/listings/{listing.pk}/",
-        )  # fmt: skip
+        )
     return len(matches)
 
 
@@ -333,7 +364,7 @@ def listing_invite(*, actor: Member, listing: Listing, member_id: int) -> Respon
     matched = skill_matches(
         members=members_open_to_matching().filter(pk=member_id),
         listings=Listing.objects.filter(pk=listing.pk),
-    )  # fmt: skip
+    )
     if not matched:
         raise NotFound(_("No such member matches this request."))
     member = Member.objects.get(pk=member_id)
@@ -343,13 +374,14 @@ def listing_invite(*, actor: Member, listing: Listing, member_id: int) -> Respon
     except IntegrityError:  # the same invitation made at the same moment
         return ResponseInvitation.objects.get(listing=listing, member=member)
     notification_send(
-        recipient=member, kind=Kind.INVITED_TO_RESPOND,
+        recipient=member,
+        kind=Kind.INVITED_TO_RESPOND,
         key=f"listing:{listing.pk}:invited:{member.pk}",
         title=_("%(name)s invited you to respond: %(title)s")
         % {"name": actor.full_name, "title": listing.title},
         body=_("Your skills match their request. Open it to respond, or leave it."),
         url=f"/listings/{listing.pk}/",
-    )  # fmt: skip
+    )
     return invitation
 
 
@@ -370,6 +402,11 @@ def listing_settings_set(*, actor: Member, public_page: bool) -> ListingSettings
         before = {"public_page": settings.public_page}
         settings.public_page = public_page
         settings.save(update_fields=["public_page"])
-        audit_record(actor=actor, verb="listing_settings.change", target=settings,
-                     before=before, after={"public_page": public_page})  # fmt: skip
+        audit_record(
+            actor=actor,
+            verb="listing_settings.change",
+            target=settings,
+            before=before,
+            after={"public_page": public_page},
+        )
     return settings

@@ -72,8 +72,10 @@ class ListingForm(forms.Form):
 
 class HideForm(forms.Form):
     reason = forms.CharField(
-        label=gettext_lazy("Why hide it? (the poster sees this)"), max_length=500,
-        widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+        label=gettext_lazy("Why hide it? (the poster sees this)"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 def listing_browse(request: HttpRequest) -> HttpResponse:
@@ -84,10 +86,13 @@ def listing_browse(request: HttpRequest) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     params = request.GET
     listings = listing_search(
-        query=params.get("q", ""), kind=params.get("kind", ""), category=params.get("category", ""),
-        format=params.get("format", ""), profession=params.get("profession", ""),
+        query=params.get("q", ""),
+        kind=params.get("kind", ""),
+        category=params.get("category", ""),
+        format=params.get("format", ""),
+        profession=params.get("profession", ""),
         viewer=None if visitor else acting_member(request),
-    )  # fmt: skip
+    )
     page = Paginator(listings, 20).get_page(params.get("page"))
     suggestions = (
         listing_suggestions(member=acting_member(request)) if request.user.is_authenticated else []
@@ -95,17 +100,30 @@ def listing_browse(request: HttpRequest) -> HttpResponse:
     partner = []
     if request.user.is_authenticated and page.number == 1:
         partner = partner_listing_search(
-            network=connection.tenant, query=params.get("q", ""), kind=params.get("kind", ""),
-            category=params.get("category", ""), format=params.get("format", ""),
-        )  # fmt: skip
+            network=connection.tenant,
+            query=params.get("q", ""),
+            kind=params.get("kind", ""),
+            category=params.get("category", ""),
+            format=params.get("format", ""),
+        )
     query_string = params.copy()
     query_string.pop("page", None)
-    return render(request, "listings/browse.html", {
-        "page": page, "params": params, "query_string": query_string.urlencode(),
-        "suggestions": suggestions, "partner_listings": partner, "kinds": Listing.Kind.choices,
-        "categories": Listing.Category.choices, "formats": Listing.Format.choices,
-        "professions": Profession.choices, "hide_names": visitor,
-    })  # fmt: skip
+    return render(
+        request,
+        "listings/browse.html",
+        {
+            "page": page,
+            "params": params,
+            "query_string": query_string.urlencode(),
+            "suggestions": suggestions,
+            "partner_listings": partner,
+            "kinds": Listing.Kind.choices,
+            "categories": Listing.Category.choices,
+            "formats": Listing.Format.choices,
+            "professions": Profession.choices,
+            "hide_names": visitor,
+        },
+    )
 
 
 def listing_detail(request: HttpRequest, listing_id: int) -> HttpResponse:
@@ -118,12 +136,18 @@ def listing_detail(request: HttpRequest, listing_id: int) -> HttpResponse:
     if listing.owner_id == member.pk and listing.kind == Listing.Kind.REQUEST:
         matches = listing_matched_members(listing=listing, viewer=member)
         invitations = list(listing_invitations(listing=listing))
-    return render(request, "listings/detail.html", {
-        "listing": listing, "hide_form": HideForm() if moderate else None,
-        "matches": matches, "invitations": invitations,
-        "invited_ids": {invitation.member_id for invitation in invitations},
-        "invitations_left": INVITATIONS_PER_REQUEST - len(invitations),
-    })  # fmt: skip
+    return render(
+        request,
+        "listings/detail.html",
+        {
+            "listing": listing,
+            "hide_form": HideForm() if moderate else None,
+            "matches": matches,
+            "invitations": invitations,
+            "invited_ids": {invitation.member_id for invitation in invitations},
+            "invitations_left": INVITATIONS_PER_REQUEST - len(invitations),
+        },
+    )
 
 
 @login_required

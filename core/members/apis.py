@@ -70,8 +70,16 @@ class ProfileSerializer(serializers.Serializer):
 
 
 _PUBLIC = ("id", "full_name", "profession", "organisation", "role")
-_PRIVATE = ("job_title", "skills", "bio", "availability", "preferred_formats", "location",
-            "profile_visibility", "show_on_map")  # fmt: skip
+_PRIVATE = (
+    "job_title",
+    "skills",
+    "bio",
+    "availability",
+    "preferred_formats",
+    "location",
+    "profile_visibility",
+    "show_on_map",
+)
 
 
 def _profile(member: Member, *, full: bool) -> dict[str, Any]:
@@ -109,8 +117,12 @@ class JoinApi(APIView):
         serializer = self.JoinInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         if not password_sign_in_allowed():
-            raise JoinRefused(_("This network has no passwords: join by signing in through its "
-                                "identity provider."))  # fmt: skip
+            raise JoinRefused(
+                _(
+                    "This network has no passwords: join by signing in through its "
+                    "identity provider."
+                )
+            )
         join_throttle(request)
         member_join(**serializer.validated_data)
         return Response({"detail": JOIN_ANSWER}, status=202)
@@ -137,12 +149,14 @@ class ProfileUpdateSerializer(serializers.Serializer):
     profession = serializers.CharField(required=False, allow_blank=True)
     job_title = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
     organisation = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
-    skills = serializers.ListField(child=serializers.CharField(max_length=1000), required=False,
-                                   max_length=200)  # fmt: skip
+    skills = serializers.ListField(
+        child=serializers.CharField(max_length=1000), required=False, max_length=200
+    )
     bio = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
     availability = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
-    preferred_formats = serializers.ListField(child=serializers.CharField(), required=False,
-                                              max_length=10)  # fmt: skip
+    preferred_formats = serializers.ListField(
+        child=serializers.CharField(), required=False, max_length=10
+    )
     location = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
     profile_visibility = serializers.CharField(required=False)
     show_on_map = serializers.BooleanField(required=False)
@@ -240,8 +254,9 @@ class DeclineApi(APIView):
         actor = acting_member(request)
         serializer = self.DeclineInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        member = member_decline(actor=actor, member=access_member(member_id, member=actor),
-                                **serializer.validated_data)  # fmt: skip
+        member = member_decline(
+            actor=actor, member=access_member(member_id, member=actor), **serializer.validated_data
+        )
         return Response(MemberStateSerializer(member).data)
 
 
@@ -254,8 +269,9 @@ class RoleApi(APIView):
         actor = acting_member(request)
         serializer = self.RoleInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        member = member_set_role(actor=actor, member=access_member(member_id, member=actor),
-                                 **serializer.validated_data)  # fmt: skip
+        member = member_set_role(
+            actor=actor, member=access_member(member_id, member=actor), **serializer.validated_data
+        )
         return Response(MemberStateSerializer(member).data)
 
 
@@ -269,8 +285,9 @@ class DeactivateApi(APIView):
         actor = acting_member(request)
         serializer = self.DeactivateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        member = member_deactivate(actor=actor, member=access_member(member_id, member=actor),
-                                   **serializer.validated_data)  # fmt: skip
+        member = member_deactivate(
+            actor=actor, member=access_member(member_id, member=actor), **serializer.validated_data
+        )
         return Response(MemberStateSerializer(member).data)
 
 
@@ -332,8 +349,10 @@ class InvitationsApi(APIView):
         if "file" in serializer.validated_data:
             people = invitations_csv_read(serializer.validated_data["file"])
         else:
-            people = [(e.get("name", ""), e["email"], e.get("role", ""))
-                      for e in serializer.validated_data.get("people", [])]  # fmt: skip
+            people = [
+                (e.get("name", ""), e["email"], e.get("role", ""))
+                for e in serializer.validated_data.get("people", [])
+            ]
         sent = invitations_send(actor=acting_member(request), people=people)
         return Response(InvitationsSentSerializer(sent).data, status=201)
 

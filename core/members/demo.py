@@ -10,46 +10,123 @@ from .models import ContactFormat, Member, Role
 from .skills import CURATED_SKILLS
 
 FIRST_NAMES = [
-    "Amara", "Ben", "Chioma", "Daniel", "Eleanor", "Farah", "George", "Hannah", "Imran",
-    "Jade", "Kwame", "Laura", "Mohammed", "Niamh", "Oluwaseun", "Priya", "Rhys", "Sofia",
-    "Tomasz", "Uzma", "Victoria", "William", "Yusuf", "Zara", "Aisha", "Callum", "Deepa",
-    "Ewan", "Grace", "Harpreet",
-]  # fmt: skip
+    "Amara",
+    "Ben",
+    "Chioma",
+    "Daniel",
+    "Eleanor",
+    "Farah",
+    "George",
+    "Hannah",
+    "Imran",
+    "Jade",
+    "Kwame",
+    "Laura",
+    "Mohammed",
+    "Niamh",
+    "Oluwaseun",
+    "Priya",
+    "Rhys",
+    "Sofia",
+    "Tomasz",
+    "Uzma",
+    "Victoria",
+    "William",
+    "Yusuf",
+    "Zara",
+    "Aisha",
+    "Callum",
+    "Deepa",
+    "Ewan",
+    "Grace",
+    "Harpreet",
+]
 LAST_NAMES = [
-    "Adeyemi", "Begum", "Campbell", "Davies", "Evans", "Fernandes", "Green", "Hussain",
-    "Iqbal", "Jones", "Kaur", "Lewis", "Mensah", "Nowak", "O'Brien", "Patel", "Quinn",
-    "Roberts", "Singh", "Thomas", "Usman", "Walker", "Williams", "Yilmaz",
-]  # fmt: skip
+    "Adeyemi",
+    "Begum",
+    "Campbell",
+    "Davies",
+    "Evans",
+    "Fernandes",
+    "Green",
+    "Hussain",
+    "Iqbal",
+    "Jones",
+    "Kaur",
+    "Lewis",
+    "Mensah",
+    "Nowak",
+    "O'Brien",
+    "Patel",
+    "Quinn",
+    "Roberts",
+    "Singh",
+    "Thomas",
+    "Usman",
+    "Walker",
+    "Williams",
+    "Yilmaz",
+]
 
 
 # (profession, role and grade) pairs as people write them on NHS staff profiles.
 ROLES = [
-    ("nurse", "Staff nurse, Band 5"), ("nurse", "Ward sister, Band 7"),
+    ("nurse", "Staff nurse, Band 5"),
+    ("nurse", "Ward sister, Band 7"),
     ("nurse", "Clinical nurse specialist (sepsis), Band 7"),
-    ("midwife", "Community midwife, Band 6"), ("doctor", "Foundation doctor (FY2)"),
-    ("doctor", "Consultant in acute medicine"), ("doctor", "GP partner"),
-    ("ahp", "Physiotherapist, Band 6"), ("ahp", "Occupational therapist, Band 6"),
-    ("ahp", "Paramedic, Band 6"), ("pharmacist", "Ward pharmacist, Band 7"),
-    ("scientist", "Biomedical scientist, Band 6"), ("manager", "Service manager, Band 8a"),
-    ("manager", "QI facilitator, Band 7"), ("social_care", "Senior care worker"),
+    ("midwife", "Community midwife, Band 6"),
+    ("doctor", "Foundation doctor (FY2)"),
+    ("doctor", "Consultant in acute medicine"),
+    ("doctor", "GP partner"),
+    ("ahp", "Physiotherapist, Band 6"),
+    ("ahp", "Occupational therapist, Band 6"),
+    ("ahp", "Paramedic, Band 6"),
+    ("pharmacist", "Ward pharmacist, Band 7"),
+    ("scientist", "Biomedical scientist, Band 6"),
+    ("manager", "Service manager, Band 8a"),
+    ("manager", "QI facilitator, Band 7"),
+    ("social_care", "Senior care worker"),
     ("student", "Student nurse, second year"),
-]  # fmt: skip
+]
 ORGANISATIONS = [
-    "Oxford University Hospitals", "Oxford Health", "Royal Berkshire Hospital",
-    "Buckinghamshire Healthcare", "Banbury Cross Health Centre", "South Central Ambulance Service",
-    "University Hospitals Coventry and Warwickshire", "South Warwickshire University",
-]  # fmt: skip
+    "Oxford University Hospitals",
+    "Oxford Health",
+    "Royal Berkshire Hospital",
+    "Buckinghamshire Healthcare",
+    "Banbury Cross Health Centre",
+    "South Central Ambulance Service",
+    "University Hospitals Coventry and Warwickshire",
+    "South Warwickshire University",
+]
 FREE_SKILLS = [
-    "sepsis screening", "falls prevention", "dementia care", "discharge planning",
-    "osce preparation", "revalidation", "tissue viability", "medicines reconciliation",
-    "frailty", "end of life care", "ecg interpretation", "infection prevention",
-]  # fmt: skip
+    "sepsis screening",
+    "falls prevention",
+    "dementia care",
+    "discharge planning",
+    "osce preparation",
+    "revalidation",
+    "tissue viability",
+    "medicines reconciliation",
+    "frailty",
+    "end of life care",
+    "ecg interpretation",
+    "infection prevention",
+]
 AVAILABILITY = [
-    "Tuesday afternoons", "Most lunchtimes, 12:30 to 13:30", "After 5pm on weekdays",
-    "Days only; I rotate to nights every third week", "Fridays, by arrangement",
-]  # fmt: skip
-LOCATIONS = ["John Radcliffe, Oxford", "Churchill Hospital", "Horton General, Banbury",
-             "Warwick Hospital", "Coventry", "Working remotely"]  # fmt: skip
+    "Tuesday afternoons",
+    "Most lunchtimes, 12:30 to 13:30",
+    "After 5pm on weekdays",
+    "Days only; I rotate to nights every third week",
+    "Fridays, by arrangement",
+]
+LOCATIONS = [
+    "John Radcliffe, Oxford",
+    "Churchill Hospital",
+    "Horton General, Banbury",
+    "Warwick Hospital",
+    "Coventry",
+    "Working remotely",
+]
 
 
 def demo_profile(rng: random.Random) -> dict[str, object]:

@@ -111,8 +111,13 @@ def join_settings_set(
     before = {"policy": settings.policy, "allowed_domains": settings.allowed_domains}
     settings.policy, settings.allowed_domains = policy, domains
     settings.save()
-    audit_record(actor=actor, verb="join_settings.change", target=settings, before=before,
-                 after={"policy": policy, "allowed_domains": domains})  # fmt: skip
+    audit_record(
+        actor=actor,
+        verb="join_settings.change",
+        target=settings,
+        before=before,
+        after={"policy": policy, "allowed_domains": domains},
+    )
     return settings
 
 
@@ -140,8 +145,9 @@ def member_join(
         raise JoinRefused(_("Enter your name (up to 150 characters)."), field="full_name")
     if profession and profession not in Profession.values:
         raise JoinRefused(_("Choose a profession from the list."), field="profession")
-    organisation = plain_text(organisation, name="organisation", limit=150, missing=None,
-                              refusal=JoinRefused)  # fmt: skip
+    organisation = plain_text(
+        organisation, name="organisation", limit=150, missing=None, refusal=JoinRefused
+    )
     settings = join_settings_get()
     if settings.policy == JoinPolicy.EMAIL_DOMAIN and not email_domain_allowed(
         email, settings.allowed_domains
@@ -175,14 +181,16 @@ def _join(candidate: Member) -> Member | None:
     if owner is not None:
         # The owner hears of it through a notification, whose row is its email's outbox.
         notification_send(
-            recipient=owner, kind=Kind.ACCOUNT, key=f"member:{owner.pk}:join-attempt:"
-            f"{uuid.uuid4().hex}", title="Someone asked to join with your email address",
+            recipient=owner,
+            kind=Kind.ACCOUNT,
+            key=f"member:{owner.pk}:join-attempt:{uuid.uuid4().hex}",
+            title="Someone asked to join with your email address",
             body=f"Someone asked to join {connection.tenant.name} with this email address, "
             "which already has an account here. Nothing has changed. If it was you, sign in, "
             "or reset your password if you have forgotten it. If it was not you, ignore "
             "this: nobody can use your account without your password.",
             url="/accounts/login/",
-        )  # fmt: skip
+        )
         return None
     return member_unverified_add(candidate)
 
@@ -254,13 +262,14 @@ def _tell_organisers_of_request(member: Member) -> None:
     network = connection.tenant.name
     for organiser in members_with_permission("members.approve_member"):
         notification_send(
-            recipient=organiser, kind=Kind.JOIN_REQUEST,
+            recipient=organiser,
+            kind=Kind.JOIN_REQUEST,
             key=f"member:{member.pk}:join-request:{organiser.pk}",
             title=f"{member.full_name} asked to join {network}"[:200],
             body=f"{member.full_name} ({member.email}) has confirmed their email address and "
             "is waiting for an organiser to approve or decline their request.",
             url="/members/approvals/",
-        )  # fmt: skip
+        )
 
 
 def _activate(member: Member) -> None:
@@ -286,14 +295,16 @@ def verifications_sweep(*, grace: datetime.timedelta) -> int:
     (its message was lost, or every retry failed), while its link would still be valid;
     each is touched as it is queued. Returns how many. Runs in the current network."""
     pending = Member.objects.filter(
-        state=MemberState.UNVERIFIED, verification_pending=True,
+        state=MemberState.UNVERIFIED,
+        verification_pending=True,
         date_joined__gte=timezone.now() - datetime.timedelta(seconds=VERIFY_MAX_AGE),
-    )  # fmt: skip
+    )
     ids = outbox_claim(pending, queued_at="verification_queued_at", grace=grace)
     schema_name = connection.schema_name
     for member_id in ids:
-        transaction.on_commit(functools.partial(_queue_verification, schema_name, member_id),
-                              robust=True)  # fmt: skip
+        transaction.on_commit(
+            functools.partial(_queue_verification, schema_name, member_id), robust=True
+        )
     return len(ids)
 
 
@@ -322,14 +333,21 @@ def member_approve(*, actor: Member, member: Member) -> Member:
         raise JoinRefused(_("%(member)s is not waiting for approval.") % {"member": member})
     _activate(member)
     member.save(update_fields=["state"])
-    audit_record(actor=actor, verb="member.approve", target=member,
-                 before={"state": MemberState.AWAITING_APPROVAL},
-                 after={"state": member.state})  # fmt: skip
+    audit_record(
+        actor=actor,
+        verb="member.approve",
+        target=member,
+        before={"state": MemberState.AWAITING_APPROVAL},
+        after={"state": member.state},
+    )
     notification_send(
-        recipient=member, kind=Kind.ACCOUNT, key=f"member:{member.pk}:approved",
+        recipient=member,
+        kind=Kind.ACCOUNT,
+        key=f"member:{member.pk}:approved",
         title=f"Welcome to {connection.tenant.name}: your request to join was approved",
-        body="Two hours of credit are in your account to start exchanging.", url="/",
-    )  # fmt: skip
+        body="Two hours of credit are in your account to start exchanging.",
+        url="/",
+    )
     return member
 
 
@@ -348,17 +366,23 @@ def member_decline(*, actor: Member, member: Member, reason: str) -> Member:
     member = Member.objects.select_for_update().get(pk=member.pk)
     if member.state != MemberState.AWAITING_APPROVAL:
         raise JoinRefused(_("%(member)s is not waiting for approval.") % {"member": member})
-    member.state, member.is_active, member.declined_reason = (
-        MemberState.DECLINED, False, reason)  # fmt: skip
+    member.state, member.is_active, member.declined_reason = (MemberState.DECLINED, False, reason)
     member.save(update_fields=["state", "is_active", "declined_reason"])
-    audit_record(actor=actor, verb="member.decline", target=member,
-                 before={"state": MemberState.AWAITING_APPROVAL},
-                 after={"state": member.state}, reason=reason)  # fmt: skip
+    audit_record(
+        actor=actor,
+        verb="member.decline",
+        target=member,
+        before={"state": MemberState.AWAITING_APPROVAL},
+        after={"state": member.state},
+        reason=reason,
+    )
     notification_send(
-        recipient=member, kind=Kind.ACCOUNT, key=f"member:{member.pk}:declined",
+        recipient=member,
+        kind=Kind.ACCOUNT,
+        key=f"member:{member.pk}:declined",
         title=f"Your request to join {connection.tenant.name} was declined"[:200],
         body=f"The organiser said: “{reason}”",
-    )  # fmt: skip
+    )
     return member
 
 
@@ -385,8 +409,13 @@ def member_set_role(*, actor: Member, member: Member, role: str) -> Member:
         raise JoinRefused(_("Name another organiser first: a network needs at least one."))
     member.role = role
     member.save(update_fields=["role"])
-    audit_record(actor=actor, verb="member.role_change", target=member,
-                 before={"role": before}, after={"role": role})  # fmt: skip
+    audit_record(
+        actor=actor,
+        verb="member.role_change",
+        target=member,
+        before={"role": before},
+        after={"role": role},
+    )
     return member
 
 
@@ -415,9 +444,14 @@ def member_deactivate_step(*, actor: Member, member: Member, reason: str = "") -
         )
     member.state, member.is_active = MemberState.DEACTIVATED, False
     member.save(update_fields=["state", "is_active"])
-    audit_record(actor=actor, verb="member.deactivate", target=member,
-                 before={"state": MemberState.ACTIVE}, after={"state": member.state},
-                 reason=reason)  # fmt: skip
+    audit_record(
+        actor=actor,
+        verb="member.deactivate",
+        target=member,
+        before={"state": MemberState.ACTIVE},
+        after={"state": member.state},
+        reason=reason,
+    )
     return member
 
 
@@ -432,9 +466,13 @@ def member_reactivate(*, actor: Member, member: Member) -> Member:
         raise JoinRefused(_("%(member)s is not deactivated.") % {"member": member})
     member.state, member.is_active = MemberState.ACTIVE, True
     member.save(update_fields=["state", "is_active"])
-    audit_record(actor=actor, verb="member.reactivate", target=member,
-                 before={"state": MemberState.DEACTIVATED},
-                 after={"state": member.state})  # fmt: skip
+    audit_record(
+        actor=actor,
+        verb="member.reactivate",
+        target=member,
+        before={"state": MemberState.DEACTIVATED},
+        after={"state": member.state},
+    )
     return member
 
 
@@ -476,11 +514,29 @@ def member_blocks_erase(*, member: Member) -> int:
     return deleted
 
 
-PROFILE_FIELDS = ("full_name", "profession", "job_title", "organisation", "skills", "bio",
-                  "availability", "preferred_formats", "location",
-                  "profile_visibility", "show_on_map", "photo", "remove_photo")  # fmt: skip
-_TEXT_LIMITS = {"full_name": 150, "job_title": 120, "organisation": 150, "availability": 200,
-                "location": 120, "bio": BIO_MAX}  # fmt: skip
+PROFILE_FIELDS = (
+    "full_name",
+    "profession",
+    "job_title",
+    "organisation",
+    "skills",
+    "bio",
+    "availability",
+    "preferred_formats",
+    "location",
+    "profile_visibility",
+    "show_on_map",
+    "photo",
+    "remove_photo",
+)
+_TEXT_LIMITS = {
+    "full_name": 150,
+    "job_title": 120,
+    "organisation": 150,
+    "availability": 200,
+    "location": 120,
+    "bio": BIO_MAX,
+}
 MAX_SKILLS = 20
 
 
@@ -609,9 +665,12 @@ def api_token_create(*, actor: Member, name: str) -> tuple[ApiToken, str]:
     cannot be shown again."""
     member_require_joined(actor, before=_("making API tokens"))
     name = plain_text(
-        name, name="name", limit=80, refusal=TokenRefused,
+        name,
+        name="name",
+        limit=80,
+        refusal=TokenRefused,
         missing=_("Give the token a name, e.g. the script that will use it."),
-    )  # fmt: skip
+    )
     Member.objects.select_for_update().filter(pk=actor.pk).first()  # one count at a time
     if ApiToken.objects.filter(member=actor).count() >= API_TOKENS_PER_MEMBER:
         raise TokenRefused(
@@ -619,8 +678,12 @@ def api_token_create(*, actor: Member, name: str) -> tuple[ApiToken, str]:
             % {"most": API_TOKENS_PER_MEMBER}
         )
     secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(member=actor, name=name, digest=api_token_digest(secret),
-                                    hint=secret[: len(API_TOKEN_PREFIX) + 4])  # fmt: skip
+    token = ApiToken.objects.create(
+        member=actor,
+        name=name,
+        digest=api_token_digest(secret),
+        hint=secret[: len(API_TOKEN_PREFIX) + 4],
+    )
     audit_record(actor=actor, verb="api_token.create", target=token, after={"name": name})
     return token, secret
 
@@ -631,8 +694,7 @@ def api_token_revoke(*, actor: Member, token_id: int) -> None:
     token = ApiToken.objects.select_for_update().filter(pk=token_id, member=actor).first()
     if token is None:
         raise NotFound(_("No such token."))
-    audit_record(actor=actor, verb="api_token.revoke", target=token,
-                 before={"name": token.name})  # fmt: skip
+    audit_record(actor=actor, verb="api_token.revoke", target=token, before={"name": token.name})
     token.delete()
 
 
@@ -700,9 +762,13 @@ def members_unverified_purge(*, now: datetime.datetime | None = None) -> int:
             .order_by("pk")
         )
         for member in stale:
-            audit_record(actor=None, verb="member.purge_unverified", target=member,
-                         before={"state": member.state}, reason="Email not verified in "
-                         f"{UNVERIFIED_GRACE_DAYS} days")  # fmt: skip
+            audit_record(
+                actor=None,
+                verb="member.purge_unverified",
+                target=member,
+                before={"state": member.state},
+                reason=f"Email not verified in {UNVERIFIED_GRACE_DAYS} days",
+            )
         Member.objects.filter(pk__in=[m.pk for m in stale]).delete()
         photos = [(m.photo.storage, m.photo.name) for m in stale if m.photo.name]
 
@@ -748,8 +814,9 @@ def _invited_person_clean(name: str, email: str, role: str) -> InvitedPerson:
     try:
         validate_email(email)
     except ValidationError:
-        raise InvitationRefused(_("“%(email)s” is not an email address.") % {"email": email[:254]},
-                                field="emails") from None  # fmt: skip
+        raise InvitationRefused(
+            _("“%(email)s” is not an email address.") % {"email": email[:254]}, field="emails"
+        ) from None
     name = plain_text(name, name="name", limit=150, missing=None, refusal=InvitationRefused)
     role_value = _ROLE_NAMES.get(" ".join(role.lower().split()) or Role.MEMBER)
     if role_value is None:
@@ -770,8 +837,9 @@ def invitations_csv_read(file: UploadedFile) -> list[InvitedPerson]:
     try:
         text = file.read().decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InvitationRefused(_("Save the file as CSV (UTF-8) and upload it again."),
-                                field="file") from None  # fmt: skip
+        raise InvitationRefused(
+            _("Save the file as CSV (UTF-8) and upload it again."), field="file"
+        ) from None
     people: list[InvitedPerson] = []
     problems: list[str] = []
     try:
@@ -793,20 +861,24 @@ def invitations_csv_read(file: UploadedFile) -> list[InvitedPerson]:
                 field="file",
             )
         if len(cells) < 2 or len(cells) > 3:
-            problems.append(_("Row %(number)s: give a name, an email address and, if you like, "
-                              "a role.") % {"number": number})  # fmt: skip
+            problems.append(
+                _("Row %(number)s: give a name, an email address and, if you like, a role.")
+                % {"number": number}
+            )
             continue
         try:
-            people.append(_invited_person_clean(cells[0], cells[1], cells[2] if len(cells) > 2
-                                                else ""))  # fmt: skip
+            people.append(
+                _invited_person_clean(cells[0], cells[1], cells[2] if len(cells) > 2 else "")
+            )
         except InvitationRefused as refused:
             problem = {"number": number, "problem": refused.message}
             problems.append(_("Row %(number)s: %(problem)s") % problem)
     if problems:
         raise InvitationRefused(
             _("Nothing was sent: correct these rows and upload the file again."),
-            field="file", rows=problems,
-        )  # fmt: skip
+            field="file",
+            rows=problems,
+        )
     if not people:
         raise InvitationRefused(_("The file has no one to invite."), field="file")
     return people
@@ -829,13 +901,16 @@ def _invitations_write(*, actor: Member, people: list[InvitedPerson]) -> Invitat
             _("Invite at most %(most)s people at a time.") % {"most": INVITATIONS_MAX},
             field="emails",
         )
-    cleaned = {email: (name, role) for name, email, role in
-               (_invited_person_clean(*person) for person in people)}  # fmt: skip
+    cleaned = {
+        email: (name, role)
+        for name, email, role in (_invited_person_clean(*person) for person in people)
+    }
     if not cleaned:
         raise InvitationRefused(_("Give at least one email address."), field="emails")
     members = set(Member.objects.filter(email__in=list(cleaned)).values_list("email", flat=True))
-    pending = {i.email: i for i in Invitation.objects.select_for_update().filter(
-        email__in=list(cleaned))}  # fmt: skip
+    pending = {
+        i.email: i for i in Invitation.objects.select_for_update().filter(email__in=list(cleaned))
+    }
     now = timezone.now()
     expires = now + datetime.timedelta(days=INVITATION_DAYS)
     invited: list[Invitation] = []
@@ -853,24 +928,31 @@ def _invitations_write(*, actor: Member, people: list[InvitedPerson]) -> Invitat
             with transaction.atomic():
                 invitation.save()
         except IntegrityError:  # another organiser invited the address a moment ago
-            raise InvitationRefused(_(
+            raise InvitationRefused(
+                _(
                     "%(email)s was invited by someone else just now. Nothing was sent; please try "
                     "again."
-                ) % {"email": email}) from None  # fmt: skip
-        audit_record(actor=actor, verb="invitation.resend" if again else "invitation.send",
-                     target=invitation, after={"role": role})  # fmt: skip
+                )
+                % {"email": email}
+            ) from None
+        audit_record(
+            actor=actor,
+            verb="invitation.resend" if again else "invitation.send",
+            target=invitation,
+            after={"role": role},
+        )
         (resent if again else invited).append(invitation)
     _queue_invitation_emails([i.pk for i in invited + resent])
-    return InvitationsSent(invited=invited, resent=resent,
-                           already_members=sorted(members))  # fmt: skip
+    return InvitationsSent(invited=invited, resent=resent, already_members=sorted(members))
 
 
 def _queue_invitation_emails(ids: list[int]) -> None:
     """After commit, queue each invitation's email. A failure to queue is logged, never
     raised into the committed change; `invitations_email_sweep` queues it again."""
     schema_name = connection.schema_name
-    transaction.on_commit(lambda: invitation_emails_queue(schema_name=schema_name, ids=ids),
-                          robust=True)  # fmt: skip
+    transaction.on_commit(
+        lambda: invitation_emails_queue(schema_name=schema_name, ids=ids), robust=True
+    )
 
 
 def invitation_emails_queue(*, schema_name: str, ids: list[int]) -> None:
@@ -908,10 +990,13 @@ def invitation_resend(*, actor: Member, invitation_id: int) -> Invitation:
     name, email, role = invitation.full_name, invitation.email, invitation.role
     sent = _invitations_write(actor=actor, people=[(name, email, role)])
     if not sent.resent:
-        raise InvitationRefused(_(
+        raise InvitationRefused(
+            _(
                 "%(email)s is a member here already: there is no need to invite them. Withdraw "
                 "the invitation instead."
-            ) % {"email": email})  # fmt: skip
+            )
+            % {"email": email}
+        )
     return sent.resent[0]
 
 
@@ -919,8 +1004,9 @@ def invitation_resend(*, actor: Member, invitation_id: int) -> Invitation:
 def invitation_revoke(*, actor: Member, invitation_id: int) -> None:
     """Withdraw an invitation: its link stops working at once. Audited."""
     invitation = access_invitation(invitation_id, actor=actor)
-    audit_record(actor=actor, verb="invitation.revoke", target=invitation,
-                 before={"role": invitation.role})  # fmt: skip
+    audit_record(
+        actor=actor, verb="invitation.revoke", target=invitation, before={"role": invitation.role}
+    )
     Invitation.objects.filter(pk=invitation.pk).delete()
 
 
@@ -930,8 +1016,9 @@ def _invitation_salt() -> str:
 
 
 def invitation_token(invitation: Invitation) -> str:
-    return signing.dumps({"i": invitation.pk, "s": invitation.sent_at.isoformat()},
-                         salt=_invitation_salt())  # fmt: skip
+    return signing.dumps(
+        {"i": invitation.pk, "s": invitation.sent_at.isoformat()}, salt=_invitation_salt()
+    )
 
 
 _INVITATION_GONE = gettext_lazy(
@@ -945,15 +1032,17 @@ def invitation_from_token(token: str, *, lock: bool = False) -> Invitation:
     try:
         data = signing.loads(token, salt=_invitation_salt())
     except signing.BadSignature:
-        raise InvitationRefused(_("This invitation link is not valid here. Check you copied all "
-                                "of it.")) from None  # fmt: skip
+        raise InvitationRefused(
+            _("This invitation link is not valid here. Check you copied all of it.")
+        ) from None
     invitations = Invitation.objects.select_for_update() if lock else Invitation.objects.all()
     invitation = invitations.filter(pk=data.get("i")).first()
     if invitation is None or invitation.sent_at.isoformat() != data.get("s"):
         raise InvitationRefused(str(_INVITATION_GONE))
     if invitation.expired:
-        raise InvitationRefused(_("This invitation has expired. Ask an organiser to send it "
-                                "again."))  # fmt: skip
+        raise InvitationRefused(
+            _("This invitation has expired. Ask an organiser to send it again.")
+        )
     return invitation
 
 
@@ -965,8 +1054,13 @@ def invitation_accept(*, token: str, full_name: str, password: str) -> Member:
     written) a bad or expired link, a missing name or a weak password; and
     (`PlanLimitReached`) a network with no place left."""
     invitation = invitation_from_token(token, lock=True)
-    full_name = plain_text(full_name, name="full_name", limit=150, refusal=InvitationRefused,
-                           missing=_("Enter your name."))  # fmt: skip
+    full_name = plain_text(
+        full_name,
+        name="full_name",
+        limit=150,
+        refusal=InvitationRefused,
+        missing=_("Enter your name."),
+    )
     member = Member(email=invitation.email, full_name=full_name, role=invitation.role)
     try:
         validate_password(password, user=member)
@@ -984,8 +1078,7 @@ def invitation_accept(*, token: str, full_name: str, password: str) -> Member:
         raise InvitationRefused(_("You are already a member here: sign in instead.")) from None
     _activate(member)
     member.save(update_fields=["state"])
-    audit_record(actor=member, verb="invitation.accept", target=member,
-                 after={"role": member.role})  # fmt: skip
+    audit_record(actor=member, verb="invitation.accept", target=member, after={"role": member.role})
     invitation.delete()
     return member
 
@@ -1003,8 +1096,9 @@ def invitations_expired_purge(*, now: datetime.datetime | None = None) -> int:
         )
         for invitation in stale:
             reason = f"Expired over {INVITATION_KEEP_EXPIRED_DAYS} days ago"
-            audit_record(actor=None, verb="invitation.purge_expired", target=invitation,
-                         reason=reason)  # fmt: skip
+            audit_record(
+                actor=None, verb="invitation.purge_expired", target=invitation, reason=reason
+            )
         Invitation.objects.filter(pk__in=[i.pk for i in stale]).delete()
     return len(stale)
 

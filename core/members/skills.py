@@ -4,11 +4,27 @@ Tags are stored lower-case (so "Coaching" and "coaching" are one tag); people re
 sentence case, with the field's acronyms in capitals."""
 
 CURATED_SKILLS = [
-    "clinical skills", "coaching", "data", "digital", "leadership", "mentoring",
-    "qi methods", "research", "run charts", "shadowing", "teaching", "wellbeing",
-    "simulation", "patient safety", "audit", "project management", "spc charts",
-    "presentation skills", "interview practice", "writing for publication",
-]  # fmt: skip
+    "clinical skills",
+    "coaching",
+    "data",
+    "digital",
+    "leadership",
+    "mentoring",
+    "qi methods",
+    "research",
+    "run charts",
+    "shadowing",
+    "teaching",
+    "wellbeing",
+    "simulation",
+    "patient safety",
+    "audit",
+    "project management",
+    "spc charts",
+    "presentation skills",
+    "interview practice",
+    "writing for publication",
+]
 
 # Quality improvement (QI) and statistical process control (SPC) charts.
 _ACRONYMS = {"qi": "QI", "spc": "SPC"}

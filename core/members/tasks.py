@@ -42,8 +42,11 @@ def member_verification_email(*, schema_name: str, member_id: int) -> bool:
         if member is None:
             return False
         network = get_tenant_model().objects.select_related("theme").get(schema_name=schema_name)
-        path = reverse("join-verify", kwargs={"token": verification_token(member)},
-                       urlconf="hexitime.urls_tenant")  # fmt: skip
+        path = reverse(
+            "join-verify",
+            kwargs={"token": verification_token(member)},
+            urlconf="hexitime.urls_tenant",
+        )
         context = {"member": member, "network": network, "url": network_url(network, path)}
         with translation.override(recipient_language(member, network)):
             subject = _("[%(network)s] Confirm your email address") % {"network": network.name}
@@ -101,10 +104,12 @@ def member_invitation_email(*, schema_name: str, invitation_id: int) -> bool:
         if invitation is None or invitation.expired:
             return False
         network = get_tenant_model().objects.select_related("theme").get(schema_name=schema_name)
-        path = reverse("join-invited", kwargs={"token": invitation_token(invitation)},
-                       urlconf="hexitime.urls_tenant")  # fmt: skip
-        context = {"invitation": invitation, "network": network,
-                   "url": network_url(network, path)}  # fmt: skip
+        path = reverse(
+            "join-invited",
+            kwargs={"token": invitation_token(invitation)},
+            urlconf="hexitime.urls_tenant",
+        )
+        context = {"invitation": invitation, "network": network, "url": network_url(network, path)}
         # Not a member yet: the network's language.
         with translation.override(network_language(network)):
             subject = _("[%(network)s] You are invited to join %(network)s") % {

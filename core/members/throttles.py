@@ -40,13 +40,19 @@ def join_throttle(request: HttpRequest) -> None:
     network has asked too often in the current window."""
     # Both are counted every time, so a refused client still uses up the network's count.
     by_client = is_ratelimited(
-        request, group="members.join.client", key=client_key,
-        rate=settings.HEXITIME_JOIN_RATE_PER_CLIENT, increment=True,
-    )  # fmt: skip
+        request,
+        group="members.join.client",
+        key=client_key,
+        rate=settings.HEXITIME_JOIN_RATE_PER_CLIENT,
+        increment=True,
+    )
     by_network = is_ratelimited(
-        request, group="members.join.network", key=_network,
-        rate=settings.HEXITIME_JOIN_RATE_PER_NETWORK, increment=True,
-    )  # fmt: skip
+        request,
+        group="members.join.network",
+        key=_network,
+        rate=settings.HEXITIME_JOIN_RATE_PER_NETWORK,
+        increment=True,
+    )
     if by_client or by_network:
         raise JoinThrottled(
             "Too many requests to join from here. Please try again in an hour.",

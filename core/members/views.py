@@ -73,22 +73,26 @@ JOIN_EMAIL_SESSION_KEY = "join_email"
 class JoinForm(forms.Form):
     full_name = forms.CharField(label=gettext_lazy("Your name"), max_length=150)
     email = forms.EmailField(
-        label=gettext_lazy("Work email address"), max_length=254,
+        label=gettext_lazy("Work email address"),
+        max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-    )  # fmt: skip
+    )
     password = forms.CharField(
         label=gettext_lazy("Choose a password"),
         help_text=gettext_lazy("At least 8 characters; not a common password."),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )  # fmt: skip
+    )
     profession = forms.ChoiceField(
-        label=gettext_lazy("Profession (optional)"), required=False,
+        label=gettext_lazy("Profession (optional)"),
+        required=False,
         choices=[("", "Choose…"), *Profession.choices],
-    )  # fmt: skip
+    )
     organisation = forms.CharField(
-        label=gettext_lazy("Organisation (optional)"), max_length=150, required=False,
+        label=gettext_lazy("Organisation (optional)"),
+        max_length=150,
+        required=False,
         widget=forms.TextInput(attrs={"autocomplete": "organization"}),
-    )  # fmt: skip
+    )
 
 
 def join(request: HttpRequest) -> HttpResponse:
@@ -160,8 +164,11 @@ def join_verify(request: HttpRequest, token: str) -> HttpResponse:
 
 
 class DeclineForm(forms.Form):
-    reason = forms.CharField(label=gettext_lazy("Reason (the person will see it)"), max_length=500,
-                             widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+    reason = forms.CharField(
+        label=gettext_lazy("Reason (the person will see it)"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 @permission_required("members.approve_member", raise_exception=True)
@@ -250,13 +257,15 @@ def role_change(request: HttpRequest, member_id: int) -> HttpResponse:
 @permission_required("members.approve_member", raise_exception=True)
 def deactivate(request: HttpRequest, member_id: int) -> HttpResponse:
     try:
-        member = member_deactivate(actor=acting_member(request),
-                                   member=_target(request, member_id))  # fmt: skip
+        member = member_deactivate(actor=acting_member(request), member=_target(request, member_id))
     except ApplicationError as refused:
         messages.error(request, refused.message)
     else:
-        messages.success(request, _("%(name)s's account is deactivated: they cannot sign in "
-                                   "until you reactivate it.") % {"name": member})  # fmt: skip
+        messages.success(
+            request,
+            _("%(name)s's account is deactivated: they cannot sign in until you reactivate it.")
+            % {"name": member},
+        )
     return redirect("member-roles")
 
 
@@ -264,8 +273,7 @@ def deactivate(request: HttpRequest, member_id: int) -> HttpResponse:
 @permission_required("members.approve_member", raise_exception=True)
 def reactivate(request: HttpRequest, member_id: int) -> HttpResponse:
     try:
-        member = member_reactivate(actor=acting_member(request),
-                                   member=_target(request, member_id))  # fmt: skip
+        member = member_reactivate(actor=acting_member(request), member=_target(request, member_id))
     except ApplicationError as refused:
         messages.error(request, refused.message)
     else:
@@ -275,10 +283,11 @@ def reactivate(request: HttpRequest, member_id: int) -> HttpResponse:
 
 class InviteAddressesForm(forms.Form):
     emails = forms.CharField(
-        label=gettext_lazy("Email addresses"), max_length=50_000,
+        label=gettext_lazy("Email addresses"),
+        max_length=50_000,
         help_text=gettext_lazy("One per line, or separated by commas."),
         widget=forms.Textarea(attrs={"rows": 4}),
-    )  # fmt: skip
+    )
     role = forms.ChoiceField(
         label=gettext_lazy("Their role"), choices=Role.choices, initial=Role.MEMBER
     )
@@ -300,8 +309,9 @@ def _invitations_sent_message(sent: InvitationsSent) -> str:
     if sent.resent:
         parts.append(f"Sent {len(sent.resent)} invitation(s) again with a new link.")
     if sent.already_members:
-        parts.append(f"Skipped {len(sent.already_members)}: {len(sent.already_members)} "
-                     "already a member.")  # fmt: skip
+        parts.append(
+            f"Skipped {len(sent.already_members)}: {len(sent.already_members)} already a member."
+        )
     return " ".join(parts)
 
 
@@ -311,16 +321,21 @@ def invitations(request: HttpRequest) -> HttpResponse:
     actor = acting_member(request)
     action = request.POST.get("action") if request.method == "POST" else None
     addresses = InviteAddressesForm(request.POST if action == "addresses" else None)
-    upload = InviteCsvForm(request.POST if action == "csv" else None,
-                           request.FILES if action == "csv" else None)  # fmt: skip
+    upload = InviteCsvForm(
+        request.POST if action == "csv" else None, request.FILES if action == "csv" else None
+    )
     form: forms.Form | None = {"addresses": addresses, "csv": upload}.get(action or "")
     if form is not None and form.is_valid():
         try:
             if form is addresses:
                 role = addresses.cleaned_data["role"]
-                people = [("", email, role) for email in
-                          addresses.cleaned_data["emails"].replace(",", " ").replace(";", " ")
-                          .split()]  # fmt: skip
+                people = [
+                    ("", email, role)
+                    for email in addresses.cleaned_data["emails"]
+                    .replace(",", " ")
+                    .replace(";", " ")
+                    .split()
+                ]
             else:
                 people = invitations_csv_read(upload.cleaned_data["file"])
             sent = invitations_send(actor=actor, people=people)
@@ -340,8 +355,11 @@ def invitation_action(request: HttpRequest, invitation_id: int, action: str) -> 
     try:
         if action == "resend":
             invitation = invitation_resend(actor=actor, invitation_id=invitation_id)
-            messages.success(request, _("The invitation to %(email)s was sent again with a new "
-                                       "link.") % {"email": invitation.email})  # fmt: skip
+            messages.success(
+                request,
+                _("The invitation to %(email)s was sent again with a new link.")
+                % {"email": invitation.email},
+            )
         elif action == "revoke":
             invitation_revoke(actor=actor, invitation_id=invitation_id)
             messages.success(request, _("The invitation is withdrawn: its link no longer works."))
@@ -360,7 +378,7 @@ class InvitedJoinForm(forms.Form):
         label=gettext_lazy("Choose a password"),
         help_text=gettext_lazy("At least 8 characters; not a common password."),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )  # fmt: skip
+    )
 
 
 def join_invited(request: HttpRequest, token: str) -> HttpResponse:
@@ -368,8 +386,9 @@ def join_invited(request: HttpRequest, token: str) -> HttpResponse:
     try:
         invitation = invitation_from_token(token)
     except ApplicationError as refused:
-        return render(request, "members/invitation_failed.html", {"message": refused.message},
-                      status=400)  # fmt: skip
+        return render(
+            request, "members/invitation_failed.html", {"message": refused.message}, status=400
+        )
     form = InvitedJoinForm(request.POST or None, initial={"full_name": invitation.full_name})
     if request.method == "POST" and form.is_valid():
         try:
@@ -380,18 +399,21 @@ def join_invited(request: HttpRequest, token: str) -> HttpResponse:
             login(request, member, backend="core.members.backends.MemberBackend")
             messages.success(request, _("Welcome! Two hours of credit are in your account."))
             return redirect("home")
-    return render(request, "members/join_invited.html",
-                  {"form": form, "invitation": invitation})  # fmt: skip
+    return render(request, "members/join_invited.html", {"form": form, "invitation": invitation})
 
 
 class JoinSettingsForm(forms.Form):
-    policy = forms.ChoiceField(label=gettext_lazy("Who can join?"), choices=JoinPolicy.choices,
-                               widget=forms.RadioSelect)  # fmt: skip
+    policy = forms.ChoiceField(
+        label=gettext_lazy("Who can join?"), choices=JoinPolicy.choices, widget=forms.RadioSelect
+    )
     allowed_domains = forms.CharField(
-        label=gettext_lazy("Allowed email domains"), required=False, max_length=2000,
-        help_text=gettext_lazy("One per line or separated by commas, e.g. nhs.net. "
-        "Used by the email domain policy."),
-    )  # fmt: skip
+        label=gettext_lazy("Allowed email domains"),
+        required=False,
+        max_length=2000,
+        help_text=gettext_lazy(
+            "One per line or separated by commas, e.g. nhs.net. Used by the email domain policy."
+        ),
+    )
 
 
 @permission_required("members.approve_member", raise_exception=True)
@@ -402,8 +424,11 @@ def join_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         domains = form.cleaned_data["allowed_domains"].replace(",", "\n").split()
         try:
-            join_settings_set(actor=acting_member(request), policy=form.cleaned_data["policy"],
-                              allowed_domains=domains)  # fmt: skip
+            join_settings_set(
+                actor=acting_member(request),
+                policy=form.cleaned_data["policy"],
+                allowed_domains=domains,
+            )
         except ApplicationError as refused:
             refusal_show(form, refused)
         else:
@@ -481,12 +506,16 @@ class ProfileForm(forms.Form):
     def for_member(cls, member: Member, data: Any = None, files: Any = None) -> ProfileForm:
         curated = [s for s in member.skills if s in CURATED_SKILLS]
         other = [s for s in member.skills if s not in CURATED_SKILLS]
-        initial = {name: getattr(member, name) for name in PROFILE_FIELDS
-                   if name not in ("skills", "photo", "remove_photo")}  # fmt: skip
+        initial = {
+            name: getattr(member, name)
+            for name in PROFILE_FIELDS
+            if name not in ("skills", "photo", "remove_photo")
+        }
         return cls(
-            data, files,
+            data,
+            files,
             initial={**initial, "curated_skills": curated, "other_skills": ", ".join(other)},
-        )  # fmt: skip
+        )
 
     def profile_fields(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
@@ -509,11 +538,15 @@ def block(request: HttpRequest, member_id: int) -> HttpResponse:
     except ApplicationError as refused:
         messages.error(request, refused.message)
     else:
-        messages.success(request, _(
-            "You blocked %(name)s. Neither of you can respond to the other's listings, send "
-            "the other messages or book the other's sessions, and you no longer see each "
-            "other's listings. They are not told."
-        ) % {"name": member.full_name})  # fmt: skip
+        messages.success(
+            request,
+            _(
+                "You blocked %(name)s. Neither of you can respond to the other's listings, send "
+                "the other messages or book the other's sessions, and you no longer see each "
+                "other's listings. They are not told."
+            )
+            % {"name": member.full_name},
+        )
     return redirect("member-profile", member_id=member.pk)
 
 
@@ -542,9 +575,11 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
 
 
 class ApiTokenForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=80,
-                           help_text=gettext_lazy(
-                               "What will use it, e.g. “rota sync script”."))  # fmt: skip
+    name = forms.CharField(
+        label=gettext_lazy("Name"),
+        max_length=80,
+        help_text=gettext_lazy("What will use it, e.g. “rota sync script”."),
+    )
 
 
 @login_required
@@ -561,9 +596,15 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
             form.add_error("name", refused.message)
         else:
             form = ApiTokenForm()
-    response = render(request, "members/api_tokens.html", {
-        "form": form, "secret": secret, "tokens": member_api_tokens(member=member),
-    })  # fmt: skip
+    response = render(
+        request,
+        "members/api_tokens.html",
+        {
+            "form": form,
+            "secret": secret,
+            "tokens": member_api_tokens(member=member),
+        },
+    )
     response["Cache-Control"] = "no-store"  # the page may hold a secret
     return response
 

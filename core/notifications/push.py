@@ -60,8 +60,9 @@ def endpoint_check(endpoint: str) -> str:
         return endpoint
     known = any(host == h or host.endswith("." + h) for h in settings.WEBPUSH_SERVICE_HOSTS)
     if parts.scheme != "https" or not known:
-        raise PushRefused(_("This browser's push service is not one we can send to."),
-                          field="endpoint")  # fmt: skip
+        raise PushRefused(
+            _("This browser's push service is not one we can send to."), field="endpoint"
+        )
     return endpoint
 
 

@@ -35,9 +35,15 @@ DAILY_KEY = "daily:"
 
 
 def notification_send(
-    *, recipient: Member, kind: Kind, key: str, title: str, body: str = "", url: str = "",
+    *,
+    recipient: Member,
+    kind: Kind,
+    key: str,
+    title: str,
+    body: str = "",
+    url: str = "",
     calendar: str = "",
-) -> Notification:  # fmt: skip
+) -> Notification:
     """Notify a member once per `key`.
 
     Call it inside the transaction that makes the change it reports: the notification
@@ -54,23 +60,46 @@ def notification_send(
     them in one summary a day.
     """
     wanted = kind not in EMAILED_DAILY and email_wanted(member=recipient, kind=kind)
-    return _notification_create(recipient=recipient, kind=kind, key=key, title=title,
-                                body=body, url=url, calendar=calendar, email=wanted)  # fmt: skip
+    return _notification_create(
+        recipient=recipient,
+        kind=kind,
+        key=key,
+        title=title,
+        body=body,
+        url=url,
+        calendar=calendar,
+        email=wanted,
+    )
 
 
 def _notification_create(
-    *, recipient: Member, kind: Kind, key: str, title: str, body: str, url: str, email: bool,
-    calendar: str = "", read: bool = False,
-) -> Notification:  # fmt: skip
+    *,
+    recipient: Member,
+    kind: Kind,
+    key: str,
+    title: str,
+    body: str,
+    url: str,
+    email: bool,
+    calendar: str = "",
+    read: bool = False,
+) -> Notification:
     """`notification_send`'s row, emailed if `email`, recorded read if `read`."""
     now = timezone.now()
     try:
         with transaction.atomic():
             notification = Notification.objects.create(
-                recipient=recipient, kind=kind, key=key, title=title, body=body, url=url,
-                calendar=calendar, email_pending=email, email_queued_at=now if email else None,
+                recipient=recipient,
+                kind=kind,
+                key=key,
+                title=title,
+                body=body,
+                url=url,
+                calendar=calendar,
+                email_pending=email,
+                email_queued_at=now if email else None,
                 read_at=now if read else None,
-            )  # fmt: skip
+            )
     except IntegrityError:
         return Notification.objects.get(key=key)
     if email:
@@ -131,9 +160,12 @@ def notifications_daily_summaries(*, now: datetime | None = None) -> int:
     day = timezone.localdate(now).isoformat()
     recorded = 0
     wanting = EmailPreference.objects.filter(
-        kind__in=EMAILED_DAILY, email=True, in_app=True,
-        member__state=MemberState.ACTIVE, member__is_active=True,
-    ).select_related("member")  # fmt: skip
+        kind__in=EMAILED_DAILY,
+        email=True,
+        in_app=True,
+        member__state=MemberState.ACTIVE,
+        member__is_active=True,
+    ).select_related("member")
     for preference in wanting.iterator():
         kind, member = Kind(preference.kind), preference.member
         key = f"{DAILY_KEY}{kind}:{member.pk}:{day}"
@@ -154,11 +186,15 @@ def notifications_daily_summaries(*, now: datetime | None = None) -> int:
             continue
         with transaction.atomic(durable=True):
             _notification_create(
-                recipient=member, kind=kind, key=key, email=True, read=True,
-                title=_daily_title(kind, len(told)), url=told[0].url if len(told) == 1 else "",
-                body="\n".join(f"- {n.title} ({n.url})" if n.url else f"- {n.title}"
-                               for n in told),
-            )  # fmt: skip
+                recipient=member,
+                kind=kind,
+                key=key,
+                email=True,
+                read=True,
+                title=_daily_title(kind, len(told)),
+                url=told[0].url if len(told) == 1 else "",
+                body="\n".join(f"- {n.title} ({n.url})" if n.url else f"- {n.title}" for n in told),
+            )
         recorded += 1
     return recorded
 
@@ -194,9 +230,11 @@ def email_preferences_set(
     for kind, told in (in_app or {}).items():
         if kind in IN_APP_OPTIONAL:
             EmailPreference.objects.update_or_create(
-                member=actor, kind=kind, defaults={"in_app": told},
+                member=actor,
+                kind=kind,
+                defaults={"in_app": told},
                 create_defaults={"in_app": told, "email": kind not in EMAIL_OFF_BY_DEFAULT},
-            )  # fmt: skip
+            )
 
 
 @durable_service
@@ -289,15 +327,16 @@ def notification_push_deliver(*, notification: Notification, url: str) -> int:
     for subscription in PushSubscription.objects.filter(member=notification.recipient_id):
         try:
             webpush(
-                subscription_info={"endpoint": subscription.endpoint,
-                                   "keys": {"p256dh": subscription.p256dh,
-                                            "auth": subscription.auth}},
+                subscription_info={
+                    "endpoint": subscription.endpoint,
+                    "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth},
+                },
                 data=data,
                 vapid_private_key=settings.WEBPUSH_VAPID_PRIVATE_KEY,
                 vapid_claims={"sub": settings.WEBPUSH_VAPID_SUBJECT},
                 ttl=settings.WEBPUSH_TTL,
                 timeout=10,
-            )  # fmt: skip
+            )
         except WebPushException as refused:
             status = refused.response.status_code if refused.response is not None else None
             if status in (404, 410):

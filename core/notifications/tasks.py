@@ -60,9 +60,11 @@ def notification_email(self: Task, *, schema_name: str, notification_id: int) ->
         headers = {}
         if notification.kind in BULK_KINDS:
             headers = list_unsubscribe_headers(
-                base_url=network_url(network, ""), schema_name=schema_name,
-                member_id=notification.recipient_id, kind=notification.kind,
-            )  # fmt: skip
+                base_url=network_url(network, ""),
+                schema_name=schema_name,
+                member_id=notification.recipient_id,
+                kind=notification.kind,
+            )
         context = {
             "notification": notification,
             "network": network,
@@ -83,8 +85,11 @@ def notification_email(self: Task, *, schema_name: str, notification_id: int) ->
             # The method in the content type is what Outlook and Gmail read to offer
             # "add to calendar" (RFC 6047).
             method = ics.method_of(notification.calendar)
-            email.attach("invite.ics", notification.calendar,
-                         f"text/calendar; method={method}; charset=utf-8")  # fmt: skip
+            email.attach(
+                "invite.ics",
+                notification.calendar,
+                f"text/calendar; method={method}; charset=utf-8",
+            )
         email.send()
         notification.emailed_at = timezone.now()
         notification.email_pending = False

@@ -84,10 +84,15 @@ def email_settings_page(request: HttpRequest) -> HttpResponse:
     kinds = [(kind, label, chosen[kind]) for kind, label in Kind.choices]
     shown = in_app_preferences(member=acting_member(request))
     in_app = [(kind, label, shown[kind]) for kind, label in IN_APP_OPTIONAL.items()]
-    return render(request, "notifications/settings.html", {
-        "kinds": kinds, "in_app": in_app,
-        "push_key": settings.WEBPUSH_VAPID_PUBLIC_KEY if push_enabled() else "",
-    })  # fmt: skip
+    return render(
+        request,
+        "notifications/settings.html",
+        {
+            "kinds": kinds,
+            "in_app": in_app,
+            "push_key": settings.WEBPUSH_VAPID_PUBLIC_KEY if push_enabled() else "",
+        },
+    )
 
 
 # RFC 8058: the mail program POSTs "List-Unsubscribe=One-Click" to the link with no cookies
@@ -103,7 +108,6 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "notifications/unsubscribe.html", {"invalid": True}, status=404)
     if request.method == "POST":
         if email_unsubscribe(schema_name=schema_name, token=token) is None:
-            return render(request, "notifications/unsubscribe.html", {"invalid": True},
-                          status=404)  # fmt: skip
+            return render(request, "notifications/unsubscribe.html", {"invalid": True}, status=404)
         return render(request, "notifications/unsubscribe.html", {"done": True, "kind": kind})
     return render(request, "notifications/unsubscribe.html", {"kind": kind})

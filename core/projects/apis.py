@@ -42,10 +42,27 @@ class ProjectSerializer(serializers.ModelSerializer[Project]):
 
     class Meta:
         model = Project
-        fields = ["id", "title", "aim", "description", "budget_minutes", "skills_wanted",
-                  "starts_on", "ends_on", "state", "declined_reason", "lead_id", "lead_name",
-                  "pledged_minutes", "confirmed_minutes", "remaining_minutes",
-                  "volunteer_count", "created_at", "funded_at", "closed_at"]  # fmt: skip
+        fields = [
+            "id",
+            "title",
+            "aim",
+            "description",
+            "budget_minutes",
+            "skills_wanted",
+            "starts_on",
+            "ends_on",
+            "state",
+            "declined_reason",
+            "lead_id",
+            "lead_name",
+            "pledged_minutes",
+            "confirmed_minutes",
+            "remaining_minutes",
+            "volunteer_count",
+            "created_at",
+            "funded_at",
+            "closed_at",
+        ]
         read_only_fields = fields
 
     def get_pledged_minutes(self, project: Project) -> int:
@@ -67,8 +84,14 @@ class VolunteerSerializer(serializers.ModelSerializer[Volunteer]):
 
     class Meta:
         model = Volunteer
-        fields = ["id", "member_id", "member_name", "pledged_minutes", "confirmed_minutes",
-                  "joined_at"]  # fmt: skip
+        fields = [
+            "id",
+            "member_id",
+            "member_name",
+            "pledged_minutes",
+            "confirmed_minutes",
+            "joined_at",
+        ]
         read_only_fields = fields
 
 
@@ -200,10 +223,11 @@ class ProjectConfirmationApi(APIView):
             "the same day and hours again return the first confirmation.",
         )
         key = serializers.CharField(
-            required=False, max_length=64,
+            required=False,
+            max_length=64,
             help_text="Your name for this confirmation. Send the same key again (a retry) "
             "and it pays once.",
-        )  # fmt: skip
+        )
 
     @extend_schema(request=ConfirmSerializer, responses={201: ConfirmationSerializer})
     def post(self, request: Request, project_id: int) -> Response:
@@ -214,9 +238,11 @@ class ProjectConfirmationApi(APIView):
         data.is_valid(raise_exception=True)
         fields = data.validated_data
         confirmation = volunteer_confirm_hours(
-            actor=member, project=project,
+            actor=member,
+            project=project,
             volunteer=access_volunteer(fields["volunteer_id"], project=project),
-            minutes=fields["minutes"], worked_on=fields["worked_on"],
+            minutes=fields["minutes"],
+            worked_on=fields["worked_on"],
             key=fields.get("key") or uuid.uuid4().hex,
-        )  # fmt: skip
+        )
         return Response(ConfirmationSerializer(confirmation).data, status=201)

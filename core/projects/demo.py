@@ -64,8 +64,12 @@ def projects_seed(*, rng: random.Random, members: list[Member]) -> list[Project]
             # One session a week, in the weeks since the project started.
             worked_on = today - datetime.timedelta(days=7 * session + rng.randint(1, 6))
             volunteer_confirm_hours(
-                actor=lead, project=funded, volunteer=volunteer, worked_on=worked_on,
-                minutes=rng.choice([45, 60, 90, 120]), key=f"demo:{volunteer.pk}:{session}",
-            )  # fmt: skip
+                actor=lead,
+                project=funded,
+                volunteer=volunteer,
+                worked_on=worked_on,
+                minutes=rng.choice([45, 60, 90, 120]),
+                key=f"demo:{volunteer.pk}:{session}",
+            )
     proposed = project_propose(actor=lead, starts_on=starts_on, ends_on=ends_on, **PROPOSED)
     return [funded, proposed]

@@ -56,9 +56,13 @@ _MISSING = {
 
 
 def _text(name: str, value: Any) -> str:
-    return plain_text(value or "", name=name, limit=TEXT_LIMITS[name],
-                      missing=str(_MISSING[name]),
-                      refusal=ProjectRefused)  # fmt: skip
+    return plain_text(
+        value or "",
+        name=name,
+        limit=TEXT_LIMITS[name],
+        missing=str(_MISSING[name]),
+        refusal=ProjectRefused,
+    )
 
 
 def _minutes(value: Any, *, field: str, what: str, most: int) -> int:
@@ -116,8 +120,9 @@ def project_propose(
     project_propose_require(actor=actor)
     texts = {"title": title, "aim": aim, "description": description}
     fields = {name: _text(name, value) for name, value in texts.items()}
-    budget = _minutes(budget_minutes, field="budget_minutes", what=_("The hours budget"),
-                      most=BUDGET_MAX_MINUTES)  # fmt: skip
+    budget = _minutes(
+        budget_minutes, field="budget_minutes", what=_("The hours budget"), most=BUDGET_MAX_MINUTES
+    )
     if not isinstance(starts_on, datetime.date) or not isinstance(ends_on, datetime.date):
         raise ProjectRefused(_("Give the dates the project starts and ends."), field="starts_on")
     if ends_on < starts_on:
@@ -127,17 +132,22 @@ def project_propose(
     except JoinRefused as refused:
         raise ProjectRefused(refused.message, field="skills_wanted") from None
     project = Project.objects.create(
-        lead=actor, budget_minutes=budget, skills_wanted=skills, starts_on=starts_on,
-        ends_on=ends_on, **fields,
-    )  # fmt: skip
+        lead=actor,
+        budget_minutes=budget,
+        skills_wanted=skills,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        **fields,
+    )
     for organiser in members_with_permission("projects.fund_project").exclude(pk=actor.pk):
         notification_send(
-            recipient=organiser, kind=Kind.PROJECT_PROPOSED,
+            recipient=organiser,
+            kind=Kind.PROJECT_PROPOSED,
             key=f"project:{project.pk}:proposed:{organiser.pk}",
             title=f"{actor} proposed “{project.title}” for funding"[:200],
             body=f"{project.aim} Budget asked for: {minutes_as_text(budget)}.",
             url=f"/projects/{project.pk}/",
-        )  # fmt: skip
+        )
     return project
 
 
@@ -167,26 +177,32 @@ def project_fund(*, actor: Member, project: Project) -> Project:
     _refuse_unless(project, Project.State.PROPOSED, _("funded"))
     transfer_create(
         idempotency_key=f"project:{project.pk}:fund",
-        legs=[Leg(issuance_account(), -project.budget_minutes),
-              Leg(project_account(project.pk), project.budget_minutes)],
+        legs=[
+            Leg(issuance_account(), -project.budget_minutes),
+            Leg(project_account(project.pk), project.budget_minutes),
+        ],
         kind=Transfer.Kind.PROJECT_FUND,
         memo=f"Budget for the project “{project.title}”",
         actor=actor,
-    )  # fmt: skip
+    )
     project.state, project.funded_at = Project.State.APPROVED, timezone.now()
     project.save(update_fields=["state", "funded_at"])
     audit_record(
-        actor=actor, verb="project.fund", target=project,
+        actor=actor,
+        verb="project.fund",
+        target=project,
         before={"state": Project.State.PROPOSED},
         after={"state": project.state, "budget_minutes": project.budget_minutes},
-    )  # fmt: skip
+    )
     notification_send(
-        recipient=project.lead, kind=Kind.PROJECT_FUNDED, key=f"project:{project.pk}:funded",
+        recipient=project.lead,
+        kind=Kind.PROJECT_FUNDED,
+        key=f"project:{project.pk}:funded",
         title=f"Your project “{project.title}” is funded",
         body=f"{actor} approved it with a budget of {minutes_as_text(project.budget_minutes)}. "
         "Members can now volunteer.",
         url=f"/projects/{project.pk}/",
-    )  # fmt: skip
+    )
     return project
 
 
@@ -207,15 +223,22 @@ def project_decline(*, actor: Member, project: Project, reason: str) -> Project:
     _refuse_unless(project, Project.State.PROPOSED, _("declined"))
     project.state, project.declined_reason = Project.State.DECLINED, reason
     project.save(update_fields=["state", "declined_reason"])
-    audit_record(actor=actor, verb="project.decline", target=project,
-                 before={"state": Project.State.PROPOSED}, after={"state": project.state},
-                 reason=reason)  # fmt: skip
+    audit_record(
+        actor=actor,
+        verb="project.decline",
+        target=project,
+        before={"state": Project.State.PROPOSED},
+        after={"state": project.state},
+        reason=reason,
+    )
     notification_send(
-        recipient=project.lead, kind=Kind.PROJECT_DECLINED,
+        recipient=project.lead,
+        kind=Kind.PROJECT_DECLINED,
         key=f"project:{project.pk}:declined",
-        title=f"Your project “{project.title}” was declined", body=reason,
+        title=f"Your project “{project.title}” was declined",
+        body=reason,
         url=f"/projects/{project.pk}/",
-    )  # fmt: skip
+    )
     return project
 
 
@@ -232,21 +255,26 @@ def volunteer_pledge(*, actor: Member, project: Project, pledged_minutes: int) -
         raise ProjectRefused(
             _("This project ended on %(day)s.") % {"day": date_format(project.ends_on, "j F Y")}
         )
-    minutes = _minutes(pledged_minutes, field="pledged_minutes", what=_("The hours you pledge"),
-                       most=project.budget_minutes)  # fmt: skip
+    minutes = _minutes(
+        pledged_minutes,
+        field="pledged_minutes",
+        what=_("The hours you pledge"),
+        most=project.budget_minutes,
+    )
     volunteer = Volunteer.objects.filter(project=project, member=actor).first()
     if volunteer is not None:
         volunteer.pledged_minutes = minutes
         volunteer.save(update_fields=["pledged_minutes"])
         return volunteer
-    volunteer = Volunteer.objects.create(project=project, member=actor,
-                                         pledged_minutes=minutes)  # fmt: skip
+    volunteer = Volunteer.objects.create(project=project, member=actor, pledged_minutes=minutes)
     notification_send(
-        recipient=project.lead, kind=Kind.PROJECT_VOLUNTEER,
+        recipient=project.lead,
+        kind=Kind.PROJECT_VOLUNTEER,
         key=f"project:{project.pk}:volunteer:{actor.pk}",
         title=f"{actor} volunteered for “{project.title}”",
-        body=f"{actor} pledged {minutes_as_text(minutes)}.", url=f"/projects/{project.pk}/",
-    )  # fmt: skip
+        body=f"{actor} pledged {minutes_as_text(minutes)}.",
+        url=f"/projects/{project.pk}/",
+    )
     return volunteer
 
 
@@ -271,22 +299,28 @@ def volunteer_confirm_hours(
     key = str(key or "").strip()
     if not key or len(key) > 64:
         raise ProjectRefused(_("This confirmation needs a key of 1 to 64 characters."), field="key")
-    minutes = _minutes(minutes, field="minutes", what=_("The hours confirmed"),
-                       most=BUDGET_MAX_MINUTES)  # fmt: skip
+    minutes = _minutes(
+        minutes, field="minutes", what=_("The hours confirmed"), most=BUDGET_MAX_MINUTES
+    )
     if not isinstance(worked_on, datetime.date):
         raise ProjectRefused(_("Give the day the hours were given."), field="worked_on")
     if worked_on > timezone.localdate():
-        raise ProjectRefused(_("Confirm hours once they are given: the day cannot be in the "
-                             "future."), field="worked_on")  # fmt: skip
+        raise ProjectRefused(
+            _("Confirm hours once they are given: the day cannot be in the future."),
+            field="worked_on",
+        )
     project = _locked(project)
     # After the lock, so a confirmation committed while we waited is seen here.
     earlier = HoursConfirmation.objects.filter(key=key).first()
     if earlier is not None:
         if (earlier.volunteer_id, earlier.minutes, earlier.worked_on) != (
-            volunteer.pk, minutes, worked_on,
-        ):  # fmt: skip
-            raise ProjectRefused(_("This confirmation was already used for other hours."),
-                                 field="key")  # fmt: skip
+            volunteer.pk,
+            minutes,
+            worked_on,
+        ):
+            raise ProjectRefused(
+                _("This confirmation was already used for other hours."), field="key"
+            )
         return earlier
     same_day = HoursConfirmation.objects.filter(
         volunteer_id=volunteer.pk, volunteer__project=project, worked_on=worked_on
@@ -317,38 +351,44 @@ def volunteer_confirm_hours(
         raise NotFound(_("No such volunteer on this project."))
     if paid.member.state == MemberState.CLOSED:
         # Credit paid to a closed account could never be spent (docs/privacy.md).
-        raise ProjectRefused(_("This volunteer has closed their account: their hours can no "
-                             "longer be paid."))  # fmt: skip
+        raise ProjectRefused(
+            _("This volunteer has closed their account: their hours can no longer be paid.")
+        )
     confirmation = HoursConfirmation.objects.create(
         volunteer=paid, key=key, minutes=minutes, worked_on=worked_on, confirmed_by=actor
     )
     try:
         transfer_create(
             idempotency_key=f"project:{project.pk}:confirmation:{confirmation.pk}",
-            legs=[Leg(project_account(project.pk), -minutes),
-                  Leg(member_account(paid.member), minutes)],
+            legs=[
+                Leg(project_account(project.pk), -minutes),
+                Leg(member_account(paid.member), minutes),
+            ],
             kind=Transfer.Kind.PROJECT_CREDIT,
             memo=f"Volunteering for the project “{project.title}”",
             actor=actor,
-        )  # fmt: skip
+        )
     except InsufficientCredit as refused:
         left = max(refused.extra["balance"] - refused.extra["floor"], 0)
         raise ProjectRefused(
             _(
                 "The project has %(left)s of its budget left, so it cannot pay "
                 "%(minutes)s. Confirm fewer hours."
-            ) % {"left": minutes_as_text(left), "minutes": minutes_as_text(minutes)},
-            field="minutes", remaining_minutes=left,
-        ) from None  # fmt: skip
+            )
+            % {"left": minutes_as_text(left), "minutes": minutes_as_text(minutes)},
+            field="minutes",
+            remaining_minutes=left,
+        ) from None
     Volunteer.objects.filter(pk=paid.pk).update(confirmed_minutes=F("confirmed_minutes") + minutes)
     notification_send(
-        recipient=paid.member, kind=Kind.HOURS_CONFIRMED,
+        recipient=paid.member,
+        kind=Kind.HOURS_CONFIRMED,
         key=f"project:{project.pk}:confirmation:{confirmation.pk}",
         title=f"{minutes_as_text(minutes)} confirmed for “{project.title}”",
         body=f"{actor} confirmed your hours; {minutes_as_text(minutes)} of credit is in "
         "your account.",
         url=f"/projects/{project.pk}/",
-    )  # fmt: skip
+    )
     task_send_on_commit(  # by name: insights sits above projects
         "core.insights.tasks.network_metrics_refresh", schema_name=connection.schema_name
     )
@@ -375,10 +415,14 @@ def project_close(*, actor: Member, project: Project) -> Project:
             kind=Transfer.Kind.PROJECT_FUND,
             memo=f"Unspent budget of the project “{project.title}” returned",
             actor=actor,
-        )  # fmt: skip
+        )
     project.state, project.closed_at = Project.State.CLOSED, timezone.now()
     project.save(update_fields=["state", "closed_at"])
-    audit_record(actor=actor, verb="project.close", target=project,
-                 before={"state": Project.State.APPROVED},
-                 after={"state": project.state, "returned_minutes": unspent})  # fmt: skip
+    audit_record(
+        actor=actor,
+        verb="project.close",
+        target=project,
+        before={"state": Project.State.APPROVED},
+        after={"state": project.state, "returned_minutes": unspent},
+    )
     return project

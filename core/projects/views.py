@@ -55,8 +55,9 @@ class HoursField(forms.DecimalField):
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("help_text", "In whole or quarter hours, for example 2 or 1.75.")
-        super().__init__(min_value=least_hours, max_value=most_hours, max_digits=7,
-                         decimal_places=2, **kwargs)  # fmt: skip
+        super().__init__(
+            min_value=least_hours, max_value=most_hours, max_digits=7, decimal_places=2, **kwargs
+        )
         self.widget.attrs.update({"step": "0.25", "inputmode": "decimal"})
 
     def clean(self, value: Any) -> int | None:
@@ -71,9 +72,11 @@ class HoursField(forms.DecimalField):
 class ProposeForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=120)
     aim = forms.CharField(
-        label=_("Aim"), max_length=300, widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("Aim"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("What will improve, by how much, by when."),
-    )  # fmt: skip
+    )
     description = forms.CharField(
         label=_("Describe the project and what volunteers will do"),
         max_length=5000,
@@ -81,13 +84,17 @@ class ProposeForm(forms.Form):
     )
     budget_minutes = HoursField(label=_("Hours budget"))
     curated_skills = forms.MultipleChoiceField(
-        label=_("Skills wanted"), required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("Skills wanted"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         choices=SKILL_CHOICES,
-    )  # fmt: skip
+    )
     other_skills = forms.CharField(
-        label=_("Other skills wanted"), max_length=600, required=False,
+        label=_("Other skills wanted"),
+        max_length=600,
+        required=False,
         help_text=_("Separate them with commas."),
-    )  # fmt: skip
+    )
     starts_on = forms.DateField(
         label=_("Starts on"), widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -102,9 +109,11 @@ class ProposeForm(forms.Form):
 
 class DeclineForm(forms.Form):
     reason = forms.CharField(
-        label=_("Why is the project declined?"), max_length=500,
-        widget=forms.Textarea(attrs={"rows": 3}), help_text=_("The lead will see this."),
-    )  # fmt: skip
+        label=_("Why is the project declined?"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The lead will see this."),
+    )
 
 
 class PledgeForm(forms.Form):
@@ -115,9 +124,10 @@ class ConfirmForm(forms.Form):
     volunteer = forms.TypedChoiceField(label=_("Volunteer"), coerce=int)
     minutes = HoursField(label=_("Hours given"))
     # One confirmation per volunteer and day: sending it again pays nothing more.
-    worked_on = forms.DateField(label=_("Day the hours were given"),
-                                widget=forms.DateInput(attrs={"type": "date"},
-                                                       format="%Y-%m-%d"))  # fmt: skip
+    worked_on = forms.DateField(
+        label=_("Day the hours were given"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
     key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
@@ -155,9 +165,16 @@ def projects(request: HttpRequest) -> HttpResponse:
     found = project_list(member=member, state=state if state in Project.State.values else "")
     page = Paginator(found, 20).get_page(request.GET.get("page"))
     items = [(project, project_progress(project=project)) for project in page.object_list]
-    return render(request, "projects/list.html", {
-        "page": page, "items": items, "state": state, "states": Project.State.choices,
-    })  # fmt: skip
+    return render(
+        request,
+        "projects/list.html",
+        {
+            "page": page,
+            "items": items,
+            "state": state,
+            "states": Project.State.choices,
+        },
+    )
 
 
 @login_required
@@ -180,13 +197,19 @@ def project_new(request: HttpRequest) -> HttpResponse:
 def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
     member, project = _project(request, project_id)
     volunteers = list(project_volunteers(project=project))
-    return render(request, "projects/detail.html", {
-        "project": project, "progress": project_progress(project=project),
-        "volunteers": volunteers, "is_lead": project.lead_id == member.pk,
-        "has_volunteered": any(v.member_id == member.pk for v in volunteers),
-        "can_fund": member.has_perm("projects.fund_project"),
-        "confirmations": project_confirmations(project=project)[:20],
-    })  # fmt: skip
+    return render(
+        request,
+        "projects/detail.html",
+        {
+            "project": project,
+            "progress": project_progress(project=project),
+            "volunteers": volunteers,
+            "is_lead": project.lead_id == member.pk,
+            "has_volunteered": any(v.member_id == member.pk for v in volunteers),
+            "can_fund": member.has_perm("projects.fund_project"),
+            "confirmations": project_confirmations(project=project)[:20],
+        },
+    )
 
 
 def _act(request: HttpRequest, project_id: int, action: Any, done: str) -> HttpResponse:
@@ -209,8 +232,12 @@ def project_fund_view(request: HttpRequest, project_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def project_close_view(request: HttpRequest, project_id: int) -> HttpResponse:
-    return _act(request, project_id, project_close,
-                "The project is closed; its unspent budget went back to the network.")  # fmt: skip
+    return _act(
+        request,
+        project_id,
+        project_close,
+        "The project is closed; its unspent budget went back to the network.",
+    )
 
 
 @login_required
@@ -248,8 +275,11 @@ def project_volunteer_view(request: HttpRequest, project_id: int) -> HttpRespons
 def project_confirm_view(request: HttpRequest, project_id: int) -> HttpResponse:
     member, project = _project(request, project_id)
     _permitted(volunteer_confirm_require, actor=member, project=project)
-    initial = {"key": uuid.uuid4().hex, "volunteer": request.GET.get("volunteer"),
-               "worked_on": timezone.localdate()}  # fmt: skip
+    initial = {
+        "key": uuid.uuid4().hex,
+        "volunteer": request.GET.get("volunteer"),
+        "worked_on": timezone.localdate(),
+    }
     data = request.POST.copy() if request.method == "POST" else None
     form = ConfirmForm(data, initial=initial, project=project)
     if request.method == "POST" and form.is_valid():
@@ -257,9 +287,13 @@ def project_confirm_view(request: HttpRequest, project_id: int) -> HttpResponse:
         try:
             volunteer = access_volunteer(fields["volunteer"], project=project)
             confirmation = volunteer_confirm_hours(
-                actor=member, project=project, volunteer=volunteer, minutes=fields["minutes"],
-                worked_on=fields["worked_on"], key=fields["key"],
-            )  # fmt: skip
+                actor=member,
+                project=project,
+                volunteer=volunteer,
+                minutes=fields["minutes"],
+                worked_on=fields["worked_on"],
+                key=fields["key"],
+            )
         except ApplicationError as refused:
             refusal_show(form, refused, fields=_FORM_FIELDS)
             # This request paid nothing, so the corrected form goes under a new key.
@@ -268,11 +302,15 @@ def project_confirm_view(request: HttpRequest, project_id: int) -> HttpResponse:
         else:
             paid = minutes_as_text(confirmation.minutes)
             if confirmation.key != fields["key"]:  # this day was confirmed by an earlier form
-                messages.info(request, f"{volunteer.member}'s hours for that day were already "
-                              f"confirmed ({paid}); nothing more was paid.")  # fmt: skip
+                messages.info(
+                    request,
+                    f"{volunteer.member}'s hours for that day were already "
+                    f"confirmed ({paid}); nothing more was paid.",
+                )
             else:
                 messages.success(request, f"Confirmed: {volunteer.member} has been paid {paid}.")
             return redirect("project-detail", project_id=project_id)
     progress = project_progress(project=project)
-    return render(request, "projects/confirm.html",
-                  {"form": form, "project": project, "progress": progress})  # fmt: skip
+    return render(
+        request, "projects/confirm.html", {"form": form, "project": project, "progress": progress}
+    )

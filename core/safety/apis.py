@@ -19,16 +19,30 @@ from .services import access_report, report_act, report_create, report_outcomes
 class ReportSerializer(serializers.ModelSerializer[Report]):
     subject_name = serializers.SerializerMethodField()
     outcome = serializers.ChoiceField(
-        choices=Outcome.choices, allow_blank=True, read_only=True,
+        choices=Outcome.choices,
+        allow_blank=True,
+        read_only=True,
         help_text="Empty while the report is open.",
-    )  # fmt: skip
+    )
     actions = serializers.SerializerMethodField(help_text="What an organiser may do now.")
 
     class Meta:
         model = Report
-        fields = ["id", "target_kind", "target_id", "target_summary", "category", "details",
-                  "subject_name", "status", "outcome", "outcome_note", "created_at",
-                  "handled_at", "actions"]  # fmt: skip
+        fields = [
+            "id",
+            "target_kind",
+            "target_id",
+            "target_summary",
+            "category",
+            "details",
+            "subject_name",
+            "status",
+            "outcome",
+            "outcome_note",
+            "created_at",
+            "handled_at",
+            "actions",
+        ]
         read_only_fields = fields
 
     def get_subject_name(self, report: Report) -> str | None:

@@ -22,27 +22,45 @@ def safety_seed(
     """`members[0]` is the organiser. Returns the reports made."""
     organiser, people = members[0], members[1:]
     safeguarding_contact_set(
-        actor=organiser, name="Dr Priya Shah", role="Named nurse for safeguarding adults",
-        email=f"safeguarding@{email_domain}", phone="01865 740 000",
+        actor=organiser,
+        name="Dr Priya Shah",
+        role="Named nurse for safeguarding adults",
+        email=f"safeguarding@{email_domain}",
+        phone="01865 740 000",
         note="Weekdays 9am to 5pm. Out of hours, call the duty safeguarding lead on the same "
         "number.",
-    )  # fmt: skip
+    )
     reports: list[Report] = []
-    others = [item for item in listings if item.owner_id != organiser.pk
-              and item.status == Listing.Status.OPEN and not item.hidden_reason]  # fmt: skip
+    others = [
+        item
+        for item in listings
+        if item.owner_id != organiser.pk
+        and item.status == Listing.Status.OPEN
+        and not item.hidden_reason
+    ]
     if len(people) < 4 or not others:
         return reports  # too small a network for the scenes below
     listing = rng.choice(others)
     reporter = rng.choice([m for m in people if m.pk != listing.owner_id])
-    reports.append(report_create(
-        actor=reporter, target_kind="listing", target_id=listing.pk, category="spam",
-        details="This reads like an advert for paid private tutoring, not a time exchange.",
-    ))  # fmt: skip
+    reports.append(
+        report_create(
+            actor=reporter,
+            target_kind="listing",
+            target_id=listing.pk,
+            category="spam",
+            details="This reads like an advert for paid private tutoring, not a time exchange.",
+        )
+    )
     subject = rng.choice([m for m in people if m.pk != reporter.pk])
-    reports.append(report_create(
-        actor=reporter, target_kind="profile", target_id=subject.pk, category="harassment",
-        details="After our exchange they kept messaging me on my work phone late at night.",
-    ))  # fmt: skip
+    reports.append(
+        report_create(
+            actor=reporter,
+            target_kind="profile",
+            target_id=subject.pk,
+            category="harassment",
+            details="After our exchange they kept messaging me on my work phone late at night.",
+        )
+    )
     message = (
         Message.objects.filter(exchange__giver__isnull=False, exchange__receiver__isnull=False)
         .exclude(side="organiser")
@@ -54,15 +72,23 @@ def safety_seed(
         exchange = message.exchange
         other = exchange.receiver if message.side == "giver" else exchange.giver
         if other is not None:
-            reports.append(report_create(
-                actor=other, target_kind="message", target_id=message.pk,
-                category="inappropriate", details="The tone of this message upset me.",
-            ))  # fmt: skip
+            reports.append(
+                report_create(
+                    actor=other,
+                    target_kind="message",
+                    target_id=message.pk,
+                    category="inappropriate",
+                    details="The tone of this message upset me.",
+                )
+            )
     warned = rng.choice([m for m in people if m.pk not in {reporter.pk, subject.pk}])
     handled = report_create(
-        actor=reporter, target_kind="profile", target_id=warned.pk, category="other",
+        actor=reporter,
+        target_kind="profile",
+        target_id=warned.pk,
+        category="other",
         details="Their profile photo is a picture of a patient's X-ray with details visible.",
-    )  # fmt: skip
+    )
     note = "Please remove the X-ray from your profile: it shows patient details."
     report_act(actor=organiser, report=handled, outcome="warn", note=note)
     reports.append(handled)

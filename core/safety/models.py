@@ -58,9 +58,12 @@ class Report(models.Model):
     # The member the report is about, when they are a member here (not for a partner
     # network's member, nor an organiser's message).
     subject = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="reports_about",
-    )  # fmt: skip
+    )
     target_summary = models.CharField(max_length=300)
     category = models.CharField(max_length=16, choices=Category.choices)
     details = models.TextField(max_length=DETAILS_MAX, blank=True)
@@ -68,9 +71,12 @@ class Report(models.Model):
     outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
     outcome_note = models.CharField(max_length=500, blank=True)
     handled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     handled_at = models.DateTimeField(null=True, blank=True)
 

@@ -65,8 +65,9 @@ def report_target(kind: str, target_id: int, *, member: Member) -> Target:
         return Target(found, found.full_name, f"/members/{found.pk}/")
     if kind == TargetKind.EXCHANGE:
         exchange = access_exchange(target_id, member=member)
-        return Target(_other_side(exchange, member), str(exchange.listing.title),
-                      f"/exchanges/{exchange.pk}/")  # fmt: skip
+        return Target(
+            _other_side(exchange, member), str(exchange.listing.title), f"/exchanges/{exchange.pk}/"
+        )
     if kind == TargetKind.MESSAGE:
         message = Message.objects.filter(pk=target_id).first()
         if message is None:
@@ -100,8 +101,9 @@ def report_create(
     member_require_joined(actor, before="reporting")
     if category not in Category.values:
         raise ReportRefused(_("Choose the reason that fits best."), field="category")
-    details = plain_text(details, name="details", limit=DETAILS_MAX, missing=None,
-                         refusal=ReportRefused)  # fmt: skip
+    details = plain_text(
+        details, name="details", limit=DETAILS_MAX, missing=None, refusal=ReportRefused
+    )
     target = report_target(target_kind, target_id, member=actor)
     if target.subject is not None and target.subject.pk == actor.pk:
         raise ReportRefused(_("You cannot report yourself or your own things."))
@@ -112,18 +114,25 @@ def report_create(
     if existing is not None:
         return existing
     if open_reports.count() >= OPEN_REPORTS_MAX:
-        raise ReportRefused(_(
-            "You have %(count)d reports waiting for the organisers. They will look at "
-            "those first; if something is urgent, contact the safeguarding contact shown on "
-            "your exchange pages."
-        ) % {"count": OPEN_REPORTS_MAX})  # fmt: skip
+        raise ReportRefused(
+            _(
+                "You have %(count)d reports waiting for the organisers. They will look at "
+                "those first; if something is urgent, contact the safeguarding contact shown on "
+                "your exchange pages."
+            )
+            % {"count": OPEN_REPORTS_MAX}
+        )
     try:
         with transaction.atomic():
             report = Report.objects.create(
-                reporter=actor, target_kind=target_kind, target_id=target_id,
-                subject=target.subject, target_summary=target.summary, category=category,
+                reporter=actor,
+                target_kind=target_kind,
+                target_id=target_id,
+                subject=target.subject,
+                target_summary=target.summary,
+                category=category,
                 details=details,
-            )  # fmt: skip
+            )
     except IntegrityError:  # the same report from another request of theirs just now
         return open_reports.get(target_kind=target_kind, target_id=target_id)
     _tell_reporter_received(report)
@@ -133,12 +142,16 @@ def report_create(
 
 def _tell_reporter_received(report: Report) -> None:
     notification_send(
-        recipient=report.reporter, kind=Kind.REPORT, key=f"report:{report.pk}:received",
+        recipient=report.reporter,
+        kind=Kind.REPORT,
+        key=f"report:{report.pk}:received",
         title=_("We received your report"),
-        body=_("Thank you for telling us. The organisers of %(network)s will look at your "
-               "report about “%(summary)s”. Nobody else is told who reported it.")
+        body=_(
+            "Thank you for telling us. The organisers of %(network)s will look at your "
+            "report about “%(summary)s”. Nobody else is told who reported it."
+        )
         % {"network": connection.tenant.name, "summary": report.target_summary[:100]},
-    )  # fmt: skip
+    )
 
 
 def _tell_organisers(report: Report) -> None:
@@ -146,13 +159,17 @@ def _tell_organisers(report: Report) -> None:
         if organiser.pk == report.reporter_id:
             continue
         notification_send(
-            recipient=organiser, kind=Kind.REPORT_FILED,
+            recipient=organiser,
+            kind=Kind.REPORT_FILED,
             key=f"report:{report.pk}:filed:{organiser.pk}",
             title=_("A member reported a %(kind)s: %(category)s")
-            % {"kind": report.get_target_kind_display().lower(),
-               "category": report.get_category_display().lower()},
-            body=report.target_summary, url=f"/safety/reports/{report.pk}/",
-        )  # fmt: skip
+            % {
+                "kind": report.get_target_kind_display().lower(),
+                "category": report.get_category_display().lower(),
+            },
+            body=report.target_summary,
+            url=f"/safety/reports/{report.pk}/",
+        )
 
 
 def access_report(report_id: int, *, member: Member) -> Report:
@@ -193,8 +210,13 @@ def report_act(*, actor: Member, report: Report, outcome: str, note: str) -> Rep
     is no longer open or the outcome does not fit it."""
     if not actor.has_perm(PERMISSION):
         raise PermissionDenied(_("Only organisers can act on reports."))
-    note = plain_text(note, name="note", limit=500, refusal=ReportRefused,
-                      missing=_("Write a note for the record: what you did and why."))  # fmt: skip
+    note = plain_text(
+        note,
+        name="note",
+        limit=500,
+        refusal=ReportRefused,
+        missing=_("Write a note for the record: what you did and why."),
+    )
     # Every open report on the target, locked in id order: two organisers acting at once
     # queue here, and the second finds the report handled.
     current = Report.objects.filter(pk=report.pk).first()
@@ -210,26 +232,37 @@ def report_act(*, actor: Member, report: Report, outcome: str, note: str) -> Rep
     if report.status != Status.OPEN:
         raise ReportRefused(_("This report has been dealt with already."), state=report.status)
     if outcome not in {choice.value for choice in report_outcomes(report)}:
-        raise ReportRefused(_("Choose one of the actions offered for this report."),
-                            field="outcome")  # fmt: skip
+        raise ReportRefused(
+            _("Choose one of the actions offered for this report."), field="outcome"
+        )
     _carry_out(actor, report, outcome, note)
     now = timezone.now()
     status = Status.DISMISSED if outcome == Outcome.DISMISS else Status.ACTIONED
     for closing in same:
         closing.status, closing.outcome, closing.outcome_note = status, outcome, note
         closing.handled_by, closing.handled_at = actor, now
-        closing.save(update_fields=["status", "outcome", "outcome_note", "handled_by",
-                                    "handled_at"])  # fmt: skip
-        audit_record(actor=actor, verb=f"report.{outcome}", target=closing,
-                     before={"status": Status.OPEN},
-                     after={"status": status, "outcome": outcome}, reason=note)  # fmt: skip
+        closing.save(
+            update_fields=["status", "outcome", "outcome_note", "handled_by", "handled_at"]
+        )
+        audit_record(
+            actor=actor,
+            verb=f"report.{outcome}",
+            target=closing,
+            before={"status": Status.OPEN},
+            after={"status": status, "outcome": outcome},
+            reason=note,
+        )
         notification_send(
-            recipient=closing.reporter, kind=Kind.REPORT, key=f"report:{closing.pk}:handled",
+            recipient=closing.reporter,
+            kind=Kind.REPORT,
+            key=f"report:{closing.pk}:handled",
             title=_("The organisers looked at your report"),
-            body=_("Thank you again for your report about “%(summary)s”. The organisers "
-                   "have looked at it and dealt with it.")
+            body=_(
+                "Thank you again for your report about “%(summary)s”. The organisers "
+                "have looked at it and dealt with it."
+            )
             % {"summary": closing.target_summary[:100]},
-        )  # fmt: skip
+        )
     return report
 
 
@@ -241,14 +274,21 @@ def _carry_out(actor: Member, report: Report, outcome: str, note: str) -> None:
         message = Message.objects.get(pk=report.target_id)
         message_hide_step(actor=actor, message=message, reason=note)
     elif outcome == Outcome.WARN and report.subject is not None:
-        audit_record(actor=actor, verb="member.warn", target=report.subject, reason=note,
-                     after={"report": report.pk})  # fmt: skip
+        audit_record(
+            actor=actor,
+            verb="member.warn",
+            target=report.subject,
+            reason=note,
+            after={"report": report.pk},
+        )
         notification_send(
-            recipient=report.subject, kind=Kind.WARNING, key=f"report:{report.pk}:warning",
+            recipient=report.subject,
+            kind=Kind.WARNING,
+            key=f"report:{report.pk}:warning",
             title=_("A warning from the organisers of %(network)s")
             % {"network": connection.tenant.name},
             body=note,
-        )  # fmt: skip
+        )
     elif outcome == Outcome.SUSPEND and report.subject is not None:
         reason = f"Report {report.pk} ({report.get_category_display()}): {note}"[:500]
         member_deactivate_step(actor=actor, member=report.subject, reason=reason)

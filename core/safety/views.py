@@ -26,31 +26,39 @@ from .services import access_report, report_act, report_create, report_outcomes,
 
 class ReportForm(forms.Form):
     category = forms.ChoiceField(
-        label=gettext_lazy("What is the problem?"), choices=Category.choices,
+        label=gettext_lazy("What is the problem?"),
+        choices=Category.choices,
         widget=forms.RadioSelect,
         error_messages={"required": gettext_lazy("Choose the reason that fits best.")},
-    )  # fmt: skip
+    )
     details = forms.CharField(
-        label=gettext_lazy("Tell the organisers more (optional)"), required=False,
-        max_length=DETAILS_MAX, widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=gettext_lazy("Only the organisers read this. They never tell the other "
-                               "person who reported it."),
-    )  # fmt: skip
+        label=gettext_lazy("Tell the organisers more (optional)"),
+        required=False,
+        max_length=DETAILS_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=gettext_lazy(
+            "Only the organisers read this. They never tell the other person who reported it."
+        ),
+    )
 
 
 class ActForm(forms.Form):
     outcome = forms.ChoiceField(
-        label=gettext_lazy("What do you do?"), widget=forms.RadioSelect,
+        label=gettext_lazy("What do you do?"),
+        widget=forms.RadioSelect,
         error_messages={"required": gettext_lazy("Choose an action.")},
-    )  # fmt: skip
+    )
     note = forms.CharField(
-        label=gettext_lazy("Note for the record"), max_length=500,
+        label=gettext_lazy("Note for the record"),
+        max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=gettext_lazy("A warned member reads this note; a hidden listing's poster "
-                               "sees it as the reason."),
-        error_messages={"required": gettext_lazy("Write a note for the record: what you did "
-                                                 "and why.")},
-    )  # fmt: skip
+        help_text=gettext_lazy(
+            "A warned member reads this note; a hidden listing's poster sees it as the reason."
+        ),
+        error_messages={
+            "required": gettext_lazy("Write a note for the record: what you did and why.")
+        },
+    )
 
     def __init__(self, *args: Any, outcomes: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -72,21 +80,34 @@ def report_new(request: HttpRequest, kind: str, target_id: int) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                report_create(actor=member, target_kind=kind, target_id=target_id,
-                              **form.cleaned_data)  # fmt: skip
+                report_create(
+                    actor=member, target_kind=kind, target_id=target_id, **form.cleaned_data
+                )
             except NotFound:
                 raise Http404("Nothing to report here") from None
             except ApplicationError as refused:
                 refusal_show(form, refused)
             else:
-                messages.success(request, _("Thank you: the organisers have your report and "
-                                            "will look at it. Nobody else is told who "
-                                            "reported it."))  # fmt: skip
+                messages.success(
+                    request,
+                    _(
+                        "Thank you: the organisers have your report and "
+                        "will look at it. Nobody else is told who "
+                        "reported it."
+                    ),
+                )
                 return redirect(target.url)
         status = 400
-    return render(request, "safety/report_form.html", {
-        "form": form, "kind": TargetKind(kind).label, "target": target,
-    }, status=status)  # fmt: skip
+    return render(
+        request,
+        "safety/report_form.html",
+        {
+            "form": form,
+            "kind": TargetKind(kind).label,
+            "target": target,
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -125,11 +146,23 @@ def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
             except ApplicationError as refused:
                 refusal_show(form, refused)
             else:
-                messages.success(request, _("Done. The report is closed, with any others on "
-                                            "the same thing, and the reporters are told it "
-                                            "was looked at."))  # fmt: skip
+                messages.success(
+                    request,
+                    _(
+                        "Done. The report is closed, with any others on "
+                        "the same thing, and the reporters are told it "
+                        "was looked at."
+                    ),
+                )
                 return redirect("reports")
         status = 400
-    return render(request, "safety/report.html", {
-        "report": report, "form": form, "others": others,
-    }, status=status)  # fmt: skip
+    return render(
+        request,
+        "safety/report.html",
+        {
+            "report": report,
+            "form": form,
+            "others": others,
+        },
+        status=status,
+    )

@@ -29,8 +29,9 @@ from .views import SsoSettingsForm
 
 class CanManageSignIn(BasePermission):
     def has_permission(self, request: Request, view: object) -> bool:
-        return bool(request.user.is_authenticated
-                    and request.user.has_perm("members.approve_member"))  # fmt: skip
+        return bool(
+            request.user.is_authenticated and request.user.has_perm("members.approve_member")
+        )
 
 
 class SsoSettingsSerializer(serializers.Serializer[dict[str, object]]):
@@ -62,8 +63,9 @@ class SsoSettingsApi(APIView):
         never returned; left blank, the saved one is kept. Audit-logged without it."""
         form = SsoSettingsForm(request.data if isinstance(request.data, dict) else {})
         if not form.is_valid():
-            return Response({"detail": "Please correct the input.", "errors": form.errors},
-                            status=400)  # fmt: skip
+            return Response(
+                {"detail": "Please correct the input.", "errors": form.errors}, status=400
+            )
         row = sso_settings_set(actor=acting_member(request), **form.cleaned_data)
         return Response(SsoSettingsSerializer(sso_settings_shown(row)).data)
 
@@ -98,11 +100,21 @@ class SsoConnectionTestApi(APIView):
         except SsoRefused as refused:
             failed = _("The connection failed: %(reason)s") % {"reason": refused.message}
             return Response({"works": False, "detail": failed, "issuer": current.issuer})
-        works = _("The connection works: %(issuer)s publishes %(keys)s signing key(s); "
-                  "members will sign in at %(endpoint)s.")  # fmt: skip
-        return Response({
-            "works": True, "issuer": checked.issuer, "keys": checked.keys,
-            "authorization_endpoint": checked.authorization_endpoint,
-            "detail": works % {"issuer": checked.issuer, "keys": checked.keys,
-                               "endpoint": checked.authorization_endpoint},
-        })  # fmt: skip
+        works = _(
+            "The connection works: %(issuer)s publishes %(keys)s signing key(s); "
+            "members will sign in at %(endpoint)s."
+        )
+        return Response(
+            {
+                "works": True,
+                "issuer": checked.issuer,
+                "keys": checked.keys,
+                "authorization_endpoint": checked.authorization_endpoint,
+                "detail": works
+                % {
+                    "issuer": checked.issuer,
+                    "keys": checked.keys,
+                    "endpoint": checked.authorization_endpoint,
+                },
+            }
+        )

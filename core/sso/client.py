@@ -45,7 +45,10 @@ def sso_client(current: SsoSettings) -> DjangoOAuth2App:
     metadata = client.load_server_metadata()
     if metadata.get("issuer") != current.issuer:
         raise SsoRefused(
-            _("%(provider)s's discovery document names another issuer; ask an organiser to "
-              "test the connection.") % {"provider": current.name}
-        )  # fmt: skip
+            _(
+                "%(provider)s's discovery document names another issuer; ask an organiser to "
+                "test the connection."
+            )
+            % {"provider": current.name}
+        )
     return client

@@ -61,10 +61,14 @@ def sso_settings_shown(current: SsoSettings | None) -> dict[str, Any]:
     if current is None:
         return {"configured": False}
     return {
-        "configured": True, "kind": current.kind, "name": current.name,
-        "issuer": current.issuer, "client_id": current.client_id,
-        "secret_hint": current.secret_hint, "password_sign_in": current.password_sign_in,
-    }  # fmt: skip
+        "configured": True,
+        "kind": current.kind,
+        "name": current.name,
+        "issuer": current.issuer,
+        "client_id": current.client_id,
+        "secret_hint": current.secret_hint,
+        "password_sign_in": current.password_sign_in,
+    }
 
 
 def _issuer_clean(kind: str, directory: str, issuer: str) -> str:
@@ -77,10 +81,12 @@ def _issuer_clean(kind: str, directory: str, issuer: str) -> str:
             directory = str(uuid.UUID(directory))
         except ValueError:
             raise SsoRefused(
-                _("Enter your Microsoft Entra directory (tenant) ID, e.g. "
-                  "4f1c2b3a-5d6e-4f70-8a9b-0c1d2e3f4a5b (Entra admin centre, Overview)."),
+                _(
+                    "Enter your Microsoft Entra directory (tenant) ID, e.g. "
+                    "4f1c2b3a-5d6e-4f70-8a9b-0c1d2e3f4a5b (Entra admin centre, Overview)."
+                ),
                 field="directory",
-            ) from None  # fmt: skip
+            ) from None
         return ENTRA_ISSUER.format(directory=directory)
     issuer = issuer.strip()
     if issuer.endswith(DISCOVERY_PATH):  # the discovery URL pasted: its issuer is before it
@@ -92,8 +98,9 @@ def _issuer_clean(kind: str, directory: str, issuer: str) -> str:
             _("Enter the provider's issuer or discovery URL, starting https://."), field="issuer"
         ) from None
     if len(issuer) > 500 or urlsplit(issuer).query or urlsplit(issuer).fragment:
-        raise SsoRefused(_("An issuer URL has no query or fragment (nothing after ? or #)."),
-                         field="issuer")  # fmt: skip
+        raise SsoRefused(
+            _("An issuer URL has no query or fragment (nothing after ? or #)."), field="issuer"
+        )
     return issuer.rstrip("/")
 
 
@@ -105,26 +112,36 @@ def _forget() -> None:
 
 @durable_service
 def sso_settings_set(
-    *, actor: Member, kind: str, name: str = "", directory: str = "", issuer: str = "",
-    client_id: str, client_secret: str = "", password_sign_in: bool,
-) -> SsoSettings:  # fmt: skip
+    *,
+    actor: Member,
+    kind: str,
+    name: str = "",
+    directory: str = "",
+    issuer: str = "",
+    client_id: str,
+    client_secret: str = "",
+    password_sign_in: bool,
+) -> SsoSettings:
     """An organiser connects (or changes) the network's identity provider. A blank secret
     keeps the one saved. Audited, without the secret."""
     if not actor.has_perm("members.approve_member"):
         raise PermissionDenied(_("Only organisers can change how people sign in."))
     if kind not in ProviderKind.values:
-        raise SsoRefused(_("Choose Microsoft Entra ID, Google Workspace or another provider."),
-                         field="kind")  # fmt: skip
+        raise SsoRefused(
+            _("Choose Microsoft Entra ID, Google Workspace or another provider."), field="kind"
+        )
     issuer = _issuer_clean(kind, directory, issuer)
     name = plain_text(name, name="name", limit=80, missing=None, refusal=SsoRefused)
     name = name or DEFAULT_NAMES.get(ProviderKind(kind), "")
     if not name:
-        raise SsoRefused(_("Name the provider, as the sign-in button will: “Sign in with …”."),
-                         field="name")  # fmt: skip
+        raise SsoRefused(
+            _("Name the provider, as the sign-in button will: “Sign in with …”."), field="name"
+        )
     client_id = client_id.strip()
     if not client_id or len(client_id) > 255:
-        raise SsoRefused(_("Enter the client (application) ID the provider gave you."),
-                         field="client_id")  # fmt: skip
+        raise SsoRefused(
+            _("Enter the client (application) ID the provider gave you."), field="client_id"
+        )
     client_secret = client_secret.strip()
     if len(client_secret) > 1000:
         raise SsoRefused(_("That client secret is too long."), field="client_secret")
@@ -136,8 +153,7 @@ def sso_settings_set(
         and secret_decrypt(current.client_secret_encrypted) is not None
     )
     if not client_secret and not keeps_secret:
-        raise SsoRefused(_("Enter the client secret the provider gave you."),
-                         field="client_secret")  # fmt: skip
+        raise SsoRefused(_("Enter the client secret the provider gave you."), field="client_secret")
     row = current or SsoSettings(pk=1)
     row.kind, row.name, row.issuer, row.client_id = kind, name, issuer, client_id
     row.password_sign_in = password_sign_in
@@ -160,8 +176,7 @@ def sso_settings_remove(*, actor: Member) -> None:
     current = SsoSettings.objects.select_for_update().filter(pk=1).first()
     if current is None:
         return
-    audit_record(actor=actor, verb="sso.remove", target=current,
-                 before=sso_settings_shown(current))  # fmt: skip
+    audit_record(actor=actor, verb="sso.remove", target=current, before=sso_settings_shown(current))
     current.delete()
     _forget()
 
@@ -181,37 +196,51 @@ def sso_connection_check(*, issuer: str) -> ConnectionChecked:
     try:
         answer = requests.get(url, timeout=timeout)
     except requests.RequestException as error:
-        raise SsoRefused(_("Could not reach %(url)s (%(error)s).")
-                         % {"url": url, "error": type(error).__name__}) from None  # fmt: skip
+        raise SsoRefused(
+            _("Could not reach %(url)s (%(error)s).") % {"url": url, "error": type(error).__name__}
+        ) from None
     if answer.status_code != 200:
-        raise SsoRefused(_("%(url)s answered HTTP %(status)s, not the discovery document.")
-                         % {"url": url, "status": answer.status_code})  # fmt: skip
+        raise SsoRefused(
+            _("%(url)s answered HTTP %(status)s, not the discovery document.")
+            % {"url": url, "status": answer.status_code}
+        )
     try:
         document = answer.json()
     except ValueError:
         document = None
     if not isinstance(document, dict):
-        raise SsoRefused(_("%(url)s did not answer with a discovery document (JSON).")
-                         % {"url": url})  # fmt: skip
+        raise SsoRefused(
+            _("%(url)s did not answer with a discovery document (JSON).") % {"url": url}
+        )
     if document.get("issuer") != issuer:
         raise SsoRefused(
-            _("The provider says its issuer is “%(theirs)s”, not “%(ours)s”: correct the "
-              "issuer here.") % {"theirs": document.get("issuer"), "ours": issuer}
-        )  # fmt: skip
-    missing = [key for key in ("authorization_endpoint", "token_endpoint", "jwks_uri")
-               if not isinstance(document.get(key), str)]  # fmt: skip
+            _(
+                "The provider says its issuer is “%(theirs)s”, not “%(ours)s”: correct the "
+                "issuer here."
+            )
+            % {"theirs": document.get("issuer"), "ours": issuer}
+        )
+    missing = [
+        key
+        for key in ("authorization_endpoint", "token_endpoint", "jwks_uri")
+        if not isinstance(document.get(key), str)
+    ]
     if missing:
-        raise SsoRefused(_("The discovery document has no %(keys)s.")
-                         % {"keys": ", ".join(missing)})  # fmt: skip
+        raise SsoRefused(
+            _("The discovery document has no %(keys)s.") % {"keys": ", ".join(missing)}
+        )
     try:
         keys = requests.get(document["jwks_uri"], timeout=timeout).json().get("keys")
     except (requests.RequestException, ValueError, AttributeError):
         keys = None
     if not isinstance(keys, list) or not keys:
-        raise SsoRefused(_("The provider's signing keys (%(url)s) could not be read.")
-                         % {"url": document["jwks_uri"]})  # fmt: skip
-    return ConnectionChecked(issuer=issuer, keys=len(keys),
-                             authorization_endpoint=document["authorization_endpoint"])  # fmt: skip
+        raise SsoRefused(
+            _("The provider's signing keys (%(url)s) could not be read.")
+            % {"url": document["jwks_uri"]}
+        )
+    return ConnectionChecked(
+        issuer=issuer, keys=len(keys), authorization_endpoint=document["authorization_endpoint"]
+    )
 
 
 def _email_confirmed(kind: str, claims: dict[str, Any]) -> bool:
@@ -247,24 +276,33 @@ def sso_sign_in(*, claims: dict[str, Any]) -> Member:
             validate_email(email)
         except ValidationError:
             raise SsoRefused(
-                _("%(provider)s did not tell us your email address, so we cannot sign you in. "
-                  "Ask your organiser.") % {"provider": current.name}
-            ) from None  # fmt: skip
+                _(
+                    "%(provider)s did not tell us your email address, so we cannot sign you in. "
+                    "Ask your organiser."
+                )
+                % {"provider": current.name}
+            ) from None
         member = _member_for_address(current, email, claims, confirmed=confirmed)
         try:
             with transaction.atomic():
                 SsoIdentity.objects.create(member=member, issuer=current.issuer, subject=subject)
         except IntegrityError:  # the same person's first sign-in, twice at once
             raise SsoRefused(_("Please try signing in again.")) from None
-        audit_record(actor=member, verb="sso.link", target=member,
-                     after={"issuer": current.issuer, "subject": subject})  # fmt: skip
+        audit_record(
+            actor=member,
+            verb="sso.link",
+            target=member,
+            after={"issuer": current.issuer, "subject": subject},
+        )
     if member.state in (MemberState.DECLINED, MemberState.DEACTIVATED, MemberState.CLOSED) or (
         not member.is_active
     ):
         raise SsoRefused(
-            _("Your account in this network is stopped, so you cannot sign in. Ask one of its "
-              "organisers if you think this is a mistake.")
-        )  # fmt: skip
+            _(
+                "Your account in this network is stopped, so you cannot sign in. Ask one of its "
+                "organisers if you think this is a mistake."
+            )
+        )
     if member.state == MemberState.UNVERIFIED and confirmed and member.email == email:
         member_email_confirmed(member)
     return member
@@ -279,17 +317,21 @@ def _member_for_address(
             # Linking on an address the provider does not vouch for would hand the account
             # to whoever can set that address at the provider.
             raise SsoRefused(
-                _("An account with this address exists here, and %(provider)s did not confirm "
-                  "the address is yours. Sign in with your password, or ask your organiser.")
+                _(
+                    "An account with this address exists here, and %(provider)s did not confirm "
+                    "the address is yours. Sign in with your password, or ask your organiser."
+                )
                 % {"provider": current.name}
-            )  # fmt: skip
+            )
         return existing
     policy = join_settings_get()
     if policy.policy == JoinPolicy.EMAIL_DOMAIN and not email_domain_allowed(
         email, policy.allowed_domains
     ):
-        raise SsoRefused(_("This network is open to email addresses at %(domains)s.")
-                         % {"domains": ", ".join(policy.allowed_domains)})  # fmt: skip
+        raise SsoRefused(
+            _("This network is open to email addresses at %(domains)s.")
+            % {"domains": ", ".join(policy.allowed_domains)}
+        )
     full_name = markup_strip(claims.get("name") or "")[:150]
     plan_member_place_take()
     candidate = Member(email=email, full_name=full_name or email.split("@")[0][:150])

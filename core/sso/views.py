@@ -53,10 +53,12 @@ class SignInForm(MemberLoginForm):
             current = sso_settings()
             raise ValidationError(
                 _("%(network)s does not use passwords: sign in with %(provider)s.")
-                % {"network": self.request.tenant.name,  # type: ignore[union-attr]
-                   "provider": current.name if current else ""},
+                % {
+                    "network": self.request.tenant.name,  # type: ignore[union-attr]
+                    "provider": current.name if current else "",
+                },
                 code="password_off",
-            )  # fmt: skip
+            )
         return super().clean()
 
 
@@ -97,26 +99,36 @@ def sso_start(request: HttpRequest) -> HttpResponse:
 
 def _token_refusal(provider: str, error: Exception) -> str:
     if isinstance(error, MismatchingStateError):
-        return _("This sign-in was started in another browser tab or has expired. "
-                 "Please start again.")  # fmt: skip
+        return _(
+            "This sign-in was started in another browser tab or has expired. Please start again."
+        )
     if isinstance(error, OAuthError):
         return _("%(provider)s did not sign you in (%(reason)s).") % {
-            "provider": provider, "reason": error.description or error.error}  # fmt: skip
+            "provider": provider,
+            "reason": error.description or error.error,
+        }
     if isinstance(error, BadSignatureError):
-        return _("The answer from %(provider)s was not signed with its keys, so we did not "
-                 "sign you in.") % {"provider": provider}  # fmt: skip
+        return _(
+            "The answer from %(provider)s was not signed with its keys, so we did not sign you in."
+        ) % {"provider": provider}
     if isinstance(error, ClaimError):
         claim = getattr(error, "claim", "")
         if claim in ("aud", "azp"):  # the audience, or the party it was issued to
-            return _("The answer from %(provider)s was meant for another application, so we "
-                     "did not sign you in.") % {"provider": provider}  # fmt: skip
+            return _(
+                "The answer from %(provider)s was meant for another application, so we "
+                "did not sign you in."
+            ) % {"provider": provider}
         if claim == "nonce":
-            return _("The answer from %(provider)s does not belong to this sign-in. Please "
-                     "start again.") % {"provider": provider}  # fmt: skip
-        return _("The answer from %(provider)s did not pass our checks (%(claim)s), so we did "
-                 "not sign you in.") % {"provider": provider, "claim": claim}  # fmt: skip
+            return _(
+                "The answer from %(provider)s does not belong to this sign-in. Please start again."
+            ) % {"provider": provider}
+        return _(
+            "The answer from %(provider)s did not pass our checks (%(claim)s), so we did "
+            "not sign you in."
+        ) % {"provider": provider, "claim": claim}
     return _("The answer from %(provider)s could not be read, so we did not sign you in.") % {
-        "provider": provider}  # fmt: skip
+        "provider": provider
+    }
 
 
 def sso_callback(request: HttpRequest) -> HttpResponse:
@@ -144,31 +156,44 @@ def sso_callback(request: HttpRequest) -> HttpResponse:
     if member.state == MemberState.UNVERIFIED:
         return redirect("join-check-email")
     if member.state == MemberState.AWAITING_APPROVAL:
-        messages.info(request, _("Thank you: your email is confirmed. An organiser will "
-                                 "review your request to join."))  # fmt: skip
+        messages.info(
+            request,
+            _("Thank you: your email is confirmed. An organiser will review your request to join."),
+        )
     return redirect(next_url or "home")
 
 
 class SsoSettingsForm(forms.Form):
-    kind = forms.ChoiceField(label=gettext_lazy("Identity provider"),
-                             choices=ProviderKind.choices, widget=forms.RadioSelect)  # fmt: skip
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Identity provider"),
+        choices=ProviderKind.choices,
+        widget=forms.RadioSelect,
+    )
     name = forms.CharField(
-        label=gettext_lazy("Name on the sign-in button"), max_length=80, required=False,
+        label=gettext_lazy("Name on the sign-in button"),
+        max_length=80,
+        required=False,
         help_text=gettext_lazy("“Sign in with …”; left blank: Microsoft or Google."),
-    )  # fmt: skip
+    )
     directory = forms.CharField(
-        label=gettext_lazy("Microsoft Entra directory (tenant) ID"), max_length=100,
-        required=False, help_text=gettext_lazy("For Microsoft Entra ID only."),
-    )  # fmt: skip
+        label=gettext_lazy("Microsoft Entra directory (tenant) ID"),
+        max_length=100,
+        required=False,
+        help_text=gettext_lazy("For Microsoft Entra ID only."),
+    )
     issuer = forms.CharField(
-        label=gettext_lazy("Issuer or discovery URL"), max_length=600, required=False,
+        label=gettext_lazy("Issuer or discovery URL"),
+        max_length=600,
+        required=False,
         help_text=gettext_lazy("For another provider only, e.g. https://id.example.ac.uk."),
-    )  # fmt: skip
+    )
     client_id = forms.CharField(label=gettext_lazy("Client (application) ID"), max_length=255)
     client_secret = forms.CharField(
-        label=gettext_lazy("Client secret"), max_length=1000, required=False,
+        label=gettext_lazy("Client secret"),
+        max_length=1000,
+        required=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
-    )  # fmt: skip
+    )
     password_sign_in = forms.BooleanField(
         label=gettext_lazy("Members may also sign in with a password"), required=False
     )
@@ -192,10 +217,13 @@ def sso_settings_view(request: HttpRequest) -> HttpResponse:
         if current.kind == ProviderKind.ENTRA:
             directory = current.issuer.removeprefix(prefix).removesuffix(suffix)
         initial = {
-            "kind": current.kind, "name": current.name, "client_id": current.client_id,
+            "kind": current.kind,
+            "name": current.name,
+            "client_id": current.client_id,
             "issuer": current.issuer if current.kind == ProviderKind.OIDC else "",
-            "directory": directory, "password_sign_in": current.password_sign_in,
-        }  # fmt: skip
+            "directory": directory,
+            "password_sign_in": current.password_sign_in,
+        }
     form = SsoSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -203,13 +231,15 @@ def sso_settings_view(request: HttpRequest) -> HttpResponse:
         except ApplicationError as refused:
             refusal_show(form, refused)
         else:
-            messages.success(request, _("Single sign-on settings saved. Test the connection "
-                                        "below."))  # fmt: skip
+            messages.success(
+                request, _("Single sign-on settings saved. Test the connection below.")
+            )
             return redirect("sso-settings")
     context = {
-        "form": form, "current": current,
+        "form": form,
+        "current": current,
         "callback_url": request.build_absolute_uri(reverse("sso-callback")),
-    }  # fmt: skip
+    }
     return render(request, "sso/settings.html", context)
 
 
@@ -223,13 +253,23 @@ def sso_test_view(request: HttpRequest) -> HttpResponse:
     try:
         checked = sso_connection_check(issuer=current.issuer)
     except SsoRefused as refused:
-        messages.error(request, _("The connection failed: %(reason)s") % {
-            "reason": refused.message})  # fmt: skip
+        messages.error(
+            request, _("The connection failed: %(reason)s") % {"reason": refused.message}
+        )
     else:
-        works = _("The connection works: %(issuer)s publishes %(keys)s signing key(s); "
-                  "members will sign in at %(endpoint)s.")  # fmt: skip
-        messages.success(request, works % {"issuer": checked.issuer, "keys": checked.keys,
-                                           "endpoint": checked.authorization_endpoint})  # fmt: skip
+        works = _(
+            "The connection works: %(issuer)s publishes %(keys)s signing key(s); "
+            "members will sign in at %(endpoint)s."
+        )
+        messages.success(
+            request,
+            works
+            % {
+                "issuer": checked.issuer,
+                "keys": checked.keys,
+                "endpoint": checked.authorization_endpoint,
+            },
+        )
     return redirect("sso-settings")
 
 
@@ -237,6 +277,7 @@ def sso_test_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def sso_remove_view(request: HttpRequest) -> HttpResponse:
     sso_settings_remove(actor=_organiser(request))
-    messages.success(request, _("Single sign-on is turned off: members sign in with their "
-                                "password."))  # fmt: skip
+    messages.success(
+        request, _("Single sign-on is turned off: members sign in with their password.")
+    )
     return redirect("sso-settings")

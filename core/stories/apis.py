@@ -31,8 +31,20 @@ from .sources import SOURCES
 class StorySerializer(serializers.ModelSerializer[Story]):
     class Meta:
         model = Story
-        fields = ["id", "source", "source_id", "subject", "text", "consent", "show_name",
-                  "withdrawn_at", "on_impact", "on_home", "created_at", "updated_at"]  # fmt: skip
+        fields = [
+            "id",
+            "source",
+            "source_id",
+            "subject",
+            "text",
+            "consent",
+            "show_name",
+            "withdrawn_at",
+            "on_impact",
+            "on_home",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -62,8 +74,9 @@ class StoryListApi(APIView):
     @extend_schema(responses=StorySerializer(many=True))
     def get(self, request: Request) -> Response:
         """Your stories, withdrawn ones too."""
-        return Response(StorySerializer(stories_mine(member=acting_member(request)),
-                                        many=True).data)  # fmt: skip
+        return Response(
+            StorySerializer(stories_mine(member=acting_member(request)), many=True).data
+        )
 
     @extend_schema(request=StoryInputSerializer, responses={201: StorySerializer})
     def post(self, request: Request) -> Response:
@@ -103,8 +116,9 @@ class StoryPickApi(APIView):
         member = acting_member(request)
         data = PickSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        story = story_pick(actor=member, story=access_story(story_id, member=member),
-                           **data.validated_data)  # fmt: skip
+        story = story_pick(
+            actor=member, story=access_story(story_id, member=member), **data.validated_data
+        )
         return Response(SubmittedSerializer(story).data)
 
 

@@ -38,10 +38,16 @@ def stories_seed(*, rng: random.Random, members: list[Member]) -> None:
     for exchange, text in zip(exchanges, STORIES, strict=False):
         if exchange.receiver is None:
             continue
-        written.append(story_write(
-            actor=exchange.receiver, source="exchange", source_id=exchange.pk, text=text,
-            consent=rng.random() < 0.8, show_name=rng.random() < 0.5,
-        ))  # fmt: skip
+        written.append(
+            story_write(
+                actor=exchange.receiver,
+                source="exchange",
+                source_id=exchange.pk,
+                text=text,
+                consent=rng.random() < 0.8,
+                show_name=rng.random() < 0.5,
+            )
+        )
     for index, story in enumerate(s for s in written if s.consent):
         if index < 3:
             story_pick(actor=organiser, story=story, on_impact=True, on_home=index < 2)

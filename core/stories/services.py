@@ -37,10 +37,19 @@ def story_write(
     find = SOURCES.get(source)
     subject = find(actor, source_id) if find is not None else None
     if subject is None:
-        raise NotFound(_("You can only share a story about a completed exchange or a "
-                         "settled group session you took part in."))  # fmt: skip
-    body = plain_text(text, name="text", limit=TEXT_LIMIT,
-                      missing=_("Please write your story."), refusal=StoryRefused)  # fmt: skip
+        raise NotFound(
+            _(
+                "You can only share a story about a completed exchange or a "
+                "settled group session you took part in."
+            )
+        )
+    body = plain_text(
+        text,
+        name="text",
+        limit=TEXT_LIMIT,
+        missing=_("Please write your story."),
+        refusal=StoryRefused,
+    )
     story = (
         Story.objects.select_for_update()
         .filter(author=actor, source=source, source_id=source_id)
@@ -48,15 +57,29 @@ def story_write(
     )
     if story is None:
         return Story.objects.create(
-            author=actor, source=source, source_id=source_id, subject=subject.title[:200],
-            text=body, consent=bool(consent), show_name=bool(show_name),
-        )  # fmt: skip
+            author=actor,
+            source=source,
+            source_id=source_id,
+            subject=subject.title[:200],
+            text=body,
+            consent=bool(consent),
+            show_name=bool(show_name),
+        )
     story.text, story.consent, story.show_name = body, bool(consent), bool(show_name)
     story.withdrawn_at = None
     if not story.consent:
         story.on_impact = story.on_home = False
-    story.save(update_fields=["text", "consent", "show_name", "withdrawn_at", "on_impact",
-                              "on_home", "updated_at"])  # fmt: skip
+    story.save(
+        update_fields=[
+            "text",
+            "consent",
+            "show_name",
+            "withdrawn_at",
+            "on_impact",
+            "on_home",
+            "updated_at",
+        ]
+    )
     return story
 
 
@@ -82,8 +105,9 @@ def story_pick(*, actor: Member, story: Story, on_impact: bool, on_home: bool) -
     if story.withdrawn_at is not None:
         raise NotFound(_("No such story."))
     if (on_impact or on_home) and not story.consent:
-        raise StoryRefused(_("The author has not agreed to this story being published."),
-                           field="consent")  # fmt: skip
+        raise StoryRefused(
+            _("The author has not agreed to this story being published."), field="consent"
+        )
     before = {"on_impact": story.on_impact, "on_home": story.on_home}
     story.on_impact, story.on_home = bool(on_impact), bool(on_home)
     if story.on_impact or story.on_home:
@@ -94,13 +118,16 @@ def story_pick(*, actor: Member, story: Story, on_impact: bool, on_home: bool) -
         audit_record(actor=actor, verb="story.pick", target=story, before=before, after=after)
     if (story.on_impact or story.on_home) and not any(before.values()):
         notification_send(
-            recipient=story.author, kind=Kind.STORY_PICKED,
+            recipient=story.author,
+            kind=Kind.STORY_PICKED,
             key=f"story:{story.pk}:picked:{story.picked_at:%Y%m%d%H%M%S%f}",
             title=_("Your story about “%(subject)s” was picked") % {"subject": story.subject},
-            body=_("An organiser chose it for the network's pages. You can withdraw it at any "
-                   "time from your stories."),
+            body=_(
+                "An organiser chose it for the network's pages. You can withdraw it at any "
+                "time from your stories."
+            ),
             url="/stories/",
-        )  # fmt: skip
+        )
     return story
 
 

@@ -32,11 +32,12 @@ Source = Callable[[Member, int], Subject | None]
 def exchange_subject(member: Member, source_id: int) -> Subject | None:
     """A completed exchange the member gave or received."""
     found = (
-        Exchange.objects.filter(Q(giver=member) | Q(receiver=member), pk=source_id,
-                                state=State.COMPLETED)
+        Exchange.objects.filter(
+            Q(giver=member) | Q(receiver=member), pk=source_id, state=State.COMPLETED
+        )
         .values_list("listing__title", "met_on")
         .first()
-    )  # fmt: skip
+    )
     if found is None or found[1] is None:
         return None
     return Subject(title=found[0], on=found[1], url=f"/exchanges/{source_id}/")
@@ -47,8 +48,9 @@ def session_subject(member: Member, source_id: int) -> Subject | None:
     session = session_taken_part(member=member, session_id=source_id)
     if session is None:
         return None
-    return Subject(title=session.title, on=timezone.localdate(session.starts_at),
-                   url=f"/sessions/{source_id}/")  # fmt: skip
+    return Subject(
+        title=session.title, on=timezone.localdate(session.starts_at), url=f"/sessions/{source_id}/"
+    )
 
 
 SOURCES: dict[str, Source] = {

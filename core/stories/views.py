@@ -24,14 +24,19 @@ from .sources import SOURCES
 class StoryForm(forms.Form):
     text = forms.CharField(
         label=gettext_lazy("What changed for your patients or your team?"),
-        max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 6}),
-        help_text=gettext_lazy("A few sentences. Leave out anything that could identify a "
-                               "patient."),
-    )  # fmt: skip
+        max_length=TEXT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=gettext_lazy(
+            "A few sentences. Leave out anything that could identify a patient."
+        ),
+    )
     consent = forms.BooleanField(
-        label=gettext_lazy("I agree that organisers may publish this story on the network's "
-                           "impact page and its public home page"), required=False,
-    )  # fmt: skip
+        label=gettext_lazy(
+            "I agree that organisers may publish this story on the network's "
+            "impact page and its public home page"
+        ),
+        required=False,
+    )
     show_name = forms.BooleanField(label=gettext_lazy("Show my name with it"), required=False)
 
 
@@ -52,24 +57,27 @@ def story_new(request: HttpRequest, source: str, source_id: int) -> HttpResponse
         form = StoryForm(request.POST)
         if form.is_valid():
             try:
-                story_write(actor=member, source=source, source_id=source_id,
-                            **form.cleaned_data)  # fmt: skip
+                story_write(actor=member, source=source, source_id=source_id, **form.cleaned_data)
             except StoryRefused as refused:
                 form.add_error("text", refused.message)
             else:
                 messages.success(request, _("Thank you: your story is saved."))
                 return redirect("stories-mine")
     else:
-        initial = ({"text": story.text, "consent": story.consent, "show_name": story.show_name}
-                   if story is not None and story.withdrawn_at is None else {})  # fmt: skip
+        initial = (
+            {"text": story.text, "consent": story.consent, "show_name": story.show_name}
+            if story is not None and story.withdrawn_at is None
+            else {}
+        )
         form = StoryForm(initial=initial)
     return render(request, "stories/new.html", {"form": form, "subject": subject})
 
 
 @login_required
 def mine(request: HttpRequest) -> HttpResponse:
-    return render(request, "stories/mine.html",
-                  {"stories": stories_mine(member=acting_member(request))})  # fmt: skip
+    return render(
+        request, "stories/mine.html", {"stories": stories_mine(member=acting_member(request))}
+    )
 
 
 @login_required
@@ -90,9 +98,16 @@ def organiser(request: HttpRequest) -> HttpResponse:
         submitted = stories_submitted(actor=acting_member(request))
     except PermissionDenied:
         raise DjangoPermissionDenied from None
-    stories = [(story, PickForm(initial={"on_impact": story.on_impact, "on_home": story.on_home},
-                                prefix=f"s{story.pk}"))
-               for story in submitted]  # fmt: skip
+    stories = [
+        (
+            story,
+            PickForm(
+                initial={"on_impact": story.on_impact, "on_home": story.on_home},
+                prefix=f"s{story.pk}",
+            ),
+        )
+        for story in submitted
+    ]
     return render(request, "stories/organiser.html", {"stories": stories})
 
 
@@ -112,6 +127,7 @@ def pick(request: HttpRequest, story_id: int) -> HttpResponse:
         except StoryRefused as refused:
             messages.error(request, refused.message)
         else:
-            messages.success(request, _("Saved where “%(subject)s” appears.")
-                             % {"subject": story.subject})  # fmt: skip
+            messages.success(
+                request, _("Saved where “%(subject)s” appears.") % {"subject": story.subject}
+            )
     return redirect("stories-organiser")

@@ -56,8 +56,11 @@ def federation_membership_set(
         plan_feature_require(network=network, feature="federation")
     with transaction.atomic():
         membership, _created = Membership.objects.select_for_update().get_or_create(network=network)
-        before = {"opted_in": membership.opted_in, "open_to_all": membership.open_to_all,
-                  "debit_limit": membership.debit_limit}  # fmt: skip
+        before = {
+            "opted_in": membership.opted_in,
+            "open_to_all": membership.open_to_all,
+            "debit_limit": membership.debit_limit,
+        }
         membership.opted_in = opted_in
         membership.open_to_all = open_to_all
         if debit_limit is not None:
@@ -70,10 +73,16 @@ def federation_membership_set(
         # Only the fields chosen here: the position is federation_post()'s alone.
         membership.save(update_fields=["opted_in", "open_to_all", "debit_limit"])
         audit_record(
-            actor=actor, verb="federation.membership", target=membership, before=before,
-            after={"opted_in": opted_in, "open_to_all": open_to_all,
-                   "debit_limit": membership.debit_limit},
-        )  # fmt: skip
+            actor=actor,
+            verb="federation.membership",
+            target=membership,
+            before=before,
+            after={
+                "opted_in": opted_in,
+                "open_to_all": open_to_all,
+                "debit_limit": membership.debit_limit,
+            },
+        )
     return membership
 
 
@@ -84,9 +93,11 @@ def federation_partner_add(*, network: Network, partner: Network, actor: Member 
         partner_membership, _partner_created = Membership.objects.get_or_create(network=partner)
         membership.partners.add(partner_membership)
         audit_record(
-            actor=actor, verb="federation.partner_add", target=membership,
+            actor=actor,
+            verb="federation.partner_add",
+            target=membership,
             after={"partner": partner.slug},
-        )  # fmt: skip
+        )
 
 
 def federated_transfer_create(
@@ -140,21 +151,39 @@ def federated_transfer_create(
             connection.set_tenant(payer_network)
             transfer_create(
                 idempotency_key=f"federation:{idempotency_key}:out",
-                legs=[Leg(account_for_owner(Account.Kind.MEMBER, payer_member_id), -minutes),
-                      Leg(clearing_account(), minutes)],
-                kind=Transfer.Kind.FEDERATION, memo=memo, actor=actor,
-            )  # fmt: skip
+                legs=[
+                    Leg(account_for_owner(Account.Kind.MEMBER, payer_member_id), -minutes),
+                    Leg(clearing_account(), minutes),
+                ],
+                kind=Transfer.Kind.FEDERATION,
+                memo=memo,
+                actor=actor,
+            )
             connection.set_tenant(payee_network)
             transfer_create(
                 idempotency_key=f"federation:{idempotency_key}:in",
-                legs=[Leg(clearing_account(), -minutes),
-                      Leg(account_for_owner(Account.Kind.MEMBER, payee_member_id), minutes)],
-                kind=Transfer.Kind.FEDERATION, memo=memo, actor=actor,
-            )  # fmt: skip
+                legs=[
+                    Leg(clearing_account(), -minutes),
+                    Leg(account_for_owner(Account.Kind.MEMBER, payee_member_id), minutes),
+                ],
+                kind=Transfer.Kind.FEDERATION,
+                memo=memo,
+                actor=actor,
+            )
             connection.set_schema_to_public()
             with connection.cursor() as cursor:
-                cursor.execute(_POST_SQL, [idempotency_key, payer.pk, payee.pk, minutes,
-                                           payer_member_id, payee_member_id, memo])  # fmt: skip
+                cursor.execute(
+                    _POST_SQL,
+                    [
+                        idempotency_key,
+                        payer.pk,
+                        payee.pk,
+                        minutes,
+                        payer_member_id,
+                        payee_member_id,
+                        memo,
+                    ],
+                )
                 row = cursor.fetchone()
             return FederationTransfer.from_db("default", _TRANSFER_FIELDS, row)
 
@@ -197,8 +226,10 @@ def _same_or_conflict(
     existing: FederationTransfer, payer_member_id: int, payee_member_id: int, minutes: int
 ) -> FederationTransfer:
     if (existing.payer_member_id, existing.payee_member_id, existing.amount) != (
-        payer_member_id, payee_member_id, minutes,
-    ):  # fmt: skip
+        payer_member_id,
+        payee_member_id,
+        minutes,
+    ):
         raise IdempotencyConflict(
             _("idempotency key %(idempotency_key)s was used for a different transfer")
             % {"idempotency_key": existing.idempotency_key}
@@ -231,6 +262,11 @@ def federation_settings_update(
     membership.partners.set(known)
     after = sorted(membership.partners.values_list("network__slug", flat=True))
     if before != after:
-        audit_record(actor=actor, verb="federation.partners", target=membership,
-                     before={"partners": before}, after={"partners": after})  # fmt: skip
+        audit_record(
+            actor=actor,
+            verb="federation.partners",
+            target=membership,
+            before={"partners": before},
+            after={"partners": after},
+        )
     return membership

@@ -33,9 +33,12 @@ def federation_settings(request: HttpRequest) -> HttpResponse:
         try:
             partner_ids = {int(value) for value in request.POST.getlist("partners")}
             federation_settings_update(
-                network=network, actor=member, opted_in=request.POST.get("opted_in") == "on",
-                open_to_all=request.POST.get("open_to_all") == "on", partner_ids=partner_ids,
-            )  # fmt: skip
+                network=network,
+                actor=member,
+                opted_in=request.POST.get("opted_in") == "on",
+                open_to_all=request.POST.get("open_to_all") == "on",
+                partner_ids=partner_ids,
+            )
         except ValueError:
             error = "Choose partners from the networks listed."
         except ApplicationError as refused:
@@ -44,8 +47,16 @@ def federation_settings(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Saved."))
             return redirect("federation-settings")
     position = view.membership.position if view.membership else 0
-    return render(request, "federation/settings.html", {
-        "view": view, "network": network, "error": error,
-        "position": minutes_as_text(abs(position)), "owes": position > 0,
-        "limit": minutes_as_text(view.membership.debit_limit) if view.membership else "",
-    }, status=400 if error else 200)  # fmt: skip
+    return render(
+        request,
+        "federation/settings.html",
+        {
+            "view": view,
+            "network": network,
+            "error": error,
+            "position": minutes_as_text(abs(position)),
+            "owes": position > 0,
+            "limit": minutes_as_text(view.membership.debit_limit) if view.membership else "",
+        },
+        status=400 if error else 200,
+    )

@@ -162,25 +162,63 @@ def _process_command(name: str, args: list[str]) -> list[str]:
         options, extra = parser.parse_known_args(args)
         workers = env_int("HEXITIME_WEB_WORKERS", 2 * (os.cpu_count() or 1) + 1)
         return [
-            python, "-m", "gunicorn", "hexitime.wsgi", "--bind", options.bind,
-            "--workers", str(workers), "--threads", str(env_int("HEXITIME_WEB_THREADS", 4)),
-            "--timeout", "30", "--graceful-timeout", "20",
+            python,
+            "-m",
+            "gunicorn",
+            "hexitime.wsgi",
+            "--bind",
+            options.bind,
+            "--workers",
+            str(workers),
+            "--threads",
+            str(env_int("HEXITIME_WEB_THREADS", 4)),
+            "--timeout",
+            "30",
+            "--graceful-timeout",
+            "20",
             # Recycle workers now and then, staggered, so no slow leak builds up.
-            "--max-requests", "2000", "--max-requests-jitter", "200",
-            "--access-logfile", "-", "--error-logfile", "-", *extra,
-        ]  # fmt: skip
+            "--max-requests",
+            "2000",
+            "--max-requests-jitter",
+            "200",
+            "--access-logfile",
+            "-",
+            "--error-logfile",
+            "-",
+            *extra,
+        ]
     if name == "worker":
         concurrency = env_int("HEXITIME_WORKER_CONCURRENCY", os.cpu_count() or 1)
         return [
-            python, "-m", "celery", "-A", "hexitime", "worker", "--loglevel", "INFO",
-            "--concurrency", str(concurrency), "--without-gossip", "--without-mingle", *args,
-        ]  # fmt: skip
+            python,
+            "-m",
+            "celery",
+            "-A",
+            "hexitime",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            str(concurrency),
+            "--without-gossip",
+            "--without-mingle",
+            *args,
+        ]
     home = data_dir()
     home.mkdir(parents=True, exist_ok=True)
     return [
-        python, "-m", "celery", "-A", "hexitime", "beat", "--loglevel", "INFO",
-        "--schedule", str(home / "celerybeat-schedule"), *args,
-    ]  # fmt: skip
+        python,
+        "-m",
+        "celery",
+        "-A",
+        "hexitime",
+        "beat",
+        "--loglevel",
+        "INFO",
+        "--schedule",
+        str(home / "celerybeat-schedule"),
+        *args,
+    ]
 
 
 def run_tests(args: list[str]) -> int:
@@ -224,8 +262,17 @@ def _compile_translations() -> None:
 
 # What `hexitime messages` never reads for strings: installed and built things, and the
 # tests (their strings are not shown to anyone).
-MESSAGES_IGNORE = [".venv", "node_modules", "build", ".hexitime", "tests", "bench", "deploy",
-                   "*/vendor/*", "*.min.js"]  # fmt: skip
+MESSAGES_IGNORE = [
+    ".venv",
+    "node_modules",
+    "build",
+    ".hexitime",
+    "tests",
+    "bench",
+    "deploy",
+    "*/vendor/*",
+    "*.min.js",
+]
 
 
 def make_messages(args: list[str]) -> int:
@@ -396,14 +443,61 @@ RESTART_GIVE_UP = 5
 def _children(bind: str, port: int, home: Path) -> list[_Child]:
     python = sys.executable
     return [
-        _Child("web server", [python, "-m", "gunicorn", "hexitime.wsgi", "--bind", f"{bind}:{port}",
-         "--workers", "2", "--threads", "4", "--graceful-timeout", "5", "--log-level", "warning"]),
+        _Child(
+            "web server",
+            [
+                python,
+                "-m",
+                "gunicorn",
+                "hexitime.wsgi",
+                "--bind",
+                f"{bind}:{port}",
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "--graceful-timeout",
+                "5",
+                "--log-level",
+                "warning",
+            ],
+        ),
         # -q: no start-up banners printed under ours; warnings and errors still show.
-        _Child("Celery worker", [python, "-m", "celery", "-A", "hexitime", "-q", "worker",
-         "--loglevel", "WARNING", "--concurrency", "2", "--without-gossip", "--without-mingle"]),
-        _Child("Celery beat", [python, "-m", "celery", "-A", "hexitime", "-q", "beat",
-         "--loglevel", "WARNING", "--schedule", str(home / "celerybeat-schedule")]),
-    ]  # fmt: skip
+        _Child(
+            "Celery worker",
+            [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "hexitime",
+                "-q",
+                "worker",
+                "--loglevel",
+                "WARNING",
+                "--concurrency",
+                "2",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+        ),
+        _Child(
+            "Celery beat",
+            [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "hexitime",
+                "-q",
+                "beat",
+                "--loglevel",
+                "WARNING",
+                "--schedule",
+                str(home / "celerybeat-schedule"),
+            ],
+        ),
+    ]
 
 
 def _supervise(children: list[_Child]) -> int:

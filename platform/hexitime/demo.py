@@ -47,19 +47,21 @@ class DemoTheme(TypedDict):
 
 DEMO_THEMES: dict[str, DemoTheme] = {
     "oxford-ics": {
-        "primary_colour": "#005eb8", "accent_colour": "#007f3b",
+        "primary_colour": "#005eb8",
+        "accent_colour": "#007f3b",
         "welcome_headline": "Share what you know across Oxfordshire's health and care",
         "welcome_text": "Nurses, doctors, therapists, pharmacists, social care staff and managers "
         "from every organisation in the ICS, helping each other improve care. Give an hour, "
         "earn an hour.",
     },
     "wbs": {
-        "primary_colour": "#552d62", "accent_colour": "#2f6b3a",
+        "primary_colour": "#552d62",
+        "accent_colour": "#2f6b3a",
         "welcome_headline": "Leadership and improvement, learned from each other",
         "welcome_text": "Warwick Business School's health and care alumni and students swapping "
         "time: coaching, QI methods, data and leadership.",
     },
-}  # fmt: skip
+}
 STAFF_EMAIL = "staff@hexitime.example"
 
 
@@ -75,9 +77,11 @@ def demo_load(*, members_per_network: int = 36) -> list[Network]:
         network = network_create(slug=slug, name=name)
         with tenant_context(network):
             members = demo_network_seed(
-                seed=index, members=members_per_network, email_domain=email_domain,
+                seed=index,
+                members=members_per_network,
+                email_domain=email_domain,
                 organiser_email=f"organiser@{slug}.example",
-            )  # fmt: skip
+            )
         theme_update(network=network, actor=members[0], **DEMO_THEMES[slug])
         created.append(network)
     return created
@@ -105,14 +109,23 @@ def demo_network_seed(
     exchanges_seed(rng=random.Random(seed), members=people, listings=listings)  # noqa: S311
     projects = projects_seed(rng=random.Random(seed), members=people)  # noqa: S311 - demo data
     sessions_seed(rng=random.Random(seed), members=people)  # noqa: S311 - demo data
-    campaign_seed(rng=random.Random(seed), index=seed, members=people,  # noqa: S311
-                  listings=listings, projects=projects)  # fmt: skip
+    campaign_seed(
+        rng=random.Random(seed),  # noqa: S311 - demo data
+        index=seed,
+        members=people,
+        listings=listings,
+        projects=projects,
+    )
     giving_seed(rng=random.Random(seed), members=people, projects=projects)  # noqa: S311
     equality_seed(rng=random.Random(seed), members=people)  # noqa: S311 - demo data
     cpd_seed(rng=random.Random(seed), members=people)  # noqa: S311 - demo data
     stories_seed(rng=random.Random(seed), members=people)  # noqa: S311 - demo data
-    safety_seed(rng=random.Random(seed), members=people, listings=listings,  # noqa: S311
-                email_domain=email_domain)  # fmt: skip
+    safety_seed(
+        rng=random.Random(seed),  # noqa: S311 - demo data
+        members=people,
+        listings=listings,
+        email_domain=email_domain,
+    )
     announcements_seed(members=people)
     # The demo's people are fictional: their notifications stay in the app. Marked
     # as sent, the emails queued for them are skipped (notification_email) and left

@@ -57,9 +57,12 @@ class DevelopmentEmailBackend(BaseEmailBackend):
             (folder / name).write_bytes(message.message().as_bytes())
             link = first_link(str(message.body))
             logger.info(
-                "Email to %s: %s%s (%s)", ", ".join(message.recipients()), message.subject,
-                f" {link}" if link else "", folder / name,
-            )  # fmt: skip
+                "Email to %s: %s%s (%s)",
+                ", ".join(message.recipients()),
+                message.subject,
+                f" {link}" if link else "",
+                folder / name,
+            )
             sent += 1
         return sent
 
@@ -80,8 +83,13 @@ def _read(path: Path) -> Mail:
     )
     part = parsed.get_body(preferencelist=("plain", "html"))
     body = part.get_content() if part is not None else ""
-    return Mail(path.name, str(parsed["To"] or ""), str(parsed["Subject"] or ""),
-                str(parsed["Date"] or ""), body)  # fmt: skip
+    return Mail(
+        path.name,
+        str(parsed["To"] or ""),
+        str(parsed["Subject"] or ""),
+        str(parsed["Date"] or ""),
+        body,
+    )
 
 
 def mail_list() -> list[Mail]:

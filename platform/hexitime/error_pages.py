@@ -8,19 +8,22 @@ from django.template import loader
 from django.views.decorators.csrf import requires_csrf_token
 
 PAGES: dict[int, tuple[str, str]] = {
-    400: ("Something in that request was not right",
-          "Go back, check what you entered and try again."),
-    403: ("You can't open this page",
-          "It may be for your network's organisers, or you may need to sign in as someone "
-          "else. If you think you should have access, ask an organiser."),
-    404: ("Page not found",
-          "The address may be mistyped, or what it pointed to has been removed."),
-    500: ("Something went wrong on our side",
-          "Nothing you did caused this, and we have been told. Please try again in a few "
-          "minutes."),
-    503: ("Hexitime is briefly unavailable",
-          "Reload the page in a minute to try again."),
-}  # fmt: skip
+    400: (
+        "Something in that request was not right",
+        "Go back, check what you entered and try again.",
+    ),
+    403: (
+        "You can't open this page",
+        "It may be for your network's organisers, or you may need to sign in as someone "
+        "else. If you think you should have access, ask an organiser.",
+    ),
+    404: ("Page not found", "The address may be mistyped, or what it pointed to has been removed."),
+    500: (
+        "Something went wrong on our side",
+        "Nothing you did caused this, and we have been told. Please try again in a few minutes.",
+    ),
+    503: ("Hexitime is briefly unavailable", "Reload the page in a minute to try again."),
+}
 
 
 def error_page(
@@ -29,8 +32,9 @@ def error_page(
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": detail or PAGES[status][0]}, status=status)
     # A 500 renders without the request's context processors: they may be what failed.
-    return HttpResponse(error_html(status, detail, request if with_context else None),
-                        status=status)  # fmt: skip
+    return HttpResponse(
+        error_html(status, detail, request if with_context else None), status=status
+    )
 
 
 def error_html(status: int, detail: str = "", request: HttpRequest | None = None) -> str:

@@ -65,6 +65,13 @@ def member_profile(request: HttpRequest, member_id: int) -> HttpResponse:
     full = profile_shown_in_full(viewer=viewer, member=member)
     thanks = thanks_for(member=member) if full else []
     blocked = member.pk != viewer.pk and member_has_blocked(member=viewer, other=member)
-    return render(request, "members/profile.html", {
-        "member": member, "full": full, "thanks": thanks, "blocked": blocked,
-    })  # fmt: skip
+    return render(
+        request,
+        "members/profile.html",
+        {
+            "member": member,
+            "full": full,
+            "thanks": thanks,
+            "blocked": blocked,
+        },
+    )

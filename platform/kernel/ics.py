@@ -65,8 +65,9 @@ def video_link_clean(value: str, *, refusal: type[ApplicationError]) -> str:
             field="video_link",
         ) from None
     if urlsplit(link).username or urlsplit(link).password:
-        raise refusal("The video link must not contain a user name or password.",
-                      field="video_link")  # fmt: skip
+        raise refusal(
+            "The video link must not contain a user name or password.", field="video_link"
+        )
     return link
 
 
@@ -76,8 +77,10 @@ def _event(item: Event, *, organiser_name: str) -> icalendar.Event:
     event.add("sequence", item.sequence)
     event.add("dtstamp", timezone.now())
     event.add("dtstart", item.starts_at.astimezone(datetime.UTC))
-    event.add("dtend", (item.starts_at + datetime.timedelta(minutes=item.minutes))
-              .astimezone(datetime.UTC))  # fmt: skip
+    event.add(
+        "dtend",
+        (item.starts_at + datetime.timedelta(minutes=item.minutes)).astimezone(datetime.UTC),
+    )
     event.add("summary", item.title)
     description = [part for part in (item.description, item.video_link, item.url) if part]
     if description:

@@ -80,9 +80,12 @@ def pg_tool(name: str) -> str:
 def _conninfo() -> str:
     settings = connection.settings_dict
     parts = {
-        "dbname": settings["NAME"], "host": settings["HOST"], "port": settings["PORT"],
-        "user": settings["USER"], "password": settings["PASSWORD"],
-    }  # fmt: skip
+        "dbname": settings["NAME"],
+        "host": settings["HOST"],
+        "port": settings["PORT"],
+        "user": settings["USER"],
+        "password": settings["PASSWORD"],
+    }
     quoted = {k: str(v).replace("\\", "\\\\").replace("'", "\\'") for k, v in parts.items()}
     return " ".join(f"{key}='{value}'" for key, value in quoted.items() if value)
 
@@ -114,11 +117,20 @@ def network_archive_export(*, network: Network) -> bytes:
             cursor.execute("SELECT pg_export_snapshot()")
             (snapshot,) = cursor.fetchone()
         dumped = subprocess.run(  # noqa: S603 - our own pg_dump, fixed arguments
-            [pg_tool("pg_dump"), "--format=plain", f"--schema={network.schema_name}",
-             "--no-owner", "--no-privileges", "--inserts", f"--snapshot={snapshot}",
-             f"--dbname={_conninfo()}"],
-            capture_output=True, check=False, timeout=3600,
-        )  # fmt: skip
+            [
+                pg_tool("pg_dump"),
+                "--format=plain",
+                f"--schema={network.schema_name}",
+                "--no-owner",
+                "--no-privileges",
+                "--inserts",
+                f"--snapshot={snapshot}",
+                f"--dbname={_conninfo()}",
+            ],
+            capture_output=True,
+            check=False,
+            timeout=3600,
+        )
         if dumped.returncode:
             raise ArchiveRefused(f"pg_dump failed: {dumped.stderr.decode().strip()}")
         public = serializers.serialize("json", _public_rows(network), indent=1)

@@ -87,12 +87,14 @@ def _apply(event_type: str, obj: dict[str, Any]) -> Network | None:
         if network is None:
             return None
         if status in {"active", "trialing"}:
-            return _change(network, event_type, plan=Plan.ORGANISATION,
-                           billing_status=BillingStatus.ACTIVE)  # fmt: skip
+            return _change(
+                network, event_type, plan=Plan.ORGANISATION, billing_status=BillingStatus.ACTIVE
+            )
         if status in {"past_due", "unpaid", "incomplete"}:
             return _change(network, event_type, billing_status=BillingStatus.PAST_DUE)
-        return _change(network, event_type, plan=Plan.COMMUNITY,
-                       billing_status=BillingStatus.CANCELED)  # fmt: skip
+        return _change(
+            network, event_type, plan=Plan.COMMUNITY, billing_status=BillingStatus.CANCELED
+        )
     if event_type == "customer.subscription.deleted":
         network = _locked(stripe_subscription_id=obj.get("id"))
         return network and _change(
@@ -115,8 +117,14 @@ def _change(network: Network, event_type: str, **fields: str) -> Network:
     for name, value in fields.items():
         setattr(network, name, value)
     network.save(update_fields=list(fields))
-    audit_record(actor=None, verb="network.billing", target=network, before=before,
-                 after=fields, reason=f"Stripe {event_type}")  # fmt: skip
+    audit_record(
+        actor=None,
+        verb="network.billing",
+        target=network,
+        before=before,
+        after=fields,
+        reason=f"Stripe {event_type}",
+    )
     return network
 
 
@@ -198,8 +206,13 @@ def network_plan_set(*, actor: Member, network: Network, plan: str, reason: str)
         raise PermissionDenied(_("Only platform staff can set a network's plan."))
     if plan not in Plan.values:
         raise BillingRefused(_("Choose the community or organisation plan."), field="plan")
-    reason = plain_text(reason, name="reason", limit=500, refusal=BillingRefused,
-                        missing=_("Give a reason: it is recorded with the change."))  # fmt: skip
+    reason = plain_text(
+        reason,
+        name="reason",
+        limit=500,
+        refusal=BillingRefused,
+        missing=_("Give a reason: it is recorded with the change."),
+    )
     with schema_context(get_public_schema_name()), transaction.atomic(durable=True):
         locked = Network.objects.select_for_update().get(pk=network.pk)
         if locked.plan == plan:
@@ -207,6 +220,12 @@ def network_plan_set(*, actor: Member, network: Network, plan: str, reason: str)
         before = locked.plan
         locked.plan = plan
         locked.save(update_fields=["plan"])
-        audit_record(actor=actor, verb="network.plan_set", target=locked,
-                     before={"plan": before}, after={"plan": plan}, reason=reason)  # fmt: skip
+        audit_record(
+            actor=actor,
+            verb="network.plan_set",
+            target=locked,
+            before={"plan": before},
+            after={"plan": plan},
+            reason=reason,
+        )
     return locked

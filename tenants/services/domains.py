@@ -162,6 +162,7 @@ def custom_domain_verify(*, actor: Member, claim: DomainClaim) -> DomainClaim:
             locked.verified_at = timezone.now()
             locked.save(update_fields=["verified_at"])
             Domain.objects.create(domain=locked.domain, tenant=locked.network, is_primary=False)
-            audit_record(actor=actor, verb="domain.verify", target=locked,
-                         after={"domain": locked.domain})  # fmt: skip
+            audit_record(
+                actor=actor, verb="domain.verify", target=locked, after={"domain": locked.domain}
+            )
     return locked

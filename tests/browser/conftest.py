@@ -38,9 +38,14 @@ PORTS = range(8400, 8500)
 # A desktop, a phone (iPhone 12 to 15) and the narrowest screen WCAG's reflow asks for.
 WIDTHS = (1024, 390, 320)
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def _free_port() -> int:

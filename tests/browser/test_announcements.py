@@ -19,18 +19,36 @@ HOST = "coral.localhost"
 @pytest.fixture
 def coral(make_network, make_member):
     coral = make_network("coral", "Coral Trust")
-    make_member(coral, email="olivia@nhs.net", full_name="Olivia Organiser", password=PASSWORD,
-                role=Role.ORGANISER)  # fmt: skip
-    nurse = make_member(coral, email="nia@nhs.net", full_name="Nia Nurse", password=PASSWORD,
-                        profession=Profession.NURSE)  # fmt: skip
-    make_member(coral, email="dan@nhs.net", full_name="Dan Doctor", password=PASSWORD,
-                profession=Profession.DOCTOR)  # fmt: skip
+    make_member(
+        coral,
+        email="olivia@nhs.net",
+        full_name="Olivia Organiser",
+        password=PASSWORD,
+        role=Role.ORGANISER,
+    )
+    nurse = make_member(
+        coral,
+        email="nia@nhs.net",
+        full_name="Nia Nurse",
+        password=PASSWORD,
+        profession=Profession.NURSE,
+    )
+    make_member(
+        coral,
+        email="dan@nhs.net",
+        full_name="Dan Doctor",
+        password=PASSWORD,
+        profession=Profession.DOCTOR,
+    )
     return coral, nurse
 
 
 def serious(page):
-    return [(v["id"], v["help"]) for v in axe_scan(page)["violations"]
-            if v["impact"] in {"serious", "critical"}]  # fmt: skip
+    return [
+        (v["id"], v["help"])
+        for v in axe_scan(page)["violations"]
+        if v["impact"] in {"serious", "critical"}
+    ]
 
 
 def test_an_organiser_announces_to_nurses_and_a_nurse_dismisses_it(live_server, page, coral):

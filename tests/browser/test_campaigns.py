@@ -29,8 +29,13 @@ def test_organiser_starts_a_campaign_and_a_member_sees_it_move(
     live_server, page, browser, make_network, make_member
 ):
     purple = make_network("purple", "Purple Trust")
-    make_member(purple, email="olivia@nhs.net", full_name="Olivia Organiser", password=PASSWORD,
-                role=Role.ORGANISER)  # fmt: skip
+    make_member(
+        purple,
+        email="olivia@nhs.net",
+        full_name="Olivia Organiser",
+        password=PASSWORD,
+        role=Role.ORGANISER,
+    )
     gita = make_member(purple, email="gita@nhs.net", full_name="Gita Giver")
     rob = make_member(purple, email="rob@nhs.net", full_name="Rob Receiver", password=PASSWORD)
     with tenant_context(purple):

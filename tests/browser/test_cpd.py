@@ -35,13 +35,22 @@ def record(make_network, make_member):
     with tenant_context(teal):
         for member in (nia, sam):
             gift_grant(member=member)
-        offer = listing_create(actor=nia, kind="offer", title="Wound care coaching",
-                               description="Dressings and tissue viability.",
-                               category="coaching")  # fmt: skip
+        offer = listing_create(
+            actor=nia,
+            kind="offer",
+            title="Wound care coaching",
+            description="Dressings and tissue viability.",
+            category="coaching",
+        )
         done = x.exchange_confirm(actor=sam, exchange=to_recorded(offer, nia, sam))
-        story = story_write(actor=sam, source="exchange", source_id=done.pk,
-                            text="Our team changed how we dress leg ulcers.", consent=True,
-                            show_name=False)  # fmt: skip
+        story = story_write(
+            actor=sam,
+            source="exchange",
+            source_id=done.pk,
+            text="Our team changed how we dress leg ulcers.",
+            consent=True,
+            show_name=False,
+        )
         story_pick(actor=olu, story=story, on_impact=True, on_home=True)
     return teal, done
 
@@ -57,8 +66,9 @@ def test_download_the_record_and_its_verification_says_genuine(live_server, brow
         assert "35 hours" in page.locator("main").inner_text()
         screenshot(page, "cpd-record")
         result = axe_scan(page)
-        assert [v["id"] for v in result["violations"] if v["impact"] in {"serious", "critical"}
-                ] == []  # fmt: skip
+        assert [
+            v["id"] for v in result["violations"] if v["impact"] in {"serious", "critical"}
+        ] == []
         page.get_by_role("link", name=re.compile("Add a reflection")).click()
         page.get_by_label("Your reflection (private)").fill("Reflection only Nia reads.")
         page.get_by_role("button", name="Save").click()

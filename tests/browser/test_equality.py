@@ -17,15 +17,25 @@ from tests.browser.conftest import axe_scan, screenshot, url
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "a-long-test-passphrase"
 HOST = "rowan.localhost"
-ANSWERS = {"ethnic_group": "black_caribbean", "gender": "woman", "age_band": "25_34",
-           "disability": "no", "background": "routine"}  # fmt: skip
+ANSWERS = {
+    "ethnic_group": "black_caribbean",
+    "gender": "woman",
+    "age_band": "25_34",
+    "disability": "no",
+    "background": "routine",
+}
 
 
 @pytest.fixture
 def rowan(make_network, make_member):
     network = make_network("rowan", "Rowan Network")
-    olive = make_member(network, email="olive@nhs.net", full_name="Olive Organiser",
-                        password=PASSWORD, role=Role.ORGANISER)  # fmt: skip
+    olive = make_member(
+        network,
+        email="olive@nhs.net",
+        full_name="Olive Organiser",
+        password=PASSWORD,
+        role=Role.ORGANISER,
+    )
     make_member(network, email="nia@nhs.net", full_name="Nia Nurse", password=PASSWORD)
     with tenant_context(network):
         for n in range(9):
@@ -44,8 +54,9 @@ def _sign_in(page: Any, live_server: Any, email: str) -> None:
 
 
 def _serious(result: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(v["id"], v["help"]) for v in result["violations"]
-            if v["impact"] in {"serious", "critical"}]  # fmt: skip
+    return [
+        (v["id"], v["help"]) for v in result["violations"] if v["impact"] in {"serious", "critical"}
+    ]
 
 
 def test_a_member_answers_with_the_keyboard_and_sees_errors_first(live_server, page, rowan):
@@ -59,8 +70,9 @@ def test_a_member_answers_with_the_keyboard_and_sees_errors_first(live_server, p
     assert _serious(axe_scan(page)) == []
     screenshot(page, "equality-refused")
 
-    page.get_by_role("group", name="Black, Black British, Black Welsh, Caribbean or African") \
-        .get_by_label("Caribbean", exact=True).check()  # fmt: skip
+    page.get_by_role(
+        "group", name="Black, Black British, Black Welsh, Caribbean or African"
+    ).get_by_label("Caribbean", exact=True).check()
     page.get_by_label("Woman").check()
     page.get_by_label("25 to 34").check()
     page.get_by_role("group", name="Are you disabled").get_by_label("Prefer not to say").check()
@@ -78,8 +90,7 @@ def test_a_member_answers_with_the_keyboard_and_sees_errors_first(live_server, p
 
 def test_the_report_and_the_staff_view_are_accessible_and_fit_a_phone(live_server, browser, rowan):
     """On a phone. The `browser` fixture checks that they fit, at every width it tries."""
-    Member.objects.create_user("staff@hexitime.example", PASSWORD, full_name="Staff",
-                               is_staff=True)  # fmt: skip
+    Member.objects.create_user("staff@hexitime.example", PASSWORD, full_name="Staff", is_staff=True)
     context = browser.new_context(viewport={"width": 360, "height": 740})
     phone = context.new_page()
     try:

@@ -24,17 +24,30 @@ HOST = "teal.localhost"
 def giving(make_network, make_member):
     """An organiser with a funded project, Amara, and a pot with one grant made."""
     teal = make_network("teal", "Teal Trust")
-    organiser = make_member(teal, email="olivia@nhs.net", full_name="Olivia Organiser",
-                            password=PASSWORD, role=Role.ORGANISER)  # fmt: skip
+    organiser = make_member(
+        teal,
+        email="olivia@nhs.net",
+        full_name="Olivia Organiser",
+        password=PASSWORD,
+        role=Role.ORGANISER,
+    )
     amara = make_member(teal, full_name="Amara Adeyemi")
     today = timezone.localdate()
     with tenant_context(teal):
         for member in (organiser, amara):
             gift_grant(member=member)
-        project = project_fund(actor=organiser, project=project_propose(
-            actor=organiser, title="Fewer falls", budget_minutes=600, aim="Fewer falls.",
-            description="PDSA cycles.", starts_on=today,
-            ends_on=today + datetime.timedelta(days=60)))  # fmt: skip
+        project = project_fund(
+            actor=organiser,
+            project=project_propose(
+                actor=organiser,
+                title="Fewer falls",
+                budget_minutes=600,
+                aim="Fewer falls.",
+                description="PDSA cycles.",
+                starts_on=today,
+                ends_on=today + datetime.timedelta(days=60),
+            ),
+        )
         gift_give(actor=amara, minutes=60, message="For new starters", key="pot")
         pot_grant(actor=organiser, recipient=amara, minutes=15, reason="A head start", key="g")
     return teal, organiser, amara, project
@@ -56,8 +69,11 @@ def test_giving_pages_have_no_serious_accessibility_violations(live_server, page
         page.goto(url(live_server, HOST, path))
         screenshot(page, name.replace(" ", "-"))
         result = axe_scan(page)
-        serious[name] = [(v["id"], v["help"]) for v in result["violations"]
-                         if v["impact"] in {"serious", "critical"}]  # fmt: skip
+        serious[name] = [
+            (v["id"], v["help"])
+            for v in result["violations"]
+            if v["impact"] in {"serious", "critical"}
+        ]
     assert serious == {name: [] for name in paths}
 
 

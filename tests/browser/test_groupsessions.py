@@ -41,17 +41,25 @@ def test_book_attend_confirm_then_the_cpd_record_verifies(
         for member in (gina, ann):
             gift_grant(member=member)
         session = session_create(
-            actor=gina, title="Sepsis teaching", description="Recognising sepsis early.",
-            category="teaching", format="hybrid", starts_at=starts, minutes=60, capacity=10,
-            place="Seminar room 2", video_link="https://meet.example.org/sepsis",
-        )  # fmt: skip
+            actor=gina,
+            title="Sepsis teaching",
+            description="Recognising sepsis early.",
+            category="teaching",
+            format="hybrid",
+            starts_at=starts,
+            minutes=60,
+            capacity=10,
+            place="Seminar room 2",
+            video_link="https://meet.example.org/sepsis",
+        )
 
     sign_in(page, live_server, HOST, "ann@nhs.net", PASSWORD)
     page.get_by_role("link", name="Group sessions").first.click()
     page.get_by_role("link", name="Sepsis teaching").first.click()
     screenshot(page, "group-session")
-    assert [v["id"] for v in axe_scan(page)["violations"]
-            if v["impact"] in {"serious", "critical"}] == []  # fmt: skip
+    assert [
+        v["id"] for v in axe_scan(page)["violations"] if v["impact"] in {"serious", "critical"}
+    ] == []
     page.get_by_role("button", name="Book").click()
     assert "Check your email for the calendar invite" in page.locator("main").inner_text()
     assert page.get_by_role("link", name="Add to your calendar (.ics)").is_visible()
@@ -69,8 +77,9 @@ def test_book_attend_confirm_then_the_cpd_record_verifies(
         sign_in(page, live_server, HOST, "ann@nhs.net", PASSWORD)
         page.goto(url(live_server, HOST, f"/sessions/{session.pk}/"))
         screenshot(page, "group-session-confirm")
-        assert [v["id"] for v in axe_scan(page)["violations"]
-                if v["impact"] in {"serious", "critical"}] == []  # fmt: skip
+        assert [
+            v["id"] for v in axe_scan(page)["violations"] if v["impact"] in {"serious", "critical"}
+        ] == []
         page.get_by_role("button", name="Confirm").click()
         main = page.locator("main").inner_text()
         assert "your attendance is confirmed" in main and "you paid 1 hour" in main

@@ -23,12 +23,19 @@ def maple(make_network, make_member):
     """Maple: Olive (organiser, Oxford) helped Ada and Ben; Ben helped Cy, who is off the
     map."""
     network = make_network("maple", "Maple Network")
-    olive = make_member(network, email="olive@nhs.net", full_name="Olive Organiser",
-                        password=PASSWORD, role=Role.ORGANISER, profession="nurse",
-                        organisation="Oxford")  # fmt: skip
+    olive = make_member(
+        network,
+        email="olive@nhs.net",
+        full_name="Olive Organiser",
+        password=PASSWORD,
+        role=Role.ORGANISER,
+        profession="nurse",
+        organisation="Oxford",
+    )
     ada = make_member(network, full_name="Ada Doctor", profession="doctor", organisation="Oxford")
-    ben = make_member(network, full_name="Ben Pharmacist", profession="pharmacist",
-                      organisation="Reading")  # fmt: skip
+    ben = make_member(
+        network, full_name="Ben Pharmacist", profession="pharmacist", organisation="Reading"
+    )
     cy = make_member(network, full_name="Cy Hidden", show_on_map=False)
     with tenant_context(network):
         for member in (olive, ada, ben, cy):
@@ -102,8 +109,11 @@ def test_insights_pages_draw_their_charts_without_serious_accessibility_violatio
 ):
     _sign_in(page, live_server)
     found = {}
-    for name, path in {"map": "/insights/map/", "impact": "/insights/impact/",
-                       "metrics": "/insights/metrics/"}.items():  # fmt: skip
+    for name, path in {
+        "map": "/insights/map/",
+        "impact": "/insights/impact/",
+        "metrics": "/insights/metrics/",
+    }.items():
         page.goto(url(live_server, HOST, path))
         if name == "map":
             page.wait_for_selector("#network-map[data-nodes]")
@@ -122,10 +132,13 @@ def test_insights_pages_draw_their_charts_without_serious_accessibility_violatio
         found[name] = axe_scan(page)
     assert "Olive Organiser" in page.locator(".brokers").inner_text()
     serious = {
-        name: [(v["id"], v["help"]) for v in result["violations"]
-               if v["impact"] in {"serious", "critical"}]
+        name: [
+            (v["id"], v["help"])
+            for v in result["violations"]
+            if v["impact"] in {"serious", "critical"}
+        ]
         for name, result in found.items()
-    }  # fmt: skip
+    }
     assert serious == {name: [] for name in found}
 
 
@@ -148,14 +161,28 @@ def test_volunteering_is_drawn_and_labelled_apart_from_exchanges(live_server, pa
     with tenant_context(maple):
         olive = Member.objects.get(email="olive@nhs.net")
         ada = Member.objects.get(full_name="Ada Doctor")
-        project = project_fund(actor=olive, project=project_propose(
-            actor=olive, title="Falls", aim="Fewer falls", description="Ward 7",
-            budget_minutes=600, starts_on=today - datetime.timedelta(days=7),
-            ends_on=today, skills_wanted=[],
-        ))  # fmt: skip
+        project = project_fund(
+            actor=olive,
+            project=project_propose(
+                actor=olive,
+                title="Falls",
+                aim="Fewer falls",
+                description="Ward 7",
+                budget_minutes=600,
+                starts_on=today - datetime.timedelta(days=7),
+                ends_on=today,
+                skills_wanted=[],
+            ),
+        )
         volunteer = volunteer_pledge(actor=ada, project=project, pledged_minutes=120)
-        volunteer_confirm_hours(actor=olive, project=project, volunteer=volunteer, minutes=45,
-                                worked_on=today, key="ada")  # fmt: skip
+        volunteer_confirm_hours(
+            actor=olive,
+            project=project,
+            volunteer=volunteer,
+            minutes=45,
+            worked_on=today,
+            key="ada",
+        )
         network_metrics_store(maple.schema_name)  # as the worker does once hours are confirmed
     _sign_in(page, live_server)
     page.goto(url(live_server, HOST, "/insights/map/"))
@@ -171,8 +198,9 @@ def test_volunteering_is_drawn_and_labelled_apart_from_exchanges(live_server, pa
         .inner_text()
         .endswith("Volunteers gave 45 min (1 confirmation).")
     )
-    page.evaluate("hexitimeMap.nodes().filter(n => n.data('label') === 'Olive Organiser')[0]"
-                  ".emit('tap')")  # fmt: skip
+    page.evaluate(
+        "hexitimeMap.nodes().filter(n => n.data('label') === 'Olive Organiser')[0].emit('tap')"
+    )
     assert "in 2 exchanges." in page.locator(".map-tooltip").inner_text()
     people = page.locator("section[aria-labelledby=people-heading] tbody tr")
     olive_row = people.filter(has_text="Olive Organiser").locator("td").all_inner_texts()

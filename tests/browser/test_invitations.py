@@ -20,8 +20,10 @@ PASSWORD = "a-long-test-passphrase"
 
 
 def _serious(found: dict[str, Any]) -> dict[str, list[str]]:
-    return {name: [v["id"] for v in result["violations"] if v["impact"] in {"serious", "critical"}]
-            for name, result in found.items()}  # fmt: skip
+    return {
+        name: [v["id"] for v in result["violations"] if v["impact"] in {"serious", "critical"}]
+        for name, result in found.items()
+    }
 
 
 def test_an_organiser_invites_by_csv_and_deactivates_a_member(
@@ -29,8 +31,13 @@ def test_an_organiser_invites_by_csv_and_deactivates_a_member(
 ):
     network = make_network("cedar", "Cedar Trust")
     host = host_of(network)
-    organiser = make_member(network, email="olive@nhs.net", full_name="Olive Organiser",
-                            password=PASSWORD, role=Role.ORGANISER)  # fmt: skip
+    organiser = make_member(
+        network,
+        email="olive@nhs.net",
+        full_name="Olive Organiser",
+        password=PASSWORD,
+        role=Role.ORGANISER,
+    )
     make_member(network, email="dan@nhs.net", full_name="Dan Day", password=PASSWORD)
     with tenant_context(network):
         join_settings_set(actor=organiser, policy=JoinPolicy.APPROVAL)
@@ -42,18 +49,30 @@ def test_an_organiser_invites_by_csv_and_deactivates_a_member(
     try:
         sign_in(olive, live_server, host, "olive@nhs.net", PASSWORD)
         olive.get_by_role("link", name="Invite people").click()
-        olive.get_by_label("CSV file").set_input_files(files=[{
-            "name": "people.csv", "mimeType": "text/csv",
-            "buffer": b"name,email,role\nNia Nowak,nia@nhs.net,QI lead\nBob,not-an-address,\n",
-        }])  # fmt: skip
+        olive.get_by_label("CSV file").set_input_files(
+            files=[
+                {
+                    "name": "people.csv",
+                    "mimeType": "text/csv",
+                    "buffer": b"name,email,role\n"
+                    b"Nia Nowak,nia@nhs.net,QI lead\nBob,not-an-address,\n",
+                }
+            ]
+        )
         olive.get_by_role("button", name="Upload and invite").click()
         summary = olive.locator(".error-summary").inner_text()
         assert "Row 3: “not-an-address” is not an email address." in summary
         found["invitations refused"] = axe_scan(olive)
-        olive.get_by_label("CSV file").set_input_files(files=[{
-            "name": "people.csv", "mimeType": "text/csv",
-            "buffer": b"name,email,role\nNia Nowak,nia@nhs.net,QI lead\nBob Bell,bob@nhs.net,\n",
-        }])  # fmt: skip
+        olive.get_by_label("CSV file").set_input_files(
+            files=[
+                {
+                    "name": "people.csv",
+                    "mimeType": "text/csv",
+                    "buffer": b"name,email,role\n"
+                    b"Nia Nowak,nia@nhs.net,QI lead\nBob Bell,bob@nhs.net,\n",
+                }
+            ]
+        )
         olive.get_by_role("button", name="Upload and invite").click()
         main = olive.locator("main").inner_text()
         assert "Invited 2 people." in main and "nia@nhs.net" in main and "bob@nhs.net" in main

@@ -25,8 +25,13 @@ def test_an_organiser_declines_a_request_and_the_person_is_told_why(
 ):
     network = make_network("birch", "Birch Trust")
     host = host_of(network)
-    organiser = make_member(network, email="olive@nhs.net", full_name="Olive Organiser",
-                            password=PASSWORD, role=Role.ORGANISER)  # fmt: skip
+    organiser = make_member(
+        network,
+        email="olive@nhs.net",
+        full_name="Olive Organiser",
+        password=PASSWORD,
+        role=Role.ORGANISER,
+    )
     with tenant_context(network):
         join_settings_set(actor=organiser, policy=JoinPolicy.APPROVAL)
         sam = member_join(email="sam@example.org", full_name="Sam Singh", password=PASSWORD)

@@ -20,8 +20,10 @@ PASSWORD = "a-long-test-passphrase"
 
 
 def _serious(found: dict[str, Any]) -> dict[str, list[str]]:
-    return {name: [v["id"] for v in result["violations"] if v["impact"] in {"serious", "critical"}]
-            for name, result in found.items()}  # fmt: skip
+    return {
+        name: [v["id"] for v in result["violations"] if v["impact"] in {"serious", "critical"}]
+        for name, result in found.items()
+    }
 
 
 def test_the_poster_invites_a_matched_member_by_keyboard(
@@ -30,12 +32,22 @@ def test_the_poster_invites_a_matched_member_by_keyboard(
     network = make_network("rowan", "Rowan Trust")
     host = host_of(network)
     poster = make_member(network, email="pat@nhs.net", full_name="Pat Poster", password=PASSWORD)
-    make_member(network, email="rae@nhs.net", full_name="Rae Runcharts", skills=["run charts"],
-                profession="nurse", organisation="Rowan Hospital")  # fmt: skip
+    make_member(
+        network,
+        email="rae@nhs.net",
+        full_name="Rae Runcharts",
+        skills=["run charts"],
+        profession="nurse",
+        organisation="Rowan Hospital",
+    )
     with tenant_context(network):
-        request = listing_create(actor=poster, kind="request", category="data",
-                                 title="Run charts for our falls data",
-                                 description="Someone who knows run charts, please.")  # fmt: skip
+        request = listing_create(
+            actor=poster,
+            kind="request",
+            category="data",
+            title="Run charts for our falls data",
+            description="Someone who knows run charts, please.",
+        )
     sign_in(page, live_server, host, "pat@nhs.net", PASSWORD)
     page.goto(url(live_server, host, f"/listings/{request.pk}/"))
     assert page.get_by_role("heading", name="People whose skills match").is_visible()

@@ -39,16 +39,24 @@ SLUG_HINT = (
 def two_networks(make_network, make_member):
     purple = make_network("purple", "Purple Trust")
     blue = make_network("blue", "Blue ICS")
-    organiser = make_member(purple, email="olivia@nhs.net", full_name="Olivia Organiser",
-                            password=PASSWORD, role=Role.ORGANISER)  # fmt: skip
+    organiser = make_member(
+        purple,
+        email="olivia@nhs.net",
+        full_name="Olivia Organiser",
+        password=PASSWORD,
+        role=Role.ORGANISER,
+    )
     with tenant_context(purple):
         gift_grant(member=organiser)
     theme_update(
-        network=purple, actor=organiser, primary_colour="#552d62", accent_colour="#2f6b3a",
+        network=purple,
+        actor=organiser,
+        primary_colour="#552d62",
+        accent_colour="#2f6b3a",
         welcome_headline="Purple Trust learns together",
         welcome_text="Staff across Purple Trust teach each other, one hour at a time.",
         footer_links=[{"label": "Accessibility statement", "url": "https://example.org/a11y"}],
-    )  # fmt: skip
+    )
     return purple, blue, organiser
 
 
@@ -83,8 +91,9 @@ def exchanges(two_networks, make_member):
     with tenant_context(blue):
         gift_grant(member=ben)
         shared = _listing(ben, "offer", "Data dashboards", visibility="partners")
-        partner = x.exchange_respond(actor=olivia, listing=shared, message="Could you show me?",
-                                     actor_network=purple)  # fmt: skip
+        partner = x.exchange_respond(
+            actor=olivia, listing=shared, message="Could you show me?", actor_network=purple
+        )
     return {
         "your exchanges": "/exchanges/",
         "exchange answered": f"/exchanges/{responded.pk}/",
@@ -98,8 +107,14 @@ def exchanges(two_networks, make_member):
 
 
 def _listing(owner: Any, kind: str, title: str, **fields: Any) -> Any:
-    return listing_create(actor=owner, kind=kind, title=title, category="coaching",
-                          description=f"{title}, an hour at a time.", **fields)  # fmt: skip
+    return listing_create(
+        actor=owner,
+        kind=kind,
+        title=title,
+        category="coaching",
+        description=f"{title}, an hour at a time.",
+        **fields,
+    )
 
 
 def _to_recorded(listing: Any, giver: Any, receiver: Any) -> Any:
@@ -119,10 +134,13 @@ def _serious(found: dict[str, Any]) -> dict[str, list[tuple[str, str, str]]]:
     """The serious and critical violations axe found on each page (all, for the report)."""
     assert all(result["testEngine"]["name"] == "axe-core" for result in found.values())
     return {
-        name: [(v["id"], v["impact"], v["help"]) for v in result["violations"]
-               if v["impact"] in {"serious", "critical"}]
+        name: [
+            (v["id"], v["impact"], v["help"])
+            for v in result["violations"]
+            if v["impact"] in {"serious", "critical"}
+        ]
         for name, result in found.items()
-    }  # fmt: skip
+    }
 
 
 def test_each_network_renders_in_its_own_colours(live_server, page, two_networks):
@@ -147,8 +165,13 @@ def test_each_network_renders_in_its_own_colours(live_server, page, two_networks
 
 
 def test_main_pages_have_no_serious_accessibility_violations(live_server, page, two_networks):
-    pages = {"landing": "/", "sign in": "/accounts/login/", "join": "/join/",
-             "privacy": "/privacy/", "accessibility statement": "/accessibility/"}  # fmt: skip
+    pages = {
+        "landing": "/",
+        "sign in": "/accounts/login/",
+        "join": "/join/",
+        "privacy": "/privacy/",
+        "accessibility statement": "/accessibility/",
+    }
     signed_in = {
         "member home": "/",
         "offers and requests": "/listings/",
@@ -173,8 +196,11 @@ def test_main_pages_have_no_serious_accessibility_violations(live_server, page, 
         page.goto(url(live_server, "purple.localhost", path))
         found[name] = axe_scan(page)
         unlabelled[name] = unlabelled_controls(page)
-    public = {"public site": "/", "start a network": "/start/",
-              "public accessibility statement": "/accessibility/"}  # fmt: skip
+    public = {
+        "public site": "/",
+        "start a network": "/start/",
+        "public accessibility statement": "/accessibility/",
+    }
     for name, path in public.items():
         page.goto(url(live_server, settings.HEXITIME_BASE_DOMAIN, path))
         found[name] = axe_scan(page)
@@ -227,9 +253,15 @@ def test_keyboard_alone_reaches_every_form_control(live_server, page, two_networ
 
 @pytest.mark.parametrize(
     "name",
-    ["exchange answered", "exchange hours recorded", "exchange completed", "exchange disputed",
-     "exchanges for organisers", "partner listing"],
-)  # fmt: skip
+    [
+        "exchange answered",
+        "exchange hours recorded",
+        "exchange completed",
+        "exchange disputed",
+        "exchanges for organisers",
+        "partner listing",
+    ],
+)
 def test_keyboard_alone_reaches_every_control_on_exchange_pages(live_server, page, exchanges, name):
     _sign_in(page, live_server, "purple.localhost")
     page.goto(url(live_server, "purple.localhost", exchanges[name]))
@@ -271,8 +303,9 @@ def test_on_a_phone_the_links_fold_behind_a_menu_button(live_server, browser, tw
     """The header keeps to one row; the Menu button opens the links from the keyboard, and
     without script too."""
     for script in (True, False):
-        context = browser.new_context(viewport={"width": width, "height": 844},
-                                      java_script_enabled=script)  # fmt: skip
+        context = browser.new_context(
+            viewport={"width": width, "height": 844}, java_script_enabled=script
+        )
         phone = context.new_page()
         try:
             _sign_in(phone, live_server, "purple.localhost")
@@ -317,9 +350,13 @@ def test_start_page_hints_and_errors_describe_their_fields(live_server, page, tw
             .map(id => document.getElementById(id)?.textContent.trim())]))""",
     )
     required = ["Error: This field is required."]
-    assert described == {"id_name": required, "id_slug": [SLUG_HINT, *required],
-                         "id_organiser_name": required, "id_organiser_email": required,
-                         "id_organiser_password": required}  # fmt: skip
+    assert described == {
+        "id_name": required,
+        "id_slug": [SLUG_HINT, *required],
+        "id_organiser_name": required,
+        "id_organiser_email": required,
+        "id_organiser_password": required,
+    }
 
 
 def test_the_skip_link_moves_focus_to_the_main_content(live_server, page, two_networks):
@@ -362,9 +399,14 @@ def test_pages_fit_a_phone_screen(live_server, browser, exchanges):
     than the screen, for every page.)"""
     context = browser.new_context(viewport={"width": 360, "height": 740})
     phone = context.new_page()
-    pages = {"home": "/", "branding": "/settings/branding/", "new listing": "/listings/new/",
-             "credit statement": "/ledger/statement/", "members and roles": "/members/roles/",
-             **exchanges}  # fmt: skip
+    pages = {
+        "home": "/",
+        "branding": "/settings/branding/",
+        "new listing": "/listings/new/",
+        "credit statement": "/ledger/statement/",
+        "members and roles": "/members/roles/",
+        **exchanges,
+    }
     # Controls are large touch targets: text boxes, lists and buttons 44px high, radios and
     # checkboxes 24px (in 44px rows), WCAG 2.2's minimum.
     small = """els => els.filter(e => e.offsetParent !== null).filter(e =>

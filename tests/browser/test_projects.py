@@ -28,25 +28,41 @@ HOST = "purple.localhost"
 def projects(make_network, make_member):
     """An organiser who leads a funded project with one volunteer, and a proposal."""
     purple = make_network("purple", "Purple Trust")
-    organiser = make_member(purple, email="olivia@nhs.net", full_name="Olivia Organiser",
-                            password=PASSWORD, role=Role.ORGANISER)  # fmt: skip
+    organiser = make_member(
+        purple,
+        email="olivia@nhs.net",
+        full_name="Olivia Organiser",
+        password=PASSWORD,
+        role=Role.ORGANISER,
+    )
     amara = make_member(purple, full_name="Amara Adeyemi")
     today = timezone.localdate()
     fields: dict[str, Any] = {
-        "aim": "Fewer falls by March.", "description": "PDSA cycles on ward 7B.",
+        "aim": "Fewer falls by March.",
+        "description": "PDSA cycles on ward 7B.",
         "starts_on": today - datetime.timedelta(days=14),
         "ends_on": today + datetime.timedelta(days=60),
         "skills_wanted": ["run charts"],
-    }  # fmt: skip
+    }
     with tenant_context(purple):
-        funded = project_fund(actor=organiser, project=project_propose(
-            actor=organiser, title="Fewer falls", budget_minutes=600, **fields))  # fmt: skip
+        funded = project_fund(
+            actor=organiser,
+            project=project_propose(
+                actor=organiser, title="Fewer falls", budget_minutes=600, **fields
+            ),
+        )
         volunteer = volunteer_pledge(actor=amara, project=funded, pledged_minutes=120)
-        volunteer_confirm_hours(actor=organiser, project=funded, volunteer=volunteer,
-                                minutes=60, worked_on=today - datetime.timedelta(days=7),
-                                key="first")  # fmt: skip
-        proposal = project_propose(actor=organiser, title="Discharge letters",
-                                   budget_minutes=240, **fields)  # fmt: skip
+        volunteer_confirm_hours(
+            actor=organiser,
+            project=funded,
+            volunteer=volunteer,
+            minutes=60,
+            worked_on=today - datetime.timedelta(days=7),
+            key="first",
+        )
+        proposal = project_propose(
+            actor=organiser, title="Discharge letters", budget_minutes=240, **fields
+        )
     return purple, funded, proposal, amara
 
 
@@ -74,8 +90,11 @@ def test_project_pages_have_no_serious_accessibility_violations(live_server, pag
         page.goto(url(live_server, HOST, path))
         screenshot(page, name.replace(" ", "-"))
         result = axe_scan(page)
-        serious[name] = [(v["id"], v["help"]) for v in result["violations"]
-                         if v["impact"] in {"serious", "critical"}]  # fmt: skip
+        serious[name] = [
+            (v["id"], v["help"])
+            for v in result["violations"]
+            if v["impact"] in {"serious", "critical"}
+        ]
     assert serious == {name: [] for name in paths}
     page.goto(url(live_server, HOST, f"/projects/{funded.pk}/"))
     bar = page.get_by_label("Hours given to Fewer falls")
@@ -93,8 +112,9 @@ def test_keyboard_alone_reaches_every_control_of_the_proposal_form(live_server, 
     reached = []
     for _ in range(60):
         page.keyboard.press("Tab")
-        reached.append(page.evaluate("document.activeElement.id || "
-                                     "document.activeElement.textContent.trim()"))  # fmt: skip
+        reached.append(
+            page.evaluate("document.activeElement.id || document.activeElement.textContent.trim()")
+        )
     assert controls and set(controls) <= set(reached)
 
 

@@ -128,26 +128,38 @@ def test_a_push_reaches_the_subscribed_browser_and_shows_a_notification(
                  headers: {"Content-Type": "application/json", "X-CSRFToken":
                    document.querySelector("[name=csrfmiddlewaretoken]").value}})
                .then(r => r.status)""",
-            ["/api/v1/notifications/push-subscriptions/",
-             {"endpoint": push.endpoint("alice"), "keys": keys.keys()}],
-        )  # fmt: skip
+            [
+                "/api/v1/notifications/push-subscriptions/",
+                {"endpoint": push.endpoint("alice"), "keys": keys.keys()},
+            ],
+        )
         assert posted == 201
         with tenant_context(teal):
             assert PushSubscription.objects.get().member_id == alice.pk
-            notification_send(recipient=alice, kind=Kind.RESPONSE_ACCEPTED, key="e:1",
-                              title="Your response was accepted",
-                              body="Ben accepted your offer.", url="/exchanges/")  # fmt: skip
+            notification_send(
+                recipient=alice,
+                kind=Kind.RESPONSE_ACCEPTED,
+                key="e:1",
+                title="Your response was accepted",
+                body="Ben accepted your offer.",
+                url="/exchanges/",
+            )
         received = push.wait_for(1)
     assert push.rejected == []
     payload = keys.decrypt(received[0].body)
-    assert payload == {"title": "Your response was accepted", "body": "Ben accepted your offer.",
-                       "url": "/exchanges/"}  # fmt: skip
+    assert payload == {
+        "title": "Your response was accepted",
+        "body": "Ben accepted your offer.",
+        "url": "/exchanges/",
+    }
     # What the push service would hand the browser, handed to its service worker.
     cdp = context.new_cdp_session(page)
     registration = page.evaluate("navigator.serviceWorker.ready.then(r => r.scope)")
     versions: list[dict] = []
-    cdp.on("ServiceWorker.workerRegistrationUpdated",
-           lambda event: versions.extend(event["registrations"]))  # fmt: skip
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda event: versions.extend(event["registrations"]),
+    )
     cdp.send("ServiceWorker.enable")
     deadline = time.monotonic() + 5
     while (
@@ -155,9 +167,14 @@ def test_a_push_reaches_the_subscribed_browser_and_shows_a_notification(
     ):
         page.wait_for_timeout(50)
     registration_id = next(v for v in versions if v["scopeURL"] == registration)["registrationId"]
-    cdp.send("ServiceWorker.deliverPushMessage", {
-        "origin": origin, "registrationId": registration_id, "data": json.dumps(payload),
-    })  # fmt: skip
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {
+            "origin": origin,
+            "registrationId": registration_id,
+            "data": json.dumps(payload),
+        },
+    )
     shown, deadline = None, time.monotonic() + 10
     while not shown and time.monotonic() < deadline:
         page.wait_for_timeout(100)

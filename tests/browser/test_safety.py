@@ -19,19 +19,32 @@ HOST = "teal.localhost"
 @pytest.fixture
 def teal(make_network, make_member):
     teal = make_network("teal", "Teal Trust")
-    make_member(teal, email="olivia@nhs.net", full_name="Olivia Organiser", password=PASSWORD,
-                role=Role.ORGANISER)  # fmt: skip
+    make_member(
+        teal,
+        email="olivia@nhs.net",
+        full_name="Olivia Organiser",
+        password=PASSWORD,
+        role=Role.ORGANISER,
+    )
     owner = make_member(teal, full_name="Sam Seller")
     make_member(teal, email="rhea@nhs.net", full_name="Rhea Reporter", password=PASSWORD)
     with tenant_context(teal):
-        listing = listing_create(actor=owner, kind="offer", title="Paid exam tutoring",
-                                 description="£40 an hour, cash.", category="teaching")  # fmt: skip
+        listing = listing_create(
+            actor=owner,
+            kind="offer",
+            title="Paid exam tutoring",
+            description="£40 an hour, cash.",
+            category="teaching",
+        )
     return teal, listing
 
 
 def serious(page):
-    return [(v["id"], v["help"]) for v in axe_scan(page)["violations"]
-            if v["impact"] in {"serious", "critical"}]  # fmt: skip
+    return [
+        (v["id"], v["help"])
+        for v in axe_scan(page)["violations"]
+        if v["impact"] in {"serious", "critical"}
+    ]
 
 
 def test_a_member_reports_a_listing_and_the_organiser_hides_it(live_server, page, teal):

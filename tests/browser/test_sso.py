@@ -23,8 +23,10 @@ SECRET = "maple-client-secret-0123456789"
 
 
 def _serious(found: dict[str, Any]) -> dict[str, list[str]]:
-    return {name: [v["id"] for v in result["violations"] if v["impact"] in {"serious", "critical"}]
-            for name, result in found.items()}  # fmt: skip
+    return {
+        name: [v["id"] for v in result["violations"] if v["impact"] in {"serious", "critical"}]
+        for name, result in found.items()
+    }
 
 
 def test_an_organiser_connects_sso_and_a_new_member_signs_in_through_it(
@@ -36,8 +38,13 @@ def test_an_organiser_connects_sso_and_a_new_member_signs_in_through_it(
 ):
     network = make_network("maple", "Maple Trust")
     host = host_of(network)
-    organiser = make_member(network, email="olive@maple.example", full_name="Olive Organiser",
-                            password=PASSWORD, role=Role.ORGANISER)  # fmt: skip
+    organiser = make_member(
+        network,
+        email="olive@maple.example",
+        full_name="Olive Organiser",
+        password=PASSWORD,
+        role=Role.ORGANISER,
+    )
     with tenant_context(network):
         join_settings_set(actor=organiser, policy=JoinPolicy.OPEN)
     callback = url(live_server, host, "/sso/callback/")

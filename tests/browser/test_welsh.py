@@ -26,16 +26,29 @@ def networks(make_network, make_member):
     poster = make_member(english, full_name="Huw Hughes")
     organiser = make_member(welsh, full_name="Olwen Owen", role=Role.ORGANISER)
     with tenant_context(english):
-        listing_create(actor=poster, kind="offer", title="Sepsis teaching", category="teaching",
-                       description="An hour on spotting sepsis early.")  # fmt: skip
-    theme_update(network=welsh, actor=organiser, primary_colour=DEFAULT_PRIMARY,
-                 accent_colour=DEFAULT_ACCENT, default_language="cy")  # fmt: skip
+        listing_create(
+            actor=poster,
+            kind="offer",
+            title="Sepsis teaching",
+            category="teaching",
+            description="An hour on spotting sepsis early.",
+        )
+    theme_update(
+        network=welsh,
+        actor=organiser,
+        primary_colour=DEFAULT_PRIMARY,
+        accent_colour=DEFAULT_ACCENT,
+        default_language="cy",
+    )
     return english, welsh
 
 
 def serious(page):
-    return [(v["id"], v["help"]) for v in axe_scan(page)["violations"]
-            if v["impact"] in {"serious", "critical"}]  # fmt: skip
+    return [
+        (v["id"], v["help"])
+        for v in axe_scan(page)["violations"]
+        if v["impact"] in {"serious", "critical"}
+    ]
 
 
 def sign_in_welsh_or_english(page, live_server, host: str) -> None:

@@ -168,8 +168,13 @@ def test_the_production_install_serves_behind_pgbouncer_as_an_unprivileged_user(
     def hexitime(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             _as_unprivileged([str(venv / "bin" / "hexitime"), *args]),
-            env=env, cwd=home, capture_output=True, text=True, check=False, timeout=600,
-        )  # fmt: skip
+            env=env,
+            cwd=home,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
+        )
 
     serve = None
     try:
@@ -182,8 +187,11 @@ def test_the_production_install_serves_behind_pgbouncer_as_an_unprivileged_user(
         command = [str(venv / "bin" / "hexitime"), "serve", "--bind", f"127.0.0.1:{port}"]
         serve = subprocess.Popen(
             _as_unprivileged(command),
-            env=env, cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            env=env,
+            cwd=home,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         assert wait_for_port(port, 60), "hexitime serve did not start"
         base = f"http://127.0.0.1:{port}"
         pages = [

@@ -106,9 +106,12 @@ def recorded(network_a, people):
     alice, bob = people
     with tenant_context(network_a):
         offer = listing_create(
-            actor=alice, kind="offer", title="QI coaching", description="PDSA cycles",
+            actor=alice,
+            kind="offer",
+            title="QI coaching",
+            description="PDSA cycles",
             category="coaching",
-        )  # fmt: skip
+        )
         exchange = to_recorded(offer, alice, bob)
     return exchange, alice, bob
 
@@ -136,9 +139,12 @@ def test_a_terminated_backend_before_the_move_answers_503_and_the_retry_makes_th
     confirm = _confirm_api(network_a, bob, exchange, "confirm-1")
     table = Exchange._meta.db_table
     response = _fault(
-        blocker, network_a, f"SELECT 1 FROM {table} WHERE id = {exchange.pk} FOR UPDATE",  # noqa: S608
-        f'%"{table}"%', confirm,
-    )  # fmt: skip
+        blocker,
+        network_a,
+        f"SELECT 1 FROM {table} WHERE id = {exchange.pk} FOR UPDATE",  # noqa: S608
+        f'%"{table}"%',
+        confirm,
+    )
 
     assert response.status_code == 503
     assert response["Retry-After"] == "10"
@@ -168,9 +174,12 @@ def test_a_terminated_backend_after_the_move_committed_answers_503_and_nothing_m
     confirm = _confirm_api(network_a, bob, exchange, "confirm-2")
     table = Proposal._meta.db_table
     response = _fault(
-        blocker, network_a, f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE",
-        f'%"{table}"%', confirm,
-    )  # fmt: skip
+        blocker,
+        network_a,
+        f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE",
+        f'%"{table}"%',
+        confirm,
+    )
 
     assert response.status_code == 503
     assert response["Retry-After"] == "10"
@@ -195,9 +204,12 @@ def test_a_page_whose_backend_is_terminated_gets_a_plain_503_even_under_debug(
 
     table = Exchange._meta.db_table
     response = _fault(
-        blocker, network_a, f"SELECT 1 FROM {table} WHERE id = {exchange.pk} FOR UPDATE",  # noqa: S608
-        f'%"{table}"%', confirm,
-    )  # fmt: skip
+        blocker,
+        network_a,
+        f"SELECT 1 FROM {table} WHERE id = {exchange.pk} FOR UPDATE",  # noqa: S608
+        f'%"{table}"%',
+        confirm,
+    )
 
     assert response.status_code == 503
     assert response["Retry-After"] == "10"

@@ -154,17 +154,36 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     with log.open("w") as out:
         up = subprocess.Popen(
             [sys.executable, "-m", "hexitime", "up", "--port", str(port)],
-            cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     running = Platform(up=up, log=log, env=env, port=port, postgres=postgres, redis=redis_server)
     try:
-        _wait("hexitime up started", lambda: "Hexitime is running" in running.output(),
-              running, 180)  # fmt: skip
+        _wait(
+            "hexitime up started", lambda: "Hexitime is running" in running.output(), running, 180
+        )
         made = subprocess.run(
-            [sys.executable, "-m", "hexitime", "manage", "tenant_command", "shell",
-             "--schema", "net_wbs", "-c", MAKE_TOKEN],
-            cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "hexitime",
+                "manage",
+                "tenant_command",
+                "shell",
+                "--schema",
+                "net_wbs",
+                "-c",
+                MAKE_TOKEN,
+            ],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         assert made.returncode == 0, made.stdout + made.stderr
         running.token = made.stdout.split("TOKEN ")[1].split()[0]
         running.respond()
@@ -184,9 +203,12 @@ def test_a_killed_worker_is_started_again_and_delivers(platform: Platform, tally
     worker.kill()
     tally.faults += 1
 
-    _wait("the supervisor restarts the worker",
-          lambda: "the Celery worker exited (-9); restarting it" in platform.output(),
-          platform, 30)  # fmt: skip
+    _wait(
+        "the supervisor restarts the worker",
+        lambda: "the Celery worker exited (-9); restarting it" in platform.output(),
+        platform,
+        30,
+    )
     _wait("a new worker", lambda: platform.child("worker") not in {None, worker}, platform, 30)
     assert platform.move(tally) == 200
     body = platform.sent[-1]
@@ -241,17 +263,22 @@ def test_a_network_started_while_redis_is_down_is_provisioned_later(
         csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.read().decode())
     assert csrf is not None
     form = {
-        "csrfmiddlewaretoken": csrf[1], "name": "Fault Trust", "slug": "fault-trust",
-        "organisation_type": "trust", "organiser_name": "Fay Ault",
-        "organiser_email": "fay@fault.example", "organiser_password": "correct-horse-battery",
-    }  # fmt: skip
+        "csrfmiddlewaretoken": csrf[1],
+        "name": "Fault Trust",
+        "slug": "fault-trust",
+        "organisation_type": "trust",
+        "organiser_name": "Fay Ault",
+        "organiser_email": "fay@fault.example",
+        "organiser_password": "correct-horse-battery",
+    }
     platform.redis.stop()
     tally.faults += 1
     try:
         request = urllib.request.Request(
-            start_url, data=urllib.parse.urlencode(form).encode(),
+            start_url,
+            data=urllib.parse.urlencode(form).encode(),
             headers={**host, "Referer": start_url},
-        )  # fmt: skip
+        )
         with browser.open(request, timeout=30) as answer:
             status = answer.status  # after the redirect to the progress page
         tally.operations += 1

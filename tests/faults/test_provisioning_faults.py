@@ -71,9 +71,21 @@ def start_worker(tmp_path) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
 
     def start() -> subprocess.Popen[bytes]:
         command = [
-            sys.executable, "-m", "celery", "-A", "hexitime", "worker", "--loglevel", "INFO",
-            "--pool", "prefork", "--concurrency", "1", "--without-gossip", "--without-mingle",
-        ]  # fmt: skip
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "hexitime",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            "1",
+            "--without-gossip",
+            "--without-mingle",
+        ]
         with (tmp_path / f"worker-{len(started)}.log").open("wb") as log:
             worker = subprocess.Popen(
                 command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT

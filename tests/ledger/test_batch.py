@@ -33,8 +33,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _exchange(key: str, payer: Account, payee: Account, minutes: int) -> TransferRequest:
-    return TransferRequest(idempotency_key=key, kind=Transfer.Kind.EXCHANGE, memo=key,
-                           legs=[Leg(payer, -minutes), Leg(payee, minutes)])  # fmt: skip
+    return TransferRequest(
+        idempotency_key=key,
+        kind=Transfer.Kind.EXCHANGE,
+        memo=key,
+        legs=[Leg(payer, -minutes), Leg(payee, minutes)],
+    )
 
 
 def _balances(*accounts: Account) -> list[int]:
@@ -57,9 +61,10 @@ def people(network_a, make_member):
 def test_a_batch_posts_each_transfer_with_its_own_outcome(people):
     alice, ben, cara = people
     posted_before = transfer_create(
-        idempotency_key="before", kind=Transfer.Kind.EXCHANGE,
+        idempotency_key="before",
+        kind=Transfer.Kind.EXCHANGE,
         legs=[Leg(alice, -15), Leg(ben, 15)],
-    )  # fmt: skip
+    )
     outcomes = transfers_create(
         transfers=[
             _exchange("one", alice, ben, 30),
@@ -77,14 +82,20 @@ def test_a_batch_posts_each_transfer_with_its_own_outcome(people):
         ]
     )
     assert [o.request.idempotency_key for o in outcomes] == [
-        "one", "too-much", "before", "before", "two", "one", "lopsided", "clearing",
-    ]  # fmt: skip
+        "one",
+        "too-much",
+        "before",
+        "before",
+        "two",
+        "one",
+        "lopsided",
+        "clearing",
+    ]
     one, short, again, conflict, two, one_again, lopsided, clearing = outcomes
     assert one.transfer is not None and not one.repeated and one.refusal is None
     assert two.transfer is not None and not two.repeated
     assert isinstance(short.refusal, InsufficientCredit) and short.transfer is None
-    assert short.refusal.extra == {"account_id": cara.pk, "balance": 120, "floor": 0,
-                                   "needed": 500}  # fmt: skip
+    assert short.refusal.extra == {"account_id": cara.pk, "balance": 120, "floor": 0, "needed": 500}
     assert "You have 2 hours of credit" in short.refusal.message
     assert again.repeated and again.transfer is not None and again.transfer.pk == posted_before.pk
     assert isinstance(conflict.refusal, IdempotencyConflict)
@@ -126,8 +137,11 @@ def test_later_transfers_of_a_batch_spend_what_earlier_ones_brought_in(people):
     )
     assert [o.refusal is None for o in outcomes] == [True, True, False, True]
     assert _balances(alice, ben, cara) == [0, 360, 0]
-    history = list(Entry.objects.filter(account=cara).order_by("sequence")
-                   .values_list("sequence", "amount", "balance_after"))  # fmt: skip
+    history = list(
+        Entry.objects.filter(account=cara)
+        .order_by("sequence")
+        .values_list("sequence", "amount", "balance_after")
+    )
     assert history == [(1, 120, 120), (2, 120, 240), (3, -200, 40), (4, -40, 0)]
     assert Account.objects.get(pk=cara.pk).last_sequence == 4
     _clean_audit()
@@ -156,8 +170,11 @@ def test_concurrent_batches_post_every_key_once_without_deadlock(network_a):
         accounts = []
         for n in range(12):
             account = Account.objects.create(kind="member", owner_id=10_000 + n)
-            transfer_create(idempotency_key=f"fund:{n}", kind=Transfer.Kind.PROJECT_CREDIT,
-                            legs=[Leg(issuance_account(), -300), Leg(account, 300)])  # fmt: skip
+            transfer_create(
+                idempotency_key=f"fund:{n}",
+                kind=Transfer.Kind.PROJECT_CREDIT,
+                legs=[Leg(issuance_account(), -300), Leg(account, 300)],
+            )
             accounts.append(account)
     errors: list[BaseException] = []
     results: list[tuple[str, bool, str | None]] = []
@@ -227,23 +244,39 @@ def test_the_leaner_guards_still_refuse_every_hand_written_change(people):
     alice, ben, _ = people
     gift = Transfer.objects.get(idempotency_key=f"gift:{alice.owner_id}")
     attempts = [
-        ("INSERT INTO ledger_entry (transfer_id, account_id, amount, balance_after, sequence)"
-         " VALUES (%s, %s, 5, 0, 9)", [gift.pk, alice.pk], "entries change only through"),
-        ("INSERT INTO ledger_entry (transfer_id, account_id, amount, balance_after, sequence)"
-         " SELECT transfer_id, account_id, amount, balance_after, 99 FROM ledger_entry WHERE"
-         " false", [], "entries change only through"),
-        ("UPDATE ledger_account SET balance = balance + 15 WHERE id = %s", [alice.pk],
-         "balances change only through"),
-        ("UPDATE ledger_account SET last_sequence = 7 WHERE id = %s", [alice.pk],
-         "balances change only through"),
-        ("UPDATE ledger_account SET id = 99999 WHERE id = %s", [alice.pk],
-         "balances change only through"),
-        ("UPDATE ledger_entry SET amount = 999 WHERE account_id = %s", [alice.pk],
-         "append-only"),
+        (
+            "INSERT INTO ledger_entry (transfer_id, account_id, amount, balance_after, sequence)"
+            " VALUES (%s, %s, 5, 0, 9)",
+            [gift.pk, alice.pk],
+            "entries change only through",
+        ),
+        (
+            "INSERT INTO ledger_entry (transfer_id, account_id, amount, balance_after, sequence)"
+            " SELECT transfer_id, account_id, amount, balance_after, 99 FROM ledger_entry WHERE"
+            " false",
+            [],
+            "entries change only through",
+        ),
+        (
+            "UPDATE ledger_account SET balance = balance + 15 WHERE id = %s",
+            [alice.pk],
+            "balances change only through",
+        ),
+        (
+            "UPDATE ledger_account SET last_sequence = 7 WHERE id = %s",
+            [alice.pk],
+            "balances change only through",
+        ),
+        (
+            "UPDATE ledger_account SET id = 99999 WHERE id = %s",
+            [alice.pk],
+            "balances change only through",
+        ),
+        ("UPDATE ledger_entry SET amount = 999 WHERE account_id = %s", [alice.pk], "append-only"),
         ("DELETE FROM ledger_entry WHERE account_id = %s", [alice.pk], "append-only"),
         ("DELETE FROM ledger_transfer WHERE id = %s", [gift.pk], "append-only"),
         ("DELETE FROM ledger_account WHERE id = %s", [alice.pk], "cannot be deleted"),
-    ]  # fmt: skip
+    ]
     for sql, params, message in attempts:
         with (
             pytest.raises(DatabaseError, match=message),

@@ -33,9 +33,10 @@ def _fund_accounts(network) -> list[Account]:
             member = Member.objects.create_user(f"c{n}@nhs.net", None, full_name=f"C {n}")
             account = Account.objects.create(kind="member", owner_id=member.pk)
             transfer_create(
-                idempotency_key=f"fund:{n}", kind=Transfer.Kind.PROJECT_CREDIT,
+                idempotency_key=f"fund:{n}",
+                kind=Transfer.Kind.PROJECT_CREDIT,
                 legs=[Leg(issuance_account(), -START_MINUTES), Leg(account, START_MINUTES)],
-            )  # fmt: skip
+            )
             accounts.append(account)
         return accounts
 
@@ -154,12 +155,14 @@ def test_a_transfer_that_fails_half_way_leaves_nothing(make_network, monkeypatch
         try:
             with pytest.raises(Exception, match="sabotage"):
                 transfer_create(
-                    idempotency_key="half", kind=Transfer.Kind.EXCHANGE,
+                    idempotency_key="half",
+                    kind=Transfer.Kind.EXCHANGE,
                     legs=[Leg(accounts[0], -90), Leg(accounts[1], 90)],
-                )  # fmt: skip
+                )
         finally:
             cursor.execute("ALTER TABLE ledger_entry DROP CONSTRAINT sabotage")
         assert (Transfer.objects.count(), Entry.objects.count()) == before
         assert [a.balance for a in Account.objects.filter(pk__in=[a.pk for a in accounts])] == [
-            START_MINUTES, START_MINUTES,
-        ]  # fmt: skip
+            START_MINUTES,
+            START_MINUTES,
+        ]

@@ -51,9 +51,14 @@ def federated(network_a, network_b, make_member):
 
 def _pay(network_a, network_b, alice, ben, minutes=60, key="exchange:9:complete"):
     return federated_transfer_create(
-        idempotency_key=key, payer_network=network_a, payer_member_id=alice.pk,
-        payee_network=network_b, payee_member_id=ben.pk, minutes=minutes, memo="QI coaching",
-    )  # fmt: skip
+        idempotency_key=key,
+        payer_network=network_a,
+        payer_member_id=alice.pk,
+        payee_network=network_b,
+        payee_member_id=ben.pk,
+        minutes=minutes,
+        memo="QI coaching",
+    )
 
 
 def _balances(network) -> dict[str, int]:
@@ -68,11 +73,17 @@ def test_a_cross_network_exchange_moves_credit_through_both_clearing_accounts(
     transfer = _pay(network_a, network_b, alice, ben)
     assert transfer.amount == 60
     assert _balances(network_a) == {
-        "issuance:": -120, "clearing:": 60, "pot:": 0, f"member:{alice.pk}": 60
-    }  # fmt: skip
+        "issuance:": -120,
+        "clearing:": 60,
+        "pot:": 0,
+        f"member:{alice.pk}": 60,
+    }
     assert _balances(network_b) == {
-        "issuance:": 0, "clearing:": -60, "pot:": 0, f"member:{ben.pk}": 60
-    }  # fmt: skip
+        "issuance:": 0,
+        "clearing:": -60,
+        "pot:": 0,
+        f"member:{ben.pk}": 60,
+    }
     positions = dict(Membership.objects.values_list("network__slug", "position"))
     assert positions == {"network-a": 60, "network-b": -60}
     call_command("ledger_audit")  # raises CommandError on any mismatch
@@ -90,9 +101,10 @@ def test_federated_legs_are_not_reversed_or_imitated_locally(
             transfer_reverse(transfer=local, actor=organiser, reason="Wrong network")
         with pytest.raises(LedgerError, match="clearing account"):
             transfer_create(
-                idempotency_key="sneaky", kind=Transfer.Kind.EXCHANGE,
+                idempotency_key="sneaky",
+                kind=Transfer.Kind.EXCHANGE,
                 legs=[Leg(clearing_account(), -60), Leg(member_account(alice), 60)],
-            )  # fmt: skip
+            )
         assert Transfer.objects.count() == 2  # the gift and the federated leg
     call_command("ledger_audit")
 
@@ -109,9 +121,10 @@ def test_refused_past_the_debit_limit_and_nothing_is_written(network_a, network_
     alice, ben = federated
     with tenant_context(network_a):  # more credit, so Alice's balance is not what stops her
         transfer_create(
-            idempotency_key="project:1:volunteer:alice", kind=Transfer.Kind.PROJECT_CREDIT,
+            idempotency_key="project:1:volunteer:alice",
+            kind=Transfer.Kind.PROJECT_CREDIT,
             legs=[Leg(issuance_account(), -120), Leg(member_account(alice), 120)],
-        )  # fmt: skip
+        )
     _pay(network_a, network_b, alice, ben, minutes=120, key="first")
     before_a, before_b = _balances(network_a), _balances(network_b)
     with pytest.raises(FederationRefused, match="reached its limit"):
@@ -190,10 +203,16 @@ def test_the_database_refuses_any_write_to_the_federation_ledger_but_the_posting
     # Federation transfers are append-only and written only with the positions they move.
     _refused(lambda: FederationTransfer.objects.filter(pk=transfer.pk).update(amount=1))
     _refused(lambda: FederationTransfer.objects.filter(pk=transfer.pk).delete())
-    _refused(lambda: FederationTransfer.objects.create(
-        idempotency_key="by hand", payer=payer, payee=stale, amount=30,
-        payer_member_id=alice.pk, payee_member_id=ben.pk,
-    ))  # fmt: skip
+    _refused(
+        lambda: FederationTransfer.objects.create(
+            idempotency_key="by hand",
+            payer=payer,
+            payee=stale,
+            amount=30,
+            payer_member_id=alice.pk,
+            payee_member_id=ben.pk,
+        )
+    )
     positions = dict(Membership.objects.values_list("network__slug", "position"))
     assert positions == {"network-a": 60, "network-b": -60}
     assert FederationTransfer.objects.get().amount == 60

@@ -51,8 +51,9 @@ def test_refusals_are_plain_and_change_nothing(network_a, network_b, make_member
     assert _membership(network_a) is None or not _membership(network_a).opted_in
 
 
-def test_only_organisers_of_the_network_reach_the_page(network_a, network_b, make_member,
-                                                       client_a, client_b):  # fmt: skip
+def test_only_organisers_of_the_network_reach_the_page(
+    network_a, network_b, make_member, client_a, client_b
+):
     upgrade(network_a, network_b)
     client_a.force_login(make_member(network_a))
     assert client_a.get(PAGE).status_code == 403

@@ -38,9 +38,11 @@ def _reverse(transfer: Transfer) -> Transfer:
     """The ledger's part of a correction (transfer_reverse is an organiser's durable
     service, which cannot run in the savepoint each example runs in)."""
     return transfer_create(
-        idempotency_key=f"reversal:{transfer.pk}", kind=Transfer.Kind.REVERSAL, reverses=transfer,
+        idempotency_key=f"reversal:{transfer.pk}",
+        kind=Transfer.Kind.REVERSAL,
+        reverses=transfer,
         legs=[Leg(e.account, -e.amount) for e in transfer.entries.select_related("account")],
-    )  # fmt: skip
+    )
 
 
 minutes = st.integers(min_value=1, max_value=16).map(lambda quarters: quarters * 15)
@@ -156,9 +158,12 @@ def test_ledger_invariants_hold_under_any_sequence_of_operations(make_network):
             accepted = {payer[0], payee[0]} == {0, 1}
             call = lambda: federated_transfer_create(  # noqa: E731
                 idempotency_key=f"f{next(keys)}",
-                payer_network=networks[payer[0]], payer_member_id=payer[1],
-                payee_network=networks[payee[0]], payee_member_id=payee[1], minutes=amount,
-            )  # fmt: skip
+                payer_network=networks[payer[0]],
+                payer_member_id=payer[1],
+                payee_network=networks[payee[0]],
+                payee_member_id=payee[1],
+                minutes=amount,
+            )
             if not accepted or payer_position + amount > LIMIT:
                 with pytest.raises(FederationRefused):
                     call()
@@ -193,7 +198,9 @@ def test_ledger_invariants_hold_under_any_sequence_of_operations(make_network):
     run_state_machine_as_test(
         Ledger,
         settings=settings(
-            max_examples=15, stateful_step_count=25, deadline=None,
+            max_examples=15,
+            stateful_step_count=25,
+            deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
         ),
-    )  # fmt: skip
+    )

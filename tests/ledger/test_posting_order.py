@@ -19,9 +19,10 @@ from ledger.services import Leg, gift_grant, member_account, transfer_create
 
 def _exchange(payer, payee, minutes, key):
     return transfer_create(
-        idempotency_key=key, kind=Transfer.Kind.EXCHANGE,
+        idempotency_key=key,
+        kind=Transfer.Kind.EXCHANGE,
         legs=[Leg(member_account(payer), -minutes), Leg(member_account(payee), minutes)],
-    )  # fmt: skip
+    )
 
 
 def _identity_restart(value: int) -> None:
@@ -48,8 +49,11 @@ def test_statement_and_audit_follow_sequence_when_ids_run_backwards(network_a, m
 
         lines = member_statement(member=alice)
         assert [(line.minutes, line.balance_after) for line in lines] == [
-            (5, 80), (-15, 75), (-30, 90), (120, 120),
-        ]  # fmt: skip
+            (5, 80),
+            (-15, 75),
+            (-30, 90),
+            (120, 120),
+        ]
         older = member_statement(member=alice, limit=2, before=lines[1].sequence)
         assert [line.minutes for line in older] == [-30, 120]
 
@@ -91,8 +95,9 @@ def test_the_migration_numbers_existing_entries_in_id_order(network_a):
     follows. They are posted with the schema at 0003, through that state's ledger_post()
     (the models of today know columns it lacks)."""
     schema = network_a.schema_name
-    call_command("migrate_schemas", "ledger", "0003", schema_name=schema, interactive=False,
-                 verbosity=0)  # fmt: skip
+    call_command(
+        "migrate_schemas", "ledger", "0003", schema_name=schema, interactive=False, verbosity=0
+    )
     connection.set_schema_to_public()
     try:
         with tenant_context(network_a), connection.cursor() as cursor:
@@ -112,8 +117,9 @@ def test_the_migration_numbers_existing_entries_in_id_order(network_a):
                     [f"old-{key}", [payer, payee], [-minutes, minutes]],
                 )
     finally:
-        call_command("migrate_schemas", "ledger", schema_name=schema, interactive=False,
-                     verbosity=0)  # fmt: skip
+        call_command(
+            "migrate_schemas", "ledger", schema_name=schema, interactive=False, verbosity=0
+        )
         connection.set_schema_to_public()
     with tenant_context(network_a):
         for account_id in (alice, ben):
@@ -123,8 +129,9 @@ def test_the_migration_numbers_existing_entries_in_id_order(network_a):
             assert account.last_sequence == 3
         assert Account.objects.get(pk=issuance).last_sequence == 2
         transfer_create(
-            idempotency_key="after the migration", kind=Transfer.Kind.EXCHANGE,
+            idempotency_key="after the migration",
+            kind=Transfer.Kind.EXCHANGE,
             legs=[Leg(Account.objects.get(pk=alice), -5), Leg(Account.objects.get(pk=ben), 5)],
-        )  # fmt: skip
+        )
         assert Account.objects.get(pk=alice).last_sequence == 4
         assert ledger_audit(network_name="network-a", federation_position=0).problems == []

@@ -56,8 +56,10 @@ def test_a_transfer_moves_minutes_and_records_running_balances(members):
     transfer = transfer_create(
         idempotency_key="exchange:1:complete",
         legs=[Leg(member_account(alice), -90), Leg(member_account(ben), 90)],
-        kind=Transfer.Kind.EXCHANGE, memo="Coaching", actor=alice,
-    )  # fmt: skip
+        kind=Transfer.Kind.EXCHANGE,
+        memo="Coaching",
+        actor=alice,
+    )
     assert (_balance(alice), _balance(ben)) == (30, 90)
     assert transfer.actor_label == "Alice"
     assert transfer.created_at is not None
@@ -128,9 +130,11 @@ def test_reversal_undoes_a_transfer_once(members, make_member, network_a):
     # A second correction under another key is refused too, and moves nothing.
     with pytest.raises(LedgerError, match="already been corrected"):
         transfer_create(
-            idempotency_key="another correction", kind=Transfer.Kind.REVERSAL, reverses=gift,
+            idempotency_key="another correction",
+            kind=Transfer.Kind.REVERSAL,
+            reverses=gift,
             legs=[Leg(member_account(alice), 120), Leg(issuance_account(), -120)],
-        )  # fmt: skip
+        )
     assert _balance(alice) == 0
     assert Transfer.objects.count() == 2
 
@@ -227,12 +231,18 @@ def test_a_correction_is_an_organisers_audited_action_with_a_reason(
     transfer_reverse(transfer=gift, actor=organiser, reason="Asked twice")  # no second row
     event = AuditEvent.objects.get()
     assert (event.verb, event.actor_id, event.reason) == (
-        "ledger.correct", organiser.pk, "Duplicate account",
-    )  # fmt: skip
+        "ledger.correct",
+        organiser.pk,
+        "Duplicate account",
+    )
     assert (event.target_type, event.target_id) == ("ledger.transfer", str(gift.pk))
-    assert event.after == {"reversal": str(reversal.pk), "legs": {
-        str(member_account(alice).pk): -120, str(issuance_account().pk): 120,
-    }}  # fmt: skip
+    assert event.after == {
+        "reversal": str(reversal.pk),
+        "legs": {
+            str(member_account(alice).pk): -120,
+            str(issuance_account().pk): 120,
+        },
+    }
     assert reversal.memo == "Correction of welcome gift: Duplicate account"
     assert reversal.actor_id == organiser.pk
     assert _balance(alice) == 0

@@ -10,9 +10,11 @@ from ledger.services import Leg, gift_grant, member_account, transfer_create
 
 def _exchange(payer, payee, minutes, key, memo="Shadowing on ward 7"):
     return transfer_create(
-        idempotency_key=key, kind=Transfer.Kind.EXCHANGE, memo=memo,
+        idempotency_key=key,
+        kind=Transfer.Kind.EXCHANGE,
+        memo=memo,
         legs=[Leg(member_account(payer), -minutes), Leg(member_account(payee), minutes)],
-    )  # fmt: skip
+    )
 
 
 def test_a_member_sees_their_own_statement_with_running_balance(network_a, make_member, client_a):
@@ -29,8 +31,9 @@ def test_a_member_sees_their_own_statement_with_running_balance(network_a, make_
     assert page.content.count(b"<tr>") == 3  # header + gift + exchange
     api = client_a.get("/api/v1/ledger/statement/").json()
     assert [(r["kind"], r["minutes"], r["balance_after"]) for r in api["results"]] == [
-        ("exchange", -45, 75), ("gift", 120, 120),
-    ]  # fmt: skip
+        ("exchange", -45, 75),
+        ("gift", 120, 120),
+    ]
     assert client_a.get("/api/v1/ledger/balance/").json() == {
         "minutes": 75,
         "text": "1 hour 15 minutes",
@@ -39,8 +42,9 @@ def test_a_member_sees_their_own_statement_with_running_balance(network_a, make_
     rows = list(csv.reader(io.StringIO(b"".join(download.streaming_content).decode())))
     assert rows[0][0] == "date"
     assert [row[2:] for row in rows[1:]] == [
-        ["'=HYPERLINK(evil)", "-45", "75"], ["Welcome gift: two hours of credit", "120", "120"],
-    ]  # fmt: skip
+        ["'=HYPERLINK(evil)", "-45", "75"],
+        ["Welcome gift: two hours of credit", "120", "120"],
+    ]
 
 
 def test_statement_pages_back_in_time(network_a, make_member, client_a):

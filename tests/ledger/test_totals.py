@@ -34,17 +34,25 @@ def test_issued_equals_what_members_projects_and_the_federation_hold(
     federation_partner_add(network=network_a, partner=network_b, actor=None)
     # Ben (in B) helped Alice (in A) for a quarter of an hour.
     federated_transfer_create(
-        idempotency_key="exchange:1:complete", payer_network=network_a,
-        payer_member_id=alice.pk, payee_network=network_b, payee_member_id=ben.pk,
-        minutes=15, memo="QI coaching",
-    )  # fmt: skip
+        idempotency_key="exchange:1:complete",
+        payer_network=network_a,
+        payer_member_id=alice.pk,
+        payee_network=network_b,
+        payee_member_id=ben.pk,
+        minutes=15,
+        memo="QI coaching",
+    )
     today = timezone.localdate()
     with tenant_context(network_b):
         project = project_propose(
-            actor=olu, title="Fewer falls", aim="Fewer falls by March.",
-            description="PDSA cycles.", budget_minutes=60, starts_on=today,
+            actor=olu,
+            title="Fewer falls",
+            aim="Fewer falls by March.",
+            description="PDSA cycles.",
+            budget_minutes=60,
+            starts_on=today,
             ends_on=today + datetime.timedelta(days=30),
-        )  # fmt: skip
+        )
         project_fund(actor=olu, project=project)
         totals = network_totals()
     assert (totals.issued, totals.held_by_members, totals.held_by_projects) == (180, 135, 60)

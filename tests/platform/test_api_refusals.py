@@ -15,8 +15,12 @@ def _schema(client: NetworkClient) -> dict:
 def test_list_endpoints_are_declared_as_the_pages_they_answer(network_a, make_member, client_a):
     client_a.force_login(make_member(network_a))
     paths = _schema(client_a)["paths"]
-    for path in ("/api/v1/listings/", "/api/v1/exchanges/", "/api/v1/projects/",
-                 "/api/v1/notifications/"):  # fmt: skip
+    for path in (
+        "/api/v1/listings/",
+        "/api/v1/exchanges/",
+        "/api/v1/projects/",
+        "/api/v1/notifications/",
+    ):
         page = paths[path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
         assert page["$ref"].startswith("#/components/schemas/Paginated"), path
     notifications = _schema(client_a)["components"]["schemas"]["PaginatedNotificationList"]
@@ -31,10 +35,13 @@ def test_every_operation_declares_its_refusals(network_a, make_member, client_a)
         for method, operation in operations.items():
             codes = set(operation["responses"])
             assert {"400", "404"} <= codes, (method, path)
-            signed_out = ("/api/v1/members/join/", "/api/v1/members/verify/",
-                          "/api/v1/accessibility/",
-                          "/api/v1/members/join/invited/",
-                          "/api/v1/cpd/records/{code}/verification/")  # fmt: skip
+            signed_out = (
+                "/api/v1/members/join/",
+                "/api/v1/members/verify/",
+                "/api/v1/accessibility/",
+                "/api/v1/members/join/invited/",
+                "/api/v1/cpd/records/{code}/verification/",
+            )
             if path not in signed_out or (path, method) == ("/api/v1/accessibility/", "put"):
                 assert "403" in codes, (method, path)
             if method in ("post", "put", "patch"):

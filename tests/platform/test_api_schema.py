@@ -67,8 +67,7 @@ def member_api(demo_like, network_a, wsgi_app):
     with tenant_context(network_a):
         _, secret = api_token_create(actor=member, name="schemathesis")
     headers = {"Host": host_of(network_a), "Authorization": f"Bearer {secret}"}
-    schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", wsgi_app,
-                                            headers=headers)  # fmt: skip
+    schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", wsgi_app, headers=headers)
     return schema, {"base_url": f"http://{host_of(network_a)}", "headers": headers}
 
 

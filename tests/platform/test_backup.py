@@ -74,9 +74,12 @@ def _conninfo(dbname: str | None = None) -> str:
     settings = db_connection.settings_dict
     dbname = dbname or settings["NAME"]
     parts = {
-        "dbname": dbname, "host": settings["HOST"], "port": settings["PORT"],
-        "user": settings["USER"], "password": settings["PASSWORD"],
-    }  # fmt: skip
+        "dbname": dbname,
+        "host": settings["HOST"],
+        "port": settings["PORT"],
+        "user": settings["USER"],
+        "password": settings["PASSWORD"],
+    }
     quoted = {
         key: str(value).replace("\\", "\\\\").replace("'", "\\'") for key, value in parts.items()
     }
@@ -99,9 +102,10 @@ def platform(network_a: Network, network_b: Network, make_member: Callable[..., 
         gift_grant(member=alice)
         gift_grant(member=carol)
         transfer_create(
-            idempotency_key="exchange:1:complete", kind=Transfer.Kind.EXCHANGE,
+            idempotency_key="exchange:1:complete",
+            kind=Transfer.Kind.EXCHANGE,
             legs=[Leg(member_account(carol), -30), Leg(member_account(alice), 30)],
-        )  # fmt: skip
+        )
     upgrade(network_a, network_b)
     for network in (network_a, network_b):
         federation_membership_set(network=network, actor=None, opted_in=True, debit_limit=180)
@@ -119,9 +123,14 @@ def platform(network_a: Network, network_b: Network, make_member: Callable[..., 
 
 def _federated(a: Network, b: Network, payer: Member, payee: Member, *, minutes: int, key: str):
     federated_transfer_create(
-        idempotency_key=key, payer_network=a, payer_member_id=payer.pk, payee_network=b,
-        payee_member_id=payee.pk, minutes=minutes, memo="QI coaching",
-    )  # fmt: skip
+        idempotency_key=key,
+        payer_network=a,
+        payer_member_id=payer.pk,
+        payee_network=b,
+        payee_member_id=payee.pk,
+        minutes=minutes,
+        memo="QI coaching",
+    )
 
 
 def _balance(network: Network, member: Member) -> int:
@@ -133,20 +142,29 @@ def test_the_whole_platform_restores_into_an_empty_database_and_balances(
     pg_bin, platform, network_a, tmp_path
 ):
     dump = tmp_path / "hexitime.dump"
-    _run(pg_bin("pg_dump"), "--format=custom", f"--file={dump}",
-         f"--dbname={_conninfo()}")  # fmt: skip
+    _run(pg_bin("pg_dump"), "--format=custom", f"--file={dump}", f"--dbname={_conninfo()}")
     with scratch_database("hx_restore") as scratch:
-        _run(pg_bin("pg_restore"), "--exit-on-error", "--no-owner",
-             f"--dbname={_conninfo(scratch.name)}", str(dump))  # fmt: skip
+        _run(
+            pg_bin("pg_restore"),
+            "--exit-on-error",
+            "--no-owner",
+            f"--dbname={_conninfo(scratch.name)}",
+            str(dump),
+        )
         env = {
             **os.environ,
             "DATABASE_URL": scratch.url,
             "PYTHONPATH": f"{REPO_ROOT}:{REPO_ROOT / 'platform'}",
         }
         audit = subprocess.run(
-            [sys.executable, "-m", "hexitime", "ledger", "audit"], env=env, cwd=REPO_ROOT,
-            capture_output=True, text=True, check=False, timeout=300,
-        )  # fmt: skip
+            [sys.executable, "-m", "hexitime", "ledger", "audit"],
+            env=env,
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
         assert audit.returncode == 0, audit.stdout + audit.stderr
         assert "All 2 network ledgers and the federation balance." in audit.stdout
         lines = {line.split()[0]: line for line in audit.stdout.splitlines() if line.strip()}
@@ -158,10 +176,14 @@ def test_the_whole_platform_restores_into_an_empty_database_and_balances(
             "print(response.status_code, 'Network A' in response.content.decode())\n"
         )
         served = subprocess.run(
-            [sys.executable, "-c", page], env={**env, "DJANGO_SETTINGS_MODULE":
-            "hexitime.settings.test"}, cwd=REPO_ROOT, capture_output=True, text=True,
-            check=False, timeout=300,
-        )  # fmt: skip
+            [sys.executable, "-c", page],
+            env={**env, "DJANGO_SETTINGS_MODULE": "hexitime.settings.test"},
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
         assert served.stdout.split() == ["200", "True"], served.stdout + served.stderr
 
 
@@ -173,13 +195,19 @@ def _schema_drop(network: Network) -> None:
 
 
 def _schema_dump(pg_bin, network: Network, path: Path) -> None:
-    _run(pg_bin("pg_dump"), "--format=custom", f"--schema={network.schema_name}",
-         f"--file={path}", f"--dbname={_conninfo()}")  # fmt: skip
+    _run(
+        pg_bin("pg_dump"),
+        "--format=custom",
+        f"--schema={network.schema_name}",
+        f"--file={path}",
+        f"--dbname={_conninfo()}",
+    )
 
 
 def _schema_restore(pg_bin, path: Path) -> None:
-    _run(pg_bin("pg_restore"), "--exit-on-error", "--no-owner",
-         f"--dbname={_conninfo()}", str(path))  # fmt: skip
+    _run(
+        pg_bin("pg_restore"), "--exit-on-error", "--no-owner", f"--dbname={_conninfo()}", str(path)
+    )
 
 
 def test_one_lost_network_schema_restores_alone(pg_bin, platform, network_a, tmp_path):
@@ -223,11 +251,23 @@ def _copy_rows(pg_bin, source: str, target: str, table: str, where: str, folder:
     """The doc's `\\copy` of a network's public rows from a scratch restore, with psql."""
     rows = folder / f"{table}.csv"
     select = f"SELECT * FROM {table} WHERE {where}"  # noqa: S608 - our own table names
-    _run(pg_bin("psql"), "--no-psqlrc", "--set=ON_ERROR_STOP=1", f"--dbname={source}",
-         "-c", f"\\copy ({select}) TO '{rows}' CSV")  # fmt: skip
+    _run(
+        pg_bin("psql"),
+        "--no-psqlrc",
+        "--set=ON_ERROR_STOP=1",
+        f"--dbname={source}",
+        "-c",
+        f"\\copy ({select}) TO '{rows}' CSV",
+    )
     assert rows.read_text(), f"no {table} rows {where}"
-    _run(pg_bin("psql"), "--no-psqlrc", "--set=ON_ERROR_STOP=1", f"--dbname={target}",
-         "-c", f"\\copy {table} FROM '{rows}' CSV")  # fmt: skip
+    _run(
+        pg_bin("psql"),
+        "--no-psqlrc",
+        "--set=ON_ERROR_STOP=1",
+        f"--dbname={target}",
+        "-c",
+        f"\\copy {table} FROM '{rows}' CSV",
+    )
 
 
 def test_a_deleted_network_comes_back_from_the_platform_backup(
@@ -243,8 +283,13 @@ def test_a_deleted_network_comes_back_from_the_platform_backup(
     with tenant_context(doomed):
         gift_grant(member=dana)
     logo = _png()
-    theme_update(network=doomed, actor=dana, primary_colour="#330072", accent_colour="#007f3b",
-                 logo=SimpleUploadedFile("logo.png", logo))  # fmt: skip
+    theme_update(
+        network=doomed,
+        actor=dana,
+        primary_colour="#330072",
+        accent_colour="#007f3b",
+        logo=SimpleUploadedFile("logo.png", logo),
+    )
     dump = tmp_path / "hexitime.dump"
     _run(pg_bin("pg_dump"), "--format=custom", f"--file={dump}", f"--dbname={_conninfo()}")
     shutil.copytree(tmp_path / "media", tmp_path / "media-backup")
@@ -258,11 +303,21 @@ def test_a_deleted_network_comes_back_from_the_platform_backup(
     assert not (tmp_path / "media" / doomed.schema_name).exists()
 
     with scratch_database("hx_restore") as scratch:
-        _run(pg_bin("pg_restore"), "--exit-on-error", "--no-owner",
-             f"--dbname={_conninfo(scratch.name)}", str(dump))  # fmt: skip
+        _run(
+            pg_bin("pg_restore"),
+            "--exit-on-error",
+            "--no-owner",
+            f"--dbname={_conninfo(scratch.name)}",
+            str(dump),
+        )
         schema = tmp_path / "doomed.dump"
-        _run(pg_bin("pg_dump"), "--format=custom", f"--schema={doomed.schema_name}",
-             f"--file={schema}", f"--dbname={_conninfo(scratch.name)}")  # fmt: skip
+        _run(
+            pg_bin("pg_dump"),
+            "--format=custom",
+            f"--schema={doomed.schema_name}",
+            f"--file={schema}",
+            f"--dbname={_conninfo(scratch.name)}",
+        )
         _schema_restore(pg_bin, schema)
         source, target = _conninfo(scratch.name), _conninfo()
         _copy_rows(pg_bin, source, target, "tenants_network", f"id = {doomed.pk}", tmp_path)
@@ -323,8 +378,13 @@ def test_an_import_that_would_break_a_partners_ledger_is_refused(
     call_command("network_export", "network-a", output=str(archive))
 
     with scratch_database("hx_restore") as scratch:
-        _run(pg_bin("pg_restore"), "--exit-on-error", "--no-owner",
-             f"--dbname={_conninfo(scratch.name)}", str(dump))  # fmt: skip
+        _run(
+            pg_bin("pg_restore"),
+            "--exit-on-error",
+            "--no-owner",
+            f"--dbname={_conninfo(scratch.name)}",
+            str(dump),
+        )
         env = {
             **os.environ,
             "DATABASE_URL": scratch.url,
@@ -333,9 +393,14 @@ def test_an_import_that_would_break_a_partners_ledger_is_refused(
 
         def hexitime(*args: str) -> subprocess.CompletedProcess[str]:
             return subprocess.run(
-                [sys.executable, "-m", "hexitime", *args], env=env, cwd=REPO_ROOT,
-                capture_output=True, text=True, check=False, timeout=300,
-            )  # fmt: skip
+                [sys.executable, "-m", "hexitime", *args],
+                env=env,
+                cwd=REPO_ROOT,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=300,
+            )
 
         refused = hexitime("network", "import", str(archive))
         assert refused.returncode != 0

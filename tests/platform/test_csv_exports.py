@@ -57,8 +57,13 @@ def hostile_exchange(network_a, make_member):
     with tenant_context(network_a):
         for member in (mallory, bob):
             gift_grant(member=member)
-        offer = listing_create(actor=mallory, kind="offer", title=HOSTILE_TITLE,
-                               description="Help", category="coaching")  # fmt: skip
+        offer = listing_create(
+            actor=mallory,
+            kind="offer",
+            title=HOSTILE_TITLE,
+            description="Help",
+            category="coaching",
+        )
         exchange = x.exchange_respond(actor=bob, listing=offer, message="Hi")
         x.exchange_accept(actor=mallory, exchange=exchange)
         proposal = x.exchange_propose(
@@ -78,8 +83,7 @@ def _body(response) -> str:
     return content.decode()
 
 
-def test_every_csv_served_in_a_network_neutralises_formulas(network_a, hostile_exchange,
-                                                            client_a):  # fmt: skip
+def test_every_csv_served_in_a_network_neutralises_formulas(network_a, hostile_exchange, client_a):
     _, bob, olive = hostile_exchange
     client_a.force_login(bob)
     statement = _body(client_a.get("/ledger/statement.csv"))
@@ -124,8 +128,9 @@ def test_csv_is_written_only_by_the_one_writer():
     assert writers == ["platform/kernel/csvfile.py"]
 
 
-def test_a_member_of_another_network_gets_no_export(network_b, hostile_exchange, make_member,
-                                                    client_b):  # fmt: skip
+def test_a_member_of_another_network_gets_no_export(
+    network_b, hostile_exchange, make_member, client_b
+):
     stranger = make_member(network_b, role=Role.ORGANISER)
     client_b.force_login(stranger)
     exchanges = _body(client_b.get("/exchanges/organiser/exchanges.csv"))

@@ -26,9 +26,7 @@ def test_readyz_answers_ready_on_any_host_including_a_network(network_a) -> None
     for host in [*HOSTS, host_of(network_a)]:
         response = Client(HTTP_HOST=host).get("/readyz")
         assert response.status_code == 200, (host, response.content)
-        assert response.json() == {
-            "ready": True, "database": "ok", "redis": "ok", "release": "ok"
-        }  # fmt: skip
+        assert response.json() == {"ready": True, "database": "ok", "redis": "ok", "release": "ok"}
         assert response["Cache-Control"] == "no-store"
 
 

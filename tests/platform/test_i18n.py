@@ -26,8 +26,13 @@ pytestmark = pytest.mark.django_db
 
 
 def welsh_default(network, organiser):
-    return theme_update(network=network, actor=organiser, primary_colour=DEFAULT_PRIMARY,
-                        accent_colour=DEFAULT_ACCENT, default_language="cy")  # fmt: skip
+    return theme_update(
+        network=network,
+        actor=organiser,
+        primary_colour=DEFAULT_PRIMARY,
+        accent_colour=DEFAULT_ACCENT,
+        default_language="cy",
+    )
 
 
 @pytest.fixture
@@ -55,10 +60,14 @@ def test_an_organiser_sets_the_default_on_the_branding_page_of_their_network_onl
 ):
     organiser_b = make_member(network_b, role=Role.ORGANISER)
     client_b.force_login(organiser_b)
-    response = client_b.post("/settings/branding/", {
-        "primary_colour": DEFAULT_PRIMARY, "accent_colour": DEFAULT_ACCENT,
-        "default_language": "cy",
-    })  # fmt: skip
+    response = client_b.post(
+        "/settings/branding/",
+        {
+            "primary_colour": DEFAULT_PRIMARY,
+            "accent_colour": DEFAULT_ACCENT,
+            "default_language": "cy",
+        },
+    )
     assert response.status_code == 302
     network_a.refresh_from_db()
     network_b.refresh_from_db()
@@ -66,17 +75,26 @@ def test_an_organiser_sets_the_default_on_the_branding_page_of_their_network_onl
     assert network_language(network_a) == "en-gb"
     # A language the platform does not offer is refused, with the form shown again.
     client_a.force_login(organiser_a)
-    refused = client_a.post("/settings/branding/", {
-        "primary_colour": DEFAULT_PRIMARY, "accent_colour": DEFAULT_ACCENT,
-        "default_language": "fr",
-    })  # fmt: skip
+    refused = client_a.post(
+        "/settings/branding/",
+        {
+            "primary_colour": DEFAULT_PRIMARY,
+            "accent_colour": DEFAULT_ACCENT,
+            "default_language": "fr",
+        },
+    )
     assert refused.status_code == 200
     assert b"There is a problem" in refused.content
     network_a.refresh_from_db()
     assert network_language(network_a) == "en-gb"
     with pytest.raises(ThemeRefused):
-        theme_update(network=network_a, actor=organiser_a, primary_colour=DEFAULT_PRIMARY,
-                     accent_colour=DEFAULT_ACCENT, default_language="xx")  # fmt: skip
+        theme_update(
+            network=network_a,
+            actor=organiser_a,
+            primary_colour=DEFAULT_PRIMARY,
+            accent_colour=DEFAULT_ACCENT,
+            default_language="xx",
+        )
 
 
 def test_the_switcher_sets_a_cookie_for_visitors_and_saves_a_members_choice(
@@ -142,10 +160,15 @@ def test_emails_are_written_in_the_recipients_language(
     with tenant_context(network_a):
         member_language_set(actor=welsh, language="cy")
         ids = [
-            notification_send(recipient=member, kind=Kind.RESPONSE_RECEIVED, key=f"t:{member.pk}",
-                              title="Hi", url="/exchanges/").pk
+            notification_send(
+                recipient=member,
+                kind=Kind.RESPONSE_RECEIVED,
+                key=f"t:{member.pk}",
+                title="Hi",
+                url="/exchanges/",
+            ).pk
             for member in (english, welsh)
-        ]  # fmt: skip
+        ]
     with translation.override("cy"):  # the worker's own language plays no part
         for notification_id in ids:
             notification_email(schema_name=network_a.schema_name, notification_id=notification_id)
@@ -179,12 +202,22 @@ def test_a_refusal_is_in_the_language_the_member_chose(
     english = make_member(network_b, full_name="Edward English")
     with tenant_context(network_a):
         member_language_set(actor=welsh, language="cy")
-        mine_a = listing_create(actor=welsh, kind="offer", title="Coetsio QI",
-                                description="Cylchoedd PDSA", category="coaching")  # fmt: skip
+        mine_a = listing_create(
+            actor=welsh,
+            kind="offer",
+            title="Coetsio QI",
+            description="Cylchoedd PDSA",
+            category="coaching",
+        )
     with tenant_context(network_b):
         member_language_set(actor=english, language="en-gb")
-        mine_b = listing_create(actor=english, kind="offer", title="QI coaching",
-                                description="PDSA cycles", category="coaching")  # fmt: skip
+        mine_b = listing_create(
+            actor=english,
+            kind="offer",
+            title="QI coaching",
+            description="PDSA cycles",
+            category="coaching",
+        )
     welsh_refusal, english_refusal = "Eich hysbyseb chi yw hon.", "This is your own listing."
     # Responding to one's own listing, on the page and through the API.
     client_a.force_login(welsh)
@@ -192,8 +225,11 @@ def test_a_refusal_is_in_the_language_the_member_chose(
     assert page.status_code == 200
     assert welsh_refusal in page.content.decode()
     assert english_refusal not in page.content.decode()
-    api = client_a.post("/api/v1/exchanges/", {"listing": mine_a.pk, "message": "Fi?"},
-                        content_type="application/json")  # fmt: skip
+    api = client_a.post(
+        "/api/v1/exchanges/",
+        {"listing": mine_a.pk, "message": "Fi?"},
+        content_type="application/json",
+    )
     assert api.status_code == 409
     assert api.json()["detail"] == welsh_refusal
     # Network B's member chose English: the same refusal reads in English there.
@@ -201,8 +237,11 @@ def test_a_refusal_is_in_the_language_the_member_chose(
     page = client_b.post(f"/exchanges/respond/{mine_b.pk}/", {"message": "Me?"}, follow=True)
     assert english_refusal in page.content.decode()
     assert welsh_refusal not in page.content.decode()
-    api = client_b.post("/api/v1/exchanges/", {"listing": mine_b.pk, "message": "Me?"},
-                        content_type="application/json")  # fmt: skip
+    api = client_b.post(
+        "/api/v1/exchanges/",
+        {"listing": mine_b.pk, "message": "Me?"},
+        content_type="application/json",
+    )
     assert api.json()["detail"] == english_refusal
     # Network A's listing stays out of network B's view.
     assert "Coetsio QI" not in client_b.get("/api/v1/listings/").content.decode()

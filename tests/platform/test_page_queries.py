@@ -71,8 +71,7 @@ def test_sign_in_page_is_one_query(client_a):
     assert len(queries) <= BUDGET["/accounts/login/"], "\n".join(queries)
 
 
-def test_switching_network_sets_the_search_path_once(signed_in, client_b, network_b,
-                                                     make_member):  # fmt: skip
+def test_switching_network_sets_the_search_path_once(signed_in, client_b, network_b, make_member):
     client_a, _ = signed_in
     client_b.force_login(make_member(network_b))
     _queries(client_a, "/")
@@ -82,8 +81,9 @@ def test_switching_network_sets_the_search_path_once(signed_in, client_b, networ
     assert sets == [f'SET search_path = "{network_b.schema_name}","public"']
 
 
-def test_a_member_of_b_is_not_signed_in_on_a_with_bs_session(client_a, client_b, network_b,
-                                                             make_member):  # fmt: skip
+def test_a_member_of_b_is_not_signed_in_on_a_with_bs_session(
+    client_a, client_b, network_b, make_member
+):
     """Sessions live in each network's schema, so B's session cookie means nothing on A's
     host."""
     client_b.force_login(make_member(network_b))

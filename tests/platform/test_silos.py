@@ -24,10 +24,12 @@ def _ours(model: type[models.Model]) -> bool:
 def _expected(app_name: str) -> frozenset[Silo]:
     return frozenset(
         silo
-        for silo, names in ((Silo.PUBLIC, settings.SHARED_APPS),
-                            (Silo.NETWORK, settings.TENANT_APPS))
+        for silo, names in (
+            (Silo.PUBLIC, settings.SHARED_APPS),
+            (Silo.NETWORK, settings.TENANT_APPS),
+        )
         if app_name in names
-    )  # fmt: skip
+    )
 
 
 OURS = [m for m in ALL_MODELS if _ours(m) and not m._meta.auto_created]

@@ -108,8 +108,9 @@ def organiser_of(make_member: Callable[..., Member]) -> Callable[[Network], Memb
 
 def _logo(network: Network, actor: Member, data: bytes) -> str:
     logo = SimpleUploadedFile("l.png", data)
-    theme = theme_update(network=network, actor=actor, primary_colour="#005eb8",
-                         accent_colour="#007f3b", logo=logo)  # fmt: skip
+    theme = theme_update(
+        network=network, actor=actor, primary_colour="#005eb8", accent_colour="#007f3b", logo=logo
+    )
     return theme.logo.name or ""
 
 
@@ -118,10 +119,14 @@ def test_a_logo_uploaded_on_the_branding_page_lands_under_the_networks_prefix_an
 ):
     client_a.force_login(organiser_of(network_a))
     logo = _png(3, 3)
-    response = client_a.post("/settings/branding/", {
-        "primary_colour": "#005eb8", "accent_colour": "#007f3b",
-        "logo": SimpleUploadedFile("our logo.png", logo),
-    })  # fmt: skip
+    response = client_a.post(
+        "/settings/branding/",
+        {
+            "primary_colour": "#005eb8",
+            "accent_colour": "#007f3b",
+            "logo": SimpleUploadedFile("our logo.png", logo),
+        },
+    )
     assert response.status_code == 302, response.content
     key = f"{network_a.schema_name}/theme/logo-2.png"
     assert [o.key for o in bucket.objects.all()] == [key]
@@ -225,8 +230,12 @@ def test_production_settings_with_a_bucket_pass_check_deploy() -> None:
         "print(type(s).__name__, s.bucket_name, s.endpoint_url, s.querystring_auth)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+        [sys.executable, "-c", script],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
         check=False,
-    )  # fmt: skip
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "TenantS3Storage hexitime-media http://127.0.0.1:9 True" in result.stdout

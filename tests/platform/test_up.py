@@ -30,8 +30,11 @@ def _start(env: dict[str, str], port: int, log: Path, *, run: int) -> subprocess
     with log.open("a") as out:
         up = subprocess.Popen(
             [sys.executable, "-m", "hexitime", "up", "--port", str(port)],
-            cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     deadline = time.monotonic() + 120
     while log.read_text().count("Hexitime is running") < run:
         assert up.poll() is None, log.read_text()
@@ -57,8 +60,12 @@ def _join(port: int, host: str, email: str) -> int:
     with opener.open(urllib.request.Request(base, headers={"Host": host})) as page:
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.read().decode())
     assert token is not None
-    form = {"csrfmiddlewaretoken": token[1], "full_name": "Nell New", "email": email,
-            "password": "a-long-test-passphrase"}  # fmt: skip
+    form = {
+        "csrfmiddlewaretoken": token[1],
+        "full_name": "Nell New",
+        "email": email,
+        "password": "a-long-test-passphrase",
+    }
     request = urllib.request.Request(
         base, data=urllib.parse.urlencode(form).encode(), headers={"Host": host}
     )

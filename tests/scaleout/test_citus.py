@@ -90,9 +90,10 @@ def _schema_move(network: Network, node: tuple[str, int, int]) -> None:
 def _member(network: Network, name: str) -> Member:
     with tenant_context(network):
         member = Member.objects.create_user(
-            f"{name.lower()}-{RUN}@{network.slug}.example", "correct-horse-battery",
+            f"{name.lower()}-{RUN}@{network.slug}.example",
+            "correct-horse-battery",
             full_name=name,
-        )  # fmt: skip
+        )
         gift_grant(member=member)
     return member
 
@@ -100,9 +101,11 @@ def _member(network: Network, name: str) -> Member:
 def _exchange(network: Network, payer: Member, payee: Member, minutes: int, key: str) -> Transfer:
     with tenant_context(network):
         return transfer_create(
-            idempotency_key=key, kind=Transfer.Kind.EXCHANGE, memo=key,
+            idempotency_key=key,
+            kind=Transfer.Kind.EXCHANGE,
+            memo=key,
             legs=[Leg(member_account(payer), -minutes), Leg(member_account(payee), minutes)],
-        )  # fmt: skip
+        )
 
 
 def _assert_posting_order(network: Network, member: Member) -> list[int]:
@@ -168,8 +171,10 @@ def test_networks_are_provisioned_as_distributed_schemas_on_different_workers():
     for name in ("a", "b"):
         started = time.perf_counter()
         networks.append(network_create(slug=f"scaleout-{name}-{RUN}", name=f"Scaleout {name}"))
-        print(f"provisioned {networks[-1].slug} by template replay in "
-              f"{(time.perf_counter() - started) * 1000:.0f} ms")  # fmt: skip
+        print(
+            f"provisioned {networks[-1].slug} by template replay in "
+            f"{(time.perf_counter() - started) * 1000:.0f} ms"
+        )
     a, b = networks
     if _node_of(a) == _node_of(b):
         other = next(w for w in _workers() if w != _node_of(a))
@@ -202,9 +207,13 @@ def test_a_schema_behind_on_a_worker_is_migrated_by_replayed_sql():
     other = _state["b"]
     reference = _catalog(behind.schema_name)
     call_command(
-        "migrate_schemas", "listings", "0001", schema_name=behind.schema_name,
-        interactive=False, verbosity=0,
-    )  # fmt: skip
+        "migrate_schemas",
+        "listings",
+        "0001",
+        schema_name=behind.schema_name,
+        interactive=False,
+        verbosity=0,
+    )
     connection.set_schema_to_public()
     applied = schemas_applied([behind.schema_name, other.schema_name])
     assert applied[behind.schema_name] != applied[other.schema_name]
@@ -214,16 +223,19 @@ def test_a_schema_behind_on_a_worker_is_migrated_by_replayed_sql():
     migrated = _catalog(behind.schema_name)
     for part in CATALOG:
         assert migrated[part] == reference[part], part
-    print(f"\nreplayed {len(plan.steps)} migrations into {behind.schema_name} on "
-          f"{_node_of(behind)}")  # fmt: skip
+    print(
+        f"\nreplayed {len(plan.steps)} migrations into {behind.schema_name} on {_node_of(behind)}"
+    )
 
 
 def test_a_network_is_provisioned_from_a_spare_schema():
     assert schema_spares_fill(count=1) == 1
     started = time.perf_counter()
     spared = network_create(slug=f"scaleout-spare-{RUN}", name="Scaleout spare")
-    print(f"\nprovisioned {spared.slug} from a spare in "
-          f"{(time.perf_counter() - started) * 1000:.0f} ms on {_node_of(spared)}")  # fmt: skip
+    print(
+        f"\nprovisioned {spared.slug} from a spare in "
+        f"{(time.perf_counter() - started) * 1000:.0f} ms on {_node_of(spared)}"
+    )
     assert not SpareSchema.objects.exists()
     member = _member(spared, "Sparrow")
     with tenant_context(spared):
@@ -304,13 +316,23 @@ def test_a_federated_transfer_between_networks_on_different_workers():
     federation_partner_add(network=a, partner=b, actor=None)
     assert _node_of(a) != _node_of(b)
     moved = federated_transfer_create(
-        idempotency_key=f"federated-{RUN}", payer_network=a, payer_member_id=_state["alice"].pk,
-        payee_network=b, payee_member_id=ben.pk, minutes=45, memo="across workers",
-    )  # fmt: skip
+        idempotency_key=f"federated-{RUN}",
+        payer_network=a,
+        payer_member_id=_state["alice"].pk,
+        payee_network=b,
+        payee_member_id=ben.pk,
+        minutes=45,
+        memo="across workers",
+    )
     again = federated_transfer_create(
-        idempotency_key=f"federated-{RUN}", payer_network=a, payer_member_id=_state["alice"].pk,
-        payee_network=b, payee_member_id=ben.pk, minutes=45, memo="across workers",
-    )  # fmt: skip
+        idempotency_key=f"federated-{RUN}",
+        payer_network=a,
+        payer_member_id=_state["alice"].pk,
+        payee_network=b,
+        payee_member_id=ben.pk,
+        minutes=45,
+        memo="across workers",
+    )
     assert again.pk == moved.pk
     with tenant_context(a):
         assert member_balance(member=_state["alice"]) == 45
@@ -366,9 +388,11 @@ def test_a_network_moves_to_the_other_worker_while_it_serves():
     finally:
         stop.set()
         thread.join(timeout=60)
-    print(f"\nmoved {a.schema_name} {high} -> {_node_of(a)} in {took:.1f} s while serving: "
-          f"{served['posted']} transfers, {served['pages']} statement pages, "
-          f"{len(served['errors'])} errors {served['errors'][:3]}")  # fmt: skip
+    print(
+        f"\nmoved {a.schema_name} {high} -> {_node_of(a)} in {took:.1f} s while serving: "
+        f"{served['posted']} transfers, {served['pages']} statement pages, "
+        f"{len(served['errors'])} errors {served['errors'][:3]}"
+    )
     assert _node_of(a) == low
     assert served["posted"] > 0 and served["pages"] > 0
     assert served["errors"] == []
@@ -386,8 +410,10 @@ def test_the_audit_is_clean_and_statements_are_in_posting_order(capsys):
     a, b = _state["a"], _state["b"]
     for network, member in ((a, _state["alice"]), (a, _state["ann"]), (b, _state["ben"])):
         ids = _assert_posting_order(network, member)
-        print(f"{member.full_name}: {len(ids)} lines in posting order; "
-              f"ids newest first {ids[:3]}...{ids[-3:]}")  # fmt: skip
+        print(
+            f"{member.full_name}: {len(ids)} lines in posting order; "
+            f"ids newest first {ids[:3]}...{ids[-3:]}"
+        )
     for network in (a, b):
         with tenant_context(network):
             report = ledger_audit(network_name=network.slug, federation_position=_position(network))

@@ -107,10 +107,13 @@ def test_beat_sends_again_after_the_server_dropped_its_database_connection(
     # Another session ends beat's, as a PostgreSQL restart does; beat is not told.
     settings_dict = connection.settings_dict
     with psycopg.connect(
-        dbname=settings_dict["NAME"], host=settings_dict["HOST"] or None,
-        port=settings_dict["PORT"] or None, user=settings_dict["USER"],
-        password=settings_dict["PASSWORD"] or None, autocommit=True,
-    ) as other:  # fmt: skip
+        dbname=settings_dict["NAME"],
+        host=settings_dict["HOST"] or None,
+        port=settings_dict["PORT"] or None,
+        user=settings_dict["USER"],
+        password=settings_dict["PASSWORD"] or None,
+        autocommit=True,
+    ) as other:
         other.execute("SELECT pg_terminate_backend(%s)", [beat_backend])
 
     scheduler.apply_entry(entry)

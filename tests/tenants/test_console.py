@@ -70,9 +70,10 @@ def test_console_shows_hours_exchanged_exactly_not_rounded_to_a_tenth(
             [(ann, bob, 120), (bob, ann, 240), (ann, bob, 135)]
         ):
             transfer_create(
-                idempotency_key=f"exchange:{n}:complete", kind=Transfer.Kind.EXCHANGE,
+                idempotency_key=f"exchange:{n}:complete",
+                kind=Transfer.Kind.EXCHANGE,
                 legs=[Leg(member_account(giver), -minutes), Leg(member_account(receiver), minutes)],
-            )  # fmt: skip
+            )
     home = staff_client.get("/console/").content.decode()
     assert re.search(r"<td>8\.25</td>", home), "495 minutes are 8.25 hours"
     network = staff_client.get(f"/console/networks/{network_a.slug}/").content.decode()
@@ -94,17 +95,20 @@ def test_console_list_makes_the_same_queries_for_two_networks_as_for_five(
     with tenant_context(first):
         gift_grant(member=giver)
         transfer_create(
-            idempotency_key="exchange:1:complete", kind=Transfer.Kind.EXCHANGE,
+            idempotency_key="exchange:1:complete",
+            kind=Transfer.Kind.EXCHANGE,
             legs=[Leg(member_account(giver), -90), Leg(member_account(receiver), 90)],
-        )  # fmt: skip
+        )
         exchanged_at = Transfer.objects.get(kind=Transfer.Kind.EXCHANGE).created_at
     make_member(make_network("q-2"))
     two, rows = console_queries()
     assert (rows["q-1"].members, rows["q-1"].minutes_exchanged) == (2, 90)
     assert rows["q-1"].last_activity == max(exchanged_at, receiver.last_login)
     assert (rows["q-2"].members, rows["q-2"].minutes_exchanged, rows["q-2"].last_activity) == (
-        1, 0, None,
-    )  # fmt: skip
+        1,
+        0,
+        None,
+    )
 
     for slug in ("q-3", "q-4", "q-5"):
         make_member(make_network(slug))

@@ -20,8 +20,12 @@ from ledger.services import Leg, gift_grant, member_account, transfer_create
 from tests.conftest import NetworkClient, upgrade
 
 PASSWORD = "a long and unusual staff passphrase"
-ANSWERS = {"ethnic_group": "white_irish", "age_band": "45_54", "disability": "no",
-           "background": "clerical"}  # fmt: skip
+ANSWERS = {
+    "ethnic_group": "white_irish",
+    "age_band": "45_54",
+    "disability": "no",
+    "background": "clerical",
+}
 
 
 @pytest.fixture
@@ -54,9 +58,13 @@ def two_networks(network_a, network_b, make_member):
         federation_membership_set(network=network, actor=None, opted_in=True, open_to_all=True)
     # A member of B helps a member of A for an hour.
     federated_transfer_create(
-        idempotency_key="fed", payer_network=network_a, payer_member_id=a[0].pk,
-        payee_network=network_b, payee_member_id=b[7].pk, minutes=60,
-    )  # fmt: skip
+        idempotency_key="fed",
+        payer_network=network_a,
+        payer_member_id=a[0].pk,
+        payee_network=network_b,
+        payee_member_id=b[7].pk,
+        minutes=60,
+    )
     return a, b
 
 
@@ -67,8 +75,10 @@ def test_staff_see_each_network_the_flows_between_them_and_summed_equality(
     page = public_client.get("/console/insights/")
     assert page.status_code == 200
     insights = page.context["insights"]
-    rows = {(n.network.slug, n.members, n.active, n.given, n.to_other_networks,
-             n.from_other_networks) for n in insights.networks}  # fmt: skip
+    rows = {
+        (n.network.slug, n.members, n.active, n.given, n.to_other_networks, n.from_other_networks)
+        for n in insights.networks
+    }
     assert rows == {("network-a", 8, 3, 90, 0, 60), ("network-b", 8, 1, 60, 60, 0)}
     assert insights.flows == [FederationFlow(network_b, network_a, 60, 1)]
     assert insights.matrix_networks == [network_a, network_b]

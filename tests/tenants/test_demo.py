@@ -49,9 +49,11 @@ def test_demo_networks_live_in_their_own_schemas_with_their_own_members(db):
         totals = network_totals()
         # Welcome gifts and the funded project's 40-hour budget, less the minutes that group
         # sessions' rounding returned to the issuance account.
-        returned = sum(Entry.objects.filter(
-            account=issuance_account(), transfer__idempotency_key__startswith="groupsession:"
-        ).values_list("amount", flat=True))  # fmt: skip
+        returned = sum(
+            Entry.objects.filter(
+                account=issuance_account(), transfer__idempotency_key__startswith="groupsession:"
+            ).values_list("amount", flat=True)
+        )
         assert (totals.issued + returned, totals.members_with_credit) == (13 * 120 + 40 * 60, 13)
         assert listing_search(query="sepsis").exists()
         people = Member.objects.exclude(email__startswith="organiser@")
@@ -64,8 +66,9 @@ def test_demo_networks_live_in_their_own_schemas_with_their_own_members(db):
         assert all(announcements_shown(member=m) for m in people)
         assert not Recipient.objects.filter(email=Delivery.PENDING).exists()
         funded = Project.objects.get(state=Project.State.APPROVED)
-        confirmed = sum(Volunteer.objects.filter(project=funded).values_list(
-            "confirmed_minutes", flat=True))  # fmt: skip
+        confirmed = sum(
+            Volunteer.objects.filter(project=funded).values_list("confirmed_minutes", flat=True)
+        )
         assert Volunteer.objects.filter(project=funded).count() == 4 and confirmed > 0
         given = sum(Gift.objects.filter(project=funded).values_list("minutes", flat=True))
         assert project_account(funded.pk).balance == funded.budget_minutes - confirmed + given
@@ -88,8 +91,7 @@ def test_demo_networks_live_in_their_own_schemas_with_their_own_members(db):
         # Safety: a contact on every exchange page, a block, a queue for the organiser.
         assert exchange_settings().has_safeguarding_contact
         assert Block.objects.count() == 1
-        open_kinds = set(Report.objects.filter(status="open").values_list("target_kind",
-                                                                           flat=True))  # fmt: skip
+        open_kinds = set(Report.objects.filter(status="open").values_list("target_kind", flat=True))
         assert {"listing", "profile", "message"} <= open_kinds
         assert Report.objects.filter(outcome="warn").exists()
         # One campaign running, with listings, a session and the funded project, and hours.

@@ -60,9 +60,19 @@ FRESH_ID = 987_654
 # The console's moves on a network (tenants/console.py), tried by every network's people.
 STAFF_ACTIONS = ("suspend", "resume", "plan", "export", "delete")
 # What a page's form may ask for; pages take what they know and ignore the rest.
-FORM = {"reason": "walk", "role": Role.ORGANISER, "status": "closed", "title": "walk",
-        "body": "walk", "message": "walk", "text": "walk", "minutes": "60",
-        "pledged_minutes": "60", "outcome": "giver", "note": "walk"}  # fmt: skip
+FORM = {
+    "reason": "walk",
+    "role": Role.ORGANISER,
+    "status": "closed",
+    "title": "walk",
+    "body": "walk",
+    "message": "walk",
+    "text": "walk",
+    "minutes": "60",
+    "pledged_minutes": "60",
+    "outcome": "giver",
+    "note": "walk",
+}
 
 
 @dataclass
@@ -83,8 +93,9 @@ def _mark(network: Network, people: list[Member]) -> Side:
     organiser, owner, asker, walker = people[0], people[1], people[2], people[3]
     with tenant_context(network):
         public = f"listing of {tag}"
-        listing = listing_create(actor=owner, kind="offer", title=public,
-                                 description="walk", category="coaching")  # fmt: skip
+        listing = listing_create(
+            actor=owner, kind="offer", title=public, description="walk", category="coaching"
+        )
         thread = f"thread of {tag}"
         exchange = x.exchange_respond(actor=asker, listing=listing, message=thread)
         x.exchange_accept(actor=owner, exchange=exchange)
@@ -130,10 +141,13 @@ def _ids(model: type[models.Model], network: Network) -> list[int]:
 def _fill_values(here: Side, there: Side) -> dict[str, list[Any]]:
     """Values for each path parameter name: ids of the other network's objects, of other
     members' objects here, and one id that exists nowhere."""
-    values: dict[str, list[Any]] = {"slug": [there.network.slug, here.network.slug],
-                                    "action": sorted({*ACTIONS, *STAFF_ACTIONS}),
-                                    "name": ["walk"], "token": ["walk"],
-                                    "uidb64": ["MQ"]}  # fmt: skip
+    values: dict[str, list[Any]] = {
+        "slug": [there.network.slug, here.network.slug],
+        "action": sorted({*ACTIONS, *STAFF_ACTIONS}),
+        "name": ["walk"],
+        "token": ["walk"],
+        "uidb64": ["MQ"],
+    }
     every_id: set[int] = {FRESH_ID}  # for names that name no model: one id of each kind
     for name, model in MODELS.items():
         theirs, ours = _ids(model, there.network), _ids(model, here.network)
@@ -197,8 +211,9 @@ def _fill(route: str, values: dict[str, list[Any]]) -> Iterator[tuple[str, dict[
             yield path, {name: value, **given}
 
 
-def _request(method: str, host: str, route: str, given: dict[str, Any], body: Any,
-             variant: int) -> Request:  # fmt: skip
+def _request(
+    method: str, host: str, route: str, given: dict[str, Any], body: Any, variant: int
+) -> Request:
     """A request, keyed by what it asks apart from the ids of known models in its path."""
     ids = tuple((MODELS[name], value) for name, value in given.items() if name in MODELS)
     path = route
@@ -235,8 +250,9 @@ def _bodies(schema: dict[str, Any] | None, spec: dict[str, Any], ids: list[int])
     if not isinstance(full, dict):
         return [full]
     required = {name: full[name] for name in schema.get("required", []) if name in full}
-    return [required] + [{**required, name: value} for name, value in full.items()
-                         if name not in required]  # fmt: skip
+    return [required] + [
+        {**required, name: value} for name, value in full.items() if name not in required
+    ]
 
 
 def _page_routes(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, str]]:
@@ -273,9 +289,10 @@ def _snapshot(network: Network, owners: set[int] | None) -> dict[str, dict[Any, 
             queryset = model._default_manager.all()
             if owners is not None:
                 member_columns = [
-                    column.attname for column in model._meta.concrete_fields
+                    column.attname
+                    for column in model._meta.concrete_fields
                     if column.is_relation and column.related_model is Member
-                ] + (["id"] if model is Member else [])  # fmt: skip
+                ] + (["id"] if model is Member else [])
                 if not member_columns:
                     continue
                 if (through := NAMED_THROUGH.get(model._meta.label)) is not None:
@@ -329,13 +346,25 @@ def _send(client: Client, request: Request) -> Any:
     if request.method == "GET":
         return client.get(request.path, HTTP_HOST=host)
     if request.path.startswith("/api/"):
-        return client.generic(request.method, request.path, json.dumps(request.body or {}),
-                              content_type="application/json", HTTP_HOST=host)  # fmt: skip
+        return client.generic(
+            request.method,
+            request.path,
+            json.dumps(request.body or {}),
+            content_type="application/json",
+            HTTP_HOST=host,
+        )
     return client.post(request.path, request.body or {}, HTTP_HOST=host)
 
 
-def _walk(client: Client, who: str, network: Network, requests: list[Request],
-          forbidden: list[str], tally: Tally, sign_in: Callable[[], None]) -> None:  # fmt: skip
+def _walk(
+    client: Client,
+    who: str,
+    network: Network,
+    requests: list[Request],
+    forbidden: list[str],
+    tally: Tally,
+    sign_in: Callable[[], None],
+) -> None:
     """Send every request; a request whose path ids exist nowhere in `network` (another
     network's) must be answered as the same request for ids that exist nowhere at all."""
     sign_in()
@@ -364,8 +393,10 @@ def _walk(client: Client, who: str, network: Network, requests: list[Request],
     for request, status in absent:
         tally.compared += 1
         if status != fresh[request.key]:
-            tally.leaks.append(f"{who}: {request.method} {request.host}{request.path} -> {status}, "
-                               f"but {fresh[request.key]} for ids that exist nowhere")  # fmt: skip
+            tally.leaks.append(
+                f"{who}: {request.method} {request.host}{request.path} -> {status}, "
+                f"but {fresh[request.key]} for ids that exist nowhere"
+            )
 
 
 def _public_snapshot() -> dict[str, dict[Any, Any]]:
@@ -382,8 +413,9 @@ def _public_snapshot() -> dict[str, dict[Any, Any]]:
 @pytest.mark.django_db(transaction=False)
 def test_no_role_of_either_network_reads_or_changes_what_is_not_theirs(demo_like, capsys):
     sides = [_mark(network, people) for network, people in demo_like.items()]
-    staff = Member.objects.create_superuser("walk-staff@hexitime.example", "pw",
-                                            full_name="Walk Staff")  # fmt: skip
+    staff = Member.objects.create_superuser(
+        "walk-staff@hexitime.example", "pw", full_name="Walk Staff"
+    )
     reader = NetworkClient(sides[0].network)
     reader.force_login(sides[0].member)
     spec = yaml.safe_load(reader.get("/api/v1/schema/").content)
@@ -395,8 +427,10 @@ def test_no_role_of_either_network_reads_or_changes_what_is_not_theirs(demo_like
     for here, there in (sides, sides[::-1]):
         values = _fill_values(here, there)
         host = host_of(here.network)
-        network_requests = [*_api_requests(spec, values, host),
-                            *_page_requests(settings.ROOT_URLCONF, values, host)]  # fmt: skip
+        network_requests = [
+            *_api_requests(spec, values, host),
+            *_page_requests(settings.ROOT_URLCONF, values, host),
+        ]
         public_requests = list(_page_requests(settings.PUBLIC_SCHEMA_URLCONF, values, public_host))
         for actor in (here.member, here.organiser):
             forbidden = [there.public_marker, *there.private_markers]
@@ -407,8 +441,15 @@ def test_no_role_of_either_network_reads_or_changes_what_is_not_theirs(demo_like
             others = _snapshot(here.network, owners)
             client = NetworkClient(here.network, raise_request_exception=False)
             who = f"{actor.role} of {here.network.slug}"
-            _walk(client, who, here.network, network_requests + public_requests, forbidden, tally,
-                  sign_in=partial(client.force_login, actor))  # fmt: skip
+            _walk(
+                client,
+                who,
+                here.network,
+                network_requests + public_requests,
+                forbidden,
+                tally,
+                sign_in=partial(client.force_login, actor),
+            )
             tally.leaks.extend(
                 f"{who} changed {there.network.slug}'s {row}"
                 for row in _changed(theirs, _snapshot(there.network, None), added=True)
@@ -421,8 +462,15 @@ def test_no_role_of_either_network_reads_or_changes_what_is_not_theirs(demo_like
         # Platform staff, signed in on the public site, are nobody inside a network.
         staff_client = Client(HTTP_HOST=public_host, raise_request_exception=False)
         before = _snapshot(here.network, None)
-        _walk(staff_client, "platform staff", here.network, network_requests, every_private, tally,
-              sign_in=partial(staff_client.force_login, staff))  # fmt: skip
+        _walk(
+            staff_client,
+            "platform staff",
+            here.network,
+            network_requests,
+            every_private,
+            tally,
+            sign_in=partial(staff_client.force_login, staff),
+        )
         tally.leaks.extend(
             f"platform staff changed {here.network.slug}'s {row}"
             for row in _changed(before, _snapshot(here.network, None), added=True)
@@ -432,9 +480,11 @@ def test_no_role_of_either_network_reads_or_changes_what_is_not_theirs(demo_like
         for row in _changed(public_before, _public_snapshot(), added=False)
     )
     with capsys.disabled():
-        print(f"\nisolation walk: {tally.tried} requests tried, {len(tally.leaks)} leaks found; "
-              f"{tally.compared} answers for other networks' ids compared with ids of nothing; "
-              f"answered 2xx: {tally.answered}")  # fmt: skip
+        print(
+            f"\nisolation walk: {tally.tried} requests tried, {len(tally.leaks)} leaks found; "
+            f"{tally.compared} answers for other networks' ids compared with ids of nothing; "
+            f"answered 2xx: {tally.answered}"
+        )
     assert tally.tried > 1000 and tally.compared > 100
     assert all(count > 50 for who, count in tally.answered.items() if " of " in who)
     assert not tally.leaks, "\n".join(tally.leaks)

@@ -169,9 +169,12 @@ def test_a_run_killed_half_way_leaves_no_half_migrated_schema(make_network, tmp_
     _sabotage(network.schema_name, STALL)
     run = subprocess.Popen(
         [sys.executable, "-m", "hexitime", "tenants", "migrate", "--workers", "2"],
-        cwd=REPO_ROOT, env=env, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        cwd=REPO_ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         stalled = _wait_for_stalled_backend(database, run)
         os.killpg(run.pid, signal.SIGKILL)

@@ -45,12 +45,16 @@ def test_anyone_signed_out_reads_the_statement_in_the_model_form(client_a, organ
     assert response.status_code == 200
     page = response.content.decode()
     for heading in (
-        "Accessibility statement for Network A", "How accessible this website is",
-        "Feedback and contact information", "Reporting accessibility problems with this website",
-        "Enforcement procedure", "Technical information about this website\u2019s accessibility",
-        "Compliance status", "Non-accessible content",
+        "Accessibility statement for Network A",
+        "How accessible this website is",
+        "Feedback and contact information",
+        "Reporting accessibility problems with this website",
+        "Enforcement procedure",
+        "Technical information about this website\u2019s accessibility",
+        "Compliance status",
+        "Non-accessible content",
         "Preparation of this accessibility statement",
-    ):  # fmt: skip
+    ):
         assert heading in page
     assert "partially compliant" in page and "2.2 AA" in page
     assert "Equality and Human Rights Commission" in page
@@ -87,11 +91,19 @@ def test_a_report_with_failures_is_listed_row_by_row_and_an_empty_one_says_so(
 ):
     report = tmp_path / "axe.json"
     violations = [
-        {"rule": "region", "impact": "moderate", "help": "All content should be in landmarks",
-         "page": "/listings/<id>/"},
-        {"rule": "color-contrast", "impact": "serious",
-         "help": "Elements must meet minimum colour contrast", "page": "/"},
-    ]  # fmt: skip
+        {
+            "rule": "region",
+            "impact": "moderate",
+            "help": "All content should be in landmarks",
+            "page": "/listings/<id>/",
+        },
+        {
+            "rule": "color-contrast",
+            "impact": "serious",
+            "help": "Elements must meet minimum colour contrast",
+            "page": "/",
+        },
+    ]
     report.write_text(json.dumps({"tested_on": "2026-11-30", "violations": violations}))
     settings.HEXITIME_AXE_REPORT_PATH = str(report)
     page = client_a.get("/accessibility/").content.decode()
@@ -108,12 +120,20 @@ def test_a_report_with_failures_is_listed_row_by_row_and_an_empty_one_says_so(
 
 def test_the_organiser_sets_the_contact_and_status_audited(client_a, network_a, organiser_a):
     client_a.force_login(organiser_a)
-    response = client_a.post("/settings/accessibility/", {
-        "organisation": "Oxford Health NHS FT", "contact_email": "access@oxford.example",
-        "contact_phone": "01865 000000", "response_days": "10", "compliance": "full",
-        "enforcer": "ecni", "known_issues": "Old PDF minutes are not tagged\n",
-        "tested_by": "", "reviewed_on": "2026-11-01",
-    })  # fmt: skip
+    response = client_a.post(
+        "/settings/accessibility/",
+        {
+            "organisation": "Oxford Health NHS FT",
+            "contact_email": "access@oxford.example",
+            "contact_phone": "01865 000000",
+            "response_days": "10",
+            "compliance": "full",
+            "enforcer": "ecni",
+            "known_issues": "Old PDF minutes are not tagged\n",
+            "tested_by": "",
+            "reviewed_on": "2026-11-01",
+        },
+    )
     assert response.status_code == 302
     client_a.logout()
     page = client_a.get("/accessibility/").content.decode()
@@ -135,10 +155,16 @@ def test_the_organiser_sets_the_contact_and_status_audited(client_a, network_a, 
 
 def test_bad_input_is_refused_clearly_and_nothing_written(client_a, network_a, organiser_a):
     client_a.force_login(organiser_a)
-    response = client_a.post("/settings/accessibility/", {
-        "contact_email": "not-an-address", "response_days": "0", "compliance": "maybe",
-        "enforcer": "ehrc", "reviewed_on": "2999-01-01",
-    })  # fmt: skip
+    response = client_a.post(
+        "/settings/accessibility/",
+        {
+            "contact_email": "not-an-address",
+            "response_days": "0",
+            "compliance": "maybe",
+            "enforcer": "ehrc",
+            "reviewed_on": "2999-01-01",
+        },
+    )
     assert response.status_code == 200
     assert "There is a problem" in response.content.decode()
     with pytest.raises(StatementRefused, match="future"):
@@ -158,9 +184,11 @@ def test_network_b_contact_never_on_network_a_page(
     client_a, client_b, network_a, network_b, organiser_a, organiser_b
 ):
     accessibility_statement_update(
-        network=network_b, actor=organiser_b, contact_email="secret@b.example",
+        network=network_b,
+        actor=organiser_b,
+        contact_email="secret@b.example",
         contact_phone="028 9000 0000",
-    )  # fmt: skip
+    )
     page_a = client_a.get("/accessibility/").content.decode()
     page_b = client_b.get("/accessibility/").content.decode()
     assert "secret@b.example" in page_b and "028 9000 0000" in page_b
@@ -174,17 +202,26 @@ def test_network_b_contact_never_on_network_a_page(
 
 API = "/api/v1/accessibility/"
 FULL = {
-    "organisation": "Oxford Health NHS FT", "contact_email": "access@oxford.example",
-    "contact_phone": "01865 000000", "response_days": 10, "compliance": "full",
-    "enforcer": "ecni", "known_issues": "Old PDF minutes are not tagged\n\nMaps lack text\n",
-    "tested_by": "", "reviewed_on": "2026-11-01",
-}  # fmt: skip
+    "organisation": "Oxford Health NHS FT",
+    "contact_email": "access@oxford.example",
+    "contact_phone": "01865 000000",
+    "response_days": 10,
+    "compliance": "full",
+    "enforcer": "ecni",
+    "known_issues": "Old PDF minutes are not tagged\n\nMaps lack text\n",
+    "tested_by": "",
+    "reviewed_on": "2026-11-01",
+}
 
 
 def test_the_api_answers_anyone_what_the_page_shows(client_a, organiser_a, settings, tmp_path):
     report = tmp_path / "axe.json"
-    violation = {"rule": "region", "impact": "moderate", "page": "/listings/<id>/",
-                 "help": "All content should be in landmarks"}  # fmt: skip
+    violation = {
+        "rule": "region",
+        "impact": "moderate",
+        "page": "/listings/<id>/",
+        "help": "All content should be in landmarks",
+    }
     report.write_text(json.dumps({"tested_on": "2026-11-30", "violations": [violation]}))
     settings.HEXITIME_AXE_REPORT_PATH = str(report)
     shown = client_a.get(API)  # signed out
@@ -198,8 +235,9 @@ def test_the_api_answers_anyone_what_the_page_shows(client_a, organiser_a, setti
     assert _rows(page) == body["automated_checks"]["violations"]
 
 
-def test_organisers_put_it_audited_and_members_cannot(client_a, network_a, organiser_a,
-                                                      make_member):  # fmt: skip
+def test_organisers_put_it_audited_and_members_cannot(
+    client_a, network_a, organiser_a, make_member
+):
     client_a.force_login(make_member(network_a))
     assert client_a.put(API, FULL, content_type="application/json").status_code == 403
     client_a.logout()
@@ -222,10 +260,13 @@ def test_organisers_put_it_audited_and_members_cannot(client_a, network_a, organ
 
 @pytest.mark.parametrize(
     ("change", "field"),
-    [({"contact_email": "not-an-address"}, "contact_email"),
-     ({"response_days": 0}, "response_days"), ({"compliance": "maybe"}, "compliance"),
-     ({"reviewed_on": "2999-01-01"}, None)],
-)  # fmt: skip
+    [
+        ({"contact_email": "not-an-address"}, "contact_email"),
+        ({"response_days": 0}, "response_days"),
+        ({"compliance": "maybe"}, "compliance"),
+        ({"reviewed_on": "2999-01-01"}, None),
+    ],
+)
 def test_bad_input_to_the_api_is_refused_and_nothing_written(
     client_a, network_a, organiser_a, change, field
 ):
@@ -235,8 +276,10 @@ def test_bad_input_to_the_api_is_refused_and_nothing_written(
     if field:
         assert field in refused.json()["errors"]
     else:
-        assert refused.json() == {"detail": "The review date cannot be in the future.",
-                                  "field": "reviewed_on"}  # fmt: skip
+        assert refused.json() == {
+            "detail": "The review date cannot be in the future.",
+            "field": "reviewed_on",
+        }
     assert not AccessibilityStatement.objects.filter(network=network_a).exists()
 
 

@@ -45,8 +45,13 @@ def test_a_suspended_network_still_shows_its_branding_and_nothing_else(
     network_a, make_member, client_a
 ):
     organiser = make_member(network_a, role=Role.ORGANISER)
-    theme_update(network=network_a, actor=organiser, primary_colour="#005eb8",
-                 accent_colour="#007f3b", logo=_upload("logo.png", _png()))  # fmt: skip
+    theme_update(
+        network=network_a,
+        actor=organiser,
+        primary_colour="#005eb8",
+        accent_colour="#007f3b",
+        logo=_upload("logo.png", _png()),
+    )
     network_suspend(network=network_a, actor=None, reason="Unpaid hosting")
     response = client_a.get("/")
     assert response.status_code == 503
@@ -100,8 +105,9 @@ def test_a_server_error_page_is_styled_without_touching_the_request_context(netw
 
 
 def test_a_form_sent_without_its_csrf_token_explains_what_to_do(network_a, make_member):
-    client = Client(HTTP_HOST=f"network-a.{settings.HEXITIME_BASE_DOMAIN}",
-                    enforce_csrf_checks=True)  # fmt: skip
+    client = Client(
+        HTTP_HOST=f"network-a.{settings.HEXITIME_BASE_DOMAIN}", enforce_csrf_checks=True
+    )
     response = client.post("/accounts/login/", {"username": "x@example.org", "password": "x"})
     assert response.status_code == 403
     html = _assert_designed(response, "You can&#x27;t open this page")

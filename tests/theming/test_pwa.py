@@ -29,8 +29,9 @@ def _icon(client, src: str) -> Image.Image:
 def test_each_network_has_its_own_manifest_from_its_branding(
     network_a, network_b, organiser, client_a, client_b
 ):
-    theme_update(network=network_a, actor=organiser, primary_colour="#330072",
-                 accent_colour="#007f3b")  # fmt: skip
+    theme_update(
+        network=network_a, actor=organiser, primary_colour="#330072", accent_colour="#007f3b"
+    )
     a = client_a.get("/manifest.webmanifest")
     assert a["Content-Type"] == "application/manifest+json"
     manifest = a.json()
@@ -72,9 +73,13 @@ def test_icons_are_drawn_from_the_logo_or_the_default_in_the_networks_colour(
     red = Image.new("RGB", (40, 40), "#d5281b")
     png = io.BytesIO()
     red.save(png, format="PNG")
-    theme = theme_update(network=network_a, actor=organiser, primary_colour="#005eb8",
-                         accent_colour="#007f3b",
-                         logo=SimpleUploadedFile("logo.png", png.getvalue()))  # fmt: skip
+    theme = theme_update(
+        network=network_a,
+        actor=organiser,
+        primary_colour="#005eb8",
+        accent_colour="#007f3b",
+        logo=SimpleUploadedFile("logo.png", png.getvalue()),
+    )
     icon = _icon(client_a, f"/theme/icon/{theme.version}/192.png").convert("RGB")
     assert icon.getpixel((96, 96)) == (213, 40, 27)
     assert icon.getpixel((2, 2)) == (255, 255, 255)

@@ -44,8 +44,9 @@ def test_contrast_ratio_matches_wcag_reference_values():
 
 def test_a_pale_colour_is_refused_with_its_ratio_and_a_passing_shade(network_a, organiser):
     with pytest.raises(ThemeRefused) as refused:
-        theme_update(network=network_a, actor=organiser, primary_colour="#7fbfff",
-                     accent_colour="#007f3b")  # fmt: skip
+        theme_update(
+            network=network_a, actor=organiser, primary_colour="#7fbfff", accent_colour="#007f3b"
+        )
     error = refused.value
     assert error.field == "primary_colour"
     assert "contrast ratio of 1.8:1" in error.message
@@ -62,9 +63,12 @@ def test_passing_shade_keeps_the_hue_and_passes():
 
 def test_saving_bumps_the_version_and_serves_a_cached_stylesheet(network_a, organiser, client_a):
     theme = theme_update(
-        network=network_a, actor=organiser, primary_colour="#330072",
-        accent_colour="#007F3B", welcome_headline="Learn from each other",
-    )  # fmt: skip
+        network=network_a,
+        actor=organiser,
+        primary_colour="#330072",
+        accent_colour="#007F3B",
+        welcome_headline="Learn from each other",
+    )
     assert (theme.version, theme.accent_colour) == (2, "#007f3b")
     css = client_a.get("/theme/2.css")
     assert css.status_code == 200
@@ -120,8 +124,13 @@ def test_a_real_png_and_a_plain_svg_are_accepted_and_served(network_a, organiser
         )
         == "svg"
     )
-    theme = theme_update(network=network_a, actor=organiser, primary_colour="#005eb8",
-                         accent_colour="#007f3b", logo=_upload("logo.png", _png()))  # fmt: skip
+    theme = theme_update(
+        network=network_a,
+        actor=organiser,
+        primary_colour="#005eb8",
+        accent_colour="#007f3b",
+        logo=_upload("logo.png", _png()),
+    )
     assert (theme.logo.name or "").startswith(f"theme/logo-{theme.version}")
     served = client_a.get(f"/theme/logo/{theme.version}")
     assert served["Content-Type"] == "image/png"
@@ -144,9 +153,12 @@ def test_branding_page_for_organisers_only_and_per_network(
     assert b'href="#id_primary_colour"' in response.content
     response = client_a.post(
         "/settings/branding/",
-        {"primary_colour": "#330072", "accent_colour": "#007f3b",
-         "footer_links": "Privacy | https://example.nhs.uk/privacy"},
-    )  # fmt: skip
+        {
+            "primary_colour": "#330072",
+            "accent_colour": "#007f3b",
+            "footer_links": "Privacy | https://example.nhs.uk/privacy",
+        },
+    )
     assert response.status_code == 302
     assert b"https://example.nhs.uk/privacy" in client_a.get("/").content
     # An organiser of B (same permission, other network) changes only B.
@@ -158,24 +170,43 @@ def test_branding_page_for_organisers_only_and_per_network(
 
 
 def test_logo_file_is_stored_in_the_networks_own_media_folder(network_a, organiser):
-    theme = theme_update(network=network_a, actor=organiser, primary_colour="#005eb8",
-                         accent_colour="#007f3b", logo=_upload("l.png", _png()))  # fmt: skip
+    theme = theme_update(
+        network=network_a,
+        actor=organiser,
+        primary_colour="#005eb8",
+        accent_colour="#007f3b",
+        logo=_upload("l.png", _png()),
+    )
     with tenant_context(network_a):
         assert f"/{network_a.schema_name}/theme/" in theme.logo.path
 
 
 def test_favicon_is_checked_like_a_logo_and_named_by_pages(network_a, organiser, client_a):
     with pytest.raises(ThemeRefused, match="favicon must be a PNG or SVG") as refused:
-        theme_update(network=network_a, actor=organiser, primary_colour="#005eb8",
-                     accent_colour="#007f3b", logo=_upload("logo.png", _png()),
-                     favicon=_upload("icon.png", b"<!doctype html><p>not a picture"))  # fmt: skip
+        theme_update(
+            network=network_a,
+            actor=organiser,
+            primary_colour="#005eb8",
+            accent_colour="#007f3b",
+            logo=_upload("logo.png", _png()),
+            favicon=_upload("icon.png", b"<!doctype html><p>not a picture"),
+        )
     assert refused.value.field == "favicon"
     assert not Theme.objects.filter(network=network_a).exists()  # the good logo was not kept
     with pytest.raises(ThemeRefused, match="larger than 50 KB"):
-        logo_check(_upload("i.png", _png() + b"\0" * 51 * 1024), field="favicon",
-                   label="favicon", max_bytes=50 * 1024)  # fmt: skip
-    theme = theme_update(network=network_a, actor=organiser, primary_colour="#005eb8",
-                         accent_colour="#007f3b", favicon=_upload("i.png", _png()))  # fmt: skip
+        logo_check(
+            _upload("i.png", _png() + b"\0" * 51 * 1024),
+            field="favicon",
+            label="favicon",
+            max_bytes=50 * 1024,
+        )
+    theme = theme_update(
+        network=network_a,
+        actor=organiser,
+        primary_colour="#005eb8",
+        accent_colour="#007f3b",
+        favicon=_upload("i.png", _png()),
+    )
     assert f'<link rel="icon" href="/theme/favicon/{theme.version}">' in (
         client_a.get("/").content.decode()
     )
@@ -206,9 +237,14 @@ def test_the_live_preview_measures_with_the_saving_rule(
 def test_another_network_can_neither_read_nor_change_a_theme(
     network_a, network_b, organiser, make_member, client_a, client_b
 ):
-    theme = theme_update(network=network_a, actor=organiser, primary_colour="#330072",
-                         accent_colour="#007f3b", logo=_upload("logo.png", _png()),
-                         welcome_headline="Only in A")  # fmt: skip
+    theme = theme_update(
+        network=network_a,
+        actor=organiser,
+        primary_colour="#330072",
+        accent_colour="#007f3b",
+        logo=_upload("logo.png", _png()),
+        welcome_headline="Only in A",
+    )
     # B's host serves B's own theme, whatever version number is asked for.
     assert client_b.get(f"/theme/{theme.version}.css")["Location"] == "/theme/1.css"
     assert "#330072" not in client_b.get("/theme/1.css").content.decode()

@@ -16,9 +16,13 @@ from ..models import DEFAULT_MEETING_MINUTES, Exchange
 
 
 def exchange_event(
-    exchange: Exchange, *, member: Member | None, schema_name: str, url: str = "",
+    exchange: Exchange,
+    *,
+    member: Member | None,
+    schema_name: str,
+    url: str = "",
     cancelled: bool = False,
-) -> ics.Event:  # fmt: skip
+) -> ics.Event:
     """The agreed meeting of `exchange` (hosted in `schema_name`) as `member` sees it:
     a member of the hosting network, or, read in their own network's schema, the member of
     a partner network taking part (ids are per network, so theirs says nothing here)."""
@@ -53,8 +57,9 @@ def invite_for(exchange: Exchange, *, cancelled: bool = False) -> Callable[[Memb
 
     def build(member: Member, page: str) -> str:
         url = network_url(connection.tenant, page)
-        event = exchange_event(exchange, member=member, schema_name=schema_name, url=url,
-                               cancelled=cancelled)  # fmt: skip
+        event = exchange_event(
+            exchange, member=member, schema_name=schema_name, url=url, cancelled=cancelled
+        )
         return ics.invite(event, network_name=network_name)
 
     return build

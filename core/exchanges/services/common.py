@@ -115,27 +115,46 @@ class Move:
 # Moves with more conditions (an open suggestion to agree to, thanks not yet given)
 # check those themselves.
 MOVES: dict[str, Move] = {
-    "accept": Move(frozenset({State.RESPONDED}), lambda e: (owner_side(e),),
-                   gettext_lazy("accept this response")),
-    "decline": Move(frozenset({State.RESPONDED}), lambda e: (owner_side(e),),
-                    gettext_lazy("decline this response")),
-    "propose": Move(frozenset({State.ACCEPTED, State.SCHEDULED}), lambda e: BOTH,
-                    gettext_lazy("suggest a time")),
-    "agree": Move(frozenset({State.ACCEPTED, State.SCHEDULED}), lambda e: BOTH,
-                  gettext_lazy("agree a time")),
-    "record": Move(frozenset({State.ACCEPTED, State.SCHEDULED, State.RECORDED}),
-                   lambda e: (Side.GIVER,), gettext_lazy("record the hours"), before_meeting),
-    "confirm": Move(frozenset({State.RECORDED}), lambda e: (Side.RECEIVER,),
-                    gettext_lazy("confirm the hours"), before_meeting),
-    "dispute": Move(frozenset({State.RECORDED}), lambda e: (Side.RECEIVER,),
-                    gettext_lazy("dispute the hours")),
+    "accept": Move(
+        frozenset({State.RESPONDED}),
+        lambda e: (owner_side(e),),
+        gettext_lazy("accept this response"),
+    ),
+    "decline": Move(
+        frozenset({State.RESPONDED}),
+        lambda e: (owner_side(e),),
+        gettext_lazy("decline this response"),
+    ),
+    "propose": Move(
+        frozenset({State.ACCEPTED, State.SCHEDULED}), lambda e: BOTH, gettext_lazy("suggest a time")
+    ),
+    "agree": Move(
+        frozenset({State.ACCEPTED, State.SCHEDULED}), lambda e: BOTH, gettext_lazy("agree a time")
+    ),
+    "record": Move(
+        frozenset({State.ACCEPTED, State.SCHEDULED, State.RECORDED}),
+        lambda e: (Side.GIVER,),
+        gettext_lazy("record the hours"),
+        before_meeting,
+    ),
+    "confirm": Move(
+        frozenset({State.RECORDED}),
+        lambda e: (Side.RECEIVER,),
+        gettext_lazy("confirm the hours"),
+        before_meeting,
+    ),
+    "dispute": Move(
+        frozenset({State.RECORDED}), lambda e: (Side.RECEIVER,), gettext_lazy("dispute the hours")
+    ),
     # After hours are recorded only the giver may cancel (waiving the credit): the person
     # helped confirms or disputes instead.
-    "cancel": Move(frozenset({State.RESPONDED, State.ACCEPTED, State.SCHEDULED, State.RECORDED}),
-                   lambda e: (Side.GIVER,) if e.state == State.RECORDED else BOTH,
-                   gettext_lazy("cancel this exchange")),
+    "cancel": Move(
+        frozenset({State.RESPONDED, State.ACCEPTED, State.SCHEDULED, State.RECORDED}),
+        lambda e: (Side.GIVER,) if e.state == State.RECORDED else BOTH,
+        gettext_lazy("cancel this exchange"),
+    ),
     "thanks": Move(frozenset({State.COMPLETED}), lambda e: BOTH, gettext_lazy("say thank you")),
-}  # fmt: skip
+}
 
 
 def move_allowed(exchange: Exchange, side: Side, move: str) -> bool:
@@ -231,15 +250,23 @@ def post_message(
 
 def post_organiser_message(exchange: Exchange, actor: Member, body: str) -> Message:
     return Message.objects.create(
-        exchange=exchange, side="organiser", author_name=f"{actor.full_name} (organiser)",
+        exchange=exchange,
+        side="organiser",
+        author_name=f"{actor.full_name} (organiser)",
         body=body,
-    )  # fmt: skip
+    )
 
 
 def notify(
-    exchange: Exchange, side: Side, *, kind: Kind, event: str, title: str, body: str = "",
+    exchange: Exchange,
+    side: Side,
+    *,
+    kind: Kind,
+    event: str,
+    title: str,
+    body: str = "",
     calendar: Callable[[Member, str], str] | None = None,
-) -> None:  # fmt: skip
+) -> None:
     """Notify one side, in their own network when they are a member of another.
     `calendar` makes the invite the email carries, for the recipient and their page."""
     key = f"exchange:{exchange.pk}:{event}:{side}"

@@ -89,6 +89,12 @@ def message_hide_step(*, actor: Member, message: Message, reason: str) -> Messag
     before = {"hidden_reason": message.hidden_reason}
     message.hidden_reason = reason
     message.save(update_fields=["hidden_reason"])
-    audit_record(actor=actor, verb="message.hide", target=message, before=before,
-                 after={"hidden_reason": reason}, reason=reason)  # fmt: skip
+    audit_record(
+        actor=actor,
+        verb="message.hide",
+        target=message,
+        before=before,
+        after={"hidden_reason": reason},
+        reason=reason,
+    )
     return message

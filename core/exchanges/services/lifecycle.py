@@ -188,9 +188,12 @@ def exchange_propose(
     require_not_blocked(exchange, _("suggest a time"))
     exchange.proposals.filter(status=Proposal.Status.OPEN).update(status=Proposal.Status.SUPERSEDED)
     proposal = Proposal.objects.create(
-        exchange=exchange, proposed_by=side, starts_at=starts_at, place=place,
+        exchange=exchange,
+        proposed_by=side,
+        starts_at=starts_at,
+        place=place,
         video_link=video_link,
-    )  # fmt: skip
+    )
     exchange.save(update_fields=["updated_at"])
     when = meeting_time_text(starts_at)
     notify(
@@ -387,9 +390,12 @@ def exchange_credit_move(exchange: Exchange, *, actor: Member | None) -> None:
     if exchange.giver is not None and exchange.receiver is not None:
         request = local_transfer_request(exchange, actor=actor)
         transfer_create(
-            idempotency_key=request.idempotency_key, legs=request.legs, kind=request.kind,
-            memo=request.memo, actor=actor,
-        )  # fmt: skip
+            idempotency_key=request.idempotency_key,
+            legs=request.legs,
+            kind=request.kind,
+            memo=request.memo,
+            actor=actor,
+        )
     else:
         # One side is a member of a partner network: the receiver's network pays the
         # giver's through the federation ledger.
@@ -534,13 +540,27 @@ def exchange_cancel(
     exchange.proposals.filter(status=Proposal.Status.OPEN).update(status=Proposal.Status.SUPERSEDED)
     if reason:
         post_message(exchange, side, actor, actor_network, f"Cancelled: {reason}")
-    title = (f"{display_name(actor, actor_network)} cancelled the exchange about "
-             f"“{exchange.listing.title}”")  # fmt: skip
-    notify(exchange, other_side(side), kind=Kind.RESPONSE_DECLINED, event="cancelled",
-           title=title, body=reason,
-           calendar=invite_for(exchange, cancelled=True) if arranged else None)  # fmt: skip
+    title = (
+        f"{display_name(actor, actor_network)} cancelled the exchange about "
+        f"“{exchange.listing.title}”"
+    )
+    notify(
+        exchange,
+        other_side(side),
+        kind=Kind.RESPONSE_DECLINED,
+        event="cancelled",
+        title=title,
+        body=reason,
+        calendar=invite_for(exchange, cancelled=True) if arranged else None,
+    )
     if arranged:
-        notify(exchange, side, kind=Kind.MEETING_PROPOSED, event="cancelled",
-               title=f"Cancelled: the meeting about “{exchange.listing.title}”", body=reason,
-               calendar=invite_for(exchange, cancelled=True))  # fmt: skip
+        notify(
+            exchange,
+            side,
+            kind=Kind.MEETING_PROPOSED,
+            event="cancelled",
+            title=f"Cancelled: the meeting about “{exchange.listing.title}”",
+            body=reason,
+            calendar=invite_for(exchange, cancelled=True),
+        )
     return exchange

@@ -50,8 +50,9 @@ def exchanges_export_record(*, actor: Member) -> None:
     without `exchanges.view_all_exchanges`. Call it before the export is sent."""
     if not actor.has_perm("exchanges.view_all_exchanges"):
         raise PermissionDenied(_("Only organisers can export the network's exchanges."))
-    audit_record(actor=actor, verb="exchanges.export", target=connection.tenant,
-                 after={"format": "csv"})  # fmt: skip
+    audit_record(
+        actor=actor, verb="exchanges.export", target=connection.tenant, after={"format": "csv"}
+    )
 
 
 class SafeguardingRefused(ApplicationError):
@@ -63,9 +64,14 @@ SAFEGUARDING_FIELDS = {"name": 150, "role": 150, "email": 254, "phone": 40, "not
 
 @durable_service
 def safeguarding_contact_set(
-    *, actor: Member, name: str, role: str = "", email: str = "", phone: str = "",
+    *,
+    actor: Member,
+    name: str,
+    role: str = "",
+    email: str = "",
+    phone: str = "",
     note: str = "",
-) -> ExchangeSettings:  # fmt: skip
+) -> ExchangeSettings:
     """An organiser names the network's safeguarding contact (a name, and an email address
     or a phone number to reach them), or clears it with an empty name and nothing else.
     Every field is checked before anything is saved. Audited with before and after."""
@@ -87,18 +93,25 @@ def safeguarding_contact_set(
         try:
             validate_email(values["email"])
         except ValidationError:
-            raise SafeguardingRefused(_("Enter an email address like safeguarding@nhs.net."),
-                                  field="email") from None  # fmt: skip
+            raise SafeguardingRefused(
+                _("Enter an email address like safeguarding@nhs.net."), field="email"
+            ) from None
     if not values["name"] and any(values.values()):
         raise SafeguardingRefused(_("Give the contact's name."), field="name")
     if values["name"] and not (values["email"] or values["phone"]):
-        raise SafeguardingRefused(_("Give an email address or a phone number to reach them."),
-                              field="email")  # fmt: skip
+        raise SafeguardingRefused(
+            _("Give an email address or a phone number to reach them."), field="email"
+        )
     settings = ExchangeSettings.objects.select_for_update().get_or_create(pk=1)[0]
     before = {field: getattr(settings, f"safeguarding_{field}") for field in values}
     for field, value in values.items():
         setattr(settings, f"safeguarding_{field}", value)
     settings.save()
-    audit_record(actor=actor, verb="exchange.safeguarding_contact", target=settings,
-                 before=before, after=values)  # fmt: skip
+    audit_record(
+        actor=actor,
+        verb="exchange.safeguarding_contact",
+        target=settings,
+        before=before,
+        after=values,
+    )
     return settings

@@ -22,9 +22,9 @@ def calendar_feed_renew(*, actor: Member) -> str:
     """Give the actor a new feed secret (256 random bits), replacing any old one, which
     stops working. Returns the secret: the address is `/calendar/<secret>.ics`."""
     secret = secrets.token_urlsafe(32)
-    CalendarFeed.objects.update_or_create(member=actor,
-                                          defaults={"secret_hash": secret_hash(secret),
-                                                    "last_read_at": None})  # fmt: skip
+    CalendarFeed.objects.update_or_create(
+        member=actor, defaults={"secret_hash": secret_hash(secret), "last_read_at": None}
+    )
     return secret
 
 

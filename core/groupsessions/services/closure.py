@@ -52,8 +52,9 @@ def sessions_close_for_member(*, member: Member) -> int:
     ):
         cancel_booked(locked(session_id), reason=str(GIVER_LEFT))
         cancelled += 1
-    mine = bookings.filter(state__in=[BookingState.BOOKED, BookingState.WAITING,
-                                      BookingState.ATTENDED])  # fmt: skip
+    mine = bookings.filter(
+        state__in=[BookingState.BOOKED, BookingState.WAITING, BookingState.ATTENDED]
+    )
     for session_id in mine.order_by("session_id").values_list("session_id", flat=True):
         session = locked(session_id)
         booking = Booking.objects.select_for_update().get(session=session, member=member)

@@ -76,15 +76,32 @@ MOVES: dict[str, Move] = {
     "edit": Move(OPEN, Role.GIVER, gettext_lazy("change this session"), not_yet=started),
     "cancel": Move(OPEN, Role.GIVER, gettext_lazy("cancel this session")),
     "mark": Move(OPEN, Role.GIVER, gettext_lazy("mark attendance"), not_yet=not_started),
-    "book": Move(OPEN, Role.MEMBER, gettext_lazy("book this session"),
-                 frozenset({BookingState.CANCELLED}), started),
-    "unbook": Move(OPEN, Role.MEMBER, gettext_lazy("cancel your booking"),
-                   frozenset({BookingState.BOOKED, BookingState.WAITING})),
-    "confirm": Move(HELD, Role.MEMBER, gettext_lazy("confirm your attendance"),
-                    frozenset({BookingState.ATTENDED})),
-    "dispute": Move(HELD, Role.MEMBER, gettext_lazy("dispute your attendance"),
-                    frozenset({BookingState.ATTENDED})),
-}  # fmt: skip
+    "book": Move(
+        OPEN,
+        Role.MEMBER,
+        gettext_lazy("book this session"),
+        frozenset({BookingState.CANCELLED}),
+        started,
+    ),
+    "unbook": Move(
+        OPEN,
+        Role.MEMBER,
+        gettext_lazy("cancel your booking"),
+        frozenset({BookingState.BOOKED, BookingState.WAITING}),
+    ),
+    "confirm": Move(
+        HELD,
+        Role.MEMBER,
+        gettext_lazy("confirm your attendance"),
+        frozenset({BookingState.ATTENDED}),
+    ),
+    "dispute": Move(
+        HELD,
+        Role.MEMBER,
+        gettext_lazy("dispute your attendance"),
+        frozenset({BookingState.ATTENDED}),
+    ),
+}
 
 
 def role_of(session: GroupSession, member: Member) -> Role:
@@ -183,8 +200,9 @@ def session_page(session: GroupSession) -> str:
     return f"/sessions/{session.pk}/"
 
 
-def session_event(session: GroupSession, *, member: Member | None, cancelled: bool = False,
-                  url: str = "") -> ics.Event:  # fmt: skip
+def session_event(
+    session: GroupSession, *, member: Member | None, cancelled: bool = False, url: str = ""
+) -> ics.Event:
     """The session as a calendar event for `member` (its giver or an attendee)."""
     giving = member is not None and member.pk == session.giver_id
     by = "you" if giving else session.giver.full_name
@@ -212,9 +230,15 @@ def session_invite(session: GroupSession, member: Member, *, cancelled: bool = F
 
 
 def notify(
-    session: GroupSession, member: Member, *, kind: Kind, event: str, title: str,
-    body: str = "", invite: str | None = None,
-) -> None:  # fmt: skip
+    session: GroupSession,
+    member: Member,
+    *,
+    kind: Kind,
+    event: str,
+    title: str,
+    body: str = "",
+    invite: str | None = None,
+) -> None:
     """Notify `member` about `session`, once per `event`; `invite` "request" or "cancel"
     attaches the session's calendar invite at its current SEQUENCE."""
     calendar = ""
@@ -236,8 +260,10 @@ def tell_organisers(session: GroupSession, booking: Booking, reason: str, *, eve
     exchange disputes (they settle on the session's page)."""
     for organiser in Member.objects.filter(role=MemberRole.ORGANISER, state=MemberState.ACTIVE):
         notification_send(
-            recipient=organiser, kind=Kind.DISPUTE,
+            recipient=organiser,
+            kind=Kind.DISPUTE,
             key=f"groupsession:{session.pk}:{event}:{booking.pk}:organiser:{organiser.pk}",
-            title=f"A session attendance needs settling: “{session.title}”", body=reason,
+            title=f"A session attendance needs settling: “{session.title}”",
+            body=reason,
             url=session_page(session),
-        )  # fmt: skip
+        )

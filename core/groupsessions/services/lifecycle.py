@@ -51,16 +51,28 @@ from .common import (
 from .settlement import estimated_share, settle_if_ready, short_of
 
 
-def _check(*, title: object, description: object, category: object, format: object,
-           starts_at: datetime.datetime, minutes: object, capacity: object, place: object,
-           video_link: object) -> dict[str, object]:  # fmt: skip
+def _check(
+    *,
+    title: object,
+    description: object,
+    category: object,
+    format: object,
+    starts_at: datetime.datetime,
+    minutes: object,
+    capacity: object,
+    place: object,
+    video_link: object,
+) -> dict[str, object]:
     """The session's details, checked; refusals name their field."""
     if category not in Listing.Category.values:
         raise SessionRefused(_("Choose a category."), field="category")
     if format not in Format.values:
         raise SessionRefused(_("Choose in person, online, or both."), field="format")
-    if not isinstance(minutes, int) or not MINUTES_STEP <= minutes <= MAX_MINUTES \
-            or minutes % MINUTES_STEP:  # fmt: skip
+    if (
+        not isinstance(minutes, int)
+        or not MINUTES_STEP <= minutes <= MAX_MINUTES
+        or minutes % MINUTES_STEP
+    ):
         raise SessionRefused(
             _("Give the length in steps of %(step)s minutes, up to %(most)s.")
             % {"step": MINUTES_STEP, "most": minutes_as_text(MAX_MINUTES)},
@@ -81,27 +93,53 @@ def _check(*, title: object, description: object, category: object, format: obje
     return {
         "title": clean_text(title, name="title", limit=200),
         "description": clean_text(description, name="description", limit=4000, required=False),
-        "category": category, "format": format, "starts_at": starts_at, "minutes": minutes,
-        "capacity": capacity, "place": place_text, "video_link": link,
-    }  # fmt: skip
+        "category": category,
+        "format": format,
+        "starts_at": starts_at,
+        "minutes": minutes,
+        "capacity": capacity,
+        "place": place_text,
+        "video_link": link,
+    }
 
 
 @durable_service
 def session_create(
-    *, actor: Member, title: str, description: str = "", category: str, format: str,
-    starts_at: datetime.datetime, minutes: int, capacity: int, place: str = "",
+    *,
+    actor: Member,
+    title: str,
+    description: str = "",
+    category: str,
+    format: str,
+    starts_at: datetime.datetime,
+    minutes: int,
+    capacity: int,
+    place: str = "",
     video_link: str = "",
-) -> GroupSession:  # fmt: skip
+) -> GroupSession:
     """Post a group session the actor gives; they are emailed its calendar invite.
     Refused to a member who has not finished joining."""
     member_require_joined(actor, before=_("posting a session"))
-    fields = _check(title=title, description=description, category=category, format=format,
-                    starts_at=starts_at, minutes=minutes, capacity=capacity, place=place,
-                    video_link=video_link)  # fmt: skip
+    fields = _check(
+        title=title,
+        description=description,
+        category=category,
+        format=format,
+        starts_at=starts_at,
+        minutes=minutes,
+        capacity=capacity,
+        place=place,
+        video_link=video_link,
+    )
     session = GroupSession.objects.create(giver=actor, **fields)
-    notify(session, actor, kind=Kind.GROUP_SESSION, event="posted",
-           title=f"Your session “{session.title}” is posted for {when_text(session.starts_at)}",
-           invite="request")  # fmt: skip
+    notify(
+        session,
+        actor,
+        kind=Kind.GROUP_SESSION,
+        event="posted",
+        title=f"Your session “{session.title}” is posted for {when_text(session.starts_at)}",
+        invite="request",
+    )
     return session
 
 
@@ -111,16 +149,33 @@ def _booked(session: GroupSession) -> list[Booking]:
 
 @durable_service
 def session_update(
-    *, actor: Member, session: GroupSession, title: str, description: str = "", category: str,
-    format: str, starts_at: datetime.datetime, minutes: int, capacity: int, place: str = "",
+    *,
+    actor: Member,
+    session: GroupSession,
+    title: str,
+    description: str = "",
+    category: str,
+    format: str,
+    starts_at: datetime.datetime,
+    minutes: int,
+    capacity: int,
+    place: str = "",
     video_link: str = "",
-) -> GroupSession:  # fmt: skip
+) -> GroupSession:
     """The giver changes the session before it starts. Everyone booked (and the giver)
     is emailed the changed invite, its SEQUENCE raised; more places go to the waiting
     list in turn. Fewer places than are booked is refused."""
-    fields = _check(title=title, description=description, category=category, format=format,
-                    starts_at=starts_at, minutes=minutes, capacity=capacity, place=place,
-                    video_link=video_link)  # fmt: skip
+    fields = _check(
+        title=title,
+        description=description,
+        category=category,
+        format=format,
+        starts_at=starts_at,
+        minutes=minutes,
+        capacity=capacity,
+        place=place,
+        video_link=video_link,
+    )
     session = locked(session.pk)
     require_move(session, actor, None, "edit")
     booked = _booked(session)
@@ -141,9 +196,15 @@ def session_update(
     session.save()
     title_text = f"“{session.title}” has changed: now {when_text(session.starts_at)}"
     for member in [session.giver, *(b.member for b in booked)]:
-        notify(session, member, kind=Kind.GROUP_SESSION, event=f"changed:{session.sequence}",
-               title=title_text, body=session.place or session.video_link,
-               invite="request")  # fmt: skip
+        notify(
+            session,
+            member,
+            kind=Kind.GROUP_SESSION,
+            event=f"changed:{session.sequence}",
+            title=title_text,
+            body=session.place or session.video_link,
+            invite="request",
+        )
     promote(session, places=capacity - len(booked))
     return session
 
@@ -163,11 +224,15 @@ def promote(session: GroupSession, *, places: int) -> None:
         booking.save(update_fields=["state", "updated_at"])
         session.sequence += 1
         session.save(update_fields=["sequence", "updated_at"])
-        notify(session, booking.member, kind=Kind.GROUP_SESSION,
-               event=f"promoted:{session.sequence}",
-               title=f"A place came free: you are booked on “{session.title}”",
-               body=f"{when_text(session.starts_at)}. {session.place}".strip(),
-               invite="request")  # fmt: skip
+        notify(
+            session,
+            booking.member,
+            kind=Kind.GROUP_SESSION,
+            event=f"promoted:{session.sequence}",
+            title=f"A place came free: you are booked on “{session.title}”",
+            body=f"{when_text(session.starts_at)}. {session.place}".strip(),
+            invite="request",
+        )
 
 
 @durable_service
@@ -178,8 +243,15 @@ def session_cancel(*, actor: Member, session: GroupSession, reason: str = "") ->
     session = locked(session.pk)
     require_move(session, actor, None, "cancel")
     title = cancel_booked(session, reason=reason)
-    notify(session, session.giver, kind=Kind.GROUP_SESSION, event="cancelled", title=title,
-           body=reason, invite="cancel")  # fmt: skip
+    notify(
+        session,
+        session.giver,
+        kind=Kind.GROUP_SESSION,
+        event="cancelled",
+        title=title,
+        body=reason,
+        invite="cancel",
+    )
     return session
 
 
@@ -199,8 +271,15 @@ def cancel_booked(session: GroupSession, *, reason: str) -> str:
         was_booked = booking.state == BookingState.BOOKED
         booking.state = BookingState.CANCELLED
         booking.save(update_fields=["state", "updated_at"])
-        notify(session, booking.member, kind=Kind.GROUP_SESSION, event="cancelled", title=title,
-               body=reason, invite="cancel" if was_booked else None)  # fmt: skip
+        notify(
+            session,
+            booking.member,
+            kind=Kind.GROUP_SESSION,
+            event="cancelled",
+            title=title,
+            body=reason,
+            invite="cancel" if was_booked else None,
+        )
     return title
 
 
@@ -226,8 +305,9 @@ def booking_create(*, actor: Member, session: GroupSession) -> Booking:
     if booking is None:
         try:
             with transaction.atomic():
-                booking = Booking.objects.create(session=session, member=actor, state=state,
-                                                 queued_at=now)  # fmt: skip
+                booking = Booking.objects.create(
+                    session=session, member=actor, state=state, queued_at=now
+                )
         except IntegrityError:
             raise SessionRefused(_("You have booked this session already.")) from None
     else:
@@ -236,14 +316,25 @@ def booking_create(*, actor: Member, session: GroupSession) -> Booking:
     if state == BookingState.BOOKED:
         session.sequence += 1
         session.save(update_fields=["sequence", "updated_at"])
-        notify(session, actor, kind=Kind.GROUP_SESSION, event=f"booked:{session.sequence}",
-               title=f"You are booked on “{session.title}”, {when_text(session.starts_at)}",
-               body=session.place or session.video_link, invite="request")  # fmt: skip
+        notify(
+            session,
+            actor,
+            kind=Kind.GROUP_SESSION,
+            event=f"booked:{session.sequence}",
+            title=f"You are booked on “{session.title}”, {when_text(session.starts_at)}",
+            body=session.place or session.video_link,
+            invite="request",
+        )
     else:
         ahead = session.bookings.filter(state=BookingState.WAITING, queued_at__lt=now).count()
-        notify(session, actor, kind=Kind.GROUP_SESSION, event=f"waiting:{now.timestamp()}",
-               title=f"“{session.title}” is full: you are number {ahead + 1} on the waiting list",
-               body="We will email you if a place comes free.")  # fmt: skip
+        notify(
+            session,
+            actor,
+            kind=Kind.GROUP_SESSION,
+            event=f"waiting:{now.timestamp()}",
+            title=f"“{session.title}” is full: you are number {ahead + 1} on the waiting list",
+            body="We will email you if a place comes free.",
+        )
     return booking
 
 
@@ -280,8 +371,9 @@ def unbook(session: GroupSession, booking: Booking) -> bool:
 
 
 @durable_service
-def attendance_mark(*, actor: Member, session: GroupSession,
-                    present: Iterable[int]) -> GroupSession:  # fmt: skip
+def attendance_mark(
+    *, actor: Member, session: GroupSession, present: Iterable[int]
+) -> GroupSession:
     """After the session starts, the giver says who attended (member ids of booked
     members); the rest of the booked did not attend (nothing to pay), the waiting list is
     closed. Each attendee is asked to confirm. With nobody present the session settles at
@@ -289,9 +381,12 @@ def attendance_mark(*, actor: Member, session: GroupSession,
     session = locked(session.pk)
     require_move(session, actor, None, "mark")
     present_ids = set(present)
-    booked = {b.member_id: b for b in session.bookings.select_for_update()
-              .filter(state__in=[BookingState.BOOKED, BookingState.WAITING])
-              .select_related("member")}  # fmt: skip
+    booked = {
+        b.member_id: b
+        for b in session.bookings.select_for_update()
+        .filter(state__in=[BookingState.BOOKED, BookingState.WAITING])
+        .select_related("member")
+    }
     strangers = present_ids - {m for m, b in booked.items() if b.state == BookingState.BOOKED}
     if strangers:
         raise SessionRefused(_("Mark only members who booked a place."), field="present")
@@ -306,10 +401,15 @@ def attendance_mark(*, actor: Member, session: GroupSession,
         elif member_id in present_ids:
             booking.state = BookingState.ATTENDED
             booking.attended_marked_at = now
-            notify(session, booking.member, kind=Kind.CONFIRM_HOURS, event="attended",
-                   title=f"Please confirm you attended “{session.title}”",
-                   body=f"{session.giver.full_name} marked you as attending. Your share is at "
-                   f"most {minutes_as_text(share)} of credit.")  # fmt: skip
+            notify(
+                session,
+                booking.member,
+                kind=Kind.CONFIRM_HOURS,
+                event="attended",
+                title=f"Please confirm you attended “{session.title}”",
+                body=f"{session.giver.full_name} marked you as attending. Your share is at "
+                f"most {minutes_as_text(share)} of credit.",
+            )
         else:
             booking.state = BookingState.ABSENT
         booking.save(update_fields=["state", "attended_marked_at", "updated_at"])
@@ -324,17 +424,22 @@ def attendance_confirm(*, actor: Member, session: GroupSession) -> Booking:
     changed, when the attendee lacks the credit for their share."""
     session = locked(session.pk)
     booking = require_booking(session, actor, "confirm")
-    share = estimated_share(session.minutes, session.bookings.filter(
-        state__in=[BookingState.ATTENDED, BookingState.CONFIRMED, BookingState.DISPUTED]
-    ).count())  # fmt: skip
+    share = estimated_share(
+        session.minutes,
+        session.bookings.filter(
+            state__in=[BookingState.ATTENDED, BookingState.CONFIRMED, BookingState.DISPUTED]
+        ).count(),
+    )
     if (available := short_of(actor, share)) is not None:
         raise SessionRefused(
             _(
                 "You have %(left)s of credit and your share is %(share)s. "
                 "Offer some help to earn more, then confirm."
-            ) % {"left": minutes_as_text(available), "share": minutes_as_text(share)},
-            balance=available, needed=share,
-        )  # fmt: skip
+            )
+            % {"left": minutes_as_text(available), "share": minutes_as_text(share)},
+            balance=available,
+            needed=share,
+        )
     booking.state = BookingState.CONFIRMED
     booking.confirmed_at = timezone.now()
     booking.save(update_fields=["state", "confirmed_at", "updated_at"])
@@ -346,8 +451,7 @@ def _to_dispute(session: GroupSession, booking: Booking, reason: str) -> None:
     booking.state = BookingState.DISPUTED
     booking.dispute_reason = reason
     booking.save(update_fields=["state", "dispute_reason", "updated_at"])
-    tell_organisers(session, booking, f"{booking.member.full_name}: {reason}",
-                    event="disputed")  # fmt: skip
+    tell_organisers(session, booking, f"{booking.member.full_name}: {reason}", event="disputed")
 
 
 @durable_service
@@ -358,9 +462,14 @@ def attendance_dispute(*, actor: Member, session: GroupSession, reason: str) -> 
     session = locked(session.pk)
     booking = require_booking(session, actor, "dispute")
     _to_dispute(session, booking, reason)
-    notify(session, session.giver, kind=Kind.DISPUTE, event=f"disputed:{booking.pk}",
-           title=f"{actor.full_name} disputed their attendance at “{session.title}”",
-           body=reason)  # fmt: skip
+    notify(
+        session,
+        session.giver,
+        kind=Kind.DISPUTE,
+        event=f"disputed:{booking.pk}",
+        title=f"{actor.full_name} disputed their attendance at “{session.title}”",
+        body=reason,
+    )
     return booking
 
 
@@ -388,11 +497,22 @@ def attendance_settle(*, actor: Member, booking: Booking, outcome: str, note: st
     before = {"state": booking.state, "reason": booking.dispute_reason}
     booking.state = SETTLE_OUTCOMES[outcome]
     booking.save(update_fields=["state", "updated_at"])
-    audit_record(actor=actor, verb=f"groupsession.settle.{outcome}", target=booking,
-                 before=before, after={"state": booking.state}, reason=note)  # fmt: skip
+    audit_record(
+        actor=actor,
+        verb=f"groupsession.settle.{outcome}",
+        target=booking,
+        before=before,
+        after={"state": booking.state},
+        reason=note,
+    )
     for member in (booking.member, session.giver):
-        notify(session, member, kind=Kind.DISPUTE, event=f"settled:{booking.pk}",
-               title=f"An organiser settled the attendance dispute about “{session.title}”",
-               body=note)  # fmt: skip
+        notify(
+            session,
+            member,
+            kind=Kind.DISPUTE,
+            event=f"settled:{booking.pk}",
+            title=f"An organiser settled the attendance dispute about “{session.title}”",
+            body=note,
+        )
     settle_if_ready(session, actor=actor)
     return booking

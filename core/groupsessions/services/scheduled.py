@@ -24,8 +24,9 @@ def sessions_auto_confirm(*, now: datetime.datetime | None = None) -> int:
     now = now or timezone.now()
     cutoff = now - datetime.timedelta(days=exchange_settings().auto_confirm_days)
     due = GroupSession.objects.filter(state=SessionState.HELD, held_at__lte=cutoff)
-    return sum(_auto_confirm(session_id, now=now)
-               for session_id in list(due.values_list("pk", flat=True)))  # fmt: skip
+    return sum(
+        _auto_confirm(session_id, now=now) for session_id in list(due.values_list("pk", flat=True))
+    )
 
 
 @durable_service
@@ -44,9 +45,11 @@ def sessions_remind(*, now: datetime.datetime | None = None) -> int:
     time it is arranged for (a change of time reminds again)."""
     now = now or timezone.now()
     due = GroupSession.objects.filter(
-        state=SessionState.OPEN, reminded_at__isnull=True, starts_at__gt=now,
+        state=SessionState.OPEN,
+        reminded_at__isnull=True,
+        starts_at__gt=now,
         starts_at__lte=now + datetime.timedelta(hours=24),
-    ).values_list("pk", flat=True)  # fmt: skip
+    ).values_list("pk", flat=True)
     return sum(_remind(session_id, now=now) for session_id in list(due))
 
 
@@ -58,9 +61,14 @@ def _remind(session_id: int, *, now: datetime.datetime) -> bool:
     booked = session.bookings.filter(state=BookingState.BOOKED).select_related("member")
     title = f"Reminder: “{session.title}” on {when_text(session.starts_at)}"
     for member in [session.giver, *(b.member for b in booked)]:
-        notify(session, member, kind=Kind.MEETING_REMINDER,
-               event=f"reminder:{session.starts_at.timestamp()}", title=title,
-               body=session.place or session.video_link)  # fmt: skip
+        notify(
+            session,
+            member,
+            kind=Kind.MEETING_REMINDER,
+            event=f"reminder:{session.starts_at.timestamp()}",
+            title=title,
+            body=session.place or session.video_link,
+        )
     session.reminded_at = now
     session.save(update_fields=["reminded_at"])
     return True

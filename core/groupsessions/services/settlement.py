@@ -54,8 +54,9 @@ def settle_if_ready(session: GroupSession, *, actor: Member | None) -> bool:
     attendance to an organiser and wait. Returns whether it settled."""
     if session.state != SessionState.HELD:
         return False
-    bookings = list(session.bookings.select_for_update().select_related("member")
-                    .order_by("member_id"))  # fmt: skip
+    bookings = list(
+        session.bookings.select_for_update().select_related("member").order_by("member_id")
+    )
     if any(b.state in UNSETTLED for b in bookings):
         return False
     payers = [b for b in bookings if b.state in PAYING]
@@ -67,8 +68,9 @@ def settle_if_ready(session: GroupSession, *, actor: Member | None) -> bool:
         # Lock every account in id order, as ledger_post does, then read the balances
         # that the posting will see: a shortfall found here cannot change before it.
         ids = sorted({a.pk for a in accounts.values()} | {giver_account.pk, pot.pk})
-        balances = {a.pk: a for a in Account.objects.select_for_update().filter(pk__in=ids)
-                    .order_by("pk")}  # fmt: skip
+        balances = {
+            a.pk: a for a in Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+        }
         short = [b for b in payers if _available(balances[accounts[b.member_id].pk]) < rule.share]
         if short:
             for booking in short:
@@ -79,21 +81,33 @@ def settle_if_ready(session: GroupSession, *, actor: Member | None) -> bool:
         if rule.remainder:
             legs.append(Leg(pot, rule.remainder))
         transfer_create(
-            idempotency_key=session.ledger_key, legs=legs, kind=Transfer.Kind.EXCHANGE,
+            idempotency_key=session.ledger_key,
+            legs=legs,
+            kind=Transfer.Kind.EXCHANGE,
             memo=f"Group session: {session.title} ({len(payers)} attending, "
             f"{minutes_as_text(session.minutes)})"[:500],
             actor=actor,
-        )  # fmt: skip
+        )
         for booking in payers:
             booking.paid_minutes = rule.share
             booking.save(update_fields=["paid_minutes", "updated_at"])
-            notify(session, booking.member, kind=Kind.HOURS_CONFIRMED, event="settled",
-                   title=f"“{session.title}” is settled: you paid {minutes_as_text(rule.share)}",
-                   body="Your share of the session's time.")  # fmt: skip
-        notify(session, session.giver, kind=Kind.HOURS_CONFIRMED, event="settled",
-               title=f"“{session.title}” is settled: you earned "
-               f"{minutes_as_text(rule.giver)} of credit",
-               body=f"{len(payers)} attendees confirmed.")  # fmt: skip
+            notify(
+                session,
+                booking.member,
+                kind=Kind.HOURS_CONFIRMED,
+                event="settled",
+                title=f"“{session.title}” is settled: you paid {minutes_as_text(rule.share)}",
+                body="Your share of the session's time.",
+            )
+        notify(
+            session,
+            session.giver,
+            kind=Kind.HOURS_CONFIRMED,
+            event="settled",
+            title=f"“{session.title}” is settled: you earned "
+            f"{minutes_as_text(rule.giver)} of credit",
+            body=f"{len(payers)} attendees confirmed.",
+        )
     session.state = SessionState.SETTLED
     session.settled_at = timezone.now()
     session.save(update_fields=["state", "settled_at", "updated_at"])
@@ -107,12 +121,19 @@ def _available(account: Account) -> int:
 def _cannot_pay(session: GroupSession, booking: Booking, share: int) -> None:
     """An attendee who confirmed has since spent the credit for their share: an organiser
     decides (they pay once they can, the charge is waived, or they did not attend)."""
-    reason = (f"{booking.member.full_name} confirmed but no longer has the "
-              f"{minutes_as_text(share)} of credit for their share.")  # fmt: skip
+    reason = (
+        f"{booking.member.full_name} confirmed but no longer has the "
+        f"{minutes_as_text(share)} of credit for their share."
+    )
     booking.state = BookingState.DISPUTED
     booking.dispute_reason = reason
     booking.save(update_fields=["state", "dispute_reason", "updated_at"])
-    notify(session, booking.member, kind=Kind.DISPUTE, event=f"short:{share}",
-           title=f"You do not have the credit for your share of “{session.title}”",
-           body="An organiser will settle it with you.")  # fmt: skip
+    notify(
+        session,
+        booking.member,
+        kind=Kind.DISPUTE,
+        event=f"short:{share}",
+        title=f"You do not have the credit for your share of “{session.title}”",
+        body="An organiser will settle it with you.",
+    )
     tell_organisers(session, booking, reason, event=f"short:{share}")

@@ -77,12 +77,17 @@ class MapPreparingSerializer(serializers.Serializer):
 
 class NetworkMapApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("start", str, description="YYYY-MM-DD"),
-                    OpenApiParameter("end", str, description="YYYY-MM-DD, inclusive"),
-                    OpenApiParameter("group", str, description="One group of a large map")],
-        responses={200: MapSerializer, 202: MapPreparingSerializer,
-                   304: OpenApiResponse(description="Not modified (If-None-Match)")},
-    )  # fmt: skip
+        parameters=[
+            OpenApiParameter("start", str, description="YYYY-MM-DD"),
+            OpenApiParameter("end", str, description="YYYY-MM-DD, inclusive"),
+            OpenApiParameter("group", str, description="One group of a large map"),
+        ],
+        responses={
+            200: MapSerializer,
+            202: MapPreparingSerializer,
+            304: OpenApiResponse(description="Not modified (If-None-Match)"),
+        },
+    )
     def get(self, request: Request) -> HttpResponseBase:
         """Who helped whom, as every member may see it: completed exchanges, and
         volunteering as lines from volunteers to their projects. Served as stored by the
@@ -90,13 +95,15 @@ class NetworkMapApi(APIView):
         serializer = DateRangeSerializer(data=request.query_params)
         serializer.is_valid(raise_exception=True)
         try:
-            dates = DateRange(serializer.validated_data.get("start"),
-                              serializer.validated_data.get("end"))  # fmt: skip
+            dates = DateRange(
+                serializer.validated_data.get("start"), serializer.validated_data.get("end")
+            )
         except DateRangeInvalid as refused:
             raise ValidationError({refused.field or "start": [refused.message]}) from refused
         acting_member(request)
-        row = network_map_stored(dates=dates, group=serializer.validated_data.get("group", ""),
-                                 fields=("etag", "body"))  # fmt: skip
+        row = network_map_stored(
+            dates=dates, group=serializer.validated_data.get("group", ""), fields=("etag", "body")
+        )
         if row is None:
             network_map_request(connection.schema_name, dates=dates)
             return Response({"status": "preparing"}, status=202, headers={"Retry-After": "5"})
@@ -125,8 +132,12 @@ class CanViewNetworkMetrics(BasePermission):
 class NetworkMetricsApi(APIView):
     permission_classes = [CanViewNetworkMetrics]
 
-    @extend_schema(responses={200: OpenApiResponse(description="The cached metrics"),
-                              202: OpenApiResponse(description="Being computed")})  # fmt: skip
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(description="The cached metrics"),
+            202: OpenApiResponse(description="Being computed"),
+        }
+    )
     def get(self, request: Request) -> Response:
         """The network's metrics (organisers only); 202 while they are computed."""
         schema = connection.schema_name

@@ -29,15 +29,27 @@ def exchange_edges(*, dates: DateRange) -> list[Edge]:
     if end:
         exchanges = exchanges.filter(completed_at__lt=end)
     rows = exchanges.order_by("completed_at", "pk").values_list(
-        "giver_id", "receiver_id", "remote_network_id", "minutes", "completed_at",
-        "listing__category", "listing__format",
-    )  # fmt: skip
+        "giver_id",
+        "receiver_id",
+        "remote_network_id",
+        "minutes",
+        "completed_at",
+        "listing__category",
+        "listing__format",
+    )
     return [
-        Edge(giver=_party(giver, remote), receiver=_party(receiver, remote), minutes=minutes,
-             when=when, kind=EdgeKind.EXCHANGE, category=category, format=format_)
+        Edge(
+            giver=_party(giver, remote),
+            receiver=_party(receiver, remote),
+            minutes=minutes,
+            when=when,
+            kind=EdgeKind.EXCHANGE,
+            category=category,
+            format=format_,
+        )
         for giver, receiver, remote, minutes, when, category, format_ in rows
         if minutes is not None and when is not None  # always so once completed
-    ]  # fmt: skip
+    ]
 
 
 def volunteering_edges(*, dates: DateRange) -> list[Edge]:
@@ -54,10 +66,17 @@ def volunteering_edges(*, dates: DateRange) -> list[Edge]:
         "volunteer__member_id", "volunteer__project_id", "minutes", "created_at"
     )
     return [
-        Edge(giver=member(volunteer), receiver=project(project_id), minutes=minutes,
-             when=when, kind=EdgeKind.PROJECT, category="", format="")
+        Edge(
+            giver=member(volunteer),
+            receiver=project(project_id),
+            minutes=minutes,
+            when=when,
+            kind=EdgeKind.PROJECT,
+            category="",
+            format="",
+        )
         for volunteer, project_id, minutes, when in rows
-    ]  # fmt: skip
+    ]
 
 
 def partner_hosted_edges(*, dates: DateRange) -> list[Edge]:
@@ -84,19 +103,31 @@ def partner_hosted_edges(*, dates: DateRange) -> list[Edge]:
                 exchanges = exchanges.filter(completed_at__gte=start)
             if end:
                 exchanges = exchanges.filter(completed_at__lt=end)
-            rows = list(exchanges.values_list(
-                "giver_id", "remote_member_id", "minutes", "completed_at",
-                "listing__category", "listing__format",
-            ))  # fmt: skip
+            rows = list(
+                exchanges.values_list(
+                    "giver_id",
+                    "remote_member_id",
+                    "minutes",
+                    "completed_at",
+                    "listing__category",
+                    "listing__format",
+                )
+            )
         for giver, ours, minutes, when, category, format_ in rows:
             if ours is None or minutes is None or when is None:
                 continue  # never so once completed with a member of ours
             mine, theirs = member(ours), network(host.pk)
             giving, receiving = (mine, theirs) if giver is None else (theirs, mine)
             edges.append(
-                Edge(giver=giving, receiver=receiving, minutes=minutes, when=when,
-                     category=category, format=format_)
-            )  # fmt: skip
+                Edge(
+                    giver=giving,
+                    receiver=receiving,
+                    minutes=minutes,
+                    when=when,
+                    category=category,
+                    format=format_,
+                )
+            )
     return edges
 
 

@@ -231,8 +231,9 @@ def _table(
             parents.append((top[-1], []))
             for child in group.children:
                 parents[-1][1].append(len(rows))
-                rows.append((child.label, 1, group.label,
-                             _figures(characteristic.key, child, figures)))  # fmt: skip
+                rows.append(
+                    (child.label, 1, group.label, _figures(characteristic.key, child, figures))
+                )
     cells: dict[tuple[int, str], Cell] = {}
     for n, (_label, level, _section, figs) in enumerate(rows):
         total = level < 0
@@ -394,25 +395,40 @@ def equality_snapshot_current(*, now: datetime) -> EqualitySnapshot:
         with transaction.atomic():
             EqualitySnapshot.objects.filter(month__lt=month).delete()
             return EqualitySnapshot.objects.create(
-                month=month, taken_at=now,
+                month=month,
+                taken_at=now,
                 figures=[[*key, *astuple(figs)] for key, figs in sorted(figures.items())],
-            )  # fmt: skip
+            )
     except IntegrityError:  # a concurrent first report of the month took it
         return EqualitySnapshot.objects.get(month=month)
 
 
-CSV_HEADER = ["characteristic", "group", "within", "members", "active members",
-              "hours given", "hours received"]  # fmt: skip
+CSV_HEADER = [
+    "characteristic",
+    "group",
+    "within",
+    "members",
+    "active members",
+    "hours given",
+    "hours received",
+]
 
 
 def equality_report_csv(tables: Iterable[ReportTable]) -> str:
     """Equality tables as CSV, suppressed figures as `*`."""
     rows = (
-        [table.title, row.label, row.section if row.level > 0 else "",
-         *(_csv_number(v) for v in (row.members, row.active,
-                                    row.hours_given, row.hours_received))]
-        for table in tables for row in table.rows
-    )  # fmt: skip
+        [
+            table.title,
+            row.label,
+            row.section if row.level > 0 else "",
+            *(
+                _csv_number(v)
+                for v in (row.members, row.active, row.hours_given, row.hours_received)
+            ),
+        ]
+        for table in tables
+        for row in table.rows
+    )
     return csv_text([CSV_HEADER, *rows])
 
 

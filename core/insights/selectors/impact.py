@@ -61,9 +61,12 @@ def hours_by_month(*, dates: DateRange) -> Table:
         exchanges, minutes, volunteered = months[name]
         total += minutes
         out.append((name, exchanges, _hours(minutes), _hours(total), _hours(volunteered)))
-    return Table("hours", "Hours exchanged per month",
-                 ("month", "exchanges", "hours", "cumulative hours", "volunteering hours"),
-                 out)  # fmt: skip
+    return Table(
+        "hours",
+        "Hours exchanged per month",
+        ("month", "exchanges", "hours", "cumulative hours", "volunteering hours"),
+        out,
+    )
 
 
 def members_joined_by_month(*, dates: DateRange) -> Table:
@@ -74,9 +77,11 @@ def members_joined_by_month(*, dates: DateRange) -> Table:
     if end:
         members = members.filter(date_joined__lt=end)
     rows = (
-        members.annotate(month=TruncMonth("date_joined")).values("month")
-        .annotate(joined=Count("pk")).order_by("month")
-    )  # fmt: skip
+        members.annotate(month=TruncMonth("date_joined"))
+        .values("month")
+        .annotate(joined=Count("pk"))
+        .order_by("month")
+    )
     total = 0
     out = []
     for row in rows:
@@ -96,8 +101,7 @@ def exchanges_by(field: str, *, dates: DateRange) -> Table:
         counts[value] += 1
         minutes[value] += edge.minutes
     ordered = sorted(counts, key=lambda value: (-counts[value], value))
-    out = [(labels.get(value, value), counts[value], _hours(minutes[value]))
-           for value in ordered]  # fmt: skip
+    out = [(labels.get(value, value), counts[value], _hours(minutes[value])) for value in ordered]
     title = {"category": "Exchanges by category", "format": "Exchanges by format"}[field]
     name = {"category": "categories", "format": "formats"}[field]
     return Table(name, title, (field, "exchanges", "hours"), out)
@@ -113,9 +117,11 @@ def skills_gap() -> Table:
     listings = (
         Listing.objects.filter(status=Listing.Status.OPEN, hidden_reason="")
         .values("category")
-        .annotate(offers=Count("pk", filter=Q(kind=Listing.Kind.OFFER)),
-                  requests=Count("pk", filter=Q(kind=Listing.Kind.REQUEST)))
-    )  # fmt: skip
+        .annotate(
+            offers=Count("pk", filter=Q(kind=Listing.Kind.OFFER)),
+            requests=Count("pk", filter=Q(kind=Listing.Kind.REQUEST)),
+        )
+    )
     counts = {row["category"]: (row["offers"], row["requests"]) for row in listings}
     skilled: Counter[str] = Counter()
     for skills in Member.objects.filter(is_staff=False, state=MemberState.ACTIVE).values_list(
@@ -151,24 +157,41 @@ def hours_by_campaign(*, dates: DateRange) -> Table:
         campaigns_with_hours(campaigns)
         .order_by("starts_on", "title", "id")
         .values(  # type: ignore[misc]  # the plugin does not see the annotations
-            "title", "starts_on", "ends_on", "target_minutes", "exchange_minutes",
-            "session_minutes", "project_minutes",
+            "title",
+            "starts_on",
+            "ends_on",
+            "target_minutes",
+            "exchange_minutes",
+            "session_minutes",
+            "project_minutes",
         )
-    )  # fmt: skip
+    )
     rows = [
-        (c["title"], f"{c['starts_on']:%-d %b %Y} to {c['ends_on']:%-d %b %Y}",
-         _hours(c["exchange_minutes"]), _hours(c["session_minutes"]),
-         _hours(c["project_minutes"]),
-         _hours(c["exchange_minutes"] + c["session_minutes"] + c["project_minutes"]),
-         _hours(c["target_minutes"]))
+        (
+            c["title"],
+            f"{c['starts_on']:%-d %b %Y} to {c['ends_on']:%-d %b %Y}",
+            _hours(c["exchange_minutes"]),
+            _hours(c["session_minutes"]),
+            _hours(c["project_minutes"]),
+            _hours(c["exchange_minutes"] + c["session_minutes"] + c["project_minutes"]),
+            _hours(c["target_minutes"]),
+        )
         for c in found
-    ]  # fmt: skip
+    ]
     return Table(
-        "campaigns", _("Hours per campaign"),
-        (_("campaign"), _("dates"), _("exchange hours"), _("group session hours"),
-         _("project hours"), _("hours counted"), _("target hours")),
+        "campaigns",
+        _("Hours per campaign"),
+        (
+            _("campaign"),
+            _("dates"),
+            _("exchange hours"),
+            _("group session hours"),
+            _("project hours"),
+            _("hours counted"),
+            _("target hours"),
+        ),
         rows,
-    )  # fmt: skip
+    )
 
 
 TABLES = ("hours", "members", "categories", "formats", "skills", "campaigns")

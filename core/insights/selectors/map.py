@@ -49,8 +49,9 @@ class DateRange:
 
     def __post_init__(self) -> None:
         if self.start and self.end and self.start > self.end:
-            raise DateRangeInvalid("The start date must be on or before the end date.",
-                                   field="start")  # fmt: skip
+            raise DateRangeInvalid(
+                "The start date must be on or before the end date.", field="start"
+            )
 
     def bounds(self) -> tuple[datetime | None, datetime | None]:
         """[start of the first day, start of the day after the last), in local time."""
@@ -82,8 +83,15 @@ def map_payload(*, viewer: Member | None, edges: list[Edge]) -> dict[str, Any]:
     node id (for the stored map to tell a viewer which node is them)."""
     graph = graph_build(edges)
     member_ids = [party.member_id for party in graph.nodes if party.member_id is not None]
-    fields = ("full_name", "profession", "organisation", "show_on_map", "profile_visibility",
-              "is_active", "state")  # fmt: skip
+    fields = (
+        "full_name",
+        "profession",
+        "organisation",
+        "show_on_map",
+        "profile_visibility",
+        "is_active",
+        "state",
+    )
     shown = Member.objects.filter(pk__in=member_ids, is_staff=False).only(*fields)
     members = {m.pk: m for m in shown}
     # Counted as the equality report counts them (core/insights/selectors/equality.py): current
@@ -111,44 +119,71 @@ def map_payload(*, viewer: Member | None, edges: list[Edge]) -> dict[str, Any]:
     for party, totals in order:
         node: dict[str, Any]
         if party.project_id is not None:
-            node = {"id": f"project-{party.project_id}", "kind": "project",
-                    "label": f"Project: {projects.get(party.project_id, '')}",
-                    "profession": "", "organisation": "",
-                    "url": project_url(party.project_id)}  # fmt: skip
+            node = {
+                "id": f"project-{party.project_id}",
+                "kind": "project",
+                "label": f"Project: {projects.get(party.project_id, '')}",
+                "profession": "",
+                "organisation": "",
+                "url": project_url(party.project_id),
+            }
         elif party.network_id is not None:
             name = networks.get(party.network_id, "another network")
-            node = {"id": f"network-{party.network_id}", "kind": "network",
-                    "label": f"Members of {name}", "profession": "",
-                    "organisation": name}  # fmt: skip
+            node = {
+                "id": f"network-{party.network_id}",
+                "kind": "network",
+                "label": f"Members of {name}",
+                "profession": "",
+                "organisation": name,
+            }
         else:
             member = members.get(party.member_id or 0)
             if member is not None and name_shown(viewer=viewer, member=member):
                 node = {
-                    "id": f"member-{member.pk}", "kind": "member", "label": member.full_name,
+                    "id": f"member-{member.pk}",
+                    "kind": "member",
+                    "label": member.full_name,
                     "profession": professions.get(member.profession, ""),
                     "organisation": member.organisation,
                     "url": profile_url(member.pk),
-                }  # fmt: skip
+                }
                 if viewer is not None:
                     node["you"] = member.pk == viewer.pk
             else:
                 anonymous += 1
-                node = {"id": f"anonymous-{anonymous}", "kind": "anonymous", "label": ANONYMOUS,
-                        "profession": "", "organisation": ""}  # fmt: skip
-        node.update(given_minutes=totals.given, received_minutes=totals.received,
-                    exchanges=totals.exchanges, volunteering=totals.volunteering)  # fmt: skip
+                node = {
+                    "id": f"anonymous-{anonymous}",
+                    "kind": "anonymous",
+                    "label": ANONYMOUS,
+                    "profession": "",
+                    "organisation": "",
+                }
+        node.update(
+            given_minutes=totals.given,
+            received_minutes=totals.received,
+            exchanges=totals.exchanges,
+            volunteering=totals.volunteering,
+        )
         node_ids[party] = node["id"]
         if party.member_id is not None:
             member_nodes[party.member_id] = node["id"]
         nodes.append(node)
     links = [
-        {"source": node_ids[a], "target": node_ids[b], "minutes": link.minutes,
-         "count": link.count,
-         "kind": "volunteering" if link.kind == EdgeKind.PROJECT else "exchange"}
+        {
+            "source": node_ids[a],
+            "target": node_ids[b],
+            "minutes": link.minutes,
+            "count": link.count,
+            "kind": "volunteering" if link.kind == EdgeKind.PROJECT else "exchange",
+        }
         for (a, b), link in sorted(graph.links.items(), key=lambda item: -item[1].minutes)
-    ]  # fmt: skip
-    return {"nodes": nodes, "links": links, "active_members": active_members,
-            "member_nodes": member_nodes}  # fmt: skip
+    ]
+    return {
+        "nodes": nodes,
+        "links": links,
+        "active_members": active_members,
+        "member_nodes": member_nodes,
+    }
 
 
 # --- The map as stored -------------------------------------------------------------------
@@ -164,8 +199,9 @@ def range_key(dates: DateRange) -> str:
 
 def range_from_key(key: str) -> DateRange:
     start, _sep, end = key.partition("..")
-    return DateRange(date.fromisoformat(start) if start else None,
-                     date.fromisoformat(end) if end else None)  # fmt: skip
+    return DateRange(
+        date.fromisoformat(start) if start else None, date.fromisoformat(end) if end else None
+    )
 
 
 def hidden_fingerprint() -> str:
@@ -200,6 +236,7 @@ def network_map_stored(
     if row is not None and row["hidden"] == hidden_fingerprint():
         return row
     if row is None and group and MapSnapshot.objects.filter(range_key=key).exists():
-        raise MapGroupUnknown(_("There is no such group on the map for these dates."),
-                              field="group")  # fmt: skip
+        raise MapGroupUnknown(
+            _("There is no such group on the map for these dates."), field="group"
+        )
     return None

@@ -67,10 +67,15 @@ class PlatformInsights:
         """The matrix for a page: hours and a shade (0.05-0.35, by the busiest flow)."""
         busiest = max((m or 0 for row in self.matrix for m in row), default=0) or 1
         return [
-            (network, [None if m is None else MatrixCell(m, f"{0.05 + 0.3 * m / busiest:.2f}")
-                       for m in row])
+            (
+                network,
+                [
+                    None if m is None else MatrixCell(m, f"{0.05 + 0.3 * m / busiest:.2f}")
+                    for m in row
+                ],
+            )
             for network, row in zip(self.matrix_networks, self.matrix, strict=True)
-        ]  # fmt: skip
+        ]
 
 
 @dataclass(frozen=True)
@@ -119,10 +124,16 @@ def platform_insights(*, actor: Member, now: datetime | None = None) -> Platform
     for network in networks:
         figures = by_schema[network.schema_name]
         everyone = figures.get(ALL, NONE)
-        activity.append(NetworkActivity(
-            network, everyone.members, everyone.active, everyone.given,
-            gave.get(network.pk, 0), got.get(network.pk, 0),
-        ))  # fmt: skip
+        activity.append(
+            NetworkActivity(
+                network,
+                everyone.members,
+                everyone.active,
+                everyone.given,
+                gave.get(network.pk, 0),
+                got.get(network.pk, 0),
+            )
+        )
         for key, figs in figures.items():
             summed[key] += figs
     involved = [n for n in networks if n.pk in gave or n.pk in got]
@@ -131,6 +142,11 @@ def platform_insights(*, actor: Member, now: datetime | None = None) -> Platform
         [None if a.pk == b.pk else minutes.get((a.pk, b.pk), 0) for b in involved] for a in involved
     ]
     return PlatformInsights(
-        since=since, until=until, networks=activity, flows=flows,
-        matrix_networks=involved, matrix=matrix, equality=equality_tables(summed),
-    )  # fmt: skip
+        since=since,
+        until=until,
+        networks=activity,
+        flows=flows,
+        matrix_networks=involved,
+        matrix=matrix,
+        equality=equality_tables(summed),
+    )

@@ -89,7 +89,9 @@ def equality_report_export(*, actor: Member, network: Network) -> str:
     (an export, which organisers account for)."""
     report = equality_report(actor=actor)
     audit_record(
-        actor=actor, verb="insights.equality_export", target=network,
+        actor=actor,
+        verb="insights.equality_export",
+        target=network,
         after={"since": report.since.isoformat(), "until": report.until.isoformat()},
-    )  # fmt: skip
+    )
     return equality_report_csv(report.tables)

@@ -63,14 +63,18 @@ def _group_of(node: dict[str, Any]) -> tuple[str, str]:
 
 def _group_node(key: str, label: str, members: list[dict[str, Any]]) -> dict[str, Any]:
     return {
-        "id": f"group-{key}", "kind": "group", "group": key, "label": label,
-        "profession": label if key not in (NOT_SHOWN, NOT_GIVEN) else "", "organisation": "",
+        "id": f"group-{key}",
+        "kind": "group",
+        "group": key,
+        "label": label,
+        "profession": label if key not in (NOT_SHOWN, NOT_GIVEN) else "",
+        "organisation": "",
         "members": len(members),
         "given_minutes": sum(n["given_minutes"] for n in members),
         "received_minutes": sum(n["received_minutes"] for n in members),
         "exchanges": sum(n["exchanges"] for n in members),
         "volunteering": sum(n["volunteering"] for n in members),
-    }  # fmt: skip
+    }
 
 
 def _fold_links(links: list[dict[str, Any]], owner: dict[str, str]) -> list[dict[str, Any]]:
@@ -86,10 +90,12 @@ def _fold_links(links: list[dict[str, Any]], owner: dict[str, str]) -> list[dict
         total[0] += link["minutes"]
         total[1] += link["count"]
     return sorted(
-        ({"source": a, "target": b, "kind": kind, "minutes": m, "count": c}
-         for (a, b, kind), (m, c) in folded.items()),
+        (
+            {"source": a, "target": b, "kind": kind, "minutes": m, "count": c}
+            for (a, b, kind), (m, c) in folded.items()
+        ),
         key=lambda link: -link["minutes"],
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +121,10 @@ def map_parts(payload: dict[str, Any]) -> list[MapPart]:
             key, labels[key] = _group_of(node)
             members[key].append(node)
             owner[node["id"]] = f"group-{key}"
-    groups = sorted((_group_node(key, labels[key], found) for key, found in members.items()),
-                    key=lambda g: -(g["given_minutes"] + g["received_minutes"]))  # fmt: skip
+    groups = sorted(
+        (_group_node(key, labels[key], found) for key, found in members.items()),
+        key=lambda g: -(g["given_minutes"] + g["received_minutes"]),
+    )
     others = [node for node in nodes if node["id"] not in owner]
     parts = [MapPart("", groups + others, _fold_links(links, owner), groups, owner)]
     by_id = {group["id"]: group for group in groups}
@@ -129,8 +137,9 @@ def map_parts(payload: dict[str, Any]) -> list[MapPart]:
         ends = {end for link in group_links for end in (link["source"], link["target"])}
         neighbours = [by_id[end] for end in sorted(ends) if end in by_id]
         neighbours += [node for node in others if node["id"] in ends]
-        parts.append(MapPart(group["group"], members[group["group"]] + neighbours,
-                             group_links, [], {}))  # fmt: skip
+        parts.append(
+            MapPart(group["group"], members[group["group"]] + neighbours, group_links, [], {})
+        )
     return parts
 
 
@@ -148,28 +157,50 @@ def _row(key: str, part: MapPart, payload: dict[str, Any], hidden: str) -> MapSn
         "aggregated": bool(part.groups) or bool(part.group),
     }
     body = {
-        "nodes": part.nodes, "links": part.links, "active_members": payload["active_members"],
-        "aggregated": summary["aggregated"], "group": part.group,
-    }  # fmt: skip
+        "nodes": part.nodes,
+        "links": part.links,
+        "active_members": payload["active_members"],
+        "aggregated": summary["aggregated"],
+        "group": part.group,
+    }
     raw = json.dumps(body, separators=(",", ":")).encode()
-    table_html = render_to_string("insights/map_tables.html", {
-        "groups": part.groups,
-        "people": [n for n in part.nodes if n["kind"] != "group"][:TABLE_ROWS],
-        "people_total": sum(n["kind"] != "group" for n in part.nodes),
-        "links": [{**link, "source_label": labels[link["source"]],
-                   "target_label": labels[link["target"]]} for link in part.links[:TABLE_ROWS]],
-        "links_total": len(part.links),
-        "range_query": "".join(f"{name}={value}&" for name, value in
-                               zip(("start", "end"), key.split(".."), strict=True) if value),
-    })  # fmt: skip
+    table_html = render_to_string(
+        "insights/map_tables.html",
+        {
+            "groups": part.groups,
+            "people": [n for n in part.nodes if n["kind"] != "group"][:TABLE_ROWS],
+            "people_total": sum(n["kind"] != "group" for n in part.nodes),
+            "links": [
+                {
+                    **link,
+                    "source_label": labels[link["source"]],
+                    "target_label": labels[link["target"]],
+                }
+                for link in part.links[:TABLE_ROWS]
+            ],
+            "links_total": len(part.links),
+            "range_query": "".join(
+                f"{name}={value}&"
+                for name, value in zip(("start", "end"), key.split(".."), strict=True)
+                if value
+            ),
+        },
+    )
     return MapSnapshot(
-        range_key=key, group=part.group, computed_at=timezone.now(),
-        etag=hashlib.sha256(raw).hexdigest()[:32], body=gzip.compress(raw, 6),
-        table_html=table_html, summary=summary, hidden=hidden,
-        member_nodes={f"m{pk}": part.owner.get(node, node)
-                      for pk, node in payload["member_nodes"].items()
-                      if node in part.owner or node in labels},
-    )  # fmt: skip
+        range_key=key,
+        group=part.group,
+        computed_at=timezone.now(),
+        etag=hashlib.sha256(raw).hexdigest()[:32],
+        body=gzip.compress(raw, 6),
+        table_html=table_html,
+        summary=summary,
+        hidden=hidden,
+        member_nodes={
+            f"m{pk}": part.owner.get(node, node)
+            for pk, node in payload["member_nodes"].items()
+            if node in part.owner or node in labels
+        },
+    )
 
 
 def network_map_store(schema_name: str, *, dates: DateRange, edges: list[Edge]) -> int:

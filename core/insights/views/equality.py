@@ -38,9 +38,12 @@ ANSWER_REQUIRED = {"required": "Choose an answer, or “Prefer not to say”."}
 
 def _radios(label: str, choices: Any, help_text: str = "") -> forms.ChoiceField:
     return forms.ChoiceField(
-        label=label, choices=choices, widget=forms.RadioSelect, help_text=help_text,
+        label=label,
+        choices=choices,
+        widget=forms.RadioSelect,
+        help_text=help_text,
         error_messages=ANSWER_REQUIRED,
-    )  # fmt: skip
+    )
 
 
 _PREFER_NOT = (PREFER_NOT_TO_SAY, "Prefer not to say")
@@ -81,11 +84,15 @@ class EqualityForm(forms.Form):
         "working then, choose their last job.",
     )
     consent = forms.BooleanField(
-        label=_("I agree that my answers are stored for equality monitoring and counted, "
-        "without my name, in reports for this network's organisers and the platform's staff."),
-        error_messages={"required": "Tick the box to agree to how your answers are used, or "
-                        "leave this page without saving."},
-    )  # fmt: skip
+        label=_(
+            "I agree that my answers are stored for equality monitoring and counted, "
+            "without my name, in reports for this network's organisers and the platform's staff."
+        ),
+        error_messages={
+            "required": "Tick the box to agree to how your answers are used, or "
+            "leave this page without saving."
+        },
+    )
 
     @property
     def ethnic_group_sections(self) -> list[tuple[str, list[Any]]]:
@@ -103,8 +110,11 @@ class EqualityForm(forms.Form):
 def equality_mine(request: HttpRequest) -> HttpResponse:
     member = acting_member(request)
     answers = equality_answers_get(member=member)
-    initial = {name: getattr(answers, name) for name in EqualityForm.base_fields
-               if name != "consent"} if answers else {}  # fmt: skip
+    initial = (
+        {name: getattr(answers, name) for name in EqualityForm.base_fields if name != "consent"}
+        if answers
+        else {}
+    )
     form = EqualityForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

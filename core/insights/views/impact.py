@@ -27,22 +27,48 @@ def _chart(table: Table) -> dict[str, Any]:
     # `counts`: every axis counts people or things (whole-number ticks); hours need not.
     if table.name in ("hours", "members"):
         count, cumulative = (2, 3) if table.name == "hours" else (1, 2)
-        return {"type": "bar", "labels": labels, "counts": table.name == "members", "datasets": [
-            {"label": table.columns[count].capitalize(), "data": column(count)},
-            {"label": table.columns[cumulative].capitalize(), "data": column(cumulative),
-             "type": "line", "yAxisID": "cumulative"},
-        ]}  # fmt: skip
+        return {
+            "type": "bar",
+            "labels": labels,
+            "counts": table.name == "members",
+            "datasets": [
+                {"label": table.columns[count].capitalize(), "data": column(count)},
+                {
+                    "label": table.columns[cumulative].capitalize(),
+                    "data": column(cumulative),
+                    "type": "line",
+                    "yAxisID": "cumulative",
+                },
+            ],
+        }
     if table.name == "campaigns":
-        return {"type": "bar", "labels": labels, "horizontal": True, "datasets": [
-            {"label": table.columns[5].capitalize(), "data": column(5)},
-            {"label": table.columns[6].capitalize(), "data": column(6)},
-        ]}  # fmt: skip
+        return {
+            "type": "bar",
+            "labels": labels,
+            "horizontal": True,
+            "datasets": [
+                {"label": table.columns[5].capitalize(), "data": column(5)},
+                {"label": table.columns[6].capitalize(), "data": column(6)},
+            ],
+        }
     if table.name == "skills":
-        return {"type": "bar", "labels": labels, "horizontal": True, "counts": True, "datasets": [
-            {"label": "Offers", "data": column(1)}, {"label": "Requests", "data": column(2)},
-        ]}  # fmt: skip
-    return {"type": "bar", "labels": labels, "horizontal": True, "counts": True,
-            "datasets": [{"label": "Exchanges", "data": column(1)}]}  # fmt: skip
+        return {
+            "type": "bar",
+            "labels": labels,
+            "horizontal": True,
+            "counts": True,
+            "datasets": [
+                {"label": "Offers", "data": column(1)},
+                {"label": "Requests", "data": column(2)},
+            ],
+        }
+    return {
+        "type": "bar",
+        "labels": labels,
+        "horizontal": True,
+        "counts": True,
+        "datasets": [{"label": "Exchanges", "data": column(1)}],
+    }
 
 
 def _dates(request: HttpRequest) -> tuple[DateRangeForm, DateRange | None]:
@@ -60,9 +86,15 @@ def impact(request: HttpRequest) -> HttpResponse:
             table = impact_table(name, dates=dates)
             csv_url = reverse("insights-impact-csv", args=[name]) + (f"?{query}" if query else "")
             sections.append({"table": table, "chart": _chart(table), "csv_url": csv_url})
-    return render(request, "insights/impact.html", {
-        "form": form, "sections": sections, "stories": stories_published(place="impact"),
-    })  # fmt: skip
+    return render(
+        request,
+        "insights/impact.html",
+        {
+            "form": form,
+            "sections": sections,
+            "stories": stories_published(place="impact"),
+        },
+    )
 
 
 @login_required

@@ -30,11 +30,18 @@ from ..services.metrics import network_metrics_request
 
 
 class DateRangeForm(forms.Form):
-    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(
-        attrs={"type": "date"}),
-        help_text=_("Exchanges completed on or after this day."))  # fmt: skip
-    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(
-        attrs={"type": "date"}), help_text=_("Up to and including this day."))  # fmt: skip
+    start = forms.DateField(
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Exchanges completed on or after this day."),
+    )
+    end = forms.DateField(
+        label=_("To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Up to and including this day."),
+    )
 
     def date_range(self) -> DateRange | None:
         """The range asked for, or None with the form's errors set."""
@@ -58,8 +65,12 @@ def network_map(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": form, "query": request.GET.urlencode(), "group": group}
     if dates is not None:
         try:
-            stored = network_map_stored(dates=dates, group=group, viewer=acting_member(request),
-                                        fields=("table_html", "summary"))  # fmt: skip
+            stored = network_map_stored(
+                dates=dates,
+                group=group,
+                viewer=acting_member(request),
+                fields=("table_html", "summary"),
+            )
         except MapGroupUnknown as refused:
             raise Http404(refused.message) from refused
         context.update(preparing=stored is None, stored=stored)
@@ -85,13 +96,19 @@ def network_metrics(request: HttpRequest) -> HttpResponse:
         return render(request, "insights/metrics.html", {"metrics": None})
     viewer = acting_member(request)
     ids = [broker["member_id"] for broker in metrics["brokers"]]
-    members = Member.objects.filter(pk__in=ids).only("full_name", "show_on_map",
-                                                     "profile_visibility")  # fmt: skip
+    members = Member.objects.filter(pk__in=ids).only(
+        "full_name", "show_on_map", "profile_visibility"
+    )
     shown = {m.pk: m for m in members if name_shown(viewer=viewer, member=m)}
     brokers = [
         {**broker, "member": shown.get(broker["member_id"])} for broker in metrics["brokers"]
     ]
-    return render(request, "insights/metrics.html", {
-        "metrics": metrics, "brokers": brokers,
-        "computed_at": datetime.fromisoformat(metrics["computed_at"]),
-    })  # fmt: skip
+    return render(
+        request,
+        "insights/metrics.html",
+        {
+            "metrics": metrics,
+            "brokers": brokers,
+            "computed_at": datetime.fromisoformat(metrics["computed_at"]),
+        },
+    )

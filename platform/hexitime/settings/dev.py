@@ -19,7 +19,9 @@ DEV_MAILBOX = data_dir() / "mail"
 # WARNING under `hexitime up`), on the real stderr (the worker redirects sys.stderr into
 # its own log records).
 LOGGING["handlers"]["mail"] = {  # noqa: F405
-    "class": "logging.StreamHandler", "stream": "ext://sys.__stderr__", "formatter": "plain",
-}  # fmt: skip
+    "class": "logging.StreamHandler",
+    "stream": "ext://sys.__stderr__",
+    "formatter": "plain",
+}
 LOGGING["formatters"] = {"plain": {"format": "%(message)s"}}  # noqa: F405
 LOGGING["loggers"]["hexitime.mail"] = {"handlers": ["mail"], "level": "INFO", "propagate": False}  # noqa: F405

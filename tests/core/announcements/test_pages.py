@@ -29,10 +29,15 @@ def test_an_organiser_writes_previews_and_sends_and_members_dismiss_it(
     organiser, nurse, doctor = people
     client_a.force_login(organiser)
     assert client_a.get("/announcements/organiser/").status_code == 200
-    made = client_a.post("/announcements/organiser/new/", {
-        "title": "Nurses' forum", "body": "Thursday at 4pm, room 2.",
-        "audience": "profession", "profession": "nurse",
-    })  # fmt: skip
+    made = client_a.post(
+        "/announcements/organiser/new/",
+        {
+            "title": "Nurses' forum",
+            "body": "Thursday at 4pm, room 2.",
+            "audience": "profession",
+            "profession": "nurse",
+        },
+    )
     assert made.status_code == 302
     detail = made["Location"]
     preview = client_a.get(detail)
@@ -61,9 +66,15 @@ def test_an_organiser_writes_previews_and_sends_and_members_dismiss_it(
 
 def test_bad_input_gets_the_form_back_with_errors_not_a_500(client_a, people, network_a):
     client_a.force_login(people[0])
-    page = client_a.post("/announcements/organiser/new/", {
-        "title": "A title", "body": "Text", "audience": "organisation", "organisation": "",
-    })  # fmt: skip
+    page = client_a.post(
+        "/announcements/organiser/new/",
+        {
+            "title": "A title",
+            "body": "Text",
+            "audience": "organisation",
+            "organisation": "",
+        },
+    )
     assert page.status_code == 400
     assert b"Choose the role, profession or organisation it is for." in page.content
     page = client_a.post("/announcements/organiser/new/", {"title": "", "body": ""})
@@ -74,8 +85,9 @@ def test_bad_input_gets_the_form_back_with_errors_not_a_500(client_a, people, ne
 
 def test_scheduling_and_cancelling_from_the_page(client_a, people, network_a):
     client_a.force_login(people[0])
-    made = client_a.post("/announcements/organiser/new/", {
-        "title": "Later", "body": "Text", "audience": "all"})  # fmt: skip
+    made = client_a.post(
+        "/announcements/organiser/new/", {"title": "Later", "body": "Text", "audience": "all"}
+    )
     detail = made["Location"]
     assert client_a.post(detail, {"send_at": "2999-01-01T09:00"}).status_code == 400
     assert b"within a year" in client_a.post(detail, {"send_at": "2999-01-01T09:00"}).content
@@ -96,8 +108,9 @@ def test_scheduling_and_cancelling_from_the_page(client_a, people, network_a):
 def test_members_never_reach_the_organiser_pages(client_a, people, network_a):
     organiser, nurse, _ = people
     client_a.force_login(organiser)
-    detail = client_a.post("/announcements/organiser/new/", {
-        "title": "T", "body": "B", "audience": "all"})["Location"]  # fmt: skip
+    detail = client_a.post(
+        "/announcements/organiser/new/", {"title": "T", "body": "B", "audience": "all"}
+    )["Location"]
     client_a.force_login(nurse)
     assert client_a.get("/announcements/organiser/").status_code == 404
     assert client_a.get("/announcements/organiser/new/").status_code == 404
@@ -108,15 +121,24 @@ def test_members_never_reach_the_organiser_pages(client_a, people, network_a):
 def test_the_api_for_organisers_and_members(client_a, people, network_a):
     organiser, nurse, doctor = people
     client_a.force_login(organiser)
-    made = client_a.post("/api/v1/announcements/organiser/", {
-        "title": "Rota change", "body": "From Monday.", "audience": "profession",
-        "audience_value": "nurse"}, content_type=JSON)  # fmt: skip
+    made = client_a.post(
+        "/api/v1/announcements/organiser/",
+        {
+            "title": "Rota change",
+            "body": "From Monday.",
+            "audience": "profession",
+            "audience_value": "nurse",
+        },
+        content_type=JSON,
+    )
     assert made.status_code == 201, made.content
     pk = made.json()["id"]
     assert made.json()["state"] == "draft"
-    bad = client_a.post("/api/v1/announcements/organiser/", {
-        "title": "x", "body": "y", "audience": "profession", "audience_value": "pilot"},
-        content_type=JSON)  # fmt: skip
+    bad = client_a.post(
+        "/api/v1/announcements/organiser/",
+        {"title": "x", "body": "y", "audience": "profession", "audience_value": "pilot"},
+        content_type=JSON,
+    )
     assert bad.status_code == 400
     sent = client_a.post(f"/api/v1/announcements/organiser/{pk}/send/", {}, content_type=JSON)
     assert sent.status_code == 200, sent.content
@@ -130,8 +152,12 @@ def test_the_api_for_organisers_and_members(client_a, people, network_a):
 
     client_a.force_login(nurse)
     assert client_a.get("/api/v1/announcements/organiser/").status_code == 404
-    assert client_a.post("/api/v1/announcements/organiser/", {"title": "t", "body": "b"},
-                         content_type=JSON).status_code == 403  # fmt: skip
+    assert (
+        client_a.post(
+            "/api/v1/announcements/organiser/", {"title": "t", "body": "b"}, content_type=JSON
+        ).status_code
+        == 403
+    )
     mine = client_a.get("/api/v1/announcements/").json()["results"]
     assert [(a["id"], a["dismissed"]) for a in mine] == [(pk, False)]
     assert client_a.post(f"/api/v1/announcements/{pk}/dismiss/").status_code == 204
@@ -143,20 +169,31 @@ def test_the_api_for_organisers_and_members(client_a, people, network_a):
     assert client_a.post(f"/api/v1/announcements/{pk}/dismiss/").status_code == 404
 
 
-def test_bs_organiser_and_members_reach_nothing_of_as(client_a, client_b, people, network_b,
-                                                      make_member):  # fmt: skip
+def test_bs_organiser_and_members_reach_nothing_of_as(
+    client_a, client_b, people, network_b, make_member
+):
     client_a.force_login(people[0])
-    made = client_a.post("/api/v1/announcements/organiser/", {
-        "title": "For A", "body": "Only A.", "audience": "all"}, content_type=JSON)  # fmt: skip
-    client_a.post("/api/v1/announcements/organiser/", {
-        "title": "For A too", "body": "Only A.", "audience": "all"}, content_type=JSON)  # fmt: skip
+    made = client_a.post(
+        "/api/v1/announcements/organiser/",
+        {"title": "For A", "body": "Only A.", "audience": "all"},
+        content_type=JSON,
+    )
+    client_a.post(
+        "/api/v1/announcements/organiser/",
+        {"title": "For A too", "body": "Only A.", "audience": "all"},
+        content_type=JSON,
+    )
     second = made.json()["id"] + 1
     client_a.post(f"/api/v1/announcements/organiser/{second}/send/", {}, content_type=JSON)
     client_b.force_login(make_member(network_b, role=Role.ORGANISER))
     assert client_b.get(f"/announcements/organiser/{second}/").status_code == 404
     assert client_b.get(f"/api/v1/announcements/organiser/{second}/").status_code == 404
-    assert client_b.post(f"/api/v1/announcements/organiser/{second}/send/", {},
-                         content_type=JSON).status_code == 404  # fmt: skip
+    assert (
+        client_b.post(
+            f"/api/v1/announcements/organiser/{second}/send/", {}, content_type=JSON
+        ).status_code
+        == 404
+    )
     assert client_b.get("/api/v1/announcements/organiser/").json()["results"] == []
     client_b.force_login(make_member(network_b))
     assert b"For A" not in client_b.get("/").content

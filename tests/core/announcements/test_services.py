@@ -94,8 +94,9 @@ def test_audiences_by_role_and_organisation(network_a, people, make_member):
             announcement=_write(organiser, audience="role", audience_value="qi_lead"),
         )
         assert set(_recipients(by_role)) == {lead.pk}
-        by_org = _write(organiser, audience="organisation",
-                        audience_value="oxford university hospitals")  # fmt: skip
+        by_org = _write(
+            organiser, audience="organisation", audience_value="oxford university hospitals"
+        )
         by_org = announcement_send(actor=organiser, announcement=by_org)
         assert set(_recipients(by_org)) == {lead.pk}
         everyone = announcement_send(actor=organiser, announcement=_write(organiser))
@@ -140,10 +141,14 @@ def test_scheduled_announcements_are_sent_by_the_beat_run_once_due_and_can_be_ca
     organiser, nurse, _ = people
     now = timezone.now()
     with tenant_context(network_a):
-        later = announcement_send(actor=organiser, announcement=_write(organiser),
-                                  send_at=now + timedelta(hours=2))  # fmt: skip
-        cancelled = announcement_send(actor=organiser, announcement=_write(organiser, title="B"),
-                                      send_at=now + timedelta(hours=1))  # fmt: skip
+        later = announcement_send(
+            actor=organiser, announcement=_write(organiser), send_at=now + timedelta(hours=2)
+        )
+        cancelled = announcement_send(
+            actor=organiser,
+            announcement=_write(organiser, title="B"),
+            send_at=now + timedelta(hours=1),
+        )
         assert later.state == State.SCHEDULED
         announcement_cancel(actor=organiser, announcement=cancelled)
         assert announcements_due(now=now + timedelta(hours=1)) == 0
@@ -158,8 +163,9 @@ def test_scheduled_announcements_are_sent_by_the_beat_run_once_due_and_can_be_ca
         with pytest.raises(AnnouncementRefused):
             announcement_send(actor=organiser, announcement=later)  # not twice
         with pytest.raises(AnnouncementRefused):
-            announcement_send(actor=organiser, announcement=_write(organiser),
-                              send_at=now + timedelta(days=400))  # fmt: skip
+            announcement_send(
+                actor=organiser, announcement=_write(organiser), send_at=now + timedelta(days=400)
+            )
         assert Announcement.objects.get(pk=cancelled.pk).state == State.CANCELLED
 
 
@@ -185,8 +191,10 @@ def test_each_pending_recipient_gets_its_own_message_once_with_one_click_unsubsc
         ids = list(Recipient.objects.filter(announcement=sent).values_list("pk", flat=True))
         assert len(ids) == 103
         app.control.purge()
-        assert announcement_email_queue(schema_name=network_a.schema_name,
-                                        announcement_id=sent.pk) == 2  # 100 + 3  # fmt: skip
+        assert (
+            announcement_email_queue(schema_name=network_a.schema_name, announcement_id=sent.pk)
+            == 2
+        )  # 100 + 3
         app.control.purge()
         assert announcement_email_batch(schema_name=network_a.schema_name, recipient_ids=ids) == 103
         # Run again (a retry, or the sweep's copy): nothing is sent twice.
@@ -243,14 +251,20 @@ def test_a_recipient_the_relay_refuses_is_failed_with_its_answer_and_the_rest_se
     controller = Controller(relay, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
-        with override_settings(
-            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-            EMAIL_HOST="127.0.0.1", EMAIL_PORT=controller.port, EMAIL_USE_TLS=False,
-        ), tenant_context(network_a):  # fmt: skip
+        with (
+            override_settings(
+                EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+                EMAIL_HOST="127.0.0.1",
+                EMAIL_PORT=controller.port,
+                EMAIL_USE_TLS=False,
+            ),
+            tenant_context(network_a),
+        ):
             sent = announcement_send(actor=organiser, announcement=_write(organiser))
             ids = list(Recipient.objects.filter(announcement=sent).values_list("pk", flat=True))
-            assert announcement_email_batch(schema_name=network_a.schema_name,
-                                            recipient_ids=ids) == 2  # fmt: skip
+            assert (
+                announcement_email_batch(schema_name=network_a.schema_name, recipient_ids=ids) == 2
+            )
             refused = Recipient.objects.get(announcement=sent, member=nurse)
             assert refused.email == Delivery.FAILED
             assert "550" in refused.reason and "No such mailbox" in refused.reason
@@ -280,10 +294,12 @@ def test_a_bounced_address_counts_as_bounced_and_is_not_mailed_again_until_it_ch
         assert _recipients(second)[nurse.pk] == Delivery.BOUNCED
         # Other emails to the address are not sent either.
         mail.outbox.clear()
-        note = notification_send(recipient=nurse, kind=Kind.RESPONSE_ACCEPTED, key="k1",
-                                 title="Accepted")  # fmt: skip
-        assert notification_email(schema_name=network_a.schema_name,
-                                  notification_id=note.pk) is False  # fmt: skip
+        note = notification_send(
+            recipient=nurse, kind=Kind.RESPONSE_ACCEPTED, key="k1", title="Accepted"
+        )
+        assert (
+            notification_email(schema_name=network_a.schema_name, notification_id=note.pk) is False
+        )
         assert mail.outbox == []
         nurse.email = "nina.new@nhs.net"
         nurse.save(update_fields=["email"])
@@ -311,10 +327,12 @@ def test_digests_and_daily_summaries_carry_one_click_unsubscribe_and_other_email
     nurse = people[1]
     with tenant_context(network_a):
         email_preferences_set(actor=nurse, choices={kind: True})
-        bulk = Notification.objects.create(recipient=nurse, kind=kind, key="bulk", title="3 new",
-                                           email_pending=True)  # fmt: skip
-        single = notification_send(recipient=nurse, kind=Kind.RESPONSE_ACCEPTED, key="one",
-                                   title="Accepted")  # fmt: skip
+        bulk = Notification.objects.create(
+            recipient=nurse, kind=kind, key="bulk", title="3 new", email_pending=True
+        )
+        single = notification_send(
+            recipient=nurse, kind=Kind.RESPONSE_ACCEPTED, key="one", title="Accepted"
+        )
         for note in (bulk, single):
             notification_email(schema_name=network_a.schema_name, notification_id=note.pk)
     bulk_mail, single_mail = mail.outbox

@@ -21,14 +21,25 @@ def days(n: int) -> datetime.date:
 
 def running(organiser: Member, **fields: Any) -> Any:
     """A campaign in the current schema that started yesterday and runs ten days."""
-    defaults = {"title": "Green NHS month", "description": "Lower-carbon care",
-                "starts_on": days(-1), "ends_on": days(10), "target_minutes": 600}  # fmt: skip
+    defaults = {
+        "title": "Green NHS month",
+        "description": "Lower-carbon care",
+        "starts_on": days(-1),
+        "ends_on": days(10),
+        "target_minutes": 600,
+    }
     return campaign_create(actor=organiser, **{**defaults, **fields})
 
 
 def offer(owner: Member, title: str = "Teaching on inhaler switching") -> Any:
-    return listing_create(actor=owner, kind="offer", title=title, description="Happy to help",
-                          category="teaching", format="video")  # fmt: skip
+    return listing_create(
+        actor=owner,
+        kind="offer",
+        title=title,
+        description="Happy to help",
+        category="teaching",
+        format="video",
+    )
 
 
 def complete_on(listing: Any, receiver: Member, *, minutes: int = 60) -> Exchange:
@@ -36,8 +47,9 @@ def complete_on(listing: Any, receiver: Member, *, minutes: int = 60) -> Exchang
     and the receiver confirms."""
     exchange = x.exchange_respond(actor=receiver, listing=listing, message="Please")
     x.exchange_accept(actor=listing.owner, exchange=exchange)
-    x.exchange_record_hours(actor=listing.owner, exchange=exchange, minutes=minutes,
-                            met_on=timezone.localdate())  # fmt: skip
+    x.exchange_record_hours(
+        actor=listing.owner, exchange=exchange, minutes=minutes, met_on=timezone.localdate()
+    )
     return x.exchange_confirm(actor=receiver, exchange=exchange)
 
 

@@ -48,37 +48,62 @@ def test_members_tag_their_own_and_organisers_anything(network_a, cast, client_a
         gitas, robs = offer(gita), offer(rob, title="Rob's offer")
         session = post(gita)
         project = project_propose(
-            actor=olive, title="Fewer falls", aim="Fewer falls on 7B", description="PDSA",
-            budget_minutes=600, starts_on=days(-5), ends_on=days(60),
-        )  # fmt: skip
+            actor=olive,
+            title="Fewer falls",
+            aim="Fewer falls on 7B",
+            description="PDSA",
+            budget_minutes=600,
+            starts_on=days(-5),
+            ends_on=days(60),
+        )
     items = f"/api/v1/campaigns/{campaign.pk}/items/"
     client_a.force_login(gita)
     tagged = client_a.post(items, {"kind": "listing", "id": gitas.pk}, content_type=JSON)
     assert tagged.status_code == 200, tagged.content
     assert tagged.json()["items"] == [{"kind": "listing", "id": gitas.pk, "title": gitas.title}]
-    assert client_a.post(items, {"kind": "session", "id": session.pk},
-                         content_type=JSON).status_code == 200  # fmt: skip
+    assert (
+        client_a.post(items, {"kind": "session", "id": session.pk}, content_type=JSON).status_code
+        == 200
+    )
     # Not hers, not a project, not before the campaign starts, not something missing.
-    assert client_a.post(items, {"kind": "listing", "id": robs.pk},
-                         content_type=JSON).status_code == 403  # fmt: skip
-    assert client_a.post(items, {"kind": "project", "id": project.pk},
-                         content_type=JSON).status_code == 403  # fmt: skip
-    early = client_a.post(f"/api/v1/campaigns/{upcoming.pk}/items/",
-                          {"kind": "listing", "id": gitas.pk}, content_type=JSON)  # fmt: skip
+    assert (
+        client_a.post(items, {"kind": "listing", "id": robs.pk}, content_type=JSON).status_code
+        == 403
+    )
+    assert (
+        client_a.post(items, {"kind": "project", "id": project.pk}, content_type=JSON).status_code
+        == 403
+    )
+    early = client_a.post(
+        f"/api/v1/campaigns/{upcoming.pk}/items/",
+        {"kind": "listing", "id": gitas.pk},
+        content_type=JSON,
+    )
     assert early.status_code == 400 and "once it has started" in early.json()["detail"]
     missing = client_a.post(items, {"kind": "listing", "id": 999999}, content_type=JSON)
     assert missing.status_code == 404 and missing.json()["detail"] == "That is not in this network."
-    assert client_a.post(items, {"kind": "member", "id": rob.pk},
-                         content_type=JSON).status_code == 400  # fmt: skip
+    assert (
+        client_a.post(items, {"kind": "member", "id": rob.pk}, content_type=JSON).status_code == 400
+    )
     # The organiser tags anyone's listing and a project, and untags what Gita added.
     client_a.force_login(olive)
     for kind, thing in (("listing", robs), ("project", project)):
-        assert client_a.post(items, {"kind": kind, "id": thing.pk},
-                             content_type=JSON).status_code == 200  # fmt: skip
-    kinds = [(i["kind"], i["id"]) for i in client_a.get(f"/api/v1/campaigns/{campaign.pk}/")
-             .json()["items"]]  # fmt: skip
-    assert sorted(kinds) == sorted([("listing", gitas.pk), ("listing", robs.pk),
-                                    ("project", project.pk), ("session", session.pk)])  # fmt: skip
+        assert (
+            client_a.post(items, {"kind": kind, "id": thing.pk}, content_type=JSON).status_code
+            == 200
+        )
+    kinds = [
+        (i["kind"], i["id"])
+        for i in client_a.get(f"/api/v1/campaigns/{campaign.pk}/").json()["items"]
+    ]
+    assert sorted(kinds) == sorted(
+        [
+            ("listing", gitas.pk),
+            ("listing", robs.pk),
+            ("project", project.pk),
+            ("session", session.pk),
+        ]
+    )
     assert client_a.delete(f"{items}session/{session.pk}/").status_code == 204
     # Gita cannot untag what the organiser added; she can untag her own.
     client_a.force_login(gita)
@@ -89,10 +114,12 @@ def test_members_tag_their_own_and_organisers_anything(network_a, cast, client_a
     with tenant_context(network_a):
         left = CampaignItem.objects.filter(campaign=campaign)
         assert sorted(item.kind for item in left) == ["listing", "project"]
-        verbs = list(AuditEvent.objects.filter(verb__startswith="campaign.item")
-                     .values_list("verb", flat=True))  # fmt: skip
-        assert sorted(verbs) == ["campaign.item_add", "campaign.item_add",
-                                 "campaign.item_remove"]  # fmt: skip
+        verbs = list(
+            AuditEvent.objects.filter(verb__startswith="campaign.item").values_list(
+                "verb", flat=True
+            )
+        )
+        assert sorted(verbs) == ["campaign.item_add", "campaign.item_add", "campaign.item_remove"]
 
 
 def test_network_b_cannot_join_tag_or_untag_network_a_campaigns(
@@ -113,16 +140,24 @@ def test_network_b_cannot_join_tag_or_untag_network_a_campaigns(
         client_b.force_login(who)
         assert client_b.post(f"/api/v1/campaigns/{other_id}/join/").status_code == 404
         assert client_b.delete(f"/api/v1/campaigns/{other_id}/join/").status_code == 404
-        assert client_b.post(f"/api/v1/campaigns/{other_id}/items/",
-                             {"kind": "listing", "id": listing.pk},
-                             content_type=JSON).status_code == 404  # fmt: skip
+        assert (
+            client_b.post(
+                f"/api/v1/campaigns/{other_id}/items/",
+                {"kind": "listing", "id": listing.pk},
+                content_type=JSON,
+            ).status_code
+            == 404
+        )
         assert (
             client_b.delete(f"/api/v1/campaigns/{other_id}/items/listing/{listing.pk}/").status_code
             == 404
         )
     # B's organiser cannot tag A's listing to B's own campaign: in B it is not there.
-    refused = client_b.post(f"/api/v1/campaigns/{own.pk}/items/",
-                            {"kind": "listing", "id": listing.pk}, content_type=JSON)  # fmt: skip
+    refused = client_b.post(
+        f"/api/v1/campaigns/{own.pk}/items/",
+        {"kind": "listing", "id": listing.pk},
+        content_type=JSON,
+    )
     assert refused.status_code == 404
     with tenant_context(network_b):
         assert not CampaignItem.objects.exists() and not CampaignMember.objects.exists()

@@ -57,14 +57,28 @@ def test_settled_session_credit_and_confirmed_project_hours_count(network_a, cas
         session = post(gita, minutes=60, capacity=2)
         campaign_item_add(actor=gita, campaign=campaign, session=session)
         s.booking_create(actor=rob, session=session)
-        project = project_fund(actor=olive, project=project_propose(
-            actor=olive, title="Fewer falls", aim="Fewer falls on 7B", description="PDSA",
-            budget_minutes=600, starts_on=days(-5), ends_on=days(60),
-        ))  # fmt: skip
+        project = project_fund(
+            actor=olive,
+            project=project_propose(
+                actor=olive,
+                title="Fewer falls",
+                aim="Fewer falls on 7B",
+                description="PDSA",
+                budget_minutes=600,
+                starts_on=days(-5),
+                ends_on=days(60),
+            ),
+        )
         campaign_item_add(actor=olive, campaign=campaign, project=project)
         volunteer = volunteer_pledge(actor=rob, project=project, pledged_minutes=120)
-        volunteer_confirm_hours(actor=olive, project=project, volunteer=volunteer, minutes=90,
-                                worked_on=timezone.localdate(), key="day-1")  # fmt: skip
+        volunteer_confirm_hours(
+            actor=olive,
+            project=project,
+            volunteer=volunteer,
+            minutes=90,
+            worked_on=timezone.localdate(),
+            key="day-1",
+        )
         assert _hours(campaign).project_minutes == 90
         assert _hours(campaign).session_minutes == 0  # not settled yet
     with time_machine.travel(soon(49)), tenant_context(network_a):

@@ -16,8 +16,9 @@ from .conftest import complete_on, days, offer, running
 
 
 def _progress(page: bytes) -> list[tuple[str, str]]:
-    return re.findall(r'<progress id="campaign-progress-\d+" max="(\d+)" value="(\d+)"',
-                      page.decode())  # fmt: skip
+    return re.findall(
+        r'<progress id="campaign-progress-\d+" max="(\d+)" value="(\d+)"', page.decode()
+    )
 
 
 def test_the_organiser_runs_a_campaign_through_the_pages(network_a, cast, client_a):
@@ -25,21 +26,25 @@ def test_the_organiser_runs_a_campaign_through_the_pages(network_a, cast, client
     with tenant_context(network_a):
         listing = offer(gita)
     client_a.force_login(olive)
-    form = {"title": "Reducing length of stay", "description": "Discharge before noon",
-            "starts_on": days(-1).isoformat(), "ends_on": days(20).isoformat(),
-            "target_hours": "10"}  # fmt: skip
+    form = {
+        "title": "Reducing length of stay",
+        "description": "Discharge before noon",
+        "starts_on": days(-1).isoformat(),
+        "ends_on": days(20).isoformat(),
+        "target_hours": "10",
+    }
     refused = client_a.post("/campaigns/new/", {**form, "ends_on": days(-3).isoformat()})
     assert refused.status_code == 200 and "on or after its start" in refused.content.decode()
     created = client_a.post("/campaigns/new/", form)
     assert created.status_code == 302
     with tenant_context(network_a):
         campaign = Campaign.objects.get()
-    added = client_a.post(f"/campaigns/{campaign.pk}/items/", {"item": f"listing:{listing.pk}"},
-                          follow=True)  # fmt: skip
+    added = client_a.post(
+        f"/campaigns/{campaign.pk}/items/", {"item": f"listing:{listing.pk}"}, follow=True
+    )
     assert "Added to the campaign." in added.content.decode()
     assert "Teaching on inhaler switching" in added.content.decode()
-    bad = client_a.post(f"/campaigns/{campaign.pk}/items/", {"item": "listing:999999"},
-                        follow=True)  # fmt: skip
+    bad = client_a.post(f"/campaigns/{campaign.pk}/items/", {"item": "listing:999999"}, follow=True)
     assert "not in this network" in bad.content.decode()
     edited = client_a.post(f"/campaigns/{campaign.pk}/edit/", {**form, "target_hours": "12"})
     assert edited.status_code == 302
@@ -72,14 +77,22 @@ def test_the_organiser_runs_a_campaign_through_the_pages(network_a, cast, client
 
 def test_the_api_lists_creates_and_updates_for_organisers_only(network_a, cast, client_a):
     olive, gita, rob = cast["olive"], cast["gita"], cast["rob"]
-    body = {"title": "Green NHS month", "description": "", "starts_on": days(-1).isoformat(),
-            "ends_on": days(10).isoformat(), "target_minutes": 600}  # fmt: skip
+    body = {
+        "title": "Green NHS month",
+        "description": "",
+        "starts_on": days(-1).isoformat(),
+        "ends_on": days(10).isoformat(),
+        "target_minutes": 600,
+    }
     client_a.force_login(rob)
-    assert client_a.post("/api/v1/campaigns/", body, content_type="application/json"
-                         ).status_code == 403  # fmt: skip
+    assert (
+        client_a.post("/api/v1/campaigns/", body, content_type="application/json").status_code
+        == 403
+    )
     client_a.force_login(olive)
-    bad = client_a.post("/api/v1/campaigns/", {**body, "target_minutes": 61},
-                        content_type="application/json")  # fmt: skip
+    bad = client_a.post(
+        "/api/v1/campaigns/", {**body, "target_minutes": 61}, content_type="application/json"
+    )
     assert bad.status_code == 400 and "whole hours" in bad.content.decode()
     created = client_a.post("/api/v1/campaigns/", body, content_type="application/json")
     assert created.status_code == 201, created.content
@@ -88,8 +101,11 @@ def test_the_api_lists_creates_and_updates_for_organisers_only(network_a, cast, 
         listing = offer(gita)
         campaign_item_add(actor=olive, campaign=Campaign.objects.get(), listing=listing)
         complete_on(listing, rob, minutes=60)
-    updated = client_a.put(f"/api/v1/campaigns/{campaign['id']}/", {**body, "target_minutes": 1200},
-                           content_type="application/json")  # fmt: skip
+    updated = client_a.put(
+        f"/api/v1/campaigns/{campaign['id']}/",
+        {**body, "target_minutes": 1200},
+        content_type="application/json",
+    )
     assert updated.status_code == 200
     assert updated.json()["target_minutes"] == 1200
     assert updated.json()["counted_minutes"] == 60
@@ -101,8 +117,12 @@ def test_the_api_lists_creates_and_updates_for_organisers_only(network_a, cast, 
     assert [(c["id"], c["exchange_minutes"], c["joined"]) for c in listed] == [
         (campaign["id"], 60, False)
     ]
-    assert client_a.put(f"/api/v1/campaigns/{campaign['id']}/", body,
-                        content_type="application/json").status_code == 403  # fmt: skip
+    assert (
+        client_a.put(
+            f"/api/v1/campaigns/{campaign['id']}/", body, content_type="application/json"
+        ).status_code
+        == 403
+    )
 
 
 def test_network_b_neither_sees_nor_changes_network_a_campaigns(
@@ -128,8 +148,9 @@ def test_network_b_neither_sees_nor_changes_network_a_campaigns(
     assert [c["title"] for c in client_b.get("/api/v1/campaigns/").json()["results"]] == ["B's own"]
     # B's organiser cannot add A's listing to B's campaign: in B it does not exist.
     client_b.force_login(bea)
-    response = client_b.post(f"/campaigns/{own.pk}/items/", {"item": f"listing:{listing.pk}"},
-                             follow=True)  # fmt: skip
+    response = client_b.post(
+        f"/campaigns/{own.pk}/items/", {"item": f"listing:{listing.pk}"}, follow=True
+    )
     assert "not in this network" in response.content.decode()
     with tenant_context(network_b):
         assert not CampaignItem.objects.exists()

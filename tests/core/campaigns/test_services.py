@@ -28,12 +28,24 @@ def test_only_organisers_run_campaigns_and_each_action_is_audited(network_a, cas
             running(rob)
         campaign = running(olive)
         with pytest.raises(PermissionDenied):
-            campaign_update(actor=rob, campaign=campaign, title="Mine", starts_on=days(0),
-                            ends_on=days(1), target_minutes=60)  # fmt: skip
+            campaign_update(
+                actor=rob,
+                campaign=campaign,
+                title="Mine",
+                starts_on=days(0),
+                ends_on=days(1),
+                target_minutes=60,
+            )
         with pytest.raises(PermissionDenied):
             campaign_close(actor=rob, campaign=campaign)
-        campaign_update(actor=olive, campaign=campaign, title="Green NHS fortnight",
-                        starts_on=days(-1), ends_on=days(13), target_minutes=1200)  # fmt: skip
+        campaign_update(
+            actor=olive,
+            campaign=campaign,
+            title="Green NHS fortnight",
+            starts_on=days(-1),
+            ends_on=days(13),
+            target_minutes=1200,
+        )
         campaign_close(actor=olive, campaign=campaign)
         campaign_close(actor=olive, campaign=campaign)  # again: nothing more
         verbs = list(AuditEvent.objects.order_by("id").values_list("verb", flat=True))
@@ -43,8 +55,14 @@ def test_only_organisers_run_campaigns_and_each_action_is_audited(network_a, cas
         assert update.before["title"] == "Green NHS month"
         assert update.after["target_minutes"] == 1200
         with pytest.raises(CampaignRefused, match="closed"):
-            campaign_update(actor=olive, campaign=campaign, title="Again", starts_on=days(0),
-                            ends_on=days(1), target_minutes=60)  # fmt: skip
+            campaign_update(
+                actor=olive,
+                campaign=campaign,
+                title="Again",
+                starts_on=days(0),
+                ends_on=days(1),
+                target_minutes=60,
+            )
 
 
 @pytest.mark.parametrize(

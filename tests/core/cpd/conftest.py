@@ -26,15 +26,25 @@ def completed(network_a, people, offer):
     with tenant_context(network_a):
         done = x.exchange_confirm(actor=bob, exchange=to_recorded(offer, alice, bob))
         waiting = to_recorded(offer, alice, olive, minutes=60)
-        project = project_fund(actor=olive, project=project_propose(
-            actor=olive, title="Fewer falls", aim="Fewer falls by March.",
-            description="PDSA cycles.", budget_minutes=600,
-            starts_on=today - datetime.timedelta(days=30),
-            ends_on=today + datetime.timedelta(days=30),
-        ))  # fmt: skip
+        project = project_fund(
+            actor=olive,
+            project=project_propose(
+                actor=olive,
+                title="Fewer falls",
+                aim="Fewer falls by March.",
+                description="PDSA cycles.",
+                budget_minutes=600,
+                starts_on=today - datetime.timedelta(days=30),
+                ends_on=today + datetime.timedelta(days=30),
+            ),
+        )
         volunteer = volunteer_pledge(actor=alice, project=project, pledged_minutes=180)
         confirmation = volunteer_confirm_hours(
-            actor=olive, project=project, volunteer=volunteer, minutes=120,
-            worked_on=today - datetime.timedelta(days=3), key="falls-1",
-        )  # fmt: skip
+            actor=olive,
+            project=project,
+            volunteer=volunteer,
+            minutes=120,
+            worked_on=today - datetime.timedelta(days=3),
+            key="falls-1",
+        )
     return done, waiting, confirmation

@@ -51,8 +51,9 @@ def test_entries_come_from_completed_exchanges_and_confirmed_project_hours(
     assert exchange_entry.participatory is True
     assert [(e.entry.role, e.entry.minutes) for e in theirs] == [("received", 90)]
     with tenant_context(network_a):  # the giver's notification leads to it
-        told = Notification.objects.get(recipient=alice, url=f"/exchanges/{done.pk}/",
-                                        kind="hours_confirmed")  # fmt: skip
+        told = Notification.objects.get(
+            recipient=alice, url=f"/exchanges/{done.pk}/", kind="hours_confirmed"
+        )
         assert "in your CPD record now" in told.body
 
 
@@ -61,11 +62,22 @@ def test_notes_correct_what_a_source_guesses_but_never_the_hours(network_a, peop
     done, *_ = completed
     with tenant_context(network_a):
         cpd_scheme_set(actor=alice, scheme="nmc")
-        cpd_note_save(actor=alice, source="exchange", source_id=done.pk, reflection=REFLECTION,
-                      participatory=False, topic="Coaching in QI", format="virtual")  # fmt: skip
+        cpd_note_save(
+            actor=alice,
+            source="exchange",
+            source_id=done.pk,
+            reflection=REFLECTION,
+            participatory=False,
+            topic="Coaching in QI",
+            format="virtual",
+        )
         shown = next(e for e in cpd_entries(member=alice) if e.entry.source == "exchange")
         assert (shown.topic, shown.format, shown.participatory, shown.reflection) == (
-            "Coaching in QI", "virtual", False, REFLECTION)  # fmt: skip
+            "Coaching in QI",
+            "virtual",
+            False,
+            REFLECTION,
+        )
         assert shown.entry.minutes == 90  # from the exchange, whatever the note says
         totals = cpd_totals([e.row() for e in cpd_entries(member=alice)], scheme="nmc")
         assert (totals.minutes, totals.participatory_minutes) == (210, 120)
@@ -158,8 +170,14 @@ def test_a_member_of_b_sees_and_changes_nothing_of_a(
     client_b.force_login(ben)
     assert b"QI coaching" not in client_b.get("/cpd/").content
     assert client_b.get(f"/cpd/entries/exchange/{done.pk}/").status_code == 404
-    assert client_b.put(f"/api/v1/cpd/entries/exchange/{done.pk}/", {"reflection": "mine"},
-                        content_type="application/json").status_code == 404  # fmt: skip
+    assert (
+        client_b.put(
+            f"/api/v1/cpd/entries/exchange/{done.pk}/",
+            {"reflection": "mine"},
+            content_type="application/json",
+        ).status_code
+        == 404
+    )
     assert client_b.get("/api/v1/cpd/").json()["entries"] == []
     # B's session means nothing on A's domain.
     b_session = Client(HTTP_HOST=host_of(network_a))
@@ -177,13 +195,20 @@ def test_the_api(network_a, people, offer, completed, client_a):
     alice, _bob, olive, _eve = people
     done, *_ = completed
     client_a.force_login(alice)
-    assert client_a.put("/api/v1/cpd/scheme/", {"scheme": "gmc"},
-                        content_type="application/json").json() == {"scheme": "gmc"}  # fmt: skip
-    assert client_a.put("/api/v1/cpd/scheme/", {"scheme": "x"},
-                        content_type="application/json").status_code == 400  # fmt: skip
-    note = client_a.put(f"/api/v1/cpd/entries/exchange/{done.pk}/",
-                        {"reflection": REFLECTION, "format": "in_person", "minutes": 600},
-                        content_type="application/json")  # fmt: skip
+    assert client_a.put(
+        "/api/v1/cpd/scheme/", {"scheme": "gmc"}, content_type="application/json"
+    ).json() == {"scheme": "gmc"}
+    assert (
+        client_a.put(
+            "/api/v1/cpd/scheme/", {"scheme": "x"}, content_type="application/json"
+        ).status_code
+        == 400
+    )
+    note = client_a.put(
+        f"/api/v1/cpd/entries/exchange/{done.pk}/",
+        {"reflection": REFLECTION, "format": "in_person", "minutes": 600},
+        content_type="application/json",
+    )
     assert note.status_code == 200 and note.json()["format"] == "in_person"
     with CaptureQueriesContext(connection) as first:
         record = client_a.get("/api/v1/cpd/").json()
@@ -202,7 +227,8 @@ def test_the_api(network_a, people, offer, completed, client_a):
     assert issued.status_code == 201
     body = issued.json()
     assert CODE.fullmatch(body["code"]) and body["verification_url"].endswith(
-        f"/cpd/verify/{body['code']}/")  # fmt: skip
+        f"/cpd/verify/{body['code']}/"
+    )
     assert "reflection" not in str(body["rows"])
     checked = Client(HTTP_HOST=host_of(network_a)).get(
         f"/api/v1/cpd/records/{body['code']}/verification/"
@@ -223,8 +249,14 @@ def test_closing_an_account_erases_reflections_records_and_stories(network_a, pe
     with tenant_context(network_a):
         cpd_note_save(actor=alice, source="exchange", source_id=done.pk, reflection=REFLECTION)
         record = cpd_record_issue(actor=alice)
-        story_write(actor=alice, source="exchange", source_id=done.pk, text="It helped.",
-                    consent=True, show_name=True)  # fmt: skip
+        story_write(
+            actor=alice,
+            source="exchange",
+            source_id=done.pk,
+            text="It helped.",
+            consent=True,
+            show_name=True,
+        )
         data = member_data(member=alice, network=Network.objects.get(pk=network_a.pk))
         assert [n["reflection"] for n in data["cpd_notes"]] == [REFLECTION]
         assert [r["code"] for r in data["cpd_records"]] == [record.code]

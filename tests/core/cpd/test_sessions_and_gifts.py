@@ -38,15 +38,28 @@ def test_sessions_and_gifts_in_the_record(network_a, network_b, make_member):
         given = cpd_entries(member=gina)
         attended = cpd_entries(member=ann)
         totals = cpd_totals([e.row() for e in attended], scheme="nmc")
-        story = story_write(actor=ann, source="session", source_id=session.pk,
-                            text="We now teach sepsis screening at handover.", consent=True,
-                            show_name=True)  # fmt: skip
+        story = story_write(
+            actor=ann,
+            source="session",
+            source_id=session.pk,
+            text="We now teach sepsis screening at handover.",
+            consent=True,
+            show_name=True,
+        )
         assert story.subject == "Sepsis teaching"
         with pytest.raises(NotFound):  # Cat was not there
-            story_write(actor=cat, source="session", source_id=session.pk, text="I heard.",
-                        consent=True, show_name=True)  # fmt: skip
-    assert [(e.entry.source, e.entry.source_id, e.entry.role, e.entry.minutes, e.entry.on)
-            for e in given] == [("session", session.pk, "gave", 60, held_on)]  # fmt: skip
+            story_write(
+                actor=cat,
+                source="session",
+                source_id=session.pk,
+                text="I heard.",
+                consent=True,
+                show_name=True,
+            )
+    assert [
+        (e.entry.source, e.entry.source_id, e.entry.role, e.entry.minutes, e.entry.on)
+        for e in given
+    ] == [("session", session.pk, "gave", 60, held_on)]
     assert given[0].entry.format == "virtual" and given[0].entry.participatory
     by_source = {e.entry.source: e.entry for e in attended}
     assert by_source["session"].role == "received" and by_source["session"].minutes == 60

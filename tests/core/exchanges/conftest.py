@@ -31,9 +31,12 @@ def offer(network_a, people):
     alice = people[0]
     with tenant_context(network_a):
         return listing_create(
-            actor=alice, kind="offer", title="QI coaching", description="PDSA cycles",
+            actor=alice,
+            kind="offer",
+            title="QI coaching",
+            description="PDSA cycles",
             category="coaching",
-        )  # fmt: skip
+        )
 
 
 def soon(hours: int = 48) -> datetime.datetime:
@@ -49,8 +52,9 @@ def to_recorded(offer, alice, bob, minutes=90):
     met yesterday without agreeing a time here."""
     exchange = x.exchange_respond(actor=bob, listing=offer, message="Could you help with PDSA?")
     x.exchange_accept(actor=alice, exchange=exchange)
-    return x.exchange_record_hours(actor=alice, exchange=exchange, minutes=minutes,
-                                   met_on=yesterday())  # fmt: skip
+    return x.exchange_record_hours(
+        actor=alice, exchange=exchange, minutes=minutes, met_on=yesterday()
+    )
 
 
 @pytest.fixture

@@ -45,16 +45,26 @@ def test_an_offer_goes_from_response_to_credit_moved(network_a, people, offer):
         transfer = Transfer.objects.get(idempotency_key=f"exchange:{exchange.pk}:complete")
         assert transfer.kind == Transfer.Kind.EXCHANGE
         kinds = set(Notification.objects.values_list("kind", flat=True))
-        assert {Kind.RESPONSE_RECEIVED, Kind.RESPONSE_ACCEPTED, Kind.MEETING_PROPOSED,
-                Kind.CONFIRM_HOURS, Kind.HOURS_CONFIRMED} <= kinds  # fmt: skip
+        assert {
+            Kind.RESPONSE_RECEIVED,
+            Kind.RESPONSE_ACCEPTED,
+            Kind.MEETING_PROPOSED,
+            Kind.CONFIRM_HOURS,
+            Kind.HOURS_CONFIRMED,
+        } <= kinds
         assert Notification.objects.get(kind=Kind.HOURS_CONFIRMED).recipient == alice
 
 
 def test_on_a_request_the_owner_receives_and_the_responder_gives(network_a, people):
     alice, bob, _, _ = people
     with tenant_context(network_a):
-        request = listing_create(actor=bob, kind="request", title="Help with run charts",
-                                 description="I need a hand", category="data")  # fmt: skip
+        request = listing_create(
+            actor=bob,
+            kind="request",
+            title="Help with run charts",
+            description="I need a hand",
+            category="data",
+        )
         exchange = x.exchange_respond(actor=alice, listing=request, message="I can help")
         assert (exchange.giver, exchange.receiver) == (alice, bob)
         with pytest.raises(PermissionDenied):
@@ -116,8 +126,9 @@ def test_every_wrong_person_and_wrong_state_is_refused(network_a, people, offer)
             x.exchange_record_hours(actor=bob, exchange=exchange, minutes=60)
         for minutes in (0, 20, 14, 13 * 60):
             with pytest.raises(x.ExchangeRefused):
-                x.exchange_record_hours(actor=alice, exchange=exchange, minutes=minutes,
-                                        met_on=yesterday())  # fmt: skip
+                x.exchange_record_hours(
+                    actor=alice, exchange=exchange, minutes=minutes, met_on=yesterday()
+                )
         x.exchange_record_hours(actor=alice, exchange=exchange, minutes=45, met_on=yesterday())
         with pytest.raises(PermissionDenied, match="receiving help"):
             x.exchange_confirm(actor=alice, exchange=exchange)
@@ -184,8 +195,9 @@ def test_an_organiser_settles_a_dispute_and_it_is_audited(
         with pytest.raises(NotFound):
             x.access_exchange(exchange.pk, member=eve)
         x.message_post(actor=olive, exchange=exchange, body="Looking into it")
-        x.exchange_settle(actor=olive, exchange=exchange, outcome=outcome, minutes=minutes,
-                          note="Spoke to both")  # fmt: skip
+        x.exchange_settle(
+            actor=olive, exchange=exchange, outcome=outcome, minutes=minutes, note="Spoke to both"
+        )
         exchange.refresh_from_db()
         assert exchange.state == (State.CANCELLED if outcome == "cancel" else State.COMPLETED)
         assert (balance(alice), balance(bob)) == (120 + alice_gets, 120 - alice_gets)
@@ -236,8 +248,9 @@ def test_meeting_reminders_go_to_both_sides_once(network_a, people, offer):
         assert set(reminded.values_list("recipient", flat=True)) == {alice.pk, bob.pk}
 
 
-def test_messages_and_thanks_belong_to_the_two_sides(network_a, network_b, make_member, people,
-                                                      offer):  # fmt: skip
+def test_messages_and_thanks_belong_to_the_two_sides(
+    network_a, network_b, make_member, people, offer
+):
     alice, bob, olive, eve = people
     with tenant_context(network_a):
         exchange = to_recorded(offer, alice, bob, minutes=60)

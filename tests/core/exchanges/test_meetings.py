@@ -18,8 +18,9 @@ from .conftest import soon, yesterday
 def _scheduled(offer, alice, bob, hours=48):
     exchange = x.exchange_respond(actor=bob, listing=offer, message="Could you help?")
     x.exchange_accept(actor=alice, exchange=exchange)
-    proposal = x.exchange_propose(actor=bob, exchange=exchange, starts_at=soon(hours),
-                                  place="Room 4")  # fmt: skip
+    proposal = x.exchange_propose(
+        actor=bob, exchange=exchange, starts_at=soon(hours), place="Room 4"
+    )
     return x.exchange_agree(actor=alice, exchange=exchange, proposal_id=proposal.pk)
 
 
@@ -35,8 +36,9 @@ def test_hours_wait_for_the_agreed_meeting_to_pass(network_a, people, offer, cli
     page = client_a.get(f"/exchanges/{exchange.pk}/").content.decode()
     assert f"/exchanges/{exchange.pk}/record/" not in page
     assert "After the meeting on" in page
-    early = client_a.post(f"/api/v1/exchanges/{exchange.pk}/record/", {"minutes": 45},
-                          content_type="application/json")  # fmt: skip
+    early = client_a.post(
+        f"/api/v1/exchanges/{exchange.pk}/record/", {"minutes": 45}, content_type="application/json"
+    )
     assert early.status_code == 409 and "the meeting is on" in early.json()["detail"]
     with tenant_context(network_a):
         exchange.refresh_from_db()
@@ -47,12 +49,17 @@ def test_hours_wait_for_the_agreed_meeting_to_pass(network_a, people, offer, cli
         assert f"/exchanges/{exchange.pk}/record/" in page
         assert 'name="met_on"' not in page  # the agreed meeting's day is the day they met
         other_day = timezone.localdate(exchange.meeting_at) - datetime.timedelta(days=1)
-        wrong = client_a.post(f"/api/v1/exchanges/{exchange.pk}/record/",
-                              {"minutes": 45, "met_on": other_day.isoformat()},
-                              content_type="application/json")  # fmt: skip
+        wrong = client_a.post(
+            f"/api/v1/exchanges/{exchange.pk}/record/",
+            {"minutes": 45, "met_on": other_day.isoformat()},
+            content_type="application/json",
+        )
         assert wrong.status_code == 409 and "You agreed to meet on" in wrong.json()["detail"]
-        recorded = client_a.post(f"/api/v1/exchanges/{exchange.pk}/record/", {"minutes": 45},
-                                 content_type="application/json")  # fmt: skip
+        recorded = client_a.post(
+            f"/api/v1/exchanges/{exchange.pk}/record/",
+            {"minutes": 45},
+            content_type="application/json",
+        )
         assert recorded.status_code == 200, recorded.content
         met_on = timezone.localdate(exchange.meeting_at)
         assert recorded.json()["met_on"] == met_on.isoformat()
@@ -61,8 +68,7 @@ def test_hours_wait_for_the_agreed_meeting_to_pass(network_a, people, offer, cli
         assert f"for when you met on <strong>{met_on:%A} {met_on.day} {met_on:%B %Y}" in confirm
 
 
-def test_a_meeting_not_agreed_here_records_the_day_it_happened(network_a, people, offer,
-                                                              client_a):  # fmt: skip
+def test_a_meeting_not_agreed_here_records_the_day_it_happened(network_a, people, offer, client_a):
     alice, bob, _, _ = people
     with tenant_context(network_a):
         exchange = x.exchange_respond(actor=bob, listing=offer, message="Could you help?")
@@ -73,17 +79,20 @@ def test_a_meeting_not_agreed_here_records_the_day_it_happened(network_a, people
     missing = client_a.post(api, {"minutes": 45}, content_type="application/json")
     assert missing.status_code == 409 and "Say which day you met" in missing.json()["detail"]
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
-    future = client_a.post(api, {"minutes": 45, "met_on": tomorrow.isoformat()},
-                           content_type="application/json")  # fmt: skip
+    future = client_a.post(
+        api, {"minutes": 45, "met_on": tomorrow.isoformat()}, content_type="application/json"
+    )
     assert future.status_code == 409 and "cannot be in the future" in future.json()["detail"]
-    page = client_a.post(f"/exchanges/{exchange.pk}/record/",
-                         {"minutes": "45", "met_on": tomorrow.isoformat()})  # fmt: skip
+    page = client_a.post(
+        f"/exchanges/{exchange.pk}/record/", {"minutes": "45", "met_on": tomorrow.isoformat()}
+    )
     assert page.status_code == 409 and b"cannot be in the future" in page.content
     with tenant_context(network_a):
         assert Exchange.objects.get(pk=exchange.pk).state == State.ACCEPTED
     last_week = timezone.localdate() - datetime.timedelta(days=7)
-    done = client_a.post(f"/exchanges/{exchange.pk}/record/",
-                         {"minutes": "45", "met_on": last_week.isoformat()})  # fmt: skip
+    done = client_a.post(
+        f"/exchanges/{exchange.pk}/record/", {"minutes": "45", "met_on": last_week.isoformat()}
+    )
     assert done.status_code == 302
     with tenant_context(network_a):
         exchange.refresh_from_db()
@@ -112,8 +121,9 @@ def test_auto_confirm_pays_only_for_meetings_that_happened(network_a, people, of
         assert Transfer.objects.filter(kind=Transfer.Kind.EXCHANGE).count() == 1
 
 
-def test_another_networks_member_cannot_record_hours(network_a, people, offer, make_member,
-                                                     network_b, client_b):  # fmt: skip
+def test_another_networks_member_cannot_record_hours(
+    network_a, people, offer, make_member, network_b, client_b
+):
     alice, bob, _, _ = people
     with tenant_context(network_a):
         exchange = x.exchange_respond(actor=bob, listing=offer, message="Could you help?")

@@ -17,8 +17,9 @@ from ledger.services import member_account
 from .conftest import soon, to_recorded, yesterday
 
 
-def test_a_member_walks_an_exchange_through_the_pages(network_a, people, offer, make_member,
-                                                      client_a):  # fmt: skip
+def test_a_member_walks_an_exchange_through_the_pages(
+    network_a, people, offer, make_member, client_a
+):
     alice, bob, _, _ = people
     client_a.force_login(bob)
     page = client_a.get(f"/listings/{offer.pk}/")
@@ -45,8 +46,9 @@ def test_a_member_walks_an_exchange_through_the_pages(network_a, people, offer, 
 
     client_a.force_login(alice)
     with time_machine.travel(soon(49)):  # after the meeting
-        assert client_a.post(f"/exchanges/{exchange.pk}/record/",
-                             {"minutes": "75"}).status_code == 302  # fmt: skip
+        assert (
+            client_a.post(f"/exchanges/{exchange.pk}/record/", {"minutes": "75"}).status_code == 302
+        )
         client_a.force_login(bob)
         detail = client_a.get(f"/exchanges/{exchange.pk}/")
         assert b"Confirm the hours" in detail.content and b"1 hour 15 minutes" in detail.content
@@ -59,8 +61,7 @@ def test_a_member_walks_an_exchange_through_the_pages(network_a, people, offer, 
     assert b"Really useful" in client_a.get(f"/members/{alice.pk}/").content
 
 
-def test_bad_input_and_illegal_moves_get_a_clear_page_not_a_500(network_a, people, offer,
-                                                                 client_a):  # fmt: skip
+def test_bad_input_and_illegal_moves_get_a_clear_page_not_a_500(network_a, people, offer, client_a):
     alice, bob, _, _ = people
     with tenant_context(network_a):
         exchange = x.exchange_respond(actor=bob, listing=offer, message="Hi")
@@ -92,8 +93,9 @@ def test_a_receiver_short_of_credit_is_told_on_the_page(network_a, people, offer
     assert b"Offer some help to earn more" in refused.content
 
 
-def test_confirming_hours_not_yet_recorded_is_refused_on_the_page(network_a, people, offer,
-                                                                   client_a):  # fmt: skip
+def test_confirming_hours_not_yet_recorded_is_refused_on_the_page(
+    network_a, people, offer, client_a
+):
     """The page answers as the API does (409 and why), not with a 500."""
     alice, bob, _, _ = people
     with tenant_context(network_a):
@@ -109,8 +111,7 @@ def test_confirming_hours_not_yet_recorded_is_refused_on_the_page(network_a, peo
         assert exchange.state == State.ACCEPTED and exchange.minutes is None
 
 
-def test_each_form_on_an_exchange_page_labels_its_own_fields(network_a, people, offer,
-                                                             client_a):  # fmt: skip
+def test_each_form_on_an_exchange_page_labels_its_own_fields(network_a, people, offer, client_a):
     """Declining and cancelling both ask for a reason; a shared id would give the second
     box no label at all (the browser gives the label to the first)."""
     alice, bob, _, _ = people
@@ -126,8 +127,9 @@ def test_each_form_on_an_exchange_page_labels_its_own_fields(network_a, people, 
     assert 'href="#id_message_body"' in refused.content.decode()
 
 
-def test_third_parties_and_other_networks_see_nothing(network_a, network_b, people, offer,
-                                                      make_member, client_a, client_b):  # fmt: skip
+def test_third_parties_and_other_networks_see_nothing(
+    network_a, network_b, people, offer, make_member, client_a, client_b
+):
     alice, bob, olive, eve = people
     with tenant_context(network_a):
         exchange = to_recorded(offer, alice, bob)
@@ -151,19 +153,25 @@ def test_the_api_runs_the_same_moves(
 ):
     alice, bob, _, _ = people
     client_a.force_login(bob)
-    created = client_a.post("/api/v1/exchanges/", {"listing": offer.pk, "message": "Hi"},
-                            content_type="application/json")  # fmt: skip
+    created = client_a.post(
+        "/api/v1/exchanges/",
+        {"listing": offer.pk, "message": "Hi"},
+        content_type="application/json",
+    )
     assert created.status_code == 201, created.content
     exchange_id = created.json()["id"]
     assert created.json()["your_side"] == "receiver"
     client_a.force_login(alice)
     assert client_a.post(f"/api/v1/exchanges/{exchange_id}/accept/").json()["state"] == "accepted"
-    bad = client_a.post(f"/api/v1/exchanges/{exchange_id}/record/", {"minutes": 10},
-                        content_type="application/json")  # fmt: skip
+    bad = client_a.post(
+        f"/api/v1/exchanges/{exchange_id}/record/", {"minutes": 10}, content_type="application/json"
+    )
     assert bad.status_code == 400 and "minutes" in bad.json()["errors"]
-    recorded = client_a.post(f"/api/v1/exchanges/{exchange_id}/record/",
-                             {"minutes": 60, "met_on": yesterday().isoformat()},
-                             content_type="application/json")  # fmt: skip
+    recorded = client_a.post(
+        f"/api/v1/exchanges/{exchange_id}/record/",
+        {"minutes": 60, "met_on": yesterday().isoformat()},
+        content_type="application/json",
+    )
     assert recorded.json()["state"] == "recorded"
     wrong = client_a.post(f"/api/v1/exchanges/{exchange_id}/confirm/")
     assert wrong.status_code == 403 and "receiving help" in wrong.json()["detail"]
@@ -181,13 +189,14 @@ def test_the_api_runs_the_same_moves(
 def _another_offer(alice, n):
     from core.listings.services import listing_create
 
-    return listing_create(actor=alice, kind="offer", title=f"Offer {n}", description="Help",
-                          category="coaching")  # fmt: skip
+    return listing_create(
+        actor=alice, kind="offer", title=f"Offer {n}", description="Help", category="coaching"
+    )
 
 
-def test_organisers_see_disputes_and_export_every_exchange(network_a, people, offer, client_a,
-                                                           client_b, make_member,
-                                                           network_b):  # fmt: skip
+def test_organisers_see_disputes_and_export_every_exchange(
+    network_a, people, offer, client_a, client_b, make_member, network_b
+):
     alice, bob, olive, eve = people
     with tenant_context(network_a):
         exchange = to_recorded(offer, alice, bob)
@@ -234,9 +243,14 @@ def shared_offer(network_a, network_b, people, partners):
     from core.listings.services import listing_create
 
     with tenant_context(network_a):
-        return listing_create(actor=people[0], kind="offer", title="Theatre shadowing",
-                              description="A morning", category="shadowing",
-                              visibility="partners")  # fmt: skip
+        return listing_create(
+            actor=people[0],
+            kind="offer",
+            title="Theatre shadowing",
+            description="A morning",
+            category="shadowing",
+            visibility="partners",
+        )
 
 
 def test_a_partner_member_uses_their_own_network_pages(
@@ -299,8 +313,10 @@ def test_the_api_schema_documents_what_each_move_takes(client_a):
             if "minutes" in fields:  # a number of minutes, with its bounds
                 minutes = declared["properties"]["minutes"]
                 assert (minutes["type"], minutes["minimum"], minutes["maximum"]) == (
-                    "integer", 15, 720,
-                ), name  # fmt: skip
+                    "integer",
+                    15,
+                    720,
+                ), name
 
 
 def test_an_unknown_move_is_not_found(network_a, people, offer, client_a):

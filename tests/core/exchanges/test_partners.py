@@ -30,11 +30,17 @@ from .conftest import soon
 def _accepted_partner_exchange(alice, ben, network_b):
     """In network A (the current schema): Alice's offer shared with partners, answered by
     Ben of network B, and accepted."""
-    listing = listing_create(actor=alice, kind="offer", title="Theatre shadowing",
-                             description="A morning in theatres", category="shadowing",
-                             visibility=Listing.Visibility.PARTNERS)  # fmt: skip
-    exchange = x.exchange_respond(actor=ben, actor_network=network_b, listing=listing,
-                                  message="Could I shadow you?")  # fmt: skip
+    listing = listing_create(
+        actor=alice,
+        kind="offer",
+        title="Theatre shadowing",
+        description="A morning in theatres",
+        category="shadowing",
+        visibility=Listing.Visibility.PARTNERS,
+    )
+    exchange = x.exchange_respond(
+        actor=ben, actor_network=network_b, listing=listing, message="Could I shadow you?"
+    )
     x.exchange_accept(actor=alice, exchange=exchange)
     return exchange
 
@@ -48,8 +54,9 @@ def test_an_exchange_across_networks_settles_through_the_federation(
         exchange = _accepted_partner_exchange(alice, ben, network_b)
         assert exchange.remote_name == "Ben Partner (Network B)"
         assert exchange.receiver is None and exchange.giver == alice
-        x.exchange_record_hours(actor=alice, exchange=exchange, minutes=90,
-                                met_on=timezone.localdate())  # fmt: skip
+        x.exchange_record_hours(
+            actor=alice, exchange=exchange, minutes=90, met_on=timezone.localdate()
+        )
         with pytest.raises(PermissionDenied):  # Alice gave the help; Ben confirms
             x.exchange_confirm(actor=alice, exchange=exchange)
         x.exchange_confirm(actor=ben, exchange=exchange, actor_network=network_b)
@@ -78,8 +85,14 @@ def test_networks_that_are_not_partners_cannot_exchange(network_a, network_b, pe
     alice = people[0]
     ben = make_member(network_b, full_name="Ben")
     with tenant_context(network_a):
-        listing = listing_create(actor=alice, kind="offer", title="Shadowing", description="Hi",
-                                 category="shadowing", visibility="partners")  # fmt: skip
+        listing = listing_create(
+            actor=alice,
+            kind="offer",
+            title="Shadowing",
+            description="Hi",
+            category="shadowing",
+            visibility="partners",
+        )
         with pytest.raises(x.ExchangeRefused, match="do not exchange time"):
             x.exchange_respond(actor=ben, actor_network=network_b, listing=listing, message="Hi")
         assert not Exchange.objects.exists()
@@ -90,8 +103,14 @@ def test_shared_listings_appear_in_partner_search_with_nothing_else(
 ):
     alice = people[0]
     with tenant_context(network_a):
-        listing_create(actor=alice, kind="offer", title="Sepsis teaching", description="Ward",
-                       category="teaching", visibility=Listing.Visibility.PARTNERS)  # fmt: skip
+        listing_create(
+            actor=alice,
+            kind="offer",
+            title="Sepsis teaching",
+            description="Ward",
+            category="teaching",
+            visibility=Listing.Visibility.PARTNERS,
+        )
     client_b.force_login(partners)
     page = client_b.get("/listings/?q=sepsis")
     assert b"From partner networks" in page.content
@@ -101,20 +120,35 @@ def test_shared_listings_appear_in_partner_search_with_nothing_else(
     assert [(item["title"], item["owner_name"]) for item in api] == [
         ("Sepsis teaching", "Alice Giver (Network A)")
     ]
-    assert set(api[0]) == {"network", "network_name", "id", "kind", "title", "description",
-                           "category", "format", "owner_name"}  # fmt: skip
+    assert set(api[0]) == {
+        "network",
+        "network_name",
+        "id",
+        "kind",
+        "title",
+        "description",
+        "category",
+        "format",
+        "owner_name",
+    }
     # A's members see it in their ordinary list; B shares nothing, so A has no partner section.
     client_a.force_login(alice)
     own = client_a.get("/listings/").content
     assert b"Sepsis teaching" in own and b"From partner networks" not in own
 
 
-def test_without_a_partnership_nothing_is_shared(network_a, network_b, people, make_member,
-                                                 client_b):  # fmt: skip
+def test_without_a_partnership_nothing_is_shared(
+    network_a, network_b, people, make_member, client_b
+):
     with tenant_context(network_a):
-        listing = listing_create(actor=people[0], kind="offer", title="Sepsis teaching",
-                                 description="Ward", category="teaching",
-                                 visibility=Listing.Visibility.PARTNERS)  # fmt: skip
+        listing = listing_create(
+            actor=people[0],
+            kind="offer",
+            title="Sepsis teaching",
+            description="Ward",
+            category="teaching",
+            visibility=Listing.Visibility.PARTNERS,
+        )
     client_b.force_login(make_member(network_b))
     assert b"Sepsis teaching" not in client_b.get("/listings/").content
     assert client_b.get("/api/v1/listings/partners/").json() == []
@@ -128,21 +162,31 @@ def test_a_partner_member_uses_the_api_from_their_own_network(
 ):
     alice, ben = people[0], partners
     with tenant_context(network_a):
-        listing = listing_create(actor=alice, kind="offer", title="Theatre shadowing",
-                                 description="A morning", category="shadowing",
-                                 visibility=Listing.Visibility.PARTNERS)  # fmt: skip
+        listing = listing_create(
+            actor=alice,
+            kind="offer",
+            title="Theatre shadowing",
+            description="A morning",
+            category="shadowing",
+            visibility=Listing.Visibility.PARTNERS,
+        )
     client_b.force_login(ben)
     base = f"/api/v1/exchanges/partner/{network_a.slug}/"
-    created = client_b.post(base + "respond/", {"listing": listing.pk, "message": "May I?"},
-                            content_type="application/json")  # fmt: skip
+    created = client_b.post(
+        base + "respond/",
+        {"listing": listing.pk, "message": "May I?"},
+        content_type="application/json",
+    )
     assert created.status_code == 201, created.content
     assert created.json()["your_side"] == "receiver"
     exchange_id = created.json()["id"]
     client_a.force_login(alice)
     client_a.post(f"/api/v1/exchanges/{exchange_id}/accept/")
-    client_a.post(f"/api/v1/exchanges/{exchange_id}/record/",
-                  {"minutes": 30, "met_on": timezone.localdate().isoformat()},
-                  content_type="application/json")  # fmt: skip
+    client_a.post(
+        f"/api/v1/exchanges/{exchange_id}/record/",
+        {"minutes": 30, "met_on": timezone.localdate().isoformat()},
+        content_type="application/json",
+    )
     detail = client_b.get(f"{base}{exchange_id}/").json()
     assert (detail["state"], detail["next_step"]) == ("recorded", "Confirm the hours")
     assert detail["receiver_name"] == "Ben Partner (Network B)"
@@ -164,11 +208,17 @@ def test_a_partner_member_closing_their_account_cancels_the_exchange_hosted_here
     alice = people[0]
     ben = partners
     with tenant_context(network_a):
-        listing = listing_create(actor=alice, kind="offer", title="Theatre shadowing",
-                                 description="A morning in theatres", category="shadowing",
-                                 visibility=Listing.Visibility.PARTNERS)  # fmt: skip
-        exchange = x.exchange_respond(actor=ben, actor_network=network_b, listing=listing,
-                                      message="Could I shadow you?")  # fmt: skip
+        listing = listing_create(
+            actor=alice,
+            kind="offer",
+            title="Theatre shadowing",
+            description="A morning in theatres",
+            category="shadowing",
+            visibility=Listing.Visibility.PARTNERS,
+        )
+        exchange = x.exchange_respond(
+            actor=ben, actor_network=network_b, listing=listing, message="Could I shadow you?"
+        )
     with tenant_context(network_b):
         member_close(actor=ben, password="correct-horse-battery")
     with tenant_context(network_a):
@@ -186,17 +236,24 @@ def test_a_members_download_holds_their_exchanges_hosted_by_a_partner_and_nothin
     alice = people[0]
     ben = partners
     with tenant_context(network_a):
-        listing = listing_create(actor=alice, kind="offer", title="Theatre shadowing",
-                                 description="A morning in theatres", category="shadowing",
-                                 visibility=Listing.Visibility.PARTNERS)  # fmt: skip
-        x.exchange_respond(actor=ben, actor_network=network_b, listing=listing,
-                           message="Could I shadow you?")  # fmt: skip
+        listing = listing_create(
+            actor=alice,
+            kind="offer",
+            title="Theatre shadowing",
+            description="A morning in theatres",
+            category="shadowing",
+            visibility=Listing.Visibility.PARTNERS,
+        )
+        x.exchange_respond(
+            actor=ben, actor_network=network_b, listing=listing, message="Could I shadow you?"
+        )
     with tenant_context(network_b):
         archive = zipfile.ZipFile(io.BytesIO(member_data_export(actor=ben)))
     data = json.loads(archive.read("data.json"))
-    assert [(e["hosted_by"], e["listing_title"], e["other_member"], e["your_side"])
-            for e in data["exchanges"]] == [
-        ("Network A", "Theatre shadowing", "Alice Giver", "receiving help")]  # fmt: skip
+    assert [
+        (e["hosted_by"], e["listing_title"], e["other_member"], e["your_side"])
+        for e in data["exchanges"]
+    ] == [("Network A", "Theatre shadowing", "Alice Giver", "receiving help")]
     assert [m["body"] for m in data["exchange_messages"]] == ["Could I shadow you?"]
     assert "QI coaching" not in json.dumps(data)  # Alice's other listing, not Ben's business
 
@@ -208,9 +265,13 @@ def test_a_partner_member_is_invited_by_the_right_name_and_finds_the_meeting_in_
     ben = partners  # Ben's id in B is Alice's in A: ids are per network
     with tenant_context(network_a):
         exchange = _accepted_partner_exchange(alice, ben, network_b)
-        proposal = x.exchange_propose(actor=ben, actor_network=network_b, exchange=exchange,
-                                      starts_at=soon(),
-                                      place="Theatre 3")  # fmt: skip
+        proposal = x.exchange_propose(
+            actor=ben,
+            actor_network=network_b,
+            exchange=exchange,
+            starts_at=soon(),
+            place="Theatre 3",
+        )
         x.exchange_agree(actor=alice, exchange=exchange, proposal_id=proposal.pk)
         to_alice = Notification.objects.exclude(calendar="").get(recipient=alice)
         assert "with Ben Partner" in to_alice.calendar.replace("\r\n ", "")
@@ -219,9 +280,11 @@ def test_a_partner_member_is_invited_by_the_right_name_and_finds_the_meeting_in_
         assert "Theatre shadowing (with Alice Giver)" in invite.calendar.replace("\r\n ", "")
         events = calendar_events(member=ben)
     assert [(e.title, e.uid) for e in events] == [
-        ("Theatre shadowing (with Alice Giver)",
-         ics.uid_for("exchange", exchange.pk, network_a.schema_name))
-    ]  # fmt: skip
+        (
+            "Theatre shadowing (with Alice Giver)",
+            ics.uid_for("exchange", exchange.pk, network_a.schema_name),
+        )
+    ]
     assert events[0].url.endswith(f"/exchanges/partner/{network_a.slug}/{exchange.pk}/")
     with tenant_context(network_a):  # nobody else in A has it in their feed
         assert calendar_events(member=people[1]) == []
@@ -234,8 +297,9 @@ def test_an_exchange_hosted_by_a_partner_is_in_the_cpd_record_of_its_member(
     ben = partners
     with tenant_context(network_a):
         exchange = _accepted_partner_exchange(alice, ben, network_b)
-        x.exchange_record_hours(actor=alice, exchange=exchange, minutes=90,
-                                met_on=timezone.localdate())  # fmt: skip
+        x.exchange_record_hours(
+            actor=alice, exchange=exchange, minutes=90, met_on=timezone.localdate()
+        )
         x.exchange_confirm(actor=ben, exchange=exchange, actor_network=network_b)
         [given] = cpd_entries(member=alice)
         assert (given.entry.source, given.entry.role) == ("exchange", "gave")

@@ -22,8 +22,9 @@ def _disputed(network, offer, alice, bob, minutes):
         return x.exchange_dispute(actor=bob, exchange=exchange, reason="Too long")
 
 
-def test_settling_what_the_receiver_cannot_pay_names_the_receiver(network_a, people, offer,
-                                                                  client_a):  # fmt: skip
+def test_settling_what_the_receiver_cannot_pay_names_the_receiver(
+    network_a, people, offer, client_a
+):
     alice, bob, olive, _ = people
     exchange = _disputed(network_a, offer, alice, bob, minutes=180)  # Bob has 2 hours
     with tenant_context(network_a):
@@ -32,8 +33,9 @@ def test_settling_what_the_receiver_cannot_pay_names_the_receiver(network_a, peo
         assert refused.value.message.startswith("Bob Receiver has 2 hours of credit")
         assert "You have" not in refused.value.message
     client_a.force_login(olive)
-    page = client_a.post(f"/exchanges/{exchange.pk}/settle/",
-                         {"outcome": "confirm", "note": "Fair"})  # fmt: skip
+    page = client_a.post(
+        f"/exchanges/{exchange.pk}/settle/", {"outcome": "confirm", "note": "Fair"}
+    )
     assert page.status_code == 409
     text = page.content.decode()
     assert "Bob Receiver has 2 hours of credit" in text and "You have" not in text
@@ -51,9 +53,13 @@ def test_the_adjusted_time_starts_at_the_recorded_time(network_a, people, offer,
         r'<input type="number" name="minutes"[^>]*id="id_settle_minutes"[^>]*>', page
     )
     assert adjusted is not None and 'value="90"' in adjusted[0]
-    assert client_a.post(f"/exchanges/{exchange.pk}/settle/",
-                         {"outcome": "adjust", "minutes": "60", "note": "An hour"}
-                         ).status_code == 302  # fmt: skip
+    assert (
+        client_a.post(
+            f"/exchanges/{exchange.pk}/settle/",
+            {"outcome": "adjust", "minutes": "60", "note": "An hour"},
+        ).status_code
+        == 302
+    )
     with tenant_context(network_a):
         assert Exchange.objects.get(pk=exchange.pk).minutes == 60
 
@@ -70,14 +76,16 @@ def test_auto_confirm_that_cannot_pay_tells_the_organiser_whose_balance_is_short
         assert "You have" not in exchange.dispute_reason
 
 
-def test_another_networks_organiser_cannot_settle(network_a, network_b, people, offer,
-                                                  make_member, client_b):  # fmt: skip
+def test_another_networks_organiser_cannot_settle(
+    network_a, network_b, people, offer, make_member, client_b
+):
     alice, bob, _, _ = people
     exchange = _disputed(network_a, offer, alice, bob, minutes=60)
     client_b.force_login(make_member(network_b, role="organiser"))
     assert client_b.get(f"/exchanges/{exchange.pk}/").status_code == 404
-    settle = client_b.post(f"/exchanges/{exchange.pk}/settle/",
-                           {"outcome": "confirm", "note": "Mine now"})  # fmt: skip
+    settle = client_b.post(
+        f"/exchanges/{exchange.pk}/settle/", {"outcome": "confirm", "note": "Mine now"}
+    )
     assert settle.status_code == 404
     with tenant_context(network_a):
         assert Exchange.objects.get(pk=exchange.pk).state == State.DISPUTED
@@ -100,8 +108,11 @@ def test_auto_confirm_pays_the_others_when_one_receiver_cannot_pay(
         assert Exchange.objects.filter(state=State.RECORDED).count() == 3
         assert x.exchanges_auto_confirm(now=later) == 2
         states = dict(Exchange.objects.values_list("pk", "state"))
-        assert states == {paid_bob.pk: State.COMPLETED, short_eve.pk: State.DISPUTED,
-                          paid_olive.pk: State.COMPLETED}  # fmt: skip
+        assert states == {
+            paid_bob.pk: State.COMPLETED,
+            short_eve.pk: State.DISPUTED,
+            paid_olive.pk: State.COMPLETED,
+        }
         assert (
             "Eve Outsider has 2 hours of credit"
             in Exchange.objects.get(pk=short_eve.pk).dispute_reason

@@ -25,10 +25,14 @@ def _key(page) -> str:
 def _project(network, organiser):
     with tenant_context(network):
         project = project_propose(
-            actor=organiser, title="Falls", aim="Fewer falls", description="PDSA cycles",
-            budget_minutes=60, starts_on=timezone.localdate(),
+            actor=organiser,
+            title="Falls",
+            aim="Fewer falls",
+            description="PDSA cycles",
+            budget_minutes=60,
+            starts_on=timezone.localdate(),
             ends_on=timezone.localdate() + datetime.timedelta(days=30),
-        )  # fmt: skip
+        )
         return project_fund(actor=organiser, project=project)
 
 
@@ -79,12 +83,16 @@ def test_an_organiser_grants_from_the_pot_and_sets_the_limits(network_a, people,
     assert b'href="/giving/settings/"' not in client_a.get("/giving/pot/").content
     assert b'href="/settings/giving/"' in client_a.get("/giving/pot/").content
     form = client_a.get(f"/giving/pot/grant/?member={bob.pk}")
-    missing = client_a.post("/giving/pot/grant/", {"recipient": bob.pk, "minutes": "0.5",
-                                                   "reason": "", "key": _key(form)})  # fmt: skip
+    missing = client_a.post(
+        "/giving/pot/grant/",
+        {"recipient": bob.pk, "minutes": "0.5", "reason": "", "key": _key(form)},
+    )
     assert b"This field is required" in missing.content
-    done = client_a.post("/giving/pot/grant/", {"recipient": bob.pk, "minutes": "0.5",
-                                                "reason": "New starter", "key": _key(form)},
-                         follow=True)  # fmt: skip
+    done = client_a.post(
+        "/giving/pot/grant/",
+        {"recipient": bob.pk, "minutes": "0.5", "reason": "New starter", "key": _key(form)},
+        follow=True,
+    )
     assert b"Bob Bell received 30 minutes from the pot." in done.content
     assert b"New starter" in done.content  # organisers see the reason on the pot page
     sent = {"member_monthly_minutes": "4", "pot_monthly_minutes": "0"}
@@ -104,27 +112,39 @@ def test_the_api_gives_once_per_idempotency_key(network_a, people, client_a):
     client_a.force_login(alice)
     url = f"/api/v1/giving/members/{bob.pk}/gifts/"
     body = {"minutes": 30, "message": "For the teaching"}
-    first = client_a.post(url, body, content_type="application/json",
-                          headers={"Idempotency-Key": "gift-1"})  # fmt: skip
+    first = client_a.post(
+        url, body, content_type="application/json", headers={"Idempotency-Key": "gift-1"}
+    )
     assert first.status_code == 201, first.content
-    again = client_a.post(url, body, content_type="application/json",
-                          headers={"Idempotency-Key": "gift-1"})  # fmt: skip
+    again = client_a.post(
+        url, body, content_type="application/json", headers={"Idempotency-Key": "gift-1"}
+    )
     assert again.json()["id"] == first.json()["id"]
     assert first.json()["key"] == "gift-1"
     with tenant_context(network_a):
         # The kept answer gone (24 hours later, say), the same key still gives once.
-        assert gift_give(actor=alice, minutes=30, message="For the teaching", key="gift-1",
-                         recipient=bob).pk == first.json()["id"]  # fmt: skip
+        assert (
+            gift_give(
+                actor=alice, minutes=30, message="For the teaching", key="gift-1", recipient=bob
+            ).pk
+            == first.json()["id"]
+        )
         assert member_balance(member=alice) == 90
     too_much = client_a.post(url, {"minutes": 300}, content_type="application/json")
     assert too_much.status_code == 400
     assert "you cannot give 5 hours" in too_much.json()["detail"]
-    assert client_a.post(url, {"minutes": "lots"}, content_type="application/json"
-                         ).status_code == 400  # fmt: skip
-    assert client_a.post(f"/api/v1/giving/members/{alice.pk}/gifts/", body,
-                         content_type="application/json").status_code == 400  # fmt: skip
-    pot = client_a.post("/api/v1/giving/pot/gifts/", {"minutes": 15},
-                        content_type="application/json")  # fmt: skip
+    assert (
+        client_a.post(url, {"minutes": "lots"}, content_type="application/json").status_code == 400
+    )
+    assert (
+        client_a.post(
+            f"/api/v1/giving/members/{alice.pk}/gifts/", body, content_type="application/json"
+        ).status_code
+        == 400
+    )
+    pot = client_a.post(
+        "/api/v1/giving/pot/gifts/", {"minutes": 15}, content_type="application/json"
+    )
     assert pot.status_code == 201 and pot.json()["kind"] == "pot"
     allowance = client_a.get("/api/v1/giving/allowance/").json()
     assert allowance == {"limit_minutes": 600, "given_minutes": 45, "remaining_minutes": 555}
@@ -145,12 +165,17 @@ def test_the_api_for_organisers_and_the_gift_list(
             gift_give(actor=alice, minutes=15, message=f"n{n}", key=f"a{n}", recipient=bob)
         gift_give(actor=bob, minutes=60, message="", key="pot")
     client_a.force_login(olu)
-    granted = client_a.post("/api/v1/giving/pot/grants/", {"member_id": bob.pk, "minutes": 30,
-                            "reason": "Lost credit in a dispute"},
-                            content_type="application/json")  # fmt: skip
+    granted = client_a.post(
+        "/api/v1/giving/pot/grants/",
+        {"member_id": bob.pk, "minutes": 30, "reason": "Lost credit in a dispute"},
+        content_type="application/json",
+    )
     assert granted.status_code == 201, granted.content
-    limits = client_a.put("/api/v1/giving/settings/", {"member_monthly_minutes": 120,
-                          "pot_monthly_minutes": 20}, content_type="application/json")  # fmt: skip
+    limits = client_a.put(
+        "/api/v1/giving/settings/",
+        {"member_monthly_minutes": 120, "pot_monthly_minutes": 20},
+        content_type="application/json",
+    )
     assert limits.status_code == 400 and limits.json()["field"] == "pot_monthly_minutes"
     assert client_a.get("/api/v1/giving/pot/").json()["recent"][0]["reason"] == (
         "Lost credit in a dispute"
@@ -187,12 +212,18 @@ def test_another_network_cannot_give_to_or_see_this_networks_members_projects_or
     for url in (f"/giving/members/{bob.pk}/", f"/giving/projects/{project.pk}/"):
         assert client_b.get(url).status_code == 404, url
         assert client_b.post(url, {"minutes": "0.5", "key": "x" * 32}).status_code == 404, url
-    for url in (f"/api/v1/giving/members/{bob.pk}/gifts/",
-                f"/api/v1/giving/projects/{project.pk}/gifts/"):  # fmt: skip
-        assert client_b.post(url, {"minutes": 15}, content_type="application/json"
-                             ).status_code == 404, url  # fmt: skip
-    grant = client_b.post("/api/v1/giving/pot/grants/", {"member_id": bob.pk, "minutes": 15,
-                          "reason": "x"}, content_type="application/json")  # fmt: skip
+    for url in (
+        f"/api/v1/giving/members/{bob.pk}/gifts/",
+        f"/api/v1/giving/projects/{project.pk}/gifts/",
+    ):
+        assert (
+            client_b.post(url, {"minutes": 15}, content_type="application/json").status_code == 404
+        ), url
+    grant = client_b.post(
+        "/api/v1/giving/pot/grants/",
+        {"member_id": bob.pk, "minutes": 15, "reason": "x"},
+        content_type="application/json",
+    )
     assert grant.status_code == 404
     # B's pot page and API show B's empty pot, nothing of A's.
     pot = client_b.get("/giving/pot/")

@@ -52,10 +52,14 @@ def test_gifts_to_a_project_and_to_the_pot_and_a_grant_from_it(network_a, people
     alice, bob, olu = people["alice"], people["bob"], people["olu"]
     with tenant_context(network_a):
         project = project_propose(
-            actor=olu, title="Falls", aim="Fewer falls", description="PDSA cycles",
-            budget_minutes=60, starts_on=timezone.localdate(),
+            actor=olu,
+            title="Falls",
+            aim="Fewer falls",
+            description="PDSA cycles",
+            budget_minutes=60,
+            starts_on=timezone.localdate(),
             ends_on=timezone.localdate() + datetime.timedelta(days=30),
-        )  # fmt: skip
+        )
         project = project_fund(actor=olu, project=project)
         _give(alice, minutes=15, key="p", project=project)
         _give(alice, minutes=60, key="pot", message="")
@@ -104,8 +108,10 @@ def test_repeating_a_key_gives_once_and_other_details_are_refused(network_a, peo
             _give(alice, minutes=60, recipient=bob)
         # A client's key may be longer than the ledger's column: the ledger keeps its digest.
         long_key = "x" * 255
-        assert _give(alice, key=long_key, recipient=bob).pk == _give(alice, key=long_key,
-                                                                      recipient=bob).pk  # fmt: skip
+        assert (
+            _give(alice, key=long_key, recipient=bob).pk
+            == _give(alice, key=long_key, recipient=bob).pk
+        )
         assert Transfer.objects.filter(kind=Transfer.Kind.GIFT_MEMBER).count() == 2
         assert Notification.objects.filter(kind=Kind.GIFT_RECEIVED).count() == 2
 
@@ -171,10 +177,14 @@ def test_a_gift_to_a_project_that_is_not_funded_is_refused(network_a, people):
     olu = people["olu"]
     with tenant_context(network_a):
         project = project_propose(
-            actor=olu, title="Falls", aim="Fewer falls", description="PDSA cycles",
-            budget_minutes=60, starts_on=timezone.localdate(),
+            actor=olu,
+            title="Falls",
+            aim="Fewer falls",
+            description="PDSA cycles",
+            budget_minutes=60,
+            starts_on=timezone.localdate(),
             ends_on=timezone.localdate() + datetime.timedelta(days=30),
-        )  # fmt: skip
+        )
         with pytest.raises(GiftRefused, match="funded project"):
             _give(people["alice"], project=project)
         assert not Account.objects.filter(kind=Account.Kind.PROJECT).exists()

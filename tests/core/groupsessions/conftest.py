@@ -28,8 +28,15 @@ def soon(hours: int = 48) -> datetime.datetime:
 
 def post(giver, **fields):
     """A session in the current schema, two days ahead."""
-    defaults = {"title": "Sepsis teaching", "description": "Recognising sepsis early",
-                "category": "teaching", "format": "hybrid", "starts_at": soon(),
-                "minutes": 60, "capacity": 2, "place": "Seminar room 2",
-                "video_link": "https://meet.example.org/sepsis"}  # fmt: skip
+    defaults = {
+        "title": "Sepsis teaching",
+        "description": "Recognising sepsis early",
+        "category": "teaching",
+        "format": "hybrid",
+        "starts_at": soon(),
+        "minutes": 60,
+        "capacity": 2,
+        "place": "Seminar room 2",
+        "video_link": "https://meet.example.org/sepsis",
+    }
     return s.session_create(actor=giver, **{**defaults, **fields})

@@ -36,9 +36,17 @@ def test_session_invites_keep_their_uid_and_raise_sequence(network_a, people):
         session = post(gina, capacity=5)
         s.booking_create(actor=ann, session=session)
         moved_to = soon(72)
-        s.session_update(actor=gina, session=session, title="Sepsis teaching (moved)",
-                         category="teaching", format="online", starts_at=moved_to, minutes=60,
-                         capacity=5, video_link="https://meet.example.org/moved")  # fmt: skip
+        s.session_update(
+            actor=gina,
+            session=session,
+            title="Sepsis teaching (moved)",
+            category="teaching",
+            format="online",
+            starts_at=moved_to,
+            minutes=60,
+            capacity=5,
+            video_link="https://meet.example.org/moved",
+        )
         s.booking_cancel(actor=ann, session=session)
         invites = invites_of(ann)
     parsed = [parse(text) for text in invites]
@@ -61,13 +69,19 @@ def test_agreeing_a_meeting_invites_both_sides_and_cancelling_cancels(network_a,
     with tenant_context(network_a):
         for member in (alice, bob):
             gift_grant(member=member)
-        offer = listing_create(actor=alice, kind="offer", title="QI coaching",
-                               description="PDSA", category="coaching")  # fmt: skip
+        offer = listing_create(
+            actor=alice, kind="offer", title="QI coaching", description="PDSA", category="coaching"
+        )
         exchange = x.exchange_respond(actor=bob, listing=offer, message="Help?")
         x.exchange_accept(actor=alice, exchange=exchange)
         with pytest.raises(x.ExchangeRefused) as refused:
-            x.exchange_propose(actor=bob, exchange=exchange, starts_at=soon(), place="Online",
-                               video_link="http://insecure.example/x")  # fmt: skip
+            x.exchange_propose(
+                actor=bob,
+                exchange=exchange,
+                starts_at=soon(),
+                place="Online",
+                video_link="http://insecure.example/x",
+            )
         assert refused.value.field == "video_link"
         first = x.exchange_propose(
             actor=bob,
@@ -77,8 +91,9 @@ def test_agreeing_a_meeting_invites_both_sides_and_cancelling_cancels(network_a,
             video_link="https://meet.example.org/qi",
         )
         x.exchange_agree(actor=alice, exchange=exchange, proposal_id=first.pk)
-        second = x.exchange_propose(actor=alice, exchange=exchange, starts_at=soon(50),
-                                    place="Room 4")  # fmt: skip
+        second = x.exchange_propose(
+            actor=alice, exchange=exchange, starts_at=soon(50), place="Room 4"
+        )
         x.exchange_agree(actor=bob, exchange=exchange, proposal_id=second.pk)
         x.exchange_cancel(actor=bob, exchange=exchange, reason="Cannot make it")
         for member in (alice, bob):

@@ -48,8 +48,11 @@ def test_a_leaving_attendee_frees_their_place_for_the_first_waiting(network_a, p
         member_close(actor=ann, password=PASSWORD)
 
         states = dict(Booking.objects.filter(session=session).values_list("member", "state"))
-        assert states == {ann.pk: BookingState.CANCELLED, ben.pk: BookingState.BOOKED,
-                          cat.pk: BookingState.WAITING}  # fmt: skip
+        assert states == {
+            ann.pk: BookingState.CANCELLED,
+            ben.pk: BookingState.BOOKED,
+            cat.pk: BookingState.WAITING,
+        }
         session.refresh_from_db()
         assert session.state == SessionState.OPEN
 

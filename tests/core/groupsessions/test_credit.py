@@ -21,8 +21,10 @@ from ledger.services import gift_grant
 from .conftest import post, soon
 
 
-@given(minutes=st.integers(1, MAX_MINUTES // MINUTES_STEP).map(lambda n: n * MINUTES_STEP),
-       attendees=st.integers(1, MAX_CAPACITY))  # fmt: skip
+@given(
+    minutes=st.integers(1, MAX_MINUTES // MINUTES_STEP).map(lambda n: n * MINUTES_STEP),
+    attendees=st.integers(1, MAX_CAPACITY),
+)
 def test_the_split_balances_for_any_session(minutes, attendees):
     rule = s.split(minutes, attendees)
     assert rule.giver == minutes
@@ -49,8 +51,12 @@ def test_settled_sessions_keep_the_ledger_whole(seed, network_a, make_member):
         booked = rng.sample(others, rng.randint(0, len(others)))
         present = [m for m in booked if rng.random() < 0.7]
         with tenant_context(network_a):
-            session = post(giver, minutes=rng.choice([15, 45, 60, 75, 135]),
-                           capacity=max(len(booked), 1), title=f"Round {round_}")  # fmt: skip
+            session = post(
+                giver,
+                minutes=rng.choice([15, 45, 60, 75, 135]),
+                capacity=max(len(booked), 1),
+                title=f"Round {round_}",
+            )
             for member in booked:
                 s.booking_create(actor=member, session=session)
         with time_machine.travel(soon(49 + round_)), tenant_context(network_a):
@@ -60,11 +66,13 @@ def test_settled_sessions_keep_the_ledger_whole(seed, network_a, make_member):
                     if rng.random() < 0.7:
                         s.attendance_confirm(actor=member, session=session)
                     else:
-                        booking = s.attendance_dispute(actor=member, session=session,
-                                                       reason="Not the whole time")  # fmt: skip
+                        booking = s.attendance_dispute(
+                            actor=member, session=session, reason="Not the whole time"
+                        )
                         outcome = rng.choice(["confirm", "waive", "absent"])
-                        s.attendance_settle(actor=olive, booking=booking, outcome=outcome,
-                                            note="Agreed with both")  # fmt: skip
+                        s.attendance_settle(
+                            actor=olive, booking=booking, outcome=outcome, note="Agreed with both"
+                        )
                 except s.SessionRefused:
                     pass  # short of credit: the attendance waits for auto-confirmation
             s.sessions_auto_confirm(now=soon(49 + 24 * 30))

@@ -22,16 +22,34 @@ def test_api_posts_books_marks_and_confirms(
 ):
     gina, ann, ben, cat, _ = people
     client_a.force_login(gina)
-    made = client_a.post("/api/v1/sessions/", {
-        "title": "QI masterclass", "category": "qi_methods", "format": "online",
-        "starts_at": soon().isoformat(), "minutes": 60, "capacity": 2,
-        "video_link": "https://meet.example.org/qi"}, content_type=JSON)  # fmt: skip
+    made = client_a.post(
+        "/api/v1/sessions/",
+        {
+            "title": "QI masterclass",
+            "category": "qi_methods",
+            "format": "online",
+            "starts_at": soon().isoformat(),
+            "minutes": 60,
+            "capacity": 2,
+            "video_link": "https://meet.example.org/qi",
+        },
+        content_type=JSON,
+    )
     assert made.status_code == 201, made.content
     session_id = made.json()["id"]
-    bad = client_a.post("/api/v1/sessions/", {
-        "title": "x", "category": "qi_methods", "format": "online",
-        "starts_at": soon().isoformat(), "minutes": 60, "capacity": 2,
-        "video_link": "ftp://x.example"}, content_type=JSON)  # fmt: skip
+    bad = client_a.post(
+        "/api/v1/sessions/",
+        {
+            "title": "x",
+            "category": "qi_methods",
+            "format": "online",
+            "starts_at": soon().isoformat(),
+            "minutes": 60,
+            "capacity": 2,
+            "video_link": "ftp://x.example",
+        },
+        content_type=JSON,
+    )
     assert bad.status_code == 409 and "https://" in bad.json()["detail"]
     for member in (ann, ben, cat):
         client_a.force_login(member)
@@ -48,8 +66,9 @@ def test_api_posts_books_marks_and_confirms(
     assert [r["your_booking"] for r in results] == ["waiting", None, None, None]
     with time_machine.travel(soon(49)):
         client_a.force_login(gina)
-        marked = client_a.post(f"/api/v1/sessions/{session_id}/mark/",
-                               {"present": [ann.pk, ben.pk]}, content_type=JSON)  # fmt: skip
+        marked = client_a.post(
+            f"/api/v1/sessions/{session_id}/mark/", {"present": [ann.pk, ben.pk]}, content_type=JSON
+        )
         assert marked.status_code == 200, marked.content
         for member in (ann, ben):
             client_a.force_login(member)
@@ -58,8 +77,9 @@ def test_api_posts_books_marks_and_confirms(
         assert done.json()["state"] == "settled"
 
 
-def test_network_b_cannot_see_book_or_change_network_a_sessions(network_a, network_b, people,
-                                                                make_member):  # fmt: skip
+def test_network_b_cannot_see_book_or_change_network_a_sessions(
+    network_a, network_b, people, make_member
+):
     gina = people[0]
     with tenant_context(network_a):
         session = post(gina)
@@ -83,8 +103,10 @@ def test_network_b_cannot_see_book_or_change_network_a_sessions(network_a, netwo
     # B's member on A's host is not signed in there.
     client_a = NetworkClient(network_a)
     client_a.cookies = client_b.cookies
-    assert client_a.post(f"/api/v1/sessions/{session.pk}/book/",
-                         content_type=JSON).status_code in (401, 403)  # fmt: skip
+    assert client_a.post(f"/api/v1/sessions/{session.pk}/book/", content_type=JSON).status_code in (
+        401,
+        403,
+    )
     with tenant_context(network_a):
         assert not Booking.objects.exists()
         assert GroupSession.objects.get().state == "open"
@@ -93,10 +115,18 @@ def test_network_b_cannot_see_book_or_change_network_a_sessions(network_a, netwo
 def test_pages_post_book_and_show_the_invite(network_a, people, client_a):
     gina, ann, *_ = people
     client_a.force_login(gina)
-    page = client_a.post("/sessions/new/", {
-        "title": "Teaching on sepsis", "category": "teaching", "format": "in_person",
-        "starts_at": soon().strftime("%Y-%m-%dT%H:%M"), "minutes": "60", "capacity": "1",
-        "place": "Seminar room"})  # fmt: skip
+    page = client_a.post(
+        "/sessions/new/",
+        {
+            "title": "Teaching on sepsis",
+            "category": "teaching",
+            "format": "in_person",
+            "starts_at": soon().strftime("%Y-%m-%dT%H:%M"),
+            "minutes": "60",
+            "capacity": "1",
+            "place": "Seminar room",
+        },
+    )
     assert page.status_code == 302, page.content.decode()[:2000]
     session_id = int(page["Location"].rstrip("/").rsplit("/", 1)[1])
     missing = client_a.post("/sessions/new/", {"title": "", "category": "teaching"})
@@ -120,8 +150,9 @@ def test_two_bookings_for_the_last_place_at_once(network_a, make_member):
     rivals = [make_member(network_a, full_name=f"Rival {i}") for i in range(2)]
     with tenant_context(network_a):
         session = post(gina, capacity=1)
-    results = at_once(network_a, [partial(s.booking_create, actor=m, session=session)
-                                  for m in rivals])  # fmt: skip
+    results = at_once(
+        network_a, [partial(s.booking_create, actor=m, session=session) for m in rivals]
+    )
     errors = [result for result in results if isinstance(result, Exception)]
     assert errors == []
     assert sorted(booking.state for booking in results) == ["booked", "waiting"]

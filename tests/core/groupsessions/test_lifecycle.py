@@ -44,8 +44,14 @@ def test_booking_fills_places_then_the_waiting_list_promotes_in_turn(network_a, 
         # Booking again after cancelling: the list is full now, so Ann waits.
         assert s.booking_create(actor=ann, session=session).state == "waiting"
         # More places go to the waiting list at once.
-        fields = {"title": "Sepsis teaching", "category": "teaching", "format": "online",
-                  "starts_at": session.starts_at, "minutes": 60, "capacity": 3}  # fmt: skip
+        fields = {
+            "title": "Sepsis teaching",
+            "category": "teaching",
+            "format": "online",
+            "starts_at": session.starts_at,
+            "minutes": 60,
+            "capacity": 3,
+        }
         s.session_update(actor=gina, session=session, **fields)
         assert _state(first) == "booked"
         with pytest.raises(s.SessionRefused, match="keep at least 3 places"):
@@ -110,8 +116,9 @@ def test_attend_confirm_and_settle_in_one_balanced_transfer(network_a, people):
         assert member_account(gina).balance == 120 + 90
         assert member_account(cat).balance == 120
         assert issuance_account().balance == pot_before  # 90 splits evenly: no remainder
-        record = member_session_record(member=gina, start=session.starts_at.date(),
-                                       end=session.starts_at.date())  # fmt: skip
+        record = member_session_record(
+            member=gina, start=session.starts_at.date(), end=session.starts_at.date()
+        )
         assert [(r.role, r.minutes, r.title) for r in record] == [("gave", 90, "Sepsis teaching")]
         assert [
             r.role
@@ -119,8 +126,12 @@ def test_attend_confirm_and_settle_in_one_balanced_transfer(network_a, people):
                 member=ann, start=session.starts_at.date(), end=session.starts_at.date()
             )
         ] == ["received"]
-        assert member_session_record(member=cat, start=session.starts_at.date(),
-                                     end=session.starts_at.date()) == []  # fmt: skip
+        assert (
+            member_session_record(
+                member=cat, start=session.starts_at.date(), end=session.starts_at.date()
+            )
+            == []
+        )
 
 
 def test_a_dispute_goes_to_an_organiser_and_holds_settlement(network_a, people):

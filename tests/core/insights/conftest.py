@@ -28,13 +28,19 @@ def complete(
 ) -> Exchange:
     """In the current schema: the giver offers, the receiver responds, the hours are
     recorded and confirmed; `on` backdates the completion."""
-    listing = listing_create(actor=giver, kind="offer", title=f"Help with {category}",
-                             description="Happy to help", category=category,
-                             format=format)  # fmt: skip
+    listing = listing_create(
+        actor=giver,
+        kind="offer",
+        title=f"Help with {category}",
+        description="Happy to help",
+        category=category,
+        format=format,
+    )
     exchange = x.exchange_respond(actor=receiver, listing=listing, message="Please")
     x.exchange_accept(actor=giver, exchange=exchange)
-    x.exchange_record_hours(actor=giver, exchange=exchange, minutes=minutes,
-                            met_on=timezone.localdate())  # fmt: skip
+    x.exchange_record_hours(
+        actor=giver, exchange=exchange, minutes=minutes, met_on=timezone.localdate()
+    )
     x.exchange_confirm(actor=receiver, exchange=exchange)
     if on is not None:
         Exchange.objects.filter(pk=exchange.pk).update(completed_at=on)
@@ -46,23 +52,37 @@ def cast(network_a: Network, make_member: Any) -> dict[str, Member]:
     """Network A: Ada (nurse, Oxford) helps Ben (doctor, Oxford) and Cy (nurse, Reading);
     Cy helps Dee, who is off the map. Olive organises and exchanges nothing."""
     people = {
-        "ada": make_member(network_a, full_name="Ada Nurse", profession="nurse",
-                           organisation="Oxford"),
-        "ben": make_member(network_a, full_name="Ben Doctor", profession="doctor",
-                           organisation="Oxford"),
-        "cy": make_member(network_a, full_name="Cy Nurse", profession="nurse",
-                          organisation="Reading"),
-        "dee": make_member(network_a, full_name="Dee Hidden", profession="pharmacist",
-                           organisation="Secret Trust", show_on_map=False),
+        "ada": make_member(
+            network_a, full_name="Ada Nurse", profession="nurse", organisation="Oxford"
+        ),
+        "ben": make_member(
+            network_a, full_name="Ben Doctor", profession="doctor", organisation="Oxford"
+        ),
+        "cy": make_member(
+            network_a, full_name="Cy Nurse", profession="nurse", organisation="Reading"
+        ),
+        "dee": make_member(
+            network_a,
+            full_name="Dee Hidden",
+            profession="pharmacist",
+            organisation="Secret Trust",
+            show_on_map=False,
+        ),
         "olive": make_member(network_a, full_name="Olive Organiser", role=Role.ORGANISER),
-    }  # fmt: skip
+    }
     with tenant_context(network_a):
         for member in people.values():
             gift_grant(member=member)
         march = datetime.datetime(2025, 3, 15, 12, tzinfo=datetime.UTC)
         complete(people["ada"], people["ben"], minutes=60, on=march)
-        complete(people["ada"], people["cy"], minutes=90, category="teaching",
-                 format="in_person", on=march + datetime.timedelta(days=31))  # fmt: skip
+        complete(
+            people["ada"],
+            people["cy"],
+            minutes=90,
+            category="teaching",
+            format="in_person",
+            on=march + datetime.timedelta(days=31),
+        )
         complete(people["cy"], people["dee"], minutes=30, on=timezone.now())
     return people
 
@@ -76,8 +96,12 @@ def map_prepare(network: Network, query: str = "") -> None:
     from core.insights.tasks import network_map_refresh
 
     asked = {name: values[0] for name, values in parse_qs(query).items()}
-    dates = DateRange(*(datetime.date.fromisoformat(asked[name]) if asked.get(name) else None
-                        for name in ("start", "end")))  # fmt: skip
+    dates = DateRange(
+        *(
+            datetime.date.fromisoformat(asked[name]) if asked.get(name) else None
+            for name in ("start", "end")
+        )
+    )
     network_map_refresh(network.schema_name, range_key(dates))
 
 

@@ -65,6 +65,9 @@ def assert_no_small_union(
             continue
         people = sum(cells[k].people for k in one.parts if k in unknown)
         if 0 < people < 8:
-            left = [k for k in (one.total, *one.parts)
-                    if k not in unknown and not cells[k].known and cells[k].people]  # fmt: skip
+            left = [
+                k
+                for k in (one.total, *one.parts)
+                if k not in unknown and not cells[k].known and cells[k].people
+            ]
             assert not left, f"{one}: hidden parts about {people} people; could hide {left}"

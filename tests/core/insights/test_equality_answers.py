@@ -17,9 +17,12 @@ from core.members.models import Member, Role
 from tenants.services.staff import network_export
 
 ANSWERS = {
-    "ethnic_group": "white_roma", "gender": "non_binary", "age_band": "35_44",
-    "disability": "yes", "background": "routine",
-}  # fmt: skip
+    "ethnic_group": "white_roma",
+    "gender": "non_binary",
+    "age_band": "35_44",
+    "disability": "yes",
+    "background": "routine",
+}
 
 
 def test_a_member_answers_changes_and_withdraws_on_the_page(network_a, make_member, client_a):
@@ -35,8 +38,9 @@ def test_a_member_answers_changes_and_withdraws_on_the_page(network_a, make_memb
     without_consent = client_a.post("/members/profile/equality/", ANSWERS)
     assert without_consent.status_code == 200
     assert 'href="#id_consent"' in without_consent.content.decode()
-    unanswered = client_a.post("/members/profile/equality/", {**ANSWERS, "gender": "",
-                                                              "consent": "on"})  # fmt: skip
+    unanswered = client_a.post(
+        "/members/profile/equality/", {**ANSWERS, "gender": "", "consent": "on"}
+    )
     assert 'href="#id_gender"' in unanswered.content.decode()
     with tenant_context(network_a):
         assert not EqualityAnswers.objects.exists()
@@ -102,13 +106,17 @@ def test_the_api_gives_a_member_only_their_own_answers(
         "/api/v1/insights/equality/me/", ANSWERS, content_type="application/json"
     )
     assert refused.status_code == 400 and refused.json()["field"] == "consent"
-    bad = client_a.put("/api/v1/insights/equality/me/", {**ANSWERS, "consent": True,
-                       "gender": "x"}, content_type="application/json")  # fmt: skip
+    bad = client_a.put(
+        "/api/v1/insights/equality/me/",
+        {**ANSWERS, "consent": True, "gender": "x"},
+        content_type="application/json",
+    )
     assert bad.status_code == 400 and bad.json()["field"] == "gender"
     saved = client_a.put(
-        "/api/v1/insights/equality/me/", {**ANSWERS, "consent": True},
+        "/api/v1/insights/equality/me/",
+        {**ANSWERS, "consent": True},
         content_type="application/json",
-    )  # fmt: skip
+    )
     assert saved.status_code == 200 and saved.json()["ethnic_group"] == "white_roma"
     assert client_a.get("/api/v1/insights/equality/me/").json()["disability"] == "yes"
 
@@ -138,8 +146,9 @@ def test_a_network_export_leaves_equality_answers_out(network_a, make_member, db
     priya = make_member(network_a)
     with tenant_context(network_a):
         equality_answers_save(actor=priya, consent=True, **ANSWERS)
-    staff = Member.objects.create_user("staff@hexitime.example", "x" * 20, full_name="Staff",
-                                       is_staff=True)  # fmt: skip
+    staff = Member.objects.create_user(
+        "staff@hexitime.example", "x" * 20, full_name="Staff", is_staff=True
+    )
     archive = zipfile.ZipFile(io.BytesIO(network_export(actor=staff, network=network_a)))
     assert "csv/members.member.csv" in archive.namelist()
     assert not [name for name in archive.namelist() if "insights" in name]

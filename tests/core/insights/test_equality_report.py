@@ -48,8 +48,13 @@ from ledger.services import (
 from tests.conftest import NetworkClient, upgrade
 from tests.core.insights.recovery import assert_no_small_union, recoverable
 
-WOMAN = {"ethnic_group": "asian_indian", "gender": "woman", "age_band": "25_34",
-         "disability": "no", "background": "professional"}  # fmt: skip
+WOMAN = {
+    "ethnic_group": "asian_indian",
+    "gender": "woman",
+    "age_band": "25_34",
+    "disability": "no",
+    "background": "professional",
+}
 MAN = {**WOMAN, "ethnic_group": "white_british", "gender": "man"}
 
 
@@ -60,9 +65,10 @@ def _answer(network, member, **answers):
 
 def _exchange(key, giver, receiver, minutes):
     return transfer_create(
-        idempotency_key=key, kind=Transfer.Kind.EXCHANGE,
+        idempotency_key=key,
+        kind=Transfer.Kind.EXCHANGE,
         legs=[Leg(member_account(receiver), -minutes), Leg(member_account(giver), minutes)],
-    )  # fmt: skip
+    )
 
 
 def test_figures_come_from_the_ledger_and_stay_in_their_network(network_a, network_b, make_member):
@@ -79,21 +85,34 @@ def test_figures_come_from_the_ledger_and_stay_in_their_network(network_a, netwo
             gift_grant(member=member)  # gifts are not activity
         _exchange("x1", ann, cal, 60)
         undone = _exchange("x2", bea, dan, 90)
-        transfer_create(idempotency_key="x2:reversal", kind=Transfer.Kind.REVERSAL,
-                        reverses=undone, legs=[Leg(member_account(bea), -90),
-                                               Leg(member_account(dan), 90)])  # fmt: skip
+        transfer_create(
+            idempotency_key="x2:reversal",
+            kind=Transfer.Kind.REVERSAL,
+            reverses=undone,
+            legs=[Leg(member_account(bea), -90), Leg(member_account(dan), 90)],
+        )
         project = project_account(7)
-        transfer_create(idempotency_key="fund", kind=Transfer.Kind.PROJECT_FUND,
-                        legs=[Leg(issuance_account(), -300), Leg(project, 300)])  # fmt: skip
-        transfer_create(idempotency_key="volunteer", kind=Transfer.Kind.PROJECT_CREDIT,
-                        legs=[Leg(project, -120), Leg(member_account(bea), 120)])  # fmt: skip
+        transfer_create(
+            idempotency_key="fund",
+            kind=Transfer.Kind.PROJECT_FUND,
+            legs=[Leg(issuance_account(), -300), Leg(project, 300)],
+        )
+        transfer_create(
+            idempotency_key="volunteer",
+            kind=Transfer.Kind.PROJECT_CREDIT,
+            legs=[Leg(project, -120), Leg(member_account(bea), 120)],
+        )
     upgrade(network_a, network_b)  # federation comes with the paid plan
     for network in (network_a, network_b):
         federation_membership_set(network=network, actor=None, opted_in=True, open_to_all=True)
     federated_transfer_create(
-        idempotency_key="fed", payer_network=network_a, payer_member_id=ann.pk,
-        payee_network=network_b, payee_member_id=ben.pk, minutes=30,
-    )  # fmt: skip
+        idempotency_key="fed",
+        payer_network=network_a,
+        payer_member_id=ann.pk,
+        payee_network=network_b,
+        payee_member_id=ben.pk,
+        minutes=30,
+    )
 
     year_ago = timezone.now() - timedelta(days=365)
     figures = equality_figures([network_a.schema_name, network_b.schema_name], since=year_ago)
@@ -104,8 +123,10 @@ def test_figures_come_from_the_ledger_and_stay_in_their_network(network_a, netwo
     assert a["gender", "man"] == GroupFigures(1, 1, 0, 0, 1, 60)
     assert a["gender", ""] == GroupFigures(1, 0, 0, 0, 0, 0)  # Dan: not answered, undone
     assert a["disability", "yes"] == GroupFigures(1, 1, 1, 120, 0, 0)  # Bea: the project
-    assert b == {ALL: GroupFigures(1, 1, 1, 30, 0, 0),
-                 **{(q, MAN[q]): GroupFigures(1, 1, 1, 30, 0, 0) for q in QUESTIONS}}  # fmt: skip
+    assert b == {
+        ALL: GroupFigures(1, 1, 1, 30, 0, 0),
+        **{(q, MAN[q]): GroupFigures(1, 1, 1, 30, 0, 0) for q in QUESTIONS},
+    }
     assert sum(f.members for (q, _), f in a.items() if q == "gender") == 4
 
     tomorrow = timezone.now() + timedelta(days=1)
@@ -189,8 +210,15 @@ def test_the_csv_download_matches_the_page_and_is_audited(network_a, nineteen, c
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[0] == ["characteristic", "group", "within", "members", "active members",
-                       "hours given", "hours received"]  # fmt: skip
+    assert rows[0] == [
+        "characteristic",
+        "group",
+        "within",
+        "members",
+        "active members",
+        "hours given",
+        "hours received",
+    ]
     assert ["Gender", "Not answered", "", "*", "*", "*", "*"] in rows
     assert ["Gender", "Man", "", "10", "*", "*", "*"] in rows  # 9 men; zeros hidden
     asian = next(
@@ -217,9 +245,15 @@ def test_the_report_api_gives_organisers_suppressed_counts(network_a, nineteen, 
     gender = next(t for t in body["tables"] if t["key"] == "gender")
     rows = {row["group"]: row for row in gender["rows"]}
     assert rows["Not answered"]["members"] is None
-    assert rows["Man"] == {"group": "Man", "level": 0, "section": "Man", "members": 10,
-                           "active": None, "hours_given": None,
-                           "hours_received": None}  # fmt: skip
+    assert rows["Man"] == {
+        "group": "Man",
+        "level": 0,
+        "section": "Man",
+        "members": 10,
+        "active": None,
+        "hours_given": None,
+        "hours_received": None,
+    }
 
 
 @pytest.mark.parametrize("role", [Role.MEMBER, Role.QI_LEAD])
@@ -228,8 +262,11 @@ def test_members_without_the_organiser_role_are_refused(
 ):
     someone = make_member(network_a, role=role)
     client_a.force_login(someone)
-    for path in ("/insights/equality/", "/insights/equality/download/",
-                 "/api/v1/insights/equality/report/"):  # fmt: skip
+    for path in (
+        "/insights/equality/",
+        "/insights/equality/download/",
+        "/api/v1/insights/equality/report/",
+    ):
         assert client_a.get(path).status_code == 403, path
     with tenant_context(network_a), pytest.raises(PermissionDenied):
         equality_report(actor=someone)
@@ -260,9 +297,14 @@ def test_another_networks_members_never_appear(
     assert _row(ethnic_b, "Roma").members == 10
     assert _row(ethnic_b, "Indian").members is None
     assert client_b.get("/api/v1/insights/equality/report/").json()["tables"][0]["rows"][0] == {
-        "group": "All members", "level": -1, "section": "", "members": 10, "active": None,
-        "hours_given": None, "hours_received": None,
-    }  # fmt: skip
+        "group": "All members",
+        "level": -1,
+        "section": "",
+        "members": 10,
+        "active": None,
+        "hours_given": None,
+        "hours_received": None,
+    }
     # A's organiser has no standing in B: their session does not cross networks.
     intruder = NetworkClient(network_b)
     intruder.cookies = client_a.cookies
@@ -320,10 +362,18 @@ def test_no_published_figure_is_about_0_to_7_people_and_none_hidden_is_recoverab
         for n, row in enumerate(table.rows):
             r = raw[row.label]
             whole = _small(r.members)
-            people = {"members": r.members, "active": r.active, "given": r.givers,
-                      "received": r.receivers}  # fmt: skip
-            for measure, value in (("members", r.members), ("active", r.active),
-                                   ("given", r.given), ("received", r.received)):  # fmt: skip
+            people = {
+                "members": r.members,
+                "active": r.active,
+                "given": r.givers,
+                "received": r.receivers,
+            }
+            for measure, value in (
+                ("members", r.members),
+                ("active", r.active),
+                ("given", r.given),
+                ("received", r.received),
+            ):
                 about = r.members if whole else people[measure]
                 cells[n, measure] = Cell(value, about, known=row.is_total)
                 shown = getattr(row, measure)
@@ -376,9 +426,10 @@ def pool(network_a, make_member):
 
 
 @settings(
-    max_examples=25, deadline=None,
+    max_examples=25,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)  # fmt: skip
+)
 @given(
     answers=st.lists(answer_sets, min_size=16, max_size=16),
     who=st.integers(0, 15),

@@ -68,10 +68,15 @@ def test_members_joined_per_month(client_a, network_a, cast):
 
 def test_skills_gap_from_listings_and_profiles(client_a, network_a, cast):
     with tenant_context(network_a):
-        for kind, category in [("request", "data"), ("request", "data"), ("offer", "data"),
-                               ("request", "mentoring")]:  # fmt: skip
-            listing_create(actor=cast["ben"], kind=kind, title="Help", description="Help",
-                           category=category)  # fmt: skip
+        for kind, category in [
+            ("request", "data"),
+            ("request", "data"),
+            ("offer", "data"),
+            ("request", "mentoring"),
+        ]:
+            listing_create(
+                actor=cast["ben"], kind=kind, title="Help", description="Help", category=category
+            )
         member_profile_update(actor=cast["cy"], skills=["Data and measurement", "mentoring"])
         member_profile_update(actor=cast["ben"], skills=["mentoring"])
     client_a.force_login(cast["ben"])
@@ -120,8 +125,9 @@ def test_another_networks_figures_never_count(client_b, network_b, make_member, 
 
 
 @pytest.mark.parametrize("name", ["hours", "members", "categories", "formats", "skills"])
-def test_each_csv_costs_a_fixed_number_of_queries(client_a, cast, name,
-                                                  django_assert_max_num_queries):  # fmt: skip
+def test_each_csv_costs_a_fixed_number_of_queries(
+    client_a, cast, name, django_assert_max_num_queries
+):
     client_a.force_login(cast["ben"])
     # Middleware 3, session, member, and 1-3 for the table (exchanges hosted here and
     # on partners' listings, and volunteering: the same edges as the map's).
@@ -129,8 +135,9 @@ def test_each_csv_costs_a_fixed_number_of_queries(client_a, cast, name,
         client_a.get(f"/insights/impact/{name}.csv")
 
 
-def test_impact_counts_what_the_map_and_metrics_count(client_a, network_a, network_b,
-                                                     make_member, cast):  # fmt: skip
+def test_impact_counts_what_the_map_and_metrics_count(
+    client_a, network_a, network_b, make_member, cast
+):
     """One definition: exchanges (also those our members had on partners' listings) are
     exchanges; confirmed project hours are volunteering, in their own column."""
     from core.exchanges import services as x
@@ -160,11 +167,17 @@ def test_impact_counts_what_the_map_and_metrics_count(client_a, network_a, netwo
     today = timezone.localdate()
     with tenant_context(network_b):
         gift_grant(member=bea)
-        listing = listing_create(actor=bea, kind="offer", title="Theatre shadowing",
-                                 description="A morning", category="shadowing",
-                                 visibility=Listing.Visibility.PARTNERS)  # fmt: skip
-        exchange = x.exchange_respond(actor=cast["cy"], actor_network=network_a,
-                                      listing=listing, message="May I?")  # fmt: skip
+        listing = listing_create(
+            actor=bea,
+            kind="offer",
+            title="Theatre shadowing",
+            description="A morning",
+            category="shadowing",
+            visibility=Listing.Visibility.PARTNERS,
+        )
+        exchange = x.exchange_respond(
+            actor=cast["cy"], actor_network=network_a, listing=listing, message="May I?"
+        )
         x.exchange_accept(actor=bea, exchange=exchange)
         x.exchange_record_hours(actor=bea, exchange=exchange, minutes=60, met_on=today)
         x.exchange_confirm(actor=cast["cy"], exchange=exchange, actor_network=network_a)
@@ -172,13 +185,23 @@ def test_impact_counts_what_the_map_and_metrics_count(client_a, network_a, netwo
     with tenant_context(network_a):
         member_set_role(actor=olive, member=ben, role=Role.QI_LEAD)
         ben.refresh_from_db()
-        project = project_fund(actor=olive, project=project_propose(
-            actor=ben, title="Falls", aim="Fewer falls", description="Ward 7",
-            budget_minutes=600, starts_on=today, ends_on=today, skills_wanted=[],
-        ))  # fmt: skip
+        project = project_fund(
+            actor=olive,
+            project=project_propose(
+                actor=ben,
+                title="Falls",
+                aim="Fewer falls",
+                description="Ward 7",
+                budget_minutes=600,
+                starts_on=today,
+                ends_on=today,
+                skills_wanted=[],
+            ),
+        )
         volunteer = volunteer_pledge(actor=cast["ada"], project=project, pledged_minutes=120)
-        volunteer_confirm_hours(actor=ben, project=project, volunteer=volunteer, minutes=45,
-                                worked_on=today, key="ada")  # fmt: skip
+        volunteer_confirm_hours(
+            actor=ben, project=project, volunteer=volunteer, minutes=45, worked_on=today, key="ada"
+        )
         metrics = metrics_compute(network_edges(dates=DateRange()), people())
     client_a.force_login(ben)
     rows = _csv(client_a, "hours")[1:]

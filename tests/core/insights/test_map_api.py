@@ -50,10 +50,19 @@ def test_opted_out_member_is_anonymous_to_everyone_but_themself(client_a, cast):
         for secret in ("Dee Hidden", "Secret Trust", "Pharmacist", f"member-{dee.pk}"):
             assert secret not in text
         anonymous = [n for n in json.loads(text)["nodes"] if n["kind"] == "anonymous"]
-        assert anonymous == [{"id": "anonymous-1", "kind": "anonymous", "label": "A member",
-                              "profession": "", "organisation": "", "given_minutes": 0,
-                              "received_minutes": 30, "exchanges": 1,
-                              "volunteering": 0}]  # fmt: skip
+        assert anonymous == [
+            {
+                "id": "anonymous-1",
+                "kind": "anonymous",
+                "label": "A member",
+                "profession": "",
+                "organisation": "",
+                "given_minutes": 0,
+                "received_minutes": 30,
+                "exchanges": 1,
+                "volunteering": 0,
+            }
+        ]
     # The stored map is the same for everyone, Dee included; her page says which node is her.
     assert _map(client_a, dee) == _map(client_a, cast["ada"])
     client_a.force_login(dee)
@@ -88,8 +97,9 @@ def test_name_only_visibility_still_shows_the_name(client_a, network_a, cast):
     assert any(n["label"] == "Ada Nurse" for n in _map(client_a, cast["ben"])["nodes"])
 
 
-def test_another_networks_members_never_appear(client_a, client_b, network_a, network_b,
-                                               make_member, cast):  # fmt: skip
+def test_another_networks_members_never_appear(
+    client_a, client_b, network_a, network_b, make_member, cast
+):
     """B's own exchanges stay in B; a federated exchange shows B as one node, no member."""
     upgrade(network_a, network_b)
     for network in (network_a, network_b):
@@ -103,14 +113,21 @@ def test_another_networks_members_never_appear(client_a, client_b, network_a, ne
         gift_grant(member=bob)
         complete(bea, bob)
     with tenant_context(network_a):
-        listing = listing_create(actor=cast["ada"], kind="offer", title="Shadowing",
-                                 description="A day on the ward", category="shadowing",
-                                 visibility=Listing.Visibility.PARTNERS)  # fmt: skip
-        exchange = x.exchange_respond(actor=bea, actor_network=network_b, listing=listing,
-                                      message="May I?")  # fmt: skip
+        listing = listing_create(
+            actor=cast["ada"],
+            kind="offer",
+            title="Shadowing",
+            description="A day on the ward",
+            category="shadowing",
+            visibility=Listing.Visibility.PARTNERS,
+        )
+        exchange = x.exchange_respond(
+            actor=bea, actor_network=network_b, listing=listing, message="May I?"
+        )
         x.exchange_accept(actor=cast["ada"], exchange=exchange)
-        x.exchange_record_hours(actor=cast["ada"], exchange=exchange, minutes=60,
-                                met_on=timezone.localdate())  # fmt: skip
+        x.exchange_record_hours(
+            actor=cast["ada"], exchange=exchange, minutes=60, met_on=timezone.localdate()
+        )
         x.exchange_confirm(actor=bea, exchange=exchange, actor_network=network_b)
     data = _map(client_a, cast["ben"])
     text = json.dumps(data)
@@ -244,14 +261,26 @@ def test_project_volunteering_is_its_own_line_to_the_project_not_to_its_lead(
         ben.refresh_from_db()
         today = timezone.localdate()
         project = project_propose(
-            actor=ben, title="Falls", aim="Fewer falls", description="Ward 7",
-            budget_minutes=600, starts_on=today, ends_on=today, skills_wanted=[],
-        )  # fmt: skip
+            actor=ben,
+            title="Falls",
+            aim="Fewer falls",
+            description="Ward 7",
+            budget_minutes=600,
+            starts_on=today,
+            ends_on=today,
+            skills_wanted=[],
+        )
         project_fund(actor=olive, project=project)
         for name in ("ada", "cy"):
             volunteer = volunteer_pledge(actor=cast[name], project=project, pledged_minutes=120)
-            volunteer_confirm_hours(actor=ben, project=project, volunteer=volunteer,
-                                    minutes=45, worked_on=today, key=name)  # fmt: skip
+            volunteer_confirm_hours(
+                actor=ben,
+                project=project,
+                volunteer=volunteer,
+                minutes=45,
+                worked_on=today,
+                key=name,
+            )
     data = _map(client_a, cast["ben"])
     nodes = {node["id"]: node for node in data["nodes"]}
     lead = nodes[f"member-{ben.pk}"]

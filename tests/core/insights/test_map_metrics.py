@@ -31,9 +31,12 @@ def test_graph_build_folds_both_directions_into_one_link() -> None:
 def test_components_and_largest() -> None:
     # 1-2-3 and 4-5 exchanged; 6 only volunteered for project 7 (no member): three
     # components, the largest of three.
-    edges = [ex(1, 2), ex(2, 3), ex(5, 4),
-             Edge(giver=member(6), receiver=project(7), minutes=120, when=WHEN,
-                  kind=EdgeKind.PROJECT)]  # fmt: skip
+    edges = [
+        ex(1, 2),
+        ex(2, 3),
+        ex(5, 4),
+        Edge(giver=member(6), receiver=project(7), minutes=120, when=WHEN, kind=EdgeKind.PROJECT),
+    ]
     metrics = metrics_compute(edges, {})
     assert metrics["components"] == {"count": 3, "largest": 3}
     assert metrics["members_active"] == 6
@@ -70,8 +73,9 @@ def test_bridge_between_two_triangles() -> None:
 def test_sampled_betweenness_finds_the_bridge() -> None:
     # Two cliques of 30 that meet only through member 0, who knows everyone: estimated
     # from 20 pivots, 0 leads and nobody else carries a path.
-    edges = [ex(a, b) for group in (range(1, 31), range(31, 61))
-             for a in group for b in group if a < b]  # fmt: skip
+    edges = [
+        ex(a, b) for group in (range(1, 31), range(31, 61)) for a in group for b in group if a < b
+    ]
     edges += [ex(0, b) for b in range(1, 61)]
     metrics = metrics_compute(edges, {}, pivots=20)
     assert metrics["betweenness_estimated"]
@@ -93,8 +97,14 @@ def test_crossing_rates() -> None:
         3: Person("nurse", "Berkshire Healthcare"),
         4: Person("", ""),  # unknown: left out of both rates
     }
-    exchanges = [ex(1, 2), ex(1, 3), ex(3, 1), ex(2, 3), ex(4, 1),
-                 Edge(giver=member(1), receiver=network(9), minutes=60, when=WHEN)]  # fmt: skip
+    exchanges = [
+        ex(1, 2),
+        ex(1, 3),
+        ex(3, 1),
+        ex(2, 3),
+        ex(4, 1),
+        Edge(giver=member(1), receiver=network(9), minutes=60, when=WHEN),
+    ]
     rates = crossing_rates(exchanges, people)
     # 1-2 doctor/nurse crosses; 1-3, 3-1 nurse/nurse do not; 2-3 crosses: 2 of 4.
     assert rates["profession"] == {"crossing": 2, "of": 4, "rate": 0.5}
@@ -107,8 +117,10 @@ def test_crossing_rate_is_none_without_data() -> None:
 
 
 def test_federated_exchanges_counted_but_not_in_the_topology() -> None:
-    edges = [Edge(giver=member(1), receiver=network(9), minutes=60, when=WHEN),
-             Edge(giver=network(9), receiver=member(2), minutes=60, when=WHEN)]  # fmt: skip
+    edges = [
+        Edge(giver=member(1), receiver=network(9), minutes=60, when=WHEN),
+        Edge(giver=network(9), receiver=member(2), minutes=60, when=WHEN),
+    ]
     metrics = metrics_compute(edges, {})
     # Another network is not a broker between 1 and 2; they are two components.
     assert metrics["federated_exchanges"] == 2

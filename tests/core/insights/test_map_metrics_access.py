@@ -67,8 +67,9 @@ def test_opted_out_broker_is_not_named(client_a, network_a, cast):
     assert "A member (not shown on the map)" in page
 
 
-def test_metrics_are_cached_per_network(client_a, client_b, network_a, network_b, cast,
-                                        make_member):  # fmt: skip
+def test_metrics_are_cached_per_network(
+    client_a, client_b, network_a, network_b, cast, make_member
+):
     with tenant_context(network_a):
         network_metrics_store(network_a.schema_name)
     boss_b = make_member(network_b, role=Role.ORGANISER)

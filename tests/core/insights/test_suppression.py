@@ -50,13 +50,23 @@ def test_an_implied_small_figure_is_protected():
     # members = active + inactive: publishing 9 members and 8 active would reveal 1
     # inactive member, so the two active counts are hidden together.
     cells = {
-        "m1": Cell(9, 9), "a1": Cell(8, 8), "i1": Cell(1, 1, shown=False),
-        "m2": Cell(11, 11), "a2": Cell(10, 10), "i2": Cell(1, 1, shown=False),
-        "M": Cell(20, 20, known=True), "A": Cell(18, 18, known=True),
+        "m1": Cell(9, 9),
+        "a1": Cell(8, 8),
+        "i1": Cell(1, 1, shown=False),
+        "m2": Cell(11, 11),
+        "a2": Cell(10, 10),
+        "i2": Cell(1, 1, shown=False),
+        "M": Cell(20, 20, known=True),
+        "A": Cell(18, 18, known=True),
         "I": Cell(2, 0, shown=False),
-    }  # fmt: skip
-    sums = [Sum("m1", ("a1", "i1")), Sum("m2", ("a2", "i2")), Sum("M", ("m1", "m2")),
-            Sum("A", ("a1", "a2")), Sum("I", ("i1", "i2"))]  # fmt: skip
+    }
+    sums = [
+        Sum("m1", ("a1", "i1")),
+        Sum("m2", ("a2", "i2")),
+        Sum("M", ("m1", "m2")),
+        Sum("A", ("a1", "a2")),
+        Sum("I", ("i1", "i2")),
+    ]
     assert suppress(cells, sums) == {"a1", "a2"}
     assert not determined({"a1", "a2", "i1", "i2", "I"}, sums) & {"a1", "a2", "i1", "i2"}
 
@@ -66,8 +76,15 @@ def test_hidden_cells_never_add_up_to_a_small_group():
     # the subtraction, but the two would still say "1 member either did not answer or
     # preferred not to say". So a group of 8 or more is hidden too, and then its only
     # sub-group, which would give it away.
-    cells = {"total": Cell(19, 19, known=True), "A": Cell(9, 9), "a1": Cell(9, 9),
-             "B": Cell(9, 9), "b1": Cell(9, 9), "na": Cell(1, 1), "pnts": Cell(0, 0)}  # fmt: skip
+    cells = {
+        "total": Cell(19, 19, known=True),
+        "A": Cell(9, 9),
+        "a1": Cell(9, 9),
+        "B": Cell(9, 9),
+        "b1": Cell(9, 9),
+        "na": Cell(1, 1),
+        "pnts": Cell(0, 0),
+    }
     sums = [Sum("total", ("A", "B", "na", "pnts")), Sum("A", ("a1",)), Sum("B", ("b1",))]
     assert suppress(cells, sums) == {"na", "pnts", "A", "a1"}
 
@@ -102,8 +119,9 @@ def test_the_bridge_that_defeats_counting_two_per_line_is_caught():
         sums.append(Sum(("col", c), tuple((r, c) for r in range(4))))
     hidden = suppress(cells, sums)
     assert len(hidden) > 9
-    assert not recoverable(sorted(hidden - {k for k in cells if cells[k].known}),
-                           [(s.total, s.parts) for s in sums])  # fmt: skip
+    assert not recoverable(
+        sorted(hidden - {k for k in cells if cells[k].known}), [(s.total, s.parts) for s in sums]
+    )
 
 
 # --- Properties --------------------------------------------------------------------------

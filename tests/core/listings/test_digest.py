@@ -15,10 +15,20 @@ def test_the_weekly_digest_tells_members_of_new_listings_matching_their_skills(
     teacher = make_member(network_a)
     elsewhere = make_member(network_b, skills=["sepsis"])
     with tenant_context(network_a):
-        listing_create(actor=teacher, kind="offer", title="Sepsis teaching", category="teaching",
-                       description="NEWS2 and the Sepsis Six")  # fmt: skip
-        listing_create(actor=nurse, kind="offer", title="My own sepsis session",
-                       category="teaching", description="Not for me to be told about")  # fmt: skip
+        listing_create(
+            actor=teacher,
+            kind="offer",
+            title="Sepsis teaching",
+            category="teaching",
+            description="NEWS2 and the Sepsis Six",
+        )
+        listing_create(
+            actor=nurse,
+            kind="offer",
+            title="My own sepsis session",
+            category="teaching",
+            description="Not for me to be told about",
+        )
         assert listings_weekly_digest() == 1
         assert listings_weekly_digest() == 1  # same week: the same notification, not another
         digest = Notification.objects.get(kind=Kind.WEEKLY_DIGEST)

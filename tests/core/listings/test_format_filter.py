@@ -8,9 +8,15 @@ def test_the_api_filters_listings_by_format(network_a, make_member, client_a):
     alice = make_member(network_a)
     with tenant_context(network_a):
         for fmt in ("video", "in_person"):
-            listing_create(actor=alice, kind="offer", title=f"Coaching by {fmt}",
-                           description="Coaching for new band 7s.", category="coaching",
-                           format=fmt, duration_minutes=60)  # fmt: skip
+            listing_create(
+                actor=alice,
+                kind="offer",
+                title=f"Coaching by {fmt}",
+                description="Coaching for new band 7s.",
+                category="coaching",
+                format=fmt,
+                duration_minutes=60,
+            )
     client_a.force_login(alice)
     found = client_a.get("/api/v1/listings/?q=coaching&format=video")
     assert found.status_code == 200, found.content

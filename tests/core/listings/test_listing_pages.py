@@ -24,9 +24,19 @@ def listing(network_a, alice):
 
 
 def _form(listing, **changes):
-    fields = {name: getattr(listing, name) for name in
-              ("kind", "title", "description", "category", "format", "location",
-               "duration_minutes", "visibility")}  # fmt: skip
+    fields = {
+        name: getattr(listing, name)
+        for name in (
+            "kind",
+            "title",
+            "description",
+            "category",
+            "format",
+            "location",
+            "duration_minutes",
+            "visibility",
+        )
+    }
     return {name: "" if value is None else value for name, value in {**fields, **changes}.items()}
 
 
@@ -36,8 +46,9 @@ def test_the_poster_edits_their_listing_from_its_page(network_a, alice, listing,
     assert f'href="/listings/{listing.pk}/edit/"' in detail
     page = client_a.get(f"/listings/{listing.pk}/edit/")
     assert page.status_code == 200 and SEPSIS["title"] in page.content.decode()
-    response = client_a.post(f"/listings/{listing.pk}/edit/",
-                             _form(listing, title="Sepsis teaching, now monthly"))  # fmt: skip
+    response = client_a.post(
+        f"/listings/{listing.pk}/edit/", _form(listing, title="Sepsis teaching, now monthly")
+    )
     assert response.status_code == 302 and response["Location"] == f"/listings/{listing.pk}/"
     with tenant_context(network_a):
         listing.refresh_from_db()
@@ -55,8 +66,10 @@ def test_nobody_else_can_edit_it_here_or_from_another_network(
 ):
     client_a.force_login(make_member(network_a))
     assert client_a.get(f"/listings/{listing.pk}/edit/").status_code == 404
-    assert client_a.post(f"/listings/{listing.pk}/edit/", _form(listing, title="Mine now")
-                         ).status_code == 404  # fmt: skip
+    assert (
+        client_a.post(f"/listings/{listing.pk}/edit/", _form(listing, title="Mine now")).status_code
+        == 404
+    )
     organiser_b = make_member(network_b, role=Role.ORGANISER)
     client_b.force_login(organiser_b)
     assert client_b.get(f"/listings/{listing.pk}/edit/").status_code == 404

@@ -21,15 +21,21 @@ from core.listings.services import (
 from kernel.errors import PermissionDenied
 
 SEPSIS = {
-    "kind": "offer", "title": "Sepsis recognition teaching for ward teams",
+    "kind": "offer",
+    "title": "Sepsis recognition teaching for ward teams",
     "description": "I run a 45-minute session on NEWS2 and the sepsis six for nursing teams.",
-    "category": "teaching", "format": "in_person", "duration_minutes": 45,
-}  # fmt: skip
+    "category": "teaching",
+    "format": "in_person",
+    "duration_minutes": 45,
+}
 RUN_CHARTS = {
-    "kind": "request", "title": "Help building run charts for a falls project",
+    "kind": "request",
+    "title": "Help building run charts for a falls project",
     "description": "Our QI project needs someone to show us run charts and SPC in Excel.",
-    "category": "data", "format": "video", "duration_minutes": 60,
-}  # fmt: skip
+    "category": "data",
+    "format": "video",
+    "duration_minutes": 60,
+}
 
 
 @pytest.fixture
@@ -42,8 +48,15 @@ def test_search_ranks_by_relevance_and_filters(network_a, alice, make_member):
     with tenant_context(network_a):
         listing_create(actor=alice, **SEPSIS)
         wanted = listing_create(actor=alice, **RUN_CHARTS)
-        listing_create(actor=alice, **{**SEPSIS, "title": "Coffee and chat", "description":
-                       "Informal chat about sepsis audits.", "category": "wellbeing"})  # fmt: skip
+        listing_create(
+            actor=alice,
+            **{
+                **SEPSIS,
+                "title": "Coffee and chat",
+                "description": "Informal chat about sepsis audits.",
+                "category": "wellbeing",
+            },
+        )
         titles = [listing.title for listing in listing_search(query="sepsis")]
         assert titles[0] == "Sepsis recognition teaching for ward teams"  # title outranks body
         assert len(titles) == 2
@@ -113,8 +126,14 @@ def test_only_the_owner_edits_or_closes(network_a, alice, make_member, client_a)
     with tenant_context(network_a):
         listing = listing_create(actor=alice, **SEPSIS)
     client_a.force_login(make_member(network_a))
-    assert client_a.patch(f"/api/v1/listings/{listing.pk}/", {"title": "Mine now"},
-                          content_type="application/json").status_code == 403  # fmt: skip
+    assert (
+        client_a.patch(
+            f"/api/v1/listings/{listing.pk}/",
+            {"title": "Mine now"},
+            content_type="application/json",
+        ).status_code
+        == 403
+    )
     assert (
         client_a.post(f"/api/v1/listings/{listing.pk}/status/", {"status": "closed"}).status_code
         == 403
@@ -188,8 +207,9 @@ def test_an_edit_waits_for_a_locked_listing_only_so_long_then_says_try_again(
     assert holding.wait(timeout=30)
     client_a.force_login(alice)
     try:
-        response = client_a.patch(f"/api/v1/listings/{listing.pk}/", {"title": "Renamed"},
-                                  content_type="application/json")  # fmt: skip
+        response = client_a.patch(
+            f"/api/v1/listings/{listing.pk}/", {"title": "Renamed"}, content_type="application/json"
+        )
     finally:
         release.set()
         holder.join(timeout=30)
@@ -207,8 +227,12 @@ def test_another_network_cannot_see_search_edit_or_guess_listings(
     client_b.force_login(make_member(network_b))
     assert client_b.get("/api/v1/listings/?q=sepsis").json()["results"] == []
     assert client_b.get(f"/api/v1/listings/{listing.pk}/").status_code == 404
-    assert client_b.patch(f"/api/v1/listings/{listing.pk}/", {"title": "Taken"},
-                          content_type="application/json").status_code == 404  # fmt: skip
+    assert (
+        client_b.patch(
+            f"/api/v1/listings/{listing.pk}/", {"title": "Taken"}, content_type="application/json"
+        ).status_code
+        == 404
+    )
     assert client_b.get(f"/listings/{listing.pk}/").status_code == 404
     assert b"Sepsis" not in client_b.get("/listings/?q=sepsis").content
     with tenant_context(network_a):

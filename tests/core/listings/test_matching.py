@@ -39,9 +39,11 @@ from kernel.errors import NotFound, PermissionDenied
 from tests.conftest import at_once
 
 RUN_CHARTS = {
-    "kind": "request", "category": "data", "title": "Help with run charts for our falls project",
+    "kind": "request",
+    "category": "data",
+    "title": "Help with run charts for our falls project",
     "description": "We need someone who knows run charts and QI methods to look at our data.",
-}  # fmt: skip
+}
 
 
 @pytest.fixture
@@ -100,8 +102,9 @@ def test_members_told_of_a_request_are_those_who_let_it_and_are_active(
 ):
     told = make_member(network_a, skills=["run charts"])
     declined = make_member(network_a, skills=["run charts"])
-    gone = make_member(network_a, skills=["qi methods"], state=MemberState.DEACTIVATED,
-                       is_active=False)  # fmt: skip
+    gone = make_member(
+        network_a, skills=["qi methods"], state=MemberState.DEACTIVATED, is_active=False
+    )
     with tenant_context(network_a):
         email_preferences_set(actor=declined, choices={}, in_app={Kind.REQUEST_MATCH: False})
         assert listing_matches_notify(listing_id=request_listing.pk) == 1
@@ -141,8 +144,11 @@ def test_the_fan_out_is_bounded_to_the_best_matched(
     rest = [make_member(network_a, skills=["run charts"]) for _ in range(3)]
     with tenant_context(network_a):
         assert listing_matches_notify(listing_id=request_listing.pk) == 2
-        told = set(Notification.objects.filter(kind=Kind.REQUEST_MATCH)
-                   .values_list("recipient_id", flat=True))  # fmt: skip
+        told = set(
+            Notification.objects.filter(kind=Kind.REQUEST_MATCH).values_list(
+                "recipient_id", flat=True
+            )
+        )
     assert told == {m.pk for m in best}
     assert not told & {m.pk for m in rest}
 
@@ -154,8 +160,9 @@ def test_a_member_of_another_network_is_never_matched_or_told(
     elsewhere = make_member(network_b, skills=["run charts"])
     with tenant_context(network_a):
         listing_matches_notify(listing_id=request_listing.pk)
-        assert [m.member.pk for m in listing_matched_members(
-            listing=request_listing, viewer=poster)] == [here.pk]  # fmt: skip
+        assert [
+            m.member.pk for m in listing_matched_members(listing=request_listing, viewer=poster)
+        ] == [here.pk]
     with tenant_context(network_b):
         # The same id in B's schema is nothing of A's.
         assert listing_matches_notify(listing_id=request_listing.pk) == 0
@@ -208,9 +215,11 @@ def test_a_posted_request_reaches_people_and_their_daily_email_through_a_real_wo
         # A request whose message was lost (Redis down at the commit) is still pending: the
         # sweep queues it again.
         lost = Listing.objects.create(
-            owner=poster, match_pending=True,
-            match_queued_at=timezone.now() - datetime.timedelta(hours=1), **RUN_CHARTS,
-        )  # fmt: skip
+            owner=poster,
+            match_pending=True,
+            match_queued_at=timezone.now() - datetime.timedelta(hours=1),
+            **RUN_CHARTS,
+        )
         assert listing_matches_sweep_task.apply_async(ignore_result=False).get(timeout=30) == 1
     for _ in range(200):
         with tenant_context(network_a):
@@ -270,10 +279,13 @@ def test_two_invitations_at_once_cannot_pass_the_limit_together(network_a, make_
         listing = listing_create(actor=poster, **RUN_CHARTS)
         for member in matched[:4]:
             listing_invite(actor=poster, listing=listing, member_id=member.pk)
-    results = at_once(network_a, [
-        partial(listing_invite, actor=poster, listing=listing, member_id=member.pk)
-        for member in matched[4:]
-    ])  # fmt: skip
+    results = at_once(
+        network_a,
+        [
+            partial(listing_invite, actor=poster, listing=listing, member_id=member.pk)
+            for member in matched[4:]
+        ],
+    )
     outcomes = sorted(type(r).__name__ for r in results)
     assert outcomes == ["InvitationRefused", "ResponseInvitation"], results
     with tenant_context(network_a):
@@ -283,11 +295,20 @@ def test_two_invitations_at_once_cannot_pass_the_limit_together(network_a, make_
 def test_the_request_page_shows_the_poster_whom_to_invite_and_nobody_else(
     network_a, make_member, poster, request_listing, client_a
 ):
-    open_profile = make_member(network_a, full_name="Ben Begum", skills=["run charts"],
-                               profession="nurse", organisation="Oxford Health")  # fmt: skip
-    private = make_member(network_a, full_name="Cara Quinn", skills=["run charts"],
-                          organisation="Oxford Health",
-                          profile_visibility=ProfileVisibility.NAME_ONLY)  # fmt: skip
+    open_profile = make_member(
+        network_a,
+        full_name="Ben Begum",
+        skills=["run charts"],
+        profession="nurse",
+        organisation="Oxford Health",
+    )
+    private = make_member(
+        network_a,
+        full_name="Cara Quinn",
+        skills=["run charts"],
+        organisation="Oxford Health",
+        profile_visibility=ProfileVisibility.NAME_ONLY,
+    )
     client_a.force_login(poster)
     page = client_a.get(f"/listings/{request_listing.pk}/").content.decode()
     assert "People whose skills match" in page and "Ben Begum" in page and "Cara Quinn" in page
@@ -299,8 +320,9 @@ def test_the_request_page_shows_the_poster_whom_to_invite_and_nobody_else(
     page = client_a.get(f"/listings/{request_listing.pk}/").content.decode()
     assert "Cara Quinn is invited to respond." in page
     assert "You can invite 4 more people to respond." in page
-    assert client_a.post(f"/listings/{request_listing.pk}/invite/", {"member": "x"}).status_code \
-        == 302  # fmt: skip
+    assert (
+        client_a.post(f"/listings/{request_listing.pk}/invite/", {"member": "x"}).status_code == 302
+    )
     # Anyone else sees the request, not whom it matches, and cannot invite.
     client_a.force_login(open_profile)
     page = client_a.get(f"/listings/{request_listing.pk}/").content.decode()
@@ -346,25 +368,35 @@ def test_the_api_lists_matches_and_invites_for_the_poster_only(
     assert match["profession"] == "nurse" and match["invited"] is False
     made = client_a.post(f"{url}/invitations/", {"member": ben.pk}, content_type="application/json")
     assert made.status_code == 201 and made.json()["member_id"] == ben.pk
-    repeat = client_a.post(f"{url}/invitations/", {"member": ben.pk},
-                           content_type="application/json")  # fmt: skip
+    repeat = client_a.post(
+        f"{url}/invitations/", {"member": ben.pk}, content_type="application/json"
+    )
     assert repeat.status_code == 200
     assert [i["member_id"] for i in client_a.get(f"{url}/invitations/").json()] == [ben.pk]
     assert client_a.get(f"{url}/matches/").json()[0]["invited"] is True
-    not_matched = client_a.post(f"{url}/invitations/", {"member": other.pk},
-                                content_type="application/json")  # fmt: skip
+    not_matched = client_a.post(
+        f"{url}/invitations/", {"member": other.pk}, content_type="application/json"
+    )
     assert not_matched.status_code == 404
     # Another member of A sees the request but not its matches, and cannot invite.
     client_a.force_login(other)
     assert client_a.get(f"{url}/matches/").status_code == 403
     assert client_a.get(f"{url}/invitations/").status_code == 403
-    assert client_a.post(f"{url}/invitations/", {"member": ben.pk},
-                         content_type="application/json").status_code == 403  # fmt: skip
+    assert (
+        client_a.post(
+            f"{url}/invitations/", {"member": ben.pk}, content_type="application/json"
+        ).status_code
+        == 403
+    )
     # A member of B finds nothing of A's.
     client_b.force_login(make_member(network_b, skills=["run charts"]))
     assert client_b.get(f"{url}/matches/").status_code == 404
-    assert client_b.post(f"{url}/invitations/", {"member": ben.pk},
-                         content_type="application/json").status_code == 404  # fmt: skip
+    assert (
+        client_b.post(
+            f"{url}/invitations/", {"member": ben.pk}, content_type="application/json"
+        ).status_code
+        == 404
+    )
     with tenant_context(network_a):
         assert ResponseInvitation.objects.filter(listing=request_listing).count() == 1
 
@@ -379,8 +411,11 @@ def test_members_choose_on_the_notifications_page_and_api(network_a, make_member
     client_a.post("/notifications/settings/", {"email_request_match": "on"})
     prefs = client_a.get("/api/v1/notifications/preferences/").json()
     assert prefs["request_match_in_app"] is False and prefs["request_match"] is True
-    changed = client_a.put("/api/v1/notifications/preferences/", {"request_match_in_app": True},
-                           content_type="application/json").json()  # fmt: skip
+    changed = client_a.put(
+        "/api/v1/notifications/preferences/",
+        {"request_match_in_app": True},
+        content_type="application/json",
+    ).json()
     assert changed["request_match_in_app"] is True and changed["request_match"] is True
     with tenant_context(network_a):
         assert members_open_to_matching().filter(pk=member.pk).exists()
@@ -395,10 +430,13 @@ def test_members_who_blocked_each_other_are_never_matched(
     with tenant_context(network_a):
         member_block(actor=blocker, member=poster)
         member_block(actor=poster, member=blocked)
-        matched = [m.member_id for m in skill_matches(
-            members=members_open_to_matching(),
-            listings=Listing.objects.filter(pk=request_listing.pk),
-        )]  # fmt: skip
+        matched = [
+            m.member_id
+            for m in skill_matches(
+                members=members_open_to_matching(),
+                listings=Listing.objects.filter(pk=request_listing.pk),
+            )
+        ]
         assert matched == [free.pk]
         # The same holds for suggestions, which ask the same query from the other side.
         assert listing_suggestions(member=blocker) == []

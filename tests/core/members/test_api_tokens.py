@@ -34,8 +34,12 @@ def test_a_member_makes_a_token_uses_it_and_revokes_it(network_a, make_member, c
     balance = api.get("/api/v1/ledger/balance/", HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert balance.status_code == 200, balance.content
     offer = {"kind": "offer", "title": "Run charts", "description": "Help", "category": "data"}
-    listing = api.post("/api/v1/listings/", offer, content_type="application/json",
-                       HTTP_AUTHORIZATION=f"Bearer {secret}")  # fmt: skip
+    listing = api.post(
+        "/api/v1/listings/",
+        offer,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+    )
     assert listing.status_code == 201  # no CSRF token needed with a bearer token
     page = client_a.get("/members/tokens/").content.decode()
     assert "Rota sync" in page and "Never" not in page  # its last use is shown
@@ -64,8 +68,10 @@ def test_a_token_works_only_on_its_own_network_and_only_its_owner_revokes_it(
     owner = make_member(network_a)
     with tenant_context(network_a):
         token, secret = api_token_create(actor=owner, name="Mine")
-    assert client_b.get("/api/v1/ledger/balance/",
-                        HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 401  # fmt: skip
+    assert (
+        client_b.get("/api/v1/ledger/balance/", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code
+        == 401
+    )
     other = make_member(network_a)
     client_a.force_login(other)
     assert client_a.post(f"/members/tokens/{token.pk}/revoke/").status_code == 404

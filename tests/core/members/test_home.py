@@ -34,8 +34,12 @@ def test_a_member_with_no_credit_is_told_so_in_words(network_a, make_member, cli
 def test_a_notification_just_sent_says_now_not_zero_minutes_ago(network_a, make_member, client_a):
     alice = make_member(network_a)
     with tenant_context(network_a):
-        notification_send(recipient=alice, kind=Kind.RESPONSE_ACCEPTED, key="k",
-                          title="Your response was accepted")  # fmt: skip
+        notification_send(
+            recipient=alice,
+            kind=Kind.RESPONSE_ACCEPTED,
+            key="k",
+            title="Your response was accepted",
+        )
     client_a.force_login(alice)
     page = client_a.get("/notifications/").content.decode()
     assert "0 minutes ago" not in page

@@ -64,20 +64,31 @@ def test_organiser_invites_addresses_and_the_person_joins_in_one_step_under_any_
 ):
     make_member(network_a, email="already@nhs.net")
     with tenant_context(network_a):
-        join_settings_set(actor=organiser, policy=JoinPolicy.EMAIL_DOMAIN,
-                          allowed_domains=["trust.example"])  # fmt: skip
+        join_settings_set(
+            actor=organiser, policy=JoinPolicy.EMAIL_DOMAIN, allowed_domains=["trust.example"]
+        )
     client_a.force_login(organiser)
-    page = client_a.post("/members/invitations/", {
-        "action": "addresses", "emails": "nia@nhs.net, ALREADY@nhs.net\nbad-address",
-        "role": "member",
-    })  # fmt: skip
+    page = client_a.post(
+        "/members/invitations/",
+        {
+            "action": "addresses",
+            "emails": "nia@nhs.net, ALREADY@nhs.net\nbad-address",
+            "role": "member",
+        },
+    )
     assert page.status_code == 200
     assert "“bad-address” is not an email address" in page.content.decode()
     with tenant_context(network_a):
         assert not Invitation.objects.exists()  # nothing half-written
-    done = client_a.post("/members/invitations/", {
-        "action": "addresses", "emails": "nia@nhs.net, ALREADY@nhs.net", "role": "qi_lead",
-    }, follow=True)  # fmt: skip
+    done = client_a.post(
+        "/members/invitations/",
+        {
+            "action": "addresses",
+            "emails": "nia@nhs.net, ALREADY@nhs.net",
+            "role": "qi_lead",
+        },
+        follow=True,
+    )
     text = done.content.decode()
     assert "Invited 1 person" in text and "1 already a member" in text
     assert "nia@nhs.net" in text
@@ -138,10 +149,16 @@ def test_approval_policy_does_not_hold_back_an_invited_person(network_a, organis
 
 def test_a_csv_of_names_emails_and_roles_is_read_row_by_row(network_a, organiser, client_a):
     client_a.force_login(organiser)
-    bad = client_a.post("/members/invitations/", {"action": "csv", "file": _csv(
-        "name,email,role\nAda Lovelace,ada@nhs.net,organiser\nBob,not-an-email,\n"
-        "Cy,cy@nhs.net,wizard\n"
-    )})  # fmt: skip
+    bad = client_a.post(
+        "/members/invitations/",
+        {
+            "action": "csv",
+            "file": _csv(
+                "name,email,role\nAda Lovelace,ada@nhs.net,organiser\nBob,not-an-email,\n"
+                "Cy,cy@nhs.net,wizard\n"
+            ),
+        },
+    )
     text = bad.content.decode()
     assert bad.status_code == 200
     assert "Row 3: “not-an-email” is not an email address" in text
@@ -149,15 +166,24 @@ def test_a_csv_of_names_emails_and_roles_is_read_row_by_row(network_a, organiser
     with tenant_context(network_a):
         assert not Invitation.objects.exists()
 
-    good = client_a.post("/members/invitations/", {"action": "csv", "file": _csv(
-        "name,email,role\nAda Lovelace,ada@nhs.net,Organiser\nBob Bell,bob@nhs.net,\n"
-        "Cy Chan,cy@nhs.net,QI lead\n"
-    )}, follow=True)  # fmt: skip
+    good = client_a.post(
+        "/members/invitations/",
+        {
+            "action": "csv",
+            "file": _csv(
+                "name,email,role\nAda Lovelace,ada@nhs.net,Organiser\nBob Bell,bob@nhs.net,\n"
+                "Cy Chan,cy@nhs.net,QI lead\n"
+            ),
+        },
+        follow=True,
+    )
     assert "Invited 3 people" in good.content.decode()
     with tenant_context(network_a):
         assert dict(Invitation.objects.values_list("email", "role")) == {
-            "ada@nhs.net": Role.ORGANISER, "bob@nhs.net": Role.MEMBER, "cy@nhs.net": Role.QI_LEAD,
-        }  # fmt: skip
+            "ada@nhs.net": Role.ORGANISER,
+            "bob@nhs.net": Role.MEMBER,
+            "cy@nhs.net": Role.QI_LEAD,
+        }
         assert Invitation.objects.get(email="bob@nhs.net").full_name == "Bob Bell"
 
 
@@ -174,8 +200,9 @@ def test_csv_limits_and_unreadable_files_are_refused_clearly(network_a, organise
             invitations_csv_read(_csv("name,email\n"))
         # No header row, a byte-order mark, and blank lines are fine.
         assert invitations_csv_read(_csv("\ufeffAda,ada@nhs.net\n\nBob,bob@nhs.net,member\n")) == [
-            ("Ada", "ada@nhs.net", "member"), ("Bob", "bob@nhs.net", "member"),
-        ]  # fmt: skip
+            ("Ada", "ada@nhs.net", "member"),
+            ("Bob", "bob@nhs.net", "member"),
+        ]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -183,8 +210,9 @@ def test_invitations_are_emailed_resent_with_a_new_link_and_revoked(
     worker, network_a, organiser, client_a
 ):
     client_a.force_login(organiser)
-    client_a.post("/members/invitations/", {"action": "addresses", "emails": "nia@nhs.net",
-                                            "role": "member"})  # fmt: skip
+    client_a.post(
+        "/members/invitations/", {"action": "addresses", "emails": "nia@nhs.net", "role": "member"}
+    )
     first = _mail_to("nia@nhs.net")
     assert len(first) == 1 and first[0].subject == "[Network A] You are invited to join Network A"
     with tenant_context(network_a):
@@ -242,8 +270,10 @@ def test_an_expired_invitation_says_so_and_is_purged_with_unverified_sign_ups(
     # Beat runs it in every network on the schedule of the unverified purge.
     schedule = settings.CELERY_BEAT_SCHEDULE
     assert schedule["invitations-purge-expired"]["task"] == invitations_purge_expired.name
-    assert (schedule["invitations-purge-expired"]["schedule"]
-            == schedule["members-purge-unverified"]["schedule"])  # fmt: skip
+    assert (
+        schedule["invitations-purge-expired"]["schedule"]
+        == schedule["members-purge-unverified"]["schedule"]
+    )
 
 
 def test_other_networks_and_members_cannot_see_use_or_change_invitations(
@@ -322,8 +352,12 @@ def test_two_organisers_inviting_one_address_at_once_is_a_refusal_not_an_error(
         def invite() -> None:
             try:
                 with tenant_context(network_a):
-                    result.append(invitations_send(actor=organiser, people=[
-                        ("", "race@nhs.net", ""), ("", "other@nhs.net", "")]))  # fmt: skip
+                    result.append(
+                        invitations_send(
+                            actor=organiser,
+                            people=[("", "race@nhs.net", ""), ("", "other@nhs.net", "")],
+                        )
+                    )
             except InvitationRefused as refused:
                 result.append(refused)
             finally:
@@ -349,6 +383,8 @@ def test_two_organisers_inviting_one_address_at_once_is_a_refusal_not_an_error(
 
 def _waiting_on(query_like: str) -> bool:
     with db_connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND "
-                       "query LIKE %s", [query_like])  # fmt: skip
+        cursor.execute(
+            "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE %s",
+            [query_like],
+        )
         return cursor.fetchone() is not None

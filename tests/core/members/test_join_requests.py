@@ -48,8 +48,9 @@ def _mail_to(address: str, subject: str) -> list:
     return []
 
 
-def test_organisers_are_told_of_a_request_to_join(network_a, network_b, organiser, make_member,
-                                                  client_a, client_b):  # fmt: skip
+def test_organisers_are_told_of_a_request_to_join(
+    network_a, network_b, organiser, make_member, client_a, client_b
+):
     plain = make_member(network_a, full_name="Pat Plain")
     boss_b = make_member(network_b, full_name="Bea Boss", role=Role.ORGANISER)
     client_a.force_login(organiser)
@@ -87,17 +88,22 @@ def test_organisers_are_told_of_a_request_to_join(network_a, network_b, organise
     assert "request to join" not in client_a.get("/").content.decode()
 
 
-def test_organisers_are_told_of_a_project_proposed(network_a, network_b, organiser,
-                                                   make_member, client_a):  # fmt: skip
+def test_organisers_are_told_of_a_project_proposed(
+    network_a, network_b, organiser, make_member, client_a
+):
     lead = make_member(network_a, full_name="Lena Lead", role=Role.QI_LEAD)
     boss_b = make_member(network_b, full_name="Bea Boss", role=Role.ORGANISER)
     today = timezone.localdate()
     with tenant_context(network_a):
         project = project_propose(
-            actor=lead, title="Fewer falls", aim="Fewer falls by March.",
-            description="PDSA cycles.", budget_minutes=600, starts_on=today,
+            actor=lead,
+            title="Fewer falls",
+            aim="Fewer falls by March.",
+            description="PDSA cycles.",
+            budget_minutes=600,
+            starts_on=today,
             ends_on=today + datetime.timedelta(days=30),
-        )  # fmt: skip
+        )
         told = Notification.objects.get(kind=Kind.PROJECT_PROPOSED)
         assert (told.recipient, told.url) == (organiser, f"/projects/{project.pk}/")
         assert told.title == "Lena Lead proposed “Fewer falls” for funding"
@@ -139,8 +145,9 @@ def test_a_declined_joiner_is_emailed_the_reason_and_told_it_when_signing_in(
     assert email.subject == "[Network A] Your request to join Network A was declined"
     assert "This network is for Trust staff." in email.body
 
-    signing_in = client_a.post("/accounts/login/", {"username": "sam@nhs.net",
-                                                    "password": PASSWORD})  # fmt: skip
+    signing_in = client_a.post(
+        "/accounts/login/", {"username": "sam@nhs.net", "password": PASSWORD}
+    )
     page = signing_in.content.decode()
     assert "Your request to join Network A was declined" in page
     assert "This network is for Trust staff." in page

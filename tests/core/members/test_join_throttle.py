@@ -13,8 +13,9 @@ PASSWORD = "kindly-staple-49"
 def _join(client, n, address, path="/api/v1/members/join/"):
     data = {"email": f"person{n}@nhs.net", "full_name": f"Person {n}", "password": PASSWORD}
     if path.startswith("/api/"):
-        return client.post(path, data, content_type="application/json",
-                           HTTP_X_FORWARDED_FOR=address)  # fmt: skip
+        return client.post(
+            path, data, content_type="application/json", HTTP_X_FORWARDED_FOR=address
+        )
     return client.post(path, data, HTTP_X_FORWARDED_FOR=address)
 
 
@@ -60,11 +61,17 @@ def test_a_client_without_an_address_is_counted_too(network_a, client_a):
     """Found by schemathesis: with no REMOTE_ADDR (a server on a Unix socket with no proxy
     in front says none) joining failed with a server error. Such clients share one count."""
     for n in range(2):
-        joined = client_a.post("/api/v1/members/join/", {"email": f"p{n}@nhs.net",
-                               "full_name": "P", "password": PASSWORD},
-                               content_type="application/json", REMOTE_ADDR="")  # fmt: skip
+        joined = client_a.post(
+            "/api/v1/members/join/",
+            {"email": f"p{n}@nhs.net", "full_name": "P", "password": PASSWORD},
+            content_type="application/json",
+            REMOTE_ADDR="",
+        )
         assert joined.status_code == 202
-    refused = client_a.post("/api/v1/members/join/", {"email": "p3@nhs.net", "full_name": "P",
-                            "password": PASSWORD}, content_type="application/json",
-                            REMOTE_ADDR="")  # fmt: skip
+    refused = client_a.post(
+        "/api/v1/members/join/",
+        {"email": "p3@nhs.net", "full_name": "P", "password": PASSWORD},
+        content_type="application/json",
+        REMOTE_ADDR="",
+    )
     assert refused.status_code == 429

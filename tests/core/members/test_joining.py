@@ -32,8 +32,11 @@ def organiser(network_a, make_member):
 
 
 def _join(email="nia@nhs.net", **fields):
-    return member_join(email=email, full_name=fields.get("full_name", "Nia Nowak"),
-                       password=fields.get("password", PASSWORD))  # fmt: skip
+    return member_join(
+        email=email,
+        full_name=fields.get("full_name", "Nia Nowak"),
+        password=fields.get("password", PASSWORD),
+    )
 
 
 def _path_in_last_email(pattern: str) -> str:
@@ -71,8 +74,9 @@ def test_open_policy_join_sends_link_after_commit_and_verifying_gifts_once(
 
 def test_email_domain_policy_admits_allowed_domains_and_subdomains_only(network_a, organiser):
     with tenant_context(network_a):
-        join_settings_set(actor=organiser, policy="email_domain",
-                          allowed_domains=["@NHS.net", "warwick.ac.uk"])  # fmt: skip
+        join_settings_set(
+            actor=organiser, policy="email_domain", allowed_domains=["@NHS.net", "warwick.ac.uk"]
+        )
         assert JoinSettings.objects.get().allowed_domains == ["nhs.net", "warwick.ac.uk"]
         assert _join("a@nhs.net").state == MemberState.UNVERIFIED
         assert _join("b@wbs.warwick.ac.uk").email == "b@wbs.warwick.ac.uk"
@@ -108,8 +112,10 @@ def test_approval_policy_queues_verified_members_for_an_organiser(network_a, org
         assert (sam.state, sam.is_active) == (MemberState.DECLINED, False)
         assert member_balance(member=sam) == 0
         events = list(AuditEvent.objects.order_by("pk").values_list("verb", "reason"))
-        assert events[-2:] == [("member.approve", ""),
-                               ("member.decline", "Not a member of staff here.")]  # fmt: skip
+        assert events[-2:] == [
+            ("member.approve", ""),
+            ("member.decline", "Not a member of staff here."),
+        ]
 
 
 def test_bad_input_is_refused_and_writes_nothing(network_a, organiser):
@@ -178,8 +184,9 @@ def test_join_and_approval_pages(network_a, organiser, client_a):
     refused = client_a.post("/join/", {"full_name": "Nia", "email": "nia", "password": "x"})
     assert refused.status_code == 200
     assert b'class="error-summary"' in refused.content and b'href="#id_email"' in refused.content
-    joined = client_a.post("/join/", {"full_name": "Nia Nowak", "email": "nia@nhs.net",
-                                      "password": PASSWORD})  # fmt: skip
+    joined = client_a.post(
+        "/join/", {"full_name": "Nia Nowak", "email": "nia@nhs.net", "password": PASSWORD}
+    )
     assert joined["Location"] == "/join/check-email/"
     assert b"nia@nhs.net" in client_a.get("/join/check-email/").content
     with tenant_context(network_a):
@@ -225,8 +232,9 @@ def test_password_reset_uses_djangos_flow(network_a, make_member, client_a):
     link = _path_in_last_email("/accounts/reset/")
     form = client_a.get(link, follow=True)
     assert b"Choose a new password" in form.content
-    done = client_a.post(form.redirect_chain[-1][0],
-                         {"new_password1": PASSWORD, "new_password2": PASSWORD})  # fmt: skip
+    done = client_a.post(
+        form.redirect_chain[-1][0], {"new_password1": PASSWORD, "new_password2": PASSWORD}
+    )
     assert done["Location"] == "/accounts/reset/done/"
     assert client_a.login(username="ada@nhs.net", password=PASSWORD)
 
@@ -235,16 +243,18 @@ def test_password_reset_uses_djangos_flow(network_a, make_member, client_a):
 def test_end_to_end_a_real_worker_emails_the_link_and_following_it_gifts(
     worker, network_a, client_a
 ):
-    joined = client_a.post("/join/", {"full_name": "Nia Nowak", "email": "nia@nhs.net",
-                                      "password": PASSWORD})  # fmt: skip
+    joined = client_a.post(
+        "/join/", {"full_name": "Nia Nowak", "email": "nia@nhs.net", "password": PASSWORD}
+    )
     assert joined.status_code == 302
     deadline = time.monotonic() + 20
     while not mail.outbox and time.monotonic() < deadline:
         time.sleep(0.05)
     assert mail.outbox[0].subject == "[Network A] Confirm your email address"
     assert client_a.get(_link_from_outbox())["Location"] == "/accounts/login/?next=/"
-    signed_in = client_a.post("/accounts/login/?next=/",
-                              {"username": "nia@nhs.net", "password": PASSWORD})  # fmt: skip
+    signed_in = client_a.post(
+        "/accounts/login/?next=/", {"username": "nia@nhs.net", "password": PASSWORD}
+    )
     assert signed_in["Location"] == "/"
     assert b"You have <strong>2 hours</strong> of credit." in client_a.get("/").content
     with tenant_context(network_a):
@@ -281,10 +291,14 @@ def test_joining_answers_alike_for_registered_and_new_addresses(
     answers = {}
     for email in (organiser.email.upper(), "new@nhs.net"):
         client = NetworkClient(network_a)
-        page = client.post("/join/", {"full_name": "Nia Nowak", "email": email,
-                                      "password": PASSWORD})  # fmt: skip
-        api = client.post("/api/v1/members/join/", {"full_name": "Nia Nowak", "email": email,
-                          "password": PASSWORD}, content_type="application/json")  # fmt: skip
+        page = client.post(
+            "/join/", {"full_name": "Nia Nowak", "email": email, "password": PASSWORD}
+        )
+        api = client.post(
+            "/api/v1/members/join/",
+            {"full_name": "Nia Nowak", "email": email, "password": PASSWORD},
+            content_type="application/json",
+        )
         check = client.get("/join/check-email/").content.decode().replace(email.lower(), "X")
         # Each client has its own CSRF token (the language switcher's form): not an answer.
         check = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", check)
@@ -293,8 +307,9 @@ def test_joining_answers_alike_for_registered_and_new_addresses(
     with tenant_context(network_a):
         assert Member.objects.filter(email__iexact=organiser.email).count() == 1
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            assert member_join(email=organiser.email, full_name="Someone",
-                               password=PASSWORD) is None  # fmt: skip
+            assert (
+                member_join(email=organiser.email, full_name="Someone", password=PASSWORD) is None
+            )
         assert len(callbacks) == 1
         told = Notification.objects.filter(recipient=organiser, kind=Kind.ACCOUNT).last()
         assert told is not None and told.email_pending  # the notification is the outbox

@@ -15,13 +15,22 @@ def test_organisers_invite_resend_and_revoke_through_the_api(
     organiser = make_member(network_a, role=Role.ORGANISER)
     make_member(network_a, email="already@nhs.net")
     client_a.force_login(organiser)
-    bad = client_a.post("/api/v1/members/invitations/", {"people": [
-        {"email": "nia@nhs.net"}, {"email": "nope", "name": "X"}]}, "application/json")  # fmt: skip
+    bad = client_a.post(
+        "/api/v1/members/invitations/",
+        {"people": [{"email": "nia@nhs.net"}, {"email": "nope", "name": "X"}]},
+        "application/json",
+    )
     assert bad.status_code == 400 and "“nope” is not an email address" in bad.json()["detail"]
-    sent = client_a.post("/api/v1/members/invitations/", {"people": [
-        {"email": "nia@nhs.net", "name": "Nia Nowak", "role": "qi_lead"},
-        {"email": "already@nhs.net"},
-    ]}, "application/json")  # fmt: skip
+    sent = client_a.post(
+        "/api/v1/members/invitations/",
+        {
+            "people": [
+                {"email": "nia@nhs.net", "name": "Nia Nowak", "role": "qi_lead"},
+                {"email": "already@nhs.net"},
+            ]
+        },
+        "application/json",
+    )
     assert sent.status_code == 201, sent.content
     body = sent.json()
     assert [i["email"] for i in body["invited"]] == ["nia@nhs.net"]
@@ -49,22 +58,30 @@ def test_organisers_invite_resend_and_revoke_through_the_api(
         token = invitation_token(Invitation.objects.get())
     assert client_a.delete(f"/api/v1/members/invitations/{invitation_id}/").status_code == 204
     client_a.logout()
-    gone = client_a.post("/api/v1/members/join/invited/", {
-        "token": token, "full_name": "Nia", "password": PASSWORD}, "application/json")  # fmt: skip
+    gone = client_a.post(
+        "/api/v1/members/join/invited/",
+        {"token": token, "full_name": "Nia", "password": PASSWORD},
+        "application/json",
+    )
     assert gone.status_code == 400 and "no longer valid" in gone.json()["detail"]
 
 
-def test_an_invited_person_joins_through_the_api_in_one_step(network_a, network_b, make_member,
-                                                            client_a, client_b):  # fmt: skip
+def test_an_invited_person_joins_through_the_api_in_one_step(
+    network_a, network_b, make_member, client_a, client_b
+):
     organiser = make_member(network_a, role=Role.ORGANISER)
     client_a.force_login(organiser)
-    client_a.post("/api/v1/members/invitations/", {"people": [{"email": "ola@nhs.net"}]},
-                  "application/json")  # fmt: skip
+    client_a.post(
+        "/api/v1/members/invitations/", {"people": [{"email": "ola@nhs.net"}]}, "application/json"
+    )
     with tenant_context(network_a):
         token = invitation_token(Invitation.objects.get())
     client_a.logout()
-    elsewhere = client_b.post("/api/v1/members/join/invited/", {
-        "token": token, "full_name": "Ola", "password": PASSWORD}, "application/json")  # fmt: skip
+    elsewhere = client_b.post(
+        "/api/v1/members/join/invited/",
+        {"token": token, "full_name": "Ola", "password": PASSWORD},
+        "application/json",
+    )
     assert elsewhere.status_code == 400
     accept = {"token": token, "full_name": "Ola Okafor", "password": PASSWORD}
     joined = client_a.post("/api/v1/members/join/invited/", accept, "application/json")
@@ -80,8 +97,9 @@ def test_organisers_deactivate_and_reactivate_through_the_api_and_the_queue_show
     organiser = make_member(network_a, role=Role.ORGANISER)
     ada = make_member(network_a, organisation="Analytical Trust", profession="nurse")
     client_a.force_login(organiser)
-    off = client_a.post(f"/api/v1/members/{ada.pk}/deactivate/", {"reason": "Left the Trust"},
-                        "application/json")  # fmt: skip
+    off = client_a.post(
+        f"/api/v1/members/{ada.pk}/deactivate/", {"reason": "Left the Trust"}, "application/json"
+    )
     assert off.status_code == 200 and off.json()["state"] == "deactivated"
     again = client_a.post(f"/api/v1/members/{ada.pk}/deactivate/")
     assert again.status_code == 400

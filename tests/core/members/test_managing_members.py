@@ -33,10 +33,16 @@ def test_joining_asks_profession_and_organisation_and_the_queue_shows_them(
 ):
     with tenant_context(network_a):
         join_settings_set(actor=organiser, policy=JoinPolicy.APPROVAL)
-    joined = client_a.post("/join/", {
-        "full_name": "Nia Nowak", "email": "nia@nhs.net", "password": PASSWORD,
-        "profession": "midwife", "organisation": "St Elsewhere NHS Trust",
-    })  # fmt: skip
+    joined = client_a.post(
+        "/join/",
+        {
+            "full_name": "Nia Nowak",
+            "email": "nia@nhs.net",
+            "password": PASSWORD,
+            "profession": "midwife",
+            "organisation": "St Elsewhere NHS Trust",
+        },
+    )
     assert joined.status_code == 302
     with tenant_context(network_a):
         nia = Member.objects.get(email="nia@nhs.net")
@@ -49,16 +55,21 @@ def test_joining_asks_profession_and_organisation_and_the_queue_shows_them(
         # Both are optional, and an unknown profession is refused.
         assert member_join(email="ola@nhs.net", full_name="Ola", password=PASSWORD) is not None
         with pytest.raises(JoinRefused):
-            member_join(email="pat@nhs.net", full_name="Pat", password=PASSWORD,
-                        profession="wizard")  # fmt: skip
+            member_join(
+                email="pat@nhs.net", full_name="Pat", password=PASSWORD, profession="wizard"
+            )
         assert not Member.objects.filter(email="pat@nhs.net").exists()
 
 
 def test_the_members_page_searches_by_name_email_and_organisation(
     network_a, network_b, organiser, make_member, client_a, client_b
 ):
-    make_member(network_a, full_name="Ada Lovelace", email="ada@trust.example",
-                organisation="Analytical Trust")  # fmt: skip
+    make_member(
+        network_a,
+        full_name="Ada Lovelace",
+        email="ada@trust.example",
+        organisation="Analytical Trust",
+    )
     make_member(network_a, full_name="Brian Bell", email="brian@other.example")
     make_member(network_b, full_name="Ada Byron", email="byron@b.example")
     client_a.force_login(organiser)
@@ -79,8 +90,13 @@ def test_the_members_page_searches_by_name_email_and_organisation(
 def test_a_deactivated_member_keeps_data_and_credit_and_is_told_when_signing_in(
     network_a, network_b, organiser, make_member, client_a, client_b
 ):
-    ada = make_member(network_a, full_name="Ada Lovelace", email="ada@nhs.net",
-                      password=PASSWORD, organisation="Analytical Trust")  # fmt: skip
+    ada = make_member(
+        network_a,
+        full_name="Ada Lovelace",
+        email="ada@nhs.net",
+        password=PASSWORD,
+        organisation="Analytical Trust",
+    )
     make_member(network_b, email="ada@nhs.net", password=PASSWORD)
     with tenant_context(network_a):
         gift_grant(member=ada)

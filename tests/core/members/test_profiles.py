@@ -8,13 +8,17 @@ from core.members.services import JoinRefused, member_join, member_profile_updat
 from kernel.errors import PermissionDenied
 
 PROFILE = {
-    "full_name": "Priya Patel", "profession": "pharmacist", "job_title": "Band 7 pharmacist",
+    "full_name": "Priya Patel",
+    "profession": "pharmacist",
+    "job_title": "Band 7 pharmacist",
     "organisation": "Oxford University Hospitals",
     "skills": ["Teaching", " QI  methods", "teaching"],
     "bio": "I teach medicines reconciliation.\nAsk me about antimicrobial stewardship.",
-    "availability": "Tuesday afternoons", "preferred_formats": ["video", "in_person"],
-    "location": "John Radcliffe", "profile_visibility": "name_only",
-}  # fmt: skip
+    "availability": "Tuesday afternoons",
+    "preferred_formats": ["video", "in_person"],
+    "location": "John Radcliffe",
+    "profile_visibility": "name_only",
+}
 
 
 def test_a_member_edits_their_profile_and_chooses_who_sees_it(network_a, make_member):
@@ -64,10 +68,15 @@ def test_profile_pages_escape_text_and_respect_visibility(network_a, make_member
     assert b'<label for="id_bio">About you</label>' in form.content
     bad = client_a.post("/members/profile/edit/", {**PROFILE, "skills": "", "bio": "<img src=x>"})
     assert bad.status_code == 200 and b'href="#id_bio"' in bad.content
-    saved = client_a.post("/members/profile/edit/", {
-        **PROFILE, "curated_skills": ["teaching"], "other_skills": "antimicrobials, Teaching",
-        "bio": "Fish & chips > salad",
-    })  # fmt: skip
+    saved = client_a.post(
+        "/members/profile/edit/",
+        {
+            **PROFILE,
+            "curated_skills": ["teaching"],
+            "other_skills": "antimicrobials, Teaching",
+            "bio": "Fish & chips > salad",
+        },
+    )
     assert saved["Location"] == f"/members/{priya.pk}/"
     with tenant_context(network_a):
         assert Member.objects.get(pk=priya.pk).skills == ["teaching", "antimicrobials"]
@@ -93,16 +102,25 @@ def test_until_verified_a_member_may_browse_but_not_post(network_a, client_a):
         nia = member_join(email="nia@nhs.net", full_name="Nia Nowak", password="kindly-staple-49")
         assert nia is not None  # a new address
         with pytest.raises(PermissionDenied, match="Confirm your email"):
-            listing_create(actor=nia, kind="offer", title="Coaching", description="Coaching",
-                           category="coaching", format="video", duration_minutes=60)  # fmt: skip
+            listing_create(
+                actor=nia,
+                kind="offer",
+                title="Coaching",
+                description="Coaching",
+                category="coaching",
+                format="video",
+                duration_minutes=60,
+            )
     client_a.force_login(nia)
     assert client_a.get("/listings/").status_code == 200
 
 
 def test_error_summary_links_reach_checkbox_and_radio_groups(network_a, make_member, client_a):
     client_a.force_login(make_member(network_a))
-    page = client_a.post("/members/profile/edit/", {"full_name": "Priya Patel",
-                         "preferred_formats": ["carrier pigeon"]})  # fmt: skip
+    page = client_a.post(
+        "/members/profile/edit/",
+        {"full_name": "Priya Patel", "preferred_formats": ["carrier pigeon"]},
+    )
     assert b'href="#id_preferred_formats"' in page.content
     assert b'id="id_preferred_formats"' in page.content  # the fieldset the link lands on
     assert b'href="#id_profile_visibility"' in page.content  # required radio group, unanswered

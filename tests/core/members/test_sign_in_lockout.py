@@ -22,8 +22,7 @@ def grace(network_a, make_member):
 
 
 def _sign_in(client, username, password, **headers):
-    return client.post("/accounts/login/", {"username": username, "password": password},
-                       **headers)  # fmt: skip
+    return client.post("/accounts/login/", {"username": username, "password": password}, **headers)
 
 
 def _fail_five_times(client, username, **headers):
@@ -50,8 +49,12 @@ def test_every_spelling_of_a_locked_address_is_locked(grace, client_a, variant):
 
 
 def test_failures_under_different_spellings_add_up(grace, client_a):
-    spellings = [full_width("g") + "race.walker@nhs.net", "Grace.walker@nhs.net",
-                 "grace." + full_width("w") + "alker@nhs.net", "GRACE.WALKER@NHS.NET"]  # fmt: skip
+    spellings = [
+        full_width("g") + "race.walker@nhs.net",
+        "Grace.walker@nhs.net",
+        "grace." + full_width("w") + "alker@nhs.net",
+        "GRACE.WALKER@NHS.NET",
+    ]
     for variant in spellings:
         assert _sign_in(client_a, variant, "wrong").status_code == 200
     assert _sign_in(client_a, GRACE, "wrong").status_code == 429
@@ -79,8 +82,9 @@ def test_behind_the_proxy_an_attacker_locks_out_only_themselves(grace, network_a
     assert _sign_in(victim, GRACE, PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.7").status_code == 302
 
 
-def test_a_lock_in_one_network_does_not_reach_another(grace, network_b, make_member, client_a,
-                                                      client_b):  # fmt: skip
+def test_a_lock_in_one_network_does_not_reach_another(
+    grace, network_b, make_member, client_a, client_b
+):
     make_member(network_b, email=GRACE, password=PASSWORD)
     _fail_five_times(client_a, GRACE)
     assert _sign_in(client_a, GRACE, PASSWORD).status_code == 429

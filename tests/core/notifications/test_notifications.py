@@ -198,9 +198,10 @@ def test_api_lists_marks_and_sets_preferences(network_a, make_member, client_a):
     assert client_a.post(f"/api/v1/notifications/{note.pk}/read/").status_code == 204
     assert client_a.get("/api/v1/notifications/").json()["unread_count"] == 0
     prefs = client_a.put(
-        "/api/v1/notifications/preferences/", {"weekly_digest": False},
+        "/api/v1/notifications/preferences/",
+        {"weekly_digest": False},
         content_type="application/json",
-    ).json()  # fmt: skip
+    ).json()
     assert prefs["weekly_digest"] is False
     assert prefs["confirm_hours"] is True
 
@@ -250,9 +251,10 @@ def test_api_refuses_preferences_for_kinds_that_do_not_exist(network_a, make_mem
     alice = make_member(network_a)
     client_a.force_login(alice)
     refused = client_a.put(
-        "/api/v1/notifications/preferences/", {"weekly_digest": False, "telepathy": True},
+        "/api/v1/notifications/preferences/",
+        {"weekly_digest": False, "telepathy": True},
         content_type="application/json",
-    )  # fmt: skip
+    )
     assert refused.status_code == 400
     assert refused.json() == {"telepathy": ["Not a kind of notification."]}
     with tenant_context(network_a):

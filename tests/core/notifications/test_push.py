@@ -48,10 +48,13 @@ def _subscribe(member, push: PushService, name: str) -> Browser:
 
 def _notify(member, key: str = "exchange:1:accepted") -> None:
     notification_send(
-        recipient=member, kind=Kind.RESPONSE_ACCEPTED, key=key,
-        title="Your response was accepted", body="Ben accepted your offer of coaching.",
+        recipient=member,
+        kind=Kind.RESPONSE_ACCEPTED,
+        key=key,
+        title="Your response was accepted",
+        body="Ben accepted your offer of coaching.",
         url="/exchanges/1/",
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -187,8 +190,9 @@ def test_without_vapid_keys_push_is_refused_and_the_settings_page_says_so(
     settings.WEBPUSH_VAPID_PRIVATE_KEY = settings.WEBPUSH_VAPID_PUBLIC_KEY = ""
     alice = make_member(network_a)
     with tenant_context(network_a), pytest.raises(PushRefused):
-        push_subscription_save(actor=alice, endpoint="https://fcm.googleapis.com/fcm/send/x",
-                               **Browser().keys())  # fmt: skip
+        push_subscription_save(
+            actor=alice, endpoint="https://fcm.googleapis.com/fcm/send/x", **Browser().keys()
+        )
     client_a.force_login(alice)
     page = client_a.get("/notifications/settings/").content.decode()
     assert "not available on this server" in page

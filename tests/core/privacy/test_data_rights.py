@@ -55,9 +55,12 @@ from tests.conftest import NetworkClient
 
 PASSWORD = "correct-horse-battery"
 ANSWERS = {
-    "ethnic_group": "white_roma", "gender": "non_binary", "age_band": "35_44",
-    "disability": "yes", "background": "routine",
-}  # fmt: skip
+    "ethnic_group": "white_roma",
+    "gender": "non_binary",
+    "age_band": "35_44",
+    "disability": "yes",
+    "background": "routine",
+}
 
 
 def _photo() -> SimpleUploadedFile:
@@ -78,8 +81,9 @@ def _completed(listing: Listing, giver: Member, receiver: Member, *, minutes: in
     """An exchange on `listing` (the giver's offer) walked to completion, with a message."""
     exchange = x.exchange_respond(actor=receiver, listing=listing, message="Could you help?")
     x.exchange_accept(actor=giver, exchange=exchange)
-    proposal = x.exchange_propose(actor=receiver, exchange=exchange, starts_at=_soon(),
-                                  place="Library, room 2")  # fmt: skip
+    proposal = x.exchange_propose(
+        actor=receiver, exchange=exchange, starts_at=_soon(), place="Library, room 2"
+    )
     x.exchange_agree(actor=giver, exchange=exchange, proposal_id=proposal.pk)
     with time_machine.travel(proposal.starts_at + datetime.timedelta(hours=2)):  # they met
         x.exchange_record_hours(actor=giver, exchange=exchange, minutes=minutes)
@@ -87,8 +91,9 @@ def _completed(listing: Listing, giver: Member, receiver: Member, *, minutes: in
 
 
 def _offer(owner: Member, title: str) -> Listing:
-    return listing_create(actor=owner, kind="offer", title=title, description="PDSA cycles",
-                          category="coaching")  # fmt: skip
+    return listing_create(
+        actor=owner, kind="offer", title=title, description="PDSA cycles", category="coaching"
+    )
 
 
 @pytest.fixture
@@ -118,19 +123,35 @@ def _zip(content: bytes) -> tuple[dict[str, Any], dict[str, list[dict[str, str]]
 def test_the_download_contains_each_kind_of_data(network_a, people, client_a):
     priya, alex, olive = people
     with tenant_context(network_a):
-        priya = member_profile_update(actor=priya, bio="Ward sister, ICU", skills=["teaching"],
-                                      location="Oxford", photo=_photo())  # fmt: skip
+        priya = member_profile_update(
+            actor=priya,
+            bio="Ward sister, ICU",
+            skills=["teaching"],
+            location="Oxford",
+            photo=_photo(),
+        )
         own = _offer(priya, "Teaching sepsis screening")
-        listing_create(actor=alex, kind="offer", title="Alex's own offer", description="QI",
-                       category="coaching")  # fmt: skip
+        listing_create(
+            actor=alex,
+            kind="offer",
+            title="Alex's own offer",
+            description="QI",
+            category="coaching",
+        )
         exchange = _completed(own, priya, alex, minutes=60)
         x.message_post(actor=alex, exchange=exchange, body="Thank you, that was clear")
         member_set_role(actor=olive, member=priya, role=Role.QI_LEAD)
         lead = Member.objects.get(pk=priya.pk)
         today = timezone.localdate()
-        project = project_propose(actor=lead, title="Fewer falls", aim="Reduce falls by 30%",
-                                  description="PDSA", budget_minutes=600, starts_on=today,
-                                  ends_on=today + datetime.timedelta(days=30))  # fmt: skip
+        project = project_propose(
+            actor=lead,
+            title="Fewer falls",
+            aim="Reduce falls by 30%",
+            description="PDSA",
+            budget_minutes=600,
+            starts_on=today,
+            ends_on=today + datetime.timedelta(days=30),
+        )
         project_fund(actor=olive, project=project)
         volunteer_pledge(actor=alex, project=project, pledged_minutes=60)
         equality_answers_save(actor=lead, consent=True, **ANSWERS)
@@ -142,14 +163,17 @@ def test_the_download_contains_each_kind_of_data(network_a, people, client_a):
     data, tables = _zip(response.content)
     profile = data["profile"][0]
     assert (profile["email"], profile["full_name"], profile["bio"]) == (
-        "priya@trust.nhs.uk", "Priya Patel", "Ward sister, ICU")  # fmt: skip
+        "priya@trust.nhs.uk",
+        "Priya Patel",
+        "Ward sister, ICU",
+    )
     assert profile["skills"] == ["teaching"] and profile["photo"].startswith("profiles/")
     assert tables["profile"][0]["skills"] == "teaching"
     assert [row["title"] for row in data["listings"]] == ["Teaching sepsis screening"]
     assert tables["listings"][0]["title"] == "Teaching sepsis screening"
-    assert [(e["listing_title"], e["other_member"], e["state"], e["minutes"])
-            for e in data["exchanges"]] == [
-        ("Teaching sepsis screening", "Alex Other", "Completed", 60)]  # fmt: skip
+    assert [
+        (e["listing_title"], e["other_member"], e["state"], e["minutes"]) for e in data["exchanges"]
+    ] == [("Teaching sepsis screening", "Alex Other", "Completed", 60)]
     bodies = [m["body"] for m in data["exchange_messages"]]
     assert "Could you help?" in bodies and "Thank you, that was clear" in bodies
     assert data["exchange_proposals"][0]["place"] == "Library, room 2"
@@ -209,8 +233,11 @@ def test_closing_ends_exchanges_erases_and_keeps_the_ledger_balanced(
         equality_answers_save(actor=priya, consent=True, **ANSWERS)
         alex_offer = _offer(alex, "Alex teaches run charts")
         _completed(alex_offer, alex, priya, minutes=30)  # Priya pays Alex 30 minutes
-        open_exchange = x.exchange_respond(actor=alex, listing=_offer(priya, "Priya mentors"),
-                                           message="Hello Priya, I am free Tuesdays")  # fmt: skip
+        open_exchange = x.exchange_respond(
+            actor=alex,
+            listing=_offer(priya, "Priya mentors"),
+            message="Hello Priya, I am free Tuesdays",
+        )
         x.exchange_accept(actor=priya, exchange=open_exchange)
         x.message_post(actor=priya, exchange=open_exchange, body="Tuesday works")
         issuance_before = Account.objects.get(kind="issuance").balance
@@ -228,27 +255,37 @@ def test_closing_ends_exchanges_erases_and_keeps_the_ledger_balanced(
     with tenant_context(network_a):
         priya.refresh_from_db()
         assert (priya.state, priya.full_name, priya.bio, priya.is_active) == (
-            MemberState.CLOSED, FORMER_MEMBER_NAME, "", False)  # fmt: skip
+            MemberState.CLOSED,
+            FORMER_MEMBER_NAME,
+            "",
+            False,
+        )
         assert "priya" not in priya.email and not priya.has_usable_password()
         assert not photo.storage.exists(photo.name or "")
         assert not EqualityAnswers.objects.filter(member_id=priya.pk).exists()
         assert not Notification.objects.filter(recipient=priya).exists()
         assert Exchange.objects.get(pk=open_exchange.pk).state == State.CANCELLED
         assert set(Listing.objects.filter(owner=priya).values_list("status", flat=True)) == {
-            "closed"}  # fmt: skip
+            "closed"
+        }
         told = Notification.objects.get(recipient=alex, key__endswith=":member_closed:receiver")
         assert "closed their account" in told.title
-        assert set(Message.objects.filter(side="giver", exchange=open_exchange)
-                   .values_list("author_name", flat=True)) == {FORMER_MEMBER_NAME}  # fmt: skip
+        assert set(
+            Message.objects.filter(side="giver", exchange=open_exchange).values_list(
+                "author_name", flat=True
+            )
+        ) == {FORMER_MEMBER_NAME}
         # The credit went back to the network; the account and its history stay.
         assert member_balance(member=priya) == 0
         assert Account.objects.get(kind="issuance").balance == issuance_before + 90
         assert member_statement(member=alex)[0].counterparty == FORMER_MEMBER_NAME
         # The transfer she confirmed and the export she made name her no more.
-        assert set(Transfer.objects.filter(actor_id=priya.pk).values_list(
-            "actor_label", flat=True)) == {FORMER_MEMBER_NAME}  # fmt: skip
-        assert set(AuditEvent.objects.filter(actor_id=priya.pk).values_list(
-            "actor_label", flat=True)) == {FORMER_MEMBER_NAME}  # fmt: skip
+        assert set(
+            Transfer.objects.filter(actor_id=priya.pk).values_list("actor_label", flat=True)
+        ) == {FORMER_MEMBER_NAME}
+        assert set(
+            AuditEvent.objects.filter(actor_id=priya.pk).values_list("actor_label", flat=True)
+        ) == {FORMER_MEMBER_NAME}
     call_command("ledger_audit", "--network", "network-a")
     # Alex's statement page names Priya as a former member.
     client_a.force_login(alex)
@@ -257,8 +294,12 @@ def test_closing_ends_exchanges_erases_and_keeps_the_ledger_balanced(
     )
     # Priya cannot sign in again, by page or by API.
     assert not client_a.login(username="priya@trust.nhs.uk", password=PASSWORD)
-    assert client_a.post("/accounts/login/", {"username": "priya@trust.nhs.uk",
-                                              "password": PASSWORD}).status_code == 200  # fmt: skip
+    assert (
+        client_a.post(
+            "/accounts/login/", {"username": "priya@trust.nhs.uk", "password": PASSWORD}
+        ).status_code
+        == 200
+    )
 
 
 def test_the_audit_row_for_the_erasure_has_no_personal_data(
@@ -269,14 +310,23 @@ def test_the_audit_row_for_the_erasure_has_no_personal_data(
         member_close(actor=priya, password=PASSWORD)
         event = AuditEvent.objects.get(verb="member.close")
     assert event.target_id == str(priya.pk) and event.actor_label == FORMER_MEMBER_NAME
-    assert event.after == {"state": "closed", "exchanges_cancelled": 0, "sessions_cancelled": 0,
-                           "listings_withdrawn": 0, "minutes_returned": 120}  # fmt: skip
+    assert event.after == {
+        "state": "closed",
+        "exchanges_cancelled": 0,
+        "sessions_cancelled": 0,
+        "listings_withdrawn": 0,
+        "minutes_returned": 120,
+    }
     row = json.dumps([event.actor_label, event.before, event.after, event.reason]).lower()
     assert "priya" not in row and "patel" not in row and "nhs.uk" not in row
     # Nothing is emailed to the erased address afterwards.
     with tenant_context(network_a), django_capture_on_commit_callbacks() as queued:
-        notification_send(recipient=Member.objects.get(pk=priya.pk), kind=Kind.ACCOUNT,
-                          key="after-closure", title="Anything")  # fmt: skip
+        notification_send(
+            recipient=Member.objects.get(pk=priya.pk),
+            kind=Kind.ACCOUNT,
+            key="after-closure",
+            title="Anything",
+        )
     assert queued == []
     # Organisers see it in the audit log; members do not.
     client_a.force_login(people[2])
@@ -305,8 +355,11 @@ def test_only_an_actor_label_can_change_and_only_while_erasing(network_a, people
             lambda: rows[0].delete(),
         ]
         for change in while_erasing:
-            with (pytest.raises(DatabaseError, match="append-only"), transaction.atomic(),
-                  actor_label_erasure()):  # fmt: skip
+            with (
+                pytest.raises(DatabaseError, match="append-only"),
+                transaction.atomic(),
+                actor_label_erasure(),
+            ):
                 change()
         with transaction.atomic(), actor_label_erasure():
             assert rows[0].update(actor_label=FORMER_MEMBER_NAME) == 1
@@ -324,8 +377,9 @@ def test_closing_is_refused_and_changes_nothing(network_a, people, make_member):
         assert refused.value.field == "password"
         with pytest.raises(ClosureRefused, match="only organiser"):
             member_close(actor=olive, password=PASSWORD)
-        exchange = x.exchange_respond(actor=priya, listing=_offer(alex, "Alex coaches"),
-                                      message="Please")  # fmt: skip
+        exchange = x.exchange_respond(
+            actor=priya, listing=_offer(alex, "Alex coaches"), message="Please"
+        )
         x.exchange_accept(actor=alex, exchange=exchange)
         x.exchange_record_hours(actor=alex, exchange=exchange, minutes=30, met_on=_yesterday())
         x.exchange_dispute(actor=priya, exchange=exchange, reason="It was 15 minutes")
@@ -339,8 +393,9 @@ def test_closing_is_refused_and_changes_nothing(network_a, people, make_member):
 def test_hours_the_leaver_still_had_to_confirm_are_paid(network_a, people):
     priya, alex, _ = people
     with tenant_context(network_a):
-        exchange = x.exchange_respond(actor=priya, listing=_offer(alex, "Alex coaches"),
-                                      message="Please")  # fmt: skip
+        exchange = x.exchange_respond(
+            actor=priya, listing=_offer(alex, "Alex coaches"), message="Please"
+        )
         x.exchange_accept(actor=alex, exchange=exchange)
         x.exchange_record_hours(actor=alex, exchange=exchange, minutes=45, met_on=_yesterday())
         member_close(actor=priya, password=PASSWORD)
@@ -354,15 +409,27 @@ def test_a_closed_volunteers_hours_are_no_longer_paid(network_a, people):
         member_set_role(actor=olive, member=alex, role=Role.QI_LEAD)
         lead = Member.objects.get(pk=alex.pk)
         today = timezone.localdate()
-        project = project_propose(actor=lead, title="Fewer falls", aim="Reduce falls by 30%",
-                                  description="PDSA", budget_minutes=600, starts_on=today,
-                                  ends_on=today + datetime.timedelta(days=30))  # fmt: skip
+        project = project_propose(
+            actor=lead,
+            title="Fewer falls",
+            aim="Reduce falls by 30%",
+            description="PDSA",
+            budget_minutes=600,
+            starts_on=today,
+            ends_on=today + datetime.timedelta(days=30),
+        )
         project_fund(actor=olive, project=project)
         volunteer = volunteer_pledge(actor=priya, project=project, pledged_minutes=60)
         member_close(actor=priya, password=PASSWORD)
         with pytest.raises(ProjectRefused, match="closed their account"):
-            volunteer_confirm_hours(actor=lead, project=project, volunteer=volunteer,
-                                    minutes=60, worked_on=today, key="k1")  # fmt: skip
+            volunteer_confirm_hours(
+                actor=lead,
+                project=project,
+                volunteer=volunteer,
+                minutes=60,
+                worked_on=today,
+                key="k1",
+            )
         assert member_balance(member=priya) == 0
 
 
@@ -402,8 +469,9 @@ def test_the_purge_deletes_only_unverified_sign_ups_older_than_the_grace_period(
         name: make_member(network_a, full_name=name, state=state, date_joined=joined)
         for name, (state, joined) in states.items()
     }
-    elsewhere = make_member(network_b, full_name="stale in B", state=MemberState.UNVERIFIED,
-                            date_joined=old)  # fmt: skip
+    elsewhere = make_member(
+        network_b, full_name="stale in B", state=MemberState.UNVERIFIED, date_joined=old
+    )
     with tenant_context(network_a):
         assert members_purge_unverified.apply_async(ignore_result=False).get(timeout=30) == 1
         left = set(Member.objects.values_list("full_name", flat=True))
@@ -417,13 +485,27 @@ def test_the_purge_deletes_only_unverified_sign_ups_older_than_the_grace_period(
 def test_the_download_has_the_group_sessions_given_and_booked(network_a, people, client_a):
     priya, alex, _ = people
     with tenant_context(network_a):
-        given = session_create(actor=priya, title="Sepsis teaching", category="teaching",
-                               format="online", starts_at=_soon(), minutes=60, capacity=5,
-                               video_link="https://meet.example.org/sepsis")  # fmt: skip
+        given = session_create(
+            actor=priya,
+            title="Sepsis teaching",
+            category="teaching",
+            format="online",
+            starts_at=_soon(),
+            minutes=60,
+            capacity=5,
+            video_link="https://meet.example.org/sepsis",
+        )
         booking_create(actor=alex, session=given)
-        theirs = session_create(actor=alex, title="Falls huddle", category="teaching",
-                                format="in_person", starts_at=_soon(), minutes=30,
-                                capacity=5, place="Ward 7")  # fmt: skip
+        theirs = session_create(
+            actor=alex,
+            title="Falls huddle",
+            category="teaching",
+            format="in_person",
+            starts_at=_soon(),
+            minutes=30,
+            capacity=5,
+            place="Ward 7",
+        )
         booking_create(actor=priya, session=theirs)
     client_a.force_login(priya)
 
@@ -440,11 +522,13 @@ def test_the_download_has_the_group_sessions_given_and_booked(network_a, people,
 def test_a_meeting_arranged_with_the_leaver_leaves_the_other_sides_calendar(network_a, people):
     priya, alex, _ = people
     with tenant_context(network_a):
-        exchange = x.exchange_respond(actor=alex, listing=_offer(priya, "Priya mentors"),
-                                      message="Could we meet?")  # fmt: skip
+        exchange = x.exchange_respond(
+            actor=alex, listing=_offer(priya, "Priya mentors"), message="Could we meet?"
+        )
         x.exchange_accept(actor=priya, exchange=exchange)
-        proposal = x.exchange_propose(actor=alex, exchange=exchange, starts_at=_soon(),
-                                      place="Library")  # fmt: skip
+        proposal = x.exchange_propose(
+            actor=alex, exchange=exchange, starts_at=_soon(), place="Library"
+        )
         x.exchange_agree(actor=priya, exchange=exchange, proposal_id=proposal.pk)
         member_close(actor=priya, password=PASSWORD)
 

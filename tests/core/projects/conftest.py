@@ -24,8 +24,10 @@ FALLS = {
 def dates() -> dict[str, datetime.date]:
     today = timezone.localdate()
     # Running for a month already: volunteers' hours fall on days since the start.
-    return {"starts_on": today - datetime.timedelta(days=30),
-            "ends_on": today + datetime.timedelta(days=90)}  # fmt: skip
+    return {
+        "starts_on": today - datetime.timedelta(days=30),
+        "ends_on": today + datetime.timedelta(days=90),
+    }
 
 
 def worked(days_ago: int) -> datetime.date:
@@ -48,9 +50,10 @@ def propose(network_a: Network, lead: Member) -> Callable[..., Project]:
     def make(budget_minutes: int = 600, **fields: Any) -> Project:
         with tenant_context(network_a):
             return project_propose(
-                actor=fields.pop("actor", lead), budget_minutes=budget_minutes,
+                actor=fields.pop("actor", lead),
+                budget_minutes=budget_minutes,
                 **{**FALLS, **dates(), **fields},
-            )  # fmt: skip
+            )
 
     return make
 

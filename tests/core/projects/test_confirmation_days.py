@@ -51,10 +51,11 @@ def test_back_and_resubmit_pays_once(network_a, lead, funded, pledged, client_a)
         assert HoursConfirmation.objects.count() == 1
         assert Transfer.objects.filter(kind=Transfer.Kind.PROJECT_CREDIT).count() == 1
     # Through the API, under another key: still the same confirmation.
-    api = client_a.post(f"/api/v1/projects/{funded.pk}/confirmations/",
-                        {"volunteer_id": pledged.pk, "minutes": 150,
-                         "worked_on": _days_ago(1).isoformat()},
-                        content_type="application/json")  # fmt: skip
+    api = client_a.post(
+        f"/api/v1/projects/{funded.pk}/confirmations/",
+        {"volunteer_id": pledged.pk, "minutes": 150, "worked_on": _days_ago(1).isoformat()},
+        content_type="application/json",
+    )
     assert api.status_code == 201, api.content
     with tenant_context(network_a):
         assert HoursConfirmation.objects.get().pk == api.json()["id"]
@@ -62,52 +63,90 @@ def test_back_and_resubmit_pays_once(network_a, lead, funded, pledged, client_a)
         assert member_balance(member=pledged.member) == 150
 
 
-def test_another_day_pays_and_other_hours_on_the_same_day_are_refused(network_a, lead, funded,
-                                                                     pledged):  # fmt: skip
+def test_another_day_pays_and_other_hours_on_the_same_day_are_refused(
+    network_a, lead, funded, pledged
+):
     with tenant_context(network_a):
-        volunteer_confirm_hours(actor=lead, project=funded, volunteer=pledged, minutes=60,
-                                worked_on=_days_ago(2), key="monday")  # fmt: skip
-        volunteer_confirm_hours(actor=lead, project=funded, volunteer=pledged, minutes=45,
-                                worked_on=_days_ago(1), key="tuesday")  # fmt: skip
+        volunteer_confirm_hours(
+            actor=lead,
+            project=funded,
+            volunteer=pledged,
+            minutes=60,
+            worked_on=_days_ago(2),
+            key="monday",
+        )
+        volunteer_confirm_hours(
+            actor=lead,
+            project=funded,
+            volunteer=pledged,
+            minutes=45,
+            worked_on=_days_ago(1),
+            key="tuesday",
+        )
         with pytest.raises(ProjectRefused, match="already confirmed 1 hour") as refused:
-            volunteer_confirm_hours(actor=lead, project=funded, volunteer=pledged, minutes=30,
-                                    worked_on=_days_ago(2), key="monday-again")  # fmt: skip
+            volunteer_confirm_hours(
+                actor=lead,
+                project=funded,
+                volunteer=pledged,
+                minutes=30,
+                worked_on=_days_ago(2),
+                key="monday-again",
+            )
         assert refused.value.field == "worked_on"
         assert member_balance(member=pledged.member) == 105
 
 
-def test_hours_before_the_start_or_in_the_future_are_refused(network_a, lead, funded, pledged,
-                                                             client_a):  # fmt: skip
+def test_hours_before_the_start_or_in_the_future_are_refused(
+    network_a, lead, funded, pledged, client_a
+):
     with tenant_context(network_a):
         for day, message in [
             (funded.starts_on - datetime.timedelta(days=1), "The project starts on"),
             (timezone.localdate() + datetime.timedelta(days=1), "cannot be in the future"),
         ]:
             with pytest.raises(ProjectRefused, match=message) as refused:
-                volunteer_confirm_hours(actor=lead, project=funded, volunteer=pledged,
-                                        minutes=60, worked_on=day, key=f"k{day}")  # fmt: skip
+                volunteer_confirm_hours(
+                    actor=lead,
+                    project=funded,
+                    volunteer=pledged,
+                    minutes=60,
+                    worked_on=day,
+                    key=f"k{day}",
+                )
             assert refused.value.field == "worked_on"
     client_a.force_login(lead)
     early = (funded.starts_on - datetime.timedelta(days=1)).isoformat()
-    page = client_a.post(f"/projects/{funded.pk}/confirm/", {
-        "volunteer": pledged.pk, "minutes": "1", "worked_on": early, "key": "early",
-    })  # fmt: skip
+    page = client_a.post(
+        f"/projects/{funded.pk}/confirm/",
+        {
+            "volunteer": pledged.pk,
+            "minutes": "1",
+            "worked_on": early,
+            "key": "early",
+        },
+    )
     assert "The project starts on" in page.content.decode()
     with tenant_context(network_a):
         assert not HoursConfirmation.objects.exists()
         assert member_balance(member=pledged.member) == 0
 
 
-def test_another_networks_member_cannot_confirm_hours(network_a, network_b, funded, pledged,
-                                                      make_member, client_b):  # fmt: skip
+def test_another_networks_member_cannot_confirm_hours(
+    network_a, network_b, funded, pledged, make_member, client_b
+):
     client_b.force_login(make_member(network_b))
-    form = {"volunteer": pledged.pk, "minutes": "1", "worked_on": _days_ago(1).isoformat(),
-            "key": "x"}  # fmt: skip
+    form = {
+        "volunteer": pledged.pk,
+        "minutes": "1",
+        "worked_on": _days_ago(1).isoformat(),
+        "key": "x",
+    }
     assert client_b.post(f"/projects/{funded.pk}/confirm/", form).status_code == 404
-    api = client_b.post(f"/api/v1/projects/{funded.pk}/confirmations/",
-                        {"volunteer_id": pledged.pk, "minutes": 60,
-                         "worked_on": _days_ago(1).isoformat()},
-                        content_type="application/json")  # fmt: skip
+    api = client_b.post(
+        f"/api/v1/projects/{funded.pk}/confirmations/",
+        {"volunteer_id": pledged.pk, "minutes": 60, "worked_on": _days_ago(1).isoformat()},
+        content_type="application/json",
+    )
     assert api.status_code == 404
     with tenant_context(network_a):
         assert not HoursConfirmation.objects.exists()

@@ -19,10 +19,17 @@ from .conftest import FALLS, dates, worked
 
 def _form(**extra):
     span = dates()
-    return {"title": FALLS["title"], "aim": FALLS["aim"], "description": FALLS["description"],
-            "budget_minutes": "10", "curated_skills": ["run charts", "qi methods"],
-            "other_skills": "falls prevention, frailty", "starts_on": span["starts_on"].isoformat(),
-            "ends_on": span["ends_on"].isoformat(), **extra}  # fmt: skip
+    return {
+        "title": FALLS["title"],
+        "aim": FALLS["aim"],
+        "description": FALLS["description"],
+        "budget_minutes": "10",
+        "curated_skills": ["run charts", "qi methods"],
+        "other_skills": "falls prevention, frailty",
+        "starts_on": span["starts_on"].isoformat(),
+        "ends_on": span["ends_on"].isoformat(),
+        **extra,
+    }
 
 
 def test_the_whole_journey_through_the_pages(network_a, lead, organiser, make_member, client_a):
@@ -54,8 +61,12 @@ def test_the_whole_journey_through_the_pages(network_a, lead, organiser, make_me
     assert key is not None
     with tenant_context(network_a):
         volunteer = Volunteer.objects.get(member=amara)
-    form = {"volunteer": volunteer.pk, "minutes": "1.5", "key": key.group(1).decode(),
-            "worked_on": worked(1).isoformat()}  # fmt: skip
+    form = {
+        "volunteer": volunteer.pk,
+        "minutes": "1.5",
+        "key": key.group(1).decode(),
+        "worked_on": worked(1).isoformat(),
+    }
     for _ in range(2):  # the form sent twice (a double click) pays once
         sent = client_a.post(f"/projects/{project_id}/confirm/", form, follow=True)
         assert b"Amara Adeyemi has been paid 1 hour 30 minutes." in sent.content
@@ -92,8 +103,12 @@ def test_page_forms_show_clear_errors_and_write_nothing(
 
         amara = make_member(network_a)
         volunteer = volunteer_pledge(actor=amara, project=funded, pledged_minutes=60)
-    form = {"volunteer": volunteer.pk, "minutes": "11", "key": "too-much",
-            "worked_on": worked(1).isoformat()}  # fmt: skip
+    form = {
+        "volunteer": volunteer.pk,
+        "minutes": "11",
+        "key": "too-much",
+        "worked_on": worked(1).isoformat(),
+    }
     response = client_a.post(f"/projects/{funded.pk}/confirm/", form)
     page = response.content.decode()
     assert "The project has 10 hours of its budget left, so it cannot pay 11 hours." in page
@@ -115,11 +130,14 @@ def test_the_api_proposes_funds_pays_and_closes(network_a, lead, organiser, make
         120,
         [],
     )
-    bad = client_a.post("/api/v1/projects/", {**body, "budget_minutes": 100},
-                        content_type="application/json")  # fmt: skip
+    bad = client_a.post(
+        "/api/v1/projects/", {**body, "budget_minutes": 100}, content_type="application/json"
+    )
     assert bad.status_code == 400
-    assert bad.json() == {"detail": "The hours budget must be in whole or quarter hours.",
-                          "field": "budget_minutes"}  # fmt: skip
+    assert bad.json() == {
+        "detail": "The hours budget must be in whole or quarter hours.",
+        "field": "budget_minutes",
+    }
     url = f"/api/v1/projects/{project['id']}/"
     assert client_a.post(f"{url}fund/").status_code == 403  # a QI lead cannot fund
 
@@ -134,13 +152,21 @@ def test_the_api_proposes_funds_pays_and_closes(network_a, lead, organiser, make
     pledge = client_a.post(f"{url}volunteers/", {"pledged_minutes": 60})
     assert pledge.status_code == 200, pledge.content
     volunteer_id = pledge.json()["id"]
-    assert client_a.post(f"{url}confirmations/", {"volunteer_id": volunteer_id, "minutes": 60,
-                                                  "worked_on": worked(1).isoformat()}
-                         ).status_code == 403  # fmt: skip
+    assert (
+        client_a.post(
+            f"{url}confirmations/",
+            {"volunteer_id": volunteer_id, "minutes": 60, "worked_on": worked(1).isoformat()},
+        ).status_code
+        == 403
+    )
 
     client_a.force_login(lead)
-    paid = {"volunteer_id": volunteer_id, "minutes": 90, "key": "api-1",
-            "worked_on": worked(2).isoformat()}  # fmt: skip
+    paid = {
+        "volunteer_id": volunteer_id,
+        "minutes": 90,
+        "key": "api-1",
+        "worked_on": worked(2).isoformat(),
+    }
     first = client_a.post(f"{url}confirmations/", paid)
     again = client_a.post(f"{url}confirmations/", paid)
     assert first.status_code == again.status_code == 201
@@ -170,15 +196,17 @@ def test_members_without_the_role_are_refused_on_pages_and_api(
     project = propose()
     client_a.force_login(member)
     assert client_a.get("/projects/new/").status_code == 403
-    assert client_a.post("/api/v1/projects/", {}, content_type="application/json"
-                         ).status_code == 400  # shapes first; then the role  # fmt: skip
+    assert (
+        client_a.post("/api/v1/projects/", {}, content_type="application/json").status_code == 400
+    )  # shapes first; then the role
     assert client_a.get(f"/projects/{project.pk}/").status_code == 404  # a proposal is private
     client_a.force_login(lead)
     assert client_a.get(f"/projects/{project.pk}/decline/").status_code == 403
     refused = client_a.post(f"/projects/{project.pk}/fund/", follow=True)
     assert b"Only organisers can approve and fund projects." in refused.content
-    assert client_a.post(f"/api/v1/projects/{project.pk}/decline/", {"reason": "x"}
-                         ).status_code == 403  # fmt: skip
+    assert (
+        client_a.post(f"/api/v1/projects/{project.pk}/decline/", {"reason": "x"}).status_code == 403
+    )
     with tenant_context(network_a):
         assert Project.objects.get(pk=project.pk).state == "proposed"
         assert not Transfer.objects.filter(kind=Transfer.Kind.PROJECT_FUND).exists()
@@ -197,10 +225,17 @@ def test_another_network_cannot_see_or_change_a_project(
     api = f"/api/v1/projects/{funded.pk}/"
     assert client_b.get(api).status_code == 404
     assert client_b.get(f"/projects/{funded.pk}/").status_code == 404
-    attempts = {"fund/": {}, "decline/": {"reason": "x"}, "close/": {},
-                "volunteers/": {"pledged_minutes": 60},
-                "confirmations/": {"volunteer_id": volunteer.pk, "minutes": 15,
-                                   "worked_on": worked(1).isoformat()}}  # fmt: skip
+    attempts = {
+        "fund/": {},
+        "decline/": {"reason": "x"},
+        "close/": {},
+        "volunteers/": {"pledged_minutes": 60},
+        "confirmations/": {
+            "volunteer_id": volunteer.pk,
+            "minutes": 15,
+            "worked_on": worked(1).isoformat(),
+        },
+    }
     for action, data in attempts.items():
         assert client_b.post(f"{api}{action}", data).status_code == 404, action
     for page in ("fund/", "close/", "volunteer/", "confirm/", "decline/"):
@@ -254,8 +289,10 @@ def test_the_api_lists_projects_in_pages_by_state_and_refuses_other_states(
     client_a.force_login(lead)
     page = client_a.get("/api/v1/projects/?state=proposed").json()
     assert (page["count"], page["next"], [p["state"] for p in page["results"]]) == (
-        1, None, ["proposed"],
-    )  # fmt: skip
+        1,
+        None,
+        ["proposed"],
+    )
     assert client_a.get("/api/v1/projects/?state=approved").json()["count"] == 0
     for state in ("nonsense", ""):
         refused = client_a.get(f"/api/v1/projects/?state={state}")

@@ -79,8 +79,9 @@ def test_fund_volunteer_confirm_close_moves_exactly_the_budget(
         assert Volunteer.objects.get(pk=first.pk).confirmed_minutes == 135
         assert _balances(project) == (issued_before - 600, 600 - 255)
         confirmation = HoursConfirmation.objects.get(worked_on=worked(1), key="a1")
-        paid = Transfer.objects.get(idempotency_key=f"project:{project.pk}:confirmation:"
-                                    f"{confirmation.pk}")  # fmt: skip
+        paid = Transfer.objects.get(
+            idempotency_key=f"project:{project.pk}:confirmation:{confirmation.pk}"
+        )
         assert paid.kind == Transfer.Kind.PROJECT_CREDIT
         assert sorted(e.amount for e in paid.entries.all()) == [-90, 90]
 
@@ -111,8 +112,14 @@ def test_notifications_go_to_the_lead_and_the_volunteer(network_a, lead, funded,
     with tenant_context(network_a):
         volunteer = volunteer_pledge(actor=amara, project=funded, pledged_minutes=60)
         volunteer_pledge(actor=amara, project=funded, pledged_minutes=120)  # no second notice
-        volunteer_confirm_hours(actor=lead, project=funded, volunteer=volunteer, minutes=60,
-                                worked_on=worked(1), key="k")  # fmt: skip
+        volunteer_confirm_hours(
+            actor=lead,
+            project=funded,
+            volunteer=volunteer,
+            minutes=60,
+            worked_on=worked(1),
+            key="k",
+        )
         to_lead = Notification.objects.filter(recipient=lead).order_by("id")
         assert [n.kind for n in to_lead] == [Kind.PROJECT_FUNDED, Kind.PROJECT_VOLUNTEER]
         assert to_lead[1].title == f"{amara} volunteered for “{funded.title}”"
@@ -179,9 +186,14 @@ def test_illegal_transitions_are_refused_and_change_nothing(
         assert "closed, so it cannot be closed" in _try(project_close, actor=lead, project=closed)
         assert "cannot be funded" in _try(project_fund, actor=organiser, project=closed)
         assert "cannot be paid from" in _try(
-            volunteer_confirm_hours, actor=lead, project=closed, volunteer=volunteer,
-            minutes=15, worked_on=worked(1), key="late",
-        )  # fmt: skip
+            volunteer_confirm_hours,
+            actor=lead,
+            project=closed,
+            volunteer=volunteer,
+            minutes=15,
+            worked_on=worked(1),
+            key="late",
+        )
         assert "cannot be volunteered for" in _try(
             volunteer_pledge, actor=make_member(network_a), project=closed, pledged_minutes=60
         )
@@ -201,12 +213,24 @@ def test_overspending_the_budget_is_refused_and_nothing_is_written(
     with tenant_context(network_a):
         project = project_fund(actor=organiser, project=propose(budget_minutes=60))
         volunteer = volunteer_pledge(actor=amara, project=project, pledged_minutes=60)
-        volunteer_confirm_hours(actor=lead, project=project, volunteer=volunteer, minutes=45,
-                                worked_on=worked(3), key="first")  # fmt: skip
+        volunteer_confirm_hours(
+            actor=lead,
+            project=project,
+            volunteer=volunteer,
+            minutes=45,
+            worked_on=worked(3),
+            key="first",
+        )
         transfers, notifications = Transfer.objects.count(), Notification.objects.count()
         with pytest.raises(ProjectRefused) as refused:
-            volunteer_confirm_hours(actor=lead, project=project, volunteer=volunteer, minutes=30,
-                                    worked_on=worked(2), key="second")  # fmt: skip
+            volunteer_confirm_hours(
+                actor=lead,
+                project=project,
+                volunteer=volunteer,
+                minutes=30,
+                worked_on=worked(2),
+                key="second",
+            )
         assert refused.value.message == (
             "The project has 15 minutes of its budget left, so it cannot pay 30 minutes. "
             "Confirm fewer hours."
@@ -222,8 +246,14 @@ def test_overspending_the_budget_is_refused_and_nothing_is_written(
         assert member_balance(member=amara) == 45
         assert project_account(project.pk).balance == 15
         # The last quarter hour can still be paid.
-        volunteer_confirm_hours(actor=lead, project=project, volunteer=volunteer, minutes=15,
-                                worked_on=worked(1), key="third")  # fmt: skip
+        volunteer_confirm_hours(
+            actor=lead,
+            project=project,
+            volunteer=volunteer,
+            minutes=15,
+            worked_on=worked(1),
+            key="third",
+        )
         assert project_account(project.pk).balance == 0
         project_close(actor=lead, project=project)  # nothing left: no return transfer
         assert not Transfer.objects.filter(idempotency_key=f"project:{project.pk}:close").exists()
@@ -236,15 +266,32 @@ def test_the_same_key_pays_once_and_cannot_be_reused_for_other_hours(
     amara = make_member(network_a)
     with tenant_context(network_a):
         volunteer = volunteer_pledge(actor=amara, project=funded, pledged_minutes=60)
-        first = volunteer_confirm_hours(actor=lead, project=funded, volunteer=volunteer,
-                                        minutes=60, worked_on=worked(1), key="once")  # fmt: skip
-        again = volunteer_confirm_hours(actor=lead, project=funded, volunteer=volunteer,
-                                        minutes=60, worked_on=worked(1), key="once")  # fmt: skip
+        first = volunteer_confirm_hours(
+            actor=lead,
+            project=funded,
+            volunteer=volunteer,
+            minutes=60,
+            worked_on=worked(1),
+            key="once",
+        )
+        again = volunteer_confirm_hours(
+            actor=lead,
+            project=funded,
+            volunteer=volunteer,
+            minutes=60,
+            worked_on=worked(1),
+            key="once",
+        )
         assert again.pk == first.pk
         assert "already used for other hours" in _try(
-            volunteer_confirm_hours, actor=lead, project=funded, volunteer=volunteer,
-            minutes=30, worked_on=worked(1), key="once",
-        )  # fmt: skip
+            volunteer_confirm_hours,
+            actor=lead,
+            project=funded,
+            volunteer=volunteer,
+            minutes=30,
+            worked_on=worked(1),
+            key="once",
+        )
         assert member_balance(member=amara) == 60
         assert Transfer.objects.filter(kind=Transfer.Kind.PROJECT_CREDIT).count() == 1
 
@@ -357,8 +404,14 @@ def test_a_volunteer_of_another_project_cannot_be_paid_from_this_one(
         other = project_fund(actor=organiser, project=propose(title="Another project"))
         volunteer = volunteer_pledge(actor=amara, project=other, pledged_minutes=60)
         with pytest.raises(NotFound):
-            volunteer_confirm_hours(actor=lead, project=funded, volunteer=volunteer, minutes=15,
-                                    worked_on=worked(1), key="wrong")  # fmt: skip
+            volunteer_confirm_hours(
+                actor=lead,
+                project=funded,
+                volunteer=volunteer,
+                minutes=15,
+                worked_on=worked(1),
+                key="wrong",
+            )
         assert member_balance(member=amara) == 0
 
 
@@ -404,7 +457,13 @@ def test_emails_are_queued_only_for_confirmations_that_commit(
             )
         assert refused_callbacks == []
         with django_capture_on_commit_callbacks() as callbacks:
-            volunteer_confirm_hours(actor=lead, project=funded, volunteer=volunteer, minutes=60,
-                                    worked_on=worked(1), key="paid")  # fmt: skip
+            volunteer_confirm_hours(
+                actor=lead,
+                project=funded,
+                volunteer=volunteer,
+                minutes=60,
+                worked_on=worked(1),
+                key="paid",
+            )
         assert len(callbacks) == 2  # the volunteer's "hours confirmed" email, the map refresh
         assert Notification.objects.filter(recipient=amara).count() == 1

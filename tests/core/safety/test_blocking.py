@@ -19,8 +19,13 @@ JSON = "application/json"
 def bobs_request(network_a, people):
     bob = people[1]
     with tenant_context(network_a):
-        return listing_create(actor=bob, kind="request", title="Help with run charts",
-                              description="SPC for ward data", category="data")  # fmt: skip
+        return listing_create(
+            actor=bob,
+            kind="request",
+            title="Help with run charts",
+            description="SPC for ward data",
+            category="data",
+        )
 
 
 def test_a_block_works_both_ways_and_is_undone(network_a, people):
@@ -62,8 +67,9 @@ def test_blocked_members_cannot_respond_or_see_each_others_listings(
     assert client_a.get(f"/listings/{offer.pk}/").status_code == 404
     page = client_a.post(f"/exchanges/respond/{offer.pk}/", {"message": "Hi"})
     assert page.status_code == 404
-    api = client_a.post("/api/v1/exchanges/", {"listing": offer.pk, "message": "Hi"},
-                        content_type=JSON)  # fmt: skip
+    api = client_a.post(
+        "/api/v1/exchanges/", {"listing": offer.pk, "message": "Hi"}, content_type=JSON
+    )
     assert api.status_code == 404 and "block" not in api.json()["detail"].lower()
     with tenant_context(network_a):
         # Straight to the service: the words of a closed listing, nothing of a block.
@@ -78,8 +84,7 @@ def test_blocked_members_cannot_respond_or_see_each_others_listings(
     assert client_a.get(f"/listings/{offer.pk}/").status_code == 200
 
 
-def test_an_open_exchange_can_be_finished_but_not_written_in(network_a, people, offer,
-                                                             client_a):  # fmt: skip
+def test_an_open_exchange_can_be_finished_but_not_written_in(network_a, people, offer, client_a):
     alice, bob, _, _ = people
     with tenant_context(network_a):
         exchange = x.exchange_respond(actor=bob, listing=offer, message="Can we meet?")
@@ -92,17 +97,19 @@ def test_an_open_exchange_can_be_finished_but_not_written_in(network_a, people, 
     assert b"block" not in page.content.lower()
     refused = client_a.post(f"/exchanges/{exchange.pk}/message/", {"body": "Why?"})
     assert refused.status_code == 409 and b"block" not in refused.content.lower()
-    api = client_a.post(f"/api/v1/exchanges/{exchange.pk}/message/", {"body": "Why?"},
-                        content_type=JSON)  # fmt: skip
+    api = client_a.post(
+        f"/api/v1/exchanges/{exchange.pk}/message/", {"body": "Why?"}, content_type=JSON
+    )
     assert api.status_code == 409
     assert api.json()["detail"] == "You cannot send messages in this exchange."
-    propose = client_a.post(f"/api/v1/exchanges/{exchange.pk}/propose/",
-                            {"starts_at": "2030-01-01T10:00:00+00:00", "place": "Room 1"},
-                            content_type=JSON)  # fmt: skip
+    propose = client_a.post(
+        f"/api/v1/exchanges/{exchange.pk}/propose/",
+        {"starts_at": "2030-01-01T10:00:00+00:00", "place": "Room 1"},
+        content_type=JSON,
+    )
     assert propose.status_code == 409 and "block" not in propose.json()["detail"].lower()
     client_a.force_login(alice)  # the blocker is refused alike
-    assert client_a.post(f"/exchanges/{exchange.pk}/message/",
-                         {"body": "Bye"}).status_code == 409  # fmt: skip
+    assert client_a.post(f"/exchanges/{exchange.pk}/message/", {"body": "Bye"}).status_code == 409
     assert client_a.post(f"/exchanges/{exchange.pk}/cancel/", {"reason": ""}).status_code == 302
     with tenant_context(network_a):
         exchange.refresh_from_db()
@@ -142,13 +149,15 @@ def test_a_members_data_has_their_reports_and_blocks_and_closing_lifts_blocks(
 
     alice, bob, _, eve = people
     with tenant_context(network_a):
-        report_create(actor=bob, target_kind="listing", target_id=offer.pk, category="spam",
-                      details="Selling")  # fmt: skip
+        report_create(
+            actor=bob, target_kind="listing", target_id=offer.pk, category="spam", details="Selling"
+        )
         member_block(actor=bob, member=eve)
         member_block(actor=alice, member=bob)
         data = member_data(member=bob, network=network_a)
         assert [(r["target_kind"], r["details"]) for r in data["reports_made"]] == [
-            ("listing", "Selling")]  # fmt: skip
+            ("listing", "Selling")
+        ]
         assert [b["blocked_id"] for b in data["blocks"]] == [eve.pk]  # not Alice's block of Bob
         assert member_data(member=alice, network=network_a)["reports_made"] == []
         member_close(actor=bob, password="correct-horse-battery")

@@ -22,23 +22,31 @@ JSON = "application/json"
 def test_a_report_is_received_folded_and_acted_on_for_every_reporter(network_a, people, offer):
     alice, bob, olive, eve = people
     with tenant_context(network_a):
-        first = safety.report_create(actor=bob, target_kind="listing", target_id=offer.pk,
-                                     category="spam", details="Selling courses")  # fmt: skip
-        again = safety.report_create(actor=bob, target_kind="listing", target_id=offer.pk,
-                                     category="other")  # fmt: skip
+        first = safety.report_create(
+            actor=bob,
+            target_kind="listing",
+            target_id=offer.pk,
+            category="spam",
+            details="Selling courses",
+        )
+        again = safety.report_create(
+            actor=bob, target_kind="listing", target_id=offer.pk, category="other"
+        )
         assert again.pk == first.pk and Report.objects.count() == 1  # folded
         assert Notification.objects.filter(recipient=bob, kind=Kind.REPORT).count() == 1
         filed = Notification.objects.get(recipient=olive, kind=Kind.REPORT_FILED)
         assert filed.url == f"/safety/reports/{first.pk}/" and filed.email_pending
         assert not Notification.objects.filter(recipient=alice, kind=Kind.REPORT_FILED).exists()
-        second = safety.report_create(actor=eve, target_kind="listing", target_id=offer.pk,
-                                      category="inappropriate")  # fmt: skip
+        second = safety.report_create(
+            actor=eve, target_kind="listing", target_id=offer.pk, category="inappropriate"
+        )
         with pytest.raises(PermissionDenied):
             safety.report_act(actor=eve, report=first, outcome="dismiss", note="mine")
         with pytest.raises(safety.ReportRefused):
             safety.report_act(actor=olive, report=first, outcome="hide_message", note="no")
-        safety.report_act(actor=olive, report=first, outcome="hide_listing",
-                          note="Selling is not allowed")  # fmt: skip
+        safety.report_act(
+            actor=olive, report=first, outcome="hide_listing", note="Selling is not allowed"
+        )
         assert Listing.objects.get(pk=offer.pk).hidden_reason == "Selling is not allowed"
         for report in (first, second):
             report.refresh_from_db()
@@ -54,40 +62,47 @@ def test_a_report_is_received_folded_and_acted_on_for_every_reporter(network_a, 
         ]
         assert AuditEvent.objects.filter(verb="listing.hide", actor_id=olive.pk).exists()
         for reporter in (bob, eve):
-            assert Notification.objects.filter(
-                recipient=reporter, key__endswith=":handled").count() == 1  # fmt: skip
+            assert (
+                Notification.objects.filter(recipient=reporter, key__endswith=":handled").count()
+                == 1
+            )
         with pytest.raises(safety.ReportRefused, match="dealt with already"):
             safety.report_act(actor=olive, report=second, outcome="dismiss", note="again")
         # Now hidden, the listing is no longer anything Eve can report.
         with pytest.raises(NotFound):
-            safety.report_create(actor=eve, target_kind="listing", target_id=offer.pk,
-                                 category="spam")  # fmt: skip
+            safety.report_create(
+                actor=eve, target_kind="listing", target_id=offer.pk, category="spam"
+            )
 
 
-def test_reporting_refuses_bad_input_own_things_and_a_flood(network_a, people, offer,
-                                                           monkeypatch):  # fmt: skip
+def test_reporting_refuses_bad_input_own_things_and_a_flood(network_a, people, offer, monkeypatch):
     alice, bob, olive, eve = people
     with tenant_context(network_a):
         with pytest.raises(safety.ReportRefused, match="reason"):
-            safety.report_create(actor=bob, target_kind="listing", target_id=offer.pk,
-                                 category="boredom")  # fmt: skip
+            safety.report_create(
+                actor=bob, target_kind="listing", target_id=offer.pk, category="boredom"
+            )
         with pytest.raises(safety.ReportRefused, match="yourself"):
-            safety.report_create(actor=alice, target_kind="listing", target_id=offer.pk,
-                                 category="spam")  # fmt: skip
+            safety.report_create(
+                actor=alice, target_kind="listing", target_id=offer.pk, category="spam"
+            )
         with pytest.raises(NotFound):
             safety.report_create(actor=bob, target_kind="planet", target_id=1, category="spam")
         monkeypatch.setattr(safety, "OPEN_REPORTS_MAX", 2)
         for member in (alice, olive):
-            safety.report_create(actor=bob, target_kind="profile", target_id=member.pk,
-                                 category="harassment")  # fmt: skip
+            safety.report_create(
+                actor=bob, target_kind="profile", target_id=member.pk, category="harassment"
+            )
         with pytest.raises(safety.ReportRefused, match="waiting for the organisers"):
-            safety.report_create(actor=bob, target_kind="profile", target_id=eve.pk,
-                                 category="harassment")  # fmt: skip
+            safety.report_create(
+                actor=bob, target_kind="profile", target_id=eve.pk, category="harassment"
+            )
         assert Report.objects.filter(reporter=bob).count() == 2
 
 
-def test_organisers_hide_messages_warn_and_suspend_through_the_api(network_a, people, offer,
-                                                                  client_a):  # fmt: skip
+def test_organisers_hide_messages_warn_and_suspend_through_the_api(
+    network_a, people, offer, client_a
+):
     alice, bob, olive, eve = people
     with tenant_context(network_a):
         exchange = x.exchange_respond(actor=bob, listing=offer, message="Hello")
@@ -105,9 +120,14 @@ def test_organisers_hide_messages_warn_and_suspend_through_the_api(network_a, pe
         {"target_kind": "profile", "target_id": alice.pk, "category": "safety"},
         content_type=JSON,
     )
-    assert client_a.post(f"/api/v1/safety/reports/{filed.json()['id']}/act/",
-                         {"outcome": "dismiss", "note": "x"},
-                         content_type=JSON).status_code == 403  # fmt: skip
+    assert (
+        client_a.post(
+            f"/api/v1/safety/reports/{filed.json()['id']}/act/",
+            {"outcome": "dismiss", "note": "x"},
+            content_type=JSON,
+        ).status_code
+        == 403
+    )
 
     client_a.force_login(olive)
     queue = client_a.get("/api/v1/safety/reports/").json()["results"]
@@ -127,8 +147,11 @@ def test_organisers_hide_messages_warn_and_suspend_through_the_api(network_a, pe
     assert b"Something unkind" not in page.content
 
     client_a.force_login(olive)
-    bad = client_a.post(f"/api/v1/safety/reports/{profile.json()['id']}/act/",
-                        {"outcome": "warn", "note": ""}, content_type=JSON)  # fmt: skip
+    bad = client_a.post(
+        f"/api/v1/safety/reports/{profile.json()['id']}/act/",
+        {"outcome": "warn", "note": ""},
+        content_type=JSON,
+    )
     assert bad.status_code == 400 and bad.json()["field"] == "note"
     warned = client_a.post(
         f"/api/v1/safety/reports/{profile.json()['id']}/act/",
@@ -140,8 +163,9 @@ def test_organisers_hide_messages_warn_and_suspend_through_the_api(network_a, pe
         warning = Notification.objects.get(recipient=alice, kind=Kind.WARNING)
         assert warning.body == "Please be kind"
         assert AuditEvent.objects.filter(verb="member.warn", target_id=str(alice.pk)).exists()
-        again = safety.report_create(actor=eve, target_kind="profile", target_id=alice.pk,
-                                     category="harassment")  # fmt: skip
+        again = safety.report_create(
+            actor=eve, target_kind="profile", target_id=alice.pk, category="harassment"
+        )
     suspended = client_a.post(
         f"/api/v1/safety/reports/{again.pk}/act/",
         {"outcome": "suspend", "note": "Repeated"},
@@ -155,17 +179,23 @@ def test_organisers_hide_messages_warn_and_suspend_through_the_api(network_a, pe
         assert event.reason.startswith(f"Report {again.pk} (Harassment or bullying): Repeated")
 
 
-def test_members_see_only_their_own_reports_and_never_the_queue(network_a, people, offer,
-                                                               client_a):  # fmt: skip
+def test_members_see_only_their_own_reports_and_never_the_queue(network_a, people, offer, client_a):
     _alice, bob, _olive, eve = people
     with tenant_context(network_a):
-        bobs = safety.report_create(actor=bob, target_kind="listing", target_id=offer.pk,
-                                    category="spam")  # fmt: skip
+        bobs = safety.report_create(
+            actor=bob, target_kind="listing", target_id=offer.pk, category="spam"
+        )
     client_a.force_login(eve)
     assert client_a.get("/api/v1/safety/reports/").json()["results"] == []
     assert client_a.get(f"/api/v1/safety/reports/{bobs.pk}/").status_code == 404
-    assert client_a.post(f"/api/v1/safety/reports/{bobs.pk}/act/", {"outcome": "dismiss",
-                         "note": "x"}, content_type=JSON).status_code == 404  # fmt: skip
+    assert (
+        client_a.post(
+            f"/api/v1/safety/reports/{bobs.pk}/act/",
+            {"outcome": "dismiss", "note": "x"},
+            content_type=JSON,
+        ).status_code
+        == 404
+    )
     assert client_a.get("/safety/reports/").status_code == 403
     assert client_a.get(f"/safety/reports/{bobs.pk}/").status_code == 404
     client_a.force_login(bob)
@@ -179,16 +209,23 @@ def test_another_networks_members_and_organisers_see_and_change_nothing(
 ):
     _alice, bob, _olive, _ = people
     with tenant_context(network_a):
-        report = safety.report_create(actor=bob, target_kind="listing", target_id=offer.pk,
-                                      category="spam")  # fmt: skip
+        report = safety.report_create(
+            actor=bob, target_kind="listing", target_id=offer.pk, category="spam"
+        )
     from core.members.models import Role
 
     brenda = make_member(network_b, full_name="Brenda B", role=Role.ORGANISER)
     client_b.force_login(brenda)
     assert client_b.get("/api/v1/safety/reports/").json()["results"] == []
     assert client_b.get(f"/api/v1/safety/reports/{report.pk}/").status_code == 404
-    assert client_b.post(f"/api/v1/safety/reports/{report.pk}/act/", {"outcome": "dismiss",
-                         "note": "x"}, content_type=JSON).status_code == 404  # fmt: skip
+    assert (
+        client_b.post(
+            f"/api/v1/safety/reports/{report.pk}/act/",
+            {"outcome": "dismiss", "note": "x"},
+            content_type=JSON,
+        ).status_code
+        == 404
+    )
     assert client_b.get(f"/safety/reports/{report.pk}/").status_code == 404
     # Reporting A's listing, member or exchange from B: no such thing there.
     for kind, target in (("listing", offer.pk), ("profile", bob.pk)):
@@ -214,8 +251,11 @@ def test_reporting_a_listing_and_acting_from_the_pages(network_a, people, offer,
     assert form.status_code == 200 and b"QI coaching" in form.content
     missing = client_a.post(f"/safety/report/listing/{offer.pk}/", {"details": "spam"})
     assert missing.status_code == 400 and b"Choose the reason that fits best." in missing.content
-    sent = client_a.post(f"/safety/report/listing/{offer.pk}/",
-                         {"category": "spam", "details": "Selling"}, follow=True)  # fmt: skip
+    sent = client_a.post(
+        f"/safety/report/listing/{offer.pk}/",
+        {"category": "spam", "details": "Selling"},
+        follow=True,
+    )
     assert b"the organisers have your report" in sent.content
     assert b"We received your report" in client_a.get("/notifications/").content
 
@@ -228,8 +268,9 @@ def test_reporting_a_listing_and_acting_from_the_pages(network_a, people, offer,
     assert b"Hide the listing" in page.content and b"Selling" in page.content
     empty = client_a.post(f"/safety/reports/{report.pk}/", {"outcome": "hide_listing"})
     assert empty.status_code == 400 and b"Write a note for the record" in empty.content
-    done = client_a.post(f"/safety/reports/{report.pk}/",
-                         {"outcome": "hide_listing", "note": "No selling"})  # fmt: skip
+    done = client_a.post(
+        f"/safety/reports/{report.pk}/", {"outcome": "hide_listing", "note": "No selling"}
+    )
     assert done.status_code == 302
     with tenant_context(network_a):
         assert Listing.objects.get(pk=offer.pk).hidden_reason == "No selling"
@@ -249,15 +290,14 @@ def test_the_queue_api_reads_in_the_same_number_of_queries_for_more_reports(
         return len(queries)
 
     with tenant_context(network_a):
-        safety.report_create(actor=bob, target_kind="listing", target_id=offer.pk,
-                             category="spam")  # fmt: skip
+        safety.report_create(actor=bob, target_kind="listing", target_id=offer.pk, category="spam")
     one = count()
     with tenant_context(network_a):
         for member in (bob, eve):
-            safety.report_create(actor=member, target_kind="profile", target_id=alice.pk,
-                                 category="harassment")  # fmt: skip
-        safety.report_create(actor=eve, target_kind="listing", target_id=offer.pk,
-                             category="spam")  # fmt: skip
+            safety.report_create(
+                actor=member, target_kind="profile", target_id=alice.pk, category="harassment"
+            )
+        safety.report_create(actor=eve, target_kind="listing", target_id=offer.pk, category="spam")
     assert count() == one
 
 
@@ -269,11 +309,14 @@ def test_a_report_of_a_message_in_an_exchange_the_member_is_not_in_is_not_found(
         exchange = x.exchange_respond(actor=bob, listing=offer, message="Hello")
         message = Message.objects.get(exchange=exchange)
         with pytest.raises(NotFound):
-            safety.report_create(actor=eve, target_kind="message", target_id=message.pk,
-                                 category="spam")  # fmt: skip
+            safety.report_create(
+                actor=eve, target_kind="message", target_id=message.pk, category="spam"
+            )
         with pytest.raises(NotFound):
-            safety.report_create(actor=eve, target_kind="exchange", target_id=exchange.pk,
-                                 category="spam")  # fmt: skip
-        report = safety.report_create(actor=alice, target_kind="exchange",
-                                      target_id=exchange.pk, category="safety")  # fmt: skip
+            safety.report_create(
+                actor=eve, target_kind="exchange", target_id=exchange.pk, category="spam"
+            )
+        report = safety.report_create(
+            actor=alice, target_kind="exchange", target_id=exchange.pk, category="safety"
+        )
         assert report.subject == bob

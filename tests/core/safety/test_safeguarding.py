@@ -29,10 +29,16 @@ def test_organisers_name_the_contact_and_every_exchange_page_shows_it(
     assert b"/exchanges/organiser/safeguarding/" in client_a.get("/").content
     bad = client_a.post("/exchanges/organiser/safeguarding/", {"name": "Sam Patel"})
     assert bad.status_code == 400 and b"email address or a phone number" in bad.content
-    saved = client_a.post("/exchanges/organiser/safeguarding/", {
-        "name": "Sam Patel", "role": "Named nurse, safeguarding adults",
-        "email": "Safeguarding@Trust.nhs.uk", "phone": "", "note": "Weekdays 9 to 5",
-    })  # fmt: skip
+    saved = client_a.post(
+        "/exchanges/organiser/safeguarding/",
+        {
+            "name": "Sam Patel",
+            "role": "Named nurse, safeguarding adults",
+            "email": "Safeguarding@Trust.nhs.uk",
+            "phone": "",
+            "note": "Weekdays 9 to 5",
+        },
+    )
     assert saved.status_code == 302
     with tenant_context(network_a):
         event = AuditEvent.objects.get(verb="exchange.safeguarding_contact")
@@ -65,15 +71,20 @@ def test_a_partner_member_sees_the_host_networks_contact_and_b_cannot_change_a(
         offer.visibility = "partners"
         offer.save(update_fields=["visibility"])
         x.safeguarding_contact_set(actor=olive, name="Sam Patel", phone="01865 000000")
-        exchange = x.exchange_respond(actor=ben, listing=offer, message="Hi",
-                                      actor_network=network_b)  # fmt: skip
+        exchange = x.exchange_respond(
+            actor=ben, listing=offer, message="Hi", actor_network=network_b
+        )
     client_b.force_login(ben)
     page = client_b.get(f"/exchanges/partner/{network_a.slug}/{exchange.pk}/")
     assert page.status_code == 200
     assert b"Contact Sam Patel" in page.content and b"Network A, which hosts" in page.content
     # B's own contact is B's: A's is not B's to read or change.
     assert client_b.get("/api/v1/exchanges/safeguarding/").json()["name"] == ""
-    assert client_b.put("/api/v1/exchanges/safeguarding/", {"name": "X", "phone": "1"},
-                        content_type=JSON).status_code == 403  # fmt: skip
+    assert (
+        client_b.put(
+            "/api/v1/exchanges/safeguarding/", {"name": "X", "phone": "1"}, content_type=JSON
+        ).status_code
+        == 403
+    )
     with tenant_context(network_a):
         assert x.exchange_settings().safeguarding_name == "Sam Patel"

@@ -40,17 +40,26 @@ class Provider:
 
     def control(self, **body: Any) -> None:
         request = urllib.request.Request(  # noqa: S310
-            f"{self.issuer}/control", data=json.dumps(body).encode(),
+            f"{self.issuer}/control",
+            data=json.dumps(body).encode(),
             headers={"Content-Type": "application/json"},
-        )  # fmt: skip
+        )
         trusted = ssl.create_default_context(cafile=str(self.certificate))
         with urllib.request.urlopen(request, timeout=10, context=trusted) as answer:  # noqa: S310
             assert answer.status == 200
 
     def person(self, username: str, *, email: str, verified: bool = True, **claims: Any) -> None:
-        self.control(users={username: {"sub": f"sub-{username}", "email": email,
-                                       "email_verified": verified, "name": username.title(),
-                                       **claims}})  # fmt: skip
+        self.control(
+            users={
+                username: {
+                    "sub": f"sub-{username}",
+                    "email": email,
+                    "email_verified": verified,
+                    "name": username.title(),
+                    **claims,
+                }
+            }
+        )
 
     def client(self, client_id: str, secret: str, redirect_uris: list[str]) -> None:
         self.control(clients={client_id: {"secret": secret, "redirect_uris": redirect_uris}})
@@ -62,21 +71,29 @@ def _certificate(folder: Path) -> tuple[Path, Path]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.datetime.now(datetime.UTC)
     certificate = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName(
-            [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
-    )  # fmt: skip
+    )
     cert_path, key_path = folder / "provider.pem", folder / "provider.key"
     cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ))  # fmt: skip
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return cert_path, key_path
 
 
@@ -87,10 +104,16 @@ def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider
     port = free_port()
     cert_path, key_path = _certificate(tmp_path_factory.mktemp("oidc"))
     process = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("oidc_provider.py")), str(port),
-         str(cert_path), str(key_path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(Path(__file__).with_name("oidc_provider.py")),
+            str(port),
+            str(cert_path),
+            str(key_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     before = os.environ.get("REQUESTS_CA_BUNDLE")
     os.environ["REQUESTS_CA_BUNDLE"] = str(cert_path)
     try:
@@ -113,22 +136,32 @@ def provider(oidc_provider: Provider) -> Iterator[Provider]:
 
 
 def connect(
-    network: Network, provider: Provider, organiser: Member, *, client_id: str,
-    password_sign_in: bool = True, callback_host: str | None = None,
-) -> SsoSettings:  # fmt: skip
+    network: Network,
+    provider: Provider,
+    organiser: Member,
+    *,
+    client_id: str,
+    password_sign_in: bool = True,
+    callback_host: str | None = None,
+) -> SsoSettings:
     """Register `network` at the provider (as its administrator would) and connect it (as
     its organiser would)."""
     from tests.conftest import host_of
 
     host = callback_host or host_of(network)
-    provider.client(client_id, f"secret-of-{client_id}-0123456789",
-                    [f"http://{host}/sso/callback/"])  # fmt: skip
+    provider.client(
+        client_id, f"secret-of-{client_id}-0123456789", [f"http://{host}/sso/callback/"]
+    )
     with tenant_context(network):
         return sso_settings_set(
-            actor=organiser, kind=ProviderKind.OIDC, name="Test ID", issuer=provider.issuer,
-            client_id=client_id, client_secret=f"secret-of-{client_id}-0123456789",
+            actor=organiser,
+            kind=ProviderKind.OIDC,
+            name="Test ID",
+            issuer=provider.issuer,
+            client_id=client_id,
+            client_secret=f"secret-of-{client_id}-0123456789",
             password_sign_in=password_sign_in,
-        )  # fmt: skip
+        )
 
 
 def provider_signs_in(client: Client, username: str) -> tuple[str, dict[str, str]]:
@@ -138,8 +171,9 @@ def provider_signs_in(client: Client, username: str) -> tuple[str, dict[str, str
     assert start.status_code == 302, start.content.decode()
     authorize_url = start["Location"]
     query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(authorize_url).query))
-    answer = requests.post(authorize_url, data={"username": username}, allow_redirects=False,
-                           timeout=10)  # fmt: skip
+    answer = requests.post(
+        authorize_url, data={"username": username}, allow_redirects=False, timeout=10
+    )
     assert answer.status_code == 302, answer.text
     callback = urllib.parse.urlsplit(answer.headers["Location"])
     return f"{callback.path}?{callback.query}", query

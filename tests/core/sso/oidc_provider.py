@@ -142,8 +142,9 @@ def token() -> Response:
     except OAuthError as refused:
         return Response(
             json.dumps({"error": refused.oauth_error, "error_description": str(refused)}),
-            status=400, content_type="application/json",
-        )  # fmt: skip
+            status=400,
+            content_type="application/json",
+        )
     answer["id_token"] = _tamper(answer["id_token"])
     return jsonify(answer)
 

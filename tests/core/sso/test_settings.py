@@ -26,9 +26,15 @@ def organiser_a(network_a, make_member):
 
 
 def _form(**changes: object) -> dict[str, object]:
-    return {"kind": "oidc", "name": "Trust ID", "issuer": "https://id.trust.example",
-            "client_id": "hexitime", "client_secret": SECRET, "password_sign_in": "on",
-            **changes}  # fmt: skip
+    return {
+        "kind": "oidc",
+        "name": "Trust ID",
+        "issuer": "https://id.trust.example",
+        "client_id": "hexitime",
+        "client_secret": SECRET,
+        "password_sign_in": "on",
+        **changes,
+    }
 
 
 def test_an_organiser_connects_a_provider_and_the_secret_is_never_shown_back(
@@ -74,13 +80,20 @@ def test_an_organiser_connects_a_provider_and_the_secret_is_never_shown_back(
 def test_the_known_providers_have_their_issuers(network_a, organiser_a):
     with tenant_context(network_a):
         google = sso_settings_set(
-            actor=organiser_a, kind=ProviderKind.GOOGLE, client_id="g", client_secret=SECRET,
+            actor=organiser_a,
+            kind=ProviderKind.GOOGLE,
+            client_id="g",
+            client_secret=SECRET,
             password_sign_in=True,
-        )  # fmt: skip
+        )
         assert (google.issuer, google.name) == ("https://accounts.google.com", "Google")
-        entra = sso_settings_set(actor=organiser_a, kind=ProviderKind.ENTRA,
-                                 directory="4f1c2b3a-0000-4000-8000-000000000001",
-                                 client_id="e", password_sign_in=False)  # fmt: skip
+        entra = sso_settings_set(
+            actor=organiser_a,
+            kind=ProviderKind.ENTRA,
+            directory="4f1c2b3a-0000-4000-8000-000000000001",
+            client_id="e",
+            password_sign_in=False,
+        )
         assert entra.issuer == (
             "https://login.microsoftonline.com/4f1c2b3a-0000-4000-8000-000000000001/v2.0"
         )
@@ -116,9 +129,15 @@ def test_only_organisers_see_or_change_the_settings(
     network_a, network_b, organiser_a, make_member, client_a, client_b
 ):
     with tenant_context(network_a):
-        sso_settings_set(actor=organiser_a, kind="oidc", name="Trust ID",
-                         issuer="https://id.trust.example", client_id="hexitime",
-                         client_secret=SECRET, password_sign_in=True)  # fmt: skip
+        sso_settings_set(
+            actor=organiser_a,
+            kind="oidc",
+            name="Trust ID",
+            issuer="https://id.trust.example",
+            client_id="hexitime",
+            client_secret=SECRET,
+            password_sign_in=True,
+        )
     member = make_member(network_a)
     client_a.force_login(member)
     assert client_a.get("/settings/sso/").status_code == 403
@@ -126,8 +145,9 @@ def test_only_organisers_see_or_change_the_settings(
     assert client_a.post("/settings/sso/remove/").status_code == 403
     assert client_a.get("/api/v1/sso/").status_code == 403
     with tenant_context(network_a), pytest.raises(PermissionDenied):
-        sso_settings_set(actor=member, kind="google", client_id="x", client_secret=SECRET,
-                         password_sign_in=True)  # fmt: skip
+        sso_settings_set(
+            actor=member, kind="google", client_id="x", client_secret=SECRET, password_sign_in=True
+        )
     # B's organiser sees B's (none), and cannot change A's.
     organiser_b = make_member(network_b, role=Role.ORGANISER)
     client_b.force_login(organiser_b)
@@ -139,8 +159,13 @@ def test_only_organisers_see_or_change_the_settings(
 
 def test_a_secret_copied_into_another_network_does_not_decrypt(network_a, network_b, organiser_a):
     with tenant_context(network_a):
-        row = sso_settings_set(actor=organiser_a, kind="google", client_id="g",
-                               client_secret=SECRET, password_sign_in=True)  # fmt: skip
+        row = sso_settings_set(
+            actor=organiser_a,
+            kind="google",
+            client_id="g",
+            client_secret=SECRET,
+            password_sign_in=True,
+        )
     with tenant_context(network_b):
         assert secret_decrypt(row.client_secret_encrypted) is None
 

@@ -19,8 +19,14 @@ from .conftest import connect
 SECRET = "s3cret-value-that-is-long-7Qx"
 API = "/api/v1/sso/"
 JSON = "application/json"
-BODY = {"kind": "oidc", "name": "Trust ID", "issuer": "https://id.trust.example",
-        "client_id": "hexitime", "client_secret": SECRET, "password_sign_in": False}  # fmt: skip
+BODY = {
+    "kind": "oidc",
+    "name": "Trust ID",
+    "issuer": "https://id.trust.example",
+    "client_id": "hexitime",
+    "client_secret": SECRET,
+    "password_sign_in": False,
+}
 
 
 @pytest.fixture
@@ -34,17 +40,28 @@ def test_an_organiser_puts_and_deletes_the_provider_and_the_secret_never_comes_b
     client_a.force_login(organiser_a)
     saved = client_a.put(API, BODY, content_type=JSON)
     assert saved.status_code == 200, saved.content
-    assert saved.json() == {"configured": True, "kind": "oidc", "name": "Trust ID",
-                            "issuer": "https://id.trust.example", "client_id": "hexitime",
-                            "secret_hint": "-7Qx", "password_sign_in": False}  # fmt: skip
+    assert saved.json() == {
+        "configured": True,
+        "kind": "oidc",
+        "name": "Trust ID",
+        "issuer": "https://id.trust.example",
+        "client_id": "hexitime",
+        "secret_hint": "-7Qx",
+        "password_sign_in": False,
+    }
     with tenant_context(network_a):
         row = SsoSettings.objects.get()
         assert secret_decrypt(row.client_secret_encrypted) == SECRET
         event = AuditEvent.objects.get(verb="sso.change")
         assert SECRET not in str(event.before) + str(event.after)
     # A blank secret keeps the saved one; Entra's directory becomes its issuer.
-    entra = {**BODY, "kind": "entra", "name": "", "client_secret": "",
-             "directory": "4F1C2B3A-5D6E-4F70-8A9B-0C1D2E3F4A5B"}  # fmt: skip
+    entra = {
+        **BODY,
+        "kind": "entra",
+        "name": "",
+        "client_secret": "",
+        "directory": "4F1C2B3A-5D6E-4F70-8A9B-0C1D2E3F4A5B",
+    }
     changed = client_a.put(API, entra, content_type=JSON).json()
     assert changed["issuer"] == (
         "https://login.microsoftonline.com/4f1c2b3a-5d6e-4f70-8a9b-0c1d2e3f4a5b/v2.0"
@@ -64,10 +81,14 @@ def test_an_organiser_puts_and_deletes_the_provider_and_the_secret_never_comes_b
 
 @pytest.mark.parametrize(
     ("changes", "field"),
-    [({"kind": "ldap"}, "kind"), ({"issuer": "http://id.trust.example"}, "issuer"),
-     ({"kind": "entra", "directory": "trust.example"}, "directory"),
-     ({"client_id": ""}, "client_id"), ({"client_secret": ""}, "client_secret")],
-)  # fmt: skip
+    [
+        ({"kind": "ldap"}, "kind"),
+        ({"issuer": "http://id.trust.example"}, "issuer"),
+        ({"kind": "entra", "directory": "trust.example"}, "directory"),
+        ({"client_id": ""}, "client_id"),
+        ({"client_secret": ""}, "client_secret"),
+    ],
+)
 def test_bad_settings_are_refused_naming_the_field_and_nothing_is_written(
     network_a, organiser_a, client_a, changes, field
 ):

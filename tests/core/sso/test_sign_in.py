@@ -177,8 +177,9 @@ def test_network_a_provider_signs_nobody_into_network_b(
 
 def test_the_join_policy_applies_to_sign_in(network_a, organiser_a, provider, client_a):
     with tenant_context(network_a):
-        join_settings_set(actor=organiser_a, policy=JoinPolicy.EMAIL_DOMAIN,
-                          allowed_domains=["nhs.net"])  # fmt: skip
+        join_settings_set(
+            actor=organiser_a, policy=JoinPolicy.EMAIL_DOMAIN, allowed_domains=["nhs.net"]
+        )
     connect(network_a, provider, organiser_a, client_id="policy-a")
     provider.person("gus", email="gus@elsewhere.example")
     callback, _ = provider_signs_in(client_a, "gus")
@@ -255,9 +256,14 @@ def test_with_password_sign_in_off_the_page_offers_only_sso_and_the_form_refuses
     refused = client_a.post("/accounts/login/", credentials)
     assert refused.status_code == 200
     assert "does not use passwords: sign in with Test ID" in refused.content.decode()
-    joined = client_a.post("/api/v1/members/join/", {
-        "email": "new@network-a.example", "full_name": "New", "password": PASSWORD,
-    })  # fmt: skip
+    joined = client_a.post(
+        "/api/v1/members/join/",
+        {
+            "email": "new@network-a.example",
+            "full_name": "New",
+            "password": PASSWORD,
+        },
+    )
     assert joined.status_code == 400
     assert _signed_in_as(client_a) is None
     with tenant_context(open_a):
