@@ -48,7 +48,7 @@ from psycopg import sql
 from kernel.db import connection
 
 from ..models import Network
-from .schemas import _SCHEMA_LOCK_SPACE, schema_migrate, tenant_migration_state
+from .schemas import schema_migrate, schema_migration_lock, tenant_migration_state
 
 _APPLIED_CHUNK = 500  # schemas read per UNION ALL query
 
@@ -171,11 +171,7 @@ def schema_replay(*, schema_name: str, plan: ReplayPlan, state: str) -> bool:
     has the migrations the plan starts from (someone migrated it meanwhile)."""
     try:
         with transaction.atomic(durable=True):
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
-                    [_SCHEMA_LOCK_SPACE, schema_name],
-                )
+            schema_migration_lock(schema_name)
             if schemas_applied([schema_name]).get(schema_name) != plan.applied:
                 raise _PlanStale
             connection.set_schema(schema_name)

@@ -96,11 +96,7 @@ def schema_migrate(*, schema_name: str) -> None:
     """
     try:
         with transaction.atomic(durable=True):
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
-                    [_SCHEMA_LOCK_SPACE, schema_name],
-                )
+            schema_migration_lock(schema_name)
             run_migrations(
                 args=[],
                 options={**_migrate_options(), "skip_checks": True},
@@ -114,6 +110,15 @@ def schema_migrate(*, schema_name: str) -> None:
             )
     finally:
         connection.set_schema_to_public()
+
+
+def schema_migration_lock(schema_name: str) -> None:
+    """Take the schema's migration lock until the caller's transaction ends: a second run
+    that migrates or replays the same schema waits for this one."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_SCHEMA_LOCK_SPACE, schema_name]
+        )
 
 
 def schema_spare_claim(schema_name: str, state: str) -> bool:
