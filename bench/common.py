@@ -3,7 +3,7 @@
 One network in the scratch database (`hexitime.scratch`), members with the demo's
 profiles, and completed exchanges shaped like a time bank's: a few generous givers, dates
 spread over two years. Call these after `django.setup()`; bench/insights.py and
-bench/http.py (so bench/search.py) build their data with them.
+bench/pages.py (so bench/search.py) build their data with them.
 """
 
 from __future__ import annotations

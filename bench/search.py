@@ -3,7 +3,7 @@
     hexitime bench search [--members 4000] [--listings 10000] [--clients 8] [--seconds 10]
     PYTHONPATH=.:platform python bench/search.py [...]        (DATABASE_URL, REDIS_URL set)
 
-The search page and the search API of bench/http.py (the real server, production settings,
+The search page and the search API of bench/pages.py (the real server, production settings,
 alternating rounds against the sign-in page), with fewer exchanges to build: its ratios and
 the search API's p95 against their targets. It used to time Django's test client, one
 member and a dozen fixed queries, which measured neither concurrency nor the server.
@@ -15,12 +15,12 @@ import runpy
 import sys
 from pathlib import Path
 
-HTTP = Path(__file__).with_name("http.py")
+PAGES = Path(__file__).with_name("pages.py")
 
 
 def main() -> None:
-    sys.argv = [str(HTTP), "--only", "search", "--exchanges", "2000", *sys.argv[1:]]
-    runpy.run_path(str(HTTP), run_name="__main__")
+    sys.argv = [str(PAGES), "--only", "search", "--exchanges", "2000", *sys.argv[1:]]
+    runpy.run_path(str(PAGES), run_name="__main__")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """Member pages over real HTTP against the sign-in page, 8 signed-in clients at once.
 
-    hexitime bench http [--members 4000] [--exchanges 20000] [--listings 10000]
+    hexitime bench pages [--members 4000] [--exchanges 20000] [--listings 10000]
                         [--clients 8] [--seconds 10] [--rounds 2]
-    PYTHONPATH=.:platform python bench/http.py [...]        (DATABASE_URL, REDIS_URL set)
+    PYTHONPATH=.:platform python bench/pages.py [...]        (DATABASE_URL, REDIS_URL set)
 
 Builds one network in a scratch database (`hexitime.scratch`): members, listings with
 varied text and completed exchanges, the map and metrics stored as the Celery task stores
@@ -67,12 +67,7 @@ TERMS = [
 
 
 def main() -> int:
-    # Run as `python bench/http.py`, this folder comes first on sys.path, where this file
-    # would stand in for the standard library's `http` package (Django and requests import
-    # it later, from here on).
-    here = Path(__file__).parent.resolve()
-    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != here]
-    parser = argparse.ArgumentParser(prog="bench/http.py")
+    parser = argparse.ArgumentParser(prog="bench/pages.py")
     parser.add_argument("--members", type=int, default=4000)
     parser.add_argument("--exchanges", type=int, default=20_000)
     parser.add_argument("--listings", type=int, default=10_000)
@@ -82,7 +77,7 @@ def main() -> int:
     parser.add_argument("--only", default="", help="time only the pages whose name has this")
     options = parser.parse_args()
     os.environ["DJANGO_SETTINGS_MODULE"] = "hexitime.settings.test"
-    with scratch_database("hx_bench_http"):
+    with scratch_database("hx_bench_pages"):
         return run(options)
 
 
