@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from core.members.auth import acting_member
 from kernel.csvfile import csv_download
 from kernel.errors import ApplicationError
+from kernel.forms import refusal_show
 
 from ..models import (
     BACKGROUND_EXAMPLES,
@@ -120,7 +121,7 @@ def equality_mine(request: HttpRequest) -> HttpResponse:
         try:
             equality_answers_save(actor=member, **form.cleaned_data)
         except ApplicationError as refused:
-            form.add_error(refused.field if refused.field in form.fields else None, refused.message)
+            refusal_show(form, refused)
         else:
             messages.success(request, _("Your equality answers are saved. Thank you."))
             return redirect("equality-mine")

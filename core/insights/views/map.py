@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from core.members.auth import acting_member
 from core.members.models import Member
 from kernel.db import connection
+from kernel.forms import refusal_show
 
 from ..selectors.map import (
     DateRange,
@@ -50,7 +51,7 @@ class DateRangeForm(forms.Form):
         try:
             return DateRange(self.cleaned_data["start"], self.cleaned_data["end"])
         except DateRangeInvalid as refused:
-            self.add_error(refused.field, refused.message)
+            refusal_show(self, refused)
             return None
 
 
