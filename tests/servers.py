@@ -32,13 +32,6 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
-def other_redis_db(url: str, db: int) -> str:
-    """Keep a started platform's workers off the queue the test suite's workers use."""
-    if url.startswith("unix://"):
-        return url.split("?")[0] + f"?db={db}"
-    return urlunsplit(urlsplit(url)._replace(path=f"/{db}"))
-
-
 def http_get(url: str, host: str, timeout: float = 10) -> tuple[int, str]:
     request = urllib.request.Request(url, headers={"Host": host})  # noqa: S310
     try:

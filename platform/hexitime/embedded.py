@@ -166,10 +166,26 @@ def _stop_redis(server: Any) -> None:
         os.remove(server.settingregistryfile)
 
 
+def redis_url_db(redis_url: str) -> int:
+    """The database number a Redis URL names (`redis://host/3`, `unix:///sock?db=3`)."""
+    if redis_url.startswith("unix://"):
+        query = redis_url.partition("?")[2]
+        return int(
+            dict(pair.split("=", 1) for pair in query.split("&") if "=" in pair).get("db", 0)
+        )
+    return int(urlsplit(redis_url).path.strip("/") or 0)
+
+
+def redis_url_with_db(redis_url: str, db: int) -> str:
+    """The same Redis server, database `db`."""
+    if redis_url.startswith("unix://"):
+        return redis_url.split("?")[0] + f"?db={db}"
+    return urlunsplit(urlsplit(redis_url)._replace(path=f"/{db}"))
+
+
 def celery_broker_url(redis_url: str) -> str:
     """Celery spells a Redis Unix socket `redis+socket://`; everything else is the same URL."""
     if redis_url.startswith("unix://"):
-        path, _, query = redis_url.removeprefix("unix://").partition("?")
-        db = dict(pair.split("=", 1) for pair in query.split("&") if "=" in pair).get("db", "0")
-        return f"redis+socket://{path}?virtual_host={db}"
+        path = redis_url.removeprefix("unix://").partition("?")[0]
+        return f"redis+socket://{path}?virtual_host={redis_url_db(redis_url)}"
     return redis_url

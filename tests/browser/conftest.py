@@ -34,7 +34,9 @@ from theming.selectors import AXE_REPORT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO_ROOT / "test-artifacts"
-PORTS = range(8400, 8500)
+# In parallel each worker "gwN" probes its own tenth of the range, so two never pick one port.
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+PORTS = range(8400 + 10 * (_WORKER % 10), 8410 + 10 * (_WORKER % 10))
 # A desktop, a phone (iPhone 12 to 15) and the narrowest screen WCAG's reflow asks for.
 WIDTHS = (1024, 390, 320)
 CHROMIUM_ARGS = [
@@ -56,7 +58,9 @@ def _free_port() -> int:
             except OSError:
                 continue
             return port
-    raise RuntimeError("no free port in 8400-8499 for the browser tests' server")
+    raise RuntimeError(
+        f"no free port in {PORTS.start}-{PORTS.stop - 1} for the browser tests' server"
+    )
 
 
 @pytest.fixture(scope="session")

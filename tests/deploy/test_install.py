@@ -28,8 +28,9 @@ import redis
 from django.conf import settings
 from psycopg import sql
 
+from hexitime.embedded import redis_url_with_db
 from hexitime.settings.env import REPO_ROOT
-from tests.servers import free_port, http_get, other_redis_db, wait_for_port, with_database
+from tests.servers import free_port, http_get, wait_for_port, with_database
 
 pytestmark = pytest.mark.slow
 
@@ -159,7 +160,7 @@ def test_the_production_install_serves_behind_pgbouncer_as_an_unprivileged_user(
         "HOME": str(home),
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(60),
         "DATABASE_URL": f"postgresql://{ROLE}@127.0.0.1:{bouncer_port}/{name}",
-        "REDIS_URL": other_redis_db(os.environ.get("REDIS_URL", settings.REDIS_URL), 13),
+        "REDIS_URL": redis_url_with_db(settings.REDIS_URL, 13),
         "HEXITIME_HOME": str(home),
         "HEXITIME_BASE_DOMAIN": "localhost",
         "DJANGO_SECURE_SSL_REDIRECT": "false",

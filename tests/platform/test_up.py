@@ -19,8 +19,9 @@ import pytest
 from django.conf import settings
 
 from hexitime.cli import RESTART_GIVE_UP, RESTART_STABLE_SECONDS, _banner, _Child, _supervise
+from hexitime.embedded import redis_url_with_db
 from hexitime.settings.env import REPO_ROOT
-from tests.servers import drop_database, free_port, http_get, other_redis_db, with_database
+from tests.servers import drop_database, free_port, http_get, with_database
 
 pytestmark = pytest.mark.slow
 
@@ -80,7 +81,7 @@ def test_up_serves_the_public_site_and_a_network_then_stops(tmp_path: Path) -> N
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
-        "REDIS_URL": other_redis_db(os.environ.get("REDIS_URL", settings.REDIS_URL), 14),
+        "REDIS_URL": redis_url_with_db(settings.REDIS_URL, 14),
         "HEXITIME_HOME": str(tmp_path),
         "DJANGO_SETTINGS_MODULE": "hexitime.settings.dev",
         "PYTHONPATH": f"{REPO_ROOT}:{REPO_ROOT / 'platform'}",
