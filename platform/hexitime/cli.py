@@ -233,7 +233,8 @@ def run_tests(args: list[str]) -> int:
     _compile_translations()
     import pytest
 
-    return int(pytest.main(args))
+    # The slowest tests, so a slow one added is seen (a later --durations wins).
+    return int(pytest.main(["--durations=15", *args]))
 
 
 def build_frontend(*, always: bool) -> int:
