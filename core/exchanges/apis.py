@@ -33,7 +33,7 @@ from .services import (
 )
 
 
-class MessageSerializer(serializers.Serializer):
+class MessageSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     side = serializers.CharField()
     author_name = serializers.CharField()
@@ -48,7 +48,7 @@ class MessageSerializer(serializers.Serializer):
         return bool(message.hidden_reason)
 
 
-class ProposalSerializer(serializers.Serializer):
+class ProposalSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     proposed_by = serializers.CharField()
     starts_at = serializers.DateTimeField()
@@ -111,7 +111,7 @@ class ExchangeDetailSerializer(ExchangeSerializer):
         read_only_fields = fields
 
 
-class RespondSerializer(serializers.Serializer):
+class RespondSerializer(serializers.Serializer[Any]):
     listing = serializers.IntegerField()
     message = serializers.CharField(max_length=4000)
 
@@ -267,7 +267,7 @@ class ExchangeOverviewApi(APIView):
         )
 
 
-class SafeguardingContactSerializer(serializers.Serializer):
+class SafeguardingContactSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(source="safeguarding_name", allow_blank=True, max_length=20_000)
     role = serializers.CharField(
         source="safeguarding_role", required=False, allow_blank=True, max_length=20_000

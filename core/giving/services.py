@@ -350,7 +350,7 @@ def giving_settings_update(
     audited with the values before and after. Gifts already made stand."""
     if not actor.has_perm("giving.manage_pot"):
         raise PermissionDenied(_("Only the network's organisers can set the giving limits."))
-    values = {
+    values: dict[str, object] = {  # checked below, whatever a caller passed
         "member_monthly_minutes": member_monthly_minutes,
         "pot_monthly_minutes": pot_monthly_minutes,
     }

@@ -133,7 +133,7 @@ def move_apis() -> dict[str, type[APIView]]:
     }
 
 
-class FeedSerializer(serializers.Serializer):
+class FeedSerializer(serializers.Serializer[Any]):
     url = serializers.CharField(help_text="Shown once: subscribe to it in your calendar.")
 
 

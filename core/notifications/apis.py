@@ -42,7 +42,7 @@ class NotificationPagination(PageNumberPagination):
 class NotificationListApi(APIView):
     pagination_class = NotificationPagination
 
-    class NotificationSerializer(serializers.Serializer):
+    class NotificationSerializer(serializers.Serializer[Any]):
         id = serializers.IntegerField()
         kind = serializers.CharField()
         title = serializers.CharField()
@@ -92,12 +92,12 @@ def _preferences(member: Any) -> dict[str, bool]:
 
 
 class EmailPreferencesApi(APIView):
-    class EmailPreferencesSerializer(serializers.Serializer):
+    class EmailPreferencesSerializer(serializers.Serializer[Any]):
         """One true/false per kind of notification (email me), and `<kind>_in_app` for the
         kinds a member may turn off in the app too; any other name is refused."""
 
-        def get_fields(self) -> dict[str, serializers.Field]:
-            fields: dict[str, serializers.Field] = {
+        def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+            fields: dict[str, serializers.Field[Any, Any, Any, Any]] = {
                 kind: serializers.BooleanField(required=False, help_text=force_str(label))
                 for kind, label in Kind.choices
             }
@@ -137,15 +137,15 @@ class PushSubscriptionApi(APIView):
     """Turn Web Push on (POST the browser's `PushSubscription.toJSON()`) or off (DELETE
     with its endpoint) for the signed-in member in one browser."""
 
-    class KeysSerializer(serializers.Serializer):
+    class KeysSerializer(serializers.Serializer[Any]):
         p256dh = serializers.CharField(max_length=100)
         auth = serializers.CharField(max_length=40)
 
-    class SubscriptionSerializer(serializers.Serializer):
+    class SubscriptionSerializer(serializers.Serializer[Any]):
         endpoint = serializers.URLField(max_length=1000)
         keys = serializers.DictField(child=serializers.CharField(), required=False)
 
-    class EndpointSerializer(serializers.Serializer):
+    class EndpointSerializer(serializers.Serializer[Any]):
         endpoint = serializers.URLField(max_length=1000)
 
     @extend_schema(request=SubscriptionSerializer, responses={201: None})

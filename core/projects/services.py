@@ -65,6 +65,13 @@ def _text(name: str, value: Any) -> str:
     )
 
 
+def _dates(starts_on: object, ends_on: object) -> tuple[datetime.date, datetime.date]:
+    """Both dates, or a refusal asking for them (whatever a caller passed)."""
+    if not isinstance(starts_on, datetime.date) or not isinstance(ends_on, datetime.date):
+        raise ProjectRefused(_("Give the dates the project starts and ends."), field="starts_on")
+    return starts_on, ends_on
+
+
 def _minutes(value: Any, *, field: str, what: str, most: int) -> int:
     """Whole minutes in 15-minute steps from 15 up to `most`, or a refusal saying so."""
     if isinstance(value, bool) or not isinstance(value, int) or value % STEP_MINUTES:
@@ -123,8 +130,7 @@ def project_propose(
     budget = _minutes(
         budget_minutes, field="budget_minutes", what=_("The hours budget"), most=BUDGET_MAX_MINUTES
     )
-    if not isinstance(starts_on, datetime.date) or not isinstance(ends_on, datetime.date):
-        raise ProjectRefused(_("Give the dates the project starts and ends."), field="starts_on")
+    starts_on, ends_on = _dates(starts_on, ends_on)
     if ends_on < starts_on:
         raise ProjectRefused(_("The project ends before it starts."), field="ends_on")
     try:
