@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission
@@ -21,7 +23,7 @@ class CanViewPlan(BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
-        return bool(user and user.is_authenticated and acting_member(request).has_perm(PERMISSION))
+        return bool(user.is_authenticated and acting_member(request).has_perm(PERMISSION))
 
 
 class PlanApi(APIView):
@@ -30,7 +32,7 @@ class PlanApi(APIView):
 
     permission_classes = [CanViewPlan]
 
-    class PlanSerializer(serializers.Serializer):
+    class PlanSerializer(serializers.Serializer[Any]):
         plan = serializers.CharField()
         plan_label = serializers.CharField()
         members = serializers.IntegerField()

@@ -269,7 +269,12 @@ class _StatementRecorder:
         self.statements = into
 
     def __call__(
-        self, execute: Callable[..., Any], sql_text: str, params: Any, many: bool, context: dict
+        self,
+        execute: Callable[..., Any],
+        sql_text: str,
+        params: Any,
+        many: bool,
+        context: dict[str, Any],
     ) -> Any:
         result = execute(sql_text, params, many, context)
         if not _SKIPPED_STATEMENT.match(sql_text):
