@@ -26,19 +26,19 @@ class CanChangeTheme(BasePermission):
         return bool(request.user.has_perm("theming.change_theme"))
 
 
-class AxeViolationSerializer(serializers.Serializer):
+class AxeViolationSerializer(serializers.Serializer[Any]):
     rule = serializers.CharField()
     impact = serializers.CharField()
     help = serializers.CharField()
     page = serializers.CharField()
 
 
-class AxeReportSerializer(serializers.Serializer):
+class AxeReportSerializer(serializers.Serializer[Any]):
     tested_on = serializers.DateField(allow_null=True)
     violations = AxeViolationSerializer(many=True)
 
 
-class StatementSerializer(serializers.Serializer):
+class StatementSerializer(serializers.Serializer[Any]):
     """The statement as its page shows it."""
 
     site_name = serializers.CharField()
