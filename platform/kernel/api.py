@@ -81,7 +81,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
         return super().get_page_number(request, paginator)
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorSerializer(serializers.Serializer[Any]):
     """A refusal: `detail` says why; input errors name the fields, each with its messages."""
 
     detail = serializers.CharField(required=False)
