@@ -14,6 +14,8 @@ from rest_framework.views import APIView
 from core.members.auth import acting_member
 from core.members.places import plan_usage
 
+from .selectors import network_current
+
 # Who may see the network's plan and its use (organisers: core.members.backends).
 PERMISSION = "tenants.view_plan"
 
@@ -43,5 +45,5 @@ class PlanApi(APIView):
 
     @extend_schema(responses=PlanSerializer)
     def get(self, request: Request) -> Response:
-        usage = plan_usage(network=request.tenant)  # type: ignore[attr-defined]
+        usage = plan_usage(network=network_current())
         return Response(self.PlanSerializer(usage).data)

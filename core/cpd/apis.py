@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from core.members.auth import acting_member
 from kernel.errors import ApplicationError, NotFound
-from tenants.selectors import network_url
+from tenants.selectors import network_current, network_url
 
 from .models import REFLECTION_LIMIT, TOPIC_LIMIT, Format, Scheme
 from .selectors import RecordEntry, Verdict, cpd_entries, cpd_scheme, cpd_totals, record_verify
@@ -195,7 +195,7 @@ def _issued(request: Request, record: Any, totals: dict[str, int]) -> dict[str, 
         "code": code,
         "member_name": record.member_name,
         "scheme": record.scheme,
-        "verification_url": network_url(request.tenant, f"/cpd/verify/{code}/"),  # type: ignore[attr-defined]
+        "verification_url": network_url(network_current(), f"/cpd/verify/{code}/"),
         "start": record.starts_on,
         "end": record.ends_on,
         "issued_at": record.issued_at,

@@ -21,7 +21,7 @@ from core.members.auth import acting_member
 from kernel.csvfile import csv_download, csv_text
 from kernel.errors import NotFound
 from kernel.forms import refusal_show
-from tenants.selectors import network_url
+from tenants.selectors import network_current, network_url
 
 from .models import Format, Scheme
 from .pdf import record_pdf
@@ -193,7 +193,7 @@ def _issue(request: HttpRequest, data: Any) -> Any:
 
 
 def verify_url(request: HttpRequest, code: str) -> str:
-    return network_url(request.tenant, reverse("cpd-verify", args=[code_format(code)]))  # type: ignore[attr-defined]
+    return network_url(network_current(), reverse("cpd-verify", args=[code_format(code)]))
 
 
 @login_required
@@ -211,7 +211,7 @@ def record_pdf_view(request: HttpRequest) -> HttpResponse:
         return redirect("cpd-record")
     body = record_pdf(
         record=record,
-        network_name=request.tenant.name,  # type: ignore[attr-defined]
+        network_name=network_current().name,
         verify_url=verify_url(request, record.code),
     )
     response = HttpResponse(body, content_type="application/pdf")

@@ -20,6 +20,7 @@ from core.sso.selectors import sso_settings
 from kernel.errors import ApplicationError, NotFound
 from kernel.forms import refusal_show
 from tenants.plans import network_full_message
+from tenants.selectors import network_current
 
 from .models import (
     BIO_MAX,
@@ -114,9 +115,9 @@ def join(request: HttpRequest) -> HttpResponse:
             # The same answer whether the address was new or already here (member_join).
             request.session[JOIN_EMAIL_SESSION_KEY] = form.cleaned_data["email"].strip().lower()
             return redirect("join-check-email")
-    usage = plan_usage(network=request.tenant)  # type: ignore[attr-defined]
+    usage = plan_usage(network=network_current())
     full = (
-        network_full_message(request.tenant, usage.member_limit)  # type: ignore[attr-defined]
+        network_full_message(network_current(), usage.member_limit)
         if usage.full and usage.member_limit is not None
         else ""
     )
@@ -173,7 +174,7 @@ class DeclineForm(forms.Form):
 
 @permission_required("members.approve_member", raise_exception=True)
 def approvals(request: HttpRequest) -> HttpResponse:
-    usage = plan_usage(network=request.tenant)  # type: ignore[attr-defined]
+    usage = plan_usage(network=network_current())
     return render(
         request, "members/approvals.html", {"queue": approval_queue(), "plan_usage": usage}
     )
@@ -228,7 +229,7 @@ def roles(request: HttpRequest) -> HttpResponse:
         "members": member_list(search=search),
         "search": search,
         "roles": Role.choices,
-        "plan_usage": plan_usage(network=request.tenant),  # type: ignore[attr-defined]
+        "plan_usage": plan_usage(network=network_current()),
     }
     return render(request, "members/roles.html", context)
 
@@ -641,7 +642,7 @@ class MemberLoginForm(ThrottledAuthenticationForm):
         ).first()
         if stopped is None or not stopped.check_password(self.data.get("password", "")):
             return super().get_invalid_login_error()
-        network = self.request.tenant.name  # type: ignore[union-attr]
+        network = network_current().name
         if stopped.state == MemberState.DEACTIVATED:
             return ValidationError(
                 f"Your account in {network} has been deactivated by an organiser, so you "

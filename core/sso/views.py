@@ -28,6 +28,7 @@ from core.members.models import MemberState
 from core.members.views import MemberLoginForm, ThrottledLoginView
 from kernel.errors import ApplicationError
 from kernel.forms import refusal_show
+from tenants.selectors import network_current
 
 from .client import sso_client
 from .models import ProviderKind
@@ -54,7 +55,7 @@ class SignInForm(MemberLoginForm):
             raise ValidationError(
                 _("%(network)s does not use passwords: sign in with %(provider)s.")
                 % {
-                    "network": self.request.tenant.name,  # type: ignore[union-attr]
+                    "network": network_current().name,
                     "provider": current.name if current else "",
                 },
                 code="password_off",

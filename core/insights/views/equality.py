@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from core.members.auth import acting_member
 from kernel.csvfile import csv_download
 from kernel.errors import ApplicationError
+from tenants.selectors import network_current
 
 from ..models import (
     BACKGROUND_EXAMPLES,
@@ -143,5 +144,5 @@ def equality_report_page(request: HttpRequest) -> HttpResponse:
 
 @permission_required(REPORT_PERMISSION, raise_exception=True)
 def equality_report_download(request: HttpRequest) -> HttpResponse:
-    data = equality_report_export(actor=acting_member(request), network=request.tenant)  # type: ignore[attr-defined]
+    data = equality_report_export(actor=acting_member(request), network=network_current())
     return csv_download(data, filename="equality-report.csv")
