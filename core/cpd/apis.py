@@ -17,7 +17,7 @@ from core.members.auth import acting_member
 from kernel.errors import ApplicationError, NotFound
 from tenants.selectors import network_current, network_url
 
-from .models import REFLECTION_LIMIT, TOPIC_LIMIT, Format, Scheme
+from .models import REFLECTION_LIMIT, TOPIC_LIMIT, Format, Record, Scheme
 from .selectors import RecordEntry, Verdict, cpd_entries, cpd_scheme, cpd_totals, record_verify
 from .services import code_format, cpd_note_save, cpd_record_issue, cpd_scheme_set
 from .sources import SOURCES
@@ -189,7 +189,7 @@ class IssuedSerializer(serializers.Serializer[Any]):
     rows = RowSerializer(many=True)
 
 
-def _issued(request: Request, record: Any, totals: dict[str, int]) -> dict[str, Any]:
+def _issued(request: Request, record: Record, totals: dict[str, int]) -> dict[str, Any]:
     code = code_format(record.code)
     return {
         "code": code,

@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +23,7 @@ from kernel.errors import NotFound
 from kernel.forms import refusal_show
 from tenants.selectors import network_current, network_url
 
-from .models import Format, Scheme
+from .models import Format, Record, Scheme
 from .pdf import record_pdf
 from .schemes import TARGETS, scheme_period
 from .selectors import Verdict, cpd_entries, cpd_entry, cpd_scheme, cpd_totals, record_verify
@@ -183,7 +183,7 @@ def entry_edit(request: HttpRequest, source: str, source_id: int) -> HttpRespons
     return render(request, "cpd/entry.html", {"shown": shown, "form": form})
 
 
-def _issue(request: HttpRequest, data: Any) -> Any:
+def _issue(request: HttpRequest, data: QueryDict) -> Record | None:
     form = RangeForm(data)
     if not form.is_valid():
         return None

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from core.listings.models import Listing
 from core.listings.services import access_listing
 from core.members.auth import acting_member
+from core.members.models import Member
 from kernel.api import PageNumberPagination, form_serializer
 from kernel.db import connection
 from kernel.errors import NotFound
@@ -23,6 +24,7 @@ from . import actions
 from .models import Exchange, Message
 from .selectors import exchanges_overview, member_exchanges, waiting_on
 from .services import (
+    Side,
     access_exchange,
     access_partner_exchange,
     access_partner_network,
@@ -88,7 +90,7 @@ class ExchangeSerializer(serializers.ModelSerializer[Exchange]):
         ]
         read_only_fields = fields
 
-    def _side(self, exchange: Exchange) -> Any:
+    def _side(self, exchange: Exchange) -> Side | None:
         member = self.context.get("member")
         network = self.context.get("network")
         return side_of(exchange, member, network) if member is not None else None
@@ -141,7 +143,7 @@ class ExchangeListApi(APIView):
         return Response(ExchangeSerializer(exchange, context={"member": member}).data, status=201)
 
 
-def _detail(exchange_id: int, member: Any, network: Network | None = None) -> dict[str, Any]:
+def _detail(exchange_id: int, member: Member, network: Network | None = None) -> dict[str, Any]:
     """The exchange with its thread, read in the current schema (the host's)."""
     exchange = (
         Exchange.objects.select_related("listing", "giver", "receiver")
@@ -169,7 +171,7 @@ class ExchangeActionApi(APIView):
 
 
 def _act(
-    request: Request, exchange: Exchange, member: Any, action: str, network: Network | None
+    request: Request, exchange: Exchange, member: Member, action: str, network: Network | None
 ) -> Response:
     data = request.data if isinstance(request.data, dict) else {}
     form, _ = actions.exchange_act(

@@ -225,8 +225,8 @@ class UnblockApi(APIView):
 
 
 class CanApprove(BasePermission):
-    def has_permission(self, request: Any, view: Any) -> bool:
-        return bool(request.user and request.user.has_perm("members.approve_member"))
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return bool(request.user.has_perm("members.approve_member"))
 
 
 class ApprovalQueueApi(APIView):

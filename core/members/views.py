@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
@@ -67,6 +67,9 @@ from .services import (
 )
 from .skills import CURATED_SKILLS, SKILL_CHOICES
 from .throttles import JoinThrottled, join_throttle
+
+if TYPE_CHECKING:
+    from django.forms.utils import _DataT, _FilesT
 
 JOIN_EMAIL_SESSION_KEY = "join_email"
 
@@ -504,7 +507,9 @@ class ProfileForm(forms.Form):
     remove_photo = forms.BooleanField(label=gettext_lazy("Remove my photo"), required=False)
 
     @classmethod
-    def for_member(cls, member: Member, data: Any = None, files: Any = None) -> ProfileForm:
+    def for_member(
+        cls, member: Member, data: _DataT | None = None, files: _FilesT | None = None
+    ) -> ProfileForm:
         curated = [s for s in member.skills if s in CURATED_SKILLS]
         other = [s for s in member.skills if s not in CURATED_SKILLS]
         initial = {

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.members.auth import acting_member
+from core.members.models import Member
 from kernel.api import PageNumberPagination
 
 from .models import IN_APP_OPTIONAL, Kind
@@ -86,7 +87,7 @@ class NotificationReadAllApi(APIView):
         return Response({"marked_read": notification_mark_all_read(actor=acting_member(request))})
 
 
-def _preferences(member: Any) -> dict[str, bool]:
+def _preferences(member: Member) -> dict[str, bool]:
     shown = in_app_preferences(member=member)
     return {**email_preferences(member=member), **{f"{k}_in_app": v for k, v in shown.items()}}
 

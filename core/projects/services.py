@@ -9,7 +9,6 @@ service locks the project row first, so a confirmation and a close never overlap
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from django.db.models import F
 from django.utils import timezone
@@ -55,7 +54,7 @@ _MISSING = {
 }
 
 
-def _text(name: str, value: Any) -> str:
+def _text(name: str, value: object) -> str:
     return plain_text(
         value or "",
         name=name,
@@ -72,7 +71,7 @@ def _dates(starts_on: object, ends_on: object) -> tuple[datetime.date, datetime.
     return starts_on, ends_on
 
 
-def _minutes(value: Any, *, field: str, what: str, most: int) -> int:
+def _minutes(value: object, *, field: str, what: str, most: int) -> int:
     """Whole minutes in 15-minute steps from 15 up to `most`, or a refusal saying so."""
     if isinstance(value, bool) or not isinstance(value, int) or value % STEP_MINUTES:
         raise ProjectRefused(

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from joserfc.errors import BadSignatureError, ClaimError, JoseError
 
 from core.members.auth import acting_member
-from core.members.models import MemberState
+from core.members.models import Member, MemberState
 from core.members.views import MemberLoginForm, ThrottledLoginView
 from kernel.errors import ApplicationError
 from kernel.forms import refusal_show
@@ -200,7 +200,7 @@ class SsoSettingsForm(forms.Form):
     )
 
 
-def _organiser(request: HttpRequest) -> Any:
+def _organiser(request: HttpRequest) -> Member:
     member = acting_member(request)
     if not member.has_perm("members.approve_member"):
         raise DjangoPermissionDenied

@@ -3,7 +3,7 @@ and the organisers' report with its CSV download."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
@@ -34,10 +34,13 @@ from ..services.equality import (
     equality_report_export,
 )
 
+if TYPE_CHECKING:
+    from django.utils.choices import _ChoicesInput
+
 ANSWER_REQUIRED = {"required": "Choose an answer, or “Prefer not to say”."}
 
 
-def _radios(label: str, choices: Any, help_text: str = "") -> forms.ChoiceField:
+def _radios(label: str, choices: _ChoicesInput, help_text: str = "") -> forms.ChoiceField:
     return forms.ChoiceField(
         label=label,
         choices=choices,
