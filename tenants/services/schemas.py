@@ -272,10 +272,10 @@ class _StatementRecorder:
         self,
         execute: Callable[..., Any],
         sql_text: str,
-        params: Any,
+        params: Any,  # noqa: ANN401 - Django's wrapper type: one set of parameters, or a list
         many: bool,
         context: dict[str, Any],
-    ) -> Any:
+    ) -> object:
         result = execute(sql_text, params, many, context)
         if not _SKIPPED_STATEMENT.match(sql_text):
             raw_connection = context["connection"].connection
