@@ -33,6 +33,7 @@ import io
 import os
 import statistics
 import time
+from collections.abc import Callable
 from typing import Any
 
 from hexitime.scratch import scratch_database
@@ -150,7 +151,7 @@ def _verdict(met: bool) -> str:
     return "met" if met else "MISSED"
 
 
-def _timed(work: Any) -> tuple[float, str]:
+def _timed(work: Callable[[], object]) -> tuple[float, str]:
     started = time.perf_counter()
     work()
     return time.perf_counter() - started, load()

@@ -31,11 +31,18 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from hexitime.scratch import scratch_database
+
+if TYPE_CHECKING:
+    import requests
+
+    from core.listings.models import Listing
+    from core.members.models import Member
 
 TARGET_RATIO = 0.5  # every member page >= 0.5x the sign-in page's throughput
 MAP_P95_MS = 50  # the stored map, served from cache
@@ -164,7 +171,11 @@ def build(options: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _listing(rng: random.Random, members: list[Any], templates: list[Any]) -> Any:
+def _listing(
+    rng: random.Random,
+    members: list[Member],
+    templates: Sequence[tuple[str, str, str, int, str, str]],
+) -> Listing:
     from core.listings.models import Listing
 
     kind, category, fmt, minutes, title, description = rng.choice(templates)
@@ -241,7 +252,7 @@ class Server:
         self.process.wait(timeout=30)
 
 
-def sign_in(base: str, host: str, email: str) -> Any:
+def sign_in(base: str, host: str, email: str) -> requests.Session:
     """A keep-alive session signed in through the sign-in form. The production settings
     mark cookies Secure and the server believes X-Forwarded-Proto, as behind the TLS
     proxy; cookies are carried by hand since requests keeps Secure cookies off http."""
@@ -272,7 +283,12 @@ def sign_in(base: str, host: str, email: str) -> Any:
     return session
 
 
-def load(base: str, sessions: list[Any], paths: Any, seconds: float) -> tuple[float, list[float]]:
+def load(
+    base: str,
+    sessions: list[requests.Session],
+    paths: Callable[[random.Random, int], str],
+    seconds: float,
+) -> tuple[float, list[float]]:
     """Every session requests `paths(rng)` back to back for `seconds`: requests/s, ms."""
     samples: list[list[float]] = [[] for _ in sessions]
     failures: list[str] = []
@@ -406,7 +422,7 @@ def run(options: argparse.Namespace) -> int:
     return 0
 
 
-def _anonymous(host: str) -> Any:
+def _anonymous(host: str) -> requests.Session:
     import requests
 
     session = requests.Session()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -16,7 +17,7 @@ from .services import minutes_as_text
 
 
 class BalanceApi(APIView):
-    class BalanceSerializer(serializers.Serializer):
+    class BalanceSerializer(serializers.Serializer[Any]):
         minutes = serializers.IntegerField()
         text = serializers.CharField()
 
@@ -26,7 +27,7 @@ class BalanceApi(APIView):
         return Response({"minutes": minutes, "text": minutes_as_text(minutes)})
 
 
-class StatementLineSerializer(serializers.Serializer):
+class StatementLineSerializer(serializers.Serializer[Any]):
     entry_id = serializers.IntegerField()
     sequence = serializers.IntegerField(help_text="Posting order in the account; the page key.")
     created_at = serializers.DateTimeField()
@@ -44,7 +45,7 @@ class StatementLineSerializer(serializers.Serializer):
     )
 
 
-class StatementPageSerializer(serializers.Serializer):
+class StatementPageSerializer(serializers.Serializer[Any]):
     results = StatementLineSerializer(many=True)
     next_before = serializers.IntegerField(allow_null=True)
 
@@ -80,7 +81,7 @@ class StatementApi(APIView):
         )
 
 
-class _StatementParams(serializers.Serializer):
+class _StatementParams(serializers.Serializer[Any]):
     before = serializers.IntegerField(required=False, min_value=1)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
 
@@ -89,13 +90,13 @@ class CanViewNetworkTotals(BasePermission):
     message = "Only the network's organisers can see its totals."
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        return bool(request.user and request.user.has_perm("ledger.view_network_totals"))
+        return bool(request.user.has_perm("ledger.view_network_totals"))
 
 
 class NetworkTotalsApi(APIView):
     permission_classes = [CanViewNetworkTotals]
 
-    class NetworkTotalsSerializer(serializers.Serializer):
+    class NetworkTotalsSerializer(serializers.Serializer[Any]):
         issued = serializers.IntegerField(help_text="Minutes ever issued, net of reversals.")
         held_by_members = serializers.IntegerField()
         held_by_projects = serializers.IntegerField(help_text="Project budgets not yet paid.")

@@ -7,7 +7,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db import DatabaseError, IntegrityError, OperationalError, transaction
 from django.utils.translation import gettext as _
@@ -188,7 +188,7 @@ def transfers_create(*, transfers: Sequence[TransferRequest]) -> list[TransferOu
             _int_array(leg.minutes for request in requests for leg in request.legs),
         ]
 
-        def post() -> list[tuple]:
+        def post() -> list[tuple[Any, ...]]:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(_POST_BATCH_SQL, params)
                 return cursor.fetchall()

@@ -11,6 +11,7 @@ from core.members.auth import acting_member
 from core.members.models import Member
 from kernel.csvfile import csv_stream
 from tenants.models import Network
+from tenants.selectors import network_current
 
 from .selectors import StatementLine, member_balance, member_statement, network_totals
 
@@ -41,7 +42,7 @@ def statement_page(request: HttpRequest) -> HttpResponse:
 def statement_csv(request: HttpRequest) -> StreamingHttpResponse:
     """The member's whole statement as CSV, streamed a page at a time."""
     member = acting_member(request)
-    network = request.tenant  # type: ignore[attr-defined]
+    network = network_current()
 
     def rows() -> Iterator[list[object]]:
         yield ["date", "type", "memo", "minutes", "balance after (minutes)"]

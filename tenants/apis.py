@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission
@@ -12,6 +14,8 @@ from rest_framework.views import APIView
 from core.members.auth import acting_member
 from core.members.places import plan_usage
 
+from .selectors import network_current
+
 # Who may see the network's plan and its use (organisers: core.members.backends).
 PERMISSION = "tenants.view_plan"
 
@@ -21,7 +25,7 @@ class CanViewPlan(BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
-        return bool(user and user.is_authenticated and acting_member(request).has_perm(PERMISSION))
+        return bool(user.is_authenticated and acting_member(request).has_perm(PERMISSION))
 
 
 class PlanApi(APIView):
@@ -30,7 +34,7 @@ class PlanApi(APIView):
 
     permission_classes = [CanViewPlan]
 
-    class PlanSerializer(serializers.Serializer):
+    class PlanSerializer(serializers.Serializer[Any]):
         plan = serializers.CharField()
         plan_label = serializers.CharField()
         members = serializers.IntegerField()
@@ -41,5 +45,5 @@ class PlanApi(APIView):
 
     @extend_schema(responses=PlanSerializer)
     def get(self, request: Request) -> Response:
-        usage = plan_usage(network=request.tenant)  # type: ignore[attr-defined]
+        usage = plan_usage(network=network_current())
         return Response(self.PlanSerializer(usage).data)

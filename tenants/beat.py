@@ -12,7 +12,7 @@ that moment costs that run of the entry, logged; beat itself stays up for the ne
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from celery.beat import ScheduleEntry
 from django.db import DatabaseError, close_old_connections, connection
@@ -20,6 +20,9 @@ from django.db.models import QuerySet
 from tenant_schemas_celery.scheduler import TenantAwarePersistentScheduler
 
 from .models import Network
+
+if TYPE_CHECKING:
+    from kombu.messaging import Producer
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +34,7 @@ class NetworkBeatScheduler(TenantAwarePersistentScheduler):
         an entry is due (so a suspension takes effect at the next send)."""
         return Network.objects.exclude(status=Network.Status.SUSPENDED)
 
-    def apply_entry(self, entry: ScheduleEntry, producer: Any = None) -> None:
+    def apply_entry(self, entry: ScheduleEntry, producer: Producer | None = None) -> None:
         close_old_connections()
         try:
             super().apply_entry(entry, producer=producer)

@@ -21,6 +21,7 @@ from django_tenants.utils import get_public_schema_name
 from core.audit.models import AuditEvent
 from core.insights.selectors.platform import platform_insights
 from core.members.auth import ThrottledAuthenticationForm, acting_member
+from core.members.models import Member
 from kernel.db import connection
 from kernel.errors import ApplicationError
 
@@ -42,7 +43,7 @@ class StaffLoginForm(ThrottledAuthenticationForm):
         "not_staff": "This is not a platform staff account.",
     }
 
-    def confirm_login_allowed(self, user: Any) -> None:
+    def confirm_login_allowed(self, user: Member) -> None:
         super().confirm_login_allowed(user)
         if not user.is_staff:
             raise ValidationError(self.error_messages["not_staff"], code="not_staff")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -11,7 +9,7 @@ from django_tenants.middleware.main import TenantMainMiddleware
 
 from kernel.db import connection
 
-from .models import Network
+from .models import Domain, Network
 
 # theming/urls.py: the network's stylesheet, logo, favicon and app icons, and the web app
 # manifest every page links (what it names is branding too).
@@ -20,7 +18,7 @@ MANIFEST_PATH = "/manifest.webmanifest"
 
 
 class NetworkMiddleware(TenantMainMiddleware):
-    def get_tenant(self, domain_model: Any, hostname: str) -> Network:
+    def get_tenant(self, domain_model: type[Domain], hostname: str) -> Network:
         """The network of the host with its theme, in one query run under whatever
         search_path the connection has (hexitime.tenantdb.public_reads): a request to the
         network the connection last served sets no path at all."""

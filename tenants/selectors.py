@@ -4,12 +4,14 @@ staff console's figures are tenants.services.overview."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, cast
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
 from django_tenants.utils import get_public_schema_name
+
+from kernel.db import connection
 
 from .models import Network
 
@@ -20,6 +22,12 @@ class HasLanguage(Protocol):
 
     @property
     def language(self) -> str: ...
+
+
+def network_current() -> Network:
+    """The network the connection is set to: a request's (the tenant middleware sets the
+    connection to `request.tenant`) or a `tenant_context`'s. `connection.tenant`, typed."""
+    return cast(Network, connection.tenant)
 
 
 def network_list() -> QuerySet[Network]:

@@ -21,7 +21,7 @@ from kernel.forms import refusal_show
 from .forms import NetworkStartForm
 from .models import Network, ProvisioningJob
 from .plans import plan_offers
-from .selectors import network_list
+from .selectors import network_current, network_list
 from .services import billing, domains
 from .services.billing import (
     billing_by_card,
@@ -102,7 +102,7 @@ def network_handover(request: HttpRequest, token: str) -> HttpResponse:
     """Network site: the organiser arrives from the progress page. GET shows a button and
     uses nothing up (link previews and prefetchers only ever GET); its POST, CSRF-protected,
     spends the single-use token and signs the organiser in."""
-    network: Network = request.tenant  # type: ignore[attr-defined]
+    network: Network = network_current()
     try:
         if request.method == "POST":
             organiser = handover_consume(token=token, network=network)
@@ -121,7 +121,7 @@ def network_handover(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 def network_welcome(request: HttpRequest) -> HttpResponse:
     """Network site: the organiser's "set up your network" checklist."""
-    usage = plan_usage(network=request.tenant)  # type: ignore[attr-defined]
+    usage = plan_usage(network=network_current())
     return render(request, "tenants/welcome.html", {"usage": usage})
 
 
@@ -145,7 +145,7 @@ def billing_page(request: HttpRequest) -> HttpResponse:
     member = acting_member(request)
     if not member.has_perm(billing.PERMISSION):
         raise Http404
-    network = Network.objects.get(pk=request.tenant.pk)  # type: ignore[attr-defined]
+    network = Network.objects.get(pk=network_current().pk)
     if request.method == "POST":
         return_url = request.build_absolute_uri(reverse("network-billing"))
         try:
@@ -173,7 +173,7 @@ def domains_page(request: HttpRequest) -> HttpResponse:
     member = acting_member(request)
     if not member.has_perm(domains.PERMISSION):
         raise Http404
-    network = Network.objects.get(pk=request.tenant.pk)  # type: ignore[attr-defined]
+    network = Network.objects.get(pk=network_current().pk)
     if request.method == "POST":
         try:
             if request.POST.get("action") == "verify":

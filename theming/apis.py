@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from core.members.auth import acting_member
 from kernel.api import form_serializer
+from tenants.selectors import network_current
 
 from .models import Compliance, Enforcer
 from .selectors import StatementShown, accessibility_statement_shown
@@ -26,19 +27,19 @@ class CanChangeTheme(BasePermission):
         return bool(request.user.has_perm("theming.change_theme"))
 
 
-class AxeViolationSerializer(serializers.Serializer):
+class AxeViolationSerializer(serializers.Serializer[Any]):
     rule = serializers.CharField()
     impact = serializers.CharField()
     help = serializers.CharField()
     page = serializers.CharField()
 
 
-class AxeReportSerializer(serializers.Serializer):
+class AxeReportSerializer(serializers.Serializer[Any]):
     tested_on = serializers.DateField(allow_null=True)
     violations = AxeViolationSerializer(many=True)
 
 
-class StatementSerializer(serializers.Serializer):
+class StatementSerializer(serializers.Serializer[Any]):
     """The statement as its page shows it."""
 
     site_name = serializers.CharField()
@@ -65,7 +66,7 @@ StatementInput = form_serializer(StatementForm, "AccessibilityStatementInput")
 
 
 def _shown(request: Request) -> dict[str, Any]:
-    network = request.tenant  # type: ignore[attr-defined]
+    network = network_current()
     shown: StatementShown = accessibility_statement_shown(network)
     return dict(StatementSerializer(shown).data)
 
@@ -91,7 +92,7 @@ class AccessibilityStatementApi(APIView):
                 {"detail": "Please correct the input.", "errors": form.errors}, status=400
             )
         accessibility_statement_update(
-            network=request.tenant,  # type: ignore[attr-defined]
+            network=network_current(),
             actor=acting_member(request),
             **form.cleaned_data,
         )

@@ -57,7 +57,7 @@ def colour_check(*, field: str, colour: str, label: str, against: list[str], rol
 
 
 def logo_check(
-    upload: UploadedFile,
+    upload: UploadedFile[bytes],
     *,
     field: str = "logo",
     label: str = "logo",
@@ -166,9 +166,9 @@ def theme_update(
     welcome_headline: str = "",
     welcome_text: str = "",
     footer_links: list[dict[str, str]] | None = None,
-    logo: UploadedFile | None = None,
+    logo: UploadedFile[bytes] | None = None,
     remove_logo: bool = False,
-    favicon: UploadedFile | None = None,
+    favicon: UploadedFile[bytes] | None = None,
     remove_favicon: bool = False,
     default_language: str | None = None,
 ) -> Theme:

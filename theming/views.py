@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.members.auth import acting_member
 from kernel.forms import refusal_show
+from tenants.selectors import network_current
 
 from .contrast import HEX_COLOUR
 from .icons import BACKGROUND, SIZES, icon_png
@@ -39,7 +40,7 @@ YEAR = 365 * 24 * 3600
 def theme_stylesheet(request: HttpRequest, version: int) -> HttpResponse:
     """The network's colours as CSS custom properties. Each version's URL is cached for a
     year; a page always names the current version, so a change shows at once."""
-    theme = theme_for(request.tenant)  # type: ignore[attr-defined]
+    theme = theme_for(network_current())
     if version != theme.version:
         return redirect("theme-css", version=theme.version)
     css = render_to_string("theming/theme.css", {"theme": theme})
@@ -51,7 +52,7 @@ def theme_stylesheet(request: HttpRequest, version: int) -> HttpResponse:
 @require_GET
 def theme_image(request: HttpRequest, kind: str, version: int) -> FileResponse:
     """The network's logo or favicon, at the theme version that pages name."""
-    theme = theme_for(request.tenant)  # type: ignore[attr-defined]
+    theme = theme_for(network_current())
     image = theme.logo if kind == "logo" else theme.favicon
     if not image or version != theme.version:
         raise Http404(f"No {kind}")
@@ -72,7 +73,7 @@ SHORT_NAME = 12
 def web_manifest(request: HttpRequest) -> JsonResponse:
     """The network's web app manifest: what an installed app is called, its icons and
     colours, all from the network's branding, so each network installs as its own app."""
-    network = request.tenant  # type: ignore[attr-defined]
+    network = network_current()
     theme = theme_for(network)
     name = network.name
     icons = [
@@ -115,7 +116,7 @@ def theme_icon(
     request: HttpRequest, version: int, size: int, maskable: bool = False
 ) -> HttpResponse:
     """One of the network's app icons (theming.icons), at the theme version pages name."""
-    theme = theme_for(request.tenant)  # type: ignore[attr-defined]
+    theme = theme_for(network_current())
     if size not in SIZES or version != theme.version:
         raise Http404(_("No such icon"))
     response = HttpResponse(icon_png(theme, size=size, maskable=maskable), content_type="image/png")
@@ -128,7 +129,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     """The service worker: it keeps the offline page (and its styles) to show when there is
     no connection, and shows push notifications. Served from the root so its scope is the
     whole site; never cached by HTTP, so a new version (a theme change) is found at once."""
-    theme = theme_for(request.tenant)  # type: ignore[attr-defined]
+    theme = theme_for(network_current())
     assets = [
         reverse("offline"),
         static("theming/base.css"),
@@ -210,7 +211,7 @@ class BrandingForm(forms.Form):
 @login_required
 @permission_required("theming.change_theme", raise_exception=True)
 def branding_page(request: HttpRequest) -> HttpResponse:
-    network = request.tenant  # type: ignore[attr-defined]
+    network = network_current()
     theme = theme_for(network)
     if request.method == "POST":
         form = BrandingForm(request.POST, request.FILES)
@@ -257,7 +258,7 @@ def _preview(form: BrandingForm, theme: Theme) -> dict[str, object]:
 def branding_preview(request: HttpRequest) -> HttpResponse:
     """The preview panel for the colours being typed, measured by the same rule that
     saving applies (htmx swaps it in; without JavaScript the saved colours show)."""
-    theme = theme_for(request.tenant)  # type: ignore[attr-defined]
+    theme = theme_for(network_current())
     form = BrandingForm(request.POST)
     return render(request, "theming/preview.html", _preview(form, theme))
 
@@ -329,7 +330,7 @@ class StatementForm(forms.Form):
 @permission_required("theming.change_theme", raise_exception=True)
 def accessibility_settings(request: HttpRequest) -> HttpResponse:
     """Organisers: what the network's accessibility statement says."""
-    network = request.tenant  # type: ignore[attr-defined]
+    network = network_current()
     statement = accessibility_statement_for(network)
     if request.method == "POST":
         form = StatementForm(request.POST)

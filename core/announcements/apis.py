@@ -3,6 +3,8 @@ and dismiss; organisers write drafts, send or schedule them, cancel, and read de
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -39,7 +41,7 @@ class MemberAnnouncementSerializer(serializers.ModelSerializer[Recipient]):
         return recipient.dismissed_at is not None
 
 
-class DeliverySerializer(serializers.Serializer):
+class DeliverySerializer(serializers.Serializer[Any]):
     reached = serializers.IntegerField(source="reached_count", default=0)
     not_emailed = serializers.IntegerField(source="not_emailed_count", default=0)
     pending = serializers.IntegerField(source="pending_count", default=0)
@@ -68,7 +70,7 @@ class OrganiserAnnouncementSerializer(serializers.ModelSerializer[Announcement])
         read_only_fields = fields
 
 
-class AnnouncementInputSerializer(serializers.Serializer):
+class AnnouncementInputSerializer(serializers.Serializer[Any]):
     """Shapes only; the rules live in the service."""
 
     title = serializers.CharField(max_length=TITLE_MAX)
@@ -83,7 +85,7 @@ class AnnouncementInputSerializer(serializers.Serializer):
     )
 
 
-class SendInputSerializer(serializers.Serializer):
+class SendInputSerializer(serializers.Serializer[Any]):
     send_at = serializers.DateTimeField(
         required=False,
         allow_null=True,

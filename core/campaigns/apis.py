@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -57,7 +59,7 @@ class CampaignSerializer(serializers.ModelSerializer[Campaign]):
         read_only_fields = fields
 
 
-class ItemSerializer(serializers.Serializer):
+class ItemSerializer(serializers.Serializer[Any]):
     kind = serializers.CharField()
     id = serializers.IntegerField()
     title = serializers.CharField()
@@ -80,7 +82,7 @@ class CampaignDetailSerializer(CampaignSerializer):
         ]
 
 
-class CampaignInputSerializer(serializers.Serializer):
+class CampaignInputSerializer(serializers.Serializer[Any]):
     """Shapes only; the rules (lengths, dates, whole hours) live in the service."""
 
     title = serializers.CharField(allow_blank=True, max_length=20_000)
@@ -148,7 +150,7 @@ class CampaignJoinApi(APIView):
         return Response(status=204)
 
 
-class ItemInputSerializer(serializers.Serializer):
+class ItemInputSerializer(serializers.Serializer[Any]):
     """What to tag: members their own open listing or session while the campaign runs;
     organisers any open listing, open session or live project until it ends."""
 

@@ -38,7 +38,7 @@ def _organiser_check(actor: Member) -> None:
 
 
 def _fields(
-    *, title: str, description: str, starts_on: Any, ends_on: Any, target_minutes: Any
+    *, title: str, description: str, starts_on: object, ends_on: object, target_minutes: object
 ) -> dict[str, Any]:
     title = plain_text(
         title,

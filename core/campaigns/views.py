@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -158,7 +159,13 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     )
 
 
-def _done(request: HttpRequest, campaign_id: int, action: Any, done: str, **kwargs: Any) -> Any:
+def _done(
+    request: HttpRequest,
+    campaign_id: int,
+    action: Callable[..., object],
+    done: str,
+    **kwargs: Any,
+) -> HttpResponse:
     try:
         action(**kwargs)
     except ApplicationError as refused:

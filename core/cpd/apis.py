@@ -15,16 +15,16 @@ from rest_framework.views import APIView
 
 from core.members.auth import acting_member
 from kernel.errors import ApplicationError, NotFound
-from tenants.selectors import network_url
+from tenants.selectors import network_current, network_url
 
-from .models import REFLECTION_LIMIT, TOPIC_LIMIT, Format, Scheme
+from .models import REFLECTION_LIMIT, TOPIC_LIMIT, Format, Record, Scheme
 from .selectors import RecordEntry, Verdict, cpd_entries, cpd_scheme, cpd_totals, record_verify
 from .services import code_format, cpd_note_save, cpd_record_issue, cpd_scheme_set
 from .sources import SOURCES
 from .throttles import verify_throttle
 
 
-class RangeSerializer(serializers.Serializer):
+class RangeSerializer(serializers.Serializer[Any]):
     start = serializers.DateField(required=False, allow_null=True)
     end = serializers.DateField(required=False, allow_null=True)
 
@@ -37,7 +37,7 @@ class RangeSerializer(serializers.Serializer):
         return attrs
 
 
-class RowSerializer(serializers.Serializer):
+class RowSerializer(serializers.Serializer[Any]):
     """An entry as an issued record keeps it (never a reflection)."""
 
     date = serializers.DateField()
@@ -55,13 +55,13 @@ class EntrySerializer(RowSerializer):
     reflection = serializers.CharField(help_text="Yours alone: in no download or check.")
 
 
-class TotalsSerializer(serializers.Serializer):
+class TotalsSerializer(serializers.Serializer[Any]):
     entries = serializers.IntegerField()
     minutes = serializers.IntegerField()
     participatory_minutes = serializers.IntegerField()
 
 
-class TargetSerializer(serializers.Serializer):
+class TargetSerializer(serializers.Serializer[Any]):
     years = serializers.IntegerField()
     minutes = serializers.IntegerField()
     participatory_minutes = serializers.IntegerField()
@@ -69,7 +69,7 @@ class TargetSerializer(serializers.Serializer):
     summary = serializers.CharField()
 
 
-class RecordSerializer(serializers.Serializer):
+class RecordSerializer(serializers.Serializer[Any]):
     scheme = serializers.ChoiceField(choices=Scheme.choices)
     target = TargetSerializer()
     totals = TotalsSerializer()
@@ -121,7 +121,7 @@ class RecordApi(APIView):
         )
 
 
-class SchemeSerializer(serializers.Serializer):
+class SchemeSerializer(serializers.Serializer[Any]):
     scheme = serializers.ChoiceField(choices=Scheme.choices)
 
 
@@ -139,7 +139,7 @@ class SchemeApi(APIView):
         return Response({"scheme": found.scheme})
 
 
-class NoteSerializer(serializers.Serializer):
+class NoteSerializer(serializers.Serializer[Any]):
     reflection = serializers.CharField(
         allow_blank=True, required=False, max_length=REFLECTION_LIMIT
     )
@@ -177,7 +177,7 @@ class EntryNoteApi(APIView):
         )
 
 
-class IssuedSerializer(serializers.Serializer):
+class IssuedSerializer(serializers.Serializer[Any]):
     code = serializers.CharField()
     verification_url = serializers.URLField()
     member_name = serializers.CharField()
@@ -189,13 +189,13 @@ class IssuedSerializer(serializers.Serializer):
     rows = RowSerializer(many=True)
 
 
-def _issued(request: Request, record: Any, totals: dict[str, int]) -> dict[str, Any]:
+def _issued(request: Request, record: Record, totals: dict[str, int]) -> dict[str, Any]:
     code = code_format(record.code)
     return {
         "code": code,
         "member_name": record.member_name,
         "scheme": record.scheme,
-        "verification_url": network_url(request.tenant, f"/cpd/verify/{code}/"),  # type: ignore[attr-defined]
+        "verification_url": network_url(network_current(), f"/cpd/verify/{code}/"),
         "start": record.starts_on,
         "end": record.ends_on,
         "issued_at": record.issued_at,
@@ -220,7 +220,7 @@ class RecordIssueApi(APIView):
         return Response(IssuedSerializer(_issued(request, record, totals)).data, status=201)
 
 
-class VerificationSerializer(serializers.Serializer):
+class VerificationSerializer(serializers.Serializer[Any]):
     verdict = serializers.ChoiceField(choices=[v.value for v in Verdict])
     record = IssuedSerializer(allow_null=True, help_text="Only when genuine.")
 

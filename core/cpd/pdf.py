@@ -68,7 +68,7 @@ def record_pdf(*, record: Record, network_name: str, verify_url: str) -> bytes:
         "url": verify_url,
     }
 
-    def stamp(canvas: Canvas, doc: Any) -> None:
+    def stamp(canvas: Canvas, doc: SimpleDocTemplate) -> None:
         canvas.saveState()
         canvas.setFont("Helvetica", 8)
         for i, line in enumerate(simpleSplit(footer, "Helvetica", 8, A4[0] - 30 * mm)):

@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,9 +21,9 @@ from core.members.auth import acting_member
 from kernel.csvfile import csv_download, csv_text
 from kernel.errors import NotFound
 from kernel.forms import refusal_show
-from tenants.selectors import network_url
+from tenants.selectors import network_current, network_url
 
-from .models import Format, Scheme
+from .models import Format, Record, Scheme
 from .pdf import record_pdf
 from .schemes import TARGETS, scheme_period
 from .selectors import Verdict, cpd_entries, cpd_entry, cpd_scheme, cpd_totals, record_verify
@@ -183,7 +183,7 @@ def entry_edit(request: HttpRequest, source: str, source_id: int) -> HttpRespons
     return render(request, "cpd/entry.html", {"shown": shown, "form": form})
 
 
-def _issue(request: HttpRequest, data: Any) -> Any:
+def _issue(request: HttpRequest, data: QueryDict) -> Record | None:
     form = RangeForm(data)
     if not form.is_valid():
         return None
@@ -193,7 +193,7 @@ def _issue(request: HttpRequest, data: Any) -> Any:
 
 
 def verify_url(request: HttpRequest, code: str) -> str:
-    return network_url(request.tenant, reverse("cpd-verify", args=[code_format(code)]))  # type: ignore[attr-defined]
+    return network_url(network_current(), reverse("cpd-verify", args=[code_format(code)]))
 
 
 @login_required
@@ -211,7 +211,7 @@ def record_pdf_view(request: HttpRequest) -> HttpResponse:
         return redirect("cpd-record")
     body = record_pdf(
         record=record,
-        network_name=request.tenant.name,  # type: ignore[attr-defined]
+        network_name=network_current().name,
         verify_url=verify_url(request, record.code),
     )
     response = HttpResponse(body, content_type="application/pdf")

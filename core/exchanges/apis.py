@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from core.listings.models import Listing
 from core.listings.services import access_listing
 from core.members.auth import acting_member
+from core.members.models import Member
 from kernel.api import PageNumberPagination, form_serializer
 from kernel.db import connection
 from kernel.errors import NotFound
@@ -23,6 +24,7 @@ from . import actions
 from .models import Exchange, Message
 from .selectors import exchanges_overview, member_exchanges, waiting_on
 from .services import (
+    Side,
     access_exchange,
     access_partner_exchange,
     access_partner_network,
@@ -33,7 +35,7 @@ from .services import (
 )
 
 
-class MessageSerializer(serializers.Serializer):
+class MessageSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     side = serializers.CharField()
     author_name = serializers.CharField()
@@ -48,7 +50,7 @@ class MessageSerializer(serializers.Serializer):
         return bool(message.hidden_reason)
 
 
-class ProposalSerializer(serializers.Serializer):
+class ProposalSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     proposed_by = serializers.CharField()
     starts_at = serializers.DateTimeField()
@@ -88,7 +90,7 @@ class ExchangeSerializer(serializers.ModelSerializer[Exchange]):
         ]
         read_only_fields = fields
 
-    def _side(self, exchange: Exchange) -> Any:
+    def _side(self, exchange: Exchange) -> Side | None:
         member = self.context.get("member")
         network = self.context.get("network")
         return side_of(exchange, member, network) if member is not None else None
@@ -111,7 +113,7 @@ class ExchangeDetailSerializer(ExchangeSerializer):
         read_only_fields = fields
 
 
-class RespondSerializer(serializers.Serializer):
+class RespondSerializer(serializers.Serializer[Any]):
     listing = serializers.IntegerField()
     message = serializers.CharField(max_length=4000)
 
@@ -141,7 +143,7 @@ class ExchangeListApi(APIView):
         return Response(ExchangeSerializer(exchange, context={"member": member}).data, status=201)
 
 
-def _detail(exchange_id: int, member: Any, network: Network | None = None) -> dict[str, Any]:
+def _detail(exchange_id: int, member: Member, network: Network | None = None) -> dict[str, Any]:
     """The exchange with its thread, read in the current schema (the host's)."""
     exchange = (
         Exchange.objects.select_related("listing", "giver", "receiver")
@@ -169,7 +171,7 @@ class ExchangeActionApi(APIView):
 
 
 def _act(
-    request: Request, exchange: Exchange, member: Any, action: str, network: Network | None
+    request: Request, exchange: Exchange, member: Member, action: str, network: Network | None
 ) -> Response:
     data = request.data if isinstance(request.data, dict) else {}
     form, _ = actions.exchange_act(
@@ -267,7 +269,7 @@ class ExchangeOverviewApi(APIView):
         )
 
 
-class SafeguardingContactSerializer(serializers.Serializer):
+class SafeguardingContactSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(source="safeguarding_name", allow_blank=True, max_length=20_000)
     role = serializers.CharField(
         source="safeguarding_role", required=False, allow_blank=True, max_length=20_000

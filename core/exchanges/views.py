@@ -23,6 +23,7 @@ from django_tenants.utils import tenant_context
 from core.listings.models import Listing
 from core.listings.services import access_listing
 from core.members.auth import acting_member
+from core.members.models import Member
 from kernel import ics
 from kernel.csvfile import csv_stream
 from kernel.db import connection
@@ -155,7 +156,7 @@ def partner_exchange_action(
 def _act(
     request: HttpRequest,
     exchange: Exchange,
-    member: Any,
+    member: Member,
     host: Network | None,
     action: str,
     page: str,
@@ -185,7 +186,7 @@ def _act(
 def _detail(
     request: HttpRequest,
     exchange: Exchange,
-    member: Any,
+    member: Member,
     host: Network | None,
     page: str,
     failed: tuple[str, forms.Form] | None = None,

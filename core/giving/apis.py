@@ -50,7 +50,7 @@ class GiftSerializer(serializers.ModelSerializer[Gift]):
         read_only_fields = fields
 
 
-class GiftInputSerializer(serializers.Serializer):
+class GiftInputSerializer(serializers.Serializer[Any]):
     """Shapes only; the rules (quarter hours, limits, credit) live in the service."""
 
     minutes = serializers.IntegerField(help_text="Whole minutes in 15-minute steps.")
@@ -109,7 +109,7 @@ class GiftToPotApi(APIView):
         return _give(request)
 
 
-class GiftLineSerializer(serializers.Serializer):
+class GiftLineSerializer(serializers.Serializer[Any]):
     created_at = serializers.DateTimeField()
     direction = serializers.ChoiceField(choices=["given", "received"])
     minutes = serializers.IntegerField()
@@ -118,7 +118,7 @@ class GiftLineSerializer(serializers.Serializer):
 
 
 class GiftListApi(APIView):
-    class RangeSerializer(serializers.Serializer):
+    class RangeSerializer(serializers.Serializer[Any]):
         start = serializers.DateField(required=False, help_text="First day, included.")
         end = serializers.DateField(required=False, help_text="Last day, included.")
 
@@ -132,7 +132,7 @@ class GiftListApi(APIView):
 
 
 class AllowanceApi(APIView):
-    class AllowanceSerializer(serializers.Serializer):
+    class AllowanceSerializer(serializers.Serializer[Any]):
         limit_minutes = serializers.IntegerField(help_text="Most you may give a month.")
         given_minutes = serializers.IntegerField(help_text="Given this calendar month.")
         remaining_minutes = serializers.IntegerField()
@@ -143,7 +143,7 @@ class AllowanceApi(APIView):
         return Response({**asdict(allowance), "remaining_minutes": allowance.remaining_minutes})
 
 
-class GrantLineSerializer(serializers.Serializer):
+class GrantLineSerializer(serializers.Serializer[Any]):
     created_at = serializers.DateTimeField()
     minutes = serializers.IntegerField()
     recipient = serializers.CharField(help_text="Empty unless you manage the pot.")
@@ -151,7 +151,7 @@ class GrantLineSerializer(serializers.Serializer):
 
 
 class PotApi(APIView):
-    class PotSerializer(serializers.Serializer):
+    class PotSerializer(serializers.Serializer[Any]):
         balance_minutes = serializers.IntegerField()
         limit_minutes = serializers.IntegerField(help_text="Most granted a calendar month.")
         granted_minutes = serializers.IntegerField(help_text="Granted this month.")
@@ -172,13 +172,13 @@ class CanManagePot(BasePermission):
     message = "Only the network's organisers can do this."
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        return bool(request.user and request.user.has_perm("giving.manage_pot"))
+        return bool(request.user.has_perm("giving.manage_pot"))
 
 
 class PotGrantApi(APIView):
     permission_classes = [CanManagePot]
 
-    class GrantSerializer(serializers.Serializer):
+    class GrantSerializer(serializers.Serializer[Any]):
         member_id = serializers.IntegerField()
         minutes = serializers.IntegerField(help_text="Whole minutes in 15-minute steps.")
         reason = serializers.CharField(
@@ -203,7 +203,7 @@ class PotGrantApi(APIView):
         return Response(GiftSerializer(gift).data, status=201)
 
 
-class LimitsSerializer(serializers.Serializer):
+class LimitsSerializer(serializers.Serializer[Any]):
     member_monthly_minutes = serializers.IntegerField(
         help_text="Most a member may give a calendar month; 15-minute steps, 0 to 6000."
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_record
@@ -59,7 +60,7 @@ class GiftRefused(ApplicationError):
     pass
 
 
-def _minutes(value: Any, *, field: str = "minutes", most: int = GIFT_MAX_MINUTES) -> int:
+def _minutes(value: object, *, field: str = "minutes", most: int = GIFT_MAX_MINUTES) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value % STEP_MINUTES:
         raise GiftRefused(_("Give whole or quarter hours."), field=field)
     if not STEP_MINUTES <= value <= most:
@@ -70,7 +71,7 @@ def _minutes(value: Any, *, field: str = "minutes", most: int = GIFT_MAX_MINUTES
     return value
 
 
-def _key(value: Any) -> str:
+def _key(value: object) -> str:
     key = str(value or "").strip()
     if not 1 <= len(key) <= 255:
         raise GiftRefused(_("This gift needs a key of 1 to 255 characters."), field="key")
@@ -104,7 +105,7 @@ def _repeat(existing: Gift, **details: Any) -> Gift:
     return existing
 
 
-def _month_total(gifts: Any) -> int:
+def _month_total(gifts: QuerySet[Gift]) -> int:
     return sum(gifts.filter(created_at__gte=month_start()).values_list("minutes", flat=True))
 
 
@@ -350,7 +351,7 @@ def giving_settings_update(
     audited with the values before and after. Gifts already made stand."""
     if not actor.has_perm("giving.manage_pot"):
         raise PermissionDenied(_("Only the network's organisers can set the giving limits."))
-    values = {
+    values: dict[str, object] = {  # checked below, whatever a caller passed
         "member_monthly_minutes": member_monthly_minutes,
         "pot_monthly_minutes": pot_monthly_minutes,
     }

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.members.auth import acting_member
+from core.members.models import Member
 from kernel.api import PageNumberPagination, form_serializer
 
 from . import actions
@@ -83,7 +84,7 @@ class SessionListApi(APIView):
         return Response(_detail(session.pk, member), status=201)
 
 
-def _detail(session_id: int, member: Any) -> dict[str, Any]:
+def _detail(session_id: int, member: Member) -> dict[str, Any]:
     session = access_session(session_id, member=member)
     return dict(SessionSerializer(session, context={"member": member}).data)
 
@@ -133,7 +134,7 @@ def move_apis() -> dict[str, type[APIView]]:
     }
 
 
-class FeedSerializer(serializers.Serializer):
+class FeedSerializer(serializers.Serializer[Any]):
     url = serializers.CharField(help_text="Shown once: subscribe to it in your calendar.")
 
 

@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from core.members.auth import acting_member
+from core.members.models import Member
 from kernel import ics
 from kernel.db import connection
 from kernel.errors import ApplicationError, NotFound, PermissionDenied
@@ -21,7 +22,7 @@ from kernel.forms import refusal_show
 from ledger.services import member_account
 
 from . import actions
-from .models import BookingState, SessionState
+from .models import BookingState, GroupSession, SessionState
 from .selectors import (
     ATTENDED,
     access_session,
@@ -90,8 +91,8 @@ def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
 
 def _detail(
     request: HttpRequest,
-    member: Any,
-    session: Any,
+    member: Member,
+    session: GroupSession,
     failed: tuple[str, forms.Form] | None = None,
     status: int = 200,
 ) -> HttpResponse:

@@ -55,7 +55,7 @@ class ListingSerializer(serializers.ModelSerializer[Listing]):
         read_only_fields = fields
 
 
-class ListingInputSerializer(serializers.Serializer):
+class ListingInputSerializer(serializers.Serializer[Any]):
     """Shapes only; the rules (choices, lengths, steps) live in the service."""
 
     kind = serializers.CharField(required=False)
@@ -122,7 +122,7 @@ class ListingDetailApi(APIView):
 
 
 class ListingStatusApi(APIView):
-    class StatusSerializer(serializers.Serializer):
+    class StatusSerializer(serializers.Serializer[Any]):
         status = serializers.CharField()
 
     @extend_schema(request=StatusSerializer, responses=ListingSerializer)
@@ -138,7 +138,7 @@ class ListingStatusApi(APIView):
 
 
 class ListingHideApi(APIView):
-    class HideSerializer(serializers.Serializer):
+    class HideSerializer(serializers.Serializer[Any]):
         reason = serializers.CharField()
 
     @extend_schema(request=HideSerializer, responses=ListingSerializer)
@@ -151,7 +151,7 @@ class ListingHideApi(APIView):
         return Response(ListingSerializer(listing).data)
 
 
-class PartnerListingSerializer(serializers.Serializer):
+class PartnerListingSerializer(serializers.Serializer[Any]):
     network = serializers.CharField(source="network.slug")
     network_name = serializers.CharField(source="network.name")
     id = serializers.IntegerField(source="listing.pk")
@@ -194,7 +194,7 @@ def _own_request(request: Request, listing_id: int) -> tuple[Member, Listing]:
 
 
 class ListingMatchListApi(APIView):
-    class MatchSerializer(serializers.Serializer):
+    class MatchSerializer(serializers.Serializer[Any]):
         member_id = serializers.IntegerField(source="member.pk")
         name = serializers.CharField(source="member.full_name")
         profession = serializers.CharField(source="member.profession")
@@ -228,14 +228,14 @@ class ListingMatchListApi(APIView):
         return Response(self.MatchSerializer(rows, many=True).data)
 
 
-class ResponseInvitationSerializer(serializers.Serializer):
+class ResponseInvitationSerializer(serializers.Serializer[Any]):
     member_id = serializers.IntegerField()
     name = serializers.CharField(source="member.full_name")
     created_at = serializers.DateTimeField()
 
 
 class ListingInvitationListApi(APIView):
-    class InviteSerializer(serializers.Serializer):
+    class InviteSerializer(serializers.Serializer[Any]):
         member = serializers.IntegerField(
             min_value=1, help_text="The id of a member the request matches (see matches)."
         )

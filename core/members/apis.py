@@ -40,7 +40,7 @@ from .services import (
 from .throttles import join_throttle
 
 
-class MemberStateSerializer(serializers.Serializer):
+class MemberStateSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     email = serializers.EmailField()
     full_name = serializers.CharField()
@@ -50,7 +50,7 @@ class MemberStateSerializer(serializers.Serializer):
     organisation = serializers.CharField()
 
 
-class ProfileSerializer(serializers.Serializer):
+class ProfileSerializer(serializers.Serializer[Any]):
     """A profile as the viewer may see it: the private fields are null when hidden."""
 
     id = serializers.IntegerField()
@@ -92,14 +92,14 @@ def _profile(member: Member, *, full: bool) -> dict[str, Any]:
 JOIN_ANSWER = "Check your email: we have sent a message to the address you gave."
 
 
-class JoinAnswerSerializer(serializers.Serializer):
+class JoinAnswerSerializer(serializers.Serializer[Any]):
     detail = serializers.CharField()
 
 
 class JoinApi(APIView):
     permission_classes = [AllowAny]
 
-    class JoinInputSerializer(serializers.Serializer):
+    class JoinInputSerializer(serializers.Serializer[Any]):
         email = serializers.CharField(max_length=254)
         full_name = serializers.CharField(max_length=1000)
         password = serializers.CharField(max_length=1000)
@@ -131,7 +131,7 @@ class JoinApi(APIView):
 class VerifyApi(APIView):
     permission_classes = [AllowAny]
 
-    class VerifyInputSerializer(serializers.Serializer):
+    class VerifyInputSerializer(serializers.Serializer[Any]):
         token = serializers.CharField(max_length=1000)
 
     @extend_schema(request=VerifyInputSerializer, responses=MemberStateSerializer)
@@ -142,7 +142,7 @@ class VerifyApi(APIView):
         return Response(MemberStateSerializer(member).data)
 
 
-class ProfileUpdateSerializer(serializers.Serializer):
+class ProfileUpdateSerializer(serializers.Serializer[Any]):
     """Shapes only; the rules live in `member_profile_update`."""
 
     full_name = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
@@ -187,7 +187,7 @@ class ProfileApi(APIView):
         return Response(_profile(member, full=profile_shown_in_full(viewer=viewer, member=member)))
 
 
-class BlockSerializer(serializers.Serializer):
+class BlockSerializer(serializers.Serializer[Any]):
     member_id = serializers.IntegerField(source="blocked_id")
     member_name = serializers.CharField(source="blocked.full_name")
     created_at = serializers.DateTimeField()
@@ -225,8 +225,8 @@ class UnblockApi(APIView):
 
 
 class CanApprove(BasePermission):
-    def has_permission(self, request: Any, view: Any) -> bool:
-        return bool(request.user and request.user.has_perm("members.approve_member"))
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return bool(request.user.has_perm("members.approve_member"))
 
 
 class ApprovalQueueApi(APIView):
@@ -246,7 +246,7 @@ class ApproveApi(APIView):
 
 
 class DeclineApi(APIView):
-    class DeclineInputSerializer(serializers.Serializer):
+    class DeclineInputSerializer(serializers.Serializer[Any]):
         reason = serializers.CharField(allow_blank=True, max_length=20_000)
 
     @extend_schema(request=DeclineInputSerializer, responses=MemberStateSerializer)
@@ -261,7 +261,7 @@ class DeclineApi(APIView):
 
 
 class RoleApi(APIView):
-    class RoleInputSerializer(serializers.Serializer):
+    class RoleInputSerializer(serializers.Serializer[Any]):
         role = serializers.CharField()
 
     @extend_schema(request=RoleInputSerializer, responses=MemberStateSerializer)
@@ -276,7 +276,7 @@ class RoleApi(APIView):
 
 
 class DeactivateApi(APIView):
-    class DeactivateInputSerializer(serializers.Serializer):
+    class DeactivateInputSerializer(serializers.Serializer[Any]):
         reason = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
 
     @extend_schema(request=DeactivateInputSerializer, responses=MemberStateSerializer)
@@ -300,7 +300,7 @@ class ReactivateApi(APIView):
         return Response(MemberStateSerializer(member).data)
 
 
-class InvitationSerializer(serializers.Serializer):
+class InvitationSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     email = serializers.EmailField()
     full_name = serializers.CharField()
@@ -310,13 +310,13 @@ class InvitationSerializer(serializers.Serializer):
     expired = serializers.BooleanField()
 
 
-class InvitationsSentSerializer(serializers.Serializer):
+class InvitationsSentSerializer(serializers.Serializer[Any]):
     invited = InvitationSerializer(many=True)
     resent = InvitationSerializer(many=True)
     already_members = serializers.ListField(child=serializers.EmailField())
 
 
-class InvitedPersonSerializer(serializers.Serializer):
+class InvitedPersonSerializer(serializers.Serializer[Any]):
     email = serializers.CharField(max_length=1000)
     name = serializers.CharField(required=False, allow_blank=True, max_length=1000)
     role = serializers.CharField(
@@ -328,7 +328,7 @@ class InvitationsApi(APIView):
     permission_classes = [CanApprove]
     parser_classes = [JSONParser, MultiPartParser]
 
-    class InviteInputSerializer(serializers.Serializer):
+    class InviteInputSerializer(serializers.Serializer[Any]):
         people = serializers.ListField(
             child=InvitedPersonSerializer(), required=False, max_length=INVITATIONS_MAX
         )
@@ -376,7 +376,7 @@ class InvitationResendApi(APIView):
 class InvitationAcceptApi(APIView):
     permission_classes = [AllowAny]
 
-    class AcceptInputSerializer(serializers.Serializer):
+    class AcceptInputSerializer(serializers.Serializer[Any]):
         token = serializers.CharField(max_length=1000)
         full_name = serializers.CharField(max_length=1000)
         password = serializers.CharField(max_length=1000)

@@ -65,7 +65,9 @@ def sign_in_identity(request: HttpRequest, credentials: dict[str, Any] | None) -
     return unicodedata.normalize("NFKC", str(value)).strip().casefold()
 
 
-def lockout_parameters(request: Any, credentials: dict[str, Any] | None) -> list[Any]:
+def lockout_parameters(
+    request: HttpRequest | None, credentials: dict[str, Any] | None
+) -> list[str | list[str]]:
     """What a lockout is keyed on. In a network: the address together with the client, so
     someone guessing from elsewhere never locks a member out of their own sign-in. On the
     public site (platform staff) also the client alone, so one client cannot try many staff
@@ -76,7 +78,7 @@ def lockout_parameters(request: Any, credentials: dict[str, Any] | None) -> list
 
 
 def lockout_response(
-    request: HttpRequest, original_response: HttpResponse | None, credentials: Any
+    request: HttpRequest, original_response: HttpResponse | None, credentials: dict[str, Any] | None
 ) -> HttpResponse:
     """A locked-out sign-in: the sign-in page the view rendered (its form says why, see
     `ThrottledAuthenticationForm`), answered 429."""

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Model, OuterRef, Q
 from django_tenants.utils import get_public_schema_name
 
 from core.notifications.selectors import unread_count_of_member
@@ -54,7 +54,7 @@ class MemberBackend(ModelBackend):
     """Django's model backend (email and password; per-member and group permissions),
     plus the permissions of an active member's role."""
 
-    def get_user(self, user_id: Any) -> Member | None:
+    def get_user(self, user_id: int | str) -> Member | None:
         """The member of a signed-in request, read with what every page needs of them in
         the same query: their unread notifications and whether anyone granted them a
         permission beyond their role (almost nobody), so that neither costs a query of its
@@ -74,7 +74,8 @@ class MemberBackend(ModelBackend):
             return None
         return member if self.user_can_authenticate(member) else None
 
-    def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
+    # user_obj is Django's any user, given Django's own private permission cache below.
+    def get_all_permissions(self, user_obj: Any, obj: Model | None = None) -> set[str]:  # noqa: ANN401
         if (
             obj is None
             and user_obj.is_active

@@ -602,7 +602,7 @@ PHOTO_MAX_SIDE = 4000
 PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 
 
-def photo_check(photo: UploadedFile) -> str:
+def photo_check(photo: UploadedFile[bytes]) -> str:
     """Refuse anything but a real JPEG, PNG or WebP image of at most 2 MB and 4000 pixels a
     side (the content is read, not the name or the browser's content type); return the
     extension to store it under."""
@@ -827,7 +827,7 @@ def _invited_person_clean(name: str, email: str, role: str) -> InvitedPerson:
     return name, email, role_value
 
 
-def invitations_csv_read(file: UploadedFile) -> list[InvitedPerson]:
+def invitations_csv_read(file: UploadedFile[bytes]) -> list[InvitedPerson]:
     """The people in an uploaded CSV of name, email and an optional role (a header row is
     optional). Refuses (`InvitationRefused`, with every bad row in `rows`) a file over
     1 MB or 500 people, one that is not UTF-8 text, or any row without a valid address

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
@@ -20,6 +20,7 @@ from core.sso.selectors import sso_settings
 from kernel.errors import ApplicationError, NotFound
 from kernel.forms import refusal_show
 from tenants.plans import network_full_message
+from tenants.selectors import network_current
 
 from .models import (
     BIO_MAX,
@@ -66,6 +67,9 @@ from .services import (
 )
 from .skills import CURATED_SKILLS, SKILL_CHOICES
 from .throttles import JoinThrottled, join_throttle
+
+if TYPE_CHECKING:
+    from django.forms.utils import _DataT, _FilesT
 
 JOIN_EMAIL_SESSION_KEY = "join_email"
 
@@ -114,9 +118,9 @@ def join(request: HttpRequest) -> HttpResponse:
             # The same answer whether the address was new or already here (member_join).
             request.session[JOIN_EMAIL_SESSION_KEY] = form.cleaned_data["email"].strip().lower()
             return redirect("join-check-email")
-    usage = plan_usage(network=request.tenant)  # type: ignore[attr-defined]
+    usage = plan_usage(network=network_current())
     full = (
-        network_full_message(request.tenant, usage.member_limit)  # type: ignore[attr-defined]
+        network_full_message(network_current(), usage.member_limit)
         if usage.full and usage.member_limit is not None
         else ""
     )
@@ -173,7 +177,7 @@ class DeclineForm(forms.Form):
 
 @permission_required("members.approve_member", raise_exception=True)
 def approvals(request: HttpRequest) -> HttpResponse:
-    usage = plan_usage(network=request.tenant)  # type: ignore[attr-defined]
+    usage = plan_usage(network=network_current())
     return render(
         request, "members/approvals.html", {"queue": approval_queue(), "plan_usage": usage}
     )
@@ -228,7 +232,7 @@ def roles(request: HttpRequest) -> HttpResponse:
         "members": member_list(search=search),
         "search": search,
         "roles": Role.choices,
-        "plan_usage": plan_usage(network=request.tenant),  # type: ignore[attr-defined]
+        "plan_usage": plan_usage(network=network_current()),
     }
     return render(request, "members/roles.html", context)
 
@@ -503,7 +507,9 @@ class ProfileForm(forms.Form):
     remove_photo = forms.BooleanField(label=gettext_lazy("Remove my photo"), required=False)
 
     @classmethod
-    def for_member(cls, member: Member, data: Any = None, files: Any = None) -> ProfileForm:
+    def for_member(
+        cls, member: Member, data: _DataT | None = None, files: _FilesT | None = None
+    ) -> ProfileForm:
         curated = [s for s in member.skills if s in CURATED_SKILLS]
         other = [s for s in member.skills if s not in CURATED_SKILLS]
         initial = {
@@ -641,7 +647,7 @@ class MemberLoginForm(ThrottledAuthenticationForm):
         ).first()
         if stopped is None or not stopped.check_password(self.data.get("password", "")):
             return super().get_invalid_login_error()
-        network = self.request.tenant.name  # type: ignore[union-attr]
+        network = network_current().name
         if stopped.state == MemberState.DEACTIVATED:
             return ValidationError(
                 f"Your account in {network} has been deactivated by an organiser, so you "

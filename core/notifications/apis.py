@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.members.auth import acting_member
+from core.members.models import Member
 from kernel.api import PageNumberPagination
 
 from .models import IN_APP_OPTIONAL, Kind
@@ -42,7 +43,7 @@ class NotificationPagination(PageNumberPagination):
 class NotificationListApi(APIView):
     pagination_class = NotificationPagination
 
-    class NotificationSerializer(serializers.Serializer):
+    class NotificationSerializer(serializers.Serializer[Any]):
         id = serializers.IntegerField()
         kind = serializers.CharField()
         title = serializers.CharField()
@@ -86,18 +87,18 @@ class NotificationReadAllApi(APIView):
         return Response({"marked_read": notification_mark_all_read(actor=acting_member(request))})
 
 
-def _preferences(member: Any) -> dict[str, bool]:
+def _preferences(member: Member) -> dict[str, bool]:
     shown = in_app_preferences(member=member)
     return {**email_preferences(member=member), **{f"{k}_in_app": v for k, v in shown.items()}}
 
 
 class EmailPreferencesApi(APIView):
-    class EmailPreferencesSerializer(serializers.Serializer):
+    class EmailPreferencesSerializer(serializers.Serializer[Any]):
         """One true/false per kind of notification (email me), and `<kind>_in_app` for the
         kinds a member may turn off in the app too; any other name is refused."""
 
-        def get_fields(self) -> dict[str, serializers.Field]:
-            fields: dict[str, serializers.Field] = {
+        def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+            fields: dict[str, serializers.Field[Any, Any, Any, Any]] = {
                 kind: serializers.BooleanField(required=False, help_text=force_str(label))
                 for kind, label in Kind.choices
             }
@@ -137,15 +138,15 @@ class PushSubscriptionApi(APIView):
     """Turn Web Push on (POST the browser's `PushSubscription.toJSON()`) or off (DELETE
     with its endpoint) for the signed-in member in one browser."""
 
-    class KeysSerializer(serializers.Serializer):
+    class KeysSerializer(serializers.Serializer[Any]):
         p256dh = serializers.CharField(max_length=100)
         auth = serializers.CharField(max_length=40)
 
-    class SubscriptionSerializer(serializers.Serializer):
+    class SubscriptionSerializer(serializers.Serializer[Any]):
         endpoint = serializers.URLField(max_length=1000)
         keys = serializers.DictField(child=serializers.CharField(), required=False)
 
-    class EndpointSerializer(serializers.Serializer):
+    class EndpointSerializer(serializers.Serializer[Any]):
         endpoint = serializers.URLField(max_length=1000)
 
     @extend_schema(request=SubscriptionSerializer, responses={201: None})

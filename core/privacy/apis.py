@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -31,12 +33,12 @@ class MyDataApi(APIView):
 
 
 class CloseAccountApi(APIView):
-    class CloseInputSerializer(serializers.Serializer):
+    class CloseInputSerializer(serializers.Serializer[Any]):
         password = serializers.CharField(
             trim_whitespace=False, help_text="Your current password, to be sure it is you."
         )
 
-    class ClosedSerializer(serializers.Serializer):
+    class ClosedSerializer(serializers.Serializer[Any]):
         state = serializers.CharField()
 
     @extend_schema(request=CloseInputSerializer, responses=ClosedSerializer)

@@ -384,7 +384,7 @@ def _csv(rows: Iterable[Row]) -> str:
     return csv_text([header, *([_cell(row[key]) for key in header] for row in rows)])
 
 
-def _cell(value: Any) -> Any:
+def _cell(value: object) -> object:
     if isinstance(value, list):
         return "; ".join(str(item) for item in value)
     if isinstance(value, dict):

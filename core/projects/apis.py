@@ -116,7 +116,7 @@ class ConfirmationSerializer(serializers.ModelSerializer[HoursConfirmation]):
         read_only_fields = fields
 
 
-class ProposalInputSerializer(serializers.Serializer):
+class ProposalInputSerializer(serializers.Serializer[Any]):
     """Shapes only; the rules (lengths, quarter hours, dates) live in the service."""
 
     title = serializers.CharField(allow_blank=True, max_length=20_000)
@@ -138,7 +138,7 @@ def _detail(project_id: int, request: Request) -> Response:
 class ProjectListApi(APIView):
     pagination_class = PageNumberPagination
 
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(serializers.Serializer[Any]):
         state = serializers.ChoiceField(choices=Project.State.choices, required=False)
 
     @extend_schema(parameters=[FilterSerializer], responses=ProjectSerializer(many=True))
@@ -178,7 +178,7 @@ class ProjectFundApi(APIView):
 
 
 class ProjectDeclineApi(APIView):
-    class DeclineSerializer(serializers.Serializer):
+    class DeclineSerializer(serializers.Serializer[Any]):
         reason = serializers.CharField(allow_blank=True, max_length=20_000)
 
     @extend_schema(request=DeclineSerializer, responses=ProjectDetailSerializer)
@@ -200,7 +200,7 @@ class ProjectCloseApi(APIView):
 
 
 class ProjectVolunteerApi(APIView):
-    class PledgeSerializer(serializers.Serializer):
+    class PledgeSerializer(serializers.Serializer[Any]):
         pledged_minutes = serializers.IntegerField()
 
     @extend_schema(request=PledgeSerializer, responses=VolunteerSerializer)
@@ -215,7 +215,7 @@ class ProjectVolunteerApi(APIView):
 
 
 class ProjectConfirmationApi(APIView):
-    class ConfirmSerializer(serializers.Serializer):
+    class ConfirmSerializer(serializers.Serializer[Any]):
         volunteer_id = serializers.IntegerField()
         minutes = serializers.IntegerField()
         worked_on = serializers.DateField(

@@ -9,7 +9,6 @@ service locks the project row first, so a confirmation and a close never overlap
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from django.db.models import F
 from django.utils import timezone
@@ -55,7 +54,7 @@ _MISSING = {
 }
 
 
-def _text(name: str, value: Any) -> str:
+def _text(name: str, value: object) -> str:
     return plain_text(
         value or "",
         name=name,
@@ -65,7 +64,14 @@ def _text(name: str, value: Any) -> str:
     )
 
 
-def _minutes(value: Any, *, field: str, what: str, most: int) -> int:
+def _dates(starts_on: object, ends_on: object) -> tuple[datetime.date, datetime.date]:
+    """Both dates, or a refusal asking for them (whatever a caller passed)."""
+    if not isinstance(starts_on, datetime.date) or not isinstance(ends_on, datetime.date):
+        raise ProjectRefused(_("Give the dates the project starts and ends."), field="starts_on")
+    return starts_on, ends_on
+
+
+def _minutes(value: object, *, field: str, what: str, most: int) -> int:
     """Whole minutes in 15-minute steps from 15 up to `most`, or a refusal saying so."""
     if isinstance(value, bool) or not isinstance(value, int) or value % STEP_MINUTES:
         raise ProjectRefused(
@@ -123,8 +129,7 @@ def project_propose(
     budget = _minutes(
         budget_minutes, field="budget_minutes", what=_("The hours budget"), most=BUDGET_MAX_MINUTES
     )
-    if not isinstance(starts_on, datetime.date) or not isinstance(ends_on, datetime.date):
-        raise ProjectRefused(_("Give the dates the project starts and ends."), field="starts_on")
+    starts_on, ends_on = _dates(starts_on, ends_on)
     if ends_on < starts_on:
         raise ProjectRefused(_("The project ends before it starts."), field="ends_on")
     try:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -60,7 +61,7 @@ class HoursField(forms.DecimalField):
         )
         self.widget.attrs.update({"step": "0.25", "inputmode": "decimal"})
 
-    def clean(self, value: Any) -> int | None:
+    def clean(self, value: object) -> int | None:
         hours = super().clean(value)
         if hours is None:
             return None
@@ -148,7 +149,7 @@ def _project(request: HttpRequest, project_id: int) -> tuple[Member, Project]:
         raise Http404("No such project") from None
 
 
-def _permitted(require: Any, **arguments: Any) -> None:
+def _permitted(require: Callable[..., object], **arguments: Any) -> None:
     """A page whose form only some may use asks the service's own rule before showing it.
     Refused is forbidden (403): the member may know the page or the project exists, but
     not act (docs/architecture.md, "403 or 404")."""
@@ -212,7 +213,9 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
     )
 
 
-def _act(request: HttpRequest, project_id: int, action: Any, done: str) -> HttpResponse:
+def _act(
+    request: HttpRequest, project_id: int, action: Callable[..., object], done: str
+) -> HttpResponse:
     member, project = _project(request, project_id)
     try:
         action(actor=member, project=project)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -54,20 +56,20 @@ class ReportSerializer(serializers.ModelSerializer[Report]):
         return [str(outcome) for outcome in report_outcomes(report)]
 
 
-class ReportInputSerializer(serializers.Serializer):
+class ReportInputSerializer(serializers.Serializer[Any]):
     target_kind = serializers.ChoiceField(choices=TargetKind.choices)
     target_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     category = serializers.ChoiceField(choices=Category.choices)
     details = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
 
 
-class ReportQuerySerializer(serializers.Serializer):
+class ReportQuerySerializer(serializers.Serializer[Any]):
     handled = serializers.BooleanField(
         required=False, default=False, help_text="Reports dealt with, instead of open ones."
     )
 
 
-class ReportActInputSerializer(serializers.Serializer):
+class ReportActInputSerializer(serializers.Serializer[Any]):
     outcome = serializers.ChoiceField(choices=Outcome.choices)
     note = serializers.CharField(allow_blank=True, max_length=20_000)
 

@@ -24,10 +24,11 @@ from django.views.decorators.http import require_POST
 from joserfc.errors import BadSignatureError, ClaimError, JoseError
 
 from core.members.auth import acting_member
-from core.members.models import MemberState
+from core.members.models import Member, MemberState
 from core.members.views import MemberLoginForm, ThrottledLoginView
 from kernel.errors import ApplicationError
 from kernel.forms import refusal_show
+from tenants.selectors import network_current
 
 from .client import sso_client
 from .models import ProviderKind
@@ -54,7 +55,7 @@ class SignInForm(MemberLoginForm):
             raise ValidationError(
                 _("%(network)s does not use passwords: sign in with %(provider)s.")
                 % {
-                    "network": self.request.tenant.name,  # type: ignore[union-attr]
+                    "network": network_current().name,
                     "provider": current.name if current else "",
                 },
                 code="password_off",
@@ -199,7 +200,7 @@ class SsoSettingsForm(forms.Form):
     )
 
 
-def _organiser(request: HttpRequest) -> Any:
+def _organiser(request: HttpRequest) -> Member:
     member = acting_member(request)
     if not member.has_perm("members.approve_member"):
         raise DjangoPermissionDenied

@@ -56,13 +56,13 @@ class SubmittedSerializer(StorySerializer):
         read_only_fields = fields
 
 
-class PublishedSerializer(serializers.Serializer):
+class PublishedSerializer(serializers.Serializer[Any]):
     subject = serializers.CharField()
     text = serializers.CharField()
     byline = serializers.CharField(help_text="The author's name, or empty if they chose so.")
 
 
-class StoryInputSerializer(serializers.Serializer):
+class StoryInputSerializer(serializers.Serializer[Any]):
     source = serializers.ChoiceField(choices=list(SOURCES))  # type: ignore[assignment]  # a field named "source"
     source_id = serializers.IntegerField(min_value=1)
     text = serializers.CharField(max_length=TEXT_LIMIT)
@@ -104,7 +104,7 @@ class SubmittedApi(APIView):
         return Response(SubmittedSerializer(stories, many=True).data)
 
 
-class PickSerializer(serializers.Serializer):
+class PickSerializer(serializers.Serializer[Any]):
     on_impact = serializers.BooleanField()
     on_home = serializers.BooleanField()
 
@@ -125,7 +125,7 @@ class StoryPickApi(APIView):
 class PublishedApi(APIView):
     permission_classes = [AllowAny]
 
-    class PlaceSerializer(serializers.Serializer):
+    class PlaceSerializer(serializers.Serializer[Any]):
         place = serializers.ChoiceField(choices=["impact", "home"], default="home")
 
     @extend_schema(

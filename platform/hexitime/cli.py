@@ -145,7 +145,6 @@ def run_process(name: str, args: list[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module_default())
     command = _process_command(name, args)
     os.execv(command[0], command)  # noqa: S606 - our own interpreter, fixed arguments
-    return 1  # not reached
 
 
 def _process_command(name: str, args: list[str]) -> list[str]:

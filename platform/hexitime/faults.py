@@ -49,7 +49,7 @@ def is_outage(error: BaseException | None) -> bool:
     return False
 
 
-def _mark_outage(sender: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+def _mark_outage(sender: object, request: HttpRequest | None = None, **kwargs: Any) -> None:
     # Sent from inside Django's `except` block: the exception is the one being handled.
     if request is not None and is_outage(sys.exc_info()[1]):
         setattr(request, _MARK, True)

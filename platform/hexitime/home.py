@@ -20,6 +20,7 @@ from core.projects.selectors import projects_awaiting_funding
 from core.stories.selectors import stories_published
 from kernel.errors import NotFound
 from ledger.selectors import member_balance_and_statement
+from tenants.selectors import network_current
 
 
 def network_home(request: HttpRequest) -> HttpResponse:
@@ -44,7 +45,7 @@ def network_home(request: HttpRequest) -> HttpResponse:
             "campaigns": campaigns_active(member=member),
         }
         if member.has_perm("members.approve_member"):
-            context["plan_usage"] = plan_usage(network=request.tenant)  # type: ignore[attr-defined]
+            context["plan_usage"] = plan_usage(network=network_current())
             context["join_requests"] = approval_queue().count()
         if member.has_perm("projects.fund_project"):
             context["proposals"] = projects_awaiting_funding().count()

@@ -42,7 +42,7 @@ def network_language(request: HttpRequest) -> str:
 
 def request_language(request: HttpRequest) -> str:
     user = getattr(request, "user", None)
-    if isinstance(user, Member) and user.is_authenticated and _offered(user.language):
+    if isinstance(user, Member) and _offered(user.language):
         return user.language
     cookie = _offered(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME))
     return cookie or network_language(request)

@@ -6,9 +6,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import forms
+from django.core.paginator import Paginator
 from drf_spectacular import openapi
+from drf_spectacular.utils import Direction
 from rest_framework import exceptions, pagination, serializers
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -75,13 +78,13 @@ class PageNumberPagination(pagination.PageNumberPagination):
     """DRF's pages, except that `?page=` with no number is refused like any other
     non-number rather than read as the first page."""
 
-    def get_page_number(self, request: Any, paginator: Any) -> Any:
+    def get_page_number(self, request: Request, paginator: Paginator[Any]) -> int | str:
         if request.query_params.get(self.page_query_param, None) == "":
             raise exceptions.NotFound(self.invalid_page_message)
         return super().get_page_number(request, paginator)
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorSerializer(serializers.Serializer[Any]):
     """A refusal: `detail` says why; input errors name the fields, each with its messages."""
 
     detail = serializers.CharField(required=False)
@@ -95,7 +98,7 @@ class AutoSchema(openapi.AutoSchema):
     anything that does not exist or is not theirs to see (services raise `NotFound` for
     both, so no one learns what exists elsewhere)."""
 
-    def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
+    def _get_response_bodies(self, direction: Direction = "response") -> dict[str, Any]:
         responses = dict(super()._get_response_bodies(direction))
         refusals = ["400", "404"]
         if not all(isinstance(p, AllowAny) for p in self.view.get_permissions()):

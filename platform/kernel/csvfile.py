@@ -13,15 +13,18 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
-from typing import Any, Protocol
+from typing import Generic, Protocol, TypeVar
 
 from django.http import HttpResponse, StreamingHttpResponse
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-class _Writable(Protocol):
-    def write(self, value: str, /) -> Any: ...
+_Written = TypeVar("_Written", covariant=True)  # what the file's `write` returns
+
+
+class _Writable(Protocol[_Written]):
+    def write(self, value: str, /) -> _Written: ...
 
 
 def csv_cell(value: object) -> object:
@@ -31,14 +34,14 @@ def csv_cell(value: object) -> object:
     return value
 
 
-class CsvWriter:
+class CsvWriter(Generic[_Written]):
     """`csv.writer` with every cell passed through `csv_cell`; `writerow` returns what
     the underlying file's `write` returned (the line itself for a streamed response)."""
 
-    def __init__(self, file: _Writable) -> None:
+    def __init__(self, file: _Writable[_Written]) -> None:
         self._writer = csv.writer(file)
 
-    def writerow(self, row: Iterable[object]) -> Any:
+    def writerow(self, row: Iterable[object]) -> _Written:
         return self._writer.writerow([csv_cell(value) for value in row])
 
     def writerows(self, rows: Iterable[Iterable[object]]) -> None:

@@ -84,11 +84,11 @@ def network_start(
     return job
 
 
-def _queue_provisioning(job_id: Any) -> None:
+def _queue_provisioning(job_id: uuid.UUID) -> None:
     current_app.send_task("tenants.tasks.network_provision", kwargs={"job_id": str(job_id)})
 
 
-def provisioning_job_run(*, job_id: Any) -> ProvisioningJob:
+def provisioning_job_run(*, job_id: uuid.UUID | str) -> ProvisioningJob:
     """Build the job's network and its first organiser; called by the provisioning task.
 
     Resumable from any point: the network, its domain, its schema, the organiser with the

@@ -274,8 +274,13 @@ class _StatementRecorder:
         self.statements = into
 
     def __call__(
-        self, execute: Callable[..., Any], sql_text: str, params: Any, many: bool, context: dict
-    ) -> Any:
+        self,
+        execute: Callable[..., Any],
+        sql_text: str,
+        params: Any,  # noqa: ANN401 - Django's wrapper type: one set of parameters, or a list
+        many: bool,
+        context: dict[str, Any],
+    ) -> object:
         result = execute(sql_text, params, many, context)
         if not _SKIPPED_STATEMENT.match(sql_text):
             raw_connection = context["connection"].connection

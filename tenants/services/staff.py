@@ -52,7 +52,7 @@ class StaffActionRefused(ApplicationError):
 
 
 def _require_staff(actor: Member) -> None:
-    if not (actor.is_authenticated and actor.is_active and actor.is_staff):
+    if not (actor.is_active and actor.is_staff):
         raise PermissionDenied("Only platform staff may do this.")
 
 

@@ -244,7 +244,7 @@ def exchange_agree(
     return exchange
 
 
-def check_minutes(minutes: int) -> int:
+def check_minutes(minutes: object) -> int:
     if not isinstance(minutes, int) or minutes < MINUTES_STEP or minutes > MAX_MINUTES:
         raise ExchangeRefused(
             _("Record between %(least)s and %(most)s.")

@@ -23,12 +23,18 @@ def exchange_settings() -> ExchangeSettings:
     return settings
 
 
+def _days(value: object) -> int:
+    """Days from 1 to 60, or a refusal saying so (whatever a caller passed)."""
+    if not isinstance(value, int) or not 1 <= value <= 60:
+        raise ExchangeRefused(_("Choose between 1 and 60 days."), field="auto_confirm_days")
+    return value
+
+
 @durable_service
 def exchange_settings_update(*, actor: Member, auto_confirm_days: int) -> ExchangeSettings:
     if not actor.has_perm("exchanges.settle_dispute"):
         raise PermissionDenied(_("Only organisers can change the exchange rules."))
-    if not isinstance(auto_confirm_days, int) or not 1 <= auto_confirm_days <= 60:
-        raise ExchangeRefused(_("Choose between 1 and 60 days."), field="auto_confirm_days")
+    auto_confirm_days = _days(auto_confirm_days)
     settings = ExchangeSettings.objects.select_for_update().get_or_create(pk=1)[0]
     before = {"auto_confirm_days": settings.auto_confirm_days}
     settings.auto_confirm_days = auto_confirm_days

@@ -5,6 +5,8 @@ caller's own, and everyone else's reach the API only as suppressed counts."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -26,7 +28,7 @@ class EqualityAnswersSerializer(serializers.ModelSerializer[EqualityAnswers]):
         read_only_fields = fields
 
 
-class EqualityInputSerializer(serializers.Serializer):
+class EqualityInputSerializer(serializers.Serializer[Any]):
     """Shapes only; the service checks the answers against the choices."""
 
     consent = serializers.BooleanField(
@@ -60,7 +62,7 @@ class MyEqualityApi(APIView):
         return Response(status=204)
 
 
-class ReportRowSerializer(serializers.Serializer):
+class ReportRowSerializer(serializers.Serializer[Any]):
     """One group; a null figure is suppressed (shown as `*` on the page)."""
 
     group = serializers.CharField(source="label")
@@ -72,13 +74,13 @@ class ReportRowSerializer(serializers.Serializer):
     hours_received = serializers.FloatField(allow_null=True)
 
 
-class ReportTableSerializer(serializers.Serializer):
+class ReportTableSerializer(serializers.Serializer[Any]):
     key = serializers.CharField()
     title = serializers.CharField()
     rows = ReportRowSerializer(many=True)
 
 
-class EqualityReportSerializer(serializers.Serializer):
+class EqualityReportSerializer(serializers.Serializer[Any]):
     since = serializers.DateTimeField()
     until = serializers.DateTimeField()
     tables = ReportTableSerializer(many=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.http.response import HttpResponseBase
@@ -23,13 +24,13 @@ from ..services.map import network_map_request
 from ..services.metrics import network_metrics_request
 
 
-class DateRangeSerializer(serializers.Serializer):
+class DateRangeSerializer(serializers.Serializer[Any]):
     start = serializers.DateField(required=False, allow_null=True)
     end = serializers.DateField(required=False, allow_null=True)
     group = serializers.CharField(required=False, allow_blank=True, max_length=80)
 
 
-class MapNodeSerializer(serializers.Serializer):
+class MapNodeSerializer(serializers.Serializer[Any]):
     id = serializers.CharField(
         help_text="member-<id>, anonymous-<n>, network-<id>, project-<id> or group-<key>"
     )
@@ -48,7 +49,7 @@ class MapNodeSerializer(serializers.Serializer):
     )
 
 
-class MapLinkSerializer(serializers.Serializer):
+class MapLinkSerializer(serializers.Serializer[Any]):
     source = serializers.CharField()  # type: ignore[assignment]
     target = serializers.CharField()
     minutes = serializers.IntegerField()
@@ -59,7 +60,7 @@ class MapLinkSerializer(serializers.Serializer):
     )
 
 
-class MapSerializer(serializers.Serializer):
+class MapSerializer(serializers.Serializer[Any]):
     nodes = MapNodeSerializer(many=True)
     links = MapLinkSerializer(many=True)
     active_members = serializers.IntegerField(
@@ -71,7 +72,7 @@ class MapSerializer(serializers.Serializer):
     group = serializers.CharField(help_text='The group shown, "" for the whole map.')
 
 
-class MapPreparingSerializer(serializers.Serializer):
+class MapPreparingSerializer(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=["preparing"])
 
 
@@ -126,7 +127,7 @@ def map_response(request: HttpRequest, *, etag: str, body: bytes) -> HttpRespons
 
 class CanViewNetworkMetrics(BasePermission):
     def has_permission(self, request: Request, view: APIView) -> bool:
-        return bool(request.user and request.user.has_perm("insights.view_network_metrics"))
+        return bool(request.user.has_perm("insights.view_network_metrics"))
 
 
 class NetworkMetricsApi(APIView):

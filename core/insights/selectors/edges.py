@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+
 from django_tenants.utils import tenant_context
 
 from core.exchanges.models import Exchange, State
@@ -103,14 +106,17 @@ def partner_hosted_edges(*, dates: DateRange) -> list[Edge]:
                 exchanges = exchanges.filter(completed_at__gte=start)
             if end:
                 exchanges = exchanges.filter(completed_at__lt=end)
-            rows = list(
-                exchanges.values_list(
-                    "giver_id",
-                    "remote_member_id",
-                    "minutes",
-                    "completed_at",
-                    "listing__category",
-                    "listing__format",
+            # django-stubs types a nullable foreign key's "giver_id" here as a plain int.
+            rows: Sequence[tuple[int | None, int | None, int | None, datetime | None, str, str]] = (
+                list(
+                    exchanges.values_list(
+                        "giver_id",
+                        "remote_member_id",
+                        "minutes",
+                        "completed_at",
+                        "listing__category",
+                        "listing__format",
+                    )
                 )
             )
         for giver, ours, minutes, when, category, format_ in rows:

@@ -16,6 +16,7 @@ Privacy is decided here, once, for the JSON endpoint and the table alike:
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -69,7 +70,7 @@ def name_shown(*, viewer: Member | None, member: Member) -> bool:
     return member.show_on_map and member.profile_visibility in NAME_SHOWN
 
 
-def _url_maker(name: str) -> Any:
+def _url_maker(name: str) -> Callable[[int], str]:
     """`reverse(name, args=[pk])` as string formatting: one reverse() per map, not per node."""
     marker = 987654321
     pattern = reverse(name, args=[marker])

@@ -3,7 +3,7 @@ and the organisers' report with its CSV download."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
@@ -17,6 +17,7 @@ from core.members.auth import acting_member
 from kernel.csvfile import csv_download
 from kernel.errors import ApplicationError
 from kernel.forms import refusal_show
+from tenants.selectors import network_current
 
 from ..models import (
     BACKGROUND_EXAMPLES,
@@ -34,10 +35,13 @@ from ..services.equality import (
     equality_report_export,
 )
 
+if TYPE_CHECKING:
+    from django.utils.choices import _ChoicesInput
+
 ANSWER_REQUIRED = {"required": "Choose an answer, or “Prefer not to say”."}
 
 
-def _radios(label: str, choices: Any, help_text: str = "") -> forms.ChoiceField:
+def _radios(label: str, choices: _ChoicesInput, help_text: str = "") -> forms.ChoiceField:
     return forms.ChoiceField(
         label=label,
         choices=choices,
@@ -144,5 +148,5 @@ def equality_report_page(request: HttpRequest) -> HttpResponse:
 
 @permission_required(REPORT_PERMISSION, raise_exception=True)
 def equality_report_download(request: HttpRequest) -> HttpResponse:
-    data = equality_report_export(actor=acting_member(request), network=request.tenant)  # type: ignore[attr-defined]
+    data = equality_report_export(actor=acting_member(request), network=network_current())
     return csv_download(data, filename="equality-report.csv")

@@ -10,14 +10,18 @@ so this editor splits them and sends each on its own. django-tenants wraps this 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import sqlparse
 from django.db.backends.postgresql import base, schema
 
+if TYPE_CHECKING:
+    from django.db.backends.ddl_references import Statement
+
 
 class DatabaseSchemaEditor(schema.DatabaseSchemaEditor):
-    def execute(self, sql: Any, params: Any = ()) -> None:
+    def execute(self, sql: Statement | str, params: Sequence[Any] | None = ()) -> None:
         text = str(sql)
         if ";" not in text.rstrip().rstrip(";"):
             super().execute(sql, params)

@@ -17,10 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django_tenants.postgresql_backend import base
 from django_tenants.utils import get_limit_set_calls, get_public_schema_name
+
+if TYPE_CHECKING:
+    from django_tenants.models import TenantMixin
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -43,7 +46,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
             # path is unknown now.
             self.applied_search_path = None
 
-    def set_tenant(self, tenant: Any, include_public: bool = True) -> None:
+    def set_tenant(self, tenant: TenantMixin, include_public: bool = True) -> None:
         """Select a schema (no query); the next cursor sets the path unless it already is."""
         self._selecting = True
         try:
