@@ -119,7 +119,7 @@ def test_an_organiser_invites_by_csv_and_deactivates_a_member(
             too_wide[path] = olive.evaluate(
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
-        assert too_wide == {path: 0 for path in too_wide}
+        assert too_wide == dict.fromkeys(too_wide, 0)
     finally:
         for page in (olive, nia, dan):
             page.context.close()

@@ -14,8 +14,7 @@ from ledger.selectors import member_balance
 from tenants.models import Network, ProvisioningJob
 from tenants.services.handover import handover_token
 from tenants.services.provisioning import provisioning_job_run
-
-from ..conftest import NetworkClient
+from tests.conftest import NetworkClient
 
 GOOD = {
     "name": "Started Network",

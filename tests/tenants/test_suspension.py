@@ -12,8 +12,7 @@ from ledger.selectors import member_balance
 from ledger.services import gift_grant
 from tenants.models import Network
 from tenants.services.networks import network_resume, network_suspend
-
-from ..conftest import host_of
+from tests.conftest import host_of
 
 
 @pytest.fixture

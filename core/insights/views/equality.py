@@ -13,12 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from core.members.auth import acting_member
-from kernel.csvfile import csv_download
-from kernel.errors import ApplicationError
-from kernel.forms import refusal_show
-
-from ..models import (
+from core.insights.models import (
     BACKGROUND_EXAMPLES,
     ETHNIC_GROUP_SECTIONS,
     PREFER_NOT_TO_SAY,
@@ -27,12 +22,20 @@ from ..models import (
     Disability,
     Gender,
 )
-from ..selectors.equality import REPORT_PERMISSION, equality_answers_get, equality_report
-from ..services.equality import (
+from core.insights.selectors.equality import (
+    REPORT_PERMISSION,
+    equality_answers_get,
+    equality_report,
+)
+from core.insights.services.equality import (
     equality_answers_save,
     equality_answers_withdraw,
     equality_report_export,
 )
+from core.members.auth import acting_member
+from kernel.csvfile import csv_download
+from kernel.errors import ApplicationError
+from kernel.forms import refusal_show
 
 ANSWER_REQUIRED = {"required": "Choose an answer, or “Prefer not to say”."}
 

@@ -21,7 +21,7 @@ from .conftest import post, soon
 
 def parse(text):
     calendar = icalendar.Calendar.from_ical(text)
-    events = [c for c in calendar.walk("VEVENT")]
+    events = list(calendar.walk("VEVENT"))
     return calendar, events
 
 
