@@ -13,13 +13,14 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
-from django.http import HttpRequest
+from django.http import HttpRequest, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.test import Client
 from django_tenants.utils import tenant_context
 from psycopg import sql
@@ -175,6 +176,12 @@ def at_once(network: Network, calls: list[Callable[[], Any]]) -> list[Any]:
     for thread in threads:
         thread.join(timeout=60)
     return results
+
+
+def streamed(response: HttpResponseBase) -> bytes:
+    """The whole body of a streamed response (a download), as a browser would read it."""
+    assert isinstance(response, StreamingHttpResponse), type(response)
+    return b"".join(cast("Iterator[bytes]", response.streaming_content))
 
 
 def host_of(network: Network) -> str:

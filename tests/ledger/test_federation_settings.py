@@ -1,5 +1,9 @@
 """Organisers choose, on their own network's page, whether and with whom it exchanges."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django_tenants.utils import tenant_context
 
 from core.audit.models import AuditEvent
@@ -8,16 +12,29 @@ from ledger.federation.models import Membership
 from ledger.federation.selectors import federation_partners
 from tests.conftest import upgrade
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
 PAGE = "/settings/federation/"
 
 
-def _membership(network):
-    return Membership.objects.filter(network=network).first()
+def _membership(network: Network) -> Membership:
+    membership = Membership.objects.filter(network=network).first()
+    assert membership is not None
+    return membership
 
 
 def test_two_organisers_make_their_networks_partners(
-    network_a, network_b, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     upgrade(network_a, network_b)
     olive, oscar = (make_member(n, role=Role.ORGANISER) for n in (network_a, network_b))
     client_b.force_login(oscar)
@@ -36,7 +53,12 @@ def test_two_organisers_make_their_networks_partners(
         assert event.after == {"partners": ["network-b"]}
 
 
-def test_refusals_are_plain_and_change_nothing(network_a, network_b, make_member, client_a):
+def test_refusals_are_plain_and_change_nothing(
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+) -> None:
     olive = make_member(network_a, role=Role.ORGANISER)
     client_a.force_login(olive)
     refused = client_a.post(PAGE, {"opted_in": "on"})  # community plan
@@ -52,8 +74,12 @@ def test_refusals_are_plain_and_change_nothing(network_a, network_b, make_member
 
 
 def test_only_organisers_of_the_network_reach_the_page(
-    network_a, network_b, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     upgrade(network_a, network_b)
     client_a.force_login(make_member(network_a))
     assert client_a.get(PAGE).status_code == 403

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.utils import timezone
@@ -13,6 +13,11 @@ from core.exchanges.models import Exchange
 from core.listings.services import listing_create
 from core.members.models import Member, Role
 from ledger.services import gift_grant
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tenants.models import Network
 
 
 def days(n: int) -> datetime.date:
@@ -54,7 +59,7 @@ def complete_on(listing: Any, receiver: Member, *, minutes: int = 60) -> Exchang
 
 
 @pytest.fixture
-def cast(network_a, make_member):
+def cast(network_a: Network, make_member: Callable[..., Member]) -> dict[str, Member]:
     """Network A: Olive organises; Gita gives, Rob receives (with his welcome gift)."""
     olive = make_member(network_a, full_name="Olive Organiser", role=Role.ORGANISER)
     gita = make_member(network_a, full_name="Gita Giver")
