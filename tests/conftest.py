@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 from django.conf import settings
@@ -31,12 +31,15 @@ from tenants.models import Network, Plan, SpareSchema
 from tenants.services.networks import network_create, platform_bootstrap
 from tenants.services.schemas import schema_spares_fill, schema_template_current
 
+if TYPE_CHECKING:
+    from pytest_django import DjangoDbBlocker
+
 # More networks than an ordinary test makes; one that makes more replays for the rest.
 SPARE_POOL = 6
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+def django_db_setup(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> None:
     """After pytest-django migrates the test database, capture the schema template and build
     the spare pool once."""
     # Never let a fixture write to a real database.
@@ -196,7 +199,7 @@ class NetworkClient(Client):
         super().__init__(HTTP_HOST=host_of(network), **defaults)
         self.network = network
 
-    def force_login(self, user: Any, backend: str | None = None) -> None:
+    def force_login(self, user: Member, backend: str | None = None) -> None:
         with tenant_context(self.network):
             super().force_login(user, backend)
 

@@ -5,7 +5,7 @@ exchange page to the public home."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
@@ -23,6 +23,7 @@ from tests.core.exchanges.conftest import to_recorded
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from playwright.sync_api import Page
     from pytest_django.live_server_helper import LiveServer
 
     from core.exchanges.models import Exchange
@@ -112,7 +113,7 @@ def test_download_the_record_and_its_verification_says_genuine(
 
 
 def test_the_exchange_page_leads_to_a_reflection_and_a_story(
-    live_server: LiveServer, page: Any, record: tuple[Network, Exchange]
+    live_server: LiveServer, page: Page, record: tuple[Network, Exchange]
 ) -> None:
     _teal, done = record
     sign_in(page, live_server, HOST, "nia@nhs.net", PASSWORD)

@@ -54,7 +54,7 @@ def rowan(make_network: Callable[..., Network], make_member: Callable[..., Membe
     return network
 
 
-def _sign_in(page: Any, live_server: Any, email: str) -> None:
+def _sign_in(page: Page, live_server: LiveServer, email: str) -> None:
     page.goto(url(live_server, HOST, "/accounts/login/"))
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)

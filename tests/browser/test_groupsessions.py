@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
@@ -36,7 +36,7 @@ PASSWORD = "a-long-test-passphrase"
 HOST = "teal.localhost"
 
 
-def _sign_out(page: Any) -> None:
+def _sign_out(page: Page) -> None:
     page.context.clear_cookies()
 
 

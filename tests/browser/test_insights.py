@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 from django_tenants.utils import tenant_context
@@ -56,7 +56,7 @@ def maple(make_network: Callable[..., Network], make_member: Callable[..., Membe
     return network
 
 
-def _sign_in(page: Any, live_server: Any) -> None:
+def _sign_in(page: Page, live_server: LiveServer) -> None:
     page.goto(url(live_server, HOST, "/accounts/login/"))
     page.get_by_label("Email address").fill("olive@nhs.net")
     page.get_by_label("Password").fill(PASSWORD)
@@ -64,7 +64,7 @@ def _sign_in(page: Any, live_server: Any) -> None:
     page.wait_for_url(url(live_server, HOST, "/"))
 
 
-def _map_in_view(page: Any) -> None:
+def _map_in_view(page: Page) -> None:
     """Scroll the map into view, then wait two frames: cytoscape measures the pointer
     against a cached position of the map, which it refreshes on the page's scroll event,
     and a mouse event sent before that event lands on the wrong spot."""

@@ -14,7 +14,7 @@ import datetime
 import re
 import time
 from contextlib import ExitStack
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
@@ -30,6 +30,7 @@ from tests.conftest import host_of
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from playwright.sync_api import Page
     from pytest_django.live_server_helper import LiveServer
 
     from core.members.models import Member
@@ -61,11 +62,11 @@ def _emailed_link(to: str, pattern: str) -> str:
     raise AssertionError(f"no email to {to} with a link matching {pattern}")
 
 
-def _balance(page: Any) -> str:
+def _balance(page: Page) -> str:
     return page.locator("section[aria-labelledby=credit-heading] .balance").inner_text()
 
 
-def _shot(page: Any, step: str) -> None:
+def _shot(page: Page, step: str) -> None:
     screenshot(page, f"journey-{step}")
 
 

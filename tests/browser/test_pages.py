@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from playwright.sync_api import Page
     from pytest_django.live_server_helper import LiveServer
 
+    from core.exchanges.models import Exchange
+    from core.listings.models import Listing
     from core.members.models import Member
     from tenants.models import Network
     from tests.browser.conftest import WatchedBrowser
@@ -120,7 +122,7 @@ def exchanges(
     }
 
 
-def _listing(owner: Any, kind: str, title: str, **fields: Any) -> Any:
+def _listing(owner: Member, kind: str, title: str, **fields: Any) -> Listing:
     return listing_create(
         actor=owner,
         kind=kind,
@@ -131,7 +133,7 @@ def _listing(owner: Any, kind: str, title: str, **fields: Any) -> Any:
     )
 
 
-def _to_recorded(listing: Any, giver: Any, receiver: Any) -> Any:
+def _to_recorded(listing: Listing, giver: Member, receiver: Member) -> Exchange:
     """An exchange on `listing` walked up to an hour recorded by the giver."""
     owner, other = (giver, receiver) if listing.kind == "offer" else (receiver, giver)
     exchange = x.exchange_respond(actor=other, listing=listing, message="Happy to")
@@ -140,7 +142,7 @@ def _to_recorded(listing: Any, giver: Any, receiver: Any) -> Any:
     return x.exchange_record_hours(actor=giver, exchange=exchange, minutes=60, met_on=met_on)
 
 
-def _sign_in(page: Any, live_server: Any, host: str) -> None:
+def _sign_in(page: Page, live_server: LiveServer, host: str) -> None:
     sign_in(page, live_server, host, "olivia@nhs.net", PASSWORD)
 
 
@@ -292,7 +294,7 @@ def test_keyboard_alone_reaches_every_control_on_exchange_pages(
     _assert_keyboard_reaches_every_control(page)
 
 
-def _assert_keyboard_reaches_every_control(page: Any) -> None:
+def _assert_keyboard_reaches_every_control(page: Page) -> None:
     # Tab reaches a radio group once (arrow keys move within it), so a radio counts as
     # its group.
     describe = (

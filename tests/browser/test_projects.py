@@ -79,7 +79,7 @@ def projects(
     return purple, funded, proposal, amara
 
 
-def _sign_in(page: Any, live_server: Any) -> None:
+def _sign_in(page: Page, live_server: LiveServer) -> None:
     page.goto(url(live_server, HOST, "/accounts/login/"))
     page.get_by_label("Email address").fill("olivia@nhs.net")
     page.get_by_label("Password").fill(PASSWORD)

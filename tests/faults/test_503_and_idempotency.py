@@ -32,6 +32,7 @@ from tests.core.exchanges.conftest import to_recorded
 from tests.faults.test_provisioning_faults import _test_database_url
 
 if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
     from pytest_django import Settings
 
     from core.members.models import Member
@@ -50,7 +51,7 @@ def blocker() -> Iterator[psycopg.Connection[Any]]:
     session.close()
 
 
-def _lock(session: psycopg.Connection[Any], network: Any, statement: str) -> None:
+def _lock(session: psycopg.Connection[Any], network: Network, statement: str) -> None:
     session.execute(sql.SQL("SET search_path = {}").format(sql.Identifier(network.schema_name)))
     session.execute(statement)
 
@@ -84,8 +85,12 @@ def _terminate_when_waiting(query_like: str) -> None:
 
 
 def _fault(
-    session: psycopg.Connection[Any], network: Any, lock: str, waits_on: str, call: Callable
-) -> Any:
+    session: psycopg.Connection[Any],
+    network: Network,
+    lock: str,
+    waits_on: str,
+    call: Callable[[], TestResponse],
+) -> TestResponse:
     _lock(session, network, lock)
     thread, result = _in_thread(call)
     _terminate_when_waiting(waits_on)
@@ -122,13 +127,15 @@ def recorded(network_a: Network, people: tuple[Member, Member]) -> tuple[Exchang
     return exchange, alice, bob
 
 
-def _balances(network: Any, *members: Any) -> list[int]:
+def _balances(network: Network, *members: Member) -> list[int]:
     with tenant_context(network):
         return [member_balance(member=member) for member in members]
 
 
-def _confirm_api(network: Any, member: Any, exchange: Exchange, key: str) -> Callable[[], Any]:
-    def call() -> Any:
+def _confirm_api(
+    network: Network, member: Member, exchange: Exchange, key: str
+) -> Callable[[], TestResponse]:
+    def call() -> TestResponse:
         client = NetworkClient(network, raise_request_exception=False)
         client.force_login(member)
         return client.post(
@@ -206,7 +213,7 @@ def test_a_page_whose_backend_is_terminated_gets_a_plain_503_even_under_debug(
     settings.DEBUG = True
     exchange, _, bob = recorded
 
-    def confirm() -> Any:
+    def confirm() -> TestResponse:
         client = NetworkClient(network_a, raise_request_exception=False)
         client.force_login(bob)
         return client.post(f"/exchanges/{exchange.pk}/confirm/")
@@ -232,7 +239,7 @@ def test_the_database_gone_before_routing_answers_503(network_a: Network) -> Non
     """The tenant lookup itself fails: a connection whose backend was terminated, with
     health checks off (a pooler keeps the client's side of it open)."""
 
-    def request() -> Any:
+    def request() -> TestResponse:
         connection.settings_dict["CONN_HEALTH_CHECKS"] = False
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
@@ -252,13 +259,13 @@ def test_the_database_gone_before_routing_answers_503(network_a: Network) -> Non
     )
 
 
-def _listing_api(network: Any, member: Any) -> NetworkClient:
+def _listing_api(network: Network, member: Member) -> NetworkClient:
     client = NetworkClient(network)
     client.force_login(member)
     return client
 
 
-def _post_listing(client: NetworkClient, key: str | None, title: str) -> Any:
+def _post_listing(client: NetworkClient, key: str | None, title: str) -> TestResponse:
     headers = {"Idempotency-Key": key} if key else {}
     body = {"kind": "offer", "title": title, "description": "PDSA", "category": "coaching"}
     return client.post("/api/v1/listings/", body, content_type="application/json", headers=headers)

@@ -40,6 +40,8 @@ from tests.theming.test_theme import _png
 from theming.services import theme_update
 
 if TYPE_CHECKING:
+    from pytest_django import Settings
+
     from tests.conftest import NetworkClient
 
 REGION = "eu-west-2"
@@ -56,7 +58,7 @@ def s3_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture
-def bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch, settings: Any) -> Iterator[Any]:
+def bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Iterator[Any]:
     """A fresh private bucket, and the default storage pointed at it through the same
     environment variables production reads."""
     name = f"hexitime-media-{uuid.uuid4().hex[:12]}"
@@ -79,7 +81,7 @@ def bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch, settings: Any) -> 
 
 
 @pytest.fixture
-def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any) -> Path:
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Path:
     """The local folder, as when no bucket is named."""
     monkeypatch.delenv("HEXITIME_MEDIA_BUCKET", raising=False)
     settings.MEDIA_ROOT = str(tmp_path)

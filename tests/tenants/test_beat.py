@@ -22,6 +22,8 @@ from tenants.services.networks import network_resume, network_suspend
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from celery.beat import Scheduler
+
     from tenants.models import Network
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,7 +35,7 @@ def beat_visit() -> None:
 
 
 @pytest.fixture
-def scheduler(tmp_path: Path) -> Iterator[Any]:
+def scheduler(tmp_path: Path) -> Iterator[Scheduler]:
     beat = import_string(settings.CELERY_BEAT_SCHEDULER)(
         app=app, schedule_filename=str(tmp_path / "beat-schedule")
     )
@@ -66,7 +68,7 @@ def _visited(network: Network, *, wait: float = 20) -> str | None:
 
 
 def test_beat_skips_a_suspended_network_until_it_is_resumed(
-    worker: None, scheduler: Any, sent_to: list[str], network_a: Network, network_b: Network
+    worker: None, scheduler: Scheduler, sent_to: list[str], network_a: Network, network_b: Network
 ) -> None:
     entry = scheduler.schedule["visit@__all_tenants_only__"]
     network_suspend(network=network_b, actor=None, reason="Unpaid hosting")
@@ -85,7 +87,7 @@ def test_beat_skips_a_suspended_network_until_it_is_resumed(
 
 
 def test_an_entry_naming_a_suspended_network_is_not_sent(
-    scheduler: Any, sent_to: list[str], network_a: Network, network_b: Network
+    scheduler: Scheduler, sent_to: list[str], network_a: Network, network_b: Network
 ) -> None:
     scheduler.merge_inplace(
         {
@@ -104,7 +106,7 @@ def test_an_entry_naming_a_suspended_network_is_not_sent(
 
 
 def test_beat_sends_again_after_the_server_dropped_its_database_connection(
-    scheduler: Any, sent_to: list[str], network_a: Network
+    scheduler: Scheduler, sent_to: list[str], network_a: Network
 ) -> None:
     entry = scheduler.schedule["visit@__all_tenants_only__"]
     scheduler.apply_entry(entry)

@@ -17,6 +17,8 @@ from ledger.services import gift_grant
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from core.campaigns.models import Campaign
+    from core.listings.models import Listing
     from tenants.models import Network
 
 
@@ -24,7 +26,7 @@ def days(n: int) -> datetime.date:
     return timezone.localdate() + datetime.timedelta(days=n)
 
 
-def running(organiser: Member, **fields: Any) -> Any:
+def running(organiser: Member, **fields: Any) -> Campaign:
     """A campaign in the current schema that started yesterday and runs ten days."""
     defaults = {
         "title": "Green NHS month",
@@ -36,7 +38,7 @@ def running(organiser: Member, **fields: Any) -> Any:
     return campaign_create(actor=organiser, **{**defaults, **fields})
 
 
-def offer(owner: Member, title: str = "Teaching on inhaler switching") -> Any:
+def offer(owner: Member, title: str = "Teaching on inhaler switching") -> Listing:
     return listing_create(
         actor=owner,
         kind="offer",
@@ -47,7 +49,7 @@ def offer(owner: Member, title: str = "Teaching on inhaler switching") -> Any:
     )
 
 
-def complete_on(listing: Any, receiver: Member, *, minutes: int = 60) -> Exchange:
+def complete_on(listing: Listing, receiver: Member, *, minutes: int = 60) -> Exchange:
     """In the current schema: `receiver` responds to `listing`; the owner gives `minutes`
     and the receiver confirms."""
     exchange = x.exchange_respond(actor=receiver, listing=listing, message="Please")

@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-    from django.test import Client
     from pytest_django import DjangoAssertNumQueries
 
     from core.members.models import Member
@@ -33,7 +32,7 @@ if TYPE_CHECKING:
 MAP = "/api/v1/insights/map/"
 
 
-def _map(client: Client, member: Member, path: str = MAP) -> dict[str, Any]:
+def _map(client: NetworkClient, member: Member, path: str = MAP) -> dict[str, Any]:
     client.force_login(member)
     response = map_get(client, path)
     assert response.status_code == 200, response.content
