@@ -13,13 +13,14 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
-from django.http import HttpRequest
+from django.http import HttpRequest, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.test import Client
 from django_tenants.utils import tenant_context
 from psycopg import sql
@@ -30,12 +31,15 @@ from tenants.models import Network, Plan, SpareSchema
 from tenants.services.networks import network_create, platform_bootstrap
 from tenants.services.schemas import schema_spares_fill, schema_template_current
 
+if TYPE_CHECKING:
+    from pytest_django import DjangoDbBlocker
+
 # More networks than an ordinary test makes; one that makes more replays for the rest.
 SPARE_POOL = 6
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+def django_db_setup(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> None:
     """After pytest-django migrates the test database, capture the schema template and build
     the spare pool once."""
     # Never let a fixture write to a real database.
@@ -177,6 +181,12 @@ def at_once(network: Network, calls: list[Callable[[], Any]]) -> list[Any]:
     return results
 
 
+def streamed(response: HttpResponseBase) -> bytes:
+    """The whole body of a streamed response (a download), as a browser would read it."""
+    assert isinstance(response, StreamingHttpResponse), type(response)
+    return b"".join(cast("Iterator[bytes]", response.streaming_content))
+
+
 def host_of(network: Network) -> str:
     return f"{network.slug}.{settings.HEXITIME_BASE_DOMAIN}"
 
@@ -189,7 +199,7 @@ class NetworkClient(Client):
         super().__init__(HTTP_HOST=host_of(network), **defaults)
         self.network = network
 
-    def force_login(self, user: Any, backend: str | None = None) -> None:
+    def force_login(self, user: Member, backend: str | None = None) -> None:
         with tenant_context(self.network):
             super().force_login(user, backend)
 

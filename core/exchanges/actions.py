@@ -31,7 +31,7 @@ def minutes_field(label: str, **kwargs: Any) -> forms.IntegerField:
         max_value=MAX_MINUTES,
         step_size=MINUTES_STEP,
         help_text=f"In minutes, {steps}: 90 is an hour and a half.",
-        error_messages={key: refusal for key in ("invalid", "min_value", "max_value", "step_size")},
+        error_messages=dict.fromkeys(("invalid", "min_value", "max_value", "step_size"), refusal),
         **kwargs,
     )
 

@@ -112,7 +112,7 @@ class EmailPreferencesApi(APIView):
             unknown = sorted(set(self.initial_data) - set(self.fields))
             if unknown:
                 raise serializers.ValidationError(
-                    {name: "Not a kind of notification." for name in unknown}
+                    dict.fromkeys(unknown, "Not a kind of notification.")
                 )
             return attrs
 

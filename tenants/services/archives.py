@@ -45,9 +45,9 @@ from ledger.federation.models import FederationTransfer, Membership, RemoteExcha
 from ledger.models import Account, Transfer
 from ledger.selectors import ledger_audit
 from ledger.services import Leg, account_for_owner, clearing_account, transfer_create
+from tenants.models import Domain, DomainClaim, Network
 from theming.models import Theme
 
-from ..models import Domain, DomainClaim, Network
 from .schemas import tenant_migration_state
 
 ARCHIVE_FORMAT = 1

@@ -26,8 +26,7 @@ from core.audit.services import audit_record
 from core.members.models import Member
 from kernel.errors import ApplicationError, PermissionDenied
 from kernel.text import plain_text
-
-from ..models import BillingStatus, Network, Plan, StripeEvent
+from tenants.models import BillingStatus, Network, Plan, StripeEvent
 
 logger = logging.getLogger(__name__)
 

@@ -23,9 +23,8 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_record
 from core.members.models import Member
 from kernel.errors import ApplicationError, NotFound, PermissionDenied
-
-from ..models import Domain, DomainClaim, Network
-from ..plans import plan_feature_require
+from tenants.models import Domain, DomainClaim, Network
+from tenants.plans import plan_feature_require
 
 _HOSTNAME = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 TXT_PREFIX = "_hexitime-verify"

@@ -46,8 +46,8 @@ from django_tenants.utils import get_public_schema_name
 from psycopg import sql
 
 from kernel.db import connection
+from tenants.models import Network
 
-from ..models import Network
 from .schemas import schema_migrate, schema_migration_lock, tenant_migration_state
 
 _APPLIED_CHUNK = 500  # schemas read per UNION ALL query

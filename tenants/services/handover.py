@@ -11,11 +11,7 @@ from django.utils import timezone
 
 from core.members.models import Member
 from kernel.errors import ApplicationError, PermissionDenied
-
-from ..models import (
-    Network,
-    ProvisioningJob,
-)
+from tenants.models import Network, ProvisioningJob
 
 HANDOVER_SALT = "tenants.handover"
 HANDOVER_MAX_AGE = 15 * 60  # seconds the progress page's sign-in link stays valid

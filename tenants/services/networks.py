@@ -18,8 +18,8 @@ from django_tenants.utils import get_public_schema_name, schema_context
 from core.audit.services import audit_record
 from core.members.models import Member
 from kernel.errors import ApplicationError, PermissionDenied
+from tenants.models import Domain, Network, schema_name_for
 
-from ..models import Domain, Network, schema_name_for
 from .schemas import schema_build, schema_spare_claim, schema_template_current
 from .slugs import NetworkNameRefused, network_domain, slug_suggest, slug_validate
 

@@ -16,9 +16,8 @@ from psycopg import sql
 from core.members.models import Member, MemberState
 from kernel.db import schemas_union_fetch
 from ledger.selectors import SchemaActivity, ledger_activity_by_schema
-
-from ..models import Network
-from ..selectors import network_list
+from tenants.models import Network
+from tenants.selectors import network_list
 
 
 @dataclass(frozen=True)

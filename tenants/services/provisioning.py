@@ -29,8 +29,8 @@ from core.members.services import join_settings_start
 from kernel.db import connection
 from kernel.errors import ApplicationError
 from ledger.services import gift_grant
+from tenants.models import Network, ProvisioningJob
 
-from ..models import Network, ProvisioningJob
 from .networks import network_create
 from .schemas import schema_template_current
 from .slugs import NetworkNameRefused, slug_suggest, slug_validate

@@ -45,12 +45,7 @@ from django_tenants.migration_executors.base import run_migrations
 from psycopg import ClientCursor, sql
 
 from kernel.db import connection
-
-from ..models import (
-    Network,
-    SchemaTemplate,
-    SpareSchema,
-)
+from tenants.models import Network, SchemaTemplate, SpareSchema
 
 logger = logging.getLogger(__name__)
 _SKIPPED_STATEMENT = re.compile(

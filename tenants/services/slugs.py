@@ -5,11 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from kernel.errors import ApplicationError
-
-from ..models import (
-    SLUG_VALIDATOR,
-    Network,
-)
+from tenants.models import SLUG_VALIDATOR, Network
 
 RESERVED_SLUGS = frozenset(
     {

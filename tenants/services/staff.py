@@ -23,11 +23,7 @@ from kernel.csvfile import CsvWriter
 from kernel.errors import ApplicationError, PermissionDenied
 from kernel.storage import network_media_delete
 from ledger.federation.selectors import federation_transfers_of
-
-from ..models import (
-    Network,
-    NetworkExport,
-)
+from tenants.models import Network, NetworkExport
 
 EXPORT_VALID_FOR = timedelta(hours=24)
 _EXPORT_SKIPPED_MODELS = {

@@ -20,7 +20,7 @@ import socket
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -31,6 +31,9 @@ from hexitime.settings.env import REPO_ROOT
 from theming.contrast import contrast_ratio
 from theming.frontend import VENDOR, FrontendUnavailable, frontend_build, frontend_built
 from theming.selectors import AXE_REPORT
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Route
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -89,7 +92,7 @@ def frontend() -> Path:
 
 
 @pytest.fixture(scope="module")
-def chromium(frontend: Path) -> Iterator[Any]:
+def chromium(frontend: Path) -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
@@ -107,7 +110,7 @@ def chromium(frontend: Path) -> Iterator[Any]:
 
 
 @pytest.fixture
-def browser(chromium: Any, transactional_db: None) -> Iterator[WatchedBrowser]:
+def browser(chromium: Browser, transactional_db: None) -> Iterator[WatchedBrowser]:
     """The browser a test opens its contexts in. After the test, every page it loaded (with
     script on) is laid out again at each of `WIDTHS` and checked: the test fails if one is
     wider than the screen or names an id it does not hold (see `page_problems`). The
@@ -121,7 +124,7 @@ def browser(chromium: Any, transactional_db: None) -> Iterator[WatchedBrowser]:
 
 
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
+def page(browser: WatchedBrowser) -> Iterator[Page]:
     """A page of a fresh browser context. Every page the test visits is served with the
     Content-Security-Policy enforced, and the test fails if the browser reports that the
     policy refused anything (Chromium logs each refusal to the console)."""
@@ -175,11 +178,11 @@ class WatchedBrowser:
     """Chromium, keeping the document of every page loaded in a context it opens (with script
     on: without it, no page sends its document)."""
 
-    def __init__(self, chromium: Any) -> None:
+    def __init__(self, chromium: Browser) -> None:
         self.chromium = chromium
         self.loaded: list[tuple[str, str]] = []
 
-    def new_context(self, **options: Any) -> Any:
+    def new_context(self, **options: Any) -> BrowserContext:
         context = self.chromium.new_context(**options)
         context.expose_function(
             "hexitimePageLoaded", lambda address, html: self.loaded.append((address, html))
@@ -188,7 +191,7 @@ class WatchedBrowser:
         return context
 
 
-def page_problems(chromium: Any, loaded: list[tuple[str, str]]) -> dict[str, list[str]]:
+def page_problems(chromium: Browser, loaded: list[tuple[str, str]]) -> dict[str, list[str]]:
     """Each loaded page (its address and document) laid out at each of `WIDTHS`, with every
     folded section open: what makes it wider than the screen, and the ids it names but does
     not hold. Only pages with a problem are in the answer."""
@@ -196,7 +199,7 @@ def page_problems(chromium: Any, loaded: list[tuple[str, str]]) -> dict[str, lis
     context = chromium.new_context(java_script_enabled=False)
     serving = [""]
 
-    def serve(route: Any) -> None:
+    def serve(route: Route) -> None:
         if route.request.resource_type == "document":
             route.fulfill(body=serving[0], content_type="text/html; charset=utf-8")
         else:
@@ -218,12 +221,12 @@ def page_problems(chromium: Any, loaded: list[tuple[str, str]]) -> dict[str, lis
     return problems
 
 
-def csp_refusals(page: Any) -> list[str]:
+def csp_refusals(page: Page) -> list[str]:
     """What the Content-Security-Policy refuses on `page` from now on (Chromium logs each
     refusal to the console); a test asserts the list stays empty."""
     refused: list[str] = []
 
-    def note(message: Any) -> None:
+    def note(message: ConsoleMessage) -> None:
         if "Content Security Policy" in message.text:
             refused.append(f"{page.url}: {message.text}")
 
@@ -231,7 +234,7 @@ def csp_refusals(page: Any) -> list[str]:
     return refused
 
 
-def axe_scan(page: Any) -> dict[str, Any]:
+def axe_scan(page: Page) -> dict[str, Any]:
     """Run axe-core (from npm, see theming/frontend.py) on the page; its full results. The
     script is loaded from the app's own static files: the page's policy refuses inline
     script. With HEXITIME_AXE_REPORT set, what it finds goes into the accessibility
@@ -273,7 +276,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     AXE_REPORT.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
 
 
-def unlabelled_controls(page: Any) -> list[str]:
+def unlabelled_controls(page: Page) -> list[str]:
     """Form controls the browser itself finds no label for. axe matches a label's `for` to
     any element with that id, so it misses the second of two controls sharing an id, whose
     label the browser gives to the first."""
@@ -301,7 +304,7 @@ FOCUS_RING = """() => {
 }"""
 
 
-def focus_problem(page: Any) -> str | None:
+def focus_problem(page: Page) -> str | None:
     """Why the focused element's indicator falls short of WCAG 2.2's focus appearance (a
     solid ring at least 2px thick, contrasting at least 3:1 with what it is drawn over), or
     None when it is enough."""
@@ -312,12 +315,12 @@ def focus_problem(page: Any) -> str | None:
     return None
 
 
-def screenshot(page: Any, name: str) -> None:
+def screenshot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def sign_in(page: Any, live_server: LiveServer, host: str, email: str, password: str) -> None:
+def sign_in(page: Page, live_server: LiveServer, host: str, email: str, password: str) -> None:
     page.goto(url(live_server, host, "/accounts/login/"))
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(password)
@@ -325,7 +328,7 @@ def sign_in(page: Any, live_server: LiveServer, host: str, email: str, password:
     page.wait_for_url(url(live_server, host, "/"))
 
 
-def tab_to(page: Any, selector: str, presses: int = 60) -> None:
+def tab_to(page: Page, selector: str, presses: int = 60) -> None:
     """Press Tab until the focused element matches `selector`, as a keyboard user would.
 
     A keyboard user starts on a page that has arrived: after a click on a link, Playwright

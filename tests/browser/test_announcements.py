@@ -4,6 +4,8 @@ pages pass axe."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from django_tenants.utils import tenant_context
 
@@ -11,13 +13,24 @@ from core.announcements.models import Recipient
 from core.members.models import Profession, Role
 from tests.browser.conftest import axe_scan, screenshot, sign_in, url
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from playwright.sync_api import Page
+    from pytest_django.live_server_helper import LiveServer
+
+    from core.members.models import Member
+    from tenants.models import Network
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "a-long-test-passphrase"
 HOST = "coral.localhost"
 
 
 @pytest.fixture
-def coral(make_network, make_member):
+def coral(
+    make_network: Callable[..., Network], make_member: Callable[..., Member]
+) -> tuple[Network, Member]:
     coral = make_network("coral", "Coral Trust")
     make_member(
         coral,
@@ -43,7 +56,7 @@ def coral(make_network, make_member):
     return coral, nurse
 
 
-def serious(page):
+def serious(page: Page) -> list[tuple[str, str]]:
     return [
         (v["id"], v["help"])
         for v in axe_scan(page)["violations"]
@@ -51,7 +64,9 @@ def serious(page):
     ]
 
 
-def test_an_organiser_announces_to_nurses_and_a_nurse_dismisses_it(live_server, page, coral):
+def test_an_organiser_announces_to_nurses_and_a_nurse_dismisses_it(
+    live_server: LiveServer, page: Page, coral: tuple[Network, Member]
+) -> None:
     network, nurse = coral
     sign_in(page, live_server, HOST, "olivia@nhs.net", PASSWORD)
     page.get_by_role("link", name="Announcements").click()

@@ -5,7 +5,7 @@ completes."""
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.utils import timezone
@@ -15,6 +15,16 @@ from core.members.models import Role
 from ledger.services import gift_grant
 from tests.browser.conftest import WIDTHS, axe_scan, screenshot, sign_in, url
 from tests.core.campaigns.conftest import complete_on, offer
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from playwright.sync_api import Page
+    from pytest_django.live_server_helper import LiveServer
+
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.browser.conftest import WatchedBrowser
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "a-long-test-passphrase"
@@ -26,8 +36,12 @@ def _serious(result: dict[str, Any]) -> list[str]:
 
 
 def test_organiser_starts_a_campaign_and_a_member_sees_it_move(
-    live_server, page, browser, make_network, make_member
-):
+    live_server: LiveServer,
+    page: Page,
+    browser: WatchedBrowser,
+    make_network: Callable[..., Network],
+    make_member: Callable[..., Member],
+) -> None:
     purple = make_network("purple", "Purple Trust")
     make_member(
         purple,

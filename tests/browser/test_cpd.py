@@ -5,7 +5,7 @@ exchange page to the public home."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,13 +20,26 @@ from ledger.services import gift_grant
 from tests.browser.conftest import axe_scan, screenshot, sign_in, url
 from tests.core.exchanges.conftest import to_recorded
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from playwright.sync_api import Page
+    from pytest_django.live_server_helper import LiveServer
+
+    from core.exchanges.models import Exchange
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.browser.conftest import WatchedBrowser
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "a-long-test-passphrase"
 HOST = "teal.localhost"
 
 
 @pytest.fixture
-def record(make_network, make_member):
+def record(
+    make_network: Callable[..., Network], make_member: Callable[..., Member]
+) -> tuple[Network, Exchange]:
     """Nia coached Sam (completed); Sam shared a story, which the organiser picked."""
     teal = make_network("teal", "Teal Health")
     nia = make_member(teal, email="nia@nhs.net", full_name="Nia Nurse", password=PASSWORD)
@@ -55,7 +68,9 @@ def record(make_network, make_member):
     return teal, done
 
 
-def test_download_the_record_and_its_verification_says_genuine(live_server, browser, record):
+def test_download_the_record_and_its_verification_says_genuine(
+    live_server: LiveServer, browser: WatchedBrowser, record: tuple[Network, Exchange]
+) -> None:
     context = browser.new_context(accept_downloads=True)
     try:
         page = context.new_page()
@@ -97,7 +112,9 @@ def test_download_the_record_and_its_verification_says_genuine(live_server, brow
         appraiser.close()
 
 
-def test_the_exchange_page_leads_to_a_reflection_and_a_story(live_server, page: Any, record):
+def test_the_exchange_page_leads_to_a_reflection_and_a_story(
+    live_server: LiveServer, page: Page, record: tuple[Network, Exchange]
+) -> None:
     _teal, done = record
     sign_in(page, live_server, HOST, "nia@nhs.net", PASSWORD)
     page.goto(url(live_server, HOST, f"/exchanges/{done.pk}/"))

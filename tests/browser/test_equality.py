@@ -3,7 +3,7 @@ error summary, the organiser's report and the staff view pass axe and fit a phon
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.conf import settings
@@ -13,6 +13,15 @@ from core.insights.models import EqualityAnswers
 from core.insights.services.equality import equality_answers_save
 from core.members.models import Member, Role
 from tests.browser.conftest import axe_scan, screenshot, url
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from playwright.sync_api import Page
+    from pytest_django.live_server_helper import LiveServer
+
+    from tenants.models import Network
+    from tests.browser.conftest import WatchedBrowser
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "a-long-test-passphrase"
@@ -27,7 +36,7 @@ ANSWERS = {
 
 
 @pytest.fixture
-def rowan(make_network, make_member):
+def rowan(make_network: Callable[..., Network], make_member: Callable[..., Member]) -> Network:
     network = make_network("rowan", "Rowan Network")
     olive = make_member(
         network,
@@ -45,7 +54,7 @@ def rowan(make_network, make_member):
     return network
 
 
-def _sign_in(page: Any, live_server: Any, email: str) -> None:
+def _sign_in(page: Page, live_server: LiveServer, email: str) -> None:
     page.goto(url(live_server, HOST, "/accounts/login/"))
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
@@ -59,7 +68,9 @@ def _serious(result: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-def test_a_member_answers_with_the_keyboard_and_sees_errors_first(live_server, page, rowan):
+def test_a_member_answers_with_the_keyboard_and_sees_errors_first(
+    live_server: LiveServer, page: Page, rowan: Network
+) -> None:
     _sign_in(page, live_server, "nia@nhs.net")
     page.get_by_role("link", name="Your profile").click()
     page.get_by_role("link", name="Equality monitoring").click()
@@ -88,7 +99,9 @@ def test_a_member_answers_with_the_keyboard_and_sees_errors_first(live_server, p
         assert not EqualityAnswers.objects.filter(member__email="nia@nhs.net").exists()
 
 
-def test_the_report_and_the_staff_view_are_accessible_and_fit_a_phone(live_server, browser, rowan):
+def test_the_report_and_the_staff_view_are_accessible_and_fit_a_phone(
+    live_server: LiveServer, browser: WatchedBrowser, rowan: Network
+) -> None:
     """On a phone. The `browser` fixture checks that they fit, at every width it tries."""
     Member.objects.create_user("staff@hexitime.example", PASSWORD, full_name="Staff", is_staff=True)
     context = browser.new_context(viewport={"width": 360, "height": 740})

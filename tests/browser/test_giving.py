@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 
 import pytest
 from django.utils import timezone
@@ -15,13 +16,26 @@ from ledger.selectors import member_balance
 from ledger.services import gift_grant
 from tests.browser.conftest import axe_scan, screenshot, sign_in, url
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from playwright.sync_api import Page
+    from pytest_django.live_server_helper import LiveServer
+
+    from core.members.models import Member
+    from core.projects.models import Project
+    from tenants.models import Network
+    from tests.browser.conftest import WatchedBrowser
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "a-long-test-passphrase"
 HOST = "teal.localhost"
 
 
 @pytest.fixture
-def giving(make_network, make_member):
+def giving(
+    make_network: Callable[..., Network], make_member: Callable[..., Member]
+) -> tuple[Network, Member, Member, Project]:
     """An organiser with a funded project, Amara, and a pot with one grant made."""
     teal = make_network("teal", "Teal Trust")
     organiser = make_member(
@@ -53,7 +67,9 @@ def giving(make_network, make_member):
     return teal, organiser, amara, project
 
 
-def test_giving_pages_have_no_serious_accessibility_violations(live_server, page, giving):
+def test_giving_pages_have_no_serious_accessibility_violations(
+    live_server: LiveServer, page: Page, giving: tuple[Network, Member, Member, Project]
+) -> None:
     _, _, amara, project = giving
     sign_in(page, live_server, HOST, "olivia@nhs.net", PASSWORD)
     paths = {
@@ -77,7 +93,11 @@ def test_giving_pages_have_no_serious_accessibility_violations(live_server, page
     assert serious == {name: [] for name in paths}
 
 
-def test_a_gift_is_given_from_a_profile_without_javascript(live_server, browser, giving):
+def test_a_gift_is_given_from_a_profile_without_javascript(
+    live_server: LiveServer,
+    browser: WatchedBrowser,
+    giving: tuple[Network, Member, Member, Project],
+) -> None:
     teal, organiser, amara, _ = giving
     context = browser.new_context(java_script_enabled=False)
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
@@ -21,18 +21,32 @@ from ledger.selectors import member_balance
 from ledger.services import gift_grant
 from tests.browser.conftest import axe_scan, screenshot, sign_in, url
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from playwright.sync_api import Page
+    from pytest_django.live_server_helper import LiveServer
+
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.browser.conftest import WatchedBrowser
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "a-long-test-passphrase"
 HOST = "teal.localhost"
 
 
-def _sign_out(page: Any) -> None:
+def _sign_out(page: Page) -> None:
     page.context.clear_cookies()
 
 
 def test_book_attend_confirm_then_the_cpd_record_verifies(
-    live_server, browser, page, make_network, make_member
-):
+    live_server: LiveServer,
+    browser: WatchedBrowser,
+    page: Page,
+    make_network: Callable[..., Network],
+    make_member: Callable[..., Member],
+) -> None:
     teal = make_network("teal", "Teal Trust")
     gina = make_member(teal, email="gina@nhs.net", full_name="Gina Giver", password=PASSWORD)
     ann = make_member(teal, email="ann@nhs.net", full_name="Ann Attendee", password=PASSWORD)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 from django_tenants.utils import tenant_context
@@ -13,13 +13,22 @@ from ledger.services import gift_grant
 from tests.browser.conftest import axe_scan, screenshot, url
 from tests.core.insights.conftest import complete
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from playwright.sync_api import Page
+    from pytest_django.live_server_helper import LiveServer
+
+    from core.members.models import Member
+    from tenants.models import Network
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "a-long-test-passphrase"
 HOST = "maple.localhost"
 
 
 @pytest.fixture
-def maple(make_network, make_member):
+def maple(make_network: Callable[..., Network], make_member: Callable[..., Member]) -> Network:
     """Maple: Olive (organiser, Oxford) helped Ada and Ben; Ben helped Cy, who is off the
     map."""
     network = make_network("maple", "Maple Network")
@@ -47,7 +56,7 @@ def maple(make_network, make_member):
     return network
 
 
-def _sign_in(page: Any, live_server: Any) -> None:
+def _sign_in(page: Page, live_server: LiveServer) -> None:
     page.goto(url(live_server, HOST, "/accounts/login/"))
     page.get_by_label("Email address").fill("olive@nhs.net")
     page.get_by_label("Password").fill(PASSWORD)
@@ -55,7 +64,7 @@ def _sign_in(page: Any, live_server: Any) -> None:
     page.wait_for_url(url(live_server, HOST, "/"))
 
 
-def _map_in_view(page: Any) -> None:
+def _map_in_view(page: Page) -> None:
     """Scroll the map into view, then wait two frames: cytoscape measures the pointer
     against a cached position of the map, which it refreshes on the page's scroll event,
     and a mouse event sent before that event lands on the wrong spot."""
@@ -65,7 +74,9 @@ def _map_in_view(page: Any) -> None:
     )
 
 
-def test_the_map_draws_the_members_and_names_them_on_hover(live_server, page, maple):
+def test_the_map_draws_the_members_and_names_them_on_hover(
+    live_server: LiveServer, page: Page, maple: Network
+) -> None:
     _sign_in(page, live_server)
     page.get_by_role("link", name="Network map").first.click()
     page.wait_for_selector("#network-map[data-nodes]")
@@ -82,6 +93,7 @@ def test_the_map_draws_the_members_and_names_them_on_hover(live_server, page, ma
     page.evaluate("hexitimeMap.layout({name: 'grid', animate: false}).run()")
     _map_in_view(page)
     box = page.locator("#network-map").bounding_box()
+    assert box is not None
     at = page.evaluate(
         "(() => { const p = hexitimeMap.nodes().filter(n => n.data('label') === 'Ada Doctor')"
         "[0].renderedPosition(); return [p.x, p.y]; })()"
@@ -99,14 +111,15 @@ def test_the_map_draws_the_members_and_names_them_on_hover(live_server, page, ma
     before = page.evaluate("hexitimeMap.zoom()")
     _map_in_view(page)
     box = page.locator("#network-map").bounding_box()
+    assert box is not None
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.wheel(0, -400)
     page.wait_for_function(f"hexitimeMap.zoom() !== {before}")
 
 
 def test_insights_pages_draw_their_charts_without_serious_accessibility_violations(
-    live_server, page, maple
-):
+    live_server: LiveServer, page: Page, maple: Network
+) -> None:
     _sign_in(page, live_server)
     found = {}
     for name, path in {
@@ -142,7 +155,9 @@ def test_insights_pages_draw_their_charts_without_serious_accessibility_violatio
     assert serious == {name: [] for name in found}
 
 
-def test_volunteering_is_drawn_and_labelled_apart_from_exchanges(live_server, page, maple):
+def test_volunteering_is_drawn_and_labelled_apart_from_exchanges(
+    live_server: LiveServer, page: Page, maple: Network
+) -> None:
     """Olive leads a project Ada volunteered for: the map draws the project as a square
     joined to Ada by a dashed line, and Olive's exchanges do not grow."""
     import datetime

@@ -5,15 +5,25 @@ is told why they cannot."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django_tenants.utils import tenant_context
+from playwright.sync_api import FilePayload
 
 from core.members.models import Invitation, JoinPolicy, Role
 from core.members.services import invitation_token, join_settings_set
 from tests.browser.conftest import axe_scan, screenshot, sign_in, unlabelled_controls, url
 from tests.conftest import host_of
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pytest_django.live_server_helper import LiveServer
+
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.browser.conftest import WatchedBrowser
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "a-long-test-passphrase"
@@ -27,8 +37,11 @@ def _serious(found: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def test_an_organiser_invites_by_csv_and_deactivates_a_member(
-    live_server, browser, make_network, make_member
-):
+    live_server: LiveServer,
+    browser: WatchedBrowser,
+    make_network: Callable[..., Network],
+    make_member: Callable[..., Member],
+) -> None:
     network = make_network("cedar", "Cedar Trust")
     host = host_of(network)
     organiser = make_member(
@@ -51,12 +64,11 @@ def test_an_organiser_invites_by_csv_and_deactivates_a_member(
         olive.get_by_role("link", name="Invite people").click()
         olive.get_by_label("CSV file").set_input_files(
             files=[
-                {
-                    "name": "people.csv",
-                    "mimeType": "text/csv",
-                    "buffer": b"name,email,role\n"
-                    b"Nia Nowak,nia@nhs.net,QI lead\nBob,not-an-address,\n",
-                }
+                FilePayload(
+                    name="people.csv",
+                    mimeType="text/csv",
+                    buffer=b"name,email,role\nNia Nowak,nia@nhs.net,QI lead\nBob,not-an-address,\n",
+                )
             ]
         )
         olive.get_by_role("button", name="Upload and invite").click()
@@ -65,12 +77,12 @@ def test_an_organiser_invites_by_csv_and_deactivates_a_member(
         found["invitations refused"] = axe_scan(olive)
         olive.get_by_label("CSV file").set_input_files(
             files=[
-                {
-                    "name": "people.csv",
-                    "mimeType": "text/csv",
-                    "buffer": b"name,email,role\n"
+                FilePayload(
+                    name="people.csv",
+                    mimeType="text/csv",
+                    buffer=b"name,email,role\n"
                     b"Nia Nowak,nia@nhs.net,QI lead\nBob Bell,bob@nhs.net,\n",
-                }
+                )
             ]
         )
         olive.get_by_role("button", name="Upload and invite").click()
@@ -119,7 +131,7 @@ def test_an_organiser_invites_by_csv_and_deactivates_a_member(
             too_wide[path] = olive.evaluate(
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
-        assert too_wide == {path: 0 for path in too_wide}
+        assert too_wide == dict.fromkeys(too_wide, 0)
     finally:
         for page in (olive, nia, dan):
             page.context.close()

@@ -3,6 +3,8 @@ declines it with a reason; the person declined, signing in, is told so and why."
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from django_tenants.utils import tenant_context
 
@@ -16,13 +18,25 @@ from core.members.services import (
 from tests.browser.conftest import screenshot, sign_in, url
 from tests.conftest import host_of
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pytest_django.live_server_helper import LiveServer
+
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.browser.conftest import WatchedBrowser
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "a-long-test-passphrase"
 
 
 def test_an_organiser_declines_a_request_and_the_person_is_told_why(
-    live_server, browser, make_network, make_member
-):
+    live_server: LiveServer,
+    browser: WatchedBrowser,
+    make_network: Callable[..., Network],
+    make_member: Callable[..., Member],
+) -> None:
     network = make_network("birch", "Birch Trust")
     host = host_of(network)
     organiser = make_member(

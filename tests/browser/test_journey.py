@@ -14,7 +14,7 @@ import datetime
 import re
 import time
 from contextlib import ExitStack
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
@@ -27,13 +27,23 @@ from ledger.services import gift_grant
 from tests.browser.conftest import csp_refusals, screenshot, sign_in, tab_to, url
 from tests.conftest import host_of
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from playwright.sync_api import Page
+    from pytest_django.live_server_helper import LiveServer
+
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.browser.conftest import WatchedBrowser
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "a-long-test-passphrase"
 TITLE = "Sepsis teaching for new starters"
 
 
 @pytest.fixture
-def riverside(make_network, make_member):
+def riverside(make_network: Callable[..., Network], make_member: Callable[..., Member]) -> Network:
     """A network with one member, Gita, who has her welcome gift and nothing else."""
     network = make_network("riverside", "Riverside Health")
     gita = make_member(network, email="gita@nhs.net", full_name="Gita Giver", password=PASSWORD)
@@ -52,17 +62,17 @@ def _emailed_link(to: str, pattern: str) -> str:
     raise AssertionError(f"no email to {to} with a link matching {pattern}")
 
 
-def _balance(page: Any) -> str:
+def _balance(page: Page) -> str:
     return page.locator("section[aria-labelledby=credit-heading] .balance").inner_text()
 
 
-def _shot(page: Any, step: str) -> None:
+def _shot(page: Page, step: str) -> None:
     screenshot(page, f"journey-{step}")
 
 
 def test_a_new_member_joins_asks_for_help_and_both_balances_change(
-    live_server, worker, browser, riverside
-):
+    live_server: LiveServer, worker: None, browser: WatchedBrowser, riverside: Network
+) -> None:
     host = host_of(riverside)
     nia = browser.new_context(viewport={"width": 1024, "height": 768}).new_page()
     gita = browser.new_context(viewport={"width": 1024, "height": 768}).new_page()

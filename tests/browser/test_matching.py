@@ -5,7 +5,7 @@ violations."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django_tenants.utils import tenant_context
@@ -14,6 +14,15 @@ from core.listings.models import ResponseInvitation
 from core.listings.services import listing_create
 from tests.browser.conftest import axe_scan, screenshot, sign_in, tab_to, unlabelled_controls, url
 from tests.conftest import host_of
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from playwright.sync_api import Page
+    from pytest_django.live_server_helper import LiveServer
+
+    from core.members.models import Member
+    from tenants.models import Network
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "a-long-test-passphrase"
@@ -27,8 +36,11 @@ def _serious(found: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def test_the_poster_invites_a_matched_member_by_keyboard(
-    live_server, page, make_network, make_member
-):
+    live_server: LiveServer,
+    page: Page,
+    make_network: Callable[..., Network],
+    make_member: Callable[..., Member],
+) -> None:
     network = make_network("rowan", "Rowan Trust")
     host = host_of(network)
     poster = make_member(network, email="pat@nhs.net", full_name="Pat Poster", password=PASSWORD)

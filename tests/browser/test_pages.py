@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.conf import settings
@@ -27,6 +27,18 @@ from tests.browser.conftest import (
 from tests.conftest import upgrade
 from theming.services import theme_update
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from playwright.sync_api import Page
+    from pytest_django.live_server_helper import LiveServer
+
+    from core.exchanges.models import Exchange
+    from core.listings.models import Listing
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.browser.conftest import WatchedBrowser
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "a-long-test-passphrase"
 SLUG_HINT = (
@@ -36,7 +48,9 @@ SLUG_HINT = (
 
 
 @pytest.fixture
-def two_networks(make_network, make_member):
+def two_networks(
+    make_network: Callable[..., Network], make_member: Callable[..., Member]
+) -> tuple[Network, Network, Member]:
     purple = make_network("purple", "Purple Trust")
     blue = make_network("blue", "Blue ICS")
     organiser = make_member(
@@ -61,7 +75,9 @@ def two_networks(make_network, make_member):
 
 
 @pytest.fixture
-def exchanges(two_networks, make_member):
+def exchanges(
+    two_networks: tuple[Network, Network, Member], make_member: Callable[..., Member]
+) -> dict[str, str]:
     """Olivia's exchanges in purple, one per state a page shows differently, and a listing
     that blue (a partner network) shares with purple. Returns the pages to open, as Olivia."""
     purple, blue, olivia = two_networks
@@ -106,7 +122,7 @@ def exchanges(two_networks, make_member):
     }
 
 
-def _listing(owner: Any, kind: str, title: str, **fields: Any) -> Any:
+def _listing(owner: Member, kind: str, title: str, **fields: Any) -> Listing:
     return listing_create(
         actor=owner,
         kind=kind,
@@ -117,7 +133,7 @@ def _listing(owner: Any, kind: str, title: str, **fields: Any) -> Any:
     )
 
 
-def _to_recorded(listing: Any, giver: Any, receiver: Any) -> Any:
+def _to_recorded(listing: Listing, giver: Member, receiver: Member) -> Exchange:
     """An exchange on `listing` walked up to an hour recorded by the giver."""
     owner, other = (giver, receiver) if listing.kind == "offer" else (receiver, giver)
     exchange = x.exchange_respond(actor=other, listing=listing, message="Happy to")
@@ -126,7 +142,7 @@ def _to_recorded(listing: Any, giver: Any, receiver: Any) -> Any:
     return x.exchange_record_hours(actor=giver, exchange=exchange, minutes=60, met_on=met_on)
 
 
-def _sign_in(page: Any, live_server: Any, host: str) -> None:
+def _sign_in(page: Page, live_server: LiveServer, host: str) -> None:
     sign_in(page, live_server, host, "olivia@nhs.net", PASSWORD)
 
 
@@ -143,7 +159,9 @@ def _serious(found: dict[str, Any]) -> dict[str, list[tuple[str, str, str]]]:
     }
 
 
-def test_each_network_renders_in_its_own_colours(live_server, page, two_networks):
+def test_each_network_renders_in_its_own_colours(
+    live_server: LiveServer, page: Page, two_networks: tuple[Network, Network, Member]
+) -> None:
     colours = {}
     for host in ("purple.localhost", "blue.localhost"):
         page.goto(url(live_server, host))
@@ -164,7 +182,9 @@ def test_each_network_renders_in_its_own_colours(live_server, page, two_networks
     assert "one hour at a time" in page.locator("main").inner_text()
 
 
-def test_main_pages_have_no_serious_accessibility_violations(live_server, page, two_networks):
+def test_main_pages_have_no_serious_accessibility_violations(
+    live_server: LiveServer, page: Page, two_networks: tuple[Network, Network, Member]
+) -> None:
     pages = {
         "landing": "/",
         "sign in": "/accounts/login/",
@@ -217,7 +237,9 @@ def test_main_pages_have_no_serious_accessibility_violations(live_server, page, 
     assert unlabelled == {name: [] for name in unlabelled}
 
 
-def test_exchange_pages_have_no_serious_accessibility_violations(live_server, page, exchanges):
+def test_exchange_pages_have_no_serious_accessibility_violations(
+    live_server: LiveServer, page: Page, exchanges: dict[str, str]
+) -> None:
     _sign_in(page, live_server, "purple.localhost")
     found = {}
     unlabelled = {}
@@ -245,7 +267,9 @@ def test_exchange_pages_have_no_serious_accessibility_violations(live_server, pa
 @pytest.mark.parametrize(
     "path", ["/settings/branding/", "/listings/new/", "/members/profile/edit/"]
 )
-def test_keyboard_alone_reaches_every_form_control(live_server, page, two_networks, path):
+def test_keyboard_alone_reaches_every_form_control(
+    live_server: LiveServer, page: Page, two_networks: tuple[Network, Network, Member], path: str
+) -> None:
     _sign_in(page, live_server, "purple.localhost")
     page.goto(url(live_server, "purple.localhost", path))
     _assert_keyboard_reaches_every_control(page)
@@ -262,13 +286,15 @@ def test_keyboard_alone_reaches_every_form_control(live_server, page, two_networ
         "partner listing",
     ],
 )
-def test_keyboard_alone_reaches_every_control_on_exchange_pages(live_server, page, exchanges, name):
+def test_keyboard_alone_reaches_every_control_on_exchange_pages(
+    live_server: LiveServer, page: Page, exchanges: dict[str, str], name: str
+) -> None:
     _sign_in(page, live_server, "purple.localhost")
     page.goto(url(live_server, "purple.localhost", exchanges[name]))
     _assert_keyboard_reaches_every_control(page)
 
 
-def _assert_keyboard_reaches_every_control(page: Any) -> None:
+def _assert_keyboard_reaches_every_control(page: Page) -> None:
     # Tab reaches a radio group once (arrow keys move within it), so a radio counts as
     # its group.
     describe = (
@@ -299,7 +325,12 @@ def _assert_keyboard_reaches_every_control(page: Any) -> None:
 
 
 @pytest.mark.parametrize("width", [390, 320])
-def test_on_a_phone_the_links_fold_behind_a_menu_button(live_server, browser, two_networks, width):
+def test_on_a_phone_the_links_fold_behind_a_menu_button(
+    live_server: LiveServer,
+    browser: WatchedBrowser,
+    two_networks: tuple[Network, Network, Member],
+    width: int,
+) -> None:
     """The header keeps to one row; the Menu button opens the links from the keyboard, and
     without script too."""
     for script in (True, False):
@@ -329,7 +360,9 @@ def test_on_a_phone_the_links_fold_behind_a_menu_button(live_server, browser, tw
             context.close()
 
 
-def test_on_a_wide_screen_the_links_show_without_a_menu_button(live_server, page, two_networks):
+def test_on_a_wide_screen_the_links_show_without_a_menu_button(
+    live_server: LiveServer, page: Page, two_networks: tuple[Network, Network, Member]
+) -> None:
     _sign_in(page, live_server, "purple.localhost")
     assert page.get_by_text("Menu", exact=True).is_hidden()
     page.get_by_role("navigation", name="Main").get_by_role(
@@ -338,7 +371,9 @@ def test_on_a_wide_screen_the_links_show_without_a_menu_button(live_server, page
     assert page.locator("h1").inner_text() == "Offers and requests"
 
 
-def test_start_page_hints_and_errors_describe_their_fields(live_server, page, two_networks):
+def test_start_page_hints_and_errors_describe_their_fields(
+    live_server: LiveServer, page: Page, two_networks: tuple[Network, Network, Member]
+) -> None:
     """Sent empty, each field names its hint and error in aria-describedby, and they exist:
     a screen reader reads them with the field."""
     page.goto(url(live_server, settings.HEXITIME_BASE_DOMAIN, "/start/"))
@@ -359,14 +394,18 @@ def test_start_page_hints_and_errors_describe_their_fields(live_server, page, tw
     }
 
 
-def test_the_skip_link_moves_focus_to_the_main_content(live_server, page, two_networks):
+def test_the_skip_link_moves_focus_to_the_main_content(
+    live_server: LiveServer, page: Page, two_networks: tuple[Network, Network, Member]
+) -> None:
     page.goto(url(live_server, "purple.localhost"))
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
 
 
-def test_the_branding_preview_measures_colours_as_they_are_typed(live_server, page, two_networks):
+def test_the_branding_preview_measures_colours_as_they_are_typed(
+    live_server: LiveServer, page: Page, two_networks: tuple[Network, Network, Member]
+) -> None:
     _sign_in(page, live_server, "purple.localhost")
     page.goto(url(live_server, "purple.localhost", "/settings/branding/"))
     # A colour picker starts at the saved colour; picking one types it into the text box.
@@ -394,7 +433,9 @@ def test_the_branding_preview_measures_colours_as_they_are_typed(live_server, pa
     screenshot(page, "branding-refused")
 
 
-def test_pages_fit_a_phone_screen(live_server, browser, exchanges):
+def test_pages_fit_a_phone_screen(
+    live_server: LiveServer, browser: WatchedBrowser, exchanges: dict[str, str]
+) -> None:
     """Touch targets are large enough. (The `browser` fixture checks that no page is wider
     than the screen, for every page.)"""
     context = browser.new_context(viewport={"width": 360, "height": 740})
@@ -428,7 +469,9 @@ def test_pages_fit_a_phone_screen(live_server, browser, exchanges):
         context.close()
 
 
-def test_branding_works_without_javascript(live_server, browser, two_networks):
+def test_branding_works_without_javascript(
+    live_server: LiveServer, browser: WatchedBrowser, two_networks: tuple[Network, Network, Member]
+) -> None:
     context = browser.new_context(java_script_enabled=False)
     plain = context.new_page()
     try:
@@ -448,7 +491,9 @@ def test_branding_works_without_javascript(live_server, browser, two_networks):
         context.close()
 
 
-def test_an_exchange_moves_on_without_javascript(live_server, browser, exchanges):
+def test_an_exchange_moves_on_without_javascript(
+    live_server: LiveServer, browser: WatchedBrowser, exchanges: dict[str, str]
+) -> None:
     """Every exchange form is a plain POST: accepting, suggesting a time (refused, then
     sent) and confirming hours, whose credit shows on the home page."""
     context = browser.new_context(java_script_enabled=False)

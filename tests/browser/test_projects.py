@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.utils import timezone
@@ -19,13 +19,26 @@ from core.projects.services import (
 from ledger.selectors import member_balance
 from tests.browser.conftest import axe_scan, screenshot, url
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from playwright.sync_api import Page
+    from pytest_django.live_server_helper import LiveServer
+
+    from core.members.models import Member
+    from core.projects.models import Project
+    from tenants.models import Network
+    from tests.browser.conftest import WatchedBrowser
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "a-long-test-passphrase"
 HOST = "purple.localhost"
 
 
 @pytest.fixture
-def projects(make_network, make_member):
+def projects(
+    make_network: Callable[..., Network], make_member: Callable[..., Member]
+) -> tuple[Network, Project, Project, Member]:
     """An organiser who leads a funded project with one volunteer, and a proposal."""
     purple = make_network("purple", "Purple Trust")
     organiser = make_member(
@@ -66,7 +79,7 @@ def projects(make_network, make_member):
     return purple, funded, proposal, amara
 
 
-def _sign_in(page: Any, live_server: Any) -> None:
+def _sign_in(page: Page, live_server: LiveServer) -> None:
     page.goto(url(live_server, HOST, "/accounts/login/"))
     page.get_by_label("Email address").fill("olivia@nhs.net")
     page.get_by_label("Password").fill(PASSWORD)
@@ -74,7 +87,9 @@ def _sign_in(page: Any, live_server: Any) -> None:
     page.wait_for_url(url(live_server, HOST, "/"))
 
 
-def test_project_pages_have_no_serious_accessibility_violations(live_server, page, projects):
+def test_project_pages_have_no_serious_accessibility_violations(
+    live_server: LiveServer, page: Page, projects: tuple[Network, Project, Project, Member]
+) -> None:
     _, funded, proposal, _ = projects
     _sign_in(page, live_server)
     paths = {
@@ -102,7 +117,9 @@ def test_project_pages_have_no_serious_accessibility_violations(live_server, pag
     assert "1 hour given of a 10 hours budget (10%)" in page.locator("main").inner_text()
 
 
-def test_keyboard_alone_reaches_every_control_of_the_proposal_form(live_server, page, projects):
+def test_keyboard_alone_reaches_every_control_of_the_proposal_form(
+    live_server: LiveServer, page: Page, projects: tuple[Network, Project, Project, Member]
+) -> None:
     _sign_in(page, live_server)
     page.goto(url(live_server, HOST, "/projects/new/"))
     controls = page.eval_on_selector_all(
@@ -118,7 +135,11 @@ def test_keyboard_alone_reaches_every_control_of_the_proposal_form(live_server, 
     assert controls and set(controls) <= set(reached)
 
 
-def test_hours_are_confirmed_without_javascript(live_server, browser, projects):
+def test_hours_are_confirmed_without_javascript(
+    live_server: LiveServer,
+    browser: WatchedBrowser,
+    projects: tuple[Network, Project, Project, Member],
+) -> None:
     purple, funded, _, amara = projects
     context = browser.new_context(java_script_enabled=False)
     try:

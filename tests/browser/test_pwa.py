@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import TYPE_CHECKING
 
 import pytest
 from django_tenants.utils import tenant_context
@@ -16,27 +17,40 @@ from core.notifications.services import notification_send
 from tests.browser.conftest import axe_scan, csp_refusals, screenshot, sign_in, url
 from tests.push_local import Browser, PushService
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from playwright.sync_api import Page
+    from pytest_django import Settings
+    from pytest_django.live_server_helper import LiveServer
+
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.browser.conftest import WatchedBrowser
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "a-long-test-passphrase"
 TEAL, PLUM = "teal.localhost", "plum.localhost"
 
 
 @pytest.fixture
-def networks(make_network, make_member):
+def networks(
+    make_network: Callable[..., Network], make_member: Callable[..., Member]
+) -> tuple[Network, Network, Member]:
     teal = make_network("teal", "Teal Trust")
     plum = make_network("plum", "Plum Partnership Network")
     alice = make_member(teal, email="alice@nhs.net", full_name="Alice Adeyemi", password=PASSWORD)
     return teal, plum, alice
 
 
-def _controlled(page) -> None:
+def _controlled(page: Page) -> None:
     """Wait until the service worker is active and controls the page."""
     page.evaluate("navigator.serviceWorker.ready")
     if not page.evaluate("Boolean(navigator.serviceWorker.controller)"):
         page.wait_for_function("Boolean(navigator.serviceWorker.controller)", timeout=10_000)
 
 
-def _fetch(page, path: str) -> dict:
+def _fetch(page: Page, path: str | None) -> dict:
     """`path` fetched by the page itself (Chromium resolves *.localhost; Playwright's own
     requests do not): status, content type, and the body's JSON when it is JSON."""
     return page.evaluate(
@@ -47,7 +61,9 @@ def _fetch(page, path: str) -> dict:
     )
 
 
-def test_each_network_installs_as_its_own_app(live_server, page, networks):
+def test_each_network_installs_as_its_own_app(
+    live_server: LiveServer, page: Page, networks: tuple[Network, Network, Member]
+) -> None:
     manifests = {}
     for host in (TEAL, PLUM):
         page.goto(url(live_server, host, "/accounts/login/"))
@@ -69,8 +85,8 @@ def test_each_network_installs_as_its_own_app(live_server, page, networks):
 
 
 def test_the_service_worker_controls_the_page_and_shows_the_offline_page(
-    live_server, browser, networks
-):
+    live_server: LiveServer, browser: WatchedBrowser, networks: tuple[Network, Network, Member]
+) -> None:
     context = browser.new_context()
     page = context.new_page()
     refused = csp_refusals(page)
@@ -96,8 +112,12 @@ def test_the_service_worker_controls_the_page_and_shows_the_offline_page(
 
 
 def test_a_push_reaches_the_subscribed_browser_and_shows_a_notification(
-    live_server, browser, networks, worker, settings
-):
+    live_server: LiveServer,
+    browser: WatchedBrowser,
+    networks: tuple[Network, Network, Member],
+    worker: None,
+    settings: Settings,
+) -> None:
     teal, _plum, alice = networks
     private, public = vapid_keys_generate()
     settings.WEBPUSH_VAPID_PRIVATE_KEY, settings.WEBPUSH_VAPID_PUBLIC_KEY = private, public

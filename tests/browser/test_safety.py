@@ -3,6 +3,8 @@ finds it in the queue and hides the listing; the pages pass axe."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from django_tenants.utils import tenant_context
 
@@ -11,13 +13,24 @@ from core.listings.services import listing_create
 from core.members.models import Role
 from tests.browser.conftest import axe_scan, screenshot, sign_in, url
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from playwright.sync_api import Page
+    from pytest_django.live_server_helper import LiveServer
+
+    from core.members.models import Member
+    from tenants.models import Network
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "a-long-test-passphrase"
 HOST = "teal.localhost"
 
 
 @pytest.fixture
-def teal(make_network, make_member):
+def teal(
+    make_network: Callable[..., Network], make_member: Callable[..., Member]
+) -> tuple[Network, Listing]:
     teal = make_network("teal", "Teal Trust")
     make_member(
         teal,
@@ -39,7 +52,7 @@ def teal(make_network, make_member):
     return teal, listing
 
 
-def serious(page):
+def serious(page: Page) -> list[tuple[str, str]]:
     return [
         (v["id"], v["help"])
         for v in axe_scan(page)["violations"]
@@ -47,7 +60,9 @@ def serious(page):
     ]
 
 
-def test_a_member_reports_a_listing_and_the_organiser_hides_it(live_server, page, teal):
+def test_a_member_reports_a_listing_and_the_organiser_hides_it(
+    live_server: LiveServer, page: Page, teal: tuple[Network, Listing]
+) -> None:
     network, listing = teal
     sign_in(page, live_server, HOST, "rhea@nhs.net", PASSWORD)
     page.goto(url(live_server, HOST, f"/listings/{listing.pk}/"))

@@ -5,7 +5,7 @@ credit; with password sign-in off, the sign-in page offers only the provider."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django_tenants.utils import tenant_context
@@ -16,6 +16,15 @@ from ledger.selectors import member_balance
 from tests.browser.conftest import axe_scan, screenshot, sign_in, unlabelled_controls, url
 from tests.conftest import host_of
 from tests.core.sso.conftest import oidc_provider  # noqa: F401  (the provider fixture)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pytest_django.live_server_helper import LiveServer
+
+    from tenants.models import Network
+    from tests.browser.conftest import WatchedBrowser
+    from tests.core.sso.conftest import Provider
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "a-long-test-passphrase"
@@ -30,12 +39,12 @@ def _serious(found: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def test_an_organiser_connects_sso_and_a_new_member_signs_in_through_it(
-    live_server,
-    browser,
-    make_network,
-    make_member,
-    oidc_provider,  # noqa: F811
-):
+    live_server: LiveServer,
+    browser: WatchedBrowser,
+    make_network: Callable[..., Network],
+    make_member: Callable[..., Member],
+    oidc_provider: Provider,  # noqa: F811
+) -> None:
     network = make_network("maple", "Maple Trust")
     host = host_of(network)
     organiser = make_member(

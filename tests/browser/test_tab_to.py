@@ -7,10 +7,14 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.browser.conftest import tab_to
+
+if TYPE_CHECKING:
+    from tests.browser.conftest import WatchedBrowser
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -48,7 +52,7 @@ def slow_site() -> Iterator[str]:
     server.server_close()
 
 
-def test_tab_to_waits_for_the_page_a_click_opened(browser, slow_site):
+def test_tab_to_waits_for_the_page_a_click_opened(browser: WatchedBrowser, slow_site: str) -> None:
     context = browser.new_context()
     page = context.new_page()
     try:

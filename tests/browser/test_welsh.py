@@ -5,6 +5,8 @@ a signed-out visitor, while another network stays English. The Welsh pages pass 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from django_tenants.utils import tenant_context
 
@@ -14,12 +16,23 @@ from tests.browser.conftest import axe_scan, screenshot, url
 from theming.models import DEFAULT_ACCENT, DEFAULT_PRIMARY
 from theming.services import theme_update
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from playwright.sync_api import Page
+    from pytest_django.live_server_helper import LiveServer
+
+    from core.members.models import Member
+    from tenants.models import Network
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "a-long-test-passphrase"
 
 
 @pytest.fixture
-def networks(make_network, make_member):
+def networks(
+    make_network: Callable[..., Network], make_member: Callable[..., Member]
+) -> tuple[Network, Network]:
     english = make_network("afon", "Afon Health")
     welsh = make_network("cwm", "Cwm Taf Timebank")
     make_member(english, email="mair@nhs.net", full_name="Mair Morgan", password=PASSWORD)
@@ -43,7 +56,7 @@ def networks(make_network, make_member):
     return english, welsh
 
 
-def serious(page):
+def serious(page: Page) -> list[tuple[str, str]]:
     return [
         (v["id"], v["help"])
         for v in axe_scan(page)["violations"]
@@ -51,7 +64,7 @@ def serious(page):
     ]
 
 
-def sign_in_welsh_or_english(page, live_server, host: str) -> None:
+def sign_in_welsh_or_english(page: Page, live_server: LiveServer, host: str) -> None:
     page.goto(url(live_server, host, "/accounts/login/"))
     page.locator("input[name=username]").fill("mair@nhs.net")
     page.locator("input[name=password]").fill(PASSWORD)
@@ -59,7 +72,9 @@ def sign_in_welsh_or_english(page, live_server, host: str) -> None:
     page.wait_for_url(url(live_server, host, "/"))
 
 
-def test_a_member_switches_to_welsh_and_keeps_it(live_server, page, networks):
+def test_a_member_switches_to_welsh_and_keeps_it(
+    live_server: LiveServer, page: Page, networks: tuple[Network, Network]
+) -> None:
     host = "afon.localhost"
     sign_in_welsh_or_english(page, live_server, host)
     assert page.locator("html").get_attribute("lang") == "en-gb"
@@ -97,8 +112,8 @@ def test_a_member_switches_to_welsh_and_keeps_it(live_server, page, networks):
 
 
 def test_a_welsh_network_greets_visitors_in_welsh_and_an_english_one_does_not(
-    live_server, page, networks
-):
+    live_server: LiveServer, page: Page, networks: tuple[Network, Network]
+) -> None:
     page.goto(url(live_server, "cwm.localhost", "/"))
     assert page.locator("html").get_attribute("lang") == "cy"
     assert page.get_by_role("heading", level=1).inner_text() == "Croeso i Cwm Taf Timebank"

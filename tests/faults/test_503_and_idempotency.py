@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pytest
@@ -31,6 +31,13 @@ from tests.conftest import NetworkClient
 from tests.core.exchanges.conftest import to_recorded
 from tests.faults.test_provisioning_faults import _test_database_url
 
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
+    from pytest_django import Settings
+
+    from core.members.models import Member
+    from tenants.models import Network
+
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 WAITING = "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE %s"
@@ -44,7 +51,7 @@ def blocker() -> Iterator[psycopg.Connection[Any]]:
     session.close()
 
 
-def _lock(session: psycopg.Connection[Any], network: Any, statement: str) -> None:
+def _lock(session: psycopg.Connection[Any], network: Network, statement: str) -> None:
     session.execute(sql.SQL("SET search_path = {}").format(sql.Identifier(network.schema_name)))
     session.execute(statement)
 
@@ -78,8 +85,12 @@ def _terminate_when_waiting(query_like: str) -> None:
 
 
 def _fault(
-    session: psycopg.Connection[Any], network: Any, lock: str, waits_on: str, call: Callable
-) -> Any:
+    session: psycopg.Connection[Any],
+    network: Network,
+    lock: str,
+    waits_on: str,
+    call: Callable[[], TestResponse],
+) -> TestResponse:
     _lock(session, network, lock)
     thread, result = _in_thread(call)
     _terminate_when_waiting(waits_on)
@@ -90,7 +101,7 @@ def _fault(
 
 
 @pytest.fixture
-def people(network_a, make_member):
+def people(network_a: Network, make_member: Callable[..., Member]) -> tuple[Member, Member]:
     """Alice and Bob in network A, each with the welcome gift."""
     alice = make_member(network_a, full_name="Alice Giver")
     bob = make_member(network_a, full_name="Bob Receiver")
@@ -101,7 +112,7 @@ def people(network_a, make_member):
 
 
 @pytest.fixture
-def recorded(network_a, people):
+def recorded(network_a: Network, people: tuple[Member, Member]) -> tuple[Exchange, Member, Member]:
     """Alice recorded 90 minutes of help to Bob; Bob is to confirm."""
     alice, bob = people
     with tenant_context(network_a):
@@ -116,13 +127,15 @@ def recorded(network_a, people):
     return exchange, alice, bob
 
 
-def _balances(network: Any, *members: Any) -> list[int]:
+def _balances(network: Network, *members: Member) -> list[int]:
     with tenant_context(network):
         return [member_balance(member=member) for member in members]
 
 
-def _confirm_api(network: Any, member: Any, exchange: Exchange, key: str) -> Callable[[], Any]:
-    def call() -> Any:
+def _confirm_api(
+    network: Network, member: Member, exchange: Exchange, key: str
+) -> Callable[[], TestResponse]:
+    def call() -> TestResponse:
         client = NetworkClient(network, raise_request_exception=False)
         client.force_login(member)
         return client.post(
@@ -133,8 +146,8 @@ def _confirm_api(network: Any, member: Any, exchange: Exchange, key: str) -> Cal
 
 
 def test_a_terminated_backend_before_the_move_answers_503_and_the_retry_makes_the_move(
-    network_a, recorded, blocker
-):
+    network_a: Network, recorded: tuple[Exchange, Member, Member], blocker: psycopg.Connection[Any]
+) -> None:
     exchange, alice, bob = recorded
     confirm = _confirm_api(network_a, bob, exchange, "confirm-1")
     table = Exchange._meta.db_table
@@ -166,8 +179,8 @@ def test_a_terminated_backend_before_the_move_answers_503_and_the_retry_makes_th
 
 
 def test_a_terminated_backend_after_the_move_committed_answers_503_and_nothing_moves_twice(
-    network_a, recorded, blocker
-):
+    network_a: Network, recorded: tuple[Exchange, Member, Member], blocker: psycopg.Connection[Any]
+) -> None:
     """The confirmation commits; reading the exchange back for the answer then waits on a
     lock and its backend is terminated."""
     exchange, alice, bob = recorded
@@ -192,12 +205,15 @@ def test_a_terminated_backend_after_the_move_committed_answers_503_and_nothing_m
 
 
 def test_a_page_whose_backend_is_terminated_gets_a_plain_503_even_under_debug(
-    network_a, recorded, blocker, settings
-):
+    network_a: Network,
+    recorded: tuple[Exchange, Member, Member],
+    blocker: psycopg.Connection[Any],
+    settings: Settings,
+) -> None:
     settings.DEBUG = True
     exchange, _, bob = recorded
 
-    def confirm() -> Any:
+    def confirm() -> TestResponse:
         client = NetworkClient(network_a, raise_request_exception=False)
         client.force_login(bob)
         return client.post(f"/exchanges/{exchange.pk}/confirm/")
@@ -219,11 +235,11 @@ def test_a_page_whose_backend_is_terminated_gets_a_plain_503_even_under_debug(
     assert "OperationalError" not in page
 
 
-def test_the_database_gone_before_routing_answers_503(network_a):
+def test_the_database_gone_before_routing_answers_503(network_a: Network) -> None:
     """The tenant lookup itself fails: a connection whose backend was terminated, with
     health checks off (a pooler keeps the client's side of it open)."""
 
-    def request() -> Any:
+    def request() -> TestResponse:
         connection.settings_dict["CONN_HEALTH_CHECKS"] = False
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
@@ -243,19 +259,21 @@ def test_the_database_gone_before_routing_answers_503(network_a):
     )
 
 
-def _listing_api(network: Any, member: Any) -> NetworkClient:
+def _listing_api(network: Network, member: Member) -> NetworkClient:
     client = NetworkClient(network)
     client.force_login(member)
     return client
 
 
-def _post_listing(client: NetworkClient, key: str | None, title: str) -> Any:
+def _post_listing(client: NetworkClient, key: str | None, title: str) -> TestResponse:
     headers = {"Idempotency-Key": key} if key else {}
     body = {"kind": "offer", "title": title, "description": "PDSA", "category": "coaching"}
     return client.post("/api/v1/listings/", body, content_type="application/json", headers=headers)
 
 
-def test_a_repeat_replays_and_a_different_body_with_the_same_key_is_refused(network_a, people):
+def test_a_repeat_replays_and_a_different_body_with_the_same_key_is_refused(
+    network_a: Network, people: tuple[Member, Member]
+) -> None:
     alice = people[0]
     client = _listing_api(network_a, alice)
     first = _post_listing(client, "listing-1", "Shadowing")
@@ -273,7 +291,12 @@ def test_a_repeat_replays_and_a_different_body_with_the_same_key_is_refused(netw
     assert _post_listing(client, "x" * 256, "Shadowing").status_code == 400
 
 
-def test_a_key_is_the_members_own_in_their_own_network(network_a, network_b, people, make_member):
+def test_a_key_is_the_members_own_in_their_own_network(
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, Member],
+    make_member: Callable[..., Member],
+) -> None:
     alice, bob = people[0], people[1]
     _post_listing(_listing_api(network_a, alice), "shared-key", "Alice's offer")
     # Another member of the same network, and a member of another network, with the same
@@ -291,7 +314,9 @@ def test_a_key_is_the_members_own_in_their_own_network(network_a, network_b, peo
         assert IdempotentResponse.objects.count() == 2
 
 
-def test_a_repeat_while_the_first_is_running_is_told_to_wait(network_a, people, blocker):
+def test_a_repeat_while_the_first_is_running_is_told_to_wait(
+    network_a: Network, people: tuple[Member, Member], blocker: psycopg.Connection[Any]
+) -> None:
     alice = people[0]
     client = _listing_api(network_a, alice)
     # The lock a running request with this key holds.

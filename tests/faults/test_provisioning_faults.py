@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import psutil
 import psycopg
@@ -38,6 +38,9 @@ from tests.conftest import NetworkClient
 from tests.servers import with_database
 from tests.tenants.test_start import GOOD
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 T = TypeVar("T")
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -57,7 +60,7 @@ def _test_database_url() -> str:
 
 
 @pytest.fixture
-def start_worker(tmp_path) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
+def start_worker(tmp_path: Path) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
     """Real `celery worker` processes (prefork, one child) on the test database; their
     output goes to worker-N.log in the test's tmp_path."""
     app.control.purge()
@@ -167,8 +170,10 @@ def _assert_one_working_network(job: ProvisioningJob) -> None:
 
 
 def test_a_worker_child_killed_mid_build_hands_the_job_to_the_next_child(
-    public_client, start_worker, domain_blocker
-):
+    public_client: Client,
+    start_worker: Callable[[], subprocess.Popen[bytes]],
+    domain_blocker: Callable[[], None],
+) -> None:
     worker = start_worker()
     progress = public_client.post("/start/", GOOD)["Location"]
     job = ProvisioningJob.objects.get()
@@ -189,8 +194,10 @@ def test_a_worker_child_killed_mid_build_hands_the_job_to_the_next_child(
 
 
 def test_a_job_whose_whole_worker_died_is_listed_and_repaired_by_the_operator_command(
-    public_client, start_worker, domain_blocker
-):
+    public_client: Client,
+    start_worker: Callable[[], subprocess.Popen[bytes]],
+    domain_blocker: Callable[[], None],
+) -> None:
     worker = start_worker()
     public_client.post("/start/", GOOD)
     job = ProvisioningJob.objects.get()
@@ -222,7 +229,7 @@ def test_a_job_whose_whole_worker_died_is_listed_and_repaired_by_the_operator_co
     assert again.getvalue().strip() == "No stuck provisioning jobs."
 
 
-def test_a_job_interrupted_too_often_fails_with_start_again(public_client):
+def test_a_job_interrupted_too_often_fails_with_start_again(public_client: Client) -> None:
     public_client.post("/start/", GOOD)
     job = ProvisioningJob.objects.get()
     # As after PROVISION_MAX_ATTEMPTS runs whose worker died (the test above kills one).
@@ -245,8 +252,8 @@ def test_a_job_interrupted_too_often_fails_with_start_again(public_client):
 
 
 def test_a_queued_job_whose_message_was_lost_is_sent_again_after_a_grace_period(
-    public_client, start_worker
-):
+    public_client: Client, start_worker: Callable[[], subprocess.Popen[bytes]]
+) -> None:
     public_client.post("/start/", GOOD)  # no worker: the message waits in Redis
     app.control.purge()  # ...and is lost
     job = ProvisioningJob.objects.get()
@@ -261,7 +268,11 @@ def test_a_queued_job_whose_message_was_lost_is_sent_again_after_a_grace_period(
     _assert_one_working_network(job)
 
 
-def test_a_running_job_with_a_live_run_is_not_stuck(public_client, start_worker, domain_blocker):
+def test_a_running_job_with_a_live_run_is_not_stuck(
+    public_client: Client,
+    start_worker: Callable[[], subprocess.Popen[bytes]],
+    domain_blocker: Callable[[], None],
+) -> None:
     start_worker()
     public_client.post("/start/", GOOD)
     _wait_for(_building_backend)
@@ -272,13 +283,17 @@ def test_a_running_job_with_a_live_run_is_not_stuck(public_client, start_worker,
     assert job.attempts == 1
 
 
-def test_another_networks_page_does_not_show_the_job(public_client, network_a):
+def test_another_networks_page_does_not_show_the_job(
+    public_client: Client, network_a: Network
+) -> None:
     public_client.post("/start/", GOOD)
     job = ProvisioningJob.objects.get()
     assert Client(HTTP_HOST="network-a.localhost").get(f"/start/{job.pk}/").status_code == 404
 
 
-def test_beat_repairs_stuck_jobs_from_the_public_schema(public_client, start_worker, tmp_path):
+def test_beat_repairs_stuck_jobs_from_the_public_schema(
+    public_client: Client, start_worker: Callable[[], subprocess.Popen[bytes]], tmp_path: Path
+) -> None:
     """The settings' beat entry, sent by the platform's scheduler to a real worker."""
     public_client.post("/start/", GOOD)
     app.control.purge()  # the job's own message is lost

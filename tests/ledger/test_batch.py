@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import threading
 from collections import Counter
+from typing import TYPE_CHECKING
 
 import pytest
 from django.db import DatabaseError, connections, transaction
@@ -29,6 +30,11 @@ from ledger.services import (
     transfers_create,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from tenants.models import Network
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -50,7 +56,7 @@ def _clean_audit() -> None:
 
 
 @pytest.fixture
-def people(network_a, make_member):
+def people(network_a: Network, make_member: Callable[..., Member]) -> Iterator[list[Account]]:
     members = [make_member(network_a, full_name=name) for name in ("Alice", "Ben", "Cara")]
     with tenant_context(network_a):
         for member in members:
@@ -58,7 +64,7 @@ def people(network_a, make_member):
         yield [member_account(member) for member in members]
 
 
-def test_a_batch_posts_each_transfer_with_its_own_outcome(people):
+def test_a_batch_posts_each_transfer_with_its_own_outcome(people: list[Account]) -> None:
     alice, ben, cara = people
     posted_before = transfer_create(
         idempotency_key="before",
@@ -112,7 +118,9 @@ def test_a_batch_posts_each_transfer_with_its_own_outcome(people):
     _clean_audit()
 
 
-def test_a_repeated_batch_moves_nothing_and_returns_the_first_transfers(people):
+def test_a_repeated_batch_moves_nothing_and_returns_the_first_transfers(
+    people: list[Account],
+) -> None:
     alice, ben, cara = people
     batch = [_exchange("r1", alice, ben, 30), _exchange("r2", ben, cara, 60)]
     first = transfers_create(transfers=batch)
@@ -124,7 +132,9 @@ def test_a_repeated_batch_moves_nothing_and_returns_the_first_transfers(people):
     _clean_audit()
 
 
-def test_later_transfers_of_a_batch_spend_what_earlier_ones_brought_in(people):
+def test_later_transfers_of_a_batch_spend_what_earlier_ones_brought_in(
+    people: list[Account],
+) -> None:
     """Running balances and sequences follow the batch's order, per account."""
     alice, ben, cara = people
     outcomes = transfers_create(
@@ -147,7 +157,9 @@ def test_later_transfers_of_a_batch_spend_what_earlier_ones_brought_in(people):
     _clean_audit()
 
 
-def test_a_refused_transfer_leaves_the_others_posted_inside_a_callers_transaction(people):
+def test_a_refused_transfer_leaves_the_others_posted_inside_a_callers_transaction(
+    people: list[Account],
+) -> None:
     alice, ben, cara = people
     with transaction.atomic():
         outcomes = transfers_create(
@@ -163,7 +175,7 @@ def test_a_refused_transfer_leaves_the_others_posted_inside_a_callers_transactio
     _clean_audit()
 
 
-def test_concurrent_batches_post_every_key_once_without_deadlock(network_a):
+def test_concurrent_batches_post_every_key_once_without_deadlock(network_a: Network) -> None:
     """Eight threads post overlapping batches (shared keys, random accounts, both
     directions) at once: each key posts once, nothing is lost, the audit is clean."""
     with tenant_context(network_a):
@@ -219,7 +231,9 @@ def test_concurrent_batches_post_every_key_once_without_deadlock(network_a):
         _clean_audit()
 
 
-def test_one_network_cannot_post_to_anothers_accounts_in_a_batch(network_a, network_b, make_member):
+def test_one_network_cannot_post_to_anothers_accounts_in_a_batch(
+    network_a: Network, network_b: Network, make_member: Callable[..., Member]
+) -> None:
     alice = make_member(network_a)
     with tenant_context(network_a):
         gift_grant(member=alice)
@@ -237,7 +251,7 @@ def test_one_network_cannot_post_to_anothers_accounts_in_a_batch(network_a, netw
         assert not Transfer.objects.filter(idempotency_key="x").exists()
 
 
-def test_the_leaner_guards_still_refuse_every_hand_written_change(people):
+def test_the_leaner_guards_still_refuse_every_hand_written_change(people: list[Account]) -> None:
     """Statement-level triggers and no foreign keys on entries: entries are still written
     only by the posting functions, balances and sequences change only there, transfers
     and entries stay append-only, and an account with history cannot be deleted."""
@@ -292,7 +306,9 @@ def test_the_leaner_guards_still_refuse_every_hand_written_change(people):
     _clean_audit()
 
 
-def test_the_audit_reports_entries_whose_transfer_or_account_is_missing(people):
+def test_the_audit_reports_entries_whose_transfer_or_account_is_missing(
+    people: list[Account],
+) -> None:
     """No foreign keys on entries: the audit re-checks both links."""
     alice, _, _ = people
     with transaction.atomic(), connection.cursor() as cursor:

@@ -6,6 +6,10 @@ least one active node`, the worker's message staying in the worker's log. Both b
 `TransferRefusedAtCommit`. The Citus shape is raised here by the database itself (the
 scale-out suite meets the real one)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import pytest
 from django.db import DatabaseError, transaction
 from django_tenants.utils import tenant_context
@@ -17,6 +21,12 @@ from ledger.services import (
     ledger_error_translate,
     member_account,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from core.members.models import Member
+    from tenants.models import Network
 
 _CITUS_SHAPE = "could not commit transaction for shard 102008 on at least one active node"
 
@@ -34,7 +44,9 @@ def _raised(*statements: str | tuple[str, list]) -> DatabaseError:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_deferred_check_on_postgresql_is_a_refusal_at_commit(network_a, make_member):
+def test_the_deferred_check_on_postgresql_is_a_refusal_at_commit(
+    network_a: Network, make_member: Callable[..., Member]
+) -> None:
     alice = make_member(network_a)
     with tenant_context(network_a):
         gift_grant(member=alice)
@@ -55,7 +67,7 @@ def test_the_deferred_check_on_postgresql_is_a_refusal_at_commit(network_a, make
 
 
 @pytest.mark.django_db
-def test_the_citus_wrapped_refusal_at_commit_is_the_same_domain_error():
+def test_the_citus_wrapped_refusal_at_commit_is_the_same_domain_error() -> None:
     error = _raised(f"DO $$ BEGIN RAISE EXCEPTION '{_CITUS_SHAPE}' USING ERRCODE = 'XX000'; END $$")
     translated = ledger_error_translate(error)
     assert isinstance(translated, TransferRefusedAtCommit)
@@ -63,6 +75,6 @@ def test_the_citus_wrapped_refusal_at_commit_is_the_same_domain_error():
 
 
 @pytest.mark.django_db
-def test_other_internal_errors_are_left_as_they_are():
+def test_other_internal_errors_are_left_as_they_are() -> None:
     error = _raised("DO $$ BEGIN RAISE EXCEPTION 'something else' USING ERRCODE = 'XX000'; END $$")
     assert ledger_error_translate(error) is error

@@ -7,6 +7,7 @@ import random
 import threading
 import time
 from collections import Counter
+from typing import TYPE_CHECKING
 
 import pytest
 from django.db import connection as default_connection
@@ -20,13 +21,18 @@ from ledger.models import Account, Entry, Transfer
 from ledger.selectors import ledger_audit
 from ledger.services import InsufficientCredit, Leg, issuance_account, transfer_create
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tenants.models import Network
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 THREADS, TRANSFERS_PER_THREAD, ACCOUNTS = 8, 500, 20
 START_MINUTES = 600
 
 
-def _fund_accounts(network) -> list[Account]:
+def _fund_accounts(network: Network) -> list[Account]:
     with tenant_context(network):
         accounts = []
         for n in range(ACCOUNTS):
@@ -41,7 +47,9 @@ def _fund_accounts(network) -> list[Account]:
         return accounts
 
 
-def _run_clients(network, accounts, outcomes: dict[str, str], replays: int = 0) -> None:
+def _run_clients(
+    network: Network, accounts: list[Account], outcomes: dict[str, str], replays: int = 0
+) -> None:
     errors: list[BaseException] = []
 
     def client(thread: int) -> None:
@@ -73,7 +81,7 @@ def _run_clients(network, accounts, outcomes: dict[str, str], replays: int = 0) 
     assert len(outcomes) == THREADS * TRANSFERS_PER_THREAD
 
 
-def _assert_consistent(network, accounts, outcomes: dict[str, str]) -> None:
+def _assert_consistent(network: Network, accounts: list[Account], outcomes: dict[str, str]) -> None:
     with tenant_context(network):
         posted = set(
             Transfer.objects.filter(kind=Transfer.Kind.EXCHANGE).values_list(
@@ -97,7 +105,7 @@ def _assert_consistent(network, accounts, outcomes: dict[str, str]) -> None:
         assert report.clean, report.problems
 
 
-def test_eight_clients_posting_and_replaying_at_once(make_network):
+def test_eight_clients_posting_and_replaying_at_once(make_network: Callable[..., Network]) -> None:
     network = make_network("busy")
     accounts = _fund_accounts(network)
     outcomes: dict[str, str] = {}
@@ -106,7 +114,9 @@ def test_eight_clients_posting_and_replaying_at_once(make_network):
     _assert_consistent(network, accounts, outcomes)
 
 
-def test_killed_connections_mid_transfer_leave_nothing_half_done(make_network):
+def test_killed_connections_mid_transfer_leave_nothing_half_done(
+    make_network: Callable[..., Network],
+) -> None:
     network = make_network("unlucky")
     accounts = _fund_accounts(network)
     outcomes: dict[str, str] = {}
@@ -142,7 +152,9 @@ def test_killed_connections_mid_transfer_leave_nothing_half_done(make_network):
     _assert_consistent(network, accounts, outcomes)
 
 
-def test_a_transfer_that_fails_half_way_leaves_nothing(make_network, monkeypatch):
+def test_a_transfer_that_fails_half_way_leaves_nothing(
+    make_network: Callable[..., Network], monkeypatch: pytest.MonkeyPatch
+) -> None:
     network = make_network("halfway")
     accounts = _fund_accounts(network)[:2]
     with tenant_context(network), connection.cursor() as cursor:

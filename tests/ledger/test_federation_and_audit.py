@@ -1,4 +1,7 @@
+from __future__ import annotations
+
 import io
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -33,9 +36,14 @@ from tenants.plans import PlanLimitReached
 from tenants.services.staff import StaffActionRefused, network_delete, network_export
 from tests.conftest import upgrade
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 
 @pytest.fixture
-def federated(network_a, network_b, make_member):
+def federated(
+    network_a: Network, network_b: Network, make_member: Callable[..., Member]
+) -> tuple[Member, Member]:
     """Alice in A received help from Ben in B; A and B accept each other."""
     alice = make_member(network_a, full_name="Alice")
     ben = make_member(network_b, full_name="Ben")
@@ -49,7 +57,14 @@ def federated(network_a, network_b, make_member):
     return alice, ben
 
 
-def _pay(network_a, network_b, alice, ben, minutes=60, key="exchange:9:complete"):
+def _pay(
+    network_a: Network,
+    network_b: Network,
+    alice: Member,
+    ben: Member,
+    minutes: int = 60,
+    key: str = "exchange:9:complete",
+) -> FederationTransfer:
     return federated_transfer_create(
         idempotency_key=key,
         payer_network=network_a,
@@ -61,14 +76,14 @@ def _pay(network_a, network_b, alice, ben, minutes=60, key="exchange:9:complete"
     )
 
 
-def _balances(network) -> dict[str, int]:
+def _balances(network: Network) -> dict[str, int]:
     with tenant_context(network):
         return {f"{a.kind}:{a.owner_id or ''}": a.balance for a in Account.objects.order_by("id")}
 
 
 def test_a_cross_network_exchange_moves_credit_through_both_clearing_accounts(
-    network_a, network_b, federated
-):
+    network_a: Network, network_b: Network, federated: tuple[Member, Member]
+) -> None:
     alice, ben = federated
     transfer = _pay(network_a, network_b, alice, ben)
     assert transfer.amount == 60
@@ -90,8 +105,11 @@ def test_a_cross_network_exchange_moves_credit_through_both_clearing_accounts(
 
 
 def test_federated_legs_are_not_reversed_or_imitated_locally(
-    network_a, network_b, federated, make_member
-):
+    network_a: Network,
+    network_b: Network,
+    federated: tuple[Member, Member],
+    make_member: Callable[..., Member],
+) -> None:
     alice, ben = federated
     organiser = make_member(network_a, role="organiser")
     _pay(network_a, network_b, alice, ben)
@@ -109,7 +127,9 @@ def test_federated_legs_are_not_reversed_or_imitated_locally(
     call_command("ledger_audit")
 
 
-def test_repeating_a_federated_transfer_moves_nothing_more(network_a, network_b, federated):
+def test_repeating_a_federated_transfer_moves_nothing_more(
+    network_a: Network, network_b: Network, federated: tuple[Member, Member]
+) -> None:
     alice, ben = federated
     first = _pay(network_a, network_b, alice, ben)
     assert _pay(network_a, network_b, alice, ben).pk == first.pk
@@ -117,7 +137,9 @@ def test_repeating_a_federated_transfer_moves_nothing_more(network_a, network_b,
     assert _balances(network_b)[f"member:{ben.pk}"] == 60
 
 
-def test_refused_past_the_debit_limit_and_nothing_is_written(network_a, network_b, federated):
+def test_refused_past_the_debit_limit_and_nothing_is_written(
+    network_a: Network, network_b: Network, federated: tuple[Member, Member]
+) -> None:
     alice, ben = federated
     with tenant_context(network_a):  # more credit, so Alice's balance is not what stops her
         transfer_create(
@@ -133,7 +155,9 @@ def test_refused_past_the_debit_limit_and_nothing_is_written(network_a, network_
     assert FederationTransfer.objects.count() == 1
 
 
-def test_refused_when_the_other_network_does_not_accept_us(network_a, network_b, make_member):
+def test_refused_when_the_other_network_does_not_accept_us(
+    network_a: Network, network_b: Network, make_member: Callable[..., Member]
+) -> None:
     alice = make_member(network_a)
     ben = make_member(network_b)
     with tenant_context(network_a):
@@ -147,7 +171,9 @@ def test_refused_when_the_other_network_does_not_accept_us(network_a, network_b,
     assert _balances(network_a)[f"member:{alice.pk}"] == 120
 
 
-def test_a_member_without_credit_cannot_pay_another_network(network_a, network_b, federated):
+def test_a_member_without_credit_cannot_pay_another_network(
+    network_a: Network, network_b: Network, federated: tuple[Member, Member]
+) -> None:
     alice, ben = federated
     with pytest.raises(InsufficientCredit):
         _pay(network_a, network_b, alice, ben, minutes=150)
@@ -155,7 +181,9 @@ def test_a_member_without_credit_cannot_pay_another_network(network_a, network_b
     assert _balances(network_a)["clearing:"] == 0
 
 
-def test_the_audit_fails_when_a_balance_is_corrupted(network_a, network_b, federated):
+def test_the_audit_fails_when_a_balance_is_corrupted(
+    network_a: Network, network_b: Network, federated: tuple[Member, Member]
+) -> None:
     alice, ben = federated
     _pay(network_a, network_b, alice, ben)
     call_command("ledger_audit", "--network", "network-a")
@@ -169,7 +197,9 @@ def test_the_audit_fails_when_a_balance_is_corrupted(network_a, network_b, feder
     call_command("ledger_audit", "--network", "network-b")  # the other network is fine
 
 
-def test_the_audit_fails_when_the_federation_does_not_add_up(network_a, network_b, federated):
+def test_the_audit_fails_when_the_federation_does_not_add_up(
+    network_a: Network, network_b: Network, federated: tuple[Member, Member]
+) -> None:
     alice, ben = federated
     _pay(network_a, network_b, alice, ben)
     with connection.cursor() as cursor:
@@ -181,15 +211,18 @@ def test_the_audit_fails_when_the_federation_does_not_add_up(network_a, network_
         call_command("ledger_audit")
 
 
-def _refused(write) -> None:
+def _refused(write: Callable[[], object]) -> None:
     """`write` is refused by the database, and the transaction stays usable."""
     with pytest.raises(DatabaseError, match="federation"), transaction.atomic():
         write()
 
 
 def test_the_database_refuses_any_write_to_the_federation_ledger_but_the_posting(
-    network_a, network_b, federated, make_network
-):
+    network_a: Network,
+    network_b: Network,
+    federated: tuple[Member, Member],
+    make_network: Callable[..., Network],
+) -> None:
     alice, ben = federated
     third = make_network("network-c")
     transfer = _pay(network_a, network_b, alice, ben)
@@ -222,7 +255,9 @@ def test_the_database_refuses_any_write_to_the_federation_ledger_but_the_posting
     call_command("ledger_audit")
 
 
-def test_the_audit_fails_when_a_federation_guard_is_switched_off(network_a, network_b, federated):
+def test_the_audit_fails_when_a_federation_guard_is_switched_off(
+    network_a: Network, network_b: Network, federated: tuple[Member, Member]
+) -> None:
     alice, ben = federated
     _pay(network_a, network_b, alice, ben)
     with connection.cursor() as cursor:
@@ -236,7 +271,9 @@ def test_the_audit_fails_when_a_federation_guard_is_switched_off(network_a, netw
     assert "federation_membership_position_guard" in out.getvalue()
 
 
-def test_only_the_organisation_plan_may_join_the_federation(network_a, network_b):
+def test_only_the_organisation_plan_may_join_the_federation(
+    network_a: Network, network_b: Network
+) -> None:
     with pytest.raises(PlanLimitReached) as refused:
         federation_membership_set(network=network_a, actor=None, opted_in=True)
     assert refused.value.message == (
@@ -260,8 +297,8 @@ def test_only_the_organisation_plan_may_join_the_federation(network_a, network_b
 
 
 def test_staff_cannot_delete_a_network_that_exchanged_time_with_others(
-    network_a, network_b, federated
-):
+    network_a: Network, network_b: Network, federated: tuple[Member, Member]
+) -> None:
     alice, ben = federated
     _pay(network_a, network_b, alice, ben)
     staff = Member.objects.create_user(

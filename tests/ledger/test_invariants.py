@@ -4,6 +4,7 @@ three networks, and checks every ledger invariant after each step."""
 from __future__ import annotations
 
 import itertools
+from typing import TYPE_CHECKING
 
 import pytest
 from django.db import transaction
@@ -31,6 +32,11 @@ from ledger.services import (
 )
 from tests.conftest import upgrade
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tenants.models import Network
+
 LIMIT = 240
 
 
@@ -48,7 +54,9 @@ def _reverse(transfer: Transfer) -> Transfer:
 minutes = st.integers(min_value=1, max_value=16).map(lambda quarters: quarters * 15)
 
 
-def test_ledger_invariants_hold_under_any_sequence_of_operations(make_network):
+def test_ledger_invariants_hold_under_any_sequence_of_operations(
+    make_network: Callable[..., Network],
+) -> None:
     networks = [make_network(slug) for slug in ("inv-a", "inv-b", "inv-c")]
     upgrade(*networks)
     for network in networks:

@@ -6,6 +6,10 @@ disagree with posting order on plain PostgreSQL the same way: the entry id's ide
 restarted below the ids already used, as on the node a schema moved to.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
@@ -16,8 +20,14 @@ from ledger.models import Account, Entry, Transfer
 from ledger.selectors import ledger_audit, member_statement
 from ledger.services import Leg, gift_grant, member_account, transfer_create
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-def _exchange(payer, payee, minutes, key):
+    from core.members.models import Member
+    from tenants.models import Network
+
+
+def _exchange(payer: Member, payee: Member, minutes: int, key: str) -> Transfer:
     return transfer_create(
         idempotency_key=key,
         kind=Transfer.Kind.EXCHANGE,
@@ -31,7 +41,9 @@ def _identity_restart(value: int) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_statement_and_audit_follow_sequence_when_ids_run_backwards(network_a, make_member):
+def test_statement_and_audit_follow_sequence_when_ids_run_backwards(
+    network_a: Network, make_member: Callable[..., Member]
+) -> None:
     alice, ben = make_member(network_a), make_member(network_a)
     with tenant_context(network_a):
         _identity_restart(1_000_000)  # the node the network started on
@@ -62,7 +74,9 @@ def test_statement_and_audit_follow_sequence_when_ids_run_backwards(network_a, m
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_audit_catches_entries_out_of_sequence(network_a, make_member):
+def test_the_audit_catches_entries_out_of_sequence(
+    network_a: Network, make_member: Callable[..., Member]
+) -> None:
     alice, ben = make_member(network_a), make_member(network_a)
     with tenant_context(network_a):
         gift_grant(member=alice)
@@ -89,7 +103,7 @@ def test_the_audit_catches_entries_out_of_sequence(network_a, make_member):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_migration_numbers_existing_entries_in_id_order(network_a):
+def test_the_migration_numbers_existing_entries_in_id_order(network_a: Network) -> None:
     """Entries posted before `sequence` existed (on one PostgreSQL, where id order was
     posting order) are numbered per account in id order; each account's last_sequence
     follows. They are posted with the schema at 0003, through that state's ledger_post()

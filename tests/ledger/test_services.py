@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django_tenants.utils import tenant_context
@@ -19,27 +23,39 @@ from ledger.services import (
     transfer_reverse,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from core.members.models import Member
+    from tenants.models import Network
+
 
 @pytest.fixture
-def members(network_a, make_member):
+def members(
+    network_a: Network, make_member: Callable[..., Member]
+) -> Iterator[tuple[Member, Member]]:
     alice = make_member(network_a, full_name="Alice")
     ben = make_member(network_a, full_name="Ben")
     with tenant_context(network_a):
         yield alice, ben
 
 
-def _balance(member) -> int:
+def _balance(member: Member) -> int:
     return Account.objects.get(kind="member", owner_id=member.pk).balance
 
 
-def test_every_network_is_born_with_its_issuance_clearing_and_pot_accounts(network_a, network_b):
+def test_every_network_is_born_with_its_issuance_clearing_and_pot_accounts(
+    network_a: Network, network_b: Network
+) -> None:
     for network in (network_a, network_b):
         with tenant_context(network):
             kinds = sorted(Account.objects.values_list("kind", flat=True))
             assert kinds == ["clearing", "issuance", "pot"]
 
 
-def test_the_gift_is_two_hours_from_issuance_and_granted_once(members):
+def test_the_gift_is_two_hours_from_issuance_and_granted_once(
+    members: tuple[Member, Member],
+) -> None:
     alice, _ = members
     first = gift_grant(member=alice)
     again = gift_grant(member=alice)
@@ -50,7 +66,9 @@ def test_the_gift_is_two_hours_from_issuance_and_granted_once(members):
     assert Entry.objects.filter(transfer=first).count() == 2
 
 
-def test_a_transfer_moves_minutes_and_records_running_balances(members):
+def test_a_transfer_moves_minutes_and_records_running_balances(
+    members: tuple[Member, Member],
+) -> None:
     alice, ben = members
     gift_grant(member=alice)
     transfer = transfer_create(
@@ -67,7 +85,9 @@ def test_a_transfer_moves_minutes_and_records_running_balances(members):
     assert after == {-90: 30, 90: 90}
 
 
-def test_not_enough_credit_is_refused_in_plain_words_and_writes_nothing(members):
+def test_not_enough_credit_is_refused_in_plain_words_and_writes_nothing(
+    members: tuple[Member, Member],
+) -> None:
     alice, ben = members
     gift_grant(member=alice)
     before = Entry.objects.count()
@@ -86,7 +106,7 @@ def test_not_enough_credit_is_refused_in_plain_words_and_writes_nothing(members)
     assert (_balance(alice), _balance(ben)) == (120, 0)
 
 
-def test_a_key_reused_for_different_legs_is_refused(members):
+def test_a_key_reused_for_different_legs_is_refused(members: tuple[Member, Member]) -> None:
     alice, ben = members
     gift_grant(member=alice)
     legs = [Leg(member_account(alice), -60), Leg(member_account(ben), 60)]
@@ -105,7 +125,9 @@ def test_a_key_reused_for_different_legs_is_refused(members):
     [[-60, 30], [0, 0], [60], [-60, 60, 0]],
     ids=["unbalanced", "zero", "one-leg", "zero-leg"],
 )
-def test_malformed_transfers_are_refused(members, amounts):
+def test_malformed_transfers_are_refused(
+    members: tuple[Member, Member], amounts: list[int]
+) -> None:
     alice, ben = members
     accounts = [member_account(alice), member_account(ben), issuance_account()]
     with pytest.raises(LedgerError, match="two or more distinct accounts"):
@@ -117,7 +139,9 @@ def test_malformed_transfers_are_refused(members, amounts):
     assert not Transfer.objects.exists()
 
 
-def test_reversal_undoes_a_transfer_once(members, make_member, network_a):
+def test_reversal_undoes_a_transfer_once(
+    members: tuple[Member, Member], make_member: Callable[..., Member], network_a: Network
+) -> None:
     alice, _ = members
     organiser = make_member(network_a, role="organiser")
     gift = gift_grant(member=alice)
@@ -139,7 +163,9 @@ def test_reversal_undoes_a_transfer_once(members, make_member, network_a):
     assert Transfer.objects.count() == 2
 
 
-def test_the_database_refuses_edits_deletes_and_direct_balance_changes(members):
+def test_the_database_refuses_edits_deletes_and_direct_balance_changes(
+    members: tuple[Member, Member],
+) -> None:
     alice, _ = members
     gift = gift_grant(member=alice)
     entry = Entry.objects.filter(transfer=gift).earliest("id")
@@ -156,7 +182,7 @@ def test_the_database_refuses_edits_deletes_and_direct_balance_changes(members):
     assert _balance(alice) == 120
 
 
-def test_entries_are_written_only_by_ledger_post(members):
+def test_entries_are_written_only_by_ledger_post(members: tuple[Member, Member]) -> None:
     alice, _ = members
     gift = gift_grant(member=alice)
     with (
@@ -171,7 +197,7 @@ def test_entries_are_written_only_by_ledger_post(members):
         )
 
 
-def test_an_unbalanced_transfer_is_refused_at_commit(members):
+def test_an_unbalanced_transfer_is_refused_at_commit(members: tuple[Member, Member]) -> None:
     """Even a hand that raises ledger_post()'s flag cannot commit a lopsided transfer."""
     alice, _ = members
     with (
@@ -193,14 +219,16 @@ def test_an_unbalanced_transfer_is_refused_at_commit(members):
     assert not Transfer.objects.filter(idempotency_key="forged").exists()
 
 
-def test_minutes_read_as_plain_english():
+def test_minutes_read_as_plain_english() -> None:
     assert minutes_as_text(150) == "2 hours 30 minutes"
     assert minutes_as_text(60) == "1 hour"
     assert minutes_as_text(0) == "0 minutes"
     assert minutes_as_text(15) == "15 minutes"
 
 
-def test_one_networks_ledger_is_invisible_in_another(network_a, network_b, make_member):
+def test_one_networks_ledger_is_invisible_in_another(
+    network_a: Network, network_b: Network, make_member: Callable[..., Member]
+) -> None:
     alice = make_member(network_a)
     with tenant_context(network_a):
         gift_grant(member=alice)
@@ -210,8 +238,11 @@ def test_one_networks_ledger_is_invisible_in_another(network_a, network_b, make_
 
 
 def test_a_correction_is_an_organisers_audited_action_with_a_reason(
-    network_b, members, make_member, network_a
-):
+    network_b: Network,
+    members: tuple[Member, Member],
+    make_member: Callable[..., Member],
+    network_a: Network,
+) -> None:
     alice, ben = members
     organiser = make_member(network_a, role="organiser")
     gift = gift_grant(member=alice)

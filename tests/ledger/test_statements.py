@@ -1,14 +1,27 @@
+from __future__ import annotations
+
 import csv
 import io
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import Permission
 from django_tenants.utils import tenant_context
 
 from ledger.models import Transfer
 from ledger.services import Leg, gift_grant, member_account, transfer_create
+from tests.conftest import streamed
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
 
 
-def _exchange(payer, payee, minutes, key, memo="Shadowing on ward 7"):
+def _exchange(
+    payer: Member, payee: Member, minutes: int, key: str, memo: str = "Shadowing on ward 7"
+) -> Transfer:
     return transfer_create(
         idempotency_key=key,
         kind=Transfer.Kind.EXCHANGE,
@@ -17,7 +30,9 @@ def _exchange(payer, payee, minutes, key, memo="Shadowing on ward 7"):
     )
 
 
-def test_a_member_sees_their_own_statement_with_running_balance(network_a, make_member, client_a):
+def test_a_member_sees_their_own_statement_with_running_balance(
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     alice = make_member(network_a)
     ben = make_member(network_a)
     with tenant_context(network_a):
@@ -39,7 +54,7 @@ def test_a_member_sees_their_own_statement_with_running_balance(network_a, make_
         "text": "1 hour 15 minutes",
     }
     download = client_a.get("/ledger/statement.csv")
-    rows = list(csv.reader(io.StringIO(b"".join(download.streaming_content).decode())))
+    rows = list(csv.reader(io.StringIO(streamed(download).decode())))
     assert rows[0][0] == "date"
     assert [row[2:] for row in rows[1:]] == [
         ["'=HYPERLINK(evil)", "-45", "75"],
@@ -47,7 +62,9 @@ def test_a_member_sees_their_own_statement_with_running_balance(network_a, make_
     ]
 
 
-def test_statement_pages_back_in_time(network_a, make_member, client_a):
+def test_statement_pages_back_in_time(
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     alice = make_member(network_a)
     ben = make_member(network_a)
     with tenant_context(network_a):
@@ -63,7 +80,13 @@ def test_statement_pages_back_in_time(network_a, make_member, client_a):
     assert client_a.get("/api/v1/ledger/statement/?limit=0").status_code == 400
 
 
-def test_nobody_sees_another_members_entries(network_a, network_b, make_member, client_a, client_b):
+def test_nobody_sees_another_members_entries(
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     alice = make_member(network_a)
     ben = make_member(network_a)
     carol_in_b = make_member(network_b)
@@ -78,8 +101,12 @@ def test_nobody_sees_another_members_entries(network_a, network_b, make_member, 
 
 
 def test_network_totals_are_for_organisers_only(
-    network_a, network_b, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     member = make_member(network_a)
     organiser = make_member(network_a)
     with tenant_context(network_a):
@@ -101,6 +128,6 @@ def test_network_totals_are_for_organisers_only(
     assert client_b.get("/api/v1/ledger/totals/").status_code == 403
 
 
-def test_signed_out_visitors_see_no_ledger(client_a):
+def test_signed_out_visitors_see_no_ledger(client_a: NetworkClient) -> None:
     assert client_a.get("/api/v1/ledger/balance/").status_code in {401, 403}
     assert client_a.get("/ledger/statement/").status_code == 302

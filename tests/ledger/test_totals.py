@@ -1,7 +1,10 @@
 """The network's credit totals show every holder of the credit it issued (members,
 project budgets, the federation position) and check that they add up."""
 
+from __future__ import annotations
+
 import datetime
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from django_tenants.utils import tenant_context
@@ -17,10 +20,21 @@ from ledger.selectors import network_totals
 from ledger.services import gift_grant
 from tests.conftest import upgrade
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
 
 def test_issued_equals_what_members_projects_and_the_federation_hold(
-    network_a, network_b, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     alice = make_member(network_a, full_name="Alice")
     ben = make_member(network_b, full_name="Ben")
     olu = make_member(network_b, full_name="Olu Organiser", role=Role.ORGANISER)

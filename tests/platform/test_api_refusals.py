@@ -3,16 +3,26 @@ JSON answer for an API URL that does not exist."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import yaml
 
 from tests.conftest import NetworkClient
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from core.members.models import Member
+    from tenants.models import Network
 
 
 def _schema(client: NetworkClient) -> dict:
     return yaml.safe_load(client.get("/api/v1/schema/").content)
 
 
-def test_list_endpoints_are_declared_as_the_pages_they_answer(network_a, make_member, client_a):
+def test_list_endpoints_are_declared_as_the_pages_they_answer(
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     client_a.force_login(make_member(network_a))
     paths = _schema(client_a)["paths"]
     for path in (
@@ -29,7 +39,9 @@ def test_list_endpoints_are_declared_as_the_pages_they_answer(network_a, make_me
     )
 
 
-def test_every_operation_declares_its_refusals(network_a, make_member, client_a):
+def test_every_operation_declares_its_refusals(
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     client_a.force_login(make_member(network_a))
     for path, operations in _schema(client_a)["paths"].items():
         for method, operation in operations.items():
@@ -50,7 +62,9 @@ def test_every_operation_declares_its_refusals(network_a, make_member, client_a)
                 assert "409" in codes, (method, path)  # refused by state, or Busy
 
 
-def test_an_api_url_that_does_not_exist_answers_json(network_a, make_member, client_a):
+def test_an_api_url_that_does_not_exist_answers_json(
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     client_a.force_login(make_member(network_a))
     for url in ("/api/v1/listings/-1/", "/api/v1/nothing-here/"):
         response = client_a.get(url)

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -39,6 +40,11 @@ from tenants.services.staff import network_delete, network_export
 from tests.conftest import NetworkClient, host_of, upgrade
 from tests.theming.test_theme import _png
 from theming.services import theme_update
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from pytest_django import Settings
 
 FOLDER_STORAGE = "django_tenants.files.storage.TenantFileSystemStorage"
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -93,7 +99,9 @@ def _run(*command: str) -> str:
 
 
 @pytest.fixture
-def platform(network_a: Network, network_b: Network, make_member: Callable[..., Member]):
+def platform(
+    network_a: Network, network_b: Network, make_member: Callable[..., Member]
+) -> Iterator[tuple[Member, Member]]:
     """Alice and Carol in A, Ben in B: gifts, a local exchange, and a federated one."""
     alice = make_member(network_a, full_name="Alice Adebayo")
     carol = make_member(network_a, full_name="Carol Chen")
@@ -121,7 +129,9 @@ def platform(network_a: Network, network_b: Network, make_member: Callable[..., 
         FederationTransfer.objects.all().delete()
 
 
-def _federated(a: Network, b: Network, payer: Member, payee: Member, *, minutes: int, key: str):
+def _federated(
+    a: Network, b: Network, payer: Member, payee: Member, *, minutes: int, key: str
+) -> None:
     federated_transfer_create(
         idempotency_key=key,
         payer_network=a,
@@ -139,8 +149,11 @@ def _balance(network: Network, member: Member) -> int:
 
 
 def test_the_whole_platform_restores_into_an_empty_database_and_balances(
-    pg_bin, platform, network_a, tmp_path
-):
+    pg_bin: Callable[[str], str],
+    platform: tuple[Member, Member],
+    network_a: Network,
+    tmp_path: Path,
+) -> None:
     dump = tmp_path / "hexitime.dump"
     _run(pg_bin("pg_dump"), "--format=custom", f"--file={dump}", f"--dbname={_conninfo()}")
     with scratch_database("hx_restore") as scratch:
@@ -194,7 +207,7 @@ def _schema_drop(network: Network) -> None:
         )
 
 
-def _schema_dump(pg_bin, network: Network, path: Path) -> None:
+def _schema_dump(pg_bin: Callable[[str], str], network: Network, path: Path) -> None:
     _run(
         pg_bin("pg_dump"),
         "--format=custom",
@@ -204,13 +217,18 @@ def _schema_dump(pg_bin, network: Network, path: Path) -> None:
     )
 
 
-def _schema_restore(pg_bin, path: Path) -> None:
+def _schema_restore(pg_bin: Callable[[str], str], path: Path) -> None:
     _run(
         pg_bin("pg_restore"), "--exit-on-error", "--no-owner", f"--dbname={_conninfo()}", str(path)
     )
 
 
-def test_one_lost_network_schema_restores_alone(pg_bin, platform, network_a, tmp_path):
+def test_one_lost_network_schema_restores_alone(
+    pg_bin: Callable[[str], str],
+    platform: tuple[Member, Member],
+    network_a: Network,
+    tmp_path: Path,
+) -> None:
     alice, _ = platform
     dump = tmp_path / "network-a.dump"
     _schema_dump(pg_bin, network_a, dump)
@@ -229,8 +247,12 @@ def test_one_lost_network_schema_restores_alone(pg_bin, platform, network_a, tmp
 
 
 def test_a_network_restored_alone_after_exchanging_with_partners_fails_the_audit(
-    pg_bin, platform, network_a, network_b, tmp_path
-):
+    pg_bin: Callable[[str], str],
+    platform: tuple[Member, Member],
+    network_a: Network,
+    network_b: Network,
+    tmp_path: Path,
+) -> None:
     alice, ben = platform
     dump = tmp_path / "network-a.dump"
     _schema_dump(pg_bin, network_a, dump)
@@ -247,7 +269,9 @@ def test_a_network_restored_alone_after_exchanging_with_partners_fails_the_audit
     assert "ok" in lines["network-b"].split()
 
 
-def _copy_rows(pg_bin, source: str, target: str, table: str, where: str, folder: Path) -> None:
+def _copy_rows(
+    pg_bin: Callable[[str], str], source: str, target: str, table: str, where: str, folder: Path
+) -> None:
     """The doc's `\\copy` of a network's public rows from a scratch restore, with psql."""
     rows = folder / f"{table}.csv"
     select = f"SELECT * FROM {table} WHERE {where}"  # noqa: S608 - our own table names
@@ -271,8 +295,12 @@ def _copy_rows(pg_bin, source: str, target: str, table: str, where: str, folder:
 
 
 def test_a_deleted_network_comes_back_from_the_platform_backup(
-    pg_bin, make_network, make_member, settings, tmp_path
-):
+    pg_bin: Callable[[str], str],
+    make_network: Callable[..., Network],
+    make_member: Callable[..., Member],
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
     """network_delete drops the schema, the network's public rows and its media; the
     whole-platform dump and media copy bring it back, as docs/operations/backup.md says."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
@@ -337,8 +365,8 @@ def test_a_deleted_network_comes_back_from_the_platform_backup(
 
 
 def test_a_network_imported_after_exchanging_with_partners_audits_clean(
-    platform, network_a, network_b, tmp_path
-):
+    platform: tuple[Member, Member], network_a: Network, network_b: Network, tmp_path: Path
+) -> None:
     """The case above, restored with `hexitime network import`: the archive's schema, and
     A's side of the exchange made after the export posted again from the federation
     ledger; B is not touched."""
@@ -366,8 +394,12 @@ def test_a_network_imported_after_exchanging_with_partners_audits_clean(
 
 
 def test_an_import_that_would_break_a_partners_ledger_is_refused(
-    pg_bin, platform, network_a, network_b, tmp_path
-):
+    pg_bin: Callable[[str], str],
+    platform: tuple[Member, Member],
+    network_a: Network,
+    network_b: Network,
+    tmp_path: Path,
+) -> None:
     """An archive holding a federated transfer the platform's federation ledger lacks
     (here: the platform restored to before it) would leave B's clearing account short."""
     alice, ben = platform
@@ -411,7 +443,9 @@ def test_an_import_that_would_break_a_partners_ledger_is_refused(
         assert audit.returncode == 0, audit.stdout + audit.stderr
 
 
-def test_a_deleted_network_comes_back_from_its_export(make_network, make_member, tmp_path):
+def test_a_deleted_network_comes_back_from_its_export(
+    make_network: Callable[..., Network], make_member: Callable[..., Member], tmp_path: Path
+) -> None:
     doomed = make_network("doomed")
     dana = make_member(doomed, full_name="Dana Doherty", role=Role.ORGANISER)
     with tenant_context(doomed):

@@ -4,6 +4,7 @@ from beat. A real worker consumes from the real Redis broker."""
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import pytest
 from celery import chord
@@ -15,11 +16,18 @@ from core.members.models import Member
 from hexitime.celery import app
 from kernel.db import connection
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from celery import Task
+
+    from tenants.models import Network
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @app.task(bind=True, max_retries=3, ignore_result=False)
-def where_am_i(self, retries_wanted: int = 0) -> dict[str, object]:
+def where_am_i(self: Task, retries_wanted: int = 0) -> dict[str, object]:
     if self.request.retries < retries_wanted:
         raise self.retry(countdown=0)
     return {
@@ -39,7 +47,9 @@ def mark_beat_visit() -> None:
     cache.set("beat-visited", connection.schema_name, timeout=60)
 
 
-def test_a_task_runs_in_the_schema_it_was_queued_from(worker, network_a, network_b, make_member):
+def test_a_task_runs_in_the_schema_it_was_queued_from(
+    worker: None, network_a: Network, network_b: Network, make_member: Callable[..., Member]
+) -> None:
     make_member(network_a, email="alice@nhs.net")
     make_member(network_b, email="bob@nhs.net")
     with tenant_context(network_a):
@@ -54,13 +64,15 @@ def test_a_task_runs_in_the_schema_it_was_queued_from(worker, network_a, network
     assert in_b.get(timeout=20)["members"] == ["bob@nhs.net"]
 
 
-def test_retries_stay_in_the_original_schema(worker, network_a):
+def test_retries_stay_in_the_original_schema(worker: None, network_a: Network) -> None:
     with tenant_context(network_a):
         result = where_am_i.delay(retries_wanted=2)
     assert result.get(timeout=20) == {"schema": network_a.schema_name, "retries": 2, "members": []}
 
 
-def test_chord_parts_and_callback_run_in_the_original_schema(worker, network_b):
+def test_chord_parts_and_callback_run_in_the_original_schema(
+    worker: None, network_b: Network
+) -> None:
     with tenant_context(network_b):
         result = chord([where_am_i.s(), where_am_i.s()])(gather.s())
     assert result.get(timeout=20) == {
@@ -69,7 +81,9 @@ def test_chord_parts_and_callback_run_in_the_original_schema(worker, network_b):
     }
 
 
-def test_beat_sends_each_entry_into_every_network(worker, network_a, network_b):
+def test_beat_sends_each_entry_into_every_network(
+    worker: None, network_a: Network, network_b: Network
+) -> None:
     scheduler = TenantAwareScheduler(app=app, lazy=True)
     # The same shape as CELERY_BEAT_SCHEDULE entries in settings.
     scheduler.merge_inplace({"visit": {"task": mark_beat_visit.name, "schedule": 60.0}})

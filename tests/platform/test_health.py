@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from django.test import Client, override_settings
 
 from tenants.models import SchemaTemplate
 from tests.conftest import host_of
 from tests.servers import free_port
+
+if TYPE_CHECKING:
+    from tenants.models import Network
 
 HOSTS = ["10.1.2.3:8000", "localhost", "no-such-network.localhost"]
 
@@ -22,7 +27,7 @@ def test_healthz_answers_on_any_host_without_a_redirect(host: str) -> None:
 
 @pytest.mark.django_db
 @override_settings(SECURE_SSL_REDIRECT=True)
-def test_readyz_answers_ready_on_any_host_including_a_network(network_a) -> None:
+def test_readyz_answers_ready_on_any_host_including_a_network(network_a: Network) -> None:
     for host in [*HOSTS, host_of(network_a)]:
         response = Client(HTTP_HOST=host).get("/readyz")
         assert response.status_code == 200, (host, response.content)

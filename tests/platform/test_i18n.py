@@ -4,6 +4,7 @@ recipient's language, dates in the page's language, and networks kept apart."""
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core import mail
@@ -22,10 +23,19 @@ from tenants.selectors import network_language
 from theming.models import DEFAULT_ACCENT, DEFAULT_PRIMARY
 from theming.services import ThemeRefused, theme_update
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pytest_django import Settings
+
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+    from theming.models import Theme
+
 pytestmark = pytest.mark.django_db
 
 
-def welsh_default(network, organiser):
+def welsh_default(network: Network, organiser: Member) -> Theme:
     return theme_update(
         network=network,
         actor=organiser,
@@ -36,13 +46,17 @@ def welsh_default(network, organiser):
 
 
 @pytest.fixture
-def organiser_a(network_a, make_member):
+def organiser_a(network_a: Network, make_member: Callable[..., Member]) -> Member:
     return make_member(network_a, full_name="Olwen Organiser", role=Role.ORGANISER)
 
 
 def test_a_network_is_english_until_its_organiser_chooses_welsh(
-    network_a, network_b, organiser_a, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    organiser_a: Member,
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     assert b'<html lang="en-gb">' in client_a.get("/").content
     welsh_default(network_a, organiser_a)
     page = client_a.get("/")
@@ -56,8 +70,13 @@ def test_a_network_is_english_until_its_organiser_chooses_welsh(
 
 
 def test_an_organiser_sets_the_default_on_the_branding_page_of_their_network_only(
-    network_a, network_b, organiser_a, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    organiser_a: Member,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     organiser_b = make_member(network_b, role=Role.ORGANISER)
     client_b.force_login(organiser_b)
     response = client_b.post(
@@ -98,8 +117,8 @@ def test_an_organiser_sets_the_default_on_the_branding_page_of_their_network_onl
 
 
 def test_the_switcher_sets_a_cookie_for_visitors_and_saves_a_members_choice(
-    network_a, make_member, client_a
-):
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     response = client_a.post("/i18n/language/", {"language": "cy", "next": "/listings/"})
     assert response.status_code == 302
     assert response["Location"] == "/listings/"
@@ -120,8 +139,8 @@ def test_the_switcher_sets_a_cookie_for_visitors_and_saves_a_members_choice(
 
 
 def test_an_unknown_language_or_an_outside_address_changes_nothing(
-    network_a, make_member, client_a
-):
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     member = make_member(network_a)
     client_a.force_login(member)
     response = client_a.post("/i18n/language/", {"language": "xx", "next": "/"})
@@ -137,8 +156,12 @@ def test_an_unknown_language_or_an_outside_address_changes_nothing(
 
 
 def test_a_member_of_b_choosing_welsh_does_not_change_a(
-    network_a, network_b, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     in_a = make_member(network_a, email="same@nhs.net")
     in_b = make_member(network_b, email="same@nhs.net")
     client_b.force_login(in_b)
@@ -152,8 +175,8 @@ def test_a_member_of_b_choosing_welsh_does_not_change_a(
 
 
 def test_emails_are_written_in_the_recipients_language(
-    network_a, organiser_a, make_member, settings
-):
+    network_a: Network, organiser_a: Member, make_member: Callable[..., Member], settings: Settings
+) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     english = make_member(network_a, full_name="Ann Jones")
     welsh = make_member(network_a, full_name="Bethan Huws")
@@ -179,7 +202,7 @@ def test_emails_are_written_in_the_recipients_language(
     assert "Gallwch ddewis pa e-byst rydych yn eu cael" in bodies[welsh.email]
 
 
-def test_dates_follow_the_language():
+def test_dates_follow_the_language() -> None:
     template = Template('{{ day|date:"l j F Y" }}')
     day = datetime.date(2026, 12, 1)
     with translation.override("en-gb"):
@@ -188,7 +211,7 @@ def test_dates_follow_the_language():
         assert template.render(Context({"day": day})) == "Dydd Mawrth 1 Rhagfyr 2026"
 
 
-def test_the_javascript_catalogue_is_served_from_the_site(client_a):
+def test_the_javascript_catalogue_is_served_from_the_site(client_a: NetworkClient) -> None:
     response = client_a.get("/i18n/catalog.js")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/javascript")
@@ -196,8 +219,12 @@ def test_the_javascript_catalogue_is_served_from_the_site(client_a):
 
 
 def test_a_refusal_is_in_the_language_the_member_chose(
-    network_a, network_b, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     welsh = make_member(network_a, full_name="Gwen Welsh")
     english = make_member(network_b, full_name="Edward English")
     with tenant_context(network_a):

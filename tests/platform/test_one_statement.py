@@ -34,7 +34,7 @@ def statements_in(text: str) -> list[str]:
     return [s for s in sqlparse.split(text) if sqlparse.format(s, strip_comments=True).strip()]
 
 
-def test_every_run_sql_element_is_one_statement():
+def test_every_run_sql_element_is_one_statement() -> None:
     loader = MigrationLoader(None, ignore_no_migrations=True)
     checked = 0
     offenders = []
@@ -50,13 +50,13 @@ def test_every_run_sql_element_is_one_statement():
     assert offenders == []
 
 
-def test_the_splitter_sees_several_statements_and_keeps_dollar_bodies_whole():
+def test_the_splitter_sees_several_statements_and_keeps_dollar_bodies_whole() -> None:
     body = "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$"
     assert len(statements_in(body)) == 1
     assert len(statements_in(f"-- a comment\n{body};\nSELECT f();\n")) == 2
 
 
-def test_no_column_added_to_a_network_table_carries_an_unnamed_constraint():
+def test_no_column_added_to_a_network_table_carries_an_unnamed_constraint() -> None:
     """Citus refuses `ALTER TABLE ... ADD COLUMN` with a check or unique constraint in the
     column (`all constraints in Citus must have explicit names`), which is what Django emits
     for an AddField of a PositiveIntegerField or a unique field. Migrating the networks of a

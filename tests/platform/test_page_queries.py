@@ -11,6 +11,8 @@ to a page must fit in its budget or raise it here, with the reason.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from django.db import connection as django_connection
 from django.test.utils import CaptureQueriesContext
@@ -18,6 +20,16 @@ from django_tenants.utils import tenant_context
 
 from ledger.services import gift_grant
 from tests.core.insights.conftest import complete, map_get
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from django.test import Client
+
+    from core.exchanges.models import Exchange
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
 
 # page -> the most queries it may make (the host and the member included)
 BUDGET = {
@@ -40,7 +52,9 @@ BUDGET = {
 
 
 @pytest.fixture
-def signed_in(client_a, network_a, make_member):
+def signed_in(
+    client_a: NetworkClient, network_a: Network, make_member: Callable[..., Member]
+) -> tuple[NetworkClient, Exchange]:
     giver, receiver = make_member(network_a), make_member(network_a, skills=["coaching"])
     with tenant_context(network_a):
         gift_grant(member=receiver)
@@ -50,7 +64,7 @@ def signed_in(client_a, network_a, make_member):
     return client_a, exchange
 
 
-def _queries(client, path):
+def _queries(client: Client, path: str) -> list[str]:
     client.get(path)  # the connection now has this network's search_path
     with CaptureQueriesContext(django_connection) as captured:
         response = client.get(path)
@@ -59,19 +73,26 @@ def _queries(client, path):
 
 
 @pytest.mark.parametrize("page", [page for page in BUDGET if page != "/accounts/login/"])
-def test_member_pages_fit_their_query_budget(signed_in, page):
+def test_member_pages_fit_their_query_budget(
+    signed_in: tuple[NetworkClient, Exchange], page: str
+) -> None:
     client, exchange = signed_in
     queries = _queries(client, page.format(exchange=exchange.pk))
     assert len(queries) <= BUDGET[page], "\n".join(queries)
     assert not [sql for sql in queries if sql.startswith("SET search_path")]
 
 
-def test_sign_in_page_is_one_query(client_a):
+def test_sign_in_page_is_one_query(client_a: NetworkClient) -> None:
     queries = _queries(client_a, "/accounts/login/")
     assert len(queries) <= BUDGET["/accounts/login/"], "\n".join(queries)
 
 
-def test_switching_network_sets_the_search_path_once(signed_in, client_b, network_b, make_member):
+def test_switching_network_sets_the_search_path_once(
+    signed_in: tuple[NetworkClient, Exchange],
+    client_b: NetworkClient,
+    network_b: Network,
+    make_member: Callable[..., Member],
+) -> None:
     client_a, _ = signed_in
     client_b.force_login(make_member(network_b))
     _queries(client_a, "/")
@@ -82,8 +103,11 @@ def test_switching_network_sets_the_search_path_once(signed_in, client_b, networ
 
 
 def test_a_member_of_b_is_not_signed_in_on_a_with_bs_session(
-    client_a, client_b, network_b, make_member
-):
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+    network_b: Network,
+    make_member: Callable[..., Member],
+) -> None:
     """Sessions live in each network's schema, so B's session cookie means nothing on A's
     host."""
     client_b.force_login(make_member(network_b))

@@ -1,12 +1,19 @@
 """Production settings pass Django's deployment checks and refuse a missing secret."""
 
+from __future__ import annotations
+
 import os
 import re
 import secrets
 import subprocess
 import sys
+from typing import TYPE_CHECKING
 
 from hexitime.settings.env import REPO_ROOT, database_from_url
+from tests.conftest import streamed
+
+if TYPE_CHECKING:
+    from tests.conftest import NetworkClient
 
 
 def _check_deploy(secret: str) -> subprocess.CompletedProcess[str]:
@@ -49,14 +56,14 @@ def test_database_url_with_a_unix_socket() -> None:
     assert tcp["OPTIONS"] == {"sslmode": "require"}
 
 
-def test_the_api_schema_and_its_interactive_docs_are_served(client_a):
+def test_the_api_schema_and_its_interactive_docs_are_served(client_a: NetworkClient) -> None:
     schema = client_a.get("/api/v1/schema/")
     assert schema.status_code == 200
     assert b"/api/v1/ledger/balance/" in schema.content
     assert client_a.get("/api/docs/").status_code == 200
 
 
-def test_the_interactive_docs_need_nothing_from_the_internet(client_a):
+def test_the_interactive_docs_need_nothing_from_the_internet(client_a: NetworkClient) -> None:
     """Swagger UI's page, its script and its assets all come from this host: the docs
     work on a machine with no internet and under a CSP with no inline script."""
     page = client_a.get("/api/docs/")
@@ -68,7 +75,7 @@ def test_the_interactive_docs_need_nothing_from_the_internet(client_a):
     for url in urls:
         response = client_a.get(url)
         assert response.status_code == 200, url
-        body = b"".join(response.streaming_content) if response.streaming else response.content
+        body = streamed(response) if response.streaming else response.content
         assert body, url
     init = client_a.get(next(u for u in urls if "script" in u))
     assert init["Content-Type"].startswith("application/javascript")

@@ -16,7 +16,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -35,8 +35,14 @@ from hexitime.settings.storage import media_storage
 from kernel.storage import TenantS3Storage, network_media_delete
 from tenants.models import Network
 from tenants.services.staff import network_delete, network_export
+from tests.conftest import streamed
 from tests.theming.test_theme import _png
 from theming.services import theme_update
+
+if TYPE_CHECKING:
+    from pytest_django import Settings
+
+    from tests.conftest import NetworkClient
 
 REGION = "eu-west-2"
 
@@ -52,7 +58,7 @@ def s3_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture
-def bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch, settings: Any) -> Iterator[Any]:
+def bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Iterator[Any]:
     """A fresh private bucket, and the default storage pointed at it through the same
     environment variables production reads."""
     name = f"hexitime-media-{uuid.uuid4().hex[:12]}"
@@ -75,7 +81,7 @@ def bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch, settings: Any) -> 
 
 
 @pytest.fixture
-def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any) -> Path:
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Path:
     """The local folder, as when no bucket is named."""
     monkeypatch.delenv("HEXITIME_MEDIA_BUCKET", raising=False)
     settings.MEDIA_ROOT = str(tmp_path)
@@ -115,8 +121,11 @@ def _logo(network: Network, actor: Member, data: bytes) -> str:
 
 
 def test_a_logo_uploaded_on_the_branding_page_lands_under_the_networks_prefix_and_is_served(
-    bucket, network_a, organiser_of, client_a
-):
+    bucket: Any,
+    network_a: Network,
+    organiser_of: Callable[[Network], Member],
+    client_a: NetworkClient,
+) -> None:
     client_a.force_login(organiser_of(network_a))
     logo = _png(3, 3)
     response = client_a.post(
@@ -139,17 +148,21 @@ def test_a_logo_uploaded_on_the_branding_page_lands_under_the_networks_prefix_an
     served = client_a.get("/theme/logo/2")
     assert served.status_code == 200
     assert served["Content-Type"] == "image/png"
-    assert b"".join(served.streaming_content) == logo
+    assert streamed(served) == logo
 
 
 def test_the_same_name_in_two_networks_is_two_files_and_b_cannot_reach_as(
-    media, network_a, network_b, organiser_of, client_b
-):
+    media: Callable[[Network], set[str]],
+    network_a: Network,
+    network_b: Network,
+    organiser_of: Callable[[Network], Member],
+    client_b: NetworkClient,
+) -> None:
     logo_a, logo_b = _png(2, 2), _png(5, 5)
     name = _logo(network_a, organiser_of(network_a), logo_a)
     assert _logo(network_b, organiser_of(network_b), logo_b) == name == "theme/logo-2.png"
     assert media(network_a) == media(network_b) == {name}
-    assert b"".join(client_b.get("/theme/logo/2").streaming_content) == logo_b
+    assert streamed(client_b.get("/theme/logo/2")) == logo_b
     with tenant_context(network_b):
         with default_storage.open(name) as own:
             assert own.read() == logo_b
@@ -168,7 +181,9 @@ def test_the_same_name_in_two_networks_is_two_files_and_b_cannot_reach_as(
     assert media(network_a) == {name}
 
 
-def test_a_photo_url_is_signed_and_opens_only_that_networks_object(bucket, network_a, make_member):
+def test_a_photo_url_is_signed_and_opens_only_that_networks_object(
+    bucket: Any, network_a: Network, make_member: Callable[..., Member]
+) -> None:
     priya = make_member(network_a, full_name="Priya Patel")
     buffer = io.BytesIO()
     Image.new("RGB", (32, 32), "teal").save(buffer, format="PNG")
@@ -185,8 +200,11 @@ def test_a_photo_url_is_signed_and_opens_only_that_networks_object(bucket, netwo
 
 @pytest.mark.django_db(transaction=True)
 def test_deleting_a_network_deletes_its_media_and_no_other(
-    media, make_network, network_b, organiser_of
-):
+    media: Callable[[Network], set[str]],
+    make_network: Callable[..., Network],
+    network_b: Network,
+    organiser_of: Callable[[Network], Member],
+) -> None:
     doomed = make_network("doomed")
     staff = Member.objects.create_user(
         "staff@hexitime.example", "a long staff passphrase", full_name="Sam Staff", is_staff=True
@@ -200,12 +218,14 @@ def test_deleting_a_network_deletes_its_media_and_no_other(
     assert media(network_b) == {"theme/logo-2.png"}
 
 
-def test_the_public_schema_media_is_never_deleted_as_a_networks(folder):
+def test_the_public_schema_media_is_never_deleted_as_a_networks(folder: Path) -> None:
     with pytest.raises(ValueError, match="public schema"):
         network_media_delete("public")
 
 
-def test_without_a_bucket_media_stay_in_the_local_folder(folder, network_a, organiser_of):
+def test_without_a_bucket_media_stay_in_the_local_folder(
+    folder: Path, network_a: Network, organiser_of: Callable[[Network], Member]
+) -> None:
     name = _logo(network_a, organiser_of(network_a), _png())
     assert (folder / network_a.schema_name / name).read_bytes() == _png()
     assert not isinstance(storages["default"], TenantS3Storage)

@@ -142,7 +142,9 @@ def test_up_serves_the_public_site_and_a_network_then_stops(tmp_path: Path) -> N
         assert s.connect_ex(("127.0.0.1", port)) != 0
 
 
-def test_a_child_that_keeps_failing_at_start_stops_everything_saying_why(capsys) -> None:
+def test_a_child_that_keeps_failing_at_start_stops_everything_saying_why(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     failing = _Child("broken part", [sys.executable, "-c", "import sys; sys.exit(3)"])
     steady = _Child("steady part", [sys.executable, "-c", "import time; time.sleep(600)"])
     started = time.monotonic()

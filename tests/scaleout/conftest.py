@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core.management import call_command
@@ -23,6 +23,9 @@ from django.db import connections, transaction
 
 from hexitime.settings.env import database_from_url
 from kernel.db import connection
+
+if TYPE_CHECKING:
+    from pytest_django import DjangoDbBlocker
 
 CITUS_URL = os.environ.get("HEXITIME_CITUS_URL", "")
 _HERE = os.path.dirname(__file__)
@@ -47,7 +50,7 @@ def django_db_setup() -> None:
 
 
 @pytest.fixture(scope="session")
-def citus(django_db_blocker: Any) -> Iterator[None]:
+def citus(django_db_blocker: DjangoDbBlocker) -> Iterator[None]:
     """Point every connection (this thread's and any thread's) at the coordinator, migrate
     its public schema, and afterwards drop the networks and spare schemas the suite made."""
     target = database_from_url(CITUS_URL)

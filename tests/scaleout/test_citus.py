@@ -122,7 +122,7 @@ def _assert_posting_order(network: Network, member: Member) -> list[int]:
     return [line.entry_id for line in lines]
 
 
-def test_the_database_is_a_citus_13_coordinator_with_two_workers():
+def test_the_database_is_a_citus_13_coordinator_with_two_workers() -> None:
     version = _one("SELECT citus_version()")[0]
     print(f"\n{version}")
     assert version.startswith("Citus 13.")
@@ -144,7 +144,7 @@ def test_the_database_is_a_citus_13_coordinator_with_two_workers():
     assert len(workers) >= 2
 
 
-def test_a_release_on_a_database_made_on_the_coordinator_alone_is_refused(tmp_path: Path):
+def test_a_release_on_a_database_made_on_the_coordinator_alone_is_refused(tmp_path: Path) -> None:
     """What `hexitime release` does with a DATABASE_URL naming a database that does not
     exist: creates it on the coordinator, without the extension (Citus 13.0 does not
     propagate CREATE DATABASE). Networks made there would stay local; the release says so."""
@@ -161,7 +161,7 @@ def test_a_release_on_a_database_made_on_the_coordinator_alone_is_refused(tmp_pa
         drop_database(url)
 
 
-def test_networks_are_provisioned_as_distributed_schemas_on_different_workers():
+def test_networks_are_provisioned_as_distributed_schemas_on_different_workers() -> None:
     started = time.perf_counter()
     template = schema_template_current()
     print(
@@ -194,7 +194,7 @@ def test_networks_are_provisioned_as_distributed_schemas_on_different_workers():
     _state.update(a=a, b=b)
 
 
-def test_a_schema_behind_on_a_worker_is_migrated_by_replayed_sql():
+def test_a_schema_behind_on_a_worker_is_migrated_by_replayed_sql() -> None:
     """`tenants migrate`'s steps for one schema on a worker: the applied migrations read
     across schemas on both workers in one query, the plan written out once, replayed one
     statement per execute; the catalog ends where a fresh network's is. (The command itself
@@ -228,7 +228,7 @@ def test_a_schema_behind_on_a_worker_is_migrated_by_replayed_sql():
     )
 
 
-def test_a_network_is_provisioned_from_a_spare_schema():
+def test_a_network_is_provisioned_from_a_spare_schema() -> None:
     assert schema_spares_fill(count=1) == 1
     started = time.perf_counter()
     spared = network_create(slug=f"scaleout-spare-{RUN}", name="Scaleout spare")
@@ -242,7 +242,7 @@ def test_a_network_is_provisioned_from_a_spare_schema():
         assert member_balance(member=member) == 120
 
 
-def test_a_transfer_posts_and_the_guards_hold_on_the_worker():
+def test_a_transfer_posts_and_the_guards_hold_on_the_worker() -> None:
     a = _state["a"]
     alice, ann = _member(a, "Alice"), _member(a, "Ann")
     _exchange(a, alice, ann, 30, f"local-{RUN}")
@@ -306,7 +306,7 @@ def test_a_transfer_posts_and_the_guards_hold_on_the_worker():
     _state.update(alice=alice, ann=ann)
 
 
-def test_a_federated_transfer_between_networks_on_different_workers():
+def test_a_federated_transfer_between_networks_on_different_workers() -> None:
     a, b = _state["a"], _state["b"]
     ben = _member(b, "Ben")
     upgrade(a, b)
@@ -342,7 +342,7 @@ def test_a_federated_transfer_between_networks_on_different_workers():
     _state.update(ben=ben)
 
 
-def test_a_network_moves_to_the_other_worker_while_it_serves():
+def test_a_network_moves_to_the_other_worker_while_it_serves() -> None:
     """Moved from the worker with the higher group to the lower one, whose identity range
     starts lower: entries posted after the move get smaller ids than those before."""
     a = _state["a"]
@@ -406,7 +406,9 @@ def test_a_network_moves_to_the_other_worker_while_it_serves():
     assert max(new_ids) < max(ids_before), "the move should have given the schema smaller ids"
 
 
-def test_the_audit_is_clean_and_statements_are_in_posting_order(capsys):
+def test_the_audit_is_clean_and_statements_are_in_posting_order(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     a, b = _state["a"], _state["b"]
     for network, member in ((a, _state["alice"]), (a, _state["ann"]), (b, _state["ben"])):
         ids = _assert_posting_order(network, member)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pytest
@@ -19,6 +19,13 @@ from hexitime.celery import app
 from kernel.db import connection
 from tenants.services.networks import network_resume, network_suspend
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from celery.beat import Scheduler
+
+    from tenants.models import Network
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -28,7 +35,7 @@ def beat_visit() -> None:
 
 
 @pytest.fixture
-def scheduler(tmp_path) -> Iterator[Any]:
+def scheduler(tmp_path: Path) -> Iterator[Scheduler]:
     beat = import_string(settings.CELERY_BEAT_SCHEDULER)(
         app=app, schedule_filename=str(tmp_path / "beat-schedule")
     )
@@ -52,7 +59,7 @@ def sent_to() -> Iterator[list[str]]:
     before_task_publish.disconnect(record)
 
 
-def _visited(network, *, wait: float = 20) -> str | None:
+def _visited(network: Network, *, wait: float = 20) -> str | None:
     with tenant_context(network):
         deadline = time.monotonic() + wait
         while cache.get("beat-visit") is None and time.monotonic() < deadline:
@@ -61,8 +68,8 @@ def _visited(network, *, wait: float = 20) -> str | None:
 
 
 def test_beat_skips_a_suspended_network_until_it_is_resumed(
-    worker, scheduler, sent_to, network_a, network_b
-):
+    worker: None, scheduler: Scheduler, sent_to: list[str], network_a: Network, network_b: Network
+) -> None:
     entry = scheduler.schedule["visit@__all_tenants_only__"]
     network_suspend(network=network_b, actor=None, reason="Unpaid hosting")
 
@@ -79,7 +86,9 @@ def test_beat_skips_a_suspended_network_until_it_is_resumed(
     assert _visited(network_b) == network_b.schema_name
 
 
-def test_an_entry_naming_a_suspended_network_is_not_sent(scheduler, sent_to, network_a, network_b):
+def test_an_entry_naming_a_suspended_network_is_not_sent(
+    scheduler: Scheduler, sent_to: list[str], network_a: Network, network_b: Network
+) -> None:
     scheduler.merge_inplace(
         {
             "named": {
@@ -97,8 +106,8 @@ def test_an_entry_naming_a_suspended_network_is_not_sent(scheduler, sent_to, net
 
 
 def test_beat_sends_again_after_the_server_dropped_its_database_connection(
-    scheduler, sent_to, network_a
-):
+    scheduler: Scheduler, sent_to: list[str], network_a: Network
+) -> None:
     entry = scheduler.schedule["visit@__all_tenants_only__"]
     scheduler.apply_entry(entry)
     with connection.cursor() as cursor:

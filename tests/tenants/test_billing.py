@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 import stripe
@@ -18,6 +19,16 @@ from django.test import override_settings
 from core.audit.models import AuditEvent
 from core.members.models import Role
 from tenants.models import Network, StripeEvent
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from django.test import Client
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
+
+    from core.members.models import Member
+    from tests.conftest import NetworkClient
 
 SECRET = "whsec_test_4eC39HqLyjWDarjtT1zdp7dc"  # a test-mode signing secret
 
@@ -31,7 +42,7 @@ def _signed(event: dict, *, secret: str = SECRET, at: int | None = None) -> tupl
     return payload, f"t={timestamp},v1={signature}"
 
 
-def _post(client, event: dict, **signing):
+def _post(client: Client, event: dict, **signing: Any) -> TestResponse:
     payload, header = _signed(event, **signing)
     return client.post(
         "/billing/stripe/webhook/",
@@ -62,12 +73,14 @@ pytestmark = pytest.mark.usefixtures("_webhook_secret")
 
 
 @pytest.fixture
-def _webhook_secret():
+def _webhook_secret() -> Iterator[None]:
     with override_settings(STRIPE_WEBHOOK_SECRET=SECRET):
         yield
 
 
-def test_checkout_completed_moves_the_network_to_the_paid_plan(public_client, network_a, network_b):
+def test_checkout_completed_moves_the_network_to_the_paid_plan(
+    public_client: Client, network_a: Network, network_b: Network
+) -> None:
     response = _post(public_client, _checkout_completed(network_a))
     assert response.status_code == 200
     network_a.refresh_from_db()
@@ -83,7 +96,9 @@ def test_checkout_completed_moves_the_network_to_the_paid_plan(public_client, ne
     )
 
 
-def test_bad_signature_is_refused_and_changes_nothing(public_client, network_a):
+def test_bad_signature_is_refused_and_changes_nothing(
+    public_client: Client, network_a: Network
+) -> None:
     response = _post(public_client, _checkout_completed(network_a), secret="whsec_wrong")
     assert response.status_code == 400
     network_a.refresh_from_db()
@@ -96,7 +111,9 @@ def test_bad_signature_is_refused_and_changes_nothing(public_client, network_a):
     assert unsigned.status_code == 400
 
 
-def test_payload_older_than_300_seconds_is_refused(public_client, network_a):
+def test_payload_older_than_300_seconds_is_refused(
+    public_client: Client, network_a: Network
+) -> None:
     response = _post(public_client, _checkout_completed(network_a), at=int(time.time()) - 301)
     assert response.status_code == 400
     network_a.refresh_from_db()
@@ -104,7 +121,7 @@ def test_payload_older_than_300_seconds_is_refused(public_client, network_a):
     assert not StripeEvent.objects.exists()
 
 
-def test_a_duplicate_event_is_processed_once(public_client, network_a):
+def test_a_duplicate_event_is_processed_once(public_client: Client, network_a: Network) -> None:
     event = _checkout_completed(network_a)
     assert _post(public_client, event).status_code == 200
     # The subscription is cancelled, then the old checkout event is delivered again.
@@ -121,7 +138,9 @@ def test_a_duplicate_event_is_processed_once(public_client, network_a):
     assert AuditEvent.objects.filter(verb="network.billing").count() == 2
 
 
-def test_subscription_updates_and_failed_payments(public_client, network_a):
+def test_subscription_updates_and_failed_payments(
+    public_client: Client, network_a: Network
+) -> None:
     _post(public_client, _checkout_completed(network_a))
     failed = {
         "id": "evt_invoice_failed",
@@ -141,7 +160,9 @@ def test_subscription_updates_and_failed_payments(public_client, network_a):
     assert (network_a.plan, network_a.billing_status) == ("organisation", "active")
 
 
-def test_an_event_for_no_known_network_is_stored_and_changes_nothing(public_client, network_a):
+def test_an_event_for_no_known_network_is_stored_and_changes_nothing(
+    public_client: Client, network_a: Network
+) -> None:
     stray = {
         "id": "evt_stray",
         "type": "invoice.payment_failed",
@@ -185,7 +206,7 @@ def localstripe() -> Iterator[str]:
 
 
 @pytest.fixture
-def stripe_settings(localstripe):
+def stripe_settings(localstripe: str) -> Iterator[stripe.StripeClient]:
     client = stripe.StripeClient("sk_test_hexitime", base_addresses={"api": localstripe})
     product = client.v1.products.create(params={"name": "Organisation plan", "type": "service"})
     plan = client.v1.plans.create(
@@ -206,13 +227,17 @@ def stripe_settings(localstripe):
 
 
 @pytest.fixture
-def organiser_a(network_a, make_member):
+def organiser_a(network_a: Network, make_member: Callable[..., Member]) -> Member:
     return make_member(network_a, email="org@network-a.example", role=Role.ORGANISER)
 
 
 def test_organiser_upgrades_through_checkout_and_manages_in_the_portal(
-    stripe_settings, client_a, organiser_a, network_a, public_client
-):
+    stripe_settings: stripe.StripeClient,
+    client_a: NetworkClient,
+    organiser_a: Member,
+    network_a: Network,
+    public_client: Client,
+) -> None:
     client_a.force_login(organiser_a)
     page = client_a.get("/settings/billing/").content.decode()
     assert "Community (free)" in page and "Upgrade with Stripe" in page
@@ -238,8 +263,14 @@ def test_organiser_upgrades_through_checkout_and_manages_in_the_portal(
 
 
 def test_members_and_other_networks_cannot_change_the_plan(
-    stripe_settings, client_a, client_b, network_a, network_b, make_member, organiser_a
-):
+    stripe_settings: stripe.StripeClient,
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    organiser_a: Member,
+) -> None:
     member = make_member(network_a)
     client_a.force_login(member)
     assert client_a.get("/settings/billing/").status_code == 404
@@ -254,7 +285,9 @@ def test_members_and_other_networks_cannot_change_the_plan(
     assert network_a.plan == "community"
 
 
-def test_stripe_down_is_a_clear_message_not_a_500(client_a, organiser_a, network_a):
+def test_stripe_down_is_a_clear_message_not_a_500(
+    client_a: NetworkClient, organiser_a: Member, network_a: Network
+) -> None:
     with override_settings(
         STRIPE_SECRET_KEY="sk_test_x",
         STRIPE_API_BASE="http://127.0.0.1:9",
@@ -266,8 +299,8 @@ def test_stripe_down_is_a_clear_message_not_a_500(client_a, organiser_a, network
 
 
 def test_without_stripe_the_billing_page_shows_prices_and_who_changes_the_plan(
-    client_a, organiser_a, network_a
-):
+    client_a: NetworkClient, organiser_a: Member, network_a: Network
+) -> None:
     with override_settings(STRIPE_SECRET_KEY="", STRIPE_ORGANISATION_PRICE=""):
         client_a.force_login(organiser_a)
         page = client_a.get("/settings/billing/").content.decode()

@@ -6,6 +6,7 @@ import io
 import json
 import re
 import zipfile
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core.cache import cache
@@ -22,32 +23,39 @@ from ledger.services import Leg, gift_grant, member_account, transfer_create
 from tenants.models import Network, NetworkExport
 from tests.conftest import host_of
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from django.db.backends.utils import CursorWrapper
+
+    from tests.conftest import NetworkClient
+
 STAFF_PASSWORD = "a long and unusual staff passphrase"
 
 
 @pytest.fixture
-def staff(db) -> Member:
+def staff(db: None) -> Member:
     return Member.objects.create_user(
         "staff@hexitime.example", STAFF_PASSWORD, full_name="Sam Staff", is_staff=True
     )
 
 
 @pytest.fixture
-def staff_client(public_client, staff) -> Client:
+def staff_client(public_client: Client, staff: Member) -> Client:
     public_client.force_login(staff)
     return public_client
 
 
 @pytest.fixture(autouse=True)
-def _clear_throttle():
+def _clear_throttle() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
 
 
 def test_console_lists_every_network_with_members_and_hours(
-    staff_client, network_a, network_b, make_member
-):
+    staff_client: Client, network_a: Network, network_b: Network, make_member: Callable[..., Member]
+) -> None:
     make_member(network_a)
     make_member(network_a)
     make_member(network_b)
@@ -60,8 +68,8 @@ def test_console_lists_every_network_with_members_and_hours(
 
 
 def test_console_shows_hours_exchanged_exactly_not_rounded_to_a_tenth(
-    staff_client, network_a, make_member
-):
+    staff_client: Client, network_a: Network, make_member: Callable[..., Member]
+) -> None:
     ann, bob = make_member(network_a), make_member(network_a)
     with tenant_context(network_a):
         gift_grant(member=ann)
@@ -81,8 +89,8 @@ def test_console_shows_hours_exchanged_exactly_not_rounded_to_a_tenth(
 
 
 def test_console_list_makes_the_same_queries_for_two_networks_as_for_five(
-    staff_client, make_network, make_member
-):
+    staff_client: Client, make_network: Callable[..., Network], make_member: Callable[..., Member]
+) -> None:
     def console_queries() -> tuple[int, dict]:
         with CaptureQueriesContext(db_connection) as queries:
             page = staff_client.get("/console/")
@@ -103,6 +111,7 @@ def test_console_list_makes_the_same_queries_for_two_networks_as_for_five(
     make_member(make_network("q-2"))
     two, rows = console_queries()
     assert (rows["q-1"].members, rows["q-1"].minutes_exchanged) == (2, 90)
+    assert receiver.last_login is not None
     assert rows["q-1"].last_activity == max(exchanged_at, receiver.last_login)
     assert (rows["q-2"].members, rows["q-2"].minutes_exchanged, rows["q-2"].last_activity) == (
         1,
@@ -118,7 +127,9 @@ def test_console_list_makes_the_same_queries_for_two_networks_as_for_five(
     assert rows["q-1"].minutes_exchanged == 90
 
 
-def test_console_refuses_anonymous_non_staff_and_organisers(public_client, network_a, make_member):
+def test_console_refuses_anonymous_non_staff_and_organisers(
+    public_client: Client, network_a: Network, make_member: Callable[..., Member]
+) -> None:
     assert public_client.get("/console/")["Location"] == "/console/login/?next=/console/"
     # A public-schema account that is not staff.
     plain = Member.objects.create_user("plain@example.org", STAFF_PASSWORD, full_name="Plain")
@@ -142,7 +153,9 @@ def test_console_refuses_anonymous_non_staff_and_organisers(public_client, netwo
     assert not AuditEvent.objects.exists()
 
 
-def test_staff_sign_in_refuses_non_staff_and_is_throttled(public_client, staff):
+def test_staff_sign_in_refuses_non_staff_and_is_throttled(
+    public_client: Client, staff: Member
+) -> None:
     Member.objects.create_user("plain@example.org", STAFF_PASSWORD, full_name="Plain")
     page = public_client.post(
         "/console/login/", {"username": "plain@example.org", "password": STAFF_PASSWORD}
@@ -158,7 +171,7 @@ def test_staff_sign_in_refuses_non_staff_and_is_throttled(public_client, staff):
     assert "_auth_user_id" not in public_client.session
 
 
-def test_staff_sign_in_works(public_client, staff):
+def test_staff_sign_in_works(public_client: Client, staff: Member) -> None:
     response = public_client.post(
         "/console/login/", {"username": staff.email, "password": STAFF_PASSWORD}
     )
@@ -167,8 +180,13 @@ def test_staff_sign_in_works(public_client, staff):
 
 
 def test_suspension_blocks_pages_and_api_and_loses_nothing(
-    staff_client, staff, network_a, make_member, client_a, client_b
-):
+    staff_client: Client,
+    staff: Member,
+    network_a: Network,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     member = make_member(network_a)
     with tenant_context(network_a):
         gift_grant(member=member)
@@ -202,8 +220,8 @@ def test_suspension_blocks_pages_and_api_and_loses_nothing(
 
 
 def test_export_has_every_member_and_entry_of_the_network_and_nothing_else(
-    staff_client, network_a, network_b, make_member
-):
+    staff_client: Client, network_a: Network, network_b: Network, make_member: Callable[..., Member]
+) -> None:
     mine = [make_member(network_a, full_name=f"A person {n}") for n in range(3)]
     theirs = make_member(network_b, full_name="B person")
     for network, members in ((network_a, mine), (network_b, [theirs])):
@@ -232,7 +250,9 @@ def test_export_has_every_member_and_entry_of_the_network_and_nothing_else(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_delete_needs_an_export_and_the_typed_subdomain(staff_client, make_network, make_member):
+def test_delete_needs_an_export_and_the_typed_subdomain(
+    staff_client: Client, make_network: Callable[..., Network], make_member: Callable[..., Member]
+) -> None:
     network = make_network("doomed")
     make_member(network)
     refused = staff_client.post(
@@ -255,13 +275,15 @@ def test_delete_needs_an_export_and_the_typed_subdomain(staff_client, make_netwo
     assert event.before == {"slug": "doomed", "name": "Doomed", "schema": "net_doomed"}
 
 
-def connection_cursor():
+def connection_cursor() -> CursorWrapper:
     from kernel.db import connection
 
     return connection.cursor()
 
 
-def test_staff_and_network_sign_in_share_one_page(public_client, network_a, client_a):
+def test_staff_and_network_sign_in_share_one_page(
+    public_client: Client, network_a: Network, client_a: NetworkClient
+) -> None:
     staff_page = public_client.post("/console/login/", {"username": "", "password": ""})
     network_page = client_a.post("/accounts/login/", {"username": "", "password": ""})
     for page, heading in (
@@ -282,8 +304,13 @@ def test_staff_and_network_sign_in_share_one_page(public_client, network_a, clie
 
 
 def test_staff_set_a_plan_with_a_reason_audited_and_only_for_that_network(
-    staff_client, staff, network_a, network_b, make_member, client_a
-):
+    staff_client: Client,
+    staff: Member,
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+) -> None:
     refused = staff_client.post(
         "/console/networks/network-a/plan/", {"plan": "organisation", "reason": " "}, follow=True
     )
@@ -320,7 +347,12 @@ def test_staff_set_a_plan_with_a_reason_audited_and_only_for_that_network(
     assert "Choose the community or organisation plan" in bad.content.decode()
 
 
-def test_only_staff_set_a_plan(public_client, network_a, make_member, client_a):
+def test_only_staff_set_a_plan(
+    public_client: Client,
+    network_a: Network,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+) -> None:
     organiser = make_member(network_a, role=Role.ORGANISER)
     client_a.force_login(organiser)
     # An organiser cannot reach the console from their network, nor on the public site.

@@ -3,6 +3,8 @@ equality tables summed then suppressed; no member-level data; staff only."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -19,6 +21,11 @@ from ledger.models import Transfer
 from ledger.services import Leg, gift_grant, member_account, transfer_create
 from tests.conftest import NetworkClient, upgrade
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tenants.models import Network
+
 PASSWORD = "a long and unusual staff passphrase"
 ANSWERS = {
     "ethnic_group": "white_irish",
@@ -29,13 +36,13 @@ ANSWERS = {
 
 
 @pytest.fixture
-def staff(db) -> Member:
+def staff(db: None) -> Member:
     return Member.objects.create_user(
         "staff@hexitime.example", PASSWORD, full_name="Sam Staff", is_staff=True
     )
 
 
-def _people(network, make_member) -> list[Member]:
+def _people(network: Network, make_member: Callable[..., Member]) -> list[Member]:
     """Eight members who answered: four women, then four men."""
     people = [make_member(network, full_name=f"{network.slug} person {n}") for n in range(8)]
     with tenant_context(network):
@@ -46,7 +53,9 @@ def _people(network, make_member) -> list[Member]:
 
 
 @pytest.fixture
-def two_networks(network_a, network_b, make_member):
+def two_networks(
+    network_a: Network, network_b: Network, make_member: Callable[..., Member]
+) -> tuple[list[Member], list[Member]]:
     a, b = _people(network_a, make_member), _people(network_b, make_member)
     with tenant_context(network_a):
         gift_grant(member=a[0])
@@ -69,8 +78,12 @@ def two_networks(network_a, network_b, make_member):
 
 
 def test_staff_see_each_network_the_flows_between_them_and_summed_equality(
-    public_client, staff, network_a, network_b, two_networks
-):
+    public_client: Client,
+    staff: Member,
+    network_a: Network,
+    network_b: Network,
+    two_networks: tuple[list[Member], list[Member]],
+) -> None:
     public_client.force_login(staff)
     page = public_client.get("/console/insights/")
     assert page.status_code == 200
@@ -104,8 +117,13 @@ def test_staff_see_each_network_the_flows_between_them_and_summed_equality(
 
 
 def test_the_figures_cost_the_same_queries_for_two_networks_or_five(
-    staff, make_network, network_a, network_b, two_networks, monkeypatch
-):
+    staff: Member,
+    make_network: Callable[..., Network],
+    network_a: Network,
+    network_b: Network,
+    two_networks: tuple[list[Member], list[Member]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     with CaptureQueriesContext(connection) as two:
         platform_insights(actor=staff)
     for n in range(3):
@@ -129,8 +147,11 @@ def test_the_figures_cost_the_same_queries_for_two_networks_or_five(
 
 
 def test_non_staff_and_network_organisers_are_refused(
-    public_client, network_a, make_member, two_networks
-):
+    public_client: Client,
+    network_a: Network,
+    make_member: Callable[..., Member],
+    two_networks: tuple[list[Member], list[Member]],
+) -> None:
     assert public_client.get("/console/insights/")["Location"].startswith("/console/login/")
     plain = Member.objects.create_user("plain@example.org", PASSWORD, full_name="Plain")
     public_client.force_login(plain)

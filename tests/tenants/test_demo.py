@@ -1,5 +1,7 @@
 """The demonstration networks `hexitime up` loads on first start."""
 
+from __future__ import annotations
+
 from django.core.management import call_command
 from django_tenants.utils import tenant_context
 
@@ -26,7 +28,7 @@ from tenants.models import Network
 from theming.selectors import theme_for
 
 
-def test_demo_networks_live_in_their_own_schemas_with_their_own_members(db):
+def test_demo_networks_live_in_their_own_schemas_with_their_own_members(db: None) -> None:
     demo_load(members_per_network=12)
     networks = {n.slug: n for n in Network.objects.filter(slug__in=["oxford-ics", "wbs"])}
     assert networks["oxford-ics"].schema_name == "net_oxford_ics"
@@ -107,7 +109,7 @@ def test_demo_networks_live_in_their_own_schemas_with_their_own_members(db):
     assert Member.objects.filter(email=STAFF_EMAIL, is_staff=True).exists()  # public schema
 
 
-def test_loading_the_demo_twice_changes_nothing(db):
+def test_loading_the_demo_twice_changes_nothing(db: None) -> None:
     demo_load(members_per_network=3)
     assert demo_load(members_per_network=3) == []
     assert Network.objects.filter(slug__in=[slug for slug, *_ in DEMO_NETWORKS]).count() == 2

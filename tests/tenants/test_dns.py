@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import dns.flags
 import dns.message
@@ -20,6 +21,13 @@ from core.members.models import Role
 from tenants.models import Domain, DomainClaim
 from tenants.services.domains import DnsTxtResolver, DomainRefused
 from tests.conftest import upgrade
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
 
 
 class TinyDnsServer:
@@ -90,7 +98,9 @@ def dns_server() -> Iterator[TinyDnsServer]:
         yield server
 
 
-def test_the_resolver_reads_txt_records_from_the_configured_server(dns_server):
+def test_the_resolver_reads_txt_records_from_the_configured_server(
+    dns_server: TinyDnsServer,
+) -> None:
     dns_server.records["_hexitime-verify.example.org"] = [
         "v=spf1 -all",
         ("hexitime-verify=", "split-into-two-strings"),  # one record, two strings
@@ -107,7 +117,7 @@ def test_the_resolver_reads_txt_records_from_the_configured_server(dns_server):
     ]
 
 
-def test_a_server_that_does_not_answer_is_a_clear_refusal(dns_server):
+def test_a_server_that_does_not_answer_is_a_clear_refusal(dns_server: TinyDnsServer) -> None:
     dns_server.silent = True
     with pytest.raises(DomainRefused, match=r"^The DNS lookup timed out\. Please try again\.$"):
         DnsTxtResolver().txt_records("_hexitime-verify.example.org")
@@ -115,8 +125,12 @@ def test_a_server_that_does_not_answer_is_a_clear_refusal(dns_server):
 
 
 def test_an_organiser_verifies_a_domain_through_real_dns(
-    dns_server, network_a, network_b, make_member, client_a
-):
+    dns_server: TinyDnsServer,
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+) -> None:
     upgrade(network_a)
     client_a.force_login(make_member(network_a, role=Role.ORGANISER))
     client_a.post("/settings/domains/", {"domain": "timebank.example.org"})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from django.test import Client, override_settings
 
@@ -9,6 +11,12 @@ from core.audit.models import AuditEvent
 from core.members.models import Role
 from tenants.models import Domain, DomainClaim, Network
 from tests.conftest import upgrade
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from core.members.models import Member
+    from tests.conftest import NetworkClient
 
 TXT_RECORDS: dict[str, list[str]] = {}
 
@@ -21,18 +29,20 @@ class FakeDnsTxtResolver:
 
 
 @pytest.fixture(autouse=True)
-def _dns():
+def _dns() -> Iterator[None]:
     TXT_RECORDS.clear()
     with override_settings(HEXITIME_TXT_RESOLVER="tests.tenants.test_domains.FakeDnsTxtResolver"):
         yield
     TXT_RECORDS.clear()
 
 
-def _organiser(network, make_member):
+def _organiser(network: Network, make_member: Callable[..., Member]) -> Member:
     return make_member(network, role=Role.ORGANISER)
 
 
-def test_free_plan_is_told_custom_domains_need_the_paid_plan(network_a, make_member, client_a):
+def test_free_plan_is_told_custom_domains_need_the_paid_plan(
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     client_a.force_login(_organiser(network_a, make_member))
     page = client_a.post("/settings/domains/", {"domain": "timebank.example.org"}, follow=True)
     assert (
@@ -44,8 +54,8 @@ def test_free_plan_is_told_custom_domains_need_the_paid_plan(network_a, make_mem
 
 
 def test_a_claim_cannot_be_verified_once_the_network_left_the_paid_plan(
-    network_a, make_member, client_a
-):
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     upgrade(network_a)
     client_a.force_login(_organiser(network_a, make_member))
     client_a.post("/settings/domains/", {"domain": "timebank.example.org"})
@@ -62,7 +72,9 @@ def test_a_claim_cannot_be_verified_once_the_network_left_the_paid_plan(
     assert not AuditEvent.objects.filter(verb="domain.verify").exists()
 
 
-def test_a_domain_routes_only_once_its_txt_record_is_found(network_a, make_member, client_a):
+def test_a_domain_routes_only_once_its_txt_record_is_found(
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     upgrade(network_a)
     client_a.force_login(_organiser(network_a, make_member))
     client_a.post("/settings/domains/", {"domain": "TimeBank.Example.org."})
@@ -84,15 +96,19 @@ def test_a_domain_routes_only_once_its_txt_record_is_found(network_a, make_membe
 
     TXT_RECORDS["_hexitime-verify.timebank.example.org"].append(f"hexitime-verify={claim.token}")
     client_a.post("/settings/domains/", {"action": "verify", "claim": claim.pk})
-    page = custom.get("/")
-    assert page.status_code == 200
-    assert page.context["network"].schema_name == network_a.schema_name
+    served = custom.get("/")
+    assert served.status_code == 200
+    assert served.context["network"].schema_name == network_a.schema_name
     assert Domain.objects.get(domain="timebank.example.org").is_primary is False
 
 
 def test_another_network_cannot_claim_or_verify_it(
-    network_a, network_b, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     upgrade(network_a, network_b)
     client_a.force_login(_organiser(network_a, make_member))
     client_a.post("/settings/domains/", {"domain": "timebank.example.org"})
@@ -111,6 +127,8 @@ def test_another_network_cannot_claim_or_verify_it(
     assert not Domain.objects.filter(domain="timebank.example.org").exists()
 
 
-def test_plain_members_cannot_manage_domains(network_a, make_member, client_a):
+def test_plain_members_cannot_manage_domains(
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     client_a.force_login(make_member(network_a))
     assert client_a.get("/settings/domains/").status_code == 404

@@ -1,7 +1,10 @@
 """Tenant isolation of the plumbing every feature stands on: schemas, members, cache,
 media and database connections."""
 
+from __future__ import annotations
+
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from django.conf import settings
@@ -16,6 +19,11 @@ from core.members.models import Member
 from kernel.db import connection
 from tests.conftest import NetworkClient, host_of
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tenants.models import Network
+
 
 def _schemas() -> set[str]:
     with connection.cursor() as cursor:
@@ -23,12 +31,14 @@ def _schemas() -> set[str]:
         return {row[0] for row in cursor.fetchall()}
 
 
-def test_networks_live_in_different_schemas(network_a, network_b):
+def test_networks_live_in_different_schemas(network_a: Network, network_b: Network) -> None:
     assert network_a.schema_name != network_b.schema_name
     assert {network_a.schema_name, network_b.schema_name} <= _schemas()
 
 
-def test_a_member_of_one_network_is_invisible_in_the_other(network_a, network_b, make_member):
+def test_a_member_of_one_network_is_invisible_in_the_other(
+    network_a: Network, network_b: Network, make_member: Callable[..., Member]
+) -> None:
     alice = make_member(network_a, email="alice@nhs.net", full_name="Alice")
     with tenant_context(network_b):
         assert not Member.objects.filter(email="alice@nhs.net").exists()
@@ -37,7 +47,9 @@ def test_a_member_of_one_network_is_invisible_in_the_other(network_a, network_b,
         assert Member.objects.get(email="alice@nhs.net").full_name == "Alice"
 
 
-def test_signing_in_to_one_network_does_not_sign_in_to_another(network_a, network_b, make_member):
+def test_signing_in_to_one_network_does_not_sign_in_to_another(
+    network_a: Network, network_b: Network, make_member: Callable[..., Member]
+) -> None:
     make_member(network_a, email="alice@nhs.net", password="a-long-passphrase")
     client = Client(HTTP_HOST=host_of(network_b))
     response = client.post(
@@ -47,13 +59,13 @@ def test_signing_in_to_one_network_does_not_sign_in_to_another(network_a, networ
     assert "_auth_user_id" not in client.session
 
 
-def test_platform_staff_are_not_members_of_any_network(network_a):
+def test_platform_staff_are_not_members_of_any_network(network_a: Network) -> None:
     Member.objects.create_superuser("staff@hexitime.example", "pw", full_name="Staff")
     with tenant_context(network_a):
         assert not Member.objects.filter(email="staff@hexitime.example").exists()
 
 
-def test_cache_keys_carry_the_schema(network_a, network_b):
+def test_cache_keys_carry_the_schema(network_a: Network, network_b: Network) -> None:
     with tenant_context(network_a):
         cache.set("greeting", "hello from A")
         key = cache.make_key("greeting")
@@ -68,7 +80,7 @@ def test_cache_keys_carry_the_schema(network_a, network_b):
     assert network_a.schema_name in key
 
 
-def test_uploaded_media_is_stored_per_network(network_a, network_b):
+def test_uploaded_media_is_stored_per_network(network_a: Network, network_b: Network) -> None:
     with tenant_context(network_a):
         name = default_storage.save("photos/me.txt", ContentFile(b"A's photo"))
         path_a = Path(default_storage.path(name))
@@ -83,8 +95,8 @@ def test_uploaded_media_is_stored_per_network(network_a, network_b):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_reused_connection_never_leaks_one_networks_search_path_into_another(
-    network_a, network_b, make_member
-):
+    network_a: Network, network_b: Network, make_member: Callable[..., Member]
+) -> None:
     make_member(network_a, email="only-in-a@nhs.net", password="pw-for-a-member")
     assert settings.DATABASES["default"]["CONN_MAX_AGE"] > 0
     client_a, client_b = NetworkClient(network_a), NetworkClient(network_b)
@@ -99,7 +111,9 @@ def test_a_reused_connection_never_leaks_one_networks_search_path_into_another(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_rolling_back_a_savepoint_does_not_leave_a_stale_search_path(network_a, network_b):
+def test_rolling_back_a_savepoint_does_not_leave_a_stale_search_path(
+    network_a: Network, network_b: Network
+) -> None:
     """django-tenants#1262: the SET inside a rolled-back savepoint is undone by PostgreSQL."""
     with transaction.atomic():
         connection.set_tenant(network_a)

@@ -411,7 +411,9 @@ def _public_snapshot() -> dict[str, dict[Any, Any]]:
 
 
 @pytest.mark.django_db(transaction=False)
-def test_no_role_of_either_network_reads_or_changes_what_is_not_theirs(demo_like, capsys):
+def test_no_role_of_either_network_reads_or_changes_what_is_not_theirs(
+    demo_like: dict[Network, list[Member]], capsys: pytest.CaptureFixture[str]
+) -> None:
     sides = [_mark(network, people) for network, people in demo_like.items()]
     staff = Member.objects.create_superuser(
         "walk-staff@hexitime.example", "pw", full_name="Walk Staff"

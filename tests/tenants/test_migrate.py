@@ -1,10 +1,13 @@
 """`hexitime tenants migrate`: every network schema migrates in its own transaction."""
 
+from __future__ import annotations
+
 import os
 import signal
 import subprocess
 import sys
 import time
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -16,6 +19,10 @@ from kernel.db import connection
 from tenants.models import Network
 from tenants.services.schemas import tenant_migration_state
 from tests.tenants.test_provisioning import CATALOG, _catalog
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
 
 # Acts on any DDL in one schema once that schema records a ledger migration: the first
 # ledger migration applies, then the second one fails (or stalls) half-way through.
@@ -83,8 +90,8 @@ def _recorded(network: Network) -> str:
 
 @pytest.mark.django_db(transaction=True)
 def test_only_schemas_behind_are_migrated_by_replayed_sql_and_the_others_skipped(
-    make_network, capsys
-):
+    make_network: Callable[..., Network], capsys: pytest.CaptureFixture[str]
+) -> None:
     """Network A's schema is rolled back but still recorded as current: it is skipped and
     nothing is done in it, while B, recorded as behind, is brought to exactly the schema
     a new network gets, content types and permissions of the re-created model included."""
@@ -118,7 +125,9 @@ def test_only_schemas_behind_are_migrated_by_replayed_sql_and_the_others_skipped
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_failing_schema_is_left_unchanged_and_the_others_are_migrated(make_network, capsys):
+def test_a_failing_schema_is_left_unchanged_and_the_others_are_migrated(
+    make_network: Callable[..., Network], capsys: pytest.CaptureFixture[str]
+) -> None:
     good, bad = make_network("good"), make_network("bad")
     migrated = _state(good.schema_name)
     for network in (good, bad):
@@ -150,7 +159,9 @@ def test_a_failing_schema_is_left_unchanged_and_the_others_are_migrated(make_net
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_a_run_killed_half_way_leaves_no_half_migrated_schema(make_network, tmp_path):
+def test_a_run_killed_half_way_leaves_no_half_migrated_schema(
+    make_network: Callable[..., Network], tmp_path: Path
+) -> None:
     """Kill `hexitime tenants migrate` (and its workers) while one schema is in the middle
     of its migrations: that schema is left exactly as before, and a new run finishes."""
     network = make_network("killed")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 from django.db import transaction
@@ -19,6 +20,14 @@ from kernel.db import connection
 from tenants.plans import PlanLimitReached
 from tests.conftest import upgrade
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from pytest_django import DjangoCaptureOnCommitCallbacks
+
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
 PASSWORD = "kindly-staple-49"
 FULL = (
     "Network A is full: the free community plan has room for 3 members. "
@@ -29,27 +38,33 @@ pytestmark = pytest.mark.usefixtures("_three_members_allowed")
 
 
 @pytest.fixture
-def _three_members_allowed():
+def _three_members_allowed() -> Iterator[None]:
     with override_settings(HEXITIME_COMMUNITY_MEMBER_LIMIT=3):
         yield
 
 
 @pytest.fixture
-def organiser(network_a, make_member):
+def organiser(network_a: Network, make_member: Callable[..., Member]) -> Member:
     return make_member(network_a, full_name="Olivia Organiser", role=Role.ORGANISER)
 
 
-def _fill(network, make_member, count):
+def _fill(network: Network, make_member: Callable[..., Member], count: int) -> list[Member]:
     return [make_member(network, full_name=f"Filler {n}") for n in range(count)]
 
 
-def _join(email: str):
-    return member_join(email=email, full_name="Nia Nowak", password=PASSWORD)
+def _join(email: str) -> Member:
+    member = member_join(email=email, full_name="Nia Nowak", password=PASSWORD)
+    assert member is not None  # a new address
+    return member
 
 
 def test_a_full_network_refuses_to_join_and_writes_nothing(
-    network_a, network_b, organiser, make_member, django_capture_on_commit_callbacks
-):
+    network_a: Network,
+    network_b: Network,
+    organiser: Member,
+    make_member: Callable[..., Member],
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     _fill(network_a, make_member, 2)
     with tenant_context(network_a):
         with (
@@ -67,7 +82,9 @@ def test_a_full_network_refuses_to_join_and_writes_nothing(
         assert _join("nia@nhs.net").state == MemberState.UNVERIFIED
 
 
-def test_declined_requests_free_their_place(network_a, organiser, make_member):
+def test_declined_requests_free_their_place(
+    network_a: Network, organiser: Member, make_member: Callable[..., Member]
+) -> None:
     waiting = make_member(network_a, state=MemberState.AWAITING_APPROVAL)
     _fill(network_a, make_member, 1)
     with tenant_context(network_a):
@@ -77,7 +94,9 @@ def test_declined_requests_free_their_place(network_a, organiser, make_member):
         assert _join("nia@nhs.net").email == "nia@nhs.net"
 
 
-def test_the_organisation_plan_has_no_member_limit(network_a, organiser, make_member):
+def test_the_organisation_plan_has_no_member_limit(
+    network_a: Network, organiser: Member, make_member: Callable[..., Member]
+) -> None:
     _fill(network_a, make_member, 2)
     upgrade(network_a)
     with tenant_context(network_a):
@@ -87,8 +106,13 @@ def test_the_organisation_plan_has_no_member_limit(network_a, organiser, make_me
 
 
 def test_the_join_page_and_api_say_the_network_is_full(
-    network_a, network_b, organiser, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    organiser: Member,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     _fill(network_a, make_member, 2)
     page = client_a.get("/join/")
     assert page.status_code == 200
@@ -113,8 +137,13 @@ def test_the_join_page_and_api_say_the_network_is_full(
 
 
 def test_organisers_see_how_close_the_network_is_to_its_limit(
-    network_a, network_b, organiser, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    organiser: Member,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     client_a.force_login(organiser)
     _fill(network_a, make_member, 1)
     roles = client_a.get("/members/roles/").content.decode()
@@ -150,14 +179,18 @@ def test_organisers_see_how_close_the_network_is_to_its_limit(
     assert "no member limit" in client_a.get("/settings/billing/").content.decode()
 
 
-def test_members_who_are_not_organisers_cannot_read_the_plan(network_a, make_member, client_a):
+def test_members_who_are_not_organisers_cannot_read_the_plan(
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     client_a.force_login(make_member(network_a))
     assert client_a.get("/api/v1/plan/").status_code == 403
     assert "of 3 members" not in client_a.get("/").content.decode()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_join_waits_for_one_in_progress_and_is_counted_after_it(network_a, make_member):
+def test_a_join_waits_for_one_in_progress_and_is_counted_after_it(
+    network_a: Network, make_member: Callable[..., Member]
+) -> None:
     """The last place is being taken by a join whose transaction has not committed yet:
     a second join waits for it, then finds the network full."""
     _fill(network_a, make_member, 2)
@@ -189,8 +222,8 @@ def test_a_join_waits_for_one_in_progress_and_is_counted_after_it(network_a, mak
 
 
 def test_a_full_network_refuses_registered_and_new_addresses_alike(
-    network_a, organiser, make_member
-):
+    network_a: Network, organiser: Member, make_member: Callable[..., Member]
+) -> None:
     (filler, _) = _fill(network_a, make_member, 2)
     with tenant_context(network_a):
         refusals = []
@@ -201,7 +234,9 @@ def test_a_full_network_refuses_registered_and_new_addresses_alike(
         assert refusals == [FULL, FULL]
 
 
-def test_unverified_joins_take_no_place_until_verified(network_a, organiser, make_member):
+def test_unverified_joins_take_no_place_until_verified(
+    network_a: Network, organiser: Member, make_member: Callable[..., Member]
+) -> None:
     from core.members.services import (
         UNVERIFIED_GRACE_DAYS,
         member_verify_email,

@@ -1,5 +1,9 @@
 """A network schema built from the captured template is the schema migrations build."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import pytest
 from django.core.management import call_command
 from django.db import transaction
@@ -14,6 +18,9 @@ from tenants.models import Domain, Network, SchemaTemplate, SpareSchema
 from tenants.services.networks import network_create
 from tenants.services.schemas import schema_spares_fill, schema_template_current
 from tenants.services.slugs import NetworkNameRefused
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 CATALOG = {
     "columns": """
@@ -49,7 +56,7 @@ def _catalog(schema: str) -> dict[str, list[tuple]]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_template_schema_matches_a_migrated_schema(make_network):
+def test_template_schema_matches_a_migrated_schema(make_network: Callable[..., Network]) -> None:
     replayed = make_network("replayed")
     migrated_schema = "net_migrated"
     with connection.cursor() as cursor:
@@ -69,14 +76,14 @@ def test_template_schema_matches_a_migrated_schema(make_network):
             )
 
 
-def test_a_provisioned_network_works_and_has_its_domain(network_a):
+def test_a_provisioned_network_works_and_has_its_domain(network_a: Network) -> None:
     assert Domain.objects.get(tenant=network_a).domain == "network-a.localhost"
     with tenant_context(network_a):
         Member.objects.create_user("first@nhs.net", "pw", full_name="First Member")
         assert Member.objects.count() == 1
 
 
-def test_the_template_is_captured_once_per_migration_state(db):
+def test_the_template_is_captured_once_per_migration_state(db: None) -> None:
     first = schema_template_current()
     assert schema_template_current() is first
     assert SchemaTemplate.objects.filter(state=first.state).count() <= 1
@@ -94,20 +101,20 @@ def test_the_template_is_captured_once_per_migration_state(db):
         ("x" * 41, "lowercase letters"),
     ],
 )
-def test_unusable_subdomains_are_refused_with_a_reason(db, slug, message):
+def test_unusable_subdomains_are_refused_with_a_reason(db: None, slug: str, message: str) -> None:
     with pytest.raises(NetworkNameRefused, match=message):
         network_create(slug=slug, name="Refused")
     assert not Network.objects.filter(slug=slug).exists()
 
 
-def test_a_taken_subdomain_is_refused_with_a_suggestion(network_a):
+def test_a_taken_subdomain_is_refused_with_a_suggestion(network_a: Network) -> None:
     with pytest.raises(NetworkNameRefused) as refused:
         network_create(slug="network-a", name="Again")
     assert refused.value.extra["suggestion"] == "network-a-2"
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_failed_build_leaves_no_network_domain_or_schema(monkeypatch):
+def test_a_failed_build_leaves_no_network_domain_or_schema(monkeypatch: pytest.MonkeyPatch) -> None:
     template = schema_template_current()
     broken = SchemaTemplate(state=template.state, statements=[*template.statements, "SELECT 1/0"])
     monkeypatch.setattr("tenants.services.networks.schema_template_current", lambda: broken)
@@ -120,7 +127,9 @@ def test_a_failed_build_leaves_no_network_domain_or_schema(monkeypatch):
         assert cursor.fetchone() is None
 
 
-def test_the_template_state_changes_with_the_models_post_migrate_writes_rows_for(db, monkeypatch):
+def test_the_template_state_changes_with_the_models_post_migrate_writes_rows_for(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A new model or permission anywhere (a shared app's too) adds content types and
     permissions to every new schema, so it must produce a new template."""
     from tenants.models import ProvisioningJob
@@ -133,7 +142,9 @@ def test_the_template_state_changes_with_the_models_post_migrate_writes_rows_for
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_network_built_from_a_spare_is_the_replayed_schema(make_network):
+def test_a_network_built_from_a_spare_is_the_replayed_schema(
+    make_network: Callable[..., Network],
+) -> None:
     replayed = make_network("replayed")
     assert schema_spares_fill(count=1) == 1
     spare = SpareSchema.objects.get()
@@ -158,7 +169,9 @@ def test_a_network_built_from_a_spare_is_the_replayed_schema(make_network):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_provisioning_records_the_migration_state_it_built_the_schema_at(make_network):
+def test_provisioning_records_the_migration_state_it_built_the_schema_at(
+    make_network: Callable[..., Network],
+) -> None:
     """From a replayed template or from a spare, a new network is recorded at the current
     state, so `hexitime tenants migrate` leaves it alone."""
     from tenants.services.fleet import schemas_behind
@@ -176,7 +189,9 @@ def test_provisioning_records_the_migration_state_it_built_the_schema_at(make_ne
 
 
 @pytest.mark.django_db(transaction=True)
-def test_spares_from_an_older_migration_state_are_dropped_not_used(make_network):
+def test_spares_from_an_older_migration_state_are_dropped_not_used(
+    make_network: Callable[..., Network],
+) -> None:
     with connection.cursor() as cursor:
         cursor.execute("CREATE SCHEMA _spare_old_state")
     SpareSchema.objects.create(name="_spare_old_state", state="0" * 64)
@@ -197,7 +212,14 @@ class _Executes:
     def __init__(self) -> None:
         self.sent: list[str] = []
 
-    def __call__(self, execute, sql_text, params, many, context):
+    def __call__(
+        self,
+        execute: Callable[..., object],
+        sql_text: str,
+        params: object,
+        many: bool,
+        context: dict[str, object],
+    ) -> object:
         self.sent.append(sql_text)
         return execute(sql_text, params, many, context)
 
@@ -208,7 +230,7 @@ def _multi_statement(sent: list[str]) -> list[str]:
     return [text[:80] for text in sent if len(statements_in(text)) != 1]
 
 
-def test_the_template_is_kept_and_replayed_one_statement_per_execute(db):
+def test_the_template_is_kept_and_replayed_one_statement_per_execute(db: None) -> None:
     from tenants.services.schemas import schema_build
 
     template = schema_template_current()
@@ -223,7 +245,9 @@ def test_the_template_is_kept_and_replayed_one_statement_per_execute(db):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_claiming_a_spare_sends_one_statement_per_execute(make_network):
+def test_claiming_a_spare_sends_one_statement_per_execute(
+    make_network: Callable[..., Network],
+) -> None:
     assert schema_spares_fill(count=1) == 1
     executes = _Executes()
     with connection.execute_wrapper(executes):

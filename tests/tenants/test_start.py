@@ -1,6 +1,9 @@
 """Start a network: the public form, the provisioning task, the hand-over into the network."""
 
+from __future__ import annotations
+
 import time
+from typing import TYPE_CHECKING
 
 import pytest
 from django.conf import settings
@@ -14,8 +17,11 @@ from ledger.selectors import member_balance
 from tenants.models import Network, ProvisioningJob
 from tenants.services.handover import handover_token
 from tenants.services.provisioning import provisioning_job_run
+from tests.conftest import NetworkClient
 
-from ..conftest import NetworkClient
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 GOOD = {
     "name": "Started Network",
@@ -41,7 +47,9 @@ def _follow_progress(client: Client, url: str, *, attempts: int = 300) -> str:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_organiser_starts_a_network_and_lands_in_it_signed_in(public_client, worker):
+def test_an_organiser_starts_a_network_and_lands_in_it_signed_in(
+    public_client: Client, worker: None
+) -> None:
     try:
         assert public_client.get("/start/").status_code == 200
         response = public_client.post("/start/", GOOD)
@@ -105,7 +113,9 @@ def test_an_organiser_starts_a_network_and_lands_in_it_signed_in(public_client, 
         ({"organisation_type": "club"}, "Select a valid choice"),
     ],
 )
-def test_refused_requests_say_why_and_queue_nothing(network_a, public_client, changes, message):
+def test_refused_requests_say_why_and_queue_nothing(
+    network_a: Network, public_client: Client, changes: dict[str, Any], message: str
+) -> None:
     response = public_client.post("/start/", {**GOOD, **changes})
     assert response.status_code == 400
     assert message in response.content.decode()
@@ -113,7 +123,7 @@ def test_refused_requests_say_why_and_queue_nothing(network_a, public_client, ch
     assert not Network.objects.filter(slug=GOOD["slug"]).exists()
 
 
-def test_a_subdomain_being_set_up_for_someone_else_is_refused(public_client):
+def test_a_subdomain_being_set_up_for_someone_else_is_refused(public_client: Client) -> None:
     assert public_client.post("/start/", GOOD).status_code == 302
     other = Client(HTTP_HOST=settings.HEXITIME_BASE_DOMAIN)
     response = other.post("/start/", {**GOOD, "organiser_email": "someone@else.example"})
@@ -122,7 +132,7 @@ def test_a_subdomain_being_set_up_for_someone_else_is_refused(public_client):
     assert ProvisioningJob.objects.count() == 1
 
 
-def test_only_the_browser_that_asked_sees_the_progress_page(public_client):
+def test_only_the_browser_that_asked_sees_the_progress_page(public_client: Client) -> None:
     public_client.post("/start/", GOOD)
     job = ProvisioningJob.objects.get()
     assert public_client.get(f"/start/{job.pk}/").status_code == 200
@@ -130,7 +140,7 @@ def test_only_the_browser_that_asked_sees_the_progress_page(public_client):
     assert stranger.get(f"/start/{job.pk}/").status_code == 404
 
 
-def _finished_job(network, organiser) -> ProvisioningJob:
+def _finished_job(network: Network, organiser: Member) -> ProvisioningJob:
     return ProvisioningJob.objects.create(
         slug=network.slug,
         name=network.name,
@@ -152,7 +162,9 @@ def _csrf(client: Client) -> dict[str, str]:
     return {"csrfmiddlewaretoken": client.cookies["csrftoken"].value}
 
 
-def test_the_sign_in_token_works_once(network_a, make_member):
+def test_the_sign_in_token_works_once(
+    network_a: Network, make_member: Callable[..., Member]
+) -> None:
     organiser = make_member(network_a, full_name="Ada Organiser")
     job = _finished_job(network_a, organiser)
     token = handover_token(job)
@@ -175,7 +187,9 @@ def test_the_sign_in_token_works_once(network_a, make_member):
     assert second.get("/welcome/").status_code == 302  # still anonymous: sent to sign in
 
 
-def test_fetching_the_link_spends_nothing_and_using_it_needs_the_csrf_token(network_a, make_member):
+def test_fetching_the_link_spends_nothing_and_using_it_needs_the_csrf_token(
+    network_a: Network, make_member: Callable[..., Member]
+) -> None:
     organiser = make_member(network_a, full_name="Ada Organiser")
     job = _finished_job(network_a, organiser)
     token = handover_token(job)
@@ -196,8 +210,11 @@ def test_fetching_the_link_spends_nothing_and_using_it_needs_the_csrf_token(netw
 
 
 def test_a_member_of_another_network_cannot_use_the_token(
-    network_a, network_b, make_member, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    client_b: NetworkClient,
+) -> None:
     organiser = make_member(network_a, full_name="Ada Organiser")
     token = handover_token(_finished_job(network_a, organiser))
     intruder = make_member(network_b, full_name="Bea Intruder")
@@ -215,7 +232,9 @@ def test_a_member_of_another_network_cannot_use_the_token(
     assert b"Signed in as Ada Organiser" in _signed_in_as(client_a)
 
 
-def test_a_tampered_token_is_refused(network_a, make_member, client_a):
+def test_a_tampered_token_is_refused(
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     organiser = make_member(network_a)
     token = handover_token(_finished_job(network_a, organiser))
     forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
@@ -225,8 +244,8 @@ def test_a_tampered_token_is_refused(network_a, make_member, client_a):
 
 
 def test_a_subdomain_taken_before_the_task_runs_fails_the_job_with_a_suggestion(
-    public_client, make_network
-):
+    public_client: Client, make_network: Callable[..., Network]
+) -> None:
     public_client.post("/start/", GOOD)
     job = ProvisioningJob.objects.get()
     make_network("started", "Got There First")
@@ -243,11 +262,13 @@ def test_a_subdomain_taken_before_the_task_runs_fails_the_job_with_a_suggestion(
 
 
 @pytest.mark.django_db(transaction=True)  # the schema is dropped after its build committed
-def test_a_failure_after_the_schema_is_built_leaves_no_network_behind(public_client, monkeypatch):
+def test_a_failure_after_the_schema_is_built_leaves_no_network_behind(
+    public_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
     public_client.post("/start/", GOOD)
     job = ProvisioningJob.objects.get()
 
-    def broken(network, job):
+    def broken(network: Network, job: ProvisioningJob) -> None:
         raise RuntimeError("organiser account could not be created")
 
     monkeypatch.setattr("tenants.services.provisioning._organiser_create", broken)
@@ -267,7 +288,9 @@ def test_a_failure_after_the_schema_is_built_leaves_no_network_behind(public_cli
     assert provisioning_job_run(job_id=job.pk).status == "failed"
 
 
-def test_a_redelivered_task_finishes_the_job_without_a_second_organiser(public_client):
+def test_a_redelivered_task_finishes_the_job_without_a_second_organiser(
+    public_client: Client,
+) -> None:
     public_client.post("/start/", GOOD)
     job = provisioning_job_run(job_id=ProvisioningJob.objects.get().pk)
     assert job.status == "done"
@@ -283,7 +306,9 @@ def test_a_redelivered_task_finishes_the_job_without_a_second_organiser(public_c
         assert member_balance(member=organiser) == 120  # gifted once
 
 
-def test_an_expired_token_is_refused_and_left_unused(network_a, make_member, monkeypatch):
+def test_an_expired_token_is_refused_and_left_unused(
+    network_a: Network, make_member: Callable[..., Member], monkeypatch: pytest.MonkeyPatch
+) -> None:
     organiser = make_member(network_a)
     job = _finished_job(network_a, organiser)
     token = handover_token(job)

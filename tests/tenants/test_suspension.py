@@ -1,5 +1,9 @@
 """Suspending a network blocks its pages and API and loses nothing; resuming restores it."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
@@ -12,18 +16,27 @@ from ledger.selectors import member_balance
 from ledger.services import gift_grant
 from tenants.models import Network
 from tenants.services.networks import network_resume, network_suspend
+from tests.conftest import host_of
 
-from ..conftest import host_of
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tests.conftest import NetworkClient
 
 
 @pytest.fixture
-def staff(db):
+def staff(db: None) -> Member:
     return Member.objects.create_user("staff@hexitime.example", "pw", is_staff=True)
 
 
 def test_a_suspended_network_shows_a_suspended_page_and_its_api_refuses(
-    network_a, network_b, make_member, client_a, client_b, staff
-):
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+    staff: Member,
+) -> None:
     member = make_member(network_a, full_name="Ada")
     with tenant_context(network_a):
         gift_grant(member=member)
@@ -56,7 +69,9 @@ def test_a_suspended_network_shows_a_suspended_page_and_its_api_refuses(
         assert member_balance(member=member) == 120
 
 
-def test_suspension_and_resumption_are_audited_in_the_public_schema(network_a, staff):
+def test_suspension_and_resumption_are_audited_in_the_public_schema(
+    network_a: Network, staff: Member
+) -> None:
     network_suspend(network=network_a, actor=staff, reason="Unpaid hosting")
     network_resume(network=network_a, actor=staff, reason="Paid")
     with schema_context("public"):
@@ -69,14 +84,18 @@ def test_suspension_and_resumption_are_audited_in_the_public_schema(network_a, s
         assert not AuditEvent.objects.exists()
 
 
-def test_only_platform_staff_can_suspend(network_a, network_b, make_member):
+def test_only_platform_staff_can_suspend(
+    network_a: Network, network_b: Network, make_member: Callable[..., Member]
+) -> None:
     organiser = make_member(network_b)  # an organiser elsewhere is not platform staff
     with pytest.raises(PermissionDenied):
         network_suspend(network=network_a, actor=organiser, reason="Rival")
     assert Network.objects.get(pk=network_a.pk).status == "active"
 
 
-def test_operators_suspend_and_resume_from_the_command_line(network_a, client_a):
+def test_operators_suspend_and_resume_from_the_command_line(
+    network_a: Network, client_a: NetworkClient
+) -> None:
     call_command("tenants_suspend", "network-a", reason="Maintenance")
     assert client_a.get("/").status_code == 503
     call_command("tenants_resume", "network-a")

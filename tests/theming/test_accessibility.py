@@ -7,6 +7,7 @@ import html
 import json
 import re
 from datetime import date
+from typing import TYPE_CHECKING
 
 import pytest
 from django_tenants.utils import tenant_context
@@ -16,6 +17,18 @@ from core.members.models import Role
 from theming.models import AccessibilityStatement
 from theming.selectors import AXE_REPORT, axe_report
 from theming.services import StatementRefused, accessibility_statement_update
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+    from typing import Any
+
+    from django.test import Client
+    from pytest_django import Settings
+
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
 
 ROW = re.compile(
     r'<tr class="axe-violation"><td>(.*?)</td><td>(.*?)</td><td><code>(.*?)</code></td>'
@@ -31,16 +44,18 @@ def _rows(page: str) -> list[dict[str, str]]:
 
 
 @pytest.fixture
-def organiser_a(network_a, make_member):
+def organiser_a(network_a: Network, make_member: Callable[..., Member]) -> Member:
     return make_member(network_a, email="olive@a.example", role=Role.ORGANISER)
 
 
 @pytest.fixture
-def organiser_b(network_b, make_member):
+def organiser_b(network_b: Network, make_member: Callable[..., Member]) -> Member:
     return make_member(network_b, email="bob@b.example", role=Role.ORGANISER)
 
 
-def test_anyone_signed_out_reads_the_statement_in_the_model_form(client_a, organiser_a):
+def test_anyone_signed_out_reads_the_statement_in_the_model_form(
+    client_a: NetworkClient, organiser_a: Member
+) -> None:
     response = client_a.get("/accessibility/")
     assert response.status_code == 200
     page = response.content.decode()
@@ -63,7 +78,12 @@ def test_anyone_signed_out_reads_the_statement_in_the_model_form(client_a, organ
     assert "automated testing finds only some" in page.lower()
 
 
-def test_every_page_footer_links_to_it(client_a, public_client, make_member, network_a):
+def test_every_page_footer_links_to_it(
+    client_a: NetworkClient,
+    public_client: Client,
+    make_member: Callable[..., Member],
+    network_a: Network,
+) -> None:
     client_a.force_login(make_member(network_a))
     for response in (client_a.get("/"), client_a.get("/listings/"), public_client.get("/")):
         assert '<a href="/accessibility/">Accessibility statement</a>' in response.content.decode()
@@ -72,7 +92,7 @@ def test_every_page_footer_links_to_it(client_a, public_client, make_member, net
     assert "Accessibility statement for Hexitime" in public.content.decode()
 
 
-def test_the_page_lists_exactly_what_the_committed_report_holds(client_a):
+def test_the_page_lists_exactly_what_the_committed_report_holds(client_a: NetworkClient) -> None:
     held = json.loads(AXE_REPORT.read_text())
     page = client_a.get("/accessibility/").content.decode()
     listed = _rows(page)
@@ -87,8 +107,8 @@ def test_the_page_lists_exactly_what_the_committed_report_holds(client_a):
 
 
 def test_a_report_with_failures_is_listed_row_by_row_and_an_empty_one_says_so(
-    client_a, settings, tmp_path
-):
+    client_a: NetworkClient, settings: Settings, tmp_path: Path
+) -> None:
     report = tmp_path / "axe.json"
     violations = [
         {
@@ -118,7 +138,9 @@ def test_a_report_with_failures_is_listed_row_by_row_and_an_empty_one_says_so(
     assert axe_report().tested_on == date(2026, 11, 30)
 
 
-def test_the_organiser_sets_the_contact_and_status_audited(client_a, network_a, organiser_a):
+def test_the_organiser_sets_the_contact_and_status_audited(
+    client_a: NetworkClient, network_a: Network, organiser_a: Member
+) -> None:
     client_a.force_login(organiser_a)
     response = client_a.post(
         "/settings/accessibility/",
@@ -153,7 +175,9 @@ def test_the_organiser_sets_the_contact_and_status_audited(client_a, network_a, 
     assert event.before["contact_email"] == ""
 
 
-def test_bad_input_is_refused_clearly_and_nothing_written(client_a, network_a, organiser_a):
+def test_bad_input_is_refused_clearly_and_nothing_written(
+    client_a: NetworkClient, network_a: Network, organiser_a: Member
+) -> None:
     client_a.force_login(organiser_a)
     response = client_a.post(
         "/settings/accessibility/",
@@ -174,15 +198,22 @@ def test_bad_input_is_refused_clearly_and_nothing_written(client_a, network_a, o
     assert not AccessibilityStatement.objects.filter(network=network_a).exists()
 
 
-def test_members_cannot_change_it(client_a, network_a, make_member):
+def test_members_cannot_change_it(
+    client_a: NetworkClient, network_a: Network, make_member: Callable[..., Member]
+) -> None:
     client_a.force_login(make_member(network_a))
     assert client_a.get("/settings/accessibility/").status_code == 403
     assert client_a.post("/settings/accessibility/", {"compliance": "full"}).status_code == 403
 
 
 def test_network_b_contact_never_on_network_a_page(
-    client_a, client_b, network_a, network_b, organiser_a, organiser_b
-):
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+    network_a: Network,
+    network_b: Network,
+    organiser_a: Member,
+    organiser_b: Member,
+) -> None:
     accessibility_statement_update(
         network=network_b,
         actor=organiser_b,
@@ -214,7 +245,9 @@ FULL = {
 }
 
 
-def test_the_api_answers_anyone_what_the_page_shows(client_a, organiser_a, settings, tmp_path):
+def test_the_api_answers_anyone_what_the_page_shows(
+    client_a: NetworkClient, organiser_a: Member, settings: Settings, tmp_path: Path
+) -> None:
     report = tmp_path / "axe.json"
     violation = {
         "rule": "region",
@@ -236,8 +269,11 @@ def test_the_api_answers_anyone_what_the_page_shows(client_a, organiser_a, setti
 
 
 def test_organisers_put_it_audited_and_members_cannot(
-    client_a, network_a, organiser_a, make_member
-):
+    client_a: NetworkClient,
+    network_a: Network,
+    organiser_a: Member,
+    make_member: Callable[..., Member],
+) -> None:
     client_a.force_login(make_member(network_a))
     assert client_a.put(API, FULL, content_type="application/json").status_code == 403
     client_a.logout()
@@ -268,8 +304,12 @@ def test_organisers_put_it_audited_and_members_cannot(
     ],
 )
 def test_bad_input_to_the_api_is_refused_and_nothing_written(
-    client_a, network_a, organiser_a, change, field
-):
+    client_a: NetworkClient,
+    network_a: Network,
+    organiser_a: Member,
+    change: dict[str, Any],
+    field: str | None,
+) -> None:
     client_a.force_login(organiser_a)
     refused = client_a.put(API, {**FULL, **change}, content_type="application/json")
     assert refused.status_code == 400, refused.content
@@ -284,8 +324,13 @@ def test_bad_input_to_the_api_is_refused_and_nothing_written(
 
 
 def test_network_b_organiser_cannot_put_network_a_statement(
-    client_a, client_b, network_a, network_b, organiser_a, organiser_b
-):
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+    network_a: Network,
+    network_b: Network,
+    organiser_a: Member,
+    organiser_b: Member,
+) -> None:
     client_b.force_login(organiser_b)
     assert client_b.put(API, FULL, content_type="application/json").status_code == 200
     assert client_a.get(API).json()["emails"] == ["olive@a.example"]

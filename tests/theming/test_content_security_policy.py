@@ -7,8 +7,18 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from django.test import Client
+
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = sorted(
@@ -24,8 +34,11 @@ def _directives(header: str) -> dict[str, list[str]]:
 
 
 def test_pages_in_a_network_and_on_the_public_site_carry_the_policy(
-    network_a, make_member, client_a, public_client
-):
+    network_a: Network,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    public_client: Client,
+) -> None:
     client_a.force_login(make_member(network_a))
     responses = {
         "network home": client_a.get("/"),
@@ -45,7 +58,7 @@ def test_pages_in_a_network_and_on_the_public_site_carry_the_policy(
 
 
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: str(p.relative_to(ROOT)))
-def test_no_template_has_inline_script_handlers_or_style(path):
+def test_no_template_has_inline_script_handlers_or_style(path: Path) -> None:
     text = path.read_text()
     inline_scripts = [
         tag
@@ -59,8 +72,8 @@ def test_no_template_has_inline_script_handlers_or_style(path):
 
 
 def test_the_api_docs_load_swagger_ui_from_here_and_never_inline_script(
-    network_a, make_member, client_a
-):
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     client_a.force_login(make_member(network_a))
     docs = client_a.get("/api/docs/")
     policy = _directives(docs["Content-Security-Policy"])

@@ -1,7 +1,10 @@
 """Every error page uses the base design, says what happened and where to go; the pages
 for an unknown host and a suspended network get their stylesheets and logo."""
 
+from __future__ import annotations
+
 import re
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.test import Client, RequestFactory
@@ -13,12 +16,23 @@ from theming.services import theme_update
 
 from .test_theme import _png, _upload
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from django.http import HttpResponse
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
+    from pytest_django import DjangoAssertNumQueries
+
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
 
 def _assets(html: str) -> list[str]:
     return re.findall(r'<(?:link|img)[^>]+(?:href|src)="(/[^"]+)"', html)
 
 
-def _assert_designed(response, title: str) -> str:
+def _assert_designed(response: HttpResponse | TestResponse, title: str) -> str:
     html = response.content.decode()
     assert 'class="site-header"' in html and "theming/base" in html, html[:300]
     assert f"<h1>{title}" in html
@@ -33,7 +47,7 @@ def _assert_assets_served(client: Client, html: str) -> None:
         assert client.get(url).status_code == 200, url
 
 
-def test_an_unknown_network_page_is_styled(db):
+def test_an_unknown_network_page_is_styled(db: None) -> None:
     client = Client(HTTP_HOST=f"nowhere.{settings.HEXITIME_BASE_DOMAIN}")
     response = client.get("/")
     assert response.status_code == 404
@@ -42,8 +56,8 @@ def test_an_unknown_network_page_is_styled(db):
 
 
 def test_a_suspended_network_still_shows_its_branding_and_nothing_else(
-    network_a, make_member, client_a
-):
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     organiser = make_member(network_a, role=Role.ORGANISER)
     theme_update(
         network=network_a,
@@ -65,8 +79,11 @@ def test_a_suspended_network_still_shows_its_branding_and_nothing_else(
 
 
 def test_a_member_opening_an_organiser_page_is_told_why_and_where_to_go(
-    network_a, network_b, make_member, client_a
-):
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+) -> None:
     member = make_member(network_a)
     client_a.force_login(member)
     response = client_a.get("/ledger/totals/")
@@ -84,7 +101,9 @@ def test_a_member_opening_an_organiser_page_is_told_why_and_where_to_go(
     assert client_a.get("/ledger/totals/").status_code in {302, 403}
 
 
-def test_a_missing_page_says_what_was_not_found(network_a, make_member, client_a):
+def test_a_missing_page_says_what_was_not_found(
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     client_a.force_login(make_member(network_a))
     response = client_a.get("/exchanges/999999/")
     assert response.status_code == 404
@@ -97,14 +116,18 @@ def test_a_missing_page_says_what_was_not_found(network_a, make_member, client_a
     assert api.status_code == 404 and api["Content-Type"] == "application/json"
 
 
-def test_a_server_error_page_is_styled_without_touching_the_request_context(network_a):
+def test_a_server_error_page_is_styled_without_touching_the_request_context(
+    network_a: Network,
+) -> None:
     request = RequestFactory().get("/", HTTP_HOST=f"network-a.{settings.HEXITIME_BASE_DOMAIN}")
     response = server_error(request)
     assert response.status_code == 500
     _assert_designed(response, "Something went wrong on our side")
 
 
-def test_a_form_sent_without_its_csrf_token_explains_what_to_do(network_a, make_member):
+def test_a_form_sent_without_its_csrf_token_explains_what_to_do(
+    network_a: Network, make_member: Callable[..., Member]
+) -> None:
     client = Client(
         HTTP_HOST=f"network-a.{settings.HEXITIME_BASE_DOMAIN}", enforce_csrf_checks=True
     )
@@ -114,7 +137,9 @@ def test_a_form_sent_without_its_csrf_token_explains_what_to_do(network_a, make_
     assert "reload the page" in html
 
 
-def test_the_unavailable_page_is_styled_and_reads_nothing(db, django_assert_num_queries):
+def test_the_unavailable_page_is_styled_and_reads_nothing(
+    db: None, django_assert_num_queries: DjangoAssertNumQueries
+) -> None:
     """The 503 a database or broker outage answers with (hexitime.faults) is the base
     design too, with no inline style a strict CSP would refuse, and runs no query."""
     from hexitime.faults import unavailable_response

@@ -4,6 +4,7 @@ worker and the offline page (tests/browser/test_pwa.py drives them in Chromium).
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -13,13 +14,21 @@ from core.members.models import Role
 from tests.conftest import NetworkClient
 from theming.services import theme_update
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from django.test import Client
+
+    from core.members.models import Member
+    from tenants.models import Network
+
 
 @pytest.fixture
-def organiser(network_a, make_member):
+def organiser(network_a: Network, make_member: Callable[..., Member]) -> Member:
     return make_member(network_a, role=Role.ORGANISER)
 
 
-def _icon(client, src: str) -> Image.Image:
+def _icon(client: Client, src: str) -> Image.Image:
     response = client.get(src)
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
@@ -27,8 +36,12 @@ def _icon(client, src: str) -> Image.Image:
 
 
 def test_each_network_has_its_own_manifest_from_its_branding(
-    network_a, network_b, organiser, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    organiser: Member,
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     theme_update(
         network=network_a, actor=organiser, primary_colour="#330072", accent_colour="#007f3b"
     )
@@ -54,7 +67,7 @@ def test_each_network_has_its_own_manifest_from_its_branding(
     assert b["theme_color"] == "#005eb8"  # B's default, not A's colour
 
 
-def test_a_long_name_is_cut_for_the_home_screen(make_network):
+def test_a_long_name_is_cut_for_the_home_screen(make_network: Callable[..., Network]) -> None:
     network = make_network("trust", "Northern Care Alliance NHS Foundation Trust")
     manifest = NetworkClient(network).get("/manifest.webmanifest").json()
     assert manifest["short_name"] == "Northern Car"
@@ -62,8 +75,8 @@ def test_a_long_name_is_cut_for_the_home_screen(make_network):
 
 
 def test_icons_are_drawn_from_the_logo_or_the_default_in_the_networks_colour(
-    network_a, organiser, client_a
-):
+    network_a: Network, organiser: Member, client_a: NetworkClient
+) -> None:
     version = client_a.get("/manifest.webmanifest").json()["icons"][0]["src"].split("/")[3]
     default = _icon(client_a, f"/theme/icon/{version}/192.png").convert("RGB")
     assert default.getpixel((96, 40)) == (0, 94, 184)  # the hexagon, in NHS blue
@@ -92,7 +105,9 @@ def test_icons_are_drawn_from_the_logo_or_the_default_in_the_networks_colour(
     assert client_a.get(f"/theme/icon/{theme.version}/64.png").status_code == 404
 
 
-def test_the_service_worker_is_served_from_the_root_for_the_whole_site(client_a, network_a):
+def test_the_service_worker_is_served_from_the_root_for_the_whole_site(
+    client_a: NetworkClient, network_a: Network
+) -> None:
     response = client_a.get("/sw.js")
     assert response.status_code == 200
     assert response["Content-Type"] == "text/javascript; charset=utf-8"
@@ -104,7 +119,9 @@ def test_the_service_worker_is_served_from_the_root_for_the_whole_site(client_a,
     assert "/theme/1.css" in script
 
 
-def test_the_offline_page_needs_no_sign_in_and_says_what_works(client_a, network_a):
+def test_the_offline_page_needs_no_sign_in_and_says_what_works(
+    client_a: NetworkClient, network_a: Network
+) -> None:
     response = client_a.get("/offline/")
     assert response.status_code == 200
     page = response.content.decode()
@@ -113,7 +130,9 @@ def test_the_offline_page_needs_no_sign_in_and_says_what_works(client_a, network
     assert "Sign in" not in page  # kept on the device: it names no one, offers no menu
 
 
-def test_network_pages_name_the_manifest_and_ios_icons(client_a, network_a):
+def test_network_pages_name_the_manifest_and_ios_icons(
+    client_a: NetworkClient, network_a: Network
+) -> None:
     page = client_a.get("/accounts/login/").content.decode()
     assert '<link rel="manifest" href="/manifest.webmanifest">' in page
     assert '<link rel="apple-touch-icon" href="/theme/icon/1/180.png">' in page

@@ -1,5 +1,8 @@
+from __future__ import annotations
+
 import struct
 import zlib
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -7,9 +10,17 @@ from django_tenants.utils import tenant_context
 
 from core.audit.models import AuditEvent
 from core.members.models import Role
+from tests.conftest import streamed
 from theming.contrast import contrast_ratio, passing_shade
 from theming.models import Theme
 from theming.services import ThemeRefused, logo_check, theme_update
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
 
 
 def _png(width: int = 2, height: int = 2) -> bytes:
@@ -32,17 +43,19 @@ def _upload(name: str, data: bytes) -> SimpleUploadedFile:
 
 
 @pytest.fixture
-def organiser(network_a, make_member):
+def organiser(network_a: Network, make_member: Callable[..., Member]) -> Member:
     return make_member(network_a, full_name="Olivia Organiser", role=Role.ORGANISER)
 
 
-def test_contrast_ratio_matches_wcag_reference_values():
+def test_contrast_ratio_matches_wcag_reference_values() -> None:
     assert contrast_ratio("#000000", "#ffffff") == pytest.approx(21.0)
     assert contrast_ratio("#ffffff", "#ffffff") == pytest.approx(1.0)
     assert contrast_ratio("#767676", "#ffffff") == pytest.approx(4.54, abs=0.005)  # AA grey
 
 
-def test_a_pale_colour_is_refused_with_its_ratio_and_a_passing_shade(network_a, organiser):
+def test_a_pale_colour_is_refused_with_its_ratio_and_a_passing_shade(
+    network_a: Network, organiser: Member
+) -> None:
     with pytest.raises(ThemeRefused) as refused:
         theme_update(
             network=network_a, actor=organiser, primary_colour="#7fbfff", accent_colour="#007f3b"
@@ -55,13 +68,15 @@ def test_a_pale_colour_is_refused_with_its_ratio_and_a_passing_shade(network_a, 
     assert not Theme.objects.filter(network=network_a).exists()  # nothing written
 
 
-def test_passing_shade_keeps_the_hue_and_passes():
+def test_passing_shade_keeps_the_hue_and_passes() -> None:
     shade = passing_shade("#ffb81c", against=["#ffffff"])  # NHS warm yellow
     assert contrast_ratio(shade, "#ffffff") >= 4.5
     assert shade != "#000000"
 
 
-def test_saving_bumps_the_version_and_serves_a_cached_stylesheet(network_a, organiser, client_a):
+def test_saving_bumps_the_version_and_serves_a_cached_stylesheet(
+    network_a: Network, organiser: Member, client_a: NetworkClient
+) -> None:
     theme = theme_update(
         network=network_a,
         actor=organiser,
@@ -83,7 +98,9 @@ def test_saving_bumps_the_version_and_serves_a_cached_stylesheet(network_a, orga
         assert (event.after or {}).get("primary_colour") == "#330072"
 
 
-def test_two_networks_have_their_own_colours(network_a, network_b, organiser, client_b):
+def test_two_networks_have_their_own_colours(
+    network_a: Network, network_b: Network, organiser: Member, client_b: NetworkClient
+) -> None:
     theme_update(
         network=network_a, actor=organiser, primary_colour="#330072", accent_colour="#007f3b"
     )
@@ -112,12 +129,14 @@ def test_two_networks_have_their_own_colours(network_a, network_b, organiser, cl
     ],
     ids=["html-named-png", "svg-script", "svg-onload", "svg-js-link", "svg-entity", "too-big"],
 )
-def test_unsafe_or_fake_logos_are_refused(name, data, message):
+def test_unsafe_or_fake_logos_are_refused(name: str, data: bytes, message: str) -> None:
     with pytest.raises(ThemeRefused, match=message):
         logo_check(_upload(name, data))
 
 
-def test_a_real_png_and_a_plain_svg_are_accepted_and_served(network_a, organiser, client_a):
+def test_a_real_png_and_a_plain_svg_are_accepted_and_served(
+    network_a: Network, organiser: Member, client_a: NetworkClient
+) -> None:
     assert (
         logo_check(
             _upload("x.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><circle r="4"/></svg>')
@@ -134,12 +153,17 @@ def test_a_real_png_and_a_plain_svg_are_accepted_and_served(network_a, organiser
     assert (theme.logo.name or "").startswith(f"theme/logo-{theme.version}")
     served = client_a.get(f"/theme/logo/{theme.version}")
     assert served["Content-Type"] == "image/png"
-    assert b"".join(served.streaming_content).startswith(b"\x89PNG")
+    assert streamed(served).startswith(b"\x89PNG")
 
 
 def test_branding_page_for_organisers_only_and_per_network(
-    network_a, network_b, organiser, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    organiser: Member,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     member = make_member(network_a)
     client_a.force_login(member)
     assert client_a.get("/settings/branding/").status_code == 403
@@ -169,7 +193,9 @@ def test_branding_page_for_organisers_only_and_per_network(
     assert Theme.objects.get(network=network_b).primary_colour == "#000000"
 
 
-def test_logo_file_is_stored_in_the_networks_own_media_folder(network_a, organiser):
+def test_logo_file_is_stored_in_the_networks_own_media_folder(
+    network_a: Network, organiser: Member
+) -> None:
     theme = theme_update(
         network=network_a,
         actor=organiser,
@@ -181,7 +207,9 @@ def test_logo_file_is_stored_in_the_networks_own_media_folder(network_a, organis
         assert f"/{network_a.schema_name}/theme/" in theme.logo.path
 
 
-def test_favicon_is_checked_like_a_logo_and_named_by_pages(network_a, organiser, client_a):
+def test_favicon_is_checked_like_a_logo_and_named_by_pages(
+    network_a: Network, organiser: Member, client_a: NetworkClient
+) -> None:
     with pytest.raises(ThemeRefused, match="favicon must be a PNG or SVG") as refused:
         theme_update(
             network=network_a,
@@ -216,8 +244,11 @@ def test_favicon_is_checked_like_a_logo_and_named_by_pages(network_a, organiser,
 
 
 def test_the_live_preview_measures_with_the_saving_rule(
-    network_a, organiser, make_member, client_a
-):
+    network_a: Network,
+    organiser: Member,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+) -> None:
     client_a.force_login(organiser)
     preview = client_a.post(
         "/settings/branding/preview/", {"primary_colour": "#7fbfff", "accent_colour": "#007f3b"}
@@ -235,8 +266,13 @@ def test_the_live_preview_measures_with_the_saving_rule(
 
 
 def test_another_network_can_neither_read_nor_change_a_theme(
-    network_a, network_b, organiser, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    organiser: Member,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     theme = theme_update(
         network=network_a,
         actor=organiser,

@@ -6,13 +6,13 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
+from core.exchanges.models import Exchange
 from core.members.models import Member
 from kernel.errors import NotFound
 from ledger.federation.models import RemoteExchange
 from ledger.federation.selectors import federation_partners
 from tenants.models import Network
 
-from ..models import Exchange
 from .common import side_of
 
 

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from core.exchanges.models import DEFAULT_MEETING_MINUTES, Exchange
 from core.members.models import Member
 from kernel import ics
 from kernel.db import connection
 from tenants.selectors import network_url
-
-from ..models import DEFAULT_MEETING_MINUTES, Exchange
 
 
 def exchange_event(

@@ -12,13 +12,13 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
+from core.exchanges.models import FINAL_STATES, Exchange, Message, Proposal, State, Thanks
 from core.members.models import FORMER_MEMBER_NAME, Member
 from core.notifications.models import Kind
 from kernel.errors import ApplicationError
 from ledger.federation.models import RemoteExchange
 from tenants.models import Network
 
-from ..models import FINAL_STATES, Exchange, Message, Proposal, State, Thanks
 from .calendar import invite_for
 from .common import ExchangeRefused, Side, locked, notify, other_side
 from .lifecycle import exchange_credit_move

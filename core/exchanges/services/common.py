@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tenants.utils import tenant_context
 
+from core.exchanges.models import Exchange, Message, State
 from core.listings.models import Listing
 from core.members.models import Member
 from core.members.selectors import members_blocked_between
@@ -25,8 +26,6 @@ from kernel.errors import ApplicationError, NotFound, PermissionDenied
 from kernel.tasks import task_send_on_commit
 from kernel.text import plain_text
 from tenants.models import Network
-
-from ..models import Exchange, Message, State
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise

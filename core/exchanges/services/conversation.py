@@ -5,13 +5,13 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_record
+from core.exchanges.models import Exchange, Message, State, Thanks
 from core.members.models import Member
 from core.notifications.models import Kind
 from kernel.db import durable_service
 from kernel.errors import NotFound, PermissionDenied
 from tenants.models import Network
 
-from ..models import Exchange, Message, State, Thanks
 from .common import (
     ExchangeRefused,
     Side,

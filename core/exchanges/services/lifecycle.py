@@ -10,6 +10,7 @@ from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_record
+from core.exchanges.models import FINAL_STATES, MAX_MINUTES, MINUTES_STEP, Exchange, Proposal, State
 from core.listings.models import Listing
 from core.members.models import Member, MemberState, Role
 from core.members.selectors import members_blocked_between
@@ -33,7 +34,6 @@ from ledger.services import (
 )
 from tenants.models import Network
 
-from ..models import FINAL_STATES, MAX_MINUTES, MINUTES_STEP, Exchange, Proposal, State
 from .calendar import invite_for
 from .common import (
     ExchangeRefused,

@@ -9,12 +9,12 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_record
+from core.exchanges.models import ExchangeSettings
 from core.members.models import Member
 from kernel.db import connection, durable_service
 from kernel.errors import ApplicationError, PermissionDenied
 from kernel.text import plain_text
 
-from ..models import ExchangeSettings
 from .common import ExchangeRefused
 
 

@@ -8,12 +8,12 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from core.exchanges.models import Exchange, State
 from core.notifications.models import Kind
 from kernel.db import durable_service
 from kernel.errors import ApplicationError
 from ledger.services import InsufficientCredit, transfers_create
 
-from ..models import Exchange, State
 from .common import Side, locked, meeting_time_text, notify
 from .lifecycle import (
     exchange_completion_record,

@@ -7,10 +7,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from core.groupsessions.models import CalendarFeed
 from core.members.models import Member
 from kernel.db import durable_service
-
-from ..models import CalendarFeed
 
 
 def secret_hash(secret: str) -> str:

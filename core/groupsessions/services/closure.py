@@ -7,9 +7,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.groupsessions.models import (
+    Booking,
+    BookingState,
+    CalendarFeed,
+    GroupSession,
+    SessionState,
+)
 from core.members.models import Member
 
-from ..models import Booking, BookingState, CalendarFeed, GroupSession, SessionState
 from .common import SessionRefused, locked
 from .lifecycle import cancel_booked, promote, unbook
 from .settlement import settle_if_ready

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.groupsessions.models import Booking, BookingState, GroupSession, SessionState
 from core.members.models import Member, MemberState
 from core.members.models import Role as MemberRole
 from core.notifications.models import Kind
@@ -22,8 +23,6 @@ from kernel.db import connection
 from kernel.errors import ApplicationError, NotFound, PermissionDenied
 from kernel.text import plain_text
 from tenants.selectors import network_url
-
-from ..models import Booking, BookingState, GroupSession, SessionState
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise

@@ -17,6 +17,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core.audit.services import audit_record
+from core.groupsessions.models import (
+    MAX_CAPACITY,
+    MAX_MINUTES,
+    MINUTES_STEP,
+    Booking,
+    BookingState,
+    Format,
+    GroupSession,
+    SessionState,
+)
 from core.listings.models import Listing
 from core.members.models import Member
 from core.members.selectors import members_blocked_between
@@ -27,16 +37,6 @@ from kernel.db import durable_service
 from kernel.errors import NotFound, PermissionDenied
 from ledger.services import minutes_as_text
 
-from ..models import (
-    MAX_CAPACITY,
-    MAX_MINUTES,
-    MINUTES_STEP,
-    Booking,
-    BookingState,
-    Format,
-    GroupSession,
-    SessionState,
-)
 from .common import (
     SessionRefused,
     clean_text,

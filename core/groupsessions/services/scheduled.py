@@ -9,10 +9,10 @@ import datetime
 from django.utils import timezone
 
 from core.exchanges.services import exchange_settings
+from core.groupsessions.models import BookingState, GroupSession, SessionState
 from core.notifications.models import Kind
 from kernel.db import durable_service
 
-from ..models import BookingState, GroupSession, SessionState
 from .common import locked, notify, when_text
 from .settlement import settle_if_ready
 

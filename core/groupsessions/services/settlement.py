@@ -15,12 +15,19 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from core.groupsessions.models import (
+    PAYING,
+    UNSETTLED,
+    Booking,
+    BookingState,
+    GroupSession,
+    SessionState,
+)
 from core.members.models import Member
 from core.notifications.models import Kind
 from ledger.models import Account, Transfer
 from ledger.services import Leg, issuance_account, member_account, minutes_as_text, transfer_create
 
-from ..models import PAYING, UNSETTLED, Booking, BookingState, GroupSession, SessionState
 from .common import notify, tell_organisers
 
 

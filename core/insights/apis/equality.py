@@ -13,12 +13,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.insights.models import EqualityAnswers
+from core.insights.selectors.equality import QUESTIONS, equality_answers_get, equality_report
+from core.insights.services.equality import equality_answers_save, equality_answers_withdraw
 from core.members.auth import acting_member
 from kernel.errors import NotFound
-
-from ..models import EqualityAnswers
-from ..selectors.equality import QUESTIONS, equality_answers_get, equality_report
-from ..services.equality import equality_answers_save, equality_answers_withdraw
 
 
 class EqualityAnswersSerializer(serializers.ModelSerializer[EqualityAnswers]):

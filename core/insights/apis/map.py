@@ -15,13 +15,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.insights.selectors.map import DateRange, DateRangeInvalid, network_map_stored
+from core.insights.selectors.metrics import network_metrics_cached
+from core.insights.services.map import network_map_request
+from core.insights.services.metrics import network_metrics_request
 from core.members.auth import acting_member
 from kernel.db import connection
-
-from ..selectors.map import DateRange, DateRangeInvalid, network_map_stored
-from ..selectors.metrics import network_metrics_cached
-from ..services.map import network_map_request
-from ..services.metrics import network_metrics_request
 
 
 class DateRangeSerializer(serializers.Serializer[Any]):

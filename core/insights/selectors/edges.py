@@ -8,14 +8,14 @@ from datetime import datetime
 from django_tenants.utils import tenant_context
 
 from core.exchanges.models import Exchange, State
+from core.insights.graph import Edge, EdgeKind, Party, member, network, project
+from core.insights.metrics import Person
 from core.members.models import Member
 from core.projects.models import HoursConfirmation
 from kernel.db import connection
 from ledger.federation.models import RemoteExchange
 from tenants.models import Network
 
-from ..graph import Edge, EdgeKind, Party, member, network, project
-from ..metrics import Person
 from .map import DateRange
 
 

@@ -38,13 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg import sql
 
-from core.members.models import Member
-from kernel.csvfile import csv_text
-from kernel.db import connection
-from kernel.errors import PermissionDenied
-from ledger.selectors import member_activity_sql
-
-from ..models import (
+from core.insights.models import (
     BACKGROUND_SECTIONS,
     ETHNIC_GROUP_SECTIONS,
     PREFER_NOT_TO_SAY,
@@ -56,8 +50,13 @@ from ..models import (
     EthnicGroup,
     Gender,
 )
-from ..suppression import Cell, is_small, suppress
-from ..suppression import Sum as Total
+from core.insights.suppression import Cell, is_small, suppress
+from core.insights.suppression import Sum as Total
+from core.members.models import Member
+from kernel.csvfile import csv_text
+from kernel.db import connection
+from kernel.errors import PermissionDenied
+from ledger.selectors import member_activity_sql
 
 PERIOD = timedelta(days=365)
 REPORT_PERMISSION = "insights.view_equality_report"

@@ -22,10 +22,10 @@ from django.utils.translation import gettext as _
 
 from core.campaigns.models import Campaign
 from core.campaigns.selectors import campaigns_with_hours
+from core.insights.graph import Edge, EdgeKind
 from core.listings.models import Listing
 from core.members.models import Member, MemberState
 
-from ..graph import Edge, EdgeKind
 from .edges import network_edges
 from .map import DateRange
 

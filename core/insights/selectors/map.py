@@ -27,13 +27,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.insights.graph import Edge, EdgeKind, Party, graph_build
+from core.insights.models import MapSnapshot
 from core.members.models import Member, MemberState, Profession, ProfileVisibility
 from core.projects.models import Project
 from kernel.errors import ApplicationError, NotFound
 from tenants.models import Network
-
-from ..graph import Edge, EdgeKind, Party, graph_build
-from ..models import MapSnapshot
 
 NAME_SHOWN = frozenset({ProfileVisibility.NETWORK, ProfileVisibility.NAME_ONLY})
 ANONYMOUS = "A member"

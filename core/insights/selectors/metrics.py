@@ -15,8 +15,9 @@ from typing import Any
 from django.core.cache import cache
 from django.utils import timezone
 
-from ..graph import Edge
-from ..metrics import metrics_compute
+from core.insights.graph import Edge
+from core.insights.metrics import metrics_compute
+
 from .edges import network_edges, people
 from .map import DateRange
 

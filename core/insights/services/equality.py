@@ -12,18 +12,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_record
-from core.members.models import Member
-from kernel.db import durable_service
-from kernel.errors import ApplicationError
-from tenants.models import Network
-
-from ..models import EqualityAnswers, EqualitySnapshot
-from ..selectors.equality import (
+from core.insights.models import EqualityAnswers, EqualitySnapshot
+from core.insights.selectors.equality import (
     QUESTIONS,
     equality_report,
     equality_report_csv,
     equality_snapshot_current,
 )
+from core.members.models import Member
+from kernel.db import durable_service
+from kernel.errors import ApplicationError
+from tenants.models import Network
 
 
 class EqualityRefused(ApplicationError):

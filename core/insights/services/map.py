@@ -35,11 +35,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from core.insights.graph import Edge
+from core.insights.models import MapSnapshot
+from core.insights.selectors.map import DateRange, hidden_fingerprint, map_payload, range_key
 from kernel.db import connection
-
-from ..graph import Edge
-from ..models import MapSnapshot
-from ..selectors.map import DateRange, hidden_fingerprint, map_payload, range_key
 
 AGGREGATE_ABOVE = 300  # nodes; past this the map is stored as groups
 TABLE_ROWS = 500  # rows per table on the page

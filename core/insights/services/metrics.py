@@ -13,11 +13,11 @@ from celery import current_app
 from django.core.cache import cache
 from django.db import transaction
 
+from core.insights.selectors.edges import network_edges
+from core.insights.selectors.map import DateRange
+from core.insights.selectors.metrics import metrics_key, network_metrics_compute
 from kernel.db import connection
 
-from ..selectors.edges import network_edges
-from ..selectors.map import DateRange
-from ..selectors.metrics import metrics_key, network_metrics_compute
 from .map import network_map_store
 
 PENDING_SECONDS = 120  # how long a queued refresh stops another being queued

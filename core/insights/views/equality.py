@@ -13,13 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from core.members.auth import acting_member
-from kernel.csvfile import csv_download
-from kernel.errors import ApplicationError
-from kernel.forms import refusal_show
-from tenants.selectors import network_current
-
-from ..models import (
+from core.insights.models import (
     BACKGROUND_EXAMPLES,
     ETHNIC_GROUP_SECTIONS,
     PREFER_NOT_TO_SAY,
@@ -28,12 +22,21 @@ from ..models import (
     Disability,
     Gender,
 )
-from ..selectors.equality import REPORT_PERMISSION, equality_answers_get, equality_report
-from ..services.equality import (
+from core.insights.selectors.equality import (
+    REPORT_PERMISSION,
+    equality_answers_get,
+    equality_report,
+)
+from core.insights.services.equality import (
     equality_answers_save,
     equality_answers_withdraw,
     equality_report_export,
 )
+from core.members.auth import acting_member
+from kernel.csvfile import csv_download
+from kernel.errors import ApplicationError
+from kernel.forms import refusal_show
+from tenants.selectors import network_current
 
 if TYPE_CHECKING:
     from django.utils.choices import _ChoicesInput

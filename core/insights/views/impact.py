@@ -9,11 +9,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from core.insights.selectors.impact import TABLES, Table, impact_table
+from core.insights.selectors.map import DateRange
 from core.stories.selectors import stories_published
 from kernel.csvfile import csv_download, csv_text
 
-from ..selectors.impact import TABLES, Table, impact_table
-from ..selectors.map import DateRange
 from .map import DateRangeForm
 
 

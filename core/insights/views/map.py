@@ -13,21 +13,20 @@ from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from core.members.auth import acting_member
-from core.members.models import Member
-from kernel.db import connection
-from kernel.forms import refusal_show
-
-from ..selectors.map import (
+from core.insights.selectors.map import (
     DateRange,
     DateRangeInvalid,
     MapGroupUnknown,
     name_shown,
     network_map_stored,
 )
-from ..selectors.metrics import network_metrics_cached
-from ..services.map import network_map_request
-from ..services.metrics import network_metrics_request
+from core.insights.selectors.metrics import network_metrics_cached
+from core.insights.services.map import network_map_request
+from core.insights.services.metrics import network_metrics_request
+from core.members.auth import acting_member
+from core.members.models import Member
+from kernel.db import connection
+from kernel.forms import refusal_show
 
 
 class DateRangeForm(forms.Form):

@@ -4,6 +4,7 @@ delivery; members see them on the home page and dismiss them (htmx or a plain po
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 from django.utils import timezone
@@ -12,11 +13,18 @@ from django_tenants.utils import tenant_context
 from core.announcements.models import Announcement, Recipient, State
 from core.members.models import Profession, Role
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
 JSON = "application/json"
 
 
 @pytest.fixture
-def people(network_a, make_member):
+def people(network_a: Network, make_member: Callable[..., Member]) -> tuple[Member, Member, Member]:
     organiser = make_member(network_a, role=Role.ORGANISER)
     nurse = make_member(network_a, profession=Profession.NURSE)
     doctor = make_member(network_a, profession=Profession.DOCTOR)
@@ -24,8 +32,11 @@ def people(network_a, make_member):
 
 
 def test_an_organiser_writes_previews_and_sends_and_members_dismiss_it(
-    client_a, network_a, people, make_member
-):
+    client_a: NetworkClient,
+    network_a: Network,
+    people: tuple[Member, Member, Member],
+    make_member: Callable[..., Member],
+) -> None:
     organiser, nurse, doctor = people
     client_a.force_login(organiser)
     assert client_a.get("/announcements/organiser/").status_code == 200
@@ -64,7 +75,9 @@ def test_an_organiser_writes_previews_and_sends_and_members_dismiss_it(
     assert client_a.post(f"/announcements/{pk}/dismiss/").status_code == 302  # without JS
 
 
-def test_bad_input_gets_the_form_back_with_errors_not_a_500(client_a, people, network_a):
+def test_bad_input_gets_the_form_back_with_errors_not_a_500(
+    client_a: NetworkClient, people: tuple[Member, Member, Member], network_a: Network
+) -> None:
     client_a.force_login(people[0])
     page = client_a.post(
         "/announcements/organiser/new/",
@@ -83,7 +96,9 @@ def test_bad_input_gets_the_form_back_with_errors_not_a_500(client_a, people, ne
         assert not Announcement.objects.exists()
 
 
-def test_scheduling_and_cancelling_from_the_page(client_a, people, network_a):
+def test_scheduling_and_cancelling_from_the_page(
+    client_a: NetworkClient, people: tuple[Member, Member, Member], network_a: Network
+) -> None:
     client_a.force_login(people[0])
     made = client_a.post(
         "/announcements/organiser/new/", {"title": "Later", "body": "Text", "audience": "all"}
@@ -105,7 +120,9 @@ def test_scheduling_and_cancelling_from_the_page(client_a, people, network_a):
         assert Announcement.objects.get(pk=pk).state == State.CANCELLED
 
 
-def test_members_never_reach_the_organiser_pages(client_a, people, network_a):
+def test_members_never_reach_the_organiser_pages(
+    client_a: NetworkClient, people: tuple[Member, Member, Member], network_a: Network
+) -> None:
     organiser, nurse, _ = people
     client_a.force_login(organiser)
     detail = client_a.post(
@@ -118,7 +135,9 @@ def test_members_never_reach_the_organiser_pages(client_a, people, network_a):
     assert client_a.post(detail, {"send_at": ""}).status_code == 404
 
 
-def test_the_api_for_organisers_and_members(client_a, people, network_a):
+def test_the_api_for_organisers_and_members(
+    client_a: NetworkClient, people: tuple[Member, Member, Member], network_a: Network
+) -> None:
     organiser, nurse, doctor = people
     client_a.force_login(organiser)
     made = client_a.post(
@@ -170,8 +189,12 @@ def test_the_api_for_organisers_and_members(client_a, people, network_a):
 
 
 def test_bs_organiser_and_members_reach_nothing_of_as(
-    client_a, client_b, people, network_b, make_member
-):
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+    people: tuple[Member, Member, Member],
+    network_b: Network,
+    make_member: Callable[..., Member],
+) -> None:
     client_a.force_login(people[0])
     made = client_a.post(
         "/api/v1/announcements/organiser/",

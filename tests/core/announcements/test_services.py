@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
@@ -43,30 +44,40 @@ from kernel.errors import NotFound, PermissionDenied
 from tests.conftest import host_of
 from tests.servers import free_port
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from aiosmtpd.smtp import SMTP, Envelope, Session
+    from django.core.mail import EmailMessage
+
+    from core.members.models import Member
+    from tenants.models import Network
+
 
 @pytest.fixture
-def people(network_a, make_member):
+def people(network_a: Network, make_member: Callable[..., Member]) -> tuple[Member, Member, Member]:
     organiser = make_member(network_a, role=Role.ORGANISER, full_name="Olu Organiser")
     nurse = make_member(network_a, email="nina@nhs.net", profession=Profession.NURSE)
     doctor = make_member(network_a, email="dev@nhs.net", profession=Profession.DOCTOR)
     return organiser, nurse, doctor
 
 
-def _write(organiser, **fields):
+def _write(organiser: Member, **fields: Any) -> Announcement:
     fields.setdefault("title", "Winter wellbeing week")
     fields.setdefault("body", "Drop-in sessions every lunchtime.")
     return announcement_create(actor=organiser, **fields)
 
 
-def _recipients(announcement):
+def _recipients(announcement: Announcement) -> dict[int, str]:
     return dict(
         Recipient.objects.filter(announcement=announcement).values_list("member_id", "email")
     )
 
 
 def test_an_announcement_to_a_profession_reaches_only_its_members_until_dismissed(
-    network_a, people
-):
+    network_a: Network, people: tuple[Member, Member, Member]
+) -> None:
     organiser, nurse, doctor = people
     with tenant_context(network_a):
         draft = _write(organiser, audience=Audience.PROFESSION, audience_value="nurse")
@@ -85,7 +96,9 @@ def test_an_announcement_to_a_profession_reaches_only_its_members_until_dismisse
         assert verbs == ["announcement.create", "announcement.send"]
 
 
-def test_audiences_by_role_and_organisation(network_a, people, make_member):
+def test_audiences_by_role_and_organisation(
+    network_a: Network, people: tuple[Member, Member, Member], make_member: Callable[..., Member]
+) -> None:
     organiser, nurse, _ = people
     lead = make_member(network_a, role=Role.QI_LEAD, organisation="Oxford University Hospitals")
     with tenant_context(network_a):
@@ -114,7 +127,9 @@ def test_audiences_by_role_and_organisation(network_a, people, make_member):
         ({"title": "x" * 201}, "title"),
     ],
 )
-def test_bad_input_is_refused_with_a_reason_and_nothing_saved(network_a, people, fields, field):
+def test_bad_input_is_refused_with_a_reason_and_nothing_saved(
+    network_a: Network, people: tuple[Member, Member, Member], fields: dict[str, Any], field: str
+) -> None:
     organiser = people[0]
     with tenant_context(network_a):
         with pytest.raises(AnnouncementRefused) as refused:
@@ -123,7 +138,9 @@ def test_bad_input_is_refused_with_a_reason_and_nothing_saved(network_a, people,
         assert not Announcement.objects.exists()
 
 
-def test_only_organisers_write_or_send(network_a, people):
+def test_only_organisers_write_or_send(
+    network_a: Network, people: tuple[Member, Member, Member]
+) -> None:
     organiser, nurse, _ = people
     with tenant_context(network_a):
         with pytest.raises(PermissionDenied):
@@ -136,8 +153,8 @@ def test_only_organisers_write_or_send(network_a, people):
 
 
 def test_scheduled_announcements_are_sent_by_the_beat_run_once_due_and_can_be_cancelled(
-    network_a, people
-):
+    network_a: Network, people: tuple[Member, Member, Member]
+) -> None:
     organiser, nurse, _ = people
     now = timezone.now()
     with tenant_context(network_a):
@@ -169,7 +186,9 @@ def test_scheduled_announcements_are_sent_by_the_beat_run_once_due_and_can_be_ca
         assert Announcement.objects.get(pk=cancelled.pk).state == State.CANCELLED
 
 
-def test_members_who_turned_announcement_emails_off_see_it_but_are_not_emailed(network_a, people):
+def test_members_who_turned_announcement_emails_off_see_it_but_are_not_emailed(
+    network_a: Network, people: tuple[Member, Member, Member]
+) -> None:
     organiser, nurse, doctor = people
     with tenant_context(network_a):
         assert email_preferences(member=nurse)[Kind.ANNOUNCEMENT] is True  # on by default
@@ -181,8 +200,8 @@ def test_members_who_turned_announcement_emails_off_see_it_but_are_not_emailed(n
 
 
 def test_each_pending_recipient_gets_its_own_message_once_with_one_click_unsubscribe(
-    network_a, people, make_member
-):
+    network_a: Network, people: tuple[Member, Member, Member], make_member: Callable[..., Member]
+) -> None:
     organiser = people[0]
     for _ in range(100):
         make_member(network_a)
@@ -212,7 +231,9 @@ def test_each_pending_recipient_gets_its_own_message_once_with_one_click_unsubsc
         assert delivery_counts(access_announcement(sent.pk, member=organiser))["sent"] == 103
 
 
-def test_the_sweep_queues_again_what_a_lost_message_left_pending(network_a, people):
+def test_the_sweep_queues_again_what_a_lost_message_left_pending(
+    network_a: Network, people: tuple[Member, Member, Member]
+) -> None:
     organiser = people[0]
     with tenant_context(network_a):
         sent = announcement_send(actor=organiser, announcement=_write(organiser))
@@ -232,20 +253,22 @@ class Refusing:
         self.refused = refused
         self.delivered: list[list[str]] = []
 
-    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+    async def handle_RCPT(  # noqa: N802
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
         if address == self.refused:
             return "550 5.1.1 No such mailbox here"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
         self.delivered.append(list(envelope.rcpt_tos))
         return "250 Message accepted"
 
 
 def test_a_recipient_the_relay_refuses_is_failed_with_its_answer_and_the_rest_sent(
-    network_a, people
-):
+    network_a: Network, people: tuple[Member, Member, Member]
+) -> None:
     organiser, nurse, doctor = people
     relay = Refusing("nina@nhs.net")
     controller = Controller(relay, hostname="127.0.0.1", port=free_port())
@@ -278,8 +301,8 @@ def test_a_recipient_the_relay_refuses_is_failed_with_its_answer_and_the_rest_se
 
 
 def test_a_bounced_address_counts_as_bounced_and_is_not_mailed_again_until_it_changes(
-    network_a, people
-):
+    network_a: Network, people: tuple[Member, Member, Member]
+) -> None:
     organiser, nurse, _ = people
     with tenant_context(network_a):
         first = announcement_send(actor=organiser, announcement=_write(organiser))
@@ -307,7 +330,7 @@ def test_a_bounced_address_counts_as_bounced_and_is_not_mailed_again_until_it_ch
         assert _recipients(third)[nurse.pk] == Delivery.PENDING
 
 
-def test_the_bounce_command_refuses_an_unknown_network_or_address(network_a):
+def test_the_bounce_command_refuses_an_unknown_network_or_address(network_a: Network) -> None:
     from django.core.management.base import CommandError
 
     with pytest.raises(CommandError):
@@ -316,14 +339,14 @@ def test_the_bounce_command_refuses_an_unknown_network_or_address(network_a):
         call_command("email_bounce", network_a.slug, "not an address")
 
 
-def _unsubscribe_path(message) -> str:
+def _unsubscribe_path(message: EmailMessage) -> str:
     return urlsplit(message.extra_headers["List-Unsubscribe"].strip("<>")).path
 
 
 @pytest.mark.parametrize("kind", [Kind.WEEKLY_DIGEST, Kind.REQUEST_MATCH])
 def test_digests_and_daily_summaries_carry_one_click_unsubscribe_and_other_emails_do_not(
-    network_a, people, kind
-):
+    network_a: Network, people: tuple[Member, Member, Member], kind: Kind
+) -> None:
     nurse = people[1]
     with tenant_context(network_a):
         email_preferences_set(actor=nurse, choices={kind: True})
@@ -347,7 +370,9 @@ def test_digests_and_daily_summaries_carry_one_click_unsubscribe_and_other_email
         assert email_preferences(member=nurse)[Kind.RESPONSE_ACCEPTED] is True
 
 
-def test_the_unsubscribe_link_asks_first_on_get_and_refuses_a_changed_token(network_a, people):
+def test_the_unsubscribe_link_asks_first_on_get_and_refuses_a_changed_token(
+    network_a: Network, people: tuple[Member, Member, Member]
+) -> None:
     organiser, nurse, _ = people
     with tenant_context(network_a):
         sent = announcement_send(actor=organiser, announcement=_write(organiser))
@@ -370,7 +395,12 @@ def test_the_unsubscribe_link_asks_first_on_get_and_refuses_a_changed_token(netw
         assert _recipients(later)[nurse.pk] == Delivery.NOT_EMAILED
 
 
-def test_networks_are_isolated(network_a, network_b, people, make_member):
+def test_networks_are_isolated(
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, Member, Member],
+    make_member: Callable[..., Member],
+) -> None:
     organiser_a, nurse_a, _ = people
     organiser_b = make_member(network_b, role=Role.ORGANISER)
     nurse_b = make_member(network_b, email="nina@nhs.net", profession=Profession.NURSE)
@@ -403,7 +433,9 @@ def test_networks_are_isolated(network_a, network_b, people, make_member):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_emails_each_recipient_once_after_the_commit(worker, network_a, people):
+def test_a_real_worker_emails_each_recipient_once_after_the_commit(
+    worker: None, network_a: Network, people: tuple[Member, Member, Member]
+) -> None:
     organiser = people[0]
     with tenant_context(network_a):
         sent = announcement_send(actor=organiser, announcement=_write(organiser))
@@ -416,7 +448,9 @@ def test_a_real_worker_emails_each_recipient_once_after_the_commit(worker, netwo
     assert sorted(m.to[0] for m in mail.outbox) == sorted(m.email for m in people)
 
 
-def test_a_members_data_has_their_announcements_and_closing_forgets_the_address(network_a, people):
+def test_a_members_data_has_their_announcements_and_closing_forgets_the_address(
+    network_a: Network, people: tuple[Member, Member, Member]
+) -> None:
     from core.privacy.selectors import member_data
     from core.privacy.services import member_close
 

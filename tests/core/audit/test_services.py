@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import pytest
 from django.db import DatabaseError, transaction
 from django_tenants.utils import tenant_context
@@ -6,8 +10,16 @@ from core.audit.models import AuditEvent
 from core.audit.selectors import audit_event_list
 from core.audit.services import audit_record
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-def test_events_are_recorded_in_the_network_where_they_happen(network_a, network_b, make_member):
+    from core.members.models import Member
+    from tenants.models import Network
+
+
+def test_events_are_recorded_in_the_network_where_they_happen(
+    network_a: Network, network_b: Network, make_member: Callable[..., Member]
+) -> None:
     organiser = make_member(network_a, full_name="Olivia Organiser")
     with tenant_context(network_a):
         audit_record(
@@ -27,7 +39,9 @@ def test_events_are_recorded_in_the_network_where_they_happen(network_a, network
         assert not AuditEvent.objects.exists()
 
 
-def test_the_database_refuses_to_change_or_delete_an_event(network_a, make_member):
+def test_the_database_refuses_to_change_or_delete_an_event(
+    network_a: Network, make_member: Callable[..., Member]
+) -> None:
     actor = make_member(network_a)
     with tenant_context(network_a):
         event = audit_record(actor=actor, verb="member.approve", target=actor)

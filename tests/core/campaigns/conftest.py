@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.utils import timezone
@@ -14,12 +14,19 @@ from core.listings.services import listing_create
 from core.members.models import Member, Role
 from ledger.services import gift_grant
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from core.campaigns.models import Campaign
+    from core.listings.models import Listing
+    from tenants.models import Network
+
 
 def days(n: int) -> datetime.date:
     return timezone.localdate() + datetime.timedelta(days=n)
 
 
-def running(organiser: Member, **fields: Any) -> Any:
+def running(organiser: Member, **fields: Any) -> Campaign:
     """A campaign in the current schema that started yesterday and runs ten days."""
     defaults = {
         "title": "Green NHS month",
@@ -31,7 +38,7 @@ def running(organiser: Member, **fields: Any) -> Any:
     return campaign_create(actor=organiser, **{**defaults, **fields})
 
 
-def offer(owner: Member, title: str = "Teaching on inhaler switching") -> Any:
+def offer(owner: Member, title: str = "Teaching on inhaler switching") -> Listing:
     return listing_create(
         actor=owner,
         kind="offer",
@@ -42,7 +49,7 @@ def offer(owner: Member, title: str = "Teaching on inhaler switching") -> Any:
     )
 
 
-def complete_on(listing: Any, receiver: Member, *, minutes: int = 60) -> Exchange:
+def complete_on(listing: Listing, receiver: Member, *, minutes: int = 60) -> Exchange:
     """In the current schema: `receiver` responds to `listing`; the owner gives `minutes`
     and the receiver confirms."""
     exchange = x.exchange_respond(actor=receiver, listing=listing, message="Please")
@@ -54,7 +61,7 @@ def complete_on(listing: Any, receiver: Member, *, minutes: int = 60) -> Exchang
 
 
 @pytest.fixture
-def cast(network_a, make_member):
+def cast(network_a: Network, make_member: Callable[..., Member]) -> dict[str, Member]:
     """Network A: Olive organises; Gita gives, Rob receives (with his welcome gift)."""
     olive = make_member(network_a, full_name="Olive Organiser", role=Role.ORGANISER)
     gita = make_member(network_a, full_name="Gita Giver")

@@ -4,6 +4,8 @@ of network A's."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django_tenants.utils import tenant_context
 
 from core.audit.models import AuditEvent
@@ -15,10 +17,19 @@ from tests.core.groupsessions.conftest import post
 
 from .conftest import days, offer, running
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
 JSON = "application/json"
 
 
-def test_a_member_joins_and_leaves_by_the_api(network_a, cast, client_a):
+def test_a_member_joins_and_leaves_by_the_api(
+    network_a: Network, cast: dict[str, Member], client_a: NetworkClient
+) -> None:
     olive, rob = cast["olive"], cast["rob"]
     with tenant_context(network_a):
         campaign = running(olive)
@@ -40,7 +51,9 @@ def test_a_member_joins_and_leaves_by_the_api(network_a, cast, client_a):
         assert not CampaignMember.objects.exists()
 
 
-def test_members_tag_their_own_and_organisers_anything(network_a, cast, client_a):
+def test_members_tag_their_own_and_organisers_anything(
+    network_a: Network, cast: dict[str, Member], client_a: NetworkClient
+) -> None:
     olive, gita, rob = cast["olive"], cast["gita"], cast["rob"]
     with tenant_context(network_a):
         campaign = running(olive)
@@ -123,8 +136,12 @@ def test_members_tag_their_own_and_organisers_anything(network_a, cast, client_a
 
 
 def test_network_b_cannot_join_tag_or_untag_network_a_campaigns(
-    network_a, network_b, cast, make_member, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    cast: dict[str, Member],
+    make_member: Callable[..., Member],
+    client_b: NetworkClient,
+) -> None:
     olive, gita = cast["olive"], cast["gita"]
     with tenant_context(network_a):
         campaign = running(olive, title="Network A's campaign")

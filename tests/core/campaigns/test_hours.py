@@ -4,6 +4,7 @@ credit and confirmed project hours, within its dates; one query for any number."
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING, TypedDict, cast
 
 import time_machine
 from django.db import connection
@@ -26,12 +27,32 @@ from tests.core.groupsessions.conftest import post, soon
 
 from .conftest import complete_on, days, offer, running
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-def _hours(campaign):
-    return campaigns_with_hours(Campaign.objects.filter(pk=campaign.pk)).get()
+    from django_stubs_ext import WithAnnotations
+
+    from core.members.models import Member
+    from tenants.models import Network
 
 
-def test_completed_exchanges_on_its_listings_count_within_its_dates(network_a, cast):
+class _Hours(TypedDict):
+    """What `campaigns_with_hours` annotates a campaign with."""
+
+    exchange_minutes: int
+    session_minutes: int
+    project_minutes: int
+
+
+def _hours(campaign: Campaign) -> WithAnnotations[Campaign, _Hours]:
+    # The selector's QuerySet[Campaign] does not carry the annotations in its type.
+    found = campaigns_with_hours(Campaign.objects.filter(pk=campaign.pk)).get()
+    return cast("WithAnnotations[Campaign, _Hours]", found)
+
+
+def test_completed_exchanges_on_its_listings_count_within_its_dates(
+    network_a: Network, cast: dict[str, Member]
+) -> None:
     olive, gita, rob = cast["olive"], cast["gita"], cast["rob"]
     with tenant_context(network_a):
         campaign = running(olive)
@@ -50,7 +71,9 @@ def test_completed_exchanges_on_its_listings_count_within_its_dates(network_a, c
         assert (found.exchange_minutes, found.counted_minutes) == (45, 45)
 
 
-def test_settled_session_credit_and_confirmed_project_hours_count(network_a, cast, make_member):
+def test_settled_session_credit_and_confirmed_project_hours_count(
+    network_a: Network, cast: dict[str, Member], make_member: Callable[..., Member]
+) -> None:
     olive, gita, rob = cast["olive"], cast["gita"], cast["rob"]
     with tenant_context(network_a):
         campaign = running(olive)
@@ -89,7 +112,9 @@ def test_settled_session_credit_and_confirmed_project_hours_count(network_a, cas
     assert found.counted_minutes == 150
 
 
-def test_a_page_of_campaigns_with_their_hours_is_one_query(network_a, cast):
+def test_a_page_of_campaigns_with_their_hours_is_one_query(
+    network_a: Network, cast: dict[str, Member]
+) -> None:
     olive, gita, rob = cast["olive"], cast["gita"], cast["rob"]
     with tenant_context(network_a):
         for n in range(4):
@@ -106,7 +131,9 @@ def test_a_page_of_campaigns_with_their_hours_is_one_query(network_a, cast):
         assert len(captured.captured_queries) == 1 and len(active) == 3
 
 
-def test_upcoming_ended_and_closed_campaigns_are_not_on_the_home_card(network_a, cast):
+def test_upcoming_ended_and_closed_campaigns_are_not_on_the_home_card(
+    network_a: Network, cast: dict[str, Member]
+) -> None:
     olive, rob = cast["olive"], cast["rob"]
     with tenant_context(network_a):
         now = running(olive, title="Now")

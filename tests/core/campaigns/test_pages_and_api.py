@@ -4,6 +4,7 @@ nothing of network A's campaigns."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from django_tenants.utils import tenant_context
 
@@ -14,6 +15,13 @@ from ledger.services import gift_grant
 
 from .conftest import complete_on, days, offer, running
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
 
 def _progress(page: bytes) -> list[tuple[str, str]]:
     return re.findall(
@@ -21,7 +29,9 @@ def _progress(page: bytes) -> list[tuple[str, str]]:
     )
 
 
-def test_the_organiser_runs_a_campaign_through_the_pages(network_a, cast, client_a):
+def test_the_organiser_runs_a_campaign_through_the_pages(
+    network_a: Network, cast: dict[str, Member], client_a: NetworkClient
+) -> None:
     olive, gita, rob = cast["olive"], cast["gita"], cast["rob"]
     with tenant_context(network_a):
         listing = offer(gita)
@@ -59,9 +69,9 @@ def test_the_organiser_runs_a_campaign_through_the_pages(network_a, cast, client
     with tenant_context(network_a):
         assert CampaignMember.objects.filter(member=rob).exists()
         complete_on(listing, rob, minutes=90)
-    home = client_a.get("/").content
-    assert _progress(home) == [("720", "90")]
-    assert "You have joined." in home.decode()
+    joined_home = client_a.get("/").content
+    assert _progress(joined_home) == [("720", "90")]
+    assert "You have joined." in joined_home.decode()
     detail = client_a.get(f"/campaigns/{campaign.pk}/").content.decode()
     assert _progress(detail.encode()) == [("720", "90")]
     assert "1 member has joined." in detail
@@ -75,7 +85,9 @@ def test_the_organiser_runs_a_campaign_through_the_pages(network_a, cast, client
     assert "Hours per campaign" in impact and "Reducing length of stay" in impact
 
 
-def test_the_api_lists_creates_and_updates_for_organisers_only(network_a, cast, client_a):
+def test_the_api_lists_creates_and_updates_for_organisers_only(
+    network_a: Network, cast: dict[str, Member], client_a: NetworkClient
+) -> None:
     olive, gita, rob = cast["olive"], cast["gita"], cast["rob"]
     body = {
         "title": "Green NHS month",
@@ -126,8 +138,12 @@ def test_the_api_lists_creates_and_updates_for_organisers_only(network_a, cast, 
 
 
 def test_network_b_neither_sees_nor_changes_network_a_campaigns(
-    network_a, network_b, cast, make_member, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    cast: dict[str, Member],
+    make_member: Callable[..., Member],
+    client_b: NetworkClient,
+) -> None:
     olive, gita = cast["olive"], cast["gita"]
     with tenant_context(network_a):
         campaign = running(olive, title="Network A's secret campaign")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from django_tenants.utils import tenant_context
 
@@ -20,8 +22,16 @@ from tests.core.groupsessions.conftest import post
 
 from .conftest import days, offer, running
 
+if TYPE_CHECKING:
+    from typing import Any
 
-def test_only_organisers_run_campaigns_and_each_action_is_audited(network_a, cast):
+    from core.members.models import Member
+    from tenants.models import Network
+
+
+def test_only_organisers_run_campaigns_and_each_action_is_audited(
+    network_a: Network, cast: dict[str, Member]
+) -> None:
     olive, rob = cast["olive"], cast["rob"]
     with tenant_context(network_a):
         with pytest.raises(PermissionDenied):
@@ -79,8 +89,8 @@ def test_only_organisers_run_campaigns_and_each_action_is_audited(network_a, cas
     ],
 )
 def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(
-    network_a, cast, fields, field
-):
+    network_a: Network, cast: dict[str, Member], fields: dict[str, Any], field: str
+) -> None:
     with tenant_context(network_a):
         with pytest.raises(CampaignRefused) as refused:
             running(cast["olive"], **fields)
@@ -89,7 +99,9 @@ def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(
         assert not AuditEvent.objects.filter(verb__startswith="campaign").exists()
 
 
-def test_members_tag_only_their_own_listings_and_sessions_to_a_running_campaign(network_a, cast):
+def test_members_tag_only_their_own_listings_and_sessions_to_a_running_campaign(
+    network_a: Network, cast: dict[str, Member]
+) -> None:
     olive, gita, rob = cast["olive"], cast["gita"], cast["rob"]
     with tenant_context(network_a):
         campaign = running(olive)
@@ -121,7 +133,7 @@ def test_members_tag_only_their_own_listings_and_sessions_to_a_running_campaign(
             campaign_item_add(actor=olive, campaign=upcoming, listing=mine)
 
 
-def test_joining_is_once_and_not_after_the_end(network_a, cast):
+def test_joining_is_once_and_not_after_the_end(network_a: Network, cast: dict[str, Member]) -> None:
     olive, rob = cast["olive"], cast["rob"]
     with tenant_context(network_a):
         campaign = running(olive)

@@ -1,4 +1,7 @@
+from __future__ import annotations
+
 import datetime
+from typing import TYPE_CHECKING
 
 import pytest
 from django.utils import timezone
@@ -13,11 +16,20 @@ from core.projects.services import (
 )
 from tests.core.exchanges.conftest import offer, people, to_recorded
 
+if TYPE_CHECKING:
+    from core.exchanges.models import Exchange
+    from core.listings.models import Listing
+    from core.members.models import Member
+    from core.projects.models import HoursConfirmation
+    from tenants.models import Network
+
 __all__ = ["completed", "offer", "people"]
 
 
 @pytest.fixture
-def completed(network_a, people, offer):
+def completed(
+    network_a: Network, people: tuple[Member, Member, Member, Member], offer: Listing
+) -> tuple[Exchange, Exchange, HoursConfirmation]:
     """Alice gave Bob 90 minutes of QI coaching (completed: the credit moved); a second
     exchange is recorded but not yet confirmed. Alice also gave a project 2 hours, which
     its lead confirmed."""

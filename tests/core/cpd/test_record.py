@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from typing import TYPE_CHECKING
 
 import pytest
 from django.db import connection
@@ -22,6 +23,17 @@ from core.notifications.models import Notification
 from kernel.errors import NotFound
 from tests.conftest import host_of
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pytest_django import Settings
+
+    from core.listings.models import Listing
+    from core.members.models import Member
+    from core.projects.models import HoursConfirmation
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
 REFLECTION = "I learned to plan a PDSA cycle with a run chart; secret-reflection-text"
 CODE = re.compile(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}")
 
@@ -31,8 +43,10 @@ def _pdf_text(content: bytes) -> str:
 
 
 def test_entries_come_from_completed_exchanges_and_confirmed_project_hours(
-    network_a, people, completed
-):
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    completed: tuple[Exchange, Exchange, HoursConfirmation],
+) -> None:
     alice, bob, _olive, eve = people
     done, waiting, confirmation = completed
     with tenant_context(network_a):
@@ -57,7 +71,11 @@ def test_entries_come_from_completed_exchanges_and_confirmed_project_hours(
         assert "in your CPD record now" in told.body
 
 
-def test_notes_correct_what_a_source_guesses_but_never_the_hours(network_a, people, completed):
+def test_notes_correct_what_a_source_guesses_but_never_the_hours(
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    completed: tuple[Exchange, Exchange, HoursConfirmation],
+) -> None:
     alice, bob, *_ = people
     done, *_ = completed
     with tenant_context(network_a):
@@ -93,8 +111,11 @@ def test_notes_correct_what_a_source_guesses_but_never_the_hours(network_a, peop
 
 
 def test_the_pdf_carries_a_code_that_verifies_without_signing_in(
-    network_a, people, completed, client_a
-):
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    completed: tuple[Exchange, Exchange, HoursConfirmation],
+    client_a: NetworkClient,
+) -> None:
     alice, *_ = people
     done, *_ = completed
     with tenant_context(network_a):
@@ -129,7 +150,12 @@ def test_the_pdf_carries_a_code_that_verifies_without_signing_in(
     assert b"QI coaching" in csv.content and b"secret-reflection-text" not in csv.content
 
 
-def test_altered_unknown_and_other_networks_codes(network_a, network_b, people, completed):
+def test_altered_unknown_and_other_networks_codes(
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, Member, Member, Member],
+    completed: tuple[Exchange, Exchange, HoursConfirmation],
+) -> None:
     alice, *_ = people
     with tenant_context(network_a):
         record = cpd_record_issue(actor=alice)
@@ -152,7 +178,7 @@ def test_altered_unknown_and_other_networks_codes(network_a, network_b, people, 
     assert api == {"verdict": "altered", "record": None}
 
 
-def test_checks_are_rate_limited(network_a, settings):
+def test_checks_are_rate_limited(network_a: Network, settings: Settings) -> None:
     settings.HEXITIME_CPD_VERIFY_RATE = "2/m"
     appraiser = Client(HTTP_HOST=host_of(network_a))
     answers = [appraiser.get("/cpd/verify/AAAA-BBBB-CCCC/").status_code for _ in range(3)]
@@ -160,8 +186,14 @@ def test_checks_are_rate_limited(network_a, settings):
 
 
 def test_a_member_of_b_sees_and_changes_nothing_of_a(
-    network_a, network_b, people, completed, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, Member, Member, Member],
+    completed: tuple[Exchange, Exchange, HoursConfirmation],
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     alice, _bob, _olive, eve = people
     done, *_ = completed
     with tenant_context(network_a):
@@ -191,7 +223,13 @@ def test_a_member_of_b_sees_and_changes_nothing_of_a(
         assert EntryNote.objects.get().reflection == REFLECTION
 
 
-def test_the_api(network_a, people, offer, completed, client_a):
+def test_the_api(
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    completed: tuple[Exchange, Exchange, HoursConfirmation],
+    client_a: NetworkClient,
+) -> None:
     alice, _bob, olive, _eve = people
     done, *_ = completed
     client_a.force_login(alice)
@@ -237,7 +275,11 @@ def test_the_api(network_a, people, offer, completed, client_a):
     assert checked.json()["record"]["totals"]["minutes"] == 270
 
 
-def test_closing_an_account_erases_reflections_records_and_stories(network_a, people, completed):
+def test_closing_an_account_erases_reflections_records_and_stories(
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    completed: tuple[Exchange, Exchange, HoursConfirmation],
+) -> None:
     from core.privacy.selectors import member_data
     from core.privacy.services import member_close
     from core.stories.models import Story

@@ -4,6 +4,8 @@ is also something its giver and attendees may write a story about."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 import time_machine
 from django.utils import timezone
@@ -17,8 +19,16 @@ from kernel.errors import NotFound
 from ledger.services import gift_grant
 from tests.core.groupsessions.conftest import post, soon
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-def test_sessions_and_gifts_in_the_record(network_a, network_b, make_member):
+    from core.members.models import Member
+    from tenants.models import Network
+
+
+def test_sessions_and_gifts_in_the_record(
+    network_a: Network, network_b: Network, make_member: Callable[..., Member]
+) -> None:
     gina, ann, ben, cat = (
         make_member(network_a, full_name=n) for n in ("Gina", "Ann", "Ben", "Cat")
     )

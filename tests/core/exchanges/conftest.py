@@ -1,4 +1,7 @@
+from __future__ import annotations
+
 import datetime
+from typing import TYPE_CHECKING
 
 import pytest
 from django.utils import timezone
@@ -11,9 +14,19 @@ from ledger.federation.services import federation_membership_set, federation_par
 from ledger.services import gift_grant
 from tests.conftest import upgrade
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from core.exchanges.models import Exchange
+    from core.listings.models import Listing
+    from core.members.models import Member
+    from tenants.models import Network
+
 
 @pytest.fixture
-def people(network_a, make_member):
+def people(
+    network_a: Network, make_member: Callable[..., Member]
+) -> tuple[Member, Member, Member, Member]:
     """Alice offers coaching in network A; Bob wants it; Olive organises; Eve is nobody's
     business. Everyone has their two-hour welcome gift."""
     alice = make_member(network_a, full_name="Alice Giver")
@@ -27,7 +40,7 @@ def people(network_a, make_member):
 
 
 @pytest.fixture
-def offer(network_a, people):
+def offer(network_a: Network, people: tuple[Member, Member, Member, Member]) -> Listing:
     alice = people[0]
     with tenant_context(network_a):
         return listing_create(
@@ -47,7 +60,7 @@ def yesterday() -> datetime.date:
     return timezone.localdate() - datetime.timedelta(days=1)
 
 
-def to_recorded(offer, alice, bob, minutes=90):
+def to_recorded(offer: Listing, alice: Member, bob: Member, minutes: int = 90) -> Exchange:
     """Walk an exchange on Alice's offer up to hours recorded (in the current schema): they
     met yesterday without agreeing a time here."""
     exchange = x.exchange_respond(actor=bob, listing=offer, message="Could you help with PDSA?")
@@ -58,7 +71,7 @@ def to_recorded(offer, alice, bob, minutes=90):
 
 
 @pytest.fixture
-def partners(network_a, network_b, make_member):
+def partners(network_a: Network, network_b: Network, make_member: Callable[..., Member]) -> Member:
     """Network A and network B (both on the paid plan) exchange time with each other; Ben
     in B has his welcome credit."""
     upgrade(network_a, network_b)

@@ -1,4 +1,7 @@
+from __future__ import annotations
+
 import datetime
+from typing import TYPE_CHECKING
 
 import pytest
 import time_machine
@@ -16,12 +19,22 @@ from ledger.services import InsufficientCredit, member_account
 
 from .conftest import soon, to_recorded, yesterday
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-def balance(member) -> int:
+    from core.listings.models import Listing
+    from core.members.models import Member
+    from kernel.errors import ApplicationError
+    from tenants.models import Network
+
+
+def balance(member: Member) -> int:
     return member_account(member).balance
 
 
-def test_an_offer_goes_from_response_to_credit_moved(network_a, people, offer):
+def test_an_offer_goes_from_response_to_credit_moved(
+    network_a: Network, people: tuple[Member, Member, Member, Member], offer: Listing
+) -> None:
     alice, bob, _, _ = people
     with tenant_context(network_a):
         exchange = x.exchange_respond(actor=bob, listing=offer, message="Could you help?")
@@ -55,7 +68,9 @@ def test_an_offer_goes_from_response_to_credit_moved(network_a, people, offer):
         assert Notification.objects.get(kind=Kind.HOURS_CONFIRMED).recipient == alice
 
 
-def test_on_a_request_the_owner_receives_and_the_responder_gives(network_a, people):
+def test_on_a_request_the_owner_receives_and_the_responder_gives(
+    network_a: Network, people: tuple[Member, Member, Member, Member]
+) -> None:
     alice, bob, _, _ = people
     with tenant_context(network_a):
         request = listing_create(
@@ -92,7 +107,13 @@ def test_on_a_request_the_owner_receives_and_the_responder_gives(network_a, peop
         (lambda e, a, b: x.thanks_give(actor=b, exchange=e, text="Thanks"), x.ExchangeRefused),
     ],
 )
-def test_moves_out_of_turn_are_refused_and_change_nothing(network_a, people, offer, move, error):
+def test_moves_out_of_turn_are_refused_and_change_nothing(
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    move: Callable[[Exchange, Member, Member], object],
+    error: type[ApplicationError],
+) -> None:
     alice, bob, _, _ = people
     with tenant_context(network_a):
         exchange = x.exchange_respond(actor=bob, listing=offer, message="Hello")
@@ -104,7 +125,9 @@ def test_moves_out_of_turn_are_refused_and_change_nothing(network_a, people, off
         assert not Transfer.objects.filter(kind=Transfer.Kind.EXCHANGE).exists()
 
 
-def test_every_wrong_person_and_wrong_state_is_refused(network_a, people, offer):
+def test_every_wrong_person_and_wrong_state_is_refused(
+    network_a: Network, people: tuple[Member, Member, Member, Member], offer: Listing
+) -> None:
     alice, bob, _, eve = people
     with tenant_context(network_a):
         with pytest.raises(x.ExchangeRefused, match="your own listing"):
@@ -145,7 +168,9 @@ def test_every_wrong_person_and_wrong_state_is_refused(network_a, people, offer)
         assert (balance(alice), balance(bob)) == (165, 75)
 
 
-def test_declining_and_cancelling_move_nothing(network_a, people, offer):
+def test_declining_and_cancelling_move_nothing(
+    network_a: Network, people: tuple[Member, Member, Member, Member], offer: Listing
+) -> None:
     alice, bob, _, _ = people
     with tenant_context(network_a):
         declined = x.exchange_respond(actor=bob, listing=offer, message="Hello")
@@ -161,7 +186,9 @@ def test_declining_and_cancelling_move_nothing(network_a, people, offer):
         assert (balance(alice), balance(bob)) == (120, 120)
 
 
-def test_a_receiver_without_the_credit_is_told_how_to_earn_it(network_a, people, offer):
+def test_a_receiver_without_the_credit_is_told_how_to_earn_it(
+    network_a: Network, people: tuple[Member, Member, Member, Member], offer: Listing
+) -> None:
     alice, bob, _, _ = people
     with tenant_context(network_a):
         exchange = to_recorded(offer, alice, bob, minutes=180)  # Bob has 120 minutes
@@ -182,8 +209,13 @@ def test_a_receiver_without_the_credit_is_told_how_to_earn_it(network_a, people,
     [("confirm", None, 90), ("adjust", 60, 60), ("cancel", None, 0)],
 )
 def test_an_organiser_settles_a_dispute_and_it_is_audited(
-    network_a, people, offer, outcome, minutes, alice_gets
-):
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    outcome: str,
+    minutes: int | None,
+    alice_gets: int,
+) -> None:
     alice, bob, olive, eve = people
     with tenant_context(network_a):
         exchange = to_recorded(offer, alice, bob, minutes=90)
@@ -207,7 +239,9 @@ def test_an_organiser_settles_a_dispute_and_it_is_audited(
             x.exchange_settle(actor=olive, exchange=exchange, outcome="confirm", note="Again")
 
 
-def test_unanswered_hours_confirm_themselves_after_the_set_days(network_a, people, offer):
+def test_unanswered_hours_confirm_themselves_after_the_set_days(
+    network_a: Network, people: tuple[Member, Member, Member, Member], offer: Listing
+) -> None:
     alice, bob, olive, _ = people
     with tenant_context(network_a):
         x.exchange_settings_update(actor=olive, auto_confirm_days=3)
@@ -221,7 +255,9 @@ def test_unanswered_hours_confirm_themselves_after_the_set_days(network_a, peopl
         assert x.exchanges_auto_confirm(now=later) == 0  # once
 
 
-def test_auto_confirm_without_the_credit_goes_to_an_organiser(network_a, people, offer):
+def test_auto_confirm_without_the_credit_goes_to_an_organiser(
+    network_a: Network, people: tuple[Member, Member, Member, Member], offer: Listing
+) -> None:
     alice, bob, _, _ = people
     with tenant_context(network_a):
         exchange = to_recorded(offer, alice, bob, minutes=240)
@@ -233,7 +269,9 @@ def test_auto_confirm_without_the_credit_goes_to_an_organiser(network_a, people,
         assert (balance(alice), balance(bob)) == (120, 120)
 
 
-def test_meeting_reminders_go_to_both_sides_once(network_a, people, offer):
+def test_meeting_reminders_go_to_both_sides_once(
+    network_a: Network, people: tuple[Member, Member, Member, Member], offer: Listing
+) -> None:
     alice, bob, _, _ = people
     with tenant_context(network_a):
         exchange = x.exchange_respond(actor=bob, listing=offer, message="Hello")
@@ -249,8 +287,12 @@ def test_meeting_reminders_go_to_both_sides_once(network_a, people, offer):
 
 
 def test_messages_and_thanks_belong_to_the_two_sides(
-    network_a, network_b, make_member, people, offer
-):
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+) -> None:
     alice, bob, olive, eve = people
     with tenant_context(network_a):
         exchange = to_recorded(offer, alice, bob, minutes=60)

@@ -1,7 +1,10 @@
 """Hours move only for meetings that have happened: after the agreed time, or, when the
 two sides met without agreeing a time here, on a day that is not in the future."""
 
+from __future__ import annotations
+
 import datetime
+from typing import TYPE_CHECKING
 
 import pytest
 import time_machine
@@ -14,8 +17,16 @@ from ledger.models import Transfer
 
 from .conftest import soon, yesterday
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-def _scheduled(offer, alice, bob, hours=48):
+    from core.listings.models import Listing
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
+
+def _scheduled(offer: Listing, alice: Member, bob: Member, hours: int = 48) -> Exchange:
     exchange = x.exchange_respond(actor=bob, listing=offer, message="Could you help?")
     x.exchange_accept(actor=alice, exchange=exchange)
     proposal = x.exchange_propose(
@@ -24,7 +35,12 @@ def _scheduled(offer, alice, bob, hours=48):
     return x.exchange_agree(actor=alice, exchange=exchange, proposal_id=proposal.pk)
 
 
-def test_hours_wait_for_the_agreed_meeting_to_pass(network_a, people, offer, client_a):
+def test_hours_wait_for_the_agreed_meeting_to_pass(
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    client_a: NetworkClient,
+) -> None:
     alice, bob, _, _ = people
     with tenant_context(network_a):
         exchange = _scheduled(offer, alice, bob)
@@ -68,7 +84,12 @@ def test_hours_wait_for_the_agreed_meeting_to_pass(network_a, people, offer, cli
         assert f"for when you met on <strong>{met_on:%A} {met_on.day} {met_on:%B %Y}" in confirm
 
 
-def test_a_meeting_not_agreed_here_records_the_day_it_happened(network_a, people, offer, client_a):
+def test_a_meeting_not_agreed_here_records_the_day_it_happened(
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    client_a: NetworkClient,
+) -> None:
     alice, bob, _, _ = people
     with tenant_context(network_a):
         exchange = x.exchange_respond(actor=bob, listing=offer, message="Could you help?")
@@ -103,7 +124,9 @@ def test_a_meeting_not_agreed_here_records_the_day_it_happened(network_a, people
         assert (exchange.minutes, exchange.met_on) == (60, last_week)
 
 
-def test_auto_confirm_pays_only_for_meetings_that_happened(network_a, people, offer):
+def test_auto_confirm_pays_only_for_meetings_that_happened(
+    network_a: Network, people: tuple[Member, Member, Member, Member], offer: Listing
+) -> None:
     alice, bob, _, _ = people
     with tenant_context(network_a):
         exchange = _scheduled(offer, alice, bob, hours=24 * 10)
@@ -122,8 +145,13 @@ def test_auto_confirm_pays_only_for_meetings_that_happened(network_a, people, of
 
 
 def test_another_networks_member_cannot_record_hours(
-    network_a, people, offer, make_member, network_b, client_b
-):
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    make_member: Callable[..., Member],
+    network_b: Network,
+    client_b: NetworkClient,
+) -> None:
     alice, bob, _, _ = people
     with tenant_context(network_a):
         exchange = x.exchange_respond(actor=bob, listing=offer, message="Could you help?")

@@ -1,9 +1,12 @@
 """The exchange pages and API, driven as a member would, including members of another
 network failing to see or change anything."""
 
+from __future__ import annotations
+
 import csv
 import io
 import re
+from typing import TYPE_CHECKING
 
 import pytest
 import time_machine
@@ -13,13 +16,28 @@ from core.audit.models import AuditEvent
 from core.exchanges import services as x
 from core.exchanges.models import Exchange, State
 from ledger.services import member_account
+from tests.conftest import streamed
 
 from .conftest import soon, to_recorded, yesterday
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pytest_django import DjangoAssertNumQueries
+
+    from core.listings.models import Listing
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
 
 def test_a_member_walks_an_exchange_through_the_pages(
-    network_a, people, offer, make_member, client_a
-):
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+) -> None:
     alice, bob, _, _ = people
     client_a.force_login(bob)
     page = client_a.get(f"/listings/{offer.pk}/")
@@ -61,7 +79,12 @@ def test_a_member_walks_an_exchange_through_the_pages(
     assert b"Really useful" in client_a.get(f"/members/{alice.pk}/").content
 
 
-def test_bad_input_and_illegal_moves_get_a_clear_page_not_a_500(network_a, people, offer, client_a):
+def test_bad_input_and_illegal_moves_get_a_clear_page_not_a_500(
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    client_a: NetworkClient,
+) -> None:
     alice, bob, _, _ = people
     with tenant_context(network_a):
         exchange = x.exchange_respond(actor=bob, listing=offer, message="Hi")
@@ -80,7 +103,12 @@ def test_bad_input_and_illegal_moves_get_a_clear_page_not_a_500(network_a, peopl
     assert too_long.status_code == 400
 
 
-def test_a_receiver_short_of_credit_is_told_on_the_page(network_a, people, offer, client_a):
+def test_a_receiver_short_of_credit_is_told_on_the_page(
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    client_a: NetworkClient,
+) -> None:
     alice, bob, _, _ = people
     with tenant_context(network_a):
         exchange = to_recorded(offer, alice, bob, minutes=180)
@@ -94,8 +122,11 @@ def test_a_receiver_short_of_credit_is_told_on_the_page(network_a, people, offer
 
 
 def test_confirming_hours_not_yet_recorded_is_refused_on_the_page(
-    network_a, people, offer, client_a
-):
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    client_a: NetworkClient,
+) -> None:
     """The page answers as the API does (409 and why), not with a 500."""
     alice, bob, _, _ = people
     with tenant_context(network_a):
@@ -111,7 +142,12 @@ def test_confirming_hours_not_yet_recorded_is_refused_on_the_page(
         assert exchange.state == State.ACCEPTED and exchange.minutes is None
 
 
-def test_each_form_on_an_exchange_page_labels_its_own_fields(network_a, people, offer, client_a):
+def test_each_form_on_an_exchange_page_labels_its_own_fields(
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    client_a: NetworkClient,
+) -> None:
     """Declining and cancelling both ask for a reason; a shared id would give the second
     box no label at all (the browser gives the label to the first)."""
     alice, bob, _, _ = people
@@ -128,8 +164,14 @@ def test_each_form_on_an_exchange_page_labels_its_own_fields(network_a, people, 
 
 
 def test_third_parties_and_other_networks_see_nothing(
-    network_a, network_b, people, offer, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     alice, bob, olive, eve = people
     with tenant_context(network_a):
         exchange = to_recorded(offer, alice, bob)
@@ -149,8 +191,12 @@ def test_third_parties_and_other_networks_see_nothing(
 
 
 def test_the_api_runs_the_same_moves(
-    network_a, people, offer, client_a, django_assert_max_num_queries
-):
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    client_a: NetworkClient,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
+) -> None:
     alice, bob, _, _ = people
     client_a.force_login(bob)
     created = client_a.post(
@@ -186,7 +232,7 @@ def test_the_api_runs_the_same_moves(
     assert listed.json()["count"] == 6
 
 
-def _another_offer(alice, n):
+def _another_offer(alice: Member, n: int) -> Listing:
     from core.listings.services import listing_create
 
     return listing_create(
@@ -195,8 +241,14 @@ def _another_offer(alice, n):
 
 
 def test_organisers_see_disputes_and_export_every_exchange(
-    network_a, people, offer, client_a, client_b, make_member, network_b
-):
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+    make_member: Callable[..., Member],
+    network_b: Network,
+) -> None:
     alice, bob, olive, eve = people
     with tenant_context(network_a):
         exchange = to_recorded(offer, alice, bob)
@@ -218,7 +270,7 @@ def test_organisers_see_disputes_and_export_every_exchange(
     with tenant_context(network_a):
         assert not AuditEvent.objects.filter(verb="exchanges.export").exists()  # eve's 404
     export = client_a.get("/exchanges/organiser/exchanges.csv")
-    rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
+    rows = list(csv.reader(io.StringIO(streamed(export).decode())))
     assert rows[0][:3] == ["id", "listing", "category"]
     with tenant_context(network_a):
         event = AuditEvent.objects.get(verb="exchanges.export")
@@ -230,7 +282,7 @@ def test_organisers_see_disputes_and_export_every_exchange(
     other_organiser = make_member(network_b, role="organiser")
     client_b.force_login(other_organiser)
     other = client_b.get("/exchanges/organiser/exchanges.csv")
-    assert b"QI coaching" not in b"".join(other.streaming_content)
+    assert b"QI coaching" not in streamed(other)
     # B's export is in B's audit log, not A's.
     with tenant_context(network_b):
         assert AuditEvent.objects.get(verb="exchanges.export").actor_id == other_organiser.pk
@@ -239,7 +291,12 @@ def test_organisers_see_disputes_and_export_every_exchange(
 
 
 @pytest.fixture
-def shared_offer(network_a, network_b, people, partners):
+def shared_offer(
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, Member, Member, Member],
+    partners: Member,
+) -> Listing:
     from core.listings.services import listing_create
 
     with tenant_context(network_a):
@@ -254,8 +311,15 @@ def shared_offer(network_a, network_b, people, partners):
 
 
 def test_a_partner_member_uses_their_own_network_pages(
-    network_a, network_b, people, partners, shared_offer, client_a, client_b, make_member
-):
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, Member, Member, Member],
+    partners: Member,
+    shared_offer: Listing,
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+    make_member: Callable[..., Member],
+) -> None:
     alice, ben = people[0], partners
     client_b.force_login(ben)
     listing_page = client_b.get(f"/exchanges/partner/{network_a.slug}/listings/{shared_offer.pk}/")
@@ -287,7 +351,7 @@ def test_a_partner_member_uses_their_own_network_pages(
     assert client_b.post(page + "message/", {"body": "Hi"}).status_code == 404
 
 
-def test_the_api_schema_documents_what_each_move_takes(client_a):
+def test_the_api_schema_documents_what_each_move_takes(client_a: NetworkClient) -> None:
     """Each move is an operation of its own whose request body lists exactly the fields
     the move's form accepts (a client reading /api/docs/ sees them, not `{}`)."""
     from core.exchanges.actions import ACTIONS, NoInput
@@ -319,7 +383,12 @@ def test_the_api_schema_documents_what_each_move_takes(client_a):
                 ), name
 
 
-def test_an_unknown_move_is_not_found(network_a, people, offer, client_a):
+def test_an_unknown_move_is_not_found(
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    client_a: NetworkClient,
+) -> None:
     alice, bob, _, _ = people
     with tenant_context(network_a):
         exchange = x.exchange_respond(actor=bob, listing=offer, message="Hi")
@@ -328,8 +397,11 @@ def test_an_unknown_move_is_not_found(network_a, people, offer, client_a):
 
 
 def test_a_move_no_longer_open_is_refused_on_the_page_without_its_form(
-    network_a, people, offer, client_a
-):
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    client_a: NetworkClient,
+) -> None:
     """Found by the isolation walk: confirming a cancelled exchange (no hours recorded)
     rendered the confirm section for it and failed on its missing minutes."""
     bob = people[1]
@@ -344,8 +416,14 @@ def test_a_move_no_longer_open_is_refused_on_the_page_without_its_form(
 
 
 def test_the_time_given_is_one_number_of_minutes_in_quarter_hour_steps(
-    network_a, network_b, people, offer, client_a, client_b, make_member
-):
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+    make_member: Callable[..., Member],
+) -> None:
     alice, bob, _, _ = people
     with tenant_context(network_a):
         exchange = x.exchange_respond(actor=bob, listing=offer, message="Could you help?")

@@ -1,9 +1,12 @@
 """Exchanges between members of two partner networks, settled through the federation
 ledger; nothing else of either network is exposed to the other."""
 
+from __future__ import annotations
+
 import io
 import json
 import zipfile
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core.management import call_command
@@ -26,8 +29,15 @@ from ledger.services import member_account
 
 from .conftest import soon
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-def _accepted_partner_exchange(alice, ben, network_b):
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
+
+def _accepted_partner_exchange(alice: Member, ben: Member, network_b: Network) -> Exchange:
     """In network A (the current schema): Alice's offer shared with partners, answered by
     Ben of network B, and accepted."""
     listing = listing_create(
@@ -46,8 +56,11 @@ def _accepted_partner_exchange(alice, ben, network_b):
 
 
 def test_an_exchange_across_networks_settles_through_the_federation(
-    network_a, network_b, people, partners
-):
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, Member, Member, Member],
+    partners: Member,
+) -> None:
     alice, _, _, _ = people
     ben = partners
     with tenant_context(network_a):
@@ -75,13 +88,22 @@ def test_an_exchange_across_networks_settles_through_the_federation(
 
 
 def test_listings_not_shared_with_partners_cannot_be_answered_from_them(
-    network_a, network_b, people, partners, offer
-):
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, Member, Member, Member],
+    partners: Member,
+    offer: Listing,
+) -> None:
     with tenant_context(network_a), pytest.raises(NotFound):
         x.exchange_respond(actor=partners, actor_network=network_b, listing=offer, message="Hi")
 
 
-def test_networks_that_are_not_partners_cannot_exchange(network_a, network_b, people, make_member):
+def test_networks_that_are_not_partners_cannot_exchange(
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, Member, Member, Member],
+    make_member: Callable[..., Member],
+) -> None:
     alice = people[0]
     ben = make_member(network_b, full_name="Ben")
     with tenant_context(network_a):
@@ -99,8 +121,15 @@ def test_networks_that_are_not_partners_cannot_exchange(network_a, network_b, pe
 
 
 def test_shared_listings_appear_in_partner_search_with_nothing_else(
-    network_a, network_b, people, partners, offer, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, Member, Member, Member],
+    partners: Member,
+    offer: Listing,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     alice = people[0]
     with tenant_context(network_a):
         listing_create(
@@ -138,8 +167,12 @@ def test_shared_listings_appear_in_partner_search_with_nothing_else(
 
 
 def test_without_a_partnership_nothing_is_shared(
-    network_a, network_b, people, make_member, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, Member, Member, Member],
+    make_member: Callable[..., Member],
+    client_b: NetworkClient,
+) -> None:
     with tenant_context(network_a):
         listing = listing_create(
             actor=people[0],
@@ -158,8 +191,14 @@ def test_without_a_partnership_nothing_is_shared(
 
 
 def test_a_partner_member_uses_the_api_from_their_own_network(
-    network_a, network_b, people, partners, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, Member, Member, Member],
+    partners: Member,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     alice, ben = people[0], partners
     with tenant_context(network_a):
         listing = listing_create(
@@ -203,8 +242,11 @@ def test_a_partner_member_uses_the_api_from_their_own_network(
 
 
 def test_a_partner_member_closing_their_account_cancels_the_exchange_hosted_here(
-    network_a, network_b, people, partners
-):
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, Member, Member, Member],
+    partners: Member,
+) -> None:
     alice = people[0]
     ben = partners
     with tenant_context(network_a):
@@ -231,8 +273,12 @@ def test_a_partner_member_closing_their_account_cancels_the_exchange_hosted_here
 
 
 def test_a_members_download_holds_their_exchanges_hosted_by_a_partner_and_nothing_else(
-    network_a, network_b, people, partners, offer
-):
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, Member, Member, Member],
+    partners: Member,
+    offer: Listing,
+) -> None:
     alice = people[0]
     ben = partners
     with tenant_context(network_a):
@@ -259,8 +305,11 @@ def test_a_members_download_holds_their_exchanges_hosted_by_a_partner_and_nothin
 
 
 def test_a_partner_member_is_invited_by_the_right_name_and_finds_the_meeting_in_their_feed(
-    network_a, network_b, people, partners
-):
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, Member, Member, Member],
+    partners: Member,
+) -> None:
     alice, *_ = people
     ben = partners  # Ben's id in B is Alice's in A: ids are per network
     with tenant_context(network_a):
@@ -291,8 +340,12 @@ def test_a_partner_member_is_invited_by_the_right_name_and_finds_the_meeting_in_
 
 
 def test_an_exchange_hosted_by_a_partner_is_in_the_cpd_record_of_its_member(
-    network_a, network_b, people, partners, make_member
-):
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, Member, Member, Member],
+    partners: Member,
+    make_member: Callable[..., Member],
+) -> None:
     alice, *_ = people
     ben = partners
     with tenant_context(network_a):

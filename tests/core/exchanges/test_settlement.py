@@ -1,8 +1,11 @@
 """Settlement with real transactions: two clicks at once, and a real Celery worker sending
 the emails only after commit."""
 
+from __future__ import annotations
+
 import datetime
 import threading
+from typing import TYPE_CHECKING
 
 import pytest
 from django.conf import settings
@@ -22,10 +25,17 @@ from ledger.services import member_account
 
 from .conftest import to_recorded
 
+if TYPE_CHECKING:
+    from core.listings.models import Listing
+    from core.members.models import Member
+    from tenants.models import Network
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_two_confirmations_at_the_same_moment_move_the_credit_once(network_a, people, offer):
+def test_two_confirmations_at_the_same_moment_move_the_credit_once(
+    network_a: Network, people: tuple[Member, Member, Member, Member], offer: Listing
+) -> None:
     alice, bob, _, _ = people
     with tenant_context(network_a):
         exchange = to_recorded(offer, alice, bob, minutes=60)
@@ -58,7 +68,9 @@ def test_two_confirmations_at_the_same_moment_move_the_credit_once(network_a, pe
         assert member_account(bob).balance == 60
 
 
-def test_emails_are_sent_by_a_real_worker_only_after_commit(network_a, people, offer, worker):
+def test_emails_are_sent_by_a_real_worker_only_after_commit(
+    network_a: Network, people: tuple[Member, Member, Member, Member], offer: Listing, worker: None
+) -> None:
     alice, bob, _, _ = people
     mail.outbox.clear()
     with tenant_context(network_a):
@@ -81,7 +93,9 @@ def test_emails_are_sent_by_a_real_worker_only_after_commit(network_a, people, o
     assert "https://network-a.localhost/notifications/" in confirmed.body
 
 
-def test_the_beat_task_auto_confirms_through_a_real_worker(network_a, people, offer, worker):
+def test_the_beat_task_auto_confirms_through_a_real_worker(
+    network_a: Network, people: tuple[Member, Member, Member, Member], offer: Listing, worker: None
+) -> None:
     alice, bob, _, _ = people
     with tenant_context(network_a):
         exchange = to_recorded(offer, alice, bob, minutes=45)
@@ -94,7 +108,7 @@ def test_the_beat_task_auto_confirms_through_a_real_worker(network_a, people, of
     assert exchange.state == State.COMPLETED
 
 
-def test_every_beat_entry_names_a_registered_task():
+def test_every_beat_entry_names_a_registered_task() -> None:
     from hexitime.celery import app
 
     app.loader.import_default_modules()
@@ -102,7 +116,9 @@ def test_every_beat_entry_names_a_registered_task():
         assert entry["task"] in app.tasks, name
 
 
-def test_a_completed_exchange_refreshes_the_network_metrics(network_a, people, offer, worker):
+def test_a_completed_exchange_refreshes_the_network_metrics(
+    network_a: Network, people: tuple[Member, Member, Member, Member], offer: Listing, worker: None
+) -> None:
     from core.insights.selectors.metrics import network_metrics_cached
 
     alice, bob, _, _ = people

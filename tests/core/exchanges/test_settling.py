@@ -1,8 +1,11 @@
 """An organiser settling a dispute is told whose balance is short, and starts from the
 recorded time when adjusting it."""
 
+from __future__ import annotations
+
 import datetime
 import re
+from typing import TYPE_CHECKING
 
 import pytest
 from django.utils import timezone
@@ -15,16 +18,29 @@ from ledger.selectors import ledger_audit, member_balance
 
 from .conftest import to_recorded
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-def _disputed(network, offer, alice, bob, minutes):
+    from core.listings.models import Listing
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
+
+def _disputed(
+    network: Network, offer: Listing, alice: Member, bob: Member, minutes: int
+) -> Exchange:
     with tenant_context(network):
         exchange = to_recorded(offer, alice, bob, minutes=minutes)
         return x.exchange_dispute(actor=bob, exchange=exchange, reason="Too long")
 
 
 def test_settling_what_the_receiver_cannot_pay_names_the_receiver(
-    network_a, people, offer, client_a
-):
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    client_a: NetworkClient,
+) -> None:
     alice, bob, olive, _ = people
     exchange = _disputed(network_a, offer, alice, bob, minutes=180)  # Bob has 2 hours
     with tenant_context(network_a):
@@ -44,7 +60,12 @@ def test_settling_what_the_receiver_cannot_pay_names_the_receiver(
         assert not Transfer.objects.filter(kind=Transfer.Kind.EXCHANGE).exists()
 
 
-def test_the_adjusted_time_starts_at_the_recorded_time(network_a, people, offer, client_a):
+def test_the_adjusted_time_starts_at_the_recorded_time(
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    client_a: NetworkClient,
+) -> None:
     alice, bob, olive, _ = people
     exchange = _disputed(network_a, offer, alice, bob, minutes=90)
     client_a.force_login(olive)
@@ -65,8 +86,8 @@ def test_the_adjusted_time_starts_at_the_recorded_time(network_a, people, offer,
 
 
 def test_auto_confirm_that_cannot_pay_tells_the_organiser_whose_balance_is_short(
-    network_a, people, offer
-):
+    network_a: Network, people: tuple[Member, Member, Member, Member], offer: Listing
+) -> None:
     alice, bob, _, _ = people
     with tenant_context(network_a):
         exchange = to_recorded(offer, alice, bob, minutes=240)
@@ -77,8 +98,13 @@ def test_auto_confirm_that_cannot_pay_tells_the_organiser_whose_balance_is_short
 
 
 def test_another_networks_organiser_cannot_settle(
-    network_a, network_b, people, offer, make_member, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    make_member: Callable[..., Member],
+    client_b: NetworkClient,
+) -> None:
     alice, bob, _, _ = people
     exchange = _disputed(network_a, offer, alice, bob, minutes=60)
     client_b.force_login(make_member(network_b, role="organiser"))
@@ -92,8 +118,11 @@ def test_another_networks_organiser_cannot_settle(
 
 
 def test_auto_confirm_pays_the_others_when_one_receiver_cannot_pay(
-    network_a, network_b, people, offer
-):
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+) -> None:
     """One ledger call for the network's due exchanges: Eve's shortfall sends hers to an
     organiser, Bob's and Olive's are paid; network B's run touches none of them."""
     alice, bob, olive, eve = people

@@ -4,7 +4,7 @@ monthly limits hold, and a key sent twice at once gives once."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.core.management import call_command
@@ -16,10 +16,16 @@ from ledger.selectors import member_balance
 from ledger.services import pot_account
 from tests.conftest import at_once
 
+if TYPE_CHECKING:
+    from core.members.models import Member
+    from tenants.models import Network
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_two_gifts_at_once_cannot_exceed_the_monthly_limit(network_a, people):
+def test_two_gifts_at_once_cannot_exceed_the_monthly_limit(
+    network_a: Network, people: dict[str, Member]
+) -> None:
     alice, bob, olu = people["alice"], people["bob"], people["olu"]
     with tenant_context(network_a):
         giving_settings_update(actor=olu, member_monthly_minutes=60, pot_monthly_minutes=60)
@@ -38,7 +44,9 @@ def test_two_gifts_at_once_cannot_exceed_the_monthly_limit(network_a, people):
     call_command("ledger_audit", network="network-a")
 
 
-def test_two_grants_at_once_cannot_exceed_the_pots_monthly_limit(network_a, people):
+def test_two_grants_at_once_cannot_exceed_the_pots_monthly_limit(
+    network_a: Network, people: dict[str, Member]
+) -> None:
     alice, bob, olu = people["alice"], people["bob"], people["olu"]
     with tenant_context(network_a):
         giving_settings_update(actor=olu, member_monthly_minutes=600, pot_monthly_minutes=30)
@@ -54,7 +62,9 @@ def test_two_grants_at_once_cannot_exceed_the_pots_monthly_limit(network_a, peop
         assert member_balance(member=bob) == 150
 
 
-def test_the_same_gift_sent_twice_at_once_gives_once(network_a, people):
+def test_the_same_gift_sent_twice_at_once_gives_once(
+    network_a: Network, people: dict[str, Member]
+) -> None:
     alice, bob = people["alice"], people["bob"]
 
     def give() -> Gift:

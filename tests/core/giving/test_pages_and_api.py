@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from django_tenants.utils import tenant_context
@@ -15,14 +16,25 @@ from core.projects.services import project_fund, project_propose
 from ledger.selectors import member_balance
 from ledger.services import pot_account, project_account
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-def _key(page) -> str:
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
+    from pytest_django import DjangoAssertNumQueries
+
+    from core.members.models import Member
+    from core.projects.models import Project
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
+
+def _key(page: TestResponse) -> str:
     found = re.search(rb'name="key" value="([0-9a-f]{32})"', page.content)
     assert found is not None, page.content
     return found.group(1).decode()
 
 
-def _project(network, organiser):
+def _project(network: Network, organiser: Member) -> Project:
     with tenant_context(network):
         project = project_propose(
             actor=organiser,
@@ -36,7 +48,9 @@ def _project(network, organiser):
         return project_fund(actor=organiser, project=project)
 
 
-def test_giving_from_a_profile_a_project_and_the_pot_page(network_a, people, client_a):
+def test_giving_from_a_profile_a_project_and_the_pot_page(
+    network_a: Network, people: dict[str, Member], client_a: NetworkClient
+) -> None:
     alice, bob, olu = people["alice"], people["bob"], people["olu"]
     project = _project(network_a, olu)
     client_a.force_login(alice)
@@ -75,7 +89,9 @@ def test_giving_from_a_profile_a_project_and_the_pot_page(network_a, people, cli
         assert pot_account().balance == 60
 
 
-def test_an_organiser_grants_from_the_pot_and_sets_the_limits(network_a, people, client_a):
+def test_an_organiser_grants_from_the_pot_and_sets_the_limits(
+    network_a: Network, people: dict[str, Member], client_a: NetworkClient
+) -> None:
     alice, bob, olu = people["alice"], people["bob"], people["olu"]
     with tenant_context(network_a):
         gift_give(actor=alice, minutes=60, message="", key="pot")
@@ -107,7 +123,9 @@ def test_an_organiser_grants_from_the_pot_and_sets_the_limits(network_a, people,
     assert b"New starter" not in client_a.get("/giving/pot/").content
 
 
-def test_the_api_gives_once_per_idempotency_key(network_a, people, client_a):
+def test_the_api_gives_once_per_idempotency_key(
+    network_a: Network, people: dict[str, Member], client_a: NetworkClient
+) -> None:
     alice, bob = people["alice"], people["bob"]
     client_a.force_login(alice)
     url = f"/api/v1/giving/members/{bob.pk}/gifts/"
@@ -157,8 +175,11 @@ def test_the_api_gives_once_per_idempotency_key(network_a, people, client_a):
 
 
 def test_the_api_for_organisers_and_the_gift_list(
-    network_a, people, client_a, django_assert_max_num_queries
-):
+    network_a: Network,
+    people: dict[str, Member],
+    client_a: NetworkClient,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
+) -> None:
     alice, bob, olu = people["alice"], people["bob"], people["olu"]
     with tenant_context(network_a):
         for n in range(4):
@@ -194,8 +215,13 @@ def test_the_api_for_organisers_and_the_gift_list(
 
 
 def test_another_network_cannot_give_to_or_see_this_networks_members_projects_or_pot(
-    network_a, network_b, people, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    people: dict[str, Member],
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     alice, bob, olu = people["alice"], people["bob"], people["olu"]
     project = _project(network_a, olu)
     with tenant_context(network_a):

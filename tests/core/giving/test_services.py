@@ -4,6 +4,7 @@ statement, notifications, audit and what insights leave out."""
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core.management import call_command
@@ -26,12 +27,26 @@ from ledger.models import Account, Transfer
 from ledger.selectors import member_balance, member_statement, network_totals
 from ledger.services import pot_account
 
+if TYPE_CHECKING:
+    from typing import Any
 
-def _give(actor, minutes=30, message="Thanks for covering my shift", key="k1", **target):
+    from core.members.models import Member
+    from tenants.models import Network
+
+
+def _give(
+    actor: Member,
+    minutes: int = 30,
+    message: str = "Thanks for covering my shift",
+    key: str = "k1",
+    **target: Any,
+) -> Gift:
     return gift_give(actor=actor, minutes=minutes, message=message, key=key, **target)
 
 
-def test_a_gift_moves_credit_and_shows_on_both_statements(network_a, people):
+def test_a_gift_moves_credit_and_shows_on_both_statements(
+    network_a: Network, people: dict[str, Member]
+) -> None:
     alice, bob = people["alice"], people["bob"]
     with tenant_context(network_a):
         gift = _give(alice, minutes=45, recipient=bob)
@@ -48,7 +63,9 @@ def test_a_gift_moves_credit_and_shows_on_both_statements(network_a, people):
         assert AuditEvent.objects.filter(verb="gift.give", target_id=str(gift.pk)).exists()
 
 
-def test_gifts_to_a_project_and_to_the_pot_and_a_grant_from_it(network_a, people):
+def test_gifts_to_a_project_and_to_the_pot_and_a_grant_from_it(
+    network_a: Network, people: dict[str, Member]
+) -> None:
     alice, bob, olu = people["alice"], people["bob"], people["olu"]
     with tenant_context(network_a):
         project = project_propose(
@@ -81,7 +98,9 @@ def test_gifts_to_a_project_and_to_the_pot_and_a_grant_from_it(network_a, people
         assert Notification.objects.filter(recipient=olu, kind=Kind.GIFT_RECEIVED).exists()
 
 
-def test_the_pot_hides_who_received_and_why_from_members(network_a, people):
+def test_the_pot_hides_who_received_and_why_from_members(
+    network_a: Network, people: dict[str, Member]
+) -> None:
     alice, bob, olu = people["alice"], people["bob"], people["olu"]
     with tenant_context(network_a):
         _give(alice, minutes=60, key="pot")
@@ -96,7 +115,9 @@ def test_the_pot_hides_who_received_and_why_from_members(network_a, people):
     assert seen_by_alice.received_minutes == 60
 
 
-def test_repeating_a_key_gives_once_and_other_details_are_refused(network_a, people):
+def test_repeating_a_key_gives_once_and_other_details_are_refused(
+    network_a: Network, people: dict[str, Member]
+) -> None:
     alice, bob = people["alice"], people["bob"]
     with tenant_context(network_a):
         first = _give(alice, recipient=bob)
@@ -120,12 +141,16 @@ def test_repeating_a_key_gives_once_and_other_details_are_refused(network_a, peo
     ("minutes", "message"),
     [(0, "Give between 15 minutes"), (20, "whole or quarter hours"), (121 * 60, "between")],
 )
-def test_amounts_outside_quarter_hours_and_bounds_are_refused(network_a, people, minutes, message):
+def test_amounts_outside_quarter_hours_and_bounds_are_refused(
+    network_a: Network, people: dict[str, Member], minutes: int, message: str
+) -> None:
     with tenant_context(network_a), pytest.raises(GiftRefused, match=message):
         _give(people["alice"], minutes=minutes, recipient=people["bob"])
 
 
-def test_no_gift_beyond_your_credit_yourself_or_an_inactive_member(network_a, people):
+def test_no_gift_beyond_your_credit_yourself_or_an_inactive_member(
+    network_a: Network, people: dict[str, Member]
+) -> None:
     alice, bob = people["alice"], people["bob"]
     with tenant_context(network_a):
         with pytest.raises(GiftRefused, match="You have 2 hours of credit, so you cannot give 3"):
@@ -142,7 +167,9 @@ def test_no_gift_beyond_your_credit_yourself_or_an_inactive_member(network_a, pe
         assert member_balance(member=alice) == 120
 
 
-def test_the_monthly_limit_counts_every_kind_of_gift(network_a, people):
+def test_the_monthly_limit_counts_every_kind_of_gift(
+    network_a: Network, people: dict[str, Member]
+) -> None:
     alice, bob, olu = people["alice"], people["bob"], people["olu"]
     with tenant_context(network_a):
         giving_settings_update(actor=olu, member_monthly_minutes=60, pot_monthly_minutes=15)
@@ -160,7 +187,9 @@ def test_the_monthly_limit_counts_every_kind_of_gift(network_a, people):
         assert AuditEvent.objects.filter(verb="giving.settings").count() == 1
 
 
-def test_only_organisers_grant_and_set_limits_and_a_grant_needs_a_reason(network_a, people):
+def test_only_organisers_grant_and_set_limits_and_a_grant_needs_a_reason(
+    network_a: Network, people: dict[str, Member]
+) -> None:
     alice, bob, olu = people["alice"], people["bob"], people["olu"]
     with tenant_context(network_a):
         with pytest.raises(PermissionDenied):
@@ -173,7 +202,9 @@ def test_only_organisers_grant_and_set_limits_and_a_grant_needs_a_reason(network
             pot_grant(actor=olu, recipient=olu, minutes=15, reason="x", key="g")
 
 
-def test_a_gift_to_a_project_that_is_not_funded_is_refused(network_a, people):
+def test_a_gift_to_a_project_that_is_not_funded_is_refused(
+    network_a: Network, people: dict[str, Member]
+) -> None:
     olu = people["olu"]
     with tenant_context(network_a):
         project = project_propose(
@@ -190,7 +221,7 @@ def test_a_gift_to_a_project_that_is_not_funded_is_refused(network_a, people):
         assert not Account.objects.filter(kind=Account.Kind.PROJECT).exists()
 
 
-def test_member_gifts_for_the_cpd_record(network_a, people):
+def test_member_gifts_for_the_cpd_record(network_a: Network, people: dict[str, Member]) -> None:
     alice, bob, olu = people["alice"], people["bob"], people["olu"]
     with tenant_context(network_a):
         _give(alice, minutes=30, key="a", recipient=bob, message="For the teaching")
@@ -206,7 +237,9 @@ def test_member_gifts_for_the_cpd_record(network_a, people):
     assert later == []
 
 
-def test_gifts_are_never_help_given_in_insights(network_a, people):
+def test_gifts_are_never_help_given_in_insights(
+    network_a: Network, people: dict[str, Member]
+) -> None:
     alice, bob, olu = people["alice"], people["bob"], people["olu"]
     with tenant_context(network_a):
         _give(alice, minutes=30, key="a", recipient=bob)
@@ -222,7 +255,9 @@ def test_gifts_are_never_help_given_in_insights(network_a, people):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_ledger_audit_stays_clean_with_gifts(network_a, people, capsys):
+def test_the_ledger_audit_stays_clean_with_gifts(
+    network_a: Network, people: dict[str, Member], capsys: pytest.CaptureFixture[str]
+) -> None:
     alice, bob, olu = people["alice"], people["bob"], people["olu"]
     with tenant_context(network_a):
         _give(alice, minutes=30, key="a", recipient=bob)

@@ -1,4 +1,7 @@
+from __future__ import annotations
+
 import datetime
+from typing import TYPE_CHECKING
 
 import pytest
 from django.utils import timezone
@@ -8,9 +11,17 @@ from core.groupsessions import services as s
 from core.members.models import Role
 from ledger.services import gift_grant
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from core.groupsessions.models import GroupSession
+    from core.members.models import Member
+    from tenants.models import Network
+
 
 @pytest.fixture
-def people(network_a, make_member):
+def people(network_a: Network, make_member: Callable[..., Member]) -> tuple[Member, ...]:
     """Gina gives sessions in network A; Ann, Ben and Cat attend; Olive organises. Everyone
     has their two-hour welcome gift."""
     names = ["Gina Giver", "Ann Attendee", "Ben Attendee", "Cat Attendee"]
@@ -26,7 +37,7 @@ def soon(hours: int = 48) -> datetime.datetime:
     return timezone.now() + datetime.timedelta(hours=hours)
 
 
-def post(giver, **fields):
+def post(giver: Member, **fields: Any) -> GroupSession:
     """A session in the current schema, two days ahead."""
     defaults = {
         "title": "Sepsis teaching",

@@ -4,6 +4,8 @@ session that is not there. A booking made before the block stays reachable."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from django_tenants.utils import tenant_context
 
@@ -15,8 +17,14 @@ from tests.conftest import NetworkClient
 
 from .conftest import post
 
+if TYPE_CHECKING:
+    from core.members.models import Member
+    from tenants.models import Network
 
-def test_blocked_members_cannot_find_or_book_each_others_sessions(network_a, people):
+
+def test_blocked_members_cannot_find_or_book_each_others_sessions(
+    network_a: Network, people: tuple[Member, ...]
+) -> None:
     gina, ann, ben, _cat, _olive = people
     with tenant_context(network_a):
         session = post(gina, capacity=3)
@@ -36,7 +44,9 @@ def test_blocked_members_cannot_find_or_book_each_others_sessions(network_a, peo
         assert session.pk in [x.pk for x in sessions_upcoming(member=gina)]
 
 
-def test_the_api_answers_not_found_to_a_blocked_member(network_a, people):
+def test_the_api_answers_not_found_to_a_blocked_member(
+    network_a: Network, people: tuple[Member, ...]
+) -> None:
     gina, ann, *_ = people
     with tenant_context(network_a):
         session = post(gina)

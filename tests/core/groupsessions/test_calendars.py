@@ -2,7 +2,10 @@
 event's life, SEQUENCE rising with each change, METHOD REQUEST then CANCEL; the feed
 opened by its secret alone, on its own network's address only."""
 
+from __future__ import annotations
+
 import datetime
+from typing import TYPE_CHECKING
 
 import icalendar
 import pytest
@@ -18,19 +21,28 @@ from tests.conftest import NetworkClient
 
 from .conftest import post, soon
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
-def parse(text):
+    from core.members.models import Member
+    from tenants.models import Network
+
+
+def parse(text: str | bytes) -> tuple[icalendar.Component, list[Any]]:
     calendar = icalendar.Calendar.from_ical(text)
-    events = [c for c in calendar.walk("VEVENT")]
+    events = list(calendar.walk("VEVENT"))
     return calendar, events
 
 
-def invites_of(member):
+def invites_of(member: Member) -> list[str]:
     notes = Notification.objects.filter(recipient=member).exclude(calendar="")
     return list(notes.order_by("created_at", "id").values_list("calendar", flat=True))
 
 
-def test_session_invites_keep_their_uid_and_raise_sequence(network_a, people):
+def test_session_invites_keep_their_uid_and_raise_sequence(
+    network_a: Network, people: tuple[Member, ...]
+) -> None:
     gina, ann, *_ = people
     with tenant_context(network_a):
         session = post(gina, capacity=5)
@@ -63,7 +75,9 @@ def test_session_invites_keep_their_uid_and_raise_sequence(network_a, people):
     assert str(parsed[2][1][0]["STATUS"]) == "CANCELLED"
 
 
-def test_agreeing_a_meeting_invites_both_sides_and_cancelling_cancels(network_a, make_member):
+def test_agreeing_a_meeting_invites_both_sides_and_cancelling_cancels(
+    network_a: Network, make_member: Callable[..., Member]
+) -> None:
     alice = make_member(network_a, full_name="Alice Giver")
     bob = make_member(network_a, full_name="Bob Receiver")
     with tenant_context(network_a):
@@ -107,8 +121,8 @@ def test_agreeing_a_meeting_invites_both_sides_and_cancelling_cancels(network_a,
 
 
 def test_the_feed_opens_with_its_secret_only_on_its_own_network(
-    network_a, network_b, people, client_a
-):
+    network_a: Network, network_b: Network, people: tuple[Member, ...], client_a: NetworkClient
+) -> None:
     gina, ann, ben, *_ = people
     with tenant_context(network_a):
         session = post(gina, capacity=5)
@@ -140,7 +154,9 @@ def test_the_feed_opens_with_its_secret_only_on_its_own_network(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_emails_the_invite_after_commit(network_a, make_member, worker):
+def test_a_real_worker_emails_the_invite_after_commit(
+    network_a: Network, make_member: Callable[..., Member], worker: None
+) -> None:
     gina = make_member(network_a, full_name="Gina Giver")
     ann = make_member(network_a, full_name="Ann Attendee")
     with tenant_context(network_a):

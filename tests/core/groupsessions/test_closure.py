@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 import time_machine
 from django_tenants.utils import tenant_context
@@ -17,10 +19,18 @@ from ledger.selectors import ledger_audit
 
 from .conftest import post, soon
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from core.members.models import Member
+    from tenants.models import Network
+
 PASSWORD = "correct-horse-battery"  # tests.conftest.make_member's
 
 
-def test_a_leaving_giver_cancels_their_sessions_and_attendees_get_the_cancel(network_a, people):
+def test_a_leaving_giver_cancels_their_sessions_and_attendees_get_the_cancel(
+    network_a: Network, people: tuple[Member, ...]
+) -> None:
     gina, ann, *_ = people
     with tenant_context(network_a):
         session = post(gina)
@@ -38,7 +48,9 @@ def test_a_leaving_giver_cancels_their_sessions_and_attendees_get_the_cancel(net
         assert not CalendarFeed.objects.filter(member=gina).exists()
 
 
-def test_a_leaving_attendee_frees_their_place_for_the_first_waiting(network_a, people):
+def test_a_leaving_attendee_frees_their_place_for_the_first_waiting(
+    network_a: Network, people: tuple[Member, ...]
+) -> None:
     gina, ann, ben, cat, _ = people
     with tenant_context(network_a):
         session = post(gina, capacity=1)
@@ -59,8 +71,8 @@ def test_a_leaving_attendee_frees_their_place_for_the_first_waiting(network_a, p
 
 @pytest.mark.django_db(transaction=True)
 def test_a_leaving_attendee_confirms_and_the_session_settles_before_their_credit_returns(
-    network_a, people
-):
+    network_a: Network, people: tuple[Member, ...]
+) -> None:
     gina, ann, ben, *_ = people
     with tenant_context(network_a):
         session = post(gina, minutes=60)
@@ -80,7 +92,9 @@ def test_a_leaving_attendee_confirms_and_the_session_settles_before_their_credit
         assert ledger_audit(network_name="network-a", federation_position=0).problems == []
 
 
-def test_closing_is_refused_while_a_session_they_gave_is_settling(network_a, people):
+def test_closing_is_refused_while_a_session_they_gave_is_settling(
+    network_a: Network, people: tuple[Member, ...]
+) -> None:
     gina, ann, *_ = people
     with tenant_context(network_a):
         session = post(gina)
@@ -96,8 +110,11 @@ def test_closing_is_refused_while_a_session_they_gave_is_settling(network_a, peo
 
 
 def test_a_member_of_another_network_closing_leaves_this_networks_sessions(
-    network_a, network_b, people, make_member
-):
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, ...],
+    make_member: Callable[..., Member],
+) -> None:
     gina, ann, *_ = people
     with tenant_context(network_a):
         session = post(gina)

@@ -3,7 +3,10 @@ number of paying attendees the legs sum to zero, the giver earns the length, eac
 attendee pays the same share, and the rounding left for the network is under a minute
 each. Then real sessions, settled through the services, leave every balance adding up."""
 
+from __future__ import annotations
+
 import random
+from typing import TYPE_CHECKING
 
 import pytest
 import time_machine
@@ -20,12 +23,18 @@ from ledger.services import gift_grant
 
 from .conftest import post, soon
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from core.members.models import Member
+    from tenants.models import Network
+
 
 @given(
     minutes=st.integers(1, MAX_MINUTES // MINUTES_STEP).map(lambda n: n * MINUTES_STEP),
     attendees=st.integers(1, MAX_CAPACITY),
 )
-def test_the_split_balances_for_any_session(minutes, attendees):
+def test_the_split_balances_for_any_session(minutes: int, attendees: int) -> None:
     rule = s.split(minutes, attendees)
     assert rule.giver == minutes
     assert attendees * rule.share == rule.giver + rule.remainder  # the legs sum to zero
@@ -35,7 +44,9 @@ def test_the_split_balances_for_any_session(minutes, attendees):
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("seed", [1, 2])
-def test_settled_sessions_keep_the_ledger_whole(seed, network_a, make_member):
+def test_settled_sessions_keep_the_ledger_whole(
+    seed: int, network_a: Network, make_member: Callable[..., Member]
+) -> None:
     """Random sessions (lengths, who books, who attends, who confirms or disputes and how
     an organiser settles) run through the services with real commits; after each the
     network's balances sum to zero, none is below its floor, and the ledger audit (every

@@ -1,7 +1,10 @@
 """The API and pages: the same moves as the services; a member of network B can neither
 see nor book nor change network A's sessions; two bookings for the last place at once."""
 
+from __future__ import annotations
+
 from functools import partial
+from typing import TYPE_CHECKING
 
 import pytest
 import time_machine
@@ -14,12 +17,23 @@ from tests.conftest import NetworkClient, at_once
 
 from .conftest import post, soon
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pytest_django import DjangoAssertNumQueries
+
+    from core.members.models import Member
+    from tenants.models import Network
+
 JSON = "application/json"
 
 
 def test_api_posts_books_marks_and_confirms(
-    network_a, people, client_a, django_assert_max_num_queries
-):
+    network_a: Network,
+    people: tuple[Member, ...],
+    client_a: NetworkClient,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
+) -> None:
     gina, ann, ben, cat, _ = people
     client_a.force_login(gina)
     made = client_a.post(
@@ -78,8 +92,11 @@ def test_api_posts_books_marks_and_confirms(
 
 
 def test_network_b_cannot_see_book_or_change_network_a_sessions(
-    network_a, network_b, people, make_member
-):
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, ...],
+    make_member: Callable[..., Member],
+) -> None:
     gina = people[0]
     with tenant_context(network_a):
         session = post(gina)
@@ -112,7 +129,9 @@ def test_network_b_cannot_see_book_or_change_network_a_sessions(
         assert GroupSession.objects.get().state == "open"
 
 
-def test_pages_post_book_and_show_the_invite(network_a, people, client_a):
+def test_pages_post_book_and_show_the_invite(
+    network_a: Network, people: tuple[Member, ...], client_a: NetworkClient
+) -> None:
     gina, ann, *_ = people
     client_a.force_login(gina)
     page = client_a.post(
@@ -144,7 +163,9 @@ def test_pages_post_book_and_show_the_invite(network_a, people, client_a):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_bookings_for_the_last_place_at_once(network_a, make_member):
+def test_two_bookings_for_the_last_place_at_once(
+    network_a: Network, make_member: Callable[..., Member]
+) -> None:
     """Real threads, real connections: one takes the place, the other waits in the list."""
     gina = make_member(network_a, full_name="Gina Giver")
     rivals = [make_member(network_a, full_name=f"Rival {i}") for i in range(2)]

@@ -1,6 +1,8 @@
 """Every move of a group session, through the services, in one network."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import time_machine
@@ -17,13 +19,19 @@ from ledger.services import issuance_account, member_account
 
 from .conftest import post, soon
 
+if TYPE_CHECKING:
+    from core.members.models import Member
+    from tenants.models import Network
 
-def _state(booking):
+
+def _state(booking: Booking) -> str:
     booking.refresh_from_db()
     return booking.state
 
 
-def test_booking_fills_places_then_the_waiting_list_promotes_in_turn(network_a, people):
+def test_booking_fills_places_then_the_waiting_list_promotes_in_turn(
+    network_a: Network, people: tuple[Member, ...]
+) -> None:
     gina, ann, ben, cat, _ = people
     with tenant_context(network_a):
         session = post(gina, capacity=2)
@@ -44,7 +52,7 @@ def test_booking_fills_places_then_the_waiting_list_promotes_in_turn(network_a, 
         # Booking again after cancelling: the list is full now, so Ann waits.
         assert s.booking_create(actor=ann, session=session).state == "waiting"
         # More places go to the waiting list at once.
-        fields = {
+        fields: dict[str, Any] = {
             "title": "Sepsis teaching",
             "category": "teaching",
             "format": "online",
@@ -58,7 +66,9 @@ def test_booking_fills_places_then_the_waiting_list_promotes_in_turn(network_a, 
             s.session_update(actor=gina, session=session, **{**fields, "capacity": 2})
 
 
-def test_bad_input_is_refused_by_field_and_nothing_is_written(network_a, people):
+def test_bad_input_is_refused_by_field_and_nothing_is_written(
+    network_a: Network, people: tuple[Member, ...]
+) -> None:
     gina = people[0]
     with tenant_context(network_a):
         cases: list[tuple[dict[str, Any], str]] = [
@@ -80,7 +90,9 @@ def test_bad_input_is_refused_by_field_and_nothing_is_written(network_a, people)
         assert not GroupSession.objects.exists()
 
 
-def test_attend_confirm_and_settle_in_one_balanced_transfer(network_a, people):
+def test_attend_confirm_and_settle_in_one_balanced_transfer(
+    network_a: Network, people: tuple[Member, ...]
+) -> None:
     gina, ann, ben, cat, _ = people
     with tenant_context(network_a):
         session = post(gina, capacity=3, minutes=90)
@@ -134,7 +146,9 @@ def test_attend_confirm_and_settle_in_one_balanced_transfer(network_a, people):
         )
 
 
-def test_a_dispute_goes_to_an_organiser_and_holds_settlement(network_a, people):
+def test_a_dispute_goes_to_an_organiser_and_holds_settlement(
+    network_a: Network, people: tuple[Member, ...]
+) -> None:
     gina, ann, ben, _, olive = people
     with tenant_context(network_a):
         session = post(gina, capacity=2, minutes=45)
@@ -159,7 +173,9 @@ def test_a_dispute_goes_to_an_organiser_and_holds_settlement(network_a, people):
         assert legs == {member_account(ann).pk: -45, member_account(gina).pk: 45}
 
 
-def test_an_attendee_short_of_credit_cannot_confirm_and_nothing_moves(network_a, people):
+def test_an_attendee_short_of_credit_cannot_confirm_and_nothing_moves(
+    network_a: Network, people: tuple[Member, ...]
+) -> None:
     gina, ann, *_ = people
     with tenant_context(network_a):
         session = post(gina, capacity=1, minutes=180)  # three hours; Ann has two
@@ -173,7 +189,9 @@ def test_an_attendee_short_of_credit_cannot_confirm_and_nothing_moves(network_a,
         assert not Transfer.objects.filter(idempotency_key=session.ledger_key).exists()
 
 
-def test_the_giver_cancels_everyone_is_told_and_calendars_get_cancel(network_a, people):
+def test_the_giver_cancels_everyone_is_told_and_calendars_get_cancel(
+    network_a: Network, people: tuple[Member, ...]
+) -> None:
     gina, ann, ben, cat, _ = people
     with tenant_context(network_a):
         session = post(gina, capacity=2)
@@ -193,7 +211,9 @@ def test_the_giver_cancels_everyone_is_told_and_calendars_get_cancel(network_a, 
             s.booking_create(actor=ann, session=session)
 
 
-def test_nobody_came_settles_with_nothing_moved(network_a, people):
+def test_nobody_came_settles_with_nothing_moved(
+    network_a: Network, people: tuple[Member, ...]
+) -> None:
     gina, ann, *_ = people
     with tenant_context(network_a):
         session = post(gina)
@@ -205,7 +225,9 @@ def test_nobody_came_settles_with_nothing_moved(network_a, people):
         assert not Transfer.objects.filter(idempotency_key=session.ledger_key).exists()
 
 
-def test_beat_auto_confirms_reminds_and_settles(network_a, people):
+def test_beat_auto_confirms_reminds_and_settles(
+    network_a: Network, people: tuple[Member, ...]
+) -> None:
     gina, ann, ben, _, _ = people
     with tenant_context(network_a):
         session = post(gina, capacity=2, minutes=60, starts_at=soon(20))

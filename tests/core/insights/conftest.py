@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 from django.utils import timezone
@@ -15,6 +15,13 @@ from core.listings.services import listing_create
 from core.members.models import Member, Role
 from ledger.services import gift_grant
 from tenants.models import Network
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
+
+    from tests.conftest import NetworkClient
 
 
 def complete(
@@ -48,7 +55,7 @@ def complete(
 
 
 @pytest.fixture
-def cast(network_a: Network, make_member: Any) -> dict[str, Member]:
+def cast(network_a: Network, make_member: Callable[..., Member]) -> dict[str, Member]:
     """Network A: Ada (nurse, Oxford) helps Ben (doctor, Oxford) and Cy (nurse, Reading);
     Cy helps Dee, who is off the map. Olive organises and exchanges nothing."""
     people = {
@@ -105,7 +112,7 @@ def map_prepare(network: Network, query: str = "") -> None:
     network_map_refresh(network.schema_name, range_key(dates))
 
 
-def map_get(client: Any, path: str) -> Any:
+def map_get(client: NetworkClient, path: str) -> TestResponse:
     """GET a map page or the map API; when it is being prepared, prepare it as the worker
     would and GET it again."""
     response = client.get(path)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from typing import TYPE_CHECKING
 
 import pytest
 from django_tenants.utils import tenant_context
@@ -16,6 +17,13 @@ from core.insights.services.equality import EqualityRefused, equality_answers_sa
 from core.members.models import Member, Role
 from tenants.services.staff import network_export
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
 ANSWERS = {
     "ethnic_group": "white_roma",
     "gender": "non_binary",
@@ -25,7 +33,9 @@ ANSWERS = {
 }
 
 
-def test_a_member_answers_changes_and_withdraws_on_the_page(network_a, make_member, client_a):
+def test_a_member_answers_changes_and_withdraws_on_the_page(
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     priya = make_member(network_a)
     client_a.force_login(priya)
     page = client_a.get("/members/profile/equality/")
@@ -64,7 +74,7 @@ def test_a_member_answers_changes_and_withdraws_on_the_page(network_a, make_memb
         assert not EqualityAnswers.objects.exists()
 
 
-def test_the_page_needs_a_signed_in_member(network_a, client_a):
+def test_the_page_needs_a_signed_in_member(network_a: Network, client_a: NetworkClient) -> None:
     page = client_a.get("/members/profile/equality/")
     assert page.status_code == 302 and page["Location"].startswith("/accounts/login/")
     assert client_a.post("/members/profile/equality/withdraw/").status_code == 302
@@ -82,7 +92,9 @@ def test_the_page_needs_a_signed_in_member(network_a, client_a):
         ({"consent": "yes"}, "consent"),
     ],
 )
-def test_bad_answers_are_refused_and_nothing_is_written(network_a, make_member, changes, field):
+def test_bad_answers_are_refused_and_nothing_is_written(
+    network_a: Network, make_member: Callable[..., Member], changes: dict[str, Any], field: str
+) -> None:
     priya = make_member(network_a)
     with tenant_context(network_a):
         equality_answers_save(actor=priya, consent=True, **ANSWERS)
@@ -93,8 +105,12 @@ def test_bad_answers_are_refused_and_nothing_is_written(network_a, make_member, 
 
 
 def test_the_api_gives_a_member_only_their_own_answers(
-    network_a, network_b, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     priya = make_member(network_a)
     ben = make_member(network_a)
     # Member ids restart in every network: B's first member has Priya's id.
@@ -142,7 +158,9 @@ def test_the_api_gives_a_member_only_their_own_answers(
         assert not EqualityAnswers.objects.exists()
 
 
-def test_a_network_export_leaves_equality_answers_out(network_a, make_member, db):
+def test_a_network_export_leaves_equality_answers_out(
+    network_a: Network, make_member: Callable[..., Member], db: None
+) -> None:
     priya = make_member(network_a)
     with tenant_context(network_a):
         equality_answers_save(actor=priya, consent=True, **ANSWERS)

@@ -1,5 +1,7 @@
 """The demonstration networks come with equality answers, so the reports have figures."""
 
+from __future__ import annotations
+
 from django_tenants.utils import tenant_context
 
 from core.insights.models import EqualityAnswers
@@ -9,7 +11,7 @@ from core.members.models import Member, Role
 from hexitime.demo import STAFF_EMAIL, demo_load
 
 
-def test_the_demo_networks_have_equality_answers_to_report(db):
+def test_the_demo_networks_have_equality_answers_to_report(db: None) -> None:
     networks = demo_load(members_per_network=20)
     total = 0
     for network in networks:

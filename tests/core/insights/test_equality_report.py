@@ -7,7 +7,7 @@ import csv
 import io
 from collections import defaultdict
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.utils import timezone
@@ -22,6 +22,7 @@ from core.insights.selectors.equality import (
     CHARACTERISTICS,
     QUESTIONS,
     GroupFigures,
+    ReportRow,
     ReportTable,
     equality_figures,
     equality_report,
@@ -48,6 +49,14 @@ from ledger.services import (
 from tests.conftest import NetworkClient, upgrade
 from tests.core.insights.recovery import assert_no_small_union, recoverable
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pytest_django import DjangoAssertNumQueries
+
+    from core.members.models import Member
+    from tenants.models import Network
+
 WOMAN = {
     "ethnic_group": "asian_indian",
     "gender": "woman",
@@ -58,12 +67,12 @@ WOMAN = {
 MAN = {**WOMAN, "ethnic_group": "white_british", "gender": "man"}
 
 
-def _answer(network, member, **answers):
+def _answer(network: Network, member: Member, **answers: Any) -> None:
     with tenant_context(network):
         equality_answers_save(actor=member, consent=True, **answers)
 
 
-def _exchange(key, giver, receiver, minutes):
+def _exchange(key: str, giver: Member, receiver: Member, minutes: int) -> Transfer:
     return transfer_create(
         idempotency_key=key,
         kind=Transfer.Kind.EXCHANGE,
@@ -71,7 +80,9 @@ def _exchange(key, giver, receiver, minutes):
     )
 
 
-def test_figures_come_from_the_ledger_and_stay_in_their_network(network_a, network_b, make_member):
+def test_figures_come_from_the_ledger_and_stay_in_their_network(
+    network_a: Network, network_b: Network, make_member: Callable[..., Member]
+) -> None:
     ann, bea, cal, dan = (make_member(network_a, full_name=n) for n in ("Ann", "Bea", "Cal", "Dan"))
     eve = make_member(network_a, state=MemberState.AWAITING_APPROVAL)  # not yet a member
     ben = make_member(network_b)
@@ -135,7 +146,7 @@ def test_figures_come_from_the_ledger_and_stay_in_their_network(network_a, netwo
 
 
 @pytest.fixture
-def nineteen(network_a, make_member):
+def nineteen(network_a: Network, make_member: Callable[..., Member]) -> list[Member]:
     """An organiser and 18 members of network A: 10 women (the organiser among them) and
     9 men, none yet active."""
     boss = make_member(network_a, role=Role.ORGANISER)
@@ -145,13 +156,16 @@ def nineteen(network_a, make_member):
     return members
 
 
-def _row(table: ReportTable, label: str):
+def _row(table: ReportTable, label: str) -> ReportRow:
     return next(row for row in table.rows if row.label == label)
 
 
 def test_organisers_see_the_report_with_small_numbers_hidden(
-    network_a, nineteen, client_a, django_assert_max_num_queries
-):
+    network_a: Network,
+    nineteen: list[Member],
+    client_a: NetworkClient,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
+) -> None:
     boss, *members = nineteen
     with tenant_context(network_a):
         equality_snapshot_take()  # as beat does on the 1st of the month
@@ -188,7 +202,9 @@ def test_organisers_see_the_report_with_small_numbers_hidden(
     assert _row(gender, "All members").active is None
 
 
-def test_withdrawing_takes_a_member_out_of_the_report(network_a, nineteen, client_a):
+def test_withdrawing_takes_a_member_out_of_the_report(
+    network_a: Network, nineteen: list[Member], client_a: NetworkClient
+) -> None:
     boss, *members = nineteen
     with tenant_context(network_a):
         assert equality_answers_withdraw(actor=members[0])
@@ -201,7 +217,9 @@ def test_withdrawing_takes_a_member_out_of_the_report(network_a, nineteen, clien
     assert _row(gender, "All members").members == 20
 
 
-def test_the_csv_download_matches_the_page_and_is_audited(network_a, nineteen, client_a):
+def test_the_csv_download_matches_the_page_and_is_audited(
+    network_a: Network, nineteen: list[Member], client_a: NetworkClient
+) -> None:
     boss, *members = nineteen
     with tenant_context(network_a):
         equality_answers_withdraw(actor=members[0])
@@ -236,7 +254,9 @@ def test_the_csv_download_matches_the_page_and_is_audited(network_a, nineteen, c
     assert (event.verb, event.actor_id) == ("insights.equality_export", boss.pk)
 
 
-def test_the_report_api_gives_organisers_suppressed_counts(network_a, nineteen, client_a):
+def test_the_report_api_gives_organisers_suppressed_counts(
+    network_a: Network, nineteen: list[Member], client_a: NetworkClient
+) -> None:
     boss, *members = nineteen
     with tenant_context(network_a):
         equality_answers_withdraw(actor=members[0])
@@ -258,8 +278,12 @@ def test_the_report_api_gives_organisers_suppressed_counts(network_a, nineteen, 
 
 @pytest.mark.parametrize("role", [Role.MEMBER, Role.QI_LEAD])
 def test_members_without_the_organiser_role_are_refused(
-    network_a, nineteen, make_member, client_a, role
-):
+    network_a: Network,
+    nineteen: list[Member],
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    role: Role,
+) -> None:
     someone = make_member(network_a, role=role)
     client_a.force_login(someone)
     for path in (
@@ -276,15 +300,22 @@ def test_members_without_the_organiser_role_are_refused(
         assert not AuditEvent.objects.exists()
 
 
-def test_an_organiser_who_is_not_active_is_refused(network_a, make_member, client_a):
+def test_an_organiser_who_is_not_active_is_refused(
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     boss = make_member(network_a, role=Role.ORGANISER, state=MemberState.UNVERIFIED)
     client_a.force_login(boss)
     assert client_a.get("/insights/equality/").status_code == 403
 
 
 def test_another_networks_members_never_appear(
-    network_a, network_b, nineteen, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    nineteen: list[Member],
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     boss_b = make_member(network_b, role=Role.ORGANISER)
     for member in [boss_b] + [make_member(network_b) for _ in range(8)]:
         _answer(network_b, member, **{**MAN, "ethnic_group": "white_roma"})
@@ -333,7 +364,7 @@ def memberships(draw: st.DrawFn) -> dict[tuple[str, str], GroupFigures]:
     return figures
 
 
-def _raw(table_key: str, figures) -> dict[str, GroupFigures]:
+def _raw(table_key: str, figures: dict[tuple[str, str], GroupFigures]) -> dict[str, GroupFigures]:
     """Each row's raw figures, computed here from the groups' answers."""
     characteristic = next(c for c in CHARACTERISTICS if c.key == table_key)
     rows = {"All members": figures.get(ALL, GroupFigures())}
@@ -352,7 +383,9 @@ def _small(n: int) -> bool:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(memberships())
-def test_no_published_figure_is_about_0_to_7_people_and_none_hidden_is_recoverable(figures):
+def test_no_published_figure_is_about_0_to_7_people_and_none_hidden_is_recoverable(
+    figures: dict[tuple[str, str], GroupFigures],
+) -> None:
     for table in equality_tables(figures):
         raw = _raw(table.key, figures)
         # Each figure, as this test sees it: its value, the people it is about (a group of
@@ -418,7 +451,7 @@ answer_sets = st.one_of(
 
 
 @pytest.fixture
-def pool(network_a, make_member):
+def pool(network_a: Network, make_member: Callable[..., Member]) -> list[Member]:
     """An organiser and 15 members of network A, the same for every example."""
     return [make_member(network_a, role=Role.ORGANISER)] + [
         make_member(network_a) for _ in range(15)
@@ -437,8 +470,13 @@ def pool(network_a, make_member):
     days_later=st.integers(0, 27),
 )
 def test_reports_around_one_members_change_cannot_be_differenced(
-    network_a, pool, answers, who, change, days_later
-):
+    network_a: Network,
+    pool: list[Member],
+    answers: list[dict[str, str] | None],
+    who: int,
+    change: dict[str, str] | None,
+    days_later: int,
+) -> None:
     boss = pool[0]
     month_start = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     with tenant_context(network_a):

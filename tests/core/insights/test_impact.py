@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+from typing import TYPE_CHECKING
 
 import pytest
 from django.utils import timezone
@@ -14,8 +15,17 @@ from core.listings.services import listing_create
 from core.members.models import Member
 from core.members.services import member_profile_update
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-def _csv(client, name, query=""):
+    from django.test import Client
+    from pytest_django import DjangoAssertNumQueries
+
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
+
+def _csv(client: Client, name: str, query: str = "") -> list[list[str]]:
     response = client.get(f"/insights/impact/{name}.csv{query}")
     assert response.status_code == 200, response.content
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -23,7 +33,7 @@ def _csv(client, name, query=""):
     return list(csv.reader(io.StringIO(response.content.decode())))
 
 
-def test_hours_per_month_and_cumulative(client_a, cast):
+def test_hours_per_month_and_cumulative(client_a: NetworkClient, cast: dict[str, Member]) -> None:
     client_a.force_login(cast["ben"])
     now = timezone.localtime()
     assert _csv(client_a, "hours") == [
@@ -38,7 +48,7 @@ def test_hours_per_month_and_cumulative(client_a, cast):
     ]
 
 
-def test_exchanges_by_category_and_format(client_a, cast):
+def test_exchanges_by_category_and_format(client_a: NetworkClient, cast: dict[str, Member]) -> None:
     client_a.force_login(cast["ben"])
     assert _csv(client_a, "categories") == [
         ["category", "exchanges", "hours"],
@@ -52,7 +62,9 @@ def test_exchanges_by_category_and_format(client_a, cast):
     ]
 
 
-def test_members_joined_per_month(client_a, network_a, cast):
+def test_members_joined_per_month(
+    client_a: NetworkClient, network_a: Network, cast: dict[str, Member]
+) -> None:
     with tenant_context(network_a):
         Member.objects.filter(pk=cast["ada"].pk).update(
             date_joined=datetime.datetime(2024, 12, 1, 12, tzinfo=datetime.UTC)
@@ -66,7 +78,9 @@ def test_members_joined_per_month(client_a, network_a, cast):
     ]
 
 
-def test_skills_gap_from_listings_and_profiles(client_a, network_a, cast):
+def test_skills_gap_from_listings_and_profiles(
+    client_a: NetworkClient, network_a: Network, cast: dict[str, Member]
+) -> None:
     with tenant_context(network_a):
         for kind, category in [
             ("request", "data"),
@@ -89,7 +103,9 @@ def test_skills_gap_from_listings_and_profiles(client_a, network_a, cast):
     assert rows[1][0] in {"Data and measurement", "Mentoring"}  # largest gap first
 
 
-def test_page_shows_each_chart_with_its_table_and_csv_link(client_a, cast):
+def test_page_shows_each_chart_with_its_table_and_csv_link(
+    client_a: NetworkClient, cast: dict[str, Member]
+) -> None:
     client_a.force_login(cast["ben"])
     page = client_a.get("/insights/impact/").content.decode()
     assert "<h1>Impact</h1>" in page
@@ -100,7 +116,7 @@ def test_page_shows_each_chart_with_its_table_and_csv_link(client_a, cast):
     assert 'href="/insights/impact/skills.csv"' in page
 
 
-def test_bad_dates_and_unknown_tables(client_a, cast):
+def test_bad_dates_and_unknown_tables(client_a: NetworkClient, cast: dict[str, Member]) -> None:
     client_a.force_login(cast["ben"])
     assert client_a.get("/insights/impact/secrets.csv").status_code == 404
     response = client_a.get("/insights/impact/hours.csv?start=2025-05-01&end=2025-01-01")
@@ -110,12 +126,19 @@ def test_bad_dates_and_unknown_tables(client_a, cast):
     assert b"There is a problem" in page.content and b"-chart" not in page.content
 
 
-def test_signed_out_visitors_are_sent_to_sign_in(client_a, cast):
+def test_signed_out_visitors_are_sent_to_sign_in(
+    client_a: NetworkClient, cast: dict[str, Member]
+) -> None:
     assert client_a.get("/insights/impact/").status_code == 302
     assert client_a.get("/insights/impact/hours.csv").status_code == 302
 
 
-def test_another_networks_figures_never_count(client_b, network_b, make_member, cast):
+def test_another_networks_figures_never_count(
+    client_b: NetworkClient,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    cast: dict[str, Member],
+) -> None:
     bea = make_member(network_b)
     client_b.force_login(bea)
     assert _csv(client_b, "hours") == [
@@ -126,8 +149,11 @@ def test_another_networks_figures_never_count(client_b, network_b, make_member, 
 
 @pytest.mark.parametrize("name", ["hours", "members", "categories", "formats", "skills"])
 def test_each_csv_costs_a_fixed_number_of_queries(
-    client_a, cast, name, django_assert_max_num_queries
-):
+    client_a: NetworkClient,
+    cast: dict[str, Member],
+    name: str,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
+) -> None:
     client_a.force_login(cast["ben"])
     # Middleware 3, session, member, and 1-3 for the table (exchanges hosted here and
     # on partners' listings, and volunteering: the same edges as the map's).
@@ -136,8 +162,12 @@ def test_each_csv_costs_a_fixed_number_of_queries(
 
 
 def test_impact_counts_what_the_map_and_metrics_count(
-    client_a, network_a, network_b, make_member, cast
-):
+    client_a: NetworkClient,
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    cast: dict[str, Member],
+) -> None:
     """One definition: exchanges (also those our members had on partners' listings) are
     exchanges; confirmed project hours are volunteering, in their own column."""
     from core.exchanges import services as x

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import pytest
 from django.utils import timezone
@@ -18,17 +19,27 @@ from tests.conftest import upgrade
 
 from .conftest import complete, map_get, map_prepare
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from pytest_django import DjangoAssertNumQueries
+
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
 MAP = "/api/v1/insights/map/"
 
 
-def _map(client, member, path=MAP):
+def _map(client: NetworkClient, member: Member, path: str = MAP) -> dict[str, Any]:
     client.force_login(member)
     response = map_get(client, path)
     assert response.status_code == 200, response.content
     return response.json()
 
 
-def test_map_nodes_links_and_totals(client_a, cast):
+def test_map_nodes_links_and_totals(client_a: NetworkClient, cast: dict[str, Member]) -> None:
     data = _map(client_a, cast["ben"])
     by_label = {node["label"]: node for node in data["nodes"]}
     assert set(by_label) == {"Ada Nurse", "Ben Doctor", "Cy Nurse", "A member"}
@@ -43,7 +54,9 @@ def test_map_nodes_links_and_totals(client_a, cast):
     assert "Olive Organiser" not in by_label  # no exchange, no node
 
 
-def test_opted_out_member_is_anonymous_to_everyone_but_themself(client_a, cast):
+def test_opted_out_member_is_anonymous_to_everyone_but_themself(
+    client_a: NetworkClient, cast: dict[str, Member]
+) -> None:
     dee = cast["dee"]
     for viewer in ("ada", "olive"):  # a member and an organiser
         text = json.dumps(_map(client_a, cast[viewer]))
@@ -72,7 +85,9 @@ def test_opted_out_member_is_anonymous_to_everyone_but_themself(client_a, cast):
     assert f'data-you="member-{cast["ada"].pk}"' in client_a.get("/insights/map/").content.decode()
 
 
-def test_opting_out_through_the_profile_form_takes_effect(client_a, cast):
+def test_opting_out_through_the_profile_form_takes_effect(
+    client_a: NetworkClient, cast: dict[str, Member]
+) -> None:
     client_a.force_login(cast["ada"])
     assert "Ada Nurse" in json.dumps(_map(client_a, cast["ben"]))  # stored with her name
     client_a.force_login(cast["ada"])
@@ -91,15 +106,22 @@ def test_opting_out_through_the_profile_form_takes_effect(client_a, cast):
     assert b'name="show_on_map"' in client_a.get("/members/profile/edit/").content
 
 
-def test_name_only_visibility_still_shows_the_name(client_a, network_a, cast):
+def test_name_only_visibility_still_shows_the_name(
+    client_a: NetworkClient, network_a: Network, cast: dict[str, Member]
+) -> None:
     with tenant_context(network_a):
         member_profile_update(actor=cast["ada"], profile_visibility="name_only")
     assert any(n["label"] == "Ada Nurse" for n in _map(client_a, cast["ben"])["nodes"])
 
 
 def test_another_networks_members_never_appear(
-    client_a, client_b, network_a, network_b, make_member, cast
-):
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    cast: dict[str, Member],
+) -> None:
     """B's own exchanges stay in B; a federated exchange shows B as one node, no member."""
     upgrade(network_a, network_b)
     for network in (network_a, network_b):
@@ -148,7 +170,9 @@ def test_another_networks_members_never_appear(
     assert client_b.get(MAP).json()["nodes"] == b_data["nodes"]
 
 
-def test_date_range_filters_by_completion_day(client_a, cast):
+def test_date_range_filters_by_completion_day(
+    client_a: NetworkClient, cast: dict[str, Member]
+) -> None:
     march = _map(client_a, cast["ben"], f"{MAP}?start=2025-03-01&end=2025-03-15")
     assert {n["label"] for n in march["nodes"]} == {"Ada Nurse", "Ben Doctor"}
     april = _map(client_a, cast["ben"], f"{MAP}?start=2025-03-16&end=2025-04-30")
@@ -156,7 +180,9 @@ def test_date_range_filters_by_completion_day(client_a, cast):
 
 
 @pytest.mark.parametrize("query", ["start=2025-05-01&end=2025-04-01", "start=yesterday"])
-def test_bad_dates_are_refused_clearly(client_a, cast, query):
+def test_bad_dates_are_refused_clearly(
+    client_a: NetworkClient, cast: dict[str, Member], query: str
+) -> None:
     client_a.force_login(cast["ben"])
     response = client_a.get(f"{MAP}?{query}")
     assert response.status_code == 400
@@ -169,12 +195,14 @@ def test_bad_dates_are_refused_clearly(client_a, cast, query):
     assert b'id="network-map"' not in page.content
 
 
-def test_map_needs_a_signed_in_member(client_a, cast):
+def test_map_needs_a_signed_in_member(client_a: NetworkClient, cast: dict[str, Member]) -> None:
     assert client_a.get(MAP).status_code == 401
     assert client_a.get("/insights/map/").status_code == 302
 
 
-def test_map_page_has_the_tables_without_javascript(client_a, cast):
+def test_map_page_has_the_tables_without_javascript(
+    client_a: NetworkClient, cast: dict[str, Member]
+) -> None:
     client_a.force_login(cast["ben"])
     page = map_get(client_a, "/insights/map/").content.decode()
     assert "<h1>Network map</h1>" in page
@@ -185,8 +213,12 @@ def test_map_page_has_the_tables_without_javascript(client_a, cast):
 
 
 def test_map_is_served_as_stored_in_few_queries_whatever_the_network_size(
-    client_a, network_a, cast, make_member, django_assert_max_num_queries
-):
+    client_a: NetworkClient,
+    network_a: Network,
+    cast: dict[str, Member],
+    make_member: Callable[..., Member],
+    django_assert_max_num_queries: DjangoAssertNumQueries,
+) -> None:
     client_a.force_login(cast["ben"])
     map_get(client_a, MAP)
     # The host (with its theme), the session, the member, the stored map, who may not be
@@ -206,7 +238,9 @@ def test_map_is_served_as_stored_in_few_queries_whatever_the_network_size(
         assert client_a.get("/insights/map/").status_code == 200
 
 
-def test_map_answers_not_modified_to_the_etag_it_gave(client_a, cast):
+def test_map_answers_not_modified_to_the_etag_it_gave(
+    client_a: NetworkClient, cast: dict[str, Member]
+) -> None:
     client_a.force_login(cast["ben"])
     first = map_get(client_a, MAP)
     again = client_a.get(MAP, HTTP_IF_NONE_MATCH=first["ETag"])
@@ -215,8 +249,13 @@ def test_map_answers_not_modified_to_the_etag_it_gave(client_a, cast):
 
 
 def test_a_large_map_is_stored_as_groups_each_expandable(
-    client_a, client_b, network_a, cast, make_member, monkeypatch
-):
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+    network_a: Network,
+    cast: dict[str, Member],
+    make_member: Callable[..., Member],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from core.insights.services import map as map_store
 
     monkeypatch.setattr(map_store, "AGGREGATE_ABOVE", 3)
@@ -242,8 +281,13 @@ def test_a_large_map_is_stored_as_groups_each_expandable(
 
 
 def test_project_volunteering_is_its_own_line_to_the_project_not_to_its_lead(
-    client_a, client_b, network_a, network_b, make_member, cast
-):
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    cast: dict[str, Member],
+) -> None:
     """Confirmed project hours are volunteering (volunteer -> project), paid from the
     project's budget: never exchanges, and never help the lead received."""
     from core.members.models import Role
@@ -320,7 +364,9 @@ def test_project_volunteering_is_its_own_line_to_the_project_not_to_its_lead(
     assert "Falls" not in json.dumps(_map(client_b, outsider))
 
 
-def test_the_map_counts_active_members_as_the_equality_report_does(client_a, network_a, cast):
+def test_the_map_counts_active_members_as_the_equality_report_does(
+    client_a: NetworkClient, network_a: Network, cast: dict[str, Member]
+) -> None:
     """One definition: current members who took part. Dee closed her account: the map
     still draws her exchange (as "A member"), but neither page counts her."""
     import datetime

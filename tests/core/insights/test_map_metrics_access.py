@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core.cache import cache
@@ -13,13 +14,22 @@ from core.insights.services.metrics import network_metrics_store
 from core.insights.tasks import network_metrics_refresh
 from core.members.models import Role
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pytest_django import DjangoCaptureOnCommitCallbacks
+
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
 API = "/api/v1/insights/metrics/"
 PAGE = "/insights/metrics/"
 
 
 def test_members_without_the_organiser_role_cannot_see_metrics_or_brokers(
-    client_a, network_a, cast
-):
+    client_a: NetworkClient, network_a: Network, cast: dict[str, Member]
+) -> None:
     with tenant_context(network_a):
         network_metrics_store(network_a.schema_name)
     for who in ("ada", "cy"):  # Ada and Cy are the brokers; plain members all the same
@@ -31,7 +41,9 @@ def test_members_without_the_organiser_role_cannot_see_metrics_or_brokers(
     assert client_a.get(API).status_code == 401
 
 
-def test_organiser_sees_computing_then_the_metrics(client_a, network_a, cast):
+def test_organiser_sees_computing_then_the_metrics(
+    client_a: NetworkClient, network_a: Network, cast: dict[str, Member]
+) -> None:
     client_a.force_login(cast["olive"])
     response = client_a.get(API)
     assert (response.status_code, response.json()) == (202, {"status": "computing"})
@@ -56,7 +68,9 @@ def test_organiser_sees_computing_then_the_metrics(client_a, network_a, cast):
     assert "67%" in page
 
 
-def test_opted_out_broker_is_not_named(client_a, network_a, cast):
+def test_opted_out_broker_is_not_named(
+    client_a: NetworkClient, network_a: Network, cast: dict[str, Member]
+) -> None:
     with tenant_context(network_a):
         cast["cy"].show_on_map = False
         cast["cy"].save(update_fields=["show_on_map"])
@@ -68,8 +82,13 @@ def test_opted_out_broker_is_not_named(client_a, network_a, cast):
 
 
 def test_metrics_are_cached_per_network(
-    client_a, client_b, network_a, network_b, cast, make_member
-):
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+    network_a: Network,
+    network_b: Network,
+    cast: dict[str, Member],
+    make_member: Callable[..., Member],
+) -> None:
     with tenant_context(network_a):
         network_metrics_store(network_a.schema_name)
     boss_b = make_member(network_b, role=Role.ORGANISER)
@@ -84,13 +103,17 @@ def test_metrics_are_cached_per_network(
     assert client_a.get(API).json()["members_active"] == 4
 
 
-def test_storing_refuses_a_schema_that_is_not_current(network_a, network_b):
+def test_storing_refuses_a_schema_that_is_not_current(
+    network_a: Network, network_b: Network
+) -> None:
     with tenant_context(network_b), pytest.raises(RuntimeError):
         network_metrics_store(network_a.schema_name)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_worker_computes_and_caches(client_a, network_a, cast, worker):
+def test_the_worker_computes_and_caches(
+    client_a: NetworkClient, network_a: Network, cast: dict[str, Member], worker: None
+) -> None:
     schema = network_a.schema_name
     assert network_metrics_refresh.apply_async([schema], ignore_result=False).get(timeout=30) == 4
     with tenant_context(network_a):
@@ -107,8 +130,11 @@ def test_the_worker_computes_and_caches(client_a, network_a, cast, worker):
 
 
 def test_organiser_can_ask_for_a_recomputation_once_queued_per_request(
-    client_a, network_a, cast, django_capture_on_commit_callbacks
-):
+    client_a: NetworkClient,
+    network_a: Network,
+    cast: dict[str, Member],
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     client_a.force_login(cast["olive"])
     with django_capture_on_commit_callbacks() as queued:
         client_a.get(PAGE)  # nothing cached: queues one

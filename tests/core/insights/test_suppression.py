@@ -18,35 +18,35 @@ def column(values: dict[str, int], *, known_total: bool = False) -> tuple[dict, 
     return cells, [Sum("total", tuple(values))]
 
 
-def test_a_lone_small_cell_takes_the_smallest_other_non_zero_cell_with_it():
+def test_a_lone_small_cell_takes_the_smallest_other_non_zero_cell_with_it() -> None:
     cells, sums = column({"a": 3, "b": 0, "c": 40, "d": 12})
     assert suppress(cells, sums) == {"a", "d"}
 
 
-def test_cells_of_zero_and_eight_or_more_are_published():
+def test_cells_of_zero_and_eight_or_more_are_published() -> None:
     cells, sums = column({"a": 0, "b": 8, "c": 9})
     assert suppress(cells, sums) == set()
 
 
-def test_two_small_cells_protect_each_other():
+def test_two_small_cells_protect_each_other() -> None:
     cells, sums = column({"a": 1, "b": 7, "c": 30})
     assert suppress(cells, sums) == {"a", "b"}
 
 
-def test_a_small_total_is_hidden_and_then_protects_its_part():
+def test_a_small_total_is_hidden_and_then_protects_its_part() -> None:
     # 5 members, all in one group: the total is small, so it is hidden with the group.
     cells, sums = column({"a": 5, "b": 0})
     assert suppress(cells, sums) == {"a", "total"}
 
 
-def test_a_known_total_is_no_protection():
+def test_a_known_total_is_no_protection() -> None:
     # The network's member count is public, so hiding it protects nothing: a zero is
     # hidden instead, and the 5 could be split 5+0, 4+1, ...
     cells, sums = column({"a": 5, "b": 0}, known_total=True)
     assert suppress(cells, sums) == {"a", "b", "total"}
 
 
-def test_an_implied_small_figure_is_protected():
+def test_an_implied_small_figure_is_protected() -> None:
     # members = active + inactive: publishing 9 members and 8 active would reveal 1
     # inactive member, so the two active counts are hidden together.
     cells = {
@@ -71,7 +71,7 @@ def test_an_implied_small_figure_is_protected():
     assert not determined({"a1", "a2", "i1", "i2", "I"}, sums) & {"a1", "a2", "i1", "i2"}
 
 
-def test_hidden_cells_never_add_up_to_a_small_group():
+def test_hidden_cells_never_add_up_to_a_small_group() -> None:
     # "1 member did not answer" is hidden; hiding "prefer not to say" (0) with it stops
     # the subtraction, but the two would still say "1 member either did not answer or
     # preferred not to say". So a group of 8 or more is hidden too, and then its only
@@ -89,19 +89,19 @@ def test_hidden_cells_never_add_up_to_a_small_group():
     assert suppress(cells, sums) == {"na", "pnts", "A", "a1"}
 
 
-def test_a_figure_that_known_figures_fix_cannot_be_protected():
+def test_a_figure_that_known_figures_fix_cannot_be_protected() -> None:
     cells = {"only": Cell(3, 3), "total": Cell(3, 3, known=True)}
     with pytest.raises(CannotProtect):
         suppress(cells, [Sum("total", ("only",))])
 
 
-def test_ties_go_to_the_first_cell_so_the_same_table_gives_the_same_answer():
+def test_ties_go_to_the_first_cell_so_the_same_table_gives_the_same_answer() -> None:
     cells, sums = column({"a": 2, "b": 20, "c": 20, "d": 20})
     assert suppress(cells, sums) == suppress(cells, sums) == {"a", "b"}
     assert suppress(dict(reversed(cells.items())), sums) == {"a", "d"}
 
 
-def test_the_bridge_that_defeats_counting_two_per_line_is_caught():
+def test_the_bridge_that_defeats_counting_two_per_line_is_caught() -> None:
     # Two 2x2 blocks of small cells joined by one more: every row and column has two or
     # more hidden cells, yet the joining cell can be solved for (it is a bridge between
     # the blocks). Stopping at "two per line" would leave it recoverable; the solver
@@ -188,19 +188,23 @@ def _check(cells: dict, sums: list[Sum], *, hide_zeros: bool = False) -> None:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables())
-def test_no_published_cell_is_1_to_7_and_no_hidden_cell_is_recoverable(table):
+def test_no_published_cell_is_1_to_7_and_no_hidden_cell_is_recoverable(
+    table: tuple[dict, list[Sum]],
+) -> None:
     cells, sums = table
     _check(cells, sums)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables())
-def test_with_zeros_hidden_no_published_cell_is_0_to_7_and_none_hidden_is_recoverable(table):
+def test_with_zeros_hidden_no_published_cell_is_0_to_7_and_none_hidden_is_recoverable(
+    table: tuple[dict, list[Sum]],
+) -> None:
     cells, sums = table
     _check(cells, sums, hide_zeros=True)
 
 
-def test_zeros_can_be_hidden_like_small_counts():
+def test_zeros_can_be_hidden_like_small_counts() -> None:
     # 0 people in b: shown, a later `*` there would say someone joined b. Hidden with
     # zeros, it needs a complement like any small count: the smallest non-zero cell.
     cells, sums = column({"a": 30, "b": 0, "c": 12})
@@ -208,7 +212,7 @@ def test_zeros_can_be_hidden_like_small_counts():
     assert suppress(cells, sums, hide_zeros=True) == {"b", "c"}
 
 
-def test_cannot_protect_only_when_known_figures_fix_a_sensitive_one():
+def test_cannot_protect_only_when_known_figures_fix_a_sensitive_one() -> None:
     cells = {"a": Cell(3, 3, shown=False), "b": Cell(10, 10), "t": Cell(13, 13, known=True)}
     # b is the only shown cell that could protect a; hiding it works.
     assert suppress(cells, [Sum("t", ("a", "b"))]) == {"b"}

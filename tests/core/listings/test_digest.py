@@ -1,4 +1,7 @@
+from __future__ import annotations
+
 import datetime
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from django_tenants.utils import tenant_context
@@ -6,10 +9,16 @@ from django_tenants.utils import tenant_context
 from core.listings.services import listing_create, listings_weekly_digest
 from core.notifications.models import Kind, Notification
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from core.members.models import Member
+    from tenants.models import Network
+
 
 def test_the_weekly_digest_tells_members_of_new_listings_matching_their_skills(
-    network_a, network_b, make_member
-):
+    network_a: Network, network_b: Network, make_member: Callable[..., Member]
+) -> None:
     nurse = make_member(network_a, skills=["sepsis"])
     make_member(network_a, skills=["knitting"])
     teacher = make_member(network_a)

@@ -1,9 +1,22 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django_tenants.utils import tenant_context
 
 from core.listings.services import listing_create
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-def test_the_api_filters_listings_by_format(network_a, make_member, client_a):
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
+
+def test_the_api_filters_listings_by_format(
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     """`format` is a listing filter; DRF must not read it as a renderer (that was a 404)."""
     alice = make_member(network_a)
     with tenant_context(network_a):

@@ -1,6 +1,10 @@
 """Managing listings from the pages: the poster edits theirs, organisers hide one with a
 reason, and the pages link a listing to its poster and members to their own listings."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import pytest
 from django_tenants.utils import tenant_context
 
@@ -11,19 +15,27 @@ from core.members.models import Role
 
 from .test_listings import SEPSIS
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
 
 @pytest.fixture
-def alice(network_a, make_member):
+def alice(network_a: Network, make_member: Callable[..., Member]) -> Member:
     return make_member(network_a, full_name="Alice Adeyemi", profession="nurse")
 
 
 @pytest.fixture
-def listing(network_a, alice):
+def listing(network_a: Network, alice: Member) -> Listing:
     with tenant_context(network_a):
         return listing_create(actor=alice, **SEPSIS)
 
 
-def _form(listing, **changes):
+def _form(listing: Listing, **changes: Any) -> dict[str, Any]:
     fields = {
         name: getattr(listing, name)
         for name in (
@@ -40,7 +52,9 @@ def _form(listing, **changes):
     return {name: "" if value is None else value for name, value in {**fields, **changes}.items()}
 
 
-def test_the_poster_edits_their_listing_from_its_page(network_a, alice, listing, client_a):
+def test_the_poster_edits_their_listing_from_its_page(
+    network_a: Network, alice: Member, listing: Listing, client_a: NetworkClient
+) -> None:
     client_a.force_login(alice)
     detail = client_a.get(f"/listings/{listing.pk}/").content.decode()
     assert f'href="/listings/{listing.pk}/edit/"' in detail
@@ -62,8 +76,13 @@ def test_the_poster_edits_their_listing_from_its_page(network_a, alice, listing,
 
 
 def test_nobody_else_can_edit_it_here_or_from_another_network(
-    network_a, network_b, make_member, listing, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    listing: Listing,
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     client_a.force_login(make_member(network_a))
     assert client_a.get(f"/listings/{listing.pk}/edit/").status_code == 404
     assert (
@@ -80,8 +99,11 @@ def test_nobody_else_can_edit_it_here_or_from_another_network(
 
 
 def test_an_organiser_hides_a_listing_from_its_page_saying_why(
-    network_a, make_member, listing, client_a
-):
+    network_a: Network,
+    make_member: Callable[..., Member],
+    listing: Listing,
+    client_a: NetworkClient,
+) -> None:
     member = make_member(network_a)
     client_a.force_login(member)
     assert "Hide this listing" not in client_a.get(f"/listings/{listing.pk}/").content.decode()
@@ -102,8 +124,12 @@ def test_an_organiser_hides_a_listing_from_its_page_saying_why(
 
 
 def test_pages_link_a_listing_to_its_poster_and_members_to_their_listings(
-    network_a, alice, make_member, listing, client_a
-):
+    network_a: Network,
+    alice: Member,
+    make_member: Callable[..., Member],
+    listing: Listing,
+    client_a: NetworkClient,
+) -> None:
     client_a.force_login(make_member(network_a))
     detail = client_a.get(f"/listings/{listing.pk}/").content.decode()
     assert f'href="/members/{alice.pk}/"' in detail

@@ -1,4 +1,7 @@
+from __future__ import annotations
+
 import threading
+from typing import TYPE_CHECKING
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -20,7 +23,17 @@ from core.listings.services import (
 )
 from kernel.errors import PermissionDenied
 
-SEPSIS = {
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from pytest_django import Settings
+
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
+SEPSIS: dict[str, Any] = {
     "kind": "offer",
     "title": "Sepsis recognition teaching for ward teams",
     "description": "I run a 45-minute session on NEWS2 and the sepsis six for nursing teams.",
@@ -39,11 +52,13 @@ RUN_CHARTS = {
 
 
 @pytest.fixture
-def alice(network_a, make_member):
+def alice(network_a: Network, make_member: Callable[..., Member]) -> Member:
     return make_member(network_a, full_name="Alice Adeyemi", profession="nurse")
 
 
-def test_search_ranks_by_relevance_and_filters(network_a, alice, make_member):
+def test_search_ranks_by_relevance_and_filters(
+    network_a: Network, alice: Member, make_member: Callable[..., Member]
+) -> None:
     ben = make_member(network_a, full_name="Ben Begum", profession="doctor", skills=["run charts"])
     with tenant_context(network_a):
         listing_create(actor=alice, **SEPSIS)
@@ -68,7 +83,9 @@ def test_search_ranks_by_relevance_and_filters(network_a, alice, make_member):
         assert list(listing_suggestions(member=ben)) == [wanted]
 
 
-def test_pages_and_api_create_and_find_listings(network_a, alice, client_a):
+def test_pages_and_api_create_and_find_listings(
+    network_a: Network, alice: Member, client_a: NetworkClient
+) -> None:
     client_a.force_login(alice)
     created = client_a.post("/api/v1/listings/", SEPSIS, content_type="application/json")
     assert created.status_code == 201, created.content
@@ -97,8 +114,8 @@ def test_pages_and_api_create_and_find_listings(network_a, alice, client_a):
     ],
 )
 def test_bad_input_is_refused_clearly_and_changes_nothing(
-    network_a, alice, client_a, change, message
-):
+    network_a: Network, alice: Member, client_a: NetworkClient, change: dict[str, Any], message: str
+) -> None:
     client_a.force_login(alice)
     response = client_a.post(
         "/api/v1/listings/", {**SEPSIS, **change}, content_type="application/json"
@@ -109,7 +126,7 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(
         assert not Listing.objects.exists()
 
 
-def test_script_in_the_text_is_not_stored(network_a, alice):
+def test_script_in_the_text_is_not_stored(network_a: Network, alice: Member) -> None:
     with (
         pytest.raises(ListingRefused, match="Write plain text") as refused,
         tenant_context(network_a),
@@ -122,7 +139,9 @@ def test_script_in_the_text_is_not_stored(network_a, alice):
         assert not Listing.objects.exists()
 
 
-def test_only_the_owner_edits_or_closes(network_a, alice, make_member, client_a):
+def test_only_the_owner_edits_or_closes(
+    network_a: Network, alice: Member, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     with tenant_context(network_a):
         listing = listing_create(actor=alice, **SEPSIS)
     client_a.force_login(make_member(network_a))
@@ -147,7 +166,9 @@ def test_only_the_owner_edits_or_closes(network_a, alice, make_member, client_a)
         assert list(listing_search()) == []  # closed listings leave the search
 
 
-def test_organisers_hide_with_a_reason_and_it_is_audited(network_a, alice, make_member, client_a):
+def test_organisers_hide_with_a_reason_and_it_is_audited(
+    network_a: Network, alice: Member, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     organiser = make_member(network_a)
     with tenant_context(network_a):
         organiser.user_permissions.add(Permission.objects.get(codename="moderate_listing"))
@@ -167,7 +188,9 @@ def test_organisers_hide_with_a_reason_and_it_is_audited(network_a, alice, make_
     assert b"Advertises a paid course" in client_a.get(f"/listings/{listing.pk}/").content
 
 
-def test_an_edit_from_a_stale_copy_never_unhides_a_moderated_listing(network_a, alice, make_member):
+def test_an_edit_from_a_stale_copy_never_unhides_a_moderated_listing(
+    network_a: Network, alice: Member, make_member: Callable[..., Member]
+) -> None:
     organiser = make_member(network_a)
     with tenant_context(network_a):
         organiser.user_permissions.add(Permission.objects.get(codename="moderate_listing"))
@@ -186,8 +209,8 @@ def test_an_edit_from_a_stale_copy_never_unhides_a_moderated_listing(network_a, 
 
 @pytest.mark.django_db(transaction=True)
 def test_an_edit_waits_for_a_locked_listing_only_so_long_then_says_try_again(
-    network_a, alice, client_a, settings
-):
+    network_a: Network, alice: Member, client_a: NetworkClient, settings: Settings
+) -> None:
     settings.HEXITIME_LOCK_TIMEOUT_MS = 200
     with tenant_context(network_a):
         listing = listing_create(actor=alice, **SEPSIS)
@@ -220,8 +243,12 @@ def test_an_edit_waits_for_a_locked_listing_only_so_long_then_says_try_again(
 
 
 def test_another_network_cannot_see_search_edit_or_guess_listings(
-    network_a, network_b, alice, make_member, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    alice: Member,
+    make_member: Callable[..., Member],
+    client_b: NetworkClient,
+) -> None:
     with tenant_context(network_a):
         listing = listing_create(actor=alice, **SEPSIS)
     client_b.force_login(make_member(network_b))
@@ -239,7 +266,9 @@ def test_another_network_cannot_see_search_edit_or_guess_listings(
         assert Listing.objects.get(pk=listing.pk).title == SEPSIS["title"]
 
 
-def test_search_query_count_does_not_grow_with_results(network_a, alice, make_member, client_a):
+def test_search_query_count_does_not_grow_with_results(
+    network_a: Network, alice: Member, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     client_a.force_login(alice)
     counts = []
     for batch in (2, 20):
@@ -254,7 +283,9 @@ def test_search_query_count_does_not_grow_with_results(network_a, alice, make_me
     assert counts[0] == counts[1]
 
 
-def test_visitors_who_are_not_signed_in_see_no_listings(network_a, alice, client_a):
+def test_visitors_who_are_not_signed_in_see_no_listings(
+    network_a: Network, alice: Member, client_a: NetworkClient
+) -> None:
     with tenant_context(network_a):
         listing_create(actor=alice, **SEPSIS)
     page = client_a.get("/listings/?q=sepsis")
@@ -264,8 +295,13 @@ def test_visitors_who_are_not_signed_in_see_no_listings(network_a, alice, client
 
 
 def test_a_public_listings_page_is_an_organisers_choice_and_shows_no_names(
-    network_a, network_b, alice, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    alice: Member,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     olive = make_member(network_a, role="organiser")
     theirs = make_member(network_b, full_name="Bea Brown")
     with tenant_context(network_a):

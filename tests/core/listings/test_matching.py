@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import threading
 from functools import partial
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core import mail
@@ -38,6 +39,15 @@ from kernel.db import connection
 from kernel.errors import NotFound, PermissionDenied
 from tests.conftest import at_once
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pytest_django import DjangoCaptureOnCommitCallbacks
+
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
 RUN_CHARTS = {
     "kind": "request",
     "category": "data",
@@ -47,24 +57,24 @@ RUN_CHARTS = {
 
 
 @pytest.fixture
-def poster(network_a, make_member):
+def poster(network_a: Network, make_member: Callable[..., Member]) -> Member:
     return make_member(network_a, full_name="Priya Patel", skills=["coaching"])
 
 
 @pytest.fixture
-def request_listing(network_a, poster):
+def request_listing(network_a: Network, poster: Member) -> Listing:
     with tenant_context(network_a):
         return listing_create(actor=poster, **RUN_CHARTS)
 
 
-def _told(network, member) -> list[Notification]:
+def _told(network: Network, member: Member) -> list[Notification]:
     with tenant_context(network):
         return list(Notification.objects.filter(recipient=member, kind=Kind.REQUEST_MATCH))
 
 
 def test_one_query_ranks_members_by_how_much_of_a_request_mentions_their_skills(
-    network_a, make_member, poster, request_listing
-):
+    network_a: Network, make_member: Callable[..., Member], poster: Member, request_listing: Listing
+) -> None:
     both = make_member(network_a, skills=["run charts", "qi methods"])
     one = make_member(network_a, skills=["run charts", "knitting"])
     make_member(network_a, skills=["knitting"])
@@ -86,8 +96,8 @@ def test_one_query_ranks_members_by_how_much_of_a_request_mentions_their_skills(
 
 
 def test_the_digest_asks_the_shared_query_once_for_every_member(
-    network_a, make_member, poster, request_listing
-):
+    network_a: Network, make_member: Callable[..., Member], poster: Member, request_listing: Listing
+) -> None:
     readers = [make_member(network_a, skills=["run charts"]) for _ in range(4)]
     with tenant_context(network_a), CaptureQueriesContext(connection) as queries:
         assert listings_weekly_digest() == 4
@@ -98,8 +108,8 @@ def test_the_digest_asks_the_shared_query_once_for_every_member(
 
 
 def test_members_told_of_a_request_are_those_who_let_it_and_are_active(
-    network_a, make_member, poster, request_listing
-):
+    network_a: Network, make_member: Callable[..., Member], poster: Member, request_listing: Listing
+) -> None:
     told = make_member(network_a, skills=["run charts"])
     declined = make_member(network_a, skills=["run charts"])
     gone = make_member(
@@ -122,8 +132,11 @@ def test_members_told_of_a_request_are_those_who_let_it_and_are_active(
 
 
 def test_posting_a_request_queues_the_matching_after_commit_and_reopening_does_again(
-    network_a, make_member, poster, django_capture_on_commit_callbacks
-):
+    network_a: Network,
+    make_member: Callable[..., Member],
+    poster: Member,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     with tenant_context(network_a):
         with django_capture_on_commit_callbacks() as posted:
             listing = listing_create(actor=poster, **RUN_CHARTS)
@@ -137,8 +150,12 @@ def test_posting_a_request_queues_the_matching_after_commit_and_reopening_does_a
 
 
 def test_the_fan_out_is_bounded_to_the_best_matched(
-    network_a, make_member, poster, request_listing, monkeypatch
-):
+    network_a: Network,
+    make_member: Callable[..., Member],
+    poster: Member,
+    request_listing: Listing,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(services, "MATCH_NOTIFY_LIMIT", 2)
     best = [make_member(network_a, skills=["run charts", "qi methods"]) for _ in range(2)]
     rest = [make_member(network_a, skills=["run charts"]) for _ in range(3)]
@@ -154,8 +171,12 @@ def test_the_fan_out_is_bounded_to_the_best_matched(
 
 
 def test_a_member_of_another_network_is_never_matched_or_told(
-    network_a, network_b, make_member, poster, request_listing
-):
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    poster: Member,
+    request_listing: Listing,
+) -> None:
     here = make_member(network_a, skills=["run charts"])
     elsewhere = make_member(network_b, skills=["run charts"])
     with tenant_context(network_a):
@@ -170,8 +191,11 @@ def test_a_member_of_another_network_is_never_matched_or_told(
 
 
 def test_the_daily_summary_is_one_email_a_day_for_those_who_chose_it(
-    network_a, make_member, poster, django_capture_on_commit_callbacks
-):
+    network_a: Network,
+    make_member: Callable[..., Member],
+    poster: Member,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     wants = make_member(network_a, skills=["run charts"])
     quiet = make_member(network_a, skills=["run charts"])
     with tenant_context(network_a):
@@ -193,8 +217,8 @@ def test_the_daily_summary_is_one_email_a_day_for_those_who_chose_it(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_posted_request_reaches_people_and_their_daily_email_through_a_real_worker(
-    network_a, make_member, worker
-):
+    network_a: Network, make_member: Callable[..., Member], worker: None
+) -> None:
     from core.listings.tasks import listing_matches_sweep_task
     from core.notifications.tasks import notifications_daily_summaries_task
 
@@ -245,8 +269,8 @@ def test_a_posted_request_reaches_people_and_their_daily_email_through_a_real_wo
 
 
 def test_the_poster_invites_up_to_five_matched_members_once_each(
-    network_a, make_member, poster, request_listing
-):
+    network_a: Network, make_member: Callable[..., Member], poster: Member, request_listing: Listing
+) -> None:
     matched = [make_member(network_a, skills=["run charts"]) for _ in range(6)]
     stranger = make_member(network_a, skills=["knitting"])
     with tenant_context(network_a):
@@ -272,7 +296,9 @@ def test_the_poster_invites_up_to_five_matched_members_once_each(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_invitations_at_once_cannot_pass_the_limit_together(network_a, make_member):
+def test_two_invitations_at_once_cannot_pass_the_limit_together(
+    network_a: Network, make_member: Callable[..., Member]
+) -> None:
     poster = make_member(network_a, skills=["coaching"])
     matched = [make_member(network_a, skills=["run charts"]) for _ in range(6)]
     with tenant_context(network_a):
@@ -293,8 +319,12 @@ def test_two_invitations_at_once_cannot_pass_the_limit_together(network_a, make_
 
 
 def test_the_request_page_shows_the_poster_whom_to_invite_and_nobody_else(
-    network_a, make_member, poster, request_listing, client_a
-):
+    network_a: Network,
+    make_member: Callable[..., Member],
+    poster: Member,
+    request_listing: Listing,
+    client_a: NetworkClient,
+) -> None:
     open_profile = make_member(
         network_a,
         full_name="Ben Begum",
@@ -336,8 +366,12 @@ def test_the_request_page_shows_the_poster_whom_to_invite_and_nobody_else(
 
 
 def test_the_request_page_reads_its_matches_in_the_same_queries_for_any_number(
-    network_a, make_member, poster, request_listing, client_a
-):
+    network_a: Network,
+    make_member: Callable[..., Member],
+    poster: Member,
+    request_listing: Listing,
+    client_a: NetworkClient,
+) -> None:
     client_a.force_login(poster)
 
     def queries() -> int:
@@ -357,8 +391,14 @@ def test_the_request_page_reads_its_matches_in_the_same_queries_for_any_number(
 
 
 def test_the_api_lists_matches_and_invites_for_the_poster_only(
-    network_a, network_b, make_member, poster, request_listing, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    poster: Member,
+    request_listing: Listing,
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     ben = make_member(network_a, full_name="Ben Begum", skills=["run charts"], profession="nurse")
     other = make_member(network_a, skills=["coaching"])
     url = f"/api/v1/listings/{request_listing.pk}"
@@ -401,7 +441,9 @@ def test_the_api_lists_matches_and_invites_for_the_poster_only(
         assert ResponseInvitation.objects.filter(listing=request_listing).count() == 1
 
 
-def test_members_choose_on_the_notifications_page_and_api(network_a, make_member, client_a):
+def test_members_choose_on_the_notifications_page_and_api(
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     member = make_member(network_a)
     client_a.force_login(member)
     prefs = client_a.get("/api/v1/notifications/preferences/").json()
@@ -422,8 +464,8 @@ def test_members_choose_on_the_notifications_page_and_api(network_a, make_member
 
 
 def test_members_who_blocked_each_other_are_never_matched(
-    network_a, make_member, poster, request_listing
-):
+    network_a: Network, make_member: Callable[..., Member], poster: Member, request_listing: Listing
+) -> None:
     blocker = make_member(network_a, skills=["run charts"])
     blocked = make_member(network_a, skills=["run charts"])
     free = make_member(network_a, skills=["run charts"])

@@ -2,7 +2,10 @@
 tokens on their own network only, last use shown, revoked at once; calls without
 credentials answer 401 with WWW-Authenticate."""
 
+from __future__ import annotations
+
 import re
+from typing import TYPE_CHECKING
 
 from django_tenants.utils import tenant_context
 
@@ -10,8 +13,18 @@ from core.audit.models import AuditEvent
 from core.members.models import ApiToken
 from core.members.services import API_TOKENS_PER_MEMBER, api_token_create
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-def _make_on_page(client, name="Rota sync"):
+    from django.test import Client
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
+
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
+
+def _make_on_page(client: Client, name: str = "Rota sync") -> tuple[TestResponse, str]:
     page = client.post("/members/tokens/", {"name": name})
     assert page.status_code == 200
     assert page["Cache-Control"] == "no-store"
@@ -20,7 +33,9 @@ def _make_on_page(client, name="Rota sync"):
     return page, shown.group(1)
 
 
-def test_a_member_makes_a_token_uses_it_and_revokes_it(network_a, make_member, client_a):
+def test_a_member_makes_a_token_uses_it_and_revokes_it(
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     member = make_member(network_a)
     client_a.force_login(member)
     _, secret = _make_on_page(client_a)
@@ -52,7 +67,9 @@ def test_a_member_makes_a_token_uses_it_and_revokes_it(network_a, make_member, c
         assert AuditEvent.objects.filter(verb="api_token.revoke").exists()
 
 
-def test_calls_without_credentials_answer_401_with_www_authenticate(network_a, client_a):
+def test_calls_without_credentials_answer_401_with_www_authenticate(
+    network_a: Network, client_a: NetworkClient
+) -> None:
     response = client_a.get("/api/v1/ledger/balance/")
     assert response.status_code == 401
     assert response["WWW-Authenticate"].startswith("Bearer")
@@ -63,8 +80,12 @@ def test_calls_without_credentials_answer_401_with_www_authenticate(network_a, c
 
 
 def test_a_token_works_only_on_its_own_network_and_only_its_owner_revokes_it(
-    network_a, network_b, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     owner = make_member(network_a)
     with tenant_context(network_a):
         token, secret = api_token_create(actor=owner, name="Mine")
@@ -83,7 +104,9 @@ def test_a_token_works_only_on_its_own_network_and_only_its_owner_revokes_it(
         assert ApiToken.objects.filter(pk=token.pk).exists()
 
 
-def test_a_token_needs_a_name_and_there_is_a_limit(network_a, make_member, client_a):
+def test_a_token_needs_a_name_and_there_is_a_limit(
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     member = make_member(network_a)
     client_a.force_login(member)
     empty = client_a.post("/members/tokens/", {"name": "  "})

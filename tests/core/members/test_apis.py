@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django_tenants.utils import tenant_context
 
 from core.audit.models import AuditEvent
@@ -5,10 +9,20 @@ from core.members.models import JoinPolicy, Member, MemberState, Role
 from core.members.services import join_settings_set, verification_token
 from ledger.selectors import member_balance
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pytest_django import DjangoAssertNumQueries
+
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
 PASSWORD = "kindly-staple-49"
 
 
-def test_join_verify_and_profile_through_the_api(network_a, client_a):
+def test_join_verify_and_profile_through_the_api(
+    network_a: Network, client_a: NetworkClient
+) -> None:
     joined = client_a.post(
         "/api/v1/members/join/",
         {"email": "Nia@nhs.net", "full_name": "Nia Nowak", "password": PASSWORD},
@@ -47,7 +61,9 @@ def test_join_verify_and_profile_through_the_api(network_a, client_a):
     assert client_a.get("/api/v1/members/me/").json()["profession"] == "midwife"
 
 
-def test_organisers_approve_and_change_roles_through_the_api(network_a, make_member, client_a):
+def test_organisers_approve_and_change_roles_through_the_api(
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     boss = make_member(network_a, role=Role.ORGANISER)
     ben = make_member(network_a, full_name="Ben Begum")
     with tenant_context(network_a):
@@ -82,8 +98,11 @@ def test_organisers_approve_and_change_roles_through_the_api(network_a, make_mem
 
 
 def test_network_b_cannot_read_or_change_network_a_members_by_id(
-    network_a, network_b, make_member, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    client_b: NetworkClient,
+) -> None:
     make_member(network_a)
     priya = make_member(network_a, full_name="Priya Patel")
     boss_b = make_member(network_b, role=Role.ORGANISER)
@@ -100,7 +119,9 @@ def test_network_b_cannot_read_or_change_network_a_members_by_id(
         assert Member.objects.get(pk=priya.pk).role == Role.MEMBER
 
 
-def test_hidden_profile_fields_are_null_for_other_members(network_a, make_member, client_a):
+def test_hidden_profile_fields_are_null_for_other_members(
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     priya = make_member(
         network_a, bio="Private bio", profile_visibility="name_only", profession="pharmacist"
     )
@@ -111,8 +132,11 @@ def test_hidden_profile_fields_are_null_for_other_members(network_a, make_member
 
 
 def test_approval_queue_query_count_does_not_grow_with_the_queue(
-    network_a, make_member, client_a, django_assert_max_num_queries
-):
+    network_a: Network,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
+) -> None:
     boss = make_member(network_a, role=Role.ORGANISER)
     for n in range(12):
         make_member(network_a, state=MemberState.AWAITING_APPROVAL, email=f"p{n}@nhs.net")

@@ -3,6 +3,8 @@ and whether anything was granted to them beyond their role (core.members.backend
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth.models import Group, Permission
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
@@ -13,8 +15,17 @@ from core.notifications.selectors import notification_unread_count
 from core.notifications.services import notification_send
 from kernel.db import connection
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-def test_a_permission_granted_through_a_group_still_counts(network_a, make_member, client_a):
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
+
+def test_a_permission_granted_through_a_group_still_counts(
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     member = make_member(network_a)
     with tenant_context(network_a):
         analysts = Group.objects.create(name="Analysts")
@@ -28,8 +39,8 @@ def test_a_permission_granted_through_a_group_still_counts(network_a, make_membe
 
 
 def test_the_member_comes_with_their_own_unread_count_in_one_query(
-    network_a, network_b, make_member
-):
+    network_a: Network, network_b: Network, make_member: Callable[..., Member]
+) -> None:
     alice, bob = make_member(network_a), make_member(network_b)
     with tenant_context(network_a):
         for key in ("one", "two"):

@@ -2,10 +2,12 @@
 role). An invitation expires, can be resent and revoked, and lets the person join in one
 step whatever the join policy. Expired invitations are purged with unverified sign-ups."""
 
+from __future__ import annotations
+
 import datetime
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pytest
@@ -38,11 +40,17 @@ from kernel.errors import PermissionDenied
 from ledger.selectors import member_balance
 from tests.faults.test_provisioning_faults import _test_database_url
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
 PASSWORD = "kindly-staple-49"
 
 
 @pytest.fixture
-def organiser(network_a, make_member):
+def organiser(network_a: Network, make_member: Callable[..., Member]) -> Member:
     return make_member(network_a, full_name="Olivia Organiser", role=Role.ORGANISER)
 
 
@@ -60,8 +68,11 @@ def _mail_to(address: str) -> list:
 
 
 def test_organiser_invites_addresses_and_the_person_joins_in_one_step_under_any_policy(
-    network_a, organiser, make_member, client_a
-):
+    network_a: Network,
+    organiser: Member,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+) -> None:
     make_member(network_a, email="already@nhs.net")
     with tenant_context(network_a):
         join_settings_set(
@@ -120,8 +131,11 @@ def test_organiser_invites_addresses_and_the_person_joins_in_one_step_under_any_
 
 
 def test_resending_to_someone_who_joined_meanwhile_says_so(
-    network_a, organiser, make_member, client_a
-):
+    network_a: Network,
+    organiser: Member,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+) -> None:
     with tenant_context(network_a):
         invitations_send(actor=organiser, people=[("", "kim@nhs.net", "")])
         invitation = Invitation.objects.get()
@@ -137,7 +151,9 @@ def test_resending_to_someone_who_joined_meanwhile_says_so(
     assert "You are already a member here" in refused.content.decode()
 
 
-def test_approval_policy_does_not_hold_back_an_invited_person(network_a, organiser, client_a):
+def test_approval_policy_does_not_hold_back_an_invited_person(
+    network_a: Network, organiser: Member, client_a: NetworkClient
+) -> None:
     with tenant_context(network_a):
         join_settings_set(actor=organiser, policy=JoinPolicy.APPROVAL)
         invitations_send(actor=organiser, people=[("Ola Okafor", "ola@nhs.net", "")])
@@ -147,7 +163,9 @@ def test_approval_policy_does_not_hold_back_an_invited_person(network_a, organis
         assert Member.objects.get(email="ola@nhs.net").state == MemberState.ACTIVE
 
 
-def test_a_csv_of_names_emails_and_roles_is_read_row_by_row(network_a, organiser, client_a):
+def test_a_csv_of_names_emails_and_roles_is_read_row_by_row(
+    network_a: Network, organiser: Member, client_a: NetworkClient
+) -> None:
     client_a.force_login(organiser)
     bad = client_a.post(
         "/members/invitations/",
@@ -187,7 +205,9 @@ def test_a_csv_of_names_emails_and_roles_is_read_row_by_row(network_a, organiser
         assert Invitation.objects.get(email="bob@nhs.net").full_name == "Bob Bell"
 
 
-def test_csv_limits_and_unreadable_files_are_refused_clearly(network_a, organiser):
+def test_csv_limits_and_unreadable_files_are_refused_clearly(
+    network_a: Network, organiser: Member
+) -> None:
     with tenant_context(network_a):
         many = "".join(f"P{n},p{n}@nhs.net\n" for n in range(501))
         with pytest.raises(InvitationRefused, match="at most 500 people"):
@@ -207,8 +227,8 @@ def test_csv_limits_and_unreadable_files_are_refused_clearly(network_a, organise
 
 @pytest.mark.django_db(transaction=True)
 def test_invitations_are_emailed_resent_with_a_new_link_and_revoked(
-    worker, network_a, organiser, client_a
-):
+    worker: None, network_a: Network, organiser: Member, client_a: NetworkClient
+) -> None:
     client_a.force_login(organiser)
     client_a.post(
         "/members/invitations/", {"action": "addresses", "emails": "nia@nhs.net", "role": "member"}
@@ -244,8 +264,13 @@ def test_invitations_are_emailed_resent_with_a_new_link_and_revoked(
 
 @pytest.mark.django_db(transaction=True)
 def test_an_expired_invitation_says_so_and_is_purged_with_unverified_sign_ups(
-    worker, network_a, network_b, organiser, make_member, client_a
-):
+    worker: None,
+    network_a: Network,
+    network_b: Network,
+    organiser: Member,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+) -> None:
     organiser_b = make_member(network_b, role=Role.ORGANISER)
     with tenant_context(network_a):
         invitations_send(actor=organiser, people=[("", "old@nhs.net", ""), ("", "new@nhs.net", "")])
@@ -277,8 +302,13 @@ def test_an_expired_invitation_says_so_and_is_purged_with_unverified_sign_ups(
 
 
 def test_other_networks_and_members_cannot_see_use_or_change_invitations(
-    network_a, network_b, organiser, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    organiser: Member,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     with tenant_context(network_a):
         invitations_send(actor=organiser, people=[("Nia", "nia@nhs.net", "organiser")])
         invitation = Invitation.objects.get()
@@ -306,7 +336,9 @@ def test_other_networks_and_members_cannot_see_use_or_change_invitations(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_invitation_whose_message_was_lost_is_sent_by_the_sweep_once(network_a, organiser):
+def test_an_invitation_whose_message_was_lost_is_sent_by_the_sweep_once(
+    network_a: Network, organiser: Member
+) -> None:
     with tenant_context(network_a):
         invitations_send(actor=organiser, people=[("", "lost@nhs.net", "")])
         app.control.purge()  # the queued message is lost, as with a Redis that crashed
@@ -334,8 +366,8 @@ def test_an_invitation_whose_message_was_lost_is_sent_by_the_sweep_once(network_
 
 @pytest.mark.django_db(transaction=True)
 def test_two_organisers_inviting_one_address_at_once_is_a_refusal_not_an_error(
-    network_a, organiser
-):
+    network_a: Network, organiser: Member
+) -> None:
     """Another session invites the address and has not committed: this batch's insert
     waits on the unique address, and when the other commits, is refused with nothing of it
     written."""

@@ -2,8 +2,11 @@
 notification, an email they can turn off, and an item under "Waiting for you"); people
 who asked to join are told the outcome, with the organiser's reason when declined."""
 
+from __future__ import annotations
+
 import datetime
 import time
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core import mail
@@ -23,15 +26,23 @@ from core.notifications.models import EmailPreference, Kind, Notification
 from core.notifications.services import email_wanted
 from core.projects.services import project_propose
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
 PASSWORD = "kindly-staple-49"
 
 
 @pytest.fixture
-def organiser(network_a, make_member):
+def organiser(network_a: Network, make_member: Callable[..., Member]) -> Member:
     return make_member(network_a, full_name="Olivia Organiser", role=Role.ORGANISER)
 
 
-def _asks_to_join(network, email="nia@nhs.net", full_name="Nia Nowak"):
+def _asks_to_join(
+    network: Network, email: str = "nia@nhs.net", full_name: str = "Nia Nowak"
+) -> Member:
     with tenant_context(network):
         member = member_join(email=email, full_name=full_name, password=PASSWORD)
         assert member is not None  # a new address
@@ -49,8 +60,13 @@ def _mail_to(address: str, subject: str) -> list:
 
 
 def test_organisers_are_told_of_a_request_to_join(
-    network_a, network_b, organiser, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    organiser: Member,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     plain = make_member(network_a, full_name="Pat Plain")
     boss_b = make_member(network_b, full_name="Bea Boss", role=Role.ORGANISER)
     client_a.force_login(organiser)
@@ -89,8 +105,12 @@ def test_organisers_are_told_of_a_request_to_join(
 
 
 def test_organisers_are_told_of_a_project_proposed(
-    network_a, network_b, organiser, make_member, client_a
-):
+    network_a: Network,
+    network_b: Network,
+    organiser: Member,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+) -> None:
     lead = make_member(network_a, full_name="Lena Lead", role=Role.QI_LEAD)
     boss_b = make_member(network_b, full_name="Bea Boss", role=Role.ORGANISER)
     today = timezone.localdate()
@@ -118,7 +138,9 @@ def test_organisers_are_told_of_a_project_proposed(
     assert "waiting for funding" not in client_a.get("/").content.decode()
 
 
-def test_an_approved_joiner_is_told(network_a, organiser, client_a):
+def test_an_approved_joiner_is_told(
+    network_a: Network, organiser: Member, client_a: NetworkClient
+) -> None:
     with tenant_context(network_a):
         join_settings_set(actor=organiser, policy=JoinPolicy.APPROVAL)
     nia = _asks_to_join(network_a)
@@ -131,8 +153,13 @@ def test_an_approved_joiner_is_told(network_a, organiser, client_a):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_declined_joiner_is_emailed_the_reason_and_told_it_when_signing_in(
-    worker, network_a, network_b, organiser, client_a, client_b
-):
+    worker: None,
+    network_a: Network,
+    network_b: Network,
+    organiser: Member,
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     with tenant_context(network_a):
         join_settings_set(actor=organiser, policy=JoinPolicy.APPROVAL)
     sam = _asks_to_join(network_a, email="sam@nhs.net", full_name="Sam Singh")

@@ -1,5 +1,8 @@
+from __future__ import annotations
+
 import re
 import time
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core import mail
@@ -23,20 +26,31 @@ from kernel.errors import PermissionDenied
 from ledger.models import Transfer
 from ledger.selectors import member_balance
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from pytest_django import DjangoCaptureOnCommitCallbacks
+
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
 PASSWORD = "kindly-staple-49"
 
 
 @pytest.fixture
-def organiser(network_a, make_member):
+def organiser(network_a: Network, make_member: Callable[..., Member]) -> Member:
     return make_member(network_a, full_name="Olivia Organiser", role=Role.ORGANISER)
 
 
-def _join(email="nia@nhs.net", **fields):
-    return member_join(
+def _join(email: str = "nia@nhs.net", **fields: Any) -> Member:
+    member = member_join(
         email=email,
         full_name=fields.get("full_name", "Nia Nowak"),
         password=fields.get("password", PASSWORD),
     )
+    assert member is not None  # a new address
+    return member
 
 
 def _path_in_last_email(pattern: str) -> str:
@@ -51,8 +65,8 @@ def _link_from_outbox() -> str:
 
 
 def test_open_policy_join_sends_link_after_commit_and_verifying_gifts_once(
-    network_a, django_capture_on_commit_callbacks
-):
+    network_a: Network, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
     with tenant_context(network_a):
         with django_capture_on_commit_callbacks() as callbacks:
             nia = _join(email=" Nia@NHS.net ")
@@ -72,7 +86,9 @@ def test_open_policy_join_sends_link_after_commit_and_verifying_gifts_once(
         assert not member_verification_email(schema_name=network_a.schema_name, member_id=nia.pk)
 
 
-def test_email_domain_policy_admits_allowed_domains_and_subdomains_only(network_a, organiser):
+def test_email_domain_policy_admits_allowed_domains_and_subdomains_only(
+    network_a: Network, organiser: Member
+) -> None:
     with tenant_context(network_a):
         join_settings_set(
             actor=organiser, policy="email_domain", allowed_domains=["@NHS.net", "warwick.ac.uk"]
@@ -89,7 +105,9 @@ def test_email_domain_policy_admits_allowed_domains_and_subdomains_only(network_
         assert Member.objects.count() == 3  # the organiser and two joiners; no outsider
 
 
-def test_approval_policy_queues_verified_members_for_an_organiser(network_a, organiser):
+def test_approval_policy_queues_verified_members_for_an_organiser(
+    network_a: Network, organiser: Member
+) -> None:
     with tenant_context(network_a):
         join_settings_set(actor=organiser, policy=JoinPolicy.APPROVAL)
         nia, sam = _join("nia@nhs.net"), _join("sam@nhs.net", full_name="Sam Singh")
@@ -118,7 +136,7 @@ def test_approval_policy_queues_verified_members_for_an_organiser(network_a, org
         ]
 
 
-def test_bad_input_is_refused_and_writes_nothing(network_a, organiser):
+def test_bad_input_is_refused_and_writes_nothing(network_a: Network, organiser: Member) -> None:
     with tenant_context(network_a):
         with pytest.raises(JoinRefused, match="open, email domain or organiser approval"):
             join_settings_set(actor=organiser, policy="invite_only")
@@ -143,7 +161,9 @@ def test_bad_input_is_refused_and_writes_nothing(network_a, organiser):
                 member_verify_email(token=token)
 
 
-def test_a_link_made_in_one_network_verifies_nobody_in_another(network_a, network_b):
+def test_a_link_made_in_one_network_verifies_nobody_in_another(
+    network_a: Network, network_b: Network
+) -> None:
     with tenant_context(network_a):
         nia_a = _join()
         token = verification_token(nia_a)
@@ -156,8 +176,8 @@ def test_a_link_made_in_one_network_verifies_nobody_in_another(network_a, networ
 
 
 def test_organisers_change_roles_audited_and_never_remove_the_last_organiser(
-    network_a, organiser, make_member
-):
+    network_a: Network, organiser: Member, make_member: Callable[..., Member]
+) -> None:
     ben = make_member(network_a, full_name="Ben Begum")
     with tenant_context(network_a):
         with pytest.raises(PermissionDenied):
@@ -176,7 +196,9 @@ def test_organisers_change_roles_audited_and_never_remove_the_last_organiser(
         assert AuditEvent.objects.filter(verb="member.role_change").count() == 2
 
 
-def test_join_and_approval_pages(network_a, organiser, client_a):
+def test_join_and_approval_pages(
+    network_a: Network, organiser: Member, client_a: NetworkClient
+) -> None:
     with tenant_context(network_a):
         join_settings_set(actor=organiser, policy=JoinPolicy.APPROVAL)
     page = client_a.get("/join/")
@@ -209,8 +231,12 @@ def test_join_and_approval_pages(network_a, organiser, client_a):
 
 
 def test_network_b_cannot_see_or_act_on_network_a_members(
-    network_a, network_b, organiser, make_member, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    organiser: Member,
+    make_member: Callable[..., Member],
+    client_b: NetworkClient,
+) -> None:
     with tenant_context(network_a):
         join_settings_set(actor=organiser, policy=JoinPolicy.APPROVAL)
         nia = _join("nia@nhs.net")
@@ -226,7 +252,9 @@ def test_network_b_cannot_see_or_act_on_network_a_members(
         assert Member.objects.get(pk=nia.pk).state == MemberState.AWAITING_APPROVAL
 
 
-def test_password_reset_uses_djangos_flow(network_a, make_member, client_a):
+def test_password_reset_uses_djangos_flow(
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     make_member(network_a, email="ada@nhs.net", password="old-password-77")
     assert client_a.post("/accounts/password-reset/", {"email": "ada@nhs.net"}).status_code == 302
     link = _path_in_last_email("/accounts/reset/")
@@ -241,8 +269,8 @@ def test_password_reset_uses_djangos_flow(network_a, make_member, client_a):
 
 @pytest.mark.django_db(transaction=True)
 def test_end_to_end_a_real_worker_emails_the_link_and_following_it_gifts(
-    worker, network_a, client_a
-):
+    worker: None, network_a: Network, client_a: NetworkClient
+) -> None:
     joined = client_a.post(
         "/join/", {"full_name": "Nia Nowak", "email": "nia@nhs.net", "password": PASSWORD}
     )
@@ -262,7 +290,13 @@ def test_end_to_end_a_real_worker_emails_the_link_and_following_it_gifts(
         assert nia.state == MemberState.ACTIVE and member_balance(member=nia) == 120
 
 
-def test_login_is_throttled_per_network(network_a, network_b, make_member, client_a, client_b):
+def test_login_is_throttled_per_network(
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     make_member(network_a, email="sam@nhs.net", password=PASSWORD)
     make_member(network_b, email="sam@nhs.net", password=PASSWORD)
     for _ in range(5):
@@ -280,8 +314,12 @@ def test_login_is_throttled_per_network(network_a, network_b, make_member, clien
 
 
 def test_joining_answers_alike_for_registered_and_new_addresses(
-    network_a, network_b, organiser, make_member, django_capture_on_commit_callbacks
-):
+    network_a: Network,
+    network_b: Network,
+    organiser: Member,
+    make_member: Callable[..., Member],
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     """Password reset already says nothing about who is registered; joining says nothing
     either. The owner of a registered address is emailed instead."""
     from core.notifications.models import Kind, Notification
@@ -323,8 +361,11 @@ def test_joining_answers_alike_for_registered_and_new_addresses(
 
 
 def test_a_verification_email_whose_message_was_lost_is_sent_by_the_sweep_once(
-    network_a, network_b, make_member, django_capture_on_commit_callbacks
-):
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     """The member's row is the verification email's outbox: a message lost with the
     queue (the on-commit callbacks never run here) is queued again by the sweep after
     the grace period, and sent once however many copies arrive."""

@@ -1,17 +1,31 @@
 """The API of inviting people and managing members: what the pages do, for organisers
 only, in their own network only."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django_tenants.utils import tenant_context
 
 from core.members.models import Invitation, Member, MemberState, Role
 from core.members.services import invitation_token
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
 PASSWORD = "kindly-staple-49"
 
 
 def test_organisers_invite_resend_and_revoke_through_the_api(
-    network_a, network_b, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     organiser = make_member(network_a, role=Role.ORGANISER)
     make_member(network_a, email="already@nhs.net")
     client_a.force_login(organiser)
@@ -67,8 +81,12 @@ def test_organisers_invite_resend_and_revoke_through_the_api(
 
 
 def test_an_invited_person_joins_through_the_api_in_one_step(
-    network_a, network_b, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     organiser = make_member(network_a, role=Role.ORGANISER)
     client_a.force_login(organiser)
     client_a.post(
@@ -92,8 +110,12 @@ def test_an_invited_person_joins_through_the_api_in_one_step(
 
 
 def test_organisers_deactivate_and_reactivate_through_the_api_and_the_queue_shows_who(
-    network_a, network_b, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     organiser = make_member(network_a, role=Role.ORGANISER)
     ada = make_member(network_a, organisation="Analytical Trust", profession="nurse")
     client_a.force_login(organiser)

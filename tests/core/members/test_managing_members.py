@@ -2,6 +2,10 @@
 organisation), the members page searches, and a member can be deactivated (data and
 ledger kept; sign-in refused with a clear message) and reactivated."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import pytest
 from django_tenants.utils import tenant_context
 
@@ -20,17 +24,23 @@ from kernel.errors import PermissionDenied
 from ledger.selectors import member_balance
 from ledger.services import gift_grant
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
 PASSWORD = "kindly-staple-49"
 
 
 @pytest.fixture
-def organiser(network_a, make_member):
+def organiser(network_a: Network, make_member: Callable[..., Member]) -> Member:
     return make_member(network_a, full_name="Olivia Organiser", role=Role.ORGANISER)
 
 
 def test_joining_asks_profession_and_organisation_and_the_queue_shows_them(
-    network_a, organiser, client_a
-):
+    network_a: Network, organiser: Member, client_a: NetworkClient
+) -> None:
     with tenant_context(network_a):
         join_settings_set(actor=organiser, policy=JoinPolicy.APPROVAL)
     joined = client_a.post(
@@ -62,8 +72,13 @@ def test_joining_asks_profession_and_organisation_and_the_queue_shows_them(
 
 
 def test_the_members_page_searches_by_name_email_and_organisation(
-    network_a, network_b, organiser, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    organiser: Member,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     make_member(
         network_a,
         full_name="Ada Lovelace",
@@ -88,8 +103,13 @@ def test_the_members_page_searches_by_name_email_and_organisation(
 
 
 def test_a_deactivated_member_keeps_data_and_credit_and_is_told_when_signing_in(
-    network_a, network_b, organiser, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    organiser: Member,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     ada = make_member(
         network_a,
         full_name="Ada Lovelace",
@@ -136,8 +156,13 @@ def test_a_deactivated_member_keeps_data_and_credit_and_is_told_when_signing_in(
 
 
 def test_only_organisers_of_the_network_deactivate_and_never_themselves(
-    network_a, network_b, organiser, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    organiser: Member,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     ada = make_member(network_a, full_name="Ada Lovelace")
     bob = make_member(network_a, full_name="Bob Member")
     with tenant_context(network_a):

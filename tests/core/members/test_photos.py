@@ -1,6 +1,9 @@
 """Profile photos: checked by content, size-limited, stored in the network's own media."""
 
+from __future__ import annotations
+
 import io
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -11,16 +14,29 @@ from PIL import Image
 
 from core.members.services import PHOTO_MAX_BYTES, JoinRefused, member_profile_update
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
-def _image(size=(64, 64), image_format="PNG") -> SimpleUploadedFile:
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
+    from pytest_django import DjangoCaptureOnCommitCallbacks
+
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
+
+def _image(size: tuple[int, int] = (64, 64), image_format: str = "PNG") -> SimpleUploadedFile:
     buffer = io.BytesIO()
     Image.new("RGB", size, "teal").save(buffer, format=image_format)
     return SimpleUploadedFile("me.png", buffer.getvalue(), content_type="image/png")
 
 
 def test_a_photo_is_stored_in_the_networks_media_and_replaced_cleanly(
-    network_a, make_member, django_capture_on_commit_callbacks
-):
+    network_a: Network,
+    make_member: Callable[..., Member],
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     priya = make_member(network_a, full_name="Priya Patel")
     with tenant_context(network_a):
         priya = member_profile_update(actor=priya, photo=_image())
@@ -45,7 +61,9 @@ def test_a_photo_is_stored_in_the_networks_media_and_replaced_cleanly(
         (_image(image_format="GIF"), "JPEG, PNG or WebP"),
     ],
 )
-def test_bad_photos_are_refused_and_change_nothing(network_a, make_member, upload, message):
+def test_bad_photos_are_refused_and_change_nothing(
+    network_a: Network, make_member: Callable[..., Member], upload: SimpleUploadedFile, message: str
+) -> None:
     priya = make_member(network_a, full_name="Priya Patel")
     with tenant_context(network_a):
         with pytest.raises(JoinRefused, match=message) as refused:
@@ -56,8 +74,12 @@ def test_bad_photos_are_refused_and_change_nothing(network_a, make_member, uploa
 
 
 def test_the_profile_page_uploads_and_reports_a_bad_photo_at_the_top(
-    network_a, network_b, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     priya = make_member(network_a, full_name="Priya Patel")
     client_a.force_login(priya)
     form = {"full_name": "Priya Patel", "profile_visibility": "network"}
@@ -79,11 +101,13 @@ def _edit_url() -> str:
     return reverse("profile-edit", urlconf="hexitime.urls_tenant")
 
 
-def test_the_api_takes_a_photo_as_multipart_and_refuses_a_fake(network_a, make_member, client_a):
+def test_the_api_takes_a_photo_as_multipart_and_refuses_a_fake(
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     priya = make_member(network_a, full_name="Priya Patel")
     client_a.force_login(priya)
 
-    def patch(data):
+    def patch(data: dict[str, Any]) -> TestResponse:
         body = encode_multipart(BOUNDARY, data)
         return client_a.generic(
             "PATCH", "/api/v1/members/me/", body, content_type=MULTIPART_CONTENT

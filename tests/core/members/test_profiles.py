@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import pytest
 from django_tenants.utils import tenant_context
 
@@ -6,6 +10,13 @@ from core.members.models import Member, Role
 from core.members.selectors import profile_shown_in_full
 from core.members.services import JoinRefused, member_join, member_profile_update
 from kernel.errors import PermissionDenied
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
 
 PROFILE = {
     "full_name": "Priya Patel",
@@ -21,7 +32,9 @@ PROFILE = {
 }
 
 
-def test_a_member_edits_their_profile_and_chooses_who_sees_it(network_a, make_member):
+def test_a_member_edits_their_profile_and_chooses_who_sees_it(
+    network_a: Network, make_member: Callable[..., Member]
+) -> None:
     priya = make_member(network_a)
     ben = make_member(network_a)
     boss = make_member(network_a, role=Role.ORGANISER)
@@ -50,7 +63,9 @@ def test_a_member_edits_their_profile_and_chooses_who_sees_it(network_a, make_me
         ({"full_name": " "}, "full_name"),
     ],
 )
-def test_bad_profile_input_is_refused_and_changes_nothing(network_a, make_member, fields, field):
+def test_bad_profile_input_is_refused_and_changes_nothing(
+    network_a: Network, make_member: Callable[..., Member], fields: dict[str, Any], field: str
+) -> None:
     priya = make_member(network_a, full_name="Priya Patel")
     with tenant_context(network_a):
         with pytest.raises(JoinRefused) as refused:
@@ -60,7 +75,9 @@ def test_bad_profile_input_is_refused_and_changes_nothing(network_a, make_member
         assert (saved.full_name, saved.location, saved.bio) == ("Priya Patel", "", "")
 
 
-def test_profile_pages_escape_text_and_respect_visibility(network_a, make_member, client_a):
+def test_profile_pages_escape_text_and_respect_visibility(
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     priya = make_member(network_a, full_name="Priya Patel")
     ben = make_member(network_a, full_name="Ben Begum")
     client_a.force_login(priya)
@@ -87,7 +104,12 @@ def test_profile_pages_escape_text_and_respect_visibility(network_a, make_member
     assert b"Pharmacist" in other.content and b"Fish" not in other.content  # name_only
 
 
-def test_network_b_cannot_see_network_a_profiles_by_id(network_a, network_b, make_member, client_b):
+def test_network_b_cannot_see_network_a_profiles_by_id(
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    client_b: NetworkClient,
+) -> None:
     make_member(network_a)
     priya = make_member(network_a, full_name="Priya Patel")
     reader = make_member(network_b)
@@ -97,7 +119,9 @@ def test_network_b_cannot_see_network_a_profiles_by_id(network_a, network_b, mak
     assert client_b.get("/members/999999/").status_code == 404
 
 
-def test_until_verified_a_member_may_browse_but_not_post(network_a, client_a):
+def test_until_verified_a_member_may_browse_but_not_post(
+    network_a: Network, client_a: NetworkClient
+) -> None:
     with tenant_context(network_a):
         nia = member_join(email="nia@nhs.net", full_name="Nia Nowak", password="kindly-staple-49")
         assert nia is not None  # a new address
@@ -115,7 +139,9 @@ def test_until_verified_a_member_may_browse_but_not_post(network_a, client_a):
     assert client_a.get("/listings/").status_code == 200
 
 
-def test_error_summary_links_reach_checkbox_and_radio_groups(network_a, make_member, client_a):
+def test_error_summary_links_reach_checkbox_and_radio_groups(
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     client_a.force_login(make_member(network_a))
     page = client_a.post(
         "/members/profile/edit/",

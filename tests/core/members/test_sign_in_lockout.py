@@ -2,10 +2,24 @@
 (django-axes, settings/security.py): every spelling of the address shares the count, the
 client is the one the trusted proxy saw, and a lock in one network stays there."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import pytest
 from django.test import override_settings
 
 from tests.conftest import NetworkClient
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from django.test import Client
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
+
+    from core.members.models import Member
+    from tenants.models import Network
 
 PASSWORD = "kindly-staple-49"
 GRACE = "grace.walker@nhs.net"
@@ -17,15 +31,15 @@ def full_width(text: str) -> str:
 
 
 @pytest.fixture
-def grace(network_a, make_member):
+def grace(network_a: Network, make_member: Callable[..., Member]) -> Member:
     return make_member(network_a, email=GRACE, password=PASSWORD)
 
 
-def _sign_in(client, username, password, **headers):
+def _sign_in(client: Client, username: str, password: str, **headers: Any) -> TestResponse:
     return client.post("/accounts/login/", {"username": username, "password": password}, **headers)
 
 
-def _fail_five_times(client, username, **headers):
+def _fail_five_times(client: Client, username: str, **headers: Any) -> None:
     for n in range(5):
         response = _sign_in(client, username, "wrong", **headers)
         assert response.status_code == (429 if n == 4 else 200)
@@ -40,7 +54,9 @@ def _fail_five_times(client, username, **headers):
         full_width(GRACE),
     ],
 )
-def test_every_spelling_of_a_locked_address_is_locked(grace, client_a, variant):
+def test_every_spelling_of_a_locked_address_is_locked(
+    grace: Member, client_a: NetworkClient, variant: str
+) -> None:
     _fail_five_times(client_a, GRACE)
     refused = _sign_in(client_a, variant, PASSWORD)
     assert refused.status_code == 429
@@ -48,7 +64,7 @@ def test_every_spelling_of_a_locked_address_is_locked(grace, client_a, variant):
     assert "_auth_user_id" not in client_a.session
 
 
-def test_failures_under_different_spellings_add_up(grace, client_a):
+def test_failures_under_different_spellings_add_up(grace: Member, client_a: NetworkClient) -> None:
     spellings = [
         full_width("g") + "race.walker@nhs.net",
         "Grace.walker@nhs.net",
@@ -61,7 +77,7 @@ def test_failures_under_different_spellings_add_up(grace, client_a):
     assert _sign_in(client_a, GRACE, PASSWORD).status_code == 429
 
 
-def test_signing_in_clears_the_count(grace, client_a):
+def test_signing_in_clears_the_count(grace: Member, client_a: NetworkClient) -> None:
     for _ in range(4):
         _sign_in(client_a, GRACE, "wrong")
     assert _sign_in(client_a, GRACE, PASSWORD).status_code == 302
@@ -71,7 +87,9 @@ def test_signing_in_clears_the_count(grace, client_a):
 
 
 @override_settings(HEXITIME_TRUSTED_PROXIES=1)
-def test_behind_the_proxy_an_attacker_locks_out_only_themselves(grace, network_a):
+def test_behind_the_proxy_an_attacker_locks_out_only_themselves(
+    grace: Member, network_a: Network
+) -> None:
     """The proxy connects from 127.0.0.1 and appends the address it saw; what the client
     wrote into X-Forwarded-For itself is not believed."""
     attacker, victim = NetworkClient(network_a), NetworkClient(network_a)
@@ -83,8 +101,12 @@ def test_behind_the_proxy_an_attacker_locks_out_only_themselves(grace, network_a
 
 
 def test_a_lock_in_one_network_does_not_reach_another(
-    grace, network_b, make_member, client_a, client_b
-):
+    grace: Member,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     make_member(network_b, email=GRACE, password=PASSWORD)
     _fail_five_times(client_a, GRACE)
     assert _sign_in(client_a, GRACE, PASSWORD).status_code == 429

@@ -1,5 +1,8 @@
+from __future__ import annotations
+
 import time
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -20,10 +23,20 @@ from core.notifications.services import (
 from hexitime.celery import app
 from tests.servers import free_port
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from pytest_django import DjangoCaptureOnCommitCallbacks
+
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
 DAY = timedelta(days=1)
 
 
-def _send(member, key="exchange:1:accepted", **fields):
+def _send(member: Member, key: str = "exchange:1:accepted", **fields: Any) -> Notification:
     fields.setdefault("title", "Your response was accepted")
     return notification_send(recipient=member, kind=Kind.RESPONSE_ACCEPTED, key=key, **fields)
 
@@ -36,8 +49,8 @@ def _wait_for_mail(count: int) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_emails_once_after_commit_however_often_the_event_repeats(
-    worker, network_a, make_member
-):
+    worker: None, network_a: Network, make_member: Callable[..., Member]
+) -> None:
     alice = make_member(network_a, email="alice@nhs.net", full_name="Alice Adeyemi")
     with tenant_context(network_a):
         with transaction.atomic():
@@ -55,7 +68,9 @@ def test_a_real_worker_emails_once_after_commit_however_often_the_event_repeats(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_nothing_is_emailed_for_a_change_that_rolled_back(worker, network_a, make_member):
+def test_nothing_is_emailed_for_a_change_that_rolled_back(
+    worker: None, network_a: Network, make_member: Callable[..., Member]
+) -> None:
     alice = make_member(network_a)
     with tenant_context(network_a):
         with pytest.raises(RuntimeError), transaction.atomic():
@@ -69,7 +84,9 @@ def test_nothing_is_emailed_for_a_change_that_rolled_back(worker, network_a, mak
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_email_whose_message_was_lost_is_sent_by_the_sweep_once(network_a, make_member):
+def test_an_email_whose_message_was_lost_is_sent_by_the_sweep_once(
+    network_a: Network, make_member: Callable[..., Member]
+) -> None:
     alice = make_member(network_a, email="alice@nhs.net")
     with tenant_context(network_a):
         lost = _send(alice)
@@ -94,8 +111,8 @@ def test_an_email_whose_message_was_lost_is_sent_by_the_sweep_once(network_a, ma
 
 @pytest.mark.django_db(transaction=True)
 def test_the_sweep_leaves_emails_older_than_its_horizon_and_other_networks_alone(
-    network_a, network_b, make_member
-):
+    network_a: Network, network_b: Network, make_member: Callable[..., Member]
+) -> None:
     alice = make_member(network_a)
     ben = make_member(network_b)
     with tenant_context(network_a):
@@ -111,11 +128,11 @@ def test_the_sweep_leaves_emails_older_than_its_horizon_and_other_networks_alone
 
 @pytest.mark.django_db(transaction=True)
 def test_a_refused_smtp_connection_is_retried_and_the_email_sent_once(
-    worker, network_a, make_member
-):
+    worker: None, network_a: Network, make_member: Callable[..., Member]
+) -> None:
     retries: list[str] = []
 
-    def record(sender=None, reason=None, **_):
+    def record(sender: object = None, reason: object = None, **_: object) -> None:
         retries.append(repr(reason))
 
     task_retry.connect(record, weak=False)
@@ -145,8 +162,10 @@ def test_a_refused_smtp_connection_is_retried_and_the_email_sent_once(
 
 
 def test_a_member_who_turned_email_off_gets_the_notification_but_no_email(
-    network_a, make_member, django_capture_on_commit_callbacks
-):
+    network_a: Network,
+    make_member: Callable[..., Member],
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     alice = make_member(network_a)
     with tenant_context(network_a):
         email_preferences_set(actor=alice, choices={Kind.RESPONSE_ACCEPTED: False})
@@ -158,7 +177,9 @@ def test_a_member_who_turned_email_off_gets_the_notification_but_no_email(
         assert email_preferences(member=alice)[Kind.CONFIRM_HOURS] is True
 
 
-def test_pages_list_and_mark_notifications_read(network_a, make_member, client_a):
+def test_pages_list_and_mark_notifications_read(
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     alice = make_member(network_a, password="pw-alice-123")
     with tenant_context(network_a):
         _send(alice, url="/exchanges/1/")
@@ -176,7 +197,9 @@ def test_pages_list_and_mark_notifications_read(network_a, make_member, client_a
         assert notification_unread_count(member=alice) == 0
 
 
-def test_email_settings_page_saves_choices(network_a, make_member, client_a):
+def test_email_settings_page_saves_choices(
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     alice = make_member(network_a)
     client_a.force_login(alice)
     assert b'id="email_weekly_digest"' in client_a.get("/notifications/settings/").content
@@ -187,7 +210,9 @@ def test_email_settings_page_saves_choices(network_a, make_member, client_a):
     assert chosen[Kind.WEEKLY_DIGEST] is False
 
 
-def test_api_lists_marks_and_sets_preferences(network_a, make_member, client_a):
+def test_api_lists_marks_and_sets_preferences(
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     alice = make_member(network_a)
     with tenant_context(network_a):
         note = _send(alice)
@@ -207,8 +232,12 @@ def test_api_lists_marks_and_sets_preferences(network_a, make_member, client_a):
 
 
 def test_nobody_else_sees_or_marks_a_members_notifications(
-    network_a, network_b, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     alice = make_member(network_a)
     bob_in_a = make_member(network_a)
     bob_in_b = make_member(network_b)
@@ -224,7 +253,7 @@ def test_nobody_else_sees_or_marks_a_members_notifications(
         assert notification_unread_count(member=alice) == 1
 
 
-def test_anonymous_visitors_are_sent_to_sign_in(client_a):
+def test_anonymous_visitors_are_sent_to_sign_in(client_a: NetworkClient) -> None:
     assert client_a.get("/api/v1/notifications/").status_code in {401, 403}
     response = client_a.get("/notifications/")
     assert response.status_code == 302
@@ -232,8 +261,8 @@ def test_anonymous_visitors_are_sent_to_sign_in(client_a):
 
 
 def test_the_home_page_counts_unread_notifications_in_plain_english(
-    network_a, make_member, client_a
-):
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     from core.notifications.models import Kind
     from core.notifications.services import notification_send
 
@@ -247,7 +276,9 @@ def test_the_home_page_counts_unread_notifications_in_plain_english(
     assert b"You have 2 unread notifications." in client_a.get("/").content
 
 
-def test_api_refuses_preferences_for_kinds_that_do_not_exist(network_a, make_member, client_a):
+def test_api_refuses_preferences_for_kinds_that_do_not_exist(
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
     alice = make_member(network_a)
     client_a.force_login(alice)
     refused = client_a.put(

@@ -8,6 +8,7 @@ import io
 import time
 from collections.abc import Iterator
 from contextlib import redirect_stdout
+from typing import TYPE_CHECKING
 
 import http_ece
 import pytest
@@ -26,11 +27,20 @@ from core.notifications.services import (
 from tests.conftest import NetworkClient
 from tests.push_local import Browser, PushService, vapid_verify
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from pytest_django import Settings
+
+    from core.members.models import Member
+    from tenants.models import Network
+
 API = "/api/v1/notifications/push-subscriptions/"
 
 
 @pytest.fixture
-def push(settings) -> Iterator[PushService]:
+def push(settings: Settings) -> Iterator[PushService]:
     """A local push service, and this deployment's VAPID keys, for the test."""
     private, public = vapid_keys_generate()
     settings.WEBPUSH_VAPID_PRIVATE_KEY = private
@@ -40,13 +50,13 @@ def push(settings) -> Iterator[PushService]:
         yield service
 
 
-def _subscribe(member, push: PushService, name: str) -> Browser:
+def _subscribe(member: Member, push: PushService, name: str) -> Browser:
     browser = Browser()
     push_subscription_save(actor=member, endpoint=push.endpoint(name), **browser.keys())
     return browser
 
 
-def _notify(member, key: str = "exchange:1:accepted") -> None:
+def _notify(member: Member, key: str = "exchange:1:accepted") -> None:
     notification_send(
         recipient=member,
         kind=Kind.RESPONSE_ACCEPTED,
@@ -59,8 +69,12 @@ def _notify(member, key: str = "exchange:1:accepted") -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_notification_is_pushed_after_commit_signed_and_encrypted_for_each_browser(
-    worker, network_a, make_member, push, settings
-):
+    worker: None,
+    network_a: Network,
+    make_member: Callable[..., Member],
+    push: PushService,
+    settings: Settings,
+) -> None:
     alice = make_member(network_a)
     with tenant_context(network_a):
         phone, laptop = _subscribe(alice, push, "phone"), _subscribe(alice, push, "laptop")
@@ -86,7 +100,9 @@ def test_a_notification_is_pushed_after_commit_signed_and_encrypted_for_each_bro
 
 
 @pytest.mark.django_db(transaction=True)
-def test_nothing_is_pushed_for_a_change_that_rolled_back(worker, network_a, make_member, push):
+def test_nothing_is_pushed_for_a_change_that_rolled_back(
+    worker: None, network_a: Network, make_member: Callable[..., Member], push: PushService
+) -> None:
     alice = make_member(network_a)
     with tenant_context(network_a):
         browser = _subscribe(alice, push, "phone")
@@ -102,8 +118,8 @@ def test_nothing_is_pushed_for_a_change_that_rolled_back(worker, network_a, make
 
 @pytest.mark.django_db(transaction=True)
 def test_a_subscription_the_push_service_says_is_gone_is_removed(
-    worker, network_a, make_member, push
-):
+    worker: None, network_a: Network, make_member: Callable[..., Member], push: PushService
+) -> None:
     alice = make_member(network_a)
     with tenant_context(network_a):
         _subscribe(alice, push, "old-phone")
@@ -121,8 +137,12 @@ def test_a_subscription_the_push_service_says_is_gone_is_removed(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_notification_in_network_a_never_pushes_to_network_b(
-    worker, network_a, network_b, make_member, push
-):
+    worker: None,
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    push: PushService,
+) -> None:
     alice, bob = make_member(network_a), make_member(network_b)
     assert alice.pk == bob.pk  # the same id in two schemas: the case that could go wrong
     with tenant_context(network_b):
@@ -136,7 +156,12 @@ def test_a_notification_in_network_a_never_pushes_to_network_b(
     assert browser.decrypt(received[0].body)["url"] == "/exchanges/1/"
 
 
-def test_the_api_turns_push_on_and_off_for_the_member_only(network_a, make_member, client_a, push):
+def test_the_api_turns_push_on_and_off_for_the_member_only(
+    network_a: Network,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    push: PushService,
+) -> None:
     alice, carol = make_member(network_a), make_member(network_a)
     browser = Browser()
     client_a.force_login(alice)
@@ -173,8 +198,13 @@ def test_the_api_turns_push_on_and_off_for_the_member_only(network_a, make_membe
     ],
 )
 def test_bad_subscriptions_get_a_clear_refusal_and_store_nothing(
-    network_a, make_member, client_a, push, change, complaint
-):
+    network_a: Network,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    push: PushService,
+    change: dict[str, Any],
+    complaint: str,
+) -> None:
     client_a.force_login(make_member(network_a))
     subscription = {"endpoint": push.endpoint("x"), "keys": Browser().keys(), **change}
     response = client_a.post(API, subscription, content_type="application/json")
@@ -185,8 +215,11 @@ def test_bad_subscriptions_get_a_clear_refusal_and_store_nothing(
 
 
 def test_without_vapid_keys_push_is_refused_and_the_settings_page_says_so(
-    network_a, make_member, client_a, settings
-):
+    network_a: Network,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    settings: Settings,
+) -> None:
     settings.WEBPUSH_VAPID_PRIVATE_KEY = settings.WEBPUSH_VAPID_PUBLIC_KEY = ""
     alice = make_member(network_a)
     with tenant_context(network_a), pytest.raises(PushRefused):
@@ -200,8 +233,12 @@ def test_without_vapid_keys_push_is_refused_and_the_settings_page_says_so(
 
 
 def test_the_settings_page_offers_push_with_the_deployments_key(
-    network_a, make_member, client_a, push, settings
-):
+    network_a: Network,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    push: PushService,
+    settings: Settings,
+) -> None:
     client_a.force_login(make_member(network_a))
     page = client_a.get("/notifications/settings/").content.decode()
     assert f'data-key="{settings.WEBPUSH_VAPID_PUBLIC_KEY}"' in page
@@ -209,8 +246,13 @@ def test_the_settings_page_offers_push_with_the_deployments_key(
 
 
 def test_a_member_of_b_cannot_register_or_remove_a_subscription_in_a(
-    network_a, network_b, make_member, client_a, client_b, push
-):
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+    push: PushService,
+) -> None:
     alice, bob = make_member(network_a), make_member(network_b)
     with tenant_context(network_a):
         _subscribe(alice, push, "alice")
@@ -235,7 +277,9 @@ def test_a_member_of_b_cannot_register_or_remove_a_subscription_in_a(
         ]
 
 
-def test_erasing_a_member_removes_their_subscriptions(network_a, make_member, push):
+def test_erasing_a_member_removes_their_subscriptions(
+    network_a: Network, make_member: Callable[..., Member], push: PushService
+) -> None:
     alice, carol = make_member(network_a), make_member(network_a)
     with tenant_context(network_a):
         _subscribe(alice, push, "alice")
@@ -246,7 +290,7 @@ def test_erasing_a_member_removes_their_subscriptions(network_a, make_member, pu
         assert push_subscription_remove(actor=alice, endpoint=push.endpoint("alice")) == 0
 
 
-def test_the_key_command_prints_a_working_vapid_pair():
+def test_the_key_command_prints_a_working_vapid_pair() -> None:
     out = io.StringIO()
     with redirect_stdout(out):
         call_command("webpush_keys", stdout=out)
@@ -264,7 +308,9 @@ def test_the_key_command_prints_a_working_vapid_pair():
     assert key == public
 
 
-def test_a_members_data_download_lists_the_browsers_push_goes_to(network_a, make_member, push):
+def test_a_members_data_download_lists_the_browsers_push_goes_to(
+    network_a: Network, make_member: Callable[..., Member], push: PushService
+) -> None:
     from core.privacy.selectors import member_data
 
     alice, carol = make_member(network_a), make_member(network_a)

@@ -10,7 +10,7 @@ import io
 import json
 import zipfile
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import time_machine
@@ -52,6 +52,11 @@ from ledger.models import Account, Transfer
 from ledger.selectors import member_balance, member_statement
 from ledger.services import gift_grant
 from tests.conftest import NetworkClient
+
+if TYPE_CHECKING:
+    from pytest_django import DjangoCaptureOnCommitCallbacks
+
+    from tenants.models import Network
 
 PASSWORD = "correct-horse-battery"
 ANSWERS = {
@@ -97,7 +102,7 @@ def _offer(owner: Member, title: str) -> Listing:
 
 
 @pytest.fixture
-def people(network_a, make_member):
+def people(network_a: Network, make_member: Callable[..., Member]) -> tuple[Member, Member, Member]:
     """Priya (whose data it is), Alex who exchanges with her, Olive the organiser; all
     with their welcome gift."""
     priya = make_member(network_a, full_name="Priya Patel", email="priya@trust.nhs.uk")
@@ -120,7 +125,9 @@ def _zip(content: bytes) -> tuple[dict[str, Any], dict[str, list[dict[str, str]]
     return data, tables
 
 
-def test_the_download_contains_each_kind_of_data(network_a, people, client_a):
+def test_the_download_contains_each_kind_of_data(
+    network_a: Network, people: tuple[Member, Member, Member], client_a: NetworkClient
+) -> None:
     priya, alex, olive = people
     with tenant_context(network_a):
         priya = member_profile_update(
@@ -200,8 +207,12 @@ def test_the_download_contains_each_kind_of_data(network_a, people, client_a):
 
 
 def test_a_member_of_another_network_can_neither_download_nor_close(
-    network_a, network_b, people, make_member, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, Member, Member],
+    make_member: Callable[..., Member],
+    client_b: NetworkClient,
+) -> None:
     priya = people[0]
     with tenant_context(network_a):
         _offer(priya, "Priya's secret listing")
@@ -224,8 +235,11 @@ def test_a_member_of_another_network_can_neither_download_nor_close(
 
 @pytest.mark.django_db(transaction=True)
 def test_closing_ends_exchanges_erases_and_keeps_the_ledger_balanced(
-    network_a, people, client_a, django_capture_on_commit_callbacks
-):
+    network_a: Network,
+    people: tuple[Member, Member, Member],
+    client_a: NetworkClient,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     priya, alex, _ = people
     with tenant_context(network_a):
         priya = member_profile_update(actor=priya, bio="Ward sister", photo=_photo())
@@ -303,8 +317,11 @@ def test_closing_ends_exchanges_erases_and_keeps_the_ledger_balanced(
 
 
 def test_the_audit_row_for_the_erasure_has_no_personal_data(
-    network_a, people, client_a, django_capture_on_commit_callbacks
-):
+    network_a: Network,
+    people: tuple[Member, Member, Member],
+    client_a: NetworkClient,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     priya = people[0]
     with tenant_context(network_a):
         member_close(actor=priya, password=PASSWORD)
@@ -336,7 +353,9 @@ def test_the_audit_row_for_the_erasure_has_no_personal_data(
     assert client_a.get("/audit/").status_code == 403
 
 
-def test_only_an_actor_label_can_change_and_only_while_erasing(network_a, people):
+def test_only_an_actor_label_can_change_and_only_while_erasing(
+    network_a: Network, people: tuple[Member, Member, Member]
+) -> None:
     priya = people[0]
     with tenant_context(network_a):
         event = audit_record(actor=priya, verb="member.data_export", target=priya)
@@ -369,7 +388,9 @@ def test_only_an_actor_label_can_change_and_only_while_erasing(network_a, people
         assert rows[1].get().memo == transfer.memo
 
 
-def test_closing_is_refused_and_changes_nothing(network_a, people, make_member):
+def test_closing_is_refused_and_changes_nothing(
+    network_a: Network, people: tuple[Member, Member, Member], make_member: Callable[..., Member]
+) -> None:
     priya, alex, olive = people
     with tenant_context(network_a):
         with pytest.raises(ClosureRefused, match="not your password") as refused:
@@ -390,7 +411,9 @@ def test_closing_is_refused_and_changes_nothing(network_a, people, make_member):
         assert member_balance(member=priya) == 120
 
 
-def test_hours_the_leaver_still_had_to_confirm_are_paid(network_a, people):
+def test_hours_the_leaver_still_had_to_confirm_are_paid(
+    network_a: Network, people: tuple[Member, Member, Member]
+) -> None:
     priya, alex, _ = people
     with tenant_context(network_a):
         exchange = x.exchange_respond(
@@ -403,7 +426,9 @@ def test_hours_the_leaver_still_had_to_confirm_are_paid(network_a, people):
         assert member_balance(member=alex) == 120 + 45
 
 
-def test_a_closed_volunteers_hours_are_no_longer_paid(network_a, people):
+def test_a_closed_volunteers_hours_are_no_longer_paid(
+    network_a: Network, people: tuple[Member, Member, Member]
+) -> None:
     priya, alex, olive = people
     with tenant_context(network_a):
         member_set_role(actor=olive, member=alex, role=Role.QI_LEAD)
@@ -433,7 +458,9 @@ def test_a_closed_volunteers_hours_are_no_longer_paid(network_a, people):
         assert member_balance(member=priya) == 0
 
 
-def test_the_api_downloads_and_closes(network_a, people, client_a):
+def test_the_api_downloads_and_closes(
+    network_a: Network, people: tuple[Member, Member, Member], client_a: NetworkClient
+) -> None:
     priya = people[0]
     client_a.force_login(priya)
     data, _ = _zip(client_a.get("/api/v1/account/data/").content)
@@ -445,7 +472,9 @@ def test_the_api_downloads_and_closes(network_a, people, client_a):
     assert client_a.get("/api/v1/account/data/").status_code == 401  # signed out for good
 
 
-def test_the_privacy_page_is_linked_from_the_footer(network_a, client_a):
+def test_the_privacy_page_is_linked_from_the_footer(
+    network_a: Network, client_a: NetworkClient
+) -> None:
     home = client_a.get("/").content.decode()
     assert 'href="/privacy/"' in home
     page = client_a.get("/privacy/").content.decode()
@@ -455,8 +484,8 @@ def test_the_privacy_page_is_linked_from_the_footer(network_a, client_a):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_purge_deletes_only_unverified_sign_ups_older_than_the_grace_period(
-    network_a, network_b, make_member, worker
-):
+    network_a: Network, network_b: Network, make_member: Callable[..., Member], worker: None
+) -> None:
     old = timezone.now() - datetime.timedelta(days=UNVERIFIED_GRACE_DAYS, hours=1)
     recent = timezone.now() - datetime.timedelta(days=UNVERIFIED_GRACE_DAYS - 1)
     states = {
@@ -482,7 +511,9 @@ def test_the_purge_deletes_only_unverified_sign_ups_older_than_the_grace_period(
         assert Member.objects.filter(pk=elsewhere.pk).exists()
 
 
-def test_the_download_has_the_group_sessions_given_and_booked(network_a, people, client_a):
+def test_the_download_has_the_group_sessions_given_and_booked(
+    network_a: Network, people: tuple[Member, Member, Member], client_a: NetworkClient
+) -> None:
     priya, alex, _ = people
     with tenant_context(network_a):
         given = session_create(
@@ -519,7 +550,9 @@ def test_the_download_has_the_group_sessions_given_and_booked(network_a, people,
     assert "gifts" in tables  # every section has its CSV
 
 
-def test_a_meeting_arranged_with_the_leaver_leaves_the_other_sides_calendar(network_a, people):
+def test_a_meeting_arranged_with_the_leaver_leaves_the_other_sides_calendar(
+    network_a: Network, people: tuple[Member, Member, Member]
+) -> None:
     priya, alex, _ = people
     with tenant_context(network_a):
         exchange = x.exchange_respond(

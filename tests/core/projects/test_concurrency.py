@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core.management import call_command
@@ -17,10 +18,21 @@ from tests.conftest import at_once
 
 from .conftest import worked
 
+if TYPE_CHECKING:
+    from core.members.models import Member
+    from tenants.models import Network
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _funded_with_volunteer(network, lead, organiser, propose, member, budget: int):
+def _funded_with_volunteer(
+    network: Network,
+    lead: Member,
+    organiser: Member,
+    propose: Callable[..., Project],
+    member: Member,
+    budget: int,
+) -> tuple[Project, Volunteer]:
     project = propose(budget_minutes=budget)
     with tenant_context(network):
         project = project_fund(actor=organiser, project=project)
@@ -29,8 +41,12 @@ def _funded_with_volunteer(network, lead, organiser, propose, member, budget: in
 
 
 def test_confirming_twice_at_the_same_moment_pays_once(
-    network_a, lead, organiser, propose, make_member
-):
+    network_a: Network,
+    lead: Member,
+    organiser: Member,
+    propose: Callable[..., Project],
+    make_member: Callable[..., Member],
+) -> None:
     amara = make_member(network_a)
     project, volunteer = _funded_with_volunteer(network_a, lead, organiser, propose, amara, 600)
 
@@ -57,8 +73,12 @@ def test_confirming_twice_at_the_same_moment_pays_once(
 
 
 def test_two_confirmations_that_together_overspend_pay_only_one(
-    network_a, lead, organiser, propose, make_member
-):
+    network_a: Network,
+    lead: Member,
+    organiser: Member,
+    propose: Callable[..., Project],
+    make_member: Callable[..., Member],
+) -> None:
     amara = make_member(network_a)
     project, volunteer = _funded_with_volunteer(network_a, lead, organiser, propose, amara, 60)
 

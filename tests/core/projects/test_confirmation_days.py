@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from typing import TYPE_CHECKING
 
 import pytest
 from django.utils import timezone
@@ -16,13 +17,21 @@ from core.projects.services import ProjectRefused, volunteer_confirm_hours, volu
 from ledger.models import Transfer
 from ledger.selectors import member_balance
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from core.members.models import Member
+    from core.projects.models import Project
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
 
 def _days_ago(days: int) -> datetime.date:
     return timezone.localdate() - datetime.timedelta(days=days)
 
 
 @pytest.fixture
-def pledged(network_a, funded, make_member):
+def pledged(network_a: Network, funded: Project, make_member: Callable[..., Member]) -> Volunteer:
     amara = make_member(network_a, full_name="Amara Adeyemi")
     with tenant_context(network_a):
         return volunteer_pledge(actor=amara, project=funded, pledged_minutes=180)
@@ -34,7 +43,9 @@ def _key(page: bytes) -> str:
     return found.group(1).decode()
 
 
-def test_back_and_resubmit_pays_once(network_a, lead, funded, pledged, client_a):
+def test_back_and_resubmit_pays_once(
+    network_a: Network, lead: Member, funded: Project, pledged: Volunteer, client_a: NetworkClient
+) -> None:
     client_a.force_login(lead)
     page = f"/projects/{funded.pk}/confirm/"
     first = client_a.get(page)
@@ -64,8 +75,8 @@ def test_back_and_resubmit_pays_once(network_a, lead, funded, pledged, client_a)
 
 
 def test_another_day_pays_and_other_hours_on_the_same_day_are_refused(
-    network_a, lead, funded, pledged
-):
+    network_a: Network, lead: Member, funded: Project, pledged: Volunteer
+) -> None:
     with tenant_context(network_a):
         volunteer_confirm_hours(
             actor=lead,
@@ -97,8 +108,8 @@ def test_another_day_pays_and_other_hours_on_the_same_day_are_refused(
 
 
 def test_hours_before_the_start_or_in_the_future_are_refused(
-    network_a, lead, funded, pledged, client_a
-):
+    network_a: Network, lead: Member, funded: Project, pledged: Volunteer, client_a: NetworkClient
+) -> None:
     with tenant_context(network_a):
         for day, message in [
             (funded.starts_on - datetime.timedelta(days=1), "The project starts on"),
@@ -132,8 +143,13 @@ def test_hours_before_the_start_or_in_the_future_are_refused(
 
 
 def test_another_networks_member_cannot_confirm_hours(
-    network_a, network_b, funded, pledged, make_member, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    funded: Project,
+    pledged: Volunteer,
+    make_member: Callable[..., Member],
+    client_b: NetworkClient,
+) -> None:
     client_b.force_login(make_member(network_b))
     form = {
         "volunteer": pledged.pk,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core.management import call_command
@@ -16,8 +17,18 @@ from ledger.services import project_account
 
 from .conftest import FALLS, dates, worked
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
-def _form(**extra):
+    from pytest_django import DjangoAssertNumQueries
+
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
+
+def _form(**extra: Any) -> dict[str, Any]:
     span = dates()
     return {
         "title": FALLS["title"],
@@ -32,7 +43,13 @@ def _form(**extra):
     }
 
 
-def test_the_whole_journey_through_the_pages(network_a, lead, organiser, make_member, client_a):
+def test_the_whole_journey_through_the_pages(
+    network_a: Network,
+    lead: Member,
+    organiser: Member,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+) -> None:
     amara = make_member(network_a, full_name="Amara Adeyemi")
     client_a.force_login(lead)
     assert b'href="/projects/"' in client_a.get("/").content  # the nav links to projects
@@ -89,8 +106,12 @@ def test_the_whole_journey_through_the_pages(network_a, lead, organiser, make_me
 
 
 def test_page_forms_show_clear_errors_and_write_nothing(
-    network_a, lead, funded, make_member, client_a
-):
+    network_a: Network,
+    lead: Member,
+    funded: Project,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+) -> None:
     client_a.force_login(lead)
     response = client_a.post("/projects/new/", _form(budget_minutes="1.1"))
     assert response.status_code == 200
@@ -118,7 +139,13 @@ def test_page_forms_show_clear_errors_and_write_nothing(
         assert member_balance(member=amara) == 0
 
 
-def test_the_api_proposes_funds_pays_and_closes(network_a, lead, organiser, make_member, client_a):
+def test_the_api_proposes_funds_pays_and_closes(
+    network_a: Network,
+    lead: Member,
+    organiser: Member,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+) -> None:
     amara = make_member(network_a)
     client_a.force_login(lead)
     body = {**FALLS, **{k: v.isoformat() for k, v in dates().items()}, "budget_minutes": 120}
@@ -190,8 +217,12 @@ def test_the_api_proposes_funds_pays_and_closes(network_a, lead, organiser, make
 
 
 def test_members_without_the_role_are_refused_on_pages_and_api(
-    network_a, lead, propose, make_member, client_a
-):
+    network_a: Network,
+    lead: Member,
+    propose: Callable[..., Project],
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+) -> None:
     member = make_member(network_a)
     project = propose()
     client_a.force_login(member)
@@ -213,8 +244,13 @@ def test_members_without_the_role_are_refused_on_pages_and_api(
 
 
 def test_another_network_cannot_see_or_change_a_project(
-    network_a, network_b, lead, funded, make_member, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    lead: Member,
+    funded: Project,
+    make_member: Callable[..., Member],
+    client_b: NetworkClient,
+) -> None:
     amara = make_member(network_a)
     with tenant_context(network_a):
         volunteer = volunteer_pledge(actor=amara, project=funded, pledged_minutes=60)
@@ -249,8 +285,15 @@ def test_another_network_cannot_see_or_change_a_project(
 
 @pytest.mark.parametrize("count", [2, 8])
 def test_listing_projects_costs_the_same_queries_however_many(
-    network_a, lead, organiser, propose, make_member, client_a, count, django_assert_max_num_queries
-):
+    network_a: Network,
+    lead: Member,
+    organiser: Member,
+    propose: Callable[..., Project],
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    count: int,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
+) -> None:
     from core.projects.services import project_fund
 
     members = [make_member(network_a) for _ in range(3)]
@@ -283,8 +326,8 @@ def test_listing_projects_costs_the_same_queries_however_many(
 
 
 def test_the_api_lists_projects_in_pages_by_state_and_refuses_other_states(
-    network_a, lead, propose, client_a
-):
+    network_a: Network, lead: Member, propose: Callable[..., Project], client_a: NetworkClient
+) -> None:
     propose()
     client_a.force_login(lead)
     page = client_a.get("/api/v1/projects/?state=proposed").json()

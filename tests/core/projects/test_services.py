@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core.management import call_command
@@ -30,14 +31,27 @@ from ledger.services import issuance_account, project_account
 
 from .conftest import FALLS, dates, worked
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from pytest_django import DjangoCaptureOnCommitCallbacks
+
+    from core.members.models import Member
+    from tenants.models import Network
+
 
 def _balances(project: Project) -> tuple[int, int]:
     return issuance_account().balance, project_account(project.pk).balance
 
 
 def test_fund_volunteer_confirm_close_moves_exactly_the_budget(
-    network_a, lead, organiser, propose, make_member
-):
+    network_a: Network,
+    lead: Member,
+    organiser: Member,
+    propose: Callable[..., Project],
+    make_member: Callable[..., Member],
+) -> None:
     amara, ben = make_member(network_a), make_member(network_a)
     project = propose(budget_minutes=600)
     with tenant_context(network_a):
@@ -107,7 +121,9 @@ def test_fund_volunteer_confirm_close_moves_exactly_the_budget(
     call_command("ledger_audit")  # raises CommandError on any mismatch
 
 
-def test_notifications_go_to_the_lead_and_the_volunteer(network_a, lead, funded, make_member):
+def test_notifications_go_to_the_lead_and_the_volunteer(
+    network_a: Network, lead: Member, funded: Project, make_member: Callable[..., Member]
+) -> None:
     amara = make_member(network_a)
     with tenant_context(network_a):
         volunteer = volunteer_pledge(actor=amara, project=funded, pledged_minutes=60)
@@ -130,8 +146,8 @@ def test_notifications_go_to_the_lead_and_the_volunteer(network_a, lead, funded,
 
 
 def test_declining_needs_a_reason_is_audited_and_tells_the_lead(
-    network_a, lead, organiser, propose
-):
+    network_a: Network, lead: Member, organiser: Member, propose: Callable[..., Project]
+) -> None:
     project = propose()
     with tenant_context(network_a):
         with pytest.raises(ProjectRefused, match="say why"):
@@ -144,15 +160,19 @@ def test_declining_needs_a_reason_is_audited_and_tells_the_lead(
         assert not Transfer.objects.filter(kind=Transfer.Kind.PROJECT_FUND).exists()
 
 
-def _try(action, *args, **kwargs) -> str:
+def _try(action: Callable[..., object], *args: Any, **kwargs: Any) -> str:
     with pytest.raises(ProjectRefused) as refused:
         action(*args, **kwargs)
     return refused.value.message
 
 
 def test_illegal_transitions_are_refused_and_change_nothing(
-    network_a, lead, organiser, propose, make_member
-):
+    network_a: Network,
+    lead: Member,
+    organiser: Member,
+    propose: Callable[..., Project],
+    make_member: Callable[..., Member],
+) -> None:
     amara = make_member(network_a)
     with tenant_context(network_a):
         proposed = propose()
@@ -173,12 +193,13 @@ def test_illegal_transitions_are_refused_and_change_nothing(
         )
 
         declined = project_decline(actor=organiser, project=propose(), reason="Duplicate")
-        for action, kwargs in [
+        actions: list[tuple[Callable[..., object], dict[str, Any]]] = [
             (project_fund, {"actor": organiser}),
             (project_decline, {"actor": organiser, "reason": "Again"}),
             (project_close, {"actor": organiser}),
             (volunteer_pledge, {"actor": amara, "pledged_minutes": 60}),
-        ]:
+        ]
+        for action, kwargs in actions:
             assert "declined" in _try(action, project=declined, **kwargs)
 
         volunteer = volunteer_pledge(actor=amara, project=funded, pledged_minutes=60)
@@ -207,8 +228,12 @@ def test_illegal_transitions_are_refused_and_change_nothing(
 
 
 def test_overspending_the_budget_is_refused_and_nothing_is_written(
-    network_a, lead, organiser, propose, make_member
-):
+    network_a: Network,
+    lead: Member,
+    organiser: Member,
+    propose: Callable[..., Project],
+    make_member: Callable[..., Member],
+) -> None:
     amara = make_member(network_a)
     with tenant_context(network_a):
         project = project_fund(actor=organiser, project=propose(budget_minutes=60))
@@ -261,8 +286,8 @@ def test_overspending_the_budget_is_refused_and_nothing_is_written(
 
 
 def test_the_same_key_pays_once_and_cannot_be_reused_for_other_hours(
-    network_a, lead, funded, make_member
-):
+    network_a: Network, lead: Member, funded: Project, make_member: Callable[..., Member]
+) -> None:
     amara = make_member(network_a)
     with tenant_context(network_a):
         volunteer = volunteer_pledge(actor=amara, project=funded, pledged_minutes=60)
@@ -309,7 +334,9 @@ def test_the_same_key_pays_once_and_cannot_be_reused_for_other_hours(
         ({"skills_wanted": ["<b>x</b>"]}, "skills_wanted", "is not a skill tag"),
     ],
 )
-def test_bad_proposals_are_refused_clearly(network_a, lead, change, field, message):
+def test_bad_proposals_are_refused_clearly(
+    network_a: Network, lead: Member, change: dict[str, Any], field: str, message: str
+) -> None:
     with tenant_context(network_a):
         with pytest.raises(ProjectRefused) as refused:
             project_propose(actor=lead, **{"budget_minutes": 600, **FALLS, **dates(), **change})
@@ -318,7 +345,9 @@ def test_bad_proposals_are_refused_clearly(network_a, lead, change, field, messa
         assert not Project.objects.exists()
 
 
-def test_bad_pledges_and_confirmations_are_refused(network_a, lead, funded, make_member):
+def test_bad_pledges_and_confirmations_are_refused(
+    network_a: Network, lead: Member, funded: Project, make_member: Callable[..., Member]
+) -> None:
     amara = make_member(network_a)
     with tenant_context(network_a):
         assert "quarter hours" in _try(
@@ -359,7 +388,14 @@ def test_bad_pledges_and_confirmations_are_refused(network_a, lead, funded, make
         assert Volunteer.objects.count() == 1
 
 
-def test_who_may_do_what(network_a, lead, organiser, propose, funded, make_member):
+def test_who_may_do_what(
+    network_a: Network,
+    lead: Member,
+    organiser: Member,
+    propose: Callable[..., Project],
+    funded: Project,
+    make_member: Callable[..., Member],
+) -> None:
     member = make_member(network_a)
     other_lead = make_member(network_a, role="qi_lead")
     unverified = make_member(network_a, state=MemberState.UNVERIFIED)
@@ -397,8 +433,13 @@ def test_who_may_do_what(network_a, lead, organiser, propose, funded, make_membe
 
 
 def test_a_volunteer_of_another_project_cannot_be_paid_from_this_one(
-    network_a, lead, organiser, propose, funded, make_member
-):
+    network_a: Network,
+    lead: Member,
+    organiser: Member,
+    propose: Callable[..., Project],
+    funded: Project,
+    make_member: Callable[..., Member],
+) -> None:
     amara = make_member(network_a)
     with tenant_context(network_a):
         other = project_fund(actor=organiser, project=propose(title="Another project"))
@@ -416,8 +457,13 @@ def test_a_volunteer_of_another_project_cannot_be_paid_from_this_one(
 
 
 def test_proposals_are_seen_by_their_lead_and_organisers_only(
-    network_a, lead, organiser, propose, funded, make_member
-):
+    network_a: Network,
+    lead: Member,
+    organiser: Member,
+    propose: Callable[..., Project],
+    funded: Project,
+    make_member: Callable[..., Member],
+) -> None:
     member, other_lead = make_member(network_a), make_member(network_a, role="qi_lead")
     with tenant_context(network_a):
         proposal = propose(title="Early idea")
@@ -438,8 +484,12 @@ def test_proposals_are_seen_by_their_lead_and_organisers_only(
 
 
 def test_emails_are_queued_only_for_confirmations_that_commit(
-    network_a, lead, funded, make_member, django_capture_on_commit_callbacks
-):
+    network_a: Network,
+    lead: Member,
+    funded: Project,
+    make_member: Callable[..., Member],
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     amara = make_member(network_a)
     with tenant_context(network_a):
         volunteer = volunteer_pledge(actor=amara, project=funded, pledged_minutes=60)

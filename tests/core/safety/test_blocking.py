@@ -1,6 +1,10 @@
 """Blocking: enforced in every path (pages and API), told to nobody, and the selectors other
 apps use."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import pytest
 from django_tenants.utils import tenant_context
 
@@ -12,11 +16,19 @@ from core.members.selectors import blocked_member_ids, members_blocked_between
 from core.members.services import BlockRefused, member_block, member_unblock
 from core.notifications.models import Notification
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from core.listings.models import Listing
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
 JSON = "application/json"
 
 
 @pytest.fixture
-def bobs_request(network_a, people):
+def bobs_request(network_a: Network, people: tuple[Member, Member, Member, Member]) -> Listing:
     bob = people[1]
     with tenant_context(network_a):
         return listing_create(
@@ -28,7 +40,9 @@ def bobs_request(network_a, people):
         )
 
 
-def test_a_block_works_both_ways_and_is_undone(network_a, people):
+def test_a_block_works_both_ways_and_is_undone(
+    network_a: Network, people: tuple[Member, Member, Member, Member]
+) -> None:
     alice, bob, _olive, eve = people
     with tenant_context(network_a):
         before = Notification.objects.count()
@@ -46,8 +60,12 @@ def test_a_block_works_both_ways_and_is_undone(network_a, people):
 
 
 def test_blocked_members_cannot_respond_or_see_each_others_listings(
-    network_a, people, offer, bobs_request, client_a
-):
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    bobs_request: Listing,
+    client_a: NetworkClient,
+) -> None:
     alice, bob, _, _ = people
     client_a.force_login(alice)
     profile = client_a.get(f"/members/{bob.pk}/")
@@ -84,7 +102,12 @@ def test_blocked_members_cannot_respond_or_see_each_others_listings(
     assert client_a.get(f"/listings/{offer.pk}/").status_code == 200
 
 
-def test_an_open_exchange_can_be_finished_but_not_written_in(network_a, people, offer, client_a):
+def test_an_open_exchange_can_be_finished_but_not_written_in(
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    client_a: NetworkClient,
+) -> None:
     alice, bob, _, _ = people
     with tenant_context(network_a):
         exchange = x.exchange_respond(actor=bob, listing=offer, message="Can we meet?")
@@ -118,8 +141,13 @@ def test_an_open_exchange_can_be_finished_but_not_written_in(network_a, people, 
 
 
 def test_blocks_api_lists_only_ones_own_and_another_network_cannot_block(
-    network_a, network_b, people, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, Member, Member, Member],
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     alice, bob, _, eve = people
     client_a.force_login(alice)
     assert client_a.post(f"/api/v1/members/{bob.pk}/block/").status_code == 201
@@ -141,8 +169,8 @@ def test_blocks_api_lists_only_ones_own_and_another_network_cannot_block(
 
 
 def test_a_members_data_has_their_reports_and_blocks_and_closing_lifts_blocks(
-    network_a, people, offer
-):
+    network_a: Network, people: tuple[Member, Member, Member, Member], offer: Listing
+) -> None:
     from core.privacy.selectors import member_data
     from core.privacy.services import member_close
     from core.safety.services import report_create

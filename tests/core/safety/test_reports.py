@@ -1,6 +1,10 @@
 """Reports and the organisers' queue: services, pages, API, permissions, audit, and a
 member of another network failing to see or change any of it."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import pytest
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
@@ -16,10 +20,19 @@ from core.safety.models import Report, Status
 from kernel.db import connection
 from kernel.errors import NotFound, PermissionDenied
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
 JSON = "application/json"
 
 
-def test_a_report_is_received_folded_and_acted_on_for_every_reporter(network_a, people, offer):
+def test_a_report_is_received_folded_and_acted_on_for_every_reporter(
+    network_a: Network, people: tuple[Member, Member, Member, Member], offer: Listing
+) -> None:
     alice, bob, olive, eve = people
     with tenant_context(network_a):
         first = safety.report_create(
@@ -75,7 +88,12 @@ def test_a_report_is_received_folded_and_acted_on_for_every_reporter(network_a, 
             )
 
 
-def test_reporting_refuses_bad_input_own_things_and_a_flood(network_a, people, offer, monkeypatch):
+def test_reporting_refuses_bad_input_own_things_and_a_flood(
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     alice, bob, olive, eve = people
     with tenant_context(network_a):
         with pytest.raises(safety.ReportRefused, match="reason"):
@@ -101,8 +119,11 @@ def test_reporting_refuses_bad_input_own_things_and_a_flood(network_a, people, o
 
 
 def test_organisers_hide_messages_warn_and_suspend_through_the_api(
-    network_a, people, offer, client_a
-):
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    client_a: NetworkClient,
+) -> None:
     alice, bob, olive, eve = people
     with tenant_context(network_a):
         exchange = x.exchange_respond(actor=bob, listing=offer, message="Hello")
@@ -179,7 +200,12 @@ def test_organisers_hide_messages_warn_and_suspend_through_the_api(
         assert event.reason.startswith(f"Report {again.pk} (Harassment or bullying): Repeated")
 
 
-def test_members_see_only_their_own_reports_and_never_the_queue(network_a, people, offer, client_a):
+def test_members_see_only_their_own_reports_and_never_the_queue(
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    client_a: NetworkClient,
+) -> None:
     _alice, bob, _olive, eve = people
     with tenant_context(network_a):
         bobs = safety.report_create(
@@ -205,8 +231,13 @@ def test_members_see_only_their_own_reports_and_never_the_queue(network_a, peopl
 
 
 def test_another_networks_members_and_organisers_see_and_change_nothing(
-    network_a, network_b, people, offer, make_member, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    make_member: Callable[..., Member],
+    client_b: NetworkClient,
+) -> None:
     _alice, bob, _olive, _ = people
     with tenant_context(network_a):
         report = safety.report_create(
@@ -242,7 +273,12 @@ def test_another_networks_members_and_organisers_see_and_change_nothing(
         assert Report.objects.count() == 1
 
 
-def test_reporting_a_listing_and_acting_from_the_pages(network_a, people, offer, client_a):
+def test_reporting_a_listing_and_acting_from_the_pages(
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    client_a: NetworkClient,
+) -> None:
     _alice, bob, olive, _ = people
     client_a.force_login(bob)
     detail = client_a.get(f"/listings/{offer.pk}/")
@@ -279,8 +315,12 @@ def test_reporting_a_listing_and_acting_from_the_pages(network_a, people, offer,
 
 
 def test_the_queue_api_reads_in_the_same_number_of_queries_for_more_reports(
-    network_a, people, offer, client_a, make_member
-):
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    client_a: NetworkClient,
+    make_member: Callable[..., Member],
+) -> None:
     alice, bob, olive, eve = people
     client_a.force_login(olive)
 
@@ -302,8 +342,8 @@ def test_the_queue_api_reads_in_the_same_number_of_queries_for_more_reports(
 
 
 def test_a_report_of_a_message_in_an_exchange_the_member_is_not_in_is_not_found(
-    network_a, people, offer
-):
+    network_a: Network, people: tuple[Member, Member, Member, Member], offer: Listing
+) -> None:
     alice, bob, _olive, eve = people
     with tenant_context(network_a):
         exchange = x.exchange_respond(actor=bob, listing=offer, message="Hello")

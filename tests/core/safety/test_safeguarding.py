@@ -1,17 +1,30 @@
 """The safeguarding contact: set by organisers, shown on every exchange page (partner
 members see the host network's), with an empty state."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django_tenants.utils import tenant_context
 
 from core.audit.models import AuditEvent
 from core.exchanges import services as x
 
+if TYPE_CHECKING:
+    from core.listings.models import Listing
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
 JSON = "application/json"
 
 
 def test_organisers_name_the_contact_and_every_exchange_page_shows_it(
-    network_a, people, offer, client_a
-):
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    client_a: NetworkClient,
+) -> None:
     _alice, bob, olive, _ = people
     with tenant_context(network_a):
         exchange = x.exchange_respond(actor=bob, listing=offer, message="Hello")
@@ -63,8 +76,14 @@ def test_organisers_name_the_contact_and_every_exchange_page_shows_it(
 
 
 def test_a_partner_member_sees_the_host_networks_contact_and_b_cannot_change_a(
-    network_a, network_b, people, offer, partners, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    partners: Member,
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     _alice, _, olive, _ = people
     ben = partners
     with tenant_context(network_a):

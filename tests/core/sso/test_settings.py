@@ -3,6 +3,8 @@ audit trail, the connection test against the real provider, and network isolatio
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from django.core.cache import cache
 from django_tenants.utils import tenant_context
@@ -17,11 +19,20 @@ from tests.servers import free_port
 
 from .conftest import connect
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+    from tests.core.sso.conftest import Provider
+
 SECRET = "s3cret-value-that-is-long-7Qx"
 
 
 @pytest.fixture
-def organiser_a(network_a, make_member):
+def organiser_a(network_a: Network, make_member: Callable[..., Member]) -> Member:
     return make_member(network_a, email="olivia@network-a.example", role=Role.ORGANISER)
 
 
@@ -38,8 +49,8 @@ def _form(**changes: object) -> dict[str, object]:
 
 
 def test_an_organiser_connects_a_provider_and_the_secret_is_never_shown_back(
-    network_a, organiser_a, client_a
-):
+    network_a: Network, organiser_a: Member, client_a: NetworkClient
+) -> None:
     client_a.force_login(organiser_a)
     page = client_a.get("/settings/sso/")
     assert page.status_code == 200
@@ -58,8 +69,8 @@ def test_an_organiser_connects_a_provider_and_the_secret_is_never_shown_back(
         event = AuditEvent.objects.get(verb="sso.change")
         assert SECRET not in str(event.before) + str(event.after)
         assert event.after is not None and event.after["secret_changed"] is True
-    page = client_a.get("/settings/sso/").content.decode()
-    assert SECRET not in page and "-7Qx" in page
+    shown = client_a.get("/settings/sso/").content.decode()
+    assert SECRET not in shown and "-7Qx" in shown
     # A blank secret keeps the saved one; the change is audited again.
     assert client_a.post("/settings/sso/", _form(client_secret="", name="NHS")).status_code == 302
     with tenant_context(network_a):
@@ -77,7 +88,7 @@ def test_an_organiser_connects_a_provider_and_the_secret_is_never_shown_back(
     assert client_a.get("/api/v1/sso/").json() == {"configured": False}
 
 
-def test_the_known_providers_have_their_issuers(network_a, organiser_a):
+def test_the_known_providers_have_their_issuers(network_a: Network, organiser_a: Member) -> None:
     with tenant_context(network_a):
         google = sso_settings_set(
             actor=organiser_a,
@@ -113,8 +124,13 @@ def test_the_known_providers_have_their_issuers(network_a, organiser_a):
     ],
 )
 def test_bad_settings_are_refused_and_nothing_is_written(
-    network_a, organiser_a, client_a, changes, field, message
-):
+    network_a: Network,
+    organiser_a: Member,
+    client_a: NetworkClient,
+    changes: dict[str, Any],
+    field: str,
+    message: str,
+) -> None:
     client_a.force_login(organiser_a)
     answer = client_a.post("/settings/sso/", _form(**changes))
     assert answer.status_code == 200
@@ -126,8 +142,13 @@ def test_bad_settings_are_refused_and_nothing_is_written(
 
 
 def test_only_organisers_see_or_change_the_settings(
-    network_a, network_b, organiser_a, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    organiser_a: Member,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     with tenant_context(network_a):
         sso_settings_set(
             actor=organiser_a,
@@ -157,7 +178,9 @@ def test_only_organisers_see_or_change_the_settings(
         assert SsoSettings.objects.get().name == "Trust ID"
 
 
-def test_a_secret_copied_into_another_network_does_not_decrypt(network_a, network_b, organiser_a):
+def test_a_secret_copied_into_another_network_does_not_decrypt(
+    network_a: Network, network_b: Network, organiser_a: Member
+) -> None:
     with tenant_context(network_a):
         row = sso_settings_set(
             actor=organiser_a,
@@ -171,8 +194,8 @@ def test_a_secret_copied_into_another_network_does_not_decrypt(network_a, networ
 
 
 def test_the_connection_test_fetches_discovery_and_says_what_failed(
-    network_a, organiser_a, provider, client_a
-):
+    network_a: Network, organiser_a: Member, provider: Provider, client_a: NetworkClient
+) -> None:
     assert sso_connection_check(issuer=provider.issuer).keys == 1
     with pytest.raises(SsoRefused, match="Could not reach"):
         sso_connection_check(issuer=f"https://127.0.0.1:{free_port()}")

@@ -4,6 +4,8 @@ members and network B's organiser can do none of it to network A."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from django.core.cache import cache
 from django_tenants.utils import tenant_context
@@ -15,6 +17,15 @@ from core.sso.models import SsoSettings
 from tests.servers import free_port
 
 from .conftest import connect
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+    from tests.core.sso.conftest import Provider
 
 SECRET = "s3cret-value-that-is-long-7Qx"
 API = "/api/v1/sso/"
@@ -30,13 +41,13 @@ BODY = {
 
 
 @pytest.fixture
-def organiser_a(network_a, make_member):
+def organiser_a(network_a: Network, make_member: Callable[..., Member]) -> Member:
     return make_member(network_a, email="olivia@network-a.example", role=Role.ORGANISER)
 
 
 def test_an_organiser_puts_and_deletes_the_provider_and_the_secret_never_comes_back(
-    network_a, organiser_a, client_a
-):
+    network_a: Network, organiser_a: Member, client_a: NetworkClient
+) -> None:
     client_a.force_login(organiser_a)
     saved = client_a.put(API, BODY, content_type=JSON)
     assert saved.status_code == 200, saved.content
@@ -90,8 +101,12 @@ def test_an_organiser_puts_and_deletes_the_provider_and_the_secret_never_comes_b
     ],
 )
 def test_bad_settings_are_refused_naming_the_field_and_nothing_is_written(
-    network_a, organiser_a, client_a, changes, field
-):
+    network_a: Network,
+    organiser_a: Member,
+    client_a: NetworkClient,
+    changes: dict[str, Any],
+    field: str,
+) -> None:
     client_a.force_login(organiser_a)
     refused = client_a.put(API, {**BODY, **changes}, content_type=JSON)
     assert refused.status_code == 400, refused.content
@@ -103,8 +118,8 @@ def test_bad_settings_are_refused_naming_the_field_and_nothing_is_written(
 
 
 def test_the_connection_test_answers_what_worked_or_failed(
-    network_a, organiser_a, provider, client_a
-):
+    network_a: Network, organiser_a: Member, provider: Provider, client_a: NetworkClient
+) -> None:
     client_a.force_login(organiser_a)
     none = client_a.post(f"{API}test/")
     assert none.status_code == 404 and none.json()["detail"] == "No identity provider is connected."
@@ -125,8 +140,13 @@ def test_the_connection_test_answers_what_worked_or_failed(
 
 
 def test_members_and_network_b_cannot_change_network_a_sign_in(
-    network_a, network_b, organiser_a, make_member, client_a, client_b
-):
+    network_a: Network,
+    network_b: Network,
+    organiser_a: Member,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     client_a.force_login(organiser_a)
     assert client_a.put(API, BODY, content_type=JSON).status_code == 200
     client_a.force_login(make_member(network_a))

@@ -5,6 +5,8 @@ gift exactly once, and one network's provider signing nobody into another."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from django_tenants.utils import tenant_context
 
@@ -18,16 +20,25 @@ from tests.conftest import NetworkClient
 
 from .conftest import connect, provider_signs_in
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from django.test import Client
+    from pytest_django import DjangoCaptureOnCommitCallbacks
+
+    from tenants.models import Network
+    from tests.core.sso.conftest import Provider
+
 PASSWORD = "kindly-staple-49"
 
 
 @pytest.fixture
-def organiser_a(network_a, make_member):
+def organiser_a(network_a: Network, make_member: Callable[..., Member]) -> Member:
     return make_member(network_a, email="olivia@network-a.example", role=Role.ORGANISER)
 
 
 @pytest.fixture
-def open_a(network_a, organiser_a):
+def open_a(network_a: Network, organiser_a: Member) -> Network:
     with tenant_context(network_a):
         join_settings_set(actor=organiser_a, policy=JoinPolicy.OPEN)
     return network_a
@@ -53,8 +64,8 @@ def _signed_in_as(client: NetworkClient) -> Member | None:
 
 
 def test_code_flow_with_pkce_joins_once_with_the_welcome_gift(
-    open_a, organiser_a, provider, client_a
-):
+    open_a: Network, organiser_a: Member, provider: Provider, client_a: NetworkClient
+) -> None:
     connect(open_a, provider, organiser_a, client_id="flow-a")
     provider.person("alice", email="Alice@Network-A.example")
     callback, authorization = provider_signs_in(client_a, "alice")
@@ -86,8 +97,8 @@ def test_code_flow_with_pkce_joins_once_with_the_welcome_gift(
 
 
 def test_the_provider_refuses_a_code_without_the_right_pkce_verifier(
-    open_a, organiser_a, provider, client_a
-):
+    open_a: Network, organiser_a: Member, provider: Provider, client_a: NetworkClient
+) -> None:
     connect(open_a, provider, organiser_a, client_id="pkce-a")
     provider.person("bob", email="bob@network-a.example")
     callback, authorization = provider_signs_in(client_a, "bob")
@@ -101,8 +112,8 @@ def test_the_provider_refuses_a_code_without_the_right_pkce_verifier(
 
 
 def test_a_callback_with_another_or_a_used_state_is_refused(
-    open_a, organiser_a, provider, client_a
-):
+    open_a: Network, organiser_a: Member, provider: Provider, client_a: NetworkClient
+) -> None:
     connect(open_a, provider, organiser_a, client_id="state-a")
     provider.person("carol", email="carol@network-a.example")
     callback, authorization = provider_signs_in(client_a, "carol")
@@ -116,7 +127,9 @@ def test_a_callback_with_another_or_a_used_state_is_refused(
     assert _signed_in_as(client_a) is None
 
 
-def test_an_id_token_with_another_nonce_is_refused(open_a, organiser_a, provider, client_a):
+def test_an_id_token_with_another_nonce_is_refused(
+    open_a: Network, organiser_a: Member, provider: Provider, client_a: NetworkClient
+) -> None:
     connect(open_a, provider, organiser_a, client_id="nonce-a")
     provider.person("dan", email="dan@network-a.example")
     callback, authorization = provider_signs_in(client_a, "dan")
@@ -136,8 +149,13 @@ def test_an_id_token_with_another_nonce_is_refused(open_a, organiser_a, provider
     ],
 )
 def test_an_id_token_badly_signed_or_for_another_audience_is_refused(
-    open_a, organiser_a, provider, client_a, mode, message
-):
+    open_a: Network,
+    organiser_a: Member,
+    provider: Provider,
+    client_a: NetworkClient,
+    mode: str,
+    message: str,
+) -> None:
     connect(open_a, provider, organiser_a, client_id=f"{mode}-a")
     provider.person("erin", email="erin@network-a.example")
     callback, _ = provider_signs_in(client_a, "erin")
@@ -152,8 +170,14 @@ def test_an_id_token_badly_signed_or_for_another_audience_is_refused(
 
 
 def test_network_a_provider_signs_nobody_into_network_b(
-    open_a, organiser_a, network_b, make_member, provider, client_a, client_b
-):
+    open_a: Network,
+    organiser_a: Member,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    provider: Provider,
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     connect(open_a, provider, organiser_a, client_id="iso-a")
     provider.person("fay", email="fay@network-a.example")
     # B has no provider: no sign-in through one, and no button for it.
@@ -175,7 +199,9 @@ def test_network_a_provider_signs_nobody_into_network_b(
     assert _signed_in_as(client_b) is None
 
 
-def test_the_join_policy_applies_to_sign_in(network_a, organiser_a, provider, client_a):
+def test_the_join_policy_applies_to_sign_in(
+    network_a: Network, organiser_a: Member, provider: Provider, client_a: NetworkClient
+) -> None:
     with tenant_context(network_a):
         join_settings_set(
             actor=organiser_a, policy=JoinPolicy.EMAIL_DOMAIN, allowed_domains=["nhs.net"]
@@ -198,8 +224,13 @@ def test_the_join_policy_applies_to_sign_in(network_a, organiser_a, provider, cl
 
 
 def test_an_address_the_provider_does_not_confirm_needs_the_emailed_link(
-    open_a, organiser_a, make_member, provider, client_a, django_capture_on_commit_callbacks
-):
+    open_a: Network,
+    organiser_a: Member,
+    make_member: Callable[..., Member],
+    provider: Provider,
+    client_a: NetworkClient,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     connect(open_a, provider, organiser_a, client_id="unconfirmed-a")
     provider.person("hal", email="hal@network-a.example", verified=False)
     callback, _ = provider_signs_in(client_a, "hal")
@@ -229,8 +260,8 @@ def test_an_address_the_provider_does_not_confirm_needs_the_emailed_link(
 
 
 def test_a_deactivated_member_cannot_sign_in_through_the_provider(
-    open_a, organiser_a, provider, client_a
-):
+    open_a: Network, organiser_a: Member, provider: Provider, client_a: NetworkClient
+) -> None:
     connect(open_a, provider, organiser_a, client_id="stopped-a")
     provider.person("jo", email="jo@network-a.example")
     callback, _ = provider_signs_in(client_a, "jo")
@@ -246,8 +277,13 @@ def test_a_deactivated_member_cannot_sign_in_through_the_provider(
 
 
 def test_with_password_sign_in_off_the_page_offers_only_sso_and_the_form_refuses(
-    open_a, organiser_a, make_member, provider, client_a, public_client
-):
+    open_a: Network,
+    organiser_a: Member,
+    make_member: Callable[..., Member],
+    provider: Provider,
+    client_a: NetworkClient,
+    public_client: Client,
+) -> None:
     make_member(open_a, email="kim@network-a.example", password=PASSWORD)
     connect(open_a, provider, organiser_a, client_id="nopw-a", password_sign_in=False)
     page = client_a.get("/accounts/login/").content.decode()

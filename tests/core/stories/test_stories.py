@@ -3,6 +3,8 @@ and an organiser's pick, withdrawn from everywhere, and invisible to other netwo
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -16,10 +18,24 @@ from core.stories.services import StoryRefused, story_pick, story_write
 from kernel.errors import NotFound
 from tests.conftest import host_of
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from core.exchanges.models import Exchange
+    from core.listings.models import Listing
+    from core.members.models import Member
+    from tenants.models import Network
+    from tests.conftest import NetworkClient
+
 TEXT = "Our ward now runs a weekly huddle on falls; two fewer falls this month."
 
 
-def test_only_a_side_of_a_completed_exchange_writes_a_story(network_a, people, offer, done):
+def test_only_a_side_of_a_completed_exchange_writes_a_story(
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    done: Exchange,
+) -> None:
     alice, bob, olive, eve = people
     with tenant_context(network_a):
         with pytest.raises(NotFound):
@@ -64,7 +80,12 @@ def test_only_a_side_of_a_completed_exchange_writes_a_story(network_a, people, o
         assert Story.objects.count() == 2
 
 
-def test_consent_pick_and_withdraw_through_the_pages(network_a, people, done, client_a):
+def test_consent_pick_and_withdraw_through_the_pages(
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    done: Exchange,
+    client_a: NetworkClient,
+) -> None:
     _alice, bob, olive, _eve = people
     client_a.force_login(bob)
     detail = client_a.get(f"/exchanges/{done.pk}/")
@@ -115,7 +136,9 @@ def test_consent_pick_and_withdraw_through_the_pages(network_a, people, done, cl
     )
 
 
-def test_a_story_without_consent_cannot_be_picked(network_a, people, done):
+def test_a_story_without_consent_cannot_be_picked(
+    network_a: Network, people: tuple[Member, Member, Member, Member], done: Exchange
+) -> None:
     _alice, bob, olive, _eve = people
     with tenant_context(network_a):
         story = story_write(
@@ -154,7 +177,15 @@ def test_a_story_without_consent_cannot_be_picked(network_a, people, done):
         assert (again.on_impact, again.on_home) == (False, False)
 
 
-def test_the_api_and_network_b(network_a, network_b, people, done, make_member, client_a, client_b):
+def test_the_api_and_network_b(
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, Member, Member, Member],
+    done: Exchange,
+    make_member: Callable[..., Member],
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
     _alice, bob, olive, _eve = people
     client_a.force_login(bob)
     body = {"source": "exchange", "source_id": done.pk, "text": TEXT, "consent": True}

@@ -10,9 +10,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.validators import validate_email
 from django_tenants.utils import tenant_context
 
+from core.announcements.services import recipients_bounced
 from tenants.models import Network
-
-from ...services import recipients_bounced
 
 
 class Command(BaseCommand):
