@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django_tenants.utils import tenant_context
@@ -50,7 +50,7 @@ def _controlled(page: Page) -> None:
         page.wait_for_function("Boolean(navigator.serviceWorker.controller)", timeout=10_000)
 
 
-def _fetch(page: Page, path: str | None) -> dict:
+def _fetch(page: Page, path: str | None) -> dict[str, Any]:
     """`path` fetched by the page itself (Chromium resolves *.localhost; Playwright's own
     requests do not): status, content type, and the body's JSON when it is JSON."""
     return page.evaluate(
@@ -175,7 +175,7 @@ def test_a_push_reaches_the_subscribed_browser_and_shows_a_notification(
     # What the push service would hand the browser, handed to its service worker.
     cdp = context.new_cdp_session(page)
     registration = page.evaluate("navigator.serviceWorker.ready.then(r => r.scope)")
-    versions: list[dict] = []
+    versions: list[dict[str, Any]] = []
     cdp.on(
         "ServiceWorker.workerRegistrationUpdated",
         lambda event: versions.extend(event["registrations"]),

@@ -8,7 +8,7 @@ scale-out suite meets the real one)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.db import DatabaseError, transaction
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 _CITUS_SHAPE = "could not commit transaction for shard 102008 on at least one active node"
 
 
-def _raised(*statements: str | tuple[str, list]) -> DatabaseError:
+def _raised(*statements: str | tuple[str, list[Any]]) -> DatabaseError:
     with (
         pytest.raises(DatabaseError) as raised,
         transaction.atomic(),

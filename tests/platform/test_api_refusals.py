@@ -3,7 +3,7 @@ JSON answer for an API URL that does not exist."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from tenants.models import Network
 
 
-def _schema(client: NetworkClient) -> dict:
+def _schema(client: NetworkClient) -> dict[str, Any]:
     return yaml.safe_load(client.get("/api/v1/schema/").content)
 
 

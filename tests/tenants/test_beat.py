@@ -50,7 +50,7 @@ def sent_to() -> Iterator[list[str]]:
     """The schema of every beat_visit message published while the test runs."""
     schemas: list[str] = []
 
-    def record(sender: str | None = None, headers: dict | None = None, **_: Any) -> None:
+    def record(sender: str | None = None, headers: dict[str, Any] | None = None, **_: Any) -> None:
         if sender == beat_visit.name and headers is not None:
             schemas.append(str(headers.get("_schema_name")))
 

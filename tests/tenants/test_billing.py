@@ -33,7 +33,9 @@ if TYPE_CHECKING:
 SECRET = "whsec_test_4eC39HqLyjWDarjtT1zdp7dc"  # a test-mode signing secret
 
 
-def _signed(event: dict, *, secret: str = SECRET, at: int | None = None) -> tuple[bytes, str]:
+def _signed(
+    event: dict[str, Any], *, secret: str = SECRET, at: int | None = None
+) -> tuple[bytes, str]:
     payload = json.dumps(event).encode()
     timestamp = int(time.time()) if at is None else at
     signature = hmac.new(
@@ -42,7 +44,7 @@ def _signed(event: dict, *, secret: str = SECRET, at: int | None = None) -> tupl
     return payload, f"t={timestamp},v1={signature}"
 
 
-def _post(client: Client, event: dict, **signing: Any) -> TestResponse:
+def _post(client: Client, event: dict[str, Any], **signing: Any) -> TestResponse:
     payload, header = _signed(event, **signing)
     return client.post(
         "/billing/stripe/webhook/",
@@ -52,7 +54,7 @@ def _post(client: Client, event: dict, **signing: Any) -> TestResponse:
     )
 
 
-def _checkout_completed(network: Network, event_id: str = "evt_checkout_1") -> dict:
+def _checkout_completed(network: Network, event_id: str = "evt_checkout_1") -> dict[str, Any]:
     return {
         "id": event_id,
         "object": "event",

@@ -6,7 +6,7 @@ import io
 import json
 import re
 import zipfile
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.core.cache import cache
@@ -91,7 +91,7 @@ def test_console_shows_hours_exchanged_exactly_not_rounded_to_a_tenth(
 def test_console_list_makes_the_same_queries_for_two_networks_as_for_five(
     staff_client: Client, make_network: Callable[..., Network], make_member: Callable[..., Member]
 ) -> None:
-    def console_queries() -> tuple[int, dict]:
+    def console_queries() -> tuple[int, dict[str, Any]]:
         with CaptureQueriesContext(db_connection) as queries:
             page = staff_client.get("/console/")
         assert page.status_code == 200

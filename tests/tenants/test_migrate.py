@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -58,7 +58,7 @@ def _sabotage_end() -> None:
         cursor.execute("DROP FUNCTION IF EXISTS public.test_sabotage()")
 
 
-def _state(schema: str) -> dict[str, list[tuple]]:
+def _state(schema: str) -> dict[str, list[tuple[Any, ...]]]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", [schema]
@@ -204,7 +204,7 @@ def test_a_run_killed_half_way_leaves_no_half_migrated_schema(
     assert _state(network.schema_name) == migrated
 
 
-def _wait_for_stalled_backend(database: str, run: subprocess.Popen) -> int:
+def _wait_for_stalled_backend(database: str, run: subprocess.Popen[bytes]) -> int:
     for _ in range(600):
         assert run.poll() is None, "the migrate command ended before it stalled"
         with connection.cursor() as cursor:

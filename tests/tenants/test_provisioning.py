@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.core.management import call_command
@@ -44,7 +44,7 @@ CATALOG = {
 }
 
 
-def _catalog(schema: str) -> dict[str, list[tuple]]:
+def _catalog(schema: str) -> dict[str, list[tuple[Any, ...]]]:
     found = {}
     with connection.cursor() as cursor:
         for name, query in CATALOG.items():

@@ -11,8 +11,11 @@ from hypothesis import strategies as st
 from core.insights.suppression import CannotProtect, Cell, Sum, determined, suppress
 from tests.core.insights.recovery import assert_no_small_union, recoverable
 
+# A table: its cells by key, and the sums that tie them together.
+Table = tuple[dict[Any, Cell], list[Sum[Any]]]
 
-def column(values: dict[str, int], *, known_total: bool = False) -> tuple[dict, list[Sum]]:
+
+def column(values: dict[str, int], *, known_total: bool = False) -> Table:
     cells = {k: Cell(v, v) for k, v in values.items()}
     cells["total"] = Cell(sum(values.values()), sum(values.values()), known=known_total)
     return cells, [Sum("total", tuple(values))]
@@ -130,7 +133,7 @@ small_biased = st.one_of(st.integers(0, 9), st.integers(0, 60))
 
 
 @st.composite
-def tables(draw: st.DrawFn) -> tuple[dict, list[Sum]]:
+def tables(draw: st.DrawFn) -> Table:
     """A random two-way table with row, column and grand totals (any of them possibly
     known), some figures unshown, and an optional hierarchy over the rows."""
     rows = draw(st.integers(1, 5))
@@ -158,7 +161,7 @@ def tables(draw: st.DrawFn) -> tuple[dict, list[Sum]]:
     return cells, sums
 
 
-def _check(cells: dict, sums: list[Sum], *, hide_zeros: bool = False) -> None:
+def _check(cells: dict[Any, Cell], sums: list[Sum[Any]], *, hide_zeros: bool = False) -> None:
     lowest = 0 if hide_zeros else 1  # the smallest number of people a hidden figure is about
     equations = [(s.total, s.parts) for s in sums]
     try:
@@ -189,7 +192,7 @@ def _check(cells: dict, sums: list[Sum], *, hide_zeros: bool = False) -> None:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables())
 def test_no_published_cell_is_1_to_7_and_no_hidden_cell_is_recoverable(
-    table: tuple[dict, list[Sum]],
+    table: Table,
 ) -> None:
     cells, sums = table
     _check(cells, sums)
@@ -198,7 +201,7 @@ def test_no_published_cell_is_1_to_7_and_no_hidden_cell_is_recoverable(
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables())
 def test_with_zeros_hidden_no_published_cell_is_0_to_7_and_none_hidden_is_recoverable(
-    table: tuple[dict, list[Sum]],
+    table: Table,
 ) -> None:
     cells, sums = table
     _check(cells, sums, hide_zeros=True)

@@ -15,6 +15,7 @@ from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.mail import EmailMessage
 from django.db import connection as db_connection
 from django.db import connections
 from django.utils import timezone
@@ -58,7 +59,7 @@ def _csv(text: str, name: str = "people.csv") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, text.encode(), content_type="text/csv")
 
 
-def _mail_to(address: str) -> list:
+def _mail_to(address: str) -> list[EmailMessage]:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if found := [m for m in mail.outbox if m.to == [address]]:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from django.core import mail
+from django.core.mail import EmailMessage
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
@@ -49,7 +50,7 @@ def _asks_to_join(
         return member_verify_email(token=verification_token(member))
 
 
-def _mail_to(address: str, subject: str) -> list:
+def _mail_to(address: str, subject: str) -> list[EmailMessage]:
     """The emails to `address` whose subject has `subject`, once at least one arrived."""
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
