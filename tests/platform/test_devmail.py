@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django_tenants.utils import tenant_context
 
-from core.members.services import member_join
+from core.joining.services import member_join
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -3,8 +3,8 @@ only, in their own network only."""
 
 from django_tenants.utils import tenant_context
 
+from core.joining.services import invitation_token
 from core.members.models import Invitation, Member, MemberState, Role
-from core.members.services import invitation_token
 
 PASSWORD = "kindly-staple-49"
 
