@@ -5,7 +5,7 @@ The protocol — authorisation code with PKCE, state and nonce, the id token's s
 issuer, audience and expiry — is Authlib's (core.sso.client); these services hold what
 is ours: the settings (the client secret encrypted, core.sso.crypto), and what a verified
 id token means here. A person is matched by the provider's stable subject, then (only when
-the provider confirms the address) by email. A new person joins through the members
+the provider confirms the address) by email. A new person joins through core.joining's
 services, so the welcome gift is granted by the same code, exactly once, when the address
 is confirmed — by the provider, or by the emailed link when the provider does not confirm.
 """
@@ -25,14 +25,14 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from core.audit.services import audit_record
-from core.members.models import JoinPolicy, Member, MemberState
-from core.members.places import plan_member_place_take
-from core.members.services import (
+from core.joining.services import (
     email_domain_allowed,
     join_settings_get,
     member_email_confirmed,
     member_unverified_add,
 )
+from core.members.models import JoinPolicy, Member, MemberState
+from core.members.places import plan_member_place_take
 from kernel.db import durable_service
 from kernel.errors import ApplicationError, PermissionDenied
 from kernel.text import markup_strip, plain_text

@@ -16,6 +16,7 @@ from core.giving import urls as giving_urls
 from core.giving import views as giving_views
 from core.groupsessions import urls as session_urls
 from core.insights import urls as insight_urls
+from core.joining import urls as joining_urls
 from core.listings import urls as listing_urls
 from core.members import urls as member_urls
 from core.notifications import urls as notification_urls
@@ -53,6 +54,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("insights/", include(insight_urls.api_urlpatterns)),
     path("cpd/", include(cpd_urls.api_urlpatterns)),
     path("stories/", include(story_urls.api_urlpatterns)),
+    path("members/", include(joining_urls.api_urlpatterns)),
     path("members/", include(member_urls.api_urlpatterns)),
     path("account/", include(privacy_urls.api_urlpatterns)),
     path("safety/", include(safety_urls.api_urlpatterns)),
@@ -72,9 +74,10 @@ urlpatterns = [
     path("sso/", include(sso_urls)),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include(member_urls.password_urlpatterns)),
-    path("join/", include(member_urls.join_urlpatterns)),
+    path("join/", include(joining_urls.join_urlpatterns)),
     path("members/profile/equality/", include(insight_urls.profile_urlpatterns)),
     path("members/<int:member_id>/", home.member_profile, name="member-profile"),
+    path("members/", include(joining_urls)),
     path("members/", include(member_urls)),
     path("account/", include(privacy_urls)),
     path("audit/", include(audit_urls)),

@@ -24,8 +24,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from core.joining.services import join_settings_start
 from core.members.models import Member, Role
-from core.members.services import join_settings_start
 from kernel.db import connection
 from kernel.errors import ApplicationError
 from ledger.services import gift_grant

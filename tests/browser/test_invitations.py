@@ -11,8 +11,8 @@ import pytest
 from django_tenants.utils import tenant_context
 from playwright.sync_api import FilePayload
 
+from core.joining.services import invitation_token, join_settings_set
 from core.members.models import Invitation, JoinPolicy, Role
-from core.members.services import invitation_token, join_settings_set
 from tests.browser.conftest import axe_scan, screenshot, sign_in, unlabelled_controls, url
 from tests.conftest import host_of
 

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 import pytest
 from django_tenants.utils import tenant_context
 
-from core.members.models import JoinPolicy, Role
-from core.members.services import (
+from core.joining.services import (
     join_settings_set,
     member_join,
     member_verify_email,
     verification_token,
 )
+from core.members.models import JoinPolicy, Role
 from tests.browser.conftest import screenshot, sign_in, url
 from tests.conftest import host_of
 

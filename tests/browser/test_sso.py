@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from django_tenants.utils import tenant_context
 
+from core.joining.services import join_settings_set
 from core.members.models import JoinPolicy, Member, MemberState, Role
-from core.members.services import join_settings_set
 from ledger.selectors import member_balance
 from tests.browser.conftest import axe_scan, screenshot, sign_in, unlabelled_controls, url
 from tests.conftest import host_of

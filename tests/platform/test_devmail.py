@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 from django_tenants.utils import tenant_context
 
-from core.members.services import member_join
+from core.joining.services import member_join
 
 if TYPE_CHECKING:
     from collections.abc import Callable

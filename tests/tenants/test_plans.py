@@ -12,9 +12,9 @@ from django.db import transaction
 from django.test import override_settings
 from django_tenants.utils import tenant_context
 
+from core.joining.services import member_decline, member_join
 from core.members.models import Member, MemberState, Role
 from core.members.places import plan_member_place_take
-from core.members.services import member_decline, member_join
 from hexitime.celery import app
 from kernel.db import connection
 from tenants.plans import PlanLimitReached
@@ -237,12 +237,8 @@ def test_a_full_network_refuses_registered_and_new_addresses_alike(
 def test_unverified_joins_take_no_place_until_verified(
     network_a: Network, organiser: Member, make_member: Callable[..., Member]
 ) -> None:
-    from core.members.services import (
-        UNVERIFIED_GRACE_DAYS,
-        member_verify_email,
-        members_unverified_purge,
-        verification_token,
-    )
+    from core.joining.services import member_verify_email, verification_token
+    from core.members.services import UNVERIFIED_GRACE_DAYS, members_unverified_purge
 
     _fill(network_a, make_member, 1)  # with the organiser: one place left
     with tenant_context(network_a):

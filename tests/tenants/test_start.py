@@ -10,8 +10,8 @@ from django.conf import settings
 from django.test import Client
 from django_tenants.utils import tenant_context
 
+from core.joining.services import join_settings_get
 from core.members.models import JoinPolicy, Member
-from core.members.services import join_settings_get
 from kernel.db import connection
 from ledger.selectors import member_balance
 from tenants.models import Network, ProvisioningJob

@@ -69,6 +69,7 @@ TENANT_APPS = [
     "core.cpd",
     "core.stories",
     "core.safety",
+    "core.joining",
     "core.sso",
     "core.announcements",
     "ledger",

@@ -5,8 +5,8 @@ from typing import TYPE_CHECKING
 from django_tenants.utils import tenant_context
 
 from core.audit.models import AuditEvent
+from core.joining.services import join_settings_set, verification_token
 from core.members.models import JoinPolicy, Member, MemberState, Role
-from core.members.services import join_settings_set, verification_token
 from ledger.selectors import member_balance
 
 if TYPE_CHECKING:

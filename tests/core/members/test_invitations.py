@@ -23,8 +23,7 @@ from django_tenants.utils import tenant_context
 from psycopg import sql
 
 from core.audit.models import AuditEvent
-from core.members.models import Invitation, JoinPolicy, Member, MemberState, Role
-from core.members.services import (
+from core.joining.services import (
     INVITATION_DAYS,
     InvitationRefused,
     invitation_emails_queue,
@@ -35,7 +34,8 @@ from core.members.services import (
     invitations_send,
     join_settings_set,
 )
-from core.members.tasks import invitations_purge_expired
+from core.joining.tasks import invitations_purge_expired
+from core.members.models import Invitation, JoinPolicy, Member, MemberState, Role
 from hexitime.celery import app
 from kernel.errors import PermissionDenied
 from ledger.selectors import member_balance

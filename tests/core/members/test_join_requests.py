@@ -14,8 +14,7 @@ from django.core.mail import EmailMessage
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from core.members.models import JoinPolicy, Member, Role
-from core.members.services import (
+from core.joining.services import (
     join_settings_set,
     member_approve,
     member_decline,
@@ -23,6 +22,7 @@ from core.members.services import (
     member_verify_email,
     verification_token,
 )
+from core.members.models import JoinPolicy, Member, Role
 from core.notifications.models import EmailPreference, Kind, Notification
 from core.notifications.services import email_wanted
 from core.projects.services import project_propose

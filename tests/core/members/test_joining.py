@@ -10,18 +10,17 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from core.audit.models import AuditEvent
-from core.members.models import JoinPolicy, JoinSettings, Member, MemberState, Role
-from core.members.services import (
-    JoinRefused,
+from core.joining.services import (
     join_settings_set,
     member_approve,
     member_decline,
     member_join,
-    member_set_role,
     member_verify_email,
     verification_token,
 )
-from core.members.tasks import member_verification_email
+from core.joining.tasks import member_verification_email
+from core.members.models import JoinPolicy, JoinSettings, Member, MemberState, Role
+from core.members.services import JoinRefused, member_set_role
 from kernel.errors import PermissionDenied
 from ledger.models import Transfer
 from ledger.selectors import member_balance
@@ -371,7 +370,7 @@ def test_a_verification_email_whose_message_was_lost_is_sent_by_the_sweep_once(
     the grace period, and sent once however many copies arrive."""
     import datetime
 
-    from core.members.services import verification_resend, verifications_sweep
+    from core.joining.services import verification_resend, verifications_sweep
 
     elsewhere = make_member(network_b, email="lost@nhs.net", state=MemberState.UNVERIFIED)
     with tenant_context(network_b):

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 from django_tenants.utils import tenant_context
 
+from core.joining.services import invitation_token
 from core.members.models import Invitation, Member, MemberState, Role
-from core.members.services import invitation_token
 
 if TYPE_CHECKING:
     from collections.abc import Callable

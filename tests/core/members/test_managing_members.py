@@ -10,16 +10,14 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from core.audit.models import AuditEvent
-from core.members.models import JoinPolicy, Member, MemberState, Role
-from core.members.services import (
-    JoinRefused,
+from core.joining.services import (
     join_settings_set,
-    member_deactivate,
     member_join,
-    member_reactivate,
     member_verify_email,
     verification_token,
 )
+from core.members.models import JoinPolicy, Member, MemberState, Role
+from core.members.services import JoinRefused, member_deactivate, member_reactivate
 from kernel.errors import PermissionDenied
 from ledger.selectors import member_balance
 from ledger.services import gift_grant

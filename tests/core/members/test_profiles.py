@@ -5,10 +5,11 @@ from typing import TYPE_CHECKING
 import pytest
 from django_tenants.utils import tenant_context
 
+from core.joining.services import member_join
 from core.listings.services import listing_create
 from core.members.models import Member, Role
 from core.members.selectors import profile_shown_in_full
-from core.members.services import JoinRefused, member_join, member_profile_update
+from core.members.services import JoinRefused, member_profile_update
 from kernel.errors import PermissionDenied
 
 if TYPE_CHECKING:

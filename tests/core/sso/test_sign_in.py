@@ -11,8 +11,9 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from core.audit.models import AuditEvent
+from core.joining.services import join_settings_set
 from core.members.models import JoinPolicy, Member, MemberState, Role
-from core.members.services import join_settings_set, member_deactivate
+from core.members.services import member_deactivate
 from core.sso.models import SsoIdentity
 from ledger.models import Transfer
 from ledger.selectors import member_balance
