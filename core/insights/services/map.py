@@ -43,6 +43,7 @@ from kernel.db import connection
 AGGREGATE_ABOVE = 300  # nodes; past this the map is stored as groups
 TABLE_ROWS = 500  # rows per table on the page
 PENDING_SECONDS = 120
+_MAP_LOCK_SPACE = 0x6D6170  # first key of the per-network map store lock: "map"
 NOT_SHOWN = "not-shown"
 NOT_GIVEN = "not-given"
 
@@ -214,6 +215,13 @@ def network_map_store(schema_name: str, *, dates: DateRange, edges: list[Edge]) 
     payload = map_payload(viewer=None, edges=edges)
     rows = [_row(key, part, payload, hidden) for part in map_parts(payload)]
     with transaction.atomic(durable=True):
+        # Two refreshes at once (two completions, or one and an organiser's ask) take turns:
+        # the later one then deletes what the first stored instead of colliding with it on
+        # insights_map_once.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_MAP_LOCK_SPACE, schema_name]
+            )
         MapSnapshot.objects.filter(range_key=key).delete()
         if not key.strip("."):
             # The all-time map is refreshed after a change; other ranges are recomputed

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import TYPE_CHECKING
 
 import pytest
 from django.core.cache import cache
 from django_tenants.utils import tenant_context
 
+from core.insights.models import MapSnapshot
+from core.insights.selectors.map import DateRange
 from core.insights.selectors.metrics import metrics_key, network_metrics_cached
+from core.insights.services.map import network_map_store
 from core.insights.services.metrics import network_metrics_store
 from core.insights.tasks import network_metrics_refresh
 from core.members.models import Role
+from tests.conftest import at_once
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -144,3 +149,19 @@ def test_organiser_can_ask_for_a_recomputation_once_queued_per_request(
         response = client_a.post(PAGE)  # asked for: queued whatever is pending
     assert response.status_code == 302 and response["Location"] == PAGE
     assert len(queued) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_map_refreshes_at_once_both_store_it_once(
+    network_a: Network, network_b: Network
+) -> None:
+    """Two metrics tasks storing one network's map at the same moment take turns (they
+    collided on the map's unique key and one failed), and B's maps are not touched."""
+    store = partial(network_map_store, network_a.schema_name, dates=DateRange(), edges=[])
+    for _ in range(5):
+        stored = at_once(network_a, [store, store])
+        assert [type(result) for result in stored] == [int, int], stored
+    with tenant_context(network_a):
+        assert MapSnapshot.objects.count() == stored[0] > 0
+    with tenant_context(network_b):
+        assert not MapSnapshot.objects.exists()
