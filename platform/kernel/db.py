@@ -50,6 +50,13 @@ class Busy(ApplicationError):
     status_code = 409
 
 
+def transaction_lock(space: int, name: str) -> None:
+    """Take the advisory lock (`space`, `name`) until the caller's transaction ends: another
+    transaction asking for the same lock waits until this one commits or rolls back."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [space, name])
+
+
 def sqlstate(error: BaseException) -> str | None:
     """The SQLSTATE of a database error raised through Django (None if it has none)."""
     return getattr(error.__cause__, "sqlstate", None)

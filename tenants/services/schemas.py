@@ -44,7 +44,7 @@ from django.db.migrations.loader import MigrationLoader
 from django_tenants.migration_executors.base import run_migrations
 from psycopg import ClientCursor, sql
 
-from kernel.db import connection
+from kernel.db import connection, transaction_lock
 from tenants.models import Network, SchemaTemplate, SpareSchema
 
 logger = logging.getLogger(__name__)
@@ -110,10 +110,7 @@ def schema_migrate(*, schema_name: str) -> None:
 def schema_migration_lock(schema_name: str) -> None:
     """Take the schema's migration lock until the caller's transaction ends: a second run
     that migrates or replays the same schema waits for this one."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_SCHEMA_LOCK_SPACE, schema_name]
-        )
+    transaction_lock(_SCHEMA_LOCK_SPACE, schema_name)
 
 
 def schema_spare_claim(schema_name: str, state: str) -> bool:

@@ -38,7 +38,7 @@ from django.utils.translation import gettext as _
 from core.insights.graph import Edge
 from core.insights.models import MapSnapshot
 from core.insights.selectors.map import DateRange, hidden_fingerprint, map_payload, range_key
-from kernel.db import connection
+from kernel.db import connection, transaction_lock
 
 AGGREGATE_ABOVE = 300  # nodes; past this the map is stored as groups
 TABLE_ROWS = 500  # rows per table on the page
@@ -218,10 +218,7 @@ def network_map_store(schema_name: str, *, dates: DateRange, edges: list[Edge]) 
         # Two refreshes at once (two completions, or one and an organiser's ask) take turns:
         # the later one then deletes what the first stored instead of colliding with it on
         # insights_map_once.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_MAP_LOCK_SPACE, schema_name]
-            )
+        transaction_lock(_MAP_LOCK_SPACE, schema_name)
         MapSnapshot.objects.filter(range_key=key).delete()
         if not key.strip("."):
             # The all-time map is refreshed after a change; other ranges are recomputed
