@@ -29,7 +29,7 @@ from core.groupsessions.selectors import member_session_record
 from core.listings.models import Listing
 from core.members.models import Member
 from core.projects.models import HoursConfirmation
-from kernel.db import connection
+from tenants.selectors import network_current
 
 from .models import Format
 
@@ -114,7 +114,7 @@ def partner_exchange_entries(
     (an exchange on a partner's listing): one query here and one per hosting network.
     Keyed by the link between the networks, whose id is unique across all of them."""
     categories = dict(Listing.Category.choices)
-    for partner in partner_exchanges(member=member, network=connection.tenant):
+    for partner in partner_exchanges(member=member, network=network_current()):
         exchange, host = partner.exchange, partner.network
         met_on, minutes = exchange.met_on, exchange.minutes
         if exchange.state != State.COMPLETED or met_on is None or minutes is None:

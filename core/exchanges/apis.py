@@ -16,9 +16,9 @@ from core.listings.services import access_listing
 from core.members.auth import acting_member
 from core.members.models import Member
 from kernel.api import PageNumberPagination, form_serializer
-from kernel.db import connection
 from kernel.errors import NotFound
 from tenants.models import Network
+from tenants.selectors import network_current
 
 from . import actions
 from .models import Exchange, Message
@@ -191,7 +191,7 @@ class PartnerRespondApi(APIView):
     )
     def post(self, request: Request, slug: str) -> Response:
         member = acting_member(request)
-        here = connection.tenant
+        here = network_current()
         host = access_partner_network(slug, network=here)
         data = RespondSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -213,7 +213,7 @@ class PartnerExchangeDetailApi(APIView):
     @extend_schema(responses=ExchangeDetailSerializer)
     def get(self, request: Request, slug: str, exchange_id: int) -> Response:
         member = acting_member(request)
-        here = connection.tenant
+        here = network_current()
         host, _ = access_partner_exchange(slug, exchange_id, member=member, network=here)
         with tenant_context(host):
             return Response(_detail(exchange_id, member, here))
@@ -224,7 +224,7 @@ class PartnerExchangeActionApi(APIView):
 
     def post(self, request: Request, slug: str, exchange_id: int) -> Response:
         member = acting_member(request)
-        here = connection.tenant
+        here = network_current()
         host, exchange = access_partner_exchange(slug, exchange_id, member=member, network=here)
         with tenant_context(host):
             return _act(request, exchange, member, self.move, here)

@@ -26,11 +26,11 @@ from core.members.auth import acting_member
 from core.members.models import Member
 from kernel import ics
 from kernel.csvfile import csv_stream
-from kernel.db import connection
 from kernel.errors import ApplicationError, NotFound, PermissionDenied
 from kernel.forms import refusal_show
 from ledger.services import member_account
 from tenants.models import Network
+from tenants.selectors import network_current
 
 from . import actions
 from .models import Exchange, State
@@ -71,7 +71,7 @@ def exchange_list(request: HttpRequest) -> HttpResponse:
             "waiting": [(e, a) for e, a in rows if a],
             "active": [(e, a) for e, a in rows if not a and not e.is_final],
             "finished": [e for e, _ in rows if e.is_final],
-            "partner": partner_exchanges(member=member, network=connection.tenant),
+            "partner": partner_exchanges(member=member, network=network_current()),
         },
     )
 
@@ -119,7 +119,7 @@ def _partner_exchange(
 ) -> tuple[Network, Exchange]:
     try:
         return access_partner_exchange(
-            slug, exchange_id, member=acting_member(request), network=connection.tenant
+            slug, exchange_id, member=acting_member(request), network=network_current()
         )
     except NotFound:
         raise Http404("No such exchange") from None
@@ -127,7 +127,7 @@ def _partner_exchange(
 
 def _partner_host(slug: str) -> Network:
     try:
-        return access_partner_network(slug, network=connection.tenant)
+        return access_partner_network(slug, network=network_current())
     except NotFound:
         raise Http404("No such network") from None
 
@@ -163,9 +163,9 @@ def _act(
 ) -> HttpResponse:
     if action not in actions.ACTIONS:
         raise Http404("No such action")
-    network = None if host is None else connection.tenant
+    network = None if host is None else network_current()
     try:
-        with tenant_context(host or connection.tenant):
+        with tenant_context(host or network_current()):
             form, done = actions.exchange_act(
                 action, exchange=exchange, actor=member, data=request.POST, actor_network=network
             )
@@ -193,7 +193,7 @@ def _detail(
     status: int = 200,
 ) -> HttpResponse:
     """Render an exchange. Everything is read inside the hosting schema before rendering."""
-    here = connection.tenant
+    here = network_current()
     with tenant_context(host or here):
         if failed:  # a refused move may have changed the object in memory: read it again
             exchange = Exchange.objects.select_related("listing", "giver", "receiver").get(
@@ -292,7 +292,7 @@ def partner_listing(request: HttpRequest, slug: str, listing_id: int) -> HttpRes
 @require_POST
 def partner_respond(request: HttpRequest, slug: str, listing_id: int) -> HttpResponse:
     member = acting_member(request)
-    here = connection.tenant
+    here = network_current()
     host = _partner_host(slug)
     try:
         with tenant_context(host):
@@ -357,7 +357,7 @@ def organiser_export(request: HttpRequest) -> StreamingHttpResponse:
     member = acting_member(request)
     with _forbidden_as_403():
         exchanges_export_record(actor=member)
-    network = connection.tenant
+    network = network_current()
 
     def rows() -> Iterator[Iterable[object]]:
         # Streamed after the view returns, when the request's schema is already reset.

@@ -16,9 +16,8 @@ from core.exchanges.services.calendar import exchange_event
 from core.members.models import Member
 from core.members.selectors import blocked_member_ids_query
 from kernel import ics
-from kernel.db import connection
 from kernel.errors import NotFound
-from tenants.selectors import network_url
+from tenants.selectors import network_current, network_url
 
 from .models import Booking, BookingState, CalendarFeed, GroupSession, SessionState
 from .services import secret_hash, session_event
@@ -195,7 +194,7 @@ def calendar_events(*, member: Member) -> list[ics.Event]:
     they give or are booked on, from a month ago on, as calendar events (the same UIDs and
     SEQUENCEs as their invites)."""
     since = timezone.now() - FEED_PAST
-    here = connection.tenant
+    here = network_current()
     site = network_url(here, "")  # one query for the network's address, not one per event
     exchanges = member_exchanges(member=member).filter(
         state=ExchangeState.SCHEDULED, meeting_at__gte=since

@@ -16,10 +16,10 @@ from django.views.decorators.http import require_POST
 from core.members.auth import acting_member
 from core.members.models import Member
 from kernel import ics
-from kernel.db import connection
 from kernel.errors import ApplicationError, NotFound, PermissionDenied
 from kernel.forms import refusal_show
 from ledger.services import member_account
+from tenants.selectors import network_current
 
 from . import actions
 from .models import BookingState, GroupSession, SessionState
@@ -170,7 +170,7 @@ def session_invite(request: HttpRequest, session_id: int) -> HttpResponse:
         session, member=member, url=request.build_absolute_uri(f"/sessions/{session.pk}/")
     )
     response = HttpResponse(
-        ics.invite(event, network_name=connection.tenant.name), content_type=ics.CONTENT_TYPE
+        ics.invite(event, network_name=network_current().name), content_type=ics.CONTENT_TYPE
     )
     response["Content-Disposition"] = f'attachment; filename="session-{session.pk}.ics"'
     return response
@@ -207,8 +207,8 @@ def calendar_feed(request: HttpRequest, secret: str) -> HttpResponse:
         raise Http404("No such calendar")
     body = ics.feed(
         calendar_events(member=member),
-        name=f"{connection.tenant.name}: {member.full_name}",
-        network_name=connection.tenant.name,
+        name=f"{network_current().name}: {member.full_name}",
+        network_name=network_current().name,
     )
     response = HttpResponse(body, content_type=ics.CONTENT_TYPE)
     response["Content-Disposition"] = 'inline; filename="kernel.ics"'

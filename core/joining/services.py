@@ -52,6 +52,7 @@ from kernel.db import connection, durable_service, outbox_claim
 from kernel.errors import ApplicationError, NotFound, PermissionDenied
 from kernel.text import markup_refuse, plain_text
 from ledger.services import gift_grant
+from tenants.selectors import network_current
 
 
 def join_settings_get() -> JoinSettings:
@@ -167,7 +168,7 @@ def _join(candidate: Member) -> Member | None:
             kind=Kind.ACCOUNT,
             key=f"member:{owner.pk}:join-attempt:{uuid.uuid4().hex}",
             title="Someone asked to join with your email address",
-            body=f"Someone asked to join {connection.tenant.name} with this email address, "
+            body=f"Someone asked to join {network_current().name} with this email address, "
             "which already has an account here. Nothing has changed. If it was you, sign in, "
             "or reset your password if you have forgotten it. If it was not you, ignore "
             "this: nobody can use your account without your password.",
@@ -241,7 +242,7 @@ def member_email_confirmed(member: Member) -> None:
 
 
 def _tell_organisers_of_request(member: Member) -> None:
-    network = connection.tenant.name
+    network = network_current().name
     for organiser in members_with_permission("members.approve_member"):
         notification_send(
             recipient=organiser,
@@ -312,7 +313,7 @@ def member_approve(*, actor: Member, member: Member) -> Member:
         recipient=member,
         kind=Kind.ACCOUNT,
         key=f"member:{member.pk}:approved",
-        title=f"Welcome to {connection.tenant.name}: your request to join was approved",
+        title=f"Welcome to {network_current().name}: your request to join was approved",
         body="Two hours of credit are in your account to start exchanging.",
         url="/",
     )
@@ -348,7 +349,7 @@ def member_decline(*, actor: Member, member: Member, reason: str) -> Member:
         recipient=member,
         kind=Kind.ACCOUNT,
         key=f"member:{member.pk}:declined",
-        title=f"Your request to join {connection.tenant.name} was declined"[:200],
+        title=f"Your request to join {network_current().name} was declined"[:200],
         body=f"The organiser said: “{reason}”",
     )
     return member

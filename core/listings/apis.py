@@ -11,8 +11,8 @@ from rest_framework.views import APIView
 from core.members.auth import acting_member
 from core.members.models import Member
 from kernel.api import PageNumberPagination
-from kernel.db import connection
 from kernel.errors import PermissionDenied
+from tenants.selectors import network_current
 
 from .models import Listing
 from .selectors import (
@@ -174,7 +174,7 @@ class PartnerListingListApi(APIView):
         acting_member(request)
         params = request.query_params
         found = partner_listing_search(
-            network=connection.tenant,
+            network=network_current(),
             query=params.get("q", ""),
             kind=params.get("kind", ""),
             category=params.get("category", ""),

@@ -14,10 +14,10 @@ from django.views.decorators.http import require_POST
 
 from core.members.auth import acting_member
 from core.members.models import Member, Profession
-from kernel.db import connection
 from kernel.errors import ApplicationError, NotFound, PermissionDenied
 from kernel.forms import refusal_show
 from ledger.services import minutes_as_text
+from tenants.selectors import network_current
 
 from .models import INVITATIONS_PER_REQUEST, Listing
 from .selectors import (
@@ -100,7 +100,7 @@ def listing_browse(request: HttpRequest) -> HttpResponse:
     partner = []
     if request.user.is_authenticated and page.number == 1:
         partner = partner_listing_search(
-            network=connection.tenant,
+            network=network_current(),
             query=params.get("q", ""),
             kind=params.get("kind", ""),
             category=params.get("category", ""),

@@ -31,9 +31,10 @@ from core.members.selectors import members_with_permission
 from core.members.services import access_member, member_deactivate_step, member_require_joined
 from core.notifications.models import Kind
 from core.notifications.services import notification_send
-from kernel.db import connection, durable_service
+from kernel.db import durable_service
 from kernel.errors import ApplicationError, NotFound, PermissionDenied
 from kernel.text import plain_text
+from tenants.selectors import network_current
 
 from .models import DETAILS_MAX, Category, Outcome, Report, Status, TargetKind
 from .selectors import PERMISSION
@@ -150,7 +151,7 @@ def _tell_reporter_received(report: Report) -> None:
             "Thank you for telling us. The organisers of %(network)s will look at your "
             "report about “%(summary)s”. Nobody else is told who reported it."
         )
-        % {"network": connection.tenant.name, "summary": report.target_summary[:100]},
+        % {"network": network_current().name, "summary": report.target_summary[:100]},
     )
 
 
@@ -286,7 +287,7 @@ def _carry_out(actor: Member, report: Report, outcome: str, note: str) -> None:
             kind=Kind.WARNING,
             key=f"report:{report.pk}:warning",
             title=_("A warning from the organisers of %(network)s")
-            % {"network": connection.tenant.name},
+            % {"network": network_current().name},
             body=note,
         )
     elif outcome == Outcome.SUSPEND and report.subject is not None:

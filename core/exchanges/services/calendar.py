@@ -11,7 +11,7 @@ from core.exchanges.models import DEFAULT_MEETING_MINUTES, Exchange
 from core.members.models import Member
 from kernel import ics
 from kernel.db import connection
-from tenants.selectors import network_url
+from tenants.selectors import network_current, network_url
 
 
 def exchange_event(
@@ -51,11 +51,11 @@ def exchange_event(
 def invite_for(exchange: Exchange, *, cancelled: bool = False) -> Callable[[Member, str], str]:
     """What `notify` attaches: the invite for the member it is sending to, whose own site
     shows the exchange at `page` (a path). Read here, in the hosting network."""
-    here = connection.tenant
+    here = network_current()
     schema_name, network_name = here.schema_name, here.name
 
     def build(member: Member, page: str) -> str:
-        url = network_url(connection.tenant, page)
+        url = network_url(network_current(), page)
         event = exchange_event(
             exchange, member=member, schema_name=schema_name, url=url, cancelled=cancelled
         )

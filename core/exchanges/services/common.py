@@ -26,6 +26,7 @@ from kernel.errors import ApplicationError, NotFound, PermissionDenied
 from kernel.tasks import task_send_on_commit
 from kernel.text import plain_text
 from tenants.models import Network
+from tenants.selectors import network_current
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -48,7 +49,7 @@ def other_side(side: Side) -> Side:
 
 def guest_network(network: Network | None) -> Network | None:
     """`network` when it is another network than the one hosting the exchange, else None."""
-    return network if network is not None and network.pk != connection.tenant.pk else None
+    return network if network is not None and network.pk != network_current().pk else None
 
 
 def side_of(
@@ -239,7 +240,7 @@ def meeting_time_text(moment: datetime.datetime) -> str:
     return timezone.localtime(moment).strftime("%A %-d %B at %H:%M")
 
 
-def post_message(
+def message_write(
     exchange: Exchange, side: Side, actor: Member, actor_network: Network | None, body: str
 ) -> Message:
     return Message.objects.create(
@@ -247,7 +248,7 @@ def post_message(
     )
 
 
-def post_organiser_message(exchange: Exchange, actor: Member, body: str) -> Message:
+def organiser_message_write(exchange: Exchange, actor: Member, body: str) -> Message:
     return Message.objects.create(
         exchange=exchange,
         side="organiser",
@@ -282,7 +283,7 @@ def notify(
             calendar=calendar(member, page) if calendar is not None else "",
         )
         return
-    here = connection.tenant
+    here = network_current()
     remote = Network.objects.get(pk=exchange.remote_network_id)
     with tenant_context(remote):
         recipient = Member.objects.filter(pk=exchange.remote_member_id or 0, is_active=True).first()

@@ -18,10 +18,10 @@ from .common import (
     clean_text,
     display_name,
     locked,
+    message_write,
     notify,
+    organiser_message_write,
     other_side,
-    post_message,
-    post_organiser_message,
     require_move,
     require_not_blocked,
     side_of,
@@ -42,10 +42,10 @@ def message_post(
             and actor.has_perm("exchanges.settle_dispute")
             and (exchange.state == State.DISPUTED)
         ):
-            return post_organiser_message(exchange, actor, body)
+            return organiser_message_write(exchange, actor, body)
         raise NotFound(_("No such exchange."))
     require_not_blocked(exchange, _("send messages"))
-    message = post_message(exchange, side, actor, actor_network, body)
+    message = message_write(exchange, side, actor, actor_network, body)
     notify(
         exchange,
         other_side(side),

@@ -18,7 +18,7 @@ from core.members.services import member_require_joined
 from core.notifications.models import Kind
 from core.notifications.services import notification_send
 from kernel import ics
-from kernel.db import connection, durable_service
+from kernel.db import durable_service
 from kernel.errors import NotFound, PermissionDenied
 from ledger.federation.models import RemoteExchange
 from ledger.federation.selectors import federation_partners
@@ -33,6 +33,7 @@ from ledger.services import (
     transfer_create,
 )
 from tenants.models import Network
+from tenants.selectors import network_current
 
 from .calendar import invite_for
 from .common import (
@@ -43,11 +44,11 @@ from .common import (
     guest_network,
     locked,
     meeting_time_text,
+    message_write,
     notify,
+    organiser_message_write,
     other_side,
     owner_side,
-    post_message,
-    post_organiser_message,
     refresh_insights_after_commit,
     require_move,
     require_not_blocked,
@@ -70,7 +71,7 @@ def exchange_respond(
     """
     body = clean_text(message, name="message", limit=4000)
     member_require_joined(actor, before=_("responding"))
-    here = connection.tenant
+    here = network_current()
     guest = guest_network(actor_network)
     # Lock the listing: two responses from the same member queue here.
     listing = Listing.objects.select_for_update().select_related("owner").get(pk=listing.pk)
@@ -105,7 +106,7 @@ def exchange_respond(
         exchange.remote_member_id = actor.pk
         exchange.remote_name = display_name(actor, guest)
     exchange.save()
-    post_message(exchange, responder, actor, guest, body)
+    message_write(exchange, responder, actor, guest, body)
     if guest is not None:
         RemoteExchange.objects.create(
             host_network=here,
@@ -152,7 +153,7 @@ def exchange_decline(
     exchange.state = State.DECLINED
     exchange.save(update_fields=["state", "updated_at"])
     if reason:
-        post_message(exchange, side, actor, actor_network, reason)
+        message_write(exchange, side, actor, actor_network, reason)
     notify(
         exchange,
         other_side(side),
@@ -244,7 +245,7 @@ def exchange_agree(
     return exchange
 
 
-def check_minutes(minutes: object) -> int:
+def minutes_check(minutes: object) -> int:
     if not isinstance(minutes, int) or minutes < MINUTES_STEP or minutes > MAX_MINUTES:
         raise ExchangeRefused(
             _("Record between %(least)s and %(most)s.")
@@ -292,7 +293,7 @@ def exchange_record_hours(
     have met: after the agreed meeting time, or, when they met without agreeing a time
     here, with the day they met (today or earlier). The person helped is asked to
     confirm. The giver may correct the figure until it is confirmed."""
-    minutes = check_minutes(minutes)
+    minutes = minutes_check(minutes)
     exchange = locked(exchange.pk)
     require_move(exchange, "record", actor, actor_network)
     exchange.met_on = meeting_date(exchange, met_on)
@@ -335,7 +336,7 @@ def exchange_dispute(
     exchange = locked(exchange.pk)
     side = require_move(exchange, "dispute", actor, actor_network)
     to_dispute(exchange, reason)
-    post_message(exchange, side, actor, actor_network, f"Disputed: {reason}")
+    message_write(exchange, side, actor, actor_network, f"Disputed: {reason}")
     notify(
         exchange,
         Side.GIVER,
@@ -399,7 +400,7 @@ def exchange_credit_move(exchange: Exchange, *, actor: Member | None) -> None:
     else:
         # One side is a member of a partner network: the receiver's network pays the
         # giver's through the federation ledger.
-        here = connection.tenant
+        here = network_current()
         remote = Network.objects.get(pk=exchange.remote_network_id)
         remote_side = (remote, exchange.remote_member_id)
         local_side = (here, exchange.giver_id or exchange.receiver_id)
@@ -485,7 +486,7 @@ def exchange_settle(
     if outcome not in {"confirm", "adjust", "cancel"}:
         raise ExchangeRefused(_("Choose confirm, adjust or cancel."), field="outcome")
     if outcome == "adjust":
-        minutes = check_minutes(minutes or 0)
+        minutes = minutes_check(minutes or 0)
     exchange = locked(exchange.pk)
     if exchange.state != State.DISPUTED:
         raise ExchangeRefused(
@@ -494,7 +495,7 @@ def exchange_settle(
             state=exchange.state,
         )
     before = {"state": exchange.state, "minutes": exchange.minutes}
-    post_organiser_message(exchange, actor, f"Settled ({outcome}): {note}")
+    organiser_message_write(exchange, actor, f"Settled ({outcome}): {note}")
     if outcome == "cancel":
         exchange.state = State.CANCELLED
         exchange.save(update_fields=["state", "updated_at"])
@@ -539,7 +540,7 @@ def exchange_cancel(
     exchange.save(update_fields=["state", "meeting_sequence", "updated_at"])
     exchange.proposals.filter(status=Proposal.Status.OPEN).update(status=Proposal.Status.SUPERSEDED)
     if reason:
-        post_message(exchange, side, actor, actor_network, f"Cancelled: {reason}")
+        message_write(exchange, side, actor, actor_network, f"Cancelled: {reason}")
     title = (
         f"{display_name(actor, actor_network)} cancelled the exchange about "
         f"“{exchange.listing.title}”"

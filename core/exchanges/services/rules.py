@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_record
 from core.exchanges.models import ExchangeSettings
 from core.members.models import Member
-from kernel.db import connection, durable_service
+from kernel.db import durable_service
 from kernel.errors import ApplicationError, PermissionDenied
 from kernel.text import plain_text
+from tenants.selectors import network_current
 
 from .common import ExchangeRefused
 
@@ -57,7 +58,7 @@ def exchanges_export_record(*, actor: Member) -> None:
     if not actor.has_perm("exchanges.view_all_exchanges"):
         raise PermissionDenied(_("Only organisers can export the network's exchanges."))
     audit_record(
-        actor=actor, verb="exchanges.export", target=connection.tenant, after={"format": "csv"}
+        actor=actor, verb="exchanges.export", target=network_current(), after={"format": "csv"}
     )
 
 

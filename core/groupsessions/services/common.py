@@ -22,7 +22,7 @@ from kernel import ics
 from kernel.db import connection
 from kernel.errors import ApplicationError, NotFound, PermissionDenied
 from kernel.text import plain_text
-from tenants.selectors import network_url
+from tenants.selectors import network_current, network_url
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -223,9 +223,9 @@ def session_event(
 
 
 def session_invite(session: GroupSession, member: Member, *, cancelled: bool = False) -> str:
-    url = network_url(connection.tenant, session_page(session))
+    url = network_url(network_current(), session_page(session))
     event = session_event(session, member=member, cancelled=cancelled, url=url)
-    return ics.invite(event, network_name=connection.tenant.name)
+    return ics.invite(event, network_name=network_current().name)
 
 
 def notify(

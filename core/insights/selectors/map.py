@@ -50,7 +50,7 @@ class DateRange:
     def __post_init__(self) -> None:
         if self.start and self.end and self.start > self.end:
             raise DateRangeInvalid(
-                "The start date must be on or before the end date.", field="start"
+                _("The start date must be on or before the end date."), field="start"
             )
 
     def bounds(self) -> tuple[datetime | None, datetime | None]:
