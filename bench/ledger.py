@@ -99,15 +99,9 @@ def main() -> None:
         subprocess.run(
             [binary, "-i", "-q", "-s", str(options.scale)], env=env, check=True, capture_output=True
         )
-        schema = ledger_setup()
+        schema, first = ledger_setup()
         # Where the time goes: the same posting driven by pgbench's C client, no Python.
-        script = Path(tempfile.mkdtemp()) / "ledger_post.sql"
-        script.write_text(
-            f"\\set a random(1, {ACCOUNTS})\n\\set b random(1, {ACCOUNTS - 1})\n"
-            f"SELECT 1 FROM {schema}.ledger_post('p' || :client_id || ':' || random(), 'exchange', "
-            "'', NULL, '', NULL, ARRAY[2 + :a, 2 + ((:a + :b - 1) % "
-            f"{ACCOUNTS}) + 1]::bigint[], ARRAY[-15, 15]::bigint[]);\n"
-        )
+        script = posting_script(schema, first)
         sampler = BackendCpu(url, scratch.name)
 
         def tpcb(protocol: str) -> Callable[[int], tuple[int, float, float]]:
@@ -321,9 +315,11 @@ def _pgbench_binary(major: int) -> str:
     return found
 
 
-def ledger_setup() -> str:
+def ledger_setup() -> tuple[str, int]:
     """Migrate the scratch database, create a network with 1,000 funded member accounts
-    (funded by one batch); return the network's schema."""
+    (funded by one batch); return the network's schema and the first member account's id
+    (the member accounts' ids follow it without a gap; the network's own accounts, such as
+    issuance and the community pot, come before it)."""
     os.environ["DJANGO_SETTINGS_MODULE"] = "hexitime.settings.base"  # DEBUG off, as in production
     import django
 
@@ -356,8 +352,24 @@ def ledger_setup() -> str:
         )
         if any(outcome.refusal is not None for outcome in funded):
             raise SystemExit(f"funding the bench accounts failed: {funded[0].refusal}")
+    ids = sorted(account.pk for account in accounts)
+    if ids != list(range(ids[0], ids[0] + ACCOUNTS)):
+        raise SystemExit("the bench's member accounts do not have consecutive ids")
     connections.close_all()
-    return network.schema_name
+    return network.schema_name, ids[0]
+
+
+def posting_script(schema: str, first: int) -> Path:
+    """A pgbench script posting 15 minutes between two different random member accounts
+    (ids `first` to `first + ACCOUNTS - 1`) through `ledger_post()`, a new key each time."""
+    script = Path(tempfile.mkdtemp()) / "ledger_post.sql"
+    script.write_text(
+        f"\\set a random(1, {ACCOUNTS})\n\\set b random(1, {ACCOUNTS - 1})\n"
+        f"SELECT 1 FROM {schema}.ledger_post('p' || :client_id || ':' || random(), 'exchange', "
+        f"'', NULL, '', NULL, ARRAY[{first - 1} + :a, {first} + ((:a + :b - 1) % "
+        f"{ACCOUNTS})]::bigint[], ARRAY[-15, 15]::bigint[]);\n"
+    )
+    return script
 
 
 def ledger(

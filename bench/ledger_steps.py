@@ -24,7 +24,6 @@ import importlib
 import importlib.util
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import psycopg
@@ -114,14 +113,8 @@ def main() -> None:
     with scratch_database("hx_bench_ledger_steps") as scratch:
         binary = bench._pgbench_binary(scratch.server_version_num // 10000)
         env = bench._pg_env(scratch.url)
-        schema = bench.ledger_setup()
-        script = Path(tempfile.mkdtemp()) / "ledger_post.sql"
-        script.write_text(
-            f"\\set a random(1, {bench.ACCOUNTS})\n\\set b random(1, {bench.ACCOUNTS - 1})\n"
-            f"SELECT 1 FROM {schema}.ledger_post('p' || :client_id || ':' || random(), 'exchange', "
-            "'', NULL, '', NULL, ARRAY[2 + :a, 2 + ((:a + :b - 1) % "
-            f"{bench.ACCOUNTS}) + 1]::bigint[], ARRAY[-15, 15]::bigint[]);\n"
-        )
+        schema, first = bench.ledger_setup()
+        script = bench.posting_script(schema, first)
         variants = _variants()
         with psycopg.connect(scratch.url, autocommit=True) as db:
             db.execute(f"SET search_path = {schema}")
