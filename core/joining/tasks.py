@@ -59,7 +59,7 @@ def member_verification_email(*, schema_name: str, member_id: int) -> bool:
         context = {"member": member, "network": network, "url": network_url(network, path)}
         with translation.override(recipient_language(member, network)):
             subject = _("[%(network)s] Confirm your email address") % {"network": network.name}
-            message = render_to_string("members/email/verify.txt", context)
+            message = render_to_string("joining/email/verify.txt", context)
         send_mail(
             subject=subject,
             message=message,
@@ -124,7 +124,7 @@ def member_invitation_email(*, schema_name: str, invitation_id: int) -> bool:
             subject = _("[%(network)s] You are invited to join %(network)s") % {
                 "network": network.name
             }
-            message = render_to_string("members/email/invitation.txt", context)
+            message = render_to_string("joining/email/invitation.txt", context)
         send_mail(
             subject=subject,
             message=message,

@@ -97,7 +97,7 @@ def join(request: HttpRequest) -> HttpResponse:
         else ""
     )
     context = {"form": form, "settings": join_settings_get(), "full": full, "sso": sso}
-    return render(request, "members/join.html", context, status=status)
+    return render(request, "joining/join.html", context, status=status)
 
 
 def join_check_email(request: HttpRequest) -> HttpResponse:
@@ -107,7 +107,7 @@ def join_check_email(request: HttpRequest) -> HttpResponse:
         email = request.session.get(JOIN_EMAIL_SESSION_KEY)
         if not email:
             return redirect("join")
-        return render(request, "members/check_email.html", {"email": email})
+        return render(request, "joining/check_email.html", {"email": email})
     member = acting_member(request)
     if request.method == "POST":
         verification_resend(actor=member)
@@ -115,7 +115,7 @@ def join_check_email(request: HttpRequest) -> HttpResponse:
             request, _("We have sent a new link to %(email)s.") % {"email": member.email}
         )
         return redirect("join-check-email")
-    return render(request, "members/check_email.html", {"member": member, "email": member.email})
+    return render(request, "joining/check_email.html", {"member": member, "email": member.email})
 
 
 def join_verify(request: HttpRequest, token: str) -> HttpResponse:
@@ -123,7 +123,7 @@ def join_verify(request: HttpRequest, token: str) -> HttpResponse:
         member = member_verify_email(token=token)
     except ApplicationError as refused:
         return render(
-            request, "members/verify_failed.html", {"message": refused.message}, status=400
+            request, "joining/verify_failed.html", {"message": refused.message}, status=400
         )
     if member.state == MemberState.AWAITING_APPROVAL:
         messages.info(
@@ -151,7 +151,7 @@ class DeclineForm(forms.Form):
 def approvals(request: HttpRequest) -> HttpResponse:
     usage = plan_usage(network=network_current())
     return render(
-        request, "members/approvals.html", {"queue": approval_queue(), "plan_usage": usage}
+        request, "joining/approvals.html", {"queue": approval_queue(), "plan_usage": usage}
     )
 
 
@@ -184,7 +184,7 @@ def decline(request: HttpRequest, member_id: int) -> HttpResponse:
                 request, _("You declined %(name)s's request to join.") % {"name": member}
             )
             return redirect("member-approvals")
-    return render(request, "members/decline.html", {"form": form, "member": member}, status=400)
+    return render(request, "joining/decline.html", {"form": form, "member": member}, status=400)
 
 
 class InviteAddressesForm(forms.Form):
@@ -251,7 +251,7 @@ def invitations(request: HttpRequest) -> HttpResponse:
             messages.success(request, _invitations_sent_message(sent))
             return redirect("member-invitations")
     context = {"addresses": addresses, "upload": upload, "pending": invitation_list()}
-    return render(request, "members/invitations.html", context)
+    return render(request, "joining/invitations.html", context)
 
 
 @require_POST
@@ -293,7 +293,7 @@ def join_invited(request: HttpRequest, token: str) -> HttpResponse:
         invitation = invitation_from_token(token)
     except ApplicationError as refused:
         return render(
-            request, "members/invitation_failed.html", {"message": refused.message}, status=400
+            request, "joining/invitation_failed.html", {"message": refused.message}, status=400
         )
     form = InvitedJoinForm(request.POST or None, initial={"full_name": invitation.full_name})
     if request.method == "POST" and form.is_valid():
@@ -305,7 +305,7 @@ def join_invited(request: HttpRequest, token: str) -> HttpResponse:
             login(request, member, backend="core.members.backends.MemberBackend")
             messages.success(request, _("Welcome! Two hours of credit are in your account."))
             return redirect("home")
-    return render(request, "members/join_invited.html", {"form": form, "invitation": invitation})
+    return render(request, "joining/join_invited.html", {"form": form, "invitation": invitation})
 
 
 class JoinSettingsForm(forms.Form):
@@ -340,4 +340,4 @@ def join_settings(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Joining settings saved."))
             return redirect("join-settings")
-    return render(request, "members/join_settings.html", {"form": form})
+    return render(request, "joining/join_settings.html", {"form": form})
