@@ -4,14 +4,14 @@ give the same refusals; the services decide whether the move is allowed."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.members.models import Member
+from kernel.forms import Action, NoInput, OptionalReason
 from ledger.services import minutes_as_text
 from tenants.models import Network
 
@@ -33,19 +33,6 @@ def minutes_field(label: str, **kwargs: Any) -> forms.IntegerField:
         help_text=f"In minutes, {steps}: 90 is an hour and a half.",
         error_messages=dict.fromkeys(("invalid", "min_value", "max_value", "step_size"), refusal),
         **kwargs,
-    )
-
-
-class NoInput(forms.Form):
-    pass
-
-
-class OptionalReason(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason (optional)"),
-        required=False,
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
@@ -134,13 +121,6 @@ class SettleForm(forms.Form):
         error_messages={"required": "Write a note for the record."},
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-
-
-@dataclass(frozen=True)
-class Action:
-    form: type[forms.Form]
-    run: Callable[..., Any]
-    done: str  # what the member is told afterwards
 
 
 ACTIONS: dict[str, Action] = {
@@ -233,12 +213,9 @@ def exchange_act(
     form = action.form(data)
     if not form.is_valid():
         return form, ""
-    kwargs = {"actor": actor, "exchange": exchange, "actor_network": actor_network}
-    if action.form is NoInput:
-        action.run(**kwargs)
-    else:
-        action.run(form.cleaned_data, **kwargs)
-    return form, action.done
+    return form, action.run_checked(
+        form, actor=actor, exchange=exchange, actor_network=actor_network
+    )
 
 
 # What a block between the two sides stops (the services refuse it too); the exchange

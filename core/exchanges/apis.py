@@ -17,6 +17,7 @@ from core.members.auth import acting_member
 from core.members.models import Member
 from kernel.api import PageNumberPagination, form_serializer
 from kernel.errors import NotFound
+from kernel.forms import NoInput
 from tenants.models import Network
 from tenants.selectors import network_current
 
@@ -233,7 +234,7 @@ class PartnerExchangeActionApi(APIView):
 # What each move takes, described from the form that checks it (None: no input).
 MOVE_INPUTS = {
     name: None
-    if action.form is actions.NoInput
+    if action.form is NoInput
     else form_serializer(action.form, f"Exchange{name.title()}Input")
     for name, action in actions.ACTIONS.items()
 }

@@ -4,8 +4,7 @@ give the same refusals; the services decide whether the move is allowed."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any, cast
 
 from django import forms
@@ -14,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.listings.models import Listing
 from core.members.models import Member
+from kernel.forms import Action, NoInput, OptionalReason
 
 from . import services
 from .models import MAX_CAPACITY, MAX_MINUTES, MINUTES_STEP, Booking, Format, GroupSession
@@ -65,19 +65,6 @@ class SessionForm(forms.Form):
     )
 
 
-class NoInput(forms.Form):
-    pass
-
-
-class OptionalReason(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason (optional)"),
-        required=False,
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-
-
 class DisputeForm(forms.Form):
     reason = forms.CharField(
         label=_("What is wrong?"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
@@ -116,13 +103,6 @@ class SettleForm(forms.Form):
     note = forms.CharField(
         label=_("Note for the record"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
     )
-
-
-@dataclass(frozen=True)
-class Action:
-    form: type[forms.Form]
-    run: Callable[..., Any]
-    done: Any  # what the member is told afterwards (lazily translated)
 
 
 def _settle(data: Mapping[str, Any], *, actor: Member, session: GroupSession) -> Booking:
@@ -193,11 +173,7 @@ def session_act(
     form = action_form(name, session, data)
     if not form.is_valid():
         return form, ""
-    if action.form is NoInput:
-        action.run(actor=actor, session=session)
-    else:
-        action.run(form.cleaned_data, actor=actor, session=session)
-    return form, str(action.done)
+    return form, action.run_checked(form, actor=actor, session=session)
 
 
 def allowed_actions(

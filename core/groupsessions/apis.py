@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from core.members.auth import acting_member
 from core.members.models import Member
 from kernel.api import PageNumberPagination, form_serializer
+from kernel.forms import NoInput
 
 from . import actions
 from .models import GroupSession
@@ -113,7 +114,7 @@ class SessionActionApi(APIView):
 
 MOVE_INPUTS = {
     name: None
-    if action.form is actions.NoInput
+    if action.form is NoInput
     else form_serializer(action.form, f"GroupSession{name.title()}Input")
     for name, action in actions.ACTIONS.items()
 }

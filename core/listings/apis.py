@@ -22,6 +22,7 @@ from .selectors import (
     partner_listing_search,
 )
 from .services import (
+    EDITABLE,
     access_listing,
     listing_create,
     listing_hide,
@@ -36,22 +37,7 @@ class ListingSerializer(serializers.ModelSerializer[Listing]):
 
     class Meta:
         model = Listing
-        fields = [
-            "id",
-            "kind",
-            "title",
-            "description",
-            "category",
-            "format",
-            "location",
-            "duration_minutes",
-            "available_from",
-            "available_until",
-            "visibility",
-            "status",
-            "owner_name",
-            "created_at",
-        ]
+        fields = ["id", *EDITABLE, "status", "owner_name", "created_at"]
         read_only_fields = fields
 
 

@@ -27,6 +27,7 @@ from core.giving.selectors import member_gifts
 from core.groupsessions.models import Booking, GroupSession
 from core.insights.selectors.equality import equality_answers_get
 from core.listings.models import Listing, ResponseInvitation
+from core.listings.services import EDITABLE
 from core.members.models import Member
 from core.members.selectors import member_blocks
 from core.notifications.models import EmailPreference, Notification, PushSubscription
@@ -95,16 +96,7 @@ def member_data(*, member: Member, network: Network) -> dict[str, list[Row]]:
             .order_by("created_at", "pk")
             .values(
                 "id",
-                "kind",
-                "title",
-                "description",
-                "category",
-                "format",
-                "location",
-                "duration_minutes",
-                "available_from",
-                "available_until",
-                "visibility",
+                *EDITABLE,
                 "status",
                 "hidden_reason",
                 "created_at",

@@ -354,7 +354,8 @@ def test_a_partner_member_uses_their_own_network_pages(
 def test_the_api_schema_documents_what_each_move_takes(client_a: NetworkClient) -> None:
     """Each move is an operation of its own whose request body lists exactly the fields
     the move's form accepts (a client reading /api/docs/ sees them, not `{}`)."""
-    from core.exchanges.actions import ACTIONS, NoInput
+    from core.exchanges.actions import ACTIONS
+    from kernel.forms import NoInput
 
     schema = client_a.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     spec = schema.json()
