@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 
 class EdgeKind:
@@ -24,10 +25,10 @@ class EdgeKind:
     PROJECT = "project"  # a volunteer's confirmed hours, towards the project
 
 
-@dataclass(frozen=True, slots=True)
-class Party:
+class Party(NamedTuple):
     """One end of an edge: a member of this network, another network's members, or a
-    project of this network."""
+    project of this network. A tuple, so that hashing and comparing one (what building
+    the graph does most) runs in C."""
 
     member_id: int | None = None
     network_id: int | None = None
@@ -38,8 +39,10 @@ class Party:
         return self.member_id is not None
 
 
-@dataclass(frozen=True, slots=True)
-class Edge:
+class Edge(NamedTuple):
+    """One exchange or confirmation of volunteered hours (a tuple: there are tens of
+    thousands per map)."""
+
     giver: Party
     receiver: Party
     minutes: int
