@@ -210,6 +210,9 @@ class Server:
             env=self.env,
             check=True,
         )
+        # The server's log goes to a file: a pipe nobody reads fills up and stops the
+        # workers mid-request once it holds 64 kB.
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -223,7 +226,7 @@ class Server:
             ],
             env=self.env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self.log,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -232,7 +235,8 @@ class Server:
                 return
             except OSError:
                 time.sleep(0.3)
-        raise SystemExit("the server did not start")
+        self.log.seek(0)
+        raise SystemExit(f"the server did not start:\n{self.log.read().decode()[-4000:]}")
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) the server's worker processes have used so far."""
@@ -250,6 +254,7 @@ class Server:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=30)
+        self.log.close()
 
 
 def sign_in(base: str, host: str, email: str) -> requests.Session:

@@ -46,6 +46,7 @@ def crossing_rates(exchanges: Sequence[Edge], people: Mapping[int, Person]) -> d
     ignoring case and spacing)."""
     professions = [0, 0]
     organisations = [0, 0]
+    organisation = {pk: _organisation_key(person.organisation) for pk, person in people.items()}
     for edge in exchanges:
         if edge.giver.member_id is None or edge.receiver.member_id is None:
             continue
@@ -55,7 +56,7 @@ def crossing_rates(exchanges: Sequence[Edge], people: Mapping[int, Person]) -> d
         if giver.profession and receiver.profession:
             professions[1] += 1
             professions[0] += giver.profession != receiver.profession
-        a, b = _organisation_key(giver.organisation), _organisation_key(receiver.organisation)
+        a, b = organisation[edge.giver.member_id], organisation[edge.receiver.member_id]
         if a and b:
             organisations[1] += 1
             organisations[0] += a != b
