@@ -84,7 +84,10 @@ class Recipient(models.Model):
     clock: the sweep queues again what is still pending a grace period after it."""
 
     announcement = models.ForeignKey(
-        Announcement, on_delete=models.CASCADE, related_name="recipients"
+        Announcement,
+        on_delete=models.CASCADE,
+        related_name="recipients",
+        db_index=False,  # announcement_recipient_unique leads with it
     )
     member = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="announcements_received"

@@ -65,7 +65,12 @@ class ItemKind(models.TextChoices):
 class CampaignItem(models.Model):
     """A listing, group session or project tagged to a campaign (exactly one of the three)."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="items")
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.CASCADE,
+        related_name="items",
+        db_index=False,  # the campaign_item_*_once constraints lead with it
+    )
     listing = models.ForeignKey(
         "listings.Listing",
         null=True,
@@ -127,7 +132,12 @@ class CampaignItem(models.Model):
 class CampaignMember(models.Model):
     """A member who joined a campaign: its items come first for them."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="members")
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.CASCADE,
+        related_name="members",
+        db_index=False,  # campaign_member_once leads with it
+    )
     member = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="campaigns_joined"
     )

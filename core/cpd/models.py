@@ -62,7 +62,10 @@ class EntryNote(models.Model):
     Private to the member: never in a download, a verification page or anyone else's view."""
 
     member = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cpd_notes"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="cpd_notes",
+        db_index=False,  # cpd_note_once_per_entry leads with it
     )
     source = models.CharField(max_length=20)
     source_id = models.BigIntegerField()

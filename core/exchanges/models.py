@@ -230,7 +230,12 @@ class Message(models.Model):
 class Thanks(models.Model):
     """A short thank-you after a completed exchange, shown on the other side's profile."""
 
-    exchange = models.ForeignKey(Exchange, on_delete=models.CASCADE, related_name="thanks")
+    exchange = models.ForeignKey(
+        Exchange,
+        on_delete=models.CASCADE,
+        related_name="thanks",
+        db_index=False,  # thanks_once_per_side leads with it
+    )
     side = models.CharField(max_length=8)  # the side that wrote it: "giver" or "receiver"
     author_name = models.CharField(max_length=260)
     # The member thanked, when they are a member of this network.

@@ -39,7 +39,10 @@ class Gift(models.Model):
     kind = models.CharField(max_length=8, choices=GiftKind.choices)
     # The giver; for a grant, the organiser who made it (the pot pays).
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="gifts_made"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="gifts_made",
+        db_index=False,  # gift_actor_recent_idx leads with it
     )
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -47,6 +50,7 @@ class Gift(models.Model):
         related_name="gifts_received",
         null=True,
         blank=True,
+        db_index=False,  # gift_recipient_recent_idx leads with it
     )
     project = models.ForeignKey(
         "projects.Project", on_delete=models.PROTECT, related_name="gifts", null=True, blank=True

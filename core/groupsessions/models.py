@@ -117,7 +117,12 @@ UNSETTLED = frozenset({BookingState.ATTENDED, BookingState.DISPUTED})
 class Booking(models.Model):
     """A member's place (or place in the queue) at a session, then their attendance."""
 
-    session = models.ForeignKey(GroupSession, on_delete=models.CASCADE, related_name="bookings")
+    session = models.ForeignKey(
+        GroupSession,
+        on_delete=models.CASCADE,
+        related_name="bookings",
+        db_index=False,  # booking_once_per_member leads with it
+    )
     member = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="session_bookings"
     )

@@ -14,7 +14,12 @@ from kernel.silo import network_model
 
 @network_model
 class IdempotentResponse(models.Model):
-    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # idempotency_one_per_key leads with it
+    )
     key = models.CharField(max_length=255)
     # sha256 of the method, path, query string and body: a repeat must be the same request.
     fingerprint = models.CharField(max_length=64)

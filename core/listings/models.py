@@ -137,7 +137,12 @@ class ResponseInvitation(models.Model):
     """The poster of a request asked a member it matched to respond to it: once per member,
     at most INVITATIONS_PER_REQUEST per request (core.listings.services.listing_invite)."""
 
-    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="invitations")
+    listing = models.ForeignKey(
+        Listing,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        db_index=False,  # response_invitation_once_per_member leads with it
+    )
     member = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="response_invitations"
     )

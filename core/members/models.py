@@ -299,8 +299,18 @@ class Block(models.Model):
     else not available. Both are members of this network (see docs/decisions.md for
     members of partner networks)."""
 
-    blocker = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="blocks_made")
-    blocked = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    blocker = models.ForeignKey(
+        Member,
+        on_delete=models.CASCADE,
+        related_name="blocks_made",
+        db_index=False,  # block_once leads with it
+    )
+    blocked = models.ForeignKey(
+        Member,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # block_blocked_idx leads with it
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -57,7 +57,10 @@ BULK_KINDS = (Kind.WEEKLY_DIGEST, Kind.REQUEST_MATCH, Kind.ANNOUNCEMENT)
 @network_model
 class Notification(models.Model):
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,  # notification_recent_idx leads with it
     )
     kind = models.CharField(max_length=32, choices=Kind.choices)
     # The caller's idempotency key, e.g. "exchange:42:accepted:to:7": repeating the event
@@ -104,7 +107,10 @@ class EmailPreference(models.Model):
     kinds in EMAIL_OFF_BY_DEFAULT) and "show me in the app"."""
 
     member = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_preferences"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="email_preferences",
+        db_index=False,  # email_preference_unique leads with it
     )
     kind = models.CharField(max_length=32, choices=Kind.choices)
     email = models.BooleanField(default=True)
@@ -128,7 +134,10 @@ class PushSubscription(models.Model):
     (404 or 410)."""
 
     member = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="push_subscriptions",
+        db_index=False,  # push_subscription_unique leads with it
     )
     endpoint = models.URLField(max_length=1000)
     # The browser's P-256 public key (65 bytes) and auth secret (16 bytes), base64url.

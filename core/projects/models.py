@@ -84,7 +84,12 @@ class Volunteer(models.Model):
     (`confirmed_minutes` is the sum of the member's confirmations, kept in the same
     transaction as each one)."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="volunteers")
+    project = models.ForeignKey(
+        Project,
+        on_delete=models.CASCADE,
+        related_name="volunteers",
+        db_index=False,  # volunteer_once_per_project leads with it
+    )
     member = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="volunteering"
     )
@@ -119,7 +124,12 @@ class HoursConfirmation(models.Model):
     the same confirmation sent again (Back and resubmit, a retry) finds this row, whatever
     `key` (the client's name for the request) it carries."""
 
-    volunteer = models.ForeignKey(Volunteer, on_delete=models.PROTECT, related_name="confirmations")
+    volunteer = models.ForeignKey(
+        Volunteer,
+        on_delete=models.PROTECT,
+        related_name="confirmations",
+        db_index=False,  # hours_confirmation_once_per_day leads with it
+    )
     key = models.CharField(max_length=64)
     # The day the hours were given; empty only on confirmations made before days were kept.
     worked_on = models.DateField(null=True, blank=True)

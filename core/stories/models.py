@@ -17,7 +17,10 @@ class Story(models.Model):
     author chose so."""
 
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stories"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="stories",
+        db_index=False,  # story_once_per_author_subject leads with it
     )
     # What the story is about, as `sources.SOURCES` names it: ("exchange", <id>).
     source = models.CharField(max_length=20)
