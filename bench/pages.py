@@ -235,8 +235,7 @@ class Server:
                 return
             except OSError:
                 time.sleep(0.3)
-        self.log.seek(0)
-        raise SystemExit(f"the server did not start:\n{self.log.read().decode()[-4000:]}")
+        raise SystemExit(f"the server did not start:\n{self.log_tail()}")
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) the server's worker processes have used so far."""
@@ -250,6 +249,10 @@ class Server:
                 continue
             total += int(fields[11]) + int(fields[12])  # utime, stime
         return total / os.sysconf("SC_CLK_TCK")
+
+    def log_tail(self, size: int = 4000) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")[-size:]
 
     def stop(self) -> None:
         self.process.terminate()
@@ -270,11 +273,10 @@ def sign_in(base: str, host: str, email: str) -> requests.Session:
     )
     page = session.get(f"{base}/accounts/login/", allow_redirects=False)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
-    csrf = page.cookies.get("csrftoken") or re.search(
-        r"csrftoken=([^;]+)", page.headers.get("Set-Cookie", "")
-    ).group(1)  # type: ignore[union-attr]
-    if token is None:
-        raise SystemExit(f"no sign-in form ({page.status_code})")
+    cookie = re.search(r"csrftoken=([^;]+)", page.headers.get("Set-Cookie", ""))
+    if token is None or cookie is None:
+        raise SystemExit(f"no sign-in form ({page.status_code}): {page.text[:500]}")
+    csrf = cookie.group(1)
     answer = session.post(
         f"{base}/accounts/login/",
         allow_redirects=False,
@@ -383,6 +385,9 @@ def run(options: argparse.Namespace) -> int:
             for name in pages:
                 if name.startswith("map"):  # one client: latency without the queue
                     alone[name] = load(base, sessions[:1], pages[name], options.seconds)[1]
+        except BaseException:
+            print(f"the server's log ends:\n{server.log_tail()}", file=sys.stderr)
+            raise
         finally:
             server.stop()
     print(

@@ -336,6 +336,7 @@ def run_bench(args: list[str]) -> int:
         return 2
     os.chdir(REPO_ROOT)
     ensure_services(data_dir())
+    build_frontend(always=False)  # bench/pages.py serves the pages, htmx and all
     sys.argv = [f"bench/{args[0]}.py", *args[1:]]
     sys.path.insert(0, str(REPO_ROOT))  # for `bench.common`
     runpy.run_path(str(REPO_ROOT / "bench" / f"{args[0]}.py"), run_name="__main__")
