@@ -51,6 +51,8 @@ logger = logging.getLogger(__name__)
 _SKIPPED_STATEMENT = re.compile(
     r"^\s*(SELECT|SHOW|SAVEPOINT|RELEASE|ROLLBACK|BEGIN|COMMIT|SET\s+search_path)\b", re.I
 )
+_INDEX_CREATED = re.compile(r'^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+"?(\w+)"?\s+ON\b', re.I)
+_INDEX_DROPPED = re.compile(r'^\s*DROP\s+INDEX\s+(?:IF\s+EXISTS\s+)?"?(\w+)"?\s*$', re.I)
 _TEMPLATE_BUILD_LOCK = 0x6E6574_74706C  # pg_advisory_lock key: "net tpl"
 _SPARE_FILL_LOCK = 0x6E6574_737072  # "net spr"
 _SCHEMA_LOCK_SPACE = 0x6D6967  # first key of the two-key per-schema migration lock: "mig"
@@ -240,6 +242,7 @@ def _schema_template_capture(state: str) -> SchemaTemplate:
             cursor.execute(
                 sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(scratch))
             )
+    statements = _without_dropped_indexes(statements)
     template, _ = SchemaTemplate.objects.get_or_create(
         state=state,
         defaults={"statements": statements, "statement_count": len(statements)},
@@ -251,6 +254,20 @@ def _schema_template_capture(state: str) -> SchemaTemplate:
         time.perf_counter() - started,
     )
     return template
+
+
+def _without_dropped_indexes(statements: list[str]) -> list[str]:
+    """The statements less each index a later one drops by name, and that drop: the
+    template builds the schema as the migrations leave it, not their history (a migration
+    dropping indexes would otherwise make every new network create and drop them)."""
+    kept: list[str | None] = list(statements)
+    created: dict[str, int] = {}  # index name -> position of the CREATE not yet dropped
+    for position, statement in enumerate(statements):
+        if match := _INDEX_CREATED.match(statement):
+            created[match.group(1)] = position
+        elif (match := _INDEX_DROPPED.match(statement)) and match.group(1) in created:
+            kept[created.pop(match.group(1))] = kept[position] = None
+    return [statement for statement in kept if statement is not None]
 
 
 def _migrate_options() -> dict[str, Any]:
