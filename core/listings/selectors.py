@@ -3,12 +3,16 @@ match (`skill_matches`) behind suggestions, the weekly digest and a request's ma
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.cache import cache
 from django.db.models import F, Q, QuerySet
 from django_tenants.utils import tenant_context
+from redis.exceptions import RedisError
 
 from core.members.models import Block, Member, MemberState
 from core.members.selectors import blocked_member_ids_query, profile_shown_in_full
@@ -163,13 +167,39 @@ def _subquery(queryset: QuerySet[Any]) -> tuple[str, tuple[Any, ...]]:
     return sql, tuple(params)
 
 
+# Suggestions rank every listing that mentions a member's skills (half a second for a
+# member whose skills 4,000 listings mention), so each member's best matches are kept in
+# the cache (keys carry the network's schema) for SUGGESTIONS_SECONDS, under a key that
+# names their skills: changing skills asks again at once. What is kept are listing ids;
+# the listings are read afresh with search's own conditions, so one closed, hidden or by
+# someone blocked since is never shown. A listing posted since waits until the entry
+# expires. With Redis down the suggestions are ranked on every page, as before the cache.
+SUGGESTIONS_SECONDS = 600
+SUGGESTIONS_KEPT = 10
+
+
 def listing_suggestions(*, member: Member, limit: int = 5) -> list[Listing]:
-    """Open listings by others that mention the member's skills, best matches first."""
+    """Open listings by others that mention the member's skills, best matches first: one
+    query while the member's ranking is kept, two when it is ranked again."""
     if not member.skills:
         return []
-    matches = skill_matches(members=Member.objects.filter(pk=member.pk), limit=limit)
-    found = Listing.objects.select_related("owner").in_bulk([m.listing_id for m in matches])
-    return [found[m.listing_id] for m in matches]
+    skills = hashlib.blake2b("\0".join(member.skills).encode(), digest_size=8).hexdigest()
+    key = f"listings:suggestions:{member.pk}:{skills}"
+    try:
+        ranked: list[int] | None = cache.get(key)
+    except RedisError:
+        ranked = None
+    if ranked is None:
+        matches = skill_matches(
+            members=Member.objects.filter(pk=member.pk), limit=max(limit, SUGGESTIONS_KEPT)
+        )
+        ranked = [m.listing_id for m in matches]
+        with contextlib.suppress(RedisError):
+            cache.set(key, ranked, SUGGESTIONS_SECONDS)
+    if not ranked:
+        return []
+    found = listing_search(viewer=member).select_related("owner").in_bulk(ranked)
+    return [found[pk] for pk in ranked if pk in found][:limit]
 
 
 @dataclass(frozen=True)

@@ -35,9 +35,10 @@ if TYPE_CHECKING:
 BUDGET = {
     "/accounts/login/": 1,  # the host only
     "/api/v1/listings/?q=help": 6,  # + count, page of listings, their owners
-    # + count, federation membership, page, owners, and the suggestions from the member's
-    # skills (core.listings.skill_matches, then those listings)
-    "/listings/?q=help": 9,
+    # + count, federation membership, page, owners, and the listings suggested from the
+    # member's skills (their ranking, core.listings.skill_matches, is kept in the cache:
+    # one query more every ten minutes)
+    "/listings/?q=help": 8,
     "/insights/map/": 5,  # + the stored map, who may not be named
     "/api/v1/insights/map/": 5,
     # + the exchange, messages, proposals, thanks, the network's rules (safeguarding
@@ -45,9 +46,9 @@ BUDGET = {
     "/exchanges/{exchange}/": 9,
     # + the announcements not dismissed (one query with their announcement, #16), balance
     # with the statement, the unfinished exchanges with their meetings, group sessions, the
-    # suggestions from the member's skills (two, as on the search page), and the running
+    # listings suggested from the member's skills (as on the search page), and the running
     # campaigns with their hours and whether the member joined (one query)
-    "/": 10,
+    "/": 9,
 }
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from django.core import mail
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import tenant_context
@@ -93,6 +94,52 @@ def test_one_query_ranks_members_by_how_much_of_a_request_mentions_their_skills(
         listing_status_set(actor=poster, listing=request_listing, status="closed")
         assert listing_suggestions(member=one) == []  # only open listings
         assert listing_matched_members(listing=request_listing, viewer=poster) == []
+
+
+def test_suggestions_are_ranked_once_and_read_afresh_until_the_member_changes_skills(
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    poster: Member,
+    request_listing: Listing,
+) -> None:
+    member = make_member(network_a, skills=["run charts"])
+    with tenant_context(network_a):
+        assert listing_suggestions(member=member) == [request_listing]
+        # Kept: the ranking is not asked again, only its listings are read (one query).
+        with CaptureQueriesContext(connection) as kept:
+            assert listing_suggestions(member=member) == [request_listing]
+        assert len(kept) == 1 and "ts_rank" not in kept[0]["sql"]
+        # Read afresh: a kept listing closed since is not suggested.
+        listing_status_set(actor=poster, listing=request_listing, status="closed")
+        assert listing_suggestions(member=member) == []
+        listing_status_set(actor=poster, listing=request_listing, status="open")
+        # New skills rank again at once.
+        member.skills = ["knitting"]
+        member.save(update_fields=["skills"])
+        with CaptureQueriesContext(connection) as asked:
+            assert listing_suggestions(member=member) == []
+        assert any("ts_rank" in query["sql"] for query in asked)
+    # The same member id in network B finds nothing of A's ranking: B ranks its own.
+    with tenant_context(network_b), CaptureQueriesContext(connection) as elsewhere:
+        twin = type(member)(pk=member.pk, skills=["run charts"])
+        assert listing_suggestions(member=twin) == []
+    assert any("ts_rank" in query["sql"] for query in elsewhere)
+
+
+def test_suggestions_are_ranked_on_every_page_while_redis_is_down(
+    network_a: Network, make_member: Callable[..., Member], request_listing: Listing
+) -> None:
+    member = make_member(network_a, skills=["run charts"])
+    unreachable = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens: connection refused
+        }
+    }
+    with override_settings(CACHES=unreachable), tenant_context(network_a):
+        assert listing_suggestions(member=member) == [request_listing]
+        assert listing_suggestions(member=member) == [request_listing]
 
 
 def test_the_digest_asks_the_shared_query_once_for_every_member(
