@@ -84,7 +84,11 @@ def _network(slug: str) -> Network:
 
 @staff_required
 def console_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "tenants/console/home.html", {"overviews": network_overview_list()})
+    return render(
+        request,
+        "tenants/console/home.html",
+        {"overviews": network_overview_list(actor=acting_member(request))},
+    )
 
 
 @staff_required
@@ -110,7 +114,7 @@ def console_network(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         "tenants/console/network.html",
         {
-            "overview": network_overview(network),
+            "overview": network_overview(actor=acting_member(request), network=network),
             "events": events[:50],
             "exports": network.exports.order_by("-created_at")[:5],
             "plans": Plan.choices,

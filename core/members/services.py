@@ -384,6 +384,13 @@ def api_token_used(token: ApiToken) -> None:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
 
 
+def member_require_staff(actor: Member) -> None:
+    """Refuse anyone but active platform staff (the console's reads and moves across
+    networks)."""
+    if not (actor.is_active and actor.is_staff):
+        raise PermissionDenied(_("Only platform staff may do this."))
+
+
 def member_require_joined(member: Member, *, before: str) -> None:
     """Refuse a member who has not finished joining (email unverified, or awaiting an
     organiser's approval) the step named by `before`, e.g. "posting"."""

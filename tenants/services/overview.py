@@ -14,6 +14,7 @@ from datetime import datetime
 from psycopg import sql
 
 from core.members.models import Member, MemberState
+from core.members.services import member_require_staff
 from kernel.db import schemas_union_fetch
 from ledger.selectors import SchemaActivity, ledger_activity_by_schema
 from tenants.models import Network
@@ -35,13 +36,15 @@ class _MemberFigures:
     last_login: datetime | None
 
 
-def network_overview_list() -> list[NetworkOverview]:
-    """Every network with its figures, for the platform-staff console."""
-    networks = list(network_list())
-    return _overviews(networks)
+def network_overview_list(*, actor: Member) -> list[NetworkOverview]:
+    """Every network with its figures, for platform staff (`actor`)."""
+    member_require_staff(actor)
+    return _overviews(list(network_list()))
 
 
-def network_overview(network: Network) -> NetworkOverview:
+def network_overview(*, actor: Member, network: Network) -> NetworkOverview:
+    """`network`'s figures, for platform staff (`actor`)."""
+    member_require_staff(actor)
     return _overviews([network])[0]
 
 

@@ -19,8 +19,9 @@ from django_tenants.utils import tenant_context
 
 from core.audit.services import audit_record
 from core.members.models import Member
+from core.members.services import member_require_staff
 from kernel.csvfile import CsvWriter
-from kernel.errors import ApplicationError, PermissionDenied
+from kernel.errors import ApplicationError
 from kernel.storage import network_media_delete
 from ledger.federation.selectors import federation_transfers_of
 from tenants.models import Network, NetworkExport
@@ -47,17 +48,12 @@ class StaffActionRefused(ApplicationError):
     pass
 
 
-def _require_staff(actor: Member) -> None:
-    if not (actor.is_active and actor.is_staff):
-        raise PermissionDenied("Only platform staff may do this.")
-
-
 def network_export(*, actor: Member, network: Network) -> bytes:
     """A zip of the network's data: for every table of its schema, `<model>.json` (Django's
     serialisation) and `<model>.csv`. Password hashes, API tokens and equality monitoring
     answers are left out. Records
     the export (with its checksum) and an audit event in the public schema."""
-    _require_staff(actor)
+    member_require_staff(actor)
     buffer = io.BytesIO()
     with tenant_context(network), zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         manifest: dict[str, int] = {}
@@ -131,7 +127,7 @@ def network_delete(*, actor: Member, network: Network, confirmation: str) -> Non
     other networks' positions rest on them). The audit event (in the public schema)
     outlives the network. The media go too because a later network given the same
     subdomain gets the same schema name, and so the same folder or prefix."""
-    _require_staff(actor)
+    member_require_staff(actor)
     if confirmation.strip() != network.slug:
         raise StaffActionRefused(
             f"Type the network's subdomain, “{network.slug}”, to confirm.", field="confirmation"

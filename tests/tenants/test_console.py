@@ -18,9 +18,11 @@ from django_tenants.utils import tenant_context
 
 from core.audit.models import AuditEvent
 from core.members.models import Member, MemberState, Role
+from kernel.errors import PermissionDenied
 from ledger.models import Entry, Transfer
 from ledger.services import Leg, gift_grant, member_account, transfer_create
 from tenants.models import Network, NetworkExport
+from tenants.services.overview import network_overview, network_overview_list
 from tests.conftest import host_of
 
 if TYPE_CHECKING:
@@ -151,6 +153,12 @@ def test_console_refuses_anonymous_non_staff_and_organisers(
     network_a.refresh_from_db()
     assert network_a.status == "active"
     assert not AuditEvent.objects.exists()
+    # The console's figures refuse anyone but staff, whatever calls them.
+    for actor in (plain, organiser):
+        with pytest.raises(PermissionDenied):
+            network_overview_list(actor=actor)
+        with pytest.raises(PermissionDenied):
+            network_overview(actor=actor, network=network_a)
 
 
 def test_staff_sign_in_refuses_non_staff_and_is_throttled(

@@ -13,11 +13,10 @@ from datetime import datetime
 
 from django.db.models import Count, Sum
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name
 
 from core.members.models import Member
-from kernel.errors import PermissionDenied
+from core.members.services import member_require_staff
 from ledger.federation.models import FederationTransfer
 from tenants.models import Network
 
@@ -92,8 +91,7 @@ def platform_insights(*, actor: Member, now: datetime | None = None) -> Platform
     A bounded number of queries: the networks, one statement per `SCHEMAS_PER_QUERY`
     networks for everything read from their schemas, and one for the federation ledger.
     """
-    if not (actor.is_active and actor.is_staff):
-        raise PermissionDenied(_("Only platform staff can see figures across networks."))
+    member_require_staff(actor)
     until = now or timezone.now()
     since = until - PERIOD
     networks = list(
