@@ -3,21 +3,19 @@ match (`skill_matches`) behind suggestions, the weekly digest and a request's ma
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.core.cache import cache
 from django.db.models import F, Q, QuerySet
 from django_tenants.utils import tenant_context
-from redis.exceptions import RedisError
 
 from core.members.models import Block, Member, MemberState
 from core.members.selectors import blocked_member_ids_query, profile_shown_in_full
 from core.notifications.models import Kind
 from core.notifications.selectors import members_not_told
+from kernel.cache import cache_kept
 from kernel.db import connection
 from ledger.federation.selectors import partner_network_ids
 from tenants.models import Network
@@ -179,23 +177,18 @@ SUGGESTIONS_KEPT = 10
 
 
 def listing_suggestions(*, member: Member, limit: int = 5) -> list[Listing]:
-    """Open listings by others that mention the member's skills, best matches first: one
-    query while the member's ranking is kept, two when it is ranked again."""
+    """At most `limit` (no more than SUGGESTIONS_KEPT) open listings by others that
+    mention the member's skills, best matches first: one query while the member's ranking
+    is kept, two when it is ranked again."""
     if not member.skills:
         return []
     skills = hashlib.blake2b("\0".join(member.skills).encode(), digest_size=8).hexdigest()
-    key = f"listings:suggestions:{member.pk}:{skills}"
-    try:
-        ranked: list[int] | None = cache.get(key)
-    except RedisError:
-        ranked = None
-    if ranked is None:
-        matches = skill_matches(
-            members=Member.objects.filter(pk=member.pk), limit=max(limit, SUGGESTIONS_KEPT)
-        )
-        ranked = [m.listing_id for m in matches]
-        with contextlib.suppress(RedisError):
-            cache.set(key, ranked, SUGGESTIONS_SECONDS)
+
+    def rank() -> list[int]:
+        matches = skill_matches(members=Member.objects.filter(pk=member.pk), limit=SUGGESTIONS_KEPT)
+        return [match.listing_id for match in matches]
+
+    ranked = cache_kept(f"listings:suggestions:{member.pk}:{skills}", SUGGESTIONS_SECONDS, rank)
     if not ranked:
         return []
     found = listing_search(viewer=member).select_related("owner").in_bulk(ranked)

@@ -5,6 +5,8 @@ import contextlib
 from django.core.cache import cache
 from redis.exceptions import RedisError
 
+from kernel.cache import cache_kept
+
 from .models import SsoSettings
 
 # The settings are read on every sign-in page, so they are kept in the cache (whose keys
@@ -16,16 +18,7 @@ CACHE_SECONDS = 300
 
 def sso_settings() -> SsoSettings | None:
     """The current network's single sign-on, or None when it has none."""
-    try:
-        kept = cache.get(CACHE_KEY)
-    except RedisError:
-        return SsoSettings.objects.filter(pk=1).first()
-    if kept is not None:
-        return kept[0]
-    current = SsoSettings.objects.filter(pk=1).first()
-    with contextlib.suppress(RedisError):
-        cache.set(CACHE_KEY, (current,), CACHE_SECONDS)
-    return current
+    return cache_kept(CACHE_KEY, CACHE_SECONDS, SsoSettings.objects.filter(pk=1).first)
 
 
 def sso_settings_forget() -> None:
