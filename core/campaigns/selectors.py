@@ -34,6 +34,7 @@ from core.groupsessions.models import Booking, GroupSession, SessionState
 from core.listings.models import Listing
 from core.members.models import Member
 from core.projects.models import HoursConfirmation, Project
+from kernel.cache import cache_forget, cache_kept
 from kernel.errors import NotFound
 
 from .models import Campaign, CampaignItem, CampaignMember
@@ -90,15 +91,41 @@ def campaign_list(*, member: Member) -> QuerySet[Campaign]:
     )
 
 
+# Which campaigns run today is the same for every member, and most networks run none most
+# days: their ids are kept in the cache (keys carry the network's schema) for the day, at
+# most RUNNING_SECONDS, and dropped when a campaign is created, changed or closed
+# (campaigns_running_forget). The home page then asks the database nothing on a day
+# without a campaign, and on other days reads the kept campaigns' hours live.
+RUNNING_SECONDS = 300
+
+
+def _running(today: datetime.date) -> QuerySet[Campaign]:
+    return Campaign.objects.filter(closed_at__isnull=True, starts_on__lte=today, ends_on__gte=today)
+
+
+def _running_key(today: datetime.date) -> str:
+    return f"campaigns:running:{today.isoformat()}"
+
+
+def campaigns_running_forget() -> None:
+    cache_forget(_running_key(timezone.localdate()))
+
+
 def campaigns_active(*, member: Member, limit: int = 3) -> list[Campaign]:
     """Campaigns running today (started, not ended, not closed) for the home page: those
-    the member joined first, then the soonest to end; with their hours (one query)."""
+    the member joined first, then the soonest to end; with their hours. No query on a day
+    the network runs none (their ids are kept), else one."""
     today = timezone.localdate()
-    running = Campaign.objects.filter(
-        closed_at__isnull=True, starts_on__lte=today, ends_on__gte=today
+    ids = cache_kept(
+        _running_key(today),
+        RUNNING_SECONDS,
+        lambda: list(_running(today).values_list("pk", flat=True)),
     )
+    if not ids:
+        return []
     joined = CampaignMember.objects.filter(campaign=OuterRef("pk"), member=member)
-    campaigns = campaigns_with_hours(running).annotate(joined=Exists(joined))
+    campaigns = campaigns_with_hours(_running(today).filter(pk__in=ids))
+    campaigns = campaigns.annotate(joined=Exists(joined))
     return list(campaigns.order_by("-joined", "ends_on", "title", "id")[:limit])
 
 

@@ -23,7 +23,7 @@ from kernel.text import plain_text
 
 from .models import DESCRIPTION_LIMIT, TARGET_MAX_HOURS, TITLE_LIMIT, Campaign, CampaignItem
 from .models import CampaignMember as Joined
-from .selectors import campaign_is_running
+from .selectors import campaign_is_running, campaigns_running_forget
 
 MANAGE = "campaigns.manage_campaign"
 
@@ -109,6 +109,7 @@ def campaign_create(
         target_minutes=target_minutes,
     )
     campaign = Campaign.objects.create(created_by=actor, **fields)
+    campaigns_running_forget()
     audit_record(actor=actor, verb="campaign.create", target=campaign, after=_summary(campaign))
     return campaign
 
@@ -140,6 +141,7 @@ def campaign_update(
     for name, value in fields.items():
         setattr(locked, name, value)
     locked.save(update_fields=list(fields))
+    campaigns_running_forget()
     audit_record(
         actor=actor, verb="campaign.update", target=locked, before=before, after=_summary(locked)
     )
@@ -156,6 +158,7 @@ def campaign_close(*, actor: Member, campaign: Campaign) -> Campaign:
         before = _summary(locked)
         locked.closed_at = timezone.now()
         locked.save(update_fields=["closed_at"])
+        campaigns_running_forget()
         audit_record(
             actor=actor, verb="campaign.close", target=locked, before=before, after=_summary(locked)
         )

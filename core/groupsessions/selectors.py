@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import CharField, Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 
 from core.exchanges.models import State as ExchangeState
@@ -16,11 +16,12 @@ from core.exchanges.services.calendar import exchange_event
 from core.members.models import Member
 from core.members.selectors import blocked_member_ids_query
 from kernel import ics
+from kernel.cache import cache_kept
 from kernel.errors import NotFound
 from tenants.selectors import network_current, network_url
 
 from .models import Booking, BookingState, CalendarFeed, GroupSession, SessionState
-from .services import secret_hash, session_event
+from .services import LATEST_KEY, LATEST_SECONDS, secret_hash, session_event
 
 
 def sessions_with_counts(*, member: Member | None = None) -> QuerySet[GroupSession]:
@@ -60,11 +61,22 @@ def member_sessions(*, member: Member) -> QuerySet[GroupSession]:
     )
 
 
-def member_sessions_next(*, member: Member, limit: int = 5) -> QuerySet[GroupSession]:
-    """The member's next sessions (giving, or booked on), soonest first."""
+def member_sessions_next(*, member: Member, limit: int = 5) -> list[GroupSession]:
+    """The member's next sessions (giving, or booked on), soonest first: no query while
+    the network has no open session ahead (when the latest starts is kept), else one."""
+    now = timezone.now()
+    latest = cache_kept(
+        LATEST_KEY,
+        LATEST_SECONDS,
+        lambda: GroupSession.objects.filter(state=SessionState.OPEN).aggregate(
+            latest=Max("starts_at")
+        )["latest"],
+    )
+    if latest is None or latest < now:
+        return []
     booked = Booking.objects.filter(member=member, state=BookingState.BOOKED)
-    return (
-        GroupSession.objects.filter(state=SessionState.OPEN, starts_at__gte=timezone.now())
+    return list(
+        GroupSession.objects.filter(state=SessionState.OPEN, starts_at__gte=now)
         .filter(Q(giver=member) | Q(pk__in=booked.values("session_id")))
         .order_by("starts_at")[:limit]
     )

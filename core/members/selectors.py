@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from .backends import ROLE_PERMISSIONS
 from .models import ApiToken, Block, Invitation, Member, MemberState, ProfileVisibility
@@ -72,6 +72,17 @@ def blocked_member_ids_query(member: Member) -> QuerySet[Member, int]:
         Q(pk__in=Block.objects.filter(blocker=member).values("blocked_id"))
         | Q(pk__in=Block.objects.filter(blocked=member).values("blocker_id"))
     ).values_list("pk", flat=True)
+
+
+def blocked_between_exists(first: str, second: str) -> Exists:
+    """Whether either of the members the outer query's fields `first` and `second` name
+    blocked the other, as an expression for an annotation (False when either is NULL)."""
+    return Exists(
+        Block.objects.filter(
+            Q(blocker_id=OuterRef(first), blocked_id=OuterRef(second))
+            | Q(blocker_id=OuterRef(second), blocked_id=OuterRef(first))
+        )
+    )
 
 
 def members_blocked_between(first: Member | int, second: Member | int) -> bool:

@@ -1,11 +1,6 @@
 from __future__ import annotations
 
-import contextlib
-
-from django.core.cache import cache
-from redis.exceptions import RedisError
-
-from kernel.cache import cache_kept
+from kernel.cache import cache_forget, cache_kept
 
 from .models import SsoSettings
 
@@ -22,8 +17,7 @@ def sso_settings() -> SsoSettings | None:
 
 
 def sso_settings_forget() -> None:
-    with contextlib.suppress(RedisError):  # kept at most CACHE_SECONDS
-        cache.delete(CACHE_KEY)
+    cache_forget(CACHE_KEY)
 
 
 def password_sign_in_allowed() -> bool:

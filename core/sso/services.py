@@ -104,12 +104,6 @@ def _issuer_clean(kind: str, directory: str, issuer: str) -> str:
     return issuer.rstrip("/")
 
 
-def _forget() -> None:
-    # Now, and again after commit: a page read between the two may have kept the old row.
-    sso_settings_forget()
-    transaction.on_commit(sso_settings_forget)
-
-
 @durable_service
 def sso_settings_set(
     *,
@@ -161,7 +155,7 @@ def sso_settings_set(
         row.client_secret_encrypted = secret_encrypt(client_secret)
         row.secret_hint = client_secret[-4:] if len(client_secret) >= 12 else ""
     row.save()
-    _forget()
+    sso_settings_forget()
     after = {**sso_settings_shown(row), "secret_changed": bool(client_secret)}
     audit_record(actor=actor, verb="sso.change", target=row, before=before, after=after)
     return row
@@ -178,7 +172,7 @@ def sso_settings_remove(*, actor: Member) -> None:
         return
     audit_record(actor=actor, verb="sso.remove", target=current, before=sso_settings_shown(current))
     current.delete()
-    _forget()
+    sso_settings_forget()
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ def network_home(request: HttpRequest) -> HttpResponse:
             "suggestions": list(listing_suggestions(member=member, limit=3)),
             "waiting": at_hand.waiting,
             "meetings": at_hand.meetings,
-            "sessions": list(member_sessions_next(member=member, limit=3)),
+            "sessions": member_sessions_next(member=member, limit=3),
             "campaigns": campaigns_active(member=member),
         }
         if member.has_perm("members.approve_member"):

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.core.cache import cache
+from django.db import transaction
 from redis.exceptions import RedisError
 
 T = TypeVar("T")
@@ -27,3 +28,16 @@ def cache_kept(key: str, seconds: int, compute: Callable[[], T]) -> T:
     with contextlib.suppress(RedisError):
         cache.set(key, (value,), seconds)
     return value
+
+
+def cache_forget(key: str) -> None:
+    """Drop what `cache_kept` keeps under `key`: now, and again when the caller's
+    transaction commits (a page read between the two may have kept the old rows). With
+    Redis unreachable nothing is dropped: the value lives out its `seconds`."""
+
+    def forget() -> None:
+        with contextlib.suppress(RedisError):
+            cache.delete(key)
+
+    forget()
+    transaction.on_commit(forget)

@@ -18,7 +18,11 @@ from django.db import connection as django_connection
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
+from core.exchanges.services import safeguarding_contact_set
+from core.members.models import Role
 from ledger.services import gift_grant
+from tests.core.campaigns.conftest import running
+from tests.core.groupsessions.conftest import post
 from tests.core.insights.conftest import complete, map_get
 
 if TYPE_CHECKING:
@@ -41,14 +45,16 @@ BUDGET = {
     "/listings/?q=help": 8,
     "/insights/map/": 5,  # + the stored map, who may not be named
     "/api/v1/insights/map/": 5,
-    # + the exchange, messages, proposals, thanks, the network's rules (safeguarding
-    # contact), and whether either side blocked the other (the message form is refused)
-    "/exchanges/{exchange}/": 9,
+    # + the exchange with whether either side blocked the other (the message form is
+    # refused), messages, proposals, thanks; the network's rules (safeguarding contact)
+    # are kept in the cache
+    "/exchanges/{exchange}/": 7,
     # + the announcements not dismissed (one query with their announcement, #16), balance
-    # with the statement, the unfinished exchanges with their meetings, group sessions, the
-    # listings suggested from the member's skills (as on the search page), and the running
-    # campaigns with their hours and whether the member joined (one query)
-    "/": 9,
+    # with the statement, the unfinished exchanges with their meetings, and the listings
+    # suggested from the member's skills (as on the search page). Group sessions and
+    # campaigns cost nothing while the network has no session ahead and runs no campaign
+    # today (kept in the cache), else one query each: test_home_with_sessions_and_campaigns
+    "/": 7,
 }
 
 
@@ -115,3 +121,57 @@ def test_a_member_of_b_is_not_signed_in_on_a_with_bs_session(
     assert client_b.get("/").status_code == 200
     client_a.cookies = client_b.cookies
     assert client_a.get("/ledger/statement/").status_code == 302  # to sign in
+
+
+def test_home_with_sessions_and_campaigns(
+    signed_in: tuple[NetworkClient, Exchange],
+    client_b: NetworkClient,
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+) -> None:
+    """What the home keeps (the latest session start, today's running campaigns) is
+    forgotten when a session is posted or a campaign started: both show on the next read,
+    one query each. Network B's home, read after, shows neither and is read afresh."""
+    client, exchange = signed_in
+    member = exchange.receiver
+    assert member is not None
+    organiser = make_member(network_a, role=Role.ORGANISER)
+    quiet = len(_queries(client, "/"))
+    with tenant_context(network_a):
+        post(member, title="Sepsis teaching for every profession")
+        running(organiser, title="Green NHS month")
+    page = client.get("/").content.decode()
+    assert "Sepsis teaching for every profession" in page and "Green NHS month" in page
+    assert len(_queries(client, "/")) == quiet + 2
+
+    client_b.force_login(make_member(network_b))
+    page_b = client_b.get("/").content.decode()
+    assert "Sepsis teaching" not in page_b and "Green NHS month" not in page_b
+    with tenant_context(network_b):
+        running(make_member(network_b, role=Role.ORGANISER), title="Quality month in B")
+    assert "Quality month in B" in client_b.get("/").content.decode()
+    assert "Quality month in B" not in client.get("/").content.decode()
+
+
+def test_a_changed_safeguarding_contact_shows_at_once_and_only_in_its_network(
+    signed_in: tuple[NetworkClient, Exchange],
+    client_b: NetworkClient,
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+) -> None:
+    client, exchange = signed_in
+    page = f"/exchanges/{exchange.pk}/"
+    assert "Sam Safeguarding" not in client.get(page).content.decode()  # now kept
+    organiser = make_member(network_a, role=Role.ORGANISER)
+    with tenant_context(network_a):
+        safeguarding_contact_set(actor=organiser, name="Sam Safeguarding", email="sam@nhs.example")
+    assert "Sam Safeguarding" in client.get(page).content.decode()
+
+    giver, receiver = make_member(network_b), make_member(network_b)
+    with tenant_context(network_b):
+        gift_grant(member=receiver)
+        exchange_b = complete(giver, receiver)
+    client_b.force_login(receiver)
+    assert "Sam Safeguarding" not in client_b.get(f"/exchanges/{exchange_b.pk}/").content.decode()

@@ -8,6 +8,7 @@ from django_tenants.utils import tenant_context
 
 from core.exchanges.models import Exchange
 from core.members.models import Member
+from core.members.selectors import blocked_between_exists
 from kernel.errors import NotFound
 from ledger.federation.models import RemoteExchange
 from ledger.federation.selectors import federation_partners
@@ -21,9 +22,11 @@ def access_exchange(
 ) -> Exchange:
     """An exchange the member may see: one they take part in, or, for an organiser of this
     network, one that has been disputed (its thread is private to the two sides until
-    then). Anything else is not found."""
+    then). Anything else is not found. Whether either side blocked the other is read
+    with it (`sides_blocked`)."""
     exchange = (
         Exchange.objects.select_related("listing", "giver", "receiver")
+        .annotate(blocked_when_read=blocked_between_exists("giver", "receiver"))
         .filter(pk=exchange_id)
         .first()
     )

@@ -197,7 +197,13 @@ def require_move(
 
 def sides_blocked(exchange: Exchange) -> bool:
     """Whether one side of the exchange blocked the other (both members here; a member of
-    a partner network cannot be blocked, see docs/decisions.md)."""
+    a partner network cannot be blocked, see docs/decisions.md), for showing the page: as
+    read with the exchange when access_exchange read it, else asked now."""
+    read: bool | None = getattr(exchange, "blocked_when_read", None)
+    return _blocked_now(exchange) if read is None else read
+
+
+def _blocked_now(exchange: Exchange) -> bool:
     return (
         exchange.giver_id is not None
         and exchange.receiver_id is not None
@@ -208,8 +214,9 @@ def sides_blocked(exchange: Exchange) -> bool:
 def require_not_blocked(exchange: Exchange, doing: str) -> None:
     """Refuse writing to the other side (messages, suggestions, thanks) once either side
     blocked the other. The words say nothing of a block: the blocked side is not told
-    why. The exchange can still be finished or cancelled."""
-    if sides_blocked(exchange):
+    why. The exchange can still be finished or cancelled. Asked of the database now,
+    whatever was read with the exchange."""
+    if _blocked_now(exchange):
         raise ExchangeRefused(
             _("You cannot %(doing)s in this exchange.") % {"doing": doing}, state=exchange.state
         )

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_record
 from core.exchanges.models import ExchangeSettings
 from core.members.models import Member
+from kernel.cache import cache_forget, cache_kept
 from kernel.db import durable_service
 from kernel.errors import ApplicationError, PermissionDenied
 from kernel.text import plain_text
@@ -18,10 +19,18 @@ from tenants.selectors import network_current
 
 from .common import ExchangeRefused
 
+# The rules are shown on every exchange page, so they are kept in the cache (keys carry
+# the network's schema) and forgotten when an organiser changes them. With Redis down
+# they are read from the database.
+SETTINGS_KEY = "exchanges:settings"
+SETTINGS_SECONDS = 300
+
 
 def exchange_settings() -> ExchangeSettings:
-    settings, _created = ExchangeSettings.objects.get_or_create(pk=1)
-    return settings
+    """The network's rules for exchanges (created with their defaults when first read)."""
+    return cache_kept(
+        SETTINGS_KEY, SETTINGS_SECONDS, lambda: ExchangeSettings.objects.get_or_create(pk=1)[0]
+    )
 
 
 def _days(value: object) -> int:
@@ -40,6 +49,7 @@ def exchange_settings_update(*, actor: Member, auto_confirm_days: int) -> Exchan
     before = {"auto_confirm_days": settings.auto_confirm_days}
     settings.auto_confirm_days = auto_confirm_days
     settings.save()
+    cache_forget(SETTINGS_KEY)
     audit_record(
         actor=actor,
         verb="exchange.settings",
@@ -114,6 +124,7 @@ def safeguarding_contact_set(
     for field, value in values.items():
         setattr(settings, f"safeguarding_{field}", value)
     settings.save()
+    cache_forget(SETTINGS_KEY)
     audit_record(
         actor=actor,
         verb="exchange.safeguarding_contact",

@@ -8,7 +8,16 @@ secret, `closure` a member leaving, `common` what they share (`MOVES`: who may d
 
 from .calendar import calendar_feed_renew, calendar_feed_revoke, secret_hash
 from .closure import sessions_close_for_member
-from .common import MOVES, Role, SessionRefused, move_allowed, role_of, session_event
+from .common import (
+    LATEST_KEY,
+    LATEST_SECONDS,
+    MOVES,
+    Role,
+    SessionRefused,
+    move_allowed,
+    role_of,
+    session_event,
+)
 from .lifecycle import (
     SETTLE_OUTCOMES,
     attendance_confirm,
@@ -25,6 +34,8 @@ from .scheduled import sessions_auto_confirm, sessions_remind
 from .settlement import Split, estimated_share, split
 
 __all__ = [
+    "LATEST_KEY",
+    "LATEST_SECONDS",
     "MOVES",
     "SETTLE_OUTCOMES",
     "Role",

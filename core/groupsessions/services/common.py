@@ -19,6 +19,7 @@ from core.members.models import Role as MemberRole
 from core.notifications.models import Kind
 from core.notifications.services import notification_send
 from kernel import ics
+from kernel.cache import cache_forget
 from kernel.db import connection
 from kernel.errors import ApplicationError, NotFound, PermissionDenied
 from kernel.text import plain_text
@@ -26,6 +27,18 @@ from tenants.selectors import network_current, network_url
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
+
+
+# When the latest open session starts, kept in the cache (keys carry the network's schema)
+# so that a member's home asks for their next sessions only while one may be ahead. A
+# session that is cancelled or held only makes the kept time too late, never too early;
+# posting or moving one forgets it (sessions_latest_forget).
+LATEST_KEY = "groupsessions:latest-start"
+LATEST_SECONDS = 600
+
+
+def sessions_latest_forget() -> None:
+    cache_forget(LATEST_KEY)
 
 
 class SessionRefused(ApplicationError):

@@ -45,6 +45,7 @@ from .common import (
     own_booking,
     require_booking,
     require_move,
+    sessions_latest_forget,
     tell_organisers,
     when_text,
 )
@@ -132,6 +133,7 @@ def session_create(
         video_link=video_link,
     )
     session = GroupSession.objects.create(giver=actor, **fields)
+    sessions_latest_forget()
     notify(
         session,
         actor,
@@ -194,6 +196,7 @@ def session_update(
     session.sequence += 1
     session.reminded_at = None
     session.save()
+    sessions_latest_forget()
     title_text = f"“{session.title}” has changed: now {when_text(session.starts_at)}"
     for member in [session.giver, *(b.member for b in booked)]:
         notify(
