@@ -150,6 +150,8 @@ TEMPLATES = [
                 "core.notifications.context_processors.notifications",
                 "theming.context_processors.theme",
             ],
+            # `{{ obj|label:"field" }}`: a choice's label without translating them all
+            "builtins": ["kernel.labels"],
         },
     },
 ]
