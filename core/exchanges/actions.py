@@ -234,7 +234,7 @@ def allowed_actions(
         proposal = open_proposal(exchange)
         if proposal is None or proposal.proposed_by == side:
             allowed.discard("agree")  # nothing of the other side's to agree to
-        if any(t.side == side for t in exchange.thanks.all()):
+        if "thanks" in allowed and any(t.side == side for t in exchange.thanks.all()):
             allowed.discard("thanks")
         if blocked:
             allowed -= BLOCKED_ACTIONS

@@ -199,7 +199,9 @@ def _detail(
             exchange = Exchange.objects.select_related("listing", "giver", "receiver").get(
                 pk=exchange.pk
             )
-        prefetch_related_objects([exchange], "messages", "proposals", "thanks")
+        # Thanks are given once an exchange completes (completed_at is never cleared).
+        said = ["thanks"] if exchange.completed_at is not None else []
+        prefetch_related_objects([exchange], "messages", "proposals", *said)
         side = side_of(exchange, member, here if host else None)
         organiser = host is None and member.has_perm("exchanges.settle_dispute")
         blocked = sides_blocked(exchange)
@@ -213,7 +215,7 @@ def _detail(
             "other_name": (exchange.receiver_name if side == Side.GIVER else exchange.giver_name),
             "thread": list(exchange.messages.all()),
             "open_proposal": actions.open_proposal(exchange),
-            "thanks": list(exchange.thanks.all()),
+            "thanks": list(exchange.thanks.all()) if said else [],
             "waiting_on": waiting_on(exchange, side) if side else "",
             "auto_confirm_days": rules.auto_confirm_days,
             # The hosting network's contact: a partner network's member sees the host's.

@@ -18,7 +18,7 @@ from django.db import connection as django_connection
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
-from core.exchanges.services import safeguarding_contact_set
+from core.exchanges.services import exchange_respond, safeguarding_contact_set
 from core.members.models import Role
 from ledger.services import gift_grant
 from tests.core.campaigns.conftest import running
@@ -46,8 +46,9 @@ BUDGET = {
     "/insights/map/": 5,  # + the stored map, who may not be named
     "/api/v1/insights/map/": 5,
     # + the exchange with whether either side blocked the other (the message form is
-    # refused), messages, proposals, thanks; the network's rules (safeguarding contact)
-    # are kept in the cache
+    # refused), messages, proposals, thanks (once completed: one query fewer before,
+    # test_an_exchange_being_arranged_reads_no_thanks); the network's rules
+    # (safeguarding contact) are kept in the cache
     "/exchanges/{exchange}/": 7,
     # + the announcements not dismissed (one query with their announcement, #16), balance
     # with the statement, the unfinished exchanges with their meetings, and the listings
@@ -175,3 +176,15 @@ def test_a_changed_safeguarding_contact_shows_at_once_and_only_in_its_network(
         exchange_b = complete(giver, receiver)
     client_b.force_login(receiver)
     assert "Sam Safeguarding" not in client_b.get(f"/exchanges/{exchange_b.pk}/").content.decode()
+
+
+def test_an_exchange_being_arranged_reads_no_thanks(
+    signed_in: tuple[NetworkClient, Exchange], network_a: Network
+) -> None:
+    client, done = signed_in
+    assert done.receiver is not None
+    with tenant_context(network_a):
+        arranging = exchange_respond(actor=done.receiver, listing=done.listing, message="Again?")
+    queries = _queries(client, f"/exchanges/{arranging.pk}/")
+    assert len(queries) == BUDGET["/exchanges/{exchange}/"] - 1, "\n".join(queries)
+    assert not [sql for sql in queries if "exchanges_thanks" in sql]
