@@ -104,9 +104,10 @@ def main() -> None:
             f"{TARGET_SPEEDUP}: {verdict(speedup >= TARGET_SPEEDUP)}"
         )
     print(
-        "  A miss on a busy machine is DDL waiting for CPU: building a schema is some 340\n"
-        "  statements (refill, template) and dropping one removes ~160 relations; `spare` is\n"
-        "  two statements and is what a sign-up waits for."
+        f"  A build (refill, template) replays the template's {statements} statements, most of\n"
+        "  their time CREATE TABLE, CREATE INDEX and foreign keys (docs/decisions.md), and\n"
+        "  waits for CPU on a busy machine; `spare` is two statements and is what a sign-up\n"
+        "  waits for."
     )
 
 
