@@ -96,14 +96,7 @@ def run(options: argparse.Namespace) -> None:
 
     noops = []
     for round_ in range(options.noop_rounds):
-        seconds, at = _timed(
-            lambda: call_command(
-                "tenants_migrate",
-                workers=options.workers,
-                stdout=io.StringIO(),
-                stderr=io.StringIO(),
-            )
-        )
+        seconds, at = _timed(lambda: _tenants_migrate(options.workers))
         noops.append(seconds)
         print(f"  no-op round {round_ + 1}: {seconds:.2f} s; {at}", flush=True)
     noop = statistics.median(noops)
@@ -121,14 +114,7 @@ def run(options: argparse.Namespace) -> None:
         seconds, at = _timed(lambda: _fleet_migrate(options.workers, options.networks))
         ours.append(seconds)
         print(f"  round {round_ + 1}, ours:   {seconds:7.1f} s; {at}", flush=True)
-        rest, at = _timed(
-            lambda: call_command(
-                "tenants_migrate",
-                workers=options.workers,
-                stdout=io.StringIO(),
-                stderr=io.StringIO(),
-            )
-        )
+        rest, at = _timed(lambda: _tenants_migrate(options.workers))
         print(
             f"  round {round_ + 1}, the rest of `tenants migrate` (public schema, no schema "
             f"behind, capturing the new template): {rest:.1f} s; {at}",
@@ -164,6 +150,13 @@ def run(options: argparse.Namespace) -> None:
         f"{statistics.median(theirs):.1f} s (median of {options.rounds}): {ratio:.1f}x "
         f"(target >= {SPEEDUP_TARGET:.0f}x: {_verdict(ratio >= SPEEDUP_TARGET)}); {load()}"
     )
+
+
+def _tenants_migrate(workers: int) -> None:
+    """`hexitime tenants migrate --workers N`, its output discarded."""
+    from django.core.management import call_command
+
+    call_command("tenants_migrate", workers=workers, stdout=io.StringIO(), stderr=io.StringIO())
 
 
 def _fleet_migrate(workers: int, networks: int) -> None:
