@@ -74,24 +74,25 @@ def blocked_member_ids_query(member: Member) -> QuerySet[Member, int]:
     ).values_list("pk", flat=True)
 
 
+def _blocks_between(first: object, second: object) -> QuerySet[Block]:
+    """The blocks either of two members (ids, or references to an outer query's fields)
+    made against the other."""
+    return Block.objects.filter(
+        Q(blocker_id=first, blocked_id=second) | Q(blocker_id=second, blocked_id=first)
+    )
+
+
 def blocked_between_exists(first: str, second: str) -> Exists:
     """Whether either of the members the outer query's fields `first` and `second` name
     blocked the other, as an expression for an annotation (False when either is NULL)."""
-    return Exists(
-        Block.objects.filter(
-            Q(blocker_id=OuterRef(first), blocked_id=OuterRef(second))
-            | Q(blocker_id=OuterRef(second), blocked_id=OuterRef(first))
-        )
-    )
+    return Exists(_blocks_between(OuterRef(first), OuterRef(second)))
 
 
 def members_blocked_between(first: Member | int, second: Member | int) -> bool:
     """Whether either of the two members (or ids) blocked the other."""
     a = first if isinstance(first, int) else first.pk
     b = second if isinstance(second, int) else second.pk
-    return Block.objects.filter(
-        Q(blocker_id=a, blocked_id=b) | Q(blocker_id=b, blocked_id=a)
-    ).exists()
+    return _blocks_between(a, b).exists()
 
 
 def member_blocks(*, member: Member) -> QuerySet[Block]:
