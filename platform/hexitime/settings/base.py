@@ -227,9 +227,9 @@ CACHES = {
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
     }
 }
-# Sessions in the database: Redis in front of them (cached_db) saved a query per page but
-# made signing in fail with 503 while Redis was down (tests/faults), so not yet.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions read from Redis, written through to the database, and read from the database
+# alone while Redis is down (kernel.sessions).
+SESSION_ENGINE = "kernel.sessions"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 
