@@ -261,9 +261,12 @@ def partner_listing_search(
     limit: int = 10,
 ) -> list[PartnerListing]:
     """Open listings that partner networks share with partners, matching the filters: up
-    to `limit` from each partner, read inside each partner's schema."""
+    to `limit` from each partner, read inside each partner's schema. `network`: the one
+    being served (its place in the federation is read from its cache)."""
     found: list[PartnerListing] = []
-    partners = Network.objects.filter(pk__in=partner_network_ids(network)).order_by("name")
+    partners = Network.objects.filter(pk__in=partner_network_ids(network, kept=True)).order_by(
+        "name"
+    )
     for partner in partners:
         with tenant_context(partner):
             matches = listing_search(query=query, kind=kind, category=category, format=format)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name
 
 from core.members.models import Member
+from kernel.cache import cache_kept
 from kernel.db import connection
 from kernel.errors import PermissionDenied
 from tenants.models import Network
@@ -78,18 +79,39 @@ def federation_partners(first: Network, second: Network) -> bool:
     return second.pk in partner_network_ids(first)
 
 
-def partner_network_ids(network: Network) -> set[int]:
-    """The networks this network exchanges time with, both ways (two queries)."""
-    mine = Membership.objects.filter(network=network, opted_in=True).first()
-    if mine is None:
+# A network's own place in the federation (its membership's id and whether it accepts
+# every network, or None when it takes no part), kept in its cache for pages: most
+# networks take no part, and their search page then asks the database nothing about
+# partners. Dropped by federation_membership_set, the one writer of both fields.
+PLACE_KEY = "federation:place"
+PLACE_SECONDS = 600
+
+
+def _place(network: Network) -> tuple[int, bool] | None:
+    return (
+        Membership.objects.filter(network=network, opted_in=True)
+        .values_list("pk", "open_to_all")
+        .first()
+    )
+
+
+def partner_network_ids(network: Network, *, kept: bool = False) -> set[int]:
+    """The networks this network exchanges time with, both ways (two queries). `kept`,
+    for pages of the network being served: its own place as kept in its cache, so one
+    query, and none when it takes no part. Exchanges and settlement read it live."""
+    place = (
+        cache_kept(PLACE_KEY, PLACE_SECONDS, lambda: _place(network)) if kept else _place(network)
+    )
+    if place is None:
         return set()
+    mine, open_to_all = place
     others = (
         Membership.objects.filter(opted_in=True, network__status=Network.Status.ACTIVE)
-        .exclude(pk=mine.pk)
+        .exclude(pk=mine)
         .filter(Q(open_to_all=True) | Q(partners=mine))
     )
-    if not mine.open_to_all:
-        others = others.filter(pk__in=mine.partners.values("pk"))
+    if not open_to_all:
+        others = others.filter(pk__in=Membership.objects.filter(pk=mine).values("partners"))
     return set(others.values_list("network_id", flat=True).distinct())
 
 

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from core.audit.services import audit_record
 from core.members.models import Member
+from kernel.cache import cache_forget
 from kernel.db import connection, durable_service
 from kernel.errors import ApplicationError, PermissionDenied
 from ledger.models import Account, Transfer
@@ -23,6 +24,7 @@ from tenants.models import Network
 from tenants.plans import plan_feature_require
 
 from .models import FederationTransfer, Membership
+from .selectors import PLACE_KEY
 
 
 class FederationRefused(ApplicationError):
@@ -72,6 +74,7 @@ def federation_membership_set(
             membership.debit_limit = debit_limit
         # Only the fields chosen here: the position is federation_post()'s alone.
         membership.save(update_fields=["opted_in", "open_to_all", "debit_limit"])
+        cache_forget(PLACE_KEY, schema=network.schema_name)
         audit_record(
             actor=actor,
             verb="federation.membership",

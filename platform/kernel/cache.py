@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from django.core.cache import cache
 from django.db import transaction
+from django_tenants.utils import schema_context
 from redis.exceptions import RedisError
 
 T = TypeVar("T")
@@ -30,13 +31,16 @@ def cache_kept(key: str, seconds: int, compute: Callable[[], T]) -> T:
     return value
 
 
-def cache_forget(key: str) -> None:
+def cache_forget(key: str, *, schema: str | None = None) -> None:
     """Drop what `cache_kept` keeps under `key`: now, and again when the caller's
     transaction commits (a page read between the two may have kept the old rows). With
-    Redis unreachable nothing is dropped: the value lives out its `seconds`."""
+    Redis unreachable nothing is dropped: the value lives out its `seconds`. `schema`:
+    the network whose value it is, when the caller may be serving another (the staff
+    console); by default the current one."""
 
     def forget() -> None:
-        with contextlib.suppress(RedisError):
+        where = schema_context(schema) if schema else contextlib.nullcontext()
+        with where, contextlib.suppress(RedisError):
             cache.delete(key)
 
     forget()

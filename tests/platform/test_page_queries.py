@@ -2,11 +2,11 @@
 
 What every signed-in request costs: the host lookup (the network with its theme, run under
 the search_path the connection already has: no `SET search_path` when it last served the
-same network, hexitime.tenantdb), the session and the member, read with their unread
-notifications and whether any permission was granted to them beyond their role
-(core.members.backends; sessions stay in the database so that signing in works while
-Redis is down, tests/faults). The budgets below add each page's own reads; a panel added
-to a page must fit in its budget or raise it here, with the reason.
+same network, hexitime.tenantdb) and the member, read with their unread notifications and
+whether any permission was granted to them beyond their role (core.members.backends). The
+session is read from Redis (kernel.sessions: from the database every few minutes, and on
+every page while Redis is down, test_sessions). The budgets below add each page's own
+reads; a panel added to a page must fit in its budget or raise it here, with the reason.
 """
 
 from __future__ import annotations
@@ -38,24 +38,25 @@ if TYPE_CHECKING:
 # page -> the most queries it may make (the host and the member included)
 BUDGET = {
     "/accounts/login/": 1,  # the host only
-    "/api/v1/listings/?q=help": 6,  # + count, page of listings, their owners
-    # + count, federation membership, page, owners, and the listings suggested from the
-    # member's skills (their ranking, core.listings.skill_matches, is kept in the cache:
-    # one query more every ten minutes)
-    "/listings/?q=help": 8,
-    "/insights/map/": 5,  # + the stored map, who may not be named
-    "/api/v1/insights/map/": 5,
+    "/api/v1/listings/?q=help": 5,  # + count, page of listings, their owners
+    # + count, page, owners, and the listings suggested from the member's skills (their
+    # ranking, core.listings.skill_matches, is kept in the cache: one query more every ten
+    # minutes). The network's place in the federation is kept too (none here; in it, one
+    # query for its partners and one search in each: test_partners)
+    "/listings/?q=help": 6,
+    "/insights/map/": 4,  # + the stored map, who may not be named
+    "/api/v1/insights/map/": 4,
     # + the exchange with whether either side blocked the other (the message form is
     # refused), messages, proposals, thanks (once completed: one query fewer before,
     # test_an_exchange_being_arranged_reads_no_thanks); the network's rules
     # (safeguarding contact) are kept in the cache
-    "/exchanges/{exchange}/": 7,
+    "/exchanges/{exchange}/": 6,
     # + the announcements not dismissed (one query with their announcement, #16), balance
     # with the statement, the unfinished exchanges with their meetings, and the listings
     # suggested from the member's skills (as on the search page). Group sessions and
     # campaigns cost nothing while the network has no session ahead and runs no campaign
     # today (kept in the cache), else one query each: test_home_with_sessions_and_campaigns
-    "/": 7,
+    "/": 6,
 }
 
 

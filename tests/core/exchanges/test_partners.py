@@ -25,6 +25,7 @@ from core.privacy.services import member_close, member_data_export
 from kernel import ics
 from kernel.errors import NotFound, PermissionDenied
 from ledger.federation.models import FederationTransfer, RemoteExchange
+from ledger.federation.services import federation_membership_set
 from ledger.services import member_account
 
 from .conftest import soon
@@ -164,6 +165,33 @@ def test_shared_listings_appear_in_partner_search_with_nothing_else(
     client_a.force_login(alice)
     own = client_a.get("/listings/").content
     assert b"Sepsis teaching" in own and b"From partner networks" not in own
+
+
+def test_a_network_leaving_the_federation_stops_seeing_partner_listings_at_once(
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, Member, Member, Member],
+    partners: Member,
+    client_b: NetworkClient,
+) -> None:
+    """B's place in the federation is kept in B's cache for its search page, and dropped
+    when B's place changes, whichever host or console the change is made from."""
+    with tenant_context(network_a):
+        listing_create(
+            actor=people[0],
+            kind="offer",
+            title="Sepsis teaching",
+            description="Ward",
+            category="teaching",
+            visibility=Listing.Visibility.PARTNERS,
+        )
+    client_b.force_login(partners)
+    assert b"Sepsis teaching" in client_b.get("/listings/?q=sepsis").content  # now kept
+    with tenant_context(network_a):  # serving another network: B's key is still dropped
+        federation_membership_set(network=network_b, actor=None, opted_in=False)
+    assert b"Sepsis teaching" not in client_b.get("/listings/?q=sepsis").content
+    federation_membership_set(network=network_b, actor=None, opted_in=True)
+    assert b"Sepsis teaching" in client_b.get("/listings/?q=sepsis").content
 
 
 def test_without_a_partnership_nothing_is_shared(
