@@ -121,6 +121,19 @@ def test_networks_that_are_not_partners_cannot_exchange(
         assert not Exchange.objects.exists()
 
 
+def _shared_with_partners(owner: Member, network: Network) -> Listing:
+    """An offer of `owner`'s in `network`, shared with partner networks."""
+    with tenant_context(network):
+        return listing_create(
+            actor=owner,
+            kind="offer",
+            title="Sepsis teaching",
+            description="Ward",
+            category="teaching",
+            visibility=Listing.Visibility.PARTNERS,
+        )
+
+
 def test_shared_listings_appear_in_partner_search_with_nothing_else(
     network_a: Network,
     network_b: Network,
@@ -132,15 +145,7 @@ def test_shared_listings_appear_in_partner_search_with_nothing_else(
     client_b: NetworkClient,
 ) -> None:
     alice = people[0]
-    with tenant_context(network_a):
-        listing_create(
-            actor=alice,
-            kind="offer",
-            title="Sepsis teaching",
-            description="Ward",
-            category="teaching",
-            visibility=Listing.Visibility.PARTNERS,
-        )
+    _shared_with_partners(alice, network_a)
     client_b.force_login(partners)
     page = client_b.get("/listings/?q=sepsis")
     assert b"From partner networks" in page.content
@@ -176,15 +181,7 @@ def test_a_network_leaving_the_federation_stops_seeing_partner_listings_at_once(
 ) -> None:
     """B's place in the federation is kept in B's cache for its search page, and dropped
     when B's place changes, whichever host or console the change is made from."""
-    with tenant_context(network_a):
-        listing_create(
-            actor=people[0],
-            kind="offer",
-            title="Sepsis teaching",
-            description="Ward",
-            category="teaching",
-            visibility=Listing.Visibility.PARTNERS,
-        )
+    _shared_with_partners(people[0], network_a)
     client_b.force_login(partners)
     assert b"Sepsis teaching" in client_b.get("/listings/?q=sepsis").content  # now kept
     with tenant_context(network_a):  # serving another network: B's key is still dropped
@@ -201,15 +198,7 @@ def test_without_a_partnership_nothing_is_shared(
     make_member: Callable[..., Member],
     client_b: NetworkClient,
 ) -> None:
-    with tenant_context(network_a):
-        listing = listing_create(
-            actor=people[0],
-            kind="offer",
-            title="Sepsis teaching",
-            description="Ward",
-            category="teaching",
-            visibility=Listing.Visibility.PARTNERS,
-        )
+    listing = _shared_with_partners(people[0], network_a)
     client_b.force_login(make_member(network_b))
     assert b"Sepsis teaching" not in client_b.get("/listings/").content
     assert client_b.get("/api/v1/listings/partners/").json() == []
