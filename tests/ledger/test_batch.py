@@ -33,6 +33,8 @@ from ledger.services import (
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
+    from psycopg.errors import Diagnostic
+
     from tenants.models import Network
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -319,3 +321,42 @@ def test_the_audit_reports_entries_whose_transfer_or_account_is_missing(
         cursor.execute("ALTER TABLE ledger_entry ENABLE TRIGGER ledger_entry_append_only")
     problems = ledger_audit(network_name="network-a", federation_position=0).problems
     assert any(p.startswith("entry without its account") for p in problems), problems
+
+
+def test_a_batch_reads_by_index_whatever_the_statistics_say(people: list[Account]) -> None:
+    """Tables this small, never analyzed, are read fastest by a sequential scan: the batch's
+    lookups still use their indexes (0010), so they stay fast as the tables grow before
+    autovacuum analyzes them. Its plans are read from auto_explain, sent as notices."""
+    alice, ben, cara = people
+    plans: list[str] = []
+    raw = connection.connection
+    assert raw is not None
+
+    def keep(diagnostic: Diagnostic) -> None:
+        plans.append(diagnostic.message_primary or "")
+
+    with connection.cursor() as cursor:
+        cursor.execute("LOAD 'auto_explain'")
+        for setting, value in [
+            ("log_min_duration", "0"),
+            ("log_nested_statements", "on"),
+            ("log_level", "notice"),
+        ]:
+            cursor.execute(f"SET auto_explain.{setting} = {value}")
+    raw.add_notice_handler(keep)
+    try:
+        outcomes = transfers_create(
+            transfers=[_exchange("plain:1", alice, ben, 30), _exchange("plain:2", ben, cara, 15)]
+        )
+    finally:
+        raw.remove_notice_handler(keep)
+        with connection.cursor() as cursor:
+            cursor.execute("SET auto_explain.log_min_duration = -1")
+    assert [outcome.refusal for outcome in outcomes] == [None, None]
+    read = [
+        plan
+        for plan in plans
+        if "ledger_transfer t WHERE" in plan or "JOIN ledger_transfer" in plan
+    ]
+    assert read, plans
+    assert not [plan for plan in plans if "Seq Scan on ledger_" in plan], plans
