@@ -16,7 +16,9 @@ embedded PostgreSQL when it is unset), then, round after round, runs with N clie
 - the same `ledger_post()` driven by pgbench's C client: the server's share of a posting.
 
 Each workload runs `--seconds` per round; the order alternates from round to round, so a
-shared machine's changing load favours none. Beside each rate it prints the server's CPU
+shared machine's changing load favours none. Before each, outside the measurement, the
+rows every transaction updates are vacuumed: TPC-B's branches and tellers as pgbench does
+(and its history emptied), or the ledger's accounts. Beside each rate it prints the server's CPU
 per transaction (the workload's PostgreSQL backends, from /proc, sampled while they run),
 the clients' CPU per transaction (pgbench's, or the Python processes' own) and the load
 average at its end. Then the overall rates, and each ratio beside its target.
@@ -41,6 +43,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import psycopg
+from psycopg import sql
 
 from hexitime.scratch import scratch_database
 
@@ -134,8 +137,7 @@ def main() -> None:
         for number in range(1, options.rounds + 1):
             order = workloads if number % 2 else workloads[::-1]
             for workload in order:
-                if workload.name.startswith("TPC-B"):
-                    _tpcb_reset(url)
+                _vacuum(url, None if workload.name.startswith("TPC-B") else schema)
                 with sampler.measuring() as measured:
                     done, seconds, client = workload.run(number)
                 run = Run(done, seconds, measured.cpu, client, os.getloadavg()[0])
@@ -235,12 +237,17 @@ def _process_cpu(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def _tpcb_reset(url: str) -> None:
-    """What pgbench does before a TPC-B run, done outside the measurement (`-n` below)."""
+def _vacuum(url: str, schema: str | None) -> None:
+    """Before each workload, outside the measurement: what pgbench does before a TPC-B run
+    (`-n` below), or the same for the ledger's tables in `schema`: its accounts are the
+    rows every transfer updates, as branches and tellers are TPC-B's."""
     with psycopg.connect(url, autocommit=True) as db:
-        db.execute("VACUUM pgbench_branches")
-        db.execute("VACUUM pgbench_tellers")
-        db.execute("TRUNCATE pgbench_history")
+        if schema is None:
+            db.execute("VACUUM pgbench_branches")
+            db.execute("VACUUM pgbench_tellers")
+            db.execute("TRUNCATE pgbench_history")
+        else:
+            db.execute(sql.SQL("VACUUM {}.ledger_account").format(sql.Identifier(schema)))
 
 
 def _pg_env(url: str) -> dict[str, str]:
