@@ -18,10 +18,10 @@ embedded PostgreSQL when it is unset), then, round after round, runs with N clie
 Each workload runs `--seconds` per round; the order alternates from round to round, so a
 shared machine's changing load favours none. Before each, outside the measurement, the
 rows every transaction updates are vacuumed: TPC-B's branches and tellers as pgbench does
-(and its history emptied), or the ledger's accounts. Beside each rate it prints the server's CPU
-per transaction (the workload's PostgreSQL backends, from /proc, sampled while they run),
-the clients' CPU per transaction (pgbench's, or the Python processes' own) and the load
-average at its end. Then the overall rates, and each ratio beside its target.
+(and its history emptied), or the ledger's accounts. Beside each rate it prints the
+server's CPU per transaction (the workload's PostgreSQL backends, from /proc, sampled while
+they run), the clients' CPU per transaction (pgbench's, or the Python processes' own) and
+the load average at its end. Then the overall rates, and each ratio beside its target.
 """
 
 from __future__ import annotations
@@ -137,7 +137,10 @@ def main() -> None:
         for number in range(1, options.rounds + 1):
             order = workloads if number % 2 else workloads[::-1]
             for workload in order:
-                _vacuum(url, None if workload.name.startswith("TPC-B") else schema)
+                if workload.name.startswith("TPC-B"):
+                    _tpcb_reset(url)
+                else:
+                    _ledger_vacuum(url, schema)
                 with sampler.measuring() as measured:
                     done, seconds, client = workload.run(number)
                 run = Run(done, seconds, measured.cpu, client, os.getloadavg()[0])
@@ -237,17 +240,19 @@ def _process_cpu(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def _vacuum(url: str, schema: str | None) -> None:
-    """Before each workload, outside the measurement: what pgbench does before a TPC-B run
-    (`-n` below), or the same for the ledger's tables in `schema`: its accounts are the
-    rows every transfer updates, as branches and tellers are TPC-B's."""
+def _tpcb_reset(url: str) -> None:
+    """What pgbench does before a TPC-B run, done outside the measurement (`-n` below)."""
     with psycopg.connect(url, autocommit=True) as db:
-        if schema is None:
-            db.execute("VACUUM pgbench_branches")
-            db.execute("VACUUM pgbench_tellers")
-            db.execute("TRUNCATE pgbench_history")
-        else:
-            db.execute(sql.SQL("VACUUM {}.ledger_account").format(sql.Identifier(schema)))
+        db.execute("VACUUM pgbench_branches")
+        db.execute("VACUUM pgbench_tellers")
+        db.execute("TRUNCATE pgbench_history")
+
+
+def _ledger_vacuum(url: str, schema: str) -> None:
+    """The same for the ledger, outside the measurement: its accounts are the rows every
+    transfer updates, as branches and tellers are TPC-B's."""
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute(sql.SQL("VACUUM {}.ledger_account").format(sql.Identifier(schema)))
 
 
 def _pg_env(url: str) -> dict[str, str]:
