@@ -37,6 +37,23 @@ def test_a_permission_granted_through_a_group_still_counts(
     client_a.force_login(make_member(network_a))  # nothing granted: the role's only
     assert client_a.get("/insights/equality/").status_code in {403, 404}
 
+    # In a group that grants nothing: read as possibly granted, then asked exactly.
+    grouped = make_member(network_a)
+    with tenant_context(network_a):
+        grouped.groups.add(Group.objects.create(name="Readers"))
+    client_a.force_login(grouped)
+    assert client_a.get("/insights/equality/").status_code in {403, 404}
+
+
+def test_a_permission_granted_to_the_member_directly_counts(
+    network_a: Network, make_member: Callable[..., Member], client_a: NetworkClient
+) -> None:
+    member = make_member(network_a)
+    with tenant_context(network_a):
+        member.user_permissions.add(Permission.objects.get(codename="view_equality_report"))
+    client_a.force_login(member)
+    assert client_a.get("/insights/equality/").status_code == 200
+
 
 def test_the_member_comes_with_their_own_unread_count_in_one_query(
     network_a: Network, network_b: Network, make_member: Callable[..., Member]
