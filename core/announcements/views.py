@@ -7,7 +7,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -18,6 +17,7 @@ from core.members.auth import acting_member
 from core.members.models import Member, Profession, Role
 from kernel.errors import ApplicationError, NotFound
 from kernel.forms import refusal_show
+from kernel.pagination import CountingPaginator
 
 from .models import BODY_MAX, TITLE_MAX, Announcement, Audience, Delivery, State
 from .selectors import (
@@ -97,7 +97,7 @@ def _access(request: HttpRequest, announcement_id: int) -> tuple[Member, Announc
 @login_required
 def organiser_list(request: HttpRequest) -> HttpResponse:
     member = _organiser(request)
-    page = Paginator(announcement_list(actor=member), 25).get_page(request.GET.get("page"))
+    page = CountingPaginator(announcement_list(actor=member), 25).get_page(request.GET.get("page"))
     return render(request, "announcements/list.html", {"page": page})
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django_tenants.utils import tenant_context
 
 from core.members.models import Block, Member, MemberState
@@ -37,11 +37,15 @@ def listing_search(
 
     Two queries whatever the number of results: owners are fetched together for the page
     after ranking and LIMIT, not joined to every match before the sort (a join there costs
-    a hash of the whole member table on broad searches).
+    a hash of the whole member table on broad searches). What a result shows of its owner
+    is their name, so that is all that is read of them; the listings' search vectors stay
+    in the database, where the search and the ranking use them.
     """
-    listings = Listing.objects.filter(
-        status=Listing.Status.OPEN, hidden_reason=""
-    ).prefetch_related("owner")
+    listings = (
+        Listing.objects.filter(status=Listing.Status.OPEN, hidden_reason="")
+        .defer("search_vector")
+        .prefetch_related(Prefetch("owner", queryset=Member.objects.only("full_name")))
+    )
     if viewer is not None:
         listings = listings.exclude(owner_id__in=blocked_member_ids_query(viewer))
     if kind:

@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as Forbidden
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -16,6 +15,7 @@ from core.members.auth import acting_member
 from core.members.models import Member, Profession
 from kernel.errors import ApplicationError, NotFound, PermissionDenied
 from kernel.forms import refusal_show
+from kernel.pagination import CountingPaginator
 from ledger.services import minutes_as_text
 from tenants.selectors import network_current
 
@@ -93,7 +93,7 @@ def listing_browse(request: HttpRequest) -> HttpResponse:
         profession=params.get("profession", ""),
         viewer=None if visitor else acting_member(request),
     )
-    page = Paginator(listings, 20).get_page(params.get("page"))
+    page = CountingPaginator(listings, 20).get_page(params.get("page"))
     suggestions = (
         listing_suggestions(member=acting_member(request)) if request.user.is_authenticated else []
     )

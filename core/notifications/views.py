@@ -3,7 +3,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.members.auth import acting_member
 from kernel.db import connection
+from kernel.pagination import CountingPaginator
 
 from .models import IN_APP_OPTIONAL, Kind
 from .push import push_enabled
@@ -34,7 +34,7 @@ from .unsubscribe import unsubscribe_read
 
 @login_required
 def notification_list_page(request: HttpRequest) -> HttpResponse:
-    page = Paginator(notification_list(member=acting_member(request)), 20).get_page(
+    page = CountingPaginator(notification_list(member=acting_member(request)), 20).get_page(
         request.GET.get("page")
     )
     return render(

@@ -9,7 +9,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,6 +20,7 @@ from core.members.models import Member
 from core.members.skills import SKILL_CHOICES
 from kernel.errors import ApplicationError, NotFound, PermissionDenied
 from kernel.forms import refusal_show
+from kernel.pagination import CountingPaginator
 from ledger.services import minutes_as_text
 
 from .models import BUDGET_MAX_MINUTES, Project
@@ -164,7 +164,7 @@ def projects(request: HttpRequest) -> HttpResponse:
     member = acting_member(request)
     state = request.GET.get("state", "")
     found = project_list(member=member, state=state if state in Project.State.values else "")
-    page = Paginator(found, 20).get_page(request.GET.get("page"))
+    page = CountingPaginator(found, 20).get_page(request.GET.get("page"))
     items = [(project, project_progress(project=project)) for project in page.object_list]
     return render(
         request,

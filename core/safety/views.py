@@ -9,7 +9,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -18,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from core.members.auth import acting_member
 from kernel.errors import ApplicationError, NotFound, PermissionDenied
 from kernel.forms import refusal_show
+from kernel.pagination import CountingPaginator
 
 from .models import DETAILS_MAX, Category, TargetKind
 from .selectors import report_queue, reports_on_target
@@ -119,7 +119,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
         queue = report_queue(actor=acting_member(request), handled=handled)
     except PermissionDenied:
         raise DjangoPermissionDenied from None
-    page = Paginator(queue, 25).get_page(request.GET.get("page"))
+    page = CountingPaginator(queue, 25).get_page(request.GET.get("page"))
     return render(request, "safety/queue.html", {"page": page, "handled": handled})
 
 

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from kernel.errors import ApplicationError
+from kernel.pagination import CountingPaginator
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -75,8 +76,10 @@ def _serializer_field(field: forms.Field) -> serializers.Field[Any, Any, Any, An
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
-    """DRF's pages, except that `?page=` with no number is refused like any other
-    non-number rather than read as the first page."""
+    """DRF's pages, read with their total in one query (kernel.pagination), and `?page=`
+    with no number refused like any other non-number rather than read as the first page."""
+
+    django_paginator_class = CountingPaginator
 
     def get_page_number(self, request: Request, paginator: Paginator[Any]) -> int | str:
         if request.query_params.get(self.page_query_param, None) == "":

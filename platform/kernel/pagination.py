@@ -1,0 +1,63 @@
+"""Pages of a queryset read in one query: the rows and how many there are in all.
+
+Django's `Paginator` counts first (`SELECT COUNT(*)`) and then reads the page, so a search
+filters and scans its matches twice. `CountingPaginator` reads the page with
+`COUNT(*) OVER ()` beside each row, which PostgreSQL computes over every match before the
+LIMIT, and takes the total from the first row. It counts apart only when the page it was
+asked for is empty (past the end, or nothing matched beyond the first page), to say how
+many pages there are. Every page of the site and of the API is one of these
+(`kernel.api.PageNumberPagination`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db.models import Count, QuerySet, Window
+from django.db.models.query import ModelIterable
+
+TOTAL = "paginated_total"  # the annotation each row of a page carries
+OFFSET_MAX = 2**63 - 1  # PostgreSQL's OFFSET and LIMIT are bigints
+
+
+class CountingPaginator(Paginator):  # type: ignore[type-arg]  # generic only in the stubs
+    """Django's Paginator (same pages, same errors), reading a queryset's total with the
+    page's rows. Anything else it pages as Django does: lists, `values()` querysets,
+    DISTINCT and UNION ones (where the window would count other rows), and orphans."""
+
+    def page(self, number: int | str) -> Page[Any]:
+        queryset = self._countable()
+        if queryset is None or "count" in self.__dict__:
+            return super().page(number)
+        try:  # as Django reads a page number
+            wanted = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
+        if wanted < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        bottom = (wanted - 1) * self.per_page
+        if bottom + self.per_page > OFFSET_MAX:
+            return super().page(wanted)  # no such page: counted, and refused as Django does
+        counted = queryset.annotate(**{TOTAL: Window(Count("*"))})
+        rows = list(counted[bottom : bottom + self.per_page])
+        self.count = getattr(rows[0], TOTAL) if rows else (0 if bottom == 0 else queryset.count())
+        self.validate_number(wanted)  # EmptyPage past the end, as Django says it
+        return Page(rows, wanted, self)
+
+    def get_page(self, number: int | float | str | None) -> Page[Any]:
+        try:
+            return self.page(number)  # type: ignore[arg-type]  # any other: PageNotAnInteger
+        except PageNotAnInteger:
+            return self.page(1)
+        except EmptyPage:
+            return self.page(self.num_pages)
+
+    def _countable(self) -> QuerySet[Any] | None:
+        """The queryset being paged, when a window over its rows counts what it pages."""
+        rows = self.object_list
+        if not isinstance(rows, QuerySet) or self.orphans:
+            return None
+        query = rows.query
+        plain = not (query.distinct or query.combinator or query.is_sliced)
+        return rows if plain and rows._iterable_class is ModelIterable else None
