@@ -33,12 +33,15 @@ from ledger.federation.services import (
 from ledger.models import Entry, Transfer
 from ledger.selectors import ledger_audit, member_balance, member_statement
 from ledger.services import (
+    InsufficientCredit,
     Leg,
     TransferRefusedAtCommit,
+    TransferRequest,
     gift_grant,
     ledger_error_translate,
     member_account,
     transfer_create,
+    transfers_create,
 )
 from tenants.models import Network, SpareSchema
 from tenants.services.networks import network_create
@@ -306,6 +309,34 @@ def test_a_transfer_posts_and_the_guards_hold_on_the_worker() -> None:
     _state.update(alice=alice, ann=ann)
 
 
+def test_a_batch_posts_each_transfer_on_its_own_terms_on_the_worker() -> None:
+    """`ledger_post_batch()` on the worker holding the network: each transfer posted or
+    refused by itself, a key given twice posted once, and the balances as one posting at a
+    time would leave them (its SET LOCAL flag and enable_seqscan setting travel with it)."""
+    a = _state["a"]
+    bea, bo = _member(a, "Bea"), _member(a, "Bo")
+    with tenant_context(a):
+        payer, payee = member_account(bea), member_account(bo)
+
+        def request(key: str, minutes: int) -> TransferRequest:
+            return TransferRequest(
+                idempotency_key=f"{key}-{RUN}",
+                kind=Transfer.Kind.EXCHANGE,
+                legs=[Leg(payer, -minutes), Leg(payee, minutes)],
+            )
+
+        outcomes = transfers_create(
+            transfers=[request("one", 60), request("too-much", 500), request("one", 60)]
+        )
+        assert [o.transfer is not None for o in outcomes] == [True, False, True]
+        assert isinstance(outcomes[1].refusal, InsufficientCredit)
+        assert outcomes[2].repeated
+        assert (member_balance(member=bea), member_balance(member=bo)) == (60, 180)
+        keys = [f"one-{RUN}", f"too-much-{RUN}"]
+        assert Transfer.objects.filter(idempotency_key__in=keys).count() == 1
+    _state.update(bea=bea, bo=bo)
+
+
 def test_a_federated_transfer_between_networks_on_different_workers() -> None:
     a, b = _state["a"], _state["b"]
     ben = _member(b, "Ben")
@@ -410,7 +441,8 @@ def test_the_audit_is_clean_and_statements_are_in_posting_order(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     a, b = _state["a"], _state["b"]
-    for network, member in ((a, _state["alice"]), (a, _state["ann"]), (b, _state["ben"])):
+    people = ("alice", "ann", "bea", "bo")
+    for network, member in [(a, _state[name]) for name in people] + [(b, _state["ben"])]:
         ids = _assert_posting_order(network, member)
         print(
             f"{member.full_name}: {len(ids)} lines in posting order; "
