@@ -35,6 +35,28 @@ MAX_MINUTES = 12 * 60
 DEFAULT_MEETING_MINUTES = 60
 
 
+# What the pages, the API and the calendars show of an exchange's listing and of its two
+# sides. `shown()` reads only these with the exchange: a member's row is thirty columns, a
+# listing's carries its search vector, and building the SQL for every column of three
+# joined tables took longer than running it. Anything else of them is read on first use.
+SHOWN_WITH_EXCHANGE = (
+    "listing__title",
+    "listing__kind",
+    "listing__category",
+    "listing__format",
+    "listing__owner",
+    "giver__full_name",
+    "receiver__full_name",
+)
+
+
+class ExchangeQuerySet(models.QuerySet["Exchange"]):
+    def shown(self) -> ExchangeQuerySet:
+        """The exchanges with their listing and sides, as much of them as is shown."""
+        own = [field.name for field in self.model._meta.concrete_fields]
+        return self.select_related("listing", "giver", "receiver").only(*own, *SHOWN_WITH_EXCHANGE)
+
+
 @network_model
 class Exchange(models.Model):
     listing = models.ForeignKey(
@@ -77,6 +99,8 @@ class Exchange(models.Model):
     recorded_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ExchangeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-updated_at", "-id"]

@@ -23,9 +23,7 @@ from .services import Side, exchange_settings, owner_side, side_of
 
 def member_exchanges(*, member: Member) -> QuerySet[Exchange]:
     """The member's exchanges in this network, most recently active first."""
-    return Exchange.objects.filter(Q(giver=member) | Q(receiver=member)).select_related(
-        "listing", "giver", "receiver"
-    )
+    return Exchange.objects.filter(Q(giver=member) | Q(receiver=member)).shown()
 
 
 def waiting_on(exchange: Exchange, side: Side) -> str:

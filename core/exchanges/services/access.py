@@ -25,7 +25,7 @@ def access_exchange(
     then). Anything else is not found. Whether either side blocked the other is read
     with it (`sides_blocked`)."""
     exchange = (
-        Exchange.objects.select_related("listing", "giver", "receiver")
+        Exchange.objects.shown()
         .annotate(blocked_when_read=blocked_between_exists("giver", "receiver"))
         .filter(pk=exchange_id)
         .first()

@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 import time_machine
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
 from core.audit.models import AuditEvent
 from core.exchanges import services as x
 from core.exchanges.models import Exchange, State
+from kernel.db import connection
 from ledger.services import member_account
 from tests.conftest import streamed
 
@@ -454,3 +456,34 @@ def test_the_time_given_is_one_number_of_minutes_in_quarter_hour_steps(
     with tenant_context(network_a):
         exchange.refresh_from_db()
         assert exchange.minutes == 90
+
+
+def test_an_exchange_is_read_with_only_what_is_shown_of_its_listing_and_sides(
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+    make_member: Callable[..., Member],
+    network_b: Network,
+) -> None:
+    """`Exchange.objects.shown()`: no password hash, biography or search vector leaves the
+    database for a page of exchanges, and what was left out is still read when asked for."""
+    alice, bob = people[0], people[1]
+    with tenant_context(network_a):
+        exchange = x.exchange_respond(actor=bob, listing=offer, message="Could you help?")
+        with CaptureQueriesContext(connection) as captured:
+            shown = Exchange.objects.shown().get(pk=exchange.pk)
+            assert (shown.giver_name, shown.receiver_name) == ("Alice Giver", "Bob Receiver")
+            assert shown.listing.title == "QI coaching"
+        (read,) = [q["sql"] for q in captured.captured_queries]
+        for column in ('"password"', '"bio"', '"search_vector"', '"description"'):
+            assert column not in read
+        assert shown.listing.description == "PDSA cycles"  # read on first use
+        assert shown.giver is not None and shown.giver.email == alice.email
+
+    client_a.force_login(bob)
+    page = client_a.get(f"/exchanges/{exchange.pk}/")
+    assert page.status_code == 200 and "Alice Giver" in page.content.decode()
+    client_b.force_login(make_member(network_b))  # another network: nothing there
+    assert client_b.get(f"/exchanges/{exchange.pk}/").status_code == 404
