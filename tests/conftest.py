@@ -32,6 +32,7 @@ from tenants.services.networks import network_create, platform_bootstrap
 from tenants.services.schemas import schema_spares_fill, schema_template_current
 
 if TYPE_CHECKING:
+    from django.test.utils import CaptureQueriesContext
     from pytest_django import DjangoDbBlocker
 
 # More networks than an ordinary test makes; one that makes more replays for the rest.
@@ -185,6 +186,11 @@ def streamed(response: HttpResponseBase) -> bytes:
     """The whole body of a streamed response (a download), as a browser would read it."""
     assert isinstance(response, StreamingHttpResponse), type(response)
     return b"".join(cast("Iterator[bytes]", response.streaming_content))
+
+
+def reads(captured: CaptureQueriesContext) -> list[str]:
+    """The statements a `CaptureQueriesContext` saw, without the `SET`s (search_path)."""
+    return [q["sql"] for q in captured.captured_queries if not q["sql"].startswith("SET ")]
 
 
 def host_of(network: Network) -> str:

@@ -40,10 +40,10 @@ BUDGET = {
     "/accounts/login/": 1,  # the host only
     # + the page of listings with their total (kernel.pagination), their owners
     "/api/v1/listings/?q=help": 4,
-    # + the page with its total, owners, and the listings suggested from the member's skills (their
-    # ranking, core.listings.skill_matches, is kept in the cache: one query more every ten
-    # minutes). The network's place in the federation is kept too (none here; in it, one
-    # query for its partners and one search in each: test_partners)
+    # + the page with its total, owners, and the listings suggested from the member's
+    # skills (their ranking, core.listings.skill_matches, is kept in the cache: one query
+    # more every ten minutes). The network's place in the federation is kept too (none
+    # here; in it, one query for its partners and one search in each: test_partners)
     "/listings/?q=help": 5,
     "/insights/map/": 4,  # + the stored map, who may not be named
     "/api/v1/insights/map/": 4,

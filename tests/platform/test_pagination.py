@@ -15,6 +15,7 @@ from core.listings.selectors import listing_search
 from core.listings.services import listing_create
 from kernel.db import connection
 from kernel.pagination import CountingPaginator
+from tests.conftest import reads
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -36,10 +37,6 @@ def _post(owner: Member, count: int) -> None:
         listing_create(actor=owner, **{**SEPSIS, "title": f"Sepsis teaching {n}"})
 
 
-def _reads(captured: CaptureQueriesContext) -> list[str]:
-    return [q["sql"] for q in captured.captured_queries if not q["sql"].startswith("SET ")]
-
-
 def test_every_page_and_its_total_as_djangos_paginator_gives_them(
     network_a: Network, make_member: Callable[..., Member]
 ) -> None:
@@ -54,7 +51,7 @@ def test_every_page_and_its_total_as_djangos_paginator_gives_them(
                 assert ours.count == 7
                 assert ours.num_pages == 3
                 titles = [listing.title for listing in page]
-            assert len(_reads(captured)) == 2  # the page with its total; the owners
+            assert len(reads(captured)) == 2  # the page with its total; the owners
             assert titles == [listing.title for listing in theirs.page(number)]
             assert page.has_next() == (number < 3)
 
@@ -83,7 +80,7 @@ def test_past_the_end_and_bad_numbers_are_refused_as_django_refuses_them(
         nothing = CountingPaginator(listing_search(query="dermatology"), 2)
         with CaptureQueriesContext(connection) as captured:
             empty = nothing.get_page(1)
-        assert (nothing.count, len(empty), len(_reads(captured))) == (0, 0, 1)
+        assert (nothing.count, len(empty), len(reads(captured))) == (0, 0, 1)
 
 
 def test_what_a_window_cannot_count_is_counted_apart(
@@ -99,7 +96,7 @@ def test_what_a_window_cannot_count_is_counted_apart(
                 paginator = CountingPaginator(rows, 2)
                 assert len(paginator.page(1)) == min(total, 2)
                 assert paginator.count == total
-            assert len(_reads(captured)) == 2, "counted, then read"
+            assert len(reads(captured)) == 2, "counted, then read"
         assert list(CountingPaginator([1, 2, 3], 2).page(2)) == [3]
 
 

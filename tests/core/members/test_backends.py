@@ -14,6 +14,7 @@ from core.notifications.models import Kind
 from core.notifications.selectors import notification_unread_count
 from core.notifications.services import notification_send
 from kernel.db import connection
+from tests.conftest import reads
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -70,8 +71,8 @@ def test_the_member_comes_with_their_own_unread_count_in_one_query(
         assert loaded is not None
         assert notification_unread_count(member=loaded) == 2
         assert not loaded.has_perm("insights.view_equality_report")
-    reads = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith("SET ")]
-    assert len(reads) == 1, reads
+    read = reads(captured)
+    assert len(read) == 1, read
     with tenant_context(network_b):
         loaded_b = MemberBackend().get_user(bob.pk)
         assert loaded_b is not None
