@@ -21,6 +21,7 @@ from ledger.services import (
     InsufficientCredit,
     LedgerError,
     Leg,
+    TransferOutcome,
     TransferRequest,
     clearing_account,
     gift_grant,
@@ -323,11 +324,9 @@ def test_the_audit_reports_entries_whose_transfer_or_account_is_missing(
     assert any(p.startswith("entry without its account") for p in problems), problems
 
 
-def test_a_batch_reads_by_index_whatever_the_statistics_say(people: list[Account]) -> None:
-    """Tables this small, never analyzed, are read fastest by a sequential scan: the batch's
-    lookups still use their indexes (0010), so they stay fast as the tables grow before
-    autovacuum analyzes them. Its plans are read from auto_explain, sent as notices."""
-    alice, ben, cara = people
+def _plans(post: Callable[[], object], **settings: str) -> list[str]:
+    """The plans of every statement `post()` runs, nested ones too, from auto_explain (sent
+    as notices), with `settings` SET for the length of the call."""
     plans: list[str] = []
     raw = connection.connection
     assert raw is not None
@@ -335,23 +334,42 @@ def test_a_batch_reads_by_index_whatever_the_statistics_say(people: list[Account
     def keep(diagnostic: Diagnostic) -> None:
         plans.append(diagnostic.message_primary or "")
 
+    explain = {
+        "auto_explain.log_min_duration": "0",
+        "auto_explain.log_nested_statements": "on",
+        "auto_explain.log_level": "notice",
+    }
     with connection.cursor() as cursor:
         cursor.execute("LOAD 'auto_explain'")
-        for setting, value in [
-            ("log_min_duration", "0"),
-            ("log_nested_statements", "on"),
-            ("log_level", "notice"),
-        ]:
-            cursor.execute(f"SET auto_explain.{setting} = {value}")
+        for setting, value in {**explain, **settings}.items():
+            cursor.execute(f"SET {setting} = {value}")
     raw.add_notice_handler(keep)
     try:
-        outcomes = transfers_create(
-            transfers=[_exchange("plain:1", alice, ben, 30), _exchange("plain:2", ben, cara, 15)]
-        )
+        post()
     finally:
         raw.remove_notice_handler(keep)
         with connection.cursor() as cursor:
-            cursor.execute("SET auto_explain.log_min_duration = -1")
+            for setting in {**explain, **settings}:
+                cursor.execute(f"RESET {setting}")
+    return plans
+
+
+def test_a_batch_reads_by_index_whatever_the_statistics_say(people: list[Account]) -> None:
+    """Tables this small, never analyzed, are read fastest by a sequential scan: the batch's
+    lookups still use their indexes (0010), so they stay fast as the tables grow before
+    autovacuum analyzes them."""
+    alice, ben, cara = people
+    outcomes: list[TransferOutcome] = []
+    plans = _plans(
+        lambda: outcomes.extend(
+            transfers_create(
+                transfers=[
+                    _exchange("plain:1", alice, ben, 30),
+                    _exchange("plain:2", ben, cara, 15),
+                ]
+            )
+        )
+    )
     assert [outcome.refusal for outcome in outcomes] == [None, None]
     read = [
         plan
@@ -360,3 +378,42 @@ def test_a_batch_reads_by_index_whatever_the_statistics_say(people: list[Account
     ]
     assert read, plans
     assert not [plan for plan in plans if "Seq Scan on ledger_" in plan], plans
+
+
+def test_postings_are_never_compiled_by_jit(people: list[Account]) -> None:
+    """With every statement's cost over the JIT threshold, as stale statistics can make a
+    posting's lookups look (0011), no statement of a posting is compiled, the deferred
+    check at the commit included: the session's setting is what a caller's own statements
+    get, and the posting functions keep JIT off."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_jit_available()")
+        (available,) = cursor.fetchone()
+    if not available:
+        pytest.skip("this PostgreSQL has no JIT provider (llvmjit) to keep off")
+    alice, ben, cara = people
+    jit = {"jit": "on", "jit_above_cost": "0", "auto_explain.log_analyze": "on"}
+
+    def count() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM ledger_entry")
+
+    baseline = _plans(count, **jit)
+    assert any("JIT:" in plan for plan in baseline), baseline  # the session's own are compiled
+    single = _plans(
+        lambda: transfer_create(
+            idempotency_key="jit:1",
+            kind=Transfer.Kind.EXCHANGE,
+            legs=[Leg(alice, -15), Leg(ben, 15)],
+        ),
+        **jit,
+    )
+    batch = _plans(
+        lambda: transfers_create(
+            transfers=[_exchange("jit:2", alice, ben, 30), _exchange("jit:3", ben, cara, 15)]
+        ),
+        **jit,
+    )
+    nested = [plan for plan in single + batch if "ledger_" in plan and "ledger_post" not in plan]
+    assert nested, single + batch
+    assert not [plan for plan in nested if "JIT:" in plan], nested
+    assert _balances(alice, ben, cara) == [75, 150, 135]
