@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
 from psycopg import sql
 
@@ -52,6 +52,29 @@ class StatementLine:
         return self.kind_label
 
 
+# The member's lines with the other member of each (the first by name, as the ORM's
+# ordering of members would give; none for projects, the pot and other networks). Written
+# as SQL: the ORM built and compiled this query in 1.7 ms of CPU a call, against 0.2 ms to
+# run it (cProfile, in-process, on the pages bench's data), and it is on every home page.
+_STATEMENT = """
+SELECT e.id, e.sequence, t.created_at, t.kind, t.memo, e.amount, e.balance_after,
+       (SELECT m.full_name FROM members_member m
+         WHERE m.id IN (SELECT other.owner_id
+                          FROM ledger_account other
+                          JOIN ledger_entry leg ON leg.account_id = other.id
+                         WHERE leg.transfer_id = e.transfer_id AND other.kind = %(member_kind)s
+                           AND other.owner_id IS DISTINCT FROM %(member)s)
+         ORDER BY m.full_name LIMIT 1)
+  FROM ledger_entry e
+  JOIN ledger_account a ON a.id = e.account_id
+  JOIN ledger_transfer t ON t.id = e.transfer_id
+ WHERE a.kind = %(member_kind)s AND a.owner_id = %(member)s
+   AND (%(before)s::bigint IS NULL OR e.sequence < %(before)s)
+ ORDER BY e.sequence DESC
+ LIMIT %(limit)s
+"""
+
+
 def member_statement(
     *, member: Member, limit: int = 50, before: int | None = None
 ) -> list[StatementLine]:
@@ -61,32 +84,31 @@ def member_statement(
 
     Keyset-paged: pass the last line's `sequence` as `before` for the next page.
     """
-    other_leg = Account.objects.filter(
-        kind=Account.Kind.MEMBER, entries__transfer_id=OuterRef(OuterRef("transfer_id"))
-    ).exclude(owner_id=member.pk)
-    counterparty = Member.objects.filter(pk__in=other_leg.values("owner_id")).values("full_name")
-    entries = (
-        Entry.objects.filter(account__kind=Account.Kind.MEMBER, account__owner_id=member.pk)
-        .select_related("transfer")
-        .annotate(counterparty=Subquery(counterparty[:1]))
-        .order_by("-sequence")
-    )
-    if before is not None:
-        entries = entries.filter(sequence__lt=before)
     labels = dict(Transfer.Kind.choices)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _STATEMENT,
+            {
+                "member": member.pk,
+                "member_kind": Account.Kind.MEMBER.value,
+                "before": before,
+                "limit": limit,
+            },
+        )
+        rows = cursor.fetchall()
     return [
         StatementLine(
-            entry_id=e.id,
-            sequence=e.sequence,
-            created_at=e.transfer.created_at,
-            kind=e.transfer.kind,
-            kind_label=str(labels.get(e.transfer.kind, e.transfer.kind)),
-            memo=e.transfer.memo,
-            minutes=e.amount,
-            balance_after=e.balance_after,
-            counterparty=e.counterparty or "",
+            entry_id=entry_id,
+            sequence=sequence,
+            created_at=created_at,
+            kind=kind,
+            kind_label=str(labels.get(kind, kind)),
+            memo=memo,
+            minutes=amount,
+            balance_after=balance_after,
+            counterparty=counterparty or "",
         )
-        for e in entries[:limit]
+        for entry_id, sequence, created_at, kind, memo, amount, balance_after, counterparty in rows
     ]
 
 

@@ -5,11 +5,14 @@ import io
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import Permission
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
+from kernel.db import connection
 from ledger.models import Transfer
+from ledger.selectors import member_statement
 from ledger.services import Leg, gift_grant, member_account, transfer_create
-from tests.conftest import streamed
+from tests.conftest import reads, streamed
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -60,6 +63,28 @@ def test_a_member_sees_their_own_statement_with_running_balance(
         ["'=HYPERLINK(evil)", "-45", "75"],
         ["Welcome gift: two hours of credit", "120", "120"],
     ]
+
+
+def test_a_statement_names_the_other_member_in_one_query(
+    network_a: Network, make_member: Callable[..., Member]
+) -> None:
+    alice = make_member(network_a, full_name="Alice Ames")
+    ben = make_member(network_a, full_name="Ben Bell")
+    with tenant_context(network_a):
+        gift_grant(member=alice)
+        _exchange(alice, ben, 45, "e1")
+        with CaptureQueriesContext(connection) as captured:
+            exchange, gift = member_statement(member=alice)
+        assert len(reads(captured)) == 1
+        assert (exchange.description, exchange.minutes, exchange.balance_after) == (
+            "Exchange with Ben Bell",
+            -45,
+            75,
+        )
+        assert (gift.counterparty, gift.balance_after) == ("", 120)
+        (received,) = member_statement(member=ben)
+        assert received.description == "Exchange with Alice Ames"
+        assert member_statement(member=alice, before=exchange.sequence) == [gift]
 
 
 def test_statement_pages_back_in_time(
