@@ -6,17 +6,19 @@ remembered to tick boxes: changing a role (audited) changes what they may do.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
-from django.db.models import Exists, Model, OuterRef, Q
+from django.db.models import Model, Q
 from django_tenants.utils import get_public_schema_name
 
-from core.notifications.selectors import unread_count_of_member
 from kernel.db import connection
 
 from .models import Member, MemberState, Role
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.MEMBER: frozenset(),
@@ -50,6 +52,21 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 
+# A member by id with their unread notifications (notification_unread_count reads them
+# from the row) and whether they have a permission or a group of their own (get_user).
+MEMBER_OF_REQUEST = """
+SELECT member.*,
+       (SELECT count(*) FROM notifications_notification unread
+         WHERE unread.recipient_id = member.id AND unread.read_at IS NULL)
+         AS unread_notifications,
+       EXISTS (SELECT FROM members_member_user_permissions own WHERE own.member_id = member.id)
+       OR EXISTS (SELECT FROM members_member_groups own WHERE own.member_id = member.id)
+         AS has_granted_permissions
+  FROM members_member member
+ WHERE member.id = %s
+"""
+
+
 class MemberBackend(ModelBackend):
     """Django's model backend (email and password; per-member and group permissions),
     plus the permissions of an active member's role."""
@@ -61,21 +78,15 @@ class MemberBackend(ModelBackend):
         each page (issue 14). The second asks whether they have a permission or a group of
         their own at all: a group without permissions reads as granted, and costs the
         permissions query below, which answers exactly. Asking through the permissions
-        themselves would join five tables, and compiling that took as long as the rest of
-        the query."""
-        members = Member._default_manager.all()
-        if connection.schema_name != get_public_schema_name():
-            own_permissions = Member.user_permissions.through.objects.filter(member=OuterRef("pk"))
-            own_groups = Member.groups.through.objects.filter(member=OuterRef("pk"))
-            members = members.annotate(
-                unread_notifications=unread_count_of_member(),
-                has_granted_permissions=Exists(own_permissions) | Exists(own_groups),
-            )
-        try:
-            member = members.get(pk=user_id)
-        except Member.DoesNotExist:
-            return None
-        return member if self.user_can_authenticate(member) else None
+        themselves would join five tables. The query is SQL written once: the ORM took
+        1.7 ms of CPU to build and compile it on every page, the SQL 0.3 ms in all."""
+        members: Iterable[Member]
+        if connection.schema_name == get_public_schema_name():
+            members = Member._default_manager.filter(pk=user_id)
+        else:
+            members = Member._default_manager.raw(MEMBER_OF_REQUEST, [int(user_id)])
+        member = next(iter(members), None)
+        return member if member is not None and self.user_can_authenticate(member) else None
 
     # user_obj is Django's any user, given Django's own private permission cache below.
     def get_all_permissions(self, user_obj: Any, obj: Model | None = None) -> set[str]:  # noqa: ANN401

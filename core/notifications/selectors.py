@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 
 from core.members.models import Member
 
@@ -14,23 +13,11 @@ def notification_list(*, member: Member) -> QuerySet[Notification]:
 
 def notification_unread_count(*, member: Member) -> int:
     """Unread notifications; read from the member's own row when the request's member was
-    loaded with `unread_count_of_member` (core.members.backends), else counted."""
+    loaded with their count (core.members.backends), else counted."""
     loaded = getattr(member, "unread_notifications", None)
     if loaded is not None:
         return int(loaded)
     return Notification.objects.filter(recipient=member, read_at__isnull=True).count()
-
-
-def unread_count_of_member() -> Coalesce:
-    """An annotation for a query of members: each one's unread notifications."""
-    unread = (
-        Notification.objects.filter(recipient=OuterRef("pk"), read_at__isnull=True)
-        .order_by()
-        .values("recipient")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
-    return Coalesce(Subquery(unread), 0)
 
 
 def email_preferences(*, member: Member) -> dict[str, bool]:

@@ -77,3 +77,26 @@ def test_the_member_comes_with_their_own_unread_count_in_one_query(
         loaded_b = MemberBackend().get_user(bob.pk)
         assert loaded_b is not None
         assert notification_unread_count(member=loaded_b) == 1
+
+
+def test_the_member_of_a_request_is_read_whole_and_only_while_they_may_sign_in(
+    network_a: Network, network_b: Network, make_member: Callable[..., Member]
+) -> None:
+    alice, closed = make_member(network_a), make_member(network_a)
+    bob = make_member(network_b)
+    with tenant_context(network_a):
+        closed.is_active = False
+        closed.save(update_fields=["is_active"])
+        loaded = MemberBackend().get_user(alice.pk)
+        assert loaded is not None
+        assert loaded.get_deferred_fields() == set()  # every column: nothing read later
+        assert (loaded.email, loaded.role, loaded.password) == (
+            alice.email,
+            alice.role,
+            alice.password,
+        )
+        assert MemberBackend().get_user(closed.pk) is None
+        assert MemberBackend().get_user(max(alice.pk, closed.pk, bob.pk) + 1) is None
+        # B's member is read in B only: in A their id is A's member or nobody.
+        in_a = MemberBackend().get_user(bob.pk)
+        assert in_a is None or in_a.email != bob.email
