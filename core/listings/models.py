@@ -82,7 +82,7 @@ class Listing(models.Model):
         ordering = ["-created_at", "-id"]
         permissions = [("moderate_listing", "Can hide listings, saying why")]
         indexes = [
-            GinIndex(fields=["search_vector"], name="listing_search_idx"),
+            GinIndex(fields=["search_vector"], name="listing_search_idx", fastupdate=False),
             models.Index(fields=["status", "-created_at"], name="listing_open_recent_idx"),
             models.Index(
                 fields=["match_queued_at"],

@@ -83,6 +83,18 @@ def test_search_ranks_by_relevance_and_filters(
         assert list(listing_suggestions(member=ben)) == [wanted]
 
 
+def test_the_search_index_is_written_through_in_every_network(
+    network_a: Network, network_b: Network
+) -> None:
+    """No search reads GIN's pending list of entries not yet merged (listings 0005)."""
+    for network in (network_a, network_b):
+        with tenant_context(network), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT reloptions FROM pg_class WHERE oid = 'listing_search_idx'::regclass"
+            )
+            assert cursor.fetchone() == (["fastupdate=off"],)
+
+
 def test_pages_and_api_create_and_find_listings(
     network_a: Network, alice: Member, client_a: NetworkClient
 ) -> None:
