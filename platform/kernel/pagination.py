@@ -1,12 +1,14 @@
 """Pages of a queryset read in one query: the rows and how many there are in all.
 
-Django's `Paginator` counts first (`SELECT COUNT(*)`) and then reads the page, so a search
-filters and scans its matches twice. `CountingPaginator` reads the page with
-`COUNT(*) OVER ()` beside each row, which PostgreSQL computes over every match before the
-LIMIT, and takes the total from the first row. It counts apart only when the page it was
-asked for is empty (past the end, or nothing matched beyond the first page), to say how
-many pages there are. Every page of the site and of the API is one of these
-(`kernel.api.PageNumberPagination`).
+Django's `Paginator` counts first (`SELECT COUNT(*)`) and then reads the page: two round
+trips. `CountingPaginator` reads the page with the count beside each row, a scalar
+subquery (`(SELECT count(*) FROM (...))`) that PostgreSQL computes once, and takes the
+total from the first row. The count reads only the matches' ids, so the rows the page
+shows are read and sorted for the page alone. (A `COUNT(*) OVER ()` window had done it
+first: it keeps every match whole until the last is counted, which took a broad search's
+page from 3 to 7 ms.) It counts apart only when the page it was asked for is empty (past
+the end, or nothing matched beyond the first page), to say how many pages there are.
+Every page of the site and of the API is one of these (`kernel.api.PageNumberPagination`).
 """
 
 from __future__ import annotations
@@ -14,17 +16,25 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db.models import Count, QuerySet, Window
+from django.db.models import IntegerField, QuerySet, Subquery
 from django.db.models.query import ModelIterable
 
 TOTAL = "paginated_total"  # the annotation each row of a page carries
 OFFSET_MAX = 2**63 - 1  # PostgreSQL's OFFSET and LIMIT are bigints
 
 
+class _Count(Subquery):
+    """How many rows a queryset has, as a scalar subquery."""
+
+    template = "(SELECT count(*) FROM (%(subquery)s) AS counted)"
+    output_field = IntegerField()
+
+
 class CountingPaginator(Paginator):  # type: ignore[type-arg]  # generic only in the stubs
     """Django's Paginator (same pages, same errors), reading a queryset's total with the
     page's rows. Anything else it pages as Django does: lists, `values()` querysets,
-    DISTINCT and UNION ones (where the window would count other rows), and orphans."""
+    DISTINCT and UNION ones (whose rows a total beside them would change or that cannot
+    carry it), and orphans."""
 
     def page(self, number: int | str) -> Page[Any]:
         queryset = self._countable()
@@ -39,7 +49,7 @@ class CountingPaginator(Paginator):  # type: ignore[type-arg]  # generic only in
         bottom = (wanted - 1) * self.per_page
         if bottom + self.per_page > OFFSET_MAX:
             return super().page(wanted)  # no such page: counted, and refused as Django does
-        counted = queryset.annotate(**{TOTAL: Window(Count("*"))})
+        counted = queryset.annotate(**{TOTAL: _Count(queryset.order_by().values("pk"))})
         rows = list(counted[bottom : bottom + self.per_page])
         self.count = getattr(rows[0], TOTAL) if rows else (0 if bottom == 0 else queryset.count())
         self.validate_number(wanted)  # EmptyPage past the end, as Django says it
@@ -54,7 +64,7 @@ class CountingPaginator(Paginator):  # type: ignore[type-arg]  # generic only in
             return self.page(self.num_pages)
 
     def _countable(self) -> QuerySet[Any] | None:
-        """The queryset being paged, when a window over its rows counts what it pages."""
+        """The queryset being paged, when a total beside its rows counts what it pages."""
         rows = self.object_list
         if not isinstance(rows, QuerySet) or self.orphans:
             return None
