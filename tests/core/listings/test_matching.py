@@ -560,7 +560,16 @@ def test_a_suggestion_reads_what_it_shows(
                 suggested.owner.full_name,
             ]
         assert reads(shown) == []
-        assert card[0] == request_listing.pk and card[-1] == "Priya Patel"
+        assert card == [
+            request_listing.pk,
+            request_listing.get_kind_display(),
+            request_listing.title,
+            request_listing.get_category_display(),
+            request_listing.get_format_display(),
+            request_listing.duration_minutes,
+            "Priya Patel",
+        ]
+        assert suggested.owner_id == request_listing.owner_id
     stranger = make_member(network_b, skills=["run charts"])
     with tenant_context(network_b):
         assert listing_suggestions(member=stranger) == []
