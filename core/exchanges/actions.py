@@ -4,8 +4,8 @@ give the same refusals; the services decide whether the move is allowed."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +18,9 @@ from tenants.models import Network
 from . import services
 from .models import MAX_MINUTES, MINUTES_STEP, Exchange, Proposal, State
 from .services import MOVES, Side, move_allowed
+
+if TYPE_CHECKING:
+    from .selectors import Thread
 
 
 def minutes_field(label: str, **kwargs: Any) -> forms.IntegerField:
@@ -224,17 +227,18 @@ BLOCKED_ACTIONS = frozenset({"message", "propose", "thanks"})
 
 
 def allowed_actions(
-    exchange: Exchange, side: Side | None, *, organiser: bool, blocked: bool = False
+    exchange: Exchange, side: Side | None, thread: Thread, *, organiser: bool, blocked: bool
 ) -> set[str]:
     """The moves to offer on the page, by the services' own rules (`MOVES`); the services
-    still decide. `blocked`: one side blocked the other."""
+    still decide. `thread`: the exchange's, as read for the page; `blocked`: one side
+    blocked the other."""
     allowed: set[str] = set()
     if side is not None:
         allowed = {"message"} | {move for move in MOVES if move_allowed(exchange, side, move)}
-        proposal = open_proposal(exchange)
+        proposal = open_proposal(thread.proposals)
         if proposal is None or proposal.proposed_by == side:
             allowed.discard("agree")  # nothing of the other side's to agree to
-        if "thanks" in allowed and any(t.side == side for t in exchange.thanks.all()):
+        if "thanks" in allowed and any(t.side == side for t in thread.thanks):
             allowed.discard("thanks")
         if blocked:
             allowed -= BLOCKED_ACTIONS
@@ -243,5 +247,5 @@ def allowed_actions(
     return allowed
 
 
-def open_proposal(exchange: Exchange) -> Proposal | None:
-    return next((p for p in exchange.proposals.all() if p.status == Proposal.Status.OPEN), None)
+def open_proposal(proposals: Iterable[Proposal]) -> Proposal | None:
+    return next((p for p in proposals if p.status == Proposal.Status.OPEN), None)

@@ -4,8 +4,9 @@ organiser's overview and export, and a member's exchanges hosted by partner netw
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -13,11 +14,12 @@ from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
 from core.members.models import Member
+from kernel.db import connection
 from kernel.errors import PermissionDenied
 from ledger.federation.models import RemoteExchange
 from tenants.models import Network
 
-from .models import FINAL_STATES, Exchange, ExchangeSettings, Proposal, State
+from .models import FINAL_STATES, Exchange, ExchangeSettings, Message, Proposal, State, Thanks
 from .services import Side, exchange_settings, owner_side, side_of
 
 
@@ -26,13 +28,16 @@ def member_exchanges(*, member: Member) -> QuerySet[Exchange]:
     return Exchange.objects.filter(Q(giver=member) | Q(receiver=member)).shown()
 
 
-def waiting_on(exchange: Exchange, side: Side) -> str:
-    """What, if anything, this side must do next (empty when it is the other side's turn)."""
+def waiting_on(exchange: Exchange, side: Side, proposals: Iterable[Proposal] | None = None) -> str:
+    """What, if anything, this side must do next (empty when it is the other side's turn).
+    `proposals`: the exchange's, when they have been read (`exchange_thread`)."""
     state = exchange.state
     if state == State.RESPONDED and side == owner_side(exchange):
         return "Reply to this response"
     if state in (State.ACCEPTED, State.SCHEDULED):
-        open_proposals = [p for p in exchange.proposals.all() if p.status == Proposal.Status.OPEN]
+        if proposals is None:
+            proposals = exchange.proposals.all()
+        open_proposals = [p for p in proposals if p.status == Proposal.Status.OPEN]
         if open_proposals and open_proposals[0].proposed_by != side:
             return "Answer the suggested time"
         if state == State.ACCEPTED and not open_proposals:
@@ -42,6 +47,45 @@ def waiting_on(exchange: Exchange, side: Side) -> str:
     if state == State.RECORDED and side == Side.RECEIVER:
         return "Confirm the hours"
     return ""
+
+
+@dataclass(frozen=True)
+class Thread:
+    """What an exchange's page shows below it: its messages and the times suggested,
+    oldest first, and its thanks, newest first."""
+
+    messages: list[Message]
+    proposals: list[Proposal]
+    thanks: list[Thanks]
+
+
+# The three in one statement (the connection binds parameters on the client, so it goes
+# as one; each SELECT is a result of its own). Each reads every column of its table in
+# its model's order, which is how from_db takes them; a test holds them to the models.
+# Through the ORM the three prefetches took 1.4 ms of CPU for an exchange with none of
+# them, nearly all of it building and compiling queries; this takes 0.1.
+THREAD_READ = """
+SELECT id, exchange_id, side, author_name, body, created_at, hidden_reason
+  FROM exchanges_message WHERE exchange_id = %(exchange)s ORDER BY created_at, id;
+SELECT id, exchange_id, proposed_by, starts_at, place, video_link, status, created_at
+  FROM exchanges_proposal WHERE exchange_id = %(exchange)s ORDER BY created_at, id;
+SELECT id, exchange_id, side, author_name, recipient_id, text, created_at
+  FROM exchanges_thanks WHERE exchange_id = %(exchange)s ORDER BY created_at DESC, id DESC
+"""
+
+
+def exchange_thread(exchange: Exchange) -> Thread:
+    """The exchange's messages, proposals and thanks, in one round trip (`THREAD_READ`)."""
+    read: list[list[Any]] = []
+    with connection.cursor() as cursor:
+        cursor.execute(THREAD_READ, {"exchange": exchange.pk})
+        for model in (Message, Proposal, Thanks):
+            if read:
+                cursor.nextset()
+            names = [field.attname for field in model._meta.concrete_fields]
+            read.append([model.from_db(connection.alias, names, row) for row in cursor.fetchall()])
+    messages, proposals, thanks = read
+    return Thread(messages=messages, proposals=proposals, thanks=thanks)
 
 
 @dataclass(frozen=True)

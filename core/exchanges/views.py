@@ -12,7 +12,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -36,6 +35,7 @@ from . import actions
 from .models import Exchange, State
 from .selectors import (
     EXPORT_COLUMNS,
+    exchange_thread,
     exchanges_export_rows,
     exchanges_overview,
     member_exchanges,
@@ -199,13 +199,13 @@ def _detail(
             exchange = Exchange.objects.select_related("listing", "giver", "receiver").get(
                 pk=exchange.pk
             )
-        # Thanks are given once an exchange completes (completed_at is never cleared).
-        said = ["thanks"] if exchange.completed_at is not None else []
-        prefetch_related_objects([exchange], "messages", "proposals", *said)
+        thread = exchange_thread(exchange)
         side = side_of(exchange, member, here if host else None)
         organiser = host is None and member.has_perm("exchanges.settle_dispute")
         blocked = sides_blocked(exchange)
-        allowed = actions.allowed_actions(exchange, side, organiser=organiser, blocked=blocked)
+        allowed = actions.allowed_actions(
+            exchange, side, thread, organiser=organiser, blocked=blocked
+        )
         rules = exchange_settings()
         context: dict[str, Any] = {
             "exchange": exchange,
@@ -213,10 +213,10 @@ def _detail(
             "page": page,
             "host": host,
             "other_name": (exchange.receiver_name if side == Side.GIVER else exchange.giver_name),
-            "thread": list(exchange.messages.all()),
-            "open_proposal": actions.open_proposal(exchange),
-            "thanks": list(exchange.thanks.all()) if said else [],
-            "waiting_on": waiting_on(exchange, side) if side else "",
+            "thread": thread.messages,
+            "open_proposal": actions.open_proposal(thread.proposals),
+            "thanks": thread.thanks,
+            "waiting_on": waiting_on(exchange, side, thread.proposals) if side else "",
             "auto_confirm_days": rules.auto_confirm_days,
             # The hosting network's contact: a partner network's member sees the host's.
             "safeguarding": rules,

@@ -15,7 +15,8 @@ from django_tenants.utils import tenant_context
 
 from core.audit.models import AuditEvent
 from core.exchanges import services as x
-from core.exchanges.models import Exchange, State
+from core.exchanges.models import Exchange, Message, Proposal, State, Thanks
+from core.exchanges.selectors import THREAD_READ, Thread, exchange_thread
 from kernel.db import connection
 from ledger.services import member_account
 from tests.conftest import streamed
@@ -487,3 +488,59 @@ def test_an_exchange_is_read_with_only_what_is_shown_of_its_listing_and_sides(
     assert page.status_code == 200 and "Alice Giver" in page.content.decode()
     client_b.force_login(make_member(network_b))  # another network: nothing there
     assert client_b.get(f"/exchanges/{exchange.pk}/").status_code == 404
+
+
+def test_an_exchanges_thread_is_read_whole_in_one_round_trip(
+    network_a: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+    make_member: Callable[..., Member],
+    network_b: Network,
+) -> None:
+    """`exchange_thread`: its messages and proposals oldest first and its thanks newest
+    first, each read whole in its model's column order, in one statement; the page shows
+    them. B's member reads nothing of it."""
+    for model in (Message, Proposal, Thanks):  # each SELECT names its model's columns
+        select = next(s for s in THREAD_READ.split(";") if f"FROM {model._meta.db_table} " in s)
+        columns = select.split("SELECT", 1)[1].split("FROM", 1)[0]
+        assert [c.strip() for c in columns.split(",")] == [
+            f.column for f in model._meta.concrete_fields
+        ]
+    alice, bob = people[0], people[1]
+    with tenant_context(network_a):
+        exchange = x.exchange_respond(actor=bob, listing=offer, message="Could you help?")
+        x.exchange_accept(actor=alice, exchange=exchange)
+        x.exchange_propose(actor=alice, exchange=exchange, starts_at=soon(), place="Room 4")
+        x.exchange_propose(actor=bob, exchange=exchange, starts_at=soon(72), place="Library")
+        x.message_post(actor=alice, exchange=exchange, body="The library suits me.")
+        x.exchange_record_hours(actor=alice, exchange=exchange, minutes=60, met_on=yesterday())
+        x.exchange_confirm(actor=bob, exchange=exchange)
+        x.thanks_give(actor=bob, exchange=exchange, text="Thank you, Alice")
+        x.thanks_give(actor=alice, exchange=exchange, text="Glad to help")
+        with CaptureQueriesContext(connection) as captured:
+            thread = exchange_thread(exchange)
+        assert len(captured.captured_queries) == 1
+        assert [m.body for m in thread.messages] == list(
+            Message.objects.filter(exchange=exchange).values_list("body", flat=True)
+        )
+        assert thread.messages[-1].body == "The library suits me."
+        assert [(p.place, p.status, p.proposed_by, p.starts_at) for p in thread.proposals] == [
+            (p.place, p.status, p.proposed_by, p.starts_at)
+            for p in Proposal.objects.filter(exchange=exchange)
+        ]
+        assert [p.place for p in thread.proposals] == ["Room 4", "Library"]
+        assert [(t.text, t.side, t.recipient_id) for t in thread.thanks] == [
+            ("Glad to help", "giver", bob.pk),
+            ("Thank you, Alice", "receiver", alice.pk),
+        ]
+
+    client_a.force_login(bob)
+    page = client_a.get(f"/exchanges/{exchange.pk}/").content.decode()
+    assert "The library suits me." in page and "Glad to help" in page
+    assert "Say thank you" not in page  # Bob has thanked already
+    client_b.force_login(make_member(network_b))
+    assert client_b.get(f"/exchanges/{exchange.pk}/").status_code == 404
+    with tenant_context(network_b):
+        assert exchange_thread(exchange) == Thread(messages=[], proposals=[], thanks=[])
