@@ -15,7 +15,13 @@ from django_tenants.utils import tenant_context
 
 from core.cpd.selectors import cpd_entries
 from core.exchanges import services as x
-from core.exchanges.models import Exchange, State
+from core.exchanges.models import FINAL_STATES, Exchange, State
+from core.exchanges.selectors import (
+    UNFINISHED_EXCHANGES,
+    exchanges_at_hand,
+    member_exchanges,
+    member_exchanges_unfinished,
+)
 from core.groupsessions.selectors import calendar_events
 from core.listings.models import Listing
 from core.listings.services import listing_create
@@ -31,7 +37,7 @@ from ledger.services import member_account
 from .conftest import soon
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from core.members.models import Member
     from tenants.models import Network
@@ -381,3 +387,54 @@ def test_an_exchange_hosted_by_a_partner_is_in_the_cpd_record_of_its_member(
         assert received.topic == "Shadowing: Theatre shadowing (with Network A)"
         assert received.entry.url == f"/exchanges/partner/{network_a.slug}/{exchange.pk}/"
         assert cpd_entries(member=make_member(network_b)) == []  # only Ben's
+
+
+def test_a_members_unfinished_exchanges_are_read_as_the_orm_reads_them(
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    partners: Member,
+) -> None:
+    """The home's exchanges at hand (`UNFINISHED_EXCHANGES`): the exchange whole in its
+    model's column order, its listing's shown fields and its sides' names, a partner
+    network's member among them, as `Exchange.objects.shown()` reads them; finished and
+    disputed ones left out. Ben has nothing at hand in B: the exchange lives in A."""
+    exchange_columns = [
+        column.strip().removeprefix("exchange.")
+        for column in UNFINISHED_EXCHANGES.split("listing.owner_id")[0]
+        .removeprefix("\nSELECT")
+        .split(",")
+        if column.strip()
+    ]
+    assert exchange_columns == [field.column for field in Exchange._meta.concrete_fields]
+    alice, bob, _, _ = people
+    ben = partners
+    with tenant_context(network_a):
+        partner = _accepted_partner_exchange(alice, ben, network_b)
+        responded = x.exchange_respond(actor=bob, listing=offer, message="Could you help?")
+        declined = x.exchange_respond(actor=people[3], listing=offer, message="And me?")
+        x.exchange_decline(actor=alice, exchange=declined)
+        at_hand = exchanges_at_hand(member=alice)
+        assert [w.exchange.pk for w in at_hand.waiting] == [responded.pk, partner.pk]
+        mine = member_exchanges(member=alice).exclude(state__in=[*FINAL_STATES, State.DISPUTED])
+
+        def shown(exchanges: Iterable[Exchange]) -> list[tuple[object, ...]]:
+            return [
+                (
+                    e.pk,
+                    [getattr(e, f.attname) for f in Exchange._meta.concrete_fields],
+                    (e.listing.title, e.listing.kind, e.listing.category, e.listing.format),
+                    e.listing.owner_id,
+                    e.giver_name,
+                    e.receiver_name,
+                )
+                for e in exchanges
+            ]
+
+        read = shown(member_exchanges_unfinished(member=alice))
+        assert read == shown(mine)
+        assert [row[0] for row in read] == [responded.pk, partner.pk]
+        assert read[1][5] == "Ben Partner (Network B)"
+    with tenant_context(network_b):
+        assert member_exchanges_unfinished(member=ben) == []
