@@ -11,6 +11,7 @@ fixture drops their schemas afterwards, so a `--reuse-db` run never meets leftov
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, cast
@@ -191,6 +192,13 @@ def streamed(response: HttpResponseBase) -> bytes:
 def reads(captured: CaptureQueriesContext) -> list[str]:
     """The statements a `CaptureQueriesContext` saw, without the `SET`s (search_path)."""
     return [q["sql"] for q in captured.captured_queries if not q["sql"].startswith("SET ")]
+
+
+def selected_columns(sql: str, alias: str) -> list[str]:
+    """The columns a statement's first SELECT list reads of the table it calls `alias`, in
+    the order it reads them: to hold SQL read into instances by `from_db` to its model."""
+    select_list = sql.split("SELECT", 1)[1].split(" FROM ", 1)[0]
+    return re.findall(rf"\b{alias}\.(\w+)", select_list)
 
 
 def host_of(network: Network) -> str:

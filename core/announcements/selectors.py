@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 
 from core.members.models import Member, MemberState
+from kernel.db import connection
 from kernel.errors import NotFound
 
 from .models import Announcement, Audience, Delivery, Recipient, State
@@ -27,16 +28,45 @@ def audience_members(*, audience: str, value: str) -> QuerySet[Member]:
     return members
 
 
+# The home's announcements: the member's sent ones not dismissed, newest first, each
+# with its announcement. Written once: the ORM took 0.8 ms of CPU building and compiling
+# it on every home page. The recipient's columns come in its model's order, then the
+# announcement's but its id (the recipient's announcement_id), in theirs: from_db takes
+# them so, and a test holds both to the models.
+ANNOUNCEMENTS_SHOWN = """
+SELECT recipient.id, recipient.announcement_id, recipient.member_id, recipient.email,
+       recipient.address, recipient.reason, recipient.queued_at, recipient.emailed_at,
+       recipient.dismissed_at,
+       announcement.author_id, announcement.title, announcement.body, announcement.audience,
+       announcement.audience_value, announcement.state, announcement.send_at,
+       announcement.sent_at, announcement.created_at
+  FROM announcements_recipient recipient
+  JOIN announcements_announcement announcement ON announcement.id = recipient.announcement_id
+ WHERE recipient.member_id = %(member)s AND recipient.dismissed_at IS NULL
+   AND announcement.state = %(sent)s
+ ORDER BY announcement.sent_at DESC, recipient.announcement_id DESC
+ LIMIT %(limit)s
+"""
+
+
 def announcements_shown(*, member: Member) -> list[Recipient]:
-    """The sent announcements the member has not dismissed, newest first, each with its
-    announcement: one query (the home page's)."""
-    return list(
-        Recipient.objects.filter(
-            member=member, dismissed_at__isnull=True, announcement__state=State.SENT
+    """The sent announcements the member has not dismissed, newest first (at most
+    SHOWN_LIMIT), each with its announcement: one query (`ANNOUNCEMENTS_SHOWN`)."""
+    own = [field.attname for field in Recipient._meta.concrete_fields]
+    theirs = [field.attname for field in Announcement._meta.concrete_fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            ANNOUNCEMENTS_SHOWN, {"member": member.pk, "sent": State.SENT, "limit": SHOWN_LIMIT}
         )
-        .select_related("announcement")
-        .order_by("-announcement__sent_at", "-announcement_id")[:SHOWN_LIMIT]
-    )
+        rows = cursor.fetchall()
+    shown = []
+    for row in rows:
+        recipient = Recipient.from_db(connection.alias, own, row[: len(own)])
+        recipient.announcement = Announcement.from_db(
+            connection.alias, theirs, [recipient.announcement_id, *row[len(own) :]]
+        )
+        shown.append(recipient)
+    return shown
 
 
 def member_announcements(*, member: Member) -> QuerySet[Recipient]:

@@ -18,6 +18,8 @@ from django_tenants.utils import tenant_context
 
 from core.announcements.models import Announcement, Audience, Delivery, Recipient, State
 from core.announcements.selectors import (
+    ANNOUNCEMENTS_SHOWN,
+    SHOWN_LIMIT,
     access_announcement,
     announcements_shown,
     delivery_counts,
@@ -41,11 +43,11 @@ from core.notifications.services import email_preferences_set, notification_send
 from core.notifications.tasks import notification_email
 from hexitime.celery import app
 from kernel.errors import NotFound, PermissionDenied
-from tests.conftest import host_of
+from tests.conftest import host_of, selected_columns
 from tests.servers import free_port
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
     from typing import Any
 
     from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -465,3 +467,49 @@ def test_a_members_data_has_their_announcements_and_closing_forgets_the_address(
         kept = Recipient.objects.get(announcement=sent, member=nurse)
         assert (kept.address, kept.reason, kept.email) == ("", "", Delivery.NOT_EMAILED)
         assert delivery_counts(access_announcement(sent.pk, member=organiser))["reached"] == 3
+
+
+def test_the_home_reads_announcements_as_the_orm_reads_them(
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, Member, Member],
+    make_member: Callable[..., Member],
+) -> None:
+    """`ANNOUNCEMENTS_SHOWN`: each recipient and its announcement whole, in their models'
+    column order, as `select_related` reads them: sent and not dismissed, newest first, at
+    most SHOWN_LIMIT. B's member of the same profession sees none of A's."""
+    assert selected_columns(ANNOUNCEMENTS_SHOWN, "recipient") == [
+        field.column for field in Recipient._meta.concrete_fields
+    ]
+    assert ["id", *selected_columns(ANNOUNCEMENTS_SHOWN, "announcement")] == [
+        field.column for field in Announcement._meta.concrete_fields
+    ]
+    organiser, nurse, _ = people
+    with tenant_context(network_a):
+        for n in range(SHOWN_LIMIT + 2):
+            sent = announcement_send(
+                actor=organiser,
+                announcement=_write(organiser, title=f"Notice {n}", audience=Audience.ALL),
+            )
+        announcement_dismiss(actor=nurse, announcement_id=sent.pk)
+        _write(organiser, title="A draft", audience=Audience.ALL)
+        orm = (
+            Recipient.objects.filter(
+                member=nurse, dismissed_at__isnull=True, announcement__state=State.SENT
+            )
+            .select_related("announcement")
+            .order_by("-announcement__sent_at", "-announcement_id")[:SHOWN_LIMIT]
+        )
+
+        def whole(recipients: Iterable[Recipient]) -> list[list[object]]:
+            return [
+                [getattr(r, f.attname) for f in Recipient._meta.concrete_fields]
+                + [getattr(r.announcement, f.attname) for f in Announcement._meta.concrete_fields]
+                for r in recipients
+            ]
+
+        shown = announcements_shown(member=nurse)
+        assert whole(shown) == whole(orm)
+        assert [r.announcement.title for r in shown] == [f"Notice {n}" for n in (5, 4, 3, 2, 1)]
+    with tenant_context(network_b):
+        assert announcements_shown(member=make_member(network_b, profession=nurse.profession)) == []
