@@ -300,9 +300,10 @@ def partner_listing_search(
     to `limit` from each partner, read inside each partner's schema. `network`: the one
     being served (its place in the federation is read from its cache)."""
     found: list[PartnerListing] = []
-    partners = Network.objects.filter(pk__in=partner_network_ids(network, kept=True)).order_by(
-        "name"
-    )
+    partner_ids = partner_network_ids(network, kept=True)
+    if not partner_ids:  # most networks: no query, nor one to build
+        return found
+    partners = Network.objects.filter(pk__in=partner_ids).order_by("name")
     for partner in partners:
         with tenant_context(partner):
             matches = listing_search(query=query, kind=kind, category=category, format=format)
