@@ -490,7 +490,7 @@ def test_an_exchange_is_read_with_only_what_is_shown_of_its_listing_and_sides(
     assert client_b.get(f"/exchanges/{exchange.pk}/").status_code == 404
 
 
-def test_an_exchanges_thread_is_read_whole_in_one_round_trip(
+def test_an_exchanges_thread_is_read_whole_and_in_order(
     network_a: Network,
     people: tuple[Member, Member, Member, Member],
     offer: Listing,
