@@ -15,7 +15,14 @@ from django.utils.translation import ngettext
 
 from core.audit.services import audit_record
 from core.members.models import Member
-from kernel.db import RETRYABLE, actor_label_erasure, connection, durable_service, sqlstate
+from kernel.db import (
+    RETRYABLE,
+    actor_label_erasure,
+    connection,
+    durable_service,
+    instance_from_row,
+    sqlstate,
+)
 from kernel.errors import ApplicationError, NotFound, PermissionDenied
 from kernel.text import plain_text
 
@@ -25,7 +32,6 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _MAX_ATTEMPTS = 6
-_TRANSFER_FIELDS = [f.attname for f in Transfer._meta.concrete_fields]
 # The column names come from the model; the values are parameters.
 _POST_SQL = (
     "SELECT "  # noqa: S608
@@ -144,7 +150,7 @@ def transfer_create(
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(_POST_SQL, params)
             row = cursor.fetchone()
-        return Transfer.from_db("default", _TRANSFER_FIELDS, row)
+        return instance_from_row(Transfer, row)
 
     try:
         return with_retries(post)
@@ -205,7 +211,7 @@ def transfers_create(*, transfers: Sequence[TransferRequest]) -> list[TransferOu
             else:
                 outcomes[index] = TransferOutcome(
                     request=request,
-                    transfer=Transfer.from_db("default", _TRANSFER_FIELDS, fields),
+                    transfer=instance_from_row(Transfer, fields),
                     repeated=outcome == "existing",
                 )
     return [outcome for outcome in outcomes if outcome is not None]

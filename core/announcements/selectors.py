@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 
 from core.members.models import Member, MemberState
-from kernel.db import connection
+from kernel.db import connection, instance_from_row
 from kernel.errors import NotFound
 
 from .models import Announcement, Audience, Delivery, Recipient, State
@@ -52,8 +52,7 @@ SELECT recipient.id, recipient.announcement_id, recipient.member_id, recipient.e
 def announcements_shown(*, member: Member) -> list[Recipient]:
     """The sent announcements the member has not dismissed, newest first (at most
     SHOWN_LIMIT), each with its announcement: one query (`ANNOUNCEMENTS_SHOWN`)."""
-    own = [field.attname for field in Recipient._meta.concrete_fields]
-    theirs = [field.attname for field in Announcement._meta.concrete_fields]
+    own = len(Recipient._meta.concrete_fields)
     with connection.cursor() as cursor:
         cursor.execute(
             ANNOUNCEMENTS_SHOWN, {"member": member.pk, "sent": State.SENT, "limit": SHOWN_LIMIT}
@@ -61,9 +60,9 @@ def announcements_shown(*, member: Member) -> list[Recipient]:
         rows = cursor.fetchall()
     shown = []
     for row in rows:
-        recipient = Recipient.from_db(connection.alias, own, row[: len(own)])
-        recipient.announcement = Announcement.from_db(
-            connection.alias, theirs, [recipient.announcement_id, *row[len(own) :]]
+        recipient = instance_from_row(Recipient, row[:own])
+        recipient.announcement = instance_from_row(
+            Announcement, [recipient.announcement_id, *row[own:]]
         )
         shown.append(recipient)
     return shown

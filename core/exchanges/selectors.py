@@ -15,7 +15,8 @@ from django_tenants.utils import tenant_context
 
 from core.listings.models import Listing
 from core.members.models import Member
-from kernel.db import connection
+from core.members.selectors import member_named
+from kernel.db import connection, instance_from_row
 from kernel.errors import PermissionDenied
 from ledger.federation.models import RemoteExchange
 from tenants.models import Network
@@ -84,8 +85,7 @@ def exchange_thread(exchange: Exchange) -> Thread:
     with connection.cursor() as cursor:
         for model, select in THREAD_READS.items():
             cursor.execute(select, [exchange.pk])
-            names = [field.attname for field in model._meta.concrete_fields]
-            read.append([model.from_db(connection.alias, names, row) for row in cursor.fetchall()])
+            read.append([instance_from_row(model, row) for row in cursor.fetchall()])
     messages, proposals, thanks = read
     return Thread(messages=messages, proposals=proposals, thanks=thanks)
 
@@ -131,8 +131,7 @@ UNFINISHED_LISTING_COLUMNS = ["id", "owner_id", "kind", "title", "category", "fo
 def member_exchanges_unfinished(*, member: Member) -> list[Exchange]:
     """The member's exchanges neither final nor disputed, most recently active first, with
     what is shown of their listing and sides (`UNFINISHED_EXCHANGES`)."""
-    own = [field.attname for field in Exchange._meta.concrete_fields]
-    alias = connection.alias
+    own = len(Exchange._meta.concrete_fields)
     with connection.cursor() as cursor:
         cursor.execute(
             UNFINISHED_EXCHANGES,
@@ -141,21 +140,17 @@ def member_exchanges_unfinished(*, member: Member) -> list[Exchange]:
         rows = cursor.fetchall()
     unfinished = []
     for row in rows:
-        exchange = Exchange.from_db(alias, own, row[: len(own)])
-        owner_id, kind, title, category, format, giver_name, receiver_name = row[len(own) :]
-        exchange.listing = Listing.from_db(
-            alias,
-            UNFINISHED_LISTING_COLUMNS,
+        exchange = instance_from_row(Exchange, row[:own])
+        owner_id, kind, title, category, format, giver_name, receiver_name = row[own:]
+        exchange.listing = instance_from_row(
+            Listing,
             [exchange.listing_id, owner_id, kind, title, category, format],
+            UNFINISHED_LISTING_COLUMNS,
         )
         if exchange.giver_id is not None:
-            exchange.giver = Member.from_db(
-                alias, ["id", "full_name"], [exchange.giver_id, giver_name]
-            )
+            exchange.giver = member_named(exchange.giver_id, giver_name)
         if exchange.receiver_id is not None:
-            exchange.receiver = Member.from_db(
-                alias, ["id", "full_name"], [exchange.receiver_id, receiver_name]
-            )
+            exchange.receiver = member_named(exchange.receiver_id, receiver_name)
         unfinished.append(exchange)
     return unfinished
 

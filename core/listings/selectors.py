@@ -12,11 +12,15 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from django_tenants.utils import tenant_context
 
 from core.members.models import Block, Member, MemberState
-from core.members.selectors import blocked_member_ids_query, profile_shown_in_full
+from core.members.selectors import (
+    blocked_member_ids_query,
+    member_named,
+    profile_shown_in_full,
+)
 from core.notifications.models import Kind
 from core.notifications.selectors import members_not_told
 from kernel.cache import cache_kept
-from kernel.db import connection
+from kernel.db import connection, instance_from_row
 from ledger.federation.selectors import partner_network_ids
 from tenants.models import Network
 
@@ -223,10 +227,8 @@ def listing_suggestions(*, member: Member, limit: int = 5) -> list[Listing]:
         rows = cursor.fetchall()
     found: dict[int, Listing] = {}
     for *fields, owner_name in rows:
-        listing = Listing.from_db(connection.alias, SUGGESTION_COLUMNS, fields)
-        listing.owner = Member.from_db(
-            connection.alias, ["id", "full_name"], [listing.owner_id, owner_name]
-        )
+        listing = instance_from_row(Listing, fields, SUGGESTION_COLUMNS)
+        listing.owner = member_named(listing.owner_id, owner_name)
         found[listing.pk] = listing
     return [found[pk] for pk in ranked if pk in found][:limit]
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from core.audit.services import audit_record
 from core.members.models import Member
 from kernel.cache import cache_forget
-from kernel.db import connection, durable_service
+from kernel.db import connection, durable_service, instance_from_row
 from kernel.errors import ApplicationError, PermissionDenied
 from ledger.models import Account, Transfer
 from ledger.services import (
@@ -31,7 +31,6 @@ class FederationRefused(ApplicationError):
     pass
 
 
-_TRANSFER_FIELDS = [f.attname for f in FederationTransfer._meta.concrete_fields]
 # The one way positions move and federation transfers are written (the database refuses
 # any other: ledger/federation/migrations/0003_guarantees.py). Column names from the
 # model; the values are parameters.
@@ -188,7 +187,7 @@ def federated_transfer_create(
                     ],
                 )
                 row = cursor.fetchone()
-            return FederationTransfer.from_db("default", _TRANSFER_FIELDS, row)
+            return instance_from_row(FederationTransfer, row)
 
     try:
         return with_retries(settle)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, ParamSpec, TypeVar, cast
@@ -25,7 +25,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db import connection as _connection
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django_tenants.postgresql_backend.base import DatabaseWrapper
 from psycopg import sql
@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
+M = TypeVar("M", bound=Model)
 
 RETRYABLE = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
 LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout reached (or NOWAIT refused)
@@ -55,6 +56,21 @@ def transaction_lock(space: int, name: str) -> None:
     transaction asking for the same lock waits until this one commits or rolls back."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [space, name])
+
+
+@functools.cache
+def _attnames(model: type[Model]) -> list[str]:
+    return [field.attname for field in model._meta.concrete_fields]
+
+
+def instance_from_row(
+    model: type[M], values: Sequence[Any], names: Sequence[str] | None = None
+) -> M:
+    """An instance of `model` from values a statement written as SQL read, as the ORM
+    would have built it (`Model.from_db`): every concrete field, or only the fields
+    `names` (attnames; the others deferred). Either way the values come in the model's
+    field order, which is how `from_db` takes them."""
+    return model.from_db(connection.alias, _attnames(model) if names is None else names, values)
 
 
 def sqlstate(error: BaseException) -> str | None:
