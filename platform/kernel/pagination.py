@@ -8,12 +8,17 @@ shows are read and sorted for the page alone. (A `COUNT(*) OVER ()` window had d
 first: it keeps every match whole until the last is counted, which took a broad search's
 page from 3 to 7 ms.) It counts apart only when the page it was asked for is empty (past
 the end, or nothing matched beyond the first page), to say how many pages there are.
-Every page of the site and of the API is one of these (`kernel.api.PageNumberPagination`).
+Rows read by SQL written once are paged the same way: an object with `rows_counted(offset,
+limit)` (`CountedRows`; listing search returns one) is asked for a page and its total in
+one call. Every page of the site and of the API is one of these
+(`kernel.api.PageNumberPagination`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import IntegerField, QuerySet, Subquery
@@ -30,15 +35,24 @@ class _Count(Subquery):
     output_field = IntegerField()
 
 
+@runtime_checkable
+class CountedRows(Protocol):
+    """Rows that read a page of themselves with their total in one statement."""
+
+    def rows_counted(self, offset: int, limit: int) -> tuple[list[Any], int]:
+        """At most `limit` rows from `offset` on, and how many there are in all."""
+        ...
+
+
 class CountingPaginator(Paginator):  # type: ignore[type-arg]  # generic only in the stubs
-    """Django's Paginator (same pages, same errors), reading a queryset's total with the
-    page's rows. Anything else it pages as Django does: lists, `values()` querysets,
-    DISTINCT and UNION ones (whose rows a total beside them would change or that cannot
-    carry it), and orphans."""
+    """Django's Paginator (same pages, same errors), reading a queryset's total, or
+    `CountedRows`', with the page's rows. Anything else it pages as Django does: lists,
+    `values()` querysets, DISTINCT and UNION ones (whose rows a total beside them would
+    change or that cannot carry it), and orphans."""
 
     def page(self, number: int | str) -> Page[Any]:
-        queryset = self._countable()
-        if queryset is None or "count" in self.__dict__:
+        read = self._counted_reader()
+        if read is None or "count" in self.__dict__:
             return super().page(number)
         try:  # as Django reads a page number
             wanted = int(number)
@@ -49,9 +63,7 @@ class CountingPaginator(Paginator):  # type: ignore[type-arg]  # generic only in
         bottom = (wanted - 1) * self.per_page
         if bottom + self.per_page > OFFSET_MAX:
             return super().page(wanted)  # no such page: counted, and refused as Django does
-        counted = queryset.annotate(**{TOTAL: _Count(queryset.order_by().values("pk"))})
-        rows = list(counted[bottom : bottom + self.per_page])
-        self.count = getattr(rows[0], TOTAL) if rows else (0 if bottom == 0 else queryset.count())
+        rows, self.count = read(bottom, self.per_page)
         self.validate_number(wanted)  # EmptyPage past the end, as Django says it
         return Page(rows, wanted, self)
 
@@ -63,11 +75,26 @@ class CountingPaginator(Paginator):  # type: ignore[type-arg]  # generic only in
         except EmptyPage:
             return self.page(self.num_pages)
 
-    def _countable(self) -> QuerySet[Any] | None:
-        """The queryset being paged, when a total beside its rows counts what it pages."""
+    def _counted_reader(self) -> Callable[[int, int], tuple[list[Any], int]] | None:
+        """How to read a page of what is being paged with its total, when there is one."""
         rows = self.object_list
-        if not isinstance(rows, QuerySet) or self.orphans:
+        if self.orphans:  # where a page ends hangs on the total: Django's way
+            return None
+        if isinstance(rows, CountedRows):
+            return rows.rows_counted
+        if not isinstance(rows, QuerySet):
             return None
         query = rows.query
         plain = not (query.distinct or query.combinator or query.is_sliced)
-        return rows if plain and rows._iterable_class is ModelIterable else None
+        if not plain or rows._iterable_class is not ModelIterable:
+            return None
+        return functools.partial(_queryset_counted, rows)
+
+
+def _queryset_counted(queryset: QuerySet[Any], offset: int, limit: int) -> tuple[list[Any], int]:
+    """A page of a queryset, each row carrying the total; counted apart when it is empty."""
+    totalled = queryset.annotate(**{TOTAL: _Count(queryset.order_by().values("pk"))})
+    rows = list(totalled[offset : offset + limit])
+    if rows:
+        return rows, getattr(rows[0], TOTAL)
+    return rows, 0 if offset == 0 else queryset.count()

@@ -38,13 +38,14 @@ if TYPE_CHECKING:
 # page -> the most queries it may make (the host and the member included)
 BUDGET = {
     "/accounts/login/": 1,  # the host only
-    # + the page of listings with their total (kernel.pagination), their owners
-    "/api/v1/listings/?q=help": 4,
-    # + the page with its total, owners, and the listings suggested from the member's
+    # + the page of listings with their total and their owners' names, one statement
+    # (core.listings.LISTINGS_SEARCHED)
+    "/api/v1/listings/?q=help": 3,
+    # + the page with its total and owners' names, and the listings suggested from the member's
     # skills (their ranking, core.listings.skill_matches, is kept in the cache: one query
     # more every ten minutes). The network's place in the federation is kept too (none
     # here; in it, one query for its partners and one search in each: test_partners)
-    "/listings/?q=help": 5,
+    "/listings/?q=help": 4,
     "/insights/map/": 4,  # + the stored map, who may not be named
     "/api/v1/insights/map/": 4,
     # + the exchange with whether either side blocked the other (the message form is

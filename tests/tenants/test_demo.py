@@ -57,7 +57,7 @@ def test_demo_networks_live_in_their_own_schemas_with_their_own_members(db: None
             ).values_list("amount", flat=True)
         )
         assert (totals.issued + returned, totals.members_with_credit) == (13 * 120 + 40 * 60, 13)
-        assert listing_search(query="sepsis").exists()
+        assert len(listing_search(query="sepsis")) > 0
         people = Member.objects.exclude(email__startswith="organiser@")
         assert all(m.profession and m.job_title and m.skills for m in people)
         assert any(listing_suggestions(member=m) for m in people)

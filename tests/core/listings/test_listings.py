@@ -5,13 +5,21 @@ from typing import TYPE_CHECKING
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection, connections, transaction
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
 from core.audit.models import AuditEvent
 from core.listings.models import Listing
-from core.listings.selectors import listing_search, listing_suggestions
+from core.listings.selectors import (
+    LISTING_COLUMNS,
+    LISTINGS_BROWSED,
+    LISTINGS_SEARCHED,
+    listing_search,
+    listing_suggestions,
+)
 from core.listings.services import (
     ListingRefused,
     listing_create,
@@ -21,7 +29,10 @@ from core.listings.services import (
     listing_status_set,
     listing_update,
 )
+from core.members.selectors import blocked_member_ids
+from core.members.services import member_block
 from kernel.errors import PermissionDenied
+from tests.conftest import selected_columns
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -81,6 +92,104 @@ def test_search_ranks_by_relevance_and_filters(
         assert list(listing_search(profession="doctor")) == []
         assert len(listing_search(profession="nurse")) == 3
         assert list(listing_suggestions(member=ben)) == [wanted]
+
+
+def _search_by_orm(
+    *,
+    query: str = "",
+    kind: str = "",
+    category: str = "",
+    format: str = "",
+    profession: str = "",
+    viewer: Member | None = None,
+    partners_only: bool = False,
+) -> list[Listing]:
+    """What search shows, asked of the ORM: what LISTINGS_SEARCHED and LISTINGS_BROWSED
+    are held to."""
+    listings = Listing.objects.filter(status="open", hidden_reason="").select_related("owner")
+    if viewer is not None:
+        listings = listings.exclude(owner_id__in=blocked_member_ids(viewer))
+    for name, value in (("kind", kind), ("category", category), ("owner__profession", profession)):
+        if value:
+            listings = listings.filter(**{name: value})
+    if format:
+        listings = listings.filter(format__in=[format, "any"])
+    if partners_only:
+        listings = listings.filter(visibility="partners")
+    if not query.strip():
+        return list(listings.order_by("-created_at", "-id"))
+    words = SearchQuery(query, search_type="websearch", config="english")
+    ranked = listings.filter(search_vector=words).annotate(
+        rank=SearchRank(F("search_vector"), words)
+    )
+    return list(ranked.order_by("-rank", "-created_at", "-id"))
+
+
+def test_search_reads_what_the_orm_would_for_every_filter(
+    network_a: Network, network_b: Network, alice: Member, make_member: Callable[..., Member]
+) -> None:
+    """Each filter, alone and together, and words in websearch's syntax (phrases, OR, -,
+    stop words, quotes left open): the same listings in the same order as the ORM's, each
+    field equal, its owner's name read with it. Closed, hidden and blocked owners' listings
+    are left out; B's member finds none of A's."""
+    ben = make_member(network_a, full_name="Ben Begum", profession="doctor")
+    eve = make_member(network_a, full_name="Eve Evans", profession="doctor")
+    organiser = make_member(network_a, role="organiser")
+    with tenant_context(network_a):
+        listing_create(actor=alice, **SEPSIS)
+        listing_create(actor=alice, **{**RUN_CHARTS, "visibility": "partners"})
+        listing_create(actor=ben, **{**SEPSIS, "title": "Sepsis audit", "format": "any"})
+        listing_create(actor=ben, **{**RUN_CHARTS, "description": "Sepsis run charts."})
+        listing_create(actor=eve, **{**SEPSIS, "title": "Sepsis simulation"})
+        closed = listing_create(actor=ben, **{**SEPSIS, "title": "Sepsis closed"})
+        listing_status_set(actor=ben, listing=closed, status="closed")
+        hidden = listing_create(actor=ben, **{**SEPSIS, "title": "Sepsis hidden"})
+        listing_hide(actor=organiser, listing=hidden, reason="Advertising.")
+        member_block(actor=eve, member=alice)
+        filters: list[dict[str, Any]] = [
+            {},
+            {"query": "sepsis"},
+            {"query": "sepsis", "viewer": alice},
+            {"query": "sepsis", "viewer": ben},
+            {"query": "run charts", "kind": "request"},
+            {"query": '"run charts" OR simulation -audit'},
+            {"query": "the"},
+            {"query": "'; DROP TABLE listings_listing; --"},
+            {"query": '"sepsis'},
+            {"category": "data"},
+            {"format": "in_person"},
+            {"profession": "doctor", "viewer": alice},
+            {"partners_only": True},
+            {"query": "sepsis", "kind": "offer", "format": "video", "profession": "doctor"},
+        ]
+        for given in filters:
+            expected = _search_by_orm(**given)
+            found = list(listing_search(**given))
+            assert [x.pk for x in found] == [x.pk for x in expected], given
+            for ours, theirs in zip(found, expected, strict=True):
+                assert [getattr(ours, name) for name in LISTING_COLUMNS] == [
+                    getattr(theirs, name) for name in LISTING_COLUMNS
+                ]
+                assert ours.owner.full_name == theirs.owner.full_name
+        assert {x.title for x in listing_search(query="sepsis", viewer=alice)} == {
+            SEPSIS["title"],
+            "Sepsis audit",
+            "Help building run charts for a falls project",
+        }
+    with tenant_context(network_b):
+        stranger = make_member(network_b)
+        assert list(listing_search(query="sepsis", viewer=stranger)) == []
+        assert len(listing_search()) == 0
+
+
+def test_search_reads_each_listing_column_but_its_search_vector() -> None:
+    """The page's columns, in the order from_db takes them, are the listing's all but its
+    search vector (left in the database, where the search uses it)."""
+    every = [field.attname for field in Listing._meta.concrete_fields]
+    assert [name for name in every if name != "search_vector"] == LISTING_COLUMNS
+    for sql in (LISTINGS_SEARCHED, LISTINGS_BROWSED):
+        page = sql[sql.index("SELECT total.n") :]
+        assert selected_columns(page, "page") == [*LISTING_COLUMNS, "full_name"]
 
 
 def test_the_search_index_is_written_through_in_every_network(
