@@ -1,4 +1,5 @@
-"""The `label` filter shows what `get_FOO_display` showed (kernel.labels)."""
+"""The `label` filter shows what `get_FOO_display` showed, and `choice_options` writes
+the options a loop of them wrote (kernel.labels)."""
 
 from __future__ import annotations
 
@@ -31,3 +32,25 @@ def test_a_value_outside_the_choices_and_no_object() -> None:
         "[Not given]"
     )
     assert _render('[{{ nothing|label:"kind" }}]', nothing=None) == "[]"
+
+
+LOOP = (
+    '{% for v, l in choices %}<option value="{{ v }}"{% if selected == v %} selected'
+    "{% endif %}>{{ l }}</option>{% endfor %}"
+)
+
+
+def test_options_are_those_the_loop_wrote_escaped_and_translated() -> None:
+    choices = [*Listing.Kind.choices, ('"><script>', "<b>Fish & chips</b>")]
+    for selected in ("request", "", '"><script>', "none of them"):
+        ours = _render("{% choice_options choices selected %}", choices=choices, selected=selected)
+        assert ours == _render(LOOP, choices=choices, selected=selected)
+    assert ours.count("<option") == 3
+    assert "<script>" not in ours and "&lt;b&gt;Fish &amp; chips" in ours
+    picked = _render("{% choice_options choices selected %}", choices=choices, selected="offer")
+    assert picked.startswith('<option value="offer" selected>Offer of help</option>')
+    with translation.override("cy"):
+        welsh = _render("{% choice_options choices 'offer' %}", choices=Listing.Kind.choices)
+        assert welsh == _render(LOOP, choices=Listing.Kind.choices, selected="offer")
+        assert "Offer of help" not in welsh
+    assert _render("{% choice_options missing selected %}", missing=[], selected="x") == ""
