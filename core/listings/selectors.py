@@ -277,9 +277,9 @@ def _subquery(queryset: QuerySet[Any]) -> tuple[str, tuple[Any, ...]]:
 SUGGESTIONS_SECONDS = 600
 SUGGESTIONS_KEPT = 10
 # The listings of a member's kept ranking that search would show them now (open, not
-# hidden, by no one either of them blocked), with what a suggestion's card shows
-# (listings/item.html, the home's members/home/suggestions.html) and nothing more: its
-# kind, title, category, format and length, and its owner's name. Written once: the ORM
+# hidden, by no one either of them blocked), with what a suggestion's card shows (the
+# listings page's `listing_card`, the home's members/home/suggestions.html) and nothing
+# more: its kind, title, category, format and length, and its owner's name. Written once: the ORM
 # spent 1.1-1.3 ms of CPU building and compiling this read on every home and search page,
 # to run it in 0.1.
 SUGGESTIONS_SHOWN = """
