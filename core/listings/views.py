@@ -78,6 +78,10 @@ class HideForm(forms.Form):
     )
 
 
+# What a search of the listings page asks for: words and filters.
+FILTERS = ("q", "kind", "category", "format", "profession")
+
+
 def listing_browse(request: HttpRequest) -> HttpResponse:
     """Search the network's listings: for members, or for anyone when the network has
     chosen a public page (then without the names of those who posted)."""
@@ -94,8 +98,13 @@ def listing_browse(request: HttpRequest) -> HttpResponse:
         viewer=None if visitor else acting_member(request),
     )
     page = CountingPaginator(listings, 20).get_page(params.get("page"))
+    # Suggestions from the member's skills help them browse: above a search's results,
+    # they came between the member and what they asked for (docs/decisions.md).
+    browsing = page.number == 1 and not any(params.get(name, "").strip() for name in FILTERS)
     suggestions = (
-        listing_suggestions(member=acting_member(request)) if request.user.is_authenticated else []
+        listing_suggestions(member=acting_member(request))
+        if browsing and request.user.is_authenticated
+        else []
     )
     partner = []
     if request.user.is_authenticated and page.number == 1:

@@ -41,11 +41,14 @@ BUDGET = {
     # + the page of listings with their total and their owners' names, one statement
     # (core.listings.LISTINGS_SEARCHED)
     "/api/v1/listings/?q=help": 3,
-    # + the page with its total and owners' names, and the listings suggested from the member's
-    # skills (their ranking, core.listings.skill_matches, is kept in the cache: one query
-    # more every ten minutes). The network's place in the federation is kept too (none
-    # here; in it, one query for its partners and one search in each: test_partners)
-    "/listings/?q=help": 4,
+    # + the page with its total and owners' names. The network's place in the federation
+    # is kept in the cache (none here; in it, one query for its partners and one search in
+    # each: test_partners)
+    "/listings/?q=help": 3,
+    # + the listings suggested from the member's skills, shown while browsing (their
+    # ranking, core.listings.skill_matches, is kept in the cache: one query more every ten
+    # minutes)
+    "/listings/": 4,
     "/insights/map/": 4,  # + the stored map, who may not be named
     "/api/v1/insights/map/": 4,
     # + the exchange with whether either side blocked the other (the message form is
@@ -55,7 +58,7 @@ BUDGET = {
     "/exchanges/{exchange}/": 6,
     # + the announcements not dismissed (one query with their announcement, #16), balance
     # with the statement, the unfinished exchanges with their meetings, and the listings
-    # suggested from the member's skills (as on the search page). Group sessions and
+    # suggested from the member's skills (as on the listings page). Group sessions and
     # campaigns cost nothing while the network has no session ahead and runs no campaign
     # today (kept in the cache), else one query each: test_home_with_sessions_and_campaigns
     "/": 6,

@@ -142,6 +142,30 @@ def test_suggestions_are_ranked_on_every_page_while_redis_is_down(
         assert listing_suggestions(member=member) == [request_listing]
 
 
+def test_the_listings_page_suggests_while_browsing_not_above_a_search(
+    network_a: Network,
+    network_b: Network,
+    make_member: Callable[..., Member],
+    request_listing: Listing,
+    client_a: NetworkClient,
+    client_b: NetworkClient,
+) -> None:
+    """Suggestions help a member browse; once they search or filter, their results come
+    first and alone. B's member with the same skills is suggested nothing of A's."""
+    client_a.force_login(make_member(network_a, skills=["run charts"]))
+    heading = "Suggested for you"
+    browsing = client_a.get("/listings/").content.decode()
+    assert heading in browsing and request_listing.title in browsing
+    for searched in ("?q=falls", "?kind=request", "?category=data", "?q=falls&page=1"):
+        page = client_a.get(f"/listings/{searched}").content.decode()
+        assert heading not in page, searched
+        assert page.count(request_listing.title) == 1, searched  # the result, once
+    assert heading in client_a.get("/listings/?q=+").content.decode()  # no words: browsing
+    client_b.force_login(make_member(network_b, skills=["run charts"]))
+    theirs = client_b.get("/listings/").content.decode()
+    assert heading not in theirs and request_listing.title not in theirs
+
+
 def test_the_digest_asks_the_shared_query_once_for_every_member(
     network_a: Network, make_member: Callable[..., Member], poster: Member, request_listing: Listing
 ) -> None:
