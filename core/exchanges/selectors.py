@@ -13,9 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
-from core.listings.models import Listing
 from core.members.models import Member
-from core.members.selectors import member_named
 from kernel.db import connection, instance_from_row
 from kernel.errors import PermissionDenied
 from ledger.federation.models import RemoteExchange
@@ -23,6 +21,7 @@ from tenants.models import Network
 
 from .models import FINAL_STATES, Exchange, ExchangeSettings, Message, Proposal, State, Thanks
 from .services import Side, exchange_settings, owner_side, side_of
+from .shown import UNFINISHED_EXCHANGES, exchange_from_row
 
 
 def member_exchanges(*, member: Member) -> QuerySet[Exchange]:
@@ -102,57 +101,15 @@ class AtHand:
     meetings: list[Exchange]  # the next agreed meetings, soonest first
 
 
-# A member's unfinished exchanges (neither final nor disputed), most recently active
-# first, each with what `Exchange.objects.shown()` reads of its listing and sides. Written
-# once: the ORM took 0.8 ms of CPU building and compiling it on every home page, to run
-# it in 0.1. The exchange's columns come in its model's order, then the listing's (id,
-# owner, kind, title, category, format, also in its model's order) and the two sides'
-# names; from_db takes them so, and a test holds the exchange's to the model.
-UNFINISHED_EXCHANGES = """
-SELECT exchange.id, exchange.listing_id, exchange.giver_id, exchange.receiver_id,
-       exchange.remote_network_id, exchange.remote_member_id, exchange.remote_name,
-       exchange.state, exchange.minutes, exchange.meeting_at, exchange.meeting_place,
-       exchange.video_link, exchange.meeting_sequence, exchange.met_on,
-       exchange.dispute_reason, exchange.created_at, exchange.updated_at,
-       exchange.recorded_at, exchange.completed_at, exchange.reminded_at,
-       listing.owner_id, listing.kind, listing.title, listing.category, listing.format,
-       giver.full_name, receiver.full_name
-  FROM exchanges_exchange exchange
-  JOIN listings_listing listing ON listing.id = exchange.listing_id
-  LEFT JOIN members_member giver ON giver.id = exchange.giver_id
-  LEFT JOIN members_member receiver ON receiver.id = exchange.receiver_id
- WHERE (exchange.giver_id = %(member)s OR exchange.receiver_id = %(member)s)
-   AND exchange.state <> ALL(%(finished)s)
- ORDER BY exchange.updated_at DESC, exchange.id DESC
-"""
-UNFINISHED_LISTING_COLUMNS = ["id", "owner_id", "kind", "title", "category", "format"]
-
-
 def member_exchanges_unfinished(*, member: Member) -> list[Exchange]:
     """The member's exchanges neither final nor disputed, most recently active first, with
     what is shown of their listing and sides (`UNFINISHED_EXCHANGES`)."""
-    own = len(Exchange._meta.concrete_fields)
     with connection.cursor() as cursor:
         cursor.execute(
             UNFINISHED_EXCHANGES,
             {"member": member.pk, "finished": [*FINAL_STATES, State.DISPUTED]},
         )
-        rows = cursor.fetchall()
-    unfinished = []
-    for row in rows:
-        exchange = instance_from_row(Exchange, row[:own])
-        owner_id, kind, title, category, format, giver_name, receiver_name = row[own:]
-        exchange.listing = instance_from_row(
-            Listing,
-            [exchange.listing_id, owner_id, kind, title, category, format],
-            UNFINISHED_LISTING_COLUMNS,
-        )
-        if exchange.giver_id is not None:
-            exchange.giver = member_named(exchange.giver_id, giver_name)
-        if exchange.receiver_id is not None:
-            exchange.receiver = member_named(exchange.receiver_id, receiver_name)
-        unfinished.append(exchange)
-    return unfinished
+        return [exchange_from_row(row) for row in cursor.fetchall()]
 
 
 def exchanges_at_hand(*, member: Member, meetings: int = 3) -> AtHand:

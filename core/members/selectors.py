@@ -99,12 +99,6 @@ def blocked_with_exists(member: Member, field: str) -> Exists:
     return Exists(_blocks_between(member.pk, OuterRef(field)))
 
 
-def blocked_between_exists(first: str, second: str) -> Exists:
-    """Whether either of the members the outer query's fields `first` and `second` name
-    blocked the other, as an expression for an annotation (False when either is NULL)."""
-    return Exists(_blocks_between(OuterRef(first), OuterRef(second)))
-
-
 def members_blocked_between(first: Member | int, second: Member | int) -> bool:
     """Whether either of the two members (or ids) blocked the other."""
     a = first if isinstance(first, int) else first.pk

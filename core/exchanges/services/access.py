@@ -7,8 +7,9 @@ from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
 from core.exchanges.models import Exchange
+from core.exchanges.shown import EXCHANGE_SHOWN, exchange_from_row
 from core.members.models import Member
-from core.members.selectors import blocked_between_exists
+from kernel.db import connection
 from kernel.errors import NotFound
 from ledger.federation.models import RemoteExchange
 from ledger.federation.selectors import federation_partners
@@ -23,15 +24,14 @@ def access_exchange(
     """An exchange the member may see: one they take part in, or, for an organiser of this
     network, one that has been disputed (its thread is private to the two sides until
     then). Anything else is not found. Whether either side blocked the other is read
-    with it (`sides_blocked`)."""
-    exchange = (
-        Exchange.objects.shown()
-        .annotate(blocked_when_read=blocked_between_exists("giver", "receiver"))
-        .filter(pk=exchange_id)
-        .first()
-    )
-    if exchange is None:
+    with it (`sides_blocked`), in one statement (`core.exchanges.shown.EXCHANGE_SHOWN`)."""
+    with connection.cursor() as cursor:
+        cursor.execute(EXCHANGE_SHOWN, {"exchange": exchange_id})
+        row = cursor.fetchone()
+    if row is None:
         raise NotFound(_("No such exchange."))
+    exchange = exchange_from_row(row)
+    exchange.blocked_when_read = row[-1]  # type: ignore[attr-defined]  # for sides_blocked
     if side_of(exchange, member, member_network) is not None:
         return exchange
     if (

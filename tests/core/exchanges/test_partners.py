@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from django.core.management import call_command
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
@@ -17,23 +18,26 @@ from core.cpd.selectors import cpd_entries
 from core.exchanges import services as x
 from core.exchanges.models import FINAL_STATES, Exchange, State
 from core.exchanges.selectors import (
-    UNFINISHED_EXCHANGES,
     exchanges_at_hand,
     member_exchanges,
     member_exchanges_unfinished,
 )
+from core.exchanges.shown import EXCHANGE_SHOWN, UNFINISHED_EXCHANGES
 from core.groupsessions.selectors import calendar_events
 from core.listings.models import Listing
 from core.listings.services import listing_create
 from core.members.models import FORMER_MEMBER_NAME
+from core.members.selectors import members_blocked_between
+from core.members.services import member_block
 from core.notifications.models import Kind, Notification
 from core.privacy.services import member_close, member_data_export
 from kernel import ics
+from kernel.db import connection
 from kernel.errors import NotFound, PermissionDenied
 from ledger.federation.models import FederationTransfer, RemoteExchange
 from ledger.federation.services import federation_membership_set
 from ledger.services import member_account
-from tests.conftest import selected_columns
+from tests.conftest import reads, selected_columns
 
 from .conftest import soon
 
@@ -434,3 +438,45 @@ def test_a_members_unfinished_exchanges_are_read_as_the_orm_reads_them(
         assert read[1][5] == "Ben Partner (Network B)"
     with tenant_context(network_b):
         assert member_exchanges_unfinished(member=ben) == []
+
+
+def test_an_exchange_is_accessed_as_the_orm_reads_it_with_whether_its_sides_blocked(
+    network_a: Network,
+    network_b: Network,
+    people: tuple[Member, Member, Member, Member],
+    offer: Listing,
+    partners: Member,
+    make_member: Callable[..., Member],
+) -> None:
+    """`access_exchange` reads the exchange (`EXCHANGE_SHOWN`) as `Exchange.objects.shown()`
+    does, field by field, with its listing's shown fields and its sides' names (a partner
+    network's member's too), and whether either side blocked the other, in one query. In
+    B, A's exchanges are not found, by Ben (a side of one) or anyone else."""
+    assert selected_columns(EXCHANGE_SHOWN, "exchange") == [
+        field.column for field in Exchange._meta.concrete_fields
+    ]
+    alice, bob, _, _ = people
+    ben = partners
+    with tenant_context(network_a):
+        partner = _accepted_partner_exchange(alice, ben, network_b)
+        local = x.exchange_respond(actor=bob, listing=offer, message="Could you help?")
+        member_block(actor=bob, member=alice)
+        for exchange, member, blocked in ((partner, alice, False), (local, bob, True)):
+            with CaptureQueriesContext(connection) as captured:
+                read = x.access_exchange(exchange.pk, member=member)
+            assert len(reads(captured)) == 1
+            orm = Exchange.objects.shown().get(pk=exchange.pk)
+            for field in Exchange._meta.concrete_fields:
+                assert getattr(read, field.attname) == getattr(orm, field.attname), field.name
+            for name in ("title", "kind", "category", "format", "owner_id"):
+                assert getattr(read.listing, name) == getattr(orm.listing, name)
+            assert (read.giver_name, read.receiver_name) == (orm.giver_name, orm.receiver_name)
+            assert x.sides_blocked(read) is blocked
+            if exchange.giver_id and exchange.receiver_id:
+                assert members_blocked_between(exchange.giver_id, exchange.receiver_id)
+        assert partner.receiver_id is None and read.receiver_name  # Ben, by name alone
+    with tenant_context(network_b):
+        for member in (ben, make_member(network_b)):
+            for exchange_id in (local.pk, partner.pk):
+                with pytest.raises(NotFound):
+                    x.access_exchange(exchange_id, member=member)
