@@ -279,9 +279,9 @@ SUGGESTIONS_KEPT = 10
 # The listings of a member's kept ranking that search would show them now (open, not
 # hidden, by no one either of them blocked), with what a suggestion's card shows (the
 # listings page's `listing_card`, the home's members/home/suggestions.html) and nothing
-# more: its kind, title, category, format and length, and its owner's name. Written once: the ORM
-# spent 1.1-1.3 ms of CPU building and compiling this read on every home and search page,
-# to run it in 0.1.
+# more: its kind, title, category, format and length, and its owner's name. Written once:
+# the ORM spent 1.1-1.3 ms of CPU building and compiling this read on every home and
+# search page, to run it in 0.1.
 SUGGESTIONS_SHOWN = """
 SELECT listing.id, listing.owner_id, listing.kind, listing.title, listing.category,
        listing.format, listing.duration_minutes, owner.full_name
