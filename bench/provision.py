@@ -254,7 +254,8 @@ def _spares_drop() -> None:
 
 def _populate(network: object, members: int, rng: random.Random, first: int = 0) -> None:
     """Members who joined and got their welcome gift (through the ledger), one listing
-    each, so existing networks carry rows, indexes and ledger entries, not empty tables."""
+    each, so existing networks carry rows, indexes and ledger entries, not empty tables.
+    Their addresses are numbered from `first`, so a network can be given more later."""
     from django.contrib.auth.hashers import make_password
     from django.utils import timezone
     from django_tenants.utils import tenant_context
