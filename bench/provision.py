@@ -36,6 +36,7 @@ scratch database is dropped afterwards.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import random
 import statistics
@@ -124,7 +125,7 @@ def main() -> None:
 
 def measure(
     sizes: list[int], repeat: int, members: int
-) -> tuple[dict[int, dict[str, float]], dict[int, list[float]], int, int]:
+) -> tuple[dict[int, dict[str, float]], dict[int, tuple[float, float]], int, int]:
     os.environ["DJANGO_SETTINGS_MODULE"] = "hexitime.settings.base"  # DEBUG off, as in production
     os.environ["HEXITIME_SPARE_SCHEMAS"] = "0"  # refilled here, untimed, not by a worker
     import django
@@ -165,7 +166,7 @@ def measure(
         "clone": lambda slug: by_django_tenants(slug, clone=True),
     }
     results: dict[int, dict[str, float]] = {}
-    worn: dict[int, list[float]] = {}
+    worn: dict[int, tuple[float, float]] = {}
     rng = random.Random(14)
     present = 0
     serial = 0
@@ -183,20 +184,17 @@ def measure(
                 slug = f"measured-{route}-{serial}"
                 if route == "spare":
                     schema_spares_fill(count=1)  # untimed: it belongs to the previous run
-                started = time.perf_counter()
-                routes[route](slug)
-                timings[route].append((time.perf_counter() - started) * 1000)
+                timings[route].append(_elapsed_ms(functools.partial(routes[route], slug)))
                 connection.set_schema_to_public()
                 if route == "spare":
-                    started = time.perf_counter()
-                    schema_spares_fill(count=1)  # the refill this sign-up causes
-                    timings["refill"].append((time.perf_counter() - started) * 1000)
+                    # The refill this sign-up causes.
+                    timings["refill"].append(
+                        _elapsed_ms(functools.partial(schema_spares_fill, count=1))
+                    )
                     spent = timings["spare"][-1] + timings["refill"][-1]
                     timings["spare+refill"].append(spent)
                     _spares_drop()
-                started = time.perf_counter()
-                Network.objects.get(slug=slug).delete(force_drop=True)
-                timings["drop"].append((time.perf_counter() - started) * 1000)
+                timings["drop"].append(_elapsed_ms(functools.partial(_network_drop, slug)))
         results[size] = {c: statistics.median(timings[c]) for c in COLUMNS}
         for column in COLUMNS:
             shown = ", ".join(f"{t:.0f}" for t in timings[column])
@@ -205,13 +203,15 @@ def measure(
     return results, worn, template.statement_count, migrations
 
 
-def _on_a_worn_session(size: int, repeat: int, members: int, rng: random.Random) -> list[float]:
+def _on_a_worn_session(
+    size: int, repeat: int, members: int, rng: random.Random
+) -> tuple[float, float]:
     """A template build and a drop on a session that has just posted in every network.
 
     Each network's ledger functions are its own, so such a session holds about 22 cached
     plans per network, and PostgreSQL walks them all for each relation DDL invalidates
     (docs/decisions.md). A worker's session through PgBouncer is pooled and can be this one.
-    Returns the medians: [template, drop]."""
+    Returns the medians: (template, drop)."""
     from kernel.db import connection
     from tenants.models import Network
     from tenants.services.networks import network_create
@@ -223,20 +223,29 @@ def _on_a_worn_session(size: int, repeat: int, members: int, rng: random.Random)
     builds, drops = [], []
     for run in range(repeat):
         slug = f"worn-{size}-{run}"
-        started = time.perf_counter()
-        network_create(slug=slug, name=slug)
-        builds.append((time.perf_counter() - started) * 1000)
+        builds.append(_elapsed_ms(functools.partial(network_create, slug=slug, name=slug)))
         connection.set_schema_to_public()
-        started = time.perf_counter()
-        Network.objects.get(slug=slug).delete(force_drop=True)
-        drops.append((time.perf_counter() - started) * 1000)
+        drops.append(_elapsed_ms(functools.partial(_network_drop, slug)))
     print(
         f"  {size:>4} networks, on a session that posted in each: template "
         f"{', '.join(f'{t:.0f}' for t in builds)} ms, drop "
         f"{', '.join(f'{t:.0f}' for t in drops)} ms; {load()}",
         flush=True,
     )
-    return [statistics.median(builds), statistics.median(drops)]
+    return statistics.median(builds), statistics.median(drops)
+
+
+def _elapsed_ms(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return (time.perf_counter() - started) * 1000
+
+
+def _network_drop(slug: str) -> None:
+    """Staff deleting a network: its rows and DROP SCHEMA ... CASCADE."""
+    from tenants.models import Network
+
+    Network.objects.get(slug=slug).delete(force_drop=True)
 
 
 def _spares_drop() -> None:
