@@ -280,7 +280,9 @@ class _ColumnsAddedToEmptyTables(BaseDatabaseSchemaEditor):
     every network: 13.7 ms a column at 500 networks against 0.6 ms without the default, and
     30 of the template's statements were such columns. The schema is the same: the default
     was dropped straight after. The capture runs the statements it records, so a table a
-    migration filled before adding a column keeps Django's two statements."""
+    migration filled before adding a column keeps Django's two statements. Only the
+    capture's scratch schema gets this editor: on a live table a row could arrive between
+    the check and the ALTER, and the column would then be refused."""
 
     _adding_to_empty_table = False
 
